@@ -1,0 +1,43 @@
+# The two commands a new user needs: `make run` and `make test`.
+.PHONY: all deps build run test bench image conformance fuzz clean
+
+BUILD := build/release
+NINJA_JOBS ?=
+
+all: build
+
+deps:
+	@scripts/install-deps.sh build
+
+$(BUILD)/build.ninja: CMakeLists.txt CMakePresets.json
+	@scripts/install-deps.sh build
+	cmake --preset release >/dev/null
+
+build: $(BUILD)/build.ninja
+	cmake --build $(BUILD) --target edgeclass
+
+run: build
+	@scripts/run.sh
+
+test:
+	@scripts/install-deps.sh test
+	@scripts/test.sh
+
+bench:
+	@scripts/install-deps.sh bench
+	@scripts/bench.sh
+
+image:
+	@scripts/install-deps.sh image
+	@scripts/image.sh
+
+conformance: $(BUILD)/build.ninja
+	cmake --build $(BUILD) --target opa_conformance
+	$(BUILD)/tests/policy/opa_conformance ../shared/conformance/opa/v1
+
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@scripts/fuzz.sh
+
+clean:
+	rm -rf build

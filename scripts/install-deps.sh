@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages a make target needs, only those missing.
+#   scripts/install-deps.sh build|test|bench|image|fuzz ...
+set -euo pipefail
+
+build=(cmake ninja-build ccache g++ pkg-config
+       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+       libssl-dev libsqlite3-dev libre2-dev libhiredis-dev libyaml-cpp-dev
+       libgtest-dev libgmock-dev libbenchmark-dev)
+# Test peers: promtool validates /metrics, redis-server backs cluster tests,
+# chromium + node drive the browser tests.
+test=(prometheus redis-server chromium nodejs npm sqlite3 curl)
+bench=(nginx-light wrk nghttp2-client hyperfine)
+image=(buildah binutils)
+fuzz=(clang-14 libclang-rt-14-dev)
+
+want=()
+for group in "$@"; do
+  case "$group" in
+    build) want+=("${build[@]}") ;;
+    test) want+=("${build[@]}" "${test[@]}") ;;
+    bench) want+=("${build[@]}" "${bench[@]}") ;;
+    image) want+=("${build[@]}" "${image[@]}") ;;
+    fuzz) want+=("${fuzz[@]}") ;;
+    *) echo "install-deps: unknown group '$group'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for pkg in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    # nodejs/npm may come from elsewhere (a preinstalled Node); accept a working binary.
+    case "$pkg" in
+      nodejs) command -v node >/dev/null && continue ;;
+      npm) command -v npm >/dev/null && continue ;;
+    esac
+    missing+=("$pkg")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
