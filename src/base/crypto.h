@@ -1,0 +1,44 @@
+// Cryptographic primitives for tokens and ids: SHA-256, HMAC-SHA-256, base64url and a
+// constant-time comparison. The only place in base that uses OpenSSL (libcrypto); nothing
+// here allocates OpenSSL state that outlives a call, so every function is safe from any
+// thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace base {
+
+// A SHA-256 digest (32 bytes).
+using Sha256Digest = std::array<uint8_t, 32>;
+
+// SHA-256 of `data`.
+Sha256Digest sha256(std::string_view data);
+
+// HMAC-SHA-256 of `data` under `key` (RFC 2104; keys of any length, including empty).
+Sha256Digest hmac_sha256(std::string_view key, std::string_view data);
+
+// Lowercase hex of `bytes`, e.g. for logging digests.
+std::string hex_encode(std::string_view bytes);
+
+// The digest as a string_view over its bytes (valid while `d` lives).
+inline std::string_view as_bytes(const Sha256Digest& d) {
+  return {reinterpret_cast<const char*>(d.data()), d.size()};
+}
+
+// base64url (RFC 4648 section 5) without padding, as used by JWTs.
+std::string base64url_encode(std::string_view bytes);
+
+// Strict inverse of base64url_encode: accepts only the url-safe alphabet, no padding, no
+// whitespace, and rejects lengths that are 1 mod 4 and non-zero trailing bits (so that every
+// byte string has exactly one accepted encoding). nullopt on any violation.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+// True when `a` and `b` are equal. The time taken depends only on the lengths, not on where
+// the contents differ (for comparing MACs).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+}  // namespace base
