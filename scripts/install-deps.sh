@@ -6,7 +6,8 @@ set -euo pipefail
 build=(cmake ninja-build ccache g++ pkg-config
        libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
        libssl-dev libsqlite3-dev libre2-dev libhiredis-dev libyaml-cpp-dev
-       libgtest-dev libgmock-dev libbenchmark-dev)
+       libgtest-dev libgmock-dev libbenchmark-dev
+       make dpkg-dev)  # make, dpkg-source: scripts/build-libsrtp2.sh
 # Test peers: promtool validates /metrics, redis-server backs cluster tests,
 # chromium + node drive the browser tests.
 test=(prometheus redis-server chromium nodejs npm sqlite3 curl)
