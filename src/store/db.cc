@@ -1,0 +1,246 @@
+#include "store/db.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+namespace store {
+
+namespace {
+
+// Maps a SQLite result code to the canonical code a caller can act on.
+base::Status status_for(int rc, std::string msg) {
+  int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return base::unavailable(msg + " (another connection holds the lock)", "database_busy");
+  }
+  if (primary == SQLITE_CONSTRAINT) return base::conflict(std::move(msg), "constraint_violation");
+  if (primary == SQLITE_FULL) return base::unavailable(std::move(msg), "disk_full");
+  if (primary == SQLITE_READONLY) return base::internal_error(std::move(msg), "database_read_only");
+  return base::internal_error(std::move(msg));
+}
+
+}  // namespace
+
+// ---- Stmt ----------------------------------------------------------------------------
+
+Stmt::Stmt(Stmt&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)),
+      in_use_(std::exchange(other.in_use_, nullptr)),
+      bind_error_(other.bind_error_),
+      last_rc_(other.last_rc_) {}
+
+Stmt& Stmt::operator=(Stmt&& other) noexcept {
+  if (this != &other) {
+    release();
+    stmt_ = std::exchange(other.stmt_, nullptr);
+    in_use_ = std::exchange(other.in_use_, nullptr);
+    bind_error_ = other.bind_error_;
+    last_rc_ = other.last_rc_;
+  }
+  return *this;
+}
+
+Stmt::~Stmt() { release(); }
+
+void Stmt::release() {
+  if (!stmt_) return;
+  if (in_use_) {
+    // Reset ends the statement's read of the database (so a reader does not pin an old WAL
+    // snapshot) and clear_bindings drops copies of bound text.
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    *in_use_ = false;
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
+  in_use_ = nullptr;
+}
+
+Stmt& Stmt::bind(int index, int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
+  return *this;
+}
+
+Stmt& Stmt::bind(int index, std::string_view value) {
+  // A non-null pointer even for "" so the value is an empty TEXT, not NULL.
+  const char* p = value.data() ? value.data() : "";
+  int rc = sqlite3_bind_text64(stmt_, index, p, value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
+  return *this;
+}
+
+Stmt& Stmt::bind(int index, std::nullopt_t) {
+  int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
+  return *this;
+}
+
+Stmt& Stmt::bind(int index, const std::optional<int64_t>& value) {
+  return value ? bind(index, *value) : bind(index, std::nullopt);
+}
+
+Stmt& Stmt::bind(int index, const std::optional<std::string>& value) {
+  return value ? bind(index, std::string_view(*value)) : bind(index, std::nullopt);
+}
+
+base::Result<bool> Stmt::step() {
+  sqlite3* db = sqlite3_db_handle(stmt_);
+  if (bind_error_ != 0) {
+    last_rc_ = bind_error_;
+    return base::internal_error(std::string("binding a parameter of \"") + sqlite3_sql(stmt_) +
+                                "\": " + sqlite3_errstr(bind_error_));
+  }
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  last_rc_ = sqlite3_extended_errcode(db);
+  std::string what = std::string("running \"") + sqlite3_sql(stmt_) + "\"";
+  const char* file = sqlite3_db_filename(db, "main");
+  std::string msg = what + " on " + (file && *file ? file : ":memory:") + ": " +
+                    sqlite3_errmsg(db);
+  // Reset now so the connection's error state and locks are released immediately.
+  sqlite3_reset(stmt_);
+  return status_for(last_rc_, std::move(msg));
+}
+
+base::Status Stmt::run() {
+  while (true) {
+    EC_ASSIGN_OR_RETURN(bool row, step());
+    if (!row) return base::Status::ok();
+  }
+}
+
+void Stmt::reset() {
+  sqlite3_reset(stmt_);
+  bind_error_ = 0;
+  last_rc_ = 0;
+}
+
+int64_t Stmt::column_int(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+std::string Stmt::column_text(int col) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, col);
+  int n = sqlite3_column_bytes(stmt_, col);
+  return p ? std::string(reinterpret_cast<const char*>(p), size_t(n)) : std::string();
+}
+
+bool Stmt::column_is_null(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+
+std::optional<int64_t> Stmt::column_opt_int(int col) const {
+  if (column_is_null(col)) return std::nullopt;
+  return column_int(col);
+}
+
+// ---- Db ------------------------------------------------------------------------------
+
+namespace {
+
+bool is_special_path(const std::string& path) {
+  return path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0;
+}
+
+}  // namespace
+
+base::Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenMode mode,
+                                           const DbOptions& options) {
+  if (mode == OpenMode::kReadWrite && !is_special_path(path)) {
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(parent, ec);
+      if (ec) {
+        return base::internal_error("cannot create the directory " + parent.string() +
+                                    " for database " + path + ": " + ec.message() +
+                                    " (check the data dir setting and its permissions)");
+      }
+    }
+  }
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+  flags |= mode == OpenMode::kReadWrite ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+                                        : SQLITE_OPEN_READONLY;
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = "cannot open database " + path + ": " +
+                      (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    sqlite3_close_v2(raw);
+    if (mode == OpenMode::kReadOnly) msg += " (readers need the file to exist: migrate first)";
+    return base::unavailable(std::move(msg), "database_unavailable");
+  }
+  std::unique_ptr<Db> db(new Db(raw, path, mode));  // private constructor: make_unique can't
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+
+  if (mode == OpenMode::kReadWrite) {
+    // journal_mode answers with the mode in force; in-memory databases stay "memory".
+    EC_ASSIGN_OR_RETURN(Stmt jm, db->prepare("PRAGMA journal_mode=WAL"));
+    EC_ASSIGN_OR_RETURN(bool row, jm.step());
+    std::string got = row ? jm.column_text(0) : "";
+    if (got != "wal" && got != "memory") {
+      return base::internal_error("database " + path + " refused WAL mode (got \"" + got +
+                                  "\"); is it on a filesystem without shared memory?");
+    }
+  }
+  std::string pragmas = "PRAGMA foreign_keys=ON;";
+  pragmas += options.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+  if (mode == OpenMode::kReadOnly) pragmas += "PRAGMA query_only=ON;";
+  EC_RETURN_IF_ERROR(db->exec(pragmas));
+  return db;
+}
+
+Db::~Db() {
+  for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.stmt);
+  cache_.clear();
+  sqlite3_close_v2(db_);
+}
+
+base::Status Db::exec(std::string_view sql) {
+  std::string text(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
+  if (rc == SQLITE_OK) return base::Status::ok();
+  std::string what = "running \"" + text + "\"";
+  base::Status st = error(rc, what);
+  sqlite3_free(err);
+  return st;
+}
+
+base::Result<Stmt> Db::prepare(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it != cache_.end() && !it->second.in_use) {
+    it->second.in_use = true;
+    return Stmt(it->second.stmt, &it->second.in_use);
+  }
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), int(sql.size()),
+                              it == cache_.end() ? SQLITE_PREPARE_PERSISTENT : 0, &raw, nullptr);
+  if (rc != SQLITE_OK) {
+    return error(rc, "preparing \"" + std::string(sql) + "\"");
+  }
+  if (!raw) return base::internal_error("preparing \"" + std::string(sql) + "\": no statement");
+  if (it != cache_.end()) return Stmt(raw, nullptr);  // nested use of a checked-out statement
+  auto [ins, _] = cache_.emplace(std::string(sql), CacheEntry{raw, true});
+  return Stmt(raw, &ins->second.in_use);
+}
+
+int64_t Db::changes() const { return sqlite3_changes64(db_); }
+
+bool Db::autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+
+base::Status Db::error(int rc, std::string_view what) const {
+  int ext = sqlite3_extended_errcode(db_);
+  const char* detail = sqlite3_errmsg(db_);
+  if (ext == 0 || (ext & 0xff) != (rc & 0xff)) detail = sqlite3_errstr(rc);
+  std::string msg = std::string(what) + " on " + (path_.empty() ? ":memory:" : path_) + ": " +
+                    detail;
+  return status_for(rc, std::move(msg));
+}
+
+}  // namespace store

@@ -1,0 +1,144 @@
+#include "store/db.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "store/txn.h"
+#include "test_util.h"
+
+namespace store {
+namespace {
+
+using testing::TempDir;
+
+TEST(DbTest, OpenCreatesParentDirectoriesAndUsesWal) {
+  TempDir dir;
+  std::string path = dir.file("a/b/c/edgeclass.db");
+  auto db = Db::open(path, OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+  EXPECT_TRUE(std::filesystem::exists(path));
+  auto st = (*db)->prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(st.is_ok());
+  ASSERT_TRUE(*st->step());
+  EXPECT_EQ(st->column_text(0), "wal");
+}
+
+TEST(DbTest, PragmasAreApplied) {
+  TempDir dir;
+  auto db = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok());
+  auto check = [&](const char* sql, int64_t want) {
+    auto st = (*db)->prepare(sql);
+    ASSERT_TRUE(st.is_ok()) << st.status().to_string();
+    ASSERT_TRUE(*st->step());
+    EXPECT_EQ(st->column_int(0), want) << sql;
+  };
+  check("PRAGMA foreign_keys", 1);
+  check("PRAGMA synchronous", 2);  // FULL
+  check("PRAGMA busy_timeout", 5000);
+}
+
+TEST(DbTest, ReadOnlyOpenOfMissingFileFailsWithPath) {
+  TempDir dir;
+  auto db = Db::open(dir.file("missing.db"), OpenMode::kReadOnly);
+  ASSERT_FALSE(db.is_ok());
+  EXPECT_EQ(db.status().code(), base::Code::kUnavailable);
+  EXPECT_NE(db.status().message().find("missing.db"), std::string::npos);
+}
+
+TEST(DbTest, ReadOnlyConnectionRejectsWrites) {
+  TempDir dir;
+  auto rw = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(rw.is_ok());
+  ASSERT_OK((*rw)->exec("CREATE TABLE t (v INTEGER)"));
+  auto ro = Db::open(dir.file("x.db"), OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.is_ok()) << ro.status().to_string();
+  base::Status st = (*ro)->exec("INSERT INTO t VALUES (1)");
+  EXPECT_FALSE(st.is_ok());
+  BatchResult r = commit_batch(**ro, std::vector<WriteOp>{[](Txn&) { return base::Status(); }});
+  EXPECT_FALSE(r.statuses[0].is_ok());
+}
+
+TEST(DbTest, ReaderSeesCommittedWritesOfWriter) {
+  TempDir dir;
+  auto rw = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(rw.is_ok());
+  ASSERT_OK((*rw)->exec("CREATE TABLE t (v INTEGER)"));
+  auto ro = Db::open(dir.file("x.db"), OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.is_ok());
+  ASSERT_OK((*rw)->exec("BEGIN; INSERT INTO t VALUES (7)"));
+  auto count = [&] {
+    auto st = (*ro)->prepare("SELECT COUNT(*) FROM t");
+    EXPECT_TRUE(st.is_ok());
+    EXPECT_TRUE(*st->step());
+    return st->column_int(0);
+  };
+  EXPECT_EQ(count(), 0);  // uncommitted: invisible, and the reader is not blocked
+  ASSERT_OK((*rw)->exec("COMMIT"));
+  EXPECT_EQ(count(), 1);
+}
+
+TEST(DbTest, StatementCacheAndBinding) {
+  auto db = Db::open(":memory:", OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok());
+  ASSERT_OK((*db)->exec("CREATE TABLE t (i INTEGER, s TEXT, n INTEGER)"));
+  for (int i = 0; i < 3; ++i) {
+    auto st = (*db)->prepare("INSERT INTO t VALUES (?, ?, ?)");
+    ASSERT_TRUE(st.is_ok());
+    std::optional<int64_t> n;
+    if (i == 1) n = 42;
+    st->bind_all(int64_t(i), std::string("s") + std::to_string(i), n);
+    ASSERT_OK(st->run());
+    EXPECT_EQ((*db)->changes(), 1);
+  }
+  auto outer = (*db)->prepare("SELECT i, s, n FROM t ORDER BY i");
+  ASSERT_TRUE(outer.is_ok());
+  ASSERT_TRUE(*outer->step());
+  // The same SQL while the cached one is checked out: a separate statement.
+  auto inner = (*db)->prepare("SELECT i, s, n FROM t ORDER BY i");
+  ASSERT_TRUE(inner.is_ok());
+  ASSERT_TRUE(*inner->step());
+  ASSERT_TRUE(*inner->step());
+  EXPECT_EQ(inner->column_int(0), 1);
+  EXPECT_EQ(inner->column_opt_int(2), std::optional<int64_t>(42));
+  EXPECT_EQ(outer->column_int(0), 0);
+  EXPECT_EQ(outer->column_text(1), "s0");
+  EXPECT_TRUE(outer->column_is_null(2));
+  EXPECT_EQ(outer->column_opt_int(2), std::nullopt);
+}
+
+TEST(DbTest, BadParameterIndexIsReportedByStep) {
+  auto db = Db::open(":memory:", OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok());
+  auto st = (*db)->prepare("SELECT ?");
+  ASSERT_TRUE(st.is_ok());
+  st->bind(5, int64_t(1));
+  auto row = st->step();
+  EXPECT_FALSE(row.is_ok());
+}
+
+TEST(DbTest, SyntaxErrorNamesTheSql) {
+  auto db = Db::open(":memory:", OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok());
+  auto st = (*db)->prepare("SELEC nope");
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_NE(st.status().message().find("SELEC nope"), std::string::npos);
+  EXPECT_NE(st.status().message().find("syntax error"), std::string::npos);
+}
+
+TEST(DbTest, ConstraintViolationIsConflict) {
+  auto db = Db::open(":memory:", OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok());
+  ASSERT_OK((*db)->exec("CREATE TABLE t (k TEXT PRIMARY KEY)"));
+  ASSERT_OK((*db)->exec("INSERT INTO t VALUES ('a')"));
+  auto st = (*db)->prepare("INSERT INTO t VALUES ('a')");
+  ASSERT_TRUE(st.is_ok());
+  base::Status s = st->run();
+  EXPECT_EQ(s.code(), base::Code::kConflict);
+  EXPECT_EQ(s.reason(), "constraint_violation");
+  EXPECT_NE(st->last_error_code(), 0);
+}
+
+}  // namespace
+}  // namespace store
