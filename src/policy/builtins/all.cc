@@ -1,9 +1,14 @@
 // Library builtins (strings, regex, encodings, crypto, time, ...). Owned by the builtins
 // work; each group registers itself from here.
 #include "policy/builtin.h"
+#include "policy/builtins/util.h"
 
 namespace policy {
 
-void register_library_builtins(BuiltinRegistry& registry) {}
+void register_library_builtins(BuiltinRegistry& registry) {
+  using namespace builtins;
+  register_string_builtins(registry);
+  register_sprintf_builtins(registry);
+}
 
 }  // namespace policy
