@@ -1,0 +1,193 @@
+// classroom::Room — the state of one live session: presence, chat, raised hands, the running
+// quiz, and the numbered event stream every participant receives.
+//
+// Portable core: no Asio, no threads, no exceptions. A Room is driven by method calls from the
+// one thread that owns it (see ws::RoomRegistry) and reports outgoing events synchronously
+// through its RoomListener. Every event gets the next room sequence number (1, 2, 3 ... with
+// no gaps), is serialised to JSON once, and is kept in a bounded resume buffer.
+//
+// Authorisation to *enter* (enrolled student or the course's teacher, session live) is decided
+// by the caller before join(); the room itself refuses a full or ended session and students the
+// teacher removed, and checks that moderation calls come from a teacher in the room.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "base/status.h"
+#include "classroom/chat.h"
+#include "classroom/hands.h"
+#include "classroom/live_quiz.h"
+#include "classroom/room_buffer.h"
+#include "classroom/room_types.h"
+
+namespace classroom {
+
+struct RoomConfig {
+  std::string session_id;
+  std::string course_id;
+  std::string title;
+  size_t capacity = 1000;           // students at once; teachers are not counted
+  size_t chat_max_chars = 1000;     // code points per message
+  double chat_burst = 5;            // messages a student may send at once ...
+  double chat_per_second = 1;       // ... and the sustained rate (teachers are not limited)
+  size_t recent_chat = 50;          // messages kept for snapshots
+  size_t resume_max_events = 4096;  // resume buffer bounds
+  size_t resume_max_bytes = 4 << 20;
+  int64_t results_interval_ms = 250;  // at most 4 live-result updates per second
+};
+
+// Where a reconnecting client left off: the room epoch it saw (rooms are renumbered from 1
+// when the server restarts) and the last seq it received.
+struct ResumePoint {
+  std::string epoch;
+  uint64_t last_seq = 0;
+};
+
+// What a joining connection is sent before any live event: the welcome message, and either a
+// snapshot inside it (fresh join, or resume not possible) or the missed events to replay.
+struct JoinReply {
+  std::string welcome;  // {"type":"welcome",...}
+  bool resumed = false;
+  std::vector<RoomEvent> replay;  // only when resumed, oldest first
+  bool first_connection = true;   // false when the user already had a connection open
+};
+
+// Result of an answer submission before it is stored.
+struct AnswerStart {
+  AnswerSet answers;          // normalised, one entry per question
+  bool needs_commit = true;   // false: identical answers were already committed (re-acked)
+};
+
+class Room {
+ public:
+  // `listener`, `clock` and `random` must outlive the room.
+  Room(RoomConfig config, RoomListener& listener, base::Clock& clock, base::Random& random);
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
+
+  // Adds one connection of `p`. The first connection of a user emits `participant_joined`.
+  // Errors: FailedPrecondition "session_ended", ResourceExhausted "session_full",
+  // PermissionDenied "removed" (the teacher removed this student), InvalidArgument when the
+  // user is already in the room with a different role.
+  base::Result<JoinReply> join(const Participant& p, const std::optional<ResumePoint>& resume);
+  // Drops one connection of `user_id`; the last one emits `participant_left`. Unknown users
+  // are ignored (the connection may have been removed already).
+  void leave(std::string_view user_id);
+
+  // Chat from `user_id`. Errors: NotFound "not_in_room", PermissionDenied "muted",
+  // ResourceExhausted "rate_limited", InvalidArgument "invalid_text"/"message_too_long",
+  // FailedPrecondition "session_ended".
+  base::Status chat(std::string_view user_id, std::string_view text);
+  // Teacher moderation. `by` must be a teacher in the room (PermissionDenied "not_teacher").
+  base::Status delete_chat(std::string_view by, std::string_view message_id);
+  // Mutes or unmutes chat for every student (`target` empty) or one student.
+  base::Status mute(std::string_view by, std::string_view target, bool muted);
+  // Removes a student for the rest of the session: emits `removed` to it, `participant_left`
+  // to all, then calls RoomListener::on_participant_removed.
+  base::Status remove(std::string_view by, std::string_view target);
+
+  // A student raises its hand (idempotent). Events go to teachers and the student.
+  base::Status raise_hand(std::string_view user_id);
+  // The student itself or a teacher lowers `target`'s hand (idempotent).
+  base::Status lower_hand(std::string_view by, std::string_view target);
+
+  // Starts `info` as the room's quiz (the caller has stored it as published). Error:
+  // FailedPrecondition "quiz_open" when another quiz is still open.
+  base::Status publish_quiz(LiveQuizInfo info);
+  // Validates a student's answers to the open quiz and marks them pending. The caller stores
+  // them and then calls answer_committed (or answer_failed). Errors: NotFound "quiz_not_open",
+  // FailedPrecondition "deadline_passed", Conflict "already_answered" (different answers
+  // already stored, or a submission in flight), PermissionDenied "not_student".
+  base::Result<AnswerStart> begin_answer(std::string_view user_id, std::string_view quiz_id,
+                                         const boost::json::value& answers);
+  // The answers of `user_id` are durably stored (from this room's socket or from REST):
+  // counts them, emits `answer_accepted` to the student, and live results to teachers at most
+  // every results_interval_ms. Ignored when `quiz_id` is not the room's current quiz.
+  void answer_committed(std::string_view user_id, std::string_view quiz_id,
+                        const AnswerSet& answers);
+  void answer_failed(std::string_view user_id, std::string_view quiz_id);
+  // Closes the quiz (the caller stored the close): final results to teachers, `quiz_closed`
+  // with the distribution to all, `quiz_score` to every student who answered or is present.
+  base::Status close_quiz(std::string_view quiz_id);
+
+  // Time passes: flushes throttled live results, reports a passed quiz deadline once.
+  // Call every ~50-100 ms while wants_tick() is true.
+  void tick();
+  bool wants_tick() const;
+
+  // Ends the session: emits `session_ended` to all; later joins and actions are refused.
+  void end(std::string_view reason);
+
+  // The full state as `user_id` (already in the room) sees it, at the current seq.
+  boost::json::object snapshot(std::string_view user_id) const;
+
+  uint64_t seq() const { return seq_; }
+  const std::string& epoch() const { return epoch_; }
+  bool ended() const { return ended_; }
+  const RoomConfig& config() const { return config_; }
+  size_t participant_count() const { return participants_.size(); }
+  size_t student_count() const { return students_; }
+  // Role of `user_id` in the room, nullopt when not present.
+  std::optional<Role> role_of(std::string_view user_id) const;
+  // The open (or last closed) quiz, nullptr when none was published.
+  const LiveQuiz* quiz() const { return quiz_.get(); }
+  const HandQueue& hands() const { return hands_; }
+  const ResumeBuffer& buffer() const { return buffer_; }
+
+ private:
+  struct Member {
+    Participant who;
+    int connections = 0;
+    int64_t joined_at_ms = 0;
+  };
+
+  // Stamps `type` and the next seq on `body`, serialises it once, buffers it and hands it to
+  // the listener.
+  void emit(Audience audience, std::string_view type, boost::json::object body);
+  base::Status require_teacher(std::string_view by) const;
+  const Member* find(std::string_view user_id) const;
+  bool is_muted(std::string_view user_id) const;
+  void send_results(bool final);
+  boost::json::object member_json(const Member& m) const;
+  boost::json::object chat_json(const ChatMessage& m) const;
+
+  RoomConfig config_;
+  RoomListener& listener_;
+  base::Clock& clock_;
+  base::Random& random_;
+  std::string epoch_;  // random per Room instance; a resume from another epoch gets a snapshot
+
+  uint64_t seq_ = 0;  // seq of the last emitted event
+  bool ended_ = false;
+  ResumeBuffer buffer_;
+
+  std::map<std::string, Member, std::less<>> participants_;  // present users
+  size_t students_ = 0;                                      // present students
+  std::set<std::string, std::less<>> removed_;               // may not rejoin
+  bool chat_muted_all_ = false;
+  std::set<std::string, std::less<>> muted_;  // individually muted students (kept across rejoin)
+  std::map<std::string, TokenBucket, std::less<>> chat_limits_;  // per student
+  std::deque<ChatMessage> recent_chat_;                          // newest at the back
+
+  HandQueue hands_;
+
+  std::unique_ptr<LiveQuiz> quiz_;  // the open quiz, or the last closed one
+  bool results_dirty_ = false;      // answers counted since the last results event
+  int64_t last_results_ns_ = 0;     // monotonic time of the last results event
+  bool results_sent_ = false;       // any results event sent for the current quiz
+  bool deadline_reported_ = false;
+};
+
+}  // namespace classroom

@@ -1,0 +1,87 @@
+#include "classroom/room_protocol.h"
+
+#include <boost/json/parse.hpp>
+
+#include "room_test_util.h"
+
+namespace classroom::testing {
+namespace {
+
+namespace json = boost::json;
+
+TEST(RoomProtocolTest, ParsesEveryClientMessage) {
+  std::string ref;
+  auto chat = parse_client_message(R"({"type":"chat","text":"hi","ref":"c1"})", &ref);
+  ASSERT_TRUE(chat.is_ok()) << chat.status().to_string();
+  EXPECT_EQ(chat->type, ClientType::kChat);
+  EXPECT_EQ(chat->text, "hi");
+  EXPECT_EQ(chat->ref, "c1");
+  auto mute = parse_client_message(R"({"type":"mute","muted":false})", nullptr);
+  ASSERT_TRUE(mute.is_ok());
+  EXPECT_FALSE(mute->muted);
+  EXPECT_TRUE(mute->target.empty());
+  auto pub = parse_client_message(R"({"type":"quiz_publish","quiz_id":"qz_a","time_limit_s":30})",
+                                  nullptr);
+  ASSERT_TRUE(pub.is_ok());
+  EXPECT_EQ(pub->time_limit_s, 30);
+  auto ans = parse_client_message(
+      R"({"type":"answer","quiz_id":"qz_a","answers":[{"question":0,"choice":[1]}]})", nullptr);
+  ASSERT_TRUE(ans.is_ok());
+  EXPECT_EQ(ans->answers.as_array().size(), 1u);
+  for (const char* ok : {R"({"type":"ping"})", R"({"type":"hand_raise"})",
+                         R"({"type":"hand_lower","user_id":"s1"})",
+                         R"({"type":"remove","user_id":"s1"})",
+                         R"({"type":"chat_delete","message_id":"msg_x"})",
+                         R"({"type":"quiz_close","quiz_id":"qz_a"})"}) {
+    EXPECT_TRUE(parse_client_message(ok, nullptr).is_ok()) << ok;
+  }
+}
+
+TEST(RoomProtocolTest, RejectsMalformedMessagesKeepingTheRef) {
+  std::string ref;
+  auto bad = parse_client_message(R"({"type":"chat","ref":"r9"})", &ref);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(ref, "r9");
+  EXPECT_NE(bad.status().message().find("text"), std::string::npos);
+  for (const char* body : {"not json", "[1]", R"({"type":"dance"})",
+                           R"({"type":"chat","text":"x","extra":1})",
+                           R"({"type":"mute","muted":"yes"})",
+                           R"({"type":"quiz_publish","quiz_id":"q","time_limit_s":1})",
+                           R"({"type":"answer","quiz_id":"q","answers":[]})"}) {
+    EXPECT_FALSE(parse_client_message(body, nullptr).is_ok()) << body;
+  }
+  json::object e = json::parse(error_reply("r9", bad.status())).as_object();
+  EXPECT_EQ(e.at("type"), "error");
+  EXPECT_EQ(e.at("ref"), "r9");
+  EXPECT_EQ(e.at("code"), "missing_field");
+  EXPECT_EQ(json::parse(pong_reply("", 5)).at("type"), "pong");
+}
+
+TEST_F(RoomFixture, ApplyRoutesToTheRoomAndGatesTeacherSteps) {
+  join("t1", Role::kTeacher);
+  join("s1", Role::kStudent);
+  auto run = [&](std::string_view user, const char* text) {
+    auto m = parse_client_message(text, nullptr);
+    EXPECT_TRUE(m.is_ok()) << text;
+    return apply_client_message(*room, user, *m);
+  };
+  EXPECT_EQ(*run("s1", R"({"type":"chat","text":"hello"})"), NextStep::kNone);
+  EXPECT_EQ(listener.of("chat_message").size(), 1u);
+  EXPECT_EQ(*run("s1", R"({"type":"hand_raise"})"), NextStep::kNone);
+  EXPECT_EQ(room->hands().size(), 1u);
+  EXPECT_EQ(*run("t1", R"({"type":"hand_lower","user_id":"s1"})"), NextStep::kNone);
+  EXPECT_EQ(room->hands().size(), 0u);
+  EXPECT_EQ(*run("s1", R"({"type":"ping"})"), NextStep::kPong);
+  EXPECT_EQ(run("s1", R"({"type":"quiz_publish","quiz_id":"qz_a"})").status().reason(),
+            "not_teacher");
+  EXPECT_EQ(*run("t1", R"({"type":"quiz_publish","quiz_id":"qz_a"})"), NextStep::kPublish);
+  EXPECT_EQ(*run("t1", R"({"type":"quiz_close","quiz_id":"qz_a"})"), NextStep::kClose);
+  EXPECT_EQ(*run("s1", R"({"type":"answer","quiz_id":"qz_a","answers":[{"question":0,"choice":0}]})"),
+            NextStep::kAnswer);
+  EXPECT_EQ(run("s1", R"({"type":"remove","user_id":"s1"})").status().reason(), "not_teacher");
+  EXPECT_EQ(*run("t1", R"({"type":"mute","user_id":"s1","muted":true})"), NextStep::kNone);
+  EXPECT_EQ(run("s1", R"({"type":"chat","text":"hello"})").status().reason(), "muted");
+}
+
+}  // namespace
+}  // namespace classroom::testing

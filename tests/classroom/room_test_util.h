@@ -1,0 +1,78 @@
+// Shared fixture for the room tests: a Room on a FakeClock with a listener that records
+// every event (parsed back from its JSON text, so the tests check what goes on the wire).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "classroom/room.h"
+
+namespace classroom::testing {
+
+struct Recorded {
+  RoomEvent event;
+  boost::json::object json;
+  std::string type() const { return std::string(json.at("type").as_string()); }
+};
+
+class RecordingListener : public RoomListener {
+ public:
+  void on_room_event(const RoomEvent& e) override {
+    events.push_back({e, boost::json::parse(*e.json).as_object()});
+  }
+  void on_chat_message(const ChatMessage& m) override { persisted.push_back(m); }
+  void on_chat_deleted(std::string_view id) override { deleted.emplace_back(id); }
+  void on_participant_removed(std::string_view id) override { removed.emplace_back(id); }
+  void on_quiz_deadline(std::string_view id) override { deadlines.emplace_back(id); }
+
+  // Events of `type` delivered to (`role`, `user`), in order.
+  std::vector<Recorded> of(std::string_view type) const {
+    std::vector<Recorded> out;
+    for (const auto& r : events) {
+      if (r.type() == type) out.push_back(r);
+    }
+    return out;
+  }
+  std::vector<Recorded> for_user(Role role, std::string_view user) const {
+    std::vector<Recorded> out;
+    for (const auto& r : events) {
+      if (r.event.audience.includes(role, user)) out.push_back(r);
+    }
+    return out;
+  }
+
+  std::vector<Recorded> events;
+  std::vector<ChatMessage> persisted;
+  std::vector<std::string> deleted, removed, deadlines;
+};
+
+class RoomFixture : public ::testing::Test {
+ protected:
+  RoomFixture() { reset({}); }
+
+  void reset(RoomConfig cfg) {
+    cfg.session_id = "ses_test";
+    cfg.course_id = "crs_test";
+    cfg.title = "Algebra";
+    room = std::make_unique<Room>(cfg, listener, clock, random);
+  }
+
+  JoinReply join(std::string id, Role role, std::optional<ResumePoint> resume = std::nullopt) {
+    auto r = room->join(Participant{id, "Name " + id, role}, resume);
+    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+    return r.is_ok() ? std::move(r).value() : JoinReply{};
+  }
+
+  base::FakeClock clock;
+  base::SeededRandom random{42};
+  RecordingListener listener;
+  std::unique_ptr<Room> room;
+};
+
+}  // namespace classroom::testing
