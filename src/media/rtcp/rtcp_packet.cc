@@ -1,0 +1,225 @@
+#include "media/rtcp/rtcp_packet.h"
+
+#include <string>
+
+namespace media::rtcp {
+namespace {
+
+constexpr size_t kHeaderSize = 4;
+constexpr size_t kReportBlockSize = 24;
+constexpr size_t kMaxNackEntries = 4096;  // bounds memory for hostile input
+
+base::Status bad(std::string msg) { return base::invalid_argument("rtcp: " + std::move(msg)); }
+
+ReportBlock read_block(const uint8_t* p) {
+  ReportBlock b;
+  b.ssrc = get_u32(p);
+  b.fraction_lost = p[4];
+  uint32_t lost = get_u24(p + 5);
+  b.cumulative_lost = (lost & 0x800000) ? int32_t(lost | 0xFF000000u) : int32_t(lost);
+  b.highest_seq = get_u32(p + 8);
+  b.jitter = get_u32(p + 12);
+  b.last_sr = get_u32(p + 16);
+  b.delay_since_last_sr = get_u32(p + 20);
+  return b;
+}
+
+void write_block(std::vector<uint8_t>& out, const ReportBlock& b) {
+  put_u32(out, b.ssrc);
+  put_u8(out, b.fraction_lost);
+  uint32_t lost = uint32_t(b.cumulative_lost) & 0xFFFFFF;
+  put_u8(out, uint8_t(lost >> 16));
+  put_u16(out, uint16_t(lost));
+  put_u32(out, b.highest_seq);
+  put_u32(out, b.jitter);
+  put_u32(out, b.last_sr);
+  put_u32(out, b.delay_since_last_sr);
+}
+
+// Writes a header with a placeholder length; returns its offset for finish().
+size_t begin(std::vector<uint8_t>& out, uint8_t count_or_fmt, uint8_t type) {
+  size_t at = out.size();
+  put_u8(out, uint8_t(0x80 | (count_or_fmt & 0x1F)));
+  put_u8(out, type);
+  put_u16(out, 0);
+  return at;
+}
+
+void finish(std::vector<uint8_t>& out, size_t at) {
+  set_u16(out.data() + at + 2, uint16_t((out.size() - at) / 4 - 1));
+}
+
+base::Result<Packet> parse_one(uint8_t count, uint8_t type, const uint8_t* b, size_t n) {
+  switch (type) {
+    case kSenderReport: {
+      if (n < 24 + count * kReportBlockSize) return bad("SR too short for its report count");
+      SenderReport sr;
+      sr.ssrc = get_u32(b);
+      sr.ntp_time = get_u64(b + 4);
+      sr.rtp_time = get_u32(b + 12);
+      sr.packet_count = get_u32(b + 16);
+      sr.octet_count = get_u32(b + 20);
+      for (uint8_t i = 0; i < count; ++i) sr.reports.push_back(read_block(b + 24 + i * 24));
+      return Packet(std::move(sr));
+    }
+    case kReceiverReport: {
+      if (n < 4 + count * kReportBlockSize) return bad("RR too short for its report count");
+      ReceiverReport rr;
+      rr.ssrc = get_u32(b);
+      for (uint8_t i = 0; i < count; ++i) rr.reports.push_back(read_block(b + 4 + i * 24));
+      return Packet(std::move(rr));
+    }
+    case kBye: {
+      if (n < 4u * count) return bad("BYE too short for its SSRC count");
+      Bye bye;
+      for (uint8_t i = 0; i < count; ++i) bye.ssrcs.push_back(get_u32(b + 4 * i));
+      return Packet(std::move(bye));
+    }
+    case kRtpFeedback:
+      if (count == 1) {  // generic NACK
+        if (n < 8 || (n - 8) % 4 != 0) return bad("malformed generic NACK");
+        Nack nack;
+        nack.sender_ssrc = get_u32(b);
+        nack.media_ssrc = get_u32(b + 4);
+        for (size_t i = 8; i < n && nack.lost.size() < kMaxNackEntries; i += 4) {
+          uint16_t pid = get_u16(b + i);
+          uint16_t blp = get_u16(b + i + 2);
+          nack.lost.push_back(pid);
+          for (int bit = 0; bit < 16; ++bit) {
+            if (blp & (1u << bit)) nack.lost.push_back(uint16_t(pid + bit + 1));
+          }
+        }
+        return Packet(std::move(nack));
+      }
+      return Packet(Unknown{type, count});
+    case kPayloadFeedback:
+      if (n < 8) return bad("feedback packet shorter than its SSRCs");
+      if (count == 1) return Packet(Pli{get_u32(b), get_u32(b + 4)});
+      if (count == 4) {
+        if ((n - 8) % 8 != 0) return bad("malformed FIR");
+        Fir fir;
+        fir.sender_ssrc = get_u32(b);
+        for (size_t i = 8; i < n; i += 8) fir.entries.push_back({get_u32(b + i), b[i + 4]});
+        return Packet(std::move(fir));
+      }
+      if (count == 15 && n >= 16 && b[8] == 'R' && b[9] == 'E' && b[10] == 'M' &&
+          b[11] == 'B') {
+        Remb remb;
+        remb.sender_ssrc = get_u32(b);
+        uint8_t num = b[12];
+        if (n < 16 + 4u * num) return bad("REMB too short for its SSRC count");
+        uint8_t exp = b[13] >> 2;
+        uint64_t mantissa = uint64_t(b[13] & 0x03) << 16 | get_u16(b + 14);
+        // Saturate instead of overflowing on absurd exponents.
+        remb.bitrate_bps = exp > 45 ? UINT64_MAX : mantissa << exp;
+        for (uint8_t i = 0; i < num; ++i) remb.ssrcs.push_back(get_u32(b + 16 + 4 * i));
+        return Packet(std::move(remb));
+      }
+      return Packet(Unknown{type, count});
+    default:
+      return Packet(Unknown{type, count});
+  }
+}
+
+}  // namespace
+
+base::Result<std::vector<Packet>> parse_compound(ByteSpan data) {
+  std::vector<Packet> out;
+  size_t off = 0;
+  if (data.size() < kHeaderSize) return bad("shorter than a header");
+  while (off < data.size()) {
+    if (data.size() - off < kHeaderSize) return bad("truncated header");
+    const uint8_t* h = data.data() + off;
+    if ((h[0] >> 6) != 2) return bad("version is not 2");
+    size_t len = (size_t(get_u16(h + 2)) + 1) * 4;
+    if (len > data.size() - off) return bad("length overruns the datagram");
+    size_t body = len - kHeaderSize;
+    if (h[0] & 0x20) {  // padding: only valid on the last packet (RFC 3550 section 6.4.1)
+      uint8_t pad = h[len - 1];
+      if (off + len != data.size() || pad == 0 || pad > body) return bad("bad padding");
+      body -= pad;
+    }
+    EC_ASSIGN_OR_RETURN(Packet p, parse_one(h[0] & 0x1F, h[1], h + kHeaderSize, body));
+    out.push_back(std::move(p));
+    off += len;
+  }
+  return out;
+}
+
+void append(std::vector<uint8_t>& out, const Packet& packet) {
+  if (auto* sr = std::get_if<SenderReport>(&packet)) {
+    size_t at = begin(out, uint8_t(sr->reports.size()), kSenderReport);
+    put_u32(out, sr->ssrc);
+    put_u64(out, sr->ntp_time);
+    put_u32(out, sr->rtp_time);
+    put_u32(out, sr->packet_count);
+    put_u32(out, sr->octet_count);
+    for (const auto& b : sr->reports) write_block(out, b);
+    finish(out, at);
+  } else if (auto* rr = std::get_if<ReceiverReport>(&packet)) {
+    size_t at = begin(out, uint8_t(rr->reports.size()), kReceiverReport);
+    put_u32(out, rr->ssrc);
+    for (const auto& b : rr->reports) write_block(out, b);
+    finish(out, at);
+  } else if (auto* bye = std::get_if<Bye>(&packet)) {
+    size_t at = begin(out, uint8_t(bye->ssrcs.size()), kBye);
+    for (uint32_t s : bye->ssrcs) put_u32(out, s);
+    finish(out, at);
+  } else if (auto* pli = std::get_if<Pli>(&packet)) {
+    size_t at = begin(out, 1, kPayloadFeedback);
+    put_u32(out, pli->sender_ssrc);
+    put_u32(out, pli->media_ssrc);
+    finish(out, at);
+  } else if (auto* fir = std::get_if<Fir>(&packet)) {
+    size_t at = begin(out, 4, kPayloadFeedback);
+    put_u32(out, fir->sender_ssrc);
+    put_u32(out, 0);  // media source SSRC: unused for FIR
+    for (const auto& e : fir->entries) {
+      put_u32(out, e.ssrc);
+      put_u8(out, e.seq);
+      put_u8(out, 0), put_u16(out, 0);
+    }
+    finish(out, at);
+  } else if (auto* nack = std::get_if<Nack>(&packet)) {
+    size_t at = begin(out, 1, kRtpFeedback);
+    put_u32(out, nack->sender_ssrc);
+    put_u32(out, nack->media_ssrc);
+    // Greedy packing: each FCI covers its PID and the 16 numbers after it.
+    size_t i = 0;
+    while (i < nack->lost.size()) {
+      uint16_t pid = nack->lost[i++];
+      uint16_t blp = 0;
+      while (i < nack->lost.size()) {
+        uint16_t d = uint16_t(nack->lost[i] - pid);
+        if (d == 0 || d > 16) break;
+        blp |= uint16_t(1u << (d - 1));
+        ++i;
+      }
+      put_u16(out, pid);
+      put_u16(out, blp);
+    }
+    finish(out, at);
+  } else if (auto* remb = std::get_if<Remb>(&packet)) {
+    size_t at = begin(out, 15, kPayloadFeedback);
+    put_u32(out, remb->sender_ssrc);
+    put_u32(out, 0);
+    out.insert(out.end(), {'R', 'E', 'M', 'B'});
+    uint64_t mantissa = remb->bitrate_bps;
+    uint8_t exp = 0;
+    while (mantissa > 0x3FFFF) mantissa >>= 1, ++exp;
+    put_u8(out, uint8_t(remb->ssrcs.size()));
+    put_u8(out, uint8_t(exp << 2 | (mantissa >> 16)));
+    put_u16(out, uint16_t(mantissa));
+    for (uint32_t s : remb->ssrcs) put_u32(out, s);
+    finish(out, at);
+  }
+  // Unknown packets carry no body to re-create; they are not serialized.
+}
+
+std::vector<uint8_t> serialize(const std::vector<Packet>& packets) {
+  std::vector<uint8_t> out;
+  for (const auto& p : packets) append(out, p);
+  return out;
+}
+
+}  // namespace media::rtcp
