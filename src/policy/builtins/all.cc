@@ -9,6 +9,8 @@ void register_library_builtins(BuiltinRegistry& registry) {
   using namespace builtins;
   register_string_builtins(registry);
   register_sprintf_builtins(registry);
+  register_regex_builtins(registry);
+  register_glob_builtins(registry);
 }
 
 }  // namespace policy
