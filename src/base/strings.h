@@ -25,3 +25,8 @@ std::optional<int64_t> parse_duration_ms(std::string_view s);
 bool starts_with(std::string_view s, std::string_view prefix);
 
 }  // namespace base
+
+namespace base {
+// Formats Unix milliseconds as RFC 3339 UTC with milliseconds, e.g. "2026-11-24T15:00:00.123Z".
+std::string format_utc_ms(int64_t unix_ms);
+}  // namespace base

@@ -1,0 +1,205 @@
+#include "app/config.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "base/log.h"
+#include "base/random.h"
+#include "base/strings.h"
+
+namespace app {
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> s = {
+      {"--listen", "EDGECLASS_LISTEN", "127.0.0.1:8080", "HTTP listen address host:port"},
+      {"--data-dir", "EDGECLASS_DATA_DIR", "./data", "directory of the SQLite database"},
+      {"--jwt-secret", "EDGECLASS_JWT_SECRET", "",
+       "HS256 secret for bearer tokens (default: a generated development secret kept in the data dir)"},
+      {"--threads", "EDGECLASS_THREADS", "0", "I/O threads (0: one per core)"},
+      {"--max-students", "MAX_STUDENTS", "1000", "default course capacity"},
+      {"--video-quality", "VIDEO_QUALITY", "720p", "video bitrate cap: 360p, 480p, 720p, 1080p"},
+      {"--log-level", "EDGECLASS_LOG_LEVEL", "info", "debug, info, warn, error, off"},
+      {"--policy-dir", "EDGECLASS_POLICY_DIR", "",
+       "directory of .rego policies (default: the embedded policies)"},
+      {"--redis-url", "EDGECLASS_REDIS_URL", "", "redis://host:port for multi-replica cities"},
+      {"--media-port", "EDGECLASS_MEDIA_PORT", "7882", "UDP port for WebRTC media"},
+      {"--public-ip", "EDGECLASS_PUBLIC_IP", "", "IP announced in ICE candidates"},
+      {"--config", "EDGECLASS_CONFIG", "", "optional file of KEY=VALUE lines (environment names)"},
+  };
+  return s;
+}
+
+std::string settings_help() {
+  std::ostringstream o;
+  for (const Setting& s : settings()) {
+    std::string left = std::string("  ") + s.flag + " / " + s.env;
+    o << left;
+    o << std::string(left.size() < 44 ? 44 - left.size() : 1, ' ') << s.help;
+    if (*s.def) o << " [" << s.def << "]";
+    o << "\n";
+  }
+  return o.str();
+}
+
+namespace {
+
+base::Status apply(Config& c, std::string_view env, const std::string& v, const std::string& src) {
+  auto bad = [&](std::string what) {
+    return base::invalid_argument(src + ": " + std::string(env) + "=" + v + " " + what);
+  };
+  auto port_of = [&](std::string_view p, uint16_t* out) {
+    auto n = base::parse_int(p);
+    if (!n || *n < 0 || *n > 65535) return false;
+    *out = uint16_t(*n);
+    return true;
+  };
+  if (env == "EDGECLASS_LISTEN") {
+    size_t colon = v.rfind(':');
+    if (colon == std::string::npos || !port_of(std::string_view(v).substr(colon + 1), &c.listen_port)) {
+      return bad("is not host:port (e.g. 127.0.0.1:8080)");
+    }
+    c.listen_host = v.substr(0, colon);
+    if (c.listen_host.size() > 2 && c.listen_host.front() == '[') {
+      c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
+    }
+  } else if (env == "EDGECLASS_DATA_DIR") {
+    if (v.empty()) return bad("must not be empty");
+    c.data_dir = v;
+  } else if (env == "EDGECLASS_JWT_SECRET") {
+    if (!v.empty() && v.size() < 16) return bad("is too short: use at least 16 characters");
+    c.jwt_secret = v;
+  } else if (env == "EDGECLASS_THREADS") {
+    auto n = base::parse_int(v);
+    if (!n || *n < 0 || *n > 256) return bad("must be 0..256");
+    c.threads = int(*n);
+  } else if (env == "MAX_STUDENTS") {
+    auto n = base::parse_int(v);
+    if (!n || *n < 1 || *n > 100000) return bad("must be 1..100000");
+    c.max_students = *n;
+  } else if (env == "VIDEO_QUALITY") {
+    if (v != "360p" && v != "480p" && v != "720p" && v != "1080p") {
+      return bad("must be one of 360p, 480p, 720p, 1080p");
+    }
+    c.video_quality = v;
+  } else if (env == "EDGECLASS_LOG_LEVEL") {
+    base::log::Level l;
+    if (!base::log::parse_level(v, &l)) return bad("must be debug, info, warn, error or off");
+    c.log_level = v;
+  } else if (env == "EDGECLASS_POLICY_DIR") {
+    c.policy_dir = v;
+  } else if (env == "EDGECLASS_REDIS_URL") {
+    if (!v.empty() && !base::starts_with(v, "redis://")) return bad("must start with redis://");
+    c.redis_url = v;
+  } else if (env == "EDGECLASS_MEDIA_PORT") {
+    if (!port_of(v, &c.media_port)) return bad("is not a port number");
+  } else if (env == "EDGECLASS_PUBLIC_IP") {
+    c.public_ip = v;
+  } else if (env == "EDGECLASS_CONFIG") {
+    c.config_file = v;
+  } else {
+    return base::invalid_argument(src + ": unknown setting " + std::string(env));
+  }
+  return base::Status::ok();
+}
+
+const Setting* by_flag(std::string_view flag) {
+  for (const Setting& s : settings()) {
+    if (flag == s.flag) return &s;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+base::Result<Config> load_config(const std::vector<std::string>& args) {
+  // Collect flags first: they win, but --config must be known before the file is read.
+  std::map<std::string, std::string> flags;  // env name -> value
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    std::string value;
+    size_t eq = a.find('=');
+    if (eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    }
+    const Setting* s = by_flag(a);
+    if (!s) return base::invalid_argument("unknown flag '" + a + "' (see --help)");
+    if (eq == std::string::npos) {
+      if (i + 1 >= args.size()) return base::invalid_argument("flag " + a + " needs a value");
+      value = args[++i];
+    }
+    flags[s->env] = value;
+  }
+  Config c;
+  std::string file;
+  if (auto it = flags.find("EDGECLASS_CONFIG"); it != flags.end()) file = it->second;
+  else if (const char* e = std::getenv("EDGECLASS_CONFIG")) file = e;
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) return base::invalid_argument("cannot read config file " + file);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      size_t start = line.find_first_not_of(" \t");
+      if (start == std::string::npos || line[start] == '#') continue;
+      size_t eq = line.find('=');
+      if (eq == std::string::npos) {
+        return base::invalid_argument(file + ":" + std::to_string(n) + ": expected KEY=VALUE");
+      }
+      std::string key = line.substr(start, eq - start);
+      while (!key.empty() && key.back() == ' ') key.pop_back();
+      std::string value = line.substr(eq + 1);
+      while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
+      EC_RETURN_IF_ERROR(apply(c, key, value, file + ":" + std::to_string(n)));
+    }
+  }
+  for (const Setting& s : settings()) {
+    if (const char* e = std::getenv(s.env)) {
+      EC_RETURN_IF_ERROR(apply(c, s.env, e, "environment"));
+    }
+  }
+  for (const auto& [env, value] : flags) {
+    EC_RETURN_IF_ERROR(apply(c, env, value, "flag"));
+  }
+  return c;
+}
+
+base::Result<std::string> resolve_jwt_secret(const Config& config, bool* generated) {
+  *generated = false;
+  if (!config.jwt_secret.empty()) return config.jwt_secret;
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return base::unavailable("cannot create data directory " + config.data_dir + ": " +
+                             ec.message());
+  }
+  std::string path = config.data_dir + "/dev-jwt-secret";
+  {
+    std::ifstream in(path);
+    std::string s;
+    if (in && std::getline(in, s) && s.size() >= 16) return s;
+  }
+  unsigned char bytes[24];
+  base::SystemRandom::instance().fill(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char b : bytes) {
+    s += kHex[b >> 4];
+    s += kHex[b & 15];
+  }
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << s << "\n";
+    if (!out) return base::unavailable("cannot write " + path);
+  }
+  ::chmod(path.c_str(), 0600);
+  *generated = true;
+  return s;
+}
+
+}  // namespace app

@@ -1,0 +1,53 @@
+// Configuration: flags over environment over an optional file, over embedded defaults.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace app {
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 8080;
+  std::string data_dir = "./data";
+  std::string jwt_secret;  // empty: a development secret is generated in data_dir
+  int threads = 0;         // 0: one per core
+  int64_t max_students = 1000;
+  std::string video_quality = "720p";
+  std::string log_level = "info";
+  std::string policy_dir;  // empty: the policies embedded in the binary
+  std::string redis_url;   // empty: single replica, no Redis
+  uint16_t media_port = 7882;
+  std::string public_ip;
+  std::string config_file;
+
+  std::string db_path() const { return data_dir + "/edgeclass.db"; }
+};
+
+// One setting: its flag, environment variable, default and help line.
+struct Setting {
+  const char* flag;  // "--listen"
+  const char* env;   // "EDGECLASS_LISTEN"
+  const char* def;
+  const char* help;
+};
+const std::vector<Setting>& settings();
+
+// Builds the config for `args` (the verb's flags, e.g. {"--listen", "0.0.0.0:8080"}),
+// the process environment and the file named by --config / EDGECLASS_CONFIG (KEY=VALUE lines
+// using the environment names; '#' comments). Unknown flags and bad values are errors that
+// say which source held them.
+base::Result<Config> load_config(const std::vector<std::string>& args);
+
+// Help text listing every setting.
+std::string settings_help();
+
+// Returns the JWT secret: the configured one, or the development secret kept in
+// data_dir/dev-jwt-secret (created with mode 0600 on first use; `*generated` tells).
+base::Result<std::string> resolve_jwt_secret(const Config& config, bool* generated);
+
+}  // namespace app

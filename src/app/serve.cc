@@ -1,0 +1,203 @@
+#include "app/serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+#include <unordered_map>
+
+#include "app/web_assets.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/random.h"
+#include "classroom/authz.h"
+#include "classroom/service.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "metrics/process.h"
+#include "metrics/registry.h"
+#include "store/db.h"
+#include "store/migrations.h"
+#include "store/writer.h"
+
+namespace app {
+
+namespace {
+
+// Per-request metrics with the children looked up once per (route, status) per thread.
+class HttpMetrics {
+ public:
+  explicit HttpMetrics(metrics::Registry& r)
+      : requests_(r.counter("edgeclass_http_requests_total", "HTTP requests by route and status",
+                            {"route", "status"})),
+        latency_(r.histogram("edgeclass_http_request_duration_seconds",
+                             "HTTP request latency from the end of reading the request to the "
+                             "end of writing the response",
+                             {"route"})) {}
+
+  void observe(std::string_view route, unsigned status, int64_t ns) {
+    struct Key {
+      const char* route;
+      unsigned status;
+      bool operator==(const Key&) const = default;
+    };
+    struct Hash {
+      size_t operator()(const Key& k) const { return std::hash<const void*>()(k.route) ^ k.status; }
+    };
+    struct Children {
+      metrics::Counter* requests;
+      metrics::Histogram* latency;
+    };
+    // Route labels are views into the router's patterns (stable for the process's life).
+    thread_local std::unordered_map<Key, Children, Hash> cache;
+    Key key{route.data(), status};
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      std::string code = std::to_string(status);
+      Children c{&requests_.labels({route, code}), &latency_.labels({route})};
+      it = cache.emplace(key, c).first;
+    }
+    it->second.requests->inc();
+    it->second.latency->observe(double(ns) / 1e9);
+  }
+
+ private:
+  metrics::CounterFamily& requests_;
+  metrics::HistogramFamily& latency_;
+};
+
+}  // namespace
+
+int serve(const Config& config) {
+  base::log::Level level;
+  base::log::parse_level(config.log_level, &level);
+  base::log::set_level(level);
+
+  // Signals are taken synchronously by this thread; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  bool generated = false;
+  auto secret = resolve_jwt_secret(config, &generated);
+  if (!secret.is_ok()) {
+    base::log::error("config.jwt_secret").kv("error", secret.status().message());
+    return 1;
+  }
+  if (generated) {
+    base::log::warn("config.dev_secret_generated")
+        .kv("path", config.data_dir + "/dev-jwt-secret")
+        .kv("note", "development JWT secret generated; set EDGECLASS_JWT_SECRET in production");
+  }
+
+  metrics::Registry registry;
+  metrics::register_process_metrics(registry);
+
+  auto db = store::Db::open(config.db_path(), store::OpenMode::kReadWrite);
+  if (!db.is_ok()) {
+    base::log::error("store.open_failed").kv("error", db.status().message());
+    return 1;
+  }
+  if (auto s = store::migrate(**db); !s.is_ok()) {
+    base::log::error("store.migrate_failed").kv("error", s.message());
+    return 1;
+  }
+  auto& commit_latency = registry.histogram(
+      "edgeclass_store_commit_duration_seconds", "Group commit latency (BEGIN to COMMIT incl. fsync)",
+      {}, metrics::exponential_buckets(0.0001, 2, 16)).get();
+  auto& batch_size = registry.histogram("edgeclass_store_commit_batch_size",
+                                        "Write operations per committed group", {},
+                                        metrics::exponential_buckets(1, 2, 12)).get();
+  auto& failed_commits = registry.counter("edgeclass_store_failed_commits_total",
+                                          "Groups whose BEGIN or COMMIT failed").get();
+  store::WriterOptions wopts;
+  wopts.on_group = [&](const store::GroupStats& g) {
+    commit_latency.observe(double(g.commit_ns) / 1e9);
+    batch_size.observe(double(g.ops));
+    if (!g.committed) failed_commits.inc();
+  };
+  auto writer = store::Writer::start(std::move(db).value(), wopts);
+  if (!writer.is_ok()) {
+    base::log::error("store.writer_failed").kv("error", writer.status().message());
+    return 1;
+  }
+
+  http::ServerOptions sopts;
+  sopts.host = config.listen_host;
+  sopts.port = config.listen_port;
+  sopts.threads = config.threads;
+  http::Router router;
+  http::Server server(sopts, router);
+
+  std::vector<std::unique_ptr<store::Db>> readers;
+  http::ApiDeps deps;
+  for (int i = 0; i < server.thread_count(); ++i) {
+    auto r = store::Db::open(config.db_path(), store::OpenMode::kReadOnly);
+    if (!r.is_ok()) {
+      base::log::error("store.reader_failed").kv("error", r.status().message());
+      return 1;
+    }
+    deps.readers.push_back(r->get());
+    readers.push_back(std::move(r).value());
+  }
+
+  auto authorizer = std::make_shared<const classroom::BuiltinAuthorizer>();
+  classroom::Service service(base::SystemClock::instance(), base::SystemRandom::instance(),
+                             [authorizer] { return authorizer; }, config.max_students);
+  deps.service = &service;
+  deps.writer = writer->get();
+  deps.jwt_secret = *secret;
+  deps.clock = &base::SystemClock::instance();
+  deps.metrics_text = [&registry] { return registry.expose(); };
+  deps.ready = [&]() -> base::Status {
+    if (server.stopping()) return base::unavailable("shutting down");
+    return base::Status::ok();
+  };
+  for (const WebAsset& a : web_assets()) {
+    deps.static_files.push_back({a.path, a.content_type, a.body});
+  }
+  http::register_api(router, deps);
+
+  HttpMetrics http_metrics(registry);
+  server.set_observer([&](std::string_view route, unsigned status, int64_t ns) {
+    http_metrics.observe(route, status, ns);
+  });
+  registry.callback("edgeclass_http_open_connections", "Open HTTP connections",
+                    metrics::Type::kGauge, [&] { return double(server.open_connections()); });
+  registry.callback("edgeclass_store_write_queue_depth", "Write operations waiting for a group",
+                    metrics::Type::kGauge,
+                    [w = writer->get()] { return double(w->counters().queue_depth); });
+
+  if (auto s = server.listen(); !s.is_ok()) {
+    base::log::error("http.listen_failed").kv("error", s.message());
+    return 1;
+  }
+  server.start();
+  std::string host = config.listen_host == "0.0.0.0" ? "127.0.0.1" : config.listen_host;
+  base::log::info("edgeclass.ready")
+      .kv("url", "http://" + host + ":" + std::to_string(server.port()) + "/")
+      .kv("threads", server.thread_count())
+      .kv("data_dir", config.data_dir);
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      base::log::info("edgeclass.sighup").kv("policies", "reload not configured");
+      continue;
+    }
+    base::log::info("edgeclass.stopping").kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    break;
+  }
+  server.stop();      // finish in-flight requests (their commits complete in the writer)
+  (*writer)->stop();  // commit everything already queued
+  base::log::info("edgeclass.stopped");
+  return 0;
+}
+
+}  // namespace app

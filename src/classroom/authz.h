@@ -1,0 +1,49 @@
+// Authorization: every decision about who may do what goes through an Authorizer with a
+// documented input document (docs/policy.md). The server's Authorizer is the Rego engine
+// running policies/education.rego; BuiltinAuthorizer implements the same default rules in
+// C++ and serves where no engine is wired (unit tests, the fallback described in docs).
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+#include <string_view>
+
+#include "base/jwt.h"
+#include "store/model.h"
+
+namespace classroom {
+
+// Who is asking, from a verified token.
+struct Actor {
+  std::string id;
+  std::string name;
+  base::Role role = base::Role::kStudent;
+};
+
+struct Decision {
+  bool allow = false;
+  std::string reason;  // why not, for the 403 message; may be empty when allowed
+};
+
+// Thread-safe: decide() may be called from any thread at once.
+class Authorizer {
+ public:
+  virtual ~Authorizer() = default;
+  // `input` is the decision's input document: {"action": ..., "user": {...}, ...}.
+  virtual Decision decide(const boost::json::object& input) const = 0;
+};
+
+// Builders for the input documents (see docs/policy.md for each action's fields).
+boost::json::object user_doc(const Actor& a);
+boost::json::object course_doc(const store::Course& c);
+boost::json::object session_doc(const store::Session& s);
+boost::json::object quiz_doc(const store::Quiz& q);
+boost::json::object make_input(std::string_view action, const Actor& actor);
+
+// The default rules in C++ (mirrors policies/education.rego).
+class BuiltinAuthorizer final : public Authorizer {
+ public:
+  Decision decide(const boost::json::object& input) const override;
+};
+
+}  // namespace classroom

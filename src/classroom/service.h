@@ -1,0 +1,158 @@
+// The classroom's rules for courses, enrollment, live sessions and quizzes.
+//
+// Reads take a store::Db& (the calling thread's reader connection); writes take a
+// store::Txn& and run inside the group-commit writer's transaction, so a check and the write
+// it guards (e.g. capacity and the enrollment) are atomic. Every decision about who may do
+// what goes through the Authorizer. No threads, no I/O of its own, no exceptions.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "base/status.h"
+#include "classroom/authz.h"
+#include "classroom/quiz.h"
+#include "store/courses.h"
+#include "store/quizzes.h"
+#include "store/sessions.h"
+
+namespace classroom {
+
+struct CreateCourse {
+  std::string title;
+  std::string description;
+  int64_t capacity = 0;
+  store::CourseStatus status = store::CourseStatus::kDraft;
+};
+
+struct CoursePatch {
+  std::optional<std::string> title;
+  std::optional<std::string> description;
+  std::optional<store::CourseStatus> status;
+  std::optional<int64_t> capacity;
+};
+
+struct JoinResult {
+  store::Enrollment enrollment;
+  bool created = false;  // false: the student was already enrolled
+};
+
+struct CreateQuiz {
+  std::string title;
+  std::vector<Question> questions;
+};
+
+struct AnswerInput {
+  int question = 0;
+  std::vector<int> choice;  // normalized
+};
+
+// A student's answers, checked against the quiz on the reading side before the write.
+struct PreparedAnswers {
+  store::Quiz quiz;
+  std::vector<store::Answer> answers;
+};
+
+inline constexpr int64_t kMaxCapacity = 100000;
+
+class Service {
+ public:
+  // `authorizer` returns the policy in force (it may change on reload); it must be
+  // callable from any thread.
+  Service(const base::Clock& clock, base::Random& random,
+          std::function<std::shared_ptr<const Authorizer>()> authorizer, int64_t default_capacity)
+      : clock_(clock),
+        random_(random),
+        authorizer_(std::move(authorizer)),
+        default_capacity_(default_capacity) {}
+
+  // Request bodies, validated strictly (unknown fields are errors).
+  base::Result<CreateCourse> parse_create_course(const boost::json::value& body) const;
+  base::Result<CoursePatch> parse_course_patch(const boost::json::value& body) const;
+  base::Result<CreateQuiz> parse_create_quiz(const boost::json::value& body) const;
+  // {"time_limit_s": 1..86400}
+  base::Result<int64_t> parse_publish(const boost::json::value& body) const;
+
+  // Courses.
+  base::Result<store::Course> create_course(store::Txn& txn, const Actor& actor,
+                                            const CreateCourse& req) const;
+  base::Result<store::Course> get_course(store::Db& db, const Actor& actor,
+                                         std::string_view id) const;
+  base::Result<store::Page<store::Course>> list_courses(store::Db& db, const Actor& actor,
+                                                        const store::CourseFilter& filter,
+                                                        std::string_view cursor, int limit) const;
+  base::Result<store::Course> update_course(store::Txn& txn, const Actor& actor,
+                                            std::string_view id, const CoursePatch& patch) const;
+
+  // Enrollment. join() is the case study's decision: atomic with the insert.
+  base::Result<JoinResult> join(store::Txn& txn, const Actor& actor,
+                                std::string_view course_id) const;
+  // The student leaves (student_id == actor.id) or the teacher/admin removes them.
+  base::Status remove_student(store::Txn& txn, const Actor& actor, std::string_view course_id,
+                              std::string_view student_id) const;
+  base::Result<store::Page<store::Enrollment>> list_students(store::Db& db, const Actor& actor,
+                                                            std::string_view course_id,
+                                                            std::string_view cursor,
+                                                            int limit) const;
+
+  // Live sessions.
+  base::Result<store::Session> go_live(store::Txn& txn, const Actor& actor,
+                                       std::string_view course_id, std::string title) const;
+  base::Result<store::Session> end_session(store::Txn& txn, const Actor& actor,
+                                           std::string_view session_id) const;
+  base::Result<store::Session> get_session(store::Db& db, const Actor& actor,
+                                           std::string_view id) const;
+  base::Result<std::vector<store::Session>> list_sessions(store::Db& db, const Actor& actor,
+                                                          std::string_view course_id) const;
+
+  // Quizzes.
+  base::Result<store::Quiz> create_quiz(store::Txn& txn, const Actor& actor,
+                                        std::string_view session_id, const CreateQuiz& req) const;
+  base::Result<store::Quiz> publish_quiz(store::Txn& txn, const Actor& actor,
+                                         std::string_view quiz_id, int64_t time_limit_s) const;
+  base::Result<store::Quiz> close_quiz(store::Txn& txn, const Actor& actor,
+                                       std::string_view quiz_id) const;
+  base::Result<store::Quiz> get_quiz(store::Db& db, const Actor& actor, std::string_view id,
+                                     bool* teacher_view) const;
+  base::Result<std::vector<store::Quiz>> list_quizzes(store::Db& db, const Actor& actor,
+                                                      std::string_view session_id) const;
+
+  // Answers: prepare on the reading side (authorization, validation, grading), then commit
+  // inside the writer, which re-checks that the quiz is still open at commit time.
+  base::Result<PreparedAnswers> prepare_answers(store::Db& db, const Actor& actor,
+                                                std::string_view quiz_id,
+                                                const boost::json::value& body) const;
+  base::Status commit_answers(store::Txn& txn, const PreparedAnswers& prepared) const;
+
+  // Results: the teacher's view (all students) or a student's own.
+  base::Result<boost::json::object> results(store::Db& db, const Actor& actor,
+                                            std::string_view quiz_id) const;
+
+  const base::Clock& clock() const { return clock_; }
+
+ private:
+  Decision decide(const boost::json::object& input) const;
+  base::Status authorize(const boost::json::object& input) const;
+  base::Result<store::Course> course_for_write(store::Db& db, const Actor& actor,
+                                               std::string_view id, std::string_view action) const;
+
+  const base::Clock& clock_;
+  base::Random& random_;
+  std::function<std::shared_ptr<const Authorizer>()> authorizer_;
+  int64_t default_capacity_;
+};
+
+// Wire forms (docs/api.md).
+boost::json::object to_json(const store::Course& c);
+boost::json::object to_json(const store::Enrollment& e);
+boost::json::object to_json(const store::Session& s);
+// `with_answers`: include the correct options (the teacher, or anyone after close).
+boost::json::object to_json(const store::Quiz& q, bool with_answers);
+
+}  // namespace classroom

@@ -1,0 +1,309 @@
+// Quizzes: create, publish, close, answer, results.
+#include <algorithm>
+#include <map>
+
+#include "base/json_reader.h"
+#include "base/random.h"
+#include "base/strings.h"
+#include "classroom/service.h"
+
+namespace classroom {
+
+namespace json = boost::json;
+
+namespace {
+
+base::Status quiz_not_found(std::string_view id) {
+  return base::not_found("no quiz with id '" + std::string(id) + "'", "quiz_not_found");
+}
+
+// Open for answers at `now`: published and before its deadline.
+base::Status check_open(const store::Quiz& q, int64_t now) {
+  if (q.status == store::QuizStatus::kDraft) {
+    return base::failed_precondition("the quiz has not been published yet", "quiz_not_published");
+  }
+  if (q.status == store::QuizStatus::kClosed) {
+    return base::failed_precondition("the quiz is closed; answers are no longer accepted",
+                                     "quiz_closed");
+  }
+  if (q.deadline_at && now >= *q.deadline_at) {
+    return base::failed_precondition("the quiz's time ran out at " +
+                                         base::format_utc_ms(*q.deadline_at) +
+                                         "; answers are no longer accepted",
+                                     "quiz_deadline_passed");
+  }
+  return base::Status::ok();
+}
+
+}  // namespace
+
+base::Result<CreateQuiz> Service::parse_create_quiz(const json::value& body) const {
+  base::JsonReader r(body);
+  auto title = r.required_string("title", 1, 200);
+  const json::value* questions = r.optional_value("questions");
+  if (r.ok() && !questions) {
+    r.fail(base::invalid_argument("missing required field 'questions'", "missing_field"));
+  }
+  EC_RETURN_IF_ERROR(r.finish());
+  CreateQuiz q;
+  q.title = *title;
+  EC_ASSIGN_OR_RETURN(q.questions, parse_questions(*questions));
+  return q;
+}
+
+base::Result<int64_t> Service::parse_publish(const json::value& body) const {
+  base::JsonReader r(body);
+  auto limit = r.required_int("time_limit_s", 1, 86400);
+  EC_RETURN_IF_ERROR(r.finish());
+  return *limit;
+}
+
+base::Result<store::Quiz> Service::create_quiz(store::Txn& txn, const Actor& actor,
+                                               std::string_view session_id,
+                                               const CreateQuiz& req) const {
+  if (!base::is_valid_id(session_id, "ses")) {
+    return base::not_found("no session with id '" + std::string(session_id) + "'",
+                           "session_not_found");
+  }
+  EC_ASSIGN_OR_RETURN(store::Session s, store::get_session(txn.db(), session_id));
+  EC_RETURN_IF_ERROR(course_for_write(txn.db(), actor, s.course_id, "create_quiz").status());
+  if (s.status != store::SessionStatus::kLive) {
+    return base::failed_precondition("the session has ended; start a new one to run a quiz",
+                                     "session_ended");
+  }
+  store::Quiz q;
+  q.id = base::new_id("qz", random_);
+  q.session_id = s.id;
+  q.course_id = s.course_id;
+  q.title = req.title;
+  q.status = store::QuizStatus::kDraft;
+  q.questions = questions_to_storage(req.questions);
+  q.created_at = clock_.now_unix_ms();
+  EC_RETURN_IF_ERROR(store::insert_quiz(txn, q));
+  return q;
+}
+
+base::Result<store::Quiz> Service::publish_quiz(store::Txn& txn, const Actor& actor,
+                                                std::string_view quiz_id,
+                                                int64_t time_limit_s) const {
+  if (!base::is_valid_id(quiz_id, "qz")) return quiz_not_found(quiz_id);
+  EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(txn.db(), quiz_id));
+  EC_RETURN_IF_ERROR(course_for_write(txn.db(), actor, q.course_id, "publish_quiz").status());
+  if (q.status != store::QuizStatus::kDraft) {
+    return base::failed_precondition(
+        "the quiz is already " + std::string(store::to_string(q.status)), "quiz_not_draft");
+  }
+  int64_t now = clock_.now_unix_ms();
+  q.status = store::QuizStatus::kPublished;
+  q.time_limit_ms = time_limit_s * 1000;
+  q.published_at = now;
+  q.deadline_at = now + q.time_limit_ms;
+  EC_RETURN_IF_ERROR(store::publish_quiz(txn, q.id, now, q.deadline_at));
+  return q;
+}
+
+base::Result<store::Quiz> Service::close_quiz(store::Txn& txn, const Actor& actor,
+                                              std::string_view quiz_id) const {
+  if (!base::is_valid_id(quiz_id, "qz")) return quiz_not_found(quiz_id);
+  EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(txn.db(), quiz_id));
+  EC_RETURN_IF_ERROR(course_for_write(txn.db(), actor, q.course_id, "close_quiz").status());
+  if (q.status != store::QuizStatus::kPublished) {
+    return base::failed_precondition(
+        q.status == store::QuizStatus::kDraft ? "the quiz has not been published yet"
+                                              : "the quiz is already closed",
+        q.status == store::QuizStatus::kDraft ? "quiz_not_published" : "quiz_closed");
+  }
+  int64_t now = clock_.now_unix_ms();
+  EC_RETURN_IF_ERROR(store::close_quiz(txn, q.id, now));
+  q.status = store::QuizStatus::kClosed;
+  q.closed_at = now;
+  return q;
+}
+
+base::Result<store::Quiz> Service::get_quiz(store::Db& db, const Actor& actor,
+                                            std::string_view id, bool* teacher_view) const {
+  if (!base::is_valid_id(id, "qz")) return quiz_not_found(id);
+  EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(db, id));
+  EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db, q.course_id));
+  json::object in = make_input("read_results", actor);
+  in["course"] = course_doc(c);
+  *teacher_view = decide(in).allow;
+  if (*teacher_view) return q;
+  EC_ASSIGN_OR_RETURN(bool enrolled, store::is_enrolled(db, c.id, actor.id));
+  if (!enrolled || q.status == store::QuizStatus::kDraft) return quiz_not_found(id);
+  return q;
+}
+
+base::Result<std::vector<store::Quiz>> Service::list_quizzes(store::Db& db, const Actor& actor,
+                                                             std::string_view session_id) const {
+  EC_ASSIGN_OR_RETURN(store::Session s, get_session(db, actor, session_id));
+  EC_ASSIGN_OR_RETURN(std::vector<store::Quiz> all, store::list_quizzes(db, s.id));
+  EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db, s.course_id));
+  json::object in = make_input("read_results", actor);
+  in["course"] = course_doc(c);
+  if (!decide(in).allow) {
+    std::erase_if(all, [](const store::Quiz& q) { return q.status == store::QuizStatus::kDraft; });
+  }
+  return all;
+}
+
+base::Result<PreparedAnswers> Service::prepare_answers(store::Db& db, const Actor& actor,
+                                                       std::string_view quiz_id,
+                                                       const json::value& body) const {
+  base::JsonReader r(body);
+  const json::array* items = r.required_array("answers", 1, kMaxQuestions);
+  EC_RETURN_IF_ERROR(r.finish());
+  if (!base::is_valid_id(quiz_id, "qz")) return quiz_not_found(quiz_id);
+  EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(db, quiz_id));
+  EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db, q.course_id));
+  EC_ASSIGN_OR_RETURN(bool enrolled, store::is_enrolled(db, c.id, actor.id));
+  json::object in = make_input("answer", actor);
+  in["course"] = course_doc(c);
+  in["quiz"] = quiz_doc(q);
+  in["enrolled"] = enrolled;
+  EC_RETURN_IF_ERROR(authorize(in));
+  int64_t now = clock_.now_unix_ms();
+  EC_RETURN_IF_ERROR(check_open(q, now));
+  EC_ASSIGN_OR_RETURN(std::vector<Question> questions, questions_from_storage(q.questions));
+
+  PreparedAnswers out;
+  for (size_t i = 0; i < items->size(); ++i) {
+    base::JsonReader a((*items)[i], "answers[" + std::to_string(i) + "].");
+    auto qi = a.required_int("question", 0, int64_t(questions.size()) - 1);
+    const json::value* choice = a.optional_value("choice");
+    if (a.ok() && !choice) {
+      a.fail(base::invalid_argument("missing required field '" + a.field("choice") + "'",
+                                    "missing_field"));
+    }
+    EC_RETURN_IF_ERROR(a.finish());
+    for (const auto& prev : out.answers) {
+      if (prev.question == *qi) {
+        return base::invalid_argument(
+            "question " + std::to_string(*qi) + " is answered twice in one request",
+            "duplicate_answer");
+      }
+    }
+    const Question& question = questions[size_t(*qi)];
+    auto picks = normalize_choice(question, *choice);
+    if (!picks.is_ok()) {
+      return base::invalid_argument("answers[" + std::to_string(i) + "]: " +
+                                        picks.status().message(),
+                                    "invalid_choice");
+    }
+    store::Answer ans;
+    ans.quiz_id = q.id;
+    ans.student_id = actor.id;
+    ans.question = *qi;
+    ans.choice = choice_to_string(*picks);
+    ans.correct = is_correct(question, *picks);
+    ans.answered_at = now;
+    out.answers.push_back(std::move(ans));
+  }
+  out.quiz = std::move(q);
+  return out;
+}
+
+base::Status Service::commit_answers(store::Txn& txn, const PreparedAnswers& prepared) const {
+  // The quiz may have been closed between preparing and this commit: check again here, where
+  // it is ordered against the close in the writer.
+  EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(txn.db(), prepared.quiz.id));
+  EC_RETURN_IF_ERROR(check_open(q, clock_.now_unix_ms()));
+  for (const store::Answer& a : prepared.answers) {
+    auto r = store::insert_answer(txn, a);
+    if (!r.is_ok()) {
+      if (r.status().code() == base::Code::kConflict) {
+        return base::conflict("question " + std::to_string(a.question) +
+                                  " was already answered with a different choice; each question "
+                                  "can be answered once",
+                              "already_answered");
+      }
+      return r.status();
+    }
+  }
+  return base::Status::ok();
+}
+
+base::Result<json::object> Service::results(store::Db& db, const Actor& actor,
+                                            std::string_view quiz_id) const {
+  bool teacher_view = false;
+  EC_ASSIGN_OR_RETURN(store::Quiz q, get_quiz(db, actor, quiz_id, &teacher_view));
+  EC_ASSIGN_OR_RETURN(std::vector<Question> questions, questions_from_storage(q.questions));
+  bool finished = q.status == store::QuizStatus::kClosed ||
+                  (q.deadline_at && clock_.now_unix_ms() >= *q.deadline_at);
+  json::object out{{"quiz_id", q.id}, {"status", store::to_string(q.status)},
+                   {"question_count", questions.size()}};
+
+  if (!teacher_view) {
+    EC_ASSIGN_OR_RETURN(std::vector<store::Answer> mine, store::get_answers(db, q.id, actor.id));
+    json::array answers;
+    int64_t score = 0;
+    for (const auto& a : mine) {
+      json::object o{{"question", a.question}};
+      EC_ASSIGN_OR_RETURN(std::vector<int> choice, choice_from_string(a.choice));
+      json::array c;
+      for (int k : choice) c.emplace_back(k);
+      o["choice"] = std::move(c);
+      if (finished) o["correct"] = a.correct;
+      score += a.correct;
+      answers.emplace_back(std::move(o));
+    }
+    out["student_id"] = actor.id;
+    out["answers"] = std::move(answers);
+    out["answered"] = mine.size();
+    // Scores are revealed once the quiz is over, so answers cannot be compared mid-quiz.
+    if (finished) out["score"] = score;
+    else out["score"] = nullptr;
+    out["max_score"] = questions.size();
+    return out;
+  }
+
+  EC_ASSIGN_OR_RETURN(std::vector<store::Answer> all, store::all_answers(db, q.id));
+  struct PerQuestion {
+    std::vector<int64_t> counts;
+    int64_t answered = 0, correct = 0;
+  };
+  std::vector<PerQuestion> per(questions.size());
+  for (size_t i = 0; i < questions.size(); ++i) per[i].counts.assign(questions[i].options.size(), 0);
+  struct PerStudent {
+    int64_t answered = 0, score = 0;
+  };
+  std::map<std::string, PerStudent, std::less<>> students;
+  for (const auto& a : all) {
+    if (a.question < 0 || size_t(a.question) >= per.size()) continue;
+    PerQuestion& pq = per[size_t(a.question)];
+    EC_ASSIGN_OR_RETURN(std::vector<int> choice, choice_from_string(a.choice));
+    for (int k : choice) {
+      if (k >= 0 && size_t(k) < pq.counts.size()) ++pq.counts[size_t(k)];
+    }
+    ++pq.answered;
+    pq.correct += a.correct;
+    PerStudent& ps = students[a.student_id];
+    ++ps.answered;
+    ps.score += a.correct;
+  }
+  json::array qs;
+  for (size_t i = 0; i < per.size(); ++i) {
+    json::array counts;
+    for (int64_t c : per[i].counts) counts.emplace_back(c);
+    double rate = per[i].answered ? double(per[i].correct) / double(per[i].answered) : 0.0;
+    qs.emplace_back(json::object{{"index", i},
+                                 {"counts", std::move(counts)},
+                                 {"answered", per[i].answered},
+                                 {"correct", per[i].correct},
+                                 {"correct_rate", rate}});
+  }
+  json::array ss;
+  for (const auto& [id, ps] : students) {
+    json::object o{{"student_id", id}, {"answered", ps.answered}, {"score", ps.score}};
+    auto e = store::get_enrollment(db, q.course_id, id);
+    o["name"] = e.is_ok() ? e->student_name : "";
+    ss.emplace_back(std::move(o));
+  }
+  out["answered_students"] = students.size();
+  out["max_score"] = questions.size();
+  out["questions"] = std::move(qs);
+  out["students"] = std::move(ss);
+  return out;
+}
+
+}  // namespace classroom

@@ -1,0 +1,400 @@
+// REST handlers: authentication, body parsing and the writer bridge around classroom::Service.
+#include "http/api.h"
+
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "base/json_reader.h"
+#include "base/jwt.h"
+#include "base/strings.h"
+#include "http/commit.h"
+
+namespace http {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+using asio::use_awaitable;
+using beast_http::status;
+using classroom::Actor;
+
+base::Result<Actor> authenticate(const Request& req, std::string_view query, const ApiDeps& deps,
+                                 bool allow_query_token) {
+  std::string token;
+  auto it = req.find(beast_http::field::authorization);
+  if (it != req.end()) {
+    std::string_view v = it->value();
+    if (!base::starts_with(v, "Bearer ") && !base::starts_with(v, "bearer ")) {
+      return base::unauthenticated("the Authorization header must be 'Bearer <token>'",
+                                   "token_malformed");
+    }
+    token = std::string(v.substr(7));
+  } else if (allow_query_token) {
+    std::vector<std::string_view> parts = base::split(query, '&');
+    for (auto p : parts) {
+      if (base::starts_with(p, "token=")) token = std::string(p.substr(6));
+    }
+  }
+  if (token.empty()) {
+    return base::unauthenticated(
+        "this endpoint needs a bearer token: send 'Authorization: Bearer <token>' "
+        "(mint one locally with `edgeclass token`)",
+        "token_missing");
+  }
+  EC_ASSIGN_OR_RETURN(base::Claims claims, base::verify_token(token, deps.jwt_secret,
+                                                              deps.clock->now_unix_ms() / 1000));
+  return Actor{claims.sub, claims.name, claims.role};
+}
+
+namespace {
+
+// Runs `fn(txn)` in the writer and waits for its group to commit.
+template <typename Fn>
+awaitable<base::Status> write(ApiDeps& d, Fn fn) {
+  co_return co_await async_commit(*d.writer, store::WriteOp(std::move(fn)), use_awaitable);
+}
+
+base::Result<int> parse_limit(const Ctx& c) {
+  auto v = c.query_param("limit");
+  if (!v) return 50;
+  auto n = base::parse_int(*v);
+  if (!n || *n < 1 || *n > store::kMaxPageLimit) {
+    return base::invalid_argument("limit must be an integer from 1 to " +
+                                      std::to_string(store::kMaxPageLimit),
+                                  "invalid_query");
+  }
+  return int(*n);
+}
+
+template <typename T>
+json::object page_json(const store::Page<T>& page) {
+  json::array items;
+  for (const auto& x : page.items) items.emplace_back(classroom::to_json(x));
+  json::object o{{"items", std::move(items)}};
+  if (page.next_cursor.empty()) o["next_cursor"] = nullptr;
+  else o["next_cursor"] = page.next_cursor;
+  return o;
+}
+
+// Common prologue: the caller and, for bodies, the parsed JSON. On error, the response to send.
+struct Prologue {
+  Actor actor;
+  json::value body;
+};
+
+base::Result<Prologue> begin(const Ctx& c, const ApiDeps& d, bool with_body) {
+  EC_ASSIGN_OR_RETURN(Actor actor, authenticate(c.req, c.query, d, false));
+  Prologue p{std::move(actor), {}};
+  if (with_body) {
+    // The body is read as JSON whatever Content-Type says (curl -d sends a form type).
+    EC_ASSIGN_OR_RETURN(p.body, base::parse_json(c.req.body()));
+  }
+  return p;
+}
+
+#define EC_CO_TRY(lhs, expr)                               \
+  auto EC_CONCAT(co_, __LINE__) = (expr);                  \
+  if (!EC_CONCAT(co_, __LINE__).is_ok())                   \
+    co_return error_response(EC_CONCAT(co_, __LINE__).status()); \
+  lhs = std::move(EC_CONCAT(co_, __LINE__)).value()
+
+#define EC_CO_CHECK(expr)                                   \
+  do {                                                      \
+    base::Status ec_s_ = (expr);                            \
+    if (!ec_s_.is_ok()) co_return error_response(ec_s_);    \
+  } while (0)
+
+void register_courses(Router& r, ApiDeps& d) {
+  r.add(Verb::post, "/api/v1/courses", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, true));
+    EC_CO_TRY(classroom::CreateCourse req, d.service->parse_create_course(p.body));
+    store::Course out;
+    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
+      EC_ASSIGN_OR_RETURN(out, d.service->create_course(t, p.actor, req));
+      return base::Status::ok();
+    }));
+    co_return json_response(status::created, classroom::to_json(out));
+  });
+
+  r.add(Verb::get, "/api/v1/courses", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    EC_CO_TRY(int limit, parse_limit(c));
+    store::CourseFilter f;
+    if (auto s = c.query_param("status")) {
+      f.status = store::parse_course_status(*s);
+      if (!f.status) {
+        co_return error_response(base::invalid_argument(
+            "status must be one of draft, active, archived", "invalid_query"));
+      }
+    }
+    if (auto t = c.query_param("teacher_id")) f.teacher_id = *t;
+    std::string cursor = c.query_param("cursor").value_or("");
+    EC_CO_TRY(auto page, d.service->list_courses(*d.readers[size_t(c.thread_index)], p.actor, f,
+                                                 cursor, limit));
+    co_return json_response(status::ok, page_json(page));
+  });
+
+  r.add(Verb::get, "/api/v1/courses/{id}", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    EC_CO_TRY(store::Course course,
+              d.service->get_course(*d.readers[size_t(c.thread_index)], p.actor, c.param("id")));
+    co_return json_response(status::ok, classroom::to_json(course));
+  });
+
+  r.add(Verb::patch, "/api/v1/courses/{id}", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, true));
+    EC_CO_TRY(classroom::CoursePatch patch, d.service->parse_course_patch(p.body));
+    std::string id(c.param("id"));
+    store::Course out;
+    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
+      EC_ASSIGN_OR_RETURN(out, d.service->update_course(t, p.actor, id, patch));
+      return base::Status::ok();
+    }));
+    co_return json_response(status::ok, classroom::to_json(out));
+  });
+
+  r.add(Verb::post, "/api/v1/courses/{id}/join", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    std::string id(c.param("id"));
+    classroom::JoinResult out;
+    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
+      EC_ASSIGN_OR_RETURN(out, d.service->join(t, p.actor, id));
+      return base::Status::ok();
+    }));
+    co_return json_response(out.created ? status::created : status::ok,
+                            classroom::to_json(out.enrollment));
+  });
+
+  auto remove = [&d](Ctx& c, std::string student) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    std::string id(c.param("id"));
+    if (student.empty()) student = p.actor.id;
+    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) {
+      return d.service->remove_student(t, p.actor, id, student);
+    }));
+    co_return json_response(status::ok, json::object{{"course_id", id}, {"student_id", student},
+                                                      {"removed", true}});
+  };
+  r.add(Verb::post, "/api/v1/courses/{id}/leave",
+        [remove](Ctx& c) { return remove(c, std::string()); });
+  r.add(Verb::delete_, "/api/v1/courses/{id}/students/{student_id}",
+        [remove](Ctx& c) { return remove(c, std::string(c.param("student_id"))); });
+
+  r.add(Verb::get, "/api/v1/courses/{id}/students", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    EC_CO_TRY(int limit, parse_limit(c));
+    std::string cursor = c.query_param("cursor").value_or("");
+    EC_CO_TRY(auto page, d.service->list_students(*d.readers[size_t(c.thread_index)], p.actor,
+                                                  c.param("id"), cursor, limit));
+    co_return json_response(status::ok, page_json(page));
+  });
+}
+
+void register_sessions(Router& r, ApiDeps& d) {
+  r.add(Verb::post, "/api/v1/courses/{id}/sessions", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, !c.req.body().empty()));
+    std::string title;
+    if (!c.req.body().empty()) {
+      base::JsonReader rd(p.body);
+      auto t = rd.optional_string("title", 1, 200);
+      EC_CO_CHECK(rd.finish());
+      title = t.value_or("");
+    }
+    std::string id(c.param("id"));
+    store::Session out;
+    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
+      EC_ASSIGN_OR_RETURN(out, d.service->go_live(t, p.actor, id, title));
+      return base::Status::ok();
+    }));
+    co_return json_response(status::created, classroom::to_json(out));
+  });
+
+  r.add(Verb::get, "/api/v1/courses/{id}/sessions", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    EC_CO_TRY(auto list, d.service->list_sessions(*d.readers[size_t(c.thread_index)], p.actor,
+                                                  c.param("id")));
+    auto want = c.query_param("status");
+    json::array items;
+    for (const auto& s : list) {
+      if (want && store::to_string(s.status) != *want) continue;
+      items.emplace_back(classroom::to_json(s));
+    }
+    co_return json_response(status::ok, json::object{{"items", std::move(items)}});
+  });
+
+  r.add(Verb::get, "/api/v1/sessions/{id}", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    EC_CO_TRY(store::Session s,
+              d.service->get_session(*d.readers[size_t(c.thread_index)], p.actor, c.param("id")));
+    co_return json_response(status::ok, classroom::to_json(s));
+  });
+
+  r.add(Verb::post, "/api/v1/sessions/{id}/end", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    std::string id(c.param("id"));
+    store::Session out;
+    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
+      EC_ASSIGN_OR_RETURN(out, d.service->end_session(t, p.actor, id));
+      return base::Status::ok();
+    }));
+    if (d.on_session_ended) d.on_session_ended(out);
+    co_return json_response(status::ok, classroom::to_json(out));
+  });
+}
+
+void register_quizzes(Router& r, ApiDeps& d) {
+  r.add(Verb::post, "/api/v1/sessions/{id}/quizzes", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, true));
+    EC_CO_TRY(classroom::CreateQuiz req, d.service->parse_create_quiz(p.body));
+    std::string id(c.param("id"));
+    store::Quiz out;
+    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
+      EC_ASSIGN_OR_RETURN(out, d.service->create_quiz(t, p.actor, id, req));
+      return base::Status::ok();
+    }));
+    co_return json_response(status::created, classroom::to_json(out, true));
+  });
+
+  r.add(Verb::get, "/api/v1/sessions/{id}/quizzes", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    store::Db& db = *d.readers[size_t(c.thread_index)];
+    EC_CO_TRY(auto list, d.service->list_quizzes(db, p.actor, c.param("id")));
+    json::array items;
+    for (const auto& q : list) {
+      bool teacher = false;
+      (void)d.service->get_quiz(db, p.actor, q.id, &teacher);
+      items.emplace_back(classroom::to_json(q, teacher));
+    }
+    co_return json_response(status::ok, json::object{{"items", std::move(items)}});
+  });
+
+  r.add(Verb::get, "/api/v1/quizzes/{id}", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    bool teacher = false;
+    EC_CO_TRY(store::Quiz q, d.service->get_quiz(*d.readers[size_t(c.thread_index)], p.actor,
+                                                 c.param("id"), &teacher));
+    co_return json_response(status::ok, classroom::to_json(q, teacher));
+  });
+
+  r.add(Verb::post, "/api/v1/quizzes/{id}/publish", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, true));
+    EC_CO_TRY(int64_t limit, d.service->parse_publish(p.body));
+    std::string id(c.param("id"));
+    store::Quiz out;
+    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
+      EC_ASSIGN_OR_RETURN(out, d.service->publish_quiz(t, p.actor, id, limit));
+      return base::Status::ok();
+    }));
+    if (d.on_quiz_changed) d.on_quiz_changed(out);
+    co_return json_response(status::ok, classroom::to_json(out, true));
+  });
+
+  r.add(Verb::post, "/api/v1/quizzes/{id}/close", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    std::string id(c.param("id"));
+    store::Quiz out;
+    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
+      EC_ASSIGN_OR_RETURN(out, d.service->close_quiz(t, p.actor, id));
+      return base::Status::ok();
+    }));
+    if (d.on_quiz_changed) d.on_quiz_changed(out);
+    co_return json_response(status::ok, classroom::to_json(out, true));
+  });
+
+  r.add(Verb::post, "/api/v1/quizzes/{id}/answers", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, true));
+    EC_CO_TRY(classroom::PreparedAnswers prepared,
+              d.service->prepare_answers(*d.readers[size_t(c.thread_index)], p.actor,
+                                         c.param("id"), p.body));
+    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) {
+      return d.service->commit_answers(t, prepared);
+    }));
+    if (d.on_answers_committed) d.on_answers_committed(prepared);
+    json::array acks;
+    for (const auto& a : prepared.answers) {
+      acks.emplace_back(json::object{{"question", a.question}, {"accepted", true}});
+    }
+    co_return json_response(status::created,
+                            json::object{{"quiz_id", prepared.quiz.id},
+                                         {"student_id", p.actor.id},
+                                         {"answers", std::move(acks)}});
+  });
+
+  r.add(Verb::get, "/api/v1/quizzes/{id}/results", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    EC_CO_TRY(json::object res, d.service->results(*d.readers[size_t(c.thread_index)], p.actor,
+                                                   c.param("id")));
+    co_return json_response(status::ok, res);
+  });
+}
+
+void register_ops(Router& r, ApiDeps& d) {
+  r.add(Verb::get, "/healthz", [](Ctx&) -> awaitable<Response> {
+    co_return json_response(status::ok, json::object{{"status", "ok"}});
+  });
+  r.add(Verb::get, "/readyz", [&d](Ctx&) -> awaitable<Response> {
+    base::Status s = d.ready ? d.ready() : base::Status::ok();
+    if (!s.is_ok()) co_return error_response(base::unavailable(s.message(), "not_ready"));
+    co_return json_response(status::ok, json::object{{"status", "ready"}});
+  });
+  r.add(Verb::get, "/metrics", [&d](Ctx&) -> awaitable<Response> {
+    Response res(status::ok, 11);
+    res.set(beast_http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = d.metrics_text ? d.metrics_text() : std::string();
+    res.prepare_payload();
+    co_return res;
+  });
+  r.add(Verb::get, "/api/v1/me", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    co_return json_response(status::ok, json::object{{"id", p.actor.id},
+                                                     {"name", p.actor.name},
+                                                     {"role", base::role_name(p.actor.role)}});
+  });
+
+  auto data = [&d](Ctx& c, bool with_body) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, with_body && !c.req.body().empty()));
+    if (p.actor.role != base::Role::kAdmin) {
+      co_return error_response(
+          base::permission_denied("the policy data API is for admins", "forbidden"));
+    }
+    json::value input;
+    if (with_body && !c.req.body().empty()) {
+      base::JsonReader rd(p.body);
+      const json::value* in = rd.optional_value("input");
+      EC_CO_CHECK(rd.finish());
+      if (in) input = *in;
+    }
+    if (!d.policy_data) {
+      co_return error_response(base::unavailable("no policy engine is loaded", "no_policy"));
+    }
+    EC_CO_TRY(json::object out, d.policy_data(c.param("path"), input));
+    co_return json_response(status::ok, out);
+  };
+  r.add(Verb::post, "/v1/data/{path*}", [data](Ctx& c) { return data(c, true); });
+  r.add(Verb::get, "/v1/data/{path*}", [data](Ctx& c) { return data(c, false); });
+  r.add(Verb::post, "/v1/data", [data](Ctx& c) { return data(c, true); });
+
+  for (const StaticFile& f : d.static_files) {
+    auto serve = [f](Ctx&) -> awaitable<Response> {
+      Response res(status::ok, 11);
+      res.set(beast_http::field::content_type, f.content_type);
+      res.set(beast_http::field::cache_control, "no-cache");
+      res.body() = std::string(f.body);
+      res.prepare_payload();
+      co_return res;
+    };
+    r.add(Verb::get, std::string(f.path), serve);
+    if (f.path == "/index.html") r.add(Verb::get, "/", serve);
+  }
+}
+
+}  // namespace
+
+void register_api(Router& router, ApiDeps& deps) {
+  register_courses(router, deps);
+  register_sessions(router, deps);
+  register_quizzes(router, deps);
+  register_ops(router, deps);
+}
+
+}  // namespace http

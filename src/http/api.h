@@ -1,0 +1,58 @@
+// The REST API (docs/api.md): registers every /api/v1 route, the OPA data API and the
+// operational endpoints on a Router.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "classroom/service.h"
+#include "http/router.h"
+#include "store/db.h"
+#include "store/writer.h"
+
+namespace http {
+
+// A static file compiled into the binary (web/).
+struct StaticFile {
+  std::string_view path;  // "/index.html"
+  std::string_view content_type;
+  std::string_view body;
+};
+
+// What the handlers need. Owned by the app; outlives the server.
+struct ApiDeps {
+  classroom::Service* service = nullptr;
+  store::Writer* writer = nullptr;
+  // One read-only connection per I/O thread, indexed by Ctx::thread_index.
+  std::vector<store::Db*> readers;
+  std::string jwt_secret;
+  const base::Clock* clock = nullptr;
+  // Prometheus exposition of every metric.
+  std::function<std::string()> metrics_text;
+  // OK when the database is open, policies are loaded and Redis (if configured) answers.
+  std::function<base::Status()> ready;
+  // OPA data API: the value of `path` (e.g. "edgeclass/allow") for `input`; nullopt-like
+  // undefined is reported as a Result holding an empty object with no "result".
+  std::function<base::Result<boost::json::object>(std::string_view path,
+                                                  const boost::json::value& input)>
+      policy_data;
+  std::vector<StaticFile> static_files;
+
+  // Hooks for the live classroom (called on the I/O thread after the commit; may be empty).
+  std::function<void(const store::Session&)> on_session_ended;
+  std::function<void(const store::Quiz&)> on_quiz_changed;
+  std::function<void(const classroom::PreparedAnswers&)> on_answers_committed;
+};
+
+void register_api(Router& router, ApiDeps& deps);
+
+// Authenticates a request's bearer token (Authorization header, or `token` query parameter
+// when `allow_query_token`). 401 reasons: token_missing and those of base::verify_token.
+base::Result<classroom::Actor> authenticate(const Request& req, std::string_view query,
+                                            const ApiDeps& deps, bool allow_query_token);
+
+}  // namespace http

@@ -1,0 +1,48 @@
+// The request/response types handlers see, and what they are given about the caller.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/json/value.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace http {
+
+namespace beast_http = boost::beast::http;
+using Verb = beast_http::verb;
+using Request = beast_http::request<beast_http::string_body>;
+using Response = beast_http::response<beast_http::string_body>;
+
+struct PathParams;
+
+// Everything a handler gets for one request. Lives for the duration of the handler call.
+struct Ctx {
+  const Request& req;
+  const PathParams& params;
+  std::string_view path;   // without the query string
+  std::string_view query;  // after '?', may be empty
+  int thread_index;        // which I/O thread serves this connection (for per-thread state)
+
+  // The value of query parameter `name` (percent-decoded), if present.
+  std::optional<std::string> query_param(std::string_view name) const;
+  std::string_view param(std::string_view name) const;
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(Ctx&)>;
+
+// A JSON response with `status` and a serialized body.
+Response json_response(beast_http::status status, const boost::json::value& body,
+                       unsigned version = 11);
+// {"error":{"code":reason,"message":message}} with the HTTP status for the Status's code.
+Response error_response(const base::Status& status, unsigned version = 11);
+// The HTTP status for a canonical code.
+beast_http::status http_status_for(base::Code code);
+
+}  // namespace http

@@ -1,0 +1,66 @@
+#include "http/router.h"
+
+#include "base/strings.h"
+
+namespace http {
+
+std::string_view PathParams::get(std::string_view name) const {
+  for (size_t i = 0; i < size; ++i) {
+    if (names[i] == name) return values[i];
+  }
+  return {};
+}
+
+void Router::add(Verb method, std::string pattern, Handler handler) {
+  Route r{method, pattern, {}, std::move(handler)};
+  for (auto seg : base::split(std::string_view(pattern).substr(1), '/')) {
+    r.segments.emplace_back(seg);
+  }
+  routes_.push_back(std::move(r));
+}
+
+Router::Match Router::match(Verb method, std::string_view path, PathParams& params) const {
+  Match m;
+  m.label = "unmatched";
+  if (path.empty() || path[0] != '/') return m;
+  auto segs = base::split(path.substr(1), '/');
+  for (const Route& r : routes_) {
+    // A last segment "{name*}" captures the rest of the path (at least one segment).
+    bool rest = !r.segments.empty() && r.segments.back().size() > 3 &&
+                r.segments.back().ends_with("*}");
+    if (rest ? segs.size() < r.segments.size() : r.segments.size() != segs.size()) continue;
+    PathParams p;
+    bool ok = true;
+    for (size_t i = 0; i < r.segments.size() && ok; ++i) {
+      const std::string& want = r.segments[i];
+      if (rest && i + 1 == r.segments.size()) {
+        const char* begin = segs[i].data();
+        const char* end = segs.back().data() + segs.back().size();
+        p.names[p.size] = std::string_view(want).substr(1, want.size() - 3);
+        p.values[p.size++] = std::string_view(begin, size_t(end - begin));
+        break;
+      }
+      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+        if (segs[i].empty() || p.size == p.values.size()) ok = false;
+        else {
+          p.names[p.size] = std::string_view(want).substr(1, want.size() - 2);
+          p.values[p.size++] = segs[i];
+        }
+      } else {
+        ok = want == segs[i];
+      }
+    }
+    if (!ok) continue;
+    m.path_known = true;
+    if (!m.allow.empty()) m.allow += ", ";
+    m.allow += std::string(beast_http::to_string(r.method));
+    if (r.method == method && !m.handler) {
+      m.handler = &r.handler;
+      m.label = r.pattern;
+      params = p;
+    }
+  }
+  return m;
+}
+
+}  // namespace http

@@ -1,0 +1,47 @@
+// Routes requests by method and path pattern ("/api/v1/courses/{id}") to handlers.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/message.h"
+
+namespace http {
+
+// Path parameters captured by {name} segments, in pattern order.
+struct PathParams {
+  std::array<std::string_view, 4> values{};
+  std::array<std::string_view, 4> names{};
+  size_t size = 0;
+  std::string_view get(std::string_view name) const;
+};
+
+class Router {
+ public:
+  // `pattern` is a literal path whose segments may be "{name}" (one segment each).
+  // `route_label` names the route in metrics; defaults to the pattern.
+  void add(Verb method, std::string pattern, Handler handler);
+
+  struct Match {
+    const Handler* handler = nullptr;  // null: no route (404) or wrong method (405)
+    bool path_known = false;           // true when some route has this path (405 case)
+    std::string_view label;            // the matched pattern, "unmatched" otherwise
+    std::string allow;                 // methods for a 405's Allow header
+  };
+  // Matches `path` (without query string). Captured params are views into `path`.
+  Match match(Verb method, std::string_view path, PathParams& params) const;
+
+ private:
+  struct Route {
+    Verb method;
+    std::string pattern;
+    std::vector<std::string> segments;  // "{x}" marks a parameter
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace http
