@@ -11,6 +11,9 @@ void register_library_builtins(BuiltinRegistry& registry) {
   register_sprintf_builtins(registry);
   register_regex_builtins(registry);
   register_glob_builtins(registry);
+  register_time_builtins(registry);
+  register_encoding_builtins(registry);
+  register_serialization_builtins(registry);
 }
 
 }  // namespace policy
