@@ -189,6 +189,8 @@ base::Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenMode mod
     }
   }
   std::string pragmas = "PRAGMA foreign_keys=ON;";
+  // After a checkpoint, shrink the WAL back to 64 MiB instead of keeping its peak size.
+  if (mode == OpenMode::kReadWrite) pragmas += "PRAGMA journal_size_limit=67108864;";
   pragmas += options.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
   if (mode == OpenMode::kReadOnly) pragmas += "PRAGMA query_only=ON;";
   EC_RETURN_IF_ERROR(db->exec(pragmas));

@@ -28,6 +28,7 @@ Writer::Writer(std::unique_ptr<Db> db, WriterOptions options)
       options_(std::move(options)),
       clock_(options_.clock ? options_.clock : &base::SystemClock::instance()) {
   thread_ = std::thread([this] { run(); });
+  thread_id_ = thread_.get_id();
 }
 
 Writer::~Writer() { stop(); }
@@ -61,7 +62,7 @@ void Writer::stop() {
   }
   cv_.notify_all();
   // A Done that calls stop() must not join its own thread; the loop still drains and ends.
-  if (std::this_thread::get_id() == thread_.get_id()) return;
+  if (std::this_thread::get_id() == thread_id_) return;
   std::lock_guard<std::mutex> lock(stop_mu_);
   if (thread_.joinable()) thread_.join();
 }

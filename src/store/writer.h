@@ -110,6 +110,9 @@ class Writer {
   std::atomic<uint64_t> queue_depth_{0};
 
   std::thread thread_;  // last member: starts after everything above is built
+  // thread_'s id, written once in the constructor before any submit() can happen, so
+  // stop() can tell a call from a Done without touching thread_ while another stop() joins.
+  std::thread::id thread_id_;
 };
 
 }  // namespace store
