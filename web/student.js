@@ -1,0 +1,186 @@
+// The student's page: join a course's live session, chat, raise a hand, answer quizzes and
+// see the score. Answers go over the socket and show as saved only when the server
+// acknowledges them (after they are durably stored).
+import { Api, decodeToken, savedToken } from '/api.js';
+import { LiveClient, CLOSE_REASONS } from '/live.js';
+import { RoomModel, chatLine, clear, el, histogram, toast } from '/ui.js';
+
+const $ = (id) => document.getElementById(id);
+const token = savedToken();
+const claims = decodeToken(token);
+if (!claims) location.replace('/');
+const api = new Api(token);
+$('me').textContent = claims ? claims.name || claims.sub : '';
+
+let live = null;
+let waitTimer = null;
+const model = new RoomModel(render);
+window.edgeclassLive = () => live;  // for the end-to-end tests and the console
+
+// ---- setup --------------------------------------------------------------------------------
+
+async function loadCourses() {
+  try {
+    const courses = await api.listCourses();
+    const sel = clear($('courses'));
+    sel.append(el('option', { value: '' }, courses.length ? 'Choose a course' : 'No courses listed'));
+    for (const c of courses) sel.append(el('option', { value: c.id }, c.title));
+  } catch (err) {
+    $('setup-msg').textContent = err.message;
+  }
+}
+
+$('join-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const courseId = $('course-id').value.trim() || $('courses').value;
+  if (!courseId) return;
+  clearTimeout(waitTimer);
+  try {
+    await api.joinCourse(courseId);
+    await findSession(courseId);
+  } catch (err) {
+    $('setup-msg').textContent = err.message;
+  }
+});
+
+async function findSession(courseId) {
+  const sessions = await api.liveSessions(courseId);
+  if (sessions.length) return startLive(sessions[0]);
+  $('setup-msg').textContent = 'Waiting for your teacher to go live…';
+  waitTimer = setTimeout(() => findSession(courseId).catch(() => {}), 3000);
+  return undefined;
+}
+
+function startLive(s) {
+  $('setup').hidden = true;
+  $('live').hidden = false;
+  $('session-title').textContent = s.title || 'Live class';
+  history.replaceState(null, '', `?session=${s.id}`);
+  live = new LiveClient({ sessionId: s.id, token });
+  live.addEventListener('welcome', (e) => model.welcome(e.detail));
+  live.addEventListener('event', (e) => model.apply(e.detail));
+  live.addEventListener('reply', (e) => {
+    if (e.detail.type !== 'error') return;
+    toast(e.detail.message, 'error');
+    if (e.detail.ref && e.detail.ref === pendingAnswerRef) {
+      pendingAnswerRef = null;
+      $('submit-answers').disabled = false;
+    }
+  });
+  live.addEventListener('status', (e) => {
+    const { state, code, reason } = e.detail;
+    $('conn').textContent = state === 'open' ? 'live' : state;
+    $('conn').className = `pill ${state}`;
+    if (state === 'closed') toast(reason || CLOSE_REASONS[code] || `closed (${code})`, code === 1000 ? 'info' : 'error');
+  });
+  live.connect();
+}
+
+// ---- rendering ----------------------------------------------------------------------------
+
+function render(part) {
+  if (part === 'all' || part === 'people') {
+    $('stage-count').textContent = `${model.count} in class`;
+  }
+  if (part === 'all' || part === 'chat') renderChat();
+  if (part === 'all' || part === 'hands') {
+    $('hand').textContent = model.handRaised ? '✋ Lower hand' : '✋ Raise hand';
+    $('hand').classList.toggle('active', model.handRaised);
+  }
+  if (part === 'all' || part === 'quiz') renderQuiz();
+  if (part === 'all' || part === 'session') {
+    if (model.session && model.session.title) $('session-title').textContent = model.session.title;
+    if (model.ended) {
+      $('chat-input').disabled = true;
+      $('hand').disabled = true;
+    }
+  }
+}
+
+function renderChat() {
+  const muted = model.mutedAll || model.meMuted;
+  $('chat-muted').hidden = !muted;
+  $('chat-input').disabled = muted || model.ended;
+  $('chat-input').placeholder = muted ? 'Chat is muted' : 'Ask a question';
+  const list = clear($('chat'));
+  for (const m of model.chat) list.append(chatLine(m));
+  list.scrollTop = list.scrollHeight;
+}
+
+let renderedQuizId = null;
+let pendingAnswerRef = null;
+
+function renderQuiz() {
+  const q = model.quiz;
+  $('quiz-empty').hidden = !!(q && q.quiz);
+  if (!q || !q.quiz) {
+    $('quiz-form').hidden = true;
+    $('quiz-result').hidden = true;
+    return;
+  }
+  const quiz = q.quiz;
+  const closed = quiz.status === 'closed';
+  $('quiz-status').textContent = closed ? 'closed' : 'open';
+  $('quiz-form').hidden = false;
+  $('quiz-title').textContent = quiz.title;
+  $('quiz-deadline').textContent = closed ? 'Closed' : `Answer before ${new Date(quiz.deadline).toLocaleTimeString()}`;
+  if (renderedQuizId !== quiz.id || closed) {
+    renderedQuizId = quiz.id;
+    const box = clear($('quiz-questions'));
+    quiz.questions.forEach((question, i) => {
+      const multi = question.kind === 'multiple';
+      const correct = new Set(question.correct || []);
+      box.append(el('fieldset', { class: 'answer', 'data-question': i },
+        el('legend', { text: `${i + 1}. ${question.prompt}` }),
+        question.options.map((o, k) => el('label', { class: `choice ${closed && correct.has(k) ? 'correct' : ''}` },
+          el('input', { type: multi ? 'checkbox' : 'radio', name: `q${i}`, value: k, disabled: closed }),
+          el('span', { text: o })))));
+    });
+  }
+  const answered = !!q.answered;
+  $('quiz-ack').hidden = !answered;
+  $('submit-answers').hidden = closed || answered;
+  $('submit-answers').disabled = !!pendingAnswerRef && !answered;
+  if (answered) {
+    pendingAnswerRef = null;
+    $('quiz-questions').querySelectorAll('input').forEach((i) => { i.disabled = true; });
+  }
+  $('quiz-result').hidden = !closed;
+  if (closed) {
+    const s = q.score;
+    $('score').textContent = s ? `${s.score} / ${s.max_score}` : '—';
+    const dist = clear($('distribution'));
+    if (q.distribution) dist.append(el('h4', { text: 'Class' }), histogram(q.distribution));
+  }
+}
+
+$('quiz-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const quiz = model.quiz && model.quiz.quiz;
+  if (!quiz) return;
+  const answers = [];
+  document.querySelectorAll('#quiz-questions .answer').forEach((fs) => {
+    const choice = [...fs.querySelectorAll('input:checked')].map((i) => parseInt(i.value, 10));
+    if (choice.length) answers.push({ question: parseInt(fs.dataset.question, 10), choice });
+  });
+  if (!answers.length) return toast('Pick an answer first', 'error');
+  pendingAnswerRef = live.send({ type: 'answer', quiz_id: quiz.id, answers });
+  $('submit-answers').disabled = !!pendingAnswerRef;
+  return undefined;
+});
+
+// ---- chat, hands, reconnect ---------------------------------------------------------------
+
+$('chat-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const text = $('chat-input').value.trim();
+  if (text && live.send({ type: 'chat', text })) $('chat-input').value = '';
+});
+$('hand').addEventListener('click', () => live.send({ type: model.handRaised ? 'hand_lower' : 'hand_raise' }));
+$('reconnect').addEventListener('click', () => live.drop());
+
+// ---- start --------------------------------------------------------------------------------
+
+const params = new URLSearchParams(location.search);
+if (params.get('session')) startLive({ id: params.get('session'), title: '' });
+else loadCourses();
