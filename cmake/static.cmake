@@ -1,0 +1,41 @@
+# Fully static linking of the edgeclass binary (EDGECLASS_STATIC=ON, the release preset).
+#
+# Included from the root CMakeLists.txt *before* its find_package() calls, because a static
+# link needs the static archives (libcrypto.a, libsqlite3.a, ...) to be the ones found: with
+# -static, ld refuses a shared object given by full path ("attempted static link of dynamic
+# object"). Libraries linked as plain -lname pick their .a by themselves under -static.
+#
+# Static glibc and DNS: getaddrinfo() in a static glibc 2.36 binary resolves names in a
+# FROM-scratch image with no /etc/nsswitch.conf and no libnss_*.so (the files and dns
+# backends are built into libc since 2.34); see docs/operations.md, "Static binary and DNS".
+# The linker's warning "Using 'getaddrinfo' in statically linked applications requires at
+# runtime the shared libraries ..." is expected and harmless for the files/dns backends.
+
+if(EDGECLASS_STATIC)
+  set(OPENSSL_USE_STATIC_LIBS ON)
+  # Prefer archives for every find_library() from here on (the build only ever links them).
+  set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
+  # A build tree configured before EDGECLASS_STATIC was switched on has shared objects in
+  # its cache; forget those so the finds above run again.
+  foreach(var SQLite3_LIBRARY SQLite3_LIBRARY_RELEASE OPENSSL_CRYPTO_LIBRARY
+              OPENSSL_SSL_LIBRARY)
+    if(DEFINED CACHE{${var}} AND "${${var}}" MATCHES "\\.so(\\.|$)")
+      unset(${var} CACHE)
+    endif()
+  endforeach()
+  # Lets --gc-sections drop unused functions and data from every library we compile.
+  add_compile_options(-ffunction-sections -fdata-sections)
+endif()
+
+# edgeclass_static_link(target): when EDGECLASS_STATIC is ON, links `target` with -static,
+# drops unreferenced sections, and strips symbols in Release/MinSizeRel builds (the image
+# ships the binary as built). A no-op otherwise, so debug and test builds stay dynamic.
+function(edgeclass_static_link target)
+  if(NOT EDGECLASS_STATIC)
+    return()
+  endif()
+  target_link_options(${target} PRIVATE
+    -static
+    -Wl,--gc-sections
+    $<$<CONFIG:Release,MinSizeRel>:-s>)
+endfunction()
