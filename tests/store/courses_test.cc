@@ -279,5 +279,25 @@ TEST_F(CoursesTest, RosterPaginatesByJoinTime) {
   EXPECT_EQ(unique.size(), 12u);
 }
 
+TEST_F(CoursesTest, RosterCursorCarriesAnyStudentId) {
+  add(make_course("crs_1", 1));
+  std::vector<std::string> ids = {"auth0|42", "a.b@example.org", "x y/z", "usr_\xc3\xa9"};
+  ASSERT_OK(write([&](Txn& t) -> base::Status {
+    for (const auto& s : ids) {
+      EC_RETURN_IF_ERROR(insert_enrollment(t, make_enrollment("crs_1", s, 7)).status());
+    }
+    return base::Status::ok();
+  }));
+  size_t seen = 0;
+  std::string cursor;
+  do {
+    auto page = list_enrollments(db(), "crs_1", cursor, 1);
+    ASSERT_TRUE(page.is_ok()) << page.status().to_string();
+    seen += page->items.size();
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  EXPECT_EQ(seen, ids.size());
+}
+
 }  // namespace
 }  // namespace store

@@ -90,5 +90,37 @@ TEST(MigrationsTest, ReadOnlyConnectionCannotMigrate) {
   EXPECT_FALSE(migrate(**ro).is_ok());
 }
 
+// The list queries walk an index in order: no temporary sort, no full scan of a big table.
+TEST(MigrationsTest, ListQueriesUseIndexes) {
+  TempDir dir;
+  auto db = Db::open(dir.file("m.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok());
+  ASSERT_OK(migrate(**db));
+  const char* queries[] = {
+      "SELECT * FROM courses WHERE status = ? AND (created_at, id) > (?, ?) "
+      "ORDER BY created_at, id LIMIT 5",
+      "SELECT * FROM courses WHERE teacher_id = ? AND (created_at, id) > (?, ?) "
+      "ORDER BY created_at, id LIMIT 5",
+      "SELECT * FROM enrollments WHERE course_id = ? AND (joined_at, student_id) > (?, ?) "
+      "ORDER BY joined_at, student_id LIMIT 5",
+      "SELECT * FROM chat_messages WHERE session_id = ? AND (created_at, id) > (?, ?) "
+      "ORDER BY created_at, id LIMIT 5",
+      "SELECT * FROM answers WHERE quiz_id = ? ORDER BY student_id, question",
+      "SELECT * FROM answers WHERE quiz_id = ? AND student_id = ? ORDER BY question",
+      "SELECT * FROM sessions WHERE course_id = ? AND status = 'live'",
+      "SELECT * FROM sessions WHERE course_id = ? ORDER BY started_at, id",
+      "SELECT * FROM quizzes WHERE session_id = ? ORDER BY created_at, id",
+  };
+  for (const char* q : queries) {
+    auto st = (*db)->prepare(std::string("EXPLAIN QUERY PLAN ") + q);
+    ASSERT_TRUE(st.is_ok()) << st.status().to_string();
+    std::string plan;
+    while (*st->step()) plan += st->column_text(3) + "\n";
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << q << "\n" << plan;
+    EXPECT_EQ(plan.find("SCAN"), std::string::npos) << q << "\n" << plan;
+    EXPECT_NE(plan.find("SEARCH"), std::string::npos) << q << "\n" << plan;
+  }
+}
+
 }  // namespace
 }  // namespace store
