@@ -199,6 +199,17 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket) {
         stream.expires_after(std::chrono::seconds(5));
         co_await beast_http::async_write(stream, *reply, kNoThrow);
         if (observer_) observer_("unmatched", reply->result_int(), 0);
+        // Lingering close: the client may still be sending the rejected body. Closing now
+        // would reset the connection and could destroy our reply before the client reads
+        // it, so stop sending and discard input for a bounded time and amount first.
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream.expires_after(std::chrono::seconds(2));
+        static thread_local char sink[16384];
+        for (size_t total = 0; total < (8u << 20);) {
+          auto [dec, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+          if (dec) break;
+          total += n;
+        }
       }
       break;  // end of stream, timeout, reset, or cancelled by stop()
     }

@@ -1,0 +1,128 @@
+"""Test harness: runs the real edgeclass binary on a free port with a temporary data dir,
+mints tokens with the same secret, and talks HTTP/1.1 to it (stdlib only)."""
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import http.client
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("EDGECLASS_BIN", os.path.join(ROOT, "build", "release", "edgeclass"))
+SECRET = "test-secret-0123456789abcdef"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token(sub, role="student", name=None, ttl=3600, secret=SECRET, exp=None):
+    header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    now = int(time.time())
+    payload = b64url(json.dumps({"sub": sub, "name": name or sub, "role": role,
+                                 "iat": now, "exp": exp if exp is not None else now + ttl}).encode())
+    sig = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(sig)}"
+
+
+class Server:
+    """A running edgeclass serve. Use as a context manager."""
+
+    def __init__(self, data_dir=None, env=None, threads=2):
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="edgeclass-test-")
+        self.env = dict(os.environ)
+        self.env.update({"EDGECLASS_LISTEN": "127.0.0.1:0", "EDGECLASS_DATA_DIR": self.data_dir,
+                         "EDGECLASS_JWT_SECRET": SECRET, "EDGECLASS_THREADS": str(threads),
+                         "EDGECLASS_LOG_LEVEL": "info"})
+        self.env.update(env or {})
+        self.proc = None
+        self.port = None
+        self.log = []
+
+    def start(self):
+        self.proc = subprocess.Popen([BINARY, "serve"], env=self.env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("edgeclass exited during start-up:\n" + "".join(self.log))
+            self.log.append(line)
+            if '"edgeclass.ready"' in line:
+                url = json.loads(line)["url"]
+                self.port = int(url.rsplit(":", 1)[1].strip("/"))
+                return self
+        raise RuntimeError("edgeclass did not become ready:\n" + "".join(self.log))
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                rest, _ = self.proc.communicate(timeout=timeout)
+                self.log.append(rest or "")
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def request(self, method, path, body=None, tok=None, headers=None, raw=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        h = dict(headers or {})
+        if tok:
+            h["Authorization"] = "Bearer " + tok
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if data is not None:
+            h.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        text = resp.read().decode()
+        conn.close()
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return resp.status, parsed
+
+    # Conveniences for the common flow.
+    def course(self, teacher, capacity=None, active=True, title="Algebra"):
+        body = {"title": title}
+        if capacity is not None:
+            body["capacity"] = capacity
+        st, c = self.request("POST", "/api/v1/courses", body, teacher)
+        assert st == 201, (st, c)
+        if active:
+            st, c = self.request("PATCH", f"/api/v1/courses/{c['id']}", {"status": "active"}, teacher)
+            assert st == 200, (st, c)
+        return c
+
+
+async def async_request(port, method, path, tok=None, body=None):
+    """One request on its own connection; returns (status, parsed body)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    data = json.dumps(body).encode() if body is not None else b""
+    head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {len(data)}\r\n"
+    if tok:
+        head += f"Authorization: Bearer {tok}\r\n"
+    writer.write(head.encode() + b"\r\n" + data)
+    await writer.drain()
+    raw = await reader.read()
+    writer.close()
+    status_line, _, rest = raw.partition(b"\r\n")
+    status = int(status_line.split()[1])
+    body = rest.split(b"\r\n\r\n", 1)[1]
+    return status, json.loads(body) if body else None

@@ -1,0 +1,374 @@
+"""End-to-end tests of the REST API against the real binary (docs/api.md)."""
+import asyncio
+import json
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+import unittest
+
+from harness import Server, token, async_request
+
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+T = token("t1", "teacher", "Ms T")
+T2 = token("t2", "teacher", "Mr U")
+ADMIN = token("a1", "admin")
+
+
+class FlowTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def test_course_join_session_quiz_results(self):
+        s = self.srv
+        c = s.course(T, capacity=2, active=False)
+        self.assertEqual(c["status"], "draft")
+        self.assertEqual(c["teacher_id"], "t1")
+        s1, s2, s3 = (token(f"s{i}", "student", f"Student {i}") for i in (1, 2, 3))
+        st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=s1)
+        self.assertEqual(st, 403)
+        self.assertIn("not active", body["error"]["message"])
+        st, _ = s.request("PATCH", f"/api/v1/courses/{c['id']}", {"status": "active"}, T2)
+        self.assertEqual(st, 403, "another teacher may not update the course")
+        st, c = s.request("PATCH", f"/api/v1/courses/{c['id']}", {"status": "active"}, T)
+        self.assertEqual((st, c["status"]), (200, "active"))
+        self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=s1)[0], 201)
+        self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=s1)[0], 200)
+        self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=s2)[0], 201)
+        st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=s3)
+        self.assertEqual(st, 403)
+        self.assertIn("full", body["error"]["message"])
+        self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=T)[0], 403)
+        st, roster = s.request("GET", f"/api/v1/courses/{c['id']}/students", tok=T)
+        self.assertEqual(sorted(e["student_id"] for e in roster["items"]), ["s1", "s2"])
+        self.assertEqual(s.request("GET", f"/api/v1/courses/{c['id']}/students", tok=s1)[0], 403)
+        st, c2 = s.request("GET", f"/api/v1/courses/{c['id']}", tok=s1)
+        self.assertEqual(c2["enrolled"], 2)
+
+        st, ses = s.request("POST", f"/api/v1/courses/{c['id']}/sessions", {"title": "Lesson 1"}, T)
+        self.assertEqual((st, ses["status"]), (201, "live"))
+        st, body = s.request("POST", f"/api/v1/courses/{c['id']}/sessions", None, T)
+        self.assertEqual((st, body["error"]["code"]), (409, "session_already_live"))
+        self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/sessions", None, s1)[0], 403)
+
+        quiz = {"title": "Warm-up", "questions": [
+            {"kind": "single", "prompt": "2+2?", "options": ["3", "4", "5"], "correct": [1]},
+            {"kind": "multiple", "prompt": "Primes?", "options": ["2", "4", "5"], "correct": [0, 2]},
+            {"kind": "true_false", "prompt": "0 is even", "correct": [0]}]}
+        st, q = s.request("POST", f"/api/v1/sessions/{ses['id']}/quizzes", quiz, T)
+        self.assertEqual((st, q["status"]), (201, "draft"))
+        st, body = s.request("POST", f"/api/v1/quizzes/{q['id']}/answers",
+                             {"answers": [{"question": 0, "choice": [1]}]}, s1)
+        self.assertEqual((st, body["error"]["code"]), (409, "quiz_not_published"))
+        self.assertEqual(s.request("GET", f"/api/v1/quizzes/{q['id']}", tok=s1)[0], 404)
+        st, q = s.request("POST", f"/api/v1/quizzes/{q['id']}/publish", {"time_limit_s": 120}, T)
+        self.assertEqual((st, q["status"]), (200, "published"))
+        st, qs = s.request("GET", f"/api/v1/quizzes/{q['id']}", tok=s1)
+        self.assertEqual(st, 200)
+        self.assertNotIn("correct", qs["questions"][0], "students must not see answers before close")
+
+        st, ack = s.request("POST", f"/api/v1/quizzes/{q['id']}/answers", {"answers": [
+            {"question": 0, "choice": [1]}, {"question": 1, "choice": [2, 0]},
+            {"question": 2, "choice": 0}]}, s1)
+        self.assertEqual(st, 201, ack)
+        self.assertEqual(len(ack["answers"]), 3)
+        st, _ = s.request("POST", f"/api/v1/quizzes/{q['id']}/answers",
+                          {"answers": [{"question": 0, "choice": [1]}]}, s1)
+        self.assertEqual(st, 201, "repeating the same choice is idempotent")
+        st, body = s.request("POST", f"/api/v1/quizzes/{q['id']}/answers",
+                             {"answers": [{"question": 0, "choice": [0]}]}, s1)
+        self.assertEqual((st, body["error"]["code"]), (409, "already_answered"))
+        st, _ = s.request("POST", f"/api/v1/quizzes/{q['id']}/answers",
+                          {"answers": [{"question": 0, "choice": [0]}, {"question": 1, "choice": [1]}]}, s2)
+        self.assertEqual(st, 201)
+        st, body = s.request("POST", f"/api/v1/quizzes/{q['id']}/answers",
+                             {"answers": [{"question": 0, "choice": [0, 1]}]}, s3)
+        self.assertEqual(st, 403, "authorization comes before validating the choice")
+        st, body = s.request("POST", f"/api/v1/quizzes/{q['id']}/answers",
+                             {"answers": [{"question": 0, "choice": [1]}]}, s3)
+        self.assertEqual(st, 403, "not enrolled")
+
+        st, res = s.request("GET", f"/api/v1/quizzes/{q['id']}/results", tok=T)
+        self.assertEqual(st, 200)
+        self.assertEqual(res["answered_students"], 2)
+        self.assertEqual(res["questions"][0]["counts"], [1, 1, 0])
+        self.assertEqual(res["questions"][0]["correct"], 1)
+        self.assertAlmostEqual(res["questions"][0]["correct_rate"], 0.5)
+        self.assertEqual(res["questions"][1]["counts"], [1, 1, 1])
+        scores = {x["student_id"]: x["score"] for x in res["students"]}
+        self.assertEqual(scores, {"s1": 3, "s2": 0})
+        st, mine = s.request("GET", f"/api/v1/quizzes/{q['id']}/results", tok=s2)
+        self.assertEqual(mine["student_id"], "s2")
+        self.assertNotIn("students", mine)
+        self.assertIsNone(mine["score"], "scores are revealed at close")
+
+        st, q = s.request("POST", f"/api/v1/quizzes/{q['id']}/close", None, T)
+        self.assertEqual((st, q["status"]), (200, "closed"))
+        st, body = s.request("POST", f"/api/v1/quizzes/{q['id']}/answers",
+                             {"answers": [{"question": 2, "choice": [0]}]}, s2)
+        self.assertEqual((st, body["error"]["code"]), (409, "quiz_closed"))
+        st, mine = s.request("GET", f"/api/v1/quizzes/{q['id']}/results", tok=s1)
+        self.assertEqual((mine["score"], mine["max_score"]), (3, 3))
+
+        st, body = s.request("POST", f"/api/v1/courses/{c['id']}/leave", tok=s2)
+        self.assertEqual(st, 200)
+        self.assertEqual(s.request("DELETE", f"/api/v1/courses/{c['id']}/students/s1", tok=T)[0], 200)
+        st, c3 = s.request("GET", f"/api/v1/courses/{c['id']}", tok=T)
+        self.assertEqual(c3["enrolled"], 0)
+        st, ended = s.request("POST", f"/api/v1/sessions/{ses['id']}/end", None, T)
+        self.assertEqual((st, ended["status"]), (200, "ended"))
+        self.assertEqual(s.request("POST", f"/api/v1/sessions/{ses['id']}/end", None, T)[0], 409)
+
+    def test_late_answer_is_refused(self):
+        s = self.srv
+        c = s.course(T)
+        stu = token("late1")
+        s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=stu)
+        _, ses = s.request("POST", f"/api/v1/courses/{c['id']}/sessions", None, T)
+        _, q = s.request("POST", f"/api/v1/sessions/{ses['id']}/quizzes", {"title": "t", "questions": [
+            {"kind": "true_false", "prompt": "p", "correct": [1]}]}, T)
+        s.request("POST", f"/api/v1/quizzes/{q['id']}/publish", {"time_limit_s": 1}, T)
+        time.sleep(1.2)
+        st, body = s.request("POST", f"/api/v1/quizzes/{q['id']}/answers",
+                             {"answers": [{"question": 0, "choice": 1}]}, stu)
+        self.assertEqual((st, body["error"]["code"]), (409, "quiz_deadline_passed"))
+
+    def test_listing_filters_and_cursor(self):
+        s = self.srv
+        t = token("lister", "teacher")
+        ids = [s.course(t, title=f"C{i}", active=(i % 2 == 0))["id"] for i in range(5)]
+        seen, cursor = [], None
+        while True:
+            path = "/api/v1/courses?teacher_id=lister&limit=2" + (f"&cursor={cursor}" if cursor else "")
+            st, page = s.request("GET", path, tok=t)
+            self.assertEqual(st, 200)
+            self.assertLessEqual(len(page["items"]), 2)
+            seen += [c["id"] for c in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        self.assertEqual(len(seen), len(set(seen)), "no course twice across pages")
+        self.assertEqual(sorted(seen), sorted(ids))
+        st, page = s.request("GET", "/api/v1/courses?teacher_id=lister&status=active", tok=t)
+        self.assertEqual(len(page["items"]), 3)
+        st, page = s.request("GET", "/api/v1/courses?teacher_id=lister", tok=token("someone"))
+        self.assertEqual(len(page["items"]), 3, "students do not see other teachers' drafts")
+        self.assertEqual(s.request("GET", "/api/v1/courses?cursor=garbage", tok=t)[0], 400)
+        self.assertEqual(s.request("GET", "/api/v1/courses?limit=0", tok=t)[0], 400)
+        self.assertEqual(s.request("GET", "/api/v1/courses?status=open", tok=t)[0], 400)
+
+
+class BadInputTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def err(self, st_want, code_want, *args, **kw):
+        st, body = self.srv.request(*args, **kw)
+        self.assertEqual(st, st_want, body)
+        self.assertIsInstance(body, dict, body)
+        self.assertEqual(body["error"]["code"], code_want, body)
+        self.assertTrue(body["error"]["message"])
+        return body
+
+    def test_auth(self):
+        self.err(401, "token_missing", "GET", "/api/v1/courses")
+        self.err(401, "token_bad_signature", "GET", "/api/v1/courses",
+                 tok=token("x", secret="another-secret-1234567"))
+        self.err(401, "token_expired", "GET", "/api/v1/courses", tok=token("x", exp=1000))
+        self.err(401, "token_malformed", "GET", "/api/v1/courses", tok="abc")
+        self.err(403, "forbidden", "POST", "/api/v1/courses", {"title": "x"}, token("s"))
+        self.err(403, "forbidden", "GET", "/v1/data/edgeclass", tok=T)
+
+    def test_bodies(self):
+        self.err(400, "invalid_json", "POST", "/api/v1/courses", tok=T, raw="{")
+        self.err(400, "invalid_json", "POST", "/api/v1/courses", tok=T, raw="")
+        self.err(400, "invalid_body", "POST", "/api/v1/courses", [1], T)
+        self.err(400, "missing_field", "POST", "/api/v1/courses", {}, T)
+        self.err(400, "invalid_field", "POST", "/api/v1/courses", {"title": 5}, T)
+        self.err(400, "invalid_field", "POST", "/api/v1/courses", {"title": ""}, T)
+        self.err(400, "invalid_field", "POST", "/api/v1/courses", {"title": "x", "capacity": 0}, T)
+        self.err(400, "invalid_field", "POST", "/api/v1/courses", {"title": "x", "capacity": 1.5}, T)
+        self.err(400, "invalid_field", "POST", "/api/v1/courses", {"title": "x", "capacity": "9"}, T)
+        self.err(400, "invalid_field", "POST", "/api/v1/courses", {"title": "x", "status": "open"}, T)
+        b = self.err(400, "unknown_field", "POST", "/api/v1/courses", {"title": "x", "capcity": 3}, T)
+        self.assertIn("capcity", b["error"]["message"])
+        self.err(400, "invalid_json", "POST", "/api/v1/courses", tok=T, raw="[" * 100 + "]" * 100)
+        self.err(413, "body_too_large", "POST", "/api/v1/courses", tok=T,
+                 raw='{"title":"' + "x" * (2 * 1024 * 1024) + '"}')
+        c = self.srv.course(T)
+        self.err(400, "empty_patch", "PATCH", f"/api/v1/courses/{c['id']}", {}, T)
+
+    def test_ids_and_routes(self):
+        self.err(404, "course_not_found", "GET", "/api/v1/courses/nope", tok=T)
+        self.err(404, "course_not_found", "GET", "/api/v1/courses/crs_0000000000000", tok=T)
+        self.err(404, "session_not_found", "GET", "/api/v1/sessions/x'%20or%201=1", tok=T)
+        self.err(404, "quiz_not_found", "GET", "/api/v1/quizzes/qz_zzzz/results", tok=T)
+        self.err(404, "route_not_found", "GET", "/api/v2/courses", tok=T)
+        self.err(405, "method_not_allowed", "PUT", "/api/v1/courses", {}, T)
+
+    def test_quiz_validation(self):
+        s = self.srv
+        c = s.course(T)
+        _, ses = s.request("POST", f"/api/v1/courses/{c['id']}/sessions", None, T)
+        base = f"/api/v1/sessions/{ses['id']}/quizzes"
+        self.err(400, "invalid_field", "POST", base, {"title": "q", "questions": []}, T)
+        self.err(400, "invalid_choice", "POST", base, {"title": "q", "questions": [
+            {"kind": "single", "prompt": "p", "options": ["a", "b"], "correct": [0, 1]}]}, T)
+        self.err(400, "missing_field", "POST", base, {"title": "q"}, T)
+        self.err(400, "invalid_field", "POST", f"/api/v1/quizzes/qz_0000000000000/publish",
+                 {"time_limit_s": 0}, T)
+
+    def test_malformed_http_does_not_crash(self):
+        import socket
+        for raw in (b"GARBAGE\r\n\r\n", b"GET / HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+                    b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n"):
+            sk = socket.create_connection(("127.0.0.1", self.srv.port))
+            sk.sendall(raw)
+            sk.settimeout(5)
+            data = sk.recv(4096)
+            sk.close()
+            self.assertTrue(data.startswith(b"HTTP/1.1 4"), data[:80])
+        self.assertEqual(self.srv.request("GET", "/healthz")[0], 200)
+
+
+class ConcurrentJoinTest(unittest.TestCase):
+    def test_5000_joins_never_over_admit(self):
+        with Server() as s:
+            c = s.course(T, capacity=1000)
+            tokens = [token(f"stu{i}") for i in range(5000)]
+
+            async def run():
+                sem = asyncio.Semaphore(1000)
+
+                async def one(tok):
+                    async with sem:
+                        return await async_request(s.port, "POST", f"/api/v1/courses/{c['id']}/join", tok)
+                return await asyncio.gather(*(one(t) for t in tokens))
+
+            results = asyncio.run(run())
+            statuses = [st for st, _ in results]
+            self.assertEqual(statuses.count(201), 1000)
+            self.assertEqual(statuses.count(403), 4000)
+            full = [b for st, b in results if st == 403]
+            self.assertTrue(all("full" in b["error"]["message"] for b in full))
+            st, course = s.request("GET", f"/api/v1/courses/{c['id']}", tok=T)
+            self.assertEqual(course["enrolled"], 1000)
+            n = 0
+            cursor = ""
+            while True:
+                st, page = s.request("GET", f"/api/v1/courses/{c['id']}/students?limit=1000&cursor={cursor}", tok=T)
+                n += len(page["items"])
+                cursor = page["next_cursor"]
+                if not cursor:
+                    break
+            self.assertEqual(n, 1000)
+
+
+class DurabilityTest(unittest.TestCase):
+    def test_acknowledged_answers_survive_sigkill(self):
+        srv = Server()
+        srv.start()
+        try:
+            c = srv.course(T, capacity=200)
+            students = [token(f"d{i}") for i in range(100)]
+            for t in students:
+                srv.request("POST", f"/api/v1/courses/{c['id']}/join", tok=t)
+            _, ses = srv.request("POST", f"/api/v1/courses/{c['id']}/sessions", None, T)
+            qs = [{"kind": "single", "prompt": f"q{i}", "options": ["a", "b"], "correct": [0]}
+                  for i in range(100)]
+            _, q = srv.request("POST", f"/api/v1/sessions/{ses['id']}/quizzes", {"title": "d", "questions": qs}, T)
+            srv.request("POST", f"/api/v1/quizzes/{q['id']}/publish", {"time_limit_s": 600}, T)
+            acked = []
+            lock = threading.Lock()
+
+            def stream(i, tok):
+                for k in range(100):
+                    try:
+                        st, _ = srv.request("POST", f"/api/v1/quizzes/{q['id']}/answers",
+                                            {"answers": [{"question": k, "choice": [k % 2]}]}, tok)
+                    except Exception:
+                        return
+                    if st == 201:
+                        with lock:
+                            acked.append((f"d{i}", k))
+            threads = [threading.Thread(target=stream, args=(i, t)) for i, t in enumerate(students[:40])]
+            for th in threads:
+                th.start()
+            time.sleep(1.5)
+            srv.proc.send_signal(signal.SIGKILL)
+            srv.proc.wait()
+            for th in threads:
+                th.join()
+            with lock:
+                acked_now = list(acked)
+            self.assertGreater(len(acked_now), 50, "the stream should have been running")
+            db = sqlite3.connect(os.path.join(srv.data_dir, "edgeclass.db"))
+            rows = set(db.execute("SELECT student_id, question FROM answers WHERE quiz_id=?", (q["id"],)))
+            db.close()
+            missing = [a for a in acked_now if a not in rows]
+            self.assertEqual(missing, [], f"{len(missing)} acknowledged answers lost")
+            # And the server restarts on the same data.
+            srv2 = Server(data_dir=srv.data_dir).start()
+            st, res = srv2.request("GET", f"/api/v1/quizzes/{q['id']}/results", tok=T)
+            self.assertEqual(st, 200)
+            self.assertEqual(sum(x["answered"] for x in res["questions"]), len(rows))
+            self.assertEqual(srv2.stop(), 0)
+        finally:
+            srv.stop(signal.SIGKILL)
+
+
+class LifecycleTest(unittest.TestCase):
+    def test_sigterm_is_graceful(self):
+        srv = Server().start()
+        self.assertEqual(srv.request("GET", "/readyz")[0], 200)
+        self.assertEqual(srv.stop(signal.SIGTERM), 0)
+        self.assertIn("edgeclass.stopped", "".join(srv.log))
+
+    def test_metrics_pass_promtool(self):
+        with Server() as s:
+            s.course(T)
+            s.request("GET", "/api/v1/courses/crs_0000000000000", tok=T)
+            st, text = s.request("GET", "/metrics")
+            self.assertEqual(st, 200)
+            for name in ("edgeclass_http_requests_total", "edgeclass_http_request_duration_seconds_bucket",
+                         "edgeclass_store_commit_duration_seconds_bucket",
+                         "edgeclass_store_commit_batch_size_bucket", "edgeclass_http_open_connections",
+                         "process_resident_memory_bytes"):
+                self.assertIn(name, text)
+            p = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                               capture_output=True)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def test_bad_config_is_refused(self):
+        p = subprocess.run([Server().env and __import__("harness").BINARY, "serve", "--threads", "many"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("EDGECLASS_THREADS", p.stderr)
+
+    def test_static_pages_are_served(self):
+        with Server() as s:
+            conn = __import__("http.client").client.HTTPConnection("127.0.0.1", s.port)
+            conn.request("GET", "/")
+            r = conn.getresponse()
+            body = r.read()
+            self.assertEqual(r.status, 200)
+            self.assertIn(b"<html", body.lower())
+
+
+if __name__ == "__main__":
+    unittest.main()
