@@ -44,7 +44,9 @@ struct WriterOptions {
   size_t max_batch = 1024;   // most ops in one group
   size_t max_queue = 65536;  // submit() fails fast once this many ops are waiting
   std::function<void(const GroupStats&)> on_group;  // optional; see GroupStats
-  const base::Clock* clock = nullptr;               // nullptr: SystemClock
+  // Times queue waits and commits; read from submitting threads and the writer thread, so
+  // it must be thread-safe (FakeClock is not). nullptr: SystemClock. Not owned.
+  const base::Clock* clock = nullptr;
 };
 
 // Monotonic counters since start, readable from any thread.
