@@ -7,7 +7,8 @@
 #   EDGECLASS_BINARY=path scripts/image.sh # package another static binary (a stand-in)
 #   IMAGE_TAG=edgeclass:1.2 scripts/image.sh
 #
-# Leaves the stripped binary in build/image/edgeclass and an OCI layout in build/image/oci.
+# Leaves the stripped binary in build/image/edgeclass, an OCI layout in build/image/oci and
+# the same image as an OCI archive in build/image/edgeclass.oci.tar.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,11 @@ strip --strip-all -o "$OUT/edgeclass" "$bin"
 rm -rf "$OUT/oci"
 "${BUILDAH[@]}" push --quiet --compression-format gzip "$TAG" "oci:$OUT/oci:$TAG" >/dev/null
 
+# The same image as one file, for nodes without a registry: k3s ctr images import FILE.
+rm -f "$OUT/edgeclass.oci.tar"
+"${BUILDAH[@]}" push --quiet --compression-format gzip "$TAG" \
+  "oci-archive:$OUT/edgeclass.oci.tar:$TAG" >/dev/null
+
 blobs=$OUT/oci/blobs/sha256
 manifest_digest=$(grep -o '"digest":"sha256:[0-9a-f]*"' "$OUT/oci/index.json" | head -1 | cut -d: -f3 | tr -d '"')
 manifest=$blobs/$manifest_digest
@@ -54,4 +60,5 @@ echo "image: $TAG"
 echo "  binary (stripped, static): $(kib "$(stat -c %s "$OUT/edgeclass")")"
 echo "  compressed layers:         $(kib "$layer_bytes")"
 echo "  pulled by a node:          $(kib "$pull_bytes") (layers + config + manifest)"
+echo "  OCI archive for k3s:       $OUT/edgeclass.oci.tar (k3s ctr images import)"
 

@@ -10,7 +10,7 @@ build=(cmake ninja-build ccache g++ pkg-config
        make dpkg-dev)  # make, dpkg-source: scripts/build-libsrtp2.sh
 # Test peers: promtool validates /metrics, redis-server backs cluster tests,
 # chromium + node drive the browser tests.
-test=(prometheus redis-server chromium nodejs npm sqlite3 curl)
+test=(prometheus redis-server chromium nodejs npm sqlite3 curl python3-yaml)
 bench=(nginx-light wrk nghttp2-client hyperfine)
 image=(buildah binutils)
 fuzz=(clang-14 libclang-rt-14-dev)
