@@ -1,7 +1,270 @@
+// Operator and aggregate builtins of the core language.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "policy/builtin.h"
 
 namespace policy {
+namespace {
 
-void register_core_builtins(BuiltinRegistry& registry) {}
+using Args = std::span<const Value>;
+
+Value num(double d) {
+  if (std::trunc(d) == d && std::fabs(d) < 9.2e18) return Value::integer(static_cast<int64_t>(d));
+  return Value::number(d);
+}
+
+BuiltinResult cmp_op(Args a, bool (*pred)(int)) { return ok(Value::boolean(pred(a[0].compare(a[1])))); }
+
+BuiltinResult b_equal(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c == 0; }); }
+BuiltinResult b_neq(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c != 0; }); }
+BuiltinResult b_lt(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c < 0; }); }
+BuiltinResult b_lte(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c <= 0; }); }
+BuiltinResult b_gt(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c > 0; }); }
+BuiltinResult b_gte(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c >= 0; }); }
+
+BuiltinResult b_plus(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_type("plus", a, 1, Type::kNumber));
+  EC_RETURN_IF_ERROR(check_type("plus", a, 2, Type::kNumber));
+  if (a[0].is_int() && a[1].is_int()) {
+    int64_t r;
+    if (!__builtin_add_overflow(*a[0].as_int(), *a[1].as_int(), &r)) return ok(Value::integer(r));
+  }
+  return ok(num(a[0].as_double() + a[1].as_double()));
+}
+
+BuiltinResult b_minus(BuiltinContext&, Args a) {
+  if (a[0].is_set() && a[1].is_set()) {
+    std::vector<Value> out;
+    for (const Value& v : a[0].set_items()) {
+      if (!a[1].contains(v)) out.push_back(v);
+    }
+    return ok(Value::set_sorted(std::move(out)));
+  }
+  if (a[0].is_set() || a[1].is_set()) {
+    if (a[0].is_set()) return operand_error("minus", 2, "set", a[1]);
+    return operand_error("minus", 1, "set", a[0]);
+  }
+  EC_RETURN_IF_ERROR(check_types("minus", a, 1, {Type::kNumber, Type::kSet}));
+  EC_RETURN_IF_ERROR(check_types("minus", a, 2, {Type::kNumber, Type::kSet}));
+  if (a[0].is_int() && a[1].is_int()) {
+    int64_t r;
+    if (!__builtin_sub_overflow(*a[0].as_int(), *a[1].as_int(), &r)) return ok(Value::integer(r));
+  }
+  return ok(num(a[0].as_double() - a[1].as_double()));
+}
+
+BuiltinResult b_mul(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_type("mul", a, 1, Type::kNumber));
+  EC_RETURN_IF_ERROR(check_type("mul", a, 2, Type::kNumber));
+  if (a[0].is_int() && a[1].is_int()) {
+    int64_t r;
+    if (!__builtin_mul_overflow(*a[0].as_int(), *a[1].as_int(), &r)) return ok(Value::integer(r));
+  }
+  return ok(num(a[0].as_double() * a[1].as_double()));
+}
+
+BuiltinResult b_div(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_type("div", a, 1, Type::kNumber));
+  EC_RETURN_IF_ERROR(check_type("div", a, 2, Type::kNumber));
+  if (a[1].as_double() == 0) return builtin_error("div", "divide by zero");
+  if (a[0].is_int() && a[1].is_int()) {
+    int64_t x = *a[0].as_int(), y = *a[1].as_int();
+    if (y != -1 && x % y == 0) return ok(Value::integer(x / y));
+  }
+  return ok(num(a[0].as_double() / a[1].as_double()));
+}
+
+BuiltinResult b_rem(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_type("rem", a, 1, Type::kNumber));
+  EC_RETURN_IF_ERROR(check_type("rem", a, 2, Type::kNumber));
+  auto x = a[0].as_int(), y = a[1].as_int();
+  if (!x || !y) return builtin_error("rem", "modulo on floating-point number");
+  if (*y == 0) return builtin_error("rem", "modulo by zero");
+  if (*y == -1) return ok(Value::integer(0));
+  return ok(Value::integer(*x % *y));
+}
+
+BuiltinResult b_or(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_type("or", a, 1, Type::kSet));
+  EC_RETURN_IF_ERROR(check_type("or", a, 2, Type::kSet));
+  std::vector<Value> out;
+  std::set_union(a[0].set_items().begin(), a[0].set_items().end(), a[1].set_items().begin(),
+                 a[1].set_items().end(), std::back_inserter(out));
+  return ok(Value::set_sorted(std::move(out)));
+}
+
+BuiltinResult b_and(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_type("and", a, 1, Type::kSet));
+  EC_RETURN_IF_ERROR(check_type("and", a, 2, Type::kSet));
+  std::vector<Value> out;
+  std::set_intersection(a[0].set_items().begin(), a[0].set_items().end(),
+                        a[1].set_items().begin(), a[1].set_items().end(),
+                        std::back_inserter(out));
+  return ok(Value::set_sorted(std::move(out)));
+}
+
+BuiltinResult b_count(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(
+      check_types("count", a, 1, {Type::kArray, Type::kObject, Type::kSet, Type::kString}));
+  if (a[0].is_string()) {
+    // Unicode code points.
+    int64_t n = 0;
+    for (unsigned char c : a[0].as_string()) {
+      if ((c & 0xC0) != 0x80) ++n;
+    }
+    return ok(Value::integer(n));
+  }
+  return ok(Value::integer(static_cast<int64_t>(a[0].size())));
+}
+
+base::Status check_numbers(std::string_view name, Args a) {
+  EC_RETURN_IF_ERROR(check_types(name, a, 1, {Type::kArray, Type::kSet}));
+  for (const Value& v : a[0].elements()) {
+    if (!v.is_number()) {
+      return type_error(name, "operand 1 must be one of {array, set} but got " +
+                                  std::string(a[0].is_array() ? "array" : "set") +
+                                  " containing " + std::string(type_name(v.type())));
+    }
+  }
+  return base::Status::ok();
+}
+
+BuiltinResult b_sum(BuiltinContext& c, Args a) {
+  EC_RETURN_IF_ERROR(check_numbers("sum", a));
+  Value acc = Value::integer(0);
+  for (const Value& v : a[0].elements()) {
+    std::vector<Value> args = {acc, v};
+    EC_ASSIGN_OR_RETURN(auto r, b_plus(c, args));
+    acc = *r;
+  }
+  return ok(acc);
+}
+
+BuiltinResult b_product(BuiltinContext& c, Args a) {
+  EC_RETURN_IF_ERROR(check_numbers("product", a));
+  Value acc = Value::integer(1);
+  for (const Value& v : a[0].elements()) {
+    std::vector<Value> args = {acc, v};
+    EC_ASSIGN_OR_RETURN(auto r, b_mul(c, args));
+    acc = *r;
+  }
+  return ok(acc);
+}
+
+BuiltinResult b_max(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_types("max", a, 1, {Type::kArray, Type::kSet}));
+  auto e = a[0].elements();
+  if (e.empty()) return undefined();
+  return ok(*std::max_element(e.begin(), e.end()));
+}
+
+BuiltinResult b_min(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_types("min", a, 1, {Type::kArray, Type::kSet}));
+  auto e = a[0].elements();
+  if (e.empty()) return undefined();
+  return ok(*std::min_element(e.begin(), e.end()));
+}
+
+BuiltinResult b_sort(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_types("sort", a, 1, {Type::kArray, Type::kSet}));
+  std::vector<Value> v(a[0].elements().begin(), a[0].elements().end());
+  std::sort(v.begin(), v.end());
+  return ok(Value::array(std::move(v)));
+}
+
+template <Type T>
+BuiltinResult b_is(BuiltinContext&, Args a) {
+  return ok(Value::boolean(a[0].type() == T));
+}
+
+BuiltinResult b_type_name(BuiltinContext&, Args a) {
+  return ok(Value::string(std::string(type_name(a[0].type()))));
+}
+
+BuiltinResult b_to_number(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(
+      check_types("to_number", a, 1, {Type::kNull, Type::kBoolean, Type::kNumber, Type::kString}));
+  const Value& v = a[0];
+  if (v.is_null()) return ok(Value::integer(0));
+  if (v.is_boolean()) return ok(Value::integer(v.as_bool() ? 1 : 0));
+  if (v.is_number()) return ok(v);
+  const std::string& s = v.as_string();
+  auto parsed = Value::parse_json(s);
+  if (parsed.is_ok() && parsed->is_number() && !s.empty() && s[0] != ' ') {
+    const Value& n = *parsed;
+    if (!n.is_int()) {
+      if (auto i = n.as_int()) {
+        if (s.find_first_of(".eE") == std::string::npos) return ok(Value::integer(*i));
+      }
+    }
+    return ok(n);
+  }
+  // Go's strconv.ParseFloat also accepts forms JSON does not (e.g. "+1", ".5", "1.").
+  char* end = nullptr;
+  double d = std::strtod(s.c_str(), &end);
+  if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(d) &&
+      s.find_first_of("xXnN") == std::string::npos && s[0] != ' ') {
+    return ok(num(d));
+  }
+  return builtin_error("to_number", "strconv.ParseFloat: parsing " + Value::string(s).to_json() +
+                                        ": invalid syntax");
+}
+
+BuiltinResult b_abs(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_type("abs", a, 1, Type::kNumber));
+  if (a[0].is_int() && *a[0].as_int() != INT64_MIN) return ok(Value::integer(std::llabs(*a[0].as_int())));
+  return ok(num(std::fabs(a[0].as_double())));
+}
+BuiltinResult b_round(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_type("round", a, 1, Type::kNumber));
+  return ok(num(std::round(a[0].as_double())));
+}
+BuiltinResult b_ceil(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_type("ceil", a, 1, Type::kNumber));
+  return ok(num(std::ceil(a[0].as_double())));
+}
+BuiltinResult b_floor(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_type("floor", a, 1, Type::kNumber));
+  return ok(num(std::floor(a[0].as_double())));
+}
+
+}  // namespace
+
+void register_core_builtins(BuiltinRegistry& r) {
+  r.add("equal", 2, b_equal);
+  r.add("neq", 2, b_neq);
+  r.add("lt", 2, b_lt);
+  r.add("lte", 2, b_lte);
+  r.add("gt", 2, b_gt);
+  r.add("gte", 2, b_gte);
+  r.add("plus", 2, b_plus);
+  r.add("minus", 2, b_minus);
+  r.add("mul", 2, b_mul);
+  r.add("div", 2, b_div);
+  r.add("rem", 2, b_rem);
+  r.add("or", 2, b_or);
+  r.add("and", 2, b_and);
+  r.add("count", 1, b_count);
+  r.add("sum", 1, b_sum);
+  r.add("product", 1, b_product);
+  r.add("max", 1, b_max);
+  r.add("min", 1, b_min);
+  r.add("sort", 1, b_sort);
+  r.add("is_number", 1, b_is<Type::kNumber>);
+  r.add("is_string", 1, b_is<Type::kString>);
+  r.add("is_boolean", 1, b_is<Type::kBoolean>);
+  r.add("is_array", 1, b_is<Type::kArray>);
+  r.add("is_set", 1, b_is<Type::kSet>);
+  r.add("is_object", 1, b_is<Type::kObject>);
+  r.add("is_null", 1, b_is<Type::kNull>);
+  r.add("type_name", 1, b_type_name);
+  r.add("to_number", 1, b_to_number);
+  r.add("abs", 1, b_abs);
+  r.add("round", 1, b_round);
+  r.add("ceil", 1, b_ceil);
+  r.add("floor", 1, b_floor);
+}
 
 }  // namespace policy

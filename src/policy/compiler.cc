@@ -1,0 +1,685 @@
+// Compiler: rule tree, name resolution, local variable slots, body ordering.
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "policy/program.h"
+
+namespace policy {
+
+const Node* Program::find(const std::vector<std::string>& path) const {
+  const Node* n = root.get();
+  for (const auto& seg : path) {
+    auto it = n->children.find(seg);
+    if (it == n->children.end()) return nullptr;
+    n = it->second.get();
+  }
+  return n;
+}
+
+namespace {
+
+base::Status compile_error(const std::string& file, Location loc, std::string_view code,
+                           std::string msg) {
+  return base::invalid_argument(file + ":" + std::to_string(loc.line) + ":" +
+                                    std::to_string(loc.col) + ": " + std::string(code) + ": " +
+                                    msg,
+                                std::string(code));
+}
+
+bool is_string_scalar(const TermPtr& t) {
+  return t->kind == TermKind::kScalar && t->value.is_string();
+}
+
+// Evaluator-implemented operators (no registry entry needed).
+bool is_special_op(std::string_view name) {
+  return name == "eq" || name == "assign" || name == "internal.member_2" ||
+         name == "internal.member_3" || name == "print" || name == "walk" ||
+         name == "internal.print";
+}
+
+struct Scope {
+  std::map<std::string, int, std::less<>> vars;
+  Scope* parent = nullptr;
+  int lookup(std::string_view name) const {
+    for (const Scope* s = this; s; s = s->parent) {
+      auto it = s->vars.find(name);
+      if (it != s->vars.end()) return it->second;
+    }
+    return -1;
+  }
+};
+
+struct ModuleCtx {
+  std::string file;
+  std::vector<std::string> package;
+  std::map<std::string, TermPtr, std::less<>> imports;  // alias -> ref term
+  std::set<std::string, std::less<>> rule_names;       // first head segments in the package
+};
+
+class Resolver {
+ public:
+  Resolver(const Program& prog, const BuiltinRegistry& reg, const ModuleCtx& mod)
+      : prog_(prog), reg_(reg), mod_(mod) {}
+
+  int num_slots() const { return next_slot_; }
+  std::vector<std::pair<std::string, int>>& declared() { return declared_; }
+
+  int declare(Scope& s, const std::string& name) {
+    int slot = next_slot_++;
+    if (name != "_") s.vars[name] = slot;
+    declared_.emplace_back(name, slot);
+    return slot;
+  }
+
+  base::Status rule(Rule& r) {
+    Scope scope;
+    for (auto& a : r.args) EC_RETURN_IF_ERROR(pattern(a, scope));
+    EC_RETURN_IF_ERROR(body(r.body, scope));
+    for (auto& k : r.key_terms) EC_RETURN_IF_ERROR(term(k, scope));
+    if (r.key) EC_RETURN_IF_ERROR(term(r.key, scope));
+    if (r.value) EC_RETURN_IF_ERROR(term(r.value, scope));
+    std::set<int> bound;
+    for (auto& a : r.args) collect_vars(*a, bound);
+    reorder(r.body, bound);
+    r.num_slots = next_slot_;
+    return base::Status::ok();
+  }
+
+  base::Status body(Body& b, Scope& scope) {
+    // Direct terms first (so vars of this level are known), nested bodies after.
+    std::vector<std::function<base::Status()>> nested;
+    for (auto& e : b) EC_RETURN_IF_ERROR(expr(e, scope, nested));
+    for (auto& f : nested) EC_RETURN_IF_ERROR(f());
+    return base::Status::ok();
+  }
+
+  base::Status expr(Expr& e, Scope& scope, std::vector<std::function<base::Status()>>& nested) {
+    nested_ = &nested;
+    switch (e.kind) {
+      case ExprKind::kTerm:
+        if (e.term->kind == TermKind::kCall && e.term->items[0]->kind == TermKind::kVar &&
+            e.term->items[0]->name == "assign") {
+          EC_RETURN_IF_ERROR(term(e.term->items[2], scope));
+          EC_RETURN_IF_ERROR(declare_pattern(e.term->items[1], scope));
+          e.term->fn_name = "assign";
+        } else {
+          EC_RETURN_IF_ERROR(term(e.term, scope));
+        }
+        break;
+      case ExprKind::kSome:
+        for (auto& v : e.vars) v->slot = declare(scope, v->name);
+        break;
+      case ExprKind::kSomeIn:
+        EC_RETURN_IF_ERROR(term(e.domain, scope));
+        if (e.key) EC_RETURN_IF_ERROR(declare_pattern(e.key, scope));
+        EC_RETURN_IF_ERROR(declare_pattern(e.val, scope));
+        break;
+      case ExprKind::kEvery: {
+        EC_RETURN_IF_ERROR(term(e.domain, scope));
+        auto child = std::make_shared<Scope>();
+        child->parent = &scope;
+        if (e.key) EC_RETURN_IF_ERROR(declare_pattern(e.key, *child));
+        EC_RETURN_IF_ERROR(declare_pattern(e.val, *child));
+        Expr* ep = &e;
+        nested.push_back([this, ep, child]() -> base::Status {
+          EC_RETURN_IF_ERROR(body(*ep->body, *child));
+          std::set<int> bound;
+          reorder(*ep->body, bound, true);
+          return base::Status::ok();
+        });
+        break;
+      }
+      case ExprKind::kNot:
+      case ExprKind::kAnd:
+      case ExprKind::kOr: {
+        Expr* ep = &e;
+        Scope* sp = &scope;
+        nested.push_back([this, ep, sp]() -> base::Status {
+          EC_RETURN_IF_ERROR(body(*ep->body, *sp));
+          if (ep->rhs) EC_RETURN_IF_ERROR(body(*ep->rhs, *sp));
+          std::set<int> bound;
+          reorder(*ep->body, bound, true);
+          if (ep->rhs) reorder(*ep->rhs, bound, true);
+          return base::Status::ok();
+        });
+        break;
+      }
+    }
+    for (auto& w : e.withs) {
+      EC_RETURN_IF_ERROR(with_target(w.target));
+      EC_RETURN_IF_ERROR(term(w.value, scope));
+    }
+    return base::Status::ok();
+  }
+
+  // `with` targets keep their literal path (input..., data..., or a function name).
+  base::Status with_target(TermPtr& t) {
+    std::string name = dotted(*t);
+    if (name.empty()) return compile_error(mod_.file, t->loc, "rego_compile_error", "invalid with target");
+    // Resolve import aliases and package-local function names.
+    auto dot = name.find('.');
+    std::string first = name.substr(0, dot);
+    if (first != "input" && first != "data") {
+      auto imp = mod_.imports.find(first);
+      if (imp != mod_.imports.end()) {
+        name = dotted(*imp->second) + (dot == std::string::npos ? "" : name.substr(dot));
+      } else if (mod_.rule_names.count(first)) {
+        name = "data." + join_pkg() + name;
+      }
+    }
+    t->fn_name = name;
+    return base::Status::ok();
+  }
+
+  std::string join_pkg() const {
+    std::string s;
+    for (const auto& p : mod_.package) s += p + ".";
+    return s;
+  }
+
+  static std::string dotted(const Term& t) {
+    if (t.kind == TermKind::kVar) return t.name;
+    if (t.kind != TermKind::kRef || t.items[0]->kind != TermKind::kVar) return "";
+    std::string s = t.items[0]->name;
+    for (size_t i = 1; i < t.items.size(); ++i) {
+      if (!is_string_scalar(t.items[i])) return "";
+      s += "." + t.items[i]->value.as_string();
+    }
+    return s;
+  }
+
+  // Declares the vars of an assignment / some-in pattern in `scope` (fresh slots).
+  base::Status declare_pattern(TermPtr& t, Scope& scope) {
+    switch (t->kind) {
+      case TermKind::kVar:
+        t->slot = declare(scope, t->name);
+        return base::Status::ok();
+      case TermKind::kArray:
+        for (auto& i : t->items) EC_RETURN_IF_ERROR(declare_pattern(i, scope));
+        return base::Status::ok();
+      case TermKind::kObject:
+        for (auto& [k, v] : t->pairs) {
+          EC_RETURN_IF_ERROR(term(k, scope));
+          EC_RETURN_IF_ERROR(declare_pattern(v, scope));
+        }
+        return base::Status::ok();
+      default: return term(t, scope);
+    }
+  }
+
+  base::Status pattern(TermPtr& t, Scope& scope) { return declare_pattern(t, scope); }
+
+  // Resolves a var head into a slot or a replacement ref (import / package rule).
+  base::Status var(TermPtr& t, Scope& scope, bool as_head) {
+    if (t->wildcard) {
+      t->slot = declare(scope, "_");
+      return base::Status::ok();
+    }
+    if (t->slot >= 0 || t->slot == kSlotData || t->slot == kSlotInput) return base::Status::ok();
+    int s = scope.lookup(t->name);
+    if (s >= 0) {
+      t->slot = s;
+      return base::Status::ok();
+    }
+    if (t->name == "input") {
+      t->slot = kSlotInput;
+      return base::Status::ok();
+    }
+    if (t->name == "data") {
+      t->slot = kSlotData;
+      return base::Status::ok();
+    }
+    auto imp = mod_.imports.find(t->name);
+    if (imp != mod_.imports.end()) {
+      auto r = std::make_shared<Term>(*imp->second);
+      r->loc = t->loc;
+      t = r;
+      return base::Status::ok();
+    }
+    if (mod_.rule_names.count(t->name)) {
+      auto r = make_term(TermKind::kRef, t->loc);
+      auto d = make_var("data", t->loc);
+      d->slot = kSlotData;
+      r->items.push_back(d);
+      for (const auto& p : mod_.package) r->items.push_back(make_scalar(Value::string(p), t->loc));
+      r->items.push_back(make_scalar(Value::string(t->name), t->loc));
+      t = r;
+      return base::Status::ok();
+    }
+    t->slot = declare(scope, t->name);
+    return base::Status::ok();
+  }
+
+  base::Status term(TermPtr& t, Scope& scope) {
+    switch (t->kind) {
+      case TermKind::kScalar: return base::Status::ok();
+      case TermKind::kVar: return var(t, scope, false);
+      case TermKind::kRef: {
+        auto r = std::make_shared<Term>(*t);
+        EC_RETURN_IF_ERROR(term(r->items[0], scope));
+        if (r->items[0]->kind == TermKind::kRef) {
+          // Splice an import / rule ref head.
+          auto head = r->items[0];
+          std::vector<TermPtr> items = head->items;
+          items.insert(items.end(), r->items.begin() + 1, r->items.end());
+          r->items = std::move(items);
+        }
+        for (size_t i = 1; i < r->items.size(); ++i) EC_RETURN_IF_ERROR(term(r->items[i], scope));
+        t = r;
+        return base::Status::ok();
+      }
+      case TermKind::kArray:
+      case TermKind::kSet:
+      case TermKind::kTemplate:
+        for (auto& i : t->items) EC_RETURN_IF_ERROR(term(i, scope));
+        break;
+      case TermKind::kObject:
+        for (auto& [k, v] : t->pairs) {
+          EC_RETURN_IF_ERROR(term(k, scope));
+          EC_RETURN_IF_ERROR(term(v, scope));
+        }
+        break;
+      case TermKind::kArrayCompr:
+      case TermKind::kSetCompr:
+      case TermKind::kObjectCompr: {
+        auto child = std::make_shared<Scope>();
+        child->parent = &scope;
+        Term* tp = t.get();
+        nested_->push_back([this, tp, child]() -> base::Status {
+          EC_RETURN_IF_ERROR(body(*tp->body, *child));
+          if (tp->key) EC_RETURN_IF_ERROR(term(tp->key, *child));
+          EC_RETURN_IF_ERROR(term(tp->head, *child));
+          std::set<int> bound;
+          reorder(*tp->body, bound, true);
+          return base::Status::ok();
+        });
+        return base::Status::ok();
+      }
+      case TermKind::kCall: return call(t, scope);
+    }
+    return base::Status::ok();
+  }
+
+  base::Status call(TermPtr& t, Scope& scope) {
+    std::string name = dotted(*t->items[0]);
+    if (name.empty()) {
+      return compile_error(mod_.file, t->loc, "rego_type_error", "invalid function call");
+    }
+    for (size_t i = 1; i < t->items.size(); ++i) EC_RETURN_IF_ERROR(term(t->items[i], scope));
+    // Resolve to a rule function.
+    auto dot = name.find('.');
+    std::string first = name.substr(0, dot);
+    std::string full;
+    if (scope.lookup(first) < 0) {
+      if (first == "data") {
+        full = name;
+      } else if (auto imp = mod_.imports.find(first); imp != mod_.imports.end()) {
+        full = dotted(*imp->second) + (dot == std::string::npos ? "" : name.substr(dot));
+      } else if (mod_.rule_names.count(first)) {
+        full = "data." + join_pkg() + name;
+      }
+    }
+    if (!full.empty() && full.rfind("data.", 0) == 0) {
+      std::vector<std::string> path;
+      size_t start = 5;
+      while (true) {
+        auto d = full.find('.', start);
+        path.push_back(full.substr(start, d == std::string::npos ? std::string::npos : d - start));
+        if (d == std::string::npos) break;
+        start = d + 1;
+      }
+      const Node* n = prog_.find(path);
+      if (n && n->is_function()) {
+        t->fn_name = full;
+        t->fn_node = n;
+        return base::Status::ok();
+      }
+    }
+    t->fn_name = name;
+    if (is_special_op(name)) return base::Status::ok();
+    t->builtin = reg_.find(name);
+    if (!t->builtin) {
+      return compile_error(mod_.file, t->loc, "rego_type_error", "undefined function " + name);
+    }
+    return base::Status::ok();
+  }
+
+  // --- ordering -----------------------------------------------------------------------
+
+  static void collect_vars(const Term& t, std::set<int>& out) {
+    switch (t.kind) {
+      case TermKind::kVar:
+        if (t.slot >= 0) out.insert(t.slot);
+        break;
+      case TermKind::kArrayCompr:
+      case TermKind::kSetCompr:
+      case TermKind::kObjectCompr:
+        break;
+      default:
+        for (const auto& i : t.items) collect_vars(*i, out);
+        for (const auto& [k, v] : t.pairs) {
+          collect_vars(*k, out);
+          collect_vars(*v, out);
+        }
+    }
+  }
+
+  static void collect_all_vars(const Term& t, std::set<int>& out);
+  static void collect_body_vars(const Body& b, std::set<int>& out) {
+    for (const auto& e : b) {
+      if (e.term) collect_all_vars(*e.term, out);
+      for (const auto* p : {&e.key, &e.val, &e.domain}) {
+        if (*p) collect_all_vars(**p, out);
+      }
+      for (const auto& v : e.vars) collect_all_vars(*v, out);
+      if (e.body) collect_body_vars(*e.body, out);
+      if (e.rhs) collect_body_vars(*e.rhs, out);
+      for (const auto& w : e.withs) collect_all_vars(*w.value, out);
+    }
+  }
+
+  // Vars a term needs bound (`in`) and may bind (`out`) when evaluated as a value.
+  static void value_io(const Term& t, std::set<int>& in, std::set<int>& out) {
+    switch (t.kind) {
+      case TermKind::kVar:
+        if (t.slot >= 0) in.insert(t.slot);
+        break;
+      case TermKind::kRef:
+        value_io(*t.items[0], in, out);
+        for (size_t i = 1; i < t.items.size(); ++i) {
+          if (t.items[i]->kind == TermKind::kVar) {
+            if (t.items[i]->slot >= 0) out.insert(t.items[i]->slot);
+          } else {
+            pattern_io(*t.items[i], in, out);
+          }
+        }
+        break;
+      case TermKind::kArrayCompr:
+      case TermKind::kSetCompr:
+      case TermKind::kObjectCompr: {
+        std::set<int> all;
+        collect_body_vars(*t.body, all);
+        if (t.key) collect_all_vars(*t.key, all);
+        collect_all_vars(*t.head, all);
+        for (int v : all) in.insert(v);
+        break;
+      }
+      case TermKind::kCall: {
+        size_t n = t.items.size();
+        size_t arity = n - 1;
+        bool has_out = false;
+        if (t.builtin) has_out = static_cast<int>(arity) == t.builtin->arity + 1;
+        if (t.fn_node && !t.fn_node->rules.empty()) {
+          has_out = arity == t.fn_node->rules[0]->args.size() + 1;
+        }
+        for (size_t i = 1; i < n; ++i) {
+          if (has_out && i == n - 1) {
+            pattern_io(*t.items[i], in, out);
+          } else {
+            value_io(*t.items[i], in, out);
+          }
+        }
+        break;
+      }
+      default:
+        for (const auto& i : t.items) value_io(*i, in, out);
+        for (const auto& [k, v] : t.pairs) {
+          value_io(*k, in, out);
+          value_io(*v, in, out);
+        }
+    }
+  }
+
+  static void pattern_io(const Term& t, std::set<int>& in, std::set<int>& out) {
+    switch (t.kind) {
+      case TermKind::kVar:
+        if (t.slot >= 0) out.insert(t.slot);
+        break;
+      case TermKind::kArray:
+        for (const auto& i : t.items) pattern_io(*i, in, out);
+        break;
+      case TermKind::kObject:
+        for (const auto& [k, v] : t.pairs) {
+          value_io(*k, in, out);
+          pattern_io(*v, in, out);
+        }
+        break;
+      default: value_io(t, in, out);
+    }
+  }
+
+  static void expr_io(const Expr& e, std::set<int>& in, std::set<int>& out) {
+    switch (e.kind) {
+      case ExprKind::kTerm: {
+        const Term& t = *e.term;
+        if (t.kind == TermKind::kCall && (t.fn_name == "eq" || t.fn_name == "assign")) {
+          pattern_io(*t.items[1], in, out);
+          pattern_io(*t.items[2], in, out);
+          // A var bound only by the other side's value: if both sides are plain unbound
+          // vars, one must be bound first; handled by the caller's fallback.
+        } else {
+          value_io(t, in, out);
+        }
+        break;
+      }
+      case ExprKind::kSome: break;
+      case ExprKind::kSomeIn:
+        value_io(*e.domain, in, out);
+        if (e.key) pattern_io(*e.key, in, out);
+        pattern_io(*e.val, in, out);
+        break;
+      case ExprKind::kEvery: value_io(*e.domain, in, out); break;
+      case ExprKind::kNot:
+      case ExprKind::kAnd:
+      case ExprKind::kOr: {
+        std::set<int> all;
+        collect_body_vars(*e.body, all);
+        if (e.rhs) collect_body_vars(*e.rhs, all);
+        if (e.kind == ExprKind::kNot) {
+          for (int v : all) in.insert(v);
+        } else {
+          // and/or may bind; treat their vars as outputs.
+          for (int v : all) out.insert(v);
+        }
+        break;
+      }
+    }
+    for (const auto& w : e.withs) value_io(*w.value, in, out);
+  }
+
+  // Stable reordering so that each expression's inputs are bound by earlier ones.
+  // Inputs that no expression of this body binds (closure vars, unsafe vars) are ignored.
+  void reorder(Body& b, std::set<int> bound, bool nested = false) {
+    size_t n = b.size();
+    if (n < 2) return;
+    std::vector<std::set<int>> ins(n), outs(n);
+    std::set<int> bindable;
+    for (size_t i = 0; i < n; ++i) {
+      expr_io(b[i], ins[i], outs[i]);
+      for (int v : outs[i]) bindable.insert(v);
+    }
+    std::vector<bool> used(n, false);
+    Body out;
+    out.reserve(n);
+    for (size_t round = 0; round < n; ++round) {
+      size_t pick = n;
+      for (size_t i = 0; i < n && pick == n; ++i) {
+        if (used[i]) continue;
+        bool ready = true;
+        for (int v : ins[i]) {
+          if (!bound.count(v) && bindable.count(v) && !outs[i].count(v)) {
+            ready = false;
+            break;
+          }
+        }
+        if (ready) pick = i;
+      }
+      if (pick == n) {
+        for (size_t i = 0; i < n; ++i) {
+          if (!used[i]) {
+            pick = i;
+            break;
+          }
+        }
+      }
+      used[pick] = true;
+      for (int v : outs[pick]) bound.insert(v);
+      for (int v : ins[pick]) bound.insert(v);
+      out.push_back(std::move(b[pick]));
+    }
+    b = std::move(out);
+  }
+
+ private:
+  const Program& prog_;
+  const BuiltinRegistry& reg_;
+  const ModuleCtx& mod_;
+  int next_slot_ = 0;
+  std::vector<std::function<base::Status()>>* nested_ = nullptr;
+  std::vector<std::pair<std::string, int>> declared_;
+};
+
+void Resolver::collect_all_vars(const Term& t, std::set<int>& out) {
+  if (t.kind == TermKind::kVar && t.slot >= 0) out.insert(t.slot);
+  for (const auto& i : t.items) collect_all_vars(*i, out);
+  for (const auto& [k, v] : t.pairs) {
+    collect_all_vars(*k, out);
+    collect_all_vars(*v, out);
+  }
+  if (t.key) collect_all_vars(*t.key, out);
+  if (t.head) collect_all_vars(*t.head, out);
+  if (t.body) collect_body_vars(*t.body, out);
+}
+
+// Sets rule->path / key_terms / kind from the head ref.
+base::Status place_rule(const ModuleAst& m, Rule& r) {
+  r.path = m.package;
+  r.path.push_back(r.head[0]->name);
+  size_t i = 1;
+  for (; i < r.head.size() && is_string_scalar(r.head[i]); ++i) {
+    r.path.push_back(r.head[i]->value.as_string());
+  }
+  r.key_terms.assign(r.head.begin() + static_cast<long>(i), r.head.end());
+  if (!r.key_terms.empty()) {
+    if (r.kind == RuleKind::kFunction) {
+      return compile_error(r.file, r.loc, "rego_parse_error", "function head must be static");
+    }
+    if (r.kind == RuleKind::kPartialSet) {
+      return compile_error(r.file, r.loc, "rego_parse_error",
+                           "partial set rule head must be static before contains");
+    }
+    r.kind = RuleKind::kPartialObject;
+    if (!r.value) r.value = make_scalar(Value::boolean(true), r.loc);
+  }
+  for (Rule* e = r.else_rule.get(); e; e = e->else_rule.get()) {
+    e->path = r.path;
+    e->kind = r.kind;
+    e->key_terms = r.key_terms;
+  }
+  return base::Status::ok();
+}
+
+Node* ensure(Node* root, const std::vector<std::string>& path) {
+  Node* n = root;
+  for (size_t i = 0; i < path.size(); ++i) {
+    auto& c = n->children[path[i]];
+    if (!c) {
+      c = std::make_unique<Node>();
+      c->path.assign(path.begin(), path.begin() + static_cast<long>(i) + 1);
+    }
+    n = c.get();
+  }
+  return n;
+}
+
+base::Status resolve_rule(const Program& prog, const BuiltinRegistry& reg, const ModuleCtx& ctx,
+                          Rule& r) {
+  Resolver res(prog, reg, ctx);
+  EC_RETURN_IF_ERROR(res.rule(r));
+  if (r.else_rule) EC_RETURN_IF_ERROR(resolve_rule(prog, reg, ctx, *r.else_rule));
+  return base::Status::ok();
+}
+
+}  // namespace
+
+base::Result<std::unique_ptr<Program>> compile_program(std::vector<ModuleAst> modules,
+                                                       const BuiltinRegistry& builtins) {
+  auto prog = std::make_unique<Program>();
+  prog->builtins = &builtins;
+  prog->modules = std::move(modules);
+  // 1. Place rules in the tree.
+  for (auto& m : prog->modules) {
+    for (auto& r : m.rules) {
+      EC_RETURN_IF_ERROR(place_rule(m, *r));
+      Node* n = ensure(prog->root.get(), r->path);
+      if (r->is_default) {
+        if (n->default_rule) {
+          return compile_error(r->file, r->loc, "rego_type_error",
+                               "multiple default rules " + ("data." + [&] {
+                                 std::string s;
+                                 for (size_t i = 0; i < r->path.size(); ++i) {
+                                   if (i) s += ".";
+                                   s += r->path[i];
+                                 }
+                                 return s;
+                               }()) + " found");
+        }
+        n->default_rule = r;
+      } else {
+        if (!n->rules.empty() && (n->rules[0]->kind == RuleKind::kFunction) !=
+                                     (r->kind == RuleKind::kFunction)) {
+          return compile_error(r->file, r->loc, "rego_type_error",
+                               "conflicting rules data." + r->path.back() + " found");
+        }
+        n->rules.push_back(r);
+      }
+    }
+  }
+  // 2. Resolve names in every rule.
+  for (auto& m : prog->modules) {
+    ModuleCtx ctx;
+    ctx.file = m.file;
+    ctx.package = m.package;
+    for (const auto& imp : m.imports) {
+      std::string alias = imp.alias;
+      const auto& items = imp.path->items;
+      if (alias.empty()) {
+        alias = items.size() == 1 ? items[0]->name : items.back()->value.as_string();
+      }
+      auto ref = std::make_shared<Term>(*imp.path);
+      auto head = std::make_shared<Term>(*ref->items[0]);
+      head->slot = head->name == "input" ? kSlotInput : kSlotData;
+      ref->items[0] = head;
+      if (ref->items.size() == 1) {
+        ctx.imports[alias] = head;
+      } else {
+        ctx.imports[alias] = ref;
+      }
+    }
+    for (const auto& r : m.rules) ctx.rule_names.insert(r->head[0]->name);
+    for (auto& r : m.rules) EC_RETURN_IF_ERROR(resolve_rule(*prog, builtins, ctx, *r));
+  }
+  return prog;
+}
+
+base::Status compile_query(const Program& program, Body& body, int& num_slots,
+                           std::vector<std::pair<std::string, int>>& names) {
+  ModuleCtx ctx;
+  ctx.file = "query";
+  Resolver res(program, *program.builtins, ctx);
+  Scope scope;
+  EC_RETURN_IF_ERROR(res.body(body, scope));
+  res.reorder(body, {});
+  num_slots = res.num_slots();
+  std::set<std::string> seen;
+  for (const auto& [name, slot] : res.declared()) {
+    if (name == "_" || name.rfind("__", 0) == 0) continue;
+    if (scope.vars.count(name) && scope.vars[name] == slot && seen.insert(name).second) {
+      names.emplace_back(name, slot);
+    }
+  }
+  return base::Status::ok();
+}
+
+}  // namespace policy

@@ -1,0 +1,102 @@
+// Evaluator: top-down, backtracking evaluation of compiled Rego. One Evaluator per query
+// call; it owns all mutable state (bindings, caches), so a Program can be evaluated from
+// several threads at once with separate Evaluators.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "policy/builtin.h"
+#include "policy/program.h"
+
+namespace policy {
+
+struct EvalLimits {
+  bool strict_builtin_errors = false;
+  int64_t max_steps = 0;  // 0: unlimited; otherwise fail with "eval_cancel_error" after this
+  int max_depth = 2000;   // rule/function call nesting
+};
+
+struct Frame {
+  std::vector<Value> slots;
+  std::vector<char> bound;
+  explicit Frame(int n) : slots(static_cast<size_t>(n)), bound(static_cast<size_t>(n), 0) {}
+};
+
+class Evaluator {
+ public:
+  Evaluator(const Program& prog, const Value* input, BuiltinContext& ctx, EvalLimits limits);
+
+  using Cont = std::function<base::Status()>;
+  using ValCont = std::function<base::Status(const Value&)>;
+
+  // Evaluates `body` in `frame`, calling `k` for every solution.
+  base::Status eval_body(const Body& body, Frame& frame, const Cont& k);
+  // The value of the document at data.<path> (nullopt: undefined).
+  base::Result<std::optional<Value>> eval_data_path(const std::vector<std::string>& path);
+
+ private:
+  friend struct EvalAccess;
+  base::Status body_from(const Body& body, size_t i, Frame& f, const Cont& k);
+  base::Status expr(const Expr& e, Frame& f, const Cont& k);
+  base::Status expr_no_with(const Expr& e, Frame& f, const Cont& k);
+  base::Status term(const Term& t, Frame& f, const ValCont& k);
+  base::Status terms(const std::vector<TermPtr>& ts, size_t i, std::vector<Value>& out,
+                     Frame& f, const std::function<base::Status()>& k);
+  base::Status unify(const Term& a, const Term& b, Frame& f, const Cont& k);
+  base::Status unify_value(const Term& pat, const Value& v, Frame& f, const Cont& k);
+  bool is_pattern(const Term& t, const Frame& f) const;
+  base::Status ref(const Term& r, Frame& f, const ValCont& k);
+  base::Status walk(const Value& v, const Term& r, size_t i, Frame& f, const ValCont& k);
+  base::Status walk_data(const Node* node, const Value* base, std::vector<std::string>& path,
+                         const Term& r, size_t i, Frame& f, const ValCont& k);
+  base::Status call(const Term& t, Frame& f, const ValCont& k);
+  base::Status call_values(const Term& t, std::vector<Value>& args, Frame& f,
+                           const ValCont& k);
+  base::Status call_function(const Node* node, std::span<const Value> args,
+                             std::optional<Value>& out, Location loc);
+  base::Status comprehension(const Term& t, Frame& f, const ValCont& k);
+  base::Status template_string(const Term& t, Frame& f, const ValCont& k);
+
+  base::Result<std::optional<Value>> node_value(const Node* node);
+  base::Result<std::optional<Value>> rules_value(const Node* node);
+  base::Result<std::optional<Value>> full_value(const Node* node, const Value* base,
+                                                std::vector<std::string>& path);
+  base::Status step();
+  base::Status error_at(Location loc, std::string_view code, std::string msg);
+  std::optional<Value> override_at(const std::vector<std::string>& path) const;
+  Value apply_overrides(const std::vector<std::string>& path, Value v) const;
+
+  const Program& prog_;
+  const Value* input_;  // null: undefined
+  BuiltinContext& ctx_;
+  EvalLimits limits_;
+  int64_t steps_ = 0;
+  int depth_ = 0;
+  const std::string* file_ = nullptr;  // file of the rule being evaluated
+  // Per with-context caches.
+  std::unordered_map<const Node*, std::optional<Value>> cache_;
+  std::unordered_map<const Node*, bool> in_progress_;
+  struct DataOverride {
+    std::vector<std::string> path;
+    Value value;
+  };
+  std::vector<DataOverride> data_overrides_;
+  struct FnMock {
+    std::string name;
+    const Term* replacement;  // value term or function name term
+    std::string target;       // replacement function name (builtin or data.*) if any
+    const Node* node = nullptr;
+    const Builtin* builtin = nullptr;
+  };
+  std::vector<FnMock> mocks_;
+  std::vector<Value> input_stack_;
+};
+
+// Internal signal used to stop an enumeration early (never escapes the evaluator).
+bool is_halt(const base::Status& s);
+base::Status halt();
+
+}  // namespace policy
