@@ -14,6 +14,9 @@ void register_library_builtins(BuiltinRegistry& registry) {
   register_time_builtins(registry);
   register_encoding_builtins(registry);
   register_serialization_builtins(registry);
+  register_object_builtins(registry);
+  register_json_path_builtins(registry);
+  register_collection_builtins(registry);
 }
 
 }  // namespace policy

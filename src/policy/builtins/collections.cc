@@ -1,0 +1,246 @@
+// array.*, set union/intersection, numbers.range*, rounding, bits.* and units.* builtins.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "policy/builtins/util.h"
+
+namespace policy::builtins {
+
+namespace {
+
+// An integer result, falling back to a double when it does not fit int64.
+Value int_value(__int128 v) {
+  if (v > INT64_MAX || v < INT64_MIN) return Value::number(static_cast<double>(v));
+  return Value::integer(static_cast<int64_t>(v));
+}
+
+Value number_value(double d) {
+  if (d == std::floor(d) && std::fabs(d) < 9.2e18) return Value::integer(static_cast<int64_t>(d));
+  return Value::number(d);
+}
+
+BuiltinResult array_concat(BuiltinContext&, Args args) {
+  EC_RETURN_IF_ERROR(check_type("array.concat", args, 1, Type::kArray));
+  EC_RETURN_IF_ERROR(check_type("array.concat", args, 2, Type::kArray));
+  std::vector<Value> out(args[0].array_items().begin(), args[0].array_items().end());
+  out.insert(out.end(), args[1].array_items().begin(), args[1].array_items().end());
+  return ok(Value::array(std::move(out)));
+}
+
+BuiltinResult array_slice(BuiltinContext&, Args args) {
+  constexpr std::string_view kName = "array.slice";
+  EC_RETURN_IF_ERROR(check_type(kName, args, 1, Type::kArray));
+  EC_ASSIGN_OR_RETURN(int64_t start, int_operand(kName, args, 2));
+  EC_ASSIGN_OR_RETURN(int64_t stop, int_operand(kName, args, 3));
+  auto items = args[0].array_items();
+  int64_t len = static_cast<int64_t>(items.size());
+  start = std::max<int64_t>(start, 0);
+  stop = std::min(stop, len);
+  if (start >= stop) return ok(Value::empty_array());
+  return ok(Value::array(std::vector<Value>(items.begin() + start, items.begin() + stop)));
+}
+
+BuiltinResult array_reverse(BuiltinContext&, Args args) {
+  EC_RETURN_IF_ERROR(check_type("array.reverse", args, 1, Type::kArray));
+  std::vector<Value> out(args[0].array_items().rbegin(), args[0].array_items().rend());
+  return ok(Value::array(std::move(out)));
+}
+
+BuiltinResult array_flatten(BuiltinContext&, Args args) {
+  EC_RETURN_IF_ERROR(check_type("array.flatten", args, 1, Type::kArray));
+  std::vector<Value> out;
+  for (const Value& v : args[0].array_items()) {
+    if (v.is_array()) {
+      out.insert(out.end(), v.array_items().begin(), v.array_items().end());
+    } else {
+      out.push_back(v);
+    }
+  }
+  return ok(Value::array(std::move(out)));
+}
+
+template <bool Union>
+BuiltinResult set_fold(BuiltinContext&, Args args) {
+  std::string_view name = Union ? "union" : "intersection";
+  EC_RETURN_IF_ERROR(check_type(name, args, 1, Type::kSet));
+  std::vector<Value> acc;
+  bool first = true;
+  for (const Value& s : args[0].set_items()) {
+    if (!s.is_set()) {
+      return type_error(name, "operand 1 must be set of sets but got set containing " +
+                                  std::string(type_name(s.type())));
+    }
+    auto items = s.set_items();
+    if (Union) {
+      acc.insert(acc.end(), items.begin(), items.end());
+    } else if (first) {
+      acc.assign(items.begin(), items.end());
+    } else {
+      std::vector<Value> kept;
+      for (const Value& v : acc) {
+        if (s.contains(v)) kept.push_back(v);
+      }
+      acc = std::move(kept);
+    }
+    first = false;
+  }
+  return ok(Value::set(std::move(acc)));
+}
+
+BuiltinResult range_of(int64_t a, int64_t b, int64_t step) {
+  std::vector<Value> out;
+  if (a <= b) {
+    for (__int128 i = a; i <= b; i += step) out.push_back(Value::integer(static_cast<int64_t>(i)));
+  } else {
+    for (__int128 i = a; i >= b; i -= step) out.push_back(Value::integer(static_cast<int64_t>(i)));
+  }
+  return ok(Value::array(std::move(out)));
+}
+
+BuiltinResult numbers_range(BuiltinContext&, Args args) {
+  EC_ASSIGN_OR_RETURN(int64_t a, int_operand("numbers.range", args, 1));
+  EC_ASSIGN_OR_RETURN(int64_t b, int_operand("numbers.range", args, 2));
+  return range_of(a, b, 1);
+}
+
+BuiltinResult numbers_range_step(BuiltinContext&, Args args) {
+  constexpr std::string_view kName = "numbers.range_step";
+  EC_ASSIGN_OR_RETURN(int64_t a, int_operand(kName, args, 1));
+  EC_ASSIGN_OR_RETURN(int64_t b, int_operand(kName, args, 2));
+  EC_RETURN_IF_ERROR(check_type(kName, args, 3, Type::kNumber));
+  const Value& s = args[2];
+  double sd = s.as_double();
+  if (sd != std::floor(sd)) {
+    return type_error(kName, "operand 3 must be integer number but got floating-point number");
+  }
+  if (sd <= 0) return builtin_error(kName, "step must be a positive integer");
+  // A step beyond int64 can only reach the first element.
+  int64_t step = s.as_int() ? *s.as_int() : INT64_MAX;
+  return range_of(a, b, step);
+}
+
+template <int Kind>  // 0 round, 1 ceil, 2 floor, 3 abs
+BuiltinResult rounding(BuiltinContext&, Args args) {
+  static constexpr std::string_view kNames[] = {"round", "ceil", "floor", "abs"};
+  EC_RETURN_IF_ERROR(check_type(kNames[Kind], args, 1, Type::kNumber));
+  const Value& v = args[0];
+  if (auto i = v.as_int()) {
+    if (Kind == 3) return ok(int_value(*i < 0 ? -static_cast<__int128>(*i) : *i));
+    return ok(Value::integer(*i));
+  }
+  double d = v.as_double();
+  double r = Kind == 0 ? std::round(d) : Kind == 1 ? std::ceil(d) : Kind == 2 ? std::floor(d) : std::fabs(d);
+  return ok(number_value(r));
+}
+
+template <int Kind>  // 0 or, 1 and, 2 xor, 3 lsh, 4 rsh
+BuiltinResult bits2(BuiltinContext&, Args args) {
+  static constexpr std::string_view kNames[] = {"bits.or", "bits.and", "bits.xor", "bits.lsh", "bits.rsh"};
+  std::string_view name = kNames[Kind];
+  EC_ASSIGN_OR_RETURN(int64_t a, int_operand(name, args, 1));
+  EC_ASSIGN_OR_RETURN(int64_t b, int_operand(name, args, 2));
+  switch (Kind) {
+    case 0: return ok(Value::integer(a | b));
+    case 1: return ok(Value::integer(a & b));
+    case 2: return ok(Value::integer(a ^ b));
+    default: break;
+  }
+  if (b < 0) {
+    return type_error(name, "operand 2 must be an unsigned integer number but got a negative integer");
+  }
+  if (Kind == 4) return ok(Value::integer(b >= 64 ? (a < 0 ? -1 : 0) : a >> b));
+  if (b >= 63) return ok(Value::number(std::ldexp(static_cast<double>(a), static_cast<int>(std::min<int64_t>(b, 2000)))));
+  return ok(int_value(static_cast<__int128>(a) << b));
+}
+
+BuiltinResult bits_negate(BuiltinContext&, Args args) {
+  EC_ASSIGN_OR_RETURN(int64_t a, int_operand("bits.negate", args, 1));
+  return ok(Value::integer(~a));
+}
+
+// Splits "10Ki" into ("10", "Ki"); the number is digits and dots.
+std::pair<std::string, std::string> num_and_unit(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
+  return {std::string(s.substr(0, i)), std::string(s.substr(i))};
+}
+
+template <bool Bytes>
+BuiltinResult units_parse(BuiltinContext&, Args args) {
+  std::string_view name = Bytes ? "units.parse_bytes" : "units.parse";
+  EC_ASSIGN_OR_RETURN(std::string_view raw, arg_string(name, args, 1));
+  std::string s;
+  for (char c : raw) {
+    if (c != '"') s.push_back(c);
+  }
+  if (s.find(' ') != std::string::npos) return builtin_error(name, "spaces not allowed in resource strings");
+  auto [num, unit] = num_and_unit(s);
+  if (num.empty() || num == "." || std::count(num.begin(), num.end(), '.') > 1) {
+    return builtin_error(name, "could not parse amount to a number");
+  }
+  double n = std::strtod(num.c_str(), nullptr);
+  std::string u = unit;
+  if (Bytes) {
+    for (char& c : u) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  } else if (u.size() > 1) {
+    for (size_t k = 1; k < u.size(); ++k) u[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(u[k])));
+  }
+  struct Unit {
+    const char* name;
+    double mult;
+  };
+  static constexpr Unit kUnits[] = {
+      {"", 1}, {"k", 1e3}, {"K", 1e3}, {"ki", 1024.0}, {"Ki", 1024.0}, {"M", 1e6}, {"mi", 1048576.0},
+      {"Mi", 1048576.0}, {"g", 1e9}, {"G", 1e9}, {"gi", 1073741824.0}, {"Gi", 1073741824.0},
+      {"t", 1e12}, {"T", 1e12}, {"ti", 1099511627776.0}, {"Ti", 1099511627776.0}, {"p", 1e15},
+      {"P", 1e15}, {"pi", 1125899906842624.0}, {"Pi", 1125899906842624.0}, {"e", 1e18},
+      {"E", 1e18}, {"ei", 1152921504606846976.0}, {"Ei", 1152921504606846976.0}, {"m", 1e-3}};
+  static constexpr Unit kByteUnits[] = {
+      {"", 1}, {"b", 1}, {"k", 1e3}, {"kb", 1e3}, {"ki", 1024.0}, {"kib", 1024.0}, {"m", 1e6},
+      {"mb", 1e6}, {"mi", 1048576.0}, {"mib", 1048576.0}, {"g", 1e9}, {"gb", 1e9},
+      {"gi", 1073741824.0}, {"gib", 1073741824.0}, {"t", 1e12}, {"tb", 1e12},
+      {"ti", 1099511627776.0}, {"tib", 1099511627776.0}, {"p", 1e15}, {"pb", 1e15},
+      {"pi", 1125899906842624.0}, {"pib", 1125899906842624.0}, {"e", 1e18}, {"eb", 1e18},
+      {"ei", 1152921504606846976.0}, {"eib", 1152921504606846976.0}};
+  std::span<const Unit> table = Bytes ? std::span<const Unit>(kByteUnits) : std::span<const Unit>(kUnits);
+  for (const Unit& x : table) {
+    if (u == x.name) {
+      double r = n * x.mult;
+      if (Bytes) return ok(number_value(std::trunc(r)));
+      return ok(number_value(r));
+    }
+  }
+  return builtin_error(name, "unit " + unit + " not recognized");
+}
+
+}  // namespace
+
+void register_collection_builtins(BuiltinRegistry& r) {
+  r.add("array.concat", 2, array_concat);
+  r.add("array.slice", 3, array_slice);
+  r.add("array.reverse", 1, array_reverse);
+  r.add("array.flatten", 1, array_flatten);
+  r.add("union", 1, set_fold<true>);
+  r.add("intersection", 1, set_fold<false>);
+  r.add("numbers.range", 2, numbers_range);
+  r.add("numbers.range_step", 3, numbers_range_step);
+  r.add("round", 1, rounding<0>);
+  r.add("ceil", 1, rounding<1>);
+  r.add("floor", 1, rounding<2>);
+  r.add("abs", 1, rounding<3>);
+  r.add("bits.or", 2, bits2<0>);
+  r.add("bits.and", 2, bits2<1>);
+  r.add("bits.xor", 2, bits2<2>);
+  r.add("bits.lsh", 2, bits2<3>);
+  r.add("bits.rsh", 2, bits2<4>);
+  r.add("bits.negate", 1, bits_negate);
+  r.add("units.parse", 1, units_parse<false>);
+  r.add("units.parse_bytes", 1, units_parse<true>);
+}
+
+}  // namespace policy::builtins
