@@ -54,7 +54,11 @@ class Parser {
     if (pos_ + 1 < toks_.size()) ++pos_;
   }
   bool is_ident(std::string_view s) const { return at(Tok::kIdent) && cur().text == s; }
-  bool is_kw(std::string_view s) const { return is_ident(s) && keyword_on(s); }
+  bool is_kw(std::string_view s) const { return is_ident(s) && keyword_on(s) && !dot_follows(); }
+  // `every.foo`: a keyword directly followed by `.name` is a ref, not a keyword.
+  bool dot_follows() const {
+    return peek_kind(1) == Tok::kDot && !peek_tok(1).space_before && peek_kind(2) == Tok::kIdent;
+  }
   bool keyword_on(std::string_view s) const {
     if (s == "if" || s == "contains" || s == "in" || s == "every" || s == "and" || s == "or") {
       return keywords_.count(std::string(s)) > 0;
@@ -146,7 +150,7 @@ class Parser {
     auto rule = std::make_shared<Rule>();
     rule->loc = cur().loc;
     rule->file = std::string(file_);
-    if (is_ident("default") && peek_kind(1) == Tok::kIdent) {
+    if (is_ident("default") && peek_kind(1) == Tok::kIdent && !dot_follows()) {
       rule->is_default = true;
       advance();
     }
@@ -213,7 +217,7 @@ class Parser {
     }
     // else chain.
     Rule* last = rule.get();
-    while (is_ident("else")) {
+    while (is_ident("else") && !dot_follows()) {
       Location loc = cur().loc;
       advance();
       auto e = std::make_shared<Rule>();
@@ -372,7 +376,7 @@ class Parser {
   base::Result<Expr> parse_literal() {
     Expr e;
     e.loc = cur().loc;
-    if (is_ident("some") && peek_kind(1) != Tok::kDot && peek_kind(1) != Tok::kLBrack) {
+    if (is_ident("some") && !dot_follows() && peek_kind(1) != Tok::kLBrack) {
       advance();
       std::vector<TermPtr> terms;
       while (true) {
@@ -419,7 +423,7 @@ class Parser {
       e.body = std::make_shared<Body>(std::move(b));
       return parse_withs(std::move(e));
     }
-    if (is_ident("not") && peek_kind(1) != Tok::kDot && peek_kind(1) != Tok::kLBrack) {
+    if (is_ident("not") && !dot_follows() && peek_kind(1) != Tok::kLBrack) {
       advance();
       e.kind = ExprKind::kNot;
       EC_ASSIGN_OR_RETURN(Expr inner, parse_literal_expr());
@@ -466,7 +470,7 @@ class Parser {
   }
 
   base::Result<Expr> parse_withs(Expr e) {
-    while (is_ident("with")) {
+    while (is_ident("with") && !dot_follows()) {
       advance();
       WithMod w;
       EC_ASSIGN_OR_RETURN(w.target, parse_term(true));
@@ -664,6 +668,10 @@ class Parser {
       case Tok::kTemplate: return parse_template();
       case Tok::kIdent: {
         std::string name = tk.text;
+        if (dot_follows()) {
+          advance();
+          return make_var(name, loc);
+        }
         if (name == "true" || name == "false") {
           advance();
           return make_scalar(Value::boolean(name == "true"), loc);
