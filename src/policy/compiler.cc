@@ -74,11 +74,16 @@ class Resolver {
 
   base::Status rule(Rule& r) {
     Scope scope;
+    std::vector<std::function<base::Status()>> arg_nested;
+    nested_ = &arg_nested;
     for (auto& a : r.args) EC_RETURN_IF_ERROR(pattern(a, scope));
     EC_RETURN_IF_ERROR(body(r.body, scope));
+    std::vector<std::function<base::Status()>> nested;
+    nested_ = &nested;
     for (auto& k : r.key_terms) EC_RETURN_IF_ERROR(term(k, scope));
     if (r.key) EC_RETURN_IF_ERROR(term(r.key, scope));
     if (r.value) EC_RETURN_IF_ERROR(term(r.value, scope));
+    for (auto& f : nested) EC_RETURN_IF_ERROR(f());
     std::set<int> bound;
     for (auto& a : r.args) collect_vars(*a, bound);
     reorder(r.body, bound);
@@ -89,8 +94,10 @@ class Resolver {
   base::Status body(Body& b, Scope& scope) {
     // Direct terms first (so vars of this level are known), nested bodies after.
     std::vector<std::function<base::Status()>> nested;
+    auto* saved = nested_;
     for (auto& e : b) EC_RETURN_IF_ERROR(expr(e, scope, nested));
     for (auto& f : nested) EC_RETURN_IF_ERROR(f());
+    nested_ = saved;
     return base::Status::ok();
   }
 
@@ -135,9 +142,14 @@ class Resolver {
       case ExprKind::kOr: {
         Expr* ep = &e;
         Scope* sp = &scope;
-        nested.push_back([this, ep, sp]() -> base::Status {
-          EC_RETURN_IF_ERROR(body(*ep->body, *sp));
-          if (ep->rhs) EC_RETURN_IF_ERROR(body(*ep->rhs, *sp));
+        auto lhs_scope = std::make_shared<Scope>();
+        auto rhs_scope = std::make_shared<Scope>();
+        lhs_scope->parent = sp;
+        rhs_scope->parent = sp;
+        if (e.kind == ExprKind::kNot) lhs_scope = nullptr;
+        nested.push_back([this, ep, sp, lhs_scope, rhs_scope]() -> base::Status {
+          EC_RETURN_IF_ERROR(body(*ep->body, lhs_scope ? *lhs_scope : *sp));
+          if (ep->rhs) EC_RETURN_IF_ERROR(body(*ep->rhs, *rhs_scope));
           std::set<int> bound;
           reorder(*ep->body, bound, true);
           if (ep->rhs) reorder(*ep->rhs, bound, true);
@@ -288,8 +300,13 @@ class Resolver {
         Term* tp = t.get();
         nested_->push_back([this, tp, child]() -> base::Status {
           EC_RETURN_IF_ERROR(body(*tp->body, *child));
+          std::vector<std::function<base::Status()>> head_nested;
+          auto* saved = nested_;
+          nested_ = &head_nested;
           if (tp->key) EC_RETURN_IF_ERROR(term(tp->key, *child));
           EC_RETURN_IF_ERROR(term(tp->head, *child));
+          for (auto& f : head_nested) EC_RETURN_IF_ERROR(f());
+          nested_ = saved;
           std::set<int> bound;
           reorder(*tp->body, bound, true);
           return base::Status::ok();
@@ -476,12 +493,8 @@ class Resolver {
         std::set<int> all;
         collect_body_vars(*e.body, all);
         if (e.rhs) collect_body_vars(*e.rhs, all);
-        if (e.kind == ExprKind::kNot) {
-          for (int v : all) in.insert(v);
-        } else {
-          // and/or may bind; treat their vars as outputs.
-          for (int v : all) out.insert(v);
-        }
+        // Operands only test; bindings made inside do not escape.
+        for (int v : all) in.insert(v);
         break;
       }
     }

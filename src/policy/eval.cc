@@ -280,15 +280,27 @@ base::Status Evaluator::expr_no_with(const Expr& e, Frame& f, const Cont& k) {
         return k();
       });
     case ExprKind::kAnd:
-      return eval_body(*e.body, f, [&]() { return eval_body(*e.rhs, f, k); });
     case ExprKind::kOr: {
-      bool any = false;
-      base::Status st = eval_body(*e.body, f, [&]() -> base::Status {
-        any = true;
-        return k();
-      });
-      if (!st.is_ok() || any) return st;
-      return eval_body(*e.rhs, f, k);
+      // Operands are tests: each succeeds at most once and its bindings do not escape.
+      auto holds = [&](const Body& b, bool& out) -> base::Status {
+        out = false;
+        base::Status st = eval_body(b, f, [&]() -> base::Status {
+          out = true;
+          return halt();
+        });
+        if (!st.is_ok() && !is_halt(st)) return st;
+        return base::Status::ok();
+      };
+      bool l = false, r = false;
+      EC_RETURN_IF_ERROR(holds(*e.body, l));
+      if (e.kind == ExprKind::kAnd) {
+        if (!l) return base::Status::ok();
+        EC_RETURN_IF_ERROR(holds(*e.rhs, r));
+        return r ? k() : base::Status::ok();
+      }
+      if (l) return k();
+      EC_RETURN_IF_ERROR(holds(*e.rhs, r));
+      return r ? k() : base::Status::ok();
     }
   }
   return base::Status::ok();

@@ -324,7 +324,7 @@ class Parser {
     while (is_kw("or")) {
       Location loc = cur().loc;
       advance();
-      EC_ASSIGN_OR_RETURN(Expr rhs, parse_literal_and());
+      EC_ASSIGN_OR_RETURN(Expr rhs, parse_literal_and_rhs());
       lhs = combine(ExprKind::kOr, loc, std::move(lhs), std::move(rhs));
     }
     return lhs;
@@ -334,7 +334,17 @@ class Parser {
     while (is_kw("and")) {
       Location loc = cur().loc;
       advance();
-      EC_ASSIGN_OR_RETURN(Expr rhs, parse_logic_operand());
+      EC_ASSIGN_OR_RETURN(Expr rhs, parse_logic_operand(true));
+      lhs = combine(ExprKind::kAnd, loc, std::move(lhs), std::move(rhs));
+    }
+    return lhs;
+  }
+  base::Result<Expr> parse_literal_and_rhs() {
+    EC_ASSIGN_OR_RETURN(Expr lhs, parse_logic_operand(true));
+    while (is_kw("and")) {
+      Location loc = cur().loc;
+      advance();
+      EC_ASSIGN_OR_RETURN(Expr rhs, parse_logic_operand(true));
       lhs = combine(ExprKind::kAnd, loc, std::move(lhs), std::move(rhs));
     }
     return lhs;
@@ -353,15 +363,18 @@ class Parser {
     b->push_back(std::move(e));
     return b;
   }
-  base::Result<Expr> parse_logic_operand() {
-    if (at(Tok::kLBrace) && (keywords_.count("and") || keywords_.count("or"))) {
+  bool logic_on() const { return keywords_.count("and") || keywords_.count("or"); }
+
+  // An operand of and/or/not: an explicit `{ body }`, a parenthesized group, or a literal.
+  base::Result<Expr> parse_logic_operand(bool after_op = false) {
+    if (at(Tok::kLBrace) && logic_on()) {
       size_t save = pos_;
       Location loc = cur().loc;
       advance();
       auto b = parse_literals(Tok::kRBrace);
       if (b.is_ok() && at(Tok::kRBrace)) {
         advance();
-        if (is_kw("and") || is_kw("or")) {
+        if (is_kw("and") || is_kw("or") || (after_op && !is_binary_op_here())) {
           Expr e;
           e.loc = loc;
           e.body = std::make_shared<Body>(std::move(b).value());
@@ -370,6 +383,26 @@ class Parser {
       }
       pos_ = save;
     }
+    if (at(Tok::kLParen) && logic_on()) {
+      size_t save = pos_;
+      advance();
+      auto inner = parse_literal_or();
+      if (inner.is_ok() && at(Tok::kRParen) &&
+          !(inner->kind == ExprKind::kTerm && inner->term)) {
+        advance();
+        if (!is_binary_op_here() && !at(Tok::kDot) && !at(Tok::kLBrack)) {
+          Expr e = std::move(inner).value();
+          if (e.kind == ExprKind::kTerm) return e;  // explicit block inside parens
+          Expr g;
+          g.loc = e.loc;
+          g.body = std::make_shared<Body>();
+          g.body->push_back(std::move(e));
+          return g;
+        }
+      }
+      pos_ = save;
+    }
+    if (after_op) return parse_literal();
     return parse_literal();
   }
 
@@ -426,6 +459,11 @@ class Parser {
     if (is_ident("not") && !dot_follows() && peek_kind(1) != Tok::kLBrack) {
       advance();
       e.kind = ExprKind::kNot;
+      if (logic_on() && (at(Tok::kLBrace) || at(Tok::kLParen))) {
+        EC_ASSIGN_OR_RETURN(Expr inner, parse_logic_operand(true));
+        e.body = to_body(std::move(inner));
+        return parse_withs(std::move(e));
+      }
       EC_ASSIGN_OR_RETURN(Expr inner, parse_literal_expr());
       e.body = std::make_shared<Body>();
       // `with` after `not x` applies to the negation as a whole.
