@@ -1,6 +1,9 @@
 # Generates a C++ source holding every file under WEB_DIR as a byte array, so the binary
 # serves the browser client without reading files at run time.
-#   cmake -DWEB_DIR=... -DOUT=... -P embed_web.cmake
+#   cmake -DWEB_DIR=... -DOUT=... -DFUNC=web_assets -P embed_web.cmake
+if(NOT FUNC)
+  set(FUNC web_assets)
+endif()
 file(GLOB_RECURSE files RELATIVE ${WEB_DIR} ${WEB_DIR}/*)
 list(FILTER files EXCLUDE REGEX "(^|/)(node_modules|\\.)")
 list(SORT files)
@@ -24,13 +27,15 @@ foreach(f ${files})
     set(type "image/svg+xml")
   elseif(f MATCHES "\\.png$")
     set(type "image/png")
+  elseif(f MATCHES "\\.rego$")
+    set(type "text/plain; charset=utf-8")
   elseif(f MATCHES "\\.json$")
     set(type "application/json")
   endif()
   string(APPEND table "    {\"/${f}\", \"${type}\", std::string_view(kFile${i}, ${size})},\n")
   math(EXPR i "${i} + 1")
 endforeach()
-string(APPEND body "}  // namespace\n\nconst std::vector<WebAsset>& web_assets() {\n  static const std::vector<WebAsset> assets = {\n${table}  };\n  return assets;\n}\n\n}  // namespace app\n")
+string(APPEND body "}  // namespace\n\nconst std::vector<WebAsset>& ${FUNC}() {\n  static const std::vector<WebAsset> assets = {\n${table}  };\n  return assets;\n}\n\n}  // namespace app\n")
 file(WRITE ${OUT}.tmp "${body}")
 execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})
 file(REMOVE ${OUT}.tmp)

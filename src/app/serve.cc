@@ -7,6 +7,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "app/policies.h"
 #include "app/web_assets.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -146,14 +147,30 @@ int serve(const Config& config) {
     readers.push_back(std::move(r).value());
   }
 
-  auto authorizer = std::make_shared<const classroom::BuiltinAuthorizer>();
-  classroom::Service service(base::SystemClock::instance(), base::SystemRandom::instance(),
-                             [authorizer] { return authorizer; }, config.max_students);
+  size_t policy_files = 0;
+  auto loaded = load_policies(config.policy_dir, &policy_files);
+  if (!loaded.is_ok()) {
+    base::log::error("policy.load_failed").kv("error", loaded.status().message());
+    return 1;
+  }
+  base::log::info("policy.loaded")
+      .kv("source", config.policy_dir.empty() ? "embedded" : config.policy_dir)
+      .kv("files", uint64_t(policy_files));
+  PolicyHolder policies(std::move(loaded).value());
+  auto& policy_reloads = registry.counter("edgeclass_policy_reloads_total",
+                                          "Policy reloads on SIGHUP by outcome", {"result"});
+  classroom::Service service(
+      base::SystemClock::instance(), base::SystemRandom::instance(),
+      [&policies]() -> std::shared_ptr<const classroom::Authorizer> { return policies.get(); },
+      config.max_students);
   deps.service = &service;
   deps.writer = writer->get();
   deps.jwt_secret = *secret;
   deps.clock = &base::SystemClock::instance();
   deps.metrics_text = [&registry] { return registry.expose(); };
+  deps.policy_data = [&policies](std::string_view path, const boost::json::value& input) {
+    return query_data(policies.get()->engine(), path, input);
+  };
   deps.ready = [&]() -> base::Status {
     if (server.stopping()) return base::unavailable("shutting down");
     return base::Status::ok();
@@ -188,7 +205,20 @@ int serve(const Config& config) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      base::log::info("edgeclass.sighup").kv("policies", "reload not configured");
+      // Requests in flight keep the policies they started with (shared_ptr); new ones see
+      // the new set. A broken policy is reported and the old set stays in force.
+      size_t n = 0;
+      auto next = load_policies(config.policy_dir, &n);
+      if (next.is_ok()) {
+        policies.set(std::move(next).value());
+        policy_reloads.labels({"ok"}).inc();
+        base::log::info("policy.reloaded").kv("files", uint64_t(n));
+      } else {
+        policy_reloads.labels({"error"}).inc();
+        base::log::error("policy.reload_failed")
+            .kv("error", next.status().message())
+            .kv("note", "the previous policies stay in force");
+      }
       continue;
     }
     base::log::info("edgeclass.stopping").kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");

@@ -13,5 +13,7 @@ struct WebAsset {
 };
 
 const std::vector<WebAsset>& web_assets();
+// The default policies (policies/*.rego).
+const std::vector<WebAsset>& embedded_policies();
 
 }  // namespace app

@@ -372,3 +372,65 @@ class LifecycleTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PolicyTest(unittest.TestCase):
+    def write(self, d, name, text):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+
+    def test_policy_dir_decides_and_reloads_on_sighup(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="edgeclass-policy-")
+        # v1 syntax: nobody may join, with a reason the 403 must carry.
+        self.write(d, "deny.rego", """package edgeclass
+import rego.v1
+default allow := false
+allow if input.action in {"create_course", "update_course", "go_live"}
+deny_reason contains "joining is closed for maintenance" if input.action == "join"
+""")
+        with Server(env={"EDGECLASS_POLICY_DIR": d}) as s:
+            c = s.course(T)
+            st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("p1"))
+            self.assertEqual(st, 403)
+            self.assertEqual(body["error"]["message"], "joining is closed for maintenance")
+            # A broken policy is refused on reload; the old one stays in force.
+            self.write(d, "deny.rego", "package edgeclass\nallow if {\n")
+            s.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("p1"))
+            self.assertEqual((st, body["error"]["message"]), (403, "joining is closed for maintenance"))
+            # A good policy is picked up without a restart.
+            self.write(d, "deny.rego", """package edgeclass
+default allow = false
+allow { input.action == "join" }
+""")
+            s.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("p1"))[0], 201)
+            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": {"action": "join"}}, ADMIN)
+            self.assertEqual((st, res), (200, {"result": True}))
+            st, res = s.request("POST", "/v1/data/edgeclass/nothing", {"input": {}}, ADMIN)
+            self.assertEqual((st, res), (200, {}))
+        log = "".join(s.log)
+        self.assertIn("policy.reload_failed", log)
+        self.assertRegex(log, r"deny\.rego:\d+:\d+")
+
+    def test_broken_policy_refuses_to_start(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="edgeclass-policy-")
+        self.write(d, "bad.rego", "package edgeclass\n\nallow { input.x == }\n")
+        srv = Server(env={"EDGECLASS_POLICY_DIR": d})
+        with self.assertRaises(RuntimeError) as ctx:
+            srv.start()
+        self.assertRegex(str(ctx.exception), r"bad\.rego:3:\d+")
+
+    def test_default_policy_data_api(self):
+        with Server() as s:
+            inp = {"action": "join", "user": {"role": "student"},
+                   "course": {"status": "active", "capacity": 3, "enrolled": 3}}
+            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": inp}, ADMIN)
+            self.assertEqual(res, {"result": False})
+            inp["course"]["enrolled"] = 2
+            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": inp}, ADMIN)
+            self.assertEqual(res, {"result": True})

@@ -1,0 +1,109 @@
+#include "app/policies.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "app/web_assets.h"
+#include "base/log.h"
+
+namespace app {
+
+namespace json = boost::json;
+
+classroom::Decision RegoAuthorizer::decide(const json::object& input) const {
+  policy::Value in = policy::Value::from_json(input);
+  auto allow = engine_->eval_ref("data.edgeclass.allow", in);
+  if (!allow.is_ok()) {
+    base::log::error("policy.eval_failed").kv("error", allow.status().to_string());
+    return {false, "the policy could not be evaluated: " + allow.status().message()};
+  }
+  if (allow->has_value() && allow->value() == policy::Value::boolean(true)) return {true, ""};
+  std::string reason;
+  auto why = engine_->eval_ref("data.edgeclass.deny_reason", in);
+  if (why.is_ok() && why->has_value()) {
+    json::value v = why->value().to_json_value();
+    if (v.is_array() && !v.get_array().empty() && v.get_array()[0].is_string()) {
+      reason = std::string(v.get_array()[0].get_string());
+    } else if (v.is_object() && !v.get_object().empty()) {
+      // deny_reason["msg"] { ... } read as an object {"msg": true}: the keys are the reasons.
+      reason = std::string(v.get_object().begin()->key());
+    } else if (v.is_string()) {
+      reason = std::string(v.get_string());
+    }
+  }
+  return {false, reason};
+}
+
+base::Result<std::shared_ptr<const RegoAuthorizer>> load_policies(const std::string& dir,
+                                                                  size_t* file_count) {
+  std::vector<policy::Module> modules;
+  if (dir.empty()) {
+    for (const WebAsset& a : embedded_policies()) {
+      if (a.path.ends_with(".rego")) {
+        modules.push_back({"policies" + std::string(a.path), std::string(a.body)});
+      }
+    }
+  } else {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+      return base::invalid_argument("policy directory " + dir + " does not exist");
+    }
+    std::vector<std::filesystem::path> files;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file() && it->path().extension() == ".rego" &&
+          !it->path().filename().string().ends_with("_test.rego")) {
+        files.push_back(it->path());
+      }
+    }
+    if (ec) return base::invalid_argument("cannot read policy directory " + dir + ": " + ec.message());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      std::ifstream in(f);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      if (!in) return base::invalid_argument("cannot read " + f.string());
+      modules.push_back({f.string(), ss.str()});
+    }
+  }
+  if (modules.empty()) return base::invalid_argument("no .rego files in policy directory " + dir);
+  *file_count = modules.size();
+  EC_ASSIGN_OR_RETURN(std::shared_ptr<const policy::Engine> engine,
+                      policy::Engine::compile(std::move(modules)));
+  return std::make_shared<const RegoAuthorizer>(std::move(engine));
+}
+
+base::Result<json::object> query_data(const policy::Engine& engine, std::string_view path,
+                                      const json::value& input) {
+  std::string ref = "data";
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string_view seg = path.substr(start, slash == std::string_view::npos ? std::string_view::npos
+                                                                              : slash - start);
+    if (!seg.empty()) {
+      bool ident = !(seg[0] >= '0' && seg[0] <= '9');
+      for (char c : seg) {
+        ident = ident && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+      }
+      if (!ident) {
+        return base::invalid_argument("path segment '" + std::string(seg) +
+                                          "' is not a Rego identifier",
+                                      "invalid_path");
+      }
+      ref += ".";
+      ref += seg;
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  policy::Value in = policy::Value::from_json(input);
+  EC_ASSIGN_OR_RETURN(std::optional<policy::Value> v, engine.eval_ref(ref, in));
+  json::object out;
+  if (v) out["result"] = v->to_json_value();
+  return out;
+}
+
+}  // namespace app
