@@ -272,6 +272,96 @@ TEST_F(WriterTest, StopDrainsQueuedWritesThenRefuses) {
   EXPECT_EQ(writer_->submit(put("x"), nullptr).reason(), "writer_stopped");
 }
 
+TEST_F(WriterTest, CommitFailureFailsEveryOpOfTheGroup) {
+  {
+    // A deferred foreign key is only checked at COMMIT, so one op can make COMMIT fail.
+    ASSERT_OK(db_->exec(
+        "CREATE TABLE parent (id TEXT PRIMARY KEY);"
+        "CREATE TABLE child (pid TEXT REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"));
+  }
+  std::vector<GroupStats> groups;
+  WriterOptions options;
+  options.on_group = [&](const GroupStats& g) { groups.push_back(g); };
+  start(std::move(options));
+  Gate gate;
+  ASSERT_OK(writer_->submit(gate.op(), nullptr));
+  gate.wait_entered();
+  std::vector<base::Status> results(3);
+  ASSERT_OK(writer_->submit(put("a"), [&](base::Status s) { results[0] = s; }));
+  ASSERT_OK(writer_->submit([](Txn& t) { return t.db().exec("INSERT INTO child VALUES ('x')"); },
+                            [&](base::Status s) { results[1] = s; }));
+  std::promise<void> group_done;
+  ASSERT_OK(writer_->submit(put("b"), [&](base::Status s) {
+    results[2] = s;
+    group_done.set_value();
+  }));
+  gate.release();
+  group_done.get_future().wait();
+  // The writer carries on after a failed group.
+  std::promise<base::Status> after;
+  ASSERT_OK(writer_->submit(put("c"), [&](base::Status s) { after.set_value(s); }));
+  EXPECT_OK(after.get_future().get());
+  writer_->stop();
+
+  for (auto& r : results) {
+    EXPECT_FALSE(r.is_ok());
+    EXPECT_NE(r.message().find("FOREIGN KEY"), std::string::npos) << r.to_string();
+  }
+  ASSERT_GE(groups.size(), 2u);
+  EXPECT_FALSE(groups[1].committed);
+  EXPECT_EQ(groups[1].failed_ops, 3u);
+  WriterCounters c = writer_->counters();
+  EXPECT_EQ(c.failed_commits, 1u);
+  EXPECT_EQ(c.failed_ops, 3u);
+  auto r = reader();
+  EXPECT_FALSE(has(*r, "a"));
+  EXPECT_FALSE(has(*r, "b"));
+  EXPECT_TRUE(has(*r, "c"));
+}
+
+TEST_F(WriterTest, ReadersReadWhileTheWriterCommits) {
+  start();
+  std::atomic<bool> stop_reading{false};
+  std::atomic<int> read_errors{0};
+  std::atomic<int> reads{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 2; ++i) {
+    readers.emplace_back([&] {
+      auto r = reader();  // one connection per reading thread, as the I/O threads do
+      int64_t last = 0;
+      while (!stop_reading.load()) {
+        auto st = r->prepare("SELECT COUNT(*) FROM kv");
+        if (!st.is_ok()) {
+          ++read_errors;
+          continue;
+        }
+        auto row = st->step();
+        if (!row.is_ok()) {
+          ++read_errors;
+          continue;
+        }
+        int64_t n = st->column_int(0);
+        if (n < last) ++read_errors;  // committed rows never disappear
+        last = n;
+        ++reads;
+      }
+    });
+  }
+  std::atomic<int> acked{0};
+  for (int i = 0; i < 3000; ++i) {
+    base::Status st;
+    while (!(st = writer_->submit(put(key("k", i)), [&](base::Status) { ++acked; })).is_ok()) {
+      std::this_thread::yield();
+    }
+  }
+  writer_->stop();
+  stop_reading = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(acked.load(), 3000);
+  EXPECT_EQ(read_errors.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+}
+
 TEST_F(WriterTest, DoneMaySubmitMore) {
   start();
   std::promise<base::Status> second;
