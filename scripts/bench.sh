@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# HTTP benchmarks of the real server against nginx serving a same-size static body, in one
+# run on this machine, plus cold start, idle RSS, binary and image size.
+#
+#   scripts/bench.sh            (make bench)
+#
+# Knobs (environment):
+#   BENCH_THREADS=1     edgeclass I/O threads and nginx workers (same for both)
+#   BENCH_DURATION=10   seconds per wrk / h2load run
+#   BENCH_CONNS=100     connections (wrk -c, h2load -c)
+#   BENCH_RATE=20000    total requests/s of the fixed-rate run (h2load --rps per client * -c)
+#   BENCH_STUDENTS=2000 BENCH_QUIZZES=20 BENCH_QUESTIONS=10
+#                       answers work list: every POST is a new (student, quiz, question)
+#   BENCH_COLD_RUNS=20  cold start runs (median reported)
+#   EDGECLASS_BIN       server binary (default build/release/edgeclass, built by make build)
+# Writes everything to build/bench/<timestamp>/ and the summary to summary.txt there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+THREADS=${BENCH_THREADS:-1}
+DURATION=${BENCH_DURATION:-10}
+CONNS=${BENCH_CONNS:-100}
+RATE=${BENCH_RATE:-20000}
+STUDENTS=${BENCH_STUDENTS:-2000}
+QUIZZES=${BENCH_QUIZZES:-20}
+QUESTIONS=${BENCH_QUESTIONS:-10}
+COLD_RUNS=${BENCH_COLD_RUNS:-20}
+SECRET=bench-secret-0123456789abcdef
+
+for tool in wrk h2load nginx gcc python3 curl strip; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool not found (scripts/install-deps.sh bench)" >&2; exit 1; }
+done
+if [ -z "${EDGECLASS_BIN:-}" ]; then
+  make --no-print-directory build >/dev/null
+  EDGECLASS_BIN=build/release/edgeclass
+fi
+BIN=$(readlink -f "$EDGECLASS_BIN")
+
+out=$root/build/bench/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$out"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Starts edgeclass on a free port with DATA_DIR; sets SERVER_PID and SERVER_PORT.
+start_edgeclass() {
+  local data=$1 log=$2
+  SERVER_PORT=$(free_port)
+  EDGECLASS_LISTEN=127.0.0.1:$SERVER_PORT EDGECLASS_DATA_DIR=$data \
+    EDGECLASS_JWT_SECRET=$SECRET EDGECLASS_THREADS=$THREADS MAX_STUDENTS=100000 \
+    EDGECLASS_LOG_LEVEL=warn "$BIN" serve >"$log" 2>&1 &
+  SERVER_PID=$!
+  pids+=("$SERVER_PID")
+  for _ in $(seq 500); do
+    curl -sf -o /dev/null "http://127.0.0.1:$SERVER_PORT/healthz" && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.01
+  done
+  echo "bench: edgeclass did not start:" >&2
+  cat "$log" >&2
+  exit 1
+}
+
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# wrk run: wrk_run NAME URL SCRIPT -> the BENCH line in $out/NAME.wrk
+wrk_run() {
+  local name=$1 url=$2 script=$3
+  BENCH_LUA_DIR=$root/tools/bench BENCH_WRK_THREADS=1 \
+    wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$script" "$url" >"$out/$name.wrk" 2>&1
+  grep '^BENCH ' "$out/$name.wrk" || { echo "bench: wrk $name failed:" >&2; cat "$out/$name.wrk" >&2; exit 1; }
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }  # field KEY "BENCH ..."
+
+# Fixed-rate run with h2load: h2load_run NAME URL -> "rps p50 p99 p999 failed" in microseconds
+h2load_run() {
+  local name=$1 url=$2
+  local per_client=$(( (RATE + CONNS - 1) / CONNS ))
+  h2load --h1 -c"$CONNS" -t1 --rps="$per_client" -D"$DURATION" \
+    -H "Authorization: Bearer $STUDENT_TOKEN" --log-file="$out/$name.h2log" "$url" \
+    >"$out/$name.h2load" 2>&1 || { cat "$out/$name.h2load" >&2; exit 1; }
+  python3 - "$out/$name.h2log" "$DURATION" <<'PY'
+import sys
+lat, failed = [], 0
+for line in open(sys.argv[1]):
+    parts = line.split("\t")
+    if len(parts) < 3:
+        continue
+    if not parts[1].startswith("2"):
+        failed += 1
+    lat.append(int(parts[2]))
+lat.sort()
+pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else 0
+print(f"{len(lat) / float(sys.argv[2]):.0f} {pick(0.5)} {pick(0.99)} {pick(0.999)} {failed}")
+PY
+}
+
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+
+echo "bench: $(nproc) cores, $THREADS server thread(s), $CONNS connections, ${DURATION}s runs; results in $out"
+
+# --- edgeclass with data -------------------------------------------------------------------
+data=$work/data
+mkdir -p "$data"
+start_edgeclass "$data" "$out/edgeclass.log"
+EC_URL=http://127.0.0.1:$SERVER_PORT
+python3 tools/bench/setup.py "$EC_URL" "$SECRET" "$work/setup" "$STUDENTS" "$QUIZZES" "$QUESTIONS"
+COURSE_PATH=$(cat "$work/setup/course_path")
+STUDENT_TOKEN=$(cat "$work/setup/student_token")
+export BENCH_TOKEN=$STUDENT_TOKEN BENCH_ANSWERS=$work/setup/answers.txt
+
+# --- nginx with same-size bodies -------------------------------------------------------------
+NGINX_PORT=$(free_port)
+mkdir -p "$work/nginx"
+nginx_body() { python3 -c 'import sys; b=open(sys.argv[1]).read(); print(b.replace("\\","\\\\").replace("'"'"'","\\'"'"'"))' "$1"; }
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes $THREADS;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  keepalive_requests 10000000;
+  keepalive_timeout 75s;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location /api/v1/courses/ { default_type application/json; return 200 '$(nginx_body "$work/setup/course.json")'; }
+    location /api/v1/quizzes/ { default_type application/json; return 201 '$(nginx_body "$work/setup/answer.json")'; }
+  }
+}
+CONF
+nginx -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" &
+NGINX_PID=$!
+pids+=("$NGINX_PID")
+for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT$COURSE_PATH" && break; sleep 0.01; done
+ec_size=$(curl -s -H "Authorization: Bearer $STUDENT_TOKEN" "$EC_URL$COURSE_PATH" | wc -c)
+ng_size=$(curl -s "http://127.0.0.1:$NGINX_PORT$COURSE_PATH" | wc -c)
+[ "$ec_size" = "$ng_size" ] || { echo "bench: body sizes differ: edgeclass $ec_size, nginx $ng_size" >&2; exit 1; }
+
+# --- closed loop (wrk) -------------------------------------------------------------------------
+echo "bench: GET $COURSE_PATH (body $ec_size bytes)"
+ec_get=$(wrk_run get-edgeclass "$EC_URL$COURSE_PATH" tools/bench/get.lua)
+ng_get=$(wrk_run get-nginx "http://127.0.0.1:$NGINX_PORT$COURSE_PATH" tools/bench/get.lua)
+echo "bench: POST /api/v1/quizzes/{id}/answers ($((STUDENTS * QUIZZES * QUESTIONS)) distinct answers available)"
+ec_ans=$(wrk_run answers-edgeclass "$EC_URL" tools/bench/answers.lua)
+ng_ans=$(wrk_run answers-nginx "http://127.0.0.1:$NGINX_PORT" tools/bench/answers.lua)
+
+# --- fixed rate (h2load) -----------------------------------------------------------------------
+echo "bench: GET at a fixed $RATE requests/s"
+read -r ec_fr_rps ec_fr_p50 ec_fr_p99 ec_fr_p999 ec_fr_failed < <(h2load_run fixed-edgeclass "$EC_URL$COURSE_PATH")
+read -r ng_fr_rps ng_fr_p50 ng_fr_p99 ng_fr_p999 ng_fr_failed < <(h2load_run fixed-nginx "http://127.0.0.1:$NGINX_PORT$COURSE_PATH")
+
+loaded_rss_kib=$(awk '/^VmHWM/ { print $2 }' "/proc/$SERVER_PID/status")
+stop_pid "$NGINX_PID"
+stop_pid "$SERVER_PID"
+
+# --- cold start, idle RSS ------------------------------------------------------------------------
+gcc -O2 -o "$work/coldstart" tools/bench/coldstart.c
+COLD_PORT=$(free_port)
+cold=$(EDGECLASS_LISTEN=127.0.0.1:$COLD_PORT EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
+  EDGECLASS_THREADS=$THREADS EDGECLASS_LOG_LEVEL=warn \
+  "$work/coldstart" "$COLD_PORT" "$COLD_RUNS" "$BIN" serve | tee "$out/coldstart.txt" | tail -1)
+cold_median=$(sed -n 's/.*median_ms=\([^ ]*\).*/\1/p' <<<"$cold")
+
+start_edgeclass "$data" "$out/edgeclass-idle.log"
+sleep 1
+idle_rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status")
+stop_pid "$SERVER_PID"
+
+# --- sizes -----------------------------------------------------------------------------------------
+strip --strip-all -o "$work/edgeclass.stripped" "$BIN"
+bin_bytes=$(stat -c %s "$work/edgeclass.stripped")
+image="n/a (buildah not installed: make image)"
+if command -v buildah >/dev/null; then
+  if img=$(EDGECLASS_BINARY=$BIN scripts/image.sh 2>&1); then
+    image=$(sed -n 's/.*pulled by a node: *//p' <<<"$img")
+  else
+    image="image build failed: $(tail -1 <<<"$img")"
+  fi
+fi
+
+# --- report ---------------------------------------------------------------------------------------
+row() {  # row LABEL EDGECLASS_BENCH_LINE NGINX_BENCH_LINE
+  local e=$2 n=$3
+  printf "%-26s %10.0f %9s %9s %9s %8s | %10.0f %9s %9s %9s | %5.2f\n" "$1" \
+    "$(field rps "$e")" "$(ms "$(field p50_us "$e")")" "$(ms "$(field p99_us "$e")")" \
+    "$(ms "$(field p999_us "$e")")" "$(( $(field non2xx "$e") + $(field errors "$e") ))" \
+    "$(field rps "$n")" "$(ms "$(field p50_us "$n")")" "$(ms "$(field p99_us "$n")")" \
+    "$(ms "$(field p999_us "$n")")" \
+    "$(awk -v a="$(field rps "$e")" -v b="$(field rps "$n")" 'BEGIN { print (b > 0 ? a / b : 0) }')"
+}
+{
+  echo "edgeclass benchmark $(date -u +%FT%TZ), $(nproc) cores, $(uname -r)"
+  echo "server threads = nginx workers = $THREADS; wrk -t1 -c$CONNS -d${DURATION}s; latency in ms"
+  echo "edgeclass: $("$BIN" version 2>/dev/null || echo "?")"
+  echo
+  printf "%-26s %10s %9s %9s %9s %8s | %10s %9s %9s %9s | %5s\n" "closed loop (wrk)" \
+    "req/s" "P50" "P99" "P99.9" "errors" "nginx r/s" "P50" "P99" "P99.9" "ratio"
+  row "GET /api/v1/courses/{id}" "$ec_get" "$ng_get"
+  row "POST .../answers" "$ec_ans" "$ng_ans"
+  if [ "$(field exhausted "$ec_ans")" != "0" ]; then
+    echo "  WARNING: the answers work list ran out: $(field exhausted "$ec_ans") of $(field requests "$ec_ans")" \
+      "edgeclass requests were idempotent repeats; raise BENCH_STUDENTS/BENCH_QUIZZES/BENCH_QUESTIONS"
+  fi
+  echo
+  printf "%-26s %10s %9s %9s %9s %8s | %10s %9s %9s %9s\n" "fixed rate (h2load --rps)" \
+    "req/s" "P50" "P99" "P99.9" "failed" "nginx r/s" "P50" "P99" "P99.9"
+  printf "%-26s %10s %9s %9s %9s %8s | %10s %9s %9s %9s\n" "GET at $RATE/s" \
+    "$ec_fr_rps" "$(ms "$ec_fr_p50")" "$(ms "$ec_fr_p99")" "$(ms "$ec_fr_p999")" "$ec_fr_failed" \
+    "$ng_fr_rps" "$(ms "$ng_fr_p50")" "$(ms "$ng_fr_p99")" "$(ms "$ng_fr_p999")"
+  echo
+  echo "cold start (exec to first 200 from /healthz, existing DB, median of $COLD_RUNS): ${cold_median} ms"
+  echo "idle RSS: $((idle_rss_kib / 1024)) MiB ($idle_rss_kib KiB); peak RSS under the load above: $((loaded_rss_kib / 1024)) MiB"
+  echo "stripped static binary: $(awk -v b="$bin_bytes" 'BEGIN { printf "%.2f MB (%d bytes)", b / 1e6, b }')"
+  echo "compressed image (pulled by a node): $image"
+} | tee "$out/summary.txt"
