@@ -17,6 +17,8 @@ void register_library_builtins(BuiltinRegistry& registry) {
   register_object_builtins(registry);
   register_json_path_builtins(registry);
   register_collection_builtins(registry);
+  register_crypto_builtins(registry);
+  register_jwt_builtins(registry);
 }
 
 }  // namespace policy
