@@ -160,9 +160,55 @@ class Resolver {
     }
     for (auto& w : e.withs) {
       EC_RETURN_IF_ERROR(with_target(w.target));
+      if (resolve_function_value(w.value, scope)) continue;
       EC_RETURN_IF_ERROR(term(w.value, scope));
     }
     return base::Status::ok();
+  }
+
+  // A `with` replacement that names a function (user function or builtin): records it in
+  // fn_name / fn_node / builtin instead of resolving it as a value.
+  bool resolve_function_value(TermPtr& t, Scope& scope) {
+    std::string name = dotted(*t);
+    if (name.empty()) return false;
+    auto dot = name.find('.');
+    std::string first = name.substr(0, dot);
+    if (scope.lookup(first) >= 0) return false;
+    std::string full;
+    if (first == "data") {
+      full = name;
+    } else if (auto imp = mod_.imports.find(first); imp != mod_.imports.end()) {
+      full = dotted(*imp->second) + (dot == std::string::npos ? "" : name.substr(dot));
+    } else if (mod_.rule_names.count(first)) {
+      full = "data." + join_pkg() + name;
+    }
+    if (!full.empty() && full.rfind("data.", 0) == 0) {
+      std::vector<std::string> path;
+      size_t start = 5;
+      while (true) {
+        auto d = full.find('.', start);
+        path.push_back(full.substr(start, d == std::string::npos ? std::string::npos : d - start));
+        if (d == std::string::npos) break;
+        start = d + 1;
+      }
+      const Node* n = prog_.find(path);
+      if (n && n->is_function()) {
+        auto r = std::make_shared<Term>(*t);
+        r->fn_name = full;
+        r->fn_node = n;
+        t = r;
+        return true;
+      }
+      return false;
+    }
+    if (const Builtin* b = reg_.find(name)) {
+      auto r = std::make_shared<Term>(*t);
+      r->fn_name = name;
+      r->builtin = b;
+      t = r;
+      return true;
+    }
+    return false;
   }
 
   // `with` targets keep their literal path (input..., data..., or a function name).

@@ -105,6 +105,10 @@ base::Status Evaluator::expr(const Expr& e, Frame& f, const Cont& k) {
   std::vector<Value> vals;
   base::Status st;
   for (const auto& w : e.withs) {
+    if (w.value->fn_node || w.value->builtin) {
+      vals.emplace_back();
+      continue;
+    }
     std::optional<Value> got;
     st = term(*w.value, f, [&](const Value& v) -> base::Status {
       got = v;
@@ -135,45 +139,37 @@ base::Status Evaluator::expr(const Expr& e, Frame& f, const Cont& k) {
       std::vector<std::string> p(path.begin() + 1, path.end());
       const Node* n = prog_.find(p);
       if (n && n->is_function()) {
-        mocks_.push_back({target, e.withs[i].value.get(), "", nullptr, nullptr});
+        mocks_.push_back({target, e.withs[i].value.get(), "", nullptr, nullptr, vals[i]});
       } else {
         data_overrides_.push_back({std::move(p), vals[i]});
       }
     } else {
-      mocks_.push_back({target, e.withs[i].value.get(), "", nullptr, nullptr});
+      mocks_.push_back({target, e.withs[i].value.get(), "", nullptr, nullptr, vals[i]});
     }
   }
-  // Function-valued mocks: a replacement that names a function.
   for (size_t i = saved_mocks; i < mocks_.size(); ++i) {
     const Term* r = mocks_[i].replacement;
-    if (r->kind == TermKind::kVar || r->kind == TermKind::kRef) {
-      std::string name;
-      if (r->kind == TermKind::kVar) {
-        name = r->name;
-      } else if (r->items[0]->kind == TermKind::kVar) {
-        name = r->items[0]->name;
-        bool ok = true;
-        for (size_t j = 1; j < r->items.size(); ++j) {
-          if (r->items[j]->kind != TermKind::kScalar || !r->items[j]->value.is_string()) ok = false;
-          else name += "." + r->items[j]->value.as_string();
-        }
-        if (!ok) name.clear();
-      }
-      if (!name.empty()) {
-        if (name.rfind("data.", 0) == 0) {
-          const Node* n = prog_.find(split_dots(name.substr(5)));
-          if (n && n->is_function()) mocks_[i].node = n;
-        } else if (r->kind == TermKind::kVar && r->slot < 0) {
-          mocks_[i].builtin = prog_.builtins->find(name);
-        } else if (r->kind == TermKind::kRef) {
-          mocks_[i].builtin = prog_.builtins->find(name);
-        }
-      }
-    }
+    mocks_[i].node = r->fn_node;
+    mocks_[i].builtin = r->builtin;
   }
-  // Mocks whose replacement is a plain value use the evaluated value.
-  std::vector<Value> mock_values;
-  st = expr_no_with(e, f, k);
+  // The modifiers apply to this expression only: the continuation runs in the outer
+  // context (swap the states around it).
+  std::vector<DataOverride> outer_overrides(data_overrides_.begin(),
+                                            data_overrides_.begin() + static_cast<long>(saved_overrides));
+  std::vector<FnMock> outer_mocks(mocks_.begin(), mocks_.begin() + static_cast<long>(saved_mocks));
+  const Value* outer_input = saved_input;
+  auto swap_state = [&]() {
+    std::swap(input_, outer_input);
+    std::swap(data_overrides_, outer_overrides);
+    std::swap(mocks_, outer_mocks);
+    std::swap(cache_, saved_cache);
+  };
+  st = expr_no_with(e, f, [&]() -> base::Status {
+    swap_state();
+    base::Status s2 = k();
+    swap_state();
+    return s2;
+  });
   input_ = saved_input;
   data_overrides_.resize(saved_overrides);
   mocks_.resize(saved_mocks);

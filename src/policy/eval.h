@@ -90,6 +90,8 @@ class Evaluator {
     std::string target;       // replacement function name (builtin or data.*) if any
     const Node* node = nullptr;
     const Builtin* builtin = nullptr;
+    Value value;          // the replacement value when it is not a function
+    bool active = true;   // false while the mock's own replacement runs
   };
   std::vector<FnMock> mocks_;
   std::vector<Value> input_stack_;

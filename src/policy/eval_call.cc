@@ -139,13 +139,14 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
   size_t want = nargs;
   const Node* fn = t.fn_node;
   const Builtin* b = t.builtin;
-  const FnMock* mock = nullptr;
+  FnMock* mock = nullptr;
   for (auto it = mocks_.rbegin(); it != mocks_.rend(); ++it) {
-    if (it->name == name) {
+    if (it->name == name && it->active) {
       mock = &*it;
       break;
     }
   }
+  std::string mock_name = mock ? mock->name : std::string();
   if (mock) {
     if (mock->node) {
       fn = mock->node;
@@ -173,14 +174,20 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
     std::optional<Value> out;
     if (mock && !mock->node && !mock->builtin) {
       // Value replacement: the mock's value is the result.
-      std::optional<Value> mv;
-      EC_RETURN_IF_ERROR(term(*mock->replacement, f, [&](const Value& v) {
-        mv = v;
-        return base::Status::ok();
-      }));
-      out = mv;
+      out = mock->value;
     } else if (name == "internal.member_2" && !b) {
       out = Value::boolean(member(args[0], args[1]));
+    } else if (fn && mock) {
+      // The replacement runs without its own mock (it may call the original).
+      auto set_active = [&](bool on) {
+        for (auto& m : mocks_) {
+          if (m.name == mock_name) m.active = on;
+        }
+      };
+      set_active(false);
+      base::Status cs = call_function(fn, args, out, t.loc);
+      set_active(true);
+      EC_RETURN_IF_ERROR(cs);
     } else if (fn) {
       EC_RETURN_IF_ERROR(call_function(fn, args, out, t.loc));
     } else if (b) {

@@ -367,7 +367,7 @@ class Parser {
 
   // An operand of and/or/not: an explicit `{ body }`, a parenthesized group, or a literal.
   base::Result<Expr> parse_logic_operand(bool after_op = false) {
-    if (at(Tok::kLBrace) && logic_on()) {
+    if (at(Tok::kLBrace) && (logic_on() || after_op)) {
       size_t save = pos_;
       Location loc = cur().loc;
       advance();
@@ -459,7 +459,7 @@ class Parser {
     if (is_ident("not") && !dot_follows() && peek_kind(1) != Tok::kLBrack) {
       advance();
       e.kind = ExprKind::kNot;
-      if (logic_on() && (at(Tok::kLBrace) || at(Tok::kLParen))) {
+      if ((logic_on() && at(Tok::kLParen)) || at(Tok::kLBrace)) {
         EC_ASSIGN_OR_RETURN(Expr inner, parse_logic_operand(true));
         e.body = to_body(std::move(inner));
         return parse_withs(std::move(e));
@@ -724,13 +724,29 @@ class Parser {
           advance();
           return make_term(TermKind::kSet, loc);
         }
-        if (is_reserved(name)) return error("unexpected " + name + " keyword");
+        if (is_reserved(name) &&
+            !(peek_kind(1) == Tok::kLParen && !peek_tok(1).space_before &&
+              (name == "contains" || name == "in" || name == "if" || name == "every" ||
+               name == "and" || name == "or"))) {
+          return error("unexpected " + name + " keyword");
+        }
         advance();
         return make_var(name, loc);
       }
       case Tok::kLParen: {
         advance();
         EC_ASSIGN_OR_RETURN(TermPtr t, parse_in(false));
+        if (at(Tok::kComma) && keyword_on("in")) {
+          // (k, v in xs)
+          advance();
+          EC_ASSIGN_OR_RETURN(TermPtr v, parse_rel(false));
+          if (!is_kw("in")) return error("expected in");
+          advance();
+          EC_ASSIGN_OR_RETURN(TermPtr dom, parse_rel(false));
+          auto call = make_term(TermKind::kCall, t->loc);
+          call->items = {make_var("internal.member_3", t->loc), t, v, dom};
+          t = call;
+        }
         EC_RETURN_IF_ERROR(expect(Tok::kRParen, ")"));
         return t;
       }

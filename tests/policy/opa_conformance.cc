@@ -110,9 +110,9 @@ bool run_case(const YAML::Node& c, const std::string& key) {
   std::optional<Value> input;
   if (c["input_term"]) {
     auto e = policy::Engine::compile({}, {}).value();
-    auto r = e->query("__x = " + c["input_term"].as<std::string>(), nullptr);
+    auto r = e->query("input_term_value = " + c["input_term"].as<std::string>(), nullptr);
     if (!r.is_ok() || r->rows.empty()) return fail("bad input_term");
-    input = r->rows[0]["__x"];
+    input = r->rows[0]["input_term_value"];
   } else if (c["input"]) {
     input = yaml_to_value(c["input"]);
   }
