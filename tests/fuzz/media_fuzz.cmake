@@ -1,0 +1,5 @@
+# media: one target per wire parser (STUN with the ICE server, RTP, RTCP, SDP with the answer).
+edgeclass_fuzz(media_stun_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/media_stun_fuzz.cc LIBS media_core)
+edgeclass_fuzz(media_rtp_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/media_rtp_fuzz.cc LIBS media_core)
+edgeclass_fuzz(media_rtcp_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/media_rtcp_fuzz.cc LIBS media_core)
+edgeclass_fuzz(media_sdp_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/media_sdp_fuzz.cc LIBS media_core)
