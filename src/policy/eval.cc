@@ -75,17 +75,28 @@ std::vector<std::string> split_dots(const std::string& s) {
 }
 }  // namespace
 
-std::optional<Value> Evaluator::override_at(const std::vector<std::string>& path) const {
+bool Evaluator::override_at(const std::vector<std::string>& path,
+                            std::optional<Value>& out) const {
   for (auto it = data_overrides_.rbegin(); it != data_overrides_.rend(); ++it) {
     if (it->path.size() <= path.size() &&
         std::equal(it->path.begin(), it->path.end(), path.begin())) {
       const Value* v = &it->value;
       for (size_t i = it->path.size(); i < path.size() && v; ++i) v = v->find(path[i]);
-      if (!v) return std::nullopt;
-      return apply_overrides(path, *v);
+      out.reset();
+      if (v) out = apply_overrides(path, *v);
+      return true;
     }
   }
-  return std::nullopt;
+  return false;
+}
+
+bool Evaluator::override_below(const std::vector<std::string>& path) const {
+  for (const auto& o : data_overrides_) {
+    if (o.path.size() > path.size() && std::equal(path.begin(), path.end(), o.path.begin())) {
+      return true;
+    }
+  }
+  return false;
 }
 
 Value Evaluator::apply_overrides(const std::vector<std::string>& path, Value v) const {
@@ -105,7 +116,7 @@ base::Status Evaluator::expr(const Expr& e, Frame& f, const Cont& k) {
   std::vector<Value> vals;
   base::Status st;
   for (const auto& w : e.withs) {
-    if (w.value->fn_node || w.value->builtin) {
+    if (w.value->kind != TermKind::kCall && (w.value->fn_node || w.value->builtin)) {
       vals.emplace_back();
       continue;
     }
@@ -149,8 +160,10 @@ base::Status Evaluator::expr(const Expr& e, Frame& f, const Cont& k) {
   }
   for (size_t i = saved_mocks; i < mocks_.size(); ++i) {
     const Term* r = mocks_[i].replacement;
-    mocks_[i].node = r->fn_node;
-    mocks_[i].builtin = r->builtin;
+    if (r->kind != TermKind::kCall) {
+      mocks_[i].node = r->fn_node;
+      mocks_[i].builtin = r->builtin;
+    }
   }
   // The modifiers apply to this expression only: the continuation runs in the outer
   // context (swap the states around it).
@@ -560,7 +573,15 @@ base::Status Evaluator::walk_data(const Node* node, const Value* base,
                                   std::vector<std::string>& path, const Term& r, size_t i,
                                   Frame& f, const ValCont& k) {
   if (!data_overrides_.empty()) {
-    if (auto o = override_at(path)) return walk(*o, r, i, f, k);
+    std::optional<Value> o;
+    if (override_at(path, o)) {
+      if (!o) return base::Status::ok();
+      return walk(*o, r, i, f, k);
+    }
+    if ((!node || node->has_rules()) && override_below(path)) {
+      EC_ASSIGN_OR_RETURN(auto v, full_value(node, base, path));
+      return walk(v ? *v : apply_overrides(path, Value::empty_object()), r, i, f, k);
+    }
   }
   if (node && node->has_rules()) {
     EC_ASSIGN_OR_RETURN(auto v, node_value(node));
@@ -597,6 +618,11 @@ base::Status Evaluator::walk_data(const Node* node, const Value* base,
   if (is_pattern(op, f)) {
     std::vector<Value> keys;
     for (const auto& [name, c] : node->children) keys.push_back(Value::string(name));
+    for (const auto& o : data_overrides_) {
+      if (o.path.size() > path.size() && std::equal(path.begin(), path.end(), o.path.begin())) {
+        keys.push_back(Value::string(o.path[path.size()]));
+      }
+    }
     if (base && base->is_object()) {
       for (const auto& [key, v] : base->object_items()) keys.push_back(key);
     }
@@ -614,11 +640,14 @@ base::Status Evaluator::walk_data(const Node* node, const Value* base,
 base::Result<std::optional<Value>> Evaluator::full_value(const Node* node, const Value* base,
                                                          std::vector<std::string>& path) {
   if (!data_overrides_.empty()) {
-    if (auto o = override_at(path)) return std::optional<Value>(*o);
+    std::optional<Value> o;
+    if (override_at(path, o)) return o;
   }
   if (node && node->has_rules()) {
     if (node->is_function()) return std::optional<Value>();
-    return node_value(node);
+    EC_ASSIGN_OR_RETURN(auto v, node_value(node));
+    if (v && !data_overrides_.empty()) return std::optional<Value>(apply_overrides(path, *v));
+    return v;
   }
   if (!node) {
     if (!base) return std::optional<Value>();

@@ -66,7 +66,10 @@ class Evaluator {
                                                 std::vector<std::string>& path);
   base::Status step();
   base::Status error_at(Location loc, std::string_view code, std::string msg);
-  std::optional<Value> override_at(const std::vector<std::string>& path) const;
+  // True when a `with data...` override covers `path` (sets `out` to the value there, or
+  // nullopt when the override makes it undefined).
+  bool override_at(const std::vector<std::string>& path, std::optional<Value>& out) const;
+  bool override_below(const std::vector<std::string>& path) const;
   Value apply_overrides(const std::vector<std::string>& path, Value v) const;
 
   const Program& prog_;

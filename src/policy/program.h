@@ -18,7 +18,10 @@ struct Node {
   std::vector<RulePtr> rules;  // rules defined exactly at this path (not defaults)
   RulePtr default_rule;
   bool has_rules() const { return !rules.empty() || default_rule != nullptr; }
-  bool is_function() const { return !rules.empty() && rules[0]->kind == RuleKind::kFunction; }
+  bool is_function() const {
+    if (!rules.empty()) return rules[0]->kind == RuleKind::kFunction;
+    return default_rule && default_rule->kind == RuleKind::kFunction;
+  }
 };
 
 struct Program {
