@@ -11,7 +11,14 @@ export class ApiError extends Error {
 
 const TOKEN_KEY = 'edgeclass.token';
 
+// The token from the page's #token=... fragment (links printed by `make run`), which is then
+// remembered and removed from the address bar, or else the one remembered earlier.
 export function savedToken() {
+  const m = /(?:^#|&)token=([^&]+)/.exec(window.location.hash);
+  if (m) {
+    localStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+  }
   return localStorage.getItem(TOKEN_KEY) || '';
 }
 
