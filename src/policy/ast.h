@@ -93,6 +93,7 @@ struct Rule {
   TermPtr key;                // kPartialSet element
   TermPtr value;              // value (null: true)
   bool assign = false;        // written with :=
+  bool set_leaf = false;      // kPartialObject whose leaves are sets (`a[x] contains y`)
   Body body;
   std::shared_ptr<Rule> else_rule;
   // After compile:

@@ -625,8 +625,8 @@ base::Status place_rule(const ModuleAst& m, Rule& r) {
       return compile_error(r.file, r.loc, "rego_parse_error", "function head must be static");
     }
     if (r.kind == RuleKind::kPartialSet) {
-      return compile_error(r.file, r.loc, "rego_parse_error",
-                           "partial set rule head must be static before contains");
+      r.set_leaf = true;
+      r.value = r.key;
     }
     r.kind = RuleKind::kPartialObject;
     if (!r.value) r.value = make_scalar(Value::boolean(true), r.loc);
@@ -635,6 +635,7 @@ base::Status place_rule(const ModuleAst& m, Rule& r) {
     e->path = r.path;
     e->kind = r.kind;
     e->key_terms = r.key_terms;
+    e->set_leaf = r.set_leaf;
   }
   return base::Status::ok();
 }
@@ -695,6 +696,7 @@ base::Result<std::unique_ptr<Program>> compile_program(std::vector<ModuleAst> mo
       }
     }
   }
+  for (auto& m : prog->modules) ensure(prog->root.get(), m.package);
   // 2. Resolve names in every rule.
   for (auto& m : prog->modules) {
     ModuleCtx ctx;

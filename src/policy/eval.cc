@@ -705,9 +705,61 @@ struct ObjTree {
 };
 }  // namespace
 
+namespace {
+// Deep merge of two documents; nullopt on conflict.
+std::optional<Value> merge_values(const Value& a, const Value& b) {
+  if (a.is_object() && b.is_object()) {
+    std::vector<ObjectItem> items(a.object_items().begin(), a.object_items().end());
+    for (const auto& [k, v] : b.object_items()) {
+      bool found = false;
+      for (auto& [ka, va] : items) {
+        if (ka == k) {
+          auto m = merge_values(va, v);
+          if (!m) return std::nullopt;
+          va = *m;
+          found = true;
+        }
+      }
+      if (!found) items.emplace_back(k, v);
+    }
+    return Value::object(std::move(items));
+  }
+  if (a.is_set() && b.is_set()) {
+    std::vector<Value> items(a.set_items().begin(), a.set_items().end());
+    items.insert(items.end(), b.set_items().begin(), b.set_items().end());
+    return Value::set(std::move(items));
+  }
+  if (a == b) return a;
+  return std::nullopt;
+}
+
+std::optional<Value> merge_at(const Value& obj, const std::string& key, const Value& v) {
+  const Value* cur = obj.find(key);
+  Value merged = v;
+  if (cur) {
+    auto m = merge_values(*cur, v);
+    if (!m) return std::nullopt;
+    merged = *m;
+  }
+  std::vector<ObjectItem> items(obj.object_items().begin(), obj.object_items().end());
+  bool found = false;
+  for (auto& [k, val] : items) {
+    if (k.is_string() && k.as_string() == key) {
+      val = merged;
+      found = true;
+    }
+  }
+  if (!found) items.emplace_back(Value::string(key), merged);
+  return Value::object(std::move(items));
+}
+}  // namespace
+
 base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
   const std::string* saved_file = file_;
-  RuleKind kind = node->rules.empty() ? node->default_rule->kind : node->rules[0]->kind;
+  RuleKind node_kind = node->rules.empty() ? node->default_rule->kind : node->rules[0]->kind;
+  for (const auto& rp : node->rules) {
+    if (rp->kind == RuleKind::kComplete) node_kind = RuleKind::kComplete;
+  }
   std::optional<Value> result;
   std::vector<Value> set_items;
   ObjTree tree;
@@ -718,6 +770,7 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
       Frame f(r->num_slots);
       bool produced = false;
       bool const_value = r->value && r->value->kind == TermKind::kScalar;
+      RuleKind kind = r->kind;
       base::Status st = eval_body(r->body, f, [&]() -> base::Status {
         switch (kind) {
           case RuleKind::kPartialSet:
@@ -737,6 +790,16 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
                     return error_at(r->loc, "eval_conflict_error", "object keys must be unique");
                   }
                   t = &t->children[keys[j]];
+                }
+                if (r->set_leaf) {
+                  if (!t->children.empty() || (t->leaf && !t->leaf->is_set())) {
+                    return error_at(r->loc, "eval_conflict_error", "object keys must be unique");
+                  }
+                  std::vector<Value> members;
+                  if (t->leaf) members.assign(t->leaf->set_items().begin(), t->leaf->set_items().end());
+                  members.push_back(v);
+                  t->leaf = Value::set(std::move(members));
+                  return base::Status::ok();
                 }
                 if ((t->leaf && !(*t->leaf == v)) || (!t->leaf && !t->children.empty())) {
                   return error_at(r->loc, "eval_conflict_error", "object keys must be unique");
@@ -774,11 +837,29 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
     }
   }
   file_ = saved_file;
-  switch (kind) {
+  switch (node_kind) {
     case RuleKind::kPartialSet: return std::optional<Value>(Value::set(std::move(set_items)));
-    case RuleKind::kPartialObject:
+    case RuleKind::kPartialObject: {
       if (!any && node->default_rule) return std::optional<Value>(node->default_rule->value->value);
-      return std::optional<Value>(tree.to_value());
+      Value v = tree.to_value();
+      // Rules defined below this node (e.g. `p.q.r := 1` next to `p.q[x] := ...`).
+      std::vector<std::string> path = node->path;
+      for (const auto& [name, child] : node->children) {
+        path.push_back(name);
+        auto cv = full_value(child.get(), nullptr, path);
+        path.pop_back();
+        if (!cv.is_ok()) return cv.status();
+        if (!*cv) continue;
+        std::vector<std::string> one = {name};
+        auto merged = merge_at(v, name, **cv);
+        if (!merged) {
+          return error_at(node->rules.empty() ? Location{} : node->rules[0]->loc,
+                          "eval_conflict_error", "object keys must be unique");
+        }
+        v = *merged;
+      }
+      return std::optional<Value>(v);
+    }
     default:
       if (!result && node->default_rule) {
         Frame f(node->default_rule->num_slots);
