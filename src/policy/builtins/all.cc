@@ -19,6 +19,9 @@ void register_library_builtins(BuiltinRegistry& registry) {
   register_collection_builtins(registry);
   register_crypto_builtins(registry);
   register_jwt_builtins(registry);
+  register_net_builtins(registry);
+  register_semver_builtins(registry);
+  register_misc_builtins(registry);
 }
 
 }  // namespace policy
