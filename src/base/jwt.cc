@@ -4,7 +4,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-
 #include <ctime>
 
 #include "base/crypto.h"
@@ -94,9 +93,12 @@ Result<Claims> claims_from(const json::object& payload) {
 
 std::string_view role_name(Role role) {
   switch (role) {
-    case Role::kStudent: return "student";
-    case Role::kTeacher: return "teacher";
-    case Role::kAdmin: return "admin";
+    case Role::kStudent:
+      return "student";
+    case Role::kTeacher:
+      return "teacher";
+    case Role::kAdmin:
+      return "admin";
   }
   return "student";
 }
@@ -135,8 +137,7 @@ std::string mint_token(const Claims& claims, std::string_view secret) {
   return token;
 }
 
-Result<Claims> verify_token(std::string_view token, std::string_view secret,
-                            int64_t now_unix_s) {
+Result<Claims> verify_token(std::string_view token, std::string_view secret, int64_t now_unix_s) {
   if (token.starts_with("Bearer ")) token.remove_prefix(7);
   if (token.empty()) return malformed("the token is empty");
   if (token.size() > kMaxTokenBytes) {
@@ -159,8 +160,7 @@ Result<Claims> verify_token(std::string_view token, std::string_view secret,
     if (alg && alg->is_string()) {
       got.assign(1, '"').append(alg->get_string()).push_back('"');
     }
-    return unauthenticated("bearer token uses " + got +
-                               "; only HS256-signed tokens are accepted" +
+    return unauthenticated("bearer token uses " + got + "; only HS256-signed tokens are accepted" +
                                std::string(kAskForNew),
                            "token_unsupported_alg");
   }
@@ -171,16 +171,17 @@ Result<Claims> verify_token(std::string_view token, std::string_view secret,
   if (!constant_time_equal(*sig, as_bytes(expected))) {
     return unauthenticated(
         "bearer token signature does not match this deployment's secret (forged, altered, "
-        "or issued for another deployment)" + std::string(kAskForNew),
+        "or issued for another deployment)" +
+            std::string(kAskForNew),
         "token_bad_signature");
   }
 
   EC_ASSIGN_OR_RETURN(json::object payload, decode_json_part(payload_part, "the payload"));
   EC_ASSIGN_OR_RETURN(Claims claims, claims_from(payload));
   if (now_unix_s >= claims.exp) {
-    return unauthenticated("bearer token expired at " + format_utc_seconds(claims.exp) +
-                               std::string(kAskForNew),
-                           "token_expired");
+    return unauthenticated(
+        "bearer token expired at " + format_utc_seconds(claims.exp) + std::string(kAskForNew),
+        "token_expired");
   }
   return claims;
 }

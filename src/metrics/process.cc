@@ -111,13 +111,13 @@ std::optional<uint64_t> resident_memory_bytes() {
 
 void register_process_metrics(Registry& registry) {
 #if defined(__linux__)
-  registry.callback("process_resident_memory_bytes", "Resident memory size in bytes.",
-                    Type::kGauge, [] {
+  registry.callback("process_resident_memory_bytes", "Resident memory size in bytes.", Type::kGauge,
+                    [] {
                       auto r = resident_memory_bytes();
                       return r ? double(*r) : kNaN;
                     });
-  registry.callback("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                    Type::kGauge, [] {
+  registry.callback("process_virtual_memory_bytes", "Virtual memory size in bytes.", Type::kGauge,
+                    [] {
                       uint64_t size = 0, resident = 0;
                       return statm_pages(&size, &resident) ? double(size) * page_size() : kNaN;
                     });

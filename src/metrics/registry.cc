@@ -40,9 +40,12 @@ bool valid_label_name(std::string_view n) {
 // Help text escaping: only backslash and newline (quotes stay as they are).
 void append_help(std::string& out, std::string_view help) {
   for (char c : help) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out.push_back(c);
   }
 }
 
@@ -79,9 +82,12 @@ void append_uint(std::string& out, uint64_t v) {
 
 std::string_view type_name(Type type) {
   switch (type) {
-    case Type::kCounter: return "counter";
-    case Type::kGauge: return "gauge";
-    case Type::kHistogram: return "histogram";
+    case Type::kCounter:
+      return "counter";
+    case Type::kGauge:
+      return "gauge";
+    case Type::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -100,10 +106,14 @@ void append_value(std::string& out, double v) {
 
 void append_label_value(std::string& out, std::string_view v) {
   for (char c : v) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out.push_back(c);
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out.push_back(c);
   }
 }
 
@@ -112,14 +122,15 @@ void append_label_value(std::string& out, std::string_view v) {
 void Counter::add(double amount) {
   if (!(amount >= 0)) return;  // also rejects NaN
   double whole = std::floor(amount);
-  if (whole >= 1 && whole < 1.8e19) whole_.fetch_add(uint64_t(whole), std::memory_order_relaxed);
-  else whole = 0;
+  if (whole >= 1 && whole < 1.8e19)
+    whole_.fetch_add(uint64_t(whole), std::memory_order_relaxed);
+  else
+    whole = 0;
   fraction_.fetch_add(amount - whole, std::memory_order_relaxed);
 }
 
 double Counter::value() const {
-  return double(whole_.load(std::memory_order_relaxed)) +
-         fraction_.load(std::memory_order_relaxed);
+  return double(whole_.load(std::memory_order_relaxed)) + fraction_.load(std::memory_order_relaxed);
 }
 
 Histogram::Histogram(std::span<const double> bounds)
@@ -199,8 +210,10 @@ void Family<T>::expose_samples(std::string& out) const {
       std::string le;
       for (size_t i = 0; i <= bounds_.size(); ++i) {
         le.clear();
-        if (i < bounds_.size()) append_value(le, bounds_[i]);
-        else le = "+Inf";
+        if (i < bounds_.size())
+          append_value(le, bounds_[i]);
+        else
+          le = "+Inf";
         out += name();
         out += "_bucket";
         append_labels(out, label_names(), values, "le", le);
@@ -282,8 +295,8 @@ F& Registry::add(std::string_view name, std::string_view help, Type type,
     }
     return *existing;
   }
-  auto family = std::make_unique<F>(std::string(name), std::string(help), type,
-                                    std::move(labels), std::move(bounds));
+  auto family = std::make_unique<F>(std::string(name), std::string(help), type, std::move(labels),
+                                    std::move(bounds));
   F& ref = *family;
   families_.emplace(std::string(name), std::move(family));
   return ref;
@@ -312,9 +325,9 @@ void Registry::callback(std::string_view name, std::string_view help, Type type,
   if (type == Type::kHistogram) die(std::string(name) + ": callbacks are gauges or counters");
   std::lock_guard lock(mu_);
   if (families_.count(name)) die("metric \"" + std::string(name) + "\" registered twice");
-  families_.emplace(std::string(name), std::make_unique<CallbackFamily>(
-                                           std::string(name), std::string(help), type,
-                                           std::move(read)));
+  families_.emplace(std::string(name),
+                    std::make_unique<CallbackFamily>(std::string(name), std::string(help), type,
+                                                     std::move(read)));
 }
 
 std::string Registry::expose() const {

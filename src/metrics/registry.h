@@ -100,7 +100,9 @@ std::vector<double> linear_buckets(double start, double width, int count);
 class FamilyBase {
  public:
   FamilyBase(std::string name, std::string help, Type type, std::vector<std::string> labels)
-      : name_(std::move(name)), help_(std::move(help)), type_(type),
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        type_(type),
         label_names_(std::move(labels)) {}
   virtual ~FamilyBase() = default;
   FamilyBase(const FamilyBase&) = delete;
@@ -190,8 +192,8 @@ class Registry {
 
  private:
   template <typename F>
-  F& add(std::string_view name, std::string_view help, Type type,
-         std::vector<std::string> labels, std::vector<double> bounds);
+  F& add(std::string_view name, std::string_view help, Type type, std::vector<std::string> labels,
+         std::vector<double> bounds);
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<FamilyBase>, std::less<>> families_;  // by mu_

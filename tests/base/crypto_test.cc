@@ -30,9 +30,9 @@ TEST(CryptoTest, HmacSha256Rfc4231) {
   for (int i = 1; i <= 25; ++i) key4.push_back(static_cast<char>(i));
   EXPECT_EQ(hmac_hex(key4, std::string(50, '\xcd')),
             "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
-  EXPECT_EQ(hmac_hex(std::string(131, '\xaa'),
-                     "Test Using Larger Than Block-Size Key - Hash Key First"),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(
+      hmac_hex(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),
+      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
   EXPECT_EQ(hmac_hex(std::string(131, '\xaa'),
                      "This is a test using a larger than block-size key and a larger than "
                      "block-size data. The key needs to be hashed before being used by the "
@@ -42,14 +42,13 @@ TEST(CryptoTest, HmacSha256Rfc4231) {
 
 TEST(CryptoTest, HmacEmptyKeyIsDefined) {
   // Python: hmac.new(b"", b"", hashlib.sha256).hexdigest()
-  EXPECT_EQ(hmac_hex("", ""),
-            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  EXPECT_EQ(hmac_hex("", ""), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
 // RFC 4648 section 10 vectors, without padding.
 TEST(CryptoTest, Base64UrlRfc4648) {
   const std::pair<std::string, std::string> cases[] = {
-      {"", ""},        {"f", "Zg"},         {"fo", "Zm8"},     {"foo", "Zm9v"},
+      {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},         {"foo", "Zm9v"},
       {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
   for (const auto& [raw, enc] : cases) {
     EXPECT_EQ(base64url_encode(raw), enc);
@@ -77,13 +76,13 @@ TEST(CryptoTest, Base64UrlRoundTripsAllBytes) {
 }
 
 TEST(CryptoTest, Base64UrlDecodeRejectsBadInput) {
-  EXPECT_FALSE(base64url_decode("Zg==").has_value());       // padding
-  EXPECT_FALSE(base64url_decode("Z").has_value());          // impossible length
-  EXPECT_FALSE(base64url_decode("Zm9v Zg").has_value());    // whitespace
-  EXPECT_FALSE(base64url_decode("Zm9+").has_value());       // standard alphabet
+  EXPECT_FALSE(base64url_decode("Zg==").has_value());     // padding
+  EXPECT_FALSE(base64url_decode("Z").has_value());        // impossible length
+  EXPECT_FALSE(base64url_decode("Zm9v Zg").has_value());  // whitespace
+  EXPECT_FALSE(base64url_decode("Zm9+").has_value());     // standard alphabet
   EXPECT_FALSE(base64url_decode("Zm9/").has_value());
-  EXPECT_FALSE(base64url_decode("Zh").has_value());         // non-zero trailing bits
-  EXPECT_FALSE(base64url_decode("Zm9").has_value());        // "fo" is Zm8
+  EXPECT_FALSE(base64url_decode("Zh").has_value());   // non-zero trailing bits
+  EXPECT_FALSE(base64url_decode("Zm9").has_value());  // "fo" is Zm8
   EXPECT_FALSE(base64url_decode(std::string("Zm\0v", 4)).has_value());
 }
 

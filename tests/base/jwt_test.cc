@@ -54,8 +54,8 @@ TEST(JwtTest, AcceptsBearerPrefixAndForeignTokens) {
   auto r = verify_token("Bearer " + mint_token(teacher(), kSecret), kSecret, kNow);
   EXPECT_TRUE(r.is_ok());
   // A token minted elsewhere: no typ, no name, no iat, extra claims ignored.
-  std::string t = sign_raw(R"({"alg":"HS256"})",
-                           R"({"sub":"u1","role":"student","exp":1795003600,"aud":"x"})");
+  std::string t =
+      sign_raw(R"({"alg":"HS256"})", R"({"sub":"u1","role":"student","exp":1795003600,"aud":"x"})");
   auto f = verify_token(t, kSecret, kNow);
   ASSERT_TRUE(f.is_ok()) << f.status().to_string();
   EXPECT_EQ(f->sub, "u1");
@@ -118,8 +118,8 @@ TEST(JwtTest, ExpiredRejectedWithReadableTime) {
 
 TEST(JwtTest, AlgNoneAndOthersRejected) {
   std::string payload = R"({"sub":"u1","role":"admin","exp":2000000000})";
-  std::string none = base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." +
-                     base64url_encode(payload) + ".";
+  std::string none =
+      base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." + base64url_encode(payload) + ".";
   EXPECT_EQ(reason_of(verify_token(none, kSecret, kNow)), "token_unsupported_alg");
   EXPECT_EQ(reason_of(verify_token(sign_raw(R"({"alg":"HS512"})", payload), kSecret, kNow)),
             "token_unsupported_alg");
@@ -133,16 +133,16 @@ TEST(JwtTest, AlgNoneAndOthersRejected) {
 
 TEST(JwtTest, InvalidClaimsRejected) {
   const char* payloads[] = {
-      R"({"role":"student","exp":2000000000})",                     // no sub
-      R"({"sub":"","role":"student","exp":2000000000})",            // empty sub
-      R"({"sub":7,"role":"student","exp":2000000000})",             // sub not a string
-      R"({"sub":"u1","role":"superuser","exp":2000000000})",        // unknown role
-      R"({"sub":"u1","role":"Teacher","exp":2000000000})",          // case matters
-      R"({"sub":"u1","exp":2000000000})",                           // no role
-      R"({"sub":"u1","role":"student"})",                           // no exp
-      R"({"sub":"u1","role":"student","exp":"2000000000"})",        // exp as string
-      R"({"sub":"u1","role":"student","exp":2000000000.5})",        // exp not integer
-      R"({"sub":"u1","role":"student","exp":1e10})",                // double literal
+      R"({"role":"student","exp":2000000000})",                       // no sub
+      R"({"sub":"","role":"student","exp":2000000000})",              // empty sub
+      R"({"sub":7,"role":"student","exp":2000000000})",               // sub not a string
+      R"({"sub":"u1","role":"superuser","exp":2000000000})",          // unknown role
+      R"({"sub":"u1","role":"Teacher","exp":2000000000})",            // case matters
+      R"({"sub":"u1","exp":2000000000})",                             // no role
+      R"({"sub":"u1","role":"student"})",                             // no exp
+      R"({"sub":"u1","role":"student","exp":"2000000000"})",          // exp as string
+      R"({"sub":"u1","role":"student","exp":2000000000.5})",          // exp not integer
+      R"({"sub":"u1","role":"student","exp":1e10})",                  // double literal
       R"({"sub":"u1","role":"student","exp":18446744073709551615})",  // overflows int64
       R"({"sub":"u1","name":5,"role":"student","exp":2000000000})",   // name not string
       R"({"sub":"u1","role":"student","exp":2000000000,"iat":"x"})",  // iat not integer
@@ -151,8 +151,8 @@ TEST(JwtTest, InvalidClaimsRejected) {
     auto r = verify_token(sign_raw(kHs256, p), kSecret, kNow);
     EXPECT_EQ(reason_of(r), "token_invalid_claims") << p;
   }
-  auto r = verify_token(sign_raw(kHs256, R"({"sub":"u1","role":"root","exp":2000000000})"),
-                        kSecret, kNow);
+  auto r = verify_token(sign_raw(kHs256, R"({"sub":"u1","role":"root","exp":2000000000})"), kSecret,
+                        kNow);
   EXPECT_NE(r.status().message().find("\"root\""), std::string::npos);
 }
 

@@ -25,8 +25,8 @@ TEST(ProcessMetricsTest, ReportsPlausibleValues) {
   EXPECT_LT(rss, 1024.0 * 1024 * 1024);
   EXPECT_GE(sample(text, "process_virtual_memory_bytes"), rss);
   EXPECT_GE(sample(text, "process_cpu_seconds_total"), 0);
-  double now = std::chrono::duration<double>(
-                   std::chrono::system_clock::now().time_since_epoch()).count();
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   double start = sample(text, "process_start_time_seconds");
   EXPECT_LE(start, now + 1);
   EXPECT_GT(start, now - 3600) << "this test process started over an hour ago?";

@@ -42,9 +42,7 @@ TEST(RegistryTest, ChildrenAreStableAndShared) {
 
 TEST(RegistryTest, EscapesLabelValuesAndHelp) {
   Registry reg;
-  reg.gauge("g", "line one\nback\\slash \"quoted\"", {"path"})
-      .labels({"a\"b\\c\nd"})
-      .set(1.5);
+  reg.gauge("g", "line one\nback\\slash \"quoted\"", {"path"}).labels({"a\"b\\c\nd"}).set(1.5);
   std::string text = reg.expose();
   EXPECT_TRUE(contains(text, "# HELP g line one\\nback\\\\slash \"quoted\"\n")) << text;
   EXPECT_TRUE(contains(text, "g{path=\"a\\\"b\\\\c\\nd\"} 1.5\n")) << text;
@@ -157,10 +155,30 @@ TEST(RegistryTest, ConcurrentUpdatesAreNotLost) {
 using RegistryDeathTest = ::testing::Test;
 
 TEST(RegistryDeathTest, MisuseAborts) {
-  EXPECT_DEATH({ Registry r; r.counter("bad name", "x"); }, "invalid metric name");
-  EXPECT_DEATH({ Registry r; r.gauge("g", "x", {"__reserved"}); }, "invalid label name");
-  EXPECT_DEATH({ Registry r; r.histogram("h", "x", {"le"}); }, "invalid label name");
-  EXPECT_DEATH({ Registry r; r.histogram("h", "x", {}, {1, 1}); }, "strictly increasing");
+  EXPECT_DEATH(
+      {
+        Registry r;
+        r.counter("bad name", "x");
+      },
+      "invalid metric name");
+  EXPECT_DEATH(
+      {
+        Registry r;
+        r.gauge("g", "x", {"__reserved"});
+      },
+      "invalid label name");
+  EXPECT_DEATH(
+      {
+        Registry r;
+        r.histogram("h", "x", {"le"});
+      },
+      "invalid label name");
+  EXPECT_DEATH(
+      {
+        Registry r;
+        r.histogram("h", "x", {}, {1, 1});
+      },
+      "strictly increasing");
   EXPECT_DEATH(
       {
         Registry r;
@@ -168,8 +186,12 @@ TEST(RegistryDeathTest, MisuseAborts) {
         r.gauge("m_total", "x");
       },
       "registered twice");
-  EXPECT_DEATH({ Registry r; r.counter("m_total", "x", {"a"}).labels({"1", "2"}); },
-               "2 label values given for 1 label names");
+  EXPECT_DEATH(
+      {
+        Registry r;
+        r.counter("m_total", "x", {"a"}).labels({"1", "2"});
+      },
+      "2 label values given for 1 label names");
 }
 
 }  // namespace
