@@ -15,7 +15,7 @@ TEST(BuiltinsObjects, GetKeysRemoveFilter) {
   EXPECT_EQ(b.show("object.filter", {J("{\"a\":1,\"b\":2,\"e\":9}"), J("{\"a\":\"x\",\"e\":\"\"}")}),
             "{\"a\":1,\"e\":9}");
   EXPECT_EQ(b.show("object.remove", {J("{\"a\":1}"), J("\"foo\"")}),
-            "error: object.remove: operand 2 must be one of {array, object, set} but got string");
+            "error: object.remove: operand 2 must be one of {object, set, array} but got string");
 }
 
 TEST(BuiltinsObjects, UnionSubset) {

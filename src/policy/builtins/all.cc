@@ -22,6 +22,7 @@ void register_library_builtins(BuiltinRegistry& registry) {
   register_net_builtins(registry);
   register_semver_builtins(registry);
   register_misc_builtins(registry);
+  register_graph_builtins(registry);
 }
 
 }  // namespace policy

@@ -36,8 +36,11 @@ BuiltinResult keys(BuiltinContext&, Args args) {
 
 // The keys named by an array, set or object (its keys) operand.
 base::Result<std::vector<Value>> key_list(std::string_view name, Args args, int pos) {
-  EC_RETURN_IF_ERROR(check_types(name, args, pos, {Type::kArray, Type::kSet, Type::kObject}));
   const Value& v = args[static_cast<size_t>(pos - 1)];
+  if (!v.is_array() && !v.is_set() && !v.is_object()) {
+    // OPA lists these three in this order (not sorted).
+    return operand_error(name, pos, "one of {object, set, array}", v);
+  }
   std::vector<Value> out;
   if (v.is_object()) {
     for (const auto& [k, val] : v.object_items()) out.push_back(k);

@@ -42,5 +42,6 @@ void register_object_builtins(BuiltinRegistry& r);
 void register_json_path_builtins(BuiltinRegistry& r);
 void register_collection_builtins(BuiltinRegistry& r);
 void register_misc_builtins(BuiltinRegistry& r);
+void register_graph_builtins(BuiltinRegistry& r);
 
 }  // namespace policy::builtins
