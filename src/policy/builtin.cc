@@ -73,7 +73,6 @@ base::Status check_types(std::string_view name, std::span<const Value> args, int
   }
   std::vector<std::string_view> names;
   for (Type t : types) names.push_back(type_name(t));
-  std::sort(names.begin(), names.end());
   std::string want = "one of {";
   for (size_t i = 0; i < names.size(); ++i) {
     if (i) want += ", ";

@@ -111,8 +111,8 @@ base::Status operand_error(std::string_view name, int pos, std::string_view want
 
 // Checks that args[pos-1] has type `t`; returns the operand_error otherwise.
 base::Status check_type(std::string_view name, std::span<const Value> args, int pos, Type t);
-// Checks that args[pos-1] has one of `types`; the message lists them as OPA does
-// ("one of {array, object, set, string}", sorted by name).
+// Checks that args[pos-1] has one of `types`; the message lists them in the order given, as
+// OPA does (e.g. count: "one of {array, object, set, string}").
 base::Status check_types(std::string_view name, std::span<const Value> args, int pos,
                          std::initializer_list<Type> types);
 

@@ -42,12 +42,9 @@ BuiltinResult b_minus(BuiltinContext&, Args a) {
     }
     return ok(Value::set_sorted(std::move(out)));
   }
-  if (a[0].is_set() || a[1].is_set()) {
-    if (a[0].is_set()) return operand_error("minus", 2, "set", a[1]);
-    return operand_error("minus", 1, "set", a[0]);
-  }
   EC_RETURN_IF_ERROR(check_types("minus", a, 1, {Type::kNumber, Type::kSet}));
-  EC_RETURN_IF_ERROR(check_types("minus", a, 2, {Type::kNumber, Type::kSet}));
+  if (a[0].is_set()) return operand_error("minus", 2, "set", a[1]);
+  EC_RETURN_IF_ERROR(check_type("minus", a, 2, Type::kNumber));
   if (a[0].is_int() && a[1].is_int()) {
     int64_t r;
     if (!__builtin_sub_overflow(*a[0].as_int(), *a[1].as_int(), &r)) return ok(Value::integer(r));
@@ -191,6 +188,14 @@ BuiltinResult b_to_number(BuiltinContext&, Args a) {
   if (v.is_boolean()) return ok(Value::integer(v.as_bool() ? 1 : 0));
   if (v.is_number()) return ok(v);
   const std::string& s = v.as_string();
+  {
+    std::string l;
+    for (char c : s) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!l.empty() && (l[0] == '-' || l[0] == '+')) l = l.substr(1);
+    if (l == "nan" || l == "inf" || l == "infinity") {
+      return type_error("to_number", "invalid number literal " + Value::string(s).to_json());
+    }
+  }
   auto parsed = Value::parse_json(s);
   if (parsed.is_ok() && parsed->is_number() && !s.empty() && s[0] != ' ') {
     const Value& n = *parsed;

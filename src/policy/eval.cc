@@ -583,12 +583,12 @@ base::Status Evaluator::walk_data(const Node* node, const Value* base,
       return walk(v ? *v : apply_overrides(path, Value::empty_object()), r, i, f, k);
     }
   }
-  if (node && node->has_rules()) {
+  if (node && node->has_rules() && !base) {
     EC_ASSIGN_OR_RETURN(auto v, node_value(node));
     if (!v) return base::Status::ok();
     return walk(*v, r, i, f, k);
   }
-  if (!node) {
+  if (!node || node->has_rules()) {
     if (!base) return base::Status::ok();
     return walk(apply_overrides(path, *base), r, i, f, k);
   }

@@ -78,8 +78,11 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
     return term(*t.items[1], f, [&](const Value& v) -> base::Status {
       std::vector<Value> path, pairs;
       walk_paths(v, path, pairs);
-      if (nargs == 1) return k(Value::array(std::move(pairs)));
       for (const Value& p : pairs) {
+        if (nargs == 1) {
+          EC_RETURN_IF_ERROR(k(p));
+          continue;
+        }
         EC_RETURN_IF_ERROR(unify_value(*t.items[2], p, f, [&]() { return k(Value::boolean(true)); }));
       }
       return base::Status::ok();
@@ -168,9 +171,25 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
   }
   want = arity;
   std::vector<TermPtr> arg_terms(t.items.begin() + 1, t.items.begin() + 1 + static_cast<long>(want));
-  std::vector<Value> args;
-  args.reserve(want);
-  return terms(arg_terms, 0, args, f, [&]() -> base::Status {
+  // Plain unbound vars are evaluated last: another argument may bind them
+  // (e.g. `foo == input.foos[foo]`).
+  std::vector<size_t> order;
+  for (size_t i = 0; i < want; ++i) {
+    if (!is_pattern(*arg_terms[i], f)) order.push_back(i);
+  }
+  for (size_t i = 0; i < want; ++i) {
+    if (is_pattern(*arg_terms[i], f)) order.push_back(i);
+  }
+  std::vector<Value> args(want);
+  std::function<base::Status(size_t, const std::function<base::Status()>&)> eval_args =
+      [&](size_t j, const std::function<base::Status()>& done) -> base::Status {
+    if (j == order.size()) return done();
+    return term(*arg_terms[order[j]], f, [&](const Value& v) -> base::Status {
+      args[order[j]] = v;
+      return eval_args(j + 1, done);
+    });
+  };
+  return eval_args(0, [&]() -> base::Status {
     std::optional<Value> out;
     if (mock && !mock->node && !mock->builtin) {
       // Value replacement: the mock's value is the result.

@@ -327,6 +327,11 @@ class Parser {
       EC_ASSIGN_OR_RETURN(Expr rhs, parse_literal_and_rhs());
       lhs = combine(ExprKind::kOr, loc, std::move(lhs), std::move(rhs));
     }
+    if (lhs.kind == ExprKind::kTerm && !lhs.term && lhs.body) {
+      // A bare `{ ... }` / `( ... )` group: a test of its body.
+      Expr t = true_expr(lhs.loc);
+      lhs = combine(ExprKind::kAnd, lhs.loc, std::move(lhs), std::move(t));
+    }
     return lhs;
   }
   base::Result<Expr> parse_literal_and() {
@@ -353,6 +358,11 @@ class Parser {
     Expr e;
     e.kind = k;
     e.loc = loc;
+    // `a and b with m`: the modifiers of a plain last operand apply to the whole expression.
+    if (!rhs.withs.empty() && !(rhs.kind == ExprKind::kTerm && !rhs.term)) {
+      e.withs = std::move(rhs.withs);
+      rhs.withs.clear();
+    }
     e.body = to_body(std::move(lhs));
     e.rhs = to_body(std::move(rhs));
     return e;
