@@ -1,0 +1,164 @@
+// Room: the forwarding core of one live session. Pure logic over decrypted RTP/RTCP, driven
+// by calls and a base::Clock, so it is unit-tested without sockets or crypto.
+//
+// Media flows through feeds. A feed is a named slot ("main" for the teacher, "stage" for the
+// student given the stage, or any name the caller picks) with at most one audio and one
+// video producer. Consumers (one per subscriber per feed and kind) are attached to the feed,
+// not to the producer: when the producer is replaced (the teacher reconnects, the stage
+// passes to another student), every consumer keeps its SSRC and continues its sequence
+// numbers and timestamps (RtpRewriter), and video resumes at the next key frame, which the
+// room requests. No renegotiation is needed for either.
+//
+// RTCP handled here: PLI/FIR from subscribers, coalesced to one PLI per second per publisher
+// stream (KeyframeThrottle); generic NACKs answered from the producer's PacketCache;
+// publishers' sender reports translated for each subscriber (for lip sync); receiver reports
+// and a REMB bitrate cap sent to publishers every second.
+//
+// Who may publish is the caller's decision (policy); the room only enforces shape: one
+// producer per feed and kind, unique SSRCs. Not thread-safe: a room belongs to one thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "media/common/bytes.h"
+#include "media/rtcp/rtcp_packet.h"
+#include "media/rtp/rtp_packet.h"
+#include "media/sfu/keyframe_throttle.h"
+#include "media/sfu/media_metrics.h"
+#include "media/sfu/packet_cache.h"
+#include "media/sfu/receive_stats.h"
+#include "media/sfu/rtp_rewriter.h"
+
+namespace media {
+
+enum class MediaKind { kAudio, kVideo };
+const char* to_string(MediaKind kind);
+
+// A publisher's stream as negotiated in its SDP.
+struct ProducerParams {
+  std::string participant_id;
+  MediaKind kind = MediaKind::kVideo;
+  uint32_t ssrc = 0;
+  uint8_t payload_type = 0;
+  uint32_t clock_rate = 90000;
+  uint8_t ext_audio_level_id = 0;  // 0 when not negotiated
+};
+
+// A subscriber's receiving stream as negotiated in its SDP.
+struct ConsumerParams {
+  std::string participant_id;
+  uint32_t ssrc = 0;  // what the subscriber sees; unique in the room
+  uint8_t payload_type = 0;
+  std::string mid;             // written in the mid extension when ext_mid_id != 0
+  uint8_t ext_mid_id = 0;
+  uint8_t ext_abs_send_time_id = 0;
+  uint8_t ext_audio_level_id = 0;
+};
+
+class Room {
+ public:
+  // Bytes after the packet in every buffer handed to the Listener, so the transport can
+  // SRTP-protect in place (covers SrtpSession::kMaxOverhead).
+  static constexpr size_t kSendHeadroom = 160;
+  // The SSRC the room uses as RTCP sender toward publishers.
+  static constexpr uint32_t kRtcpSsrc = 0x45444743;  // "EDGC"
+
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // An RTP packet for subscriber `participant_id`: buffer[0, len) is the packet and
+    // buffer.size() >= len + kSendHeadroom. Valid only during the call.
+    virtual void OnRoomSendRtp(const std::string& participant_id, std::span<uint8_t> buffer,
+                               size_t len) = 0;
+    // An RTCP compound packet for any participant, same buffer contract.
+    virtual void OnRoomSendRtcp(const std::string& participant_id, std::span<uint8_t> buffer,
+                                size_t len) = 0;
+  };
+
+  // `listener` and `clock` must outlive the room. `video_bitrate_cap_bps` goes to video
+  // publishers in REMB (see video_bitrate_cap()).
+  Room(Listener* listener, const base::Clock* clock, uint64_t video_bitrate_cap_bps);
+  ~Room();
+
+  // Installs (or replaces) the producer of `feed`/`params.kind`. Fails when the SSRC is
+  // already used by another producer in the room.
+  base::Status set_producer(std::string_view feed, const ProducerParams& params);
+  // Removes the producer of `feed`/`kind`; its consumers stay and resume with the next one.
+  void remove_producer(std::string_view feed, MediaKind kind);
+  // Attaches a subscriber to `feed`/`kind`. Fails on a duplicate outgoing SSRC.
+  base::Status add_consumer(std::string_view feed, MediaKind kind, const ConsumerParams& params);
+  // Removes every producer and consumer of the participant.
+  void remove_participant(const std::string& participant_id);
+
+  // A decrypted RTP packet from a publisher; `arrival_ns` is base::Clock monotonic time at
+  // the socket (for the latency histogram). Unknown SSRCs are dropped.
+  void on_rtp(const std::string& participant_id, std::span<uint8_t> packet, int64_t arrival_ns);
+  // A decrypted RTCP compound packet from any participant.
+  void on_rtcp(const std::string& participant_id, ByteSpan packet);
+  // Periodic work: deferred key frame requests, receiver reports and REMB each second.
+  // Call every 100 ms or so.
+  void on_timer();
+
+  size_t consumer_count() const;
+  // Distinct participants with at least one consumer.
+  size_t subscriber_count() const;
+  bool has_producer(std::string_view feed, MediaKind kind) const;
+  const MediaCounters& counters() const { return counters_; }
+
+ private:
+  struct Producer {
+    ProducerParams params;
+    PacketCache cache;
+    KeyframeThrottle keyframes;
+    ReceiveStats stats;
+    explicit Producer(const ProducerParams& p)
+        : params(p), cache(p.kind == MediaKind::kVideo ? 1024 : 1), stats(p.clock_rate) {}
+  };
+  struct Consumer {
+    ConsumerParams params;
+    RtpRewriter rewriter;
+    uint64_t packets = 0;
+    uint64_t octets = 0;
+    Consumer(const ConsumerParams& p, MediaKind kind, uint32_t clock_rate)
+        : params(p), rewriter(kind == MediaKind::kVideo, clock_rate) {}
+  };
+  struct Feed {
+    MediaKind kind;
+    std::unique_ptr<Producer> producer;
+    std::vector<std::unique_ptr<Consumer>> consumers;
+  };
+
+  static std::string feed_key(std::string_view feed, MediaKind kind);
+  // Writes the consumer's version of `in` into scratch_ and sends it.
+  void send_to_consumer(Consumer& c, const Producer& p, const RtpPacket& in, uint16_t seq,
+                        uint32_t timestamp, int64_t arrival_ns);
+  void request_keyframe(Producer& p, int64_t now_ns);
+  void send_rtcp(const std::string& participant_id, const std::vector<rtcp::Packet>& packets);
+  void handle_nack(Consumer& c, Feed& f, const rtcp::Nack& nack, int64_t now_ns);
+  void handle_sender_report(Feed& f, const rtcp::SenderReport& sr, int64_t now_ns);
+  void send_reports(int64_t now_ns);
+
+  Listener* listener_;        // not owned
+  const base::Clock* clock_;  // not owned
+  uint64_t video_bitrate_cap_bps_;
+  std::map<std::string, Feed> feeds_;  // by feed_key()
+  // Indexes into feeds_ (entries of a std::map are stable): by a producer's SSRC, and by a
+  // consumer's outgoing SSRC (the media SSRC of subscribers' feedback).
+  std::unordered_map<uint32_t, Feed*> by_producer_ssrc_;
+  std::unordered_map<uint32_t, std::pair<Feed*, Consumer*>> by_consumer_ssrc_;
+  std::vector<uint8_t> scratch_;  // output buffer, reused for every send
+  std::vector<uint8_t> retransmit_;  // copy of a cached packet being resent
+  int64_t last_report_ns_ = 0;
+  MediaCounters counters_;
+};
+
+}  // namespace media

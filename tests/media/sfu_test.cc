@@ -1,0 +1,325 @@
+#include <gtest/gtest.h>
+
+#include "media/sfu/keyframe_throttle.h"
+#include "media/sfu/packet_cache.h"
+#include "media/sfu/receive_stats.h"
+#include "media/sfu/room.h"
+#include "media/sfu/rtp_rewriter.h"
+#include "media/sfu/video_quality.h"
+
+namespace media {
+namespace {
+
+constexpr int64_t kMs = 1'000'000;
+
+TEST(RtpRewriter, ContinuousAcrossSourceChange) {
+  RtpRewriter rw(/*is_video=*/false, 48000);
+  // First source: seq 100.., ts 1000 + 960 per 20 ms.
+  for (int i = 0; i < 5; ++i) {
+    auto out = rw.rewrite({0xAAAA, uint16_t(100 + i), uint32_t(1000 + 960 * i), false}, i * 20 * kMs);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->seq, 100 + i);
+    EXPECT_EQ(out->timestamp, uint32_t(1000 + 960 * i));
+  }
+  // The publisher restarts 500 ms later with another SSRC and random seq/ts.
+  auto out = rw.rewrite({0xBBBB, 60000, 777777, false}, 580 * kMs);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->seq, 105);
+  EXPECT_EQ(out->timestamp, uint32_t(1000 + 960 * 4 + 500 * 48));
+  auto next = rw.rewrite({0xBBBB, 60001, 777777 + 960, false}, 600 * kMs);
+  EXPECT_EQ(next->seq, 106);
+  EXPECT_EQ(next->timestamp, out->timestamp + 960);
+  // Sequence wrap of the source passes through.
+  RtpRewriter w(false, 48000);
+  w.rewrite({1, 65535, 0, false}, 0);
+  EXPECT_EQ(w.rewrite({1, 0, 960, false}, 20 * kMs)->seq, 0);
+}
+
+TEST(RtpRewriter, VideoWaitsForKeyframeAndDropsLatePackets) {
+  RtpRewriter rw(/*is_video=*/true, 90000);
+  EXPECT_FALSE(rw.rewrite({1, 10, 0, false}, 0));
+  EXPECT_TRUE(rw.waiting_for_keyframe());
+  ASSERT_TRUE(rw.rewrite({1, 11, 3000, true}, 33 * kMs));
+  EXPECT_FALSE(rw.waiting_for_keyframe());
+  EXPECT_TRUE(rw.rewrite({1, 12, 3000, false}, 34 * kMs));
+  // A late packet from before the mapping began is dropped.
+  EXPECT_FALSE(rw.rewrite({1, 9, 0, false}, 35 * kMs));
+  // NACK mapping is the inverse within the mapping.
+  EXPECT_EQ(rw.source_seq_for(12), 12);
+  EXPECT_FALSE(rw.source_seq_for(13));  // not sent yet
+  // New source: out seq 13 maps to its seq 500.
+  EXPECT_FALSE(rw.rewrite({2, 499, 0, false}, 40 * kMs));
+  auto o = rw.rewrite({2, 500, 5, true}, 50 * kMs);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->seq, 13);
+  EXPECT_EQ(rw.source_seq_for(13), 500);
+  EXPECT_FALSE(rw.source_seq_for(12));  // belongs to the old source
+}
+
+TEST(PacketCache, FindsRecentPacketsOnly) {
+  PacketCache cache(4, 1000);
+  std::vector<uint8_t> pkt = {1, 2, 3};
+  cache.store(7, 100, pkt, 0);
+  EXPECT_EQ(cache.find(7, 100, 10 * kMs).size(), 3u);
+  EXPECT_TRUE(cache.find(8, 100, 10 * kMs).empty());    // other SSRC
+  EXPECT_TRUE(cache.find(7, 100, 1001 * kMs).empty());  // too old
+  cache.store(7, 104, pkt, 0);                          // overwrites slot of 100
+  EXPECT_TRUE(cache.find(7, 100, 0).empty());
+}
+
+TEST(KeyframeThrottle, AtMostOnePerSecondWithDeferredRequest) {
+  KeyframeThrottle t;
+  EXPECT_TRUE(t.request(0));
+  for (int i = 1; i < 100; ++i) EXPECT_FALSE(t.request(i * kMs));
+  EXPECT_FALSE(t.poll(999 * kMs));
+  EXPECT_TRUE(t.poll(1000 * kMs));
+  EXPECT_FALSE(t.poll(2500 * kMs));  // nothing pending
+  EXPECT_FALSE(t.request(1500 * kMs));
+  t.on_keyframe();  // satisfied by a key frame
+  EXPECT_FALSE(t.poll(2500 * kMs));
+}
+
+TEST(ReceiveStats, LossAndWrap) {
+  ReceiveStats s(90000);
+  for (uint32_t i = 0; i < 20; ++i) {
+    if (i == 5 || i == 6) continue;  // two lost
+    s.on_packet(uint16_t(65530 + i), i * 3000, i * 33 * kMs);
+  }
+  auto b = s.report(42, 1000 * kMs);
+  EXPECT_EQ(b.ssrc, 42u);
+  EXPECT_EQ(b.cumulative_lost, 2);
+  EXPECT_EQ(b.highest_seq, (1u << 16) + uint16_t(65530 + 19));
+  EXPECT_EQ(b.fraction_lost, 2 * 256 / 20);
+  auto b2 = s.report(42, 2000 * kMs);
+  EXPECT_EQ(b2.fraction_lost, 0);  // nothing new lost in this interval
+}
+
+TEST(VideoQuality, Caps) {
+  EXPECT_EQ(*video_bitrate_cap("720p"), 2'500'000u);
+  EXPECT_EQ(*video_bitrate_cap("1080P"), 4'500'000u);
+  EXPECT_LT(*video_bitrate_cap("360p"), *video_bitrate_cap("480p"));
+  EXPECT_FALSE(video_bitrate_cap("4k").is_ok());
+}
+
+// ---- Room ----
+
+struct Sent {
+  std::string to;
+  std::vector<uint8_t> bytes;
+  bool rtcp;
+};
+
+class RoomTest : public ::testing::Test, public Room::Listener {
+ protected:
+  RoomTest() : room_(this, &clock_, 2'500'000) {}
+
+  void OnRoomSendRtp(const std::string& who, std::span<uint8_t> buf, size_t len) override {
+    EXPECT_GE(buf.size(), len + Room::kSendHeadroom);
+    sent_.push_back({who, {buf.begin(), buf.begin() + len}, false});
+  }
+  void OnRoomSendRtcp(const std::string& who, std::span<uint8_t> buf, size_t len) override {
+    EXPECT_GE(buf.size(), len + Room::kSendHeadroom);
+    sent_.push_back({who, {buf.begin(), buf.begin() + len}, true});
+  }
+
+  static std::vector<uint8_t> vp8(uint32_t ssrc, uint16_t seq, uint32_t ts, bool key) {
+    return {0x90, 0x60, uint8_t(seq >> 8), uint8_t(seq), uint8_t(ts >> 24), uint8_t(ts >> 16),
+            uint8_t(ts >> 8), uint8_t(ts), uint8_t(ssrc >> 24), uint8_t(ssrc >> 16),
+            uint8_t(ssrc >> 8), uint8_t(ssrc), 0xbe, 0xde, 0x00, 0x01, 0x40, '1', 0, 0,
+            0x10, uint8_t(key ? 0x00 : 0x01), 0x9d, 0x01, 0x2a};
+  }
+
+  void publish_video(const std::string& who, uint32_t ssrc, const std::string& feed = "main") {
+    ProducerParams p;
+    p.participant_id = who;
+    p.kind = MediaKind::kVideo;
+    p.ssrc = ssrc;
+    p.payload_type = 96;
+    ASSERT_TRUE(room_.set_producer(feed, p).is_ok());
+  }
+  void subscribe_video(const std::string& who, uint32_t ssrc) {
+    ConsumerParams c;
+    c.participant_id = who;
+    c.ssrc = ssrc;
+    c.payload_type = 100;
+    c.mid = "1";
+    c.ext_mid_id = 9;
+    c.ext_abs_send_time_id = 3;
+    ASSERT_TRUE(room_.add_consumer("main", MediaKind::kVideo, c).is_ok());
+  }
+  void rtp(const std::string& who, std::vector<uint8_t> pkt) {
+    room_.on_rtp(who, pkt, clock_.now_mono_ns());
+  }
+  std::vector<Sent> take(const std::string& who, bool rtcp) {
+    std::vector<Sent> out;
+    for (auto& s : sent_) {
+      if (s.to == who && s.rtcp == rtcp) out.push_back(s);
+    }
+    return out;
+  }
+  size_t plis_to(const std::string& who) {
+    size_t n = 0;
+    for (auto& s : take(who, true)) {
+      auto parsed = rtcp::parse_compound(s.bytes);
+      for (auto& p : *parsed) n += std::holds_alternative<rtcp::Pli>(p);
+    }
+    return n;
+  }
+
+  base::FakeClock clock_;
+  std::vector<Sent> sent_;
+  Room room_;
+};
+
+TEST_F(RoomTest, ForwardsWithRewrittenHeaderAndExtensions) {
+  publish_video("teacher", 0x1111);
+  subscribe_video("s1", 0xA1);
+  subscribe_video("s2", 0xA2);
+  EXPECT_EQ(room_.subscriber_count(), 2u);
+  rtp("teacher", vp8(0x1111, 500, 9000, true));
+  auto s1 = take("s1", false);
+  ASSERT_EQ(s1.size(), 1u);
+  auto p = RtpPacket::parse(s1[0].bytes);
+  ASSERT_TRUE(p.is_ok());
+  EXPECT_EQ(p->ssrc(), 0xA1u);
+  EXPECT_EQ(p->payload_type(), 100);
+  EXPECT_EQ(p->sequence_number(), 500);
+  ASSERT_EQ(p->extension(9).size(), 1u);
+  EXPECT_EQ(p->extension(9)[0], '1');
+  EXPECT_EQ(p->extension(3).size(), 3u);
+  EXPECT_TRUE(p->extension(4).empty());  // the publisher's mid id is not leaked
+  EXPECT_TRUE(is_vp8_keyframe(p->payload()));
+  EXPECT_EQ(take("s2", false).size(), 1u);
+  EXPECT_EQ(room_.counters().rtp_packets_in, 1u);
+  EXPECT_EQ(room_.counters().rtp_packets_out, 2u);
+  EXPECT_EQ(room_.counters().forward_latency.count(), 2u);
+}
+
+TEST_F(RoomTest, PliFromManySubscribersIsCoalesced) {
+  publish_video("teacher", 0x1111);
+  for (uint32_t i = 0; i < 50; ++i) subscribe_video("s" + std::to_string(i), 0x100 + i);
+  sent_.clear();
+  clock_.advance_ms(2000);
+  for (uint32_t i = 0; i < 50; ++i) {
+    auto pli = rtcp::serialize({rtcp::Pli{1, 0x100 + i}});
+    room_.on_rtcp("s" + std::to_string(i), pli);
+  }
+  EXPECT_EQ(plis_to("teacher"), 1u);
+  EXPECT_EQ(room_.counters().keyframe_requests_received, 50u);
+  clock_.advance_ms(500);
+  room_.on_timer();
+  EXPECT_EQ(plis_to("teacher"), 1u);
+  clock_.advance_ms(500);
+  room_.on_timer();
+  EXPECT_EQ(plis_to("teacher"), 2u);  // the deferred one, exactly a second later
+  // A PLI naming another participant's SSRC is ignored.
+  clock_.advance_ms(5000);
+  room_.on_rtcp("s1", rtcp::serialize({rtcp::Pli{1, 0x100}}));
+  EXPECT_EQ(plis_to("teacher"), 2u);
+}
+
+TEST_F(RoomTest, NackAnsweredFromCache) {
+  publish_video("teacher", 0x1111);
+  subscribe_video("s1", 0xA1);
+  rtp("teacher", vp8(0x1111, 10, 0, true));
+  rtp("teacher", vp8(0x1111, 11, 0, false));
+  rtp("teacher", vp8(0x1111, 12, 3000, false));
+  sent_.clear();
+  room_.on_rtcp("s1", rtcp::serialize({rtcp::Nack{1, 0xA1, {11, 40}}}));
+  auto resent = take("s1", false);
+  ASSERT_EQ(resent.size(), 1u);  // 40 was never sent
+  auto p = RtpPacket::parse(resent[0].bytes);
+  EXPECT_EQ(p->sequence_number(), 11);
+  EXPECT_EQ(p->ssrc(), 0xA1u);
+  EXPECT_EQ(room_.counters().nacks_received, 2u);
+  EXPECT_EQ(room_.counters().retransmissions_sent, 1u);
+}
+
+TEST_F(RoomTest, PublisherRestartKeepsSubscriberStreamContinuous) {
+  publish_video("teacher", 0x1111);
+  subscribe_video("s1", 0xA1);
+  rtp("teacher", vp8(0x1111, 10, 1000, true));
+  rtp("teacher", vp8(0x1111, 11, 4000, false));
+  // The teacher reloads: new SSRC, new numbering. No renegotiation for s1.
+  room_.remove_participant("teacher");
+  clock_.advance_ms(2000);
+  sent_.clear();
+  publish_video("teacher", 0x2222);  // subscribers are waiting: a PLI goes out at once
+  rtp("teacher", vp8(0x2222, 30000, 5, false));  // not a key frame: dropped
+  EXPECT_TRUE(take("s1", false).empty());
+  EXPECT_EQ(plis_to("teacher"), 1u);  // the second request is within the throttle second
+  rtp("teacher", vp8(0x2222, 30001, 3005, true));
+  auto out = take("s1", false);
+  ASSERT_EQ(out.size(), 1u);
+  auto p = RtpPacket::parse(out[0].bytes);
+  EXPECT_EQ(p->ssrc(), 0xA1u);
+  EXPECT_EQ(p->sequence_number(), 12);
+  EXPECT_EQ(p->timestamp(), 4000u + 2000 * 90);
+}
+
+TEST_F(RoomTest, StageSwitchUsesSameConsumer) {
+  publish_video("student1", 0x5001, "stage");
+  ConsumerParams c;
+  c.participant_id = "s9";
+  c.ssrc = 0xB9;
+  c.payload_type = 96;
+  ASSERT_TRUE(room_.add_consumer("stage", MediaKind::kVideo, c).is_ok());
+  rtp("student1", vp8(0x5001, 1, 0, true));
+  publish_video("student2", 0x5002, "stage");  // the teacher moves the stage
+  rtp("student1", vp8(0x5001, 2, 0, false));   // the old one is no longer forwarded
+  rtp("student2", vp8(0x5002, 900, 0, true));
+  auto out = take("s9", false);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(RtpPacket::parse(out[1].bytes)->sequence_number(), 2);
+}
+
+TEST_F(RoomTest, ReportsAndRembToPublisherAndTranslatedSenderReports) {
+  publish_video("teacher", 0x1111);
+  subscribe_video("s1", 0xA1);
+  rtp("teacher", vp8(0x1111, 10, 1000, true));
+  rtcp::SenderReport sr{0x1111, 0x1234567800000000ull, 5000, 1, 100, {}};
+  room_.on_rtcp("teacher", rtcp::serialize({sr}));
+  auto to_s1 = take("s1", true);
+  ASSERT_EQ(to_s1.size(), 1u);
+  auto parsed = rtcp::parse_compound(to_s1[0].bytes);
+  auto& out_sr = std::get<rtcp::SenderReport>((*parsed)[0]);
+  EXPECT_EQ(out_sr.ssrc, 0xA1u);
+  EXPECT_EQ(out_sr.ntp_time, sr.ntp_time);
+  EXPECT_EQ(out_sr.rtp_time, 5000u);  // same offset as the media: zero here
+  EXPECT_EQ(out_sr.packet_count, 1u);
+  sent_.clear();
+  clock_.advance_ms(1000);
+  room_.on_timer();
+  auto to_teacher = take("teacher", true);
+  ASSERT_EQ(to_teacher.size(), 1u);
+  auto rr = rtcp::parse_compound(to_teacher[0].bytes);
+  ASSERT_TRUE(rr.is_ok());
+  ASSERT_EQ(rr->size(), 2u);
+  auto& report = std::get<rtcp::ReceiverReport>((*rr)[0]);
+  ASSERT_EQ(report.reports.size(), 1u);
+  EXPECT_EQ(report.reports[0].ssrc, 0x1111u);
+  EXPECT_EQ(report.reports[0].last_sr, 0x56780000u);
+  auto& remb = std::get<rtcp::Remb>((*rr)[1]);
+  EXPECT_LE(remb.bitrate_bps, 2'500'000u);
+  EXPECT_GT(remb.bitrate_bps, 2'400'000u);
+}
+
+TEST_F(RoomTest, RejectsDuplicateSsrcsAndUnknownSenders) {
+  publish_video("teacher", 0x1111);
+  ProducerParams p;
+  p.participant_id = "other";
+  p.ssrc = 0x1111;
+  EXPECT_FALSE(room_.set_producer("stage", p).is_ok());
+  subscribe_video("s1", 0xA1);
+  ConsumerParams c;
+  c.participant_id = "s2";
+  c.ssrc = 0xA1;
+  EXPECT_FALSE(room_.add_consumer("main", MediaKind::kVideo, c).is_ok());
+  // RTP claiming the teacher's SSRC from someone else is dropped.
+  rtp("intruder", vp8(0x1111, 1, 0, true));
+  EXPECT_TRUE(take("s1", false).empty());
+  EXPECT_EQ(room_.counters().packets_dropped, 1u);
+}
+
+}  // namespace
+}  // namespace media
