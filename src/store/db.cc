@@ -22,6 +22,28 @@ base::Status status_for(int rc, std::string msg) {
   return base::internal_error(std::move(msg));
 }
 
+// `sql` in quotes for an error message, whitespace runs collapsed and cut short, so a
+// failing migration step does not paste the whole schema into the log.
+std::string sql_for_message(std::string_view sql) {
+  constexpr size_t kMax = 160;
+  std::string out = "\"";
+  bool space = false;
+  for (char c : sql) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+      space = out.size() > 1;
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    if (out.size() > kMax) {
+      out += "...";
+      break;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 // ---- Stmt ----------------------------------------------------------------------------
@@ -92,14 +114,14 @@ base::Result<bool> Stmt::step() {
   sqlite3* db = sqlite3_db_handle(stmt_);
   if (bind_error_ != 0) {
     last_rc_ = bind_error_;
-    return base::internal_error(std::string("binding a parameter of \"") + sqlite3_sql(stmt_) +
-                                "\": " + sqlite3_errstr(bind_error_));
+    return base::internal_error("binding a parameter of " + sql_for_message(sqlite3_sql(stmt_)) + ": " +
+                                sqlite3_errstr(bind_error_));
   }
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   last_rc_ = sqlite3_extended_errcode(db);
-  std::string what = std::string("running \"") + sqlite3_sql(stmt_) + "\"";
+  std::string what = "running " + sql_for_message(sqlite3_sql(stmt_));
   const char* file = sqlite3_db_filename(db, "main");
   std::string msg = what + " on " + (file && *file ? file : ":memory:") + ": " +
                     sqlite3_errmsg(db);
@@ -208,7 +230,7 @@ base::Status Db::exec(std::string_view sql) {
   char* err = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
   if (rc == SQLITE_OK) return base::Status::ok();
-  std::string what = "running \"" + text + "\"";
+  std::string what = "running " + sql_for_message(text);
   base::Status st = error(rc, what);
   sqlite3_free(err);
   return st;
@@ -224,9 +246,9 @@ base::Result<Stmt> Db::prepare(std::string_view sql) {
   int rc = sqlite3_prepare_v3(db_, sql.data(), int(sql.size()),
                               it == cache_.end() ? SQLITE_PREPARE_PERSISTENT : 0, &raw, nullptr);
   if (rc != SQLITE_OK) {
-    return error(rc, "preparing \"" + std::string(sql) + "\"");
+    return error(rc, "preparing " + sql_for_message(sql));
   }
-  if (!raw) return base::internal_error("preparing \"" + std::string(sql) + "\": no statement");
+  if (!raw) return base::internal_error("preparing " + sql_for_message(sql) + ": no statement");
   if (it != cache_.end()) return Stmt(raw, nullptr);  // nested use of a checked-out statement
   auto [ins, _] = cache_.emplace(std::string(sql), CacheEntry{raw, true});
   return Stmt(raw, &ins->second.in_use);

@@ -127,6 +127,17 @@ TEST(DbTest, SyntaxErrorNamesTheSql) {
   EXPECT_NE(st.status().message().find("syntax error"), std::string::npos);
 }
 
+TEST(DbTest, LongSqlIsShortenedInMessages) {
+  auto db = Db::open(":memory:", OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok());
+  std::string sql = "CREATE TABLE t (\n  a INTEGER,\n" + std::string(2000, ' ') + "b NOPE NOPE(";
+  base::Status st = (*db)->exec(sql);
+  ASSERT_FALSE(st.is_ok());
+  EXPECT_LT(st.message().size(), 400u) << st.message();
+  EXPECT_NE(st.message().find("\"CREATE TABLE t ( a INTEGER, b NOPE"), std::string::npos)
+      << st.message();
+}
+
 TEST(DbTest, ConstraintViolationIsConflict) {
   auto db = Db::open(":memory:", OpenMode::kReadWrite);
   ASSERT_TRUE(db.is_ok());
