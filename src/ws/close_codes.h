@@ -1,0 +1,28 @@
+// WebSocket close codes of the live protocol (docs/live-protocol.md, "Close codes").
+#pragma once
+
+#include <cstdint>
+
+#include "base/status.h"
+
+namespace ws {
+
+enum CloseCode : uint16_t {
+  kCloseNormal = 1000,           // the session ended, or the client closed
+  kCloseGoingAway = 1001,        // server shutdown
+  kCloseTooBig = 1009,           // frame over the size limit (sent by Beast itself)
+  kCloseProtocol = 4000,         // e.g. a binary frame
+  kCloseUnauthenticated = 4001,
+  kCloseForbidden = 4003,
+  kCloseNotFound = 4004,
+  kCloseTooSlow = 4008,          // send queue overflow
+  kCloseFull = 4009,
+  kCloseEnded = 4010,
+  kCloseRemoved = 4011,
+  kCloseRateLimited = 4029,
+};
+
+// The close code for a refused join (a Status from authentication, policy or Room::join).
+uint16_t close_code_for(const base::Status& status);
+
+}  // namespace ws

@@ -1,0 +1,232 @@
+#include "ws/live_hub.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/url/parse.hpp>
+#include <unistd.h>
+
+#include "base/jwt.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "store/courses.h"
+#include "store/sessions.h"
+#include "ws/close_codes.h"
+
+namespace ws {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace json = boost::json;
+
+std::string live_session_id(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  constexpr std::string_view kPrefix = "/api/v1/sessions/";
+  constexpr std::string_view kSuffix = "/live";
+  if (!base::starts_with(path, kPrefix) || path.size() <= kPrefix.size() + kSuffix.size() ||
+      path.substr(path.size() - kSuffix.size()) != kSuffix) {
+    return {};
+  }
+  std::string_view id = path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
+  if (id.find('/') != std::string_view::npos) return {};
+  return std::string(id);
+}
+
+LiveHub::LiveHub(LiveDeps deps) : deps_(std::move(deps)) {
+  if (!deps_.clock) deps_.clock = &base::SystemClock::instance();
+  if (!deps_.random) deps_.random = &base::SystemRandom::instance();
+}
+
+int LiveHub::owner_thread(std::string_view session_id) const {
+  return int(std::hash<std::string_view>()(session_id) % size_t(std::max(1, deps_.threads)));
+}
+
+std::shared_ptr<RoomHost> LiveHub::find(const std::string& session_id) {
+  std::lock_guard lock(mu_);
+  auto it = rooms_.find(session_id);
+  return it == rooms_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
+                                                  const store::Course& course) {
+  std::lock_guard lock(mu_);
+  auto it = rooms_.find(session.id);
+  if (it != rooms_.end()) return it->second;
+  int t = owner_thread(session.id);
+  classroom::RoomConfig cfg;
+  cfg.session_id = session.id;
+  cfg.course_id = session.course_id;
+  cfg.title = session.title.empty() ? course.title : session.title;
+  cfg.capacity = size_t(std::max<int64_t>(1, course.capacity));
+  cfg.resume_max_events = deps_.resume_max_events;
+  RoomDeps rd{deps_.service, deps_.writer, deps_.readers.at(size_t(t)), deps_.clock, deps_.random};
+  auto host = std::make_shared<RoomHost>(deps_.context(t), t, std::move(cfg), session.teacher_id,
+                                         rd, [this, id = session.id] {
+                                           std::lock_guard l(mu_);
+                                           rooms_.erase(id);
+                                           counters_.rooms = int64_t(rooms_.size());
+                                         });
+  rooms_.emplace(session.id, host);
+  counters_.rooms = int64_t(rooms_.size());
+  return host;
+}
+
+void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::Status& why) {
+  {
+    std::lock_guard lock(mu_);
+    ++counters_.connections_refused;
+  }
+  base::log::info("live.refused").kv("reason", why.reason()).kv("message", why.message());
+  auto ex = stream.get_executor();
+  asio::co_spawn(ex,
+                 LiveSession::refuse(std::move(stream), std::move(req), close_code_for(why),
+                                     why.message()),
+                 asio::detached);
+}
+
+bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int thread_index) {
+  std::string session_id = live_session_id(req.target());
+  if (session_id.empty()) return false;
+
+  // Query: token (browsers), epoch and last_seq (resume).
+  std::string token, epoch;
+  std::optional<int64_t> last_seq;
+  if (auto u = boost::urls::parse_origin_form(req.target()); u) {
+    for (auto p : u->params()) {
+      if (p.key == "token") token = p.value;
+      else if (p.key == "epoch") epoch = p.value;
+      else if (p.key == "last_seq") last_seq = base::parse_int(p.value);
+    }
+  }
+  if (auto h = req.find(beast::http::field::authorization); h != req.end()) {
+    token = std::string(h->value());
+  }
+  if (token.empty()) {
+    refuse(stream, req, base::unauthenticated("a token is required", "token_missing"));
+    return true;
+  }
+  auto claims = base::verify_token(token, deps_.jwt_secret, deps_.clock->now_unix_ms() / 1000);
+  if (!claims.is_ok()) {
+    refuse(stream, req, claims.status());
+    return true;
+  }
+  classroom::Actor actor{claims->sub, claims->name, claims->role};
+
+  store::Db& db = *deps_.readers.at(size_t(thread_index));
+  auto session = store::get_session(db, session_id);
+  if (!session.is_ok()) {
+    refuse(stream, req, session.status());
+    return true;
+  }
+  if (session->status == store::SessionStatus::kEnded) {
+    refuse(stream, req, base::failed_precondition("the session has ended", "session_ended"));
+    return true;
+  }
+  auto course = store::get_course(db, session->course_id);
+  if (!course.is_ok()) {
+    refuse(stream, req, course.status());
+    return true;
+  }
+  bool enrolled = false;
+  if (actor.role == base::Role::kStudent) {
+    auto e = store::is_enrolled(db, course->id, actor.id);
+    if (!e.is_ok()) {
+      refuse(stream, req, e.status());
+      return true;
+    }
+    enrolled = *e;
+  }
+  json::object input = classroom::make_input("join_live", actor);
+  input["course"] = classroom::course_doc(*course);
+  input["session"] = classroom::session_doc(*session);
+  input["enrolled"] = enrolled;
+  classroom::Decision d = deps_.authorizer()->decide(input);
+  if (!d.allow) {
+    refuse(stream, req, base::permission_denied(d.reason.empty() ? "not allowed" : d.reason));
+    return true;
+  }
+
+  std::shared_ptr<RoomHost> host = find_or_create(*session, *course);
+  classroom::Participant who{actor.id, actor.name.empty() ? actor.id : actor.name,
+                             actor.role == base::Role::kStudent ? classroom::Role::kStudent
+                                                                : classroom::Role::kTeacher};
+  std::optional<classroom::ResumePoint> resume;
+  if (!epoch.empty() && last_seq && *last_seq >= 0) {
+    resume = classroom::ResumePoint{epoch, uint64_t(*last_seq)};
+  }
+  {
+    std::lock_guard lock(mu_);
+    ++counters_.connections_accepted;
+  }
+
+  auto start = [this, host, who = std::move(who), resume](beast::tcp_stream s,
+                                                          HttpRequest r) mutable {
+    auto session = std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume,
+                                                 deps_.limits);
+    asio::co_spawn(host->executor(), session->run(std::move(r)), asio::detached);
+  };
+  if (host->thread_index() == thread_index) {
+    start(std::move(stream), std::move(req));
+    return true;
+  }
+  // Move the connection to the room's thread: release the descriptor from this thread's
+  // io_context and adopt it in the room's.
+  beast::error_code ec;
+  auto protocol = stream.socket().local_endpoint(ec).protocol();
+  int fd = ec ? -1 : stream.socket().release(ec);
+  if (ec || fd < 0) {
+    stream.socket().close(ec);
+    return true;
+  }
+  asio::post(host->executor(), [fd, protocol, host, start = std::move(start),
+                                req = std::move(req)]() mutable {
+    beast::error_code aec;
+    asio::ip::tcp::socket sock(host->executor());
+    sock.assign(protocol, fd, aec);
+    if (aec) {
+      ::close(fd);
+      return;
+    }
+    start(beast::tcp_stream(std::move(sock)), std::move(req));
+  });
+  return true;
+}
+
+void LiveHub::session_ended(const store::Session& session) {
+  auto host = find(session.id);
+  if (!host) return;
+  asio::post(host->executor(), [host] { host->end("teacher_ended", kCloseNormal); });
+}
+
+void LiveHub::quiz_changed(const store::Quiz& quiz) {
+  auto host = find(quiz.session_id);
+  if (!host) return;
+  asio::post(host->executor(), [host, quiz] { host->quiz_changed(quiz); });
+}
+
+void LiveHub::answers_committed(const classroom::PreparedAnswers& prepared) {
+  if (prepared.answers.empty()) return;
+  auto host = find(prepared.quiz.session_id);
+  if (!host) return;
+  asio::post(host->executor(), [host, p = prepared] {
+    host->answers_committed(p.answers.front().student_id, p.quiz, p.answers);
+  });
+}
+
+void LiveHub::shutdown() {
+  std::vector<std::shared_ptr<RoomHost>> hosts;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, h] : rooms_) hosts.push_back(h);
+  }
+  for (auto& h : hosts) {
+    asio::post(h->executor(), [h] { h->close_all(kCloseGoingAway, "server going away"); });
+  }
+}
+
+LiveCounters LiveHub::counters() const {
+  std::lock_guard lock(mu_);
+  return counters_;
+}
+
+}  // namespace ws

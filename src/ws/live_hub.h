@@ -1,0 +1,101 @@
+// ws::LiveHub — the live classroom's entry point: takes WebSocket upgrades of
+// GET /api/v1/sessions/{id}/live from the HTTP server, decides who may join, and keeps the
+// registry of rooms (session id -> RoomHost). Each room is owned by one I/O thread, chosen
+// by hashing the session id; a connection accepted on another thread is moved to the room's
+// thread (its socket re-registered with that io_context), so a room and all its connections
+// run on one thread without locks.
+//
+// Wiring (app/serve.cc):
+//   ws::LiveHub live(deps);
+//   server.set_upgrade_handler([&](auto& stream, auto& req, int t) {
+//     return live.handle_upgrade(stream, req, t); });
+//   api_deps.on_session_ended = [&](const store::Session& s) { live.session_ended(s); };
+//   api_deps.on_quiz_changed = [&](const store::Quiz& q) { live.quiz_changed(q); };
+//   api_deps.on_answers_committed = [&](const classroom::PreparedAnswers& p) {
+//     live.answers_committed(p); };
+//   ... on shutdown, before server.stop(): live.shutdown();
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "classroom/authz.h"
+#include "classroom/service.h"
+#include "store/db.h"
+#include "store/writer.h"
+#include "ws/live_session.h"
+#include "ws/room_host.h"
+
+namespace ws {
+
+struct LiveDeps {
+  classroom::Service* service = nullptr;
+  store::Writer* writer = nullptr;
+  std::vector<store::Db*> readers;  // one read-only connection per I/O thread
+  // The I/O threads' contexts, by index (http::Server::context).
+  std::function<boost::asio::io_context&(int)> context;
+  int threads = 1;
+  std::string jwt_secret;
+  // The policy in force (same as the Service's); decides action "join_live".
+  std::function<std::shared_ptr<const classroom::Authorizer>()> authorizer;
+  base::Clock* clock = nullptr;    // nullptr: SystemClock
+  base::Random* random = nullptr;  // nullptr: SystemRandom
+  SessionLimits limits;
+  size_t resume_max_events = 4096;
+};
+
+// Live counters for /metrics, readable from any thread.
+struct LiveCounters {
+  int64_t rooms = 0;
+  int64_t connections_accepted = 0;
+  int64_t connections_refused = 0;
+};
+
+class LiveHub {
+ public:
+  explicit LiveHub(LiveDeps deps);
+  LiveHub(const LiveHub&) = delete;
+  LiveHub& operator=(const LiveHub&) = delete;
+
+  // The http::UpgradeHandler. Returns false when the path is not a live endpoint. Otherwise
+  // takes the stream: authenticates (Authorization header or ?token=), checks the session and
+  // the policy (reads on `thread_index`'s reader), then runs the connection on its room's
+  // thread — or accepts and closes it with 4001/4003/4004/4010 when refused.
+  bool handle_upgrade(boost::beast::tcp_stream& stream, HttpRequest& req, int thread_index);
+
+  // REST hooks (any thread, after the commit).
+  void session_ended(const store::Session& session);
+  void quiz_changed(const store::Quiz& quiz);
+  void answers_committed(const classroom::PreparedAnswers& prepared);
+
+  // Closes every live connection with 1001 (server going away). Any thread.
+  void shutdown();
+
+  LiveCounters counters() const;
+
+ private:
+  std::shared_ptr<RoomHost> find(const std::string& session_id);
+  std::shared_ptr<RoomHost> find_or_create(const store::Session& session,
+                                           const store::Course& course);
+  int owner_thread(std::string_view session_id) const;
+  void refuse(boost::beast::tcp_stream& stream, HttpRequest& req, const base::Status& why);
+
+  LiveDeps deps_;
+  mutable std::mutex mu_;  // guards rooms_ and counters_
+  std::unordered_map<std::string, std::shared_ptr<RoomHost>> rooms_;
+  LiveCounters counters_;
+};
+
+// The session id in "/api/v1/sessions/{id}/live" (query string allowed), or "" when `target`
+// is not a live endpoint.
+std::string live_session_id(std::string_view target);
+
+}  // namespace ws

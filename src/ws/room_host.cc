@@ -1,0 +1,303 @@
+#include "ws/room_host.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <algorithm>
+
+#include "base/log.h"
+#include "store/chat.h"
+#include "ws/close_codes.h"
+
+namespace ws {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using classroom::NextStep;
+
+RoomHost::RoomHost(asio::io_context& ioc, int thread_index, classroom::RoomConfig config,
+                   std::string teacher_id, RoomDeps deps, std::function<void()> on_finished)
+    : ioc_(ioc),
+      thread_index_(thread_index),
+      deps_(deps),
+      teacher_id_(std::move(teacher_id)),
+      on_finished_(std::move(on_finished)),
+      room_(std::move(config), *this, *deps.clock, *deps.random) {}
+
+template <typename Fn>
+void RoomHost::post_here(Fn fn) {
+  asio::post(ioc_, [self = shared_from_this(), fn = std::move(fn)]() mutable { fn(*self); });
+}
+
+classroom::Actor RoomHost::actor_of(const classroom::Participant& p) const {
+  return classroom::Actor{p.user_id, p.name,
+                          p.role == classroom::Role::kTeacher ? base::Role::kTeacher
+                                                              : base::Role::kStudent};
+}
+
+// ---- connections ----------------------------------------------------------------------------
+
+base::Result<classroom::JoinReply> RoomHost::join(
+    const std::shared_ptr<LiveSession>& s, const std::optional<classroom::ResumePoint>& resume) {
+  if (finished_) return base::failed_precondition("the session has ended", "session_ended");
+  auto reply = room_.join(s->who(), resume);
+  if (!reply.is_ok()) return reply;
+  s->host_index = conns_.size();
+  conns_.push_back(s);
+  by_user_[s->who().user_id].push_back(s.get());
+  return reply;
+}
+
+void RoomHost::leave(LiveSession& s) {
+  size_t i = s.host_index;
+  if (i >= conns_.size() || conns_[i].get() != &s) return;
+  auto keep = conns_[i];  // `s` stays alive until this function returns
+  if (i + 1 != conns_.size()) {
+    conns_[i] = std::move(conns_.back());
+    conns_[i]->host_index = i;
+  }
+  conns_.pop_back();
+  auto it = by_user_.find(s.who().user_id);
+  if (it != by_user_.end()) {
+    auto& v = it->second;
+    v.erase(std::remove(v.begin(), v.end(), &s), v.end());
+    if (v.empty()) by_user_.erase(it);
+  }
+  room_.leave(s.who().user_id);
+}
+
+void RoomHost::on_room_event(const classroom::RoomEvent& event) {
+  const auto& a = event.audience;
+  if (!a.students && !a.teachers) {
+    auto it = by_user_.find(a.user);
+    if (it == by_user_.end()) return;
+    for (LiveSession* s : it->second) s->send(event.json);
+    return;
+  }
+  for (const auto& s : conns_) {
+    if (a.includes(s->who().role, s->who().user_id)) s->send(event.json);
+  }
+}
+
+// ---- client messages ----------------------------------------------------------------------
+
+void RoomHost::on_message(LiveSession& s, std::string_view text) {
+  std::string ref;
+  auto msg = classroom::parse_client_message(text, &ref);
+  if (!msg.is_ok()) {
+    s.send(classroom::error_reply(ref, msg.status()));
+    return;
+  }
+  auto step = classroom::apply_client_message(room_, s.who().user_id, *msg);
+  if (!step.is_ok()) {
+    s.send(classroom::error_reply(msg->ref, step.status()));
+    return;
+  }
+  switch (*step) {
+    case NextStep::kNone:
+      break;
+    case NextStep::kPong:
+      s.send(classroom::pong_reply(msg->ref, deps_.clock->now_unix_ms()));
+      break;
+    case NextStep::kPublish:
+    case NextStep::kClose:
+      submit_quiz_change(s, *msg);
+      break;
+    case NextStep::kAnswer:
+      submit_answer(s, *msg);
+      break;
+  }
+}
+
+void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg) {
+  const std::string user = s.who().user_id;
+  auto start = room_.begin_answer(user, msg.quiz_id, msg.answers);
+  if (!start.is_ok()) {
+    s.send(classroom::error_reply(msg.ref, start.status()));
+    return;
+  }
+  if (!start->needs_commit) return;  // already stored: the room re-acknowledged it
+  // The service checks enrolment and the quiz in storage, and grades (reader side) ...
+  json::object body;
+  body["answers"] = msg.answers;
+  auto prepared = deps_.service->prepare_answers(*deps_.reader, actor_of(s.who()), msg.quiz_id,
+                                                 json::value(std::move(body)));
+  if (!prepared.is_ok()) {
+    room_.answer_failed(user, msg.quiz_id);
+    s.send(classroom::error_reply(msg.ref, prepared.status()));
+    return;
+  }
+  // ... then commits inside the writer's group; only then is the answer acknowledged.
+  auto p = std::make_shared<classroom::PreparedAnswers>(std::move(prepared).value());
+  std::weak_ptr<LiveSession> weak = s.shared_from_this();
+  classroom::Service* service = deps_.service;
+  base::Status submitted = deps_.writer->submit(
+      [service, p](store::Txn& txn) { return service->commit_answers(txn, *p); },
+      [self = shared_from_this(), p, weak, user, ref = msg.ref,
+       answers = start->answers](base::Status st) mutable {
+        self->post_here([p, weak, user, ref, answers = std::move(answers),
+                         st = std::move(st)](RoomHost& h) {
+          if (st.is_ok()) {
+            h.room_.answer_committed(user, p->quiz.id, answers);
+            return;
+          }
+          h.room_.answer_failed(user, p->quiz.id);
+          if (auto sess = weak.lock()) sess->send(classroom::error_reply(ref, st));
+        });
+      });
+  if (!submitted.is_ok()) {
+    room_.answer_failed(user, msg.quiz_id);
+    s.send(classroom::error_reply(msg.ref, submitted));
+  }
+}
+
+void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage& msg) {
+  auto out = std::make_shared<store::Quiz>();
+  classroom::Service* service = deps_.service;
+  classroom::Actor actor = actor_of(s.who());
+  bool publish = msg.type == classroom::ClientType::kQuizPublish;
+  std::weak_ptr<LiveSession> weak = s.shared_from_this();
+  base::Status submitted = deps_.writer->submit(
+      [service, actor, publish, id = msg.quiz_id, limit = msg.time_limit_s,
+       out](store::Txn& txn) -> base::Status {
+        auto r = publish ? service->publish_quiz(txn, actor, id, limit)
+                         : service->close_quiz(txn, actor, id);
+        if (!r.is_ok()) return r.status();
+        *out = std::move(r).value();
+        return base::Status::ok();
+      },
+      [self = shared_from_this(), out, weak, ref = msg.ref](base::Status st) {
+        self->post_here([out, weak, ref, st = std::move(st)](RoomHost& h) {
+          if (st.is_ok()) {
+            h.quiz_changed(*out);
+          } else if (auto sess = weak.lock()) {
+            sess->send(classroom::error_reply(ref, st));
+          }
+        });
+      });
+  if (!submitted.is_ok()) s.send(classroom::error_reply(msg.ref, submitted));
+}
+
+// ---- storage-driven changes ---------------------------------------------------------------
+
+void RoomHost::quiz_changed(const store::Quiz& quiz) {
+  if (quiz.session_id != session_id()) return;
+  if (quiz.status == store::QuizStatus::kClosed) {
+    (void)room_.close_quiz(quiz.id);
+    return;
+  }
+  if (quiz.status != store::QuizStatus::kPublished) return;
+  auto questions = classroom::questions_from_storage(quiz.questions);
+  if (!questions.is_ok()) {
+    base::log::error("live.quiz_unreadable").kv("quiz", quiz.id).kv("error", questions.status().message());
+    return;
+  }
+  classroom::LiveQuizInfo info;
+  info.id = quiz.id;
+  info.title = quiz.title;
+  info.questions = std::move(questions).value();
+  info.published_at_ms = quiz.published_at.value_or(deps_.clock->now_unix_ms());
+  info.deadline_ms = quiz.deadline_at.value_or(info.published_at_ms + quiz.time_limit_ms);
+  auto st = room_.publish_quiz(std::move(info));
+  if (!st.is_ok()) {
+    base::log::warn("live.quiz_publish_refused").kv("quiz", quiz.id).kv("error", st.message());
+  }
+  ensure_ticking();
+}
+
+void RoomHost::answers_committed(const std::string& student_id, const store::Quiz& quiz,
+                                 const std::vector<store::Answer>& answers) {
+  classroom::AnswerSet set;
+  for (const auto& a : answers) {
+    if (a.question < 0 || a.question >= int64_t(classroom::kMaxQuestions)) continue;
+    if (size_t(a.question) >= set.size()) set.resize(size_t(a.question) + 1);
+    auto choice = classroom::choice_from_string(a.choice);
+    if (choice.is_ok()) set[size_t(a.question)] = std::move(choice).value();
+  }
+  room_.answer_committed(student_id, quiz.id, set);
+}
+
+void RoomHost::ensure_ticking() {
+  if (ticking_ || !room_.wants_tick()) return;
+  ticking_ = true;
+  asio::co_spawn(ioc_, tick_loop(), asio::detached);
+}
+
+asio::awaitable<void> RoomHost::tick_loop() {
+  auto self = shared_from_this();
+  asio::steady_timer timer(ioc_);
+  while (room_.wants_tick()) {
+    timer.expires_after(std::chrono::milliseconds(50));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    room_.tick();
+  }
+  ticking_ = false;
+}
+
+void RoomHost::on_quiz_deadline(std::string_view quiz_id) {
+  // Close it in storage on the teacher's behalf, then in the room.
+  auto out = std::make_shared<store::Quiz>();
+  classroom::Service* service = deps_.service;
+  classroom::Actor teacher{teacher_id_, "", base::Role::kTeacher};
+  base::Status submitted = deps_.writer->submit(
+      [service, teacher, id = std::string(quiz_id), out](store::Txn& txn) -> base::Status {
+        auto r = service->close_quiz(txn, teacher, id);
+        if (!r.is_ok()) return r.status();
+        *out = std::move(r).value();
+        return base::Status::ok();
+      },
+      [self = shared_from_this(), out, id = std::string(quiz_id)](base::Status st) {
+        self->post_here([id, st = std::move(st)](RoomHost& h) {
+          if (!st.is_ok()) {
+            base::log::warn("live.quiz_auto_close").kv("quiz", id).kv("error", st.message());
+          }
+          // Closed now, or already closed by someone else: either way the room closes it.
+          (void)h.room_.close_quiz(id);
+        });
+      });
+  if (!submitted.is_ok()) (void)room_.close_quiz(quiz_id);
+}
+
+void RoomHost::on_chat_message(const classroom::ChatMessage& m) {
+  store::ChatMessage row{m.id, m.session_id, m.user_id, m.name, m.text, m.sent_at_ms, false};
+  base::Status st = deps_.writer->submit(
+      [row](store::Txn& txn) { return store::insert_chat(txn, row); },
+      [id = m.id](base::Status s) {
+        if (!s.is_ok()) base::log::warn("live.chat_not_stored").kv("id", id).kv("error", s.message());
+      });
+  if (!st.is_ok()) base::log::warn("live.chat_not_stored").kv("id", m.id).kv("error", st.message());
+}
+
+void RoomHost::on_chat_deleted(std::string_view message_id) {
+  base::Status st = deps_.writer->submit(
+      [id = std::string(message_id)](store::Txn& txn) { return store::delete_chat(txn, id); },
+      [](base::Status) {});
+  if (!st.is_ok()) base::log::warn("live.chat_delete_not_stored").kv("error", st.message());
+}
+
+void RoomHost::on_participant_removed(std::string_view user_id) {
+  auto it = by_user_.find(std::string(user_id));
+  if (it == by_user_.end()) return;
+  for (LiveSession* s : it->second) s->close(kCloseRemoved, "removed by the teacher");
+}
+
+// ---- end ------------------------------------------------------------------------------------
+
+void RoomHost::end(std::string_view reason, uint16_t code) {
+  room_.end(reason);  // session_ended is queued on every connection before the close
+  close_all(code, "the session ended");
+  if (!finished_) {
+    finished_ = true;
+    if (on_finished_) on_finished_();
+  }
+}
+
+void RoomHost::close_all(uint16_t code, std::string_view reason) {
+  for (const auto& s : conns_) s->close(code, std::string(reason));
+}
+
+}  // namespace ws

@@ -1,0 +1,102 @@
+// ws::RoomHost — one live session's classroom::Room on one I/O thread, with its connections.
+//
+// Owned by LiveHub (shared with its sessions and pending callbacks). Everything here runs on
+// `executor()`: the Room, the connection list, the tick timer. Other threads reach it only
+// with asio::post. Storage goes through store::Writer; completions come back by post.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "classroom/room.h"
+#include "classroom/room_protocol.h"
+#include "classroom/service.h"
+#include "store/db.h"
+#include "store/model.h"
+#include "store/writer.h"
+#include "ws/live_session.h"
+
+namespace ws {
+
+// What a room needs from the rest of the server. Outlives every RoomHost.
+struct RoomDeps {
+  classroom::Service* service = nullptr;
+  store::Writer* writer = nullptr;
+  store::Db* reader = nullptr;  // the read-only connection of the room's I/O thread
+  base::Clock* clock = nullptr;
+  base::Random* random = nullptr;
+};
+
+class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom::RoomListener {
+ public:
+  // `teacher_id` is the course's teacher, on whose behalf the room closes a quiz at its
+  // deadline. `on_finished` runs (on this thread) after the session ended, so the hub can
+  // forget the room.
+  RoomHost(boost::asio::io_context& ioc, int thread_index, classroom::RoomConfig config,
+           std::string teacher_id, RoomDeps deps, std::function<void()> on_finished);
+
+  boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
+  int thread_index() const { return thread_index_; }
+  const std::string& session_id() const { return room_.config().session_id; }
+
+  // ---- called by LiveSession (room thread) ----
+  // Adds `s` to the room (and to the connection list when accepted).
+  base::Result<classroom::JoinReply> join(const std::shared_ptr<LiveSession>& s,
+                                          const std::optional<classroom::ResumePoint>& resume);
+  void leave(LiveSession& s);
+  // One text frame from `s`.
+  void on_message(LiveSession& s, std::string_view text);
+
+  // ---- called by LiveHub after posting to executor() ----
+  // A quiz of this session changed in storage (published or closed, via REST or the socket).
+  void quiz_changed(const store::Quiz& quiz);
+  // Answers were committed (REST or socket).
+  void answers_committed(const std::string& student_id, const store::Quiz& quiz,
+                         const std::vector<store::Answer>& answers);
+  // The session ended: final event, then every connection closes with `code`.
+  void end(std::string_view reason, uint16_t code);
+  // Server shutdown: close every connection with 1001 (the room stays for a resume).
+  void close_all(uint16_t code, std::string_view reason);
+
+  size_t connections() const { return conns_.size(); }
+  const classroom::Room& room() const { return room_; }
+
+  // classroom::RoomListener
+  void on_room_event(const classroom::RoomEvent& event) override;
+  void on_chat_message(const classroom::ChatMessage& message) override;
+  void on_chat_deleted(std::string_view message_id) override;
+  void on_participant_removed(std::string_view user_id) override;
+  void on_quiz_deadline(std::string_view quiz_id) override;
+
+ private:
+  void submit_answer(LiveSession& s, const classroom::ClientMessage& msg);
+  void submit_quiz_change(LiveSession& s, const classroom::ClientMessage& msg);
+  void ensure_ticking();
+  boost::asio::awaitable<void> tick_loop();
+  classroom::Actor actor_of(const classroom::Participant& p) const;
+  // Runs `fn` on this room's thread later (for writer completions).
+  template <typename Fn>
+  void post_here(Fn fn);
+
+  boost::asio::io_context& ioc_;
+  int thread_index_;
+  RoomDeps deps_;
+  std::string teacher_id_;
+  std::function<void()> on_finished_;
+  classroom::Room room_;  // room thread only
+  // Open connections (room thread only). Each session knows its index for O(1) removal.
+  std::vector<std::shared_ptr<LiveSession>> conns_;
+  // The same connections by user id, for events addressed to one user.
+  std::unordered_map<std::string, std::vector<LiveSession*>> by_user_;
+  bool ticking_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace ws

@@ -1,0 +1,364 @@
+// The live transport end to end in one process: a real http::Server with the LiveHub as its
+// upgrade handler, a real SQLite database behind the group-commit writer, and Beast
+// WebSocket clients on loopback.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <future>
+
+#include "base/jwt.h"
+#include "classroom/authz.h"
+#include "classroom/service.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "store/db.h"
+#include "store/migrations.h"
+#include "store/txn.h"
+#include "store/writer.h"
+#include "ws/live_hub.h"
+
+namespace ws {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace json = boost::json;
+namespace websocket = beast::websocket;
+using namespace std::chrono_literals;
+
+constexpr const char* kSecret = "test-secret-test-secret-test-secret";
+
+std::string token(const std::string& sub, const std::string& name, base::Role role) {
+  base::Claims c;
+  c.sub = sub;
+  c.name = name;
+  c.role = role;
+  c.exp = base::SystemClock::instance().now_unix_ms() / 1000 + 3600;
+  return base::mint_token(c, kSecret);
+}
+
+// A blocking WebSocket client with timeouts (drives its own io_context).
+class Client {
+ public:
+  // Connects to `target`; `rcvbuf` > 0 shrinks the receive buffer (a slow reader).
+  bool connect(uint16_t port, const std::string& target, int rcvbuf = 0) {
+    beast::error_code ec;
+    auto& sock = beast::get_lowest_layer(ws_).socket();
+    sock.open(asio::ip::tcp::v4(), ec);
+    if (rcvbuf > 0) sock.set_option(asio::socket_base::receive_buffer_size(rcvbuf), ec);
+    sock.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (ec) return false;
+    ws_.handshake("127.0.0.1", target, ec);
+    return !ec;
+  }
+
+  // The next text message, or nullopt on close/timeout (close_code() then says why).
+  std::optional<json::object> read(std::chrono::milliseconds timeout = 5s) {
+    beast::flat_buffer buf;
+    beast::error_code ec;
+    bool done = false;
+    ws_.async_read(buf, [&](beast::error_code e, size_t) { ec = e; done = true; });
+    ioc_.restart();
+    ioc_.run_for(timeout);
+    if (!done) {
+      beast::get_lowest_layer(ws_).cancel();
+      ioc_.restart();
+      ioc_.run();
+      return std::nullopt;
+    }
+    if (ec) return std::nullopt;
+    return json::parse(beast::buffers_to_string(buf.data())).as_object();
+  }
+
+  // Reads until a message of `type` arrives (others are kept in `seen`).
+  std::optional<json::object> expect(std::string_view type, std::chrono::milliseconds timeout = 5s) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      auto m = read(std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now()));
+      if (!m) return std::nullopt;
+      seen.push_back(*m);
+      if (m->at("type").as_string() == type) return m;
+    }
+    return std::nullopt;
+  }
+
+  void send(const json::object& o) {
+    beast::error_code ec;
+    ws_.write(asio::buffer(json::serialize(o)), ec);
+  }
+  void close() {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);
+  }
+  int close_code() const { return ws_.reason().code; }
+  std::vector<json::object> seen;
+
+ private:
+  asio::io_context ioc_;
+  websocket::stream<beast::tcp_stream> ws_{ioc_};
+};
+
+class LiveWsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("edgeclass_ws_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
+    std::filesystem::create_directories(dir_);
+    std::string path = (dir_ / "db.sqlite").string();
+    store::DbOptions fast;
+    fast.synchronous_full = false;
+    auto db = store::Db::open(path, store::OpenMode::kReadWrite, fast);
+    ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+    ASSERT_TRUE(store::migrate(**db).is_ok());
+    service_ = std::make_unique<classroom::Service>(
+        base::SystemClock::instance(), base::SystemRandom::instance(),
+        [a = authorizer_] { return a; }, 1000);
+    teacher_ = {"usr_t", "Tess", base::Role::kTeacher};
+    // Course, two enrolled students, a live session, a draft quiz.
+    auto run = [&](auto fn) {
+      base::Status st = store::transact(**db, [&](store::Txn& txn) { return fn(txn); });
+      ASSERT_TRUE(st.is_ok()) << st.to_string();
+    };
+    run([&](store::Txn& txn) -> base::Status {
+      classroom::CreateCourse cc{"Algebra", "", 3, store::CourseStatus::kActive};
+      EC_ASSIGN_OR_RETURN(store::Course c, service_->create_course(txn, teacher_, cc));
+      course_id_ = c.id;
+      for (const char* s : {"usr_a", "usr_b"}) {
+        EC_RETURN_IF_ERROR(service_->join(txn, {s, s, base::Role::kStudent}, c.id).status());
+      }
+      EC_ASSIGN_OR_RETURN(store::Session ses, service_->go_live(txn, teacher_, c.id, "Week 1"));
+      session_id_ = ses.id;
+      classroom::CreateQuiz q;
+      q.title = "Check";
+      q.questions.push_back({classroom::QuestionKind::kSingle, "2+2?", {"3", "4"}, {1}});
+      EC_ASSIGN_OR_RETURN(store::Quiz quiz, service_->create_quiz(txn, teacher_, ses.id, q));
+      quiz_id_ = quiz.id;
+      return base::Status::ok();
+    });
+    auto writer = store::Writer::start(std::move(db).value());
+    ASSERT_TRUE(writer.is_ok());
+    writer_ = std::move(writer).value();
+
+    http::ServerOptions opts;
+    opts.port = 0;
+    opts.threads = 2;
+    server_ = std::make_unique<http::Server>(opts, router_);
+    for (int i = 0; i < server_->thread_count(); ++i) {
+      auto r = store::Db::open(path, store::OpenMode::kReadOnly);
+      ASSERT_TRUE(r.is_ok());
+      readers_.push_back(std::move(r).value());
+    }
+    LiveDeps deps;
+    deps.service = service_.get();
+    deps.writer = writer_.get();
+    for (auto& r : readers_) deps.readers.push_back(r.get());
+    deps.context = [this](int i) -> asio::io_context& { return server_->context(i); };
+    deps.threads = server_->thread_count();
+    deps.jwt_secret = kSecret;
+    deps.authorizer = [a = authorizer_] { return a; };
+    deps.limits.max_queue_messages = 32;
+    deps.limits.overflow_grace = 1s;
+    deps.limits.message_burst = 10000;  // the slow-consumer test floods on purpose
+    hub_ = std::make_unique<LiveHub>(std::move(deps));
+    server_->set_upgrade_handler([this](beast::tcp_stream& s, http::Request& req, int t) {
+      return hub_->handle_upgrade(s, req, t);
+    });
+    ASSERT_TRUE(server_->listen().is_ok());
+    server_->start();
+  }
+
+  void TearDown() override {
+    if (hub_) hub_->shutdown();
+    if (server_) server_->stop();
+    if (writer_) writer_->stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::string target(const std::string& tok, const std::string& extra = "") {
+    return "/api/v1/sessions/" + session_id_ + "/live?token=" + tok + extra;
+  }
+  std::unique_ptr<Client> join(const std::string& sub, base::Role role,
+                               const std::string& extra = "") {
+    auto c = std::make_unique<Client>();
+    EXPECT_TRUE(c->connect(server_->port(), target(token(sub, sub, role), extra)));
+    return c;
+  }
+
+  inline static int counter_ = 0;
+  std::filesystem::path dir_;
+  std::shared_ptr<const classroom::Authorizer> authorizer_ =
+      std::make_shared<const classroom::BuiltinAuthorizer>();
+  std::unique_ptr<classroom::Service> service_;
+  classroom::Actor teacher_;
+  std::string course_id_, session_id_, quiz_id_;
+  std::unique_ptr<store::Writer> writer_;
+  http::Router router_;
+  std::unique_ptr<http::Server> server_;
+  std::vector<std::unique_ptr<store::Db>> readers_;
+  std::unique_ptr<LiveHub> hub_;
+};
+
+TEST(LiveHubPathTest, RecognisesOnlyTheLiveEndpoint) {
+  EXPECT_EQ(live_session_id("/api/v1/sessions/ses_abc/live"), "ses_abc");
+  EXPECT_EQ(live_session_id("/api/v1/sessions/ses_abc/live?token=x"), "ses_abc");
+  EXPECT_EQ(live_session_id("/api/v1/sessions//live"), "");
+  EXPECT_EQ(live_session_id("/api/v1/sessions/a/b/live"), "");
+  EXPECT_EQ(live_session_id("/api/v1/sessions/ses_abc"), "");
+  EXPECT_EQ(live_session_id("/ws"), "");
+}
+
+TEST_F(LiveWsTest, ClassRunsChatAndQuizOverTheSocket) {
+  auto t = join("usr_t", base::Role::kTeacher);
+  auto welcome = t->expect("welcome");
+  ASSERT_TRUE(welcome);
+  EXPECT_EQ(welcome->at("you").at("role"), "teacher");
+  EXPECT_EQ(welcome->at("snapshot").at("session").at("title"), "Week 1");
+
+  auto a = join("usr_a", base::Role::kStudent);
+  ASSERT_TRUE(a->expect("welcome"));
+  auto joined = t->expect("participant_joined");
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->at("user").at("id"), "usr_a");
+
+  a->send({{"type", "chat"}, {"text", "hello"}});
+  auto chat = t->expect("chat_message");
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(chat->at("text"), "hello");
+
+  a->send({{"type", "quiz_publish"}, {"quiz_id", quiz_id_}, {"ref", "x1"}});
+  auto err = a->expect("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code"), "not_teacher");
+  EXPECT_EQ(err->at("ref"), "x1");
+
+  t->send({{"type", "quiz_publish"}, {"quiz_id", quiz_id_}, {"time_limit_s", 60}});
+  auto pub = a->expect("quiz_published");
+  ASSERT_TRUE(pub);
+  EXPECT_EQ(pub->at("quiz").at("id").as_string(), quiz_id_);
+
+  a->send(json::parse(R"({"type":"answer","quiz_id":")" + quiz_id_ +
+                      R"(","answers":[{"question":0,"choice":[1]}]})").as_object());
+  auto ack = a->expect("answer_accepted");
+  ASSERT_TRUE(ack) << "answer not acknowledged";
+  auto results = t->expect("quiz_results");
+  ASSERT_TRUE(results);
+  EXPECT_EQ(results->at("answered"), 1);
+  EXPECT_EQ(results->at("questions").as_array()[0].at("counts"), json::parse("[0,1]"));
+
+  t->send({{"type", "quiz_close"}, {"quiz_id", quiz_id_}});
+  auto score = a->expect("quiz_score");
+  ASSERT_TRUE(score);
+  EXPECT_EQ(score->at("score"), 1);
+  // The answer and the chat are in the database.
+  auto all = service_->results(*readers_[0], teacher_, quiz_id_);
+  ASSERT_TRUE(all.is_ok()) << all.status().to_string();
+
+  hub_->session_ended(store::Session{session_id_, course_id_, "usr_t", "Week 1"});
+  ASSERT_TRUE(a->expect("session_ended"));
+  EXPECT_FALSE(a->read(3s));
+  EXPECT_EQ(a->close_code(), 1000);
+}
+
+TEST_F(LiveWsTest, RefusalsCloseWithTheDocumentedCodes) {
+  Client bad;
+  ASSERT_TRUE(bad.connect(server_->port(), target("not-a-token")));
+  EXPECT_FALSE(bad.read());
+  EXPECT_EQ(bad.close_code(), 4001);
+
+  auto stranger = join("usr_z", base::Role::kStudent);  // not enrolled
+  EXPECT_FALSE(stranger->read());
+  EXPECT_EQ(stranger->close_code(), 4003);
+
+  Client missing;
+  ASSERT_TRUE(missing.connect(server_->port(),
+                              "/api/v1/sessions/ses_0000000000000/live?token=" +
+                                  token("usr_a", "a", base::Role::kStudent)));
+  EXPECT_FALSE(missing.read());
+  EXPECT_EQ(missing.close_code(), 4004);
+}
+
+TEST_F(LiveWsTest, ReconnectWithLastSeqReceivesExactlyTheMissedEvents) {
+  auto t = join("usr_t", base::Role::kTeacher);
+  ASSERT_TRUE(t->expect("welcome"));
+  auto a = join("usr_a", base::Role::kStudent);
+  auto w = a->expect("welcome");
+  ASSERT_TRUE(w);
+  std::string epoch(w->at("epoch").as_string());
+  int64_t seq = w->at("seq").as_int64();
+  a->close();
+  ASSERT_TRUE(t->expect("participant_left"));
+  t->send({{"type", "chat"}, {"text", "you missed this"}});
+  ASSERT_TRUE(t->expect("chat_message"));
+
+  auto back = join("usr_a", base::Role::kStudent,
+                   "&epoch=" + epoch + "&last_seq=" + std::to_string(seq));
+  auto w2 = back->expect("welcome");
+  ASSERT_TRUE(w2);
+  EXPECT_EQ(w2->at("resumed"), true);
+  std::vector<std::string> types;
+  for (int i = 0; i < 3; ++i) {
+    auto m = back->read(2s);
+    ASSERT_TRUE(m);
+    EXPECT_GT(m->at("seq").as_int64(), seq);
+    seq = m->at("seq").as_int64();
+    types.emplace_back(m->at("type").as_string());
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{"participant_left", "chat_message",
+                                             "participant_joined"}));
+}
+
+TEST_F(LiveWsTest, SlowConsumerIsDroppedWithoutStallingTheRoom) {
+  auto t = join("usr_t", base::Role::kTeacher);
+  ASSERT_TRUE(t->expect("welcome"));
+  Client slow;  // never reads, tiny receive window
+  ASSERT_TRUE(slow.connect(server_->port(), target(token("usr_b", "b", base::Role::kStudent)), 4096));
+  ASSERT_TRUE(t->expect("participant_joined"));
+  auto fast = join("usr_a", base::Role::kStudent);
+  ASSERT_TRUE(fast->expect("welcome"));
+  // 6 MB: more than loopback's largest send buffer (4 MB), so the slow reader's queue fills.
+  // The teacher and the fast student read as it goes (they get every message too).
+  constexpr int kBatches = 30, kBatch = 200;
+  std::string big(1000, 'x');
+  auto drain = [](Client& c, int n) {
+    int got = 0;
+    while (got < n) {
+      auto m = c.read();
+      if (!m) return got;
+      if (m->at("type") == "chat_message") ++got;
+    }
+    return got;
+  };
+  bool left_seen = false;
+  for (int b = 0; b < kBatches; ++b) {
+    for (int i = 0; i < kBatch; ++i) t->send({{"type", "chat"}, {"text", big}});
+    ASSERT_EQ(drain(*fast, kBatch), kBatch) << "fast student stalled in batch " << b;
+    // The teacher drains its own echoes; a participant_left on the way is the slow student.
+    int got = 0;
+    while (got < kBatch) {
+      auto m = t->read();
+      ASSERT_TRUE(m) << "teacher stalled in batch " << b;
+      if (m->at("type") == "chat_message") ++got;
+      if (m->at("type") == "participant_left") {
+        EXPECT_EQ(m->at("user_id"), "usr_b");
+        left_seen = true;
+      }
+    }
+  }
+  if (!left_seen) {
+    auto left = t->expect("participant_left", 10s);
+    ASSERT_TRUE(left);
+    EXPECT_EQ(left->at("user_id"), "usr_b");
+  }
+}
+
+}  // namespace
+}  // namespace ws
