@@ -15,6 +15,8 @@ Value num(double d) {
   return Value::number(d);
 }
 
+int64_t rune_count(const std::string& s);
+
 BuiltinResult cmp_op(Args a, bool (*pred)(int)) { return ok(Value::boolean(pred(a[0].compare(a[1])))); }
 
 BuiltinResult b_equal(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c == 0; }); }
@@ -105,14 +107,7 @@ BuiltinResult b_and(BuiltinContext&, Args a) {
 BuiltinResult b_count(BuiltinContext&, Args a) {
   EC_RETURN_IF_ERROR(
       check_types("count", a, 1, {Type::kArray, Type::kObject, Type::kSet, Type::kString}));
-  if (a[0].is_string()) {
-    // Unicode code points.
-    int64_t n = 0;
-    for (unsigned char c : a[0].as_string()) {
-      if ((c & 0xC0) != 0x80) ++n;
-    }
-    return ok(Value::integer(n));
-  }
+  if (a[0].is_string()) return ok(Value::integer(rune_count(a[0].as_string())));
   return ok(Value::integer(static_cast<int64_t>(a[0].size())));
 }
 
@@ -235,6 +230,41 @@ BuiltinResult b_floor(BuiltinContext&, Args a) {
   return ok(num(std::floor(a[0].as_double())));
 }
 
+// No network access in the portable core: http.send always fails (tests mock it with `with`).
+BuiltinResult b_http_send(BuiltinContext&, Args a) {
+  EC_RETURN_IF_ERROR(check_type("http.send", a, 1, Type::kObject));
+  return builtin_error("http.send", "network access is not available in this engine");
+}
+
+// Runtime information: this engine exposes none.
+BuiltinResult b_opa_runtime(BuiltinContext&, Args) { return ok(Value::empty_object()); }
+
+// Unicode code points of a UTF-8 string; each invalid byte counts as one (as Go does).
+int64_t rune_count(const std::string& s) {
+  int64_t n = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool valid = len > 0 && i + len <= s.size();
+    for (size_t j = 1; valid && j < len; ++j) {
+      if ((static_cast<unsigned char>(s[i + j]) & 0xC0) != 0x80) valid = false;
+    }
+    if (valid && len == 2 && c < 0xC2) valid = false;
+    if (valid && len == 3) {
+      unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0)) valid = false;
+    }
+    if (valid && len == 4) {
+      unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90) || c > 0xF4) valid = false;
+    }
+    i += valid ? len : 1;
+    ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 void register_core_builtins(BuiltinRegistry& r) {
@@ -270,6 +300,8 @@ void register_core_builtins(BuiltinRegistry& r) {
   r.add("round", 1, b_round);
   r.add("ceil", 1, b_ceil);
   r.add("floor", 1, b_floor);
+  r.add("http.send", 1, b_http_send, /*deterministic=*/false);
+  r.add("opa.runtime", 0, b_opa_runtime);
 }
 
 }  // namespace policy

@@ -659,6 +659,7 @@ base::Result<std::optional<Value>> Evaluator::full_value(const Node* node, const
   }
   for (const auto& [name, child] : node->children) {
     const Value* b = base ? base->find(name) : nullptr;
+    if (b && child->has_rules()) continue;  // the base document wins
     path.push_back(name);
     auto v = full_value(child.get(), b, path);
     path.pop_back();

@@ -197,15 +197,15 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
     } else if (name == "internal.member_2" && !b) {
       out = Value::boolean(member(args[0], args[1]));
     } else if (fn && mock) {
-      // The replacement runs without its own mock (it may call the original).
-      auto set_active = [&](bool on) {
-        for (auto& m : mocks_) {
-          if (m.name == mock_name) m.active = on;
-        }
-      };
-      set_active(false);
+      // The replacement runs without mocks (it may call the original, and never another
+      // mock).
+      std::vector<FnMock> saved_mocks;
+      std::swap(saved_mocks, mocks_);
+      auto saved_cache = std::move(cache_);
+      cache_.clear();
       base::Status cs = call_function(fn, args, out, t.loc);
-      set_active(true);
+      std::swap(saved_mocks, mocks_);
+      cache_ = std::move(saved_cache);
       EC_RETURN_IF_ERROR(cs);
     } else if (fn) {
       EC_RETURN_IF_ERROR(call_function(fn, args, out, t.loc));

@@ -398,7 +398,7 @@ class Parser {
       advance();
       auto inner = parse_literal_or();
       if (inner.is_ok() && at(Tok::kRParen) &&
-          !(inner->kind == ExprKind::kTerm && inner->term)) {
+          !(inner->kind == ExprKind::kTerm && inner->term && inner->withs.empty())) {
         advance();
         if (!is_binary_op_here() && !at(Tok::kDot) && !at(Tok::kLBrack)) {
           Expr e = std::move(inner).value();

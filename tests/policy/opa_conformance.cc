@@ -91,7 +91,7 @@ bool run_case(const YAML::Node& c, const std::string& key) {
   }
   policy::CompileOptions copts;
   copts.syntax = policy::Syntax::kV1;
-  if (c["data"]) copts.data = yaml_to_value(c["data"]);
+  if (c["data"] && c["data"].IsMap()) copts.data = yaml_to_value(c["data"]);
   bool want_err = c["want_error_code"] || c["want_error"];
   std::string want_code = c["want_error_code"] ? c["want_error_code"].as<std::string>() : "";
   std::string want_msg = c["want_error"] ? c["want_error"].as<std::string>() : "";
