@@ -200,7 +200,7 @@ row() {  # row LABEL EDGECLASS_BENCH_LINE NGINX_BENCH_LINE
     "$(awk -v a="$(field rps "$e")" -v b="$(field rps "$n")" 'BEGIN { print (b > 0 ? a / b : 0) }')"
 }
 {
-  echo "edgeclass benchmark $(date -u +%FT%TZ), $(nproc) cores, $(uname -r)"
+  echo "edgeclass benchmark $(date -u +%FT%TZ), $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
   echo "server threads = nginx workers = $THREADS; wrk -t1 -c$CONNS -d${DURATION}s; latency in ms"
   echo "edgeclass: $("$BIN" version 2>/dev/null || echo "?")"
   echo
