@@ -23,6 +23,7 @@ void register_library_builtins(BuiltinRegistry& registry) {
   register_semver_builtins(registry);
   register_misc_builtins(registry);
   register_graph_builtins(registry);
+  register_x509_builtins(registry);
 }
 
 }  // namespace policy

@@ -43,5 +43,6 @@ void register_json_path_builtins(BuiltinRegistry& r);
 void register_collection_builtins(BuiltinRegistry& r);
 void register_misc_builtins(BuiltinRegistry& r);
 void register_graph_builtins(BuiltinRegistry& r);
+void register_x509_builtins(BuiltinRegistry& r);
 
 }  // namespace policy::builtins
