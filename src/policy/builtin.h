@@ -8,8 +8,7 @@
 //                   fails, e.g. "base64.decode: illegal base64 data at input byte 0"
 // Messages start with the builtin's name and a colon, as OPA's do. Use the helpers below to
 // build them. The evaluator decides what an error means: with strict builtin errors it fails
-// the query; otherwise a builtin error makes the calling expression undefined. Type errors
-// always fail the query.
+// the query; otherwise (OPA's default) either kind makes the calling expression undefined.
 //
 // Builtins must be pure functions of their arguments and the context (no globals, no I/O,
 // no threads). They may be called from several threads at once with different contexts.

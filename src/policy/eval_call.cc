@@ -213,7 +213,7 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
       auto r = b->fn(ctx_, args);
       if (!r.is_ok()) {
         base::Status s = r.status();
-        if (is_builtin_error(s) && !limits_.strict_builtin_errors) return base::Status::ok();
+        if ((is_builtin_error(s) || is_type_error(s)) && !limits_.strict_builtin_errors) return base::Status::ok();
         std::string code(s.reason());
         if (code != kTypeError && code != kBuiltinError) code = std::string(kBuiltinError);
         return error_at(t.loc, code, s.message());
