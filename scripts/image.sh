@@ -24,8 +24,9 @@ else
 fi
 [ -x "$bin" ] || { echo "image: no binary at $bin" >&2; exit 1; }
 
-# The image has no loader and no libraries: the binary must be fully static.
-if readelf -lW "$bin" | grep -q 'INTERP\|DYNAMIC'; then
+# The image has no loader and no libraries: the binary must be fully static (-static or
+# -static-pie: no program interpreter, no shared library dependencies).
+if readelf -lW "$bin" | grep -q INTERP || readelf -dW "$bin" | grep -q NEEDED; then
   echo "image: $bin is dynamically linked; configure with EDGECLASS_STATIC=ON (the release preset)" >&2
   exit 1
 fi
