@@ -116,9 +116,12 @@ void IceServer::remember_tuple(const SocketAddress& addr) {
     auto victim = std::find_if(tuples_.begin(), tuples_.end(), [&](const SocketAddress& t) {
       return !(has_selected_ && t == selected_);
     });
+    SocketAddress gone = *victim;
     tuples_.erase(victim);
+    listener_->OnIceServerTupleRemoved(this, gone);
   }
   tuples_.push_back(addr);
+  listener_->OnIceServerTupleAdded(this, addr);
 }
 
 const char* to_string(IceServer::State state) {

@@ -38,6 +38,10 @@ class IceServer {
     virtual void OnIceServerSelectedTuple(const IceServer* ice, const SocketAddress& remote) = 0;
     // The state changed to kConnected, kCompleted or kDisconnected.
     virtual void OnIceServerStateChanged(const IceServer* ice, State state) = 0;
+    // `remote` sent its first valid request (the UDP server routes it here from now on), or
+    // was forgotten to make room for a newer one.
+    virtual void OnIceServerTupleAdded(const IceServer* ice, const SocketAddress& remote) {}
+    virtual void OnIceServerTupleRemoved(const IceServer* ice, const SocketAddress& remote) {}
   };
 
   // No consent check answered on the selected tuple for this long means the peer is gone

@@ -310,4 +310,10 @@ bool Room::has_producer(std::string_view feed, MediaKind kind) const {
   return it != feeds_.end() && it->second.producer != nullptr;
 }
 
+const std::string* Room::producer_of(std::string_view feed, MediaKind kind) const {
+  auto it = feeds_.find(feed_key(feed, kind));
+  if (it == feeds_.end() || !it->second.producer) return nullptr;
+  return &it->second.producer->params.participant_id;
+}
+
 }  // namespace media

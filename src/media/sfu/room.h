@@ -112,6 +112,8 @@ class Room {
   // Distinct participants with at least one consumer.
   size_t subscriber_count() const;
   bool has_producer(std::string_view feed, MediaKind kind) const;
+  // The endpoint whose producer fills `feed`/`kind`, or nullptr.
+  const std::string* producer_of(std::string_view feed, MediaKind kind) const;
   const MediaCounters& counters() const { return counters_; }
 
  private:

@@ -1,0 +1,348 @@
+#include "media/sfu/sfu.h"
+
+#include <cstdlib>
+
+#include "base/log.h"
+#include "base/strings.h"
+#include "media/sfu/video_quality.h"
+#include "media/stun/stun_packet.h"
+
+namespace media {
+
+struct Sfu::Endpoint {
+  std::unique_ptr<WebRtcTransport> transport;
+  std::string room_id;
+  std::string participant_id;
+  bool publisher = false;
+  std::vector<std::pair<std::string, MediaKind>> published;  // feeds this endpoint filled
+};
+
+struct Sfu::RoomState {
+  RoomState(Room::Listener* l, const base::Clock* c, uint64_t cap) : room(l, c, cap) {}
+  Room room;
+  // participant id -> transport ids of its publishing and subscribing PeerConnections.
+  std::map<std::string, std::pair<std::string, std::string>> participants;
+};
+
+base::Result<SfuConfig> SfuConfig::from_env() {
+  SfuConfig c;
+  if (const char* port = std::getenv("EDGECLASS_MEDIA_PORT")) {
+    auto p = base::parse_int(port);
+    if (!p || *p < 1 || *p > 65535) {
+      return base::invalid_argument("EDGECLASS_MEDIA_PORT must be a port number, got '" +
+                                    std::string(port) + "'");
+    }
+    c.port = uint16_t(*p);
+  }
+  if (const char* ip = std::getenv("EDGECLASS_PUBLIC_IP"); ip && *ip) {
+    SocketAddress a;
+    if (!SocketAddress::parse_ip(ip, &a)) {
+      return base::invalid_argument("EDGECLASS_PUBLIC_IP must be an IP address, got '" +
+                                    std::string(ip) + "'");
+    }
+    c.public_ip = ip;
+  }
+  if (const char* q = std::getenv("VIDEO_QUALITY"); q && *q) {
+    EC_ASSIGN_OR_RETURN(c.video_bitrate_cap_bps, video_bitrate_cap(q));
+  }
+  return c;
+}
+
+Sfu::Sfu(SfuConfig config, Listener* listener, PacketSender* sender, const base::Clock* clock,
+         base::Random* random, std::shared_ptr<const DtlsCertificate> certificate)
+    : config_(std::move(config)),
+      listener_(listener),
+      sender_(sender),
+      clock_(clock),
+      random_(random),
+      certificate_(std::move(certificate)) {}
+
+Sfu::~Sfu() = default;
+
+base::Result<Sfu::Endpoint*> Sfu::new_endpoint(const std::string& room_id,
+                                               const std::string& participant_id,
+                                               bool publisher, std::string_view offer_sdp,
+                                               sdp::SessionDescription* offer) {
+  EC_ASSIGN_OR_RETURN(*offer, sdp::parse(offer_sdp));
+  auto& rs = rooms_[room_id];
+  if (!rs) rs = std::make_unique<RoomState>(this, clock_, config_.video_bitrate_cap_bps);
+  // A second publish or subscribe replaces the previous PeerConnection of that kind.
+  auto& ids = rs->participants[participant_id];
+  std::string old = publisher ? ids.first : ids.second;
+  if (!old.empty()) destroy_endpoint(old);
+  std::string id = "t" + std::to_string(next_id_++);
+  EC_ASSIGN_OR_RETURN(auto transport,
+                      WebRtcTransport::create(id, this, clock_, *random_, certificate_));
+  auto ep = std::make_unique<Endpoint>();
+  ep->transport = std::move(transport);
+  ep->room_id = room_id;
+  ep->participant_id = participant_id;
+  ep->publisher = publisher;
+  Endpoint* raw = ep.get();
+  by_ufrag_[raw->transport->local_ufrag()] = raw->transport.get();
+  transports_[id] = std::move(ep);
+  (publisher ? ids.first : ids.second) = id;
+  return raw;
+}
+
+base::Result<std::string> Sfu::publish(const std::string& room_id,
+                                       const std::string& participant_id,
+                                       const std::string& feed, std::string_view offer_sdp) {
+  sdp::SessionDescription offer;
+  EC_ASSIGN_OR_RETURN(Endpoint * ep, new_endpoint(room_id, participant_id, true, offer_sdp, &offer));
+  const std::string id = ep->transport->id();
+  sdp::AnswerOptions o;
+  o.ice_ufrag = ep->transport->local_ufrag();
+  o.ice_pwd = ep->transport->local_password();
+  o.fingerprint_sha256 = certificate_->fingerprint_sha256();
+  o.candidate_ip = config_.public_ip;
+  o.candidate_port = config_.port;
+  o.session_id = random_->next_u64() >> 2;
+  auto answer = sdp::build_answer(offer, o);
+  if (!answer.is_ok()) {
+    destroy_endpoint(id);
+    return answer.status();
+  }
+  ep->transport->set_remote_parameters(answer->remote_ufrag, answer->remote_fingerprint);
+  Room& room = rooms_[room_id]->room;
+  bool any = false;
+  for (const auto& m : answer->media) {
+    if (!m.accepted || m.our_direction != sdp::Direction::kRecvOnly || m.remote_ssrcs.empty()) {
+      continue;
+    }
+    ProducerParams p;
+    p.participant_id = id;
+    p.kind = m.kind == "audio" ? MediaKind::kAudio : MediaKind::kVideo;
+    p.ssrc = m.remote_ssrcs.front();
+    p.payload_type = m.codec.payload_type;
+    p.clock_rate = m.codec.clock_rate;
+    p.ext_audio_level_id = m.ext_audio_level.value_or(0);
+    base::Status s = room.set_producer(feed, p);
+    if (!s.is_ok()) {
+      destroy_endpoint(id);
+      return s;
+    }
+    ep->published.emplace_back(feed, p.kind);
+    any = true;
+  }
+  if (!any) {
+    destroy_endpoint(id);
+    return base::invalid_argument("publish offer sends no Opus or VP8 stream with an a=ssrc",
+                                  "nothing_to_publish");
+  }
+  for (const auto& [f, kind] : ep->published) {
+    listener_->OnSfuTrackAdded(room_id, f, participant_id, kind);
+  }
+  return std::move(answer->sdp);
+}
+
+base::Result<std::string> Sfu::subscribe(const std::string& room_id,
+                                         const std::string& participant_id,
+                                         std::string_view offer_sdp) {
+  sdp::SessionDescription offer;
+  EC_ASSIGN_OR_RETURN(Endpoint * ep, new_endpoint(room_id, participant_id, false, offer_sdp, &offer));
+  const std::string id = ep->transport->id();
+  sdp::AnswerOptions o;
+  o.ice_ufrag = ep->transport->local_ufrag();
+  o.ice_pwd = ep->transport->local_password();
+  o.fingerprint_sha256 = certificate_->fingerprint_sha256();
+  o.candidate_ip = config_.public_ip;
+  o.candidate_port = config_.port;
+  o.session_id = random_->next_u64() >> 2;
+  // The n-th recvonly section of each kind gets feed n.
+  std::vector<std::string> section_feed(offer.media.size());
+  size_t audio_n = 0, video_n = 0;
+  for (size_t i = 0; i < offer.media.size(); ++i) {
+    const auto& m = offer.media[i];
+    sdp::AnswerMedia am;
+    if (m.direction == sdp::Direction::kRecvOnly && (m.kind == "audio" || m.kind == "video")) {
+      size_t& n = m.kind == "audio" ? audio_n : video_n;
+      if (n < config_.subscribe_feeds.size()) {
+        section_feed[i] = config_.subscribe_feeds[n];
+        am.send_ssrc = uint32_t(random_->next_u64() % 0xFFFFFFF0u) + 1;
+        am.send_msid = section_feed[i] + " " + section_feed[i] + "-" + m.kind;
+      }
+      ++n;
+    }
+    o.media.push_back(std::move(am));
+  }
+  auto answer = sdp::build_answer(offer, o);
+  if (!answer.is_ok()) {
+    destroy_endpoint(id);
+    return answer.status();
+  }
+  ep->transport->set_remote_parameters(answer->remote_ufrag, answer->remote_fingerprint);
+  Room& room = rooms_[room_id]->room;
+  for (size_t i = 0; i < answer->media.size(); ++i) {
+    const auto& m = answer->media[i];
+    if (!m.accepted || m.our_direction != sdp::Direction::kSendOnly) continue;
+    ConsumerParams c;
+    c.participant_id = id;
+    c.ssrc = o.media[i].send_ssrc;
+    c.payload_type = m.codec.payload_type;
+    c.mid = m.mid;
+    c.ext_mid_id = m.ext_mid.value_or(0);
+    c.ext_abs_send_time_id = m.ext_abs_send_time.value_or(0);
+    c.ext_audio_level_id = m.ext_audio_level.value_or(0);
+    MediaKind kind = m.kind == "audio" ? MediaKind::kAudio : MediaKind::kVideo;
+    base::Status s = room.add_consumer(section_feed[i], kind, c);
+    if (!s.is_ok()) {
+      destroy_endpoint(id);
+      return s;
+    }
+  }
+  return std::move(answer->sdp);
+}
+
+void Sfu::unpublish(const std::string& room_id, const std::string& participant_id) {
+  auto r = rooms_.find(room_id);
+  if (r == rooms_.end()) return;
+  auto p = r->second->participants.find(participant_id);
+  if (p == r->second->participants.end() || p->second.first.empty()) return;
+  destroy_endpoint(p->second.first);
+}
+
+void Sfu::leave(const std::string& room_id, const std::string& participant_id) {
+  auto r = rooms_.find(room_id);
+  if (r == rooms_.end()) return;
+  auto p = r->second->participants.find(participant_id);
+  if (p == r->second->participants.end()) return;
+  auto [pub, sub] = p->second;
+  if (!pub.empty()) destroy_endpoint(pub);
+  if (!sub.empty()) destroy_endpoint(sub);
+  r->second->participants.erase(participant_id);
+  if (r->second->participants.empty()) rooms_.erase(r);
+}
+
+void Sfu::destroy_endpoint(std::string transport_id) {
+  auto it = transports_.find(transport_id);
+  if (it == transports_.end()) return;
+  Endpoint& ep = *it->second;
+  WebRtcTransport* t = ep.transport.get();
+  by_ufrag_.erase(t->local_ufrag());
+  for (auto a = by_address_.begin(); a != by_address_.end();) {
+    a = a->second == t ? by_address_.erase(a) : std::next(a);
+  }
+  auto r = rooms_.find(ep.room_id);
+  if (r != rooms_.end()) {
+    Room& room = r->second->room;
+    std::vector<std::pair<std::string, MediaKind>> removed;
+    for (const auto& [feed, kind] : ep.published) {
+      const std::string* owner = room.producer_of(feed, kind);
+      if (owner && *owner == transport_id) removed.emplace_back(feed, kind);
+    }
+    room.remove_participant(transport_id);
+    auto p = r->second->participants.find(ep.participant_id);
+    if (p != r->second->participants.end()) {
+      if (p->second.first == transport_id) p->second.first.clear();
+      if (p->second.second == transport_id) p->second.second.clear();
+    }
+    for (const auto& [feed, kind] : removed) {
+      listener_->OnSfuTrackRemoved(ep.room_id, feed, ep.participant_id, kind);
+    }
+  }
+  transports_.erase(it);
+}
+
+Sfu::Endpoint* Sfu::endpoint_of(const WebRtcTransport* t) {
+  auto it = transports_.find(t->id());
+  return it == transports_.end() ? nullptr : it->second.get();
+}
+
+void Sfu::on_udp_packet(std::span<uint8_t> data, const SocketAddress& from, int64_t arrival_ns) {
+  if (data.empty()) return;
+  WebRtcTransport* t = nullptr;
+  if (data[0] < 4) {
+    // STUN: the USERNAME names the transport; this is how a new address is first routed.
+    auto msg = stun::parse(data);
+    if (msg.is_ok()) {
+      auto it = by_ufrag_.find(std::string(IceServer::local_ufrag_of(*msg)));
+      if (it != by_ufrag_.end()) t = it->second;
+    }
+  }
+  if (!t) {
+    auto it = by_address_.find(from);
+    if (it != by_address_.end()) t = it->second;
+  }
+  if (!t) {
+    ++unroutable_;
+    return;
+  }
+  t->receive(data, from, arrival_ns);
+}
+
+void Sfu::on_timer() {
+  for (const auto& id : std::exchange(doomed_, {})) destroy_endpoint(id);
+  for (auto& [id, ep] : transports_) ep->transport->on_timer();
+  for (auto& [id, rs] : rooms_) rs->room.on_timer();
+}
+
+const MediaCounters* Sfu::room_counters(const std::string& room_id) const {
+  auto it = rooms_.find(room_id);
+  return it == rooms_.end() ? nullptr : &it->second->room.counters();
+}
+
+size_t Sfu::subscriber_count(const std::string& room_id) const {
+  auto it = rooms_.find(room_id);
+  return it == rooms_.end() ? 0 : it->second->room.subscriber_count();
+}
+
+void Sfu::OnTransportSendPacket(const WebRtcTransport*, ByteSpan data, const SocketAddress& to) {
+  sender_->send_udp(data, to);
+}
+
+void Sfu::OnTransportTupleAdded(const WebRtcTransport* t, const SocketAddress& remote) {
+  by_address_[remote] = const_cast<WebRtcTransport*>(t);
+}
+
+void Sfu::OnTransportTupleRemoved(const WebRtcTransport* t, const SocketAddress& remote) {
+  auto it = by_address_.find(remote);
+  if (it != by_address_.end() && it->second == t) by_address_.erase(it);
+}
+
+void Sfu::OnTransportConnected(const WebRtcTransport* t) {
+  if (Endpoint* ep = endpoint_of(t)) {
+    base::log::info("media transport connected")
+        .kv("room", ep->room_id)
+        .kv("participant", ep->participant_id)
+        .kv("publisher", ep->publisher);
+  }
+}
+
+void Sfu::OnTransportClosed(const WebRtcTransport* t, std::string_view reason) {
+  Endpoint* ep = endpoint_of(t);
+  if (!ep) return;
+  base::log::info("media transport closed")
+      .kv("room", ep->room_id)
+      .kv("participant", ep->participant_id)
+      .kv("reason", reason);
+  doomed_.push_back(t->id());
+  listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, reason);
+}
+
+void Sfu::OnTransportRtp(const WebRtcTransport* t, std::span<uint8_t> packet,
+                         int64_t arrival_ns) {
+  Endpoint* ep = endpoint_of(t);
+  if (!ep || !ep->publisher) return;
+  auto r = rooms_.find(ep->room_id);
+  if (r != rooms_.end()) r->second->room.on_rtp(t->id(), packet, arrival_ns);
+}
+
+void Sfu::OnTransportRtcp(const WebRtcTransport* t, ByteSpan packet) {
+  Endpoint* ep = endpoint_of(t);
+  if (!ep) return;
+  auto r = rooms_.find(ep->room_id);
+  if (r != rooms_.end()) r->second->room.on_rtcp(t->id(), packet);
+}
+
+void Sfu::OnRoomSendRtp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) {
+  auto it = transports_.find(endpoint);
+  if (it != transports_.end()) (void)it->second->transport->send_rtp(buffer, len);
+}
+
+void Sfu::OnRoomSendRtcp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) {
+  auto it = transports_.find(endpoint);
+  if (it != transports_.end()) (void)it->second->transport->send_rtcp(buffer, len);
+}
+
+}  // namespace media

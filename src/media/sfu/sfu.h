@@ -1,0 +1,141 @@
+// Sfu: the media plane's narrow interface for the classroom/WebSocket layer.
+//
+// The caller (which applies policy: who may publish, who is on stage) drives it with SDP
+// from the browser and gets SDP back; media then flows over the one UDP port without further
+// calls. Every participant uses one PeerConnection to publish and another to subscribe:
+//
+//   publish(room, participant, feed, offer)  -> answer   browser sends (sendonly/sendrecv)
+//   subscribe(room, participant, offer)      -> answer   browser receives (recvonly)
+//   unpublish(room, participant)             stops the participant's streams
+//   leave(room, participant)                 drops both of its transports
+//
+// Feeds: a publish() names the feed it fills, "main" for the teacher, "stage" for the one
+// student given the stage (names are the caller's). A subscribe() offer's recvonly sections
+// are attached in order to the feeds in SfuConfig::subscribe_feeds: the first audio and the
+// first video section to the first feed, the second ones to the second, and so on. A
+// subscriber therefore offers e.g. 2 audio + 2 video recvonly transceivers once; when the
+// stage passes to another student the same transceivers carry the new student (continuous
+// SSRC/seq/timestamps), with no renegotiation.
+//
+// Events (Listener) tell the caller when a feed gains or loses its publisher and when a
+// participant's transport dies (ICE consent lost, DTLS failure), so it can update clients.
+//
+// Threading: an Sfu and everything in it belongs to one thread (the media thread). The UDP
+// server delivers datagrams on it; other threads post to it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/random.h"
+#include "base/status.h"
+#include "media/common/socket_address.h"
+#include "media/dtls/dtls_transport.h"
+#include "media/sdp/session_description.h"
+#include "media/sfu/room.h"
+#include "media/transport/webrtc_transport.h"
+
+namespace media {
+
+struct SfuConfig {
+  std::string public_ip = "127.0.0.1";  // EDGECLASS_PUBLIC_IP: announced ICE candidate
+  uint16_t port = 7882;                 // EDGECLASS_MEDIA_PORT
+  uint64_t video_bitrate_cap_bps = 2'500'000;  // from VIDEO_QUALITY
+  std::vector<std::string> subscribe_feeds = {"main", "stage"};
+
+  // Reads EDGECLASS_MEDIA_PORT, EDGECLASS_PUBLIC_IP and VIDEO_QUALITY over the defaults;
+  // fails on a malformed value.
+  static base::Result<SfuConfig> from_env();
+};
+
+class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    virtual void OnSfuTrackAdded(const std::string& room_id, const std::string& feed,
+                                 const std::string& participant_id, MediaKind kind) = 0;
+    virtual void OnSfuTrackRemoved(const std::string& room_id, const std::string& feed,
+                                   const std::string& participant_id, MediaKind kind) = 0;
+    // A transport of the participant died; its streams are gone. `reason` is for logs.
+    virtual void OnSfuParticipantDisconnected(const std::string& room_id,
+                                              const std::string& participant_id,
+                                              std::string_view reason) = 0;
+  };
+  // Where datagrams go: the UDP server in production, a router in tests.
+  class PacketSender {
+   public:
+    virtual ~PacketSender() = default;
+    virtual void send_udp(ByteSpan data, const SocketAddress& to) = 0;
+  };
+
+  // All pointers must outlive the Sfu.
+  Sfu(SfuConfig config, Listener* listener, PacketSender* sender, const base::Clock* clock,
+      base::Random* random, std::shared_ptr<const DtlsCertificate> certificate);
+  ~Sfu() override;
+
+  base::Result<std::string> publish(const std::string& room_id, const std::string& participant_id,
+                                    const std::string& feed, std::string_view offer_sdp);
+  base::Result<std::string> subscribe(const std::string& room_id,
+                                      const std::string& participant_id,
+                                      std::string_view offer_sdp);
+  void unpublish(const std::string& room_id, const std::string& participant_id);
+  void leave(const std::string& room_id, const std::string& participant_id);
+
+  // A datagram from the UDP socket. Routed by ICE ufrag (STUN) or by source address.
+  void on_udp_packet(std::span<uint8_t> data, const SocketAddress& from, int64_t arrival_ns);
+  // Periodic work for every transport and room; call every 100 ms or so.
+  void on_timer();
+
+  // Counters of a room (nullptr when it does not exist) and its subscriber count.
+  const MediaCounters* room_counters(const std::string& room_id) const;
+  size_t subscriber_count(const std::string& room_id) const;
+  size_t transport_count() const { return transports_.size(); }
+  uint64_t unroutable_packets() const { return unroutable_; }
+
+ private:
+  struct Endpoint;
+  struct RoomState;
+
+  base::Result<Endpoint*> new_endpoint(const std::string& room_id,
+                                       const std::string& participant_id, bool publisher,
+                                       std::string_view offer_sdp, sdp::SessionDescription* offer);
+  void destroy_endpoint(std::string transport_id);  // by value: callers pass ids it clears
+  Endpoint* endpoint_of(const WebRtcTransport* t);
+
+  // WebRtcTransport::Listener
+  void OnTransportSendPacket(const WebRtcTransport*, ByteSpan data,
+                             const SocketAddress& to) override;
+  void OnTransportTupleAdded(const WebRtcTransport*, const SocketAddress& remote) override;
+  void OnTransportTupleRemoved(const WebRtcTransport*, const SocketAddress& remote) override;
+  void OnTransportConnected(const WebRtcTransport*) override;
+  void OnTransportClosed(const WebRtcTransport*, std::string_view reason) override;
+  void OnTransportRtp(const WebRtcTransport*, std::span<uint8_t> packet,
+                      int64_t arrival_ns) override;
+  void OnTransportRtcp(const WebRtcTransport*, ByteSpan packet) override;
+  // Room::Listener: the room addresses endpoints by transport id.
+  void OnRoomSendRtp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) override;
+  void OnRoomSendRtcp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) override;
+
+  SfuConfig config_;
+  Listener* listener_;        // not owned
+  PacketSender* sender_;      // not owned
+  const base::Clock* clock_;  // not owned
+  base::Random* random_;      // not owned
+  std::shared_ptr<const DtlsCertificate> certificate_;
+  std::map<std::string, std::unique_ptr<RoomState>> rooms_;
+  std::map<std::string, std::unique_ptr<Endpoint>> transports_;  // by transport id
+  std::unordered_map<std::string, WebRtcTransport*> by_ufrag_;
+  std::unordered_map<SocketAddress, WebRtcTransport*, SocketAddressHash> by_address_;
+  std::vector<std::string> doomed_;  // transports closed during a callback, freed in on_timer
+  uint64_t next_id_ = 1;
+  uint64_t unroutable_ = 0;
+};
+
+}  // namespace media

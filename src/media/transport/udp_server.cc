@@ -1,0 +1,113 @@
+#include "media/transport/udp_server.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <chrono>
+
+#include "base/log.h"
+
+namespace media {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+
+UdpServer::UdpServer(asio::io_context& io, const base::Clock* clock)
+    : clock_(clock), socket_(io), timer_(io) {}
+
+UdpServer::~UdpServer() { stop(); }
+
+base::Status UdpServer::bind(const std::string& address, uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(address, ec);
+  if (ec) return base::invalid_argument("media: bad listen address '" + address + "'");
+  udp::endpoint ep(addr, port);
+  socket_.open(ep.protocol(), ec);
+  if (!ec) socket_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) socket_.bind(ep, ec);
+  if (!ec) socket_.non_blocking(true, ec);
+  if (ec) {
+    return base::unavailable("media: cannot bind UDP " + address + ":" + std::to_string(port) +
+                             ": " + ec.message());
+  }
+  // Room for bursts: a key frame to a thousand subscribers is a lot of datagrams at once.
+  socket_.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
+  socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
+  return base::Status::ok();
+}
+
+uint16_t UdpServer::local_port() const {
+  boost::system::error_code ec;
+  auto ep = socket_.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void UdpServer::start(Sfu* sfu) {
+  sfu_ = sfu;
+  running_ = true;
+  receive_next();
+  arm_timer();
+}
+
+void UdpServer::stop() {
+  running_ = false;
+  boost::system::error_code ec;
+  timer_.cancel();
+  socket_.close(ec);
+}
+
+void UdpServer::receive_next() {
+  socket_.async_receive_from(
+      asio::buffer(buffer_), from_, [this](const boost::system::error_code& ec, size_t n) {
+        if (!running_ || ec == asio::error::operation_aborted) return;
+        if (!ec && n > 0) {
+          sfu_->on_udp_packet(std::span<uint8_t>(buffer_.data(), n), from_endpoint(from_),
+                              clock_->now_mono_ns());
+        }
+        receive_next();
+      });
+}
+
+void UdpServer::arm_timer() {
+  timer_.expires_after(std::chrono::milliseconds(100));
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!running_ || ec) return;
+    sfu_->on_timer();
+    arm_timer();
+  });
+}
+
+void UdpServer::send_udp(ByteSpan data, const SocketAddress& to) {
+  boost::system::error_code ec;
+  socket_.send_to(asio::buffer(data.data(), data.size()), to_endpoint(to), 0, ec);
+  if (ec) ++send_errors_;
+}
+
+SocketAddress UdpServer::from_endpoint(const udp::endpoint& e) {
+  SocketAddress a;
+  auto addr = e.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+  }
+  if (addr.is_v4()) {
+    auto b = addr.to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), a.ip.begin());
+  } else {
+    a.v6 = true;
+    auto b = addr.to_v6().to_bytes();
+    std::copy(b.begin(), b.end(), a.ip.begin());
+  }
+  a.port = e.port();
+  return a;
+}
+
+udp::endpoint UdpServer::to_endpoint(const SocketAddress& a) {
+  if (a.v6) {
+    asio::ip::address_v6::bytes_type b;
+    std::copy(a.ip.begin(), a.ip.end(), b.begin());
+    return {asio::ip::address_v6(b), a.port};
+  }
+  asio::ip::address_v4::bytes_type b;
+  std::copy(a.ip.begin(), a.ip.begin() + 4, b.begin());
+  return {asio::ip::address_v4(b), a.port};
+}
+
+}  // namespace media

@@ -1,0 +1,59 @@
+// UdpServer: the one UDP socket all WebRTC peers share (EDGECLASS_MEDIA_PORT). It receives
+// datagrams and hands them to the Sfu, which demultiplexes by ICE ufrag and then by source
+// address, sends what the Sfu emits, and ticks the Sfu's timers every 100 ms.
+//
+// Everything runs on the io_context's thread, which thereby is the Sfu's thread. The only
+// Asio code of the media plane lives here.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <string>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "media/sfu/sfu.h"
+
+namespace media {
+
+class UdpServer final : public Sfu::PacketSender {
+ public:
+  // `io` and `clock` must outlive the server.
+  UdpServer(boost::asio::io_context& io, const base::Clock* clock);
+  ~UdpServer() override;
+
+  // Opens and binds the socket; port 0 picks a free port (tests).
+  base::Status bind(const std::string& address, uint16_t port);
+  // Starts receiving into `sfu` (which must outlive the server or stop()).
+  void start(Sfu* sfu);
+  // Cancels the receive loop and the timer; safe to call twice.
+  void stop();
+
+  uint16_t local_port() const;
+  uint64_t send_errors() const { return send_errors_; }
+
+  // Sfu::PacketSender: a non-blocking send; a full socket buffer drops the datagram (media
+  // tolerates loss better than delay).
+  void send_udp(ByteSpan data, const SocketAddress& to) override;
+
+  static SocketAddress from_endpoint(const boost::asio::ip::udp::endpoint& e);
+  static boost::asio::ip::udp::endpoint to_endpoint(const SocketAddress& a);
+
+ private:
+  void receive_next();
+  void arm_timer();
+
+  const base::Clock* clock_;  // not owned
+  boost::asio::ip::udp::socket socket_;
+  boost::asio::steady_timer timer_;
+  Sfu* sfu_ = nullptr;  // not owned
+  boost::asio::ip::udp::endpoint from_;
+  std::array<uint8_t, 2048> buffer_{};
+  bool running_ = false;
+  uint64_t send_errors_ = 0;
+};
+
+}  // namespace media
