@@ -34,8 +34,13 @@ fi
 mkdir -p "$OUT"
 strip --strip-all -o "$OUT/edgeclass" "$bin"
 
-"${BUILDAH[@]}" bud --isolation chroot --quiet -t "$TAG" -f deploy/Containerfile \
-  --build-arg BINARY="$OUT/edgeclass" . >/dev/null
+# Reproducible: file times and the created date are the last commit's, so the same binary
+# gives the same layer digest and nodes do not pull an unchanged image again.
+epoch=$(git log -1 --format=%ct 2>/dev/null || echo 0)
+"${BUILDAH[@]}" bud --isolation chroot --quiet --timestamp "$epoch" -t "$TAG" \
+  -f deploy/Containerfile --build-arg BINARY="$OUT/edgeclass" \
+  --label org.opencontainers.image.revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+  . >/dev/null
 
 # Push to an OCI layout with gzip layers, as a registry would serve them to a node.
 rm -rf "$OUT/oci"
