@@ -233,6 +233,35 @@ BuiltinResult b_floor(BuiltinContext&, Args a) {
 // No network access in the portable core: http.send always fails (tests mock it with `with`).
 BuiltinResult b_http_send(BuiltinContext&, Args a) {
   EC_RETURN_IF_ERROR(check_type("http.send", a, 1, Type::kObject));
+  static const char* const kAllowed[] = {
+      "method", "url", "body", "enable_redirect", "force_json_decode", "force_yaml_decode",
+      "headers", "raw_body", "tls_use_system_certs", "tls_ca_cert", "tls_ca_cert_file",
+      "tls_ca_cert_env_variable", "tls_client_cert", "tls_client_cert_file",
+      "tls_client_cert_env_variable", "tls_client_key", "tls_client_key_file",
+      "tls_client_key_env_variable", "tls_insecure_skip_verify", "tls_server_name", "timeout",
+      "cache", "force_cache", "force_cache_duration_seconds", "raise_error", "caching_mode",
+      "max_retry_attempts", "cache_ignored_headers"};
+  std::vector<std::string> bad;
+  for (const auto& [k, v] : a[0].object_items()) {
+    bool ok_key = false;
+    if (k.is_string()) {
+      for (const char* name : kAllowed) ok_key = ok_key || k.as_string() == name;
+    }
+    if (!ok_key) bad.push_back(k.to_json());
+  }
+  auto fmt = [](const std::vector<std::string>& keys) {
+    std::string s = "{";
+    for (size_t i = 0; i < keys.size(); ++i) s += (i ? ", " : "") + keys[i];
+    return s + "}";
+  };
+  if (!bad.empty()) return type_error("http.send", "invalid request parameters(s): " + fmt(bad));
+  std::vector<std::string> missing;
+  for (const char* req : {"method", "url"}) {
+    if (!a[0].find(req)) missing.push_back(Value::string(req).to_json());
+  }
+  if (!missing.empty()) {
+    return type_error("http.send", "missing required request parameters(s): " + fmt(missing));
+  }
   return builtin_error("http.send", "network access is not available in this engine");
 }
 

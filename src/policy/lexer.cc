@@ -192,7 +192,7 @@ class Lexer {
       while (pos_ < src_.size()) {
         char d = src_[pos_];
         if (depth == 0 && d == q) break;
-        if (q == '"' && d == '\\' && pos_ + 1 < src_.size()) {
+        if (d == '\\' && pos_ + 1 < src_.size() && (q == '"' || src_[pos_ + 1] == '{')) {
           pos_ += 2;
           continue;
         }

@@ -862,6 +862,11 @@ class Parser {
     size_t i = 0;
     while (i < s.size()) {
       char c = s[i];
+      if (q == '`' && c == '\\' && i + 1 < s.size() && s[i + 1] == '{') {
+        lit += '{';
+        i += 2;
+        continue;
+      }
       if (q == '"' && c == '\\' && i + 1 < s.size()) {
         char e = s[i + 1];
         i += 2;
