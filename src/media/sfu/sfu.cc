@@ -70,7 +70,8 @@ base::Result<Sfu::Endpoint*> Sfu::new_endpoint(const std::string& room_id,
   auto& ids = rs->participants[participant_id];
   std::string old = publisher ? ids.first : ids.second;
   if (!old.empty()) destroy_endpoint(old);
-  std::string id = "t" + std::to_string(next_id_++);
+  std::string id = "t";
+  id += std::to_string(next_id_++);
   EC_ASSIGN_OR_RETURN(auto transport,
                       WebRtcTransport::create(id, this, clock_, *random_, certificate_));
   auto ep = std::make_unique<Endpoint>();

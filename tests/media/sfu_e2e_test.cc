@@ -1,0 +1,340 @@
+// The whole media plane in memory: two fake browsers (our own DTLS client, SRTP and STUN,
+// with Chromium's SDP) publish and subscribe through Sfu::on_udp_packet. Datagrams travel
+// through queues, so nothing re-enters the Sfu while it is sending.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "media/rtcp/rtcp_packet.h"
+#include "media/rtp/rtp_packet.h"
+#include "media/sfu/sfu.h"
+#include "media/stun/stun_packet.h"
+
+namespace media {
+namespace {
+
+std::string read_fixture(const std::string& name) {
+  std::ifstream f(std::string(MEDIA_TEST_DATA) + "/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) {
+    s.replace(at, from.size(), to);
+  }
+}
+
+struct Datagram {
+  SocketAddress from, to;
+  std::vector<uint8_t> bytes;
+};
+
+class FakeBrowser : public DtlsTransport::Listener {
+ public:
+  FakeBrowser(SocketAddress addr, std::deque<Datagram>* to_sfu) : addr_(addr), to_sfu_(to_sfu) {
+    cert_ = *DtlsCertificate::generate();
+    dtls_ = DtlsTransport::create(this, cert_, DtlsTransport::Role::kClient).value();
+  }
+
+  // Chromium's offer with this browser's fingerprint and ufrag.
+  std::string offer(const std::string& fixture, const std::string& old_fp,
+                    const std::string& old_ufrag) {
+    std::string sdp = read_fixture(fixture);
+    replace_all(sdp, old_fp, cert_->fingerprint_sha256());
+    replace_all(sdp, "a=ice-ufrag:" + old_ufrag, "a=ice-ufrag:" + ufrag_);
+    return sdp;
+  }
+  void set_answer(const std::string& answer) {
+    auto a = sdp::parse(answer);
+    ASSERT_TRUE(a.is_ok());
+    answer_ = *a;
+    server_ufrag_ = answer_.media[0].ice_ufrag;
+    server_pwd_ = answer_.media[0].ice_pwd;
+    dtls_->set_remote_fingerprint(answer_.media[0].fingerprint);
+  }
+  const sdp::SessionDescription& answer() const { return answer_; }
+
+  void connect() {
+    stun::StunMessage m;
+    m.username = server_ufrag_ + ":" + ufrag_;
+    m.priority = 1853817087;
+    m.ice_controlling = 42;
+    m.use_candidate = true;
+    m.transaction_id[0] = 1;
+    send(stun::serialize(m, server_pwd_, true));
+    dtls_->start();
+  }
+
+  void receive(std::vector<uint8_t> d) {
+    if (stun::is_stun(d)) {
+      auto m = stun::parse(d);
+      if (m.is_ok() && m->cls == stun::Class::kSuccessResponse &&
+          stun::verify_integrity(d, *m, server_pwd_)) {
+        ice_ok = true;
+      }
+    } else if (looks_like_dtls(d)) {
+      dtls_->process_data(d);
+    } else if (srtp_in_) {
+      size_t len = d.size();
+      if (looks_like_rtcp(d)) {
+        if (srtp_in_->unprotect_rtcp(d, &len).is_ok()) rtcp.emplace_back(d.begin(), d.begin() + len);
+      } else if (srtp_in_->unprotect_rtp(d, &len).is_ok()) {
+        rtp.emplace_back(d.begin(), d.begin() + len);
+      }
+    }
+  }
+
+  void send_rtp(std::vector<uint8_t> plain) { send_protected(std::move(plain), false); }
+  void send_rtcp(std::vector<uint8_t> plain) { send_protected(std::move(plain), true); }
+
+  void OnDtlsTransportSendData(const DtlsTransport*, ByteSpan d) override {
+    send({d.begin(), d.end()});
+  }
+  void OnDtlsTransportConnected(const DtlsTransport*, const SrtpKeys& k) override {
+    srtp_in_ = SrtpSession::create(SrtpSession::Direction::kInbound, k.profile, k.remote_master)
+                   .value();
+    srtp_out_ = SrtpSession::create(SrtpSession::Direction::kOutbound, k.profile, k.local_master)
+                    .value();
+  }
+  void OnDtlsTransportFailed(const DtlsTransport*, std::string_view r) override {
+    ADD_FAILURE() << "browser DTLS failed: " << r;
+  }
+  void OnDtlsTransportClosed(const DtlsTransport*) override {}
+
+  bool connected() const { return srtp_out_ != nullptr; }
+  const SocketAddress& addr() const { return addr_; }
+
+  bool ice_ok = false;
+  std::vector<std::vector<uint8_t>> rtp, rtcp;
+
+ private:
+  void send(std::vector<uint8_t> d) { to_sfu_->push_back({addr_, {}, std::move(d)}); }
+  void send_protected(std::vector<uint8_t> plain, bool is_rtcp) {
+    size_t len = plain.size();
+    plain.resize(len + SrtpSession::kMaxOverhead);
+    auto s = is_rtcp ? srtp_out_->protect_rtcp(plain, &len) : srtp_out_->protect_rtp(plain, &len);
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
+    plain.resize(len);
+    send(std::move(plain));
+  }
+
+  SocketAddress addr_;
+  std::deque<Datagram>* to_sfu_;
+  std::string ufrag_ = "brwz";
+  std::string server_ufrag_, server_pwd_;
+  std::shared_ptr<const DtlsCertificate> cert_;
+  std::unique_ptr<DtlsTransport> dtls_;
+  std::unique_ptr<SrtpSession> srtp_in_, srtp_out_;
+  sdp::SessionDescription answer_;
+};
+
+class SfuE2eTest : public ::testing::Test, public Sfu::Listener, public Sfu::PacketSender {
+ protected:
+  SfuE2eTest()
+      : random_(7),
+        sfu_(SfuConfig{}, this, this, &clock_, &random_, *DtlsCertificate::generate()),
+        teacher_(SocketAddress::ipv4(10, 0, 0, 1, 50001), &to_sfu_),
+        student_(SocketAddress::ipv4(10, 0, 0, 2, 50002), &to_sfu_) {}
+
+  void OnSfuTrackAdded(const std::string& room, const std::string& feed, const std::string& who,
+                       MediaKind kind) override {
+    events.push_back("+" + room + "/" + feed + "/" + who + "/" + to_string(kind));
+  }
+  void OnSfuTrackRemoved(const std::string& room, const std::string& feed,
+                         const std::string& who, MediaKind kind) override {
+    events.push_back("-" + room + "/" + feed + "/" + who + "/" + to_string(kind));
+  }
+  void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
+                                    std::string_view) override {
+    events.push_back("x" + room + "/" + who);
+  }
+  void send_udp(ByteSpan d, const SocketAddress& to) override {
+    to_browsers_.push_back({{}, to, {d.begin(), d.end()}});
+  }
+
+  void pump() {
+    for (int i = 0; i < 1000 && (!to_sfu_.empty() || !to_browsers_.empty()); ++i) {
+      while (!to_sfu_.empty()) {
+        Datagram d = std::move(to_sfu_.front());
+        to_sfu_.pop_front();
+        sfu_.on_udp_packet(d.bytes, d.from, clock_.now_mono_ns());
+      }
+      while (!to_browsers_.empty()) {
+        Datagram d = std::move(to_browsers_.front());
+        to_browsers_.pop_front();
+        if (d.to == teacher_.addr()) teacher_.receive(std::move(d.bytes));
+        if (d.to == student_.addr()) {
+          if (drop_next_to_student_ && looks_like_rtp(d.bytes)) {
+            drop_next_to_student_ = false;
+            continue;
+          }
+          student_.receive(std::move(d.bytes));
+        }
+      }
+    }
+  }
+
+  static constexpr const char* kPubFp =
+      "4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:95:FE:8D:2A:4F:9C:2B:8E:1D:47:3A:10";
+  static constexpr const char* kSubFp =
+      "11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00";
+
+  base::FakeClock clock_;
+  base::SeededRandom random_;
+  std::deque<Datagram> to_sfu_, to_browsers_;
+  Sfu sfu_;
+  FakeBrowser teacher_, student_;
+  std::vector<std::string> events;
+  bool drop_next_to_student_ = false;
+};
+
+template <typename T>
+size_t count_rtcp(const std::vector<std::vector<uint8_t>>& compounds) {
+  size_t n = 0;
+  for (const auto& bytes : compounds) {
+    auto parsed = rtcp::parse_compound(bytes);
+    if (!parsed.is_ok()) continue;
+    for (const auto& p : *parsed) n += std::holds_alternative<T>(p);
+  }
+  return n;
+}
+
+std::vector<uint8_t> vp8_packet(uint32_t ssrc, uint16_t seq, uint32_t ts, bool key) {
+  return {0x80, 0x60, uint8_t(seq >> 8), uint8_t(seq), uint8_t(ts >> 24), uint8_t(ts >> 16),
+          uint8_t(ts >> 8), uint8_t(ts), uint8_t(ssrc >> 24), uint8_t(ssrc >> 16),
+          uint8_t(ssrc >> 8), uint8_t(ssrc), 0x10, uint8_t(key ? 0 : 1), 0x9d, 0x01, 0x2a,
+          'f', 'r', 'a', 'm', 'e'};
+}
+
+TEST_F(SfuE2eTest, TeacherToStudentThroughIceDtlsSrtp) {
+  auto pub = sfu_.publish("room1", "teacher", "main",
+                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
+  ASSERT_TRUE(pub.is_ok()) << pub.status().to_string();
+  teacher_.set_answer(*pub);
+  EXPECT_EQ(events, (std::vector<std::string>{"+room1/main/teacher/audio",
+                                              "+room1/main/teacher/video"}));
+  auto sub = sfu_.subscribe("room1", "student", student_.offer("chromium_subscribe_offer.sdp", kSubFp, "pT3c"));
+  ASSERT_TRUE(sub.is_ok()) << sub.status().to_string();
+  student_.set_answer(*sub);
+  EXPECT_EQ(sfu_.transport_count(), 2u);
+  EXPECT_EQ(sfu_.subscriber_count("room1"), 1u);
+
+  teacher_.connect();
+  student_.connect();
+  pump();
+  ASSERT_TRUE(teacher_.ice_ok && student_.ice_ok);
+  ASSERT_TRUE(teacher_.connected());
+  ASSERT_TRUE(student_.connected());
+
+  // The teacher's camera: a key frame on the SSRC its SDP announced, then a packet the
+  // network loses on the way to the student.
+  teacher_.send_rtp(vp8_packet(2863311530u, 1000, 90000, true));
+  pump();
+  drop_next_to_student_ = true;
+  teacher_.send_rtp(vp8_packet(2863311530u, 1001, 93000, false));
+  pump();
+  ASSERT_EQ(student_.rtp.size(), 1u);
+  auto p = RtpPacket::parse(student_.rtp[0]);
+  ASSERT_TRUE(p.is_ok());
+  uint32_t video_ssrc = student_.answer().media[1].ssrcs.at(0);
+  EXPECT_EQ(p->ssrc(), video_ssrc);
+  EXPECT_EQ(p->payload_type(), 96);
+  EXPECT_EQ(p->extension(4).size(), 1u);  // mid, with the student's extmap id
+  EXPECT_EQ(std::string(p->payload().end() - 5, p->payload().end()), "frame");
+
+  // The student NACKs the lost one: answered from the cache, encrypted again.
+  uint16_t lost = uint16_t(p->sequence_number() + 1);
+  student_.send_rtcp(rtcp::serialize({rtcp::Nack{1, video_ssrc, {lost}}}));
+  pump();
+  ASSERT_EQ(student_.rtp.size(), 2u);
+  EXPECT_EQ(RtpPacket::parse(student_.rtp[1])->sequence_number(), lost);
+
+  // The student loses the picture: PLI reaches the teacher (coalesced).
+  clock_.advance_ms(1500);
+  teacher_.rtcp.clear();
+  student_.send_rtcp(rtcp::serialize({rtcp::Pli{1, video_ssrc}}));
+  pump();
+  size_t plis = count_rtcp<rtcp::Pli>(teacher_.rtcp);
+  EXPECT_EQ(plis, 1u) << "received " << sfu_.room_counters("room1")->keyframe_requests_received
+                     << " sent " << sfu_.room_counters("room1")->keyframe_requests_sent
+                     << " teacher rtcp " << teacher_.rtcp.size();
+
+  // Receiver reports and REMB reach the teacher on the timer.
+  teacher_.rtcp.clear();
+  clock_.advance_ms(1000);
+  sfu_.on_timer();
+  pump();
+  bool remb = count_rtcp<rtcp::Remb>(teacher_.rtcp) > 0;
+  EXPECT_TRUE(remb);
+
+  const MediaCounters* c = sfu_.room_counters("room1");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->rtp_packets_in, 2u);
+  EXPECT_EQ(c->nacks_received, 1u);
+  EXPECT_EQ(c->retransmissions_sent, 1u);
+
+  events.clear();
+  sfu_.unpublish("room1", "teacher");
+  EXPECT_EQ(events, (std::vector<std::string>{"-room1/main/teacher/audio",
+                                              "-room1/main/teacher/video"}));
+  sfu_.leave("room1", "student");
+  EXPECT_EQ(sfu_.subscriber_count("room1"), 0u);
+}
+
+TEST_F(SfuE2eTest, MediaFromUnknownAddressIsNotRouted) {
+  auto pub = sfu_.publish("room1", "teacher", "main",
+                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
+  ASSERT_TRUE(pub.is_ok());
+  std::vector<uint8_t> junk = vp8_packet(1, 1, 1, true);
+  sfu_.on_udp_packet(junk, SocketAddress::ipv4(6, 6, 6, 6, 6), 0);
+  EXPECT_EQ(sfu_.unroutable_packets(), 1u);
+}
+
+TEST_F(SfuE2eTest, ConsentLossDisconnects) {
+  auto pub = sfu_.publish("room1", "teacher", "main",
+                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
+  ASSERT_TRUE(pub.is_ok());
+  teacher_.set_answer(*pub);
+  teacher_.connect();
+  pump();
+  ASSERT_TRUE(teacher_.connected());
+  clock_.advance_ms(31'000);
+  sfu_.on_timer();
+  EXPECT_EQ(events.back(), "xroom1/teacher");
+  sfu_.on_timer();  // frees the dead transport
+  EXPECT_EQ(sfu_.transport_count(), 0u);
+}
+
+TEST_F(SfuE2eTest, BadOfferIsRejectedWithoutLeak) {
+  auto r = sfu_.publish("room1", "teacher", "main", "v=0\r\nm=audio 9 RTP/AVP 0\r\n");
+  EXPECT_FALSE(r.is_ok());
+  EXPECT_EQ(sfu_.transport_count(), 0u);
+  EXPECT_FALSE(sfu_.subscribe("room1", "s", "garbage").is_ok());
+}
+
+TEST(SfuConfig, FromEnv) {
+  setenv("EDGECLASS_MEDIA_PORT", "40000", 1);
+  setenv("EDGECLASS_PUBLIC_IP", "203.0.113.9", 1);
+  setenv("VIDEO_QUALITY", "480p", 1);
+  auto c = SfuConfig::from_env();
+  ASSERT_TRUE(c.is_ok());
+  EXPECT_EQ(c->port, 40000);
+  EXPECT_EQ(c->public_ip, "203.0.113.9");
+  EXPECT_EQ(c->video_bitrate_cap_bps, 1'000'000u);
+  setenv("EDGECLASS_MEDIA_PORT", "70000", 1);
+  EXPECT_FALSE(SfuConfig::from_env().is_ok());
+  setenv("EDGECLASS_MEDIA_PORT", "7882", 1);
+  setenv("EDGECLASS_PUBLIC_IP", "not-an-ip", 1);
+  EXPECT_FALSE(SfuConfig::from_env().is_ok());
+  unsetenv("EDGECLASS_MEDIA_PORT");
+  unsetenv("EDGECLASS_PUBLIC_IP");
+  unsetenv("VIDEO_QUALITY");
+}
+
+}  // namespace
+}  // namespace media
