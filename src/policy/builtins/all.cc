@@ -24,6 +24,7 @@ void register_library_builtins(BuiltinRegistry& registry) {
   register_misc_builtins(registry);
   register_graph_builtins(registry);
   register_x509_builtins(registry);
+  register_aws_builtins(registry);
 }
 
 }  // namespace policy

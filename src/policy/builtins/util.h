@@ -44,5 +44,6 @@ void register_collection_builtins(BuiltinRegistry& r);
 void register_misc_builtins(BuiltinRegistry& r);
 void register_graph_builtins(BuiltinRegistry& r);
 void register_x509_builtins(BuiltinRegistry& r);
+void register_aws_builtins(BuiltinRegistry& r);
 
 }  // namespace policy::builtins

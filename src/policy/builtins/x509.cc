@@ -193,7 +193,10 @@ BuiltinResult parse_certificate_request(BuiltinContext&, Args args) {
     const auto* p = reinterpret_cast<const unsigned char*>(data.data());
     req.reset(d2i_X509_REQ(nullptr, &p, static_cast<long>(data.size())));
   }
-  if (!req) return builtin_error(kName, "x509: malformed certificate request");
+  if (!req) {
+    // Go's encoding/asn1 reports undecodable DER this way.
+    return builtin_error(kName, "asn1: structure error: malformed certificate request");
+  }
   return ok(Value::object({
       {Value::string("Version"), Value::integer(X509_REQ_get_version(req.get()))},
       {Value::string("Subject"), name_value(X509_REQ_get_subject_name(req.get()))},
