@@ -196,7 +196,7 @@ class Parser {
       advance();
       EC_ASSIGN_OR_RETURN(rule->value, parse_in(false));
     } else if (!v1_ && rule->kind != RuleKind::kFunction && rule->head.size() == 2 &&
-               rule->head[1]->kind != TermKind::kScalar && !rule->is_default) {
+               !rule->is_default) {
       // v0 `p[x] { ... }`: partial set.
       rule->kind = RuleKind::kPartialSet;
       rule->key = rule->head[1];
