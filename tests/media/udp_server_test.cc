@@ -1,0 +1,93 @@
+// The shared UDP socket on loopback: a STUN Binding request from a real socket reaches the
+// right transport by its ufrag and the success response comes back with our address.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "media/stun/stun_packet.h"
+#include "media/transport/udp_server.h"
+
+namespace media {
+namespace {
+
+namespace asio = boost::asio;
+
+class NullSfuListener : public Sfu::Listener {
+  void OnSfuTrackAdded(const std::string&, const std::string&, const std::string&,
+                       MediaKind) override {}
+  void OnSfuTrackRemoved(const std::string&, const std::string&, const std::string&,
+                         MediaKind) override {}
+  void OnSfuParticipantDisconnected(const std::string&, const std::string&,
+                                    std::string_view) override {}
+};
+
+TEST(UdpServer, AnswersBindingRequestOnLoopback) {
+  asio::io_context io;
+  UdpServer server(io, &base::SystemClock::instance());
+  ASSERT_TRUE(server.bind("127.0.0.1", 0).is_ok());
+  SfuConfig config;
+  config.port = server.local_port();
+  ASSERT_NE(config.port, 0);
+  NullSfuListener listener;
+  base::SeededRandom random(1);
+  Sfu sfu(config, &listener, &server, &base::SystemClock::instance(), &random,
+          *DtlsCertificate::generate());
+  server.start(&sfu);
+
+  std::ifstream f(std::string(MEDIA_TEST_DATA) + "/chromium_subscribe_offer.sdp");
+  std::stringstream offer;
+  offer << f.rdbuf();
+  auto answer = sfu.subscribe("r", "p", offer.str());
+  ASSERT_TRUE(answer.is_ok()) << answer.status().to_string();
+  auto parsed = sdp::parse(*answer);
+  ASSERT_TRUE(parsed.is_ok());
+  const auto& m = parsed->media[0];
+  EXPECT_NE(answer->find("127.0.0.1 " + std::to_string(config.port) + " typ host"),
+            std::string::npos);
+
+  asio::ip::udp::socket client(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  stun::StunMessage req;
+  req.username = m.ice_ufrag + ":pT3c";
+  req.priority = 100;
+  req.ice_controlling = 1;
+  req.transaction_id[11] = 9;
+  auto bytes = stun::serialize(req, m.ice_pwd, true);
+  client.send_to(asio::buffer(bytes),
+                 asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), config.port));
+
+  std::array<uint8_t, 1500> buf;
+  asio::ip::udp::endpoint from;
+  size_t got = 0;
+  client.async_receive_from(asio::buffer(buf), from,
+                            [&](const boost::system::error_code& ec, size_t n) {
+                              if (!ec) got = n;
+                              server.stop();
+                            });
+  io.run_for(std::chrono::seconds(5));
+  ASSERT_GT(got, 0u);
+  auto resp = stun::parse(std::span<const uint8_t>(buf.data(), got));
+  ASSERT_TRUE(resp.is_ok());
+  EXPECT_EQ(resp->cls, stun::Class::kSuccessResponse);
+  EXPECT_EQ(resp->transaction_id, req.transaction_id);
+  EXPECT_EQ(resp->xor_mapped_address->port, client.local_endpoint().port());
+  EXPECT_TRUE(stun::verify_integrity(std::span<const uint8_t>(buf.data(), got), *resp, m.ice_pwd));
+}
+
+TEST(UdpServer, EndpointConversionRoundTrips) {
+  auto v4 = SocketAddress::ipv4(192, 0, 2, 1, 7882);
+  EXPECT_EQ(UdpServer::from_endpoint(UdpServer::to_endpoint(v4)), v4);
+  SocketAddress v6;
+  ASSERT_TRUE(SocketAddress::parse_ip("2001:db8::1", &v6));
+  v6.port = 9;
+  EXPECT_EQ(UdpServer::from_endpoint(UdpServer::to_endpoint(v6)), v6);
+  EXPECT_EQ(v6.to_string(), "[2001:db8::1]:9");
+  // IPv4-mapped IPv6 (a dual-stack socket) is reported as plain IPv4.
+  asio::ip::udp::endpoint mapped(asio::ip::make_address("::ffff:10.1.2.3"), 5);
+  EXPECT_EQ(UdpServer::from_endpoint(mapped), SocketAddress::ipv4(10, 1, 2, 3, 5));
+}
+
+}  // namespace
+}  // namespace media
