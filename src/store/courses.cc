@@ -185,40 +185,59 @@ base::Result<int64_t> count_enrollments(Db& db, std::string_view course_id) {
   return row ? st.column_int(0) : int64_t(0);
 }
 
-base::Result<Page<Enrollment>> list_enrollments(Db& db, std::string_view course_id,
+namespace {
+
+// Keyset page of enrollments where `key_column` = `key`, ordered by (joined_at, tie_column).
+base::Result<Page<Enrollment>> page_enrollments(Db& db, std::string_view key_column,
+                                                std::string_view tie_column, std::string_view key,
                                                 std::string_view cursor, int limit) {
   EC_RETURN_IF_ERROR(check_limit(limit));
   std::optional<CursorKey> after;
   if (!cursor.empty()) {
-    EC_ASSIGN_OR_RETURN(CursorKey key, decode_cursor(cursor));
-    after = std::move(key);
+    EC_ASSIGN_OR_RETURN(CursorKey k, decode_cursor(cursor));
+    after = std::move(k);
   }
-  std::string sql =
-      "SELECT course_id, student_id, student_name, joined_at FROM enrollments "
-      "WHERE course_id = ?";
-  if (after) sql += " AND (joined_at, student_id) > (?, ?)";
-  sql += " ORDER BY joined_at, student_id LIMIT ?";
+  std::string tie(tie_column);
+  std::string sql = "SELECT course_id, student_id, student_name, joined_at FROM enrollments WHERE ";
+  sql += key_column;
+  sql += " = ?";
+  if (after) sql += " AND (joined_at, " + tie + ") > (?, ?)";
+  sql += " ORDER BY joined_at, " + tie + " LIMIT ?";
   EC_ASSIGN_OR_RETURN(Stmt st, db.prepare(sql));
   int i = 0;
-  st.bind(++i, course_id);
+  st.bind(++i, key);
   if (after) {
     st.bind(++i, after->time);
     st.bind(++i, after->id);
   }
   st.bind(++i, int64_t(limit) + 1);
 
+  const bool tie_is_student = tie_column == "student_id";
   Page<Enrollment> page;
   while (true) {
     EC_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
     if (int(page.items.size()) == limit) {
       const Enrollment& last = page.items.back();
-      page.next_cursor = encode_cursor({last.joined_at, last.student_id});
+      page.next_cursor =
+          encode_cursor({last.joined_at, tie_is_student ? last.student_id : last.course_id});
       break;
     }
     page.items.push_back(read_enrollment(st));
   }
   return page;
+}
+
+}  // namespace
+
+base::Result<Page<Enrollment>> list_enrollments(Db& db, std::string_view course_id,
+                                                std::string_view cursor, int limit) {
+  return page_enrollments(db, "course_id", "student_id", course_id, cursor, limit);
+}
+
+base::Result<Page<Enrollment>> list_student_enrollments(Db& db, std::string_view student_id,
+                                                        std::string_view cursor, int limit) {
+  return page_enrollments(db, "student_id", "course_id", student_id, cursor, limit);
 }
 
 }  // namespace store

@@ -58,4 +58,8 @@ base::Result<int64_t> count_enrollments(Db& db, std::string_view course_id);
 base::Result<Page<Enrollment>> list_enrollments(Db& db, std::string_view course_id,
                                                 std::string_view cursor, int limit);
 
+// A student's enrollments across courses in (joined_at, course_id) order ("my courses").
+base::Result<Page<Enrollment>> list_student_enrollments(Db& db, std::string_view student_id,
+                                                        std::string_view cursor, int limit);
+
 }  // namespace store

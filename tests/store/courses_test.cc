@@ -279,6 +279,38 @@ TEST_F(CoursesTest, RosterPaginatesByJoinTime) {
   EXPECT_EQ(unique.size(), 12u);
 }
 
+TEST_F(CoursesTest, StudentEnrollmentsAcrossCourses) {
+  for (int i = 0; i < 7; ++i) add(make_course("crs_" + std::string(1, char('g' - i)), i));
+  ASSERT_OK(write([&](Txn& t) -> base::Status {
+    for (int i = 0; i < 7; ++i) {
+      std::string c = "crs_" + std::string(1, char('g' - i));
+      EC_RETURN_IF_ERROR(insert_enrollment(t, make_enrollment(c, "usr_me", 100 + i / 3)).status());
+      EC_RETURN_IF_ERROR(insert_enrollment(t, make_enrollment(c, "usr_other", 1)).status());
+    }
+    return base::Status::ok();
+  }));
+  std::vector<Enrollment> mine;
+  std::string cursor;
+  do {
+    auto page = list_student_enrollments(db(), "usr_me", cursor, 3);
+    ASSERT_TRUE(page.is_ok()) << page.status().to_string();
+    for (auto& e : page->items) mine.push_back(e);
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  ASSERT_EQ(mine.size(), 7u);
+  for (size_t i = 0; i < mine.size(); ++i) {
+    EXPECT_EQ(mine[i].student_id, "usr_me");
+    if (i > 0) {
+      EXPECT_TRUE(mine[i - 1].joined_at < mine[i].joined_at ||
+                  (mine[i - 1].joined_at == mine[i].joined_at &&
+                   mine[i - 1].course_id < mine[i].course_id));
+    }
+  }
+  EXPECT_EQ(list_student_enrollments(db(), "usr_me", "bad!", 3).status().reason(),
+            "invalid_cursor");
+  EXPECT_TRUE(list_student_enrollments(db(), "usr_nobody", "", 3)->items.empty());
+}
+
 TEST_F(CoursesTest, RosterCursorCarriesAnyStudentId) {
   add(make_course("crs_1", 1));
   std::vector<std::string> ids = {"auth0|42", "a.b@example.org", "x y/z", "usr_\xc3\xa9"};

@@ -103,6 +103,8 @@ TEST(MigrationsTest, ListQueriesUseIndexes) {
       "ORDER BY created_at, id LIMIT 5",
       "SELECT * FROM enrollments WHERE course_id = ? AND (joined_at, student_id) > (?, ?) "
       "ORDER BY joined_at, student_id LIMIT 5",
+      "SELECT * FROM enrollments WHERE student_id = ? AND (joined_at, course_id) > (?, ?) "
+      "ORDER BY joined_at, course_id LIMIT 5",
       "SELECT * FROM chat_messages WHERE session_id = ? AND (created_at, id) > (?, ?) "
       "ORDER BY created_at, id LIMIT 5",
       "SELECT * FROM answers WHERE quiz_id = ? ORDER BY student_id, question",
