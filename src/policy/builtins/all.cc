@@ -25,6 +25,7 @@ void register_library_builtins(BuiltinRegistry& registry) {
   register_graph_builtins(registry);
   register_x509_builtins(registry);
   register_aws_builtins(registry);
+  register_jsonschema_builtins(registry);
 }
 
 }  // namespace policy

@@ -45,5 +45,6 @@ void register_misc_builtins(BuiltinRegistry& r);
 void register_graph_builtins(BuiltinRegistry& r);
 void register_x509_builtins(BuiltinRegistry& r);
 void register_aws_builtins(BuiltinRegistry& r);
+void register_jsonschema_builtins(BuiltinRegistry& r);
 
 }  // namespace policy::builtins
