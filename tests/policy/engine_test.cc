@@ -1,0 +1,213 @@
+#include "policy/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "policy/builtin.h"
+
+namespace policy {
+namespace {
+
+Value J(std::string_view text) { return Value::parse_json(text).value(); }
+
+std::shared_ptr<const Engine> compile(std::string source, Syntax syntax = Syntax::kAuto,
+                                      Value data = Value::empty_object()) {
+  CompileOptions opts;
+  opts.syntax = syntax;
+  opts.data = std::move(data);
+  auto e = Engine::compile({{"test.rego", std::move(source)}}, opts);
+  EXPECT_TRUE(e.is_ok()) << e.status().message();
+  return e.is_ok() ? e.value() : nullptr;
+}
+
+std::optional<Value> ref(const Engine& e, std::string_view r, std::string_view input = "{}") {
+  auto v = e.eval_ref(r, J(input));
+  EXPECT_TRUE(v.is_ok()) << v.status().message();
+  return v.is_ok() ? v.value() : std::nullopt;
+}
+
+TEST(EngineTest, V1CompleteAndPartialRules) {
+  auto e = compile(R"(package app
+default allow := false
+allow if {
+  input.user.role == "admin"
+}
+allow if count(deny) == 0
+deny contains msg if {
+  some r in input.roles
+  not r in {"a", "b"}
+  msg := sprintf_free(r)
+}
+sprintf_free(r) := concat_free(r)
+concat_free(r) := r
+names[u.id] := u.name if some u in input.users
+)");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(*ref(*e, "data.app.allow", R"({"roles": ["a"]})"), Value::boolean(true));
+  EXPECT_EQ(*ref(*e, "data.app.allow", R"({"roles": ["a", "z"]})"), Value::boolean(false));
+  EXPECT_EQ(*ref(*e, "data.app.deny", R"({"roles": ["x", "a", "y"]})"),
+            Value::set({Value::string("x"), Value::string("y")}));
+  EXPECT_EQ(*ref(*e, "data.app.names", R"({"users": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]})"),
+            Value::object({{Value::integer(1), Value::string("a")}, {Value::integer(2), Value::string("b")}}));
+}
+
+TEST(EngineTest, V0GatekeeperStyle) {
+  auto e = compile(R"(package k8srequiredlabels
+violation[{"msg": msg, "details": {"missing_labels": missing}}] {
+  provided := {label | input.review.object.metadata.labels[label]}
+  required := {label | label := input.parameters.labels[_]}
+  missing := required - provided
+  count(missing) > 0
+  msg := "you must provide labels"
+}
+deny[msg] {
+  input.x > 1
+  msg := "too big"
+}
+allow { not deny["too big"] }
+)", Syntax::kV0);
+  ASSERT_TRUE(e);
+  auto v = ref(*e, "data.k8srequiredlabels.violation",
+               R"({"review": {"object": {"metadata": {"labels": {"a": "1"}}}},
+                   "parameters": {"labels": ["a", "owner"]}})");
+  ASSERT_TRUE(v && v->is_set());
+  ASSERT_EQ(v->size(), 1u);
+  EXPECT_EQ(v->set_items()[0].find("details")->find("missing_labels")->to_rego(), R"({"owner"})");
+  EXPECT_EQ(ref(*e, "data.k8srequiredlabels.allow", R"({"x": 2})"), std::nullopt);
+  EXPECT_EQ(*ref(*e, "data.k8srequiredlabels.allow", R"({"x": 0})"), Value::boolean(true));
+}
+
+TEST(EngineTest, AutoSyntaxFallsBackToV0AndForcedSyntaxFails) {
+  const char* v0 = "package p\nallow { input.x == 1 }\n";
+  EXPECT_TRUE(Engine::compile({{"a.rego", v0}}).is_ok());
+  CompileOptions o;
+  o.syntax = Syntax::kV1;
+  auto bad = Engine::compile({{"a.rego", v0}}, o);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("a.rego:2:"), std::string::npos) << bad.status().message();
+  // v0 keywords only through future.keywords imports.
+  const char* v0kw = "package p\nimport future.keywords.in\nallow { 1 in input.xs }\n";
+  auto e = compile(v0kw, Syntax::kV0);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(*ref(*e, "data.p.allow", R"({"xs": [1]})"), Value::boolean(true));
+}
+
+TEST(EngineTest, CompileErrorsNameFileLineColumn) {
+  auto e = Engine::compile({{"pol/a.rego", "package p\n\nallow if {\n  nosuch.builtin(1)\n}\n"}});
+  ASSERT_FALSE(e.is_ok());
+  EXPECT_NE(e.status().message().find("pol/a.rego:4:3"), std::string::npos) << e.status().message();
+  EXPECT_NE(e.status().message().find("nosuch.builtin"), std::string::npos);
+  auto p = Engine::compile({{"b.rego", "package p\nallow if {\n"}});
+  ASSERT_FALSE(p.is_ok());
+  EXPECT_EQ(p.status().reason(), "rego_parse_error");
+}
+
+TEST(EngineTest, ConflictsAndStrictErrors) {
+  auto e = compile(R"(package p
+x := 1 if input.a
+x := 2 if input.b
+f(v) := 1 if v > 0
+f(v) := 2 if v > 1
+d := 1 / input.n
+)");
+  ASSERT_TRUE(e);
+  auto r = e->eval_ref("data.p.x", J(R"({"a": true, "b": true})"));
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().reason(), "eval_conflict_error");
+  auto q = e->query("y := data.p.f(5)", J("{}"));
+  ASSERT_FALSE(q.is_ok());
+  EXPECT_EQ(q.status().reason(), "eval_conflict_error");
+  // Non-strict: division by zero makes d undefined; strict: an error.
+  EXPECT_EQ(ref(*e, "data.p.d", R"({"n": 0})"), std::nullopt);
+  EvalOptions strict;
+  strict.strict_builtin_errors = true;
+  auto s = e->eval_ref("data.p.d", J(R"({"n": 0})"), strict);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_EQ(s.status().reason(), "eval_builtin_error");
+  EXPECT_NE(s.status().message().find("test.rego:6:"), std::string::npos) << s.status().message();
+}
+
+TEST(EngineTest, QueryBindingsWithAndEvery) {
+  auto e = compile(R"(package p
+users := {"alice": "admin", "bob": "student"}
+is_admin(u) if users[u] == "admin"
+all_pos if every x in input.xs { x > 0 }
+)");
+  ASSERT_TRUE(e);
+  auto q = e->query("some u; data.p.users[u] == role", J("{}"));
+  ASSERT_FALSE(q.is_ok());  // role is unsafe
+  auto r = e->query("data.p.users[u] = r; data.p.is_admin(u)", J("{}"));
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_EQ(r->rows.size(), 1u);
+  EXPECT_EQ(r->rows[0]["u"], Value::string("alice"));
+  auto w = e->query("x := data.p.all_pos with input.xs as [1, 2]", J(R"({"xs": [-1]})"));
+  ASSERT_TRUE(w.is_ok());
+  ASSERT_EQ(w->rows.size(), 1u);
+  EXPECT_EQ(w->rows[0]["x"], Value::boolean(true));
+  EXPECT_EQ(ref(*e, "data.p.all_pos", R"({"xs": [-1]})"), std::nullopt);
+}
+
+TEST(EngineTest, DataMixesBaseAndVirtualDocuments) {
+  auto e = compile("package a.b\nc := data.a.base + 1\n", Syntax::kAuto, J(R"({"a": {"base": 41}})"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(*ref(*e, "data.a", "{}"), J(R"({"base": 41, "b": {"c": 42}})"));
+}
+
+TEST(EngineTest, StepBudgetStopsRunawayEvaluation) {
+  auto e = compile(R"(package p
+n := count([x | some a in numbers.range(1, 2000); some b in numbers.range(1, 2000); x := a * b])
+)");
+  ASSERT_TRUE(e);
+  EvalOptions o;
+  o.max_steps = 10000;
+  auto r = e->eval_ref("data.p.n", J("{}"), o);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().reason(), "eval_cancel_error");
+}
+
+TEST(EngineTest, ConcurrentEvaluationOfOneEngine) {
+  auto e = compile(R"(package p
+allow if {
+  some s in input.roster
+  s.id == input.user
+}
+)");
+  ASSERT_TRUE(e);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        std::string in = R"({"roster": [{"id": "a"}, {"id": "b"}], "user": ")" +
+                         std::string(i % 2 ? "a" : "z") + "\"}";
+        auto v = e->eval_ref("data.p.allow", Value::parse_json(in).value());
+        if (v.is_ok() && (i % 2 ? v->has_value() : !v->has_value())) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 800);
+}
+
+TEST(EngineTest, DefaultPolicyAcceptsTheCaseStudyRule) {
+  std::ifstream in(std::string(EDGECLASS_SOURCE_DIR) + "/policies/education.rego");
+  ASSERT_TRUE(in) << "policies/education.rego missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto e = compile(ss.str());
+  ASSERT_TRUE(e);
+  auto join = [&](int enrolled) {
+    return ref(*e, "data.edgeclass.allow",
+               R"({"action": "join", "user": {"id": "u1", "role": "student"},
+                   "course": {"status": "active", "capacity": 10, "enrolled": )" +
+                   std::to_string(enrolled) + "}}");
+  };
+  EXPECT_EQ(*join(3), Value::boolean(true));
+  EXPECT_EQ(*join(10), Value::boolean(false));
+}
+
+}  // namespace
+}  // namespace policy
