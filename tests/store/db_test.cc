@@ -138,6 +138,34 @@ TEST(DbTest, LongSqlIsShortenedInMessages) {
       << st.message();
 }
 
+TEST(DbTest, UncreatableDirectoryIsAnActionableError) {
+  TempDir dir;
+  ASSERT_OK(Db::open(dir.file("file.db"), OpenMode::kReadWrite).status());
+  // A directory cannot be made under a regular file.
+  auto db = Db::open(dir.file("file.db/sub/x.db"), OpenMode::kReadWrite);
+  ASSERT_FALSE(db.is_ok());
+  EXPECT_NE(db.status().message().find("cannot create the directory"), std::string::npos)
+      << db.status().message();
+}
+
+TEST(DbTest, LockHeldByAnotherWriterIsUnavailableAfterBusyTimeout) {
+  TempDir dir;
+  auto a = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(a.is_ok());
+  DbOptions quick;
+  quick.busy_timeout_ms = 20;
+  auto b = Db::open(dir.file("x.db"), OpenMode::kReadWrite, quick);
+  ASSERT_TRUE(b.is_ok());
+  ASSERT_OK((*a)->exec("BEGIN IMMEDIATE"));
+  BatchResult r = commit_batch(**b, std::vector<WriteOp>{[](Txn&) { return base::Status(); }});
+  EXPECT_EQ(r.commit.code(), base::Code::kUnavailable);
+  EXPECT_EQ(r.commit.reason(), "database_busy");
+  EXPECT_EQ(r.statuses[0].code(), base::Code::kUnavailable);
+  ASSERT_OK((*a)->exec("COMMIT"));
+  r = commit_batch(**b, std::vector<WriteOp>{[](Txn&) { return base::Status(); }});
+  EXPECT_OK(r.commit);
+}
+
 TEST(DbTest, ConstraintViolationIsConflict) {
   auto db = Db::open(":memory:", OpenMode::kReadWrite);
   ASSERT_TRUE(db.is_ok());
