@@ -42,29 +42,47 @@ epoch=$(git log -1 --format=%ct 2>/dev/null || echo 0)
   --label org.opencontainers.image.revision="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
   . >/dev/null
 
-# Push to an OCI layout with gzip layers, as a registry would serve them to a node.
-rm -rf "$OUT/oci"
-"${BUILDAH[@]}" push --quiet --compression-format gzip "$TAG" "oci:$OUT/oci:$TAG" >/dev/null
+# Layer compression. zstd (level 19) is 10% smaller than gzip for this binary and K3s's
+# containerd (1.5 and later) pulls zstd layers; IMAGE_COMPRESSION=gzip for older runtimes.
+COMPRESSION=${IMAGE_COMPRESSION:-zstd}
+case "$COMPRESSION" in
+  zstd) level=19 ;;
+  gzip) level=9 ;;
+  *) echo "image: IMAGE_COMPRESSION must be zstd or gzip" >&2; exit 2 ;;
+esac
+push() {  # push FORMAT LEVEL DESTINATION
+  "${BUILDAH[@]}" push --quiet --compression-format "$1" --compression-level "$2" "$TAG" "$3" \
+    >/dev/null
+}
+# sizes LAYOUT_DIR -> "LAYER_BYTES PULL_BYTES" (pull = layers + config + manifest)
+sizes() {
+  local blobs=$1/blobs/sha256 manifest digest layer=0 pull=0 f
+  manifest=$blobs/$(grep -o '"digest":"sha256:[0-9a-f]*"' "$1/index.json" | head -1 | cut -d: -f3 | tr -d '"')
+  while read -r digest; do
+    layer=$((layer + $(stat -c %s "$blobs/$digest")))
+  done < <(tr -d ' \n' < "$manifest" | grep -o '"layers":\[.*\]' | grep -o 'sha256:[0-9a-f]*' | cut -d: -f2)
+  for f in "$blobs"/*; do pull=$((pull + $(stat -c %s "$f"))); done
+  echo "$layer $pull"
+}
 
-# The same image as one file, for nodes without a registry: k3s ctr images import FILE.
-rm -f "$OUT/edgeclass.oci.tar"
-"${BUILDAH[@]}" push --quiet --compression-format gzip "$TAG" \
-  "oci-archive:$OUT/edgeclass.oci.tar:$TAG" >/dev/null
-
-blobs=$OUT/oci/blobs/sha256
-manifest_digest=$(grep -o '"digest":"sha256:[0-9a-f]*"' "$OUT/oci/index.json" | head -1 | cut -d: -f3 | tr -d '"')
-manifest=$blobs/$manifest_digest
-layer_bytes=0
-while read -r digest; do
-  layer_bytes=$((layer_bytes + $(stat -c %s "$blobs/$digest")))
-done < <(tr -d ' \n' < "$manifest" | grep -o '"layers":\[.*\]' | grep -o 'sha256:[0-9a-f]*' | cut -d: -f2)
-pull_bytes=0
-for f in "$blobs"/*; do pull_bytes=$((pull_bytes + $(stat -c %s "$f"))); done
+# An OCI layout, as a registry would serve the image to a node, and the same image as one
+# file for nodes without a registry (k3s ctr images import FILE).
+rm -rf "$OUT/oci" "$OUT/edgeclass.oci.tar"
+push "$COMPRESSION" "$level" "oci:$OUT/oci:$TAG"
+push "$COMPRESSION" "$level" "oci-archive:$OUT/edgeclass.oci.tar:$TAG"
+read -r layer_bytes pull_bytes < <(sizes "$OUT/oci")
+# For comparison, the other compression.
+other=gzip other_level=9
+[ "$COMPRESSION" = gzip ] && other=zstd other_level=19
+tmp=$(mktemp -d)
+push "$other" "$other_level" "oci:$tmp/oci:$TAG"
+read -r _ other_pull < <(sizes "$tmp/oci")
+rm -rf "$tmp"
 
 kib() { awk -v b="$1" 'BEGIN { printf "%.0f KiB (%.2f MB)", b / 1024, b / 1e6 }'; }
-echo "image: $TAG"
+echo "image: $TAG ($COMPRESSION layers)"
 echo "  binary (stripped, static): $(kib "$(stat -c %s "$OUT/edgeclass")")"
 echo "  compressed layers:         $(kib "$layer_bytes")"
 echo "  pulled by a node:          $(kib "$pull_bytes") (layers + config + manifest)"
+printf "  %-27s%s\n" "with $other layers:" "$(kib "$other_pull")"
 echo "  OCI archive for k3s:       $OUT/edgeclass.oci.tar (k3s ctr images import)"
-
