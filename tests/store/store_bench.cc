@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -34,6 +35,9 @@ struct Bench {
   std::string dir;
   std::unique_ptr<store::Writer> writer;
   std::atomic<uint64_t> next_student{0};
+  // Group commit times (BEGIN..COMMIT incl. fsync); written on the writer thread only,
+  // read after the benchmark loop.
+  std::vector<int64_t> commit_ns;
 
   ~Bench() {
     writer.reset();
@@ -78,7 +82,10 @@ std::unique_ptr<Bench> setup(benchmark::State& state) {
     state.SkipWithError(st.to_string().c_str());
     return nullptr;
   }
-  auto w = store::Writer::start(std::move(db).value());
+  store::WriterOptions options;
+  Bench* raw = b.get();
+  options.on_group = [raw](const store::GroupStats& g) { raw->commit_ns.push_back(g.commit_ns); };
+  auto w = store::Writer::start(std::move(db).value(), std::move(options));
   if (!w.is_ok()) {
     state.SkipWithError(w.status().to_string().c_str());
     return nullptr;
@@ -100,6 +107,13 @@ void report(benchmark::State& state, Bench& b, uint64_t answers) {
   state.counters["groups"] = double(c.groups);
   state.counters["avg_group"] = c.groups ? double(c.committed_ops) / double(c.groups) : 0;
   state.counters["failed"] = double(c.failed_ops);
+  b.writer->stop();  // joins: commit_ns is no longer written
+  std::vector<int64_t> ns = b.commit_ns;
+  if (!ns.empty()) {
+    std::sort(ns.begin(), ns.end());
+    state.counters["commit_p50_us"] = double(ns[ns.size() / 2]) / 1e3;
+    state.counters["commit_p99_us"] = double(ns[ns.size() * 99 / 100]) / 1e3;
+  }
 }
 
 // Open loop with N submitting threads.
