@@ -23,6 +23,7 @@ ip link set lo up
 python3 "$here/responder.py" 127.0.0.1 redis.education.svc.cluster.local=10.43.0.15 \
   only-dns.test=127.0.0.7 both.test=127.0.0.8 2>"$work/queries.log" &
 dns=\$!
+trap 'kill \$dns 2>/dev/null' EXIT  # also when the output pipe closes early
 for _ in \$(seq 100); do ss -lun | grep -q "127.0.0.1:53 " && break; sleep 0.02; done  # until bound
 fail=0
 expect() {  # expect PATTERN NAME: the probe's output for NAME must match PATTERN
@@ -39,7 +40,7 @@ expect '127\.0\.0\.1' localhost
 expect '10\.42\.0\.9' edgeclass-pod
 expect '10\.9\.9\.9' both.test
 expect '10\.43\.0\.15' redis
-kill \$dns; wait \$dns 2>/dev/null
+kill \$dns; wait \$dns 2>/dev/null; trap - EXIT
 echo "# DNS server stopped"
 expect 'Temporary failure' redis
 expect '10\.42\.0\.9' edgeclass-pod
