@@ -142,5 +142,21 @@ TEST(Vp8, DeltaFrameIsNotKeyframe) {
   EXPECT_TRUE(is_vp8_keyframe(key));
 }
 
+TEST(H264, KeyframeDetection) {
+  EXPECT_TRUE(is_h264_keyframe(std::vector<uint8_t>{0x65, 0x88}));   // IDR slice
+  EXPECT_TRUE(is_h264_keyframe(std::vector<uint8_t>{0x67, 0x42}));   // SPS
+  EXPECT_FALSE(is_h264_keyframe(std::vector<uint8_t>{0x41, 0x9a}));  // non-IDR slice
+  // STAP-A with SPS + PPS.
+  EXPECT_TRUE(is_h264_keyframe(std::vector<uint8_t>{0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02,
+                                                    0x68, 0xce}));
+  EXPECT_FALSE(is_h264_keyframe(std::vector<uint8_t>{0x78, 0x00, 0x09, 0x67}));  // overrun
+  // FU-A: start fragment of an IDR, then a middle fragment.
+  EXPECT_TRUE(is_h264_keyframe(std::vector<uint8_t>{0x7c, 0x85, 0x00}));
+  EXPECT_FALSE(is_h264_keyframe(std::vector<uint8_t>{0x7c, 0x05, 0x00}));
+  EXPECT_TRUE(is_keyframe("h264", std::vector<uint8_t>{0x65}));
+  EXPECT_TRUE(is_keyframe("VP8", std::vector<uint8_t>{0x10, 0x10}));
+  EXPECT_FALSE(is_keyframe("opus", std::vector<uint8_t>{0x10, 0x10}));
+}
+
 }  // namespace
 }  // namespace media

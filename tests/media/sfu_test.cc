@@ -304,6 +304,20 @@ TEST_F(RoomTest, ReportsAndRembToPublisherAndTranslatedSenderReports) {
   EXPECT_GT(remb.bitrate_bps, 2'400'000u);
 }
 
+TEST_F(RoomTest, CodecMismatchIsNotForwarded) {
+  publish_video("teacher", 0x1111);
+  ConsumerParams c;
+  c.participant_id = "h264-only";
+  c.ssrc = 0xC1;
+  c.payload_type = 102;
+  c.codec = "H264";
+  ASSERT_TRUE(room_.add_consumer("main", MediaKind::kVideo, c).is_ok());
+  subscribe_video("s1", 0xA1);
+  rtp("teacher", vp8(0x1111, 1, 0, true));
+  EXPECT_TRUE(take("h264-only", false).empty());
+  EXPECT_EQ(take("s1", false).size(), 1u);
+}
+
 TEST_F(RoomTest, RejectsDuplicateSsrcsAndUnknownSenders) {
   publish_video("teacher", 0x1111);
   ProducerParams p;

@@ -111,4 +111,40 @@ bool is_vp8_keyframe(std::span<const uint8_t> payload) {
   return (payload[i] & 0x01) == 0;
 }
 
+bool is_h264_keyframe(std::span<const uint8_t> payload) {
+  if (payload.empty()) return false;
+  auto key_nal = [](uint8_t type) { return type == 5 || type == 7; };
+  uint8_t type = payload[0] & 0x1F;
+  if (type >= 1 && type <= 23) return key_nal(type);
+  if (type == 24) {  // STAP-A: 16-bit size, then the NAL unit, repeated
+    size_t i = 1;
+    while (i + 2 < payload.size()) {
+      size_t size = get_u16(&payload[i]);
+      if (size == 0 || i + 2 + size > payload.size()) return false;
+      if (key_nal(payload[i + 2] & 0x1F)) return true;
+      i += 2 + size;
+    }
+    return false;
+  }
+  if (type == 28) {  // FU-A: FU header with the start bit and the fragmented NAL's type
+    return payload.size() >= 2 && (payload[1] & 0x80) && key_nal(payload[1] & 0x1F);
+  }
+  return false;
+}
+
+bool is_keyframe(std::string_view codec, std::span<const uint8_t> payload) {
+  auto is = [&](std::string_view name) {
+    if (codec.size() != name.size()) return false;
+    for (size_t i = 0; i < name.size(); ++i) {
+      char c = codec[i];
+      if (c >= 'a' && c <= 'z') c = char(c - 32);
+      if (c != name[i]) return false;
+    }
+    return true;
+  };
+  if (is("VP8")) return is_vp8_keyframe(payload);
+  if (is("H264")) return is_h264_keyframe(payload);
+  return false;
+}
+
 }  // namespace media

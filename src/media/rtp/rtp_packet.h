@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "base/status.h"
 #include "media/common/bytes.h"
@@ -87,5 +88,12 @@ inline bool ts_newer(uint32_t a, uint32_t b) { return a != b && uint32_t(a - b) 
 // VP8 (RFC 7741): true when `payload` (an RTP payload with the VP8 payload descriptor)
 // starts a key frame: start of partition 0 and the P bit of the frame header clear.
 bool is_vp8_keyframe(std::span<const uint8_t> payload);
+
+// H.264 (RFC 6184): true when `payload` starts a key frame: an IDR slice or an SPS, alone,
+// inside a STAP-A aggregate, or at the start of an FU-A fragment.
+bool is_h264_keyframe(std::span<const uint8_t> payload);
+
+// Dispatches on the codec name from SDP ("VP8", "H264"; case-insensitive). False for others.
+bool is_keyframe(std::string_view codec, std::span<const uint8_t> payload);
 
 }  // namespace media

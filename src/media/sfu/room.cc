@@ -1,6 +1,7 @@
 #include "media/sfu/room.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <set>
 
@@ -13,6 +14,14 @@ constexpr int64_t kReportIntervalNs = 1'000'000'000;
 uint32_t abs_send_time(int64_t now_ns) {
   uint64_t us = uint64_t(now_ns / 1000) % 64'000'000ull;
   return uint32_t((us << 18) / 1'000'000) & 0xFFFFFF;
+}
+
+bool same_codec(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(uint8_t(a[i])) != std::tolower(uint8_t(b[i]))) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -108,13 +117,17 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes,
   int64_t now = clock_->now_mono_ns();
   p.stats.on_packet(in.sequence_number(), in.timestamp(), arrival_ns);
   bool is_video = p.params.kind == MediaKind::kVideo;
-  bool keyframe = is_video && is_vp8_keyframe(in.payload());
+  bool keyframe = is_video && is_keyframe(p.params.codec, in.payload());
   if (is_video) {
     p.cache.store(in.ssrc(), in.sequence_number(), bytes, now);
     if (keyframe) p.keyframes.on_keyframe();
   }
   bool someone_waits = false;
   for (auto& c : f.consumers) {
+    if (!same_codec(c->params.codec, p.params.codec)) {
+      ++counters_.packets_dropped;
+      continue;
+    }
     RtpRewriter::Input ri{in.ssrc(), in.sequence_number(), in.timestamp(), keyframe};
     auto out = c->rewriter.rewrite(ri, now);
     if (!out) {

@@ -50,6 +50,7 @@ struct ProducerParams {
   uint32_t ssrc = 0;
   uint8_t payload_type = 0;
   uint32_t clock_rate = 90000;
+  std::string codec = "VP8";  // from a=rtpmap: "VP8", "H264", "opus"
   uint8_t ext_audio_level_id = 0;  // 0 when not negotiated
 };
 
@@ -58,6 +59,7 @@ struct ConsumerParams {
   std::string participant_id;
   uint32_t ssrc = 0;  // what the subscriber sees; unique in the room
   uint8_t payload_type = 0;
+  std::string codec = "VP8";  // packets of a producer with another codec are not forwarded
   std::string mid;             // written in the mid extension when ext_mid_id != 0
   uint8_t ext_mid_id = 0;
   uint8_t ext_abs_send_time_id = 0;

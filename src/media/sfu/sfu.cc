@@ -117,6 +117,7 @@ base::Result<std::string> Sfu::publish(const std::string& room_id,
     p.ssrc = m.remote_ssrcs.front();
     p.payload_type = m.codec.payload_type;
     p.clock_rate = m.codec.clock_rate;
+    p.codec = m.codec.name;
     p.ext_audio_level_id = m.ext_audio_level.value_or(0);
     base::Status s = room.set_producer(feed, p);
     if (!s.is_ok()) {
@@ -181,6 +182,7 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
     c.participant_id = id;
     c.ssrc = o.media[i].send_ssrc;
     c.payload_type = m.codec.payload_type;
+    c.codec = m.codec.name;
     c.mid = m.mid;
     c.ext_mid_id = m.ext_mid.value_or(0);
     c.ext_abs_send_time_id = m.ext_abs_send_time.value_or(0);
