@@ -42,7 +42,7 @@ mkdir -p "$out"
 work=$(mktemp -d)
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -69,7 +69,15 @@ start_edgeclass() {
   exit 1
 }
 
-stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+# Stops one of our servers and forgets its pid, so that cleanup never signals a pid the
+# system has since given to another process.
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local keep=() p
+  for p in "${pids[@]+"${pids[@]}"}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  pids=("${keep[@]+"${keep[@]}"}")
+}
 
 # wrk run: wrk_run NAME URL SCRIPT -> the BENCH line in $out/NAME.wrk
 wrk_run() {
