@@ -33,8 +33,20 @@ enum class TermKind {
   kTemplate,     // string interpolation: items alternate literal strings and terms
 };
 
+// What a kCall term calls (set by the compiler so evaluation does not compare names).
+enum class CallOp : uint8_t {
+  kOther,     // builtin or user function (see fn_node / builtin)
+  kEq,        // =
+  kAssign,    // :=
+  kPrint,
+  kWalk,
+  kMember2,   // x in xs
+  kMember3,   // k, v in xs
+};
+
 struct Term {
   TermKind kind = TermKind::kScalar;
+  CallOp op = CallOp::kOther;
   Location loc;
   Value value;       // kScalar; also the folded value of ground composites after compile
   bool ground = false;  // compile: the term has no vars/calls; `value` holds it

@@ -110,6 +110,7 @@ class Resolver {
           EC_RETURN_IF_ERROR(term(e.term->items[2], scope));
           EC_RETURN_IF_ERROR(declare_pattern(e.term->items[1], scope));
           e.term->fn_name = "assign";
+          e.term->op = CallOp::kAssign;
         } else {
           EC_RETURN_IF_ERROR(term(e.term, scope));
         }
@@ -400,6 +401,12 @@ class Resolver {
       }
     }
     t->fn_name = name;
+    if (name == "eq") t->op = CallOp::kEq;
+    if (name == "assign") t->op = CallOp::kAssign;
+    if (name == "print" || name == "internal.print") t->op = CallOp::kPrint;
+    if (name == "walk") t->op = CallOp::kWalk;
+    if (name == "internal.member_2") t->op = CallOp::kMember2;
+    if (name == "internal.member_3") t->op = CallOp::kMember3;
     if (is_special_op(name)) return base::Status::ok();
     t->builtin = reg_.find(name);
     if (!t->builtin) {

@@ -201,7 +201,7 @@ base::Status Evaluator::expr_no_with(const Expr& e, Frame& f, const Cont& k) {
     }
     case ExprKind::kTerm: {
       const Term& t = *e.term;
-      if (t.kind == TermKind::kCall && (t.fn_name == "eq" || t.fn_name == "assign")) {
+      if (t.kind == TermKind::kCall && (t.op == CallOp::kEq || t.op == CallOp::kAssign)) {
         return unify(*t.items[1], *t.items[2], f, k);
       }
       return term(t, f, [&](const Value& v) -> base::Status {
@@ -335,7 +335,7 @@ bool Evaluator::is_pattern(const Term& t, const Frame& f) const {
 }
 
 base::Status Evaluator::terms(const std::vector<TermPtr>& ts, size_t i, std::vector<Value>& out,
-                              Frame& f, const std::function<base::Status()>& k) {
+                              Frame& f, const Cont& k) {
   if (i == ts.size()) return k();
   return term(*ts[i], f, [&](const Value& v) -> base::Status {
     out.push_back(v);
@@ -346,6 +346,15 @@ base::Status Evaluator::terms(const std::vector<TermPtr>& ts, size_t i, std::vec
 }
 
 base::Status Evaluator::term(const Term& t, Frame& f, const ValCont& k) {
+  if (t.kind == TermKind::kRef || t.kind == TermKind::kCall) {
+    const Value* v = nullptr;
+    Value scratch;
+    base::Status err;
+    Fast r = fast(t, f, v, scratch, err);
+    if (!err.is_ok()) return err;
+    if (r == Fast::kValue) return k(*v);
+    if (r == Fast::kUndefined) return base::Status::ok();
+  }
   switch (t.kind) {
     case TermKind::kScalar: return k(t.value);
     case TermKind::kVar:

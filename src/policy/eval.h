@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <type_traits>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -12,6 +13,28 @@
 #include "policy/program.h"
 
 namespace policy {
+
+// A non-owning reference to a callable (continuations are always called while the callable
+// they refer to is alive on the caller's stack, so no allocation is needed).
+template <typename Sig>
+class FnRef;
+template <typename R, typename... A>
+class FnRef<R(A...)> {
+ public:
+  template <typename F,
+            typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, FnRef>>>
+  FnRef(F&& f)  // NOLINT: implicit by design
+      : obj_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        call_([](void* o, A... a) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(o))(std::forward<A>(a)...);
+        }) {}
+  FnRef(const FnRef&) = default;
+  R operator()(A... a) const { return call_(obj_, std::forward<A>(a)...); }
+
+ private:
+  void* obj_;
+  R (*call_)(void*, A...);
+};
 
 struct EvalLimits {
   bool strict_builtin_errors = false;
@@ -29,8 +52,8 @@ class Evaluator {
  public:
   Evaluator(const Program& prog, const Value* input, BuiltinContext& ctx, EvalLimits limits);
 
-  using Cont = std::function<base::Status()>;
-  using ValCont = std::function<base::Status(const Value&)>;
+  using Cont = FnRef<base::Status()>;
+  using ValCont = FnRef<base::Status(const Value&)>;
 
   // Evaluates `body` in `frame`, calling `k` for every solution.
   base::Status eval_body(const Body& body, Frame& frame, const Cont& k);
@@ -44,7 +67,11 @@ class Evaluator {
   base::Status expr_no_with(const Expr& e, Frame& f, const Cont& k);
   base::Status term(const Term& t, Frame& f, const ValCont& k);
   base::Status terms(const std::vector<TermPtr>& ts, size_t i, std::vector<Value>& out,
-                     Frame& f, const std::function<base::Status()>& k);
+                     Frame& f, const Cont& k);
+  // Fast path for single-valued terms (constants, bound vars, refs without enumeration,
+  // builtin calls on such terms): no continuations. kNotSimple: use the general path.
+  enum class Fast { kNotSimple, kUndefined, kValue };
+  Fast fast(const Term& t, Frame& f, const Value*& out, Value& scratch, base::Status& err);
   base::Status unify(const Term& a, const Term& b, Frame& f, const Cont& k);
   base::Status unify_value(const Term& pat, const Value& v, Frame& f, const Cont& k);
   bool is_pattern(const Term& t, const Frame& f) const;

@@ -51,10 +51,10 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
   EC_RETURN_IF_ERROR(step());
   const std::string& name = t.fn_name;
   size_t nargs = t.items.size() - 1;
-  if (name == "eq" || name == "assign") {
+  if (t.op == CallOp::kEq || t.op == CallOp::kAssign) {
     return unify(*t.items[1], *t.items[2], f, [&]() { return k(Value::boolean(true)); });
   }
-  if (name == "print") {
+  if (t.op == CallOp::kPrint) {
     std::string line;
     for (size_t i = 1; i < t.items.size(); ++i) {
       std::vector<Value> vals;
@@ -74,7 +74,7 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
     if (ctx_.print) ctx_.print(line);
     return k(Value::boolean(true));
   }
-  if (name == "walk") {
+  if (t.op == CallOp::kWalk) {
     return term(*t.items[1], f, [&](const Value& v) -> base::Status {
       std::vector<Value> path, pairs;
       walk_paths(v, path, pairs);
@@ -88,7 +88,7 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
       return base::Status::ok();
     });
   }
-  if (name == "internal.member_3") {
+  if (t.op == CallOp::kMember3) {
     // k, v in coll
     return term(*t.items[3], f, [&](const Value& coll) -> base::Status {
       auto check = [&](const Value& key, const Value& val) -> base::Status {
@@ -122,7 +122,7 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
       return base::Status::ok();
     });
   }
-  if (name == "internal.member_2") {
+  if (t.op == CallOp::kMember2) {
     if (is_pattern(*t.items[1], f)) {
       return term(*t.items[2], f, [&](const Value& coll) -> base::Status {
         for (const Value& v : coll.is_object() ? std::vector<Value>() : std::vector<Value>(
@@ -162,7 +162,7 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
   size_t arity = nargs;
   if (fn && !fn->rules.empty()) arity = fn->rules[0]->args.size();
   else if (b) arity = static_cast<size_t>(b->arity);
-  else if (name == "internal.member_2") arity = 2;
+  else if (t.op == CallOp::kMember2) arity = 2;
   bool has_out = nargs == arity + 1;
   if (!has_out && nargs != arity) {
     return error_at(t.loc, "rego_type_error",
@@ -181,8 +181,8 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
     if (is_pattern(*arg_terms[i], f)) order.push_back(i);
   }
   std::vector<Value> args(want);
-  std::function<base::Status(size_t, const std::function<base::Status()>&)> eval_args =
-      [&](size_t j, const std::function<base::Status()>& done) -> base::Status {
+  std::function<base::Status(size_t, const Cont&)> eval_args =
+      [&](size_t j, const Cont& done) -> base::Status {
     if (j == order.size()) return done();
     return term(*arg_terms[order[j]], f, [&](const Value& v) -> base::Status {
       args[order[j]] = v;
@@ -194,7 +194,7 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
     if (mock && !mock->node && !mock->builtin) {
       // Value replacement: the mock's value is the result.
       out = mock->value;
-    } else if (name == "internal.member_2" && !b) {
+    } else if (t.op == CallOp::kMember2 && !b) {
       out = Value::boolean(member(args[0], args[1]));
     } else if (fn && mock) {
       // The replacement runs without mocks (it may call the original, and never another

@@ -1,0 +1,78 @@
+// Policy decision latency: the server's hot path (eval_ref on a rule with a large input).
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "policy/engine.h"
+
+namespace {
+
+using policy::Value;
+
+constexpr const char* kPolicy = R"(package edgeclass.join
+
+default allow := false
+
+allow if {
+  input.action == "join"
+  input.user.role == "student"
+  input.course.status == "active"
+  input.course.capacity > input.course.enrolled
+  not banned
+}
+
+banned if input.user.id in input.course.banned
+
+enrolled if {
+  some s in input.roster
+  s.id == input.user.id
+}
+)";
+
+Value make_input(int students) {
+  std::string roster = "[";
+  for (int i = 0; i < students; ++i) {
+    if (i) roster += ",";
+    roster += R"({"id": "stu_)" + std::to_string(i) + R"(", "name": "Student )" +
+              std::to_string(i) + R"(", "role": "student"})";
+  }
+  roster += "]";
+  std::string in = R"({"action": "join", "user": {"id": "stu_999", "role": "student"},
+    "course": {"status": "active", "capacity": 1000, "enrolled": 999, "banned": ["x"]},
+    "roster": )" + roster + "}";
+  return Value::parse_json(in).value();
+}
+
+void BM_AllowDecision(benchmark::State& state) {
+  auto engine = policy::Engine::compile({{"join.rego", kPolicy}}).value();
+  Value input = make_input(1000);
+  for (auto _ : state) {
+    auto v = engine->eval_ref("data.edgeclass.join.allow", input);
+    benchmark::DoNotOptimize(v);
+  }
+}
+BENCHMARK(BM_AllowDecision);
+
+void BM_RosterScan(benchmark::State& state) {
+  auto engine = policy::Engine::compile({{"join.rego", kPolicy}}).value();
+  Value input = make_input(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    auto v = engine->eval_ref("data.edgeclass.join.enrolled", input);
+    benchmark::DoNotOptimize(v);
+  }
+}
+BENCHMARK(BM_RosterScan)->Arg(100)->Arg(1000);
+
+void BM_WholePackage(benchmark::State& state) {
+  auto engine = policy::Engine::compile({{"join.rego", kPolicy}}).value();
+  Value input = make_input(1000);
+  for (auto _ : state) {
+    auto v = engine->eval_ref("data.edgeclass.join", input);
+    benchmark::DoNotOptimize(v);
+  }
+}
+BENCHMARK(BM_WholePackage);
+
+}  // namespace
+
+BENCHMARK_MAIN();
