@@ -31,10 +31,10 @@ base::Status message_not_found(std::string_view id) {
 }  // namespace
 
 base::Status insert_chat(Txn& txn, const ChatMessage& m) {
-  EC_ASSIGN_OR_RETURN(Stmt st, txn.db().prepare(
-                                   "INSERT INTO chat_messages (id, session_id, user_id, "
-                                   "user_name, text, created_at, deleted) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  EC_ASSIGN_OR_RETURN(Stmt st,
+                      txn.db().prepare("INSERT INTO chat_messages (id, session_id, user_id, "
+                                       "user_name, text, created_at, deleted) "
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?)"));
   st.bind_all(m.id, m.session_id, m.user_id, m.user_name, m.text, m.created_at, m.deleted);
   base::Status r = st.run();
   if (r.is_ok()) return r;

@@ -52,10 +52,10 @@ base::Status run_with_course_fk(Stmt& st, std::string_view course_id) {
 }  // namespace
 
 base::Status insert_course(Txn& txn, const Course& c) {
-  EC_ASSIGN_OR_RETURN(
-      Stmt st, txn.db().prepare("INSERT INTO courses (id, title, description, teacher_id, "
-                                "teacher_name, status, capacity, enrolled, created_at, "
-                                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)"));
+  EC_ASSIGN_OR_RETURN(Stmt st,
+                      txn.db().prepare("INSERT INTO courses (id, title, description, teacher_id, "
+                                       "teacher_name, status, capacity, enrolled, created_at, "
+                                       "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)"));
   st.bind_all(c.id, c.title, c.description, c.teacher_id, c.teacher_name, to_string(c.status),
               c.capacity, c.created_at, c.updated_at);
   base::Status s = st.run();
@@ -75,8 +75,8 @@ base::Result<Course> get_course(Db& db, std::string_view id) {
   return read_course(st);
 }
 
-base::Result<Page<Course>> list_courses(Db& db, const CourseFilter& filter,
-                                        std::string_view cursor, int limit) {
+base::Result<Page<Course>> list_courses(Db& db, const CourseFilter& filter, std::string_view cursor,
+                                        int limit) {
   EC_RETURN_IF_ERROR(check_limit(limit));
   std::optional<CursorKey> after;
   if (!cursor.empty()) {
@@ -115,12 +115,12 @@ base::Result<Page<Course>> list_courses(Db& db, const CourseFilter& filter,
 }
 
 base::Status update_course(Txn& txn, const Course& c) {
-  EC_ASSIGN_OR_RETURN(Stmt st, txn.db().prepare(
-                                   "UPDATE courses SET title = ?, description = ?, "
-                                   "teacher_name = ?, status = ?, capacity = ?, updated_at = ? "
-                                   "WHERE id = ?"));
-  st.bind_all(c.title, c.description, c.teacher_name, to_string(c.status), c.capacity,
-              c.updated_at, c.id);
+  EC_ASSIGN_OR_RETURN(Stmt st,
+                      txn.db().prepare("UPDATE courses SET title = ?, description = ?, "
+                                       "teacher_name = ?, status = ?, capacity = ?, updated_at = ? "
+                                       "WHERE id = ?"));
+  st.bind_all(c.title, c.description, c.teacher_name, to_string(c.status), c.capacity, c.updated_at,
+              c.id);
   EC_RETURN_IF_ERROR(st.run());
   if (txn.db().changes() == 0) return course_not_found(c.id);
   return base::Status::ok();

@@ -28,8 +28,8 @@ struct CourseFilter {
   std::optional<CourseStatus> status;     // only courses in this status
   std::optional<std::string> teacher_id;  // only this teacher's courses
 };
-base::Result<Page<Course>> list_courses(Db& db, const CourseFilter& filter,
-                                        std::string_view cursor, int limit);
+base::Result<Page<Course>> list_courses(Db& db, const CourseFilter& filter, std::string_view cursor,
+                                        int limit);
 
 // Overwrites title, description, teacher_name, status, capacity and updated_at of the course
 // with course.id (id, teacher_id, enrolled and created_at are left alone).

@@ -57,8 +57,7 @@ bool b64url_decode(std::string_view in, std::string* out) {
 
 base::Status bad_cursor() {
   return base::invalid_argument(
-      "the cursor is not one this list returned; start again without a cursor",
-      "invalid_cursor");
+      "the cursor is not one this list returned; start again without a cursor", "invalid_cursor");
 }
 
 }  // namespace

@@ -114,8 +114,8 @@ base::Result<bool> Stmt::step() {
   sqlite3* db = sqlite3_db_handle(stmt_);
   if (bind_error_ != 0) {
     last_rc_ = bind_error_;
-    return base::internal_error("binding a parameter of " + sql_for_message(sqlite3_sql(stmt_)) + ": " +
-                                sqlite3_errstr(bind_error_));
+    return base::internal_error("binding a parameter of " + sql_for_message(sqlite3_sql(stmt_)) +
+                                ": " + sqlite3_errstr(bind_error_));
   }
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -123,8 +123,7 @@ base::Result<bool> Stmt::step() {
   last_rc_ = sqlite3_extended_errcode(db);
   std::string what = "running " + sql_for_message(sqlite3_sql(stmt_));
   const char* file = sqlite3_db_filename(db, "main");
-  std::string msg = what + " on " + (file && *file ? file : ":memory:") + ": " +
-                    sqlite3_errmsg(db);
+  std::string msg = what + " on " + (file && *file ? file : ":memory:") + ": " + sqlite3_errmsg(db);
   // Reset now so the connection's error state and locks are released immediately.
   sqlite3_reset(stmt_);
   return status_for(last_rc_, std::move(msg));
@@ -151,9 +150,7 @@ std::string Stmt::column_text(int col) const {
   return p ? std::string(reinterpret_cast<const char*>(p), size_t(n)) : std::string();
 }
 
-bool Stmt::column_is_null(int col) const {
-  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
-}
+bool Stmt::column_is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
 std::optional<int64_t> Stmt::column_opt_int(int col) const {
   if (column_is_null(col)) return std::nullopt;
@@ -190,8 +187,8 @@ base::Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenMode mod
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
-    std::string msg = "cannot open database " + path + ": " +
-                      (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    std::string msg =
+        "cannot open database " + path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
     sqlite3_close_v2(raw);
     if (mode == OpenMode::kReadOnly) msg += " (readers need the file to exist: migrate first)";
     return base::unavailable(std::move(msg), "database_unavailable");
@@ -262,8 +259,8 @@ base::Status Db::error(int rc, std::string_view what) const {
   int ext = sqlite3_extended_errcode(db_);
   const char* detail = sqlite3_errmsg(db_);
   if (ext == 0 || (ext & 0xff) != (rc & 0xff)) detail = sqlite3_errstr(rc);
-  std::string msg = std::string(what) + " on " + (path_.empty() ? ":memory:" : path_) + ": " +
-                    detail;
+  std::string msg =
+      std::string(what) + " on " + (path_.empty() ? ":memory:" : path_) + ": " + detail;
   return status_for(rc, std::move(msg));
 }
 

@@ -98,7 +98,7 @@ class Stmt {
 
   sqlite3_stmt* stmt_ = nullptr;  // owned by the Db's cache when in_use_ is set, else by this
   bool* in_use_ = nullptr;        // the cache entry's checked-out flag (nodes are stable)
-  int bind_error_ = 0;  // first failing sqlite3_bind_* result code, 0 when none
+  int bind_error_ = 0;            // first failing sqlite3_bind_* result code, 0 when none
   int last_rc_ = 0;
 };
 

@@ -106,9 +106,8 @@ base::Status apply(Db& db, int version, int64_t now_ms) {
   EC_ASSIGN_OR_RETURN(int current, schema_version(db));  // re-read under the write lock
   if (current >= version) return base::Status::ok();     // another process got here first
   EC_RETURN_IF_ERROR(db.exec(kSteps[version - 1]));
-  EC_ASSIGN_OR_RETURN(Stmt st,
-                      db.prepare("INSERT INTO schema_migrations (version, applied_at) "
-                                 "VALUES (?, ?)"));
+  EC_ASSIGN_OR_RETURN(Stmt st, db.prepare("INSERT INTO schema_migrations (version, applied_at) "
+                                          "VALUES (?, ?)"));
   st.bind_all(int64_t(version), now_ms);
   return st.run();
 }
@@ -135,11 +134,11 @@ base::Status migrate(Db& db, const base::Clock& clock) {
   EC_RETURN_IF_ERROR(ensure_table(db));
   EC_ASSIGN_OR_RETURN(int current, schema_version(db));
   if (current > kLatest) {
-    return base::failed_precondition(
-        "database " + db.path() + " is at schema version " + std::to_string(current) +
-            " but this binary only knows up to " + std::to_string(kLatest) +
-            "; run a newer edgeclass",
-        "schema_too_new");
+    return base::failed_precondition("database " + db.path() + " is at schema version " +
+                                         std::to_string(current) +
+                                         " but this binary only knows up to " +
+                                         std::to_string(kLatest) + "; run a newer edgeclass",
+                                     "schema_too_new");
   }
   for (int v = current + 1; v <= kLatest; ++v) {
     EC_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));

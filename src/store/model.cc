@@ -4,26 +4,34 @@ namespace store {
 
 std::string_view to_string(CourseStatus s) {
   switch (s) {
-    case CourseStatus::kDraft: return "draft";
-    case CourseStatus::kActive: return "active";
-    case CourseStatus::kArchived: return "archived";
+    case CourseStatus::kDraft:
+      return "draft";
+    case CourseStatus::kActive:
+      return "active";
+    case CourseStatus::kArchived:
+      return "archived";
   }
   return "draft";
 }
 
 std::string_view to_string(SessionStatus s) {
   switch (s) {
-    case SessionStatus::kLive: return "live";
-    case SessionStatus::kEnded: return "ended";
+    case SessionStatus::kLive:
+      return "live";
+    case SessionStatus::kEnded:
+      return "ended";
   }
   return "live";
 }
 
 std::string_view to_string(QuizStatus s) {
   switch (s) {
-    case QuizStatus::kDraft: return "draft";
-    case QuizStatus::kPublished: return "published";
-    case QuizStatus::kClosed: return "closed";
+    case QuizStatus::kDraft:
+      return "draft";
+    case QuizStatus::kPublished:
+      return "published";
+    case QuizStatus::kClosed:
+      return "closed";
   }
   return "draft";
 }

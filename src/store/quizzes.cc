@@ -57,18 +57,18 @@ base::Result<std::vector<Answer>> read_answers(Stmt& st) {
 base::Status explain_no_transition(Db& db, std::string_view id, std::string_view want,
                                    std::string_view reason) {
   EC_ASSIGN_OR_RETURN(Quiz q, get_quiz(db, id));
-  return base::failed_precondition("quiz " + q.id + " is " + std::string(to_string(q.status)) +
-                                       ", not " + std::string(want),
-                                   std::string(reason));
+  return base::failed_precondition(
+      "quiz " + q.id + " is " + std::string(to_string(q.status)) + ", not " + std::string(want),
+      std::string(reason));
 }
 
 }  // namespace
 
 base::Status insert_quiz(Txn& txn, const Quiz& q) {
-  EC_ASSIGN_OR_RETURN(Stmt st, txn.db().prepare(
-                                   "INSERT INTO quizzes (id, session_id, course_id, title, "
-                                   "status, questions, time_limit_ms, published_at, deadline_at, "
-                                   "closed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  EC_ASSIGN_OR_RETURN(
+      Stmt st, txn.db().prepare("INSERT INTO quizzes (id, session_id, course_id, title, "
+                                "status, questions, time_limit_ms, published_at, deadline_at, "
+                                "closed_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   st.bind_all(q.id, q.session_id, q.course_id, q.title, to_string(q.status), q.questions,
               q.time_limit_ms, q.published_at, q.deadline_at, q.closed_at, q.created_at);
   base::Status r = st.run();
@@ -77,9 +77,9 @@ base::Status insert_quiz(Txn& txn, const Quiz& q) {
     case SQLITE_CONSTRAINT_PRIMARYKEY:
       return base::conflict("quiz " + q.id + " already exists", "already_exists");
     case SQLITE_CONSTRAINT_FOREIGNKEY:
-      return base::not_found("session " + q.session_id + " or course " + q.course_id +
-                                 " does not exist",
-                             "session_not_found");
+      return base::not_found(
+          "session " + q.session_id + " or course " + q.course_id + " does not exist",
+          "session_not_found");
     default:
       return r;
   }
@@ -153,9 +153,9 @@ base::Result<bool> insert_answer(Txn& txn, const Answer& a) {
 
 base::Result<std::vector<Answer>> get_answers(Db& db, std::string_view quiz_id,
                                               std::string_view student_id) {
-  EC_ASSIGN_OR_RETURN(Stmt st, db.prepare(std::string(kSelectAnswer) +
-                                          "WHERE quiz_id = ? AND student_id = ? "
-                                          "ORDER BY question"));
+  EC_ASSIGN_OR_RETURN(
+      Stmt st, db.prepare(std::string(kSelectAnswer) + "WHERE quiz_id = ? AND student_id = ? "
+                                                       "ORDER BY question"));
   st.bind_all(quiz_id, student_id);
   return read_answers(st);
 }

@@ -28,9 +28,9 @@ base::Status session_not_found(std::string_view id) {
 }  // namespace
 
 base::Status insert_session(Txn& txn, const Session& s) {
-  EC_ASSIGN_OR_RETURN(Stmt st, txn.db().prepare(
-                                   "INSERT INTO sessions (id, course_id, teacher_id, title, "
-                                   "status, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  EC_ASSIGN_OR_RETURN(
+      Stmt st, txn.db().prepare("INSERT INTO sessions (id, course_id, teacher_id, title, "
+                                "status, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
   st.bind_all(s.id, s.course_id, s.teacher_id, s.title, to_string(s.status), s.started_at,
               s.ended_at);
   base::Status r = st.run();
@@ -58,8 +58,8 @@ base::Result<Session> get_session(Db& db, std::string_view id) {
 }
 
 base::Result<std::optional<Session>> live_session_for_course(Db& db, std::string_view course_id) {
-  EC_ASSIGN_OR_RETURN(Stmt st, db.prepare(std::string(kSelect) +
-                                          "WHERE course_id = ? AND status = 'live'"));
+  EC_ASSIGN_OR_RETURN(Stmt st,
+                      db.prepare(std::string(kSelect) + "WHERE course_id = ? AND status = 'live'"));
   st.bind_all(course_id);
   EC_ASSIGN_OR_RETURN(bool row, st.step());
   if (!row) return std::optional<Session>();
@@ -67,8 +67,8 @@ base::Result<std::optional<Session>> live_session_for_course(Db& db, std::string
 }
 
 base::Result<std::vector<Session>> list_sessions(Db& db, std::string_view course_id) {
-  EC_ASSIGN_OR_RETURN(Stmt st, db.prepare(std::string(kSelect) +
-                                          "WHERE course_id = ? ORDER BY started_at, id"));
+  EC_ASSIGN_OR_RETURN(
+      Stmt st, db.prepare(std::string(kSelect) + "WHERE course_id = ? ORDER BY started_at, id"));
   st.bind_all(course_id);
   std::vector<Session> out;
   while (true) {

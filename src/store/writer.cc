@@ -6,8 +6,7 @@
 
 namespace store {
 
-base::Result<std::unique_ptr<Writer>> Writer::start(std::unique_ptr<Db> db,
-                                                    WriterOptions options) {
+base::Result<std::unique_ptr<Writer>> Writer::start(std::unique_ptr<Db> db, WriterOptions options) {
   if (!db) return base::internal_error("Writer::start without a database");
   if (db->read_only()) {
     return base::internal_error("the writer needs a read-write connection; " + db->path() +
@@ -38,8 +37,7 @@ base::Status Writer::submit(WriteOp op, Done done) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) {
       rejected_.fetch_add(1, std::memory_order_relaxed);
-      return base::unavailable("the database writer has stopped (shutting down)",
-                               "writer_stopped");
+      return base::unavailable("the database writer has stopped (shutting down)", "writer_stopped");
     }
     if (queue_.size() >= options_.max_queue) {
       rejected_.fetch_add(1, std::memory_order_relaxed);

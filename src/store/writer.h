@@ -33,10 +33,10 @@ using Done = std::function<void(base::Status)>;
 
 // Reported once per group, on the writer thread, after the group's Dones have run.
 struct GroupStats {
-  size_t ops = 0;          // ops in the group
-  size_t failed_ops = 0;   // ops that got a non-OK status (their own error or the commit's)
-  bool committed = false;  // false when BEGIN or COMMIT failed
-  int64_t commit_ns = 0;   // BEGIN through COMMIT (op bodies + fsync), monotonic nanoseconds
+  size_t ops = 0;             // ops in the group
+  size_t failed_ops = 0;      // ops that got a non-OK status (their own error or the commit's)
+  bool committed = false;     // false when BEGIN or COMMIT failed
+  int64_t commit_ns = 0;      // BEGIN through COMMIT (op bodies + fsync), monotonic nanoseconds
   int64_t queue_wait_ns = 0;  // how long the group's oldest op waited in the queue
 };
 
@@ -97,8 +97,8 @@ class Writer {
   WriterOptions options_;
   const base::Clock* clock_;
 
-  std::mutex mu_;                // guards queue_ and stopping_
-  std::condition_variable cv_;   // signalled on submit and on stop
+  std::mutex mu_;               // guards queue_ and stopping_
+  std::condition_variable cv_;  // signalled on submit and on stop
   std::deque<Item> queue_;
   bool stopping_ = false;
   std::mutex stop_mu_;  // serializes stop() callers around the join

@@ -30,8 +30,7 @@ class CoursesTest : public testing::StoreTest {
   void add(const Course& c) {
     ASSERT_OK(write([&](Txn& t) { return insert_course(t, c); }));
   }
-  Enrollment make_enrollment(const std::string& course, const std::string& student,
-                             int64_t at) {
+  Enrollment make_enrollment(const std::string& course, const std::string& student, int64_t at) {
     return Enrollment{course, student, "Name " + student, at};
   }
 };
@@ -76,7 +75,7 @@ TEST_F(CoursesTest, UpdateOverwritesEditableFields) {
   c.status = CourseStatus::kArchived;
   c.capacity = 5;
   c.updated_at = 5000;
-  c.created_at = 1;       // not editable
+  c.created_at = 1;        // not editable
   c.teacher_id = "usr_z";  // not editable
   ASSERT_OK(write([&](Txn& t) { return update_course(t, c); }));
   auto got = get_course(db(), "crs_1");
@@ -168,8 +167,8 @@ TEST_F(CoursesTest, ListFiltersByStatusAndTeacher) {
 
 TEST_F(CoursesTest, BadCursorsAndLimitsAreInvalidArgument) {
   add(make_course("crs_a", 1));
-  for (std::string bad : std::vector<std::string>{"x", "!!!!", "djE", "djEuMTIz", "djEuYWJjLmNyc18x", "Zm9v",
-                          std::string(600, 'A')}) {
+  for (std::string bad : std::vector<std::string>{
+           "x", "!!!!", "djE", "djEuMTIz", "djEuYWJjLmNyc18x", "Zm9v", std::string(600, 'A')}) {
     auto page = list_courses(db(), {}, bad, 10);
     ASSERT_FALSE(page.is_ok()) << bad;
     EXPECT_EQ(page.status().code(), base::Code::kInvalidArgument) << bad;
@@ -271,9 +270,9 @@ TEST_F(CoursesTest, RosterPaginatesByJoinTime) {
     EXPECT_EQ(all[i].course_id, "crs_1");
     unique.insert(all[i].student_id);
     if (i > 0) {
-      EXPECT_TRUE(all[i - 1].joined_at < all[i].joined_at ||
-                  (all[i - 1].joined_at == all[i].joined_at &&
-                   all[i - 1].student_id < all[i].student_id));
+      EXPECT_TRUE(
+          all[i - 1].joined_at < all[i].joined_at ||
+          (all[i - 1].joined_at == all[i].joined_at && all[i - 1].student_id < all[i].student_id));
     }
   }
   EXPECT_EQ(unique.size(), 12u);

@@ -27,8 +27,7 @@ struct RoundResult {
 };
 
 // Runs the child against `quiz_id` and SIGKILLs it once `kill_after` acks have arrived.
-RoundResult run_and_kill(const std::string& path, const std::string& quiz_id,
-                         size_t kill_after) {
+RoundResult run_and_kill(const std::string& path, const std::string& quiz_id, size_t kill_after) {
   RoundResult r;
   int fds[2];
   if (pipe(fds) != 0) return r;

@@ -8,9 +8,9 @@ namespace store {
 namespace {
 
 TEST(CursorTest, RoundTripsAnyIdAndTime) {
-  for (const CursorKey& key : {CursorKey{0, "crs_0f8k3m2q9d1xa"}, CursorKey{-5, "a"},
-                               CursorKey{INT64_MAX, "auth0|42 x/y.é"},
-                               CursorKey{1'700'000'000'000, "a.b.c"}}) {
+  for (const CursorKey& key :
+       {CursorKey{0, "crs_0f8k3m2q9d1xa"}, CursorKey{-5, "a"},
+        CursorKey{INT64_MAX, "auth0|42 x/y.é"}, CursorKey{1'700'000'000'000, "a.b.c"}}) {
     std::string c = encode_cursor(key);
     for (char ch : c) EXPECT_TRUE(isalnum((unsigned char)ch) || ch == '-' || ch == '_') << c;
     auto back = decode_cursor(c);
@@ -23,7 +23,10 @@ TEST(CursorTest, RoundTripsAnyIdAndTime) {
 TEST(CursorTest, RejectsWhatItDidNotMake) {
   std::string good = encode_cursor({12, "crs_1"});
   std::vector<std::string> bad = {
-      "", "=", good + "=", good.substr(0, good.size() - 1) + "*",
+      "",
+      "=",
+      good + "=",
+      good.substr(0, good.size() - 1) + "*",
       encode_cursor({12, "crs_1"}).substr(1),  // shifted: not "v1." any more
       "djE",                                   // "v1"
       "djEuMTIz",                              // "v1.123": no id

@@ -52,9 +52,9 @@ TEST_F(QuizzesTest, InsertAndGetRoundTrip) {
 
 TEST_F(QuizzesTest, NotFoundAndConflicts) {
   EXPECT_EQ(get_quiz(db(), "qz_x").status().reason(), "quiz_not_found");
-  EXPECT_EQ(write([](Txn& t) { return insert_quiz(t, quiz_row("qz_1", "ses_1", "crs_1")); })
-                .reason(),
-            "already_exists");
+  EXPECT_EQ(
+      write([](Txn& t) { return insert_quiz(t, quiz_row("qz_1", "ses_1", "crs_1")); }).reason(),
+      "already_exists");
   base::Status st =
       write([](Txn& t) { return insert_quiz(t, quiz_row("qz_2", "ses_none", "crs_1")); });
   EXPECT_EQ(st.code(), base::Code::kNotFound);

@@ -50,9 +50,10 @@ struct Bench {
 std::unique_ptr<Bench> setup(benchmark::State& state) {
   auto b = std::make_unique<Bench>();
   const char* base_dir = getenv("STORE_BENCH_DIR");
-  std::string tmpl = (std::filesystem::path(base_dir ? base_dir : std::filesystem::temp_directory_path().c_str()) /
-                      "store-bench-XXXXXX")
-                         .string();
+  std::string tmpl =
+      (std::filesystem::path(base_dir ? base_dir : std::filesystem::temp_directory_path().c_str()) /
+       "store-bench-XXXXXX")
+          .string();
   if (!mkdtemp(tmpl.data())) {
     state.SkipWithError("mkdtemp failed");
     return nullptr;
@@ -65,7 +66,7 @@ std::unique_ptr<Bench> setup(benchmark::State& state) {
   }
   base::Status st = store::transact(**db, [](Txn& t) -> base::Status {
     store::Course c{"crs_bench", "Bench", "", "usr_t", "T", store::CourseStatus::kActive,
-                    1000, 0, 1, 1};
+                    1000,        0,       1,  1};
     EC_RETURN_IF_ERROR(store::insert_course(t, c));
     store::Session s{"ses_bench", "crs_bench", "usr_t", "S", store::SessionStatus::kLive, 1, {}};
     EC_RETURN_IF_ERROR(store::insert_session(t, s));
@@ -96,8 +97,8 @@ std::unique_ptr<Bench> setup(benchmark::State& state) {
 
 store::WriteOp answer_op(Bench& b) {
   uint64_t n = b.next_student.fetch_add(1, std::memory_order_relaxed);
-  store::Answer a{"qz_bench", "usr_" + std::to_string(n), int64_t(n % 10), "[1]", true,
-                  1'700'000'000'000 + int64_t(n)};
+  store::Answer a{"qz_bench", "usr_" + std::to_string(n),    int64_t(n % 10), "[1]",
+                  true,       1'700'000'000'000 + int64_t(n)};
   return [a = std::move(a)](Txn& t) { return store::insert_answer(t, a).status(); };
 }
 
@@ -149,8 +150,14 @@ void BM_AnswersOpenLoop(benchmark::State& state) {
   }
   report(state, *b, answers);
 }
-BENCHMARK(BM_AnswersOpenLoop)->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Unit(benchmark::kMillisecond)
-    ->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_AnswersOpenLoop)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
 
 // Closed loop: C clients, one answer in flight each.
 void BM_AnswersClosedLoop(benchmark::State& state) {
@@ -171,8 +178,8 @@ void BM_AnswersClosedLoop(benchmark::State& state) {
         if (--active == 0) cv.notify_one();
         return;
       }
-      while (!b->writer->submit(answer_op(*b), [&, left](base::Status) { send(left - 1); })
-                  .is_ok()) {
+      while (
+          !b->writer->submit(answer_op(*b), [&, left](base::Status) { send(left - 1); }).is_ok()) {
         std::this_thread::yield();
       }
     };
@@ -183,7 +190,11 @@ void BM_AnswersClosedLoop(benchmark::State& state) {
   }
   report(state, *b, answers);
 }
-BENCHMARK(BM_AnswersClosedLoop)->Arg(1)->Arg(64)->Arg(1000)->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_AnswersClosedLoop)
+    ->Arg(1)
+    ->Arg(64)
+    ->Arg(1000)
+    ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
 }  // namespace

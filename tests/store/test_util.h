@@ -35,15 +35,15 @@ class TempDir {
   std::string path_;
 };
 
-#define ASSERT_OK(expr)                                   \
-  do {                                                    \
-    ::base::Status st_ = (expr);                          \
-    ASSERT_TRUE(st_.is_ok()) << st_.to_string();          \
+#define ASSERT_OK(expr)                          \
+  do {                                           \
+    ::base::Status st_ = (expr);                 \
+    ASSERT_TRUE(st_.is_ok()) << st_.to_string(); \
   } while (0)
-#define EXPECT_OK(expr)                                   \
-  do {                                                    \
-    ::base::Status st_ = (expr);                          \
-    EXPECT_TRUE(st_.is_ok()) << st_.to_string();          \
+#define EXPECT_OK(expr)                          \
+  do {                                           \
+    ::base::Status st_ = (expr);                 \
+    EXPECT_TRUE(st_.is_ok()) << st_.to_string(); \
   } while (0)
 
 // Opens `path` read-write and migrates it; fails the test on error.

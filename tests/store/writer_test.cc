@@ -254,11 +254,9 @@ TEST_F(WriterTest, StopDrainsQueuedWritesThenRefuses) {
   // Wait until stop() has taken effect: submits are refused.
   base::Status st;
   int accepted_late = 0;
-  while ((st = writer_->submit(put(key("late", accepted_late)),
-                               [&](base::Status s) {
-                                 if (s.is_ok()) ++ok_dones;
-                               }))
-             .is_ok()) {
+  while ((st = writer_->submit(put(key("late", accepted_late)), [&](base::Status s) {
+           if (s.is_ok()) ++ok_dones;
+         })).is_ok()) {
     ++accepted_late;  // raced ahead of stop(): still accepted, so still committed
     std::this_thread::yield();
   }
