@@ -26,6 +26,8 @@ void register_library_builtins(BuiltinRegistry& registry) {
   register_x509_builtins(registry);
   register_aws_builtins(registry);
   register_jsonschema_builtins(registry);
+  register_template_builtins(registry);
+  register_globs_builtins(registry);
 }
 
 }  // namespace policy

@@ -46,5 +46,7 @@ void register_graph_builtins(BuiltinRegistry& r);
 void register_x509_builtins(BuiltinRegistry& r);
 void register_aws_builtins(BuiltinRegistry& r);
 void register_jsonschema_builtins(BuiltinRegistry& r);
+void register_template_builtins(BuiltinRegistry& r);
+void register_globs_builtins(BuiltinRegistry& r);
 
 }  // namespace policy::builtins
