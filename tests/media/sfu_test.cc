@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "media/sfu/keyframe_throttle.h"
+#include "media/sfu/nack_generator.h"
 #include "media/sfu/packet_cache.h"
 #include "media/sfu/receive_stats.h"
 #include "media/sfu/room.h"
@@ -92,6 +93,23 @@ TEST(ReceiveStats, LossAndWrap) {
   EXPECT_EQ(b.fraction_lost, 2 * 256 / 20);
   auto b2 = s.report(42, 2000 * kMs);
   EXPECT_EQ(b2.fraction_lost, 0);  // nothing new lost in this interval
+}
+
+TEST(NackGenerator, RequestsGapsWithRetriesAndForgets) {
+  NackGenerator g;
+  EXPECT_FALSE(g.on_packet(65534, 0));
+  EXPECT_TRUE(g.on_packet(2, 0));  // 65535, 0, 1 missing across the wrap
+  EXPECT_EQ(g.due(0), (std::vector<uint16_t>{65535, 0, 1}));
+  EXPECT_TRUE(g.due(50 * kMs).empty());  // within the retry interval
+  EXPECT_FALSE(g.on_packet(0, 60 * kMs));  // a retransmission fills one hole
+  EXPECT_EQ(g.due(100 * kMs), (std::vector<uint16_t>{65535, 1}));
+  EXPECT_EQ(g.due(200 * kMs), (std::vector<uint16_t>{65535, 1}));
+  EXPECT_TRUE(g.due(300 * kMs).empty());  // three tries each: given up
+  EXPECT_EQ(g.missing_count(), 0u);
+  g.on_packet(10000, 400 * kMs);  // a jump far beyond kMaxMissing is a restart
+  EXPECT_EQ(g.missing_count(), 0u);
+  g.on_packet(10002, 400 * kMs);
+  EXPECT_FALSE(g.due(2000 * kMs).size());  // too old to be useful
 }
 
 TEST(VideoQuality, Caps) {
@@ -302,6 +320,21 @@ TEST_F(RoomTest, ReportsAndRembToPublisherAndTranslatedSenderReports) {
   auto& remb = std::get<rtcp::Remb>((*rr)[1]);
   EXPECT_LE(remb.bitrate_bps, 2'500'000u);
   EXPECT_GT(remb.bitrate_bps, 2'400'000u);
+}
+
+TEST_F(RoomTest, UpstreamLossIsNackedToThePublisher) {
+  publish_video("teacher", 0x1111);
+  rtp("teacher", vp8(0x1111, 10, 0, true));
+  sent_.clear();
+  rtp("teacher", vp8(0x1111, 13, 0, false));  // 11 and 12 lost on the uplink
+  auto to_teacher = take("teacher", true);
+  ASSERT_EQ(to_teacher.size(), 1u);
+  auto parsed = rtcp::parse_compound(to_teacher[0].bytes);
+  ASSERT_TRUE(parsed.is_ok());
+  auto& nack = std::get<rtcp::Nack>((*parsed)[0]);
+  EXPECT_EQ(nack.media_ssrc, 0x1111u);
+  EXPECT_EQ(nack.lost, (std::vector<uint16_t>{11, 12}));
+  EXPECT_EQ(room_.counters().nacks_sent, 2u);
 }
 
 TEST_F(RoomTest, CodecMismatchIsNotForwarded) {

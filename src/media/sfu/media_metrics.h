@@ -40,6 +40,7 @@ struct MediaCounters {
   uint64_t rtp_bytes_out = 0;
   uint64_t nacks_received = 0;        // NACKed packets, counted one per sequence number
   uint64_t retransmissions_sent = 0;  // NACKs answered from the cache
+  uint64_t nacks_sent = 0;            // sequence numbers requested from publishers
   uint64_t keyframe_requests_received = 0;  // PLI and FIR from subscribers
   uint64_t keyframe_requests_sent = 0;      // PLI toward publishers, after coalescing
   uint64_t packets_dropped = 0;  // waiting for a key frame, or stale

@@ -121,6 +121,7 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes,
   if (is_video) {
     p.cache.store(in.ssrc(), in.sequence_number(), bytes, now);
     if (keyframe) p.keyframes.on_keyframe();
+    if (p.nacks.on_packet(in.sequence_number(), now)) send_upstream_nacks(p, now);
   }
   bool someone_waits = false;
   for (auto& c : f.consumers) {
@@ -190,6 +191,13 @@ void Room::send_to_consumer(Consumer& c, const Producer& p, const RtpPacket& in,
   counters_.rtp_bytes_out += len;
   listener_->OnRoomSendRtp(c.params.participant_id, out, len);
   counters_.forward_latency.observe_ns(clock_->now_mono_ns() - arrival_ns);
+}
+
+void Room::send_upstream_nacks(Producer& p, int64_t now_ns) {
+  std::vector<uint16_t> lost = p.nacks.due(now_ns);
+  if (lost.empty()) return;
+  counters_.nacks_sent += lost.size();
+  send_rtcp(p.params.participant_id, {rtcp::Nack{kRtcpSsrc, p.params.ssrc, std::move(lost)}});
 }
 
 void Room::request_keyframe(Producer& p, int64_t now_ns) {
@@ -275,6 +283,9 @@ void Room::handle_sender_report(Feed& f, const rtcp::SenderReport& sr, int64_t n
 void Room::on_timer() {
   int64_t now = clock_->now_mono_ns();
   for (auto& [key, f] : feeds_) {
+    if (f.producer && f.producer->params.kind == MediaKind::kVideo) {
+      send_upstream_nacks(*f.producer, now);
+    }
     if (f.producer && f.producer->keyframes.poll(now)) {
       ++counters_.keyframe_requests_sent;
       send_rtcp(f.producer->params.participant_id,

@@ -34,6 +34,7 @@
 #include "media/rtp/rtp_packet.h"
 #include "media/sfu/keyframe_throttle.h"
 #include "media/sfu/media_metrics.h"
+#include "media/sfu/nack_generator.h"
 #include "media/sfu/packet_cache.h"
 #include "media/sfu/receive_stats.h"
 #include "media/sfu/rtp_rewriter.h"
@@ -124,6 +125,7 @@ class Room {
     PacketCache cache;
     KeyframeThrottle keyframes;
     ReceiveStats stats;
+    NackGenerator nacks;  // upstream loss repair (video only)
     explicit Producer(const ProducerParams& p)
         : params(p), cache(p.kind == MediaKind::kVideo ? 1024 : 1), stats(p.clock_rate) {}
   };
@@ -150,6 +152,7 @@ class Room {
   void handle_nack(Consumer& c, Feed& f, const rtcp::Nack& nack, int64_t now_ns);
   void handle_sender_report(Feed& f, const rtcp::SenderReport& sr, int64_t now_ns);
   void send_reports(int64_t now_ns);
+  void send_upstream_nacks(Producer& p, int64_t now_ns);
 
   Listener* listener_;        // not owned
   const base::Clock* clock_;  // not owned

@@ -1,0 +1,57 @@
+#include "media/sfu/nack_generator.h"
+
+#include <algorithm>
+
+#include "media/rtp/rtp_packet.h"
+
+namespace media {
+
+bool NackGenerator::on_packet(uint16_t seq, int64_t now_ns) {
+  if (!started_) {
+    started_ = true;
+    max_seq_ = seq;
+    return false;
+  }
+  if (seq_newer(seq, max_seq_)) {
+    uint16_t gap = uint16_t(seq - max_seq_ - 1);
+    bool opened = false;
+    if (gap > kMaxMissing) {
+      missing_.clear();  // the stream jumped (publisher restart): nothing to repair
+    } else {
+      for (uint16_t s = uint16_t(max_seq_ + 1); s != seq; ++s) {
+        missing_.push_back({s, now_ns, 0, 0});
+        opened = true;
+      }
+      if (missing_.size() > kMaxMissing) {
+        missing_.erase(missing_.begin(), missing_.end() - kMaxMissing);
+      }
+    }
+    max_seq_ = seq;
+    return opened;
+  }
+  auto it = std::find_if(missing_.begin(), missing_.end(),
+                         [&](const Missing& m) { return m.seq == seq; });
+  if (it != missing_.end()) missing_.erase(it);
+  return false;
+}
+
+std::vector<uint16_t> NackGenerator::due(int64_t now_ns) {
+  std::vector<uint16_t> out;
+  const int64_t max_age = kMaxAgeMs * 1'000'000;
+  const int64_t interval = kRetryIntervalMs * 1'000'000;
+  missing_.erase(std::remove_if(missing_.begin(), missing_.end(),
+                                [&](const Missing& m) {
+                                  return now_ns - m.since_ns > max_age ||
+                                         m.retries >= kMaxRetries;
+                                }),
+                 missing_.end());
+  for (Missing& m : missing_) {
+    if (m.retries > 0 && now_ns - m.last_sent_ns < interval) continue;
+    out.push_back(m.seq);
+    m.last_sent_ns = now_ns;
+    ++m.retries;
+  }
+  return out;
+}
+
+}  // namespace media
