@@ -120,6 +120,28 @@ TEST(Sdp, AnswersSubscriberSendonlyAndRejectsDataChannel) {
   EXPECT_EQ(a->media[1].our_direction, Direction::kSendOnly);
 }
 
+TEST(Sdp, AnswersFirefoxPublishOffer) {
+  // Firefox differs from Chromium: session-level fingerprint, a=fmtp before a=rtpmap,
+  // extmap directions ("2/recvonly"), Opus on 109 and VP8 on 120.
+  auto offer = parse(read_fixture("firefox_publish_offer.sdp"));
+  ASSERT_TRUE(offer.is_ok()) << offer.status().to_string();
+  EXPECT_EQ(offer->media[1].fingerprint_algorithm, "sha-256");
+  EXPECT_EQ(offer->media[0].extmap_id("urn:ietf:params:rtp-hdrext:csrc-audio-level"), 2);
+  const Codec* opus = offer->media[0].find_codec("opus");
+  ASSERT_NE(opus, nullptr);
+  EXPECT_EQ(opus->fmtp, "maxplaybackrate=48000;stereo=1;useinbandfec=1");
+  auto a = build_answer(*offer, options());
+  ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+  EXPECT_TRUE(has_line(a->sdp, "m=audio 7882 UDP/TLS/RTP/SAVPF 109"));
+  EXPECT_TRUE(has_line(a->sdp, "m=video 7882 UDP/TLS/RTP/SAVPF 120"));
+  EXPECT_TRUE(has_line(a->sdp, "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid"));
+  EXPECT_TRUE(has_line(a->sdp, "a=extmap:4 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"));
+  EXPECT_TRUE(has_line(a->sdp, "a=fmtp:120 max-fs=12288;max-fr=60"));
+  EXPECT_EQ(a->media[1].remote_ssrcs, (std::vector<uint32_t>{1640310289u}));
+  EXPECT_EQ(a->remote_fingerprint.substr(0, 5), "F2:A7");
+  EXPECT_EQ(a->remote_ufrag, "7f3c2a1b");
+}
+
 TEST(Sdp, H264WhenNoVp8) {
   std::string text = read_fixture("chromium_publish_offer.sdp");
   size_t at;
