@@ -33,7 +33,8 @@ class Txn {
 
 // One unit of work. It runs inside its own SAVEPOINT: when it returns an error, its writes
 // are rolled back and the rest of the group still commits. It must not run BEGIN, COMMIT,
-// ROLLBACK or RELEASE itself.
+// ROLLBACK or RELEASE itself. Under the Writer it runs on the writer thread while the group
+// holds the write lock: keep it short (database work only, no blocking, no other I/O).
 using WriteOp = std::function<base::Status(Txn&)>;
 
 struct BatchResult {
