@@ -209,6 +209,9 @@ BuiltinResult encode_sign(BuiltinContext&, Args args) {
   if (header_string(args[0], "alg").empty()) {
     return builtin_error(kName, "missing or invalid 'alg' header: jwsbb: header \"alg\" not found");
   }
+  if (!jose::known_alg(header_string(args[0], "alg"))) {
+    return builtin_error(kName, "unknown JWS algorithm: " + header_string(args[0], "alg"));
+  }
   EC_RETURN_IF_ERROR(check_time_claims(kName, args[1]));
   auto key = jose::parse_jwk(args[2]);
   if (!key.is_ok()) return builtin_error(kName, key.status().message());
@@ -238,6 +241,9 @@ BuiltinResult encode_sign_raw(BuiltinContext&, Args args) {
     auto p = Value::parse_json(payload_s);
     if (!p.is_ok()) return builtin_error(kName, "type is JWT but payload is not JSON");
     EC_RETURN_IF_ERROR(check_time_claims(kName, *p));
+  }
+  if (!jose::known_alg(header_string(*header, "alg"))) {
+    return builtin_error(kName, "unknown JWS algorithm: " + header_string(*header, "alg"));
   }
   auto jwk = Value::parse_json(key_s);
   if (!jwk.is_ok()) return builtin_error(kName, "invalid JWK: " + jwk.status().message());
