@@ -18,6 +18,7 @@
 #include "base/status.h"
 #include "classroom/authz.h"
 #include "classroom/quiz.h"
+#include "classroom/reader.h"
 #include "store/courses.h"
 #include "store/quizzes.h"
 #include "store/sessions.h"
@@ -84,6 +85,8 @@ class Service {
                                             const CreateCourse& req) const;
   base::Result<store::Course> get_course(store::Db& db, const Actor& actor,
                                          std::string_view id) const;
+  base::Result<store::Course> get_course(Reader& reader, const Actor& actor,
+                                         std::string_view id) const;
   base::Result<store::Page<store::Course>> list_courses(store::Db& db, const Actor& actor,
                                                         const store::CourseFilter& filter,
                                                         std::string_view cursor, int limit) const;
@@ -126,6 +129,12 @@ class Service {
   // Answers: prepare on the reading side (authorization, validation, grading), then commit
   // inside the writer, which re-checks that the quiz is still open at commit time.
   base::Result<PreparedAnswers> prepare_answers(store::Db& db, const Actor& actor,
+                                                std::string_view quiz_id,
+                                                const boost::json::value& body) const {
+    DbReader reader(db);
+    return prepare_answers(reader, actor, quiz_id, body);
+  }
+  base::Result<PreparedAnswers> prepare_answers(Reader& reader, const Actor& actor,
                                                 std::string_view quiz_id,
                                                 const boost::json::value& body) const;
   base::Status commit_answers(store::Txn& txn, const PreparedAnswers& prepared) const;

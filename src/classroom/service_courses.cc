@@ -80,8 +80,14 @@ base::Status course_not_found(std::string_view id) {
 
 base::Result<store::Course> Service::get_course(store::Db& db, const Actor& actor,
                                                 std::string_view id) const {
+  DbReader reader(db);
+  return get_course(reader, actor, id);
+}
+
+base::Result<store::Course> Service::get_course(Reader& reader, const Actor& actor,
+                                                std::string_view id) const {
   if (!base::is_valid_id(id, "crs")) return course_not_found(id);
-  EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db, id));
+  EC_ASSIGN_OR_RETURN(store::Course c, reader.course(id));
   if (!can_see(actor, c)) return course_not_found(id);  // drafts are private to their teacher
   return c;
 }

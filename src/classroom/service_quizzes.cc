@@ -147,16 +147,16 @@ base::Result<std::vector<store::Quiz>> Service::list_quizzes(store::Db& db, cons
   return all;
 }
 
-base::Result<PreparedAnswers> Service::prepare_answers(store::Db& db, const Actor& actor,
+base::Result<PreparedAnswers> Service::prepare_answers(Reader& reader, const Actor& actor,
                                                        std::string_view quiz_id,
                                                        const json::value& body) const {
   base::JsonReader r(body);
   const json::array* items = r.required_array("answers", 1, kMaxQuestions);
   EC_RETURN_IF_ERROR(r.finish());
   if (!base::is_valid_id(quiz_id, "qz")) return quiz_not_found(quiz_id);
-  EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(db, quiz_id));
-  EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db, q.course_id));
-  EC_ASSIGN_OR_RETURN(bool enrolled, store::is_enrolled(db, c.id, actor.id));
+  EC_ASSIGN_OR_RETURN(store::Quiz q, reader.quiz(quiz_id));
+  EC_ASSIGN_OR_RETURN(store::Course c, reader.course(q.course_id));
+  EC_ASSIGN_OR_RETURN(bool enrolled, reader.enrolled(c.id, actor.id));
   json::object in = make_input("answer", actor);
   in["course"] = course_doc(c);
   in["quiz"] = quiz_doc(q);
@@ -164,7 +164,9 @@ base::Result<PreparedAnswers> Service::prepare_answers(store::Db& db, const Acto
   EC_RETURN_IF_ERROR(authorize(in));
   int64_t now = clock_.now_unix_ms();
   EC_RETURN_IF_ERROR(check_open(q, now));
-  EC_ASSIGN_OR_RETURN(std::vector<Question> questions, questions_from_storage(q.questions));
+  EC_ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<Question>> shared_questions,
+                      reader.questions(q));
+  const std::vector<Question>& questions = *shared_questions;
 
   PreparedAnswers out;
   for (size_t i = 0; i < items->size(); ++i) {

@@ -19,7 +19,7 @@ using beast_http::status;
 using classroom::Actor;
 
 base::Result<Actor> authenticate(const Request& req, std::string_view query, const ApiDeps& deps,
-                                 bool allow_query_token) {
+                                 bool allow_query_token, ThreadCache* cache) {
   std::string token;
   auto it = req.find(beast_http::field::authorization);
   if (it != req.end()) {
@@ -41,8 +41,9 @@ base::Result<Actor> authenticate(const Request& req, std::string_view query, con
         "(mint one locally with `edgeclass token`)",
         "token_missing");
   }
-  EC_ASSIGN_OR_RETURN(base::Claims claims, base::verify_token(token, deps.jwt_secret,
-                                                              deps.clock->now_unix_ms() / 1000));
+  int64_t now_s = deps.clock->now_unix_ms() / 1000;
+  if (cache) return cache->actor_for(token, deps.jwt_secret, now_s);
+  EC_ASSIGN_OR_RETURN(base::Claims claims, base::verify_token(token, deps.jwt_secret, now_s));
   return Actor{claims.sub, claims.name, claims.role};
 }
 
@@ -50,8 +51,9 @@ namespace {
 
 // Runs `fn(txn)` in the writer and waits for its group to commit.
 template <typename Fn>
-awaitable<base::Status> write(ApiDeps& d, Fn fn) {
-  co_return co_await async_commit(*d.writer, store::WriteOp(std::move(fn)), use_awaitable);
+awaitable<base::Status> write(ApiDeps& d, Fn fn, bool invalidates = true) {
+  co_return co_await async_commit(*d.writer, store::WriteOp(std::move(fn)), invalidates,
+                                  use_awaitable);
 }
 
 base::Result<int> parse_limit(const Ctx& c) {
@@ -83,7 +85,8 @@ struct Prologue {
 };
 
 base::Result<Prologue> begin(const Ctx& c, const ApiDeps& d, bool with_body) {
-  EC_ASSIGN_OR_RETURN(Actor actor, authenticate(c.req, c.query, d, false));
+  EC_ASSIGN_OR_RETURN(Actor actor, authenticate(c.req, c.query, d, false,
+                                                d.caches[size_t(c.thread_index)].get()));
   Prologue p{std::move(actor), {}};
   if (with_body) {
     // The body is read as JSON whatever Content-Type says (curl -d sends a form type).
@@ -137,7 +140,7 @@ void register_courses(Router& r, ApiDeps& d) {
   r.add(Verb::get, "/api/v1/courses/{id}", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
     EC_CO_TRY(store::Course course,
-              d.service->get_course(*d.readers[size_t(c.thread_index)], p.actor, c.param("id")));
+              d.service->get_course(*d.caches[size_t(c.thread_index)], p.actor, c.param("id")));
     co_return json_response(status::ok, classroom::to_json(course));
   });
 
@@ -304,11 +307,11 @@ void register_quizzes(Router& r, ApiDeps& d) {
   r.add(Verb::post, "/api/v1/quizzes/{id}/answers", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, true));
     EC_CO_TRY(classroom::PreparedAnswers prepared,
-              d.service->prepare_answers(*d.readers[size_t(c.thread_index)], p.actor,
+              d.service->prepare_answers(*d.caches[size_t(c.thread_index)], p.actor,
                                          c.param("id"), p.body));
-    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) {
-      return d.service->commit_answers(t, prepared);
-    }));
+    EC_CO_CHECK(co_await write(
+        d, [&](store::Txn& t) { return d.service->commit_answers(t, prepared); },
+        /*invalidates=*/false));
     if (d.on_answers_committed) d.on_answers_committed(prepared);
     json::array acks;
     for (const auto& a : prepared.answers) {
@@ -391,6 +394,8 @@ void register_ops(Router& r, ApiDeps& d) {
 }  // namespace
 
 void register_api(Router& router, ApiDeps& deps) {
+  deps.caches.clear();
+  for (store::Db* db : deps.readers) deps.caches.push_back(std::make_unique<ThreadCache>(*db));
   register_courses(router, deps);
   register_sessions(router, deps);
   register_quizzes(router, deps);

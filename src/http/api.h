@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "classroom/service.h"
+#include "http/read_cache.h"
 #include "http/router.h"
 #include "store/db.h"
 #include "store/writer.h"
@@ -29,6 +30,8 @@ struct ApiDeps {
   store::Writer* writer = nullptr;
   // One read-only connection per I/O thread, indexed by Ctx::thread_index.
   std::vector<store::Db*> readers;
+  // One cache per I/O thread over readers[i]; filled by register_api.
+  std::vector<std::unique_ptr<ThreadCache>> caches;
   std::string jwt_secret;
   const base::Clock* clock = nullptr;
   // Prometheus exposition of every metric.
@@ -52,7 +55,9 @@ void register_api(Router& router, ApiDeps& deps);
 
 // Authenticates a request's bearer token (Authorization header, or `token` query parameter
 // when `allow_query_token`). 401 reasons: token_missing and those of base::verify_token.
+// `cache` (may be null) remembers tokens already verified on this thread.
 base::Result<classroom::Actor> authenticate(const Request& req, std::string_view query,
-                                            const ApiDeps& deps, bool allow_query_token);
+                                            const ApiDeps& deps, bool allow_query_token,
+                                            ThreadCache* cache = nullptr);
 
 }  // namespace http

@@ -7,17 +7,24 @@
 #include <boost/asio/post.hpp>
 #include <memory>
 
+#include "classroom/reader.h"
 #include "store/writer.h"
 
 namespace http {
 
+//
+// `invalidates`: the op may change courses, enrollments, sessions or quizzes, so the catalog
+// generation is bumped after the commit and before the caller resumes (read caches then
+// never serve a row older than an acknowledged write).
 template <typename CompletionToken>
-auto async_commit(store::Writer& writer, store::WriteOp op, CompletionToken&& token) {
+auto async_commit(store::Writer& writer, store::WriteOp op, bool invalidates,
+                  CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(base::Status)>(
-      [&writer](auto handler, store::WriteOp op) {
+      [&writer, invalidates](auto handler, store::WriteOp op) {
         auto ex = boost::asio::get_associated_executor(handler);
         auto h = std::make_shared<std::decay_t<decltype(handler)>>(std::move(handler));
-        base::Status s = writer.submit(std::move(op), [h, ex](base::Status st) {
+        base::Status s = writer.submit(std::move(op), [h, ex, invalidates](base::Status st) {
+          if (invalidates) classroom::bump_catalog_generation();
           boost::asio::post(ex, [h, st = std::move(st)]() mutable { (*h)(std::move(st)); });
         });
         if (!s.is_ok()) {

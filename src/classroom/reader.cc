@@ -1,0 +1,29 @@
+#include "classroom/reader.h"
+
+#include "store/courses.h"
+#include "store/quizzes.h"
+
+namespace classroom {
+
+std::atomic<uint64_t>& catalog_generation() {
+  static std::atomic<uint64_t> generation{1};
+  return generation;
+}
+
+base::Result<store::Course> DbReader::course(std::string_view id) {
+  return store::get_course(db_, id);
+}
+
+base::Result<store::Quiz> DbReader::quiz(std::string_view id) { return store::get_quiz(db_, id); }
+
+base::Result<std::shared_ptr<const std::vector<Question>>> DbReader::questions(
+    const store::Quiz& quiz) {
+  EC_ASSIGN_OR_RETURN(std::vector<Question> qs, questions_from_storage(quiz.questions));
+  return std::make_shared<const std::vector<Question>>(std::move(qs));
+}
+
+base::Result<bool> DbReader::enrolled(std::string_view course_id, std::string_view student_id) {
+  return store::is_enrolled(db_, course_id, student_id);
+}
+
+}  // namespace classroom

@@ -1,0 +1,53 @@
+// The reads the classroom's rules need, behind a seam so a caller can serve them from a
+// cache. `DbReader` reads straight from a store connection.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "classroom/quiz.h"
+#include "store/db.h"
+#include "store/model.h"
+
+namespace classroom {
+
+// A process-wide counter that every committed write changing courses, enrollments, sessions
+// or quizzes bumps *after* its commit and *before* it is acknowledged. A cached row read at
+// generation g is fresh while the counter still reads g. (Answers and chat do not bump it.)
+std::atomic<uint64_t>& catalog_generation();
+inline void bump_catalog_generation() {
+  catalog_generation().fetch_add(1, std::memory_order_release);
+}
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  virtual base::Result<store::Course> course(std::string_view id) = 0;
+  virtual base::Result<store::Quiz> quiz(std::string_view id) = 0;
+  // The quiz's questions, parsed (shared: callers must not modify them).
+  virtual base::Result<std::shared_ptr<const std::vector<Question>>> questions(
+      const store::Quiz& quiz) = 0;
+  virtual base::Result<bool> enrolled(std::string_view course_id, std::string_view student_id) = 0;
+  // The connection behind the reader, for reads that are not cached.
+  virtual store::Db& db() = 0;
+};
+
+class DbReader final : public Reader {
+ public:
+  explicit DbReader(store::Db& db) : db_(db) {}
+  base::Result<store::Course> course(std::string_view id) override;
+  base::Result<store::Quiz> quiz(std::string_view id) override;
+  base::Result<std::shared_ptr<const std::vector<Question>>> questions(
+      const store::Quiz& quiz) override;
+  base::Result<bool> enrolled(std::string_view course_id, std::string_view student_id) override;
+  store::Db& db() override { return db_; }
+
+ private:
+  store::Db& db_;
+};
+
+}  // namespace classroom

@@ -1,0 +1,84 @@
+#include "http/read_cache.h"
+
+#include "store/courses.h"
+#include "store/quizzes.h"
+
+namespace http {
+
+namespace {
+uint64_t current() { return classroom::catalog_generation().load(std::memory_order_acquire); }
+
+template <typename Map>
+void make_room(Map& m, size_t max) {
+  if (m.size() >= max) m.clear();
+}
+}  // namespace
+
+base::Result<classroom::Actor> ThreadCache::actor_for(std::string_view token,
+                                                      std::string_view secret,
+                                                      int64_t now_unix_s) {
+  std::string key(token);
+  if (auto it = tokens_.find(key); it != tokens_.end()) {
+    if (now_unix_s < it->second.exp) return it->second.actor;
+    tokens_.erase(it);  // expired: verify again to get the exact error
+  }
+  EC_ASSIGN_OR_RETURN(base::Claims claims, base::verify_token(token, secret, now_unix_s));
+  classroom::Actor actor{claims.sub, claims.name, claims.role};
+  make_room(tokens_, kMaxEntries);
+  tokens_.emplace(std::move(key), Token{actor, claims.exp});
+  return actor;
+}
+
+base::Result<store::Course> ThreadCache::course(std::string_view id) {
+  uint64_t gen = current();
+  std::string key(id);
+  if (auto it = courses_.find(key); it != courses_.end() && it->second.generation == gen) {
+    return it->second.course;
+  }
+  EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db_, id));
+  make_room(courses_, kMaxEntries);
+  courses_[std::move(key)] = CourseEntry{gen, c};
+  return c;
+}
+
+base::Result<store::Quiz> ThreadCache::quiz(std::string_view id) {
+  uint64_t gen = current();
+  std::string key(id);
+  if (auto it = quizzes_.find(key); it != quizzes_.end() && it->second.generation == gen) {
+    return it->second.quiz;
+  }
+  EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(db_, id));
+  EC_ASSIGN_OR_RETURN(std::vector<classroom::Question> qs,
+                      classroom::questions_from_storage(q.questions));
+  make_room(quizzes_, kMaxEntries);
+  quizzes_[std::move(key)] =
+      QuizEntry{gen, q, std::make_shared<const std::vector<classroom::Question>>(std::move(qs))};
+  return q;
+}
+
+base::Result<std::shared_ptr<const std::vector<classroom::Question>>> ThreadCache::questions(
+    const store::Quiz& quiz) {
+  if (auto it = quizzes_.find(quiz.id);
+      it != quizzes_.end() && it->second.quiz.questions == quiz.questions) {
+    return it->second.questions;
+  }
+  EC_ASSIGN_OR_RETURN(std::vector<classroom::Question> qs,
+                      classroom::questions_from_storage(quiz.questions));
+  return std::make_shared<const std::vector<classroom::Question>>(std::move(qs));
+}
+
+base::Result<bool> ThreadCache::enrolled(std::string_view course_id, std::string_view student_id) {
+  uint64_t gen = current();
+  std::string key(course_id);
+  key += '\n';
+  key += student_id;
+  if (auto it = enrolled_.find(key); it != enrolled_.end() && it->second.generation == gen) {
+    return it->second.enrolled;
+  }
+  EC_ASSIGN_OR_RETURN(bool e, store::is_enrolled(db_, course_id, student_id));
+  make_room(enrolled_, kMaxEntries);
+  enrolled_[std::move(key)] = EnrolledEntry{gen, e};
+  return e;
+}
+
+}  // namespace http

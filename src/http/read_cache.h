@@ -1,0 +1,58 @@
+// Per-I/O-thread caches for the hot read paths: verified tokens, and course/quiz/enrollment
+// rows checked against classroom::catalog_generation(). One instance per I/O thread, used
+// only on that thread (no locks).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "base/jwt.h"
+#include "classroom/authz.h"
+#include "classroom/reader.h"
+
+namespace http {
+
+class ThreadCache final : public classroom::Reader {
+ public:
+  explicit ThreadCache(store::Db& db) : db_(db) {}
+
+  // A token verified earlier on this thread is not verified again (its expiry still is).
+  base::Result<classroom::Actor> actor_for(std::string_view token, std::string_view secret,
+                                           int64_t now_unix_s);
+
+  base::Result<store::Course> course(std::string_view id) override;
+  base::Result<store::Quiz> quiz(std::string_view id) override;
+  base::Result<std::shared_ptr<const std::vector<classroom::Question>>> questions(
+      const store::Quiz& quiz) override;
+  base::Result<bool> enrolled(std::string_view course_id, std::string_view student_id) override;
+  store::Db& db() override { return db_; }
+
+ private:
+  struct Token {
+    classroom::Actor actor;
+    int64_t exp;
+  };
+  struct CourseEntry {
+    uint64_t generation;
+    store::Course course;
+  };
+  struct QuizEntry {
+    uint64_t generation;
+    store::Quiz quiz;
+    std::shared_ptr<const std::vector<classroom::Question>> questions;
+  };
+  struct EnrolledEntry {
+    uint64_t generation;
+    bool enrolled;
+  };
+  static constexpr size_t kMaxEntries = 8192;  // per map; a full map is simply cleared
+
+  store::Db& db_;
+  std::unordered_map<std::string, Token> tokens_;
+  std::unordered_map<std::string, CourseEntry> courses_;
+  std::unordered_map<std::string, QuizEntry> quizzes_;
+  std::unordered_map<std::string, EnrolledEntry> enrolled_;
+};
+
+}  // namespace http
