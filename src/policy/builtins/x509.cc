@@ -281,6 +281,65 @@ BuiltinResult parse_keypair(BuiltinContext&, Args args) {
   }));
 }
 
+// Verifies that `certs` (root first, leaf last) form a chain at `now` (Unix seconds), with an
+// optional DNS name for the leaf.
+bool verify_chain(const std::vector<X509Ptr>& certs, int64_t now, const std::string& dns_name) {
+  if (certs.size() < 2) return false;
+  using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>>;
+  using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
+  StorePtr store(X509_STORE_new());
+  X509_STORE_add_cert(store.get(), certs.front().get());
+  STACK_OF(X509)* intermediates = sk_X509_new_null();
+  for (size_t i = 1; i + 1 < certs.size(); ++i) sk_X509_push(intermediates, certs[i].get());
+  StoreCtxPtr ctx(X509_STORE_CTX_new());
+  bool ok = X509_STORE_CTX_init(ctx.get(), store.get(), certs.back().get(), intermediates) == 1;
+  if (ok) {
+    X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+    X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(now));
+    if (!dns_name.empty()) X509_VERIFY_PARAM_set1_host(param, dns_name.c_str(), dns_name.size());
+    ok = X509_verify_cert(ctx.get()) == 1;
+  }
+  sk_X509_free(intermediates);
+  return ok;
+}
+
+BuiltinResult verify_result(bool valid, const std::vector<X509Ptr>& certs) {
+  if (!valid) return ok(Value::array({Value::boolean(false), Value::empty_array()}));
+  std::vector<Value> out;
+  for (const auto& c : certs) out.push_back(cert_value(c.get()));
+  return ok(Value::array({Value::boolean(true), Value::array(std::move(out))}));
+}
+
+BuiltinResult parse_and_verify(BuiltinContext& ctx, Args args) {
+  constexpr std::string_view kName = "crypto.x509.parse_and_verify_certificates";
+  EC_ASSIGN_OR_RETURN(std::string_view s, arg_string(kName, args, 1));
+  auto certs = load_certs(kName, s);
+  if (!certs.is_ok()) return ok(Value::array({Value::boolean(false), Value::empty_array()}));
+  return verify_result(verify_chain(*certs, ctx.now_ns / 1'000'000'000, ""), *certs);
+}
+
+BuiltinResult parse_and_verify_with_options(BuiltinContext& ctx, Args args) {
+  constexpr std::string_view kName = "crypto.x509.parse_and_verify_certificates_with_options";
+  EC_ASSIGN_OR_RETURN(std::string_view s, arg_string(kName, args, 1));
+  EC_RETURN_IF_ERROR(check_type(kName, args, 2, Type::kObject));
+  int64_t now = ctx.now_ns / 1'000'000'000;
+  std::string dns;
+  for (const auto& [k, v] : args[1].object_items()) {
+    std::string key = k.is_string() ? k.as_string() : "";
+    if (key == "DNSName" && v.is_string()) {
+      dns = v.as_string();
+    } else if (key == "CurrentTime" && v.as_int()) {
+      now = *v.as_int() / 1'000'000'000;
+    } else if (key != "KeyUsages" && key != "MaxConstraintComparisons" && key != "DNSName" &&
+               key != "CurrentTime") {
+      return builtin_error(kName, "invalid option: " + key);
+    }
+  }
+  auto certs = load_certs(kName, s);
+  if (!certs.is_ok()) return ok(Value::array({Value::boolean(false), Value::empty_array()}));
+  return verify_result(verify_chain(*certs, now, dns), *certs);
+}
+
 }  // namespace
 
 void register_x509_builtins(BuiltinRegistry& r) {
@@ -289,6 +348,9 @@ void register_x509_builtins(BuiltinRegistry& r) {
   r.add("crypto.x509.parse_rsa_private_key", 1, parse_rsa_private_key);
   r.add("crypto.x509.parse_keypair", 2, parse_keypair);
   r.add("crypto.parse_private_keys", 1, parse_private_keys);
+  r.add("crypto.x509.parse_and_verify_certificates", 1, parse_and_verify, /*deterministic=*/false);
+  r.add("crypto.x509.parse_and_verify_certificates_with_options", 2, parse_and_verify_with_options,
+        /*deterministic=*/false);
 }
 
 }  // namespace policy::builtins
