@@ -286,6 +286,26 @@ TEST_F(SfuE2eTest, TeacherToStudentThroughIceDtlsSrtp) {
   EXPECT_EQ(sfu_.subscriber_count("room1"), 0u);
 }
 
+TEST_F(SfuE2eTest, StageHandOverReportsTheTrackChange) {
+  std::string offer = teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H");
+  ASSERT_TRUE(sfu_.publish("room1", "student1", "stage", offer).is_ok());
+  // Another browser, other SSRCs.
+  std::string offer2 = offer;
+  replace_all(offer2, "2863311530", "2863311531");
+  replace_all(offer2, "3735928559", "3735928558");
+  events.clear();
+  ASSERT_TRUE(sfu_.publish("room1", "student2", "stage", offer2).is_ok());
+  EXPECT_EQ(events, (std::vector<std::string>{
+                        "-room1/stage/student1/audio", "-room1/stage/student1/video",
+                        "+room1/stage/student2/audio", "+room1/stage/student2/video"}));
+  // The same SSRCs a second time in one room are refused.
+  EXPECT_FALSE(sfu_.publish("room1", "student3", "main", offer2).is_ok());
+  // Unpublishing the former stage holder does not remove the current one's tracks.
+  events.clear();
+  sfu_.unpublish("room1", "student1");
+  EXPECT_TRUE(events.empty());
+}
+
 TEST_F(SfuE2eTest, MediaFromUnknownAddressIsNotRouted) {
   auto pub = sfu_.publish("room1", "teacher", "main",
                           teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));

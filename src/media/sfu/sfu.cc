@@ -107,6 +107,7 @@ base::Result<std::string> Sfu::publish(const std::string& room_id,
   ep->transport->set_remote_parameters(answer->remote_ufrag, answer->remote_fingerprint);
   Room& room = rooms_[room_id]->room;
   bool any = false;
+  std::vector<std::pair<std::string, MediaKind>> replaced;  // (participant, kind)
   for (const auto& m : answer->media) {
     if (!m.accepted || m.our_direction != sdp::Direction::kRecvOnly || m.remote_ssrcs.empty()) {
       continue;
@@ -119,6 +120,12 @@ base::Result<std::string> Sfu::publish(const std::string& room_id,
     p.clock_rate = m.codec.clock_rate;
     p.codec = m.codec.name;
     p.ext_audio_level_id = m.ext_audio_level.value_or(0);
+    // Taking over a feed (the stage passes to another student) ends the previous
+    // publisher's track in it; its transport stays until the caller unpublishes it.
+    if (const std::string* prev = room.producer_of(feed, p.kind); prev && *prev != id) {
+      auto it = transports_.find(*prev);
+      if (it != transports_.end()) replaced.emplace_back(it->second->participant_id, p.kind);
+    }
     base::Status s = room.set_producer(feed, p);
     if (!s.is_ok()) {
       destroy_endpoint(id);
@@ -132,6 +139,7 @@ base::Result<std::string> Sfu::publish(const std::string& room_id,
     return base::invalid_argument("publish offer sends no Opus or VP8 stream with an a=ssrc",
                                   "nothing_to_publish");
   }
+  for (const auto& [who, kind] : replaced) listener_->OnSfuTrackRemoved(room_id, feed, who, kind);
   for (const auto& [f, kind] : ep->published) {
     listener_->OnSfuTrackAdded(room_id, f, participant_id, kind);
   }
