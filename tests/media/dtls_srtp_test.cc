@@ -86,8 +86,8 @@ class RawClient {
   // The client's own view of the exported keys: client key||salt, server key||salt.
   std::pair<std::vector<uint8_t>, std::vector<uint8_t>> keys(size_t salt_len) const {
     std::vector<uint8_t> km(2 * (16 + salt_len));
-    SSL_export_keying_material(ssl_, km.data(), km.size(), "EXTRACTOR-dtls_srtp", 19, nullptr,
-                               0, 0);
+    SSL_export_keying_material(ssl_, km.data(), km.size(), "EXTRACTOR-dtls_srtp", 19, nullptr, 0,
+                               0);
     std::vector<uint8_t> c(km.begin(), km.begin() + 16), s(km.begin() + 16, km.begin() + 32);
     c.insert(c.end(), km.begin() + 32, km.begin() + 32 + salt_len);
     s.insert(s.end(), km.begin() + 32 + salt_len, km.end());
@@ -240,15 +240,15 @@ TEST(DtlsSrtp, EndToEndRtpAndRtcp) {
   EXPECT_EQ(sc.keys.local_master, cc.keys.remote_master);
   EXPECT_EQ(sc.keys.remote_master, cc.keys.local_master);
 
-  auto out = SrtpSession::create(SrtpSession::Direction::kOutbound, sc.keys.profile,
-                                 sc.keys.local_master);
-  auto in = SrtpSession::create(SrtpSession::Direction::kInbound, cc.keys.profile,
-                                cc.keys.remote_master);
+  auto out =
+      SrtpSession::create(SrtpSession::Direction::kOutbound, sc.keys.profile, sc.keys.local_master);
+  auto in =
+      SrtpSession::create(SrtpSession::Direction::kInbound, cc.keys.profile, cc.keys.remote_master);
   ASSERT_TRUE(out.is_ok()) << out.status().to_string();
   ASSERT_TRUE(in.is_ok()) << in.status().to_string();
 
-  std::vector<uint8_t> rtp = {0x80, 0x60, 0x00, 0x01, 0, 0, 0, 1, 0xca, 0xfe, 0xba, 0xbe,
-                              'h', 'e', 'l', 'l', 'o', ' ', 'v', 'p', '8'};
+  std::vector<uint8_t> rtp = {0x80, 0x60, 0x00, 0x01, 0,   0,   0,   1,   0xca, 0xfe, 0xba,
+                              0xbe, 'h',  'e',  'l',  'l', 'o', ' ', 'v', 'p',  '8'};
   std::vector<uint8_t> buf(rtp);
   buf.resize(rtp.size() + SrtpSession::kMaxOverhead);
   size_t len = rtp.size();
@@ -293,18 +293,19 @@ TEST(DtlsSrtp, EndToEndRtpAndRtcp) {
 TEST(SrtpSession, AesCmRoundTripAndWrongKey) {
   std::vector<uint8_t> master(30);
   for (size_t i = 0; i < master.size(); ++i) master[i] = uint8_t(i * 7 + 1);
-  auto out = SrtpSession::create(SrtpSession::Direction::kOutbound,
-                                 SrtpProfile::kAes128CmSha1_80, master);
-  auto in = SrtpSession::create(SrtpSession::Direction::kInbound,
-                                SrtpProfile::kAes128CmSha1_80, master);
+  auto out =
+      SrtpSession::create(SrtpSession::Direction::kOutbound, SrtpProfile::kAes128CmSha1_80, master);
+  auto in =
+      SrtpSession::create(SrtpSession::Direction::kInbound, SrtpProfile::kAes128CmSha1_80, master);
   auto master2 = master;
   master2[0] ^= 1;
-  auto wrong = SrtpSession::create(SrtpSession::Direction::kInbound,
-                                   SrtpProfile::kAes128CmSha1_80, master2);
+  auto wrong =
+      SrtpSession::create(SrtpSession::Direction::kInbound, SrtpProfile::kAes128CmSha1_80, master2);
   ASSERT_TRUE(out.is_ok() && in.is_ok() && wrong.is_ok());
   for (uint16_t seq = 1; seq < 50; ++seq) {
-    std::vector<uint8_t> rtp = {0x80, 0x6f, uint8_t(seq >> 8), uint8_t(seq), 0, 0, 3, 0xc0,
-                                0, 0, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8};
+    std::vector<uint8_t> rtp = {
+        0x80, 0x6f, uint8_t(seq >> 8), uint8_t(seq), 0, 0, 3, 0xc0, 0, 0, 0, 9, 1, 2, 3, 4, 5, 6,
+        7,    8};
     std::vector<uint8_t> buf(rtp);
     buf.resize(rtp.size() + SrtpSession::kMaxOverhead);
     size_t len = rtp.size();
@@ -316,9 +317,9 @@ TEST(SrtpSession, AesCmRoundTripAndWrongKey) {
     ASSERT_TRUE((*in)->unprotect_rtp(buf, &len).is_ok());
     EXPECT_EQ(std::vector<uint8_t>(buf.begin(), buf.begin() + len), rtp);
   }
-  EXPECT_FALSE(SrtpSession::create(SrtpSession::Direction::kInbound,
-                                   SrtpProfile::kAeadAes128Gcm, master)
-                   .is_ok());  // 30 bytes is the wrong length for GCM
+  EXPECT_FALSE(
+      SrtpSession::create(SrtpSession::Direction::kInbound, SrtpProfile::kAeadAes128Gcm, master)
+          .is_ok());  // 30 bytes is the wrong length for GCM
   std::vector<uint8_t> small(20);
   size_t len = 20;
   EXPECT_FALSE((*out)->protect_rtp(small, &len).is_ok());  // no room for the tag

@@ -12,15 +12,15 @@ namespace {
 // with a 15-bit PictureID, start of a key frame.
 std::vector<uint8_t> chromium_vp8_keyframe() {
   return {
-      0x90, 0xe0, 0x1a, 0x2b,  // V=2, X=1; M=1, PT=96; seq 0x1a2b
-      0x00, 0x01, 0xe2, 0x40,  // timestamp 123456
-      0xca, 0xfe, 0xba, 0xbe,  // SSRC
-      0xbe, 0xde, 0x00, 0x03,  // one-byte extensions, 3 words
-      0x22, 0x12, 0x34, 0x56,  // id 2 len 3: abs-send-time
-      0x31, 0x00, 0x07,        // id 3 len 2: transport-wide seq 7
-      0x40, 0x30,              // id 4 len 1: mid "0"
-      0x00, 0x00, 0x00,        // padding to the word
-      0x90, 0x80, 0x81, 0x23,  // VP8: X=1 S=1 PID=0; I=1; PictureID 0x0123 (15 bits)
+      0x90, 0xe0, 0x1a, 0x2b,              // V=2, X=1; M=1, PT=96; seq 0x1a2b
+      0x00, 0x01, 0xe2, 0x40,              // timestamp 123456
+      0xca, 0xfe, 0xba, 0xbe,              // SSRC
+      0xbe, 0xde, 0x00, 0x03,              // one-byte extensions, 3 words
+      0x22, 0x12, 0x34, 0x56,              // id 2 len 3: abs-send-time
+      0x31, 0x00, 0x07,                    // id 3 len 2: transport-wide seq 7
+      0x40, 0x30,                          // id 4 len 1: mid "0"
+      0x00, 0x00, 0x00,                    // padding to the word
+      0x90, 0x80, 0x81, 0x23,              // VP8: X=1 S=1 PID=0; I=1; PictureID 0x0123 (15 bits)
       0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a,  // frame header, P=0 (key frame), start code
   };
 }
@@ -75,13 +75,13 @@ TEST(RtpPacket, RewritesInPlace) {
 TEST(RtpPacket, TwoByteExtensionsAndPadding) {
   std::vector<uint8_t> buf = {
       0xb0, 0x6f, 0x00, 0x01,  // V=2 P=1 X=1; PT=111
-      0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x01,
-      0x10, 0x00, 0x00, 0x02,  // two-byte profile, 2 words
-      0x01, 0x03, 'a', 'b', 'c',  // id 1 len 3
-      0x00,                    // padding
-      0x10, 0x00,              // id 16 len 0
-      0xaa, 0xbb,              // payload
-      0x00, 0x02,              // RTP padding: 2 bytes
+      0x00, 0x00, 0x00, 0x10, 0x00, 0x00,
+      0x00, 0x01, 0x10, 0x00, 0x00, 0x02,  // two-byte profile, 2 words
+      0x01, 0x03, 'a',  'b',  'c',         // id 1 len 3
+      0x00,                                // padding
+      0x10, 0x00,                          // id 16 len 0
+      0xaa, 0xbb,                          // payload
+      0x00, 0x02,                          // RTP padding: 2 bytes
   };
   auto p = RtpPacket::parse(buf);
   ASSERT_TRUE(p.is_ok()) << p.status().to_string();
@@ -147,8 +147,8 @@ TEST(H264, KeyframeDetection) {
   EXPECT_TRUE(is_h264_keyframe(std::vector<uint8_t>{0x67, 0x42}));   // SPS
   EXPECT_FALSE(is_h264_keyframe(std::vector<uint8_t>{0x41, 0x9a}));  // non-IDR slice
   // STAP-A with SPS + PPS.
-  EXPECT_TRUE(is_h264_keyframe(std::vector<uint8_t>{0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02,
-                                                    0x68, 0xce}));
+  EXPECT_TRUE(
+      is_h264_keyframe(std::vector<uint8_t>{0x78, 0x00, 0x02, 0x67, 0x42, 0x00, 0x02, 0x68, 0xce}));
   EXPECT_FALSE(is_h264_keyframe(std::vector<uint8_t>{0x78, 0x00, 0x09, 0x67}));  // overrun
   // FU-A: start fragment of an IDR, then a middle fragment.
   EXPECT_TRUE(is_h264_keyframe(std::vector<uint8_t>{0x7c, 0x85, 0x00}));

@@ -86,7 +86,8 @@ TEST(Sdp, AnswersPublisherRecvonlyWithEchoedIds) {
   EXPECT_TRUE(has_line(sdp, "a=rtcp-fb:96 goog-remb"));
   EXPECT_FALSE(has_line(sdp, "a=rtcp-fb:96 transport-cc"));
   EXPECT_TRUE(has_line(sdp, "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid"));
-  EXPECT_TRUE(has_line(sdp, "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"));
+  EXPECT_TRUE(
+      has_line(sdp, "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"));
   EXPECT_TRUE(has_line(sdp, "a=candidate:1 1 udp 2130706431 203.0.113.7 7882 typ host"));
   EXPECT_EQ(sdp.find("rtx"), std::string::npos);
   ASSERT_EQ(a->media.size(), 2u);
@@ -135,7 +136,8 @@ TEST(Sdp, AnswersFirefoxPublishOffer) {
   EXPECT_TRUE(has_line(a->sdp, "m=audio 7882 UDP/TLS/RTP/SAVPF 109"));
   EXPECT_TRUE(has_line(a->sdp, "m=video 7882 UDP/TLS/RTP/SAVPF 120"));
   EXPECT_TRUE(has_line(a->sdp, "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid"));
-  EXPECT_TRUE(has_line(a->sdp, "a=extmap:4 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"));
+  EXPECT_TRUE(
+      has_line(a->sdp, "a=extmap:4 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"));
   EXPECT_TRUE(has_line(a->sdp, "a=fmtp:120 max-fs=12288;max-fr=60"));
   EXPECT_EQ(a->media[1].remote_ssrcs, (std::vector<uint32_t>{1640310289u}));
   EXPECT_EQ(a->remote_fingerprint.substr(0, 5), "F2:A7");
@@ -177,7 +179,8 @@ TEST(Sdp, RejectsOffersTheServerCannotServe) {
   }
   std::string passive = text;
   size_t at;
-  while ((at = passive.find("setup:actpass")) != std::string::npos) passive.replace(at, 13, "setup:passive");
+  while ((at = passive.find("setup:actpass")) != std::string::npos)
+    passive.replace(at, 13, "setup:passive");
   auto offer = parse(passive);
   ASSERT_TRUE(offer.is_ok());
   EXPECT_FALSE(build_answer(*offer, options()).is_ok());

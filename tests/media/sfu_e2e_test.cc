@@ -82,7 +82,8 @@ class FakeBrowser : public DtlsTransport::Listener {
     } else if (srtp_in_) {
       size_t len = d.size();
       if (looks_like_rtcp(d)) {
-        if (srtp_in_->unprotect_rtcp(d, &len).is_ok()) rtcp.emplace_back(d.begin(), d.begin() + len);
+        if (srtp_in_->unprotect_rtcp(d, &len).is_ok())
+          rtcp.emplace_back(d.begin(), d.begin() + len);
       } else if (srtp_in_->unprotect_rtp(d, &len).is_ok()) {
         rtp.emplace_back(d.begin(), d.begin() + len);
       }
@@ -96,10 +97,10 @@ class FakeBrowser : public DtlsTransport::Listener {
     send({d.begin(), d.end()});
   }
   void OnDtlsTransportConnected(const DtlsTransport*, const SrtpKeys& k) override {
-    srtp_in_ = SrtpSession::create(SrtpSession::Direction::kInbound, k.profile, k.remote_master)
-                   .value();
-    srtp_out_ = SrtpSession::create(SrtpSession::Direction::kOutbound, k.profile, k.local_master)
-                    .value();
+    srtp_in_ =
+        SrtpSession::create(SrtpSession::Direction::kInbound, k.profile, k.remote_master).value();
+    srtp_out_ =
+        SrtpSession::create(SrtpSession::Direction::kOutbound, k.profile, k.local_master).value();
   }
   void OnDtlsTransportFailed(const DtlsTransport*, std::string_view r) override {
     ADD_FAILURE() << "browser DTLS failed: " << r;
@@ -145,8 +146,8 @@ class SfuE2eTest : public ::testing::Test, public Sfu::Listener, public Sfu::Pac
                        MediaKind kind) override {
     events.push_back("+" + room + "/" + feed + "/" + who + "/" + to_string(kind));
   }
-  void OnSfuTrackRemoved(const std::string& room, const std::string& feed,
-                         const std::string& who, MediaKind kind) override {
+  void OnSfuTrackRemoved(const std::string& room, const std::string& feed, const std::string& who,
+                         MediaKind kind) override {
     events.push_back("-" + room + "/" + feed + "/" + who + "/" + to_string(kind));
   }
   void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
@@ -180,9 +181,11 @@ class SfuE2eTest : public ::testing::Test, public Sfu::Listener, public Sfu::Pac
   }
 
   static constexpr const char* kPubFp =
-      "4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:95:FE:8D:2A:4F:9C:2B:8E:1D:47:3A:10";
+      "4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:95:FE:8D:2A:4F:9C:2B:8E:1D:47:"
+      "3A:10";
   static constexpr const char* kSubFp =
-      "11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00";
+      "11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:"
+      "FF:00";
 
   base::FakeClock clock_;
   base::SeededRandom random_;
@@ -205,10 +208,28 @@ size_t count_rtcp(const std::vector<std::vector<uint8_t>>& compounds) {
 }
 
 std::vector<uint8_t> vp8_packet(uint32_t ssrc, uint16_t seq, uint32_t ts, bool key) {
-  return {0x80, 0x60, uint8_t(seq >> 8), uint8_t(seq), uint8_t(ts >> 24), uint8_t(ts >> 16),
-          uint8_t(ts >> 8), uint8_t(ts), uint8_t(ssrc >> 24), uint8_t(ssrc >> 16),
-          uint8_t(ssrc >> 8), uint8_t(ssrc), 0x10, uint8_t(key ? 0 : 1), 0x9d, 0x01, 0x2a,
-          'f', 'r', 'a', 'm', 'e'};
+  return {0x80,
+          0x60,
+          uint8_t(seq >> 8),
+          uint8_t(seq),
+          uint8_t(ts >> 24),
+          uint8_t(ts >> 16),
+          uint8_t(ts >> 8),
+          uint8_t(ts),
+          uint8_t(ssrc >> 24),
+          uint8_t(ssrc >> 16),
+          uint8_t(ssrc >> 8),
+          uint8_t(ssrc),
+          0x10,
+          uint8_t(key ? 0 : 1),
+          0x9d,
+          0x01,
+          0x2a,
+          'f',
+          'r',
+          'a',
+          'm',
+          'e'};
 }
 
 TEST_F(SfuE2eTest, TeacherToStudentThroughIceDtlsSrtp) {
@@ -216,9 +237,10 @@ TEST_F(SfuE2eTest, TeacherToStudentThroughIceDtlsSrtp) {
                           teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
   ASSERT_TRUE(pub.is_ok()) << pub.status().to_string();
   teacher_.set_answer(*pub);
-  EXPECT_EQ(events, (std::vector<std::string>{"+room1/main/teacher/audio",
-                                              "+room1/main/teacher/video"}));
-  auto sub = sfu_.subscribe("room1", "student", student_.offer("chromium_subscribe_offer.sdp", kSubFp, "pT3c"));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"+room1/main/teacher/audio", "+room1/main/teacher/video"}));
+  auto sub = sfu_.subscribe("room1", "student",
+                            student_.offer("chromium_subscribe_offer.sdp", kSubFp, "pT3c"));
   ASSERT_TRUE(sub.is_ok()) << sub.status().to_string();
   student_.set_answer(*sub);
   EXPECT_EQ(sfu_.transport_count(), 2u);
@@ -261,8 +283,8 @@ TEST_F(SfuE2eTest, TeacherToStudentThroughIceDtlsSrtp) {
   pump();
   size_t plis = count_rtcp<rtcp::Pli>(teacher_.rtcp);
   EXPECT_EQ(plis, 1u) << "received " << sfu_.room_counters("room1")->keyframe_requests_received
-                     << " sent " << sfu_.room_counters("room1")->keyframe_requests_sent
-                     << " teacher rtcp " << teacher_.rtcp.size();
+                      << " sent " << sfu_.room_counters("room1")->keyframe_requests_sent
+                      << " teacher rtcp " << teacher_.rtcp.size();
 
   // Receiver reports and REMB reach the teacher on the timer.
   teacher_.rtcp.clear();
@@ -280,8 +302,8 @@ TEST_F(SfuE2eTest, TeacherToStudentThroughIceDtlsSrtp) {
 
   events.clear();
   sfu_.unpublish("room1", "teacher");
-  EXPECT_EQ(events, (std::vector<std::string>{"-room1/main/teacher/audio",
-                                              "-room1/main/teacher/video"}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"-room1/main/teacher/audio", "-room1/main/teacher/video"}));
   sfu_.leave("room1", "student");
   EXPECT_EQ(sfu_.subscriber_count("room1"), 0u);
 }

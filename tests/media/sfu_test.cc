@@ -17,7 +17,8 @@ TEST(RtpRewriter, ContinuousAcrossSourceChange) {
   RtpRewriter rw(/*is_video=*/false, 48000);
   // First source: seq 100.., ts 1000 + 960 per 20 ms.
   for (int i = 0; i < 5; ++i) {
-    auto out = rw.rewrite({0xAAAA, uint16_t(100 + i), uint32_t(1000 + 960 * i), false}, i * 20 * kMs);
+    auto out =
+        rw.rewrite({0xAAAA, uint16_t(100 + i), uint32_t(1000 + 960 * i), false}, i * 20 * kMs);
     ASSERT_TRUE(out);
     EXPECT_EQ(out->seq, 100 + i);
     EXPECT_EQ(out->timestamp, uint32_t(1000 + 960 * i));
@@ -100,7 +101,7 @@ TEST(NackGenerator, RequestsGapsWithRetriesAndForgets) {
   EXPECT_FALSE(g.on_packet(65534, 0));
   EXPECT_TRUE(g.on_packet(2, 0));  // 65535, 0, 1 missing across the wrap
   EXPECT_EQ(g.due(0), (std::vector<uint16_t>{65535, 0, 1}));
-  EXPECT_TRUE(g.due(50 * kMs).empty());  // within the retry interval
+  EXPECT_TRUE(g.due(50 * kMs).empty());    // within the retry interval
   EXPECT_FALSE(g.on_packet(0, 60 * kMs));  // a retransmission fills one hole
   EXPECT_EQ(g.due(100 * kMs), (std::vector<uint16_t>{65535, 1}));
   EXPECT_EQ(g.due(200 * kMs), (std::vector<uint16_t>{65535, 1}));
@@ -141,10 +142,31 @@ class RoomTest : public ::testing::Test, public Room::Listener {
   }
 
   static std::vector<uint8_t> vp8(uint32_t ssrc, uint16_t seq, uint32_t ts, bool key) {
-    return {0x90, 0x60, uint8_t(seq >> 8), uint8_t(seq), uint8_t(ts >> 24), uint8_t(ts >> 16),
-            uint8_t(ts >> 8), uint8_t(ts), uint8_t(ssrc >> 24), uint8_t(ssrc >> 16),
-            uint8_t(ssrc >> 8), uint8_t(ssrc), 0xbe, 0xde, 0x00, 0x01, 0x40, '1', 0, 0,
-            0x10, uint8_t(key ? 0x00 : 0x01), 0x9d, 0x01, 0x2a};
+    return {0x90,
+            0x60,
+            uint8_t(seq >> 8),
+            uint8_t(seq),
+            uint8_t(ts >> 24),
+            uint8_t(ts >> 16),
+            uint8_t(ts >> 8),
+            uint8_t(ts),
+            uint8_t(ssrc >> 24),
+            uint8_t(ssrc >> 16),
+            uint8_t(ssrc >> 8),
+            uint8_t(ssrc),
+            0xbe,
+            0xde,
+            0x00,
+            0x01,
+            0x40,
+            '1',
+            0,
+            0,
+            0x10,
+            uint8_t(key ? 0x00 : 0x01),
+            0x9d,
+            0x01,
+            0x2a};
   }
 
   void publish_video(const std::string& who, uint32_t ssrc, const std::string& feed = "main") {
@@ -262,7 +284,7 @@ TEST_F(RoomTest, PublisherRestartKeepsSubscriberStreamContinuous) {
   room_.remove_participant("teacher");
   clock_.advance_ms(2000);
   sent_.clear();
-  publish_video("teacher", 0x2222);  // subscribers are waiting: a PLI goes out at once
+  publish_video("teacher", 0x2222);              // subscribers are waiting: a PLI goes out at once
   rtp("teacher", vp8(0x2222, 30000, 5, false));  // not a key frame: dropped
   EXPECT_TRUE(take("s1", false).empty());
   EXPECT_EQ(plis_to("teacher"), 1u);  // the second request is within the throttle second

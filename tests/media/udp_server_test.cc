@@ -1,5 +1,7 @@
 // The shared UDP socket on loopback: a STUN Binding request from a real socket reaches the
 // right transport by its ufrag and the success response comes back with our address.
+#include "media/transport/udp_server.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -8,7 +10,6 @@
 #include <sstream>
 
 #include "media/stun/stun_packet.h"
-#include "media/transport/udp_server.h"
 
 namespace media {
 namespace {

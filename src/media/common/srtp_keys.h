@@ -10,9 +10,12 @@ enum class SrtpProfile { kNone, kAeadAes128Gcm, kAes128CmSha1_80 };
 
 inline const char* to_string(SrtpProfile p) {
   switch (p) {
-    case SrtpProfile::kNone: return "none";
-    case SrtpProfile::kAeadAes128Gcm: return "SRTP_AEAD_AES_128_GCM";
-    case SrtpProfile::kAes128CmSha1_80: return "SRTP_AES128_CM_SHA1_80";
+    case SrtpProfile::kNone:
+      return "none";
+    case SrtpProfile::kAeadAes128Gcm:
+      return "SRTP_AEAD_AES_128_GCM";
+    case SrtpProfile::kAes128CmSha1_80:
+      return "SRTP_AES128_CM_SHA1_80";
   }
   return "none";
 }

@@ -85,8 +85,8 @@ base::Result<std::shared_ptr<const DtlsCertificate>> DtlsCertificate::generate()
   if (ok) {
     X509_NAME* name = X509_get_subject_name(x);
     ok = X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                    reinterpret_cast<const unsigned char*>("edgeclass"), -1,
-                                    -1, 0) &&
+                                    reinterpret_cast<const unsigned char*>("edgeclass"), -1, -1,
+                                    0) &&
          X509_set_issuer_name(x, name) && X509_sign(x, impl->key.get(), EVP_sha256()) > 0;
   }
   if (!ok) return base::internal_error("dtls: certificate generation: " + openssl_error());
@@ -111,8 +111,7 @@ base::Result<std::unique_ptr<DtlsTransport>> DtlsTransport::create(
     Listener* listener, std::shared_ptr<const DtlsCertificate> certificate, Role role) {
   auto impl = std::make_unique<Impl>();
   impl->certificate = std::move(certificate);
-  impl->ctx.reset(SSL_CTX_new(role == Role::kServer ? DTLS_server_method()
-                                                    : DTLS_client_method()));
+  impl->ctx.reset(SSL_CTX_new(role == Role::kServer ? DTLS_server_method() : DTLS_client_method()));
   SSL_CTX* ctx = impl->ctx.get();
   if (!ctx) return base::internal_error("dtls: SSL_CTX_new: " + openssl_error());
   const auto& cert = impl->certificate->impl();
@@ -268,8 +267,8 @@ void DtlsTransport::on_handshake_done() {
   // RFC 5764 section 4.2: client key, server key, client salt, server salt.
   std::vector<uint8_t> km(2 * (key_len + salt_len));
   static constexpr char kLabel[] = "EXTRACTOR-dtls_srtp";
-  if (SSL_export_keying_material(ssl, km.data(), km.size(), kLabel, sizeof kLabel - 1, nullptr,
-                                 0, 0) != 1) {
+  if (SSL_export_keying_material(ssl, km.data(), km.size(), kLabel, sizeof kLabel - 1, nullptr, 0,
+                                 0) != 1) {
     return fail("dtls: keying material export: " + openssl_error());
   }
   const uint8_t* client_key = km.data();

@@ -89,8 +89,8 @@ bool IceServer::has_tuple(const SocketAddress& addr) const {
   return std::find(tuples_.begin(), tuples_.end(), addr) != tuples_.end();
 }
 
-void IceServer::send_error(const stun::StunMessage& req, const SocketAddress& to,
-                           uint16_t code, std::string_view reason, bool with_integrity) {
+void IceServer::send_error(const stun::StunMessage& req, const SocketAddress& to, uint16_t code,
+                           std::string_view reason, bool with_integrity) {
   stun::StunMessage resp;
   resp.cls = stun::Class::kErrorResponse;
   resp.method = req.method;
@@ -126,10 +126,14 @@ void IceServer::remember_tuple(const SocketAddress& addr) {
 
 const char* to_string(IceServer::State state) {
   switch (state) {
-    case IceServer::State::kNew: return "new";
-    case IceServer::State::kConnected: return "connected";
-    case IceServer::State::kCompleted: return "completed";
-    case IceServer::State::kDisconnected: return "disconnected";
+    case IceServer::State::kNew:
+      return "new";
+    case IceServer::State::kConnected:
+      return "connected";
+    case IceServer::State::kCompleted:
+      return "completed";
+    case IceServer::State::kDisconnected:
+      return "disconnected";
   }
   return "?";
 }

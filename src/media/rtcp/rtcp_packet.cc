@@ -102,8 +102,7 @@ base::Result<Packet> parse_one(uint8_t count, uint8_t type, const uint8_t* b, si
         for (size_t i = 8; i < n; i += 8) fir.entries.push_back({get_u32(b + i), b[i + 4]});
         return Packet(std::move(fir));
       }
-      if (count == 15 && n >= 16 && b[8] == 'R' && b[9] == 'E' && b[10] == 'M' &&
-          b[11] == 'B') {
+      if (count == 15 && n >= 16 && b[8] == 'R' && b[9] == 'E' && b[10] == 'M' && b[11] == 'B') {
         Remb remb;
         remb.sender_ssrc = get_u32(b);
         uint8_t num = b[12];

@@ -28,11 +28,11 @@ enum PacketType : uint8_t {
 
 struct ReportBlock {
   uint32_t ssrc = 0;
-  uint8_t fraction_lost = 0;  // of 256
-  int32_t cumulative_lost = 0;  // 24-bit signed on the wire
-  uint32_t highest_seq = 0;     // extended highest sequence number received
-  uint32_t jitter = 0;          // in RTP timestamp units
-  uint32_t last_sr = 0;         // middle 32 bits of the last SR's NTP time
+  uint8_t fraction_lost = 0;         // of 256
+  int32_t cumulative_lost = 0;       // 24-bit signed on the wire
+  uint32_t highest_seq = 0;          // extended highest sequence number received
+  uint32_t jitter = 0;               // in RTP timestamp units
+  uint32_t last_sr = 0;              // middle 32 bits of the last SR's NTP time
   uint32_t delay_since_last_sr = 0;  // in 1/65536 s
   bool operator==(const ReportBlock&) const = default;
 };

@@ -103,8 +103,8 @@ bool is_vp8_keyframe(std::span<const uint8_t> payload) {
       if (i >= payload.size()) return false;
       i += (payload[i] & 0x80) ? 2 : 1;
     }
-    if (ext & 0x40) ++i;           // L: TL0PICIDX
-    if (ext & 0x30) ++i;           // T or K: TID/Y/KEYIDX
+    if (ext & 0x40) ++i;  // L: TL0PICIDX
+    if (ext & 0x30) ++i;  // T or K: TID/Y/KEYIDX
   }
   if (!s || pid != 0 || i >= payload.size()) return false;
   // VP8 payload header: bit 0 of the first byte is P, the inverse key frame flag.

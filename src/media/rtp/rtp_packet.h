@@ -56,9 +56,7 @@ class RtpPacket {
   std::span<uint8_t> extension(uint8_t id) const;
 
   // The payload (after header, CSRCs and extensions; before padding).
-  std::span<uint8_t> payload() const {
-    return data_.subspan(payload_offset_, payload_size_);
-  }
+  std::span<uint8_t> payload() const { return data_.subspan(payload_offset_, payload_size_); }
   size_t padding_size() const { return padding_size_; }
   // The whole packet.
   std::span<uint8_t> bytes() const { return data_; }

@@ -122,10 +122,14 @@ base::Status parse_media_attr(MediaSection& m, std::string_view key, std::string
 
 const char* to_string(Direction d) {
   switch (d) {
-    case Direction::kSendRecv: return "sendrecv";
-    case Direction::kSendOnly: return "sendonly";
-    case Direction::kRecvOnly: return "recvonly";
-    case Direction::kInactive: return "inactive";
+    case Direction::kSendRecv:
+      return "sendrecv";
+    case Direction::kSendOnly:
+      return "sendonly";
+    case Direction::kRecvOnly:
+      return "recvonly";
+    case Direction::kInactive:
+      return "inactive";
   }
   return "inactive";
 }

@@ -24,8 +24,8 @@ struct Codec {
   uint8_t payload_type = 0;
   std::string name;  // as written, e.g. "opus", "VP8", "H264", "rtx"
   uint32_t clock_rate = 0;
-  uint8_t channels = 0;  // 0 when not given
-  std::string fmtp;      // the parameters after "a=fmtp:<pt> ", verbatim
+  uint8_t channels = 0;              // 0 when not given
+  std::string fmtp;                  // the parameters after "a=fmtp:<pt> ", verbatim
   std::vector<std::string> rtcp_fb;  // e.g. "nack", "nack pli", "ccm fir", "goog-remb"
 };
 
@@ -37,7 +37,7 @@ struct Extmap {
 struct MediaSection {
   std::string kind;  // "audio", "video", "application", ...
   uint16_t port = 0;
-  std::string protocol;             // e.g. "UDP/TLS/RTP/SAVPF"
+  std::string protocol;              // e.g. "UDP/TLS/RTP/SAVPF"
   std::vector<std::string> formats;  // the m-line's format list, in preference order
   std::string mid;
   Direction direction = Direction::kSendRecv;
@@ -48,7 +48,7 @@ struct MediaSection {
   std::string setup;                               // "actpass", "active", "passive"
   bool rtcp_mux = false;
   bool rtcp_rsize = false;
-  std::vector<uint32_t> ssrcs;  // every a=ssrc id, first seen first
+  std::vector<uint32_t> ssrcs;                       // every a=ssrc id, first seen first
   std::optional<std::pair<uint32_t, uint32_t>> fid;  // a=ssrc-group:FID primary rtx
   std::string cname;
   std::string msid;  // "<stream id> <track id>"
@@ -103,7 +103,7 @@ struct NegotiatedMedia {
   std::string kind;
   bool accepted = false;
   Direction our_direction = Direction::kInactive;  // as written in the answer
-  Codec codec;  // the chosen codec (payload type as offered)
+  Codec codec;                                     // the chosen codec (payload type as offered)
   std::optional<uint8_t> ext_mid, ext_abs_send_time, ext_audio_level;
   std::vector<uint32_t> remote_ssrcs;  // what the browser will send (publishers)
 };

@@ -12,7 +12,7 @@ namespace media {
 class LatencyHistogram {
  public:
   // Upper bounds in microseconds; the last bucket is +Inf.
-  static constexpr std::array<int64_t, 10> kBoundsUs = {50,   100,   250,   500,   1000,
+  static constexpr std::array<int64_t, 10> kBoundsUs = {50,   100,  250,   500,   1000,
                                                         2500, 5000, 10000, 25000, 50000};
   void observe_ns(int64_t ns) {
     int64_t us = ns / 1000;
@@ -34,16 +34,16 @@ class LatencyHistogram {
 };
 
 struct MediaCounters {
-  uint64_t rtp_packets_in = 0;   // from publishers, after SRTP
+  uint64_t rtp_packets_in = 0;  // from publishers, after SRTP
   uint64_t rtp_bytes_in = 0;
   uint64_t rtp_packets_out = 0;  // to subscribers, before SRTP, retransmissions included
   uint64_t rtp_bytes_out = 0;
-  uint64_t nacks_received = 0;        // NACKed packets, counted one per sequence number
-  uint64_t retransmissions_sent = 0;  // NACKs answered from the cache
-  uint64_t nacks_sent = 0;            // sequence numbers requested from publishers
+  uint64_t nacks_received = 0;              // NACKed packets, counted one per sequence number
+  uint64_t retransmissions_sent = 0;        // NACKs answered from the cache
+  uint64_t nacks_sent = 0;                  // sequence numbers requested from publishers
   uint64_t keyframe_requests_received = 0;  // PLI and FIR from subscribers
   uint64_t keyframe_requests_sent = 0;      // PLI toward publishers, after coalescing
-  uint64_t packets_dropped = 0;  // waiting for a key frame, or stale
+  uint64_t packets_dropped = 0;             // waiting for a key frame, or stale
   LatencyHistogram forward_latency;
 };
 

@@ -41,8 +41,7 @@ std::vector<uint16_t> NackGenerator::due(int64_t now_ns) {
   const int64_t interval = kRetryIntervalMs * 1'000'000;
   missing_.erase(std::remove_if(missing_.begin(), missing_.end(),
                                 [&](const Missing& m) {
-                                  return now_ns - m.since_ns > max_age ||
-                                         m.retries >= kMaxRetries;
+                                  return now_ns - m.since_ns > max_age || m.retries >= kMaxRetries;
                                 }),
                  missing_.end());
   for (Missing& m : missing_) {

@@ -48,10 +48,10 @@ rtcp::ReportBlock ReceiveStats::report(uint32_t ssrc, int64_t now_ns) {
   expected_prior_ = expected;
   received_prior_ = received_;
   int64_t lost_interval = int64_t(expected_interval) - int64_t(received_interval);
-  b.fraction_lost = (expected_interval == 0 || lost_interval <= 0)
-                        ? 0
-                        : uint8_t(std::min<int64_t>(255, (lost_interval << 8) /
-                                                             int64_t(expected_interval)));
+  b.fraction_lost =
+      (expected_interval == 0 || lost_interval <= 0)
+          ? 0
+          : uint8_t(std::min<int64_t>(255, (lost_interval << 8) / int64_t(expected_interval)));
   b.highest_seq = extended_max;
   b.jitter = uint32_t(jitter_);
   if (last_sr_arrival_ns_ != 0 || last_sr_ != 0) {

@@ -90,14 +90,14 @@ void Room::remove_participant(const std::string& participant_id) {
     for (auto& c : cs) {
       if (c->params.participant_id == participant_id) by_consumer_ssrc_.erase(c->params.ssrc);
     }
-    cs.erase(std::remove_if(cs.begin(), cs.end(),
-                            [&](const auto& c) { return c->params.participant_id == participant_id; }),
-             cs.end());
+    cs.erase(
+        std::remove_if(cs.begin(), cs.end(),
+                       [&](const auto& c) { return c->params.participant_id == participant_id; }),
+        cs.end());
   }
 }
 
-void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes,
-                  int64_t arrival_ns) {
+void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, int64_t arrival_ns) {
   auto parsed = RtpPacket::parse(bytes);
   if (!parsed.is_ok()) {
     ++counters_.packets_dropped;
@@ -261,8 +261,7 @@ void Room::handle_nack(Consumer& c, Feed& f, const rtcp::Nack& nack, int64_t now
     auto in = RtpPacket::parse(retransmit_);
     if (!in.is_ok()) continue;
     ++counters_.retransmissions_sent;
-    send_to_consumer(c, p, *in, out_seq, in->timestamp() + c.rewriter.timestamp_offset(),
-                     now_ns);
+    send_to_consumer(c, p, *in, out_seq, in->timestamp() + c.rewriter.timestamp_offset(), now_ns);
   }
 }
 
@@ -288,8 +287,7 @@ void Room::on_timer() {
     }
     if (f.producer && f.producer->keyframes.poll(now)) {
       ++counters_.keyframe_requests_sent;
-      send_rtcp(f.producer->params.participant_id,
-                {rtcp::Pli{kRtcpSsrc, f.producer->params.ssrc}});
+      send_rtcp(f.producer->params.participant_id, {rtcp::Pli{kRtcpSsrc, f.producer->params.ssrc}});
     }
   }
   if (now - last_report_ns_ >= kReportIntervalNs) {

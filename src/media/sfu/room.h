@@ -51,7 +51,7 @@ struct ProducerParams {
   uint32_t ssrc = 0;
   uint8_t payload_type = 0;
   uint32_t clock_rate = 90000;
-  std::string codec = "VP8";  // from a=rtpmap: "VP8", "H264", "opus"
+  std::string codec = "VP8";       // from a=rtpmap: "VP8", "H264", "opus"
   uint8_t ext_audio_level_id = 0;  // 0 when not negotiated
 };
 
@@ -61,7 +61,7 @@ struct ConsumerParams {
   uint32_t ssrc = 0;  // what the subscriber sees; unique in the room
   uint8_t payload_type = 0;
   std::string codec = "VP8";  // packets of a producer with another codec are not forwarded
-  std::string mid;             // written in the mid extension when ext_mid_id != 0
+  std::string mid;            // written in the mid extension when ext_mid_id != 0
   uint8_t ext_mid_id = 0;
   uint8_t ext_abs_send_time_id = 0;
   uint8_t ext_audio_level_id = 0;
@@ -162,7 +162,7 @@ class Room {
   // consumer's outgoing SSRC (the media SSRC of subscribers' feedback).
   std::unordered_map<uint32_t, Feed*> by_producer_ssrc_;
   std::unordered_map<uint32_t, std::pair<Feed*, Consumer*>> by_consumer_ssrc_;
-  std::vector<uint8_t> scratch_;  // output buffer, reused for every send
+  std::vector<uint8_t> scratch_;     // output buffer, reused for every send
   std::vector<uint8_t> retransmit_;  // copy of a cached packet being resent
   int64_t last_report_ns_ = 0;
   MediaCounters counters_;

@@ -60,8 +60,8 @@ Sfu::Sfu(SfuConfig config, Listener* listener, PacketSender* sender, const base:
 Sfu::~Sfu() = default;
 
 base::Result<Sfu::Endpoint*> Sfu::new_endpoint(const std::string& room_id,
-                                               const std::string& participant_id,
-                                               bool publisher, std::string_view offer_sdp,
+                                               const std::string& participant_id, bool publisher,
+                                               std::string_view offer_sdp,
                                                sdp::SessionDescription* offer) {
   EC_ASSIGN_OR_RETURN(*offer, sdp::parse(offer_sdp));
   auto& rs = rooms_[room_id];
@@ -87,10 +87,11 @@ base::Result<Sfu::Endpoint*> Sfu::new_endpoint(const std::string& room_id,
 }
 
 base::Result<std::string> Sfu::publish(const std::string& room_id,
-                                       const std::string& participant_id,
-                                       const std::string& feed, std::string_view offer_sdp) {
+                                       const std::string& participant_id, const std::string& feed,
+                                       std::string_view offer_sdp) {
   sdp::SessionDescription offer;
-  EC_ASSIGN_OR_RETURN(Endpoint * ep, new_endpoint(room_id, participant_id, true, offer_sdp, &offer));
+  EC_ASSIGN_OR_RETURN(Endpoint * ep,
+                      new_endpoint(room_id, participant_id, true, offer_sdp, &offer));
   const std::string id = ep->transport->id();
   sdp::AnswerOptions o;
   o.ice_ufrag = ep->transport->local_ufrag();
@@ -150,7 +151,8 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
                                          const std::string& participant_id,
                                          std::string_view offer_sdp) {
   sdp::SessionDescription offer;
-  EC_ASSIGN_OR_RETURN(Endpoint * ep, new_endpoint(room_id, participant_id, false, offer_sdp, &offer));
+  EC_ASSIGN_OR_RETURN(Endpoint * ep,
+                      new_endpoint(room_id, participant_id, false, offer_sdp, &offer));
   const std::string id = ep->transport->id();
   sdp::AnswerOptions o;
   o.ice_ufrag = ep->transport->local_ufrag();
@@ -331,8 +333,7 @@ void Sfu::OnTransportClosed(const WebRtcTransport* t, std::string_view reason) {
   listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, reason);
 }
 
-void Sfu::OnTransportRtp(const WebRtcTransport* t, std::span<uint8_t> packet,
-                         int64_t arrival_ns) {
+void Sfu::OnTransportRtp(const WebRtcTransport* t, std::span<uint8_t> packet, int64_t arrival_ns) {
   Endpoint* ep = endpoint_of(t);
   if (!ep || !ep->publisher) return;
   auto r = rooms_.find(ep->room_id);

@@ -44,8 +44,8 @@
 namespace media {
 
 struct SfuConfig {
-  std::string public_ip = "127.0.0.1";  // EDGECLASS_PUBLIC_IP: announced ICE candidate
-  uint16_t port = 7882;                 // EDGECLASS_MEDIA_PORT
+  std::string public_ip = "127.0.0.1";         // EDGECLASS_PUBLIC_IP: announced ICE candidate
+  uint16_t port = 7882;                        // EDGECLASS_MEDIA_PORT
   uint64_t video_bitrate_cap_bps = 2'500'000;  // from VIDEO_QUALITY
   std::vector<std::string> subscribe_feeds = {"main", "stage"};
 
@@ -82,8 +82,7 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
 
   base::Result<std::string> publish(const std::string& room_id, const std::string& participant_id,
                                     const std::string& feed, std::string_view offer_sdp);
-  base::Result<std::string> subscribe(const std::string& room_id,
-                                      const std::string& participant_id,
+  base::Result<std::string> subscribe(const std::string& room_id, const std::string& participant_id,
                                       std::string_view offer_sdp);
   void unpublish(const std::string& room_id, const std::string& participant_id);
   void leave(const std::string& room_id, const std::string& participant_id);

@@ -64,7 +64,7 @@ base::Result<std::unique_ptr<SrtpSession>> SrtpSession::create(Direction directi
   // libsrtp copies the key during srtp_create.
   std::vector<uint8_t> key(master.begin(), master.end());
   policy.key = key.data();
-  policy.window_size = 1024;  // tolerate reordering on the path
+  policy.window_size = 1024;   // tolerate reordering on the path
   policy.allow_repeat_tx = 1;  // NACK replies resend a sequence number already protected
   policy.next = nullptr;
   auto impl = std::make_unique<Impl>();

@@ -24,8 +24,7 @@ class SrtpSession {
   static constexpr size_t kMaxOverhead = 148;
 
   // `master` is key || salt of the length the profile needs (srtp_master_length()).
-  static base::Result<std::unique_ptr<SrtpSession>> create(Direction direction,
-                                                           SrtpProfile profile,
+  static base::Result<std::unique_ptr<SrtpSession>> create(Direction direction, SrtpProfile profile,
                                                            ByteSpan master);
   ~SrtpSession();
   SrtpSession(const SrtpSession&) = delete;

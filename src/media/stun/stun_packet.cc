@@ -25,8 +25,7 @@ void decode_type(uint16_t type, Class* cls, uint16_t* method) {
 base::Status bad(std::string msg) { return base::invalid_argument("stun: " + std::move(msg)); }
 
 // Decodes XOR-MAPPED-ADDRESS (RFC 5389 section 15.2).
-bool decode_xor_address(const uint8_t* v, size_t len, const uint8_t* header,
-                        SocketAddress* out) {
+bool decode_xor_address(const uint8_t* v, size_t len, const uint8_t* header, SocketAddress* out) {
   if (len < 4) return false;
   uint8_t family = v[1];
   SocketAddress a;

@@ -55,15 +55,15 @@ void UdpServer::stop() {
 }
 
 void UdpServer::receive_next() {
-  socket_.async_receive_from(
-      asio::buffer(buffer_), from_, [this](const boost::system::error_code& ec, size_t n) {
-        if (!running_ || ec == asio::error::operation_aborted) return;
-        if (!ec && n > 0) {
-          sfu_->on_udp_packet(std::span<uint8_t>(buffer_.data(), n), from_endpoint(from_),
-                              clock_->now_mono_ns());
-        }
-        receive_next();
-      });
+  socket_.async_receive_from(asio::buffer(buffer_), from_,
+                             [this](const boost::system::error_code& ec, size_t n) {
+                               if (!running_ || ec == asio::error::operation_aborted) return;
+                               if (!ec && n > 0) {
+                                 sfu_->on_udp_packet(std::span<uint8_t>(buffer_.data(), n),
+                                                     from_endpoint(from_), clock_->now_mono_ns());
+                               }
+                               receive_next();
+                             });
 }
 
 void UdpServer::arm_timer() {

@@ -31,8 +31,7 @@ base::Result<std::unique_ptr<WebRtcTransport>> WebRtcTransport::create(
     std::string id, Listener* listener, const base::Clock* clock, base::Random& random,
     std::shared_ptr<const DtlsCertificate> certificate) {
   std::unique_ptr<WebRtcTransport> t(new WebRtcTransport(
-      std::move(id), listener, clock, random_ice_string(random, 8),
-      random_ice_string(random, 24)));
+      std::move(id), listener, clock, random_ice_string(random, 8), random_ice_string(random, 24)));
   EC_ASSIGN_OR_RETURN(t->dtls_, DtlsTransport::create(t.get(), std::move(certificate),
                                                       DtlsTransport::Role::kServer));
   return t;
@@ -81,14 +80,16 @@ void WebRtcTransport::receive(std::span<uint8_t> data, const SocketAddress& from
 }
 
 base::Status WebRtcTransport::send_rtp(std::span<uint8_t> buffer, size_t len) {
-  if (!srtp_out_ || !have_destination()) return base::failed_precondition("transport not connected");
+  if (!srtp_out_ || !have_destination())
+    return base::failed_precondition("transport not connected");
   EC_RETURN_IF_ERROR(srtp_out_->protect_rtp(buffer, &len));
   listener_->OnTransportSendPacket(this, buffer.first(len), destination());
   return base::Status::ok();
 }
 
 base::Status WebRtcTransport::send_rtcp(std::span<uint8_t> buffer, size_t len) {
-  if (!srtp_out_ || !have_destination()) return base::failed_precondition("transport not connected");
+  if (!srtp_out_ || !have_destination())
+    return base::failed_precondition("transport not connected");
   EC_RETURN_IF_ERROR(srtp_out_->protect_rtcp(buffer, &len));
   listener_->OnTransportSendPacket(this, buffer.first(len), destination());
   return base::Status::ok();
@@ -145,10 +146,9 @@ void WebRtcTransport::OnDtlsTransportSendData(const DtlsTransport*, ByteSpan dat
 }
 
 void WebRtcTransport::OnDtlsTransportConnected(const DtlsTransport*, const SrtpKeys& keys) {
-  auto in = SrtpSession::create(SrtpSession::Direction::kInbound, keys.profile,
-                                keys.remote_master);
-  auto out = SrtpSession::create(SrtpSession::Direction::kOutbound, keys.profile,
-                                 keys.local_master);
+  auto in = SrtpSession::create(SrtpSession::Direction::kInbound, keys.profile, keys.remote_master);
+  auto out =
+      SrtpSession::create(SrtpSession::Direction::kOutbound, keys.profile, keys.local_master);
   if (!in.is_ok() || !out.is_ok()) {
     close("SRTP setup failed: " + (in.is_ok() ? out.status() : in.status()).message());
     return;

@@ -40,8 +40,7 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
                                        const SocketAddress& to) = 0;
     // `remote` may now send to this transport (route it here), or may no longer.
     virtual void OnTransportTupleAdded(const WebRtcTransport* t, const SocketAddress& remote) = 0;
-    virtual void OnTransportTupleRemoved(const WebRtcTransport* t,
-                                         const SocketAddress& remote) = 0;
+    virtual void OnTransportTupleRemoved(const WebRtcTransport* t, const SocketAddress& remote) = 0;
     // DTLS is up and SRTP is keyed: media flows from now on.
     virtual void OnTransportConnected(const WebRtcTransport* t) = 0;
     // ICE consent expired, DTLS failed or the peer closed. The owner should destroy the
@@ -81,8 +80,8 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
   uint64_t srtp_failures() const { return srtp_failures_; }
 
  private:
-  WebRtcTransport(std::string id, Listener* listener, const base::Clock* clock,
-                  std::string ufrag, std::string password);
+  WebRtcTransport(std::string id, Listener* listener, const base::Clock* clock, std::string ufrag,
+                  std::string password);
 
   // IceServer::Listener
   void OnIceServerSendStunPacket(const IceServer*, ByteSpan packet,
@@ -105,10 +104,10 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
   Listener* listener_;        // not owned
   const base::Clock* clock_;  // not owned
   IceServer ice_;
-  std::unique_ptr<DtlsTransport> dtls_;      // owned; created in create()
-  std::unique_ptr<SrtpSession> srtp_in_;     // owned; set when DTLS connects
-  std::unique_ptr<SrtpSession> srtp_out_;    // owned; set when DTLS connects
-  SocketAddress dtls_peer_;  // where DTLS came from, until ICE nominates a tuple
+  std::unique_ptr<DtlsTransport> dtls_;    // owned; created in create()
+  std::unique_ptr<SrtpSession> srtp_in_;   // owned; set when DTLS connects
+  std::unique_ptr<SrtpSession> srtp_out_;  // owned; set when DTLS connects
+  SocketAddress dtls_peer_;                // where DTLS came from, until ICE nominates a tuple
   bool have_dtls_peer_ = false;
   bool closed_ = false;
   uint64_t srtp_failures_ = 0;  // packets that failed authentication or replay checks

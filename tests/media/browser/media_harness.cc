@@ -27,8 +27,8 @@ class Events : public media::Sfu::Listener {
     std::cerr << "track added " << room << " " << feed << " " << who << " "
               << media::to_string(kind) << "\n";
   }
-  void OnSfuTrackRemoved(const std::string& room, const std::string& feed,
-                         const std::string& who, media::MediaKind kind) override {
+  void OnSfuTrackRemoved(const std::string& room, const std::string& feed, const std::string& who,
+                         media::MediaKind kind) override {
     std::cerr << "track removed " << room << " " << feed << " " << who << " "
               << media::to_string(kind) << "\n";
   }
