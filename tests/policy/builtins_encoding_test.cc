@@ -71,3 +71,17 @@ TEST(BuiltinsTime, ParseFormat) {
 
 }  // namespace
 }  // namespace policy::testing
+
+namespace policy::testing {
+namespace {
+
+TEST(BuiltinsEncoding, GoJsonEscaping) {
+  BuiltinCaller b;
+  EXPECT_EQ(b.show("json.marshal", {J("{\"a\":\"<b>&\"}")}), "\"{\\\"a\\\":\\\"\\\\u003cb\\\\u003e\\\\u0026\\\"}\"");
+  // The prefix is layout, not data: it stays as given.
+  EXPECT_EQ(b.show("json.marshal_with_options", {J("[\"<\"]"), J("{\"prefix\":\"=> \"}")}),
+            "\"=> [\\n=> \\t\\\"\\\\u003c\\\"\\n=> ]\"");
+}
+
+}  // namespace
+}  // namespace policy::testing

@@ -93,7 +93,7 @@ BuiltinResult sign_req(BuiltinContext&, Args args) {
   if (const Value* raw = req.find("raw_body"); raw && raw->is_string()) {
     body = raw->as_string();
   } else if (const Value* b = req.find("body")) {
-    body = b->to_json();
+    body = go_json(*b);
   }
   std::string host, path, query;
   split_url(req.find("url")->as_string(), host, path, query);

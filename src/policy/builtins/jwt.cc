@@ -215,7 +215,7 @@ BuiltinResult encode_sign(BuiltinContext&, Args args) {
   EC_RETURN_IF_ERROR(check_time_claims(kName, args[1]));
   auto key = jose::parse_jwk(args[2]);
   if (!key.is_ok()) return builtin_error(kName, key.status().message());
-  return sign_token(kName, args[0].to_json(), args[0], args[1].to_json(), *key);
+  return sign_token(kName, go_json(args[0]), args[0], go_json(args[1]), *key);
 }
 
 BuiltinResult encode_sign_raw(BuiltinContext&, Args args) {

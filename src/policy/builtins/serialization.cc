@@ -16,7 +16,7 @@ namespace policy::builtins {
 
 namespace {
 
-BuiltinResult marshal(BuiltinContext&, Args args) { return ok(Value::string(args[0].to_json())); }
+BuiltinResult marshal(BuiltinContext&, Args args) { return ok(Value::string(go_json(args[0]))); }
 
 // Go's json.MarshalIndent layout, with `prefix` also before the first line (as OPA does).
 void pretty(std::string& out, const Value& v, const std::string& prefix,
@@ -50,18 +50,16 @@ void pretty(std::string& out, const Value& v, const std::string& prefix,
     for (size_t i = 0; i < items.size(); ++i) {
       if (i) out.push_back(',');
       newline(depth + 1);
-      if (items[i].first.is_string()) {
-        append_quoted(out, items[i].first.as_string());
-      } else {
-        append_quoted(out, items[i].first.to_json());
-      }
+      std::string key;
+      append_quoted(key, items[i].first.is_string() ? items[i].first.as_string() : items[i].first.to_json());
+      out += go_json_escape(std::move(key));
       out += ": ";
       pretty(out, items[i].second, prefix, indent, depth + 1);
     }
     newline(depth);
     out.push_back('}');
   } else {
-    v.append_json(out);
+    out += go_json(v);
   }
 }
 
@@ -90,7 +88,7 @@ BuiltinResult marshal_with_options(BuiltinContext&, Args args) {
     }
   }
   bool use_pretty = pretty_set ? pretty_on : have_layout;
-  if (!use_pretty) return ok(Value::string(args[0].to_json()));
+  if (!use_pretty) return ok(Value::string(go_json(args[0])));
   std::string out = prefix;
   pretty(out, args[0], prefix, indent, 0);
   return ok(Value::string(std::move(out)));

@@ -24,4 +24,29 @@ base::Result<std::span<const Value>> collection_operand(std::string_view name, A
   return args[static_cast<size_t>(pos - 1)].elements();
 }
 
+std::string go_json_escape(std::string json) {
+  std::string out;
+  out.reserve(json.size());
+  for (size_t i = 0; i < json.size(); ++i) {
+    char c = json[i];
+    // These characters can only occur inside JSON strings, so replacing them is safe.
+    if (c == '<') {
+      out += "\\u003c";
+    } else if (c == '>') {
+      out += "\\u003e";
+    } else if (c == '&') {
+      out += "\\u0026";
+    } else if (c == '\xE2' && i + 2 < json.size() && json[i + 1] == '\x80' &&
+               (json[i + 2] == '\xA8' || json[i + 2] == '\xA9')) {
+      out += json[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string go_json(const Value& v) { return go_json_escape(v.to_json()); }
+
 }  // namespace policy::builtins

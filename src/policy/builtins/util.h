@@ -26,6 +26,12 @@ base::Status operand_builtin_error(std::string_view name, int pos, std::string_v
 base::Result<std::span<const Value>> collection_operand(std::string_view name, Args args,
                                                         int pos);
 
+// JSON text as Go's json.Marshal writes it (OPA's json.marshal, JWT and AWS bodies): compact,
+// with '<', '>', '&', U+2028 and U+2029 escaped as \u003c, \u003e, \u0026, \u2028, \u2029.
+std::string go_json(const Value& v);
+// Applies the same escaping to JSON text produced elsewhere.
+std::string go_json_escape(std::string json);
+
 // Registration of each family (one per .cc file).
 void register_string_builtins(BuiltinRegistry& r);
 void register_sprintf_builtins(BuiltinRegistry& r);

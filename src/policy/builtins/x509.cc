@@ -78,7 +78,7 @@ Value name_value(X509_NAME* n) {
 std::string asn1_time(const ASN1_TIME* t) {
   struct tm tm {};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return "";
-  char buf[32];
+  char buf[96];
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
