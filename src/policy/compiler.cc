@@ -87,7 +87,52 @@ class Resolver {
     std::set<int> bound;
     for (auto& a : r.args) collect_vars(*a, bound);
     reorder(r.body, bound);
+    std::set<int> final_bound;
+    EC_RETURN_IF_ERROR(check_safety(r.body, bound, scope, &final_bound));
+    // Head vars must be bound by the body.
+    std::set<int> head_vars, head_outs;
+    for (auto& k : r.key_terms) value_io(*k, head_vars, head_outs, false);
+    if (r.key) value_io(*r.key, head_vars, head_outs, false);
+    if (r.value) value_io(*r.value, head_vars, head_outs, false);
+    for (int v : head_vars) {
+      if (!final_bound.count(v)) return unsafe(v, r.loc);
+    }
     r.num_slots = next_slot_;
+    return base::Status::ok();
+  }
+
+  base::Status unsafe(int slot, Location loc) {
+    std::string name = "?";
+    for (const auto& [n, s] : declared_) {
+      if (s == slot) name = n;
+    }
+    return compile_error(mod_.file, loc, "rego_unsafe_var_error", "var " + name + " is unsafe");
+  }
+
+  // Every var of `scope` that an expression needs must be bound by an earlier expression (or
+  // be bound by the expression itself). Vars only used inside a `not` are local to it.
+  base::Status check_safety(const Body& b, std::set<int> bound, const Scope& scope,
+                            std::set<int>* final_bound) {
+    std::set<int> local;
+    for (const auto& [n, s] : scope.vars) local.insert(s);
+    std::vector<std::set<int>> ins(b.size()), outs(b.size());
+    for (size_t i = 0; i < b.size(); ++i) expr_io(b[i], ins[i], outs[i], false);
+    for (size_t i = 0; i < b.size(); ++i) {
+      for (int v : ins[i]) {
+        if (!local.count(v) || bound.count(v) || outs[i].count(v)) continue;
+        if (b[i].kind == ExprKind::kNot) {
+          bool elsewhere = false;
+          for (size_t j = 0; j < b.size() && !elsewhere; ++j) {
+            elsewhere = j != i && (ins[j].count(v) || outs[j].count(v));
+          }
+          if (!elsewhere) continue;
+        }
+        return unsafe(v, b[i].loc);
+      }
+      bound.insert(outs[i].begin(), outs[i].end());
+      bound.insert(ins[i].begin(), ins[i].end());
+    }
+    if (final_bound) *final_bound = std::move(bound);
     return base::Status::ok();
   }
 
@@ -133,8 +178,10 @@ class Resolver {
         nested.push_back([this, ep, child]() -> base::Status {
           EC_RETURN_IF_ERROR(body(*ep->body, *child));
           std::set<int> bound;
+          if (ep->key) collect_vars(*ep->key, bound);
+          collect_vars(*ep->val, bound);
           reorder(*ep->body, bound, true);
-          return base::Status::ok();
+          return check_safety(*ep->body, bound, *child, nullptr);
         });
         break;
       }
@@ -154,6 +201,8 @@ class Resolver {
           std::set<int> bound;
           reorder(*ep->body, bound, true);
           if (ep->rhs) reorder(*ep->rhs, bound, true);
+          if (lhs_scope) EC_RETURN_IF_ERROR(check_safety(*ep->body, bound, *lhs_scope, nullptr));
+          if (ep->rhs) EC_RETURN_IF_ERROR(check_safety(*ep->rhs, bound, *rhs_scope, nullptr));
           return base::Status::ok();
         });
         break;
@@ -356,6 +405,16 @@ class Resolver {
           nested_ = saved;
           std::set<int> bound;
           reorder(*tp->body, bound, true);
+          std::set<int> final_bound;
+          EC_RETURN_IF_ERROR(check_safety(*tp->body, bound, *child, &final_bound));
+          std::set<int> head_vars, head_outs;
+          if (tp->key) value_io(*tp->key, head_vars, head_outs, false);
+          value_io(*tp->head, head_vars, head_outs, false);
+          for (int v : head_vars) {
+            bool is_local = false;
+            for (const auto& [n, sl] : child->vars) is_local = is_local || sl == v;
+            if (is_local && !final_bound.count(v)) return unsafe(v, tp->loc);
+          }
           return base::Status::ok();
         });
         return base::Status::ok();
@@ -450,24 +509,27 @@ class Resolver {
   }
 
   // Vars a term needs bound (`in`) and may bind (`out`) when evaluated as a value.
-  static void value_io(const Term& t, std::set<int>& in, std::set<int>& out) {
+  // `closures`: count the outer vars a comprehension uses as inputs (for ordering; the safety
+  // check does not require them, as a comprehension may bind them locally).
+  static void value_io(const Term& t, std::set<int>& in, std::set<int>& out, bool closures = true) {
     switch (t.kind) {
       case TermKind::kVar:
         if (t.slot >= 0) in.insert(t.slot);
         break;
       case TermKind::kRef:
-        value_io(*t.items[0], in, out);
+        value_io(*t.items[0], in, out, closures);
         for (size_t i = 1; i < t.items.size(); ++i) {
           if (t.items[i]->kind == TermKind::kVar) {
             if (t.items[i]->slot >= 0) out.insert(t.items[i]->slot);
           } else {
-            pattern_io(*t.items[i], in, out);
+            pattern_io(*t.items[i], in, out, closures);
           }
         }
         break;
       case TermKind::kArrayCompr:
       case TermKind::kSetCompr:
       case TermKind::kObjectCompr: {
+        if (!closures) break;
         std::set<int> all;
         collect_body_vars(*t.body, all);
         if (t.key) collect_all_vars(*t.key, all);
@@ -480,66 +542,67 @@ class Resolver {
         size_t arity = n - 1;
         bool has_out = false;
         if (t.builtin) has_out = static_cast<int>(arity) == t.builtin->arity + 1;
+        if (t.op == CallOp::kWalk) has_out = arity == 2;
         if (t.fn_node && !t.fn_node->rules.empty()) {
           has_out = arity == t.fn_node->rules[0]->args.size() + 1;
         }
         for (size_t i = 1; i < n; ++i) {
           if (has_out && i == n - 1) {
-            pattern_io(*t.items[i], in, out);
+            pattern_io(*t.items[i], in, out, closures);
           } else {
-            value_io(*t.items[i], in, out);
+            value_io(*t.items[i], in, out, closures);
           }
         }
         break;
       }
       default:
-        for (const auto& i : t.items) value_io(*i, in, out);
+        for (const auto& i : t.items) value_io(*i, in, out, closures);
         for (const auto& [k, v] : t.pairs) {
-          value_io(*k, in, out);
-          value_io(*v, in, out);
+          value_io(*k, in, out, closures);
+          value_io(*v, in, out, closures);
         }
     }
   }
 
-  static void pattern_io(const Term& t, std::set<int>& in, std::set<int>& out) {
+  static void pattern_io(const Term& t, std::set<int>& in, std::set<int>& out, bool closures = true) {
     switch (t.kind) {
       case TermKind::kVar:
         if (t.slot >= 0) out.insert(t.slot);
         break;
       case TermKind::kArray:
-        for (const auto& i : t.items) pattern_io(*i, in, out);
+        for (const auto& i : t.items) pattern_io(*i, in, out, closures);
         break;
       case TermKind::kObject:
         for (const auto& [k, v] : t.pairs) {
-          value_io(*k, in, out);
-          pattern_io(*v, in, out);
+          value_io(*k, in, out, closures);
+          pattern_io(*v, in, out, closures);
         }
         break;
-      default: value_io(t, in, out);
+      default: value_io(t, in, out, closures);
     }
   }
 
-  static void expr_io(const Expr& e, std::set<int>& in, std::set<int>& out) {
+  static void expr_io(const Expr& e, std::set<int>& in, std::set<int>& out, bool closures = true) {
     switch (e.kind) {
       case ExprKind::kTerm: {
         const Term& t = *e.term;
         if (t.kind == TermKind::kCall && (t.fn_name == "eq" || t.fn_name == "assign")) {
-          pattern_io(*t.items[1], in, out);
-          pattern_io(*t.items[2], in, out);
+          pattern_io(*t.items[1], in, out, closures);
+          pattern_io(*t.items[2], in, out, closures);
           // A var bound only by the other side's value: if both sides are plain unbound
           // vars, one must be bound first; handled by the caller's fallback.
         } else {
-          value_io(t, in, out);
+          value_io(t, in, out, closures);
         }
         break;
       }
       case ExprKind::kSome: break;
       case ExprKind::kSomeIn:
-        value_io(*e.domain, in, out);
-        if (e.key) pattern_io(*e.key, in, out);
-        pattern_io(*e.val, in, out);
+        value_io(*e.domain, in, out, closures);
+        if (e.key) pattern_io(*e.key, in, out, closures);
+        pattern_io(*e.val, in, out, closures);
         break;
-      case ExprKind::kEvery: value_io(*e.domain, in, out); break;
+      case ExprKind::kEvery: value_io(*e.domain, in, out, closures); break;
       case ExprKind::kNot:
       case ExprKind::kAnd:
       case ExprKind::kOr: {
@@ -551,7 +614,7 @@ class Resolver {
         break;
       }
     }
-    for (const auto& w : e.withs) value_io(*w.value, in, out);
+    for (const auto& w : e.withs) value_io(*w.value, in, out, closures);
   }
 
   // Stable reordering so that each expression's inputs are bound by earlier ones.
@@ -668,6 +731,124 @@ base::Status resolve_rule(const Program& prog, const BuiltinRegistry& reg, const
   return base::Status::ok();
 }
 
+// --- recursion check ---------------------------------------------------------------------
+
+void rule_nodes_below(const Node* n, std::set<const Node*>& out) {
+  if (n->has_rules()) {
+    out.insert(n);
+    return;
+  }
+  for (const auto& [k, c] : n->children) rule_nodes_below(c.get(), out);
+}
+
+void term_deps(const Program& prog, const Term& t, std::set<const Node*>& out);
+
+void body_deps(const Program& prog, const Body& b, std::set<const Node*>& out) {
+  for (const auto& e : b) {
+    for (const TermPtr* p : {&e.term, &e.key, &e.val, &e.domain}) {
+      if (*p) term_deps(prog, **p, out);
+    }
+    if (e.body) body_deps(prog, *e.body, out);
+    if (e.rhs) body_deps(prog, *e.rhs, out);
+    for (const auto& w : e.withs) term_deps(prog, *w.value, out);
+  }
+}
+
+void term_deps(const Program& prog, const Term& t, std::set<const Node*>& out) {
+  if (t.kind == TermKind::kVar && t.slot == kSlotData) {
+    rule_nodes_below(prog.root.get(), out);
+    return;
+  }
+  if (t.kind == TermKind::kRef && t.items[0]->kind == TermKind::kVar &&
+      t.items[0]->slot == kSlotData) {
+    std::function<void(const Node*, size_t)> match = [&](const Node* n, size_t i) {
+      if (n->has_rules() || i == t.items.size()) {
+        rule_nodes_below(n, out);
+        return;
+      }
+      const Term& op = *t.items[i];
+      if (op.kind == TermKind::kScalar) {
+        if (!op.value.is_string()) return;
+        auto it = n->children.find(op.value.as_string());
+        if (it != n->children.end()) match(it->second.get(), i + 1);
+        return;
+      }
+      for (const auto& [k, c] : n->children) match(c.get(), i + 1);
+    };
+    match(prog.root.get(), 1);
+    const Node* n = nullptr;
+    if (n) rule_nodes_below(n, out);
+    for (size_t i = 1; i < t.items.size(); ++i) term_deps(prog, *t.items[i], out);
+    return;
+  }
+  if (t.kind == TermKind::kCall && t.fn_node) out.insert(t.fn_node);
+  if (t.fn_node && t.kind != TermKind::kCall) out.insert(t.fn_node);  // with replacement
+  for (const auto& i : t.items) term_deps(prog, *i, out);
+  for (const auto& [k, v] : t.pairs) {
+    term_deps(prog, *k, out);
+    term_deps(prog, *v, out);
+  }
+  if (t.key) term_deps(prog, *t.key, out);
+  if (t.head) term_deps(prog, *t.head, out);
+  if (t.body) body_deps(prog, *t.body, out);
+}
+
+std::string node_name(const Node* n) {
+  std::string s = "data";
+  for (const auto& p : n->path) s += "." + p;
+  return s;
+}
+
+base::Status check_recursion(const Program& prog) {
+  std::map<const Node*, std::set<const Node*>> deps;
+  std::vector<const Node*> nodes;
+  std::function<void(const Node*)> collect = [&](const Node* n) {
+    if (n->has_rules()) {
+      nodes.push_back(n);
+      auto& d = deps[n];
+      std::vector<const Rule*> rules;
+      for (const auto& r : n->rules) rules.push_back(r.get());
+      if (n->default_rule) rules.push_back(n->default_rule.get());
+      for (const Rule* r : rules) {
+        for (const Rule* e = r; e; e = e->else_rule.get()) {
+          body_deps(prog, e->body, d);
+          for (const auto& k : e->key_terms) term_deps(prog, *k, d);
+          if (e->key) term_deps(prog, *e->key, d);
+          if (e->value) term_deps(prog, *e->value, d);
+          for (const auto& a : e->args) term_deps(prog, *a, d);
+        }
+      }
+    }
+    for (const auto& [k, c] : n->children) collect(c.get());
+  };
+  collect(prog.root.get());
+  std::map<const Node*, int> color;  // 0 new, 1 on stack, 2 done
+  std::vector<const Node*> stack;
+  std::function<base::Status(const Node*)> dfs = [&](const Node* n) -> base::Status {
+    color[n] = 1;
+    stack.push_back(n);
+    for (const Node* d : deps[n]) {
+      if (color[d] == 1) {
+        std::string cycle;
+        auto it = std::find(stack.begin(), stack.end(), d);
+        for (; it != stack.end(); ++it) cycle += node_name(*it) + " -> ";
+        cycle += node_name(d);
+        const Rule* r = d->rules.empty() ? d->default_rule.get() : d->rules[0].get();
+        return compile_error(r->file, r->loc, "rego_recursion_error",
+                             "rule " + node_name(d) + " is recursive: " + cycle);
+      }
+      if (color[d] == 0) EC_RETURN_IF_ERROR(dfs(d));
+    }
+    stack.pop_back();
+    color[n] = 2;
+    return base::Status::ok();
+  };
+  for (const Node* n : nodes) {
+    if (color[n] == 0) EC_RETURN_IF_ERROR(dfs(n));
+  }
+  return base::Status::ok();
+}
+
 }  // namespace
 
 base::Result<std::unique_ptr<Program>> compile_program(std::vector<ModuleAst> modules,
@@ -728,6 +909,7 @@ base::Result<std::unique_ptr<Program>> compile_program(std::vector<ModuleAst> mo
     for (const auto& r : m.rules) ctx.rule_names.insert(r->head[0]->name);
     for (auto& r : m.rules) EC_RETURN_IF_ERROR(resolve_rule(*prog, builtins, ctx, *r));
   }
+  EC_RETURN_IF_ERROR(check_recursion(*prog));
   return prog;
 }
 
@@ -739,6 +921,7 @@ base::Status compile_query(const Program& program, Body& body, int& num_slots,
   Scope scope;
   EC_RETURN_IF_ERROR(res.body(body, scope));
   res.reorder(body, {});
+  EC_RETURN_IF_ERROR(res.check_safety(body, {}, scope, nullptr));
   num_slots = res.num_slots();
   std::set<std::string> seen;
   for (const auto& [name, slot] : res.declared()) {

@@ -105,6 +105,27 @@ TEST(EngineTest, CompileErrorsNameFileLineColumn) {
   EXPECT_EQ(p.status().reason(), "rego_parse_error");
 }
 
+TEST(EngineTest, UnsafeVarsAndRecursionAreCompileErrors) {
+  auto u = Engine::compile({{"u.rego", "package p\nallow if {\n  x > 1\n}\n"}});
+  ASSERT_FALSE(u.is_ok());
+  EXPECT_EQ(u.status().reason(), "rego_unsafe_var_error");
+  EXPECT_NE(u.status().message().find("u.rego:3:3"), std::string::npos) << u.status().message();
+  EXPECT_NE(u.status().message().find("var x is unsafe"), std::string::npos);
+  auto h = Engine::compile({{"h.rego", "package p\nq contains y if input.a\n"}});
+  ASSERT_FALSE(h.is_ok());
+  EXPECT_EQ(h.status().reason(), "rego_unsafe_var_error");
+  auto r = Engine::compile({{"r.rego", "package p\na if b\nb if c\nc if a\n"}});
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().reason(), "rego_recursion_error");
+  EXPECT_NE(r.status().message().find("data.p.a"), std::string::npos) << r.status().message();
+  auto f = Engine::compile({{"f.rego", "package p\nf(x) := f(x - 1) if x > 0\n"}});
+  ASSERT_FALSE(f.is_ok());
+  EXPECT_EQ(f.status().reason(), "rego_recursion_error");
+  // Closures and comprehension-local vars are fine.
+  EXPECT_TRUE(Engine::compile({{"ok.rego", "package p\nxs := [1, 2]\n"
+                                           "ys := [y | some x in xs; y := x * 2]\n"}}).is_ok());
+}
+
 TEST(EngineTest, ConflictsAndStrictErrors) {
   auto e = compile(R"(package p
 x := 1 if input.a
