@@ -1,0 +1,140 @@
+# edgeclass default policy: who may do what in a live class.
+#
+# The server asks `data.edgeclass.allow` for every decision, with the input documented in
+# docs/policy.md: {"action": ..., "user": {"id", "name", "role"}, "course": {...}, ...}.
+# When allow is false, the first of `deny_reason` (sorted) becomes the 403 message.
+#
+# Written in Rego v0 syntax, as the case study writes its rule; the engine also accepts v1
+# modules (`import rego.v1` or `if`/`contains`) in the same directory.
+package edgeclass
+
+default allow = false
+
+# The case study's rule: a student may join an active course that still has room.
+allow {
+	input.action == "join"
+	input.user.role == "student"
+	input.course.status == "active"
+	input.course.capacity > input.course.enrolled
+}
+
+is_admin {
+	input.user.role == "admin"
+}
+
+is_course_teacher {
+	input.user.role == "teacher"
+	input.course.teacher_id == input.user.id
+}
+
+teacher_actions := {
+	"update_course", "remove_student", "list_students", "go_live", "end_session",
+	"create_quiz", "publish_quiz", "close_quiz", "read_results", "moderate",
+}
+
+allow {
+	input.action == "create_course"
+	input.user.role == "teacher"
+}
+
+allow {
+	teacher_actions[input.action]
+	is_course_teacher
+}
+
+allow {
+	teacher_actions[input.action]
+	is_admin
+}
+
+allow {
+	input.action == "create_course"
+	is_admin
+}
+
+allow {
+	input.action == "list_students"
+	input.course.teacher_id == input.user.id
+}
+
+allow {
+	input.action == "leave"
+	input.user.role == "student"
+}
+
+allow {
+	input.action == "answer"
+	input.user.role == "student"
+	input.enrolled == true
+}
+
+allow {
+	input.action == "join_live"
+	input.session.status == "live"
+	input.user.role == "student"
+	input.enrolled == true
+}
+
+allow {
+	input.action == "join_live"
+	input.session.status == "live"
+	is_course_teacher
+}
+
+allow {
+	input.action == "join_live"
+	input.session.status == "live"
+	is_admin
+}
+
+allow {
+	input.action == "publish_media"
+	is_course_teacher
+}
+
+allow {
+	input.action == "publish_media"
+	input.on_stage == true
+}
+
+# Reasons, for people reading a 403.
+deny_reason["only students can join a course"] {
+	input.action == "join"
+	input.user.role != "student"
+}
+
+deny_reason["the course is not active"] {
+	input.action == "join"
+	input.course.status != "active"
+}
+
+deny_reason["the course is full"] {
+	input.action == "join"
+	input.course.capacity <= input.course.enrolled
+}
+
+deny_reason["only teachers and admins can create courses"] {
+	input.action == "create_course"
+}
+
+deny_reason["only the course's teacher or an admin can do this"] {
+	teacher_actions[input.action]
+}
+
+deny_reason["you are not enrolled in this course"] {
+	input.action == "answer"
+	input.enrolled != true
+}
+
+deny_reason["the session has ended"] {
+	input.action == "join_live"
+	input.session.status != "live"
+}
+
+deny_reason["only enrolled students and the course's teacher can join this session"] {
+	input.action == "join_live"
+}
+
+deny_reason["only the teacher or a student on stage can publish"] {
+	input.action == "publish_media"
+}

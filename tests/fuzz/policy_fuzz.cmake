@@ -1,0 +1,2 @@
+# policy: the Rego parser/compiler/evaluator and the JSON value codec.
+edgeclass_fuzz(policy_rego_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/policy_rego_fuzz.cc LIBS policy)
