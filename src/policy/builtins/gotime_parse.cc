@@ -108,7 +108,7 @@ bool parse_nanos(std::string_view& s, size_t n, int32_t& out) {
 base::Result<Instant> parse(std::string_view layout_in, std::string_view value_in) {
   std::string_view layout = layout_in;
   std::string_view value = value_in;
-  int64_t year = 1;
+  int64_t year = 0;  // Go: omitted elements are zero (or one when zero is impossible)
   int month = -1, day = -1, yday = -1, hour = 0, minute = 0, second = 0;
   int32_t nsec = 0;
   bool pm_set = false, am_set = false;
