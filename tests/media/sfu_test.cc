@@ -37,6 +37,16 @@ TEST(RtpRewriter, ContinuousAcrossSourceChange) {
   EXPECT_EQ(w.rewrite({1, 0, 960, false}, 20 * kMs)->seq, 0);
 }
 
+TEST(RtpRewriter, RestartContinuesNumberingAtNextKeyframe) {
+  RtpRewriter rw(/*is_video=*/true, 90000);
+  ASSERT_TRUE(rw.rewrite({1, 100, 0, true}, 0));
+  rw.restart();
+  EXPECT_FALSE(rw.rewrite({1, 150, 9000, false}, 100 * kMs));
+  auto o = rw.rewrite({1, 151, 9000, true}, 100 * kMs);
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->seq, 101);  // no gap for the subscriber to NACK
+}
+
 TEST(RtpRewriter, VideoWaitsForKeyframeAndDropsLatePackets) {
   RtpRewriter rw(/*is_video=*/true, 90000);
   EXPECT_FALSE(rw.rewrite({1, 10, 0, false}, 0));
@@ -357,6 +367,24 @@ TEST_F(RoomTest, UpstreamLossIsNackedToThePublisher) {
   EXPECT_EQ(nack.media_ssrc, 0x1111u);
   EXPECT_EQ(nack.lost, (std::vector<uint16_t>{11, 12}));
   EXPECT_EQ(room_.counters().nacks_sent, 2u);
+}
+
+TEST_F(RoomTest, PausedSubscriberResumesAtKeyframe) {
+  publish_video("teacher", 0x1111);
+  subscribe_video("s1", 0xA1);
+  room_.set_paused("s1", true);
+  rtp("teacher", vp8(0x1111, 10, 0, true));
+  rtp("teacher", vp8(0x1111, 11, 0, false));
+  EXPECT_TRUE(take("s1", false).empty());
+  clock_.advance_ms(2000);
+  sent_.clear();
+  room_.set_paused("s1", false);
+  EXPECT_EQ(plis_to("teacher"), 1u);  // asked at once
+  rtp("teacher", vp8(0x1111, 12, 3000, false));
+  EXPECT_TRUE(take("s1", false).empty());  // a delta frame is useless to it
+  rtp("teacher", vp8(0x1111, 13, 6000, true));
+  auto out = take("s1", false);
+  ASSERT_EQ(out.size(), 1u);
 }
 
 TEST_F(RoomTest, CodecMismatchIsNotForwarded) {

@@ -97,6 +97,22 @@ void Room::remove_participant(const std::string& participant_id) {
   }
 }
 
+void Room::set_paused(const std::string& participant_id, bool paused) {
+  int64_t now = clock_->now_mono_ns();
+  for (auto& [key, f] : feeds_) {
+    bool resumed_video = false;
+    for (auto& c : f.consumers) {
+      if (c->params.participant_id != participant_id || c->paused == paused) continue;
+      c->paused = paused;
+      if (!paused) {
+        c->rewriter.restart();
+        resumed_video |= f.kind == MediaKind::kVideo;
+      }
+    }
+    if (resumed_video && f.producer) request_keyframe(*f.producer, now);
+  }
+}
+
 void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, int64_t arrival_ns) {
   auto parsed = RtpPacket::parse(bytes);
   if (!parsed.is_ok()) {
@@ -125,6 +141,7 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, i
   }
   bool someone_waits = false;
   for (auto& c : f.consumers) {
+    if (c->paused) continue;
     if (!same_codec(c->params.codec, p.params.codec)) {
       ++counters_.packets_dropped;
       continue;

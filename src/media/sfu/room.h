@@ -101,6 +101,10 @@ class Room {
   base::Status add_consumer(std::string_view feed, MediaKind kind, const ConsumerParams& params);
   // Removes every producer and consumer of the participant.
   void remove_participant(const std::string& participant_id);
+  // While paused, the participant's consumers get nothing (its transport is not connected
+  // yet, or is reconnecting). Unpausing restarts them at the next key frame, which is
+  // requested. Consumers start unpaused.
+  void set_paused(const std::string& participant_id, bool paused);
 
   // A decrypted RTP packet from a publisher; `arrival_ns` is base::Clock monotonic time at
   // the socket (for the latency histogram). Unknown SSRCs are dropped.
@@ -134,6 +138,7 @@ class Room {
     RtpRewriter rewriter;
     uint64_t packets = 0;
     uint64_t octets = 0;
+    bool paused = false;
     Consumer(const ConsumerParams& p, MediaKind kind, uint32_t clock_rate)
         : params(p), rewriter(kind == MediaKind::kVideo, clock_rate) {}
   };

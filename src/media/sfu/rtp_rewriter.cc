@@ -5,7 +5,7 @@
 namespace media {
 
 std::optional<RtpRewriter::Output> RtpRewriter::rewrite(const Input& in, int64_t now_ns) {
-  if (!started_ || in.ssrc != src_ssrc_) {
+  if (!started_ || in.ssrc != src_ssrc_ || force_rebase_) {
     if (is_video_ && !in.keyframe) {
       waiting_ = true;
       return std::nullopt;
@@ -24,6 +24,7 @@ std::optional<RtpRewriter::Output> RtpRewriter::rewrite(const Input& in, int64_t
     segment_first_seq_ = first_seq;
     src_ssrc_ = in.ssrc;
     waiting_ = false;
+    force_rebase_ = false;
     Output out{first_seq, first_ts};
     if (!started_) started_ = true;
     max_seq_ = first_seq;

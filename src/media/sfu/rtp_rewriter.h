@@ -37,6 +37,10 @@ class RtpRewriter {
   // frame, or a late packet from before the current mapping began.
   std::optional<Output> rewrite(const Input& in, int64_t now_ns);
 
+  // Treats the next packet as the start of a new source (the subscriber was paused and
+  // missed packets): video waits for a key frame; numbering continues without a jump.
+  void restart() { force_rebase_ = true; }
+
   // Maps a sequence number the subscriber NACKed back to the source's, when it falls within
   // the current mapping (packets of an earlier source cannot be resent).
   std::optional<uint16_t> source_seq_for(uint16_t out_seq) const;
@@ -50,9 +54,10 @@ class RtpRewriter {
  private:
   bool is_video_;
   uint32_t clock_rate_;
-  bool started_ = false;   // a packet was ever sent
-  bool waiting_ = false;   // a source change is pending a key frame
-  uint32_t src_ssrc_ = 0;  // the source of the current mapping
+  bool started_ = false;       // a packet was ever sent
+  bool waiting_ = false;       // a source change is pending a key frame
+  bool force_rebase_ = false;  // restart() was called
+  uint32_t src_ssrc_ = 0;      // the source of the current mapping
   uint16_t seq_offset_ = 0;
   uint32_t ts_offset_ = 0;
   uint16_t segment_first_seq_ = 0;  // first outgoing seq of the current mapping

@@ -204,6 +204,8 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
       return s;
     }
   }
+  // Nothing can reach the browser before DTLS completes; start it at a key frame then.
+  room.set_paused(id, true);
   return std::move(answer->sdp);
 }
 
@@ -315,6 +317,8 @@ void Sfu::OnTransportTupleRemoved(const WebRtcTransport* t, const SocketAddress&
 
 void Sfu::OnTransportConnected(const WebRtcTransport* t) {
   if (Endpoint* ep = endpoint_of(t)) {
+    auto r = rooms_.find(ep->room_id);
+    if (!ep->publisher && r != rooms_.end()) r->second->room.set_paused(t->id(), false);
     base::log::info("media transport connected")
         .kv("room", ep->room_id)
         .kv("participant", ep->participant_id)
