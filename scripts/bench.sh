@@ -10,6 +10,7 @@
 #   BENCH_CONNS=100     connections (wrk -c, h2load -c)
 #   BENCH_RATE=20000    total requests/s of the fixed-rate run (h2load --rps per client * -c)
 #   BENCH_STUDENTS=2000 BENCH_QUIZZES=20 BENCH_QUESTIONS=10
+#   BENCH_ANSWER_CONNS=1000  connections of the answers run (students answering at once)
 #                       answers work list: every POST is a new (student, quiz, question)
 #   BENCH_COLD_RUNS=20  cold start runs (median reported)
 #   EDGECLASS_BIN       server binary (default build/release/edgeclass, built by make build)
@@ -25,6 +26,8 @@ RATE=${BENCH_RATE:-20000}
 STUDENTS=${BENCH_STUDENTS:-2000}
 QUIZZES=${BENCH_QUIZZES:-20}
 QUESTIONS=${BENCH_QUESTIONS:-10}
+ANSWER_CONNS=${BENCH_ANSWER_CONNS:-1000}
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 COLD_RUNS=${BENCH_COLD_RUNS:-20}
 SECRET=bench-secret-0123456789abcdef
 
@@ -83,7 +86,7 @@ stop_pid() {
 wrk_run() {
   local name=$1 url=$2 script=$3
   BENCH_LUA_DIR=$root/tools/bench BENCH_WRK_THREADS=1 \
-    wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$script" "$url" >"$out/$name.wrk" 2>&1
+    wrk -t1 -c"${RUN_CONNS:-$CONNS}" -d"${DURATION}s" --latency -s "$script" "$url" >"$out/$name.wrk" 2>&1
   grep '^BENCH ' "$out/$name.wrk" || { echo "bench: wrk $name failed:" >&2; cat "$out/$name.wrk" >&2; exit 1; }
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }  # field KEY "BENCH ..."
@@ -160,8 +163,10 @@ echo "bench: GET $COURSE_PATH (body $ec_size bytes)"
 ec_get=$(wrk_run get-edgeclass "$EC_URL$COURSE_PATH" tools/bench/get.lua)
 ng_get=$(wrk_run get-nginx "http://127.0.0.1:$NGINX_PORT$COURSE_PATH" tools/bench/get.lua)
 echo "bench: POST /api/v1/quizzes/{id}/answers ($((STUDENTS * QUIZZES * QUESTIONS)) distinct answers available)"
-ec_ans=$(wrk_run answers-edgeclass "$EC_URL" tools/bench/answers.lua)
-ng_ans=$(wrk_run answers-nginx "http://127.0.0.1:$NGINX_PORT" tools/bench/answers.lua)
+# A class answering at once is many students in flight: group commit turns that concurrency
+# into throughput (one fsync per group), so this run uses ANSWER_CONNS connections.
+ec_ans=$(RUN_CONNS=$ANSWER_CONNS wrk_run answers-edgeclass "$EC_URL" tools/bench/answers.lua)
+ng_ans=$(RUN_CONNS=$ANSWER_CONNS wrk_run answers-nginx "http://127.0.0.1:$NGINX_PORT" tools/bench/answers.lua)
 
 # --- fixed rate (h2load) -----------------------------------------------------------------------
 echo "bench: GET at a fixed $RATE requests/s"
