@@ -42,6 +42,8 @@ enum class CallOp : uint8_t {
   kWalk,
   kMember2,   // x in xs
   kMember3,   // k, v in xs
+  // Comparison builtins (also registered as builtins; evaluated inline on the fast path).
+  kEqual, kNeq, kLt, kLte, kGt, kGte,
 };
 
 struct Term {

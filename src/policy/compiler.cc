@@ -468,6 +468,12 @@ class Resolver {
     if (name == "internal.member_3") t->op = CallOp::kMember3;
     if (is_special_op(name)) return base::Status::ok();
     t->builtin = reg_.find(name);
+    if (name == "equal") t->op = CallOp::kEqual;
+    if (name == "neq") t->op = CallOp::kNeq;
+    if (name == "lt") t->op = CallOp::kLt;
+    if (name == "lte") t->op = CallOp::kLte;
+    if (name == "gt") t->op = CallOp::kGt;
+    if (name == "gte") t->op = CallOp::kGte;
     if (!t->builtin) {
       return compile_error(mod_.file, t->loc, "rego_type_error", "undefined function " + name);
     }

@@ -79,7 +79,32 @@ Evaluator::Fast Evaluator::fast(const Term& t, Frame& f, const Value*& out, Valu
       return Fast::kValue;
     }
     case TermKind::kCall: {
-      if (t.op != CallOp::kOther || !t.builtin || !mocks_.empty()) return Fast::kNotSimple;
+      if (t.op >= CallOp::kEqual && mocks_.empty() && t.items.size() == 3) {
+        const Value* a = nullptr;
+        const Value* b = nullptr;
+        Value sa, sb;
+        Fast r = fast(*t.items[1], f, a, sa, err);
+        if (r != Fast::kValue || !err.is_ok()) return r;
+        r = fast(*t.items[2], f, b, sb, err);
+        if (r != Fast::kValue || !err.is_ok()) return r;
+        int c = a->compare(*b);
+        bool res = false;
+        switch (t.op) {
+          case CallOp::kEqual: res = c == 0; break;
+          case CallOp::kNeq: res = c != 0; break;
+          case CallOp::kLt: res = c < 0; break;
+          case CallOp::kLte: res = c <= 0; break;
+          case CallOp::kGt: res = c > 0; break;
+          default: res = c >= 0; break;
+        }
+        static const Value kTrue = Value::boolean(true);
+        static const Value kFalse = Value::boolean(false);
+        out = res ? &kTrue : &kFalse;
+        return Fast::kValue;
+      }
+      if ((t.op != CallOp::kOther && t.op < CallOp::kEqual) || !t.builtin || !mocks_.empty()) {
+        return Fast::kNotSimple;
+      }
       const size_t nargs = t.items.size() - 1;
       constexpr size_t kMaxArgs = 4;
       if (nargs > kMaxArgs || static_cast<int>(nargs) != t.builtin->arity) return Fast::kNotSimple;
