@@ -109,6 +109,7 @@ function renderChat() {
 
 let renderedQuizId = null;
 let pendingAnswerRef = null;
+const myAnswers = new Map();  // quiz id -> answers sent, to show them again after the close
 
 function renderQuiz() {
   const q = model.quiz;
@@ -133,7 +134,8 @@ function renderQuiz() {
       box.append(el('fieldset', { class: 'answer', 'data-question': i },
         el('legend', { text: `${i + 1}. ${question.prompt}` }),
         question.options.map((o, k) => el('label', { class: `choice ${closed && correct.has(k) ? 'correct' : ''}` },
-          el('input', { type: multi ? 'checkbox' : 'radio', name: `q${i}`, value: k, disabled: closed }),
+          el('input', { type: multi ? 'checkbox' : 'radio', name: `q${i}`, value: k, disabled: closed,
+            checked: (myAnswers.get(quiz.id) || []).some((a) => a.question === i && a.choice.includes(k)) }),
           el('span', { text: o })))));
     });
   }
@@ -164,6 +166,7 @@ $('quiz-form').addEventListener('submit', (e) => {
     if (choice.length) answers.push({ question: parseInt(fs.dataset.question, 10), choice });
   });
   if (!answers.length) return toast('Pick an answer first', 'error');
+  myAnswers.set(quiz.id, answers);
   pendingAnswerRef = live.send({ type: 'answer', quiz_id: quiz.id, answers });
   $('submit-answers').disabled = !!pendingAnswerRef;
   return undefined;

@@ -110,10 +110,10 @@ function renderPeople() {
       student ? null : el('span', { class: 'tag', text: 'teacher' }),
       p.muted ? el('span', { class: 'tag warn', text: 'muted' }) : null,
       student ? el('span', { class: 'actions' },
-        el('button', { class: 'icon', title: p.muted ? 'Unmute' : 'Mute', 'data-action': 'mute',
-          onclick: () => live.send({ type: 'mute', user_id: p.id, muted: !p.muted }) }, p.muted ? '🔈' : '🔇'),
-        el('button', { class: 'icon danger', title: 'Remove from session', 'data-action': 'remove',
-          onclick: () => { if (confirm(`Remove ${p.name}?`)) live.send({ type: 'remove', user_id: p.id }); } }, '⨯'))
+        el('button', { class: 'secondary small', title: p.muted ? 'Let this student chat' : 'Mute this student in chat', 'data-action': 'mute',
+          onclick: () => live.send({ type: 'mute', user_id: p.id, muted: !p.muted }) }, p.muted ? 'Unmute' : 'Mute'),
+        el('button', { class: 'danger small', title: 'Remove from this session', 'data-action': 'remove',
+          onclick: () => { if (confirm(`Remove ${p.name}?`)) live.send({ type: 'remove', user_id: p.id }); } }, 'Remove'))
         : null));
   }
   if (people.length > 300) list.append(el('li', { class: 'muted', text: `+${people.length - 300} more` }));

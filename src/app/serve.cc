@@ -16,6 +16,7 @@
 #include "classroom/service.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "ws/live_hub.h"
 #include "metrics/process.h"
 #include "metrics/registry.h"
 #include "store/db.h"
@@ -178,6 +179,27 @@ int serve(const Config& config) {
   for (const WebAsset& a : web_assets()) {
     deps.static_files.push_back({a.path, a.content_type, a.body});
   }
+  // The live classroom (src/ws): WebSocket upgrades of /api/v1/sessions/{id}/live, one room
+  // per live session on one I/O thread; REST changes reach the rooms through the hooks.
+  ws::LiveDeps live_deps;
+  live_deps.service = &service;
+  live_deps.writer = writer->get();
+  live_deps.readers = deps.readers;
+  live_deps.context = [&server](int i) -> boost::asio::io_context& { return server.context(i); };
+  live_deps.threads = server.thread_count();
+  live_deps.jwt_secret = *secret;
+  live_deps.authorizer = [&policies]() -> std::shared_ptr<const classroom::Authorizer> {
+    return policies.get();
+  };
+  ws::LiveHub live(std::move(live_deps));
+  deps.on_session_ended = [&live](const store::Session& s) { live.session_ended(s); };
+  deps.on_quiz_changed = [&live](const store::Quiz& q) { live.quiz_changed(q); };
+  deps.on_answers_committed = [&live](const classroom::PreparedAnswers& p) {
+    live.answers_committed(p);
+  };
+  server.set_upgrade_handler([&live](boost::beast::tcp_stream& s, http::Request& req, int t) {
+    return live.handle_upgrade(s, req, t);
+  });
   http::register_api(router, deps);
 
   HttpMetrics http_metrics(registry);
@@ -224,6 +246,7 @@ int serve(const Config& config) {
     base::log::info("edgeclass.stopping").kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     break;
   }
+  live.shutdown();    // live connections close with 1001 (clients resume elsewhere)
   server.stop();      // finish in-flight requests (their commits complete in the writer)
   (*writer)->stop();  // commit everything already queued
   base::log::info("edgeclass.stopped");
