@@ -65,23 +65,40 @@ base::Result<QueryResult> Engine::query(std::string_view q, const Value* input,
   return result;
 }
 
-base::Result<std::optional<Value>> Engine::eval_ref(std::string_view ref, const Value& input,
-                                                    const EvalOptions& opts) const {
-  std::vector<std::string> path;
+base::Result<PreparedRef> Engine::prepare_ref(std::string_view ref) const {
+  PreparedRef p;
+  p.ref_ = std::string(ref);
+  p.engine_ = this;
   size_t start = 0;
   while (start <= ref.size()) {
     auto d = ref.find('.', start);
-    path.emplace_back(ref.substr(start, d == std::string_view::npos ? std::string_view::npos : d - start));
+    p.path_.emplace_back(
+        ref.substr(start, d == std::string_view::npos ? std::string_view::npos : d - start));
     if (d == std::string_view::npos) break;
     start = d + 1;
   }
-  if (path.empty() || path[0] != "data") {
-    return base::invalid_argument("ref must start with data.");
+  if (p.path_.empty() || p.path_[0] != "data") {
+    return base::invalid_argument("ref must start with data: " + p.ref_);
   }
-  path.erase(path.begin());
+  for (const auto& seg : p.path_) {
+    if (seg.empty()) return base::invalid_argument("empty segment in ref " + p.ref_);
+  }
+  p.path_.erase(p.path_.begin());
+  return p;
+}
+
+base::Result<std::optional<Value>> Engine::eval_ref(const PreparedRef& ref, const Value& input,
+                                                    const EvalOptions& opts) const {
+  if (ref.engine_ != this) return base::invalid_argument("ref prepared by another engine");
   BuiltinContext ctx = make_ctx(opts);
   Evaluator ev(*program_, &input, ctx, make_limits(opts));
-  return ev.eval_data_path(path);
+  return ev.eval_data_path(ref.path_);
+}
+
+base::Result<std::optional<Value>> Engine::eval_ref(std::string_view ref, const Value& input,
+                                                    const EvalOptions& opts) const {
+  EC_ASSIGN_OR_RETURN(PreparedRef p, prepare_ref(ref));
+  return eval_ref(p, input, opts);
 }
 
 }  // namespace policy

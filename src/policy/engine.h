@@ -54,6 +54,19 @@ struct QueryResult {
   std::vector<std::map<std::string, Value>> rows;
 };
 
+// A document ref resolved once (Engine::prepare_ref) for repeated decisions. Valid only with
+// the Engine that prepared it.
+class PreparedRef {
+ public:
+  const std::string& ref() const { return ref_; }
+
+ private:
+  friend class Engine;
+  std::string ref_;
+  std::vector<std::string> path_;  // without "data"
+  const void* engine_ = nullptr;
+};
+
 class Engine {
  public:
   // Parses and compiles `modules`. Errors name "file:line:col" and carry the OPA error code
@@ -75,6 +88,12 @@ class Engine {
   base::Result<std::optional<Value>> eval_ref(std::string_view ref, const Value& input,
                                               const EvalOptions& opts = {}) const;
 
+  // Parses "data.a.b.c" once; eval_ref(prepared, input) then skips the parsing.
+  base::Result<PreparedRef> prepare_ref(std::string_view ref) const;
+  base::Result<std::optional<Value>> eval_ref(const PreparedRef& ref, const Value& input,
+                                              const EvalOptions& opts = {}) const;
+
+  // The compiled program (for tools that list rules, e.g. run_rego_tests).
   const Program& program() const { return *program_; }
   ~Engine();
   Engine();

@@ -189,6 +189,20 @@ n := count([x | some a in numbers.range(1, 2000); some b in numbers.range(1, 200
   EXPECT_EQ(r.status().reason(), "eval_cancel_error");
 }
 
+TEST(EngineTest, PreparedRefs) {
+  auto e = compile("package a.b\nc := input.x + 1\n");
+  ASSERT_TRUE(e);
+  auto p = e->prepare_ref("data.a.b.c");
+  ASSERT_TRUE(p.is_ok());
+  auto v = e->eval_ref(*p, J(R"({"x": 41})"));
+  ASSERT_TRUE(v.is_ok());
+  EXPECT_EQ(**v, Value::integer(42));
+  EXPECT_FALSE(e->prepare_ref("input.x").is_ok());
+  EXPECT_FALSE(e->prepare_ref("data..x").is_ok());
+  auto other = compile("package a.b\nc := 1\n");
+  EXPECT_FALSE(other->eval_ref(*p, J("{}")).is_ok());
+}
+
 TEST(EngineTest, ConcurrentEvaluationOfOneEngine) {
   auto e = compile(R"(package p
 allow if {

@@ -53,6 +53,17 @@ void BM_AllowDecision(benchmark::State& state) {
 }
 BENCHMARK(BM_AllowDecision);
 
+void BM_AllowDecisionPrepared(benchmark::State& state) {
+  auto engine = policy::Engine::compile({{"join.rego", kPolicy}}).value();
+  auto ref = engine->prepare_ref("data.edgeclass.join.allow").value();
+  Value input = make_input(1000);
+  for (auto _ : state) {
+    auto v = engine->eval_ref(ref, input);
+    benchmark::DoNotOptimize(v);
+  }
+}
+BENCHMARK(BM_AllowDecisionPrepared);
+
 void BM_RosterScan(benchmark::State& state) {
   auto engine = policy::Engine::compile({{"join.rego", kPolicy}}).value();
   Value input = make_input(static_cast<int>(state.range(0)));
