@@ -8,7 +8,9 @@
 
 namespace media {
 
-// Forwarding latency, from a packet's arrival at the UDP socket to its send to a subscriber.
+// Forwarding latency, from a packet's arrival at the UDP socket to its hand-off (SRTP
+// protected) to the socket layer for one subscriber. The UdpServer batches a handler's sends
+// into sendmmsg calls right after the fan-out, so the wire time follows within that batch.
 class LatencyHistogram {
  public:
   // Upper bounds in microseconds; the last bucket is +Inf.

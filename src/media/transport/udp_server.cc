@@ -1,7 +1,11 @@
 #include "media/transport/udp_server.h"
 
+#include <sys/socket.h>
+
 #include <boost/asio/ip/address.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "base/log.h"
 
@@ -11,7 +15,7 @@ namespace asio = boost::asio;
 using asio::ip::udp;
 
 UdpServer::UdpServer(asio::io_context& io, const base::Clock* clock)
-    : clock_(clock), socket_(io), timer_(io) {}
+    : clock_(clock), socket_(io), timer_(io), pending_(kBatch) {}
 
 UdpServer::~UdpServer() { stop(); }
 
@@ -59,8 +63,11 @@ void UdpServer::receive_next() {
                              [this](const boost::system::error_code& ec, size_t n) {
                                if (!running_ || ec == asio::error::operation_aborted) return;
                                if (!ec && n > 0) {
+                                 in_handler_ = true;
                                  sfu_->on_udp_packet(std::span<uint8_t>(buffer_.data(), n),
                                                      from_endpoint(from_), clock_->now_mono_ns());
+                                 in_handler_ = false;
+                                 flush();
                                }
                                receive_next();
                              });
@@ -70,15 +77,54 @@ void UdpServer::arm_timer() {
   timer_.expires_after(std::chrono::milliseconds(100));
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!running_ || ec) return;
+    in_handler_ = true;
     sfu_->on_timer();
+    in_handler_ = false;
+    flush();
     arm_timer();
   });
 }
 
 void UdpServer::send_udp(ByteSpan data, const SocketAddress& to) {
-  boost::system::error_code ec;
-  socket_.send_to(asio::buffer(data.data(), data.size()), to_endpoint(to), 0, ec);
-  if (ec) ++send_errors_;
+  if (!in_handler_ || data.size() > kMaxDatagram) {
+    boost::system::error_code ec;
+    socket_.send_to(asio::buffer(data.data(), data.size()), to_endpoint(to), 0, ec);
+    if (ec) ++send_errors_;
+    return;
+  }
+  Pending& p = pending_[pending_count_++];
+  std::memcpy(p.data.data(), data.data(), data.size());
+  p.len = data.size();
+  p.to = to_endpoint(to);
+  if (pending_count_ == kBatch) flush();
+}
+
+void UdpServer::flush() {
+  if (pending_count_ == 0) return;
+  std::array<mmsghdr, kBatch> msgs{};
+  std::array<iovec, kBatch> iov{};
+  for (size_t i = 0; i < pending_count_; ++i) {
+    iov[i].iov_base = pending_[i].data.data();
+    iov[i].iov_len = pending_[i].len;
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = pending_[i].to.data();
+    msgs[i].msg_hdr.msg_namelen = socklen_t(pending_[i].to.size());
+  }
+  size_t sent = 0;
+  while (sent < pending_count_) {
+    int n = ::sendmmsg(socket_.native_handle(), msgs.data() + sent, unsigned(pending_count_ - sent),
+                       MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      // EAGAIN (socket buffer full) or an error on the first datagram: drop it, go on.
+      ++send_errors_;
+      ++sent;
+      continue;
+    }
+    sent += size_t(n);
+  }
+  pending_count_ = 0;
 }
 
 SocketAddress UdpServer::from_endpoint(const udp::endpoint& e) {

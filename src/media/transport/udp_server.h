@@ -4,6 +4,11 @@
 //
 // Everything runs on the io_context's thread, which thereby is the Sfu's thread. The only
 // Asio code of the media plane lives here.
+//
+// Sends made while handling a datagram or a timer tick are batched and leave in one
+// sendmmsg(2) call at the end of the handler (or when kBatch datagrams are waiting): a key
+// frame fanned out to a thousand subscribers is a thousand datagrams, and the syscall per
+// datagram would dominate. Sends from outside the handlers go out at once.
 #pragma once
 
 #include <array>
@@ -12,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/status.h"
@@ -45,6 +51,15 @@ class UdpServer final : public Sfu::PacketSender {
  private:
   void receive_next();
   void arm_timer();
+  void flush();
+
+  static constexpr size_t kBatch = 64;
+  static constexpr size_t kMaxDatagram = 1600;
+  struct Pending {
+    std::array<uint8_t, kMaxDatagram> data;
+    size_t len = 0;
+    boost::asio::ip::udp::endpoint to;
+  };
 
   const base::Clock* clock_;  // not owned
   boost::asio::ip::udp::socket socket_;
@@ -53,6 +68,9 @@ class UdpServer final : public Sfu::PacketSender {
   boost::asio::ip::udp::endpoint from_;
   std::array<uint8_t, 2048> buffer_{};
   bool running_ = false;
+  bool in_handler_ = false;       // sends are batched while true
+  std::vector<Pending> pending_;  // kBatch slots; the first pending_count_ are in use
+  size_t pending_count_ = 0;
   uint64_t send_errors_ = 0;
 };
 
