@@ -55,6 +55,7 @@ struct Term {
   std::string name;  // kVar
   int slot = -1;     // kVar after compile: frame slot (-1: unresolved)
   bool wildcard = false;  // kVar `_`
+  bool template_unwrap = false;  // kArrayCompr standing for one template expression
   std::vector<TermPtr> items;
   std::vector<std::pair<TermPtr, TermPtr>> pairs;
   TermPtr key;   // kObjectCompr key

@@ -687,8 +687,28 @@ void Resolver::collect_all_vars(const Term& t, std::set<int>& out) {
   if (t.body) collect_body_vars(*t.body, out);
 }
 
+// Function parameters that are computed terms (templates, calls) become fresh vars checked at
+// the end of the body, as OPA rewrites them: f($"{x}") := 1 if { x = "a" }.
+void rewrite_computed_args(Rule& r) {
+  for (Rule* e = &r; e; e = e->else_rule.get()) {
+    for (size_t i = 0; i < e->args.size(); ++i) {
+      TermPtr& a = e->args[i];
+      if (a->kind != TermKind::kTemplate && a->kind != TermKind::kCall) continue;
+      auto v = make_var("__arg" + std::to_string(i), a->loc);
+      Expr check;
+      check.loc = a->loc;
+      auto eq = make_term(TermKind::kCall, a->loc);
+      eq->items = {make_var("eq", a->loc), make_var(v->name, a->loc), a};
+      check.term = eq;
+      e->body.push_back(std::move(check));
+      a = v;
+    }
+  }
+}
+
 // Sets rule->path / key_terms / kind from the head ref.
 base::Status place_rule(const ModuleAst& m, Rule& r) {
+  if (r.kind == RuleKind::kFunction) rewrite_computed_args(r);
   r.path = m.package;
   r.path.push_back(r.head[0]->name);
   size_t i = 1;

@@ -444,9 +444,17 @@ base::Status Evaluator::template_string(const Term& t, Frame& f, const ValCont& 
     }
     std::vector<Value> vals;
     EC_RETURN_IF_ERROR(term(part, f, [&](const Value& v) -> base::Status {
-      vals.push_back(v);
+      if (part.template_unwrap) {
+        for (const Value& x : v.array_items()) vals.push_back(x);
+      } else {
+        vals.push_back(v);
+      }
       return base::Status::ok();
     }));
+    if (vals.size() > 1 && part.template_unwrap) {
+      std::sort(vals.begin(), vals.end());
+      vals.erase(std::unique(vals.begin(), vals.end()), vals.end());
+    }
     if (vals.empty()) {
       out += "<undefined>";
     } else if (vals.size() > 1) {

@@ -917,6 +917,24 @@ class Parser {
         sub.keywords_ = keywords_;
         auto term = sub.parse_in(false);
         if (!term.is_ok()) return term.status();
+        if (sub.is_ident("with")) {
+          // {expr with m as v}: evaluated as a one-element array comprehension
+          // [__tv | __tv = expr with ...] that the template unwraps.
+          Expr e;
+          e.loc = term.value()->loc;
+          auto tv = make_var("__template_value", e.loc);
+          auto eq = make_term(TermKind::kCall, e.loc);
+          eq->items = {make_var("eq", e.loc), tv, term.value()};
+          e.term = eq;
+          auto withs = sub.parse_withs(std::move(e));
+          if (!withs.is_ok()) return withs.status();
+          auto compr = make_term(TermKind::kArrayCompr, e.loc);
+          compr->head = make_var("__template_value", e.loc);
+          compr->body = std::make_shared<Body>();
+          compr->body->push_back(std::move(withs).value());
+          compr->template_unwrap = true;
+          term = compr;
+        }
         if (!sub.at(Tok::kEof)) return error_at(tk.loc, "invalid template expression");
         t->items.push_back(make_scalar(Value::string(lit), tk.loc));
         lit.clear();
