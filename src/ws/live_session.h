@@ -36,8 +36,9 @@ struct SessionLimits {
   std::chrono::seconds handshake_timeout{10};  // opening and closing handshakes
   std::chrono::seconds idle_timeout{30};  // silent this long (pings unanswered): dropped
   std::chrono::seconds overflow_grace{2};  // after a 4008, hard-close if the close stalls
-  double message_burst = 50;  // client messages at once ...
+  double message_burst = 50;  // a student's messages at once ...
   double message_rate = 20;   // ... and per second sustained; beyond: close 4029
+                              // (the course's teacher is not limited)
 };
 
 class LiveSession : public std::enable_shared_from_this<LiveSession> {

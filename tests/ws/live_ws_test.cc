@@ -166,7 +166,6 @@ class LiveWsTest : public ::testing::Test {
     deps.authorizer = [a = authorizer_] { return a; };
     deps.limits.max_queue_messages = 32;
     deps.limits.overflow_grace = 1s;
-    deps.limits.message_burst = 10000;  // the slow-consumer test floods on purpose
     hub_ = std::make_unique<LiveHub>(std::move(deps));
     server_->set_upgrade_handler([this](beast::tcp_stream& s, http::Request& req, int t) {
       return hub_->handle_upgrade(s, req, t);
@@ -316,6 +315,16 @@ TEST_F(LiveWsTest, ReconnectWithLastSeqReceivesExactlyTheMissedEvents) {
                                              "participant_joined"}));
 }
 
+TEST_F(LiveWsTest, StudentFloodIsClosedWith4029) {
+  auto a = join("usr_a", base::Role::kStudent);
+  ASSERT_TRUE(a->expect("welcome"));
+  for (int i = 0; i < 80; ++i) a->send({{"type", "ping"}});
+  while (a->read(3s)) {
+  }
+  EXPECT_EQ(a->close_code(), 4029);
+}
+
+// The teacher floods on purpose here (teachers are not flood-limited).
 TEST_F(LiveWsTest, SlowConsumerIsDroppedWithoutStallingTheRoom) {
   auto t = join("usr_t", base::Role::kTeacher);
   ASSERT_TRUE(t->expect("welcome"));
