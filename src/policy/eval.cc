@@ -751,24 +751,25 @@ std::optional<Value> merge_values(const Value& a, const Value& b) {
   return std::nullopt;
 }
 
-std::optional<Value> merge_at(const Value& obj, const std::string& key, const Value& v) {
-  const Value* cur = obj.find(key);
-  Value merged = v;
-  if (cur) {
-    auto m = merge_values(*cur, v);
-    if (!m) return std::nullopt;
-    merged = *m;
-  }
-  std::vector<ObjectItem> items(obj.object_items().begin(), obj.object_items().end());
-  bool found = false;
-  for (auto& [k, val] : items) {
-    if (k.is_string() && k.as_string() == key) {
-      val = merged;
-      found = true;
+// Merges a document into the key structure `t`; false on conflict with a rule's value.
+bool tree_merge(ObjTree& t, const Value& v) {
+  if (t.leaf) {
+    if (t.leaf->is_set() && v.is_set()) {
+      auto m = merge_values(*t.leaf, v);
+      t.leaf = *m;
+      return true;
     }
+    return *t.leaf == v;
   }
-  if (!found) items.emplace_back(Value::string(key), merged);
-  return Value::object(std::move(items));
+  if (t.children.empty()) {
+    t.leaf = v;
+    return true;
+  }
+  if (!v.is_object()) return false;
+  for (const auto& [k, x] : v.object_items()) {
+    if (!tree_merge(t.children[k], x)) return false;
+  }
+  return true;
 }
 }  // namespace
 
@@ -859,8 +860,8 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
     case RuleKind::kPartialSet: return std::optional<Value>(Value::set(std::move(set_items)));
     case RuleKind::kPartialObject: {
       if (!any && node->default_rule) return std::optional<Value>(node->default_rule->value->value);
-      Value v = tree.to_value();
-      // Rules defined below this node (e.g. `p.q.r := 1` next to `p.q[x] := ...`).
+      // Rules defined below this node (e.g. `p.q.r := 1` next to `p.q[x] := ...`) merge
+      // into the key structure; a value a rule produced is never merged into (conflict).
       std::vector<std::string> path = node->path;
       for (const auto& [name, child] : node->children) {
         path.push_back(name);
@@ -868,14 +869,12 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
         path.pop_back();
         if (!cv.is_ok()) return cv.status();
         if (!*cv) continue;
-        std::vector<std::string> one = {name};
-        auto merged = merge_at(v, name, **cv);
-        if (!merged) {
+        if (!tree_merge(tree.children[Value::string(name)], **cv)) {
           return error_at(node->rules.empty() ? Location{} : node->rules[0]->loc,
                           "eval_conflict_error", "object keys must be unique");
         }
-        v = *merged;
       }
+      Value v = tree.to_value();
       return std::optional<Value>(v);
     }
     default:
