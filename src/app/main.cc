@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cli_policy.h"
 #include "app/config.h"
 #include "app/serve.h"
 #include "base/clock.h"
@@ -21,6 +22,9 @@ Usage:
   edgeclass token --sub ID --name NAME --role student|teacher|admin [--ttl 1h] [flags]
                                    print a bearer token signed with the configured secret
   edgeclass migrate [flags]        apply pending database migrations and print the version
+  edgeclass policy eval [-d DIR]... [-i INPUT.json] QUERY    evaluate Rego, like `opa eval`
+  edgeclass policy test DIR...     run test_* rules, like `opa test`
+  edgeclass policy verify PATH...  run Gatekeeper suite.yaml files, like `gator verify`
   edgeclass version                print the version
   edgeclass help | --help          this text; `edgeclass serve --help` lists every setting
 )";
@@ -127,6 +131,7 @@ int main(int argc, char** argv) {
   if (verb == "serve") return cmd_serve(args);
   if (verb == "token") return cmd_token(args);
   if (verb == "migrate") return cmd_migrate(args);
+  if (verb == "policy") return app::cmd_policy(args);
   if (verb == "version" || verb == "--version") {
     std::cout << "edgeclass 0.1.0\n";
     return 0;

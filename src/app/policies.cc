@@ -41,7 +41,7 @@ base::Result<std::shared_ptr<const RegoAuthorizer>> load_policies(const std::str
   std::vector<policy::Module> modules;
   if (dir.empty()) {
     for (const WebAsset& a : embedded_policies()) {
-      if (a.path.ends_with(".rego")) {
+      if (a.path.ends_with(".rego") && !a.path.ends_with("_test.rego")) {
         modules.push_back({"policies" + std::string(a.path), std::string(a.body)});
       }
     }

@@ -1,5 +1,7 @@
 #include "ws/room_host.h"
 
+#include "classroom/reader.h"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -171,6 +173,8 @@ void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage
         return base::Status::ok();
       },
       [self = shared_from_this(), out, weak, ref = msg.ref](base::Status st) {
+        // Committed: read caches must not serve the quiz's old state from here on.
+        classroom::bump_catalog_generation();
         self->post_here([out, weak, ref, st = std::move(st)](RoomHost& h) {
           if (st.is_ok()) {
             h.quiz_changed(*out);

@@ -1,0 +1,68 @@
+# Unit tests of education.rego: `edgeclass policy test policies` (run by make test).
+package edgeclass_test
+
+import rego.v1
+
+import data.edgeclass
+
+student := {"id": "s1", "name": "Sam", "role": "student"}
+
+teacher := {"id": "t1", "name": "Ms T", "role": "teacher"}
+
+course(status, capacity, enrolled) := {
+	"id": "crs_x", "status": status, "capacity": capacity,
+	"enrolled": enrolled, "teacher_id": "t1",
+}
+
+test_student_joins_active_course_with_room if {
+	edgeclass.allow with input as {"action": "join", "user": student, "course": course("active", 30, 29)}
+}
+
+test_full_course_refuses_with_reason if {
+	inp := {"action": "join", "user": student, "course": course("active", 30, 30)}
+	not edgeclass.allow with input as inp
+	"the course is full" in edgeclass.deny_reason with input as inp
+}
+
+test_draft_course_refuses if {
+	inp := {"action": "join", "user": student, "course": course("draft", 30, 0)}
+	not edgeclass.allow with input as inp
+	"the course is not active" in edgeclass.deny_reason with input as inp
+}
+
+test_teacher_cannot_join_as_student if {
+	not edgeclass.allow with input as {"action": "join", "user": teacher, "course": course("active", 30, 0)}
+}
+
+test_owner_teacher_goes_live if {
+	edgeclass.allow with input as {"action": "go_live", "user": teacher, "course": course("active", 30, 0)}
+}
+
+test_other_teacher_cannot_go_live if {
+	other := {"id": "t2", "name": "Mr U", "role": "teacher"}
+	not edgeclass.allow with input as {"action": "go_live", "user": other, "course": course("active", 30, 0)}
+}
+
+test_student_cannot_create_course if {
+	not edgeclass.allow with input as {"action": "create_course", "user": student}
+}
+
+test_enrolled_student_answers if {
+	edgeclass.allow with input as {"action": "answer", "user": student, "enrolled": true,
+		"course": course("active", 30, 1)}
+	not edgeclass.allow with input as {"action": "answer", "user": student, "enrolled": false,
+		"course": course("active", 30, 1)}
+}
+
+test_live_room_needs_live_session if {
+	sess := {"id": "ses_x", "status": "ended", "teacher_id": "t1", "course_id": "crs_x"}
+	not edgeclass.allow with input as {"action": "join_live", "user": student, "enrolled": true,
+		"course": course("active", 30, 1), "session": sess}
+}
+
+test_student_on_stage_publishes if {
+	edgeclass.allow with input as {"action": "publish_media", "user": student, "on_stage": true,
+		"course": course("active", 30, 1)}
+	not edgeclass.allow with input as {"action": "publish_media", "user": student,
+		"course": course("active", 30, 1)}
+}
