@@ -52,6 +52,7 @@ class Parser {
   bool at(Tok k) const { return cur().kind == k; }
   void advance() {
     if (pos_ + 1 < toks_.size()) ++pos_;
+    ++work_;
   }
   bool is_ident(std::string_view s) const { return at(Tok::kIdent) && cur().text == s; }
   bool is_kw(std::string_view s) const { return is_ident(s) && keyword_on(s) && !dot_follows(); }
@@ -377,6 +378,12 @@ class Parser {
 
   // An operand of and/or/not: an explicit `{ body }`, a parenthesized group, or a literal.
   base::Result<Expr> parse_logic_operand(bool after_op = false) {
+    struct DepthGuard {
+      int& d;
+      explicit DepthGuard(int& depth) : d(depth) { ++d; }
+      ~DepthGuard() { --d; }
+    } guard(depth_);
+    if (depth_ > kMaxDepth) return error("expression nested too deeply");
     if (at(Tok::kLBrace) && (logic_on() || after_op)) {
       size_t save = pos_;
       Location loc = cur().loc;
@@ -540,6 +547,16 @@ class Parser {
   bool op_continues() const { return true; }
 
   base::Result<TermPtr> parse_in(bool no_pipe) {
+    // Bounds recursion on hostile input (deeply nested terms).
+    struct DepthGuard {
+      int& d;
+      explicit DepthGuard(int& depth) : d(depth) { ++d; }
+      ~DepthGuard() { --d; }
+    } guard(depth_);
+    if (depth_ > kMaxDepth) return error("expression nested too deeply");
+    // Speculative parses (blocks vs. objects, groups vs. parenthesized terms) backtrack; bound
+    // the total work so hostile input cannot take exponential time.
+    if (work_ > 64 * toks_.size() + 100000) return error("expression too complex");
     EC_ASSIGN_OR_RETURN(TermPtr lhs, parse_rel(no_pipe));
     while (is_kw("in")) {
       Location loc = cur().loc;
@@ -954,6 +971,9 @@ class Parser {
   size_t pos_ = 0;
   bool v1_;
   bool prev_semi_ = false;
+  static constexpr int kMaxDepth = 256;
+  int depth_ = 0;
+  size_t work_ = 0;  // tokens consumed, counting re-parses after backtracking
 
  public:
   std::set<std::string> keywords_;

@@ -528,7 +528,9 @@ Value Value::from_json(const boost::json::value& v) {
 
 base::Result<Value> Value::parse_json(std::string_view text) {
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
+  boost::json::parse_options opts;
+  opts.max_depth = 256;  // Kubernetes objects nest deeper than Boost's default of 32
+  boost::json::value v = boost::json::parse(text, ec, {}, opts);
   if (ec) return base::invalid_argument("invalid JSON: " + ec.message());
   return from_json(v);
 }
