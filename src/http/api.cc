@@ -139,9 +139,13 @@ void register_courses(Router& r, ApiDeps& d) {
 
   r.add(Verb::get, "/api/v1/courses/{id}", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
-    EC_CO_TRY(store::Course course,
-              d.service->get_course(*d.caches[size_t(c.thread_index)], p.actor, c.param("id")));
-    co_return json_response(status::ok, classroom::to_json(course));
+    ThreadCache& cache = *d.caches[size_t(c.thread_index)];
+    EC_CO_TRY(store::Course course, d.service->get_course(cache, p.actor, c.param("id")));
+    Response res(status::ok, 11);
+    res.set(beast_http::field::content_type, "application/json");
+    res.body() = cache.course_body(course);
+    res.prepare_payload();
+    co_return res;
   });
 
   r.add(Verb::patch, "/api/v1/courses/{id}", [&d](Ctx& c) -> awaitable<Response> {

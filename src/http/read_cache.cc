@@ -1,5 +1,9 @@
 #include "http/read_cache.h"
 
+#include <boost/json/serialize.hpp>
+
+#include "classroom/service.h"
+
 #include "store/courses.h"
 #include "store/quizzes.h"
 
@@ -37,8 +41,20 @@ base::Result<store::Course> ThreadCache::course(std::string_view id) {
   }
   EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db_, id));
   make_room(courses_, kMaxEntries);
-  courses_[std::move(key)] = CourseEntry{gen, c};
+  courses_[std::move(key)] = CourseEntry{gen, c, {}};
   return c;
+}
+
+const std::string& ThreadCache::course_body(const store::Course& c) {
+  auto it = courses_.find(c.id);
+  if (it != courses_.end() && it->second.course.updated_at == c.updated_at &&
+      it->second.course.enrolled == c.enrolled &&
+      it->second.generation == current()) {
+    if (it->second.body.empty()) it->second.body = boost::json::serialize(classroom::to_json(c));
+    return it->second.body;
+  }
+  scratch_body_ = boost::json::serialize(classroom::to_json(c));
+  return scratch_body_;
 }
 
 base::Result<store::Quiz> ThreadCache::quiz(std::string_view id) {

@@ -28,6 +28,10 @@ class ThreadCache final : public classroom::Reader {
   base::Result<bool> enrolled(std::string_view course_id, std::string_view student_id) override;
   store::Db& db() override { return db_; }
 
+  // The serialized JSON of course `c` (classroom::to_json), kept beside the cached row while
+  // it is fresh, so hot reads skip building and serializing it.
+  const std::string& course_body(const store::Course& c);
+
  private:
   struct Token {
     classroom::Actor actor;
@@ -36,6 +40,7 @@ class ThreadCache final : public classroom::Reader {
   struct CourseEntry {
     uint64_t generation;
     store::Course course;
+    std::string body;  // serialized on first use
   };
   struct QuizEntry {
     uint64_t generation;
@@ -53,6 +58,7 @@ class ThreadCache final : public classroom::Reader {
   std::unordered_map<std::string, CourseEntry> courses_;
   std::unordered_map<std::string, QuizEntry> quizzes_;
   std::unordered_map<std::string, EnrolledEntry> enrolled_;
+  std::string scratch_body_;  // course_body() of a row not in the cache
 };
 
 }  // namespace http
