@@ -6,7 +6,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <chrono>
 #include <deque>
+#include <thread>
 
 #include "media/dtls/dtls_transport.h"
 #include "media/srtp/srtp_session.h"
@@ -202,6 +204,32 @@ TEST(DtlsTransport, FingerprintMismatchFails) {
   EXPECT_FALSE(sc.connected);
   EXPECT_NE(sc.failed.find("does not match"), std::string::npos) << sc.failed;
   EXPECT_EQ((*server)->state(), DtlsTransport::State::kFailed);
+}
+
+// The caller-driven timer: a lost flight is resent when on_timer() runs after
+// next_timeout_ms(). OpenSSL's DTLS timer runs on real time (1 s initially), so this waits.
+TEST(DtlsTransport, LostFlightIsRetransmittedOnTimer) {
+  auto cert = DtlsCertificate::generate();
+  RawClient client;
+  Collector sc;
+  auto server = DtlsTransport::create(&sc, *cert, DtlsTransport::Role::kServer);
+  (*server)->set_remote_fingerprint(client.fingerprint);
+  (*server)->start();
+  for (auto& d : client.step()) (*server)->process_data(d);
+  ASSERT_FALSE(sc.out.empty());
+  sc.out.clear();  // the server's flight is lost
+  auto due = (*server)->next_timeout_ms();
+  ASSERT_TRUE(due.has_value());
+  EXPECT_GT(*due, 0);
+  EXPECT_LE(*due, 1000);
+  (*server)->on_timer();  // not yet due: nothing resent
+  EXPECT_TRUE(sc.out.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(*due + 20));
+  EXPECT_EQ((*server)->next_timeout_ms().value_or(-1), 0);
+  (*server)->on_timer();
+  ASSERT_FALSE(sc.out.empty());  // the flight again
+  handshake(client, **server, sc);
+  EXPECT_TRUE(sc.connected) << sc.failed;
 }
 
 TEST(DtlsTransport, GarbageFailsCleanly) {

@@ -25,7 +25,7 @@ base::Status UdpServer::bind(const std::string& address, uint16_t port) {
   if (ec) return base::invalid_argument("media: bad listen address '" + address + "'");
   udp::endpoint ep(addr, port);
   socket_.open(ep.protocol(), ec);
-  if (!ec) socket_.set_option(asio::socket_base::reuse_address(true), ec);
+  // No SO_REUSEADDR: on UDP it would let a second server silently share the port.
   if (!ec) socket_.bind(ep, ec);
   if (!ec) socket_.non_blocking(true, ec);
   if (ec) {
