@@ -328,6 +328,38 @@ TEST_F(SfuE2eTest, StageHandOverReportsTheTrackChange) {
   EXPECT_TRUE(events.empty());
 }
 
+TEST_F(SfuE2eTest, ExtraRecvonlySectionsAreInactiveAndRoomsAreVisited) {
+  // Three recvonly video sections for two feeds: the third is answered inactive.
+  std::string offer = student_.offer("chromium_subscribe_offer.sdp", kSubFp, "pT3c");
+  size_t video = offer.find("m=video");
+  size_t app = offer.find("m=application");
+  std::string section = offer.substr(video, app - video);
+  std::string extra;
+  for (const char* mid : {"3", "4"}) {
+    std::string s = section;
+    replace_all(s, "a=mid:1", std::string("a=mid:") + mid);
+    extra += s;
+  }
+  offer.insert(app, extra);
+  replace_all(offer, "a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 1 2 3 4");
+  auto answer = sfu_.subscribe("room1", "student", offer);
+  ASSERT_TRUE(answer.is_ok()) << answer.status().to_string();
+  auto parsed = sdp::parse(*answer);
+  ASSERT_TRUE(parsed.is_ok());
+  ASSERT_EQ(parsed->media.size(), 5u);
+  EXPECT_EQ(parsed->media[1].direction, sdp::Direction::kSendOnly);  // main
+  EXPECT_EQ(parsed->media[2].direction, sdp::Direction::kSendOnly);  // stage
+  EXPECT_EQ(parsed->media[3].direction, sdp::Direction::kInactive);  // no third feed
+  EXPECT_EQ(parsed->media[4].port, 0);                               // data channel
+  EXPECT_NE(answer->find("a=msid:stage stage-video"), std::string::npos);
+  std::vector<std::string> rooms;
+  sfu_.for_each_room([&](const std::string& id, const MediaCounters&, size_t subscribers) {
+    rooms.push_back(id + ":" + std::to_string(subscribers));
+  });
+  EXPECT_EQ(rooms, (std::vector<std::string>{"room1:1"}));
+  EXPECT_EQ(sfu_.room_count(), 1u);
+}
+
 TEST_F(SfuE2eTest, MediaFromUnknownAddressIsNotRouted) {
   auto pub = sfu_.publish("room1", "teacher", "main",
                           teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));

@@ -297,6 +297,19 @@ const MediaCounters* Sfu::room_counters(const std::string& room_id) const {
   return it == rooms_.end() ? nullptr : &it->second->room.counters();
 }
 
+void Sfu::for_each_room(
+    const std::function<void(const std::string&, const MediaCounters&, size_t)>& visit) const {
+  for (const auto& [id, rs] : rooms_) {
+    visit(id, rs->room.counters(), rs->room.subscriber_count());
+  }
+}
+
+uint64_t Sfu::srtp_failures() const {
+  uint64_t n = 0;
+  for (const auto& [id, ep] : transports_) n += ep->transport->srtp_failures();
+  return n;
+}
+
 size_t Sfu::subscriber_count(const std::string& room_id) const {
   auto it = rooms_.find(room_id);
   return it == rooms_.end() ? 0 : it->second->room.subscriber_count();

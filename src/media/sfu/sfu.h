@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -91,6 +92,15 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   void on_udp_packet(std::span<uint8_t> data, const SocketAddress& from, int64_t arrival_ns);
   // Periodic work for every transport and room; call every 100 ms or so.
   void on_timer();
+
+  // Visits every room: id, counters, subscriber count (for a metrics scrape, posted to the
+  // Sfu's thread).
+  void for_each_room(
+      const std::function<void(const std::string& room_id, const MediaCounters& counters,
+                               size_t subscribers)>& visit) const;
+  // Packets that failed SRTP authentication or replay checks, over all live transports.
+  uint64_t srtp_failures() const;
+  size_t room_count() const { return rooms_.size(); }
 
   // Counters of a room (nullptr when it does not exist) and its subscriber count.
   const MediaCounters* room_counters(const std::string& room_id) const;
