@@ -154,7 +154,11 @@ BuiltinResult bits2(BuiltinContext&, Args args) {
     return type_error(name, "operand 2 must be an unsigned integer number but got a negative integer");
   }
   if (Kind == 4) return ok(Value::integer(b >= 64 ? (a < 0 ? -1 : 0) : a >> b));
-  if (b >= 63) return ok(Value::number(std::ldexp(static_cast<double>(a), static_cast<int>(std::min<int64_t>(b, 2000)))));
+  if (b >= 63) {
+    double r = std::ldexp(static_cast<double>(a), static_cast<int>(std::min<int64_t>(b, 2000)));
+    if (!std::isfinite(r)) return builtin_error(name, "shift result too large");
+    return ok(Value::number(r));
+  }
   return ok(int_value(static_cast<__int128>(a) << b));
 }
 
@@ -211,6 +215,7 @@ BuiltinResult units_parse(BuiltinContext&, Args args) {
   for (const Unit& x : table) {
     if (u == x.name) {
       double r = n * x.mult;
+      if (!std::isfinite(r)) return builtin_error(name, "could not parse amount to a number");
       if (Bytes) return ok(number_value(std::trunc(r)));
       return ok(number_value(r));
     }
