@@ -101,3 +101,20 @@ TEST(BuiltinsTemplate, RenderAndGlobs) {
 
 }  // namespace
 }  // namespace policy::testing
+
+namespace policy::testing {
+namespace {
+
+TEST(BuiltinsTemplate, ElseChains) {
+  BuiltinCaller b;
+  const char* tmpl = "\"{{if eq .n 1}}one{{else if eq .n 2}}two{{else if eq .n 3}}three{{else}}many{{end}}\"";
+  EXPECT_EQ(b.show("strings.render_template", {J(tmpl), J("{\"n\":2}")}), "\"two\"");
+  EXPECT_EQ(b.show("strings.render_template", {J(tmpl), J("{\"n\":3}")}), "\"three\"");
+  EXPECT_EQ(b.show("strings.render_template", {J(tmpl), J("{\"n\":9}")}), "\"many\"");
+  EXPECT_EQ(b.reason("strings.render_template", {J("\"{{if .a}}x{{else i}}y{{end}}\""), J("{}")}),
+            "eval_builtin_error");
+  EXPECT_EQ(b.reason("strings.render_template", {J("\"{{if .a}}x\""), J("{}")}), "eval_builtin_error");
+}
+
+}  // namespace
+}  // namespace policy::testing

@@ -60,6 +60,9 @@ bool starts(const std::string& s, std::string_view w) {
   return s.rfind(w, 0) == 0 && (s.size() == w.size() || s[w.size()] == ' ');
 }
 
+base::Status parse_else(const std::vector<Token>& toks, size_t& i, std::string& stop,
+                        std::vector<Node>& else_body);
+
 // Parses nodes until {{end}} / {{else}} (returned in `stop`).
 base::Status parse(const std::vector<Token>& toks, size_t& i, std::vector<Node>& out, std::string& stop) {
   while (i < toks.size()) {
@@ -96,22 +99,35 @@ base::Status parse(const std::vector<Token>& toks, size_t& i, std::vector<Node>&
     n.text = rest;
     std::string inner_stop;
     EC_RETURN_IF_ERROR(parse(toks, i, n.body, inner_stop));
-    if (inner_stop == "else") {
-      EC_RETURN_IF_ERROR(parse(toks, i, n.else_body, inner_stop));
-    } else if (starts(inner_stop, "else")) {
-      // "else if ...": a nested if in the else branch sharing our {{end}}.
-      Node nested;
-      nested.kind = Node::kIf;
-      nested.text = inner_stop.substr(7);
-      std::string s2;
-      EC_RETURN_IF_ERROR(parse(toks, i, nested.body, s2));
-      if (s2 == "else") EC_RETURN_IF_ERROR(parse(toks, i, nested.else_body, s2));
-      n.else_body.push_back(std::move(nested));
-      inner_stop = s2;
-    }
+    EC_RETURN_IF_ERROR(parse_else(toks, i, inner_stop, n.else_body));
     if (inner_stop != "end") return base::invalid_argument("unexpected EOF");
     out.push_back(std::move(n));
   }
+  return base::Status::ok();
+}
+
+// After a branch ended with `stop`: parses an {{else}} branch, or an {{else if ...}} /
+// {{else with ...}} chain that shares the enclosing {{end}}; leaves the final stop in `stop`.
+base::Status parse_else(const std::vector<Token>& toks, size_t& i, std::string& stop,
+                        std::vector<Node>& else_body) {
+  if (stop == "else") return parse(toks, i, else_body, stop);
+  if (!starts(stop, "else")) return base::Status::ok();
+  std::string rest = stop.substr(4);
+  size_t b = rest.find_first_not_of(' ');
+  rest = b == std::string::npos ? "" : rest.substr(b);
+  Node nested;
+  if (starts(rest, "if")) {
+    nested.kind = Node::kIf;
+    nested.text = rest.substr(2);
+  } else if (starts(rest, "with")) {
+    nested.kind = Node::kWith;
+    nested.text = rest.substr(4);
+  } else {
+    return base::invalid_argument("unexpected {{" + stop + "}}");
+  }
+  EC_RETURN_IF_ERROR(parse(toks, i, nested.body, stop));
+  EC_RETURN_IF_ERROR(parse_else(toks, i, stop, nested.else_body));
+  else_body.push_back(std::move(nested));
   return base::Status::ok();
 }
 
