@@ -1,5 +1,5 @@
-// Fuzzes the RTP view: parse, read every extension id, rewrite the header in place, VP8
-// key frame detection. Property: rewriting keeps the packet parseable with the same layout.
+// Fuzzes the RTP view: parse, read every extension id, rewrite the header in place, VP8 and
+// H.264 key frame detection. Property: rewriting keeps the packet parseable with the same layout.
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!p.is_ok()) return 0;
   size_t total = 0;
   for (int id = 0; id < 256; ++id) total += p->extension(uint8_t(id)).size();
-  (void)media::is_vp8_keyframe(p->payload());
+  (void)media::is_keyframe("VP8", p->payload());
+  (void)media::is_keyframe("h264", p->payload());
   size_t payload = p->payload().size();
   p->set_ssrc(~p->ssrc());
   p->set_sequence_number(uint16_t(p->sequence_number() + 1));
