@@ -829,8 +829,6 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
             });
           }
           default: {
-            const Term& vt = r->value ? *r->value : *r->key;
-            (void)vt;
             auto emit = [&](const Value& v) -> base::Status {
               produced = true;
               if (result && !(*result == v)) {

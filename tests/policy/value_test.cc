@@ -60,6 +60,10 @@ TEST(ValueTest, JsonRoundTrip) {
   EXPECT_EQ(Value::from_json(v.to_json_value()), v);
   EXPECT_EQ(J(v.to_json()), v);
   EXPECT_FALSE(Value::parse_json("{").is_ok());
+  // Invalid UTF-8 is replaced so the output stays valid JSON.
+  Value bad = Value::string(std::string("a\xff") + "b");
+  EXPECT_EQ(bad.to_json(), "\"a\xEF\xBF\xBD" "b\"");
+  EXPECT_TRUE(Value::parse_json(bad.to_json()).is_ok());
 }
 
 TEST(BuiltinTest, OperandErrors) {
