@@ -196,7 +196,6 @@ void register_net_builtins(BuiltinRegistry& r) {
   r.add("net.cidr_expand", 1, cidr_expand);
   r.add("net.cidr_contains_matches", 2, cidr_contains_matches);
   r.add("net.cidr_merge", 1, cidr_merge);
-  r.add("net.cidr_overlap", 2, cidr_contains);  // deprecated alias
   r.add("net.lookup_ip_addr", 1, lookup_ip_addr, /*deterministic=*/false);
 }
 

@@ -2,6 +2,7 @@
 // is_valid. yaml-cpp throws on bad input: its exceptions are caught right at each call.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -204,6 +205,13 @@ base::Result<Value> from_yaml(const YAML::Node& n, int depth) {
 // Parses one YAML document (an empty text is null). Messages follow Go's yaml.v2 shape
 // ("yaml: line N: ...").
 base::Result<Value> parse_yaml(std::string_view text) {
+  // yaml-cpp recurses per flow level; refuse nesting that could exhaust the stack.
+  int depth = 0, max_depth = 0;
+  for (char c : text) {
+    if (c == '[' || c == '{') max_depth = std::max(max_depth, ++depth);
+    if ((c == ']' || c == '}') && depth > 0) --depth;
+  }
+  if (max_depth > 256) return base::invalid_argument("yaml: exceeded max depth of 256");
   try {
     YAML::Node n = YAML::Load(std::string(text));
     return from_yaml(n, 0);

@@ -60,11 +60,17 @@ bool starts(const std::string& s, std::string_view w) {
   return s.rfind(w, 0) == 0 && (s.size() == w.size() || s[w.size()] == ' ');
 }
 
-base::Status parse_else(const std::vector<Token>& toks, size_t& i, std::string& stop,
-                        std::vector<Node>& else_body);
+constexpr int kMaxDepth = 100;
 
-// Parses nodes until {{end}} / {{else}} (returned in `stop`).
-base::Status parse(const std::vector<Token>& toks, size_t& i, std::vector<Node>& out, std::string& stop) {
+base::Status parse_else(const std::vector<Token>& toks, size_t& i, std::string& stop,
+                        std::vector<Node>& else_body, int depth);
+
+// Parses nodes until {{end}} / {{else}} (returned in `stop`; empty at the end of input).
+base::Status parse(const std::vector<Token>& toks, size_t& i, std::vector<Node>& out, std::string& stop,
+                   int depth) {
+  stop.clear();
+  // Bounds nesting (each level recurses) so a hostile template cannot exhaust the stack.
+  if (depth > kMaxDepth) return base::invalid_argument("template nested too deeply");
   while (i < toks.size()) {
     const Token& t = toks[i++];
     if (!t.action) {
@@ -98,8 +104,8 @@ base::Status parse(const std::vector<Token>& toks, size_t& i, std::vector<Node>&
     }
     n.text = rest;
     std::string inner_stop;
-    EC_RETURN_IF_ERROR(parse(toks, i, n.body, inner_stop));
-    EC_RETURN_IF_ERROR(parse_else(toks, i, inner_stop, n.else_body));
+    EC_RETURN_IF_ERROR(parse(toks, i, n.body, inner_stop, depth + 1));
+    EC_RETURN_IF_ERROR(parse_else(toks, i, inner_stop, n.else_body, depth + 1));
     if (inner_stop != "end") return base::invalid_argument("unexpected EOF");
     out.push_back(std::move(n));
   }
@@ -109,8 +115,8 @@ base::Status parse(const std::vector<Token>& toks, size_t& i, std::vector<Node>&
 // After a branch ended with `stop`: parses an {{else}} branch, or an {{else if ...}} /
 // {{else with ...}} chain that shares the enclosing {{end}}; leaves the final stop in `stop`.
 base::Status parse_else(const std::vector<Token>& toks, size_t& i, std::string& stop,
-                        std::vector<Node>& else_body) {
-  if (stop == "else") return parse(toks, i, else_body, stop);
+                        std::vector<Node>& else_body, int depth) {
+  if (stop == "else") return parse(toks, i, else_body, stop, depth + 1);
   if (!starts(stop, "else")) return base::Status::ok();
   std::string rest = stop.substr(4);
   size_t b = rest.find_first_not_of(' ');
@@ -125,8 +131,8 @@ base::Status parse_else(const std::vector<Token>& toks, size_t& i, std::string& 
   } else {
     return base::invalid_argument("unexpected {{" + stop + "}}");
   }
-  EC_RETURN_IF_ERROR(parse(toks, i, nested.body, stop));
-  EC_RETURN_IF_ERROR(parse_else(toks, i, stop, nested.else_body));
+  EC_RETURN_IF_ERROR(parse(toks, i, nested.body, stop, depth + 1));
+  EC_RETURN_IF_ERROR(parse_else(toks, i, stop, nested.else_body, depth + 1));
   else_body.push_back(std::move(nested));
   return base::Status::ok();
 }
@@ -340,7 +346,7 @@ BuiltinResult render_template(BuiltinContext&, Args args) {
   std::vector<Node> nodes;
   size_t i = 0;
   std::string stop;
-  base::Status st = parse(*toks, i, nodes, stop);
+  base::Status st = parse(*toks, i, nodes, stop, 0);
   if (!st.is_ok()) return builtin_error(kName, "template: " + st.message());
   if (!stop.empty()) return builtin_error(kName, "template: unexpected {{" + stop + "}}");
   Scope sc{args[1], {{"$", args[1]}}};
