@@ -1,6 +1,7 @@
 // Policy decision latency: the server's hot path (eval_ref on a rule with a large input).
 #include <benchmark/benchmark.h>
 
+#include <boost/json.hpp>
 #include <string>
 
 #include "policy/engine.h"
@@ -83,6 +84,37 @@ void BM_WholePackage(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_WholePackage);
+
+// What converting a boost::json input per decision costs (the reason to keep large, slowly
+// changing parts such as a roster as a shared Value and compose the input around it).
+void BM_InputFromJson(benchmark::State& state) {
+  Value input = make_input(static_cast<int>(state.range(0)));
+  boost::json::value j = input.to_json_value();
+  for (auto _ : state) {
+    Value v = Value::from_json(j);
+    benchmark::DoNotOptimize(v);
+  }
+}
+BENCHMARK(BM_InputFromJson)->Arg(1000);
+
+// Composing the input around a cached roster Value: no copy of the roster.
+void BM_ComposeInputWithCachedRoster(benchmark::State& state) {
+  auto engine = policy::Engine::compile({{"join.rego", kPolicy}}).value();
+  auto ref = engine->prepare_ref("data.edgeclass.join.allow").value();
+  Value base = make_input(1000);
+  Value roster = *base.find("roster");
+  Value user = *base.find("user");
+  Value course = *base.find("course");
+  for (auto _ : state) {
+    Value input = Value::object({{Value::string("action"), Value::string("join")},
+                                 {Value::string("course"), course},
+                                 {Value::string("roster"), roster},
+                                 {Value::string("user"), user}});
+    auto v = engine->eval_ref(ref, input);
+    benchmark::DoNotOptimize(v);
+  }
+}
+BENCHMARK(BM_ComposeInputWithCachedRoster);
 
 }  // namespace
 
