@@ -92,6 +92,10 @@ export class RoomModel {
         this.count = e.count;
         this.students = e.students;
         return this.onchange('people');
+      case 'presence':  // large rooms: students get counts, not every join
+        this.count = e.count;
+        this.students = e.students;
+        return this.onchange('people');
       case 'chat_message':
         this.chat.push(e);
         if (this.chat.length > 200) this.chat.shift();

@@ -15,7 +15,14 @@ Room::Room(RoomConfig config, RoomListener& listener, base::Clock& clock, base::
       clock_(clock),
       random_(random),
       epoch_(base::new_id("ep", random)),
-      buffer_(config_.resume_max_events, config_.resume_max_bytes) {}
+      buffer_(config_.resume_max_events, config_.resume_max_bytes),
+      full_presence_(config_.capacity <= config_.full_presence_max) {}
+
+Audience Room::presence_audience(const Participant& who) {
+  if (full_presence_ || who.role == Role::kTeacher) return Audience::everyone();
+  presence_dirty_ = true;  // students learn the new count from the next `presence` event
+  return Audience::teachers_and(who.user_id);
+}
 
 void Room::emit(Audience audience, std::string_view type, json::object body) {
   // "type" and "seq" first so a person reading a capture sees them at a glance.
@@ -105,7 +112,7 @@ base::Result<JoinReply> Room::join(const Participant& p,
     if (p.role == Role::kStudent) ++students_;
     body["count"] = participants_.size();
     body["students"] = students_;
-    emit(Audience::everyone(), "participant_joined", std::move(body));
+    emit(presence_audience(p), "participant_joined", std::move(body));
   }
 
   if (resume && resume->epoch == epoch_) {
@@ -130,8 +137,9 @@ void Room::leave(std::string_view user_id) {
   auto it = participants_.find(user_id);
   if (it == participants_.end()) return;
   if (--it->second.connections > 0) return;
-  Role role = it->second.who.role;
-  std::string id = it->second.who.user_id;
+  Participant who = it->second.who;
+  Role role = who.role;
+  std::string id = who.user_id;
   participants_.erase(it);
   if (role == Role::kStudent) --students_;
   if (ended_) return;  // the final event has been sent; nobody needs presence any more
@@ -147,7 +155,7 @@ void Room::leave(std::string_view user_id) {
   body["reason"] = "left";
   body["count"] = participants_.size();
   body["students"] = students_;
-  emit(Audience::everyone(), "participant_left", std::move(body));
+  emit(presence_audience(who), "participant_left", std::move(body));
 }
 
 // ---- chat ---------------------------------------------------------------------------------
@@ -248,7 +256,8 @@ base::Status Room::remove(std::string_view by, std::string_view target) {
   body["reason"] = "removed";
   body["count"] = participants_.size();
   body["students"] = students_;
-  emit(Audience::everyone(), "participant_left", std::move(body));
+  emit(presence_audience(Participant{id, "", Role::kStudent}), "participant_left",
+       std::move(body));
   listener_.on_participant_removed(id);
   return base::Status::ok();
 }
@@ -395,11 +404,22 @@ base::Status Room::close_quiz(std::string_view quiz_id) {
   return base::Status::ok();
 }
 
-bool Room::wants_tick() const { return quiz_ && !quiz_->closed() && !ended_; }
+bool Room::wants_tick() const {
+  return !ended_ && ((quiz_ && !quiz_->closed()) || presence_dirty_);
+}
 
 void Room::tick() {
   if (!wants_tick()) return;
   int64_t now = clock_.now_mono_ns();
+  if (presence_dirty_ && now - last_presence_ns_ >= config_.presence_interval_ms * 1'000'000) {
+    presence_dirty_ = false;
+    last_presence_ns_ = now;
+    json::object body;
+    body["count"] = participants_.size();
+    body["students"] = students_;
+    emit(Audience{true, false, {}}, "presence", std::move(body));
+  }
+  if (!quiz_ || quiz_->closed()) return;
   if (results_dirty_ && now - last_results_ns_ >= config_.results_interval_ms * 1'000'000) {
     send_results(false);
   }
@@ -429,8 +449,10 @@ json::object Room::snapshot(std::string_view user_id) const {
                               {"title", config_.title},
                               {"status", ended_ ? "ended" : "live"}};
   json::array roster;
-  roster.reserve(participants_.size());
+  bool full_roster = teacher || full_presence_;  // else: the teachers and oneself
+  roster.reserve(full_roster ? participants_.size() : 4);
   for (const auto& [id, m] : participants_) {
+    if (!full_roster && m.who.role != Role::kTeacher && id != user_id) continue;
     json::object o = member_json(m);
     if (m.who.role == Role::kStudent) o["muted"] = muted_.find(id) != muted_.end();
     roster.emplace_back(std::move(o));

@@ -46,6 +46,13 @@ struct RoomConfig {
   size_t resume_max_events = 4096;  // resume buffer bounds
   size_t resume_max_bytes = 4 << 20;
   int64_t results_interval_ms = 250;  // at most 4 live-result updates per second
+  // Rooms with at most this capacity give students the full roster and every join/leave.
+  // Larger rooms give the full roster and per-student presence to teachers only; students
+  // see the teachers and get a `presence` count at most every presence_interval_ms. (A
+  // thousand joins would otherwise cost half a million messages and a thousand full-roster
+  // snapshots.)
+  size_t full_presence_max = 50;
+  int64_t presence_interval_ms = 1000;
 };
 
 // Where a reconnecting client left off: the room epoch it saw (rooms are renumbered from 1
@@ -122,8 +129,8 @@ class Room {
   // with the distribution to all, `quiz_score` to every student who answered or is present.
   base::Status close_quiz(std::string_view quiz_id);
 
-  // Time passes: flushes throttled live results, reports a passed quiz deadline once.
-  // Call every ~50-100 ms while wants_tick() is true.
+  // Time passes: flushes throttled live results and presence counts, reports a passed quiz
+  // deadline once. Call every ~50-100 ms while wants_tick() is true.
   void tick();
   bool wants_tick() const;
 
@@ -160,6 +167,8 @@ class Room {
   const Member* find(std::string_view user_id) const;
   bool is_muted(std::string_view user_id) const;
   void send_results(bool final);
+  // Audience of a join/leave of `m` (see RoomConfig::full_presence_max).
+  Audience presence_audience(const Participant& who);
   boost::json::object member_json(const Member& m) const;
   boost::json::object chat_json(const ChatMessage& m) const;
 
@@ -188,6 +197,10 @@ class Room {
   int64_t last_results_ns_ = 0;     // monotonic time of the last results event
   bool results_sent_ = false;       // any results event sent for the current quiz
   bool deadline_reported_ = false;
+
+  bool full_presence_;            // capacity <= full_presence_max
+  bool presence_dirty_ = false;   // the count changed since the last `presence` event
+  int64_t last_presence_ns_ = 0;  // monotonic time of the last `presence` event
 };
 
 }  // namespace classroom

@@ -163,7 +163,8 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
                                                           HttpRequest r) mutable {
     auto session = std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume,
                                                  deps_.limits);
-    asio::co_spawn(host->executor(), session->run(std::move(r)), asio::detached);
+    asio::co_spawn(host->executor(),
+                   session->run(std::make_unique<HttpRequest>(std::move(r))), asio::detached);
   };
   if (host->thread_index() == thread_index) {
     start(std::move(stream), std::move(req));

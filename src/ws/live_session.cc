@@ -33,6 +33,10 @@ void configure(LiveSession::Stream& ws, const SessionLimits& limits) {
       [](websocket::response_type& res) { res.set(beast::http::field::server, "edgeclass"); }));
   ws.read_message_max(limits.max_message_bytes);
   ws.text(true);
+  // The server neither masks nor compresses, so without auto-fragmentation Beast does not
+  // need its write buffer: keep it minimal (it is allocated per connection).
+  ws.auto_fragment(false);
+  ws.write_buffer_bytes(256);
 }
 
 // Close reasons are limited to 123 bytes by RFC 6455.
@@ -63,10 +67,11 @@ asio::awaitable<void> LiveSession::refuse(beast::tcp_stream stream, HttpRequest 
   co_await ws.async_close(make_reason(code, reason), kNoThrow);
 }
 
-asio::awaitable<void> LiveSession::run(HttpRequest req) {
+asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   auto self = shared_from_this();
   configure(ws_, limits_);
-  auto [aec] = co_await ws_.async_accept(req, kNoThrow);
+  auto [aec] = co_await ws_.async_accept(*req, kNoThrow);
+  req.reset();
   if (aec) co_return;
   open_ = true;
 
@@ -100,6 +105,7 @@ asio::awaitable<void> LiveSession::run(HttpRequest req) {
   }
   open_ = false;
   queue_.clear();
+  head_ = 0;
   queued_bytes_ = 0;
   if (joined_) host_->leave(*this);
   joined_ = false;
@@ -107,10 +113,11 @@ asio::awaitable<void> LiveSession::run(HttpRequest req) {
 
 void LiveSession::send(Text text) {
   if (!open_ || close_code_ || !text) return;
-  if (queue_.size() >= limits_.max_queue_messages ||
+  if (queued() >= limits_.max_queue_messages ||
       queued_bytes_ + text->size() > limits_.max_queue_bytes) {
     // Too slow. Drop what is queued (a resume replays it) and say why.
-    queue_.clear();
+    queue_ = {};
+    head_ = 0;
     queued_bytes_ = 0;
     close(kCloseTooSlow, "too slow: the send queue overflowed");
     asio::co_spawn(ws_.get_executor(), overflow_watchdog(), asio::detached);
@@ -136,9 +143,13 @@ void LiveSession::kick_writer() {
 
 asio::awaitable<void> LiveSession::write_loop() {
   auto self = shared_from_this();
-  while (open_ && !queue_.empty()) {
-    Text msg = std::move(queue_.front());
-    queue_.pop_front();
+  while (open_ && head_ < queue_.size()) {
+    Text msg = std::move(queue_[head_++]);
+    if (head_ == queue_.size()) {  // drained: reuse the vector from the start, or free it
+      if (queue_.capacity() > 16) queue_ = {};  // after a burst, give the memory back
+      else queue_.clear();
+      head_ = 0;
+    }
     queued_bytes_ -= msg->size();
     auto [ec, n] = co_await ws_.async_write(asio::buffer(*msg), kNoThrow);
     if (ec) {

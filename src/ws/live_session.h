@@ -14,7 +14,7 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,7 +52,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
   // The connection's whole life: WebSocket handshake on `req`, join, read loop, leave.
   // co_spawn on the host's executor.
-  boost::asio::awaitable<void> run(HttpRequest req);
+  // `req` is released once the handshake is done (it is not kept for the connection's life).
+  boost::asio::awaitable<void> run(std::unique_ptr<HttpRequest> req);
 
   // Accepts the upgrade only to close it at once with `code` and `reason` (browsers cannot
   // read an HTTP error on a failed WebSocket). co_spawn on the stream's executor.
@@ -67,7 +68,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void close(uint16_t code, std::string reason);
 
   const classroom::Participant& who() const { return who_; }
-  size_t queued() const { return queue_.size(); }
+  size_t queued() const { return queue_.size() - head_; }
 
   // Position in the host's connection list; maintained by RoomHost only.
   size_t host_index = 0;
@@ -85,8 +86,11 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   classroom::TokenBucket flood_;
 
   // All below: room thread only.
-  std::deque<Text> queue_;   // oldest first
-  size_t queued_bytes_ = 0;  // text bytes in queue_
+  // Queued messages, oldest at queue_[head_]. A vector and not a deque: an idle
+  // connection's empty vector costs nothing, libstdc++'s empty deque holds ~600 bytes.
+  std::vector<Text> queue_;
+  size_t head_ = 0;
+  size_t queued_bytes_ = 0;  // text bytes in queue_[head_..]
   bool open_ = false;        // handshake done, not yet closed
   bool writing_ = false;     // write_loop running
   bool joined_ = false;      // registered with the host

@@ -51,6 +51,7 @@ base::Result<classroom::JoinReply> RoomHost::join(
   s->host_index = conns_.size();
   conns_.push_back(s);
   by_user_[s->who().user_id].push_back(s.get());
+  ensure_ticking();  // presence counts for students in large rooms
   return reply;
 }
 
@@ -70,6 +71,7 @@ void RoomHost::leave(LiveSession& s) {
     if (v.empty()) by_user_.erase(it);
   }
   room_.leave(s.who().user_id);
+  ensure_ticking();
 }
 
 void RoomHost::on_room_event(const classroom::RoomEvent& event) {

@@ -53,6 +53,53 @@ TEST_F(RoomFixture, SecondConnectionOfSameUserIsSilentAndLastLeaveEmitsLeft) {
   EXPECT_EQ(listener.events.size(), 2u);
 }
 
+TEST_F(RoomFixture, LargeRoomGivesStudentsCountsNotEveryJoin) {
+  // Default capacity 1000 > full_presence_max: per-student presence is for teachers.
+  join("t1", Role::kTeacher);
+  join("s1", Role::kStudent);
+  join("s2", Role::kStudent);
+  auto joins = listener.of("participant_joined");
+  ASSERT_EQ(joins.size(), 3u);
+  EXPECT_TRUE(joins[0].event.audience.includes(Role::kStudent, "anyone"));  // the teacher
+  EXPECT_TRUE(joins[2].event.audience.includes(Role::kTeacher, "t1"));
+  EXPECT_TRUE(joins[2].event.audience.includes(Role::kStudent, "s2"));   // itself
+  EXPECT_FALSE(joins[2].event.audience.includes(Role::kStudent, "s1"));  // not classmates
+  // Students' roster: the teachers and themselves; the teacher's: everyone.
+  EXPECT_EQ(room->snapshot("s1").at("participants").as_array().size(), 2u);
+  EXPECT_EQ(room->snapshot("s1").at("students"), 2);
+  EXPECT_EQ(room->snapshot("t1").at("participants").as_array().size(), 3u);
+  // Counts reach students at most once per presence interval, through tick().
+  EXPECT_TRUE(room->wants_tick());
+  clock.advance_ms(1000);
+  room->tick();
+  auto counts = listener.of("presence");
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].json.at("students"), 2);
+  EXPECT_TRUE(counts[0].event.audience.includes(Role::kStudent, "s1"));
+  EXPECT_FALSE(counts[0].event.audience.includes(Role::kTeacher, "t1"));
+  room->leave("s2");
+  room->tick();  // within the interval: nothing yet
+  EXPECT_EQ(listener.of("presence").size(), 1u);
+  clock.advance_ms(1000);
+  room->tick();
+  ASSERT_EQ(listener.of("presence").size(), 2u);
+  EXPECT_EQ(listener.of("presence").back().json.at("students"), 1);
+  EXPECT_FALSE(room->wants_tick());
+}
+
+TEST_F(RoomFixture, SmallRoomGivesEveryoneTheRoster) {
+  RoomConfig cfg;
+  cfg.capacity = 30;
+  reset(cfg);
+  join("t1", Role::kTeacher);
+  join("s1", Role::kStudent);
+  join("s2", Role::kStudent);
+  EXPECT_TRUE(listener.of("participant_joined")[2].event.audience.includes(Role::kStudent, "s1"));
+  EXPECT_EQ(room->snapshot("s1").at("participants").as_array().size(), 3u);
+  EXPECT_FALSE(room->wants_tick());
+  EXPECT_TRUE(listener.of("presence").empty());
+}
+
 TEST_F(RoomFixture, FullSessionRefusesStudentsButNotTeacher) {
   RoomConfig cfg;
   cfg.capacity = 2;

@@ -70,8 +70,9 @@ TEST_F(RoomFixture, ReconnectingClientGetsExactlyWhatItMissed) {
     prev = e.seq;
     types.push_back(std::string(json::parse(*e.json).at("type").as_string()));
   }
+  // In a large room (the default capacity) s2's join goes to teachers only.
   EXPECT_EQ(types, (std::vector<std::string>{"participant_left", "chat_message", "chat_muted",
-                                             "participant_joined", "participant_joined"}));
+                                             "participant_joined"}));
   EXPECT_EQ(prev, room->seq());  // its own re-join is the last event
 }
 
