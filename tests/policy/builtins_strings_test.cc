@@ -52,3 +52,16 @@ TEST(BuiltinsStrings, Sprintf) {
 
 }  // namespace
 }  // namespace policy::testing
+
+namespace policy::testing {
+namespace {
+
+TEST(BuiltinsStrings, SprintfHostileWidths) {
+  BuiltinCaller b;
+  EXPECT_EQ(b.show("sprintf", {J("\"%99999999999d\""), J("[1]")}), "\"%!(BADWIDTH)1\"");
+  EXPECT_EQ(b.show("sprintf", {J("\"%.99999999999f\""), J("[1.5]")}), "\"%!(BADPREC)1.500000\"");
+  EXPECT_EQ(b.show("sprintf", {J("\"%*d\""), J("[3, 7]")}), "\"  7\"");
+}
+
+}  // namespace
+}  // namespace policy::testing

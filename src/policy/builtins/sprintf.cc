@@ -196,9 +196,10 @@ void format_float(std::string& out, double d, const Spec& s) {
         char fmt[16];
         std::snprintf(fmt, sizeof fmt, "%%%s.%d%c", s.sharp ? "#" : "", s.prec < 0 ? 6 : s.prec,
                       static_cast<char>(verb));
-        char buf[512];
-        std::snprintf(buf, sizeof buf, fmt, d);
-        body = buf;
+        int len = std::snprintf(nullptr, 0, fmt, d);
+        body.assign(static_cast<size_t>(len > 0 ? len : 0) + 1, '\0');
+        std::snprintf(body.data(), body.size(), fmt, d);
+        body.pop_back();
       }
       if (!body.empty() && body[0] != '-') {
         if (s.plus) body.insert(body.begin(), '+');
@@ -273,23 +274,34 @@ std::string go_sprintf(std::string_view format, const std::vector<Arg>& args) {
       else if (c == '0') s.zero = !s.minus;
       else break;
     }
-    auto read_num = [&](int& dst) {
+    // Go rejects widths and precisions above 1e6 (%!(BADWIDTH) / %!(BADPREC)).
+    constexpr int64_t kMaxNum = 1'000'000;
+    auto read_num = [&](int& dst) -> bool {
       if (i < f.size() && f[i] == '*') {
         ++i;
+        bool ok = true;
         if (argi < args.size() && args[argi].index() == 0) {
-          dst = static_cast<int>(std::get<0>(args[argi]));
+          int64_t v = std::get<0>(args[argi]);
+          ok = v <= kMaxNum && v >= -kMaxNum;
+          if (ok) dst = static_cast<int>(v);
         }
         ++argi;
-        return;
+        return ok;
       }
-      int n = -1;
+      int64_t n = -1;
+      bool ok = true;
       while (i < f.size() && f[i] >= '0' && f[i] <= '9') {
-        n = (n < 0 ? 0 : n * 10) + static_cast<int>(f[i] - '0');
+        n = (n < 0 ? 0 : n * 10) + static_cast<int64_t>(f[i] - '0');
+        if (n > kMaxNum) ok = false, n = kMaxNum;
         ++i;
       }
-      if (n >= 0) dst = n;
+      if (n >= 0 && ok) dst = static_cast<int>(n);
+      return ok;
     };
-    read_num(s.width);
+    if (!read_num(s.width)) {
+      out += "%!(BADWIDTH)";
+      s.width = -1;
+    }
     if (s.width < -1) {
       s.minus = true;
       s.width = -s.width;
@@ -297,7 +309,10 @@ std::string go_sprintf(std::string_view format, const std::vector<Arg>& args) {
     if (i < f.size() && f[i] == '.') {
       ++i;
       s.prec = 0;
-      read_num(s.prec);
+      if (!read_num(s.prec)) {
+        out += "%!(BADPREC)";
+        s.prec = -1;
+      }
     }
     if (i >= f.size()) {
       out += "%!(NOVERB)";
