@@ -22,7 +22,6 @@ WebRtcTransport::WebRtcTransport(std::string id, Listener* listener, const base:
                                  std::string ufrag, std::string password)
     : id_(std::move(id)),
       listener_(listener),
-      clock_(clock),
       ice_(this, clock, std::move(ufrag), std::move(password)) {}
 
 WebRtcTransport::~WebRtcTransport() = default;

@@ -102,7 +102,6 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
 
   std::string id_;
   Listener* listener_;        // not owned
-  const base::Clock* clock_;  // not owned
   IceServer ice_;
   std::unique_ptr<DtlsTransport> dtls_;    // owned; created in create()
   std::unique_ptr<SrtpSession> srtp_in_;   // owned; set when DTLS connects
