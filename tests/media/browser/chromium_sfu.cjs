@@ -1,6 +1,7 @@
 // Headless Chromium against the real SFU (media_browser_harness): a teacher page publishes
-// a canvas video track and an oscillator audio track; a student page subscribes with
-// recvonly transceivers and must decode video frames and receive audio. Then the teacher
+// a canvas video track and an oscillator audio track; a student who joined before the
+// teacher and one who joins after subscribe with recvonly transceivers and must decode
+// video frames and receive audio. Then the teacher
 // "reloads" (a new PeerConnection with new SSRCs publishes into the same feed) and the
 // student keeps decoding on the same transceivers, without renegotiation.
 //
@@ -120,7 +121,12 @@ const inbound = (page) =>
   try {
     const teacher = await browser.newPage();
     const student = await browser.newPage();
-    let r = await call({ op: 'publish', room: 'r1', participant: 'teacher', feed: 'main', sdp: await publish(teacher) });
+    const early = await browser.newPage();
+    // A student who is there before the teacher starts.
+    let r = await call({ op: 'subscribe', room: 'r1', participant: 'early', sdp: await subscribe(early) });
+    if (!r.ok) throw new Error('early subscribe: ' + r.error);
+    await answer(early, r.sdp);
+    r = await call({ op: 'publish', room: 'r1', participant: 'teacher', feed: 'main', sdp: await publish(teacher) });
     if (!r.ok) throw new Error('publish: ' + r.error);
     await answer(teacher, r.sdp);
     r = await call({ op: 'subscribe', room: 'r1', participant: 'student', sdp: await subscribe(student) });
@@ -128,12 +134,16 @@ const inbound = (page) =>
     await answer(student, r.sdp);
     await waitConnected(teacher);
     await waitConnected(student);
-    console.log('both connected');
+    await waitConnected(early);
+    console.log('all connected');
     await sleep(5000);
     const first = await inbound(student);
     console.log('student after 5 s:', JSON.stringify(first));
     if (!(first.video && first.video.frames > 10)) failed.push('student decoded too few video frames');
     if (!(first.audio && first.audio.packets > 50)) failed.push('student received too little audio');
+    const earlyStats = await inbound(early);
+    console.log('early student after 5 s:', JSON.stringify(earlyStats));
+    if (!(earlyStats.video && earlyStats.video.frames > 10)) failed.push('early student decoded too few frames');
 
     // The teacher reloads: new PeerConnection, new SSRCs, same feed.
     r = await call({ op: 'publish', room: 'r1', participant: 'teacher', feed: 'main', sdp: await publish(teacher) });
