@@ -11,6 +11,7 @@ TEST(BuiltinsStrings, Basics) {
   EXPECT_EQ(b.show("format_int", {J("-5.9"), J("2")}), "\"-101\"");
   EXPECT_EQ(b.show("indexof", {J("\"¡¡abc\""), J("\"b\"")}), "3");
   EXPECT_EQ(b.show("indexof_n", {J("\"abab\""), J("\"b\"")}), "[1,3]");
+  EXPECT_EQ(b.show("indexof", {J("\"abab\""), J("\"\"")}), "error: indexof: empty search character");
   EXPECT_EQ(b.show("split", {J("\"a.b.c\""), J("\".\"")}), "[\"a\",\"b\",\"c\"]");
   EXPECT_EQ(b.show("substring", {J("\"abcdef\""), J("1"), J("3")}), "\"bcd\"");
   EXPECT_EQ(b.show("substring", {J("\"abcdef\""), J("2"), J("-1")}), "\"cdef\"");

@@ -84,6 +84,7 @@ std::vector<int64_t> rune_indexes(std::string_view hay, std::string_view needle,
 BuiltinResult indexof(BuiltinContext&, Args args) {
   EC_ASSIGN_OR_RETURN(std::string_view s, arg_string("indexof", args, 1));
   EC_ASSIGN_OR_RETURN(std::string_view t, arg_string("indexof", args, 2));
+  if (t.empty()) return builtin_error("indexof", "empty search character");
   auto idx = rune_indexes(s, t, false);
   return ok(Value::integer(idx.empty() ? -1 : idx[0]));
 }
@@ -91,12 +92,9 @@ BuiltinResult indexof(BuiltinContext&, Args args) {
 BuiltinResult indexof_n(BuiltinContext&, Args args) {
   EC_ASSIGN_OR_RETURN(std::string_view s, arg_string("indexof_n", args, 1));
   EC_ASSIGN_OR_RETURN(std::string_view t, arg_string("indexof_n", args, 2));
+  if (t.empty()) return builtin_error("indexof_n", "empty search character");
   std::vector<Value> out;
-  if (!t.empty()) {
-    for (int64_t i : rune_indexes(s, t, true)) out.push_back(Value::integer(i));
-  } else {
-    out.push_back(Value::integer(0));
-  }
+  for (int64_t i : rune_indexes(s, t, true)) out.push_back(Value::integer(i));
   return ok(Value::array(std::move(out)));
 }
 
