@@ -2,7 +2,8 @@
 # Checks deploy/k3s without a cluster: every file parses, every kustomization lists files
 # that exist, and the edgeclass DaemonSet keeps the properties docs/operations.md relies on
 # (hostNetwork with ClusterFirstWithHostNet DNS, probes, Guaranteed 2 CPU / 1 GiB, non-root,
-# the JWT secret from the Secret, ports matching the image's EXPOSE lines).
+# the JWT secret from the Secret, ports matching the image's EXPOSE lines, runtimeClassName
+# runc with its RuntimeClass).
 # Needs python3 with PyYAML (Debian python3-yaml, in scripts/install-deps.sh test).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,6 +19,7 @@ def check(cond, msg):
     if not cond:
         errors.append(msg)
 
+CLUSTER_SCOPED = {"Namespace", "RuntimeClass"}
 docs = []
 for dirpath, _, files in os.walk(root):
     for f in sorted(files):
@@ -39,7 +41,7 @@ for dirpath, _, files in os.walk(root):
                 check(key in d, f"{path}: a document without {key}")
             meta = d.get("metadata", {})
             check("name" in meta, f"{path}: {d.get('kind')} without a name")
-            if d.get("kind") != "Namespace":
+            if d.get("kind") not in CLUSTER_SCOPED:
                 check(meta.get("namespace") == "education",
                       f"{path}: {d.get('kind')}/{meta.get('name')} not in namespace education")
             docs.append((path, d))
@@ -52,6 +54,17 @@ def find(kind, name):
     return None
 
 ds = find("DaemonSet", "edgeclass")
+rc = find("RuntimeClass", "runc")
+if rc:
+    check(rc["apiVersion"] == "node.k8s.io/v1" and rc.get("handler") == "runc",
+          "RuntimeClass runc must be node.k8s.io/v1 with handler runc")
+# Every pod in education names a runtime class the Gatekeeper policy allows.
+for _, d in docs:
+    if d["kind"] in ("Deployment", "DaemonSet", "StatefulSet"):
+        rcn = d["spec"]["template"]["spec"].get("runtimeClassName")
+        check(rcn in ("runc", "wasmedge"),
+              f"{d['kind']}/{d['metadata']['name']}: runtimeClassName {rcn!r} not allowed by deploy/gatekeeper")
+        check(rcn != "runc" or rc is not None, f"{d['kind']}/{d['metadata']['name']}: no RuntimeClass {rcn}")
 secret = find("Secret", "edgeclass-jwt")
 if ds:
     spec = ds["spec"]
@@ -63,7 +76,8 @@ if ds:
     check(pod.get("hostNetwork") is True, "edgeclass must use hostNetwork for the media port")
     check(pod.get("dnsPolicy") == "ClusterFirstWithHostNet",
           "hostNetwork needs dnsPolicy ClusterFirstWithHostNet to resolve Service names")
-    check("runtimeClassName" not in pod, "the native static image must not run under a wasm runtime class")
+    check(pod.get("runtimeClassName") == "runc",
+          "the native static image runs under runc, named explicitly for the Gatekeeper runtime-class policy")
     check(pod["securityContext"].get("runAsUser") == 65532, "edgeclass must run as uid 65532")
     c = next(c for c in pod["containers"] if c["name"] == "edgeclass")
     env = {e["name"]: e for e in c["env"]}
