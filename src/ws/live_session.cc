@@ -138,12 +138,17 @@ void LiveSession::close(uint16_t code, std::string reason) {
 void LiveSession::kick_writer() {
   if (writing_ || !open_) return;
   writing_ = true;
-  asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
+  write_next();
 }
 
-asio::awaitable<void> LiveSession::write_loop() {
-  auto self = shared_from_this();
-  while (open_ && head_ < queue_.size()) {
+// The write path is plain completion handlers, not a coroutine: one event fans out to a
+// thousand connections, and a handler costs less than spawning a coroutine per burst.
+void LiveSession::write_next() {
+  if (!open_) {
+    writing_ = false;
+    return;
+  }
+  if (head_ < queue_.size()) {
     Text msg = std::move(queue_[head_++]);
     if (head_ == queue_.size()) {  // drained: reuse the vector from the start, or free it
       if (queue_.capacity() > 16) queue_ = {};  // after a burst, give the memory back
@@ -151,14 +156,22 @@ asio::awaitable<void> LiveSession::write_loop() {
       head_ = 0;
     }
     queued_bytes_ -= msg->size();
-    auto [ec, n] = co_await ws_.async_write(asio::buffer(*msg), kNoThrow);
-    if (ec) {
-      writing_ = false;
-      co_return;  // the read loop sees the failure too and leaves the room
-    }
+    const std::string& text = *msg;
+    ws_.async_write(asio::buffer(text), [self = shared_from_this(), msg = std::move(msg)](
+                                            beast::error_code ec, size_t) {
+      if (ec) {
+        self->writing_ = false;  // the read loop sees the failure too and leaves the room
+        return;
+      }
+      self->write_next();
+    });
+    return;
   }
-  if (open_ && close_code_) {
-    co_await ws_.async_close(make_reason(*close_code_, close_reason_), kNoThrow);
+  if (close_code_ && !close_sent_) {
+    close_sent_ = true;
+    ws_.async_close(make_reason(*close_code_, close_reason_),
+                    [self = shared_from_this()](beast::error_code) { self->writing_ = false; });
+    return;
   }
   writing_ = false;
 }

@@ -75,7 +75,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
  private:
   void kick_writer();
-  boost::asio::awaitable<void> write_loop();
+  void write_next();  // writes the next queued message, or the close, or goes idle
   boost::asio::awaitable<void> overflow_watchdog();
 
   Stream ws_;
@@ -92,7 +92,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   size_t head_ = 0;
   size_t queued_bytes_ = 0;  // text bytes in queue_[head_..]
   bool open_ = false;        // handshake done, not yet closed
-  bool writing_ = false;     // write_loop running
+  bool writing_ = false;     // a write (or the close) is in flight
+  bool close_sent_ = false;  // the close frame has been started
   bool joined_ = false;      // registered with the host
   std::optional<uint16_t> close_code_;  // a close has begun
   std::string close_reason_;
