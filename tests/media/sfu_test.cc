@@ -387,6 +387,22 @@ TEST_F(RoomTest, PausedSubscriberResumesAtKeyframe) {
   ASSERT_EQ(out.size(), 1u);
 }
 
+TEST_F(RoomTest, ConsumerStartingPausedAsksForAKeyframeOnlyWhenResumed) {
+  publish_video("teacher", 0x1111);
+  sent_.clear();
+  ConsumerParams c;
+  c.participant_id = "s1";
+  c.ssrc = 0xA1;
+  c.payload_type = 96;
+  c.start_paused = true;
+  ASSERT_TRUE(room_.add_consumer("main", MediaKind::kVideo, c).is_ok());
+  EXPECT_EQ(plis_to("teacher"), 0u);
+  rtp("teacher", vp8(0x1111, 1, 0, true));
+  EXPECT_TRUE(take("s1", false).empty());
+  room_.set_paused("s1", false);
+  EXPECT_EQ(plis_to("teacher"), 1u);  // not throttled by a useless earlier request
+}
+
 TEST_F(RoomTest, CodecMismatchIsNotForwarded) {
   publish_video("teacher", 0x1111);
   ConsumerParams c;

@@ -73,8 +73,9 @@ base::Status Room::add_consumer(std::string_view feed, MediaKind kind,
   f.kind = kind;
   uint32_t clock_rate = kind == MediaKind::kAudio ? 48000 : 90000;
   f.consumers.push_back(std::make_unique<Consumer>(params, kind, clock_rate));
+  f.consumers.back()->paused = params.start_paused;
   by_consumer_ssrc_[params.ssrc] = {&f, f.consumers.back().get()};
-  if (kind == MediaKind::kVideo && f.producer) {
+  if (kind == MediaKind::kVideo && f.producer && !params.start_paused) {
     request_keyframe(*f.producer, clock_->now_mono_ns());
   }
   return base::Status::ok();

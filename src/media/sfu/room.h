@@ -65,6 +65,9 @@ struct ConsumerParams {
   uint8_t ext_mid_id = 0;
   uint8_t ext_abs_send_time_id = 0;
   uint8_t ext_audio_level_id = 0;
+  // Start paused (see set_paused): the subscriber's transport is not connected yet, so no
+  // key frame is requested for it until it is.
+  bool start_paused = false;
 };
 
 class Room {

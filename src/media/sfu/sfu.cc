@@ -197,6 +197,8 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
     c.ext_mid_id = m.ext_mid.value_or(0);
     c.ext_abs_send_time_id = m.ext_abs_send_time.value_or(0);
     c.ext_audio_level_id = m.ext_audio_level.value_or(0);
+    // Nothing can reach the browser before DTLS completes; it starts at a key frame then.
+    c.start_paused = true;
     MediaKind kind = m.kind == "audio" ? MediaKind::kAudio : MediaKind::kVideo;
     base::Status s = room.add_consumer(section_feed[i], kind, c);
     if (!s.is_ok()) {
@@ -204,8 +206,6 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
       return s;
     }
   }
-  // Nothing can reach the browser before DTLS completes; start it at a key frame then.
-  room.set_paused(id, true);
   return std::move(answer->sdp);
 }
 
