@@ -21,6 +21,8 @@ TEST(BuiltinsStrings, Basics) {
   EXPECT_EQ(b.show("trim_space", {J("\" \\t\\n foo, bar \\n\\t\\r\\n\"")}), "\"foo, bar\"");
   EXPECT_EQ(b.show("trim_prefix", {J("\"¡¡¡foo, bar!!!\""), J("\"¡¡¡foo\"")}), "\", bar!!!\"");
   EXPECT_EQ(b.show("upper", {J("\"abcä\"")}), "\"ABCÄ\"");
+  EXPECT_EQ(b.show("lower", {J("\"ŁÓDŹ ΣΟΦΊΑ Ÿ\"")}), "\"łódź σοφία ÿ\"");
+  EXPECT_EQ(b.show("upper", {J("\"ąęś ÿ\"")}), "\"ĄĘŚ Ÿ\"");
   EXPECT_EQ(b.show("strings.reverse", {J("\"ab¡\"")}), "\"¡ba\"");
   EXPECT_EQ(b.show("replace", {J("\"aXbX\""), J("\"X\""), J("\"--\"")}), "\"a--b--\"");
 }

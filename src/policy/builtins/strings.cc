@@ -98,6 +98,16 @@ BuiltinResult indexof_n(BuiltinContext&, Args args) {
   return ok(Value::array(std::move(out)));
 }
 
+// Simple (one-to-one) case mappings for Latin-1, Latin Extended-A, Greek, Cyrillic and
+// Armenian, the scripts policies meet in practice; other characters are left as they are.
+bool latin_ext_a_upper(char32_t c) {
+  if (c >= 0x100 && c <= 0x137) return c % 2 == 0 && c != 0x130;
+  if (c >= 0x139 && c <= 0x148) return c % 2 == 1;
+  if (c >= 0x14A && c <= 0x177) return c % 2 == 0;
+  if (c >= 0x179 && c <= 0x17E) return c % 2 == 1;
+  return false;
+}
+
 char32_t to_lower(char32_t c) {
   if (c >= 'A' && c <= 'Z') return c + 32;
   if ((c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= 0x391 && c <= 0x3AB && c != 0x3A2) ||
@@ -105,6 +115,13 @@ char32_t to_lower(char32_t c) {
     return c + 32;
   }
   if (c >= 0x400 && c <= 0x40F) return c + 80;
+  if (latin_ext_a_upper(c)) return c + 1;
+  if (c == 0x178) return 0xFF;
+  if (c >= 0x531 && c <= 0x556) return c + 48;
+  if (c == 0x386) return 0x3AC;  // Greek capitals with tonos
+  if (c >= 0x388 && c <= 0x38A) return c + 37;
+  if (c == 0x38C) return 0x3CC;
+  if (c == 0x38E || c == 0x38F) return c + 63;
   return c;
 }
 char32_t to_upper(char32_t c) {
@@ -113,7 +130,15 @@ char32_t to_upper(char32_t c) {
       (c >= 0x430 && c <= 0x44F)) {
     return c - 32;
   }
+  if (c == 0x3C2) return 0x3A3;  // final sigma
   if (c >= 0x450 && c <= 0x45F) return c - 80;
+  if (c > 0x100 && latin_ext_a_upper(c - 1)) return c - 1;
+  if (c == 0xFF) return 0x178;
+  if (c >= 0x561 && c <= 0x586) return c - 48;
+  if (c == 0x3AC) return 0x386;
+  if (c >= 0x3AD && c <= 0x3AF) return c - 37;
+  if (c == 0x3CC) return 0x38C;
+  if (c == 0x3CD || c == 0x3CE) return c - 63;
   return c;
 }
 
