@@ -42,6 +42,8 @@ enum class CallOp : uint8_t {
   kWalk,
   kMember2,   // x in xs
   kMember3,   // k, v in xs
+  kMetaRule,  // rego.metadata.rule()
+  kMetaChain, // rego.metadata.chain()
   // Comparison builtins (also registered as builtins; evaluated inline on the fast path).
   kEqual, kNeq, kLt, kLte, kGt, kGte,
 };
@@ -111,6 +113,7 @@ struct Rule {
   bool set_leaf = false;      // kPartialObject whose leaves are sets (`a[x] contains y`)
   Body body;
   std::shared_ptr<Rule> else_rule;
+  Value annotations;  // METADATA block (object), null when there is none
   // After compile:
   std::vector<std::string> path;       // full static path: package + static head prefix
   std::vector<TermPtr> key_terms;      // kPartialObject: dynamic head operands after `path`

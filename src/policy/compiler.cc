@@ -29,7 +29,7 @@ bool is_string_scalar(const TermPtr& t) {
 bool is_special_op(std::string_view name) {
   return name == "eq" || name == "assign" || name == "internal.member_2" ||
          name == "internal.member_3" || name == "print" || name == "walk" ||
-         name == "internal.print";
+         name == "internal.print" || name == "rego.metadata.rule" || name == "rego.metadata.chain";
 }
 
 struct Scope {
@@ -460,6 +460,8 @@ class Resolver {
     if (name == "walk") t->op = CallOp::kWalk;
     if (name == "internal.member_2") t->op = CallOp::kMember2;
     if (name == "internal.member_3") t->op = CallOp::kMember3;
+    if (name == "rego.metadata.rule") t->op = CallOp::kMetaRule;
+    if (name == "rego.metadata.chain") t->op = CallOp::kMetaChain;
     if (is_special_op(name)) return base::Status::ok();
     t->builtin = reg_.find(name);
     if (name == "equal") t->op = CallOp::kEqual;

@@ -106,6 +106,7 @@ class Evaluator {
   int64_t steps_ = 0;
   int depth_ = 0;
   const std::string* file_ = nullptr;  // file of the rule being evaluated
+  const Rule* rule_ = nullptr;         // rule being evaluated (for rego.metadata.*)
   // Per with-context caches.
   std::unordered_map<const Node*, std::optional<Value>> cache_;
   std::unordered_map<const Node*, bool> in_progress_;

@@ -74,6 +74,22 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
     if (ctx_.print) ctx_.print(line);
     return k(Value::boolean(true));
   }
+  if (t.op == CallOp::kMetaRule) {
+    return k(rule_ && rule_->annotations.is_object() ? rule_->annotations : Value::empty_object());
+  }
+  if (t.op == CallOp::kMetaChain) {
+    std::vector<Value> chain;
+    if (rule_) {
+      std::vector<Value> path = {Value::string("data")};
+      for (const auto& seg : rule_->path) path.push_back(Value::string(seg));
+      std::vector<ObjectItem> entry = {{Value::string("path"), Value::array(std::move(path))}};
+      if (rule_->annotations.is_object()) {
+        entry.emplace_back(Value::string("annotations"), rule_->annotations);
+      }
+      chain.push_back(Value::object(std::move(entry)));
+    }
+    return k(Value::array(std::move(chain)));
+  }
   if (t.op == CallOp::kWalk) {
     return term(*t.items[1], f, [&](const Value& v) -> base::Status {
       std::vector<Value> path, pairs;
@@ -237,10 +253,12 @@ base::Status Evaluator::call_function(const Node* node, std::span<const Value> a
     return error_at(loc, "rego_recursion_error", "function call too deep");
   }
   const std::string* saved_file = file_;
+  const Rule* saved_rule = rule_;
   base::Status result;
   for (const auto& rp : node->rules) {
     for (const Rule* r = rp.get(); r; r = r->else_rule.get()) {
       file_ = &r->file;
+      rule_ = r;
       Frame f(r->num_slots);
       bool produced = false;
       std::function<base::Status(size_t)> bind = [&](size_t i) -> base::Status {
@@ -268,6 +286,7 @@ base::Status Evaluator::call_function(const Node* node, std::span<const Value> a
     if (!result.is_ok()) break;
   }
   file_ = saved_file;
+  rule_ = saved_rule;
   --depth_;
   if (!result.is_ok()) return result;
   if (!out && node->default_rule && node->default_rule->value) {

@@ -197,6 +197,7 @@ bool tree_merge(ObjTree& t, const Value& v) {
 
 base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
   const std::string* saved_file = file_;
+  const Rule* saved_rule = rule_;
   RuleKind node_kind = node->rules.empty() ? node->default_rule->kind : node->rules[0]->kind;
   for (const auto& rp : node->rules) {
     if (rp->kind == RuleKind::kComplete) node_kind = RuleKind::kComplete;
@@ -208,6 +209,7 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
   for (const auto& rp : node->rules) {
     for (const Rule* r = rp.get(); r; r = r->else_rule.get()) {
       file_ = &r->file;
+      rule_ = r;
       Frame f(r->num_slots);
       bool produced = false;
       bool const_value = r->value && r->value->kind == TermKind::kScalar;
@@ -267,6 +269,7 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
       });
       if (!st.is_ok() && !is_halt(st)) {
         file_ = saved_file;
+        rule_ = saved_rule;
         return st;
       }
       if (produced) {
@@ -276,6 +279,7 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
     }
   }
   file_ = saved_file;
+  rule_ = saved_rule;
   switch (node_kind) {
     case RuleKind::kPartialSet: return std::optional<Value>(Value::set(std::move(set_items)));
     case RuleKind::kPartialObject: {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "policy/annotations.h"
 #include "policy/parser_impl.h"
 
 namespace policy {
@@ -495,8 +496,27 @@ bool has_rego_v1_import(const std::vector<Token>& toks) {
 
 }  // namespace
 
+namespace {
+base::Result<ModuleAst> parse_module_syntax(std::string_view filename, std::string_view source,
+                                            Syntax syntax);
+}  // namespace
+
 base::Result<ModuleAst> parse_module(std::string_view filename, std::string_view source,
                                      Syntax syntax) {
+  auto m = parse_module_syntax(filename, source, syntax);
+  if (!m.is_ok() || source.find("METADATA") == std::string_view::npos) return m;
+  auto ann = find_annotations(source);
+  for (auto& r : m->rules) {
+    auto it = ann.find(r->loc.line);
+    if (it == ann.end()) continue;
+    for (Rule* e = r.get(); e; e = e->else_rule.get()) e->annotations = it->second;
+  }
+  return m;
+}
+
+namespace {
+base::Result<ModuleAst> parse_module_syntax(std::string_view filename, std::string_view source,
+                                            Syntax syntax) {
   EC_ASSIGN_OR_RETURN(std::vector<Token> toks, tokenize(filename, source));
   if (syntax == Syntax::kV1) return parse_with(filename, std::move(toks), true);
   if (syntax == Syntax::kV0) return parse_with(filename, std::move(toks), false);
@@ -506,6 +526,7 @@ base::Result<ModuleAst> parse_module(std::string_view filename, std::string_view
   if (v0.is_ok()) return v0;
   return v1;
 }
+}  // namespace
 
 base::Result<Body> parse_query(std::string_view source) {
   EC_ASSIGN_OR_RETURN(std::vector<Token> toks, tokenize("query", source));

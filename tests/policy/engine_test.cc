@@ -189,6 +189,33 @@ n := count([x | some a in numbers.range(1, 2000); some b in numbers.range(1, 200
   EXPECT_EQ(r.status().reason(), "eval_cancel_error");
 }
 
+TEST(EngineTest, MetadataAnnotations) {
+  auto e = compile(R"(package p
+
+# METADATA
+# title: Join rule
+# description: students join active courses
+# authors:
+# - Jane Doe <jane@example.com>
+# related_resources:
+# - https://example.com/policy
+# custom:
+#   severity: high
+#   tags:
+#   - a
+allow := rego.metadata.rule() if true
+
+plain := rego.metadata.rule()
+)");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(*ref(*e, "data.p.allow"),
+            J(R"({"title": "Join rule", "description": "students join active courses",
+                  "authors": [{"name": "Jane Doe", "email": "jane@example.com"}],
+                  "related_resources": [{"ref": "https://example.com/policy"}],
+                  "custom": {"severity": "high", "tags": ["a"]}, "scope": "rule"})"));
+  EXPECT_EQ(*ref(*e, "data.p.plain"), Value::empty_object());
+}
+
 TEST(EngineTest, PreparedRefs) {
   auto e = compile("package a.b\nc := input.x + 1\n");
   ASSERT_TRUE(e);
