@@ -85,3 +85,19 @@ TEST(BuiltinsEncoding, GoJsonEscaping) {
 
 }  // namespace
 }  // namespace policy::testing
+
+namespace policy::testing {
+namespace {
+
+TEST(BuiltinsEncoding, YamlMarshalLayout) {
+  BuiltinCaller b;
+  EXPECT_EQ(b.show("yaml.marshal", {J("{\"b\":[1,{\"c\":\"x y\",\"d\":[]}],\"a\":{\"e\":\"true\",\"f\":\"\"}}")}),
+            "\"a:\\n  e: \\\"true\\\"\\n  f: \\\"\\\"\\nb:\\n- 1\\n- c: x y\\n  d: []\\n\"");
+  auto y = b.call("yaml.marshal", {J("{\"k\":[\"- a\",\"#x\",\"a: b\",\"line\\nbreak\",null,1.5,{\"n\":{}}]}")});
+  ASSERT_TRUE(y.is_ok());
+  EXPECT_EQ(b.show("yaml.unmarshal", {**y}),
+            "{\"k\":[\"- a\",\"#x\",\"a: b\",\"line\\nbreak\",null,1.5,{\"n\":{}}]}");
+}
+
+}  // namespace
+}  // namespace policy::testing

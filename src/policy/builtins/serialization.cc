@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -229,49 +230,81 @@ base::Result<Value> parse_yaml(std::string_view text) {
   }
 }
 
-void emit(YAML::Emitter& out, const Value& v) {
+// A scalar as go-yaml v2 writes it: plain when it reads back as the same string, otherwise
+// double-quoted.
+std::string yaml_scalar(const Value& v) {
   switch (v.type()) {
-    case Type::kNull: out << YAML::Null; break;
-    case Type::kBoolean: out << v.as_bool(); break;
-    case Type::kNumber: out << number_to_string(v); break;
-    case Type::kString: {
-      const std::string& s = v.as_string();
-      // Quote strings that would read back as another type.
-      if (!resolve_scalar(s).is_string()) {
-        out << YAML::DoubleQuoted << s;
-      } else {
-        out << s;
-      }
-      break;
+    case Type::kNull: return "null";
+    case Type::kBoolean: return v.as_bool() ? "true" : "false";
+    case Type::kNumber: return number_to_string(v);
+    default: break;
+  }
+  const std::string& s = v.as_string();
+  bool plain = !s.empty() && resolve_scalar(s).is_string() && s.front() != ' ' && s.back() != ' ' &&
+               std::string_view("-?:,[]{}#&*!|>'\"%@`").find(s.front()) == std::string_view::npos &&
+               s.find(": ") == std::string::npos && s.find(" #") == std::string::npos && s.back() != ':';
+  for (unsigned char c : s) plain = plain && c >= 0x20 && c != 0x7F;
+  if (plain) return s;
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02X", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
     }
-    case Type::kArray:
-    case Type::kSet:
-      out << YAML::BeginSeq;
-      for (const Value& e : v.elements()) emit(out, e);
-      out << YAML::EndSeq;
-      break;
-    case Type::kObject:
-      out << YAML::BeginMap;
-      for (const auto& [k, val] : v.object_items()) {
-        out << YAML::Key << (k.is_string() ? k.as_string() : k.to_json()) << YAML::Value;
-        emit(out, val);
+  }
+  return out + "\"";
+}
+
+bool yaml_block(const Value& v) { return (v.is_object() || v.is_array() || v.is_set()) && v.size() > 0; }
+
+// Block style as go-yaml v2: sorted keys, two-space indentation, sequences inside mappings not
+// indented ("a:\n- 1"), empty collections as {} / [].
+void emit(std::string& out, const Value& v, int indent) {
+  std::string pad(static_cast<size_t>(indent), ' ');
+  if (!yaml_block(v)) {
+    out += v.is_object() ? "{}" : (v.is_array() || v.is_set()) ? "[]" : yaml_scalar(v);
+    out += "\n";
+    return;
+  }
+  bool first = true;
+  if (v.is_object()) {
+    for (const auto& [k, val] : v.object_items()) {
+      if (!first) out += pad;
+      first = false;
+      out += yaml_scalar(k.is_string() ? k : Value::string(k.to_json())) + ":";
+      if (yaml_block(val)) {
+        out += "\n" + std::string(static_cast<size_t>(val.is_object() ? indent + 2 : indent), ' ');
+        emit(out, val, val.is_object() ? indent + 2 : indent);
+      } else {
+        out += " ";
+        emit(out, val, indent + 2);
       }
-      out << YAML::EndMap;
-      break;
+    }
+    return;
+  }
+  for (const Value& e : v.elements()) {
+    if (!first) out += pad;
+    first = false;
+    out += "- ";
+    emit(out, e, indent + 2);
   }
 }
 
 BuiltinResult yaml_marshal(BuiltinContext&, Args args) {
-  try {
-    YAML::Emitter out;
-    emit(out, args[0]);
-    if (!out.good()) return builtin_error("yaml.marshal", out.GetLastError());
-    std::string s = out.c_str();
-    s.push_back('\n');
-    return ok(Value::string(std::move(s)));
-  } catch (const std::exception& e) {
-    return builtin_error("yaml.marshal", e.what());
-  }
+  std::string out;
+  emit(out, args[0], 0);
+  return ok(Value::string(std::move(out)));
 }
 
 BuiltinResult yaml_unmarshal(BuiltinContext&, Args args) {
