@@ -6,6 +6,9 @@
 #include "policy/builtin.h"
 
 namespace policy {
+
+void register_rego_builtins(BuiltinRegistry& registry);  // ast_json.cc
+
 namespace {
 
 using Args = std::span<const Value>;
@@ -331,6 +334,7 @@ void register_core_builtins(BuiltinRegistry& r) {
   r.add("floor", 1, b_floor);
   r.add("http.send", 1, b_http_send, /*deterministic=*/false);
   r.add("opa.runtime", 0, b_opa_runtime);
+  register_rego_builtins(r);
 }
 
 }  // namespace policy

@@ -42,7 +42,9 @@ bool Parser::is_reserved(std::string_view s) const {
 
 base::Result<TermPtr> Parser::parse_ref_path() {
   // name(.name | [string])*, keywords allowed after the first segment.
-  if (!at(Tok::kIdent)) return error("expected name");
+  if (!at(Tok::kIdent)) {
+    return error(at(Tok::kEof) ? "unexpected eof token: expected ident" : "expected name");
+  }
   auto ref = make_term(TermKind::kRef, cur().loc);
   ref->items.push_back(make_var(cur().text, cur().loc));
   advance();
@@ -58,6 +60,10 @@ base::Result<TermPtr> Parser::parse_ref_path() {
       ref->items.push_back(make_scalar(Value::string(cur().text), cur().loc));
       advance();
       advance();
+    } else if (at(Tok::kDot) && !cur().space_before) {
+      advance();
+      return error(at(Tok::kEof) ? "unexpected eof token: expected ident"
+                                 : "unexpected token: expected ident");
     } else {
       break;
     }
