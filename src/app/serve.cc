@@ -201,6 +201,15 @@ int serve(const Config& config) {
     return live.handle_upgrade(s, req, t);
   });
   http::register_api(router, deps);
+  registry.callback("edgeclass_live_rooms", "Live rooms (sessions with a room on this replica)",
+                    metrics::Type::kGauge, [&live] { return double(live.counters().rooms); });
+  registry.callback("edgeclass_live_connections_accepted_total",
+                    "Live WebSocket connections accepted into a room", metrics::Type::kCounter,
+                    [&live] { return double(live.counters().connections_accepted); });
+  registry.callback("edgeclass_live_connections_refused_total",
+                    "Live WebSocket connections refused (auth, policy, ended, full)",
+                    metrics::Type::kCounter,
+                    [&live] { return double(live.counters().connections_refused); });
 
   HttpMetrics http_metrics(registry);
   server.set_observer([&](std::string_view route, unsigned status, int64_t ns) {
