@@ -318,23 +318,37 @@ awaitable<int> run(Options o) {
   int total = o.rooms * o.students;
   students.resize(size_t(total));
   int failed = 0;
-  int64_t c0 = now_ns();
-  co_await for_each_limited(total, o.concurrency, [&](int i) -> awaitable<void> {
-    const Room& r = rooms[size_t(i / o.students)];
-    auto c = std::make_shared<Conn>(ex);
-    c->user = r.ids[size_t(i % o.students)];
-    if (!co_await connect_ws(o, c, target(r, r.students[size_t(i % o.students)]), 0, true)) ++failed;
-    students[size_t(i)] = c;
-  });
-  double secs = double(now_ns() - c0) / 1e9;
+  // Two halves: the RSS growth over the second half is the marginal cost of an idle
+  // connection, without the one-time growth (page caches, allocator arenas) of the first.
+  int half = total / 2;
+  int64_t rss_half = 0;
+  double secs = 0;
+  for (int phase = 0; phase < 2; ++phase) {
+    int from = phase == 0 ? 0 : half, to = phase == 0 ? half : total;
+    int64_t c0 = now_ns();
+    co_await for_each_limited(to - from, o.concurrency, [&](int k) -> awaitable<void> {
+      int i = from + k;
+      const Room& r = rooms[size_t(i / o.students)];
+      auto c = std::make_shared<Conn>(ex);
+      c->user = r.ids[size_t(i % o.students)];
+      if (!co_await connect_ws(o, c, target(r, r.students[size_t(i % o.students)]), 0, true)) {
+        ++failed;
+      }
+      students[size_t(i)] = c;
+    });
+    secs += double(now_ns() - c0) / 1e9;
+    co_await sleep_ms(1500);  // presence events settle
+    if (phase == 0) rss_half = rss_kb(o.pid);
+  }
   std::printf("connect: %d students in %.2fs = %.0f connections/s (%d failed)\n", total, secs,
               double(total) / secs, failed);
-  co_await sleep_ms(2000);  // presence events settle
   int64_t rss1 = rss_kb(o.pid);
   if (rss0 > 0) {
-    std::printf("server RSS: %.1f MB idle before, %.1f MB with %d connections: %.2f KB/connection\n",
+    std::printf("server RSS: %.1f MB before, %.1f MB with %d connections: %.2f KB/connection "
+                "overall, %.2f KB/connection marginal (second half)\n",
                 double(rss0) / 1024, double(rss1) / 1024, total + o.rooms,
-                double(rss1 - rss0) / double(total));
+                double(rss1 - rss0) / double(total),
+                double(rss1 - rss_half) / double(total - half));
   }
   std::fflush(stdout);
 

@@ -79,8 +79,8 @@ void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::St
   base::log::info("live.refused").kv("reason", why.reason()).kv("message", why.message());
   auto ex = stream.get_executor();
   asio::co_spawn(ex,
-                 LiveSession::refuse(std::move(stream), std::move(req), close_code_for(why),
-                                     why.message()),
+                 LiveSession::refuse(stream.release_socket(), std::move(req),
+                                     close_code_for(why), why.message()),
                  asio::detached);
 }
 
@@ -159,7 +159,7 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
     ++counters_.connections_accepted;
   }
 
-  auto start = [this, host, who = std::move(who), resume](beast::tcp_stream s,
+  auto start = [this, host, who = std::move(who), resume](asio::ip::tcp::socket s,
                                                           HttpRequest r) mutable {
     auto session = std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume,
                                                  deps_.limits);
@@ -167,7 +167,7 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
                    session->run(std::make_unique<HttpRequest>(std::move(r))), asio::detached);
   };
   if (host->thread_index() == thread_index) {
-    start(std::move(stream), std::move(req));
+    start(stream.release_socket(), std::move(req));
     return true;
   }
   // Move the connection to the room's thread: release the descriptor from this thread's
@@ -188,7 +188,7 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
       ::close(fd);
       return;
     }
-    start(beast::tcp_stream(std::move(sock)), std::move(req));
+    start(std::move(sock), std::move(req));
   });
   return true;
 }

@@ -23,7 +23,6 @@ namespace {
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 void configure(LiveSession::Stream& ws, const SessionLimits& limits) {
-  beast::get_lowest_layer(ws).expires_never();  // the websocket timeouts take over
   websocket::stream_base::timeout t;
   t.handshake_timeout = limits.handshake_timeout;
   t.idle_timeout = limits.idle_timeout;
@@ -47,19 +46,19 @@ websocket::close_reason make_reason(uint16_t code, const std::string& reason) {
 
 }  // namespace
 
-LiveSession::LiveSession(beast::tcp_stream stream, std::shared_ptr<RoomHost> host,
+LiveSession::LiveSession(asio::ip::tcp::socket socket, std::shared_ptr<RoomHost> host,
                          classroom::Participant who, std::optional<classroom::ResumePoint> resume,
                          const SessionLimits& limits)
-    : ws_(std::move(stream)),
+    : ws_(std::move(socket)),
       host_(std::move(host)),
       who_(std::move(who)),
       resume_(std::move(resume)),
       limits_(limits),
       flood_(limits.message_burst, limits.message_rate) {}
 
-asio::awaitable<void> LiveSession::refuse(beast::tcp_stream stream, HttpRequest req,
+asio::awaitable<void> LiveSession::refuse(asio::ip::tcp::socket socket, HttpRequest req,
                                           uint16_t code, std::string reason) {
-  Stream ws(std::move(stream));
+  Stream ws(std::move(socket));
   SessionLimits limits;
   configure(ws, limits);
   auto [ec] = co_await ws.async_accept(req, kNoThrow);
@@ -184,7 +183,7 @@ asio::awaitable<void> LiveSession::overflow_watchdog() {
     // The close frame could not get out (the client's window is full): cut the TCP
     // connection; the pending write and read fail and the session ends.
     beast::error_code ec;
-    beast::get_lowest_layer(ws_).socket().close(ec);
+    ws_.next_layer().close(ec);
   }
 }
 

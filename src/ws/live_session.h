@@ -8,7 +8,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -43,10 +43,12 @@ struct SessionLimits {
 
 class LiveSession : public std::enable_shared_from_this<LiveSession> {
  public:
-  using Stream = boost::beast::websocket::stream<boost::beast::tcp_stream>;
+  // Over a plain socket, not a beast::tcp_stream: the websocket's own timeouts cover every
+  // wait, and tcp_stream's two timers would cost every idle connection a few hundred bytes.
+  using Stream = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
 
-  // `stream` must already be bound to `host`'s executor.
-  LiveSession(boost::beast::tcp_stream stream, std::shared_ptr<RoomHost> host,
+  // `socket` must already be bound to `host`'s executor.
+  LiveSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<RoomHost> host,
               classroom::Participant who, std::optional<classroom::ResumePoint> resume,
               const SessionLimits& limits);
 
@@ -57,7 +59,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
   // Accepts the upgrade only to close it at once with `code` and `reason` (browsers cannot
   // read an HTTP error on a failed WebSocket). co_spawn on the stream's executor.
-  static boost::asio::awaitable<void> refuse(boost::beast::tcp_stream stream, HttpRequest req,
+  static boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket socket, HttpRequest req,
                                              uint16_t code, std::string reason);
 
   // Queues `text` for sending. Over the queue bounds the session is closed with 4008 and the
