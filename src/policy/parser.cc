@@ -490,6 +490,17 @@ base::Result<ModuleAst> parse_with(std::string_view filename, std::vector<Token>
   return p.module();
 }
 
+bool has_future_keywords_import(const std::vector<Token>& toks) {
+  for (size_t i = 0; i + 3 < toks.size(); ++i) {
+    if (toks[i].kind == Tok::kIdent && toks[i].text == "import" &&
+        toks[i + 1].text == "future" && toks[i + 2].kind == Tok::kDot &&
+        toks[i + 3].text == "keywords") {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool has_rego_v1_import(const std::vector<Token>& toks) {
   for (size_t i = 0; i + 3 < toks.size(); ++i) {
     if (toks[i].kind == Tok::kIdent && toks[i].text == "import" && toks[i + 1].text == "rego" &&
@@ -526,6 +537,12 @@ base::Result<ModuleAst> parse_module_syntax(std::string_view filename, std::stri
   EC_ASSIGN_OR_RETURN(std::vector<Token> toks, tokenize(filename, source));
   if (syntax == Syntax::kV1) return parse_with(filename, std::move(toks), true);
   if (syntax == Syntax::kV0) return parse_with(filename, std::move(toks), false);
+  // `import future.keywords...` without `import rego.v1` marks a module written for OPA 0.x,
+  // where e.g. `deny[msg] if { ... }` is a partial set (in v1 it would be an object).
+  if (!has_rego_v1_import(toks) && has_future_keywords_import(toks)) {
+    auto v0 = parse_with(filename, toks, false);
+    if (v0.is_ok()) return v0;
+  }
   auto v1 = parse_with(filename, toks, true);
   if (v1.is_ok() || has_rego_v1_import(toks)) return v1;
   auto v0 = parse_with(filename, std::move(toks), false);

@@ -11,8 +11,9 @@ namespace policy {
 
 enum class Syntax { kAuto, kV0, kV1 };
 
-// Parses one module. kAuto: `import rego.v1` or a successful v1 parse selects v1; otherwise
-// a successful v0 parse selects v0; if both fail the v1 error is returned. Errors are
+// Parses one module. kAuto: `import rego.v1` selects v1; `import future.keywords...` (without
+// rego.v1) marks an OPA 0.x module and selects v0 when it parses as v0; otherwise v1 is tried
+// first and v0 used when only v0 parses. If both fail the v1 error is returned. Errors are
 // "file:line:col: rego_parse_error: ..." with reason "rego_parse_error".
 base::Result<ModuleAst> parse_module(std::string_view filename, std::string_view source,
                                      Syntax syntax = Syntax::kAuto);

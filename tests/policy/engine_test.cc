@@ -95,6 +95,24 @@ TEST(EngineTest, AutoSyntaxFallsBackToV0AndForcedSyntaxFails) {
   EXPECT_EQ(*ref(*e, "data.p.allow", R"({"xs": [1]})"), Value::boolean(true));
 }
 
+TEST(EngineTest, FutureKeywordsMarkV0Modules) {
+  // With future.keywords and no rego.v1, `deny[msg] if` is a v0 partial set.
+  auto e = compile(R"(package p
+import future.keywords.if
+import future.keywords.in
+deny[msg] if {
+  some x in input.xs
+  msg := sprintf("bad %v", [x])
+}
+)");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(*ref(*e, "data.p.deny", R"({"xs": [1]})"), Value::set({Value::string("bad 1")}));
+  // The same rule in a v1 module is an object with value true.
+  auto v1 = compile("package p\nimport rego.v1\ndeny[msg] if { some x in input.xs; msg := x }\n");
+  ASSERT_TRUE(v1);
+  EXPECT_EQ(*ref(*v1, "data.p.deny", R"({"xs": ["a"]})"), J(R"({"a": true})"));
+}
+
 TEST(EngineTest, CompileErrorsNameFileLineColumn) {
   auto e = Engine::compile({{"pol/a.rego", "package p\n\nallow if {\n  nosuch.builtin(1)\n}\n"}});
   ASSERT_FALSE(e.is_ok());
