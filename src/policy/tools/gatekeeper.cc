@@ -60,6 +60,8 @@ base::Result<Template> load_template(const fs::path& file) {
 struct Constraint {
   Value parameters = Value::empty_object();
   std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> kinds;  // groups, kinds
+  std::vector<std::string> namespaces;           // match.namespaces (empty: all); "prefix*" globs
+  std::vector<std::string> excluded_namespaces;  // match.excludedNamespaces
 };
 
 base::Result<Constraint> load_constraint(const fs::path& file) {
@@ -67,6 +69,11 @@ base::Result<Constraint> load_constraint(const fs::path& file) {
     YAML::Node doc = YAML::LoadFile(file.string());
     Constraint c;
     if (doc["spec"]["parameters"]) c.parameters = yaml_to_value(doc["spec"]["parameters"]);
+    for (const char* key : {"namespaces", "excludedNamespaces"}) {
+      if (!doc["spec"]["match"][key]) continue;
+      auto& list = std::string(key) == "namespaces" ? c.namespaces : c.excluded_namespaces;
+      for (const auto& n : doc["spec"]["match"][key]) list.push_back(n.as<std::string>());
+    }
     if (doc["spec"]["match"]["kinds"]) {
       for (const auto& k : doc["spec"]["match"]["kinds"]) {
         std::vector<std::string> groups, kinds;
@@ -86,6 +93,29 @@ base::Result<Constraint> load_constraint(const fs::path& file) {
 }
 
 std::string str(const Value* v) { return v && v->is_string() ? v->as_string() : std::string(); }
+
+bool namespace_in(const std::vector<std::string>& list, const std::string& ns) {
+  for (const auto& n : list) {
+    if (n == ns || (!n.empty() && n.back() == '*' && ns.rfind(n.substr(0, n.size() - 1), 0) == 0)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Gatekeeper's match on namespaces: an object without metadata.namespace is taken to be in
+// "default", as `kubectl apply` would place it (cluster-scoped kinds are not checked).
+bool namespace_matches(const Constraint& c, const std::string& kind, const std::string& ns) {
+  static const char* kClusterScoped[] = {"Namespace", "Node", "ClusterRole", "ClusterRoleBinding",
+                                         "CustomResourceDefinition", "RuntimeClass",
+                                         "PersistentVolume", "StorageClass"};
+  for (const char* k : kClusterScoped) {
+    if (kind == k) return true;
+  }
+  std::string effective = ns.empty() ? "default" : ns;
+  if (!c.namespaces.empty() && !namespace_in(c.namespaces, effective)) return false;
+  return !namespace_in(c.excluded_namespaces, effective);
+}
 
 bool matches(const Constraint& c, const std::string& group, const std::string& kind) {
   if (c.kinds.empty()) return true;
@@ -159,7 +189,9 @@ base::Result<std::vector<VerifyResult>> verify_gatekeeper_suite(const std::strin
       std::string group, kind;
       Value review = make_review(obj, group, kind);
       std::vector<std::string> msgs;
-      if (matches(con, group, kind)) {
+      std::string ns;
+      if (const Value* meta = obj.find("metadata")) ns = str(meta->find("namespace"));
+      if (matches(con, group, kind) && namespace_matches(con, kind, ns)) {
         Value input = Value::object({{Value::string("review"), review},
                                      {Value::string("parameters"), con.parameters}});
         auto v = tmpl.engine->eval_ref(tmpl.query_ref, input);
