@@ -126,6 +126,7 @@ async function main() {
     check(order.join(',') === 'usr_ben,usr_ana', `hands in raise order (${order})`);
     await T.click('#hands li[data-user="usr_ben"] button');
     await B.waitForSelector('#hand:not(.active)');
+    await T.waitForSelector('#hands li[data-user="usr_ben"]', { state: 'detached' });
     check((await T.$$('#hands li[data-user]')).length === 1, 'teacher lowered Ben\'s hand');
 
     // --- quiz: build two questions and publish
