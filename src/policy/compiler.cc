@@ -1,6 +1,7 @@
 // Compiler: rule tree, name resolution, local variable slots, body ordering.
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <set>
 
 #include "policy/analysis.h"
@@ -556,6 +557,25 @@ base::Status resolve_rule(const Program& prog, const BuiltinRegistry& reg, const
   return base::Status::ok();
 }
 
+void mark_uniform_constants(Node* n) {
+  if (!n->rules.empty()) {
+    bool uniform = true;
+    std::optional<Value> v;
+    for (const auto& rp : n->rules) {
+      for (const Rule* r = rp.get(); r && uniform; r = r->else_rule.get()) {
+        if (r->kind != RuleKind::kComplete) uniform = false;
+        if (r->value && r->value->kind != TermKind::kScalar) uniform = false;
+        if (!uniform) break;
+        Value rv = r->value ? r->value->value : Value::boolean(true);
+        if (v && !(*v == rv)) uniform = false;
+        v = rv;
+      }
+    }
+    n->uniform_constant = uniform;
+  }
+  for (auto& [k, c] : n->children) mark_uniform_constants(c.get());
+}
+
 }  // namespace
 
 base::Result<std::unique_ptr<Program>> compile_program(std::vector<ModuleAst> modules,
@@ -617,6 +637,7 @@ base::Result<std::unique_ptr<Program>> compile_program(std::vector<ModuleAst> mo
     for (auto& r : m.rules) EC_RETURN_IF_ERROR(resolve_rule(*prog, builtins, ctx, *r));
   }
   EC_RETURN_IF_ERROR(check_recursion(*prog));
+  mark_uniform_constants(prog->root.get());
   return prog;
 }
 

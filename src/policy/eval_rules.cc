@@ -207,6 +207,7 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
   ObjTree tree;
   bool any = false;
   for (const auto& rp : node->rules) {
+    if (node->uniform_constant && result) break;
     for (const Rule* r = rp.get(); r; r = r->else_rule.get()) {
       file_ = &r->file;
       rule_ = r;

@@ -17,6 +17,9 @@ struct Node {
   std::map<std::string, std::unique_ptr<Node>, std::less<>> children;
   std::vector<RulePtr> rules;  // rules defined exactly at this path (not defaults)
   RulePtr default_rule;
+  // Complete rules that all produce the same constant (e.g. many `allow if ...`): evaluation
+  // may stop at the first rule that succeeds, as no conflict is possible.
+  bool uniform_constant = false;
   bool has_rules() const { return !rules.empty() || default_rule != nullptr; }
   bool is_function() const {
     if (!rules.empty()) return rules[0]->kind == RuleKind::kFunction;

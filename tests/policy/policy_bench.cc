@@ -2,6 +2,8 @@
 #include <benchmark/benchmark.h>
 
 #include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "policy/engine.h"
@@ -115,6 +117,27 @@ void BM_ComposeInputWithCachedRoster(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ComposeInputWithCachedRoster);
+
+// The default policy (policies/education.rego, v0 syntax): a join decision and a denial
+// with its reasons, as the server asks them.
+void BM_EducationPolicy(benchmark::State& state) {
+  std::ifstream in(std::string(EDGECLASS_SOURCE_DIR) + "/policies/education.rego");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto engine = policy::Engine::compile({{"education.rego", ss.str()}}).value();
+  auto allow = engine->prepare_ref("data.edgeclass.allow").value();
+  auto reasons = engine->prepare_ref("data.edgeclass.deny_reason").value();
+  Value input = make_input(1000);
+  for (auto _ : state) {
+    auto v = engine->eval_ref(allow, input);
+    benchmark::DoNotOptimize(v);
+    if (state.range(0)) {
+      auto r = engine->eval_ref(reasons, input);
+      benchmark::DoNotOptimize(r);
+    }
+  }
+}
+BENCHMARK(BM_EducationPolicy)->Arg(0)->Arg(1);
 
 }  // namespace
 
