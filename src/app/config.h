@@ -24,6 +24,7 @@ struct Config {
   uint16_t media_port = 7882;
   std::string public_ip;
   std::string config_file;
+  int64_t http_timeout_ms = 30000;  // to send a whole request, and keep-alive idle time
 
   std::string db_path() const { return data_dir + "/edgeclass.db"; }
 };

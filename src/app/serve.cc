@@ -133,6 +133,7 @@ int serve(const Config& config) {
   sopts.host = config.listen_host;
   sopts.port = config.listen_port;
   sopts.threads = config.threads;
+  sopts.read_timeout = std::chrono::seconds(config.http_timeout_ms / 1000);
   http::Router router;
   http::Server server(sopts, router);
 

@@ -23,19 +23,30 @@ Router::Match Router::match(Verb method, std::string_view path, PathParams& para
   Match m;
   m.label = "unmatched";
   if (path.empty() || path[0] != '/') return m;
-  auto segs = base::split(path.substr(1), '/');
+  // Split the path once into segment views on the stack (no allocation on the hot path).
+  constexpr size_t kMaxSegments = 16;
+  std::array<std::string_view, kMaxSegments> segs;
+  size_t nsegs = 0;
+  std::string_view rest_path = path.substr(1);
+  while (true) {
+    if (nsegs == kMaxSegments) return m;  // deeper than any route
+    size_t slash = rest_path.find('/');
+    segs[nsegs++] = rest_path.substr(0, slash);
+    if (slash == std::string_view::npos) break;
+    rest_path.remove_prefix(slash + 1);
+  }
   for (const Route& r : routes_) {
     // A last segment "{name*}" captures the rest of the path (at least one segment).
     bool rest = !r.segments.empty() && r.segments.back().size() > 3 &&
                 r.segments.back().ends_with("*}");
-    if (rest ? segs.size() < r.segments.size() : r.segments.size() != segs.size()) continue;
+    if (rest ? nsegs < r.segments.size() : r.segments.size() != nsegs) continue;
     PathParams p;
     bool ok = true;
     for (size_t i = 0; i < r.segments.size() && ok; ++i) {
       const std::string& want = r.segments[i];
       if (rest && i + 1 == r.segments.size()) {
         const char* begin = segs[i].data();
-        const char* end = segs.back().data() + segs.back().size();
+        const char* end = segs[nsegs - 1].data() + segs[nsegs - 1].size();
         p.names[p.size] = std::string_view(want).substr(1, want.size() - 3);
         p.values[p.size++] = std::string_view(begin, size_t(end - begin));
         break;
@@ -52,12 +63,15 @@ Router::Match Router::match(Verb method, std::string_view path, PathParams& para
     }
     if (!ok) continue;
     m.path_known = true;
-    if (!m.allow.empty()) m.allow += ", ";
-    m.allow += std::string(beast_http::to_string(r.method));
     if (r.method == method && !m.handler) {
       m.handler = &r.handler;
       m.label = r.pattern;
       params = p;
+      continue;
+    }
+    if (r.method != method) {
+      if (!m.allow.empty()) m.allow += ", ";
+      m.allow += std::string(beast_http::to_string(r.method));
     }
   }
   return m;

@@ -24,10 +24,17 @@ using tcp = asio::ip::tcp;
 using asio::use_awaitable;
 constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
 
-// One connection as its I/O thread sees it, so stop() can close the idle ones.
+// One connection as its I/O thread sees it: stop() closes the idle ones, and the thread's
+// sweep cancels the ones past their deadline. A deadline is a plain integer store per read
+// or write (no timer per operation, which cost a timer-queue lock and executor copies).
 struct Server::Conn {
-  beast::tcp_stream* stream;
-  bool busy = false;  // a request is being handled; finish it before closing
+  tcp::socket* socket;
+  bool busy = false;         // a request is being handled; finish it before closing
+  int64_t deadline_ns = 0;   // monotonic; 0 = none. Past it, pending I/O is cancelled.
+  bool timed_out = false;
+  void expires_after(std::chrono::nanoseconds d) {
+    deadline_ns = base::SystemClock::instance().now_mono_ns() + d.count();
+  }
 };
 
 struct Server::Worker {
@@ -78,9 +85,28 @@ base::Status Server::listen() {
   return base::Status::ok();
 }
 
+asio::awaitable<void> Server::sweep_loop(Worker& w) {
+  asio::steady_timer timer(w.ioc);
+  while (!stopping_) {
+    timer.expires_after(std::chrono::milliseconds(500));
+    auto [ec] = co_await timer.async_wait(kNoThrow);
+    if (ec || stopping_) co_return;
+    int64_t now = base::SystemClock::instance().now_mono_ns();
+    for (Conn* c : w.conns) {
+      if (c->deadline_ns != 0 && now > c->deadline_ns) {
+        boost::system::error_code ignored;
+        c->timed_out = true;
+        c->deadline_ns = 0;
+        c->socket->cancel(ignored);
+      }
+    }
+  }
+}
+
 void Server::start() {
   for (auto& w : workers_) {
     asio::co_spawn(w->ioc, accept_loop(*w), asio::detached);
+    asio::co_spawn(w->ioc, sweep_loop(*w), asio::detached);
     threads_.emplace_back([wp = w.get()] {
       wp->ioc.run();
       wp->done = true;
@@ -98,7 +124,7 @@ void Server::stop() {
       boost::system::error_code ec;
       wp->acceptor.close(ec);
       for (Conn* c : wp->conns) {
-        if (!c->busy) c->stream->socket().cancel(ec);
+        if (!c->busy) c->socket->cancel(ec);
       }
     });
   }
@@ -154,8 +180,7 @@ Response simple_error(base::Code code, std::string msg, std::string reason) {
 asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
-  beast::tcp_stream stream(std::move(socket));
-  Conn conn{&stream};
+  Conn conn{&socket};
   auto it = w.conns.insert(w.conns.end(), &conn);
   bool registered = true;
   open_connections_.fetch_add(1, std::memory_order_relaxed);
@@ -173,8 +198,8 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket) {
     beast_http::request_parser<beast_http::string_body> parser;
     parser.header_limit(uint32_t(options_.header_limit));
     parser.body_limit(options_.body_limit);
-    stream.expires_after(options_.read_timeout);
-    auto [rec, nread] = co_await beast_http::async_read(stream, buffer, parser, kNoThrow);
+    conn.expires_after(options_.read_timeout);
+    auto [rec, nread] = co_await beast_http::async_read(socket, buffer, parser, kNoThrow);
     conn.busy = true;
     if (rec) {
       std::optional<Response> reply;
@@ -189,24 +214,25 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket) {
                                  std::to_string(options_.header_limit) + " bytes",
                              "headers_too_large");
         reply->result(beast_http::status::request_header_fields_too_large);
-      } else if (rec.category() == beast_http::make_error_code(beast_http::error::end_of_stream).category() &&
+      } else if (rec.category() ==
+                     beast_http::make_error_code(beast_http::error::end_of_stream).category() &&
                  rec != beast_http::error::end_of_stream &&
                  rec != beast_http::error::partial_message) {
         reply = simple_error(base::Code::kInvalidArgument,
                              "malformed HTTP request (" + rec.message() + ")", "bad_request");
       }
       if (reply) {
-        stream.expires_after(std::chrono::seconds(5));
-        co_await beast_http::async_write(stream, *reply, kNoThrow);
+        conn.expires_after(std::chrono::seconds(5));
+        co_await beast_http::async_write(socket, *reply, kNoThrow);
         if (observer_) observer_("unmatched", reply->result_int(), 0);
         // Lingering close: the client may still be sending the rejected body. Closing now
         // would reset the connection and could destroy our reply before the client reads
         // it, so stop sending and discard input for a bounded time and amount first.
-        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-        stream.expires_after(std::chrono::seconds(2));
+        socket.shutdown(tcp::socket::shutdown_send, ec);
+        conn.expires_after(std::chrono::seconds(2));
         static thread_local char sink[16384];
         for (size_t total = 0; total < (8u << 20);) {
-          auto [dec, n] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+          auto [dec, n] = co_await socket.async_read_some(asio::buffer(sink), kNoThrow);
           if (dec) break;
           total += n;
         }
@@ -217,14 +243,15 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket) {
     Request req = parser.release();
     int64_t start = base::SystemClock::instance().now_mono_ns();
     if (beast::websocket::is_upgrade(req) && upgrade_) {
-      stream.expires_never();
       unregister();
+      beast::tcp_stream stream(std::move(socket));
       if (upgrade_(stream, req, w.index)) {
         if (observer_) observer_("upgrade", 101, base::SystemClock::instance().now_mono_ns() - start);
         co_return;  // the stream now belongs to the WebSocket session
       }
       Response r = simple_error(base::Code::kNotFound, "no WebSocket endpoint at this path",
                                 "not_found");
+      stream.expires_after(std::chrono::seconds(5));
       co_await beast_http::async_write(stream, r, kNoThrow);
       co_return;
     }
@@ -234,15 +261,15 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket) {
     res.version(req.version());
     res.set(beast_http::field::server, "edgeclass");
     res.keep_alive(req.keep_alive() && res.keep_alive() && !stopping_);
-    stream.expires_after(options_.read_timeout);
-    auto [wec, nwritten] = co_await beast_http::async_write(stream, res, kNoThrow);
+    conn.expires_after(options_.read_timeout);
+    auto [wec, nwritten] = co_await beast_http::async_write(socket, res, kNoThrow);
     if (observer_) {
       observer_(label, res.result_int(), base::SystemClock::instance().now_mono_ns() - start);
     }
     if (wec || !res.keep_alive()) break;
   }
   unregister();
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
 }
 
 asio::awaitable<Response> Server::dispatch(Worker& w, Request& req, std::string_view& label) {

@@ -75,6 +75,8 @@ class Server {
   struct Conn;
 
   boost::asio::awaitable<void> accept_loop(Worker& w);
+  // Every 500 ms, cancels the I/O of connections past their deadline (read/idle timeouts).
+  boost::asio::awaitable<void> sweep_loop(Worker& w);
   boost::asio::awaitable<void> serve(Worker& w, boost::asio::ip::tcp::socket socket);
   boost::asio::awaitable<Response> dispatch(Worker& w, Request& req, std::string_view& label);
 

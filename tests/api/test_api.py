@@ -360,6 +360,25 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("EDGECLASS_THREADS", p.stderr)
 
+    def test_stalled_request_is_cut_off(self):
+        import socket
+        with Server(env={"EDGECLASS_HTTP_TIMEOUT": "1s"}) as s:
+            sk = socket.create_connection(("127.0.0.1", s.port))
+            sk.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finishes the headers
+            sk.settimeout(5)
+            t0 = time.time()
+            data = sk.recv(4096)  # the server closes the connection
+            elapsed = time.time() - t0
+            sk.close()
+            self.assertEqual(data, b"")
+            self.assertLess(elapsed, 4.0)
+            self.assertGreaterEqual(elapsed, 0.9)
+            idle = socket.create_connection(("127.0.0.1", s.port))  # idle keep-alive, too
+            idle.settimeout(5)
+            self.assertEqual(idle.recv(16), b"")
+            idle.close()
+            self.assertEqual(s.request("GET", "/healthz")[0], 200)
+
     def test_static_pages_are_served(self):
         with Server() as s:
             conn = __import__("http.client").client.HTTPConnection("127.0.0.1", s.port)
