@@ -92,7 +92,12 @@ BuiltinResult set_fold(BuiltinContext&, Args args) {
   return ok(Value::set(std::move(acc)));
 }
 
-BuiltinResult range_of(int64_t a, int64_t b, int64_t step) {
+// Far beyond any real policy; stops a hostile bound from exhausting the node's memory.
+constexpr __int128 kMaxRange = 10'000'000;
+
+BuiltinResult range_of(std::string_view name, int64_t a, int64_t b, int64_t step) {
+  __int128 span = a <= b ? static_cast<__int128>(b) - a : static_cast<__int128>(a) - b;
+  if (span / step + 1 > kMaxRange) return builtin_error(name, "range too large");
   std::vector<Value> out;
   if (a <= b) {
     for (__int128 i = a; i <= b; i += step) out.push_back(Value::integer(static_cast<int64_t>(i)));
@@ -105,7 +110,7 @@ BuiltinResult range_of(int64_t a, int64_t b, int64_t step) {
 BuiltinResult numbers_range(BuiltinContext&, Args args) {
   EC_ASSIGN_OR_RETURN(int64_t a, int_operand("numbers.range", args, 1));
   EC_ASSIGN_OR_RETURN(int64_t b, int_operand("numbers.range", args, 2));
-  return range_of(a, b, 1);
+  return range_of("numbers.range", a, b, 1);
 }
 
 BuiltinResult numbers_range_step(BuiltinContext&, Args args) {
@@ -121,7 +126,7 @@ BuiltinResult numbers_range_step(BuiltinContext&, Args args) {
   if (sd <= 0) return builtin_error(kName, "step must be a positive integer");
   // A step beyond int64 can only reach the first element.
   int64_t step = s.as_int() ? *s.as_int() : INT64_MAX;
-  return range_of(a, b, step);
+  return range_of(kName, a, b, step);
 }
 
 template <int Kind>  // 0 round, 1 ceil, 2 floor, 3 abs

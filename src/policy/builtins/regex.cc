@@ -202,6 +202,7 @@ BuiltinResult replace(BuiltinContext& ctx, Args args) {
     out += s.substr(last, start - last);
     expand(out, repl, *re, m);
     last = start + m[0].size();
+    if (out.size() > (size_t{64} << 20)) return builtin_error(kName, "result too large");
   }
   out += s.substr(last);
   return ok(Value::string(std::move(out)));

@@ -174,10 +174,17 @@ std::string replace_all(std::string_view s, std::string_view old, std::string_vi
   return out;
 }
 
+// Results above this size are refused rather than built (a hostile input could otherwise ask
+// for terabytes, e.g. replacing "" in a long string).
+constexpr size_t kMaxResult = size_t{64} << 20;
+
 BuiltinResult replace(BuiltinContext&, Args args) {
   EC_ASSIGN_OR_RETURN(std::string_view s, arg_string("replace", args, 1));
   EC_ASSIGN_OR_RETURN(std::string_view old, arg_string("replace", args, 2));
   EC_ASSIGN_OR_RETURN(std::string_view repl, arg_string("replace", args, 3));
+  if (old.empty() && (s.size() + 1) * repl.size() > kMaxResult) {
+    return builtin_error("replace", "result too large");
+  }
   return ok(Value::string(replace_all(s, old, repl)));
 }
 
