@@ -179,6 +179,8 @@ class Matcher {
 
 base::Result<GlobPattern> GlobPattern::compile(std::string_view pattern,
                                                std::vector<char32_t> delimiters) {
+  // Matching recurses once per pattern element; keep that well inside any thread's stack.
+  if (pattern.size() > 4096) return base::invalid_argument("glob pattern longer than 4096 bytes");
   Parser parser(utf8_decode(pattern));
   EC_ASSIGN_OR_RETURN(Seq seq, parser.parse_seq(0));
   GlobPattern g;
