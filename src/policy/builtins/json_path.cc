@@ -22,6 +22,9 @@ std::string replace_all(std::string s, std::string_view from, std::string_view t
   return s;
 }
 
+// Paths are walked recursively, one level per segment; longer paths are refused.
+constexpr size_t kMaxPathLength = 4096;
+
 std::vector<Value> split_path(std::string_view p) {
   std::vector<Value> out;
   if (p.empty()) return out;
@@ -45,6 +48,7 @@ base::Result<std::vector<std::vector<Value>>> paths_operand(std::string_view nam
   }
   std::vector<std::vector<Value>> out;
   for (const Value& p : ps.elements()) {
+    if (p.size() > kMaxPathLength) return builtin_error(name, "path too long");
     if (p.is_string()) {
       out.push_back(split_path(p.as_string()));
     } else if (p.is_array()) {
@@ -288,7 +292,7 @@ std::optional<Value> apply(Value doc, const Value& op_v) {
   const Value* path_v = op_v.find("path");
   if (op == nullptr || !op->is_string() || path_v == nullptr) return std::nullopt;
   auto path = patch_path(*path_v);
-  if (!path) return std::nullopt;
+  if (!path || path->size() > kMaxPathLength) return std::nullopt;
   const std::string& name = op->as_string();
   const Value* value = op_v.find("value");
   if (name == "add" || name == "replace") {
@@ -306,7 +310,7 @@ std::optional<Value> apply(Value doc, const Value& op_v) {
     const Value* from_v = op_v.find("from");
     if (from_v == nullptr) return std::nullopt;
     auto from = patch_path(*from_v);
-    if (!from) return std::nullopt;
+    if (!from || from->size() > kMaxPathLength) return std::nullopt;
     const Value* src = lookup(doc, *from);
     if (src == nullptr) return std::nullopt;
     Value moved = *src;
