@@ -75,6 +75,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   open_ = true;
 
   auto reply = host_->join(self, resume_);
+  resume_.reset();
   if (!reply.is_ok()) {
     close(close_code_for(reply.status()), reply.status().message());
   } else {
@@ -101,6 +102,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
       host_->on_message(*this, text);
     }
     buffer.consume(buffer.size());
+    if (buffer.capacity() > 4096) buffer.shrink_to_fit();  // one big frame: do not keep 64 KB
   }
   open_ = false;
   queue_.clear();

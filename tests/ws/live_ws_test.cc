@@ -324,6 +324,15 @@ TEST_F(LiveWsTest, StudentFloodIsClosedWith4029) {
   EXPECT_EQ(a->close_code(), 4029);
 }
 
+TEST_F(LiveWsTest, OversizedFrameIsClosedWith1009) {
+  auto a = join("usr_a", base::Role::kStudent);
+  ASSERT_TRUE(a->expect("welcome"));
+  a->send({{"type", "chat"}, {"text", std::string(70 * 1024, 'x')}});
+  while (a->read(3s)) {
+  }
+  EXPECT_EQ(a->close_code(), 1009);
+}
+
 // The teacher floods on purpose here (teachers are not flood-limited).
 TEST_F(LiveWsTest, SlowConsumerIsDroppedWithoutStallingTheRoom) {
   auto t = join("usr_t", base::Role::kTeacher);
