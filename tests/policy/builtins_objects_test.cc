@@ -76,3 +76,20 @@ TEST(BuiltinsCollections, ArraysNumbersBits) {
 
 }  // namespace
 }  // namespace policy::testing
+
+namespace policy::testing {
+namespace {
+
+TEST(BuiltinsDeprecated, V0Builtins) {
+  BuiltinCaller b;
+  EXPECT_EQ(b.show("any", {J("[false, true]")}), "true");
+  EXPECT_EQ(b.show("all", {J("[true, 1]")}), "false");
+  EXPECT_EQ(b.show("all", {J("[]")}), "true");
+  EXPECT_EQ(b.show("set_diff", {Value::set({J("1"), J("2")}), Value::set({J("2")})}), "[1]");
+  EXPECT_EQ(b.show("cast_set", {J("[2, 1, 2]")}), "[1,2]");
+  EXPECT_EQ(b.reason("cast_string", {J("1")}), "eval_type_error");
+  EXPECT_EQ(b.show("net.cidr_overlap", {J("\"10.0.0.0/8\""), J("\"10.2.3.4\"")}), "true");
+}
+
+}  // namespace
+}  // namespace policy::testing

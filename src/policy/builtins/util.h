@@ -54,5 +54,6 @@ void register_aws_builtins(BuiltinRegistry& r);
 void register_jsonschema_builtins(BuiltinRegistry& r);
 void register_template_builtins(BuiltinRegistry& r);
 void register_globs_builtins(BuiltinRegistry& r);
+void register_deprecated_builtins(BuiltinRegistry& r);
 
 }  // namespace policy::builtins
