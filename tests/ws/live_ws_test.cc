@@ -267,6 +267,59 @@ TEST_F(LiveWsTest, ClassRunsChatAndQuizOverTheSocket) {
   EXPECT_EQ(a->close_code(), 1000);
 }
 
+// Runs `op` in the writer and waits for its commit.
+base::Status commit(store::Writer& w, store::WriteOp op) {
+  std::promise<base::Status> done;
+  auto f = done.get_future();
+  base::Status s = w.submit(std::move(op), [&done](base::Status st) { done.set_value(st); });
+  if (!s.is_ok()) return s;
+  return f.get();
+}
+
+TEST_F(LiveWsTest, RestChangesReachTheRoomThroughTheHooks) {
+  auto t = join("usr_t", base::Role::kTeacher);
+  ASSERT_TRUE(t->expect("welcome"));
+  auto a = join("usr_a", base::Role::kStudent);
+  ASSERT_TRUE(a->expect("welcome"));
+  // Publish as the REST handler does: commit, then the on_quiz_changed hook.
+  store::Quiz published;
+  ASSERT_TRUE(commit(*writer_, [&](store::Txn& txn) -> base::Status {
+                auto r = service_->publish_quiz(txn, teacher_, quiz_id_, 30);
+                if (!r.is_ok()) return r.status();
+                published = *r;
+                return base::Status::ok();
+              }).is_ok());
+  hub_->quiz_changed(published);
+  auto pub = a->expect("quiz_published");
+  ASSERT_TRUE(pub);
+  EXPECT_EQ(pub->at("quiz").at("id").as_string(), quiz_id_);
+  // Answer over REST: prepare, commit, then on_answers_committed acknowledges on the socket.
+  classroom::Actor ana{"usr_a", "usr_a", base::Role::kStudent};
+  auto prepared = service_->prepare_answers(
+      *readers_[0], ana, quiz_id_, json::parse(R"({"answers":[{"question":0,"choice":[1]}]})"));
+  ASSERT_TRUE(prepared.is_ok()) << prepared.status().to_string();
+  ASSERT_TRUE(commit(*writer_, [&](store::Txn& txn) {
+                return service_->commit_answers(txn, *prepared);
+              }).is_ok());
+  hub_->answers_committed(*prepared);
+  ASSERT_TRUE(a->expect("answer_accepted"));
+  auto results = t->expect("quiz_results");
+  ASSERT_TRUE(results);
+  EXPECT_EQ(results->at("answered"), 1);
+  // Close over REST.
+  store::Quiz closed;
+  ASSERT_TRUE(commit(*writer_, [&](store::Txn& txn) -> base::Status {
+                auto r = service_->close_quiz(txn, teacher_, quiz_id_);
+                if (!r.is_ok()) return r.status();
+                closed = *r;
+                return base::Status::ok();
+              }).is_ok());
+  hub_->quiz_changed(closed);
+  auto score = a->expect("quiz_score");
+  ASSERT_TRUE(score);
+  EXPECT_EQ(score->at("score"), 1);
+}
+
 TEST_F(LiveWsTest, RefusalsCloseWithTheDocumentedCodes) {
   Client bad;
   ASSERT_TRUE(bad.connect(server_->port(), target("not-a-token")));
