@@ -84,7 +84,7 @@ function render(part) {
   }
   if (part === 'all' || part === 'chat') renderChat();
   if (part === 'all' || part === 'hands') {
-    $('hand').textContent = model.handRaised ? '✋ Lower hand' : '✋ Raise hand';
+    $('hand').textContent = model.handRaised ? 'Lower hand' : 'Raise hand';
     $('hand').classList.toggle('active', model.handRaised);
   }
   if (part === 'all' || part === 'quiz') renderQuiz();
