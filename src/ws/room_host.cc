@@ -257,6 +257,8 @@ void RoomHost::on_quiz_deadline(std::string_view quiz_id) {
         return base::Status::ok();
       },
       [self = shared_from_this(), out, id = std::string(quiz_id)](base::Status st) {
+        // The quiz's status changed in storage: read caches must not serve the open quiz.
+        if (st.is_ok()) classroom::bump_catalog_generation();
         self->post_here([id, st = std::move(st)](RoomHost& h) {
           if (!st.is_ok()) {
             base::log::warn("live.quiz_auto_close").kv("quiz", id).kv("error", st.message());
