@@ -9,6 +9,9 @@ TEST(BuiltinsStrings, Basics) {
   EXPECT_EQ(b.reason("concat", {J("\",\""), J("[\"a\",1]")}), "eval_type_error");
   EXPECT_EQ(b.show("format_int", {J("255"), J("16")}), "\"ff\"");
   EXPECT_EQ(b.show("format_int", {J("-5.9"), J("2")}), "\"-101\"");
+  EXPECT_EQ(b.show("format_int", {J("1e20"), J("10")}), "\"100000000000000000000\"");
+  EXPECT_EQ(b.show("format_int", {J("-18446744073709551616.0"), J("16")}), "\"-10000000000000000\"");
+  EXPECT_EQ(b.show("format_int", {J("1e300"), J("3")}), "error: format_int: operand 2 must be one of {2, 8, 10, 16}");
   EXPECT_EQ(b.show("indexof", {J("\"¡¡abc\""), J("\"b\"")}), "3");
   EXPECT_EQ(b.show("indexof_n", {J("\"abab\""), J("\"b\"")}), "[1,3]");
   EXPECT_EQ(b.show("indexof", {J("\"abab\""), J("\"\"")}), "error: indexof: empty search character");

@@ -1,6 +1,8 @@
 // String builtins: concat, contains, format_int, indexof, lower, replace, split, substring,
 // trim*, strings.*. Positions and lengths count Unicode code points, as OPA does.
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -43,21 +45,51 @@ BuiltinResult affix(BuiltinContext&, Args args) {
   return ok(Value::boolean(r));
 }
 
+// Digits of the integer part of `x` (|x| >= 2^63, so x is an integer times a power of two) in
+// `base`, exactly, as Go's big.Int formatting of the float would give.
+std::string big_digits(double x, int base) {
+  int exp = 0;
+  double m = std::frexp(std::fabs(x), &exp);  // |x| = m * 2^exp, m in [0.5, 1)
+  uint64_t mant = static_cast<uint64_t>(std::ldexp(m, 53));
+  int shift = exp - 53;  // |x| = mant * 2^shift, shift >= 10 here
+  if (base == 10) {
+    char buf[400];
+    auto r = std::to_chars(buf, buf + sizeof buf, std::trunc(std::fabs(x)), std::chars_format::fixed);
+    return std::string(buf, r.ptr);
+  }
+  std::string bits;
+  for (int b = 63; b >= 0; --b) bits.push_back((mant >> b) & 1 ? '1' : '0');
+  bits.erase(0, bits.find('1'));
+  bits.append(static_cast<size_t>(shift), '0');
+  int group = base == 2 ? 1 : base == 8 ? 3 : 4;
+  while (bits.size() % group) bits.insert(bits.begin(), '0');
+  std::string out;
+  for (size_t i = 0; i < bits.size(); i += static_cast<size_t>(group)) {
+    int v = 0;
+    for (int k = 0; k < group; ++k) v = v * 2 + (bits[i + static_cast<size_t>(k)] - '0');
+    out.push_back("0123456789abcdef"[v]);
+  }
+  return out;
+}
+
 BuiltinResult format_int(BuiltinContext&, Args args) {
   constexpr std::string_view kName = "format_int";
   EC_ASSIGN_OR_RETURN(double x, arg_number(kName, args, 1));
   EC_ASSIGN_OR_RETURN(double base_d, arg_number(kName, args, 2));
-  int base = static_cast<int>(base_d);
-  if (base_d != base || (base != 2 && base != 8 && base != 10 && base != 16)) {
+  if (base_d != 2 && base_d != 8 && base_d != 10 && base_d != 16) {
     return type_error(kName, "operand 2 must be one of {2, 8, 10, 16}");
+  }
+  int base = static_cast<int>(base_d);
+  if (!args[0].as_int() && std::fabs(x) >= 9223372036854775808.0) {
+    return ok(Value::string((x < 0 ? "-" : "") + big_digits(x, base)));
   }
   int64_t i = args[0].as_int() ? *args[0].as_int() : static_cast<int64_t>(x);  // truncates
   bool neg = i < 0;
   uint64_t u = neg ? 0 - static_cast<uint64_t>(i) : static_cast<uint64_t>(i);
   std::string digits;
   do {
-    digits.push_back("0123456789abcdef"[u % base]);
-    u /= base;
+    digits.push_back("0123456789abcdef"[u % static_cast<uint64_t>(base)]);
+    u /= static_cast<uint64_t>(base);
   } while (u);
   if (neg) digits.push_back('-');
   std::reverse(digits.begin(), digits.end());
