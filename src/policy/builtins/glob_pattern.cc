@@ -53,6 +53,8 @@ class Parser {
           break;
         }
         case '{': {
+          // Each level recurses; real patterns nest a few levels at most.
+          if (depth >= 64) return base::invalid_argument("'{' nested more than 64 levels");
           n.kind = Node::kAlt;
           for (;;) {
             EC_ASSIGN_OR_RETURN(Seq alt, parse_seq(depth + 1));
@@ -180,7 +182,7 @@ class Matcher {
 base::Result<GlobPattern> GlobPattern::compile(std::string_view pattern,
                                                std::vector<char32_t> delimiters) {
   // Matching recurses once per pattern element; keep that well inside any thread's stack.
-  if (pattern.size() > 4096) return base::invalid_argument("glob pattern longer than 4096 bytes");
+  if (pattern.size() > 1024) return base::invalid_argument("glob pattern longer than 1024 bytes");
   Parser parser(utf8_decode(pattern));
   EC_ASSIGN_OR_RETURN(Seq seq, parser.parse_seq(0));
   GlobPattern g;
