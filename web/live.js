@@ -6,6 +6,7 @@
 //   'welcome' detail = welcome message (with .snapshot unless .resumed)
 //   'event'   detail = a sequenced server event, each exactly once, in seq order
 //   'reply'   detail = an error or pong reply
+//   'media'   detail = a media.* message (media.answer, media.tracks, media.disconnected)
 //   'status'  detail = {state: 'connecting'|'open'|'reconnecting'|'closed', code, reason}
 
 // Close codes after which reconnecting cannot help.
@@ -96,6 +97,10 @@ export class LiveClient extends EventTarget {
       this.status('open');
       this.dispatchEvent(new CustomEvent('welcome', { detail: msg }));
       if (!msg.resumed) this.lastSeq = msg.seq;
+      return;
+    }
+    if (typeof msg.type === 'string' && msg.type.startsWith('media.')) {
+      this.dispatchEvent(new CustomEvent('media', { detail: msg }));
       return;
     }
     if (msg.type === 'error' || msg.type === 'pong') {

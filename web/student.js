@@ -4,6 +4,7 @@
 import { Api, decodeToken, savedToken } from '/api.js';
 import { LiveClient, CLOSE_REASONS } from '/live.js';
 import { RoomModel, chatLine, clear, el, histogram, toast } from '/ui.js';
+import { Subscriber } from '/video.js';
 
 const $ = (id) => document.getElementById(id);
 const token = savedToken();
@@ -13,9 +14,11 @@ const api = new Api(token);
 $('me').textContent = claims ? claims.name || claims.sub : '';
 
 let live = null;
+let video = null;  // the teacher's camera (Subscriber)
 let waitTimer = null;
 const model = new RoomModel(render);
 window.edgeclassLive = () => live;  // for the end-to-end tests and the console
+window.edgeclassVideo = () => video;
 
 // ---- setup --------------------------------------------------------------------------------
 
@@ -57,6 +60,7 @@ function startLive(s) {
   $('session-title').textContent = s.title || 'Live class';
   history.replaceState(null, '', `?session=${s.id}`);
   live = new LiveClient({ sessionId: s.id, token });
+  video = new Subscriber(live, $('stage-video'));
   live.addEventListener('welcome', (e) => model.welcome(e.detail));
   live.addEventListener('event', (e) => model.apply(e.detail));
   live.addEventListener('reply', (e) => {
@@ -181,6 +185,8 @@ $('chat-form').addEventListener('submit', (e) => {
 });
 $('hand').addEventListener('click', () => live.send({ type: model.handRaised ? 'hand_lower' : 'hand_raise' }));
 $('reconnect').addEventListener('click', () => live.drop());
+// Autoplay starts muted; a click on the stage turns the teacher's sound on.
+$('stage-video').addEventListener('click', (e) => { e.target.muted = false; });
 
 // ---- start --------------------------------------------------------------------------------
 

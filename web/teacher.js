@@ -3,6 +3,7 @@
 import { Api, decodeToken, savedToken } from '/api.js';
 import { LiveClient, CLOSE_REASONS } from '/live.js';
 import { RoomModel, bar, chatLine, clear, el, histogram, toast } from '/ui.js';
+import { Publisher } from '/video.js';
 
 const $ = (id) => document.getElementById(id);
 const token = savedToken();
@@ -13,6 +14,7 @@ $('me').textContent = claims ? claims.name || claims.sub : '';
 
 let session = null;
 let live = null;
+let camera = null;  // the teacher's camera (Publisher)
 const model = new RoomModel(render);
 
 // ---- setup --------------------------------------------------------------------------------
@@ -70,7 +72,12 @@ function startLive(s) {
   $('session-title').textContent = s.title || 'Live session';
   history.replaceState(null, '', `?session=${s.id}`);
   live = new LiveClient({ sessionId: s.id, token });
-  live.addEventListener('welcome', (e) => model.welcome(e.detail));
+  camera = new Publisher(live, $('stage-video'));
+  live.addEventListener('welcome', (e) => {
+    model.welcome(e.detail);
+    // A new connection lost the old one's media: publish the camera again.
+    if (camera.on) camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
+  });
   live.addEventListener('event', (e) => model.apply(e.detail));
   live.addEventListener('reply', (e) => {
     if (e.detail.type === 'error') toast(e.detail.message, 'error');
@@ -258,6 +265,21 @@ $('chat-form').addEventListener('submit', (e) => {
   if (!text) return;
   if (live.send({ type: 'chat', text })) $('chat-input').value = '';
 });
+$('camera').addEventListener('click', async () => {
+  const b = $('camera');
+  b.disabled = true;
+  try {
+    if (camera.on) camera.stop();
+    else await camera.start();
+  } catch (err) {
+    toast(`Camera: ${err.message}`, 'error');
+    if (camera.on) camera.stop();
+  } finally {
+    b.disabled = false;
+    b.textContent = camera.on ? 'Stop camera' : 'Start camera';
+  }
+});
+
 $('mute-all').addEventListener('change', (e) => live.send({ type: 'mute', muted: e.target.checked }));
 
 // ---- start --------------------------------------------------------------------------------

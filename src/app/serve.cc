@@ -3,10 +3,12 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <iostream>
 #include <thread>
 #include <unordered_map>
 
+#include "app/media_plane.h"
 #include "app/policies.h"
 #include "app/web_assets.h"
 #include "base/clock.h"
@@ -180,6 +182,26 @@ int serve(const Config& config) {
   for (const WebAsset& a : web_assets()) {
     deps.static_files.push_back({a.path, a.content_type, a.body});
   }
+  // The media plane (src/media): the SFU on its own thread and UDP port. Without it the
+  // classroom works and answers media requests with media_unavailable. Its events reach the
+  // rooms through the LiveHub (set below, cleared before the hub goes).
+  std::atomic<ws::LiveHub*> live_for_media{nullptr};
+  MediaPlane media;
+  {
+    MediaPlaneOptions mo;
+    mo.port = config.media_port;
+    mo.public_ip = config.public_ip;
+    mo.video_quality = config.video_quality;
+    mo.on_event = [&live_for_media](ws::MediaEvent e) {
+      if (ws::LiveHub* hub = live_for_media.load()) hub->media_event(std::move(e));
+    };
+    if (auto s = media.start(std::move(mo)); !s.is_ok()) {
+      base::log::warn("media.unavailable")
+          .kv("port", uint64_t(config.media_port))
+          .kv("error", s.message())
+          .kv("note", "the live classroom runs without video");
+    }
+  }
   // The live classroom (src/ws): WebSocket upgrades of /api/v1/sessions/{id}/live, one room
   // per live session on one I/O thread; REST changes reach the rooms through the hooks.
   ws::LiveDeps live_deps;
@@ -192,7 +214,18 @@ int serve(const Config& config) {
   live_deps.authorizer = [&policies]() -> std::shared_ptr<const classroom::Authorizer> {
     return policies.get();
   };
+  if (media.running()) live_deps.media = media.signalling();
   ws::LiveHub live(std::move(live_deps));
+  live_for_media.store(&live);
+  // The media thread must not call into the hub once it is gone (any return below).
+  struct StopMedia {
+    MediaPlane& m;
+    std::atomic<ws::LiveHub*>& hub;
+    ~StopMedia() {
+      m.stop();
+      hub.store(nullptr);
+    }
+  } stop_media{media, live_for_media};
   deps.on_session_ended = [&live](const store::Session& s) { live.session_ended(s); };
   deps.on_quiz_changed = [&live](const store::Quiz& q) { live.quiz_changed(q); };
   deps.on_answers_committed = [&live](const classroom::PreparedAnswers& p) {
@@ -211,6 +244,49 @@ int serve(const Config& config) {
                     "Live WebSocket connections refused (auth, policy, ended, full)",
                     metrics::Type::kCounter,
                     [&live] { return double(live.counters().connections_refused); });
+
+  if (media.running()) {
+    struct MediaMetric {
+      const char* name;
+      const char* help;
+      metrics::Type type;
+      uint64_t MediaStats::*field;
+    };
+    static constexpr MediaMetric kMediaMetrics[] = {
+        {"edgeclass_media_rooms", "Rooms with media on the SFU", metrics::Type::kGauge,
+         &MediaStats::rooms},
+        {"edgeclass_media_subscribers", "Subscribing PeerConnections on the SFU",
+         metrics::Type::kGauge, &MediaStats::subscribers},
+        {"edgeclass_media_transports", "WebRTC transports on the SFU", metrics::Type::kGauge,
+         &MediaStats::transports},
+        {"edgeclass_media_rtp_packets_in_total", "RTP packets from publishers",
+         metrics::Type::kCounter, &MediaStats::packets_in},
+        {"edgeclass_media_rtp_bytes_in_total", "RTP bytes from publishers",
+         metrics::Type::kCounter, &MediaStats::bytes_in},
+        {"edgeclass_media_rtp_packets_out_total", "RTP packets to subscribers (with retransmissions)",
+         metrics::Type::kCounter, &MediaStats::packets_out},
+        {"edgeclass_media_rtp_bytes_out_total", "RTP bytes to subscribers",
+         metrics::Type::kCounter, &MediaStats::bytes_out},
+        {"edgeclass_media_nacks_received_total", "Sequence numbers NACKed by subscribers",
+         metrics::Type::kCounter, &MediaStats::nacks_received},
+        {"edgeclass_media_nacks_sent_total", "Sequence numbers NACKed toward publishers",
+         metrics::Type::kCounter, &MediaStats::nacks_sent},
+        {"edgeclass_media_retransmissions_total", "NACKs answered from the packet cache",
+         metrics::Type::kCounter, &MediaStats::retransmissions},
+        {"edgeclass_media_plis_received_total", "Key frame requests (PLI/FIR) from subscribers",
+         metrics::Type::kCounter, &MediaStats::plis_received},
+        {"edgeclass_media_plis_sent_total", "Key frame requests sent to publishers",
+         metrics::Type::kCounter, &MediaStats::plis_sent},
+        {"edgeclass_media_packets_dropped_total", "RTP packets dropped (no key frame yet, stale)",
+         metrics::Type::kCounter, &MediaStats::dropped},
+        {"edgeclass_media_srtp_failures", "SRTP authentication/replay failures (live transports)",
+         metrics::Type::kGauge, &MediaStats::srtp_failures},
+    };
+    for (const MediaMetric& m : kMediaMetrics) {
+      registry.callback(m.name, m.help, m.type,
+                        [&media, f = m.field] { return double(media.stats().*f); });
+    }
+  }
 
   HttpMetrics http_metrics(registry);
   server.set_observer([&](std::string_view route, unsigned status, int64_t ns) {

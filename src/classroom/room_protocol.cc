@@ -20,6 +20,9 @@ ClientType type_from(std::string_view t) {
   if (t == "quiz_publish") return ClientType::kQuizPublish;
   if (t == "quiz_close") return ClientType::kQuizClose;
   if (t == "answer") return ClientType::kAnswer;
+  if (t == "media.publish") return ClientType::kMediaPublish;
+  if (t == "media.subscribe") return ClientType::kMediaSubscribe;
+  if (t == "media.unpublish") return ClientType::kMediaUnpublish;
   return ClientType::kPing;
 }
 
@@ -30,7 +33,8 @@ base::Result<ClientMessage> parse_client_message(std::string_view text, std::str
   if (!v.is_object()) return base::invalid_argument("a message must be a JSON object", "bad_message");
   base::JsonReader r(v);
   auto type = r.required_enum("type", {"ping", "chat", "chat_delete", "mute", "remove", "hand_raise",
-                                          "hand_lower", "quiz_publish", "quiz_close", "answer"});
+                                          "hand_lower", "quiz_publish", "quiz_close", "answer",
+                                          "media.publish", "media.subscribe", "media.unpublish"});
   auto ref = r.optional_string("ref", 0, 64);
   if (ref && ref_out) *ref_out = *ref;
   if (!r.ok()) return r.finish();  // the first error (type or ref)
@@ -40,7 +44,14 @@ base::Result<ClientMessage> parse_client_message(std::string_view text, std::str
   switch (m.type) {
     case ClientType::kPing:
     case ClientType::kHandRaise:
+    case ClientType::kMediaUnpublish:
       break;
+    case ClientType::kMediaPublish:
+    case ClientType::kMediaSubscribe: {
+      auto sdp = r.required_string("sdp", 1, 60 * 1024);
+      if (sdp) m.sdp = std::move(*sdp);
+      break;
+    }
     case ClientType::kChat: {
       // Length and UTF-8 are the room's rules (validate_chat_text); here only a hard cap.
       auto t = r.required_string("text", 1, 16 * 1024);
@@ -129,6 +140,11 @@ base::Result<NextStep> apply_client_message(Room& room, std::string_view user_id
       return msg.type == ClientType::kQuizPublish ? NextStep::kPublish : NextStep::kClose;
     case ClientType::kAnswer:
       return NextStep::kAnswer;
+    case ClientType::kMediaPublish:
+    case ClientType::kMediaSubscribe:
+    case ClientType::kMediaUnpublish:
+      if (room.ended()) return base::failed_precondition("the session has ended", "session_ended");
+      return NextStep::kMedia;
   }
   return NextStep::kNone;
 }

@@ -24,6 +24,9 @@ enum class ClientType {
   kQuizPublish,  // {"type":"quiz_publish","quiz_id":"qz_...","time_limit_s":60} (teacher)
   kQuizClose,    // {"type":"quiz_close","quiz_id":"qz_..."}             (teacher)
   kAnswer,       // {"type":"answer","quiz_id":"qz_...","answers":[...]} (student)
+  kMediaPublish,    // {"type":"media.publish","sdp":"v=0..."}   (policy publish_media)
+  kMediaSubscribe,  // {"type":"media.subscribe","sdp":"v=0..."}
+  kMediaUnpublish,  // {"type":"media.unpublish"}
 };
 
 struct ClientMessage {
@@ -35,6 +38,7 @@ struct ClientMessage {
   std::string quiz_id;     // kQuizPublish, kQuizClose, kAnswer
   int64_t time_limit_s = 60;  // kQuizPublish, 5..3600
   boost::json::value answers;  // kAnswer, validated later against the quiz
+  std::string sdp;             // kMediaPublish, kMediaSubscribe: the browser's offer
 };
 
 // Parses one text frame. On error the Status says what is wrong; `ref_out` receives the
@@ -48,6 +52,7 @@ enum class NextStep {
   kPublish,  // store the publish, then Room::publish_quiz
   kClose,    // store the close, then Room::close_quiz
   kAnswer,   // Room::begin_answer was done by the transport with its store in hand
+  kMedia,    // a media.* message: signalling with the SFU is the transport's
 };
 
 // Applies chat, moderation and hands messages from `user_id` to `room`; returns which step is

@@ -59,7 +59,8 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
   cfg.title = session.title.empty() ? course.title : session.title;
   cfg.capacity = size_t(std::max<int64_t>(1, course.capacity));
   cfg.resume_max_events = deps_.resume_max_events;
-  RoomDeps rd{deps_.service, deps_.writer, deps_.readers.at(size_t(t)), deps_.clock, deps_.random};
+  RoomDeps rd{deps_.service, deps_.writer, deps_.readers.at(size_t(t)), deps_.clock, deps_.random,
+              deps_.authorizer, deps_.media.publish ? &deps_.media : nullptr};
   auto host = std::make_shared<RoomHost>(deps_.context(t), t, std::move(cfg), session.teacher_id,
                                          rd, [this, id = session.id] {
                                            std::lock_guard l(mu_);
@@ -212,6 +213,12 @@ void LiveHub::answers_committed(const classroom::PreparedAnswers& prepared) {
   asio::post(host->executor(), [host, p = prepared] {
     host->answers_committed(p.answers.front().student_id, p.quiz, p.answers);
   });
+}
+
+void LiveHub::media_event(MediaEvent event) {
+  auto host = find(event.room);
+  if (!host) return;
+  asio::post(host->executor(), [host, e = std::move(event)] { host->media_event(e); });
 }
 
 void LiveHub::shutdown() {

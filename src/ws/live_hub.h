@@ -32,6 +32,7 @@
 #include "store/db.h"
 #include "store/writer.h"
 #include "ws/live_session.h"
+#include "ws/media_signalling.h"
 #include "ws/room_host.h"
 
 namespace ws {
@@ -50,6 +51,8 @@ struct LiveDeps {
   base::Random* random = nullptr;  // nullptr: SystemRandom
   SessionLimits limits;
   size_t resume_max_events = 4096;
+  // The media plane (SFU); empty functions when video is unavailable (media_unavailable).
+  MediaSignalling media;
 };
 
 // Live counters for /metrics, readable from any thread.
@@ -75,6 +78,8 @@ class LiveHub {
   void session_ended(const store::Session& session);
   void quiz_changed(const store::Quiz& quiz);
   void answers_committed(const classroom::PreparedAnswers& prepared);
+  // Media plane hook (any thread; the media thread in practice): posted to the event's room.
+  void media_event(MediaEvent event);
 
   // Closes every live connection with 1001 (server going away). Any thread.
   void shutdown();

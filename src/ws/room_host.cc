@@ -8,7 +8,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <algorithm>
 
 #include "base/log.h"
@@ -52,6 +54,12 @@ base::Result<classroom::JoinReply> RoomHost::join(
   conns_.push_back(s);
   by_user_[s->who().user_id].push_back(s.get());
   ensure_ticking();  // presence counts for students in large rooms
+  // Which feeds are live, after the welcome (this runs once the caller has queued it).
+  if (deps_.media && !feeds_.empty()) {
+    post_here([weak = std::weak_ptr<LiveSession>(s)](RoomHost& h) {
+      if (auto sess = weak.lock()) sess->send(h.media_tracks_message());
+    });
+  }
   return reply;
 }
 
@@ -68,7 +76,11 @@ void RoomHost::leave(LiveSession& s) {
   if (it != by_user_.end()) {
     auto& v = it->second;
     v.erase(std::remove(v.begin(), v.end(), &s), v.end());
-    if (v.empty()) by_user_.erase(it);
+    if (v.empty()) {
+      by_user_.erase(it);
+      // The user's last connection: its media transports go too (a reload publishes again).
+      if (deps_.media && deps_.media->leave) deps_.media->leave(session_id(), s.who().user_id);
+    }
   }
   room_.leave(s.who().user_id);
   ensure_ticking();
@@ -114,7 +126,115 @@ void RoomHost::on_message(LiveSession& s, std::string_view text) {
     case NextStep::kAnswer:
       submit_answer(s, *msg);
       break;
+    case NextStep::kMedia:
+      handle_media(s, *msg);
+      break;
   }
+}
+
+// ---- media signalling -----------------------------------------------------------------------
+
+bool RoomHost::may_publish_media(const classroom::Participant& p) const {
+  if (!deps_.authorizer) return p.role == classroom::Role::kTeacher && p.user_id == teacher_id_;
+  json::object input = classroom::make_input("publish_media", actor_of(p));
+  json::object course;
+  course["id"] = room_.config().course_id;
+  course["teacher_id"] = teacher_id_;
+  input["course"] = std::move(course);
+  input["on_stage"] = false;  // the stage is not handed to students yet
+  return deps_.authorizer()->decide(input).allow;
+}
+
+void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg) {
+  const MediaSignalling* media = deps_.media;
+  if (!media || !media->publish || !media->subscribe) {
+    s.send(classroom::error_reply(
+        msg.ref, base::unavailable("video is not available on this server", "media_unavailable")));
+    return;
+  }
+  const std::string user = s.who().user_id;
+  if (msg.type == classroom::ClientType::kMediaUnpublish) {
+    if (media->unpublish) media->unpublish(session_id(), user);
+    return;
+  }
+  const bool publish = msg.type == classroom::ClientType::kMediaPublish;
+  if (publish && !may_publish_media(s.who())) {
+    s.send(classroom::error_reply(
+        msg.ref, base::permission_denied("only the teacher or a student on stage can publish",
+                                         "not_allowed")));
+    return;
+  }
+  // The SFU answers on the media thread; the reply comes back here.
+  std::weak_ptr<LiveSession> weak = s.shared_from_this();
+  MediaSignalling::Done done = [self = shared_from_this(), weak, ref = msg.ref,
+                                kind = std::string(publish ? "publish" : "subscribe")](
+                                   base::Result<std::string> r) {
+    self->post_here([weak, ref, kind, r = std::move(r)](RoomHost&) {
+      auto sess = weak.lock();
+      if (!sess) return;
+      if (!r.is_ok()) {
+        base::Status st = r.status();
+        sess->send(classroom::error_reply(
+            ref, base::invalid_argument(st.message(), "media_rejected")));
+        return;
+      }
+      json::object o;
+      o["type"] = "media.answer";
+      if (!ref.empty()) o["ref"] = ref;
+      o["kind"] = kind;
+      o["sdp"] = *r;
+      sess->send(json::serialize(o));
+    });
+  };
+  if (publish) {
+    media->publish(session_id(), user, "main", msg.sdp, std::move(done));
+  } else {
+    media->subscribe(session_id(), user, msg.sdp, std::move(done));
+  }
+}
+
+std::string RoomHost::media_tracks_message() const {
+  json::array feeds;
+  for (const auto& [name, f] : feeds_) {
+    json::object o;
+    o["feed"] = name;
+    o["participant"] = f.participant;
+    o["audio"] = f.kinds.count("audio") > 0;
+    o["video"] = f.kinds.count("video") > 0;
+    feeds.push_back(std::move(o));
+  }
+  json::object m;
+  m["type"] = "media.tracks";
+  m["feeds"] = std::move(feeds);
+  return json::serialize(m);
+}
+
+void RoomHost::media_event(const MediaEvent& e) {
+  using T = MediaEvent::Type;
+  if (e.type == T::kDisconnected) {
+    base::log::info("live.media_disconnected")
+        .kv("session", session_id()).kv("user", e.participant).kv("reason", e.reason);
+    auto it = by_user_.find(e.participant);
+    if (it == by_user_.end()) return;
+    json::object o;
+    o["type"] = "media.disconnected";
+    o["reason"] = e.reason;
+    std::string text = json::serialize(o);
+    for (LiveSession* s : it->second) s->send(text);
+    return;
+  }
+  if (e.type == T::kTrackAdded) {
+    FeedState& f = feeds_[e.feed];
+    f.participant = e.participant;
+    f.kinds.insert(e.kind);
+  } else {
+    auto it = feeds_.find(e.feed);
+    if (it == feeds_.end() || it->second.participant != e.participant) return;
+    it->second.kinds.erase(e.kind);
+    if (it->second.kinds.empty()) feeds_.erase(it);
+  }
+  std::string text = media_tracks_message();
+  for (const auto& s : conns_) s->send(text);
 }
 
 void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg) {

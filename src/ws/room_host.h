@@ -8,13 +8,16 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "classroom/authz.h"
 #include "classroom/room.h"
 #include "classroom/room_protocol.h"
 #include "classroom/service.h"
@@ -22,6 +25,7 @@
 #include "store/model.h"
 #include "store/writer.h"
 #include "ws/live_session.h"
+#include "ws/media_signalling.h"
 
 namespace ws {
 
@@ -32,6 +36,10 @@ struct RoomDeps {
   store::Db* reader = nullptr;  // the read-only connection of the room's I/O thread
   base::Clock* clock = nullptr;
   base::Random* random = nullptr;
+  // The policy in force; decides "publish_media". May be empty: only the teacher publishes.
+  std::function<std::shared_ptr<const classroom::Authorizer>()> authorizer;
+  // The media plane; nullptr (or empty functions) when video is unavailable.
+  const MediaSignalling* media = nullptr;
 };
 
 class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom::RoomListener {
@@ -64,6 +72,8 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
   void end(std::string_view reason, uint16_t code);
   // Server shutdown: close every connection with 1001 (the room stays for a resume).
   void close_all(uint16_t code, std::string_view reason);
+  // The media plane reported a track or a dead transport in this room (see MediaEvent).
+  void media_event(const MediaEvent& event);
 
   size_t connections() const { return conns_.size(); }
   const classroom::Room& room() const { return room_; }
@@ -78,6 +88,11 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
  private:
   void submit_answer(LiveSession& s, const classroom::ClientMessage& msg);
   void submit_quiz_change(LiveSession& s, const classroom::ClientMessage& msg);
+  // media.publish / media.subscribe / media.unpublish: policy, then the SFU on its thread.
+  void handle_media(LiveSession& s, const classroom::ClientMessage& msg);
+  bool may_publish_media(const classroom::Participant& p) const;
+  // {"type":"media.tracks","feeds":[...]}: which feeds are live now.
+  std::string media_tracks_message() const;
   void ensure_ticking();
   boost::asio::awaitable<void> tick_loop();
   classroom::Actor actor_of(const classroom::Participant& p) const;
@@ -95,6 +110,12 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
   std::vector<std::shared_ptr<LiveSession>> conns_;
   // The same connections by user id, for events addressed to one user.
   std::unordered_map<std::string, std::vector<LiveSession*>> by_user_;
+  // Live feeds as reported by the SFU (room thread only): feed -> publisher and its kinds.
+  struct FeedState {
+    std::string participant;
+    std::set<std::string> kinds;  // "audio", "video"
+  };
+  std::map<std::string, FeedState> feeds_;
   bool ticking_ = false;
   bool finished_ = false;
 };

@@ -81,6 +81,20 @@ TEST_F(RoomFixture, ApplyRoutesToTheRoomAndGatesTeacherSteps) {
   EXPECT_EQ(run("s1", R"({"type":"remove","user_id":"s1"})").status().reason(), "not_teacher");
   EXPECT_EQ(*run("t1", R"({"type":"mute","user_id":"s1","muted":true})"), NextStep::kNone);
   EXPECT_EQ(run("s1", R"({"type":"chat","text":"hello"})").status().reason(), "muted");
+  // Media signalling is the transport's (policy included); the room only routes it.
+  EXPECT_EQ(*run("s1", R"({"type":"media.subscribe","sdp":"v=0"})"), NextStep::kMedia);
+  EXPECT_EQ(*run("t1", R"({"type":"media.publish","sdp":"v=0"})"), NextStep::kMedia);
+  EXPECT_EQ(*run("t1", R"({"type":"media.unpublish"})"), NextStep::kMedia);
+}
+
+TEST(RoomProtocol, MediaMessagesNeedAnOffer) {
+  auto m = parse_client_message(R"({"type":"media.publish","sdp":"v=0\r\n"})", nullptr);
+  ASSERT_TRUE(m.is_ok());
+  EXPECT_EQ(m->type, ClientType::kMediaPublish);
+  EXPECT_EQ(m->sdp, "v=0\r\n");
+  EXPECT_FALSE(parse_client_message(R"({"type":"media.subscribe"})", nullptr).is_ok());
+  EXPECT_FALSE(parse_client_message(R"({"type":"media.publish","sdp":""})", nullptr).is_ok());
+  EXPECT_TRUE(parse_client_message(R"({"type":"media.unpublish"})", nullptr).is_ok());
 }
 
 }  // namespace

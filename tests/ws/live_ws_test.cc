@@ -12,6 +12,8 @@
 #include <boost/json/serialize.hpp>
 #include <filesystem>
 #include <future>
+#include <mutex>
+#include <thread>
 
 #include "base/jwt.h"
 #include "classroom/authz.h"
@@ -23,6 +25,7 @@
 #include "store/txn.h"
 #include "store/writer.h"
 #include "ws/live_hub.h"
+#include "ws/media_signalling.h"
 
 namespace ws {
 namespace {
@@ -166,6 +169,26 @@ class LiveWsTest : public ::testing::Test {
     deps.authorizer = [a = authorizer_] { return a; };
     deps.limits.max_queue_messages = 32;
     deps.limits.overflow_grace = 1s;
+    // A stand-in SFU: answers "answer for <offer>" (from another thread, as the real one
+    // does) and records leaves.
+    deps.media.publish = [this](std::string room, std::string who, std::string feed,
+                                std::string sdp, MediaSignalling::Done done) {
+      std::thread([=, done = std::move(done)] {
+        done(room.empty() || feed != "main" ? base::Result<std::string>(base::invalid_argument("bad call"))
+                                            : base::Result<std::string>("answer for " + sdp));
+      }).detach();
+    };
+    deps.media.subscribe = [](std::string, std::string, std::string sdp, MediaSignalling::Done done) {
+      std::thread([sdp, done = std::move(done)] {
+        done(sdp == "bad" ? base::Result<std::string>(base::invalid_argument("no bundle"))
+                          : base::Result<std::string>("answer for " + sdp));
+      }).detach();
+    };
+    deps.media.unpublish = [](std::string, std::string) {};
+    deps.media.leave = [this](std::string, std::string who) {
+      std::lock_guard lock(media_mu_);
+      media_left_.push_back(who);
+    };
     hub_ = std::make_unique<LiveHub>(std::move(deps));
     server_->set_upgrade_handler([this](beast::tcp_stream& s, http::Request& req, int t) {
       return hub_->handle_upgrade(s, req, t);
@@ -204,6 +227,8 @@ class LiveWsTest : public ::testing::Test {
   std::unique_ptr<http::Server> server_;
   std::vector<std::unique_ptr<store::Db>> readers_;
   std::unique_ptr<LiveHub> hub_;
+  std::mutex media_mu_;
+  std::vector<std::string> media_left_;  // guarded by media_mu_
 };
 
 TEST(LiveHubPathTest, RecognisesOnlyTheLiveEndpoint) {
@@ -366,6 +391,72 @@ TEST_F(LiveWsTest, ReconnectWithLastSeqReceivesExactlyTheMissedEvents) {
   }
   EXPECT_EQ(types, (std::vector<std::string>{"participant_left", "chat_message",
                                              "participant_joined"}));
+}
+
+TEST_F(LiveWsTest, MediaSignallingGoesThroughPolicyAndTheSfu) {
+  auto t = join("usr_t", base::Role::kTeacher);
+  ASSERT_TRUE(t->expect("welcome"));
+  auto a = join("usr_a", base::Role::kStudent);
+  ASSERT_TRUE(a->expect("welcome"));
+
+  t->send({{"type", "media.publish"}, {"sdp", "offer-t"}, {"ref", "m1"}});
+  auto answer = t->expect("media.answer");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->at("sdp"), "answer for offer-t");
+  EXPECT_EQ(answer->at("kind"), "publish");
+  EXPECT_EQ(answer->at("ref"), "m1");
+
+  a->send({{"type", "media.publish"}, {"sdp", "offer-a"}, {"ref", "m2"}});
+  auto err = a->expect("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code"), "not_allowed");
+  a->send({{"type", "media.subscribe"}, {"sdp", "bad"}, {"ref", "m3"}});
+  err = a->expect("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code"), "media_rejected");
+  a->send({{"type", "media.subscribe"}, {"sdp", "offer-a"}});
+  answer = a->expect("media.answer");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->at("kind"), "subscribe");
+
+  MediaEvent e;
+  e.room = session_id_;
+  e.feed = "main";
+  e.participant = "usr_t";
+  e.kind = "video";
+  hub_->media_event(e);
+  for (auto* c : {t.get(), a.get()}) {
+    auto tracks = c->expect("media.tracks");
+    ASSERT_TRUE(tracks);
+    EXPECT_EQ(tracks->at("feeds").at(0).at("feed"), "main");
+    EXPECT_EQ(tracks->at("feeds").at(0).at("video"), true);
+    EXPECT_EQ(tracks->at("feeds").at(0).at("audio"), false);
+  }
+  // A late joiner learns the live feeds right after its welcome.
+  auto b = join("usr_b", base::Role::kStudent);
+  ASSERT_TRUE(b->expect("welcome"));
+  auto tracks = b->expect("media.tracks");
+  ASSERT_TRUE(tracks);
+  EXPECT_EQ(tracks->at("feeds").at(0).at("participant"), "usr_t");
+  e.type = MediaEvent::Type::kTrackRemoved;
+  hub_->media_event(e);
+  tracks = b->expect("media.tracks");
+  ASSERT_TRUE(tracks);
+  EXPECT_TRUE(tracks->at("feeds").as_array().empty());
+
+  // Leaving the room drops the user's media.
+  a->close();
+  a.reset();
+  for (int i = 0; i < 100; ++i) {
+    {
+      std::lock_guard lock(media_mu_);
+      if (!media_left_.empty()) break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  std::lock_guard lock(media_mu_);
+  ASSERT_EQ(media_left_.size(), 1u);
+  EXPECT_EQ(media_left_[0], "usr_a");
 }
 
 TEST_F(LiveWsTest, StudentFloodIsClosedWith4029) {

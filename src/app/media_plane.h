@@ -1,0 +1,86 @@
+// app::MediaPlane — the built-in SFU (src/media) on its own thread, as the live classroom
+// sees it: a ws::MediaSignalling to hand to the LiveHub, Sfu::Listener events forwarded as
+// ws::MediaEvent, and counters for /metrics.
+//
+// Threading: start() and stop() belong to the thread that owns the MediaPlane (serve()). The
+// UdpServer, the Sfu and the listener run on the media thread (this object's io_context);
+// signalling() posts to it. stats() may be called from any thread: it reads a snapshot the
+// media thread refreshes every second.
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "base/status.h"
+#include "ws/media_signalling.h"
+
+namespace media {
+class Sfu;
+class UdpServer;
+}  // namespace media
+
+namespace app {
+
+struct MediaPlaneOptions {
+  std::string bind_ip = "0.0.0.0";
+  uint16_t port = 7882;          // EDGECLASS_MEDIA_PORT
+  std::string public_ip;         // EDGECLASS_PUBLIC_IP; empty: 127.0.0.1 (with a warning)
+  std::string video_quality;     // VIDEO_QUALITY; empty: the SFU's default cap
+  // Called on the media thread for every SFU event.
+  std::function<void(ws::MediaEvent)> on_event;
+};
+
+// Totals over every room, refreshed once a second on the media thread.
+struct MediaStats {
+  uint64_t rooms = 0, subscribers = 0, transports = 0;
+  uint64_t packets_in = 0, bytes_in = 0, packets_out = 0, bytes_out = 0;
+  uint64_t nacks_received = 0, nacks_sent = 0, retransmissions = 0;
+  uint64_t plis_received = 0, plis_sent = 0, dropped = 0, srtp_failures = 0;
+};
+
+class MediaPlane {
+ public:
+  MediaPlane();
+  ~MediaPlane();  // stop()
+  MediaPlane(const MediaPlane&) = delete;
+  MediaPlane& operator=(const MediaPlane&) = delete;
+
+  // Binds the UDP port, generates the DTLS certificate and starts the media thread. On
+  // failure nothing runs and the classroom answers media requests with media_unavailable.
+  base::Status start(MediaPlaneOptions options);
+  // Stops the media thread (idempotent).
+  void stop();
+  bool running() const { return thread_.joinable(); }
+  uint16_t port() const { return port_; }
+
+  // The functions post to the media thread; valid while this object lives.
+  ws::MediaSignalling signalling();
+  MediaStats stats() const;
+
+ private:
+  class Events;
+  void arm_snapshot();
+  void snapshot();
+
+  MediaPlaneOptions options_;
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::unique_ptr<Events> events_;
+  std::unique_ptr<media::UdpServer> server_;  // media thread once started
+  std::unique_ptr<media::Sfu> sfu_;           // media thread once started
+  std::unique_ptr<boost::asio::steady_timer> timer_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+  mutable std::mutex stats_mu_;
+  MediaStats stats_;  // guarded by stats_mu_
+};
+
+}  // namespace app

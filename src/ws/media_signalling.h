@@ -1,0 +1,43 @@
+// ws::MediaSignalling — the narrow interface through which live rooms reach the media plane
+// (the SFU in src/media), so that ws does not depend on media's internals. app/serve.cc fills
+// it in when the media port could be bound; a LiveHub without it answers every media message
+// with the error "media_unavailable".
+//
+// Threading: the functions are called on a room's thread and return at once; the work runs on
+// the media thread, and `done` is called there (never inline) with the SDP answer or the
+// error. The caller posts the result back to its own thread.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "base/status.h"
+
+namespace ws {
+
+struct MediaSignalling {
+  using Done = std::function<void(base::Result<std::string>)>;
+  // Publishes `participant`'s offer into `feed` ("main" for the teacher) of room `room`.
+  std::function<void(std::string room, std::string participant, std::string feed,
+                     std::string offer_sdp, Done done)>
+      publish;
+  // Subscribes `participant` with a recvonly offer; the answer binds the feeds in order.
+  std::function<void(std::string room, std::string participant, std::string offer_sdp, Done done)>
+      subscribe;
+  // Stops the participant's published streams / drops both of its transports.
+  std::function<void(std::string room, std::string participant)> unpublish;
+  std::function<void(std::string room, std::string participant)> leave;
+};
+
+// What the media plane reports about a room (posted to the room's thread by LiveHub).
+struct MediaEvent {
+  enum class Type { kTrackAdded, kTrackRemoved, kDisconnected };
+  Type type = Type::kTrackAdded;
+  std::string room;         // the live session id
+  std::string feed;         // kTrackAdded/kTrackRemoved: "main" or "stage"
+  std::string participant;  // user id
+  std::string kind;         // "audio" or "video" (track events)
+  std::string reason;       // kDisconnected, for logs
+};
+
+}  // namespace ws

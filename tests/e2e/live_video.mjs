@@ -1,0 +1,193 @@
+// Browser end-to-end test of live video: the real edgeclass binary with its SFU on a UDP port
+// on loopback, its own pages in headless Chromium with a fake camera and microphone. The
+// teacher starts the camera, three students see it; from getStats() each student's video keeps
+// decoding, audio arrives and almost nothing is lost. Exits non-zero on the first failed check.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = process.env.EDGECLASS_BIN || path.join(ROOT, 'build/release/edgeclass');
+const SECRET = 'e2e-secret-0123456789abcdef-0123456789';
+const TIMEOUT = 15000;
+const MEDIA_PORT = String(20000 + Math.floor(Math.random() * 30000));
+
+function b64url(buf) {
+  return Buffer.from(buf).toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+}
+function token(sub, name, role) {
+  const now = Math.floor(Date.now() / 1000);
+  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const body = b64url(JSON.stringify({ sub, name, role, iat: now, exp: now + 3600 }));
+  const sig = b64url(crypto.createHmac('sha256', SECRET).update(`${head}.${body}`).digest());
+  return `${head}.${body}.${sig}`;
+}
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  console.log(`ok - ${what}`);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function startServer() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgeclass-video-'));
+  const proc = spawn(BIN, ['serve'], {
+    env: { ...process.env, EDGECLASS_LISTEN: '127.0.0.1:0', EDGECLASS_DATA_DIR: dataDir,
+      EDGECLASS_JWT_SECRET: SECRET, EDGECLASS_THREADS: '2', EDGECLASS_LOG_LEVEL: 'info',
+      EDGECLASS_MEDIA_PORT: MEDIA_PORT, EDGECLASS_PUBLIC_IP: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${log}`));
+    }, 15000);
+    proc.stdout.on('data', (d) => {
+      log += d;
+      for (const line of log.split('\n')) {
+        if (line.includes('"media.unavailable"')) {
+          clearTimeout(timer);
+          reject(new Error(`the SFU did not start: ${line}`));
+        }
+        if (line.includes('"edgeclass.ready"')) {
+          clearTimeout(timer);
+          resolve(JSON.parse(line).url.replace(/\/$/, ''));
+        }
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+  proc.stderr.resume();
+  return { proc, url, dataDir, log: () => log };
+}
+
+// The inbound RTP stats of a student's subscription, and the candidate pair's RTT.
+const inbound = (page) =>
+  page.evaluate(async () => {
+    const out = { rtt: null };
+    const pc = window.edgeclassVideo() && window.edgeclassVideo().pc;
+    if (!pc) return out;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'inbound-rtp') {
+        out[s.kind] = { packets: s.packetsReceived, frames: s.framesDecoded || 0, lost: s.packetsLost,
+          jbDelay: s.jitterBufferDelay, jbCount: s.jitterBufferEmittedCount, width: s.frameWidth };
+      }
+      if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) {
+        out.rtt = s.currentRoundTripTime;
+      }
+    });
+    return out;
+  });
+
+async function main() {
+  const server = await startServer();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required', '--allow-loopback-in-peer-connection',
+      '--disable-features=WebRtcHideLocalIpsWithMdns'],
+  });
+  const open = async (file, sub, name, role) => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(TIMEOUT);
+    page.on('pageerror', (e) => { console.error(`[${sub}] page error: ${e.message}`); process.exitCode = 1; });
+    await page.goto(`${server.url}/${file}#token=${token(sub, name, role)}`);
+    return page;
+  };
+  try {
+    const T = await open('teacher.html', 'usr_tess', 'Ms Tess', 'teacher');
+    await T.fill('#course-title', 'Video 101');
+    await T.fill('#course-capacity', '30');
+    await T.click('#new-course button[type=submit]');
+    await T.waitForSelector('#courses option', { state: 'attached' });
+    const courseId = await T.$eval('#courses', (s) => s.value);
+    await T.click('#go-live');
+    await T.waitForSelector('#conn.open');
+    check(true, 'teacher is live');
+
+    // One student is there before the camera starts, two join after.
+    const students = [];
+    const join = async (sub, name) => {
+      const S = await open('student.html', sub, name, 'student');
+      await S.fill('#course-id', courseId);
+      await S.click('#join');
+      await S.waitForSelector('#conn.open');
+      students.push([name, S]);
+    };
+    await join('usr_ana', 'Ana');
+    await T.click('#camera');
+    await T.waitForSelector('#camera:text("Stop camera")');
+    await T.waitForSelector('#stage-video.playing');
+    check(true, 'teacher camera on (local preview)');
+    await join('usr_ben', 'Ben');
+    await join('usr_cleo', 'Cleo');
+    for (const [name, S] of students) {
+      await S.waitForSelector('#stage-video.playing');
+      await S.waitForFunction(() => {
+        const pc = window.edgeclassVideo().pc;
+        return pc && pc.connectionState === 'connected';
+      });
+      check(true, `${name} is subscribed and connected`);
+    }
+
+    // A student may not publish.
+    const refused = await students[0][1].evaluate(() => new Promise((resolve) => {
+      const live = window.edgeclassLive();
+      const ref = live.send({ type: 'media.publish', sdp: 'v=0' });
+      live.addEventListener('reply', (e) => { if (e.detail.ref === ref) resolve(e.detail.code); });
+    }));
+    check(refused === 'not_allowed', `a student's media.publish is refused (${refused})`);
+
+    await sleep(2000);
+    const first = [];
+    for (const [, S] of students) first.push(await inbound(S));
+    await sleep(6000);
+    for (let i = 0; i < students.length; i++) {
+      const [name, S] = students[i];
+      const a = first[i];
+      const b = await inbound(S);
+      const jb = b.video && b.video.jbCount ? (1000 * b.video.jbDelay) / b.video.jbCount : NaN;
+      console.log(`${name}: video frames ${a.video?.frames} -> ${b.video?.frames} (${b.video?.width}px wide), ` +
+        `audio packets ${a.audio?.packets} -> ${b.audio?.packets}, lost video ${b.video?.lost} audio ${b.audio?.lost}, ` +
+        `rtt ${b.rtt === null ? 'n/a' : (1000 * b.rtt).toFixed(1) + ' ms'}, video jitter buffer ${jb.toFixed(1)} ms`);
+      check(b.video && a.video && b.video.frames > a.video.frames + 60, `${name}: video frames keep decoding`);
+      check(b.audio && a.audio && b.audio.packets > a.audio.packets + 100, `${name}: audio packets keep arriving`);
+      const lost = (b.video.lost || 0) + (b.audio.lost || 0);
+      const total = b.video.packets + b.audio.packets;
+      check(lost <= Math.max(5, total * 0.01), `${name}: packets lost ${lost} of ${total}`);
+    }
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const pick = (n) => (metrics.match(new RegExp(`^${n} (\\S+)`, 'm')) || [])[1];
+    console.log(`sfu: packets in ${pick('edgeclass_media_rtp_packets_in_total')}, out ${pick('edgeclass_media_rtp_packets_out_total')}, ` +
+      `subscribers ${pick('edgeclass_media_subscribers')}, nacks ${pick('edgeclass_media_nacks_received_total')}, ` +
+      `plis ${pick('edgeclass_media_plis_received_total')}`);
+    check(Number(pick('edgeclass_media_subscribers')) === 3, 'metrics: 3 subscribers');
+
+    // The teacher stops the camera: the students' stage goes back to the placeholder.
+    await T.click('#camera');
+    for (const [name, S] of students) {
+      await S.waitForSelector('#stage-video:not(.playing)');
+      check(true, `${name} sees the camera stop`);
+    }
+  } finally {
+    await browser.close();
+    server.proc.kill('SIGTERM');
+    fs.rmSync(server.dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(() => {
+  if (process.exitCode) console.error('FAILED: page errors');
+  else console.log('e2e live video: all checks passed');
+}).catch((e) => {
+  console.error(`FAILED: ${e.stack || e}`);
+  process.exit(1);
+});
