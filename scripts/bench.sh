@@ -158,15 +158,39 @@ ec_size=$(curl -s -H "Authorization: Bearer $STUDENT_TOKEN" "$EC_URL$COURSE_PATH
 ng_size=$(curl -s "http://127.0.0.1:$NGINX_PORT$COURSE_PATH" | wc -c)
 [ "$ec_size" = "$ng_size" ] || { echo "bench: body sizes differ: edgeclass $ec_size, nginx $ng_size" >&2; exit 1; }
 
+# CPU seconds the server used, read from /proc (all threads; nginx: its workers). Divided by
+# the requests served this gives CPU per request, which the shared box's noise affects far
+# less than requests/s: the load generator competes for the same two cores.
+cpu_ticks() {  # cpu_ticks PID... -> utime+stime in clock ticks
+  local t=0 p
+  for p in "$@"; do t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done
+  echo "$t"
+}
+NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+# measured_run NAME URL SCRIPT PID... -> the BENCH line plus cpu_us_per_req=...
+measured_run() {
+  local name=$1 url=$2 script=$3
+  shift 3
+  local before after line
+  before=$(cpu_ticks "$@")
+  line=$(wrk_run "$name" "$url" "$script")
+  after=$(cpu_ticks "$@")
+  echo "$line cpu_us_per_req=$(awk -v t=$((after - before)) -v us="$TICK_US" -v n="$(field requests "$line")" \
+    'BEGIN { printf "%.1f", (n > 0 ? t * us / n : 0) }')"
+}
+
 # --- closed loop (wrk) -------------------------------------------------------------------------
 echo "bench: GET $COURSE_PATH (body $ec_size bytes)"
-ec_get=$(wrk_run get-edgeclass "$EC_URL$COURSE_PATH" tools/bench/get.lua)
-ng_get=$(wrk_run get-nginx "http://127.0.0.1:$NGINX_PORT$COURSE_PATH" tools/bench/get.lua)
+ec_get=$(measured_run get-edgeclass "$EC_URL$COURSE_PATH" tools/bench/get.lua "$SERVER_PID")
+# shellcheck disable=SC2086
+ng_get=$(measured_run get-nginx "http://127.0.0.1:$NGINX_PORT$COURSE_PATH" tools/bench/get.lua $NGINX_WORKERS)
 echo "bench: POST /api/v1/quizzes/{id}/answers ($((STUDENTS * QUIZZES * QUESTIONS)) distinct answers available)"
 # A class answering at once is many students in flight: group commit turns that concurrency
 # into throughput (one fsync per group), so this run uses ANSWER_CONNS connections.
-ec_ans=$(RUN_CONNS=$ANSWER_CONNS wrk_run answers-edgeclass "$EC_URL" tools/bench/answers.lua)
-ng_ans=$(RUN_CONNS=$ANSWER_CONNS wrk_run answers-nginx "http://127.0.0.1:$NGINX_PORT" tools/bench/answers.lua)
+ec_ans=$(RUN_CONNS=$ANSWER_CONNS measured_run answers-edgeclass "$EC_URL" tools/bench/answers.lua "$SERVER_PID")
+# shellcheck disable=SC2086
+ng_ans=$(RUN_CONNS=$ANSWER_CONNS measured_run answers-nginx "http://127.0.0.1:$NGINX_PORT" tools/bench/answers.lua $NGINX_WORKERS)
 
 # --- fixed rate (h2load) -----------------------------------------------------------------------
 echo "bench: GET at a fixed $RATE requests/s"
@@ -221,6 +245,10 @@ row() {  # row LABEL EDGECLASS_BENCH_LINE NGINX_BENCH_LINE
     "req/s" "P50" "P99" "P99.9" "errors" "nginx r/s" "P50" "P99" "P99.9" "ratio"
   row "GET /api/v1/courses/{id}" "$ec_get" "$ng_get"
   row "POST .../answers" "$ec_ans" "$ng_ans"
+  echo
+  echo "server CPU per request (all threads; us): GET edgeclass $(field cpu_us_per_req "$ec_get")," \
+    "nginx $(field cpu_us_per_req "$ng_get"); answers edgeclass $(field cpu_us_per_req "$ec_ans")" \
+    "(incl. the writer thread), nginx static $(field cpu_us_per_req "$ng_ans")"
   if [ "$(field exhausted "$ec_ans")" != "0" ]; then
     echo "  WARNING: the answers work list ran out: $(field exhausted "$ec_ans") of $(field requests "$ec_ans")" \
       "edgeclass requests were idempotent repeats; raise BENCH_STUDENTS/BENCH_QUIZZES/BENCH_QUESTIONS"
