@@ -12,7 +12,7 @@ build=(cmake ninja-build ccache g++ pkg-config
 # chromium + node drive the browser tests.
 test=(prometheus redis-server chromium nodejs npm sqlite3 curl python3-yaml)
 bench=(nginx-light wrk nghttp2-client hyperfine python3 curl)
-image=(buildah binutils)
+image=(buildah binutils zstd python3)
 fuzz=(clang-14 libclang-rt-14-dev)
 
 want=()
