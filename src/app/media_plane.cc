@@ -3,7 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <pthread.h>
 
-#include <algorithm>
+#include <map>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -156,40 +156,51 @@ void MediaPlane::arm_snapshot() {
 }
 
 void MediaPlane::snapshot() {
-  MediaStats s;
-  s.rooms = sfu_->room_count();
-  s.transports = sfu_->transport_count();
-  s.srtp_failures = sfu_->srtp_failures();
-  sfu_->for_each_room([&s](const std::string&, const media::MediaCounters& c, size_t subs) {
-    s.subscribers += subs;
-    s.packets_in += c.rtp_packets_in;
-    s.bytes_in += c.rtp_bytes_in;
-    s.packets_out += c.rtp_packets_out;
-    s.bytes_out += c.rtp_bytes_out;
-    s.nacks_received += c.nacks_received;
-    s.nacks_sent += c.nacks_sent;
-    s.retransmissions += c.retransmissions_sent;
-    s.plis_received += c.keyframe_requests_received;
-    s.plis_sent += c.keyframe_requests_sent;
-    s.dropped += c.packets_dropped;
+  // Counters are summed from per-room deltas: a room the SFU dropped (everyone left) keeps
+  // what it counted, and a room recreated under the same id starts again from zero.
+  std::map<std::string, MediaStats> now;
+  MediaStats totals;
+  {
+    std::lock_guard lock(stats_mu_);
+    totals = stats_;
+  }
+  totals.rooms = sfu_->room_count();
+  totals.transports = sfu_->transport_count();
+  totals.srtp_failures = sfu_->srtp_failures();
+  totals.subscribers = 0;
+  sfu_->for_each_room([&](const std::string& id, const media::MediaCounters& c, size_t subs) {
+    totals.subscribers += subs;
+    MediaStats& r = now[id];
+    r.packets_in = c.rtp_packets_in;
+    r.bytes_in = c.rtp_bytes_in;
+    r.packets_out = c.rtp_packets_out;
+    r.bytes_out = c.rtp_bytes_out;
+    r.nacks_received = c.nacks_received;
+    r.nacks_sent = c.nacks_sent;
+    r.retransmissions = c.retransmissions_sent;
+    r.plis_received = c.keyframe_requests_received;
+    r.plis_sent = c.keyframe_requests_sent;
+    r.dropped = c.packets_dropped;
+    auto last = last_.find(id);
+    const MediaStats zero;
+    const MediaStats& before = last == last_.end() ? zero : last->second;
+    auto add = [](uint64_t& total, uint64_t value, uint64_t previous) {
+      total += value >= previous ? value - previous : value;
+    };
+    add(totals.packets_in, r.packets_in, before.packets_in);
+    add(totals.bytes_in, r.bytes_in, before.bytes_in);
+    add(totals.packets_out, r.packets_out, before.packets_out);
+    add(totals.bytes_out, r.bytes_out, before.bytes_out);
+    add(totals.nacks_received, r.nacks_received, before.nacks_received);
+    add(totals.nacks_sent, r.nacks_sent, before.nacks_sent);
+    add(totals.retransmissions, r.retransmissions, before.retransmissions);
+    add(totals.plis_received, r.plis_received, before.plis_received);
+    add(totals.plis_sent, r.plis_sent, before.plis_sent);
+    add(totals.dropped, r.dropped, before.dropped);
   });
+  last_ = std::move(now);
   std::lock_guard lock(stats_mu_);
-  // Counters of rooms that are gone would make the totals go down; keep them monotonic.
-  auto keep = [](uint64_t& old, uint64_t now) { old = std::max(old, now); };
-  keep(stats_.packets_in, s.packets_in);
-  keep(stats_.bytes_in, s.bytes_in);
-  keep(stats_.packets_out, s.packets_out);
-  keep(stats_.bytes_out, s.bytes_out);
-  keep(stats_.nacks_received, s.nacks_received);
-  keep(stats_.nacks_sent, s.nacks_sent);
-  keep(stats_.retransmissions, s.retransmissions);
-  keep(stats_.plis_received, s.plis_received);
-  keep(stats_.plis_sent, s.plis_sent);
-  keep(stats_.dropped, s.dropped);
-  stats_.rooms = s.rooms;
-  stats_.subscribers = s.subscribers;
-  stats_.transports = s.transports;
-  stats_.srtp_failures = s.srtp_failures;
+  stats_ = totals;
 }
 
 }  // namespace app

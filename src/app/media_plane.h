@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,7 +39,8 @@ struct MediaPlaneOptions {
   std::function<void(ws::MediaEvent)> on_event;
 };
 
-// Totals over every room, refreshed once a second on the media thread.
+// Totals over every room, refreshed once a second on the media thread. The counters include
+// rooms that have since closed; rooms, subscribers, transports and srtp_failures are current.
 struct MediaStats {
   uint64_t rooms = 0, subscribers = 0, transports = 0;
   uint64_t packets_in = 0, bytes_in = 0, packets_out = 0, bytes_out = 0;
@@ -80,7 +82,8 @@ class MediaPlane {
   std::thread thread_;
   uint16_t port_ = 0;
   mutable std::mutex stats_mu_;
-  MediaStats stats_;  // guarded by stats_mu_
+  MediaStats stats_;  // guarded by stats_mu_; written by the media thread only
+  std::map<std::string, MediaStats> last_;  // media thread: each room's counters at the last snapshot
 };
 
 }  // namespace app

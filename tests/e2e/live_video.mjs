@@ -1,7 +1,8 @@
 // Browser end-to-end test of live video: the real edgeclass binary with its SFU on a UDP port
 // on loopback, its own pages in headless Chromium with a fake camera and microphone. The
 // teacher starts the camera, three students see it; from getStats() each student's video keeps
-// decoding, audio arrives and almost nothing is lost. Exits non-zero on the first failed check.
+// decoding, audio arrives and almost nothing is lost; the teacher reloads and the students'
+// subscriptions carry the new stream. Exits non-zero on the first failed check.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -14,6 +15,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BIN = process.env.EDGECLASS_BIN || path.join(ROOT, 'build/release/edgeclass');
 const SECRET = 'e2e-secret-0123456789abcdef-0123456789';
 const TIMEOUT = 15000;
+// Screenshots go to build/e2e/ (E2E_SHOTS_DIR=docs/screenshots to refresh the docs' ones).
+const SHOTS = path.resolve(ROOT, process.env.E2E_SHOTS_DIR || 'build/e2e');
+fs.mkdirSync(SHOTS, { recursive: true });
 const MEDIA_PORT = String(20000 + Math.floor(Math.random() * 30000));
 
 function b64url(buf) {
@@ -166,10 +170,33 @@ async function main() {
     }
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const pick = (n) => (metrics.match(new RegExp(`^${n} (\\S+)`, 'm')) || [])[1];
-    console.log(`sfu: packets in ${pick('edgeclass_media_rtp_packets_in_total')}, out ${pick('edgeclass_media_rtp_packets_out_total')}, ` +
+    console.log(`sfu: packets in ${pick('edgeclass_media_received_packets_total')}, out ${pick('edgeclass_media_sent_packets_total')}, ` +
       `subscribers ${pick('edgeclass_media_subscribers')}, nacks ${pick('edgeclass_media_nacks_received_total')}, ` +
       `plis ${pick('edgeclass_media_plis_received_total')}`);
     check(Number(pick('edgeclass_media_subscribers')) === 3, 'metrics: 3 subscribers');
+    await T.screenshot({ path: path.join(SHOTS, 'video-teacher.png') });
+    await students[1][1].screenshot({ path: path.join(SHOTS, 'video-student.png') });
+
+    // The teacher reloads the page and starts the camera again: the students keep their
+    // subscription (same PeerConnection, no renegotiation) and decode the new stream.
+    for (const [, S] of students) await S.evaluate(() => { window.__pc = window.edgeclassVideo().pc; });
+    await T.reload();
+    await T.waitForSelector('#conn.open');
+    for (const [, S] of students) await S.waitForSelector('#stage-video:not(.playing)');
+    check(true, 'students see the camera stop when the teacher leaves');
+    const before = [];
+    for (const [, S] of students) before.push(await inbound(S));
+    await T.click('#camera');
+    await T.waitForSelector('#camera:text("Stop camera")');
+    for (const [, S] of students) await S.waitForSelector('#stage-video.playing');
+    await sleep(4000);
+    for (let i = 0; i < students.length; i++) {
+      const [name, S] = students[i];
+      const same = await S.evaluate(() => window.__pc === window.edgeclassVideo().pc);
+      const b = await inbound(S);
+      console.log(`${name} after the teacher's reload: video frames ${before[i].video?.frames} -> ${b.video?.frames}`);
+      check(same && b.video.frames > before[i].video.frames + 30, `${name}: video resumes on the same subscription`);
+    }
 
     // The teacher stops the camera: the students' stage goes back to the placeholder.
     await T.click('#camera');
