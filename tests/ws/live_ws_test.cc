@@ -171,7 +171,7 @@ class LiveWsTest : public ::testing::Test {
     deps.limits.overflow_grace = 1s;
     // A stand-in SFU: answers "answer for <offer>" (from another thread, as the real one
     // does) and records leaves.
-    deps.media.publish = [this](std::string room, std::string who, std::string feed,
+    if (with_media_) deps.media.publish = [this](std::string room, std::string who, std::string feed,
                                 std::string sdp, MediaSignalling::Done done) {
       std::thread([=, done = std::move(done)] {
         done(room.empty() || feed != "main" ? base::Result<std::string>(base::invalid_argument("bad call"))
@@ -227,9 +227,28 @@ class LiveWsTest : public ::testing::Test {
   std::unique_ptr<http::Server> server_;
   std::vector<std::unique_ptr<store::Db>> readers_;
   std::unique_ptr<LiveHub> hub_;
+  bool with_media_ = true;  // false: a server whose media port could not be bound
   std::mutex media_mu_;
   std::vector<std::string> media_left_;  // guarded by media_mu_
 };
+
+class LiveWsNoMediaTest : public LiveWsTest {
+ protected:
+  void SetUp() override {
+    with_media_ = false;
+    LiveWsTest::SetUp();
+  }
+};
+
+TEST_F(LiveWsNoMediaTest, MediaRequestsAreAnsweredWithMediaUnavailable) {
+  auto t = join("usr_t", base::Role::kTeacher);
+  ASSERT_TRUE(t->expect("welcome"));
+  t->send({{"type", "media.publish"}, {"sdp", "offer-t"}, {"ref", "m1"}});
+  auto err = t->expect("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code"), "media_unavailable");
+  EXPECT_EQ(err->at("ref"), "m1");
+}
 
 TEST(LiveHubPathTest, RecognisesOnlyTheLiveEndpoint) {
   EXPECT_EQ(live_session_id("/api/v1/sessions/ses_abc/live"), "ses_abc");
