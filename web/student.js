@@ -185,8 +185,17 @@ $('chat-form').addEventListener('submit', (e) => {
 });
 $('hand').addEventListener('click', () => live.send({ type: model.handRaised ? 'hand_lower' : 'hand_raise' }));
 $('reconnect').addEventListener('click', () => live.drop());
-// Autoplay starts muted; a click on the stage turns the teacher's sound on.
-$('stage-video').addEventListener('click', (e) => { e.target.muted = false; });
+// Autoplay starts muted; the button (or a click on the video) turns the teacher's sound on.
+function soundOn() {
+  $('stage-video').muted = false;
+  $('sound').hidden = true;
+}
+$('sound').addEventListener('click', soundOn);
+$('stage-video').addEventListener('click', soundOn);
+new MutationObserver(() => {
+  const v = $('stage-video');
+  $('sound').hidden = !(v.classList.contains('playing') && v.muted);
+}).observe($('stage-video'), { attributes: true, attributeFilter: ['class'] });
 
 // ---- start --------------------------------------------------------------------------------
 

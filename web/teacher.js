@@ -78,6 +78,12 @@ function startLive(s) {
     // A new connection lost the old one's media: publish the camera again.
     if (camera.on) camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
   });
+  live.addEventListener('media', (e) => {
+    // The SFU lost the camera's transport (network change, consent expired): publish again.
+    if (e.detail.type === 'media.disconnected' && camera.on) {
+      camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
+    }
+  });
   live.addEventListener('event', (e) => model.apply(e.detail));
   live.addEventListener('reply', (e) => {
     if (e.detail.type === 'error') toast(e.detail.message, 'error');

@@ -142,6 +142,10 @@ async function main() {
       check(true, `${name} is subscribed and connected`);
     }
 
+    // Autoplay starts muted; the student turns the sound on.
+    await students[0][1].click('#sound');
+    check(!(await students[0][1].$eval('#stage-video', (v) => v.muted)), 'Ana turned the sound on');
+
     // A student may not publish.
     const refused = await students[0][1].evaluate(() => new Promise((resolve) => {
       const live = window.edgeclassLive();
