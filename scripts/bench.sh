@@ -9,7 +9,7 @@
 #   BENCH_DURATION=10   seconds per wrk / h2load run
 #   BENCH_CONNS=100     connections (wrk -c, h2load -c)
 #   BENCH_RATE=20000    total requests/s of the fixed-rate run (h2load --rps per client * -c)
-#   BENCH_STUDENTS=2000 BENCH_QUIZZES=20 BENCH_QUESTIONS=10
+#   BENCH_STUDENTS=4000 BENCH_QUIZZES=20 BENCH_QUESTIONS=10
 #   BENCH_ANSWER_CONNS=1000  connections of the answers run (students answering at once)
 #                       answers work list: every POST is a new (student, quiz, question)
 #   BENCH_COLD_RUNS=20  cold start runs (median reported)
@@ -23,7 +23,7 @@ THREADS=${BENCH_THREADS:-1}
 DURATION=${BENCH_DURATION:-10}
 CONNS=${BENCH_CONNS:-100}
 RATE=${BENCH_RATE:-20000}
-STUDENTS=${BENCH_STUDENTS:-2000}
+STUDENTS=${BENCH_STUDENTS:-4000}
 QUIZZES=${BENCH_QUIZZES:-20}
 QUESTIONS=${BENCH_QUESTIONS:-10}
 ANSWER_CONNS=${BENCH_ANSWER_CONNS:-1000}

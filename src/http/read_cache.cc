@@ -21,27 +21,25 @@ void make_room(Map& m, size_t max) {
 base::Result<classroom::Actor> ThreadCache::actor_for(std::string_view token,
                                                       std::string_view secret,
                                                       int64_t now_unix_s) {
-  std::string key(token);
-  if (auto it = tokens_.find(key); it != tokens_.end()) {
+  if (auto it = tokens_.find(token); it != tokens_.end()) {
     if (now_unix_s < it->second.exp) return it->second.actor;
     tokens_.erase(it);  // expired: verify again to get the exact error
   }
   EC_ASSIGN_OR_RETURN(base::Claims claims, base::verify_token(token, secret, now_unix_s));
   classroom::Actor actor{claims.sub, claims.name, claims.role};
   make_room(tokens_, kMaxEntries);
-  tokens_.emplace(std::move(key), Token{actor, claims.exp});
+  tokens_.emplace(std::string(token), Token{actor, claims.exp});
   return actor;
 }
 
 base::Result<store::Course> ThreadCache::course(std::string_view id) {
   uint64_t gen = current();
-  std::string key(id);
-  if (auto it = courses_.find(key); it != courses_.end() && it->second.generation == gen) {
+  if (auto it = courses_.find(id); it != courses_.end() && it->second.generation == gen) {
     return it->second.course;
   }
   EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db_, id));
   make_room(courses_, kMaxEntries);
-  courses_[std::move(key)] = CourseEntry{gen, c, {}};
+  courses_[std::string(id)] = CourseEntry{gen, c, {}};
   return c;
 }
 
@@ -59,15 +57,14 @@ const std::string& ThreadCache::course_body(const store::Course& c) {
 
 base::Result<store::Quiz> ThreadCache::quiz(std::string_view id) {
   uint64_t gen = current();
-  std::string key(id);
-  if (auto it = quizzes_.find(key); it != quizzes_.end() && it->second.generation == gen) {
+  if (auto it = quizzes_.find(id); it != quizzes_.end() && it->second.generation == gen) {
     return it->second.quiz;
   }
   EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(db_, id));
   EC_ASSIGN_OR_RETURN(std::vector<classroom::Question> qs,
                       classroom::questions_from_storage(q.questions));
   make_room(quizzes_, kMaxEntries);
-  quizzes_[std::move(key)] =
+  quizzes_[std::string(id)] =
       QuizEntry{gen, q, std::make_shared<const std::vector<classroom::Question>>(std::move(qs))};
   return q;
 }

@@ -52,12 +52,19 @@ class ThreadCache final : public classroom::Reader {
     bool enrolled;
   };
   static constexpr size_t kMaxEntries = 8192;  // per map; a full map is simply cleared
+  // Heterogeneous lookup: find() with a string_view key, no temporary std::string.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  template <typename V>
+  using Map = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
 
   store::Db& db_;
-  std::unordered_map<std::string, Token> tokens_;
-  std::unordered_map<std::string, CourseEntry> courses_;
-  std::unordered_map<std::string, QuizEntry> quizzes_;
-  std::unordered_map<std::string, EnrolledEntry> enrolled_;
+  Map<Token> tokens_;
+  Map<CourseEntry> courses_;
+  Map<QuizEntry> quizzes_;
+  Map<EnrolledEntry> enrolled_;
   std::string scratch_body_;  // course_body() of a row not in the cache
 };
 
