@@ -18,9 +18,8 @@ using asio::use_awaitable;
 using beast_http::status;
 using classroom::Actor;
 
-base::Result<Actor> authenticate(const Request& req, std::string_view query, const ApiDeps& deps,
-                                 bool allow_query_token, ThreadCache* cache) {
-  std::string token;
+base::Result<Actor> authenticate(const Request& req, const ApiDeps& deps, ThreadCache* cache) {
+  std::string_view token;
   auto it = req.find(beast_http::field::authorization);
   if (it != req.end()) {
     std::string_view v = it->value();
@@ -28,12 +27,7 @@ base::Result<Actor> authenticate(const Request& req, std::string_view query, con
       return base::unauthenticated("the Authorization header must be 'Bearer <token>'",
                                    "token_malformed");
     }
-    token = std::string(v.substr(7));
-  } else if (allow_query_token) {
-    std::vector<std::string_view> parts = base::split(query, '&');
-    for (auto p : parts) {
-      if (base::starts_with(p, "token=")) token = std::string(p.substr(6));
-    }
+    token = v.substr(7);
   }
   if (token.empty()) {
     return base::unauthenticated(
@@ -85,8 +79,7 @@ struct Prologue {
 };
 
 base::Result<Prologue> begin(const Ctx& c, const ApiDeps& d, bool with_body) {
-  EC_ASSIGN_OR_RETURN(Actor actor, authenticate(c.req, c.query, d, false,
-                                                d.caches[size_t(c.thread_index)].get()));
+  EC_ASSIGN_OR_RETURN(Actor actor, authenticate(c.req, d, d.caches[size_t(c.thread_index)].get()));
   Prologue p{std::move(actor), {}};
   if (with_body) {
     // The body is read as JSON whatever Content-Type says (curl -d sends a form type).

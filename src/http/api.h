@@ -53,11 +53,11 @@ struct ApiDeps {
 
 void register_api(Router& router, ApiDeps& deps);
 
-// Authenticates a request's bearer token (Authorization header, or `token` query parameter
-// when `allow_query_token`). 401 reasons: token_missing and those of base::verify_token.
-// `cache` (may be null) remembers tokens already verified on this thread.
-base::Result<classroom::Actor> authenticate(const Request& req, std::string_view query,
-                                            const ApiDeps& deps, bool allow_query_token,
+// Authenticates a request's bearer token (the Authorization header). 401 reasons:
+// token_missing, token_malformed and those of base::verify_token. `cache` (may be null)
+// remembers tokens already verified on this thread. (The live WebSocket also accepts a
+// `token` query parameter for browsers; src/ws reads that itself.)
+base::Result<classroom::Actor> authenticate(const Request& req, const ApiDeps& deps,
                                             ThreadCache* cache = nullptr);
 
 }  // namespace http
