@@ -3,6 +3,7 @@
 
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
+#include <optional>
 
 #include "base/json_reader.h"
 #include "base/jwt.h"
@@ -48,6 +49,20 @@ template <typename Fn>
 awaitable<base::Status> write(ApiDeps& d, Fn fn, bool invalidates = true) {
   co_return co_await async_commit(*d.writer, store::WriteOp(std::move(fn)), invalidates,
                                   use_awaitable);
+}
+
+// Runs `fn(txn)` (returning Result<T>) in the writer; its value once the group committed.
+template <typename T, typename Fn>
+awaitable<base::Result<T>> write_value(ApiDeps& d, Fn fn) {
+  std::optional<T> out;
+  base::Status st = co_await write(d, [&](store::Txn& t) -> base::Status {
+    base::Result<T> r = fn(t);
+    if (!r.is_ok()) return r.status();
+    out = std::move(r).value();
+    return base::Status::ok();
+  });
+  if (!st.is_ok()) co_return st;
+  co_return std::move(*out);
 }
 
 base::Result<int> parse_limit(const Ctx& c) {
@@ -104,10 +119,8 @@ void register_courses(Router& r, ApiDeps& d) {
   r.add(Verb::post, "/api/v1/courses", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, true));
     EC_CO_TRY(classroom::CreateCourse req, d.service->parse_create_course(p.body));
-    store::Course out;
-    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
-      EC_ASSIGN_OR_RETURN(out, d.service->create_course(t, p.actor, req));
-      return base::Status::ok();
+    EC_CO_TRY(store::Course out, co_await write_value<store::Course>(d, [&](store::Txn& t) {
+      return d.service->create_course(t, p.actor, req);
     }));
     co_return json_response(status::created, classroom::to_json(out));
   });
@@ -145,10 +158,8 @@ void register_courses(Router& r, ApiDeps& d) {
     EC_CO_TRY(Prologue p, begin(c, d, true));
     EC_CO_TRY(classroom::CoursePatch patch, d.service->parse_course_patch(p.body));
     std::string id(c.param("id"));
-    store::Course out;
-    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
-      EC_ASSIGN_OR_RETURN(out, d.service->update_course(t, p.actor, id, patch));
-      return base::Status::ok();
+    EC_CO_TRY(store::Course out, co_await write_value<store::Course>(d, [&](store::Txn& t) {
+      return d.service->update_course(t, p.actor, id, patch);
     }));
     co_return json_response(status::ok, classroom::to_json(out));
   });
@@ -156,10 +167,8 @@ void register_courses(Router& r, ApiDeps& d) {
   r.add(Verb::post, "/api/v1/courses/{id}/join", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
     std::string id(c.param("id"));
-    classroom::JoinResult out;
-    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
-      EC_ASSIGN_OR_RETURN(out, d.service->join(t, p.actor, id));
-      return base::Status::ok();
+    EC_CO_TRY(classroom::JoinResult out, co_await write_value<classroom::JoinResult>(d, [&](store::Txn& t) {
+      return d.service->join(t, p.actor, id);
     }));
     co_return json_response(out.created ? status::created : status::ok,
                             classroom::to_json(out.enrollment));
@@ -201,10 +210,8 @@ void register_sessions(Router& r, ApiDeps& d) {
       title = t.value_or("");
     }
     std::string id(c.param("id"));
-    store::Session out;
-    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
-      EC_ASSIGN_OR_RETURN(out, d.service->go_live(t, p.actor, id, title));
-      return base::Status::ok();
+    EC_CO_TRY(store::Session out, co_await write_value<store::Session>(d, [&](store::Txn& t) {
+      return d.service->go_live(t, p.actor, id, title);
     }));
     co_return json_response(status::created, classroom::to_json(out));
   });
@@ -232,10 +239,8 @@ void register_sessions(Router& r, ApiDeps& d) {
   r.add(Verb::post, "/api/v1/sessions/{id}/end", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
     std::string id(c.param("id"));
-    store::Session out;
-    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
-      EC_ASSIGN_OR_RETURN(out, d.service->end_session(t, p.actor, id));
-      return base::Status::ok();
+    EC_CO_TRY(store::Session out, co_await write_value<store::Session>(d, [&](store::Txn& t) {
+      return d.service->end_session(t, p.actor, id);
     }));
     if (d.on_session_ended) d.on_session_ended(out);
     co_return json_response(status::ok, classroom::to_json(out));
@@ -247,10 +252,8 @@ void register_quizzes(Router& r, ApiDeps& d) {
     EC_CO_TRY(Prologue p, begin(c, d, true));
     EC_CO_TRY(classroom::CreateQuiz req, d.service->parse_create_quiz(p.body));
     std::string id(c.param("id"));
-    store::Quiz out;
-    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
-      EC_ASSIGN_OR_RETURN(out, d.service->create_quiz(t, p.actor, id, req));
-      return base::Status::ok();
+    EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
+      return d.service->create_quiz(t, p.actor, id, req);
     }));
     co_return json_response(status::created, classroom::to_json(out, true));
   });
@@ -280,10 +283,8 @@ void register_quizzes(Router& r, ApiDeps& d) {
     EC_CO_TRY(Prologue p, begin(c, d, true));
     EC_CO_TRY(int64_t limit, d.service->parse_publish(p.body));
     std::string id(c.param("id"));
-    store::Quiz out;
-    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
-      EC_ASSIGN_OR_RETURN(out, d.service->publish_quiz(t, p.actor, id, limit));
-      return base::Status::ok();
+    EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
+      return d.service->publish_quiz(t, p.actor, id, limit);
     }));
     if (d.on_quiz_changed) d.on_quiz_changed(out);
     co_return json_response(status::ok, classroom::to_json(out, true));
@@ -292,10 +293,8 @@ void register_quizzes(Router& r, ApiDeps& d) {
   r.add(Verb::post, "/api/v1/quizzes/{id}/close", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
     std::string id(c.param("id"));
-    store::Quiz out;
-    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) -> base::Status {
-      EC_ASSIGN_OR_RETURN(out, d.service->close_quiz(t, p.actor, id));
-      return base::Status::ok();
+    EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
+      return d.service->close_quiz(t, p.actor, id);
     }));
     if (d.on_quiz_changed) d.on_quiz_changed(out);
     co_return json_response(status::ok, classroom::to_json(out, true));
