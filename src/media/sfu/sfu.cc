@@ -86,6 +86,17 @@ base::Result<Sfu::Endpoint*> Sfu::new_endpoint(const std::string& room_id,
   return raw;
 }
 
+sdp::AnswerOptions Sfu::answer_options(const Endpoint& ep) {
+  sdp::AnswerOptions o;
+  o.ice_ufrag = ep.transport->local_ufrag();
+  o.ice_pwd = ep.transport->local_password();
+  o.fingerprint_sha256 = certificate_->fingerprint_sha256();
+  o.candidate_ip = config_.public_ip;
+  o.candidate_port = config_.port;
+  o.session_id = random_->next_u64() >> 2;
+  return o;
+}
+
 base::Result<std::string> Sfu::publish(const std::string& room_id,
                                        const std::string& participant_id, const std::string& feed,
                                        std::string_view offer_sdp) {
@@ -93,13 +104,7 @@ base::Result<std::string> Sfu::publish(const std::string& room_id,
   EC_ASSIGN_OR_RETURN(Endpoint * ep,
                       new_endpoint(room_id, participant_id, true, offer_sdp, &offer));
   const std::string id = ep->transport->id();
-  sdp::AnswerOptions o;
-  o.ice_ufrag = ep->transport->local_ufrag();
-  o.ice_pwd = ep->transport->local_password();
-  o.fingerprint_sha256 = certificate_->fingerprint_sha256();
-  o.candidate_ip = config_.public_ip;
-  o.candidate_port = config_.port;
-  o.session_id = random_->next_u64() >> 2;
+  sdp::AnswerOptions o = answer_options(*ep);
   auto answer = sdp::build_answer(offer, o);
   if (!answer.is_ok()) {
     destroy_endpoint(id);
@@ -154,13 +159,7 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
   EC_ASSIGN_OR_RETURN(Endpoint * ep,
                       new_endpoint(room_id, participant_id, false, offer_sdp, &offer));
   const std::string id = ep->transport->id();
-  sdp::AnswerOptions o;
-  o.ice_ufrag = ep->transport->local_ufrag();
-  o.ice_pwd = ep->transport->local_password();
-  o.fingerprint_sha256 = certificate_->fingerprint_sha256();
-  o.candidate_ip = config_.public_ip;
-  o.candidate_port = config_.port;
-  o.session_id = random_->next_u64() >> 2;
+  sdp::AnswerOptions o = answer_options(*ep);
   // The n-th recvonly section of each kind gets feed n.
   std::vector<std::string> section_feed(offer.media.size());
   size_t audio_n = 0, video_n = 0;

@@ -115,7 +115,10 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   base::Result<Endpoint*> new_endpoint(const std::string& room_id,
                                        const std::string& participant_id, bool publisher,
                                        std::string_view offer_sdp, sdp::SessionDescription* offer);
-  void destroy_endpoint(std::string transport_id);  // by value: callers pass ids it clears
+  void destroy_endpoint(std::string transport_id);
+  // The SDP answer options every endpoint shares: its ICE credentials, our certificate's
+  // fingerprint, the one UDP candidate and a fresh session id.
+  sdp::AnswerOptions answer_options(const Endpoint& ep);  // by value: callers pass ids it clears
   Endpoint* endpoint_of(const WebRtcTransport* t);
 
   // WebRtcTransport::Listener
