@@ -2,86 +2,19 @@
 // headless Chromium. A teacher and two students run a class: chat, raised hands, a quiz with
 // live results and scores, one student drops and catches up by resuming, the teacher ends the
 // session. Exits non-zero on the first failed check.
-import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = process.env.EDGECLASS_BIN || path.join(ROOT, 'build/release/edgeclass');
-// Screenshots go to build/e2e/ so a test run leaves the tree clean; to refresh the ones in
-// the docs: E2E_SHOTS_DIR=docs/screenshots tests/scripts/e2e_live.sh
-const SHOTS = path.resolve(ROOT, process.env.E2E_SHOTS_DIR || 'build/e2e');
-fs.mkdirSync(SHOTS, { recursive: true });
-const SECRET = 'e2e-secret-0123456789abcdef-0123456789';
+import { SHOTS, check, launchBrowser, pageOpener, startServer } from './harness.mjs';
+
 const TIMEOUT = 10000;
-
-function b64url(buf) {
-  return Buffer.from(buf).toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-}
-function token(sub, name, role) {
-  const now = Math.floor(Date.now() / 1000);
-  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const body = b64url(JSON.stringify({ sub, name, role, iat: now, exp: now + 3600 }));
-  const sig = b64url(crypto.createHmac('sha256', SECRET).update(`${head}.${body}`).digest());
-  return `${head}.${body}.${sig}`;
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-  console.log(`ok - ${what}`);
-}
-
-async function startServer() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgeclass-e2e-'));
-  const proc = spawn(BIN, ['serve'], {
-    env: { ...process.env, EDGECLASS_LISTEN: '127.0.0.1:0', EDGECLASS_DATA_DIR: dataDir,
-      EDGECLASS_JWT_SECRET: SECRET, EDGECLASS_THREADS: '2', EDGECLASS_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = await new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`server did not start:\n${buf}`));
-    }, 15000);
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      for (const line of buf.split('\n')) {
-        if (line.includes('"edgeclass.ready"')) {
-          clearTimeout(timer);
-          resolve(JSON.parse(line).url.replace(/\/$/, ''));
-        }
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-  proc.stdout.resume();
-  proc.stderr.resume();
-  return { proc, url, dataDir };
-}
 
 const text = (page, sel) => page.locator(sel).first().innerText();
 
 async function main() {
   const server = await startServer();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-  });
-  const open = async (file, sub, name, role) => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(TIMEOUT);
-    page.on('pageerror', (e) => { console.error(`[${sub}] page error: ${e.message}`); process.exitCode = 1; });
-    await page.goto(`${server.url}/${file}#token=${token(sub, name, role)}`);
-    return page;
-  };
+  const browser = await launchBrowser();
+  const open = pageOpener(browser, server, TIMEOUT);
   try {
     // --- the teacher creates a course and goes live
     const T = await open('teacher.html', 'usr_tess', 'Ms Tess', 'teacher');

@@ -3,72 +3,13 @@
 // teacher starts the camera, three students see it; from getStats() each student's video keeps
 // decoding, audio arrives and almost nothing is lost; the teacher reloads and the students'
 // subscriptions carry the new stream. Exits non-zero on the first failed check.
-import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = process.env.EDGECLASS_BIN || path.join(ROOT, 'build/release/edgeclass');
-const SECRET = 'e2e-secret-0123456789abcdef-0123456789';
+import { SHOTS, check, launchBrowser, pageOpener, sleep, startServer } from './harness.mjs';
+
 const TIMEOUT = 15000;
-// Screenshots go to build/e2e/ (E2E_SHOTS_DIR=docs/screenshots to refresh the docs' ones).
-const SHOTS = path.resolve(ROOT, process.env.E2E_SHOTS_DIR || 'build/e2e');
-fs.mkdirSync(SHOTS, { recursive: true });
 const MEDIA_PORT = String(20000 + Math.floor(Math.random() * 30000));
-
-function b64url(buf) {
-  return Buffer.from(buf).toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-}
-function token(sub, name, role) {
-  const now = Math.floor(Date.now() / 1000);
-  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const body = b64url(JSON.stringify({ sub, name, role, iat: now, exp: now + 3600 }));
-  const sig = b64url(crypto.createHmac('sha256', SECRET).update(`${head}.${body}`).digest());
-  return `${head}.${body}.${sig}`;
-}
-
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-  console.log(`ok - ${what}`);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function startServer() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgeclass-video-'));
-  const proc = spawn(BIN, ['serve'], {
-    env: { ...process.env, EDGECLASS_LISTEN: '127.0.0.1:0', EDGECLASS_DATA_DIR: dataDir,
-      EDGECLASS_JWT_SECRET: SECRET, EDGECLASS_THREADS: '2', EDGECLASS_LOG_LEVEL: 'info',
-      EDGECLASS_MEDIA_PORT: MEDIA_PORT, EDGECLASS_PUBLIC_IP: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`server did not start:\n${log}`));
-    }, 15000);
-    proc.stdout.on('data', (d) => {
-      log += d;
-      for (const line of log.split('\n')) {
-        if (line.includes('"media.unavailable"')) {
-          clearTimeout(timer);
-          reject(new Error(`the SFU did not start: ${line}`));
-        }
-        if (line.includes('"edgeclass.ready"')) {
-          clearTimeout(timer);
-          resolve(JSON.parse(line).url.replace(/\/$/, ''));
-        }
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-  proc.stderr.resume();
-  return { proc, url, dataDir, log: () => log };
-}
 
 // The inbound RTP stats of a student's subscription, and the candidate pair's RTT.
 const inbound = (page) =>
@@ -89,23 +30,14 @@ const inbound = (page) =>
   });
 
 async function main() {
-  const server = await startServer();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      '--autoplay-policy=no-user-gesture-required', '--allow-loopback-in-peer-connection',
-      '--disable-features=WebRtcHideLocalIpsWithMdns'],
+  const server = await startServer({
+    env: { EDGECLASS_MEDIA_PORT: MEDIA_PORT, EDGECLASS_PUBLIC_IP: '127.0.0.1' },
+    failOn: ['media.unavailable'],
+    prefix: 'edgeclass-video-',
   });
-  const open = async (file, sub, name, role) => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(TIMEOUT);
-    page.on('pageerror', (e) => { console.error(`[${sub}] page error: ${e.message}`); process.exitCode = 1; });
-    await page.goto(`${server.url}/${file}#token=${token(sub, name, role)}`);
-    return page;
-  };
+  const browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required',
+    '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns']);
+  const open = pageOpener(browser, server, TIMEOUT);
   try {
     const T = await open('teacher.html', 'usr_tess', 'Ms Tess', 'teacher');
     await T.fill('#course-title', 'Video 101');

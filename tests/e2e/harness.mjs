@@ -1,0 +1,97 @@
+// Shared pieces of the browser end-to-end tests: the real edgeclass binary on a free port
+// with its own data dir and secret, tokens signed with that secret, headless Debian Chromium,
+// and pages opened as a given user.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = process.env.EDGECLASS_BIN || path.join(ROOT, 'build/release/edgeclass');
+const SECRET = 'e2e-secret-0123456789abcdef-0123456789';
+// Screenshots go to build/e2e/ so a test run leaves the tree clean; to refresh the ones in
+// the docs: E2E_SHOTS_DIR=docs/screenshots tests/scripts/e2e_live.sh (or e2e_video.sh)
+export const SHOTS = path.resolve(ROOT, process.env.E2E_SHOTS_DIR || 'build/e2e');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+function b64url(buf) {
+  return Buffer.from(buf).toString('base64').replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+// An HS256 bearer token for the test server, valid for an hour.
+export function token(sub, name, role) {
+  const now = Math.floor(Date.now() / 1000);
+  const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const body = b64url(JSON.stringify({ sub, name, role, iat: now, exp: now + 3600 }));
+  const sig = b64url(crypto.createHmac('sha256', SECRET).update(`${head}.${body}`).digest());
+  return `${head}.${body}.${sig}`;
+}
+
+export function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Starts `edgeclass serve`; resolves once it logs edgeclass.ready. `env` adds settings;
+// a log line containing one of `failOn` (message names) fails the start.
+export async function startServer({ env = {}, failOn = [], prefix = 'edgeclass-e2e-' } = {}) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const proc = spawn(BIN, ['serve'], {
+    env: { ...process.env, EDGECLASS_LISTEN: '127.0.0.1:0', EDGECLASS_DATA_DIR: dataDir,
+      EDGECLASS_JWT_SECRET: SECRET, EDGECLASS_THREADS: '2', EDGECLASS_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${log}`));
+    }, 15000);
+    proc.stdout.on('data', (d) => {
+      log += d;
+      for (const line of log.split('\n')) {
+        for (const name of failOn) {
+          if (line.includes(`"${name}"`)) {
+            clearTimeout(timer);
+            reject(new Error(`server start failed: ${line}`));
+          }
+        }
+        if (line.includes('"edgeclass.ready"')) {
+          clearTimeout(timer);
+          resolve(JSON.parse(line).url.replace(/\/$/, ''));
+        }
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+  proc.stderr.resume();
+  return { proc, url, dataDir, log: () => log };
+}
+
+// Headless Debian Chromium with a fake camera and microphone, plus `extraArgs`.
+export function launchBrowser(extraArgs = []) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', ...extraArgs],
+  });
+}
+
+// open(file, sub, name, role): a fresh browser context on `file` signed in as that user; a
+// page error marks the test failed.
+export function pageOpener(browser, server, timeout) {
+  return async (file, sub, name, role) => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(timeout);
+    page.on('pageerror', (e) => { console.error(`[${sub}] page error: ${e.message}`); process.exitCode = 1; });
+    await page.goto(`${server.url}/${file}#token=${token(sub, name, role)}`);
+    return page;
+  };
+}
