@@ -97,6 +97,18 @@ allow {
 	input.on_stage == true
 }
 
+# Giving a student the stage (or taking it back) in the live room; `on_stage` above is true
+# for the student who holds it.
+allow {
+	input.action == "stage"
+	is_course_teacher
+}
+
+allow {
+	input.action == "stage"
+	is_admin
+}
+
 # Reasons, for people reading a 403.
 deny_reason["only students can join a course"] {
 	input.action == "join"
@@ -137,4 +149,8 @@ deny_reason["only enrolled students and the course's teacher can join this sessi
 
 deny_reason["only the teacher or a student on stage can publish"] {
 	input.action == "publish_media"
+}
+
+deny_reason["only the course's teacher or an admin can give the stage"] {
+	input.action == "stage"
 }

@@ -66,3 +66,18 @@ test_student_on_stage_publishes if {
 	not edgeclass.allow with input as {"action": "publish_media", "user": student,
 		"course": course("active", 30, 1)}
 }
+
+test_course_teacher_and_admin_give_the_stage if {
+	inp := {"action": "stage", "user": teacher, "course": course("active", 30, 1), "target": student}
+	edgeclass.allow with input as inp
+	admin := {"id": "a1", "name": "Ada", "role": "admin"}
+	edgeclass.allow with input as object.union(inp, {"user": admin})
+}
+
+test_others_cannot_give_the_stage if {
+	other := {"id": "t2", "name": "Mr U", "role": "teacher"}
+	inp := {"action": "stage", "user": other, "course": course("active", 30, 1), "target": student}
+	not edgeclass.allow with input as inp
+	"only the course's teacher or an admin can give the stage" in edgeclass.deny_reason with input as inp
+	not edgeclass.allow with input as object.union(inp, {"user": student})
+}

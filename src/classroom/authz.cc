@@ -100,6 +100,11 @@ Decision BuiltinAuthorizer::decide(const json::object& input) const {
     if (role == "student" && flag(input, "enrolled")) return yes();
     return no("only enrolled students and the course's teacher can join this session");
   }
+  if (action == "stage") {
+    return admin || (teacher && owner)
+               ? yes()
+               : no("only the course's teacher or an admin can give the stage");
+  }
   if (action == "publish_media") {
     if (owner || admin) return yes();
     return flag(input, "on_stage") ? yes() : no("only the teacher or a student on stage can publish");

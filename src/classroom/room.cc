@@ -2,6 +2,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
+#include <utility>
 
 namespace classroom {
 
@@ -142,7 +143,10 @@ void Room::leave(std::string_view user_id) {
   std::string id = who.user_id;
   participants_.erase(it);
   if (role == Role::kStudent) --students_;
-  if (ended_) return;  // the final event has been sent; nobody needs presence any more
+  if (ended_) {  // the final event has been sent; nobody needs presence any more
+    if (id == stage_) stage_.clear();
+    return;
+  }
   if (hands_.lower(id)) {
     json::object h;
     h["user_id"] = id;
@@ -150,6 +154,7 @@ void Room::leave(std::string_view user_id) {
     h["queue"] = hands_.size();
     emit(Audience::teachers_and(id), "hand_lowered", std::move(h));
   }
+  if (id == stage_) set_stage("", "", id, "left");
   json::object body;
   body["user_id"] = id;
   body["reason"] = "left";
@@ -251,6 +256,7 @@ base::Status Room::remove(std::string_view by, std::string_view target) {
     h["queue"] = hands_.size();
     emit(Audience::teachers_only(), "hand_lowered", std::move(h));
   }
+  if (id == stage_) set_stage("", "", by, "removed");
   json::object body;
   body["user_id"] = id;
   body["reason"] = "removed";
@@ -295,6 +301,45 @@ base::Status Room::lower_hand(std::string_view by, std::string_view target) {
   body["queue"] = hands_.size();
   emit(Audience::teachers_and(target), "hand_lowered", std::move(body));
   return base::Status::ok();
+}
+
+// ---- stage --------------------------------------------------------------------------------
+
+base::Status Room::give_stage(std::string_view by, std::string_view target) {
+  EC_RETURN_IF_ERROR(require_teacher(by));
+  const Member* m = find(target);
+  if (!m) return base::not_found("no such student in the room", "not_in_room");
+  if (m->who.role != Role::kStudent) {
+    return base::invalid_argument("only a student can be given the stage", "invalid_target");
+  }
+  set_stage(m->who.user_id, m->who.name, by, "given");
+  return base::Status::ok();
+}
+
+base::Status Room::take_stage(std::string_view by) {
+  EC_RETURN_IF_ERROR(require_teacher(by));
+  set_stage("", "", by, "taken");
+  return base::Status::ok();
+}
+
+void Room::set_stage(std::string user, std::string_view name, std::string_view by,
+                     std::string_view reason) {
+  if (user == stage_) return;
+  std::string previous = std::exchange(stage_, std::move(user));
+  stage_name_ = name;
+  json::object body;
+  body["user_id"] = stage_.empty() ? json::value(nullptr) : json::value(stage_);
+  body["name"] = stage_.empty() ? json::value(nullptr) : json::value(stage_name_);
+  body["previous"] = previous.empty() ? json::value(nullptr) : json::value(previous);
+  body["by"] = by;
+  body["reason"] = reason;
+  emit(Audience::everyone(), "stage", std::move(body));
+  listener_.on_stage_changed(previous, stage_);
+}
+
+json::value Room::stage_json() const {
+  if (stage_.empty()) return nullptr;
+  return json::object{{"user_id", stage_}, {"name", stage_name_}};
 }
 
 // ---- quiz ---------------------------------------------------------------------------------
@@ -477,6 +522,7 @@ json::object Room::snapshot(std::string_view user_id) const {
     auto pos = hands_.position(user_id);
     s["hand_raised"] = pos.has_value();
   }
+  s["stage"] = stage_json();
   if (quiz_) {
     json::object q;
     q["quiz"] = quiz_->quiz_json(teacher || quiz_->closed());

@@ -110,6 +110,19 @@ class Room {
   // The student itself or a teacher lowers `target`'s hand (idempotent).
   base::Status lower_hand(std::string_view by, std::string_view target);
 
+  // The stage: at most one student at a time may publish camera and microphone (feed
+  // "stage"), besides the teacher. A teacher gives it to `target`, a student in the room; it
+  // moves from the previous holder, if any. Emits `stage` to everyone and calls
+  // RoomListener::on_stage_changed. Giving it to the holder again is a no-op. Errors:
+  // PermissionDenied "not_teacher", NotFound "not_in_room", InvalidArgument "invalid_target"
+  // (a teacher), FailedPrecondition "session_ended".
+  base::Status give_stage(std::string_view by, std::string_view target);
+  // A teacher takes the stage back (a no-op when nobody holds it). The holder also loses it
+  // when its last connection leaves or the teacher removes it.
+  base::Status take_stage(std::string_view by);
+  // The user id of the student on stage; empty when nobody is.
+  const std::string& stage() const { return stage_; }
+
   // Starts `info` as the room's quiz (the caller has stored it as published). Error:
   // FailedPrecondition "quiz_open" when another quiz is still open.
   base::Status publish_quiz(LiveQuizInfo info);
@@ -171,6 +184,11 @@ class Room {
   Audience presence_audience(const Participant& who);
   boost::json::object member_json(const Member& m) const;
   boost::json::object chat_json(const ChatMessage& m) const;
+  // Moves the stage to `user` (empty: nobody), emits `stage` with `reason` and tells the
+  // listener. No-op when `user` already holds it.
+  void set_stage(std::string user, std::string_view name, std::string_view by,
+                 std::string_view reason);
+  boost::json::value stage_json() const;
 
   RoomConfig config_;
   RoomListener& listener_;
@@ -191,6 +209,8 @@ class Room {
   std::deque<ChatMessage> recent_chat_;                          // newest at the back
 
   HandQueue hands_;
+  std::string stage_;       // user id of the student on stage; empty when nobody is
+  std::string stage_name_;  // its display name, for snapshots
 
   std::unique_ptr<LiveQuiz> quiz_;  // the open quiz, or the last closed one
   bool results_dirty_ = false;      // answers counted since the last results event

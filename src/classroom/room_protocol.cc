@@ -23,6 +23,8 @@ ClientType type_from(std::string_view t) {
   if (t == "media.publish") return ClientType::kMediaPublish;
   if (t == "media.subscribe") return ClientType::kMediaSubscribe;
   if (t == "media.unpublish") return ClientType::kMediaUnpublish;
+  if (t == "stage_give") return ClientType::kStageGive;
+  if (t == "stage_take") return ClientType::kStageTake;
   return ClientType::kPing;
 }
 
@@ -34,7 +36,8 @@ base::Result<ClientMessage> parse_client_message(std::string_view text, std::str
   base::JsonReader r(v);
   auto type = r.required_enum("type", {"ping", "chat", "chat_delete", "mute", "remove", "hand_raise",
                                           "hand_lower", "quiz_publish", "quiz_close", "answer",
-                                          "media.publish", "media.subscribe", "media.unpublish"});
+                                          "media.publish", "media.subscribe", "media.unpublish",
+                                          "stage_give", "stage_take"});
   auto ref = r.optional_string("ref", 0, 64);
   if (ref && ref_out) *ref_out = *ref;
   if (!r.ok()) return r.finish();  // the first error (type or ref)
@@ -45,6 +48,7 @@ base::Result<ClientMessage> parse_client_message(std::string_view text, std::str
     case ClientType::kPing:
     case ClientType::kHandRaise:
     case ClientType::kMediaUnpublish:
+    case ClientType::kStageTake:
       break;
     case ClientType::kMediaPublish:
     case ClientType::kMediaSubscribe: {
@@ -74,7 +78,8 @@ base::Result<ClientMessage> parse_client_message(std::string_view text, std::str
       }
       break;
     }
-    case ClientType::kRemove: {
+    case ClientType::kRemove:
+    case ClientType::kStageGive: {
       auto id = r.required_string("user_id", 1, 128);
       if (id) m.target = std::move(*id);
       break;
@@ -133,10 +138,15 @@ base::Result<NextStep> apply_client_message(Room& room, std::string_view user_id
       return NextStep::kNone;
     case ClientType::kQuizPublish:
     case ClientType::kQuizClose:
+    case ClientType::kStageGive:
+    case ClientType::kStageTake:
       if (room.role_of(user_id) != Role::kTeacher) {
         return base::permission_denied("only the teacher can do this", "not_teacher");
       }
       if (room.ended()) return base::failed_precondition("the session has ended", "session_ended");
+      if (msg.type == ClientType::kStageGive || msg.type == ClientType::kStageTake) {
+        return NextStep::kStage;
+      }
       return msg.type == ClientType::kQuizPublish ? NextStep::kPublish : NextStep::kClose;
     case ClientType::kAnswer:
       return NextStep::kAnswer;

@@ -27,13 +27,15 @@ enum class ClientType {
   kMediaPublish,    // {"type":"media.publish","sdp":"v=0..."}   (policy publish_media)
   kMediaSubscribe,  // {"type":"media.subscribe","sdp":"v=0..."}
   kMediaUnpublish,  // {"type":"media.unpublish"}
+  kStageGive,       // {"type":"stage_give","user_id":"..."}     (teacher; policy "stage")
+  kStageTake,       // {"type":"stage_take"}                     (teacher; policy "stage")
 };
 
 struct ClientMessage {
   ClientType type = ClientType::kPing;
   std::string ref;         // optional client correlation id, echoed in replies (<= 64 chars)
   std::string text;        // kChat
-  std::string target;      // user id (mute, remove, hand_lower) or message id (chat_delete)
+  std::string target;      // user id (mute, remove, hand_lower, stage_give) or chat_delete id
   bool muted = true;       // kMute
   std::string quiz_id;     // kQuizPublish, kQuizClose, kAnswer
   int64_t time_limit_s = 60;  // kQuizPublish, 5..3600
@@ -53,10 +55,13 @@ enum class NextStep {
   kClose,    // store the close, then Room::close_quiz
   kAnswer,   // Room::begin_answer was done by the transport with its store in hand
   kMedia,    // a media.* message: signalling with the SFU is the transport's
+  kStage,    // stage_give/stage_take from a teacher: ask the policy, then Room::give_stage
+             // or Room::take_stage
 };
 
 // Applies chat, moderation and hands messages from `user_id` to `room`; returns which step is
-// left for the transport for the others. Checks that publish/close come from a teacher.
+// left for the transport for the others. Checks that publish/close and the stage messages come
+// from a teacher.
 base::Result<NextStep> apply_client_message(Room& room, std::string_view user_id,
                                             const ClientMessage& msg);
 

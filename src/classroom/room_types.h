@@ -76,6 +76,10 @@ class RoomListener {
   // The open quiz's deadline passed (reported once from tick()). The owner records the close
   // in storage and then calls Room::close_quiz.
   virtual void on_quiz_deadline(std::string_view quiz_id) {}
+  // The stage passed from `previous` to `current` (user ids; empty: nobody). Called after the
+  // `stage` event. The owner stops `previous`'s published media, so a student can no longer
+  // publish once the stage is gone.
+  virtual void on_stage_changed(std::string_view previous, std::string_view current) {}
 };
 
 }  // namespace classroom

@@ -129,20 +129,66 @@ void RoomHost::on_message(LiveSession& s, std::string_view text) {
     case NextStep::kMedia:
       handle_media(s, *msg);
       break;
+    case NextStep::kStage:
+      handle_stage(s, *msg);
+      break;
+  }
+}
+
+// ---- the stage ------------------------------------------------------------------------------
+
+void RoomHost::handle_stage(LiveSession& s, const classroom::ClientMessage& msg) {
+  const bool give = msg.type == classroom::ClientType::kStageGive;
+  if (deps_.authorizer) {
+    json::object input = classroom::make_input("stage", actor_of(s.who()));
+    input["course"] = course_input();
+    if (give) {
+      json::object target{{"id", msg.target}};
+      if (auto role = room_.role_of(msg.target)) target["role"] = classroom::role_name(*role);
+      input["target"] = std::move(target);
+    }
+    classroom::Decision d = deps_.authorizer()->decide(input);
+    if (!d.allow) {
+      s.send(classroom::error_reply(
+          msg.ref, base::permission_denied(d.reason.empty() ? "not allowed" : d.reason,
+                                           "not_allowed")));
+      return;
+    }
+  }
+  base::Status st = give ? room_.give_stage(s.who().user_id, msg.target)
+                         : room_.take_stage(s.who().user_id);
+  if (!st.is_ok()) s.send(classroom::error_reply(msg.ref, st));
+}
+
+void RoomHost::on_stage_changed(std::string_view previous, std::string_view current) {
+  base::log::info("live.stage")
+      .kv("session", session_id()).kv("from", previous).kv("to", current);
+  // The student who lost the stage may no longer publish: stop its published streams (its
+  // subscription stays: Sfu::unpublish drops the publishing transport only).
+  if (!previous.empty() && deps_.media && deps_.media->unpublish) {
+    deps_.media->unpublish(session_id(), std::string(previous));
   }
 }
 
 // ---- media signalling -----------------------------------------------------------------------
 
-bool RoomHost::may_publish_media(const classroom::Participant& p) const {
-  if (!deps_.authorizer) return p.role == classroom::Role::kTeacher && p.user_id == teacher_id_;
-  json::object input = classroom::make_input("publish_media", actor_of(p));
+json::object RoomHost::course_input() const {
   json::object course;
   course["id"] = room_.config().course_id;
   course["teacher_id"] = teacher_id_;
-  input["course"] = std::move(course);
-  input["on_stage"] = false;  // the stage is not handed to students yet
-  return deps_.authorizer()->decide(input).allow;
+  return course;
+}
+
+classroom::Decision RoomHost::may_publish_media(const classroom::Participant& p) const {
+  const bool on_stage = !room_.stage().empty() && room_.stage() == p.user_id;
+  if (!deps_.authorizer) {
+    if ((p.role == classroom::Role::kTeacher && p.user_id == teacher_id_) || on_stage) return {true, ""};
+    return {false, "only the teacher or a student on stage can publish"};
+  }
+  json::object input = classroom::make_input("publish_media", actor_of(p));
+  input["course"] = course_input();
+  input["on_stage"] = on_stage;
+  return deps_.authorizer()->decide(input);
 }
 
 void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg) {
@@ -158,11 +204,16 @@ void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg)
     return;
   }
   const bool publish = msg.type == classroom::ClientType::kMediaPublish;
-  if (publish && !may_publish_media(s.who())) {
-    s.send(classroom::error_reply(
-        msg.ref, base::permission_denied("only the teacher or a student on stage can publish",
-                                         "not_allowed")));
-    return;
+  if (publish) {
+    classroom::Decision d = may_publish_media(s.who());
+    if (!d.allow) {
+      s.send(classroom::error_reply(
+          msg.ref,
+          base::permission_denied(
+              d.reason.empty() ? "only the teacher or a student on stage can publish" : d.reason,
+              "not_allowed")));
+      return;
+    }
   }
   // The SFU answers on the media thread; the reply comes back here.
   std::weak_ptr<LiveSession> weak = s.shared_from_this();
@@ -187,7 +238,9 @@ void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg)
     });
   };
   if (publish) {
-    media->publish(session_id(), user, "main", msg.sdp, std::move(done));
+    // Teachers (the course's, or an admin) fill the main feed; a student on stage the second.
+    const char* feed = s.who().role == classroom::Role::kStudent ? "stage" : "main";
+    media->publish(session_id(), user, feed, msg.sdp, std::move(done));
   } else {
     media->subscribe(session_id(), user, msg.sdp, std::move(done));
   }

@@ -36,7 +36,8 @@ struct RoomDeps {
   store::Db* reader = nullptr;  // the read-only connection of the room's I/O thread
   base::Clock* clock = nullptr;
   base::Random* random = nullptr;
-  // The policy in force; decides "publish_media". May be empty: only the teacher publishes.
+  // The policy in force; decides "publish_media" and "stage". May be empty: the course's
+  // teacher publishes and gives the stage, and the student on stage publishes.
   std::function<std::shared_ptr<const classroom::Authorizer>()> authorizer;
   // The media plane; nullptr (or empty functions) when video is unavailable.
   const MediaSignalling* media = nullptr;
@@ -84,13 +85,19 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
   void on_chat_deleted(std::string_view message_id) override;
   void on_participant_removed(std::string_view user_id) override;
   void on_quiz_deadline(std::string_view quiz_id) override;
+  void on_stage_changed(std::string_view previous, std::string_view current) override;
 
  private:
   void submit_answer(LiveSession& s, const classroom::ClientMessage& msg);
   void submit_quiz_change(LiveSession& s, const classroom::ClientMessage& msg);
   // media.publish / media.subscribe / media.unpublish: policy, then the SFU on its thread.
   void handle_media(LiveSession& s, const classroom::ClientMessage& msg);
-  bool may_publish_media(const classroom::Participant& p) const;
+  // stage_give / stage_take from a teacher: policy ("stage"), then the room.
+  void handle_stage(LiveSession& s, const classroom::ClientMessage& msg);
+  // The "publish_media" decision for `p`, with on_stage = whether `p` holds the stage.
+  classroom::Decision may_publish_media(const classroom::Participant& p) const;
+  // {"id","teacher_id"} of the room's course, for policy inputs.
+  boost::json::object course_input() const;
   // {"type":"media.tracks","feeds":[...]}: which feeds are live now.
   std::string media_tracks_message() const;
   void ensure_ticking();

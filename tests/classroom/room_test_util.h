@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -30,6 +31,9 @@ class RecordingListener : public RoomListener {
   void on_chat_deleted(std::string_view id) override { deleted.emplace_back(id); }
   void on_participant_removed(std::string_view id) override { removed.emplace_back(id); }
   void on_quiz_deadline(std::string_view id) override { deadlines.emplace_back(id); }
+  void on_stage_changed(std::string_view previous, std::string_view current) override {
+    stage_changes.emplace_back(std::string(previous), std::string(current));
+  }
 
   // Events of `type` delivered to (`role`, `user`), in order.
   std::vector<Recorded> of(std::string_view type) const {
@@ -50,6 +54,7 @@ class RecordingListener : public RoomListener {
   std::vector<Recorded> events;
   std::vector<ChatMessage> persisted;
   std::vector<std::string> deleted, removed, deadlines;
+  std::vector<std::pair<std::string, std::string>> stage_changes;  // (previous, current)
 };
 
 class RoomFixture : public ::testing::Test {

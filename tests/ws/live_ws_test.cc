@@ -173,9 +173,14 @@ class LiveWsTest : public ::testing::Test {
     // does) and records leaves.
     if (with_media_) deps.media.publish = [this](std::string room, std::string who, std::string feed,
                                 std::string sdp, MediaSignalling::Done done) {
+      {
+        std::lock_guard lock(media_mu_);
+        media_published_.push_back(who + ":" + feed);
+      }
       std::thread([=, done = std::move(done)] {
-        done(room.empty() || feed != "main" ? base::Result<std::string>(base::invalid_argument("bad call"))
-                                            : base::Result<std::string>("answer for " + sdp));
+        done(room.empty() || (feed != "main" && feed != "stage")
+                 ? base::Result<std::string>(base::invalid_argument("bad call"))
+                 : base::Result<std::string>("answer for " + sdp));
       }).detach();
     };
     deps.media.subscribe = [](std::string, std::string, std::string sdp, MediaSignalling::Done done) {
@@ -184,7 +189,10 @@ class LiveWsTest : public ::testing::Test {
                           : base::Result<std::string>("answer for " + sdp));
       }).detach();
     };
-    deps.media.unpublish = [](std::string, std::string) {};
+    deps.media.unpublish = [this](std::string, std::string who) {
+      std::lock_guard lock(media_mu_);
+      media_unpublished_.push_back(who);
+    };
     deps.media.leave = [this](std::string, std::string who) {
       std::lock_guard lock(media_mu_);
       media_left_.push_back(who);
@@ -230,6 +238,8 @@ class LiveWsTest : public ::testing::Test {
   bool with_media_ = true;  // false: a server whose media port could not be bound
   std::mutex media_mu_;
   std::vector<std::string> media_left_;  // guarded by media_mu_
+  std::vector<std::string> media_published_;    // "user:feed", guarded by media_mu_
+  std::vector<std::string> media_unpublished_;  // guarded by media_mu_
 };
 
 class LiveWsNoMediaTest : public LiveWsTest {
@@ -476,6 +486,65 @@ TEST_F(LiveWsTest, MediaSignallingGoesThroughPolicyAndTheSfu) {
   std::lock_guard lock(media_mu_);
   ASSERT_EQ(media_left_.size(), 1u);
   EXPECT_EQ(media_left_[0], "usr_a");
+}
+
+TEST_F(LiveWsTest, TeacherGivesAStudentTheStageToPublishAndTakesItBack) {
+  auto t = join("usr_t", base::Role::kTeacher);
+  ASSERT_TRUE(t->expect("welcome"));
+  auto a = join("usr_a", base::Role::kStudent);
+  ASSERT_TRUE(a->expect("welcome"));
+  auto b = join("usr_b", base::Role::kStudent);
+  ASSERT_TRUE(b->expect("welcome"));
+
+  // Only the teacher gives the stage, and only to a student in the room.
+  b->send({{"type", "stage_give"}, {"user_id", "usr_b"}, {"ref", "s1"}});
+  auto err = b->expect("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code"), "not_teacher");
+  t->send({{"type", "stage_give"}, {"user_id", "usr_nobody"}, {"ref", "s2"}});
+  err = t->expect("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code"), "not_in_room");
+  EXPECT_EQ(err->at("ref"), "s2");
+
+  t->send({{"type", "stage_give"}, {"user_id", "usr_a"}});
+  for (auto* c : {t.get(), a.get(), b.get()}) {
+    auto ev = c->expect("stage");
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->at("user_id"), "usr_a");
+  }
+  // On stage, the student publishes into the second feed.
+  a->send({{"type", "media.publish"}, {"sdp", "offer-a"}, {"ref", "m1"}});
+  auto answer = a->expect("media.answer");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->at("sdp"), "answer for offer-a");
+  b->send({{"type", "media.publish"}, {"sdp", "offer-b"}, {"ref", "m2"}});
+  err = b->expect("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code"), "not_allowed");
+  // A late joiner sees the holder in its snapshot.
+  auto t2 = join("usr_t", base::Role::kTeacher);
+  auto w = t2->expect("welcome");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->at("snapshot").at("stage").at("user_id"), "usr_a");
+
+  // Taking it back stops the student's published streams; it can no longer publish.
+  t->send({{"type", "stage_take"}});
+  for (auto* c : {t.get(), a.get(), b.get()}) {
+    auto ev = c->expect("stage");
+    ASSERT_TRUE(ev);
+    EXPECT_TRUE(ev->at("user_id").is_null());
+    EXPECT_EQ(ev->at("reason"), "taken");
+  }
+  a->send({{"type", "media.publish"}, {"sdp", "offer-a2"}, {"ref", "m3"}});
+  err = a->expect("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code"), "not_allowed");
+  EXPECT_EQ(err->at("message"), "only the teacher or a student on stage can publish");
+  std::lock_guard lock(media_mu_);
+  EXPECT_EQ(media_published_, (std::vector<std::string>{"usr_a:stage"}));
+  EXPECT_EQ(media_unpublished_, (std::vector<std::string>{"usr_a"}));
+  EXPECT_TRUE(media_left_.empty());  // its subscription is untouched
 }
 
 TEST_F(LiveWsTest, StudentFloodIsClosedWith4029) {
