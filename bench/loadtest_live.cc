@@ -9,8 +9,6 @@
 //   - with --slow S: S students that never read, in a separate room with a chat flood: they
 //     must be dropped (4008) while the other students receive everything.
 // Client and server share the machine: latencies include the client's own scheduling.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -31,9 +29,8 @@
 #include <string>
 #include <vector>
 
-#include "base/clock.h"
-#include "base/jwt.h"
 #include "base/strings.h"
+#include "loadtest_common.h"
 
 namespace {
 
@@ -44,12 +41,14 @@ namespace websocket = beast::websocket;
 namespace json = boost::json;
 using asio::awaitable;
 using asio::ip::tcp;
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+using loadtest::for_each_limited;
+using loadtest::kNoThrow;
+using loadtest::now_ns;
+using loadtest::rss_kb;
+using loadtest::sleep_ms;
+using loadtest::Room;
 
-struct Options {
-  std::string host = "127.0.0.1";
-  uint16_t port = 8080;
-  std::string secret;
+struct Options : loadtest::ServerAddress {
   int rooms = 1;
   int students = 100;     // per room
   int events = 50;        // teacher events for the latency measurement
@@ -60,55 +59,6 @@ struct Options {
   int pid = 0;            // server pid for RSS
   bool quiz = true;
 };
-
-int64_t now_ns() { return base::SystemClock::instance().now_mono_ns(); }
-
-int64_t rss_kb(int pid) {
-  if (pid <= 0) return -1;
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6);
-  }
-  return -1;
-}
-
-std::string token_for(const Options& o, const std::string& sub, base::Role role) {
-  base::Claims c;
-  c.sub = sub;
-  c.name = sub;
-  c.role = role;
-  c.exp = base::SystemClock::instance().now_unix_ms() / 1000 + 6 * 3600;
-  return base::mint_token(c, o.secret);
-}
-
-// One REST call on a fresh connection; the parsed body, or null on any failure.
-awaitable<json::value> rest(const Options& o, http::verb verb, std::string target,
-                            const std::string& token, std::string body) {
-  beast::tcp_stream s(co_await asio::this_coro::executor);
-  auto [cec] = co_await s.async_connect(tcp::endpoint(asio::ip::make_address(o.host), o.port),
-                                       kNoThrow);
-  if (cec) co_return nullptr;
-  http::request<http::string_body> req(verb, target, 11);
-  req.set(http::field::host, o.host);
-  req.set(http::field::authorization, "Bearer " + token);
-  if (!body.empty()) req.set(http::field::content_type, "application/json");
-  req.body() = std::move(body);
-  req.prepare_payload();
-  auto [wec, wn] = co_await http::async_write(s, req, kNoThrow);
-  if (wec) co_return nullptr;
-  beast::flat_buffer buf;
-  http::response<http::string_body> res;
-  auto [rec, rn] = co_await http::async_read(s, buf, res, kNoThrow);
-  beast::error_code ec;
-  s.socket().shutdown(tcp::socket::shutdown_both, ec);
-  if (rec || res.result_int() >= 300) {
-    std::fprintf(stderr, "REST %s %s -> %u %s\n", std::string(http::to_string(verb)).c_str(),
-                 target.c_str(), res.result_int(), res.body().c_str());
-    co_return nullptr;
-  }
-  co_return json::parse(res.body(), ec);
-}
 
 struct Stats {
   std::vector<int64_t> latency_ns;  // teacher event -> student, per delivery
@@ -207,94 +157,12 @@ awaitable<bool> connect_ws(const Options& o, std::shared_ptr<Conn> c, const std:
   co_return true;
 }
 
-// Runs `task(i)` for i in [0, n) with at most `width` in flight.
-template <typename Task>
-awaitable<void> for_each_limited(int n, int width, Task task) {
-  auto next = std::make_shared<int>(0);
-  auto done = std::make_shared<int>(0);
-  auto ex = co_await asio::this_coro::executor;
-  int workers = std::min(n, width);
-  for (int w = 0; w < workers; ++w) {
-    asio::co_spawn(ex, [next, done, n, task]() -> awaitable<void> {
-      while (*next < n) co_await task((*next)++);
-      ++*done;
-    }, asio::detached);
-  }
-  asio::steady_timer t(ex);
-  while (*done < workers) {
-    t.expires_after(std::chrono::milliseconds(5));
-    co_await t.async_wait(kNoThrow);
-  }
-}
-
-awaitable<void> sleep_ms(int ms) {
-  asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
-  co_await t.async_wait(kNoThrow);
-}
-
-constexpr const char* kQuizBody =
-    R"({"title":"Load","questions":[{"kind":"single","prompt":"pick b","options":["a","b","c","d"],"correct":[1]}]})";
-
-struct Room {
-  std::string teacher, teacher_token, course, session, quiz;
-  std::vector<std::string> students;  // tokens
-  std::vector<std::string> ids;
-};
-
-awaitable<bool> setup_room(const Options& o, Room& r, const std::string& tag, int students) {
-  r.teacher = "lt_t_" + tag;
-  r.teacher_token = token_for(o, r.teacher, base::Role::kTeacher);
-  // (Bodies are built outside co_await: GCC 12 miscompiles initializer lists there.)
-  json::object course_body;
-  course_body["title"] = "Load " + tag;
-  course_body["capacity"] = students + 10;
-  std::string course_text = json::serialize(course_body);
-  json::value c = co_await rest(o, http::verb::post, "/api/v1/courses", r.teacher_token,
-                                course_text);
-  if (!c.is_object()) co_return false;
-  r.course = std::string(c.at("id").as_string());
-  json::value a = co_await rest(o, http::verb::patch, "/api/v1/courses/" + r.course,
-                                r.teacher_token, std::string(R"({"status":"active"})"));
-  if (a.is_null()) co_return false;
-  for (int i = 0; i < students; ++i) {
-    r.ids.push_back("lt_s_" + tag + "_" + std::to_string(i));
-    r.students.push_back(token_for(o, r.ids.back(), base::Role::kStudent));
-  }
-  bool ok = true;
-  co_await for_each_limited(students, 32, [&](int i) -> awaitable<void> {
-    json::value j = co_await rest(o, http::verb::post, "/api/v1/courses/" + r.course + "/join",
-                                  r.students[size_t(i)], std::string());
-    if (j.is_null()) ok = false;
-  });
-  json::value s = co_await rest(o, http::verb::post, "/api/v1/courses/" + r.course + "/sessions",
-                                r.teacher_token, std::string(R"({"title":"Load"})"));
-  if (!ok || !s.is_object()) co_return false;
-  r.session = std::string(s.at("id").as_string());
-  json::value q = co_await rest(
-      o, http::verb::post, "/api/v1/sessions/" + r.session + "/quizzes", r.teacher_token,
-      std::string(kQuizBody));
-  if (!q.is_object()) co_return false;
-  r.quiz = std::string(q.at("id").as_string());
-  co_return true;
-}
-
-void percentiles(const char* what, std::vector<int64_t> v) {
-  if (v.empty()) {
-    std::printf("%s: no samples\n", what);
-    return;
-  }
-  std::sort(v.begin(), v.end());
-  auto at = [&](double p) { return double(v[std::min(v.size() - 1, size_t(p * double(v.size())))]) / 1e6; };
-  std::printf("%s: n=%zu p50=%.2fms p90=%.2fms p99=%.2fms p999=%.2fms max=%.2fms\n", what,
-              v.size(), at(0.5), at(0.9), at(0.99), at(0.999), double(v.back()) / 1e6);
-}
-
 awaitable<int> run(Options o) {
   auto ex = co_await asio::this_coro::executor;
   std::vector<Room> rooms(size_t(o.rooms));
   int64_t t0 = now_ns();
   for (int r = 0; r < o.rooms; ++r) {
-    if (!co_await setup_room(o, rooms[size_t(r)], std::to_string(r), o.students)) {
+    if (!co_await loadtest::setup_room(o, rooms[size_t(r)], std::to_string(r), o.students, o.quiz)) {
       std::fprintf(stderr, "setup of room %d failed\n", r);
       co_return 1;
     }
@@ -302,9 +170,7 @@ awaitable<int> run(Options o) {
   std::printf("setup: %d rooms x %d students enrolled in %.1fs\n", o.rooms, o.students,
               double(now_ns() - t0) / 1e9);
   std::fflush(stdout);
-  auto target = [](const Room& r, const std::string& tok) {
-    return "/api/v1/sessions/" + r.session + "/live?token=" + tok;
-  };
+  auto target = loadtest::live_target;
 
   // Teachers first (they receive every join), then all students.
   std::vector<std::shared_ptr<Conn>> teachers, students;
@@ -365,7 +231,7 @@ awaitable<int> run(Options o) {
   size_t want = size_t(total - failed) * size_t(o.events);
   for (int i = 0; i < 100 && g_stats.latency_ns.size() < want; ++i) co_await sleep_ms(100);
   double lsecs = double(now_ns() - l0) / 1e9;
-  percentiles("teacher event -> student", g_stats.latency_ns);
+  loadtest::print_percentiles("teacher event -> student", g_stats.latency_ns);
   std::printf("delivered %zu of %zu; %.0f msgs/s received during the latency phase\n",
               g_stats.latency_ns.size(), want, double(g_stats.messages - m0) / lsecs);
   std::fflush(stdout);
@@ -387,7 +253,7 @@ awaitable<int> run(Options o) {
   if (o.slow > 0) {
     Room sr;
     int fast_n = 20;
-    if (!co_await setup_room(o, sr, "slow", fast_n + o.slow)) co_return 1;
+    if (!co_await loadtest::setup_room(o, sr, "slow", fast_n + o.slow, false)) co_return 1;
     auto t = std::make_shared<Conn>(ex);
     t->teacher = t->slow_room = true;
     if (!co_await connect_ws(o, t, target(sr, sr.teacher_token), 0, true)) co_return 1;
@@ -470,11 +336,7 @@ bool parse_args(int argc, char** argv, Options& o) {
 int run_live(int argc, char** argv) {
   Options o;
   if (!parse_args(argc, argv, o)) return 2;
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
-    lim.rlim_cur = lim.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &lim);
-  }
+  loadtest::raise_fd_limit();
   asio::io_context ioc;
   int rc = 1;
   asio::co_spawn(ioc, run(o), [&](std::exception_ptr e, int r) {

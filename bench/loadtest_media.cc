@@ -1,0 +1,666 @@
+// edgeclass-loadtest media — N synthetic video subscribers on one published stream.
+//
+// Against a running edgeclass (default): sets up a course and a live session through the REST
+// API, connects the teacher and N students to the live WebSocket, and signals over it as the
+// pages do (`media.publish` / `media.subscribe` → `media.answer`). Media uses the SFU's one
+// UDP port; every synthetic peer is media::SyntheticPeer (STUN, DTLS in client mode, SRTP):
+// the same code as the server, on the client side. The teacher is a synthetic publisher that
+// sends a VP8-shaped stream at --video-kbps (default 1,500) plus Opus-sized audio, paced like
+// Chromium's pacer (a frame's packets spread at 2.5x the media rate).
+//
+// Every video packet carries its send time and an index in its payload, so each subscriber
+// measures (after SRTP decryption) what it received: bitrate, loss (indices sent in the
+// measurement window and never received), RFC 3550 interarrival jitter and the delay through
+// the server. The server's own view comes from /metrics before and after (packets forwarded,
+// forwarding latency histogram arrival→send, NACKs, PLIs) and its CPU time from /proc
+// (--pid; the whole process and its `media` thread).
+//
+// Client and server share the machine: the delay includes the client's own scheduling.
+#include "loadtest_media.h"
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/log.h"
+#include "base/random.h"
+#include "base/strings.h"
+#include "loadtest_common.h"
+#include "media/common/bytes.h"
+
+namespace loadtest {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+// ---- the stream --------------------------------------------------------------------------
+
+std::vector<uint8_t> StreamGenerator::video_packet(uint32_t ssrc, bool frame_start,
+                                                   bool frame_end, bool keyframe,
+                                                   size_t payload_bytes) {
+  payload_bytes = std::max(payload_bytes, kPayloadHeader);
+  std::vector<uint8_t> pkt(12 + payload_bytes, 0x5a);
+  pkt[0] = 0x80;
+  pkt[1] = uint8_t(kVideoPt | (frame_end ? 0x80 : 0));
+  media::set_u16(&pkt[2], video_seq_++);
+  media::set_u32(&pkt[4], video_ts_);
+  media::set_u32(&pkt[8], ssrc);
+  pkt[12] = frame_start ? 0x10 : 0x00;  // VP8 payload descriptor: S on a frame's first packet
+  pkt[13] = keyframe ? 0x00 : 0x01;     // VP8 payload header: P=0 on key frames
+  media::set_u64(&pkt[14], uint64_t(now_ns()));
+  media::set_u32(&pkt[22], next_index_++);
+  return pkt;
+}
+
+std::vector<uint8_t> StreamGenerator::audio_packet(uint32_t ssrc) {
+  std::vector<uint8_t> pkt(12 + 100, 0x11);
+  pkt[0] = 0x80;
+  pkt[1] = kAudioPt;
+  media::set_u16(&pkt[2], audio_seq_++);
+  media::set_u32(&pkt[4], audio_ts_);
+  media::set_u32(&pkt[8], ssrc);
+  audio_ts_ += 960;
+  return pkt;
+}
+
+// ---- what one subscriber saw ---------------------------------------------------------------
+
+void SubscriberStats::on_video(std::span<const uint8_t> payload, uint32_t rtp_ts,
+                               size_t packet_bytes, int64_t arrival_ns, const Window& w) {
+  if (payload.size() < StreamGenerator::kPayloadHeader) return;
+  int64_t sent = int64_t(media::get_u64(payload.data() + 2));
+  uint32_t index = media::get_u32(payload.data() + 10);
+  // RFC 3550 A.8 interarrival jitter, in 90 kHz units, over every packet (not only the window).
+  int64_t arrival_ts = arrival_ns * 9 / 100'000;
+  int64_t transit = arrival_ts - int64_t(rtp_ts);
+  if (have_transit_) {
+    double d = std::fabs(double(transit - last_transit_));
+    jitter_ts += (d - jitter_ts) / 16.0;
+  }
+  last_transit_ = transit;
+  have_transit_ = true;
+  if (sent < w.start_ns || sent >= w.end_ns || index < w.first_index) return;
+  size_t slot = index - w.first_index;
+  if (slot >= seen_.size()) seen_.resize(slot + 1024, false);
+  if (seen_[slot]) {
+    ++duplicates;
+    return;
+  }
+  seen_[slot] = true;
+  ++packets;
+  bytes += packet_bytes;
+  int64_t delay_us = std::max<int64_t>(0, (arrival_ns - sent) / 1000);
+  delay_us_sum += uint64_t(delay_us);
+  delay_us_max = std::max(delay_us_max, delay_us);
+  if (delays) delays->add(delay_us);
+}
+
+void DelayHistogram::add(int64_t us) {
+  size_t i = size_t(std::clamp<int64_t>(us / 10, 0, int64_t(counts_.size()) - 1));
+  ++counts_[i];
+  ++total_;
+}
+
+int64_t DelayHistogram::percentile_us(double q) const {
+  if (total_ == 0) return 0;
+  uint64_t want = uint64_t(std::ceil(q * double(total_)));
+  uint64_t running = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    running += counts_[i];
+    if (running >= want) return int64_t(i + 1) * 10;  // the bucket's upper edge
+  }
+  return int64_t(counts_.size()) * 10;
+}
+
+// ---- the server's /metrics -------------------------------------------------------------------
+
+namespace {
+
+// A scrape: sample name (with labels) -> value.
+using Scrape = std::map<std::string, double>;
+
+Scrape scrape_metrics(const ServerAddress& s) {
+  Scrape out;
+  try {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.connect(tcp::endpoint(asio::ip::make_address(s.host), s.port));
+    http::request<http::empty_body> req(http::verb::get, "/metrics", 11);
+    req.set(http::field::host, s.host);
+    http::write(stream, req);
+    beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(stream, buf, res);
+    std::string_view body = res.body();
+    while (!body.empty()) {
+      auto nl = body.find('\n');
+      std::string_view line = body.substr(0, nl);
+      body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
+      if (line.empty() || line[0] == '#') continue;
+      auto sp = line.rfind(' ');
+      if (sp == std::string_view::npos) continue;
+      out[std::string(line.substr(0, sp))] = std::strtod(std::string(line.substr(sp + 1)).c_str(),
+                                                         nullptr);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "scrape /metrics: %s\n", e.what());
+  }
+  return out;
+}
+
+double delta(const Scrape& a, const Scrape& b, const std::string& name) {
+  auto ia = a.find(name), ib = b.find(name);
+  return (ib == b.end() ? 0 : ib->second) - (ia == a.end() ? 0 : ia->second);
+}
+
+// Percentile of a Prometheus histogram's increase between two scrapes: the upper bound of
+// the bucket that holds it (no interpolation), in seconds; +Inf when it is in the last one.
+double histogram_percentile(const Scrape& a, const Scrape& b, const std::string& name, double q) {
+  std::vector<std::pair<double, double>> buckets;  // le, cumulative increase
+  std::string prefix = name + "_bucket{le=\"";
+  for (const auto& [key, value] : b) {
+    if (key.rfind(prefix, 0) != 0) continue;
+    std::string le = key.substr(prefix.size(), key.size() - prefix.size() - 2);
+    double bound = le == "+Inf" ? INFINITY : std::strtod(le.c_str(), nullptr);
+    buckets.emplace_back(bound, delta(a, b, key));
+  }
+  std::sort(buckets.begin(), buckets.end());
+  if (buckets.empty() || buckets.back().second <= 0) return NAN;
+  double want = q * buckets.back().second;
+  for (const auto& [bound, count] : buckets) {
+    if (count >= want) return bound;
+  }
+  return INFINITY;
+}
+
+// ---- edgeclass: WebSocket signalling --------------------------------------------------------
+
+struct LiveConn {
+  explicit LiveConn(asio::any_io_executor ex) : ws(ex) {}
+  websocket::stream<beast::tcp_stream> ws;
+  std::string pending_ref;  // the media offer's ref we wait for
+  std::string answer;       // its answer's SDP (or "" with error set)
+  std::string error;
+  bool answered = false;
+  bool open = false;
+};
+
+awaitable<void> read_live(std::shared_ptr<LiveConn> c) {
+  beast::flat_buffer buf;
+  for (;;) {
+    auto [ec, n] = co_await c->ws.async_read(buf, kNoThrow);
+    if (ec) break;
+    std::string_view text(static_cast<const char*>(buf.data().data()), buf.size());
+    if (!c->answered && text.find(c->pending_ref) != std::string_view::npos) {
+      boost::system::error_code jec;
+      json::value v = json::parse(text, jec);
+      if (!jec && v.is_object()) {
+        const json::object& o = v.as_object();
+        auto type = o.if_contains("type");
+        auto ref = o.if_contains("ref");
+        if (type && ref && ref->is_string() && ref->as_string() == c->pending_ref) {
+          if (type->as_string() == "media.answer") {
+            c->answer = std::string(o.at("sdp").as_string());
+          } else {
+            c->error = std::string(text);
+          }
+          c->answered = true;
+        }
+      }
+    }
+    buf.consume(buf.size());
+  }
+  c->open = false;
+}
+
+awaitable<bool> connect_live(const ServerAddress& s, std::shared_ptr<LiveConn> c,
+                             std::string target) {
+  auto& sock = beast::get_lowest_layer(c->ws).socket();
+  auto [cec] = co_await sock.async_connect(tcp::endpoint(asio::ip::make_address(s.host), s.port),
+                                           kNoThrow);
+  if (cec) co_return false;
+  auto [hec] = co_await c->ws.async_handshake(s.host, target, kNoThrow);
+  if (hec) co_return false;
+  c->open = true;
+  asio::co_spawn(c->ws.get_executor(), read_live(c), asio::detached);
+  co_return true;
+}
+
+// Sends a media offer and waits (up to 20 s) for its answer.
+awaitable<std::string> signal_offer(std::shared_ptr<LiveConn> c, const char* type,
+                                    const std::string& ref, const std::string& offer) {
+  c->pending_ref = ref;
+  c->answered = false;
+  json::object msg;
+  msg["type"] = type;
+  msg["sdp"] = offer;
+  msg["ref"] = ref;
+  std::string text = json::serialize(msg);
+  auto [wec, wn] = co_await c->ws.async_write(asio::buffer(text), kNoThrow);
+  if (wec) co_return std::string();
+  for (int i = 0; i < 4000 && !c->answered && c->open; ++i) co_await sleep_ms(5);
+  if (!c->error.empty()) std::fprintf(stderr, "%s refused: %s\n", type, c->error.c_str());
+  co_return c->answer;
+}
+
+}  // namespace
+
+// ---- one synthetic peer with its own UDP socket --------------------------------------------
+
+Subscriber::Subscriber(asio::io_context& io, udp::endpoint remote)
+    : socket_(io, udp::endpoint(remote.address().is_v6() ? udp::v6() : udp::v4(), 0)) {
+  boost::system::error_code ec;
+  socket_.set_option(asio::socket_base::receive_buffer_size(1 << 20), ec);
+  socket_.connect(remote, ec);
+}
+
+Subscriber::~Subscriber() {
+  boost::system::error_code ec;
+  socket_.close(ec);
+}
+
+void Subscriber::connect_to(udp::endpoint remote) {
+  boost::system::error_code ec;
+  socket_.connect(remote, ec);
+}
+
+void Subscriber::send_to_sfu(media::ByteSpan d) {
+  boost::system::error_code ec;
+  socket_.send(asio::buffer(d.data(), d.size()), 0, ec);
+}
+
+void Subscriber::start_receiving(const Window* window) {
+  window_ = window;
+  peer->on_rtp = [this](const media::RtpPacket& p) {
+    if (p.payload_type() != StreamGenerator::kVideoPt) return;
+    stats.on_video(p.payload(), p.timestamp(), last_size_, arrival_ns_, *window_);
+  };
+  receive_next();
+}
+
+void Subscriber::receive_next() {
+  socket_.async_receive(asio::buffer(buf_), [this](const boost::system::error_code& ec, size_t n) {
+    if (ec) return;
+    arrival_ns_ = now_ns();
+    last_size_ = n;
+    peer->receive(std::span<uint8_t>(buf_.data(), n));
+    receive_next();
+  });
+}
+
+// ---- the run ----------------------------------------------------------------------------------
+
+namespace {
+
+struct Options : ServerAddress {
+  int subscribers = 100;
+  int seconds = 10;
+  int warmup_s = 2;
+  int video_kbps = 1500;
+  bool audio = true;
+  int pid = 0;
+  int concurrency = 50;
+  std::string csv;  // per-subscriber results
+  std::string target = "edgeclass";
+};
+
+struct Run {
+  Options o;
+  asio::io_context io;
+  base::SeededRandom random{uint64_t(now_ns())};
+  std::vector<std::unique_ptr<Subscriber>> subscribers;
+  // Sends one plain RTP packet of the publisher (SRTP for edgeclass, plain UDP for Janus).
+  std::function<void(std::vector<uint8_t>)> publish;
+  uint32_t video_ssrc = 0x1234, audio_ssrc = 0x5678;
+  std::function<void()> timers;  // the publisher's periodic work
+  Window window;
+  DelayHistogram delays;
+};
+
+// The paced stream: 30 fps, a key frame every 2 s, a frame's packets spread at 2.5x the
+// media rate; audio 20 ms packets. Returns the video packets sent in the window.
+uint64_t send_stream(Run& r, StreamGenerator& gen, int64_t until_ns, bool mark_window) {
+  const int fps = 30;
+  const double frame_bytes = double(r.o.video_kbps) * 1000 / 8 / fps;
+  const size_t per_frame = size_t(std::ceil(frame_bytes / 1150.0));
+  const size_t packet_bytes = size_t(frame_bytes / double(per_frame));
+  const int64_t frame_ns = 1'000'000'000 / fps;
+  const int64_t spacing_ns = int64_t(double(packet_bytes) * 8 * 1e9 / (2.5 * r.o.video_kbps * 1000));
+  asio::steady_timer pace(r.io);
+  uint64_t sent = 0;
+  int64_t next_audio = now_ns();
+  for (int64_t frame_at = now_ns(); frame_at < until_ns; frame_at += frame_ns) {
+    bool key = gen.frames() % (2 * fps) == 0;
+    for (size_t k = 0; k < per_frame; ++k) {
+      int64_t at = frame_at + int64_t(k) * spacing_ns;
+      while (now_ns() < at) r.io.run_for(std::chrono::nanoseconds(at - now_ns()));
+      while (r.o.audio && next_audio <= now_ns()) {
+        r.publish(gen.audio_packet(r.audio_ssrc));
+        next_audio += 20'000'000;
+      }
+      r.publish(gen.video_packet(r.video_ssrc, k == 0, k + 1 == per_frame, key,
+                                 packet_bytes - 12));
+      ++sent;
+    }
+    gen.end_frame(90000 / fps);
+    if (r.timers) r.timers();
+  }
+  (void)mark_window;
+  return sent;
+}
+
+awaitable<bool> setup_edgeclass(Run& r, Room& room, std::vector<std::shared_ptr<LiveConn>>& conns,
+                                std::unique_ptr<Subscriber>& teacher) {
+  const Options& o = r.o;
+  int64_t t0 = now_ns();
+  if (!co_await setup_room(o, room, "media" + std::to_string(now_ns() % 100000), o.subscribers,
+                           false)) {
+    co_return false;
+  }
+  std::printf("setup: course with %d enrolled students in %.1fs\n", o.subscribers,
+              double(now_ns() - t0) / 1e9);
+  auto ex = co_await asio::this_coro::executor;
+  // The media port: the SFU's answer names it in its candidate.
+  auto media_endpoint = [&](const std::string& answer) -> std::optional<udp::endpoint> {
+    auto p = answer.find("a=candidate:");
+    if (p == std::string::npos) return std::nullopt;
+    std::string line = answer.substr(p, answer.find('\r', p) - p);
+    std::vector<std::string> f;
+    for (size_t i = 0, j; i < line.size(); i = j + 1) {
+      j = line.find(' ', i);
+      if (j == std::string::npos) j = line.size();
+      f.push_back(line.substr(i, j - i));
+    }
+    if (f.size() < 6) return std::nullopt;
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(f[4], ec);
+    auto port = base::parse_int(f[5]);
+    if (ec || !port) return std::nullopt;
+    return udp::endpoint(addr, uint16_t(*port));
+  };
+
+  // The teacher publishes.
+  auto tc = std::make_shared<LiveConn>(ex);
+  if (!co_await connect_live(o, tc, live_target(room, room.teacher_token))) co_return false;
+  conns.push_back(tc);
+  // The socket is connected once the answer names the port; until then a placeholder.
+  udp::endpoint placeholder(asio::ip::make_address(o.host), 9);
+  teacher = std::make_unique<Subscriber>(r.io, placeholder);
+  teacher->peer = media::SyntheticPeer::create(teacher.get(), &base::SystemClock::instance(),
+                                               r.random, true)
+                      .value();
+  std::string answer = co_await signal_offer(tc, "media.publish", "pub", teacher->peer->offer());
+  auto ep = media_endpoint(answer);
+  if (answer.empty() || !ep || !teacher->peer->set_answer(answer).is_ok()) {
+    std::fprintf(stderr, "publish: no usable answer\n");
+    co_return false;
+  }
+  teacher->connect_to(*ep);
+  teacher->start_receiving(&r.window);
+  teacher->peer->start();
+  r.video_ssrc = teacher->peer->video_ssrc();
+  r.audio_ssrc = teacher->peer->audio_ssrc();
+
+  // The students subscribe, `concurrency` at a time.
+  r.subscribers.resize(size_t(o.subscribers));
+  int failed = 0;
+  int64_t s0 = now_ns();
+  co_await for_each_limited(o.subscribers, o.concurrency, [&](int i) -> awaitable<void> {
+    auto c = std::make_shared<LiveConn>(ex);
+    if (!co_await connect_live(o, c, live_target(room, room.students[size_t(i)]))) {
+      ++failed;
+      co_return;
+    }
+    conns.push_back(c);
+    auto sub = std::make_unique<Subscriber>(r.io, *ep);
+    sub->peer = media::SyntheticPeer::create(sub.get(), &base::SystemClock::instance(), r.random,
+                                             false)
+                    .value();
+    std::string a = co_await signal_offer(c, "media.subscribe", "sub", sub->peer->offer());
+    if (a.empty() || !sub->peer->set_answer(a).is_ok()) {
+      ++failed;
+      co_return;
+    }
+    sub->start_receiving(&r.window);
+    sub->peer->start();
+    r.subscribers[size_t(i)] = std::move(sub);
+  });
+  std::printf("signalling: %d subscribers answered in %.1fs (%d failed)\n",
+              o.subscribers - failed, double(now_ns() - s0) / 1e9, failed);
+  co_return failed == 0;
+}
+
+int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, int64_t cpu0,
+           int64_t cpu1, int64_t media_cpu0, int64_t media_cpu1, int64_t own_cpu,
+           double window_s) {
+  const Options& o = r.o;
+  int connected = 0;
+  std::vector<double> kbps, loss, jitter_ms;
+  uint64_t received = 0, duplicates = 0;
+  std::FILE* csv = o.csv.empty() ? nullptr : std::fopen(o.csv.c_str(), "w");
+  if (csv) std::fprintf(csv, "subscriber,connected,packets,expected,loss_pct,kbps,jitter_ms,delay_avg_us,delay_max_us\n");
+  for (size_t i = 0; i < r.subscribers.size(); ++i) {
+    const Subscriber* s = r.subscribers[i].get();
+    bool ok = s && s->peer->connected();
+    connected += ok;
+    const SubscriberStats empty;
+    const SubscriberStats& st = s ? s->stats : empty;
+    double l = sent_in_window ? 100.0 * double(sent_in_window - std::min(sent_in_window, st.packets)) /
+                                    double(sent_in_window)
+                              : 0;
+    double k = double(st.bytes) * 8 / window_s / 1000;
+    double j = st.jitter_ts / 90.0;
+    kbps.push_back(k);
+    loss.push_back(l);
+    jitter_ms.push_back(j);
+    received += st.packets;
+    duplicates += st.duplicates;
+    if (csv) {
+      std::fprintf(csv, "%zu,%d,%" PRIu64 ",%" PRIu64 ",%.3f,%.1f,%.3f,%.0f,%" PRId64 "\n", i, ok,
+                   st.packets, sent_in_window, l, k, j,
+                   st.packets ? double(st.delay_us_sum) / double(st.packets) : 0.0,
+                   st.delay_us_max);
+    }
+  }
+  if (csv) std::fclose(csv);
+  auto spread = [](std::vector<double> v, const char* unit, const char* what) {
+    std::sort(v.begin(), v.end());
+    if (v.empty()) return;
+    auto at = [&](double q) { return v[std::min(v.size() - 1, size_t(q * double(v.size())))]; };
+    std::printf("  %-22s min %.2f  p50 %.2f  p99 %.2f  max %.2f %s\n", what, v.front(), at(0.5),
+                at(0.99), v.back(), unit);
+  };
+  uint64_t expected = sent_in_window * uint64_t(r.subscribers.size());
+  std::printf("subscribers connected: %d of %d\n", connected, o.subscribers);
+  std::printf("video packets in the %.1fs window: sent %" PRIu64 ", received %" PRIu64 " of %" PRIu64
+              " (loss %.4f%%, %" PRIu64 " duplicates)\n",
+              window_s, sent_in_window, received, expected,
+              expected ? 100.0 * double(expected - std::min(expected, received)) / double(expected)
+                       : 0.0,
+              duplicates);
+  std::printf("per subscriber:\n");
+  spread(kbps, "kbit/s", "received video bitrate");
+  spread(loss, "%", "loss");
+  spread(jitter_ms, "ms", "jitter (RFC 3550)");
+  std::printf("delay publisher -> subscriber (send to decrypted, through the server): p50 %.3f ms  "
+              "p99 %.3f ms  p99.9 %.3f ms\n",
+              double(r.delays.percentile_us(0.5)) / 1000, double(r.delays.percentile_us(0.99)) / 1000,
+              double(r.delays.percentile_us(0.999)) / 1000);
+  double fwd_p50 = NAN, fwd_p99 = NAN, packets_out = 0;
+  if (!m1.empty()) {
+    packets_out = delta(m0, m1, "edgeclass_media_sent_packets_total");
+    fwd_p50 = histogram_percentile(m0, m1, "edgeclass_media_forward_latency_seconds", 0.5);
+    fwd_p99 = histogram_percentile(m0, m1, "edgeclass_media_forward_latency_seconds", 0.99);
+    std::printf("server (/metrics): %.0f RTP packets out (%.0f/s), %.0f NACKed, %.0f PLIs in, "
+                "%.0f dropped; forwarding latency (arrival -> sent) p50 <= %.3f ms, p99 <= %.3f ms\n",
+                packets_out, packets_out / window_s,
+                delta(m0, m1, "edgeclass_media_nacks_received_total"),
+                delta(m0, m1, "edgeclass_media_plis_received_total"),
+                delta(m0, m1, "edgeclass_media_packets_dropped_total"), fwd_p50 * 1000,
+                fwd_p99 * 1000);
+  }
+  double proc_core = cpu0 >= 0 ? double(cpu1 - cpu0) / 1e9 / window_s : NAN;
+  double media_core = media_cpu0 >= 0 ? double(media_cpu1 - media_cpu0) / 1e9 / window_s : NAN;
+  if (cpu0 >= 0) {
+    std::printf("server CPU: process %.1f%% of a core, media thread %.1f%%; %.2f us of process CPU "
+                "per forwarded packet; %.0f subscribers per core at this rate\n",
+                100 * proc_core, 100 * media_core,
+                packets_out > 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN,
+                proc_core > 0 ? double(connected) / proc_core : NAN);
+  }
+  std::printf("load tool CPU: %.1f%% of a core\n", double(own_cpu) / 1e9 / window_s * 100);
+  std::printf(
+      "{\"target\":\"%s\",\"subscribers\":%d,\"connected\":%d,\"video_kbps\":%d,\"sent\":%" PRIu64
+      ",\"received\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"delay_p50_us\":%" PRId64
+      ",\"delay_p99_us\":%" PRId64 ",\"forward_p99_ms\":%.3f,\"server_core\":%.4f,"
+      "\"media_thread_core\":%.4f,\"server_us_per_packet\":%.3f}\n",
+      o.target.c_str(), o.subscribers, connected, o.video_kbps, sent_in_window, received, expected,
+      r.delays.percentile_us(0.5), r.delays.percentile_us(0.99), fwd_p99 * 1000, proc_core,
+      media_core, packets_out > 0 && cpu0 >= 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN);
+  std::fflush(stdout);
+  return connected == o.subscribers && received * 1000 >= expected * 999 ? 0 : 1;
+}
+
+bool parse_args(int argc, char** argv, Options& o) {
+  for (int i = 0; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    auto num = [&](int& out) {
+      auto n = base::parse_int(v);
+      if (!n || *n < 0) return false;
+      out = int(*n);
+      return true;
+    };
+    int port = o.port, audio = o.audio;
+    bool ok = k == "--secret"        ? (o.secret = v, true)
+              : k == "--host"        ? (o.host = v, true)
+              : k == "--port"        ? (num(port) && (o.port = uint16_t(port), true))
+              : k == "--subscribers" ? num(o.subscribers)
+              : k == "--seconds"     ? num(o.seconds)
+              : k == "--warmup"      ? num(o.warmup_s)
+              : k == "--video-kbps"  ? num(o.video_kbps)
+              : k == "--audio"       ? (num(audio) && (o.audio = audio != 0, true))
+              : k == "--pid"         ? num(o.pid)
+              : k == "--concurrency" ? num(o.concurrency)
+              : k == "--csv"         ? (o.csv = v, true)
+              : k == "--target"      ? (o.target = v, v == "edgeclass")
+                                     : false;
+    if (!ok) {
+      std::fprintf(stderr, "loadtest media: bad flag %s %s\n", k.c_str(), v.c_str());
+      return false;
+    }
+  }
+  if (o.secret.empty()) {
+    std::fprintf(stderr, "loadtest media: --secret (the server's JWT secret) is required\n");
+    return false;
+  }
+  if (o.subscribers < 1 || o.seconds < 1 || o.video_kbps < 50 || o.concurrency < 1) {
+    std::fprintf(stderr, "loadtest media: need --subscribers >= 1, --seconds >= 1, "
+                         "--video-kbps >= 50\n");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int run_media(int argc, char** argv) {
+  Run r;
+  if (!parse_args(argc, argv, r.o)) return 2;
+  base::log::set_level(base::log::Level::kWarn);
+  raise_fd_limit();
+  const Options& o = r.o;
+
+  Room room;
+  std::vector<std::shared_ptr<LiveConn>> conns;
+  std::unique_ptr<Subscriber> teacher;
+  bool ok = false;
+  asio::co_spawn(r.io, setup_edgeclass(r, room, conns, teacher),
+                 [&](std::exception_ptr e, bool v) { ok = !e && v; });
+  // Signalling and the ICE/DTLS handshakes run together on this one thread.
+  asio::steady_timer tick(r.io);
+  std::function<void()> arm = [&] {
+    tick.expires_after(std::chrono::milliseconds(100));
+    tick.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (teacher) teacher->peer->on_timer();
+      for (auto& s : r.subscribers) {
+        if (s) s->peer->on_timer();
+      }
+      arm();
+    });
+  };
+  arm();
+  while (!ok && r.io.run_one_for(std::chrono::seconds(600))) {
+    if (ok) break;
+  }
+  if (!ok || !teacher) {
+    std::fprintf(stderr, "loadtest media: set-up failed\n");
+    return 1;
+  }
+  int64_t c0 = now_ns();
+  auto all_connected = [&] {
+    if (!teacher->peer->connected()) return false;
+    return std::all_of(r.subscribers.begin(), r.subscribers.end(),
+                       [](auto& s) { return s && s->peer->connected(); });
+  };
+  while (!all_connected() && now_ns() - c0 < 30'000'000'000) {
+    r.io.run_for(std::chrono::milliseconds(20));
+  }
+  std::printf("ICE+DTLS: %s in %.2fs\n", all_connected() ? "all connected" : "NOT all connected",
+              double(now_ns() - c0) / 1e9);
+  std::fflush(stdout);
+  r.publish = [&](std::vector<uint8_t> pkt) { (void)teacher->peer->send_rtp(std::move(pkt)); };
+
+  // Warm-up (the subscribers start on a key frame), then the measured window.
+  StreamGenerator gen;
+  send_stream(r, gen, now_ns() + int64_t(o.warmup_s) * 1'000'000'000, false);
+  int media_tid = thread_named(o.pid, "media");
+  Scrape m0 = scrape_metrics(o);
+  int64_t cpu0 = cpu_ns(o.pid), mcpu0 = media_tid ? cpu_ns(o.pid, media_tid) : -1;
+  int64_t own0 = cpu_ns(getpid());
+  r.window.start_ns = now_ns();
+  r.window.first_index = gen.next_index();
+  for (auto& s : r.subscribers) {
+    if (s) s->stats.delays = &r.delays;
+  }
+  int64_t end = r.window.start_ns + int64_t(o.seconds) * 1'000'000'000;
+  uint64_t sent = send_stream(r, gen, end, true);
+  r.window.end_ns = now_ns();
+  double window_s = double(r.window.end_ns - r.window.start_ns) / 1e9;
+  r.io.run_for(std::chrono::milliseconds(300));  // in flight
+  // CPU after the drain: the forwarding of the window's last packets belongs to it.
+  int64_t cpu1 = cpu_ns(o.pid), mcpu1 = media_tid ? cpu_ns(o.pid, media_tid) : -1;
+  int64_t own1 = cpu_ns(getpid());
+  Scrape m1 = scrape_metrics(o);
+  int rc = report(r, sent, m0, m1, cpu0, cpu1, mcpu0, mcpu1, own1 - own0, window_s);
+  for (auto& c : conns) {
+    beast::error_code ec;
+    beast::get_lowest_layer(c->ws).socket().close(ec);
+  }
+  return rc;
+}
+
+}  // namespace loadtest

@@ -1,0 +1,110 @@
+// edgeclass-loadtest media: the parts a media target (edgeclass, or Janus as the peer to
+// compare against) shares — the synthetic stream, the synthetic peers and what each
+// subscriber measured. The run itself is in loadtest_media.cc.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "media/client/synthetic_peer.h"
+
+namespace loadtest {
+
+// The publisher's RTP: VP8-shaped video (payload type 96) whose payload starts with a VP8
+// descriptor and header, then the send time (8 bytes, monotonic ns) and a running index
+// (4 bytes), and Opus-sized audio (payload type 111, 100 bytes every 20 ms). Plain RTP: the
+// caller protects it (SRTP toward edgeclass) or sends it as is (a Janus RTP mountpoint).
+class StreamGenerator {
+ public:
+  static constexpr uint8_t kVideoPt = 96;
+  static constexpr uint8_t kAudioPt = 111;
+  static constexpr size_t kPayloadHeader = 14;  // descriptor, header, time, index
+
+  std::vector<uint8_t> video_packet(uint32_t ssrc, bool frame_start, bool frame_end,
+                                    bool keyframe, size_t payload_bytes);
+  std::vector<uint8_t> audio_packet(uint32_t ssrc);
+  void end_frame(uint32_t ticks) {
+    video_ts_ += ticks;
+    ++frames_;
+  }
+  uint64_t frames() const { return frames_; }
+  uint32_t next_index() const { return next_index_; }
+
+ private:
+  uint16_t video_seq_ = 0, audio_seq_ = 0;
+  uint32_t video_ts_ = 0, audio_ts_ = 0;
+  uint32_t next_index_ = 0;
+  uint64_t frames_ = 0;
+};
+
+// The measured window: video packets sent in [start_ns, end_ns) with index >= first_index.
+struct Window {
+  int64_t start_ns = INT64_MAX, end_ns = INT64_MAX;
+  uint32_t first_index = 0;
+};
+
+// Delay samples in 10 µs buckets up to 100 ms (the last bucket takes the rest).
+class DelayHistogram {
+ public:
+  void add(int64_t us);
+  int64_t percentile_us(double q) const;  // upper edge of the bucket holding the quantile
+  uint64_t count() const { return total_; }
+
+ private:
+  std::array<uint64_t, 10000> counts_{};
+  uint64_t total_ = 0;
+};
+
+struct SubscriberStats {
+  // One decrypted video packet's payload, its RTP timestamp, its size on the wire and when
+  // it arrived.
+  void on_video(std::span<const uint8_t> payload, uint32_t rtp_ts, size_t packet_bytes,
+                int64_t arrival_ns, const Window& w);
+
+  uint64_t packets = 0, bytes = 0, duplicates = 0;  // in the window
+  uint64_t delay_us_sum = 0;
+  int64_t delay_us_max = 0;
+  double jitter_ts = 0;                // RFC 3550 interarrival jitter, 90 kHz units
+  DelayHistogram* delays = nullptr;    // shared; set when the window opens
+
+ private:
+  std::vector<bool> seen_;  // by index - first_index
+  int64_t last_transit_ = 0;
+  bool have_transit_ = false;
+};
+
+// One synthetic browser: its own UDP socket connected to the server's media address, a
+// media::SyntheticPeer, and its stats. Driven by the io_context's one thread.
+class Subscriber final : public media::SyntheticPeer::Sender {
+ public:
+  Subscriber(boost::asio::io_context& io, boost::asio::ip::udp::endpoint remote);
+  ~Subscriber() override;
+  // Points the socket at another remote address (the first one was a placeholder).
+  void connect_to(boost::asio::ip::udp::endpoint remote);
+  // Starts the receive loop; video packets are counted against `window` (must outlive this).
+  void start_receiving(const Window* window);
+
+  void send_to_sfu(media::ByteSpan data) override;
+
+  std::unique_ptr<media::SyntheticPeer> peer;
+  SubscriberStats stats;
+
+ private:
+  void receive_next();
+
+  boost::asio::ip::udp::socket socket_;
+  std::array<uint8_t, 2048> buf_{};
+  const Window* window_ = nullptr;
+  int64_t arrival_ns_ = 0;
+  size_t last_size_ = 0;
+};
+
+// `edgeclass-loadtest media ...`
+int run_media(int argc, char** argv);
+
+}  // namespace loadtest
