@@ -1,8 +1,15 @@
 // SyntheticPeer: the browser's side of one PeerConnection, built from the same units as the
-// server (STUN, DTLS in client mode, SRTP), for load tests and benchmarks: it makes a
-// Chromium-like offer (Opus + VP8, BUNDLE, rtcp-mux), takes the SFU's answer, runs the ICE
-// check with USE-CANDIDATE and consent checks, the DTLS handshake, and then sends or
-// receives SRTP. Datagrams go out through a Sender so the caller owns the socket.
+// server (STUN, DTLS in client mode, SRTP), for load tests and benchmarks. Two modes:
+//
+// - Offerer (our SFU, which is ICE-lite): it makes a Chromium-like offer (Opus + VP8,
+//   BUNDLE, rtcp-mux), takes the SFU's answer, runs the ICE check with USE-CANDIDATE and
+//   consent checks, the DTLS handshake, and then sends or receives SRTP.
+// - Answerer (a server that offers and runs full ICE, e.g. Janus's streaming plugin): it
+//   takes the server's offer, answers recvonly with a=ice-lite and setup:active, answers the
+//   server's connectivity checks (the server is controlling) and starts the DTLS handshake
+//   as client once the server nominates the pair; then it receives SRTP.
+//
+// Datagrams go out through a Sender so the caller owns the socket.
 //
 // Not thread-safe: one peer is driven by one thread.
 #pragma once
@@ -18,6 +25,7 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "base/status.h"
+#include "media/common/socket_address.h"
 #include "media/dtls/dtls_transport.h"
 #include "media/rtp/rtp_packet.h"
 #include "media/srtp/srtp_session.h"
@@ -39,14 +47,34 @@ class SyntheticPeer final : public DtlsTransport::Listener {
                                                              base::Random& random, bool publisher);
   ~SyntheticPeer() override;
 
+  // Offerer mode.
   std::string offer() const;
   // Reads ICE credentials and the certificate fingerprint from the SFU's answer.
   base::Status set_answer(std::string_view answer_sdp);
   // Sends the nominating ICE check and starts the DTLS handshake.
   void start();
+
+  // Answerer mode (a `publisher == false` peer only). Reads the offer's ICE credentials,
+  // sha-256 fingerprint, audio/video sections (each needs Opus or VP8 and rtcp-mux) and its
+  // first IPv4 UDP host candidate of component 1; fails when any is missing or the offer
+  // has setup:active/passive. After this the peer is in answerer mode: it never sends
+  // checks, and start() must not be called.
+  base::Status set_offer(std::string_view offer_sdp);
+  // The candidate chosen from the offer: where to send datagrams (valid after set_offer()).
+  // The peer assumes every datagram it receives comes from there (a connected socket).
+  const SocketAddress& remote_candidate() const { return remote_candidate_; }
+  // The answer to the offer: one recvonly section per offered section (Opus or VP8 with the
+  // offered payload type, rtcp-fb and the mid/abs-send-time extensions echoed; others
+  // rejected with port 0), a=ice-lite, setup:active, rtcp-mux, BUNDLE, and one host
+  // candidate `local` (the caller's socket address, reachable from remote_candidate()).
+  // Requires set_offer().
+  std::string answer(const SocketAddress& local) const;
+  // Answerer mode: the server sent a valid check with USE-CANDIDATE.
+  bool nominated() const { return nominated_; }
   // One datagram from the SFU.
   void receive(std::span<uint8_t> data);
-  // Consent checks every 2 s and DTLS retransmissions; call every 100 ms or so.
+  // Consent checks every 2 s (offerer mode), the delayed DTLS start (answerer mode) and
+  // DTLS retransmissions; call every 100 ms or so.
   void on_timer();
 
   bool connected() const { return srtp_out_ != nullptr; }
@@ -71,6 +99,17 @@ class SyntheticPeer final : public DtlsTransport::Listener {
  private:
   SyntheticPeer(Sender* sender, const base::Clock* clock, bool publisher);
   void send_check(bool nominate);
+  // Answerer mode: answers one STUN request from the offerer (the remote candidate).
+  void answer_check(std::span<uint8_t> data);
+  void start_dtls();
+
+  struct OfferedMedia {
+    std::string kind, mid, protocol;
+    bool accepted = false;
+    std::string codec_lines;  // a=rtpmap/fmtp/rtcp-fb of the chosen codec, CRLF-terminated
+    std::string extmap_lines;
+    uint8_t payload_type = 0;
+  };
 
   Sender* sender_;                  // not owned
   const base::Clock* clock_;        // not owned
@@ -83,6 +122,14 @@ class SyntheticPeer final : public DtlsTransport::Listener {
   std::string remote_ufrag_, remote_pwd_;
   uint32_t audio_ssrc_ = 0, video_ssrc_ = 0;
   int64_t last_check_ns_ = 0;
+  // Answerer mode.
+  bool answerer_ = false;
+  std::vector<OfferedMedia> offered_;
+  SocketAddress remote_candidate_;
+  bool nominated_ = false;
+  bool dtls_started_ = false;
+  int64_t first_check_ns_ = 0;  // first valid check answered, 0 before
+  int64_t nominated_ns_ = 0;
   uint64_t packets_received_ = 0;
   uint64_t srtp_failures_ = 0;
 };

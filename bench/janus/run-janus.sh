@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Starts Janus 1.1.2 (Debian 12 package `janus`, installed when missing) with the benchmark
+# configuration of this folder, in the background, and waits until its REST API answers.
+#
+#   bench/janus/run-janus.sh start [WORKDIR]   prints shell assignments on stdout:
+#       JANUS_PID=... JANUS_HTTP_PORT=... JANUS_VIDEO_PORT=... JANUS_AUDIO_PORT=... JANUS_LOG=...
+#       (eval them; the mountpoint id is 1)
+#   bench/janus/run-janus.sh stop PID
+#
+# Knobs (environment): JANUS_HTTP_PORT, JANUS_VIDEO_PORT, JANUS_AUDIO_PORT (default: free
+# ports), JANUS_RTP_PORTS (ICE port range, default 20000-40000), JANUS_ICE_ENFORCE (only
+# gather on these interfaces/addresses, e.g. "eth0"; default: all but loopback, which
+# Janus always skips), JANUS_DEBUG_LEVEL (default 2).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+free_port() {  # $1: tcp or udp
+  python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+PY
+}
+
+install_janus() {
+  command -v janus >/dev/null && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  echo "run-janus: installing janus" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >&2
+  $sudo apt-get install -y -qq --no-install-recommends janus >&2
+}
+
+start() {
+  install_janus
+  local work=${1:-$(mktemp -d /tmp/edgeclass-janus.XXXXXX)}
+  mkdir -p "$work"
+  local http=${JANUS_HTTP_PORT:-$(free_port tcp)}
+  local video=${JANUS_VIDEO_PORT:-$(free_port udp)}
+  local audio=${JANUS_AUDIO_PORT:-$(free_port udp)}
+  local enforce_line=""
+  [ -n "${JANUS_ICE_ENFORCE:-}" ] && enforce_line="ice_enforce_list = \"$JANUS_ICE_ENFORCE\""
+  for f in janus.jcfg janus.transport.http.jcfg janus.plugin.streaming.jcfg; do
+    sed -e "s|@CONFIG_DIR@|$work|" -e "s|@HTTP_PORT@|$http|" -e "s|@VIDEO_PORT@|$video|" \
+        -e "s|@AUDIO_PORT@|$audio|" -e "s|@RTP_PORTS@|${JANUS_RTP_PORTS:-20000-40000}|" \
+        -e "s|@ICE_ENFORCE_LINE@|$enforce_line|" \
+        -e "s|debug_level = 2|debug_level = ${JANUS_DEBUG_LEVEL:-2}|" \
+        "$here/$f" > "$work/$f"
+  done
+  # Thousands of subscribers: one socket (and, by default, one thread) per handle.
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  janus -C "$work/janus.jcfg" -F "$work" -o > "$work/janus.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 100); do
+    if curl -sf "http://127.0.0.1:$http/janus/info" >/dev/null 2>&1; then
+      echo "JANUS_PID=$pid JANUS_HTTP_PORT=$http JANUS_VIDEO_PORT=$video JANUS_AUDIO_PORT=$audio JANUS_LOG=$work/janus.log"
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "run-janus: janus exited; log:" >&2
+      tail -20 "$work/janus.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "run-janus: janus did not answer on port $http within 10 s" >&2
+  kill "$pid" 2>/dev/null || true
+  return 1
+}
+
+stop() {
+  local pid=$1
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+case "${1:-}" in
+  start) shift; start "$@" ;;
+  stop) stop "$2" ;;
+  *) echo "usage: $0 start [WORKDIR] | stop PID" >&2; exit 2 ;;
+esac

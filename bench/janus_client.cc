@@ -1,0 +1,241 @@
+#include "janus_client.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <map>
+
+namespace loadtest {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using asio::ip::tcp;
+
+// Janus holds a long poll for 30 s before answering with a keepalive.
+constexpr int kPollTimeoutS = 40;
+constexpr int kRequestTimeoutS = 10;
+
+base::Status janus_error(const std::string& what, const json::value& v) {
+  std::string msg = what + ": " + json::serialize(v);
+  if (msg.size() > 400) msg.resize(400);
+  return base::unavailable(msg);
+}
+
+// The streaming plugin's error in an event, or empty.
+std::string plugin_error(const json::object& event) {
+  const json::value* data = event.if_contains("plugindata");
+  if (!data || !data->is_object()) return {};
+  const json::value* d = data->as_object().if_contains("data");
+  if (!d || !d->is_object()) return {};
+  const json::value* err = d->as_object().if_contains("error");
+  return err && err->is_string() ? std::string(err->as_string()) : std::string();
+}
+
+// One keep-alive HTTP/1.1 connection with blocking calls and a receive timeout.
+class Connection {
+ public:
+  Connection(asio::io_context& io, std::string host, uint16_t port, int timeout_s)
+      : socket_(io), host_(std::move(host)), port_(port), timeout_s_(timeout_s) {}
+
+  base::Result<json::value> call(http::verb verb, const std::string& target,
+                                 const std::string& body) {
+    for (int attempt = 0; attempt < 2; ++attempt) {  // once more on a closed keep-alive
+      if (!socket_.is_open()) EC_RETURN_IF_ERROR(open());
+      http::request<http::string_body> req{verb, target, 11};
+      req.set(http::field::host, host_);
+      req.keep_alive(true);
+      if (verb == http::verb::post) {
+        req.set(http::field::content_type, "application/json");
+        req.body() = body;
+        req.prepare_payload();
+      }
+      beast::error_code ec;
+      http::write(socket_, req, ec);
+      http::response<http::string_body> res;
+      if (!ec) http::read(socket_, buffer_, res, ec);
+      if (ec) {
+        socket_.close(ec);
+        if (attempt == 0) continue;
+        return base::unavailable("janus http " + target + ": " + ec.message());
+      }
+      if (!res.keep_alive()) socket_.close(ec);
+      if (res.result() != http::status::ok) {
+        return base::unavailable("janus http " + target + ": status " +
+                                 std::to_string(res.result_int()));
+      }
+      json::value v = json::parse(res.body(), ec);
+      if (ec) return base::unavailable("janus http " + target + ": bad JSON");
+      return v;
+    }
+    return base::unavailable("unreachable");
+  }
+
+ private:
+  base::Status open() {
+    beast::error_code ec;
+    tcp::endpoint ep(asio::ip::make_address(host_, ec), port_);
+    if (ec) return base::invalid_argument("janus host must be an IP address: " + host_);
+    socket_.connect(ep, ec);
+    if (ec) return base::unavailable("janus: connect " + ep.address().to_string() + ":" +
+                                     std::to_string(port_) + ": " + ec.message());
+    timeval tv{timeout_s_, 0};
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    buffer_.clear();
+    return base::Status::ok();
+  }
+
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+  std::string host_;
+  uint16_t port_;
+  int timeout_s_;
+};
+
+}  // namespace
+
+struct JanusClient::Impl {
+  Impl(const std::string& host, uint16_t port)
+      : requests(io, host, port, kRequestTimeoutS), poll(io, host, port, kPollTimeoutS) {}
+
+  // POSTs `body` (a Janus request; a transaction id is added) to /janus/<path>.
+  base::Result<json::object> post(const std::string& path, json::object body) {
+    body["transaction"] = "t" + std::to_string(++transaction);
+    EC_ASSIGN_OR_RETURN(json::value v,
+                        requests.call(http::verb::post, "/janus" + path, json::serialize(body)));
+    if (!v.is_object()) return janus_error("unexpected answer", v);
+    const json::value* kind = v.as_object().if_contains("janus");
+    if (!kind || !kind->is_string() || kind->as_string() == "error") {
+      return janus_error(std::string(body["janus"].as_string()), v);
+    }
+    return std::move(v.as_object());
+  }
+
+  // The next batch of session events (blocks up to Janus's 30 s long-poll timeout).
+  base::Result<std::vector<json::object>> poll_events(uint64_t session) {
+    EC_ASSIGN_OR_RETURN(json::value v,
+                        poll.call(http::verb::get,
+                                  "/janus/" + std::to_string(session) + "?maxev=1000", ""));
+    std::vector<json::object> out;
+    if (v.is_array()) {
+      for (auto& e : v.as_array()) {
+        if (e.is_object()) out.push_back(std::move(e.as_object()));
+      }
+    } else if (v.is_object()) {
+      out.push_back(std::move(v.as_object()));
+    }
+    return out;
+  }
+
+  asio::io_context io;
+  Connection requests;  // create, attach, message, keepalive, destroy
+  Connection poll;      // the session's long poll
+  uint64_t transaction = 0;
+};
+
+JanusClient::JanusClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+JanusClient::~JanusClient() {
+  if (session_id_ != 0) (void)impl_->post("/" + std::to_string(session_id_), {{"janus", "destroy"}});
+}
+
+base::Result<std::unique_ptr<JanusClient>> JanusClient::connect(const std::string& host,
+                                                                uint16_t port) {
+  std::unique_ptr<JanusClient> c(new JanusClient(std::make_unique<Impl>(host, port)));
+  EC_ASSIGN_OR_RETURN(json::object created, c->impl_->post("", {{"janus", "create"}}));
+  const json::value* data = created.if_contains("data");
+  if (!data || !data->is_object() || !data->as_object().contains("id") ||
+      !data->as_object().at("id").is_number()) {
+    return janus_error("create", created);
+  }
+  c->session_id_ = data->as_object().at("id").to_number<uint64_t>();
+  return c;
+}
+
+base::Result<JanusSubscriber> JanusClient::watch(int mountpoint_id) {
+  EC_ASSIGN_OR_RETURN(std::vector<JanusSubscriber> one, watch_many(mountpoint_id, 1));
+  return std::move(one[0]);
+}
+
+base::Result<std::vector<JanusSubscriber>> JanusClient::watch_many(int mountpoint_id,
+                                                                   int count) {
+  const std::string session = "/" + std::to_string(session_id_);
+  std::map<uint64_t, size_t> index;  // handle id -> position in `out`
+  std::vector<JanusSubscriber> out;
+  for (int i = 0; i < count; ++i) {
+    EC_ASSIGN_OR_RETURN(json::object attached,
+                        impl_->post(session, {{"janus", "attach"},
+                                              {"plugin", "janus.plugin.streaming"}}));
+    const json::value* data = attached.if_contains("data");
+    if (!data || !data->is_object() || !data->as_object().contains("id")) {
+      return janus_error("attach", attached);
+    }
+    uint64_t handle = data->as_object().at("id").to_number<uint64_t>();
+    json::object body{{"request", "watch"}, {"id", mountpoint_id}};
+    EC_ASSIGN_OR_RETURN(json::object ack,
+                        impl_->post(session + "/" + std::to_string(handle),
+                                    {{"janus", "message"}, {"body", std::move(body)}}));
+    (void)ack;
+    index[handle] = out.size();
+    out.push_back(JanusSubscriber{handle, {}});
+  }
+  size_t pending = out.size();
+  int empty_polls = 0;
+  while (pending > 0) {
+    EC_ASSIGN_OR_RETURN(std::vector<json::object> events, impl_->poll_events(session_id_));
+    bool any = false;
+    for (const auto& e : events) {
+      const json::value* sender = e.if_contains("sender");
+      if (!sender || !sender->is_number()) continue;
+      auto it = index.find(sender->to_number<uint64_t>());
+      if (it == index.end()) continue;
+      std::string err = plugin_error(e);
+      if (!err.empty()) {
+        return base::unavailable("janus watch " + std::to_string(mountpoint_id) + ": " + err);
+      }
+      const json::value* jsep = e.if_contains("jsep");
+      if (!jsep || !jsep->is_object()) continue;
+      const json::value* sdp = jsep->as_object().if_contains("sdp");
+      JanusSubscriber& s = out[it->second];
+      if (!sdp || !sdp->is_string() || !s.offer_sdp.empty()) continue;
+      s.offer_sdp = std::string(sdp->as_string());
+      --pending;
+      any = true;
+    }
+    if (!any && ++empty_polls >= 2) {
+      return base::unavailable("janus: no offer for " + std::to_string(pending) +
+                               " subscribers after two long polls");
+    }
+    if (any) empty_polls = 0;
+  }
+  return out;
+}
+
+base::Status JanusClient::start(const JanusSubscriber& subscriber,
+                                const std::string& answer_sdp) {
+  json::object body{{"request", "start"}};
+  json::object jsep{{"type", "answer"}, {"sdp", answer_sdp}, {"trickle", false}};
+  EC_ASSIGN_OR_RETURN(
+      json::object ack,
+      impl_->post("/" + std::to_string(session_id_) + "/" + std::to_string(subscriber.handle_id),
+                  {{"janus", "message"}, {"body", std::move(body)}, {"jsep", std::move(jsep)}}));
+  (void)ack;
+  return base::Status::ok();
+}
+
+base::Status JanusClient::keepalive() {
+  EC_ASSIGN_OR_RETURN(json::object ack,
+                      impl_->post("/" + std::to_string(session_id_), {{"janus", "keepalive"}}));
+  (void)ack;
+  return base::Status::ok();
+}
+
+}  // namespace loadtest

@@ -1,0 +1,57 @@
+// JanusClient: the few calls of Janus's REST API (janus.transport.http, Janus 1.1) that the
+// media load tool needs to attach streaming-plugin subscribers: create a session, attach
+// handles to janus.plugin.streaming, `watch` a mountpoint (Janus answers with its SDP offer
+// in an asynchronous event, fetched by long-polling the session) and `start` with our
+// answer. See https://janus.conf.meetecho.com/docs/rest.html and the streaming plugin docs.
+//
+// Synchronous (blocking HTTP/1.1 over two keep-alive connections: one for requests, one for
+// the long poll), for set-up only; nothing here is on the media path. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace loadtest {
+
+struct JanusSubscriber {
+  uint64_t handle_id = 0;
+  std::string offer_sdp;  // Janus's offer (sendonly audio/video, its candidates included)
+};
+
+class JanusClient {
+ public:
+  // Connects to http://host:port/janus and creates a session. Configure Janus with
+  // `session_timeout = 0` (bench/janus/janus.jcfg) or call keepalive() at least every 60 s.
+  static base::Result<std::unique_ptr<JanusClient>> connect(const std::string& host,
+                                                            uint16_t port);
+  // Destroys the session (best effort), which hangs up every subscriber of it.
+  ~JanusClient();
+  JanusClient(const JanusClient&) = delete;
+  JanusClient& operator=(const JanusClient&) = delete;
+
+  // Attaches one streaming subscriber to mountpoint `mountpoint_id`; returns Janus's offer.
+  base::Result<JanusSubscriber> watch(int mountpoint_id);
+  // Attaches `count` subscribers: all the watch requests first, then the offers, which is
+  // much faster than `count` calls of watch() (Janus prepares the offers in parallel).
+  // Fails if any subscriber fails (Janus's error message in the status).
+  base::Result<std::vector<JanusSubscriber>> watch_many(int mountpoint_id, int count);
+  // Sends our SDP answer for `subscriber` with `start`; Janus then starts ICE (it is the
+  // controlling agent) and, once DTLS is up, forwards the mountpoint's RTP.
+  base::Status start(const JanusSubscriber& subscriber, const std::string& answer_sdp);
+  // Keeps the session alive (only needed when Janus has a session timeout).
+  base::Status keepalive();
+
+  uint64_t session_id() const { return session_id_; }
+
+ private:
+  struct Impl;
+  explicit JanusClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;  // the two HTTP connections and their buffers
+  uint64_t session_id_ = 0;
+};
+
+}  // namespace loadtest
