@@ -1,10 +1,11 @@
-// The student's page: join a course's live session, chat, raise a hand, answer quizzes and
-// see the score. Answers go over the socket and show as saved only when the server
+// The student's page: join a course's live session, watch the teacher (and the student on
+// stage), chat, raise a hand, go on stage when the teacher gives it, answer quizzes and see
+// the score. Answers go over the socket and show as saved only when the server
 // acknowledges them (after they are durably stored).
 import { Api, decodeToken, savedToken } from '/api.js';
 import { LiveClient, CLOSE_REASONS } from '/live.js';
 import { RoomModel, chatLine, clear, el, histogram, toast } from '/ui.js';
-import { Subscriber } from '/video.js';
+import { Publisher, Subscriber } from '/video.js';
 
 const $ = (id) => document.getElementById(id);
 const token = savedToken();
@@ -14,11 +15,13 @@ const api = new Api(token);
 $('me').textContent = claims ? claims.name || claims.sub : '';
 
 let live = null;
-let video = null;  // the teacher's camera (Subscriber)
+let video = null;  // the teacher's camera and the student on stage (Subscriber)
+let camera = null;  // this student's camera while it is on stage (Publisher)
 let waitTimer = null;
 const model = new RoomModel(render);
 window.edgeclassLive = () => live;  // for the end-to-end tests and the console
 window.edgeclassVideo = () => video;
+window.edgeclassCamera = () => camera;
 
 // ---- setup --------------------------------------------------------------------------------
 
@@ -60,8 +63,18 @@ function startLive(s) {
   $('session-title').textContent = s.title || 'Live class';
   history.replaceState(null, '', `?session=${s.id}`);
   live = new LiveClient({ sessionId: s.id, token });
-  video = new Subscriber(live, $('stage-video'));
-  live.addEventListener('welcome', (e) => model.welcome(e.detail));
+  video = new Subscriber(live, $('stage-video'), { stageVideo: $('onstage-video') });
+  camera = new Publisher(live, $('onstage-video'));
+  live.addEventListener('welcome', (e) => {
+    model.welcome(e.detail);
+    // A new connection lost the old one's media: still on stage, publish again.
+    if (onStage && camera.on) camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
+  });
+  live.addEventListener('media', (e) => {
+    if (e.detail.type === 'media.disconnected' && onStage && camera.on) {
+      camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
+    }
+  });
   live.addEventListener('event', (e) => model.apply(e.detail));
   live.addEventListener('reply', (e) => {
     if (e.detail.type !== 'error') return;
@@ -92,6 +105,7 @@ function render(part) {
     $('hand').classList.toggle('active', model.handRaised);
   }
   if (part === 'all' || part === 'quiz') renderQuiz();
+  if (part === 'all' || part === 'stage' || part === 'session') renderStage();
   if (part === 'all' || part === 'session') {
     if (model.session && model.session.title) $('session-title').textContent = model.session.title;
     if (model.ended) {
@@ -176,6 +190,36 @@ $('quiz-form').addEventListener('submit', (e) => {
   return undefined;
 });
 
+// ---- the stage -----------------------------------------------------------------------------
+
+let onStage = false;  // this student holds the stage (and its camera is on or starting)
+
+// The teacher gave this student the stage: show it, start the camera and publish (the server
+// puts a student into feed "stage"); taken back (or the session ended): stop. The server has
+// already stopped the published streams by then.
+function renderStage() {
+  const me = model.me && model.me.id;
+  const want = !!(model.stage && model.stage.user_id === me) && !model.ended;
+  $('onstage').hidden = !model.stage && !want;
+  $('onstage-name').textContent = want ? 'You' : model.stage ? model.stage.name || model.stage.user_id : '';
+  $('on-stage').hidden = !want;
+  if (want === onStage) return;
+  onStage = want;
+  if (want) {
+    video.show('stage', false);  // the box shows this student's own camera, without its sound
+    $('onstage-video').muted = true;
+    toast('You are on stage: your camera and microphone are live');
+    camera.start().catch((err) => {
+      toast(`Camera: ${err.message}`, 'error');
+      if (camera.on) camera.stop();
+    });
+  } else {
+    camera.stop();
+    $('onstage-video').muted = $('stage-video').muted;  // as the sound button left it
+    video.show('stage', true);
+  }
+}
+
 // ---- chat, hands, reconnect ---------------------------------------------------------------
 
 $('chat-form').addEventListener('submit', (e) => {
@@ -188,6 +232,7 @@ $('reconnect').addEventListener('click', () => live.drop());
 // Autoplay starts muted; the button (or a click on the video) turns the teacher's sound on.
 function soundOn() {
   $('stage-video').muted = false;
+  if (!onStage) $('onstage-video').muted = false;
   $('sound').hidden = true;
 }
 $('sound').addEventListener('click', soundOn);

@@ -1,9 +1,10 @@
 // The teacher's page: pick or create a course, go live, run the class (people, hands, chat
-// moderation), build and publish a quiz and watch its results fill in.
+// moderation, giving a student the stage), build and publish a quiz and watch its results
+// fill in.
 import { Api, decodeToken, savedToken } from '/api.js';
 import { LiveClient, CLOSE_REASONS } from '/live.js';
 import { RoomModel, bar, chatLine, clear, el, histogram, toast } from '/ui.js';
-import { Publisher } from '/video.js';
+import { Publisher, Subscriber } from '/video.js';
 
 const $ = (id) => document.getElementById(id);
 const token = savedToken();
@@ -15,7 +16,10 @@ $('me').textContent = claims ? claims.name || claims.sub : '';
 let session = null;
 let live = null;
 let camera = null;  // the teacher's camera (Publisher)
+let stageView = null;  // the student on stage (Subscriber, feed "stage")
 const model = new RoomModel(render);
+window.edgeclassLive = () => live;  // for the end-to-end tests and the console
+window.edgeclassVideo = () => stageView;
 
 // ---- setup --------------------------------------------------------------------------------
 
@@ -73,6 +77,8 @@ function startLive(s) {
   history.replaceState(null, '', `?session=${s.id}`);
   live = new LiveClient({ sessionId: s.id, token });
   camera = new Publisher(live, $('stage-video'));
+  // The teacher sees itself in the local preview; it subscribes for the student on stage.
+  stageView = new Subscriber(live, null, { stageVideo: $('onstage-video'), when: ['stage'] });
   live.addEventListener('welcome', (e) => {
     model.welcome(e.detail);
     // A new connection lost the old one's media: publish the camera again.
@@ -103,9 +109,10 @@ function startLive(s) {
 // ---- rendering ----------------------------------------------------------------------------
 
 function render(part) {
-  if (part === 'all' || part === 'people') renderPeople();
+  if (part === 'all' || part === 'people' || part === 'stage') renderPeople();
   if (part === 'all' || part === 'chat') renderChat();
-  if (part === 'all' || part === 'hands') renderHands();
+  if (part === 'all' || part === 'hands' || part === 'stage') renderHands();
+  if (part === 'all' || part === 'stage') renderStage();
   if (part === 'all' || part === 'quiz') renderQuiz();
   if (part === 'all' || part === 'session') renderSession();
 }
@@ -122,7 +129,9 @@ function renderPeople() {
       el('span', { class: 'name', text: p.name || p.id }),
       student ? null : el('span', { class: 'tag', text: 'teacher' }),
       p.muted ? el('span', { class: 'tag warn', text: 'muted' }) : null,
+      onStage(p.id) ? el('span', { class: 'tag warn', text: 'on stage' }) : null,
       student ? el('span', { class: 'actions' },
+        stageButton(p.id),
         el('button', { class: 'secondary small', title: p.muted ? 'Let this student chat' : 'Mute this student in chat', 'data-action': 'mute',
           onclick: () => live.send({ type: 'mute', user_id: p.id, muted: !p.muted }) }, p.muted ? 'Unmute' : 'Mute'),
         el('button', { class: 'danger small', title: 'Remove from this session', 'data-action': 'remove',
@@ -148,9 +157,33 @@ function renderHands() {
   for (const h of model.hands) {
     list.append(el('li', { 'data-user': h.user_id },
       el('span', { class: 'name', text: h.name || h.user_id }),
-      el('button', { class: 'secondary small', onclick: () => live.send({ type: 'hand_lower', user_id: h.user_id }) }, 'Lower')));
+      el('span', { class: 'actions' },
+        el('button', { class: 'secondary small', onclick: () => live.send({ type: 'hand_lower', user_id: h.user_id }) }, 'Lower'),
+        stageButton(h.user_id))));
   }
 }
+
+// ---- the stage: one student at a time publishes camera and microphone ----------------------
+
+const onStage = (id) => !!(model.stage && model.stage.user_id === id);
+
+// "Give stage" (moves it from whoever has it) or, for the student on stage, "Take back".
+function stageButton(id) {
+  const on = onStage(id);
+  return el('button', { class: on ? 'danger small' : 'secondary small', 'data-action': 'stage',
+    title: on ? 'Stop this student\'s camera and microphone' : 'Let this student show camera and microphone to the class',
+    onclick: () => live.send(on ? { type: 'stage_take' } : { type: 'stage_give', user_id: id }) },
+  on ? 'Take back' : 'Give stage');
+}
+
+function renderStage() {
+  $('onstage').hidden = !model.stage;
+  $('onstage-name').textContent = model.stage ? `On stage: ${model.stage.name || model.stage.user_id}` : '';
+}
+
+$('take-stage').addEventListener('click', () => live.send({ type: 'stage_take' }));
+// Autoplay starts muted; a click on the student's video turns its sound on (and off).
+$('onstage-video').addEventListener('click', (e) => { e.target.muted = !e.target.muted; });
 
 function renderSession() {
   if (model.session && model.session.title) $('session-title').textContent = model.session.title;

@@ -38,7 +38,7 @@ export function toast(message, kind = 'info') {
 }
 
 // The room as this client knows it. `onchange(kind)` is called after every change with the
-// part that changed: 'all', 'people', 'chat', 'hands', 'quiz', 'session'.
+// part that changed: 'all', 'people', 'chat', 'hands', 'quiz', 'session', 'stage'.
 export class RoomModel {
   constructor(onchange) {
     this.onchange = onchange;
@@ -57,6 +57,7 @@ export class RoomModel {
     this.hands = [];  // teacher: [{user_id, name, ts}]
     this.handRaised = false;
     this.quiz = null;  // {quiz, answered, results, distribution, score}
+    this.stage = null;  // the student on stage: {user_id, name}
     this.ended = false;
   }
 
@@ -76,6 +77,7 @@ export class RoomModel {
     this.hands = s.hands || [];
     this.handRaised = !!s.hand_raised;
     this.quiz = s.quiz;
+    this.stage = s.stage || null;
     this.ended = s.session.status === 'ended';
     this.onchange('all');
   }
@@ -137,6 +139,9 @@ export class RoomModel {
       case 'quiz_score':
         if (this.quiz) this.quiz.score = e;
         return this.onchange('quiz');
+      case 'stage':
+        this.stage = e.user_id ? { user_id: e.user_id, name: e.name } : null;
+        return this.onchange('stage');
       case 'removed':
       case 'session_ended':
         this.ended = true;

@@ -1,5 +1,6 @@
 // WebRTC on the live socket (docs/live-protocol.md, "Video"): the teacher publishes the
-// camera to the server's SFU, everyone else subscribes. One RTCPeerConnection per direction;
+// camera to the server's SFU (feed "main"), and so does the student the teacher put on stage
+// (feed "stage"); everyone subscribes to both. One RTCPeerConnection per direction;
 // the browser offers, the server answers over the socket (media.answer) with its one ICE-lite
 // host candidate, so no candidates are exchanged (the browser's own are not sent).
 
@@ -32,13 +33,15 @@ async function negotiate(live, pc, type) {
   await pc.setRemoteDescription({ type: 'answer', sdp });
 }
 
-// The teacher's camera: start() asks for audio+video and publishes; stop() unpublishes.
+// A camera: start() asks for audio+video and publishes; stop() unpublishes. The teacher's,
+// and a student's while it is on stage (the server picks the feed).
 export class Publisher {
   constructor(live, video) {
     this.live = live;
     this.video = video;  // local preview
     this.stream = null;
     this.pc = null;
+    this.generation = 0;  // bumped by stop(), so a start() still asking for the camera gives up
   }
 
   get on() {
@@ -46,8 +49,14 @@ export class Publisher {
   }
 
   async start() {
+    const gen = this.generation;
     if (!this.stream) {
-      this.stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+      if (gen !== this.generation) {  // stopped while the browser was asking
+        for (const t of stream.getTracks()) t.stop();
+        return;
+      }
+      this.stream = stream;
       this.video.srcObject = this.stream;
       this.video.classList.add('playing');
     }
@@ -65,6 +74,7 @@ export class Publisher {
   }
 
   stop() {
+    this.generation++;
     if (this.pc) this.pc.close();
     this.pc = null;
     if (this.stream) for (const t of this.stream.getTracks()) t.stop();
@@ -75,14 +85,23 @@ export class Publisher {
   }
 }
 
-// A student's view of the teacher: subscribes when the "main" feed has video, once per
-// connection (the SFU keeps the same transceivers across a teacher reload).
+const FEEDS = ['main', 'stage'];  // the SFU binds the n-th audio and video sections to feed n
+
+// The class's video: one subscription with two audio+video pairs, feed "main" (the teacher)
+// and feed "stage" (the student on stage), so the stage changes hands without renegotiation.
+// Subscribes, once per connection, when one of `when` has video; `video` and `stageVideo`
+// (either may be null) show the two feeds while they are live.
 export class Subscriber {
-  constructor(live, video) {
+  constructor(live, video, { stageVideo = null, when = FEEDS } = {}) {
     this.live = live;
-    this.video = video;
+    this.elements = { main: video, stage: stageVideo };
+    this.when = when;
+    this.shown = { main: true, stage: true };
     this.pc = null;
     this.busy = false;
+    this.liveFeeds = new Set();  // feeds with video now (from media.tracks)
+    this.streams = { main: null, stage: null };
+    this.transceivers = [];
     live.addEventListener('welcome', () => this.reset());  // a new connection: a new subscription
     live.addEventListener('media', (e) => this.onMedia(e.detail));
   }
@@ -90,8 +109,32 @@ export class Subscriber {
   reset() {
     if (this.pc) this.pc.close();
     this.pc = null;
-    this.video.srcObject = null;
-    this.video.classList.remove('playing');
+    this.streams = { main: null, stage: null };
+    this.transceivers = [];
+    this.render();
+  }
+
+  // Whether `feed` is shown in its element; off while someone else uses the element (a
+  // student on stage shows its own camera there).
+  show(feed, on) {
+    this.shown[feed] = on;
+    this.render();
+  }
+
+  // The RTCRtpReceiver of `feed`'s video (for statistics), or null.
+  videoReceiver(feed) {
+    const t = this.transceivers[2 * FEEDS.indexOf(feed) + 1];
+    return t ? t.receiver : null;
+  }
+
+  render() {
+    for (const feed of FEEDS) {
+      const v = this.elements[feed];
+      if (!v || !this.shown[feed]) continue;
+      const src = this.pc ? this.streams[feed] : null;
+      if (v.srcObject !== src) v.srcObject = src;
+      v.classList.toggle('playing', !!src && this.liveFeeds.has(feed));
+    }
   }
 
   onMedia(msg) {
@@ -100,10 +143,10 @@ export class Subscriber {
       return;
     }
     if (msg.type !== 'media.tracks') return;
-    const main = (msg.feeds || []).find((f) => f.feed === 'main');
-    const live = !!(main && main.video);
-    this.video.classList.toggle('playing', live && !!this.pc);
-    if (live && !this.pc && !this.busy) this.subscribe().catch((err) => console.warn('subscribe:', err.message));
+    this.liveFeeds = new Set((msg.feeds || []).filter((f) => f.video).map((f) => f.feed));
+    this.render();
+    const wanted = this.when.some((f) => this.liveFeeds.has(f));
+    if (wanted && !this.pc && !this.busy) this.subscribe().catch((err) => console.warn('subscribe:', err.message));
   }
 
   async subscribe() {
@@ -111,13 +154,18 @@ export class Subscriber {
     try {
       const pc = new RTCPeerConnection();
       this.pc = pc;
-      pc.addTransceiver('audio', { direction: 'recvonly' });
-      pc.addTransceiver('video', { direction: 'recvonly' });
-      const stream = new MediaStream();
+      this.transceivers = [];
+      for (let i = 0; i < FEEDS.length; i++) {
+        this.transceivers.push(pc.addTransceiver('audio', { direction: 'recvonly' }));
+        this.transceivers.push(pc.addTransceiver('video', { direction: 'recvonly' }));
+      }
       pc.ontrack = (e) => {
-        stream.addTrack(e.track);
-        this.video.srcObject = stream;
-        this.video.classList.add('playing');
+        const i = this.transceivers.indexOf(e.transceiver);
+        if (i < 0 || this.pc !== pc) return;
+        const feed = FEEDS[i >> 1];
+        if (!this.streams[feed]) this.streams[feed] = new MediaStream();
+        this.streams[feed].addTrack(e.track);
+        this.render();
       };
       await negotiate(this.live, pc, 'media.subscribe');
     } catch (err) {

@@ -2,7 +2,10 @@
 // on loopback, its own pages in headless Chromium with a fake camera and microphone. The
 // teacher starts the camera, three students see it; from getStats() each student's video keeps
 // decoding, audio arrives and almost nothing is lost; the teacher reloads and the students'
-// subscriptions carry the new stream. Exits non-zero on the first failed check.
+// subscriptions carry the new stream. Then the teacher gives a student the stage: the other
+// students and the teacher decode its video in the second feed; the stage moves to another
+// student; when the teacher takes it back the server stops that student's stream (even from a
+// page that keeps sending) and refuses its publish. Exits non-zero on the first failed check.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -11,14 +14,16 @@ import { SHOTS, check, launchBrowser, pageOpener, sleep, startServer } from './h
 const TIMEOUT = 15000;
 const MEDIA_PORT = String(20000 + Math.floor(Math.random() * 30000));
 
-// The inbound RTP stats of a student's subscription, and the candidate pair's RTT.
+// The inbound RTP stats of the main feed (the teacher) in a student's subscription, and the
+// candidate pair's RTT.
 const inbound = (page) =>
   page.evaluate(async () => {
     const out = { rtt: null };
     const pc = window.edgeclassVideo() && window.edgeclassVideo().pc;
     if (!pc) return out;
+    const mainMids = new Set(pc.getTransceivers().slice(0, 2).map((t) => t.mid));
     (await pc.getStats()).forEach((s) => {
-      if (s.type === 'inbound-rtp') {
+      if (s.type === 'inbound-rtp' && mainMids.has(s.mid)) {
         out[s.kind] = { packets: s.packetsReceived, frames: s.framesDecoded || 0, lost: s.packetsLost,
           jbDelay: s.jitterBufferDelay, jbCount: s.jitterBufferEmittedCount, width: s.frameWidth };
       }
@@ -28,6 +33,24 @@ const inbound = (page) =>
     });
     return out;
   });
+
+// framesDecoded of the stage feed's video in a page's subscription (null: none yet).
+const stageFrames = (page) =>
+  page.evaluate(async () => {
+    const r = window.edgeclassVideo() && window.edgeclassVideo().videoReceiver('stage');
+    if (!r) return null;
+    let frames = null;
+    (await r.getStats()).forEach((s) => { if (s.type === 'inbound-rtp') frames = s.framesDecoded || 0; });
+    return frames;
+  });
+
+// Sends `msg` on a page's live socket and resolves with the error reply to it.
+const errorFor = (page, msg) =>
+  page.evaluate((m) => new Promise((resolve) => {
+    const live = window.edgeclassLive();
+    const ref = live.send(m);
+    live.addEventListener('reply', (e) => { if (e.detail.ref === ref) resolve(e.detail); });
+  }), msg);
 
 async function main() {
   const server = await startServer({
@@ -118,7 +141,7 @@ async function main() {
     for (const [, S] of students) await S.evaluate(() => { window.__pc = window.edgeclassVideo().pc; });
     await T.reload();
     await T.waitForSelector('#conn.open');
-    for (const [, S] of students) await S.waitForSelector('#stage-video:not(.playing)');
+    for (const [, S] of students) await S.waitForSelector('#stage-video:not(.playing)', { state: 'attached' });
     check(true, 'students see the camera stop when the teacher leaves');
     const before = [];
     for (const [, S] of students) before.push(await inbound(S));
@@ -137,9 +160,93 @@ async function main() {
     // The teacher stops the camera: the students' stage goes back to the placeholder.
     await T.click('#camera');
     for (const [name, S] of students) {
-      await S.waitForSelector('#stage-video:not(.playing)');
+      await S.waitForSelector('#stage-video:not(.playing)', { state: 'attached' });
       check(true, `${name} sees the camera stop`);
     }
+
+    // The teacher gives Ana the stage: her page starts her camera and publishes into feed
+    // "stage"; Ben, Cleo and the teacher decode it in their subscription's second pair.
+    const [[, ana], [, ben], [, cleo]] = students;
+    const giveStage = (who) => T.click(`#people li[data-user="${who}"] button[data-action="stage"]:text("Give stage")`);
+    const waitPublishing = async (S) => {
+      await S.waitForSelector('#on-stage:not([hidden])');
+      await S.waitForFunction(() => {
+        const pc = window.edgeclassCamera().pc;
+        return pc && pc.connectionState === 'connected';
+      });
+    };
+    // framesDecoded of the stage video on each of `viewers` rises over `ms`.
+    const checkDecoding = async (viewers, ms, what) => {
+      for (const [name, S] of viewers) {
+        await S.waitForSelector('#onstage-video.playing');
+        await S.waitForFunction(() => window.edgeclassVideo().pc.connectionState === 'connected');
+      }
+      const before = [];
+      for (const [, S] of viewers) before.push(await stageFrames(S));
+      await sleep(ms);
+      for (let i = 0; i < viewers.length; i++) {
+        const [name, S] = viewers[i];
+        const n = await stageFrames(S);
+        console.log(`${name}: stage video (${what}) frames ${before[i]} -> ${n}`);
+        check(n !== null && n > (before[i] || 0) + ms / 100, `${name}: decodes ${what} on stage`);
+      }
+    };
+    await giveStage('usr_ana');
+    await waitPublishing(ana);
+    check(true, 'Ana is on stage and publishing');
+    await sleep(500);
+    await checkDecoding([['Ben', ben], ['Cleo', cleo], ['teacher', T]], 3000, 'Ana');
+
+    // Giving it to Ben moves it: Ana's page stops her camera, Ben's publishes, and the same
+    // subscriptions carry Ben's video (no renegotiation).
+    await giveStage('usr_ben');
+    await ana.waitForSelector('#on-stage[hidden]', { state: 'attached' });
+    await ana.waitForFunction(() => !window.edgeclassCamera().on);
+    check(true, "Ana's page stopped her camera when the stage moved");
+    await waitPublishing(ben);
+    check(true, 'Ben is on stage and publishing');
+    await sleep(500);
+    const viewers = [['Ana', ana], ['Cleo', cleo], ['teacher', T]];
+    await checkDecoding(viewers, 2000, 'Ben');
+    await T.screenshot({ path: path.join(SHOTS, 'video-stage-teacher.png') });
+    await cleo.screenshot({ path: path.join(SHOTS, 'video-stage-student.png') });
+    await ben.screenshot({ path: path.join(SHOTS, 'video-stage-on-stage.png') });
+
+    // The teacher takes the stage back. Ben's page is made to ignore it and keeps sending: the
+    // server itself stops his published streams, so the viewers' stage video stops, and a new
+    // media.publish from him is refused by the policy.
+    await ben.evaluate(() => {
+      const cam = window.edgeclassCamera();
+      window.__stop = cam.stop.bind(cam);
+      cam.stop = () => {};
+    });
+    const sentFrames = () => ben.evaluate(async () => {
+      let n = 0;
+      (await window.edgeclassCamera().pc.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video') n = s.framesEncoded;
+      });
+      return n;
+    });
+    await T.click('#take-stage');
+    for (const [name, S] of viewers) {
+      await S.waitForSelector('#onstage-video:not(.playing)', { state: 'attached' });
+      check(true, `${name} sees the stage end`);
+    }
+    const onEnd = [];
+    for (const [, S] of viewers) onEnd.push(await stageFrames(S));
+    const sent = await sentFrames();
+    await sleep(1500);
+    console.log(`Ben's page after the take-back: frames encoded ${sent} -> ${await sentFrames()}`);
+    for (let i = 0; i < viewers.length; i++) {
+      const [name, S] = viewers[i];
+      const n = await stageFrames(S);
+      console.log(`${name}: stage video frames after the take-back ${onEnd[i]} -> ${n}`);
+      check(n - onEnd[i] <= 5, `${name}: the stage video stopped`);
+    }
+    const err = await errorFor(ben, { type: 'media.publish', sdp: 'v=0' });
+    check(err.code === 'not_allowed' && err.message === 'only the teacher or a student on stage can publish',
+      `Ben's media.publish after the take-back is refused (${err.code}: ${err.message})`);
+    await ben.evaluate(() => window.__stop());
   } finally {
     await browser.close();
     server.proc.kill('SIGTERM');
