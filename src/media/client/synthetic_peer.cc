@@ -210,7 +210,10 @@ void SyntheticPeer::answer_check(std::span<uint8_t> data) {
   resp.transaction_id = req->transaction_id;
   resp.xor_mapped_address = remote_candidate_;
   sender_->send_to_sfu(stun::serialize(resp, pwd_, true));
-  if (first_check_ns_ == 0) first_check_ns_ = clock_->now_mono_ns();
+  if (!checked_) {
+    checked_ = true;
+    first_check_ns_ = clock_->now_mono_ns();
+  }
   if (req->use_candidate && !nominated_) {
     nominated_ = true;
     nominated_ns_ = clock_->now_mono_ns();
@@ -270,7 +273,7 @@ void SyntheticPeer::on_timer() {
   int64_t now = clock_->now_mono_ns();
   if (answerer_) {
     if ((nominated_ && now - nominated_ns_ >= kDtlsStartDelayNs) ||
-        (first_check_ns_ != 0 && now - first_check_ns_ > kNominationWaitNs)) {
+        (checked_ && now - first_check_ns_ > kNominationWaitNs)) {
       start_dtls();
     }
   } else if (!remote_ufrag_.empty() && now - last_check_ns_ > kConsentIntervalNs) {

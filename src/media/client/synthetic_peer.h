@@ -128,7 +128,8 @@ class SyntheticPeer final : public DtlsTransport::Listener {
   SocketAddress remote_candidate_;
   bool nominated_ = false;
   bool dtls_started_ = false;
-  int64_t first_check_ns_ = 0;  // first valid check answered, 0 before
+  bool checked_ = false;        // a valid check was answered
+  int64_t first_check_ns_ = 0;  // when the first one was
   int64_t nominated_ns_ = 0;
   uint64_t packets_received_ = 0;
   uint64_t srtp_failures_ = 0;
