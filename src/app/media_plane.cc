@@ -11,6 +11,7 @@
 #include "media/sfu/sfu.h"
 #include "media/sfu/video_quality.h"
 #include "media/transport/udp_server.h"
+#include "metrics/registry.h"
 
 namespace app {
 
@@ -55,6 +56,12 @@ class MediaPlane::Events final : public media::Sfu::Listener {
 
   std::function<void(ws::MediaEvent)> sink_;
 };
+
+std::vector<double> forward_latency_bounds() {
+  std::vector<double> b;
+  for (int64_t us : media::LatencyHistogram::kBoundsUs) b.push_back(double(us) / 1e6);
+  return b;
+}
 
 MediaPlane::MediaPlane() = default;
 
@@ -181,6 +188,7 @@ void MediaPlane::snapshot() {
     r.plis_received = c.keyframe_requests_received;
     r.plis_sent = c.keyframe_requests_sent;
     r.dropped = c.packets_dropped;
+    r.forward_latency = c.forward_latency;
     auto last = last_.find(id);
     const MediaStats zero;
     const MediaStats& before = last == last_.end() ? zero : last->second;
@@ -197,6 +205,18 @@ void MediaPlane::snapshot() {
     add(totals.plis_received, r.plis_received, before.plis_received);
     add(totals.plis_sent, r.plis_sent, before.plis_sent);
     add(totals.dropped, r.dropped, before.dropped);
+    if (options_.forward_latency) {
+      // A room recreated under the same id starts from zero, like the counters above.
+      const auto& was = before.forward_latency;
+      const auto& is = c.forward_latency;
+      bool restarted = is.count() < was.count();
+      std::array<uint64_t, media::LatencyHistogram::kBoundsUs.size() + 1> fresh{};
+      for (size_t i = 0; i < fresh.size(); ++i) {
+        fresh[i] = restarted ? is.counts()[i] : is.counts()[i] - was.counts()[i];
+      }
+      uint64_t sum_us = restarted ? is.sum_us() : is.sum_us() - was.sum_us();
+      options_.forward_latency->add_counts(fresh, double(sum_us) / 1e6);
+    }
   });
   last_ = std::move(now);
   std::lock_guard lock(stats_mu_);

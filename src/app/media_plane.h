@@ -19,14 +19,19 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/status.h"
+#include "media/sfu/media_metrics.h"
 #include "ws/media_signalling.h"
 
 namespace media {
 class Sfu;
 class UdpServer;
 }  // namespace media
+namespace metrics {
+class Histogram;
+}  // namespace metrics
 
 namespace app {
 
@@ -37,7 +42,13 @@ struct MediaPlaneOptions {
   std::string video_quality;     // VIDEO_QUALITY; empty: the SFU's default cap
   // Called on the media thread for every SFU event.
   std::function<void(ws::MediaEvent)> on_event;
+  // Receives the forwarding latency (arrival -> sent, seconds) once a second; its bounds
+  // must be forward_latency_bounds(). May be null.
+  metrics::Histogram* forward_latency = nullptr;
 };
+
+// The SFU's forwarding latency buckets in seconds (media::LatencyHistogram's bounds).
+std::vector<double> forward_latency_bounds();
 
 // Totals over every room, refreshed once a second on the media thread. The counters include
 // rooms that have since closed; rooms, subscribers, transports and srtp_failures are current.
@@ -46,6 +57,7 @@ struct MediaStats {
   uint64_t packets_in = 0, bytes_in = 0, packets_out = 0, bytes_out = 0;
   uint64_t nacks_received = 0, nacks_sent = 0, retransmissions = 0;
   uint64_t plis_received = 0, plis_sent = 0, dropped = 0, srtp_failures = 0;
+  media::LatencyHistogram forward_latency;  // per room in snapshot(); totals are in metrics
 };
 
 class MediaPlane {

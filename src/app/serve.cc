@@ -195,6 +195,13 @@ int serve(const Config& config) {
     mo.on_event = [&live_for_media](ws::MediaEvent e) {
       if (ws::LiveHub* hub = live_for_media.load()) hub->media_event(std::move(e));
     };
+    mo.forward_latency =
+        &registry
+             .histogram("edgeclass_media_forward_latency_seconds",
+                        "SFU forwarding latency per subscriber packet, from arrival at the UDP "
+                        "socket to its hand-off (SRTP protected) to the socket layer",
+                        {}, forward_latency_bounds())
+             .get();
     if (auto s = media.start(std::move(mo)); !s.is_ok()) {
       base::log::warn("media.unavailable")
           .kv("port", uint64_t(config.media_port))

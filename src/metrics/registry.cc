@@ -144,6 +144,14 @@ void Histogram::observe(double v) {
   sum_.fetch_add(v, std::memory_order_relaxed);
 }
 
+void Histogram::add_counts(std::span<const uint64_t> per_bucket, double sum) {
+  if (per_bucket.size() != bounds_.size() + 1) return;
+  for (size_t i = 0; i < per_bucket.size(); ++i) {
+    if (per_bucket[i]) counts_[i].fetch_add(per_bucket[i], std::memory_order_relaxed);
+  }
+  sum_.fetch_add(sum, std::memory_order_relaxed);
+}
+
 Histogram::Snapshot Histogram::snapshot() const {
   Snapshot s;
   s.cumulative.resize(bounds_.size() + 1);

@@ -73,6 +73,10 @@ class Histogram {
 
   // Records one observation. NaN is counted in the +Inf bucket only.
   void observe(double v);
+  // Adds observations counted elsewhere (a thread that keeps its own plain counters):
+  // `per_bucket` holds one non-cumulative count per bound plus the +Inf bucket; a size
+  // mismatch is a programming error and adds nothing.
+  void add_counts(std::span<const uint64_t> per_bucket, double sum);
 
   struct Snapshot {
     std::vector<uint64_t> cumulative;  // one per bound, then +Inf (== count)

@@ -95,6 +95,20 @@ TEST(RegistryTest, HistogramWithoutLabelsAndDefaults) {
   EXPECT_TRUE(contains(text, "req_seconds_count 1\n")) << text;
 }
 
+TEST(RegistryTest, HistogramAddsCountsKeptElsewhere) {
+  Registry reg;
+  Histogram& h = reg.histogram("fwd_seconds", "f", {}, {0.001, 0.002}).get();
+  h.observe(0.0015);
+  const uint64_t per_bucket[] = {3, 0, 2};
+  h.add_counts(per_bucket, 0.25);
+  const uint64_t wrong_size[] = {1, 1};
+  h.add_counts(wrong_size, 9);  // ignored
+  Histogram::Snapshot s = h.snapshot();
+  EXPECT_EQ(s.cumulative, (std::vector<uint64_t>{3, 4, 6}));
+  EXPECT_EQ(s.count, 6u);
+  EXPECT_DOUBLE_EQ(s.sum, 0.2515);
+}
+
 TEST(RegistryTest, BucketHelpers) {
   EXPECT_EQ(exponential_buckets(1, 2, 4), (std::vector<double>{1, 2, 4, 8}));
   EXPECT_EQ(linear_buckets(0, 5, 3), (std::vector<double>{0, 5, 10}));
