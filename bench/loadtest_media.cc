@@ -30,11 +30,14 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -45,6 +48,7 @@
 #include "base/random.h"
 #include "base/strings.h"
 #include "loadtest_common.h"
+#include "loadtest_janus.h"
 #include "media/common/bytes.h"
 
 namespace loadtest {
@@ -55,6 +59,12 @@ namespace websocket = beast::websocket;
 namespace json = boost::json;
 using asio::ip::tcp;
 using asio::ip::udp;
+
+int64_t wall_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 // ---- the stream --------------------------------------------------------------------------
 
@@ -70,7 +80,7 @@ std::vector<uint8_t> StreamGenerator::video_packet(uint32_t ssrc, bool frame_sta
   media::set_u32(&pkt[8], ssrc);
   pkt[12] = frame_start ? 0x10 : 0x00;  // VP8 payload descriptor: S on a frame's first packet
   pkt[13] = keyframe ? 0x00 : 0x01;     // VP8 payload header: P=0 on key frames
-  media::set_u64(&pkt[14], uint64_t(now_ns()));
+  media::set_u64(&pkt[14], uint64_t(wall_ns()));
   media::set_u32(&pkt[22], next_index_++);
   return pkt;
 }
@@ -89,12 +99,13 @@ std::vector<uint8_t> StreamGenerator::audio_packet(uint32_t ssrc) {
 // ---- what one subscriber saw ---------------------------------------------------------------
 
 void SubscriberStats::on_video(std::span<const uint8_t> payload, uint32_t rtp_ts,
-                               size_t packet_bytes, int64_t arrival_ns, const Window& w) {
+                               size_t packet_bytes, int64_t kernel_ns, int64_t decrypted_ns,
+                               const Window& w) {
   if (payload.size() < StreamGenerator::kPayloadHeader) return;
   int64_t sent = int64_t(media::get_u64(payload.data() + 2));
   uint32_t index = media::get_u32(payload.data() + 10);
   // RFC 3550 A.8 interarrival jitter, in 90 kHz units, over every packet (not only the window).
-  int64_t arrival_ts = arrival_ns * 9 / 100'000;
+  int64_t arrival_ts = kernel_ns * 9 / 100'000;
   int64_t transit = arrival_ts - int64_t(rtp_ts);
   if (have_transit_) {
     double d = std::fabs(double(transit - last_transit_));
@@ -112,10 +123,11 @@ void SubscriberStats::on_video(std::span<const uint8_t> payload, uint32_t rtp_ts
   seen_[slot] = true;
   ++packets;
   bytes += packet_bytes;
-  int64_t delay_us = std::max<int64_t>(0, (arrival_ns - sent) / 1000);
+  int64_t delay_us = std::max<int64_t>(0, (kernel_ns - sent) / 1000);
   delay_us_sum += uint64_t(delay_us);
   delay_us_max = std::max(delay_us_max, delay_us);
   if (delays) delays->add(delay_us);
+  if (app_delays) app_delays->add(std::max<int64_t>(0, (decrypted_ns - sent) / 1000));
 }
 
 void DelayHistogram::add(int64_t us) {
@@ -296,19 +308,50 @@ void Subscriber::start_receiving(const Window* window) {
   window_ = window;
   peer->on_rtp = [this](const media::RtpPacket& p) {
     if (p.payload_type() != StreamGenerator::kVideoPt) return;
-    stats.on_video(p.payload(), p.timestamp(), last_size_, arrival_ns_, *window_);
+    stats.on_video(p.payload(), p.timestamp(), last_size_, kernel_ns_, wall_ns(), *window_);
   };
-  receive_next();
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  int on = 1;
+  ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  wait_readable();
 }
 
-void Subscriber::receive_next() {
-  socket_.async_receive(asio::buffer(buf_), [this](const boost::system::error_code& ec, size_t n) {
-    if (ec) return;
-    arrival_ns_ = now_ns();
-    last_size_ = n;
-    peer->receive(std::span<uint8_t>(buf_.data(), n));
-    receive_next();
-  });
+// Readiness, then every queued datagram with recvmsg(2): the kernel's receive timestamp
+// (SO_TIMESTAMPNS) is when the datagram reached this socket, which keeps this tool's own
+// scheduling out of the delay through the server.
+void Subscriber::wait_readable() {
+  socket_.async_wait(boost::asio::socket_base::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       if (ec) return;
+                       drain();
+                       wait_readable();
+                     });
+}
+
+void Subscriber::drain() {
+  for (;;) {
+    iovec iov{buf_.data(), buf_.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(socket_.native_handle(), &msg, MSG_DONTWAIT);
+    if (n < 0) return;  // EAGAIN: drained
+    kernel_ns_ = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        kernel_ns_ = int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+      }
+    }
+    if (kernel_ns_ == 0) kernel_ns_ = wall_ns();
+    last_size_ = size_t(n);
+    peer->receive(std::span<uint8_t>(buf_.data(), size_t(n)));
+  }
 }
 
 // ---- the run ----------------------------------------------------------------------------------
@@ -325,6 +368,7 @@ struct Options : ServerAddress {
   int concurrency = 50;
   std::string csv;  // per-subscriber results
   std::string target = "edgeclass";
+  std::string janus_script = "bench/janus/run-janus.sh";  // --target janus
 };
 
 struct Run {
@@ -337,7 +381,9 @@ struct Run {
   uint32_t video_ssrc = 0x1234, audio_ssrc = 0x5678;
   std::function<void()> timers;  // the publisher's periodic work
   Window window;
-  DelayHistogram delays;
+  uint64_t forwarded = 0;  // --target janus: RTP packets sent in the window x subscribers
+  DelayHistogram delays;      // publisher send -> subscriber socket (kernel timestamp)
+  DelayHistogram app_delays;  // publisher send -> decrypted in this tool
 };
 
 // The paced stream: 30 fps, a key frame every 2 s, a frame's packets spread at 2.5x the
@@ -505,11 +551,15 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
   spread(kbps, "kbit/s", "received video bitrate");
   spread(loss, "%", "loss");
   spread(jitter_ms, "ms", "jitter (RFC 3550)");
-  std::printf("delay publisher -> subscriber (send to decrypted, through the server): p50 %.3f ms  "
-              "p99 %.3f ms  p99.9 %.3f ms\n",
-              double(r.delays.percentile_us(0.5)) / 1000, double(r.delays.percentile_us(0.99)) / 1000,
-              double(r.delays.percentile_us(0.999)) / 1000);
+  auto ms = [](const DelayHistogram& h, double q) { return double(h.percentile_us(q)) / 1000; };
+  std::printf("delay publisher -> subscriber socket (through the server, kernel receive "
+              "timestamp): p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms\n",
+              ms(r.delays, 0.5), ms(r.delays, 0.99), ms(r.delays, 0.999));
+  std::printf("  ... -> decrypted by this tool (adds the tool's own queueing): p50 %.2f ms  "
+              "p99 %.2f ms\n",
+              ms(r.app_delays, 0.5), ms(r.app_delays, 0.99));
   double fwd_p50 = NAN, fwd_p99 = NAN, packets_out = 0;
+  if (m1.empty()) packets_out = double(r.forwarded);  // --target janus: no /metrics
   if (!m1.empty()) {
     packets_out = delta(m0, m1, "edgeclass_media_sent_packets_total");
     fwd_p50 = histogram_percentile(m0, m1, "edgeclass_media_forward_latency_seconds", 0.5);
@@ -565,14 +615,15 @@ bool parse_args(int argc, char** argv, Options& o) {
               : k == "--pid"         ? num(o.pid)
               : k == "--concurrency" ? num(o.concurrency)
               : k == "--csv"         ? (o.csv = v, true)
-              : k == "--target"      ? (o.target = v, v == "edgeclass")
+              : k == "--target"      ? (o.target = v, v == "edgeclass" || v == "janus")
+              : k == "--janus-script" ? (o.janus_script = v, true)
                                      : false;
     if (!ok) {
       std::fprintf(stderr, "loadtest media: bad flag %s %s\n", k.c_str(), v.c_str());
       return false;
     }
   }
-  if (o.secret.empty()) {
+  if (o.secret.empty() && o.target == "edgeclass") {
     std::fprintf(stderr, "loadtest media: --secret (the server's JWT secret) is required\n");
     return false;
   }
@@ -597,6 +648,19 @@ int run_media(int argc, char** argv) {
   std::vector<std::shared_ptr<LiveConn>> conns;
   std::unique_ptr<Subscriber> teacher;
   bool ok = false;
+  // --target janus: Janus (started here) and its subscribers instead of edgeclass.
+  std::unique_ptr<JanusTarget> janus;
+  if (o.target == "janus") {
+    auto j = JanusTarget::start(r.io, o.janus_script, o.subscribers, r.random, &r.window,
+                                &r.subscribers);
+    if (!j.is_ok()) {
+      std::fprintf(stderr, "loadtest media: %s\n", j.status().to_string().c_str());
+      return 1;
+    }
+    janus = std::move(j).value();
+    r.o.pid = janus->pid();
+    ok = true;
+  } else
   asio::co_spawn(r.io, setup_edgeclass(r, room, conns, teacher),
                  [&](std::exception_ptr e, bool v) { ok = !e && v; });
   // Signalling and the ICE/DTLS handshakes run together on this one thread.
@@ -616,13 +680,13 @@ int run_media(int argc, char** argv) {
   while (!ok && r.io.run_one_for(std::chrono::seconds(600))) {
     if (ok) break;
   }
-  if (!ok || !teacher) {
+  if (!ok || (!teacher && !janus)) {
     std::fprintf(stderr, "loadtest media: set-up failed\n");
     return 1;
   }
   int64_t c0 = now_ns();
   auto all_connected = [&] {
-    if (!teacher->peer->connected()) return false;
+    if (teacher && !teacher->peer->connected()) return false;
     return std::all_of(r.subscribers.begin(), r.subscribers.end(),
                        [](auto& s) { return s && s->peer->connected(); });
   };
@@ -633,28 +697,36 @@ int run_media(int argc, char** argv) {
               double(now_ns() - c0) / 1e9);
   std::fflush(stdout);
   r.publish = [&](std::vector<uint8_t> pkt) { (void)teacher->peer->send_rtp(std::move(pkt)); };
+  if (janus) r.publish = [&](std::vector<uint8_t> pkt) { janus->publish(pkt); };
 
   // Warm-up (the subscribers start on a key frame), then the measured window.
   StreamGenerator gen;
   send_stream(r, gen, now_ns() + int64_t(o.warmup_s) * 1'000'000'000, false);
   int media_tid = thread_named(o.pid, "media");
-  Scrape m0 = scrape_metrics(o);
+  Scrape m0 = janus ? Scrape{} : scrape_metrics(o);
+  uint64_t published0 = janus ? janus->packets_published() : 0;
   int64_t cpu0 = cpu_ns(o.pid), mcpu0 = media_tid ? cpu_ns(o.pid, media_tid) : -1;
   int64_t own0 = cpu_ns(getpid());
-  r.window.start_ns = now_ns();
+  r.window.start_ns = wall_ns();
   r.window.first_index = gen.next_index();
   for (auto& s : r.subscribers) {
-    if (s) s->stats.delays = &r.delays;
+    if (s) s->stats.delays = &r.delays, s->stats.app_delays = &r.app_delays;
   }
-  int64_t end = r.window.start_ns + int64_t(o.seconds) * 1'000'000'000;
+  int64_t mono_start = now_ns();
+  int64_t end = mono_start + int64_t(o.seconds) * 1'000'000'000;
   uint64_t sent = send_stream(r, gen, end, true);
-  r.window.end_ns = now_ns();
+  r.window.end_ns = wall_ns();
   double window_s = double(r.window.end_ns - r.window.start_ns) / 1e9;
   r.io.run_for(std::chrono::milliseconds(300));  // in flight
   // CPU after the drain: the forwarding of the window's last packets belongs to it.
   int64_t cpu1 = cpu_ns(o.pid), mcpu1 = media_tid ? cpu_ns(o.pid, media_tid) : -1;
   int64_t own1 = cpu_ns(getpid());
-  Scrape m1 = scrape_metrics(o);
+  Scrape m1 = janus ? Scrape{} : scrape_metrics(o);
+  if (janus) {
+    r.forwarded = (janus->packets_published() - published0) *
+                  uint64_t(std::count_if(r.subscribers.begin(), r.subscribers.end(),
+                                         [](auto& s) { return s && s->peer->connected(); }));
+  }
   int rc = report(r, sent, m0, m1, cpu0, cpu1, mcpu0, mcpu1, own1 - own0, window_s);
   for (auto& c : conns) {
     beast::error_code ec;

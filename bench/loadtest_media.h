@@ -16,7 +16,7 @@
 namespace loadtest {
 
 // The publisher's RTP: VP8-shaped video (payload type 96) whose payload starts with a VP8
-// descriptor and header, then the send time (8 bytes, monotonic ns) and a running index
+// descriptor and header, then the send time (8 bytes, CLOCK_REALTIME ns) and a running index
 // (4 bytes), and Opus-sized audio (payload type 111, 100 bytes every 20 ms). Plain RTP: the
 // caller protects it (SRTP toward edgeclass) or sends it as is (a Janus RTP mountpoint).
 class StreamGenerator {
@@ -42,7 +42,12 @@ class StreamGenerator {
   uint64_t frames_ = 0;
 };
 
-// The measured window: video packets sent in [start_ns, end_ns) with index >= first_index.
+// CLOCK_REALTIME in ns: the one clock the kernel's receive timestamps share with the
+// publisher's send stamps.
+int64_t wall_ns();
+
+// The measured window: video packets sent in [start_ns, end_ns) (CLOCK_REALTIME) with index
+// >= first_index.
 struct Window {
   int64_t start_ns = INT64_MAX, end_ns = INT64_MAX;
   uint32_t first_index = 0;
@@ -63,14 +68,17 @@ class DelayHistogram {
 struct SubscriberStats {
   // One decrypted video packet's payload, its RTP timestamp, its size on the wire and when
   // it arrived.
+  // Times are CLOCK_REALTIME ns (the publisher's stamp is too): `kernel_ns` when the
+  // datagram reached the socket, `decrypted_ns` now.
   void on_video(std::span<const uint8_t> payload, uint32_t rtp_ts, size_t packet_bytes,
-                int64_t arrival_ns, const Window& w);
+                int64_t kernel_ns, int64_t decrypted_ns, const Window& w);
 
   uint64_t packets = 0, bytes = 0, duplicates = 0;  // in the window
   uint64_t delay_us_sum = 0;
   int64_t delay_us_max = 0;
   double jitter_ts = 0;                // RFC 3550 interarrival jitter, 90 kHz units
-  DelayHistogram* delays = nullptr;    // shared; set when the window opens
+  DelayHistogram* delays = nullptr;      // shared; set when the window opens
+  DelayHistogram* app_delays = nullptr;  // the same, until decrypted by the tool
 
  private:
   std::vector<bool> seen_;  // by index - first_index
@@ -86,6 +94,11 @@ class Subscriber final : public media::SyntheticPeer::Sender {
   ~Subscriber() override;
   // Points the socket at another remote address (the first one was a placeholder).
   void connect_to(boost::asio::ip::udp::endpoint remote);
+  // The socket's own address (after connect: the source address toward the remote).
+  boost::asio::ip::udp::endpoint local_endpoint() const {
+    boost::system::error_code ec;
+    return socket_.local_endpoint(ec);
+  }
   // Starts the receive loop; video packets are counted against `window` (must outlive this).
   void start_receiving(const Window* window);
 
@@ -95,12 +108,13 @@ class Subscriber final : public media::SyntheticPeer::Sender {
   SubscriberStats stats;
 
  private:
-  void receive_next();
+  void wait_readable();
+  void drain();
 
   boost::asio::ip::udp::socket socket_;
   std::array<uint8_t, 2048> buf_{};
   const Window* window_ = nullptr;
-  int64_t arrival_ns_ = 0;
+  int64_t kernel_ns_ = 0;
   size_t last_size_ = 0;
 };
 

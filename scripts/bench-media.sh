@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Media benchmark: the built-in SFU forwarding one synthetic 1.5 Mbit/s VP8-shaped stream (plus
+# Opus-sized audio) to N WebRTC subscribers on loopback, measured by `edgeclass-loadtest media`
+# (DTLS + SRTP subscribers, kernel receive timestamps, server CPU from /proc), and Janus
+# (Debian's `janus`, streaming plugin) forwarding the same stream to the same subscribers in
+# the same run, when it is installed.
+#
+#   scripts/bench-media.sh            (make bench-media; also the end of make bench)
+#
+# "Per core" is literal: the server under test is pinned to CPU 0 and the load tool to CPU 1
+# (taskset), so the server's CPU time is one core's work.
+#
+# Knobs (environment):
+#   MEDIA_SUBSCRIBERS="100 500 1000"  subscriber counts, one run each per server
+#   MEDIA_SECONDS=15                  measured window per run (after a 2 s warm-up)
+#   MEDIA_KBPS=1500                   video bitrate
+#   MEDIA_JANUS=auto                  auto (when janus is installed), 1 (required), 0 (skip)
+#   EDGECLASS_BIN / LOADTEST_BIN      binaries (default build/release, built by make)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+SUBSCRIBERS=${MEDIA_SUBSCRIBERS:-100 500 1000}
+SECONDS_RUN=${MEDIA_SECONDS:-15}
+KBPS=${MEDIA_KBPS:-1500}
+JANUS=${MEDIA_JANUS:-auto}
+SECRET=bench-secret-0123456789abcdef
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+if [ -z "${EDGECLASS_BIN:-}" ] || [ -z "${LOADTEST_BIN:-}" ]; then
+  cmake --preset release >/dev/null
+  cmake --build build/release --target edgeclass edgeclass-loadtest >/dev/null
+fi
+BIN=$(readlink -f "${EDGECLASS_BIN:-build/release/edgeclass}")
+LOADTEST=$(readlink -f "${LOADTEST_BIN:-build/release/edgeclass-loadtest}")
+cpus=$(nproc)
+if [ "$cpus" -ge 2 ]; then
+  SERVER_CPU=(taskset -c 0)
+  TOOL_CPU=(taskset -c 1)
+else
+  SERVER_CPU=()
+  TOOL_CPU=()
+fi
+
+out=$root/build/bench/media-$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$out"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_udp_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local keep=() p
+  for p in "${pids[@]+"${pids[@]}"}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  pids=("${keep[@]+"${keep[@]}"}")
+}
+
+# A fresh edgeclass per run (an empty SFU, no transports waiting for consent to expire).
+run_edgeclass() {
+  local n=$1 port media log
+  port=$(free_port)
+  media=$(free_udp_port)
+  log=$out/edgeclass-$n.log
+  EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$work/data-$n EDGECLASS_JWT_SECRET=$SECRET \
+    EDGECLASS_MEDIA_PORT=$media EDGECLASS_PUBLIC_IP=127.0.0.1 EDGECLASS_THREADS=1 \
+    EDGECLASS_LOG_LEVEL=warn MAX_STUDENTS=100000 "${SERVER_CPU[@]}" "$BIN" serve >"$log" 2>&1 &
+  local pid=$!
+  pids+=("$pid")
+  for _ in $(seq 500); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
+    sleep 0.01
+  done
+  "${TOOL_CPU[@]}" "$LOADTEST" media --port "$port" --secret "$SECRET" --subscribers "$n" \
+    --seconds "$SECONDS_RUN" --video-kbps "$KBPS" --pid "$pid" --csv "$out/edgeclass-$n.csv" \
+    >"$out/edgeclass-$n.txt" 2>&1 || true
+  stop_pid "$pid"
+  cat "$out/edgeclass-$n.txt" >&2
+  grep '^{' "$out/edgeclass-$n.txt" | tail -1
+}
+
+janus_available() {
+  case $JANUS in
+    0) return 1 ;;
+    1) command -v janus >/dev/null || { echo "bench-media: janus is not installed (apt-get install janus)" >&2; exit 1; } ;;
+    *) command -v janus >/dev/null || return 1 ;;
+  esac
+  [ -x bench/janus/run-janus.sh ] || return 1
+  "$LOADTEST" media --target janus 2>&1 | grep -q -- "--janus" || return 1
+}
+
+# Janus on CPU 0 with the streaming plugin's RTP mountpoint (bench/janus/run-janus.sh prints
+# "PID HTTP_URL RTP_PORT" once it answers), fed and watched by the same load tool.
+run_janus() {
+  local n=$1 info pid url rtp
+  info=$("${SERVER_CPU[@]}" bench/janus/run-janus.sh "$work/janus-$n" 2>"$out/janus-$n.log") || {
+    echo "bench-media: janus did not start" >&2; cat "$out/janus-$n.log" >&2; return 1; }
+  read -r pid url rtp <<<"$info"
+  pids+=("$pid")
+  "${TOOL_CPU[@]}" "$LOADTEST" media --target janus --janus-url "$url" --janus-rtp-port "$rtp" \
+    --subscribers "$n" --seconds "$SECONDS_RUN" --video-kbps "$KBPS" --pid "$pid" \
+    --csv "$out/janus-$n.csv" >"$out/janus-$n.txt" 2>&1 || true
+  stop_pid "$pid"
+  cat "$out/janus-$n.txt" >&2
+  grep '^{' "$out/janus-$n.txt" | tail -1
+}
+
+json() { python3 -c 'import json,sys; d=json.loads(sys.argv[1] or "{}"); v=d.get(sys.argv[2]); print("-" if v is None else v)' "$1" "$2"; }
+
+echo "bench-media: $cpus cores; server on CPU 0, load tool on CPU 1; ${KBPS} kbit/s video, ${SECONDS_RUN}s windows; results in $out" >&2
+with_janus=0
+if janus_available; then with_janus=1; fi
+
+rows=()
+for n in $SUBSCRIBERS; do
+  e=$(run_edgeclass "$n")
+  j=""
+  if [ "$with_janus" = 1 ]; then j=$(run_janus "$n" || true); fi
+  rows+=("$n|$e|$j")
+done
+
+line() {  # line NAME N JSON
+  local name=$1 n=$2 d=$3
+  local sent rec exp loss core us subs
+  rec=$(json "$d" received); exp=$(json "$d" expected)
+  loss=$(awk -v r="$rec" -v e="$exp" 'BEGIN { if (e > 0 && r != "-") printf "%.3f", 100 * (e - r) / e; else print "-" }')
+  core=$(json "$d" server_core); us=$(json "$d" server_us_per_packet)
+  subs=$(awk -v n="$(json "$d" connected)" -v c="$core" 'BEGIN { if (c > 0) printf "%.0f", n / c; else print "-" }')
+  printf "%-10s %6s %6s/%-6s %8s %9s %9s %9s %8.1f%% %9s %9s\n" "$name" "$n" "$(json "$d" connected)" "$n" \
+    "$loss" "$(awk -v u="$(json "$d" delay_p50_us)" 'BEGIN { printf "%.2f", u / 1000 }')" \
+    "$(awk -v u="$(json "$d" delay_p99_us)" 'BEGIN { printf "%.2f", u / 1000 }')" \
+    "$(json "$d" forward_p99_ms)" "$(awk -v c="$core" 'BEGIN { print 100 * c }')" "$us" "$subs"
+}
+{
+  echo "edgeclass media benchmark $(date -u +%FT%TZ), $cpus cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+  echo "one publisher, ${KBPS} kbit/s VP8-shaped video + Opus-sized audio, N DTLS/SRTP subscribers on loopback"
+  echo "delay: publisher send -> subscriber socket (kernel timestamp); fwd p99: the server's own arrival -> sent histogram (bucket bound)"
+  echo
+  printf "%-10s %6s %13s %8s %9s %9s %9s %9s %9s %9s\n" "server" "subs" "connected" "loss %" \
+    "delay p50" "delay p99" "fwd p99" "CPU" "us/packet" "subs/core"
+  for r in "${rows[@]}"; do
+    IFS='|' read -r n e j <<<"$r"
+    line edgeclass "$n" "$e"
+    if [ -n "$j" ]; then
+      line janus "$n" "$j"
+      awk -v a="$(json "$e" server_us_per_packet)" -v b="$(json "$j" server_us_per_packet)" \
+        'BEGIN { if (a > 0 && b > 0) printf "%-10s %6s CPU per forwarded packet: janus / edgeclass = %.2f\n", "ratio", "", b / a }'
+    fi
+  done
+  [ "$with_janus" = 1 ] || echo "(janus not run: not installed or MEDIA_JANUS=0)"
+} | tee "$out/summary.txt"
