@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make run` and `make test`.
-.PHONY: all deps build run test bench image conformance fuzz clean
+.PHONY: all deps build run test bench bench-media image conformance fuzz clean
 
 BUILD := build/release
 NINJA_JOBS ?=
@@ -26,6 +26,11 @@ test:
 bench:
 	@scripts/install-deps.sh bench
 	@scripts/bench.sh
+	@scripts/bench-media.sh
+
+bench-media:
+	@scripts/install-deps.sh bench
+	@scripts/bench-media.sh
 
 image:
 	@scripts/install-deps.sh image

@@ -11,7 +11,7 @@ build=(cmake ninja-build ccache g++ pkg-config
 # Test peers: promtool validates /metrics, redis-server backs cluster tests,
 # chromium + node drive the browser tests.
 test=(prometheus redis-server chromium nodejs npm sqlite3 curl python3-yaml)
-bench=(nginx-light wrk nghttp2-client hyperfine python3 curl)
+bench=(nginx-light wrk nghttp2-client hyperfine python3 curl janus util-linux)
 image=(buildah binutils zstd python3)
 fuzz=(clang-14 libclang-rt-14-dev)
 
