@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `edgeclass-loadtest media` against the release server: 20 DTLS/SRTP subscribers through the
+# live WebSocket, 2 s of 1.5 Mbit/s. Fails unless every subscriber connects and receives the
+# window's video (the tool's own exit code), the server's forwarding latency histogram moved,
+# and the report is complete. The full-size run is `make bench-media`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=build/release/edgeclass
+LOADTEST=build/release/edgeclass-loadtest
+SECRET=loadtest-media-secret-0123456789abcdef
+work=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+media=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$work/data EDGECLASS_JWT_SECRET=$SECRET \
+  EDGECLASS_MEDIA_PORT=$media EDGECLASS_LOG_LEVEL=warn "$BIN" serve >"$work/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.02; done
+timeout 120 "$LOADTEST" media --port "$port" --secret "$SECRET" --subscribers 20 --seconds 2 \
+  --warmup 1 --pid "$pid" --csv "$work/subs.csv" | tee "$work/out.txt"
+python3 - "$work/out.txt" "$work/subs.csv" <<'PY'
+import csv, json, sys
+report = json.loads([l for l in open(sys.argv[1]) if l.startswith("{")][-1])
+assert report["connected"] == 20, report
+assert report["sent"] > 0 and report["received"] == report["expected"], report
+assert report["server_core"] > 0 and report["server_us_per_packet"] > 0, report
+assert report["forward_p99_ms"] == report["forward_p99_ms"], "no forwarding latency samples"  # not NaN
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert len(rows) == 20 and all(r["connected"] == "1" and float(r["kbps"]) > 1000 for r in rows), rows[:3]
+print("loadtest media ok:", report)
+PY
