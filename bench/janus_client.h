@@ -1,4 +1,5 @@
-// JanusClient: the few calls of Janus's REST API (janus.transport.http, Janus 1.1) that the
+// The Janus process of the media benchmark (bench/janus/run-janus.sh) and JanusClient, the
+// few calls of Janus's REST API (janus.transport.http, Janus 1.1) that the
 // media load tool needs to attach streaming-plugin subscribers: create a session, attach
 // handles to janus.plugin.streaming, `watch` a mountpoint (Janus answers with its SDP offer
 // in an asynchronous event, fetched by long-polling the session) and `start` with our
@@ -8,6 +9,8 @@
 // the long poll), for set-up only; nothing here is on the media path. Not thread-safe.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,6 +19,27 @@
 #include "base/status.h"
 
 namespace loadtest {
+
+// A Janus process started by run-janus.sh (or one already running: fill in the fields).
+struct JanusProcess {
+  pid_t pid = 0;
+  uint16_t http_port = 0;   // REST API on 127.0.0.1, base path /janus
+  uint16_t video_port = 0;  // the mountpoint's RTP ports on 127.0.0.1
+  uint16_t audio_port = 0;
+  int mountpoint_id = 1;
+  std::string log_path;
+};
+
+// Runs `<script> start` (bench/janus/run-janus.sh, which installs Janus when missing, picks
+// free ports and waits until the REST API answers) and parses what it prints.
+base::Result<JanusProcess> start_janus(const std::string& script);
+// Stops a process started by start_janus() (SIGTERM, then SIGKILL after 5 s).
+void stop_janus(const JanusProcess& janus);
+
+// CPU time (user + system) of process `pid` so far, from /proc/<pid>/stat; -1 on error.
+int64_t process_cpu_ns(pid_t pid);
+// Threads of process `pid` (/proc/<pid>/status); -1 on error.
+int process_threads(pid_t pid);
 
 struct JanusSubscriber {
   uint64_t handle_id = 0;

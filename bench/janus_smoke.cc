@@ -26,7 +26,7 @@
 #include "base/log.h"
 #include "base/random.h"
 #include "janus_client.h"
-#include "loadtest_janus.h"
+#include "media/client/synthetic_peer.h"
 #include "media/common/bytes.h"
 
 namespace {

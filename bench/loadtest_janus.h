@@ -1,50 +1,58 @@
-// The Janus side of `edgeclass-loadtest media --target janus`: Janus 1.1 (Debian 12 package
-// `janus`) forwarding the same synthetic stream to the same number of subscribers, as the
-// peer to compare edgeclass against.
+// `edgeclass-loadtest media --target janus`: Janus 1.1 (Debian 12 package `janus`)
+// forwarding the same synthetic stream to the same number of subscribers, as the peer to
+// compare edgeclass against (issue 5).
 //
 // Janus runs its streaming plugin with one RTP mountpoint (bench/janus/*.jcfg, started by
 // bench/janus/run-janus.sh): the publisher sends plain RTP (VP8 pt 96, Opus pt 111) to the
-// mountpoint's UDP ports on 127.0.0.1, and every subscriber `watch`es it over the REST API
-// (bench/janus_client.h). Janus offers; media::SyntheticPeer answers in its answerer mode
-// (ICE-lite, DTLS client) from a socket bound to the address of Janus's host candidate.
+// mountpoint's UDP ports on 127.0.0.1 and every subscriber `watch`es it over the REST API
+// (janus_client.h). Janus offers and is the full, controlling ICE agent; each Subscriber's
+// media::SyntheticPeer answers in answerer mode (ICE-lite, DTLS client), from a socket
+// connected to Janus's host candidate. Janus skips loopback when gathering, so that
+// candidate is another interface's address of this host (traffic still stays local).
 #pragma once
 
 #include <sys/types.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "base/random.h"
 #include "base/status.h"
-#include "media/client/synthetic_peer.h"
-#include "media/common/socket_address.h"
+#include "janus_client.h"
+#include "loadtest_media.h"
 
 namespace loadtest {
 
-// A Janus process started by run-janus.sh (or one already running: fill in the fields).
-struct JanusProcess {
-  pid_t pid = 0;
-  uint16_t http_port = 0;   // REST API on 127.0.0.1, base path /janus
-  uint16_t video_port = 0;  // the mountpoint's RTP ports on 127.0.0.1
-  uint16_t audio_port = 0;
-  int mountpoint_id = 1;
-  std::string log_path;
+class JanusTarget {
+ public:
+  // Starts Janus with `script` (bench/janus/run-janus.sh: installs Janus when missing, free
+  // ports, waits until it answers), attaches `count` subscribers to its mountpoint and
+  // appends them to `subscribers`: receiving (stats against `window`, which must outlive
+  // them), ICE and DTLS under way; the caller drives on_timer() every 100 ms.
+  static base::Result<std::unique_ptr<JanusTarget>> start(
+      boost::asio::io_context& io, const std::string& script, int count, base::Random& random,
+      const Window* window, std::vector<std::unique_ptr<Subscriber>>* subscribers);
+  // Destroys the session and stops Janus.
+  ~JanusTarget();
+
+  // Sends one plain RTP packet of the publisher to the mountpoint port of its payload type.
+  void publish(const std::vector<uint8_t>& packet);
+  // RTP packets publish()ed so far (video and audio): Janus forwards each to every subscriber.
+  uint64_t packets_published() const { return published_; }
+  pid_t pid() const { return process_.pid; }
+
+ private:
+  explicit JanusTarget(boost::asio::io_context& io) : rtp_(io) {}
+
+  JanusProcess process_;
+  std::unique_ptr<JanusClient> client_;
+  boost::asio::ip::udp::socket rtp_;  // the publisher's socket
+  boost::asio::ip::udp::endpoint video_, audio_;
+  uint64_t published_ = 0;
 };
-
-// Runs `<script> start` (bench/janus/run-janus.sh, which installs Janus when missing, picks
-// free ports and waits until the REST API answers) and parses what it prints.
-base::Result<JanusProcess> start_janus(const std::string& script);
-// Stops a process started by start_janus() (SIGTERM, then SIGKILL after 5 s).
-void stop_janus(const JanusProcess& janus);
-
-// CPU time (user + system) of process `pid` so far, from /proc/<pid>/stat; -1 on error.
-int64_t process_cpu_ns(pid_t pid);
-// Threads of process `pid` (/proc/<pid>/status); -1 on error.
-int process_threads(pid_t pid);
-
-// Answerer mode in one call: reads Janus's offer into `peer` and returns the answer naming
-// `local` (the subscriber's socket, bound to remote_candidate()'s IP) as its candidate.
-base::Result<std::string> answer_janus_offer(media::SyntheticPeer& peer,
-                                             const std::string& offer_sdp,
-                                             const media::SocketAddress& local);
 
 }  // namespace loadtest

@@ -34,8 +34,10 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+}  // namespace
+
 // The first "a=candidate:<foundation> 1 udp <prio> <IPv4> <port> typ host" of `sdp`.
-std::optional<SocketAddress> first_host_candidate(std::string_view sdp) {
+std::optional<SocketAddress> SyntheticPeer::offer_host_candidate(std::string_view sdp) {
   for (std::string_view line : base::split(sdp, '\n')) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     constexpr std::string_view kPrefix = "a=candidate:";
@@ -53,8 +55,6 @@ std::optional<SocketAddress> first_host_candidate(std::string_view sdp) {
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 SyntheticPeer::SyntheticPeer(Sender* sender, const base::Clock* clock, bool publisher)
     : sender_(sender), clock_(clock), publisher_(publisher) {}
@@ -124,7 +124,7 @@ base::Status SyntheticPeer::set_offer(std::string_view offer_sdp) {
     return base::invalid_argument("offer lacks ICE credentials");
   if (o.media[0].fingerprint_algorithm != "sha-256" || o.media[0].fingerprint.empty())
     return base::invalid_argument("offer lacks a sha-256 fingerprint");
-  auto candidate = first_host_candidate(offer_sdp);
+  auto candidate = offer_host_candidate(offer_sdp);
   if (!candidate) return base::invalid_argument("offer has no IPv4 UDP host candidate");
   std::vector<OfferedMedia> offered;
   bool any = false;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -60,6 +61,9 @@ class SyntheticPeer final : public DtlsTransport::Listener {
   // has setup:active/passive. After this the peer is in answerer mode: it never sends
   // checks, and start() must not be called.
   base::Status set_offer(std::string_view offer_sdp);
+  // The candidate set_offer() will choose from `offer_sdp`: its first IPv4 UDP host
+  // candidate of component 1 (for binding the socket before the peer exists).
+  static std::optional<SocketAddress> offer_host_candidate(std::string_view offer_sdp);
   // The candidate chosen from the offer: where to send datagrams (valid after set_offer()).
   // The peer assumes every datagram it receives comes from there (a connected socket).
   const SocketAddress& remote_candidate() const { return remote_candidate_; }
