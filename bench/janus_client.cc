@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -113,34 +114,45 @@ class Connection {
 
 // ---- the process ----------------------------------------------------------------------------
 
-base::Result<JanusProcess> start_janus(const std::string& script) {
-  std::string cmd = script + " start";
+base::Result<JanusProcess> janus_process(pid_t pid, const std::string& url, uint16_t rtp_port) {
+  constexpr std::string_view kScheme = "http://";
+  std::string_view rest(url);
+  if (rest.substr(0, kScheme.size()) != kScheme)
+    return base::invalid_argument("janus url must be http://IP:PORT/janus: " + url);
+  rest.remove_prefix(kScheme.size());
+  rest = rest.substr(0, rest.find('/'));
+  size_t colon = rest.rfind(':');
+  auto port = colon == std::string_view::npos ? std::nullopt : base::parse_int(rest.substr(colon + 1));
+  if (!port || *port <= 0 || *port > 65535 || rtp_port == 0 || rtp_port > 65533 || pid <= 0) {
+    return base::invalid_argument("janus: need http://IP:PORT/janus, an RTP port and a pid");
+  }
+  JanusProcess j;
+  j.pid = pid;
+  j.host = std::string(rest.substr(0, colon));
+  j.http_port = uint16_t(*port);
+  j.video_port = rtp_port;
+  j.audio_port = uint16_t(rtp_port + 2);
+  return j;
+}
+
+base::Result<JanusProcess> start_janus(const std::string& script, const std::string& workdir) {
+  std::string cmd = script + (workdir.empty() ? "" : " '" + workdir + "'");
   FILE* f = ::popen(cmd.c_str(), "r");
   if (!f) return base::unavailable("cannot run " + script);
   std::string out;
   char buf[512];
   while (std::fgets(buf, sizeof buf, f)) out += buf;
   int rc = ::pclose(f);
-  if (rc != 0) return base::unavailable(script + " start failed (its stderr says why)");
-  JanusProcess j;
-  // JANUS_PID=1 JANUS_HTTP_PORT=2 JANUS_VIDEO_PORT=3 JANUS_AUDIO_PORT=4 JANUS_LOG=/path
+  if (rc != 0) return base::unavailable(script + " failed (its stderr says why)");
   std::istringstream words(out);
-  std::string word;
-  while (words >> word) {
-    size_t eq = word.find('=');
-    if (eq == std::string::npos) continue;
-    std::string key = word.substr(0, eq), value = word.substr(eq + 1);
-    auto n = base::parse_int(value);
-    if (key == "JANUS_PID" && n) j.pid = pid_t(*n);
-    if (key == "JANUS_HTTP_PORT" && n) j.http_port = uint16_t(*n);
-    if (key == "JANUS_VIDEO_PORT" && n) j.video_port = uint16_t(*n);
-    if (key == "JANUS_AUDIO_PORT" && n) j.audio_port = uint16_t(*n);
-    if (key == "JANUS_LOG") j.log_path = value;
+  std::string pid, url, rtp;
+  words >> pid >> url >> rtp;
+  auto p = base::parse_int(pid);
+  auto r = base::parse_int(rtp);
+  if (!p || !r || *r <= 0 || *r > 65535) {
+    return base::unavailable(script + " printed no \"PID URL RTP_PORT\": " + out);
   }
-  if (j.pid <= 0 || j.http_port == 0 || j.video_port == 0 || j.audio_port == 0) {
-    return base::unavailable(script + " start printed no ports: " + out);
-  }
-  return j;
+  return janus_process(pid_t(*p), url, uint16_t(*r));
 }
 
 void stop_janus(const JanusProcess& janus) {

@@ -20,19 +20,21 @@
 
 namespace loadtest {
 
-// A Janus process started by run-janus.sh (or one already running: fill in the fields).
+// A Janus process started by bench/janus/run-janus.sh, which prints "PID URL RTP_PORT".
 struct JanusProcess {
   pid_t pid = 0;
-  uint16_t http_port = 0;   // REST API on 127.0.0.1, base path /janus
-  uint16_t video_port = 0;  // the mountpoint's RTP ports on 127.0.0.1
-  uint16_t audio_port = 0;
+  std::string host;         // of the REST API (an IP address), base path /janus
+  uint16_t http_port = 0;
+  uint16_t video_port = 0;  // the mountpoint's plain-RTP ports on 127.0.0.1: RTP_PORT
+  uint16_t audio_port = 0;  // and RTP_PORT + 2
   int mountpoint_id = 1;
-  std::string log_path;
 };
 
-// Runs `<script> start` (bench/janus/run-janus.sh, which installs Janus when missing, picks
-// free ports and waits until the REST API answers) and parses what it prints.
-base::Result<JanusProcess> start_janus(const std::string& script);
+// The process run-janus.sh described: `url` is "http://IP:PORT/janus".
+base::Result<JanusProcess> janus_process(pid_t pid, const std::string& url, uint16_t rtp_port);
+// Runs `<script> [workdir]` (bench/janus/run-janus.sh: installs Janus when missing, picks
+// free ports, waits until the REST API answers) and parses the line it prints.
+base::Result<JanusProcess> start_janus(const std::string& script, const std::string& workdir = "");
 // Stops a process started by start_janus() (SIGTERM, then SIGKILL after 5 s).
 void stop_janus(const JanusProcess& janus);
 

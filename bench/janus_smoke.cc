@@ -5,8 +5,8 @@
 // forwarded packet. The proof that the Janus side of `edgeclass-loadtest media` works.
 //
 //   janus_smoke [--subscribers N] [--seconds S] [--video-kbps K]
-//               [--script bench/janus/run-janus.sh]
-//               [--http-port P --video-port V --audio-port A --pid PID]  (a running Janus)
+//               [--script bench/janus/run-janus.sh]                       (starts Janus)
+//               [--janus-url URL --janus-rtp-port P --pid PID]            (a running one)
 //
 // Prints a summary and one JSON line; exit status 0 when everyone connected and loss < 1%.
 #include <algorithm>
@@ -74,15 +74,16 @@ int run(int argc, char** argv) {
   int subscribers = 20, seconds = 10, video_kbps = 1500;
   std::string script = "bench/janus/run-janus.sh";
   loadtest::JanusProcess janus;
+  std::string url;
+  int rtp_port = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], v = argv[i + 1];
     if (flag == "--subscribers") subscribers = std::atoi(v.c_str());
     else if (flag == "--seconds") seconds = std::atoi(v.c_str());
     else if (flag == "--video-kbps") video_kbps = std::atoi(v.c_str());
     else if (flag == "--script") script = v;
-    else if (flag == "--http-port") janus.http_port = uint16_t(std::atoi(v.c_str()));
-    else if (flag == "--video-port") janus.video_port = uint16_t(std::atoi(v.c_str()));
-    else if (flag == "--audio-port") janus.audio_port = uint16_t(std::atoi(v.c_str()));
+    else if (flag == "--janus-url") url = v;
+    else if (flag == "--janus-rtp-port") rtp_port = std::atoi(v.c_str());
     else if (flag == "--pid") janus.pid = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "janus_smoke: unknown flag %s\n", flag.c_str());
@@ -90,17 +91,16 @@ int run(int argc, char** argv) {
     }
   }
   base::log::set_level(base::log::Level::kWarn);
-  bool own_janus = janus.http_port == 0;
-  if (own_janus) {
-    auto started = loadtest::start_janus(script);
-    if (!started.is_ok()) {
-      std::fprintf(stderr, "%s\n", started.status().to_string().c_str());
-      return 1;
-    }
-    janus = *started;
-    std::printf("janus pid %d, REST on %u, RTP video %u audio %u, log %s\n", int(janus.pid),
-                janus.http_port, janus.video_port, janus.audio_port, janus.log_path.c_str());
+  bool own_janus = url.empty();
+  auto process = own_janus ? loadtest::start_janus(script)
+                           : loadtest::janus_process(janus.pid, url, uint16_t(rtp_port));
+  if (!process.is_ok()) {
+    std::fprintf(stderr, "%s\n", process.status().to_string().c_str());
+    return 1;
   }
+  janus = *process;
+  std::printf("janus pid %d, REST on %s:%u, RTP video %u audio %u\n", int(janus.pid),
+              janus.host.c_str(), janus.http_port, janus.video_port, janus.audio_port);
   struct Stop {
     loadtest::JanusProcess* j;
     bool own;
@@ -120,7 +120,7 @@ int run(int argc, char** argv) {
 
   // Signalling: all watch requests, then the offers.
   int64_t t_signal = now_ns();
-  auto client = loadtest::JanusClient::connect("127.0.0.1", janus.http_port);
+  auto client = loadtest::JanusClient::connect(janus.host, janus.http_port);
   if (!client.is_ok()) {
     std::fprintf(stderr, "%s\n", client.status().to_string().c_str());
     return 1;

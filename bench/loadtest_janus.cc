@@ -10,12 +10,23 @@ namespace asio = boost::asio;
 using asio::ip::udp;
 
 base::Result<std::unique_ptr<JanusTarget>> JanusTarget::start(
-    asio::io_context& io, const std::string& script, int count, base::Random& random,
-    const Window* window, std::vector<std::unique_ptr<Subscriber>>* subscribers) {
+    asio::io_context& io, const JanusOptions& options, int pid, int count,
+    base::Random& random, const Window* window,
+    std::vector<std::unique_ptr<Subscriber>>* subscribers) {
   std::unique_ptr<JanusTarget> t(new JanusTarget(io));
-  EC_ASSIGN_OR_RETURN(t->process_, start_janus(script));
-  std::printf("janus: pid %d, REST on 127.0.0.1:%u, log %s\n", int(t->process_.pid),
-              t->process_.http_port, t->process_.log_path.c_str());
+  if (options.url.empty()) {
+    if (options.script.empty()) return base::invalid_argument("janus: no --janus-url or --janus-script");
+    EC_ASSIGN_OR_RETURN(t->process_, start_janus(options.script));
+    t->owned_ = true;
+  } else {
+    if (options.rtp_port <= 0 || options.rtp_port > 65533 || pid <= 0) {
+      return base::invalid_argument("janus: --janus-url needs --janus-rtp-port and --pid");
+    }
+    EC_ASSIGN_OR_RETURN(t->process_, janus_process(pid, options.url, uint16_t(options.rtp_port)));
+  }
+  std::printf("janus: pid %d, REST on %s:%u, RTP video %u audio %u%s\n", int(t->process_.pid),
+              t->process_.host.c_str(), t->process_.http_port, t->process_.video_port,
+              t->process_.audio_port, t->owned_ ? " (started here)" : "");
   auto localhost = asio::ip::make_address("127.0.0.1");
   t->video_ = udp::endpoint(localhost, t->process_.video_port);
   t->audio_ = udp::endpoint(localhost, t->process_.audio_port);
@@ -23,7 +34,7 @@ base::Result<std::unique_ptr<JanusTarget>> JanusTarget::start(
   t->rtp_.open(udp::v4(), ec);
   if (ec) return base::unavailable("janus: publisher socket: " + ec.message());
 
-  EC_ASSIGN_OR_RETURN(t->client_, JanusClient::connect("127.0.0.1", t->process_.http_port));
+  EC_ASSIGN_OR_RETURN(t->client_, JanusClient::connect(t->process_.host, t->process_.http_port));
   EC_ASSIGN_OR_RETURN(std::vector<JanusSubscriber> offers,
                       t->client_->watch_many(t->process_.mountpoint_id, count));
   for (const JanusSubscriber& offer : offers) {
@@ -50,7 +61,7 @@ base::Result<std::unique_ptr<JanusTarget>> JanusTarget::start(
 
 JanusTarget::~JanusTarget() {
   client_.reset();  // destroys the session first: Janus hangs up cleanly
-  stop_janus(process_);
+  if (owned_) stop_janus(process_);
 }
 
 void JanusTarget::publish(const std::vector<uint8_t>& packet) {

@@ -27,16 +27,25 @@
 
 namespace loadtest {
 
+// Which Janus: one already running (what bench/janus/run-janus.sh printed; start it pinned
+// to the server's CPU) or one this tool starts (inheriting the tool's CPU affinity).
+struct JanusOptions {
+  std::string url;     // --janus-url http://IP:PORT/janus
+  int rtp_port = 0;    // --janus-rtp-port: the mountpoint's video port (audio is +2)
+  std::string script;  // --janus-script bench/janus/run-janus.sh: start one (without --janus-url)
+};
+
 class JanusTarget {
  public:
-  // Starts Janus with `script` (bench/janus/run-janus.sh: installs Janus when missing, free
-  // ports, waits until it answers), attaches `count` subscribers to its mountpoint and
+  // Starts Janus when `options` say so, attaches `count` subscribers to its mountpoint and
   // appends them to `subscribers`: receiving (stats against `window`, which must outlive
-  // them), ICE and DTLS under way; the caller drives on_timer() every 100 ms.
+  // them), ICE and DTLS under way; the caller drives on_timer() every 100 ms. `pid` is the
+  // running Janus's (--pid); ignored when this starts one.
   static base::Result<std::unique_ptr<JanusTarget>> start(
-      boost::asio::io_context& io, const std::string& script, int count, base::Random& random,
-      const Window* window, std::vector<std::unique_ptr<Subscriber>>* subscribers);
-  // Destroys the session and stops Janus.
+      boost::asio::io_context& io, const JanusOptions& options, int pid, int count,
+      base::Random& random, const Window* window,
+      std::vector<std::unique_ptr<Subscriber>>* subscribers);
+  // Destroys the session, and stops Janus if this started it.
   ~JanusTarget();
 
   // Sends one plain RTP packet of the publisher to the mountpoint port of its payload type.
@@ -49,6 +58,7 @@ class JanusTarget {
   explicit JanusTarget(boost::asio::io_context& io) : rtp_(io) {}
 
   JanusProcess process_;
+  bool owned_ = false;  // started (and to be stopped) here
   std::unique_ptr<JanusClient> client_;
   boost::asio::ip::udp::socket rtp_;  // the publisher's socket
   boost::asio::ip::udp::endpoint video_, audio_;

@@ -368,7 +368,7 @@ struct Options : ServerAddress {
   int concurrency = 50;
   std::string csv;  // per-subscriber results
   std::string target = "edgeclass";
-  std::string janus_script = "bench/janus/run-janus.sh";  // --target janus
+  JanusOptions janus;  // --target janus: --janus-url, --janus-rtp-port, --janus-script
 };
 
 struct Run {
@@ -616,7 +616,9 @@ bool parse_args(int argc, char** argv, Options& o) {
               : k == "--concurrency" ? num(o.concurrency)
               : k == "--csv"         ? (o.csv = v, true)
               : k == "--target"      ? (o.target = v, v == "edgeclass" || v == "janus")
-              : k == "--janus-script" ? (o.janus_script = v, true)
+              : k == "--janus-url"   ? (o.janus.url = v, true)
+              : k == "--janus-rtp-port" ? num(o.janus.rtp_port)
+              : k == "--janus-script" ? (o.janus.script = v, true)
                                      : false;
     if (!ok) {
       std::fprintf(stderr, "loadtest media: bad flag %s %s\n", k.c_str(), v.c_str());
@@ -625,6 +627,12 @@ bool parse_args(int argc, char** argv, Options& o) {
   }
   if (o.secret.empty() && o.target == "edgeclass") {
     std::fprintf(stderr, "loadtest media: --secret (the server's JWT secret) is required\n");
+    return false;
+  }
+  if (o.target == "janus" && o.janus.url.empty() && o.janus.script.empty()) {
+    std::fprintf(stderr, "loadtest media: --target janus needs --janus-url URL --janus-rtp-port P "
+                         "--pid PID (what bench/janus/run-janus.sh prints) or --janus-script "
+                         "bench/janus/run-janus.sh (started here)\n");
     return false;
   }
   if (o.subscribers < 1 || o.seconds < 1 || o.video_kbps < 50 || o.concurrency < 1) {
@@ -651,7 +659,7 @@ int run_media(int argc, char** argv) {
   // --target janus: Janus (started here) and its subscribers instead of edgeclass.
   std::unique_ptr<JanusTarget> janus;
   if (o.target == "janus") {
-    auto j = JanusTarget::start(r.io, o.janus_script, o.subscribers, r.random, &r.window,
+    auto j = JanusTarget::start(r.io, o.janus, o.pid, o.subscribers, r.random, &r.window,
                                 &r.subscribers);
     if (!j.is_ok()) {
       std::fprintf(stderr, "loadtest media: %s\n", j.status().to_string().c_str());

@@ -2,24 +2,43 @@
 # Starts Janus 1.1.2 (Debian 12 package `janus`, installed when missing) with the benchmark
 # configuration of this folder, in the background, and waits until its REST API answers.
 #
-#   bench/janus/run-janus.sh start [WORKDIR]   prints shell assignments on stdout:
-#       JANUS_PID=... JANUS_HTTP_PORT=... JANUS_VIDEO_PORT=... JANUS_AUDIO_PORT=... JANUS_LOG=...
-#       (eval them; the mountpoint id is 1)
+#   bench/janus/run-janus.sh [WORKDIR]   prints one line: PID URL RTP_PORT
+#       e.g. "12345 http://127.0.0.1:8088/janus 40000": the REST API, and mountpoint 1's
+#       plain-RTP ports on 127.0.0.1: video (VP8, pt 96) on RTP_PORT, audio (Opus, pt 111)
+#       on RTP_PORT+2. Feed that to `edgeclass-loadtest media --target janus --janus-url URL
+#       --janus-rtp-port RTP_PORT --pid PID`. Janus's log is WORKDIR/janus.log.
 #   bench/janus/run-janus.sh stop PID
 #
-# Knobs (environment): JANUS_HTTP_PORT, JANUS_VIDEO_PORT, JANUS_AUDIO_PORT (default: free
-# ports), JANUS_RTP_PORTS (ICE port range, default 20000-40000), JANUS_ICE_ENFORCE (only
-# gather on these interfaces/addresses, e.g. "eth0"; default: all but loopback, which
-# Janus always skips), JANUS_DEBUG_LEVEL (default 2).
+# Knobs (environment): JANUS_HTTP_PORT, JANUS_RTP_PORT (default: free ports), JANUS_ICE_PORTS
+# (the ICE port range, default 20000-40000), JANUS_ICE_ENFORCE (only gather on these
+# interfaces/addresses, e.g. "eth0"; default: all but loopback, which Janus always skips),
+# JANUS_DEBUG_LEVEL (default 2).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-free_port() {  # $1: tcp or udp
-  python3 - "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if sys.argv[1] == "tcp" else socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
+free_tcp_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# A UDP port P with P+2 free too (video, audio).
+free_rtp_port() {
+  python3 - <<'PY'
+import random, socket
+for _ in range(1000):
+    p = random.randrange(41000, 60000, 2)
+    socks = []
+    try:
+        for q in (p, p + 2):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            socks.append(s)
+            s.bind(("0.0.0.0", q))
+        print(p)
+        break
+    except OSError:
+        pass
+    finally:
+        for s in socks:
+            s.close()
 PY
 }
 
@@ -37,14 +56,14 @@ start() {
   install_janus
   local work=${1:-$(mktemp -d /tmp/edgeclass-janus.XXXXXX)}
   mkdir -p "$work"
-  local http=${JANUS_HTTP_PORT:-$(free_port tcp)}
-  local video=${JANUS_VIDEO_PORT:-$(free_port udp)}
-  local audio=${JANUS_AUDIO_PORT:-$(free_port udp)}
+  local http=${JANUS_HTTP_PORT:-$(free_tcp_port)}
+  local video=${JANUS_RTP_PORT:-$(free_rtp_port)}
+  local audio=$((video + 2))
   local enforce_line=""
   [ -n "${JANUS_ICE_ENFORCE:-}" ] && enforce_line="ice_enforce_list = \"$JANUS_ICE_ENFORCE\""
   for f in janus.jcfg janus.transport.http.jcfg janus.plugin.streaming.jcfg; do
     sed -e "s|@CONFIG_DIR@|$work|" -e "s|@HTTP_PORT@|$http|" -e "s|@VIDEO_PORT@|$video|" \
-        -e "s|@AUDIO_PORT@|$audio|" -e "s|@RTP_PORTS@|${JANUS_RTP_PORTS:-20000-40000}|" \
+        -e "s|@AUDIO_PORT@|$audio|" -e "s|@ICE_PORTS@|${JANUS_ICE_PORTS:-20000-40000}|" \
         -e "s|@ICE_ENFORCE_LINE@|$enforce_line|" \
         -e "s|debug_level = 2|debug_level = ${JANUS_DEBUG_LEVEL:-2}|" \
         "$here/$f" > "$work/$f"
@@ -55,7 +74,7 @@ start() {
   local pid=$!
   for _ in $(seq 1 100); do
     if curl -sf "http://127.0.0.1:$http/janus/info" >/dev/null 2>&1; then
-      echo "JANUS_PID=$pid JANUS_HTTP_PORT=$http JANUS_VIDEO_PORT=$video JANUS_AUDIO_PORT=$audio JANUS_LOG=$work/janus.log"
+      echo "$pid http://127.0.0.1:$http/janus $video"
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -81,7 +100,7 @@ stop() {
 }
 
 case "${1:-}" in
-  start) shift; start "$@" ;;
-  stop) stop "$2" ;;
-  *) echo "usage: $0 start [WORKDIR] | stop PID" >&2; exit 2 ;;
+  stop) stop "${2:?usage: $0 stop PID}" ;;
+  -h|--help) echo "usage: $0 [WORKDIR] | stop PID" >&2; exit 2 ;;
+  *) start "$@" ;;
 esac
