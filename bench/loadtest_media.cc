@@ -582,14 +582,22 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
                 proc_core > 0 ? double(connected) / proc_core : NAN);
   }
   std::printf("load tool CPU: %.1f%% of a core\n", double(own_cpu) / 1e9 / window_s * 100);
+  // JSON has no NaN: what was not measured (Janus has no /metrics or media thread) is null.
+  auto num = [](double v, int decimals) {
+    if (!std::isfinite(v)) return std::string("null");
+    char b[64];
+    std::snprintf(b, sizeof b, "%.*f", decimals, v);
+    return std::string(b);
+  };
   std::printf(
       "{\"target\":\"%s\",\"subscribers\":%d,\"connected\":%d,\"video_kbps\":%d,\"sent\":%" PRIu64
       ",\"received\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"delay_p50_us\":%" PRId64
-      ",\"delay_p99_us\":%" PRId64 ",\"forward_p99_ms\":%.3f,\"server_core\":%.4f,"
-      "\"media_thread_core\":%.4f,\"server_us_per_packet\":%.3f}\n",
+      ",\"delay_p99_us\":%" PRId64 ",\"forward_p99_ms\":%s,\"server_core\":%s,"
+      "\"media_thread_core\":%s,\"server_us_per_packet\":%s}\n",
       o.target.c_str(), o.subscribers, connected, o.video_kbps, sent_in_window, received, expected,
-      r.delays.percentile_us(0.5), r.delays.percentile_us(0.99), fwd_p99 * 1000, proc_core,
-      media_core, packets_out > 0 && cpu0 >= 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN);
+      r.delays.percentile_us(0.5), r.delays.percentile_us(0.99), num(fwd_p99 * 1000, 3).c_str(),
+      num(proc_core, 4).c_str(), num(media_core, 4).c_str(),
+      num(packets_out > 0 && cpu0 >= 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN, 3).c_str());
   std::fflush(stdout);
   return connected == o.subscribers && received * 1000 >= expected * 999 ? 0 : 1;
 }
