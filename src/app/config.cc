@@ -28,6 +28,8 @@ const std::vector<Setting>& settings() {
       {"--redis-url", "EDGECLASS_REDIS_URL", "", "redis://host:port for multi-replica cities"},
       {"--media-port", "EDGECLASS_MEDIA_PORT", "7882", "UDP port for WebRTC media"},
       {"--public-ip", "EDGECLASS_PUBLIC_IP", "", "IP announced in ICE candidates"},
+      {"--media-threads", "EDGECLASS_MEDIA_THREADS", "0",
+       "threads that encrypt and send a big class's video together (0: half the cores, 1..4)"},
       {"--http-timeout", "EDGECLASS_HTTP_TIMEOUT", "30s",
        "time to send a whole request, and keep-alive idle time (e.g. 30s, 2m)"},
       {"--config", "EDGECLASS_CONFIG", "", "optional file of KEY=VALUE lines (environment names)"},
@@ -100,6 +102,10 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     if (!port_of(v, &c.media_port)) return bad("is not a port number");
   } else if (env == "EDGECLASS_PUBLIC_IP") {
     c.public_ip = v;
+  } else if (env == "EDGECLASS_MEDIA_THREADS") {
+    auto n = base::parse_int(v);
+    if (!n || *n < 0 || *n > 64) return bad("must be 0..64");
+    c.media_threads = int(*n);
   } else if (env == "EDGECLASS_HTTP_TIMEOUT") {
     auto ms = base::parse_duration_ms(v);
     if (!ms || *ms < 1000 || *ms > 3600000) return bad("must be a duration from 1s to 1h");

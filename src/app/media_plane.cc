@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <pthread.h>
 
+#include <algorithm>
 #include <map>
 
 #include "base/clock.h"
@@ -78,6 +79,7 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
   } else {
     config.public_ip = options_.public_ip;
   }
+  config.fanout_threads = std::max(1, options_.fanout_threads);
   if (!options_.video_quality.empty()) {
     EC_ASSIGN_OR_RETURN(config.video_bitrate_cap_bps,
                         media::video_bitrate_cap(options_.video_quality));
@@ -104,7 +106,8 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
   base::log::info("media.ready")
       .kv("port", uint64_t(port_))
       .kv("public_ip", config.public_ip)
-      .kv("video_cap_bps", config.video_bitrate_cap_bps);
+      .kv("video_cap_bps", config.video_bitrate_cap_bps)
+      .kv("fanout_threads", uint64_t(config.fanout_threads));
   return base::Status::ok();
 }
 

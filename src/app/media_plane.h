@@ -40,6 +40,7 @@ struct MediaPlaneOptions {
   uint16_t port = 7882;          // EDGECLASS_MEDIA_PORT
   std::string public_ip;         // EDGECLASS_PUBLIC_IP; empty: 127.0.0.1 (with a warning)
   std::string video_quality;     // VIDEO_QUALITY; empty: the SFU's default cap
+  int fanout_threads = 1;        // EDGECLASS_MEDIA_THREADS (resolved: >= 1)
   // Called on the media thread for every SFU event.
   std::function<void(ws::MediaEvent)> on_event;
   // Receives the forwarding latency (arrival -> sent, seconds) once a second; its bounds

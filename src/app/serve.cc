@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <thread>
@@ -192,6 +193,10 @@ int serve(const Config& config) {
     mo.port = config.media_port;
     mo.public_ip = config.public_ip;
     mo.video_quality = config.video_quality;
+    // Fan-out threads: half the cores (the rest serve HTTP and the live rooms), at most 4.
+    mo.fanout_threads = config.media_threads > 0
+                            ? config.media_threads
+                            : std::clamp(int(std::thread::hardware_concurrency()) / 2, 1, 4);
     mo.on_event = [&live_for_media](ws::MediaEvent e) {
       if (ws::LiveHub* hub = live_for_media.load()) hub->media_event(std::move(e));
     };

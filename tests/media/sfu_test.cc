@@ -142,9 +142,10 @@ class RoomTest : public ::testing::Test, public Room::Listener {
  protected:
   RoomTest() : room_(this, &clock_, 2'500'000) {}
 
-  void OnRoomSendRtp(const std::string& who, std::span<uint8_t> buf, size_t len) override {
+  bool OnRoomSendRtp(const std::string& who, std::span<uint8_t> buf, size_t len) override {
     EXPECT_GE(buf.size(), len + Room::kSendHeadroom);
     sent_.push_back({who, {buf.begin(), buf.begin() + len}, false});
+    return true;
   }
   void OnRoomSendRtcp(const std::string& who, std::span<uint8_t> buf, size_t len) override {
     EXPECT_GE(buf.size(), len + Room::kSendHeadroom);

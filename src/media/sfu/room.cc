@@ -207,8 +207,9 @@ void Room::send_to_consumer(Consumer& c, const Producer& p, const RtpPacket& in,
   c.octets += payload.size();
   ++counters_.rtp_packets_out;
   counters_.rtp_bytes_out += len;
-  listener_->OnRoomSendRtp(c.params.participant_id, out, len);
-  counters_.forward_latency.observe_ns(clock_->now_mono_ns() - arrival_ns);
+  if (listener_->OnRoomSendRtp(c.params.participant_id, out, len)) {
+    counters_.forward_latency.observe_ns(clock_->now_mono_ns() - arrival_ns);
+  }
 }
 
 void Room::send_upstream_nacks(Producer& p, int64_t now_ns) {

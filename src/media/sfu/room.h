@@ -82,8 +82,11 @@ class Room {
    public:
     virtual ~Listener() = default;
     // An RTP packet for subscriber `participant_id`: buffer[0, len) is the packet and
-    // buffer.size() >= len + kSendHeadroom. Valid only during the call.
-    virtual void OnRoomSendRtp(const std::string& participant_id, std::span<uint8_t> buffer,
+    // buffer.size() >= len + kSendHeadroom. Valid only during the call. Returns true when
+    // the packet went to the socket layer now (the room records its forwarding latency);
+    // false when the listener queued it and reports the latency later through
+    // observe_forward_latency().
+    virtual bool OnRoomSendRtp(const std::string& participant_id, std::span<uint8_t> buffer,
                                size_t len) = 0;
     // An RTCP compound packet for any participant, same buffer contract.
     virtual void OnRoomSendRtcp(const std::string& participant_id, std::span<uint8_t> buffer,
@@ -125,6 +128,9 @@ class Room {
   // The endpoint whose producer fills `feed`/`kind`, or nullptr.
   const std::string* producer_of(std::string_view feed, MediaKind kind) const;
   const MediaCounters& counters() const { return counters_; }
+  // A packet the listener queued (OnRoomSendRtp returned false) has been sent, `ns` after
+  // its arrival.
+  void observe_forward_latency(int64_t ns) { counters_.forward_latency.observe_ns(ns); }
 
  private:
   struct Producer {

@@ -1,9 +1,11 @@
 #include "media/sfu/sfu.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "media/sfu/fanout_pool.h"
 #include "media/sfu/video_quality.h"
 #include "media/stun/stun_packet.h"
 
@@ -11,6 +13,7 @@ namespace media {
 
 struct Sfu::Endpoint {
   std::unique_ptr<WebRtcTransport> transport;
+  int lane = 0;  // FanoutPool lane, round-robin
   std::string room_id;
   std::string participant_id;
   bool publisher = false;
@@ -55,7 +58,11 @@ Sfu::Sfu(SfuConfig config, Listener* listener, PacketSender* sender, const base:
       sender_(sender),
       clock_(clock),
       random_(random),
-      certificate_(std::move(certificate)) {}
+      certificate_(std::move(certificate)) {
+  if (config_.fanout_threads > 1) {
+    pool_ = std::make_unique<FanoutPool>(config_.fanout_threads, sender_, clock_);
+  }
+}
 
 Sfu::~Sfu() = default;
 
@@ -76,6 +83,7 @@ base::Result<Sfu::Endpoint*> Sfu::new_endpoint(const std::string& room_id,
                       WebRtcTransport::create(id, this, clock_, *random_, certificate_));
   auto ep = std::make_unique<Endpoint>();
   ep->transport = std::move(transport);
+  ep->lane = int((next_id_ - 1) % uint64_t(std::max(1, config_.fanout_threads)));
   ep->room_id = room_id;
   ep->participant_id = participant_id;
   ep->publisher = publisher;
@@ -282,7 +290,19 @@ void Sfu::on_udp_packet(std::span<uint8_t> data, const SocketAddress& from, int6
     ++unroutable_;
     return;
   }
+  Endpoint* ep = pool_ ? endpoint_of(t) : nullptr;
+  auto room = ep ? rooms_.find(ep->room_id) : rooms_.end();
+  if (room == rooms_.end()) {
+    t->receive(data, from, arrival_ns);
+    return;
+  }
+  // Subscriber RTP this datagram causes (its fan-out, or retransmissions a NACK asks for)
+  // is queued and then protected and sent on the pool's threads together.
+  collect_room_ = &room->second->room;
+  collect_arrival_ns_ = arrival_ns;
   t->receive(data, from, arrival_ns);
+  collect_room_ = nullptr;
+  pool_->run();
 }
 
 void Sfu::on_timer() {
@@ -363,9 +383,17 @@ void Sfu::OnTransportRtcp(const WebRtcTransport* t, ByteSpan packet) {
   if (r != rooms_.end()) r->second->room.on_rtcp(t->id(), packet);
 }
 
-void Sfu::OnRoomSendRtp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) {
+bool Sfu::OnRoomSendRtp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) {
   auto it = transports_.find(endpoint);
-  if (it != transports_.end()) (void)it->second->transport->send_rtp(buffer, len);
+  if (it == transports_.end()) return true;
+  Endpoint& ep = *it->second;
+  if (collect_room_) {
+    pool_->add(ep.lane, ep.transport.get(), collect_room_, collect_arrival_ns_,
+               buffer.first(len));
+    return false;
+  }
+  (void)ep.transport->send_rtp(buffer, len);
+  return true;
 }
 
 void Sfu::OnRoomSendRtcp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) {

@@ -44,9 +44,14 @@
 
 namespace media {
 
+class FanoutPool;
+
 struct SfuConfig {
   std::string public_ip = "127.0.0.1";         // EDGECLASS_PUBLIC_IP: announced ICE candidate
   uint16_t port = 7882;                        // EDGECLASS_MEDIA_PORT
+  // Threads that protect and send a big fan-out together (FanoutPool), the media thread
+  // included; 1 sends everything from the media thread. EDGECLASS_MEDIA_THREADS.
+  int fanout_threads = 1;
   uint64_t video_bitrate_cap_bps = 2'500'000;  // from VIDEO_QUALITY
   std::vector<std::string> subscribe_feeds = {"main", "stage"};
 
@@ -69,11 +74,22 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
                                               const std::string& participant_id,
                                               std::string_view reason) = 0;
   };
+  struct Datagram {
+    ByteSpan data;
+    SocketAddress to;
+  };
   // Where datagrams go: the UDP server in production, a router in tests.
   class PacketSender {
    public:
     virtual ~PacketSender() = default;
+    // From the media thread.
     virtual void send_udp(ByteSpan data, const SocketAddress& to) = 0;
+    // Several datagrams at once, from the fan-out threads: must be safe to call from
+    // several threads at the same time (with fanout_threads > 1). The default loops over
+    // send_udp() and is only as thread-safe as that.
+    virtual void send_udp_batch(std::span<const Datagram> batch) {
+      for (const Datagram& d : batch) send_udp(d.data, d.to);
+    }
   };
 
   // All pointers must outlive the Sfu.
@@ -132,7 +148,7 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
                       int64_t arrival_ns) override;
   void OnTransportRtcp(const WebRtcTransport*, ByteSpan packet) override;
   // Room::Listener: the room addresses endpoints by transport id.
-  void OnRoomSendRtp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) override;
+  bool OnRoomSendRtp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) override;
   void OnRoomSendRtcp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) override;
 
   SfuConfig config_;
@@ -146,6 +162,11 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   std::unordered_map<std::string, WebRtcTransport*> by_ufrag_;
   std::unordered_map<SocketAddress, WebRtcTransport*, SocketAddressHash> by_address_;
   std::vector<std::string> doomed_;  // transports closed during a callback, freed in on_timer
+  // With fanout_threads > 1: subscriber RTP emitted while handling a datagram is queued in
+  // the pool (for room `collect_room_`, arrived at `collect_arrival_ns_`) and sent after it.
+  std::unique_ptr<FanoutPool> pool_;
+  Room* collect_room_ = nullptr;
+  int64_t collect_arrival_ns_ = 0;
   uint64_t next_id_ = 1;
   uint64_t unroutable_ = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <cerrno>
 #include <chrono>
@@ -89,7 +90,7 @@ void UdpServer::send_udp(ByteSpan data, const SocketAddress& to) {
   if (!in_handler_ || data.size() > kMaxDatagram) {
     boost::system::error_code ec;
     socket_.send_to(asio::buffer(data.data(), data.size()), to_endpoint(to), 0, ec);
-    if (ec) ++send_errors_;
+    if (ec) send_errors_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   Pending& p = pending_[pending_count_++];
@@ -98,6 +99,26 @@ void UdpServer::send_udp(ByteSpan data, const SocketAddress& to) {
   p.to = to_endpoint(to);
   if (pending_count_ == kBatch) flush();
 }
+
+namespace {
+
+// sendmmsg(2) until every message is out; a datagram the kernel refuses (EAGAIN: socket
+// buffer full, or an error) is dropped and counted. Media tolerates loss better than delay.
+void send_all(int fd, mmsghdr* msgs, size_t count, std::atomic<uint64_t>& errors) {
+  size_t sent = 0;
+  while (sent < count) {
+    int n = ::sendmmsg(fd, msgs + sent, unsigned(count - sent), MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      errors.fetch_add(1, std::memory_order_relaxed);
+      ++sent;
+      continue;
+    }
+    sent += size_t(n);
+  }
+}
+
+}  // namespace
 
 void UdpServer::flush() {
   if (pending_count_ == 0) return;
@@ -111,20 +132,29 @@ void UdpServer::flush() {
     msgs[i].msg_hdr.msg_name = pending_[i].to.data();
     msgs[i].msg_hdr.msg_namelen = socklen_t(pending_[i].to.size());
   }
-  size_t sent = 0;
-  while (sent < pending_count_) {
-    int n = ::sendmmsg(socket_.native_handle(), msgs.data() + sent, unsigned(pending_count_ - sent),
-                       MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      // EAGAIN (socket buffer full) or an error on the first datagram: drop it, go on.
-      ++send_errors_;
-      ++sent;
-      continue;
-    }
-    sent += size_t(n);
-  }
+  send_all(socket_.native_handle(), msgs.data(), pending_count_, send_errors_);
   pending_count_ = 0;
+}
+
+void UdpServer::send_udp_batch(std::span<const Sfu::Datagram> batch) {
+  std::array<mmsghdr, kBatch> msgs{};
+  std::array<iovec, kBatch> iov{};
+  std::array<udp::endpoint, kBatch> to;
+  while (!batch.empty()) {
+    size_t n = std::min(batch.size(), kBatch);
+    for (size_t i = 0; i < n; ++i) {
+      to[i] = to_endpoint(batch[i].to);
+      iov[i].iov_base = const_cast<uint8_t*>(batch[i].data.data());
+      iov[i].iov_len = batch[i].data.size();
+      msgs[i].msg_hdr = msghdr{};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = to[i].data();
+      msgs[i].msg_hdr.msg_namelen = socklen_t(to[i].size());
+    }
+    send_all(socket_.native_handle(), msgs.data(), n, send_errors_);
+    batch = batch.subspan(n);
+  }
 }
 
 SocketAddress UdpServer::from_endpoint(const udp::endpoint& e) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -39,11 +40,14 @@ class UdpServer final : public Sfu::PacketSender {
   void stop();
 
   uint16_t local_port() const;
-  uint64_t send_errors() const { return send_errors_; }
+  uint64_t send_errors() const { return send_errors_.load(std::memory_order_relaxed); }
 
   // Sfu::PacketSender: a non-blocking send; a full socket buffer drops the datagram (media
   // tolerates loss better than delay).
   void send_udp(ByteSpan data, const SocketAddress& to) override;
+  // Thread-safe (the fan-out threads call it together): sendmmsg(2) straight on the socket,
+  // without the media thread's pending batch.
+  void send_udp_batch(std::span<const Sfu::Datagram> batch) override;
 
   static SocketAddress from_endpoint(const boost::asio::ip::udp::endpoint& e);
   static boost::asio::ip::udp::endpoint to_endpoint(const SocketAddress& a);
@@ -71,7 +75,7 @@ class UdpServer final : public Sfu::PacketSender {
   bool in_handler_ = false;       // sends are batched while true
   std::vector<Pending> pending_;  // kBatch slots; the first pending_count_ are in use
   size_t pending_count_ = 0;
-  uint64_t send_errors_ = 0;
+  std::atomic<uint64_t> send_errors_{0};
 };
 
 }  // namespace media

@@ -79,11 +79,19 @@ void WebRtcTransport::receive(std::span<uint8_t> data, const SocketAddress& from
 }
 
 base::Status WebRtcTransport::send_rtp(std::span<uint8_t> buffer, size_t len) {
+  SocketAddress to;
+  EC_ASSIGN_OR_RETURN(len, protect_rtp(buffer, len, &to));
+  listener_->OnTransportSendPacket(this, buffer.first(len), to);
+  return base::Status::ok();
+}
+
+base::Result<size_t> WebRtcTransport::protect_rtp(std::span<uint8_t> buffer, size_t len,
+                                                  SocketAddress* to) {
   if (!srtp_out_ || !have_destination())
     return base::failed_precondition("transport not connected");
   EC_RETURN_IF_ERROR(srtp_out_->protect_rtp(buffer, &len));
-  listener_->OnTransportSendPacket(this, buffer.first(len), destination());
-  return base::Status::ok();
+  *to = destination();
+  return len;
 }
 
 base::Status WebRtcTransport::send_rtcp(std::span<uint8_t> buffer, size_t len) {

@@ -69,6 +69,10 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
   // leave SrtpSession::kMaxOverhead bytes after the packet. Fails when not connected.
   base::Status send_rtp(std::span<uint8_t> buffer, size_t len);
   base::Status send_rtcp(std::span<uint8_t> buffer, size_t len);
+  // send_rtp() without the send: protects in place, returns the protected length and sets
+  // `to`. Uses only the outbound SRTP session and reads the selected tuple, so the SFU's
+  // fan-out workers may call it for different transports at once (FanoutPool).
+  base::Result<size_t> protect_rtp(std::span<uint8_t> buffer, size_t len, SocketAddress* to);
 
   // ICE consent freshness and DTLS retransmission; call every 100 ms or so.
   void on_timer();

@@ -4,7 +4,7 @@
 // video packet carries its send time, so subscribers measure end-to-end delay through the
 // SFU (encryption, fan-out, decryption included).
 //
-//   media_loadtest [--subscribers N] [--seconds S] [--video-kbps K]
+//   media_loadtest [--subscribers N] [--seconds S] [--video-kbps K] [--fanout-threads T]
 //
 // Prints a summary and one JSON line. The core of the future `edgeclass-loadtest media`.
 #include <pthread.h>
@@ -81,7 +81,7 @@ struct Client : media::SyntheticPeer::Sender {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int subscribers = 50, seconds = 10, video_kbps = 1500;
+  int subscribers = 50, seconds = 10, video_kbps = 1500, fanout_threads = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int v = std::atoi(argv[i + 1]);
@@ -91,8 +91,13 @@ int main(int argc, char** argv) {
       seconds = v;
     else if (flag == "--video-kbps")
       video_kbps = v;
+    else if (flag == "--fanout-threads")
+      fanout_threads = v;
     else {
-      std::fprintf(stderr, "usage: %s [--subscribers N] [--seconds S] [--video-kbps K]\n", argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--subscribers N] [--seconds S] [--video-kbps K] [--fanout-threads T]\n",
+          argv[0]);
       return 2;
     }
   }
@@ -105,6 +110,7 @@ int main(int argc, char** argv) {
   if (!server.bind("127.0.0.1", 0).is_ok()) return 1;
   media::SfuConfig config;
   config.port = server.local_port();
+  config.fanout_threads = fanout_threads;
   NullEvents events;
   media::Sfu sfu(config, &events, &server, &clock, &base::SystemRandom::instance(),
                  media::DtlsCertificate::generate().value());
