@@ -95,8 +95,9 @@ class Connection {
     tcp::endpoint ep(asio::ip::make_address(host_, ec), port_);
     if (ec) return base::invalid_argument("janus host must be an IP address: " + host_);
     socket_.connect(ep, ec);
-    if (ec) return base::unavailable("janus: connect " + ep.address().to_string() + ":" +
-                                     std::to_string(port_) + ": " + ec.message());
+    if (ec)
+      return base::unavailable("janus: connect " + ep.address().to_string() + ":" +
+                               std::to_string(port_) + ": " + ec.message());
     timeval tv{timeout_s_, 0};
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     buffer_.clear();
@@ -122,7 +123,8 @@ base::Result<JanusProcess> janus_process(pid_t pid, const std::string& url, uint
   rest.remove_prefix(kScheme.size());
   rest = rest.substr(0, rest.find('/'));
   size_t colon = rest.rfind(':');
-  auto port = colon == std::string_view::npos ? std::nullopt : base::parse_int(rest.substr(colon + 1));
+  auto port =
+      colon == std::string_view::npos ? std::nullopt : base::parse_int(rest.substr(colon + 1));
   if (!port || *port <= 0 || *port > 65535 || rtp_port == 0 || rtp_port > 65533 || pid <= 0) {
     return base::invalid_argument("janus: need http://IP:PORT/janus, an RTP port and a pid");
   }
@@ -216,9 +218,9 @@ struct JanusClient::Impl {
 
   // The next batch of session events (blocks up to Janus's 30 s long-poll timeout).
   base::Result<std::vector<json::object>> poll_events(uint64_t session) {
-    EC_ASSIGN_OR_RETURN(json::value v,
-                        poll.call(http::verb::get,
-                                  "/janus/" + std::to_string(session) + "?maxev=1000", ""));
+    EC_ASSIGN_OR_RETURN(
+        json::value v,
+        poll.call(http::verb::get, "/janus/" + std::to_string(session) + "?maxev=1000", ""));
     std::vector<json::object> out;
     if (v.is_array()) {
       for (auto& e : v.as_array()) {
@@ -239,7 +241,8 @@ struct JanusClient::Impl {
 JanusClient::JanusClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 JanusClient::~JanusClient() {
-  if (session_id_ != 0) (void)impl_->post("/" + std::to_string(session_id_), {{"janus", "destroy"}});
+  if (session_id_ != 0)
+    (void)impl_->post("/" + std::to_string(session_id_), {{"janus", "destroy"}});
 }
 
 base::Result<std::unique_ptr<JanusClient>> JanusClient::connect(const std::string& host,
@@ -260,15 +263,14 @@ base::Result<JanusSubscriber> JanusClient::watch(int mountpoint_id) {
   return std::move(one[0]);
 }
 
-base::Result<std::vector<JanusSubscriber>> JanusClient::watch_many(int mountpoint_id,
-                                                                   int count) {
+base::Result<std::vector<JanusSubscriber>> JanusClient::watch_many(int mountpoint_id, int count) {
   const std::string session = "/" + std::to_string(session_id_);
   std::map<uint64_t, size_t> index;  // handle id -> position in `out`
   std::vector<JanusSubscriber> out;
   for (int i = 0; i < count; ++i) {
-    EC_ASSIGN_OR_RETURN(json::object attached,
-                        impl_->post(session, {{"janus", "attach"},
-                                              {"plugin", "janus.plugin.streaming"}}));
+    EC_ASSIGN_OR_RETURN(
+        json::object attached,
+        impl_->post(session, {{"janus", "attach"}, {"plugin", "janus.plugin.streaming"}}));
     const json::value* data = attached.if_contains("data");
     if (!data || !data->is_object() || !data->as_object().contains("id")) {
       return janus_error("attach", attached);
@@ -314,8 +316,7 @@ base::Result<std::vector<JanusSubscriber>> JanusClient::watch_many(int mountpoin
   return out;
 }
 
-base::Status JanusClient::start(const JanusSubscriber& subscriber,
-                                const std::string& answer_sdp) {
+base::Status JanusClient::start(const JanusSubscriber& subscriber, const std::string& answer_sdp) {
   json::object body{{"request", "start"}};
   json::object jsep{{"type", "answer"}, {"sdp", answer_sdp}, {"trickle", false}};
   EC_ASSIGN_OR_RETURN(

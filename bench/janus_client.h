@@ -23,7 +23,7 @@ namespace loadtest {
 // A Janus process started by bench/janus/run-janus.sh, which prints "PID URL RTP_PORT".
 struct JanusProcess {
   pid_t pid = 0;
-  std::string host;         // of the REST API (an IP address), base path /janus
+  std::string host;  // of the REST API (an IP address), base path /janus
   uint16_t http_port = 0;
   uint16_t video_port = 0;  // the mountpoint's plain-RTP ports on 127.0.0.1: RTP_PORT
   uint16_t audio_port = 0;  // and RTP_PORT + 2
@@ -52,8 +52,7 @@ class JanusClient {
  public:
   // Connects to http://host:port/janus and creates a session. Configure Janus with
   // `session_timeout = 0` (bench/janus/janus.jcfg) or call keepalive() at least every 60 s.
-  static base::Result<std::unique_ptr<JanusClient>> connect(const std::string& host,
-                                                            uint16_t port);
+  static base::Result<std::unique_ptr<JanusClient>> connect(const std::string& host, uint16_t port);
   // Destroys the session (best effort), which hangs up every subscriber of it.
   ~JanusClient();
   JanusClient(const JanusClient&) = delete;

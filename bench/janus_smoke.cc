@@ -78,13 +78,20 @@ int run(int argc, char** argv) {
   int rtp_port = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], v = argv[i + 1];
-    if (flag == "--subscribers") subscribers = std::atoi(v.c_str());
-    else if (flag == "--seconds") seconds = std::atoi(v.c_str());
-    else if (flag == "--video-kbps") video_kbps = std::atoi(v.c_str());
-    else if (flag == "--script") script = v;
-    else if (flag == "--janus-url") url = v;
-    else if (flag == "--janus-rtp-port") rtp_port = std::atoi(v.c_str());
-    else if (flag == "--pid") janus.pid = std::atoi(v.c_str());
+    if (flag == "--subscribers")
+      subscribers = std::atoi(v.c_str());
+    else if (flag == "--seconds")
+      seconds = std::atoi(v.c_str());
+    else if (flag == "--video-kbps")
+      video_kbps = std::atoi(v.c_str());
+    else if (flag == "--script")
+      script = v;
+    else if (flag == "--janus-url")
+      url = v;
+    else if (flag == "--janus-rtp-port")
+      rtp_port = std::atoi(v.c_str());
+    else if (flag == "--pid")
+      janus.pid = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "janus_smoke: unknown flag %s\n", flag.c_str());
       return 2;
@@ -243,7 +250,8 @@ int run(int argc, char** argv) {
   };
   int64_t t_connect = now_ns();
   auto all_connected = [&] {
-    return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->peer->connected(); });
+    return std::all_of(clients.begin(), clients.end(),
+                       [](auto& c) { return c->peer->connected(); });
   };
   run_until(now_ns() + 30'000'000'000, [&] {
     if (std::getenv("SMOKE_DEBUG")) {
@@ -256,8 +264,8 @@ int run(int argc, char** argv) {
     return all_connected();
   });
   double connect_s = double(now_ns() - t_connect) / 1e9;
-  int connected = int(std::count_if(clients.begin(), clients.end(),
-                                    [](auto& c) { return c->peer->connected(); }));
+  int connected = int(
+      std::count_if(clients.begin(), clients.end(), [](auto& c) { return c->peer->connected(); }));
   run_until(now_ns() + 1'000'000'000, nullptr);  // warm-up
 
   // The measured window.
@@ -297,21 +305,24 @@ int run(int argc, char** argv) {
   double us_per_packet = forwarded > 0 ? double(cpu_ns) / 1000.0 / forwarded : 0;
   std::printf("signalling %.2f s, ICE+DTLS %.2f s; subscribers connected: %d of %d\n", signal_s,
               connect_s, connected, subscribers);
-  std::printf("video packets sent %llu, received %llu of %llu (loss %.3f%%; %d subscribers "
-              "above 1%%), SRTP failures %llu\n",
-              (unsigned long long)sent_video, (unsigned long long)received,
-              (unsigned long long)expected, loss_pct, lossy, (unsigned long long)srtp_failures);
+  std::printf(
+      "video packets sent %llu, received %llu of %llu (loss %.3f%%; %d subscribers "
+      "above 1%%), SRTP failures %llu\n",
+      (unsigned long long)sent_video, (unsigned long long)received, (unsigned long long)expected,
+      loss_pct, lossy, (unsigned long long)srtp_failures);
   std::printf("delay through Janus: p50 %lld us, p99 %lld us, max %lld us\n", (long long)pct(0.5),
               (long long)pct(0.99), (long long)(delays_us.empty() ? 0 : delays_us.back()));
-  std::printf("Janus process CPU: %.1f%% of one core (%.2f s over %.1f s), %.2f us per forwarded "
-              "RTP packet, %d threads\n",
-              cpu_pct, double(cpu_ns) / 1e9, wall_s, us_per_packet, threads);
-  std::printf("{\"target\":\"janus\",\"subscribers\":%d,\"connected\":%d,\"sent\":%llu,"
-              "\"received\":%llu,\"expected\":%llu,\"loss_pct\":%.3f,\"delay_p50_us\":%lld,"
-              "\"delay_p99_us\":%lld,\"cpu_pct\":%.1f,\"cpu_us_per_packet\":%.3f,\"threads\":%d}\n",
-              subscribers, connected, (unsigned long long)sent_video,
-              (unsigned long long)received, (unsigned long long)expected, loss_pct,
-              (long long)pct(0.5), (long long)pct(0.99), cpu_pct, us_per_packet, threads);
+  std::printf(
+      "Janus process CPU: %.1f%% of one core (%.2f s over %.1f s), %.2f us per forwarded "
+      "RTP packet, %d threads\n",
+      cpu_pct, double(cpu_ns) / 1e9, wall_s, us_per_packet, threads);
+  std::printf(
+      "{\"target\":\"janus\",\"subscribers\":%d,\"connected\":%d,\"sent\":%llu,"
+      "\"received\":%llu,\"expected\":%llu,\"loss_pct\":%.3f,\"delay_p50_us\":%lld,"
+      "\"delay_p99_us\":%lld,\"cpu_pct\":%.1f,\"cpu_us_per_packet\":%.3f,\"threads\":%d}\n",
+      subscribers, connected, (unsigned long long)sent_video, (unsigned long long)received,
+      (unsigned long long)expected, loss_pct, (long long)pct(0.5), (long long)pct(0.99), cpu_pct,
+      us_per_packet, threads);
   clients.clear();
   return connected == subscribers && received * 100 >= expected * 99 ? 0 : 1;
 }

@@ -10,12 +10,12 @@ namespace asio = boost::asio;
 using asio::ip::udp;
 
 base::Result<std::unique_ptr<JanusTarget>> JanusTarget::start(
-    asio::io_context& io, const JanusOptions& options, int pid, int count,
-    base::Random& random, const Window* window,
-    std::vector<std::unique_ptr<Subscriber>>* subscribers) {
+    asio::io_context& io, const JanusOptions& options, int pid, int count, base::Random& random,
+    const Window* window, std::vector<std::unique_ptr<Subscriber>>* subscribers) {
   std::unique_ptr<JanusTarget> t(new JanusTarget(io));
   if (options.url.empty()) {
-    if (options.script.empty()) return base::invalid_argument("janus: no --janus-url or --janus-script");
+    if (options.script.empty())
+      return base::invalid_argument("janus: no --janus-url or --janus-script");
     EC_ASSIGN_OR_RETURN(t->process_, start_janus(options.script));
     t->owned_ = true;
   } else {

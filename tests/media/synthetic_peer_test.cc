@@ -2,13 +2,14 @@
 // (data/janus_streaming_offer.sdp): the answer it builds, the ICE checks it answers, and
 // the DTLS handshake it starts after the nomination, against our own DtlsTransport server
 // standing in for Janus. No sockets; time is a FakeClock.
+#include "media/client/synthetic_peer.h"
+
 #include <gtest/gtest.h>
 
 #include <deque>
 #include <fstream>
 #include <sstream>
 
-#include "media/client/synthetic_peer.h"
 #include "media/sdp/session_description.h"
 #include "media/stun/stun_packet.h"
 
