@@ -178,8 +178,10 @@ void MediaPlane::snapshot() {
   totals.transports = sfu_->transport_count();
   totals.srtp_failures = sfu_->srtp_failures();
   totals.subscribers = 0;
+  totals.room_subscribers.clear();
   sfu_->for_each_room([&](const std::string& id, const media::MediaCounters& c, size_t subs) {
     totals.subscribers += subs;
+    totals.room_subscribers.emplace_back(id, subs);
     MediaStats& r = now[id];
     r.packets_in = c.rtp_packets_in;
     r.bytes_in = c.rtp_bytes_in;

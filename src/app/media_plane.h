@@ -59,6 +59,7 @@ struct MediaStats {
   uint64_t nacks_received = 0, nacks_sent = 0, retransmissions = 0;
   uint64_t plis_received = 0, plis_sent = 0, dropped = 0, srtp_failures = 0;
   media::LatencyHistogram forward_latency;  // per room in snapshot(); totals are in metrics
+  std::vector<std::pair<std::string, uint64_t>> room_subscribers;  // live session id, count
 };
 
 class MediaPlane {

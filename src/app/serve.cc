@@ -298,6 +298,14 @@ int serve(const Config& config) {
       registry.callback(m.name, m.help, m.type,
                         [&media, f = m.field] { return double(media.stats().*f); });
     }
+    registry.callback_family(
+        "edgeclass_media_room_subscribers", "Subscribing PeerConnections per live session",
+        metrics::Type::kGauge, {"session"}, [&media](const metrics::Registry::Emit& emit) {
+          for (const auto& [session, n] : media.stats().room_subscribers) {
+            const std::string values[] = {session};
+            emit(values, double(n));
+          }
+        });
   }
 
   HttpMetrics http_metrics(registry);

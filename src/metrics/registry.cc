@@ -275,6 +275,31 @@ class CallbackFamily final : public FamilyBase {
   std::function<double()> read_;
 };
 
+// Labelled samples computed at scrape time.
+class CallbackSetFamily final : public FamilyBase {
+ public:
+  CallbackSetFamily(std::string name, std::string help, Type type,
+                    std::vector<std::string> labels,
+                    std::function<void(const Registry::Emit&)> read)
+      : FamilyBase(std::move(name), std::move(help), type, std::move(labels)),
+        read_(std::move(read)) {}
+  void expose_samples(std::string& out) const override {
+    std::vector<std::string> values;
+    read_([&](std::span<const std::string> v, double value) {
+      if (v.size() != label_names().size() || std::isnan(value)) return;
+      values.assign(v.begin(), v.end());
+      out += name();
+      append_labels(out, label_names(), values);
+      out.push_back(' ');
+      append_value(out, value);
+      out.push_back('\n');
+    });
+  }
+
+ private:
+  std::function<void(const Registry::Emit&)> read_;
+};
+
 }  // namespace
 
 // ---- Registry ----
@@ -336,6 +361,21 @@ void Registry::callback(std::string_view name, std::string_view help, Type type,
   families_.emplace(std::string(name),
                     std::make_unique<CallbackFamily>(std::string(name), std::string(help), type,
                                                      std::move(read)));
+}
+
+void Registry::callback_family(std::string_view name, std::string_view help, Type type,
+                               std::vector<std::string> label_names,
+                               std::function<void(const Emit& emit)> read) {
+  if (!valid_metric_name(name)) die("invalid metric name \"" + std::string(name) + "\"");
+  if (type == Type::kHistogram) die(std::string(name) + ": callbacks are gauges or counters");
+  for (const std::string& l : label_names) {
+    if (!valid_label_name(l)) die(std::string(name) + ": invalid label name \"" + l + "\"");
+  }
+  std::lock_guard lock(mu_);
+  if (families_.count(name)) die("metric \"" + std::string(name) + "\" registered twice");
+  families_.emplace(std::string(name), std::make_unique<CallbackSetFamily>(
+                                           std::string(name), std::string(help), type,
+                                           std::move(label_names), std::move(read)));
 }
 
 std::string Registry::expose() const {

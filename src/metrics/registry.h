@@ -190,6 +190,14 @@ class Registry {
   void callback(std::string_view name, std::string_view help, Type type,
                 std::function<double()> read);
 
+  // Labelled samples computed at scrape time, for sets that come and go (one sample per live
+  // classroom): `read` calls `emit` once per sample with one value per label name. Same
+  // rules as callback() otherwise.
+  using Emit = std::function<void(std::span<const std::string> label_values, double value)>;
+  void callback_family(std::string_view name, std::string_view help, Type type,
+                       std::vector<std::string> label_names,
+                       std::function<void(const Emit& emit)> read);
+
   // The text exposition format 0.0.4 (Content-Type: text/plain; version=0.0.4), families
   // sorted by name, each with # HELP and # TYPE.
   std::string expose() const;

@@ -70,11 +70,23 @@ TEST(PromtoolTest, EveryKindOfMetricPassesPromtool) {
                 exponential_buckets(64, 4, 5))
       .get()
       .observe(300);
+  const uint64_t counted_elsewhere[] = {1, 2, 0, 0, 4, 1};
+  reg.histogram("edgeclass_media_forward_latency_seconds", "Forwarding latency.", {},
+                {0.00005, 0.0001, 0.0005, 0.001, 0.002})
+      .get()
+      .add_counts(counted_elsewhere, 0.0123);
   double open = 17;
   reg.callback("edgeclass_open_connections", "Open client connections.", Type::kGauge,
                [&] { return open; });
   reg.callback("edgeclass_db_commits_total", "SQLite group commits.", Type::kCounter,
                [] { return 1234.0; });
+  reg.callback_family("edgeclass_media_room_subscribers", "Subscribers per live session.",
+                      Type::kGauge, {"session"}, [](const Registry::Emit& emit) {
+                        for (const char* id : {"ses_0f8k3m2q9d1xa", "ses_1a2b3c4d5e6f7"}) {
+                          const std::string v[] = {id};
+                          emit(v, 1000);
+                        }
+                      });
   register_process_metrics(reg);
 
   std::string text = reg.expose();

@@ -109,6 +109,28 @@ TEST(RegistryTest, HistogramAddsCountsKeptElsewhere) {
   EXPECT_DOUBLE_EQ(s.sum, 0.2515);
 }
 
+TEST(RegistryTest, LabelledCallbacksFollowTheLiveSet) {
+  Registry reg;
+  std::vector<std::pair<std::string, double>> rooms = {{"ses_a", 3}, {"ses_b", 1000}};
+  reg.callback_family("room_subscribers", "Per room.", Type::kGauge, {"room"},
+                      [&](const Registry::Emit& emit) {
+                        for (const auto& [id, n] : rooms) {
+                          const std::string v[] = {id};
+                          emit(v, n);
+                        }
+                        const std::string wrong[] = {"a", "b"};
+                        emit(wrong, 1);  // wrong arity: skipped
+                      });
+  std::string text = reg.expose();
+  EXPECT_TRUE(contains(text, "# TYPE room_subscribers gauge\n")) << text;
+  EXPECT_TRUE(contains(text, "room_subscribers{room=\"ses_a\"} 3\n")) << text;
+  EXPECT_TRUE(contains(text, "room_subscribers{room=\"ses_b\"} 1000\n")) << text;
+  rooms.erase(rooms.begin());
+  text = reg.expose();
+  EXPECT_FALSE(contains(text, "ses_a")) << text;
+  EXPECT_FALSE(contains(text, "{room=\"a\"")) << text;
+}
+
 TEST(RegistryTest, BucketHelpers) {
   EXPECT_EQ(exponential_buckets(1, 2, 4), (std::vector<double>{1, 2, 4, 8}));
   EXPECT_EQ(linear_buckets(0, 5, 3), (std::vector<double>{0, 5, 10}));
