@@ -94,23 +94,26 @@ janus_available() {
     *) command -v janus >/dev/null || return 1 ;;
   esac
   [ -x bench/janus/run-janus.sh ] || return 1
-  "$LOADTEST" media --target janus 2>&1 | grep -q -- "--janus" || return 1
+  { "$LOADTEST" media --target janus 2>&1 || true; } | grep -q -- "--janus" || return 1
 }
 
 # Janus on CPU 0 with the streaming plugin's RTP mountpoint (bench/janus/run-janus.sh prints
-# "PID HTTP_URL RTP_PORT" once it answers), fed and watched by the same load tool.
+# "PID HTTP_URL RTP_PORT" once it answers), fed and watched by the same load tool. LOOPS
+# empty: Janus's default, a thread per subscriber; 1: one shared media loop (event_loops),
+# the closest match to edgeclass's one media thread and Janus's cheaper setting here.
 run_janus() {
-  local n=$1 info pid url rtp
-  info=$("${SERVER_CPU[@]}" bench/janus/run-janus.sh "$work/janus-$n" 2>"$out/janus-$n.log") || {
-    echo "bench-media: janus did not start" >&2; cat "$out/janus-$n.log" >&2; return 1; }
+  local n=$1 loops=$2 info pid url rtp name=janus-$2-$1
+  info=$(JANUS_EVENT_LOOPS=$loops "${SERVER_CPU[@]}" bench/janus/run-janus.sh "$work/$name" \
+           2>"$out/$name.log") || {
+    echo "bench-media: janus did not start" >&2; cat "$out/$name.log" >&2; return 1; }
   read -r pid url rtp <<<"$info"
   pids+=("$pid")
   "${TOOL_CPU[@]}" "$LOADTEST" media --target janus --janus-url "$url" --janus-rtp-port "$rtp" \
     --subscribers "$n" --seconds "$SECONDS_RUN" --video-kbps "$KBPS" --pid "$pid" \
-    --csv "$out/janus-$n.csv" >"$out/janus-$n.txt" 2>&1 || true
+    --csv "$out/$name.csv" >"$out/$name.txt" 2>&1 || true
   stop_pid "$pid"
-  cat "$out/janus-$n.txt" >&2
-  grep '^{' "$out/janus-$n.txt" | tail -1
+  cat "$out/$name.txt" >&2
+  grep '^{' "$out/$name.txt" | tail -1
 }
 
 json() { python3 -c 'import json,sys; d=json.loads(sys.argv[1] or "{}"); v=d.get(sys.argv[2]); print("-" if v is None else v)' "$1" "$2"; }
@@ -123,8 +126,12 @@ rows=()
 for n in $SUBSCRIBERS; do
   e=$(run_edgeclass "$n")
   j=""
-  if [ "$with_janus" = 1 ]; then j=$(run_janus "$n" || true); fi
-  rows+=("$n|$e|$j")
+  j1=""
+  if [ "$with_janus" = 1 ]; then
+    j=$(run_janus "$n" "" || true)
+    j1=$(run_janus "$n" 1 || true)
+  fi
+  rows+=("$n|$e|$j|$j1")
 done
 
 line() {  # line NAME N JSON
@@ -146,14 +153,17 @@ line() {  # line NAME N JSON
   echo
   printf "%-10s %6s %13s %8s %9s %9s %9s %9s %9s %9s\n" "server" "subs" "connected" "loss %" \
     "delay p50" "delay p99" "fwd p99" "CPU" "us/packet" "subs/core"
+  ratio() {  # ratio NAME EDGECLASS_JSON JANUS_JSON
+    awk -v a="$(json "$2" server_us_per_packet)" -v b="$(json "$3" server_us_per_packet)" -v name="$1" \
+      'BEGIN { if (a > 0 && b > 0) printf "%-10s %6s CPU per forwarded packet: %s / edgeclass = %.2f\n", "ratio", "", name, b / a }'
+  }
   for r in "${rows[@]}"; do
-    IFS='|' read -r n e j <<<"$r"
+    IFS='|' read -r n e j j1 <<<"$r"
     line edgeclass "$n" "$e"
-    if [ -n "$j" ]; then
-      line janus "$n" "$j"
-      awk -v a="$(json "$e" server_us_per_packet)" -v b="$(json "$j" server_us_per_packet)" \
-        'BEGIN { if (a > 0 && b > 0) printf "%-10s %6s CPU per forwarded packet: janus / edgeclass = %.2f\n", "ratio", "", b / a }'
-    fi
+    if [ -n "$j" ]; then line janus "$n" "$j"; ratio janus "$e" "$j"; fi
+    if [ -n "$j1" ]; then line janus-1lp "$n" "$j1"; ratio janus-1lp "$e" "$j1"; fi
   done
+  echo "janus: Janus 1.1.2 streaming plugin, a thread per subscriber (default); janus-1lp: event_loops = 1"
+  echo "Janus has no forwarded-packet counter: its us/packet divides its CPU by packets published x subscribers connected, which flatters it when it loses packets"
   [ "$with_janus" = 1 ] || echo "(janus not run: not installed or MEDIA_JANUS=0)"
 } | tee "$out/summary.txt"
