@@ -15,6 +15,10 @@
 #   MEDIA_SECONDS=15                  measured window per run (after a 2 s warm-up)
 #   MEDIA_KBPS=1500                   video bitrate
 #   MEDIA_JANUS=auto                  auto (when janus is installed), 1 (required), 0 (skip)
+#   MEDIA_FANOUT_THREADS=2            the last row again with this many fan-out threads
+#                                     (EDGECLASS_MEDIA_THREADS), server and tool unpinned: the
+#                                     forwarding delay of a big class on a multi-core node;
+#                                     0 skips it
 #   EDGECLASS_BIN / LOADTEST_BIN      binaries (default build/release, built by make)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +28,7 @@ SUBSCRIBERS=${MEDIA_SUBSCRIBERS:-100 500 1000}
 SECONDS_RUN=${MEDIA_SECONDS:-15}
 KBPS=${MEDIA_KBPS:-1500}
 JANUS=${MEDIA_JANUS:-auto}
+FANOUT=${MEDIA_FANOUT_THREADS:-2}
 SECRET=bench-secret-0123456789abcdef
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -65,26 +70,34 @@ stop_pid() {
 }
 
 # A fresh edgeclass per run (an empty SFU, no transports waiting for consent to expire).
+# run_edgeclass N [FANOUT_THREADS]: one fan-out thread pinned to CPU 0 (per-core figures), or
+# FANOUT_THREADS unpinned.
 run_edgeclass() {
-  local n=$1 port media log
+  local n=$1 threads=${2:-1} port media name=edgeclass-$1
+  local server_cpu=("${SERVER_CPU[@]}") tool_cpu=("${TOOL_CPU[@]}")
+  if [ "$threads" != 1 ]; then
+    name=edgeclass-x$threads-$n
+    server_cpu=()
+    tool_cpu=()
+  fi
   port=$(free_port)
   media=$(free_udp_port)
-  log=$out/edgeclass-$n.log
-  EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$work/data-$n EDGECLASS_JWT_SECRET=$SECRET \
+  EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$work/data-$name EDGECLASS_JWT_SECRET=$SECRET \
     EDGECLASS_MEDIA_PORT=$media EDGECLASS_PUBLIC_IP=127.0.0.1 EDGECLASS_THREADS=1 \
-    EDGECLASS_LOG_LEVEL=warn MAX_STUDENTS=100000 "${SERVER_CPU[@]}" "$BIN" serve >"$log" 2>&1 &
+    EDGECLASS_MEDIA_THREADS=$threads EDGECLASS_LOG_LEVEL=warn MAX_STUDENTS=100000 \
+    "${server_cpu[@]}" "$BIN" serve >"$out/$name.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
   for _ in $(seq 500); do
     curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
     sleep 0.01
   done
-  "${TOOL_CPU[@]}" "$LOADTEST" media --port "$port" --secret "$SECRET" --subscribers "$n" \
-    --seconds "$SECONDS_RUN" --video-kbps "$KBPS" --pid "$pid" --csv "$out/edgeclass-$n.csv" \
-    >"$out/edgeclass-$n.txt" 2>&1 || true
+  "${tool_cpu[@]}" "$LOADTEST" media --port "$port" --secret "$SECRET" --subscribers "$n" \
+    --seconds "$SECONDS_RUN" --video-kbps "$KBPS" --pid "$pid" --csv "$out/$name.csv" \
+    >"$out/$name.txt" 2>&1 || true
   stop_pid "$pid"
-  cat "$out/edgeclass-$n.txt" >&2
-  grep '^{' "$out/edgeclass-$n.txt" | tail -1
+  cat "$out/$name.txt" >&2
+  grep '^{' "$out/$name.txt" | tail -1
 }
 
 janus_available() {
@@ -132,7 +145,10 @@ for n in $SUBSCRIBERS; do
     j1=$(run_janus "$n" 1 || true)
   fi
   rows+=("$n|$e|$j|$j1")
+  last=$n
 done
+fanout_row=""
+if [ "$FANOUT" -gt 1 ] 2>/dev/null; then fanout_row=$(run_edgeclass "$last" "$FANOUT"); fi
 
 line() {  # line NAME N JSON
   local name=$1 n=$2 d=$3
@@ -163,6 +179,10 @@ line() {  # line NAME N JSON
     if [ -n "$j" ]; then line janus "$n" "$j"; ratio janus "$e" "$j"; fi
     if [ -n "$j1" ]; then line janus-1lp "$n" "$j1"; ratio janus-1lp "$e" "$j1"; fi
   done
+  if [ -n "$fanout_row" ]; then
+    line "ec x$FANOUT" "$last" "$fanout_row"
+    echo "ec x$FANOUT: EDGECLASS_MEDIA_THREADS=$FANOUT, server and load tool unpinned (CPU is the whole process, all threads)"
+  fi
   echo "janus: Janus 1.1.2 streaming plugin, a thread per subscriber (default); janus-1lp: event_loops = 1"
   echo "Janus has no forwarded-packet counter: its us/packet divides its CPU by packets published x subscribers connected, which flatters it when it loses packets"
   [ "$with_janus" = 1 ] || echo "(janus not run: not installed or MEDIA_JANUS=0)"
