@@ -102,7 +102,11 @@ export class Subscriber {
     this.liveFeeds = new Set();  // feeds with video now (from media.tracks)
     this.streams = { main: null, stage: null };
     this.transceivers = [];
-    live.addEventListener('welcome', () => this.reset());  // a new connection: a new subscription
+    this.retry = null;  // timer of the next attempt after a failed subscribe
+    live.addEventListener('welcome', () => {  // a new connection: a new subscription
+      this.liveFeeds = new Set();  // until its media.tracks
+      this.reset();
+    });
     live.addEventListener('media', (e) => this.onMedia(e.detail));
   }
 
@@ -139,14 +143,29 @@ export class Subscriber {
 
   onMedia(msg) {
     if (msg.type === 'media.disconnected') {
+      // One of this user's transports died. The message does not say which: it may be the
+      // camera's (a page closing its publishing PeerConnection races the server's own
+      // unpublish), so subscribe again at once rather than wait for the next media.tracks.
       this.reset();
+      this.maybeSubscribe();
       return;
     }
     if (msg.type !== 'media.tracks') return;
     this.liveFeeds = new Set((msg.feeds || []).filter((f) => f.video).map((f) => f.feed));
     this.render();
+    this.maybeSubscribe();
+  }
+
+  // Subscribes when one of the feeds in `when` has video and there is no subscription yet;
+  // a failed attempt is retried while that holds.
+  maybeSubscribe() {
     const wanted = this.when.some((f) => this.liveFeeds.has(f));
-    if (wanted && !this.pc && !this.busy) this.subscribe().catch((err) => console.warn('subscribe:', err.message));
+    if (!wanted || this.pc || this.busy) return;
+    this.subscribe().catch((err) => {
+      console.warn('subscribe:', err.message);
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => this.maybeSubscribe(), 2000);
+    });
   }
 
   async subscribe() {

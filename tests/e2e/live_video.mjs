@@ -178,7 +178,12 @@ async function main() {
     // framesDecoded of the stage video on each of `viewers` rises over `ms`.
     const checkDecoding = async (viewers, ms, what) => {
       for (const [name, S] of viewers) {
-        await S.waitForSelector('#onstage-video.playing');
+        await S.waitForSelector('#onstage-video.playing').catch(async (e) => {
+          console.log(`${name}: ` + await S.evaluate(() => { const v = window.edgeclassVideo();
+            return JSON.stringify({ live: [...v.liveFeeds], shown: v.shown, streams: Object.keys(v.streams).filter((k) => v.streams[k]),
+              pc: !!v.pc, cls: document.getElementById('onstage-video').className, hidden: document.getElementById('onstage').hidden }); }));
+          throw e;
+        });
         await S.waitForFunction(() => window.edgeclassVideo().pc.connectionState === 'connected');
       }
       const before = [];
@@ -196,6 +201,7 @@ async function main() {
     check(true, 'Ana is on stage and publishing');
     await sleep(500);
     await checkDecoding([['Ben', ben], ['Cleo', cleo], ['teacher', T]], 3000, 'Ana');
+    for (const S of [cleo, T]) await S.evaluate(() => { window.__pc = window.edgeclassVideo().pc; });
 
     // Giving it to Ben moves it: Ana's page stops her camera, Ben's publishes, and the same
     // subscriptions carry Ben's video (no renegotiation).
@@ -208,6 +214,9 @@ async function main() {
     await sleep(500);
     const viewers = [['Ana', ana], ['Cleo', cleo], ['teacher', T]];
     await checkDecoding(viewers, 2000, 'Ben');
+    for (const [name, S] of [['Cleo', cleo], ['teacher', T]]) {
+      check(await S.evaluate(() => window.__pc === window.edgeclassVideo().pc), `${name}: the same subscription carries Ben`);
+    }
     await T.screenshot({ path: path.join(SHOTS, 'video-stage-teacher.png') });
     await cleo.screenshot({ path: path.join(SHOTS, 'video-stage-student.png') });
     await ben.screenshot({ path: path.join(SHOTS, 'video-stage-on-stage.png') });
