@@ -158,7 +158,8 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   base::Random* random_;      // not owned
   std::shared_ptr<const DtlsCertificate> certificate_;
   std::map<std::string, std::unique_ptr<RoomState>> rooms_;
-  std::map<std::string, std::unique_ptr<Endpoint>> transports_;  // by transport id
+  // By transport id; looked up for every subscriber packet (hence hashed).
+  std::unordered_map<std::string, std::unique_ptr<Endpoint>> transports_;
   std::unordered_map<std::string, WebRtcTransport*> by_ufrag_;
   std::unordered_map<SocketAddress, WebRtcTransport*, SocketAddressHash> by_address_;
   std::vector<std::string> doomed_;  // transports closed during a callback, freed in on_timer
