@@ -28,7 +28,7 @@ namespace media {
 
 class FanoutPool {
  public:
-  static constexpr size_t kMinParallel = 64;
+  static constexpr size_t kMinParallel = 16;
 
   // `threads` >= 2 (the caller's thread counts as one). `sender` must be safe to call from
   // several threads at once (Sfu::PacketSender::send_udp_batch). Both pointers outlive
