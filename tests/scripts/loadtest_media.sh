@@ -2,7 +2,8 @@
 # `edgeclass-loadtest media` against the release server: 20 DTLS/SRTP subscribers through the
 # live WebSocket, 2 s of 1.5 Mbit/s. Fails unless every subscriber connects and receives the
 # window's video (the tool's own exit code), the server's forwarding latency histogram moved,
-# and the report is complete. The full-size run is `make bench-media`.
+# and the report is complete. Two fan-out threads, so the packets go through FanoutPool. The
+# full-size run is `make bench-media`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=build/release/edgeclass
@@ -15,7 +16,8 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 media=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$work/data EDGECLASS_JWT_SECRET=$SECRET \
-  EDGECLASS_MEDIA_PORT=$media EDGECLASS_LOG_LEVEL=warn "$BIN" serve >"$work/server.log" 2>&1 &
+  EDGECLASS_MEDIA_PORT=$media EDGECLASS_MEDIA_THREADS=2 EDGECLASS_LOG_LEVEL=warn \
+  "$BIN" serve >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.02; done
 timeout 120 "$LOADTEST" media --port "$port" --secret "$SECRET" --subscribers 20 --seconds 2 \
