@@ -182,7 +182,8 @@ json::object RoomHost::course_input() const {
 classroom::Decision RoomHost::may_publish_media(const classroom::Participant& p) const {
   const bool on_stage = !room_.stage().empty() && room_.stage() == p.user_id;
   if (!deps_.authorizer) {
-    if ((p.role == classroom::Role::kTeacher && p.user_id == teacher_id_) || on_stage) return {true, ""};
+    const bool teacher = p.role == classroom::Role::kTeacher && p.user_id == teacher_id_;
+    if (teacher || on_stage) return {true, ""};
     return {false, "only the teacher or a student on stage can publish"};
   }
   json::object input = classroom::make_input("publish_media", actor_of(p));
