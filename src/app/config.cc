@@ -28,8 +28,8 @@ const std::vector<Setting>& settings() {
       {"--redis-url", "EDGECLASS_REDIS_URL", "", "redis://host:port for multi-replica cities"},
       {"--media-port", "EDGECLASS_MEDIA_PORT", "7882", "UDP port for WebRTC media"},
       {"--public-ip", "EDGECLASS_PUBLIC_IP", "", "IP announced in ICE candidates"},
-      {"--media-threads", "EDGECLASS_MEDIA_THREADS", "0",
-       "threads that encrypt and send a big class's video together (0: half the cores, 1..4)"},
+      {"--media-threads", "EDGECLASS_MEDIA_THREADS", "1",
+       "threads that encrypt and send a class's video together (1: the media thread alone)"},
       {"--http-timeout", "EDGECLASS_HTTP_TIMEOUT", "30s",
        "time to send a whole request, and keep-alive idle time (e.g. 30s, 2m)"},
       {"--config", "EDGECLASS_CONFIG", "", "optional file of KEY=VALUE lines (environment names)"},
@@ -104,7 +104,7 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     c.public_ip = v;
   } else if (env == "EDGECLASS_MEDIA_THREADS") {
     auto n = base::parse_int(v);
-    if (!n || *n < 0 || *n > 64) return bad("must be 0..64");
+    if (!n || *n < 1 || *n > 64) return bad("must be 1..64");
     c.media_threads = int(*n);
   } else if (env == "EDGECLASS_HTTP_TIMEOUT") {
     auto ms = base::parse_duration_ms(v);

@@ -23,7 +23,7 @@ struct Config {
   std::string redis_url;   // empty: single replica, no Redis
   uint16_t media_port = 7882;
   std::string public_ip;
-  int media_threads = 0;   // SFU fan-out threads; 0: half the cores, 1..4
+  int media_threads = 1;   // SFU fan-out threads (FanoutPool when > 1)
   std::string config_file;
   int64_t http_timeout_ms = 30000;  // to send a whole request, and keep-alive idle time
 

@@ -193,10 +193,10 @@ int serve(const Config& config) {
     mo.port = config.media_port;
     mo.public_ip = config.public_ip;
     mo.video_quality = config.video_quality;
-    // Fan-out threads: half the cores (the rest serve HTTP and the live rooms), at most 4.
-    mo.fanout_threads = config.media_threads > 0
-                            ? config.media_threads
-                            : std::clamp(int(std::thread::hardware_concurrency()) / 2, 1, 4);
+    // One thread sends everything unless the operator asks for a parallel fan-out: on the
+    // 2-core development box it did not lower the delay (docs/live-performance.md), so it
+    // stays opt-in until it has been measured on a 4-core node.
+    mo.fanout_threads = std::max(1, config.media_threads);
     mo.on_event = [&live_for_media](ws::MediaEvent e) {
       if (ws::LiveHub* hub = live_for_media.load()) hub->media_event(std::move(e));
     };
