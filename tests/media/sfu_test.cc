@@ -180,17 +180,20 @@ class RoomTest : public ::testing::Test, public Room::Listener {
             0x2a};
   }
 
-  void publish_video(const std::string& who, uint32_t ssrc, const std::string& feed = "main") {
+  void publish_video(const std::string& who, uint32_t ssrc, const std::string& feed = "main",
+                     const std::string& owner = "") {
     ProducerParams p;
     p.participant_id = who;
+    p.owner = owner;
     p.kind = MediaKind::kVideo;
     p.ssrc = ssrc;
     p.payload_type = 96;
     ASSERT_TRUE(room_.set_producer(feed, p).is_ok());
   }
-  void subscribe_video(const std::string& who, uint32_t ssrc) {
+  void subscribe_video(const std::string& who, uint32_t ssrc, const std::string& owner = "") {
     ConsumerParams c;
     c.participant_id = who;
+    c.owner = owner;
     c.ssrc = ssrc;
     c.payload_type = 100;
     c.mid = "1";
@@ -244,6 +247,18 @@ TEST_F(RoomTest, ForwardsWithRewrittenHeaderAndExtensions) {
   EXPECT_EQ(room_.counters().rtp_packets_in, 1u);
   EXPECT_EQ(room_.counters().rtp_packets_out, 2u);
   EXPECT_EQ(room_.counters().forward_latency.count(), 2u);
+}
+
+TEST_F(RoomTest, PublisherDoesNotGetItsOwnStreamBack) {
+  // The teacher's publishing and subscribing transports belong to the same user.
+  publish_video("t-pub", 0x1111, "main", "teacher");
+  subscribe_video("t-sub", 0xA1, "teacher");
+  subscribe_video("s1", 0xA2, "student");
+  rtp("t-pub", vp8(0x1111, 500, 9000, true));
+  EXPECT_TRUE(take("t-sub", false).empty());
+  EXPECT_EQ(take("s1", false).size(), 1u);
+  EXPECT_EQ(room_.counters().rtp_packets_out, 1u);
+  EXPECT_EQ(room_.counters().packets_dropped, 0u);  // skipped, not dropped
 }
 
 TEST_F(RoomTest, PliFromManySubscribersIsCoalesced) {

@@ -143,6 +143,7 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, i
   bool someone_waits = false;
   for (auto& c : f.consumers) {
     if (c->paused) continue;
+    if (!p.params.owner.empty() && c->params.owner == p.params.owner) continue;
     if (!same_codec(c->params.codec, p.params.codec)) {
       ++counters_.packets_dropped;
       continue;

@@ -46,7 +46,8 @@ const char* to_string(MediaKind kind);
 
 // A publisher's stream as negotiated in its SDP.
 struct ProducerParams {
-  std::string participant_id;
+  std::string participant_id;  // the publishing transport
+  std::string owner;           // the user it belongs to (empty: unknown)
   MediaKind kind = MediaKind::kVideo;
   uint32_t ssrc = 0;
   uint8_t payload_type = 0;
@@ -57,7 +58,10 @@ struct ProducerParams {
 
 // A subscriber's receiving stream as negotiated in its SDP.
 struct ConsumerParams {
-  std::string participant_id;
+  std::string participant_id;  // the subscribing transport
+  // The user it belongs to: a consumer never gets its owner's own stream back (the teacher's
+  // page, or the student on stage, shows its camera locally). Empty: unknown.
+  std::string owner;
   uint32_t ssrc = 0;  // what the subscriber sees; unique in the room
   uint8_t payload_type = 0;
   std::string codec = "VP8";  // packets of a producer with another codec are not forwarded

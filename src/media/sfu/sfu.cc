@@ -128,6 +128,7 @@ base::Result<std::string> Sfu::publish(const std::string& room_id,
     }
     ProducerParams p;
     p.participant_id = id;
+    p.owner = participant_id;
     p.kind = m.kind == "audio" ? MediaKind::kAudio : MediaKind::kVideo;
     p.ssrc = m.remote_ssrcs.front();
     p.payload_type = m.codec.payload_type;
@@ -197,6 +198,7 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
     if (!m.accepted || m.our_direction != sdp::Direction::kSendOnly) continue;
     ConsumerParams c;
     c.participant_id = id;
+    c.owner = participant_id;
     c.ssrc = o.media[i].send_ssrc;
     c.payload_type = m.codec.payload_type;
     c.codec = m.codec.name;
