@@ -71,7 +71,8 @@ function startLive(s) {
     if (onStage && camera.on) camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
   });
   live.addEventListener('media', (e) => {
-    if (e.detail.type === 'media.disconnected' && onStage && camera.on) {
+    if (e.detail.type === 'media.disconnected' && e.detail.connection === 'publish' && onStage &&
+        camera.on) {
       camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
     }
   });

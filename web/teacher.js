@@ -86,7 +86,7 @@ function startLive(s) {
   });
   live.addEventListener('media', (e) => {
     // The SFU lost the camera's transport (network change, consent expired): publish again.
-    if (e.detail.type === 'media.disconnected' && camera.on) {
+    if (e.detail.type === 'media.disconnected' && e.detail.connection === 'publish' && camera.on) {
       camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
     }
   });

@@ -143,9 +143,10 @@ export class Subscriber {
 
   onMedia(msg) {
     if (msg.type === 'media.disconnected') {
-      // One of this user's transports died. The message does not say which: it may be the
-      // camera's (a page closing its publishing PeerConnection races the server's own
-      // unpublish), so subscribe again at once rather than wait for the next media.tracks.
+      // The subscription died (ICE consent lost, a network change): subscribe again at once
+      // rather than wait for the next media.tracks. The camera's own transport dying
+      // (connection "publish") is the Publisher's business.
+      if (msg.connection === 'publish') return;
       this.reset();
       this.maybeSubscribe();
       return;

@@ -32,12 +32,13 @@ class MediaPlane::Events final : public media::Sfu::Listener {
     emit(ws::MediaEvent::Type::kTrackRemoved, room, feed, who, kind);
   }
   void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
-                                    std::string_view reason) override {
+                                    bool publishing, std::string_view reason) override {
     if (!sink_) return;
     ws::MediaEvent e;
     e.type = ws::MediaEvent::Type::kDisconnected;
     e.room = room;
     e.participant = who;
+    e.connection = publishing ? "publish" : "subscribe";
     e.reason = std::string(reason);
     sink_(std::move(e));
   }

@@ -37,6 +37,7 @@ struct MediaEvent {
   std::string feed;         // kTrackAdded/kTrackRemoved: "main" or "stage"
   std::string participant;  // user id
   std::string kind;         // "audio" or "video" (track events)
+  std::string connection;   // kDisconnected: "publish" or "subscribe"
   std::string reason;       // kDisconnected, for logs
 };
 

@@ -267,11 +267,13 @@ void RoomHost::media_event(const MediaEvent& e) {
   using T = MediaEvent::Type;
   if (e.type == T::kDisconnected) {
     base::log::info("live.media_disconnected")
-        .kv("session", session_id()).kv("user", e.participant).kv("reason", e.reason);
+        .kv("session", session_id()).kv("user", e.participant)
+        .kv("connection", e.connection).kv("reason", e.reason);
     auto it = by_user_.find(e.participant);
     if (it == by_user_.end()) return;
     json::object o;
     o["type"] = "media.disconnected";
+    o["connection"] = e.connection;
     o["reason"] = e.reason;
     std::string text = json::serialize(o);
     for (LiveSession* s : it->second) s->send(text);

@@ -17,7 +17,7 @@ class Null : public media::Sfu::Listener, public media::Sfu::PacketSender {
                        media::MediaKind) override {}
   void OnSfuTrackRemoved(const std::string&, const std::string&, const std::string&,
                          media::MediaKind) override {}
-  void OnSfuParticipantDisconnected(const std::string&, const std::string&,
+  void OnSfuParticipantDisconnected(const std::string&, const std::string&, bool,
                                     std::string_view) override {}
   void send_udp(media::ByteSpan, const media::SocketAddress&) override {}
 };

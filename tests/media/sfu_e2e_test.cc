@@ -151,8 +151,8 @@ class SfuE2eTest : public ::testing::Test, public Sfu::Listener, public Sfu::Pac
     events.push_back("-" + room + "/" + feed + "/" + who + "/" + to_string(kind));
   }
   void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
-                                    std::string_view) override {
-    events.push_back("x" + room + "/" + who);
+                                    bool publishing, std::string_view) override {
+    events.push_back("x" + room + "/" + who + (publishing ? "/publish" : "/subscribe"));
   }
   void send_udp(ByteSpan d, const SocketAddress& to) override {
     to_browsers_.push_back({{}, to, {d.begin(), d.end()}});
@@ -379,7 +379,7 @@ TEST_F(SfuE2eTest, ConsentLossDisconnects) {
   ASSERT_TRUE(teacher_.connected());
   clock_.advance_ms(31'000);
   sfu_.on_timer();
-  EXPECT_EQ(events.back(), "xroom1/teacher");
+  EXPECT_EQ(events.back(), "xroom1/teacher/publish");
   sfu_.on_timer();  // frees the dead transport
   EXPECT_EQ(sfu_.transport_count(), 0u);
 }

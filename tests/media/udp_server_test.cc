@@ -21,7 +21,7 @@ class NullSfuListener : public Sfu::Listener {
                        MediaKind) override {}
   void OnSfuTrackRemoved(const std::string&, const std::string&, const std::string&,
                          MediaKind) override {}
-  void OnSfuParticipantDisconnected(const std::string&, const std::string&,
+  void OnSfuParticipantDisconnected(const std::string&, const std::string&, bool,
                                     std::string_view) override {}
 };
 

@@ -473,6 +473,19 @@ TEST_F(LiveWsTest, MediaSignallingGoesThroughPolicyAndTheSfu) {
   ASSERT_TRUE(tracks);
   EXPECT_TRUE(tracks->at("feeds").as_array().empty());
 
+  // A dead transport is reported to its user only, saying which PeerConnection it was.
+  MediaEvent dead;
+  dead.type = MediaEvent::Type::kDisconnected;
+  dead.room = session_id_;
+  dead.participant = "usr_t";
+  dead.connection = "publish";
+  dead.reason = "ICE consent expired";
+  hub_->media_event(dead);
+  auto gone = t->expect("media.disconnected");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->at("connection"), "publish");
+  EXPECT_EQ(gone->at("reason"), "ICE consent expired");
+
   // Leaving the room drops the user's media.
   a->close();
   a.reset();

@@ -368,7 +368,8 @@ void Sfu::OnTransportClosed(const WebRtcTransport* t, std::string_view reason) {
       .kv("participant", ep->participant_id)
       .kv("reason", reason);
   doomed_.push_back(t->id());
-  listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, reason);
+  listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, ep->publisher,
+                                          reason);
 }
 
 void Sfu::OnTransportRtp(const WebRtcTransport* t, std::span<uint8_t> packet, int64_t arrival_ns) {

@@ -69,10 +69,11 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
                                  const std::string& participant_id, MediaKind kind) = 0;
     virtual void OnSfuTrackRemoved(const std::string& room_id, const std::string& feed,
                                    const std::string& participant_id, MediaKind kind) = 0;
-    // A transport of the participant died; its streams are gone. `reason` is for logs.
+    // A transport of the participant died (`publishing`: the one it published with,
+    // otherwise its subscription); its streams are gone. `reason` is for logs.
     virtual void OnSfuParticipantDisconnected(const std::string& room_id,
                                               const std::string& participant_id,
-                                              std::string_view reason) = 0;
+                                              bool publishing, std::string_view reason) = 0;
   };
   struct Datagram {
     ByteSpan data;

@@ -32,7 +32,7 @@ class Events : public media::Sfu::Listener {
     std::cerr << "track removed " << room << " " << feed << " " << who << " "
               << media::to_string(kind) << "\n";
   }
-  void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
+  void OnSfuParticipantDisconnected(const std::string& room, const std::string& who, bool,
                                     std::string_view reason) override {
     std::cerr << "disconnected " << room << " " << who << ": " << reason << "\n";
   }

@@ -48,7 +48,7 @@ class NullEvents : public media::Sfu::Listener {
                        media::MediaKind) override {}
   void OnSfuTrackRemoved(const std::string&, const std::string&, const std::string&,
                          media::MediaKind) override {}
-  void OnSfuParticipantDisconnected(const std::string&, const std::string& who,
+  void OnSfuParticipantDisconnected(const std::string&, const std::string& who, bool,
                                     std::string_view reason) override {
     std::fprintf(stderr, "disconnected %s: %.*s\n", who.c_str(), int(reason.size()), reason.data());
   }
