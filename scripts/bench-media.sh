@@ -184,6 +184,6 @@ line() {  # line NAME N JSON
     echo "ec x$FANOUT: EDGECLASS_MEDIA_THREADS=$FANOUT, server and load tool unpinned (CPU is the whole process, all threads)"
   fi
   echo "janus: Janus 1.1.2 streaming plugin, a thread per subscriber (default); janus-1lp: event_loops = 1"
-  echo "Janus has no forwarded-packet counter: its us/packet divides its CPU by packets published x subscribers connected, which flatters it when it loses packets"
+  echo "us/packet: server CPU over the window / (RTP packets published in it x subscribers connected), the same for every server; it flatters a server that loses packets"
   [ "$with_janus" = 1 ] || echo "(janus not run: not installed or MEDIA_JANUS=0)"
 } | tee "$out/summary.txt"
