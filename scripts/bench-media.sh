@@ -49,25 +49,8 @@ fi
 
 out=$root/build/bench/media-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-free_udp_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-stop_pid() {
-  kill "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-  local keep=() p
-  for p in "${pids[@]+"${pids[@]}"}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  pids=("${keep[@]+"${keep[@]}"}")
-}
+# shellcheck source=scripts/bench-common.sh
+. scripts/bench-common.sh
 
 # A fresh edgeclass per run (an empty SFU, no transports waiting for consent to expire).
 # run_edgeclass N [FANOUT_THREADS]: one fan-out thread pinned to CPU 0 (per-core figures), or

@@ -42,16 +42,8 @@ BIN=$(readlink -f "$EDGECLASS_BIN")
 
 out=$root/build/bench/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=scripts/bench-common.sh
+. scripts/bench-common.sh
 
 # Starts edgeclass on a free port with DATA_DIR; sets SERVER_PID and SERVER_PORT.
 start_edgeclass() {
@@ -70,16 +62,6 @@ start_edgeclass() {
   echo "bench: edgeclass did not start:" >&2
   cat "$log" >&2
   exit 1
-}
-
-# Stops one of our servers and forgets its pid, so that cleanup never signals a pid the
-# system has since given to another process.
-stop_pid() {
-  kill "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-  local keep=() p
-  for p in "${pids[@]+"${pids[@]}"}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-  pids=("${keep[@]+"${keep[@]}"}")
 }
 
 # wrk run: wrk_run NAME URL SCRIPT -> the BENCH line in $out/NAME.wrk

@@ -4,16 +4,12 @@
 #include <sstream>
 
 #include "media/sdp/session_description.h"
+#include "media_test_util.h"
 
 namespace media::sdp {
 namespace {
 
-std::string read_fixture(const std::string& name) {
-  std::ifstream f(std::string(MEDIA_TEST_DATA) + "/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using media::testing::read_fixture;
 
 AnswerOptions options() {
   AnswerOptions o;

@@ -12,22 +12,13 @@
 
 #include "media/sdp/session_description.h"
 #include "media/stun/stun_packet.h"
+#include "media_test_util.h"
 
 namespace media {
 namespace {
 
-std::string read_fixture(const std::string& name) {
-  std::ifstream f(std::string(MEDIA_TEST_DATA) + "/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) {
-    s.replace(at, from.size(), to);
-  }
-}
+using media::testing::read_fixture;
+using media::testing::replace_all;
 
 constexpr const char* kJanusFingerprint =
     "D7:CA:E1:75:06:78:B1:52:BC:6C:C3:35:B3:3C:BF:6C:BF:26:AC:95:66:8B:98:A6:34:B0:0C:F9:B6:B6:"
