@@ -18,6 +18,8 @@ struct Participant {
   std::string user_id;
   std::string name;
   Role role = Role::kStudent;
+  // An admin takes the teacher's part in the room; policy decisions still see "admin".
+  bool admin = false;
 };
 
 // Who receives an event: every student, every teacher, and/or one user. A participant is a

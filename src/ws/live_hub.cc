@@ -150,7 +150,8 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   std::shared_ptr<RoomHost> host = find_or_create(*session, *course);
   classroom::Participant who{actor.id, actor.name.empty() ? actor.id : actor.name,
                              actor.role == base::Role::kStudent ? classroom::Role::kStudent
-                                                                : classroom::Role::kTeacher};
+                                                                : classroom::Role::kTeacher,
+                             actor.role == base::Role::kAdmin};
   std::optional<classroom::ResumePoint> resume;
   if (!epoch.empty() && last_seq && *last_seq >= 0) {
     resume = classroom::ResumePoint{epoch, uint64_t(*last_seq)};

@@ -38,9 +38,10 @@ void RoomHost::post_here(Fn fn) {
 }
 
 classroom::Actor RoomHost::actor_of(const classroom::Participant& p) const {
-  return classroom::Actor{p.user_id, p.name,
-                          p.role == classroom::Role::kTeacher ? base::Role::kTeacher
-                                                              : base::Role::kStudent};
+  base::Role role = p.admin                                 ? base::Role::kAdmin
+                    : p.role == classroom::Role::kTeacher ? base::Role::kTeacher
+                                                          : base::Role::kStudent;
+  return classroom::Actor{p.user_id, p.name, role};
 }
 
 // ---- connections ----------------------------------------------------------------------------

@@ -560,6 +560,20 @@ TEST_F(LiveWsTest, TeacherGivesAStudentTheStageToPublishAndTakesItBack) {
   EXPECT_TRUE(media_left_.empty());  // its subscription is untouched
 }
 
+TEST_F(LiveWsTest, AnAdminWhoIsNotTheTeacherMayGiveTheStage) {
+  // The room treats an admin as a teacher, and the policy sees "admin": the admin half of
+  // the stage rule applies although this admin is not the course's teacher.
+  auto admin = join("usr_admin", base::Role::kAdmin);
+  ASSERT_TRUE(admin->expect("welcome"));
+  auto a = join("usr_a", base::Role::kStudent);
+  ASSERT_TRUE(a->expect("welcome"));
+  admin->send({{"type", "stage_give"}, {"user_id", "usr_a"}, {"ref", "s1"}});
+  auto ev = a->expect("stage");
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->at("user_id"), "usr_a");
+  EXPECT_EQ(ev->at("by"), "usr_admin");
+}
+
 TEST_F(LiveWsTest, StudentFloodIsClosedWith4029) {
   auto a = join("usr_a", base::Role::kStudent);
   ASSERT_TRUE(a->expect("welcome"));
