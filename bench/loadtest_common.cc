@@ -101,8 +101,8 @@ std::string token_for(const ServerAddress& s, const std::string& sub, base::Role
 awaitable<json::value> rest(const ServerAddress& o, http::verb verb, std::string target,
                             const std::string& token, std::string body) {
   beast::tcp_stream s(co_await asio::this_coro::executor);
-  auto [cec] = co_await s.async_connect(tcp::endpoint(asio::ip::make_address(o.host), o.port),
-                                       kNoThrow);
+  auto [cec] =
+      co_await s.async_connect(tcp::endpoint(asio::ip::make_address(o.host), o.port), kNoThrow);
   if (cec) co_return nullptr;
   http::request<http::string_body> req(verb, target, 11);
   req.set(http::field::host, o.host);
@@ -144,8 +144,8 @@ awaitable<bool> setup_room(const ServerAddress& o, Room& r, const std::string& t
   course_body["title"] = "Load " + tag;
   course_body["capacity"] = students + 10;
   std::string course_text = json::serialize(course_body);
-  json::value c = co_await rest(o, http::verb::post, "/api/v1/courses", r.teacher_token,
-                                course_text);
+  json::value c =
+      co_await rest(o, http::verb::post, "/api/v1/courses", r.teacher_token, course_text);
   if (!c.is_object()) co_return false;
   r.course = std::string(c.at("id").as_string());
   json::value a = co_await rest(o, http::verb::patch, "/api/v1/courses/" + r.course,
@@ -186,8 +186,8 @@ void print_percentiles(const char* what, std::vector<int64_t> v) {
   auto at = [&](double p) {
     return double(v[std::min(v.size() - 1, size_t(p * double(v.size())))]) / 1e6;
   };
-  std::printf("%s: n=%zu p50=%.2fms p90=%.2fms p99=%.2fms p999=%.2fms max=%.2fms\n", what,
-              v.size(), at(0.5), at(0.9), at(0.99), at(0.999), double(v.back()) / 1e6);
+  std::printf("%s: n=%zu p50=%.2fms p90=%.2fms p99=%.2fms p999=%.2fms max=%.2fms\n", what, v.size(),
+              at(0.5), at(0.9), at(0.99), at(0.999), double(v.back()) / 1e6);
 }
 
 }  // namespace loadtest

@@ -3,13 +3,13 @@
 // concurrency for coroutines, and small measurement helpers.
 #pragma once
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
@@ -48,8 +48,7 @@ std::string token_for(const ServerAddress& s, const std::string& sub, base::Role
 
 // One REST call on a fresh connection; the parsed body, or null on any failure (printed).
 awaitable<boost::json::value> rest(const ServerAddress& s, boost::beast::http::verb verb,
-                                   std::string target, const std::string& token,
-                                   std::string body);
+                                   std::string target, const std::string& token, std::string body);
 
 awaitable<void> sleep_ms(int ms);
 
@@ -61,10 +60,13 @@ awaitable<void> for_each_limited(int n, int width, Task task) {
   auto ex = co_await asio::this_coro::executor;
   int workers = std::min(n, width);
   for (int w = 0; w < workers; ++w) {
-    asio::co_spawn(ex, [next, done, n, task]() -> awaitable<void> {
-      while (*next < n) co_await task((*next)++);
-      ++*done;
-    }, asio::detached);
+    asio::co_spawn(
+        ex,
+        [next, done, n, task]() -> awaitable<void> {
+          while (*next < n) co_await task((*next)++);
+          ++*done;
+        },
+        asio::detached);
   }
   asio::steady_timer t(ex);
   while (*done < workers) {

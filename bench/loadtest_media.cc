@@ -18,6 +18,10 @@
 // Client and server share the machine: the delay includes the client's own scheduling.
 #include "loadtest_media.h"
 
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -30,10 +34,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -68,9 +68,8 @@ int64_t wall_ns() {
 
 // ---- the stream --------------------------------------------------------------------------
 
-std::vector<uint8_t> StreamGenerator::video_packet(uint32_t ssrc, bool frame_start,
-                                                   bool frame_end, bool keyframe,
-                                                   size_t payload_bytes) {
+std::vector<uint8_t> StreamGenerator::video_packet(uint32_t ssrc, bool frame_start, bool frame_end,
+                                                   bool keyframe, size_t payload_bytes) {
   payload_bytes = std::max(payload_bytes, kPayloadHeader);
   std::vector<uint8_t> pkt(12 + payload_bytes, 0x5a);
   pkt[0] = 0x80;
@@ -174,8 +173,8 @@ Scrape scrape_metrics(const ServerAddress& s) {
       if (line.empty() || line[0] == '#') continue;
       auto sp = line.rfind(' ');
       if (sp == std::string_view::npos) continue;
-      out[std::string(line.substr(0, sp))] = std::strtod(std::string(line.substr(sp + 1)).c_str(),
-                                                         nullptr);
+      out[std::string(line.substr(0, sp))] =
+          std::strtod(std::string(line.substr(sp + 1)).c_str(), nullptr);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "scrape /metrics: %s\n", e.what());
@@ -251,8 +250,8 @@ awaitable<void> read_live(std::shared_ptr<LiveConn> c) {
 awaitable<bool> connect_live(const ServerAddress& s, std::shared_ptr<LiveConn> c,
                              std::string target) {
   auto& sock = beast::get_lowest_layer(c->ws).socket();
-  auto [cec] = co_await sock.async_connect(tcp::endpoint(asio::ip::make_address(s.host), s.port),
-                                           kNoThrow);
+  auto [cec] =
+      co_await sock.async_connect(tcp::endpoint(asio::ip::make_address(s.host), s.port), kNoThrow);
   if (cec) co_return false;
   auto [hec] = co_await c->ws.async_handshake(s.host, target, kNoThrow);
   if (hec) co_return false;
@@ -398,7 +397,8 @@ uint64_t send_stream(Run& r, StreamGenerator& gen, int64_t until_ns, bool mark_w
   const size_t per_frame = size_t(std::ceil(frame_bytes / 1150.0));
   const size_t packet_bytes = size_t(frame_bytes / double(per_frame));
   const int64_t frame_ns = 1'000'000'000 / fps;
-  const int64_t spacing_ns = int64_t(double(packet_bytes) * 8 * 1e9 / (2.5 * r.o.video_kbps * 1000));
+  const int64_t spacing_ns =
+      int64_t(double(packet_bytes) * 8 * 1e9 / (2.5 * r.o.video_kbps * 1000));
   asio::steady_timer pace(r.io);
   uint64_t sent = 0;
   int64_t next_audio = now_ns();
@@ -411,8 +411,7 @@ uint64_t send_stream(Run& r, StreamGenerator& gen, int64_t until_ns, bool mark_w
         r.publish(gen.audio_packet(r.audio_ssrc));
         next_audio += 20'000'000;
       }
-      r.publish(gen.video_packet(r.video_ssrc, k == 0, k + 1 == per_frame, key,
-                                 packet_bytes - 12));
+      r.publish(gen.video_packet(r.video_ssrc, k == 0, k + 1 == per_frame, key, packet_bytes - 12));
       ++sent;
     }
     gen.end_frame(90000 / fps);
@@ -459,9 +458,9 @@ awaitable<bool> setup_edgeclass(Run& r, Room& room, std::vector<std::shared_ptr<
   // The socket is connected once the answer names the port; until then a placeholder.
   udp::endpoint placeholder(asio::ip::make_address(o.host), 9);
   teacher = std::make_unique<Subscriber>(r.io, placeholder);
-  teacher->peer = media::SyntheticPeer::create(teacher.get(), &base::SystemClock::instance(),
-                                               r.random, true)
-                      .value();
+  teacher->peer =
+      media::SyntheticPeer::create(teacher.get(), &base::SystemClock::instance(), r.random, true)
+          .value();
   std::string answer = co_await signal_offer(tc, "media.publish", "pub", teacher->peer->offer());
   auto ep = media_endpoint(answer);
   if (answer.empty() || !ep || !teacher->peer->set_answer(answer).is_ok()) {
@@ -486,9 +485,9 @@ awaitable<bool> setup_edgeclass(Run& r, Room& room, std::vector<std::shared_ptr<
     }
     conns.push_back(c);
     auto sub = std::make_unique<Subscriber>(r.io, *ep);
-    sub->peer = media::SyntheticPeer::create(sub.get(), &base::SystemClock::instance(), r.random,
-                                             false)
-                    .value();
+    sub->peer =
+        media::SyntheticPeer::create(sub.get(), &base::SystemClock::instance(), r.random, false)
+            .value();
     std::string a = co_await signal_offer(c, "media.subscribe", "sub", sub->peer->offer());
     if (a.empty() || !sub->peer->set_answer(a).is_ok()) {
       ++failed;
@@ -498,29 +497,32 @@ awaitable<bool> setup_edgeclass(Run& r, Room& room, std::vector<std::shared_ptr<
     sub->peer->start();
     r.subscribers[size_t(i)] = std::move(sub);
   });
-  std::printf("signalling: %d subscribers answered in %.1fs (%d failed)\n",
-              o.subscribers - failed, double(now_ns() - s0) / 1e9, failed);
+  std::printf("signalling: %d subscribers answered in %.1fs (%d failed)\n", o.subscribers - failed,
+              double(now_ns() - s0) / 1e9, failed);
   co_return failed == 0;
 }
 
 int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, int64_t cpu0,
-           int64_t cpu1, int64_t media_cpu0, int64_t media_cpu1, int64_t own_cpu,
-           double window_s) {
+           int64_t cpu1, int64_t media_cpu0, int64_t media_cpu1, int64_t own_cpu, double window_s) {
   const Options& o = r.o;
   int connected = 0;
   std::vector<double> kbps, loss, jitter_ms;
   uint64_t received = 0, duplicates = 0;
   std::FILE* csv = o.csv.empty() ? nullptr : std::fopen(o.csv.c_str(), "w");
-  if (csv) std::fprintf(csv, "subscriber,connected,packets,expected,loss_pct,kbps,jitter_ms,delay_avg_us,delay_max_us\n");
+  if (csv)
+    std::fprintf(csv,
+                 "subscriber,connected,packets,expected,loss_pct,kbps,jitter_ms,delay_avg_us,delay_"
+                 "max_us\n");
   for (size_t i = 0; i < r.subscribers.size(); ++i) {
     const Subscriber* s = r.subscribers[i].get();
     bool ok = s && s->peer->connected();
     connected += ok;
     const SubscriberStats empty;
     const SubscriberStats& st = s ? s->stats : empty;
-    double l = sent_in_window ? 100.0 * double(sent_in_window - std::min(sent_in_window, st.packets)) /
-                                    double(sent_in_window)
-                              : 0;
+    double l = sent_in_window
+                   ? 100.0 * double(sent_in_window - std::min(sent_in_window, st.packets)) /
+                         double(sent_in_window)
+                   : 0;
     double k = double(st.bytes) * 8 / window_s / 1000;
     double j = st.jitter_ts / 90.0;
     kbps.push_back(k);
@@ -545,45 +547,47 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
   };
   uint64_t expected = sent_in_window * uint64_t(r.subscribers.size());
   std::printf("subscribers connected: %d of %d\n", connected, o.subscribers);
-  std::printf("video packets in the %.1fs window: sent %" PRIu64 ", received %" PRIu64 " of %" PRIu64
-              " (loss %.4f%%, %" PRIu64 " duplicates)\n",
-              window_s, sent_in_window, received, expected,
-              expected ? 100.0 * double(expected - std::min(expected, received)) / double(expected)
-                       : 0.0,
-              duplicates);
+  std::printf(
+      "video packets in the %.1fs window: sent %" PRIu64 ", received %" PRIu64 " of %" PRIu64
+      " (loss %.4f%%, %" PRIu64 " duplicates)\n",
+      window_s, sent_in_window, received, expected,
+      expected ? 100.0 * double(expected - std::min(expected, received)) / double(expected) : 0.0,
+      duplicates);
   std::printf("per subscriber:\n");
   spread(kbps, "kbit/s", "received video bitrate");
   spread(loss, "%", "loss");
   spread(jitter_ms, "ms", "jitter (RFC 3550)");
   auto ms = [](const DelayHistogram& h, double q) { return double(h.percentile_us(q)) / 1000; };
-  std::printf("delay publisher -> subscriber socket (through the server, kernel receive "
-              "timestamp): p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms\n",
-              ms(r.delays, 0.5), ms(r.delays, 0.99), ms(r.delays, 0.999));
-  std::printf("  ... -> decrypted by this tool (adds the tool's own queueing): p50 %.2f ms  "
-              "p99 %.2f ms\n",
-              ms(r.app_delays, 0.5), ms(r.app_delays, 0.99));
+  std::printf(
+      "delay publisher -> subscriber socket (through the server, kernel receive "
+      "timestamp): p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms\n",
+      ms(r.delays, 0.5), ms(r.delays, 0.99), ms(r.delays, 0.999));
+  std::printf(
+      "  ... -> decrypted by this tool (adds the tool's own queueing): p50 %.2f ms  "
+      "p99 %.2f ms\n",
+      ms(r.app_delays, 0.5), ms(r.app_delays, 0.99));
   double fwd_p50 = NAN, fwd_p99 = NAN, packets_out = double(r.forwarded);
   if (!m1.empty()) {
     double metrics_out = delta(m0, m1, "edgeclass_media_sent_packets_total");
     fwd_p50 = histogram_percentile(m0, m1, "edgeclass_media_forward_latency_seconds", 0.5);
     fwd_p99 = histogram_percentile(m0, m1, "edgeclass_media_forward_latency_seconds", 0.99);
-    std::printf("server (/metrics, counters move once a second): %.0f RTP packets out (%.0f/s), "
-                "%.0f NACKed, %.0f PLIs in, "
-                "%.0f dropped; forwarding latency (arrival -> sent) p50 <= %.3f ms, p99 <= %.3f ms\n",
-                metrics_out, metrics_out / window_s,
-                delta(m0, m1, "edgeclass_media_nacks_received_total"),
-                delta(m0, m1, "edgeclass_media_plis_received_total"),
-                delta(m0, m1, "edgeclass_media_packets_dropped_total"), fwd_p50 * 1000,
-                fwd_p99 * 1000);
+    std::printf(
+        "server (/metrics, counters move once a second): %.0f RTP packets out (%.0f/s), "
+        "%.0f NACKed, %.0f PLIs in, "
+        "%.0f dropped; forwarding latency (arrival -> sent) p50 <= %.3f ms, p99 <= %.3f ms\n",
+        metrics_out, metrics_out / window_s, delta(m0, m1, "edgeclass_media_nacks_received_total"),
+        delta(m0, m1, "edgeclass_media_plis_received_total"),
+        delta(m0, m1, "edgeclass_media_packets_dropped_total"), fwd_p50 * 1000, fwd_p99 * 1000);
   }
   double proc_core = cpu0 >= 0 ? double(cpu1 - cpu0) / 1e9 / window_s : NAN;
   double media_core = media_cpu0 >= 0 ? double(media_cpu1 - media_cpu0) / 1e9 / window_s : NAN;
   if (cpu0 >= 0) {
-    std::printf("server CPU: process %.1f%% of a core, media thread %.1f%%; %.2f us of process CPU "
-                "per forwarded packet; %.0f subscribers per core at this rate\n",
-                100 * proc_core, 100 * media_core,
-                packets_out > 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN,
-                proc_core > 0 ? double(connected) / proc_core : NAN);
+    std::printf(
+        "server CPU: process %.1f%% of a core, media thread %.1f%%; %.2f us of process CPU "
+        "per forwarded packet; %.0f subscribers per core at this rate\n",
+        100 * proc_core, 100 * media_core,
+        packets_out > 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN,
+        proc_core > 0 ? double(connected) / proc_core : NAN);
   }
   std::printf("load tool CPU: %.1f%% of a core\n", double(own_cpu) / 1e9 / window_s * 100);
   // JSON has no NaN: what was not measured (Janus has no /metrics or media thread) is null.
@@ -596,12 +600,14 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
   std::printf(
       "{\"target\":\"%s\",\"subscribers\":%d,\"connected\":%d,\"video_kbps\":%d,\"sent\":%" PRIu64
       ",\"received\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"delay_p50_us\":%" PRId64
-      ",\"delay_p99_us\":%" PRId64 ",\"forward_p99_ms\":%s,\"server_core\":%s,"
+      ",\"delay_p99_us\":%" PRId64
+      ",\"forward_p99_ms\":%s,\"server_core\":%s,"
       "\"media_thread_core\":%s,\"server_us_per_packet\":%s}\n",
       o.target.c_str(), o.subscribers, connected, o.video_kbps, sent_in_window, received, expected,
       r.delays.percentile_us(0.5), r.delays.percentile_us(0.99), num(fwd_p99 * 1000, 3).c_str(),
       num(proc_core, 4).c_str(), num(media_core, 4).c_str(),
-      num(packets_out > 0 && cpu0 >= 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN, 3).c_str());
+      num(packets_out > 0 && cpu0 >= 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN, 3)
+          .c_str());
   std::fflush(stdout);
   return connected == o.subscribers && received * 1000 >= expected * 999 ? 0 : 1;
 }
@@ -616,22 +622,22 @@ bool parse_args(int argc, char** argv, Options& o) {
       return true;
     };
     int port = o.port, audio = o.audio;
-    bool ok = k == "--secret"        ? (o.secret = v, true)
-              : k == "--host"        ? (o.host = v, true)
-              : k == "--port"        ? (num(port) && (o.port = uint16_t(port), true))
-              : k == "--subscribers" ? num(o.subscribers)
-              : k == "--seconds"     ? num(o.seconds)
-              : k == "--warmup"      ? num(o.warmup_s)
-              : k == "--video-kbps"  ? num(o.video_kbps)
-              : k == "--audio"       ? (num(audio) && (o.audio = audio != 0, true))
-              : k == "--pid"         ? num(o.pid)
-              : k == "--concurrency" ? num(o.concurrency)
-              : k == "--csv"         ? (o.csv = v, true)
-              : k == "--target"      ? (o.target = v, v == "edgeclass" || v == "janus")
-              : k == "--janus-url"   ? (o.janus.url = v, true)
+    bool ok = k == "--secret"           ? (o.secret = v, true)
+              : k == "--host"           ? (o.host = v, true)
+              : k == "--port"           ? (num(port) && (o.port = uint16_t(port), true))
+              : k == "--subscribers"    ? num(o.subscribers)
+              : k == "--seconds"        ? num(o.seconds)
+              : k == "--warmup"         ? num(o.warmup_s)
+              : k == "--video-kbps"     ? num(o.video_kbps)
+              : k == "--audio"          ? (num(audio) && (o.audio = audio != 0, true))
+              : k == "--pid"            ? num(o.pid)
+              : k == "--concurrency"    ? num(o.concurrency)
+              : k == "--csv"            ? (o.csv = v, true)
+              : k == "--target"         ? (o.target = v, v == "edgeclass" || v == "janus")
+              : k == "--janus-url"      ? (o.janus.url = v, true)
               : k == "--janus-rtp-port" ? num(o.janus.rtp_port)
-              : k == "--janus-script" ? (o.janus.script = v, true)
-                                     : false;
+              : k == "--janus-script"   ? (o.janus.script = v, true)
+                                        : false;
     if (!ok) {
       std::fprintf(stderr, "loadtest media: bad flag %s %s\n", k.c_str(), v.c_str());
       return false;
@@ -642,14 +648,16 @@ bool parse_args(int argc, char** argv, Options& o) {
     return false;
   }
   if (o.target == "janus" && o.janus.url.empty() && o.janus.script.empty()) {
-    std::fprintf(stderr, "loadtest media: --target janus needs --janus-url URL --janus-rtp-port P "
-                         "--pid PID (what bench/janus/run-janus.sh prints) or --janus-script "
-                         "bench/janus/run-janus.sh (started here)\n");
+    std::fprintf(stderr,
+                 "loadtest media: --target janus needs --janus-url URL --janus-rtp-port P "
+                 "--pid PID (what bench/janus/run-janus.sh prints) or --janus-script "
+                 "bench/janus/run-janus.sh (started here)\n");
     return false;
   }
   if (o.subscribers < 1 || o.seconds < 1 || o.video_kbps < 50 || o.concurrency < 1) {
-    std::fprintf(stderr, "loadtest media: need --subscribers >= 1, --seconds >= 1, "
-                         "--video-kbps >= 50\n");
+    std::fprintf(stderr,
+                 "loadtest media: need --subscribers >= 1, --seconds >= 1, "
+                 "--video-kbps >= 50\n");
     return false;
   }
   return true;
@@ -681,8 +689,8 @@ int run_media(int argc, char** argv) {
     r.o.pid = janus->pid();
     ok = true;
   } else
-  asio::co_spawn(r.io, setup_edgeclass(r, room, conns, teacher),
-                 [&](std::exception_ptr e, bool v) { ok = !e && v; });
+    asio::co_spawn(r.io, setup_edgeclass(r, room, conns, teacher),
+                   [&](std::exception_ptr e, bool v) { ok = !e && v; });
   // Signalling and the ICE/DTLS handshakes run together on this one thread.
   asio::steady_timer tick(r.io);
   std::function<void()> arm = [&] {

@@ -25,8 +25,8 @@ class StreamGenerator {
   static constexpr uint8_t kAudioPt = 111;
   static constexpr size_t kPayloadHeader = 14;  // descriptor, header, time, index
 
-  std::vector<uint8_t> video_packet(uint32_t ssrc, bool frame_start, bool frame_end,
-                                    bool keyframe, size_t payload_bytes);
+  std::vector<uint8_t> video_packet(uint32_t ssrc, bool frame_start, bool frame_end, bool keyframe,
+                                    size_t payload_bytes);
   std::vector<uint8_t> audio_packet(uint32_t ssrc);
   void end_frame(uint32_t ticks) {
     video_ts_ += ticks;
@@ -76,7 +76,7 @@ struct SubscriberStats {
   uint64_t packets = 0, bytes = 0, duplicates = 0;  // in the window
   uint64_t delay_us_sum = 0;
   int64_t delay_us_max = 0;
-  double jitter_ts = 0;                // RFC 3550 interarrival jitter, 90 kHz units
+  double jitter_ts = 0;                  // RFC 3550 interarrival jitter, 90 kHz units
   DelayHistogram* delays = nullptr;      // shared; set when the window opens
   DelayHistogram* app_delays = nullptr;  // the same, until decrypted by the tool
 

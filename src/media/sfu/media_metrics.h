@@ -14,9 +14,8 @@ namespace media {
 class LatencyHistogram {
  public:
   // Upper bounds in microseconds; the last bucket is +Inf.
-  static constexpr std::array<int64_t, 14> kBoundsUs = {25,   50,   100,  250,   500,
-                                                        750,  1000, 1500, 2000,  3000,
-                                                        5000, 10000, 25000, 50000};
+  static constexpr std::array<int64_t, 14> kBoundsUs = {
+      25, 50, 100, 250, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 25000, 50000};
   void observe_ns(int64_t ns) {
     int64_t us = ns / 1000;
     size_t i = 0;
