@@ -1,5 +1,6 @@
 #include "media/transport/udp_server.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -32,6 +33,14 @@ base::Status UdpServer::bind(const std::string& address, uint16_t port) {
   if (ec) {
     return base::unavailable("media: cannot bind UDP " + address + ":" + std::to_string(port) +
                              ": " + ec.message());
+  }
+  // Don't fragment, without path MTU discovery (IP_PMTUDISC_PROBE): media packets stay under
+  // 1,300 bytes, a fragment lost would lose the whole packet anyway, and with DF set the
+  // kernel skips picking an IP ID per datagram (a hash and a shared atomic), which matters
+  // at a thousand subscribers.
+  if (ep.address().is_v4()) {
+    int probe = IP_PMTUDISC_PROBE;
+    ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
   }
   // Room for bursts: a key frame to a thousand subscribers is a lot of datagrams at once.
   socket_.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
