@@ -95,3 +95,27 @@ export function pageOpener(browser, server, timeout) {
     return page;
   };
 }
+
+// Runs one browser scenario: starts the server (`server`: startServer's options) and Chromium
+// (`browserArgs`), calls body({ server, open }) with a pageOpener of `timeout`, always closes
+// both afterwards, and reports "e2e NAME: all checks passed" or FAILED with a non-zero exit.
+export function runScenario(name, { server: serverOptions, browserArgs = [], timeout }, body) {
+  const main = async () => {
+    const server = await startServer(serverOptions);
+    const browser = await launchBrowser(browserArgs);
+    try {
+      await body({ server, open: pageOpener(browser, server, timeout) });
+    } finally {
+      await browser.close();
+      server.proc.kill('SIGTERM');
+      fs.rmSync(server.dataDir, { recursive: true, force: true });
+    }
+  };
+  main().then(() => {
+    if (process.exitCode) console.error('FAILED: page errors');
+    else console.log(`e2e ${name}: all checks passed`);
+  }).catch((e) => {
+    console.error(`FAILED: ${e.stack || e}`);
+    process.exit(1);
+  });
+}
