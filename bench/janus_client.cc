@@ -13,7 +13,6 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -167,36 +166,6 @@ void stop_janus(const JanusProcess& janus) {
   ::kill(janus.pid, SIGKILL);
 }
 
-int64_t process_cpu_ns(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  // Fields after the parenthesised command name (which may contain spaces): state is field
-  // 3, utime 14 and stime 15, in clock ticks.
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(stat.substr(close + 2));
-  std::string field;
-  int64_t utime = -1, stime = -1;
-  for (int n = 3; rest >> field && n <= 15; ++n) {
-    if (n == 14) utime = base::parse_int(field).value_or(-1);
-    if (n == 15) stime = base::parse_int(field).value_or(-1);
-  }
-  if (utime < 0 || stime < 0) return -1;
-  return (utime + stime) * (1'000'000'000 / ::sysconf(_SC_CLK_TCK));
-}
-
-int process_threads(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("Threads:", 0) == 0) {
-      size_t at = line.find_first_not_of(" \t", 8);
-      return at == std::string::npos ? -1 : int(base::parse_int(line.substr(at)).value_or(-1));
-    }
-  }
-  return -1;
-}
-
 // ---- the REST client -------------------------------------------------------------------------
 
 struct JanusClient::Impl {
@@ -233,7 +202,7 @@ struct JanusClient::Impl {
   }
 
   asio::io_context io;
-  Connection requests;  // create, attach, message, keepalive, destroy
+  Connection requests;  // create, attach, message, destroy
   Connection poll;      // the session's long poll
   uint64_t transaction = 0;
 };
@@ -256,11 +225,6 @@ base::Result<std::unique_ptr<JanusClient>> JanusClient::connect(const std::strin
   }
   c->session_id_ = data->as_object().at("id").to_number<uint64_t>();
   return c;
-}
-
-base::Result<JanusSubscriber> JanusClient::watch(int mountpoint_id) {
-  EC_ASSIGN_OR_RETURN(std::vector<JanusSubscriber> one, watch_many(mountpoint_id, 1));
-  return std::move(one[0]);
 }
 
 base::Result<std::vector<JanusSubscriber>> JanusClient::watch_many(int mountpoint_id, int count) {
@@ -323,13 +287,6 @@ base::Status JanusClient::start(const JanusSubscriber& subscriber, const std::st
       json::object ack,
       impl_->post("/" + std::to_string(session_id_) + "/" + std::to_string(subscriber.handle_id),
                   {{"janus", "message"}, {"body", std::move(body)}, {"jsep", std::move(jsep)}}));
-  (void)ack;
-  return base::Status::ok();
-}
-
-base::Status JanusClient::keepalive() {
-  EC_ASSIGN_OR_RETURN(json::object ack,
-                      impl_->post("/" + std::to_string(session_id_), {{"janus", "keepalive"}}));
   (void)ack;
   return base::Status::ok();
 }

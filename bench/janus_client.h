@@ -38,11 +38,6 @@ base::Result<JanusProcess> start_janus(const std::string& script, const std::str
 // Stops a process started by start_janus() (SIGTERM, then SIGKILL after 5 s).
 void stop_janus(const JanusProcess& janus);
 
-// CPU time (user + system) of process `pid` so far, from /proc/<pid>/stat; -1 on error.
-int64_t process_cpu_ns(pid_t pid);
-// Threads of process `pid` (/proc/<pid>/status); -1 on error.
-int process_threads(pid_t pid);
-
 struct JanusSubscriber {
   uint64_t handle_id = 0;
   std::string offer_sdp;  // Janus's offer (sendonly audio/video, its candidates included)
@@ -50,25 +45,21 @@ struct JanusSubscriber {
 
 class JanusClient {
  public:
-  // Connects to http://host:port/janus and creates a session. Configure Janus with
-  // `session_timeout = 0` (bench/janus/janus.jcfg) or call keepalive() at least every 60 s.
+  // Connects to http://host:port/janus and creates a session. Janus must run with
+  // `session_timeout = 0` (bench/janus/janus.jcfg): the client sends no keepalives.
   static base::Result<std::unique_ptr<JanusClient>> connect(const std::string& host, uint16_t port);
   // Destroys the session (best effort), which hangs up every subscriber of it.
   ~JanusClient();
   JanusClient(const JanusClient&) = delete;
   JanusClient& operator=(const JanusClient&) = delete;
 
-  // Attaches one streaming subscriber to mountpoint `mountpoint_id`; returns Janus's offer.
-  base::Result<JanusSubscriber> watch(int mountpoint_id);
-  // Attaches `count` subscribers: all the watch requests first, then the offers, which is
-  // much faster than `count` calls of watch() (Janus prepares the offers in parallel).
+  // Attaches `count` subscribers to mountpoint `mountpoint_id` and returns Janus's offers:
+  // all the watch requests first, then the offers (Janus prepares them in parallel).
   // Fails if any subscriber fails (Janus's error message in the status).
   base::Result<std::vector<JanusSubscriber>> watch_many(int mountpoint_id, int count);
   // Sends our SDP answer for `subscriber` with `start`; Janus then starts ICE (it is the
   // controlling agent) and, once DTLS is up, forwards the mountpoint's RTP.
   base::Status start(const JanusSubscriber& subscriber, const std::string& answer_sdp);
-  // Keeps the session alive (only needed when Janus has a session timeout).
-  base::Status keepalive();
 
   uint64_t session_id() const { return session_id_; }
 

@@ -69,7 +69,6 @@ void JanusTarget::publish(const std::vector<uint8_t>& packet) {
   bool audio = (packet[1] & 0x7f) == StreamGenerator::kAudioPt;
   boost::system::error_code ec;
   rtp_.send_to(asio::buffer(packet), audio ? audio_ : video_, 0, ec);
-  ++published_;
 }
 
 }  // namespace loadtest

@@ -50,8 +50,6 @@ class JanusTarget {
 
   // Sends one plain RTP packet of the publisher to the mountpoint port of its payload type.
   void publish(const std::vector<uint8_t>& packet);
-  // RTP packets publish()ed so far (video and audio): Janus forwards each to every subscriber.
-  uint64_t packets_published() const { return published_; }
   pid_t pid() const { return process_.pid; }
 
  private:
@@ -62,7 +60,6 @@ class JanusTarget {
   std::unique_ptr<JanusClient> client_;
   boost::asio::ip::udp::socket rtp_;  // the publisher's socket
   boost::asio::ip::udp::endpoint video_, audio_;
-  uint64_t published_ = 0;
 };
 
 }  // namespace loadtest
