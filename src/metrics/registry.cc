@@ -257,28 +257,10 @@ template class Family<Histogram>;
 
 namespace {
 
-// A single unlabelled sample computed at scrape time.
+// Samples computed at scrape time (with or without labels).
 class CallbackFamily final : public FamilyBase {
  public:
-  CallbackFamily(std::string name, std::string help, Type type, std::function<double()> read)
-      : FamilyBase(std::move(name), std::move(help), type, {}), read_(std::move(read)) {}
-  void expose_samples(std::string& out) const override {
-    double v = read_();
-    if (std::isnan(v)) return;
-    out += name();
-    out.push_back(' ');
-    append_value(out, v);
-    out.push_back('\n');
-  }
-
- private:
-  std::function<double()> read_;
-};
-
-// Labelled samples computed at scrape time.
-class CallbackSetFamily final : public FamilyBase {
- public:
-  CallbackSetFamily(std::string name, std::string help, Type type,
+  CallbackFamily(std::string name, std::string help, Type type,
                     std::vector<std::string> labels,
                     std::function<void(const Registry::Emit&)> read)
       : FamilyBase(std::move(name), std::move(help), type, std::move(labels)),
@@ -354,13 +336,10 @@ HistogramFamily& Registry::histogram(std::string_view name, std::string_view hel
 
 void Registry::callback(std::string_view name, std::string_view help, Type type,
                         std::function<double()> read) {
-  if (!valid_metric_name(name)) die("invalid metric name \"" + std::string(name) + "\"");
-  if (type == Type::kHistogram) die(std::string(name) + ": callbacks are gauges or counters");
-  std::lock_guard lock(mu_);
-  if (families_.count(name)) die("metric \"" + std::string(name) + "\" registered twice");
-  families_.emplace(std::string(name),
-                    std::make_unique<CallbackFamily>(std::string(name), std::string(help), type,
-                                                     std::move(read)));
+  // One sample without labels: the labelled form with no label names.
+  callback_family(name, help, type, {}, [read = std::move(read)](const Emit& emit) {
+    emit({}, read());
+  });
 }
 
 void Registry::callback_family(std::string_view name, std::string_view help, Type type,
@@ -373,7 +352,7 @@ void Registry::callback_family(std::string_view name, std::string_view help, Typ
   }
   std::lock_guard lock(mu_);
   if (families_.count(name)) die("metric \"" + std::string(name) + "\" registered twice");
-  families_.emplace(std::string(name), std::make_unique<CallbackSetFamily>(
+  families_.emplace(std::string(name), std::make_unique<CallbackFamily>(
                                            std::string(name), std::string(help), type,
                                            std::move(label_names), std::move(read)));
 }
