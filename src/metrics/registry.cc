@@ -260,9 +260,8 @@ namespace {
 // Samples computed at scrape time (with or without labels).
 class CallbackFamily final : public FamilyBase {
  public:
-  CallbackFamily(std::string name, std::string help, Type type,
-                    std::vector<std::string> labels,
-                    std::function<void(const Registry::Emit&)> read)
+  CallbackFamily(std::string name, std::string help, Type type, std::vector<std::string> labels,
+                 std::function<void(const Registry::Emit&)> read)
       : FamilyBase(std::move(name), std::move(help), type, std::move(labels)),
         read_(std::move(read)) {}
   void expose_samples(std::string& out) const override {
@@ -337,9 +336,8 @@ HistogramFamily& Registry::histogram(std::string_view name, std::string_view hel
 void Registry::callback(std::string_view name, std::string_view help, Type type,
                         std::function<double()> read) {
   // One sample without labels: the labelled form with no label names.
-  callback_family(name, help, type, {}, [read = std::move(read)](const Emit& emit) {
-    emit({}, read());
-  });
+  callback_family(name, help, type, {},
+                  [read = std::move(read)](const Emit& emit) { emit({}, read()); });
 }
 
 void Registry::callback_family(std::string_view name, std::string_view help, Type type,
@@ -352,9 +350,9 @@ void Registry::callback_family(std::string_view name, std::string_view help, Typ
   }
   std::lock_guard lock(mu_);
   if (families_.count(name)) die("metric \"" + std::string(name) + "\" registered twice");
-  families_.emplace(std::string(name), std::make_unique<CallbackFamily>(
-                                           std::string(name), std::string(help), type,
-                                           std::move(label_names), std::move(read)));
+  families_.emplace(std::string(name),
+                    std::make_unique<CallbackFamily>(std::string(name), std::string(help), type,
+                                                     std::move(label_names), std::move(read)));
 }
 
 std::string Registry::expose() const {
