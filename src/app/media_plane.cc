@@ -157,6 +157,11 @@ MediaStats MediaPlane::stats() const {
   return stats_;
 }
 
+std::vector<std::pair<std::string, uint64_t>> MediaPlane::room_subscribers() const {
+  std::lock_guard lock(stats_mu_);
+  return room_subscribers_;
+}
+
 void MediaPlane::arm_snapshot() {
   timer_->expires_after(std::chrono::seconds(1));
   timer_->async_wait([this](boost::system::error_code ec) {
@@ -169,7 +174,8 @@ void MediaPlane::arm_snapshot() {
 void MediaPlane::snapshot() {
   // Counters are summed from per-room deltas: a room the SFU dropped (everyone left) keeps
   // what it counted, and a room recreated under the same id starts again from zero.
-  std::map<std::string, MediaStats> now;
+  std::map<std::string, RoomSeen> now;
+  std::vector<std::pair<std::string, uint64_t>> room_subscribers;
   MediaStats totals;
   {
     std::lock_guard lock(stats_mu_);
@@ -179,11 +185,12 @@ void MediaPlane::snapshot() {
   totals.transports = sfu_->transport_count();
   totals.srtp_failures = sfu_->srtp_failures();
   totals.subscribers = 0;
-  totals.room_subscribers.clear();
   sfu_->for_each_room([&](const std::string& id, const media::MediaCounters& c, size_t subs) {
     totals.subscribers += subs;
-    totals.room_subscribers.emplace_back(id, subs);
-    MediaStats& r = now[id];
+    room_subscribers.emplace_back(id, subs);
+    RoomSeen& seen = now[id];
+    seen.forward_latency = c.forward_latency;
+    MediaStats& r = seen.counters;
     r.packets_in = c.rtp_packets_in;
     r.bytes_in = c.rtp_bytes_in;
     r.packets_out = c.rtp_packets_out;
@@ -194,10 +201,10 @@ void MediaPlane::snapshot() {
     r.plis_received = c.keyframe_requests_received;
     r.plis_sent = c.keyframe_requests_sent;
     r.dropped = c.packets_dropped;
-    r.forward_latency = c.forward_latency;
     auto last = last_.find(id);
-    const MediaStats zero;
-    const MediaStats& before = last == last_.end() ? zero : last->second;
+    const RoomSeen zero;
+    const RoomSeen& seen_before = last == last_.end() ? zero : last->second;
+    const MediaStats& before = seen_before.counters;
     auto add = [](uint64_t& total, uint64_t value, uint64_t previous) {
       total += value >= previous ? value - previous : value;
     };
@@ -213,7 +220,7 @@ void MediaPlane::snapshot() {
     add(totals.dropped, r.dropped, before.dropped);
     if (options_.forward_latency) {
       // A room recreated under the same id starts from zero, like the counters above.
-      const auto& was = before.forward_latency;
+      const auto& was = seen_before.forward_latency;
       const auto& is = c.forward_latency;
       bool restarted = is.count() < was.count();
       std::array<uint64_t, media::LatencyHistogram::kBoundsUs.size() + 1> fresh{};
@@ -227,6 +234,7 @@ void MediaPlane::snapshot() {
   last_ = std::move(now);
   std::lock_guard lock(stats_mu_);
   stats_ = totals;
+  room_subscribers_ = std::move(room_subscribers);
 }
 
 }  // namespace app

@@ -58,8 +58,6 @@ struct MediaStats {
   uint64_t packets_in = 0, bytes_in = 0, packets_out = 0, bytes_out = 0;
   uint64_t nacks_received = 0, nacks_sent = 0, retransmissions = 0;
   uint64_t plis_received = 0, plis_sent = 0, dropped = 0, srtp_failures = 0;
-  media::LatencyHistogram forward_latency;  // per room in snapshot(); totals are in metrics
-  std::vector<std::pair<std::string, uint64_t>> room_subscribers;  // live session id, count
 };
 
 class MediaPlane {
@@ -80,6 +78,8 @@ class MediaPlane {
   // The functions post to the media thread; valid while this object lives.
   ws::MediaSignalling signalling();
   MediaStats stats() const;
+  // Subscribers per live session (id, count), as of the last snapshot.
+  std::vector<std::pair<std::string, uint64_t>> room_subscribers() const;
 
  private:
   class Events;
@@ -97,7 +97,13 @@ class MediaPlane {
   uint16_t port_ = 0;
   mutable std::mutex stats_mu_;
   MediaStats stats_;  // guarded by stats_mu_; written by the media thread only
-  std::map<std::string, MediaStats> last_;  // media thread: each room's counters at the last snapshot
+  std::vector<std::pair<std::string, uint64_t>> room_subscribers_;  // guarded by stats_mu_
+  // What a room had counted at the last snapshot (media thread).
+  struct RoomSeen {
+    MediaStats counters;
+    media::LatencyHistogram forward_latency;
+  };
+  std::map<std::string, RoomSeen> last_;  // media thread: each room's counters at the last snapshot
 };
 
 }  // namespace app

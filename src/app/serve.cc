@@ -301,7 +301,7 @@ int serve(const Config& config) {
     registry.callback_family(
         "edgeclass_media_room_subscribers", "Subscribing PeerConnections per live session",
         metrics::Type::kGauge, {"session"}, [&media](const metrics::Registry::Emit& emit) {
-          for (const auto& [session, n] : media.stats().room_subscribers) {
+          for (const auto& [session, n] : media.room_subscribers()) {
             const std::string values[] = {session};
             emit(values, double(n));
           }
