@@ -127,6 +127,17 @@ void send_all(int fd, mmsghdr* msgs, size_t count, std::atomic<uint64_t>& errors
   }
 }
 
+// Points message `m` (and its one iovec) at `len` bytes of `data` for `to`.
+void fill_message(mmsghdr& m, iovec& iov, const uint8_t* data, size_t len, udp::endpoint& to) {
+  iov.iov_base = const_cast<uint8_t*>(data);
+  iov.iov_len = len;
+  m.msg_hdr = msghdr{};
+  m.msg_hdr.msg_iov = &iov;
+  m.msg_hdr.msg_iovlen = 1;
+  m.msg_hdr.msg_name = to.data();
+  m.msg_hdr.msg_namelen = socklen_t(to.size());
+}
+
 }  // namespace
 
 void UdpServer::flush() {
@@ -134,12 +145,7 @@ void UdpServer::flush() {
   std::array<mmsghdr, kBatch> msgs{};
   std::array<iovec, kBatch> iov{};
   for (size_t i = 0; i < pending_count_; ++i) {
-    iov[i].iov_base = pending_[i].data.data();
-    iov[i].iov_len = pending_[i].len;
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-    msgs[i].msg_hdr.msg_name = pending_[i].to.data();
-    msgs[i].msg_hdr.msg_namelen = socklen_t(pending_[i].to.size());
+    fill_message(msgs[i], iov[i], pending_[i].data.data(), pending_[i].len, pending_[i].to);
   }
   send_all(socket_.native_handle(), msgs.data(), pending_count_, send_errors_);
   pending_count_ = 0;
@@ -153,13 +159,7 @@ void UdpServer::send_udp_batch(std::span<const Sfu::Datagram> batch) {
     size_t n = std::min(batch.size(), kBatch);
     for (size_t i = 0; i < n; ++i) {
       to[i] = to_endpoint(batch[i].to);
-      iov[i].iov_base = const_cast<uint8_t*>(batch[i].data.data());
-      iov[i].iov_len = batch[i].data.size();
-      msgs[i].msg_hdr = msghdr{};
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_name = to[i].data();
-      msgs[i].msg_hdr.msg_namelen = socklen_t(to[i].size());
+      fill_message(msgs[i], iov[i], batch[i].data.data(), batch[i].data.size(), to[i]);
     }
     send_all(socket_.native_handle(), msgs.data(), n, send_errors_);
     batch = batch.subspan(n);
