@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include "base/log.h"
 #include "base/random.h"
@@ -55,6 +56,14 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
   auto bad = [&](std::string what) {
     return base::invalid_argument(src + ": " + std::string(env) + "=" + v + " " + what);
   };
+  // `v` as an integer in [lo, hi] into `out`, or the error naming the range.
+  auto number_in = [&](int64_t lo, int64_t hi, auto* out) -> base::Status {
+    auto n = base::parse_int(v);
+    if (!n || *n < lo || *n > hi)
+      return bad("must be " + std::to_string(lo) + ".." + std::to_string(hi));
+    *out = static_cast<std::remove_pointer_t<decltype(out)>>(*n);
+    return base::Status::ok();
+  };
   auto port_of = [&](std::string_view p, uint16_t* out) {
     auto n = base::parse_int(p);
     if (!n || *n < 0 || *n > 65535) return false;
@@ -77,13 +86,9 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     if (!v.empty() && v.size() < 16) return bad("is too short: use at least 16 characters");
     c.jwt_secret = v;
   } else if (env == "EDGECLASS_THREADS") {
-    auto n = base::parse_int(v);
-    if (!n || *n < 0 || *n > 256) return bad("must be 0..256");
-    c.threads = int(*n);
+    EC_RETURN_IF_ERROR(number_in(0, 256, &c.threads));
   } else if (env == "MAX_STUDENTS") {
-    auto n = base::parse_int(v);
-    if (!n || *n < 1 || *n > 100000) return bad("must be 1..100000");
-    c.max_students = *n;
+    EC_RETURN_IF_ERROR(number_in(1, 100000, &c.max_students));
   } else if (env == "VIDEO_QUALITY") {
     if (v != "360p" && v != "480p" && v != "720p" && v != "1080p") {
       return bad("must be one of 360p, 480p, 720p, 1080p");
@@ -103,9 +108,7 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
   } else if (env == "EDGECLASS_PUBLIC_IP") {
     c.public_ip = v;
   } else if (env == "EDGECLASS_MEDIA_THREADS") {
-    auto n = base::parse_int(v);
-    if (!n || *n < 1 || *n > 64) return bad("must be 1..64");
-    c.media_threads = int(*n);
+    EC_RETURN_IF_ERROR(number_in(1, 64, &c.media_threads));
   } else if (env == "EDGECLASS_HTTP_TIMEOUT") {
     auto ms = base::parse_duration_ms(v);
     if (!ms || *ms < 1000 || *ms > 3600000) return bad("must be a duration from 1s to 1h");
