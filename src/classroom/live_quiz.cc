@@ -12,26 +12,19 @@ base::Result<AnswerSet> parse_answer_set(const std::vector<Question>& questions,
                                          const json::value& answers) {
   const json::array* arr = answers.if_array();
   if (!arr || arr->empty() || arr->size() > questions.size()) {
-    return base::invalid_argument("answers must be an array of 1 to " +
-                                      std::to_string(questions.size()) + " entries",
-                                  "invalid_answers");
+    return base::invalid_argument(
+        "answers must be an array of 1 to " + std::to_string(questions.size()) + " entries",
+        "invalid_answers");
   }
   AnswerSet out(questions.size());
   for (size_t i = 0; i < arr->size(); ++i) {
-    base::JsonReader r((*arr)[i], "answers[" + std::to_string(i) + "].");
-    auto q = r.required_int("question", 0, int64_t(questions.size()) - 1);
-    const json::value* choice = r.optional_value("choice");
-    EC_RETURN_IF_ERROR(r.finish());
-    if (!choice) {
-      return base::invalid_argument("missing required field 'answers[" + std::to_string(i) +
-                                        "].choice'",
-                                    "missing_field");
+    EC_ASSIGN_OR_RETURN(AnswerItem item, read_answer_item((*arr)[i], i, questions));
+    if (!out[item.question].empty()) {
+      return base::invalid_argument(
+          "question " + std::to_string(item.question) + " is answered twice in one message",
+          "duplicate_answer");
     }
-    if (!out[size_t(*q)].empty()) {
-      return base::invalid_argument("question " + std::to_string(*q) + " is answered twice",
-                                    "invalid_answers");
-    }
-    EC_ASSIGN_OR_RETURN(out[size_t(*q)], normalize_choice(questions[size_t(*q)], *choice));
+    out[item.question] = std::move(item.choice);
   }
   return out;
 }
@@ -55,7 +48,9 @@ const AnswerSet* LiveQuiz::answers_of(std::string_view user_id) const {
   return it == committed_.end() ? nullptr : &it->second.answers;
 }
 
-void LiveQuiz::set_pending(std::string_view user_id) { pending_.emplace(std::string(user_id), true); }
+void LiveQuiz::set_pending(std::string_view user_id) {
+  pending_.emplace(std::string(user_id), true);
+}
 
 void LiveQuiz::clear_pending(std::string_view user_id) {
   auto it = pending_.find(user_id);

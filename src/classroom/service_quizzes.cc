@@ -39,23 +39,19 @@ base::Status check_open(const store::Quiz& q, int64_t now) {
 
 base::Result<CreateQuiz> Service::parse_create_quiz(const json::value& body) const {
   base::JsonReader r(body);
-  auto title = r.required_string("title", 1, 200);
-  const json::value* questions = r.optional_value("questions");
-  if (r.ok() && !questions) {
-    r.fail(base::invalid_argument("missing required field 'questions'", "missing_field"));
-  }
-  EC_RETURN_IF_ERROR(r.finish());
   CreateQuiz q;
-  q.title = *title;
+  EC_ASSIGN_OR_RETURN(q.title, r.string("title", 1, 200));
+  EC_ASSIGN_OR_RETURN(const json::value* questions, r.value("questions"));
+  EC_RETURN_IF_ERROR(r.finish());
   EC_ASSIGN_OR_RETURN(q.questions, parse_questions(*questions));
   return q;
 }
 
 base::Result<int64_t> Service::parse_publish(const json::value& body) const {
   base::JsonReader r(body);
-  auto limit = r.required_int("time_limit_s", 1, 86400);
+  EC_ASSIGN_OR_RETURN(int64_t limit, r.integer("time_limit_s", 1, 86400));
   EC_RETURN_IF_ERROR(r.finish());
-  return *limit;
+  return limit;
 }
 
 base::Result<store::Quiz> Service::create_quiz(store::Txn& txn, const Actor& actor,
@@ -120,8 +116,8 @@ base::Result<store::Quiz> Service::close_quiz(store::Txn& txn, const Actor& acto
   return q;
 }
 
-base::Result<store::Quiz> Service::get_quiz(store::Db& db, const Actor& actor,
-                                            std::string_view id, bool* teacher_view) const {
+base::Result<store::Quiz> Service::get_quiz(store::Db& db, const Actor& actor, std::string_view id,
+                                            bool* teacher_view) const {
   if (!base::is_valid_id(id, "qz")) return quiz_not_found(id);
   EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(db, id));
   EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db, q.course_id));
@@ -151,7 +147,7 @@ base::Result<PreparedAnswers> Service::prepare_answers(Reader& reader, const Act
                                                        std::string_view quiz_id,
                                                        const json::value& body) const {
   base::JsonReader r(body);
-  const json::array* items = r.required_array("answers", 1, kMaxQuestions);
+  EC_ASSIGN_OR_RETURN(const json::array* items, r.array("answers", 1, kMaxQuestions));
   EC_RETURN_IF_ERROR(r.finish());
   if (!base::is_valid_id(quiz_id, "qz")) return quiz_not_found(quiz_id);
   EC_ASSIGN_OR_RETURN(store::Quiz q, reader.quiz(quiz_id));
@@ -170,34 +166,21 @@ base::Result<PreparedAnswers> Service::prepare_answers(Reader& reader, const Act
 
   PreparedAnswers out;
   for (size_t i = 0; i < items->size(); ++i) {
-    base::JsonReader a((*items)[i], "answers[" + std::to_string(i) + "].");
-    auto qi = a.required_int("question", 0, int64_t(questions.size()) - 1);
-    const json::value* choice = a.optional_value("choice");
-    if (a.ok() && !choice) {
-      a.fail(base::invalid_argument("missing required field '" + a.field("choice") + "'",
-                                    "missing_field"));
-    }
-    EC_RETURN_IF_ERROR(a.finish());
+    EC_ASSIGN_OR_RETURN(AnswerItem item, read_answer_item((*items)[i], i, questions));
     for (const auto& prev : out.answers) {
-      if (prev.question == *qi) {
+      if (size_t(prev.question) == item.question) {
         return base::invalid_argument(
-            "question " + std::to_string(*qi) + " is answered twice in one request",
+            "question " + std::to_string(item.question) + " is answered twice in one request",
             "duplicate_answer");
       }
     }
-    const Question& question = questions[size_t(*qi)];
-    auto picks = normalize_choice(question, *choice);
-    if (!picks.is_ok()) {
-      return base::invalid_argument("answers[" + std::to_string(i) + "]: " +
-                                        picks.status().message(),
-                                    "invalid_choice");
-    }
+    const Question& question = questions[item.question];
     store::Answer ans;
     ans.quiz_id = q.id;
     ans.student_id = actor.id;
-    ans.question = *qi;
-    ans.choice = choice_to_string(*picks);
-    ans.correct = is_correct(question, *picks);
+    ans.question = int(item.question);
+    ans.choice = choice_to_string(item.choice);
+    ans.correct = is_correct(question, item.choice);
     ans.answered_at = now;
     out.answers.push_back(std::move(ans));
   }
@@ -232,7 +215,8 @@ base::Result<json::object> Service::results(store::Db& db, const Actor& actor,
   EC_ASSIGN_OR_RETURN(std::vector<Question> questions, questions_from_storage(q.questions));
   bool finished = q.status == store::QuizStatus::kClosed ||
                   (q.deadline_at && clock_.now_unix_ms() >= *q.deadline_at);
-  json::object out{{"quiz_id", q.id}, {"status", store::to_string(q.status)},
+  json::object out{{"quiz_id", q.id},
+                   {"status", store::to_string(q.status)},
                    {"question_count", questions.size()}};
 
   if (!teacher_view) {
@@ -253,8 +237,10 @@ base::Result<json::object> Service::results(store::Db& db, const Actor& actor,
     out["answers"] = std::move(answers);
     out["answered"] = mine.size();
     // Scores are revealed once the quiz is over, so answers cannot be compared mid-quiz.
-    if (finished) out["score"] = score;
-    else out["score"] = nullptr;
+    if (finished)
+      out["score"] = score;
+    else
+      out["score"] = nullptr;
     out["max_score"] = questions.size();
     return out;
   }
@@ -265,7 +251,8 @@ base::Result<json::object> Service::results(store::Db& db, const Actor& actor,
     int64_t answered = 0, correct = 0;
   };
   std::vector<PerQuestion> per(questions.size());
-  for (size_t i = 0; i < questions.size(); ++i) per[i].counts.assign(questions[i].options.size(), 0);
+  for (size_t i = 0; i < questions.size(); ++i)
+    per[i].counts.assign(questions[i].options.size(), 0);
   struct PerStudent {
     int64_t answered = 0, score = 0;
   };

@@ -205,7 +205,7 @@ void register_sessions(Router& r, ApiDeps& d) {
     std::string title;
     if (!c.req.body().empty()) {
       base::JsonReader rd(p.body);
-      auto t = rd.optional_string("title", 1, 200);
+      EC_CO_TRY(std::optional<std::string> t, rd.optional_string("title", 1, 200));
       EC_CO_CHECK(rd.finish());
       title = t.value_or("");
     }
@@ -359,7 +359,7 @@ void register_ops(Router& r, ApiDeps& d) {
     json::value input;
     if (with_body && !c.req.body().empty()) {
       base::JsonReader rd(p.body);
-      const json::value* in = rd.optional_value("input");
+      const json::value* in = rd.optional_any("input");
       EC_CO_CHECK(rd.finish());
       if (in) input = *in;
     }
