@@ -24,6 +24,7 @@
 #include "store/migrations.h"
 #include "store/txn.h"
 #include "store/writer.h"
+#include "app/policies.h"
 #include "ws/live_hub.h"
 #include "ws/media_signalling.h"
 
@@ -239,8 +240,13 @@ class LiveWsTest : public ::testing::Test {
 
   inline static int counter_ = 0;
   std::filesystem::path dir_;
-  std::shared_ptr<const classroom::Authorizer> authorizer_ =
-      std::make_shared<const classroom::BuiltinAuthorizer>();
+  // The real default policies (policies/education.rego, embedded), through the Rego engine.
+  std::shared_ptr<const classroom::Authorizer> authorizer_ = [] {
+    size_t files = 0;
+    auto a = app::load_policies("", &files);
+    EXPECT_TRUE(a.is_ok()) << a.status().to_string();
+    return a.is_ok() ? std::shared_ptr<const classroom::Authorizer>(*a) : nullptr;
+  }();
   std::unique_ptr<classroom::Service> service_;
   classroom::Actor teacher_;
   std::string course_id_, session_id_, quiz_id_;
