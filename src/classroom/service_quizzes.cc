@@ -5,6 +5,7 @@
 #include "base/json_reader.h"
 #include "base/random.h"
 #include "base/strings.h"
+#include "classroom/quiz_tally.h"
 #include "classroom/service.h"
 
 namespace classroom {
@@ -246,48 +247,24 @@ base::Result<json::object> Service::results(store::Db& db, const Actor& actor,
   }
 
   EC_ASSIGN_OR_RETURN(std::vector<store::Answer> all, store::all_answers(db, q.id));
-  struct PerQuestion {
-    std::vector<int64_t> counts;
-    int64_t answered = 0, correct = 0;
-  };
-  std::vector<PerQuestion> per(questions.size());
-  for (size_t i = 0; i < questions.size(); ++i)
-    per[i].counts.assign(questions[i].options.size(), 0);
-  struct PerStudent {
-    int64_t answered = 0, score = 0;
-  };
-  std::map<std::string, PerStudent, std::less<>> students;
+  EC_ASSIGN_OR_RETURN(auto names, store::answering_students(db, q.id));
+  QuizTally tally(questions);
   for (const auto& a : all) {
-    if (a.question < 0 || size_t(a.question) >= per.size()) continue;
-    PerQuestion& pq = per[size_t(a.question)];
+    if (a.question < 0) continue;
     EC_ASSIGN_OR_RETURN(std::vector<int> choice, choice_from_string(a.choice));
-    for (int k : choice) {
-      if (k >= 0 && size_t(k) < pq.counts.size()) ++pq.counts[size_t(k)];
-    }
-    ++pq.answered;
-    pq.correct += a.correct;
-    PerStudent& ps = students[a.student_id];
-    ++ps.answered;
-    ps.score += a.correct;
-  }
-  json::array qs;
-  for (size_t i = 0; i < per.size(); ++i) {
-    json::array counts;
-    for (int64_t c : per[i].counts) counts.emplace_back(c);
-    double rate = per[i].answered ? double(per[i].correct) / double(per[i].answered) : 0.0;
-    qs.emplace_back(json::object{{"index", i},
-                                 {"counts", std::move(counts)},
-                                 {"answered", per[i].answered},
-                                 {"correct", per[i].correct},
-                                 {"correct_rate", rate}});
+    tally.add(a.student_id, size_t(a.question), choice, a.correct);
   }
   json::array ss;
-  for (const auto& [id, ps] : students) {
-    json::object o{{"student_id", id}, {"answered", ps.answered}, {"score", ps.score}};
-    auto e = store::get_enrollment(db, q.course_id, id);
-    o["name"] = e.is_ok() ? e->student_name : "";
-    ss.emplace_back(std::move(o));
+  for (const auto& [id, name] : names) {
+    auto it = tally.students().find(id);
+    if (it == tally.students().end()) continue;
+    ss.emplace_back(json::object{{"student_id", id},
+                                 {"answered", it->second.answered},
+                                 {"score", it->second.score},
+                                 {"name", name}});
   }
+  const auto& students = tally.students();
+  json::array qs = tally.questions_json();
   out["answered_students"] = students.size();
   out["max_score"] = questions.size();
   out["questions"] = std::move(qs);
