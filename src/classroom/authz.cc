@@ -85,10 +85,15 @@ Decision BuiltinAuthorizer::decide(const json::object& input) const {
       action == "publish_quiz" || action == "close_quiz" || action == "read_results" ||
       action == "moderate") {
     if (admin) return yes();
-    if (action == "list_students" && owner) return yes();
     return teacher && owner ? yes() : no("only the course's teacher or an admin can do this");
   }
   if (action == "leave") return role == "student" ? yes() : no("only students can leave a course");
+  if (action == "list_quizzes" || action == "read_quiz") {
+    if (admin || (teacher && owner)) return yes();
+    bool published = action == "list_quizzes" || str(obj(input, "quiz"), "status") != "draft";
+    if (role == "student" && flag(input, "enrolled") && published) return yes();
+    return no("only the course's teacher and its enrolled students can read its quizzes");
+  }
   if (action == "answer") {
     if (role != "student") return no("only students answer quizzes");
     if (!flag(input, "enrolled")) return no("you are not enrolled in this course");
