@@ -556,6 +556,31 @@ TEST_F(AuthzMatrixTest, EveryRouteAnswersEachCallerAsDocumented) {
   EXPECT_EQ(cells, int(all_rows().size()) * kWhoCount);
 }
 
+// Every route that refuses an anonymous caller refuses a bad token the same way, whatever the
+// token claims to be: an admin token signed with another secret, and an admin token that is
+// not valid before tomorrow. (Refused requests change nothing, so one World serves them all.)
+TEST_F(AuthzMatrixTest, EveryProtectedRouteRefusesBadTokens) {
+  World w(*fixture_, clock_);
+  int64_t now = clock_.now_unix_ms() / 1000;
+  base::Claims admin{"adm_root", "Root", base::Role::kAdmin, now + 3600, now, 0};
+  std::string forged = base::mint_token(admin, "not-this-deployment's-secret");
+  admin.nbf = now + 86400;
+  std::string early = base::mint_token(admin, kSecret);
+  int protected_routes = 0;
+  for (const Row& row : all_rows()) {
+    if (row.expect[kAnonymous] != 401) continue;
+    ++protected_routes;
+    std::string where = route_name(row.method, row.target);
+    Reply f = w.call(row.method, row.target, forged, row.body);
+    EXPECT_EQ(f.status, 401) << where << ": " << f.body;
+    EXPECT_EQ(f.code(), "token_bad_signature") << where;
+    Reply e = w.call(row.method, row.target, early, row.body);
+    EXPECT_EQ(e.status, 401) << where << ": " << e.body;
+    EXPECT_EQ(e.code(), "token_not_yet_valid") << where;
+  }
+  EXPECT_GT(protected_routes, 20);
+}
+
 // What the quiz routes show, not only whether they answer: an enrolled student sees the
 // published quiz without the correct options; the teacher and admins see both, with them.
 TEST_F(AuthzMatrixTest, QuizListsShowEachCallerOnlyWhatTheyMaySee) {
