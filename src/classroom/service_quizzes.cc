@@ -127,20 +127,42 @@ base::Result<store::Quiz> Service::get_quiz(store::Db& db, const Actor& actor, s
   *teacher_view = decide(in).allow;
   if (*teacher_view) return q;
   EC_ASSIGN_OR_RETURN(bool enrolled, store::is_enrolled(db, c.id, actor.id));
-  if (!enrolled || q.status == store::QuizStatus::kDraft) return quiz_not_found(id);
+  json::object read = make_input("read_quiz", actor);
+  read["course"] = course_doc(c);
+  read["quiz"] = quiz_doc(q);
+  read["enrolled"] = enrolled;
+  base::Status allowed = authorize(read);
+  // A draft is private to whoever may read it: to everyone else it does not exist (404).
+  // Any other quiz they may not read is a 403 with the policy's reason.
+  if (!allowed.is_ok() && q.status == store::QuizStatus::kDraft) return quiz_not_found(id);
+  EC_RETURN_IF_ERROR(allowed);
   return q;
 }
 
 base::Result<std::vector<store::Quiz>> Service::list_quizzes(store::Db& db, const Actor& actor,
-                                                             std::string_view session_id) const {
+                                                             std::string_view session_id,
+                                                             bool* teacher_view) const {
   EC_ASSIGN_OR_RETURN(store::Session s, get_session(db, actor, session_id));
-  EC_ASSIGN_OR_RETURN(std::vector<store::Quiz> all, store::list_quizzes(db, s.id));
   EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db, s.course_id));
+  EC_ASSIGN_OR_RETURN(std::vector<store::Quiz> all, store::list_quizzes(db, s.id));
   json::object in = make_input("read_results", actor);
   in["course"] = course_doc(c);
-  if (!decide(in).allow) {
-    std::erase_if(all, [](const store::Quiz& q) { return q.status == store::QuizStatus::kDraft; });
-  }
+  *teacher_view = decide(in).allow;
+  if (*teacher_view) return all;
+  EC_ASSIGN_OR_RETURN(bool enrolled, store::is_enrolled(db, c.id, actor.id));
+  json::object list = make_input("list_quizzes", actor);
+  list["course"] = course_doc(c);
+  list["session"] = session_doc(s);
+  list["enrolled"] = enrolled;
+  EC_RETURN_IF_ERROR(authorize(list));
+  // Each quiz is then one read_quiz decision: the policy, not this code, hides the drafts.
+  json::object read = make_input("read_quiz", actor);
+  read["course"] = course_doc(c);
+  read["enrolled"] = enrolled;
+  std::erase_if(all, [&](const store::Quiz& q) {
+    read["quiz"] = quiz_doc(q);
+    return !decide(read).allow;
+  });
   return all;
 }
 

@@ -261,13 +261,10 @@ void register_quizzes(Router& r, ApiDeps& d) {
   r.add(Verb::get, "/api/v1/sessions/{id}/quizzes", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
     store::Db& db = *d.readers[size_t(c.thread_index)];
-    EC_CO_TRY(auto list, d.service->list_quizzes(db, p.actor, c.param("id")));
+    bool teacher = false;
+    EC_CO_TRY(auto list, d.service->list_quizzes(db, p.actor, c.param("id"), &teacher));
     json::array items;
-    for (const auto& q : list) {
-      bool teacher = false;
-      (void)d.service->get_quiz(db, p.actor, q.id, &teacher);
-      items.emplace_back(classroom::to_json(q, teacher));
-    }
+    for (const auto& q : list) items.emplace_back(classroom::to_json(q, teacher));
     co_return json_response(status::ok, json::object{{"items", std::move(items)}});
   });
 
