@@ -8,6 +8,7 @@ import os
 import re
 import resource
 import socket
+import sys
 import time
 import unittest
 
@@ -232,6 +233,7 @@ class ConnectionLimitTest(unittest.TestCase):
             time.sleep(3.0)
             cpu = cpu_seconds(s.proc.pid) - cpu0
             wall = time.time() - t0
+            print(f"\n  at EMFILE: {cpu:.2f} s of server CPU in {wall:.1f} s", file=sys.stderr)
             self.assertLess(cpu / wall, 0.10, f"{cpu:.2f} s of CPU in {wall:.1f} s: spinning")
             refused = 0
             for sk in clients:  # those accepted on the spare fd were told why, then closed
