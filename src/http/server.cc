@@ -39,7 +39,6 @@ struct Server::Conn {
   int64_t deadline_ns = 0;   // monotonic; 0 = none. Past it, pending I/O is cancelled.
   std::string wire;          // the response being written, reused across requests
   bool timed_out = false;
-  bool evicted = false;      // closed to make room in the overflow pool
   bool in_overflow = false;  // over the limits; listed in Worker::overflow at overflow_it
   std::list<Conn*>::iterator overflow_it{};
   void expires_after(std::chrono::nanoseconds d) {
@@ -386,7 +385,6 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Sl
         socket.close(ec);
         co_return;
       }
-      victim->evicted = true;
       victim->in_overflow = false;
       w.overflow.erase(victim->overflow_it);
       victim->socket->cancel(ec);
@@ -411,7 +409,7 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Sl
           std::min<std::chrono::nanoseconds>(options_.first_byte_timeout, read_timeout));
       auto [fec, n] = co_await socket.async_read_some(buffer.prepare(4096), kNoThrow);
       if (fec) {
-        if (conn.timed_out) {
+        if (conn.timed_out && !over) {
           counters_.first_byte_timeouts.fetch_add(1, std::memory_order_relaxed);
           static base::log::Every log_every(kLogEveryNs);
           if (uint64_t skipped; log_every.due(now_ns(), &skipped)) {
