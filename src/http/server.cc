@@ -407,7 +407,9 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Sl
       first = false;
       conn.expires_after(
           std::min<std::chrono::nanoseconds>(options_.first_byte_timeout, read_timeout));
-      auto [fec, n] = co_await socket.async_read_some(buffer.prepare(4096), kNoThrow);
+      // 512 bytes: what Beast's parser would have read first (an idle connection keeps this
+      // buffer; the parser grows it for the rest of the request).
+      auto [fec, n] = co_await socket.async_read_some(buffer.prepare(512), kNoThrow);
       if (fec) {
         if (conn.timed_out && !over) {
           counters_.first_byte_timeouts.fetch_add(1, std::memory_order_relaxed);
