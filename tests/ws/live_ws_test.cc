@@ -213,9 +213,10 @@ class LiveWsTest : public ::testing::Test {
       media_left_.push_back(who);
     };
     hub_ = std::make_unique<LiveHub>(std::move(deps));
-    server_->set_upgrade_handler([this](beast::tcp_stream& s, http::Request& req, int t) {
-      return hub_->handle_upgrade(s, req, t);
-    });
+    server_->set_upgrade_handler(
+        [this](beast::tcp_stream& s, http::Request& req, int t, http::ConnectionSlot slot) {
+          return hub_->handle_upgrade(s, req, t, std::move(slot));
+        });
     ASSERT_TRUE(server_->listen().is_ok());
     server_->start();
   }
