@@ -156,6 +156,8 @@ class Service {
  private:
   Decision decide(const boost::json::object& input) const;
   base::Status authorize(const boost::json::object& input) const;
+  // The policy's read_results decision: the caller sees every quiz and everyone's results.
+  bool reads_all_results(const Actor& actor, const store::Course& course) const;
   base::Result<store::Course> course_for_write(store::Db& db, const Actor& actor,
                                                std::string_view id, std::string_view action) const;
 

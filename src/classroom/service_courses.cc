@@ -20,6 +20,12 @@ base::Status Service::authorize(const json::object& input) const {
   return base::permission_denied(std::move(msg), "forbidden");
 }
 
+bool Service::reads_all_results(const Actor& actor, const store::Course& course) const {
+  json::object in = make_input("read_results", actor);
+  in["course"] = course_doc(course);
+  return decide(in).allow;
+}
+
 base::Result<CreateCourse> Service::parse_create_course(const json::value& body) const {
   base::JsonReader r(body);
   CreateCourse c;

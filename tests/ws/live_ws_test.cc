@@ -232,6 +232,28 @@ class LiveWsTest : public ::testing::Test {
   std::string target(const std::string& tok, const std::string& extra = "") {
     return "/api/v1/sessions/" + session_id_ + "/live?token=" + tok + extra;
   }
+  // The teacher joins, student usr_a joins and leaves; where usr_a stopped (epoch, seq).
+  // `teacher` is null when any step failed (the failure is recorded).
+  struct LeftAt {
+    std::unique_ptr<Client> teacher;
+    std::string epoch;
+    int64_t seq = 0;
+  };
+  LeftAt teacher_sees_student_leave() {
+    LeftAt out;
+    auto t = join("usr_t", base::Role::kTeacher);
+    auto a = join("usr_a", base::Role::kStudent);
+    auto tw = t->expect("welcome");
+    auto w = a->expect("welcome");
+    EXPECT_TRUE(tw && w);
+    if (!tw || !w) return out;
+    out.epoch = std::string(w->at("epoch").as_string());
+    out.seq = w->at("seq").as_int64();
+    a->close();
+    EXPECT_TRUE(t->expect("participant_left"));
+    out.teacher = std::move(t);
+    return out;
+  }
   std::unique_ptr<Client> join(const std::string& sub, base::Role role,
                                const std::string& extra = "") {
     auto c = std::make_unique<Client>();
@@ -438,15 +460,8 @@ TEST_F(LiveWsTest, RefusalsToNonBrowserClientsAreHttpErrorsBeforeTheUpgrade) {
 // The replay of a resume is bounded by the room's event buffer, not by the send queue (32
 // messages in these tests): far more missed events than the queue holds still arrive.
 TEST_F(LiveWsTest, ResumeReplaysMoreEventsThanTheSendQueueHolds) {
-  auto t = join("usr_t", base::Role::kTeacher);
-  ASSERT_TRUE(t->expect("welcome"));
-  auto a = join("usr_a", base::Role::kStudent);
-  auto w = a->expect("welcome");
-  ASSERT_TRUE(w);
-  std::string epoch(w->at("epoch").as_string());
-  int64_t seq = w->at("seq").as_int64();
-  a->close();
-  ASSERT_TRUE(t->expect("participant_left"));
+  auto [t, epoch, seq] = teacher_sees_student_leave();
+  ASSERT_TRUE(t);
   constexpr int kMissed = 300;
   for (int i = 0; i < kMissed; ++i) {
     t->send({{"type", "chat"}, {"text", "missed " + std::to_string(i)}});
@@ -471,15 +486,8 @@ TEST_F(LiveWsTest, ResumeReplaysMoreEventsThanTheSendQueueHolds) {
 }
 
 TEST_F(LiveWsTest, ReconnectWithLastSeqReceivesExactlyTheMissedEvents) {
-  auto t = join("usr_t", base::Role::kTeacher);
-  ASSERT_TRUE(t->expect("welcome"));
-  auto a = join("usr_a", base::Role::kStudent);
-  auto w = a->expect("welcome");
-  ASSERT_TRUE(w);
-  std::string epoch(w->at("epoch").as_string());
-  int64_t seq = w->at("seq").as_int64();
-  a->close();
-  ASSERT_TRUE(t->expect("participant_left"));
+  auto [t, epoch, seq] = teacher_sees_student_leave();
+  ASSERT_TRUE(t);
   t->send({{"type", "chat"}, {"text", "you missed this"}});
   ASSERT_TRUE(t->expect("chat_message"));
 
