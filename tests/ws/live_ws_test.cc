@@ -457,6 +457,38 @@ TEST_F(LiveWsTest, RefusalsToNonBrowserClientsAreHttpErrorsBeforeTheUpgrade) {
       << missing.http_body();
 }
 
+// The live endpoint's row of the route x role matrix (tests/http/authz_matrix_test.cc covers
+// the router's routes; this one is an upgrade): each caller, as a program without Origin.
+TEST_F(LiveWsTest, LiveEndpointAnswersEachCallerAsDocumented) {
+  ASSERT_TRUE(commit(*writer_, [&](store::Txn& txn) -> base::Status {
+                classroom::Actor r{"usr_r", "r", base::Role::kStudent};
+                EC_RETURN_IF_ERROR(service_->join(txn, r, course_id_).status());
+                return service_->remove_student(txn, teacher_, course_id_, "usr_r");
+              }).is_ok());
+  struct Row {
+    const char* who;
+    std::string tok;
+    unsigned status;
+  } rows[] = {
+      {"anonymous", "", 401},
+      {"forged token", "not-a-token", 401},
+      {"outsider", token("usr_z", "z", base::Role::kStudent), 403},
+      {"removed student", token("usr_r", "r", base::Role::kStudent), 403},
+      {"another course's teacher", token("usr_t2", "t2", base::Role::kTeacher), 403},
+      {"enrolled student", token("usr_a", "a", base::Role::kStudent), 101},
+      {"the course's teacher", token("usr_t", "t", base::Role::kTeacher), 101},
+      {"admin", token("usr_adm", "adm", base::Role::kAdmin), 101},
+  };
+  for (const auto& row : rows) {
+    Client c;
+    std::string t = "/api/v1/sessions/" + session_id_ + "/live";
+    if (!row.tok.empty()) t += "?token=" + row.tok;
+    bool upgraded = c.connect(server_->port(), t, 0, /*browser=*/false);
+    EXPECT_EQ(c.http_status(), row.status) << row.who << ": " << c.http_body();
+    EXPECT_EQ(upgraded, row.status == 101) << row.who;
+  }
+}
+
 // The replay of a resume is bounded by the room's event buffer, not by the send queue (32
 // messages in these tests): far more missed events than the queue holds still arrive.
 TEST_F(LiveWsTest, ResumeReplaysMoreEventsThanTheSendQueueHolds) {
