@@ -313,6 +313,23 @@ std::string host_problem(const Request& req) {
   return {};
 }
 
+// RFC 9112 §3.2.2: a server must accept the absolute form ("GET http://host/path"), as a
+// proxy sends it; the routes see the origin form ("/path?query") either way.
+void to_origin_form(Request& req) {
+  std::string_view t = req.target();
+  size_t scheme = t.starts_with("http://") ? 7 : t.starts_with("https://") ? 8 : 0;
+  if (scheme == 0) return;
+  size_t slash = t.find('/', scheme);
+  size_t query = t.find('?', scheme);
+  std::string origin;
+  if (slash != std::string_view::npos && (query == std::string_view::npos || slash < query)) {
+    origin = std::string(t.substr(slash));
+  } else {
+    origin = "/" + std::string(query == std::string_view::npos ? "" : t.substr(query));
+  }
+  req.target(origin);
+}
+
 // The paths answered even past the connection limits, so that orchestration keeps seeing
 // the process (liveness, readiness) and monitoring keeps its metrics.
 bool is_probe(const Request& req) {
@@ -455,6 +472,7 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Sl
     }
 
     Request req = parser.release();
+    to_origin_form(req);
     if (std::string why = host_problem(req); !why.empty()) {
       Response reply = simple_error(base::Code::kInvalidArgument, why, "bad_request");
       reply.version(req.version());

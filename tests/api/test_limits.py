@@ -116,6 +116,14 @@ class HttpEdgeCaseTest(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertEqual(json.loads(body), {"status": "ok"})
 
+    def test_absolute_form_targets_are_routed_like_origin_form(self):
+        for target in (b"http://x/healthz", b"https://x:8443/healthz?verbose=1"):
+            st, _, body = exchange(self.srv.port, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(st, 200, target)
+            self.assertEqual(json.loads(body), {"status": "ok"})
+        st, _, body = exchange(self.srv.port, b"GET http://x HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(st, 200, "the authority alone is the root page")
+
     def test_two_host_headers_are_400(self):
         for version in (b"1.1", b"1.0"):
             st, _, body = exchange(self.srv.port, b"GET /healthz HTTP/" + version +
