@@ -238,11 +238,7 @@ int serve(const Config& config) {
       hub.store(nullptr);
     }
   } stop_media{media, live_for_media};
-  deps.on_session_ended = [&live](const store::Session& s) { live.session_ended(s); };
-  deps.on_quiz_changed = [&live](const store::Quiz& q) { live.quiz_changed(q); };
-  deps.on_answers_committed = [&live](const classroom::PreparedAnswers& p) {
-    live.answers_committed(p);
-  };
+  deps.live = &live;  // REST changes reach the live rooms (classroom::LiveNotifier)
   server.set_upgrade_handler([&live](boost::beast::tcp_stream& s, http::Request& req, int t) {
     return live.handle_upgrade(s, req, t);
   });
