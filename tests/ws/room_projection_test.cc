@@ -76,7 +76,13 @@ class Client {
     if (!done) {
       beast::get_lowest_layer(ws_).cancel();
       ioc_.restart();
-      ioc_.run();
+      ioc_.run_for(2s);
+      if (!done) {  // e.g. a close handshake waiting for a peer that went away: give up
+        beast::error_code ignored;
+        beast::get_lowest_layer(ws_).socket().close(ignored);
+        ioc_.restart();
+        ioc_.run_for(2s);
+      }
       return std::nullopt;
     }
     if (ec) return std::nullopt;
@@ -176,6 +182,7 @@ class RoomProjectionTest : public ::testing::Test {
     http::ServerOptions opts;
     opts.port = 0;
     opts.threads = 2;
+    opts.drain_timeout = 1s;  // clients of a test that never read the 1001 close
     server_ = std::make_unique<http::Server>(opts, *router_);
     for (int i = 0; i < server_->thread_count(); ++i) {
       auto r = store::Db::open(path_, store::OpenMode::kReadOnly);
@@ -328,9 +335,12 @@ TEST_F(RoomProjectionTest, RestartBringsBackTheOpenQuizItsAnswersMutesRemovalsAn
   int64_t deadline = stored_deadline();
   std::this_thread::sleep_for(200ms);  // the moderation writes are fire-and-forget
 
-  restart();
+  // The server goes away: connections close with 1001 (a student on stage leaving now does
+  // not give the stage up in storage), then a new server starts on the same database.
+  hub_->shutdown();
   EXPECT_EQ(a->closed(), 1001);
   EXPECT_EQ(t->closed(), 1001);
+  restart();
 
   auto t2 = join("usr_t", base::Role::kTeacher);
   auto w = t2->expect("welcome");
@@ -392,9 +402,8 @@ TEST_F(RoomProjectionTest, MuteAndRecentChatSurviveARestart) {
 }
 
 TEST_F(RoomProjectionTest, AQuizWhoseDeadlinePassedWhileTheServerWasDownClosesOnRebuild) {
+  // No room is open on the server (so nothing closes the quiz at its deadline) when it stops.
   ASSERT_EQ(publish(1).status, 200u);
-  auto a = student("usr_a");
-  ASSERT_TRUE(a->expect("welcome"));
   stop();
   std::this_thread::sleep_for(1200ms);
   start();
