@@ -253,10 +253,14 @@ base::Status Room::remove(std::string_view by, std::string_view target) {
 
 bool Room::unenroll(std::string_view user_id, std::string_view by) {
   if (ended_) return false;
-  auto it = participants_.find(user_id);
-  if (it == participants_.end() || it->second.who.role != Role::kStudent) return false;
-  std::string id = it->second.who.user_id;
   const bool self = by == user_id;
+  auto it = participants_.find(user_id);
+  if (it == participants_.end() || it->second.who.role != Role::kStudent) {
+    // Not here, but it may hold the stage it kept across a restart.
+    if (!user_id.empty() && user_id == stage_) set_stage("", "", by, self ? "left" : "removed");
+    return false;
+  }
+  std::string id = it->second.who.user_id;
   drop_student(id, by, self ? "left" : "removed", self ? "left_course" : "removed_from_course");
   return true;
 }

@@ -120,7 +120,8 @@ class Room {
   // `user_id` is no longer enrolled in the course (removed by the teacher over REST, or
   // it left): it goes like a removed student (`removed` to it with a reason,
   // `participant_left` to all, hand lowered, stage taken) but may come back if it enrolls
-  // again. Returns false when it was not in the room. The caller closes its connections.
+  // again. Returns false when it was not in the room (if it held the stage kept across a
+  // restart, it loses it). The caller closes its connections.
   // `by` is who did it (the student itself when it left).
   bool unenroll(std::string_view user_id, std::string_view by);
 

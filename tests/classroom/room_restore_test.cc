@@ -77,6 +77,20 @@ TEST_F(RoomFixture, RestoredClosedQuizIsShownClosedAndNeverReopens) {
   EXPECT_TRUE(room->quiz()->closed());
 }
 
+TEST_F(RoomFixture, AnAbsentStageHolderNoLongerEnrolledLosesTheStage) {
+  RoomRestore r;
+  r.stage_user = "s1";
+  r.stage_name = "Name s1";
+  room->restore(r);
+  EXPECT_FALSE(room->unenroll("s1", "t1"));  // not in the room ...
+  EXPECT_TRUE(room->stage().empty());        // ... but the stage is gone
+  auto stage = listener.of("stage");
+  ASSERT_EQ(stage.size(), 1u);
+  EXPECT_EQ(stage[0].json.at("reason"), "removed");
+  EXPECT_EQ(listener.stage_changes,
+            (std::vector<std::pair<std::string, std::string>>{{"s1", ""}}));
+}
+
 TEST_F(RoomFixture, CapacityChangeBoundsLaterJoins) {
   join("s1", Role::kStudent);
   join("s2", Role::kStudent);
