@@ -521,6 +521,12 @@ void RoomHost::quiz_changed(const store::Quiz& quiz) {
     return;
   }
   if (quiz.status != store::QuizStatus::kPublished) return;
+  // The store publishes a quiz only once the session's previous one is closed (the service
+  // closes one whose deadline passed in the same transaction): so does the room.
+  if (const classroom::LiveQuiz* current = room_.quiz();
+      current && !current->closed() && current->id() != quiz.id) {
+    (void)room_.close_quiz(current->id());
+  }
   auto info = live_quiz_info(quiz);
   if (!info.is_ok()) {
     base::log::error("live.quiz_unreadable")

@@ -421,6 +421,48 @@ TEST_F(RoomProjectionTest, AQuizWhoseDeadlinePassedWhileTheServerWasDownClosesOn
   ADD_FAILURE() << "the quiz is not closed in storage";
 }
 
+TEST_F(RoomProjectionTest, OneOpenQuizPerSessionInStorageAsInTheRoom) {
+  auto create = [&] {
+    auto q = request("POST", "/api/v1/sessions/" + session_id_ + "/quizzes",
+                     json::parse(R"({"title":"Next","questions":[{"kind":"single",
+                       "prompt":"1+1?","options":["2","3"],"correct":[0]}]})")
+                         .as_object(),
+                     teacher_);
+    EXPECT_EQ(q.status, 201u);
+    return std::string(q.body.at("id").as_string());
+  };
+  auto publish_id = [&](const std::string& id, int limit) {
+    return request("POST", "/api/v1/quizzes/" + id + "/publish", {{"time_limit_s", limit}},
+                   teacher_);
+  };
+  ASSERT_EQ(publish(1).status, 200u);
+  std::string second = create();
+  std::string third = create();
+  // The first one's deadline passes with no room open (nothing closes it): publishing the
+  // next one closes it in storage.
+  std::this_thread::sleep_for(1100ms);
+  auto pub = publish_id(second, 600);
+  ASSERT_EQ(pub.status, 200u) << json::serialize(pub.body);
+  auto first = request("GET", "/api/v1/quizzes/" + quiz_id_, {}, teacher_);
+  EXPECT_EQ(first.body.at("status"), "closed");
+  auto a = student("usr_a");
+  auto w = a->expect("welcome");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->at("snapshot").at("quiz").at("quiz").at("id").as_string(), second);
+  EXPECT_EQ(w->at("snapshot").at("quiz").at("quiz").at("status"), "open");
+  // While it runs, another one is refused, over REST and over the socket.
+  auto refused = publish_id(third, 60);
+  EXPECT_EQ(refused.status, 409u);
+  EXPECT_EQ(refused.body.at("error").at("code"), "quiz_open");
+  auto t = join("usr_t", base::Role::kTeacher);
+  ASSERT_TRUE(t->expect("welcome"));
+  t->send({{"type", "quiz_publish"}, {"quiz_id", third}, {"ref", "p1"}});
+  auto err = t->expect("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code"), "quiz_open");
+  EXPECT_EQ(err->at("ref"), "p1");
+}
+
 TEST_F(RoomProjectionTest, StudentRemovedOverRestIsClosedWith4003AndCannotRejoin) {
   auto t = join("usr_t", base::Role::kTeacher);
   ASSERT_TRUE(t->expect("welcome"));
