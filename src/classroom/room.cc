@@ -322,7 +322,10 @@ base::Status Room::raise_hand(std::string_view user_id) {
   if (m->who.role != Role::kStudent) {
     return base::permission_denied("only students raise hands", "not_student");
   }
-  if (!hands_.raise(user_id, m->who.name, clock_.now_unix_ms())) return base::Status::ok();
+  if (!hands_.raise(user_id, m->who.name, clock_.now_unix_ms())) {
+    return base::failed_precondition("your hand is already raised; the teacher has seen it",
+                                     "hand_already_raised");
+  }
   json::object body;
   body["user"] = member_json(*m);
   body["position"] = hands_.size();

@@ -207,7 +207,7 @@ void register_sessions(Router& r, ApiDeps& d) {
     std::string title;
     if (!c.req.body().empty()) {
       base::JsonReader rd(p.body);
-      auto t = rd.optional_string("title", 1, 200);
+      EC_CO_TRY(std::optional<std::string> t, rd.optional_string("title", 1, 200));
       EC_CO_CHECK(rd.finish());
       title = t.value_or("");
     }
@@ -263,13 +263,10 @@ void register_quizzes(Router& r, ApiDeps& d) {
   r.add(Verb::get, "/api/v1/sessions/{id}/quizzes", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
     store::Db& db = *d.readers[size_t(c.thread_index)];
-    EC_CO_TRY(auto list, d.service->list_quizzes(db, p.actor, c.param("id")));
+    bool teacher = false;
+    EC_CO_TRY(auto list, d.service->list_quizzes(db, p.actor, c.param("id"), &teacher));
     json::array items;
-    for (const auto& q : list) {
-      bool teacher = false;
-      (void)d.service->get_quiz(db, p.actor, q.id, &teacher);
-      items.emplace_back(classroom::to_json(q, teacher));
-    }
+    for (const auto& q : list) items.emplace_back(classroom::to_json(q, teacher));
     co_return json_response(status::ok, json::object{{"items", std::move(items)}});
   });
 
@@ -361,7 +358,7 @@ void register_ops(Router& r, ApiDeps& d) {
     json::value input;
     if (with_body && !c.req.body().empty()) {
       base::JsonReader rd(p.body);
-      const json::value* in = rd.optional_value("input");
+      const json::value* in = rd.optional_any("input");
       EC_CO_CHECK(rd.finish());
       if (in) input = *in;
     }

@@ -19,6 +19,13 @@ void Router::add(Verb method, std::string pattern, Handler handler) {
   routes_.push_back(std::move(r));
 }
 
+std::vector<Router::RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  out.reserve(routes_.size());
+  for (const Route& r : routes_) out.push_back({r.method, r.pattern});
+  return out;
+}
+
 Router::Match Router::match(Verb method, std::string_view path, PathParams& params) const {
   Match m;
   m.label = "unmatched";

@@ -1,14 +1,20 @@
 #include "ws/live_hub.h"
 
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
-#include <unistd.h>
 
 #include "base/jwt.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "http/message.h"
 #include "store/courses.h"
 #include "store/sessions.h"
 #include "ws/close_codes.h"
@@ -59,8 +65,13 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
   cfg.title = session.title.empty() ? course.title : session.title;
   cfg.capacity = size_t(std::max<int64_t>(1, course.capacity));
   cfg.resume_max_events = deps_.resume_max_events;
-  RoomDeps rd{deps_.service, deps_.writer, deps_.readers.at(size_t(t)), deps_.clock, deps_.random,
-              deps_.authorizer, deps_.media.publish ? &deps_.media : nullptr};
+  RoomDeps rd{deps_.service,
+              deps_.writer,
+              deps_.readers.at(size_t(t)),
+              deps_.clock,
+              deps_.random,
+              deps_.authorizer,
+              deps_.media.publish ? &deps_.media : nullptr};
   auto host = std::make_shared<RoomHost>(deps_.context(t), t, std::move(cfg), session.teacher_id,
                                          rd, [this, id = session.id] {
                                            std::lock_guard l(mu_);
@@ -72,6 +83,23 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
   return host;
 }
 
+namespace {
+
+// Writes `res` (with Connection: close) and closes the socket.
+asio::awaitable<void> answer_http(asio::ip::tcp::socket socket, http::Response res) {
+  res.keep_alive(false);
+  res.prepare_payload();
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(5));
+  auto [ec, n] =
+      co_await beast::http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+  beast::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream.socket().close(ignored);
+}
+
+}  // namespace
+
 void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::Status& why) {
   {
     std::lock_guard lock(mu_);
@@ -79,9 +107,18 @@ void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::St
   }
   base::log::info("live.refused").kv("reason", why.reason()).kv("message", why.message());
   auto ex = stream.get_executor();
+  if (req.find(beast::http::field::origin) == req.end()) {
+    // Not a browser (a browser's WebSocket request always carries Origin): answer before the
+    // upgrade with the HTTP status and JSON error a REST call would get.
+    asio::co_spawn(ex,
+                   answer_http(stream.release_socket(), http::error_response(why, req.version())),
+                   asio::detached);
+    return;
+  }
+  // A browser cannot read an HTTP error on a failed WebSocket: accept and close with a code.
   asio::co_spawn(ex,
-                 LiveSession::refuse(stream.release_socket(), std::move(req),
-                                     close_code_for(why), why.message()),
+                 LiveSession::refuse(stream.release_socket(), std::move(req), close_code_for(why),
+                                     why.message()),
                  asio::detached);
 }
 
@@ -94,9 +131,12 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   std::optional<int64_t> last_seq;
   if (auto u = boost::urls::parse_origin_form(req.target()); u) {
     for (auto p : u->params()) {
-      if (p.key == "token") token = p.value;
-      else if (p.key == "epoch") epoch = p.value;
-      else if (p.key == "last_seq") last_seq = base::parse_int(p.value);
+      if (p.key == "token")
+        token = p.value;
+      else if (p.key == "epoch")
+        epoch = p.value;
+      else if (p.key == "last_seq")
+        last_seq = base::parse_int(p.value);
     }
   }
   if (auto h = req.find(beast::http::field::authorization); h != req.end()) {
@@ -148,10 +188,10 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   }
 
   std::shared_ptr<RoomHost> host = find_or_create(*session, *course);
-  classroom::Participant who{actor.id, actor.name.empty() ? actor.id : actor.name,
-                             actor.role == base::Role::kStudent ? classroom::Role::kStudent
-                                                                : classroom::Role::kTeacher,
-                             actor.role == base::Role::kAdmin};
+  classroom::Participant who{
+      actor.id, actor.name.empty() ? actor.id : actor.name,
+      actor.role == base::Role::kStudent ? classroom::Role::kStudent : classroom::Role::kTeacher,
+      actor.role == base::Role::kAdmin};
   std::optional<classroom::ResumePoint> resume;
   if (!epoch.empty() && last_seq && *last_seq >= 0) {
     resume = classroom::ResumePoint{epoch, uint64_t(*last_seq)};
@@ -163,10 +203,10 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
 
   auto start = [this, host, who = std::move(who), resume](asio::ip::tcp::socket s,
                                                           HttpRequest r) mutable {
-    auto session = std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume,
-                                                 deps_.limits);
-    asio::co_spawn(host->executor(),
-                   session->run(std::make_unique<HttpRequest>(std::move(r))), asio::detached);
+    auto session =
+        std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume, deps_.limits);
+    asio::co_spawn(host->executor(), session->run(std::make_unique<HttpRequest>(std::move(r))),
+                   asio::detached);
   };
   if (host->thread_index() == thread_index) {
     start(stream.release_socket(), std::move(req));
@@ -181,17 +221,17 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
     stream.socket().close(ec);
     return true;
   }
-  asio::post(host->executor(), [fd, protocol, host, start = std::move(start),
-                                req = std::move(req)]() mutable {
-    beast::error_code aec;
-    asio::ip::tcp::socket sock(host->executor());
-    sock.assign(protocol, fd, aec);
-    if (aec) {
-      ::close(fd);
-      return;
-    }
-    start(std::move(sock), std::move(req));
-  });
+  asio::post(host->executor(),
+             [fd, protocol, host, start = std::move(start), req = std::move(req)]() mutable {
+               beast::error_code aec;
+               asio::ip::tcp::socket sock(host->executor());
+               sock.assign(protocol, fd, aec);
+               if (aec) {
+                 ::close(fd);
+                 return;
+               }
+               start(std::move(sock), std::move(req));
+             });
   return true;
 }
 

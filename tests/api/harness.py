@@ -22,11 +22,14 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def token(sub, role="student", name=None, ttl=3600, secret=SECRET, exp=None):
+def token(sub, role="student", name=None, ttl=3600, secret=SECRET, exp=None, **claims):
+    """A signed token; keyword `claims` (e.g. nbf=..., iat=...) are added or override."""
     header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     now = int(time.time())
-    payload = b64url(json.dumps({"sub": sub, "name": name or sub, "role": role,
-                                 "iat": now, "exp": exp if exp is not None else now + ttl}).encode())
+    body = {"sub": sub, "name": name or sub, "role": role,
+            "iat": now, "exp": exp if exp is not None else now + ttl}
+    body.update(claims)
+    payload = b64url(json.dumps(body).encode())
     sig = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
     return f"{header}.{payload}.{b64url(sig)}"
 

@@ -191,8 +191,35 @@ class BadInputTest(unittest.TestCase):
                  tok=token("x", secret="another-secret-1234567"))
         self.err(401, "token_expired", "GET", "/api/v1/courses", tok=token("x", exp=1000))
         self.err(401, "token_malformed", "GET", "/api/v1/courses", tok="abc")
+        # Time claims, with the documented 60 s leeway.
+        now = int(time.time())
+        self.err(401, "token_not_yet_valid", "GET", "/api/v1/me", tok=token("x", nbf=now + 86400))
+        self.err(401, "token_not_yet_valid", "GET", "/api/v1/me", tok=token("x", iat=now + 3600))
+        self.err(401, "token_invalid_claims", "GET", "/api/v1/me", tok=token("x", nbf="0"))
+        self.err(401, "token_invalid_claims", "GET", "/api/v1/me", tok=token("x", iat=1.5))
+        self.assertEqual(self.srv.request("GET", "/api/v1/me", tok=token("x", nbf=now + 30))[0], 200)
+        self.assertEqual(self.srv.request("GET", "/api/v1/me", tok=token("x", exp=now - 30))[0], 200)
         self.err(403, "forbidden", "POST", "/api/v1/courses", {"title": "x"}, token("s"))
         self.err(403, "forbidden", "GET", "/v1/data/edgeclass", tok=T)
+
+    def test_quiz_questions_only_for_members(self):
+        s = self.srv
+        c = s.course(T)
+        self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("m1"))[0], 201)
+        _, ses = s.request("POST", f"/api/v1/courses/{c['id']}/sessions", None, T)
+        _, q = s.request("POST", f"/api/v1/sessions/{ses['id']}/quizzes", {"title": "t", "questions": [
+            {"kind": "single", "prompt": "secret question", "options": ["a", "b"], "correct": [1]}]}, T)
+        s.request("POST", f"/api/v1/quizzes/{q['id']}/publish", {"time_limit_s": 600}, T)
+        for who in (token("outsider"), T2):
+            for path in (f"/api/v1/sessions/{ses['id']}/quizzes", f"/api/v1/quizzes/{q['id']}",
+                         f"/api/v1/quizzes/{q['id']}/results"):
+                st, body = s.request("GET", path, tok=who)
+                self.assertEqual((st, body["error"]["code"]), (403, "forbidden"), path)
+                self.assertNotIn("secret question", json.dumps(body))
+        st, body = s.request("GET", f"/api/v1/sessions/{ses['id']}/quizzes", tok=token("m1"))
+        self.assertEqual(st, 200)
+        self.assertEqual(body["items"][0]["questions"][0]["prompt"], "secret question")
+        self.assertNotIn("correct", body["items"][0]["questions"][0])
 
     def test_bodies(self):
         self.err(400, "invalid_json", "POST", "/api/v1/courses", tok=T, raw="{")

@@ -18,14 +18,23 @@ S1 = token("s1", "student", "Student 1")
 S2 = token("s2", "student", "Student 2")
 
 
+class HttpRefused(Exception):
+    def __init__(self, status):
+        super().__init__(f"upgrade refused: HTTP {status}")
+        self.status = status
+
+
 class WebSocket:
     """A blocking RFC 6455 client: text frames only, answers pings and the close."""
 
-    def __init__(self, port, path):
+    def __init__(self, port, path, browser=True):
+        """`browser`: send an Origin header, as browsers do (refusals are then close codes;
+        without it they are HTTP errors before the upgrade, raised as HttpRefused)."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         key = base64.b64encode(os.urandom(16)).decode()
+        origin = "Origin: http://127.0.0.1\r\n" if browser else ""
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{origin}"
                            "Sec-WebSocket-Version: 13\r\n\r\n").encode())
         self.buf = b""
         while b"\r\n\r\n" not in self.buf:
@@ -36,7 +45,8 @@ class WebSocket:
         head, self.buf = self.buf.split(b"\r\n\r\n", 1)
         status = int(head.split(b" ", 2)[1])
         if status != 101:
-            raise ConnectionError(f"upgrade refused: HTTP {status}")
+            self.sock.close()
+            raise HttpRefused(status)
         self.close_code = None
         self.close_reason = ""
 
@@ -203,6 +213,9 @@ class LiveRoomTest(unittest.TestCase):
         self.assertEqual(a.closed(), 4003)
         self.assertEqual(a.close_reason, "removed from the course")
         self.assertEqual(self.live(S1).closed(), 4003)
+        with self.assertRaises(HttpRefused) as refused:  # a program gets the HTTP answer
+            WebSocket(s.port, f"/api/v1/sessions/{self.session}/live?token={S1}", browser=False)
+        self.assertEqual(refused.exception.status, 403)
         # Capacity down to the one student left: a newcomer is refused as full.
         st, _ = s.request("PATCH", f"/api/v1/courses/{self.course}", {"capacity": 1}, T)
         self.assertEqual(st, 200)

@@ -24,6 +24,7 @@
 #include "store/migrations.h"
 #include "store/txn.h"
 #include "store/writer.h"
+#include "app/policies.h"
 #include "ws/live_hub.h"
 #include "ws/media_signalling.h"
 
@@ -50,17 +51,29 @@ std::string token(const std::string& sub, const std::string& name, base::Role ro
 // A blocking WebSocket client with timeouts (drives its own io_context).
 class Client {
  public:
-  // Connects to `target`; `rcvbuf` > 0 shrinks the receive buffer (a slow reader).
-  bool connect(uint16_t port, const std::string& target, int rcvbuf = 0) {
+  // Connects to `target` as a browser does (with an Origin header); `rcvbuf` > 0 shrinks the
+  // receive buffer (a slow reader). Without `browser`, no Origin is sent, and a refused
+  // upgrade leaves its HTTP status in http_status().
+  bool connect(uint16_t port, const std::string& target, int rcvbuf = 0, bool browser = true) {
     beast::error_code ec;
     auto& sock = beast::get_lowest_layer(ws_).socket();
     sock.open(asio::ip::tcp::v4(), ec);
     if (rcvbuf > 0) sock.set_option(asio::socket_base::receive_buffer_size(rcvbuf), ec);
     sock.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
     if (ec) return false;
-    ws_.handshake("127.0.0.1", target, ec);
+    if (browser) {
+      ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+        req.set(beast::http::field::origin, "http://127.0.0.1");
+      }));
+    }
+    websocket::response_type res;
+    ws_.handshake(res, "127.0.0.1", target, ec);
+    http_status_ = res.result_int();
+    http_body_ = res.body();
     return !ec;
   }
+  unsigned http_status() const { return http_status_; }
+  const std::string& http_body() const { return http_body_; }
 
   // The next text message, or nullopt on close/timeout (close_code() then says why).
   std::optional<json::object> read(std::chrono::milliseconds timeout = 5s) {
@@ -107,6 +120,8 @@ class Client {
  private:
   asio::io_context ioc_;
   websocket::stream<beast::tcp_stream> ws_{ioc_};
+  unsigned http_status_ = 0;
+  std::string http_body_;
 };
 
 class LiveWsTest : public ::testing::Test {
@@ -225,8 +240,13 @@ class LiveWsTest : public ::testing::Test {
 
   inline static int counter_ = 0;
   std::filesystem::path dir_;
-  std::shared_ptr<const classroom::Authorizer> authorizer_ =
-      std::make_shared<const classroom::BuiltinAuthorizer>();
+  // The real default policies (policies/education.rego, embedded), through the Rego engine.
+  std::shared_ptr<const classroom::Authorizer> authorizer_ = [] {
+    size_t files = 0;
+    auto a = app::load_policies("", &files);
+    EXPECT_TRUE(a.is_ok()) << a.status().to_string();
+    return a.is_ok() ? std::shared_ptr<const classroom::Authorizer>(*a) : nullptr;
+  }();
   std::unique_ptr<classroom::Service> service_;
   classroom::Actor teacher_;
   std::string course_id_, session_id_, quiz_id_;
@@ -390,6 +410,62 @@ TEST_F(LiveWsTest, RefusalsCloseWithTheDocumentedCodes) {
                                   token("usr_a", "a", base::Role::kStudent)));
   EXPECT_FALSE(missing.read());
   EXPECT_EQ(missing.close_code(), 4004);
+}
+
+TEST_F(LiveWsTest, RefusalsToNonBrowserClientsAreHttpErrorsBeforeTheUpgrade) {
+  Client bad;
+  EXPECT_FALSE(bad.connect(server_->port(), target("not-a-token"), 0, /*browser=*/false));
+  EXPECT_EQ(bad.http_status(), 401u);
+  EXPECT_NE(bad.http_body().find("\"code\""), std::string::npos) << bad.http_body();
+
+  Client stranger;
+  EXPECT_FALSE(stranger.connect(server_->port(),
+                                target(token("usr_z", "z", base::Role::kStudent)), 0, false));
+  EXPECT_EQ(stranger.http_status(), 403u);
+
+  Client missing;
+  EXPECT_FALSE(missing.connect(server_->port(),
+                               "/api/v1/sessions/ses_0000000000000/live?token=" +
+                                   token("usr_a", "a", base::Role::kStudent),
+                               0, false));
+  EXPECT_EQ(missing.http_status(), 404u);
+  EXPECT_NE(missing.http_body().find("session_not_found"), std::string::npos)
+      << missing.http_body();
+}
+
+// The replay of a resume is bounded by the room's event buffer, not by the send queue (32
+// messages in these tests): far more missed events than the queue holds still arrive.
+TEST_F(LiveWsTest, ResumeReplaysMoreEventsThanTheSendQueueHolds) {
+  auto t = join("usr_t", base::Role::kTeacher);
+  ASSERT_TRUE(t->expect("welcome"));
+  auto a = join("usr_a", base::Role::kStudent);
+  auto w = a->expect("welcome");
+  ASSERT_TRUE(w);
+  std::string epoch(w->at("epoch").as_string());
+  int64_t seq = w->at("seq").as_int64();
+  a->close();
+  ASSERT_TRUE(t->expect("participant_left"));
+  constexpr int kMissed = 300;
+  for (int i = 0; i < kMissed; ++i) {
+    t->send({{"type", "chat"}, {"text", "missed " + std::to_string(i)}});
+    ASSERT_TRUE(t->expect("chat_message")) << i;
+  }
+  auto back = join("usr_a", base::Role::kStudent,
+                   "&epoch=" + epoch + "&last_seq=" + std::to_string(seq));
+  auto w2 = back->expect("welcome");
+  ASSERT_TRUE(w2) << "close " << back->close_code();
+  EXPECT_EQ(w2->at("resumed"), true);
+  int chats = 0;
+  for (;;) {
+    auto m = back->read(2s);
+    ASSERT_TRUE(m) << "after " << chats << " chats: close " << back->close_code();
+    if (m->at("type") == "chat_message") ++chats;
+    if (m->at("type") == "participant_joined") break;
+  }
+  EXPECT_EQ(chats, kMissed);
+  // Still open and live afterwards.
+  back->send({{"type", "ping"}, {"ref", "p"}});
+  EXPECT_TRUE(back->expect("pong"));
 }
 
 TEST_F(LiveWsTest, ReconnectWithLastSeqReceivesExactlyTheMissedEvents) {

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "app/policies.h"
 #include "base/jwt.h"
 #include "classroom/authz.h"
 #include "classroom/service.h"
@@ -55,13 +56,24 @@ std::string token(const std::string& sub, base::Role role) {
 // A blocking WebSocket client with timeouts (drives its own io_context).
 class Client {
  public:
-  bool connect(uint16_t port, const std::string& target) {
+  // Connects to `target` as a browser does (with an Origin header: refusals are close codes).
+  // Without `browser`, a refused upgrade leaves its HTTP status in http_status().
+  bool connect(uint16_t port, const std::string& target, bool browser = true) {
     beast::error_code ec;
-    beast::get_lowest_layer(ws_).socket().connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    beast::get_lowest_layer(ws_).socket().connect({asio::ip::make_address("127.0.0.1"), port},
+                                                  ec);
     if (ec) return false;
-    ws_.handshake("127.0.0.1", target, ec);
+    if (browser) {
+      ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+        req.set(beast::http::field::origin, "http://127.0.0.1");
+      }));
+    }
+    websocket::response_type res;
+    ws_.handshake(res, "127.0.0.1", target, ec);
+    http_status_ = res.result_int();
     return !ec;
   }
+  unsigned http_status() const { return http_status_; }
   // The next text message, or nullopt on close/timeout (close_code() then says why).
   std::optional<json::object> read(std::chrono::milliseconds timeout = 5s) {
     beast::flat_buffer buf;
@@ -120,6 +132,7 @@ class Client {
  private:
   asio::io_context ioc_;
   websocket::stream<beast::tcp_stream> ws_{ioc_};
+  unsigned http_status_ = 0;
 };
 
 struct HttpReply {
@@ -281,8 +294,13 @@ class RoomProjectionTest : public ::testing::Test {
   inline static int counter_ = 0;
   std::filesystem::path dir_;
   std::string path_;
-  std::shared_ptr<const classroom::Authorizer> authorizer_ =
-      std::make_shared<const classroom::BuiltinAuthorizer>();
+  // The real default policies (policies/education.rego, embedded), through the Rego engine.
+  std::shared_ptr<const classroom::Authorizer> authorizer_ = [] {
+    size_t files = 0;
+    auto a = app::load_policies("", &files);
+    EXPECT_TRUE(a.is_ok()) << a.status().to_string();
+    return a.is_ok() ? std::shared_ptr<const classroom::Authorizer>(*a) : nullptr;
+  }();
   std::unique_ptr<classroom::Service> service_;
   std::string teacher_;
   std::string course_id_, session_id_, quiz_id_;
@@ -479,9 +497,15 @@ TEST_F(RoomProjectionTest, StudentRemovedOverRestIsClosedWith4003AndCannotRejoin
   ASSERT_TRUE(left);
   EXPECT_EQ(left->at("user_id"), "usr_a");
   EXPECT_EQ(left->at("reason"), "removed");
-  // It cannot chat nor come back.
+  // It cannot come back: a browser is closed with 4003, a program gets HTTP 403.
   auto again = student("usr_a");
   EXPECT_EQ(again->closed(), 4003);
+  Client program;
+  EXPECT_FALSE(program.connect(server_->port(),
+                               "/api/v1/sessions/" + session_id_ +
+                                   "/live?token=" + token("usr_a", base::Role::kStudent),
+                               /*browser=*/false));
+  EXPECT_EQ(program.http_status(), 403u);
   // Enrolled again, it may.
   auto j = request("POST", "/api/v1/courses/" + course_id_ + "/join", {},
                    token("usr_a", base::Role::kStudent));
