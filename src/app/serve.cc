@@ -72,6 +72,51 @@ class HttpMetrics {
   metrics::HistogramFamily& latency_;
 };
 
+// The connection limits' gauges and every refusal's counter (docs/operations.md).
+void register_connection_metrics(metrics::Registry& registry, const http::Server& server) {
+  const http::ConnectionCounters& c = server.connection_counters();
+  registry.callback("edgeclass_http_connections_admitted",
+                    "Connections holding a place under the connection limit (HTTP and live "
+                    "WebSockets)",
+                    metrics::Type::kGauge,
+                    [&server] { return double(server.admitted_connections()); });
+  registry.callback("edgeclass_http_max_connections", "The connection limit in force",
+                    metrics::Type::kGauge, [&server] { return double(server.max_connections()); });
+  registry.callback_family(
+      "edgeclass_http_connections_refused_total",
+      "Connections refused: max_connections (503), per_address (429), fd_exhausted (accepted "
+      "on the spare descriptor and closed), overflow_evicted (over-limit connection closed to "
+      "make room for a newer one)",
+      metrics::Type::kCounter, {"reason"}, [&c](const metrics::Registry::Emit& emit) {
+        auto one = [&](const char* reason, const std::atomic<uint64_t>& n) {
+          const std::string values[] = {reason};
+          emit(values, double(n.load(std::memory_order_relaxed)));
+        };
+        one("max_connections", c.refused_limit);
+        one("per_address", c.refused_address);
+        one("fd_exhausted", c.refused_fd_exhausted);
+        one("overflow_evicted", c.overflow_evicted);
+      });
+  registry.callback("edgeclass_http_probes_over_limit_total",
+                    "/healthz, /readyz and /metrics requests answered while over the limits",
+                    metrics::Type::kCounter,
+                    [&c] { return double(c.probes_over_limit.load(std::memory_order_relaxed)); });
+  registry.callback_family(
+      "edgeclass_http_accept_errors_total",
+      "accept() failures: fd_exhausted (EMFILE, ENFILE, ENOBUFS, ENOMEM) or other",
+      metrics::Type::kCounter, {"error"}, [&c](const metrics::Registry::Emit& emit) {
+        const std::string fd[] = {"fd_exhausted"};
+        emit(fd, double(c.accept_fd_errors.load(std::memory_order_relaxed)));
+        const std::string other[] = {"other"};
+        emit(other, double(c.accept_other_errors.load(std::memory_order_relaxed)));
+      });
+  registry.callback("edgeclass_http_first_byte_timeouts_total",
+                    "New connections closed because they sent nothing within the first-byte "
+                    "timeout",
+                    metrics::Type::kCounter,
+                    [&c] { return double(c.first_byte_timeouts.load(std::memory_order_relaxed)); });
+}
+
 }  // namespace
 
 int serve(const Config& config) {
@@ -137,6 +182,30 @@ int serve(const Config& config) {
   sopts.port = config.listen_port;
   sopts.threads = config.threads;
   sopts.read_timeout = std::chrono::seconds(config.http_timeout_ms / 1000);
+  sopts.first_byte_timeout = std::chrono::milliseconds(config.first_byte_timeout_ms);
+  // The connection limit stays below the descriptor limit, so that running out of
+  // connections is a 503 with /healthz still answering, not EMFILE everywhere.
+  int64_t fd_soft_before = 0;
+  int64_t fd_limit = http::raise_fd_limit(&fd_soft_before);
+  sopts.max_connections =
+      config.max_connections > 0 ? config.max_connections : http::default_max_connections(fd_limit);
+  sopts.max_connections_per_address = config.max_connections_per_ip;
+  base::log::info("http.connection_limits")
+      .kv("fd_limit", fd_limit)
+      .kv("fd_soft_limit_at_start", fd_soft_before)
+      .kv("max_connections", sopts.max_connections)
+      .kv("max_connections_per_ip", sopts.max_connections_per_address)
+      .kv("first_byte_timeout_ms", config.first_byte_timeout_ms)
+      .kv("max_live_sockets_per_user", config.max_live_sockets_per_user);
+  if (sopts.max_connections > fd_limit - http::reserved_fds(fd_limit)) {
+    base::log::warn("http.max_connections_above_fd_limit")
+        .kv("max_connections", sopts.max_connections)
+        .kv("fd_limit", fd_limit)
+        .kv("note",
+            "accepts will fail with EMFILE before the connection limit is reached and "
+            "probes may go unanswered; raise the fd limit or lower "
+            "EDGECLASS_MAX_CONNECTIONS");
+  }
   http::Router router;
   http::Server server(sopts, router);
 
@@ -223,6 +292,7 @@ int serve(const Config& config) {
   live_deps.context = [&server](int i) -> boost::asio::io_context& { return server.context(i); };
   live_deps.threads = server.thread_count();
   live_deps.jwt_secret = *secret;
+  live_deps.max_sockets_per_user = size_t(config.max_live_sockets_per_user);
   live_deps.authorizer = [&policies]() -> std::shared_ptr<const classroom::Authorizer> {
     return policies.get();
   };
@@ -239,9 +309,10 @@ int serve(const Config& config) {
     }
   } stop_media{media, live_for_media};
   deps.live = &live;  // REST changes reach the live rooms (classroom::LiveNotifier)
-  server.set_upgrade_handler([&live](boost::beast::tcp_stream& s, http::Request& req, int t) {
-    return live.handle_upgrade(s, req, t);
-  });
+  server.set_upgrade_handler(
+      [&live](boost::beast::tcp_stream& s, http::Request& req, int t, http::ConnectionSlot slot) {
+        return live.handle_upgrade(s, req, t, std::move(slot));
+      });
   http::register_api(router, deps);
   registry.callback("edgeclass_live_rooms", "Live rooms (sessions with a room on this replica)",
                     metrics::Type::kGauge, [&live] { return double(live.counters().rooms); });
@@ -252,6 +323,11 @@ int serve(const Config& config) {
                     "Live WebSocket connections refused (auth, policy, ended, full)",
                     metrics::Type::kCounter,
                     [&live] { return double(live.counters().connections_refused); });
+  registry.callback("edgeclass_live_too_many_sockets_total",
+                    "Live WebSocket upgrades refused with 429 too_many_live_sockets (the user "
+                    "already held the per-user limit of live sockets)",
+                    metrics::Type::kCounter,
+                    [&live] { return double(live.counters().too_many_sockets); });
 
   if (media.running()) {
     struct MediaMetric {
@@ -310,6 +386,7 @@ int serve(const Config& config) {
   });
   registry.callback("edgeclass_http_open_connections", "Open HTTP connections",
                     metrics::Type::kGauge, [&] { return double(server.open_connections()); });
+  register_connection_metrics(registry, server);
   registry.callback("edgeclass_store_write_queue_depth", "Write operations waiting for a group",
                     metrics::Type::kGauge,
                     [w = writer->get()] { return double(w->counters().queue_depth); });

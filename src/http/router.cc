@@ -70,15 +70,18 @@ Router::Match Router::match(Verb method, std::string_view path, PathParams& para
     }
     if (!ok) continue;
     m.path_known = true;
-    if (r.method == method && !m.handler) {
+    // HEAD is served by the GET route (the server sends the headers only, RFC 9110 §9.3.2).
+    bool same = r.method == method || (method == Verb::head && r.method == Verb::get);
+    if (same && !m.handler) {
       m.handler = &r.handler;
       m.label = r.pattern;
       params = p;
       continue;
     }
-    if (r.method != method) {
+    if (!same) {
       if (!m.allow.empty()) m.allow += ", ";
       m.allow += std::string(beast_http::to_string(r.method));
+      if (r.method == Verb::get) m.allow += ", HEAD";
     }
   }
   return m;

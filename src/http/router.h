@@ -31,7 +31,8 @@ class Router {
     std::string_view label;            // the matched pattern, "unmatched" otherwise
     std::string allow;                 // methods for a 405's Allow header
   };
-  // Matches `path` (without query string). Captured params are views into `path`.
+  // Matches `path` (without query string). Captured params are views into `path`. A HEAD
+  // request matches the GET route of its path; `allow` lists HEAD wherever GET is.
   Match match(Verb method, std::string_view path, PathParams& params) const;
 
   // One registered route, as the router serves it.

@@ -1,15 +1,15 @@
 #include "ws/live_hub.h"
 
-#include <unistd.h>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
+#include <unistd.h>
 
 #include "base/jwt.h"
 #include "base/log.h"
@@ -38,7 +38,8 @@ std::string live_session_id(std::string_view target) {
   return std::string(id);
 }
 
-LiveHub::LiveHub(LiveDeps deps) : deps_(std::move(deps)) {
+LiveHub::LiveHub(LiveDeps deps)
+    : deps_(std::move(deps)), quota_(std::make_shared<SocketQuota>(deps_.max_sockets_per_user)) {
   if (!deps_.clock) deps_.clock = &base::SystemClock::instance();
   if (!deps_.random) deps_.random = &base::SystemRandom::instance();
 }
@@ -83,46 +84,69 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
   return host;
 }
 
-namespace {
-
-// Writes `res` (with Connection: close) and closes the socket.
-asio::awaitable<void> answer_http(asio::ip::tcp::socket socket, http::Response res) {
-  res.keep_alive(false);
-  res.prepare_payload();
-  beast::tcp_stream stream(std::move(socket));
-  stream.expires_after(std::chrono::seconds(5));
-  auto [ec, n] =
-      co_await beast::http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
-  beast::error_code ignored;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  stream.socket().close(ignored);
-}
-
-}  // namespace
-
-void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::Status& why) {
+void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
+                     ConnectionSlot slot) {
   {
     std::lock_guard lock(mu_);
     ++counters_.connections_refused;
   }
-  base::log::info("live.refused").kv("reason", why.reason()).kv("message", why.message());
-  auto ex = stream.get_executor();
+  // One line per second at most: refusals are what a flood of bad upgrades produces.
+  static base::log::Every log_every(1'000'000'000);
+  if (uint64_t n; log_every.due(base::SystemClock::instance().now_mono_ns(), &n)) {
+    base::log::info("live.refused")
+        .kv("reason", why.reason())
+        .kv("message", why.message())
+        .kv("suppressed", n);
+  }
   if (req.find(beast::http::field::origin) == req.end()) {
     // Not a browser (a browser's WebSocket request always carries Origin): answer before the
     // upgrade with the HTTP status and JSON error a REST call would get.
-    asio::co_spawn(ex,
-                   answer_http(stream.release_socket(), http::error_response(why, req.version())),
-                   asio::detached);
+    refuse_http(stream, req, why, std::move(slot));
     return;
   }
+  auto ex = stream.get_executor();
   // A browser cannot read an HTTP error on a failed WebSocket: accept and close with a code.
   asio::co_spawn(ex,
-                 LiveSession::refuse(stream.release_socket(), std::move(req), close_code_for(why),
-                                     why.message()),
-                 asio::detached);
+                 LiveSession::refuse(stream.release_socket(), std::move(req),
+                                     close_code_for(why), why.message()),
+                 [slot = std::move(slot)](std::exception_ptr) {});
 }
 
-bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int thread_index) {
+namespace {
+
+// Writes `res` and closes the connection: stop sending, then discard what the client still
+// sends for a bounded time, so that our answer is not lost to a reset.
+asio::awaitable<void> answer_and_close(beast::tcp_stream stream,
+                                       beast::http::response<beast::http::string_body> res) {
+  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+  stream.expires_after(std::chrono::seconds(5));
+  auto [wec, n] = co_await beast::http::async_write(stream, res, kNoThrow);
+  if (wec) co_return;
+  beast::error_code ec;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(2));
+  char sink[1024];
+  for (size_t total = 0; total < (1u << 20);) {
+    auto [rec, got] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+    if (rec) break;
+    total += got;
+  }
+}
+
+}  // namespace
+
+void LiveHub::refuse_http(beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
+                          ConnectionSlot slot) {
+  http::Response res = http::error_response(why, req.version());
+  res.keep_alive(false);
+  res.prepare_payload();
+  auto ex = stream.get_executor();
+  asio::co_spawn(ex, answer_and_close(std::move(stream), std::move(res)),
+                 [slot = std::move(slot)](std::exception_ptr) {});
+}
+
+bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int thread_index,
+                             ConnectionSlot slot) {
   std::string session_id = live_session_id(req.target());
   if (session_id.empty()) return false;
 
@@ -143,36 +167,60 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
     token = std::string(h->value());
   }
   if (token.empty()) {
-    refuse(stream, req, base::unauthenticated("a token is required", "token_missing"));
+    refuse(stream, req, base::unauthenticated("a token is required", "token_missing"), slot);
     return true;
   }
   auto claims = base::verify_token(token, deps_.jwt_secret, deps_.clock->now_unix_ms() / 1000);
   if (!claims.is_ok()) {
-    refuse(stream, req, claims.status());
+    refuse(stream, req, claims.status(), slot);
     return true;
   }
   classroom::Actor actor{claims->sub, claims->name, claims->role};
+  // Per-user limit, before any database work: the hold goes with the socket.
+  std::shared_ptr<void> quota_hold = quota_->acquire(actor.id);
+  if (!quota_hold) {
+    static base::log::Every log_every(10'000'000'000);
+    if (uint64_t n; log_every.due(base::SystemClock::instance().now_mono_ns(), &n)) {
+      base::log::warn("live.too_many_sockets")
+          .kv("user", actor.id)
+          .kv("max_per_user", uint64_t(quota_->max_per_user()))
+          .kv("suppressed", n);
+    }
+    {
+      std::lock_guard lock(mu_);
+      ++counters_.connections_refused;
+      ++counters_.too_many_sockets;
+    }
+    refuse(stream, req,
+                base::Status(base::Code::kResourceExhausted,
+                             "you already have " + std::to_string(quota_->max_per_user()) +
+                                 " live connections open; close one (another tab or device) "
+                                 "and retry",
+                             "too_many_live_sockets"),
+                slot);
+    return true;
+  }
 
   store::Db& db = *deps_.readers.at(size_t(thread_index));
   auto session = store::get_session(db, session_id);
   if (!session.is_ok()) {
-    refuse(stream, req, session.status());
+    refuse(stream, req, session.status(), slot);
     return true;
   }
   if (session->status == store::SessionStatus::kEnded) {
-    refuse(stream, req, base::failed_precondition("the session has ended", "session_ended"));
+    refuse(stream, req, base::failed_precondition("the session has ended", "session_ended"), slot);
     return true;
   }
   auto course = store::get_course(db, session->course_id);
   if (!course.is_ok()) {
-    refuse(stream, req, course.status());
+    refuse(stream, req, course.status(), slot);
     return true;
   }
   bool enrolled = false;
   if (actor.role == base::Role::kStudent) {
     auto e = store::is_enrolled(db, course->id, actor.id);
     if (!e.is_ok()) {
-      refuse(stream, req, e.status());
+      refuse(stream, req, e.status(), slot);
       return true;
     }
     enrolled = *e;
@@ -183,7 +231,7 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   input["enrolled"] = enrolled;
   classroom::Decision d = deps_.authorizer()->decide(input);
   if (!d.allow) {
-    refuse(stream, req, base::permission_denied(d.reason.empty() ? "not allowed" : d.reason));
+    refuse(stream, req, base::permission_denied(d.reason.empty() ? "not allowed" : d.reason), slot);
     return true;
   }
 
@@ -201,12 +249,15 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
     ++counters_.connections_accepted;
   }
 
-  auto start = [this, host, who = std::move(who), resume](asio::ip::tcp::socket s,
-                                                          HttpRequest r) mutable {
-    auto session =
-        std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume, deps_.limits);
-    asio::co_spawn(host->executor(), session->run(std::make_unique<HttpRequest>(std::move(r))),
-                   asio::detached);
+  // `slot` and `quota_hold` stay with the session until its coroutine ends.
+  auto start = [this, host, who = std::move(who), resume, slot = std::move(slot),
+                quota_hold = std::move(quota_hold)](asio::ip::tcp::socket s,
+                                                    HttpRequest r) mutable {
+    auto session = std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume,
+                                                 deps_.limits);
+    asio::co_spawn(
+        host->executor(), session->run(std::make_unique<HttpRequest>(std::move(r))),
+        [slot = std::move(slot), quota_hold = std::move(quota_hold)](std::exception_ptr) {});
   };
   if (host->thread_index() == thread_index) {
     start(stream.release_socket(), std::move(req));

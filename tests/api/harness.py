@@ -46,12 +46,14 @@ class Server:
                          "EDGECLASS_LOG_LEVEL": "info"})
         self.env.update(env or {})
         self.proc = None
+        self.preexec = None  # runs in the child before exec (e.g. to lower its fd limit)
         self.port = None
         self.log = []
 
     def start(self):
         self.proc = subprocess.Popen([BINARY, "serve"], env=self.env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+                                     stderr=subprocess.STDOUT, text=True,
+                                     preexec_fn=self.preexec)
         deadline = time.time() + 15
         while time.time() < deadline:
             line = self.proc.stdout.readline()

@@ -183,7 +183,7 @@ class LiveWsTest : public ::testing::Test {
     deps.jwt_secret = kSecret;
     deps.authorizer = [a = authorizer_] { return a; };
     deps.limits.max_queue_messages = 32;
-    deps.limits.overflow_grace = 1s;
+    deps.limits.overflow_grace = overflow_grace_;
     // A stand-in SFU: answers "answer for <offer>" (from another thread, as the real one
     // does) and records leaves.
     if (with_media_) deps.media.publish = [this](std::string room, std::string who, std::string feed,
@@ -213,9 +213,10 @@ class LiveWsTest : public ::testing::Test {
       media_left_.push_back(who);
     };
     hub_ = std::make_unique<LiveHub>(std::move(deps));
-    server_->set_upgrade_handler([this](beast::tcp_stream& s, http::Request& req, int t) {
-      return hub_->handle_upgrade(s, req, t);
-    });
+    server_->set_upgrade_handler(
+        [this](beast::tcp_stream& s, http::Request& req, int t, http::ConnectionSlot slot) {
+          return hub_->handle_upgrade(s, req, t, std::move(slot));
+        });
     ASSERT_TRUE(server_->listen().is_ok());
     server_->start();
   }
@@ -256,6 +257,7 @@ class LiveWsTest : public ::testing::Test {
   std::vector<std::unique_ptr<store::Db>> readers_;
   std::unique_ptr<LiveHub> hub_;
   bool with_media_ = true;  // false: a server whose media port could not be bound
+  std::chrono::seconds overflow_grace_{1};  // how long a 4008 close may wait for the client
   std::mutex media_mu_;
   std::vector<std::string> media_left_;  // guarded by media_mu_
   std::vector<std::string> media_published_;    // "user:feed", guarded by media_mu_
@@ -669,7 +671,16 @@ TEST_F(LiveWsTest, OversizedFrameIsClosedWith1009) {
 }
 
 // The teacher floods on purpose here (teachers are not flood-limited).
-TEST_F(LiveWsTest, SlowConsumerIsDroppedWithoutStallingTheRoom) {
+// Time for the slow reader to wake up and read its 4008 close frame before the TCP cut.
+class LiveWsSlowConsumerTest : public LiveWsTest {
+ protected:
+  void SetUp() override {
+    overflow_grace_ = 60s;
+    LiveWsTest::SetUp();
+  }
+};
+
+TEST_F(LiveWsSlowConsumerTest, SlowConsumerIsDroppedWithoutStallingTheRoom) {
   auto t = join("usr_t", base::Role::kTeacher);
   ASSERT_TRUE(t->expect("welcome"));
   Client slow;  // never reads, tiny receive window
@@ -706,6 +717,12 @@ TEST_F(LiveWsTest, SlowConsumerIsDroppedWithoutStallingTheRoom) {
       }
     }
   }
+  // The slow reader wakes up: it finds what was already on its way, then the close frame
+  // that says why (4008), not a reset.
+  int buffered = 0;
+  while (slow.read(5s)) ++buffered;
+  EXPECT_EQ(slow.close_code(), 4008) << "after " << buffered << " buffered messages";
+  EXPECT_LT(buffered, kBatches * kBatch) << "the slow reader was never cut off";
   if (!left_seen) {
     auto left = t->expect("participant_left", 10s);
     ASSERT_TRUE(left);
