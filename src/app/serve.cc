@@ -442,11 +442,7 @@ class Node {
     live_ = std::make_unique<ws::LiveHub>(std::move(d));
     live_for_media_.store(live_.get());
     ws::LiveHub* live = live_.get();
-    deps_.on_session_ended = [live](const store::Session& s) { live->session_ended(s); };
-    deps_.on_quiz_changed = [live](const store::Quiz& q) { live->quiz_changed(q); };
-    deps_.on_answers_committed = [live](const classroom::PreparedAnswers& p) {
-      live->answers_committed(p);
-    };
+    deps_.live = live;  // REST changes reach the live rooms (classroom::LiveNotifier)
     server_->set_upgrade_handler(
         [live](boost::beast::tcp_stream& s, http::Request& req, int t, http::ConnectionSlot slot) {
           return live->handle_upgrade(s, req, t, std::move(slot));

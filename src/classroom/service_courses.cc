@@ -135,6 +135,13 @@ base::Result<store::Course> Service::update_course(store::Txn& txn, const Actor&
   if (patch.status) c.status = *patch.status;
   c.updated_at = clock_.now_unix_ms();
   EC_RETURN_IF_ERROR(store::update_course(txn, c));
+  // An archived course has no live class: its live session ends with the archive (the live
+  // room hears of it through LiveNotifier::course_changed).
+  if (c.status == store::CourseStatus::kArchived) {
+    EC_ASSIGN_OR_RETURN(std::optional<store::Session> live,
+                        store::live_session_for_course(txn.db(), c.id));
+    if (live) EC_RETURN_IF_ERROR(store::end_session(txn, live->id, c.updated_at));
+  }
   return c;
 }
 

@@ -91,6 +91,17 @@ base::Result<store::Quiz> Service::publish_quiz(store::Txn& txn, const Actor& ac
         "the quiz is already " + std::string(store::to_string(q.status)), "quiz_not_draft");
   }
   int64_t now = clock_.now_unix_ms();
+  // One open quiz per session, as in the live room: another one still running refuses the
+  // publish; one whose deadline has passed is closed now (at its deadline), in this txn.
+  EC_ASSIGN_OR_RETURN(std::vector<store::Quiz> others, store::list_quizzes(txn.db(), q.session_id));
+  for (const store::Quiz& o : others) {
+    if (o.id == q.id || o.status != store::QuizStatus::kPublished) continue;
+    if (!o.deadline_at || now < *o.deadline_at) {
+      return base::failed_precondition(
+          "quiz " + o.id + " is still open in this session; close it first", "quiz_open");
+    }
+    EC_RETURN_IF_ERROR(store::close_quiz(txn, o.id, *o.deadline_at));
+  }
   q.status = store::QuizStatus::kPublished;
   q.time_limit_ms = time_limit_s * 1000;
   q.published_at = now;

@@ -161,6 +161,7 @@ void register_courses(Router& r, ApiDeps& d) {
     EC_CO_TRY(store::Course out, co_await write_value<store::Course>(d, [&](store::Txn& t) {
       return d.service->update_course(t, p.actor, id, patch);
     }));
+    if (d.live) d.live->course_changed(out);
     co_return json_response(status::ok, classroom::to_json(out));
   });
 
@@ -181,6 +182,7 @@ void register_courses(Router& r, ApiDeps& d) {
     EC_CO_CHECK(co_await write(d, [&](store::Txn& t) {
       return d.service->remove_student(t, p.actor, id, student);
     }));
+    if (d.live) d.live->student_removed(id, student, p.actor.id);
     co_return json_response(status::ok, json::object{{"course_id", id}, {"student_id", student},
                                                       {"removed", true}});
   };
@@ -242,7 +244,7 @@ void register_sessions(Router& r, ApiDeps& d) {
     EC_CO_TRY(store::Session out, co_await write_value<store::Session>(d, [&](store::Txn& t) {
       return d.service->end_session(t, p.actor, id);
     }));
-    if (d.on_session_ended) d.on_session_ended(out);
+    if (d.live) d.live->session_ended(out);
     co_return json_response(status::ok, classroom::to_json(out));
   });
 }
@@ -283,7 +285,7 @@ void register_quizzes(Router& r, ApiDeps& d) {
     EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
       return d.service->publish_quiz(t, p.actor, id, limit);
     }));
-    if (d.on_quiz_changed) d.on_quiz_changed(out);
+    if (d.live) d.live->quiz_changed(out);
     co_return json_response(status::ok, classroom::to_json(out, true));
   });
 
@@ -293,7 +295,7 @@ void register_quizzes(Router& r, ApiDeps& d) {
     EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
       return d.service->close_quiz(t, p.actor, id);
     }));
-    if (d.on_quiz_changed) d.on_quiz_changed(out);
+    if (d.live) d.live->quiz_changed(out);
     co_return json_response(status::ok, classroom::to_json(out, true));
   });
 
@@ -305,7 +307,7 @@ void register_quizzes(Router& r, ApiDeps& d) {
     EC_CO_CHECK(co_await write(
         d, [&](store::Txn& t) { return d.service->commit_answers(t, prepared); },
         /*invalidates=*/false));
-    if (d.on_answers_committed) d.on_answers_committed(prepared);
+    if (d.live) d.live->answers_committed(prepared);
     json::array acks;
     for (const auto& a : prepared.answers) {
       acks.emplace_back(json::object{{"question", a.question}, {"accepted", true}});

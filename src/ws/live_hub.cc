@@ -286,6 +286,30 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   return true;
 }
 
+std::vector<std::shared_ptr<RoomHost>> LiveHub::rooms_of_course(std::string_view course_id) {
+  std::vector<std::shared_ptr<RoomHost>> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [id, h] : rooms_) {
+    if (h->course_id() == course_id) out.push_back(h);
+  }
+  return out;
+}
+
+void LiveHub::course_changed(const store::Course& course) {
+  for (auto& host : rooms_of_course(course.id)) {
+    asio::post(host->executor(), [host, course] { host->course_changed(course); });
+  }
+}
+
+void LiveHub::student_removed(std::string_view course_id, std::string_view student_id,
+                              std::string_view by) {
+  for (auto& host : rooms_of_course(course_id)) {
+    asio::post(host->executor(), [host, student = std::string(student_id), by = std::string(by)] {
+      host->student_removed(student, by);
+    });
+  }
+}
+
 void LiveHub::session_ended(const store::Session& session) {
   auto host = find(session.id);
   if (!host) return;

@@ -5,14 +5,14 @@
 // thread (its socket re-registered with that io_context), so a room and all its connections
 // run on one thread without locks.
 //
+// The hub is the classroom::LiveNotifier of the REST handlers: each committed change that
+// affects a live room is posted onto that room's thread.
+//
 // Wiring (app/serve.cc):
 //   ws::LiveHub live(deps);
-//   server.set_upgrade_handler([&](auto& stream, auto& req, int t) {
-//     return live.handle_upgrade(stream, req, t); });
-//   api_deps.on_session_ended = [&](const store::Session& s) { live.session_ended(s); };
-//   api_deps.on_quiz_changed = [&](const store::Quiz& q) { live.quiz_changed(q); };
-//   api_deps.on_answers_committed = [&](const classroom::PreparedAnswers& p) {
-//     live.answers_committed(p); };
+//   server.set_upgrade_handler([&](auto& stream, auto& req, int t, auto slot) {
+//     return live.handle_upgrade(stream, req, t, std::move(slot)); });
+//   api_deps.live = &live;
 //   ... on shutdown, before server.stop(): live.shutdown();
 #pragma once
 
@@ -28,6 +28,7 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "classroom/authz.h"
+#include "classroom/live_notifier.h"
 #include "classroom/service.h"
 #include "store/db.h"
 #include "store/writer.h"
@@ -71,7 +72,7 @@ struct LiveCounters {
 // kept with the socket for as long as it is open.
 using ConnectionSlot = std::shared_ptr<void>;
 
-class LiveHub {
+class LiveHub : public classroom::LiveNotifier {
  public:
   explicit LiveHub(LiveDeps deps);
   LiveHub(const LiveHub&) = delete;
@@ -86,10 +87,14 @@ class LiveHub {
   bool handle_upgrade(boost::beast::tcp_stream& stream, HttpRequest& req, int thread_index,
                       ConnectionSlot slot = nullptr);
 
-  // REST hooks (any thread, after the commit).
-  void session_ended(const store::Session& session);
-  void quiz_changed(const store::Quiz& quiz);
-  void answers_committed(const classroom::PreparedAnswers& prepared);
+  // classroom::LiveNotifier: REST changes (any thread, after the commit), posted to the
+  // rooms they affect. Rooms not open on this server are rebuilt from storage when opened.
+  void course_changed(const store::Course& course) override;
+  void student_removed(std::string_view course_id, std::string_view student_id,
+                       std::string_view by) override;
+  void session_ended(const store::Session& session) override;
+  void quiz_changed(const store::Quiz& quiz) override;
+  void answers_committed(const classroom::PreparedAnswers& prepared) override;
   // Media plane hook (any thread; the media thread in practice): posted to the event's room.
   void media_event(MediaEvent event);
 
@@ -100,6 +105,8 @@ class LiveHub {
 
  private:
   std::shared_ptr<RoomHost> find(const std::string& session_id);
+  // The rooms of a course's sessions (at most one is live, but an ending one may linger).
+  std::vector<std::shared_ptr<RoomHost>> rooms_of_course(std::string_view course_id);
   std::shared_ptr<RoomHost> find_or_create(const store::Session& session,
                                            const store::Course& course);
   int owner_thread(std::string_view session_id) const;
