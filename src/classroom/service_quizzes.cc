@@ -223,6 +223,15 @@ base::Status Service::commit_answers(store::Txn& txn, const PreparedAnswers& pre
   // it is ordered against the close in the writer.
   EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(txn.db(), prepared.quiz.id));
   EC_RETURN_IF_ERROR(check_open(q, clock_.now_unix_ms()));
+  // Likewise the student may have been removed from the course since (the policy's answer
+  // rule needs `enrolled`): a removal ordered before this commit wins.
+  if (!prepared.answers.empty()) {
+    EC_ASSIGN_OR_RETURN(bool enrolled, store::is_enrolled(txn.db(), q.course_id,
+                                                          prepared.answers.front().student_id));
+    if (!enrolled) {
+      return base::permission_denied("you are no longer enrolled in this course", "forbidden");
+    }
+  }
   for (const store::Answer& a : prepared.answers) {
     auto r = store::insert_answer(txn, a);
     if (!r.is_ok()) {
