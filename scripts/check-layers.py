@@ -21,8 +21,9 @@ Rules (see docs/layers.txt for the format):
   - A file may include headers of its own directory (and below) without a rule, and
     quoted includes without a slash (a header beside it).
   - tests/<layer>/ may include what any src rule inside <layer> may include, <layer> itself,
-    what a `tests/<layer>` line adds, and what the `tests` line gives every test; tests/fuzz
-    and bench have their own lines.
+    what a `tests/<layer>` line adds, and what the `tests` line gives every test. A fuzz
+    target tests/fuzz/<layer>_*_fuzz.cc is held to tests/<layer>'s rules (plus a `tests/fuzz`
+    line); bench has its own line.
   - Angle includes that match no pseudo-layer (the standard library, Boost.JSON, gtest...)
     are not checked.
 """
@@ -188,23 +189,32 @@ def check(root, table, graph=None):
         own_dir = os.path.dirname(rel)
         judge(path, key, table.rules[key], [own_dir + "/"])
 
-    test_dirs = sorted(d for d in os.listdir(os.path.join(root, "tests"))
-                       if os.path.isdir(os.path.join(root, "tests", d))) if os.path.isdir(
-                           os.path.join(root, "tests")) else []
-    for d in test_dirs:
-        key = f"tests/{d}"
-        entries = set(table.rules.get(key, ())) | set(table.rules.get("tests", ()))
+    def test_entries(d):
+        """What tests/<d>/ may include: its layer's rules, <d> itself, its line, `tests`."""
+        entries = set(table.rules.get(f"tests/{d}", ())) | set(table.rules.get("tests", ()))
         if d in layers:
             entries.add(d)
             for k, v in table.rules.items():
                 if k == d or k.startswith(d + "/"):
                     entries |= v
-        elif key not in table.rules:
+        return entries
+
+    tests_dir = os.path.join(root, "tests")
+    test_dirs = sorted(d for d in os.listdir(tests_dir)
+                       if os.path.isdir(os.path.join(tests_dir, d))) if os.path.isdir(tests_dir) else []
+    for d in test_dirs:
+        key = f"tests/{d}"
+        if d not in layers and key not in table.rules:
             if any(True for _ in walk(root, key)):
                 errors.append(f"tests/{d}/: C++ sources but no `tests/{d}: ...` rule")
             continue
         for path in walk(root, key):
-            judge(path, key, entries, [])
+            entries, rule = test_entries(d), key
+            # A fuzz target named <layer>_..._fuzz.cc is held to tests/<layer>'s rules.
+            prefix = os.path.basename(path).split("_", 1)[0]
+            if d == "fuzz" and prefix in layers:
+                entries, rule = entries | test_entries(prefix), f"tests/fuzz ({prefix})"
+            judge(path, rule, entries, [])
     if os.path.isdir(os.path.join(root, "bench")):
         entries = table.rules.get("bench")
         if entries is None:
@@ -221,7 +231,7 @@ SELF_TEST_TABLE = """
 base: <openssl>
 store: base
 ws: base store <asio>
-tests/fuzz: base
+tests/fuzz:
 bench: base
 """
 
@@ -242,6 +252,8 @@ def self_test(script):
                                   "src/city/: no rule"),
         "fuzz target": ({"tests/fuzz/x_fuzz.cc": '#include "store/db.h"\n'}, 1,
                         "tests/fuzz/x_fuzz.cc:1"),
+        "fuzz target of a layer": ({"tests/fuzz/store_db_fuzz.cc": '#include "ws/session.h"\n'}, 1,
+                                   "tests/fuzz/store_db_fuzz.cc:1"),
         "doc out of date": ({"design.md": "```layers\n" + SELF_TEST_TABLE.replace("store: base", "store: base ws") + "```\n"}, 1,
                             "the quoted rule `store` differs"),
     }
@@ -252,6 +264,7 @@ def self_test(script):
         "src/ws/session.h": '#pragma once\n#include "store/db.h"\n#include <boost/asio.hpp>\n',
         "tests/ws/session_test.cc": '#include "ws/session.h"\n#include "base/status.h"\n#include "test_util.h"\n',
         "tests/fuzz/base_fuzz.cc": '#include "base/status.h"\n',
+        "tests/fuzz/store_db_fuzz.cc": '#include "store/db.h"\n#include "base/status.h"\n',
         "bench/b.cc": '#include "base/status.h"\n',
     }
     failures = 0
