@@ -28,7 +28,7 @@ if [ -n "$summary" ]; then
   # GTEST_SKIP'd tests count as passed in CTest's summary line; list them as skipped.
   while read -r name; do
     [ -n "$name" ] || continue
-    passed=$((passed - 1)); skipped=$((skipped + 1)); skips+=("ctest: $name")
+    passed=$((passed - 1)); skipped=$((skipped + 1)); skips+=("ctest: $name (reason: ctest --test-dir $BUILD -R '^$name\$' -V)")
   done < <(grep -oP '^\s*\d+ - \K\S+(?= \(Skipped\))' "$ctest_out")
 else
   failed=$((failed + 1)); failures+=("ctest: no summary")
