@@ -38,7 +38,7 @@ image:
 
 conformance: $(BUILD)/build.ninja
 	cmake --build $(BUILD) --target opa_conformance
-	$(BUILD)/tests/policy/opa_conformance ../shared/conformance/opa/v1
+	$(BUILD)/tests/policy/opa_conformance third_party/opa-conformance/v1
 
 fuzz:
 	@scripts/install-deps.sh fuzz

@@ -22,7 +22,7 @@ if(EDGECLASS_STATIC)
   # A build tree configured before EDGECLASS_STATIC was switched on has shared objects in
   # its cache; forget those so the finds above run again.
   foreach(var SQLite3_LIBRARY SQLite3_LIBRARY_RELEASE OPENSSL_CRYPTO_LIBRARY
-              OPENSSL_SSL_LIBRARY)
+              OPENSSL_SSL_LIBRARY RE2_LIBRARY)
     if(DEFINED CACHE{${var}} AND "${${var}}" MATCHES "\\.so(\\.|$)")
       unset(${var} CACHE)
     endif()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything in the release tree and runs every test (GoogleTest via CTest, then the
-# script and browser tests that need the real binary). Ends with "N passed, M failed".
+# script and browser tests that need the real binary). Ends with "N passed, M failed, K skipped".
+# A test skips (exit 77 for a script, GTEST_SKIP for a GoogleTest) only when an external tool
+# it needs is missing (tests/scripts/lib/tools.sh); every skip is listed with its reason.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=build/release
@@ -9,7 +11,9 @@ cmake --build $BUILD || exit 1
 
 passed=0
 failed=0
+skipped=0
 failures=()
+skips=()
 
 ctest_out=$(mktemp)
 ctest --test-dir $BUILD --output-on-failure -j2 --timeout 300 2>&1 | tee "$ctest_out"
@@ -21,6 +25,11 @@ if [ -n "$summary" ]; then
   passed=$((passed + t - f))
   failed=$((failed + f))
   [ "$f" -gt 0 ] && failures+=("ctest: $f failed")
+  # GTEST_SKIP'd tests count as passed in CTest's summary line; list them as skipped.
+  while read -r name; do
+    [ -n "$name" ] || continue
+    passed=$((passed - 1)); skipped=$((skipped + 1)); skips+=("ctest: $name (reason: ctest --test-dir $BUILD -R '^$name\$' -V)")
+  done < <(grep -oP '^\s*\d+ - \K\S+(?= \(Skipped\))' "$ctest_out")
 else
   failed=$((failed + 1)); failures+=("ctest: no summary")
 fi
@@ -30,13 +39,21 @@ rm -f "$ctest_out"
 for t in tests/scripts/*.sh; do
   [ -e "$t" ] || continue
   echo "=== $t"
-  if bash "$t"; then
+  rc=0
+  out=$(mktemp)
+  bash "$t" 2>&1 | tee "$out" || rc=${PIPESTATUS[0]}
+  if [ "$rc" -eq 0 ]; then
     passed=$((passed + 1)); echo "--- PASS $t"
+  elif [ "$rc" -eq 77 ]; then
+    skipped=$((skipped + 1)); skips+=("$t: $(grep -m1 '^SKIP ' "$out" | cut -d: -f2- | sed 's/^ //')")
+    echo "--- SKIP $t"
   else
     failed=$((failed + 1)); failures+=("$t"); echo "--- FAIL $t"
   fi
+  rm -f "$out"
 done
 
+for s in "${skips[@]}"; do echo "SKIPPED: $s"; done
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -5,9 +5,11 @@
 # refreshes the ones in the docs). Non-zero on failure.
 set -euo pipefail
 cd "$(dirname "$0")/../e2e"
-command -v node >/dev/null || { echo "e2e_live: node is missing (scripts/install-deps.sh test)" >&2; exit 1; }
-[ -x /usr/bin/chromium ] || [ -n "${CHROMIUM:-}" ] || { echo "e2e_live: chromium is missing" >&2; exit 1; }
+. ../scripts/lib/tools.sh
+need_tool e2e_live NODE "scripts/install-deps.sh test" node nodejs
+need_tool e2e_live NPM "scripts/install-deps.sh test" npm
+need_tool e2e_live CHROMIUM "scripts/install-deps.sh test" chromium chromium-browser
 if [ ! -d node_modules/playwright-core ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  "$NPM" ci --no-audit --no-fund --loglevel=error
 fi
-exec timeout 300 node live_class.mjs
+exec timeout 300 "$NODE" live_class.mjs

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Our Gatekeeper admission policies (deploy/gatekeeper) and the Gatekeeper library conformance
-# samples (../shared/conformance/gatekeeper) through `edgeclass policy verify`, as `gator verify`
+# samples (third_party/gatekeeper-library) through `edgeclass policy verify`, as `gator verify`
 # would run them. Fails on any failed case, or when fewer cases ran than the suites declare.
 # Also checks that the k3s_*_pod.yaml samples are still the pod templates of the workloads in
 # deploy/k3s (so drift between our manifests and our policies fails here), and that a wrong
@@ -10,15 +10,14 @@
 # Needs python3 with PyYAML (Debian python3-yaml, in scripts/install-deps.sh test).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-repo=$(pwd)
 BIN=build/release/edgeclass
-SHARED="$(dirname "$repo")/shared/conformance/gatekeeper"
+LIBRARY=third_party/gatekeeper-library
 py=python3
 /usr/bin/python3 -c 'import yaml' 2>/dev/null && py=/usr/bin/python3
 
 # Minimum case counts, so a suite that silently lost cases is noticed too.
 MIN_OURS=38
-MIN_SHARED=41
+MIN_LIBRARY=41
 
 # Number of cases the suite.yaml files under $1 declare.
 declared_cases() {
@@ -54,7 +53,7 @@ verify() {
 }
 
 [ -x "$BIN" ] || { echo "FAIL: $BIN not built" >&2; exit 1; }
-[ -d "$SHARED" ] || { echo "FAIL: no conformance samples at $SHARED" >&2; exit 1; }
+[ -d "$LIBRARY" ] || { echo "FAIL: no conformance samples at $LIBRARY" >&2; exit 1; }
 
 # The extracted pod samples are the k3s workloads' pod templates, and every policy's suite
 # asserts that they pass.
@@ -116,7 +115,7 @@ sys.exit(1 if errors else 0)
 PY
 
 verify deploy/gatekeeper "$MIN_OURS"
-verify "$SHARED" "$MIN_SHARED"
+verify "$LIBRARY" "$MIN_LIBRARY"
 
 # A wrong assertion, and a drifted manifest, must make `policy verify` fail.
 tmp=$(mktemp -d)

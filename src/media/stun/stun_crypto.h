@@ -1,6 +1,6 @@
 // The two checksums STUN needs: HMAC-SHA1 for MESSAGE-INTEGRITY (RFC 5389 section 15.4)
 // and CRC-32 for FINGERPRINT (section 15.5). Implemented here rather than through OpenSSL
-// because DESIGN.md keeps OpenSSL to media/dtls and base/crypto, and because the STUN parser
+// because docs/design.md keeps OpenSSL out of media_core, and because the STUN parser
 // is fuzzed and unit-tested on its own. Both are pure functions, safe from any thread.
 #pragma once
 

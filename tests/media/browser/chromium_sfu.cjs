@@ -111,7 +111,7 @@ const inbound = (page) =>
   const ready = await next();
   if (!ready.ready) throw new Error('harness not ready');
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
            '--disable-component-update', '--disable-sync', '--no-first-run',
            '--autoplay-policy=no-user-gesture-required', '--allow-loopback-in-peer-connection',

@@ -10,7 +10,7 @@ BUILD=${1:-build/release}
 cmake --build "$BUILD" --target media_browser_harness >/dev/null
 NODE_DIR=build/media-browser-node
 if [ ! -d "$NODE_DIR/node_modules/playwright-core" ]; then
-  npm install --prefix "$NODE_DIR" --no-audit --no-fund --silent playwright-core@1.49.1 >/dev/null
+  "${NPM:-npm}" install --prefix "$NODE_DIR" --no-audit --no-fund --silent playwright-core@1.49.1 >/dev/null
 fi
 exec unshare -rn bash -c "ip link set lo up && ip route add default dev lo && NODE_PATH=$NODE_DIR/node_modules \
-  node tests/media/browser/chromium_sfu.cjs $BUILD/tests/media/media_browser_harness"
+  ${NODE:-node} tests/media/browser/chromium_sfu.cjs $BUILD/tests/media/media_browser_harness"
