@@ -53,13 +53,36 @@ allow {
 }
 
 allow {
-	input.action == "list_students"
-	input.course.teacher_id == input.user.id
+	input.action == "leave"
+	input.user.role == "student"
+}
+
+# Reading quizzes: the course's teacher and admins read every quiz of the course (drafts
+# too); a student enrolled in the course lists the session's quizzes and reads the published
+# and closed ones. Nobody else sees a course's questions.
+quiz_read_actions := {"list_quizzes", "read_quiz"}
+
+allow {
+	quiz_read_actions[input.action]
+	is_course_teacher
 }
 
 allow {
-	input.action == "leave"
+	quiz_read_actions[input.action]
+	is_admin
+}
+
+allow {
+	input.action == "list_quizzes"
 	input.user.role == "student"
+	input.enrolled == true
+}
+
+allow {
+	input.action == "read_quiz"
+	input.user.role == "student"
+	input.enrolled == true
+	input.quiz.status != "draft"
 }
 
 allow {
@@ -136,6 +159,10 @@ deny_reason["only the course's teacher or an admin can do this"] {
 deny_reason["you are not enrolled in this course"] {
 	input.action == "answer"
 	input.enrolled != true
+}
+
+deny_reason["only the course's teacher and its enrolled students can read its quizzes"] {
+	quiz_read_actions[input.action]
 }
 
 deny_reason["the session has ended"] {

@@ -81,3 +81,44 @@ test_others_cannot_give_the_stage if {
 	"only the course's teacher or an admin can give the stage" in edgeclass.deny_reason with input as inp
 	not edgeclass.allow with input as object.union(inp, {"user": student})
 }
+
+quiz(status) := {"id": "qz_x", "session_id": "ses_x", "status": status}
+
+test_course_teacher_and_admin_read_every_quiz if {
+	admin := {"id": "a1", "name": "Ada", "role": "admin"}
+	every who in [teacher, admin] {
+		every status in ["draft", "published", "closed"] {
+			edgeclass.allow with input as {"action": "read_quiz", "user": who, "enrolled": false,
+				"course": course("active", 30, 1), "quiz": quiz(status)}
+		}
+		edgeclass.allow with input as {"action": "list_quizzes", "user": who, "enrolled": false,
+			"course": course("active", 30, 1)}
+	}
+}
+
+test_enrolled_student_reads_published_quizzes_only if {
+	inp := {"action": "read_quiz", "user": student, "enrolled": true, "course": course("active", 30, 1)}
+	edgeclass.allow with input as object.union(inp, {"quiz": quiz("published")})
+	edgeclass.allow with input as object.union(inp, {"quiz": quiz("closed")})
+	not edgeclass.allow with input as object.union(inp, {"quiz": quiz("draft")})
+	edgeclass.allow with input as {"action": "list_quizzes", "user": student, "enrolled": true,
+		"course": course("active", 30, 1)}
+}
+
+test_outsiders_read_no_quiz if {
+	other := {"id": "t2", "name": "Mr U", "role": "teacher"}
+	every who in [student, other] {
+		inp := {"action": "read_quiz", "user": who, "enrolled": false,
+			"course": course("active", 30, 1), "quiz": quiz("published")}
+		not edgeclass.allow with input as inp
+		"only the course's teacher and its enrolled students can read its quizzes" in edgeclass.deny_reason with input as inp
+		not edgeclass.allow with input as object.union(inp, {"action": "list_quizzes"})
+	}
+}
+
+test_only_the_course_teacher_lists_students if {
+	edgeclass.allow with input as {"action": "list_students", "user": teacher, "course": course("active", 30, 1)}
+	# A student token with the teacher's id is still a student.
+	imposter := {"id": "t1", "name": "Ms T", "role": "student"}
+	not edgeclass.allow with input as {"action": "list_students", "user": imposter, "course": course("active", 30, 1)}
+}

@@ -33,6 +33,16 @@ const std::vector<Setting>& settings() {
        "threads that encrypt and send a class's video together (1: the media thread alone)"},
       {"--http-timeout", "EDGECLASS_HTTP_TIMEOUT", "30s",
        "time to send a whole request, and keep-alive idle time (e.g. 30s, 2m)"},
+      {"--first-byte-timeout", "EDGECLASS_FIRST_BYTE_TIMEOUT", "10s",
+       "a new connection that sends nothing this long is closed (e.g. 10s, 500ms)"},
+      {"--max-connections", "EDGECLASS_MAX_CONNECTIONS", "0",
+       "open connections (HTTP and live) before new ones get 503; probes still answer "
+       "(0: the fd limit minus a reserve)"},
+      {"--max-connections-per-ip", "EDGECLASS_MAX_CONNECTIONS_PER_IP", "0",
+       "open connections from one address before new ones get 429 (0: no limit; schools "
+       "share one NAT address, keep it high)"},
+      {"--max-live-sockets-per-user", "EDGECLASS_MAX_LIVE_SOCKETS_PER_USER", "5",
+       "live WebSockets one user may hold at once (0: no limit)"},
       {"--config", "EDGECLASS_CONFIG", "", "optional file of KEY=VALUE lines (environment names)"},
   };
   return s;
@@ -113,6 +123,16 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     auto ms = base::parse_duration_ms(v);
     if (!ms || *ms < 1000 || *ms > 3600000) return bad("must be a duration from 1s to 1h");
     c.http_timeout_ms = *ms;
+  } else if (env == "EDGECLASS_FIRST_BYTE_TIMEOUT") {
+    auto ms = base::parse_duration_ms(v);
+    if (!ms || *ms < 100 || *ms > 3600000) return bad("must be a duration from 100ms to 1h");
+    c.first_byte_timeout_ms = *ms;
+  } else if (env == "EDGECLASS_MAX_CONNECTIONS") {
+    EC_RETURN_IF_ERROR(number_in(0, 100000000, &c.max_connections));
+  } else if (env == "EDGECLASS_MAX_CONNECTIONS_PER_IP") {
+    EC_RETURN_IF_ERROR(number_in(0, 100000000, &c.max_connections_per_ip));
+  } else if (env == "EDGECLASS_MAX_LIVE_SOCKETS_PER_USER") {
+    EC_RETURN_IF_ERROR(number_in(0, 10000, &c.max_live_sockets_per_user));
   } else if (env == "EDGECLASS_CONFIG") {
     c.config_file = v;
   } else {

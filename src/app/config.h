@@ -26,6 +26,10 @@ struct Config {
   int media_threads = 1;   // SFU fan-out threads (FanoutPool when > 1)
   std::string config_file;
   int64_t http_timeout_ms = 30000;  // to send a whole request, and keep-alive idle time
+  int64_t first_byte_timeout_ms = 10000;  // a new connection's wait for its first byte
+  int64_t max_connections = 0;  // 0: the fd limit minus a reserve (http::default_max_connections)
+  int64_t max_connections_per_ip = 0;     // 0: no per-address limit
+  int64_t max_live_sockets_per_user = 5;  // 0: no limit
 
   std::string db_path() const { return data_dir + "/edgeclass.db"; }
 };

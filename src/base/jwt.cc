@@ -86,6 +86,12 @@ Result<Claims> claims_from(const json::object& payload) {
     if (!iat_s) return invalid_claims("\"iat\" is not an integer number of seconds");
     c.iat = *iat_s;
   }
+
+  if (const json::value* nbf = payload.if_contains("nbf")) {
+    std::optional<int64_t> nbf_s = integer_claim(*nbf);
+    if (!nbf_s) return invalid_claims("\"nbf\" is not an integer number of seconds");
+    c.nbf = *nbf_s;
+  }
   return c;
 }
 
@@ -126,6 +132,7 @@ std::string mint_token(const Claims& claims, std::string_view secret) {
   payload["name"] = claims.name;
   payload["role"] = role_name(claims.role);
   if (claims.iat != 0) payload["iat"] = claims.iat;
+  if (claims.nbf != 0) payload["nbf"] = claims.nbf;
   payload["exp"] = claims.exp;
 
   std::string token = base64url_encode(kHeader);
@@ -178,7 +185,22 @@ Result<Claims> verify_token(std::string_view token, std::string_view secret, int
 
   EC_ASSIGN_OR_RETURN(json::object payload, decode_json_part(payload_part, "the payload"));
   EC_ASSIGN_OR_RETURN(Claims claims, claims_from(payload));
-  if (now_unix_s >= claims.exp) {
+  // The leeway is added to `now`, never to a claim, so huge claim values cannot overflow.
+  // A token used before its nbf, or claiming to be issued in the future, most often means
+  // the issuer's clock and ours disagree by more than the leeway.
+  const int64_t late = now_unix_s + kTokenLeewaySeconds;
+  if (claims.nbf > late) {
+    return unauthenticated("bearer token is not valid before " + format_utc_seconds(claims.nbf) +
+                               "; check that the issuer's and this server's clocks agree",
+                           "token_not_yet_valid");
+  }
+  if (claims.iat > late) {
+    return unauthenticated("bearer token claims to be issued in the future (" +
+                               format_utc_seconds(claims.iat) +
+                               "); check that the issuer's and this server's clocks agree",
+                           "token_not_yet_valid");
+  }
+  if (now_unix_s - kTokenLeewaySeconds >= claims.exp) {
     return unauthenticated(
         "bearer token expired at " + format_utc_seconds(claims.exp) + std::string(kAskForNew),
         "token_expired");

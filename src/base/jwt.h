@@ -29,13 +29,19 @@ struct Claims {
   std::string sub;   // user id; never empty in a verified token
   std::string name;  // display name; may be empty
   Role role = Role::kStudent;
-  int64_t exp = 0;  // expiry, seconds since the Unix epoch; the token is valid while now < exp
+  int64_t exp = 0;  // expiry, seconds since the Unix epoch (valid while now < exp + leeway)
   int64_t iat = 0;  // issued at, seconds since the Unix epoch; 0 when the token had none
+  int64_t nbf = 0;  // not before, seconds since the Unix epoch; 0 when the token had none
 };
 
+// Clock skew tolerated between the issuer and this server, in seconds, on every time
+// claim: a token is accepted from nbf - leeway (and when iat <= now + leeway) until
+// exp + leeway (docs/api.md).
+inline constexpr int64_t kTokenLeewaySeconds = 60;
+
 // Signs `claims` as a compact HS256 JWT ("header.payload.signature", base64url, no padding).
-// The header is {"alg":"HS256","typ":"JWT"}; the payload holds sub, name, role, iat (when
-// non-zero) and exp. Never fails.
+// The header is {"alg":"HS256","typ":"JWT"}; the payload holds sub, name, role, iat and nbf
+// (each when non-zero) and exp. Never fails.
 std::string mint_token(const Claims& claims, std::string_view secret);
 
 // Checks a compact JWT and returns its claims. Errors are kUnauthenticated with reason:
@@ -43,8 +49,9 @@ std::string mint_token(const Claims& claims, std::string_view secret);
 //   token_unsupported_alg  header alg is not exactly "HS256" (e.g. "none", "HS512")
 //   token_bad_signature    the signature does not match `secret` (forged or tampered)
 //   token_invalid_claims   missing/empty sub, missing or unknown role, missing or
-//                          non-integer exp, non-string name, non-integer iat
-//   token_expired          now_unix_s >= exp
+//                          non-integer exp, non-string name, non-integer iat or nbf
+//   token_not_yet_valid    nbf or iat later than now_unix_s + kTokenLeewaySeconds
+//   token_expired          now_unix_s >= exp + kTokenLeewaySeconds
 // Checks run in that order, and the payload is only parsed after the signature has been
 // verified. `token` may carry a leading "Bearer " (it is stripped).
 Result<Claims> verify_token(std::string_view token, std::string_view secret, int64_t now_unix_s);

@@ -113,4 +113,15 @@ Line& Line::kv(std::string_view key, bool value) {
   return *this;
 }
 
+bool Every::due(int64_t now_mono_ns, uint64_t* suppressed) {
+  int64_t next = next_ns_.load(std::memory_order_relaxed);
+  if (now_mono_ns < next || !next_ns_.compare_exchange_strong(next, now_mono_ns + interval_ns_,
+                                                              std::memory_order_relaxed)) {
+    suppressed_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  *suppressed = suppressed_.exchange(0, std::memory_order_relaxed);
+  return true;
+}
+
 }  // namespace base::log

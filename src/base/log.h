@@ -6,6 +6,7 @@
 // from different threads never interleave. Lines below the configured level cost one compare.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -46,6 +47,26 @@ class Line {
  private:
   bool enabled_;
   std::string buf_;
+};
+
+// Keeps one kind of event from flooding the log: due() is true at most once per interval,
+// and tells how many events were not logged since the last line. For refusals under attack
+// (one line every few seconds with a count, not one per connection). Thread-safe, lock-free.
+//
+//   static base::log::Every every(10'000'000'000);
+//   if (uint64_t skipped; every.due(now_mono_ns, &skipped))
+//     base::log::warn("http.refused").kv("suppressed", skipped);
+class Every {
+ public:
+  explicit Every(int64_t interval_ns) : interval_ns_(interval_ns) {}
+  // Counts one event at `now_mono_ns`; true when it should be logged, with `*suppressed` set
+  // to the events since the last logged one.
+  bool due(int64_t now_mono_ns, uint64_t* suppressed);
+
+ private:
+  const int64_t interval_ns_;
+  std::atomic<int64_t> next_ns_{0};      // earliest time of the next line
+  std::atomic<uint64_t> suppressed_{0};  // events not logged since the last line
 };
 
 inline Line debug(std::string_view msg) { return Line(Level::kDebug, msg); }

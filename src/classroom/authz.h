@@ -1,7 +1,7 @@
 // Authorization: every decision about who may do what goes through an Authorizer with a
-// documented input document (docs/policy.md). The server's Authorizer is the Rego engine
-// running policies/education.rego; BuiltinAuthorizer implements the same default rules in
-// C++ and serves where no engine is wired (unit tests, the fallback described in docs).
+// documented input document (docs/policy.md). There is one implementation, the Rego engine
+// running the policies in force (app::RegoAuthorizer; policies/education.rego by default);
+// tests use it with the real default policies too.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -39,11 +39,5 @@ boost::json::object course_doc(const store::Course& c);
 boost::json::object session_doc(const store::Session& s);
 boost::json::object quiz_doc(const store::Quiz& q);
 boost::json::object make_input(std::string_view action, const Actor& actor);
-
-// The default rules in C++ (mirrors policies/education.rego).
-class BuiltinAuthorizer final : public Authorizer {
- public:
-  Decision decide(const boost::json::object& input) const override;
-};
 
 }  // namespace classroom

@@ -12,37 +12,24 @@ base::Result<AnswerSet> parse_answer_set(const std::vector<Question>& questions,
                                          const json::value& answers) {
   const json::array* arr = answers.if_array();
   if (!arr || arr->empty() || arr->size() > questions.size()) {
-    return base::invalid_argument("answers must be an array of 1 to " +
-                                      std::to_string(questions.size()) + " entries",
-                                  "invalid_answers");
+    return base::invalid_argument(
+        "answers must be an array of 1 to " + std::to_string(questions.size()) + " entries",
+        "invalid_answers");
   }
   AnswerSet out(questions.size());
   for (size_t i = 0; i < arr->size(); ++i) {
-    base::JsonReader r((*arr)[i], "answers[" + std::to_string(i) + "].");
-    auto q = r.required_int("question", 0, int64_t(questions.size()) - 1);
-    const json::value* choice = r.optional_value("choice");
-    EC_RETURN_IF_ERROR(r.finish());
-    if (!choice) {
-      return base::invalid_argument("missing required field 'answers[" + std::to_string(i) +
-                                        "].choice'",
-                                    "missing_field");
+    EC_ASSIGN_OR_RETURN(AnswerItem item, read_answer_item((*arr)[i], i, questions));
+    if (!out[item.question].empty()) {
+      return base::invalid_argument(
+          "question " + std::to_string(item.question) + " is answered twice in one message",
+          "duplicate_answer");
     }
-    if (!out[size_t(*q)].empty()) {
-      return base::invalid_argument("question " + std::to_string(*q) + " is answered twice",
-                                    "invalid_answers");
-    }
-    EC_ASSIGN_OR_RETURN(out[size_t(*q)], normalize_choice(questions[size_t(*q)], *choice));
+    out[item.question] = std::move(item.choice);
   }
   return out;
 }
 
-LiveQuiz::LiveQuiz(LiveQuizInfo info) : info_(std::move(info)) {
-  stats_.resize(info_.questions.size());
-  for (size_t i = 0; i < stats_.size(); ++i) {
-    stats_[i].option_counts.assign(info_.questions[i].options.size(), 0);
-  }
-  histogram_.assign(info_.questions.size() + 1, 0);
-}
+LiveQuiz::LiveQuiz(LiveQuizInfo info) : info_(std::move(info)), tally_(info_.questions) {}
 
 LiveQuiz::AnswerState LiveQuiz::state(std::string_view user_id) const {
   if (committed_.find(user_id) != committed_.end()) return AnswerState::kCommitted;
@@ -55,7 +42,9 @@ const AnswerSet* LiveQuiz::answers_of(std::string_view user_id) const {
   return it == committed_.end() ? nullptr : &it->second.answers;
 }
 
-void LiveQuiz::set_pending(std::string_view user_id) { pending_.emplace(std::string(user_id), true); }
+void LiveQuiz::set_pending(std::string_view user_id) {
+  pending_.emplace(std::string(user_id), true);
+}
 
 void LiveQuiz::clear_pending(std::string_view user_id) {
   auto it = pending_.find(user_id);
@@ -85,17 +74,10 @@ bool LiveQuiz::record(std::string_view user_id, const AnswerSet& answers) {
   for (size_t i = 0; i < info_.questions.size(); ++i) {
     const auto& choice = c.answers[i];
     if (choice.empty()) continue;
-    QuestionStats& st = stats_[i];
-    ++st.answered;
-    for (int opt : choice) {
-      if (opt >= 0 && size_t(opt) < st.option_counts.size()) ++st.option_counts[size_t(opt)];
-    }
-    if (is_correct(info_.questions[i], choice)) {
-      ++st.correct;
-      ++c.score;
-    }
+    bool correct = is_correct(info_.questions[i], choice);
+    tally_.add(user_id, i, choice, correct);
+    c.score += correct;
   }
-  ++histogram_[size_t(c.score)];
   committed_.emplace(std::string(user_id), std::move(c));
   return true;
 }
@@ -105,18 +87,7 @@ json::object LiveQuiz::results_json(size_t students, bool final) const {
   o["quiz_id"] = info_.id;
   o["answered"] = committed_.size();
   o["students"] = students;
-  json::array qs;
-  qs.reserve(stats_.size());
-  for (const auto& st : stats_) {
-    json::object q;
-    json::array counts;
-    for (int64_t c : st.option_counts) counts.emplace_back(c);
-    q["counts"] = std::move(counts);
-    q["answered"] = st.answered;
-    q["correct"] = st.correct;
-    qs.emplace_back(std::move(q));
-  }
-  o["questions"] = std::move(qs);
+  o["questions"] = tally_.questions_json();
   o["final"] = final;
   return o;
 }
@@ -125,11 +96,16 @@ json::object LiveQuiz::distribution_json() const {
   json::object o;
   o["max_score"] = info_.questions.size();
   o["answered"] = committed_.size();
+  // Every student with a committed answer set, including one whose answers scored nothing.
+  std::vector<int64_t> histogram(info_.questions.size() + 1, 0);
+  for (const auto& [id, c] : committed_) {
+    if (c.score >= 0 && size_t(c.score) < histogram.size()) ++histogram[size_t(c.score)];
+  }
   int64_t total = 0;
   json::array hist;
-  for (size_t s = 0; s < histogram_.size(); ++s) {
-    hist.emplace_back(histogram_[s]);
-    total += histogram_[s] * int64_t(s);
+  for (size_t s = 0; s < histogram.size(); ++s) {
+    hist.emplace_back(histogram[s]);
+    total += histogram[s] * int64_t(s);
   }
   o["mean"] = committed_.empty() ? 0.0 : double(total) / double(committed_.size());
   o["histogram"] = std::move(hist);

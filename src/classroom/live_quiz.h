@@ -13,12 +13,13 @@
 
 #include "base/status.h"
 #include "classroom/quiz.h"
+#include "classroom/quiz_tally.h"
 
 namespace classroom {
 
 // A published quiz as the room needs it.
 struct LiveQuizInfo {
-  std::string id;     // "qz_..."
+  std::string id;  // "qz_..."
   std::string title;
   std::vector<Question> questions;
   int64_t published_at_ms = 0;  // Unix ms
@@ -67,8 +68,9 @@ class LiveQuiz {
   // Users with committed answers (views into this quiz; valid until the next record()).
   std::vector<std::string_view> answered_users() const;
 
-  // Live results: {"quiz_id","answered","students","questions":[{"counts":[..],"answered",
-  // "correct"}],"final"}. `students` is the number of students the caller counts as in class.
+  // Live results: {"quiz_id","answered","students","questions":[{"index","counts":[..],
+  // "answered","correct","correct_rate"}],"final"} (questions as in the REST results). `students`
+  // is the number of students the caller counts as in class.
   boost::json::object results_json(size_t students, bool final) const;
   // Class distribution at close: {"max_score","answered","mean","histogram":[count per score]}.
   boost::json::object distribution_json() const;
@@ -82,18 +84,11 @@ class LiveQuiz {
     AnswerSet answers;
     int score = 0;
   };
-  struct QuestionStats {
-    std::vector<int64_t> option_counts;
-    int64_t answered = 0;
-    int64_t correct = 0;
-  };
-
   LiveQuizInfo info_;
   bool closed_ = false;
   std::map<std::string, Committed, std::less<>> committed_;
   std::map<std::string, bool, std::less<>> pending_;  // value unused; a set with lookups by view
-  std::vector<QuestionStats> stats_;                   // one per question
-  std::vector<int64_t> histogram_;                     // students per score 0..question_count
+  QuizTally tally_;                                   // the same aggregator as REST results
 };
 
 }  // namespace classroom

@@ -1,8 +1,8 @@
 #include "classroom/quiz.h"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <algorithm>
 
 #include "base/json_reader.h"
 
@@ -12,9 +12,12 @@ namespace json = boost::json;
 
 std::string_view kind_name(QuestionKind kind) {
   switch (kind) {
-    case QuestionKind::kSingle: return "single";
-    case QuestionKind::kMultiple: return "multiple";
-    case QuestionKind::kTrueFalse: return "true_false";
+    case QuestionKind::kSingle:
+      return "single";
+    case QuestionKind::kMultiple:
+      return "multiple";
+    case QuestionKind::kTrueFalse:
+      return "true_false";
   }
   return "single";
 }
@@ -26,9 +29,13 @@ base::Result<std::vector<int>> read_indices(const json::value& v, size_t option_
   std::vector<int> out;
   auto add = [&](const json::value& e) -> base::Status {
     int64_t idx;
-    if (e.is_int64()) idx = e.get_int64();
-    else if (e.is_uint64()) idx = e.get_uint64() > 1000 ? 1000 : int64_t(e.get_uint64());
-    else return base::invalid_argument(what + " must hold option indices (integers)", "invalid_choice");
+    if (e.is_int64())
+      idx = e.get_int64();
+    else if (e.is_uint64())
+      idx = e.get_uint64() > 1000 ? 1000 : int64_t(e.get_uint64());
+    else
+      return base::invalid_argument(what + " must hold option indices (integers)",
+                                    "invalid_choice");
     if (idx < 0 || size_t(idx) >= option_count) {
       return base::invalid_argument(what + " names option " + std::to_string(idx) +
                                         ", but the question has options 0.." +
@@ -52,7 +59,8 @@ base::Result<std::vector<int>> read_indices(const json::value& v, size_t option_
   return out;
 }
 
-base::Status check_arity(QuestionKind kind, const std::vector<int>& picks, const std::string& what) {
+base::Status check_arity(QuestionKind kind, const std::vector<int>& picks,
+                         const std::string& what) {
   if (picks.empty()) {
     return base::invalid_argument(what + " must name at least one option", "invalid_choice");
   }
@@ -67,16 +75,15 @@ base::Status check_arity(QuestionKind kind, const std::vector<int>& picks, const
 base::Result<Question> parse_question(const json::value& v, size_t index) {
   std::string where = "questions[" + std::to_string(index) + "].";
   base::JsonReader r(v, where);
-  auto kind = r.required_enum("kind", {"single", "multiple", "true_false"});
-  auto prompt = r.required_string("prompt", 1, 1000);
-  const json::value* options = r.optional_value("options");
-  const json::value* correct = r.optional_value("correct");
-  EC_RETURN_IF_ERROR(r.finish());
+  EC_ASSIGN_OR_RETURN(std::string kind, r.one_of("kind", {"single", "multiple", "true_false"}));
   Question q;
-  q.kind = *kind == "single" ? QuestionKind::kSingle
-           : *kind == "multiple" ? QuestionKind::kMultiple
-                                 : QuestionKind::kTrueFalse;
-  q.prompt = *prompt;
+  EC_ASSIGN_OR_RETURN(q.prompt, r.string("prompt", 1, 1000));
+  EC_ASSIGN_OR_RETURN(const json::value* options, r.optional_value("options"));
+  EC_ASSIGN_OR_RETURN(const json::value* correct, r.value("correct"));
+  EC_RETURN_IF_ERROR(r.finish());
+  q.kind = kind == "single"     ? QuestionKind::kSingle
+           : kind == "multiple" ? QuestionKind::kMultiple
+                                : QuestionKind::kTrueFalse;
   if (q.kind == QuestionKind::kTrueFalse) {
     q.options = {"True", "False"};
     if (options) {
@@ -86,21 +93,18 @@ base::Result<Question> parse_question(const json::value& v, size_t index) {
   } else {
     const json::array* a = options ? options->if_array() : nullptr;
     if (!a || a->size() < 2 || a->size() > kMaxOptions) {
-      return base::invalid_argument(where + "options must be an array of 2 to " +
-                                        std::to_string(kMaxOptions) + " strings",
-                                    "invalid_field");
+      return base::invalid_argument(
+          where + "options must be an array of 2 to " + std::to_string(kMaxOptions) + " strings",
+          "invalid_field");
     }
     for (const auto& o : *a) {
       const auto* s = o.if_string();
       if (!s || s->empty() || base::utf8_length(*s) > 500) {
-        return base::invalid_argument(where + "options must be non-empty strings of at most 500 characters",
-                                      "invalid_field");
+        return base::invalid_argument(
+            where + "options must be non-empty strings of at most 500 characters", "invalid_field");
       }
       q.options.emplace_back(*s);
     }
-  }
-  if (!correct) {
-    return base::invalid_argument("missing required field '" + where + "correct'", "missing_field");
   }
   EC_ASSIGN_OR_RETURN(q.correct, read_indices(*correct, q.options.size(), where + "correct"));
   EC_RETURN_IF_ERROR(check_arity(q.kind, q.correct, where + "correct"));
@@ -162,7 +166,7 @@ base::Result<std::vector<Question>> questions_from_storage(std::string_view text
     Question q;
     const auto* kind = o->if_contains("kind");
     std::string_view k = kind && kind->is_string() ? std::string_view(kind->get_string()) : "";
-    q.kind = k == "multiple" ? QuestionKind::kMultiple
+    q.kind = k == "multiple"     ? QuestionKind::kMultiple
              : k == "true_false" ? QuestionKind::kTrueFalse
                                  : QuestionKind::kSingle;
     if (const auto* p = o->if_contains("prompt"); p && p->is_string()) q.prompt = p->get_string();
@@ -185,6 +189,24 @@ base::Result<std::vector<int>> normalize_choice(const Question& q, const json::v
   EC_ASSIGN_OR_RETURN(std::vector<int> picks, read_indices(choice, q.options.size(), "choice"));
   EC_RETURN_IF_ERROR(check_arity(q.kind, picks, "choice"));
   return picks;
+}
+
+base::Result<AnswerItem> read_answer_item(const json::value& item, size_t index,
+                                          const std::vector<Question>& questions) {
+  std::string where = "answers[" + std::to_string(index) + "].";
+  if (questions.empty()) return base::internal_error("the quiz has no questions");
+  base::JsonReader r(item, where);
+  AnswerItem out;
+  EC_ASSIGN_OR_RETURN(int64_t question, r.integer("question", 0, int64_t(questions.size()) - 1));
+  EC_ASSIGN_OR_RETURN(const json::value* choice, r.value("choice"));
+  EC_RETURN_IF_ERROR(r.finish());
+  out.question = size_t(question);
+  auto picks = normalize_choice(questions[out.question], *choice);
+  if (!picks.is_ok()) {
+    return base::invalid_argument(where + "choice: " + picks.status().message(), "invalid_choice");
+  }
+  out.choice = std::move(picks).value();
+  return out;
 }
 
 bool is_correct(const Question& q, const std::vector<int>& choice) { return q.correct == choice; }

@@ -43,6 +43,16 @@ base::Result<std::vector<Question>> questions_from_storage(std::string_view text
 base::Result<std::vector<int>> normalize_choice(const Question& q,
                                                 const boost::json::value& choice);
 
+// One entry of an `answers` array, {"question": index, "choice": index | [indices]}, read
+// through base::JsonReader and checked against `questions` (`index` is its position, for
+// messages). The one reader of answers, shared by the REST API and the live room.
+struct AnswerItem {
+  size_t question = 0;      // < questions.size()
+  std::vector<int> choice;  // sorted, unique, valid for that question
+};
+base::Result<AnswerItem> read_answer_item(const boost::json::value& item, size_t index,
+                                          const std::vector<Question>& questions);
+
 // Exact-match grading: a choice is correct when it equals the correct set.
 bool is_correct(const Question& q, const std::vector<int>& choice);
 

@@ -217,6 +217,7 @@ base::Status Room::mute(std::string_view by, std::string_view target, bool muted
     body["all"] = true;
     body["muted"] = muted;
     emit(Audience::everyone(), "chat_muted", std::move(body));
+    listener_.on_chat_muted("", muted);
     return base::Status::ok();
   }
   const Member* m = find(target);
@@ -232,6 +233,7 @@ base::Status Room::mute(std::string_view by, std::string_view target, bool muted
   body["user_id"] = target;
   body["muted"] = muted;
   emit(Audience::everyone(), "chat_muted", std::move(body));
+  listener_.on_chat_muted(target, muted);
   return base::Status::ok();
 }
 
@@ -244,10 +246,32 @@ base::Status Room::remove(std::string_view by, std::string_view target) {
   }
   std::string id = it->second.who.user_id;
   removed_.emplace(id);
-  participants_.erase(it);
+  drop_student(id, by, "removed", "removed");
+  listener_.on_participant_removed(id);
+  return base::Status::ok();
+}
+
+bool Room::unenroll(std::string_view user_id, std::string_view by) {
+  if (ended_) return false;
+  const bool self = by == user_id;
+  auto it = participants_.find(user_id);
+  if (it == participants_.end() || it->second.who.role != Role::kStudent) {
+    // Not here, but it may hold the stage it kept across a restart.
+    if (!user_id.empty() && user_id == stage_) set_stage("", "", by, self ? "left" : "removed");
+    return false;
+  }
+  std::string id = it->second.who.user_id;
+  drop_student(id, by, self ? "left" : "removed", self ? "left_course" : "removed_from_course");
+  return true;
+}
+
+void Room::drop_student(const std::string& id, std::string_view by, std::string_view reason,
+                        std::string_view removed_reason) {
+  participants_.erase(id);
   --students_;
   json::object personal;
   personal["user_id"] = id;
+  personal["reason"] = removed_reason;
   emit(Audience::only(id), "removed", std::move(personal));
   if (hands_.lower(id)) {
     json::object h;
@@ -256,17 +280,38 @@ base::Status Room::remove(std::string_view by, std::string_view target) {
     h["queue"] = hands_.size();
     emit(Audience::teachers_only(), "hand_lowered", std::move(h));
   }
-  if (id == stage_) set_stage("", "", by, "removed");
+  if (id == stage_) set_stage("", "", by, reason);
   json::object body;
   body["user_id"] = id;
-  body["reason"] = "removed";
+  body["reason"] = reason;
   body["count"] = participants_.size();
   body["students"] = students_;
-  emit(presence_audience(Participant{id, "", Role::kStudent}), "participant_left",
-       std::move(body));
-  listener_.on_participant_removed(id);
-  return base::Status::ok();
+  emit(presence_audience(Participant{id, "", Role::kStudent}), "participant_left", std::move(body));
 }
+
+// ---- restore and REST changes -------------------------------------------------------------
+
+void Room::restore(const RoomRestore& state) {
+  chat_muted_all_ = state.chat_muted_all;
+  muted_.insert(state.muted.begin(), state.muted.end());
+  removed_.insert(state.removed.begin(), state.removed.end());
+  if (!state.stage_user.empty() && removed_.find(state.stage_user) == removed_.end()) {
+    stage_ = state.stage_user;
+    stage_name_ = state.stage_name;
+  }
+  for (const ChatMessage& m : state.recent_chat) recent_chat_.push_back(m);
+  while (recent_chat_.size() > config_.recent_chat) recent_chat_.pop_front();
+  if (state.quiz) {
+    quiz_ = std::make_unique<LiveQuiz>(*state.quiz);
+    for (const auto& [user, answers] : state.answers) quiz_->record(user, answers);
+    if (state.quiz_closed) quiz_->mark_closed();
+    results_dirty_ = false;
+    results_sent_ = false;
+    deadline_reported_ = false;
+  }
+}
+
+void Room::set_capacity(size_t capacity) { config_.capacity = capacity; }
 
 // ---- hands --------------------------------------------------------------------------------
 
@@ -277,7 +322,10 @@ base::Status Room::raise_hand(std::string_view user_id) {
   if (m->who.role != Role::kStudent) {
     return base::permission_denied("only students raise hands", "not_student");
   }
-  if (!hands_.raise(user_id, m->who.name, clock_.now_unix_ms())) return base::Status::ok();
+  if (!hands_.raise(user_id, m->who.name, clock_.now_unix_ms())) {
+    return base::failed_precondition("your hand is already raised; the teacher has seen it",
+                                     "hand_already_raised");
+  }
   json::object body;
   body["user"] = member_json(*m);
   body["position"] = hands_.size();
@@ -346,8 +394,10 @@ json::value Room::stage_json() const {
 
 base::Status Room::publish_quiz(LiveQuizInfo info) {
   if (ended_) return base::failed_precondition("the session has ended", "session_ended");
+  // Published twice (REST and socket, or a hook after the room was rebuilt from storage).
+  // A quiz is published once in storage, so the same id never opens again.
+  if (quiz_ && quiz_->id() == info.id) return base::Status::ok();
   if (quiz_ && !quiz_->closed()) {
-    if (quiz_->id() == info.id) return base::Status::ok();  // published twice (REST + socket)
     return base::failed_precondition("quiz " + quiz_->id() + " is still open; close it first",
                                      "quiz_open");
   }
@@ -492,7 +542,8 @@ json::object Room::snapshot(std::string_view user_id) const {
   s["session"] = json::object{{"id", config_.session_id},
                               {"course_id", config_.course_id},
                               {"title", config_.title},
-                              {"status", ended_ ? "ended" : "live"}};
+                              {"status", ended_ ? "ended" : "live"},
+                              {"capacity", config_.capacity}};
   json::array roster;
   bool full_roster = teacher || full_presence_;  // else: the teachers and oneself
   roster.reserve(full_roster ? participants_.size() : 4);

@@ -77,6 +77,23 @@ struct AnswerStart {
   bool needs_commit = true;   // false: identical answers were already committed (re-acked)
 };
 
+// What a room is rebuilt from when it is created (first connection, or after a restart): the
+// state the store keeps (store/live_rooms.h, the session's quizzes and answers). Everything
+// else (presence, hands, the resume buffer, recent chat) starts empty with a new epoch.
+struct RoomRestore {
+  bool chat_muted_all = false;
+  std::vector<std::string> muted;    // students muted one by one
+  std::vector<std::string> removed;  // students removed for the rest of the session
+  std::string stage_user;            // empty: nobody; the holder keeps it until it leaves again
+  std::string stage_name;
+  std::vector<ChatMessage> recent_chat;  // the newest stored messages, oldest first
+  // The session's current quiz (the open one, else the last closed one), with the answers
+  // already stored, by student.
+  std::optional<LiveQuizInfo> quiz;
+  bool quiz_closed = false;
+  std::vector<std::pair<std::string, AnswerSet>> answers;
+};
+
 class Room {
  public:
   // `listener`, `clock` and `random` must outlive the room.
@@ -92,6 +109,21 @@ class Room {
   // Drops one connection of `user_id`; the last one emits `participant_left`. Unknown users
   // are ignored (the connection may have been removed already).
   void leave(std::string_view user_id);
+
+  // Loads the stored state into a room nobody has joined yet (seq 0); emits nothing. Call
+  // once, right after construction.
+  void restore(const RoomRestore& state);
+  // The course's capacity changed (REST): later joins are checked against `capacity`;
+  // students already in stay. Whether students get the full roster (full_presence_max) is
+  // decided once, when the room is created.
+  void set_capacity(size_t capacity);
+  // `user_id` is no longer enrolled in the course (removed by the teacher over REST, or
+  // it left): it goes like a removed student (`removed` to it with a reason,
+  // `participant_left` to all, hand lowered, stage taken) but may come back if it enrolls
+  // again. Returns false when it was not in the room (if it held the stage kept across a
+  // restart, it loses it). The caller closes its connections.
+  // `by` is who did it (the student itself when it left).
+  bool unenroll(std::string_view user_id, std::string_view by);
 
   // Chat from `user_id`. Errors: NotFound "not_in_room", PermissionDenied "muted",
   // ResourceExhausted "rate_limited", InvalidArgument "invalid_text"/"message_too_long",
@@ -122,6 +154,7 @@ class Room {
   base::Status take_stage(std::string_view by);
   // The user id of the student on stage; empty when nobody is.
   const std::string& stage() const { return stage_; }
+  const std::string& stage_name() const { return stage_name_; }
 
   // Starts `info` as the room's quiz (the caller has stored it as published). Error:
   // FailedPrecondition "quiz_open" when another quiz is still open.
@@ -188,6 +221,10 @@ class Room {
   // listener. No-op when `user` already holds it.
   void set_stage(std::string user, std::string_view name, std::string_view by,
                  std::string_view reason);
+  // Takes `id` (a student in the room) out: `removed` to it, its hand lowered, the stage
+  // taken, `participant_left` with `reason` to all.
+  void drop_student(const std::string& id, std::string_view by, std::string_view reason,
+                    std::string_view removed_reason);
   boost::json::value stage_json() const;
 
   RoomConfig config_;

@@ -28,87 +28,88 @@ ClientType type_from(std::string_view t) {
   return ClientType::kPing;
 }
 
-}  // namespace
-
-base::Result<ClientMessage> parse_client_message(std::string_view text, std::string* ref_out) {
-  EC_ASSIGN_OR_RETURN(json::value v, base::parse_json(text));
-  if (!v.is_object()) return base::invalid_argument("a message must be a JSON object", "bad_message");
-  base::JsonReader r(v);
-  auto type = r.required_enum("type", {"ping", "chat", "chat_delete", "mute", "remove", "hand_raise",
-                                          "hand_lower", "quiz_publish", "quiz_close", "answer",
-                                          "media.publish", "media.subscribe", "media.unpublish",
-                                          "stage_give", "stage_take"});
-  auto ref = r.optional_string("ref", 0, 64);
-  if (ref && ref_out) *ref_out = *ref;
-  if (!r.ok()) return r.finish();  // the first error (type or ref)
-  ClientMessage m;
-  m.type = type_from(*type);
-  if (ref) m.ref = *ref;
+// Reads the fields of a message of type `m.type` into `m`.
+base::Status read_fields(base::JsonReader& r, ClientMessage& m) {
   switch (m.type) {
     case ClientType::kPing:
     case ClientType::kHandRaise:
     case ClientType::kMediaUnpublish:
     case ClientType::kStageTake:
-      break;
+      return base::Status::ok();
     case ClientType::kMediaPublish:
     case ClientType::kMediaSubscribe: {
-      auto sdp = r.required_string("sdp", 1, 60 * 1024);
-      if (sdp) m.sdp = std::move(*sdp);
-      break;
+      EC_ASSIGN_OR_RETURN(m.sdp, r.string("sdp", 1, 60 * 1024));
+      return base::Status::ok();
     }
     case ClientType::kChat: {
-      // Length and UTF-8 are the room's rules (validate_chat_text); here only a hard cap.
-      auto t = r.required_string("text", 1, 16 * 1024);
-      if (t) m.text = std::move(*t);
-      break;
+      // Blank text, UTF-8 and the length limit are the room's rules (validate_chat_text, which
+      // answers message_too_long); a frame is at most 64 KiB anyway.
+      EC_ASSIGN_OR_RETURN(m.text, r.string("text", 0, 64 * 1024));
+      return base::Status::ok();
     }
     case ClientType::kChatDelete: {
-      auto id = r.required_string("message_id", 1, 64);
-      if (id) m.target = std::move(*id);
-      break;
+      EC_ASSIGN_OR_RETURN(m.target, r.string("message_id", 1, 64));
+      return base::Status::ok();
     }
     case ClientType::kMute: {
-      auto id = r.optional_string("user_id", 1, 128);
-      if (id) m.target = std::move(*id);
-      const json::value* muted = r.optional_value("muted");
-      if (!muted || !muted->is_bool()) {
-        r.fail(base::invalid_argument("field 'muted' must be true or false", "invalid_field"));
-      } else {
-        m.muted = muted->get_bool();
-      }
-      break;
+      EC_ASSIGN_OR_RETURN(std::optional<std::string> id, r.optional_string("user_id", 1, 128));
+      m.target = id.value_or("");
+      EC_ASSIGN_OR_RETURN(m.muted, r.boolean("muted"));
+      return base::Status::ok();
     }
     case ClientType::kRemove:
     case ClientType::kStageGive: {
-      auto id = r.required_string("user_id", 1, 128);
-      if (id) m.target = std::move(*id);
-      break;
+      EC_ASSIGN_OR_RETURN(m.target, r.string("user_id", 1, 128));
+      return base::Status::ok();
     }
     case ClientType::kHandLower: {
-      auto id = r.optional_string("user_id", 1, 128);
-      if (id) m.target = std::move(*id);
-      break;
+      EC_ASSIGN_OR_RETURN(std::optional<std::string> id, r.optional_string("user_id", 1, 128));
+      m.target = id.value_or("");
+      return base::Status::ok();
     }
     case ClientType::kQuizPublish: {
-      auto id = r.required_string("quiz_id", 1, 64);
-      auto limit = r.optional_int("time_limit_s", 5, 3600);
-      if (id) m.quiz_id = std::move(*id);
+      EC_ASSIGN_OR_RETURN(m.quiz_id, r.string("quiz_id", 1, 64));
+      EC_ASSIGN_OR_RETURN(std::optional<int64_t> limit,
+                          r.optional_integer("time_limit_s", 5, 3600));
       if (limit) m.time_limit_s = *limit;
-      break;
+      return base::Status::ok();
     }
     case ClientType::kQuizClose: {
-      auto id = r.required_string("quiz_id", 1, 64);
-      if (id) m.quiz_id = std::move(*id);
-      break;
+      EC_ASSIGN_OR_RETURN(m.quiz_id, r.string("quiz_id", 1, 64));
+      return base::Status::ok();
     }
     case ClientType::kAnswer: {
-      auto id = r.required_string("quiz_id", 1, 64);
-      const json::array* a = r.required_array("answers", 1, kMaxQuestions);
-      if (id) m.quiz_id = std::move(*id);
-      if (a) m.answers = *a;
-      break;
+      EC_ASSIGN_OR_RETURN(m.quiz_id, r.string("quiz_id", 1, 64));
+      EC_ASSIGN_OR_RETURN(const json::array* a, r.array("answers", 1, kMaxQuestions));
+      m.answers = *a;
+      return base::Status::ok();
     }
   }
+  return base::Status::ok();
+}
+
+}  // namespace
+
+base::Result<ClientMessage> parse_client_message(std::string_view text, std::string* ref_out) {
+  EC_ASSIGN_OR_RETURN(json::value v, base::parse_json(text, "a live message"));
+  if (!v.is_object()) {
+    return base::invalid_argument("a message must be a JSON object with a \"type\"", "bad_message");
+  }
+  base::JsonReader r(v);
+  ClientMessage m;
+  // The ref first, so that every later error can echo it.
+  EC_ASSIGN_OR_RETURN(std::optional<std::string> ref, r.optional_string("ref", 0, 64));
+  if (ref) {
+    m.ref = *ref;
+    if (ref_out) *ref_out = *ref;
+  }
+  EC_ASSIGN_OR_RETURN(
+      std::string type,
+      r.one_of("type", {"ping", "chat", "chat_delete", "mute", "remove", "hand_raise", "hand_lower",
+                        "quiz_publish", "quiz_close", "answer", "media.publish", "media.subscribe",
+                        "media.unpublish", "stage_give", "stage_take"}));
+  m.type = type_from(type);
+  EC_RETURN_IF_ERROR(read_fields(r, m));
   EC_RETURN_IF_ERROR(r.finish());
   return m;
 }

@@ -72,6 +72,9 @@ class RoomListener {
   virtual void on_chat_message(const ChatMessage& message) {}
   // A chat message was deleted by the teacher and should be marked deleted in storage.
   virtual void on_chat_deleted(std::string_view message_id) {}
+  // Chat was muted or unmuted for every student (`user_id` empty) or for one; the owner
+  // stores it so a rebuilt room keeps it.
+  virtual void on_chat_muted(std::string_view user_id, bool muted) {}
   // The teacher removed `user_id`: close its connections (close code 4011). The personal
   // `removed` event has already been emitted before this call.
   virtual void on_participant_removed(std::string_view user_id) {}

@@ -121,10 +121,18 @@ class Service {
                                          std::string_view quiz_id, int64_t time_limit_s) const;
   base::Result<store::Quiz> close_quiz(store::Txn& txn, const Actor& actor,
                                        std::string_view quiz_id) const;
+  // A quiz the actor may read. `*teacher_view` is set to whether they get the teacher's view
+  // (policy action read_results: every quiz, with the correct options); otherwise the
+  // read_quiz decision applies: a draft they may not read is 404 quiz_not_found, any other
+  // quiz they may not read 403 forbidden.
   base::Result<store::Quiz> get_quiz(store::Db& db, const Actor& actor, std::string_view id,
                                      bool* teacher_view) const;
+  // The session's quizzes the actor may read (404 when the session is hidden from them).
+  // Without the teacher's view (`*teacher_view` false) the list_quizzes decision must allow
+  // (403 otherwise) and the list keeps only the quizzes read_quiz allows.
   base::Result<std::vector<store::Quiz>> list_quizzes(store::Db& db, const Actor& actor,
-                                                      std::string_view session_id) const;
+                                                      std::string_view session_id,
+                                                      bool* teacher_view) const;
 
   // Answers: prepare on the reading side (authorization, validation, grading), then commit
   // inside the writer, which re-checks that the quiz is still open at commit time.
@@ -148,6 +156,8 @@ class Service {
  private:
   Decision decide(const boost::json::object& input) const;
   base::Status authorize(const boost::json::object& input) const;
+  // The policy's read_results decision: the caller sees every quiz and everyone's results.
+  bool reads_all_results(const Actor& actor, const store::Course& course) const;
   base::Result<store::Course> course_for_write(store::Db& db, const Actor& actor,
                                                std::string_view id, std::string_view action) const;
 

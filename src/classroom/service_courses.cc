@@ -20,28 +20,38 @@ base::Status Service::authorize(const json::object& input) const {
   return base::permission_denied(std::move(msg), "forbidden");
 }
 
+bool Service::reads_all_results(const Actor& actor, const store::Course& course) const {
+  json::object in = make_input("read_results", actor);
+  in["course"] = course_doc(course);
+  return decide(in).allow;
+}
+
 base::Result<CreateCourse> Service::parse_create_course(const json::value& body) const {
   base::JsonReader r(body);
   CreateCourse c;
-  auto title = r.required_string("title", 1, 200);
-  auto description = r.optional_string("description", 0, 5000);
-  auto capacity = r.optional_int("capacity", 1, kMaxCapacity);
-  auto status = r.optional_enum("status", {"draft", "active"});
+  EC_ASSIGN_OR_RETURN(c.title, r.string("title", 1, 200));
+  EC_ASSIGN_OR_RETURN(std::optional<std::string> description,
+                      r.optional_string("description", 0, 5000));
+  EC_ASSIGN_OR_RETURN(std::optional<int64_t> capacity,
+                      r.optional_integer("capacity", 1, kMaxCapacity));
+  EC_ASSIGN_OR_RETURN(std::optional<std::string> status,
+                      r.optional_one_of("status", {"draft", "active"}));
   EC_RETURN_IF_ERROR(r.finish());
-  c.title = *title;
   c.description = description.value_or("");
   c.capacity = capacity.value_or(default_capacity_);
-  c.status = status ? *store::parse_course_status(*status) : store::CourseStatus::kDraft;
+  c.status = store::CourseStatus::kDraft;
+  if (status) c.status = store::parse_course_status(*status).value_or(store::CourseStatus::kDraft);
   return c;
 }
 
 base::Result<CoursePatch> Service::parse_course_patch(const json::value& body) const {
   base::JsonReader r(body);
   CoursePatch p;
-  p.title = r.optional_string("title", 1, 200);
-  p.description = r.optional_string("description", 0, 5000);
-  p.capacity = r.optional_int("capacity", 1, kMaxCapacity);
-  auto status = r.optional_enum("status", {"draft", "active", "archived"});
+  EC_ASSIGN_OR_RETURN(p.title, r.optional_string("title", 1, 200));
+  EC_ASSIGN_OR_RETURN(p.description, r.optional_string("description", 0, 5000));
+  EC_ASSIGN_OR_RETURN(p.capacity, r.optional_integer("capacity", 1, kMaxCapacity));
+  EC_ASSIGN_OR_RETURN(std::optional<std::string> status,
+                      r.optional_one_of("status", {"draft", "active", "archived"}));
   EC_RETURN_IF_ERROR(r.finish());
   if (status) p.status = store::parse_course_status(*status);
   if (!p.title && !p.description && !p.capacity && !p.status) {
@@ -125,6 +135,13 @@ base::Result<store::Course> Service::update_course(store::Txn& txn, const Actor&
   if (patch.status) c.status = *patch.status;
   c.updated_at = clock_.now_unix_ms();
   EC_RETURN_IF_ERROR(store::update_course(txn, c));
+  // An archived course has no live class: its live session ends with the archive (the live
+  // room hears of it through LiveNotifier::course_changed).
+  if (c.status == store::CourseStatus::kArchived) {
+    EC_ASSIGN_OR_RETURN(std::optional<store::Session> live,
+                        store::live_session_for_course(txn.db(), c.id));
+    if (live) EC_RETURN_IF_ERROR(store::end_session(txn, live->id, c.updated_at));
+  }
   return c;
 }
 
@@ -152,33 +169,33 @@ base::Status Service::remove_student(store::Txn& txn, const Actor& actor,
                                      std::string_view course_id,
                                      std::string_view student_id) const {
   bool self = student_id == actor.id;
-  EC_ASSIGN_OR_RETURN(store::Course c,
-                      course_for_write(txn.db(), actor, course_id,
-                                       self ? "leave" : "remove_student"));
+  EC_ASSIGN_OR_RETURN(store::Course c, course_for_write(txn.db(), actor, course_id,
+                                                        self ? "leave" : "remove_student"));
   EC_ASSIGN_OR_RETURN(bool existed, store::delete_enrollment(txn, c.id, student_id));
   if (!existed) {
-    return base::not_found("student '" + std::string(student_id) + "' is not enrolled in this course",
-                           "enrollment_not_found");
+    return base::not_found(
+        "student '" + std::string(student_id) + "' is not enrolled in this course",
+        "enrollment_not_found");
   }
   return base::Status::ok();
 }
 
-base::Result<store::Page<store::Enrollment>> Service::list_students(
-    store::Db& db, const Actor& actor, std::string_view course_id, std::string_view cursor,
-    int limit) const {
+base::Result<store::Page<store::Enrollment>> Service::list_students(store::Db& db,
+                                                                    const Actor& actor,
+                                                                    std::string_view course_id,
+                                                                    std::string_view cursor,
+                                                                    int limit) const {
   EC_ASSIGN_OR_RETURN(store::Course c, course_for_write(db, actor, course_id, "list_students"));
   return store::list_enrollments(db, c.id, cursor, limit);
 }
 
 base::Result<store::Session> Service::go_live(store::Txn& txn, const Actor& actor,
-                                              std::string_view course_id,
-                                              std::string title) const {
+                                              std::string_view course_id, std::string title) const {
   EC_ASSIGN_OR_RETURN(store::Course c, course_for_write(txn.db(), actor, course_id, "go_live"));
   if (c.status != store::CourseStatus::kActive) {
-    return base::failed_precondition(
-        "the course is " + std::string(store::to_string(c.status)) +
-            "; set its status to active before going live",
-        "course_not_active");
+    return base::failed_precondition("the course is " + std::string(store::to_string(c.status)) +
+                                         "; set its status to active before going live",
+                                     "course_not_active");
   }
   EC_ASSIGN_OR_RETURN(std::optional<store::Session> live,
                       store::live_session_for_course(txn.db(), c.id));

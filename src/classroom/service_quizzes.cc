@@ -5,6 +5,7 @@
 #include "base/json_reader.h"
 #include "base/random.h"
 #include "base/strings.h"
+#include "classroom/quiz_tally.h"
 #include "classroom/service.h"
 
 namespace classroom {
@@ -39,23 +40,19 @@ base::Status check_open(const store::Quiz& q, int64_t now) {
 
 base::Result<CreateQuiz> Service::parse_create_quiz(const json::value& body) const {
   base::JsonReader r(body);
-  auto title = r.required_string("title", 1, 200);
-  const json::value* questions = r.optional_value("questions");
-  if (r.ok() && !questions) {
-    r.fail(base::invalid_argument("missing required field 'questions'", "missing_field"));
-  }
-  EC_RETURN_IF_ERROR(r.finish());
   CreateQuiz q;
-  q.title = *title;
+  EC_ASSIGN_OR_RETURN(q.title, r.string("title", 1, 200));
+  EC_ASSIGN_OR_RETURN(const json::value* questions, r.value("questions"));
+  EC_RETURN_IF_ERROR(r.finish());
   EC_ASSIGN_OR_RETURN(q.questions, parse_questions(*questions));
   return q;
 }
 
 base::Result<int64_t> Service::parse_publish(const json::value& body) const {
   base::JsonReader r(body);
-  auto limit = r.required_int("time_limit_s", 1, 86400);
+  EC_ASSIGN_OR_RETURN(int64_t limit, r.integer("time_limit_s", 1, 86400));
   EC_RETURN_IF_ERROR(r.finish());
-  return *limit;
+  return limit;
 }
 
 base::Result<store::Quiz> Service::create_quiz(store::Txn& txn, const Actor& actor,
@@ -94,6 +91,17 @@ base::Result<store::Quiz> Service::publish_quiz(store::Txn& txn, const Actor& ac
         "the quiz is already " + std::string(store::to_string(q.status)), "quiz_not_draft");
   }
   int64_t now = clock_.now_unix_ms();
+  // One open quiz per session, as in the live room: another one still running refuses the
+  // publish; one whose deadline has passed is closed now (at its deadline), in this txn.
+  EC_ASSIGN_OR_RETURN(std::vector<store::Quiz> others, store::list_quizzes(txn.db(), q.session_id));
+  for (const store::Quiz& o : others) {
+    if (o.id == q.id || o.status != store::QuizStatus::kPublished) continue;
+    if (!o.deadline_at || now < *o.deadline_at) {
+      return base::failed_precondition(
+          "quiz " + o.id + " is still open in this session; close it first", "quiz_open");
+    }
+    EC_RETURN_IF_ERROR(store::close_quiz(txn, o.id, *o.deadline_at));
+  }
   q.status = store::QuizStatus::kPublished;
   q.time_limit_ms = time_limit_s * 1000;
   q.published_at = now;
@@ -120,30 +128,48 @@ base::Result<store::Quiz> Service::close_quiz(store::Txn& txn, const Actor& acto
   return q;
 }
 
-base::Result<store::Quiz> Service::get_quiz(store::Db& db, const Actor& actor,
-                                            std::string_view id, bool* teacher_view) const {
+base::Result<store::Quiz> Service::get_quiz(store::Db& db, const Actor& actor, std::string_view id,
+                                            bool* teacher_view) const {
   if (!base::is_valid_id(id, "qz")) return quiz_not_found(id);
   EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(db, id));
   EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db, q.course_id));
-  json::object in = make_input("read_results", actor);
-  in["course"] = course_doc(c);
-  *teacher_view = decide(in).allow;
+  *teacher_view = reads_all_results(actor, c);
   if (*teacher_view) return q;
   EC_ASSIGN_OR_RETURN(bool enrolled, store::is_enrolled(db, c.id, actor.id));
-  if (!enrolled || q.status == store::QuizStatus::kDraft) return quiz_not_found(id);
+  json::object read = make_input("read_quiz", actor);
+  read["course"] = course_doc(c);
+  read["quiz"] = quiz_doc(q);
+  read["enrolled"] = enrolled;
+  base::Status allowed = authorize(read);
+  // A draft is private to whoever may read it: to everyone else it does not exist (404).
+  // Any other quiz they may not read is a 403 with the policy's reason.
+  if (!allowed.is_ok() && q.status == store::QuizStatus::kDraft) return quiz_not_found(id);
+  EC_RETURN_IF_ERROR(allowed);
   return q;
 }
 
 base::Result<std::vector<store::Quiz>> Service::list_quizzes(store::Db& db, const Actor& actor,
-                                                             std::string_view session_id) const {
+                                                             std::string_view session_id,
+                                                             bool* teacher_view) const {
   EC_ASSIGN_OR_RETURN(store::Session s, get_session(db, actor, session_id));
-  EC_ASSIGN_OR_RETURN(std::vector<store::Quiz> all, store::list_quizzes(db, s.id));
   EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db, s.course_id));
-  json::object in = make_input("read_results", actor);
-  in["course"] = course_doc(c);
-  if (!decide(in).allow) {
-    std::erase_if(all, [](const store::Quiz& q) { return q.status == store::QuizStatus::kDraft; });
-  }
+  EC_ASSIGN_OR_RETURN(std::vector<store::Quiz> all, store::list_quizzes(db, s.id));
+  *teacher_view = reads_all_results(actor, c);
+  if (*teacher_view) return all;
+  EC_ASSIGN_OR_RETURN(bool enrolled, store::is_enrolled(db, c.id, actor.id));
+  json::object list = make_input("list_quizzes", actor);
+  list["course"] = course_doc(c);
+  list["session"] = session_doc(s);
+  list["enrolled"] = enrolled;
+  EC_RETURN_IF_ERROR(authorize(list));
+  // Each quiz is then one read_quiz decision: the policy, not this code, hides the drafts.
+  json::object read = make_input("read_quiz", actor);
+  read["course"] = course_doc(c);
+  read["enrolled"] = enrolled;
+  std::erase_if(all, [&](const store::Quiz& q) {
+    read["quiz"] = quiz_doc(q);
+    return !decide(read).allow;
+  });
   return all;
 }
 
@@ -151,7 +177,7 @@ base::Result<PreparedAnswers> Service::prepare_answers(Reader& reader, const Act
                                                        std::string_view quiz_id,
                                                        const json::value& body) const {
   base::JsonReader r(body);
-  const json::array* items = r.required_array("answers", 1, kMaxQuestions);
+  EC_ASSIGN_OR_RETURN(const json::array* items, r.array("answers", 1, kMaxQuestions));
   EC_RETURN_IF_ERROR(r.finish());
   if (!base::is_valid_id(quiz_id, "qz")) return quiz_not_found(quiz_id);
   EC_ASSIGN_OR_RETURN(store::Quiz q, reader.quiz(quiz_id));
@@ -170,34 +196,21 @@ base::Result<PreparedAnswers> Service::prepare_answers(Reader& reader, const Act
 
   PreparedAnswers out;
   for (size_t i = 0; i < items->size(); ++i) {
-    base::JsonReader a((*items)[i], "answers[" + std::to_string(i) + "].");
-    auto qi = a.required_int("question", 0, int64_t(questions.size()) - 1);
-    const json::value* choice = a.optional_value("choice");
-    if (a.ok() && !choice) {
-      a.fail(base::invalid_argument("missing required field '" + a.field("choice") + "'",
-                                    "missing_field"));
-    }
-    EC_RETURN_IF_ERROR(a.finish());
+    EC_ASSIGN_OR_RETURN(AnswerItem item, read_answer_item((*items)[i], i, questions));
     for (const auto& prev : out.answers) {
-      if (prev.question == *qi) {
+      if (size_t(prev.question) == item.question) {
         return base::invalid_argument(
-            "question " + std::to_string(*qi) + " is answered twice in one request",
+            "question " + std::to_string(item.question) + " is answered twice in one request",
             "duplicate_answer");
       }
     }
-    const Question& question = questions[size_t(*qi)];
-    auto picks = normalize_choice(question, *choice);
-    if (!picks.is_ok()) {
-      return base::invalid_argument("answers[" + std::to_string(i) + "]: " +
-                                        picks.status().message(),
-                                    "invalid_choice");
-    }
+    const Question& question = questions[item.question];
     store::Answer ans;
     ans.quiz_id = q.id;
     ans.student_id = actor.id;
-    ans.question = *qi;
-    ans.choice = choice_to_string(*picks);
-    ans.correct = is_correct(question, *picks);
+    ans.question = int(item.question);
+    ans.choice = choice_to_string(item.choice);
+    ans.correct = is_correct(question, item.choice);
     ans.answered_at = now;
     out.answers.push_back(std::move(ans));
   }
@@ -210,6 +223,15 @@ base::Status Service::commit_answers(store::Txn& txn, const PreparedAnswers& pre
   // it is ordered against the close in the writer.
   EC_ASSIGN_OR_RETURN(store::Quiz q, store::get_quiz(txn.db(), prepared.quiz.id));
   EC_RETURN_IF_ERROR(check_open(q, clock_.now_unix_ms()));
+  // Likewise the student may have been removed from the course since (the policy's answer
+  // rule needs `enrolled`): a removal ordered before this commit wins.
+  if (!prepared.answers.empty()) {
+    EC_ASSIGN_OR_RETURN(bool enrolled, store::is_enrolled(txn.db(), q.course_id,
+                                                          prepared.answers.front().student_id));
+    if (!enrolled) {
+      return base::permission_denied("you are no longer enrolled in this course", "forbidden");
+    }
+  }
   for (const store::Answer& a : prepared.answers) {
     auto r = store::insert_answer(txn, a);
     if (!r.is_ok()) {
@@ -232,7 +254,8 @@ base::Result<json::object> Service::results(store::Db& db, const Actor& actor,
   EC_ASSIGN_OR_RETURN(std::vector<Question> questions, questions_from_storage(q.questions));
   bool finished = q.status == store::QuizStatus::kClosed ||
                   (q.deadline_at && clock_.now_unix_ms() >= *q.deadline_at);
-  json::object out{{"quiz_id", q.id}, {"status", store::to_string(q.status)},
+  json::object out{{"quiz_id", q.id},
+                   {"status", store::to_string(q.status)},
                    {"question_count", questions.size()}};
 
   if (!teacher_view) {
@@ -253,54 +276,33 @@ base::Result<json::object> Service::results(store::Db& db, const Actor& actor,
     out["answers"] = std::move(answers);
     out["answered"] = mine.size();
     // Scores are revealed once the quiz is over, so answers cannot be compared mid-quiz.
-    if (finished) out["score"] = score;
-    else out["score"] = nullptr;
+    if (finished)
+      out["score"] = score;
+    else
+      out["score"] = nullptr;
     out["max_score"] = questions.size();
     return out;
   }
 
   EC_ASSIGN_OR_RETURN(std::vector<store::Answer> all, store::all_answers(db, q.id));
-  struct PerQuestion {
-    std::vector<int64_t> counts;
-    int64_t answered = 0, correct = 0;
-  };
-  std::vector<PerQuestion> per(questions.size());
-  for (size_t i = 0; i < questions.size(); ++i) per[i].counts.assign(questions[i].options.size(), 0);
-  struct PerStudent {
-    int64_t answered = 0, score = 0;
-  };
-  std::map<std::string, PerStudent, std::less<>> students;
+  EC_ASSIGN_OR_RETURN(auto names, store::answering_students(db, q.id));
+  QuizTally tally(questions);
   for (const auto& a : all) {
-    if (a.question < 0 || size_t(a.question) >= per.size()) continue;
-    PerQuestion& pq = per[size_t(a.question)];
+    if (a.question < 0) continue;
     EC_ASSIGN_OR_RETURN(std::vector<int> choice, choice_from_string(a.choice));
-    for (int k : choice) {
-      if (k >= 0 && size_t(k) < pq.counts.size()) ++pq.counts[size_t(k)];
-    }
-    ++pq.answered;
-    pq.correct += a.correct;
-    PerStudent& ps = students[a.student_id];
-    ++ps.answered;
-    ps.score += a.correct;
-  }
-  json::array qs;
-  for (size_t i = 0; i < per.size(); ++i) {
-    json::array counts;
-    for (int64_t c : per[i].counts) counts.emplace_back(c);
-    double rate = per[i].answered ? double(per[i].correct) / double(per[i].answered) : 0.0;
-    qs.emplace_back(json::object{{"index", i},
-                                 {"counts", std::move(counts)},
-                                 {"answered", per[i].answered},
-                                 {"correct", per[i].correct},
-                                 {"correct_rate", rate}});
+    tally.add(a.student_id, size_t(a.question), choice, a.correct);
   }
   json::array ss;
-  for (const auto& [id, ps] : students) {
-    json::object o{{"student_id", id}, {"answered", ps.answered}, {"score", ps.score}};
-    auto e = store::get_enrollment(db, q.course_id, id);
-    o["name"] = e.is_ok() ? e->student_name : "";
-    ss.emplace_back(std::move(o));
+  for (const auto& [id, name] : names) {
+    auto it = tally.students().find(id);
+    if (it == tally.students().end()) continue;
+    ss.emplace_back(json::object{{"student_id", id},
+                                 {"answered", it->second.answered},
+                                 {"score", it->second.score},
+                                 {"name", name}});
   }
+  const auto& students = tally.students();
+  json::array qs = tally.questions_json();
   out["answered_students"] = students.size();
   out["max_score"] = questions.size();
   out["questions"] = std::move(qs);

@@ -161,6 +161,7 @@ void register_courses(Router& r, ApiDeps& d) {
     EC_CO_TRY(store::Course out, co_await write_value<store::Course>(d, [&](store::Txn& t) {
       return d.service->update_course(t, p.actor, id, patch);
     }));
+    if (d.live) d.live->course_changed(out);
     co_return json_response(status::ok, classroom::to_json(out));
   });
 
@@ -181,6 +182,7 @@ void register_courses(Router& r, ApiDeps& d) {
     EC_CO_CHECK(co_await write(d, [&](store::Txn& t) {
       return d.service->remove_student(t, p.actor, id, student);
     }));
+    if (d.live) d.live->student_removed(id, student, p.actor.id);
     co_return json_response(status::ok, json::object{{"course_id", id}, {"student_id", student},
                                                       {"removed", true}});
   };
@@ -205,7 +207,7 @@ void register_sessions(Router& r, ApiDeps& d) {
     std::string title;
     if (!c.req.body().empty()) {
       base::JsonReader rd(p.body);
-      auto t = rd.optional_string("title", 1, 200);
+      EC_CO_TRY(std::optional<std::string> t, rd.optional_string("title", 1, 200));
       EC_CO_CHECK(rd.finish());
       title = t.value_or("");
     }
@@ -242,7 +244,7 @@ void register_sessions(Router& r, ApiDeps& d) {
     EC_CO_TRY(store::Session out, co_await write_value<store::Session>(d, [&](store::Txn& t) {
       return d.service->end_session(t, p.actor, id);
     }));
-    if (d.on_session_ended) d.on_session_ended(out);
+    if (d.live) d.live->session_ended(out);
     co_return json_response(status::ok, classroom::to_json(out));
   });
 }
@@ -261,13 +263,10 @@ void register_quizzes(Router& r, ApiDeps& d) {
   r.add(Verb::get, "/api/v1/sessions/{id}/quizzes", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
     store::Db& db = *d.readers[size_t(c.thread_index)];
-    EC_CO_TRY(auto list, d.service->list_quizzes(db, p.actor, c.param("id")));
+    bool teacher = false;
+    EC_CO_TRY(auto list, d.service->list_quizzes(db, p.actor, c.param("id"), &teacher));
     json::array items;
-    for (const auto& q : list) {
-      bool teacher = false;
-      (void)d.service->get_quiz(db, p.actor, q.id, &teacher);
-      items.emplace_back(classroom::to_json(q, teacher));
-    }
+    for (const auto& q : list) items.emplace_back(classroom::to_json(q, teacher));
     co_return json_response(status::ok, json::object{{"items", std::move(items)}});
   });
 
@@ -286,7 +285,7 @@ void register_quizzes(Router& r, ApiDeps& d) {
     EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
       return d.service->publish_quiz(t, p.actor, id, limit);
     }));
-    if (d.on_quiz_changed) d.on_quiz_changed(out);
+    if (d.live) d.live->quiz_changed(out);
     co_return json_response(status::ok, classroom::to_json(out, true));
   });
 
@@ -296,7 +295,7 @@ void register_quizzes(Router& r, ApiDeps& d) {
     EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
       return d.service->close_quiz(t, p.actor, id);
     }));
-    if (d.on_quiz_changed) d.on_quiz_changed(out);
+    if (d.live) d.live->quiz_changed(out);
     co_return json_response(status::ok, classroom::to_json(out, true));
   });
 
@@ -308,7 +307,7 @@ void register_quizzes(Router& r, ApiDeps& d) {
     EC_CO_CHECK(co_await write(
         d, [&](store::Txn& t) { return d.service->commit_answers(t, prepared); },
         /*invalidates=*/false));
-    if (d.on_answers_committed) d.on_answers_committed(prepared);
+    if (d.live) d.live->answers_committed(prepared);
     json::array acks;
     for (const auto& a : prepared.answers) {
       acks.emplace_back(json::object{{"question", a.question}, {"accepted", true}});
@@ -359,7 +358,7 @@ void register_ops(Router& r, ApiDeps& d) {
     json::value input;
     if (with_body && !c.req.body().empty()) {
       base::JsonReader rd(p.body);
-      const json::value* in = rd.optional_value("input");
+      const json::value* in = rd.optional_any("input");
       EC_CO_CHECK(rd.finish());
       if (in) input = *in;
     }

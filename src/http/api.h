@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "classroom/live_notifier.h"
 #include "classroom/service.h"
 #include "http/read_cache.h"
 #include "http/router.h"
@@ -45,10 +46,9 @@ struct ApiDeps {
       policy_data;
   std::vector<StaticFile> static_files;
 
-  // Hooks for the live classroom (called on the I/O thread after the commit; may be empty).
-  std::function<void(const store::Session&)> on_session_ended;
-  std::function<void(const store::Quiz&)> on_quiz_changed;
-  std::function<void(const classroom::PreparedAnswers&)> on_answers_committed;
+  // The live classroom, told of every committed change that affects a live room (called on
+  // the I/O thread after the commit; nullptr: no live rooms).
+  classroom::LiveNotifier* live = nullptr;
 };
 
 void register_api(Router& router, ApiDeps& deps);

@@ -3,7 +3,6 @@
 #include <boost/json/serialize.hpp>
 
 #include "classroom/service.h"
-
 #include "store/courses.h"
 #include "store/quizzes.h"
 
@@ -19,10 +18,10 @@ void make_room(Map& m, size_t max) {
 }  // namespace
 
 base::Result<classroom::Actor> ThreadCache::actor_for(std::string_view token,
-                                                      std::string_view secret,
-                                                      int64_t now_unix_s) {
+                                                      std::string_view secret, int64_t now_unix_s) {
   if (auto it = tokens_.find(token); it != tokens_.end()) {
-    if (now_unix_s < it->second.exp) return it->second.actor;
+    // The same test as verify_token's (nbf and iat were checked when it was first seen).
+    if (now_unix_s - base::kTokenLeewaySeconds < it->second.exp) return it->second.actor;
     tokens_.erase(it);  // expired: verify again to get the exact error
   }
   EC_ASSIGN_OR_RETURN(base::Claims claims, base::verify_token(token, secret, now_unix_s));
@@ -46,8 +45,7 @@ base::Result<store::Course> ThreadCache::course(std::string_view id) {
 const std::string& ThreadCache::course_body(const store::Course& c) {
   auto it = courses_.find(c.id);
   if (it != courses_.end() && it->second.course.updated_at == c.updated_at &&
-      it->second.course.enrolled == c.enrolled &&
-      it->second.generation == current()) {
+      it->second.course.enrolled == c.enrolled && it->second.generation == current()) {
     if (it->second.body.empty()) it->second.body = boost::json::serialize(classroom::to_json(c));
     return it->second.body;
   }

@@ -17,7 +17,8 @@ class ThreadCache final : public classroom::Reader {
  public:
   explicit ThreadCache(store::Db& db) : db_(db) {}
 
-  // A token verified earlier on this thread is not verified again (its expiry still is).
+  // A token verified earlier on this thread is not verified again (its expiry still is, with
+  // the same leeway as base::verify_token).
   base::Result<classroom::Actor> actor_for(std::string_view token, std::string_view secret,
                                            int64_t now_unix_s);
 

@@ -19,6 +19,13 @@ void Router::add(Verb method, std::string pattern, Handler handler) {
   routes_.push_back(std::move(r));
 }
 
+std::vector<Router::RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  out.reserve(routes_.size());
+  for (const Route& r : routes_) out.push_back({r.method, r.pattern});
+  return out;
+}
+
 Router::Match Router::match(Verb method, std::string_view path, PathParams& params) const {
   Match m;
   m.label = "unmatched";
@@ -63,15 +70,18 @@ Router::Match Router::match(Verb method, std::string_view path, PathParams& para
     }
     if (!ok) continue;
     m.path_known = true;
-    if (r.method == method && !m.handler) {
+    // HEAD is served by the GET route (the server sends the headers only, RFC 9110 §9.3.2).
+    bool same = r.method == method || (method == Verb::head && r.method == Verb::get);
+    if (same && !m.handler) {
       m.handler = &r.handler;
       m.label = r.pattern;
       params = p;
       continue;
     }
-    if (r.method != method) {
+    if (!same) {
       if (!m.allow.empty()) m.allow += ", ";
       m.allow += std::string(beast_http::to_string(r.method));
+      if (r.method == Verb::get) m.allow += ", HEAD";
     }
   }
   return m;

@@ -22,7 +22,7 @@ struct PathParams {
 class Router {
  public:
   // `pattern` is a literal path whose segments may be "{name}" (one segment each).
-  // `route_label` names the route in metrics; defaults to the pattern.
+  // The pattern also names the route in metrics (Match::label).
   void add(Verb method, std::string pattern, Handler handler);
 
   struct Match {
@@ -31,8 +31,18 @@ class Router {
     std::string_view label;            // the matched pattern, "unmatched" otherwise
     std::string allow;                 // methods for a 405's Allow header
   };
-  // Matches `path` (without query string). Captured params are views into `path`.
+  // Matches `path` (without query string). Captured params are views into `path`. A HEAD
+  // request matches the GET route of its path; `allow` lists HEAD wherever GET is.
   Match match(Verb method, std::string_view path, PathParams& params) const;
+
+  // One registered route, as the router serves it.
+  struct RouteInfo {
+    Verb method;
+    std::string_view pattern;  // as given to add(); also the route's metrics label
+  };
+  // Every route in registration order; the views are valid until the next add(). Tests walk
+  // this table (tests/http/authz_matrix_test.cc checks each route against docs/api.md).
+  std::vector<RouteInfo> routes() const;
 
  private:
   struct Route {

@@ -1,5 +1,10 @@
 #include "http/server.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -34,6 +39,8 @@ struct Server::Conn {
   int64_t deadline_ns = 0;   // monotonic; 0 = none. Past it, pending I/O is cancelled.
   std::string wire;          // the response being written, reused across requests
   bool timed_out = false;
+  bool in_overflow = false;  // over the limits; listed in Worker::overflow at overflow_it
+  std::list<Conn*>::iterator overflow_it{};
   void expires_after(std::chrono::nanoseconds d) {
     deadline_ns = base::SystemClock::instance().now_mono_ns() + d.count();
   }
@@ -45,11 +52,17 @@ struct Server::Worker {
   asio::io_context ioc;
   tcp::acceptor acceptor;
   std::list<Conn*> conns;  // owned by this worker's thread
+  // Over-limit connections being read, oldest first (also in conns). This thread only.
+  std::list<Conn*> overflow;
+  // Kept open to be closed when accept() runs out of descriptors (see on_fd_exhausted).
+  int spare_fd = -1;
   std::atomic<bool> done{false};
 };
 
 Server::Server(ServerOptions options, const Router& router)
-    : options_(std::move(options)), router_(router) {
+    : options_(std::move(options)),
+      router_(router),
+      admission_(options_.max_connections, options_.max_connections_per_address) {
   int n = options_.threads > 0 ? options_.threads : int(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;
   for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i));
@@ -154,18 +167,123 @@ void Server::join() {
   threads_.clear();
 }
 
+namespace {
+
+int64_t now_ns() { return base::SystemClock::instance().now_mono_ns(); }
+constexpr int64_t kLogEveryNs = 10'000'000'000;  // refusal log lines: one per kind per 10 s
+
+int open_spare_fd() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+AddressKey address_key(const tcp::socket& socket) {
+  AddressKey key{};
+  boost::system::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return key;
+  auto a = ep.address();
+  auto v6 = a.is_v4() ? asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4()) : a.to_v6();
+  auto bytes = v6.to_bytes();
+  std::copy(bytes.begin(), bytes.end(), key.begin());
+  return key;
+}
+
+bool out_of_descriptors(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors ||                         // EMFILE
+         ec == boost::system::errc::too_many_files_open_in_system ||  // ENFILE
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
+// What a connection accepted on the spare descriptor is told before it is closed: written
+// with one non-blocking send, without reading the request (there is no descriptor to spare).
+const std::string& no_descriptors_reply() {
+  static const std::string reply = [] {
+    std::string body =
+        R"({"error":{"code":"too_many_connections","message":"the server is out of connections; retry shortly"}})";
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+           "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  return reply;
+}
+
+}  // namespace
+
 asio::awaitable<void> Server::accept_loop(Worker& w) {
+  w.spare_fd = open_spare_fd();
+  static base::log::Every log_other(kLogEveryNs), log_limit(kLogEveryNs), log_address(kLogEveryNs);
   while (!stopping_) {
     auto [ec, socket] = co_await w.acceptor.async_accept(kNoThrow);
     if (ec) {
-      if (stopping_ || ec == asio::error::operation_aborted) co_return;
-      // EMFILE and friends: back off briefly instead of spinning.
-      base::log::warn("http.accept_failed").kv("error", ec.message());
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      if (out_of_descriptors(ec)) {
+        co_await on_fd_exhausted(w, ec);
+        continue;
+      }
+      counters_.accept_other_errors.fetch_add(1, std::memory_order_relaxed);
+      if (uint64_t n; log_other.due(now_ns(), &n)) {
+        base::log::warn("http.accept_failed").kv("error", ec.message()).kv("suppressed", n);
+      }
       asio::steady_timer t(w.ioc, std::chrono::milliseconds(50));
       co_await t.async_wait(kNoThrow);
       continue;
     }
-    asio::co_spawn(w.ioc, serve(w, std::move(socket)), asio::detached);
+    Admission::Slot slot;
+    Admit admit = admission_.admit(
+        admission_.max_per_address() > 0 ? address_key(socket) : AddressKey{}, &slot);
+    if (admit == Admit::kOverLimit) {
+      if (uint64_t n; log_limit.due(now_ns(), &n)) {
+        base::log::warn("http.connection_limit_reached")
+            .kv("max_connections", admission_.max_connections())
+            .kv("suppressed", n)
+            .kv("note", "new connections get 503 too_many_connections; probes are still served");
+      }
+    } else if (admit == Admit::kOverAddressLimit) {
+      if (uint64_t n; log_address.due(now_ns(), &n)) {
+        base::log::warn("http.address_limit_reached")
+            .kv("max_connections_per_address", admission_.max_per_address())
+            .kv("suppressed", n);
+      }
+    }
+    asio::co_spawn(w.ioc, serve(w, std::move(socket), std::move(slot), admit), asio::detached);
+  }
+  if (w.spare_fd >= 0) ::close(w.spare_fd);
+  w.spare_fd = -1;
+}
+
+asio::awaitable<void> Server::on_fd_exhausted(Worker& w, const boost::system::error_code& ec) {
+  static base::log::Every log_every(kLogEveryNs);
+  counters_.accept_fd_errors.fetch_add(1, std::memory_order_relaxed);
+  // The listening socket stays readable while connections wait, so retrying at once would
+  // spin. With the spare descriptor closed there is room for one accept: refuse that
+  // connection properly and take the spare back. Each round removes one waiting connection
+  // (work in proportion to arrivals, not a spin); without a spare, wait before trying again.
+  bool refused = false;
+  if (w.spare_fd >= 0) {
+    ::close(w.spare_fd);
+    w.spare_fd = -1;
+    int fd = ::accept4(w.acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd >= 0) {
+      const std::string& reply = no_descriptors_reply();
+      ssize_t sent = ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      (void)sent;
+      ::close(fd);
+      refused = true;
+      counters_.refused_fd_exhausted.fetch_add(1, std::memory_order_relaxed);
+    }
+    w.spare_fd = open_spare_fd();
+  }
+  if (uint64_t n; log_every.due(now_ns(), &n)) {
+    base::log::error("http.accept_fd_exhausted")
+        .kv("error", ec.message())
+        .kv("open_connections", admission_.open())
+        .kv("max_connections", admission_.max_connections())
+        .kv("suppressed", n)
+        .kv("note",
+            "out of file descriptors: raise the fd limit (ulimit -n) or lower "
+            "EDGECLASS_MAX_CONNECTIONS");
+  }
+  if (!refused || w.spare_fd < 0) {
+    asio::steady_timer t(w.ioc, std::chrono::milliseconds(100));
+    co_await t.async_wait(kNoThrow);
   }
 }
 
@@ -177,30 +295,156 @@ Response simple_error(base::Code code, std::string msg, std::string reason) {
   return r;
 }
 
+// RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host header, an HTTP/1.0 one at most
+// one, and its value is uri-host [":" port] (empty when the target has no authority).
+// Returns what is wrong, or an empty string.
+std::string host_problem(const Request& req) {
+  size_t n = req.count(beast_http::field::host);
+  if (n > 1) return "more than one Host header";
+  if (n == 0) {
+    return req.version() >= 11 ? "an HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)"
+                               : std::string();
+  }
+  for (char c : req[beast_http::field::host]) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("-._~!$&'()*+,;=%:[]").find(c) != std::string_view::npos;
+    if (!ok) return "the Host header is not a valid host[:port]";
+  }
+  return {};
+}
+
+// RFC 9112 §3.2.2: a server must accept the absolute form ("GET http://host/path"), as a
+// proxy sends it; the routes see the origin form ("/path?query") either way.
+void to_origin_form(Request& req) {
+  std::string_view t = req.target();
+  size_t scheme = t.starts_with("http://") ? 7 : t.starts_with("https://") ? 8 : 0;
+  if (scheme == 0) return;
+  size_t slash = t.find('/', scheme);
+  size_t query = t.find('?', scheme);
+  std::string origin;
+  if (slash != std::string_view::npos && (query == std::string_view::npos || slash < query)) {
+    origin = std::string(t.substr(slash));
+  } else {
+    origin = "/" + std::string(query == std::string_view::npos ? "" : t.substr(query));
+  }
+  req.target(origin);
+}
+
+// The paths answered even past the connection limits, so that orchestration keeps seeing
+// the process (liveness, readiness) and monitoring keeps its metrics.
+bool is_probe(const Request& req) {
+  if (req.method() != Verb::get && req.method() != Verb::head) return false;
+  std::string_view target = req.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  return path == "/healthz" || path == "/readyz" || path == "/metrics";
+}
+
 }  // namespace
 
-asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket) {
+asio::awaitable<void> Server::reject(Conn& conn, tcp::socket& socket, Response& reply) {
+  boost::system::error_code ec;
+  conn.expires_after(std::chrono::seconds(5));
+  co_await beast_http::async_write(socket, reply, kNoThrow);
+  if (observer_) observer_("unmatched", reply.result_int(), 0);
+  conn.busy = false;  // the reply is out: an overflow member may be evicted while it lingers
+  // Lingering close: the client may still be sending (the rejected body, pipelined
+  // requests). Closing now would reset the connection and could destroy our reply before
+  // the client reads it, so stop sending and discard input for a bounded time and amount.
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  conn.expires_after(std::chrono::seconds(2));
+  static thread_local char sink[16384];
+  for (size_t total = 0; total < (8u << 20);) {
+    auto [dec, n] = co_await socket.async_read_some(asio::buffer(sink), kNoThrow);
+    if (dec) break;
+    total += n;
+  }
+}
+
+asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Slot slot,
+                                    Admit admit) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   Conn conn{&socket};
   auto it = w.conns.insert(w.conns.end(), &conn);
   bool registered = true;
   open_connections_.fetch_add(1, std::memory_order_relaxed);
+  auto leave_overflow = [&] {
+    if (conn.in_overflow) {
+      w.overflow.erase(conn.overflow_it);
+      conn.in_overflow = false;
+    }
+  };
   auto unregister = [&] {
+    leave_overflow();
     if (registered) {
       w.conns.erase(it);
       registered = false;
       open_connections_.fetch_sub(1, std::memory_order_relaxed);
     }
   };
+  const bool over = admit != Admit::kAdmitted;
+  if (over) {
+    // Over the limits: read this connection's request from the overflow pool (a probe is
+    // answered, anything else refused). A full pool closes its oldest idle member — a
+    // client holding connections open without sending can delay a probe but not block it.
+    if (w.overflow.size() >= std::max<size_t>(1, options_.overflow_per_thread)) {
+      Conn* victim = nullptr;
+      for (Conn* c : w.overflow) {
+        if (!c->busy) {
+          victim = c;
+          break;
+        }
+      }
+      if (!victim) {  // every member is writing its answer: no room, and no descriptor
+        (admit == Admit::kOverLimit ? counters_.refused_limit : counters_.refused_address)
+            .fetch_add(1, std::memory_order_relaxed);
+        unregister();
+        socket.close(ec);
+        co_return;
+      }
+      victim->in_overflow = false;
+      w.overflow.erase(victim->overflow_it);
+      victim->socket->cancel(ec);
+      counters_.overflow_evicted.fetch_add(1, std::memory_order_relaxed);
+    }
+    conn.in_overflow = true;
+    conn.overflow_it = w.overflow.insert(w.overflow.end(), &conn);
+  }
+  const auto read_timeout =
+      over ? std::chrono::duration_cast<std::chrono::nanoseconds>(options_.overflow_timeout)
+           : std::chrono::duration_cast<std::chrono::nanoseconds>(options_.read_timeout);
 
   beast::flat_buffer buffer;
+  bool first = true;
   while (!stopping_) {
     conn.busy = false;
+    if (first) {
+      // The first byte of a new connection has a deadline of its own, shorter than the
+      // request's: an idle connection is closed before it costs much.
+      first = false;
+      conn.expires_after(
+          std::min<std::chrono::nanoseconds>(options_.first_byte_timeout, read_timeout));
+      // 512 bytes: what Beast's parser would have read first (an idle connection keeps this
+      // buffer; the parser grows it for the rest of the request).
+      auto [fec, n] = co_await socket.async_read_some(buffer.prepare(512), kNoThrow);
+      if (fec) {
+        if (conn.timed_out && !over) {
+          counters_.first_byte_timeouts.fetch_add(1, std::memory_order_relaxed);
+          static base::log::Every log_every(kLogEveryNs);
+          if (uint64_t skipped; log_every.due(now_ns(), &skipped)) {
+            base::log::info("http.first_byte_timeout")
+                .kv("after_ms", int64_t(options_.first_byte_timeout.count()))
+                .kv("suppressed", skipped);
+          }
+        }
+        break;
+      }
+      buffer.commit(n);
+    }
     beast_http::request_parser<beast_http::string_body> parser;
     parser.header_limit(uint32_t(options_.header_limit));
     parser.body_limit(options_.body_limit);
-    conn.expires_after(options_.read_timeout);
+    conn.expires_after(read_timeout);
     auto [rec, nread] = co_await beast_http::async_read(socket, buffer, parser, kNoThrow);
     conn.busy = true;
     if (rec) {
@@ -223,31 +467,44 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket) {
         reply = simple_error(base::Code::kInvalidArgument,
                              "malformed HTTP request (" + rec.message() + ")", "bad_request");
       }
-      if (reply) {
-        conn.expires_after(std::chrono::seconds(5));
-        co_await beast_http::async_write(socket, *reply, kNoThrow);
-        if (observer_) observer_("unmatched", reply->result_int(), 0);
-        // Lingering close: the client may still be sending the rejected body. Closing now
-        // would reset the connection and could destroy our reply before the client reads
-        // it, so stop sending and discard input for a bounded time and amount first.
-        socket.shutdown(tcp::socket::shutdown_send, ec);
-        conn.expires_after(std::chrono::seconds(2));
-        static thread_local char sink[16384];
-        for (size_t total = 0; total < (8u << 20);) {
-          auto [dec, n] = co_await socket.async_read_some(asio::buffer(sink), kNoThrow);
-          if (dec) break;
-          total += n;
-        }
-      }
+      if (reply) co_await reject(conn, socket, *reply);
       break;  // end of stream, timeout, reset, or cancelled by stop()
     }
 
     Request req = parser.release();
+    to_origin_form(req);
+    if (std::string why = host_problem(req); !why.empty()) {
+      Response reply = simple_error(base::Code::kInvalidArgument, why, "bad_request");
+      reply.version(req.version());
+      co_await reject(conn, socket, reply);
+      break;
+    }
+    if (over) {
+      if (!is_probe(req)) {
+        Response reply =
+            admit == Admit::kOverLimit
+                ? simple_error(base::Code::kUnavailable,
+                               "the server is at its connection limit; retry shortly",
+                               "too_many_connections")
+                : simple_error(base::Code::kResourceExhausted,
+                               "too many connections from your address; close some and retry",
+                               "too_many_connections");
+        reply.set(beast_http::field::retry_after, "1");
+        reply.version(req.version());
+        (admit == Admit::kOverLimit ? counters_.refused_limit : counters_.refused_address)
+            .fetch_add(1, std::memory_order_relaxed);
+        co_await reject(conn, socket, reply);
+        break;
+      }
+      counters_.probes_over_limit.fetch_add(1, std::memory_order_relaxed);
+      leave_overflow();  // answering it now; not evictable while busy anyway
+    }
     int64_t start = base::SystemClock::instance().now_mono_ns();
     if (beast::websocket::is_upgrade(req) && upgrade_) {
       unregister();
       beast::tcp_stream stream(std::move(socket));
-      if (upgrade_(stream, req, w.index)) {
+      ConnectionSlot held = std::make_shared<Admission::Slot>(std::move(slot));
+      if (upgrade_(stream, req, w.index, held)) {
         if (observer_) observer_("upgrade", 101, base::SystemClock::instance().now_mono_ns() - start);
         co_return;  // the stream now belongs to the WebSocket session
       }
@@ -259,10 +516,14 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket) {
     }
 
     std::string_view label;
+    const bool head = req.method() == Verb::head;
     Response res = co_await dispatch(w, req, label);
     res.version(req.version());
     res.set(beast_http::field::server, "edgeclass");
-    res.keep_alive(req.keep_alive() && res.keep_alive() && !stopping_);
+    res.keep_alive(req.keep_alive() && res.keep_alive() && !stopping_ && !over);
+    if (res.find(beast_http::field::content_length) == res.end()) {
+      res.content_length(res.body().size());
+    }
     conn.expires_after(options_.read_timeout);
     // One buffer, one write: the status line and fields serialized by hand (Beast's
     // serializer walks a chain of buffer views per write, measurable at this rate).
@@ -280,7 +541,8 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket) {
       wire += "\r\n";
     }
     wire += "\r\n";
-    wire += res.body();
+    // HEAD: the GET answer's status and headers (its Content-Length included), no body.
+    if (!head) wire += res.body();
     auto [wec, nwritten] = co_await asio::async_write(socket, asio::buffer(wire), kNoThrow);
     if (observer_) {
       observer_(label, res.result_int(), base::SystemClock::instance().now_mono_ns() - start);

@@ -3,10 +3,10 @@
 // C++20 coroutines, a deadline and a size limit on every read, graceful shutdown.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "http/admission.h"
 #include "http/message.h"
 #include "http/router.h"
 
@@ -30,7 +31,34 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{30};   // for a whole request once its first byte arrived
   std::chrono::seconds idle_timeout{60};   // keep-alive wait between requests
   std::chrono::seconds drain_timeout{10};  // graceful stop: then in-flight work is cut off
+  // A new connection's wait for its first byte (capped at read_timeout): a connection that
+  // sends nothing costs a descriptor for this long, not for the whole read timeout.
+  std::chrono::milliseconds first_byte_timeout{10000};
+  // Connections holding a place (HTTP and upgraded WebSockets); <= 0: no limit. Past it, a
+  // connection is still read — /healthz, /readyz and /metrics are answered (then closed),
+  // anything else gets 503 too_many_connections — from a small overflow pool per thread
+  // whose oldest member is closed to make room for a new one.
+  int64_t max_connections = 0;
+  int64_t max_connections_per_address = 0;  // <= 0: none; past it 429, probes still served
+  size_t overflow_per_thread = 16;          // over-limit connections being read, per thread
+  std::chrono::milliseconds overflow_timeout{2000};  // for an over-limit connection's request
 };
+
+// Counts of what the server refused or cut off, for /metrics. Relaxed atomics, any thread.
+struct ConnectionCounters {
+  std::atomic<uint64_t> refused_limit{0};         // over max_connections: answered 503
+  std::atomic<uint64_t> refused_address{0};       // over the per-address limit: answered 429
+  std::atomic<uint64_t> refused_fd_exhausted{0};  // accepted on the spare fd, closed at once
+  std::atomic<uint64_t> overflow_evicted{0};      // over-limit connection closed to make room
+  std::atomic<uint64_t> probes_over_limit{0};     // health/ready/metrics served while over
+  std::atomic<uint64_t> accept_fd_errors{0};      // accept() failed with EMFILE/ENFILE/ENOBUFS
+  std::atomic<uint64_t> accept_other_errors{0};
+  std::atomic<uint64_t> first_byte_timeouts{0};  // new connection that sent nothing in time
+};
+
+// Holds a connection's place in the server's connection limits (an Admission::Slot) while it
+// lives; the owner of an upgraded socket keeps it exactly as long as the socket is open.
+using ConnectionSlot = std::shared_ptr<void>;
 
 // Observes every finished request (metrics). Called on the I/O thread; must be cheap.
 using RequestObserver = std::function<void(std::string_view route, unsigned status,
@@ -39,8 +67,9 @@ using RequestObserver = std::function<void(std::string_view route, unsigned stat
 // Takes over a connection whose request asked for a WebSocket upgrade. Returns false when no
 // upgrade is served at that path (the server then answers 404). Called on the I/O thread
 // `thread_index`; the stream's executor is that thread's.
+// `slot` must be kept while the socket stays open.
 using UpgradeHandler = std::function<bool(boost::beast::tcp_stream& stream, Request& req,
-                                          int thread_index)>;
+                                          int thread_index, ConnectionSlot slot)>;
 
 class Server {
  public:
@@ -66,8 +95,12 @@ class Server {
   int thread_count() const { return int(workers_.size()); }
   // The io_context of I/O thread `i` (for work that must run on that thread, e.g. rooms).
   boost::asio::io_context& context(int i);
-  // Open client connections across all threads.
+  // Open client connections across all threads (HTTP only; upgraded ones are not counted).
   int64_t open_connections() const { return open_connections_.load(std::memory_order_relaxed); }
+  // Connections holding a place under max_connections (HTTP and upgraded WebSockets).
+  int64_t admitted_connections() const { return admission_.open(); }
+  int64_t max_connections() const { return admission_.max_connections(); }
+  const ConnectionCounters& connection_counters() const { return counters_; }
   bool stopping() const { return stopping_.load(); }
 
  private:
@@ -77,13 +110,23 @@ class Server {
   boost::asio::awaitable<void> accept_loop(Worker& w);
   // Every 500 ms, cancels the I/O of connections past their deadline (read/idle timeouts).
   boost::asio::awaitable<void> sweep_loop(Worker& w);
-  boost::asio::awaitable<void> serve(Worker& w, boost::asio::ip::tcp::socket socket);
+  // Accept failed for want of descriptors: close the spare, accept and refuse one pending
+  // connection with it, reopen the spare, and back off when that did not work either.
+  boost::asio::awaitable<void> on_fd_exhausted(Worker& w, const boost::system::error_code& ec);
+  boost::asio::awaitable<void> serve(Worker& w, boost::asio::ip::tcp::socket socket,
+                                     Admission::Slot slot, Admit admit);
+  // Writes `reply` (which closes the connection), then discards input for a bounded time.
+  boost::asio::awaitable<void> reject(Conn& conn, boost::asio::ip::tcp::socket& socket,
+                                      Response& reply);
   boost::asio::awaitable<Response> dispatch(Worker& w, Request& req, std::string_view& label);
 
   ServerOptions options_;
   const Router& router_;
   RequestObserver observer_;
   UpgradeHandler upgrade_;
+  ConnectionCounters counters_;
+  // Before workers_: destroying an io_context destroys the coroutines holding Slots.
+  Admission admission_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   uint16_t bound_port_ = 0;

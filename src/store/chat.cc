@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include "store/cursor.h"
 
 namespace store {
@@ -101,6 +103,21 @@ base::Status delete_chat(Txn& txn, std::string_view id) {
   EC_RETURN_IF_ERROR(st.run());
   if (db.changes() == 0) return message_not_found(id);
   return base::Status::ok();
+}
+
+base::Result<std::vector<ChatMessage>> recent_chat(Db& db, std::string_view session_id, int limit) {
+  EC_ASSIGN_OR_RETURN(
+      Stmt st, db.prepare(std::string(kSelect) + "WHERE session_id = ? AND deleted = 0 "
+                                                 "ORDER BY created_at DESC, id DESC LIMIT ?"));
+  st.bind_all(session_id, int64_t(limit));
+  std::vector<ChatMessage> out;
+  while (true) {
+    EC_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(read_message(st));
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace store

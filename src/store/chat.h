@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "store/db.h"
@@ -24,6 +25,10 @@ base::Result<ChatMessage> get_chat(Db& db, std::string_view id);
 // otherwise). `limit` 1..kMaxPageLimit.
 base::Result<Page<ChatMessage>> list_chat(Db& db, std::string_view session_id,
                                           std::string_view after, int limit);
+
+// The session's newest `limit` messages that are not deleted, oldest first (a rebuilt live
+// room's recent chat).
+base::Result<std::vector<ChatMessage>> recent_chat(Db& db, std::string_view session_id, int limit);
 
 // A cursor that makes list_chat start right after `message` (e.g. the newest one a client
 // has), so callers can poll for newer messages even after a last page.

@@ -91,6 +91,26 @@ CREATE TABLE chat_messages (
 );
 CREATE INDEX chat_by_session ON chat_messages (session_id, created_at, id);
 )sql",
+    // 2: live-room state that must survive a restart (store/live_rooms.h): chat muted for
+    // everyone and the student on stage, per session; per-user mutes and removals.
+    R"sql(
+CREATE TABLE live_rooms (
+  session_id     TEXT PRIMARY KEY NOT NULL REFERENCES sessions (id),
+  chat_muted_all INTEGER NOT NULL DEFAULT 0,
+  stage_user     TEXT NOT NULL DEFAULT '',  -- '' : nobody on stage
+  stage_name     TEXT NOT NULL DEFAULT '',
+  updated_at     INTEGER NOT NULL
+);
+
+CREATE TABLE live_room_members (
+  session_id TEXT NOT NULL REFERENCES sessions (id),
+  user_id    TEXT NOT NULL,
+  muted      INTEGER NOT NULL DEFAULT 0,
+  removed    INTEGER NOT NULL DEFAULT 0,  -- removed by the teacher for the rest of the session
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (session_id, user_id)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kLatest = int(sizeof kSteps / sizeof kSteps[0]);

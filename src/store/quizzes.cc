@@ -167,4 +167,22 @@ base::Result<std::vector<Answer>> all_answers(Db& db, std::string_view quiz_id) 
   return read_answers(st);
 }
 
+base::Result<std::vector<std::pair<std::string, std::string>>> answering_students(
+    Db& db, std::string_view quiz_id) {
+  EC_ASSIGN_OR_RETURN(
+      Stmt st, db.prepare("SELECT a.student_id, coalesce(e.student_name, '') "
+                          "FROM (SELECT DISTINCT student_id FROM answers WHERE quiz_id = ?1) AS a "
+                          "JOIN quizzes q ON q.id = ?1 "
+                          "LEFT JOIN enrollments e ON e.course_id = q.course_id "
+                          "AND e.student_id = a.student_id ORDER BY a.student_id"));
+  st.bind_all(quiz_id);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (;;) {
+    EC_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.emplace_back(st.column_text(0), st.column_text(1));
+  }
+  return out;
+}
+
 }  // namespace store

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -47,5 +48,11 @@ base::Result<std::vector<Answer>> get_answers(Db& db, std::string_view quiz_id,
 
 // Every answer to a quiz, ordered by (student_id, question).
 base::Result<std::vector<Answer>> all_answers(Db& db, std::string_view quiz_id);
+
+// The name of every student who answered the quiz, from the course's enrollments, in one
+// query, as (student_id, student_name) ordered by student_id. A student who has since left
+// the course has an empty name.
+base::Result<std::vector<std::pair<std::string, std::string>>> answering_students(
+    Db& db, std::string_view quiz_id);
 
 }  // namespace store

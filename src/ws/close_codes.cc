@@ -7,6 +7,7 @@ uint16_t close_code_for(const base::Status& status) {
   if (reason == "session_full") return kCloseFull;
   if (reason == "session_ended") return kCloseEnded;
   if (reason == "removed") return kCloseRemoved;
+  if (reason == "too_many_live_sockets") return kCloseRateLimited;
   switch (status.code()) {
     case base::Code::kUnauthenticated: return kCloseUnauthenticated;
     case base::Code::kPermissionDenied: return kCloseForbidden;

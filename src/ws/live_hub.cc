@@ -1,14 +1,20 @@
 #include "ws/live_hub.h"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 #include <unistd.h>
 
 #include "base/jwt.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "http/message.h"
 #include "store/courses.h"
 #include "store/sessions.h"
 #include "ws/close_codes.h"
@@ -32,7 +38,8 @@ std::string live_session_id(std::string_view target) {
   return std::string(id);
 }
 
-LiveHub::LiveHub(LiveDeps deps) : deps_(std::move(deps)) {
+LiveHub::LiveHub(LiveDeps deps)
+    : deps_(std::move(deps)), quota_(std::make_shared<SocketQuota>(deps_.max_sockets_per_user)) {
   if (!deps_.clock) deps_.clock = &base::SystemClock::instance();
   if (!deps_.random) deps_.random = &base::SystemRandom::instance();
 }
@@ -59,8 +66,13 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
   cfg.title = session.title.empty() ? course.title : session.title;
   cfg.capacity = size_t(std::max<int64_t>(1, course.capacity));
   cfg.resume_max_events = deps_.resume_max_events;
-  RoomDeps rd{deps_.service, deps_.writer, deps_.readers.at(size_t(t)), deps_.clock, deps_.random,
-              deps_.authorizer, deps_.media.publish ? &deps_.media : nullptr};
+  RoomDeps rd{deps_.service,
+              deps_.writer,
+              deps_.readers.at(size_t(t)),
+              deps_.clock,
+              deps_.random,
+              deps_.authorizer,
+              deps_.media.publish ? &deps_.media : nullptr};
   auto host = std::make_shared<RoomHost>(deps_.context(t), t, std::move(cfg), session.teacher_id,
                                          rd, [this, id = session.id] {
                                            std::lock_guard l(mu_);
@@ -72,20 +84,69 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
   return host;
 }
 
-void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::Status& why) {
+void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
+                     ConnectionSlot slot) {
   {
     std::lock_guard lock(mu_);
     ++counters_.connections_refused;
   }
-  base::log::info("live.refused").kv("reason", why.reason()).kv("message", why.message());
+  // One line per second at most: refusals are what a flood of bad upgrades produces.
+  static base::log::Every log_every(1'000'000'000);
+  if (uint64_t n; log_every.due(base::SystemClock::instance().now_mono_ns(), &n)) {
+    base::log::info("live.refused")
+        .kv("reason", why.reason())
+        .kv("message", why.message())
+        .kv("suppressed", n);
+  }
+  if (req.find(beast::http::field::origin) == req.end()) {
+    // Not a browser (a browser's WebSocket request always carries Origin): answer before the
+    // upgrade with the HTTP status and JSON error a REST call would get.
+    refuse_http(stream, req, why, std::move(slot));
+    return;
+  }
   auto ex = stream.get_executor();
+  // A browser cannot read an HTTP error on a failed WebSocket: accept and close with a code.
   asio::co_spawn(ex,
                  LiveSession::refuse(stream.release_socket(), std::move(req),
                                      close_code_for(why), why.message()),
-                 asio::detached);
+                 [slot = std::move(slot)](std::exception_ptr) {});
 }
 
-bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int thread_index) {
+namespace {
+
+// Writes `res` and closes the connection: stop sending, then discard what the client still
+// sends for a bounded time, so that our answer is not lost to a reset.
+asio::awaitable<void> answer_and_close(beast::tcp_stream stream,
+                                       beast::http::response<beast::http::string_body> res) {
+  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+  stream.expires_after(std::chrono::seconds(5));
+  auto [wec, n] = co_await beast::http::async_write(stream, res, kNoThrow);
+  if (wec) co_return;
+  beast::error_code ec;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(2));
+  char sink[1024];
+  for (size_t total = 0; total < (1u << 20);) {
+    auto [rec, got] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+    if (rec) break;
+    total += got;
+  }
+}
+
+}  // namespace
+
+void LiveHub::refuse_http(beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
+                          ConnectionSlot slot) {
+  http::Response res = http::error_response(why, req.version());
+  res.keep_alive(false);
+  res.prepare_payload();
+  auto ex = stream.get_executor();
+  asio::co_spawn(ex, answer_and_close(std::move(stream), std::move(res)),
+                 [slot = std::move(slot)](std::exception_ptr) {});
+}
+
+bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int thread_index,
+                             ConnectionSlot slot) {
   std::string session_id = live_session_id(req.target());
   if (session_id.empty()) return false;
 
@@ -94,45 +155,72 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   std::optional<int64_t> last_seq;
   if (auto u = boost::urls::parse_origin_form(req.target()); u) {
     for (auto p : u->params()) {
-      if (p.key == "token") token = p.value;
-      else if (p.key == "epoch") epoch = p.value;
-      else if (p.key == "last_seq") last_seq = base::parse_int(p.value);
+      if (p.key == "token")
+        token = p.value;
+      else if (p.key == "epoch")
+        epoch = p.value;
+      else if (p.key == "last_seq")
+        last_seq = base::parse_int(p.value);
     }
   }
   if (auto h = req.find(beast::http::field::authorization); h != req.end()) {
     token = std::string(h->value());
   }
   if (token.empty()) {
-    refuse(stream, req, base::unauthenticated("a token is required", "token_missing"));
+    refuse(stream, req, base::unauthenticated("a token is required", "token_missing"), slot);
     return true;
   }
   auto claims = base::verify_token(token, deps_.jwt_secret, deps_.clock->now_unix_ms() / 1000);
   if (!claims.is_ok()) {
-    refuse(stream, req, claims.status());
+    refuse(stream, req, claims.status(), slot);
     return true;
   }
   classroom::Actor actor{claims->sub, claims->name, claims->role};
+  // Per-user limit, before any database work: the hold goes with the socket.
+  std::shared_ptr<void> quota_hold = quota_->acquire(actor.id);
+  if (!quota_hold) {
+    static base::log::Every log_every(10'000'000'000);
+    if (uint64_t n; log_every.due(base::SystemClock::instance().now_mono_ns(), &n)) {
+      base::log::warn("live.too_many_sockets")
+          .kv("user", actor.id)
+          .kv("max_per_user", uint64_t(quota_->max_per_user()))
+          .kv("suppressed", n);
+    }
+    {
+      std::lock_guard lock(mu_);
+      ++counters_.connections_refused;
+      ++counters_.too_many_sockets;
+    }
+    refuse(stream, req,
+                base::Status(base::Code::kResourceExhausted,
+                             "you already have " + std::to_string(quota_->max_per_user()) +
+                                 " live connections open; close one (another tab or device) "
+                                 "and retry",
+                             "too_many_live_sockets"),
+                slot);
+    return true;
+  }
 
   store::Db& db = *deps_.readers.at(size_t(thread_index));
   auto session = store::get_session(db, session_id);
   if (!session.is_ok()) {
-    refuse(stream, req, session.status());
+    refuse(stream, req, session.status(), slot);
     return true;
   }
   if (session->status == store::SessionStatus::kEnded) {
-    refuse(stream, req, base::failed_precondition("the session has ended", "session_ended"));
+    refuse(stream, req, base::failed_precondition("the session has ended", "session_ended"), slot);
     return true;
   }
   auto course = store::get_course(db, session->course_id);
   if (!course.is_ok()) {
-    refuse(stream, req, course.status());
+    refuse(stream, req, course.status(), slot);
     return true;
   }
   bool enrolled = false;
   if (actor.role == base::Role::kStudent) {
     auto e = store::is_enrolled(db, course->id, actor.id);
     if (!e.is_ok()) {
-      refuse(stream, req, e.status());
+      refuse(stream, req, e.status(), slot);
       return true;
     }
     enrolled = *e;
@@ -143,15 +231,15 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   input["enrolled"] = enrolled;
   classroom::Decision d = deps_.authorizer()->decide(input);
   if (!d.allow) {
-    refuse(stream, req, base::permission_denied(d.reason.empty() ? "not allowed" : d.reason));
+    refuse(stream, req, base::permission_denied(d.reason.empty() ? "not allowed" : d.reason), slot);
     return true;
   }
 
   std::shared_ptr<RoomHost> host = find_or_create(*session, *course);
-  classroom::Participant who{actor.id, actor.name.empty() ? actor.id : actor.name,
-                             actor.role == base::Role::kStudent ? classroom::Role::kStudent
-                                                                : classroom::Role::kTeacher,
-                             actor.role == base::Role::kAdmin};
+  classroom::Participant who{
+      actor.id, actor.name.empty() ? actor.id : actor.name,
+      actor.role == base::Role::kStudent ? classroom::Role::kStudent : classroom::Role::kTeacher,
+      actor.role == base::Role::kAdmin};
   std::optional<classroom::ResumePoint> resume;
   if (!epoch.empty() && last_seq && *last_seq >= 0) {
     resume = classroom::ResumePoint{epoch, uint64_t(*last_seq)};
@@ -161,12 +249,15 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
     ++counters_.connections_accepted;
   }
 
-  auto start = [this, host, who = std::move(who), resume](asio::ip::tcp::socket s,
-                                                          HttpRequest r) mutable {
+  // `slot` and `quota_hold` stay with the session until its coroutine ends.
+  auto start = [this, host, who = std::move(who), resume, slot = std::move(slot),
+                quota_hold = std::move(quota_hold)](asio::ip::tcp::socket s,
+                                                    HttpRequest r) mutable {
     auto session = std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume,
                                                  deps_.limits);
-    asio::co_spawn(host->executor(),
-                   session->run(std::make_unique<HttpRequest>(std::move(r))), asio::detached);
+    asio::co_spawn(
+        host->executor(), session->run(std::make_unique<HttpRequest>(std::move(r))),
+        [slot = std::move(slot), quota_hold = std::move(quota_hold)](std::exception_ptr) {});
   };
   if (host->thread_index() == thread_index) {
     start(stream.release_socket(), std::move(req));
@@ -181,18 +272,42 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
     stream.socket().close(ec);
     return true;
   }
-  asio::post(host->executor(), [fd, protocol, host, start = std::move(start),
-                                req = std::move(req)]() mutable {
-    beast::error_code aec;
-    asio::ip::tcp::socket sock(host->executor());
-    sock.assign(protocol, fd, aec);
-    if (aec) {
-      ::close(fd);
-      return;
-    }
-    start(std::move(sock), std::move(req));
-  });
+  asio::post(host->executor(),
+             [fd, protocol, host, start = std::move(start), req = std::move(req)]() mutable {
+               beast::error_code aec;
+               asio::ip::tcp::socket sock(host->executor());
+               sock.assign(protocol, fd, aec);
+               if (aec) {
+                 ::close(fd);
+                 return;
+               }
+               start(std::move(sock), std::move(req));
+             });
   return true;
+}
+
+std::vector<std::shared_ptr<RoomHost>> LiveHub::rooms_of_course(std::string_view course_id) {
+  std::vector<std::shared_ptr<RoomHost>> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [id, h] : rooms_) {
+    if (h->course_id() == course_id) out.push_back(h);
+  }
+  return out;
+}
+
+void LiveHub::course_changed(const store::Course& course) {
+  for (auto& host : rooms_of_course(course.id)) {
+    asio::post(host->executor(), [host, course] { host->course_changed(course); });
+  }
+}
+
+void LiveHub::student_removed(std::string_view course_id, std::string_view student_id,
+                              std::string_view by) {
+  for (auto& host : rooms_of_course(course_id)) {
+    asio::post(host->executor(), [host, student = std::string(student_id), by = std::string(by)] {
+      host->student_removed(student, by);
+    });
+  }
 }
 
 void LiveHub::session_ended(const store::Session& session) {

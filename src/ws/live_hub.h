@@ -5,14 +5,14 @@
 // thread (its socket re-registered with that io_context), so a room and all its connections
 // run on one thread without locks.
 //
+// The hub is the classroom::LiveNotifier of the REST handlers: each committed change that
+// affects a live room is posted onto that room's thread.
+//
 // Wiring (app/serve.cc):
 //   ws::LiveHub live(deps);
-//   server.set_upgrade_handler([&](auto& stream, auto& req, int t) {
-//     return live.handle_upgrade(stream, req, t); });
-//   api_deps.on_session_ended = [&](const store::Session& s) { live.session_ended(s); };
-//   api_deps.on_quiz_changed = [&](const store::Quiz& q) { live.quiz_changed(q); };
-//   api_deps.on_answers_committed = [&](const classroom::PreparedAnswers& p) {
-//     live.answers_committed(p); };
+//   server.set_upgrade_handler([&](auto& stream, auto& req, int t, auto slot) {
+//     return live.handle_upgrade(stream, req, t, std::move(slot)); });
+//   api_deps.live = &live;
 //   ... on shutdown, before server.stop(): live.shutdown();
 #pragma once
 
@@ -28,12 +28,14 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "classroom/authz.h"
+#include "classroom/live_notifier.h"
 #include "classroom/service.h"
 #include "store/db.h"
 #include "store/writer.h"
 #include "ws/live_session.h"
 #include "ws/media_signalling.h"
 #include "ws/room_host.h"
+#include "ws/socket_quota.h"
 
 namespace ws {
 
@@ -51,6 +53,9 @@ struct LiveDeps {
   base::Random* random = nullptr;  // nullptr: SystemRandom
   SessionLimits limits;
   size_t resume_max_events = 4096;
+  // Live sockets one user may hold at once (tabs, devices); one more is answered HTTP 429
+  // too_many_live_sockets before the upgrade. 0: no limit.
+  size_t max_sockets_per_user = 5;
   // The media plane (SFU); empty functions when video is unavailable (media_unavailable).
   MediaSignalling media;
 };
@@ -60,9 +65,14 @@ struct LiveCounters {
   int64_t rooms = 0;
   int64_t connections_accepted = 0;
   int64_t connections_refused = 0;
+  int64_t too_many_sockets = 0;  // refused for the per-user limit (also in connections_refused)
 };
 
-class LiveHub {
+// Holds a connection's place in the HTTP server's connection limits (http::ConnectionSlot);
+// kept with the socket for as long as it is open.
+using ConnectionSlot = std::shared_ptr<void>;
+
+class LiveHub : public classroom::LiveNotifier {
  public:
   explicit LiveHub(LiveDeps deps);
   LiveHub(const LiveHub&) = delete;
@@ -71,13 +81,20 @@ class LiveHub {
   // The http::UpgradeHandler. Returns false when the path is not a live endpoint. Otherwise
   // takes the stream: authenticates (Authorization header or ?token=), checks the session and
   // the policy (reads on `thread_index`'s reader), then runs the connection on its room's
-  // thread — or accepts and closes it with 4001/4003/4004/4010 when refused.
-  bool handle_upgrade(boost::beast::tcp_stream& stream, HttpRequest& req, int thread_index);
+  // thread — or accepts and closes it with 4001/4003/4004/4010 when refused. A user already
+  // holding max_sockets_per_user live sockets is answered HTTP 429 too_many_live_sockets.
+  // `slot` is kept as long as the socket is open.
+  bool handle_upgrade(boost::beast::tcp_stream& stream, HttpRequest& req, int thread_index,
+                      ConnectionSlot slot = nullptr);
 
-  // REST hooks (any thread, after the commit).
-  void session_ended(const store::Session& session);
-  void quiz_changed(const store::Quiz& quiz);
-  void answers_committed(const classroom::PreparedAnswers& prepared);
+  // classroom::LiveNotifier: REST changes (any thread, after the commit), posted to the
+  // rooms they affect. Rooms not open on this server are rebuilt from storage when opened.
+  void course_changed(const store::Course& course) override;
+  void student_removed(std::string_view course_id, std::string_view student_id,
+                       std::string_view by) override;
+  void session_ended(const store::Session& session) override;
+  void quiz_changed(const store::Quiz& quiz) override;
+  void answers_committed(const classroom::PreparedAnswers& prepared) override;
   // Media plane hook (any thread; the media thread in practice): posted to the event's room.
   void media_event(MediaEvent event);
 
@@ -88,15 +105,22 @@ class LiveHub {
 
  private:
   std::shared_ptr<RoomHost> find(const std::string& session_id);
+  // The rooms of a course's sessions (at most one is live, but an ending one may linger).
+  std::vector<std::shared_ptr<RoomHost>> rooms_of_course(std::string_view course_id);
   std::shared_ptr<RoomHost> find_or_create(const store::Session& session,
                                            const store::Course& course);
   int owner_thread(std::string_view session_id) const;
-  void refuse(boost::beast::tcp_stream& stream, HttpRequest& req, const base::Status& why);
+  void refuse(boost::beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
+              ConnectionSlot slot);
+  // Answers the upgrade request with an HTTP error (JSON body) instead of upgrading.
+  void refuse_http(boost::beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
+                   ConnectionSlot slot);
 
   LiveDeps deps_;
   mutable std::mutex mu_;  // guards rooms_ and counters_
   std::unordered_map<std::string, std::shared_ptr<RoomHost>> rooms_;
   LiveCounters counters_;
+  std::shared_ptr<SocketQuota> quota_;  // per-user live sockets; thread-safe itself
 };
 
 // The session id in "/api/v1/sessions/{id}/live" (query string allowed), or "" when `target`

@@ -80,6 +80,14 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     close(close_code_for(reply.status()), reply.status().message());
   } else {
     joined_ = true;
+    // The replay is bounded by the room's event buffer (4096 events, 4 MiB), not by the send
+    // queue: the queue's bounds apply on top of what the replay still holds.
+    for (const auto& ev : reply->replay) {
+      replay_messages_left_ += 1;
+      replay_bytes_left_ += ev.json ? ev.json->size() : 0;
+    }
+    replay_messages_left_ += 1;  // the welcome
+    replay_bytes_left_ += reply->welcome.size();
     send(std::move(reply->welcome));
     for (auto& ev : reply->replay) send(std::move(ev.json));
   }
@@ -87,7 +95,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   beast::flat_buffer buffer;
   for (;;) {
     auto [rec, n] = co_await ws_.async_read(buffer, kNoThrow);
-    if (rec) break;  // closed by either side, timeout, reset, or too big (Beast sent 1009)
+    if (rec) break;     // closed by either side, timeout, reset, or too big (Beast sent 1009)
     if (close_code_) {  // closing: discard what still arrives until the close completes
       buffer.consume(buffer.size());
       continue;
@@ -114,8 +122,8 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
 
 void LiveSession::send(Text text) {
   if (!open_ || close_code_ || !text) return;
-  if (queued() >= limits_.max_queue_messages ||
-      queued_bytes_ + text->size() > limits_.max_queue_bytes) {
+  if (queued() >= limits_.max_queue_messages + replay_messages_left_ ||
+      queued_bytes_ + text->size() > limits_.max_queue_bytes + replay_bytes_left_) {
     // Too slow. Drop what is queued (a resume replays it) and say why.
     queue_ = {};
     head_ = 0;
@@ -152,11 +160,17 @@ void LiveSession::write_next() {
   if (head_ < queue_.size()) {
     Text msg = std::move(queue_[head_++]);
     if (head_ == queue_.size()) {  // drained: reuse the vector from the start, or free it
-      if (queue_.capacity() > 16) queue_ = {};  // after a burst, give the memory back
-      else queue_.clear();
+      if (queue_.capacity() > 16)
+        queue_ = {};  // after a burst, give the memory back
+      else
+        queue_.clear();
       head_ = 0;
     }
     queued_bytes_ -= msg->size();
+    if (replay_messages_left_ > 0) {
+      replay_messages_left_ -= 1;
+      replay_bytes_left_ -= std::min(replay_bytes_left_, msg->size());
+    }
     const std::string& text = *msg;
     ws_.async_write(asio::buffer(text), [self = shared_from_this(), msg = std::move(msg)](
                                             beast::error_code ec, size_t) {

@@ -93,6 +93,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   std::vector<Text> queue_;
   size_t head_ = 0;
   size_t queued_bytes_ = 0;  // text bytes in queue_[head_..]
+  // The welcome and resume replay not yet written: allowed on top of the queue's bounds.
+  size_t replay_messages_left_ = 0;
+  size_t replay_bytes_left_ = 0;
   bool open_ = false;        // handshake done, not yet closed
   bool writing_ = false;     // a write (or the close) is in flight
   bool close_sent_ = false;  // the close frame has been started

@@ -1,7 +1,6 @@
 #include "ws/room_host.h"
 
-#include "classroom/reader.h"
-
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,10 +10,14 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <algorithm>
 
 #include "base/log.h"
+#include "classroom/reader.h"
 #include "store/chat.h"
+#include "store/courses.h"
+#include "store/live_rooms.h"
+#include "store/quizzes.h"
+#include "store/sessions.h"
 #include "ws/close_codes.h"
 
 namespace ws {
@@ -29,6 +32,8 @@ RoomHost::RoomHost(asio::io_context& ioc, int thread_index, classroom::RoomConfi
       thread_index_(thread_index),
       deps_(deps),
       teacher_id_(std::move(teacher_id)),
+      session_id_(config.session_id),
+      course_id_(config.course_id),
       on_finished_(std::move(on_finished)),
       room_(std::move(config), *this, *deps.clock, *deps.random) {}
 
@@ -48,7 +53,18 @@ classroom::Actor RoomHost::actor_of(const classroom::Participant& p) const {
 
 base::Result<classroom::JoinReply> RoomHost::join(
     const std::shared_ptr<LiveSession>& s, const std::optional<classroom::ResumePoint>& resume) {
+  restore_once();
   if (finished_) return base::failed_precondition("the session has ended", "session_ended");
+  // Enrollment is checked again here, on the room's thread, against storage: a student
+  // removed over REST after the upgrade's check (whose removal reached this room before
+  // this join) does not get in.
+  if (s->who().role == classroom::Role::kStudent) {
+    auto enrolled = store::is_enrolled(*deps_.reader, course_id_, s->who().user_id);
+    if (!enrolled.is_ok()) return enrolled.status();
+    if (!*enrolled) {
+      return base::permission_denied("you are not enrolled in this course", "not_enrolled");
+    }
+  }
   auto reply = room_.join(s->who(), resume);
   if (!reply.is_ok()) return reply;
   s->host_index = conns_.size();
@@ -164,6 +180,13 @@ void RoomHost::handle_stage(LiveSession& s, const classroom::ClientMessage& msg)
 void RoomHost::on_stage_changed(std::string_view previous, std::string_view current) {
   base::log::info("live.stage")
       .kv("session", session_id()).kv("from", previous).kv("to", current);
+  if (!going_away_) {
+    persist("stage",
+            [session = session_id(), user = std::string(current), name = room_.stage_name(),
+             now = deps_.clock->now_unix_ms()](store::Txn& txn) {
+              return store::set_stage(txn, session, user, name, now);
+            });
+  }
   // The student who lost the stage may no longer publish: stop its published streams (its
   // subscription stays: Sfu::unpublish drops the publishing transport only).
   if (!previous.empty() && deps_.media && deps_.media->unpublish) {
@@ -367,25 +390,151 @@ void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage
 
 // ---- storage-driven changes ---------------------------------------------------------------
 
-void RoomHost::quiz_changed(const store::Quiz& quiz) {
-  if (quiz.session_id != session_id()) return;
-  if (quiz.status == store::QuizStatus::kClosed) {
-    (void)room_.close_quiz(quiz.id);
-    return;
-  }
-  if (quiz.status != store::QuizStatus::kPublished) return;
+base::Result<classroom::LiveQuizInfo> RoomHost::live_quiz_info(const store::Quiz& quiz) const {
   auto questions = classroom::questions_from_storage(quiz.questions);
-  if (!questions.is_ok()) {
-    base::log::error("live.quiz_unreadable").kv("quiz", quiz.id).kv("error", questions.status().message());
-    return;
-  }
+  if (!questions.is_ok()) return questions.status();
   classroom::LiveQuizInfo info;
   info.id = quiz.id;
   info.title = quiz.title;
   info.questions = std::move(questions).value();
   info.published_at_ms = quiz.published_at.value_or(deps_.clock->now_unix_ms());
   info.deadline_ms = quiz.deadline_at.value_or(info.published_at_ms + quiz.time_limit_ms);
-  auto st = room_.publish_quiz(std::move(info));
+  return info;
+}
+
+namespace {
+
+// Stored answer rows (one per question) as the room counts them.
+classroom::AnswerSet answer_set(const std::vector<store::Answer>& answers) {
+  classroom::AnswerSet set;
+  for (const auto& a : answers) {
+    if (a.question < 0 || a.question >= int64_t(classroom::kMaxQuestions)) continue;
+    if (size_t(a.question) >= set.size()) set.resize(size_t(a.question) + 1);
+    auto choice = classroom::choice_from_string(a.choice);
+    if (choice.is_ok()) set[size_t(a.question)] = std::move(choice).value();
+  }
+  return set;
+}
+
+}  // namespace
+
+void RoomHost::restore_once() {
+  if (restored_) return;
+  restored_ = true;
+  store::Db& db = *deps_.reader;
+  auto warn = [this](const char* what, const base::Status& st) {
+    base::log::warn("live.restore_failed")
+        .kv("session", session_id())
+        .kv("what", what)
+        .kv("error", st.message());
+  };
+  auto session = store::get_session(db, session_id());
+  if (session.is_ok() && session->status == store::SessionStatus::kEnded) {
+    end("teacher_ended", kCloseNormal);
+    return;
+  }
+  auto course = store::get_course(db, course_id_);
+  if (course.is_ok()) {
+    if (course->status == store::CourseStatus::kArchived) {
+      end("course_archived", kCloseNormal, "the course was archived");
+      return;
+    }
+    room_.set_capacity(size_t(std::max<int64_t>(1, course->capacity)));
+  }
+  classroom::RoomRestore r;
+  if (auto state = store::get_live_room(db, session_id()); state.is_ok()) {
+    r.chat_muted_all = state->chat_muted_all;
+    r.muted = std::move(state->muted);
+    r.removed = std::move(state->removed);
+    r.stage_user = std::move(state->stage_user);
+    r.stage_name = std::move(state->stage_name);
+  } else {
+    warn("room_state", state.status());
+  }
+  if (auto chat = store::recent_chat(db, session_id(), int(room_.config().recent_chat));
+      chat.is_ok()) {
+    for (store::ChatMessage& m : *chat) {
+      // Roles are not stored: the course's teacher is the teacher (an admin's messages come
+      // back as a student's).
+      classroom::Role role =
+          m.user_id == teacher_id_ ? classroom::Role::kTeacher : classroom::Role::kStudent;
+      r.recent_chat.push_back(classroom::ChatMessage{m.id, m.session_id, m.user_id,
+                                                     std::move(m.user_name), role,
+                                                     std::move(m.text), m.created_at});
+    }
+  } else {
+    warn("chat", chat.status());
+  }
+  // The current quiz: the open one, else the one closed last.
+  auto quizzes = store::list_quizzes(db, session_id());
+  if (!quizzes.is_ok()) warn("quizzes", quizzes.status());
+  const store::Quiz* current = nullptr;
+  if (quizzes.is_ok()) {
+    auto published = [](const store::Quiz& q) { return q.published_at.value_or(0); };
+    for (const store::Quiz& q : *quizzes) {
+      if (q.status == store::QuizStatus::kDraft) continue;
+      bool open = q.status == store::QuizStatus::kPublished;
+      bool current_open = current && current->status == store::QuizStatus::kPublished;
+      if (!current || (open && !current_open) ||
+          (open == current_open && published(q) >= published(*current))) {
+        current = &q;
+      }
+    }
+  }
+  if (current) {
+    auto info = live_quiz_info(*current);
+    auto answers = store::all_answers(db, current->id);
+    if (!info.is_ok()) {
+      warn("quiz", info.status());
+    } else if (!answers.is_ok()) {
+      warn("answers", answers.status());
+    } else {
+      r.quiz = std::move(info).value();
+      r.quiz_closed = current->status == store::QuizStatus::kClosed;
+      // Rows are ordered by (student_id, question).
+      for (size_t i = 0; i < answers->size();) {
+        size_t j = i;
+        while (j < answers->size() && (*answers)[j].student_id == (*answers)[i].student_id) ++j;
+        std::vector<store::Answer> one(answers->begin() + i, answers->begin() + j);
+        r.answers.emplace_back((*answers)[i].student_id, answer_set(one));
+        i = j;
+      }
+    }
+  }
+  room_.restore(r);
+  base::log::info("live.room_restored")
+      .kv("session", session_id())
+      .kv("quiz", r.quiz ? r.quiz->id : std::string())
+      .kv("quiz_state", !r.quiz         ? "none"
+                        : r.quiz_closed ? "closed"
+                                        : "open")
+      .kv("answers", uint64_t(r.answers.size()))
+      .kv("stage", r.stage_user);
+  ensure_ticking();  // an open quiz's deadline (even one that passed while the server was down)
+}
+
+void RoomHost::quiz_changed(const store::Quiz& quiz) {
+  if (quiz.session_id != session_id()) return;
+  restore_once();
+  if (quiz.status == store::QuizStatus::kClosed) {
+    (void)room_.close_quiz(quiz.id);
+    return;
+  }
+  if (quiz.status != store::QuizStatus::kPublished) return;
+  // The store publishes a quiz only once the session's previous one is closed (the service
+  // closes one whose deadline passed in the same transaction): so does the room.
+  if (const classroom::LiveQuiz* current = room_.quiz();
+      current && !current->closed() && current->id() != quiz.id) {
+    (void)room_.close_quiz(current->id());
+  }
+  auto info = live_quiz_info(quiz);
+  if (!info.is_ok()) {
+    base::log::error("live.quiz_unreadable")
+        .kv("quiz", quiz.id)
+        .kv("error", info.status().message());
+    return;
+  }
+  auto st = room_.publish_quiz(std::move(info).value());
   if (!st.is_ok()) {
     base::log::warn("live.quiz_publish_refused").kv("quiz", quiz.id).kv("error", st.message());
   }
@@ -394,14 +543,33 @@ void RoomHost::quiz_changed(const store::Quiz& quiz) {
 
 void RoomHost::answers_committed(const std::string& student_id, const store::Quiz& quiz,
                                  const std::vector<store::Answer>& answers) {
-  classroom::AnswerSet set;
-  for (const auto& a : answers) {
-    if (a.question < 0 || a.question >= int64_t(classroom::kMaxQuestions)) continue;
-    if (size_t(a.question) >= set.size()) set.resize(size_t(a.question) + 1);
-    auto choice = classroom::choice_from_string(a.choice);
-    if (choice.is_ok()) set[size_t(a.question)] = std::move(choice).value();
+  restore_once();
+  room_.answer_committed(student_id, quiz.id, answer_set(answers));
+}
+
+void RoomHost::course_changed(const store::Course& course) {
+  if (course.id != course_id_) return;
+  restore_once();
+  if (finished_) return;
+  if (course.status == store::CourseStatus::kArchived) {
+    end("course_archived", kCloseNormal, "the course was archived");
+    return;
   }
-  room_.answer_committed(student_id, quiz.id, set);
+  room_.set_capacity(size_t(std::max<int64_t>(1, course.capacity)));
+}
+
+void RoomHost::student_removed(const std::string& student_id, const std::string& by) {
+  restore_once();
+  const bool self = by == student_id;
+  room_.unenroll(student_id, by);
+  auto it = by_user_.find(student_id);
+  if (it == by_user_.end()) return;
+  // Copy: closing does not leave the room synchronously, but keep the loop independent of it.
+  std::vector<LiveSession*> conns = it->second;
+  for (LiveSession* s : conns) {
+    if (s->who().role != classroom::Role::kStudent) continue;
+    s->close(kCloseForbidden, self ? "you left the course" : "removed from the course");
+  }
 }
 
 void RoomHost::ensure_ticking() {
@@ -464,7 +632,42 @@ void RoomHost::on_chat_deleted(std::string_view message_id) {
   if (!st.is_ok()) base::log::warn("live.chat_delete_not_stored").kv("error", st.message());
 }
 
+void RoomHost::persist(const char* what, store::WriteOp op) {
+  base::Status st =
+      deps_.writer->submit(std::move(op), [what, session = session_id()](base::Status s) {
+        if (!s.is_ok()) {
+          base::log::warn("live.state_not_stored")
+              .kv("session", session)
+              .kv("what", what)
+              .kv("error", s.message());
+        }
+      });
+  if (!st.is_ok()) {
+    base::log::warn("live.state_not_stored")
+        .kv("session", session_id())
+        .kv("what", what)
+        .kv("error", st.message());
+  }
+}
+
+void RoomHost::on_chat_muted(std::string_view user_id, bool muted) {
+  int64_t now = deps_.clock->now_unix_ms();
+  if (user_id.empty()) {
+    persist("chat_muted_all", [session = session_id(), muted, now](store::Txn& txn) {
+      return store::set_chat_muted_all(txn, session, muted, now);
+    });
+    return;
+  }
+  persist("muted",
+          [session = session_id(), user = std::string(user_id), muted, now](store::Txn& txn) {
+            return store::set_member_muted(txn, session, user, muted, now);
+          });
+}
+
 void RoomHost::on_participant_removed(std::string_view user_id) {
+  persist("removed",
+          [session = session_id(), user = std::string(user_id), now = deps_.clock->now_unix_ms()](
+              store::Txn& txn) { return store::set_member_removed(txn, session, user, now); });
   auto it = by_user_.find(std::string(user_id));
   if (it == by_user_.end()) return;
   for (LiveSession* s : it->second) s->close(kCloseRemoved, "removed by the teacher");
@@ -472,9 +675,9 @@ void RoomHost::on_participant_removed(std::string_view user_id) {
 
 // ---- end ------------------------------------------------------------------------------------
 
-void RoomHost::end(std::string_view reason, uint16_t code) {
+void RoomHost::end(std::string_view reason, uint16_t code, std::string_view close_reason) {
   room_.end(reason);  // session_ended is queued on every connection before the close
-  close_all(code, "the session ended");
+  close_all(code, close_reason);
   if (!finished_) {
     finished_ = true;
     if (on_finished_) on_finished_();
@@ -482,6 +685,7 @@ void RoomHost::end(std::string_view reason, uint16_t code) {
 }
 
 void RoomHost::close_all(uint16_t code, std::string_view reason) {
+  if (code == kCloseGoingAway) going_away_ = true;
   for (const auto& s : conns_) s->close(code, std::string(reason));
 }
 

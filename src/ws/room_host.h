@@ -53,7 +53,9 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
 
   boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
   int thread_index() const { return thread_index_; }
-  const std::string& session_id() const { return room_.config().session_id; }
+  const std::string& session_id() const { return session_id_; }
+  // Any thread (set at construction).
+  const std::string& course_id() const { return course_id_; }
 
   // ---- called by LiveSession (room thread) ----
   // Adds `s` to the room (and to the connection list when accepted).
@@ -64,13 +66,26 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
   void on_message(LiveSession& s, std::string_view text);
 
   // ---- called by LiveHub after posting to executor() ----
+  // Rebuilds the room from storage (docs/live-protocol.md, "The room and the database"):
+  // the session's current quiz with its stored answers, mutes, removals and the stage; ends
+  // the room when the session has ended or the course is archived. Runs once, before the
+  // room's first join or storage-driven change (every entry point below calls it).
+  void restore_once();
   // A quiz of this session changed in storage (published or closed, via REST or the socket).
   void quiz_changed(const store::Quiz& quiz);
   // Answers were committed (REST or socket).
   void answers_committed(const std::string& student_id, const store::Quiz& quiz,
                          const std::vector<store::Answer>& answers);
-  // The session ended: final event, then every connection closes with `code`.
-  void end(std::string_view reason, uint16_t code);
+  // The course changed over REST: the new capacity bounds later joins; archived, the room
+  // ends (close 1000).
+  void course_changed(const store::Course& course);
+  // `student_id` is no longer enrolled (removed by `by`, or it left when by == student_id):
+  // out of the room, its connections closed with 4003.
+  void student_removed(const std::string& student_id, const std::string& by);
+  // The session ended: final event, then every connection closes with `code` and
+  // `close_reason`.
+  void end(std::string_view reason, uint16_t code,
+           std::string_view close_reason = "the session ended");
   // Server shutdown: close every connection with 1001 (the room stays for a resume).
   void close_all(uint16_t code, std::string_view reason);
   // The media plane reported a track or a dead transport in this room (see MediaEvent).
@@ -83,6 +98,7 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
   void on_room_event(const classroom::RoomEvent& event) override;
   void on_chat_message(const classroom::ChatMessage& message) override;
   void on_chat_deleted(std::string_view message_id) override;
+  void on_chat_muted(std::string_view user_id, bool muted) override;
   void on_participant_removed(std::string_view user_id) override;
   void on_quiz_deadline(std::string_view quiz_id) override;
   void on_stage_changed(std::string_view previous, std::string_view current) override;
@@ -106,11 +122,17 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
   // Runs `fn` on this room's thread later (for writer completions).
   template <typename Fn>
   void post_here(Fn fn);
+  // Stores room state through the writer (fire-and-forget; failures are logged as `what`).
+  void persist(const char* what, store::WriteOp op);
+  // The room's view of a published or closed quiz.
+  base::Result<classroom::LiveQuizInfo> live_quiz_info(const store::Quiz& quiz) const;
 
   boost::asio::io_context& ioc_;
   int thread_index_;
   RoomDeps deps_;
   std::string teacher_id_;
+  const std::string session_id_;
+  const std::string course_id_;
   std::function<void()> on_finished_;
   classroom::Room room_;  // room thread only
   // Open connections (room thread only). Each session knows its index for O(1) removal.
@@ -125,6 +147,10 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
   std::map<std::string, FeedState> feeds_;
   bool ticking_ = false;
   bool finished_ = false;
+  bool restored_ = false;
+  // Server shutdown: connections close with 1001 and the room is not persisted any more (a
+  // student leaving now keeps the stage in storage, so the rebuilt room gives it back).
+  bool going_away_ = false;
 };
 
 }  // namespace ws

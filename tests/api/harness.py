@@ -22,11 +22,14 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def token(sub, role="student", name=None, ttl=3600, secret=SECRET, exp=None):
+def token(sub, role="student", name=None, ttl=3600, secret=SECRET, exp=None, **claims):
+    """A signed token; keyword `claims` (e.g. nbf=..., iat=...) are added or override."""
     header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     now = int(time.time())
-    payload = b64url(json.dumps({"sub": sub, "name": name or sub, "role": role,
-                                 "iat": now, "exp": exp if exp is not None else now + ttl}).encode())
+    body = {"sub": sub, "name": name or sub, "role": role,
+            "iat": now, "exp": exp if exp is not None else now + ttl}
+    body.update(claims)
+    payload = b64url(json.dumps(body).encode())
     sig = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
     return f"{header}.{payload}.{b64url(sig)}"
 
@@ -43,12 +46,14 @@ class Server:
                          "EDGECLASS_LOG_LEVEL": "info"})
         self.env.update(env or {})
         self.proc = None
+        self.preexec = None  # runs in the child before exec (e.g. to lower its fd limit)
         self.port = None
         self.log = []
 
     def start(self):
         self.proc = subprocess.Popen([BINARY, "serve"], env=self.env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
+                                     stderr=subprocess.STDOUT, text=True,
+                                     preexec_fn=self.preexec)
         deadline = time.time() + 15
         while time.time() < deadline:
             line = self.proc.stdout.readline()

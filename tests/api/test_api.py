@@ -191,8 +191,35 @@ class BadInputTest(unittest.TestCase):
                  tok=token("x", secret="another-secret-1234567"))
         self.err(401, "token_expired", "GET", "/api/v1/courses", tok=token("x", exp=1000))
         self.err(401, "token_malformed", "GET", "/api/v1/courses", tok="abc")
+        # Time claims, with the documented 60 s leeway.
+        now = int(time.time())
+        self.err(401, "token_not_yet_valid", "GET", "/api/v1/me", tok=token("x", nbf=now + 86400))
+        self.err(401, "token_not_yet_valid", "GET", "/api/v1/me", tok=token("x", iat=now + 3600))
+        self.err(401, "token_invalid_claims", "GET", "/api/v1/me", tok=token("x", nbf="0"))
+        self.err(401, "token_invalid_claims", "GET", "/api/v1/me", tok=token("x", iat=1.5))
+        self.assertEqual(self.srv.request("GET", "/api/v1/me", tok=token("x", nbf=now + 30))[0], 200)
+        self.assertEqual(self.srv.request("GET", "/api/v1/me", tok=token("x", exp=now - 30))[0], 200)
         self.err(403, "forbidden", "POST", "/api/v1/courses", {"title": "x"}, token("s"))
         self.err(403, "forbidden", "GET", "/v1/data/edgeclass", tok=T)
+
+    def test_quiz_questions_only_for_members(self):
+        s = self.srv
+        c = s.course(T)
+        self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("m1"))[0], 201)
+        _, ses = s.request("POST", f"/api/v1/courses/{c['id']}/sessions", None, T)
+        _, q = s.request("POST", f"/api/v1/sessions/{ses['id']}/quizzes", {"title": "t", "questions": [
+            {"kind": "single", "prompt": "secret question", "options": ["a", "b"], "correct": [1]}]}, T)
+        s.request("POST", f"/api/v1/quizzes/{q['id']}/publish", {"time_limit_s": 600}, T)
+        for who in (token("outsider"), T2):
+            for path in (f"/api/v1/sessions/{ses['id']}/quizzes", f"/api/v1/quizzes/{q['id']}",
+                         f"/api/v1/quizzes/{q['id']}/results"):
+                st, body = s.request("GET", path, tok=who)
+                self.assertEqual((st, body["error"]["code"]), (403, "forbidden"), path)
+                self.assertNotIn("secret question", json.dumps(body))
+        st, body = s.request("GET", f"/api/v1/sessions/{ses['id']}/quizzes", tok=token("m1"))
+        self.assertEqual(st, 200)
+        self.assertEqual(body["items"][0]["questions"][0]["prompt"], "secret question")
+        self.assertNotIn("correct", body["items"][0]["questions"][0])
 
     def test_bodies(self):
         self.err(400, "invalid_json", "POST", "/api/v1/courses", tok=T, raw="{")
@@ -334,10 +361,79 @@ class DurabilityTest(unittest.TestCase):
 
 class LifecycleTest(unittest.TestCase):
     def test_sigterm_is_graceful(self):
+        """SIGTERM: live sockets get 1001 with a reason, idle keep-alive connections are
+        closed, the process exits 0 well inside the drain time, and what was acknowledged
+        before is still there after a restart."""
+        import base64
+        import socket
         srv = Server().start()
-        self.assertEqual(srv.request("GET", "/readyz")[0], 200)
-        self.assertEqual(srv.stop(signal.SIGTERM), 0)
-        self.assertIn("edgeclass.stopped", "".join(srv.log))
+        c = srv.course(T)
+        st, ses = srv.request("POST", f"/api/v1/courses/{c['id']}/sessions", None, T)
+        self.assertEqual(st, 201)
+        live = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        live.sendall((f"GET /api/v1/sessions/{ses['id']}/live HTTP/1.1\r\nHost: x\r\n"
+                      f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                      f"Sec-WebSocket-Version: 13\r\nAuthorization: Bearer {T}\r\n\r\n").encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += live.recv(65536)
+        head, _, buf = buf.partition(b"\r\n\r\n")
+        self.assertIn(b" 101 ", head.split(b"\r\n")[0])
+        idle = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b"200", idle.recv(65536).split(b"\r\n")[0])
+
+        t0 = time.time()
+        srv.proc.send_signal(signal.SIGTERM)
+
+        def frames():
+            nonlocal buf
+            while True:
+                while len(buf) < 2:
+                    data = live.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                op, n, off = buf[0] & 0x0F, buf[1] & 0x7F, 2
+                if n == 126:
+                    n, off = int.from_bytes(buf[2:4], "big"), 4
+                elif n == 127:
+                    n, off = int.from_bytes(buf[2:10], "big"), 10
+                while len(buf) < off + n:
+                    data = live.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                yield op, buf[off:off + n]
+                buf = buf[off + n:]
+
+        close = None
+        for op, payload in frames():
+            if op == 8:
+                close = payload
+                break
+        self.assertIsNotNone(close, "the live socket got no close frame")
+        self.assertEqual(int.from_bytes(close[:2], "big"), 1001)
+        self.assertTrue(close[2:], "the close frame carries a reason")
+        # As a browser does: answer the close, wait for the server to end TCP, then close.
+        live.sendall(bytes([0x88, 0x82, 0, 0, 0, 0]) + close[:2])
+        while live.recv(65536):
+            pass
+        live.close()
+        self.assertEqual(idle.recv(65536), b"", "the idle keep-alive connection is closed")
+        self.assertEqual(srv.proc.wait(timeout=20), 0)
+        self.assertLess(time.time() - t0, 8, "stopped well inside the 10 s drain time")
+        log = "".join(srv.log) + (srv.proc.stdout.read() or "")
+        self.assertIn("edgeclass.stopped", log)
+        self.assertNotIn("drain_timeout", log)
+        idle.close()
+        again = Server(data_dir=srv.data_dir).start()
+        try:
+            st, got = again.request("GET", f"/api/v1/courses/{c['id']}", tok=T)
+            self.assertEqual((st, got["id"]), (200, c["id"]))
+        finally:
+            again.stop()
 
     def test_metrics_pass_promtool(self):
         with Server() as s:

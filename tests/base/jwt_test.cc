@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
+#include "base/clock.h"
 #include "base/crypto.h"
 
 namespace base {
@@ -47,6 +49,7 @@ TEST(JwtTest, RoundTrip) {
     EXPECT_EQ(r->role, role);
     EXPECT_EQ(r->exp, c.exp);
     EXPECT_EQ(r->iat, c.iat);
+    EXPECT_EQ(r->nbf, 0);
   }
 }
 
@@ -104,16 +107,66 @@ TEST(JwtTest, TamperedPayloadRejected) {
   EXPECT_EQ(reason_of(verify_token(tampered, kSecret, kNow)), "token_bad_signature");
 }
 
-TEST(JwtTest, ExpiredRejectedWithReadableTime) {
+TEST(JwtTest, ExpiredRejectedWithReadableTimeAfterTheLeeway) {
   Claims c = teacher();
   c.exp = 1'795'964'400;  // 2026-11-29T15:00:00Z
   std::string token = mint_token(c, kSecret);
-  EXPECT_TRUE(verify_token(token, kSecret, c.exp - 1).is_ok());
-  auto r = verify_token(token, kSecret, c.exp);
+  FakeClock clock((c.exp - 1) * 1000);
+  auto now_s = [&] { return clock.now_unix_ms() / 1000; };
+  EXPECT_TRUE(verify_token(token, kSecret, now_s()).is_ok());
+  // Within the leeway after exp the token is still accepted (issuer clock ahead of ours).
+  clock.advance_ms((kTokenLeewaySeconds)*1000);
+  EXPECT_EQ(now_s(), c.exp + kTokenLeewaySeconds - 1);
+  EXPECT_TRUE(verify_token(token, kSecret, now_s()).is_ok());
+  clock.advance_ms(1000);
+  auto r = verify_token(token, kSecret, now_s());
   EXPECT_EQ(reason_of(r), "token_expired");
   EXPECT_NE(r.status().message().find("2026-11-29T15:00:00Z"), std::string::npos)
       << r.status().message();
   EXPECT_NE(r.status().message().find("new one"), std::string::npos);
+  // Extreme values do not overflow into acceptance.
+  Claims old = teacher();
+  old.exp = INT64_MIN + 1;
+  EXPECT_EQ(reason_of(verify_token(mint_token(old, kSecret), kSecret, kNow)), "token_expired");
+}
+
+TEST(JwtTest, NotBeforeHonouredWithLeeway) {
+  Claims c = teacher();
+  c.nbf = kNow + 86400;  // tomorrow
+  c.exp = kNow + 2 * 86400;
+  std::string token = mint_token(c, kSecret);
+  FakeClock clock(kNow * 1000);
+  auto now_s = [&] { return clock.now_unix_ms() / 1000; };
+  auto r = verify_token(token, kSecret, now_s());
+  EXPECT_EQ(reason_of(r), "token_not_yet_valid");
+  EXPECT_EQ(r.status().code(), Code::kUnauthenticated);
+  EXPECT_NE(r.status().message().find(format_utc_seconds(c.nbf)), std::string::npos)
+      << r.status().message();
+  // One second before the leeway starts: still refused; from nbf - leeway on: accepted.
+  clock.advance_ms((86400 - kTokenLeewaySeconds - 1) * 1000);
+  EXPECT_EQ(reason_of(verify_token(token, kSecret, now_s())), "token_not_yet_valid");
+  clock.advance_ms(1000);
+  auto ok = verify_token(token, kSecret, now_s());
+  ASSERT_TRUE(ok.is_ok()) << ok.status().to_string();
+  EXPECT_EQ(ok->nbf, c.nbf);
+  // A foreign token with nbf far in the future and a huge value.
+  std::string far = sign_raw(
+      kHs256, R"({"sub":"u1","role":"admin","exp":9223372036854775807,"nbf":9223372036854775807})");
+  EXPECT_EQ(reason_of(verify_token(far, kSecret, kNow)), "token_not_yet_valid");
+  // nbf in the past is fine.
+  c.nbf = kNow - 3600;
+  EXPECT_TRUE(verify_token(mint_token(c, kSecret), kSecret, kNow).is_ok());
+}
+
+TEST(JwtTest, IssuedInTheFutureRefusedBeyondLeeway) {
+  Claims c = teacher();
+  c.iat = kNow + kTokenLeewaySeconds;  // at the edge: accepted
+  EXPECT_TRUE(verify_token(mint_token(c, kSecret), kSecret, kNow).is_ok());
+  c.iat = kNow + kTokenLeewaySeconds + 1;
+  auto r = verify_token(mint_token(c, kSecret), kSecret, kNow);
+  EXPECT_EQ(reason_of(r), "token_not_yet_valid");
+  EXPECT_NE(r.status().message().find("issued in the future"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(JwtTest, AlgNoneAndOthersRejected) {
@@ -133,19 +186,28 @@ TEST(JwtTest, AlgNoneAndOthersRejected) {
 
 TEST(JwtTest, InvalidClaimsRejected) {
   const char* payloads[] = {
-      R"({"role":"student","exp":2000000000})",                       // no sub
-      R"({"sub":"","role":"student","exp":2000000000})",              // empty sub
-      R"({"sub":7,"role":"student","exp":2000000000})",               // sub not a string
-      R"({"sub":"u1","role":"superuser","exp":2000000000})",          // unknown role
-      R"({"sub":"u1","role":"Teacher","exp":2000000000})",            // case matters
-      R"({"sub":"u1","exp":2000000000})",                             // no role
-      R"({"sub":"u1","role":"student"})",                             // no exp
-      R"({"sub":"u1","role":"student","exp":"2000000000"})",          // exp as string
-      R"({"sub":"u1","role":"student","exp":2000000000.5})",          // exp not integer
-      R"({"sub":"u1","role":"student","exp":1e10})",                  // double literal
-      R"({"sub":"u1","role":"student","exp":18446744073709551615})",  // overflows int64
-      R"({"sub":"u1","name":5,"role":"student","exp":2000000000})",   // name not string
-      R"({"sub":"u1","role":"student","exp":2000000000,"iat":"x"})",  // iat not integer
+      R"({"role":"student","exp":2000000000})",                        // no sub
+      R"({"sub":"","role":"student","exp":2000000000})",               // empty sub
+      R"({"sub":7,"role":"student","exp":2000000000})",                // sub not a string
+      R"({"sub":"u1","role":"superuser","exp":2000000000})",           // unknown role
+      R"({"sub":"u1","role":"Teacher","exp":2000000000})",             // case matters
+      R"({"sub":"u1","exp":2000000000})",                              // no role
+      R"({"sub":"u1","role":"student"})",                              // no exp
+      R"({"sub":"u1","role":"student","exp":"2000000000"})",           // exp as string
+      R"({"sub":"u1","role":"student","exp":2000000000.5})",           // exp not integer
+      R"({"sub":"u1","role":"student","exp":1e10})",                   // double literal
+      R"({"sub":"u1","role":"student","exp":18446744073709551615})",   // overflows int64
+      R"({"sub":"u1","name":5,"role":"student","exp":2000000000})",    // name not string
+      R"({"sub":"u1","role":"student","exp":2000000000,"iat":"x"})",   // iat not integer
+      R"({"sub":"u1","role":"student","exp":2000000000,"iat":1.5})",   // iat not integer
+      R"({"sub":"u1","role":"student","exp":2000000000,"iat":null})",  // iat null
+      R"({"sub":"u1","role":"student","exp":null})",                   // exp null
+      R"({"sub":"u1","role":"student","exp":true})",                   // exp bool
+      R"({"sub":"u1","role":"student","exp":[2000000000]})",           // exp array
+      R"({"sub":"u1","role":"student","exp":2000000000,"nbf":"0"})",   // nbf string
+      R"({"sub":"u1","role":"student","exp":2000000000,"nbf":null})",  // nbf null
+      R"({"sub":"u1","role":"student","exp":2000000000,"nbf":1e3})",   // nbf double
+      R"({"sub":"u1","role":"student","exp":2000000000,"nbf":{}})",    // nbf object
   };
   for (const char* p : payloads) {
     auto r = verify_token(sign_raw(kHs256, p), kSecret, kNow);

@@ -33,3 +33,17 @@ TEST(LogTest, ParseLevel) {
 
 }  // namespace
 }  // namespace base::log
+
+TEST(LogTest, EveryLimitsLinesAndCountsTheRest) {
+  base::log::Every every(10);  // at most one line per 10 ns of the fake clock
+  uint64_t suppressed = 99;
+  EXPECT_TRUE(every.due(100, &suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  EXPECT_FALSE(every.due(101, &suppressed));
+  EXPECT_FALSE(every.due(109, &suppressed));
+  EXPECT_TRUE(every.due(110, &suppressed));
+  EXPECT_EQ(suppressed, 2u);  // the two events in between
+  EXPECT_FALSE(every.due(111, &suppressed));
+  EXPECT_TRUE(every.due(500, &suppressed));
+  EXPECT_EQ(suppressed, 1u);
+}

@@ -146,7 +146,8 @@ TEST_F(RoomFixture, HandsQueueInOrderTeacherSeesAllStudentSeesOwn) {
   ASSERT_TRUE(room->raise_hand("s2").is_ok());
   clock.advance_ms(10);
   ASSERT_TRUE(room->raise_hand("s1").is_ok());
-  ASSERT_TRUE(room->raise_hand("s1").is_ok());  // idempotent: no second event
+  // Raising again gets a reply (an error the socket sends back), and no second event.
+  EXPECT_EQ(room->raise_hand("s1").reason(), "hand_already_raised");
   auto raised = listener.of("hand_raised");
   ASSERT_EQ(raised.size(), 2u);
   EXPECT_EQ(raised[0].json.at("user").at("id"), "s2");

@@ -1,7 +1,9 @@
 #include "classroom/room_protocol.h"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
+#include "classroom/live_quiz.h"
 #include "room_test_util.h"
 
 namespace classroom::testing {
@@ -55,6 +57,80 @@ TEST(RoomProtocolTest, RejectsMalformedMessagesKeepingTheRef) {
   EXPECT_EQ(e.at("ref"), "r9");
   EXPECT_EQ(e.at("code"), "missing_field");
   EXPECT_EQ(json::parse(pong_reply("", 5)).at("type"), "pong");
+}
+
+// Every field of every message type, replaced by null or by a value of the wrong type, is an
+// error that names the field and echoes the ref: never a message with an empty value.
+TEST(RoomProtocolTest, NullOrWrongTypeInAnyFieldIsAnErrorWithTheRef) {
+  const char* valid[] = {
+      R"({"type":"chat","text":"hi"})",
+      R"({"type":"chat_delete","message_id":"msg_x"})",
+      R"({"type":"mute","user_id":"s1","muted":true})",
+      R"({"type":"remove","user_id":"s1"})",
+      R"({"type":"hand_lower","user_id":"s1"})",
+      R"({"type":"quiz_publish","quiz_id":"qz_a","time_limit_s":30})",
+      R"({"type":"quiz_close","quiz_id":"qz_a"})",
+      R"({"type":"answer","quiz_id":"qz_a","answers":[{"question":0,"choice":[1]}]})",
+      R"({"type":"stage_give","user_id":"s1"})",
+      R"({"type":"media.publish","sdp":"v=0"})",
+      R"({"type":"media.subscribe","sdp":"v=0"})",
+  };
+  const json::value bad_values[] = {nullptr, json::object(), json::array(), true, 1.5, -7};
+  for (const char* text : valid) {
+    json::object msg = json::parse(text).as_object();
+    ASSERT_TRUE(parse_client_message(text, nullptr).is_ok()) << text;
+    for (const auto& kv : msg) {
+      for (const auto& bad : bad_values) {
+        if (bad.kind() == kv.value().kind()) continue;  // same type: may well be valid
+        json::object m = msg;
+        m[kv.key()] = bad;
+        m["ref"] = "r1";
+        std::string ref;
+        std::string sent = json::serialize(m);
+        auto r = parse_client_message(sent, &ref);
+        ASSERT_FALSE(r.is_ok()) << sent;
+        EXPECT_EQ(ref, "r1") << sent;
+        EXPECT_EQ(r.status().code(), base::Code::kInvalidArgument) << sent;
+        EXPECT_NE(r.status().message().find(std::string(kv.key())), std::string::npos)
+            << sent << " -> " << r.status().message();
+      }
+    }
+  }
+}
+
+// The issue's example over the live socket: the room reads each answer through the same
+// reader as REST.
+TEST(RoomProtocolTest, AnswerItemsAreReadStrictly) {
+  std::vector<Question> qs(2);
+  for (auto& q : qs) {
+    q.options = {"a", "b", "c"};
+    q.correct = {1};
+  }
+  qs[1].kind = QuestionKind::kMultiple;
+  struct Case {
+    const char* answers;
+    const char* code;
+  } cases[] = {
+      {R"([{"question":null,"choice":[1]}])", "invalid_field"},
+      {R"([{"question":0,"choice":null}])", "invalid_field"},
+      {R"([{"question":0}])", "missing_field"},
+      {R"([null])", "invalid_body"},
+      {R"([{"question":5,"choice":[1]}])", "invalid_field"},
+      {R"([{"question":0,"choice":[7]}])", "invalid_choice"},
+      {R"([{"question":0,"choice":[0,1]}])", "invalid_choice"},
+      {R"([{"question":0,"choice":[null]}])", "invalid_choice"},
+      {R"([{"question":0,"choice":[1]},{"question":0,"choice":[1]}])", "duplicate_answer"},
+      {R"([{"question":0,"choice":[1],"extra":1}])", "unknown_field"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_answer_set(qs, json::parse(c.answers));
+    ASSERT_FALSE(r.is_ok()) << c.answers;
+    EXPECT_EQ(r.status().reason(), c.code) << c.answers << ": " << r.status().message();
+  }
+  auto ok = parse_answer_set(qs, json::parse(R"([{"question":1,"choice":[2,0,2]}])"));
+  ASSERT_TRUE(ok.is_ok()) << ok.status().to_string();
+  EXPECT_EQ((*ok)[1], (std::vector<int>{0, 2}));
+  EXPECT_TRUE((*ok)[0].empty());
 }
 
 TEST_F(RoomFixture, ApplyRoutesToTheRoomAndGatesTeacherSteps) {

@@ -101,7 +101,7 @@ TEST_F(RoomQuizTest, RejectsBadAnswers) {
       {"s1", "qz_one", R"([{"question":0,"choice":[7]}])", "invalid_choice"},
       {"s1", "qz_one", R"([{"question":0,"choice":[0,1]}])", "invalid_choice"},
       {"s1", "qz_one", R"([{"question":0,"choice":[1]},{"question":0,"choice":[1]}])",
-       "invalid_answers"},
+       "duplicate_answer"},
       {"s1", "qz_one", R"([])", "invalid_answers"},
       {"s1", "qz_one", R"([{"question":0}])", "missing_field"},
       {"ghost", "qz_one", R"([{"question":0,"choice":[1]}])", "not_in_room"},

@@ -232,13 +232,26 @@ TEST(DtlsTransport, LostFlightIsRetransmittedOnTimer) {
   EXPECT_TRUE(sc.connected) << sc.failed;
 }
 
-TEST(DtlsTransport, GarbageFailsCleanly) {
+// Garbage that looks like DTLS records is discarded (RFC 6347 §4.1.2.7: invalid records are
+// dropped silently): it neither connects nor fails the transport, and a real handshake that
+// follows still completes.
+TEST(DtlsTransport, GarbageIsDiscardedAndTheHandshakeStillWorks) {
   auto cert = DtlsCertificate::generate();
+  RawClient client;
   Collector sc;
   auto server = DtlsTransport::create(&sc, *cert, DtlsTransport::Role::kServer);
-  std::vector<uint8_t> junk(100, 0x16);
-  (*server)->process_data(junk);
+  (*server)->set_remote_fingerprint(client.fingerprint);
+  (*server)->start();
+  for (uint8_t b : {uint8_t(0x16), uint8_t(0x17), uint8_t(0x15), uint8_t(0x00)}) {
+    std::vector<uint8_t> junk(100, b);
+    (*server)->process_data(junk);
+  }
+  std::vector<uint8_t> truncated = {0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  (*server)->process_data(truncated);
   EXPECT_FALSE(sc.connected);
+  EXPECT_NE((*server)->state(), DtlsTransport::State::kFailed) << sc.failed;
+  handshake(client, **server, sc);
+  EXPECT_TRUE(sc.connected) << sc.failed;
 }
 
 // Both ends are DtlsTransports (the client role is what the load tester will use), then

@@ -59,8 +59,8 @@ TEST(MigrationsTest, CreatesEveryTable) {
   auto db = Db::open(dir.file("m.db"), OpenMode::kReadWrite);
   ASSERT_TRUE(db.is_ok());
   ASSERT_OK(migrate(**db));
-  for (const char* table :
-       {"courses", "enrollments", "sessions", "quizzes", "answers", "chat_messages"}) {
+  for (const char* table : {"courses", "enrollments", "sessions", "quizzes", "answers",
+                            "chat_messages", "live_rooms", "live_room_members"}) {
     auto st = (*db)->prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
     ASSERT_TRUE(st.is_ok());
     st->bind_all(table);

@@ -24,6 +24,7 @@
 #include "store/migrations.h"
 #include "store/txn.h"
 #include "store/writer.h"
+#include "app/policies.h"
 #include "ws/live_hub.h"
 #include "ws/media_signalling.h"
 
@@ -50,17 +51,29 @@ std::string token(const std::string& sub, const std::string& name, base::Role ro
 // A blocking WebSocket client with timeouts (drives its own io_context).
 class Client {
  public:
-  // Connects to `target`; `rcvbuf` > 0 shrinks the receive buffer (a slow reader).
-  bool connect(uint16_t port, const std::string& target, int rcvbuf = 0) {
+  // Connects to `target` as a browser does (with an Origin header); `rcvbuf` > 0 shrinks the
+  // receive buffer (a slow reader). Without `browser`, no Origin is sent, and a refused
+  // upgrade leaves its HTTP status in http_status().
+  bool connect(uint16_t port, const std::string& target, int rcvbuf = 0, bool browser = true) {
     beast::error_code ec;
     auto& sock = beast::get_lowest_layer(ws_).socket();
     sock.open(asio::ip::tcp::v4(), ec);
     if (rcvbuf > 0) sock.set_option(asio::socket_base::receive_buffer_size(rcvbuf), ec);
     sock.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
     if (ec) return false;
-    ws_.handshake("127.0.0.1", target, ec);
+    if (browser) {
+      ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+        req.set(beast::http::field::origin, "http://127.0.0.1");
+      }));
+    }
+    websocket::response_type res;
+    ws_.handshake(res, "127.0.0.1", target, ec);
+    http_status_ = res.result_int();
+    http_body_ = res.body();
     return !ec;
   }
+  unsigned http_status() const { return http_status_; }
+  const std::string& http_body() const { return http_body_; }
 
   // The next text message, or nullopt on close/timeout (close_code() then says why).
   std::optional<json::object> read(std::chrono::milliseconds timeout = 5s) {
@@ -107,6 +120,8 @@ class Client {
  private:
   asio::io_context ioc_;
   websocket::stream<beast::tcp_stream> ws_{ioc_};
+  unsigned http_status_ = 0;
+  std::string http_body_;
 };
 
 class LiveWsTest : public ::testing::Test {
@@ -168,7 +183,7 @@ class LiveWsTest : public ::testing::Test {
     deps.jwt_secret = kSecret;
     deps.authorizer = [a = authorizer_] { return a; };
     deps.limits.max_queue_messages = 32;
-    deps.limits.overflow_grace = 1s;
+    deps.limits.overflow_grace = overflow_grace_;
     // A stand-in SFU: answers "answer for <offer>" (from another thread, as the real one
     // does) and records leaves.
     if (with_media_) deps.media.publish = [this](std::string room, std::string who, std::string feed,
@@ -198,9 +213,10 @@ class LiveWsTest : public ::testing::Test {
       media_left_.push_back(who);
     };
     hub_ = std::make_unique<LiveHub>(std::move(deps));
-    server_->set_upgrade_handler([this](beast::tcp_stream& s, http::Request& req, int t) {
-      return hub_->handle_upgrade(s, req, t);
-    });
+    server_->set_upgrade_handler(
+        [this](beast::tcp_stream& s, http::Request& req, int t, http::ConnectionSlot slot) {
+          return hub_->handle_upgrade(s, req, t, std::move(slot));
+        });
     ASSERT_TRUE(server_->listen().is_ok());
     server_->start();
   }
@@ -216,6 +232,28 @@ class LiveWsTest : public ::testing::Test {
   std::string target(const std::string& tok, const std::string& extra = "") {
     return "/api/v1/sessions/" + session_id_ + "/live?token=" + tok + extra;
   }
+  // The teacher joins, student usr_a joins and leaves; where usr_a stopped (epoch, seq).
+  // `teacher` is null when any step failed (the failure is recorded).
+  struct LeftAt {
+    std::unique_ptr<Client> teacher;
+    std::string epoch;
+    int64_t seq = 0;
+  };
+  LeftAt teacher_sees_student_leave() {
+    LeftAt out;
+    auto t = join("usr_t", base::Role::kTeacher);
+    auto a = join("usr_a", base::Role::kStudent);
+    auto tw = t->expect("welcome");
+    auto w = a->expect("welcome");
+    EXPECT_TRUE(tw && w);
+    if (!tw || !w) return out;
+    out.epoch = std::string(w->at("epoch").as_string());
+    out.seq = w->at("seq").as_int64();
+    a->close();
+    EXPECT_TRUE(t->expect("participant_left"));
+    out.teacher = std::move(t);
+    return out;
+  }
   std::unique_ptr<Client> join(const std::string& sub, base::Role role,
                                const std::string& extra = "") {
     auto c = std::make_unique<Client>();
@@ -225,8 +263,13 @@ class LiveWsTest : public ::testing::Test {
 
   inline static int counter_ = 0;
   std::filesystem::path dir_;
-  std::shared_ptr<const classroom::Authorizer> authorizer_ =
-      std::make_shared<const classroom::BuiltinAuthorizer>();
+  // The real default policies (policies/education.rego, embedded), through the Rego engine.
+  std::shared_ptr<const classroom::Authorizer> authorizer_ = [] {
+    size_t files = 0;
+    auto a = app::load_policies("", &files);
+    EXPECT_TRUE(a.is_ok()) << a.status().to_string();
+    return a.is_ok() ? std::shared_ptr<const classroom::Authorizer>(*a) : nullptr;
+  }();
   std::unique_ptr<classroom::Service> service_;
   classroom::Actor teacher_;
   std::string course_id_, session_id_, quiz_id_;
@@ -236,6 +279,7 @@ class LiveWsTest : public ::testing::Test {
   std::vector<std::unique_ptr<store::Db>> readers_;
   std::unique_ptr<LiveHub> hub_;
   bool with_media_ = true;  // false: a server whose media port could not be bound
+  std::chrono::seconds overflow_grace_{1};  // how long a 4008 close may wait for the client
   std::mutex media_mu_;
   std::vector<std::string> media_left_;  // guarded by media_mu_
   std::vector<std::string> media_published_;    // "user:feed", guarded by media_mu_
@@ -392,16 +436,90 @@ TEST_F(LiveWsTest, RefusalsCloseWithTheDocumentedCodes) {
   EXPECT_EQ(missing.close_code(), 4004);
 }
 
+TEST_F(LiveWsTest, RefusalsToNonBrowserClientsAreHttpErrorsBeforeTheUpgrade) {
+  Client bad;
+  EXPECT_FALSE(bad.connect(server_->port(), target("not-a-token"), 0, /*browser=*/false));
+  EXPECT_EQ(bad.http_status(), 401u);
+  EXPECT_NE(bad.http_body().find("\"code\""), std::string::npos) << bad.http_body();
+
+  Client stranger;
+  EXPECT_FALSE(stranger.connect(server_->port(),
+                                target(token("usr_z", "z", base::Role::kStudent)), 0, false));
+  EXPECT_EQ(stranger.http_status(), 403u);
+
+  Client missing;
+  EXPECT_FALSE(missing.connect(server_->port(),
+                               "/api/v1/sessions/ses_0000000000000/live?token=" +
+                                   token("usr_a", "a", base::Role::kStudent),
+                               0, false));
+  EXPECT_EQ(missing.http_status(), 404u);
+  EXPECT_NE(missing.http_body().find("session_not_found"), std::string::npos)
+      << missing.http_body();
+}
+
+// The live endpoint's row of the route x role matrix (tests/http/authz_matrix_test.cc covers
+// the router's routes; this one is an upgrade): each caller, as a program without Origin.
+TEST_F(LiveWsTest, LiveEndpointAnswersEachCallerAsDocumented) {
+  ASSERT_TRUE(commit(*writer_, [&](store::Txn& txn) -> base::Status {
+                classroom::Actor r{"usr_r", "r", base::Role::kStudent};
+                EC_RETURN_IF_ERROR(service_->join(txn, r, course_id_).status());
+                return service_->remove_student(txn, teacher_, course_id_, "usr_r");
+              }).is_ok());
+  struct Row {
+    const char* who;
+    std::string tok;
+    unsigned status;
+  } rows[] = {
+      {"anonymous", "", 401},
+      {"forged token", "not-a-token", 401},
+      {"outsider", token("usr_z", "z", base::Role::kStudent), 403},
+      {"removed student", token("usr_r", "r", base::Role::kStudent), 403},
+      {"another course's teacher", token("usr_t2", "t2", base::Role::kTeacher), 403},
+      {"enrolled student", token("usr_a", "a", base::Role::kStudent), 101},
+      {"the course's teacher", token("usr_t", "t", base::Role::kTeacher), 101},
+      {"admin", token("usr_adm", "adm", base::Role::kAdmin), 101},
+  };
+  for (const auto& row : rows) {
+    Client c;
+    std::string t = "/api/v1/sessions/" + session_id_ + "/live";
+    if (!row.tok.empty()) t += "?token=" + row.tok;
+    bool upgraded = c.connect(server_->port(), t, 0, /*browser=*/false);
+    EXPECT_EQ(c.http_status(), row.status) << row.who << ": " << c.http_body();
+    EXPECT_EQ(upgraded, row.status == 101) << row.who;
+  }
+}
+
+// The replay of a resume is bounded by the room's event buffer, not by the send queue (32
+// messages in these tests): far more missed events than the queue holds still arrive.
+TEST_F(LiveWsTest, ResumeReplaysMoreEventsThanTheSendQueueHolds) {
+  auto [t, epoch, seq] = teacher_sees_student_leave();
+  ASSERT_TRUE(t);
+  constexpr int kMissed = 300;
+  for (int i = 0; i < kMissed; ++i) {
+    t->send({{"type", "chat"}, {"text", "missed " + std::to_string(i)}});
+    ASSERT_TRUE(t->expect("chat_message")) << i;
+  }
+  auto back = join("usr_a", base::Role::kStudent,
+                   "&epoch=" + epoch + "&last_seq=" + std::to_string(seq));
+  auto w2 = back->expect("welcome");
+  ASSERT_TRUE(w2) << "close " << back->close_code();
+  EXPECT_EQ(w2->at("resumed"), true);
+  int chats = 0;
+  for (;;) {
+    auto m = back->read(2s);
+    ASSERT_TRUE(m) << "after " << chats << " chats: close " << back->close_code();
+    if (m->at("type") == "chat_message") ++chats;
+    if (m->at("type") == "participant_joined") break;
+  }
+  EXPECT_EQ(chats, kMissed);
+  // Still open and live afterwards.
+  back->send({{"type", "ping"}, {"ref", "p"}});
+  EXPECT_TRUE(back->expect("pong"));
+}
+
 TEST_F(LiveWsTest, ReconnectWithLastSeqReceivesExactlyTheMissedEvents) {
-  auto t = join("usr_t", base::Role::kTeacher);
-  ASSERT_TRUE(t->expect("welcome"));
-  auto a = join("usr_a", base::Role::kStudent);
-  auto w = a->expect("welcome");
-  ASSERT_TRUE(w);
-  std::string epoch(w->at("epoch").as_string());
-  int64_t seq = w->at("seq").as_int64();
-  a->close();
-  ASSERT_TRUE(t->expect("participant_left"));
+  auto [t, epoch, seq] = teacher_sees_student_leave();
+  ASSERT_TRUE(t);
   t->send({{"type", "chat"}, {"text", "you missed this"}});
   ASSERT_TRUE(t->expect("chat_message"));
 
@@ -593,7 +711,16 @@ TEST_F(LiveWsTest, OversizedFrameIsClosedWith1009) {
 }
 
 // The teacher floods on purpose here (teachers are not flood-limited).
-TEST_F(LiveWsTest, SlowConsumerIsDroppedWithoutStallingTheRoom) {
+// Time for the slow reader to wake up and read its 4008 close frame before the TCP cut.
+class LiveWsSlowConsumerTest : public LiveWsTest {
+ protected:
+  void SetUp() override {
+    overflow_grace_ = 60s;
+    LiveWsTest::SetUp();
+  }
+};
+
+TEST_F(LiveWsSlowConsumerTest, SlowConsumerIsDroppedWithoutStallingTheRoom) {
   auto t = join("usr_t", base::Role::kTeacher);
   ASSERT_TRUE(t->expect("welcome"));
   Client slow;  // never reads, tiny receive window
@@ -630,6 +757,12 @@ TEST_F(LiveWsTest, SlowConsumerIsDroppedWithoutStallingTheRoom) {
       }
     }
   }
+  // The slow reader wakes up: it finds what was already on its way, then the close frame
+  // that says why (4008), not a reset.
+  int buffered = 0;
+  while (slow.read(5s)) ++buffered;
+  EXPECT_EQ(slow.close_code(), 4008) << "after " << buffered << " buffered messages";
+  EXPECT_LT(buffered, kBatches * kBatch) << "the slow reader was never cut off";
   if (!left_seen) {
     auto left = t->expect("participant_left", 10s);
     ASSERT_TRUE(left);

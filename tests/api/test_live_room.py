@@ -1,0 +1,249 @@
+"""The live room as a projection of the database, against the real binary: REST changes reach
+open rooms (docs/live-protocol.md, "The room and the database") and a restarted server
+rebuilds its rooms from SQLite. Uses a minimal stdlib WebSocket client."""
+import base64
+import json
+import os
+import shutil
+import socket
+import struct
+import tempfile
+import time
+import unittest
+
+from harness import Server, token
+
+T = token("t1", "teacher", "Ms T")
+S1 = token("s1", "student", "Student 1")
+S2 = token("s2", "student", "Student 2")
+
+
+class HttpRefused(Exception):
+    def __init__(self, status):
+        super().__init__(f"upgrade refused: HTTP {status}")
+        self.status = status
+
+
+class WebSocket:
+    """A blocking RFC 6455 client: text frames only, answers pings and the close."""
+
+    def __init__(self, port, path, browser=True):
+        """`browser`: send an Origin header, as browsers do (refusals are then close codes;
+        without it they are HTTP errors before the upgrade, raised as HttpRefused)."""
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        origin = "Origin: http://127.0.0.1\r\n" if browser else ""
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{origin}"
+                           "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed during the handshake")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        status = int(head.split(b" ", 2)[1])
+        if status != 101:
+            self.sock.close()
+            raise HttpRefused(status)
+        self.close_code = None
+        self.close_reason = ""
+
+    def _exact(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("connection lost")
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def _frame(self):
+        b0, b1 = self._exact(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = struct.unpack(">H", self._exact(2))[0]
+        elif n == 127:
+            n = struct.unpack(">Q", self._exact(8))[0]
+        mask = self._exact(4) if b1 & 0x80 else None
+        data = self._exact(n)
+        if mask:
+            data = bytes(c ^ mask[i % 4] for i, c in enumerate(data))
+        return b0 & 0x80, b0 & 0x0F, data
+
+    def _send_frame(self, opcode, data):
+        mask = os.urandom(4)
+        n = len(data)
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 65536:
+            head += bytes([0x80 | 126]) + struct.pack(">H", n)
+        else:
+            head += bytes([0x80 | 127]) + struct.pack(">Q", n)
+        self.sock.sendall(head + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(data)))
+
+    def recv(self, timeout=5):
+        """The next message as a dict; None once the server closed (close_code says why)."""
+        self.sock.settimeout(timeout)
+        message = b""
+        while True:
+            try:
+                fin, opcode, data = self._frame()
+            except (ConnectionError, socket.timeout, OSError):
+                return None
+            if opcode == 0x8:
+                self.close_code = struct.unpack(">H", data[:2])[0] if len(data) >= 2 else 1005
+                self.close_reason = data[2:].decode()
+                try:
+                    self._send_frame(0x8, data[:2])
+                except OSError:
+                    pass
+                return None
+            if opcode == 0x9:
+                self._send_frame(0xA, data)
+                continue
+            if opcode in (0x1, 0x0):
+                message += data
+                if fin:
+                    return json.loads(message)
+
+    def expect(self, kind, timeout=5):
+        until = time.time() + timeout
+        while time.time() < until:
+            m = self.recv(max(0.1, until - time.time()))
+            if m is None:
+                return None
+            if m["type"] == kind:
+                return m
+        return None
+
+    def closed(self, timeout=5):
+        """Reads until the server closes; its close code (None: it did not close in time)."""
+        until = time.time() + timeout
+        while time.time() < until:
+            if self.recv(max(0.1, until - time.time())) is None:
+                return self.close_code
+        return None
+
+    def send(self, obj):
+        self._send_frame(0x1, json.dumps(obj).encode())
+
+    def close(self):
+        self.sock.close()
+
+
+class LiveRoomTest(unittest.TestCase):
+    def setUp(self):
+        self.data_dir = tempfile.mkdtemp(prefix="edgeclass-room-")
+        self.srv = Server(data_dir=self.data_dir).start()
+        s = self.srv
+        self.course = s.course(T, capacity=5)["id"]
+        for tok in (S1, S2):
+            st, _ = s.request("POST", f"/api/v1/courses/{self.course}/join", tok=tok)
+            self.assertEqual(st, 201)
+        st, ses = s.request("POST", f"/api/v1/courses/{self.course}/sessions", {"title": "L1"}, T)
+        self.assertEqual(st, 201, ses)
+        self.session = ses["id"]
+        st, q = s.request("POST", f"/api/v1/sessions/{self.session}/quizzes",
+                          {"title": "Check", "questions": [
+                              {"kind": "single", "prompt": "2+2?", "options": ["3", "4"],
+                               "correct": [1]}]}, T)
+        self.assertEqual(st, 201, q)
+        self.quiz = q["id"]
+        self.sockets = []
+
+    def tearDown(self):
+        for w in self.sockets:
+            w.close()
+        self.srv.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def live(self, tok):
+        w = WebSocket(self.srv.port, f"/api/v1/sessions/{self.session}/live?token={tok}")
+        self.sockets.append(w)
+        return w
+
+    def test_quiz_published_over_rest_is_open_in_the_room_and_after_a_restart(self):
+        st, q = self.srv.request("POST", f"/api/v1/quizzes/{self.quiz}/publish",
+                                 {"time_limit_s": 600}, T)
+        self.assertEqual(st, 200, q)
+        a = self.live(S1)
+        welcome = a.expect("welcome")
+        quiz = welcome["snapshot"]["quiz"]
+        self.assertIsNotNone(quiz, "the quiz published before the room opened is not in it")
+        self.assertEqual((quiz["quiz"]["id"], quiz["quiz"]["status"]), (self.quiz, "open"))
+        deadline = quiz["quiz"]["deadline"]
+        a.send({"type": "answer", "quiz_id": self.quiz,
+                "answers": [{"question": 0, "choice": [1]}]})
+        self.assertIsNotNone(a.expect("answer_accepted"))
+
+        self.srv.stop()  # SIGTERM: live connections close with 1001
+        self.assertEqual(a.closed(), 1001)
+        self.srv = Server(data_dir=self.data_dir).start()
+        a2 = self.live(S1)
+        welcome2 = a2.expect("welcome")
+        self.assertNotEqual(welcome2["epoch"], welcome["epoch"])
+        quiz = welcome2["snapshot"]["quiz"]
+        self.assertIsNotNone(quiz, "the restarted room forgot its open quiz")
+        self.assertEqual((quiz["quiz"]["id"], quiz["quiz"]["status"]), (self.quiz, "open"))
+        self.assertEqual(quiz["quiz"]["deadline"], deadline)
+        self.assertTrue(quiz["answered"])
+        teacher = self.live(T)
+        results = teacher.expect("welcome")["snapshot"]["quiz"]["results"]
+        self.assertEqual(results["answered"], 1)
+
+    def test_rest_changes_reach_connected_sockets(self):
+        s = self.srv
+        teacher, a, b = self.live(T), self.live(S1), self.live(S2)
+        for w in (teacher, a, b):
+            self.assertIsNotNone(w.expect("welcome"))
+        # Publish and close over REST: the same events as live.
+        self.assertEqual(s.request("POST", f"/api/v1/quizzes/{self.quiz}/publish",
+                                   {"time_limit_s": 60}, T)[0], 200)
+        self.assertEqual(a.expect("quiz_published")["quiz"]["id"], self.quiz)
+        self.assertEqual(s.request("POST", f"/api/v1/quizzes/{self.quiz}/close", None, T)[0], 200)
+        self.assertIsNotNone(a.expect("quiz_closed"))
+        self.assertIsNotNone(a.expect("quiz_score"))
+        # Removal over REST: the student's socket closes with 4003 and it cannot rejoin.
+        st, _ = s.request("DELETE", f"/api/v1/courses/{self.course}/students/s1", tok=T)
+        self.assertEqual(st, 200)
+        self.assertEqual(a.expect("removed")["reason"], "removed_from_course")
+        self.assertEqual(a.closed(), 4003)
+        self.assertEqual(a.close_reason, "removed from the course")
+        self.assertEqual(self.live(S1).closed(), 4003)
+        with self.assertRaises(HttpRefused) as refused:  # a program gets the HTTP answer
+            WebSocket(s.port, f"/api/v1/sessions/{self.session}/live?token={S1}", browser=False)
+        self.assertEqual(refused.exception.status, 403)
+        # Capacity down to the one student left: a newcomer is refused as full.
+        st, _ = s.request("PATCH", f"/api/v1/courses/{self.course}", {"capacity": 1}, T)
+        self.assertEqual(st, 200)
+        s3 = token("s3", "student")
+        self.assertEqual(s.request("POST", f"/api/v1/courses/{self.course}/join", tok=s3)[0], 403)
+        self.assertEqual(s.request("PATCH", f"/api/v1/courses/{self.course}",
+                                   {"capacity": 5}, T)[0], 200)
+        self.assertEqual(s.request("POST", f"/api/v1/courses/{self.course}/join", tok=s3)[0], 201)
+        self.assertEqual(s.request("PATCH", f"/api/v1/courses/{self.course}",
+                                   {"capacity": 1}, T)[0], 200)
+        self.assertEqual(self.live(s3).closed(), 4009)
+        # Session end over REST: session_ended, then 1000; joining after is 4010.
+        self.assertEqual(s.request("POST", f"/api/v1/sessions/{self.session}/end", None, T)[0], 200)
+        self.assertEqual(b.expect("session_ended")["reason"], "teacher_ended")
+        self.assertEqual(b.closed(), 1000)
+        self.assertEqual(self.live(S2).closed(), 4010)
+
+    def test_archiving_the_course_ends_the_live_room(self):
+        a = self.live(S1)
+        self.assertIsNotNone(a.expect("welcome"))
+        st, _ = self.srv.request("PATCH", f"/api/v1/courses/{self.course}",
+                                 {"status": "archived"}, T)
+        self.assertEqual(st, 200)
+        self.assertEqual(a.expect("session_ended")["reason"], "course_archived")
+        self.assertEqual(a.closed(), 1000)
+        st, ses = self.srv.request("GET", f"/api/v1/sessions/{self.session}", tok=T)
+        self.assertEqual(ses["status"], "ended")
+
+
+if __name__ == "__main__":
+    unittest.main()
