@@ -27,9 +27,12 @@ is_course_teacher {
 	input.course.teacher_id == input.user.id
 }
 
+# Live-room moderation is decided here too: "mute" (one student or everyone), "remove_from_room"
+# (out of this session), "moderate" (delete a chat message, lower another's hand).
 teacher_actions := {
 	"update_course", "remove_student", "list_students", "go_live", "end_session",
 	"create_quiz", "publish_quiz", "close_quiz", "read_results", "moderate",
+	"mute", "remove_from_room",
 }
 
 allow {

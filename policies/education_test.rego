@@ -122,3 +122,15 @@ test_only_the_course_teacher_lists_students if {
 	imposter := {"id": "t1", "name": "Ms T", "role": "student"}
 	not edgeclass.allow with input as {"action": "list_students", "user": imposter, "course": course("active", 30, 1)}
 }
+
+test_moderation_is_the_course_teachers_and_admins if {
+	admin_user := {"id": "a1", "name": "Admin", "role": "admin"}
+	other := {"id": "t2", "name": "Mr U", "role": "teacher"}
+	room := {"id": "crs_1", "teacher_id": "t1"}
+	every action in ["mute", "remove_from_room", "moderate"] {
+		edgeclass.allow with input as {"action": action, "user": teacher, "course": room}
+		edgeclass.allow with input as {"action": action, "user": admin_user, "course": room}
+		not edgeclass.allow with input as {"action": action, "user": other, "course": room}
+		not edgeclass.allow with input as {"action": action, "user": student, "course": room}
+	}
+}

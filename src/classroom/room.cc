@@ -48,13 +48,24 @@ std::optional<Role> Room::role_of(std::string_view user_id) const {
   return m->who.role;
 }
 
-base::Status Room::require_teacher(std::string_view by) const {
+base::Status Room::authorize(std::string_view by, std::string_view action, std::string_view code,
+                             const json::object* target) const {
   if (ended_) return base::failed_precondition("the session has ended", "session_ended");
   const Member* m = find(by);
-  if (!m || m->who.role != Role::kTeacher) {
-    return base::permission_denied("only the teacher can do this", "not_teacher");
-  }
-  return base::Status::ok();
+  if (!m) return base::permission_denied("you are not in this room", std::string(code));
+  std::shared_ptr<const Authorizer> authz = config_.authorizer ? config_.authorizer() : nullptr;
+  if (!authz) return base::permission_denied("no policy is loaded", std::string(code));
+  json::object in{
+      {"action", action},
+      {"user", json::object{{"id", m->who.user_id},
+                            {"name", m->who.name},
+                            {"role", m->who.admin ? "admin" : role_name(m->who.role)}}},
+      {"course", json::object{{"id", config_.course_id}, {"teacher_id", config_.teacher_id}}}};
+  if (target) in["target"] = *target;
+  Decision d = authz->decide(in);
+  if (d.allow) return base::Status::ok();
+  return base::permission_denied(d.reason.empty() ? "the policy does not allow this" : d.reason,
+                                 std::string(code));
 }
 
 bool Room::is_muted(std::string_view user_id) const {
@@ -84,8 +95,7 @@ json::object Room::chat_json(const ChatMessage& m) const {
 
 // ---- presence ----------------------------------------------------------------------------
 
-base::Result<JoinReply> Room::join(const Participant& p,
-                                   const std::optional<ResumePoint>& resume) {
+base::Result<JoinReply> Room::join(const Participant& p, const std::optional<ResumePoint>& resume) {
   if (ended_) return base::failed_precondition("the session has ended", "session_ended");
   if (p.user_id.empty()) return base::invalid_argument("participant has no id");
   if (removed_.find(p.user_id) != removed_.end()) {
@@ -102,8 +112,7 @@ base::Result<JoinReply> Room::join(const Participant& p,
   } else {
     if (p.role == Role::kStudent && students_ >= config_.capacity) {
       return base::Status(base::Code::kResourceExhausted,
-                          "the session is full (" + std::to_string(config_.capacity) +
-                              " students)",
+                          "the session is full (" + std::to_string(config_.capacity) + " students)",
                           "session_full");
     }
     Member m{p, 1, clock_.now_unix_ms()};
@@ -184,8 +193,13 @@ base::Status Room::chat(std::string_view user_id, std::string_view text) {
                           "you are sending messages too fast; wait a moment", "rate_limited");
     }
   }
-  ChatMessage msg{base::new_id("msg", random_), config_.session_id, m->who.user_id, m->who.name,
-                  m->who.role, std::string(text), clock_.now_unix_ms()};
+  ChatMessage msg{base::new_id("msg", random_),
+                  config_.session_id,
+                  m->who.user_id,
+                  m->who.name,
+                  m->who.role,
+                  std::string(text),
+                  clock_.now_unix_ms()};
   emit(Audience::everyone(), "chat_message", chat_json(msg));
   listener_.on_chat_message(msg);
   recent_chat_.push_back(std::move(msg));
@@ -194,7 +208,7 @@ base::Status Room::chat(std::string_view user_id, std::string_view text) {
 }
 
 base::Status Room::delete_chat(std::string_view by, std::string_view message_id) {
-  EC_RETURN_IF_ERROR(require_teacher(by));
+  EC_RETURN_IF_ERROR(authorize(by, "moderate", "not_teacher"));
   for (auto it = recent_chat_.begin(); it != recent_chat_.end(); ++it) {
     if (it->id == message_id) {
       recent_chat_.erase(it);
@@ -210,7 +224,7 @@ base::Status Room::delete_chat(std::string_view by, std::string_view message_id)
 }
 
 base::Status Room::mute(std::string_view by, std::string_view target, bool muted) {
-  EC_RETURN_IF_ERROR(require_teacher(by));
+  EC_RETURN_IF_ERROR(authorize(by, "mute", "not_teacher"));
   json::object body;
   if (target.empty()) {
     chat_muted_all_ = muted;
@@ -227,8 +241,10 @@ base::Status Room::mute(std::string_view by, std::string_view target, bool muted
   if (!m && muted_.find(target) == muted_.end() && muted) {
     return base::not_found("no such student in the room", "not_in_room");
   }
-  if (muted) muted_.emplace(target);
-  else if (auto it = muted_.find(target); it != muted_.end()) muted_.erase(it);
+  if (muted)
+    muted_.emplace(target);
+  else if (auto it = muted_.find(target); it != muted_.end())
+    muted_.erase(it);
   body["all"] = false;
   body["user_id"] = target;
   body["muted"] = muted;
@@ -238,9 +254,10 @@ base::Status Room::mute(std::string_view by, std::string_view target, bool muted
 }
 
 base::Status Room::remove(std::string_view by, std::string_view target) {
-  EC_RETURN_IF_ERROR(require_teacher(by));
+  EC_RETURN_IF_ERROR(authorize(by, "remove_from_room", "not_teacher"));
   auto it = participants_.find(target);
-  if (it == participants_.end()) return base::not_found("no such student in the room", "not_in_room");
+  if (it == participants_.end())
+    return base::not_found("no such student in the room", "not_in_room");
   if (it->second.who.role != Role::kStudent) {
     return base::invalid_argument("only students can be removed", "invalid_target");
   }
@@ -339,9 +356,7 @@ base::Status Room::lower_hand(std::string_view by, std::string_view target) {
   const Member* m = find(by);
   if (!m) return base::not_found("you are not in this room", "not_in_room");
   if (target.empty()) target = by;
-  if (target != by && m->who.role != Role::kTeacher) {
-    return base::permission_denied("only the teacher can lower another's hand", "not_teacher");
-  }
+  if (target != by) EC_RETURN_IF_ERROR(authorize(by, "moderate", "not_teacher"));
   if (!hands_.lower(target)) return base::Status::ok();
   json::object body;
   body["user_id"] = target;
@@ -354,7 +369,9 @@ base::Status Room::lower_hand(std::string_view by, std::string_view target) {
 // ---- stage --------------------------------------------------------------------------------
 
 base::Status Room::give_stage(std::string_view by, std::string_view target) {
-  EC_RETURN_IF_ERROR(require_teacher(by));
+  json::object who{{"id", target}};
+  if (const Member* t = find(target)) who["role"] = role_name(t->who.role);
+  EC_RETURN_IF_ERROR(authorize(by, "stage", "not_allowed", &who));
   const Member* m = find(target);
   if (!m) return base::not_found("no such student in the room", "not_in_room");
   if (m->who.role != Role::kStudent) {
@@ -365,7 +382,7 @@ base::Status Room::give_stage(std::string_view by, std::string_view target) {
 }
 
 base::Status Room::take_stage(std::string_view by) {
-  EC_RETURN_IF_ERROR(require_teacher(by));
+  EC_RETURN_IF_ERROR(authorize(by, "stage", "not_allowed"));
   set_stage("", "", by, "taken");
   return base::Status::ok();
 }
@@ -566,7 +583,8 @@ json::object Room::snapshot(std::string_view user_id) const {
   if (teacher) {
     json::array hands;
     for (const auto& h : hands_.queue()) {
-      hands.emplace_back(json::object{{"user_id", h.user_id}, {"name", h.name}, {"ts", h.raised_at_ms}});
+      hands.emplace_back(
+          json::object{{"user_id", h.user_id}, {"name", h.name}, {"ts", h.raised_at_ms}});
     }
     s["hands"] = std::move(hands);
   } else {

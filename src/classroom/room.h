@@ -15,6 +15,7 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "base/status.h"
+#include "classroom/authz.h"
 #include "classroom/chat.h"
 #include "classroom/hands.h"
 #include "classroom/live_quiz.h"
@@ -53,6 +55,12 @@ struct RoomConfig {
   // snapshots.)
   size_t full_presence_max = 50;
   int64_t presence_interval_ms = 1000;
+  // Every moderation decision (mute, remove, delete a message, lower another's hand, the
+  // stage, a live quiz change) is the policy's: actions "mute", "remove_from_room",
+  // "moderate", "stage", "publish_quiz"/"close_quiz" with course {id, teacher_id}
+  // (docs/policy.md). Without an authorizer every such request is refused.
+  std::string teacher_id;  // the course's teacher, for the policy's course document
+  std::function<std::shared_ptr<const Authorizer>()> authorizer;
 };
 
 // Where a reconnecting client left off: the room epoch it saw (rooms are renumbered from 1
@@ -73,8 +81,8 @@ struct JoinReply {
 
 // Result of an answer submission before it is stored.
 struct AnswerStart {
-  AnswerSet answers;          // normalised, one entry per question
-  bool needs_commit = true;   // false: identical answers were already committed (re-acked)
+  AnswerSet answers;         // normalised, one entry per question
+  bool needs_commit = true;  // false: identical answers were already committed (re-acked)
 };
 
 // What a room is rebuilt from when it is created (first connection, or after a restart): the
@@ -193,6 +201,11 @@ class Room {
   size_t participant_count() const { return participants_.size(); }
   size_t student_count() const { return students_; }
   // Role of `user_id` in the room, nullopt when not present.
+  // The policy's decision on `action` by member `by` (and `target`, for the stage): OK, or
+  // PermissionDenied with the policy's reason and `code`; FailedPrecondition
+  // "session_ended" once the room has ended.
+  base::Status authorize(std::string_view by, std::string_view action, std::string_view code,
+                         const boost::json::object* target = nullptr) const;
   std::optional<Role> role_of(std::string_view user_id) const;
   // The open (or last closed) quiz, nullptr when none was published.
   const LiveQuiz* quiz() const { return quiz_.get(); }
@@ -209,7 +222,7 @@ class Room {
   // Stamps `type` and the next seq on `body`, serialises it once, buffers it and hands it to
   // the listener.
   void emit(Audience audience, std::string_view type, boost::json::object body);
-  base::Status require_teacher(std::string_view by) const;
+
   const Member* find(std::string_view user_id) const;
   bool is_muted(std::string_view user_id) const;
   void send_results(bool final);

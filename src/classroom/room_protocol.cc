@@ -138,17 +138,17 @@ base::Result<NextStep> apply_client_message(Room& room, std::string_view user_id
       EC_RETURN_IF_ERROR(room.lower_hand(user_id, msg.target));
       return NextStep::kNone;
     case ClientType::kQuizPublish:
-    case ClientType::kQuizClose:
+    case ClientType::kQuizClose: {
+      // Decided here before it costs a write; the service decides again in the writer.
+      const bool publish = msg.type == ClientType::kQuizPublish;
+      EC_RETURN_IF_ERROR(
+          room.authorize(user_id, publish ? "publish_quiz" : "close_quiz", "not_teacher"));
+      return publish ? NextStep::kPublish : NextStep::kClose;
+    }
     case ClientType::kStageGive:
     case ClientType::kStageTake:
-      if (room.role_of(user_id) != Role::kTeacher) {
-        return base::permission_denied("only the teacher can do this", "not_teacher");
-      }
       if (room.ended()) return base::failed_precondition("the session has ended", "session_ended");
-      if (msg.type == ClientType::kStageGive || msg.type == ClientType::kStageTake) {
-        return NextStep::kStage;
-      }
-      return msg.type == ClientType::kQuizPublish ? NextStep::kPublish : NextStep::kClose;
+      return NextStep::kStage;  // the room asks the policy (action "stage")
     case ClientType::kAnswer:
       return NextStep::kAnswer;
     case ClientType::kMediaPublish:

@@ -66,6 +66,8 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
   cfg.title = session.title.empty() ? course.title : session.title;
   cfg.capacity = size_t(std::max<int64_t>(1, course.capacity));
   cfg.resume_max_events = deps_.resume_max_events;
+  cfg.teacher_id = course.teacher_id;
+  cfg.authorizer = deps_.authorizer;
   RoomDeps rd{deps_.service,
               deps_.writer,
               deps_.readers.at(size_t(t)),

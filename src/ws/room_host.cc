@@ -43,7 +43,7 @@ void RoomHost::post_here(Fn fn) {
 }
 
 classroom::Actor RoomHost::actor_of(const classroom::Participant& p) const {
-  base::Role role = p.admin                                 ? base::Role::kAdmin
+  base::Role role = p.admin                               ? base::Role::kAdmin
                     : p.role == classroom::Role::kTeacher ? base::Role::kTeacher
                                                           : base::Role::kStudent;
   return classroom::Actor{p.user_id, p.name, role};
@@ -155,31 +155,15 @@ void RoomHost::on_message(LiveSession& s, std::string_view text) {
 // ---- the stage ------------------------------------------------------------------------------
 
 void RoomHost::handle_stage(LiveSession& s, const classroom::ClientMessage& msg) {
-  const bool give = msg.type == classroom::ClientType::kStageGive;
-  if (deps_.authorizer) {
-    json::object input = classroom::make_input("stage", actor_of(s.who()));
-    input["course"] = course_input();
-    if (give) {
-      json::object target{{"id", msg.target}};
-      if (auto role = room_.role_of(msg.target)) target["role"] = classroom::role_name(*role);
-      input["target"] = std::move(target);
-    }
-    classroom::Decision d = deps_.authorizer()->decide(input);
-    if (!d.allow) {
-      s.send(classroom::error_reply(
-          msg.ref, base::permission_denied(d.reason.empty() ? "not allowed" : d.reason,
-                                           "not_allowed")));
-      return;
-    }
-  }
-  base::Status st = give ? room_.give_stage(s.who().user_id, msg.target)
-                         : room_.take_stage(s.who().user_id);
+  // The room asks the policy (action "stage", with the target).
+  base::Status st = msg.type == classroom::ClientType::kStageGive
+                        ? room_.give_stage(s.who().user_id, msg.target)
+                        : room_.take_stage(s.who().user_id);
   if (!st.is_ok()) s.send(classroom::error_reply(msg.ref, st));
 }
 
 void RoomHost::on_stage_changed(std::string_view previous, std::string_view current) {
-  base::log::info("live.stage")
-      .kv("session", session_id()).kv("from", previous).kv("to", current);
+  base::log::info("live.stage").kv("session", session_id()).kv("from", previous).kv("to", current);
   if (!going_away_) {
     persist("stage",
             [session = session_id(), user = std::string(current), name = room_.stage_name(),
@@ -242,26 +226,26 @@ void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg)
   }
   // The SFU answers on the media thread; the reply comes back here.
   std::weak_ptr<LiveSession> weak = s.shared_from_this();
-  MediaSignalling::Done done = [self = shared_from_this(), weak, ref = msg.ref,
-                                kind = std::string(publish ? "publish" : "subscribe")](
-                                   base::Result<std::string> r) {
-    self->post_here([weak, ref, kind, r = std::move(r)](RoomHost&) {
-      auto sess = weak.lock();
-      if (!sess) return;
-      if (!r.is_ok()) {
-        base::Status st = r.status();
-        sess->send(classroom::error_reply(
-            ref, base::invalid_argument(st.message(), "media_rejected")));
-        return;
-      }
-      json::object o;
-      o["type"] = "media.answer";
-      if (!ref.empty()) o["ref"] = ref;
-      o["kind"] = kind;
-      o["sdp"] = *r;
-      sess->send(json::serialize(o));
-    });
-  };
+  MediaSignalling::Done done =
+      [self = shared_from_this(), weak, ref = msg.ref,
+       kind = std::string(publish ? "publish" : "subscribe")](base::Result<std::string> r) {
+        self->post_here([weak, ref, kind, r = std::move(r)](RoomHost&) {
+          auto sess = weak.lock();
+          if (!sess) return;
+          if (!r.is_ok()) {
+            base::Status st = r.status();
+            sess->send(classroom::error_reply(
+                ref, base::invalid_argument(st.message(), "media_rejected")));
+            return;
+          }
+          json::object o;
+          o["type"] = "media.answer";
+          if (!ref.empty()) o["ref"] = ref;
+          o["kind"] = kind;
+          o["sdp"] = *r;
+          sess->send(json::serialize(o));
+        });
+      };
   if (publish) {
     // Teachers (the course's, or an admin) fill the main feed; a student on stage the second.
     const char* feed = s.who().role == classroom::Role::kStudent ? "stage" : "main";
@@ -291,8 +275,10 @@ void RoomHost::media_event(const MediaEvent& e) {
   using T = MediaEvent::Type;
   if (e.type == T::kDisconnected) {
     base::log::info("live.media_disconnected")
-        .kv("session", session_id()).kv("user", e.participant)
-        .kv("connection", e.connection).kv("reason", e.reason);
+        .kv("session", session_id())
+        .kv("user", e.participant)
+        .kv("connection", e.connection)
+        .kv("reason", e.reason);
     auto it = by_user_.find(e.participant);
     if (it == by_user_.end()) return;
     json::object o;
@@ -343,15 +329,15 @@ void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg
       [service, p](store::Txn& txn) { return service->commit_answers(txn, *p); },
       [self = shared_from_this(), p, weak, user, ref = msg.ref,
        answers = start->answers](base::Status st) mutable {
-        self->post_here([p, weak, user, ref, answers = std::move(answers),
-                         st = std::move(st)](RoomHost& h) {
-          if (st.is_ok()) {
-            h.room_.answer_committed(user, p->quiz.id, answers);
-            return;
-          }
-          h.room_.answer_failed(user, p->quiz.id);
-          if (auto sess = weak.lock()) sess->send(classroom::error_reply(ref, st));
-        });
+        self->post_here(
+            [p, weak, user, ref, answers = std::move(answers), st = std::move(st)](RoomHost& h) {
+              if (st.is_ok()) {
+                h.room_.answer_committed(user, p->quiz.id, answers);
+                return;
+              }
+              h.room_.answer_failed(user, p->quiz.id);
+              if (auto sess = weak.lock()) sess->send(classroom::error_reply(ref, st));
+            });
       });
   if (!submitted.is_ok()) {
     room_.answer_failed(user, msg.quiz_id);
@@ -620,7 +606,8 @@ void RoomHost::on_chat_message(const classroom::ChatMessage& m) {
   base::Status st = deps_.writer->submit(
       [row](store::Txn& txn) { return store::insert_chat(txn, row); },
       [id = m.id](base::Status s) {
-        if (!s.is_ok()) base::log::warn("live.chat_not_stored").kv("id", id).kv("error", s.message());
+        if (!s.is_ok())
+          base::log::warn("live.chat_not_stored").kv("id", id).kv("error", s.message());
       });
   if (!st.is_ok()) base::log::warn("live.chat_not_stored").kv("id", m.id).kv("error", st.message());
 }

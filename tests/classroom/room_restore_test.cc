@@ -142,7 +142,10 @@ TEST_F(RoomFixture, MutesAreReportedForStorage) {
     }
     std::vector<std::pair<std::string, bool>> mutes;
   } l;
-  Room r(RoomConfig{"ses_x", "crs_x", "T"}, l, clock, random);
+  RoomConfig cfg{"ses_x", "crs_x", "T"};
+  cfg.teacher_id = "t1";
+  cfg.authorizer = [a = policies()] { return a; };
+  Room r(cfg, l, clock, random);
   ASSERT_TRUE(r.join(Participant{"t1", "T", Role::kTeacher}, std::nullopt).is_ok());
   ASSERT_TRUE(r.join(Participant{"s1", "S", Role::kStudent}, std::nullopt).is_ok());
   ASSERT_TRUE(r.mute("t1", "", true).is_ok());

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "app/policies.h"
 #include "base/clock.h"
 #include "base/random.h"
 #include "classroom/room.h"
@@ -57,6 +58,17 @@ class RecordingListener : public RoomListener {
   std::vector<std::pair<std::string, std::string>> stage_changes;  // (previous, current)
 };
 
+// The real default policies (policies/education.rego, embedded), compiled once.
+inline std::shared_ptr<const Authorizer> policies() {
+  static const std::shared_ptr<const Authorizer> loaded = [] {
+    size_t files = 0;
+    auto a = app::load_policies("", &files);
+    EXPECT_TRUE(a.is_ok()) << a.status().to_string();
+    return a.is_ok() ? std::shared_ptr<const Authorizer>(*a) : nullptr;
+  }();
+  return loaded;
+}
+
 class RoomFixture : public ::testing::Test {
  protected:
   RoomFixture() { reset({}); }
@@ -65,6 +77,8 @@ class RoomFixture : public ::testing::Test {
     cfg.session_id = "ses_test";
     cfg.course_id = "crs_test";
     cfg.title = "Algebra";
+    cfg.teacher_id = "t1";  // the teacher every room test joins
+    cfg.authorizer = [a = policies()] { return a; };
     room = std::make_unique<Room>(cfg, listener, clock, random);
   }
 

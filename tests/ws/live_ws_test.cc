@@ -631,7 +631,8 @@ TEST_F(LiveWsTest, TeacherGivesAStudentTheStageToPublishAndTakesItBack) {
   b->send({{"type", "stage_give"}, {"user_id", "usr_b"}, {"ref", "s1"}});
   auto err = b->expect("error");
   ASSERT_TRUE(err);
-  EXPECT_EQ(err->at("code"), "not_teacher");
+  EXPECT_EQ(err->at("code"), "not_allowed");  // the policy's refusal
+  EXPECT_EQ(err->at("ref"), "s1");
   t->send({{"type", "stage_give"}, {"user_id", "usr_nobody"}, {"ref", "s2"}});
   err = t->expect("error");
   ASSERT_TRUE(err);
