@@ -5,6 +5,7 @@
 # from tests/fuzz/corpus/<name>/; new inputs never land in the repo's corpus).
 #   scripts/fuzz.sh [target ...]        (default: all targets)
 #   FUZZ_SECONDS=600 scripts/fuzz.sh http_body_fuzz
+# Figures are appended to build/fuzz/summary.txt (one line per target and run).
 # libFuzzer runs in fork mode (-fork=1) and keeps going after a crash, timeout or OOM, so one
 # run finds more than the first bug. Every such input is kept twice: build/fuzz/artifacts/
 # and tests/fuzz/pending/<name>/ (not replayed by make test). Triage: fix the bug, then move
@@ -23,10 +24,12 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(ninja -C $BUILD -t targets all | grep -oP '^[a-z0-9_]+_fuzz(?=: )' | grep -v '^cmake_' | sort -u)
 fi
-ninja -C $BUILD -j2 "${targets[@]}" || exit 1
+# FUZZ_NO_BUILD=1: run what is built (e.g. while another ninja builds the rest).
+if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
+  ninja -C $BUILD -j2 "${targets[@]}" || exit 1
+fi
 mkdir -p $BUILD/artifacts
 summary=$BUILD/summary.txt
-: >"$summary"
 
 # Per-target libFuzzer flags: input size and time bounds where an input can cost a lot.
 flags_for() {
@@ -53,20 +56,22 @@ for t in "${targets[@]}"; do
     -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 -rss_limit_mb=2048 \
     $(flags_for "$t") -artifact_prefix="$BUILD/artifacts/$t-" "$corpus" >"$BUILD/$t.log" 2>&1
   rc=$?
-  # Fork mode's status lines: "#N: cov: C ft: F corp: K/S exec/s: E oom/timeout/crash: a/b/c time: Ts"
+  # Fork mode's status lines: "#N: cov: C ft: F corp: K exec/s E oom/timeout/crash: a/b/c time: Ts"
   last=$(grep -E '^#[0-9]+: cov:' "$BUILD/$t.log" | tail -1)
   execs=$(echo "$last" | grep -oP '^#\K[0-9]+')
   cov=$(echo "$last" | grep -oP 'cov: \K[0-9]+')
   ft=$(echo "$last" | grep -oP 'ft: \K[0-9]+')
   corp=$(echo "$last" | grep -oP 'corp: \K[0-9]+')
   bad=$(echo "$last" | grep -oP 'oom/timeout/crash: \K[0-9/]+')
+  rate=$(echo "$last" | grep -oP 'exec/s:? \K[0-9]+')
   mapfile -t new_artifacts < <(comm -13 <(echo "$before") <(ls $BUILD/artifacts/ | grep "^$t-" | sort) | grep .)
   for a in "${new_artifacts[@]}"; do
     mkdir -p "tests/fuzz/pending/$name"
     cp "$BUILD/artifacts/$a" "tests/fuzz/pending/$name/${a#"$t"-}"
   done
-  line=$(printf '%-22s execs %-10s cov %-6s ft %-6s corpus %-6s oom/timeout/crash %-8s new inputs kept %s' \
-    "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "${bad:-?}" "${#new_artifacts[@]}")
+  line=$(printf '%-22s %5ss execs %-9s exec/s %-6s cov %-6s ft %-6s corpus %-6s oom/timeout/crash %-8s kept %s' \
+    "$t" "$SECONDS_PER_TARGET" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "${bad:-?}" \
+    "${#new_artifacts[@]}")
   echo "$line" | tee -a "$summary"
   if [ $rc -eq 0 ] && [ ${#new_artifacts[@]} -eq 0 ]; then
     passed=$((passed + 1))

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds everything in the release tree and runs every test (GoogleTest via CTest, then the
-# script and browser tests that need the real binary). Ends with "N passed, M failed".
+# Builds everything in the release tree and runs every test (GoogleTest and the fuzz corpus
+# replays via CTest, then the script and browser tests that need the real binary; among them
+# tests/scripts/asan.sh, the sanitizer job, which builds build/asan and runs the API and live
+# tests under ASan+UBSan). Ends with "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=build/release
