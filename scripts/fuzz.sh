@@ -31,14 +31,23 @@ fi
 mkdir -p $BUILD/artifacts
 summary=$BUILD/summary.txt
 
-# Per-target libFuzzer flags: input size and time bounds where an input can cost a lot.
+# Per-target libFuzzer flags: input size and time bounds where an input can cost a lot, and
+# dictionaries (tests/fuzz/dicts/; libFuzzer takes one, so they are concatenated).
 flags_for() {
+  local dicts=()
   case "$1" in
-    policy_rego_fuzz) echo "-max_len=2048 -timeout=10" ;;  # small policies; eval is step-bounded
-    policy_eval_fuzz) echo "-max_len=4096 -timeout=10" ;;
-    http_request_fuzz | http_body_fuzz | classroom_live_fuzz) echo "-max_len=8192 -timeout=20" ;;
-    *) echo "-timeout=10" ;;
+    policy_rego_fuzz) echo -n "-max_len=2048 -timeout=10 " ;;  # small policies; step-bounded eval
+    policy_eval_fuzz) echo -n "-max_len=4096 -timeout=10 "; dicts=(json) ;;
+    http_request_fuzz) echo -n "-max_len=8192 -timeout=20 "; dicts=(http json) ;;
+    http_body_fuzz) echo -n "-max_len=8192 -timeout=20 "; dicts=(json) ;;
+    classroom_live_fuzz) echo -n "-max_len=8192 -timeout=20 "; dicts=(live json) ;;
+    *) echo -n "-timeout=10 " ;;
   esac
+  if [ ${#dicts[@]} -gt 0 ]; then
+    local out=$BUILD/$1.dict
+    for d in "${dicts[@]}"; do cat "tests/fuzz/dicts/$d.dict"; done >"$out"
+    echo -n "-dict=$out"
+  fi
 }
 
 passed=0
