@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds everything in the release tree and runs every test (GoogleTest via CTest, then the
-# script and browser tests that need the real binary). Ends with "N passed, M failed, K skipped".
+# Builds everything in the release tree and runs every test (GoogleTest and the fuzz corpus
+# replays via CTest, then the script and browser tests that need the real binary; among them
+# tests/scripts/asan.sh, the sanitizer job, which builds build/asan and runs the API and live
+# tests under ASan+UBSan). Ends with "N passed, M failed, K skipped".
 # A test skips (exit 77 for a script, GTEST_SKIP for a GoogleTest) only when an external tool
 # it needs is missing (tests/scripts/lib/tools.sh); every skip is listed with its reason.
 set -uo pipefail

@@ -14,7 +14,13 @@ import time
 import http.client
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The binary under test: EDGECLASS_BIN (e.g. build/asan/edgeclass for the sanitizer job in
+# tests/scripts/asan.sh), else the release build.
 BINARY = os.environ.get("EDGECLASS_BIN", os.path.join(ROOT, "build", "release", "edgeclass"))
+# What AddressSanitizer, LeakSanitizer and UBSan print; a server whose output holds one of
+# these fails the test that stopped it, whatever its answers were.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "UndefinedBehaviorSanitizer", "runtime error:")
 SECRET = "test-secret-0123456789abcdef"
 
 
@@ -75,7 +81,14 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 raise
+        self.check_sanitizers()
         return self.proc.returncode
+
+    def check_sanitizers(self):
+        text = "".join(self.log)
+        for marker in SANITIZER_MARKERS:
+            if marker in text:
+                raise AssertionError("sanitizer report in the server's output:\n" + text[-12000:])
 
     def __enter__(self):
         return self.start()

@@ -1,4 +1,3 @@
 # policy: the Rego parser/compiler/evaluator and the JSON value codec.
 edgeclass_fuzz(policy_rego_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/policy_rego_fuzz.cc LIBS policy)
 edgeclass_fuzz(policy_eval_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/policy_eval_fuzz.cc LIBS policy)
-target_compile_definitions(policy_eval_fuzz PRIVATE EDGECLASS_SOURCE_DIR="${CMAKE_SOURCE_DIR}")

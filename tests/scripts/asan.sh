@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The sanitizer job of `make test`: the server and the live-classroom tests built with
+# AddressSanitizer and UBSan (CMake preset "asan", build/asan), then
+#   - the live WebSocket tests (ws_test) and the room tests (classroom_test),
+#   - every fuzz target's seed corpus and regression inputs (ctest -L fuzz),
+#   - the REST API tests (tests/scripts/api.sh) against build/asan/edgeclass,
+# with leaks detected and the first sanitizer report fatal. Only the targets these need are
+# built. Non-zero when any part fails; ends with "asan: N passed, M failed".
+# EDGECLASS_SKIP_ASAN=1 skips it (says so; for quick local runs, never for a merge).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+if [ "${EDGECLASS_SKIP_ASAN:-0}" = 1 ]; then
+  echo "asan: SKIPPED (EDGECLASS_SKIP_ASAN=1)"
+  exit 0
+fi
+BUILD=build/asan
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+if [ ! -f $BUILD/build.ninja ]; then
+  cmake --preset asan >/dev/null || exit 1
+fi
+replays=$(ninja -C $BUILD -t targets all | grep -oP '^[a-z0-9_]+_fuzz_replay(?=: )' | grep -v '^cmake_' | sort -u)
+# shellcheck disable=SC2086
+cmake --build $BUILD --target edgeclass ws_test classroom_test $replays || exit 1
+
+passed=0
+failed=0
+failures=()
+step() {
+  local name=$1
+  shift
+  echo "=== asan: $name"
+  if "$@"; then
+    passed=$((passed + 1)); echo "--- PASS asan: $name"
+  else
+    failed=$((failed + 1)); failures+=("$name"); echo "--- FAIL asan: $name"
+  fi
+}
+
+step ws_test timeout 600 $BUILD/tests/ws/ws_test --gtest_brief=1
+step classroom_test timeout 600 $BUILD/tests/classroom/classroom_test --gtest_brief=1
+step fuzz_replay ctest --test-dir $BUILD -L fuzz --output-on-failure -j2 --timeout 300
+step api.sh env EDGECLASS_BIN=$BUILD/edgeclass timeout 900 bash tests/scripts/api.sh
+
+for f in "${failures[@]}"; do echo "FAILED: asan: $f"; done
+echo "asan: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
