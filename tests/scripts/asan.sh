@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The sanitizer job of `make test`: the server and the live-classroom tests built with
 # AddressSanitizer and UBSan (CMake preset "asan", build/asan), then
-#   - the live WebSocket tests (ws_test) and the room tests (classroom_test),
+#   - the live WebSocket tests (ws_test, ws_room_test) and the room tests (classroom_test),
 #   - every fuzz target's seed corpus and regression inputs (ctest -L fuzz),
 #   - the REST API tests (tests/scripts/api.sh) against build/asan/edgeclass,
 # with leaks detected and the first sanitizer report fatal. Only the targets these need are
@@ -22,7 +22,7 @@ if [ ! -f $BUILD/build.ninja ]; then
 fi
 replays=$(ninja -C $BUILD -t targets all | grep -oP '^[a-z0-9_]+_fuzz_replay(?=: )' | grep -v '^cmake_' | sort -u)
 # shellcheck disable=SC2086
-cmake --build $BUILD --target edgeclass ws_test classroom_test $replays || exit 1
+cmake --build $BUILD --target edgeclass ws_test ws_room_test classroom_test $replays || exit 1
 
 passed=0
 failed=0
@@ -39,6 +39,7 @@ step() {
 }
 
 step ws_test timeout 600 $BUILD/tests/ws/ws_test --gtest_brief=1
+step ws_room_test timeout 600 $BUILD/tests/ws/ws_room_test --gtest_brief=1
 step classroom_test timeout 600 $BUILD/tests/classroom/classroom_test --gtest_brief=1
 step fuzz_replay ctest --test-dir $BUILD -L fuzz --output-on-failure -j2 --timeout 300
 step api.sh env EDGECLASS_BIN=$BUILD/edgeclass timeout 900 bash tests/scripts/api.sh
