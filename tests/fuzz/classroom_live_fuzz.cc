@@ -12,7 +12,7 @@
 //        10 min) and the room ticks; '#' a REST-side change: payload 'p' publishes the draft
 //        quiz, 'c' closes the open one, 'a' Bo's answers arrive over REST, 'e' ends the session.
 //   Any other op: the whole line after <who> is a text frame.
-// Placeholders ($Q, $D, $a, ... see fuzz_world.h) are replaced in frames.
+// Placeholders ($Q, $D, $a, ... see classroom_fuzz_world.h) are replaced in frames.
 //
 // Properties: nothing crashes; events are numbered 1, 2, 3 ... without gaps and each is a
 // JSON object with its "type" and "seq"; every error reply is JSON with a non-empty "code";
@@ -34,7 +34,7 @@
 #include "classroom/room.h"
 #include "classroom/room_protocol.h"
 #include "classroom/service.h"
-#include "fuzz_world.h"
+#include "classroom_fuzz_world.h"
 #include "store/chat.h"
 #include "store/db.h"
 #include "store/quizzes.h"

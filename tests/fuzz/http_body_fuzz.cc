@@ -1,14 +1,14 @@
 // Fuzzes every REST route's JSON body reader through its handler: the first byte picks the
 // route (and the caller the route is for: the course's teacher, an enrolled student or the
 // admin), the rest is the request body, sent with a valid token on a fresh copy of the fuzz
-// world (fuzz_world.h). Placeholders ($C, $Q, ...) in the body are replaced.
+// world (classroom_fuzz_world.h). Placeholders ($C, $Q, ...) in the body are replaced.
 //
 // Property (besides no crash): never a 500 (http_harness.h): a body the handler cannot use is
 // a 4xx naming the problem.
 #include <boost/beast/http/field.hpp>
 #include <string>
 
-#include "fuzz_world.h"
+#include "classroom_fuzz_world.h"
 #include "http_harness.h"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <exception>
 #include <optional>
 
-#include "fuzz_world.h"
+#include "classroom_fuzz_world.h"
 
 namespace fuzz {
 

@@ -1,12 +1,12 @@
 // Fuzzes the HTTP request path in-process: raw bytes through Beast's request parser with the
 // server's limits (16 KiB of headers, 1 MiB of body), then routing and the REST handlers on a
-// fresh copy of the fuzz world (fuzz_world.h) with the real policies. Up to 4 pipelined
+// fresh copy of the fuzz world (classroom_fuzz_world.h) with the real policies. Up to 4 pipelined
 // requests per input run one after another on the same database, as on one keep-alive
 // connection, so a request sees what the ones before it changed.
 //
 // Input: [1 byte: caller, % 8: anonymous, outsider, student, second student, removed student,
 // teacher, other teacher, admin][raw HTTP/1.1 bytes]. A request without an Authorization
-// header gets the caller's bearer token; placeholders ($C, $Q, $a ... see fuzz_world.h) are
+// header gets the caller's bearer token; placeholders ($C, $Q, $a ... see classroom_fuzz_world.h) are
 // replaced in the target and the body after parsing.
 //
 // Properties (besides no crash): never a 500 (http_harness.h); every 4xx/5xx body is
@@ -19,7 +19,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "fuzz_world.h"
+#include "classroom_fuzz_world.h"
 #include "http_harness.h"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "fuzz_world.h"
+#include "classroom_fuzz_world.h"
 
 #include <unistd.h>
 
