@@ -1,5 +1,7 @@
 #include "ws/live_hub.h"
 
+#include <unistd.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,7 +11,6 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
-#include <unistd.h>
 
 #include "base/jwt.h"
 #include "base/log.h"
@@ -86,6 +87,15 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
   return host;
 }
 
+LiveHub::~LiveHub() {
+  std::vector<std::shared_ptr<RoomHost>> hosts;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, h] : rooms_) hosts.push_back(h);
+  }
+  for (auto& h : hosts) h->release_connections();
+}
+
 void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
                      ConnectionSlot slot) {
   {
@@ -109,8 +119,8 @@ void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::St
   auto ex = stream.get_executor();
   // A browser cannot read an HTTP error on a failed WebSocket: accept and close with a code.
   asio::co_spawn(ex,
-                 LiveSession::refuse(stream.release_socket(), std::move(req),
-                                     close_code_for(why), why.message()),
+                 LiveSession::refuse(stream.release_socket(), std::move(req), close_code_for(why),
+                                     why.message()),
                  [slot = std::move(slot)](std::exception_ptr) {});
 }
 
@@ -194,12 +204,12 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
       ++counters_.too_many_sockets;
     }
     refuse(stream, req,
-                base::Status(base::Code::kResourceExhausted,
-                             "you already have " + std::to_string(quota_->max_per_user()) +
-                                 " live connections open; close one (another tab or device) "
-                                 "and retry",
-                             "too_many_live_sockets"),
-                slot);
+           base::Status(base::Code::kResourceExhausted,
+                        "you already have " + std::to_string(quota_->max_per_user()) +
+                            " live connections open; close one (another tab or device) "
+                            "and retry",
+                        "too_many_live_sockets"),
+           slot);
     return true;
   }
 
@@ -255,8 +265,8 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   auto start = [this, host, who = std::move(who), resume, slot = std::move(slot),
                 quota_hold = std::move(quota_hold)](asio::ip::tcp::socket s,
                                                     HttpRequest r) mutable {
-    auto session = std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume,
-                                                 deps_.limits);
+    auto session =
+        std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume, deps_.limits);
     asio::co_spawn(
         host->executor(), session->run(std::make_unique<HttpRequest>(std::move(r))),
         [slot = std::move(slot), quota_hold = std::move(quota_hold)](std::exception_ptr) {});

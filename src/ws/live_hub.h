@@ -75,6 +75,8 @@ using ConnectionSlot = std::shared_ptr<void>;
 class LiveHub : public classroom::LiveNotifier {
  public:
   explicit LiveHub(LiveDeps deps);
+  // Must run after the I/O threads have stopped (Server::stop); see release_connections().
+  ~LiveHub() override;
   LiveHub(const LiveHub&) = delete;
   LiveHub& operator=(const LiveHub&) = delete;
 

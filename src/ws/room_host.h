@@ -93,6 +93,13 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
 
   size_t connections() const { return conns_.size(); }
   const classroom::Room& room() const { return room_; }
+  // Lets go of every connection, once the I/O threads have stopped (the hub's destructor):
+  // a session holds its host and the host its sessions, so connections the drain timeout
+  // cut off would otherwise keep each other, and the room, alive.
+  void release_connections() {
+    by_user_.clear();
+    conns_.clear();
+  }
 
   // classroom::RoomListener
   void on_room_event(const classroom::RoomEvent& event) override;
