@@ -109,9 +109,12 @@ base::Result<std::vector<Quiz>> list_quizzes(Db& db, std::string_view session_id
 base::Status publish_quiz(Txn& txn, std::string_view id, int64_t published_at,
                           std::optional<int64_t> deadline_at) {
   Db& db = txn.db();
+  // The time limit is stored too (deadline minus publish time; 0 without a deadline), so a
+  // quiz read back says how long it runs.
   EC_ASSIGN_OR_RETURN(Stmt st, db.prepare("UPDATE quizzes SET status = 'published', "
-                                          "published_at = ?, deadline_at = ? "
-                                          "WHERE id = ? AND status = 'draft'"));
+                                          "published_at = ?1, deadline_at = ?2, "
+                                          "time_limit_ms = coalesce(?2 - ?1, 0) "
+                                          "WHERE id = ?3 AND status = 'draft'"));
   st.bind_all(published_at, deadline_at, id);
   EC_RETURN_IF_ERROR(st.run());
   if (db.changes() == 1) return base::Status::ok();

@@ -74,6 +74,7 @@ TEST_F(QuizzesTest, StatusMovesForwardOnly) {
   EXPECT_EQ(q->status, QuizStatus::kPublished);
   EXPECT_EQ(q->published_at, std::optional<int64_t>(100));
   EXPECT_EQ(q->deadline_at, std::optional<int64_t>(30100));
+  EXPECT_EQ(q->time_limit_ms, 30000);  // read back, the quiz says how long it runs
 
   st = write([](Txn& t) { return publish_quiz(t, "qz_1", 200, std::nullopt); });
   EXPECT_EQ(st.reason(), "quiz_not_draft");
