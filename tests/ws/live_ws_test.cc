@@ -15,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "app/policies.h"
 #include "base/jwt.h"
 #include "classroom/authz.h"
 #include "classroom/service.h"
@@ -24,9 +25,9 @@
 #include "store/migrations.h"
 #include "store/txn.h"
 #include "store/writer.h"
-#include "app/policies.h"
 #include "ws/live_hub.h"
 #include "ws/media_signalling.h"
+#include "ws_test_client.h"
 
 namespace ws {
 namespace {
@@ -48,81 +49,7 @@ std::string token(const std::string& sub, const std::string& name, base::Role ro
   return base::mint_token(c, kSecret);
 }
 
-// A blocking WebSocket client with timeouts (drives its own io_context).
-class Client {
- public:
-  // Connects to `target` as a browser does (with an Origin header); `rcvbuf` > 0 shrinks the
-  // receive buffer (a slow reader). Without `browser`, no Origin is sent, and a refused
-  // upgrade leaves its HTTP status in http_status().
-  bool connect(uint16_t port, const std::string& target, int rcvbuf = 0, bool browser = true) {
-    beast::error_code ec;
-    auto& sock = beast::get_lowest_layer(ws_).socket();
-    sock.open(asio::ip::tcp::v4(), ec);
-    if (rcvbuf > 0) sock.set_option(asio::socket_base::receive_buffer_size(rcvbuf), ec);
-    sock.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-    if (ec) return false;
-    if (browser) {
-      ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-        req.set(beast::http::field::origin, "http://127.0.0.1");
-      }));
-    }
-    websocket::response_type res;
-    ws_.handshake(res, "127.0.0.1", target, ec);
-    http_status_ = res.result_int();
-    http_body_ = res.body();
-    return !ec;
-  }
-  unsigned http_status() const { return http_status_; }
-  const std::string& http_body() const { return http_body_; }
-
-  // The next text message, or nullopt on close/timeout (close_code() then says why).
-  std::optional<json::object> read(std::chrono::milliseconds timeout = 5s) {
-    beast::flat_buffer buf;
-    beast::error_code ec;
-    bool done = false;
-    ws_.async_read(buf, [&](beast::error_code e, size_t) { ec = e; done = true; });
-    ioc_.restart();
-    ioc_.run_for(timeout);
-    if (!done) {
-      beast::get_lowest_layer(ws_).cancel();
-      ioc_.restart();
-      ioc_.run();
-      return std::nullopt;
-    }
-    if (ec) return std::nullopt;
-    return json::parse(beast::buffers_to_string(buf.data())).as_object();
-  }
-
-  // Reads until a message of `type` arrives (others are kept in `seen`).
-  std::optional<json::object> expect(std::string_view type, std::chrono::milliseconds timeout = 5s) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      auto m = read(std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now()));
-      if (!m) return std::nullopt;
-      seen.push_back(*m);
-      if (m->at("type").as_string() == type) return m;
-    }
-    return std::nullopt;
-  }
-
-  void send(const json::object& o) {
-    beast::error_code ec;
-    ws_.write(asio::buffer(json::serialize(o)), ec);
-  }
-  void close() {
-    beast::error_code ec;
-    beast::get_lowest_layer(ws_).socket().close(ec);
-  }
-  int close_code() const { return ws_.reason().code; }
-  std::vector<json::object> seen;
-
- private:
-  asio::io_context ioc_;
-  websocket::stream<beast::tcp_stream> ws_{ioc_};
-  unsigned http_status_ = 0;
-  std::string http_body_;
-};
+using testing::Client;
 
 class LiveWsTest : public ::testing::Test {
  protected:
@@ -186,19 +113,21 @@ class LiveWsTest : public ::testing::Test {
     deps.limits.overflow_grace = overflow_grace_;
     // A stand-in SFU: answers "answer for <offer>" (from another thread, as the real one
     // does) and records leaves.
-    if (with_media_) deps.media.publish = [this](std::string room, std::string who, std::string feed,
-                                std::string sdp, MediaSignalling::Done done) {
-      {
-        std::lock_guard lock(media_mu_);
-        media_published_.push_back(who + ":" + feed);
-      }
-      std::thread([=, done = std::move(done)] {
-        done(room.empty() || (feed != "main" && feed != "stage")
-                 ? base::Result<std::string>(base::invalid_argument("bad call"))
-                 : base::Result<std::string>("answer for " + sdp));
-      }).detach();
-    };
-    deps.media.subscribe = [](std::string, std::string, std::string sdp, MediaSignalling::Done done) {
+    if (with_media_)
+      deps.media.publish = [this](std::string room, std::string who, std::string feed,
+                                  std::string sdp, MediaSignalling::Done done) {
+        {
+          std::lock_guard lock(media_mu_);
+          media_published_.push_back(who + ":" + feed);
+        }
+        std::thread([=, done = std::move(done)] {
+          done(room.empty() || (feed != "main" && feed != "stage")
+                   ? base::Result<std::string>(base::invalid_argument("bad call"))
+                   : base::Result<std::string>("answer for " + sdp));
+        }).detach();
+      };
+    deps.media.subscribe = [](std::string, std::string, std::string sdp,
+                              MediaSignalling::Done done) {
       std::thread([sdp, done = std::move(done)] {
         done(sdp == "bad" ? base::Result<std::string>(base::invalid_argument("no bundle"))
                           : base::Result<std::string>("answer for " + sdp));
@@ -278,10 +207,10 @@ class LiveWsTest : public ::testing::Test {
   std::unique_ptr<http::Server> server_;
   std::vector<std::unique_ptr<store::Db>> readers_;
   std::unique_ptr<LiveHub> hub_;
-  bool with_media_ = true;  // false: a server whose media port could not be bound
+  bool with_media_ = true;                  // false: a server whose media port could not be bound
   std::chrono::seconds overflow_grace_{1};  // how long a 4008 close may wait for the client
   std::mutex media_mu_;
-  std::vector<std::string> media_left_;  // guarded by media_mu_
+  std::vector<std::string> media_left_;         // guarded by media_mu_
   std::vector<std::string> media_published_;    // "user:feed", guarded by media_mu_
   std::vector<std::string> media_unpublished_;  // guarded by media_mu_
 };
@@ -343,7 +272,8 @@ TEST_F(LiveWsTest, ClassRunsChatAndQuizOverTheSocket) {
   EXPECT_EQ(pub->at("quiz").at("id").as_string(), quiz_id_);
 
   a->send(json::parse(R"({"type":"answer","quiz_id":")" + quiz_id_ +
-                      R"(","answers":[{"question":0,"choice":[1]}]})").as_object());
+                      R"(","answers":[{"question":0,"choice":[1]}]})")
+              .as_object());
   auto ack = a->expect("answer_accepted");
   ASSERT_TRUE(ack) << "answer not acknowledged";
   auto results = t->expect("quiz_results");
@@ -429,29 +359,28 @@ TEST_F(LiveWsTest, RefusalsCloseWithTheDocumentedCodes) {
   EXPECT_EQ(stranger->close_code(), 4003);
 
   Client missing;
-  ASSERT_TRUE(missing.connect(server_->port(),
-                              "/api/v1/sessions/ses_0000000000000/live?token=" +
-                                  token("usr_a", "a", base::Role::kStudent)));
+  ASSERT_TRUE(missing.connect(server_->port(), "/api/v1/sessions/ses_0000000000000/live?token=" +
+                                                   token("usr_a", "a", base::Role::kStudent)));
   EXPECT_FALSE(missing.read());
   EXPECT_EQ(missing.close_code(), 4004);
 }
 
 TEST_F(LiveWsTest, RefusalsToNonBrowserClientsAreHttpErrorsBeforeTheUpgrade) {
   Client bad;
-  EXPECT_FALSE(bad.connect(server_->port(), target("not-a-token"), 0, /*browser=*/false));
+  EXPECT_FALSE(bad.connect(server_->port(), target("not-a-token"), Client::As::kProgram));
   EXPECT_EQ(bad.http_status(), 401u);
   EXPECT_NE(bad.http_body().find("\"code\""), std::string::npos) << bad.http_body();
 
   Client stranger;
-  EXPECT_FALSE(stranger.connect(server_->port(),
-                                target(token("usr_z", "z", base::Role::kStudent)), 0, false));
+  EXPECT_FALSE(stranger.connect(server_->port(), target(token("usr_z", "z", base::Role::kStudent)),
+                                Client::As::kProgram));
   EXPECT_EQ(stranger.http_status(), 403u);
 
   Client missing;
-  EXPECT_FALSE(missing.connect(server_->port(),
-                               "/api/v1/sessions/ses_0000000000000/live?token=" +
-                                   token("usr_a", "a", base::Role::kStudent),
-                               0, false));
+  EXPECT_FALSE(missing.connect(
+      server_->port(),
+      "/api/v1/sessions/ses_0000000000000/live?token=" + token("usr_a", "a", base::Role::kStudent),
+      Client::As::kProgram));
   EXPECT_EQ(missing.http_status(), 404u);
   EXPECT_NE(missing.http_body().find("session_not_found"), std::string::npos)
       << missing.http_body();
@@ -483,7 +412,7 @@ TEST_F(LiveWsTest, LiveEndpointAnswersEachCallerAsDocumented) {
     Client c;
     std::string t = "/api/v1/sessions/" + session_id_ + "/live";
     if (!row.tok.empty()) t += "?token=" + row.tok;
-    bool upgraded = c.connect(server_->port(), t, 0, /*browser=*/false);
+    bool upgraded = c.connect(server_->port(), t, Client::As::kProgram);
     EXPECT_EQ(c.http_status(), row.status) << row.who << ": " << c.http_body();
     EXPECT_EQ(upgraded, row.status == 101) << row.who;
   }
@@ -499,8 +428,8 @@ TEST_F(LiveWsTest, ResumeReplaysMoreEventsThanTheSendQueueHolds) {
     t->send({{"type", "chat"}, {"text", "missed " + std::to_string(i)}});
     ASSERT_TRUE(t->expect("chat_message")) << i;
   }
-  auto back = join("usr_a", base::Role::kStudent,
-                   "&epoch=" + epoch + "&last_seq=" + std::to_string(seq));
+  auto back =
+      join("usr_a", base::Role::kStudent, "&epoch=" + epoch + "&last_seq=" + std::to_string(seq));
   auto w2 = back->expect("welcome");
   ASSERT_TRUE(w2) << "close " << back->close_code();
   EXPECT_EQ(w2->at("resumed"), true);
@@ -523,8 +452,8 @@ TEST_F(LiveWsTest, ReconnectWithLastSeqReceivesExactlyTheMissedEvents) {
   t->send({{"type", "chat"}, {"text", "you missed this"}});
   ASSERT_TRUE(t->expect("chat_message"));
 
-  auto back = join("usr_a", base::Role::kStudent,
-                   "&epoch=" + epoch + "&last_seq=" + std::to_string(seq));
+  auto back =
+      join("usr_a", base::Role::kStudent, "&epoch=" + epoch + "&last_seq=" + std::to_string(seq));
   auto w2 = back->expect("welcome");
   ASSERT_TRUE(w2);
   EXPECT_EQ(w2->at("resumed"), true);
@@ -536,8 +465,8 @@ TEST_F(LiveWsTest, ReconnectWithLastSeqReceivesExactlyTheMissedEvents) {
     seq = m->at("seq").as_int64();
     types.emplace_back(m->at("type").as_string());
   }
-  EXPECT_EQ(types, (std::vector<std::string>{"participant_left", "chat_message",
-                                             "participant_joined"}));
+  EXPECT_EQ(types,
+            (std::vector<std::string>{"participant_left", "chat_message", "participant_joined"}));
 }
 
 TEST_F(LiveWsTest, MediaSignallingGoesThroughPolicyAndTheSfu) {
@@ -725,7 +654,8 @@ TEST_F(LiveWsSlowConsumerTest, SlowConsumerIsDroppedWithoutStallingTheRoom) {
   auto t = join("usr_t", base::Role::kTeacher);
   ASSERT_TRUE(t->expect("welcome"));
   Client slow;  // never reads, tiny receive window
-  ASSERT_TRUE(slow.connect(server_->port(), target(token("usr_b", "b", base::Role::kStudent)), 4096));
+  ASSERT_TRUE(slow.connect(server_->port(), target(token("usr_b", "b", base::Role::kStudent)),
+                           Client::As::kBrowser, 4096));
   ASSERT_TRUE(t->expect("participant_joined"));
   auto fast = join("usr_a", base::Role::kStudent);
   ASSERT_TRUE(fast->expect("welcome"));

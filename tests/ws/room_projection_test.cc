@@ -31,6 +31,7 @@
 #include "store/txn.h"
 #include "store/writer.h"
 #include "ws/live_hub.h"
+#include "ws_test_client.h"
 
 namespace ws {
 namespace {
@@ -53,87 +54,7 @@ std::string token(const std::string& sub, base::Role role) {
   return base::mint_token(c, kSecret);
 }
 
-// A blocking WebSocket client with timeouts (drives its own io_context).
-class Client {
- public:
-  // Connects to `target` as a browser does (with an Origin header: refusals are close codes).
-  // Without `browser`, a refused upgrade leaves its HTTP status in http_status().
-  bool connect(uint16_t port, const std::string& target, bool browser = true) {
-    beast::error_code ec;
-    beast::get_lowest_layer(ws_).socket().connect({asio::ip::make_address("127.0.0.1"), port},
-                                                  ec);
-    if (ec) return false;
-    if (browser) {
-      ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-        req.set(beast::http::field::origin, "http://127.0.0.1");
-      }));
-    }
-    websocket::response_type res;
-    ws_.handshake(res, "127.0.0.1", target, ec);
-    http_status_ = res.result_int();
-    return !ec;
-  }
-  unsigned http_status() const { return http_status_; }
-  // The next text message, or nullopt on close/timeout (close_code() then says why).
-  std::optional<json::object> read(std::chrono::milliseconds timeout = 5s) {
-    beast::flat_buffer buf;
-    beast::error_code ec;
-    bool done = false;
-    ws_.async_read(buf, [&](beast::error_code e, size_t) {
-      ec = e;
-      done = true;
-    });
-    ioc_.restart();
-    ioc_.run_for(timeout);
-    if (!done) {
-      beast::get_lowest_layer(ws_).cancel();
-      ioc_.restart();
-      ioc_.run_for(2s);
-      if (!done) {  // e.g. a close handshake waiting for a peer that went away: give up
-        beast::error_code ignored;
-        beast::get_lowest_layer(ws_).socket().close(ignored);
-        ioc_.restart();
-        ioc_.run_for(2s);
-      }
-      return std::nullopt;
-    }
-    if (ec) return std::nullopt;
-    return json::parse(beast::buffers_to_string(buf.data())).as_object();
-  }
-  // Reads until a message of `type` arrives.
-  std::optional<json::object> expect(std::string_view type,
-                                     std::chrono::milliseconds timeout = 5s) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      auto m = read(std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now()));
-      if (!m) return std::nullopt;
-      if (m->at("type").as_string() == type) return m;
-    }
-    return std::nullopt;
-  }
-  // Reads until the server closes; the close code (0 when it did not close in time).
-  int closed(std::chrono::milliseconds timeout = 5s) {
-    auto until = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < until) {
-      if (!read(std::chrono::duration_cast<std::chrono::milliseconds>(
-              until - std::chrono::steady_clock::now()))) {
-        return ws_.reason().code;
-      }
-    }
-    return 0;
-  }
-  void send(const json::object& o) {
-    beast::error_code ec;
-    ws_.write(asio::buffer(json::serialize(o)), ec);
-  }
-  std::string close_reason() const { return std::string(ws_.reason().reason.c_str()); }
-
- private:
-  asio::io_context ioc_;
-  websocket::stream<beast::tcp_stream> ws_{ioc_};
-  unsigned http_status_ = 0;
-};
+using testing::Client;
 
 struct HttpReply {
   unsigned status = 0;
@@ -502,10 +423,10 @@ TEST_F(RoomProjectionTest, StudentRemovedOverRestIsClosedWith4003AndCannotRejoin
   auto again = student("usr_a");
   EXPECT_EQ(again->closed(), 4003);
   Client program;
-  EXPECT_FALSE(program.connect(server_->port(),
-                               "/api/v1/sessions/" + session_id_ +
-                                   "/live?token=" + token("usr_a", base::Role::kStudent),
-                               /*browser=*/false));
+  EXPECT_FALSE(program.connect(
+      server_->port(),
+      "/api/v1/sessions/" + session_id_ + "/live?token=" + token("usr_a", base::Role::kStudent),
+      Client::As::kProgram));
   EXPECT_EQ(program.http_status(), 403u);
   // Enrolled again, it may.
   auto j = request("POST", "/api/v1/courses/" + course_id_ + "/join", {},
