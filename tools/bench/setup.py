@@ -2,8 +2,9 @@
 
     python3 setup.py BASE_URL SECRET OUT_DIR STUDENTS QUIZZES QUESTIONS
 
-Creates one active course (capacity STUDENTS + 1) owned by teacher "bench-teacher", joins
-STUDENTS students (s0..), starts a live session, creates and publishes QUIZZES quizzes of
+Creates QUIZZES active courses (capacity STUDENTS + 1) owned by teacher "bench-teacher", joins
+STUDENTS students (s0..) to each, starts a live session in each (a session runs one open
+quiz at a time), creates and publishes one quiz per course, QUIZZES quizzes of
 QUESTIONS single-choice questions each, and writes to OUT_DIR:
   course_path    /api/v1/courses/{id}
   student_token  a token of an enrolled student (for GET benchmarks)
@@ -69,29 +70,34 @@ def main():
     os.makedirs(out, exist_ok=True)
     c = Client(base)
     teacher = mint(secret, "bench-teacher", "teacher")
-    course = json.loads(c.request("POST", "/api/v1/courses", teacher,
-                                  {"title": "Benchmark course", "capacity": students + 1}))
-    cid = course["id"]
-    c.request("PATCH", f"/api/v1/courses/{cid}", teacher, {"status": "active"})
-
     tokens = [mint(secret, f"s{i}", "student") for i in range(students)]
     probe = mint(secret, "probe", "student")
-    t0 = time.time()
-    with concurrent.futures.ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda t: c.request("POST", f"/api/v1/courses/{cid}/join", t),
-                      tokens + [probe]))
-    print(f"setup: {students + 1} students joined in {time.time() - t0:.1f} s", file=sys.stderr)
-
-    session = json.loads(c.request("POST", f"/api/v1/courses/{cid}/sessions", teacher,
-                                   {"title": "Benchmark session"}))
     quiz = {"title": "q", "questions": [
         {"kind": "single", "prompt": f"{i}+{i}?", "options": [str(2 * i), str(2 * i + 1)],
          "correct": [0]} for i in range(questions)]}
-    quiz_ids = []
-    for _ in range(quizzes):
+
+    # A session runs one open quiz at a time, and a course one live session: each quiz gets a
+    # course (the same students) and a live session of its own.
+    def live_course(n):
+        course = json.loads(c.request("POST", "/api/v1/courses", teacher,
+                                      {"title": f"Benchmark course {n}", "capacity": students + 1}))
+        cid = course["id"]
+        c.request("PATCH", f"/api/v1/courses/{cid}", teacher, {"status": "active"})
+        t0 = time.time()
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda t: c.request("POST", f"/api/v1/courses/{cid}/join", t),
+                          tokens + [probe]))
+        print(f"setup: {students + 1} students joined course {n} in {time.time() - t0:.1f} s",
+              file=sys.stderr)
+        session = json.loads(c.request("POST", f"/api/v1/courses/{cid}/sessions", teacher,
+                                       {"title": "Benchmark session"}))
         q = json.loads(c.request("POST", f"/api/v1/sessions/{session['id']}/quizzes", teacher, quiz))
         c.request("POST", f"/api/v1/quizzes/{q['id']}/publish", teacher, {"time_limit_s": 3600})
-        quiz_ids.append(q["id"])
+        return cid, q["id"]
+
+    made = [live_course(n) for n in range(quizzes)]
+    cid = made[0][0]
+    quiz_ids = [qid for _, qid in made]
 
     course_body = c.request("GET", f"/api/v1/courses/{cid}", tokens[0])
     # The probe student's answer gives the size of a real acknowledgement without using up
