@@ -160,6 +160,20 @@ async function day(open, lang) {
   check(csv.startsWith(zh ? '"学号","姓名"' : '"Student ID","Name"'), `${tag}: gradebook header in ${lang}`);
   check(download.suggestedFilename() === `gradebook-${courseId}.csv`, `${tag}: file ${download.suggestedFilename()}`);
 
+  // --- a new class code replaces the old one; the roster's remove unenrolls the student
+  await T.click('#rotate-code');
+  await T.waitForFunction((old) => {
+    const c = document.getElementById('join-code').textContent;
+    return c !== old && /^[A-Z2-9]{8}$/.test(c);
+  }, code);
+  const rotated = await text(T, '#join-code');
+  check(CODE_RE.test(rotated) && (await T.$eval('#invite-link', (i) => i.value)).endsWith(`?code=${rotated}`),
+    `${tag}: new code ${rotated} and its invite link`);
+  await T.click(`#roster li[data-student="usr_s_${tag}"] button[data-action=unenroll]`);
+  await T.waitForSelector(`#roster li[data-student="usr_s_${tag}"]`, { state: 'detached' });
+  check((await text(T, '#roster li')) === d['teacher.roster.none'] && (await text(T, '#roster-count')) === '0',
+    `${tag}: the student was removed from the course`);
+
   // --- the switch: the other language, remembered across a reload
   const other = zh ? 'en' : 'zh-CN';
   await T.selectOption('#lang', other);
