@@ -5,10 +5,9 @@
 // sees the student in the room with mute, stage and remove; the session ends; the teacher
 // sees the roster, the past session with its attendance, and downloads the gradebook.
 // Screenshots of both pages in both languages go to SHOTS (docs/screenshots when refreshing).
+// The accessibility pass over the same pages is tests/e2e/a11y.mjs.
 import fs from 'node:fs';
 import path from 'node:path';
-
-import AxeBuilder from '@axe-core/playwright';
 
 import { SHOTS, check, runScenario, sleep } from './harness.mjs';
 
@@ -24,17 +23,6 @@ function watchConsole(page, who) {
       process.exitCode = 1;
     }
   });
-}
-
-// The accessibility pass: axe-core on the page as it is now; no serious or critical violation.
-async function axeCheck(page, what) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of bad) {
-    console.error(`axe ${what}: ${v.impact} ${v.id}: ${v.help}`);
-    for (const n of v.nodes.slice(0, 5)) console.error(`   ${n.target.join(' ')}: ${n.failureSummary}`);
-  }
-  check(bad.length === 0, `${what}: axe-core finds no serious or critical violations (${result.violations.length} minor)`);
 }
 
 // English words of the pages that must not be left on a Chinese page.
@@ -90,7 +78,6 @@ async function day(open, lang) {
   watchConsole(S, 'student');
   check((await S.$eval('#join-code', (i) => i.value)) === code, `${tag}: the invite link fills in the code`);
   await S.screenshot({ path: path.join(SHOTS, `student-join${suffix}.png`), fullPage: true });
-  await axeCheck(S, `${tag}: student join page`);
   await S.click('#join');
   await S.waitForFunction((m) => document.getElementById('setup-msg').textContent === m, d['student.join.waiting']);
   check(true, `${tag}: the student waits for the teacher, in ${lang}`);
@@ -101,7 +88,6 @@ async function day(open, lang) {
   check((await text(T, `#roster li[data-student="usr_s_${tag}"] .name`)) === studentName, `${tag}: roster lists ${studentName}`);
   check((await text(T, `#roster li[data-student="usr_s_${tag}"] button`)) === d['teacher.roster.remove'], `${tag}: roster has remove`);
   await T.screenshot({ path: path.join(SHOTS, `teacher-course${suffix}.png`), fullPage: true });
-  await axeCheck(T, `${tag}: teacher course page`);
 
   // --- live: the student gets in on its own; the teacher sees it with mute, stage, remove
   await T.click('#go-live');
@@ -131,8 +117,6 @@ async function day(open, lang) {
   await sleep(300);
   await T.screenshot({ path: path.join(SHOTS, `teacher-live${suffix}.png`), fullPage: true });
   await S.screenshot({ path: path.join(SHOTS, `student-live${suffix}.png`), fullPage: true });
-  await axeCheck(T, `${tag}: teacher live page`);
-  await axeCheck(S, `${tag}: student live page`);
 
   // --- end: attendance in the course's history
   T.on('dialog', (dlg) => dlg.accept());
@@ -148,7 +132,6 @@ async function day(open, lang) {
   const row = await T.$$eval(`#attendance tr[data-user="usr_s_${tag}"] td`, (tds) => tds.map((td) => td.textContent));
   check(row[0] === studentName && row[1] === d['role.student'] && row[5] === '1', `${tag}: attendance row ${row.join(' | ')}`);
   await T.screenshot({ path: path.join(SHOTS, `teacher-attendance${suffix}.png`), fullPage: true });
-  await axeCheck(T, `${tag}: teacher attendance view`);
 
   // --- the gradebook download: UTF-8 with a BOM, the student's name as typed
   const [download] = await Promise.all([T.waitForEvent('download'), T.click('#gradebook-csv')]);
