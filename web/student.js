@@ -13,7 +13,7 @@ initI18n(document.getElementById('topbar'));
 const $ = (id) => document.getElementById(id);
 const token = savedToken();
 const claims = decodeToken(token);
-if (!claims) location.replace('/');
+if (!claims) location.replace(`/${location.search}`);  // an invite's ?code= survives the sign-in
 const api = new Api(token);
 $('me').textContent = claims ? claims.name || claims.sub : '';
 

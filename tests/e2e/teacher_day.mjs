@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { SHOTS, check, runScenario, sleep } from './harness.mjs';
+import { SHOTS, check, runScenario, sleep, token } from './harness.mjs';
 
 const TIMEOUT = 10000;
 const CODE_RE = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}$/;
@@ -70,6 +70,14 @@ async function day(open, lang) {
   await X.click('#join');
   await X.waitForFunction((m) => document.getElementById('setup-msg').textContent === m, d['error.join_code_not_found']);
   check(true, `${tag}: an unknown code is explained in ${lang}`);
+  // An invite opened before signing in keeps its code through the sign-in page.
+  await X.evaluate(() => localStorage.removeItem('edgeclass.token'));
+  await X.goto(invite);
+  await X.waitForURL((u) => u.pathname === '/' && u.search === `?code=${code}`);
+  await X.fill('#token', token(`usr_y_${tag}`, 'Y', 'student'));
+  await X.click('#as-student');
+  await X.waitForURL((u) => u.pathname === '/student.html');
+  check((await X.$eval('#join-code', (i) => i.value)) === code, `${tag}: the invite's code survives signing in`);
   await X.context().close();
 
   // --- the student opens the invite link: the code is filled in, one click joins
