@@ -116,8 +116,12 @@ class Service {
                                              std::string_view course_id) const;
   // {"code": "..."}: the code as typed (case, spaces and dashes do not matter).
   base::Result<std::string> parse_join_by_code(const boost::json::value& body) const;
+  // The id of the course whose code is `code`, from a reader: an unknown code is refused
+  // here, before it costs a write. NotFound ("join_code_not_found").
+  base::Result<std::string> course_for_code(store::Db& db, std::string_view code) const;
   // Joins the course whose code `code` is, exactly as join() does (same policy decision,
-  // same capacity check, atomic with the insert). NotFound ("join_code_not_found").
+  // same capacity check, atomic with the insert). NotFound ("join_code_not_found"), also
+  // when the code was rotated since course_for_code.
   base::Result<JoinResult> join_by_code(store::Txn& txn, const Actor& actor,
                                         std::string_view code) const;
 

@@ -52,16 +52,24 @@ base::Result<std::string> Service::parse_join_by_code(const json::value& body) c
   return *code;
 }
 
+namespace {
+base::Status join_code_not_found(std::string_view code) {
+  return base::not_found("no course has the class code '" + std::string(code) +
+                             "'; check it with your teacher (it may have been changed)",
+                         "join_code_not_found");
+}
+}  // namespace
+
+base::Result<std::string> Service::course_for_code(store::Db& db, std::string_view code) const {
+  EC_ASSIGN_OR_RETURN(std::optional<std::string> course_id, store::course_for_join_code(db, code));
+  if (!course_id) return join_code_not_found(code);
+  return *course_id;
+}
+
 base::Result<JoinResult> Service::join_by_code(store::Txn& txn, const Actor& actor,
                                                std::string_view code) const {
-  EC_ASSIGN_OR_RETURN(std::optional<std::string> course_id,
-                      store::course_for_join_code(txn.db(), code));
-  if (!course_id) {
-    return base::not_found("no course has the class code '" + std::string(code) +
-                               "'; check it with your teacher (it may have been changed)",
-                           "join_code_not_found");
-  }
-  return join(txn, actor, *course_id);
+  EC_ASSIGN_OR_RETURN(std::string course_id, course_for_code(txn.db(), code));
+  return join(txn, actor, course_id);
 }
 
 base::Result<Attendance> Service::attendance(store::Db& db, const Actor& actor,

@@ -224,6 +224,8 @@ void register_courses(Router& r, ApiDeps& d) {
   r.add(Verb::post, "/api/v1/join", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, true));
     EC_CO_TRY(std::string code, d.service->parse_join_by_code(p.body));
+    // A code nobody has is refused on this thread's reader: guessing codes costs no writes.
+    EC_CO_CHECK(d.service->course_for_code(*d.readers[size_t(c.thread_index)], code).status());
     EC_CO_TRY(classroom::JoinResult out,
               co_await write_value<classroom::JoinResult>(
                   d, [&](store::Txn& t) { return d.service->join_by_code(t, p.actor, code); }));

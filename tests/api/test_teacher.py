@@ -98,6 +98,25 @@ class ClassCodeTest(unittest.TestCase):
         self.assertEqual((st, body["error"]["code"]), (404, "join_code_not_found"))
         self.assertEqual(s.request("POST", "/api/v1/join", {"code": new}, token("s5"))[0], 201)
 
+    def test_guessing_codes_costs_no_writes(self):
+        s = self.srv
+
+        def ops_written():
+            conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+            conn.request("GET", "/metrics")
+            text = conn.getresponse().read().decode()
+            conn.close()
+            m = re.search(r"^edgeclass_store_commit_batch_size_sum (\S+)$", text, re.M)
+            self.assertIsNotNone(m, "no edgeclass_store_commit_batch_size_sum in /metrics")
+            return float(m.group(1))
+
+        s.course(T)
+        before = ops_written()
+        for guess in ("ABCDEFGH", "JKMNPQRS", "TUVWXYZ2", "23456789"):
+            st, body = s.request("POST", "/api/v1/join", {"code": guess}, token("s_guess"))
+            self.assertEqual((st, body["error"]["code"]), (404, "join_code_not_found"))
+        self.assertEqual(ops_written(), before, "an unknown code reached the writer")
+
     def test_codes_are_distinct_and_bad_input_is_refused(self):
         s = self.srv
         codes = {self.code_of(s.course(T, title=f"C{i}")["id"]) for i in range(20)}
