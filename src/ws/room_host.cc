@@ -12,6 +12,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "base/log.h"
+#include "classroom/live_answer.h"
+#include "classroom/live_join.h"
 #include "classroom/reader.h"
 #include "store/chat.h"
 #include "store/courses.h"
@@ -42,30 +44,15 @@ void RoomHost::post_here(Fn fn) {
   asio::post(ioc_, [self = shared_from_this(), fn = std::move(fn)]() mutable { fn(*self); });
 }
 
-classroom::Actor RoomHost::actor_of(const classroom::Participant& p) const {
-  base::Role role = p.admin                               ? base::Role::kAdmin
-                    : p.role == classroom::Role::kTeacher ? base::Role::kTeacher
-                                                          : base::Role::kStudent;
-  return classroom::Actor{p.user_id, p.name, role};
-}
-
 // ---- connections ----------------------------------------------------------------------------
 
 base::Result<classroom::JoinReply> RoomHost::join(
     const std::shared_ptr<LiveSession>& s, const std::optional<classroom::ResumePoint>& resume) {
   restore_once();
   if (finished_) return base::failed_precondition("the session has ended", "session_ended");
-  // Enrollment is checked again here, on the room's thread, against storage: a student
-  // removed over REST after the upgrade's check (whose removal reached this room before
-  // this join) does not get in.
-  if (s->who().role == classroom::Role::kStudent) {
-    auto enrolled = store::is_enrolled(*deps_.reader, course_id_, s->who().user_id);
-    if (!enrolled.is_ok()) return enrolled.status();
-    if (!*enrolled) {
-      return base::permission_denied("you are not enrolled in this course", "not_enrolled");
-    }
-  }
-  auto reply = room_.join(s->who(), resume);
+  // The classroom decides (enrollment again, then the room: ended, full, removed).
+  classroom::DbReader reader(*deps_.reader);
+  auto reply = classroom::enter_room(room_, reader, s->who(), resume);
   if (!reply.is_ok()) return reply;
   s->host_index = conns_.size();
   conns_.push_back(s);
@@ -194,7 +181,7 @@ classroom::Decision RoomHost::may_publish_media(const classroom::Participant& p)
     if (teacher || on_stage) return {true, ""};
     return {false, "only the teacher or a student on stage can publish"};
   }
-  json::object input = classroom::make_input("publish_media", actor_of(p));
+  json::object input = classroom::make_input("publish_media", classroom::actor_of(p));
   input["course"] = course_input();
   input["on_stage"] = on_stage;
   return deps_.authorizer()->decide(input);
@@ -304,54 +291,33 @@ void RoomHost::media_event(const MediaEvent& e) {
 }
 
 void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg) {
-  const std::string user = s.who().user_id;
-  auto start = room_.begin_answer(user, msg.quiz_id, msg.answers);
-  if (!start.is_ok()) {
-    s.send(classroom::error_reply(msg.ref, start.status()));
-    return;
-  }
-  if (!start->needs_commit) return;  // already stored: the room re-acknowledged it
-  // The service checks enrolment and the quiz in storage, and grades (reader side) ...
-  json::object body;
-  body["answers"] = msg.answers;
-  auto prepared = deps_.service->prepare_answers(*deps_.reader, actor_of(s.who()), msg.quiz_id,
-                                                 json::value(std::move(body)));
-  if (!prepared.is_ok()) {
-    room_.answer_failed(user, msg.quiz_id);
-    s.send(classroom::error_reply(msg.ref, prepared.status()));
-    return;
-  }
-  // ... then commits inside the writer's group; only then is the answer acknowledged.
-  auto p = std::make_shared<classroom::PreparedAnswers>(std::move(prepared).value());
-  std::weak_ptr<LiveSession> weak = s.shared_from_this();
-  classroom::Service* service = deps_.service;
-  base::Status submitted = deps_.writer->submit(
-      [service, p](store::Txn& txn) { return service->commit_answers(txn, *p); },
-      [self = shared_from_this(), p, weak, user, ref = msg.ref,
-       answers = start->answers](base::Status st) mutable {
-        self->post_here(
-            [p, weak, user, ref, answers = std::move(answers), st = std::move(st)](RoomHost& h) {
-              if (st.is_ok()) {
-                h.room_.answer_committed(user, p->quiz.id, answers);
-                return;
-              }
-              h.room_.answer_failed(user, p->quiz.id);
-              if (auto sess = weak.lock()) sess->send(classroom::error_reply(ref, st));
-            });
+  // The classroom sequences it (room, service, commit, tally); the socket only sends a
+  // refusal back.
+  classroom::DbReader reader(*deps_.reader);
+  classroom::submit_live_answer(room_, {*deps_.service, reader, *this}, s.who(), msg.quiz_id,
+                                msg.answers,
+                                [weak = s.weak_from_this(), ref = msg.ref](const base::Status& st) {
+                                  if (auto sess = weak.lock())
+                                    sess->send(classroom::error_reply(ref, st));
+                                });
+}
+
+base::Status RoomHost::write(store::WriteOp op, std::function<void(base::Status)> done) {
+  return deps_.writer->submit(
+      std::move(op), [self = shared_from_this(), done = std::move(done)](base::Status st) mutable {
+        self->post_here([done = std::move(done), st = std::move(st)](RoomHost&) mutable {
+          done(std::move(st));
+        });
       });
-  if (!submitted.is_ok()) {
-    room_.answer_failed(user, msg.quiz_id);
-    s.send(classroom::error_reply(msg.ref, submitted));
-  }
 }
 
 void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage& msg) {
   auto out = std::make_shared<store::Quiz>();
   classroom::Service* service = deps_.service;
-  classroom::Actor actor = actor_of(s.who());
+  classroom::Actor actor = classroom::actor_of(s.who());
   bool publish = msg.type == classroom::ClientType::kQuizPublish;
   std::weak_ptr<LiveSession> weak = s.shared_from_this();
-  base::Status submitted = deps_.writer->submit(
+  base::Status submitted = write(
       [service, actor, publish, id = msg.quiz_id, limit = msg.time_limit_s,
        out](store::Txn& txn) -> base::Status {
         auto r = publish ? service->publish_quiz(txn, actor, id, limit)
@@ -360,16 +326,14 @@ void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage
         *out = std::move(r).value();
         return base::Status::ok();
       },
-      [self = shared_from_this(), out, weak, ref = msg.ref](base::Status st) {
-        // Committed: read caches must not serve the quiz's old state from here on.
-        classroom::bump_catalog_generation();
-        self->post_here([out, weak, ref, st = std::move(st)](RoomHost& h) {
-          if (st.is_ok()) {
-            h.quiz_changed(*out);
-          } else if (auto sess = weak.lock()) {
-            sess->send(classroom::error_reply(ref, st));
-          }
-        });
+      [this, out, weak, ref = msg.ref](base::Status st) {
+        if (st.is_ok()) {
+          // Committed: read caches must not serve the quiz's old state from here on.
+          classroom::bump_catalog_generation();
+          quiz_changed(*out);
+        } else if (auto sess = weak.lock()) {
+          sess->send(classroom::error_reply(ref, st));
+        }
       });
   if (!submitted.is_ok()) s.send(classroom::error_reply(msg.ref, submitted));
 }
@@ -580,23 +544,22 @@ void RoomHost::on_quiz_deadline(std::string_view quiz_id) {
   auto out = std::make_shared<store::Quiz>();
   classroom::Service* service = deps_.service;
   classroom::Actor teacher{teacher_id_, "", base::Role::kTeacher};
-  base::Status submitted = deps_.writer->submit(
+  base::Status submitted = write(
       [service, teacher, id = std::string(quiz_id), out](store::Txn& txn) -> base::Status {
         auto r = service->close_quiz(txn, teacher, id);
         if (!r.is_ok()) return r.status();
         *out = std::move(r).value();
         return base::Status::ok();
       },
-      [self = shared_from_this(), out, id = std::string(quiz_id)](base::Status st) {
-        // The quiz's status changed in storage: read caches must not serve the open quiz.
-        if (st.is_ok()) classroom::bump_catalog_generation();
-        self->post_here([id, st = std::move(st)](RoomHost& h) {
-          if (!st.is_ok()) {
-            base::log::warn("live.quiz_auto_close").kv("quiz", id).kv("error", st.message());
-          }
-          // Closed now, or already closed by someone else: either way the room closes it.
-          (void)h.room_.close_quiz(id);
-        });
+      [this, out, id = std::string(quiz_id)](base::Status st) {
+        if (st.is_ok()) {
+          // The quiz's status changed in storage: read caches must not serve the open quiz.
+          classroom::bump_catalog_generation();
+        } else {
+          base::log::warn("live.quiz_auto_close").kv("quiz", id).kv("error", st.message());
+        }
+        // Closed now, or already closed by someone else: either way the room closes it.
+        (void)room_.close_quiz(id);
       });
   if (!submitted.is_ok()) (void)room_.close_quiz(quiz_id);
 }
