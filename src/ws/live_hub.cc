@@ -151,27 +151,43 @@ void LiveHub::refuse_http(beast::tcp_stream& stream, HttpRequest& req, const bas
                  [slot = std::move(slot)](std::exception_ptr) {});
 }
 
+namespace {
+
+// What a live upgrade request says besides its path: the token (the Authorization header wins
+// over ?token=, which browsers use), and where a resuming client left off.
+struct UpgradeQuery {
+  std::string token;
+  std::string epoch;
+  std::optional<int64_t> last_seq;
+};
+
+UpgradeQuery read_upgrade_query(const HttpRequest& req) {
+  UpgradeQuery q;
+  if (auto u = boost::urls::parse_origin_form(req.target()); u) {
+    for (auto p : u->params()) {
+      if (p.key == "token")
+        q.token = p.value;
+      else if (p.key == "epoch")
+        q.epoch = p.value;
+      else if (p.key == "last_seq")
+        q.last_seq = base::parse_int(p.value);
+    }
+  }
+  if (auto h = req.find(beast::http::field::authorization); h != req.end()) {
+    q.token = std::string(h->value());
+  }
+  return q;
+}
+
+}  // namespace
+
 bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int thread_index,
                              ConnectionSlot slot) {
   std::string session_id = live_session_id(req.target());
   if (session_id.empty()) return false;
 
-  // Query: token (browsers), epoch and last_seq (resume).
-  std::string token, epoch;
-  std::optional<int64_t> last_seq;
-  if (auto u = boost::urls::parse_origin_form(req.target()); u) {
-    for (auto p : u->params()) {
-      if (p.key == "token")
-        token = p.value;
-      else if (p.key == "epoch")
-        epoch = p.value;
-      else if (p.key == "last_seq")
-        last_seq = base::parse_int(p.value);
-    }
-  }
-  if (auto h = req.find(beast::http::field::authorization); h != req.end()) {
-    token = std::string(h->value());
-  }
+  UpgradeQuery q = read_upgrade_query(req);
+  std::string& token = q.token;
   if (token.empty()) {
     refuse(stream, req, base::unauthenticated("a token is required", "token_missing"), slot);
     return true;
@@ -194,8 +210,7 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
     }
     {
       std::lock_guard lock(mu_);
-      ++counters_.connections_refused;
-      ++counters_.too_many_sockets;
+      ++counters_.too_many_sockets;  // refuse() counts it in connections_refused
     }
     refuse(stream, req, classroom::too_many_live_sockets(quota_->max_per_user()), slot);
     return true;
@@ -211,8 +226,8 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   std::shared_ptr<RoomHost> host = find_or_create(admitted->session, admitted->course);
   classroom::Participant who = std::move(admitted->who);
   std::optional<classroom::ResumePoint> resume;
-  if (!epoch.empty() && last_seq && *last_seq >= 0) {
-    resume = classroom::ResumePoint{epoch, uint64_t(*last_seq)};
+  if (!q.epoch.empty() && q.last_seq && *q.last_seq >= 0) {
+    resume = classroom::ResumePoint{q.epoch, uint64_t(*q.last_seq)};
   }
   {
     std::lock_guard lock(mu_);
@@ -220,18 +235,24 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   }
 
   // `slot` and `quota_hold` stay with the session until its coroutine ends.
-  auto start = [this, host, who = std::move(who), resume, slot = std::move(slot),
-                quota_hold = std::move(quota_hold)](asio::ip::tcp::socket s,
-                                                    HttpRequest r) mutable {
+  StartFn start = [this, host, who = std::move(who), resume, slot = std::move(slot),
+                   quota_hold = std::move(quota_hold)](asio::ip::tcp::socket s,
+                                                       HttpRequest r) mutable {
     auto session =
         std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume, deps_.limits);
     asio::co_spawn(
         host->executor(), session->run(std::make_unique<HttpRequest>(std::move(r))),
         [slot = std::move(slot), quota_hold = std::move(quota_hold)](std::exception_ptr) {});
   };
+  run_on_room_thread(host, stream, req, thread_index, std::move(start));
+  return true;
+}
+
+void LiveHub::run_on_room_thread(const std::shared_ptr<RoomHost>& host, beast::tcp_stream& stream,
+                                 HttpRequest& req, int thread_index, StartFn start) {
   if (host->thread_index() == thread_index) {
     start(stream.release_socket(), std::move(req));
-    return true;
+    return;
   }
   // Move the connection to the room's thread: release the descriptor from this thread's
   // io_context and adopt it in the room's.
@@ -240,7 +261,7 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   int fd = ec ? -1 : stream.socket().release(ec);
   if (ec || fd < 0) {
     stream.socket().close(ec);
-    return true;
+    return;
   }
   asio::post(host->executor(),
              [fd, protocol, host, start = std::move(start), req = std::move(req)]() mutable {
@@ -253,7 +274,6 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
                }
                start(std::move(sock), std::move(req));
              });
-  return true;
 }
 
 std::vector<std::shared_ptr<RoomHost>> LiveHub::rooms_of_course(std::string_view course_id) {

@@ -1,10 +1,10 @@
 // ws::LiveHub — the live classroom's entry point: takes WebSocket upgrades of
 // GET /api/v1/sessions/{id}/live from the HTTP server, asks the classroom who may join
 // (classroom::admit_live; it only verifies the token and counts sockets itself), answers a
-// refusal with the close code or HTTP status of its kind, and keeps the registry of rooms (session id -> RoomHost). Each room is owned by one I/O thread, chosen
-// by hashing the session id; a connection accepted on another thread is moved to the room's
-// thread (its socket re-registered with that io_context), so a room and all its connections
-// run on one thread without locks.
+// refusal with the close code or HTTP status of its kind, and keeps the registry of rooms (session
+// id -> RoomHost). Each room is owned by one I/O thread, chosen by hashing the session id; a
+// connection accepted on another thread is moved to the room's thread (its socket re-registered
+// with that io_context), so a room and all its connections run on one thread without locks.
 //
 // The hub is the classroom::LiveNotifier of the REST handlers: each committed change that
 // affects a live room is posted onto that room's thread.
@@ -84,8 +84,8 @@ class LiveHub : public classroom::LiveNotifier {
   // The http::UpgradeHandler. Returns false when the path is not a live endpoint. Otherwise
   // takes the stream: authenticates (Authorization header or ?token=), has the classroom decide
   // (classroom::admit_live on `thread_index`'s reader), then runs the connection on its room's
-  // thread — or accepts and closes it with the refusal's close code (4001/4003/4004/4010). A user already
-  // holding max_sockets_per_user live sockets is answered HTTP 429 too_many_live_sockets.
+  // thread — or accepts and closes it with the refusal's close code (4001/4003/4004/4010). A user
+  // already holding max_sockets_per_user live sockets is answered HTTP 429 too_many_live_sockets.
   // `slot` is kept as long as the socket is open.
   bool handle_upgrade(boost::beast::tcp_stream& stream, HttpRequest& req, int thread_index,
                       ConnectionSlot slot = nullptr);
@@ -113,6 +113,11 @@ class LiveHub : public classroom::LiveNotifier {
   std::shared_ptr<RoomHost> find_or_create(const store::Session& session,
                                            const store::Course& course);
   int owner_thread(std::string_view session_id) const;
+  // Starts a connection on its room's thread with `start`: at once when the upgrade arrived
+  // there, else after moving the socket's descriptor to the room's io_context.
+  using StartFn = std::function<void(boost::asio::ip::tcp::socket, HttpRequest)>;
+  void run_on_room_thread(const std::shared_ptr<RoomHost>& host, boost::beast::tcp_stream& stream,
+                          HttpRequest& req, int thread_index, StartFn start);
   void refuse(boost::beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
               ConnectionSlot slot);
   // Answers the upgrade request with an HTTP error (JSON body) instead of upgrading.

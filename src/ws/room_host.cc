@@ -15,11 +15,9 @@
 #include "classroom/live_answer.h"
 #include "classroom/live_join.h"
 #include "classroom/reader.h"
+#include "classroom/room_projection.h"
 #include "store/chat.h"
-#include "store/courses.h"
 #include "store/live_rooms.h"
-#include "store/quizzes.h"
-#include "store/sessions.h"
 #include "ws/close_codes.h"
 
 namespace ws {
@@ -50,6 +48,9 @@ base::Result<classroom::JoinReply> RoomHost::join(
     const std::shared_ptr<LiveSession>& s, const std::optional<classroom::ResumePoint>& resume) {
   restore_once();
   if (finished_) return base::failed_precondition("the session has ended", "session_ended");
+  // Shutting down: a connection whose handshake finished after close_all() ran would
+  // otherwise join and never get its 1001.
+  if (going_away_) return base::unavailable("the server is going away", "going_away");
   // The classroom decides (enrollment again, then the room: ended, full, removed).
   classroom::DbReader reader(*deps_.reader);
   auto reply = classroom::enter_room(room_, reader, s->who(), resume);
@@ -340,117 +341,22 @@ void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage
 
 // ---- storage-driven changes ---------------------------------------------------------------
 
-base::Result<classroom::LiveQuizInfo> RoomHost::live_quiz_info(const store::Quiz& quiz) const {
-  auto questions = classroom::questions_from_storage(quiz.questions);
-  if (!questions.is_ok()) return questions.status();
-  classroom::LiveQuizInfo info;
-  info.id = quiz.id;
-  info.title = quiz.title;
-  info.questions = std::move(questions).value();
-  info.published_at_ms = quiz.published_at.value_or(deps_.clock->now_unix_ms());
-  info.deadline_ms = quiz.deadline_at.value_or(info.published_at_ms + quiz.time_limit_ms);
-  return info;
-}
-
-namespace {
-
-// Stored answer rows (one per question) as the room counts them.
-classroom::AnswerSet answer_set(const std::vector<store::Answer>& answers) {
-  classroom::AnswerSet set;
-  for (const auto& a : answers) {
-    if (a.question < 0 || a.question >= int64_t(classroom::kMaxQuestions)) continue;
-    if (size_t(a.question) >= set.size()) set.resize(size_t(a.question) + 1);
-    auto choice = classroom::choice_from_string(a.choice);
-    if (choice.is_ok()) set[size_t(a.question)] = std::move(choice).value();
-  }
-  return set;
-}
-
-}  // namespace
-
 void RoomHost::restore_once() {
   if (restored_) return;
   restored_ = true;
-  store::Db& db = *deps_.reader;
-  auto warn = [this](const char* what, const base::Status& st) {
-    base::log::warn("live.restore_failed")
-        .kv("session", session_id())
-        .kv("what", what)
-        .kv("error", st.message());
-  };
-  auto session = store::get_session(db, session_id());
-  if (session.is_ok() && session->status == store::SessionStatus::kEnded) {
+  using State = classroom::StoredRoom::State;
+  classroom::StoredRoom stored =
+      classroom::read_stored_room(*deps_.reader, room_.config(), deps_.clock->now_unix_ms());
+  if (stored.state == State::kEnded) {
     end("teacher_ended", kCloseNormal);
     return;
   }
-  auto course = store::get_course(db, course_id_);
-  if (course.is_ok()) {
-    if (course->status == store::CourseStatus::kArchived) {
-      end("course_archived", kCloseNormal, "the course was archived");
-      return;
-    }
-    room_.set_capacity(size_t(std::max<int64_t>(1, course->capacity)));
+  if (stored.state == State::kArchived) {
+    end("course_archived", kCloseNormal, "the course was archived");
+    return;
   }
-  classroom::RoomRestore r;
-  if (auto state = store::get_live_room(db, session_id()); state.is_ok()) {
-    r.chat_muted_all = state->chat_muted_all;
-    r.muted = std::move(state->muted);
-    r.removed = std::move(state->removed);
-    r.stage_user = std::move(state->stage_user);
-    r.stage_name = std::move(state->stage_name);
-  } else {
-    warn("room_state", state.status());
-  }
-  if (auto chat = store::recent_chat(db, session_id(), int(room_.config().recent_chat));
-      chat.is_ok()) {
-    for (store::ChatMessage& m : *chat) {
-      // Roles are not stored: the course's teacher is the teacher (an admin's messages come
-      // back as a student's).
-      classroom::Role role =
-          m.user_id == teacher_id_ ? classroom::Role::kTeacher : classroom::Role::kStudent;
-      r.recent_chat.push_back(classroom::ChatMessage{m.id, m.session_id, m.user_id,
-                                                     std::move(m.user_name), role,
-                                                     std::move(m.text), m.created_at});
-    }
-  } else {
-    warn("chat", chat.status());
-  }
-  // The current quiz: the open one, else the one closed last.
-  auto quizzes = store::list_quizzes(db, session_id());
-  if (!quizzes.is_ok()) warn("quizzes", quizzes.status());
-  const store::Quiz* current = nullptr;
-  if (quizzes.is_ok()) {
-    auto published = [](const store::Quiz& q) { return q.published_at.value_or(0); };
-    for (const store::Quiz& q : *quizzes) {
-      if (q.status == store::QuizStatus::kDraft) continue;
-      bool open = q.status == store::QuizStatus::kPublished;
-      bool current_open = current && current->status == store::QuizStatus::kPublished;
-      if (!current || (open && !current_open) ||
-          (open == current_open && published(q) >= published(*current))) {
-        current = &q;
-      }
-    }
-  }
-  if (current) {
-    auto info = live_quiz_info(*current);
-    auto answers = store::all_answers(db, current->id);
-    if (!info.is_ok()) {
-      warn("quiz", info.status());
-    } else if (!answers.is_ok()) {
-      warn("answers", answers.status());
-    } else {
-      r.quiz = std::move(info).value();
-      r.quiz_closed = current->status == store::QuizStatus::kClosed;
-      // Rows are ordered by (student_id, question).
-      for (size_t i = 0; i < answers->size();) {
-        size_t j = i;
-        while (j < answers->size() && (*answers)[j].student_id == (*answers)[i].student_id) ++j;
-        std::vector<store::Answer> one(answers->begin() + i, answers->begin() + j);
-        r.answers.emplace_back((*answers)[i].student_id, answer_set(one));
-        i = j;
-      }
-    }
-  }
+  if (stored.capacity) room_.set_capacity(*stored.capacity);
+  const classroom::RoomRestore& r = stored.restore;
   room_.restore(r);
   base::log::info("live.room_restored")
       .kv("session", session_id())
@@ -466,35 +372,14 @@ void RoomHost::restore_once() {
 void RoomHost::quiz_changed(const store::Quiz& quiz) {
   if (quiz.session_id != session_id()) return;
   restore_once();
-  if (quiz.status == store::QuizStatus::kClosed) {
-    (void)room_.close_quiz(quiz.id);
-    return;
-  }
-  if (quiz.status != store::QuizStatus::kPublished) return;
-  // The store publishes a quiz only once the session's previous one is closed (the service
-  // closes one whose deadline passed in the same transaction): so does the room.
-  if (const classroom::LiveQuiz* current = room_.quiz();
-      current && !current->closed() && current->id() != quiz.id) {
-    (void)room_.close_quiz(current->id());
-  }
-  auto info = live_quiz_info(quiz);
-  if (!info.is_ok()) {
-    base::log::error("live.quiz_unreadable")
-        .kv("quiz", quiz.id)
-        .kv("error", info.status().message());
-    return;
-  }
-  auto st = room_.publish_quiz(std::move(info).value());
-  if (!st.is_ok()) {
-    base::log::warn("live.quiz_publish_refused").kv("quiz", quiz.id).kv("error", st.message());
-  }
+  classroom::apply_stored_quiz(room_, quiz, deps_.clock->now_unix_ms());
   ensure_ticking();
 }
 
 void RoomHost::answers_committed(const std::string& student_id, const store::Quiz& quiz,
                                  const std::vector<store::Answer>& answers) {
   restore_once();
-  room_.answer_committed(student_id, quiz.id, answer_set(answers));
+  room_.answer_committed(student_id, quiz.id, classroom::answer_set(answers));
 }
 
 void RoomHost::course_changed(const store::Course& course) {

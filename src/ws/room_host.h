@@ -136,8 +136,6 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   void post_here(Fn fn);
   // Stores room state through the writer (fire-and-forget; failures are logged as `what`).
   void persist(const char* what, store::WriteOp op);
-  // The room's view of a published or closed quiz.
-  base::Result<classroom::LiveQuizInfo> live_quiz_info(const store::Quiz& quiz) const;
 
   boost::asio::io_context& ioc_;
   int thread_index_;
