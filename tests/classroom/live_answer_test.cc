@@ -10,7 +10,6 @@
 #include "classroom/live_join.h"
 #include "room_test_util.h"
 #include "store/courses.h"
-#include "store/migrations.h"
 #include "store/quizzes.h"
 #include "store/sessions.h"
 #include "store/txn.h"
@@ -51,10 +50,8 @@ class ManualStorage : public RoomStorage {
 class LiveAnswerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = store::Db::open(":memory:", store::OpenMode::kReadWrite);
-    ASSERT_TRUE(db.is_ok());
-    db_ = std::move(db).value();
-    ASSERT_TRUE(store::migrate(*db_).is_ok());
+    db_ = testing::migrated_memory_db();
+    ASSERT_TRUE(db_);
     service_ = std::make_unique<Service>(
         clock_, random_, [] { return policies(); }, 40);
     storage_ = std::make_unique<ManualStorage>(*db_);

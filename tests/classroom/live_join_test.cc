@@ -6,7 +6,6 @@
 
 #include "room_test_util.h"
 #include "store/courses.h"
-#include "store/migrations.h"
 #include "store/sessions.h"
 #include "store/txn.h"
 
@@ -18,10 +17,8 @@ using testing::policies;
 class LiveJoinTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = store::Db::open(":memory:", store::OpenMode::kReadWrite);
-    ASSERT_TRUE(db.is_ok()) << db.status().to_string();
-    db_ = std::move(db).value();
-    ASSERT_TRUE(store::migrate(*db_).is_ok());
+    db_ = testing::migrated_memory_db();
+    ASSERT_TRUE(db_);
     ASSERT_TRUE(write([](store::Txn& txn) -> base::Status {
                   store::Course c;
                   c.id = "crs_1";

@@ -3,10 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include "room_test_util.h"
 #include "store/chat.h"
 #include "store/courses.h"
 #include "store/live_rooms.h"
-#include "store/migrations.h"
 #include "store/quizzes.h"
 #include "store/sessions.h"
 #include "store/txn.h"
@@ -17,10 +17,8 @@ namespace {
 class StoredRoomTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = store::Db::open(":memory:", store::OpenMode::kReadWrite);
-    ASSERT_TRUE(db.is_ok());
-    db_ = std::move(db).value();
-    ASSERT_TRUE(store::migrate(*db_).is_ok());
+    db_ = testing::migrated_memory_db();
+    ASSERT_TRUE(db_);
     write([](store::Txn& txn) -> base::Status {
       store::Course c{"crs_1", "Algebra", "", "t1", "T", store::CourseStatus::kActive, 7};
       if (auto st = store::insert_course(txn, c); !st.is_ok()) return st;
