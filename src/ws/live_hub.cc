@@ -235,24 +235,18 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
   }
 
   // `slot` and `quota_hold` stay with the session until its coroutine ends.
-  StartFn start = [this, host, who = std::move(who), resume, slot = std::move(slot),
-                   quota_hold = std::move(quota_hold)](asio::ip::tcp::socket s,
-                                                       HttpRequest r) mutable {
+  auto start = [this, host, who = std::move(who), resume, slot = std::move(slot),
+                quota_hold = std::move(quota_hold)](asio::ip::tcp::socket s,
+                                                    HttpRequest r) mutable {
     auto session =
         std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume, deps_.limits);
     asio::co_spawn(
         host->executor(), session->run(std::make_unique<HttpRequest>(std::move(r))),
         [slot = std::move(slot), quota_hold = std::move(quota_hold)](std::exception_ptr) {});
   };
-  run_on_room_thread(host, stream, req, thread_index, std::move(start));
-  return true;
-}
-
-void LiveHub::run_on_room_thread(const std::shared_ptr<RoomHost>& host, beast::tcp_stream& stream,
-                                 HttpRequest& req, int thread_index, StartFn start) {
   if (host->thread_index() == thread_index) {
     start(stream.release_socket(), std::move(req));
-    return;
+    return true;
   }
   // Move the connection to the room's thread: release the descriptor from this thread's
   // io_context and adopt it in the room's.
@@ -261,7 +255,7 @@ void LiveHub::run_on_room_thread(const std::shared_ptr<RoomHost>& host, beast::t
   int fd = ec ? -1 : stream.socket().release(ec);
   if (ec || fd < 0) {
     stream.socket().close(ec);
-    return;
+    return true;
   }
   asio::post(host->executor(),
              [fd, protocol, host, start = std::move(start), req = std::move(req)]() mutable {
@@ -274,6 +268,7 @@ void LiveHub::run_on_room_thread(const std::shared_ptr<RoomHost>& host, beast::t
                }
                start(std::move(sock), std::move(req));
              });
+  return true;
 }
 
 std::vector<std::shared_ptr<RoomHost>> LiveHub::rooms_of_course(std::string_view course_id) {

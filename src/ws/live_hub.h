@@ -113,11 +113,6 @@ class LiveHub : public classroom::LiveNotifier {
   std::shared_ptr<RoomHost> find_or_create(const store::Session& session,
                                            const store::Course& course);
   int owner_thread(std::string_view session_id) const;
-  // Starts a connection on its room's thread with `start`: at once when the upgrade arrived
-  // there, else after moving the socket's descriptor to the room's io_context.
-  using StartFn = std::function<void(boost::asio::ip::tcp::socket, HttpRequest)>;
-  void run_on_room_thread(const std::shared_ptr<RoomHost>& host, boost::beast::tcp_stream& stream,
-                          HttpRequest& req, int thread_index, StartFn start);
   void refuse(boost::beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
               ConnectionSlot slot);
   // Answers the upgrade request with an HTTP error (JSON body) instead of upgrading.
