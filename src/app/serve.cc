@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,6 +12,7 @@
 
 #include "app/media_plane.h"
 #include "app/policies.h"
+#include "app/tls_edge.h"
 #include "app/web_assets.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -110,6 +112,15 @@ void register_connection_metrics(metrics::Registry& registry, const http::Server
         const std::string other[] = {"other"};
         emit(other, double(c.accept_other_errors.load(std::memory_order_relaxed)));
       });
+  registry.callback(
+      "edgeclass_http_tls_handshake_failures_total",
+      "TLS handshakes that failed or timed out on the public listener", metrics::Type::kCounter,
+      [&c] { return double(c.tls_handshake_failures.load(std::memory_order_relaxed)); });
+  registry.callback("edgeclass_http_plain_http_on_tls_total",
+                    "Connections to the TLS listener that did not start with a TLS handshake "
+                    "(plain HTTP is answered 400 https_required)",
+                    metrics::Type::kCounter,
+                    [&c] { return double(c.plain_http_on_tls.load(std::memory_order_relaxed)); });
   registry.callback("edgeclass_http_first_byte_timeouts_total",
                     "New connections closed because they sent nothing within the first-byte "
                     "timeout",
@@ -250,7 +261,10 @@ class Node {
     EC_RETURN_IF_ERROR(resolve_secret());
     metrics::register_process_metrics(registry_);
     EC_RETURN_IF_ERROR(open_store());
-    server_ = std::make_unique<http::Server>(server_options(config_), router_);
+    EC_RETURN_IF_ERROR(start_tls());
+    http::ServerOptions options = server_options(config_);
+    options.tls = tls_ ? tls_->certificates() : nullptr;
+    server_ = std::make_unique<http::Server>(options, router_);
     EC_RETURN_IF_ERROR(open_readers());
     EC_RETURN_IF_ERROR(load_initial_policies());
     make_service();
@@ -261,7 +275,7 @@ class Node {
     return listen();
   }
 
-  // Until SIGTERM or SIGINT; SIGHUP reloads the policies.
+  // Until SIGTERM or SIGINT; SIGHUP reloads the policies and the TLS certificate.
   void run_until_stopped(const sigset_t& signals) {
     for (;;) {
       int sig = 0;
@@ -271,6 +285,7 @@ class Node {
         return;
       }
       reload_policies();
+      if (tls_) tls_->reload("sighup");
     }
   }
 
@@ -299,6 +314,14 @@ class Node {
           .kv("path", config_.data_dir + "/dev-jwt-secret")
           .kv("note", "development JWT secret generated; set EDGECLASS_JWT_SECRET in production");
     }
+    return base::Status::ok();
+  }
+
+  // Production edge: the certificate pair, when configured (docs/operations.md, "TLS").
+  base::Status start_tls() {
+    auto tls = TlsEdge::start(config_, registry_);
+    if (!tls.is_ok()) return fail("tls.load_failed", tls.status());
+    tls_ = std::move(tls).value();
     return base::Status::ok();
   }
 
@@ -444,7 +467,7 @@ class Node {
     ws::LiveHub* live = live_.get();
     deps_.live = live;  // REST changes reach the live rooms (classroom::LiveNotifier)
     server_->set_upgrade_handler(
-        [live](boost::beast::tcp_stream& s, http::Request& req, int t, http::ConnectionSlot slot) {
+        [live](http::Transport& s, http::Request& req, int t, http::ConnectionSlot slot) {
           return live->handle_upgrade(s, req, t, std::move(slot));
         });
   }
@@ -468,16 +491,45 @@ class Node {
     if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
     server_->start();
     std::string host = config_.listen_host == "0.0.0.0" ? "127.0.0.1" : config_.listen_host;
+    std::string url = std::string(tls_ ? "https://" : "http://") + host + ":" +
+                      std::to_string(server_->port()) + "/";
+    std::string media;
+    for (const auto& a : media_.announced_addresses()) media += (media.empty() ? "" : ",") + a;
     base::log::info("edgeclass.ready")
-        .kv("url", "http://" + host + ":" + std::to_string(server_->port()) + "/")
+        .kv("url", url)
         .kv("threads", server_->thread_count())
+        .kv("media_addresses", media_.running() ? media : std::string("none"))
         .kv("data_dir", config_.data_dir);
+    print_banner(url);
     return base::Status::ok();
+  }
+
+  // For a person at a terminal (`make run`): where to point browsers, where video goes.
+  // Not printed when stderr is not a terminal (a pod): the JSON lines say the same.
+  void print_banner(const std::string& url) {
+    if (!::isatty(STDERR_FILENO)) return;
+    std::string b = "\n  edgeclass " + url + (tls_ ? "  (HTTPS, WSS)" : "") + "\n";
+    if (media_.running()) {
+      b += "  media: UDP " + std::to_string(media_.port()) + " on";
+      for (const auto& a : media_.announced_addresses()) b += " " + a;
+      b += "\n";
+      const auto& addrs = media_.announced_addresses();
+      if (config_.public_ip.empty() && addrs.size() == 1 && addrs[0] == "127.0.0.1") {
+        b += "  warning: only loopback found; browsers on other machines get no video "
+             "(set EDGECLASS_PUBLIC_IP)\n";
+      }
+    }
+    if (!tls_ && config_.listen_host != "127.0.0.1") {
+      b += "  note: browsers allow the camera only over HTTPS (or on localhost); see "
+           "`edgeclass cert --help`\n";
+    }
+    std::cerr << b << std::endl;
   }
 
   const Config& config_;
   std::string secret_;
   metrics::Registry registry_;
+  std::unique_ptr<TlsEdge> tls_;  // before server_, which holds its certificates
   std::unique_ptr<store::Writer> writer_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;

@@ -21,6 +21,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "http/tls.h"
 
 namespace http {
 
@@ -341,7 +342,7 @@ bool is_probe(const Request& req) {
 
 }  // namespace
 
-asio::awaitable<void> Server::reject(Conn& conn, tcp::socket& socket, Response& reply) {
+asio::awaitable<void> Server::reject(Conn& conn, Transport& socket, Response& reply) {
   boost::system::error_code ec;
   conn.expires_after(std::chrono::seconds(5));
   co_await beast_http::async_write(socket, reply, kNoThrow);
@@ -350,7 +351,7 @@ asio::awaitable<void> Server::reject(Conn& conn, tcp::socket& socket, Response& 
   // Lingering close: the client may still be sending (the rejected body, pipelined
   // requests). Closing now would reset the connection and could destroy our reply before
   // the client reads it, so stop sending and discard input for a bounded time and amount.
-  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.socket().shutdown(tcp::socket::shutdown_send, ec);
   conn.expires_after(std::chrono::seconds(2));
   static thread_local char sink[16384];
   for (size_t total = 0; total < (8u << 20);) {
@@ -360,11 +361,11 @@ asio::awaitable<void> Server::reject(Conn& conn, tcp::socket& socket, Response& 
   }
 }
 
-asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Slot slot,
-                                    Admit admit) {
+asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot slot, Admit admit) {
   boost::system::error_code ec;
-  socket.set_option(tcp::no_delay(true), ec);
-  Conn conn{&socket};
+  raw.set_option(tcp::no_delay(true), ec);
+  Transport socket(std::move(raw));
+  Conn conn{&socket.socket()};
   auto it = w.conns.insert(w.conns.end(), &conn);
   bool registered = true;
   open_connections_.fetch_add(1, std::memory_order_relaxed);
@@ -440,6 +441,7 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Sl
         break;
       }
       buffer.commit(n);
+      if (options_.tls && !co_await start_tls(conn, socket, buffer)) break;
     }
     beast_http::request_parser<beast_http::string_body> parser;
     parser.header_limit(uint32_t(options_.header_limit));
@@ -501,18 +503,19 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Sl
     }
     int64_t start = base::SystemClock::instance().now_mono_ns();
     if (beast::websocket::is_upgrade(req) && upgrade_) {
-      unregister();
-      beast::tcp_stream stream(std::move(socket));
       ConnectionSlot held = std::make_shared<Admission::Slot>(std::move(slot));
-      if (upgrade_(stream, req, w.index, held)) {
+      // The handler runs to its end on this thread, so the sweep cannot see the moved-out
+      // socket before unregister().
+      if (upgrade_(socket, req, w.index, held)) {
+        unregister();
         if (observer_) observer_("upgrade", 101, base::SystemClock::instance().now_mono_ns() - start);
         co_return;  // the stream now belongs to the WebSocket session
       }
       Response r = simple_error(base::Code::kNotFound, "no WebSocket endpoint at this path",
                                 "not_found");
-      stream.expires_after(std::chrono::seconds(5));
-      co_await beast_http::async_write(stream, r, kNoThrow);
-      co_return;
+      r.version(req.version());
+      co_await reject(conn, socket, r);
+      break;
     }
 
     std::string_view label;
@@ -550,7 +553,47 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Sl
     if (wec || !res.keep_alive()) break;
   }
   unregister();
-  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<bool> Server::start_tls(Conn& conn, Transport& stream, beast::flat_buffer& buffer) {
+  static base::log::Every log_plain(kLogEveryNs), log_failed(kLogEveryNs);
+  auto first = static_cast<const unsigned char*>(buffer.data().data());
+  if (buffer.size() == 0 || first[0] != 0x16) {  // not a TLS handshake record
+    counters_.plain_http_on_tls.fetch_add(1, std::memory_order_relaxed);
+    if (uint64_t n; log_plain.due(now_ns(), &n)) {
+      base::log::info("http.plain_http_on_tls_port").kv("suppressed", n);
+    }
+    if (buffer.size() > 0 && first[0] >= 'A' && first[0] <= 'Z') {  // looks like a request line
+      Response reply =
+          simple_error(base::Code::kInvalidArgument,
+                       "this port speaks HTTPS only: use https:// (and wss:// for the live socket)",
+                       "https_required");
+      reply.version(11);
+      co_await reject(conn, stream, reply);
+    }
+    co_return false;
+  }
+  Transport tls(std::move(stream.socket()), options_.tls->current());
+  conn.socket = &tls.socket();
+  conn.expires_after(options_.read_timeout);
+  auto [hec, used] =
+      co_await tls.tls()->async_handshake(asio::ssl::stream_base::server, buffer.data(), kNoThrow);
+  if (hec) {
+    counters_.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+    if (uint64_t n; log_failed.due(now_ns(), &n)) {
+      base::log::info("http.tls_handshake_failed")
+          .kv("error", conn.timed_out ? std::string("timed out") : hec.message())
+          .kv("suppressed", n);
+    }
+    boost::system::error_code ec;
+    tls.close(ec);
+    stream = std::move(tls);
+    co_return false;
+  }
+  buffer.consume(buffer.size());
+  stream = std::move(tls);
+  co_return true;
 }
 
 asio::awaitable<Response> Server::dispatch(Worker& w, Request& req, std::string_view& label) {
