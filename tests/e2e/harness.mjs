@@ -39,11 +39,21 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Starts `edgeclass serve`; resolves once it logs edgeclass.ready. `env` adds settings;
 // a log line containing one of `failOn` (message names) fails the start.
+// On a network (tests/scripts/e2e_video_netns.sh): E2E_SERVER_NETNS names the network
+// namespace the server runs in, E2E_LISTEN its address; E2E_TLS_CERT/E2E_TLS_KEY make it HTTPS.
+export const onNetwork = Boolean(process.env.E2E_SERVER_NETNS);
+
 export async function startServer({ env = {}, failOn = [], prefix = 'edgeclass-e2e-' } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const proc = spawn(BIN, ['serve'], {
+  const net = onNetwork ? { EDGECLASS_LISTEN: process.env.E2E_LISTEN,
+    EDGECLASS_TLS_CERT: process.env.E2E_TLS_CERT, EDGECLASS_TLS_KEY: process.env.E2E_TLS_KEY } : {};
+  // `ip netns exec` execs the server, so the child's pid is the server's.
+  const [cmd, args] = onNetwork
+    ? ['ip', ['netns', 'exec', process.env.E2E_SERVER_NETNS, BIN, 'serve']] : [BIN, ['serve']];
+  const proc = spawn(cmd, args, {
     env: { ...process.env, EDGECLASS_LISTEN: '127.0.0.1:0', EDGECLASS_DATA_DIR: dataDir,
-      EDGECLASS_JWT_SECRET: SECRET, EDGECLASS_THREADS: '2', EDGECLASS_LOG_LEVEL: 'info', ...env },
+      EDGECLASS_JWT_SECRET: SECRET, EDGECLASS_THREADS: '2', EDGECLASS_LOG_LEVEL: 'info', ...env,
+      ...net },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
