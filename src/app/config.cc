@@ -48,6 +48,9 @@ const std::vector<Setting>& settings() {
       {"--tls-cert", "EDGECLASS_TLS_CERT", "",
        "PEM certificate chain (leaf first); with --tls-key the listener speaks HTTPS/WSS only"},
       {"--tls-key", "EDGECLASS_TLS_KEY", "", "PEM private key of --tls-cert"},
+      {"--admin-listen", "EDGECLASS_ADMIN_LISTEN", "127.0.0.1:9091",
+       "host:port of the admin listener (/metrics, /v1/data policy API; plain HTTP, keep it "
+       "private), or 'off'"},
       {"--config", "EDGECLASS_CONFIG", "", "optional file of KEY=VALUE lines (environment names)"},
   };
   return s;
@@ -142,6 +145,20 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     c.tls_cert = v;
   } else if (env == "EDGECLASS_TLS_KEY") {
     c.tls_key = v;
+  } else if (env == "EDGECLASS_ADMIN_LISTEN") {
+    if (v == "off") {
+      c.admin_host.clear();
+      return base::Status::ok();
+    }
+    size_t colon = v.rfind(':');
+    if (colon == std::string::npos || colon == 0 ||
+        !port_of(std::string_view(v).substr(colon + 1), &c.admin_port)) {
+      return bad("is not host:port (e.g. 127.0.0.1:9091) or off");
+    }
+    c.admin_host = v.substr(0, colon);
+    if (c.admin_host.size() > 2 && c.admin_host.front() == '[') {
+      c.admin_host = c.admin_host.substr(1, c.admin_host.size() - 2);
+    }
   } else if (env == "EDGECLASS_CONFIG") {
     c.config_file = v;
   } else {

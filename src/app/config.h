@@ -33,6 +33,9 @@ struct Config {
   // Production edge (TLS, admin listener): both paths set turn the listener into HTTPS/WSS.
   std::string tls_cert;  // PEM: leaf, then the chain
   std::string tls_key;   // PEM, unencrypted
+  // The admin listener (/metrics, the policy data API): host and port; empty host: none.
+  std::string admin_host = "127.0.0.1";
+  uint16_t admin_port = 9091;
 
   std::string db_path() const { return data_dir + "/edgeclass.db"; }
 };

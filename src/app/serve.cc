@@ -170,14 +170,16 @@ void register_media_metrics(metrics::Registry& registry, MediaPlane& media) {
     registry.callback(m.name, m.help, m.type,
                       [&media, f = m.field] { return double(media.stats().*f); });
   }
-  registry.callback_family("edgeclass_media_room_subscribers",
-                           "Subscribing PeerConnections per live session", metrics::Type::kGauge,
-                           {"session"}, [&media](const metrics::Registry::Emit& emit) {
-                             for (const auto& [session, n] : media.room_subscribers()) {
-                               const std::string values[] = {session};
-                               emit(values, double(n));
-                             }
-                           });
+  // Bounded cardinality: no session ids as label values, the largest room instead.
+  registry.callback("edgeclass_media_largest_room_subscribers",
+                    "Subscribing PeerConnections in the live session with the most",
+                    metrics::Type::kGauge, [&media] {
+                      uint64_t most = 0;
+                      for (const auto& [session, n] : media.room_subscribers()) {
+                        most = std::max(most, n);
+                      }
+                      return double(most);
+                    });
 }
 
 void register_live_metrics(metrics::Registry& registry, const ws::LiveHub& live) {
@@ -272,6 +274,7 @@ class Node {
     start_live();
     http::register_api(router_, deps_);
     register_metrics();
+    EC_RETURN_IF_ERROR(start_admin());
     return listen();
   }
 
@@ -294,6 +297,7 @@ class Node {
   void stop() {
     live_->shutdown();
     server_->stop();
+    if (admin_) admin_->stop();
     writer_->stop();
     base::log::info("edgeclass.stopped");
   }
@@ -322,6 +326,41 @@ class Node {
     auto tls = TlsEdge::start(config_, registry_);
     if (!tls.is_ok()) return fail("tls.load_failed", tls.status());
     tls_ = std::move(tls).value();
+    return base::Status::ok();
+  }
+
+  // Production edge: the admin listener (/metrics, the policy data API) on its own address
+  // and thread, with its own reader, so the public listener serves the product only.
+  base::Status start_admin() {
+    if (config_.admin_host.empty()) {
+      base::log::info("admin.off").kv("note", "no /metrics and no policy data API");
+      return base::Status::ok();
+    }
+    auto reader = store::Db::open(config_.db_path(), store::OpenMode::kReadOnly);
+    if (!reader.is_ok()) return fail("store.reader_failed", reader.status());
+    admin_reader_ = std::move(reader).value();
+    admin_deps_.readers = {admin_reader_.get()};
+    admin_deps_.service = deps_.service;
+    admin_deps_.writer = deps_.writer;
+    admin_deps_.jwt_secret = secret_;
+    admin_deps_.clock = deps_.clock;
+    admin_deps_.metrics_text = deps_.metrics_text;
+    admin_deps_.policy_data = deps_.policy_data;
+    admin_deps_.ready = deps_.ready;
+    http::register_admin(admin_router_, admin_deps_);
+    http::ServerOptions o;
+    o.host = config_.admin_host;
+    o.port = config_.admin_port;
+    o.threads = 1;
+    o.max_connections = 256;  // scrapers and operators, not students
+    o.access_log = false;     // scrapes every 15 s would drown the product's lines
+    o.read_timeout = std::chrono::seconds(config_.http_timeout_ms / 1000);
+    admin_ = std::make_unique<http::Server>(o, admin_router_);
+    if (auto s = admin_->listen(); !s.is_ok()) {
+      return fail("admin.listen_failed",
+                  base::unavailable(s.message() + " (EDGECLASS_ADMIN_LISTEN; 'off' disables it)"));
+    }
+    admin_->start();
     return base::Status::ok();
   }
 
@@ -473,6 +512,13 @@ class Node {
   }
 
   void register_metrics() {
+    registry_.callback_family("edgeclass_build_info",
+                              "Always 1; the version and whether the listener is HTTPS",
+                              metrics::Type::kGauge, {"version", "tls"},
+                              [tls = tls_ != nullptr](const metrics::Registry::Emit& emit) {
+                                const std::string values[] = {"0.1.0", tls ? "on" : "off"};
+                                emit(values, 1);
+                              });
     register_live_metrics(registry_, *live_);
     if (media_.running()) register_media_metrics(registry_, media_);
     http_metrics_ = std::make_unique<HttpMetrics>(registry_);
@@ -499,6 +545,9 @@ class Node {
         .kv("url", url)
         .kv("threads", server_->thread_count())
         .kv("media_addresses", media_.running() ? media : std::string("none"))
+        .kv("admin_url",
+            admin_ ? "http://" + config_.admin_host + ":" + std::to_string(admin_->port()) + "/"
+                   : std::string("off"))
         .kv("data_dir", config_.data_dir);
     print_banner(url);
     return base::Status::ok();
@@ -542,6 +591,11 @@ class Node {
   MediaPlane media_;
   std::unique_ptr<ws::LiveHub> live_;
   std::unique_ptr<HttpMetrics> http_metrics_;
+  // The admin listener (last: stopped and destroyed first).
+  http::Router admin_router_;
+  http::ApiDeps admin_deps_;
+  std::unique_ptr<store::Db> admin_reader_;
+  std::unique_ptr<http::Server> admin_;
 };
 
 }  // namespace

@@ -340,6 +340,32 @@ bool is_probe(const Request& req) {
   return path == "/healthz" || path == "/readyz" || path == "/metrics";
 }
 
+// X-Request-Id: a client's or proxy's own id is kept when it is a plain token (1-64 of
+// [A-Za-z0-9._-]), so one id follows a request through the platform; otherwise a new one.
+std::string request_id_for(const Request& req) {
+  if (auto it = req.find("X-Request-Id"); it != req.end()) {
+    std::string_view v = it->value();
+    bool ok = !v.empty() && v.size() <= 64;
+    for (char c : v) {
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-');
+    }
+    if (ok) return std::string(v);
+  }
+  // Per thread: a random prefix and a counter (unique in the process, cheap per request).
+  static std::atomic<uint64_t> seeds{0};
+  thread_local uint64_t prefix = (uint64_t(base::SystemClock::instance().now_unix_ms()) << 16) ^
+                                 (seeds.fetch_add(1) * 0x9E3779B97F4A7C15ull) ^
+                                 uint64_t(reinterpret_cast<uintptr_t>(&prefix));
+  thread_local uint64_t counter = 0;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(20, '0');
+  uint64_t a = prefix, b = ++counter;
+  for (int i = 7; i >= 0; --i, a >>= 4) id[size_t(i)] = kHex[a & 15];
+  for (int i = 19; i >= 8; --i, b >>= 4) id[size_t(i)] = kHex[b & 15];
+  return id;
+}
+
 }  // namespace
 
 asio::awaitable<void> Server::reject(Conn& conn, Transport& socket, Response& reply) {
@@ -519,8 +545,11 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     }
 
     std::string_view label;
+    std::string user_id;
     const bool head = req.method() == Verb::head;
-    Response res = co_await dispatch(w, req, label);
+    std::string request_id = request_id_for(req);
+    Response res = co_await dispatch(w, req, label, user_id);
+    res.set("X-Request-Id", request_id);
     res.version(req.version());
     res.set(beast_http::field::server, "edgeclass");
     res.keep_alive(req.keep_alive() && res.keep_alive() && !stopping_ && !over);
@@ -547,8 +576,19 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     // HEAD: the GET answer's status and headers (its Content-Length included), no body.
     if (!head) wire += res.body();
     auto [wec, nwritten] = co_await asio::async_write(socket, asio::buffer(wire), kNoThrow);
-    if (observer_) {
-      observer_(label, res.result_int(), base::SystemClock::instance().now_mono_ns() - start);
+    const int64_t took = base::SystemClock::instance().now_mono_ns() - start;
+    if (observer_) observer_(label, res.result_int(), took);
+    // The route template, never the raw target (ids, and the live socket's token query).
+    if (options_.access_log && base::log::level() <= base::log::Level::kInfo) {
+      base::log::info("http.access")
+          .kv("request_id", request_id)
+          .kv("method", std::string_view(req.method_string().data(), req.method_string().size()))
+          .kv("route", label.empty() ? std::string_view("unmatched") : label)
+          .kv("status", res.result_int())
+          .kv("duration_ms", double(took) / 1e6)
+          .kv("user", user_id)
+          .kv("bytes", uint64_t(head ? 0 : res.body().size()))
+          .kv("tls", socket.is_tls());
     }
     if (wec || !res.keep_alive()) break;
   }
@@ -596,7 +636,8 @@ asio::awaitable<bool> Server::start_tls(Conn& conn, Transport& stream, beast::fl
   co_return true;
 }
 
-asio::awaitable<Response> Server::dispatch(Worker& w, Request& req, std::string_view& label) {
+asio::awaitable<Response> Server::dispatch(Worker& w, Request& req, std::string_view& label,
+                                           std::string& user_id) {
   std::string_view target = req.target();
   size_t q = target.find('?');
   std::string_view path = target.substr(0, q);
@@ -617,9 +658,11 @@ asio::awaitable<Response> Server::dispatch(Worker& w, Request& req, std::string_
     co_return error_response(
         base::not_found("no route for " + std::string(path), "route_not_found"));
   }
-  Ctx ctx{req, params, path, query, w.index};
+  Ctx ctx{req, params, path, query, w.index, {}};
   try {
-    co_return co_await (*m.handler)(ctx);
+    Response r = co_await (*m.handler)(ctx);
+    user_id = std::move(ctx.user_id);
+    co_return r;
   } catch (const std::exception& e) {
     // A handler bug must not take the connection or the process down.
     base::log::error("http.handler_exception").kv("route", label).kv("what", e.what());

@@ -48,6 +48,8 @@ struct ServerOptions {
   // Set: every connection is TLS (HTTPS, WSS) with the certificate in force when it was
   // accepted. Not owned; must outlive the server.
   const TlsCertificates* tls = nullptr;
+  // One `http.access` line per request at info level (docs/operations.md, "Logs").
+  bool access_log = true;
 };
 
 // Counts of what the server refused or cut off, for /metrics. Relaxed atomics, any thread.
@@ -130,7 +132,8 @@ class Server {
   // `buffer`; or a 400 to a client that spoke plain HTTP. False: the connection is done.
   boost::asio::awaitable<bool> start_tls(Conn& conn, Transport& stream,
                                          boost::beast::flat_buffer& buffer);
-  boost::asio::awaitable<Response> dispatch(Worker& w, Request& req, std::string_view& label);
+  boost::asio::awaitable<Response> dispatch(Worker& w, Request& req, std::string_view& label,
+                                            std::string& user_id);
 
   ServerOptions options_;
   const Router& router_;

@@ -49,11 +49,12 @@ class Server:
         self.env = dict(os.environ)
         self.env.update({"EDGECLASS_LISTEN": "127.0.0.1:0", "EDGECLASS_DATA_DIR": self.data_dir,
                          "EDGECLASS_JWT_SECRET": SECRET, "EDGECLASS_THREADS": str(threads),
-                         "EDGECLASS_LOG_LEVEL": "info"})
+                         "EDGECLASS_LOG_LEVEL": "info", "EDGECLASS_ADMIN_LISTEN": "127.0.0.1:0"})
         self.env.update(env or {})
         self.proc = None
         self.preexec = None  # runs in the child before exec (e.g. to lower its fd limit)
         self.port = None
+        self.admin_port = None  # the admin listener (/metrics, /v1/data)
         self.log = []
 
     def start(self):
@@ -67,8 +68,10 @@ class Server:
                 raise RuntimeError("edgeclass exited during start-up:\n" + "".join(self.log))
             self.log.append(line)
             if '"edgeclass.ready"' in line:
-                url = json.loads(line)["url"]
-                self.port = int(url.rsplit(":", 1)[1].strip("/"))
+                ready = json.loads(line)
+                self.port = int(ready["url"].rsplit(":", 1)[1].strip("/"))
+                if ready.get("admin_url", "off") != "off":
+                    self.admin_port = int(ready["admin_url"].rsplit(":", 1)[1].strip("/"))
                 return self
         raise RuntimeError("edgeclass did not become ready:\n" + "".join(self.log))
 
@@ -98,8 +101,10 @@ class Server:
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    def request(self, method, path, body=None, tok=None, headers=None, raw=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+    def request(self, method, path, body=None, tok=None, headers=None, raw=None, admin=False):
+        """`admin`: to the admin listener (/metrics, /v1/data) instead of the public one."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.admin_port if admin else self.port,
+                                          timeout=30)
         h = dict(headers or {})
         if tok:
             h["Authorization"] = "Bearer " + tok

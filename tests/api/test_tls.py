@@ -112,7 +112,7 @@ class TlsTest(unittest.TestCase):
                 return hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest()
 
     def metric(self, name):
-        st, text = self.request("GET", "/metrics")
+        st, text = self.srv.request("GET", "/metrics", admin=True)  # plain HTTP, admin listener
         self.assertEqual(st, 200)
         m = re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M)
         return float(m.group(1)) if m else None
@@ -250,14 +250,12 @@ class TlsTest(unittest.TestCase):
         self.assertEqual(self.request("GET", "/healthz", conn=keep)[0], 200)
 
         # A broken file: logged, the certificate in force stays.
-        good = os.path.join(self.dir, "good.pem")
-        shutil.copy(self.cert, good)
         with open(self.cert, "w") as f:
             f.write("not a certificate\n")
         self.srv.proc.send_signal(signal.SIGHUP)
         time.sleep(0.5)
         self.assertEqual(self.served_fingerprint(), third)
-        st, text = self.request("GET", "/metrics", conn=self.conn(good))
+        st, text = self.srv.request("GET", "/metrics", admin=True)
         self.assertRegex(text, r'edgeclass_tls_reloads_total\{result="ok"\} [2-9]')
         self.assertRegex(text, r'edgeclass_tls_reloads_total\{result="error"\} [1-9]')
         keep.close()

@@ -141,7 +141,7 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
     const total = b.video.packets + b.audio.packets;
     check(lost <= Math.max(5, total * 0.01), `${name}: packets lost ${lost} of ${total}`);
   }
-  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();
   const pick = (n) => (metrics.match(new RegExp(`^${n} (\\S+)`, 'm')) || [])[1];
   console.log(`sfu: packets in ${pick('edgeclass_media_received_packets_total')}, out ${pick('edgeclass_media_sent_packets_total')}, ` +
     `subscribers ${pick('edgeclass_media_subscribers')}, nacks ${pick('edgeclass_media_nacks_received_total')}, ` +

@@ -42,5 +42,6 @@ ip netns exec "$cli" sh -c "ip addr add $net.2/24 dev ecc$id && ip link set ecc$
 "$bin" cert --self-signed --host "$net.1" --out "$work/tls" >/dev/null
 cd tests/e2e
 ip netns exec "$cli" env EDGECLASS_BIN="$bin" E2E_SERVER_NETNS="$srv" E2E_LISTEN="$net.1:0" \
+  E2E_ADMIN_LISTEN="$net.1:0" \
   E2E_TLS_CERT="$work/tls/cert.pem" E2E_TLS_KEY="$work/tls/key.pem" NODE_TLS_REJECT_UNAUTHORIZED=0 \
   timeout 150 "$NODE" live_video.mjs
