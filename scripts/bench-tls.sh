@@ -108,19 +108,37 @@ ec_proto=$(curl -sk -o /dev/null -w '%{http_version}' -H "Authorization: Bearer 
 [ "$ec_size" = "$ng_size" ] || { echo "bench-tls: body sizes differ ($ec_size vs $ng_size)" >&2; exit 1; }
 tls_of() { echo | openssl s_client -connect "127.0.0.1:$1" 2>/dev/null | sed -n 's/^New, \(.*\)$/\1/p' | head -1; }
 
+# CPU time (clock ticks) of a process and its children threads/processes: nginx's workers are
+# children of the master. The steadier comparison on a shared machine: CPU per request.
+ticks() {
+  local total=0 p
+  for p in "$@" $(pgrep -P "$1" 2>/dev/null); do
+    [ -r "/proc/$p/stat" ] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$total"
+}
 # wrk keeps its connections open (keep-alive): one handshake per connection, then requests.
-run() {  # run NAME URL -> requests/s
+run() {  # run NAME URL PID -> "requests/s cpu-us-per-request"
+  local t0 t1
+  t0=$(ticks "$3")
   wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" "$2$COURSE_PATH" \
     >"$out/$1.wrk" 2>&1
+  t1=$(ticks "$3")
   if grep -q "Non-2xx" "$out/$1.wrk"; then echo "bench-tls: $1 had errors" >&2; cat "$out/$1.wrk" >&2; exit 1; fi
-  awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out/$1.wrk"
+  awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v d="$DURATION" \
+    '/^Requests\/sec:/ {printf "%.0f %.1f\n", $2, (t / hz) * 1e6 / ($2 * d)}' "$out/$1.wrk"
 }
 ec=()
 ng=()
+ec_cpu=()
+ng_cpu=()
 for r in $(seq "$ROUNDS"); do
-  ec+=("$(run "edgeclass-$r" "$EC_URL")")
-  ng+=("$(run "nginx-$r" "$NG_URL")")
-  echo "bench-tls: round $r: edgeclass ${ec[-1]} req/s, nginx ${ng[-1]} req/s"
+  read -r rps cpu < <(run "edgeclass-$r" "$EC_URL" "$SERVER_PID")
+  ec+=("$rps"); ec_cpu+=("$cpu")
+  read -r rps cpu < <(run "nginx-$r" "$NG_URL" "$NGINX_PID")
+  ng+=("$rps"); ng_cpu+=("$cpu")
+  echo "bench-tls: round $r: edgeclass ${ec[-1]} req/s (${ec_cpu[-1]} us CPU/req), nginx ${ng[-1]} req/s (${ng_cpu[-1]} us CPU/req)"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ec_med=$(median "${ec[@]}")
@@ -131,5 +149,7 @@ ng_med=$(median "${ng[@]}")
   echo "edgeclass req/s per round: ${ec[*]} (median $ec_med)"
   echo "nginx     req/s per round: ${ng[*]} (median $ng_med)"
   awk -v a="$ec_med" -v b="$ng_med" 'BEGIN { printf "ratio edgeclass/nginx (medians): %.2f\n", a / b }'
+  echo "edgeclass CPU us/request per round: ${ec_cpu[*]} (median $(median "${ec_cpu[@]}"))"
+  echo "nginx     CPU us/request per round: ${ng_cpu[*]} (median $(median "${ng_cpu[@]}"))"
   for f in edgeclass-1 nginx-1; do echo "$f latency:"; grep -A4 "Latency Distribution" "$out/$f.wrk" | tail -4; done
 } | tee "$out/summary.txt"
