@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import http.client
 
@@ -55,6 +56,7 @@ class Server:
         self.preexec = None  # runs in the child before exec (e.g. to lower its fd limit)
         self.port = None
         self.admin_port = None  # the admin listener (/metrics, /v1/data)
+        self.reader = None  # drains the server's stdout into self.log after start-up
         self.log = []
 
     def start(self):
@@ -72,18 +74,27 @@ class Server:
                 self.port = int(ready["url"].rsplit(":", 1)[1].strip("/"))
                 if ready.get("admin_url", "off") != "off":
                     self.admin_port = int(ready["admin_url"].rsplit(":", 1)[1].strip("/"))
+                # Keep reading: the server logs a line per request (the access log), and a
+                # full pipe would block its I/O threads on write(2).
+                self.reader = threading.Thread(target=self._drain, daemon=True)
+                self.reader.start()
                 return self
         raise RuntimeError("edgeclass did not become ready:\n" + "".join(self.log))
+
+    def _drain(self):
+        for line in self.proc.stdout:
+            self.log.append(line)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                rest, _ = self.proc.communicate(timeout=timeout)
-                self.log.append(rest or "")
+                self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 raise
+        if self.reader:
+            self.reader.join(timeout=5)
         self.check_sanitizers()
         return self.proc.returncode
 
