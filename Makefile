@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make run` and `make test`.
-.PHONY: all deps build run test bench bench-media image conformance fuzz clean
+.PHONY: all deps build run test bench bench-media bench-tls image conformance fuzz clean
 
 BUILD := build/release
 NINJA_JOBS ?=
@@ -31,6 +31,10 @@ bench:
 bench-media:
 	@scripts/install-deps.sh bench
 	@scripts/bench-media.sh
+
+bench-tls:
+	@scripts/install-deps.sh bench
+	@scripts/bench-tls.sh
 
 image:
 	@scripts/install-deps.sh image

@@ -153,12 +153,13 @@ namespace {
 // A scrape: sample name (with labels) -> value.
 using Scrape = std::map<std::string, double>;
 
-Scrape scrape_metrics(const ServerAddress& s) {
+// `admin_port`: the server's admin listener (EDGECLASS_ADMIN_LISTEN), where /metrics is.
+Scrape scrape_metrics(const ServerAddress& s, uint16_t admin_port) {
   Scrape out;
   try {
     asio::io_context io;
     beast::tcp_stream stream(io);
-    stream.connect(tcp::endpoint(asio::ip::make_address(s.host), s.port));
+    stream.connect(tcp::endpoint(asio::ip::make_address(s.host), admin_port));
     http::request<http::empty_body> req(http::verb::get, "/metrics", 11);
     req.set(http::field::host, s.host);
     http::write(stream, req);
@@ -364,6 +365,7 @@ struct Options : ServerAddress {
   int video_kbps = 1500;
   bool audio = true;
   int pid = 0;
+  int admin_port = 9091;  // the server's admin listener, for /metrics
   int concurrency = 50;
   std::string csv;  // per-subscriber results
   std::string target = "edgeclass";
@@ -631,6 +633,7 @@ bool parse_args(int argc, char** argv, Options& o) {
               : k == "--video-kbps"     ? num(o.video_kbps)
               : k == "--audio"          ? (num(audio) && (o.audio = audio != 0, true))
               : k == "--pid"            ? num(o.pid)
+              : k == "--admin-port"     ? num(o.admin_port)
               : k == "--concurrency"    ? num(o.concurrency)
               : k == "--csv"            ? (o.csv = v, true)
               : k == "--target"         ? (o.target = v, v == "edgeclass" || v == "janus")
@@ -737,7 +740,7 @@ int run_media(int argc, char** argv) {
   StreamGenerator gen;
   send_stream(r, gen, now_ns() + int64_t(o.warmup_s) * 1'000'000'000, false);
   int media_tid = thread_named(o.pid, "media");
-  Scrape m0 = janus ? Scrape{} : scrape_metrics(o);
+  Scrape m0 = janus ? Scrape{} : scrape_metrics(o, uint16_t(o.admin_port));
   uint64_t published0 = r.published;
   int64_t cpu0 = cpu_ns(o.pid), mcpu0 = media_tid ? cpu_ns(o.pid, media_tid) : -1;
   int64_t own0 = cpu_ns(getpid());
@@ -755,7 +758,7 @@ int run_media(int argc, char** argv) {
   // CPU after the drain: the forwarding of the window's last packets belongs to it.
   int64_t cpu1 = cpu_ns(o.pid), mcpu1 = media_tid ? cpu_ns(o.pid, media_tid) : -1;
   int64_t own1 = cpu_ns(getpid());
-  Scrape m1 = janus ? Scrape{} : scrape_metrics(o);
+  Scrape m1 = janus ? Scrape{} : scrape_metrics(o, uint16_t(o.admin_port));
   r.forwarded = (r.published - published0) *
                 uint64_t(std::count_if(r.subscribers.begin(), r.subscribers.end(),
                                        [](auto& s) { return s && s->peer->connected(); }));

@@ -65,7 +65,9 @@ run_edgeclass() {
   fi
   port=$(free_port)
   media=$(free_udp_port)
-  EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$work/data-$name EDGECLASS_JWT_SECRET=$SECRET \
+  admin=$(free_port)
+  EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_ADMIN_LISTEN=127.0.0.1:$admin \
+    EDGECLASS_DATA_DIR=$work/data-$name EDGECLASS_JWT_SECRET=$SECRET \
     EDGECLASS_MEDIA_PORT=$media EDGECLASS_PUBLIC_IP=127.0.0.1 EDGECLASS_THREADS=1 \
     EDGECLASS_MEDIA_THREADS=$threads EDGECLASS_LOG_LEVEL=warn MAX_STUDENTS=100000 \
     "${server_cpu[@]}" "$BIN" serve >"$out/$name.log" 2>&1 &
@@ -75,7 +77,7 @@ run_edgeclass() {
     curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
     sleep 0.01
   done
-  "${tool_cpu[@]}" "$LOADTEST" media --port "$port" --secret "$SECRET" --subscribers "$n" \
+  "${tool_cpu[@]}" "$LOADTEST" media --port "$port" --admin-port "$admin" --secret "$SECRET" --subscribers "$n" \
     --seconds "$SECONDS_RUN" --video-kbps "$KBPS" --pid "$pid" --csv "$out/$name.csv" \
     >"$out/$name.txt" 2>&1 || true
   stop_pid "$pid"

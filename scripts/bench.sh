@@ -49,7 +49,7 @@ mkdir -p "$out"
 start_edgeclass() {
   local data=$1 log=$2
   SERVER_PORT=$(free_port)
-  EDGECLASS_LISTEN=127.0.0.1:$SERVER_PORT EDGECLASS_DATA_DIR=$data \
+  EDGECLASS_LISTEN=127.0.0.1:$SERVER_PORT EDGECLASS_ADMIN_LISTEN=off EDGECLASS_DATA_DIR=$data \
     EDGECLASS_JWT_SECRET=$SECRET EDGECLASS_THREADS=$THREADS MAX_STUDENTS=100000 \
     EDGECLASS_LOG_LEVEL=warn "$BIN" serve >"$log" 2>&1 &
   SERVER_PID=$!
@@ -186,7 +186,7 @@ stop_pid "$SERVER_PID"
 # --- cold start, idle RSS ------------------------------------------------------------------------
 gcc -O2 -o "$work/coldstart" tools/bench/coldstart.c
 COLD_PORT=$(free_port)
-cold=$(EDGECLASS_LISTEN=127.0.0.1:$COLD_PORT EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
+cold=$(EDGECLASS_LISTEN=127.0.0.1:$COLD_PORT EDGECLASS_ADMIN_LISTEN=127.0.0.1:0 EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
   EDGECLASS_THREADS=$THREADS EDGECLASS_LOG_LEVEL=warn \
   "$work/coldstart" "$COLD_PORT" "$COLD_RUNS" "$BIN" serve | tee "$out/coldstart.txt" | tail -1)
 cold_median=$(sed -n 's/.*median_ms=\([^ ]*\).*/\1/p' <<<"$cold")

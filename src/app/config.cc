@@ -19,7 +19,8 @@ const std::vector<Setting>& settings() {
       {"--listen", "EDGECLASS_LISTEN", "127.0.0.1:8080", "HTTP listen address host:port"},
       {"--data-dir", "EDGECLASS_DATA_DIR", "./data", "directory of the SQLite database"},
       {"--jwt-secret", "EDGECLASS_JWT_SECRET", "",
-       "HS256 secret for bearer tokens (default: a generated development secret kept in the data dir)"},
+       "HS256 secret for bearer tokens (default: a generated development secret kept in the data "
+       "dir)"},
       {"--threads", "EDGECLASS_THREADS", "0", "I/O threads (0: one per core)"},
       {"--max-students", "MAX_STUDENTS", "1000", "default course capacity"},
       {"--video-quality", "VIDEO_QUALITY", "720p", "video bitrate cap: 360p, 480p, 720p, 1080p"},
@@ -43,6 +44,13 @@ const std::vector<Setting>& settings() {
        "share one NAT address, keep it high)"},
       {"--max-live-sockets-per-user", "EDGECLASS_MAX_LIVE_SOCKETS_PER_USER", "5",
        "live WebSockets one user may hold at once (0: no limit)"},
+      // Production edge: TLS.
+      {"--tls-cert", "EDGECLASS_TLS_CERT", "",
+       "PEM certificate chain (leaf first); with --tls-key the listener speaks HTTPS/WSS only"},
+      {"--tls-key", "EDGECLASS_TLS_KEY", "", "PEM private key of --tls-cert"},
+      {"--admin-listen", "EDGECLASS_ADMIN_LISTEN", "127.0.0.1:9091",
+       "host:port of the admin listener (/metrics, /v1/data policy API; plain HTTP, keep it "
+       "private), or 'off'"},
       {"--config", "EDGECLASS_CONFIG", "", "optional file of KEY=VALUE lines (environment names)"},
   };
   return s;
@@ -133,6 +141,24 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     EC_RETURN_IF_ERROR(number_in(0, 100000000, &c.max_connections_per_ip));
   } else if (env == "EDGECLASS_MAX_LIVE_SOCKETS_PER_USER") {
     EC_RETURN_IF_ERROR(number_in(0, 10000, &c.max_live_sockets_per_user));
+  } else if (env == "EDGECLASS_TLS_CERT") {
+    c.tls_cert = v;
+  } else if (env == "EDGECLASS_TLS_KEY") {
+    c.tls_key = v;
+  } else if (env == "EDGECLASS_ADMIN_LISTEN") {
+    if (v == "off") {
+      c.admin_host.clear();
+      return base::Status::ok();
+    }
+    size_t colon = v.rfind(':');
+    if (colon == std::string::npos || colon == 0 ||
+        !port_of(std::string_view(v).substr(colon + 1), &c.admin_port)) {
+      return bad("is not host:port (e.g. 127.0.0.1:9091) or off");
+    }
+    c.admin_host = v.substr(0, colon);
+    if (c.admin_host.size() > 2 && c.admin_host.front() == '[') {
+      c.admin_host = c.admin_host.substr(1, c.admin_host.size() - 2);
+    }
   } else if (env == "EDGECLASS_CONFIG") {
     c.config_file = v;
   } else {
@@ -200,6 +226,10 @@ base::Result<Config> load_config(const std::vector<std::string>& args) {
   }
   for (const auto& [env, value] : flags) {
     EC_RETURN_IF_ERROR(apply(c, env, value, "flag"));
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return base::invalid_argument(
+        "EDGECLASS_TLS_CERT and EDGECLASS_TLS_KEY go together: set both (HTTPS) or neither");
   }
   return c;
 }

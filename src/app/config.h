@@ -30,6 +30,12 @@ struct Config {
   int64_t max_connections = 0;  // 0: the fd limit minus a reserve (http::default_max_connections)
   int64_t max_connections_per_ip = 0;     // 0: no per-address limit
   int64_t max_live_sockets_per_user = 5;  // 0: no limit
+  // Production edge (TLS, admin listener): both paths set turn the listener into HTTPS/WSS.
+  std::string tls_cert;  // PEM: leaf, then the chain
+  std::string tls_key;   // PEM, unencrypted
+  // The admin listener (/metrics, the policy data API): host and port; empty host: none.
+  std::string admin_host = "127.0.0.1";
+  uint16_t admin_port = 9091;
 
   std::string db_path() const { return data_dir + "/edgeclass.db"; }
 };

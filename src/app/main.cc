@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cli_cert.h"
 #include "app/cli_policy.h"
 #include "app/config.h"
 #include "app/serve.h"
@@ -25,6 +26,8 @@ Usage:
   edgeclass policy eval [-d DIR]... [-i INPUT.json] QUERY    evaluate Rego, like `opa eval`
   edgeclass policy test DIR...     run test_* rules, like `opa test`
   edgeclass policy verify PATH...  run Gatekeeper suite.yaml files, like `gator verify`
+  edgeclass cert --self-signed --host <ip|name> [--out DIR]
+                                   write a self-signed HTTPS certificate pair (LAN trials)
   edgeclass version                print the version
   edgeclass help | --help          this text; `edgeclass serve --help` lists every setting
 )";
@@ -132,6 +135,7 @@ int main(int argc, char** argv) {
   if (verb == "token") return cmd_token(args);
   if (verb == "migrate") return cmd_migrate(args);
   if (verb == "policy") return app::cmd_policy(args);
+  if (verb == "cert") return app::cmd_cert(args);
   if (verb == "version" || verb == "--version") {
     std::cout << "edgeclass 0.1.0\n";
     return 0;

@@ -1,9 +1,13 @@
 #include "app/media_plane.h"
 
-#include <boost/asio/post.hpp>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <pthread.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <map>
 
 #include "base/clock.h"
@@ -65,6 +69,24 @@ std::vector<double> forward_latency_bounds() {
   return b;
 }
 
+static std::vector<std::string> host_addresses() {
+  std::vector<std::string> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;  // the media socket is IPv4
+    if (!(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK)) continue;
+    in_addr a = reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr;
+    uint32_t host = ntohl(a.s_addr);
+    if ((host >> 24) == 127 || (host >> 16) == 0xA9FE) continue;  // loopback, link-local
+    char buf[INET_ADDRSTRLEN];
+    if (!::inet_ntop(AF_INET, &a, buf, sizeof buf)) continue;
+    if (std::find(out.begin(), out.end(), buf) == out.end()) out.push_back(buf);
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
 MediaPlane::MediaPlane() = default;
 
 MediaPlane::~MediaPlane() { stop(); }
@@ -72,14 +94,26 @@ MediaPlane::~MediaPlane() { stop(); }
 base::Status MediaPlane::start(MediaPlaneOptions options) {
   options_ = std::move(options);
   media::SfuConfig config;
-  if (options_.public_ip.empty()) {
-    base::log::warn("media.public_ip_default")
-        .kv("ip", "127.0.0.1")
-        .kv("note", "set EDGECLASS_PUBLIC_IP so browsers on other machines can reach the SFU");
-    config.public_ip = "127.0.0.1";
+  // What browsers are told to send media to. A stock browser discards a 127.0.0.1
+  // candidate from another machine, so without an override every interface address is
+  // announced (a K3s pod on hostNetwork sees the node's), loopback only as a last resort.
+  if (!options_.public_ip.empty()) {
+    announced_ = {options_.public_ip};
+  } else if (options_.bind_ip != "0.0.0.0" && !options_.bind_ip.empty()) {
+    announced_ = {options_.bind_ip};
   } else {
-    config.public_ip = options_.public_ip;
+    announced_ = host_addresses();
+    if (announced_.empty()) {
+      base::log::warn("media.loopback_only")
+          .kv("ip", "127.0.0.1")
+          .kv("note",
+              "no network interface besides loopback: only browsers on this machine get video; "
+              "set EDGECLASS_PUBLIC_IP to the address students reach");
+      announced_ = {"127.0.0.1"};
+    }
   }
+  config.public_ip = announced_.front();
+  config.extra_candidate_ips.assign(announced_.begin() + 1, announced_.end());
   config.fanout_threads = std::max(1, options_.fanout_threads);
   if (!options_.video_quality.empty()) {
     EC_ASSIGN_OR_RETURN(config.video_bitrate_cap_bps,
@@ -106,7 +140,12 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
   });
   base::log::info("media.ready")
       .kv("port", uint64_t(port_))
-      .kv("public_ip", config.public_ip)
+      .kv("candidates",
+          [&] {
+            std::string s;
+            for (const auto& a : announced_) s += (s.empty() ? "" : ",") + a;
+            return s;
+          }())
       .kv("video_cap_bps", config.video_bitrate_cap_bps)
       .kv("fanout_threads", uint64_t(config.fanout_threads));
   return base::Status::ok();

@@ -38,7 +38,9 @@ namespace app {
 struct MediaPlaneOptions {
   std::string bind_ip = "0.0.0.0";
   uint16_t port = 7882;          // EDGECLASS_MEDIA_PORT
-  std::string public_ip;         // EDGECLASS_PUBLIC_IP; empty: 127.0.0.1 (with a warning)
+  // EDGECLASS_PUBLIC_IP; empty: every non-loopback IPv4 address of the host's interfaces
+  // (127.0.0.1 with a warning when there is none).
+  std::string public_ip;
   std::string video_quality;     // VIDEO_QUALITY; empty: the SFU's default cap
   int fanout_threads = 1;        // EDGECLASS_MEDIA_THREADS (resolved: >= 1)
   // Called on the media thread for every SFU event.
@@ -69,6 +71,8 @@ class MediaPlane {
   void stop();
   bool running() const { return thread_.joinable(); }
   uint16_t port() const { return port_; }
+  // The addresses announced as ICE host candidates (set by start()).
+  const std::vector<std::string>& announced_addresses() const { return announced_; }
 
   // The functions post to the media thread; valid while this object lives.
   ws::MediaSignalling signalling();
@@ -90,6 +94,7 @@ class MediaPlane {
   std::unique_ptr<boost::asio::steady_timer> timer_;
   std::thread thread_;
   uint16_t port_ = 0;
+  std::vector<std::string> announced_;  // written by start() only
   mutable std::mutex stats_mu_;
   MediaStats stats_;  // guarded by stats_mu_; written by the media thread only
   std::vector<std::pair<std::string, uint64_t>> room_subscribers_;  // guarded by stats_mu_

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,6 +12,7 @@
 
 #include "app/media_plane.h"
 #include "app/policies.h"
+#include "app/tls_edge.h"
 #include "app/web_assets.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -110,6 +112,15 @@ void register_connection_metrics(metrics::Registry& registry, const http::Server
         const std::string other[] = {"other"};
         emit(other, double(c.accept_other_errors.load(std::memory_order_relaxed)));
       });
+  registry.callback(
+      "edgeclass_http_tls_handshake_failures_total",
+      "TLS handshakes that failed or timed out on the public listener", metrics::Type::kCounter,
+      [&c] { return double(c.tls_handshake_failures.load(std::memory_order_relaxed)); });
+  registry.callback("edgeclass_http_plain_http_on_tls_total",
+                    "Connections to the TLS listener that did not start with a TLS handshake "
+                    "(plain HTTP is answered 400 https_required)",
+                    metrics::Type::kCounter,
+                    [&c] { return double(c.plain_http_on_tls.load(std::memory_order_relaxed)); });
   registry.callback("edgeclass_http_first_byte_timeouts_total",
                     "New connections closed because they sent nothing within the first-byte "
                     "timeout",
@@ -127,14 +138,16 @@ void register_media_metrics(metrics::Registry& registry, MediaPlane& media) {
     registry.callback(row.metric, row.help, metrics::Type::kGauge,
                       [&media, f = row.field] { return double(media.stats().*f); });
   }
-  registry.callback_family("edgeclass_media_room_subscribers",
-                           "Subscribing PeerConnections per live session", metrics::Type::kGauge,
-                           {"session"}, [&media](const metrics::Registry::Emit& emit) {
-                             for (const auto& [session, n] : media.room_subscribers()) {
-                               const std::string values[] = {session};
-                               emit(values, double(n));
-                             }
-                           });
+  // Bounded cardinality: no session ids as label values, the largest room instead.
+  registry.callback("edgeclass_media_largest_room_subscribers",
+                    "Subscribing PeerConnections in the live session with the most",
+                    metrics::Type::kGauge, [&media] {
+                      uint64_t most = 0;
+                      for (const auto& [session, n] : media.room_subscribers()) {
+                        most = std::max(most, n);
+                      }
+                      return double(most);
+                    });
 }
 
 void register_live_metrics(metrics::Registry& registry, const ws::LiveHub& live) {
@@ -218,7 +231,10 @@ class Node {
     EC_RETURN_IF_ERROR(resolve_secret());
     metrics::register_process_metrics(registry_);
     EC_RETURN_IF_ERROR(open_store());
-    server_ = std::make_unique<http::Server>(server_options(config_), router_);
+    EC_RETURN_IF_ERROR(start_tls());
+    http::ServerOptions options = server_options(config_);
+    options.tls = tls_ ? tls_->certificates() : nullptr;
+    server_ = std::make_unique<http::Server>(options, router_);
     EC_RETURN_IF_ERROR(open_readers());
     EC_RETURN_IF_ERROR(load_initial_policies());
     make_service();
@@ -226,10 +242,11 @@ class Node {
     start_live();
     http::register_api(router_, deps_);
     register_metrics();
+    EC_RETURN_IF_ERROR(start_admin());
     return listen();
   }
 
-  // Until SIGTERM or SIGINT; SIGHUP reloads the policies.
+  // Until SIGTERM or SIGINT; SIGHUP reloads the policies and the TLS certificate.
   void run_until_stopped(const sigset_t& signals) {
     for (;;) {
       int sig = 0;
@@ -239,6 +256,7 @@ class Node {
         return;
       }
       reload_policies();
+      if (tls_) tls_->reload("sighup");
     }
   }
 
@@ -247,6 +265,7 @@ class Node {
   void stop() {
     live_->shutdown();
     server_->stop();
+    if (admin_) admin_->stop();
     writer_->stop();
     base::log::info("edgeclass.stopped");
   }
@@ -267,6 +286,49 @@ class Node {
           .kv("path", config_.data_dir + "/dev-jwt-secret")
           .kv("note", "development JWT secret generated; set EDGECLASS_JWT_SECRET in production");
     }
+    return base::Status::ok();
+  }
+
+  // Production edge: the certificate pair, when configured (docs/operations.md, "TLS").
+  base::Status start_tls() {
+    auto tls = TlsEdge::start(config_, registry_);
+    if (!tls.is_ok()) return fail("tls.load_failed", tls.status());
+    tls_ = std::move(tls).value();
+    return base::Status::ok();
+  }
+
+  // Production edge: the admin listener (/metrics, the policy data API) on its own address
+  // and thread, with its own reader, so the public listener serves the product only.
+  base::Status start_admin() {
+    if (config_.admin_host.empty()) {
+      base::log::info("admin.off").kv("note", "no /metrics and no policy data API");
+      return base::Status::ok();
+    }
+    auto reader = store::Db::open(config_.db_path(), store::OpenMode::kReadOnly);
+    if (!reader.is_ok()) return fail("store.reader_failed", reader.status());
+    admin_reader_ = std::move(reader).value();
+    admin_deps_.readers = {admin_reader_.get()};
+    admin_deps_.service = deps_.service;
+    admin_deps_.writer = deps_.writer;
+    admin_deps_.jwt_secret = secret_;
+    admin_deps_.clock = deps_.clock;
+    admin_deps_.metrics_text = deps_.metrics_text;
+    admin_deps_.policy_data = deps_.policy_data;
+    admin_deps_.ready = deps_.ready;
+    http::register_admin(admin_router_, admin_deps_);
+    http::ServerOptions o;
+    o.host = config_.admin_host;
+    o.port = config_.admin_port;
+    o.threads = 1;
+    o.max_connections = 256;  // scrapers and operators, not students
+    o.access_log = false;     // scrapes every 15 s would drown the product's lines
+    o.read_timeout = std::chrono::seconds(config_.http_timeout_ms / 1000);
+    admin_ = std::make_unique<http::Server>(o, admin_router_);
+    if (auto s = admin_->listen(); !s.is_ok()) {
+      return fail("admin.listen_failed",
+                  base::unavailable(s.message() + " (EDGECLASS_ADMIN_LISTEN; 'off' disables it)"));
+    }
+    admin_->start();
     return base::Status::ok();
   }
 
@@ -412,12 +474,19 @@ class Node {
     ws::LiveHub* live = live_.get();
     deps_.live = live;  // REST changes reach the live rooms (classroom::LiveNotifier)
     server_->set_upgrade_handler(
-        [live](boost::beast::tcp_stream& s, http::Request& req, int t, http::ConnectionSlot slot) {
+        [live](http::Transport& s, http::Request& req, int t, http::ConnectionSlot slot) {
           return live->handle_upgrade(s, req, t, std::move(slot));
         });
   }
 
   void register_metrics() {
+    registry_.callback_family("edgeclass_build_info",
+                              "Always 1; the version and whether the listener is HTTPS",
+                              metrics::Type::kGauge, {"version", "tls"},
+                              [tls = tls_ != nullptr](const metrics::Registry::Emit& emit) {
+                                const std::string values[] = {"0.1.0", tls ? "on" : "off"};
+                                emit(values, 1);
+                              });
     register_live_metrics(registry_, *live_);
     if (media_.running()) register_media_metrics(registry_, media_);
     http_metrics_ = std::make_unique<HttpMetrics>(registry_);
@@ -436,16 +505,48 @@ class Node {
     if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
     server_->start();
     std::string host = config_.listen_host == "0.0.0.0" ? "127.0.0.1" : config_.listen_host;
+    std::string url = std::string(tls_ ? "https://" : "http://") + host + ":" +
+                      std::to_string(server_->port()) + "/";
+    std::string media;
+    for (const auto& a : media_.announced_addresses()) media += (media.empty() ? "" : ",") + a;
     base::log::info("edgeclass.ready")
-        .kv("url", "http://" + host + ":" + std::to_string(server_->port()) + "/")
+        .kv("url", url)
         .kv("threads", server_->thread_count())
+        .kv("media_addresses", media_.running() ? media : std::string("none"))
+        .kv("admin_url",
+            admin_ ? "http://" + config_.admin_host + ":" + std::to_string(admin_->port()) + "/"
+                   : std::string("off"))
         .kv("data_dir", config_.data_dir);
+    print_banner(url);
     return base::Status::ok();
+  }
+
+  // For a person at a terminal (`make run`): where to point browsers, where video goes.
+  // Not printed when stderr is not a terminal (a pod): the JSON lines say the same.
+  void print_banner(const std::string& url) {
+    if (!::isatty(STDERR_FILENO)) return;
+    std::string b = "\n  edgeclass " + url + (tls_ ? "  (HTTPS, WSS)" : "") + "\n";
+    if (media_.running()) {
+      b += "  media: UDP " + std::to_string(media_.port()) + " on";
+      for (const auto& a : media_.announced_addresses()) b += " " + a;
+      b += "\n";
+      const auto& addrs = media_.announced_addresses();
+      if (config_.public_ip.empty() && addrs.size() == 1 && addrs[0] == "127.0.0.1") {
+        b += "  warning: only loopback found; browsers on other machines get no video "
+             "(set EDGECLASS_PUBLIC_IP)\n";
+      }
+    }
+    if (!tls_ && config_.listen_host != "127.0.0.1") {
+      b += "  note: browsers allow the camera only over HTTPS (or on localhost); see "
+           "`edgeclass cert --help`\n";
+    }
+    std::cerr << b << std::endl;
   }
 
   const Config& config_;
   std::string secret_;
   metrics::Registry registry_;
+  std::unique_ptr<TlsEdge> tls_;  // before server_, which holds its certificates
   std::unique_ptr<store::Writer> writer_;
   http::Router router_;
   std::unique_ptr<http::Server> server_;
@@ -458,6 +559,11 @@ class Node {
   MediaPlane media_;
   std::unique_ptr<ws::LiveHub> live_;
   std::unique_ptr<HttpMetrics> http_metrics_;
+  // The admin listener (last: stopped and destroyed first).
+  http::Router admin_router_;
+  http::ApiDeps admin_deps_;
+  std::unique_ptr<store::Db> admin_reader_;
+  std::unique_ptr<http::Server> admin_;
 };
 
 }  // namespace

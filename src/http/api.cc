@@ -7,6 +7,7 @@
 
 #include "base/json_reader.h"
 #include "base/jwt.h"
+#include "base/log.h"
 #include "base/strings.h"
 #include "http/commit.h"
 
@@ -70,9 +71,9 @@ base::Result<int> parse_limit(const Ctx& c) {
   if (!v) return 50;
   auto n = base::parse_int(*v);
   if (!n || *n < 1 || *n > store::kMaxPageLimit) {
-    return base::invalid_argument("limit must be an integer from 1 to " +
-                                      std::to_string(store::kMaxPageLimit),
-                                  "invalid_query");
+    return base::invalid_argument(
+        "limit must be an integer from 1 to " + std::to_string(store::kMaxPageLimit),
+        "invalid_query");
   }
   return int(*n);
 }
@@ -82,8 +83,10 @@ json::object page_json(const store::Page<T>& page) {
   json::array items;
   for (const auto& x : page.items) items.emplace_back(classroom::to_json(x));
   json::object o{{"items", std::move(items)}};
-  if (page.next_cursor.empty()) o["next_cursor"] = nullptr;
-  else o["next_cursor"] = page.next_cursor;
+  if (page.next_cursor.empty())
+    o["next_cursor"] = nullptr;
+  else
+    o["next_cursor"] = page.next_cursor;
   return o;
 }
 
@@ -95,6 +98,7 @@ struct Prologue {
 
 base::Result<Prologue> begin(const Ctx& c, const ApiDeps& d, bool with_body) {
   EC_ASSIGN_OR_RETURN(Actor actor, authenticate(c.req, d, d.caches[size_t(c.thread_index)].get()));
+  c.user_id = actor.id;
   Prologue p{std::move(actor), {}};
   if (with_body) {
     // The body is read as JSON whatever Content-Type says (curl -d sends a form type).
@@ -103,27 +107,45 @@ base::Result<Prologue> begin(const Ctx& c, const ApiDeps& d, bool with_body) {
   return p;
 }
 
-#define EC_CO_TRY(lhs, expr)                               \
-  auto EC_CONCAT(co_, __LINE__) = (expr);                  \
-  if (!EC_CONCAT(co_, __LINE__).is_ok())                   \
+#define EC_CO_TRY(lhs, expr)                                     \
+  auto EC_CONCAT(co_, __LINE__) = (expr);                        \
+  if (!EC_CONCAT(co_, __LINE__).is_ok())                         \
     co_return error_response(EC_CONCAT(co_, __LINE__).status()); \
   lhs = std::move(EC_CONCAT(co_, __LINE__)).value()
 
-#define EC_CO_CHECK(expr)                                   \
-  do {                                                      \
-    base::Status ec_s_ = (expr);                            \
-    if (!ec_s_.is_ok()) co_return error_response(ec_s_);    \
+#define EC_CO_CHECK(expr)                                \
+  do {                                                   \
+    base::Status ec_s_ = (expr);                         \
+    if (!ec_s_.is_ok()) co_return error_response(ec_s_); \
   } while (0)
 
+// Domain events (docs/operations.md, "Logs"): one info line per successful change, with the
+// caller and the ids of the route (never a token, a secret or an answer).
+template <class H>
+void add_logged(Router& r, Verb verb, std::string pattern, const char* event, H handler) {
+  r.add(verb, std::move(pattern),
+        [event, h = Handler(std::move(handler))](Ctx& c) -> awaitable<Response> {
+          Response res = co_await h(c);
+          if (res.result_int() / 100 == 2 && base::log::level() <= base::log::Level::kInfo) {
+            base::log::Line line(base::log::Level::kInfo, event);
+            line.kv("user", c.user_id);
+            for (size_t i = 0; i < c.params.size; ++i)
+              line.kv(c.params.names[i], c.params.values[i]);
+          }
+          co_return res;
+        });
+}
+
 void register_courses(Router& r, ApiDeps& d) {
-  r.add(Verb::post, "/api/v1/courses", [&d](Ctx& c) -> awaitable<Response> {
-    EC_CO_TRY(Prologue p, begin(c, d, true));
-    EC_CO_TRY(classroom::CreateCourse req, d.service->parse_create_course(p.body));
-    EC_CO_TRY(store::Course out, co_await write_value<store::Course>(d, [&](store::Txn& t) {
-      return d.service->create_course(t, p.actor, req);
-    }));
-    co_return json_response(status::created, classroom::to_json(out));
-  });
+  add_logged(
+      r, Verb::post, "/api/v1/courses", "course.created", [&d](Ctx& c) -> awaitable<Response> {
+        EC_CO_TRY(Prologue p, begin(c, d, true));
+        EC_CO_TRY(classroom::CreateCourse req, d.service->parse_create_course(p.body));
+        EC_CO_TRY(store::Course out, co_await write_value<store::Course>(d, [&](store::Txn& t) {
+                    return d.service->create_course(t, p.actor, req);
+                  }));
+        co_return json_response(status::created, classroom::to_json(out));
+      });
 
   r.add(Verb::get, "/api/v1/courses", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
@@ -154,42 +176,45 @@ void register_courses(Router& r, ApiDeps& d) {
     co_return res;
   });
 
-  r.add(Verb::patch, "/api/v1/courses/{id}", [&d](Ctx& c) -> awaitable<Response> {
-    EC_CO_TRY(Prologue p, begin(c, d, true));
-    EC_CO_TRY(classroom::CoursePatch patch, d.service->parse_course_patch(p.body));
-    std::string id(c.param("id"));
-    EC_CO_TRY(store::Course out, co_await write_value<store::Course>(d, [&](store::Txn& t) {
-      return d.service->update_course(t, p.actor, id, patch);
-    }));
-    if (d.live) d.live->course_changed(out);
-    co_return json_response(status::ok, classroom::to_json(out));
-  });
+  add_logged(r, Verb::patch, "/api/v1/courses/{id}", "course.updated",
+             [&d](Ctx& c) -> awaitable<Response> {
+               EC_CO_TRY(Prologue p, begin(c, d, true));
+               EC_CO_TRY(classroom::CoursePatch patch, d.service->parse_course_patch(p.body));
+               std::string id(c.param("id"));
+               EC_CO_TRY(store::Course out,
+                         co_await write_value<store::Course>(d, [&](store::Txn& t) {
+                           return d.service->update_course(t, p.actor, id, patch);
+                         }));
+               if (d.live) d.live->course_changed(out);
+               co_return json_response(status::ok, classroom::to_json(out));
+             });
 
-  r.add(Verb::post, "/api/v1/courses/{id}/join", [&d](Ctx& c) -> awaitable<Response> {
-    EC_CO_TRY(Prologue p, begin(c, d, false));
-    std::string id(c.param("id"));
-    EC_CO_TRY(classroom::JoinResult out, co_await write_value<classroom::JoinResult>(d, [&](store::Txn& t) {
-      return d.service->join(t, p.actor, id);
-    }));
-    co_return json_response(out.created ? status::created : status::ok,
-                            classroom::to_json(out.enrollment));
-  });
+  add_logged(r, Verb::post, "/api/v1/courses/{id}/join", "course.enrolled",
+             [&d](Ctx& c) -> awaitable<Response> {
+               EC_CO_TRY(Prologue p, begin(c, d, false));
+               std::string id(c.param("id"));
+               EC_CO_TRY(classroom::JoinResult out,
+                         co_await write_value<classroom::JoinResult>(
+                             d, [&](store::Txn& t) { return d.service->join(t, p.actor, id); }));
+               co_return json_response(out.created ? status::created : status::ok,
+                                       classroom::to_json(out.enrollment));
+             });
 
   auto remove = [&d](Ctx& c, std::string student) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
     std::string id(c.param("id"));
     if (student.empty()) student = p.actor.id;
-    EC_CO_CHECK(co_await write(d, [&](store::Txn& t) {
-      return d.service->remove_student(t, p.actor, id, student);
-    }));
+    EC_CO_CHECK(co_await write(
+        d, [&](store::Txn& t) { return d.service->remove_student(t, p.actor, id, student); }));
     if (d.live) d.live->student_removed(id, student, p.actor.id);
-    co_return json_response(status::ok, json::object{{"course_id", id}, {"student_id", student},
-                                                      {"removed", true}});
+    co_return json_response(
+        status::ok, json::object{{"course_id", id}, {"student_id", student}, {"removed", true}});
   };
-  r.add(Verb::post, "/api/v1/courses/{id}/leave",
-        [remove](Ctx& c) { return remove(c, std::string()); });
-  r.add(Verb::delete_, "/api/v1/courses/{id}/students/{student_id}",
-        [remove](Ctx& c) { return remove(c, std::string(c.param("student_id"))); });
+  add_logged(r, Verb::post, "/api/v1/courses/{id}/leave", "course.left",
+             [remove](Ctx& c) { return remove(c, std::string()); });
+  add_logged(r, Verb::delete_, "/api/v1/courses/{id}/students/{student_id}",
+             "course.student_removed",
+             [remove](Ctx& c) { return remove(c, std::string(c.param("student_id"))); });
 
   r.add(Verb::get, "/api/v1/courses/{id}/students", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
@@ -212,26 +237,30 @@ void register_courses(Router& r, ApiDeps& d) {
     co_return json_response(status::ok, o);
   });
 
-  r.add(Verb::post, "/api/v1/courses/{id}/join_code/rotate", [&d](Ctx& c) -> awaitable<Response> {
-    EC_CO_TRY(Prologue p, begin(c, d, false));
-    std::string id(c.param("id"));
-    EC_CO_TRY(std::string code, co_await write_value<std::string>(d, [&](store::Txn& t) {
-                return d.service->rotate_join_code(t, p.actor, id);
-              }));
-    co_return json_response(status::ok, json::object{{"course_id", id}, {"join_code", code}});
-  });
+  add_logged(
+      r, Verb::post, "/api/v1/courses/{id}/join_code/rotate", "course.join_code_rotated",
+      [&d](Ctx& c) -> awaitable<Response> {
+        EC_CO_TRY(Prologue p, begin(c, d, false));
+        std::string id(c.param("id"));
+        EC_CO_TRY(std::string code, co_await write_value<std::string>(d, [&](store::Txn& t) {
+                    return d.service->rotate_join_code(t, p.actor, id);
+                  }));
+        co_return json_response(status::ok, json::object{{"course_id", id}, {"join_code", code}});
+      });
 
-  r.add(Verb::post, "/api/v1/join", [&d](Ctx& c) -> awaitable<Response> {
-    EC_CO_TRY(Prologue p, begin(c, d, true));
-    EC_CO_TRY(std::string code, d.service->parse_join_by_code(p.body));
-    // A code nobody has is refused on this thread's reader: guessing codes costs no writes.
-    EC_CO_CHECK(d.service->course_for_code(*d.readers[size_t(c.thread_index)], code).status());
-    EC_CO_TRY(classroom::JoinResult out,
-              co_await write_value<classroom::JoinResult>(
-                  d, [&](store::Txn& t) { return d.service->join_by_code(t, p.actor, code); }));
-    co_return json_response(out.created ? status::created : status::ok,
-                            classroom::to_json(out.enrollment));
-  });
+  add_logged(
+      r, Verb::post, "/api/v1/join", "course.enrolled_by_code",
+      [&d](Ctx& c) -> awaitable<Response> {
+        EC_CO_TRY(Prologue p, begin(c, d, true));
+        EC_CO_TRY(std::string code, d.service->parse_join_by_code(p.body));
+        // A code nobody has is refused on this thread's reader: guessing codes costs no writes.
+        EC_CO_CHECK(d.service->course_for_code(*d.readers[size_t(c.thread_index)], code).status());
+        EC_CO_TRY(classroom::JoinResult out,
+                  co_await write_value<classroom::JoinResult>(
+                      d, [&](store::Txn& t) { return d.service->join_by_code(t, p.actor, code); }));
+        co_return json_response(out.created ? status::created : status::ok,
+                                classroom::to_json(out.enrollment));
+      });
 
   // The gradebook, as JSON and as a CSV file to download.
   r.add(Verb::get, "/api/v1/courses/{id}/gradebook.json", [&d](Ctx& c) -> awaitable<Response> {
@@ -266,21 +295,23 @@ void register_courses(Router& r, ApiDeps& d) {
 }
 
 void register_sessions(Router& r, ApiDeps& d) {
-  r.add(Verb::post, "/api/v1/courses/{id}/sessions", [&d](Ctx& c) -> awaitable<Response> {
-    EC_CO_TRY(Prologue p, begin(c, d, !c.req.body().empty()));
-    std::string title;
-    if (!c.req.body().empty()) {
-      base::JsonReader rd(p.body);
-      EC_CO_TRY(std::optional<std::string> t, rd.optional_string("title", 1, 200));
-      EC_CO_CHECK(rd.finish());
-      title = t.value_or("");
-    }
-    std::string id(c.param("id"));
-    EC_CO_TRY(store::Session out, co_await write_value<store::Session>(d, [&](store::Txn& t) {
-      return d.service->go_live(t, p.actor, id, title);
-    }));
-    co_return json_response(status::created, classroom::to_json(out));
-  });
+  add_logged(r, Verb::post, "/api/v1/courses/{id}/sessions", "session.started",
+             [&d](Ctx& c) -> awaitable<Response> {
+               EC_CO_TRY(Prologue p, begin(c, d, !c.req.body().empty()));
+               std::string title;
+               if (!c.req.body().empty()) {
+                 base::JsonReader rd(p.body);
+                 EC_CO_TRY(std::optional<std::string> t, rd.optional_string("title", 1, 200));
+                 EC_CO_CHECK(rd.finish());
+                 title = t.value_or("");
+               }
+               std::string id(c.param("id"));
+               EC_CO_TRY(store::Session out,
+                         co_await write_value<store::Session>(d, [&](store::Txn& t) {
+                           return d.service->go_live(t, p.actor, id, title);
+                         }));
+               co_return json_response(status::created, classroom::to_json(out));
+             });
 
   r.add(Verb::get, "/api/v1/courses/{id}/sessions", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
@@ -316,27 +347,30 @@ void register_sessions(Router& r, ApiDeps& d) {
     co_return json_response(status::ok, classroom::to_json(a));
   });
 
-  r.add(Verb::post, "/api/v1/sessions/{id}/end", [&d](Ctx& c) -> awaitable<Response> {
-    EC_CO_TRY(Prologue p, begin(c, d, false));
-    std::string id(c.param("id"));
-    EC_CO_TRY(store::Session out, co_await write_value<store::Session>(d, [&](store::Txn& t) {
-      return d.service->end_session(t, p.actor, id);
-    }));
-    if (d.live) d.live->session_ended(out);
-    co_return json_response(status::ok, classroom::to_json(out));
-  });
+  add_logged(r, Verb::post, "/api/v1/sessions/{id}/end", "session.ended",
+             [&d](Ctx& c) -> awaitable<Response> {
+               EC_CO_TRY(Prologue p, begin(c, d, false));
+               std::string id(c.param("id"));
+               EC_CO_TRY(store::Session out,
+                         co_await write_value<store::Session>(d, [&](store::Txn& t) {
+                           return d.service->end_session(t, p.actor, id);
+                         }));
+               if (d.live) d.live->session_ended(out);
+               co_return json_response(status::ok, classroom::to_json(out));
+             });
 }
 
 void register_quizzes(Router& r, ApiDeps& d) {
-  r.add(Verb::post, "/api/v1/sessions/{id}/quizzes", [&d](Ctx& c) -> awaitable<Response> {
-    EC_CO_TRY(Prologue p, begin(c, d, true));
-    EC_CO_TRY(classroom::CreateQuiz req, d.service->parse_create_quiz(p.body));
-    std::string id(c.param("id"));
-    EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
-      return d.service->create_quiz(t, p.actor, id, req);
-    }));
-    co_return json_response(status::created, classroom::to_json(out, true));
-  });
+  add_logged(r, Verb::post, "/api/v1/sessions/{id}/quizzes", "quiz.created",
+             [&d](Ctx& c) -> awaitable<Response> {
+               EC_CO_TRY(Prologue p, begin(c, d, true));
+               EC_CO_TRY(classroom::CreateQuiz req, d.service->parse_create_quiz(p.body));
+               std::string id(c.param("id"));
+               EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
+                           return d.service->create_quiz(t, p.actor, id, req);
+                         }));
+               co_return json_response(status::created, classroom::to_json(out, true));
+             });
 
   r.add(Verb::get, "/api/v1/sessions/{id}/quizzes", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
@@ -356,32 +390,34 @@ void register_quizzes(Router& r, ApiDeps& d) {
     co_return json_response(status::ok, classroom::to_json(q, teacher));
   });
 
-  r.add(Verb::post, "/api/v1/quizzes/{id}/publish", [&d](Ctx& c) -> awaitable<Response> {
-    EC_CO_TRY(Prologue p, begin(c, d, true));
-    EC_CO_TRY(int64_t limit, d.service->parse_publish(p.body));
-    std::string id(c.param("id"));
-    EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
-      return d.service->publish_quiz(t, p.actor, id, limit);
-    }));
-    if (d.live) d.live->quiz_changed(out);
-    co_return json_response(status::ok, classroom::to_json(out, true));
-  });
+  add_logged(r, Verb::post, "/api/v1/quizzes/{id}/publish", "quiz.published",
+             [&d](Ctx& c) -> awaitable<Response> {
+               EC_CO_TRY(Prologue p, begin(c, d, true));
+               EC_CO_TRY(int64_t limit, d.service->parse_publish(p.body));
+               std::string id(c.param("id"));
+               EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
+                           return d.service->publish_quiz(t, p.actor, id, limit);
+                         }));
+               if (d.live) d.live->quiz_changed(out);
+               co_return json_response(status::ok, classroom::to_json(out, true));
+             });
 
-  r.add(Verb::post, "/api/v1/quizzes/{id}/close", [&d](Ctx& c) -> awaitable<Response> {
-    EC_CO_TRY(Prologue p, begin(c, d, false));
-    std::string id(c.param("id"));
-    EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
-      return d.service->close_quiz(t, p.actor, id);
-    }));
-    if (d.live) d.live->quiz_changed(out);
-    co_return json_response(status::ok, classroom::to_json(out, true));
-  });
+  add_logged(r, Verb::post, "/api/v1/quizzes/{id}/close", "quiz.closed",
+             [&d](Ctx& c) -> awaitable<Response> {
+               EC_CO_TRY(Prologue p, begin(c, d, false));
+               std::string id(c.param("id"));
+               EC_CO_TRY(store::Quiz out, co_await write_value<store::Quiz>(d, [&](store::Txn& t) {
+                           return d.service->close_quiz(t, p.actor, id);
+                         }));
+               if (d.live) d.live->quiz_changed(out);
+               co_return json_response(status::ok, classroom::to_json(out, true));
+             });
 
   r.add(Verb::post, "/api/v1/quizzes/{id}/answers", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, true));
     EC_CO_TRY(classroom::PreparedAnswers prepared,
-              d.service->prepare_answers(*d.caches[size_t(c.thread_index)], p.actor,
-                                         c.param("id"), p.body));
+              d.service->prepare_answers(*d.caches[size_t(c.thread_index)], p.actor, c.param("id"),
+                                         p.body));
     EC_CO_CHECK(co_await write(
         d, [&](store::Txn& t) { return d.service->commit_answers(t, prepared); },
         /*invalidates=*/false));
@@ -390,21 +426,51 @@ void register_quizzes(Router& r, ApiDeps& d) {
     for (const auto& a : prepared.answers) {
       acks.emplace_back(json::object{{"question", a.question}, {"accepted", true}});
     }
-    co_return json_response(status::created,
-                            json::object{{"quiz_id", prepared.quiz.id},
-                                         {"student_id", p.actor.id},
-                                         {"answers", std::move(acks)}});
+    co_return json_response(status::created, json::object{{"quiz_id", prepared.quiz.id},
+                                                          {"student_id", p.actor.id},
+                                                          {"answers", std::move(acks)}});
   });
 
   r.add(Verb::get, "/api/v1/quizzes/{id}/results", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
-    EC_CO_TRY(json::object res, d.service->results(*d.readers[size_t(c.thread_index)], p.actor,
-                                                   c.param("id")));
+    EC_CO_TRY(json::object res,
+              d.service->results(*d.readers[size_t(c.thread_index)], p.actor, c.param("id")));
     co_return json_response(status::ok, res);
   });
 }
 
 void register_ops(Router& r, ApiDeps& d) {
+  r.add(Verb::get, "/healthz", [](Ctx&) -> awaitable<Response> {
+    co_return json_response(status::ok, json::object{{"status", "ok"}});
+  });
+  r.add(Verb::get, "/readyz", [&d](Ctx&) -> awaitable<Response> {
+    base::Status s = d.ready ? d.ready() : base::Status::ok();
+    if (!s.is_ok()) co_return error_response(base::unavailable(s.message(), "not_ready"));
+    co_return json_response(status::ok, json::object{{"status", "ready"}});
+  });
+  r.add(Verb::get, "/api/v1/me", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    co_return json_response(status::ok, json::object{{"id", p.actor.id},
+                                                     {"name", p.actor.name},
+                                                     {"role", base::role_name(p.actor.role)}});
+  });
+
+  for (const StaticFile& f : d.static_files) {
+    auto serve = [f](Ctx&) -> awaitable<Response> {
+      Response res(status::ok, 11);
+      res.set(beast_http::field::content_type, f.content_type);
+      res.set(beast_http::field::cache_control, "no-cache");
+      res.body() = std::string(f.body);
+      res.prepare_payload();
+      co_return res;
+    };
+    r.add(Verb::get, std::string(f.path), serve);
+    if (f.path == "/index.html") r.add(Verb::get, "/", serve);
+  }
+}
+
+// The admin listener's routes: what operators and monitoring need, never the product.
+void register_admin_ops(Router& r, ApiDeps& d) {
   r.add(Verb::get, "/healthz", [](Ctx&) -> awaitable<Response> {
     co_return json_response(status::ok, json::object{{"status", "ok"}});
   });
@@ -420,13 +486,6 @@ void register_ops(Router& r, ApiDeps& d) {
     res.prepare_payload();
     co_return res;
   });
-  r.add(Verb::get, "/api/v1/me", [&d](Ctx& c) -> awaitable<Response> {
-    EC_CO_TRY(Prologue p, begin(c, d, false));
-    co_return json_response(status::ok, json::object{{"id", p.actor.id},
-                                                     {"name", p.actor.name},
-                                                     {"role", base::role_name(p.actor.role)}});
-  });
-
   auto data = [&d](Ctx& c, bool with_body) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, with_body && !c.req.body().empty()));
     if (p.actor.role != base::Role::kAdmin) {
@@ -449,19 +508,6 @@ void register_ops(Router& r, ApiDeps& d) {
   r.add(Verb::post, "/v1/data/{path*}", [data](Ctx& c) { return data(c, true); });
   r.add(Verb::get, "/v1/data/{path*}", [data](Ctx& c) { return data(c, false); });
   r.add(Verb::post, "/v1/data", [data](Ctx& c) { return data(c, true); });
-
-  for (const StaticFile& f : d.static_files) {
-    auto serve = [f](Ctx&) -> awaitable<Response> {
-      Response res(status::ok, 11);
-      res.set(beast_http::field::content_type, f.content_type);
-      res.set(beast_http::field::cache_control, "no-cache");
-      res.body() = std::string(f.body);
-      res.prepare_payload();
-      co_return res;
-    };
-    r.add(Verb::get, std::string(f.path), serve);
-    if (f.path == "/index.html") r.add(Verb::get, "/", serve);
-  }
 }
 
 }  // namespace
@@ -473,6 +519,12 @@ void register_api(Router& router, ApiDeps& deps) {
   register_sessions(router, deps);
   register_quizzes(router, deps);
   register_ops(router, deps);
+}
+
+void register_admin(Router& router, ApiDeps& deps) {
+  deps.caches.clear();
+  for (store::Db* db : deps.readers) deps.caches.push_back(std::make_unique<ThreadCache>(*db));
+  register_admin_ops(router, deps);
 }
 
 }  // namespace http

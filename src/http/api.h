@@ -51,7 +51,11 @@ struct ApiDeps {
   classroom::LiveNotifier* live = nullptr;
 };
 
+// The product: REST API, pages, /healthz and /readyz (the public listener).
 void register_api(Router& router, ApiDeps& deps);
+// The admin listener: /metrics, the policy data API (/v1/data, admins only), /healthz and
+// /readyz. `deps` is its own (readers: one per admin I/O thread).
+void register_admin(Router& router, ApiDeps& deps);
 
 // Authenticates a request's bearer token (the Authorization header). 401 reasons:
 // token_missing, token_malformed and those of base::verify_token. `cache` (may be null)

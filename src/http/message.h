@@ -29,6 +29,8 @@ struct Ctx {
   std::string_view path;   // without the query string
   std::string_view query;  // after '?', may be empty
   int thread_index;        // which I/O thread serves this connection (for per-thread state)
+  // The authenticated caller's id, set by the handler once known (for the access log).
+  mutable std::string user_id;
 
   // The value of query parameter `name` (percent-decoded), if present.
   std::optional<std::string> query_param(std::string_view name) const;

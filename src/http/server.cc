@@ -21,6 +21,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "http/tls.h"
 
 namespace http {
 
@@ -339,9 +340,35 @@ bool is_probe(const Request& req) {
   return path == "/healthz" || path == "/readyz" || path == "/metrics";
 }
 
+// X-Request-Id: a client's or proxy's own id is kept when it is a plain token (1-64 of
+// [A-Za-z0-9._-]), so one id follows a request through the platform; otherwise a new one.
+std::string request_id_for(const Request& req) {
+  if (auto it = req.find("X-Request-Id"); it != req.end()) {
+    std::string_view v = it->value();
+    bool ok = !v.empty() && v.size() <= 64;
+    for (char c : v) {
+      ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-');
+    }
+    if (ok) return std::string(v);
+  }
+  // Per thread: a random prefix and a counter (unique in the process, cheap per request).
+  static std::atomic<uint64_t> seeds{0};
+  thread_local uint64_t prefix = (uint64_t(base::SystemClock::instance().now_unix_ms()) << 16) ^
+                                 (seeds.fetch_add(1) * 0x9E3779B97F4A7C15ull) ^
+                                 uint64_t(reinterpret_cast<uintptr_t>(&prefix));
+  thread_local uint64_t counter = 0;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(20, '0');
+  uint64_t a = prefix, b = ++counter;
+  for (int i = 7; i >= 0; --i, a >>= 4) id[size_t(i)] = kHex[a & 15];
+  for (int i = 19; i >= 8; --i, b >>= 4) id[size_t(i)] = kHex[b & 15];
+  return id;
+}
+
 }  // namespace
 
-asio::awaitable<void> Server::reject(Conn& conn, tcp::socket& socket, Response& reply) {
+asio::awaitable<void> Server::reject(Conn& conn, Transport& socket, Response& reply) {
   boost::system::error_code ec;
   conn.expires_after(std::chrono::seconds(5));
   co_await beast_http::async_write(socket, reply, kNoThrow);
@@ -350,7 +377,7 @@ asio::awaitable<void> Server::reject(Conn& conn, tcp::socket& socket, Response& 
   // Lingering close: the client may still be sending (the rejected body, pipelined
   // requests). Closing now would reset the connection and could destroy our reply before
   // the client reads it, so stop sending and discard input for a bounded time and amount.
-  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.socket().shutdown(tcp::socket::shutdown_send, ec);
   conn.expires_after(std::chrono::seconds(2));
   static thread_local char sink[16384];
   for (size_t total = 0; total < (8u << 20);) {
@@ -360,11 +387,11 @@ asio::awaitable<void> Server::reject(Conn& conn, tcp::socket& socket, Response& 
   }
 }
 
-asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Slot slot,
-                                    Admit admit) {
+asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot slot, Admit admit) {
   boost::system::error_code ec;
-  socket.set_option(tcp::no_delay(true), ec);
-  Conn conn{&socket};
+  raw.set_option(tcp::no_delay(true), ec);
+  Transport socket(std::move(raw));
+  Conn conn{&socket.socket()};
   auto it = w.conns.insert(w.conns.end(), &conn);
   bool registered = true;
   open_connections_.fetch_add(1, std::memory_order_relaxed);
@@ -440,6 +467,7 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Sl
         break;
       }
       buffer.commit(n);
+      if (options_.tls && !co_await start_tls(conn, socket, buffer)) break;
     }
     beast_http::request_parser<beast_http::string_body> parser;
     parser.header_limit(uint32_t(options_.header_limit));
@@ -501,23 +529,27 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Sl
     }
     int64_t start = base::SystemClock::instance().now_mono_ns();
     if (beast::websocket::is_upgrade(req) && upgrade_) {
-      unregister();
-      beast::tcp_stream stream(std::move(socket));
       ConnectionSlot held = std::make_shared<Admission::Slot>(std::move(slot));
-      if (upgrade_(stream, req, w.index, held)) {
+      // The handler runs to its end on this thread, so the sweep cannot see the moved-out
+      // socket before unregister().
+      if (upgrade_(socket, req, w.index, held)) {
+        unregister();
         if (observer_) observer_("upgrade", 101, base::SystemClock::instance().now_mono_ns() - start);
         co_return;  // the stream now belongs to the WebSocket session
       }
       Response r = simple_error(base::Code::kNotFound, "no WebSocket endpoint at this path",
                                 "not_found");
-      stream.expires_after(std::chrono::seconds(5));
-      co_await beast_http::async_write(stream, r, kNoThrow);
-      co_return;
+      r.version(req.version());
+      co_await reject(conn, socket, r);
+      break;
     }
 
     std::string_view label;
+    std::string user_id;
     const bool head = req.method() == Verb::head;
-    Response res = co_await dispatch(w, req, label);
+    std::string request_id = request_id_for(req);
+    Response res = co_await dispatch(w, req, label, user_id);
+    res.set("X-Request-Id", request_id);
     res.version(req.version());
     res.set(beast_http::field::server, "edgeclass");
     res.keep_alive(req.keep_alive() && res.keep_alive() && !stopping_ && !over);
@@ -544,16 +576,68 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket socket, Admission::Sl
     // HEAD: the GET answer's status and headers (its Content-Length included), no body.
     if (!head) wire += res.body();
     auto [wec, nwritten] = co_await asio::async_write(socket, asio::buffer(wire), kNoThrow);
-    if (observer_) {
-      observer_(label, res.result_int(), base::SystemClock::instance().now_mono_ns() - start);
+    const int64_t took = base::SystemClock::instance().now_mono_ns() - start;
+    if (observer_) observer_(label, res.result_int(), took);
+    // The route template, never the raw target (ids, and the live socket's token query).
+    if (options_.access_log && base::log::level() <= base::log::Level::kInfo) {
+      base::log::info("http.access")
+          .kv("request_id", request_id)
+          .kv("method", std::string_view(req.method_string().data(), req.method_string().size()))
+          .kv("route", label.empty() ? std::string_view("unmatched") : label)
+          .kv("status", res.result_int())
+          .kv("duration_ms", double(took) / 1e6)
+          .kv("user", user_id)
+          .kv("bytes", uint64_t(head ? 0 : res.body().size()))
+          .kv("tls", socket.is_tls());
     }
     if (wec || !res.keep_alive()) break;
   }
   unregister();
-  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-asio::awaitable<Response> Server::dispatch(Worker& w, Request& req, std::string_view& label) {
+asio::awaitable<bool> Server::start_tls(Conn& conn, Transport& stream, beast::flat_buffer& buffer) {
+  static base::log::Every log_plain(kLogEveryNs), log_failed(kLogEveryNs);
+  auto first = static_cast<const unsigned char*>(buffer.data().data());
+  if (buffer.size() == 0 || first[0] != 0x16) {  // not a TLS handshake record
+    counters_.plain_http_on_tls.fetch_add(1, std::memory_order_relaxed);
+    if (uint64_t n; log_plain.due(now_ns(), &n)) {
+      base::log::info("http.plain_http_on_tls_port").kv("suppressed", n);
+    }
+    if (buffer.size() > 0 && first[0] >= 'A' && first[0] <= 'Z') {  // looks like a request line
+      Response reply =
+          simple_error(base::Code::kInvalidArgument,
+                       "this port speaks HTTPS only: use https:// (and wss:// for the live socket)",
+                       "https_required");
+      reply.version(11);
+      co_await reject(conn, stream, reply);
+    }
+    co_return false;
+  }
+  Transport tls(std::move(stream.socket()), options_.tls->current());
+  conn.socket = &tls.socket();
+  conn.expires_after(options_.read_timeout);
+  auto [hec, used] =
+      co_await tls.tls()->async_handshake(asio::ssl::stream_base::server, buffer.data(), kNoThrow);
+  if (hec) {
+    counters_.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+    if (uint64_t n; log_failed.due(now_ns(), &n)) {
+      base::log::info("http.tls_handshake_failed")
+          .kv("error", conn.timed_out ? std::string("timed out") : hec.message())
+          .kv("suppressed", n);
+    }
+    boost::system::error_code ec;
+    tls.close(ec);
+    stream = std::move(tls);
+    co_return false;
+  }
+  buffer.consume(buffer.size());
+  stream = std::move(tls);
+  co_return true;
+}
+
+asio::awaitable<Response> Server::dispatch(Worker& w, Request& req, std::string_view& label,
+                                           std::string& user_id) {
   std::string_view target = req.target();
   size_t q = target.find('?');
   std::string_view path = target.substr(0, q);
@@ -574,9 +658,11 @@ asio::awaitable<Response> Server::dispatch(Worker& w, Request& req, std::string_
     co_return error_response(
         base::not_found("no route for " + std::string(path), "route_not_found"));
   }
-  Ctx ctx{req, params, path, query, w.index};
+  Ctx ctx{req, params, path, query, w.index, {}};
   try {
-    co_return co_await (*m.handler)(ctx);
+    Response r = co_await (*m.handler)(ctx);
+    user_id = std::move(ctx.user_id);
+    co_return r;
   } catch (const std::exception& e) {
     // A handler bug must not take the connection or the process down.
     base::log::error("http.handler_exception").kv("route", label).kv("what", e.what());

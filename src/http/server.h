@@ -6,7 +6,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -19,8 +19,11 @@
 #include "http/admission.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "http/transport.h"
 
 namespace http {
+
+class TlsCertificates;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -42,6 +45,11 @@ struct ServerOptions {
   int64_t max_connections_per_address = 0;  // <= 0: none; past it 429, probes still served
   size_t overflow_per_thread = 16;          // over-limit connections being read, per thread
   std::chrono::milliseconds overflow_timeout{2000};  // for an over-limit connection's request
+  // Set: every connection is TLS (HTTPS, WSS) with the certificate in force when it was
+  // accepted. Not owned; must outlive the server.
+  const TlsCertificates* tls = nullptr;
+  // One `http.access` line per request at info level (docs/operations.md, "Logs").
+  bool access_log = true;
 };
 
 // Counts of what the server refused or cut off, for /metrics. Relaxed atomics, any thread.
@@ -54,6 +62,8 @@ struct ConnectionCounters {
   std::atomic<uint64_t> accept_fd_errors{0};      // accept() failed with EMFILE/ENFILE/ENOBUFS
   std::atomic<uint64_t> accept_other_errors{0};
   std::atomic<uint64_t> first_byte_timeouts{0};  // new connection that sent nothing in time
+  std::atomic<uint64_t> tls_handshake_failures{0};  // TLS port: handshake failed or timed out
+  std::atomic<uint64_t> plain_http_on_tls{0};       // TLS port: plain HTTP refused with 400
 };
 
 // Holds a connection's place in the server's connection limits (an Admission::Slot) while it
@@ -66,10 +76,11 @@ using RequestObserver = std::function<void(std::string_view route, unsigned stat
 
 // Takes over a connection whose request asked for a WebSocket upgrade. Returns false when no
 // upgrade is served at that path (the server then answers 404). Called on the I/O thread
-// `thread_index`; the stream's executor is that thread's.
+// `thread_index`; the stream's executor is that thread's. The stream is plain TCP or TLS
+// (handshake done); a handler that returns true has moved it out.
 // `slot` must be kept while the socket stays open.
-using UpgradeHandler = std::function<bool(boost::beast::tcp_stream& stream, Request& req,
-                                          int thread_index, ConnectionSlot slot)>;
+using UpgradeHandler =
+    std::function<bool(Transport& stream, Request& req, int thread_index, ConnectionSlot slot)>;
 
 class Server {
  public:
@@ -116,9 +127,13 @@ class Server {
   boost::asio::awaitable<void> serve(Worker& w, boost::asio::ip::tcp::socket socket,
                                      Admission::Slot slot, Admit admit);
   // Writes `reply` (which closes the connection), then discards input for a bounded time.
-  boost::asio::awaitable<void> reject(Conn& conn, boost::asio::ip::tcp::socket& socket,
-                                      Response& reply);
-  boost::asio::awaitable<Response> dispatch(Worker& w, Request& req, std::string_view& label);
+  boost::asio::awaitable<void> reject(Conn& conn, Transport& stream, Response& reply);
+  // TLS port: the handshake, with the bytes already read (the ClientHello's start) in
+  // `buffer`; or a 400 to a client that spoke plain HTTP. False: the connection is done.
+  boost::asio::awaitable<bool> start_tls(Conn& conn, Transport& stream,
+                                         boost::beast::flat_buffer& buffer);
+  boost::asio::awaitable<Response> dispatch(Worker& w, Request& req, std::string_view& label,
+                                            std::string& user_id);
 
   ServerOptions options_;
   const Router& router_;

@@ -6,8 +6,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
@@ -90,7 +90,7 @@ LiveHub::~LiveHub() {
   for (auto& h : hosts) h->release_connections();
 }
 
-void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
+void LiveHub::refuse(http::Transport& stream, HttpRequest& req, const base::Status& why,
                      ConnectionSlot slot) {
   {
     std::lock_guard lock(mu_);
@@ -112,36 +112,43 @@ void LiveHub::refuse(beast::tcp_stream& stream, HttpRequest& req, const base::St
   }
   auto ex = stream.get_executor();
   // A browser cannot read an HTTP error on a failed WebSocket: accept and close with a code.
-  asio::co_spawn(ex,
-                 LiveSession::refuse(stream.release_socket(), std::move(req), close_code_for(why),
-                                     why.message()),
-                 [slot = std::move(slot)](std::exception_ptr) {});
+  asio::co_spawn(
+      ex,
+      LiveSession::refuse(std::move(stream), std::move(req), close_code_for(why), why.message()),
+      [slot = std::move(slot)](std::exception_ptr) {});
 }
 
 namespace {
 
 // Writes `res` and closes the connection: stop sending, then discard what the client still
 // sends for a bounded time, so that our answer is not lost to a reset.
-asio::awaitable<void> answer_and_close(beast::tcp_stream stream,
+asio::awaitable<void> answer_and_close(http::Transport stream,
                                        beast::http::response<beast::http::string_body> res) {
   constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-  stream.expires_after(std::chrono::seconds(5));
+  // 5 s to write, 2 s more to discard: then the watchdog closes the socket.
+  asio::steady_timer watchdog(stream.get_executor(), std::chrono::seconds(7));
+  watchdog.async_wait([&stream](beast::error_code ec) {
+    if (!ec) stream.close(ec);
+  });
   auto [wec, n] = co_await beast::http::async_write(stream, res, kNoThrow);
-  if (wec) co_return;
-  beast::error_code ec;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  stream.expires_after(std::chrono::seconds(2));
-  char sink[1024];
-  for (size_t total = 0; total < (1u << 20);) {
-    auto [rec, got] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
-    if (rec) break;
-    total += got;
+  if (!wec) {
+    beast::error_code ec;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    char sink[1024];
+    for (size_t total = 0; total < (1u << 20);) {
+      auto [rec, got] = co_await stream.async_read_some(asio::buffer(sink), kNoThrow);
+      if (rec) break;
+      total += got;
+    }
   }
+  watchdog.cancel();
+  beast::error_code ec;
+  stream.close(ec);
 }
 
 }  // namespace
 
-void LiveHub::refuse_http(beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
+void LiveHub::refuse_http(http::Transport& stream, HttpRequest& req, const base::Status& why,
                           ConnectionSlot slot) {
   http::Response res = http::error_response(why, req.version());
   res.keep_alive(false);
@@ -181,7 +188,7 @@ UpgradeQuery read_upgrade_query(const HttpRequest& req) {
 
 }  // namespace
 
-bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int thread_index,
+bool LiveHub::handle_upgrade(http::Transport& stream, HttpRequest& req, int thread_index,
                              ConnectionSlot slot) {
   std::string session_id = live_session_id(req.target());
   if (session_id.empty()) return false;
@@ -236,8 +243,7 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
 
   // `slot` and `quota_hold` stay with the session until its coroutine ends.
   auto start = [this, host, who = std::move(who), resume, slot = std::move(slot),
-                quota_hold = std::move(quota_hold)](asio::ip::tcp::socket s,
-                                                    HttpRequest r) mutable {
+                quota_hold = std::move(quota_hold)](http::Transport s, HttpRequest r) mutable {
     auto session =
         std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume, deps_.limits);
     asio::co_spawn(
@@ -245,29 +251,24 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
         [slot = std::move(slot), quota_hold = std::move(quota_hold)](std::exception_ptr) {});
   };
   if (host->thread_index() == thread_index) {
-    start(stream.release_socket(), std::move(req));
+    start(std::move(stream), std::move(req));
     return true;
   }
-  // Move the connection to the room's thread: release the descriptor from this thread's
-  // io_context and adopt it in the room's.
+  // Move the connection to the room's thread: release the descriptor (and the TLS session)
+  // from this thread's io_context and adopt it in the room's.
   beast::error_code ec;
-  auto protocol = stream.socket().local_endpoint(ec).protocol();
-  int fd = ec ? -1 : stream.socket().release(ec);
-  if (ec || fd < 0) {
-    stream.socket().close(ec);
+  http::Transport::Detached detached = stream.detach(ec);
+  if (ec) {
+    stream.close(ec);
     return true;
   }
-  asio::post(host->executor(),
-             [fd, protocol, host, start = std::move(start), req = std::move(req)]() mutable {
-               beast::error_code aec;
-               asio::ip::tcp::socket sock(host->executor());
-               sock.assign(protocol, fd, aec);
-               if (aec) {
-                 ::close(fd);
-                 return;
-               }
-               start(std::move(sock), std::move(req));
-             });
+  asio::post(host->executor(), [d = std::move(detached), host, start = std::move(start),
+                                req = std::move(req)]() mutable {
+    beast::error_code aec;
+    http::Transport moved = http::Transport::adopt(std::move(d), host->executor(), aec);
+    if (aec) return;
+    start(std::move(moved), std::move(req));
+  });
   return true;
 }
 

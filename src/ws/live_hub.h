@@ -18,7 +18,6 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -87,7 +86,7 @@ class LiveHub : public classroom::LiveNotifier {
   // thread — or accepts and closes it with the refusal's close code (4001/4003/4004/4010). A user
   // already holding max_sockets_per_user live sockets is answered HTTP 429 too_many_live_sockets.
   // `slot` is kept as long as the socket is open.
-  bool handle_upgrade(boost::beast::tcp_stream& stream, HttpRequest& req, int thread_index,
+  bool handle_upgrade(http::Transport& stream, HttpRequest& req, int thread_index,
                       ConnectionSlot slot = nullptr);
 
   // classroom::LiveNotifier: REST changes (any thread, after the commit), posted to the
@@ -113,10 +112,10 @@ class LiveHub : public classroom::LiveNotifier {
   std::shared_ptr<RoomHost> find_or_create(const store::Session& session,
                                            const store::Course& course);
   int owner_thread(std::string_view session_id) const;
-  void refuse(boost::beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
+  void refuse(http::Transport& stream, HttpRequest& req, const base::Status& why,
               ConnectionSlot slot);
   // Answers the upgrade request with an HTTP error (JSON body) instead of upgrading.
-  void refuse_http(boost::beast::tcp_stream& stream, HttpRequest& req, const base::Status& why,
+  void refuse_http(http::Transport& stream, HttpRequest& req, const base::Status& why,
                    ConnectionSlot slot);
 
   LiveDeps deps_;

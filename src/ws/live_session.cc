@@ -46,7 +46,7 @@ websocket::close_reason make_reason(uint16_t code, const std::string& reason) {
 
 }  // namespace
 
-LiveSession::LiveSession(asio::ip::tcp::socket socket, std::shared_ptr<RoomHost> host,
+LiveSession::LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
                          classroom::Participant who, std::optional<classroom::ResumePoint> resume,
                          const SessionLimits& limits)
     : ws_(std::move(socket)),
@@ -56,8 +56,8 @@ LiveSession::LiveSession(asio::ip::tcp::socket socket, std::shared_ptr<RoomHost>
       limits_(limits),
       flood_(limits.message_burst, limits.message_rate) {}
 
-asio::awaitable<void> LiveSession::refuse(asio::ip::tcp::socket socket, HttpRequest req,
-                                          uint16_t code, std::string reason) {
+asio::awaitable<void> LiveSession::refuse(http::Transport socket, HttpRequest req, uint16_t code,
+                                          std::string reason) {
   Stream ws(std::move(socket));
   SessionLimits limits;
   configure(ws, limits);

@@ -14,13 +14,14 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
 #include <cstdint>
-#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "classroom/chat.h"
 #include "classroom/room.h"
+#include "http/transport.h"
 
 namespace ws {
 
@@ -43,14 +44,14 @@ struct SessionLimits {
 
 class LiveSession : public std::enable_shared_from_this<LiveSession> {
  public:
-  // Over a plain socket, not a beast::tcp_stream: the websocket's own timeouts cover every
-  // wait, and tcp_stream's two timers would cost every idle connection a few hundred bytes.
-  using Stream = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
+  // Over a plain socket or TLS (http::Transport), not a beast::tcp_stream: the websocket's
+  // own timeouts cover every wait, and tcp_stream's two timers would cost every idle
+  // connection a few hundred bytes.
+  using Stream = boost::beast::websocket::stream<http::Transport>;
 
   // `socket` must already be bound to `host`'s executor.
-  LiveSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<RoomHost> host,
-              classroom::Participant who, std::optional<classroom::ResumePoint> resume,
-              const SessionLimits& limits);
+  LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host, classroom::Participant who,
+              std::optional<classroom::ResumePoint> resume, const SessionLimits& limits);
 
   // The connection's whole life: WebSocket handshake on `req`, join, read loop, leave.
   // co_spawn on the host's executor.
@@ -59,8 +60,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
   // Accepts the upgrade only to close it at once with `code` and `reason` (browsers cannot
   // read an HTTP error on a failed WebSocket). co_spawn on the stream's executor.
-  static boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket socket, HttpRequest req,
-                                             uint16_t code, std::string reason);
+  static boost::asio::awaitable<void> refuse(http::Transport socket, HttpRequest req, uint16_t code,
+                                             std::string reason);
 
   // Queues `text` for sending. Over the queue bounds the session is closed with 4008 and the
   // queue dropped. Ignored once a close has begun. Room thread only.

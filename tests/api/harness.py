@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import http.client
 
@@ -49,11 +50,13 @@ class Server:
         self.env = dict(os.environ)
         self.env.update({"EDGECLASS_LISTEN": "127.0.0.1:0", "EDGECLASS_DATA_DIR": self.data_dir,
                          "EDGECLASS_JWT_SECRET": SECRET, "EDGECLASS_THREADS": str(threads),
-                         "EDGECLASS_LOG_LEVEL": "info"})
+                         "EDGECLASS_LOG_LEVEL": "info", "EDGECLASS_ADMIN_LISTEN": "127.0.0.1:0"})
         self.env.update(env or {})
         self.proc = None
         self.preexec = None  # runs in the child before exec (e.g. to lower its fd limit)
         self.port = None
+        self.admin_port = None  # the admin listener (/metrics, /v1/data)
+        self.reader = None  # drains the server's stdout into self.log after start-up
         self.log = []
 
     def start(self):
@@ -67,20 +70,31 @@ class Server:
                 raise RuntimeError("edgeclass exited during start-up:\n" + "".join(self.log))
             self.log.append(line)
             if '"edgeclass.ready"' in line:
-                url = json.loads(line)["url"]
-                self.port = int(url.rsplit(":", 1)[1].strip("/"))
+                ready = json.loads(line)
+                self.port = int(ready["url"].rsplit(":", 1)[1].strip("/"))
+                if ready.get("admin_url", "off") != "off":
+                    self.admin_port = int(ready["admin_url"].rsplit(":", 1)[1].strip("/"))
+                # Keep reading: the server logs a line per request (the access log), and a
+                # full pipe would block its I/O threads on write(2).
+                self.reader = threading.Thread(target=self._drain, daemon=True)
+                self.reader.start()
                 return self
         raise RuntimeError("edgeclass did not become ready:\n" + "".join(self.log))
+
+    def _drain(self):
+        for line in self.proc.stdout:
+            self.log.append(line)
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                rest, _ = self.proc.communicate(timeout=timeout)
-                self.log.append(rest or "")
+                self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 raise
+        if self.reader:
+            self.reader.join(timeout=5)
         self.check_sanitizers()
         return self.proc.returncode
 
@@ -98,8 +112,10 @@ class Server:
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    def request(self, method, path, body=None, tok=None, headers=None, raw=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+    def request(self, method, path, body=None, tok=None, headers=None, raw=None, admin=False):
+        """`admin`: to the admin listener (/metrics, /v1/data) instead of the public one."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.admin_port if admin else self.port,
+                                          timeout=30)
         h = dict(headers or {})
         if tok:
             h["Authorization"] = "Bearer " + tok

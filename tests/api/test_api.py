@@ -200,7 +200,8 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(self.srv.request("GET", "/api/v1/me", tok=token("x", nbf=now + 30))[0], 200)
         self.assertEqual(self.srv.request("GET", "/api/v1/me", tok=token("x", exp=now - 30))[0], 200)
         self.err(403, "forbidden", "POST", "/api/v1/courses", {"title": "x"}, token("s"))
-        self.err(403, "forbidden", "GET", "/v1/data/edgeclass", tok=T)
+        st, body = self.srv.request("GET", "/v1/data/edgeclass", tok=T, admin=True)
+        self.assertEqual((st, body["error"]["code"]), (403, "forbidden"))
 
     def test_quiz_questions_only_for_members(self):
         s = self.srv
@@ -424,7 +425,8 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(idle.recv(65536), b"", "the idle keep-alive connection is closed")
         self.assertEqual(srv.proc.wait(timeout=20), 0)
         self.assertLess(time.time() - t0, 8, "stopped well inside the 10 s drain time")
-        log = "".join(srv.log) + (srv.proc.stdout.read() or "")
+        srv.reader.join(timeout=5)  # the rest of its output
+        log = "".join(srv.log)
         self.assertIn("edgeclass.stopped", log)
         self.assertNotIn("drain_timeout", log)
         idle.close()
@@ -439,7 +441,7 @@ class LifecycleTest(unittest.TestCase):
         with Server() as s:
             s.course(T)
             s.request("GET", "/api/v1/courses/crs_0000000000000", tok=T)
-            st, text = s.request("GET", "/metrics")
+            st, text = s.request("GET", "/metrics", admin=True)
             self.assertEqual(st, 200)
             for name in ("edgeclass_http_requests_total", "edgeclass_http_request_duration_seconds_bucket",
                          "edgeclass_store_commit_duration_seconds_bucket",
@@ -449,6 +451,46 @@ class LifecycleTest(unittest.TestCase):
             p = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
                                capture_output=True)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def test_access_log_request_id_and_domain_events(self):
+        import http.client
+        with Server() as s:
+            c = s.course(T)
+            conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+            conn.request("GET", f"/api/v1/courses/{c['id']}",
+                         headers={"Authorization": "Bearer " + T, "X-Request-Id": "trace-42"})
+            r = conn.getresponse()
+            r.read()
+            self.assertEqual(r.getheader("X-Request-Id"), "trace-42")  # a valid id is kept
+            conn.request("GET", "/healthz", headers={"X-Request-Id": "not valid!"})
+            r = conn.getresponse()
+            r.read()
+            generated = r.getheader("X-Request-Id")
+            self.assertRegex(generated, r"^[0-9a-f]{20}$")
+            conn.close()
+        lines = [json.loads(l) for l in "".join(s.log).splitlines() if l.startswith("{")]
+        access = [l for l in lines if l["msg"] == "http.access"]
+        mine = [l for l in access if l["request_id"] == "trace-42"]
+        self.assertEqual(len(mine), 1, access)
+        self.assertEqual((mine[0]["route"], mine[0]["status"], mine[0]["method"]),
+                         ("/api/v1/courses/{id}", 200, "GET"))  # the template, not the id
+        self.assertTrue(mine[0]["user"] and mine[0]["bytes"] > 0 and mine[0]["duration_ms"] >= 0)
+        self.assertTrue(any(l["request_id"] == generated for l in access))
+        self.assertIn("course.created", [l["msg"] for l in lines])
+        text = "".join(s.log)
+        self.assertNotIn(T, text)
+        self.assertNotIn(c["id"] + '"', [l.get("route", "") for l in access])
+
+    def test_admin_endpoints_are_not_on_the_public_listener(self):
+        with Server() as s:
+            for path in ("/metrics", "/v1/data/edgeclass/allow"):
+                st, body = s.request("GET", path, tok=ADMIN)
+                self.assertEqual((st, body["error"]["code"]), (404, "route_not_found"), path)
+                self.assertEqual(s.request("GET", path, tok=ADMIN, admin=True)[0], 200, path)
+            # The admin listener serves no product routes.
+            st, _ = s.request("GET", "/api/v1/me", tok=ADMIN, admin=True)
+            self.assertEqual(st, 404)
+            self.assertEqual(s.request("GET", "/healthz", admin=True)[0], 200)
 
     def test_bad_config_is_refused(self):
         p = subprocess.run([Server().env and __import__("harness").BINARY, "serve", "--threads", "many"],
@@ -523,9 +565,9 @@ allow { input.action == "join" }
             s.proc.send_signal(signal.SIGHUP)
             time.sleep(0.5)
             self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("p1"))[0], 201)
-            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": {"action": "join"}}, ADMIN)
+            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": {"action": "join"}}, ADMIN, admin=True)
             self.assertEqual((st, res), (200, {"result": True}))
-            st, res = s.request("POST", "/v1/data/edgeclass/nothing", {"input": {}}, ADMIN)
+            st, res = s.request("POST", "/v1/data/edgeclass/nothing", {"input": {}}, ADMIN, admin=True)
             self.assertEqual((st, res), (200, {}))
         log = "".join(s.log)
         self.assertIn("policy.reload_failed", log)
@@ -544,8 +586,8 @@ allow { input.action == "join" }
         with Server() as s:
             inp = {"action": "join", "user": {"role": "student"},
                    "course": {"status": "active", "capacity": 3, "enrolled": 3}}
-            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": inp}, ADMIN)
+            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": inp}, ADMIN, admin=True)
             self.assertEqual(res, {"result": False})
             inp["course"]["enrolled"] = 2
-            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": inp}, ADMIN)
+            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": inp}, ADMIN, admin=True)
             self.assertEqual(res, {"result": True})

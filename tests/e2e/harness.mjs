@@ -39,14 +39,27 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Starts `edgeclass serve`; resolves once it logs edgeclass.ready. `env` adds settings;
 // a log line containing one of `failOn` (message names) fails the start.
+// On a network (tests/scripts/e2e_video_netns.sh): E2E_SERVER_NETNS names the network
+// namespace the server runs in, E2E_LISTEN its address; E2E_TLS_CERT/E2E_TLS_KEY make it HTTPS.
+export const onNetwork = Boolean(process.env.E2E_SERVER_NETNS);
+
 export async function startServer({ env = {}, failOn = [], prefix = 'edgeclass-e2e-' } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const proc = spawn(BIN, ['serve'], {
+  const net = onNetwork ? { EDGECLASS_LISTEN: process.env.E2E_LISTEN,
+    EDGECLASS_ADMIN_LISTEN: process.env.E2E_ADMIN_LISTEN,
+    EDGECLASS_TLS_CERT: process.env.E2E_TLS_CERT, EDGECLASS_TLS_KEY: process.env.E2E_TLS_KEY } : {};
+  // `ip netns exec` execs the server, so the child's pid is the server's.
+  const [cmd, args] = onNetwork
+    ? ['ip', ['netns', 'exec', process.env.E2E_SERVER_NETNS, BIN, 'serve']] : [BIN, ['serve']];
+  const proc = spawn(cmd, args, {
     env: { ...process.env, EDGECLASS_LISTEN: '127.0.0.1:0', EDGECLASS_DATA_DIR: dataDir,
-      EDGECLASS_JWT_SECRET: SECRET, EDGECLASS_THREADS: '2', EDGECLASS_LOG_LEVEL: 'info', ...env },
+      EDGECLASS_JWT_SECRET: SECRET, EDGECLASS_THREADS: '2', EDGECLASS_LOG_LEVEL: 'info',
+      EDGECLASS_ADMIN_LISTEN: '127.0.0.1:0', ...env,
+      ...net },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
+  let adminUrl = null;  // the admin listener (/metrics)
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
@@ -63,14 +76,16 @@ export async function startServer({ env = {}, failOn = [], prefix = 'edgeclass-e
         }
         if (line.includes('"edgeclass.ready"')) {
           clearTimeout(timer);
-          resolve(JSON.parse(line).url.replace(/\/$/, ''));
+          const ready = JSON.parse(line);
+          if (ready.admin_url && ready.admin_url !== 'off') adminUrl = ready.admin_url.replace(/\/$/, '');
+          resolve(ready.url.replace(/\/$/, ''));
         }
       }
     });
     proc.on('exit', (code) => reject(new Error(`server exited (${code})`)));
   });
   proc.stderr.resume();
-  return { proc, url, dataDir, log: () => log };
+  return { proc, url, adminUrl, dataDir, log: () => log };
 }
 
 // Headless Debian Chromium with a fake camera and microphone, plus `extraArgs`.

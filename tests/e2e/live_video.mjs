@@ -8,7 +8,7 @@
 // page that keeps sending) and refuses its publish. Exits non-zero on the first failed check.
 import path from 'node:path';
 
-import { SHOTS, check, runScenario, sleep } from './harness.mjs';
+import { SHOTS, check, onNetwork, runScenario, sleep } from './harness.mjs';
 
 const TIMEOUT = 15000;
 const MEDIA_PORT = String(20000 + Math.floor(Math.random() * 30000));
@@ -29,6 +29,10 @@ const inbound = (page) =>
       if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) {
         out.rtt = s.currentRoundTripTime;
       }
+      if (s.type === 'candidate-pair' && s.nominated) out.remoteId = s.remoteCandidateId;
+    });
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'remote-candidate' && s.id === out.remoteId) out.remote = s.address;
     });
     return out;
   });
@@ -51,14 +55,21 @@ const errorFor = (page, msg) =>
     live.addEventListener('reply', (e) => { if (e.detail.ref === ref) resolve(e.detail); });
   }), msg);
 
-runScenario('live video', {
+// On loopback the browser needs flags to accept a 127.0.0.1 candidate. On a network
+// (E2E_SERVER_NETNS) it runs as a student's would: no media flags, the server's own choice of
+// candidates (no EDGECLASS_PUBLIC_IP), HTTPS (a secure context, needed for the camera; the
+// self-signed certificate is accepted by flag).
+runScenario(onNetwork ? 'live video on a network' : 'live video', {
   server: {
-    env: { EDGECLASS_MEDIA_PORT: MEDIA_PORT, EDGECLASS_PUBLIC_IP: '127.0.0.1' },
-    failOn: ['media.unavailable'],
+    env: onNetwork ? { EDGECLASS_MEDIA_PORT: MEDIA_PORT }
+      : { EDGECLASS_MEDIA_PORT: MEDIA_PORT, EDGECLASS_PUBLIC_IP: '127.0.0.1' },
+    failOn: ['media.unavailable', 'media.loopback_only'],
     prefix: 'edgeclass-video-',
   },
-  browserArgs: ['--autoplay-policy=no-user-gesture-required',
-    '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
+  browserArgs: onNetwork
+    ? ['--autoplay-policy=no-user-gesture-required', '--ignore-certificate-errors']
+    : ['--autoplay-policy=no-user-gesture-required',
+      '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
   timeout: TIMEOUT,
 }, async ({ server, open }) => {
   const T = await open('teacher.html', 'usr_tess', 'Ms Tess', 'teacher');
@@ -120,13 +131,17 @@ runScenario('live video', {
     console.log(`${name}: video frames ${a.video?.frames} -> ${b.video?.frames} (${b.video?.width}px wide), ` +
       `audio packets ${a.audio?.packets} -> ${b.audio?.packets}, lost video ${b.video?.lost} audio ${b.audio?.lost}, ` +
       `rtt ${b.rtt === null ? 'n/a' : (1000 * b.rtt).toFixed(1) + ' ms'}, video jitter buffer ${jb.toFixed(1)} ms`);
+    if (onNetwork) {
+      const host = new URL(server.url).hostname;
+      check(b.remote === host, `${name}: media flows to the server's network address ${host} (${b.remote})`);
+    }
     check(b.video && a.video && b.video.frames > a.video.frames + 60, `${name}: video frames keep decoding`);
     check(b.audio && a.audio && b.audio.packets > a.audio.packets + 100, `${name}: audio packets keep arriving`);
     const lost = (b.video.lost || 0) + (b.audio.lost || 0);
     const total = b.video.packets + b.audio.packets;
     check(lost <= Math.max(5, total * 0.01), `${name}: packets lost ${lost} of ${total}`);
   }
-  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text();
   const pick = (n) => (metrics.match(new RegExp(`^${n} (\\S+)`, 'm')) || [])[1];
   console.log(`sfu: packets in ${pick('edgeclass_media_received_packets_total')}, out ${pick('edgeclass_media_sent_packets_total')}, ` +
     `subscribers ${pick('edgeclass_media_subscribers')}, nacks ${pick('edgeclass_media_nacks_received_total')}, ` +

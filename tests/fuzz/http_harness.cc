@@ -71,7 +71,7 @@ http::Response ApiHarness::handle(http::Request& req) {
                      : base::not_found("no route", "route_not_found"));
     return r;
   }
-  http::Ctx ctx{req, params, path, query, 0};
+  http::Ctx ctx{req, params, path, query, 0, {}};
   asio::io_context ioc(1);
   auto guard = asio::make_work_guard(ioc);
   std::optional<http::Response> out;

@@ -487,7 +487,7 @@ class World {
       out.status = m.path_known ? 405 : 404;
       return out;
     }
-    Ctx ctx{req, params, path, query, 0};
+    Ctx ctx{req, params, path, query, 0, {}};
     asio::io_context ioc;
     auto work = asio::make_work_guard(ioc);
     std::optional<Response> res;

@@ -92,8 +92,32 @@ if ds:
     check(c["livenessProbe"]["httpGet"]["path"] == "/healthz", "liveness must be /healthz")
     check(c["readinessProbe"]["httpGet"]["path"] == "/readyz", "readiness must be /readyz")
     r = c["resources"]
-    check(r["requests"] == r["limits"] == {"cpu": "2", "memory": "1Gi"},
-          "edgeclass resources must be requests = limits = 2 CPU / 1Gi")
+    check(r["requests"] == {"cpu": "200m", "memory": "512Mi"} and r["limits"] == {"cpu": "1", "memory": "1Gi"},
+          "edgeclass resources must be the case study's: requests 200m/512Mi, limits 1/1Gi")
+    for probe in ("livenessProbe", "readinessProbe"):
+        g = c[probe]["httpGet"]
+        check(g.get("port") == "https" and g.get("scheme") == "HTTPS",
+              f"{probe} must probe the public HTTPS port")
+    check(env.get("EDGECLASS_TLS_CERT", {}).get("value", "").startswith("/tls/")
+          and env.get("EDGECLASS_TLS_KEY", {}).get("value", "").startswith("/tls/"),
+          "EDGECLASS_TLS_CERT/KEY must point into the TLS Secret mounted at /tls")
+    vols = {v["name"]: v for v in pod.get("volumes", [])}
+    check(vols.get("tls", {}).get("secret", {}).get("secretName") == "edgeclass-tls",
+          "the TLS certificate must come from Secret edgeclass-tls")
+    check(env.get("EDGECLASS_ADMIN_LISTEN", {}).get("value", "").endswith(":9091"),
+          "the admin listener must be on 9091")
+    ann = tpl["metadata"].get("annotations", {})
+    check(ann.get("prometheus.io/port") == "9091", "Prometheus must scrape the admin port")
+    pdb = find("PodDisruptionBudget", "edgeclass")
+    check(pdb is not None and pdb["spec"].get("maxUnavailable") == 1, "a PodDisruptionBudget must bound drains")
+    np = find("NetworkPolicy", "edgeclass-admin")
+    check(np is not None, "a NetworkPolicy must restrict the admin port")
+    if np:
+        admin_rules = [r for r in np["spec"]["ingress"] if any(p.get("port") == 9091 for p in r.get("ports", []))]
+        check(len(admin_rules) == 1 and admin_rules[0].get("from"), "port 9091 only from the monitoring namespace")
+        open_rules = [r for r in np["spec"]["ingress"] if not r.get("from")]
+        check(all(p.get("port") != 9091 for r in open_rules for p in r.get("ports", [])),
+              "the admin port must not be open to everyone")
     ports = {(p["containerPort"], p["protocol"]) for p in c["ports"]}
     with open("deploy/Containerfile") as fh:
         exposed = set()

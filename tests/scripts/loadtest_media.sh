@@ -15,12 +15,14 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; 
 trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 media=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$work/data EDGECLASS_JWT_SECRET=$SECRET \
-  EDGECLASS_MEDIA_PORT=$media EDGECLASS_MEDIA_THREADS=2 EDGECLASS_LOG_LEVEL=warn \
+admin=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_ADMIN_LISTEN=127.0.0.1:$admin \
+  EDGECLASS_DATA_DIR=$work/data EDGECLASS_JWT_SECRET=$SECRET \
+  EDGECLASS_MEDIA_PORT=$media EDGECLASS_PUBLIC_IP=127.0.0.1 EDGECLASS_MEDIA_THREADS=2 EDGECLASS_LOG_LEVEL=warn \
   "$BIN" serve >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.02; done
-timeout 120 "$LOADTEST" media --port "$port" --secret "$SECRET" --subscribers 20 --seconds 2 \
+timeout 120 "$LOADTEST" media --port "$port" --admin-port "$admin" --secret "$SECRET" --subscribers 20 --seconds 2 \
   --warmup 1 --pid "$pid" --csv "$work/subs.csv" | tee "$work/out.txt"
 python3 - "$work/out.txt" "$work/subs.csv" <<'PY'
 import csv, json, sys

@@ -143,7 +143,7 @@ class LiveWsTest : public ::testing::Test {
     };
     hub_ = std::make_unique<LiveHub>(std::move(deps));
     server_->set_upgrade_handler(
-        [this](beast::tcp_stream& s, http::Request& req, int t, http::ConnectionSlot slot) {
+        [this](http::Transport& s, http::Request& req, int t, http::ConnectionSlot slot) {
           return hub_->handle_upgrade(s, req, t, std::move(slot));
         });
     ASSERT_TRUE(server_->listen().is_ok());

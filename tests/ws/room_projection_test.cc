@@ -141,7 +141,7 @@ class RoomProjectionTest : public ::testing::Test {
     api_->live = hub_.get();
     http::register_api(*router_, *api_);
     server_->set_upgrade_handler(
-        [this](beast::tcp_stream& s, http::Request& req, int t, http::ConnectionSlot slot) {
+        [this](http::Transport& s, http::Request& req, int t, http::ConnectionSlot slot) {
           return hub_->handle_upgrade(s, req, t, std::move(slot));
         });
     ASSERT_TRUE(server_->listen().is_ok());

@@ -157,6 +157,12 @@ base::Result<Answer> build_answer(const SessionDescription& offer, const AnswerO
     }
     line(s, "a=candidate:1 1 udp 2130706431 " + o.candidate_ip + " " +
                 std::to_string(o.candidate_port) + " typ host");
+    for (size_t i = 0; i < o.extra_candidate_ips.size(); ++i) {
+      // RFC 8445 5.1.2: local preference decreases with the order; one foundation each.
+      line(s, "a=candidate:" + std::to_string(i + 2) + " 1 udp " +
+                  std::to_string(2130706431u - 256u * uint32_t(i + 1)) + " " +
+                  o.extra_candidate_ips[i] + " " + std::to_string(o.candidate_port) + " typ host");
+    }
     line(s, "a=end-of-candidates");
     answer.media.push_back(std::move(neg));
   }

@@ -88,7 +88,10 @@ struct AnswerOptions {
   std::string ice_ufrag;
   std::string ice_pwd;
   std::string fingerprint_sha256;  // "AB:CD:..." of the server's DTLS certificate
-  std::string candidate_ip;        // the announced address (EDGECLASS_PUBLIC_IP)
+  std::string candidate_ip;        // the announced address (EDGECLASS_PUBLIC_IP), also in c=
+  // Further host candidates on the same port (every interface address when no public IP is
+  // set), at decreasing priority after candidate_ip.
+  std::vector<std::string> extra_candidate_ips;
   uint16_t candidate_port = 0;     // the one UDP port (EDGECLASS_MEDIA_PORT)
   std::string cname = "edgeclass";
   uint64_t session_id = 1;

@@ -100,6 +100,7 @@ sdp::AnswerOptions Sfu::answer_options(const Endpoint& ep) {
   o.ice_pwd = ep.transport->local_password();
   o.fingerprint_sha256 = certificate_->fingerprint_sha256();
   o.candidate_ip = config_.public_ip;
+  o.extra_candidate_ips = config_.extra_candidate_ips;
   o.candidate_port = config_.port;
   o.session_id = random_->next_u64() >> 2;
   return o;

@@ -48,6 +48,7 @@ class FanoutPool;
 
 struct SfuConfig {
   std::string public_ip = "127.0.0.1";         // EDGECLASS_PUBLIC_IP: announced ICE candidate
+  std::vector<std::string> extra_candidate_ips;  // announced after public_ip (host addresses)
   uint16_t port = 7882;                        // EDGECLASS_MEDIA_PORT
   // Threads that protect and send a big fan-out together (FanoutPool), the media thread
   // included; 1 sends everything from the media thread. EDGECLASS_MEDIA_THREADS.

@@ -1,0 +1,288 @@
+"""HTTPS and WSS on the public listener (EDGECLASS_TLS_CERT / EDGECLASS_TLS_KEY), against the
+real binary with real TLS clients: Python's ssl module (OpenSSL) and `openssl s_client`.
+Certificates come from `edgeclass cert --self-signed`; everything talks to 127.0.0.1."""
+import base64
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import BINARY, Server, token
+from test_live_room import WebSocket
+
+T = token("t1", "teacher", "Ms T")
+STUDENTS = [token(f"s{i}", "student", f"Student {i}") for i in range(1, 4)]
+
+
+def make_pair(out, host, force=True):
+    args = [BINARY, "cert", "--self-signed", "--host", host, "--out", out]
+    if force:
+        args.append("--force")
+    r = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def der_fingerprint(pem_path):
+    with open(pem_path) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    return hashlib.sha256(der).hexdigest()
+
+
+class TlsWebSocket(WebSocket):
+    """test_live_room's blocking client over TLS (wss://)."""
+
+    def __init__(self, port, path, ctx):  # pylint: disable=super-init-not-called
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                           "Origin: https://127.0.0.1\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed during the handshake")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        status = int(head.split(b" ", 2)[1])
+        assert status == 101, head
+        self.close_code = None
+        self.close_reason = ""
+
+
+class TlsTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="edgeclass-tls-")
+        self.tls = os.path.join(self.dir, "tls")
+        self.banner = make_pair(self.tls, "127.0.0.1", force=False)
+        self.cert = os.path.join(self.tls, "cert.pem")
+        self.key = os.path.join(self.tls, "key.pem")
+        self.srv = Server(data_dir=os.path.join(self.dir, "data"), threads=2, env={
+            "EDGECLASS_TLS_CERT": self.cert, "EDGECLASS_TLS_KEY": self.key,
+            "EDGECLASS_TLS_WATCH_MS": "100", "EDGECLASS_MEDIA_PORT": "0"}).start()
+        self.port = self.srv.port
+        self.sockets = []
+
+    def tearDown(self):
+        for w in self.sockets:
+            w.close()
+        self.srv.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def ctx(self, cafile=None):
+        c = ssl.create_default_context(cafile=cafile or self.cert)
+        c.set_alpn_protocols(["h2", "http/1.1"])
+        return c
+
+    def conn(self, cafile=None):
+        return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10,
+                                           context=self.ctx(cafile))
+
+    def request(self, method, path, body=None, tok=None, conn=None):
+        c = conn or self.conn()
+        h = {"Authorization": "Bearer " + tok} if tok else {}
+        data = json.dumps(body) if body is not None else None
+        if data is not None:
+            h["Content-Type"] = "application/json"
+        c.request(method, path, body=data, headers=h)
+        r = c.getresponse()
+        text = r.read().decode()
+        if conn is None:
+            c.close()
+        return r.status, (json.loads(text) if text.startswith(("{", "[")) else text)
+
+    def served_fingerprint(self):
+        # Verification off on purpose: this asks which certificate is served, whoever made it.
+        c = ssl.create_default_context()
+        c.check_hostname = False
+        c.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as raw:
+            with c.wrap_socket(raw) as s:
+                return hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest()
+
+    def metric(self, name):
+        st, text = self.srv.request("GET", "/metrics", admin=True)  # plain HTTP, admin listener
+        self.assertEqual(st, 200)
+        m = re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M)
+        return float(m.group(1)) if m else None
+
+    def live_session(self):
+        st, c = self.request("POST", "/api/v1/courses", {"title": "TLS", "capacity": 10}, T)
+        self.assertEqual(st, 201, c)
+        st, _ = self.request("PATCH", f"/api/v1/courses/{c['id']}", {"status": "active"}, T)
+        self.assertEqual(st, 200)
+        for tok in STUDENTS:
+            self.assertEqual(self.request("POST", f"/api/v1/courses/{c['id']}/join", tok=tok)[0], 201)
+        st, ses = self.request("POST", f"/api/v1/courses/{c['id']}/sessions", {"title": "L"}, T)
+        self.assertEqual(st, 201, ses)
+        st, q = self.request("POST", f"/api/v1/sessions/{ses['id']}/quizzes",
+                             {"title": "Q", "questions": [{"kind": "single", "prompt": "1+1?",
+                                                          "options": ["1", "2"], "correct": [1]}]}, T)
+        self.assertEqual(st, 201, q)
+        return ses["id"], q["id"]
+
+    def wss(self, session, tok):
+        w = TlsWebSocket(self.port, f"/api/v1/sessions/{session}/live?token={tok}", self.ctx())
+        self.sockets.append(w)
+        return w
+
+    def test_cert_command_says_how_to_use_the_pair(self):
+        self.assertIn("EDGECLASS_TLS_CERT=", self.banner)
+        self.assertIn("https://127.0.0.1:8443/", self.banner)
+        self.assertEqual(os.stat(self.key).st_mode & 0o777, 0o600)
+        # Refuses to overwrite without --force, and needs --host.
+        r = subprocess.run([BINARY, "cert", "--self-signed", "--host", "x", "--out", self.tls],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--force", r.stderr)
+        r = subprocess.run([BINARY, "cert", "--self-signed"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--host", r.stderr)
+
+    def test_https_with_verification_tls13_tls12_and_alpn(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as raw:
+            with self.ctx().wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                self.assertEqual(s.version(), "TLSv1.3")
+                self.assertEqual(s.selected_alpn_protocol(), "http/1.1")  # h2 is not chosen
+        c = self.ctx()
+        c.maximum_version = ssl.TLSVersion.TLSv1_2
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as raw:
+            with c.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                self.assertEqual(s.version(), "TLSv1.2")
+                name, _, _ = s.cipher()
+                self.assertTrue(name.startswith("ECDHE-") and ("GCM" in name or "CHACHA" in name),
+                                name)
+        st, body = self.request("GET", "/healthz")
+        self.assertEqual((st, body), (200, {"status": "ok"}))
+        # A certificate for another name does not verify: hostname checking is real.
+        other = os.path.join(self.dir, "other")
+        make_pair(other, "192.0.2.1")
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            self.request("GET", "/healthz", conn=self.conn(os.path.join(other, "cert.pem")))
+
+    def test_old_protocols_and_weak_ciphers_are_refused(self):
+        before = self.metric("edgeclass_http_tls_handshake_failures_total")
+        for args in (["-tls1_1", "-cipher", "ALL:@SECLEVEL=0"],
+                     ["-tls1_2", "-cipher", "AES128-SHA256"]):  # TLS 1.2 without ECDHE
+            r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{self.port}"] + args,
+                               input="", capture_output=True, text=True, timeout=20)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+        after = self.metric("edgeclass_http_tls_handshake_failures_total")
+        self.assertEqual(after - before, 2)
+
+    def test_plain_http_on_the_tls_port_gets_a_clear_refusal(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 400"), head)
+        self.assertEqual(json.loads(body)["error"]["code"], "https_required")
+        self.assertIn("https://", json.loads(body)["error"]["message"])
+        # Garbage is closed without an answer, and the server keeps serving HTTPS.
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            s.sendall(b"\x00\x01\x02\x03")
+            self.assertEqual(s.recv(100), b"")
+        self.assertEqual(self.request("GET", "/healthz")[0], 200)
+        self.assertGreaterEqual(self.metric("edgeclass_http_plain_http_on_tls_total"), 2)
+
+    def test_wss_live_room_across_io_threads(self):
+        session, quiz = self.live_session()
+        # Seven sockets over two I/O threads: the kernel spreads them, so some are accepted
+        # on the other thread than the room's and their TLS session moves with them.
+        sockets = [self.wss(session, T)] + [self.wss(session, tok) for tok in STUDENTS * 2]
+        for w in sockets:
+            self.assertIsNotNone(w.expect("welcome"), "no welcome over wss")
+        self.assertEqual(self.request("POST", f"/api/v1/quizzes/{quiz}/publish",
+                                      {"time_limit_s": 60}, T)[0], 200)
+        for w in sockets:
+            self.assertEqual(w.expect("quiz_published")["quiz"]["id"], quiz)
+        sockets[1].send({"type": "answer", "quiz_id": quiz,
+                         "answers": [{"question": 0, "choice": [1]}]})
+        self.assertIsNotNone(sockets[1].expect("answer_accepted"))
+
+    def test_reload_on_sighup_and_on_file_change_keeps_open_connections(self):
+        session, quiz = self.live_session()
+        first = self.served_fingerprint()
+        self.assertEqual(first, der_fingerprint(self.cert))
+        keep = self.conn()
+        self.assertEqual(self.request("GET", "/healthz", conn=keep)[0], 200)
+        live = self.wss(session, STUDENTS[0])
+        self.assertIsNotNone(live.expect("welcome"))
+
+        # SIGHUP: a new pair (same host) is served to new connections.
+        make_pair(self.tls, "127.0.0.1")
+        second = der_fingerprint(self.cert)
+        self.assertNotEqual(second, first)
+        self.srv.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 5
+        while time.time() < deadline and self.served_fingerprint() != second:
+            time.sleep(0.05)
+        self.assertEqual(self.served_fingerprint(), second)
+        # The open keep-alive connection and the live socket were not dropped.
+        self.assertEqual(self.request("GET", "/healthz", conn=keep)[0], 200)
+        self.assertEqual(self.request("POST", f"/api/v1/quizzes/{quiz}/publish",
+                                      {"time_limit_s": 60}, T)[0], 200)
+        self.assertEqual(live.expect("quiz_published")["quiz"]["id"], quiz)
+
+        # A file change without a signal (what a renewed Kubernetes Secret does).
+        make_pair(self.tls, "127.0.0.1")
+        third = der_fingerprint(self.cert)
+        deadline = time.time() + 5
+        while time.time() < deadline and self.served_fingerprint() != third:
+            time.sleep(0.05)
+        self.assertEqual(self.served_fingerprint(), third)
+        self.assertEqual(self.request("GET", "/healthz", conn=keep)[0], 200)
+
+        # A broken file: logged, the certificate in force stays.
+        with open(self.cert, "w") as f:
+            f.write("not a certificate\n")
+        self.srv.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        self.assertEqual(self.served_fingerprint(), third)
+        st, text = self.srv.request("GET", "/metrics", admin=True)
+        self.assertRegex(text, r'edgeclass_tls_reloads_total\{result="ok"\} [2-9]')
+        self.assertRegex(text, r'edgeclass_tls_reloads_total\{result="error"\} [1-9]')
+        keep.close()
+        self.srv.stop()
+        log = "".join(self.srv.log)
+        self.assertIn('"trigger":"sighup"', log)
+        self.assertIn('"trigger":"file_change"', log)
+        self.assertIn('"tls.reload_failed"', log)
+
+
+class TlsConfigTest(unittest.TestCase):
+    def test_half_a_pair_or_a_bad_file_stops_start_up(self):
+        d = tempfile.mkdtemp(prefix="edgeclass-tls-")
+        try:
+            make_pair(d, "127.0.0.1")
+            env = dict(os.environ, EDGECLASS_DATA_DIR=d, EDGECLASS_LISTEN="127.0.0.1:0",
+                       EDGECLASS_TLS_CERT=os.path.join(d, "cert.pem"))
+            r = subprocess.run([BINARY, "serve"], env=env, capture_output=True, text=True, timeout=20)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("EDGECLASS_TLS_KEY", r.stderr)
+            env["EDGECLASS_TLS_KEY"] = os.path.join(d, "missing.pem")
+            r = subprocess.run([BINARY, "serve"], env=env, capture_output=True, text=True, timeout=20)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("missing.pem", r.stdout)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
