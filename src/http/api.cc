@@ -224,7 +224,10 @@ void register_courses(Router& r, ApiDeps& d) {
                                                   c.param("id"), cursor, limit));
     co_return json_response(status::ok, page_json(page));
   });
+}
 
+// Class codes, joining by code and the gradebook: the teacher's tools around a course.
+void register_teacher_tools(Router& r, ApiDeps& d) {
   // The class code: read and rotated by the course's teacher and admins; a student joins
   // with it like with the course id.
   r.add(Verb::get, "/api/v1/courses/{id}/join_code", [&d](Ctx& c) -> awaitable<Response> {
@@ -516,6 +519,7 @@ void register_api(Router& router, ApiDeps& deps) {
   deps.caches.clear();
   for (store::Db* db : deps.readers) deps.caches.push_back(std::make_unique<ThreadCache>(*db));
   register_courses(router, deps);
+  register_teacher_tools(router, deps);
   register_sessions(router, deps);
   register_quizzes(router, deps);
   register_ops(router, deps);

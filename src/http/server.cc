@@ -36,9 +36,9 @@ constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
 // or write (no timer per operation, which cost a timer-queue lock and executor copies).
 struct Server::Conn {
   tcp::socket* socket;
-  bool busy = false;         // a request is being handled; finish it before closing
-  int64_t deadline_ns = 0;   // monotonic; 0 = none. Past it, pending I/O is cancelled.
-  std::string wire;          // the response being written, reused across requests
+  bool busy = false;        // a request is being handled; finish it before closing
+  int64_t deadline_ns = 0;  // monotonic; 0 = none. Past it, pending I/O is cancelled.
+  std::string wire;         // the response being written, reused across requests
   bool timed_out = false;
   bool in_overflow = false;  // over the limits; listed in Worker::overflow at overflow_it
   std::list<Conn*>::iterator overflow_it{};
@@ -58,6 +58,40 @@ struct Server::Worker {
   // Kept open to be closed when accept() runs out of descriptors (see on_fd_exhausted).
   int spare_fd = -1;
   std::atomic<bool> done{false};
+
+  // A connection's place in its worker's lists (conns, and overflow while it is over the
+  // limits) and in the open-connection count, from serve()'s start until leave(). No
+  // destructor: a coroutine frame destroyed with its io_context must not touch the worker's
+  // lists, which are gone by then.
+  struct Server::Registration {
+    Registration(Worker& w, Conn& c, std::atomic<int64_t>& open)
+        : worker(w), conn(c), open_connections(open), it(w.conns.insert(w.conns.end(), &c)) {
+      open_connections.fetch_add(1, std::memory_order_relaxed);
+    }
+    void leave_overflow() {
+      if (conn.in_overflow) {
+        worker.overflow.erase(conn.overflow_it);
+        conn.in_overflow = false;
+      }
+    }
+    void leave() {
+      leave_overflow();
+      if (registered) {
+        worker.conns.erase(it);
+        registered = false;
+        open_connections.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+    Worker& worker;
+    Conn& conn;
+    std::atomic<int64_t>& open_connections;
+    std::list<Conn*>::iterator it;
+    bool registered = true;
+  };
+
+  std::atomic<uint64_t>& Server::refused_counter(Admit admit) {
+    return admit == Admit::kOverLimit ? counters_.refused_limit : counters_.refused_address;
+  }
 };
 
 Server::Server(ServerOptions options, const Router& router)
@@ -387,55 +421,170 @@ asio::awaitable<void> Server::reject(Conn& conn, Transport& socket, Response& re
   }
 }
 
+namespace {
+
+// The answer to a request that could not be read, or nothing when the client only went away
+// (end of stream, timeout, reset, or cancelled by stop()).
+std::optional<Response> read_error_reply(const boost::system::error_code& rec,
+                                         const ServerOptions& options) {
+  if (rec == beast_http::error::body_limit) {
+    return simple_error(
+        base::Code::kPayloadTooLarge,
+        "request body is larger than " + std::to_string(options.body_limit) + " bytes",
+        "body_too_large");
+  }
+  if (rec == beast_http::error::header_limit) {
+    Response reply = simple_error(
+        base::Code::kInvalidArgument,
+        "request headers are larger than " + std::to_string(options.header_limit) + " bytes",
+        "headers_too_large");
+    reply.result(beast_http::status::request_header_fields_too_large);
+    return reply;
+  }
+  if (rec.category() == beast_http::make_error_code(beast_http::error::end_of_stream).category() &&
+      rec != beast_http::error::end_of_stream && rec != beast_http::error::partial_message) {
+    return simple_error(base::Code::kInvalidArgument,
+                        "malformed HTTP request (" + rec.message() + ")", "bad_request");
+  }
+  return std::nullopt;
+}
+
+// The refusal of a request that came in over the connection limits (not a probe).
+Response over_limit_reply(Admit admit, unsigned version) {
+  Response reply =
+      admit == Admit::kOverLimit
+          ? simple_error(base::Code::kUnavailable,
+                         "the server is at its connection limit; retry shortly",
+                         "too_many_connections")
+          : simple_error(base::Code::kResourceExhausted,
+                         "too many connections from your address; close some and retry",
+                         "too_many_connections");
+  reply.set(beast_http::field::retry_after, "1");
+  reply.version(version);
+  return reply;
+}
+
+// One buffer, one write: the status line and fields serialized by hand (Beast's serializer
+// walks a chain of buffer views per write, measurable at this rate). HEAD: the GET answer's
+// status and headers (its Content-Length included), no body.
+void serialize_response(const Response& res, bool head, std::string& wire) {
+  wire.clear();
+  wire += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  wire += std::to_string(res.result_int());
+  wire += ' ';
+  wire += res.reason();
+  wire += "\r\n";
+  for (const auto& f : res) {
+    wire += f.name_string();
+    wire += ": ";
+    wire += f.value();
+    wire += "\r\n";
+  }
+  wire += "\r\n";
+  if (!head) wire += res.body();
+}
+
+}  // namespace
+
+bool Server::enter_overflow(Worker& w, Conn& conn, Admit admit) {
+  // A full pool closes its oldest idle member — a client holding connections open without
+  // sending can delay a probe but not block it.
+  if (w.overflow.size() >= std::max<size_t>(1, options_.overflow_per_thread)) {
+    Conn* victim = nullptr;
+    for (Conn* c : w.overflow) {
+      if (!c->busy) {
+        victim = c;
+        break;
+      }
+    }
+    if (!victim) {  // every member is writing its answer: no room, and no descriptor
+      refused_counter(admit).fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+    boost::system::error_code ec;
+    victim->in_overflow = false;
+    w.overflow.erase(victim->overflow_it);
+    victim->socket->cancel(ec);
+    counters_.overflow_evicted.fetch_add(1, std::memory_order_relaxed);
+  }
+  conn.in_overflow = true;
+  conn.overflow_it = w.overflow.insert(w.overflow.end(), &conn);
+  return true;
+}
+
+asio::awaitable<bool> Server::read_first_bytes(Conn& conn, Transport& socket,
+                                               beast::flat_buffer& buffer,
+                                               std::chrono::nanoseconds read_timeout, bool over) {
+  // The first byte of a new connection has a deadline of its own, shorter than the request's:
+  // an idle connection is closed before it costs much.
+  conn.expires_after(std::min<std::chrono::nanoseconds>(options_.first_byte_timeout, read_timeout));
+  // 512 bytes: what Beast's parser would have read first (an idle connection keeps this
+  // buffer; the parser grows it for the rest of the request).
+  auto [fec, n] = co_await socket.async_read_some(buffer.prepare(512), kNoThrow);
+  if (fec) {
+    if (conn.timed_out && !over) {
+      counters_.first_byte_timeouts.fetch_add(1, std::memory_order_relaxed);
+      static base::log::Every log_every(kLogEveryNs);
+      if (uint64_t skipped; log_every.due(now_ns(), &skipped)) {
+        base::log::info("http.first_byte_timeout")
+            .kv("after_ms", int64_t(options_.first_byte_timeout.count()))
+            .kv("suppressed", skipped);
+      }
+    }
+    co_return false;
+  }
+  buffer.commit(n);
+  if (options_.tls && !co_await start_tls(conn, socket, buffer)) co_return false;
+  co_return true;
+}
+
+asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, Request& req,
+                                      bool over, int64_t start) {
+  std::string_view label;
+  std::string user_id;
+  const bool head = req.method() == Verb::head;
+  std::string request_id = request_id_for(req);
+  Response res = co_await dispatch(w, req, label, user_id);
+  res.set("X-Request-Id", request_id);
+  res.version(req.version());
+  res.set(beast_http::field::server, "edgeclass");
+  res.keep_alive(req.keep_alive() && res.keep_alive() && !stopping_ && !over);
+  if (res.find(beast_http::field::content_length) == res.end()) {
+    res.content_length(res.body().size());
+  }
+  conn.expires_after(options_.read_timeout);
+  serialize_response(res, head, conn.wire);
+  auto [wec, nwritten] = co_await asio::async_write(socket, asio::buffer(conn.wire), kNoThrow);
+  const int64_t took = base::SystemClock::instance().now_mono_ns() - start;
+  if (observer_) observer_(label, res.result_int(), took);
+  // The route template, never the raw target (ids, and the live socket's token query).
+  if (options_.access_log && base::log::level() <= base::log::Level::kInfo) {
+    base::log::info("http.access")
+        .kv("request_id", request_id)
+        .kv("method", std::string_view(req.method_string().data(), req.method_string().size()))
+        .kv("route", label.empty() ? std::string_view("unmatched") : label)
+        .kv("status", res.result_int())
+        .kv("duration_ms", double(took) / 1e6)
+        .kv("user", user_id)
+        .kv("bytes", uint64_t(head ? 0 : res.body().size()))
+        .kv("tls", socket.is_tls());
+  }
+  co_return !wec && res.keep_alive();
+}
+
 asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot slot, Admit admit) {
   boost::system::error_code ec;
   raw.set_option(tcp::no_delay(true), ec);
   Transport socket(std::move(raw));
   Conn conn{&socket.socket()};
-  auto it = w.conns.insert(w.conns.end(), &conn);
-  bool registered = true;
-  open_connections_.fetch_add(1, std::memory_order_relaxed);
-  auto leave_overflow = [&] {
-    if (conn.in_overflow) {
-      w.overflow.erase(conn.overflow_it);
-      conn.in_overflow = false;
-    }
-  };
-  auto unregister = [&] {
-    leave_overflow();
-    if (registered) {
-      w.conns.erase(it);
-      registered = false;
-      open_connections_.fetch_sub(1, std::memory_order_relaxed);
-    }
-  };
+  Registration reg(w, conn, open_connections_);
+  // Over the limits: this connection's request is read from the overflow pool (a probe is
+  // answered, anything else refused).
   const bool over = admit != Admit::kAdmitted;
-  if (over) {
-    // Over the limits: read this connection's request from the overflow pool (a probe is
-    // answered, anything else refused). A full pool closes its oldest idle member — a
-    // client holding connections open without sending can delay a probe but not block it.
-    if (w.overflow.size() >= std::max<size_t>(1, options_.overflow_per_thread)) {
-      Conn* victim = nullptr;
-      for (Conn* c : w.overflow) {
-        if (!c->busy) {
-          victim = c;
-          break;
-        }
-      }
-      if (!victim) {  // every member is writing its answer: no room, and no descriptor
-        (admit == Admit::kOverLimit ? counters_.refused_limit : counters_.refused_address)
-            .fetch_add(1, std::memory_order_relaxed);
-        unregister();
-        socket.close(ec);
-        co_return;
-      }
-      victim->in_overflow = false;
-      w.overflow.erase(victim->overflow_it);
-      victim->socket->cancel(ec);
-      counters_.overflow_evicted.fetch_add(1, std::memory_order_relaxed);
-    }
-    conn.in_overflow = true;
-    conn.overflow_it = w.overflow.insert(w.overflow.end(), &conn);
+  if (over && !enter_overflow(w, conn, admit)) {
+    reg.leave();
+    socket.close(ec);
+    co_return;
   }
   const auto read_timeout =
       over ? std::chrono::duration_cast<std::chrono::nanoseconds>(options_.overflow_timeout)
@@ -446,28 +595,8 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
   while (!stopping_) {
     conn.busy = false;
     if (first) {
-      // The first byte of a new connection has a deadline of its own, shorter than the
-      // request's: an idle connection is closed before it costs much.
       first = false;
-      conn.expires_after(
-          std::min<std::chrono::nanoseconds>(options_.first_byte_timeout, read_timeout));
-      // 512 bytes: what Beast's parser would have read first (an idle connection keeps this
-      // buffer; the parser grows it for the rest of the request).
-      auto [fec, n] = co_await socket.async_read_some(buffer.prepare(512), kNoThrow);
-      if (fec) {
-        if (conn.timed_out && !over) {
-          counters_.first_byte_timeouts.fetch_add(1, std::memory_order_relaxed);
-          static base::log::Every log_every(kLogEveryNs);
-          if (uint64_t skipped; log_every.due(now_ns(), &skipped)) {
-            base::log::info("http.first_byte_timeout")
-                .kv("after_ms", int64_t(options_.first_byte_timeout.count()))
-                .kv("suppressed", skipped);
-          }
-        }
-        break;
-      }
-      buffer.commit(n);
-      if (options_.tls && !co_await start_tls(conn, socket, buffer)) break;
+      if (!co_await read_first_bytes(conn, socket, buffer, read_timeout, over)) break;
     }
     beast_http::request_parser<beast_http::string_body> parser;
     parser.header_limit(uint32_t(options_.header_limit));
@@ -476,27 +605,10 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     auto [rec, nread] = co_await beast_http::async_read(socket, buffer, parser, kNoThrow);
     conn.busy = true;
     if (rec) {
-      std::optional<Response> reply;
-      if (rec == beast_http::error::body_limit) {
-        reply = simple_error(base::Code::kPayloadTooLarge,
-                             "request body is larger than " + std::to_string(options_.body_limit) +
-                                 " bytes",
-                             "body_too_large");
-      } else if (rec == beast_http::error::header_limit) {
-        reply = simple_error(base::Code::kInvalidArgument,
-                             "request headers are larger than " +
-                                 std::to_string(options_.header_limit) + " bytes",
-                             "headers_too_large");
-        reply->result(beast_http::status::request_header_fields_too_large);
-      } else if (rec.category() ==
-                     beast_http::make_error_code(beast_http::error::end_of_stream).category() &&
-                 rec != beast_http::error::end_of_stream &&
-                 rec != beast_http::error::partial_message) {
-        reply = simple_error(base::Code::kInvalidArgument,
-                             "malformed HTTP request (" + rec.message() + ")", "bad_request");
+      if (std::optional<Response> reply = read_error_reply(rec, options_)) {
+        co_await reject(conn, socket, *reply);
       }
-      if (reply) co_await reject(conn, socket, *reply);
-      break;  // end of stream, timeout, reset, or cancelled by stop()
+      break;
     }
 
     Request req = parser.release();
@@ -509,90 +621,34 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     }
     if (over) {
       if (!is_probe(req)) {
-        Response reply =
-            admit == Admit::kOverLimit
-                ? simple_error(base::Code::kUnavailable,
-                               "the server is at its connection limit; retry shortly",
-                               "too_many_connections")
-                : simple_error(base::Code::kResourceExhausted,
-                               "too many connections from your address; close some and retry",
-                               "too_many_connections");
-        reply.set(beast_http::field::retry_after, "1");
-        reply.version(req.version());
-        (admit == Admit::kOverLimit ? counters_.refused_limit : counters_.refused_address)
-            .fetch_add(1, std::memory_order_relaxed);
+        Response reply = over_limit_reply(admit, req.version());
+        refused_counter(admit).fetch_add(1, std::memory_order_relaxed);
         co_await reject(conn, socket, reply);
         break;
       }
       counters_.probes_over_limit.fetch_add(1, std::memory_order_relaxed);
-      leave_overflow();  // answering it now; not evictable while busy anyway
+      reg.leave_overflow();  // answering it now; not evictable while busy anyway
     }
     int64_t start = base::SystemClock::instance().now_mono_ns();
     if (beast::websocket::is_upgrade(req) && upgrade_) {
       ConnectionSlot held = std::make_shared<Admission::Slot>(std::move(slot));
       // The handler runs to its end on this thread, so the sweep cannot see the moved-out
-      // socket before unregister().
+      // socket before reg.leave().
       if (upgrade_(socket, req, w.index, held)) {
-        unregister();
-        if (observer_) observer_("upgrade", 101, base::SystemClock::instance().now_mono_ns() - start);
+        reg.leave();
+        if (observer_)
+          observer_("upgrade", 101, base::SystemClock::instance().now_mono_ns() - start);
         co_return;  // the stream now belongs to the WebSocket session
       }
-      Response r = simple_error(base::Code::kNotFound, "no WebSocket endpoint at this path",
-                                "not_found");
+      Response r =
+          simple_error(base::Code::kNotFound, "no WebSocket endpoint at this path", "not_found");
       r.version(req.version());
       co_await reject(conn, socket, r);
       break;
     }
-
-    std::string_view label;
-    std::string user_id;
-    const bool head = req.method() == Verb::head;
-    std::string request_id = request_id_for(req);
-    Response res = co_await dispatch(w, req, label, user_id);
-    res.set("X-Request-Id", request_id);
-    res.version(req.version());
-    res.set(beast_http::field::server, "edgeclass");
-    res.keep_alive(req.keep_alive() && res.keep_alive() && !stopping_ && !over);
-    if (res.find(beast_http::field::content_length) == res.end()) {
-      res.content_length(res.body().size());
-    }
-    conn.expires_after(options_.read_timeout);
-    // One buffer, one write: the status line and fields serialized by hand (Beast's
-    // serializer walks a chain of buffer views per write, measurable at this rate).
-    std::string& wire = conn.wire;
-    wire.clear();
-    wire += res.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-    wire += std::to_string(res.result_int());
-    wire += ' ';
-    wire += res.reason();
-    wire += "\r\n";
-    for (const auto& f : res) {
-      wire += f.name_string();
-      wire += ": ";
-      wire += f.value();
-      wire += "\r\n";
-    }
-    wire += "\r\n";
-    // HEAD: the GET answer's status and headers (its Content-Length included), no body.
-    if (!head) wire += res.body();
-    auto [wec, nwritten] = co_await asio::async_write(socket, asio::buffer(wire), kNoThrow);
-    const int64_t took = base::SystemClock::instance().now_mono_ns() - start;
-    if (observer_) observer_(label, res.result_int(), took);
-    // The route template, never the raw target (ids, and the live socket's token query).
-    if (options_.access_log && base::log::level() <= base::log::Level::kInfo) {
-      base::log::info("http.access")
-          .kv("request_id", request_id)
-          .kv("method", std::string_view(req.method_string().data(), req.method_string().size()))
-          .kv("route", label.empty() ? std::string_view("unmatched") : label)
-          .kv("status", res.result_int())
-          .kv("duration_ms", double(took) / 1e6)
-          .kv("user", user_id)
-          .kv("bytes", uint64_t(head ? 0 : res.body().size()))
-          .kv("tls", socket.is_tls());
-    }
-    if (wec || !res.keep_alive()) break;
+    if (!co_await respond(w, conn, socket, req, over, start)) break;
   }
-  unregister();
+  reg.leave();
   socket.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 

@@ -27,10 +27,10 @@ class TlsCertificates;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;  // 0 picks a free port (see Server::port())
-  int threads = 0;       // 0: one per core
-  size_t header_limit = 16 * 1024;   // bytes of request line + headers
-  size_t body_limit = 1024 * 1024;   // bytes of request body
+  uint16_t port = 8080;                    // 0 picks a free port (see Server::port())
+  int threads = 0;                         // 0: one per core
+  size_t header_limit = 16 * 1024;         // bytes of request line + headers
+  size_t body_limit = 1024 * 1024;         // bytes of request body
   std::chrono::seconds read_timeout{30};   // for a whole request once its first byte arrived
   std::chrono::seconds idle_timeout{60};   // keep-alive wait between requests
   std::chrono::seconds drain_timeout{10};  // graceful stop: then in-flight work is cut off
@@ -61,7 +61,7 @@ struct ConnectionCounters {
   std::atomic<uint64_t> probes_over_limit{0};     // health/ready/metrics served while over
   std::atomic<uint64_t> accept_fd_errors{0};      // accept() failed with EMFILE/ENFILE/ENOBUFS
   std::atomic<uint64_t> accept_other_errors{0};
-  std::atomic<uint64_t> first_byte_timeouts{0};  // new connection that sent nothing in time
+  std::atomic<uint64_t> first_byte_timeouts{0};     // new connection that sent nothing in time
   std::atomic<uint64_t> tls_handshake_failures{0};  // TLS port: handshake failed or timed out
   std::atomic<uint64_t> plain_http_on_tls{0};       // TLS port: plain HTTP refused with 400
 };
@@ -71,8 +71,8 @@ struct ConnectionCounters {
 using ConnectionSlot = std::shared_ptr<void>;
 
 // Observes every finished request (metrics). Called on the I/O thread; must be cheap.
-using RequestObserver = std::function<void(std::string_view route, unsigned status,
-                                           int64_t duration_ns)>;
+using RequestObserver =
+    std::function<void(std::string_view route, unsigned status, int64_t duration_ns)>;
 
 // Takes over a connection whose request asked for a WebSocket upgrade. Returns false when no
 // upgrade is served at that path (the server then answers 404). Called on the I/O thread
@@ -117,6 +117,10 @@ class Server {
  private:
   struct Worker;
   struct Conn;
+  struct Registration;
+
+  // The refusal counter of an over-limit verdict.
+  std::atomic<uint64_t>& refused_counter(Admit admit);
 
   boost::asio::awaitable<void> accept_loop(Worker& w);
   // Every 500 ms, cancels the I/O of connections past their deadline (read/idle timeouts).
@@ -126,6 +130,17 @@ class Server {
   boost::asio::awaitable<void> on_fd_exhausted(Worker& w, const boost::system::error_code& ec);
   boost::asio::awaitable<void> serve(Worker& w, boost::asio::ip::tcp::socket socket,
                                      Admission::Slot slot, Admit admit);
+  // Puts an over-limit connection in its worker's overflow pool, evicting the oldest idle
+  // member of a full pool. False: every member is busy, the connection must be closed.
+  bool enter_overflow(Worker& w, Conn& conn, Admit admit);
+  // Reads a new connection's first bytes under the first-byte deadline and, on the TLS port,
+  // does the handshake. False: the connection is done.
+  boost::asio::awaitable<bool> read_first_bytes(Conn& conn, Transport& stream,
+                                                boost::beast::flat_buffer& buffer,
+                                                std::chrono::nanoseconds read_timeout, bool over);
+  // Routes `req`, writes the answer and logs it (access log, observer). False: close.
+  boost::asio::awaitable<bool> respond(Worker& w, Conn& conn, Transport& stream, Request& req,
+                                       bool over, int64_t start);
   // Writes `reply` (which closes the connection), then discards input for a bounded time.
   boost::asio::awaitable<void> reject(Conn& conn, Transport& stream, Response& reply);
   // TLS port: the handshake, with the bytes already read (the ClientHello's start) in
