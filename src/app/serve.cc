@@ -1,6 +1,7 @@
 #include "app/serve.h"
 
 #include <pthread.h>
+#include <unistd.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/random.h"
+#include "city/city.h"
 #include "classroom/authz.h"
 #include "classroom/service.h"
 #include "http/api.h"
@@ -233,6 +235,27 @@ http::ServerOptions server_options(const Config& config) {
   return o;
 }
 
+// The city's options from the configuration: the replica id defaults to the host name, the
+// advertised URL to the listen address (the host name when listening on every address).
+base::Result<city::CityOptions> city_options(const Config& config, uint16_t port) {
+  city::CityOptions o;
+  EC_ASSIGN_OR_RETURN(o.redis, city::parse_redis_url(config.redis_url));
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  o.replica_id = config.replica_id.empty() ? std::string(host) : config.replica_id;
+  if (o.replica_id.empty()) {
+    return base::invalid_argument("no replica id: set EDGECLASS_REPLICA_ID");
+  }
+  o.advertise_url = config.advertise_url;
+  if (o.advertise_url.empty()) {
+    bool any = config.listen_host == "0.0.0.0" || config.listen_host == "::" ||
+               config.listen_host.empty();
+    o.advertise_url = "http://" + (any ? std::string(host) : config.listen_host) + ":" +
+                      std::to_string(port);
+  }
+  return o;
+}
+
 // One edgeclass process: the store and its writer, the HTTP server and its readers, the
 // policies, the classroom service, the SFU and the live rooms. start() builds them in that
 // order; the destructor takes them down in reverse (members are declared in start order).
@@ -258,7 +281,8 @@ class Node {
     start_live();
     http::register_api(router_, deps_);
     register_metrics();
-    return listen();
+    EC_RETURN_IF_ERROR(listen());
+    return start_city();
   }
 
   // Until SIGTERM or SIGINT; SIGHUP reloads the policies.
@@ -277,6 +301,7 @@ class Node {
   // Live connections close with 1001 (clients resume elsewhere), in-flight requests finish
   // (their commits complete in the writer), then everything already queued is committed.
   void stop() {
+    if (city_) city_->stop();
     live_->shutdown();
     server_->stop();
     writer_->stop();
@@ -474,6 +499,22 @@ class Node {
         .kv("data_dir", config_.data_dir);
     return base::Status::ok();
   }
+
+  // --- The city (EDGECLASS_REDIS_URL): nothing here runs without it. ---
+  base::Status start_city() {
+    if (config_.redis_url.empty()) return base::Status::ok();
+    auto opts = city_options(config_, server_->port());
+    if (!opts.is_ok()) return fail("city.config", opts.status());
+    city_ = std::make_unique<city::City>(std::move(opts).value());
+    registry_.callback("edgeclass_city_connected",
+                       "1 while this replica's connections to the city's Redis are up, else 0",
+                       metrics::Type::kGauge,
+                       [c = city_.get()] { return c->connected() ? 1.0 : 0.0; });
+    city_->start();
+    return base::Status::ok();
+  }
+  std::unique_ptr<city::City> city_;
+  // --- end of the city ---
 
   const Config& config_;
   std::string secret_;
