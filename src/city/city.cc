@@ -18,7 +18,8 @@ City::City(CityOptions options)
     : options_(std::move(options)),
       work_(ioc_.get_executor()),
       commands_(ioc_, options_.redis, named(options_.connection, "command")),
-      subscriber_(ioc_, options_.redis, named(options_.connection, "subscriber")) {}
+      subscriber_(ioc_, options_.redis, named(options_.connection, "subscriber")),
+      bus_(commands_, subscriber_) {}
 
 City::~City() { stop(); }
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "base/status.h"
+#include "city/event_bus.h"
 #include "city/redis.h"
 #include "city/redis_url.h"
 
@@ -44,6 +45,7 @@ class City {
   Redis& commands() { return commands_; }
   Redis& subscriber() { return subscriber_; }
   boost::asio::io_context& context() { return ioc_; }
+  EventBus& bus() { return bus_; }
 
  private:
   CityOptions options_;
@@ -51,6 +53,7 @@ class City {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   Redis commands_;    // ordinary commands, pipelined
   Redis subscriber_;  // SUBSCRIBE only (a subscribed connection takes no other commands)
+  EventBus bus_;
   std::thread thread_;
 };
 

@@ -241,8 +241,8 @@ void Redis::sweep() {
   }
   if (expired.empty()) return;
   std::string why = "no reply within " + std::to_string(options_.command_timeout.count()) + " ms";
+  teardown(why);  // first: the callers see connected() == false
   for (auto& done : expired) done(down(why));
-  teardown(why);
 }
 
 void Redis::command(std::vector<std::string> args, ReplyCallback done) {
