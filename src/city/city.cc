@@ -19,7 +19,21 @@ City::City(CityOptions options)
       work_(ioc_.get_executor()),
       commands_(ioc_, options_.redis, named(options_.connection, "command")),
       subscriber_(ioc_, options_.redis, named(options_.connection, "subscriber")),
-      bus_(commands_, subscriber_) {}
+      bus_(commands_, subscriber_) {
+  commands_.set_state_callback([this](bool up) {
+    if (!up) return;
+    for (auto& fn : on_connected_) fn();
+  });
+}
+
+void City::enable_directory(std::function<std::vector<Owned>()> all_owned) {
+  directory_ = std::make_unique<Directory>(*this, std::move(all_owned));
+}
+
+void City::on_connected(std::function<void()> fn) {
+  boost::asio::post(
+      ioc_, [this, fn = std::move(fn)]() mutable { on_connected_.push_back(std::move(fn)); });
+}
 
 City::~City() { stop(); }
 
@@ -35,6 +49,7 @@ void City::start() {
     pthread_setname_np(pthread_self(), "city");
     ioc_.run();
   });
+  if (directory_) directory_->start();
 }
 
 void City::stop() {

@@ -11,8 +11,10 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/status.h"
+#include "city/directory.h"
 #include "city/event_bus.h"
 #include "city/redis.h"
 #include "city/redis_url.h"
@@ -32,6 +34,13 @@ class City {
   // Stops (if still running) and joins the city thread.
   ~City();
 
+  // Creates the directory (directory.h) over this replica's owner list. Before start().
+  void enable_directory(std::function<std::vector<Owned>()> all_owned);
+
+  // `fn` runs on the city thread each time the command connection is (re)established.
+  // Any thread; takes effect for the next connection.
+  void on_connected(std::function<void()> fn);
+
   // Starts the city thread and both connections (which keep retrying until Redis answers:
   // a replica starts without Redis and joins the city when it comes).
   void start();
@@ -46,6 +55,7 @@ class City {
   Redis& subscriber() { return subscriber_; }
   boost::asio::io_context& context() { return ioc_; }
   EventBus& bus() { return bus_; }
+  Directory* directory() { return directory_.get(); }  // null without enable_directory
 
  private:
   CityOptions options_;
@@ -54,6 +64,8 @@ class City {
   Redis commands_;    // ordinary commands, pipelined
   Redis subscriber_;  // SUBSCRIBE only (a subscribed connection takes no other commands)
   EventBus bus_;
+  std::unique_ptr<Directory> directory_;
+  std::vector<std::function<void()>> on_connected_;  // city thread
   std::thread thread_;
 };
 

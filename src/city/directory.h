@@ -1,0 +1,104 @@
+// city::Directory — which replica is the home of each course (and of each session and quiz,
+// which live with their course), and where each live replica can be reached.
+//
+// In Redis:
+//   ec:replica:<replica id>  = the replica's advertised URL, with a TTL of kReplicaTtl,
+//                              renewed every kHeartbeat: a replica that dies drops out of
+//                              the city within kReplicaTtl.
+//   ec:home:<entity id>      = "<course id> <replica id>" for every course, session and quiz
+//                              (no TTL: a course's home does not move; while its replica is
+//                              gone, the entry says where it will come back).
+//
+// Re-registration: the heartbeat is `SET ec:replica:<id> <url> EX <ttl> GET`; when the old
+// value was missing (first start, Redis restarted empty or failed over and lost writes, or
+// this replica was away longer than the TTL) the replica writes every entry it owns again,
+// from the owner list (`Owned` rows from its SQLite). A reconnect triggers a heartbeat at
+// once, so a city whose Redis came back empty is whole again within a heartbeat of the
+// reconnect (well under 10 s).
+//
+// Threading: owner() is any-thread (a shared_mutex over the local map); lookup() and
+// register_owned() may be called from any thread, their callbacks run on the city thread.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "city/redis.h"
+
+namespace city {
+
+class City;
+
+// One entity this replica is the home of.
+struct Owned {
+  std::string id;         // a course, session or quiz id
+  std::string course_id;  // its course (== id for a course)
+};
+
+// Where an entity lives.
+struct Home {
+  std::string course_id;
+  std::string replica_id;
+  std::string url;  // the replica's advertised URL; empty when it is not alive
+};
+
+class Directory {
+ public:
+  static constexpr std::chrono::seconds kReplicaTtl{10};
+  static constexpr std::chrono::milliseconds kHeartbeat{2000};
+
+  // `all_owned` lists everything this replica is home of (read from its store); it runs on
+  // the city thread at start and at each re-registration.
+  Directory(City& city, std::function<std::vector<Owned>()> all_owned);
+
+  // Loads the owner list and starts the heartbeat. Call once, after City::start().
+  void start();
+
+  // The course of `id` if this replica is its home. Any thread, no Redis.
+  std::optional<std::string> owner(std::string_view id) const;
+
+  // This replica became the home of `id` (a course it created, or a session or quiz of one
+  // of its courses): remembered locally at once and written to Redis (best effort: the next
+  // re-registration repairs a write lost while Redis was away).
+  void register_owned(Owned o);
+
+  // Where `id` lives. not_found (reason "unknown_entity") when no replica claims it;
+  // unavailable/"city_unavailable" when Redis does not answer. `done` on the city thread.
+  void lookup(std::string id, std::function<void(base::Result<Home>)> done);
+
+  // Entries written by the last full registration (for tests and logs).
+  size_t registered() const { return registered_.load(); }
+  uint64_t registrations() const { return registrations_.load(); }
+
+  static std::string home_key(std::string_view id) { return "ec:home:" + std::string(id); }
+  static std::string replica_key(std::string_view id) { return "ec:replica:" + std::string(id); }
+
+ private:
+  void heartbeat();
+  void schedule_heartbeat();
+  void register_all();
+
+  City& city_;
+  std::function<std::vector<Owned>()> all_owned_;
+  std::string replica_;
+  std::string url_;
+
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::string> owned_;  // guarded by mu_: id -> course id
+
+  std::unique_ptr<boost::asio::steady_timer> timer_;  // city thread
+  bool registering_ = false;                          // city thread
+  std::atomic<size_t> registered_{0};
+  std::atomic<uint64_t> registrations_{0};
+};
+
+}  // namespace city
