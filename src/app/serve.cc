@@ -10,6 +10,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "app/city_front.h"
 #include "app/media_plane.h"
 #include "app/policies.h"
 #include "app/web_assets.h"
@@ -281,8 +282,9 @@ class Node {
     start_live();
     http::register_api(router_, deps_);
     register_metrics();
-    EC_RETURN_IF_ERROR(listen());
-    return start_city();
+    if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
+    EC_RETURN_IF_ERROR(start_city());  // needs the bound port; wraps routes before serving
+    return listen();
   }
 
   // Until SIGTERM or SIGINT; SIGHUP reloads the policies.
@@ -490,7 +492,6 @@ class Node {
   }
 
   base::Status listen() {
-    if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
     server_->start();
     std::string host = config_.listen_host == "0.0.0.0" ? "127.0.0.1" : config_.listen_host;
     base::log::info("edgeclass.ready")
@@ -506,14 +507,60 @@ class Node {
     auto opts = city_options(config_, server_->port());
     if (!opts.is_ok()) return fail("city.config", opts.status());
     city_ = std::make_unique<city::City>(std::move(opts).value());
+    city_->enable_directory([path = config_.db_path()] { return owned_by_store(path); });
+    front_ = std::make_unique<CityFront>(*city_, deps_, CityFront::credential_for(secret_),
+                                         server_->thread_count());
+    front_->install(router_);
+    register_city_metrics();
+    city_->start();
+    return base::Status::ok();
+  }
+
+  void register_city_metrics() {
     registry_.callback("edgeclass_city_connected",
                        "1 while this replica's connections to the city's Redis are up, else 0",
                        metrics::Type::kGauge,
                        [c = city_.get()] { return c->connected() ? 1.0 : 0.0; });
-    city_->start();
-    return base::Status::ok();
+    const CityFront::Counters& n = front_->counters();
+    registry_.callback_family(
+        "edgeclass_city_requests_total",
+        "Requests for courses homed elsewhere: forwarded (to the home), cache_hit, "
+        "cache_miss, refused (503 city_unavailable or course_home_unavailable)",
+        metrics::Type::kCounter, {"outcome"}, [&n](const metrics::Registry::Emit& emit) {
+          auto one = [&](const char* what, const std::atomic<uint64_t>& v) {
+            const std::string values[] = {what};
+            emit(values, double(v.load(std::memory_order_relaxed)));
+          };
+          one("forwarded", n.forwarded);
+          one("cache_hit", n.cache_hits);
+          one("cache_miss", n.cache_misses);
+          one("refused", n.refused);
+        });
   }
+
+  // Every course, session and quiz in this replica's SQLite: what it is the home of. Runs
+  // on the city thread (its own read-only connection), at start and on re-registration.
+  static std::vector<city::Owned> owned_by_store(const std::string& path) {
+    std::vector<city::Owned> out;
+    auto db = store::Db::open(path, store::OpenMode::kReadOnly);
+    if (!db.is_ok()) {
+      base::log::error("city.owned_scan_failed").kv("error", db.status().message());
+      return out;
+    }
+    auto st = (*db)->prepare(
+        "SELECT id, id FROM courses UNION ALL SELECT id, course_id FROM sessions "
+        "UNION ALL SELECT id, course_id FROM quizzes");
+    if (!st.is_ok()) return out;
+    for (;;) {
+      auto row = st->step();
+      if (!row.is_ok() || !*row) break;
+      out.push_back({st->column_text(0), st->column_text(1)});
+    }
+    return out;
+  }
+
   std::unique_ptr<city::City> city_;
+  std::unique_ptr<CityFront> front_;
   // --- end of the city ---
 
   const Config& config_;

@@ -1,0 +1,73 @@
+// The city's front: what makes any replica answer any REST request (docs/design.md, "The
+// city"). It wraps every route of the router once (Router::wrap), so routes added later by
+// anyone are covered without a list here: a route whose pattern starts with
+// /api/v1/courses/{id}, /api/v1/sessions/{id} or /api/v1/quizzes/{id} belongs to the course
+// of that id; everything else is served where it arrives.
+//
+// For a request that belongs to a course:
+// - this replica is the course's home (the directory's local map says so, no Redis): served
+//   here exactly as on a single node; after a successful write the course's cached views are
+//   invalidated, and what a 201 created (its "id") is registered as living here.
+// - another replica is the home: writes are forwarded to it over internal HTTP (the city
+//   credential header marks them), so every write of a course is ordered by its home's
+//   single SQLite writer; reads are answered from the Redis read cache, or forwarded and the
+//   answer cached (per caller and URL: the home decided what this caller may see).
+// - failures: Redis unreachable -> 503 city_unavailable; the home not alive or not
+//   answering -> writes and uncached reads 503 course_home_unavailable; both with
+//   Retry-After. No replica claims the id -> served here (404 as on a single node).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "city/city.h"
+#include "city/forwarder.h"
+#include "city/read_cache.h"
+#include "http/api.h"
+#include "http/router.h"
+
+namespace app {
+
+class CityFront {
+ public:
+  // `city` has its directory enabled; `api` is what the handlers use (authentication).
+  CityFront(city::City& city, http::ApiDeps& api, std::string credential, int threads);
+
+  // Wraps every route registered so far.
+  void install(http::Router& router);
+
+  // The credential the replicas of one city share (derived from the JWT secret, which they
+  // must share anyway for tokens to verify everywhere).
+  static std::string credential_for(std::string_view jwt_secret);
+
+  struct Counters {
+    std::atomic<uint64_t> forwarded{0};   // requests sent to another replica
+    std::atomic<uint64_t> cache_hits{0};  // reads answered from the read cache
+    std::atomic<uint64_t> cache_misses{0};
+    std::atomic<uint64_t> refused{0};  // 503 city_unavailable / course_home_unavailable
+  };
+  const Counters& counters() const { return counters_; }
+
+ private:
+  enum class Kind { kLocal, kEntity, kCreateCourse };
+  http::Handler wrap(const http::Router::RouteInfo& route, http::Handler inner);
+  boost::asio::awaitable<http::Response> serve_entity(http::Ctx& c, const http::Handler& inner);
+  boost::asio::awaitable<http::Response> serve_here(http::Ctx& c, const http::Handler& inner,
+                                                    const std::string& course);
+  boost::asio::awaitable<http::Response> forward(http::Ctx& c, const city::Home& home);
+  boost::asio::awaitable<http::Response> read_remote(http::Ctx& c, const http::Handler& inner,
+                                                     const city::Home& home);
+  void invalidate(const std::string& course);
+
+  city::City& city_;
+  http::ApiDeps& api_;
+  std::string credential_;
+  city::Forwarder forwarder_;
+  city::ReadCache cache_;
+  Counters counters_;
+  // Courses whose invalidation failed while Redis was away: invalidated on reconnect.
+  std::mutex dirty_mu_;
+  std::vector<std::string> dirty_;  // guarded by dirty_mu_
+};
+
+}  // namespace app

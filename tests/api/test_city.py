@@ -1,0 +1,270 @@
+"""A city of three replicas on one real redis-server (loopback): any replica answers any
+request, capacity stays exact across replicas, and Redis or replica loss is survived.
+Run by tests/scripts/city.sh (skips when redis-server is missing)."""
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import http.client
+import json
+
+from harness import Server, token, async_request
+
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Redis:
+    def __init__(self):
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([REDIS, "--port", str(self.port), "--bind", "127.0.0.1",
+                                      "--save", "", "--appendonly", "no", "--loglevel",
+                                      "warning"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+def request(port, method, path, body=None, tok=None):
+    """(status, parsed body, headers)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    h = {}
+    if tok:
+        h["Authorization"] = "Bearer " + tok
+    data = json.dumps(body) if body is not None else None
+    if data is not None:
+        h["Content-Type"] = "application/json"
+    conn.request(method, path, body=data, headers=h)
+    resp = conn.getresponse()
+    text = resp.read().decode()
+    headers = dict(resp.getheaders())
+    conn.close()
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = text
+    return resp.status, parsed, headers
+
+
+def until(fn, limit, step=0.1):
+    """Polls fn() until it is truthy; returns (value, seconds taken)."""
+    t0 = time.time()
+    while True:
+        v = fn()
+        if v or time.time() - t0 > limit:
+            return v, time.time() - t0
+        time.sleep(step)
+
+
+TEACHER = token("t1", "teacher", "Ms T")
+
+
+class CityTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.redis.start()
+        cls.dirs = {}
+        cls.replicas = {}
+        for name in ("a", "b", "c"):
+            cls.dirs[name] = tempfile.mkdtemp(prefix=f"edgeclass-city-{name}-")
+            cls.replicas[name] = cls.replica(name).start()
+        # Each replica is in the city once its directory is written.
+        for r in cls.replicas.values():
+            until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics")[1], 5)
+
+    @classmethod
+    def replica(cls, name):
+        return Server(data_dir=cls.dirs[name], env={
+            "EDGECLASS_REDIS_URL": f"redis://127.0.0.1:{cls.redis.port}",
+            "EDGECLASS_REPLICA_ID": name,
+            "EDGECLASS_MEDIA_PORT": "0",
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        for r in cls.replicas.values():
+            try:
+                r.stop()
+            except Exception:
+                pass
+        cls.redis.kill()
+        for d in cls.dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
+
+    def port(self, name):
+        return self.replicas[name].port
+
+    def make_course(self, home, capacity=None, title="Algebra"):
+        body = {"title": title, "status": "active"}
+        if capacity is not None:
+            body["capacity"] = capacity
+        st, c, _ = request(self.port(home), "POST", "/api/v1/courses", body, TEACHER)
+        self.assertEqual(st, 201, c)
+        return c
+
+    def test_1_any_replica_answers_any_request(self):
+        c = self.make_course("a")
+        cid = c["id"]
+        # Read through the two other replicas (forwarded, then cached).
+        for name in ("b", "c"):
+            st, body, h = request(self.port(name), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+            self.assertEqual(st, 200, body)
+            self.assertEqual(body["title"], "Algebra")
+        # A write through b is ordered on a; a read through c after it sees it (no stale cache).
+        st, body, _ = request(self.port("c"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+        st, body, h = request(self.port("b"), "PATCH", f"/api/v1/courses/{cid}",
+                              {"title": "Geometry"}, TEACHER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(h.get("X-Edgeclass-Home"), "a")
+        st, body, _ = request(self.port("c"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+        self.assertEqual(body["title"], "Geometry")
+        # Session made through c, quiz made through b, published through c, read through a.
+        st, s, _ = request(self.port("c"), "POST", f"/api/v1/courses/{cid}/sessions",
+                           {"title": "Live"}, TEACHER)
+        self.assertEqual(st, 201, s)
+        st, q, _ = request(self.port("b"), "POST", f"/api/v1/sessions/{s['id']}/quizzes",
+                           {"title": "Q", "questions": [{"kind": "single", "prompt": "1+1?", "options": ["1", "2"],
+                                                         "correct": [1]}]}, TEACHER)
+        self.assertEqual(st, 201, q)
+        st, body, _ = request(self.port("c"), "POST", f"/api/v1/quizzes/{q['id']}/publish",
+                              {"time_limit_s": 60}, TEACHER)
+        self.assertEqual(st, 200, body)
+        st, body, _ = request(self.port("a"), "GET", f"/api/v1/quizzes/{q['id']}", tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["status"], "published")
+        # A student joins through c, answers through b; the roster through b shows them.
+        stu = token("s-x", "student", "Sam")
+        st, body, _ = request(self.port("c"), "POST", f"/api/v1/courses/{cid}/join", tok=stu)
+        self.assertEqual(st, 201, body)
+        st, body, _ = request(self.port("b"), "POST", f"/api/v1/quizzes/{q['id']}/answers",
+                              {"answers": [{"question": 0, "choice": [1]}]}, stu)
+        self.assertEqual(st, 201, body)
+        st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{cid}/students",
+                              tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual([x["student_id"] for x in body["items"]], ["s-x"])
+        # Unknown ids are a 404 everywhere.
+        st, body, _ = request(self.port("b"), "GET", "/api/v1/courses/nope", tok=TEACHER)
+        self.assertEqual(st, 404, body)
+
+    def test_2_capacity_is_exact_across_replicas(self):
+        c = self.make_course("a", capacity=40)
+        ports = [self.port(n) for n in ("a", "b", "c")]
+
+        async def run():
+            return await asyncio.gather(*[
+                async_request(ports[i % 3], "POST", f"/api/v1/courses/{c['id']}/join",
+                              tok=token(f"cap-{i}", "student"))
+                for i in range(150)])
+        t0 = time.time()
+        results = asyncio.run(run())
+        took = time.time() - t0
+        codes = [st for st, _ in results]
+        self.assertEqual(codes.count(201), 40, codes)
+        refused = [b["error"]["code"] for st, b in results if st != 201]
+        self.assertEqual(refused, ["join_denied"] * 110, codes)  # the policy: full
+        st, body, _ = request(self.port("c"), "GET", f"/api/v1/courses/{c['id']}", tok=TEACHER)
+        self.assertEqual(body["enrolled"], 40)
+        print(f"\n  150 concurrent joins over 3 replicas: 40 admitted in {took:.2f} s")
+
+    def test_3_redis_down_then_back_empty(self):
+        a_course = self.make_course("a")
+        b_course = self.make_course("b")
+        self.redis.kill()
+        try:
+            for r in self.replicas.values():
+                until(lambda: "edgeclass_city_connected 0" in r.request("GET", "/metrics")[1], 5)
+            # A request that needs the city: 503 city_unavailable with Retry-After, fast.
+            t0 = time.time()
+            st, body, h = request(self.port("b"), "GET", f"/api/v1/courses/{a_course['id']}",
+                                  tok=TEACHER)
+            self.assertLess(time.time() - t0, 2)
+            self.assertEqual(st, 503, body)
+            self.assertEqual(body["error"]["code"], "city_unavailable")
+            self.assertIn("Retry-After", h)
+            # Each replica keeps serving its own courses; /healthz stays 200.
+            st, body, _ = request(self.port("a"), "PATCH", f"/api/v1/courses/{a_course['id']}",
+                                  {"title": "Offline edit"}, TEACHER)
+            self.assertEqual(st, 200, body)
+            st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{b_course['id']}",
+                                  tok=TEACHER)
+            self.assertEqual(st, 200, body)
+            for name in ("a", "b", "c"):
+                self.assertEqual(request(self.port(name), "GET", "/healthz")[0], 200)
+        finally:
+            self.redis.start()  # empty: nothing was saved
+        # Within 10 s the city is whole again without operator action.
+        ok, took = until(lambda: request(self.port("c"), "GET",
+                                         f"/api/v1/courses/{a_course['id']}",
+                                         tok=TEACHER)[0] == 200, 10)
+        self.assertTrue(ok, "a's course not reachable through c 10 s after Redis came back")
+        st, body, _ = request(self.port("c"), "GET", f"/api/v1/courses/{a_course['id']}",
+                              tok=TEACHER)
+        self.assertEqual(body["title"], "Offline edit")
+        print(f"\n  Redis back empty: city whole again after {took:.1f} s")
+
+    def test_4_replica_killed(self):
+        a_course = self.make_course("a")
+        b_course = self.make_course("b")
+        cid = a_course["id"]
+        # b has read a's course once: that view is cached.
+        st, _, _ = request(self.port("b"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+        self.assertEqual(st, 200)
+        self.replicas["a"].stop(sig=signal.SIGKILL)
+        # The others keep answering for their own courses.
+        st, body, _ = request(self.port("b"), "PATCH", f"/api/v1/courses/{b_course['id']}",
+                              {"title": "Still here"}, TEACHER)
+        self.assertEqual(st, 200, body)
+        # Reads of the dead replica's course come from the cache.
+        st, body, h = request(self.port("b"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(h.get("X-Edgeclass-Cache"), "hit")
+        # Its writes answer 503 course_home_unavailable.
+        st, body, h = request(self.port("c"), "PATCH", f"/api/v1/courses/{cid}",
+                              {"title": "x"}, TEACHER)
+        self.assertEqual(st, 503, body)
+        self.assertEqual(body["error"]["code"], "course_home_unavailable")
+        self.assertIn("Retry-After", h)
+        # It comes back (same data dir) and serves its courses again within 30 s.
+        t0 = time.time()
+        self.replicas["a"] = self.replica("a").start()
+        ok, _ = until(lambda: request(self.port("c"), "PATCH", f"/api/v1/courses/{cid}",
+                                      {"title": "Back"}, TEACHER)[0] == 200, 30)
+        took = time.time() - t0
+        self.assertTrue(ok)
+        self.assertLess(took, 30)
+        st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+        self.assertEqual(body["title"], "Back")
+        print(f"\n  replica killed -9: back serving its courses after {took:.1f} s")
+
+
+if __name__ == "__main__":
+    unittest.main()
