@@ -90,7 +90,13 @@ CityFront::CityFront(city::City& city, http::ApiDeps& api, std::string credentia
       api_(api),
       credential_(credential),
       forwarder_(threads, std::move(credential), std::chrono::milliseconds(5000)),
-      cache_(city.commands()) {
+      cache_(city.commands()),
+      near_(size_t(std::max(1, threads))) {
+  city_.subscriber().subscribe(
+      city::ReadCache::kInvalidateChannel,
+      [this](const std::string&, const std::string& course) { bump(course); },
+      [this] { epoch_++; });  // (re)subscribed: what came meanwhile is unknown
+  city_.subscriber().set_state_callback([this](bool) { epoch_++; });
   city_.on_connected([this] {
     std::vector<std::string> dirty;
     {
@@ -99,6 +105,17 @@ CityFront::CityFront(city::City& city, http::ApiDeps& api, std::string credentia
     }
     for (const std::string& course : dirty) invalidate(course);
   });
+}
+
+uint64_t CityFront::generation(const std::string& course) const {
+  std::shared_lock lock(gen_mu_);
+  auto it = generations_.find(course);
+  return it == generations_.end() ? 0 : it->second;
+}
+
+void CityFront::bump(const std::string& course) {
+  std::unique_lock lock(gen_mu_);
+  ++generations_[course];
 }
 
 void CityFront::install(http::Router& router) {
@@ -141,8 +158,13 @@ awaitable<http::Response> CityFront::serve_entity(http::Ctx& c, const http::Hand
   auto h = c.req.find(city::kCityHeader);
   if (h != c.req.end() && h->value() == credential_) co_return co_await inner(c);
 
-  auto lookup = [this, &id](auto cb) { city_.directory()->lookup(id, std::move(cb)); };
-  base::Result<city::Home> home = co_await on_city<base::Result<city::Home>>(lookup);
+  base::Result<city::Home> home = base::not_found("");
+  if (auto known = city_.directory()->cached_home(id)) {
+    home = std::move(*known);
+  } else {
+    auto lookup = [this, &id](auto cb) { city_.directory()->lookup(id, std::move(cb)); };
+    home = co_await on_city<base::Result<city::Home>>(lookup);
+  }
   if (!home.is_ok()) {
     if (home.status().reason() == "unknown_entity") co_return co_await inner(c);
     counters_.refused++;
@@ -155,7 +177,9 @@ awaitable<http::Response> CityFront::serve_entity(http::Ctx& c, const http::Hand
     co_return co_await serve_here(c, inner, home->course_id);
   }
   if (!is_write(c.req.method())) co_return co_await read_remote(c, inner, *home);
-  co_return co_await forward(c, *home);
+  http::Response r = co_await forward(c, *home);
+  bump(home->course_id);  // our own reads see this write at once, message or not
+  co_return r;
 }
 
 awaitable<http::Response> CityFront::serve_here(http::Ctx& c, const http::Handler& inner,
@@ -209,6 +233,20 @@ awaitable<http::Response> CityFront::read_remote(http::Ctx& c, const http::Handl
       base::as_bytes(base::sha256(actor->id + "\n" + std::string(base::role_name(actor->role)) +
                                   "\n" + std::string(c.req.target()))));
   auto get = [this, &home, &key](auto cb) { cache_.get(home.course_id, key, std::move(cb)); };
+  // Generation and epoch before anything is read: an invalidation from now on makes what
+  // this read stores in memory stale at once.
+  uint64_t gen = generation(home.course_id);
+  uint64_t epoch = epoch_.load();
+  NearCache& near = near_[size_t(c.thread_index) % near_.size()];
+  if (city_.subscriber().connected()) {
+    auto it = near.entries.find(key);
+    if (it != near.entries.end() && it->second.generation == gen && it->second.epoch == epoch &&
+        it->second.course == home.course_id) {
+      counters_.near_hits++;
+      http::Response r = it->second.answer;
+      co_return r;
+    }
+  }
   base::Result<city::CacheRead> cached = co_await on_city<base::Result<city::CacheRead>>(get);
   if (!cached.is_ok()) {
     counters_.refused++;
@@ -220,6 +258,8 @@ awaitable<http::Response> CityFront::read_remote(http::Ctx& c, const http::Handl
     if (auto r = unpack(*cached->answer)) {
       counters_.cache_hits++;
       r->set("X-Edgeclass-Cache", "hit");
+      if (near.entries.size() >= kNearEntries) near.entries.clear();
+      near.entries[key] = NearEntry{home.course_id, gen, epoch, *r};
       co_return std::move(*r);
     }
   }

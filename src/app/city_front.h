@@ -18,7 +18,9 @@
 #pragma once
 
 #include <memory>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 
 #include "city/city.h"
 #include "city/forwarder.h"
@@ -44,7 +46,8 @@ class CityFront {
     std::atomic<uint64_t> forwarded{0};   // requests sent to another replica
     std::atomic<uint64_t> cache_hits{0};  // reads answered from the read cache
     std::atomic<uint64_t> cache_misses{0};
-    std::atomic<uint64_t> refused{0};  // 503 city_unavailable / course_home_unavailable
+    std::atomic<uint64_t> near_hits{0};  // reads answered from this replica's memory
+    std::atomic<uint64_t> refused{0};    // 503 city_unavailable / course_home_unavailable
   };
   const Counters& counters() const { return counters_; }
 
@@ -59,12 +62,34 @@ class CityFront {
                                                      const city::Home& home);
   void invalidate(const std::string& course);
 
+  // The near cache: answers of the Redis read cache kept in memory per I/O thread, so that a
+  // repeated read of another replica's course costs about what a read on its home costs.
+  // An entry is good while its course's generation and the global epoch are unchanged: the
+  // generation moves on each invalidation message (ReadCache::kInvalidateChannel), the epoch
+  // whenever the subscription was (re)established or lost (messages may have been missed).
+  struct NearEntry {
+    std::string course;
+    uint64_t generation = 0;
+    uint64_t epoch = 0;
+    http::Response answer;
+  };
+  struct NearCache {
+    std::unordered_map<std::string, NearEntry> entries;  // by cache key; its thread only
+  };
+  uint64_t generation(const std::string& course) const;
+  void bump(const std::string& course);
+  static constexpr size_t kNearEntries = 4096;  // per thread; cleared when full
+
   city::City& city_;
   http::ApiDeps& api_;
   std::string credential_;
   city::Forwarder forwarder_;
   city::ReadCache cache_;
   Counters counters_;
+  std::vector<NearCache> near_;  // one per I/O thread
+  mutable std::shared_mutex gen_mu_;
+  std::unordered_map<std::string, uint64_t> generations_;  // guarded by gen_mu_
+  std::atomic<uint64_t> epoch_{1};
   // Courses whose invalidation failed while Redis was away: invalidated on reconnect.
   std::mutex dirty_mu_;
   std::vector<std::string> dirty_;  // guarded by dirty_mu_

@@ -62,9 +62,20 @@ void Directory::register_owned(Owned o) {
                            [](base::Result<Reply>) {});
 }
 
+std::optional<Home> Directory::cached_home(std::string_view id) const {
+  std::shared_lock lock(mu_);
+  auto k = known_.find(std::string(id));
+  if (k == known_.end()) return std::nullopt;
+  auto u = urls_.find(k->second.replica_id);
+  if (u == urls_.end() || std::chrono::steady_clock::now() - u->second.seen > kUrlFresh) {
+    return std::nullopt;
+  }
+  return Home{k->second.course_id, k->second.replica_id, u->second.url};
+}
+
 void Directory::lookup(std::string id, std::function<void(base::Result<Home>)> done) {
   city_.commands().command(
-      {"EVAL", kLookupScript, "0", id}, [id, done = std::move(done)](base::Result<Reply> r) {
+      {"EVAL", kLookupScript, "0", id}, [this, id, done = std::move(done)](base::Result<Reply> r) {
         if (!r.is_ok()) return done(r.status());
         if (auto s = reply_status(*r); !s.is_ok()) return done(s);
         if (r->type != Reply::Type::kArray || r->elements.size() != 2) {
@@ -72,7 +83,14 @@ void Directory::lookup(std::string id, std::function<void(base::Result<Home>)> d
         }
         const std::string& h = r->elements[0].str;
         size_t sp = h.find(' ');
-        done(Home{h.substr(0, sp), h.substr(sp + 1), r->elements[1].str});
+        Home home{h.substr(0, sp), h.substr(sp + 1), r->elements[1].str};
+        {
+          std::unique_lock lock(mu_);
+          if (known_.size() >= kKnownMax) known_.clear();
+          known_[id] = Known{home.course_id, home.replica_id};
+          urls_[home.replica_id] = Url{home.url, std::chrono::steady_clock::now()};
+        }
+        done(std::move(home));
       });
 }
 

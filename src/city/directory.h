@@ -75,6 +75,12 @@ class Directory {
   // unavailable/"city_unavailable" when Redis does not answer. `done` on the city thread.
   void lookup(std::string id, std::function<void(base::Result<Home>)> done);
 
+  // The home of `id` from memory, when a lookup() found it within the last kUrlFresh (the
+  // course and replica of an id never change; only the replica's URL and liveness do). Any
+  // thread, no Redis.
+  std::optional<Home> cached_home(std::string_view id) const;
+  static constexpr std::chrono::milliseconds kUrlFresh{1000};
+
   // Entries written by the last full registration (for tests and logs).
   size_t registered() const { return registered_.load(); }
   uint64_t registrations() const { return registrations_.load(); }
@@ -94,6 +100,18 @@ class Directory {
 
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::string> owned_;  // guarded by mu_: id -> course id
+
+  struct Known {
+    std::string course_id;
+    std::string replica_id;
+  };
+  struct Url {
+    std::string url;
+    std::chrono::steady_clock::time_point seen;
+  };
+  std::unordered_map<std::string, Known> known_;  // guarded by mu_: remote ids looked up
+  std::unordered_map<std::string, Url> urls_;     // guarded by mu_: by replica id
+  static constexpr size_t kKnownMax = 100000;     // remote ids remembered (then cleared)
 
   std::unique_ptr<boost::asio::steady_timer> timer_;  // city thread
   bool registering_ = false;                          // city thread

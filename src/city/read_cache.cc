@@ -9,6 +9,13 @@ local v = redis.call('GET', KEYS[1]) or '0'
 return {v, redis.call('GET', 'ec:view:' .. ARGV[1] .. ':' .. v .. ':' .. ARGV[2])}
 )lua";
 
+// The new version, and a message to every replica's near cache (CityFront).
+constexpr const char* kInvalidateScript = R"lua(
+local v = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', 'ec:invalidate', ARGV[1])
+return v
+)lua";
+
 }  // namespace
 
 void ReadCache::get(const std::string& course, const std::string& key,
@@ -36,11 +43,12 @@ void ReadCache::put(const std::string& course, const std::string& version, const
 }
 
 void ReadCache::invalidate(const std::string& course, std::function<void(base::Status)> done) {
-  commands_.command({"INCR", "ec:ver:" + course}, [done = std::move(done)](base::Result<Reply> r) {
-    if (!done) return;
-    if (!r.is_ok()) return done(r.status());
-    done(reply_status(*r));
-  });
+  commands_.command({"EVAL", kInvalidateScript, "1", "ec:ver:" + course, course},
+                    [done = std::move(done)](base::Result<Reply> r) {
+                      if (!done) return;
+                      if (!r.is_ok()) return done(r.status());
+                      done(reply_status(*r));
+                    });
 }
 
 }  // namespace city

@@ -7,8 +7,10 @@
 // under the old version at once (they expire by TTL). A reader gets the version and the
 // answer in one round trip and, on a miss, stores what the home answered under the version it
 // read: an answer computed before a write but stored after it lands under the old version and
-// is never served. What the cache cannot see are changes the home makes without a REST write
-// (the live room's own writes): those views are at most kTtl old.
+// is never served. Each invalidation is also published on the channel kInvalidateChannel
+// (payload: the course id), for replicas that keep answers in memory too. What the cache cannot see
+// are changes the home makes without a REST write (the live room's own writes): those views are at
+// most kTtl old.
 #pragma once
 
 #include <chrono>
@@ -29,6 +31,7 @@ struct CacheRead {
 class ReadCache {
  public:
   static constexpr std::chrono::seconds kTtl{60};
+  static constexpr const char* kInvalidateChannel = "ec:invalidate";
 
   explicit ReadCache(Redis& commands) : commands_(commands) {}
 
