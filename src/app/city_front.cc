@@ -241,7 +241,8 @@ awaitable<http::Response> CityFront::read_remote(http::Ctx& c, const http::Handl
   if (city_.subscriber().connected()) {
     auto it = near.entries.find(key);
     if (it != near.entries.end() && it->second.generation == gen && it->second.epoch == epoch &&
-        it->second.course == home.course_id) {
+        it->second.course == home.course_id &&
+        std::chrono::steady_clock::now() - it->second.filled < kNearTtl) {
       counters_.near_hits++;
       http::Response r = it->second.answer;
       co_return r;
@@ -259,7 +260,8 @@ awaitable<http::Response> CityFront::read_remote(http::Ctx& c, const http::Handl
       counters_.cache_hits++;
       r->set("X-Edgeclass-Cache", "hit");
       if (near.entries.size() >= kNearEntries) near.entries.clear();
-      near.entries[key] = NearEntry{home.course_id, gen, epoch, *r};
+      near.entries[key] =
+          NearEntry{home.course_id, std::chrono::steady_clock::now(), gen, epoch, *r};
       co_return std::move(*r);
     }
   }

@@ -66,9 +66,14 @@ class CityFront {
   // repeated read of another replica's course costs about what a read on its home costs.
   // An entry is good while its course's generation and the global epoch are unchanged: the
   // generation moves on each invalidation message (ReadCache::kInvalidateChannel), the epoch
-  // whenever the subscription was (re)established or lost (messages may have been missed).
+  // whenever the subscription was (re)established or lost (messages may have been missed),
+  // and an entry is never older than kNearTtl (a message that is merely late). So a read on
+  // a replica other than the one that wrote may be stale for the time the invalidation takes
+  // to arrive (typically well under a millisecond), at most kNearTtl.
+  static constexpr std::chrono::milliseconds kNearTtl{1000};
   struct NearEntry {
     std::string course;
+    std::chrono::steady_clock::time_point filled;
     uint64_t generation = 0;
     uint64_t epoch = 0;
     http::Response answer;
