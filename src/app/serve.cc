@@ -264,6 +264,7 @@ class Node {
  public:
   explicit Node(const Config& config) : config_(config) {}
   ~Node() {
+    if (city_) city_->stop();  // its thread calls into front_, which goes first
     // The media thread must not call into the hub once it is gone.
     media_.stop();
     live_for_media_.store(nullptr);
@@ -524,14 +525,16 @@ class Node {
     const CityFront::Counters& n = front_->counters();
     registry_.callback_family(
         "edgeclass_city_requests_total",
-        "Requests for courses homed elsewhere: forwarded (to the home), cache_hit, "
-        "cache_miss, refused (503 city_unavailable or course_home_unavailable)",
+        "Requests for courses homed elsewhere: forwarded (to the home), near_hit (answered "
+        "from this replica's memory), cache_hit (from Redis), cache_miss, refused (503 "
+        "city_unavailable or course_home_unavailable)",
         metrics::Type::kCounter, {"outcome"}, [&n](const metrics::Registry::Emit& emit) {
           auto one = [&](const char* what, const std::atomic<uint64_t>& v) {
             const std::string values[] = {what};
             emit(values, double(v.load(std::memory_order_relaxed)));
           };
           one("forwarded", n.forwarded);
+          one("near_hit", n.near_hits);
           one("cache_hit", n.cache_hits);
           one("cache_miss", n.cache_misses);
           one("refused", n.refused);
