@@ -1,5 +1,6 @@
 """A city of three replicas on one real redis-server (loopback): any replica answers any
-request, capacity stays exact across replicas, and Redis or replica loss is survived.
+request, capacity stays exact across replicas, and Redis or replica loss is survived (Redis
+killed and back empty, Redis stopped with SIGSTOP, a replica killed with -9).
 Run by tests/scripts/city.sh (skips when redis-server is missing)."""
 import asyncio
 import os
@@ -235,6 +236,30 @@ class CityTest(unittest.TestCase):
                               tok=TEACHER)
         self.assertEqual(body["title"], "Offline edit")
         print(f"\n  Redis back empty: city whole again after {took:.1f} s")
+
+    def test_5_redis_that_stops_answering_does_not_hang_requests(self):
+        a_course = self.make_course("a")
+        self.redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            # b has never looked a_course up: it needs Redis, which holds the connection and
+            # says nothing. The command deadline (2 s) turns that into a 503, not a hang.
+            t0 = time.time()
+            st, body, h = request(self.port("b"), "GET", f"/api/v1/courses/{a_course['id']}",
+                                  tok=TEACHER)
+            refused_after = time.time() - t0
+            self.assertEqual(st, 503, body)
+            self.assertEqual(body["error"]["code"], "city_unavailable")
+            self.assertLess(refused_after, 4)
+            for name in ("a", "b", "c"):
+                self.assertEqual(request(self.port(name), "GET", "/healthz")[0], 200)
+        finally:
+            self.redis.proc.send_signal(signal.SIGCONT)
+        ok, took = until(lambda: request(self.port("b"), "GET",
+                                         f"/api/v1/courses/{a_course['id']}",
+                                         tok=TEACHER)[0] == 200, 10)
+        self.assertTrue(ok, "the city did not recover after Redis answered again")
+        print(f"\n  Redis stopped answering: 503 after {refused_after:.1f} s; "
+              f"whole again {took:.1f} s after it resumed")
 
     def test_4_replica_killed(self):
         a_course = self.make_course("a")
