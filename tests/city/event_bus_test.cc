@@ -162,6 +162,37 @@ TEST_F(EventBusTest, CatchesUpWhatItMissedWhileItsConnectionWasDown) {
   EXPECT_EQ(seen.gaps, 0);
 }
 
+TEST_F(EventBusTest, SubscribersOfOneSessionComeAndGoIndependently) {
+  Seen first, second;
+  auto s1 = b_->bus().subscribe("s1", io_.ioc.get_executor(), first.on_event());
+  ASSERT_TRUE(eventually([&] {
+    publish_sync(a_->bus(), "s1", "probe");
+    return first.probes() > 0;
+  }));
+  std::string before = publish_sync(a_->bus(), "s1", "one");
+  // A second subscriber on the same replica, resuming after "one": it gets what follows.
+  auto s2 = b_->bus().subscribe("s1", io_.ioc.get_executor(), second.on_event(), before);
+  publish_sync(a_->bus(), "s1", "two");
+  ASSERT_TRUE(eventually([&] { return first.size() == 2 && second.size() == 1; }));
+  EXPECT_EQ(second.payloads(), std::vector<std::string>{"two"});
+  // Cancelling one leaves the other subscribed; cancelling both and subscribing again works.
+  s1.reset();
+  publish_sync(a_->bus(), "s1", "three");
+  ASSERT_TRUE(eventually([&] { return second.size() == 2; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(first.size(), 2u);
+  s2.reset();
+  Seen third;
+  auto s3 = b_->bus().subscribe("s1", io_.ioc.get_executor(), third.on_event());
+  ASSERT_TRUE(eventually([&] {
+    publish_sync(a_->bus(), "s1", "probe");
+    return third.probes() > 0;
+  }));
+  publish_sync(a_->bus(), "s1", "four");
+  ASSERT_TRUE(eventually([&] { return third.size() == 1; }));
+  EXPECT_EQ(third.payloads(), std::vector<std::string>{"four"});
+}
+
 TEST_F(EventBusTest, RedisBackEmptyReportsAGapAndDeliveryGoesOn) {
   Seen seen;
   auto sub = b_->bus().subscribe("s1", io_.ioc.get_executor(), seen.on_event(), "", seen.on_gap());
