@@ -61,11 +61,16 @@ asio::awaitable<base::Result<HttpResponse>> Forwarder::forward(const std::string
     std::unique_ptr<Stream> stream;
     bool reused = false;
     auto& idle = pool.idle[url];
-    if (attempt == 0 && !idle.empty()) {
-      stream = std::move(idle.back());
+    auto now = std::chrono::steady_clock::now();
+    while (attempt == 0 && !idle.empty() && !stream) {
+      Idle last = std::move(idle.back());
       idle.pop_back();
-      reused = true;
-    } else {
+      if (now - last.since < kMaxIdle) {
+        stream = std::move(last.stream);
+        reused = true;
+      }
+    }
+    if (!stream) {
       auto opened = co_await open(url);
       if (!opened.is_ok()) co_return opened.status();
       stream = std::move(opened).value();
@@ -85,7 +90,7 @@ asio::awaitable<base::Result<HttpResponse>> Forwarder::forward(const std::string
       co_return home_down(url, rec == beast::error::timeout ? "no answer in time" : rec.message());
     }
     if (res.keep_alive() && buffer.size() == 0 && idle.size() < 64) {
-      idle.push_back(std::move(stream));
+      idle.push_back(Idle{std::move(stream), std::chrono::steady_clock::now()});
     }
     co_return std::move(res);
   }

@@ -4,7 +4,9 @@
 // Keep-alive connections are pooled per I/O thread and per home; forward() runs on (and
 // must be awaited from) the I/O thread `thread_index`, so a pool is only ever touched by its
 // own thread. A request that fails on a pooled connection before any answer arrived is sent
-// again once on a fresh connection (the home closed an idle connection); the city credential
+// again once on a fresh connection (the home closed an idle connection; kMaxIdle keeps that
+// from being one the home closes on its own, so the resend does not repeat a write the home
+// performed); the city credential
 // header marks the request as forwarded, so the home serves it itself.
 #pragma once
 
@@ -44,9 +46,17 @@ class Forwarder {
 
  private:
   using Stream = boost::beast::tcp_stream;
-  struct Pool {
-    std::unordered_map<std::string, std::vector<std::unique_ptr<Stream>>> idle;  // by url
+  struct Idle {
+    std::unique_ptr<Stream> stream;
+    std::chrono::steady_clock::time_point since;
   };
+  struct Pool {
+    std::unordered_map<std::string, std::vector<Idle>> idle;  // by url
+  };
+  // Pooled connections idle longer are closed, not reused: well under the server's keep-alive
+  // idle time (60 s), so a reused connection is not one the home is closing, and a resend
+  // after "no answer on a reused connection" does not meet a request the home has served.
+  static constexpr std::chrono::seconds kMaxIdle{20};
   boost::asio::awaitable<base::Result<std::unique_ptr<Stream>>> open(const std::string& url);
 
   std::vector<Pool> pools_;  // one per I/O thread, touched only by that thread
