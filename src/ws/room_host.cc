@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "classroom/reader.h"
+#include "store/attendance.h"
 #include "store/chat.h"
 #include "store/courses.h"
 #include "store/live_rooms.h"
@@ -419,6 +420,12 @@ void RoomHost::restore_once() {
     end("teacher_ended", kCloseNormal);
     return;
   }
+  // Attendance: nobody is in a room being built, so visits an earlier room left open (the
+  // server stopped before they were closed) end now at the latest.
+  persist("attendance",
+          [session = session_id(), now = deps_.clock->now_unix_ms()](store::Txn& txn) {
+            return store::close_open_visits(txn, session, now);
+          });
   auto course = store::get_course(db, course_id_);
   if (course.is_ok()) {
     if (course->status == store::CourseStatus::kArchived) {
@@ -649,6 +656,25 @@ void RoomHost::on_chat_muted(std::string_view user_id, bool muted) {
           [session = session_id(), user = std::string(user_id), muted, now](store::Txn& txn) {
             return store::set_member_muted(txn, session, user, muted, now);
           });
+}
+
+// Attendance: a visit per stay in the room, opened at the first connection and closed at the
+// last (or the removal). The writer runs ops in order, so a close follows its open.
+void RoomHost::on_presence_changed(const classroom::Participant& who, bool present) {
+  int64_t now = deps_.clock->now_unix_ms();
+  if (present) {
+    store::Visit v;
+    v.session_id = session_id();
+    v.user_id = who.user_id;
+    v.user_name = who.name;
+    v.role = who.role == classroom::Role::kTeacher ? "teacher" : "student";
+    v.joined_at = now;
+    persist("attendance", [v](store::Txn& txn) { return store::open_visit(txn, v); });
+  } else {
+    persist("attendance", [session = session_id(), user = who.user_id, now](store::Txn& txn) {
+      return store::close_visit(txn, session, user, now);
+    });
+  }
 }
 
 void RoomHost::on_participant_removed(std::string_view user_id) {

@@ -109,6 +109,7 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
   void on_participant_removed(std::string_view user_id) override;
   void on_quiz_deadline(std::string_view quiz_id) override;
   void on_stage_changed(std::string_view previous, std::string_view current) override;
+  void on_presence_changed(const classroom::Participant& who, bool present) override;
 
  private:
   void submit_answer(LiveSession& s, const classroom::ClientMessage& msg);
