@@ -52,9 +52,17 @@ class CityFront {
   const Counters& counters() const { return counters_; }
 
  private:
-  enum class Kind { kLocal, kEntity, kCreateCourse };
+  enum class Kind { kLocal, kEntity, kCreateCourse, kJoinByCode, kListCourses };
   http::Handler wrap(const http::Router::RouteInfo& route, http::Handler inner);
-  boost::asio::awaitable<http::Response> serve_entity(http::Ctx& c, const http::Handler& inner);
+  boost::asio::awaitable<http::Response> serve_entity(http::Ctx& c, const http::Handler& inner,
+                                                      std::string id);
+  boost::asio::awaitable<http::Response> join_by_code(http::Ctx& c, const http::Handler& inner);
+  boost::asio::awaitable<http::Response> list_courses(http::Ctx& c, const http::Handler& inner);
+  bool forwarded_here(const http::Ctx& c) const;
+  struct Part;  // one replica's part of a city-wide list
+  boost::asio::awaitable<void> fetch_part(std::shared_ptr<Part> part, int thread_index);
+  // The class code of `course` (owned here) as the store has it now, told to the directory.
+  void sync_code(const std::string& course, int thread_index);
   boost::asio::awaitable<http::Response> serve_here(http::Ctx& c, const http::Handler& inner,
                                                     const std::string& course);
   boost::asio::awaitable<http::Response> forward(http::Ctx& c, const city::Home& home);

@@ -541,7 +541,8 @@ class Node {
         });
   }
 
-  // Every course, session and quiz in this replica's SQLite: what it is the home of. Runs
+  // Every course, session and quiz in this replica's SQLite, and each course's class code
+  // (city::Directory::code_id): what it is the home of. Runs
   // on the city thread (its own read-only connection), at start and on re-registration.
   static std::vector<city::Owned> owned_by_store(const std::string& path) {
     std::vector<city::Owned> out;
@@ -552,7 +553,8 @@ class Node {
     }
     auto st = (*db)->prepare(
         "SELECT id, id FROM courses UNION ALL SELECT id, course_id FROM sessions "
-        "UNION ALL SELECT id, course_id FROM quizzes");
+        "UNION ALL SELECT id, course_id FROM quizzes "
+        "UNION ALL SELECT 'code:' || join_code, id FROM courses WHERE join_code IS NOT NULL");
     if (!st.is_ok()) return out;
     for (;;) {
       auto row = st->step();

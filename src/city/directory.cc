@@ -22,6 +22,31 @@ local url = redis.call('GET', 'ec:replica:' .. string.sub(h, sp + 1))
 return {h, url or ''}
 )lua";
 
+// Deletes a home entry only while it still says what we wrote (a code another home took
+// since is left alone).
+constexpr const char* kDeleteIfScript = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+)lua";
+
+// Live members: ids heartbeating within ARGV[1] ms of ARGV[2] (now), each with its URL.
+constexpr const char* kMembersScript = R"lua(
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2] - ARGV[1], '+inf')
+local out = {}
+for i, id in ipairs(ids) do
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('GET', 'ec:replica:' .. id) or ''
+end
+return out
+)lua";
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 constexpr size_t kBatch = 500;  // entries per MSET while re-registering
 
 }  // namespace
@@ -39,7 +64,10 @@ void Directory::start() {
     std::vector<Owned> all = all_owned_();
     {
       std::unique_lock lock(mu_);
-      for (Owned& o : all) owned_[o.id] = o.course_id;
+      for (Owned& o : all) {
+        if (o.id.starts_with("code:")) codes_[o.course_id] = o.id.substr(5);
+        owned_[o.id] = o.course_id;
+      }
     }
     base::log::info("city.directory_loaded").kv("owned", uint64_t(all.size()));
     heartbeat();
@@ -60,6 +88,53 @@ void Directory::register_owned(Owned o) {
   }
   city_.commands().command({"SET", home_key(o.id), o.course_id + " " + replica_},
                            [](base::Result<Reply>) {});
+}
+
+void Directory::set_code(const std::string& course, const std::string& code) {
+  std::string old;
+  {
+    std::unique_lock lock(mu_);
+    auto it = codes_.find(course);
+    if (it != codes_.end() && it->second == code) return;
+    if (it == codes_.end() && code.empty()) return;
+    if (it != codes_.end()) {
+      old = it->second;
+      owned_.erase(code_id(old));
+    }
+    if (code.empty()) {
+      codes_.erase(course);
+    } else {
+      codes_[course] = code;
+      owned_[code_id(code)] = course;
+    }
+  }
+  std::string value = course + " " + replica_;
+  if (!code.empty()) {
+    city_.commands().command({"SET", home_key(code_id(code)), value}, [](base::Result<Reply>) {});
+  }
+  if (!old.empty()) {
+    city_.commands().command({"EVAL", kDeleteIfScript, "1", home_key(code_id(old)), value},
+                             [](base::Result<Reply>) {});
+  }
+}
+
+void Directory::members(std::chrono::milliseconds within,
+                        std::function<void(base::Result<std::vector<Member>>)> done) {
+  int64_t now = now_ms();
+  city_.commands().command(
+      {"EVAL", kMembersScript, "1", kReplicasKey, std::to_string(within.count()),
+       std::to_string(now),
+       std::to_string(
+           now - std::chrono::duration_cast<std::chrono::milliseconds>(kMemberForget).count())},
+      [done = std::move(done)](base::Result<Reply> r) {
+        if (!r.is_ok()) return done(r.status());
+        if (auto s = reply_status(*r); !s.is_ok()) return done(s);
+        std::vector<Member> out;
+        for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+          out.push_back({r->elements[i].str, r->elements[i + 1].str});
+        }
+        done(std::move(out));
+      });
 }
 
 std::optional<Home> Directory::cached_home(std::string_view id) const {
@@ -106,6 +181,8 @@ void Directory::heartbeat() {
   timer_->cancel();
   schedule_heartbeat();
   if (!city_.commands().connected()) return;
+  city_.commands().command({"ZADD", kReplicasKey, std::to_string(now_ms()), replica_},
+                           [](base::Result<Reply>) {});
   city_.commands().command(
       {"SET", replica_key(replica_), url_, "EX", std::to_string(kReplicaTtl.count()), "GET"},
       [this](base::Result<Reply> r) {

@@ -8,6 +8,12 @@
 //   ec:home:<entity id>      = "<course id> <replica id>" for every course, session and quiz
 //                              (no TTL: a course's home does not move; while its replica is
 //                              gone, the entry says where it will come back).
+//   ec:home:code:<class code> = the same for a course's current class code (code_id()), so
+//                              POST /api/v1/join {"code"} finds the course's home; written by
+//                              the home when the code is made or rotated, the old one deleted.
+//   ec:replicas              = sorted set: every replica id with the time (ms) of its last
+//                              heartbeat, so a request can reach every replica (GET
+//                              /api/v1/courses is answered by asking all of them).
 //
 // Re-registration: the heartbeat is `SET ec:replica:<id> <url> EX <ttl> GET`; when the old
 // value was missing (first start, Redis restarted empty or failed over and lost writes, or
@@ -71,6 +77,23 @@ class Directory {
   // re-registration repairs a write lost while Redis was away).
   void register_owned(Owned o);
 
+  // The course `course` (owned here) now has the class code `code` (empty: none): the code's
+  // entry is written and the previous code's entry removed. A no-op when unchanged. Any thread.
+  void set_code(const std::string& course, const std::string& code);
+  static std::string code_id(std::string_view code) { return "code:" + std::string(code); }
+
+  // Every replica that heartbeated within `within`, with its URL (empty when its key has
+  // expired: it is down). `done` on the city thread.
+  struct Member {
+    std::string replica_id;
+    std::string url;
+  };
+  void members(std::chrono::milliseconds within,
+               std::function<void(base::Result<std::vector<Member>>)> done);
+  static constexpr const char* kReplicasKey = "ec:replicas";
+  // A replica missing from the heartbeats this long is taken as gone for good (scaled down).
+  static constexpr std::chrono::hours kMemberForget{1};
+
   // Where `id` lives. not_found (reason "unknown_entity") when no replica claims it;
   // unavailable/"city_unavailable" when Redis does not answer. `done` on the city thread.
   void lookup(std::string id, std::function<void(base::Result<Home>)> done);
@@ -100,6 +123,7 @@ class Directory {
 
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::string> owned_;  // guarded by mu_: id -> course id
+  std::unordered_map<std::string, std::string> codes_;  // guarded by mu_: course -> code
 
   struct Known {
     std::string course_id;

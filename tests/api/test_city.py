@@ -181,6 +181,95 @@ class CityTest(unittest.TestCase):
         st, body, _ = request(self.port("b"), "GET", "/api/v1/courses/nope", tok=TEACHER)
         self.assertEqual(st, 404, body)
 
+    def test_1b_join_by_class_code_on_any_replica(self):
+        # The code carries no course id: the city finds its home through the directory entry
+        # the home writes when the code is made or rotated.
+        c = self.make_course("a", title="Codes")
+        st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}/join_code",
+                              tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        code = body["join_code"]
+        typed = code[:4].lower() + "-" + code[4:].lower()
+        st, e, h = request(self.port("c"), "POST", "/api/v1/join", {"code": typed},
+                           token("code-1", "student"))
+        self.assertEqual(st, 201, e)
+        self.assertEqual(e["course_id"], c["id"])
+        self.assertEqual(h.get("X-Edgeclass-Home"), "a")
+        # Joining on the home itself, and joining again (200, already enrolled) elsewhere.
+        st, e, h = request(self.port("a"), "POST", "/api/v1/join", {"code": code},
+                           token("code-2", "student"))
+        self.assertEqual(st, 201, e)
+        st, e, _ = request(self.port("b"), "POST", "/api/v1/join", {"code": code},
+                           token("code-1", "student"))
+        self.assertEqual(st, 200, e)
+        st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}/students",
+                              tok=TEACHER)
+        self.assertEqual(sorted(x["student_id"] for x in body["items"]), ["code-1", "code-2"])
+        # Rotated through b: the old code stops working on every replica, the new one works.
+        st, body, h = request(self.port("b"), "POST",
+                              f"/api/v1/courses/{c['id']}/join_code/rotate", tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        new = body["join_code"]
+        self.assertNotEqual(new, code)
+        for name in ("a", "b", "c"):
+            st, e, _ = request(self.port(name), "POST", "/api/v1/join", {"code": code},
+                               token("code-3", "student"))
+            self.assertEqual((st, e["error"]["code"]), (404, "join_code_not_found"), name)
+        st, e, h = request(self.port("c"), "POST", "/api/v1/join", {"code": new},
+                           token("code-3", "student"))
+        self.assertEqual(st, 201, e)
+        self.assertEqual(h.get("X-Edgeclass-Home"), "a")
+        # A course made on c: its code works through a.
+        c2 = self.make_course("c", title="Codes 2")
+        st, body, _ = request(self.port("c"), "GET", f"/api/v1/courses/{c2['id']}/join_code",
+                              tok=TEACHER)
+        st, e, h = request(self.port("a"), "POST", "/api/v1/join", {"code": body["join_code"]},
+                           token("code-4", "student"))
+        self.assertEqual((st, e.get("course_id")), (201, c2["id"]), e)
+        self.assertEqual(h.get("X-Edgeclass-Home"), "c")
+        # Malformed and unknown codes: the single node's answers, on any replica.
+        st, e, _ = request(self.port("b"), "POST", "/api/v1/join", {"code": "0O"},
+                           token("code-5", "student"))
+        self.assertEqual((st, e["error"]["code"]), (400, "invalid_join_code"))
+        st, e, _ = request(self.port("b"), "POST", "/api/v1/join", {"code": "ZZZZZZZZ"},
+                           token("code-5", "student"))
+        self.assertEqual((st, e["error"]["code"]), (404, "join_code_not_found"))
+
+    def test_1c_course_list_is_city_wide(self):
+        # Courses of one teacher on all three homes, listed through each replica in pages of
+        # 2: every course once, in (created_at, id) order, whichever replica answers.
+        t = token("lister", "teacher", "Ms L")
+        made = []
+        for name in ("a", "b", "c", "a", "c", "b", "b"):
+            st, c, _ = request(self.port(name), "POST", "/api/v1/courses",
+                               {"title": f"List {name}", "status": "active"}, t)
+            self.assertEqual(st, 201, c)
+            made.append(c)
+        want = [c["id"] for c in sorted(made, key=lambda c: (c["created_at"], c["id"]))]
+        for name in ("a", "b", "c"):
+            got, cursor, pages = [], None, 0
+            while True:
+                q = "/api/v1/courses?teacher_id=lister&limit=2"
+                if cursor:
+                    q += "&cursor=" + cursor
+                st, body, h = request(self.port(name), "GET", q, tok=t)
+                self.assertEqual(st, 200, body)
+                self.assertNotIn("X-Edgeclass-Partial", h)
+                self.assertLessEqual(len(body["items"]), 2)
+                got += [x["id"] for x in body["items"]]
+                cursor = body["next_cursor"]
+                pages += 1
+                self.assertLess(pages, 10, got)
+                if not cursor:
+                    break
+            self.assertEqual(got, want, name)
+        # One page with everything; a bad query is still the single node's 400.
+        st, body, _ = request(self.port("b"), "GET", "/api/v1/courses?teacher_id=lister", tok=t)
+        self.assertEqual([x["id"] for x in body["items"]], want)
+        self.assertIsNone(body["next_cursor"])
+        st, body, _ = request(self.port("c"), "GET", "/api/v1/courses?limit=0", tok=t)
+        self.assertEqual(st, 400, body)
+
     def test_2_capacity_is_exact_across_replicas(self):
         c = self.make_course("a", capacity=40)
         ports = [self.port(n) for n in ("a", "b", "c")]
@@ -216,6 +305,9 @@ class CityTest(unittest.TestCase):
             self.assertEqual(st, 503, body)
             self.assertEqual(body["error"]["code"], "city_unavailable")
             self.assertIn("Retry-After", h)
+            st, body, h = request(self.port("a"), "GET", "/api/v1/courses", tok=TEACHER)
+            self.assertEqual((st, body["error"]["code"]), (503, "city_unavailable"))
+            self.assertIn("Retry-After", h)
             # Each replica keeps serving its own courses; /healthz stays 200.
             st, body, _ = request(self.port("a"), "PATCH", f"/api/v1/courses/{a_course['id']}",
                                   {"title": "Offline edit"}, TEACHER)
@@ -235,6 +327,16 @@ class CityTest(unittest.TestCase):
         st, body, _ = request(self.port("c"), "GET", f"/api/v1/courses/{a_course['id']}",
                               tok=TEACHER)
         self.assertEqual(body["title"], "Offline edit")
+        # The class codes and the member list were written again too.
+        st, body, _ = request(self.port("a"), "GET",
+                              f"/api/v1/courses/{a_course['id']}/join_code", tok=TEACHER)
+        st, e, h = request(self.port("c"), "POST", "/api/v1/join", {"code": body["join_code"]},
+                           token("after-empty", "student"))
+        self.assertEqual((st, h.get("X-Edgeclass-Home")), (201, "a"), e)
+        ok, _ = until(lambda: {a_course["id"], b_course["id"]} <= {
+            x["id"] for x in request(self.port("c"), "GET", "/api/v1/courses?limit=100",
+                                     tok=TEACHER)[1]["items"]}, 5)
+        self.assertTrue(ok, "the city-wide list misses a course after Redis came back empty")
         print(f"\n  Redis back empty: city whole again after {took:.1f} s")
 
     def test_5_redis_that_stops_answering_does_not_hang_requests(self):
@@ -283,6 +385,13 @@ class CityTest(unittest.TestCase):
         self.assertEqual(st, 503, body)
         self.assertEqual(body["error"]["code"], "course_home_unavailable")
         self.assertIn("Retry-After", h)
+        # The city-wide list still answers, without a's courses, and says a is missing.
+        st, body, h = request(self.port("c"), "GET", "/api/v1/courses?limit=100", tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(h.get("X-Edgeclass-Partial"), "a")
+        ids = [x["id"] for x in body["items"]]
+        self.assertIn(b_course["id"], ids)
+        self.assertNotIn(cid, ids)
         # It comes back (same data dir) and serves its courses again within 30 s.
         t0 = time.time()
         self.replicas["a"] = self.replica("a").start()
@@ -293,6 +402,9 @@ class CityTest(unittest.TestCase):
         self.assertLess(took, 30)
         st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
         self.assertEqual(body["title"], "Back")
+        st, body, h = request(self.port("c"), "GET", "/api/v1/courses?limit=100", tok=TEACHER)
+        self.assertNotIn("X-Edgeclass-Partial", h)
+        self.assertIn(cid, [x["id"] for x in body["items"]])
         print(f"\n  replica killed -9: back serving its courses after {took:.1f} s")
 
 
