@@ -1,6 +1,7 @@
 """A city of three replicas on one real redis-server (loopback): any replica answers any
-request, capacity stays exact across replicas, and Redis or replica loss is survived (Redis
-killed and back empty, Redis stopped with SIGSTOP, a replica killed with -9).
+request (join by class code and the course list included), capacity stays exact across
+replicas, and Redis or replica loss is survived (Redis killed and back empty, a live room
+on its home while Redis is down, Redis stopped with SIGSTOP, a replica killed with -9).
 Run by tests/scripts/city.sh (skips when redis-server is missing)."""
 import asyncio
 import os
@@ -15,6 +16,7 @@ import http.client
 import json
 
 from harness import Server, token, async_request
+from test_live_room import WebSocket
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -362,6 +364,77 @@ class CityTest(unittest.TestCase):
         self.assertTrue(ok, "the city did not recover after Redis answered again")
         print(f"\n  Redis stopped answering: 503 after {refused_after:.1f} s; "
               f"whole again {took:.1f} s after it resumed")
+
+    def test_3b_live_room_keeps_working_while_redis_is_down(self):
+        # The room lives on its course's home: sockets held there keep chat, quizzes and
+        # joins while Redis is away (only what needs the city is refused).
+        c = self.make_course("a", capacity=10)
+        s1, s2 = token("live-1", "student", "Lu"), token("live-2", "student", "Mo")
+        for t in (s1, s2):
+            st, body, _ = request(self.port("a"), "POST", f"/api/v1/courses/{c['id']}/join", tok=t)
+            self.assertEqual(st, 201, body)
+        st, ses, _ = request(self.port("a"), "POST", f"/api/v1/courses/{c['id']}/sessions",
+                             {"title": "Live"}, TEACHER)
+        self.assertEqual(st, 201, ses)
+        st, q, _ = request(self.port("a"), "POST", f"/api/v1/sessions/{ses['id']}/quizzes",
+                           {"title": "Q", "questions": [{"kind": "single", "prompt": "1+1?",
+                                                         "options": ["1", "2"], "correct": [1]}]},
+                           TEACHER)
+        self.assertEqual(st, 201, q)
+        path = f"/api/v1/sessions/{ses['id']}/live?token="
+        sockets = []
+        try:
+            teacher = WebSocket(self.port("a"), path + TEACHER)
+            student = WebSocket(self.port("a"), path + s1)
+            sockets += [teacher, student]
+            for w in (teacher, student):
+                self.assertIsNotNone(w.expect("welcome"))
+            self.redis.kill()
+            until(lambda: "edgeclass_city_connected 0" in
+                  self.replicas["a"].request("GET", "/metrics")[1], 5)
+            # The city is gone (b cannot reach a's course) ...
+            st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}",
+                                  tok=TEACHER)
+            self.assertEqual((st, body["error"]["code"]), (503, "city_unavailable"))
+            # ... the room is not: chat both ways, a quiz published over REST on the home and
+            # answered live, and a student joining the room meanwhile.
+            def chat_seen(w, text):
+                while True:  # everyone gets every message, the sender too
+                    m = w.expect("chat_message")
+                    if m is None or m.get("text") == text:
+                        return m is not None
+            student.send({"type": "chat", "text": "still here?", "ref": "c1"})
+            self.assertTrue(chat_seen(teacher, "still here?"))
+            teacher.send({"type": "chat", "text": "yes", "ref": "c2"})
+            self.assertTrue(chat_seen(student, "yes"))
+            st, body, _ = request(self.port("a"), "POST", f"/api/v1/quizzes/{q['id']}/publish",
+                                  {"time_limit_s": 60}, TEACHER)
+            self.assertEqual(st, 200, body)
+            self.assertEqual(student.expect("quiz_published")["quiz"]["id"], q["id"])
+            student.send({"type": "answer", "quiz_id": q["id"],
+                          "answers": [{"question": 0, "choice": [1]}]})
+            self.assertIsNotNone(student.expect("answer_accepted"))
+            late = WebSocket(self.port("a"), path + s2)
+            sockets.append(late)
+            welcome = late.expect("welcome")
+            self.assertIsNotNone(welcome)
+            self.assertEqual(welcome["snapshot"]["quiz"]["quiz"]["id"], q["id"])
+            self.assertEqual(request(self.port("a"), "GET", "/healthz")[0], 200)
+        finally:
+            for w in sockets:
+                w.close()
+            if self.redis.proc is None:
+                self.redis.start()
+            for r in self.replicas.values():
+                until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics")[1], 10)
+            # Whole again (a re-registered) before the next test.
+            until(lambda: request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}",
+                                  tok=TEACHER)[0] == 200, 10)
+        # Back: the quiz published while Redis was away is what b reads (the invalidation
+        # missed meanwhile was sent on reconnect).
+        ok, _ = until(lambda: request(self.port("b"), "GET", f"/api/v1/quizzes/{q['id']}",
+                                      tok=TEACHER)[1].get("status") == "published", 10)
+        self.assertTrue(ok, "b does not see the quiz published while Redis was down")
 
     def test_4_replica_killed(self):
         a_course = self.make_course("a")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The city: a real redis-server and three edgeclass replicas on loopback (tests/api/test_city.py):
-# cross-replica reads and writes, exact capacity over replicas, Redis down and back empty, a
+# cross-replica reads and writes, join by class code, the city-wide course list, exact capacity
+# over replicas, Redis down and back empty, a live room on its home while Redis is down, a
 # replica killed with -9. EDGECLASS_BIN as in api.sh. Skips when redis-server is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
