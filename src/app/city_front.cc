@@ -393,8 +393,11 @@ awaitable<http::Response> CityFront::list_courses(http::Ctx& c, const http::Hand
         if (--*pending == 0) done->cancel();
       });
     }
-    boost::system::error_code ec;
-    co_await done->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    // One thread runs this executor: no part can finish between the check and the wait.
+    while (*pending > 0) {
+      boost::system::error_code ec;
+      co_await done->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
   }
 
   struct Row {
