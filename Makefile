@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make run` and `make test`.
-.PHONY: all deps build run test bench bench-media bench-tls image conformance fuzz clean
+.PHONY: all deps build run test bench bench-media bench-tls bench-city image conformance fuzz clean
 
 BUILD := build/release
 NINJA_JOBS ?=
@@ -35,6 +35,10 @@ bench-media:
 bench-tls:
 	@scripts/install-deps.sh bench
 	@scripts/bench-tls.sh
+
+bench-city: build
+	@scripts/install-deps.sh bench
+	@scripts/bench-city.sh
 
 image:
 	@scripts/install-deps.sh image

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/random.h"
 #include "base/strings.h"
+#include "city/redis_url.h"
 
 namespace app {
 
@@ -27,7 +28,14 @@ const std::vector<Setting>& settings() {
       {"--log-level", "EDGECLASS_LOG_LEVEL", "info", "debug, info, warn, error, off"},
       {"--policy-dir", "EDGECLASS_POLICY_DIR", "",
        "directory of .rego policies (default: the embedded policies)"},
-      {"--redis-url", "EDGECLASS_REDIS_URL", "", "redis://host:port for multi-replica cities"},
+      // The city: several replicas on one Redis (docs/operations.md "Running a city").
+      {"--redis-url", "EDGECLASS_REDIS_URL", "",
+       "redis://[user:pass@]host:port/db: join a city of replicas (empty: a single node)"},
+      {"--replica-id", "EDGECLASS_REPLICA_ID", "",
+       "this replica's name in the city (default: the host name)"},
+      {"--advertise-url", "EDGECLASS_ADVERTISE_URL", "",
+       "http://host:port where the other replicas reach this one (default: from the listen "
+       "address, or the host name when listening on 0.0.0.0)"},
       {"--media-port", "EDGECLASS_MEDIA_PORT", "7882", "UDP port for WebRTC media"},
       {"--public-ip", "EDGECLASS_PUBLIC_IP", "", "IP announced in ICE candidates"},
       {"--media-threads", "EDGECLASS_MEDIA_THREADS", "1",
@@ -69,6 +77,32 @@ std::string settings_help() {
 }
 
 namespace {
+
+// The city's settings (kept in one place, apart from the single-node ones).
+template <typename Bad>
+base::Status apply_city(Config& c, std::string_view env, const std::string& v, Bad bad) {
+  if (env == "EDGECLASS_REDIS_URL") {
+    if (!v.empty()) {
+      auto url = city::parse_redis_url(v);
+      if (!url.is_ok()) return bad("is not usable: " + url.status().message());
+    }
+    c.redis_url = v;
+  } else if (env == "EDGECLASS_REPLICA_ID") {
+    for (char ch : v) {
+      if (!isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.') {
+        return bad("may hold only letters, digits, '-', '_' and '.'");
+      }
+    }
+    if (v.size() > 100) return bad("is longer than 100 characters");
+    c.replica_id = v;
+  } else if (env == "EDGECLASS_ADVERTISE_URL") {
+    if (!v.empty() && !base::starts_with(v, "http://")) {
+      return bad("must be http://host:port (the replicas' internal address)");
+    }
+    c.advertise_url = v;
+  }
+  return base::Status::ok();
+}
 
 base::Status apply(Config& c, std::string_view env, const std::string& v, const std::string& src) {
   auto bad = [&](std::string what) {
@@ -118,9 +152,9 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     c.log_level = v;
   } else if (env == "EDGECLASS_POLICY_DIR") {
     c.policy_dir = v;
-  } else if (env == "EDGECLASS_REDIS_URL") {
-    if (!v.empty() && !base::starts_with(v, "redis://")) return bad("must start with redis://");
-    c.redis_url = v;
+  } else if (env == "EDGECLASS_REDIS_URL" || env == "EDGECLASS_REPLICA_ID" ||
+             env == "EDGECLASS_ADVERTISE_URL") {
+    EC_RETURN_IF_ERROR(apply_city(c, env, v, bad));
   } else if (env == "EDGECLASS_MEDIA_PORT") {
     if (!port_of(v, &c.media_port)) return bad("is not a port number");
   } else if (env == "EDGECLASS_PUBLIC_IP") {

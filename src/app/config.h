@@ -20,7 +20,11 @@ struct Config {
   std::string video_quality = "720p";
   std::string log_level = "info";
   std::string policy_dir;  // empty: the policies embedded in the binary
-  std::string redis_url;   // empty: single replica, no Redis
+  // --- The city (docs/design.md "The city"); all empty: a single node, no Redis. ---
+  std::string redis_url;      // redis://[user:pass@]host:port/db
+  std::string replica_id;     // empty: the host name
+  std::string advertise_url;  // empty: http://<listen host, or the host name>:<port>
+  // --- end of the city ---
   uint16_t media_port = 7882;
   std::string public_ip;
   int media_threads = 1;   // SFU fan-out threads (FanoutPool when > 1)

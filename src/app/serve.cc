@@ -1,6 +1,7 @@
 #include "app/serve.h"
 
 #include <pthread.h>
+#include <unistd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "app/city_front.h"
 #include "app/media_plane.h"
 #include "app/policies.h"
 #include "app/tls_edge.h"
@@ -17,6 +19,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/random.h"
+#include "city/city.h"
 #include "classroom/authz.h"
 #include "classroom/service.h"
 #include "http/api.h"
@@ -214,6 +217,27 @@ http::ServerOptions server_options(const Config& config) {
   return o;
 }
 
+// The city's options from the configuration: the replica id defaults to the host name, the
+// advertised URL to the listen address (the host name when listening on every address).
+base::Result<city::CityOptions> city_options(const Config& config, uint16_t port) {
+  city::CityOptions o;
+  EC_ASSIGN_OR_RETURN(o.redis, city::parse_redis_url(config.redis_url));
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  o.replica_id = config.replica_id.empty() ? std::string(host) : config.replica_id;
+  if (o.replica_id.empty()) {
+    return base::invalid_argument("no replica id: set EDGECLASS_REPLICA_ID");
+  }
+  o.advertise_url = config.advertise_url;
+  if (o.advertise_url.empty()) {
+    bool any = config.listen_host == "0.0.0.0" || config.listen_host == "::" ||
+               config.listen_host.empty();
+    o.advertise_url = "http://" + (any ? std::string(host) : config.listen_host) + ":" +
+                      std::to_string(port);
+  }
+  return o;
+}
+
 // One edgeclass process: the store and its writer, the HTTP server and its readers, the
 // policies, the classroom service, the SFU and the live rooms. start() builds them in that
 // order; the destructor takes them down in reverse (members are declared in start order).
@@ -221,6 +245,7 @@ class Node {
  public:
   explicit Node(const Config& config) : config_(config) {}
   ~Node() {
+    if (city_) city_->stop();  // its thread calls into front_, which goes first
     // The media thread must not call into the hub once it is gone.
     media_.stop();
     live_for_media_.store(nullptr);
@@ -243,6 +268,8 @@ class Node {
     http::register_api(router_, deps_);
     register_metrics();
     EC_RETURN_IF_ERROR(start_admin());
+    if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
+    EC_RETURN_IF_ERROR(start_city());  // needs the bound port; wraps routes before serving
     return listen();
   }
 
@@ -263,6 +290,7 @@ class Node {
   // Live connections close with 1001 (clients resume elsewhere), in-flight requests finish
   // (their commits complete in the writer), then everything already queued is committed.
   void stop() {
+    if (city_) city_->stop();
     live_->shutdown();
     server_->stop();
     if (admin_) admin_->stop();
@@ -502,7 +530,6 @@ class Node {
   }
 
   base::Status listen() {
-    if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
     server_->start();
     std::string host = config_.listen_host == "0.0.0.0" ? "127.0.0.1" : config_.listen_host;
     std::string url = std::string(tls_ ? "https://" : "http://") + host + ":" +
@@ -542,6 +569,72 @@ class Node {
     }
     std::cerr << b << std::endl;
   }
+
+  // --- The city (EDGECLASS_REDIS_URL): nothing here runs without it. ---
+  base::Status start_city() {
+    if (config_.redis_url.empty()) return base::Status::ok();
+    auto opts = city_options(config_, server_->port());
+    if (!opts.is_ok()) return fail("city.config", opts.status());
+    city_ = std::make_unique<city::City>(std::move(opts).value());
+    city_->enable_directory([path = config_.db_path()] { return owned_by_store(path); });
+    front_ = std::make_unique<CityFront>(*city_, deps_, CityFront::credential_for(secret_),
+                                         server_->thread_count());
+    front_->install(router_);
+    register_city_metrics();
+    city_->start();
+    return base::Status::ok();
+  }
+
+  void register_city_metrics() {
+    registry_.callback("edgeclass_city_connected",
+                       "1 while this replica's connections to the city's Redis are up, else 0",
+                       metrics::Type::kGauge,
+                       [c = city_.get()] { return c->connected() ? 1.0 : 0.0; });
+    const CityFront::Counters& n = front_->counters();
+    registry_.callback_family(
+        "edgeclass_city_requests_total",
+        "Requests for courses homed elsewhere: forwarded (to the home), near_hit (answered "
+        "from this replica's memory), cache_hit (from Redis), cache_miss, refused (503 "
+        "city_unavailable or course_home_unavailable)",
+        metrics::Type::kCounter, {"outcome"}, [&n](const metrics::Registry::Emit& emit) {
+          auto one = [&](const char* what, const std::atomic<uint64_t>& v) {
+            const std::string values[] = {what};
+            emit(values, double(v.load(std::memory_order_relaxed)));
+          };
+          one("forwarded", n.forwarded);
+          one("near_hit", n.near_hits);
+          one("cache_hit", n.cache_hits);
+          one("cache_miss", n.cache_misses);
+          one("refused", n.refused);
+        });
+  }
+
+  // Every course, session and quiz in this replica's SQLite, and each course's class code
+  // (city::Directory::code_id): what it is the home of. Runs
+  // on the city thread (its own read-only connection), at start and on re-registration.
+  static std::vector<city::Owned> owned_by_store(const std::string& path) {
+    std::vector<city::Owned> out;
+    auto db = store::Db::open(path, store::OpenMode::kReadOnly);
+    if (!db.is_ok()) {
+      base::log::error("city.owned_scan_failed").kv("error", db.status().message());
+      return out;
+    }
+    auto st = (*db)->prepare(
+        "SELECT id, id FROM courses UNION ALL SELECT id, course_id FROM sessions "
+        "UNION ALL SELECT id, course_id FROM quizzes "
+        "UNION ALL SELECT 'code:' || join_code, id FROM courses WHERE join_code IS NOT NULL");
+    if (!st.is_ok()) return out;
+    for (;;) {
+      auto row = st->step();
+      if (!row.is_ok() || !*row) break;
+      out.push_back({st->column_text(0), st->column_text(1)});
+    }
+    return out;
+  }
+
+  std::unique_ptr<city::City> city_;
+  std::unique_ptr<CityFront> front_;
+  // --- end of the city ---
 
   const Config& config_;
   std::string secret_;

@@ -19,6 +19,10 @@ void Router::add(Verb method, std::string pattern, Handler handler) {
   routes_.push_back(std::move(r));
 }
 
+void Router::wrap(const std::function<Handler(const RouteInfo&, Handler)>& wrap) {
+  for (Route& r : routes_) r.handler = wrap(RouteInfo{r.method, r.pattern}, std::move(r.handler));
+}
+
 std::vector<Router::RouteInfo> Router::routes() const {
   std::vector<RouteInfo> out;
   out.reserve(routes_.size());
@@ -44,8 +48,8 @@ Router::Match Router::match(Verb method, std::string_view path, PathParams& para
   }
   for (const Route& r : routes_) {
     // A last segment "{name*}" captures the rest of the path (at least one segment).
-    bool rest = !r.segments.empty() && r.segments.back().size() > 3 &&
-                r.segments.back().ends_with("*}");
+    bool rest =
+        !r.segments.empty() && r.segments.back().size() > 3 && r.segments.back().ends_with("*}");
     if (rest ? nsegs < r.segments.size() : r.segments.size() != nsegs) continue;
     PathParams p;
     bool ok = true;
@@ -59,7 +63,8 @@ Router::Match Router::match(Verb method, std::string_view path, PathParams& para
         break;
       }
       if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
-        if (segs[i].empty() || p.size == p.values.size()) ok = false;
+        if (segs[i].empty() || p.size == p.values.size())
+          ok = false;
         else {
           p.names[p.size] = std::string_view(want).substr(1, want.size() - 2);
           p.values[p.size++] = segs[i];

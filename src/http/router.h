@@ -40,6 +40,10 @@ class Router {
     Verb method;
     std::string_view pattern;  // as given to add(); also the route's metrics label
   };
+  // Replaces every handler registered so far by `wrap(route, handler)` (e.g. the city's
+  // front, which decides per request whether to serve it here or on the course's home).
+  void wrap(const std::function<Handler(const RouteInfo& route, Handler inner)>& wrap);
+
   // Every route in registration order; the views are valid until the next add(). Tests walk
   // this table (tests/http/authz_matrix_test.cc checks each route against docs/api.md).
   std::vector<RouteInfo> routes() const;

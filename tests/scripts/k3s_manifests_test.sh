@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Checks deploy/k3s without a cluster: every file parses, every kustomization lists files
-# that exist, and the edgeclass DaemonSet keeps the properties docs/operations.md relies on
-# (hostNetwork with ClusterFirstWithHostNet DNS, probes, Guaranteed 2 CPU / 1 GiB, non-root,
-# the JWT secret from the Secret, ports matching the image's EXPOSE lines, runtimeClassName
-# runc with its RuntimeClass).
+# that exist, and the edgeclass StatefulSet keeps the properties docs/operations.md relies on
+# for a city (issue 12): a stable replica id (the pod name) and a PVC per replica for its
+# SQLite, the advertised URL under a headless Service, the client Service, the media port as
+# a hostPort with one replica per node, probes, the case study's 200m/512Mi -> 1/1Gi,
+# non-root, the JWT secret from the Secret, ports matching the image's EXPOSE lines,
+# runtimeClassName runc with its RuntimeClass, a PodDisruptionBudget.
+# (Until issue 12 this checked a DaemonSet with hostNetwork, a hostPath and Guaranteed
+# 2 CPU / 1 GiB: a replica's identity was its node. A city needs an identity and a volume
+# that follow the replica, hence the StatefulSet; docs/operations.md, "K3s deployment".)
 # Needs python3 with PyYAML (Debian python3-yaml, in scripts/install-deps.sh test).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -53,7 +58,7 @@ def find(kind, name):
     errors.append(f"no {kind}/{name}")
     return None
 
-ds = find("DaemonSet", "edgeclass")
+ss = find("StatefulSet", "edgeclass")
 rc = find("RuntimeClass", "runc")
 if rc:
     check(rc["apiVersion"] == "node.k8s.io/v1" and rc.get("handler") == "runc",
@@ -65,30 +70,62 @@ for _, d in docs:
         check(rcn in ("runc", "wasmedge"),
               f"{d['kind']}/{d['metadata']['name']}: runtimeClassName {rcn!r} not allowed by deploy/gatekeeper")
         check(rcn != "runc" or rc is not None, f"{d['kind']}/{d['metadata']['name']}: no RuntimeClass {rcn}")
+check(not any(d["kind"] == "DaemonSet" and d["metadata"]["name"] == "edgeclass" for _, d in docs),
+      "edgeclass must not also be a DaemonSet")
 secret = find("Secret", "edgeclass-jwt")
-if ds:
-    spec = ds["spec"]
+if ss:
+    spec = ss["spec"]
     tpl = spec["template"]
     pod = tpl["spec"]
     sel = spec["selector"]["matchLabels"]
     check(all(tpl["metadata"]["labels"].get(k) == v for k, v in sel.items()),
-          "DaemonSet selector does not match its template labels")
-    check(pod.get("hostNetwork") is True, "edgeclass must use hostNetwork for the media port")
-    check(pod.get("dnsPolicy") == "ClusterFirstWithHostNet",
-          "hostNetwork needs dnsPolicy ClusterFirstWithHostNet to resolve Service names")
+          "StatefulSet selector does not match its template labels")
+    check(not pod.get("hostNetwork"), "edgeclass has its own pod network (media is a hostPort)")
     check(pod.get("runtimeClassName") == "runc",
           "the native static image runs under runc, named explicitly for the Gatekeeper runtime-class policy")
     check(pod["securityContext"].get("runAsUser") == 65532, "edgeclass must run as uid 65532")
+    anti = pod.get("affinity", {}).get("podAntiAffinity", {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution", [])
+    check(any(t.get("topologyKey") == "kubernetes.io/hostname" and
+              all(t.get("labelSelector", {}).get("matchLabels", {}).get(k) == v for k, v in sel.items())
+              for t in anti), "one edgeclass replica per node (the media hostPort): required anti-affinity")
     c = next(c for c in pod["containers"] if c["name"] == "edgeclass")
     env = {e["name"]: e for e in c["env"]}
+    order = [e["name"] for e in c["env"]]
     for name in ("MAX_STUDENTS", "VIDEO_QUALITY", "EDGECLASS_LISTEN", "EDGECLASS_DATA_DIR",
-                 "EDGECLASS_REDIS_URL", "EDGECLASS_MEDIA_PORT", "EDGECLASS_JWT_SECRET"):
+                 "EDGECLASS_REDIS_URL", "EDGECLASS_MEDIA_PORT", "EDGECLASS_JWT_SECRET",
+                 "EDGECLASS_REPLICA_ID", "EDGECLASS_ADVERTISE_URL"):
         check(name in env, f"edgeclass env lacks {name}")
     ref = env.get("EDGECLASS_JWT_SECRET", {}).get("valueFrom", {}).get("secretKeyRef", {})
     check(ref.get("name") == "edgeclass-jwt", "EDGECLASS_JWT_SECRET must come from Secret edgeclass-jwt")
     if secret:
         check(ref.get("key") in secret.get("stringData", {}) or ref.get("key") in secret.get("data", {}),
               f"Secret edgeclass-jwt has no key {ref.get('key')}")
+    # The replica id is the pod name (stable, bound to its PVC), and the advertised URL is the
+    # pod's name under the StatefulSet's headless Service, on the HTTPS port.
+    rid = env.get("EDGECLASS_REPLICA_ID", {}).get("valueFrom", {}).get("fieldRef", {})
+    check(rid.get("fieldPath") == "metadata.name", "EDGECLASS_REPLICA_ID must be the pod name")
+    peers = spec.get("serviceName")
+    adv = env.get("EDGECLASS_ADVERTISE_URL", {}).get("value", "")
+    check(adv == f"https://$(EDGECLASS_REPLICA_ID).{peers}.education.svc.cluster.local:8080",
+          f"EDGECLASS_ADVERTISE_URL {adv!r} must be the pod's name under Service {peers}")
+    check("EDGECLASS_REPLICA_ID" in order and "EDGECLASS_ADVERTISE_URL" in order and
+          order.index("EDGECLASS_REPLICA_ID") < order.index("EDGECLASS_ADVERTISE_URL"),
+          "$(EDGECLASS_REPLICA_ID) expands only when defined earlier in env")
+    headless = find("Service", peers) if peers else None
+    if headless:
+        hs = headless["spec"]
+        check(hs.get("clusterIP") == "None", f"Service {peers} must be headless")
+        check(hs.get("publishNotReadyAddresses") is True,
+              f"Service {peers}: a starting replica must be reachable by its peers")
+        check(all(hs.get("selector", {}).get(k) == v for k, v in sel.items()),
+              f"Service {peers} does not select edgeclass")
+        check(any(p.get("port") == 8080 for p in hs.get("ports", [])), f"Service {peers} lacks 8080")
+    client = find("Service", "edgeclass")
+    if client:
+        check(client["spec"].get("clusterIP") != "None", "the client Service is not headless")
+        check(client["spec"].get("sessionAffinity", "None") == "None",
+              "the city needs no sticky sessions: the client Service has no affinity")
     check(c["livenessProbe"]["httpGet"]["path"] == "/healthz", "liveness must be /healthz")
     check(c["readinessProbe"]["httpGet"]["path"] == "/readyz", "readiness must be /readyz")
     r = c["resources"]
@@ -127,11 +164,21 @@ if ds:
                     port, proto = item.split("/")
                     exposed.add((int(port), proto.upper()))
     check(ports == exposed, f"container ports {sorted(ports)} differ from EXPOSE {sorted(exposed)}")
+    media = [p for p in c["ports"] if p["protocol"] == "UDP"]
+    check(all(p.get("hostPort") == p["containerPort"] for p in media),
+          "the media port must be a hostPort (clients reach it at the node's address)")
     listen = env.get("EDGECLASS_LISTEN", {}).get("value", "")
     check(listen.endswith(":8080") and listen.startswith("0.0.0.0"),
-          "EDGECLASS_LISTEN must bind all interfaces on 8080 (probes come from the node)")
-    mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
-    check(env.get("EDGECLASS_DATA_DIR", {}).get("value") in mounts, "the data dir must be a volume")
+          "EDGECLASS_LISTEN must bind all interfaces on 8080 (probes and peers)")
+    mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
+    data_vol = mounts.get(env.get("EDGECLASS_DATA_DIR", {}).get("value"))
+    claims = [t["metadata"]["name"] for t in spec.get("volumeClaimTemplates", [])]
+    check(data_vol is not None and data_vol in claims,
+          "the data dir must be a volume from volumeClaimTemplates (a PVC per replica)")
+    pdb = find("PodDisruptionBudget", "edgeclass")
+    if pdb:
+        check(all(pdb["spec"]["selector"]["matchLabels"].get(k) == v for k, v in sel.items()),
+              "the PodDisruptionBudget must select edgeclass")
 
 # Every Service selects some workload and names ports that workload declares.
 workloads = [d for _, d in docs if d["kind"] in ("Deployment", "DaemonSet", "StatefulSet")]

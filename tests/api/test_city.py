@@ -1,0 +1,485 @@
+"""A city of three replicas on one real redis-server (loopback): any replica answers any
+request (join by class code and the course list included), capacity stays exact across
+replicas, and Redis or replica loss is survived (Redis killed and back empty, a live room
+on its home while Redis is down, Redis stopped with SIGSTOP, a replica killed with -9).
+Run by tests/scripts/city.sh (skips when redis-server is missing)."""
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import http.client
+import json
+
+from harness import Server, token, async_request
+from test_live_room import WebSocket
+
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Redis:
+    def __init__(self):
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([REDIS, "--port", str(self.port), "--bind", "127.0.0.1",
+                                      "--save", "", "--appendonly", "no", "--loglevel",
+                                      "warning"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+def request(port, method, path, body=None, tok=None):
+    """(status, parsed body, headers)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    h = {}
+    if tok:
+        h["Authorization"] = "Bearer " + tok
+    data = json.dumps(body) if body is not None else None
+    if data is not None:
+        h["Content-Type"] = "application/json"
+    conn.request(method, path, body=data, headers=h)
+    resp = conn.getresponse()
+    text = resp.read().decode()
+    headers = dict(resp.getheaders())
+    conn.close()
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = text
+    return resp.status, parsed, headers
+
+
+def until(fn, limit, step=0.1):
+    """Polls fn() until it is truthy; returns (value, seconds taken)."""
+    t0 = time.time()
+    while True:
+        v = fn()
+        if v or time.time() - t0 > limit:
+            return v, time.time() - t0
+        time.sleep(step)
+
+
+TEACHER = token("t1", "teacher", "Ms T")
+
+
+class CityTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.redis.start()
+        cls.dirs = {}
+        cls.replicas = {}
+        for name in ("a", "b", "c"):
+            cls.dirs[name] = tempfile.mkdtemp(prefix=f"edgeclass-city-{name}-")
+            cls.replicas[name] = cls.replica(name).start()
+        # Each replica is in the city once its directory is written.
+        for r in cls.replicas.values():
+            until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics")[1], 5)
+
+    @classmethod
+    def replica(cls, name):
+        return Server(data_dir=cls.dirs[name], env={
+            "EDGECLASS_REDIS_URL": f"redis://127.0.0.1:{cls.redis.port}",
+            "EDGECLASS_REPLICA_ID": name,
+            "EDGECLASS_MEDIA_PORT": "0",
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        for r in cls.replicas.values():
+            try:
+                r.stop()
+            except Exception:
+                pass
+        cls.redis.kill()
+        for d in cls.dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
+
+    def port(self, name):
+        return self.replicas[name].port
+
+    def make_course(self, home, capacity=None, title="Algebra"):
+        body = {"title": title, "status": "active"}
+        if capacity is not None:
+            body["capacity"] = capacity
+        st, c, _ = request(self.port(home), "POST", "/api/v1/courses", body, TEACHER)
+        self.assertEqual(st, 201, c)
+        return c
+
+    def test_1_any_replica_answers_any_request(self):
+        c = self.make_course("a")
+        cid = c["id"]
+        # Read through the two other replicas (forwarded, then cached).
+        for name in ("b", "c"):
+            st, body, h = request(self.port(name), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+            self.assertEqual(st, 200, body)
+            self.assertEqual(body["title"], "Algebra")
+        # A write through b is ordered on a; b reads its own write at once, c within a second
+        # (the invalidation message reaches c's memory asynchronously).
+        st, body, h = request(self.port("c"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+        self.assertEqual(h.get("X-Edgeclass-Cache"), "hit")
+        st, body, h = request(self.port("b"), "PATCH", f"/api/v1/courses/{cid}",
+                              {"title": "Geometry"}, TEACHER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(h.get("X-Edgeclass-Home"), "a")
+        st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+        self.assertEqual(body["title"], "Geometry")
+        seen, took = until(lambda: request(self.port("c"), "GET", f"/api/v1/courses/{cid}",
+                                           tok=TEACHER)[1]["title"] == "Geometry", 1.0, 0.01)
+        self.assertTrue(seen, "c still answers the old title a second after the write")
+        # Session made through c, quiz made through b, published through c, read through a.
+        st, s, _ = request(self.port("c"), "POST", f"/api/v1/courses/{cid}/sessions",
+                           {"title": "Live"}, TEACHER)
+        self.assertEqual(st, 201, s)
+        st, q, _ = request(self.port("b"), "POST", f"/api/v1/sessions/{s['id']}/quizzes",
+                           {"title": "Q", "questions": [{"kind": "single", "prompt": "1+1?", "options": ["1", "2"],
+                                                         "correct": [1]}]}, TEACHER)
+        self.assertEqual(st, 201, q)
+        st, body, _ = request(self.port("c"), "POST", f"/api/v1/quizzes/{q['id']}/publish",
+                              {"time_limit_s": 60}, TEACHER)
+        self.assertEqual(st, 200, body)
+        st, body, _ = request(self.port("a"), "GET", f"/api/v1/quizzes/{q['id']}", tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["status"], "published")
+        # A student joins through c, answers through b; the roster through b shows them.
+        stu = token("s-x", "student", "Sam")
+        st, body, _ = request(self.port("c"), "POST", f"/api/v1/courses/{cid}/join", tok=stu)
+        self.assertEqual(st, 201, body)
+        st, body, _ = request(self.port("b"), "POST", f"/api/v1/quizzes/{q['id']}/answers",
+                              {"answers": [{"question": 0, "choice": [1]}]}, stu)
+        self.assertEqual(st, 201, body)
+        st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{cid}/students",
+                              tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual([x["student_id"] for x in body["items"]], ["s-x"])
+        # Unknown ids are a 404 everywhere.
+        st, body, _ = request(self.port("b"), "GET", "/api/v1/courses/nope", tok=TEACHER)
+        self.assertEqual(st, 404, body)
+
+    def test_1b_join_by_class_code_on_any_replica(self):
+        # The code carries no course id: the city finds its home through the directory entry
+        # the home writes when the code is made or rotated.
+        c = self.make_course("a", title="Codes")
+        st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}/join_code",
+                              tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        code = body["join_code"]
+        typed = code[:4].lower() + "-" + code[4:].lower()
+        st, e, h = request(self.port("c"), "POST", "/api/v1/join", {"code": typed},
+                           token("code-1", "student"))
+        self.assertEqual(st, 201, e)
+        self.assertEqual(e["course_id"], c["id"])
+        self.assertEqual(h.get("X-Edgeclass-Home"), "a")
+        # Joining on the home itself, and joining again (200, already enrolled) elsewhere.
+        st, e, h = request(self.port("a"), "POST", "/api/v1/join", {"code": code},
+                           token("code-2", "student"))
+        self.assertEqual(st, 201, e)
+        st, e, _ = request(self.port("b"), "POST", "/api/v1/join", {"code": code},
+                           token("code-1", "student"))
+        self.assertEqual(st, 200, e)
+        st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}/students",
+                              tok=TEACHER)
+        self.assertEqual(sorted(x["student_id"] for x in body["items"]), ["code-1", "code-2"])
+        # Rotated through b: the old code stops working on every replica, the new one works.
+        st, body, h = request(self.port("b"), "POST",
+                              f"/api/v1/courses/{c['id']}/join_code/rotate", tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        new = body["join_code"]
+        self.assertNotEqual(new, code)
+        for name in ("a", "b", "c"):
+            st, e, _ = request(self.port(name), "POST", "/api/v1/join", {"code": code},
+                               token("code-3", "student"))
+            self.assertEqual((st, e["error"]["code"]), (404, "join_code_not_found"), name)
+        st, e, h = request(self.port("c"), "POST", "/api/v1/join", {"code": new},
+                           token("code-3", "student"))
+        self.assertEqual(st, 201, e)
+        self.assertEqual(h.get("X-Edgeclass-Home"), "a")
+        # A course made on c: its code works through a.
+        c2 = self.make_course("c", title="Codes 2")
+        st, body, _ = request(self.port("c"), "GET", f"/api/v1/courses/{c2['id']}/join_code",
+                              tok=TEACHER)
+        st, e, h = request(self.port("a"), "POST", "/api/v1/join", {"code": body["join_code"]},
+                           token("code-4", "student"))
+        self.assertEqual((st, e.get("course_id")), (201, c2["id"]), e)
+        self.assertEqual(h.get("X-Edgeclass-Home"), "c")
+        # Malformed and unknown codes: the single node's answers, on any replica.
+        st, e, _ = request(self.port("b"), "POST", "/api/v1/join", {"code": "0O"},
+                           token("code-5", "student"))
+        self.assertEqual((st, e["error"]["code"]), (400, "invalid_join_code"))
+        st, e, _ = request(self.port("b"), "POST", "/api/v1/join", {"code": "ZZZZZZZZ"},
+                           token("code-5", "student"))
+        self.assertEqual((st, e["error"]["code"]), (404, "join_code_not_found"))
+
+    def test_1c_course_list_is_city_wide(self):
+        # Courses of one teacher on all three homes, listed through each replica in pages of
+        # 2: every course once, in (created_at, id) order, whichever replica answers.
+        t = token("lister", "teacher", "Ms L")
+        made = []
+        for name in ("a", "b", "c", "a", "c", "b", "b"):
+            st, c, _ = request(self.port(name), "POST", "/api/v1/courses",
+                               {"title": f"List {name}", "status": "active"}, t)
+            self.assertEqual(st, 201, c)
+            made.append(c)
+        want = [c["id"] for c in sorted(made, key=lambda c: (c["created_at"], c["id"]))]
+        for name in ("a", "b", "c"):
+            got, cursor, pages = [], None, 0
+            while True:
+                q = "/api/v1/courses?teacher_id=lister&limit=2"
+                if cursor:
+                    q += "&cursor=" + cursor
+                st, body, h = request(self.port(name), "GET", q, tok=t)
+                self.assertEqual(st, 200, body)
+                self.assertNotIn("X-Edgeclass-Partial", h)
+                self.assertLessEqual(len(body["items"]), 2)
+                got += [x["id"] for x in body["items"]]
+                cursor = body["next_cursor"]
+                pages += 1
+                self.assertLess(pages, 10, got)
+                if not cursor:
+                    break
+            self.assertEqual(got, want, name)
+        # One page with everything; a bad query is still the single node's 400.
+        st, body, _ = request(self.port("b"), "GET", "/api/v1/courses?teacher_id=lister", tok=t)
+        self.assertEqual([x["id"] for x in body["items"]], want)
+        self.assertIsNone(body["next_cursor"])
+        st, body, _ = request(self.port("c"), "GET", "/api/v1/courses?limit=0", tok=t)
+        self.assertEqual(st, 400, body)
+
+    def test_2_capacity_is_exact_across_replicas(self):
+        c = self.make_course("a", capacity=40)
+        ports = [self.port(n) for n in ("a", "b", "c")]
+
+        async def run():
+            return await asyncio.gather(*[
+                async_request(ports[i % 3], "POST", f"/api/v1/courses/{c['id']}/join",
+                              tok=token(f"cap-{i}", "student"))
+                for i in range(150)])
+        t0 = time.time()
+        results = asyncio.run(run())
+        took = time.time() - t0
+        codes = [st for st, _ in results]
+        self.assertEqual(codes.count(201), 40, codes)
+        refused = [b["error"]["code"] for st, b in results if st != 201]
+        self.assertEqual(refused, ["join_denied"] * 110, codes)  # the policy: full
+        st, body, _ = request(self.port("c"), "GET", f"/api/v1/courses/{c['id']}", tok=TEACHER)
+        self.assertEqual(body["enrolled"], 40)
+        print(f"\n  150 concurrent joins over 3 replicas: 40 admitted in {took:.2f} s")
+
+    def test_3_redis_down_then_back_empty(self):
+        a_course = self.make_course("a")
+        b_course = self.make_course("b")
+        self.redis.kill()
+        try:
+            for r in self.replicas.values():
+                until(lambda: "edgeclass_city_connected 0" in r.request("GET", "/metrics")[1], 5)
+            # A request that needs the city: 503 city_unavailable with Retry-After, fast.
+            t0 = time.time()
+            st, body, h = request(self.port("b"), "GET", f"/api/v1/courses/{a_course['id']}",
+                                  tok=TEACHER)
+            self.assertLess(time.time() - t0, 2)
+            self.assertEqual(st, 503, body)
+            self.assertEqual(body["error"]["code"], "city_unavailable")
+            self.assertIn("Retry-After", h)
+            st, body, h = request(self.port("a"), "GET", "/api/v1/courses", tok=TEACHER)
+            self.assertEqual((st, body["error"]["code"]), (503, "city_unavailable"))
+            self.assertIn("Retry-After", h)
+            # Each replica keeps serving its own courses; /healthz stays 200.
+            st, body, _ = request(self.port("a"), "PATCH", f"/api/v1/courses/{a_course['id']}",
+                                  {"title": "Offline edit"}, TEACHER)
+            self.assertEqual(st, 200, body)
+            st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{b_course['id']}",
+                                  tok=TEACHER)
+            self.assertEqual(st, 200, body)
+            for name in ("a", "b", "c"):
+                self.assertEqual(request(self.port(name), "GET", "/healthz")[0], 200)
+        finally:
+            self.redis.start()  # empty: nothing was saved
+        # Within 10 s the city is whole again without operator action.
+        ok, took = until(lambda: request(self.port("c"), "GET",
+                                         f"/api/v1/courses/{a_course['id']}",
+                                         tok=TEACHER)[0] == 200, 10)
+        self.assertTrue(ok, "a's course not reachable through c 10 s after Redis came back")
+        st, body, _ = request(self.port("c"), "GET", f"/api/v1/courses/{a_course['id']}",
+                              tok=TEACHER)
+        self.assertEqual(body["title"], "Offline edit")
+        # The class codes and the member list were written again too.
+        st, body, _ = request(self.port("a"), "GET",
+                              f"/api/v1/courses/{a_course['id']}/join_code", tok=TEACHER)
+        st, e, h = request(self.port("c"), "POST", "/api/v1/join", {"code": body["join_code"]},
+                           token("after-empty", "student"))
+        self.assertEqual((st, h.get("X-Edgeclass-Home")), (201, "a"), e)
+        ok, _ = until(lambda: {a_course["id"], b_course["id"]} <= {
+            x["id"] for x in request(self.port("c"), "GET", "/api/v1/courses?limit=100",
+                                     tok=TEACHER)[1]["items"]}, 5)
+        self.assertTrue(ok, "the city-wide list misses a course after Redis came back empty")
+        print(f"\n  Redis back empty: city whole again after {took:.1f} s")
+
+    def test_5_redis_that_stops_answering_does_not_hang_requests(self):
+        a_course = self.make_course("a")
+        self.redis.proc.send_signal(signal.SIGSTOP)
+        try:
+            # b has never looked a_course up: it needs Redis, which holds the connection and
+            # says nothing. The command deadline (2 s) turns that into a 503, not a hang.
+            t0 = time.time()
+            st, body, h = request(self.port("b"), "GET", f"/api/v1/courses/{a_course['id']}",
+                                  tok=TEACHER)
+            refused_after = time.time() - t0
+            self.assertEqual(st, 503, body)
+            self.assertEqual(body["error"]["code"], "city_unavailable")
+            self.assertLess(refused_after, 4)
+            for name in ("a", "b", "c"):
+                self.assertEqual(request(self.port(name), "GET", "/healthz")[0], 200)
+        finally:
+            self.redis.proc.send_signal(signal.SIGCONT)
+        ok, took = until(lambda: request(self.port("b"), "GET",
+                                         f"/api/v1/courses/{a_course['id']}",
+                                         tok=TEACHER)[0] == 200, 10)
+        self.assertTrue(ok, "the city did not recover after Redis answered again")
+        print(f"\n  Redis stopped answering: 503 after {refused_after:.1f} s; "
+              f"whole again {took:.1f} s after it resumed")
+
+    def test_3b_live_room_keeps_working_while_redis_is_down(self):
+        # The room lives on its course's home: sockets held there keep chat, quizzes and
+        # joins while Redis is away (only what needs the city is refused).
+        c = self.make_course("a", capacity=10)
+        s1, s2 = token("live-1", "student", "Lu"), token("live-2", "student", "Mo")
+        for t in (s1, s2):
+            st, body, _ = request(self.port("a"), "POST", f"/api/v1/courses/{c['id']}/join", tok=t)
+            self.assertEqual(st, 201, body)
+        st, ses, _ = request(self.port("a"), "POST", f"/api/v1/courses/{c['id']}/sessions",
+                             {"title": "Live"}, TEACHER)
+        self.assertEqual(st, 201, ses)
+        st, q, _ = request(self.port("a"), "POST", f"/api/v1/sessions/{ses['id']}/quizzes",
+                           {"title": "Q", "questions": [{"kind": "single", "prompt": "1+1?",
+                                                         "options": ["1", "2"], "correct": [1]}]},
+                           TEACHER)
+        self.assertEqual(st, 201, q)
+        path = f"/api/v1/sessions/{ses['id']}/live?token="
+        sockets = []
+        try:
+            teacher = WebSocket(self.port("a"), path + TEACHER)
+            student = WebSocket(self.port("a"), path + s1)
+            sockets += [teacher, student]
+            for w in (teacher, student):
+                self.assertIsNotNone(w.expect("welcome"))
+            self.redis.kill()
+            until(lambda: "edgeclass_city_connected 0" in
+                  self.replicas["a"].request("GET", "/metrics")[1], 5)
+            # The city is gone (b cannot reach a's course) ...
+            st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}",
+                                  tok=TEACHER)
+            self.assertEqual((st, body["error"]["code"]), (503, "city_unavailable"))
+            # ... the room is not: chat both ways, a quiz published over REST on the home and
+            # answered live, and a student joining the room meanwhile.
+            def chat_seen(w, text):
+                while True:  # everyone gets every message, the sender too
+                    m = w.expect("chat_message")
+                    if m is None or m.get("text") == text:
+                        return m is not None
+            student.send({"type": "chat", "text": "still here?", "ref": "c1"})
+            self.assertTrue(chat_seen(teacher, "still here?"))
+            teacher.send({"type": "chat", "text": "yes", "ref": "c2"})
+            self.assertTrue(chat_seen(student, "yes"))
+            st, body, _ = request(self.port("a"), "POST", f"/api/v1/quizzes/{q['id']}/publish",
+                                  {"time_limit_s": 60}, TEACHER)
+            self.assertEqual(st, 200, body)
+            self.assertEqual(student.expect("quiz_published")["quiz"]["id"], q["id"])
+            student.send({"type": "answer", "quiz_id": q["id"],
+                          "answers": [{"question": 0, "choice": [1]}]})
+            self.assertIsNotNone(student.expect("answer_accepted"))
+            late = WebSocket(self.port("a"), path + s2)
+            sockets.append(late)
+            welcome = late.expect("welcome")
+            self.assertIsNotNone(welcome)
+            self.assertEqual(welcome["snapshot"]["quiz"]["quiz"]["id"], q["id"])
+            self.assertEqual(request(self.port("a"), "GET", "/healthz")[0], 200)
+        finally:
+            for w in sockets:
+                w.close()
+            if self.redis.proc is None:
+                self.redis.start()
+            for r in self.replicas.values():
+                until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics")[1], 10)
+            # Whole again (a re-registered) before the next test.
+            until(lambda: request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}",
+                                  tok=TEACHER)[0] == 200, 10)
+        # Back: the quiz published while Redis was away is what b reads (the invalidation
+        # missed meanwhile was sent on reconnect).
+        ok, _ = until(lambda: request(self.port("b"), "GET", f"/api/v1/quizzes/{q['id']}",
+                                      tok=TEACHER)[1].get("status") == "published", 10)
+        self.assertTrue(ok, "b does not see the quiz published while Redis was down")
+
+    def test_4_replica_killed(self):
+        a_course = self.make_course("a")
+        b_course = self.make_course("b")
+        cid = a_course["id"]
+        # b has read a's course once: that view is cached.
+        st, _, _ = request(self.port("b"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+        self.assertEqual(st, 200)
+        self.replicas["a"].stop(sig=signal.SIGKILL)
+        # The others keep answering for their own courses.
+        st, body, _ = request(self.port("b"), "PATCH", f"/api/v1/courses/{b_course['id']}",
+                              {"title": "Still here"}, TEACHER)
+        self.assertEqual(st, 200, body)
+        # Reads of the dead replica's course come from the cache.
+        st, body, h = request(self.port("b"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(h.get("X-Edgeclass-Cache"), "hit")
+        # Its writes answer 503 course_home_unavailable.
+        st, body, h = request(self.port("c"), "PATCH", f"/api/v1/courses/{cid}",
+                              {"title": "x"}, TEACHER)
+        self.assertEqual(st, 503, body)
+        self.assertEqual(body["error"]["code"], "course_home_unavailable")
+        self.assertIn("Retry-After", h)
+        # The city-wide list still answers, without a's courses, and says a is missing.
+        st, body, h = request(self.port("c"), "GET", "/api/v1/courses?limit=100", tok=TEACHER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(h.get("X-Edgeclass-Partial"), "a")
+        ids = [x["id"] for x in body["items"]]
+        self.assertIn(b_course["id"], ids)
+        self.assertNotIn(cid, ids)
+        # It comes back (same data dir) and serves its courses again within 30 s.
+        t0 = time.time()
+        self.replicas["a"] = self.replica("a").start()
+        ok, _ = until(lambda: request(self.port("c"), "PATCH", f"/api/v1/courses/{cid}",
+                                      {"title": "Back"}, TEACHER)[0] == 200, 30)
+        took = time.time() - t0
+        self.assertTrue(ok)
+        self.assertLess(took, 30)
+        st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+        self.assertEqual(body["title"], "Back")
+        st, body, h = request(self.port("c"), "GET", "/api/v1/courses?limit=100", tok=TEACHER)
+        self.assertNotIn("X-Edgeclass-Partial", h)
+        self.assertIn(cid, [x["id"] for x in body["items"]])
+        print(f"\n  replica killed -9: back serving its courses after {took:.1f} s")
+
+
+if __name__ == "__main__":
+    unittest.main()

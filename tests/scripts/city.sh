@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The city: a real redis-server and three edgeclass replicas on loopback (tests/api/test_city.py):
+# cross-replica reads and writes, join by class code, the city-wide course list, exact capacity
+# over replicas, Redis down and back empty, a live room on its home while Redis is down, a
+# replica killed with -9. EDGECLASS_BIN as in api.sh. Skips when redis-server is missing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. tests/scripts/lib/tools.sh
+command -v redis-server >/dev/null || skip_test city "redis-server is not installed (scripts/install-deps.sh test)"
+bin=${EDGECLASS_BIN:-build/release/edgeclass}
+[ -x "$bin" ] || { echo "city.sh: no edgeclass binary at $bin (build it, or set EDGECLASS_BIN)" >&2; exit 1; }
+export EDGECLASS_BIN=$(realpath "$bin")
+cd tests/api
+exec timeout 170 python3 -m unittest -v test_city 2>&1
