@@ -90,6 +90,7 @@ struct Row {
   std::string_view body;              // empty: no body; $NAMES are replaced as in target
   std::array<int, kWhoCount> expect;  // anonymous, outsider, enrolled, removed, other teacher,
                                       // the course's teacher, admin
+  bool admin = false;  // served by the admin listener (http::register_admin), not the public one
 };
 
 constexpr std::string_view kQuizBody =
@@ -278,21 +279,32 @@ const Row kRows[] = {
     // Who am I.
     {Verb::get, "/api/v1/me", "/api/v1/me", "", {401, 200, 200, 200, 200, 200, 200}},
     // The OPA data API: admins only.
+    // Operations: anyone, no token.
+    {Verb::get, "/healthz", "/healthz", "", {200, 200, 200, 200, 200, 200, 200}},
+    {Verb::get, "/readyz", "/readyz", "", {200, 200, 200, 200, 200, 200, 200}},
+    // The admin listener (EDGECLASS_ADMIN_LISTEN): the OPA data API, admins only; metrics and
+    // probes for anyone who can reach the port.
     {Verb::get,
      "/v1/data/{path*}",
      "/v1/data/edgeclass/allow",
      "",
-     {401, 403, 403, 403, 403, 403, 200}},
+     {401, 403, 403, 403, 403, 403, 200},
+     true},
     {Verb::post,
      "/v1/data/{path*}",
      "/v1/data/edgeclass/allow",
      R"({"input":{"action":"join"}})",
-     {401, 403, 403, 403, 403, 403, 200}},
-    {Verb::post, "/v1/data", "/v1/data", R"({"input":{}})", {401, 403, 403, 403, 403, 403, 200}},
-    // Operations: anyone, no token.
-    {Verb::get, "/healthz", "/healthz", "", {200, 200, 200, 200, 200, 200, 200}},
-    {Verb::get, "/readyz", "/readyz", "", {200, 200, 200, 200, 200, 200, 200}},
-    {Verb::get, "/metrics", "/metrics", "", {200, 200, 200, 200, 200, 200, 200}},
+     {401, 403, 403, 403, 403, 403, 200},
+     true},
+    {Verb::post,
+     "/v1/data",
+     "/v1/data",
+     R"({"input":{}})",
+     {401, 403, 403, 403, 403, 403, 200},
+     true},
+    {Verb::get, "/metrics", "/metrics", "", {200, 200, 200, 200, 200, 200, 200}, true},
+    {Verb::get, "/healthz", "/healthz", "", {200, 200, 200, 200, 200, 200, 200}, true},
+    {Verb::get, "/readyz", "/readyz", "", {200, 200, 200, 200, 200, 200, 200}, true},
 };
 
 // The browser client: every file compiled into the binary (and "/" for index.html) is a
@@ -446,12 +458,22 @@ class World {
       deps_.static_files.push_back({a.path, a.content_type, a.body});
     }
     register_api(router_, deps_);
+    // The admin listener's router, with what app::Node gives it.
+    admin_deps_.readers = deps_.readers;
+    admin_deps_.service = deps_.service;
+    admin_deps_.writer = deps_.writer;
+    admin_deps_.jwt_secret = deps_.jwt_secret;
+    admin_deps_.clock = deps_.clock;
+    admin_deps_.metrics_text = deps_.metrics_text;
+    admin_deps_.policy_data = deps_.policy_data;
+    admin_deps_.ready = deps_.ready;
+    register_admin(admin_router_, admin_deps_);
   }
   ~World() {
     if (writer_) writer_->stop();
   }
 
-  const Router& router() const { return router_; }
+  const Router& router(bool admin = false) const { return admin ? admin_router_ : router_; }
 
   // `target` with the fixture's $NAMES replaced by ids.
   std::string resolve(std::string_view target) const {
@@ -465,7 +487,7 @@ class World {
   }
 
   Reply call(Verb method, std::string_view target, const std::string& token,
-             std::string_view body = "") {
+             std::string_view body = "", bool admin = false) {
     Request req;
     req.method(method);
     req.target(resolve(target));
@@ -480,7 +502,7 @@ class World {
     std::string_view path = full.substr(0, q);
     std::string_view query = q == std::string_view::npos ? std::string_view() : full.substr(q + 1);
     PathParams params;
-    Router::Match m = router_.match(method, path, params);
+    Router::Match m = router(admin).match(method, path, params);
     Reply out;
     out.label = std::string(m.label);
     if (!m.handler) {
@@ -520,6 +542,8 @@ class World {
   std::unique_ptr<classroom::Service> service_;
   ApiDeps deps_;
   Router router_;
+  ApiDeps admin_deps_;
+  Router admin_router_;
 };
 
 class AuthzMatrixTest : public ::testing::Test {
@@ -553,8 +577,9 @@ class AuthzMatrixTest : public ::testing::Test {
 };
 Fixture* AuthzMatrixTest::fixture_ = nullptr;
 
-std::string route_name(Verb method, std::string_view route) {
-  return std::string(beast_http::to_string(method)) + " " + std::string(route);
+std::string route_name(Verb method, std::string_view route, bool admin = false) {
+  return std::string(admin ? "admin " : "") + std::string(beast_http::to_string(method)) + " " +
+         std::string(route);
 }
 
 // The table and the router agree: every route has a row, every row names a route, and every
@@ -562,19 +587,22 @@ std::string route_name(Verb method, std::string_view route) {
 TEST_F(AuthzMatrixTest, EveryRouteHasARowAndEveryRowARoute) {
   World w(*fixture_, clock_);
   std::set<std::string> served, covered;
-  for (const Router::RouteInfo& r : w.router().routes()) {
-    EXPECT_TRUE(served.insert(route_name(r.method, r.pattern)).second)
-        << route_name(r.method, r.pattern) << " is registered twice";
+  for (bool admin : {false, true}) {
+    for (const Router::RouteInfo& r : w.router(admin).routes()) {
+      EXPECT_TRUE(served.insert(route_name(r.method, r.pattern, admin)).second)
+          << route_name(r.method, r.pattern, admin) << " is registered twice";
+    }
   }
   ASSERT_GT(served.size(), 25u) << "the router lost most of its routes";
   for (const Row& row : all_rows()) {
-    std::string name = route_name(row.method, row.route);
+    std::string name = route_name(row.method, row.route, row.admin);
     covered.insert(name);
     EXPECT_TRUE(served.count(name))
         << "kRows has a row for " << name << ", which the router does not serve";
     PathParams params;
     std::string target = w.resolve(row.target);
-    Router::Match m = w.router().match(row.method, target.substr(0, target.find('?')), params);
+    Router::Match m =
+        w.router(row.admin).match(row.method, target.substr(0, target.find('?')), params);
     EXPECT_TRUE(m.handler && m.label == row.route)
         << row.target << " reaches " << m.label << ", not " << row.route;
   }
@@ -591,11 +619,11 @@ TEST_F(AuthzMatrixTest, EveryRouteAnswersEachCallerAsDocumented) {
   for (const Row& row : all_rows()) {
     for (int who = 0; who < kWhoCount; ++who) {
       World w(*fixture_, clock_);
-      Reply r = w.call(row.method, row.target, token_for(Who(who), clock_), row.body);
+      Reply r = w.call(row.method, row.target, token_for(Who(who), clock_), row.body, row.admin);
       ++cells;
       int want = row.expect[size_t(who)];
-      std::string where =
-          route_name(row.method, row.target) + " as " + std::string(kWhoName[size_t(who)]);
+      std::string where = route_name(row.method, row.target, row.admin) + " as " +
+                          std::string(kWhoName[size_t(who)]);
       EXPECT_EQ(r.status, want) << where << ": got " << r.status << ", docs/api.md says " << want
                                 << "\n  body: " << r.body.substr(0, 300);
       EXPECT_EQ(r.label, row.route) << where;
@@ -629,11 +657,11 @@ TEST_F(AuthzMatrixTest, EveryProtectedRouteRefusesBadTokens) {
   for (const Row& row : all_rows()) {
     if (row.expect[kAnonymous] != 401) continue;
     ++protected_routes;
-    std::string where = route_name(row.method, row.target);
-    Reply f = w.call(row.method, row.target, forged, row.body);
+    std::string where = route_name(row.method, row.target, row.admin);
+    Reply f = w.call(row.method, row.target, forged, row.body, row.admin);
     EXPECT_EQ(f.status, 401) << where << ": " << f.body;
     EXPECT_EQ(f.code(), "token_bad_signature") << where;
-    Reply e = w.call(row.method, row.target, early, row.body);
+    Reply e = w.call(row.method, row.target, early, row.body, row.admin);
     EXPECT_EQ(e.status, 401) << where << ": " << e.body;
     EXPECT_EQ(e.code(), "token_not_yet_valid") << where;
   }
