@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make run` and `make test`.
-.PHONY: all deps build run test bench bench-media image conformance fuzz clean
+.PHONY: all deps build run test bench bench-media bench-live image conformance fuzz clean
 
 BUILD := build/release
 NINJA_JOBS ?=
@@ -31,6 +31,11 @@ bench:
 bench-media:
 	@scripts/install-deps.sh bench
 	@scripts/bench-media.sh
+
+# Live fan-out beside a Node `ws` broadcast server (bench/fanout, docs/live-performance.md).
+bench-live:
+	@scripts/install-deps.sh bench
+	@scripts/bench-live.sh
 
 image:
 	@scripts/install-deps.sh image

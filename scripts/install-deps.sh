@@ -11,7 +11,8 @@ build=(cmake ninja-build ccache g++ pkg-config
 # Test peers: promtool validates /metrics, redis-server backs cluster tests,
 # chromium + node drive the browser tests.
 test=(prometheus redis-server chromium nodejs npm sqlite3 curl python3-yaml)
-bench=(nginx-light wrk nghttp2-client hyperfine python3 curl janus util-linux)
+bench=(nginx-light wrk nghttp2-client hyperfine python3 curl janus util-linux
+       nodejs npm linux-perf)  # node + npm: make bench-live (its client and the ws peer)
 image=(buildah binutils zstd python3)
 fuzz=(clang-14 libclang-rt-14-dev)
 
