@@ -35,7 +35,8 @@ RoomHost::RoomHost(asio::io_context& ioc, int thread_index, classroom::RoomConfi
       session_id_(config.session_id),
       course_id_(config.course_id),
       on_finished_(std::move(on_finished)),
-      room_(std::move(config), *this, *deps.clock, *deps.random) {}
+      room_(std::move(config), *this, *deps.clock, *deps.random),
+      flush_(std::make_shared<FlushList>(ioc.get_executor())) {}
 
 template <typename Fn>
 void RoomHost::post_here(Fn fn) {
@@ -104,15 +105,19 @@ void RoomHost::leave(LiveSession& s) {
 }
 
 void RoomHost::on_room_event(const classroom::RoomEvent& event) {
+  if (!event.json) return;
   const auto& a = event.audience;
+  // The event's frame is built once and shared by every receiver's queue.
   if (!a.students && !a.teachers) {
     auto it = by_user_.find(a.user);
     if (it == by_user_.end()) return;
-    for (LiveSession* s : it->second) s->send(event.json);
+    Frame frame = text_frame(*event.json);
+    for (LiveSession* s : it->second) s->send_frame(frame);
     return;
   }
+  Frame frame = text_frame(*event.json);
   for (const auto& s : conns_) {
-    if (a.includes(s->who().role, s->who().user_id)) s->send(event.json);
+    if (a.includes(s->who().role, s->who().user_id)) s->send_frame(frame);
   }
 }
 
