@@ -17,6 +17,9 @@
 #                              student answering, the teacher's live results
 #   BENCH_LIVE_PERF=0          1: `perf record -g` on the server during the first edgeclass run
 #                              of each case (perf.data and a report beside the results)
+#   BENCH_LIVE_SYSCALLS=1      count the server's send system calls (sendmsg, write, writev)
+#                              during the chat with `perf stat` (when perf can): how many
+#                              deliveries one call carries
 #   EDGECLASS_BIN              server binary (default build/release/edgeclass, built here)
 # Writes every run's JSON and the summary to build/bench-live/<timestamp>/.
 set -euo pipefail
@@ -32,6 +35,7 @@ CLIENT_CPU=${BENCH_LIVE_CLIENT_CPU-1}
 THREADS=${BENCH_LIVE_THREADS:-1}
 QUIZ=${BENCH_LIVE_QUIZ:-1}
 PERF=${BENCH_LIVE_PERF:-0}
+SYSCALLS=${BENCH_LIVE_SYSCALLS:-1}
 SECRET=bench-secret-0123456789abcdef
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -56,6 +60,25 @@ mkdir -p "$out"
 . scripts/bench-common.sh
 
 pin() { if [ -n "$1" ]; then echo "taskset -c $1"; fi; }
+
+if [ "$SYSCALLS" = 1 ] && ! { command -v perf >/dev/null &&
+  timeout 5 perf stat -e syscalls:sys_enter_sendmsg -- true >/dev/null 2>&1; }; then
+  echo "bench-live: perf cannot count system calls here; send calls per delivery not measured"
+  SYSCALLS=0
+fi
+
+# Counts the server's send system calls from the end of the client's connect phase (plus the
+# settle time) to the end of the chat ("chat:" in the client's log), into FILE.
+count_syscalls() {  # pid client-log file
+  ( while ! grep -q "connect:" "$2" 2>/dev/null; do sleep 0.05; done
+    sleep 1.5
+    perf stat -x, -e syscalls:sys_enter_sendmsg,syscalls:sys_enter_write,syscalls:sys_enter_writev \
+      -p "$1" -o "$3" &
+    sp=$!
+    while ! grep -q "chat:" "$2" 2>/dev/null && kill -0 "$sp" 2>/dev/null; do sleep 0.05; done
+    kill -INT "$sp" 2>/dev/null; wait "$sp" 2>/dev/null || true ) &
+  SYSCALL_PID=$!
+}
 
 wait_http() {  # url pid
   for _ in $(seq 1000); do
@@ -103,10 +126,14 @@ run_one() {  # target students rate run
     fi
     local quiz_flag=()
     [ "$QUIZ" = 1 ] && quiz_flag=(--quiz)
+    SYSCALL_PID=""
+    [ "$SYSCALLS" = 1 ] && count_syscalls "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.syscalls"
+
     # shellcheck disable=SC2046
     $(pin "$CLIENT_CPU") node bench/fanout/fanout-bench.mjs --target edgeclass \
       --url "http://127.0.0.1:$port" --secret "$SECRET" --students "$n" --messages "$MESSAGES" \
       --rate "$rate" --pid "$pid" --json "$json" --label "$label" "${quiz_flag[@]}" >"$json.log" 2>&1 || true
+    if [ -n "$SYSCALL_PID" ]; then wait "$SYSCALL_PID" 2>/dev/null || true; fi
     if [ -n "$perf_pid" ]; then
       wait "$perf_pid" 2>/dev/null || true
       perf report -i "$out/${n}x${rate}-perf.data" --no-children --percent-limit 0.7 --stdio \
@@ -121,10 +148,13 @@ run_one() {  # target students rate run
     local pid=$!
     pids+=("$pid")
     wait_port "$port" "$pid" || { echo "bench-live: the peer did not start ($log)" >&2; exit 1; }
+    SYSCALL_PID=""
+    [ "$SYSCALLS" = 1 ] && count_syscalls "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.syscalls"
     # shellcheck disable=SC2046
     $(pin "$CLIENT_CPU") node bench/fanout/fanout-bench.mjs --target peer \
       --url "ws://127.0.0.1:$port/live" --students "$n" --messages "$MESSAGES" --rate "$rate" \
       --pid "$pid" --json "$json" --label "$label" >"$json.log" 2>&1 || true
+    if [ -n "$SYSCALL_PID" ]; then wait "$SYSCALL_PID" 2>/dev/null || true; fi
     stop_pid "$pid"
   fi
   grep -E "chat:|delay ms:|CPU during|quiz:" "$json.log" | sed "s/^/  $label: /" || true

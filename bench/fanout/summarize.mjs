@@ -3,7 +3,7 @@
 // RESULT files fanout-bench.mjs wrote there (<students>x<rate>-<target>-<run>.json): every run
 // of every case, then per case and target the spread (min / median / max), and edgeclass's
 // P99 against the peer's.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2];
@@ -13,6 +13,16 @@ for (const f of readdirSync(dir)) {
   const m = f.match(/^(\d+)x(\d+)-(edgeclass|peer)-(\d+)\.json$/);
   if (!m) continue;
   const r = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+  // perf stat -x, output (scripts/bench-live.sh): "count,,event,..." per line.
+  const sc = join(dir, f.replace(/\.json$/, '.syscalls'));
+  if (existsSync(sc) && r.delivered) {
+    let calls = 0;
+    for (const line of readFileSync(sc, 'utf8').split('\n')) {
+      const parts = line.split(',');
+      if (parts.length > 2 && /syscalls:sys_enter_(sendmsg|write|writev)$/.test(parts[2])) calls += Number(parts[0]) || 0;
+    }
+    if (calls) r.deliveries_per_send_call = r.delivered / calls;
+  }
   runs.push({ case: `${m[1]} x ${m[2]}/s`, n: +m[1], rate: +m[2], target: m[3], run: +m[4], r });
 }
 runs.sort((a, b) => a.n - b.n || a.rate - b.rate || a.target.localeCompare(b.target) || a.run - b.run);
@@ -25,11 +35,12 @@ const spread = (xs, d = 1) => {
 };
 
 console.log('Every run (delays in ms; us/dlv = server CPU per delivery during the chat):');
-console.log('case            target     run  delivered/expected dups disord  P50    P99    P999   max    us/dlv  KB/conn  load(chat)');
+console.log('(dlv/call: deliveries per send system call during the chat, from perf stat; 1 = no batching)');
+console.log('case            target     run  delivered/expected dups disord  P50    P99    P999   max    us/dlv  dlv/call KB/conn  load(chat)');
 for (const { case: c, target, run, r } of runs) {
   if (r.error) { console.log(`${c.padEnd(15)} ${target.padEnd(10)} ${String(run).padEnd(4)} ERROR ${r.error}`); continue; }
   console.log(`${c.padEnd(15)} ${target.padEnd(10)} ${String(run).padEnd(4)} ${`${r.delivered}/${r.expected}`.padEnd(18)} ${String(r.dups).padEnd(4)} ${String(r.disorder).padEnd(6)} ` +
-    `${f(r.p50_ms).padEnd(6)} ${f(r.p99_ms).padEnd(6)} ${f(r.p999_ms).padEnd(6)} ${f(r.max_ms).padEnd(6)} ${f(r.server_us_per_delivery, 2).padEnd(7)} ${f(r.kb_per_conn, 2).padEnd(8)} ${r.load_chat}`);
+    `${f(r.p50_ms).padEnd(6)} ${f(r.p99_ms).padEnd(6)} ${f(r.p999_ms).padEnd(6)} ${f(r.max_ms).padEnd(6)} ${f(r.server_us_per_delivery, 2).padEnd(7)} ${f(r.deliveries_per_send_call, 2).padEnd(8)} ${f(r.kb_per_conn, 2).padEnd(8)} ${r.load_chat}`);
 }
 const quiz = runs.filter((x) => x.r.quiz_opened != null);
 if (quiz.length) {
