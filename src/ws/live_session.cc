@@ -170,27 +170,26 @@ bool LiveSession::consume_input() {
     ParseResult r = parse_frame_header(rest, &h);
     if (r == ParseResult::kNeedMore) break;
     if (r == ParseResult::kMalformed) {
-      fail(kCloseProtocolError, "bad frame length");
+      fail(kCloseProtocolError);  // a 64-bit length over 2^63
       break;
     }
     if (h.rsv != 0 || !is_known_opcode(uint8_t(h.opcode)) || !h.masked) {
-      fail(kCloseProtocolError, !h.masked ? "client frames must be masked" : "bad frame header");
+      fail(kCloseProtocolError);  // extension bits, unknown opcode, or not masked
       break;
     }
     const bool control = is_control(h.opcode);
     if (control && (!h.fin || h.payload_size > 125)) {
-      fail(kCloseProtocolError, "bad control frame");
+      fail(kCloseProtocolError);  // fragmented or over 125 bytes
       break;
     }
     if (!control) {
       const bool continuation = h.opcode == Opcode::kContinuation;
       if (continuation != in_message_) {
-        fail(kCloseProtocolError, continuation ? "continuation without a message"
-                                               : "a new message inside a fragmented one");
+        fail(kCloseProtocolError);  // a continuation out of place, or a message inside one
         break;
       }
       if (message_.size() + h.payload_size > limits_.max_message_bytes) {
-        fail(kCloseTooBig, "message too big");
+        fail(kCloseTooBig);
         break;
       }
     }
@@ -243,7 +242,7 @@ bool LiveSession::consume_input() {
     if (!message_text_) {
       close(kCloseProtocol, "binary frames are not part of the protocol");
     } else if (!base::is_valid_utf8(text)) {
-      fail(kCloseInvalidPayload, "text is not valid UTF-8");
+      fail(kCloseInvalidPayload);
     } else if (who_.role == classroom::Role::kStudent &&
                !flood_.try_take(base::SystemClock::instance().now_mono_ns())) {
       close(kCloseRateLimited, "too many messages");
@@ -264,8 +263,9 @@ bool LiveSession::consume_input() {
   return keep_reading;
 }
 
-void LiveSession::fail(uint16_t code, std::string reason) {
-  close(code, std::move(reason));
+void LiveSession::fail(uint16_t code) {
+  // Protocol-level closes carry the code only (docs/live-protocol.md, "Close codes").
+  close(code, {});
   discard_ = true;  // the stream cannot be parsed any further
   in_message_ = false;
   message_ = {};

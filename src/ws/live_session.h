@@ -132,7 +132,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // Handles the bytes in in_: whole frames, then keeps the rest. False: stop reading.
   bool consume_input();
   // A protocol error: close with `code` and stop parsing what the client sends.
-  void fail(uint16_t code, std::string reason);
+  void fail(uint16_t code);
   // Cuts the TCP connection at once: pending waits fail, the read loop ends.
   void hard_close();
   // The one timer: keep-alive ping, idle timeout, closing handshake and overflow deadlines.

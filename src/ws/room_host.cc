@@ -290,8 +290,8 @@ void RoomHost::media_event(const MediaEvent& e) {
     o["type"] = "media.disconnected";
     o["connection"] = e.connection;
     o["reason"] = e.reason;
-    std::string text = json::serialize(o);
-    for (LiveSession* s : it->second) s->send(text);
+    Frame frame = text_frame(json::serialize(o));
+    for (LiveSession* s : it->second) s->send_frame(frame);
     return;
   }
   if (e.type == T::kTrackAdded) {
@@ -304,8 +304,8 @@ void RoomHost::media_event(const MediaEvent& e) {
     it->second.kinds.erase(e.kind);
     if (it->second.kinds.empty()) feeds_.erase(it);
   }
-  std::string text = media_tracks_message();
-  for (const auto& s : conns_) s->send(text);
+  Frame frame = text_frame(media_tracks_message());  // framed once for the room
+  for (const auto& s : conns_) s->send_frame(frame);
 }
 
 void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg) {
