@@ -1,6 +1,8 @@
 #include "ws/live_session.h"
 
-#include <array>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,7 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <span>
+#include <cerrno>
 
 #include "base/clock.h"
 #include "base/json_reader.h"
@@ -348,15 +350,26 @@ void LiveSession::drop_queued() {
 void LiveSession::write_queued() {
   if (writing_ || !sock_.is_open()) return;
   while (head_ < queue_.size()) {
-    std::array<asio::const_buffer, kMaxGather> bufs;
+    // One gathering sendmsg straight on the descriptor (non-blocking since the handshake):
+    // Asio's write_some would copy the list into its own iovec array first.
+    iovec iov[kMaxGather];
     size_t nb = 0;
     for (size_t i = head_; i < queue_.size() && nb < kMaxGather; ++i, ++nb) {
       const std::string& f = *queue_[i];
       size_t off = i == head_ ? partial_ : 0;
-      bufs[nb] = asio::const_buffer(f.data() + off, f.size() - off);
+      iov[nb].iov_base = const_cast<char*>(f.data() + off);
+      iov[nb].iov_len = f.size() - off;
     }
+    msghdr mh{};
+    mh.msg_iov = iov;
+    mh.msg_iovlen = nb;
+    ssize_t sent;
+    do {
+      sent = ::sendmsg(sock_.native_handle(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
     beast::error_code ec;
-    size_t n = sock_.write_some(std::span<const asio::const_buffer>(bufs.data(), nb), ec);
+    if (sent < 0) ec = beast::error_code(errno, boost::system::system_category());
+    size_t n = sent < 0 ? 0 : size_t(sent);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       // The socket is full: write the rest (and whatever comes meanwhile) once it drains.
       writing_ = true;
