@@ -21,6 +21,8 @@
 #                              during the chat with `perf stat` (when perf can): how many
 #                              deliveries one call carries
 #   EDGECLASS_BIN              server binary (default build/release/edgeclass, built here)
+# Each case also runs bench/fanout/sendfloor.c (when a C compiler is here): the same number of
+# loopback sockets and sends with nothing but send(), the floor of CPU per delivery right now.
 # Writes every run's JSON and the summary to build/bench-live/<timestamp>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -162,13 +164,23 @@ run_one() {  # target students rate run
 }
 
 echo "bench-live: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), server on cpu '${SERVER_CPU}', client on cpu '${CLIENT_CPU}', edgeclass threads $THREADS; results in $out"
+floor=""
+if command -v cc >/dev/null; then
+  cc -O2 -o "$work/sendfloor" bench/fanout/sendfloor.c && floor=$work/sendfloor
+fi
 for c in $CASES; do
   n=${c%x*}
   rate=${c#*x}
+  if [ -n "$floor" ]; then
+    # shellcheck disable=SC2046
+    $(pin "$SERVER_CPU") "$floor" "$n" "$MESSAGES" "$rate" 174 "${SERVER_CPU:--1}" "${CLIENT_CPU:--1}" \
+      | tee -a "$out/sendfloor.txt"
+  fi
   for i in $(seq "$RUNS"); do
     for target in $TARGETS; do
       run_one "$target" "$n" "$rate" "$i"
     done
   done
 done
-node bench/fanout/summarize.mjs "$out" | tee "$out/summary.txt"
+{ node bench/fanout/summarize.mjs "$out"; [ -f "$out/sendfloor.txt" ] && cat "$out/sendfloor.txt"; } |
+  tee "$out/summary.txt"
