@@ -318,26 +318,28 @@ void LiveSession::schedule_flush() {
 }
 
 void FlushList::add(std::shared_ptr<LiveSession> s) {
-  sessions_.push_back(std::move(s));
-  if (!posted_) {
-    posted_ = true;
-    asio::post(ex_, [self = shared_from_this()] { self->flush(); });
+  if (!current_) {
+    auto burst = std::make_unique<Sessions>();
+    burst->swap(spare_);
+    current_ = burst.get();
+    asio::post(ex_, [self = shared_from_this(), burst = std::move(burst)]() mutable {
+      self->flush(*burst);
+    });
   }
+  current_->push_back(std::move(s));
 }
 
-void FlushList::flush() {
+void FlushList::flush(Sessions& sessions) {
   // What writing queues meanwhile (say a failed socket's leave sends presence) goes to the
-  // next round, posted anew.
-  std::vector<std::shared_ptr<LiveSession>> list;
-  list.swap(sessions_);
-  posted_ = false;
-  for (auto& s : list) {
+  // next burst, posted anew.
+  current_ = nullptr;
+  for (auto& s : sessions) {
     s->flush_listed_ = false;
     s->write_queued();
   }
-  list.clear();
-  // Keep the vector's memory for the next burst (unless another round started).
-  if (sessions_.empty() && list.capacity() <= 4096) sessions_.swap(list);
+  sessions.clear();
+  // Keep the vector's memory for the next burst.
+  if (sessions.capacity() <= 4096 && sessions.capacity() > spare_.capacity()) spare_.swap(sessions);
 }
 
 void LiveSession::drop_queued() {

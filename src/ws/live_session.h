@@ -60,21 +60,27 @@ struct SessionLimits {
 class LiveSession;
 
 // The connections of one room with something new to send: one posted flush per burst writes
-// them all (see above). Owned by the RoomHost; on its thread only.
+// them all (see above). Owned by the RoomHost; on its thread only. The pending burst's list
+// belongs to the posted handler, so connections are never kept alive by the room beyond it
+// (an io_context destroyed with the flush pending releases them).
 class FlushList : public std::enable_shared_from_this<FlushList> {
  public:
   explicit FlushList(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
   // Adds `s` (not yet listed); posts the flush if none is pending.
   void add(std::shared_ptr<LiveSession> s);
-  // Forgets the listed connections (the I/O threads have stopped).
-  void clear() { sessions_.clear(); }
+  // Forgets the pending burst (the I/O threads have stopped; its handler owns it).
+  void clear() {
+    current_ = nullptr;
+    spare_ = {};
+  }
 
  private:
-  void flush();
+  using Sessions = std::vector<std::shared_ptr<LiveSession>>;
+  void flush(Sessions& sessions);
 
   boost::asio::any_io_executor ex_;
-  std::vector<std::shared_ptr<LiveSession>> sessions_;
-  bool posted_ = false;
+  Sessions* current_ = nullptr;  // the pending burst's list (owned by the posted handler)
+  Sessions spare_;               // a drained list's memory, for the next burst
 };
 
 class LiveSession : public std::enable_shared_from_this<LiveSession> {
