@@ -14,9 +14,9 @@
 // - Reading: the session waits for readability, then reads into its thread's scratch buffer;
 //   only the bytes of an incomplete frame are kept, so an idle connection holds no buffer.
 // - One timer per connection: keep-alive pings, the idle timeout, the closing handshake's.
-// The socket is touched in three places only (LiveSession::write_queued, read_available and
-// the waits); a TLS stream would replace those with its async_write_some/async_read_some and
-// keep the framing, queueing and corking as they are.
+// The socket is touched in a few places only (write_queued's sendmsg, the read loop's
+// read_some, the waits for readability and writability); a TLS stream would replace those
+// with its async_write_some/async_read_some and keep the framing, queueing and corking.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
