@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import tempfile
 import time
@@ -215,6 +216,49 @@ class TlsTest(unittest.TestCase):
         sockets[1].send({"type": "answer", "quiz_id": quiz,
                          "answers": [{"question": 0, "choice": [1]}]})
         self.assertIsNotNone(sockets[1].expect("answer_accepted"))
+
+    def test_wss_live_socket_gets_bursts_and_closes_cleanly(self):
+        # The TLS send path gathers a burst's frames into one write and pops them when it is
+        # done; the reads go through the TLS stream into the session's buffer.
+        session, quiz = self.live_session()
+        teacher = self.wss(session, T)
+        student = self.wss(session, STUDENTS[0])
+        self.assertIsNotNone(teacher.expect("welcome"))
+        self.assertIsNotNone(student.expect("welcome"))
+        # A burst of 40 chat messages from the teacher (long enough that several TLS records
+        # are needed), sent in one TCP write: all arrive at the student, in order.
+        texts = [f"m{i} " + "x" * 900 for i in range(40)]
+        frames = b""
+        for t in texts:
+            data = json.dumps({"type": "chat", "text": t}).encode()
+            mask = os.urandom(4)
+            frames += bytes([0x81, 0x80 | 126]) + struct.pack(">H", len(data)) + mask
+            frames += bytes(c ^ mask[i % 4] for i, c in enumerate(data))
+        teacher.sock.sendall(frames)
+        got = []
+        while len(got) < len(texts):
+            m = student.expect("chat_message")
+            self.assertIsNotNone(m, f"only {len(got)} of {len(texts)} chat messages over wss")
+            got.append(m["text"])
+        self.assertEqual(got, texts)
+        self.assertEqual(self.request("POST", f"/api/v1/quizzes/{quiz}/publish",
+                                      {"time_limit_s": 60}, T)[0], 200)
+        self.assertEqual(student.expect("quiz_published")["quiz"]["id"], quiz)
+        # The client closes: the server echoes the code, then ends the connection.
+        student._send_frame(0x8, struct.pack(">H", 1000))
+        self.assertEqual(student.closed(), 1000)
+        student.sock.settimeout(5)
+        try:
+            rest = student.sock.recv(100)
+        except (ssl.SSLError, ConnectionError):
+            rest = b""
+        self.assertEqual(rest, b"")
+        # The server closes: a binary frame is a protocol error (4000), and the room carries
+        # on for the others.
+        teacher._send_frame(0x2, b"\x01\x02")
+        self.assertEqual(teacher.closed(), 4000)
+        again = self.wss(session, T)
+        self.assertIsNotNone(again.expect("welcome"))
 
     def test_reload_on_sighup_and_on_file_change_keeps_open_connections(self):
         session, quiz = self.live_session()
