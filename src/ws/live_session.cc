@@ -425,13 +425,7 @@ void LiveSession::write_queued() {
       }
       n -= left;
       partial_ = 0;
-      const size_t size = queue_[head_]->size();
-      queued_bytes_ -= size;
-      if (replay_messages_left_ > 0) {
-        replay_messages_left_ -= 1;
-        replay_bytes_left_ -= std::min(replay_bytes_left_, size);
-      }
-      queue_[head_++].reset();
+      retire_head();
     }
   }
   on_drained();
@@ -464,18 +458,22 @@ void LiveSession::write_queued_tls() {
                       // Retire the frames that went out.
                       for (; self->tls_frames_ > 0 && self->head_ < self->queue_.size();
                            --self->tls_frames_) {
-                        const size_t size = self->queue_[self->head_]->size();
-                        self->queued_bytes_ -= size;
-                        if (self->replay_messages_left_ > 0) {
-                          self->replay_messages_left_ -= 1;
-                          self->replay_bytes_left_ -= std::min(self->replay_bytes_left_, size);
-                        }
-                        self->queue_[self->head_++].reset();
+                        self->retire_head();
                       }
                       self->tls_frames_ = 0;
                       // What was queued meanwhile (the writer was busy: not flush-listed).
                       self->write_queued();
                     });
+}
+
+void LiveSession::retire_head() {
+  const size_t size = queue_[head_]->size();
+  queued_bytes_ -= size;
+  if (replay_messages_left_ > 0) {
+    replay_messages_left_ -= 1;
+    replay_bytes_left_ -= std::min(replay_bytes_left_, size);
+  }
+  queue_[head_++].reset();
 }
 
 void LiveSession::on_drained() {

@@ -150,6 +150,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void arm_timer(Clock::time_point at);
   void on_timer();
 
+  // The frame at head_ is on the wire: pops it (and its share of the replay allowance).
+  void retire_head();
   // The queue is drained: frees its memory, and ends the connection once the close is out.
   void on_drained();
   // TLS: writes the burst's frames through the ssl stream (see above).
