@@ -42,8 +42,14 @@ def der_fingerprint(pem_path):
 class TlsWebSocket(WebSocket):
     """test_live_room's blocking client over TLS (wss://)."""
 
-    def __init__(self, port, path, ctx):  # pylint: disable=super-init-not-called
-        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def __init__(self, port, path, ctx, rcvbuf=None):  # pylint: disable=super-init-not-called
+        if rcvbuf:  # a small receive window, set before connecting
+            raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            raw.settimeout(10)
+            raw.connect(("127.0.0.1", port))
+        else:
+            raw = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
@@ -259,6 +265,44 @@ class TlsTest(unittest.TestCase):
         self.assertEqual(teacher.closed(), 4000)
         again = self.wss(session, T)
         self.assertIsNotNone(again.expect("welcome"))
+
+    def test_wss_slow_consumer_is_cut_without_stalling_the_room(self):
+        # The send queue's bounds hold over TLS too: a wss reader that never reads is dropped
+        # (4008, then the cut when its close cannot get out), and the others keep receiving.
+        session, _ = self.live_session()
+        teacher = self.wss(session, T)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        slow = TlsWebSocket(self.port, f"/api/v1/sessions/{session}/live?token={STUDENTS[1]}",
+                            self.ctx(), rcvbuf=4096)
+        self.sockets.append(slow)
+        joined = teacher.expect("participant_joined")
+        self.assertIsNotNone(joined)
+        slow_id = joined["user"]["id"]
+        fast = self.wss(session, STUDENTS[0])
+        self.assertIsNotNone(fast.expect("welcome"))
+        # 6 MB of chat: more than loopback's send buffer plus the queue's 1,024 messages.
+        big = "x" * 1000
+        left_seen = False
+        for b in range(30):
+            for _ in range(200):
+                teacher.send({"type": "chat", "text": big})
+            got = 0
+            while got < 200:
+                m = fast.recv()
+                self.assertIsNotNone(m, f"the fast student stalled in batch {b}")
+                got += m["type"] == "chat_message"
+            got = 0
+            while got < 200:
+                m = teacher.recv()
+                self.assertIsNotNone(m, f"the teacher stalled in batch {b}")
+                got += m["type"] == "chat_message"
+                if m["type"] == "participant_left":
+                    self.assertEqual(m["user_id"], slow_id)
+                    left_seen = True
+        if not left_seen:
+            m = teacher.expect("participant_left", timeout=10)
+            self.assertIsNotNone(m, "the slow wss reader was never dropped")
+            self.assertEqual(m["user_id"], slow_id)
 
     def test_reload_on_sighup_and_on_file_change_keeps_open_connections(self):
         session, quiz = self.live_session()
