@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make run` and `make test`.
-.PHONY: all deps build run test bench bench-media bench-tls bench-city image conformance fuzz clean
+.PHONY: all deps build run test bench bench-media bench-tls bench-city bench-live image conformance fuzz clean
 
 BUILD := build/release
 NINJA_JOBS ?=
@@ -39,6 +39,10 @@ bench-tls:
 bench-city: build
 	@scripts/install-deps.sh bench
 	@scripts/bench-city.sh
+# Live fan-out beside a Node `ws` broadcast server (bench/fanout, docs/live-performance.md).
+bench-live:
+	@scripts/install-deps.sh bench
+	@scripts/bench-live.sh
 
 image:
 	@scripts/install-deps.sh image

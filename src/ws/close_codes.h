@@ -9,10 +9,12 @@
 namespace ws {
 
 enum CloseCode : uint16_t {
-  kCloseNormal = 1000,     // the session ended, or the client closed
-  kCloseGoingAway = 1001,  // server shutdown
-  kCloseTooBig = 1009,     // frame over the size limit (sent by Beast itself)
-  kCloseProtocol = 4000,   // e.g. a binary frame
+  kCloseNormal = 1000,          // the session ended, or the client closed
+  kCloseGoingAway = 1001,       // server shutdown
+  kCloseProtocolError = 1002,   // a malformed or unmasked frame (RFC 6455)
+  kCloseInvalidPayload = 1007,  // text that is not UTF-8
+  kCloseTooBig = 1009,          // message over the size limit
+  kCloseProtocol = 4000,        // e.g. a binary frame
   kCloseUnauthenticated = 4001,
   kCloseForbidden = 4003,
   kCloseNotFound = 4004,

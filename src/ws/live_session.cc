@@ -1,14 +1,22 @@
 #include "ws/live_session.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <cerrno>
 
 #include "base/clock.h"
+#include "base/json_reader.h"
+#include "base/utf8.h"
 #include "ws/close_codes.h"
 #include "ws/room_host.h"
 
@@ -22,6 +30,7 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
+// Beast's options for the opening handshake (and refuse()'s whole connection).
 void configure(LiveSession::Stream& ws, const SessionLimits& limits) {
   websocket::stream_base::timeout t;
   t.handshake_timeout = limits.handshake_timeout;
@@ -44,12 +53,26 @@ websocket::close_reason make_reason(uint16_t code, const std::string& reason) {
                                  std::string_view(reason).substr(0, 120));
 }
 
+// Where a thread's reads land before they are parsed (an idle connection keeps no buffer).
+constexpr size_t kReadChunk = 16 * 1024;
+thread_local char t_read_chunk[kReadChunk];
+
+// Frames written by one gathering sendmsg at most (Linux's UIO_MAXIOV is 1024; Asio's
+// buffer adapter takes 64).
+constexpr size_t kMaxGather = 64;
+
+// TLS: a burst's frames are copied into one buffer of about this size at most (a single
+// larger frame is written alone, whole), and reads land in a per-session buffer this big.
+constexpr size_t kTlsWriteBytes = 64 * 1024;
+constexpr size_t kTlsReadChunk = 4 * 1024;
+
 }  // namespace
 
 LiveSession::LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
                          classroom::Participant who, std::optional<classroom::ResumePoint> resume,
                          const SessionLimits& limits)
-    : ws_(std::move(socket)),
+    : sock_(std::move(socket)),
+      timer_(sock_.get_executor()),
       host_(std::move(host)),
       who_(std::move(who)),
       resume_(std::move(resume)),
@@ -66,13 +89,42 @@ asio::awaitable<void> LiveSession::refuse(http::Transport socket, HttpRequest re
   co_await ws.async_close(make_reason(code, reason), kNoThrow);
 }
 
+namespace {
+
+// The opening handshake with Beast; the transport comes back to `sock` either way.
+asio::awaitable<beast::error_code> accept_upgrade(http::Transport& sock, const HttpRequest& req,
+                                                  const SessionLimits& limits) {
+  LiveSession::Stream hs(std::move(sock));
+  configure(hs, limits);
+  // After the handshake the session keeps its own timer: Beast's must not stay armed.
+  websocket::stream_base::timeout t;
+  t.handshake_timeout = limits.handshake_timeout;
+  t.idle_timeout = websocket::stream_base::none();
+  t.keep_alive_pings = false;
+  hs.set_option(t);
+  auto [ec] = co_await hs.async_accept(req, kNoThrow);
+  sock = std::move(hs.next_layer());
+  co_return ec;
+}
+
+}  // namespace
+
 asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   auto self = shared_from_this();
-  configure(ws_, limits_);
-  auto [aec] = co_await ws_.async_accept(*req, kNoThrow);
+  beast::error_code aec = co_await accept_upgrade(sock_, *req, limits_);
   req.reset();
   if (aec) co_return;
+  beast::error_code ec;
+  const bool tls = sock_.is_tls();
+  if (tls) {
+    tls_in_ = std::make_unique<char[]>(kTlsReadChunk);
+  } else {
+    tcp().non_blocking(true, ec);
+    if (ec) co_return;
+  }
   open_ = true;
+  last_read_ = Clock::now();
+  arm_timer(last_read_ + limits_.idle_timeout / 2);
 
   auto reply = host_->join(self, resume_);
   resume_.reset();
@@ -82,125 +134,409 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     joined_ = true;
     // The replay is bounded by the room's event buffer (4096 events, 4 MiB), not by the send
     // queue: the queue's bounds apply on top of what the replay still holds.
+    std::vector<Frame> frames;
+    frames.reserve(reply->replay.size() + 1);
+    frames.push_back(text_frame(reply->welcome));
     for (const auto& ev : reply->replay) {
-      replay_messages_left_ += 1;
-      replay_bytes_left_ += ev.json ? ev.json->size() : 0;
+      if (ev.json) frames.push_back(text_frame(*ev.json));
     }
-    replay_messages_left_ += 1;  // the welcome
-    replay_bytes_left_ += reply->welcome.size();
-    send(std::move(reply->welcome));
-    for (auto& ev : reply->replay) send(std::move(ev.json));
+    for (const auto& f : frames) {
+      replay_messages_left_ += 1;
+      replay_bytes_left_ += f->size();
+    }
+    for (auto& f : frames) send_frame(std::move(f));
   }
 
-  beast::flat_buffer buffer;
   for (;;) {
-    auto [rec, n] = co_await ws_.async_read(buffer, kNoThrow);
-    if (rec) break;     // closed by either side, timeout, reset, or too big (Beast sent 1009)
-    if (close_code_) {  // closing: discard what still arrives until the close completes
-      buffer.consume(buffer.size());
-      continue;
-    }
-    if (!ws_.got_text()) {
-      close(kCloseProtocol, "binary frames are not part of the protocol");
-    } else if (who_.role == classroom::Role::kStudent &&
-               !flood_.try_take(base::SystemClock::instance().now_mono_ns())) {
-      close(kCloseRateLimited, "too many messages");
+    const char* got = nullptr;
+    size_t n = 0;
+    if (tls) {
+      // Through the ssl stream into the session's own buffer (the TLS layer may hold
+      // decrypted bytes between reads, so a readiness wait would not do).
+      auto [rec, rn] = co_await sock_.tls()->async_read_some(
+          asio::buffer(tls_in_.get(), kTlsReadChunk), kNoThrow);
+      if (rec) break;  // cut (hard_close), end of stream, reset or a TLS error
+      got = tls_in_.get();
+      n = rn;
     } else {
-      std::string_view text(static_cast<const char*>(buffer.data().data()), buffer.size());
-      host_->on_message(*this, text);
+      auto [wec] = co_await tcp().async_wait(asio::socket_base::wait_read, kNoThrow);
+      if (wec) break;  // cut (hard_close) or the socket failed
+      n = tcp().read_some(asio::buffer(t_read_chunk, kReadChunk), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+      if (ec) break;  // end of stream or reset
+      got = t_read_chunk;
     }
-    buffer.consume(buffer.size());
-    if (buffer.capacity() > 4096) buffer.shrink_to_fit();  // one big frame: do not keep 64 KB
+    last_read_ = Clock::now();
+    ping_sent_ = false;
+    if (discard_) continue;  // after a protocol error: wait for the end only
+    in_.append(got, n);
+    if (!consume_input()) break;
   }
   open_ = false;
   queue_.clear();
   head_ = 0;
+  partial_ = 0;
   queued_bytes_ = 0;
+  in_ = {};
+  message_ = {};
+  tls_in_.reset();
+  timer_.cancel();
+  sock_.close(ec);
   if (joined_) host_->leave(*this);
   joined_ = false;
 }
 
-void LiveSession::send(Text text) {
-  if (!open_ || close_code_ || !text) return;
+// ---- reading --------------------------------------------------------------------------------
+
+bool LiveSession::consume_input() {
+  size_t pos = 0;
+  bool keep_reading = true;
+  while (keep_reading && !discard_) {
+    std::string_view rest(in_.data() + pos, in_.size() - pos);
+    FrameHeader h;
+    ParseResult r = parse_frame_header(rest, &h);
+    if (r == ParseResult::kNeedMore) break;
+    if (r == ParseResult::kMalformed) {
+      fail(kCloseProtocolError);  // a 64-bit length over 2^63
+      break;
+    }
+    if (h.rsv != 0 || !is_known_opcode(uint8_t(h.opcode)) || !h.masked) {
+      fail(kCloseProtocolError);  // extension bits, unknown opcode, or not masked
+      break;
+    }
+    const bool control = is_control(h.opcode);
+    if (control && (!h.fin || h.payload_size > 125)) {
+      fail(kCloseProtocolError);  // fragmented or over 125 bytes
+      break;
+    }
+    if (!control) {
+      const bool continuation = h.opcode == Opcode::kContinuation;
+      if (continuation != in_message_) {
+        fail(kCloseProtocolError);  // a continuation out of place, or a message inside one
+        break;
+      }
+      if (message_.size() + h.payload_size > limits_.max_message_bytes) {
+        fail(kCloseTooBig);
+        break;
+      }
+    }
+    if (rest.size() < h.header_size + h.payload_size) break;  // the payload is on its way
+    char* payload = in_.data() + pos + h.header_size;
+    const size_t n = size_t(h.payload_size);
+    unmask(payload, n, h.mask);
+    pos += h.header_size + n;
+    std::string_view data(payload, n);
+
+    switch (h.opcode) {
+      case Opcode::kPing:
+        if (!close_queued_) push_frame(control_frame(Opcode::kPong, data));
+        continue;
+      case Opcode::kPong:
+        continue;
+      case Opcode::kClose: {
+        peer_closed_ = true;
+        if (close_sent_) {
+          keep_reading = false;  // the closing handshake is complete: the server closes TCP
+          continue;
+        }
+        if (!close_queued_) {
+          // Echo the client's code (none: none), after the frame being written, if any.
+          uint16_t code = n >= 2 ? uint16_t((uint8_t(data[0]) << 8) | uint8_t(data[1])) : 0;
+          close_code_ = code ? code : uint16_t(kCloseNormal);
+          open_ = false;
+          drop_queued();  // what is not on the wire yet is not sent any more
+          close_queued_ = true;
+          push_frame(n >= 2 ? close_frame(code, {}) : control_frame(Opcode::kClose, {}));
+          close_deadline_ = Clock::now() + limits_.handshake_timeout;
+          arm_timer(close_deadline_);
+        }
+        continue;
+      }
+      default:
+        break;
+    }
+    // A data frame.
+    if (!in_message_) message_text_ = h.opcode == Opcode::kText;
+    if (close_code_) {  // closing: discard what still arrives until the close completes
+      in_message_ = !h.fin;
+      continue;
+    }
+    const bool whole = h.fin && message_.empty();
+    if (!whole) message_.append(data);
+    in_message_ = !h.fin;
+    if (!h.fin) continue;
+    std::string_view text = whole ? data : std::string_view(message_);
+    if (!message_text_) {
+      close(kCloseProtocol, "binary frames are not part of the protocol");
+    } else if (!base::is_valid_utf8(text)) {
+      fail(kCloseInvalidPayload);
+    } else if (who_.role == classroom::Role::kStudent &&
+               !flood_.try_take(base::SystemClock::instance().now_mono_ns())) {
+      close(kCloseRateLimited, "too many messages");
+    } else {
+      host_->on_message(*this, text);
+    }
+    if (!whole) {
+      message_.clear();
+      if (message_.capacity() > 4096) message_ = {};  // one big message: do not keep 64 KB
+    }
+  }
+  if (discard_) {
+    in_ = {};
+  } else {
+    in_.erase(0, pos);
+    if (in_.empty() && in_.capacity() > 4096) in_ = {};
+  }
+  return keep_reading;
+}
+
+void LiveSession::fail(uint16_t code) {
+  // Protocol-level closes carry the code only (docs/live-protocol.md, "Close codes").
+  close(code, {});
+  discard_ = true;  // the stream cannot be parsed any further
+  in_message_ = false;
+  message_ = {};
+}
+
+// ---- sending --------------------------------------------------------------------------------
+
+void LiveSession::send_frame(Frame frame) {
+  if (!open_ || close_code_ || !frame) return;
   if (queued() >= limits_.max_queue_messages + replay_messages_left_ ||
-      queued_bytes_ + text->size() > limits_.max_queue_bytes + replay_bytes_left_) {
-    // Too slow. Drop what is queued (a resume replays it) and say why.
-    queue_ = {};
-    head_ = 0;
-    queued_bytes_ = 0;
+      queued_bytes_ + frame->size() > limits_.max_queue_bytes + replay_bytes_left_) {
+    // Too slow. Drop what is queued (a resume replays it), except a frame already partly on
+    // the wire, and say why; if the close cannot get out in time, cut the connection.
+    drop_queued();
     close(kCloseTooSlow, "too slow: the send queue overflowed");
-    asio::co_spawn(ws_.get_executor(), overflow_watchdog(), asio::detached);
+    close_deadline_ = Clock::now() + limits_.overflow_grace;
+    arm_timer(close_deadline_);
     return;
   }
-  queued_bytes_ += text->size();
-  queue_.push_back(std::move(text));
-  kick_writer();
+  push_frame(std::move(frame));
+}
+
+void LiveSession::push_frame(Frame frame) {
+  queued_bytes_ += frame->size();
+  queue_.push_back(std::move(frame));
+  // A long burst to one socket (many replies to one read) is written as it grows, half a
+  // queue at a time, rather than filling the queue before the burst ends.
+  if (!writing_ && queued() >= std::min(kMaxGather, limits_.max_queue_messages / 2 + 1)) {
+    write_queued();
+    return;
+  }
+  schedule_flush();
 }
 
 void LiveSession::close(uint16_t code, std::string reason) {
   if (!open_ || close_code_) return;
   close_code_ = code;
-  close_reason_ = std::move(reason);
-  kick_writer();
+  close_queued_ = true;
+  push_frame(close_frame(code, reason));
+  close_deadline_ = Clock::now() + limits_.handshake_timeout;
+  arm_timer(close_deadline_);
 }
 
-void LiveSession::kick_writer() {
-  if (writing_ || !open_) return;
-  writing_ = true;
-  write_next();
+void LiveSession::schedule_flush() {
+  if (flush_listed_ || writing_) return;  // a waiting writer takes the new frames too
+  flush_listed_ = true;
+  host_->flush_list().add(shared_from_this());
 }
 
-// The write path is plain completion handlers, not a coroutine: one event fans out to a
-// thousand connections, and a handler costs less than spawning a coroutine per burst.
-void LiveSession::write_next() {
-  if (!open_) {
-    writing_ = false;
-    return;
-  }
-  if (head_ < queue_.size()) {
-    Text msg = std::move(queue_[head_++]);
-    if (head_ == queue_.size()) {  // drained: reuse the vector from the start, or free it
-      if (queue_.capacity() > 16)
-        queue_ = {};  // after a burst, give the memory back
-      else
-        queue_.clear();
-      head_ = 0;
-    }
-    queued_bytes_ -= msg->size();
-    if (replay_messages_left_ > 0) {
-      replay_messages_left_ -= 1;
-      replay_bytes_left_ -= std::min(replay_bytes_left_, msg->size());
-    }
-    const std::string& text = *msg;
-    ws_.async_write(asio::buffer(text), [self = shared_from_this(), msg = std::move(msg)](
-                                            beast::error_code ec, size_t) {
-      if (ec) {
-        self->writing_ = false;  // the read loop sees the failure too and leaves the room
-        return;
-      }
-      self->write_next();
+void FlushList::add(std::shared_ptr<LiveSession> s) {
+  if (!current_) {
+    auto burst = std::make_unique<Sessions>();
+    burst->swap(spare_);
+    current_ = burst.get();
+    asio::post(ex_, [self = shared_from_this(), burst = std::move(burst)]() mutable {
+      self->flush(*burst);
     });
-    return;
   }
-  if (close_code_ && !close_sent_) {
-    close_sent_ = true;
-    ws_.async_close(make_reason(*close_code_, close_reason_),
-                    [self = shared_from_this()](beast::error_code) { self->writing_ = false; });
-    return;
-  }
-  writing_ = false;
+  current_->push_back(std::move(s));
 }
 
-asio::awaitable<void> LiveSession::overflow_watchdog() {
-  auto self = shared_from_this();
-  asio::steady_timer timer(ws_.get_executor(), limits_.overflow_grace);
-  co_await timer.async_wait(kNoThrow);
-  if (open_) {
-    // The close frame could not get out (the client's window is full): cut the TCP
-    // connection; the pending write and read fail and the session ends.
-    beast::error_code ec;
-    ws_.next_layer().close(ec);
+void FlushList::flush(Sessions& sessions) {
+  // What writing queues meanwhile (say a failed socket's leave sends presence) goes to the
+  // next burst, posted anew.
+  current_ = nullptr;
+  for (auto& s : sessions) {
+    s->flush_listed_ = false;
+    s->write_queued();
   }
+  sessions.clear();
+  // Keep the vector's memory for the next burst.
+  if (sessions.capacity() <= 4096 && sessions.capacity() > spare_.capacity()) spare_.swap(sessions);
+}
+
+void LiveSession::drop_queued() {
+  if (head_ >= queue_.size()) return;
+  // Plain: a frame partly on the wire; TLS: the frames of the write in flight.
+  const size_t keep = sock_.is_tls() ? tls_frames_ : (partial_ > 0 ? 1 : 0);
+  for (size_t i = head_ + keep; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->size();
+  queue_.erase(queue_.begin() + ptrdiff_t(head_ + keep), queue_.end());
+}
+
+void LiveSession::write_queued() {
+  if (writing_ || !tcp().is_open()) return;
+  if (sock_.is_tls()) {
+    write_queued_tls();
+    return;
+  }
+  while (head_ < queue_.size()) {
+    // One gathering sendmsg straight on the descriptor (non-blocking since the handshake):
+    // Asio's write_some would copy the list into its own iovec array first.
+    iovec iov[kMaxGather];
+    size_t nb = 0;
+    for (size_t i = head_; i < queue_.size() && nb < kMaxGather; ++i, ++nb) {
+      const std::string& f = *queue_[i];
+      size_t off = i == head_ ? partial_ : 0;
+      iov[nb].iov_base = const_cast<char*>(f.data() + off);
+      iov[nb].iov_len = f.size() - off;
+    }
+    msghdr mh{};
+    mh.msg_iov = iov;
+    mh.msg_iovlen = nb;
+    ssize_t sent;
+    do {
+      sent = ::sendmsg(tcp().native_handle(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
+    beast::error_code ec;
+    if (sent < 0) ec = beast::error_code(errno, boost::system::system_category());
+    size_t n = sent < 0 ? 0 : size_t(sent);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      // The socket is full: write the rest (and whatever comes meanwhile) once it drains.
+      writing_ = true;
+      tcp().async_wait(asio::socket_base::wait_write,
+                       [self = shared_from_this()](beast::error_code wec) {
+                         self->writing_ = false;
+                         if (!wec) self->write_queued();
+                       });
+      return;
+    }
+    if (ec) {  // reset or broken: the read loop sees it too and leaves the room
+      hard_close();
+      return;
+    }
+    // Retire what went out.
+    while (n > 0 && head_ < queue_.size()) {
+      const size_t left = queue_[head_]->size() - partial_;
+      if (n < left) {
+        partial_ += n;
+        break;
+      }
+      n -= left;
+      partial_ = 0;
+      retire_head();
+    }
+  }
+  on_drained();
+}
+
+void LiveSession::write_queued_tls() {
+  if (head_ >= queue_.size()) {
+    on_drained();
+    return;
+  }
+  // One contiguous copy of the burst (up to kTlsWriteBytes; at least one frame): one TLS
+  // record stream and one async_write, instead of a record per frame.
+  tls_out_.clear();
+  size_t i = head_;
+  for (; i < queue_.size() && i - head_ < kMaxGather; ++i) {
+    const std::string& f = *queue_[i];
+    if (i > head_ && tls_out_.size() + f.size() > kTlsWriteBytes) break;
+    tls_out_.append(f);
+  }
+  tls_frames_ = i - head_;
+  writing_ = true;
+  asio::async_write(*sock_.tls(), asio::buffer(tls_out_),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->writing_ = false;
+                      if (ec) {  // cut (hard_close), reset or a TLS error
+                        self->tls_frames_ = 0;
+                        self->hard_close();
+                        return;
+                      }
+                      // Retire the frames that went out.
+                      for (; self->tls_frames_ > 0 && self->head_ < self->queue_.size();
+                           --self->tls_frames_) {
+                        self->retire_head();
+                      }
+                      self->tls_frames_ = 0;
+                      // What was queued meanwhile (the writer was busy: not flush-listed).
+                      self->write_queued();
+                    });
+}
+
+void LiveSession::retire_head() {
+  const size_t size = queue_[head_]->size();
+  queued_bytes_ -= size;
+  if (replay_messages_left_ > 0) {
+    replay_messages_left_ -= 1;
+    replay_bytes_left_ -= std::min(replay_bytes_left_, size);
+  }
+  queue_[head_++].reset();
+}
+
+void LiveSession::on_drained() {
+  // A big burst's TLS buffer is not kept for an idle connection.
+  if (tls_out_.capacity() > 4096) tls_out_ = {};
+  // Drained: reuse the vector from the start, or free it after a burst.
+  if (queue_.capacity() > 16)
+    queue_ = {};
+  else
+    queue_.clear();
+  head_ = 0;
+  if (close_queued_ && !close_sent_) {
+    close_sent_ = true;
+    beast::error_code ec;
+    if (peer_closed_) {
+      // Our answer to the client's close is out: the server closes the TCP connection.
+      hard_close();
+    } else if (discard_) {
+      // After a protocol error the client's close cannot be told from the rest: say we are
+      // done (FIN) and let the read loop run to the client's end or the deadline.
+      // (Under TLS no close_notify: the close frame has said it.)
+      tcp().shutdown(asio::socket_base::shutdown_send, ec);
+    }
+  }
+}
+
+void LiveSession::hard_close() {
+  beast::error_code ec;
+  sock_.close(ec);
+  timer_.cancel();
+}
+
+// ---- the timer ------------------------------------------------------------------------------
+
+void LiveSession::arm_timer(Clock::time_point at) {
+  if (timer_waiting_ && at >= timer_at_) return;  // the pending wait comes first anyway
+  if (!tcp().is_open()) return;
+  timer_at_ = at;
+  timer_.expires_at(at);  // cancels a later wait, whose handler then only returns
+  timer_waiting_ = true;
+  timer_.async_wait([self = shared_from_this(), at](beast::error_code ec) {
+    if (ec || self->timer_at_ != at) return;  // cancelled or re-armed earlier
+    self->timer_waiting_ = false;
+    self->timer_at_ = Clock::time_point::max();
+    self->on_timer();
+  });
+}
+
+void LiveSession::on_timer() {
+  if (!tcp().is_open()) return;
+  const auto now = Clock::now();
+  if (now >= close_deadline_ || now - last_read_ >= limits_.idle_timeout) {
+    // The close could not complete in time, or the client went silent (no pong either).
+    hard_close();
+    return;
+  }
+  const auto half = limits_.idle_timeout / 2;
+  if (!ping_sent_ && !close_queued_ && now - last_read_ >= half) {
+    ping_sent_ = true;
+    push_frame(control_frame(Opcode::kPing, {}));
+  }
+  auto next = ping_sent_ ? last_read_ + limits_.idle_timeout : last_read_ + half;
+  arm_timer(std::min(std::max(next, now + std::chrono::milliseconds(10)), close_deadline_));
 }
 
 }  // namespace ws

@@ -1,14 +1,33 @@
 // ws::LiveSession — one participant's WebSocket in a live room.
 //
-// Runs entirely on its room's I/O thread (the RoomHost's executor): the handshake, the read
-// loop and the write loop are coroutines on that executor, so the session and its room share
-// state without locks. Outgoing messages are shared immutable strings (one serialisation per
-// room event, many sockets) held in a bounded queue; a client that cannot keep up is closed
-// with 4008 instead of growing memory or slowing the room.
+// Runs entirely on its room's I/O thread (the RoomHost's executor), so the session and its
+// room share state without locks. Beast does the opening handshake; from then on the session
+// frames and parses itself (ws/frame.h) over the plain socket:
+// - Sending: outgoing messages are whole frames (header + payload) built once per room event
+//   and shared by every receiver's bounded queue. Nothing is written at send(): a connection
+//   with something new to send is put on its room's flush list, and one posted flush per
+//   burst writes each such connection's queued frames with one gathering sendmsg (writev),
+//   so a burst of events to one socket is one system call ("corking"). A socket that cannot
+//   take everything waits for writability and writes the rest the same way. No allocation,
+//   no handler and no post per delivery; a client that cannot keep up is closed with 4008
+//   instead of growing memory or slowing the room.
+// - Reading: the session waits for readability, then reads into its thread's scratch buffer;
+//   only the bytes of an incomplete frame are kept, so an idle connection holds no buffer.
+// - One timer per connection: keep-alive pings, the idle timeout, the closing handshake's.
+// The transport is touched in a few places only, each with a plain and a TLS branch; the
+// framing, queues, flush list and timer are shared:
+// - plain TCP: write_queued's sendmsg on the descriptor, the read loop's read_some into the
+//   thread's scratch buffer, the waits for readability and writability;
+// - TLS (wss://): write_queued copies the burst's frames (up to kTlsWriteBytes) into one
+//   per-session buffer and writes it with one async_write through the ssl stream, popping
+//   the frames when it completes; the read loop's async_read_some goes through the ssl
+//   stream into a small per-session buffer (allocated for TLS connections only).
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -17,11 +36,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "classroom/chat.h"
 #include "classroom/room.h"
 #include "http/transport.h"
+#include "ws/frame.h"
 
 namespace ws {
 
@@ -31,22 +52,47 @@ using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>
 using Text = std::shared_ptr<const std::string>;
 
 struct SessionLimits {
-  size_t max_queue_messages = 1024;     // queued, not yet written
-  size_t max_queue_bytes = 4u << 20;    // of queued message text
-  size_t max_message_bytes = 64 * 1024;  // incoming frame limit (Beast closes with 1009)
+  size_t max_queue_messages = 1024;            // queued, not yet written
+  size_t max_queue_bytes = 4u << 20;           // of queued message text
+  size_t max_message_bytes = 64 * 1024;        // incoming frame limit (Beast closes with 1009)
   std::chrono::seconds handshake_timeout{10};  // opening and closing handshakes
-  std::chrono::seconds idle_timeout{30};  // silent this long (pings unanswered): dropped
-  std::chrono::seconds overflow_grace{2};  // after a 4008, hard-close if the close stalls
-  double message_burst = 50;  // a student's messages at once ...
-  double message_rate = 20;   // ... and per second sustained; beyond: close 4029
-                              // (the course's teacher is not limited)
+  std::chrono::seconds idle_timeout{30};       // silent this long (pings unanswered): dropped
+  std::chrono::seconds overflow_grace{2};      // after a 4008, hard-close if the close stalls
+  double message_burst = 50;                   // a student's messages at once ...
+  double message_rate = 20;                    // ... and per second sustained; beyond: close 4029
+                                               // (the course's teacher is not limited)
+};
+
+class LiveSession;
+
+// The connections of one room with something new to send: one posted flush per burst writes
+// them all (see above). Owned by the RoomHost; on its thread only. The pending burst's list
+// belongs to the posted handler, so connections are never kept alive by the room beyond it
+// (an io_context destroyed with the flush pending releases them).
+class FlushList : public std::enable_shared_from_this<FlushList> {
+ public:
+  explicit FlushList(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  // Adds `s` (not yet listed); posts the flush if none is pending.
+  void add(std::shared_ptr<LiveSession> s);
+  // Forgets the pending burst (the I/O threads have stopped; its handler owns it).
+  void clear() {
+    current_ = nullptr;
+    spare_ = {};
+  }
+
+ private:
+  using Sessions = std::vector<std::shared_ptr<LiveSession>>;
+  void flush(Sessions& sessions);
+
+  boost::asio::any_io_executor ex_;
+  Sessions* current_ = nullptr;  // the pending burst's list (owned by the posted handler)
+  Sessions spare_;               // a drained list's memory, for the next burst
 };
 
 class LiveSession : public std::enable_shared_from_this<LiveSession> {
  public:
-  // Over a plain socket or TLS (http::Transport), not a beast::tcp_stream: the websocket's
-  // own timeouts cover every wait, and tcp_stream's two timers would cost every idle
-  // connection a few hundred bytes.
+  // The opening handshake's (and refuse()'s) stream, over a plain socket or TLS; after the
+  // handshake the session keeps only the transport.
   using Stream = boost::beast::websocket::stream<http::Transport>;
 
   // `socket` must already be bound to `host`'s executor.
@@ -63,10 +109,15 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   static boost::asio::awaitable<void> refuse(http::Transport socket, HttpRequest req, uint16_t code,
                                              std::string reason);
 
-  // Queues `text` for sending. Over the queue bounds the session is closed with 4008 and the
-  // queue dropped. Ignored once a close has begun. Room thread only.
-  void send(Text text);
-  void send(std::string text) { send(std::make_shared<const std::string>(std::move(text))); }
+  // Queues a text frame (ws::text_frame: build it once and send it to every receiver). Over
+  // the queue bounds the session is closed with 4008 and the queue dropped. Ignored once a
+  // close has begun. Written at the end of the current burst (see above). Room thread only.
+  void send_frame(Frame frame);
+  // Frames `text` (one receiver's message) and queues it.
+  void send(const Text& text) {
+    if (text) send_frame(text_frame(*text));
+  }
+  void send(std::string_view text) { send_frame(text_frame(text)); }
   // Sends what is queued, then closes with `code`. Room thread only; idempotent.
   void close(uint16_t code, std::string reason);
 
@@ -77,11 +128,39 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   size_t host_index = 0;
 
  private:
-  void kick_writer();
-  void write_next();  // writes the next queued message, or the close, or goes idle
-  boost::asio::awaitable<void> overflow_watchdog();
+  using Clock = std::chrono::steady_clock;
 
-  Stream ws_;
+  friend class FlushList;
+
+  // Puts the session on its room's flush list (one post per burst, not per frame).
+  void schedule_flush();
+  // Writes queued frames until the queue is empty or the socket is full (then waits for it).
+  void write_queued();
+  // Queues a frame outside the queue's bounds (control frames, the close).
+  void push_frame(Frame frame);
+  // Drops the queued frames except one already partly written.
+  void drop_queued();
+  // Handles the bytes in in_: whole frames, then keeps the rest. False: stop reading.
+  bool consume_input();
+  // A protocol error: close with `code` and stop parsing what the client sends.
+  void fail(uint16_t code);
+  // Cuts the TCP connection at once: pending waits fail, the read loop ends.
+  void hard_close();
+  // The one timer: keep-alive ping, idle timeout, closing handshake and overflow deadlines.
+  void arm_timer(Clock::time_point at);
+  void on_timer();
+
+  // The frame at head_ is on the wire: pops it (and its share of the replay allowance).
+  void retire_head();
+  // The queue is drained: frees its memory, and ends the connection once the close is out.
+  void on_drained();
+  // TLS: writes the burst's frames through the ssl stream (see above).
+  void write_queued_tls();
+  // The TCP socket underneath the transport.
+  boost::asio::ip::tcp::socket& tcp() { return sock_.socket(); }
+
+  http::Transport sock_;
+  boost::asio::steady_timer timer_;
   std::shared_ptr<RoomHost> host_;
   classroom::Participant who_;
   std::optional<classroom::ResumePoint> resume_;
@@ -89,20 +168,41 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   classroom::TokenBucket flood_;
 
   // All below: room thread only.
-  // Queued messages, oldest at queue_[head_]. A vector and not a deque: an idle
-  // connection's empty vector costs nothing, libstdc++'s empty deque holds ~600 bytes.
-  std::vector<Text> queue_;
+  // Queued frames, oldest at queue_[head_], of which `partial_` bytes are already written.
+  // A vector and not a deque: an idle connection's empty vector costs nothing, libstdc++'s
+  // empty deque holds ~600 bytes.
+  std::vector<Frame> queue_;
   size_t head_ = 0;
-  size_t queued_bytes_ = 0;  // text bytes in queue_[head_..]
+  size_t partial_ = 0;
+  size_t queued_bytes_ = 0;  // frame bytes in queue_[head_..]
   // The welcome and resume replay not yet written: allowed on top of the queue's bounds.
   size_t replay_messages_left_ = 0;
   size_t replay_bytes_left_ = 0;
-  bool open_ = false;        // handshake done, not yet closed
-  bool writing_ = false;     // a write (or the close) is in flight
-  bool close_sent_ = false;  // the close frame has been started
-  bool joined_ = false;      // registered with the host
+  // Received bytes not yet a whole frame, and the fragments of a message in progress. Empty
+  // (no allocation) for an idle connection.
+  std::string in_;
+  std::string message_;
+  // TLS only: the frames being written (queue_[head_..head_+tls_frames_) copied into
+  // tls_out_), and where reads land (allocated at the handshake for TLS connections only).
+  std::string tls_out_;
+  size_t tls_frames_ = 0;
+  std::unique_ptr<char[]> tls_in_;
+  bool in_message_ = false;   // a fragmented message has begun
+  bool message_text_ = true;  // ... and is text
+  Clock::time_point last_read_;
+  Clock::time_point close_deadline_ = Clock::time_point::max();
+  Clock::time_point timer_at_ = Clock::time_point::max();  // the timer's pending expiry
+  bool timer_waiting_ = false;
+  bool ping_sent_ = false;     // a keep-alive ping is out since the last read
+  bool open_ = false;          // handshake done, accepting sends, not yet closed
+  bool flush_listed_ = false;  // on the room's flush list
+  bool writing_ = false;       // waiting for writability (plain) or a write to end (TLS)
+  bool close_queued_ = false;  // the close frame is in the queue (nothing goes after it)
+  bool close_sent_ = false;    // ... and fully written
+  bool peer_closed_ = false;   // the client's close frame arrived
+  bool discard_ = false;       // a protocol error: what the client sends is not parsed any more
+  bool joined_ = false;        // registered with the host
   std::optional<uint16_t> close_code_;  // a close has begun
-  std::string close_reason_;
 };
 
 }  // namespace ws

@@ -36,7 +36,8 @@ RoomHost::RoomHost(asio::io_context& ioc, int thread_index, classroom::RoomConfi
       session_id_(config.session_id),
       course_id_(config.course_id),
       on_finished_(std::move(on_finished)),
-      room_(std::move(config), *this, *deps.clock, *deps.random) {}
+      room_(std::move(config), *this, *deps.clock, *deps.random),
+      flush_(std::make_shared<FlushList>(ioc.get_executor())) {}
 
 template <typename Fn>
 void RoomHost::post_here(Fn fn) {
@@ -93,15 +94,19 @@ void RoomHost::leave(LiveSession& s) {
 }
 
 void RoomHost::on_room_event(const classroom::RoomEvent& event) {
+  if (!event.json) return;
   const auto& a = event.audience;
+  // The event's frame is built once and shared by every receiver's queue.
   if (!a.students && !a.teachers) {
     auto it = by_user_.find(a.user);
     if (it == by_user_.end()) return;
-    for (LiveSession* s : it->second) s->send(event.json);
+    Frame frame = text_frame(*event.json);
+    for (LiveSession* s : it->second) s->send_frame(frame);
     return;
   }
+  Frame frame = text_frame(*event.json);
   for (const auto& s : conns_) {
-    if (a.includes(s->who().role, s->who().user_id)) s->send(event.json);
+    if (a.includes(s->who().role, s->who().user_id)) s->send_frame(frame);
   }
 }
 
@@ -274,8 +279,8 @@ void RoomHost::media_event(const MediaEvent& e) {
     o["type"] = "media.disconnected";
     o["connection"] = e.connection;
     o["reason"] = e.reason;
-    std::string text = json::serialize(o);
-    for (LiveSession* s : it->second) s->send(text);
+    Frame frame = text_frame(json::serialize(o));
+    for (LiveSession* s : it->second) s->send_frame(frame);
     return;
   }
   if (e.type == T::kTrackAdded) {
@@ -288,8 +293,8 @@ void RoomHost::media_event(const MediaEvent& e) {
     it->second.kinds.erase(e.kind);
     if (it->second.kinds.empty()) feeds_.erase(it);
   }
-  std::string text = media_tracks_message();
-  for (const auto& s : conns_) s->send(text);
+  Frame frame = text_frame(media_tracks_message());  // framed once for the room
+  for (const auto& s : conns_) s->send_frame(frame);
 }
 
 void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg) {

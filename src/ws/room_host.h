@@ -102,7 +102,10 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   void release_connections() {
     by_user_.clear();
     conns_.clear();
+    flush_->clear();
   }
+  // The room's connections with frames to write at the end of the current burst.
+  FlushList& flush_list() { return *flush_; }
 
   // classroom::RoomListener
   void on_room_event(const classroom::RoomEvent& event) override;
@@ -148,6 +151,7 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   classroom::Room room_;  // room thread only
   // Open connections (room thread only). Each session knows its index for O(1) removal.
   std::vector<std::shared_ptr<LiveSession>> conns_;
+  std::shared_ptr<FlushList> flush_;
   // The same connections by user id, for events addressed to one user.
   std::unordered_map<std::string, std::vector<LiveSession*>> by_user_;
   // Live feeds as reported by the SFU (room thread only): feed -> publisher and its kinds.

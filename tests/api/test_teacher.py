@@ -102,7 +102,8 @@ class ClassCodeTest(unittest.TestCase):
         s = self.srv
 
         def ops_written():
-            conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+            # /metrics is on the admin listener.
+            conn = http.client.HTTPConnection("127.0.0.1", s.admin_port, timeout=30)
             conn.request("GET", "/metrics")
             text = conn.getresponse().read().decode()
             conn.close()

@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import tempfile
 import time
@@ -41,8 +42,14 @@ def der_fingerprint(pem_path):
 class TlsWebSocket(WebSocket):
     """test_live_room's blocking client over TLS (wss://)."""
 
-    def __init__(self, port, path, ctx):  # pylint: disable=super-init-not-called
-        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def __init__(self, port, path, ctx, rcvbuf=None):  # pylint: disable=super-init-not-called
+        if rcvbuf:  # a small receive window, set before connecting
+            raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            raw.settimeout(10)
+            raw.connect(("127.0.0.1", port))
+        else:
+            raw = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
@@ -215,6 +222,87 @@ class TlsTest(unittest.TestCase):
         sockets[1].send({"type": "answer", "quiz_id": quiz,
                          "answers": [{"question": 0, "choice": [1]}]})
         self.assertIsNotNone(sockets[1].expect("answer_accepted"))
+
+    def test_wss_live_socket_gets_bursts_and_closes_cleanly(self):
+        # The TLS send path gathers a burst's frames into one write and pops them when it is
+        # done; the reads go through the TLS stream into the session's buffer.
+        session, quiz = self.live_session()
+        teacher = self.wss(session, T)
+        student = self.wss(session, STUDENTS[0])
+        self.assertIsNotNone(teacher.expect("welcome"))
+        self.assertIsNotNone(student.expect("welcome"))
+        # A burst of 40 chat messages from the teacher (long enough that several TLS records
+        # are needed), sent in one TCP write: all arrive at the student, in order.
+        texts = [f"m{i} " + "x" * 900 for i in range(40)]
+        frames = b""
+        for t in texts:
+            data = json.dumps({"type": "chat", "text": t}).encode()
+            mask = os.urandom(4)
+            frames += bytes([0x81, 0x80 | 126]) + struct.pack(">H", len(data)) + mask
+            frames += bytes(c ^ mask[i % 4] for i, c in enumerate(data))
+        teacher.sock.sendall(frames)
+        got = []
+        while len(got) < len(texts):
+            m = student.expect("chat_message")
+            self.assertIsNotNone(m, f"only {len(got)} of {len(texts)} chat messages over wss")
+            got.append(m["text"])
+        self.assertEqual(got, texts)
+        self.assertEqual(self.request("POST", f"/api/v1/quizzes/{quiz}/publish",
+                                      {"time_limit_s": 60}, T)[0], 200)
+        self.assertEqual(student.expect("quiz_published")["quiz"]["id"], quiz)
+        # The client closes: the server echoes the code, then ends the connection.
+        student._send_frame(0x8, struct.pack(">H", 1000))
+        self.assertEqual(student.closed(), 1000)
+        student.sock.settimeout(5)
+        try:
+            rest = student.sock.recv(100)
+        except (ssl.SSLError, ConnectionError):
+            rest = b""
+        self.assertEqual(rest, b"")
+        # The server closes: a binary frame is a protocol error (4000), and the room carries
+        # on for the others.
+        teacher._send_frame(0x2, b"\x01\x02")
+        self.assertEqual(teacher.closed(), 4000)
+        again = self.wss(session, T)
+        self.assertIsNotNone(again.expect("welcome"))
+
+    def test_wss_slow_consumer_is_cut_without_stalling_the_room(self):
+        # The send queue's bounds hold over TLS too: a wss reader that never reads is dropped
+        # (4008, then the cut when its close cannot get out), and the others keep receiving.
+        session, _ = self.live_session()
+        teacher = self.wss(session, T)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        slow = TlsWebSocket(self.port, f"/api/v1/sessions/{session}/live?token={STUDENTS[1]}",
+                            self.ctx(), rcvbuf=4096)
+        self.sockets.append(slow)
+        joined = teacher.expect("participant_joined")
+        self.assertIsNotNone(joined)
+        slow_id = joined["user"]["id"]
+        fast = self.wss(session, STUDENTS[0])
+        self.assertIsNotNone(fast.expect("welcome"))
+        # 6 MB of chat: more than loopback's send buffer plus the queue's 1,024 messages.
+        big = "x" * 1000
+        left_seen = False
+        for b in range(30):
+            for _ in range(200):
+                teacher.send({"type": "chat", "text": big})
+            got = 0
+            while got < 200:
+                m = fast.recv()
+                self.assertIsNotNone(m, f"the fast student stalled in batch {b}")
+                got += m["type"] == "chat_message"
+            got = 0
+            while got < 200:
+                m = teacher.recv()
+                self.assertIsNotNone(m, f"the teacher stalled in batch {b}")
+                got += m["type"] == "chat_message"
+                if m["type"] == "participant_left":
+                    self.assertEqual(m["user_id"], slow_id)
+                    left_seen = True
+        if not left_seen:
+            m = teacher.expect("participant_left", timeout=10)
+            self.assertIsNotNone(m, "the slow wss reader was never dropped")
+            self.assertEqual(m["user_id"], slow_id)
 
     def test_reload_on_sighup_and_on_file_change_keeps_open_connections(self):
         session, quiz = self.live_session()

@@ -640,6 +640,39 @@ TEST_F(LiveWsTest, OversizedFrameIsClosedWith1009) {
   EXPECT_EQ(a->close_code(), 1009);
 }
 
+// The server reads frames itself (ws/frame.h): fragments are joined into one message, a ping
+// is answered with a pong carrying its payload, and text that is not UTF-8 is closed with 1007.
+TEST_F(LiveWsTest, FragmentedMessagesAndPingsAreUnderstood) {
+  auto t = join("usr_t", base::Role::kTeacher);
+  ASSERT_TRUE(t->expect("welcome"));
+  auto a = join("usr_a", base::Role::kStudent);
+  ASSERT_TRUE(a->expect("welcome"));
+  std::string pong;
+  a->stream().control_callback(
+      [&](boost::beast::websocket::frame_type kind, boost::beast::string_view payload) {
+        if (kind == boost::beast::websocket::frame_type::pong) pong = std::string(payload);
+      });
+  boost::beast::error_code ec;
+  a->stream().ping("are you there", ec);
+  ASSERT_FALSE(ec);
+  const std::string msg = R"({"type":"chat","text":"in three parts"})";
+  a->stream().write_some(false, boost::asio::buffer(msg.substr(0, 10)), ec);
+  a->stream().write_some(false, boost::asio::buffer(msg.substr(10, 10)), ec);
+  a->stream().write_some(true, boost::asio::buffer(msg.substr(20)), ec);
+  ASSERT_FALSE(ec);
+  auto got = t->expect("chat_message");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->at("text"), "in three parts");
+  auto echo = a->expect("chat_message");  // reading processes the pong too
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(pong, "are you there");
+  // Not UTF-8: 1007.
+  a->stream().write(boost::asio::buffer(std::string("{\"type\":\"chat\",\"text\":\"\xff\"}")), ec);
+  while (a->read(3s)) {
+  }
+  EXPECT_EQ(a->close_code(), 1007);
+}
+
 // The teacher floods on purpose here (teachers are not flood-limited).
 // Time for the slow reader to wake up and read its 4008 close frame before the TCP cut.
 class LiveWsSlowConsumerTest : public LiveWsTest {

@@ -112,6 +112,8 @@ class Client {
     boost::beast::error_code ec;
     boost::beast::get_lowest_layer(ws_).socket().close(ec);
   }
+  // The stream itself, for frames the helpers above do not send (fragments, pings, bad text).
+  boost::beast::websocket::stream<boost::beast::tcp_stream>& stream() { return ws_; }
   int close_code() const { return ws_.reason().code; }
   std::string close_reason() const { return std::string(ws_.reason().reason.c_str()); }
 

@@ -1,0 +1,103 @@
+// sendfloor: the floor of a fan-out's server CPU on this machine: N loopback TCP connections,
+// M rounds at R rounds per second, each round one send() of B bytes on every connection (what
+// a server with no work but the system call would spend; no framing, no queue). A child
+// process (on --reader-cpu) reads everything with epoll. Prints the sender's CPU per send
+// (getrusage: user + system) and per round's wall time.
+//
+//   cc -O2 -o sendfloor sendfloor.c
+//   ./sendfloor [N=1000] [M=200] [R=100] [B=170] [sender_cpu=0] [reader_cpu=1]
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void pin(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t s;
+  CPU_ZERO(&s);
+  CPU_SET(cpu, &s);
+  sched_setaffinity(0, sizeof s, &s);
+}
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static double cpu_s(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6;
+}
+
+int main(int argc, char** argv) {
+  int n = argc > 1 ? atoi(argv[1]) : 1000, m = argc > 2 ? atoi(argv[2]) : 200;
+  double r = argc > 3 ? atof(argv[3]) : 100;
+  int b = argc > 4 ? atoi(argv[4]) : 170;
+  int scpu = argc > 5 ? atoi(argv[5]) : 0, rcpu = argc > 6 ? atoi(argv[6]) : 1;
+  int ls = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t al = sizeof a;
+  if (bind(ls, (void*)&a, sizeof a) || listen(ls, 4096) || getsockname(ls, (void*)&a, &al)) {
+    perror("listen");
+    return 1;
+  }
+  int* srv = calloc(n, sizeof(int));
+  int* cli = calloc(n, sizeof(int));
+  for (int i = 0; i < n; i++) {
+    cli[i] = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(cli[i], (void*)&a, sizeof a)) { perror("connect"); return 1; }
+    srv[i] = accept(ls, 0, 0);
+    int one = 1;
+    setsockopt(srv[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  pid_t child = fork();
+  if (child == 0) {  // the reader
+    pin(rcpu);
+    for (int i = 0; i < n; i++) close(srv[i]);
+    int ep = epoll_create1(0);
+    for (int i = 0; i < n; i++) {
+      struct epoll_event e = {.events = EPOLLIN, .data.fd = cli[i]};
+      epoll_ctl(ep, EPOLL_CTL_ADD, cli[i], &e);
+    }
+    char buf[65536];
+    struct epoll_event ev[256];
+    for (;;) {
+      int k = epoll_wait(ep, ev, 256, -1);
+      for (int j = 0; j < k; j++)
+        if (read(ev[j].data.fd, buf, sizeof buf) <= 0) _exit(0);
+    }
+  }
+  pin(scpu);
+  for (int i = 0; i < n; i++) close(cli[i]);
+  char* msg = malloc(b);
+  memset(msg, 'x', b);
+  usleep(200000);
+  double c0 = cpu_s(), t0 = now_s(), busy = 0;
+  for (int k = 0; k < m; k++) {
+    double due = t0 + k / r, w = due - now_s();
+    if (w > 0) usleep((useconds_t)(w * 1e6));
+    double s = now_s();
+    for (int i = 0; i < n; i++) send(srv[i], msg, b, MSG_NOSIGNAL);
+    busy += now_s() - s;
+  }
+  double c = cpu_s() - c0;
+  printf("sendfloor: %d connections x %d rounds at %.0f/s, %d bytes: sender CPU %.2f us per send, "
+         "one round's sends %.2f ms wall on average\n",
+         n, m, r, b, c * 1e6 / ((double)n * m), busy * 1e3 / m);
+  kill(child, SIGTERM);
+  waitpid(child, 0, 0);
+  return 0;
+}

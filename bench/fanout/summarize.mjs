@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// summarize.mjs DIR: the table of a `make bench-live` run (scripts/bench-live.sh) from the
+// RESULT files fanout-bench.mjs wrote there (<students>x<rate>-<target>-<run>.json): every run
+// of every case, then per case and target the spread (min / median / max), and edgeclass's
+// P99 against the peer's.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+if (!dir) { console.error('usage: summarize.mjs DIR'); process.exit(2); }
+const runs = [];
+for (const f of readdirSync(dir)) {
+  const m = f.match(/^(\d+)x(\d+)-(edgeclass|peer)-(\d+)\.json$/);
+  if (!m) continue;
+  const r = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+  // perf stat -x, output (scripts/bench-live.sh): "count,,event,..." per line.
+  const sc = join(dir, f.replace(/\.json$/, '.syscalls'));
+  if (existsSync(sc) && r.delivered) {
+    let calls = 0;
+    for (const line of readFileSync(sc, 'utf8').split('\n')) {
+      const parts = line.split(',');
+      if (parts.length > 2 && /syscalls:sys_enter_(sendmsg|write|writev)$/.test(parts[2])) calls += Number(parts[0]) || 0;
+    }
+    if (calls) r.deliveries_per_send_call = r.delivered / calls;
+  }
+  runs.push({ case: `${m[1]} x ${m[2]}/s`, n: +m[1], rate: +m[2], target: m[3], run: +m[4], r });
+}
+runs.sort((a, b) => a.n - b.n || a.rate - b.rate || a.target.localeCompare(b.target) || a.run - b.run);
+
+const f = (x, d = 1) => (x == null || !Number.isFinite(x) ? '-' : x.toFixed(d));
+const med = (xs) => { const s = xs.filter(Number.isFinite).sort((a, b) => a - b); return s.length ? s[(s.length - 1) >> 1] : NaN; };
+const spread = (xs, d = 1) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? `${f(s[0], d)} / ${f(med(s), d)} / ${f(s[s.length - 1], d)}` : '-';
+};
+
+console.log('Every run (delays in ms; us/dlv = server CPU per delivery during the chat):');
+console.log('(dlv/call: deliveries per send system call during the chat, from perf stat; 1 = no batching)');
+console.log('case            target     run  delivered/expected dups disord  P50    P99    P999   max    us/dlv  dlv/call KB/conn  load(chat)');
+for (const { case: c, target, run, r } of runs) {
+  if (r.error) { console.log(`${c.padEnd(15)} ${target.padEnd(10)} ${String(run).padEnd(4)} ERROR ${r.error}`); continue; }
+  console.log(`${c.padEnd(15)} ${target.padEnd(10)} ${String(run).padEnd(4)} ${`${r.delivered}/${r.expected}`.padEnd(18)} ${String(r.dups).padEnd(4)} ${String(r.disorder).padEnd(6)} ` +
+    `${f(r.p50_ms).padEnd(6)} ${f(r.p99_ms).padEnd(6)} ${f(r.p999_ms).padEnd(6)} ${f(r.max_ms).padEnd(6)} ${f(r.server_us_per_delivery, 2).padEnd(7)} ${f(r.deliveries_per_send_call, 2).padEnd(8)} ${f(r.kb_per_conn, 2).padEnd(8)} ${r.load_chat}`);
+}
+const quiz = runs.filter((x) => x.r.quiz_opened != null);
+if (quiz.length) {
+  console.log('\nQuiz (edgeclass): opening = teacher\'s quiz_publish -> each student\'s quiz_published (the publish commit included);');
+  console.log('acks = answer_accepted after the group commit; results = the teacher\'s quiz_results counting every answer');
+  console.log('case            run  opened  open P50  open P99  open max  acked   ack P99   results: all counted after publish / after last answer, updates');
+  for (const { case: c, run, r } of quiz) {
+    console.log(`${c.padEnd(15)} ${String(run).padEnd(4)} ${String(r.quiz_opened).padEnd(7)} ${f(r.quiz_open_p50_ms).padEnd(9)} ${f(r.quiz_open_p99_ms).padEnd(9)} ${f(r.quiz_open_max_ms).padEnd(9)} ` +
+      `${String(r.quiz_acked).padEnd(7)} ${f(r.quiz_ack_p99_ms).padEnd(9)} ${f(r.quiz_results_all_ms)} / ${f(r.quiz_results_after_last_answer_ms)} ms, ${r.quiz_results_events}`);
+  }
+}
+console.log('\nSpread per case (min / median / max over the runs):');
+const cases = [...new Set(runs.map((x) => x.case))];
+for (const c of cases) {
+  const by = {};
+  for (const t of ['edgeclass', 'peer']) {
+    const rs = runs.filter((x) => x.case === c && x.target === t && !x.r.error).map((x) => x.r);
+    if (!rs.length) continue;
+    by[t] = rs;
+    const lost = rs.reduce((a, r) => a + (r.expected - r.delivered), 0);
+    const bad = rs.reduce((a, r) => a + r.dups + r.disorder, 0);
+    console.log(`${c} ${t}: ${rs.length} runs; P50 ${spread(rs.map((r) => r.p50_ms))} ms; P99 ${spread(rs.map((r) => r.p99_ms))} ms; ` +
+      `max ${spread(rs.map((r) => r.max_ms))} ms; server CPU per delivery ${spread(rs.map((r) => r.server_us_per_delivery), 2)} us; ` +
+      `KB per connection ${spread(rs.map((r) => r.kb_per_conn), 2)}; undelivered ${lost}, duplicates + out of order ${bad}`);
+  }
+  if (by.edgeclass && by.peer) {
+    const e = med(by.edgeclass.map((r) => r.p99_ms)), p = med(by.peer.map((r) => r.p99_ms));
+    const ce = med(by.edgeclass.map((r) => r.server_us_per_delivery)), cp = med(by.peer.map((r) => r.server_us_per_delivery));
+    console.log(`${c}: median P99 peer / edgeclass = ${f(p / e, 2)}x; CPU per delivery peer / edgeclass = ${f(cp / ce, 2)}x`);
+  }
+}

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Live fan-out: edgeclass beside the peer a developer would otherwise pick (a plain Node `ws`
+# broadcast server, bench/fanout/fanout-peer.mjs), driven by one load client
+# (bench/fanout/fanout-bench.mjs) in alternating runs, each against a fresh server, the server
+# pinned to one core and the client to another.
+#
+#   scripts/bench-live.sh            (make bench-live)
+#
+# Knobs (environment):
+#   BENCH_LIVE_RUNS=5          runs per case and target (every run is reported, with the spread)
+#   BENCH_LIVE_CASES="1000x100 1000x20 3000x20"   students x chat messages per second
+#   BENCH_LIVE_MESSAGES=200    chat messages per run
+#   BENCH_LIVE_TARGETS="edgeclass peer"
+#   BENCH_LIVE_SERVER_CPU=0 BENCH_LIVE_CLIENT_CPU=1   cores for taskset (empty: not pinned)
+#   BENCH_LIVE_THREADS=1       edgeclass I/O threads (the peer is one Node thread)
+#   BENCH_LIVE_QUIZ=1          edgeclass runs end with a quiz: opening to every student, every
+#                              student answering, the teacher's live results
+#   BENCH_LIVE_PERF=0          1: `perf record -g` on the server during the first edgeclass run
+#                              of each case (perf.data and a report beside the results)
+#   BENCH_LIVE_SYSCALLS=1      count the server's send system calls (sendmsg, write, writev)
+#                              during the chat with `perf stat` (when perf can): how many
+#                              deliveries one call carries
+#   EDGECLASS_BIN              server binary (default build/release/edgeclass, built here)
+# Each case also runs bench/fanout/sendfloor.c (when a C compiler is here): the same number of
+# loopback sockets and sends with nothing but send(), the floor of CPU per delivery right now.
+# Writes every run's JSON and the summary to build/bench-live/<timestamp>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+RUNS=${BENCH_LIVE_RUNS:-5}
+CASES=${BENCH_LIVE_CASES:-"1000x100 1000x20 3000x20"}
+MESSAGES=${BENCH_LIVE_MESSAGES:-200}
+TARGETS=${BENCH_LIVE_TARGETS:-"edgeclass peer"}
+SERVER_CPU=${BENCH_LIVE_SERVER_CPU-0}
+CLIENT_CPU=${BENCH_LIVE_CLIENT_CPU-1}
+THREADS=${BENCH_LIVE_THREADS:-1}
+QUIZ=${BENCH_LIVE_QUIZ:-1}
+PERF=${BENCH_LIVE_PERF:-0}
+SYSCALLS=${BENCH_LIVE_SYSCALLS:-1}
+SECRET=bench-secret-0123456789abcdef
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+for tool in node npm curl python3 taskset; do
+  command -v "$tool" >/dev/null || { echo "bench-live: $tool not found (scripts/install-deps.sh bench)" >&2; exit 1; }
+done
+if [ "$PERF" = 1 ] && ! command -v perf >/dev/null; then
+  echo "bench-live: perf not found (BENCH_LIVE_PERF=1 needs it)" >&2; exit 1
+fi
+if [ ! -d bench/fanout/node_modules/ws ]; then
+  (cd bench/fanout && npm install --no-audit --no-fund --silent)
+fi
+if [ -z "${EDGECLASS_BIN:-}" ]; then
+  make --no-print-directory build >/dev/null
+  EDGECLASS_BIN=build/release/edgeclass
+fi
+BIN=$(readlink -f "$EDGECLASS_BIN")
+
+out=$root/build/bench-live/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$out"
+# shellcheck source=scripts/bench-common.sh
+. scripts/bench-common.sh
+
+pin() { if [ -n "$1" ]; then echo "taskset -c $1"; fi; }
+
+if [ "$SYSCALLS" = 1 ] && ! { command -v perf >/dev/null &&
+  timeout 5 perf stat -e syscalls:sys_enter_sendmsg -- true >/dev/null 2>&1; }; then
+  echo "bench-live: perf cannot count system calls here; send calls per delivery not measured"
+  SYSCALLS=0
+fi
+
+# Counts the server's send system calls from the end of the client's connect phase (plus the
+# settle time) to the end of the chat ("chat:" in the client's log), into FILE.
+count_syscalls() {  # pid client-log file
+  ( while ! grep -q "connect:" "$2" 2>/dev/null; do sleep 0.05; done
+    sleep 1.5
+    perf stat -x, -e syscalls:sys_enter_sendmsg,syscalls:sys_enter_write,syscalls:sys_enter_writev \
+      -p "$1" -o "$3" &
+    sp=$!
+    while ! grep -q "chat:" "$2" 2>/dev/null && kill -0 "$sp" 2>/dev/null; do sleep 0.05; done
+    kill -INT "$sp" 2>/dev/null; wait "$sp" 2>/dev/null || true ) &
+  SYSCALL_PID=$!
+}
+
+wait_http() {  # url pid
+  for _ in $(seq 1000); do
+    curl -sf -o /dev/null "$1" && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.01
+  done
+  return 1
+}
+
+wait_port() {  # port pid
+  for _ in $(seq 1000); do
+    python3 -c "import socket,sys; s=socket.socket(); s.connect(('127.0.0.1',$1))" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.01
+  done
+  return 1
+}
+
+run_one() {  # target students rate run
+  local target=$1 n=$2 rate=$3 i=$4 port data log json label
+  label="$target ${n}x${rate} #$i"
+  json=$out/${n}x${rate}-$target-$i.json
+  log=$out/${n}x${rate}-$target-$i.server.log
+  port=$(free_port)
+  if [ "$target" = edgeclass ]; then
+    data=$work/data-$n-$rate-$i
+    mkdir -p "$data"
+    # shellcheck disable=SC2046
+    EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
+      EDGECLASS_THREADS=$THREADS MAX_STUDENTS=100000 EDGECLASS_LOG_LEVEL=warn \
+      $(pin "$SERVER_CPU") "$BIN" serve >"$log" 2>&1 &
+    local pid=$!
+    pids+=("$pid")
+    wait_http "http://127.0.0.1:$port/healthz" "$pid" || { echo "bench-live: edgeclass did not start ($log)" >&2; exit 1; }
+    local perf_pid=""
+    if [ "$PERF" = 1 ] && [ "$i" = 1 ]; then
+      # Attach once the students are connected (the chat is what we profile): the client
+      # prints "connect:"; perf runs for the chat's length.
+      local chat_s=$(( MESSAGES / rate + 2 ))
+      ( while ! grep -q "connect:" "$json.log" 2>/dev/null; do sleep 0.1; done
+        sleep 1.5
+        perf record -g -o "$out/${n}x${rate}-perf.data" -p "$pid" -- sleep "$chat_s" >/dev/null 2>&1 ) &
+      perf_pid=$!
+    fi
+    local quiz_flag=()
+    [ "$QUIZ" = 1 ] && quiz_flag=(--quiz)
+    SYSCALL_PID=""
+    [ "$SYSCALLS" = 1 ] && count_syscalls "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.syscalls"
+
+    # shellcheck disable=SC2046
+    $(pin "$CLIENT_CPU") node bench/fanout/fanout-bench.mjs --target edgeclass \
+      --url "http://127.0.0.1:$port" --secret "$SECRET" --students "$n" --messages "$MESSAGES" \
+      --rate "$rate" --pid "$pid" --json "$json" --label "$label" "${quiz_flag[@]}" >"$json.log" 2>&1 || true
+    if [ -n "$SYSCALL_PID" ]; then wait "$SYSCALL_PID" 2>/dev/null || true; fi
+    if [ -n "$perf_pid" ]; then
+      wait "$perf_pid" 2>/dev/null || true
+      perf report -i "$out/${n}x${rate}-perf.data" --no-children --percent-limit 0.7 --stdio \
+        >"$out/${n}x${rate}-perf.txt" 2>/dev/null || true
+      perf report -i "$out/${n}x${rate}-perf.data" --no-children --sort dso --stdio \
+        >"$out/${n}x${rate}-perf-dso.txt" 2>/dev/null || true
+    fi
+    stop_pid "$pid"
+  else
+    # shellcheck disable=SC2046
+    $(pin "$SERVER_CPU") node bench/fanout/fanout-peer.mjs --port "$port" >"$log" 2>&1 &
+    local pid=$!
+    pids+=("$pid")
+    wait_port "$port" "$pid" || { echo "bench-live: the peer did not start ($log)" >&2; exit 1; }
+    SYSCALL_PID=""
+    [ "$SYSCALLS" = 1 ] && count_syscalls "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.syscalls"
+    # shellcheck disable=SC2046
+    $(pin "$CLIENT_CPU") node bench/fanout/fanout-bench.mjs --target peer \
+      --url "ws://127.0.0.1:$port/live" --students "$n" --messages "$MESSAGES" --rate "$rate" \
+      --pid "$pid" --json "$json" --label "$label" >"$json.log" 2>&1 || true
+    if [ -n "$SYSCALL_PID" ]; then wait "$SYSCALL_PID" 2>/dev/null || true; fi
+    stop_pid "$pid"
+  fi
+  grep -E "chat:|delay ms:|CPU during|quiz:" "$json.log" | sed "s/^/  $label: /" || true
+  [ -f "$json" ] || { echo "  $label: no result ($json.log)"; }
+}
+
+echo "bench-live: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), server on cpu '${SERVER_CPU}', client on cpu '${CLIENT_CPU}', edgeclass threads $THREADS; results in $out"
+floor=""
+if command -v cc >/dev/null; then
+  cc -O2 -o "$work/sendfloor" bench/fanout/sendfloor.c && floor=$work/sendfloor
+fi
+for c in $CASES; do
+  n=${c%x*}
+  rate=${c#*x}
+  if [ -n "$floor" ]; then
+    # shellcheck disable=SC2046
+    $(pin "$SERVER_CPU") "$floor" "$n" "$MESSAGES" "$rate" 174 "${SERVER_CPU:--1}" "${CLIENT_CPU:--1}" \
+      | tee -a "$out/sendfloor.txt"
+  fi
+  for i in $(seq "$RUNS"); do
+    for target in $TARGETS; do
+      run_one "$target" "$n" "$rate" "$i"
+    done
+  done
+done
+{ node bench/fanout/summarize.mjs "$out"; [ -f "$out/sendfloor.txt" ] && cat "$out/sendfloor.txt"; } |
+  tee "$out/summary.txt"
