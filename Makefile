@@ -39,6 +39,7 @@ bench-tls:
 bench-city: build
 	@scripts/install-deps.sh bench
 	@scripts/bench-city.sh
+
 # Live fan-out beside a Node `ws` broadcast server (bench/fanout, docs/live-performance.md).
 bench-live:
 	@scripts/install-deps.sh bench
