@@ -357,6 +357,75 @@ awaitable<http::Response> CityFront::read_remote(http::Ctx& c, const http::Handl
 // or that point. Pages stay disjoint and complete across calls, as on one node. A replica
 // that is down or does not answer leaves its courses out: the answer is still 200 and names
 // the missing replicas in X-Edgeclass-Partial. Without Redis: 503 city_unavailable.
+namespace {
+
+// Pages of the course list from several replicas, merged into the page one node holding all
+// their courses would give: every replica pages in (created_at, id) order, so the merge sorts
+// the rows, stops at the smallest point where some replica's page ended, and cuts at `limit`.
+class PageMerge {
+ public:
+  // False: `body` is not a page of the list.
+  bool add(const std::string& body) {
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (ec || !v.is_object()) return false;
+    const json::value* items = v.as_object().if_contains("items");
+    if (!items || !items->is_array()) return false;
+    for (const json::value& it : items->as_array()) {
+      const json::object* o = it.if_object();
+      if (!o) return false;
+      const json::value* at = o->if_contains("created_at");
+      const json::value* id = o->if_contains("id");
+      if (!at || !id || !at->is_string() || !id->is_string()) return false;
+      rows_.push_back({std::string(at->as_string()), std::string(id->as_string()), it});
+    }
+    const json::value* next = v.as_object().if_contains("next_cursor");
+    if (next && next->is_string()) {
+      auto key = store::decode_cursor(next->as_string());
+      if (!key.is_ok()) return false;
+      std::pair<std::string, std::string> k{base::format_utc_ms(key->time), key->id};
+      if (!bound_ || k < *bound_) {
+        bound_ = k;
+        bound_cursor_ = std::string(next->as_string());
+      }
+    }
+    return true;
+  }
+
+  // {"items": [...], "next_cursor": ...} of at most `limit` rows.
+  json::object page(int limit) {
+    std::sort(rows_.begin(), rows_.end(), [](const Row& a, const Row& b) {
+      return std::tie(a.at, a.id) < std::tie(b.at, b.id);
+    });
+    json::array items;
+    size_t given = 0;
+    for (; given < rows_.size() && int(given) < limit; ++given) {
+      if (bound_ && std::make_pair(rows_[given].at, rows_[given].id) > *bound_) break;
+      items.push_back(rows_[given].item);
+    }
+    json::value next = nullptr;
+    bool more = bound_.has_value() || given < rows_.size();
+    if (more && int(given) == limit) {
+      auto t = parse_utc_ms(rows_[given - 1].at);
+      if (t) next = json::string(store::encode_cursor({*t, rows_[given - 1].id}));
+    } else if (bound_) {
+      next = json::string(bound_cursor_);
+    }
+    return json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}};
+  }
+
+ private:
+  struct Row {
+    std::string at, id;
+    json::value item;
+  };
+  std::vector<Row> rows_;
+  std::optional<std::pair<std::string, std::string>> bound_;  // smallest stop point
+  std::string bound_cursor_;
+};
+
+}  // namespace
+
 awaitable<http::Response> CityFront::list_courses(http::Ctx& c, const http::Handler& inner) {
   if (forwarded_here(c)) co_return co_await inner(c);
   // Our own page first: it decides whether the query and the caller are good (400, 401).
@@ -400,63 +469,15 @@ awaitable<http::Response> CityFront::list_courses(http::Ctx& c, const http::Hand
     }
   }
 
-  struct Row {
-    std::string at, id;
-    json::value item;
-  };
-  std::vector<Row> rows;
-  std::optional<std::pair<std::string, std::string>> bound;  // smallest stop point
-  std::string bound_cursor;
-  auto add_page = [&](const std::string& body) -> bool {
-    boost::system::error_code ec;
-    json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) return false;
-    const json::value* items = v.as_object().if_contains("items");
-    if (!items || !items->is_array()) return false;
-    for (const json::value& it : items->as_array()) {
-      const json::object* o = it.if_object();
-      if (!o) return false;
-      const json::value* at = o->if_contains("created_at");
-      const json::value* id = o->if_contains("id");
-      if (!at || !id || !at->is_string() || !id->is_string()) return false;
-      rows.push_back({std::string(at->as_string()), std::string(id->as_string()), it});
-    }
-    const json::value* next = v.as_object().if_contains("next_cursor");
-    if (next && next->is_string()) {
-      auto key = store::decode_cursor(next->as_string());
-      if (!key.is_ok()) return false;
-      std::pair<std::string, std::string> k{base::format_utc_ms(key->time), key->id};
-      if (!bound || k < *bound) {
-        bound = k;
-        bound_cursor = std::string(next->as_string());
-      }
-    }
-    return true;
-  };
-  if (!add_page(mine.body())) co_return mine;  // not a page: nothing to merge into
+  PageMerge merge;
+  if (!merge.add(mine.body())) co_return mine;  // not a page: nothing to merge into
   for (const auto& part : parts) {
-    if (!part->answer || part->answer->result() != status::ok || !add_page(part->answer->body())) {
+    if (!part->answer || part->answer->result() != status::ok || !merge.add(part->answer->body())) {
       missing.push_back(part->replica);
     }
   }
   int limit = 50;  // as the route's own default; the local answer already checked the query
   if (auto l = c.query_param("limit")) limit = int(base::parse_int(*l).value_or(50));
-  std::sort(rows.begin(), rows.end(),
-            [](const Row& a, const Row& b) { return std::tie(a.at, a.id) < std::tie(b.at, b.id); });
-  json::array items;
-  size_t given = 0;
-  for (; given < rows.size() && int(given) < limit; ++given) {
-    if (bound && std::make_pair(rows[given].at, rows[given].id) > *bound) break;
-    items.push_back(rows[given].item);
-  }
-  json::value next = nullptr;
-  bool more = bound.has_value() || given < rows.size();
-  if (more && int(given) == limit) {
-    auto t = parse_utc_ms(rows[given - 1].at);
-    if (t) next = json::string(store::encode_cursor({*t, rows[given - 1].id}));
-  } else if (bound) {
-    next = json::string(bound_cursor);
-  }
   http::Response out(status::ok, 11);
   out.set(field::content_type, "application/json");
   if (!missing.empty()) {
@@ -464,8 +485,7 @@ awaitable<http::Response> CityFront::list_courses(http::Ctx& c, const http::Hand
     for (const auto& m : missing) list += (list.empty() ? "" : ",") + m;
     out.set("X-Edgeclass-Partial", list);
   }
-  out.body() =
-      json::serialize(json::object{{"items", std::move(items)}, {"next_cursor", std::move(next)}});
+  out.body() = json::serialize(merge.page(limit));
   out.prepare_payload();
   co_return out;
 }

@@ -104,6 +104,24 @@ base::Status apply_city(Config& c, std::string_view env, const std::string& v, B
   return base::Status::ok();
 }
 
+bool port_of(std::string_view p, uint16_t* out) {
+  auto n = base::parse_int(p);
+  if (!n || *n < 0 || *n > 65535) return false;
+  *out = uint16_t(*n);
+  return true;
+}
+
+// "host:port" ("[v6]:port" too) into its parts; false when there is no valid port.
+bool split_host_port(const std::string& v, std::string* host, uint16_t* port) {
+  size_t colon = v.rfind(':');
+  if (colon == std::string::npos || !port_of(std::string_view(v).substr(colon + 1), port)) {
+    return false;
+  }
+  *host = v.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[') *host = host->substr(1, host->size() - 2);
+  return true;
+}
+
 base::Status apply(Config& c, std::string_view env, const std::string& v, const std::string& src) {
   auto bad = [&](std::string what) {
     return base::invalid_argument(src + ": " + std::string(env) + "=" + v + " " + what);
@@ -116,20 +134,9 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     *out = static_cast<std::remove_pointer_t<decltype(out)>>(*n);
     return base::Status::ok();
   };
-  auto port_of = [&](std::string_view p, uint16_t* out) {
-    auto n = base::parse_int(p);
-    if (!n || *n < 0 || *n > 65535) return false;
-    *out = uint16_t(*n);
-    return true;
-  };
   if (env == "EDGECLASS_LISTEN") {
-    size_t colon = v.rfind(':');
-    if (colon == std::string::npos || !port_of(std::string_view(v).substr(colon + 1), &c.listen_port)) {
+    if (!split_host_port(v, &c.listen_host, &c.listen_port)) {
       return bad("is not host:port (e.g. 127.0.0.1:8080)");
-    }
-    c.listen_host = v.substr(0, colon);
-    if (c.listen_host.size() > 2 && c.listen_host.front() == '[') {
-      c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
     }
   } else if (env == "EDGECLASS_DATA_DIR") {
     if (v.empty()) return bad("must not be empty");
@@ -184,14 +191,8 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
       c.admin_host.clear();
       return base::Status::ok();
     }
-    size_t colon = v.rfind(':');
-    if (colon == std::string::npos || colon == 0 ||
-        !port_of(std::string_view(v).substr(colon + 1), &c.admin_port)) {
+    if (!split_host_port(v, &c.admin_host, &c.admin_port) || c.admin_host.empty()) {
       return bad("is not host:port (e.g. 127.0.0.1:9091) or off");
-    }
-    c.admin_host = v.substr(0, colon);
-    if (c.admin_host.size() > 2 && c.admin_host.front() == '[') {
-      c.admin_host = c.admin_host.substr(1, c.admin_host.size() - 2);
     }
   } else if (env == "EDGECLASS_CONFIG") {
     c.config_file = v;
@@ -231,8 +232,10 @@ base::Result<Config> load_config(const std::vector<std::string>& args) {
   }
   Config c;
   std::string file;
-  if (auto it = flags.find("EDGECLASS_CONFIG"); it != flags.end()) file = it->second;
-  else if (const char* e = std::getenv("EDGECLASS_CONFIG")) file = e;
+  if (auto it = flags.find("EDGECLASS_CONFIG"); it != flags.end())
+    file = it->second;
+  else if (const char* e = std::getenv("EDGECLASS_CONFIG"))
+    file = e;
   if (!file.empty()) {
     std::ifstream in(file);
     if (!in) return base::invalid_argument("cannot read config file " + file);

@@ -188,6 +188,72 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
 
 // ---- reading --------------------------------------------------------------------------------
 
+// Why a frame header cannot be accepted (the close code), or 0.
+uint16_t LiveSession::header_problem(const FrameHeader& h) const {
+  if (h.rsv != 0 || !is_known_opcode(uint8_t(h.opcode)) || !h.masked) {
+    return kCloseProtocolError;  // extension bits, unknown opcode, or not masked
+  }
+  if (is_control(h.opcode)) {
+    // Fragmented or over 125 bytes.
+    return !h.fin || h.payload_size > 125 ? kCloseProtocolError : 0;
+  }
+  if ((h.opcode == Opcode::kContinuation) != in_message_) {
+    return kCloseProtocolError;  // a continuation out of place, or a message inside one
+  }
+  if (message_.size() + h.payload_size > limits_.max_message_bytes) return kCloseTooBig;
+  return 0;
+}
+
+bool LiveSession::on_control_frame(Opcode op, std::string_view data) {
+  if (op == Opcode::kPing) {
+    if (!close_queued_) push_frame(control_frame(Opcode::kPong, data));
+    return true;
+  }
+  if (op != Opcode::kClose) return true;  // a pong
+  peer_closed_ = true;
+  if (close_sent_) return false;  // the closing handshake is complete: the server closes TCP
+  if (!close_queued_) {
+    // Echo the client's code (none: none), after the frame being written, if any.
+    const size_t n = data.size();
+    uint16_t code = n >= 2 ? uint16_t((uint8_t(data[0]) << 8) | uint8_t(data[1])) : 0;
+    close_code_ = code ? code : uint16_t(kCloseNormal);
+    open_ = false;
+    drop_queued();  // what is not on the wire yet is not sent any more
+    close_queued_ = true;
+    push_frame(n >= 2 ? close_frame(code, {}) : control_frame(Opcode::kClose, {}));
+    close_deadline_ = Clock::now() + limits_.handshake_timeout;
+    arm_timer(close_deadline_);
+  }
+  return true;
+}
+
+void LiveSession::on_data_frame(const FrameHeader& h, std::string_view data) {
+  if (!in_message_) message_text_ = h.opcode == Opcode::kText;
+  if (close_code_) {  // closing: discard what still arrives until the close completes
+    in_message_ = !h.fin;
+    return;
+  }
+  const bool whole = h.fin && message_.empty();
+  if (!whole) message_.append(data);
+  in_message_ = !h.fin;
+  if (!h.fin) return;
+  std::string_view text = whole ? data : std::string_view(message_);
+  if (!message_text_) {
+    close(kCloseProtocol, "binary frames are not part of the protocol");
+  } else if (!base::is_valid_utf8(text)) {
+    fail(kCloseInvalidPayload);
+  } else if (who_.role == classroom::Role::kStudent &&
+             !flood_.try_take(base::SystemClock::instance().now_mono_ns())) {
+    close(kCloseRateLimited, "too many messages");
+  } else {
+    host_->on_message(*this, text);
+  }
+  if (!whole) {
+    message_.clear();
+    if (message_.capacity() > 4096) message_ = {};  // one big message: do not keep 64 KB
+  }
+}
+
 bool LiveSession::consume_input() {
   size_t pos = 0;
   bool keep_reading = true;
@@ -200,25 +266,9 @@ bool LiveSession::consume_input() {
       fail(kCloseProtocolError);  // a 64-bit length over 2^63
       break;
     }
-    if (h.rsv != 0 || !is_known_opcode(uint8_t(h.opcode)) || !h.masked) {
-      fail(kCloseProtocolError);  // extension bits, unknown opcode, or not masked
+    if (uint16_t code = header_problem(h)) {
+      fail(code);
       break;
-    }
-    const bool control = is_control(h.opcode);
-    if (control && (!h.fin || h.payload_size > 125)) {
-      fail(kCloseProtocolError);  // fragmented or over 125 bytes
-      break;
-    }
-    if (!control) {
-      const bool continuation = h.opcode == Opcode::kContinuation;
-      if (continuation != in_message_) {
-        fail(kCloseProtocolError);  // a continuation out of place, or a message inside one
-        break;
-      }
-      if (message_.size() + h.payload_size > limits_.max_message_bytes) {
-        fail(kCloseTooBig);
-        break;
-      }
     }
     if (rest.size() < h.header_size + h.payload_size) break;  // the payload is on its way
     char* payload = in_.data() + pos + h.header_size;
@@ -226,59 +276,10 @@ bool LiveSession::consume_input() {
     unmask(payload, n, h.mask);
     pos += h.header_size + n;
     std::string_view data(payload, n);
-
-    switch (h.opcode) {
-      case Opcode::kPing:
-        if (!close_queued_) push_frame(control_frame(Opcode::kPong, data));
-        continue;
-      case Opcode::kPong:
-        continue;
-      case Opcode::kClose: {
-        peer_closed_ = true;
-        if (close_sent_) {
-          keep_reading = false;  // the closing handshake is complete: the server closes TCP
-          continue;
-        }
-        if (!close_queued_) {
-          // Echo the client's code (none: none), after the frame being written, if any.
-          uint16_t code = n >= 2 ? uint16_t((uint8_t(data[0]) << 8) | uint8_t(data[1])) : 0;
-          close_code_ = code ? code : uint16_t(kCloseNormal);
-          open_ = false;
-          drop_queued();  // what is not on the wire yet is not sent any more
-          close_queued_ = true;
-          push_frame(n >= 2 ? close_frame(code, {}) : control_frame(Opcode::kClose, {}));
-          close_deadline_ = Clock::now() + limits_.handshake_timeout;
-          arm_timer(close_deadline_);
-        }
-        continue;
-      }
-      default:
-        break;
-    }
-    // A data frame.
-    if (!in_message_) message_text_ = h.opcode == Opcode::kText;
-    if (close_code_) {  // closing: discard what still arrives until the close completes
-      in_message_ = !h.fin;
-      continue;
-    }
-    const bool whole = h.fin && message_.empty();
-    if (!whole) message_.append(data);
-    in_message_ = !h.fin;
-    if (!h.fin) continue;
-    std::string_view text = whole ? data : std::string_view(message_);
-    if (!message_text_) {
-      close(kCloseProtocol, "binary frames are not part of the protocol");
-    } else if (!base::is_valid_utf8(text)) {
-      fail(kCloseInvalidPayload);
-    } else if (who_.role == classroom::Role::kStudent &&
-               !flood_.try_take(base::SystemClock::instance().now_mono_ns())) {
-      close(kCloseRateLimited, "too many messages");
+    if (is_control(h.opcode)) {
+      keep_reading = on_control_frame(h.opcode, data);
     } else {
-      host_->on_message(*this, text);
-    }
-    if (!whole) {
-      message_.clear();
-      if (message_.capacity() > 4096) message_ = {};  // one big message: do not keep 64 KB
+      on_data_frame(h, data);
     }
   }
   if (discard_) {

@@ -142,6 +142,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void drop_queued();
   // Handles the bytes in in_: whole frames, then keeps the rest. False: stop reading.
   bool consume_input();
+  // Why a frame header cannot be accepted (the close code), or 0.
+  uint16_t header_problem(const FrameHeader& h) const;
+  // A ping (answered), a pong, or a close (echoed). False: the closing handshake is complete.
+  bool on_control_frame(Opcode op, std::string_view data);
+  // A text or continuation frame: a whole message goes to the room.
+  void on_data_frame(const FrameHeader& h, std::string_view data);
   // A protocol error: close with `code` and stop parsing what the client sends.
   void fail(uint16_t code);
   // Cuts the TCP connection at once: pending waits fail, the read loop ends.
