@@ -58,41 +58,41 @@ struct Server::Worker {
   // Kept open to be closed when accept() runs out of descriptors (see on_fd_exhausted).
   int spare_fd = -1;
   std::atomic<bool> done{false};
-
-  // A connection's place in its worker's lists (conns, and overflow while it is over the
-  // limits) and in the open-connection count, from serve()'s start until leave(). No
-  // destructor: a coroutine frame destroyed with its io_context must not touch the worker's
-  // lists, which are gone by then.
-  struct Server::Registration {
-    Registration(Worker& w, Conn& c, std::atomic<int64_t>& open)
-        : worker(w), conn(c), open_connections(open), it(w.conns.insert(w.conns.end(), &c)) {
-      open_connections.fetch_add(1, std::memory_order_relaxed);
-    }
-    void leave_overflow() {
-      if (conn.in_overflow) {
-        worker.overflow.erase(conn.overflow_it);
-        conn.in_overflow = false;
-      }
-    }
-    void leave() {
-      leave_overflow();
-      if (registered) {
-        worker.conns.erase(it);
-        registered = false;
-        open_connections.fetch_sub(1, std::memory_order_relaxed);
-      }
-    }
-    Worker& worker;
-    Conn& conn;
-    std::atomic<int64_t>& open_connections;
-    std::list<Conn*>::iterator it;
-    bool registered = true;
-  };
-
-  std::atomic<uint64_t>& Server::refused_counter(Admit admit) {
-    return admit == Admit::kOverLimit ? counters_.refused_limit : counters_.refused_address;
-  }
 };
+
+// A connection's place in its worker's lists (conns, and overflow while it is over the
+// limits) and in the open-connection count, from serve()'s start until leave(). No
+// destructor: a coroutine frame destroyed with its io_context must not touch the worker's
+// lists, which are gone by then.
+struct Server::Registration {
+  Registration(Worker& w, Conn& c, std::atomic<int64_t>& open)
+      : worker(w), conn(c), open_connections(open), it(w.conns.insert(w.conns.end(), &c)) {
+    open_connections.fetch_add(1, std::memory_order_relaxed);
+  }
+  void leave_overflow() {
+    if (conn.in_overflow) {
+      worker.overflow.erase(conn.overflow_it);
+      conn.in_overflow = false;
+    }
+  }
+  void leave() {
+    leave_overflow();
+    if (registered) {
+      worker.conns.erase(it);
+      registered = false;
+      open_connections.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+  Worker& worker;
+  Conn& conn;
+  std::atomic<int64_t>& open_connections;
+  std::list<Conn*>::iterator it;
+  bool registered = true;
+};
+
+std::atomic<uint64_t>& Server::refused_counter(Admit admit) {
+  return admit == Admit::kOverLimit ? counters_.refused_limit : counters_.refused_address;
+}
 
 Server::Server(ServerOptions options, const Router& router)
     : options_(std::move(options)),
