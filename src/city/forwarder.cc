@@ -65,7 +65,7 @@ std::string der_of(X509* x) {
 base::Result<std::shared_ptr<PeerTrust>> PeerTrust::load(std::string ca_file) {
   std::shared_ptr<PeerTrust> t(new PeerTrust(std::move(ca_file)));
   t->stamp_ = t->stamp();
-  EC_ASSIGN_OR_RETURN(t->current_, t->build());
+  EC_ASSIGN_OR_RETURN(t->current_, t->build({}));
   return t;
 }
 
@@ -76,7 +76,7 @@ PeerTrust::Stamp PeerTrust::stamp() const {
           int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
 }
 
-base::Result<PeerTrust::Current> PeerTrust::build() const {
+base::Result<PeerTrust::Current> PeerTrust::build(const std::vector<std::string>& previous) const {
   ERR_clear_error();
   Current c;
   c.ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
@@ -97,15 +97,26 @@ base::Result<PeerTrust::Current> PeerTrust::build() const {
     }
     X509_STORE* store = SSL_CTX_get_cert_store(h);
     while (X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr)) {
-      pinned->push_back(der_of(x));
+      c.file_der.push_back(der_of(x));
       X509_STORE_add_cert(store, x);  // takes its own reference
       X509_free(x);
     }
     std::fclose(f);
     ERR_clear_error();  // the end of the file reads as an error
-    if (pinned->empty()) {
+    if (c.file_der.empty()) {
       return base::invalid_argument("EDGECLASS_CITY_CA=" + ca_file_ + " holds no PEM certificate");
     }
+    *pinned = c.file_der;
+    for (const std::string& der : previous) {
+      if (std::find(pinned->begin(), pinned->end(), der) != pinned->end()) continue;
+      const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+      if (X509* x = d2i_X509(nullptr, &p, long(der.size()))) {
+        X509_STORE_add_cert(store, x);
+        X509_free(x);
+        pinned->push_back(der);
+      }
+    }
+    ERR_clear_error();
     // A certificate of the file is a trust anchor even when it is not self-signed.
     X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
   }
@@ -119,7 +130,7 @@ PeerTrust::Current PeerTrust::current() {
     Stamp now = stamp();
     if (!(now == stamp_)) {
       stamp_ = now;
-      auto next = build();
+      auto next = build(current_.file_der);
       if (next.is_ok()) {
         current_ = std::move(next).value();
         base::log::info("city.ca_reloaded").kv("file", ca_file_);

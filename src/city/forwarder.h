@@ -46,7 +46,8 @@ inline constexpr const char* kCityHeader = "X-Edgeclass-City";
 
 // The TLS client settings for https homes: TLS 1.2+, the trust anchors above. Thread-safe;
 // with a CA file, a change of the file (inode, size or time: a Secret update) is loaded
-// before the next new connection, and a file that stops loading keeps the previous one.
+// before the next new connection, the certificates of the file before it staying trusted
+// until the next change; a file that stops loading keeps the previous settings.
 class PeerTrust {
  public:
   // `ca_file` empty: the system trust store. Errors name the file and what OpenSSL said.
@@ -54,7 +55,10 @@ class PeerTrust {
 
   struct Current {
     std::shared_ptr<boost::asio::ssl::context> ctx;
-    std::shared_ptr<const std::vector<std::string>> pinned;  // DER of the file's certificates
+    // DER of the file's certificates, and of the file before the last change: during a
+    // certificate renewal the replicas present the old and the new one for a while.
+    std::shared_ptr<const std::vector<std::string>> pinned;
+    std::vector<std::string> file_der;  // the file's own (the next reload keeps these)
   };
   Current current();
   // After the handshake: is the peer's certificate good for `host` (see above)? The chain
@@ -69,7 +73,7 @@ class PeerTrust {
     bool operator==(const Stamp&) const = default;
   };
   explicit PeerTrust(std::string ca_file) : ca_file_(std::move(ca_file)) {}
-  base::Result<Current> build() const;
+  base::Result<Current> build(const std::vector<std::string>& previous) const;
   Stamp stamp() const;
 
   const std::string ca_file_;

@@ -596,30 +596,43 @@ class CityTlsTest(unittest.TestCase):
         self.assertIn(cid, ids)
         self.assertIn(c2["id"], ids)
 
-    def test_untrusted_home_is_refused(self):
+    def test_untrusted_home_is_refused_until_the_ca_file_changes(self):
         # d listens with the same certificate but trusts only another one: the handshake to
         # a fails verification, so writes of a's courses through d are refused (503).
         st, c, _ = self.request("a", "POST", "/api/v1/courses",
                                 {"title": "Pinned", "status": "active"})
         self.assertEqual(st, 201, c)
-        d = self.replica("d", self.other_cert).start()
-        try:
-            until(lambda: "edgeclass_city_connected 1" in
-                  d.request("GET", "/metrics", admin=True)[1], 5)
+        ca = os.path.join(self.tmp, "d-ca.pem")
+        shutil.copy(self.other_cert, ca)
+        d = self.replica("d", ca).start()
+
+        def patch(title):
             ctx = ssl.create_default_context(cafile=self.cert)
             conn = http.client.HTTPSConnection("127.0.0.1", d.port, timeout=30, context=ctx)
-            conn.request("PATCH", f"/api/v1/courses/{c['id']}", body=json.dumps({"title": "x"}),
+            conn.request("PATCH", f"/api/v1/courses/{c['id']}", body=json.dumps({"title": title}),
                          headers={"Authorization": "Bearer " + TEACHER,
                                   "Content-Type": "application/json"})
             resp = conn.getresponse()
             body = json.loads(resp.read().decode())
             conn.close()
-            self.assertEqual(resp.status, 503, body)
+            return resp.status, body
+
+        try:
+            until(lambda: "edgeclass_city_connected 1" in
+                  d.request("GET", "/metrics", admin=True)[1], 5)
+            st, body = patch("x")
+            self.assertEqual(st, 503, body)
             self.assertEqual(body["error"]["code"], "course_home_unavailable")
             self.assertIn("certificate", body["error"]["message"])
-            # a's course is unchanged.
             st, got, _ = self.request("a", "GET", f"/api/v1/courses/{c['id']}")
             self.assertEqual(got["title"], "Pinned")
+            # The file is replaced (as a Secret update swaps it): the next connection trusts a.
+            shutil.copy(self.cert, ca + ".new")
+            os.replace(ca + ".new", ca)
+            st, body = patch("Through d")
+            self.assertEqual(st, 200, body)
+            self.assertEqual(body["title"], "Through d")
+            self.assertIn("city.ca_reloaded", "".join(d.log))
         finally:
             d.stop()
 
