@@ -2,6 +2,8 @@
 request (join by class code and the course list included), capacity stays exact across
 replicas, and Redis or replica loss is survived (Redis killed and back empty, a live room
 on its home while Redis is down, Redis stopped with SIGSTOP, a replica killed with -9).
+CityTlsTest: the same city with TLS listeners (advertised https://, forwarding over TLS,
+EDGECLASS_CITY_CA as a pinned certificate or a CA with the host-name check).
 Run by tests/scripts/city.sh (skips when redis-server is missing)."""
 import asyncio
 import os
@@ -636,6 +638,74 @@ class CityTlsTest(unittest.TestCase):
         finally:
             d.stop()
 
+    def test_z_ca_signed_peers_must_name_the_advertised_host(self):
+        # EDGECLASS_CITY_CA holding a CA (not the peers' own certificate): a peer's
+        # certificate signed by it must name the advertised host. e's names only
+        # elsewhere.example (refused), g's names 127.0.0.1 (forwarded); f forwards to both.
+        openssl = shutil.which("openssl")
+        if not openssl:
+            self.skipTest("openssl is not installed")
+        d = os.path.join(self.tmp, "ca")
+        os.makedirs(d)
+
+        def run(*args):
+            r = subprocess.run([openssl, *args], capture_output=True, text=True, timeout=30,
+                               cwd=d)
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=city test CA")
+        for leaf, san in (("e", "DNS:elsewhere.example"), ("g", "IP:127.0.0.1")):
+            run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", f"{leaf}.key", "-out", f"{leaf}.csr", "-subj", f"/CN={leaf}")
+            with open(os.path.join(d, f"{leaf}.ext"), "w") as f:
+                f.write(f"subjectAltName={san}\n")
+            run("x509", "-req", "-in", f"{leaf}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", f"{leaf}.pem", "-days", "2", "-extfile", f"{leaf}.ext")
+        started = []
+        try:
+            homes = {}
+            for leaf in ("e", "g"):
+                r = self.replica(leaf, os.path.join(d, "ca.pem"))
+                r.env["EDGECLASS_TLS_CERT"] = os.path.join(d, f"{leaf}.pem")
+                r.env["EDGECLASS_TLS_KEY"] = os.path.join(d, f"{leaf}.key")
+                started.append(r.start())
+                homes[leaf] = r
+            f_ = self.replica("f", os.path.join(d, "ca.pem")).start()
+            started.append(f_)
+            for r in started:
+                until(lambda: "edgeclass_city_connected 1" in
+                      r.request("GET", "/metrics", admin=True)[1], 5)
+            ca_ctx = ssl.create_default_context(cafile=os.path.join(d, "ca.pem"))
+            ca_ctx.check_hostname = False  # e's certificate names elsewhere.example
+
+            def call(port, ctx, method, path, body=None):
+                conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=ctx)
+                h = {"Authorization": "Bearer " + TEACHER, "Content-Type": "application/json"}
+                conn.request(method, path, body=json.dumps(body) if body else None, headers=h)
+                resp = conn.getresponse()
+                out = resp.status, json.loads(resp.read().decode())
+                conn.close()
+                return out
+
+            f_ctx = ssl.create_default_context(cafile=self.cert)
+            results = {}
+            for leaf, r in homes.items():
+                st, c = call(r.port, ca_ctx, "POST", "/api/v1/courses",
+                             {"title": "CA " + leaf, "status": "active"})
+                self.assertEqual(st, 201, c)
+                results[leaf] = call(f_.port, f_ctx, "PATCH", f"/api/v1/courses/{c['id']}",
+                                     {"title": "via f"})
+            st, body = results["e"]
+            self.assertEqual(st, 503, body)
+            self.assertEqual(body["error"]["code"], "course_home_unavailable")
+            self.assertIn("does not name 127.0.0.1", body["error"]["message"])
+            st, body = results["g"]
+            self.assertEqual(st, 200, body)
+            self.assertEqual(body["title"], "via f")
+        finally:
+            for r in started:
+                r.stop()
 
 if __name__ == "__main__":
     unittest.main()
