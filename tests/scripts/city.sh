@@ -3,7 +3,8 @@
 # cross-replica reads and writes, join by class code, the city-wide course list, exact capacity
 # over replicas, Redis down and back empty, a live room on its home while Redis is down, a
 # replica killed with -9; and a city whose replicas listen with TLS (forwarding over TLS, trust
-# through EDGECLASS_CITY_CA: pinned, CA-signed with a name check, refused). EDGECLASS_BIN as in api.sh. Skips when redis-server is missing.
+# through EDGECLASS_CITY_CA: pinned, CA-signed with a name check, refused).
+# EDGECLASS_BIN as in api.sh. Skips when redis-server is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/tools.sh
