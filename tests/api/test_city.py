@@ -105,7 +105,7 @@ class CityTest(unittest.TestCase):
             cls.replicas[name] = cls.replica(name).start()
         # Each replica is in the city once its directory is written.
         for r in cls.replicas.values():
-            until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics")[1], 5)
+            until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics", admin=True)[1], 5)
 
     @classmethod
     def replica(cls, name):
@@ -302,7 +302,7 @@ class CityTest(unittest.TestCase):
         self.redis.kill()
         try:
             for r in self.replicas.values():
-                until(lambda: "edgeclass_city_connected 0" in r.request("GET", "/metrics")[1], 5)
+                until(lambda: "edgeclass_city_connected 0" in r.request("GET", "/metrics", admin=True)[1], 5)
             # A request that needs the city: 503 city_unavailable with Retry-After, fast.
             t0 = time.time()
             st, body, h = request(self.port("b"), "GET", f"/api/v1/courses/{a_course['id']}",
@@ -395,7 +395,7 @@ class CityTest(unittest.TestCase):
                 self.assertIsNotNone(w.expect("welcome"))
             self.redis.kill()
             until(lambda: "edgeclass_city_connected 0" in
-                  self.replicas["a"].request("GET", "/metrics")[1], 5)
+                  self.replicas["a"].request("GET", "/metrics", admin=True)[1], 5)
             # The city is gone (b cannot reach a's course) ...
             st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}",
                                   tok=TEACHER)
@@ -430,7 +430,7 @@ class CityTest(unittest.TestCase):
             if self.redis.proc is None:
                 self.redis.start()
             for r in self.replicas.values():
-                until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics")[1], 10)
+                until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics", admin=True)[1], 10)
             # Whole again (a re-registered) before the next test.
             until(lambda: request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}",
                                   tok=TEACHER)[0] == 200, 10)
