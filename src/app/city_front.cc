@@ -117,11 +117,12 @@ std::string CityFront::credential_for(std::string_view jwt_secret) {
   return base::hex_encode(base::as_bytes(base::hmac_sha256(jwt_secret, "edgeclass-city-v1")));
 }
 
-CityFront::CityFront(city::City& city, http::ApiDeps& api, std::string credential, int threads)
+CityFront::CityFront(city::City& city, http::ApiDeps& api, std::string credential, int threads,
+                     std::shared_ptr<city::PeerTrust> trust)
     : city_(city),
       api_(api),
       credential_(credential),
-      forwarder_(threads, std::move(credential), std::chrono::milliseconds(5000)),
+      forwarder_(threads, std::move(credential), std::chrono::milliseconds(5000), std::move(trust)),
       cache_(city.commands()),
       near_(size_t(std::max(1, threads))) {
   city_.subscriber().subscribe(

@@ -33,7 +33,9 @@ namespace app {
 class CityFront {
  public:
   // `city` has its directory enabled; `api` is what the handlers use (authentication).
-  CityFront(city::City& city, http::ApiDeps& api, std::string credential, int threads);
+  // `trust`: the TLS client settings for https:// homes (city/forwarder.h).
+  CityFront(city::City& city, http::ApiDeps& api, std::string credential, int threads,
+            std::shared_ptr<city::PeerTrust> trust);
 
   // Wraps every route registered so far.
   void install(http::Router& router);

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/random.h"
 #include "base/strings.h"
+#include "city/peer_url.h"
 #include "city/redis_url.h"
 
 namespace app {
@@ -34,8 +35,13 @@ const std::vector<Setting>& settings() {
       {"--replica-id", "EDGECLASS_REPLICA_ID", "",
        "this replica's name in the city (default: the host name)"},
       {"--advertise-url", "EDGECLASS_ADVERTISE_URL", "",
-       "http://host:port where the other replicas reach this one (default: from the listen "
-       "address, or the host name when listening on 0.0.0.0)"},
+       "http://host:port or https://host:port where the other replicas reach this one "
+       "(default: from the listen address, or the host name when listening on 0.0.0.0; "
+       "https:// when --tls-cert is set)"},
+      {"--city-ca", "EDGECLASS_CITY_CA", "",
+       "PEM certificates the replicas' TLS certificate must chain to (or be) when forwarding to "
+       "https:// homes, which must then be named by it or be one of these (default: the "
+       "system trust store, any name)"},
       {"--media-port", "EDGECLASS_MEDIA_PORT", "7882", "UDP port for WebRTC media"},
       {"--public-ip", "EDGECLASS_PUBLIC_IP", "", "IP announced in ICE candidates"},
       {"--media-threads", "EDGECLASS_MEDIA_THREADS", "1",
@@ -96,10 +102,13 @@ base::Status apply_city(Config& c, std::string_view env, const std::string& v, B
     if (v.size() > 100) return bad("is longer than 100 characters");
     c.replica_id = v;
   } else if (env == "EDGECLASS_ADVERTISE_URL") {
-    if (!v.empty() && !base::starts_with(v, "http://")) {
-      return bad("must be http://host:port (the replicas' internal address)");
+    if (!v.empty()) {
+      auto url = city::parse_peer_url(v);
+      if (!url.is_ok()) return bad("is not usable: " + url.status().message());
     }
     c.advertise_url = v;
+  } else if (env == "EDGECLASS_CITY_CA") {
+    c.city_ca = v;
   }
   return base::Status::ok();
 }
@@ -160,7 +169,7 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
   } else if (env == "EDGECLASS_POLICY_DIR") {
     c.policy_dir = v;
   } else if (env == "EDGECLASS_REDIS_URL" || env == "EDGECLASS_REPLICA_ID" ||
-             env == "EDGECLASS_ADVERTISE_URL") {
+             env == "EDGECLASS_ADVERTISE_URL" || env == "EDGECLASS_CITY_CA") {
     EC_RETURN_IF_ERROR(apply_city(c, env, v, bad));
   } else if (env == "EDGECLASS_MEDIA_PORT") {
     if (!port_of(v, &c.media_port)) return bad("is not a port number");

@@ -23,13 +23,14 @@ struct Config {
   // --- The city (docs/design.md "The city"); all empty: a single node, no Redis. ---
   std::string redis_url;      // redis://[user:pass@]host:port/db
   std::string replica_id;     // empty: the host name
-  std::string advertise_url;  // empty: http://<listen host, or the host name>:<port>
+  std::string advertise_url;  // empty: http(s)://<listen host, or the host name>:<port>
+  std::string city_ca;        // PEM trust anchors for https:// homes (empty: system store)
   // --- end of the city ---
   uint16_t media_port = 7882;
   std::string public_ip;
-  int media_threads = 1;   // SFU fan-out threads (FanoutPool when > 1)
+  int media_threads = 1;  // SFU fan-out threads (FanoutPool when > 1)
   std::string config_file;
-  int64_t http_timeout_ms = 30000;  // to send a whole request, and keep-alive idle time
+  int64_t http_timeout_ms = 30000;        // to send a whole request, and keep-alive idle time
   int64_t first_byte_timeout_ms = 10000;  // a new connection's wait for its first byte
   int64_t max_connections = 0;  // 0: the fd limit minus a reserve (http::default_max_connections)
   int64_t max_connections_per_ip = 0;     // 0: no per-address limit

@@ -1,7 +1,6 @@
 #include "app/serve.h"
 
 #include <pthread.h>
-#include <unistd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -230,10 +229,13 @@ base::Result<city::CityOptions> city_options(const Config& config, uint16_t port
   }
   o.advertise_url = config.advertise_url;
   if (o.advertise_url.empty()) {
-    bool any = config.listen_host == "0.0.0.0" || config.listen_host == "::" ||
-               config.listen_host.empty();
-    o.advertise_url = "http://" + (any ? std::string(host) : config.listen_host) + ":" +
-                      std::to_string(port);
+    bool any =
+        config.listen_host == "0.0.0.0" || config.listen_host == "::" || config.listen_host.empty();
+    // A replica that listens with TLS speaks only TLS on that port.
+    bool tls = !config.tls_cert.empty();
+    std::string h = any ? std::string(host) : config.listen_host;
+    if (h.find(':') != std::string::npos) h = "[" + h + "]";
+    o.advertise_url = (tls ? "https://" : "http://") + h + ":" + std::to_string(port);
   }
   return o;
 }
@@ -577,8 +579,10 @@ class Node {
     if (!opts.is_ok()) return fail("city.config", opts.status());
     city_ = std::make_unique<city::City>(std::move(opts).value());
     city_->enable_directory([path = config_.db_path()] { return owned_by_store(path); });
+    auto trust = city::PeerTrust::load(config_.city_ca);
+    if (!trust.is_ok()) return fail("city.tls_config", trust.status());
     front_ = std::make_unique<CityFront>(*city_, deps_, CityFront::credential_for(secret_),
-                                         server_->thread_count());
+                                         server_->thread_count(), std::move(trust).value());
     front_->install(router_);
     register_city_metrics();
     city_->start();

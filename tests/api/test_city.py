@@ -2,6 +2,8 @@
 request (join by class code and the course list included), capacity stays exact across
 replicas, and Redis or replica loss is survived (Redis killed and back empty, a live room
 on its home while Redis is down, Redis stopped with SIGSTOP, a replica killed with -9).
+CityTlsTest: the same city with TLS listeners (advertised https://, forwarding over TLS,
+EDGECLASS_CITY_CA as a pinned certificate or a CA with the host-name check).
 Run by tests/scripts/city.sh (skips when redis-server is missing)."""
 import asyncio
 import os
@@ -15,7 +17,9 @@ import unittest
 import http.client
 import json
 
-from harness import Server, token, async_request
+import ssl
+
+from harness import BINARY, Server, token, async_request
 from test_live_room import WebSocket
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -101,7 +105,7 @@ class CityTest(unittest.TestCase):
             cls.replicas[name] = cls.replica(name).start()
         # Each replica is in the city once its directory is written.
         for r in cls.replicas.values():
-            until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics")[1], 5)
+            until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics", admin=True)[1], 5)
 
     @classmethod
     def replica(cls, name):
@@ -298,7 +302,7 @@ class CityTest(unittest.TestCase):
         self.redis.kill()
         try:
             for r in self.replicas.values():
-                until(lambda: "edgeclass_city_connected 0" in r.request("GET", "/metrics")[1], 5)
+                until(lambda: "edgeclass_city_connected 0" in r.request("GET", "/metrics", admin=True)[1], 5)
             # A request that needs the city: 503 city_unavailable with Retry-After, fast.
             t0 = time.time()
             st, body, h = request(self.port("b"), "GET", f"/api/v1/courses/{a_course['id']}",
@@ -391,7 +395,7 @@ class CityTest(unittest.TestCase):
                 self.assertIsNotNone(w.expect("welcome"))
             self.redis.kill()
             until(lambda: "edgeclass_city_connected 0" in
-                  self.replicas["a"].request("GET", "/metrics")[1], 5)
+                  self.replicas["a"].request("GET", "/metrics", admin=True)[1], 5)
             # The city is gone (b cannot reach a's course) ...
             st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}",
                                   tok=TEACHER)
@@ -426,7 +430,7 @@ class CityTest(unittest.TestCase):
             if self.redis.proc is None:
                 self.redis.start()
             for r in self.replicas.values():
-                until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics")[1], 10)
+                until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics", admin=True)[1], 10)
             # Whole again (a re-registered) before the next test.
             until(lambda: request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}",
                                   tok=TEACHER)[0] == 200, 10)
@@ -480,6 +484,228 @@ class CityTest(unittest.TestCase):
         self.assertIn(cid, [x["id"] for x in body["items"]])
         print(f"\n  replica killed -9: back serving its courses after {took:.1f} s")
 
+
+def make_cert(out, host):
+    r = subprocess.run([BINARY, "cert", "--self-signed", "--host", host, "--out", out],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return os.path.join(out, "cert.pem"), os.path.join(out, "key.pem")
+
+
+class CityTlsTest(unittest.TestCase):
+    """The city when the replicas listen with TLS (as in K3s): their advertised URLs default
+    to https://, and forwarding (writes, uncached reads, the course-list fan-out) runs over
+    TLS, verified against EDGECLASS_CITY_CA (here the replicas' own self-signed
+    certificate). A replica that trusts another certificate cannot forward."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="edgeclass-city-tls-")
+        cls.cert, cls.key = make_cert(os.path.join(cls.tmp, "tls"), "127.0.0.1")
+        cls.other_cert, _ = make_cert(os.path.join(cls.tmp, "other"), "127.0.0.1")
+        cls.redis = Redis()
+        cls.redis.start()
+        cls.replicas = {}
+        for name in ("a", "b", "c"):
+            cls.replicas[name] = cls.replica(name, cls.cert).start()
+        for r in cls.replicas.values():
+            until(lambda: "edgeclass_city_connected 1" in
+                  r.request("GET", "/metrics", admin=True)[1], 5)
+
+    @classmethod
+    def replica(cls, name, city_ca):
+        return Server(data_dir=os.path.join(cls.tmp, "data-" + name), env={
+            "EDGECLASS_REDIS_URL": f"redis://127.0.0.1:{cls.redis.port}",
+            "EDGECLASS_REPLICA_ID": name,
+            "EDGECLASS_MEDIA_PORT": "0",
+            "EDGECLASS_TLS_CERT": cls.cert, "EDGECLASS_TLS_KEY": cls.key,
+            "EDGECLASS_CITY_CA": city_ca,
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        for r in cls.replicas.values():
+            try:
+                r.stop()
+            except Exception:
+                pass
+        cls.redis.kill()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def request(self, name, method, path, body=None, tok=TEACHER):
+        ctx = ssl.create_default_context(cafile=self.cert)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.replicas[name].port, timeout=30,
+                                           context=ctx)
+        h = {"Authorization": "Bearer " + tok}
+        data = json.dumps(body) if body is not None else None
+        if data is not None:
+            h["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        text = resp.read().decode()
+        headers = dict(resp.getheaders())
+        conn.close()
+        return resp.status, (json.loads(text) if text else None), headers
+
+    def forwarded(self, name):
+        _, text = self.replicas[name].request("GET", "/metrics", admin=True)
+        for line in text.splitlines():
+            if line.startswith('edgeclass_city_requests_total{outcome="forwarded"}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    def test_advertised_url_is_https(self):
+        for name, r in self.replicas.items():
+            log = "".join(r.log)
+            self.assertIn(f'"advertise_url":"https://127.0.0.1:{r.port}"', log, name)
+
+    def test_cross_replica_write_and_read_over_tls(self):
+        st, c, _ = self.request("a", "POST", "/api/v1/courses",
+                                {"title": "Secure", "status": "active"})
+        self.assertEqual(st, 201, c)
+        cid = c["id"]
+        before = self.forwarded("b")
+        # A read through b: forwarded to a over TLS (nothing cached yet).
+        st, body, h = self.request("b", "GET", f"/api/v1/courses/{cid}")
+        self.assertEqual(st, 200, body)
+        self.assertEqual(body["title"], "Secure")
+        # Writes through b and c, ordered on a; then read everywhere.
+        for name, title in (("b", "Secure B"), ("c", "Secure C")):
+            st, body, h = self.request(name, "PATCH", f"/api/v1/courses/{cid}", {"title": title})
+            self.assertEqual(st, 200, body)
+            self.assertEqual(h.get("X-Edgeclass-Home"), "a")
+            self.assertEqual(body["title"], title)
+        self.assertGreaterEqual(self.forwarded("b") - before, 2)
+        st, body, _ = self.request("a", "GET", f"/api/v1/courses/{cid}")
+        self.assertEqual(body["title"], "Secure C")
+        st, body, _ = self.request("c", "GET", f"/api/v1/courses/{cid}")
+        self.assertEqual(body["title"], "Secure C")
+        # A student joins through c (a write forwarded to a); the roster through b shows them.
+        stu = token("tls-s", "student", "Tess")
+        st, body, _ = self.request("c", "POST", f"/api/v1/courses/{cid}/join", tok=stu)
+        self.assertEqual(st, 201, body)
+        st, body, _ = self.request("b", "GET", f"/api/v1/courses/{cid}/students")
+        self.assertEqual(st, 200, body)
+        self.assertEqual([x["student_id"] for x in body["items"]], ["tls-s"])
+        # The course list fans out to a and b over TLS: nobody missing.
+        st, c2, _ = self.request("b", "POST", "/api/v1/courses",
+                                 {"title": "Secure 2", "status": "active"})
+        self.assertEqual(st, 201, c2)
+        st, body, h = self.request("c", "GET", "/api/v1/courses?limit=100")
+        self.assertEqual(st, 200, body)
+        self.assertNotIn("X-Edgeclass-Partial", h)
+        ids = [x["id"] for x in body["items"]]
+        self.assertIn(cid, ids)
+        self.assertIn(c2["id"], ids)
+
+    def test_untrusted_home_is_refused_until_the_ca_file_changes(self):
+        # d listens with the same certificate but trusts only another one: the handshake to
+        # a fails verification, so writes of a's courses through d are refused (503).
+        st, c, _ = self.request("a", "POST", "/api/v1/courses",
+                                {"title": "Pinned", "status": "active"})
+        self.assertEqual(st, 201, c)
+        ca = os.path.join(self.tmp, "d-ca.pem")
+        shutil.copy(self.other_cert, ca)
+        d = self.replica("d", ca).start()
+
+        def patch(title):
+            ctx = ssl.create_default_context(cafile=self.cert)
+            conn = http.client.HTTPSConnection("127.0.0.1", d.port, timeout=30, context=ctx)
+            conn.request("PATCH", f"/api/v1/courses/{c['id']}", body=json.dumps({"title": title}),
+                         headers={"Authorization": "Bearer " + TEACHER,
+                                  "Content-Type": "application/json"})
+            resp = conn.getresponse()
+            body = json.loads(resp.read().decode())
+            conn.close()
+            return resp.status, body
+
+        try:
+            until(lambda: "edgeclass_city_connected 1" in
+                  d.request("GET", "/metrics", admin=True)[1], 5)
+            st, body = patch("x")
+            self.assertEqual(st, 503, body)
+            self.assertEqual(body["error"]["code"], "course_home_unavailable")
+            self.assertIn("certificate", body["error"]["message"])
+            st, got, _ = self.request("a", "GET", f"/api/v1/courses/{c['id']}")
+            self.assertEqual(got["title"], "Pinned")
+            # The file is replaced (as a Secret update swaps it): the next connection trusts a.
+            shutil.copy(self.cert, ca + ".new")
+            os.replace(ca + ".new", ca)
+            st, body = patch("Through d")
+            self.assertEqual(st, 200, body)
+            self.assertEqual(body["title"], "Through d")
+            self.assertIn("city.ca_reloaded", "".join(d.log))
+        finally:
+            d.stop()
+
+    def test_z_ca_signed_peers_must_name_the_advertised_host(self):
+        # EDGECLASS_CITY_CA holding a CA (not the peers' own certificate): a peer's
+        # certificate signed by it must name the advertised host. e's names only
+        # elsewhere.example (refused), g's names 127.0.0.1 (forwarded); f forwards to both.
+        openssl = shutil.which("openssl")
+        if not openssl:
+            self.skipTest("openssl is not installed")
+        d = os.path.join(self.tmp, "ca")
+        os.makedirs(d)
+
+        def run(*args):
+            r = subprocess.run([openssl, *args], capture_output=True, text=True, timeout=30,
+                               cwd=d)
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+        run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=city test CA")
+        for leaf, san in (("e", "DNS:elsewhere.example"), ("g", "IP:127.0.0.1")):
+            run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", f"{leaf}.key", "-out", f"{leaf}.csr", "-subj", f"/CN={leaf}")
+            with open(os.path.join(d, f"{leaf}.ext"), "w") as f:
+                f.write(f"subjectAltName={san}\n")
+            run("x509", "-req", "-in", f"{leaf}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", f"{leaf}.pem", "-days", "2", "-extfile", f"{leaf}.ext")
+        started = []
+        try:
+            homes = {}
+            for leaf in ("e", "g"):
+                r = self.replica(leaf, os.path.join(d, "ca.pem"))
+                r.env["EDGECLASS_TLS_CERT"] = os.path.join(d, f"{leaf}.pem")
+                r.env["EDGECLASS_TLS_KEY"] = os.path.join(d, f"{leaf}.key")
+                started.append(r.start())
+                homes[leaf] = r
+            f_ = self.replica("f", os.path.join(d, "ca.pem")).start()
+            started.append(f_)
+            for r in started:
+                until(lambda: "edgeclass_city_connected 1" in
+                      r.request("GET", "/metrics", admin=True)[1], 5)
+            ca_ctx = ssl.create_default_context(cafile=os.path.join(d, "ca.pem"))
+            ca_ctx.check_hostname = False  # e's certificate names elsewhere.example
+
+            def call(port, ctx, method, path, body=None):
+                conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=ctx)
+                h = {"Authorization": "Bearer " + TEACHER, "Content-Type": "application/json"}
+                conn.request(method, path, body=json.dumps(body) if body else None, headers=h)
+                resp = conn.getresponse()
+                out = resp.status, json.loads(resp.read().decode())
+                conn.close()
+                return out
+
+            f_ctx = ssl.create_default_context(cafile=self.cert)
+            results = {}
+            for leaf, r in homes.items():
+                st, c = call(r.port, ca_ctx, "POST", "/api/v1/courses",
+                             {"title": "CA " + leaf, "status": "active"})
+                self.assertEqual(st, 201, c)
+                results[leaf] = call(f_.port, f_ctx, "PATCH", f"/api/v1/courses/{c['id']}",
+                                     {"title": "via f"})
+            st, body = results["e"]
+            self.assertEqual(st, 503, body)
+            self.assertEqual(body["error"]["code"], "course_home_unavailable")
+            self.assertIn("does not name 127.0.0.1", body["error"]["message"])
+            st, body = results["g"]
+            self.assertEqual(st, 200, body)
+            self.assertEqual(body["title"], "via f")
+        finally:
+            for r in started:
+                r.stop()
 
 if __name__ == "__main__":
     unittest.main()

@@ -2,7 +2,9 @@
 # The city: a real redis-server and three edgeclass replicas on loopback (tests/api/test_city.py):
 # cross-replica reads and writes, join by class code, the city-wide course list, exact capacity
 # over replicas, Redis down and back empty, a live room on its home while Redis is down, a
-# replica killed with -9. EDGECLASS_BIN as in api.sh. Skips when redis-server is missing.
+# replica killed with -9; and a city whose replicas listen with TLS (forwarding over TLS, trust
+# through EDGECLASS_CITY_CA: pinned, CA-signed with a name check, refused).
+# EDGECLASS_BIN as in api.sh. Skips when redis-server is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/scripts/lib/tools.sh

@@ -109,6 +109,10 @@ if ss:
     adv = env.get("EDGECLASS_ADVERTISE_URL", {}).get("value", "")
     check(adv == f"https://$(EDGECLASS_REPLICA_ID).{peers}.education.svc.cluster.local:8080",
           f"EDGECLASS_ADVERTISE_URL {adv!r} must be the pod's name under Service {peers}")
+    # Forwarding over TLS: the image has no CA bundle, so the replicas pin their shared cert.
+    check(env.get("EDGECLASS_CITY_CA", {}).get("value") ==
+          env.get("EDGECLASS_TLS_CERT", {}).get("value"),
+          "EDGECLASS_CITY_CA must be the replicas' own certificate (https:// peers, no CA bundle)")
     check("EDGECLASS_REPLICA_ID" in order and "EDGECLASS_ADVERTISE_URL" in order and
           order.index("EDGECLASS_REPLICA_ID") < order.index("EDGECLASS_ADVERTISE_URL"),
           "$(EDGECLASS_REPLICA_ID) expands only when defined earlier in env")
