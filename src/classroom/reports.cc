@@ -6,17 +6,11 @@
 #include <set>
 
 #include "base/strings.h"
+#include "classroom/service.h"  // time_or_null
 
 namespace classroom {
 
 namespace json = boost::json;
-
-namespace {
-json::value time_or_null(const std::optional<int64_t>& ms) {
-  if (!ms) return nullptr;
-  return json::value(base::format_utc_ms(*ms));
-}
-}  // namespace
 
 // ---- attendance -------------------------------------------------------------------------
 

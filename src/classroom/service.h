@@ -102,9 +102,9 @@ class Service {
   base::Status remove_student(store::Txn& txn, const Actor& actor, std::string_view course_id,
                               std::string_view student_id) const;
   base::Result<store::Page<store::Enrollment>> list_students(store::Db& db, const Actor& actor,
-                                                            std::string_view course_id,
-                                                            std::string_view cursor,
-                                                            int limit) const;
+                                                             std::string_view course_id,
+                                                             std::string_view cursor,
+                                                             int limit) const;
 
   // Class codes (service_teacher.cc). A course gets one when it is created. The code is
   // the teacher's and admins' to read and rotate (policy actions read_join_code,
@@ -204,6 +204,8 @@ class Service {
 };
 
 // Wire forms (docs/api.md).
+// A time as the API writes it (RFC 3339, UTC, milliseconds), or null.
+boost::json::value time_or_null(const std::optional<int64_t>& ms);
 boost::json::object to_json(const store::Course& c);
 boost::json::object to_json(const store::Enrollment& e);
 boost::json::object to_json(const store::Session& s);

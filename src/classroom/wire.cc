@@ -6,12 +6,10 @@ namespace classroom {
 
 namespace json = boost::json;
 
-namespace {
 json::value time_or_null(const std::optional<int64_t>& ms) {
   if (!ms) return nullptr;
   return json::value(base::format_utc_ms(*ms));
 }
-}  // namespace
 
 json::object to_json(const store::Course& c) {
   return {{"id", c.id},

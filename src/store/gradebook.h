@@ -10,12 +10,9 @@
 #include "base/status.h"
 #include "store/db.h"
 #include "store/model.h"
+#include "store/quizzes.h"  // graded_quizzes
 
 namespace store {
-
-// The course's published and closed quizzes (drafts are left out), in the order they were
-// published. Every field of Quiz is filled.
-base::Result<std::vector<Quiz>> graded_quizzes(Db& db, std::string_view course_id);
 
 // Everyone enrolled in the course now, ordered by (student_name, student_id).
 base::Result<std::vector<Enrollment>> roster(Db& db, std::string_view course_id);

@@ -106,6 +106,20 @@ base::Result<std::vector<Quiz>> list_quizzes(Db& db, std::string_view session_id
   return out;
 }
 
+base::Result<std::vector<Quiz>> graded_quizzes(Db& db, std::string_view course_id) {
+  EC_ASSIGN_OR_RETURN(
+      Stmt st, db.prepare(std::string(kSelectQuiz) + "WHERE course_id = ? AND status != 'draft' "
+                                                     "ORDER BY published_at, created_at, id"));
+  st.bind_all(course_id);
+  std::vector<Quiz> out;
+  while (true) {
+    EC_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    out.push_back(read_quiz(st));
+  }
+  return out;
+}
+
 base::Status publish_quiz(Txn& txn, std::string_view id, int64_t published_at,
                           std::optional<int64_t> deadline_at) {
   Db& db = txn.db();

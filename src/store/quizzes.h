@@ -27,6 +27,10 @@ base::Result<Quiz> get_quiz(Db& db, std::string_view id);
 // The session's quizzes, oldest first (created_at, id).
 base::Result<std::vector<Quiz>> list_quizzes(Db& db, std::string_view session_id);
 
+// The course's published and closed quizzes (drafts are left out), in the order they were
+// published (the gradebook's columns).
+base::Result<std::vector<Quiz>> graded_quizzes(Db& db, std::string_view course_id);
+
 // draft -> published, setting published_at and deadline_at (nullopt: no deadline).
 // NotFound ("quiz_not_found"); FailedPrecondition ("quiz_not_draft") from any other status.
 base::Status publish_quiz(Txn& txn, std::string_view id, int64_t published_at,
