@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "policy/capabilities.h"
 #include "policy/engine.h"
 #include "policy/tools/tools.h"
 
@@ -24,6 +25,9 @@ constexpr const char* kUsage = R"(Usage:
       run every test_* rule, like `opa test`; exit 1 when one fails
   edgeclass policy verify PATH...
       run Gatekeeper suites (suite.yaml files under PATH), like `gator verify`
+  edgeclass policy capabilities
+      print the builtins this engine supports in OPA's capabilities format, like
+      `opa capabilities --current`
 )";
 
 int usage(const std::string& msg) {
@@ -202,6 +206,12 @@ int cmd_policy(const std::vector<std::string>& args) {
   if (args[0] == "eval") return cmd_eval(rest);
   if (args[0] == "test") return cmd_test(rest);
   if (args[0] == "verify") return cmd_verify(rest);
+  if (args[0] == "capabilities") {
+    if (!rest.empty()) return usage("capabilities takes no arguments");
+    std::cout << policy::pretty_json(
+        policy::capabilities_json(policy::BuiltinRegistry::standard()));
+    return 0;
+  }
   return usage("unknown policy command '" + args[0] + "'");
 }
 
