@@ -343,6 +343,28 @@ base::Status Evaluator::unify(const Term& a, const Term& b, Frame& f, const Cont
     };
     return go(0);
   }
+  if (pa && pb && a.kind == TermKind::kObject && b.kind == TermKind::kObject) {
+    // {"x": x, "y": 2} = {"x": 1, "y": y}: keys are ground; values unify pairwise by key.
+    if (a.pairs.size() != b.pairs.size()) return base::Status::ok();
+    size_t n = a.pairs.size();
+    std::vector<Value> keys_a(n), keys_b(n);
+    std::function<base::Status(size_t)> match = [&](size_t i) -> base::Status {
+      if (i == n) return k();
+      size_t j = 0;
+      while (j < n && !(keys_b[j] == keys_a[i])) ++j;
+      if (j == n) return base::Status::ok();
+      return unify(*a.pairs[i].second, *b.pairs[j].second, f, [&]() { return match(i + 1); });
+    };
+    std::function<base::Status(size_t)> eval_keys = [&](size_t i) -> base::Status {
+      if (i == 2 * n) return match(0);
+      const Term& key = i < n ? *a.pairs[i].first : *b.pairs[i - n].first;
+      return term(key, f, [&](const Value& v) -> base::Status {
+        (i < n ? keys_a[i] : keys_b[i - n]) = v;
+        return eval_keys(i + 1);
+      });
+    };
+    return eval_keys(0);
+  }
   if (pa && pb && a.kind == TermKind::kVar && b.kind != TermKind::kVar) {
     // e.g. x = [y, 1]: cannot bind either; unsafe.
     return error_at(a.loc, "rego_unsafe_var_error", "var " + a.name + " is unsafe");
@@ -416,12 +438,13 @@ base::Status Evaluator::ref(const Term& r, Frame& f, const ValCont& k) {
   return term(head, f, [&](const Value& v) { return walk(v, r, 1, f, k); });
 }
 
-base::Status Evaluator::walk(const Value& v, const Term& r, size_t i, Frame& f, const ValCont& k) {
+base::Status Evaluator::walk(const Value& v, const Term& r, size_t i, Frame& f, const ValCont& k,
+                             bool in_data) {
   if (i == r.items.size()) return k(v);
   const Term& op = *r.items[i];
   if (is_pattern(op, f)) {
     auto each = [&](const Value& key, const Value& child) -> base::Status {
-      return unify_value(op, key, f, [&]() { return walk(child, r, i + 1, f, k); });
+      return unify_value(op, key, f, [&]() { return walk(child, r, i + 1, f, k, in_data); });
     };
     if (v.is_array()) {
       auto items = v.array_items();
@@ -435,16 +458,16 @@ base::Status Evaluator::walk(const Value& v, const Term& r, size_t i, Frame& f, 
     }
     return base::Status::ok();
   }
-  if (op.kind == TermKind::kScalar) {
-    const Value* child = v.get(op.value);
-    if (!child) return base::Status::ok();
-    return walk(*child, r, i + 1, f, k);
-  }
-  return term(op, f, [&](const Value& key) -> base::Status {
+  auto step = [&](const Value& key) -> base::Status {
     const Value* child = v.get(key);
+    if (!child && in_data && key.is_int() && v.is_object()) {
+      child = v.get(Value::string(number_to_string(key)));
+    }
     if (!child) return base::Status::ok();
-    return walk(*child, r, i + 1, f, k);
-  });
+    return walk(*child, r, i + 1, f, k, in_data);
+  };
+  if (op.kind == TermKind::kScalar) return step(op.value);
+  return term(op, f, step);
 }
 
 }  // namespace policy
