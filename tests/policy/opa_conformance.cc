@@ -195,6 +195,7 @@ int main(int argc, char** argv) {
   std::sort(files.begin(), files.end());
   std::map<std::string, Stats> by_dir;
   std::set<std::string> passed_keys, all_keys;
+  int unreadable = 0;  // YAML files that do not parse (a failure with --require-all)
   for (const auto& file : files) {
     std::string dir = fs::relative(file.parent_path(), suite).string();
     if (!filter.empty() && dir != filter && dir.rfind(filter + "/", 0) != 0) continue;
@@ -203,6 +204,7 @@ int main(int argc, char** argv) {
       doc = YAML::LoadFile(file.string());
     } catch (const std::exception& ex) {
       std::cerr << "cannot parse " << file << ": " << ex.what() << "\n";
+      ++unreadable;
       continue;
     }
     int idx = 0;
@@ -271,7 +273,7 @@ int main(int argc, char** argv) {
       rc = 1;
     }
   }
-  if (require_all && (total.failed > 0 || total.passed == 0)) rc = 1;
+  if (require_all && (total.failed > 0 || total.passed == 0 || unreadable > 0)) rc = 1;
   std::printf("%d passed, %d failed\n", total.passed, total.failed);
   return rc;
 }
