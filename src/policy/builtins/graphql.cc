@@ -1,937 +1,18 @@
-// graphql.parse_query and graphql.parse_schema: a GraphQL lexer and parser (GraphQL spec,
-// October 2021: executable documents and the type system definition language) producing the
-// AST OPA returns. OPA converts gqlparser's Go structs to JSON and prunes them: no positions,
-// no null members, no empty arrays or objects; empty strings, false and 0 stay. The members
-// below are those structs' field names, so a policy written against OPA reads the same tree.
-// Errors carry OPA's text: "<message> in GraphQL string at location <line>:<column>".
-//
-// Not here yet: validation (graphql.is_valid, parse_and_verify, schema_is_valid, parse).
-// Comments (# ...) are skipped; gqlparser keeps them on the nodes they precede.
+// graphql.* builtins: parse_query and parse_schema return the trees of graphql_parser.cc;
+// schema_is_valid, is_valid, parse and parse_and_verify also validate, with the rules that
+// decide most documents (SchemaChecker: gqlparser's schema rules; QueryChecker: the main rules
+// of its default query set). Not covered: overlapping fields, values of the correct type,
+// fragment cycles, possible fragment spreads, introspection types.
 #include <map>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "policy/builtins/graphql_parser.h"
 #include "policy/builtins/util.h"
 
 namespace policy::builtins {
 namespace {
-
-enum class Tok {
-  kInvalid,
-  kEof,
-  kBang,
-  kDollar,
-  kAmp,
-  kParenL,
-  kParenR,
-  kSpread,
-  kColon,
-  kEquals,
-  kAt,
-  kBracketL,
-  kBracketR,
-  kBraceL,
-  kBraceR,
-  kPipe,
-  kName,
-  kInt,
-  kFloat,
-  kString,
-  kBlockString
-};
-
-std::string_view tok_text(Tok k) {
-  static constexpr std::string_view kTexts[] = {
-      "<Invalid>", "<EOF>", "!", "$", "&", "(",    ")",   "...",   ":",      "=",          "@",
-      "[",         "]",     "{", "}", "|", "Name", "Int", "Float", "String", "BlockString"};
-  return kTexts[static_cast<int>(k)];
-}
-
-struct Token {
-  Tok kind = Tok::kEof;
-  std::string value;  // names, numbers and (unescaped) strings
-  int line = 1, col = 1;
-  std::string error;  // kInvalid: the lexer's message (without the final '.')
-};
-
-// Go's strconv.Quote for the ASCII names and strings that reach messages.
-std::string go_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-// Token as gqlparser prints it: `Name "x"`, `String "text"`, or the punctuator.
-std::string describe(const Token& t) {
-  std::string s(tok_text(t.kind));
-  if (!t.value.empty()) s += " " + go_quote(t.value);
-  return s;
-}
-
-void append_utf8(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
-
-// Block string value (spec 2.9.4, BlockStringValue): common indentation removed, blank first
-// and last lines dropped.
-std::string block_string_value(const std::string& raw) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (true) {
-    size_t nl = raw.find('\n', start);
-    lines.push_back(raw.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  auto indent_of = [](const std::string& l) {
-    size_t i = 0;
-    while (i < l.size() && (l[i] == ' ' || l[i] == '\t')) ++i;
-    return i;
-  };
-  size_t common = std::string::npos;
-  for (size_t i = 1; i < lines.size(); ++i) {
-    size_t ind = indent_of(lines[i]);
-    if (ind < lines[i].size() && ind < common) common = ind;
-  }
-  if (common != std::string::npos) {
-    for (size_t i = 1; i < lines.size(); ++i) {
-      lines[i] = lines[i].size() >= common ? lines[i].substr(common) : std::string();
-    }
-  }
-  auto blank = [&](const std::string& l) { return indent_of(l) == l.size(); };
-  size_t b = 0, e = lines.size();
-  while (b < e && blank(lines[b])) ++b;
-  while (e > b && blank(lines[e - 1])) --e;
-  std::string out;
-  for (size_t i = b; i < e; ++i) {
-    if (i > b) out += '\n';
-    out += lines[i];
-  }
-  return out;
-}
-
-class Lexer {
- public:
-  explicit Lexer(std::string_view src) : s_(src) {}
-
-  Token next() {
-    skip_ignored();
-    Token t;
-    t.line = line_;
-    t.col = col();
-    if (pos_ >= s_.size()) return t;
-    char c = s_[pos_];
-    auto punct = [&](Tok k, size_t n) {
-      t.kind = k;
-      advance(n);
-      return t;
-    };
-    switch (c) {
-      case '!':
-        return punct(Tok::kBang, 1);
-      case '$':
-        return punct(Tok::kDollar, 1);
-      case '&':
-        return punct(Tok::kAmp, 1);
-      case '(':
-        return punct(Tok::kParenL, 1);
-      case ')':
-        return punct(Tok::kParenR, 1);
-      case ':':
-        return punct(Tok::kColon, 1);
-      case '=':
-        return punct(Tok::kEquals, 1);
-      case '@':
-        return punct(Tok::kAt, 1);
-      case '[':
-        return punct(Tok::kBracketL, 1);
-      case ']':
-        return punct(Tok::kBracketR, 1);
-      case '{':
-        return punct(Tok::kBraceL, 1);
-      case '}':
-        return punct(Tok::kBraceR, 1);
-      case '|':
-        return punct(Tok::kPipe, 1);
-      case '.':
-        if (s_.substr(pos_, 3) == "...") return punct(Tok::kSpread, 3);
-        break;
-      case '"':
-        // gqlparser places string tokens after their opening quotes.
-        if (s_.substr(pos_, 3) == "\"\"\"") {
-          t.col += 3;
-          return block_string(t);
-        }
-        t.col += 1;
-        return string(t);
-      default:
-        break;
-    }
-    if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-      size_t b = pos_;
-      while (pos_ < s_.size() &&
-             (s_[pos_] == '_' || std::isalnum(static_cast<unsigned char>(s_[pos_])))) {
-        advance(1);
-      }
-      t.kind = Tok::kName;
-      t.value = std::string(s_.substr(b, pos_ - b));
-      return t;
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) return number(t);
-    advance(1);
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "Cannot contain the invalid character \"\\u%04x\"", c);
-      return error(t, buf);
-    }
-    if (c == '\'') {
-      return error(
-          t, "Unexpected single quote character ('), did you mean to use a double quote (\")?");
-    }
-    return error(t, "Cannot parse the unexpected character \"" + std::string(1, c) + "\"");
-  }
-
- private:
-  int col() const { return static_cast<int>(runes_ - line_start_) + 1; }
-  void advance(size_t n) {
-    for (size_t i = 0; i < n && pos_ < s_.size(); ++i) {
-      unsigned char c = static_cast<unsigned char>(s_[pos_++]);
-      if ((c & 0xC0) != 0x80) ++runes_;
-    }
-  }
-  void newline() {
-    ++line_;
-    line_start_ = runes_;
-  }
-  void skip_ignored() {
-    while (pos_ < s_.size()) {
-      char c = s_[pos_];
-      if (c == ' ' || c == '\t' || c == ',') {
-        advance(1);
-      } else if (c == '\n') {
-        advance(1);
-        newline();
-      } else if (c == '\r') {
-        advance(1);
-        if (pos_ < s_.size() && s_[pos_] == '\n') advance(1);
-        newline();
-      } else if (s_.substr(pos_, 3) == "\xEF\xBB\xBF") {
-        advance(3);
-      } else if (c == '#') {
-        while (pos_ < s_.size() && s_[pos_] != '\n' && s_[pos_] != '\r') advance(1);
-      } else {
-        return;
-      }
-    }
-  }
-  // An Invalid token located where the lexer stopped (gqlparser's makeError).
-  Token error(Token t, std::string msg) {
-    if (!msg.empty() && msg.back() == '.') msg.pop_back();
-    t.kind = Tok::kInvalid;
-    t.value.clear();
-    t.line = line_;
-    t.col = col();
-    t.error = std::move(msg);
-    return t;
-  }
-  std::string describe_next() const {
-    return pos_ < s_.size() ? "\"" + std::string(1, s_[pos_]) + "\"" : "<EOF>";
-  }
-  size_t digits() {
-    size_t n = 0;
-    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') advance(1), ++n;
-    return n;
-  }
-  Token number(Token t) {
-    size_t b = pos_;
-    bool is_float = false;
-    if (s_[pos_] == '-') advance(1);
-    if (pos_ < s_.size() && s_[pos_] == '0') {
-      advance(1);
-      if (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
-        return error(t, "Invalid number, unexpected digit after 0: " + describe_next());
-      }
-    } else if (digits() == 0) {
-      return error(t, "Invalid number, expected digit but got: " + describe_next());
-    }
-    if (pos_ < s_.size() && s_[pos_] == '.') {
-      is_float = true;
-      advance(1);
-      if (digits() == 0)
-        return error(t, "Invalid number, expected digit but got: " + describe_next());
-    }
-    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
-      is_float = true;
-      advance(1);
-      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) advance(1);
-      if (digits() == 0)
-        return error(t, "Invalid number, expected digit but got: " + describe_next());
-    }
-    t.kind = is_float ? Tok::kFloat : Tok::kInt;
-    t.value = std::string(s_.substr(b, pos_ - b));
-    return t;
-  }
-  Token string(Token t) {
-    advance(1);
-    std::string out;
-    while (pos_ < s_.size()) {
-      char c = s_[pos_];
-      if (c == '\n' || c == '\r') break;
-      if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "Invalid character within String: \"\\u%04x\"", c);
-        return error(t, buf);
-      }
-      if (c == '"') {
-        advance(1);
-        t.kind = Tok::kString;
-        t.value = std::move(out);
-        return t;
-      }
-      if (c != '\\') {
-        out += c;
-        advance(1);
-        continue;
-      }
-      if (pos_ + 1 >= s_.size()) {
-        advance(1);
-        return error(t, "Invalid character escape sequence");
-      }
-      char e = s_[pos_ + 1];
-      if (e == 'u') {
-        uint32_t v = 0;
-        bool ok = pos_ + 6 <= s_.size() - 1 + 1 && pos_ + 6 <= s_.size();
-        for (size_t i = 2; ok && i < 6; ++i) {
-          char h = s_[pos_ + i];
-          v <<= 4;
-          if (h >= '0' && h <= '9')
-            v |= static_cast<uint32_t>(h - '0');
-          else if (h >= 'a' && h <= 'f')
-            v |= static_cast<uint32_t>(h - 'a' + 10);
-          else if (h >= 'A' && h <= 'F')
-            v |= static_cast<uint32_t>(h - 'A' + 10);
-          else
-            ok = false;
-        }
-        if (!ok) {
-          advance(1);
-          return error(t, "Invalid character escape sequence: \\" +
-                              std::string(s_.substr(pos_, std::min<size_t>(5, s_.size() - pos_))));
-        }
-        append_utf8(out, v);
-        advance(6);
-        continue;
-      }
-      switch (e) {
-        case '"':
-        case '/':
-        case '\\':
-          out += e;
-          break;
-        case 'b':
-          out += '\b';
-          break;
-        case 'f':
-          out += '\f';
-          break;
-        case 'n':
-          out += '\n';
-          break;
-        case 'r':
-          out += '\r';
-          break;
-        case 't':
-          out += '\t';
-          break;
-        default:
-          advance(1);
-          return error(t, "Invalid character escape sequence: \\" + std::string(1, e));
-      }
-      advance(2);
-    }
-    return error(t, "Unterminated string");
-  }
-  Token block_string(Token t) {
-    advance(3);
-    std::string raw;
-    while (pos_ < s_.size()) {
-      char c = s_[pos_];
-      if (s_.substr(pos_, 3) == "\"\"\"") {
-        size_t q = 0;
-        while (pos_ + q < s_.size() && s_[pos_ + q] == '"') ++q;
-        raw.append(q - 3, '"');
-        advance(q);
-        t.kind = Tok::kBlockString;
-        t.value = block_string_value(raw);
-        return t;
-      }
-      if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "Invalid character within String: \"\\u%04x\"", c);
-        return error(t, buf);
-      }
-      if (s_.substr(pos_, 4) == "\\\"\"\"") {
-        raw += "\"\"\"";
-        advance(4);
-      } else if (c == '\r') {
-        if (pos_ + 1 < s_.size() && s_[pos_ + 1] == '\n') advance(1);
-        raw += '\n';
-        advance(1);
-        newline();
-      } else {
-        raw += c;
-        advance(1);
-        if (c == '\n') newline();
-      }
-    }
-    return error(t, "Unterminated string");
-  }
-
-  std::string_view s_;
-  size_t pos_ = 0;
-  size_t runes_ = 0;
-  size_t line_start_ = 0;
-  int line_ = 1;
-};
-
-// Builds a pruned object: members that are null, empty arrays or empty objects are left out.
-class Obj {
- public:
-  Obj& add(std::string_view key, Value v) {
-    if (v.is_null()) return *this;
-    if ((v.is_array() || v.is_object()) && v.size() == 0) return *this;
-    items_.emplace_back(Value::string(std::string(key)), std::move(v));
-    return *this;
-  }
-  Obj& str(std::string_view key, std::string v) { return add(key, Value::string(std::move(v))); }
-  Obj& flag(std::string_view key, bool v) { return add(key, Value::boolean(v)); }
-  Value done() { return Value::object(std::move(items_)); }
-
- private:
-  std::vector<ObjectItem> items_;
-};
-
-Value list(std::vector<Value> items) {
-  std::erase_if(items, [](const Value& v) {
-    return v.is_null() || ((v.is_array() || v.is_object()) && v.size() == 0);
-  });
-  return Value::array(std::move(items));
-}
-
-class Parser {
- public:
-  explicit Parser(std::string_view src) : lex_(src) {}
-
-  base::Result<Value> query_document() {
-    std::vector<Value> ops, frags;
-    while (peek().kind != Tok::kEof && ok()) {
-      const Token& t = peek();
-      if (t.kind == Tok::kName &&
-          (t.value == "query" || t.value == "mutation" || t.value == "subscription")) {
-        ops.push_back(operation());
-      } else if (t.kind == Tok::kName && t.value == "fragment") {
-        frags.push_back(fragment_definition());
-      } else if (t.kind == Tok::kBraceL) {
-        ops.push_back(operation());
-      } else {
-        unexpected(peek());
-      }
-    }
-    if (!ok()) return failure();
-    return Obj()
-        .add("Operations", list(std::move(ops)))
-        .add("Fragments", list(std::move(frags)))
-        .done();
-  }
-
-  base::Result<Value> schema_document() {
-    std::vector<Value> schema, schema_ext, directives, defs, exts;
-    while (peek().kind != Tok::kEof && ok()) {
-      std::string description;
-      bool has_description = false;
-      if (peek().kind == Tok::kString || peek().kind == Tok::kBlockString) {
-        description = next().value;
-        has_description = true;
-      }
-      const Token& t = peek();
-      if (t.kind != Tok::kName) {
-        unexpected(t);
-        break;
-      }
-      const std::string& v = t.value;
-      if (v == "scalar" || v == "type" || v == "interface" || v == "union" || v == "enum" ||
-          v == "input") {
-        defs.push_back(type_definition(description, false));
-      } else if (v == "schema") {
-        schema.push_back(schema_definition(description, false));
-      } else if (v == "directive") {
-        directives.push_back(directive_definition(description));
-      } else if (v == "extend") {
-        if (has_description && !description.empty()) unexpected(prev_);
-        next();
-        const Token& k = peek();
-        if (k.kind == Tok::kName && k.value == "schema") {
-          schema_ext.push_back(schema_definition("", true));
-        } else if (k.kind == Tok::kName &&
-                   (k.value == "scalar" || k.value == "type" || k.value == "interface" ||
-                    k.value == "union" || k.value == "enum" || k.value == "input")) {
-          exts.push_back(type_definition("", true));
-        } else {
-          unexpected(k);
-        }
-      } else {
-        unexpected(t);
-        break;
-      }
-    }
-    if (!ok()) return failure();
-    return Obj()
-        .add("Schema", list(std::move(schema)))
-        .add("SchemaExtension", list(std::move(schema_ext)))
-        .add("Directives", list(std::move(directives)))
-        .add("Definitions", list(std::move(defs)))
-        .add("Extensions", list(std::move(exts)))
-        .done();
-  }
-
- private:
-  bool ok() const { return error_.empty(); }
-  base::Status failure() const {
-    return base::invalid_argument(error_ + " in GraphQL string at location " +
-                                  std::to_string(err_line_) + ":" + std::to_string(err_col_));
-  }
-  void fail_at(const Token& t, std::string msg) {
-    if (!ok()) return;
-    error_ = std::move(msg);
-    err_line_ = t.line;
-    err_col_ = t.col;
-  }
-  const Token& peek() {
-    if (!peeked_) {
-      peek_ = lex_.next();
-      peeked_ = true;
-    }
-    return ok() ? peek_ : prev_;
-  }
-  Token next() {
-    if (!ok()) return prev_;
-    peek();
-    peeked_ = false;
-    prev_ = peek_;
-    if (prev_.kind == Tok::kInvalid) fail_at(prev_, prev_.error);
-    return prev_;
-  }
-  void unexpected(const Token& t) { fail_at(t, "Unexpected " + describe(t)); }
-  Token expect(Tok k) {
-    const Token& t = peek();
-    if (t.kind == k) return next();
-    fail_at(t, "Expected " + std::string(tok_text(k)) + ", found " + std::string(tok_text(t.kind)));
-    return t;
-  }
-  void expect_keyword(std::string_view kw) {
-    const Token& t = peek();
-    if (t.kind == Tok::kName && t.value == kw) {
-      next();
-      return;
-    }
-    fail_at(t, "Expected " + go_quote(kw) + ", found " + describe(t));
-  }
-  bool skip(Tok k) {
-    if (!ok() || peek().kind != k) return false;
-    next();
-    return true;
-  }
-  // `start item+ end`; no item is "expected at least one definition".
-  template <typename F>
-  void some(Tok start, Tok end, F item) {
-    if (!skip(start)) return;
-    bool called = false;
-    while (ok() && peek().kind != end) {
-      called = true;
-      item();
-    }
-    if (!called) {
-      fail_at(peek(),
-              "expected at least one definition, found " + std::string(tok_text(peek().kind)));
-      return;
-    }
-    next();
-  }
-  // `start item* end`.
-  template <typename F>
-  void many(Tok start, Tok end, F item) {
-    if (!skip(start)) return;
-    while (ok() && peek().kind != end) item();
-    next();
-  }
-  std::string name() { return expect(Tok::kName).value; }
-
-  // --- executable documents ---
-  Value operation() {
-    if (peek().kind == Tok::kBraceL) {
-      return Obj()
-          .str("Name", "")
-          .str("Operation", "query")
-          .add("SelectionSet", required_selection_set())
-          .done();
-    }
-    std::string op = operation_type();
-    std::string op_name;
-    if (peek().kind == Tok::kName) op_name = next().value;
-    Value vars = variable_definitions();
-    Value dirs = directives(false);
-    Value sel = required_selection_set();
-    return Obj()
-        .str("Operation", op)
-        .str("Name", op_name)
-        .add("VariableDefinitions", vars)
-        .add("Directives", dirs)
-        .add("SelectionSet", sel)
-        .done();
-  }
-  std::string operation_type() {
-    Token t = next();
-    if (t.value == "query" || t.value == "mutation" || t.value == "subscription") return t.value;
-    unexpected(t);
-    return "";
-  }
-  Value variable_definitions() {
-    std::vector<Value> defs;
-    some(Tok::kParenL, Tok::kParenR, [&] {
-      Obj d;
-      expect(Tok::kDollar);
-      d.str("Variable", name());
-      expect(Tok::kColon);
-      d.add("Type", type_reference());
-      if (skip(Tok::kEquals)) d.add("DefaultValue", value_literal(true));
-      d.add("Directives", directives(false));
-      d.flag("Used", false);
-      defs.push_back(d.done());
-    });
-    return list(std::move(defs));
-  }
-  Value required_selection_set() {
-    if (peek().kind != Tok::kBraceL) {
-      fail_at(peek(), "Expected {, found " + std::string(tok_text(peek().kind)));
-      return Value();
-    }
-    return selection_set();
-  }
-  Value selection_set() {
-    std::vector<Value> sel;
-    some(Tok::kBraceL, Tok::kBraceR, [&] { sel.push_back(selection()); });
-    return list(std::move(sel));
-  }
-  Value selection() {
-    if (peek().kind == Tok::kSpread) {
-      next();
-      if (peek().kind == Tok::kName && peek().value != "on") {
-        std::string n = fragment_name();
-        return Obj().str("Name", n).add("Directives", directives(false)).done();
-      }
-      Obj f;
-      std::string type_condition;
-      if (peek().value == "on") {
-        next();
-        type_condition = name();
-      }
-      f.str("TypeCondition", type_condition);
-      f.add("Directives", directives(false));
-      f.add("SelectionSet", required_selection_set());
-      return f.done();
-    }
-    Obj f;
-    std::string alias = name(), field_name = alias;
-    if (skip(Tok::kColon)) field_name = name();
-    f.str("Alias", alias).str("Name", field_name);
-    f.add("Arguments", arguments(false));
-    f.add("Directives", directives(false));
-    if (peek().kind == Tok::kBraceL) f.add("SelectionSet", selection_set());
-    return f.done();
-  }
-  std::string fragment_name() {
-    if (peek().value == "on") {
-      unexpected(peek());
-      return "";
-    }
-    return name();
-  }
-  Value fragment_definition() {
-    expect_keyword("fragment");
-    Obj f;
-    f.str("Name", fragment_name());
-    f.add("VariableDefinition", variable_definitions());
-    expect_keyword("on");
-    f.str("TypeCondition", name());
-    f.add("Directives", directives(false));
-    f.add("SelectionSet", required_selection_set());
-    return f.done();
-  }
-  Value arguments(bool is_const) {
-    std::vector<Value> args;
-    some(Tok::kParenL, Tok::kParenR, [&] {
-      Obj a;
-      a.str("Name", name());
-      expect(Tok::kColon);
-      a.add("Value", value_literal(is_const));
-      args.push_back(a.done());
-    });
-    return list(std::move(args));
-  }
-  Value directives(bool is_const) {
-    std::vector<Value> dirs;
-    while (ok() && peek().kind == Tok::kAt) {
-      next();
-      Obj d;
-      d.str("Name", name());
-      d.add("Arguments", arguments(is_const));
-      d.str("Location", "");
-      dirs.push_back(d.done());
-    }
-    return list(std::move(dirs));
-  }
-  Value value_node(std::string raw, Value children, int kind) {
-    return Obj()
-        .str("Raw", std::move(raw))
-        .add("Children", std::move(children))
-        .add("Kind", Value::integer(kind))
-        .flag("ExpectedTypeHasDefault", false)
-        .done();
-  }
-  Value value_literal(bool is_const) {
-    const Token& t = peek();
-    int kind = 0;  // gqlparser's ValueKind: Variable 0, Int 1, Float 2, String 3, Block 4,
-                   // Boolean 5, Null 6, Enum 7, List 8, Object 9
-    switch (t.kind) {
-      case Tok::kBracketL: {
-        std::vector<Value> items;
-        many(Tok::kBracketL, Tok::kBracketR, [&] {
-          items.push_back(Obj().str("Name", "").add("Value", value_literal(is_const)).done());
-        });
-        return value_node("", list(std::move(items)), 8);
-      }
-      case Tok::kBraceL: {
-        std::vector<Value> fields;
-        many(Tok::kBraceL, Tok::kBraceR, [&] {
-          Obj c;
-          c.str("Name", name());
-          expect(Tok::kColon);
-          c.add("Value", value_literal(is_const));
-          fields.push_back(c.done());
-        });
-        return value_node("", list(std::move(fields)), 9);
-      }
-      case Tok::kDollar:
-        if (is_const) {
-          unexpected(t);
-          return Value();
-        }
-        next();
-        return value_node(name(), Value(), 0);
-      case Tok::kInt:
-        kind = 1;
-        break;
-      case Tok::kFloat:
-        kind = 2;
-        break;
-      case Tok::kString:
-        kind = 3;
-        break;
-      case Tok::kBlockString:
-        kind = 4;
-        break;
-      case Tok::kName:
-        kind = t.value == "true" || t.value == "false" ? 5 : t.value == "null" ? 6 : 7;
-        break;
-      default:
-        unexpected(t);
-        return Value();
-    }
-    Token v = next();
-    return value_node(v.value, Value(), kind);
-  }
-  Value type_reference() {
-    Obj t;
-    if (skip(Tok::kBracketL)) {
-      t.str("NamedType", "");
-      t.add("Elem", type_reference());
-      expect(Tok::kBracketR);
-    } else {
-      t.str("NamedType", name());
-    }
-    t.flag("NonNull", skip(Tok::kBang));
-    return t.done();
-  }
-
-  // --- type system ---
-  std::string description() {
-    if (peek().kind == Tok::kString || peek().kind == Tok::kBlockString) return next().value;
-    return "";
-  }
-  Value schema_definition(std::string desc, bool extension) {
-    expect_keyword("schema");
-    Obj s;
-    s.str("Description", desc);
-    Value dirs = directives(true);
-    s.add("Directives", dirs);
-    std::vector<Value> ops;
-    some(Tok::kBraceL, Tok::kBraceR, [&] {
-      Obj o;
-      o.str("Operation", operation_type());
-      expect(Tok::kColon);
-      o.str("Type", name());
-      ops.push_back(o.done());
-    });
-    if (extension && dirs.size() == 0 && ops.empty()) unexpected(peek());
-    s.add("OperationTypes", list(std::move(ops)));
-    return s.done();
-  }
-  Value input_value_definition() {
-    Obj f;
-    f.str("Description", description());
-    f.str("Name", name());
-    expect(Tok::kColon);
-    f.add("Type", type_reference());
-    if (skip(Tok::kEquals)) f.add("DefaultValue", value_literal(true));
-    f.add("Directives", directives(true));
-    return f.done();
-  }
-  Value argument_definitions() {
-    std::vector<Value> args;
-    some(Tok::kParenL, Tok::kParenR, [&] { args.push_back(input_value_definition()); });
-    return list(std::move(args));
-  }
-  Value type_definition(const std::string& desc, bool extension) {
-    std::string keyword = next().value;  // scalar, type, ...
-    static const std::pair<std::string_view, std::string_view> kKinds[] = {
-        {"scalar", "SCALAR"}, {"type", "OBJECT"}, {"interface", "INTERFACE"},
-        {"union", "UNION"},   {"enum", "ENUM"},   {"input", "INPUT_OBJECT"}};
-    std::string kind;
-    for (const auto& [kw, k] : kKinds) {
-      if (keyword == kw) kind = k;
-    }
-    Obj d;
-    d.str("Kind", kind).str("Description", desc).str("Name", name());
-    std::vector<Value> interfaces, fields, types, values;
-    if (keyword == "type" || keyword == "interface") {
-      if (peek().value == "implements") {
-        next();
-        skip(Tok::kAmp);
-        interfaces.push_back(Value::string(name()));
-        while (skip(Tok::kAmp) && ok()) interfaces.push_back(Value::string(name()));
-      }
-    }
-    Value dirs = directives(keyword != "input" || !extension);
-    if (keyword == "type" || keyword == "interface") {
-      some(Tok::kBraceL, Tok::kBraceR, [&] {
-        Obj f;
-        f.str("Description", description());
-        f.str("Name", name());
-        f.add("Arguments", argument_definitions());
-        expect(Tok::kColon);
-        f.add("Type", type_reference());
-        f.add("Directives", directives(true));
-        fields.push_back(f.done());
-      });
-    } else if (keyword == "input") {
-      some(Tok::kBraceL, Tok::kBraceR, [&] { fields.push_back(input_value_definition()); });
-    } else if (keyword == "union") {
-      if (skip(Tok::kEquals)) {
-        skip(Tok::kPipe);
-        types.push_back(Value::string(name()));
-        while (skip(Tok::kPipe) && ok()) types.push_back(Value::string(name()));
-      }
-    } else if (keyword == "enum") {
-      some(Tok::kBraceL, Tok::kBraceR, [&] {
-        Obj v;
-        v.str("Description", description());
-        v.str("Name", name());
-        v.add("Directives", directives(true));
-        values.push_back(v.done());
-      });
-    }
-    if (extension && dirs.size() == 0 && interfaces.empty() && fields.empty() && types.empty() &&
-        values.empty()) {
-      unexpected(peek());
-    }
-    d.add("Directives", dirs);
-    d.add("Interfaces", list(std::move(interfaces)));
-    d.add("Fields", list(std::move(fields)));
-    d.add("Types", list(std::move(types)));
-    d.add("EnumValues", list(std::move(values)));
-    d.flag("BuiltIn", false);
-    return d.done();
-  }
-  Value directive_definition(const std::string& desc) {
-    expect_keyword("directive");
-    expect(Tok::kAt);
-    Obj d;
-    d.str("Description", desc).str("Name", name());
-    d.add("Arguments", argument_definitions());
-    bool repeatable = false;
-    if (peek().kind == Tok::kName && peek().value == "repeatable") {
-      repeatable = true;
-      next();
-    }
-    d.flag("IsRepeatable", repeatable);
-    expect_keyword("on");
-    std::vector<Value> locations;
-    skip(Tok::kPipe);
-    do {
-      static constexpr std::string_view kLocations[] = {"QUERY",
-                                                        "MUTATION",
-                                                        "SUBSCRIPTION",
-                                                        "FIELD",
-                                                        "FRAGMENT_DEFINITION",
-                                                        "FRAGMENT_SPREAD",
-                                                        "INLINE_FRAGMENT",
-                                                        "VARIABLE_DEFINITION",
-                                                        "SCHEMA",
-                                                        "SCALAR",
-                                                        "OBJECT",
-                                                        "FIELD_DEFINITION",
-                                                        "ARGUMENT_DEFINITION",
-                                                        "INTERFACE",
-                                                        "UNION",
-                                                        "ENUM",
-                                                        "ENUM_VALUE",
-                                                        "INPUT_OBJECT",
-                                                        "INPUT_FIELD_DEFINITION"};
-      Token t = expect(Tok::kName);
-      bool known = false;
-      for (std::string_view l : kLocations) known = known || t.value == l;
-      if (!known) unexpected(t);
-      locations.push_back(Value::string(t.value));
-    } while (skip(Tok::kPipe) && ok());
-    d.add("Locations", list(std::move(locations)));
-    return d.done();
-  }
-
-  Lexer lex_;
-  Token peek_, prev_;
-  bool peeked_ = false;
-  std::string error_;
-  int err_line_ = 0, err_col_ = 0;
-};
 
 // --- schema validation (gqlparser's ValidateSchemaDocument, the rules OPA's users meet) ---
 
@@ -1009,6 +90,11 @@ class SchemaChecker {
         if (std::string e = check_input_ref(a); !e.empty()) return e;
       }
     }
+    for (const auto& [op, type] : {std::pair<std::string, std::string>{"query", "Query"},
+                                   {"mutation", "Mutation"},
+                                   {"subscription", "Subscription"}}) {
+      if (types_.count(type) && types_[type].kind == "OBJECT") roots_[op] = type;
+    }
     for (std::string_view member : {"Schema", "SchemaExtension"}) {
       for (const Value& s : list_of(doc, member)) {
         if (std::string e = check_directives(list_of(s, "Directives"), "SCHEMA"); !e.empty())
@@ -1021,6 +107,7 @@ class SchemaChecker {
                    std::string(str_of(op, "Operation")) + " refers to a type " + type +
                    " that does not exist";
           if (it->second.kind != "OBJECT") return type + " must be an OBJECT";
+          roots_[std::string(str_of(op, "Operation"))] = type;
         }
       }
     }
@@ -1028,6 +115,9 @@ class SchemaChecker {
   }
 
   const std::map<std::string, TypeInfo>& types() const { return types_; }
+  const std::map<std::string, DirectiveInfo>& directives() const { return directives_; }
+  // Root type per operation ("query" -> "Query"), after check().
+  const std::map<std::string, std::string>& roots() const { return roots_; }
 
  private:
   static bool builtin_directive(const std::string& n) {
@@ -1152,14 +242,249 @@ class SchemaChecker {
   std::map<std::string, TypeInfo> types_;
   std::set<std::string> defined_;
   std::map<std::string, DirectiveInfo> directives_;
+  std::map<std::string, std::string> roots_;
 };
+
+base::Result<Value> schema_operand(std::string_view name, Args args, int pos);
+
+// "[Int!]!" from a type reference.
+std::string type_string(const Value& t) {
+  std::string out;
+  if (const Value* elem = t.find("Elem")) {
+    out = "[" + type_string(*elem) + "]";
+  } else {
+    out = std::string(str_of(t, "NamedType"));
+  }
+  const Value* nn = t.find("NonNull");
+  if (nn != nullptr && nn->is_boolean() && nn->as_bool()) out += "!";
+  return out;
+}
+
+// Validation of an executable document against a checked schema: the rules of gqlparser's
+// default set that decide most queries (fields and arguments exist, required arguments are
+// given, leaf and composite selections, fragments and variables defined and used, known
+// types and directives). The first problem wins.
+class QueryChecker {
+ public:
+  explicit QueryChecker(const SchemaChecker& schema) : schema_(schema) {}
+
+  // Empty when valid; otherwise the message, with line_ and col_ set.
+  std::string check(const Value& doc) {
+    for (const Value& f : list_of(doc, "Fragments"))
+      fragments_[std::string(str_of(f, "Name"))] = &f;
+    for (const Value& op : list_of(doc, "Operations")) {
+      std::string kind(str_of(op, "Operation"));
+      auto root = schema_.roots().find(kind);
+      if (root == schema_.roots().end())
+        return fail(op, "Schema does not support operation type \"" + kind + "\"");
+      defined_vars_.clear();
+      used_vars_.clear();
+      visited_.clear();
+      for (const Value& v : list_of(op, "VariableDefinitions")) {
+        std::string type(named_type(*v.find("Type")));
+        auto it = schema_.types().find(type);
+        if (it == schema_.types().end()) return fail(v, "Unknown type \"" + type + "\".");
+        const std::string& k = it->second.kind;
+        if (k != "SCALAR" && k != "ENUM" && k != "INPUT_OBJECT") {
+          return fail(v, "Variable \"$" + std::string(str_of(v, "Variable")) +
+                             "\" cannot be non-input type \"" + type_string(*v.find("Type")) +
+                             "\".");
+        }
+        defined_vars_.insert(std::string(str_of(v, "Variable")));
+      }
+      if (std::string e = check_directives(list_of(op, "Directives"), op); !e.empty()) return e;
+      if (std::string e = selections(list_of(op, "SelectionSet"), root->second); !e.empty())
+        return e;
+      for (const std::string& used : used_vars_) {
+        if (!defined_vars_.count(used))
+          return fail(op, "Variable \"$" + used + "\" is not defined.");
+      }
+      for (const Value& v : list_of(op, "VariableDefinitions")) {
+        std::string name(str_of(v, "Variable"));
+        if (!used_vars_.count(name)) return fail(v, "Variable \"$" + name + "\" is never used.");
+      }
+    }
+    for (const auto& [name, f] : fragments_) {
+      if (!used_fragments_.count(name)) return fail(*f, "Fragment \"" + name + "\" is never used.");
+    }
+    return "";
+  }
+
+  int line_ = 0, col_ = 0;
+
+ private:
+  std::string fail(const Value& node, std::string msg) {
+    std::span<const Value> pos = list_of(node, "Position");
+    if (pos.size() == 2) {
+      line_ = static_cast<int>(pos[0].as_int().value_or(0));
+      col_ = static_cast<int>(pos[1].as_int().value_or(0));
+    }
+    return msg;
+  }
+  void uses(const Value& value) {
+    const Value* kind = value.find("Kind");
+    if (kind != nullptr && kind->is_number() && kind->as_int() == 0)
+      used_vars_.insert(std::string(str_of(value, "Raw")));
+    for (const Value& c : list_of(value, "Children")) {
+      if (const Value* v = c.find("Value")) uses(*v);
+    }
+  }
+  std::string check_directives(std::span<const Value> dirs, const Value& at) {
+    for (const Value& d : dirs) {
+      std::string name(str_of(d, "Name"));
+      if (!schema_.directives().count(name))
+        return fail(at, "Unknown directive \"@" + name + "\".");
+      for (const Value& a : list_of(d, "Arguments")) {
+        if (const Value* v = a.find("Value")) uses(*v);
+      }
+    }
+    return "";
+  }
+  std::string selections(std::span<const Value> set, const std::string& parent) {
+    auto pt = schema_.types().find(parent);
+    for (const Value& sel : set) {
+      if (std::string e = check_directives(list_of(sel, "Directives"), sel); !e.empty()) return e;
+      if (sel.find("Alias") != nullptr) {
+        if (std::string e = field(sel, parent, pt == schema_.types().end() ? nullptr : &pt->second);
+            !e.empty())
+          return e;
+      } else if (sel.find("TypeCondition") != nullptr) {
+        std::string type(str_of(sel, "TypeCondition"));
+        if (type.empty()) type = parent;
+        if (!schema_.types().count(type)) return fail(sel, "Unknown type \"" + type + "\".");
+        if (std::string e = selections(list_of(sel, "SelectionSet"), type); !e.empty()) return e;
+      } else {
+        std::string name(str_of(sel, "Name"));
+        auto it = fragments_.find(name);
+        if (it == fragments_.end()) return fail(sel, "Unknown fragment \"" + name + "\".");
+        used_fragments_.insert(name);
+        if (!visited_.insert(name).second) continue;
+        std::string type(str_of(*it->second, "TypeCondition"));
+        if (!schema_.types().count(type))
+          return fail(*it->second, "Unknown type \"" + type + "\".");
+        if (std::string e = selections(list_of(*it->second, "SelectionSet"), type); !e.empty())
+          return e;
+      }
+    }
+    return "";
+  }
+  std::string field(const Value& f, const std::string& parent, const TypeInfo* pt) {
+    std::string name(str_of(f, "Name"));
+    for (const Value& a : list_of(f, "Arguments")) {
+      if (const Value* v = a.find("Value")) uses(*v);
+    }
+    if (name == "__typename") return "";
+    const Value* def = nullptr;
+    if (pt != nullptr) {
+      for (const Value& d : pt->fields) {
+        if (str_of(d, "Name") == name) def = &d;
+      }
+    }
+    if (def == nullptr)
+      return fail(f, "Cannot query field \"" + name + "\" on type \"" + parent + "\".");
+    for (const Value& a : list_of(f, "Arguments")) {
+      bool known = false;
+      for (const Value& d : list_of(*def, "Arguments"))
+        known = known || str_of(d, "Name") == str_of(a, "Name");
+      if (!known) {
+        return fail(f, "Unknown argument \"" + std::string(str_of(a, "Name")) + "\" on field \"" +
+                           parent + "." + name + "\".");
+      }
+    }
+    for (const Value& d : list_of(*def, "Arguments")) {
+      const Value* nn = d.find("Type")->find("NonNull");
+      if (nn == nullptr || !nn->as_bool() || d.find("DefaultValue") != nullptr) continue;
+      bool given = false;
+      for (const Value& a : list_of(f, "Arguments"))
+        given = given || str_of(a, "Name") == str_of(d, "Name");
+      if (!given) {
+        return fail(f, "Field \"" + name + "\" argument \"" + std::string(str_of(d, "Name")) +
+                           "\" of type \"" + type_string(*d.find("Type")) +
+                           "\" is required, but it was not provided.");
+      }
+    }
+    std::string type(named_type(*def->find("Type")));
+    auto it = schema_.types().find(type);
+    if (it == schema_.types().end()) return "";
+    bool leaf = it->second.kind == "SCALAR" || it->second.kind == "ENUM";
+    bool has_selection = !list_of(f, "SelectionSet").empty();
+    if (leaf && has_selection) {
+      return fail(f, "Field \"" + name + "\" must not have a selection since type \"" +
+                         type_string(*def->find("Type")) + "\" has no subfields.");
+    }
+    if (!leaf && !has_selection) {
+      return fail(f, "Field \"" + name + "\" of type \"" + type_string(*def->find("Type")) +
+                         "\" must have a selection of subfields. Did you mean \"" + name +
+                         " { ... }\"?");
+    }
+    return selections(list_of(f, "SelectionSet"), type);
+  }
+
+  const SchemaChecker& schema_;
+  std::map<std::string, const Value*> fragments_;
+  std::set<std::string> used_fragments_, defined_vars_, used_vars_, visited_;
+};
+
+// The query operand (text or a parsed AST) with positions when it is text.
+base::Result<Value> query_operand(std::string_view name, const Value& v, int pos, bool positions) {
+  if (v.is_object()) return v;
+  if (!v.is_string()) return operand_error(name, pos, "one of {object, string}", v);
+  auto doc = graphql::parse_query(v.as_string(), positions);
+  if (!doc.is_ok()) return builtin_error(name, doc.status().message());
+  return std::move(doc).value();
+}
+
+// Parses and validates; on success fills the ASTs OPA returns (no positions).
+base::Status parse_and_validate(std::string_view name, Args args, Value& query_ast,
+                                Value& schema_ast) {
+  EC_ASSIGN_OR_RETURN(Value query, query_operand(name, args[0], 1, /*positions=*/true));
+  EC_ASSIGN_OR_RETURN(schema_ast, schema_operand(name, args, 2));
+  SchemaChecker schema;
+  if (std::string e = schema.check(schema_ast); !e.empty()) {
+    return builtin_error(name, "Error in gqlparser SchemaDocument to Schema conversion: " + e);
+  }
+  QueryChecker checker(schema);
+  if (std::string e = checker.check(query); !e.empty()) {
+    if (!e.empty() && e.back() == '.') e.pop_back();
+    return builtin_error(name, e + " in GraphQL string at location " +
+                                   std::to_string(checker.line_) + ":" +
+                                   std::to_string(checker.col_));
+  }
+  if (args[0].is_string()) {
+    auto plain = graphql::parse_query(args[0].as_string());
+    if (!plain.is_ok()) return builtin_error(name, plain.status().message());
+    query_ast = std::move(plain).value();
+  } else {
+    query_ast = args[0];
+  }
+  return base::Status::ok();
+}
+
+BuiltinResult gql_parse(BuiltinContext&, Args args) {
+  Value query, schema;
+  EC_RETURN_IF_ERROR(parse_and_validate("graphql.parse", args, query, schema));
+  return ok(Value::array({std::move(query), std::move(schema)}));
+}
+
+BuiltinResult gql_parse_and_verify(BuiltinContext&, Args args) {
+  Value query, schema;
+  if (!parse_and_validate("graphql.parse_and_verify", args, query, schema).is_ok()) {
+    return ok(Value::array({Value::boolean(false), Value::empty_object(), Value::empty_object()}));
+  }
+  return ok(Value::array({Value::boolean(true), std::move(query), std::move(schema)}));
+}
+
+BuiltinResult gql_is_valid(BuiltinContext&, Args args) {
+  Value query, schema;
+  return ok(Value::boolean(parse_and_validate("graphql.is_valid", args, query, schema).is_ok()));
+}
 
 // A schema operand: GraphQL text, or a schema AST object (as graphql.parse_schema returns).
 base::Result<Value> schema_operand(std::string_view name, Args args, int pos) {
   const Value& v = args[static_cast<size_t>(pos - 1)];
   if (v.is_object()) return v;
   if (!v.is_string()) return operand_error(name, pos, "one of {object, string}", v);
-  auto doc = Parser(v.as_string()).schema_document();
+  auto doc = graphql::parse_schema(v.as_string());
   if (!doc.is_ok()) return builtin_error(name, doc.status().message());
   return std::move(doc).value();
 }
@@ -1177,7 +502,7 @@ BuiltinResult schema_is_valid(BuiltinContext&, Args args) {
 BuiltinResult parse_query(BuiltinContext&, Args args) {
   constexpr std::string_view kName = "graphql.parse_query";
   EC_ASSIGN_OR_RETURN(std::string_view src, arg_string(kName, args, 1));
-  auto doc = Parser(src).query_document();
+  auto doc = graphql::parse_query(src);
   if (!doc.is_ok()) return builtin_error(kName, doc.status().message());
   return ok(std::move(doc).value());
 }
@@ -1185,7 +510,7 @@ BuiltinResult parse_query(BuiltinContext&, Args args) {
 BuiltinResult parse_schema(BuiltinContext&, Args args) {
   constexpr std::string_view kName = "graphql.parse_schema";
   EC_ASSIGN_OR_RETURN(std::string_view src, arg_string(kName, args, 1));
-  auto doc = Parser(src).schema_document();
+  auto doc = graphql::parse_schema(src);
   if (!doc.is_ok()) return builtin_error(kName, doc.status().message());
   return ok(std::move(doc).value());
 }
@@ -1196,6 +521,9 @@ void register_graphql_builtins(BuiltinRegistry& r) {
   r.add("graphql.parse_query", 1, parse_query);
   r.add("graphql.parse_schema", 1, parse_schema);
   r.add("graphql.schema_is_valid", 1, schema_is_valid);
+  r.add("graphql.is_valid", 2, gql_is_valid);
+  r.add("graphql.parse", 2, gql_parse);
+  r.add("graphql.parse_and_verify", 2, gql_parse_and_verify);
 }
 
 }  // namespace policy::builtins
