@@ -637,6 +637,8 @@ class Parser {
     return selection_set();
   }
   Value selection_set() {
+    Nest nest(*this);
+    if (!ok()) return Value();
     std::vector<Value> sel;
     some(Tok::kBraceL, Tok::kBraceR, [&] { sel.push_back(selection()); });
     return list(std::move(sel));
@@ -725,6 +727,8 @@ class Parser {
         .done();
   }
   Value value_literal(bool is_const) {
+    Nest nest(*this);
+    if (!ok()) return Value();
     const Token& t = peek();
     int kind = 0;  // gqlparser's ValueKind: Variable 0, Int 1, Float 2, String 3, Block 4,
                    // Boolean 5, Null 6, Enum 7, List 8, Object 9
@@ -777,6 +781,8 @@ class Parser {
     return value_node(v.value, Value(), kind);
   }
   Value type_reference() {
+    Nest nest(*this);
+    if (!ok()) return Value();
     Obj t;
     if (skip(Tok::kBracketL)) {
       t.str("NamedType", "");
@@ -932,6 +938,18 @@ class Parser {
     d.add("Locations", list(std::move(locations)));
     return d.done();
   }
+
+  // Nesting guard: lists, objects, list types and selection sets recurse; a hostile document
+  // must not exhaust the stack (gqlparser, in Go, has no such limit; we refuse beyond it).
+  static constexpr int kMaxDepth = 256;
+  struct Nest {
+    Parser& p;
+    explicit Nest(Parser& parser) : p(parser) {
+      if (++p.depth_ > kMaxDepth) p.fail_at(p.peek(), "Document nested deeper than 256 levels");
+    }
+    ~Nest() { --p.depth_; }
+  };
+  int depth_ = 0;
 
   // Adds "Position" to `o` when positions are kept: where `t` starts.
   void position(Obj& o, const Token& t) {
