@@ -341,6 +341,14 @@ class QueryChecker {
     return "";
   }
   std::string selections(std::span<const Value> set, const std::string& parent) {
+    // Fragments spreading fragments nest without bound in the text; keep the stack bounded.
+    if (depth_ > 512) return "Fragment spreads nested deeper than 512 levels";
+    ++depth_;
+    std::string e = selections_at_depth(set, parent);
+    --depth_;
+    return e;
+  }
+  std::string selections_at_depth(std::span<const Value> set, const std::string& parent) {
     auto pt = schema_.types().find(parent);
     for (const Value& sel : set) {
       if (std::string e = check_directives(list_of(sel, "Directives"), sel); !e.empty()) return e;
@@ -421,6 +429,7 @@ class QueryChecker {
   }
 
   const SchemaChecker& schema_;
+  int depth_ = 0;
   std::map<std::string, const Value*> fragments_;
   std::set<std::string> used_fragments_, defined_vars_, used_vars_, visited_;
 };
