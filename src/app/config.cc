@@ -26,6 +26,20 @@ const std::vector<Setting>& settings() {
       {"--log-level", "EDGECLASS_LOG_LEVEL", "info", "debug, info, warn, error, off"},
       {"--policy-dir", "EDGECLASS_POLICY_DIR", "",
        "directory of .rego policies (default: the embedded policies)"},
+      {"--policy-query", "EDGECLASS_POLICY_QUERY", "data.education.allow",
+       "the decision each request asks (true allows); the deny_reason beside it explains a no"},
+      {"--policy-bundle-url", "EDGECLASS_POLICY_BUNDLE_URL", "",
+       "http:// URL of an OPA bundle (tar.gz) polled with ETags; replaces the policy dir when "
+       "active"},
+      {"--policy-bundle-key", "EDGECLASS_POLICY_BUNDLE_KEY", "",
+       "file with the key that verifies bundle signatures (.signatures.json): a PEM public key "
+       "or an HMAC secret; empty: bundles are not verified"},
+      {"--policy-bundle-poll", "EDGECLASS_POLICY_BUNDLE_POLL", "30s",
+       "time between bundle polls (e.g. 30s, 500ms)"},
+      {"--decision-log", "EDGECLASS_DECISION_LOG", "off",
+       "stdout: one JSON line per policy decision in OPA's decision log format; off"},
+      {"--decision-log-mask", "EDGECLASS_DECISION_LOG_MASK", "",
+       "comma-separated input paths erased from decision logs (e.g. /input/user/name)"},
       {"--redis-url", "EDGECLASS_REDIS_URL", "", "redis://host:port for multi-replica cities"},
       {"--media-port", "EDGECLASS_MEDIA_PORT", "7882", "UDP port for WebRTC media"},
       {"--public-ip", "EDGECLASS_PUBLIC_IP", "", "IP announced in ICE candidates"},
@@ -110,6 +124,27 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     c.log_level = v;
   } else if (env == "EDGECLASS_POLICY_DIR") {
     c.policy_dir = v;
+  } else if (env == "EDGECLASS_POLICY_BUNDLE_URL") {
+    if (!v.empty() && !base::starts_with(v, "http://")) {
+      return bad("must start with http:// (https is not supported yet)");
+    }
+    c.policy_bundle_url = v;
+  } else if (env == "EDGECLASS_POLICY_BUNDLE_KEY") {
+    c.policy_bundle_key = v;
+  } else if (env == "EDGECLASS_POLICY_BUNDLE_POLL") {
+    auto ms = base::parse_duration_ms(v);
+    if (!ms || *ms < 100) return bad("must be a duration of at least 100ms, e.g. 30s");
+    c.policy_bundle_poll_ms = *ms;
+  } else if (env == "EDGECLASS_DECISION_LOG") {
+    if (v != "off" && v != "stdout") return bad("must be off or stdout");
+    c.decision_log = v == "stdout";
+  } else if (env == "EDGECLASS_DECISION_LOG_MASK") {
+    c.decision_log_mask = v;
+  } else if (env == "EDGECLASS_POLICY_QUERY") {
+    if (!base::starts_with(v, "data.") || v.size() <= 5) {
+      return bad("must be a data reference such as data.education.allow");
+    }
+    c.policy_query = v;
   } else if (env == "EDGECLASS_REDIS_URL") {
     if (!v.empty() && !base::starts_with(v, "redis://")) return bad("must start with redis://");
     c.redis_url = v;

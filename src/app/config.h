@@ -20,6 +20,12 @@ struct Config {
   std::string video_quality = "720p";
   std::string log_level = "info";
   std::string policy_dir;  // empty: the policies embedded in the binary
+  std::string policy_query = "data.education.allow";  // the decision; deny_reason beside it
+  std::string policy_bundle_url;   // empty: no bundle; http://host[:port]/path of an OPA bundle
+  std::string policy_bundle_key;   // file with the PEM public key or HMAC secret; empty: unsigned
+  int64_t policy_bundle_poll_ms = 30000;
+  bool decision_log = false;       // EDGECLASS_DECISION_LOG=stdout
+  std::string decision_log_mask;   // comma-separated /input/... paths erased from the log
   std::string redis_url;   // empty: single replica, no Redis
   uint16_t media_port = 7882;
   std::string public_ip;

@@ -44,6 +44,9 @@ struct ApiDeps {
   std::function<base::Result<boost::json::object>(std::string_view path,
                                                   const boost::json::value& input)>
       policy_data;
+  // GET /v1/status (admins): the policies in force (bundle revision and activation time,
+  // decision logging); nullptr: 404.
+  std::function<boost::json::object()> policy_status;
   std::vector<StaticFile> static_files;
 
   // The live classroom, told of every committed change that affects a live room (called on

@@ -230,15 +230,17 @@ const Row kRows[] = {
     // The OPA data API: admins only.
     {Verb::get,
      "/v1/data/{path*}",
-     "/v1/data/edgeclass/allow",
+     "/v1/data/education/allow",
      "",
      {401, 403, 403, 403, 403, 403, 200}},
     {Verb::post,
      "/v1/data/{path*}",
-     "/v1/data/edgeclass/allow",
+     "/v1/data/education/allow",
      R"({"input":{"action":"join"}})",
      {401, 403, 403, 403, 403, 403, 200}},
     {Verb::post, "/v1/data", "/v1/data", R"({"input":{}})", {401, 403, 403, 403, 403, 403, 200}},
+    // The policy status (bundle revision): admins only.
+    {Verb::get, "/v1/status", "/v1/status", "", {401, 403, 403, 403, 403, 403, 200}},
     // Operations: anyone, no token.
     {Verb::get, "/healthz", "/healthz", "", {200, 200, 200, 200, 200, 200, 200}},
     {Verb::get, "/readyz", "/readyz", "", {200, 200, 200, 200, 200, 200, 200}},
@@ -382,6 +384,7 @@ class World {
     deps_.clock = &clock_;
     deps_.metrics_text = [] { return std::string("# no metrics in this test\n"); };
     deps_.ready = [] { return base::Status::ok(); };
+    deps_.policy_status = [] { return json::object{{"bundles", json::object{}}}; };
     deps_.policy_data = [p = f.policies](std::string_view path, const json::value& input) {
       return app::query_data(p->engine(), path, input);
     };

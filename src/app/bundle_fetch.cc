@@ -1,0 +1,211 @@
+#include "app/bundle_fetch.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/strings.h"
+
+namespace app {
+
+namespace json = boost::json;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+constexpr int kTimeoutSeconds = 10;
+
+struct Url {
+  std::string host, port, target;
+};
+
+base::Result<Url> parse_url(std::string_view url) {
+  if (url.starts_with("https://")) {
+    return base::invalid_argument(
+        "EDGECLASS_POLICY_BUNDLE_URL: https is not supported yet; serve the bundle over http "
+        "inside the cluster and sign it (EDGECLASS_POLICY_BUNDLE_KEY)",
+        "bundle_url");
+  }
+  if (!url.starts_with("http://")) {
+    return base::invalid_argument("EDGECLASS_POLICY_BUNDLE_URL must start with http://",
+                                  "bundle_url");
+  }
+  std::string_view rest = url.substr(7);
+  size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  Url u;
+  u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  size_t colon = authority.rfind(':');
+  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    u.host = std::string(authority.substr(0, colon));
+    u.port = std::string(authority.substr(colon + 1));
+  } else {
+    u.host = std::string(authority);
+    u.port = "80";
+  }
+  if (u.host.size() > 2 && u.host.front() == '[' && u.host.back() == ']') {
+    u.host = u.host.substr(1, u.host.size() - 2);
+  }
+  if (u.host.empty()) return base::invalid_argument("EDGECLASS_POLICY_BUNDLE_URL has no host");
+  return u;
+}
+
+std::string rfc3339(int64_t ms) { return ms ? base::format_utc_ms(ms) : std::string(); }
+
+}  // namespace
+
+json::object bundle_status_json(const BundleStatus& s) {
+  json::object o{{"name", s.name}, {"active_revision", s.active_revision}};
+  if (s.last_successful_activation_ms) {
+    o["last_successful_activation"] = rfc3339(s.last_successful_activation_ms);
+  }
+  if (s.last_successful_download_ms) {
+    o["last_successful_download"] = rfc3339(s.last_successful_download_ms);
+  }
+  if (s.last_successful_request_ms) {
+    o["last_successful_request"] = rfc3339(s.last_successful_request_ms);
+  }
+  if (s.last_request_ms) o["last_request"] = rfc3339(s.last_request_ms);
+  if (!s.last_error.empty()) {
+    o["code"] = "bundle_error";
+    o["message"] = s.last_error;
+  }
+  o["signature_verified"] = s.verified;
+  o["activations"] = s.activations;
+  o["failures"] = s.failures;
+  return o;
+}
+
+BundlePoller::BundlePoller(std::string url, BundleVerification verify,
+                           std::chrono::milliseconds interval, Activate activate)
+    : url_(std::move(url)),
+      verify_(std::move(verify)),
+      interval_(interval),
+      activate_(std::move(activate)) {
+  status_.url = url_;
+}
+
+BundlePoller::~BundlePoller() { stop(); }
+
+BundleStatus BundlePoller::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_;
+}
+
+base::Status BundlePoller::poll_once() {
+  base::SystemClock clock;
+  std::string etag;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.last_request_ms = clock.now_unix_ms();
+    etag = status_.etag;
+  }
+  auto fail = [&](base::Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.last_error = s.message();
+    ++status_.failures;
+    base::log::warn("policy.bundle_failed")
+        .kv("url", url_)
+        .kv("error", s.message())
+        .kv("active_revision", status_.active_revision);
+    return s;
+  };
+  auto url = parse_url(url_);
+  if (!url.is_ok()) return fail(url.status());
+
+  boost::asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  tcp::socket socket(ioc);
+  boost::system::error_code ec;
+  auto endpoints = resolver.resolve(url->host, url->port, ec);
+  if (ec)
+    return fail(base::unavailable("bundle: cannot resolve " + url->host + ": " + ec.message()));
+  // Blocking calls with a deadline on every send and receive (the poller's own thread).
+  boost::asio::connect(socket, endpoints, ec);
+  if (ec) {
+    return fail(base::unavailable("bundle: cannot connect to " + url->host + ":" + url->port +
+                                  ": " + ec.message()));
+  }
+  timeval tv{kTimeoutSeconds, 0};
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  bhttp::request<bhttp::empty_body> req(bhttp::verb::get, url->target, 11);
+  req.set(bhttp::field::host, url->host);
+  req.set(bhttp::field::user_agent, "edgeclass-bundle/1");
+  req.set(bhttp::field::accept, "application/gzip, application/octet-stream");
+  if (!etag.empty()) req.set(bhttp::field::if_none_match, etag);
+  bhttp::write(socket, req, ec);
+  if (ec) return fail(base::unavailable("bundle: request failed: " + ec.message()));
+  beast::flat_buffer buf;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(kMaxBundleBytes);
+  bhttp::read(socket, buf, parser, ec);
+  if (ec) return fail(base::unavailable("bundle: reading the response failed: " + ec.message()));
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  auto& res = parser.get();
+  int64_t now = clock.now_unix_ms();
+  if (res.result() == bhttp::status::not_modified) {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.last_successful_request_ms = now;
+    status_.last_error.clear();
+    return base::Status::ok();
+  }
+  if (res.result() != bhttp::status::ok) {
+    return fail(base::unavailable("bundle: " + url_ + " answered HTTP " +
+                                  std::to_string(res.result_int())));
+  }
+  std::string new_etag(res[bhttp::field::etag]);
+  auto bundle = read_bundle(res.body(), verify_);
+  if (!bundle.is_ok()) return fail(bundle.status());
+  std::string revision = bundle->revision;
+  bool verified = bundle->verified;
+  if (auto s = activate_(std::move(bundle).value()); !s.is_ok()) return fail(s);
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.last_successful_request_ms = now;
+  status_.last_successful_download_ms = now;
+  status_.last_successful_activation_ms = clock.now_unix_ms();
+  status_.active_revision = revision;
+  status_.etag = new_etag;
+  status_.verified = verified;
+  status_.last_error.clear();
+  ++status_.activations;
+  base::log::info("policy.bundle_activated")
+      .kv("url", url_)
+      .kv("revision", revision)
+      .kv("etag", new_etag)
+      .kv("signature_verified", verified);
+  return base::Status::ok();
+}
+
+void BundlePoller::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      cv_.wait_for(lock, interval_, [this] { return stopping_; });
+      if (stopping_) break;
+      lock.unlock();
+      (void)poll_once();
+      lock.lock();
+    }
+  });
+}
+
+void BundlePoller::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace app
