@@ -6,6 +6,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -25,24 +26,24 @@ namespace {
 constexpr int kTimeoutSeconds = 10;
 
 struct Url {
+  bool tls = false;
   std::string host, port, target;
 };
 
 base::Result<Url> parse_url(std::string_view url) {
+  Url u;
+  std::string_view rest;
   if (url.starts_with("https://")) {
-    return base::invalid_argument(
-        "EDGECLASS_POLICY_BUNDLE_URL: https is not supported yet; serve the bundle over http "
-        "inside the cluster and sign it (EDGECLASS_POLICY_BUNDLE_KEY)",
-        "bundle_url");
-  }
-  if (!url.starts_with("http://")) {
-    return base::invalid_argument("EDGECLASS_POLICY_BUNDLE_URL must start with http://",
+    u.tls = true;
+    rest = url.substr(8);
+  } else if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else {
+    return base::invalid_argument("EDGECLASS_POLICY_BUNDLE_URL must start with http:// or https://",
                                   "bundle_url");
   }
-  std::string_view rest = url.substr(7);
   size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  Url u;
   u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   size_t colon = authority.rfind(':');
   if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
@@ -50,7 +51,7 @@ base::Result<Url> parse_url(std::string_view url) {
     u.port = std::string(authority.substr(colon + 1));
   } else {
     u.host = std::string(authority);
-    u.port = "80";
+    u.port = u.tls ? "443" : "80";
   }
   if (u.host.size() > 2 && u.host.front() == '[' && u.host.back() == ']') {
     u.host = u.host.substr(1, u.host.size() - 2);
@@ -143,13 +144,39 @@ base::Status BundlePoller::poll_once() {
   req.set(bhttp::field::user_agent, "edgeclass-bundle/1");
   req.set(bhttp::field::accept, "application/gzip, application/octet-stream");
   if (!etag.empty()) req.set(bhttp::field::if_none_match, etag);
-  bhttp::write(socket, req, ec);
-  if (ec) return fail(base::unavailable("bundle: request failed: " + ec.message()));
   beast::flat_buffer buf;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(kMaxBundleBytes);
-  bhttp::read(socket, buf, parser, ec);
-  if (ec) return fail(base::unavailable("bundle: reading the response failed: " + ec.message()));
+  auto exchange = [&](auto& stream) -> base::Status {
+    bhttp::write(stream, req, ec);
+    if (ec) return base::unavailable("bundle: request failed: " + ec.message());
+    bhttp::read(stream, buf, parser, ec);
+    if (ec) return base::unavailable("bundle: reading the response failed: " + ec.message());
+    return base::Status::ok();
+  };
+  if (url->tls) {
+    // The server's certificate must chain to EDGECLASS_POLICY_BUNDLE_CA (or the system's
+    // roots) and name the URL's host.
+    boost::asio::ssl::context ctx(boost::asio::ssl::context::tls_client);
+    if (!ca_file_.empty())
+      ctx.load_verify_file(ca_file_, ec);
+    else
+      ctx.set_default_verify_paths(ec);
+    if (ec)
+      return fail(base::invalid_argument("bundle: cannot load CA certificates: " + ec.message()));
+    ctx.set_verify_mode(boost::asio::ssl::verify_peer);
+    boost::asio::ssl::stream<tcp::socket&> tls(socket, ctx);
+    SSL_set_tlsext_host_name(tls.native_handle(), url->host.c_str());
+    tls.set_verify_callback(boost::asio::ssl::host_name_verification(url->host));
+    tls.handshake(boost::asio::ssl::stream_base::client, ec);
+    if (ec)
+      return fail(base::unavailable("bundle: TLS handshake with " + url->host +
+                                    " failed: " + ec.message()));
+    if (auto s = exchange(tls); !s.is_ok()) return fail(s);
+    tls.shutdown(ec);
+  } else {
+    if (auto s = exchange(socket); !s.is_ok()) return fail(s);
+  }
   socket.shutdown(tcp::socket::shutdown_both, ec);
   auto& res = parser.get();
   int64_t now = clock.now_unix_ms();

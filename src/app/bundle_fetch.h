@@ -45,15 +45,18 @@ class BundlePoller {
                Activate activate);
   ~BundlePoller();
 
-  // One request and, on 200, the activation. Refuses URLs other than http://host[:port]/path.
+  // One request and, on 200, the activation. URLs: http(s)://host[:port]/path.
   base::Status poll_once();
   // Polls every `interval` on a thread of its own until stop() (or destruction).
   void start();
   void stop();
   BundleStatus status() const;
+  // PEM file of the CAs that https:// bundle servers must chain to (default: the system's).
+  void set_ca_file(std::string path) { ca_file_ = std::move(path); }
 
  private:
   std::string url_;
+  std::string ca_file_;
   BundleVerification verify_;
   std::chrono::milliseconds interval_;
   Activate activate_;

@@ -29,11 +29,13 @@ const std::vector<Setting>& settings() {
       {"--policy-query", "EDGECLASS_POLICY_QUERY", "data.education.allow",
        "the decision each request asks (true allows); the deny_reason beside it explains a no"},
       {"--policy-bundle-url", "EDGECLASS_POLICY_BUNDLE_URL", "",
-       "http:// URL of an OPA bundle (tar.gz) polled with ETags; replaces the policy dir when "
+       "http(s):// URL of an OPA bundle (tar.gz) polled with ETags; replaces the policy dir when "
        "active"},
       {"--policy-bundle-key", "EDGECLASS_POLICY_BUNDLE_KEY", "",
        "file with the key that verifies bundle signatures (.signatures.json): a PEM public key "
        "or an HMAC secret; empty: bundles are not verified"},
+      {"--policy-bundle-ca", "EDGECLASS_POLICY_BUNDLE_CA", "",
+       "PEM file of the CAs an https bundle server must chain to (default: the system's)"},
       {"--policy-bundle-poll", "EDGECLASS_POLICY_BUNDLE_POLL", "30s",
        "time between bundle polls (e.g. 30s, 500ms)"},
       {"--decision-log", "EDGECLASS_DECISION_LOG", "off",
@@ -125,10 +127,12 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
   } else if (env == "EDGECLASS_POLICY_DIR") {
     c.policy_dir = v;
   } else if (env == "EDGECLASS_POLICY_BUNDLE_URL") {
-    if (!v.empty() && !base::starts_with(v, "http://")) {
-      return bad("must start with http:// (https is not supported yet)");
+    if (!v.empty() && !base::starts_with(v, "http://") && !base::starts_with(v, "https://")) {
+      return bad("must start with http:// or https://");
     }
     c.policy_bundle_url = v;
+  } else if (env == "EDGECLASS_POLICY_BUNDLE_CA") {
+    c.policy_bundle_ca = v;
   } else if (env == "EDGECLASS_POLICY_BUNDLE_KEY") {
     c.policy_bundle_key = v;
   } else if (env == "EDGECLASS_POLICY_BUNDLE_POLL") {

@@ -23,6 +23,7 @@ struct Config {
   std::string policy_query = "data.education.allow";  // the decision; deny_reason beside it
   std::string policy_bundle_url;   // empty: no bundle; http://host[:port]/path of an OPA bundle
   std::string policy_bundle_key;   // file with the PEM public key or HMAC secret; empty: unsigned
+  std::string policy_bundle_ca;    // PEM CAs for https bundle servers; empty: the system's
   int64_t policy_bundle_poll_ms = 30000;
   bool decision_log = false;       // EDGECLASS_DECISION_LOG=stdout
   std::string decision_log_mask;   // comma-separated /input/... paths erased from the log

@@ -394,6 +394,7 @@ class Node {
           policies_->set(std::move(a).value());  // atomic: in-flight decisions keep the old set
           return base::Status::ok();
         });
+    bundles_->set_ca_file(config_.policy_bundle_ca);
     if (!bundles_->poll_once().is_ok()) {
       base::log::warn("policy.bundle_pending")
           .kv("url", config_.policy_bundle_url)

@@ -85,13 +85,23 @@ def free_port():
 
 
 class Nginx:
-    def __init__(self):
+    def __init__(self, tls=False):
         self.dir = tempfile.mkdtemp(prefix="edgeclass-nginx-")
         self.www = os.path.join(self.dir, "www")
         os.makedirs(self.www)
         self.port = free_port()
         conf = os.path.join(self.dir, "nginx.conf")
         d = self.dir
+        listen = f"listen 127.0.0.1:{self.port};"
+        if tls:
+            self.cert = os.path.join(d, "cert.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                            "-keyout", os.path.join(d, "key.pem"), "-out", self.cert],
+                           check=True, capture_output=True)
+            listen = (f"listen 127.0.0.1:{self.port} ssl; ssl_certificate {self.cert}; "
+                      f"ssl_certificate_key {d}/key.pem;")
         with open(conf, "w") as f:
             f.write(f"""daemon off; master_process off; worker_processes 1;
 pid {d}/nginx.pid; error_log {d}/error.log;
@@ -100,13 +110,15 @@ http {{
   access_log {d}/access.log;
   client_body_temp_path {d}/cb; proxy_temp_path {d}/px; fastcgi_temp_path {d}/fc;
   uwsgi_temp_path {d}/uw; scgi_temp_path {d}/sc;
-  server {{ listen 127.0.0.1:{self.port}; root {self.www}; etag on; }}
+  server {{ {listen} root {self.www}; etag on; }}
 }}
 """)
         self.proc = subprocess.Popen(["nginx", "-p", d, "-c", conf], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("nginx exited: " + open(os.path.join(d, "error.log")).read())
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
@@ -235,6 +247,23 @@ class BundleTest(unittest.TestCase):
             self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("x1"))[0], 201)
             self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("x2"))[0], 403)
         self.assertNotIn('"decision_id"', "".join(s.log))
+
+
+    def test_https_bundle_server_must_present_a_trusted_certificate(self):
+        tls = Nginx(tls=True)
+        self.addCleanup(tls.close)
+        tls.publish(make_bundle("tls-1", True), 1_000_000)
+        url = f"https://localhost:{tls.port}/bundle.tar.gz"
+        env = {"EDGECLASS_POLICY_BUNDLE_URL": url, "EDGECLASS_POLICY_BUNDLE_KEY": self.keyfile,
+               "EDGECLASS_POLICY_BUNDLE_CA": tls.cert}
+        with Server(env=env) as s:
+            self.assertEqual(self.status(s)["active_revision"], "tls-1")
+        # The system's roots do not know the self-signed certificate: nothing activates.
+        env.pop("EDGECLASS_POLICY_BUNDLE_CA")
+        with Server(env=env) as s:
+            b = self.status(s)
+            self.assertEqual(b["active_revision"], "")
+            self.assertIn("TLS handshake", b["message"])
 
 
 if __name__ == "__main__":
