@@ -103,6 +103,7 @@ BundleStatus BundlePoller::status() const {
 }
 
 base::Status BundlePoller::poll_once() {
+  std::lock_guard<std::mutex> one_at_a_time(poll_mu_);
   base::SystemClock clock;
   std::string etag;
   {

@@ -60,6 +60,7 @@ class BundlePoller {
   BundleVerification verify_;
   std::chrono::milliseconds interval_;
   Activate activate_;
+  std::mutex poll_mu_;  // one poll at a time (the poller's thread and SIGHUP)
   mutable std::mutex mu_;
   BundleStatus status_;
   std::condition_variable cv_;
