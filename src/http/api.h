@@ -39,7 +39,7 @@ struct ApiDeps {
   std::function<std::string()> metrics_text;
   // OK when the database is open, policies are loaded and Redis (if configured) answers.
   std::function<base::Status()> ready;
-  // OPA data API: the value of `path` (e.g. "edgeclass/allow") for `input`; nullopt-like
+  // OPA data API: the value of `path` (e.g. "education/allow") for `input`; nullopt-like
   // undefined is reported as a Result holding an empty object with no "result".
   std::function<base::Result<boost::json::object>(std::string_view path,
                                                   const boost::json::value& input)>
