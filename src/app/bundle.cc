@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/crypto.h"
+#include "policy/parser.h"
 
 namespace app {
 
@@ -257,6 +258,44 @@ base::Status merge_at(json::object& data, const std::vector<std::string>& path, 
   return base::Status::ok();
 }
 
+std::vector<std::string> split_path(std::string_view p) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < p.size()) {
+    size_t slash = p.find('/', start);
+    if (slash == std::string_view::npos) slash = p.size();
+    if (slash > start) out.emplace_back(p.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool has_prefix(const std::vector<std::string>& path, const std::vector<std::string>& prefix) {
+  return prefix.size() <= path.size() && std::equal(prefix.begin(), prefix.end(), path.begin());
+}
+
+// OPA's roots: every package and every data document must lie under one of the manifest's
+// roots. `path` is where `doc` sits; objects above a root are looked into.
+base::Status check_data_roots(const std::vector<std::vector<std::string>>& roots,
+                              std::vector<std::string>& path, const json::value& doc) {
+  bool above_a_root = false;
+  for (const auto& r : roots) {
+    if (has_prefix(path, r)) return base::Status::ok();
+    if (has_prefix(r, path)) above_a_root = true;
+  }
+  if (!above_a_root || !doc.is_object()) {
+    std::string p;
+    for (const auto& s : path) p += (p.empty() ? "" : "/") + s;
+    return bad_bundle("data at '" + p + "' is outside the manifest's roots");
+  }
+  for (const auto& kv : doc.get_object()) {
+    path.emplace_back(kv.key());
+    EC_RETURN_IF_ERROR(check_data_roots(roots, path, kv.value()));
+    path.pop_back();
+  }
+  return base::Status::ok();
+}
+
 }  // namespace
 
 std::string bundle_file_digest(std::string_view path, std::string_view bytes) {
@@ -408,6 +447,21 @@ base::Result<Bundle> read_bundle(std::string_view archive, const BundleVerificat
     }
   }
   if (b.modules.empty()) return bad_bundle("holds no .rego modules");
+  std::vector<std::vector<std::string>> roots;
+  for (const auto& r : b.roots) roots.push_back(split_path(r));
+  for (const auto& m : b.modules) {
+    EC_ASSIGN_OR_RETURN(policy::ModuleAst ast, policy::parse_module(m.filename, m.source));
+    bool inside = std::any_of(roots.begin(), roots.end(),
+                              [&](const auto& r) { return has_prefix(ast.package, r); });
+    if (!inside) {
+      std::string pkg;
+      for (const auto& s : ast.package) pkg += (pkg.empty() ? "" : ".") + s;
+      return bad_bundle(m.filename.substr(7) + ": package " + pkg +
+                        " is outside the manifest's roots");
+    }
+  }
+  std::vector<std::string> at;
+  EC_RETURN_IF_ERROR(check_data_roots(roots, at, data));
   b.data = policy::Value::from_json(data);
   return b;
 }

@@ -95,6 +95,27 @@ TEST(BundleTest, ReadsManifestDataAndModules) {
   EXPECT_FALSE(read_bundle(tar_gz({{"data.json", "{}"}}), {}).is_ok());
 }
 
+TEST(BundleTest, PackagesAndDataMustLieUnderTheManifestsRoots) {
+  auto files = files_r1();
+  files[0].bytes = R"({"revision": "r1", "roots": ["education", "config"]})";
+  EXPECT_TRUE(read_bundle(tar_gz(files), {}).is_ok());
+  files[0].bytes = R"({"revision": "r1", "roots": ["education"]})";
+  auto data_out = read_bundle(tar_gz(files), {});
+  ASSERT_FALSE(data_out.is_ok());
+  EXPECT_NE(data_out.status().message().find("data at 'config' is outside"), std::string::npos)
+      << data_out.status().message();
+  files[0].bytes = R"({"revision": "r1", "roots": ["config", "education/x"]})";
+  auto pkg_out = read_bundle(tar_gz(files), {});
+  ASSERT_FALSE(pkg_out.is_ok());
+  EXPECT_NE(pkg_out.status().message().find("package education is outside"), std::string::npos)
+      << pkg_out.status().message();
+  // A root below a data document: its other members are outside.
+  files[0].bytes = R"({"revision": "r1", "roots": ["education", "config/open"]})";
+  EXPECT_TRUE(read_bundle(tar_gz(files), {}).is_ok());
+  files[2].bytes = R"({"open": true, "other": 1})";
+  EXPECT_FALSE(read_bundle(tar_gz(files), {}).is_ok());
+}
+
 TEST(BundleTest, SignaturesAreVerifiedWhenAKeyIsConfigured) {
   BundleVerification v{"s3cret", ""};
   auto files = files_r1();
