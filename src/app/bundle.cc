@@ -298,6 +298,8 @@ base::Status check_data_roots(const std::vector<std::vector<std::string>>& roots
 
 }  // namespace
 
+std::string gzip_bytes(std::string_view bytes) { return gzip(bytes); }
+
 std::string bundle_file_digest(std::string_view path, std::string_view bytes) {
   std::string input;
   if (is_structured(path)) {

@@ -46,6 +46,9 @@ base::Result<std::vector<BundleFile>> untar_gz(std::string_view archive,
 // A gzip'd ustar archive of `files` (regular files, mode 0644, mtime 0: reproducible).
 std::string tar_gz(const std::vector<BundleFile>& files);
 
+// gzip of `bytes` (RFC 1952).
+std::string gzip_bytes(std::string_view bytes);
+
 // Reads a bundle; errors name the file ("bundle: data.json: ...").
 base::Result<Bundle> read_bundle(std::string_view archive, const BundleVerification& verify);
 

@@ -64,6 +64,80 @@ std::string rfc3339(int64_t ms) { return ms ? base::format_utc_ms(ms) : std::str
 
 }  // namespace
 
+base::Result<HttpReply> http_exchange(
+    const std::string& url_text, std::string body,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& ca_file,
+    size_t body_limit, std::string_view what) {
+  const std::string w(what);
+  EC_ASSIGN_OR_RETURN(Url u, parse_url(url_text));
+  const Url* url = &u;
+  boost::asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  tcp::socket socket(ioc);
+  boost::system::error_code ec;
+  auto endpoints = resolver.resolve(url->host, url->port, ec);
+  if (ec) return base::unavailable(w + ": cannot resolve " + url->host + ": " + ec.message());
+  // Blocking calls with a deadline on every send and receive (the caller's own thread).
+  boost::asio::connect(socket, endpoints, ec);
+  if (ec) {
+    return base::unavailable(w + ": cannot connect to " + url->host + ":" + url->port + ": " +
+                             ec.message());
+  }
+  timeval tv{kTimeoutSeconds, 0};
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  bool post = !body.empty();
+  bhttp::request<bhttp::string_body> req(post ? bhttp::verb::post : bhttp::verb::get, url->target,
+                                         11);
+  req.set(bhttp::field::host, url->host);
+  req.set(bhttp::field::user_agent, "edgeclass/1");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  if (post) {
+    req.body() = std::move(body);
+    req.prepare_payload();
+  }
+  beast::flat_buffer buf;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(body_limit);
+  auto exchange = [&](auto& stream) -> base::Status {
+    bhttp::write(stream, req, ec);
+    if (ec) return base::unavailable(w + ": request failed: " + ec.message());
+    bhttp::read(stream, buf, parser, ec);
+    if (ec) return base::unavailable(w + ": reading the response failed: " + ec.message());
+    return base::Status::ok();
+  };
+  if (url->tls) {
+    // The server's certificate must chain to `ca_file` (or the system's roots) and name the
+    // URL's host.
+    boost::asio::ssl::context ctx(boost::asio::ssl::context::tls_client);
+    if (!ca_file.empty())
+      ctx.load_verify_file(ca_file, ec);
+    else
+      ctx.set_default_verify_paths(ec);
+    if (ec) return base::invalid_argument(w + ": cannot load CA certificates: " + ec.message());
+    ctx.set_verify_mode(boost::asio::ssl::verify_peer);
+    boost::asio::ssl::stream<tcp::socket&> tls(socket, ctx);
+    SSL_set_tlsext_host_name(tls.native_handle(), url->host.c_str());
+    tls.set_verify_callback(boost::asio::ssl::host_name_verification(url->host));
+    tls.handshake(boost::asio::ssl::stream_base::client, ec);
+    if (ec) {
+      return base::unavailable(w + ": TLS handshake with " + url->host +
+                               " failed: " + ec.message());
+    }
+    EC_RETURN_IF_ERROR(exchange(tls));
+    tls.shutdown(ec);
+  } else {
+    EC_RETURN_IF_ERROR(exchange(socket));
+  }
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  auto& res = parser.get();
+  HttpReply out;
+  out.status = res.result_int();
+  out.etag = std::string(res[bhttp::field::etag]);
+  out.body = std::move(res.body());
+  return out;
+}
+
 json::object bundle_status_json(const BundleStatus& s) {
   json::object o{{"name", s.name}, {"active_revision", s.active_revision}};
   if (s.last_successful_activation_ms) {
@@ -121,78 +195,25 @@ base::Status BundlePoller::poll_once() {
         .kv("active_revision", status_.active_revision);
     return s;
   };
-  auto url = parse_url(url_);
-  if (!url.is_ok()) return fail(url.status());
-
-  boost::asio::io_context ioc;
-  tcp::resolver resolver(ioc);
-  tcp::socket socket(ioc);
-  boost::system::error_code ec;
-  auto endpoints = resolver.resolve(url->host, url->port, ec);
-  if (ec)
-    return fail(base::unavailable("bundle: cannot resolve " + url->host + ": " + ec.message()));
-  // Blocking calls with a deadline on every send and receive (the poller's own thread).
-  boost::asio::connect(socket, endpoints, ec);
-  if (ec) {
-    return fail(base::unavailable("bundle: cannot connect to " + url->host + ":" + url->port +
-                                  ": " + ec.message()));
-  }
-  timeval tv{kTimeoutSeconds, 0};
-  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  bhttp::request<bhttp::empty_body> req(bhttp::verb::get, url->target, 11);
-  req.set(bhttp::field::host, url->host);
-  req.set(bhttp::field::user_agent, "edgeclass-bundle/1");
-  req.set(bhttp::field::accept, "application/gzip, application/octet-stream");
-  if (!etag.empty()) req.set(bhttp::field::if_none_match, etag);
-  beast::flat_buffer buf;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(kMaxBundleBytes);
-  auto exchange = [&](auto& stream) -> base::Status {
-    bhttp::write(stream, req, ec);
-    if (ec) return base::unavailable("bundle: request failed: " + ec.message());
-    bhttp::read(stream, buf, parser, ec);
-    if (ec) return base::unavailable("bundle: reading the response failed: " + ec.message());
-    return base::Status::ok();
-  };
-  if (url->tls) {
-    // The server's certificate must chain to EDGECLASS_POLICY_BUNDLE_CA (or the system's
-    // roots) and name the URL's host.
-    boost::asio::ssl::context ctx(boost::asio::ssl::context::tls_client);
-    if (!ca_file_.empty())
-      ctx.load_verify_file(ca_file_, ec);
-    else
-      ctx.set_default_verify_paths(ec);
-    if (ec)
-      return fail(base::invalid_argument("bundle: cannot load CA certificates: " + ec.message()));
-    ctx.set_verify_mode(boost::asio::ssl::verify_peer);
-    boost::asio::ssl::stream<tcp::socket&> tls(socket, ctx);
-    SSL_set_tlsext_host_name(tls.native_handle(), url->host.c_str());
-    tls.set_verify_callback(boost::asio::ssl::host_name_verification(url->host));
-    tls.handshake(boost::asio::ssl::stream_base::client, ec);
-    if (ec)
-      return fail(base::unavailable("bundle: TLS handshake with " + url->host +
-                                    " failed: " + ec.message()));
-    if (auto s = exchange(tls); !s.is_ok()) return fail(s);
-    tls.shutdown(ec);
-  } else {
-    if (auto s = exchange(socket); !s.is_ok()) return fail(s);
-  }
-  socket.shutdown(tcp::socket::shutdown_both, ec);
-  auto& res = parser.get();
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"Accept", "application/gzip, application/octet-stream"}};
+  if (!etag.empty()) headers.emplace_back("If-None-Match", etag);
+  auto reply = http_exchange(url_, "", headers, ca_file_, kMaxBundleBytes, "bundle");
+  if (!reply.is_ok()) return fail(reply.status());
+  HttpReply& res = *reply;
   int64_t now = clock.now_unix_ms();
-  if (res.result() == bhttp::status::not_modified) {
+  if (res.status == 304) {
     std::lock_guard<std::mutex> lock(mu_);
     status_.last_successful_request_ms = now;
     status_.last_error.clear();
     return base::Status::ok();
   }
-  if (res.result() != bhttp::status::ok) {
-    return fail(base::unavailable("bundle: " + url_ + " answered HTTP " +
-                                  std::to_string(res.result_int())));
+  if (res.status != 200) {
+    return fail(
+        base::unavailable("bundle: " + url_ + " answered HTTP " + std::to_string(res.status)));
   }
-  std::string new_etag(res[bhttp::field::etag]);
-  auto bundle = read_bundle(res.body(), verify_);
+  std::string new_etag = res.etag;
+  auto bundle = read_bundle(res.body, verify_);
   if (!bundle.is_ok()) return fail(bundle.status());
   std::string revision = bundle->revision;
   bool verified = bundle->verified;

@@ -11,11 +11,27 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "app/bundle.h"
 #include "base/status.h"
 
 namespace app {
+
+struct HttpReply {
+  unsigned status = 0;
+  std::string etag;
+  std::string body;
+};
+
+// One HTTP(S) request on the calling thread (10 s deadline on each send and receive): GET
+// when `body` is empty, POST otherwise. https:// servers must chain to `ca_file` (or the
+// system's roots) and name the URL's host. Errors start with `what` ("bundle: ...").
+base::Result<HttpReply> http_exchange(
+    const std::string& url, std::string body,
+    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& ca_file,
+    size_t body_limit, std::string_view what);
 
 // What OPA's status API reports per bundle (times in Unix ms, 0 = never).
 struct BundleStatus {

@@ -39,7 +39,8 @@ const std::vector<Setting>& settings() {
       {"--policy-bundle-poll", "EDGECLASS_POLICY_BUNDLE_POLL", "30s",
        "time between bundle polls (e.g. 30s, 500ms)"},
       {"--decision-log", "EDGECLASS_DECISION_LOG", "off",
-       "stdout: one JSON line per policy decision in OPA's decision log format; off"},
+       "stdout: one JSON line per policy decision in OPA's decision log format; an "
+       "http(s):// URL: POSTed there in batches every second, as OPA does; off"},
       {"--decision-log-mask", "EDGECLASS_DECISION_LOG_MASK", "",
        "comma-separated input paths erased from decision logs (e.g. /input/user/name)"},
       {"--redis-url", "EDGECLASS_REDIS_URL", "", "redis://host:port for multi-replica cities"},
@@ -140,8 +141,12 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     if (!ms || *ms < 100) return bad("must be a duration of at least 100ms, e.g. 30s");
     c.policy_bundle_poll_ms = *ms;
   } else if (env == "EDGECLASS_DECISION_LOG") {
-    if (v != "off" && v != "stdout") return bad("must be off or stdout");
-    c.decision_log = v == "stdout";
+    bool url = base::starts_with(v, "http://") || base::starts_with(v, "https://");
+    if (v != "off" && v != "stdout" && !url) {
+      return bad("must be off, stdout or the http(s):// URL of a decision log service");
+    }
+    c.decision_log = v != "off";
+    c.decision_log_url = url ? v : "";
   } else if (env == "EDGECLASS_DECISION_LOG_MASK") {
     c.decision_log_mask = v;
   } else if (env == "EDGECLASS_POLICY_QUERY") {

@@ -25,7 +25,8 @@ struct Config {
   std::string policy_bundle_key;   // file with the PEM public key or HMAC secret; empty: unsigned
   std::string policy_bundle_ca;    // PEM CAs for https bundle servers; empty: the system's
   int64_t policy_bundle_poll_ms = 30000;
-  bool decision_log = false;       // EDGECLASS_DECISION_LOG=stdout
+  bool decision_log = false;       // EDGECLASS_DECISION_LOG=stdout or a URL
+  std::string decision_log_url;    // EDGECLASS_DECISION_LOG=http(s)://...: OPA's log service
   std::string decision_log_mask;   // comma-separated /input/... paths erased from the log
   std::string redis_url;   // empty: single replica, no Redis
   uint16_t media_port = 7882;

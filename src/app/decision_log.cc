@@ -6,7 +6,10 @@
 #include <mutex>
 #include <random>
 
+#include "app/bundle.h"
+#include "app/bundle_fetch.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "base/strings.h"
 
 namespace app {
@@ -117,6 +120,96 @@ void DecisionLog::log(std::string_view query, const json::object& input,
   std::string line = json::serialize(e);
   line += '\n';
   sink_(line);
+}
+
+DecisionUploader::DecisionUploader(std::string url, std::string ca_file,
+                                   std::chrono::milliseconds interval, size_t max_buffered)
+    : url_(std::move(url)),
+      ca_file_(std::move(ca_file)),
+      interval_(interval),
+      max_buffered_(max_buffered) {}
+
+DecisionUploader::~DecisionUploader() { stop(); }
+
+void DecisionUploader::push(std::string_view line) {
+  while (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (buffer_.size() >= max_buffered_) {
+    buffer_.pop_front();
+    ++dropped_;
+  }
+  buffer_.emplace_back(line);
+}
+
+void DecisionUploader::flush() {
+  std::deque<std::string> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch.swap(buffer_);
+  }
+  if (batch.empty()) return;
+  std::string body = "[";
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (i) body += ',';
+    body += batch[i];
+  }
+  body += ']';
+  auto reply = http_exchange(url_, gzip_bytes(body),
+                             {{"Content-Type", "application/json"}, {"Content-Encoding", "gzip"}},
+                             ca_file_, 1 << 20, "decision log");
+  bool ok = reply.is_ok() && reply->status / 100 == 2;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (ok) {
+    sent_ += batch.size();
+    return;
+  }
+  ++failed_;
+  base::log::warn("policy.decision_log_upload_failed")
+      .kv("url", url_)
+      .kv("events", uint64_t(batch.size()))
+      .kv("error",
+          reply.is_ok() ? "HTTP " + std::to_string(reply->status) : reply.status().message());
+  // Put the batch back in front of newer events, within the bound.
+  while (!batch.empty() && buffer_.size() < max_buffered_) {
+    buffer_.push_front(std::move(batch.back()));
+    batch.pop_back();
+  }
+  dropped_ += batch.size();
+}
+
+void DecisionUploader::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      cv_.wait_for(lock, interval_, [this] { return stopping_; });
+      lock.unlock();
+      flush();
+      lock.lock();
+    }
+  });
+}
+
+void DecisionUploader::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t DecisionUploader::sent() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sent_;
+}
+uint64_t DecisionUploader::dropped() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dropped_;
+}
+uint64_t DecisionUploader::failed_uploads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return failed_;
 }
 
 }  // namespace app

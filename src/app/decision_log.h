@@ -10,12 +10,17 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/status.h"
@@ -45,6 +50,35 @@ class DecisionLog {
   std::vector<std::vector<std::string>> mask_;  // each: path segments below "input"
   std::vector<std::string> mask_text_;
   Sink sink_;
+};
+
+// Ships decision events to a decision log service as OPA does: POST of a gzip'd JSON array
+// (Content-Encoding: gzip) every `interval`, on a thread of its own. Events wait in a bounded
+// buffer (the oldest are dropped and counted when the service is down that long); a failed
+// upload is retried with the next one.
+class DecisionUploader {
+ public:
+  DecisionUploader(std::string url, std::string ca_file, std::chrono::milliseconds interval,
+                   size_t max_buffered = 10000);
+  ~DecisionUploader();
+  void push(std::string_view line);  // one event (a JSON line); thread-safe, never blocks long
+  void start();
+  void stop();  // flushes what is buffered (one last attempt)
+  uint64_t sent() const;
+  uint64_t dropped() const;
+  uint64_t failed_uploads() const;
+
+ private:
+  void flush();
+  std::string url_, ca_file_;
+  std::chrono::milliseconds interval_;
+  size_t max_buffered_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> buffer_;
+  bool stopping_ = false;
+  uint64_t sent_ = 0, dropped_ = 0, failed_ = 0;
+  std::thread thread_;
 };
 
 }  // namespace app

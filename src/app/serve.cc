@@ -285,6 +285,8 @@ class Node {
     live_->shutdown();
     server_->stop();
     writer_->stop();
+    if (uploader_)
+      uploader_->stop();  // a last upload of what is buffered (joins decide in the writer)
     base::log::info("edgeclass.stopped");
   }
 
@@ -350,7 +352,14 @@ class Node {
 
   base::Status load_initial_policies() {
     if (config_.decision_log) {
-      auto log = DecisionLog::make(config_.decision_log_mask);
+      DecisionLog::Sink sink;
+      if (!config_.decision_log_url.empty()) {
+        uploader_ = std::make_unique<DecisionUploader>(
+            config_.decision_log_url, config_.policy_bundle_ca, std::chrono::seconds(1));
+        uploader_->start();
+        sink = [u = uploader_.get()](std::string_view line) { u->push(line); };
+      }
+      auto log = DecisionLog::make(config_.decision_log_mask, std::move(sink));
       if (!log.is_ok()) return fail("policy.decision_log_failed", log.status());
       decision_log_ = std::move(log).value();
     }
@@ -422,6 +431,17 @@ class Node {
   }
 
   void register_policy_metrics() {
+    if (DecisionUploader* u = uploader_.get()) {
+      registry_.callback("edgeclass_policy_decision_logs_sent_total",
+                         "Decision log events accepted by the decision log service",
+                         metrics::Type::kCounter, [u] { return double(u->sent()); });
+      registry_.callback("edgeclass_policy_decision_logs_dropped_total",
+                         "Decision log events dropped (the buffer of 10000 was full)",
+                         metrics::Type::kCounter, [u] { return double(u->dropped()); });
+      registry_.callback("edgeclass_policy_decision_log_upload_failures_total",
+                         "Uploads to the decision log service that failed (retried)",
+                         metrics::Type::kCounter, [u] { return double(u->failed_uploads()); });
+    }
     if (!bundles_) return;
     BundlePoller* b = bundles_.get();
     registry_.callback_family(
@@ -583,6 +603,7 @@ class Node {
   std::unique_ptr<http::Server> server_;
   std::vector<std::unique_ptr<store::Db>> readers_;
   http::ApiDeps deps_;
+  std::unique_ptr<DecisionUploader> uploader_;  // outlives the policies that log to it
   std::unique_ptr<PolicyHolder> policies_;
   std::shared_ptr<const DecisionLog> decision_log_;
   std::unique_ptr<BundlePoller> bundles_;

@@ -266,5 +266,49 @@ class BundleTest(unittest.TestCase):
             self.assertIn("TLS handshake", b["message"])
 
 
+
+class DecisionLogServiceTest(unittest.TestCase):
+    def test_decisions_are_posted_to_the_service_as_gzipped_json_batches(self):
+        import gzip
+        import http.server
+        import threading
+        received, encodings = [], []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                encodings.append(self.headers.get("Content-Encoding"))
+                received.extend(json.loads(gzip.decompress(body)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        svc = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=svc.serve_forever, daemon=True).start()
+        self.addCleanup(svc.server_close)
+        self.addCleanup(svc.shutdown)
+        env = {"EDGECLASS_DECISION_LOG": f"http://127.0.0.1:{svc.server_address[1]}/logs",
+               "EDGECLASS_DECISION_LOG_MASK": "/input/course/students"}
+        with Server(env=env) as s:
+            c = s.course(T, capacity=5)
+            self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("d1"))[0], 201)
+            deadline = time.time() + 10
+            while time.time() < deadline and not any(
+                    e["input"].get("action") == "join" for e in received):
+                time.sleep(0.1)
+            metrics = s.request("GET", "/metrics")[1]
+        joins = [e for e in received if e["input"].get("action") == "join"]
+        self.assertEqual(len(joins), 1, received)
+        self.assertEqual(joins[0]["result"], True)
+        self.assertEqual(joins[0]["path"], "education/allow")
+        self.assertEqual(joins[0]["erased"], ["/input/course/students"])
+        self.assertNotIn("students", joins[0]["input"]["course"])
+        self.assertTrue(all(e == "gzip" for e in encodings))
+        self.assertRegex(metrics, r"edgeclass_policy_decision_logs_sent_total [1-9]")
+        self.assertNotIn('"decision_id"', "".join(s.log))  # not on stdout as well
+
+
 if __name__ == "__main__":
     unittest.main()
