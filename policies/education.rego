@@ -30,10 +30,13 @@ is_course_teacher {
 
 # Live-room moderation is decided here too: "mute" (one student or everyone), "remove_from_room"
 # (out of this session), "moderate" (delete a chat message, lower another's hand).
+# What a teacher needs every day is theirs and admins' too: the class code (reading it and
+# rotating it), a session's attendance and the course's gradebook.
 teacher_actions := {
 	"update_course", "remove_student", "list_students", "go_live", "end_session",
 	"create_quiz", "publish_quiz", "close_quiz", "read_results", "moderate",
 	"mute", "remove_from_room",
+	"read_join_code", "rotate_join_code", "read_attendance", "read_gradebook",
 }
 
 allow {

@@ -136,3 +136,17 @@ test_moderation_is_the_course_teachers_and_admins if {
 		not education.allow with input as {"action": action, "user": student, "course": room}
 	}
 }
+
+test_class_code_attendance_and_gradebook_are_the_teachers_and_admins if {
+	admin_user := {"id": "a1", "name": "Admin", "role": "admin"}
+	other := {"id": "t2", "name": "Mr U", "role": "teacher"}
+	imposter := {"id": "t1", "name": "Ms T", "role": "student"}
+	c := course("active", 30, 1)
+	every action in ["read_join_code", "rotate_join_code", "read_attendance", "read_gradebook"] {
+		education.allow with input as {"action": action, "user": teacher, "course": c}
+		education.allow with input as {"action": action, "user": admin_user, "course": c}
+		not education.allow with input as {"action": action, "user": other, "course": c}
+		not education.allow with input as {"action": action, "user": student, "course": c, "enrolled": true}
+		not education.allow with input as {"action": action, "user": imposter, "course": c}
+	}
+}

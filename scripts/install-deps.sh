@@ -9,8 +9,10 @@ build=(cmake ninja-build ccache g++ pkg-config
        libgtest-dev libgmock-dev libbenchmark-dev
        make dpkg-dev)  # make, dpkg-source: scripts/build-libsrtp2.sh
 # Test peers: promtool validates /metrics, redis-server backs cluster tests,
-# chromium + node drive the browser tests.
-test=(prometheus redis-server chromium nodejs npm sqlite3 curl python3-yaml)
+# chromium + node drive the browser tests (fonts-wqy-zenhei: a CJK font, so the Chinese pages
+# render as text, not boxes, in screenshots); clang: the sanitizer build (tests/scripts/asan.sh).
+test=(prometheus redis-server chromium nodejs npm sqlite3 curl python3-yaml fonts-wqy-zenhei
+      clang-14 libclang-rt-14-dev)
 bench=(nginx-light wrk nghttp2-client hyperfine python3 curl janus util-linux)
 image=(buildah binutils zstd python3)
 fuzz=(clang-14 libclang-rt-14-dev)

@@ -83,6 +83,41 @@ export class Api {
   joinCourse(id) {
     return this.request('POST', `/api/v1/courses/${id}/join`);
   }
+  joinByCode(code) {
+    return this.request('POST', '/api/v1/join', { code });
+  }
+  joinCode(courseId) {
+    return this.request('GET', `/api/v1/courses/${courseId}/join_code`).then((r) => r.join_code);
+  }
+  rotateJoinCode(courseId) {
+    return this.request('POST', `/api/v1/courses/${courseId}/join_code/rotate`).then((r) => r.join_code);
+  }
+  students(courseId) {
+    return this.request('GET', `/api/v1/courses/${courseId}/students?limit=1000`).then((r) => r.items);
+  }
+  removeStudent(courseId, studentId) {
+    return this.request('DELETE', `/api/v1/courses/${courseId}/students/${encodeURIComponent(studentId)}`);
+  }
+  sessions(courseId) {
+    return this.request('GET', `/api/v1/courses/${courseId}/sessions`).then((r) => r.items);
+  }
+  attendance(sessionId) {
+    return this.request('GET', `/api/v1/sessions/${sessionId}/attendance`);
+  }
+  // A file the API serves (the gradebook), as a Blob; errors as for request().
+  async download(path) {
+    const res = await fetch(this.base + path, { headers: { Authorization: `Bearer ${this.token}` } });
+    if (!res.ok) {
+      let err = { code: 'http_' + res.status, message: res.statusText };
+      try {
+        err = (await res.json()).error || err;
+      } catch {
+        // not JSON: keep the status
+      }
+      throw new ApiError(res.status, err.code, err.message);
+    }
+    return res.blob();
+  }
   liveSessions(courseId) {
     return this.request('GET', `/api/v1/courses/${courseId}/sessions?status=live`).then((r) => r.items);
   }

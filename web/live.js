@@ -12,6 +12,7 @@
 // Close codes after which reconnecting cannot help.
 const FINAL_CODES = new Set([1000, 4001, 4003, 4004, 4009, 4010, 4011]);
 
+// The English texts; the pages show i18n.js's closeMessage(code) instead.
 export const CLOSE_REASONS = {
   1000: 'The session ended.',
   1001: 'The server is restarting.',

@@ -3,14 +3,17 @@
 // the score. Answers go over the socket and show as saved only when the server
 // acknowledges them (after they are durably stored).
 import { Api, decodeToken, savedToken } from '/api.js';
-import { LiveClient, CLOSE_REASONS } from '/live.js';
+import { closeMessage, errorMessage, initI18n, lang, t } from '/i18n.js';
+import { LiveClient } from '/live.js';
 import { RoomModel, chatLine, clear, el, histogram, toast } from '/ui.js';
 import { Publisher, Subscriber } from '/video.js';
+
+initI18n(document.getElementById('topbar'));
 
 const $ = (id) => document.getElementById(id);
 const token = savedToken();
 const claims = decodeToken(token);
-if (!claims) location.replace('/');
+if (!claims) location.replace(`/${location.search}`);  // an invite's ?code= survives the sign-in
 const api = new Api(token);
 $('me').textContent = claims ? claims.name || claims.sub : '';
 
@@ -29,30 +32,33 @@ async function loadCourses() {
   try {
     const courses = await api.listCourses();
     const sel = clear($('courses'));
-    sel.append(el('option', { value: '' }, courses.length ? 'Choose a course' : 'No courses listed'));
+    sel.append(el('option', { value: '' }, courses.length ? t('student.join.choose') : t('student.join.nocourses')));
     for (const c of courses) sel.append(el('option', { value: c.id }, c.title));
   } catch (err) {
-    $('setup-msg').textContent = err.message;
+    $('setup-msg').textContent = errorMessage(err);
   }
 }
 
 $('join-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  const courseId = $('course-id').value.trim() || $('courses').value;
-  if (!courseId) return;
+  const code = $('join-code').value.trim();
+  let courseId = $('course-id').value.trim() || $('courses').value;
+  if (!code && !courseId) return;
   clearTimeout(waitTimer);
   try {
-    await api.joinCourse(courseId);
+    // A class code (typed, or from an invite link) joins its course; else the id or the list.
+    if (code) courseId = (await api.joinByCode(code)).course_id;
+    else await api.joinCourse(courseId);
     await findSession(courseId);
   } catch (err) {
-    $('setup-msg').textContent = err.message;
+    $('setup-msg').textContent = errorMessage(err);
   }
 });
 
 async function findSession(courseId) {
   const sessions = await api.liveSessions(courseId);
   if (sessions.length) return startLive(sessions[0]);
-  $('setup-msg').textContent = 'Waiting for your teacher to go live…';
+  $('setup-msg').textContent = t('student.join.waiting');
   waitTimer = setTimeout(() => findSession(courseId).catch(() => {}), 3000);
   return undefined;
 }
@@ -60,7 +66,7 @@ async function findSession(courseId) {
 function startLive(s) {
   $('setup').hidden = true;
   $('live').hidden = false;
-  $('session-title').textContent = s.title || 'Live class';
+  $('session-title').textContent = s.title || t('student.live.default');
   history.replaceState(null, '', `?session=${s.id}`);
   live = new LiveClient({ sessionId: s.id, token });
   video = new Subscriber(live, $('stage-video'), { stageVideo: $('onstage-video') });
@@ -68,18 +74,18 @@ function startLive(s) {
   live.addEventListener('welcome', (e) => {
     model.welcome(e.detail);
     // A new connection lost the old one's media: still on stage, publish again.
-    if (onStage && camera.on) camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
+    if (onStage && camera.on) camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
   });
   live.addEventListener('media', (e) => {
     if (e.detail.type === 'media.disconnected' && e.detail.connection === 'publish' && onStage &&
         camera.on) {
-      camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
+      camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
     }
   });
   live.addEventListener('event', (e) => model.apply(e.detail));
   live.addEventListener('reply', (e) => {
     if (e.detail.type !== 'error') return;
-    toast(e.detail.message, 'error');
+    toast(errorMessage(e.detail), 'error');
     if (e.detail.ref && e.detail.ref === pendingAnswerRef) {
       pendingAnswerRef = null;
       $('submit-answers').disabled = false;
@@ -87,22 +93,26 @@ function startLive(s) {
   });
   live.addEventListener('status', (e) => {
     const { state, code, reason } = e.detail;
-    $('conn').textContent = state === 'open' ? 'live' : state;
+    connState = state;
+    $('conn').textContent = t(`conn.${state}`);
     $('conn').className = `pill ${state}`;
-    if (state === 'closed') toast(reason || CLOSE_REASONS[code] || `closed (${code})`, code === 1000 ? 'info' : 'error');
+    if (state === 'closed') toast(closeMessage(code, reason), code === 1000 ? 'info' : 'error');
   });
   live.connect();
 }
 
 // ---- rendering ----------------------------------------------------------------------------
 
+let connState = 'offline';
+
 function render(part) {
   if (part === 'all' || part === 'people') {
-    $('stage-count').textContent = `${model.count} in class`;
+    $('stage-count').textContent = t('student.inclass', { n: model.count });
   }
   if (part === 'all' || part === 'chat') renderChat();
   if (part === 'all' || part === 'hands') {
-    $('hand').textContent = model.handRaised ? 'Lower hand' : 'Raise hand';
+    $('hand').dataset.i18n = model.handRaised ? 'student.hand.lower' : 'student.hand.raise';
+    $('hand').textContent = t($('hand').dataset.i18n);
     $('hand').classList.toggle('active', model.handRaised);
   }
   if (part === 'all' || part === 'quiz') renderQuiz();
@@ -120,7 +130,8 @@ function renderChat() {
   const muted = model.mutedAll || model.meMuted;
   $('chat-muted').hidden = !muted;
   $('chat-input').disabled = muted || model.ended;
-  $('chat-input').placeholder = muted ? 'Chat is muted' : 'Ask a question';
+  $('chat-input').placeholder = muted ? t('student.chat.muted.placeholder') : t('student.chat.placeholder');
+  $('chat-input').setAttribute('aria-label', $('chat-input').placeholder);
   const list = clear($('chat'));
   for (const m of model.chat) list.append(chatLine(m));
   list.scrollTop = list.scrollHeight;
@@ -140,10 +151,10 @@ function renderQuiz() {
   }
   const quiz = q.quiz;
   const closed = quiz.status === 'closed';
-  $('quiz-status').textContent = closed ? 'closed' : 'open';
+  $('quiz-status').textContent = closed ? t('quiz.closed') : t('quiz.open');
   $('quiz-form').hidden = false;
   $('quiz-title').textContent = quiz.title;
-  $('quiz-deadline').textContent = closed ? 'Closed' : `Answer before ${new Date(quiz.deadline).toLocaleTimeString()}`;
+  $('quiz-deadline').textContent = closed ? t('student.quiz.closed') : t('student.quiz.before', { time: new Date(quiz.deadline).toLocaleTimeString(lang()) });
   if (renderedQuizId !== quiz.id || closed) {
     renderedQuizId = quiz.id;
     const box = clear($('quiz-questions'));
@@ -171,7 +182,7 @@ function renderQuiz() {
     const s = q.score;
     $('score').textContent = s ? `${s.score} / ${s.max_score}` : '—';
     const dist = clear($('distribution'));
-    if (q.distribution) dist.append(el('h4', { text: 'Class' }), histogram(q.distribution));
+    if (q.distribution) dist.append(el('h4', { text: t('student.quiz.class') }), histogram(q.distribution));
   }
 }
 
@@ -184,7 +195,7 @@ $('quiz-form').addEventListener('submit', (e) => {
     const choice = [...fs.querySelectorAll('input:checked')].map((i) => parseInt(i.value, 10));
     if (choice.length) answers.push({ question: parseInt(fs.dataset.question, 10), choice });
   });
-  if (!answers.length) return toast('Pick an answer first', 'error');
+  if (!answers.length) return toast(t('student.quiz.pick'), 'error');
   myAnswers.set(quiz.id, answers);
   pendingAnswerRef = live.send({ type: 'answer', quiz_id: quiz.id, answers });
   $('submit-answers').disabled = !!pendingAnswerRef;
@@ -202,16 +213,16 @@ function renderStage() {
   const me = model.me && model.me.id;
   const want = !!(model.stage && model.stage.user_id === me) && !model.ended;
   $('onstage').hidden = !model.stage && !want;
-  $('onstage-name').textContent = want ? 'You' : model.stage ? model.stage.name || model.stage.user_id : '';
+  $('onstage-name').textContent = want ? t('student.you') : model.stage ? model.stage.name || model.stage.user_id : '';
   $('on-stage').hidden = !want;
   if (want === onStage) return;
   onStage = want;
   if (want) {
     video.show('stage', false);  // the box shows this student's own camera, without its sound
     $('onstage-video').muted = true;
-    toast('You are on stage: your camera and microphone are live');
+    toast(t('student.stage.toast'));
     camera.start().catch((err) => {
-      toast(`Camera: ${err.message}`, 'error');
+      toast(t('camera.error', { message: err.message }), 'error');
       if (camera.on) camera.stop();
     });
   } else {
@@ -245,6 +256,23 @@ new MutationObserver(() => {
 
 // ---- start --------------------------------------------------------------------------------
 
+// The language switch redraws what the scripts wrote.
+window.addEventListener('edgeclass-language', () => {
+  $('conn').textContent = model.ended ? t('conn.ended') : t(`conn.${connState}`);
+  if ($('live').hidden) loadCourses();
+  else render('all');
+});
+
 const params = new URLSearchParams(location.search);
-if (params.get('session')) startLive({ id: params.get('session'), title: '' });
-else loadCourses();
+if (params.get('session')) {
+  startLive({ id: params.get('session'), title: '' });
+} else {
+  // An invite link (student.html?code=...) opens the page ready to join.
+  const invited = params.get('code');
+  if (invited) {
+    $('join-code').value = invited;
+    $('setup-msg').textContent = t('student.join.invited', { code: invited });
+    $('join').focus();
+  }
+  loadCourses();
+}

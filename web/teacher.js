@@ -1,10 +1,14 @@
-// The teacher's page: pick or create a course, go live, run the class (people, hands, chat
-// moderation, giving a student the stage), build and publish a quiz and watch its results
-// fill in.
+// The teacher's page: pick or create a course, see its class code and invite link, its
+// enrolled students, past sessions with attendance and the gradebook to download; go live,
+// run the class (people, hands, chat moderation, giving a student the stage), build and
+// publish a quiz and watch its results fill in. Every string comes from i18n.js.
 import { Api, decodeToken, savedToken } from '/api.js';
-import { LiveClient, CLOSE_REASONS } from '/live.js';
+import { closeMessage, dateTime, duration, errorMessage, initI18n, t, time } from '/i18n.js';
+import { LiveClient } from '/live.js';
 import { RoomModel, bar, chatLine, clear, el, histogram, toast } from '/ui.js';
 import { Publisher, Subscriber } from '/video.js';
+
+initI18n(document.getElementById('topbar'));
 
 const $ = (id) => document.getElementById(id);
 const token = savedToken();
@@ -27,11 +31,152 @@ async function loadCourses(selectId) {
   const courses = await api.listCourses(claims.sub);
   const sel = clear($('courses'));
   for (const c of courses) {
-    sel.append(el('option', { value: c.id, selected: c.id === selectId }, `${c.title} (${c.status})`));
+    sel.append(el('option', { value: c.id, selected: c.id === selectId, 'data-title': c.title },
+      `${c.title} (${t(`course.status.${c.status}`)})`));
   }
   $('go-live').disabled = courses.length === 0;
-  $('setup-msg').textContent = courses.length ? '' : 'Create a course to begin.';
+  $('setup-msg').textContent = courses.length ? '' : t('teacher.create.first');
+  await loadCourse();
 }
+
+// ---- the selected course: class code, roster, past sessions, gradebook ----------------------
+
+let joinCode = null;
+
+function inviteLink(code) {
+  return `${location.origin}/student.html?code=${encodeURIComponent(code)}`;
+}
+
+function showCode(code) {
+  joinCode = code;
+  $('join-code').textContent = code || t('teacher.code.none');
+  $('invite-link').value = code ? inviteLink(code) : '';
+  $('copy-invite').disabled = !code;
+  $('live-join-code').textContent = code || '';
+  $('live-code-card').hidden = !code;
+}
+
+async function loadCourse() {
+  const courseId = $('courses').value;
+  $('class-card').hidden = !courseId;
+  $('class-lists').hidden = !courseId;
+  $('attendance-card').hidden = true;
+  if (!courseId) return;
+  const [code] = await Promise.all([api.joinCode(courseId), loadRoster(courseId), loadHistory(courseId)]);
+  // A course made before class codes has none until the first rotation.
+  showCode(code || await api.rotateJoinCode(courseId));
+}
+
+async function loadRoster(courseId) {
+  const students = await api.students(courseId);
+  $('roster-count').textContent = String(students.length);
+  const list = clear($('roster'));
+  if (!students.length) list.append(el('li', { class: 'muted', text: t('teacher.roster.none') }));
+  for (const s of students) {
+    const name = s.student_name || s.student_id;
+    list.append(el('li', { 'data-student': s.student_id },
+      el('span', { class: 'name', text: name }),
+      el('span', { class: 'muted small', text: s.student_id }),
+      el('span', { class: 'actions' },
+        el('button', { class: 'danger small', 'data-action': 'unenroll', title: t('teacher.roster.remove.title'),
+          'aria-label': `${t('teacher.roster.remove')} ${name}`,
+          onclick: async () => {
+            if (!confirm(t('teacher.roster.remove.confirm', { name }))) return;
+            try {
+              await api.removeStudent(courseId, s.student_id);
+              toast(t('teacher.roster.removed', { name }));
+              await loadRoster(courseId);
+            } catch (err) {
+              toast(errorMessage(err), 'error');
+            }
+          } }, t('teacher.roster.remove')))));
+  }
+}
+
+async function loadHistory(courseId) {
+  const sessions = (await api.sessions(courseId)).slice().reverse();  // newest first
+  const list = clear($('history'));
+  if (!sessions.length) list.append(el('li', { class: 'muted', text: t('teacher.history.none') }));
+  for (const s of sessions) {
+    list.append(el('li', { 'data-session': s.id },
+      el('span', { class: 'name', text: s.title || s.id }),
+      el('span', { class: 'muted small', text: dateTime(s.started_at) }),
+      s.status === 'live' ? el('span', { class: 'tag warn', text: t('teacher.history.live') }) : null,
+      el('span', { class: 'tag', 'data-count': s.attendance ?? 0, text: t('teacher.history.attended', { n: s.attendance ?? 0 }) }),
+      el('span', { class: 'actions' },
+        el('button', { class: 'secondary small', 'data-action': 'attendance',
+          'aria-label': `${t('teacher.history.view')}: ${s.title || s.id}`,
+          onclick: () => showAttendance(s).catch((err) => toast(errorMessage(err), 'error')) },
+        t('teacher.history.view')))));
+  }
+}
+
+async function showAttendance(s) {
+  const a = await api.attendance(s.id);
+  $('attendance-card').hidden = false;
+  $('attendance-title').textContent = t('teacher.att.title', { title: s.title || s.id });
+  const table = clear($('attendance'));
+  if (!a.items.length) {
+    table.append(el('caption', { class: 'muted', text: t('teacher.att.none') }));
+    return;
+  }
+  table.append(el('thead', {}, el('tr', {},
+    ['teacher.att.name', 'teacher.att.role', 'teacher.att.joined', 'teacher.att.left', 'teacher.att.duration', 'teacher.att.visits']
+      .map((k) => el('th', { scope: 'col', text: t(k) })))));
+  table.append(el('tbody', {}, a.items.map((e) => el('tr', { 'data-user': e.user_id },
+    el('td', { text: e.name || e.user_id }),
+    el('td', { text: t(`role.${e.role}`) }),
+    el('td', { text: time(e.first_joined_at) }),
+    el('td', { text: e.present ? t('teacher.att.present') : time(e.last_left_at) }),
+    el('td', { class: 'num', text: duration(e.duration_s) }),
+    el('td', { class: 'num', text: String(e.visits) })))));
+}
+
+$('attendance-close').addEventListener('click', () => { $('attendance-card').hidden = true; });
+$('courses').addEventListener('change', () => loadCourse().catch((err) => toast(errorMessage(err), 'error')));
+
+$('rotate-code').addEventListener('click', async () => {
+  const courseId = $('courses').value;
+  if (!courseId || !confirm(t('teacher.code.rotate.confirm'))) return;
+  try {
+    const code = await api.rotateJoinCode(courseId);
+    showCode(code);
+    toast(t('teacher.code.rotated', { code }));
+  } catch (err) {
+    toast(errorMessage(err), 'error');
+  }
+});
+
+$('copy-invite').addEventListener('click', async () => {
+  $('invite-link').select();
+  try {
+    await navigator.clipboard.writeText($('invite-link').value);
+  } catch {
+    document.execCommand('copy');  // pages served over plain HTTP have no clipboard API
+  }
+  toast(t('teacher.code.copied'));
+});
+
+// The gradebook comes with the bearer token, so it is fetched and handed to the browser as a
+// download (a plain link would carry no token).
+async function downloadGradebook(ext) {
+  const courseId = $('courses').value;
+  if (!courseId) return;
+  const lang = document.documentElement.lang === 'zh-CN' ? 'zh-CN' : 'en';
+  try {
+    const blob = await api.download(`/api/v1/courses/${courseId}/gradebook.${ext}${ext === 'csv' ? `?lang=${lang}` : ''}`);
+    const url = URL.createObjectURL(blob);
+    const a = el('a', { href: url, download: `gradebook-${courseId}.${ext}` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) {
+    toast(errorMessage(err), 'error');
+  }
+}
+$('gradebook-csv').addEventListener('click', () => downloadGradebook('csv'));
+$('gradebook-json').addEventListener('click', () => downloadGradebook('json'));
 
 $('new-course').addEventListener('submit', async (e) => {
   e.preventDefault();
@@ -41,9 +186,9 @@ $('new-course').addEventListener('submit', async (e) => {
     await api.activateCourse(c.id);
     $('course-title').value = '';
     await loadCourses(c.id);
-    toast(`Course "${c.title}" created`);
+    toast(t('teacher.created', { title: c.title }));
   } catch (err) {
-    toast(err.message, 'error');
+    toast(errorMessage(err), 'error');
   }
 });
 
@@ -52,19 +197,19 @@ $('go-live').addEventListener('click', async () => {
   if (!courseId) return;
   try {
     const existing = await api.liveSessions(courseId);
-    const s = existing.length ? existing[0] : await api.goLive(courseId, $('courses').selectedOptions[0].textContent.replace(/ \(.*\)$/, ''));
+    const s = existing.length ? existing[0] : await api.goLive(courseId, $('courses').selectedOptions[0].dataset.title);
     startLive(s);
   } catch (err) {
-    toast(err.message, 'error');
+    toast(errorMessage(err), 'error');
   }
 });
 
 $('end').addEventListener('click', async () => {
-  if (!session || !confirm('End the session for everyone?')) return;
+  if (!session || !confirm(t('teacher.end.confirm'))) return;
   try {
     await api.endSession(session.id);
   } catch (err) {
-    toast(err.message, 'error');
+    toast(errorMessage(err), 'error');
   }
 });
 
@@ -73,7 +218,7 @@ function startLive(s) {
   $('setup').hidden = true;
   $('live').hidden = false;
   $('end').hidden = false;
-  $('session-title').textContent = s.title || 'Live session';
+  $('session-title').textContent = s.title || t('teacher.live.default');
   history.replaceState(null, '', `?session=${s.id}`);
   live = new LiveClient({ sessionId: s.id, token });
   camera = new Publisher(live, $('stage-video'));
@@ -82,31 +227,34 @@ function startLive(s) {
   live.addEventListener('welcome', (e) => {
     model.welcome(e.detail);
     // A new connection lost the old one's media: publish the camera again.
-    if (camera.on) camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
+    if (camera.on) camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
   });
   live.addEventListener('media', (e) => {
     // The SFU lost the camera's transport (network change, consent expired): publish again.
     if (e.detail.type === 'media.disconnected' && e.detail.connection === 'publish' && camera.on) {
-      camera.publish().catch((err) => toast(`Camera: ${err.message}`, 'error'));
+      camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
     }
   });
   live.addEventListener('event', (e) => model.apply(e.detail));
   live.addEventListener('reply', (e) => {
-    if (e.detail.type === 'error') toast(e.detail.message, 'error');
+    if (e.detail.type === 'error') toast(errorMessage(e.detail), 'error');
   });
   live.addEventListener('status', (e) => {
     const { state, code, reason } = e.detail;
-    $('conn').textContent = state === 'open' ? 'live' : state;
+    connState = state;
+    $('conn').textContent = t(`conn.${state}`);
     $('conn').className = `pill ${state}`;
     if (state === 'closed') {
       $('end').hidden = true;
-      toast(reason || CLOSE_REASONS[code] || `closed (${code})`, code === 1000 ? 'info' : 'error');
+      toast(closeMessage(code, reason), code === 1000 ? 'info' : 'error');
     }
   });
   live.connect();
 }
 
 // ---- rendering ----------------------------------------------------------------------------
+
+let connState = 'offline';
 
 function render(part) {
   if (part === 'all' || part === 'people' || part === 'stage') renderPeople();
@@ -119,7 +267,7 @@ function render(part) {
 
 function renderPeople() {
   $('people-count').textContent = String(model.count);
-  $('stage-count').textContent = `${model.students} student${model.students === 1 ? '' : 's'}`;
+  $('stage-count').textContent = model.students === 1 ? t('teacher.students.one') : t('teacher.students.count', { n: model.students });
   const list = clear($('people'));
   const people = [...model.people.values()].sort((a, b) =>
     (a.role === b.role ? a.name.localeCompare(b.name) : a.role === 'teacher' ? -1 : 1));
@@ -127,18 +275,18 @@ function renderPeople() {
     const student = p.role === 'student';
     list.append(el('li', { 'data-user': p.id },
       el('span', { class: 'name', text: p.name || p.id }),
-      student ? null : el('span', { class: 'tag', text: 'teacher' }),
-      p.muted ? el('span', { class: 'tag warn', text: 'muted' }) : null,
-      onStage(p.id) ? el('span', { class: 'tag warn', text: 'on stage' }) : null,
+      student ? null : el('span', { class: 'tag', text: t('role.teacher') }),
+      p.muted ? el('span', { class: 'tag warn', text: t('teacher.tag.muted') }) : null,
+      onStage(p.id) ? el('span', { class: 'tag warn', text: t('teacher.tag.onstage') }) : null,
       student ? el('span', { class: 'actions' },
         stageButton(p.id),
-        el('button', { class: 'secondary small', title: p.muted ? 'Let this student chat' : 'Mute this student in chat', 'data-action': 'mute',
-          onclick: () => live.send({ type: 'mute', user_id: p.id, muted: !p.muted }) }, p.muted ? 'Unmute' : 'Mute'),
-        el('button', { class: 'danger small', title: 'Remove from this session', 'data-action': 'remove',
-          onclick: () => { if (confirm(`Remove ${p.name}?`)) live.send({ type: 'remove', user_id: p.id }); } }, 'Remove'))
+        el('button', { class: 'secondary small', title: p.muted ? t('teacher.unmute.title') : t('teacher.mute.title'), 'data-action': 'mute',
+          onclick: () => live.send({ type: 'mute', user_id: p.id, muted: !p.muted }) }, p.muted ? t('teacher.unmute') : t('teacher.mute')),
+        el('button', { class: 'danger small', title: t('teacher.remove.title'), 'data-action': 'remove',
+          onclick: () => { if (confirm(t('teacher.remove.confirm', { name: p.name }))) live.send({ type: 'remove', user_id: p.id }); } }, t('teacher.remove')))
         : null));
   }
-  if (people.length > 300) list.append(el('li', { class: 'muted', text: `+${people.length - 300} more` }));
+  if (people.length > 300) list.append(el('li', { class: 'muted', text: t('teacher.people.more', { n: people.length - 300 }) }));
 }
 
 function renderChat() {
@@ -153,12 +301,12 @@ function renderChat() {
 function renderHands() {
   $('hand-count').textContent = String(model.hands.length);
   const list = clear($('hands'));
-  if (!model.hands.length) list.append(el('li', { class: 'muted', text: 'No hands raised' }));
+  if (!model.hands.length) list.append(el('li', { class: 'muted', text: t('teacher.hands.none') }));
   for (const h of model.hands) {
     list.append(el('li', { 'data-user': h.user_id },
       el('span', { class: 'name', text: h.name || h.user_id }),
       el('span', { class: 'actions' },
-        el('button', { class: 'secondary small', onclick: () => live.send({ type: 'hand_lower', user_id: h.user_id }) }, 'Lower'),
+        el('button', { class: 'secondary small', onclick: () => live.send({ type: 'hand_lower', user_id: h.user_id }) }, t('teacher.hands.lower')),
         stageButton(h.user_id))));
   }
 }
@@ -171,14 +319,14 @@ const onStage = (id) => !!(model.stage && model.stage.user_id === id);
 function stageButton(id) {
   const on = onStage(id);
   return el('button', { class: on ? 'danger small' : 'secondary small', 'data-action': 'stage',
-    title: on ? 'Stop this student\'s camera and microphone' : 'Let this student show camera and microphone to the class',
+    title: on ? t('teacher.takeback.title') : t('teacher.givestage.title'),
     onclick: () => live.send(on ? { type: 'stage_take' } : { type: 'stage_give', user_id: id }) },
-  on ? 'Take back' : 'Give stage');
+  on ? t('teacher.takeback') : t('teacher.givestage'));
 }
 
 function renderStage() {
   $('onstage').hidden = !model.stage;
-  $('onstage-name').textContent = model.stage ? `On stage: ${model.stage.name || model.stage.user_id}` : '';
+  $('onstage-name').textContent = model.stage ? t('teacher.onstage', { name: model.stage.name || model.stage.user_id }) : '';
 }
 
 $('take-stage').addEventListener('click', () => live.send({ type: 'stage_take' }));
@@ -188,7 +336,7 @@ $('onstage-video').addEventListener('click', (e) => { e.target.muted = !e.target
 function renderSession() {
   if (model.session && model.session.title) $('session-title').textContent = model.session.title;
   if (!model.ended) return;
-  $('conn').textContent = 'ended';
+  $('conn').textContent = t('conn.ended');
   $('end').hidden = true;
 }
 
@@ -202,15 +350,15 @@ function renderQuiz() {
   const closed = q && q.quiz && q.quiz.status === 'closed';
   $('quiz-builder').hidden = !!open || (!!closed && !showBuilder);
   $('quiz-live').hidden = !(open || (closed && !showBuilder));
-  $('quiz-status').textContent = open ? 'open' : closed ? 'closed' : '';
+  $('quiz-status').textContent = open ? t('quiz.open') : closed ? t('quiz.closed') : '';
   if (!q || !q.quiz || $('quiz-live').hidden) return;
   const quiz = q.quiz;
   $('quiz-live-title').textContent = quiz.title;
   $('close-quiz').hidden = !open;
   $('new-quiz').hidden = !closed;
   const results = q.results;
-  $('quiz-answered').textContent = results ? `${results.answered} of ${results.students}` : '0';
-  $('quiz-deadline').textContent = open ? `closes at ${new Date(quiz.deadline).toLocaleTimeString()}` : 'closed';
+  $('quiz-answered').textContent = results ? t('teacher.quiz.answered.of', results) : '0';
+  $('quiz-deadline').textContent = open ? t('teacher.quiz.closes', { time: new Date(quiz.deadline).toLocaleTimeString(document.documentElement.lang) }) : t('quiz.closed');
   const box = clear($('quiz-results'));
   quiz.questions.forEach((question, i) => {
     const r = results ? results.questions[i] : null;
@@ -220,10 +368,10 @@ function renderQuiz() {
     box.append(el('div', { class: 'result-question' },
       el('h4', { text: `${i + 1}. ${question.prompt}` }),
       question.options.map((o, k) => bar(o, counts[k], max, correct.has(k) ? 'correct' : '')),
-      el('p', { class: 'muted', text: r ? `${r.correct} of ${r.answered} correct` : 'no answers yet' })));
+      el('p', { class: 'muted', text: r ? t('teacher.quiz.correct.of', r) : t('teacher.quiz.noanswers') })));
   });
   const dist = clear($('quiz-distribution'));
-  if (q.distribution) dist.append(el('h4', { text: 'Class scores' }), histogram(q.distribution));
+  if (q.distribution) dist.append(el('h4', { text: t('teacher.quiz.scores') }), histogram(q.distribution));
 }
 
 let showBuilder = false;
@@ -234,25 +382,29 @@ $('close-quiz').addEventListener('click', () => {
 
 function questionEditor() {
   const node = el('fieldset', { class: 'question' });
-  const kind = el('select', { class: 'q-kind', 'aria-label': 'Question kind' },
-    el('option', { value: 'single' }, 'One answer'),
-    el('option', { value: 'multiple' }, 'Several answers'),
-    el('option', { value: 'true_false' }, 'True / false'));
-  const prompt = el('input', { class: 'q-prompt', placeholder: 'Question', required: true, maxlength: 1000 });
+  const kind = el('select', { class: 'q-kind', 'aria-label': t('teacher.quiz.kind'), 'data-i18n-aria-label': 'teacher.quiz.kind' },
+    el('option', { value: 'single', 'data-i18n': 'teacher.quiz.kind.single' }, t('teacher.quiz.kind.single')),
+    el('option', { value: 'multiple', 'data-i18n': 'teacher.quiz.kind.multiple' }, t('teacher.quiz.kind.multiple')),
+    el('option', { value: 'true_false', 'data-i18n': 'teacher.quiz.kind.tf' }, t('teacher.quiz.kind.tf')));
+  const prompt = el('input', { class: 'q-prompt', placeholder: t('teacher.quiz.prompt'), 'aria-label': t('teacher.quiz.prompt'),
+    'data-i18n-placeholder': 'teacher.quiz.prompt', 'data-i18n-aria-label': 'teacher.quiz.prompt', required: true, maxlength: 1000 });
   const options = el('div', { class: 'q-options' });
-  const addOption = el('button', { type: 'button', class: 'secondary small' }, '+ Option');
-  const remove = el('button', { type: 'button', class: 'icon danger', title: 'Remove question', onclick: () => node.remove() }, '×');
+  const addOption = el('button', { type: 'button', class: 'secondary small', 'data-i18n': 'teacher.quiz.option.add' }, t('teacher.quiz.option.add'));
+  const remove = el('button', { type: 'button', class: 'icon danger', title: t('teacher.quiz.remove'), 'aria-label': t('teacher.quiz.remove'),
+    'data-i18n-title': 'teacher.quiz.remove', 'data-i18n-aria-label': 'teacher.quiz.remove', onclick: () => node.remove() }, '×');
   const option = (text = '') => {
     const multi = kind.value === 'multiple';
     const row = el('div', { class: 'q-option' },
-      el('input', { type: multi ? 'checkbox' : 'radio', name: `c${node.dataset.n}`, class: 'q-correct', title: 'Correct answer' }),
-      el('input', { class: 'q-text', placeholder: 'Option', value: text, required: true, maxlength: 500 }));
+      el('input', { type: multi ? 'checkbox' : 'radio', name: `c${node.dataset.n}`, class: 'q-correct', title: t('teacher.quiz.correct'),
+        'aria-label': t('teacher.quiz.correct'), 'data-i18n-title': 'teacher.quiz.correct', 'data-i18n-aria-label': 'teacher.quiz.correct' }),
+      el('input', { class: 'q-text', placeholder: t('teacher.quiz.option'), 'aria-label': t('teacher.quiz.option'), value: text, required: true, maxlength: 500,
+        'data-i18n-placeholder': 'teacher.quiz.option', 'data-i18n-aria-label': 'teacher.quiz.option' }));
     options.append(row);
   };
   const reset = () => {
     clear(options);
     if (kind.value === 'true_false') {
-      option('True'); option('False');
+      option(t('teacher.quiz.true')); option(t('teacher.quiz.false'));
       options.querySelectorAll('.q-text').forEach((i) => { i.readOnly = true; });
       addOption.hidden = true;
     } else {
@@ -285,14 +437,14 @@ $('questions').append(questionEditor());
 $('quiz-builder').addEventListener('submit', async (e) => {
   e.preventDefault();
   const questions = readQuestions();
-  if (!questions.length) return toast('Add a question first', 'error');
-  if (questions.some((q) => !q.correct.length)) return toast('Mark the correct answer of every question', 'error');
+  if (!questions.length) return toast(t('teacher.quiz.need.question'), 'error');
+  if (questions.some((q) => !q.correct.length)) return toast(t('teacher.quiz.need.correct'), 'error');
   try {
     currentQuiz = await api.createQuiz(session.id, $('quiz-title').value.trim(), questions);
     showBuilder = false;
     live.send({ type: 'quiz_publish', quiz_id: currentQuiz.id, time_limit_s: parseInt($('time-limit').value, 10) || 60 });
   } catch (err) {
-    toast(err.message, 'error');
+    toast(errorMessage(err), 'error');
   }
 });
 
@@ -311,11 +463,12 @@ $('camera').addEventListener('click', async () => {
     if (camera.on) camera.stop();
     else await camera.start();
   } catch (err) {
-    toast(`Camera: ${err.message}`, 'error');
+    toast(t('camera.error', { message: err.message }), 'error');
     if (camera.on) camera.stop();
   } finally {
     b.disabled = false;
-    b.textContent = camera.on ? 'Stop camera' : 'Start camera';
+    b.dataset.i18n = camera.on ? 'teacher.camera.stop' : 'teacher.camera.start';
+    b.textContent = t(b.dataset.i18n);
   }
 });
 
@@ -323,9 +476,22 @@ $('mute-all').addEventListener('change', (e) => live.send({ type: 'mute', muted:
 
 // ---- start --------------------------------------------------------------------------------
 
+$('quiz-title').value = t('teacher.quiz.default');
+
+// The language switch redraws what the scripts wrote.
+window.addEventListener('edgeclass-language', () => {
+  $('conn').textContent = model.ended ? t('conn.ended') : t(`conn.${connState}`);
+  if ($('live').hidden) {
+    const selected = $('courses').value;
+    loadCourses(selected).catch((err) => toast(errorMessage(err), 'error'));
+  } else {
+    render('all');
+  }
+});
+
 const params = new URLSearchParams(location.search);
 if (params.get('session')) {
   startLive({ id: params.get('session'), title: '' });
 } else {
-  loadCourses().catch((err) => toast(err.message, 'error'));
+  loadCourses().catch((err) => toast(errorMessage(err), 'error'));
 }

@@ -1,5 +1,6 @@
 // Shared by the teacher and student pages: a tiny DOM helper and the room model, which holds
 // what the live protocol has told us (snapshot + events) and notifies the page on change.
+import { t, time } from '/i18n.js';
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -23,7 +24,7 @@ export function clear(node) {
 }
 
 export function clock(ts) {
-  return new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return time(ts);
 }
 
 export function toast(message, kind = 'info') {
@@ -158,7 +159,7 @@ export function chatLine(m, onDelete) {
     el('span', { class: 'chat-time', text: clock(m.ts) }),
     el('span', { class: 'chat-from', text: m.from.name || m.from.id }),
     el('span', { class: 'chat-text', text: m.text }),
-    onDelete ? el('button', { class: 'icon danger', title: 'Delete message', 'aria-label': 'Delete message', onclick: () => onDelete(m) }, '×') : null);
+    onDelete ? el('button', { class: 'icon danger', title: t('chat.delete'), 'aria-label': t('chat.delete'), onclick: () => onDelete(m) }, '×') : null);
 }
 
 // A horizontal bar: label, fill proportional to value/max, and the value.
@@ -174,5 +175,5 @@ export function histogram(dist) {
   const max = Math.max(1, ...dist.histogram);
   return el('div', { class: 'histogram' },
     dist.histogram.map((n, score) => bar(`${score}/${dist.max_score}`, n, max)),
-    el('p', { class: 'muted', text: `${dist.answered} answered · mean ${dist.mean.toFixed(2)} / ${dist.max_score}` }));
+    el('p', { class: 'muted', text: t('hist.summary', { answered: dist.answered, mean: dist.mean.toFixed(2), max: dist.max_score }) }));
 }

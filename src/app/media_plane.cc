@@ -174,7 +174,7 @@ void MediaPlane::arm_snapshot() {
 void MediaPlane::snapshot() {
   // Counters are summed from per-room deltas: a room the SFU dropped (everyone left) keeps
   // what it counted, and a room recreated under the same id starts again from zero.
-  std::map<std::string, RoomSeen> now;
+  std::map<std::string, media::MediaCounters> now;
   std::vector<std::pair<std::string, uint64_t>> room_subscribers;
   MediaStats totals;
   {
@@ -188,48 +188,15 @@ void MediaPlane::snapshot() {
   sfu_->for_each_room([&](const std::string& id, const media::MediaCounters& c, size_t subs) {
     totals.subscribers += subs;
     room_subscribers.emplace_back(id, subs);
-    RoomSeen& seen = now[id];
-    seen.forward_latency = c.forward_latency;
-    MediaStats& r = seen.counters;
-    r.packets_in = c.rtp_packets_in;
-    r.bytes_in = c.rtp_bytes_in;
-    r.packets_out = c.rtp_packets_out;
-    r.bytes_out = c.rtp_bytes_out;
-    r.nacks_received = c.nacks_received;
-    r.nacks_sent = c.nacks_sent;
-    r.retransmissions = c.retransmissions_sent;
-    r.plis_received = c.keyframe_requests_received;
-    r.plis_sent = c.keyframe_requests_sent;
-    r.dropped = c.packets_dropped;
     auto last = last_.find(id);
-    const RoomSeen zero;
-    const RoomSeen& seen_before = last == last_.end() ? zero : last->second;
-    const MediaStats& before = seen_before.counters;
-    auto add = [](uint64_t& total, uint64_t value, uint64_t previous) {
-      total += value >= previous ? value - previous : value;
-    };
-    add(totals.packets_in, r.packets_in, before.packets_in);
-    add(totals.bytes_in, r.bytes_in, before.bytes_in);
-    add(totals.packets_out, r.packets_out, before.packets_out);
-    add(totals.bytes_out, r.bytes_out, before.bytes_out);
-    add(totals.nacks_received, r.nacks_received, before.nacks_received);
-    add(totals.nacks_sent, r.nacks_sent, before.nacks_sent);
-    add(totals.retransmissions, r.retransmissions, before.retransmissions);
-    add(totals.plis_received, r.plis_received, before.plis_received);
-    add(totals.plis_sent, r.plis_sent, before.plis_sent);
-    add(totals.dropped, r.dropped, before.dropped);
+    const media::MediaCounters zero;
+    const media::MediaCounters& before = last == last_.end() ? zero : last->second;
+    media::add_since(totals.totals, c, before);
     if (options_.forward_latency) {
-      // A room recreated under the same id starts from zero, like the counters above.
-      const auto& was = seen_before.forward_latency;
-      const auto& is = c.forward_latency;
-      bool restarted = is.count() < was.count();
-      std::array<uint64_t, media::LatencyHistogram::kBoundsUs.size() + 1> fresh{};
-      for (size_t i = 0; i < fresh.size(); ++i) {
-        fresh[i] = restarted ? is.counts()[i] : is.counts()[i] - was.counts()[i];
-      }
-      uint64_t sum_us = restarted ? is.sum_us() : is.sum_us() - was.sum_us();
-      options_.forward_latency->add_counts(fresh, double(sum_us) / 1e6);
+      media::LatencyHistogram fresh = c.forward_latency.since(before.forward_latency);
+      options_.forward_latency->add_counts(fresh.counts(), double(fresh.sum_us()) / 1e6);
     }
+    now[id] = c;
   });
   last_ = std::move(now);
   std::lock_guard lock(stats_mu_);

@@ -51,14 +51,9 @@ struct MediaPlaneOptions {
 // The SFU's forwarding latency buckets in seconds (media::LatencyHistogram's bounds).
 std::vector<double> forward_latency_bounds();
 
-// Totals over every room, refreshed once a second on the media thread. The counters include
-// rooms that have since closed; rooms, subscribers, transports and srtp_failures are current.
-struct MediaStats {
-  uint64_t rooms = 0, subscribers = 0, transports = 0;
-  uint64_t packets_in = 0, bytes_in = 0, packets_out = 0, bytes_out = 0;
-  uint64_t nacks_received = 0, nacks_sent = 0, retransmissions = 0;
-  uint64_t plis_received = 0, plis_sent = 0, dropped = 0, srtp_failures = 0;
-};
+// Totals over every room, refreshed once a second on the media thread (described, with their
+// metric names, in media/sfu/media_metrics.h).
+using media::MediaStats;
 
 class MediaPlane {
  public:
@@ -99,11 +94,8 @@ class MediaPlane {
   MediaStats stats_;  // guarded by stats_mu_; written by the media thread only
   std::vector<std::pair<std::string, uint64_t>> room_subscribers_;  // guarded by stats_mu_
   // What a room had counted at the last snapshot (media thread).
-  struct RoomSeen {
-    MediaStats counters;
-    media::LatencyHistogram forward_latency;
-  };
-  std::map<std::string, RoomSeen> last_;  // media thread: each room's counters at the last snapshot
+  std::map<std::string, media::MediaCounters> last_;  // media thread: each room's counters at
+                                                      // the last snapshot
 };
 
 }  // namespace app

@@ -121,47 +121,15 @@ void register_connection_metrics(metrics::Registry& registry, const http::Server
                     [&c] { return double(c.first_byte_timeouts.load(std::memory_order_relaxed)); });
 }
 
-// The media counters as /metrics shows them: one row per MediaStats field.
+// The media counters as /metrics shows them: one metric per row of media_metrics.h's tables.
 void register_media_metrics(metrics::Registry& registry, MediaPlane& media) {
-  struct MediaMetric {
-    const char* name;
-    const char* help;
-    metrics::Type type;
-    uint64_t MediaStats::*field;
-  };
-  static constexpr MediaMetric kMediaMetrics[] = {
-      {"edgeclass_media_rooms", "Rooms with media on the SFU", metrics::Type::kGauge,
-       &MediaStats::rooms},
-      {"edgeclass_media_subscribers", "Subscribing PeerConnections on the SFU",
-       metrics::Type::kGauge, &MediaStats::subscribers},
-      {"edgeclass_media_transports", "WebRTC transports on the SFU", metrics::Type::kGauge,
-       &MediaStats::transports},
-      {"edgeclass_media_received_packets_total", "RTP packets from publishers",
-       metrics::Type::kCounter, &MediaStats::packets_in},
-      {"edgeclass_media_received_bytes_total", "RTP bytes from publishers", metrics::Type::kCounter,
-       &MediaStats::bytes_in},
-      {"edgeclass_media_sent_packets_total", "RTP packets to subscribers (with retransmissions)",
-       metrics::Type::kCounter, &MediaStats::packets_out},
-      {"edgeclass_media_sent_bytes_total", "RTP bytes to subscribers", metrics::Type::kCounter,
-       &MediaStats::bytes_out},
-      {"edgeclass_media_nacks_received_total", "Sequence numbers NACKed by subscribers",
-       metrics::Type::kCounter, &MediaStats::nacks_received},
-      {"edgeclass_media_nacks_sent_total", "Sequence numbers NACKed toward publishers",
-       metrics::Type::kCounter, &MediaStats::nacks_sent},
-      {"edgeclass_media_retransmissions_total", "NACKs answered from the packet cache",
-       metrics::Type::kCounter, &MediaStats::retransmissions},
-      {"edgeclass_media_plis_received_total", "Key frame requests (PLI/FIR) from subscribers",
-       metrics::Type::kCounter, &MediaStats::plis_received},
-      {"edgeclass_media_plis_sent_total", "Key frame requests sent to publishers",
-       metrics::Type::kCounter, &MediaStats::plis_sent},
-      {"edgeclass_media_packets_dropped_total", "RTP packets dropped (no key frame yet, stale)",
-       metrics::Type::kCounter, &MediaStats::dropped},
-      {"edgeclass_media_srtp_failures", "SRTP authentication/replay failures (live transports)",
-       metrics::Type::kGauge, &MediaStats::srtp_failures},
-  };
-  for (const MediaMetric& m : kMediaMetrics) {
-    registry.callback(m.name, m.help, m.type,
-                      [&media, f = m.field] { return double(media.stats().*f); });
+  for (const media::MediaCounterRow& row : media::kMediaCounterRows) {
+    registry.callback(row.metric, row.help, metrics::Type::kCounter,
+                      [&media, f = row.field] { return double(media.stats().totals.*f); });
+  }
+  for (const media::MediaGaugeRow& row : media::kMediaGaugeRows) {
+    registry.callback(row.metric, row.help, metrics::Type::kGauge,
+                      [&media, f = row.field] { return double(media.stats().*f); });
   }
   registry.callback_family("edgeclass_media_room_subscribers",
                            "Subscribing PeerConnections per live session", metrics::Type::kGauge,

@@ -4,6 +4,8 @@
 #include <boost/json/parse.hpp>
 #include <optional>
 
+#include "base/utf8.h"
+
 namespace base {
 
 Result<boost::json::value> parse_json(std::string_view text, std::string_view what) {
@@ -224,26 +226,6 @@ std::string_view json_type_name(const boost::json::value& v) {
       return "an object";
   }
   return "a value";
-}
-
-bool is_valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = s[i];
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    }
-    i += n;
-  }
-  return true;
-}
-
-size_t utf8_length(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c >> 6) != 2;
-  return n;
 }
 
 }  // namespace base

@@ -83,10 +83,6 @@ class JsonReader {
   Status shape_;  // not OK when the body is not an object
 };
 
-// True when `s` is valid UTF-8 (JSON strings from Boost.JSON are, but checked for chat/titles).
-bool is_valid_utf8(std::string_view s);
-// Number of Unicode code points in valid UTF-8 `s`.
-size_t utf8_length(std::string_view s);
 // A JSON value's type as a message names it: "null", "a string", "an array", ...
 std::string_view json_type_name(const boost::json::value& v);
 

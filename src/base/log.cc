@@ -5,7 +5,6 @@
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
-#include <ctime>
 
 #include "base/clock.h"
 #include "base/strings.h"
@@ -38,16 +37,9 @@ void set_sink(std::function<void(std::string_view)> s) { sink() = std::move(s); 
 
 Line::Line(Level lvl, std::string_view msg) : enabled_(lvl >= level() && lvl != Level::kOff) {
   if (!enabled_) return;
-  int64_t ms = SystemClock::instance().now_unix_ms();
-  time_t secs = time_t(ms / 1000);
-  tm t;
-  gmtime_r(&secs, &t);
-  char ts[40];
-  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900,
-                t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, int(ms % 1000));
   buf_.reserve(160);
   buf_ += "{\"ts\":\"";
-  buf_ += ts;
+  buf_ += format_utc_ms(SystemClock::instance().now_unix_ms());
   buf_ += "\",\"level\":\"";
   buf_ += kLevelNames[int(lvl)];
   buf_ += "\",\"msg\":\"";

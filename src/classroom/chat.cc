@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "base/json_reader.h"
+#include "base/utf8.h"
 
 namespace classroom {
 

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "base/json_reader.h"
+#include "base/utf8.h"
 
 namespace classroom {
 

@@ -123,6 +123,7 @@ base::Result<JoinReply> Room::join(const Participant& p, const std::optional<Res
     body["count"] = participants_.size();
     body["students"] = students_;
     emit(presence_audience(p), "participant_joined", std::move(body));
+    listener_.on_presence_changed(p, true);
   }
 
   if (resume && resume->epoch == epoch_) {
@@ -152,6 +153,7 @@ void Room::leave(std::string_view user_id) {
   std::string id = who.user_id;
   participants_.erase(it);
   if (role == Role::kStudent) --students_;
+  listener_.on_presence_changed(who, false);
   if (ended_) {  // the final event has been sent; nobody needs presence any more
     if (id == stage_) stage_.clear();
     return;
@@ -284,6 +286,9 @@ bool Room::unenroll(std::string_view user_id, std::string_view by) {
 
 void Room::drop_student(const std::string& id, std::string_view by, std::string_view reason,
                         std::string_view removed_reason) {
+  if (auto it = participants_.find(id); it != participants_.end()) {
+    listener_.on_presence_changed(it->second.who, false);
+  }
   participants_.erase(id);
   --students_;
   json::object personal;

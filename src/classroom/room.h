@@ -2,13 +2,14 @@
 // quiz, and the numbered event stream every participant receives.
 //
 // Portable core: no Asio, no threads, no exceptions. A Room is driven by method calls from the
-// one thread that owns it (see ws::RoomRegistry) and reports outgoing events synchronously
+// one thread that owns it (see ws::RoomHost) and reports outgoing events synchronously
 // through its RoomListener. Every event gets the next room sequence number (1, 2, 3 ... with
 // no gaps), is serialised to JSON once, and is kept in a bounded resume buffer.
 //
-// Authorisation to *enter* (enrolled student or the course's teacher, session live) is decided
-// by the caller before join(); the room itself refuses a full or ended session and students the
-// teacher removed, and checks that moderation calls come from a teacher in the room.
+// Who may *enter* is decided in classroom/live_join.h: at the door (session live, policy
+// "join_live", enrollment) and again just before join() (enrollment re-read); join() itself
+// refuses a full or ended session and students the teacher removed. Moderation calls are the
+// policy's decisions (authorize()).
 #pragma once
 
 #include <boost/json/object.hpp>

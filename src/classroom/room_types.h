@@ -85,6 +85,10 @@ class RoomListener {
   // `stage` event. The owner stops `previous`'s published media, so a student can no longer
   // publish once the stage is gone.
   virtual void on_stage_changed(std::string_view previous, std::string_view current) {}
+  // Attendance: `who` entered the room (its first connection; `present` true) or is no longer
+  // in it (its last connection left, or it was removed; `present` false). The owner records
+  // the visit (store/attendance.h).
+  virtual void on_presence_changed(const Participant& who, bool present) {}
 };
 
 }  // namespace classroom

@@ -8,6 +8,7 @@
 
 #include <boost/json/value.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "classroom/authz.h"
 #include "classroom/quiz.h"
 #include "classroom/reader.h"
+#include "classroom/reports.h"
 #include "store/courses.h"
 #include "store/quizzes.h"
 #include "store/sessions.h"
@@ -104,6 +106,38 @@ class Service {
                                                             std::string_view cursor,
                                                             int limit) const;
 
+  // Class codes (service_teacher.cc). A course gets one when it is created. The code is
+  // the teacher's and admins' to read and rotate (policy actions read_join_code,
+  // rotate_join_code); nullopt for a course made before codes existed, until rotated.
+  base::Result<std::optional<std::string>> join_code(store::Db& db, const Actor& actor,
+                                                     std::string_view course_id) const;
+  // A new code for the course; the old one stops working.
+  base::Result<std::string> rotate_join_code(store::Txn& txn, const Actor& actor,
+                                             std::string_view course_id) const;
+  // {"code": "..."}: the code as typed (case, spaces and dashes do not matter).
+  base::Result<std::string> parse_join_by_code(const boost::json::value& body) const;
+  // The id of the course whose code is `code`, from a reader: an unknown code is refused
+  // here, before it costs a write. NotFound ("join_code_not_found").
+  base::Result<std::string> course_for_code(store::Db& db, std::string_view code) const;
+  // Joins the course whose code `code` is, exactly as join() does (same policy decision,
+  // same capacity check, atomic with the insert). NotFound ("join_code_not_found"), also
+  // when the code was rotated since course_for_code.
+  base::Result<JoinResult> join_by_code(store::Txn& txn, const Actor& actor,
+                                        std::string_view code) const;
+
+  // Attendance (policy action read_attendance): who was in the session's live room, when
+  // and for how long. 404 when the session is hidden from the actor.
+  base::Result<Attendance> attendance(store::Db& db, const Actor& actor,
+                                      std::string_view session_id) const;
+  // Distinct students per session of the course, when the actor may read attendance;
+  // nullopt when not (the session list then goes without counts).
+  base::Result<std::optional<std::map<std::string, int64_t>>> attendance_counts(
+      store::Db& db, const Actor& actor, std::string_view course_id) const;
+
+  // The course's gradebook (policy action read_gradebook).
+  base::Result<Gradebook> gradebook(store::Db& db, const Actor& actor,
+                                    std::string_view course_id) const;
+
   // Live sessions.
   base::Result<store::Session> go_live(store::Txn& txn, const Actor& actor,
                                        std::string_view course_id, std::string title) const;
@@ -160,6 +194,8 @@ class Service {
   bool reads_all_results(const Actor& actor, const store::Course& course) const;
   base::Result<store::Course> course_for_write(store::Db& db, const Actor& actor,
                                                std::string_view id, std::string_view action) const;
+  // Gives the course a fresh code no other course has.
+  base::Result<std::string> assign_join_code(store::Txn& txn, std::string_view course_id) const;
 
   const base::Clock& clock_;
   base::Random& random_;

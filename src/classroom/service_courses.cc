@@ -75,6 +75,7 @@ base::Result<store::Course> Service::create_course(store::Txn& txn, const Actor&
   c.capacity = req.capacity;
   c.created_at = c.updated_at = clock_.now_unix_ms();
   EC_RETURN_IF_ERROR(store::insert_course(txn, c));
+  EC_RETURN_IF_ERROR(assign_join_code(txn, c.id).status());
   return c;
 }
 

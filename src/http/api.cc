@@ -199,6 +199,70 @@ void register_courses(Router& r, ApiDeps& d) {
                                                   c.param("id"), cursor, limit));
     co_return json_response(status::ok, page_json(page));
   });
+
+  // The class code: read and rotated by the course's teacher and admins; a student joins
+  // with it like with the course id.
+  r.add(Verb::get, "/api/v1/courses/{id}/join_code", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    std::string id(c.param("id"));
+    EC_CO_TRY(std::optional<std::string> code,
+              d.service->join_code(*d.readers[size_t(c.thread_index)], p.actor, id));
+    json::object o{{"course_id", id}, {"join_code", nullptr}};
+    if (code) o["join_code"] = *code;
+    co_return json_response(status::ok, o);
+  });
+
+  r.add(Verb::post, "/api/v1/courses/{id}/join_code/rotate", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    std::string id(c.param("id"));
+    EC_CO_TRY(std::string code, co_await write_value<std::string>(d, [&](store::Txn& t) {
+                return d.service->rotate_join_code(t, p.actor, id);
+              }));
+    co_return json_response(status::ok, json::object{{"course_id", id}, {"join_code", code}});
+  });
+
+  r.add(Verb::post, "/api/v1/join", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, true));
+    EC_CO_TRY(std::string code, d.service->parse_join_by_code(p.body));
+    // A code nobody has is refused on this thread's reader: guessing codes costs no writes.
+    EC_CO_CHECK(d.service->course_for_code(*d.readers[size_t(c.thread_index)], code).status());
+    EC_CO_TRY(classroom::JoinResult out,
+              co_await write_value<classroom::JoinResult>(
+                  d, [&](store::Txn& t) { return d.service->join_by_code(t, p.actor, code); }));
+    co_return json_response(out.created ? status::created : status::ok,
+                            classroom::to_json(out.enrollment));
+  });
+
+  // The gradebook, as JSON and as a CSV file to download.
+  r.add(Verb::get, "/api/v1/courses/{id}/gradebook.json", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    EC_CO_TRY(classroom::Gradebook g,
+              d.service->gradebook(*d.readers[size_t(c.thread_index)], p.actor, c.param("id")));
+    co_return json_response(status::ok, classroom::to_json(g));
+  });
+
+  r.add(Verb::get, "/api/v1/courses/{id}/gradebook.csv", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    classroom::CsvLanguage lang = classroom::CsvLanguage::kEnglish;
+    if (auto l = c.query_param("lang")) {
+      auto parsed = classroom::parse_csv_language(*l);
+      if (!parsed) {
+        co_return error_response(
+            base::invalid_argument("lang must be en or zh-CN", "invalid_query"));
+      }
+      lang = *parsed;
+    }
+    EC_CO_TRY(classroom::Gradebook g,
+              d.service->gradebook(*d.readers[size_t(c.thread_index)], p.actor, c.param("id")));
+    Response res(status::ok, 11);
+    res.set(beast_http::field::content_type, "text/csv; charset=utf-8");
+    res.set(beast_http::field::content_disposition,
+            "attachment; filename=\"gradebook-" + g.course_id + ".csv\"");
+    res.set(beast_http::field::cache_control, "no-store");
+    res.body() = classroom::to_csv(g, lang);
+    res.prepare_payload();
+    co_return res;
+  });
 }
 
 void register_sessions(Router& r, ApiDeps& d) {
@@ -220,13 +284,20 @@ void register_sessions(Router& r, ApiDeps& d) {
 
   r.add(Verb::get, "/api/v1/courses/{id}/sessions", [&d](Ctx& c) -> awaitable<Response> {
     EC_CO_TRY(Prologue p, begin(c, d, false));
-    EC_CO_TRY(auto list, d.service->list_sessions(*d.readers[size_t(c.thread_index)], p.actor,
-                                                  c.param("id")));
+    store::Db& db = *d.readers[size_t(c.thread_index)];
+    EC_CO_TRY(auto list, d.service->list_sessions(db, p.actor, c.param("id")));
+    // The course's teacher and admins also see how many students came to each session.
+    EC_CO_TRY(auto counts, d.service->attendance_counts(db, p.actor, c.param("id")));
     auto want = c.query_param("status");
     json::array items;
     for (const auto& s : list) {
       if (want && store::to_string(s.status) != *want) continue;
-      items.emplace_back(classroom::to_json(s));
+      json::object o = classroom::to_json(s);
+      if (counts) {
+        auto it = counts->find(s.id);
+        o["attendance"] = it == counts->end() ? 0 : it->second;
+      }
+      items.emplace_back(std::move(o));
     }
     co_return json_response(status::ok, json::object{{"items", std::move(items)}});
   });
@@ -236,6 +307,13 @@ void register_sessions(Router& r, ApiDeps& d) {
     EC_CO_TRY(store::Session s,
               d.service->get_session(*d.readers[size_t(c.thread_index)], p.actor, c.param("id")));
     co_return json_response(status::ok, classroom::to_json(s));
+  });
+
+  r.add(Verb::get, "/api/v1/sessions/{id}/attendance", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    EC_CO_TRY(classroom::Attendance a,
+              d.service->attendance(*d.readers[size_t(c.thread_index)], p.actor, c.param("id")));
+    co_return json_response(status::ok, classroom::to_json(a));
   });
 
   r.add(Verb::post, "/api/v1/sessions/{id}/end", [&d](Ctx& c) -> awaitable<Response> {

@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "base/utf8.h"
 #include "http/router.h"
 
 namespace http {
@@ -75,47 +76,10 @@ beast_http::status http_status_for(base::Code code) {
   return S::internal_server_error;
 }
 
-namespace {
-
-// `s` with every byte that does not start a well-formed UTF-8 sequence (overlong forms,
-// surrogates and code points past U+10FFFF included) replaced by U+FFFD. Error messages quote
-// what the client sent (an id from the path, say); Boost.JSON writes strings byte for byte,
-// so without this a request path with invalid UTF-8 got an error body that is not JSON.
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    bool ok = n > 0 && i + n <= s.size();
-    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1Fu) : n == 3 ? (c & 0x0Fu) : (c & 0x07u);
-    for (size_t k = 1; ok && k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80)
-        ok = false;
-      else
-        cp = cp << 6 | (cc & 0x3Fu);
-    }
-    static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (ok && (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) ok = false;
-    if (ok) {
-      out.append(s.substr(i, n));
-      i += n;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 Response error_response(const base::Status& status, unsigned version) {
   boost::json::object err;
-  err["code"] = valid_utf8(status.reason());
-  err["message"] = valid_utf8(status.message());
+  err["code"] = base::valid_utf8(status.reason());
+  err["message"] = base::valid_utf8(status.message());
   boost::json::object body;
   body["error"] = std::move(err);
   Response res = json_response(http_status_for(status.code()), body, version);

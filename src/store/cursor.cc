@@ -1,5 +1,6 @@
 #include "store/cursor.h"
 
+#include "base/crypto.h"
 #include "base/strings.h"
 #include "store/model.h"
 
@@ -7,53 +8,8 @@ namespace store {
 
 namespace {
 
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::string_view kVersion = "v1.";
 constexpr size_t kMaxCursorLen = 512;
-
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-std::string b64url_encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() * 4 + 2) / 3);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += kB64[(acc >> bits) & 63];
-    }
-  }
-  if (bits > 0) out += kB64[(acc << (6 - bits)) & 63];
-  return out;
-}
-
-bool b64url_decode(std::string_view in, std::string* out) {
-  if (in.size() % 4 == 1) return false;  // no whole byte in the last character
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = b64_value(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      *out += char((acc >> bits) & 0xff);
-    }
-  }
-  // Leftover bits must be zero, so each cursor has exactly one spelling.
-  return (acc & ((1u << bits) - 1)) == 0;
-}
 
 base::Status bad_cursor() {
   return base::invalid_argument(
@@ -67,14 +23,15 @@ std::string encode_cursor(const CursorKey& key) {
   raw += std::to_string(key.time);
   raw += '.';
   raw += key.id;
-  return b64url_encode(raw);
+  return base::base64url_encode(raw);
 }
 
 base::Result<CursorKey> decode_cursor(std::string_view cursor) {
   if (cursor.empty() || cursor.size() > kMaxCursorLen) return bad_cursor();
-  std::string raw;
-  if (!b64url_decode(cursor, &raw)) return bad_cursor();
-  std::string_view v(raw);
+  // base64url without padding; leftover bits must be zero, so each cursor has one spelling.
+  std::optional<std::string> raw = base::base64url_decode(cursor);
+  if (!raw) return bad_cursor();
+  std::string_view v(*raw);
   if (!base::starts_with(v, kVersion)) return bad_cursor();
   v.remove_prefix(kVersion.size());
   size_t dot = v.find('.');

@@ -111,6 +111,28 @@ CREATE TABLE live_room_members (
   PRIMARY KEY (session_id, user_id)
 ) WITHOUT ROWID;
 )sql",
+    // 3: what a teacher needs every day. A course's class code (store/join_codes.h): NULL for
+    // courses made before this step until the teacher rotates it; unique when set. Attendance
+    // (store/attendance.h): one row per visit to a live room, from a user's first connection
+    // to its last; left_at stays NULL while the user is in the room.
+    R"sql(
+ALTER TABLE courses ADD COLUMN join_code TEXT;
+CREATE UNIQUE INDEX courses_by_join_code ON courses (join_code) WHERE join_code IS NOT NULL;
+
+CREATE TABLE attendance (
+  id         INTEGER PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES sessions (id),
+  user_id    TEXT NOT NULL,
+  user_name  TEXT NOT NULL DEFAULT '',
+  role       TEXT NOT NULL CHECK (role IN ('student', 'teacher')),
+  joined_at  INTEGER NOT NULL,
+  left_at    INTEGER
+);
+CREATE INDEX attendance_by_session ON attendance (session_id, user_id, joined_at);
+
+-- The gradebook reads a course's quizzes across its sessions.
+CREATE INDEX quizzes_by_course ON quizzes (course_id, published_at);
+)sql",
 };
 
 constexpr int kLatest = int(sizeof kSteps / sizeof kSteps[0]);

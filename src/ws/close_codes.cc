@@ -2,20 +2,33 @@
 
 namespace ws {
 
-uint16_t close_code_for(const base::Status& status) {
-  std::string_view reason = status.reason();
-  if (reason == "session_full") return kCloseFull;
-  if (reason == "session_ended") return kCloseEnded;
-  if (reason == "removed") return kCloseRemoved;
-  if (reason == "too_many_live_sockets") return kCloseRateLimited;
-  switch (status.code()) {
-    case base::Code::kUnauthenticated: return kCloseUnauthenticated;
-    case base::Code::kPermissionDenied: return kCloseForbidden;
-    case base::Code::kNotFound: return kCloseNotFound;
-    case base::Code::kResourceExhausted: return kCloseFull;
-    case base::Code::kUnavailable: return kCloseGoingAway;
-    default: return kCloseProtocol;
+uint16_t close_code_for(classroom::JoinRefusal refusal) {
+  using R = classroom::JoinRefusal;
+  switch (refusal) {
+    case R::kUnauthenticated:
+      return kCloseUnauthenticated;
+    case R::kForbidden:
+      return kCloseForbidden;
+    case R::kNotFound:
+      return kCloseNotFound;
+    case R::kEnded:
+      return kCloseEnded;
+    case R::kFull:
+      return kCloseFull;
+    case R::kRemoved:
+      return kCloseRemoved;
+    case R::kTooManySockets:
+      return kCloseRateLimited;
+    case R::kUnavailable:
+      return kCloseGoingAway;
+    case R::kInvalid:
+      return kCloseProtocol;
   }
+  return kCloseProtocol;
+}
+
+uint16_t close_code_for(const base::Status& status) {
+  return close_code_for(classroom::join_refusal(status));
 }
 
 }  // namespace ws

@@ -15,9 +15,9 @@
 #include "base/jwt.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "classroom/live_join.h"
+#include "classroom/reader.h"
 #include "http/message.h"
-#include "store/courses.h"
-#include "store/sessions.h"
 #include "ws/close_codes.h"
 
 namespace ws {
@@ -61,14 +61,8 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
   auto it = rooms_.find(session.id);
   if (it != rooms_.end()) return it->second;
   int t = owner_thread(session.id);
-  classroom::RoomConfig cfg;
-  cfg.session_id = session.id;
-  cfg.course_id = session.course_id;
-  cfg.title = session.title.empty() ? course.title : session.title;
-  cfg.capacity = size_t(std::max<int64_t>(1, course.capacity));
-  cfg.resume_max_events = deps_.resume_max_events;
-  cfg.teacher_id = course.teacher_id;
-  cfg.authorizer = deps_.authorizer;
+  classroom::RoomConfig cfg =
+      classroom::room_config(session, course, deps_.resume_max_events, deps_.authorizer);
   RoomDeps rd{deps_.service,
               deps_.writer,
               deps_.readers.at(size_t(t)),
@@ -157,27 +151,43 @@ void LiveHub::refuse_http(beast::tcp_stream& stream, HttpRequest& req, const bas
                  [slot = std::move(slot)](std::exception_ptr) {});
 }
 
+namespace {
+
+// What a live upgrade request says besides its path: the token (the Authorization header wins
+// over ?token=, which browsers use), and where a resuming client left off.
+struct UpgradeQuery {
+  std::string token;
+  std::string epoch;
+  std::optional<int64_t> last_seq;
+};
+
+UpgradeQuery read_upgrade_query(const HttpRequest& req) {
+  UpgradeQuery q;
+  if (auto u = boost::urls::parse_origin_form(req.target()); u) {
+    for (auto p : u->params()) {
+      if (p.key == "token")
+        q.token = p.value;
+      else if (p.key == "epoch")
+        q.epoch = p.value;
+      else if (p.key == "last_seq")
+        q.last_seq = base::parse_int(p.value);
+    }
+  }
+  if (auto h = req.find(beast::http::field::authorization); h != req.end()) {
+    q.token = std::string(h->value());
+  }
+  return q;
+}
+
+}  // namespace
+
 bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int thread_index,
                              ConnectionSlot slot) {
   std::string session_id = live_session_id(req.target());
   if (session_id.empty()) return false;
 
-  // Query: token (browsers), epoch and last_seq (resume).
-  std::string token, epoch;
-  std::optional<int64_t> last_seq;
-  if (auto u = boost::urls::parse_origin_form(req.target()); u) {
-    for (auto p : u->params()) {
-      if (p.key == "token")
-        token = p.value;
-      else if (p.key == "epoch")
-        epoch = p.value;
-      else if (p.key == "last_seq")
-        last_seq = base::parse_int(p.value);
-    }
-  }
-  if (auto h = req.find(beast::http::field::authorization); h != req.end()) {
-    token = std::string(h->value());
-  }
+  UpgradeQuery q = read_upgrade_query(req);
+  std::string& token = q.token;
   if (token.empty()) {
     refuse(stream, req, base::unauthenticated("a token is required", "token_missing"), slot);
     return true;
@@ -200,61 +210,24 @@ bool LiveHub::handle_upgrade(beast::tcp_stream& stream, HttpRequest& req, int th
     }
     {
       std::lock_guard lock(mu_);
-      ++counters_.connections_refused;
-      ++counters_.too_many_sockets;
+      ++counters_.too_many_sockets;  // refuse() counts it in connections_refused
     }
-    refuse(stream, req,
-           base::Status(base::Code::kResourceExhausted,
-                        "you already have " + std::to_string(quota_->max_per_user()) +
-                            " live connections open; close one (another tab or device) "
-                            "and retry",
-                        "too_many_live_sockets"),
-           slot);
+    refuse(stream, req, classroom::too_many_live_sockets(quota_->max_per_user()), slot);
     return true;
   }
 
-  store::Db& db = *deps_.readers.at(size_t(thread_index));
-  auto session = store::get_session(db, session_id);
-  if (!session.is_ok()) {
-    refuse(stream, req, session.status(), slot);
+  // The classroom decides (session, course, enrollment, policy); the hub only answers.
+  classroom::DbReader reader(*deps_.readers.at(size_t(thread_index)));
+  auto admitted = classroom::admit_live(reader, *deps_.authorizer(), actor, session_id);
+  if (!admitted.is_ok()) {
+    refuse(stream, req, admitted.status(), slot);
     return true;
   }
-  if (session->status == store::SessionStatus::kEnded) {
-    refuse(stream, req, base::failed_precondition("the session has ended", "session_ended"), slot);
-    return true;
-  }
-  auto course = store::get_course(db, session->course_id);
-  if (!course.is_ok()) {
-    refuse(stream, req, course.status(), slot);
-    return true;
-  }
-  bool enrolled = false;
-  if (actor.role == base::Role::kStudent) {
-    auto e = store::is_enrolled(db, course->id, actor.id);
-    if (!e.is_ok()) {
-      refuse(stream, req, e.status(), slot);
-      return true;
-    }
-    enrolled = *e;
-  }
-  json::object input = classroom::make_input("join_live", actor);
-  input["course"] = classroom::course_doc(*course);
-  input["session"] = classroom::session_doc(*session);
-  input["enrolled"] = enrolled;
-  classroom::Decision d = deps_.authorizer()->decide(input);
-  if (!d.allow) {
-    refuse(stream, req, base::permission_denied(d.reason.empty() ? "not allowed" : d.reason), slot);
-    return true;
-  }
-
-  std::shared_ptr<RoomHost> host = find_or_create(*session, *course);
-  classroom::Participant who{
-      actor.id, actor.name.empty() ? actor.id : actor.name,
-      actor.role == base::Role::kStudent ? classroom::Role::kStudent : classroom::Role::kTeacher,
-      actor.role == base::Role::kAdmin};
+  std::shared_ptr<RoomHost> host = find_or_create(admitted->session, admitted->course);
+  classroom::Participant who = std::move(admitted->who);
   std::optional<classroom::ResumePoint> resume;
-  if (!epoch.empty() && last_seq && *last_seq >= 0) {
-    resume = classroom::ResumePoint{epoch, uint64_t(*last_seq)};
+  if (!q.epoch.empty() && q.last_seq && *q.last_seq >= 0) {
+    resume = classroom::ResumePoint{q.epoch, uint64_t(*q.last_seq)};
   }
   {
     std::lock_guard lock(mu_);

@@ -1,9 +1,10 @@
 // ws::LiveHub — the live classroom's entry point: takes WebSocket upgrades of
-// GET /api/v1/sessions/{id}/live from the HTTP server, decides who may join, and keeps the
-// registry of rooms (session id -> RoomHost). Each room is owned by one I/O thread, chosen
-// by hashing the session id; a connection accepted on another thread is moved to the room's
-// thread (its socket re-registered with that io_context), so a room and all its connections
-// run on one thread without locks.
+// GET /api/v1/sessions/{id}/live from the HTTP server, asks the classroom who may join
+// (classroom::admit_live; it only verifies the token and counts sockets itself), answers a
+// refusal with the close code or HTTP status of its kind, and keeps the registry of rooms (session
+// id -> RoomHost). Each room is owned by one I/O thread, chosen by hashing the session id; a
+// connection accepted on another thread is moved to the room's thread (its socket re-registered
+// with that io_context), so a room and all its connections run on one thread without locks.
 //
 // The hub is the classroom::LiveNotifier of the REST handlers: each committed change that
 // affects a live room is posted onto that room's thread.
@@ -81,10 +82,10 @@ class LiveHub : public classroom::LiveNotifier {
   LiveHub& operator=(const LiveHub&) = delete;
 
   // The http::UpgradeHandler. Returns false when the path is not a live endpoint. Otherwise
-  // takes the stream: authenticates (Authorization header or ?token=), checks the session and
-  // the policy (reads on `thread_index`'s reader), then runs the connection on its room's
-  // thread — or accepts and closes it with 4001/4003/4004/4010 when refused. A user already
-  // holding max_sockets_per_user live sockets is answered HTTP 429 too_many_live_sockets.
+  // takes the stream: authenticates (Authorization header or ?token=), has the classroom decide
+  // (classroom::admit_live on `thread_index`'s reader), then runs the connection on its room's
+  // thread — or accepts and closes it with the refusal's close code (4001/4003/4004/4010). A user
+  // already holding max_sockets_per_user live sockets is answered HTTP 429 too_many_live_sockets.
   // `slot` is kept as long as the socket is open.
   bool handle_upgrade(boost::beast::tcp_stream& stream, HttpRequest& req, int thread_index,
                       ConnectionSlot slot = nullptr);

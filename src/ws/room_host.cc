@@ -12,12 +12,13 @@
 #include <boost/json/serialize.hpp>
 
 #include "base/log.h"
+#include "classroom/live_answer.h"
+#include "classroom/live_join.h"
 #include "classroom/reader.h"
+#include "classroom/room_projection.h"
+#include "store/attendance.h"
 #include "store/chat.h"
-#include "store/courses.h"
 #include "store/live_rooms.h"
-#include "store/quizzes.h"
-#include "store/sessions.h"
 #include "ws/close_codes.h"
 
 namespace ws {
@@ -42,30 +43,18 @@ void RoomHost::post_here(Fn fn) {
   asio::post(ioc_, [self = shared_from_this(), fn = std::move(fn)]() mutable { fn(*self); });
 }
 
-classroom::Actor RoomHost::actor_of(const classroom::Participant& p) const {
-  base::Role role = p.admin                               ? base::Role::kAdmin
-                    : p.role == classroom::Role::kTeacher ? base::Role::kTeacher
-                                                          : base::Role::kStudent;
-  return classroom::Actor{p.user_id, p.name, role};
-}
-
 // ---- connections ----------------------------------------------------------------------------
 
 base::Result<classroom::JoinReply> RoomHost::join(
     const std::shared_ptr<LiveSession>& s, const std::optional<classroom::ResumePoint>& resume) {
   restore_once();
   if (finished_) return base::failed_precondition("the session has ended", "session_ended");
-  // Enrollment is checked again here, on the room's thread, against storage: a student
-  // removed over REST after the upgrade's check (whose removal reached this room before
-  // this join) does not get in.
-  if (s->who().role == classroom::Role::kStudent) {
-    auto enrolled = store::is_enrolled(*deps_.reader, course_id_, s->who().user_id);
-    if (!enrolled.is_ok()) return enrolled.status();
-    if (!*enrolled) {
-      return base::permission_denied("you are not enrolled in this course", "not_enrolled");
-    }
-  }
-  auto reply = room_.join(s->who(), resume);
+  // Shutting down: a connection whose handshake finished after close_all() ran would
+  // otherwise join and never get its 1001.
+  if (going_away_) return base::unavailable("the server is going away", "going_away");
+  // The classroom decides (enrollment again, then the room: ended, full, removed).
+  classroom::DbReader reader(*deps_.reader);
+  auto reply = classroom::enter_room(room_, reader, s->who(), resume);
   if (!reply.is_ok()) return reply;
   s->host_index = conns_.size();
   conns_.push_back(s);
@@ -194,7 +183,7 @@ classroom::Decision RoomHost::may_publish_media(const classroom::Participant& p)
     if (teacher || on_stage) return {true, ""};
     return {false, "only the teacher or a student on stage can publish"};
   }
-  json::object input = classroom::make_input("publish_media", actor_of(p));
+  json::object input = classroom::make_input("publish_media", classroom::actor_of(p));
   input["course"] = course_input();
   input["on_stage"] = on_stage;
   return deps_.authorizer()->decide(input);
@@ -304,54 +293,33 @@ void RoomHost::media_event(const MediaEvent& e) {
 }
 
 void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg) {
-  const std::string user = s.who().user_id;
-  auto start = room_.begin_answer(user, msg.quiz_id, msg.answers);
-  if (!start.is_ok()) {
-    s.send(classroom::error_reply(msg.ref, start.status()));
-    return;
-  }
-  if (!start->needs_commit) return;  // already stored: the room re-acknowledged it
-  // The service checks enrolment and the quiz in storage, and grades (reader side) ...
-  json::object body;
-  body["answers"] = msg.answers;
-  auto prepared = deps_.service->prepare_answers(*deps_.reader, actor_of(s.who()), msg.quiz_id,
-                                                 json::value(std::move(body)));
-  if (!prepared.is_ok()) {
-    room_.answer_failed(user, msg.quiz_id);
-    s.send(classroom::error_reply(msg.ref, prepared.status()));
-    return;
-  }
-  // ... then commits inside the writer's group; only then is the answer acknowledged.
-  auto p = std::make_shared<classroom::PreparedAnswers>(std::move(prepared).value());
-  std::weak_ptr<LiveSession> weak = s.shared_from_this();
-  classroom::Service* service = deps_.service;
-  base::Status submitted = deps_.writer->submit(
-      [service, p](store::Txn& txn) { return service->commit_answers(txn, *p); },
-      [self = shared_from_this(), p, weak, user, ref = msg.ref,
-       answers = start->answers](base::Status st) mutable {
-        self->post_here(
-            [p, weak, user, ref, answers = std::move(answers), st = std::move(st)](RoomHost& h) {
-              if (st.is_ok()) {
-                h.room_.answer_committed(user, p->quiz.id, answers);
-                return;
-              }
-              h.room_.answer_failed(user, p->quiz.id);
-              if (auto sess = weak.lock()) sess->send(classroom::error_reply(ref, st));
-            });
+  // The classroom sequences it (room, service, commit, tally); the socket only sends a
+  // refusal back.
+  classroom::DbReader reader(*deps_.reader);
+  classroom::submit_live_answer(room_, {*deps_.service, reader, *this}, s.who(), msg.quiz_id,
+                                msg.answers,
+                                [weak = s.weak_from_this(), ref = msg.ref](const base::Status& st) {
+                                  if (auto sess = weak.lock())
+                                    sess->send(classroom::error_reply(ref, st));
+                                });
+}
+
+base::Status RoomHost::write(store::WriteOp op, std::function<void(base::Status)> done) {
+  return deps_.writer->submit(
+      std::move(op), [self = shared_from_this(), done = std::move(done)](base::Status st) mutable {
+        self->post_here([done = std::move(done), st = std::move(st)](RoomHost&) mutable {
+          done(std::move(st));
+        });
       });
-  if (!submitted.is_ok()) {
-    room_.answer_failed(user, msg.quiz_id);
-    s.send(classroom::error_reply(msg.ref, submitted));
-  }
 }
 
 void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage& msg) {
   auto out = std::make_shared<store::Quiz>();
   classroom::Service* service = deps_.service;
-  classroom::Actor actor = actor_of(s.who());
+  classroom::Actor actor = classroom::actor_of(s.who());
   bool publish = msg.type == classroom::ClientType::kQuizPublish;
   std::weak_ptr<LiveSession> weak = s.shared_from_this();
-  base::Status submitted = deps_.writer->submit(
+  base::Status submitted = write(
       [service, actor, publish, id = msg.quiz_id, limit = msg.time_limit_s,
        out](store::Txn& txn) -> base::Status {
         auto r = publish ? service->publish_quiz(txn, actor, id, limit)
@@ -360,133 +328,42 @@ void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage
         *out = std::move(r).value();
         return base::Status::ok();
       },
-      [self = shared_from_this(), out, weak, ref = msg.ref](base::Status st) {
-        // Committed: read caches must not serve the quiz's old state from here on.
-        classroom::bump_catalog_generation();
-        self->post_here([out, weak, ref, st = std::move(st)](RoomHost& h) {
-          if (st.is_ok()) {
-            h.quiz_changed(*out);
-          } else if (auto sess = weak.lock()) {
-            sess->send(classroom::error_reply(ref, st));
-          }
-        });
+      [this, out, weak, ref = msg.ref](base::Status st) {
+        if (st.is_ok()) {
+          // Committed: read caches must not serve the quiz's old state from here on.
+          classroom::bump_catalog_generation();
+          quiz_changed(*out);
+        } else if (auto sess = weak.lock()) {
+          sess->send(classroom::error_reply(ref, st));
+        }
       });
   if (!submitted.is_ok()) s.send(classroom::error_reply(msg.ref, submitted));
 }
 
 // ---- storage-driven changes ---------------------------------------------------------------
 
-base::Result<classroom::LiveQuizInfo> RoomHost::live_quiz_info(const store::Quiz& quiz) const {
-  auto questions = classroom::questions_from_storage(quiz.questions);
-  if (!questions.is_ok()) return questions.status();
-  classroom::LiveQuizInfo info;
-  info.id = quiz.id;
-  info.title = quiz.title;
-  info.questions = std::move(questions).value();
-  info.published_at_ms = quiz.published_at.value_or(deps_.clock->now_unix_ms());
-  info.deadline_ms = quiz.deadline_at.value_or(info.published_at_ms + quiz.time_limit_ms);
-  return info;
-}
-
-namespace {
-
-// Stored answer rows (one per question) as the room counts them.
-classroom::AnswerSet answer_set(const std::vector<store::Answer>& answers) {
-  classroom::AnswerSet set;
-  for (const auto& a : answers) {
-    if (a.question < 0 || a.question >= int64_t(classroom::kMaxQuestions)) continue;
-    if (size_t(a.question) >= set.size()) set.resize(size_t(a.question) + 1);
-    auto choice = classroom::choice_from_string(a.choice);
-    if (choice.is_ok()) set[size_t(a.question)] = std::move(choice).value();
-  }
-  return set;
-}
-
-}  // namespace
-
 void RoomHost::restore_once() {
   if (restored_) return;
   restored_ = true;
-  store::Db& db = *deps_.reader;
-  auto warn = [this](const char* what, const base::Status& st) {
-    base::log::warn("live.restore_failed")
-        .kv("session", session_id())
-        .kv("what", what)
-        .kv("error", st.message());
-  };
-  auto session = store::get_session(db, session_id());
-  if (session.is_ok() && session->status == store::SessionStatus::kEnded) {
+  using State = classroom::StoredRoom::State;
+  classroom::StoredRoom stored =
+      classroom::read_stored_room(*deps_.reader, room_.config(), deps_.clock->now_unix_ms());
+  if (stored.state == State::kEnded) {
     end("teacher_ended", kCloseNormal);
     return;
   }
-  auto course = store::get_course(db, course_id_);
-  if (course.is_ok()) {
-    if (course->status == store::CourseStatus::kArchived) {
-      end("course_archived", kCloseNormal, "the course was archived");
-      return;
-    }
-    room_.set_capacity(size_t(std::max<int64_t>(1, course->capacity)));
+  // Attendance: nobody is in a room being built, so visits an earlier room left open (the
+  // server stopped before they were closed) end now at the latest.
+  persist("attendance",
+          [session = session_id(), now = deps_.clock->now_unix_ms()](store::Txn& txn) {
+            return store::close_open_visits(txn, session, now);
+          });
+  if (stored.state == State::kArchived) {
+    end("course_archived", kCloseNormal, "the course was archived");
+    return;
   }
-  classroom::RoomRestore r;
-  if (auto state = store::get_live_room(db, session_id()); state.is_ok()) {
-    r.chat_muted_all = state->chat_muted_all;
-    r.muted = std::move(state->muted);
-    r.removed = std::move(state->removed);
-    r.stage_user = std::move(state->stage_user);
-    r.stage_name = std::move(state->stage_name);
-  } else {
-    warn("room_state", state.status());
-  }
-  if (auto chat = store::recent_chat(db, session_id(), int(room_.config().recent_chat));
-      chat.is_ok()) {
-    for (store::ChatMessage& m : *chat) {
-      // Roles are not stored: the course's teacher is the teacher (an admin's messages come
-      // back as a student's).
-      classroom::Role role =
-          m.user_id == teacher_id_ ? classroom::Role::kTeacher : classroom::Role::kStudent;
-      r.recent_chat.push_back(classroom::ChatMessage{m.id, m.session_id, m.user_id,
-                                                     std::move(m.user_name), role,
-                                                     std::move(m.text), m.created_at});
-    }
-  } else {
-    warn("chat", chat.status());
-  }
-  // The current quiz: the open one, else the one closed last.
-  auto quizzes = store::list_quizzes(db, session_id());
-  if (!quizzes.is_ok()) warn("quizzes", quizzes.status());
-  const store::Quiz* current = nullptr;
-  if (quizzes.is_ok()) {
-    auto published = [](const store::Quiz& q) { return q.published_at.value_or(0); };
-    for (const store::Quiz& q : *quizzes) {
-      if (q.status == store::QuizStatus::kDraft) continue;
-      bool open = q.status == store::QuizStatus::kPublished;
-      bool current_open = current && current->status == store::QuizStatus::kPublished;
-      if (!current || (open && !current_open) ||
-          (open == current_open && published(q) >= published(*current))) {
-        current = &q;
-      }
-    }
-  }
-  if (current) {
-    auto info = live_quiz_info(*current);
-    auto answers = store::all_answers(db, current->id);
-    if (!info.is_ok()) {
-      warn("quiz", info.status());
-    } else if (!answers.is_ok()) {
-      warn("answers", answers.status());
-    } else {
-      r.quiz = std::move(info).value();
-      r.quiz_closed = current->status == store::QuizStatus::kClosed;
-      // Rows are ordered by (student_id, question).
-      for (size_t i = 0; i < answers->size();) {
-        size_t j = i;
-        while (j < answers->size() && (*answers)[j].student_id == (*answers)[i].student_id) ++j;
-        std::vector<store::Answer> one(answers->begin() + i, answers->begin() + j);
-        r.answers.emplace_back((*answers)[i].student_id, answer_set(one));
-        i = j;
-      }
-    }
-  }
+  if (stored.capacity) room_.set_capacity(*stored.capacity);
+  const classroom::RoomRestore& r = stored.restore;
   room_.restore(r);
   base::log::info("live.room_restored")
       .kv("session", session_id())
@@ -502,35 +379,14 @@ void RoomHost::restore_once() {
 void RoomHost::quiz_changed(const store::Quiz& quiz) {
   if (quiz.session_id != session_id()) return;
   restore_once();
-  if (quiz.status == store::QuizStatus::kClosed) {
-    (void)room_.close_quiz(quiz.id);
-    return;
-  }
-  if (quiz.status != store::QuizStatus::kPublished) return;
-  // The store publishes a quiz only once the session's previous one is closed (the service
-  // closes one whose deadline passed in the same transaction): so does the room.
-  if (const classroom::LiveQuiz* current = room_.quiz();
-      current && !current->closed() && current->id() != quiz.id) {
-    (void)room_.close_quiz(current->id());
-  }
-  auto info = live_quiz_info(quiz);
-  if (!info.is_ok()) {
-    base::log::error("live.quiz_unreadable")
-        .kv("quiz", quiz.id)
-        .kv("error", info.status().message());
-    return;
-  }
-  auto st = room_.publish_quiz(std::move(info).value());
-  if (!st.is_ok()) {
-    base::log::warn("live.quiz_publish_refused").kv("quiz", quiz.id).kv("error", st.message());
-  }
+  classroom::apply_stored_quiz(room_, quiz, deps_.clock->now_unix_ms());
   ensure_ticking();
 }
 
 void RoomHost::answers_committed(const std::string& student_id, const store::Quiz& quiz,
                                  const std::vector<store::Answer>& answers) {
   restore_once();
-  room_.answer_committed(student_id, quiz.id, answer_set(answers));
+  room_.answer_committed(student_id, quiz.id, classroom::answer_set(answers));
 }
 
 void RoomHost::course_changed(const store::Course& course) {
@@ -580,23 +436,22 @@ void RoomHost::on_quiz_deadline(std::string_view quiz_id) {
   auto out = std::make_shared<store::Quiz>();
   classroom::Service* service = deps_.service;
   classroom::Actor teacher{teacher_id_, "", base::Role::kTeacher};
-  base::Status submitted = deps_.writer->submit(
+  base::Status submitted = write(
       [service, teacher, id = std::string(quiz_id), out](store::Txn& txn) -> base::Status {
         auto r = service->close_quiz(txn, teacher, id);
         if (!r.is_ok()) return r.status();
         *out = std::move(r).value();
         return base::Status::ok();
       },
-      [self = shared_from_this(), out, id = std::string(quiz_id)](base::Status st) {
-        // The quiz's status changed in storage: read caches must not serve the open quiz.
-        if (st.is_ok()) classroom::bump_catalog_generation();
-        self->post_here([id, st = std::move(st)](RoomHost& h) {
-          if (!st.is_ok()) {
-            base::log::warn("live.quiz_auto_close").kv("quiz", id).kv("error", st.message());
-          }
-          // Closed now, or already closed by someone else: either way the room closes it.
-          (void)h.room_.close_quiz(id);
-        });
+      [this, out, id = std::string(quiz_id)](base::Status st) {
+        if (st.is_ok()) {
+          // The quiz's status changed in storage: read caches must not serve the open quiz.
+          classroom::bump_catalog_generation();
+        } else {
+          base::log::warn("live.quiz_auto_close").kv("quiz", id).kv("error", st.message());
+        }
+        // Closed now, or already closed by someone else: either way the room closes it.
+        (void)room_.close_quiz(id);
       });
   if (!submitted.is_ok()) (void)room_.close_quiz(quiz_id);
 }
@@ -649,6 +504,25 @@ void RoomHost::on_chat_muted(std::string_view user_id, bool muted) {
           [session = session_id(), user = std::string(user_id), muted, now](store::Txn& txn) {
             return store::set_member_muted(txn, session, user, muted, now);
           });
+}
+
+// Attendance: a visit per stay in the room, opened at the first connection and closed at the
+// last (or the removal). The writer runs ops in order, so a close follows its open.
+void RoomHost::on_presence_changed(const classroom::Participant& who, bool present) {
+  int64_t now = deps_.clock->now_unix_ms();
+  if (present) {
+    store::Visit v;
+    v.session_id = session_id();
+    v.user_id = who.user_id;
+    v.user_name = who.name;
+    v.role = who.role == classroom::Role::kTeacher ? "teacher" : "student";
+    v.joined_at = now;
+    persist("attendance", [v](store::Txn& txn) { return store::open_visit(txn, v); });
+  } else {
+    persist("attendance", [session = session_id(), user = who.user_id, now](store::Txn& txn) {
+      return store::close_visit(txn, session, user, now);
+    });
+  }
 }
 
 void RoomHost::on_participant_removed(std::string_view user_id) {

@@ -20,6 +20,7 @@
 #include "classroom/authz.h"
 #include "classroom/room.h"
 #include "classroom/room_protocol.h"
+#include "classroom/room_storage.h"
 #include "classroom/service.h"
 #include "store/db.h"
 #include "store/model.h"
@@ -43,7 +44,9 @@ struct RoomDeps {
   const MediaSignalling* media = nullptr;
 };
 
-class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom::RoomListener {
+class RoomHost : public std::enable_shared_from_this<RoomHost>,
+                 public classroom::RoomListener,
+                 public classroom::RoomStorage {
  public:
   // `teacher_id` is the course's teacher, on whose behalf the room closes a quiz at its
   // deadline. `on_finished` runs (on this thread) after the session ended, so the hub can
@@ -109,6 +112,10 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
   void on_participant_removed(std::string_view user_id) override;
   void on_quiz_deadline(std::string_view quiz_id) override;
   void on_stage_changed(std::string_view previous, std::string_view current) override;
+  void on_presence_changed(const classroom::Participant& who, bool present) override;
+
+  // classroom::RoomStorage: the op through the store's writer, `done` posted back here.
+  base::Status write(store::WriteOp op, std::function<void(base::Status)> done) override;
 
  private:
   void submit_answer(LiveSession& s, const classroom::ClientMessage& msg);
@@ -125,14 +132,11 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>, public classroom
   std::string media_tracks_message() const;
   void ensure_ticking();
   boost::asio::awaitable<void> tick_loop();
-  classroom::Actor actor_of(const classroom::Participant& p) const;
   // Runs `fn` on this room's thread later (for writer completions).
   template <typename Fn>
   void post_here(Fn fn);
   // Stores room state through the writer (fire-and-forget; failures are logged as `what`).
   void persist(const char* what, store::WriteOp op);
-  // The room's view of a published or closed quiz.
-  base::Result<classroom::LiveQuizInfo> live_quiz_info(const store::Quiz& quiz) const;
 
   boost::asio::io_context& ioc_;
   int thread_index_;

@@ -14,6 +14,8 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "classroom/room.h"
+#include "store/db.h"
+#include "store/migrations.h"
 
 namespace classroom::testing {
 
@@ -67,6 +69,17 @@ inline std::shared_ptr<const Authorizer> policies() {
     return a.is_ok() ? std::shared_ptr<const Authorizer>(*a) : nullptr;
   }();
   return loaded;
+}
+
+// A private in-memory store with the schema, for tests that read and write rows; nullptr (with
+// the failure recorded) when it cannot be made.
+inline std::unique_ptr<store::Db> migrated_memory_db() {
+  auto db = store::Db::open(":memory:", store::OpenMode::kReadWrite);
+  EXPECT_TRUE(db.is_ok()) << db.status().to_string();
+  if (!db.is_ok()) return nullptr;
+  base::Status st = store::migrate(**db);
+  EXPECT_TRUE(st.is_ok()) << st.to_string();
+  return st.is_ok() ? std::move(db).value() : nullptr;
 }
 
 class RoomFixture : public ::testing::Test {

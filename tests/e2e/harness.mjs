@@ -83,11 +83,12 @@ export function launchBrowser(extraArgs = []) {
   });
 }
 
-// open(file, sub, name, role): a fresh browser context on `file` signed in as that user; a
-// page error marks the test failed.
+// open(file, sub, name, role, options): a fresh browser context on `file` signed in as that
+// user (options.locale: the browser's language, e.g. 'zh-CN'; default en-US); a page error
+// marks the test failed.
 export function pageOpener(browser, server, timeout) {
-  return async (file, sub, name, role) => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  return async (file, sub, name, role, { locale = 'en-US' } = {}) => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale, acceptDownloads: true });
     const page = await ctx.newPage();
     page.setDefaultTimeout(timeout);
     page.on('pageerror', (e) => { console.error(`[${sub}] page error: ${e.message}`); process.exitCode = 1; });

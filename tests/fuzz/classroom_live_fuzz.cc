@@ -31,8 +31,12 @@
 #include "base/random.h"
 #include "base/strings.h"
 #include "classroom/authz.h"
+#include "classroom/live_answer.h"
+#include "classroom/reader.h"
 #include "classroom/room.h"
+#include "classroom/room_projection.h"
 #include "classroom/room_protocol.h"
+#include "classroom/room_storage.h"
 #include "classroom/service.h"
 #include "classroom_fuzz_world.h"
 #include "store/chat.h"
@@ -304,52 +308,36 @@ class Live {
     }
   }
 
-  // ws::RoomHost::submit_answer, with the commit done at once.
+  // Commits at once: the RoomStorage of a world with no writer thread.
+  class ImmediateStorage : public classroom::RoomStorage {
+   public:
+    explicit ImmediateStorage(store::Db& db) : db_(db) {}
+    base::Status write(store::WriteOp op, std::function<void(base::Status)> done) override {
+      done(store::transact(db_, op));
+      return base::Status::ok();
+    }
+
+   private:
+    store::Db& db_;
+  };
+
+  // What ws::RoomHost::submit_answer does: the classroom's one call.
   void answer(const User& u, const classroom::ClientMessage& msg) {
-    const std::string& user = u.participant.user_id;
-    auto start = room_->begin_answer(user, msg.quiz_id, msg.answers);
-    if (!start.is_ok()) {
-      reply(classroom::error_reply(msg.ref, start.status()));
-      return;
-    }
-    if (!start->needs_commit) return;
-    json::object body;
-    body["answers"] = msg.answers;
-    auto prepared = service_.prepare_answers(*db_, actor_of(u.participant), msg.quiz_id,
-                                             json::value(std::move(body)));
-    if (!prepared.is_ok()) {
-      room_->answer_failed(user, msg.quiz_id);
-      reply(classroom::error_reply(msg.ref, prepared.status()));
-      return;
-    }
-    base::Status st =
-        store::transact(*db_, [&](store::Txn& t) { return service_.commit_answers(t, *prepared); });
-    if (st.is_ok())
-      room_->answer_committed(user, prepared->quiz.id, start->answers);
-    else {
-      room_->answer_failed(user, prepared->quiz.id);
-      reply(classroom::error_reply(msg.ref, st));
-    }
+    classroom::DbReader reader(*db_);
+    ImmediateStorage storage(*db_);
+    classroom::submit_live_answer(
+        *room_, {service_, reader, storage}, u.participant, msg.quiz_id, msg.answers,
+        [&](const base::Status& st) { reply(classroom::error_reply(msg.ref, st)); });
   }
 
-  // ws::RoomHost::quiz_changed, from the stored quiz.
+  // What ws::RoomHost::quiz_changed does, from the stored quiz.
   void quiz_changed(const std::string& id) {
     auto q = store::get_quiz(*db_, id);
     if (!q.is_ok()) fail("stored quiz", q.status().to_string());
-    if (q->status == store::QuizStatus::kClosed) {
-      (void)room_->close_quiz(q->id);
-      return;
+    if (auto info = classroom::live_quiz_info(*q, clock_.now_unix_ms()); !info.is_ok()) {
+      fail("stored questions", info.status().to_string());
     }
-    if (q->status != store::QuizStatus::kPublished) return;
-    auto questions = classroom::questions_from_storage(q->questions);
-    if (!questions.is_ok()) fail("stored questions", questions.status().to_string());
-    classroom::LiveQuizInfo info;
-    info.id = q->id;
-    info.title = q->title;
-    info.questions = std::move(questions).value();
-    info.published_at_ms = q->published_at.value_or(clock_.now_unix_ms());
-    info.deadline_ms = q->deadline_at.value_or(info.published_at_ms + q->time_limit_ms);
-    (void)room_->publish_quiz(std::move(info));
+    classroom::apply_stored_quiz(*room_, *q, clock_.now_unix_ms());
   }
 
   void rest_change(char what) {

@@ -37,6 +37,7 @@
 #include "http/api.h"
 #include "http/router.h"
 #include "store/db.h"
+#include "store/join_codes.h"
 #include "store/migrations.h"
 #include "store/txn.h"
 #include "store/writer.h"
@@ -80,12 +81,13 @@ constexpr std::array<Caller, kWhoCount> kCallers = {{
 //   $QUIZ          published quiz of $SESSION (one single-choice question, 1 h to answer)
 //   $DRAFT_QUIZ    draft quiz of $SESSION
 //   $ENROLLED      stu_enrolled's user id
+//   $CLASS_CODE    $COURSE's class code;  $DRAFT_CLASS_CODE  $DRAFT_COURSE's
 // Bodies are valid, so that the status is the authorization outcome, not a 400.
 struct Row {
   Verb method;
   std::string_view route;  // the router's pattern
   std::string_view target;
-  std::string_view body;              // empty: no body
+  std::string_view body;              // empty: no body; $NAMES are replaced as in target
   std::array<int, kWhoCount> expect;  // anonymous, outsider, enrolled, removed, other teacher,
                                       // the course's teacher, admin
 };
@@ -151,6 +153,49 @@ const Row kRows[] = {
      "/api/v1/courses/$COURSE/students",
      "",
      {401, 403, 403, 403, 403, 200, 200}},
+    // The class code: the course's teacher and admins read and rotate it; joining with it
+    // answers as joining by id does.
+    {Verb::get,
+     "/api/v1/courses/{id}/join_code",
+     "/api/v1/courses/$COURSE/join_code",
+     "",
+     {401, 403, 403, 403, 403, 200, 200}},
+    {Verb::get,
+     "/api/v1/courses/{id}/join_code",
+     "/api/v1/courses/$DRAFT_COURSE/join_code",
+     "",
+     {401, 403, 403, 403, 403, 200, 200}},
+    {Verb::post,
+     "/api/v1/courses/{id}/join_code/rotate",
+     "/api/v1/courses/$COURSE/join_code/rotate",
+     "",
+     {401, 403, 403, 403, 403, 200, 200}},
+    {Verb::post,
+     "/api/v1/join",
+     "/api/v1/join",
+     R"({"code":"$CLASS_CODE"})",
+     {401, 201, 200, 201, 403, 403, 403}},
+    {Verb::post,
+     "/api/v1/join",
+     "/api/v1/join",
+     R"({"code":"$DRAFT_CLASS_CODE"})",
+     {401, 403, 403, 403, 403, 403, 403}},
+    // The gradebook: the course's teacher and admins (a draft stays hidden from others).
+    {Verb::get,
+     "/api/v1/courses/{id}/gradebook.json",
+     "/api/v1/courses/$COURSE/gradebook.json",
+     "",
+     {401, 403, 403, 403, 403, 200, 200}},
+    {Verb::get,
+     "/api/v1/courses/{id}/gradebook.csv",
+     "/api/v1/courses/$COURSE/gradebook.csv",
+     "",
+     {401, 403, 403, 403, 403, 200, 200}},
+    {Verb::get,
+     "/api/v1/courses/{id}/gradebook.csv",
+     "/api/v1/courses/$DRAFT_COURSE/gradebook.csv",
+     "",
+     {401, 404, 404, 404, 404, 200, 200}},
     // Live sessions.
     {Verb::post,
      "/api/v1/courses/{id}/sessions",
@@ -172,6 +217,11 @@ const Row kRows[] = {
      "/api/v1/sessions/$SESSION",
      "",
      {401, 200, 200, 200, 200, 200, 200}},
+    {Verb::get,
+     "/api/v1/sessions/{id}/attendance",
+     "/api/v1/sessions/$SESSION/attendance",
+     "",
+     {401, 403, 403, 403, 403, 200, 200}},
     {Verb::post,
      "/api/v1/sessions/{id}/end",
      "/api/v1/sessions/$SESSION/end",
@@ -339,6 +389,13 @@ base::Status build_fixture(Fixture& f, const classroom::Service& svc) {
     EC_RETURN_IF_ERROR(svc.publish_quiz(txn, actor(kTeacher), pub.id, 3600).status());
     f.ids["$QUIZ"] = pub.id;
     f.ids["$ENROLLED"] = std::string(kCallers[kEnrolled].sub);
+    for (auto [course, code] :
+         {std::pair{"$COURSE", "$CLASS_CODE"}, std::pair{"$DRAFT_COURSE", "$DRAFT_CLASS_CODE"}}) {
+      EC_ASSIGN_OR_RETURN(std::optional<std::string> c,
+                          store::get_join_code(txn.db(), f.ids[course]));
+      if (!c) return base::internal_error(std::string(course) + " has no class code");
+      f.ids[code] = *c;
+    }
     return base::Status::ok();
   });
 }
@@ -418,7 +475,7 @@ class World {
     req.version(11);
     req.set(beast_http::field::host, "127.0.0.1");
     if (!token.empty()) req.set(beast_http::field::authorization, "Bearer " + token);
-    if (!body.empty()) req.body() = std::string(body);
+    if (!body.empty()) req.body() = resolve(body);
     req.prepare_payload();
 
     std::string_view full = req.target();

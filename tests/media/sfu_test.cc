@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cstddef>
+
 #include "media/sfu/keyframe_throttle.h"
+#include "media/sfu/media_metrics.h"
 #include "media/sfu/nack_generator.h"
 #include "media/sfu/packet_cache.h"
 #include "media/sfu/receive_stats.h"
@@ -448,6 +451,40 @@ TEST_F(RoomTest, RejectsDuplicateSsrcsAndUnknownSenders) {
   rtp("intruder", vp8(0x1111, 1, 0, true));
   EXPECT_TRUE(take("s1", false).empty());
   EXPECT_EQ(room_.counters().packets_dropped, 1u);
+}
+
+// The media counters are described once (media_metrics.h): every field has exactly one row,
+// and summing snapshots keeps what closed rooms counted and restarts a recreated room from 0.
+TEST(MediaCountersTest, EveryCounterHasOneRowAndSnapshotsSumPerRoomDeltas) {
+  constexpr size_t kRows = sizeof(kMediaCounterRows) / sizeof(kMediaCounterRows[0]);
+  // All the uint64_t fields of MediaCounters come before the histogram.
+  EXPECT_EQ(kRows * sizeof(uint64_t), offsetof(MediaCounters, forward_latency));
+  for (size_t i = 0; i < kRows; ++i) {
+    for (size_t j = i + 1; j < kRows; ++j) {
+      EXPECT_NE(kMediaCounterRows[i].field, kMediaCounterRows[j].field) << i << " " << j;
+      EXPECT_STRNE(kMediaCounterRows[i].metric, kMediaCounterRows[j].metric);
+    }
+  }
+  MediaCounters total, zero, first, later, recreated;
+  first.rtp_packets_in = 10;
+  first.nacks_sent = 2;
+  later.rtp_packets_in = 15;
+  later.nacks_sent = 2;
+  recreated.rtp_packets_in = 4;  // the room closed and came back under the same id
+  add_since(total, first, zero);
+  add_since(total, later, first);
+  EXPECT_EQ(total.rtp_packets_in, 15u);
+  EXPECT_EQ(total.nacks_sent, 2u);
+  add_since(total, recreated, later);
+  EXPECT_EQ(total.rtp_packets_in, 19u);
+  LatencyHistogram a, b;
+  a.observe_ns(30'000);
+  b = a;
+  b.observe_ns(2'000'000);
+  LatencyHistogram d = b.since(a);
+  EXPECT_EQ(d.count(), 1u);
+  EXPECT_EQ(d.sum_us(), 2000u);
+  EXPECT_EQ(a.since(b).count(), 1u);  // started again: all of it
 }
 
 }  // namespace

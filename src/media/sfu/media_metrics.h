@@ -1,6 +1,10 @@
-// Counters the media plane keeps for the metrics layer (which formats and exports them; the
-// SFU does not depend on it). Plain integers: each Room is touched only by its owning
-// thread, so a scrape posts to that thread and copies the struct.
+// The media plane's counters, described once: each Room counts into a MediaCounters; the
+// owner of the SFU sums the rooms into a MediaStats (add_since, so rooms that closed keep
+// what they counted); the metrics exporter registers one metric per row of
+// kMediaCounterRows and kMediaGaugeRows and reads the MediaStats at scrape time. A new counter
+// is a field here and a row below, nothing else. (The SFU does not depend on the metrics
+// layer: the rows are names and help texts only.) Plain integers: each Room is touched only by
+// its owning thread, which copies the struct for a snapshot.
 #pragma once
 
 #include <array>
@@ -28,6 +32,16 @@ class LatencyHistogram {
   const std::array<uint64_t, kBoundsUs.size() + 1>& counts() const { return counts_; }
   uint64_t count() const { return count_; }
   uint64_t sum_us() const { return sum_us_; }
+  // What was observed since `before` (this histogram at an earlier time), or everything when
+  // this one started again (fewer observations than `before`).
+  LatencyHistogram since(const LatencyHistogram& before) const {
+    if (count_ < before.count_) return *this;
+    LatencyHistogram d;
+    for (size_t i = 0; i < counts_.size(); ++i) d.counts_[i] = counts_[i] - before.counts_[i];
+    d.count_ = count_ - before.count_;
+    d.sum_us_ = sum_us_ - before.sum_us_;
+    return d;
+  }
 
  private:
   std::array<uint64_t, kBoundsUs.size() + 1> counts_{};
@@ -47,6 +61,71 @@ struct MediaCounters {
   uint64_t keyframe_requests_sent = 0;      // PLI toward publishers, after coalescing
   uint64_t packets_dropped = 0;             // waiting for a key frame, or stale
   LatencyHistogram forward_latency;
+};
+
+// One exported counter: its field, its /metrics name (a Prometheus counter) and help text.
+struct MediaCounterRow {
+  uint64_t MediaCounters::*field;
+  const char* metric;
+  const char* help;
+};
+
+inline constexpr MediaCounterRow kMediaCounterRows[] = {
+    {&MediaCounters::rtp_packets_in, "edgeclass_media_received_packets_total",
+     "RTP packets from publishers"},
+    {&MediaCounters::rtp_bytes_in, "edgeclass_media_received_bytes_total",
+     "RTP bytes from publishers"},
+    {&MediaCounters::rtp_packets_out, "edgeclass_media_sent_packets_total",
+     "RTP packets to subscribers (with retransmissions)"},
+    {&MediaCounters::rtp_bytes_out, "edgeclass_media_sent_bytes_total", "RTP bytes to subscribers"},
+    {&MediaCounters::nacks_received, "edgeclass_media_nacks_received_total",
+     "Sequence numbers NACKed by subscribers"},
+    {&MediaCounters::nacks_sent, "edgeclass_media_nacks_sent_total",
+     "Sequence numbers NACKed toward publishers"},
+    {&MediaCounters::retransmissions_sent, "edgeclass_media_retransmissions_total",
+     "NACKs answered from the packet cache"},
+    {&MediaCounters::keyframe_requests_received, "edgeclass_media_plis_received_total",
+     "Key frame requests (PLI/FIR) from subscribers"},
+    {&MediaCounters::keyframe_requests_sent, "edgeclass_media_plis_sent_total",
+     "Key frame requests sent to publishers"},
+    {&MediaCounters::packets_dropped, "edgeclass_media_packets_dropped_total",
+     "RTP packets dropped (no key frame yet, stale)"},
+};
+
+// Adds to `total` what a room counted between `before` (its counters at the previous
+// snapshot; zero for a room not seen before) and `now`. A room recreated under the same id
+// counts from zero again: a counter below its previous value adds all of itself.
+inline void add_since(MediaCounters& total, const MediaCounters& now, const MediaCounters& before) {
+  for (const MediaCounterRow& row : kMediaCounterRows) {
+    uint64_t v = now.*row.field, was = before.*row.field;
+    total.*row.field += v >= was ? v - was : v;
+  }
+}
+
+// The SFU as /metrics shows it: counters summed over every room, closed ones included, and
+// the current gauges.
+struct MediaStats {
+  MediaCounters totals;        // forward_latency is exported separately, as a histogram
+  uint64_t rooms = 0;          // rooms with media
+  uint64_t subscribers = 0;    // subscribing PeerConnections
+  uint64_t transports = 0;     // WebRTC transports
+  uint64_t srtp_failures = 0;  // over the transports alive now
+};
+
+// One exported gauge of MediaStats.
+struct MediaGaugeRow {
+  uint64_t MediaStats::*field;
+  const char* metric;
+  const char* help;
+};
+
+inline constexpr MediaGaugeRow kMediaGaugeRows[] = {
+    {&MediaStats::rooms, "edgeclass_media_rooms", "Rooms with media on the SFU"},
+    {&MediaStats::subscribers, "edgeclass_media_subscribers",
+     "Subscribing PeerConnections on the SFU"},
+    {&MediaStats::transports, "edgeclass_media_transports", "WebRTC transports on the SFU"},
+    {&MediaStats::srtp_failures, "edgeclass_media_srtp_failures",
+     "SRTP authentication/replay failures (live transports)"},
 };
 
 }  // namespace media
