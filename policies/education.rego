@@ -1,12 +1,13 @@
 # edgeclass default policy: who may do what in a live class.
 #
-# The server asks `data.edgeclass.allow` for every decision, with the input documented in
-# docs/policy.md: {"action": ..., "user": {"id", "name", "role"}, "course": {...}, ...}.
-# When allow is false, the first of `deny_reason` (sorted) becomes the 403 message.
+# The server asks `data.education.allow` (EDGECLASS_POLICY_QUERY) for every decision, with the
+# input documented in docs/policy.md: {"action": ..., "user": {"id", "name", "role"},
+# "course": {...}, ...}. When allow is false, the first of `deny_reason` (sorted) becomes the
+# 403 message.
 #
 # Written in Rego v0 syntax, as the case study writes its rule; the engine also accepts v1
 # modules (`import rego.v1` or `if`/`contains`) in the same directory.
-package edgeclass
+package education
 
 default allow = false
 
@@ -15,7 +16,7 @@ allow {
 	input.action == "join"
 	input.user.role == "student"
 	input.course.status == "active"
-	input.course.capacity > input.course.enrolled
+	input.course.capacity > count(input.course.students)
 }
 
 is_admin {
@@ -151,7 +152,7 @@ deny_reason["the course is not active"] {
 
 deny_reason["the course is full"] {
 	input.action == "join"
-	input.course.capacity <= input.course.enrolled
+	count(input.course.students) >= input.course.capacity
 }
 
 deny_reason["only teachers and admins can create courses"] {

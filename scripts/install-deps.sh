@@ -5,7 +5,7 @@ set -euo pipefail
 
 build=(cmake ninja-build ccache g++ pkg-config
        libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-       libssl-dev libsqlite3-dev libre2-dev libhiredis-dev libyaml-cpp-dev
+       libssl-dev zlib1g-dev libsqlite3-dev libre2-dev libhiredis-dev libyaml-cpp-dev
        libgtest-dev libgmock-dev libbenchmark-dev
        make dpkg-dev)  # make, dpkg-source: scripts/build-libsrtp2.sh
 # Test peers: promtool validates /metrics, redis-server backs the city tests,

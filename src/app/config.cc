@@ -29,6 +29,23 @@ const std::vector<Setting>& settings() {
       {"--log-level", "EDGECLASS_LOG_LEVEL", "info", "debug, info, warn, error, off"},
       {"--policy-dir", "EDGECLASS_POLICY_DIR", "",
        "directory of .rego policies (default: the embedded policies)"},
+      {"--policy-query", "EDGECLASS_POLICY_QUERY", "data.education.allow",
+       "the decision each request asks (true allows); the deny_reason beside it explains a no"},
+      {"--policy-bundle-url", "EDGECLASS_POLICY_BUNDLE_URL", "",
+       "http(s):// URL of an OPA bundle (tar.gz) polled with ETags; replaces the policy dir when "
+       "active"},
+      {"--policy-bundle-key", "EDGECLASS_POLICY_BUNDLE_KEY", "",
+       "file with the key that verifies bundle signatures (.signatures.json): a PEM public key "
+       "or an HMAC secret; empty: bundles are not verified"},
+      {"--policy-bundle-ca", "EDGECLASS_POLICY_BUNDLE_CA", "",
+       "PEM file of the CAs an https bundle server must chain to (default: the system's)"},
+      {"--policy-bundle-poll", "EDGECLASS_POLICY_BUNDLE_POLL", "30s",
+       "time between bundle polls (e.g. 30s, 500ms)"},
+      {"--decision-log", "EDGECLASS_DECISION_LOG", "off",
+       "stdout: one JSON line per policy decision in OPA's decision log format; an "
+       "http(s):// URL: POSTed there in batches every second, as OPA does; off"},
+      {"--decision-log-mask", "EDGECLASS_DECISION_LOG_MASK", "",
+       "comma-separated input paths erased from decision logs (e.g. /input/user/name)"},
       // The city: several replicas on one Redis (docs/operations.md "Running a city").
       {"--redis-url", "EDGECLASS_REDIS_URL", "",
        "redis://[user:pass@]host:port/db: join a city of replicas (empty: a single node)"},
@@ -171,6 +188,33 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
   } else if (env == "EDGECLASS_REDIS_URL" || env == "EDGECLASS_REPLICA_ID" ||
              env == "EDGECLASS_ADVERTISE_URL" || env == "EDGECLASS_CITY_CA") {
     EC_RETURN_IF_ERROR(apply_city(c, env, v, bad));
+  } else if (env == "EDGECLASS_POLICY_BUNDLE_URL") {
+    if (!v.empty() && !base::starts_with(v, "http://") && !base::starts_with(v, "https://")) {
+      return bad("must start with http:// or https://");
+    }
+    c.policy_bundle_url = v;
+  } else if (env == "EDGECLASS_POLICY_BUNDLE_CA") {
+    c.policy_bundle_ca = v;
+  } else if (env == "EDGECLASS_POLICY_BUNDLE_KEY") {
+    c.policy_bundle_key = v;
+  } else if (env == "EDGECLASS_POLICY_BUNDLE_POLL") {
+    auto ms = base::parse_duration_ms(v);
+    if (!ms || *ms < 100) return bad("must be a duration of at least 100ms, e.g. 30s");
+    c.policy_bundle_poll_ms = *ms;
+  } else if (env == "EDGECLASS_DECISION_LOG") {
+    bool url = base::starts_with(v, "http://") || base::starts_with(v, "https://");
+    if (v != "off" && v != "stdout" && !url) {
+      return bad("must be off, stdout or the http(s):// URL of a decision log service");
+    }
+    c.decision_log = v != "off";
+    c.decision_log_url = url ? v : "";
+  } else if (env == "EDGECLASS_DECISION_LOG_MASK") {
+    c.decision_log_mask = v;
+  } else if (env == "EDGECLASS_POLICY_QUERY") {
+    if (!base::starts_with(v, "data.") || v.size() <= 5) {
+      return bad("must be a data reference such as data.education.allow");
+    }
+    c.policy_query = v;
   } else if (env == "EDGECLASS_MEDIA_PORT") {
     if (!port_of(v, &c.media_port)) return bad("is not a port number");
   } else if (env == "EDGECLASS_PUBLIC_IP") {

@@ -20,6 +20,14 @@ struct Config {
   std::string video_quality = "720p";
   std::string log_level = "info";
   std::string policy_dir;  // empty: the policies embedded in the binary
+  std::string policy_query = "data.education.allow";  // the decision; deny_reason beside it
+  std::string policy_bundle_url;   // empty: no bundle; http://host[:port]/path of an OPA bundle
+  std::string policy_bundle_key;   // file with the PEM public key or HMAC secret; empty: unsigned
+  std::string policy_bundle_ca;    // PEM CAs for https bundle servers; empty: the system's
+  int64_t policy_bundle_poll_ms = 30000;
+  bool decision_log = false;       // EDGECLASS_DECISION_LOG=stdout or a URL
+  std::string decision_log_url;    // EDGECLASS_DECISION_LOG=http(s)://...: OPA's log service
+  std::string decision_log_mask;   // comma-separated /input/... paths erased from the log
   // --- The city (docs/design.md "The city"); all empty: a single node, no Redis. ---
   std::string redis_url;      // redis://[user:pass@]host:port/db
   std::string replica_id;     // empty: the host name

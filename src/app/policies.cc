@@ -1,6 +1,7 @@
 #include "app/policies.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,16 +13,54 @@ namespace app {
 
 namespace json = boost::json;
 
+base::Result<std::shared_ptr<const RegoAuthorizer>> RegoAuthorizer::make(
+    std::shared_ptr<const policy::Engine> engine, std::string_view query, std::string revision,
+    std::shared_ptr<const DecisionLog> log) {
+  // "data.a.b": identifiers only, so the deny_reason path beside it is well formed.
+  bool ok = query.starts_with("data.") && query.size() > 5;
+  size_t last_dot = 4;
+  for (size_t i = 5; ok && i < query.size(); ++i) {
+    char c = query[i];
+    if (c == '.') {
+      ok = query[i - 1] != '.' && i + 1 < query.size();
+      last_dot = i;
+    } else {
+      ok = std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+      if (ok && query[i - 1] == '.') ok = !(c >= '0' && c <= '9');
+    }
+  }
+  if (!ok) {
+    return base::invalid_argument("policy query '" + std::string(query) +
+                                      "' is not a data reference such as data.education.allow",
+                                  "invalid_policy_query");
+  }
+  std::string deny = std::string(query.substr(0, last_dot)) + ".deny_reason";
+  EC_ASSIGN_OR_RETURN(policy::PreparedRef allow_ref, engine->prepare_ref(query));
+  EC_ASSIGN_OR_RETURN(policy::PreparedRef deny_ref, engine->prepare_ref(deny));
+  return std::make_shared<const RegoAuthorizer>(std::move(engine), std::move(allow_ref),
+                                                std::move(deny_ref), std::move(revision),
+                                                std::move(log));
+}
+
 classroom::Decision RegoAuthorizer::decide(const json::object& input) const {
   policy::Value in = policy::Value::from_json(input);
-  auto allow = engine_->eval_ref("data.edgeclass.allow", in);
+  auto start = log_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  auto allow = engine_->eval_ref(allow_, in);
+  if (log_) {
+    int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+    std::optional<json::value> result;
+    if (allow.is_ok() && allow->has_value()) result = allow->value().to_json_value();
+    log_->log(allow_.ref(), input, result, revision_, ns);
+  }
   if (!allow.is_ok()) {
     base::log::error("policy.eval_failed").kv("error", allow.status().to_string());
     return {false, "the policy could not be evaluated: " + allow.status().message()};
   }
   if (allow->has_value() && allow->value() == policy::Value::boolean(true)) return {true, ""};
   std::string reason;
-  auto why = engine_->eval_ref("data.edgeclass.deny_reason", in);
+  auto why = engine_->eval_ref(deny_, in);
   if (why.is_ok() && why->has_value()) {
     json::value v = why->value().to_json_value();
     if (v.is_array() && !v.get_array().empty() && v.get_array()[0].is_string()) {
@@ -36,8 +75,9 @@ classroom::Decision RegoAuthorizer::decide(const json::object& input) const {
   return {false, reason};
 }
 
-base::Result<std::shared_ptr<const RegoAuthorizer>> load_policies(const std::string& dir,
-                                                                  size_t* file_count) {
+base::Result<std::shared_ptr<const RegoAuthorizer>> load_policies(
+    const std::string& dir, size_t* file_count, std::string_view query,
+    std::shared_ptr<const DecisionLog> log) {
   std::vector<policy::Module> modules;
   if (dir.empty()) {
     for (const WebAsset& a : embedded_policies()) {
@@ -72,7 +112,17 @@ base::Result<std::shared_ptr<const RegoAuthorizer>> load_policies(const std::str
   *file_count = modules.size();
   EC_ASSIGN_OR_RETURN(std::shared_ptr<const policy::Engine> engine,
                       policy::Engine::compile(std::move(modules)));
-  return std::make_shared<const RegoAuthorizer>(std::move(engine));
+  return RegoAuthorizer::make(std::move(engine), query, "", std::move(log));
+}
+
+base::Result<std::shared_ptr<const RegoAuthorizer>> authorizer_from_bundle(
+    Bundle bundle, std::string_view query, std::shared_ptr<const DecisionLog> log) {
+  policy::CompileOptions opts;
+  opts.data = std::move(bundle.data);
+  EC_ASSIGN_OR_RETURN(std::shared_ptr<const policy::Engine> engine,
+                      policy::Engine::compile(std::move(bundle.modules), opts));
+  return RegoAuthorizer::make(std::move(engine), query, std::move(bundle.revision),
+                              std::move(log));
 }
 
 base::Result<json::object> query_data(const policy::Engine& engine, std::string_view path,

@@ -5,31 +5,66 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "app/bundle.h"
+#include "app/decision_log.h"
 #include "base/status.h"
 #include "classroom/authz.h"
 #include "policy/engine.h"
 
 namespace app {
 
-// classroom::Authorizer on the Rego engine: allow = data.edgeclass.allow; when it is not
-// true, the first element of data.edgeclass.deny_reason explains why.
+// The decision path when EDGECLASS_POLICY_QUERY is not set (the case study's package).
+inline constexpr std::string_view kDefaultPolicyQuery = "data.education.allow";
+
+// classroom::Authorizer on the Rego engine: allow = the document at `query` (default
+// data.education.allow); when it is not true, the first element of the `deny_reason` beside
+// it (data.education.deny_reason) explains why.
 class RegoAuthorizer final : public classroom::Authorizer {
  public:
-  explicit RegoAuthorizer(std::shared_ptr<const policy::Engine> engine)
-      : engine_(std::move(engine)) {}
+  // Refuses a query that is not a data reference ("data.<identifier>(.<identifier>)*").
+  // `revision`: the active bundle's (for decision logs); `log`: null when decision logging
+  // is off.
+  static base::Result<std::shared_ptr<const RegoAuthorizer>> make(
+      std::shared_ptr<const policy::Engine> engine, std::string_view query,
+      std::string revision = "", std::shared_ptr<const DecisionLog> log = nullptr);
   classroom::Decision decide(const boost::json::object& input) const override;
   const policy::Engine& engine() const { return *engine_; }
+  const std::string& query() const { return allow_.ref(); }
+  const std::string& reasons_ref() const { return deny_.ref(); }
+  const std::string& revision() const { return revision_; }
+
+  RegoAuthorizer(std::shared_ptr<const policy::Engine> engine, policy::PreparedRef allow,
+                 policy::PreparedRef deny)
+      : engine_(std::move(engine)), allow_(std::move(allow)), deny_(std::move(deny)) {}
+  RegoAuthorizer(std::shared_ptr<const policy::Engine> engine, policy::PreparedRef allow,
+                 policy::PreparedRef deny, std::string revision,
+                 std::shared_ptr<const DecisionLog> log)
+      : engine_(std::move(engine)),
+        allow_(std::move(allow)),
+        deny_(std::move(deny)),
+        revision_(std::move(revision)),
+        log_(std::move(log)) {}
 
  private:
   std::shared_ptr<const policy::Engine> engine_;
+  policy::PreparedRef allow_;
+  policy::PreparedRef deny_;
+  std::string revision_;
+  std::shared_ptr<const DecisionLog> log_;
 };
 
 // Reads every *.rego file under `dir` (recursively, sorted by path), or the embedded
 // policies when `dir` is empty, and compiles them. Errors name file:line:column.
-base::Result<std::shared_ptr<const RegoAuthorizer>> load_policies(const std::string& dir,
-                                                                  size_t* file_count);
+base::Result<std::shared_ptr<const RegoAuthorizer>> load_policies(
+    const std::string& dir, size_t* file_count, std::string_view query = kDefaultPolicyQuery,
+    std::shared_ptr<const DecisionLog> log = nullptr);
+
+// Compiles a bundle's modules with its data (bundle.h) into an authorizer.
+base::Result<std::shared_ptr<const RegoAuthorizer>> authorizer_from_bundle(
+    Bundle bundle, std::string_view query, std::shared_ptr<const DecisionLog> log);
 
 // Holds the current policies; readers on any thread, reload from the signal thread.
 class PolicyHolder {

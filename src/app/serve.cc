@@ -6,10 +6,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 
+#include "app/bundle_fetch.h"
+#include "app/decision_log.h"
 #include "app/city_front.h"
 #include "app/media_plane.h"
 #include "app/policies.h"
@@ -292,11 +296,14 @@ class Node {
   // Live connections close with 1001 (clients resume elsewhere), in-flight requests finish
   // (their commits complete in the writer), then everything already queued is committed.
   void stop() {
+    if (bundles_) bundles_->stop();
     if (city_) city_->stop();
     live_->shutdown();
     server_->stop();
     if (admin_) admin_->stop();
     writer_->stop();
+    if (uploader_)
+      uploader_->stop();  // a last upload of what is buffered (joins decide in the writer)
     base::log::info("edgeclass.stopped");
   }
 
@@ -345,6 +352,7 @@ class Node {
     admin_deps_.metrics_text = deps_.metrics_text;
     admin_deps_.policy_data = deps_.policy_data;
     admin_deps_.ready = deps_.ready;
+    admin_deps_.policy_status = deps_.policy_status;
     http::register_admin(admin_router_, admin_deps_);
     http::ServerOptions o;
     o.host = config_.admin_host;
@@ -404,23 +412,134 @@ class Node {
   }
 
   base::Status load_initial_policies() {
+    if (config_.decision_log) {
+      DecisionLog::Sink sink;
+      if (!config_.decision_log_url.empty()) {
+        uploader_ = std::make_unique<DecisionUploader>(
+            config_.decision_log_url, config_.policy_bundle_ca, std::chrono::seconds(1));
+        uploader_->start();
+        sink = [u = uploader_.get()](std::string_view line) { u->push(line); };
+      }
+      auto log = DecisionLog::make(config_.decision_log_mask, std::move(sink));
+      if (!log.is_ok()) return fail("policy.decision_log_failed", log.status());
+      decision_log_ = std::move(log).value();
+    }
     size_t files = 0;
-    auto loaded = load_policies(config_.policy_dir, &files);
+    auto loaded = load_policies(config_.policy_dir, &files, config_.policy_query, decision_log_);
     if (!loaded.is_ok()) return fail("policy.load_failed", loaded.status());
     base::log::info("policy.loaded")
         .kv("source", config_.policy_dir.empty() ? "embedded" : config_.policy_dir)
+        .kv("query", config_.policy_query)
         .kv("files", uint64_t(files));
     policies_ = std::make_unique<PolicyHolder>(std::move(loaded).value());
     policy_reloads_ = &registry_.counter("edgeclass_policy_reloads_total",
                                          "Policy reloads on SIGHUP by outcome", {"result"});
+    if (!config_.policy_bundle_url.empty()) EC_RETURN_IF_ERROR(start_bundles());
     return base::Status::ok();
+  }
+
+  // EDGECLASS_POLICY_BUNDLE_URL: one poll now (the local policies stay in force if it fails)
+  // and then every EDGECLASS_POLICY_BUNDLE_POLL on the poller's thread.
+  base::Status start_bundles() {
+    BundleVerification verify;
+    if (!config_.policy_bundle_key.empty()) {
+      std::ifstream in(config_.policy_bundle_key, std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      if (!in || ss.str().empty()) {
+        return fail("policy.bundle_key_failed",
+                    base::invalid_argument("EDGECLASS_POLICY_BUNDLE_KEY: cannot read " +
+                                           config_.policy_bundle_key));
+      }
+      verify.key = ss.str();
+      while (!verify.key.empty() && (verify.key.back() == '\n' || verify.key.back() == '\r')) {
+        verify.key.pop_back();
+      }
+    }
+    bundles_ = std::make_unique<BundlePoller>(
+        config_.policy_bundle_url, std::move(verify),
+        std::chrono::milliseconds(config_.policy_bundle_poll_ms), [this](Bundle b) {
+          auto a = authorizer_from_bundle(std::move(b), config_.policy_query, decision_log_);
+          if (!a.is_ok()) return a.status();
+          policies_->set(std::move(a).value());  // atomic: in-flight decisions keep the old set
+          return base::Status::ok();
+        });
+    bundles_->set_ca_file(config_.policy_bundle_ca);
+    if (!bundles_->poll_once().is_ok()) {
+      base::log::warn("policy.bundle_pending")
+          .kv("url", config_.policy_bundle_url)
+          .kv("note", "the local policies decide until a bundle activates");
+    }
+    bundles_->start();
+    return base::Status::ok();
+  }
+
+  boost::json::object policy_status() const {
+    boost::json::object out;
+    auto current = policies_->get();
+    out["query"] = current->query();
+    out["decision_logs"] = boost::json::object{{"enabled", config_.decision_log}};
+    boost::json::object bundles;
+    if (bundles_) {
+      BundleStatus s = bundles_->status();
+      bundles[s.name] = bundle_status_json(s);
+    }
+    out["bundles"] = std::move(bundles);
+    out["source"] = !current->revision().empty() || (bundles_ && bundles_->status().activations)
+                        ? "bundle"
+                        : (config_.policy_dir.empty() ? "embedded" : "dir");
+    return out;
+  }
+
+  void register_policy_metrics() {
+    if (DecisionUploader* u = uploader_.get()) {
+      registry_.callback("edgeclass_policy_decision_logs_sent_total",
+                         "Decision log events accepted by the decision log service",
+                         metrics::Type::kCounter, [u] { return double(u->sent()); });
+      registry_.callback("edgeclass_policy_decision_logs_dropped_total",
+                         "Decision log events dropped (the buffer of 10000 was full)",
+                         metrics::Type::kCounter, [u] { return double(u->dropped()); });
+      registry_.callback("edgeclass_policy_decision_log_upload_failures_total",
+                         "Uploads to the decision log service that failed (retried)",
+                         metrics::Type::kCounter, [u] { return double(u->failed_uploads()); });
+    }
+    if (!bundles_) return;
+    BundlePoller* b = bundles_.get();
+    registry_.callback_family(
+        "edgeclass_policy_bundle_info",
+        "The active OPA bundle (1, labelled with its revision); absent until one activates",
+        metrics::Type::kGauge, {"name", "revision"}, [b](const metrics::Registry::Emit& emit) {
+          BundleStatus s = b->status();
+          if (s.activations == 0) return;
+          std::string labels[2] = {s.name, s.active_revision};
+          emit(labels, 1);
+        });
+    registry_.callback("edgeclass_policy_bundle_activation_timestamp_seconds",
+                       "When the active bundle was activated (Unix time; 0: never)",
+                       metrics::Type::kGauge,
+                       [b] { return double(b->status().last_successful_activation_ms) / 1000; });
+    registry_.callback("edgeclass_policy_bundle_last_request_timestamp_seconds",
+                       "When the bundle server was last asked (Unix time)", metrics::Type::kGauge,
+                       [b] { return double(b->status().last_request_ms) / 1000; });
+    registry_.callback("edgeclass_policy_bundle_activations_total",
+                       "Bundles downloaded, verified, compiled and activated",
+                       metrics::Type::kCounter, [b] { return double(b->status().activations); });
+    registry_.callback("edgeclass_policy_bundle_failures_total",
+                       "Bundle polls that failed (download, signature, compile); the active "
+                       "policies stayed in force",
+                       metrics::Type::kCounter, [b] { return double(b->status().failures); });
   }
 
   // Requests in flight keep the policies they started with (shared_ptr); new ones see the
   // new set. A broken policy is reported and the old set stays in force.
   void reload_policies() {
+    if (bundles_) {  // the bundle server is the source of truth: SIGHUP polls it now
+      bool ok = bundles_->poll_once().is_ok();
+      policy_reloads_->labels({ok ? "ok" : "error"}).inc();
+      return;
+    }
     size_t n = 0;
-    auto next = load_policies(config_.policy_dir, &n);
+    auto next = load_policies(config_.policy_dir, &n, config_.policy_query, decision_log_);
     if (next.is_ok()) {
       policies_->set(std::move(next).value());
       policy_reloads_->labels({"ok"}).inc();
@@ -445,6 +564,7 @@ class Node {
     deps_.jwt_secret = secret_;
     deps_.clock = &base::SystemClock::instance();
     deps_.metrics_text = [this] { return registry_.expose(); };
+    deps_.policy_status = [this] { return policy_status(); };
     deps_.policy_data = [this](std::string_view path, const boost::json::value& input) {
       return query_data(policies_->get()->engine(), path, input);
     };
@@ -526,6 +646,7 @@ class Node {
                        metrics::Type::kGauge,
                        [this] { return double(server_->open_connections()); });
     register_connection_metrics(registry_, *server_);
+    register_policy_metrics();
     registry_.callback("edgeclass_store_write_queue_depth", "Write operations waiting for a group",
                        metrics::Type::kGauge,
                        [w = writer_.get()] { return double(w->counters().queue_depth); });
@@ -649,7 +770,10 @@ class Node {
   std::unique_ptr<http::Server> server_;
   std::vector<std::unique_ptr<store::Db>> readers_;
   http::ApiDeps deps_;
+  std::unique_ptr<DecisionUploader> uploader_;  // outlives the policies that log to it
   std::unique_ptr<PolicyHolder> policies_;
+  std::shared_ptr<const DecisionLog> decision_log_;
+  std::unique_ptr<BundlePoller> bundles_;
   metrics::CounterFamily* policy_reloads_ = nullptr;
   std::unique_ptr<classroom::Service> service_;
   std::atomic<ws::LiveHub*> live_for_media_{nullptr};  // read by the media thread

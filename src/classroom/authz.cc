@@ -1,5 +1,7 @@
 #include "classroom/authz.h"
 
+#include <boost/json/array.hpp>
+
 namespace classroom {
 
 namespace json = boost::json;
@@ -14,6 +16,15 @@ json::object course_doc(const store::Course& c) {
           {"capacity", c.capacity},
           {"enrolled", c.enrolled},
           {"teacher_id", c.teacher_id}};
+}
+
+json::object join_course_doc(const store::Course& c, const std::vector<std::string>& students) {
+  json::object o = course_doc(c);
+  json::array ids;
+  ids.reserve(students.size());
+  for (const std::string& s : students) ids.emplace_back(s);
+  o["students"] = std::move(ids);
+  return o;
 }
 
 json::object session_doc(const store::Session& s) {

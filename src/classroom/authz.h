@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/jwt.h"
 #include "store/model.h"
@@ -36,6 +37,10 @@ class Authorizer {
 // Builders for the input documents (see docs/policy.md for each action's fields).
 boost::json::object user_doc(const Actor& a);
 boost::json::object course_doc(const store::Course& c);
+// The join decision's course: course_doc plus "students", the ids of enrolled students (the
+// caller reads at most `capacity` of them: store::enrolled_student_ids).
+boost::json::object join_course_doc(const store::Course& c,
+                                    const std::vector<std::string>& students);
 boost::json::object session_doc(const store::Session& s);
 boost::json::object quiz_doc(const store::Quiz& q);
 boost::json::object make_input(std::string_view action, const Actor& actor);

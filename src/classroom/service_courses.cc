@@ -154,8 +154,12 @@ base::Result<JoinResult> Service::join(store::Txn& txn, const Actor& actor,
   if (existing.is_ok()) return JoinResult{std::move(existing).value(), false};
   if (existing.status().code() != base::Code::kNotFound) return existing.status();
 
+  // course.students as the case study's rule counts it; at most `capacity` ids are read, which
+  // is all `capacity > count(students)` needs, so a join costs O(capacity), never more.
+  EC_ASSIGN_OR_RETURN(std::vector<std::string> students,
+                      store::enrolled_student_ids(txn.db(), c.id, c.capacity));
   json::object in = make_input("join", actor);
-  in["course"] = course_doc(c);
+  in["course"] = join_course_doc(c, students);
   Decision d = decide(in);
   if (!d.allow) {
     std::string why = d.reason.empty() ? "the policy does not allow joining this course" : d.reason;

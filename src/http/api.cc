@@ -511,6 +511,18 @@ void register_admin_ops(Router& r, ApiDeps& d) {
   r.add(Verb::post, "/v1/data/{path*}", [data](Ctx& c) { return data(c, true); });
   r.add(Verb::get, "/v1/data/{path*}", [data](Ctx& c) { return data(c, false); });
   r.add(Verb::post, "/v1/data", [data](Ctx& c) { return data(c, true); });
+  // OPA's status API: the active bundle's revision and when it was activated.
+  r.add(Verb::get, "/v1/status", [&d](Ctx& c) -> awaitable<Response> {
+    EC_CO_TRY(Prologue p, begin(c, d, false));
+    if (p.actor.role != base::Role::kAdmin) {
+      co_return error_response(
+          base::permission_denied("the policy status API is for admins", "forbidden"));
+    }
+    if (!d.policy_status) {
+      co_return error_response(base::not_found("no policy status here", "not_found"));
+    }
+    co_return json_response(status::ok, json::object{{"result", d.policy_status()}});
+  });
 }
 
 }  // namespace

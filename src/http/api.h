@@ -39,11 +39,14 @@ struct ApiDeps {
   std::function<std::string()> metrics_text;
   // OK when the database is open, policies are loaded and Redis (if configured) answers.
   std::function<base::Status()> ready;
-  // OPA data API: the value of `path` (e.g. "edgeclass/allow") for `input`; nullopt-like
+  // OPA data API: the value of `path` (e.g. "education/allow") for `input`; nullopt-like
   // undefined is reported as a Result holding an empty object with no "result".
   std::function<base::Result<boost::json::object>(std::string_view path,
                                                   const boost::json::value& input)>
       policy_data;
+  // GET /v1/status (admins): the policies in force (bundle revision and activation time,
+  // decision logging); nullptr: 404.
+  std::function<boost::json::object()> policy_status;
   std::vector<StaticFile> static_files;
 
   // The live classroom, told of every committed change that affects a live room (called on

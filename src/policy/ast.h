@@ -131,6 +131,8 @@ struct ModuleAst {
   std::string file;
   std::vector<std::string> package;  // without "data"
   Location package_loc;
+  // METADATA block above `package` (scope "package" or "subpackages"); null when none.
+  Value package_annotations;
   std::vector<Import> imports;
   std::vector<RulePtr> rules;
 };

@@ -333,7 +333,8 @@ void register_core_builtins(BuiltinRegistry& r) {
   r.add("ceil", 1, b_ceil);
   r.add("floor", 1, b_floor);
   r.add("http.send", 1, b_http_send, /*deterministic=*/false);
-  r.add("opa.runtime", 0, b_opa_runtime);
+  // Nondeterministic as in OPA: never folded at compile time.
+  r.add("opa.runtime", 0, b_opa_runtime, /*deterministic=*/false);
   register_rego_builtins(r);
 }
 

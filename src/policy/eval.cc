@@ -18,15 +18,16 @@ Evaluator::Evaluator(const Program& prog, const Value* input, BuiltinContext& ct
 
 base::Status Evaluator::step() {
   if (limits_.max_steps > 0 && ++steps_ > limits_.max_steps) {
-    return base::Status(base::Code::kResourceExhausted, "eval_cancel_error: evaluation budget exceeded",
-                        "eval_cancel_error");
+    return base::Status(base::Code::kResourceExhausted,
+                        "eval_cancel_error: evaluation budget exceeded", "eval_cancel_error");
   }
   return base::Status::ok();
 }
 
 base::Status Evaluator::error_at(Location loc, std::string_view code, std::string msg) {
+  // OPA's evaluation errors name the file and row only ("policy.rego:4: eval_type_error: ...").
   std::string m = file_ ? *file_ : std::string("query");
-  m += ":" + std::to_string(loc.line) + ":" + std::to_string(loc.col) + ": ";
+  m += ":" + std::to_string(loc.line) + ": ";
   m += code;
   m += ": ";
   m += msg;
@@ -170,7 +171,8 @@ base::Status Evaluator::expr_no_with(const Expr& e, Frame& f, const Cont& k) {
 
 bool Evaluator::is_pattern(const Term& t, const Frame& f) const {
   switch (t.kind) {
-    case TermKind::kVar: return t.slot >= 0 && !f.bound[static_cast<size_t>(t.slot)];
+    case TermKind::kVar:
+      return t.slot >= 0 && !f.bound[static_cast<size_t>(t.slot)];
     case TermKind::kArray:
       for (const auto& i : t.items) {
         if (is_pattern(*i, f)) return true;
@@ -181,7 +183,8 @@ bool Evaluator::is_pattern(const Term& t, const Frame& f) const {
         if (is_pattern(*v, f)) return true;
       }
       return false;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -207,7 +210,8 @@ base::Status Evaluator::term(const Term& t, Frame& f, const ValCont& k) {
     if (r == Fast::kUndefined) return base::Status::ok();
   }
   switch (t.kind) {
-    case TermKind::kScalar: return k(t.value);
+    case TermKind::kScalar:
+      return k(t.value);
     case TermKind::kVar:
       if (t.slot == kSlotInput) {
         if (!input_) return base::Status::ok();
@@ -223,7 +227,8 @@ base::Status Evaluator::term(const Term& t, Frame& f, const ValCont& k) {
         return error_at(t.loc, "rego_unsafe_var_error", "var " + t.name + " is unsafe");
       }
       return k(f.slots[static_cast<size_t>(t.slot)]);
-    case TermKind::kRef: return ref(t, f, k);
+    case TermKind::kRef:
+      return ref(t, f, k);
     case TermKind::kArray:
     case TermKind::kSet: {
       std::vector<Value> out;
@@ -247,9 +252,12 @@ base::Status Evaluator::term(const Term& t, Frame& f, const ValCont& k) {
     }
     case TermKind::kArrayCompr:
     case TermKind::kSetCompr:
-    case TermKind::kObjectCompr: return comprehension(t, f, k);
-    case TermKind::kCall: return call(t, f, k);
-    case TermKind::kTemplate: return template_string(t, f, k);
+    case TermKind::kObjectCompr:
+      return comprehension(t, f, k);
+    case TermKind::kCall:
+      return call(t, f, k);
+    case TermKind::kTemplate:
+      return template_string(t, f, k);
   }
   return base::Status::ok();
 }
@@ -279,9 +287,12 @@ base::Status Evaluator::comprehension(const Term& t, Frame& f, const ValCont& k)
   });
   EC_RETURN_IF_ERROR(st);
   switch (t.kind) {
-    case TermKind::kArrayCompr: return k(Value::array(std::move(items)));
-    case TermKind::kSetCompr: return k(Value::set(std::move(items)));
-    default: return k(Value::object(std::move(pairs)));
+    case TermKind::kArrayCompr:
+      return k(Value::array(std::move(items)));
+    case TermKind::kSetCompr:
+      return k(Value::set(std::move(items)));
+    default:
+      return k(Value::object(std::move(pairs)));
   }
 }
 
@@ -331,6 +342,28 @@ base::Status Evaluator::unify(const Term& a, const Term& b, Frame& f, const Cont
       return unify(*a.items[i], *b.items[i], f, [&]() { return go(i + 1); });
     };
     return go(0);
+  }
+  if (pa && pb && a.kind == TermKind::kObject && b.kind == TermKind::kObject) {
+    // {"x": x, "y": 2} = {"x": 1, "y": y}: keys are ground; values unify pairwise by key.
+    if (a.pairs.size() != b.pairs.size()) return base::Status::ok();
+    size_t n = a.pairs.size();
+    std::vector<Value> keys_a(n), keys_b(n);
+    std::function<base::Status(size_t)> match = [&](size_t i) -> base::Status {
+      if (i == n) return k();
+      size_t j = 0;
+      while (j < n && !(keys_b[j] == keys_a[i])) ++j;
+      if (j == n) return base::Status::ok();
+      return unify(*a.pairs[i].second, *b.pairs[j].second, f, [&]() { return match(i + 1); });
+    };
+    std::function<base::Status(size_t)> eval_keys = [&](size_t i) -> base::Status {
+      if (i == 2 * n) return match(0);
+      const Term& key = i < n ? *a.pairs[i].first : *b.pairs[i - n].first;
+      return term(key, f, [&](const Value& v) -> base::Status {
+        (i < n ? keys_a[i] : keys_b[i - n]) = v;
+        return eval_keys(i + 1);
+      });
+    };
+    return eval_keys(0);
   }
   if (pa && pb && a.kind == TermKind::kVar && b.kind != TermKind::kVar) {
     // e.g. x = [y, 1]: cannot bind either; unsafe.
@@ -383,11 +416,11 @@ base::Status Evaluator::unify_value(const Term& pat, const Value& v, Frame& f, c
       };
       return go(0);
     }
-    default: break;
+    default:
+      break;
   }
-  return term(pat, f, [&](const Value& x) -> base::Status {
-    return x == v ? k() : base::Status::ok();
-  });
+  return term(pat, f,
+              [&](const Value& x) -> base::Status { return x == v ? k() : base::Status::ok(); });
 }
 
 // --- refs ---------------------------------------------------------------------------------
@@ -405,13 +438,13 @@ base::Status Evaluator::ref(const Term& r, Frame& f, const ValCont& k) {
   return term(head, f, [&](const Value& v) { return walk(v, r, 1, f, k); });
 }
 
-base::Status Evaluator::walk(const Value& v, const Term& r, size_t i, Frame& f,
-                             const ValCont& k) {
+base::Status Evaluator::walk(const Value& v, const Term& r, size_t i, Frame& f, const ValCont& k,
+                             bool in_data) {
   if (i == r.items.size()) return k(v);
   const Term& op = *r.items[i];
   if (is_pattern(op, f)) {
     auto each = [&](const Value& key, const Value& child) -> base::Status {
-      return unify_value(op, key, f, [&]() { return walk(child, r, i + 1, f, k); });
+      return unify_value(op, key, f, [&]() { return walk(child, r, i + 1, f, k, in_data); });
     };
     if (v.is_array()) {
       auto items = v.array_items();
@@ -425,16 +458,16 @@ base::Status Evaluator::walk(const Value& v, const Term& r, size_t i, Frame& f,
     }
     return base::Status::ok();
   }
-  if (op.kind == TermKind::kScalar) {
-    const Value* child = v.get(op.value);
-    if (!child) return base::Status::ok();
-    return walk(*child, r, i + 1, f, k);
-  }
-  return term(op, f, [&](const Value& key) -> base::Status {
+  auto step = [&](const Value& key) -> base::Status {
     const Value* child = v.get(key);
+    if (!child && in_data && key.is_int() && v.is_object()) {
+      child = v.get(Value::string(number_to_string(key)));
+    }
     if (!child) return base::Status::ok();
-    return walk(*child, r, i + 1, f, k);
-  });
+    return walk(*child, r, i + 1, f, k, in_data);
+  };
+  if (op.kind == TermKind::kScalar) return step(op.value);
+  return term(op, f, step);
 }
 
 }  // namespace policy

@@ -76,7 +76,10 @@ class Evaluator {
   base::Status unify_value(const Term& pat, const Value& v, Frame& f, const Cont& k);
   bool is_pattern(const Term& t, const Frame& f) const;
   base::Status ref(const Term& r, Frame& f, const ValCont& k);
-  base::Status walk(const Value& v, const Term& r, size_t i, Frame& f, const ValCont& k);
+  // `in_data`: v lies in the data document, where an integer key also finds the object key
+  // spelled the same (data.x[2] reads {"2": ...}, as OPA does).
+  base::Status walk(const Value& v, const Term& r, size_t i, Frame& f, const ValCont& k,
+                    bool in_data = false);
   base::Status walk_data(const Node* node, const Value* base, std::vector<std::string>& path,
                          const Term& r, size_t i, Frame& f, const ValCont& k);
   base::Status call(const Term& t, Frame& f, const ValCont& k);

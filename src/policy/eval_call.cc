@@ -78,15 +78,55 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
     return k(rule_ && rule_->annotations.is_object() ? rule_->annotations : Value::empty_object());
   }
   if (t.op == CallOp::kMetaChain) {
+    // OPA's chain: the rule itself (with its rule-scoped annotations), then document-scoped
+    // annotations of any rule at the same path, then the package's and its ancestors'
+    // (package scope on the rule's package, subpackages scope on it and its ancestors).
     std::vector<Value> chain;
     if (rule_) {
-      std::vector<Value> path = {Value::string("data")};
-      for (const auto& seg : rule_->path) path.push_back(Value::string(seg));
-      std::vector<ObjectItem> entry = {{Value::string("path"), Value::array(std::move(path))}};
-      if (rule_->annotations.is_object()) {
+      auto path_value = [](const std::vector<std::string>& p) {
+        std::vector<Value> out;
+        for (const auto& seg : p) out.push_back(Value::string(seg));
+        return Value::array(std::move(out));
+      };
+      auto scope_of = [](const Value& a) {
+        const Value* s = a.is_object() ? a.find("scope") : nullptr;
+        return s != nullptr && s->is_string() ? s->as_string() : std::string();
+      };
+      std::vector<ObjectItem> entry = {{Value::string("path"), path_value(rule_->path)}};
+      if (scope_of(rule_->annotations) == "rule") {
         entry.emplace_back(Value::string("annotations"), rule_->annotations);
       }
       chain.push_back(Value::object(std::move(entry)));
+      if (const Node* node = prog_.find(rule_->path)) {
+        std::vector<RulePtr> rules = node->rules;
+        if (node->default_rule) rules.push_back(node->default_rule);
+        for (const RulePtr& r : rules) {
+          if (scope_of(r->annotations) != "document") continue;
+          chain.push_back(Value::object({{Value::string("annotations"), r->annotations},
+                                         {Value::string("path"), path_value(rule_->path)}}));
+          break;
+        }
+      }
+      const ModuleAst* own = nullptr;
+      for (const ModuleAst& m : prog_.modules) {
+        if (m.file == rule_->file) own = &m;
+      }
+      if (own != nullptr) {
+        std::vector<std::string> pkg = own->package;
+        for (bool first = true;; first = false) {
+          for (const ModuleAst& m : prog_.modules) {
+            if (m.package != pkg || !m.package_annotations.is_object()) continue;
+            std::string scope = scope_of(m.package_annotations);
+            if ((first && scope == "package") || scope == "subpackages") {
+              chain.push_back(Value::object({{Value::string("annotations"), m.package_annotations},
+                                             {Value::string("path"), path_value(pkg)}}));
+              break;
+            }
+          }
+          if (pkg.empty()) break;
+          pkg.pop_back();
+        }
+      }
     }
     return k(Value::array(std::move(chain)));
   }
@@ -99,7 +139,8 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
           EC_RETURN_IF_ERROR(k(p));
           continue;
         }
-        EC_RETURN_IF_ERROR(unify_value(*t.items[2], p, f, [&]() { return k(Value::boolean(true)); }));
+        EC_RETURN_IF_ERROR(
+            unify_value(*t.items[2], p, f, [&]() { return k(Value::boolean(true)); }));
       }
       return base::Status::ok();
     });
@@ -108,8 +149,9 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
     // k, v in coll
     return term(*t.items[3], f, [&](const Value& coll) -> base::Status {
       auto check = [&](const Value& key, const Value& val) -> base::Status {
-        return unify_value(*t.items[1], key, f,
-                           [&]() { return unify_value(*t.items[2], val, f, [&]() { return k(Value::boolean(true)); }); });
+        return unify_value(*t.items[1], key, f, [&]() {
+          return unify_value(*t.items[2], val, f, [&]() { return k(Value::boolean(true)); });
+        });
       };
       bool found = false;
       auto once = [&](const Value& key, const Value& val) -> base::Status {
@@ -118,8 +160,14 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
       };
       if (!is_pattern(*t.items[1], f) && !is_pattern(*t.items[2], f)) {
         std::optional<Value> kv, vv;
-        EC_RETURN_IF_ERROR(term(*t.items[1], f, [&](const Value& v) { kv = v; return base::Status::ok(); }));
-        EC_RETURN_IF_ERROR(term(*t.items[2], f, [&](const Value& v) { vv = v; return base::Status::ok(); }));
+        EC_RETURN_IF_ERROR(term(*t.items[1], f, [&](const Value& v) {
+          kv = v;
+          return base::Status::ok();
+        }));
+        EC_RETURN_IF_ERROR(term(*t.items[2], f, [&](const Value& v) {
+          vv = v;
+          return base::Status::ok();
+        }));
         if (!kv || !vv) return base::Status::ok();
         const Value* got = coll.is_set() ? (coll.contains(*kv) ? &*kv : nullptr) : coll.get(*kv);
         found = got && *got == *vv;
@@ -141,13 +189,16 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
   if (t.op == CallOp::kMember2) {
     if (is_pattern(*t.items[1], f)) {
       return term(*t.items[2], f, [&](const Value& coll) -> base::Status {
-        for (const Value& v : coll.is_object() ? std::vector<Value>() : std::vector<Value>(
-                                                     coll.elements().begin(), coll.elements().end())) {
-          EC_RETURN_IF_ERROR(unify_value(*t.items[1], v, f, [&]() { return k(Value::boolean(true)); }));
+        for (const Value& v : coll.is_object() ? std::vector<Value>()
+                                               : std::vector<Value>(coll.elements().begin(),
+                                                                    coll.elements().end())) {
+          EC_RETURN_IF_ERROR(
+              unify_value(*t.items[1], v, f, [&]() { return k(Value::boolean(true)); }));
         }
         if (coll.is_object()) {
           for (const auto& [key, v] : coll.object_items()) {
-            EC_RETURN_IF_ERROR(unify_value(*t.items[1], v, f, [&]() { return k(Value::boolean(true)); }));
+            EC_RETURN_IF_ERROR(
+                unify_value(*t.items[1], v, f, [&]() { return k(Value::boolean(true)); }));
           }
         }
         return base::Status::ok();
@@ -176,9 +227,12 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
     }
   }
   size_t arity = nargs;
-  if (fn && !fn->rules.empty()) arity = fn->rules[0]->args.size();
-  else if (b) arity = static_cast<size_t>(b->arity);
-  else if (t.op == CallOp::kMember2) arity = 2;
+  if (fn && !fn->rules.empty())
+    arity = fn->rules[0]->args.size();
+  else if (b)
+    arity = static_cast<size_t>(b->arity);
+  else if (t.op == CallOp::kMember2)
+    arity = 2;
   bool has_out = nargs == arity + 1;
   if (!has_out && nargs != arity) {
     return error_at(t.loc, "rego_type_error",
@@ -186,7 +240,8 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
                         " arguments, got " + std::to_string(nargs));
   }
   want = arity;
-  std::vector<TermPtr> arg_terms(t.items.begin() + 1, t.items.begin() + 1 + static_cast<long>(want));
+  std::vector<TermPtr> arg_terms(t.items.begin() + 1,
+                                 t.items.begin() + 1 + static_cast<long>(want));
   // Plain unbound vars are evaluated last: another argument may bind them
   // (e.g. `foo == input.foos[foo]`).
   std::vector<size_t> order;
@@ -229,7 +284,8 @@ base::Status Evaluator::call(const Term& t, Frame& f, const ValCont& k) {
       auto r = b->fn(ctx_, args);
       if (!r.is_ok()) {
         base::Status s = r.status();
-        if ((is_builtin_error(s) || is_type_error(s)) && !limits_.strict_builtin_errors) return base::Status::ok();
+        if ((is_builtin_error(s) || is_type_error(s)) && !limits_.strict_builtin_errors)
+          return base::Status::ok();
         std::string code(s.reason());
         if (code != kTypeError && code != kBuiltinError) code = std::string(kBuiltinError);
         return error_at(t.loc, code, s.message());

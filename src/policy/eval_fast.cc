@@ -27,7 +27,8 @@ Evaluator::Fast Evaluator::fast(const Term& t, Frame& f, const Value*& out, Valu
       const size_t n = t.items.size();
       size_t i = 1;
       const Value* cur = nullptr;
-      if (head.kind == TermKind::kVar && head.slot == kSlotData) {
+      const bool in_data = head.kind == TermKind::kVar && head.slot == kSlotData;
+      if (in_data) {
         if (!data_overrides_.empty()) return Fast::kNotSimple;
         const Node* node = prog_.root.get();
         const Value* base = &prog_.base_data;
@@ -72,6 +73,10 @@ Evaluator::Fast Evaluator::fast(const Term& t, Frame& f, const Value*& out, Valu
           return Fast::kNotSimple;
         }
         const Value* next = cur->get(*key);
+        if (!next && in_data && key->is_int() && cur->is_object()) {
+          // data.x[2] also reads the key "2" (OPA's integer-like keys into data).
+          next = cur->get(Value::string(number_to_string(*key)));
+        }
         if (!next) return Fast::kUndefined;
         cur = next;
       }
@@ -90,12 +95,24 @@ Evaluator::Fast Evaluator::fast(const Term& t, Frame& f, const Value*& out, Valu
         int c = a->compare(*b);
         bool res = false;
         switch (t.op) {
-          case CallOp::kEqual: res = c == 0; break;
-          case CallOp::kNeq: res = c != 0; break;
-          case CallOp::kLt: res = c < 0; break;
-          case CallOp::kLte: res = c <= 0; break;
-          case CallOp::kGt: res = c > 0; break;
-          default: res = c >= 0; break;
+          case CallOp::kEqual:
+            res = c == 0;
+            break;
+          case CallOp::kNeq:
+            res = c != 0;
+            break;
+          case CallOp::kLt:
+            res = c < 0;
+            break;
+          case CallOp::kLte:
+            res = c <= 0;
+            break;
+          case CallOp::kGt:
+            res = c > 0;
+            break;
+          default:
+            res = c >= 0;
+            break;
         }
         static const Value kTrue = Value::boolean(true);
         static const Value kFalse = Value::boolean(false);
@@ -134,7 +151,8 @@ Evaluator::Fast Evaluator::fast(const Term& t, Frame& f, const Value*& out, Valu
       out = &scratch;
       return Fast::kValue;
     }
-    default: return Fast::kNotSimple;
+    default:
+      return Fast::kNotSimple;
   }
 }
 

@@ -9,27 +9,28 @@ namespace policy {
 // --- data ---------------------------------------------------------------------------------
 
 base::Status Evaluator::walk_data(const Node* node, const Value* base,
-                                  std::vector<std::string>& path, const Term& r, size_t i,
-                                  Frame& f, const ValCont& k) {
+                                  std::vector<std::string>& path, const Term& r, size_t i, Frame& f,
+                                  const ValCont& k) {
   if (!data_overrides_.empty()) {
     std::optional<Value> o;
     if (override_at(path, o)) {
       if (!o) return base::Status::ok();
-      return walk(*o, r, i, f, k);
+      return walk(*o, r, i, f, k, /*in_data=*/true);
     }
     if ((!node || node->has_rules()) && override_below(path)) {
       EC_ASSIGN_OR_RETURN(auto v, full_value(node, base, path));
-      return walk(v ? *v : apply_overrides(path, Value::empty_object()), r, i, f, k);
+      return walk(v ? *v : apply_overrides(path, Value::empty_object()), r, i, f, k,
+                  /*in_data=*/true);
     }
   }
   if (node && node->has_rules() && !base) {
     EC_ASSIGN_OR_RETURN(auto v, node_value(node));
     if (!v) return base::Status::ok();
-    return walk(*v, r, i, f, k);
+    return walk(*v, r, i, f, k, /*in_data=*/true);
   }
   if (!node || node->has_rules()) {
     if (!base) return base::Status::ok();
-    return walk(apply_overrides(path, *base), r, i, f, k);
+    return walk(apply_overrides(path, *base), r, i, f, k, /*in_data=*/true);
   }
   if (i == r.items.size()) {
     EC_ASSIGN_OR_RETURN(auto v, full_value(node, base, path));
@@ -37,7 +38,10 @@ base::Status Evaluator::walk_data(const Node* node, const Value* base,
     return k(*v);
   }
   const Term& op = *r.items[i];
-  auto step_into = [&](const Value& key) -> base::Status {
+  auto step_into = [&](const Value& k0) -> base::Status {
+    // data.x[2] also reads the key "2" (OPA's integer-like keys into data).
+    Value key =
+        k0.is_int() && !(base && base->is_array()) ? Value::string(number_to_string(k0)) : k0;
     const Node* child = nullptr;
     if (key.is_string()) {
       auto it = node->children.find(key.as_string());
@@ -47,7 +51,7 @@ base::Status Evaluator::walk_data(const Node* node, const Value* base,
     if (!child && !b && data_overrides_.empty()) return base::Status::ok();
     if (!key.is_string()) {
       if (!b) return base::Status::ok();
-      return walk(*b, r, i + 1, f, k);
+      return walk(*b, r, i + 1, f, k, /*in_data=*/true);
     }
     path.push_back(key.as_string());
     base::Status st = walk_data(child, b, path, r, i + 1, f, k);
@@ -114,8 +118,8 @@ base::Result<std::optional<Value>> Evaluator::node_value(const Node* node) {
   auto it = cache_.find(node);
   if (it != cache_.end()) return it->second;
   if (in_progress_[node]) {
-    return error_at(node->rules.empty() ? Location{} : node->rules[0]->loc,
-                    "rego_recursion_error", "rule data." + node->path.back() + " is recursive");
+    return error_at(node->rules.empty() ? Location{} : node->rules[0]->loc, "rego_recursion_error",
+                    "rule data." + node->path.back() + " is recursive");
   }
   in_progress_[node] = true;
   if (++depth_ > limits_.max_depth) {
@@ -240,7 +244,8 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
                     return error_at(r->loc, "eval_conflict_error", "object keys must be unique");
                   }
                   std::vector<Value> members;
-                  if (t->leaf) members.assign(t->leaf->set_items().begin(), t->leaf->set_items().end());
+                  if (t->leaf)
+                    members.assign(t->leaf->set_items().begin(), t->leaf->set_items().end());
                   members.push_back(v);
                   t->leaf = Value::set(std::move(members));
                   return base::Status::ok();
@@ -282,7 +287,8 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
   file_ = saved_file;
   rule_ = saved_rule;
   switch (node_kind) {
-    case RuleKind::kPartialSet: return std::optional<Value>(Value::set(std::move(set_items)));
+    case RuleKind::kPartialSet:
+      return std::optional<Value>(Value::set(std::move(set_items)));
     case RuleKind::kPartialObject: {
       if (!any && node->default_rule) return std::optional<Value>(node->default_rule->value->value);
       // Rules defined below this node (e.g. `p.q.r := 1` next to `p.q[x] := ...`) merge

@@ -17,8 +17,8 @@ base::Result<ModuleAst> Parser::module() {
   m.package_loc = cur().loc;
   advance();
   EC_ASSIGN_OR_RETURN(TermPtr pkg, parse_ref_path());
-  for (auto& t : pkg->items) m.package.push_back(t->kind == TermKind::kVar ? t->name
-                                                                            : t->value.as_string());
+  for (auto& t : pkg->items)
+    m.package.push_back(t->kind == TermKind::kVar ? t->name : t->value.as_string());
   while (!at(Tok::kEof)) {
     if (is_ident("import") && peek_kind(1) == Tok::kIdent) {
       EC_RETURN_IF_ERROR(parse_import(m));
@@ -32,11 +32,9 @@ base::Result<ModuleAst> Parser::module() {
 
 bool Parser::is_reserved(std::string_view s) const {
   static const std::set<std::string, std::less<>> always = {
-      "not", "with", "as", "default", "else", "some", "package", "import",
-      "true", "false", "null"};
+      "not", "with", "as", "default", "else", "some", "package", "import", "true", "false", "null"};
   if (always.count(s)) return true;
-  return (s == "if" || s == "contains" || s == "in" || s == "every" || s == "and" ||
-          s == "or") &&
+  return (s == "if" || s == "contains" || s == "in" || s == "every" || s == "and" || s == "or") &&
          keyword_on(s);
 }
 
@@ -240,12 +238,23 @@ base::Status Parser::parse_rule_body(Rule& rule, bool& has_body) {
 
 bool Parser::is_binary_op_here() const {
   switch (cur().kind) {
-    case Tok::kEq: case Tok::kNeq: case Tok::kLt: case Tok::kLte: case Tok::kGt:
-    case Tok::kGte: case Tok::kPlus: case Tok::kStar: case Tok::kSlash:
-    case Tok::kPercent: case Tok::kPipe: case Tok::kAmp: case Tok::kUnify:
+    case Tok::kEq:
+    case Tok::kNeq:
+    case Tok::kLt:
+    case Tok::kLte:
+    case Tok::kGt:
+    case Tok::kGte:
+    case Tok::kPlus:
+    case Tok::kStar:
+    case Tok::kSlash:
+    case Tok::kPercent:
+    case Tok::kPipe:
+    case Tok::kAmp:
+    case Tok::kUnify:
     case Tok::kAssign:
       return !cur().newline_before;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -484,17 +493,15 @@ base::Result<Expr> Parser::parse_withs(Expr e) {
 
 namespace {
 
-base::Result<ModuleAst> parse_with(std::string_view filename, std::vector<Token> toks,
-                                   bool v1) {
+base::Result<ModuleAst> parse_with(std::string_view filename, std::vector<Token> toks, bool v1) {
   internal::Parser p(filename, std::move(toks), v1);
   return p.module();
 }
 
 bool has_future_keywords_import(const std::vector<Token>& toks) {
   for (size_t i = 0; i + 3 < toks.size(); ++i) {
-    if (toks[i].kind == Tok::kIdent && toks[i].text == "import" &&
-        toks[i + 1].text == "future" && toks[i + 2].kind == Tok::kDot &&
-        toks[i + 3].text == "keywords") {
+    if (toks[i].kind == Tok::kIdent && toks[i].text == "import" && toks[i + 1].text == "future" &&
+        toks[i + 2].kind == Tok::kDot && toks[i + 3].text == "keywords") {
       return true;
     }
   }
@@ -523,6 +530,16 @@ base::Result<ModuleAst> parse_module(std::string_view filename, std::string_view
   auto m = parse_module_syntax(filename, source, syntax);
   if (!m.is_ok() || source.find("METADATA") == std::string_view::npos) return m;
   auto ann = find_annotations(source);
+  if (auto it = ann.find(m->package_loc.line); it != ann.end()) {
+    // A block above `package` is scoped to the package unless it says "subpackages".
+    std::vector<ObjectItem> items;
+    for (const auto& [k, v] : it->second.object_items()) {
+      bool rule_scope =
+          k.is_string() && k.as_string() == "scope" && v.is_string() && v.as_string() == "rule";
+      items.emplace_back(k, rule_scope ? Value::string("package") : v);
+    }
+    m->package_annotations = Value::object(std::move(items));
+  }
   for (auto& r : m->rules) {
     auto it = ann.find(r->loc.line);
     if (it == ann.end()) continue;

@@ -185,6 +185,21 @@ base::Result<int64_t> count_enrollments(Db& db, std::string_view course_id) {
   return row ? st.column_int(0) : int64_t(0);
 }
 
+base::Result<std::vector<std::string>> enrolled_student_ids(Db& db, std::string_view course_id,
+                                                            int64_t limit) {
+  std::vector<std::string> ids;
+  if (limit <= 0) return ids;
+  EC_ASSIGN_OR_RETURN(Stmt st, db.prepare("SELECT student_id FROM enrollments WHERE course_id = ? "
+                                          "ORDER BY joined_at, student_id LIMIT ?"));
+  st.bind_all(course_id, limit);
+  while (true) {
+    EC_ASSIGN_OR_RETURN(bool row, st.step());
+    if (!row) break;
+    ids.push_back(st.column_text(0));
+  }
+  return ids;
+}
+
 namespace {
 
 // Keyset page of enrollments where `key_column` = `key`, ordered by (joined_at, tie_column).

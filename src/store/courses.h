@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "store/db.h"
@@ -53,6 +54,11 @@ base::Result<Enrollment> get_enrollment(Db& db, std::string_view course_id,
 
 // Counts enrollment rows (the truth that courses.enrolled mirrors).
 base::Result<int64_t> count_enrollments(Db& db, std::string_view course_id);
+
+// The ids of a course's students in (joined_at, student_id) order, at most `limit` of them
+// (read from the covering index enrollments_by_joined; the policy input's course.students).
+base::Result<std::vector<std::string>> enrolled_student_ids(Db& db, std::string_view course_id,
+                                                            int64_t limit);
 
 // A course's roster in (joined_at, student_id) order.
 base::Result<Page<Enrollment>> list_enrollments(Db& db, std::string_view course_id,

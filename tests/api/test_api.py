@@ -200,7 +200,7 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(self.srv.request("GET", "/api/v1/me", tok=token("x", nbf=now + 30))[0], 200)
         self.assertEqual(self.srv.request("GET", "/api/v1/me", tok=token("x", exp=now - 30))[0], 200)
         self.err(403, "forbidden", "POST", "/api/v1/courses", {"title": "x"}, token("s"))
-        st, body = self.srv.request("GET", "/v1/data/edgeclass", tok=T, admin=True)
+        st, body = self.srv.request("GET", "/v1/data/education", tok=T, admin=True)
         self.assertEqual((st, body["error"]["code"]), (403, "forbidden"))
 
     def test_quiz_questions_only_for_members(self):
@@ -483,7 +483,7 @@ class LifecycleTest(unittest.TestCase):
 
     def test_admin_endpoints_are_not_on_the_public_listener(self):
         with Server() as s:
-            for path in ("/metrics", "/v1/data/edgeclass/allow"):
+            for path in ("/metrics", "/v1/data/education/allow"):
                 st, body = s.request("GET", path, tok=ADMIN)
                 self.assertEqual((st, body["error"]["code"]), (404, "route_not_found"), path)
                 self.assertEqual(s.request("GET", path, tok=ADMIN, admin=True)[0], 200, path)
@@ -540,7 +540,7 @@ class PolicyTest(unittest.TestCase):
         import tempfile
         d = tempfile.mkdtemp(prefix="edgeclass-policy-")
         # v1 syntax: nobody may join, with a reason the 403 must carry.
-        self.write(d, "deny.rego", """package edgeclass
+        self.write(d, "deny.rego", """package education
 import rego.v1
 default allow := false
 allow if input.action in {"create_course", "update_course", "go_live"}
@@ -552,31 +552,88 @@ deny_reason contains "joining is closed for maintenance" if input.action == "joi
             self.assertEqual(st, 403)
             self.assertEqual(body["error"]["message"], "joining is closed for maintenance")
             # A broken policy is refused on reload; the old one stays in force.
-            self.write(d, "deny.rego", "package edgeclass\nallow if {\n")
+            self.write(d, "deny.rego", "package education\nallow if {\n")
             s.proc.send_signal(signal.SIGHUP)
             time.sleep(0.5)
             st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("p1"))
             self.assertEqual((st, body["error"]["message"]), (403, "joining is closed for maintenance"))
             # A good policy is picked up without a restart.
-            self.write(d, "deny.rego", """package edgeclass
+            self.write(d, "deny.rego", """package education
 default allow = false
 allow { input.action == "join" }
 """)
             s.proc.send_signal(signal.SIGHUP)
             time.sleep(0.5)
             self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("p1"))[0], 201)
-            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": {"action": "join"}}, ADMIN, admin=True)
+            st, res = s.request("POST", "/v1/data/education/allow", {"input": {"action": "join"}}, ADMIN, admin=True)
             self.assertEqual((st, res), (200, {"result": True}))
-            st, res = s.request("POST", "/v1/data/edgeclass/nothing", {"input": {}}, ADMIN, admin=True)
+            st, res = s.request("POST", "/v1/data/education/nothing", {"input": {}}, ADMIN, admin=True)
             self.assertEqual((st, res), (200, {}))
         log = "".join(s.log)
         self.assertIn("policy.reload_failed", log)
         self.assertRegex(log, r"deny\.rego:\d+:\d+")
 
+    # The case study's education-policy.rego as the issue quotes it (v0 syntax), byte for byte
+    # what an operator would drop in; a second file of the same package lets teachers set
+    # courses up (the case study's file only speaks of joining).
+    CASE_STUDY_POLICY = """package education
+
+default allow = false
+
+allow {
+    input.user.role == "student"
+    input.course.capacity > count(input.course.students)
+}
+"""
+
+    def test_case_study_policy_verbatim(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="edgeclass-policy-")
+        self.write(d, "education-policy.rego", self.CASE_STUDY_POLICY)
+        self.write(d, "staff.rego", """package education
+allow { input.user.role == "teacher"; input.action == "create_course" }
+allow { input.user.role == "teacher"; input.action == "update_course" }
+""")
+        with Server(env={"EDGECLASS_POLICY_DIR": d}) as s:
+            c = s.course(T, capacity=2)
+            for who in ("cs1", "cs2"):
+                st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token(who))
+                self.assertEqual(st, 201, body)
+            st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("cs3"))
+            self.assertEqual((st, body["error"]["code"]), (403, "join_denied"), body)
+            # Raising the capacity admits the third: the decision follows count(students).
+            st, _ = s.request("PATCH", f"/api/v1/courses/{c['id']}", {"capacity": 3}, T)
+            self.assertEqual(st, 200)
+            st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("cs3"))
+            self.assertEqual(st, 201, body)
+            st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("cs4"))
+            self.assertEqual(st, 403, body)
+
+    def test_policy_query_is_configurable(self):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="edgeclass-policy-")
+        self.write(d, "authz.rego", """package mycorp.authz
+import rego.v1
+default decision := false
+decision if input.action in {"create_course", "update_course"}
+decision if { input.action == "join"; count(input.course.students) < 1 }
+deny_reason contains "one student per course here" if input.action == "join"
+""")
+        env = {"EDGECLASS_POLICY_DIR": d, "EDGECLASS_POLICY_QUERY": "data.mycorp.authz.decision"}
+        with Server(env=env) as s:
+            c = s.course(T, capacity=5)
+            self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("q1"))[0], 201)
+            st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("q2"))
+            self.assertEqual((st, body["error"]["message"]), (403, "one student per course here"))
+        bad = Server(env={"EDGECLASS_POLICY_QUERY": "input.allow"})
+        with self.assertRaises(RuntimeError) as ctx:
+            bad.start()
+        self.assertIn("EDGECLASS_POLICY_QUERY", str(ctx.exception))
+
     def test_broken_policy_refuses_to_start(self):
         import tempfile
         d = tempfile.mkdtemp(prefix="edgeclass-policy-")
-        self.write(d, "bad.rego", "package edgeclass\n\nallow { input.x == }\n")
+        self.write(d, "bad.rego", "package education\n\nallow { input.x == }\n")
         srv = Server(env={"EDGECLASS_POLICY_DIR": d})
         with self.assertRaises(RuntimeError) as ctx:
             srv.start()
@@ -585,9 +642,11 @@ allow { input.action == "join" }
     def test_default_policy_data_api(self):
         with Server() as s:
             inp = {"action": "join", "user": {"role": "student"},
-                   "course": {"status": "active", "capacity": 3, "enrolled": 3}}
-            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": inp}, ADMIN, admin=True)
+                   "course": {"status": "active", "capacity": 3, "enrolled": 3,
+                              "students": ["s1", "s2", "s3"]}}
+            st, res = s.request("POST", "/v1/data/education/allow", {"input": inp}, ADMIN, admin=True)
             self.assertEqual(res, {"result": False})
             inp["course"]["enrolled"] = 2
-            st, res = s.request("POST", "/v1/data/edgeclass/allow", {"input": inp}, ADMIN, admin=True)
+            inp["course"]["students"] = ["s1", "s2"]
+            st, res = s.request("POST", "/v1/data/education/allow", {"input": inp}, ADMIN, admin=True)
             self.assertEqual(res, {"result": True})

@@ -150,7 +150,7 @@ class HostileBodiesTest(unittest.TestCase):
             self.assertIn(resp["error"]["code"], {"invalid_body", "invalid_json"}, raw)
 
     def test_policy_input_may_be_null(self):
-        st, resp = self.srv.request("POST", "/v1/data/edgeclass/allow", {"input": None}, ADMIN,
+        st, resp = self.srv.request("POST", "/v1/data/education/allow", {"input": None}, ADMIN,
                                     admin=True)
         self.assertEqual(st, 200, resp)
 

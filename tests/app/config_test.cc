@@ -85,9 +85,10 @@ TEST_F(EnvTest, EmbeddedPoliciesDecideTheCaseStudysJoinRule) {
   EXPECT_GE(files, 1u);
   json::object in{{"action", "join"},
                   {"user", json::object{{"id", "s1"}, {"role", "student"}}},
-                  {"course", json::object{{"status", "active"}, {"capacity", 30}, {"enrolled", 29}}}};
+                  {"course", json::object{{"status", "active"}, {"capacity", 2}, {"enrolled", 1},
+                                          {"students", json::array{"s2"}}}}};
   EXPECT_TRUE((*a)->decide(in).allow);
-  in["course"].as_object()["enrolled"] = 30;
+  in["course"].as_object()["students"] = json::array{"s2", "s3"};
   auto full = (*a)->decide(in);
   EXPECT_FALSE(full.allow);
   EXPECT_NE(full.reason.find("full"), std::string::npos) << full.reason;
@@ -96,7 +97,7 @@ TEST_F(EnvTest, EmbeddedPoliciesDecideTheCaseStudysJoinRule) {
 TEST_F(EnvTest, ABrokenPolicyIsRefusedWithItsPosition) {
   auto dir = temp("policies");
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "bad.rego") << "package edgeclass\n\nallow if {\n  input.x ==\n";
+  std::ofstream(dir / "bad.rego") << "package education\n\nallow if {\n  input.x ==\n";
   size_t files = 0;
   auto a = load_policies(dir.string(), &files);
   ASSERT_FALSE(a.is_ok());

@@ -25,7 +25,7 @@ std::shared_ptr<const Authorizer> policy_from(const std::string& rego) {
 }
 
 TEST_F(RoomFixture, ModerationFollowsThePolicyInForce) {
-  auto custom = policy_from(R"(package edgeclass
+  auto custom = policy_from(R"(package education
 import rego.v1
 default allow := false
 allow if { input.action == "mute"; input.user.id == "rep" }

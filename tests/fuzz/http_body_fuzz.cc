@@ -28,7 +28,7 @@ constexpr Route kRoutes[] = {
     {http::Verb::post, "/api/v1/quizzes/$D/publish", fuzz::Who::kTeacher},
     {http::Verb::post, "/api/v1/quizzes/$Q/answers", fuzz::Who::kStudent},
     {http::Verb::post, "/api/v1/quizzes/$Q/answers", fuzz::Who::kStudent2},
-    {http::Verb::post, "/v1/data/edgeclass/allow", fuzz::Who::kAdmin},
+    {http::Verb::post, "/v1/data/education/allow", fuzz::Who::kAdmin},
     {http::Verb::post, "/v1/data", fuzz::Who::kAdmin},
 };
 constexpr size_t kRouteCount = sizeof(kRoutes) / sizeof(kRoutes[0]);

@@ -2,7 +2,7 @@
 // education policy's decisions and a Gatekeeper-style violation set that walks the input and
 // calls string, regex, glob and sprintf builtins on whatever it finds. Properties:
 //  - nothing crashes, hangs (step budget) or throws, whatever shape the input has;
-//  - data.edgeclass.allow is always a boolean (it has a default), so a decision never comes
+//  - data.education.allow is always a boolean (it has a default), so a decision never comes
 //    back undefined or as another type;
 //  - every error carries an OPA error code.
 #include <cstdlib>
@@ -62,13 +62,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!input.is_ok()) return 0;
   policy::EvalOptions opts;
   opts.max_steps = 50000;
-  auto allow = engine().eval_ref("data.edgeclass.allow", *input, opts);
+  auto allow = engine().eval_ref("data.education.allow", *input, opts);
   if (allow.is_ok()) {
     if (!allow->has_value() || !(*allow)->is_boolean()) std::abort();
   } else if (allow.status().reason().empty()) {
     std::abort();
   }
-  auto why = engine().eval_ref("data.edgeclass.deny_reason", *input, opts);
+  auto why = engine().eval_ref("data.education.deny_reason", *input, opts);
   if (!why.is_ok() && why.status().reason().empty()) std::abort();
   auto v = engine().eval_ref("data.fuzz.gk.violation", *input, opts);
   if (!v.is_ok() && v.status().reason().empty()) std::abort();

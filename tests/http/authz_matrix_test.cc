@@ -286,13 +286,13 @@ const Row kRows[] = {
     // probes for anyone who can reach the port.
     {Verb::get,
      "/v1/data/{path*}",
-     "/v1/data/edgeclass/allow",
+     "/v1/data/education/allow",
      "",
      {401, 403, 403, 403, 403, 403, 200},
      true},
     {Verb::post,
      "/v1/data/{path*}",
-     "/v1/data/edgeclass/allow",
+     "/v1/data/education/allow",
      R"({"input":{"action":"join"}})",
      {401, 403, 403, 403, 403, 403, 200},
      true},
@@ -302,6 +302,8 @@ const Row kRows[] = {
      R"({"input":{}})",
      {401, 403, 403, 403, 403, 403, 200},
      true},
+    // The policy status (bundle revision): admins only.
+    {Verb::get, "/v1/status", "/v1/status", "", {401, 403, 403, 403, 403, 403, 200}, true},
     {Verb::get, "/metrics", "/metrics", "", {200, 200, 200, 200, 200, 200, 200}, true},
     {Verb::get, "/healthz", "/healthz", "", {200, 200, 200, 200, 200, 200, 200}, true},
     {Verb::get, "/readyz", "/readyz", "", {200, 200, 200, 200, 200, 200, 200}, true},
@@ -451,6 +453,7 @@ class World {
     deps_.clock = &clock_;
     deps_.metrics_text = [] { return std::string("# no metrics in this test\n"); };
     deps_.ready = [] { return base::Status::ok(); };
+    deps_.policy_status = [] { return json::object{{"bundles", json::object{}}}; };
     deps_.policy_data = [p = f.policies](std::string_view path, const json::value& input) {
       return app::query_data(p->engine(), path, input);
     };
@@ -467,6 +470,7 @@ class World {
     admin_deps_.metrics_text = deps_.metrics_text;
     admin_deps_.policy_data = deps_.policy_data;
     admin_deps_.ready = deps_.ready;
+    admin_deps_.policy_status = deps_.policy_status;
     register_admin(admin_router_, admin_deps_);
   }
   ~World() {

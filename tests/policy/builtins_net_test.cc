@@ -20,7 +20,7 @@ TEST(BuiltinsNet, Cidr) {
   EXPECT_EQ(b.show("net.cidr_contains_matches", {J("[\"1.1.2.0/24\"]"), J("[\"1.1.1.1\", 1]")}),
             "error: net.cidr_contains_matches: operand 2: element must be string or non-empty array");
   EXPECT_EQ(b.show("net.cidr_merge", {J("[\"192.0.128.0/24\", \"192.0.129.0/24\", \"10.0.0.1\"]")}),
-            "[\"10.0.0.1/32\",\"192.0.128.0/23\"]");
+            "[\"10.0.0.1/8\",\"192.0.128.0/23\"]");
   EXPECT_EQ(b.show("net.lookup_ip_addr", {J("\"::\"")}), "[\"::\"]");
 }
 

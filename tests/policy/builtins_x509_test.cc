@@ -35,9 +35,12 @@ TEST(BuiltinsX509, ParseAndVerifyChain) {
   ASSERT_TRUE(r.is_ok());
   ASSERT_TRUE(r->has_value());
   EXPECT_EQ((*r)->array_items()[0].to_json(), "true");
-  EXPECT_EQ((*r)->array_items()[1].array_items()[1].find("Subject")->find("CommonName")->as_string(),
+  // The verified chain, leaf first (as OPA returns it).
+  EXPECT_EQ((*r)->array_items()[1].array_items()[0].find("Subject")->find("CommonName")->as_string(),
             "leaf.example.com");
-  EXPECT_EQ((*r)->array_items()[1].array_items()[1].find("DNSNames")->to_json(), "[\"leaf.example.com\"]");
+  EXPECT_EQ((*r)->array_items()[1].array_items()[0].find("DNSNames")->to_json(), "[\"leaf.example.com\"]");
+  EXPECT_EQ((*r)->array_items()[1].array_items()[1].find("Subject")->find("CommonName")->as_string(),
+            "Test Root");
   EXPECT_EQ(b.show("crypto.x509.parse_and_verify_certificates_with_options",
                    {Value::string(kChain), J("{\"DNSName\":\"other.example.com\"}")}),
             "[false,[]]");

@@ -280,10 +280,12 @@ TEST(EngineTest, DefaultPolicyAcceptsTheCaseStudyRule) {
   auto e = compile(ss.str());
   ASSERT_TRUE(e);
   auto join = [&](int enrolled) {
-    return ref(*e, "data.edgeclass.allow",
+    std::string students;
+    for (int i = 0; i < enrolled; ++i) students += (i ? ",\"s" : "\"s") + std::to_string(i) + "\"";
+    return ref(*e, "data.education.allow",
                R"({"action": "join", "user": {"id": "u1", "role": "student"},
                    "course": {"status": "active", "capacity": 10, "enrolled": )" +
-                   std::to_string(enrolled) + "}}");
+                   std::to_string(enrolled) + R"(, "students": [)" + students + "]}}");
   };
   EXPECT_EQ(*join(3), Value::boolean(true));
   EXPECT_EQ(*join(10), Value::boolean(false));

@@ -1,12 +1,13 @@
 // OPA conformance runner: runs OPA's YAML test cases against the engine.
 //
 //   opa_conformance [SUITE_DIR] [--filter DIR] [--verbose] [--baseline FILE]
-//                   [--write-baseline FILE]
+//                   [--write-baseline FILE] [--require-all]
 //
 // Each case runs in a forked child with a time limit and an evaluation step budget, so a
 // crash or hang fails that case only. Prints a table per directory, totals, and ends with
 // "N passed, M failed". With --baseline, exits 1 (listing them) when a case named in the
-// baseline does not pass.
+// baseline does not pass; with --require-all, when any case fails (our own cases under
+// tests/policy/cases must all pass).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,7 +35,8 @@ bool g_verbose = false;
 Value yaml_to_value(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return Value();
+    case YAML::NodeType::Undefined:
+      return Value();
     case YAML::NodeType::Sequence: {
       std::vector<Value> items;
       for (const auto& e : n) items.push_back(yaml_to_value(e));
@@ -79,7 +81,8 @@ Value sort_arrays(const Value& v) {
 // Runs one case; returns true when it passes. Prints why it failed when verbose.
 bool run_case(const YAML::Node& c, const std::string& key) {
   auto fail = [&](const std::string& why) {
-    if (g_verbose) std::cout << "FAIL " << key << " (" << c["note"].as<std::string>("") << "): " << why << "\n";
+    if (g_verbose)
+      std::cout << "FAIL " << key << " (" << c["note"].as<std::string>("") << "): " << why << "\n";
     return false;
   };
   std::vector<policy::Module> modules;
@@ -98,7 +101,8 @@ bool run_case(const YAML::Node& c, const std::string& key) {
   auto check_error = [&](const base::Status& s) {
     if (!want_err) return fail("unexpected error: " + s.message());
     if (!want_code.empty() && s.reason() != want_code) {
-      return fail("want code " + want_code + ", got " + std::string(s.reason()) + ": " + s.message());
+      return fail("want code " + want_code + ", got " + std::string(s.reason()) + ": " +
+                  s.message());
     }
     if (!want_msg.empty() && s.message().find(want_msg) == std::string::npos) {
       return fail("want error containing '" + want_msg + "', got: " + s.message());
@@ -164,13 +168,21 @@ struct Stats {
 int main(int argc, char** argv) {
   std::string suite = EDGECLASS_OPA_SUITE;
   std::string filter, baseline, write_baseline;
+  bool require_all = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--verbose") g_verbose = true;
-    else if (a == "--filter" && i + 1 < argc) filter = argv[++i];
-    else if (a == "--baseline" && i + 1 < argc) baseline = argv[++i];
-    else if (a == "--write-baseline" && i + 1 < argc) write_baseline = argv[++i];
-    else if (a.rfind("--", 0) != 0) suite = a;
+    if (a == "--verbose")
+      g_verbose = true;
+    else if (a == "--filter" && i + 1 < argc)
+      filter = argv[++i];
+    else if (a == "--baseline" && i + 1 < argc)
+      baseline = argv[++i];
+    else if (a == "--write-baseline" && i + 1 < argc)
+      write_baseline = argv[++i];
+    else if (a == "--require-all")
+      require_all = true;
+    else if (a.rfind("--", 0) != 0)
+      suite = a;
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
@@ -183,6 +195,7 @@ int main(int argc, char** argv) {
   std::sort(files.begin(), files.end());
   std::map<std::string, Stats> by_dir;
   std::set<std::string> passed_keys, all_keys;
+  int unreadable = 0;  // YAML files that do not parse (a failure with --require-all)
   for (const auto& file : files) {
     std::string dir = fs::relative(file.parent_path(), suite).string();
     if (!filter.empty() && dir != filter && dir.rfind(filter + "/", 0) != 0) continue;
@@ -191,6 +204,7 @@ int main(int argc, char** argv) {
       doc = YAML::LoadFile(file.string());
     } catch (const std::exception& ex) {
       std::cerr << "cannot parse " << file << ": " << ex.what() << "\n";
+      ++unreadable;
       continue;
     }
     int idx = 0;
@@ -259,6 +273,7 @@ int main(int argc, char** argv) {
       rc = 1;
     }
   }
+  if (require_all && (total.failed > 0 || total.passed == 0 || unreadable > 0)) rc = 1;
   std::printf("%d passed, %d failed\n", total.passed, total.failed);
   return rc;
 }

@@ -28,6 +28,7 @@ void register_library_builtins(BuiltinRegistry& registry) {
   register_jsonschema_builtins(registry);
   register_template_builtins(registry);
   register_globs_builtins(registry);
+  register_graphql_builtins(registry);
   register_deprecated_builtins(registry);
 }
 

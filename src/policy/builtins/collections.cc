@@ -139,24 +139,33 @@ BuiltinResult rounding(BuiltinContext&, Args args) {
     return ok(Value::integer(*i));
   }
   double d = v.as_double();
-  double r = Kind == 0 ? std::round(d) : Kind == 1 ? std::ceil(d) : Kind == 2 ? std::floor(d) : std::fabs(d);
+  double r = Kind == 0   ? std::round(d)
+             : Kind == 1 ? std::ceil(d)
+             : Kind == 2 ? std::floor(d)
+                         : std::fabs(d);
   return ok(number_value(r));
 }
 
 template <int Kind>  // 0 or, 1 and, 2 xor, 3 lsh, 4 rsh
 BuiltinResult bits2(BuiltinContext&, Args args) {
-  static constexpr std::string_view kNames[] = {"bits.or", "bits.and", "bits.xor", "bits.lsh", "bits.rsh"};
+  static constexpr std::string_view kNames[] = {"bits.or", "bits.and", "bits.xor", "bits.lsh",
+                                                "bits.rsh"};
   std::string_view name = kNames[Kind];
   EC_ASSIGN_OR_RETURN(int64_t a, int_operand(name, args, 1));
   EC_ASSIGN_OR_RETURN(int64_t b, int_operand(name, args, 2));
   switch (Kind) {
-    case 0: return ok(Value::integer(a | b));
-    case 1: return ok(Value::integer(a & b));
-    case 2: return ok(Value::integer(a ^ b));
-    default: break;
+    case 0:
+      return ok(Value::integer(a | b));
+    case 1:
+      return ok(Value::integer(a & b));
+    case 2:
+      return ok(Value::integer(a ^ b));
+    default:
+      break;
   }
   if (b < 0) {
-    return type_error(name, "operand 2 must be an unsigned integer number but got a negative integer");
+    return type_error(name,
+                      "operand 2 must be an unsigned integer number but got a negative integer");
   }
   if (Kind == 4) return ok(Value::integer(b >= 64 ? (a < 0 ? -1 : 0) : a >> b));
   if (b >= 63) {
@@ -172,11 +181,52 @@ BuiltinResult bits_negate(BuiltinContext&, Args args) {
   return ok(Value::integer(~a));
 }
 
-// Splits "10Ki" into ("10", "Ki"); the number is digits and dots.
-std::pair<std::string, std::string> num_and_unit(std::string_view s) {
+// Splits "10Ki" into ("10", "Ki") as OPA does: the number is the longest prefix of digits,
+// dots, signs and exponents ("1e3", "-2.5E-1"); an 'e' not followed by a digit or sign starts
+// the unit ("5e" = 5 and unit "e", exa). Returns false when an exponent has more than six
+// digits (OPA: "exponent too large").
+bool num_and_unit(std::string_view s, std::string& num, std::string& unit) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
   size_t i = 0;
-  while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
-  return {std::string(s.substr(0, i)), std::string(s.substr(i))};
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (digit(c) || c == '.' || c == '+' || c == '-') continue;
+    if (c != 'e' && c != 'E') break;
+    if (i + 1 == s.size() || !(digit(s[i + 1]) || s[i + 1] == '+' || s[i + 1] == '-')) break;
+    if (s[i + 1] == '+' || s[i + 1] == '-') ++i;
+    size_t end = i + 1;
+    while (end < s.size() && digit(s[end])) ++end;
+    if (end - (i + 1) > 6) return false;
+  }
+  num = std::string(s.substr(0, i));
+  unit = std::string(s.substr(i));
+  return true;
+}
+
+// Go's big.Float/big.Rat SetString for decimals: [sign] digits [. digits] [(e|E) [sign] digits],
+// with at least one mantissa digit.
+bool parse_decimal(const std::string& num, double& out) {
+  size_t i = 0, n = num.size();
+  auto digits = [&]() {
+    size_t b = i;
+    while (i < n && num[i] >= '0' && num[i] <= '9') ++i;
+    return i - b;
+  };
+  if (i < n && (num[i] == '+' || num[i] == '-')) ++i;
+  size_t mant = digits();
+  if (i < n && num[i] == '.') {
+    ++i;
+    mant += digits();
+  }
+  if (mant == 0) return false;
+  if (i < n && (num[i] == 'e' || num[i] == 'E')) {
+    ++i;
+    if (i < n && (num[i] == '+' || num[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  if (i != n) return false;
+  out = std::strtod(num.c_str(), nullptr);
+  return true;
 }
 
 template <bool Bytes>
@@ -187,45 +237,97 @@ BuiltinResult units_parse(BuiltinContext&, Args args) {
   for (char c : raw) {
     if (c != '"') s.push_back(c);
   }
-  if (s.find(' ') != std::string::npos) return builtin_error(name, "spaces not allowed in resource strings");
-  auto [num, unit] = num_and_unit(s);
-  if (num.empty() || num == "." || std::count(num.begin(), num.end(), '.') > 1) {
-    return builtin_error(name, "could not parse amount to a number");
-  }
-  double n = std::strtod(num.c_str(), nullptr);
+  if (s.find(' ') != std::string::npos)
+    return builtin_error(name, "spaces not allowed in resource strings");
+  std::string num, unit;
+  if (!num_and_unit(s, num, unit)) return builtin_error(name, "exponent too large");
+  if (num.empty())
+    return builtin_error(name, Bytes ? "no byte amount provided" : "no amount provided");
   std::string u = unit;
   if (Bytes) {
     for (char& c : u) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   } else if (u.size() > 1) {
-    for (size_t k = 1; k < u.size(); ++k) u[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(u[k])));
+    for (size_t k = 1; k < u.size(); ++k)
+      u[k] = static_cast<char>(std::tolower(static_cast<unsigned char>(u[k])));
   }
   struct Unit {
     const char* name;
     double mult;
   };
-  static constexpr Unit kUnits[] = {
-      {"", 1}, {"k", 1e3}, {"K", 1e3}, {"ki", 1024.0}, {"Ki", 1024.0}, {"M", 1e6}, {"mi", 1048576.0},
-      {"Mi", 1048576.0}, {"g", 1e9}, {"G", 1e9}, {"gi", 1073741824.0}, {"Gi", 1073741824.0},
-      {"t", 1e12}, {"T", 1e12}, {"ti", 1099511627776.0}, {"Ti", 1099511627776.0}, {"p", 1e15},
-      {"P", 1e15}, {"pi", 1125899906842624.0}, {"Pi", 1125899906842624.0}, {"e", 1e18},
-      {"E", 1e18}, {"ei", 1152921504606846976.0}, {"Ei", 1152921504606846976.0}, {"m", 1e-3}};
-  static constexpr Unit kByteUnits[] = {
-      {"", 1}, {"b", 1}, {"k", 1e3}, {"kb", 1e3}, {"ki", 1024.0}, {"kib", 1024.0}, {"m", 1e6},
-      {"mb", 1e6}, {"mi", 1048576.0}, {"mib", 1048576.0}, {"g", 1e9}, {"gb", 1e9},
-      {"gi", 1073741824.0}, {"gib", 1073741824.0}, {"t", 1e12}, {"tb", 1e12},
-      {"ti", 1099511627776.0}, {"tib", 1099511627776.0}, {"p", 1e15}, {"pb", 1e15},
-      {"pi", 1125899906842624.0}, {"pib", 1125899906842624.0}, {"e", 1e18}, {"eb", 1e18},
-      {"ei", 1152921504606846976.0}, {"eib", 1152921504606846976.0}};
-  std::span<const Unit> table = Bytes ? std::span<const Unit>(kByteUnits) : std::span<const Unit>(kUnits);
+  static constexpr Unit kUnits[] = {{"", 1},
+                                    {"k", 1e3},
+                                    {"K", 1e3},
+                                    {"ki", 1024.0},
+                                    {"Ki", 1024.0},
+                                    {"M", 1e6},
+                                    {"mi", 1048576.0},
+                                    {"Mi", 1048576.0},
+                                    {"g", 1e9},
+                                    {"G", 1e9},
+                                    {"gi", 1073741824.0},
+                                    {"Gi", 1073741824.0},
+                                    {"t", 1e12},
+                                    {"T", 1e12},
+                                    {"ti", 1099511627776.0},
+                                    {"Ti", 1099511627776.0},
+                                    {"p", 1e15},
+                                    {"P", 1e15},
+                                    {"pi", 1125899906842624.0},
+                                    {"Pi", 1125899906842624.0},
+                                    {"e", 1e18},
+                                    {"E", 1e18},
+                                    {"ei", 1152921504606846976.0},
+                                    {"Ei", 1152921504606846976.0},
+                                    {"m", 1e-3}};
+  static constexpr Unit kByteUnits[] = {{"", 1},
+                                        {"k", 1e3},
+                                        {"kb", 1e3},
+                                        {"ki", 1024.0},
+                                        {"kib", 1024.0},
+                                        {"m", 1e6},
+                                        {"mb", 1e6},
+                                        {"mi", 1048576.0},
+                                        {"mib", 1048576.0},
+                                        {"g", 1e9},
+                                        {"gb", 1e9},
+                                        {"gi", 1073741824.0},
+                                        {"gib", 1073741824.0},
+                                        {"t", 1e12},
+                                        {"tb", 1e12},
+                                        {"ti", 1099511627776.0},
+                                        {"tib", 1099511627776.0},
+                                        {"p", 1e15},
+                                        {"pb", 1e15},
+                                        {"pi", 1125899906842624.0},
+                                        {"pib", 1125899906842624.0},
+                                        {"e", 1e18},
+                                        {"eb", 1e18},
+                                        {"ei", 1152921504606846976.0},
+                                        {"eib", 1152921504606846976.0}};
+  std::span<const Unit> table =
+      Bytes ? std::span<const Unit>(kByteUnits) : std::span<const Unit>(kUnits);
+  // OPA checks the unit before the number.
+  const Unit* found = nullptr;
   for (const Unit& x : table) {
-    if (u == x.name) {
-      double r = n * x.mult;
-      if (!std::isfinite(r)) return builtin_error(name, "could not parse amount to a number");
-      if (Bytes) return ok(number_value(std::trunc(r)));
-      return ok(number_value(r));
-    }
+    if (u == x.name) found = &x;
   }
-  return builtin_error(name, "unit " + unit + " not recognized");
+  if (!found)
+    return builtin_error(name, std::string(Bytes ? "byte unit " : "unit ") + u + " not recognized");
+  std::string_view conv =
+      Bytes ? "could not parse byte amount to a number" : "could not parse amount to a number";
+  double n = 0;
+  if (!parse_decimal(num, n)) return builtin_error(name, conv);
+  double r = n * found->mult;
+  // Beyond a double (OPA's big numbers have no such limit): refused rather than wrong.
+  if (!std::isfinite(r)) return builtin_error(name, conv);
+  if (Bytes) return ok(number_value(std::trunc(r)));
+  if (r != std::trunc(r)) {
+    // OPA computes exactly and prints a non-integer with 10 decimals.
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.10f", r);
+    r = std::strtod(buf, nullptr);
+  }
+  return ok(number_value(r));
 }
 
 }  // namespace

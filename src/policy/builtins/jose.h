@@ -19,10 +19,12 @@ struct Key {
   std::shared_ptr<EVP_PKEY> pkey;  // asymmetric keys; null for "oct"
   std::string secret;              // "oct" keys (HMAC)
   std::string kid;
-  std::string alg;                 // the JWK's "alg", if any
+  std::string alg;  // the JWK's "alg", if any
 };
 
-// Public keys from `text`: PEM certificates / public keys (any number), a JWK or a JWK Set.
+// Verification keys from `text` as OPA reads them: one PEM block (CERTIFICATE or PUBLIC KEY;
+// another type, or data after the block, is refused with OPA's message), else a JWK or a JWK
+// Set (keys whose "alg" is not a JWS algorithm are skipped).
 base::Result<std::vector<Key>> parse_public_keys(std::string_view text);
 // A key from a JWK object (public or private; "oct" gives a secret).
 base::Result<Key> parse_jwk(const Value& jwk);

@@ -24,6 +24,9 @@ base::Result<std::string> b64url(std::string_view s) {
 }
 
 base::Result<Token> parse_token(std::string_view name, std::string_view text) {
+  if (text.find('.') == std::string_view::npos) {
+    return builtin_error(name, "encoded JWT had no period separators");
+  }
   std::vector<std::string_view> parts;
   size_t start = 0;
   while (true) {
@@ -33,20 +36,30 @@ base::Result<Token> parse_token(std::string_view name, std::string_view text) {
     start = dot + 1;
   }
   if (parts.size() != 3) {
-    return builtin_error(name, "encoded JWT must have 3 sections, found " + std::to_string(parts.size()));
+    return builtin_error(name,
+                         "encoded JWT must have 3 sections, found " + std::to_string(parts.size()));
   }
   Token t;
   t.signing_input = std::string(text.substr(0, parts[0].size() + 1 + parts[1].size()));
   auto header = b64url(parts[0]);
-  if (!header.is_ok()) return builtin_error(name, "JWT header had invalid encoding: " + header.status().message());
+  if (!header.is_ok())
+    return builtin_error(name, "JWT header had invalid encoding: " + header.status().message());
   auto hv = Value::parse_json(*header);
-  if (!hv.is_ok() || !hv->is_object()) return builtin_error(name, "JWT header had invalid encoding: not a JSON object");
+  if (!hv.is_ok())
+    return builtin_error(name, "bad JWT header: invalid JSON: " + hv.status().message());
+  if (!hv->is_object())
+    return builtin_error(name, "bad JWT header: decoded JSON type was not an Object");
+  // A JWE (RFC 7516 section 9: the header has "enc") is refused, as OPA refuses it.
+  if (hv->find("enc") != nullptr)
+    return builtin_error(name, "JWT is a JWE object, which is not supported");
   t.header = std::move(hv).value();
   auto payload = b64url(parts[1]);
-  if (!payload.is_ok()) return builtin_error(name, "JWT payload had invalid encoding: " + payload.status().message());
+  if (!payload.is_ok())
+    return builtin_error(name, "JWT payload had invalid encoding: " + payload.status().message());
   t.payload = std::move(payload).value();
   auto sig = b64url(parts[2]);
-  if (!sig.is_ok()) return builtin_error(name, "JWT signature had invalid encoding: " + sig.status().message());
+  if (!sig.is_ok())
+    return builtin_error(name, "JWT signature had invalid encoding: " + sig.status().message());
   t.signature = std::move(sig).value();
   return t;
 }
@@ -56,6 +69,15 @@ std::string header_string(const Value& header, std::string_view field) {
   return v != nullptr && v->is_string() ? v->as_string() : std::string();
 }
 
+// The token inside a nested JWT ("cty": "JWT"): tools such as jwt.io quote it, so OPA trims
+// quotes (" and ') from both ends.
+std::string nested_token(std::string_view payload) {
+  size_t b = payload.find_first_not_of("\"'");
+  if (b == std::string_view::npos) return std::string();
+  size_t e = payload.find_last_not_of("\"'");
+  return std::string(payload.substr(b, e - b + 1));
+}
+
 BuiltinResult decode(BuiltinContext&, Args args) {
   constexpr std::string_view kName = "io.jwt.decode";
   EC_ASSIGN_OR_RETURN(std::string_view text, arg_string(kName, args, 1));
@@ -63,13 +85,13 @@ BuiltinResult decode(BuiltinContext&, Args args) {
   for (int depth = 0; depth < 8; ++depth) {
     EC_ASSIGN_OR_RETURN(Token t, parse_token(kName, current));
     if (header_string(t.header, "cty") == "JWT") {
-      current = t.payload;
+      current = nested_token(t.payload);
       continue;
     }
     auto payload = Value::parse_json(t.payload);
-    if (!payload.is_ok() || !payload->is_object()) {
-      return builtin_error(kName, "JWT payload had invalid encoding: not a JSON object");
-    }
+    if (!payload.is_ok())
+      return builtin_error(kName, "invalid JSON: " + payload.status().message());
+    if (!payload->is_object()) return builtin_error(kName, "decoded JSON type was not an Object");
     return ok(Value::array({t.header, *payload, Value::string(codec::hex_encode(t.signature))}));
   }
   return builtin_error(kName, "JWT nested too deeply");
@@ -84,9 +106,9 @@ bool verify_with(std::string_view alg, const std::vector<jose::Key>& keys, const
 
 template <int Alg>
 BuiltinResult verify_alg(BuiltinContext&, Args args) {
-  static constexpr std::string_view kAlgs[] = {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
-                                               "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
-                                               "EdDSA"};
+  static constexpr std::string_view kAlgs[] = {"HS256", "HS384", "HS512", "RS256", "RS384",
+                                               "RS512", "PS256", "PS384", "PS512", "ES256",
+                                               "ES384", "ES512", "EdDSA"};
   static constexpr std::string_view kNames[] = {
       "io.jwt.verify_hs256", "io.jwt.verify_hs384", "io.jwt.verify_hs512", "io.jwt.verify_rs256",
       "io.jwt.verify_rs384", "io.jwt.verify_rs512", "io.jwt.verify_ps256", "io.jwt.verify_ps384",
@@ -104,6 +126,15 @@ BuiltinResult verify_alg(BuiltinContext&, Args args) {
     if (!parsed.is_ok()) return builtin_error(name, parsed.status().message());
     keys = std::move(parsed).value();
   }
+  // As OPA: a key whose "kid" matches the token's is the only one tried; otherwise every key
+  // whose "alg" is unset or the token's.
+  std::string kid = header_string(t.header, "kid"), token_alg = header_string(t.header, "alg");
+  if (!kid.empty()) {
+    for (const jose::Key& k : keys) {
+      if (k.kid == kid) return ok(Value::boolean(verify_with(alg, {k}, t)));
+    }
+  }
+  std::erase_if(keys, [&](const jose::Key& k) { return !k.alg.empty() && k.alg != token_alg; });
   return ok(Value::boolean(verify_with(alg, keys, t)));
 }
 
@@ -122,7 +153,8 @@ BuiltinResult decode_verify(BuiltinContext& ctx, Args args) {
   constexpr std::string_view kName = "io.jwt.decode_verify";
   EC_ASSIGN_OR_RETURN(std::string_view text, arg_string(kName, args, 1));
   EC_RETURN_IF_ERROR(check_type(kName, args, 2, Type::kObject));
-  const Value invalid = Value::array({Value::boolean(false), Value::empty_object(), Value::empty_object()});
+  const Value invalid =
+      Value::array({Value::boolean(false), Value::empty_object(), Value::empty_object()});
   std::vector<jose::Key> keys;
   bool have_secret = false;
   std::string alg_constraint, iss, aud;
@@ -163,7 +195,7 @@ BuiltinResult decode_verify(BuiltinContext& ctx, Args args) {
     if (!alg_constraint.empty() && alg != alg_constraint) return ok(invalid);
     if (!verify_with(alg, keys, t)) return ok(invalid);
     if (header_string(t.header, "cty") != "JWT") break;
-    current = t.payload;
+    current = nested_token(t.payload);
   }
   auto payload = Value::parse_json(t.payload);
   if (!payload.is_ok() || !payload->is_object()) return ok(invalid);
@@ -225,12 +257,14 @@ BuiltinResult encode_sign_raw(BuiltinContext&, Args args) {
   EC_ASSIGN_OR_RETURN(std::string_view key_s, arg_string(kName, args, 3));
   constexpr std::string_view kAlgErr = "missing or invalid 'alg' header: ";
   if (header_s.empty()) {
-    return builtin_error(kName, std::string(kAlgErr) + "cannot parse JSON: cannot parse empty string");
+    return builtin_error(kName,
+                         std::string(kAlgErr) + "cannot parse JSON: cannot parse empty string");
   }
   auto header = Value::parse_json(header_s);
   if (!header.is_ok()) {
     if (header_s.find('{') != std::string_view::npos) {
-      return builtin_error(kName, std::string(kAlgErr) + "cannot parse JSON: " + header.status().message());
+      return builtin_error(
+          kName, std::string(kAlgErr) + "cannot parse JSON: " + header.status().message());
     }
     return builtin_error(kName, std::string(kAlgErr) + "jwsbb: header \"alg\" not found");
   }

@@ -107,7 +107,8 @@ bool numeric(std::string_view s) {
 bool ident_ok(std::string_view s, bool no_leading_zero) {
   if (s.empty()) return false;
   for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-')) return false;
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-'))
+      return false;
   }
   return !(no_leading_zero && numeric(s) && s.size() > 1 && s[0] == '0');
 }
@@ -145,7 +146,8 @@ std::optional<Version> parse_semver(std::string_view s) {
   if (core.size() != 3) return std::nullopt;
   uint64_t* dst[] = {&v.major, &v.minor, &v.patch};
   for (int i = 0; i < 3; ++i) {
-    if (!numeric(core[i]) || (core[i].size() > 1 && core[i][0] == '0') || core[i].size() > 18) return std::nullopt;
+    if (!numeric(core[i]) || (core[i].size() > 1 && core[i][0] == '0') || core[i].size() > 18)
+      return std::nullopt;
     *dst[i] = std::stoull(std::string(core[i]));
   }
   return v;
@@ -156,7 +158,8 @@ int compare_semver(const Version& a, const Version& b) {
   if (int c = cmp(a.major, b.major)) return c;
   if (int c = cmp(a.minor, b.minor)) return c;
   if (int c = cmp(a.patch, b.patch)) return c;
-  if (a.pre.empty() || b.pre.empty()) return a.pre.empty() == b.pre.empty() ? 0 : (a.pre.empty() ? 1 : -1);
+  if (a.pre.empty() || b.pre.empty())
+    return a.pre.empty() == b.pre.empty() ? 0 : (a.pre.empty() ? 1 : -1);
   for (size_t i = 0; i < a.pre.size() && i < b.pre.size(); ++i) {
     const std::string &x = a.pre[i], &y = b.pre[i];
     bool xn = numeric(x), yn = numeric(y);
@@ -183,9 +186,13 @@ BuiltinResult semver_compare(BuiltinContext&, Args args) {
   EC_ASSIGN_OR_RETURN(std::string_view a, arg_string(kName, args, 1));
   EC_ASSIGN_OR_RETURN(std::string_view b, arg_string(kName, args, 2));
   auto va = parse_semver(a);
-  if (!va) return builtin_error(kName, "operand 1: string \"" + std::string(a) + "\" is not a valid SemVer");
+  if (!va)
+    return builtin_error(kName,
+                         "operand 1: string \"" + std::string(a) + "\" is not a valid SemVer");
   auto vb = parse_semver(b);
-  if (!vb) return builtin_error(kName, "operand 2: string \"" + std::string(b) + "\" is not a valid SemVer");
+  if (!vb)
+    return builtin_error(kName,
+                         "operand 2: string \"" + std::string(b) + "\" is not a valid SemVer");
   return ok(Value::integer(compare_semver(*va, *vb)));
 }
 
@@ -216,7 +223,42 @@ void register_semver_builtins(BuiltinRegistry& r) {
   r.add("semver.compare", 2, semver_compare);
 }
 
+// internal.template_string(parts): what OPA compiles $"..." into. Strings, numbers, booleans
+// and null are written as they are; any other part must be a set of the expression's values:
+// empty is "<undefined>", one value is written (strings raw, others as Rego text), more than
+// one is refused. (Our evaluator renders template strings itself; this is for direct calls.)
+BuiltinResult template_string(BuiltinContext&, Args args) {
+  constexpr std::string_view kName = "internal.template_string";
+  EC_RETURN_IF_ERROR(check_type(kName, args, 1, Type::kArray));
+  std::string out;
+  for (const Value& part : args[0].array_items()) {
+    if (part.is_string()) {
+      out += part.as_string();
+    } else if (part.is_number() || part.is_boolean() || part.is_null()) {
+      out += part.to_rego();
+    } else if (!part.is_set()) {
+      return builtin_error(kName, "illegal argument type: " + std::string(type_name(part.type())));
+    } else if (part.size() == 0) {
+      out += "<undefined>";
+    } else if (part.size() > 1) {
+      return builtin_error(kName, "template-strings must not produce multiple outputs");
+    } else {
+      const Value& v = part.set_items()[0];
+      out += v.is_string() ? v.as_string() : v.to_rego();
+    }
+  }
+  return ok(Value::string(std::move(out)));
+}
+
+// internal.test_case(parts): marks a test case for OPA's tracers; true.
+BuiltinResult test_case(BuiltinContext&, Args args) {
+  EC_RETURN_IF_ERROR(check_type("internal.test_case", args, 1, Type::kArray));
+  return ok(Value::boolean(true));
+}
+
 void register_misc_builtins(BuiltinRegistry& r) {
+  r.add("internal.template_string", 1, template_string);
+  r.add("internal.test_case", 1, test_case);
   r.add("uuid.rfc4122", 1, uuid_rfc4122, /*deterministic=*/false);
   r.add("uuid.parse", 1, uuid_parse);
   r.add("rand.intn", 2, rand_intn, /*deterministic=*/false);

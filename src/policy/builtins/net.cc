@@ -47,7 +47,8 @@ BuiltinResult cidr_expand(BuiltinContext&, Args args) {
   constexpr std::string_view kName = "net.cidr_expand";
   EC_ASSIGN_OR_RETURN(std::string_view s, arg_string(kName, args, 1));
   EC_ASSIGN_OR_RETURN(ip::Prefix p, cidr(kName, s));
-  if (p.addr.width() - p.len > 20) return builtin_error(kName, "CIDR range too large to expand: " + std::string(s));
+  if (p.addr.width() - p.len > 20)
+    return builtin_error(kName, "CIDR range too large to expand: " + std::string(s));
   std::vector<Value> out;
   for (u128 v = p.first();; ++v) {
     out.push_back(Value::string(ip::format(ip::Addr{v, p.addr.v4})));
@@ -73,7 +74,8 @@ base::Result<std::vector<Item>> match_items(std::string_view name, const Value& 
       text = e.array_items()[0].as_string();
       return base::Status::ok();
     }
-    return builtin_error(name, "operand " + std::to_string(pos) + ": element must be string or non-empty array");
+    return builtin_error(
+        name, "operand " + std::to_string(pos) + ": element must be string or non-empty array");
   };
   std::string text;
   switch (v.type()) {
@@ -133,8 +135,13 @@ void cover(u128 lo, u128 hi, bool v4, std::vector<Value>& out) {
     // Grow the block while it stays aligned and inside the range.
     while (len > 0) {
       int host = width - (len - 1);
-      u128 size = host >= 128 ? 0 : (static_cast<u128>(1) << host);
-      if (host >= 128 || (lo & (size - 1)) != 0 || lo + (size - 1) > hi) break;
+      if (host >= 128) {
+        // The whole IPv6 space (::/0): only when the range is everything.
+        if (lo != 0 || hi != ~static_cast<u128>(0)) break;
+      } else {
+        u128 size = static_cast<u128>(1) << host;
+        if ((lo & (size - 1)) != 0 || lo + (size - 1) > hi) break;
+      }
       --len;
     }
     ip::Prefix p{ip::Addr{lo, v4}, len};
@@ -145,34 +152,56 @@ void cover(u128 lo, u128 hi, bool v4, std::vector<Value>& out) {
   }
 }
 
+// net.cidr_merge as OPA computes it: an IPv4 address without a prefix stands for its classful
+// network (Go's IP.DefaultMask: /8 below 128.0.0.0, /16 below 192.0.0.0, else /24) and is
+// printed with the address unmasked when it merges with nothing ("192.0.2.1" gives
+// "192.0.2.1/24"); an IPv6 address needs a prefix. Overlapping and adjacent ranges merge and are
+// printed as the fewest CIDRs covering them; a range that merged with nothing is printed as given.
 BuiltinResult cidr_merge(BuiltinContext&, Args args) {
   constexpr std::string_view kName = "net.cidr_merge";
   EC_ASSIGN_OR_RETURN(auto items, collection_operand(kName, args, 1));
-  std::vector<std::pair<u128, u128>> ranges[2];  // [v4, v6]
+  struct Range {
+    u128 lo, hi;
+    std::string text;  // the network as given, for a range that merges with nothing
+  };
+  std::vector<Range> ranges[2];  // [v4, v6]
   for (const Value& e : items) {
-    if (!e.is_string()) return operand_error(kName, 1, "array of strings", args[0]);
+    if (!e.is_string()) return builtin_error(kName, "element must be string");
     ip::Prefix p;
-    if (auto pp = ip::parse_prefix(e.as_string())) {
+    std::string text;
+    if (auto a = ip::parse_addr(e.as_string())) {
+      if (!a->v4) return builtin_error(kName, "IPv6 invalid: needs prefix length");
+      uint32_t top = static_cast<uint32_t>(a->bits >> 24);
+      int len = top < 128 ? 8 : top < 192 ? 16 : 24;
+      text = ip::format(*a) + "/" + std::to_string(len);
+      p = *ip::parse_prefix(text);
+    } else if (auto pp = ip::parse_prefix(e.as_string())) {
       p = *pp;
-    } else if (auto a = ip::parse_addr(e.as_string())) {
-      p = ip::Prefix{*a, a->width()};
+      text = ip::format(p);
     } else {
-      return builtin_error(kName, "IPv4 or IPv6 address or CIDR expected but got " + e.as_string());
+      return builtin_error(kName, "invalid CIDR address: " + e.as_string());
     }
-    ranges[p.addr.v4 ? 0 : 1].emplace_back(p.first(), p.last());
+    ranges[p.addr.v4 ? 0 : 1].push_back(Range{p.first(), p.last(), std::move(text)});
   }
   std::vector<Value> out;
   for (int fam = 0; fam < 2; ++fam) {
     auto& r = ranges[fam];
-    std::sort(r.begin(), r.end());
+    std::sort(r.begin(), r.end(), [](const Range& x, const Range& y) {
+      return x.lo != y.lo ? x.lo < y.lo : x.hi < y.hi;
+    });
     for (size_t i = 0; i < r.size();) {
-      u128 lo = r[i].first, hi = r[i].second;
+      u128 lo = r[i].lo, hi = r[i].hi;
       size_t j = i + 1;
-      while (j < r.size() && (r[j].first <= hi || (hi != ~static_cast<u128>(0) && r[j].first == hi + 1))) {
-        hi = std::max(hi, r[j].second);
+      while (j < r.size() &&
+             (r[j].lo <= hi || (hi != ~static_cast<u128>(0) && r[j].lo == hi + 1))) {
+        hi = std::max(hi, r[j].hi);
         ++j;
       }
-      cover(lo, hi, fam == 0, out);
+      if (j == i + 1) {
+        out.push_back(Value::string(r[i].text));
+      } else {
+        cover(lo, hi, fam == 0, out);
+      }
       i = j;
     }
   }
@@ -183,7 +212,8 @@ BuiltinResult lookup_ip_addr(BuiltinContext&, Args args) {
   constexpr std::string_view kName = "net.lookup_ip_addr";
   EC_ASSIGN_OR_RETURN(std::string_view name, arg_string(kName, args, 1));
   if (auto a = ip::parse_addr(name)) return ok(Value::set({Value::string(ip::format(*a))}));
-  if (name == "localhost") return ok(Value::set({Value::string("127.0.0.1"), Value::string("::1")}));
+  if (name == "localhost")
+    return ok(Value::set({Value::string("127.0.0.1"), Value::string("::1")}));
   return builtin_error(kName, "lookup " + std::string(name) + ": name resolution is not available");
 }
 

@@ -21,10 +21,9 @@ BuiltinResult concat(BuiltinContext&, Args args) {
   bool first = true;
   for (const Value& v : items) {
     if (!v.is_string()) {
-      return type_error(kName, "operand 2 must be " +
-                                   std::string(type_name(args[1].type())) + " of strings but got " +
-                                   std::string(type_name(args[1].type())) + " containing " +
-                                   std::string(type_name(v.type())));
+      return type_error(kName, "operand 2 must be " + std::string(type_name(args[1].type())) +
+                                   " of strings but got " + std::string(type_name(args[1].type())) +
+                                   " containing " + std::string(type_name(v.type())));
     }
     if (!first) out += delim;
     out += v.as_string();
@@ -54,7 +53,8 @@ std::string big_digits(double x, int base) {
   int shift = exp - 53;  // |x| = mant * 2^shift, shift >= 10 here
   if (base == 10) {
     char buf[400];
-    auto r = std::to_chars(buf, buf + sizeof buf, std::trunc(std::fabs(x)), std::chars_format::fixed);
+    auto r =
+        std::to_chars(buf, buf + sizeof buf, std::trunc(std::fabs(x)), std::chars_format::fixed);
     return std::string(buf, r.ptr);
   }
   std::string bits;
@@ -225,7 +225,8 @@ BuiltinResult replace_n(BuiltinContext&, Args args) {
   EC_RETURN_IF_ERROR(check_type(kName, args, 1, Type::kObject));
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
   for (const auto& [k, v] : args[0].object_items()) {
-    if (!k.is_string()) return type_error(kName, "operand 1 non-string key found in pattern object");
+    if (!k.is_string())
+      return type_error(kName, "operand 1 non-string key found in pattern object");
     if (!v.is_string()) {
       return type_error(kName, "operand 1 non-string value found in pattern object");
     }
@@ -275,6 +276,22 @@ BuiltinResult split(BuiltinContext&, Args args) {
   return ok(Value::array(std::move(out)));
 }
 
+// strings.split_n(x, delimiter, n): the parts of split(x, delimiter), keeping the first n
+// (n > 0) or the last -n (n < 0); none when n is 0. Not Go's SplitN: the last part kept is
+// not the unsplit rest ("a.b.c.d", ".", 2 gives ["a", "b"]).
+BuiltinResult split_n(BuiltinContext& ctx, Args args) {
+  constexpr std::string_view kName = "strings.split_n";
+  EC_RETURN_IF_ERROR(check_type(kName, args, 1, Type::kString));
+  EC_RETURN_IF_ERROR(check_type(kName, args, 2, Type::kString));
+  EC_ASSIGN_OR_RETURN(int64_t n, int_operand(kName, args, 3));
+  EC_ASSIGN_OR_RETURN(std::optional<Value> parts, split(ctx, args.first(2)));
+  std::span<const Value> all = parts->array_items();
+  size_t keep =
+      static_cast<size_t>(std::min<uint64_t>(n < 0 ? -static_cast<uint64_t>(n) : n, all.size()));
+  std::span<const Value> kept = n >= 0 ? all.first(keep) : all.last(keep);
+  return ok(Value::array(std::vector<Value>(kept.begin(), kept.end())));
+}
+
 BuiltinResult substring(BuiltinContext&, Args args) {
   constexpr std::string_view kName = "substring";
   EC_ASSIGN_OR_RETURN(std::string_view s, arg_string(kName, args, 1));
@@ -292,8 +309,8 @@ BuiltinResult substring(BuiltinContext&, Args args) {
 
 bool is_space(char32_t c) {
   return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
-         c == 0x205F || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
+         c == 0x3000;
 }
 
 // Kind: 0 trim, 1 trim_left, 2 trim_right.
@@ -363,10 +380,13 @@ BuiltinResult any_match(BuiltinContext&, Args args) {
       out.push_back(v.as_string());
       return out;
     }
-    EC_RETURN_IF_ERROR(check_types(name, args, pos, {Type::kString, Type::kArray, Type::kSet}));
+    EC_RETURN_IF_ERROR(check_types(name, args, pos, {Type::kString, Type::kSet, Type::kArray}));
     for (const Value& e : v.elements()) {
       if (!e.is_string()) {
-        return type_error(name, "operand " + std::to_string(pos) + " must be string but got " +
+        return type_error(name, "operand " + std::to_string(pos) + " must be " +
+                                    std::string(v.is_set() ? "set" : "array") +
+                                    " of strings but got " +
+                                    std::string(v.is_set() ? "set" : "array") + " containing " +
                                     std::string(type_name(e.type())));
       }
       out.push_back(e.as_string());
@@ -400,6 +420,7 @@ void register_string_builtins(BuiltinRegistry& r) {
   r.add("replace", 3, replace);
   r.add("strings.replace_n", 2, replace_n);
   r.add("split", 2, split);
+  r.add("strings.split_n", 3, split_n);
   r.add("substring", 3, substring);
   r.add("trim", 2, trim_cutset<0>);
   r.add("trim_left", 2, trim_cutset<1>);

@@ -34,6 +34,7 @@ std::string go_json_escape(std::string json);
 
 // Registration of each family (one per .cc file).
 void register_string_builtins(BuiltinRegistry& r);
+void register_graphql_builtins(BuiltinRegistry& r);
 void register_sprintf_builtins(BuiltinRegistry& r);
 void register_regex_builtins(BuiltinRegistry& r);
 void register_glob_builtins(BuiltinRegistry& r);

@@ -282,8 +282,10 @@ BuiltinResult parse_keypair(BuiltinContext&, Args args) {
 }
 
 // Verifies that `certs` (root first, leaf last) form a chain at `now` (Unix seconds), with an
-// optional DNS name for the leaf.
-bool verify_chain(const std::vector<X509Ptr>& certs, int64_t now, const std::string& dns_name) {
+// optional DNS name for the leaf. On success `chain` is the verified chain from the leaf to the
+// root, the order OPA (Go's Certificate.Verify) returns it in.
+bool verify_chain(const std::vector<X509Ptr>& certs, int64_t now, const std::string& dns_name,
+                  std::vector<Value>& chain) {
   if (certs.size() < 2) return false;
   using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>>;
   using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
@@ -299,15 +301,20 @@ bool verify_chain(const std::vector<X509Ptr>& certs, int64_t now, const std::str
     if (!dns_name.empty()) X509_VERIFY_PARAM_set1_host(param, dns_name.c_str(), dns_name.size());
     ok = X509_verify_cert(ctx.get()) == 1;
   }
+  if (ok) {
+    // get0: the chain stays owned by the context.
+    STACK_OF(X509)* verified = X509_STORE_CTX_get0_chain(ctx.get());
+    for (int i = 0; verified != nullptr && i < sk_X509_num(verified); ++i) {
+      chain.push_back(cert_value(sk_X509_value(verified, i)));
+    }
+  }
   sk_X509_free(intermediates);
   return ok;
 }
 
-BuiltinResult verify_result(bool valid, const std::vector<X509Ptr>& certs) {
+BuiltinResult verify_result(bool valid, std::vector<Value> chain) {
   if (!valid) return ok(Value::array({Value::boolean(false), Value::empty_array()}));
-  std::vector<Value> out;
-  for (const auto& c : certs) out.push_back(cert_value(c.get()));
-  return ok(Value::array({Value::boolean(true), Value::array(std::move(out))}));
+  return ok(Value::array({Value::boolean(true), Value::array(std::move(chain))}));
 }
 
 BuiltinResult parse_and_verify(BuiltinContext& ctx, Args args) {
@@ -315,7 +322,9 @@ BuiltinResult parse_and_verify(BuiltinContext& ctx, Args args) {
   EC_ASSIGN_OR_RETURN(std::string_view s, arg_string(kName, args, 1));
   auto certs = load_certs(kName, s);
   if (!certs.is_ok()) return ok(Value::array({Value::boolean(false), Value::empty_array()}));
-  return verify_result(verify_chain(*certs, ctx.now_ns / 1'000'000'000, ""), *certs);
+  std::vector<Value> chain;
+  bool valid = verify_chain(*certs, ctx.now_ns / 1'000'000'000, "", chain);
+  return verify_result(valid, std::move(chain));
 }
 
 BuiltinResult parse_and_verify_with_options(BuiltinContext& ctx, Args args) {
@@ -337,7 +346,9 @@ BuiltinResult parse_and_verify_with_options(BuiltinContext& ctx, Args args) {
   }
   auto certs = load_certs(kName, s);
   if (!certs.is_ok()) return ok(Value::array({Value::boolean(false), Value::empty_array()}));
-  return verify_result(verify_chain(*certs, now, dns), *certs);
+  std::vector<Value> chain;
+  bool valid = verify_chain(*certs, now, dns, chain);
+  return verify_result(valid, std::move(chain));
 }
 
 }  // namespace

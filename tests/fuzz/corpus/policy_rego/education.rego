@@ -1,12 +1,13 @@
 # edgeclass default policy: who may do what in a live class.
 #
-# The server asks `data.edgeclass.allow` for every decision, with the input documented in
-# docs/policy.md: {"action": ..., "user": {"id", "name", "role"}, "course": {...}, ...}.
-# When allow is false, the first of `deny_reason` (sorted) becomes the 403 message.
+# The server asks `data.education.allow` (EDGECLASS_POLICY_QUERY) for every decision, with the
+# input documented in docs/policy.md: {"action": ..., "user": {"id", "name", "role"},
+# "course": {...}, ...}. When allow is false, the first of `deny_reason` (sorted) becomes the
+# 403 message.
 #
 # Written in Rego v0 syntax, as the case study writes its rule; the engine also accepts v1
 # modules (`import rego.v1` or `if`/`contains`) in the same directory.
-package edgeclass
+package education
 
 default allow = false
 
@@ -15,7 +16,7 @@ allow {
 	input.action == "join"
 	input.user.role == "student"
 	input.course.status == "active"
-	input.course.capacity > input.course.enrolled
+	input.course.capacity > count(input.course.students)
 }
 
 is_admin {
@@ -27,9 +28,12 @@ is_course_teacher {
 	input.course.teacher_id == input.user.id
 }
 
+# Live-room moderation is decided here too: "mute" (one student or everyone), "remove_from_room"
+# (out of this session), "moderate" (delete a chat message, lower another's hand).
 teacher_actions := {
 	"update_course", "remove_student", "list_students", "go_live", "end_session",
 	"create_quiz", "publish_quiz", "close_quiz", "read_results", "moderate",
+	"mute", "remove_from_room",
 }
 
 allow {
@@ -53,13 +57,36 @@ allow {
 }
 
 allow {
-	input.action == "list_students"
-	input.course.teacher_id == input.user.id
+	input.action == "leave"
+	input.user.role == "student"
+}
+
+# Reading quizzes: the course's teacher and admins read every quiz of the course (drafts
+# too); a student enrolled in the course lists the session's quizzes and reads the published
+# and closed ones. Nobody else sees a course's questions.
+quiz_read_actions := {"list_quizzes", "read_quiz"}
+
+allow {
+	quiz_read_actions[input.action]
+	is_course_teacher
 }
 
 allow {
-	input.action == "leave"
+	quiz_read_actions[input.action]
+	is_admin
+}
+
+allow {
+	input.action == "list_quizzes"
 	input.user.role == "student"
+	input.enrolled == true
+}
+
+allow {
+	input.action == "read_quiz"
+	input.user.role == "student"
+	input.enrolled == true
+	input.quiz.status != "draft"
 }
 
 allow {
@@ -97,6 +124,18 @@ allow {
 	input.on_stage == true
 }
 
+# Giving a student the stage (or taking it back) in the live room; `on_stage` above is true
+# for the student who holds it.
+allow {
+	input.action == "stage"
+	is_course_teacher
+}
+
+allow {
+	input.action == "stage"
+	is_admin
+}
+
 # Reasons, for people reading a 403.
 deny_reason["only students can join a course"] {
 	input.action == "join"
@@ -110,7 +149,7 @@ deny_reason["the course is not active"] {
 
 deny_reason["the course is full"] {
 	input.action == "join"
-	input.course.capacity <= input.course.enrolled
+	count(input.course.students) >= input.course.capacity
 }
 
 deny_reason["only teachers and admins can create courses"] {
@@ -126,6 +165,10 @@ deny_reason["you are not enrolled in this course"] {
 	input.enrolled != true
 }
 
+deny_reason["only the course's teacher and its enrolled students can read its quizzes"] {
+	quiz_read_actions[input.action]
+}
+
 deny_reason["the session has ended"] {
 	input.action == "join_live"
 	input.session.status != "live"
@@ -137,4 +180,8 @@ deny_reason["only enrolled students and the course's teacher can join this sessi
 
 deny_reason["only the teacher or a student on stage can publish"] {
 	input.action == "publish_media"
+}
+
+deny_reason["only the course's teacher or an admin can give the stage"] {
+	input.action == "stage"
 }

@@ -1,0 +1,65 @@
+// OPA bundles: a gzip'd tar holding `.manifest`, `*.rego` modules, `data.json` documents
+// (data at the directory's path) and, when signed, `.signatures.json` (one JWT whose payload
+// lists every file with its hash). Reading, verifying and building them; fetching them over
+// HTTP is bundle_fetch.h. No I/O here but the files `build_bundle` reads.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "policy/engine.h"
+#include "policy/value.h"
+
+namespace app {
+
+struct BundleFile {
+  std::string path;  // as in the archive, without a leading "/" or "./"
+  std::string bytes;
+};
+
+struct Bundle {
+  std::string revision;            // .manifest "revision" ("" when absent)
+  std::vector<std::string> roots;  // .manifest "roots" ({""} when absent: the whole tree)
+  std::vector<policy::Module> modules;
+  policy::Value data = policy::Value::empty_object();
+  bool verified = false;  // a signature was checked against the configured key
+};
+
+// Signature verification: with an empty `key` bundles are not verified (a .signatures.json is
+// ignored); otherwise a bundle without a valid signature is refused. `key` is a PEM public key
+// or certificate (RS*, PS*, ES* tokens) or an HMAC secret (HS* tokens).
+struct BundleVerification {
+  std::string key;
+  std::string scope;  // must equal the token's "scope" claim (OPA's keys.<id>.scope)
+};
+
+// The largest bundle accepted, uncompressed (OPA's default limit is 1 GiB; ours is smaller,
+// policies and their data are held in memory twice while a new bundle compiles).
+inline constexpr size_t kMaxBundleBytes = 64u << 20;
+
+// Reads a gzip'd tar; refuses anything over `max_bytes` uncompressed, absolute or ".."
+// paths, and corrupt archives.
+base::Result<std::vector<BundleFile>> untar_gz(std::string_view archive,
+                                               size_t max_bytes = kMaxBundleBytes);
+// A gzip'd ustar archive of `files` (regular files, mode 0644, mtime 0: reproducible).
+std::string tar_gz(const std::vector<BundleFile>& files);
+
+// gzip of `bytes` (RFC 1952).
+std::string gzip_bytes(std::string_view bytes);
+
+// Reads a bundle; errors name the file ("bundle: data.json: ...").
+base::Result<Bundle> read_bundle(std::string_view archive, const BundleVerification& verify);
+
+// OPA's digest of one bundle file as hex (.manifest, data.json, data.yaml and
+// .signatures.json are hashed as canonical JSON with sorted keys, others byte for byte).
+std::string bundle_file_digest(std::string_view path, std::string_view bytes);
+
+// `edgeclass policy build`: the *.rego and data.json files under `dir` (tests *_test.rego
+// included, as `opa build` does) with a .manifest of `revision`; signed with `signing_key`
+// (an HMAC secret: HS256) when it is not empty.
+base::Result<std::string> build_bundle(const std::string& dir, std::string_view revision,
+                                       std::string_view signing_key);
+
+}  // namespace app

@@ -1,0 +1,314 @@
+"""OPA bundles end to end: nginx on loopback serves a bundle (built here with Python's tarfile
+and signed with HMAC, independently of the server's own code); the server polls it with
+If-None-Match, verifies the signature, activates new revisions atomically, keeps the active one
+when a tampered bundle arrives, reports the revision on /v1/status and /metrics, and writes
+OPA-format decision logs with masked input paths. `edgeclass policy build` makes a bundle the
+server accepts too."""
+import base64
+import hashlib
+import hmac
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tarfile
+import tempfile
+import time
+import unittest
+
+from harness import BINARY, Server, token
+
+ADMIN = token("a1", "admin", "Ada")
+T = token("t1", "teacher", "Ms T")
+KEY = "bundle-signing-secret"
+
+POLICY = """package education
+
+default allow = false
+
+allow { input.action == "create_course" }
+allow { input.action == "update_course" }
+allow {
+    input.action == "join"
+    data.config.open == true
+    input.course.capacity > count(input.course.students)
+}
+
+deny_reason["joining is closed by the bundle"] { input.action == "join"; data.config.open != true }
+"""
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def canonical(v):
+    # OPA's digest input for structured files: sorted keys, compact.
+    return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(name, data):
+    base = name.rsplit("/", 1)[-1]
+    if base in ("data.json", ".manifest", ".signatures.json"):
+        data = canonical(json.loads(data)).encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def make_bundle(revision, open_, sign=True, tamper=False):
+    files = {".manifest": json.dumps({"revision": revision, "roots": [""]}).encode(),
+             "education/policy.rego": POLICY.encode(),
+             "config/data.json": json.dumps({"open": open_}).encode()}
+    if sign:
+        payload = {"files": [{"name": n, "hash": digest(n, d), "algorithm": "SHA-256"}
+                             for n, d in files.items()]}
+        head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        body = b64url(json.dumps(payload).encode())
+        sig = b64url(hmac.new(KEY.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest())
+        files[".signatures.json"] = json.dumps({"signatures": [f"{head}.{body}.{sig}"]}).encode()
+    if tamper:
+        files["config/data.json"] = json.dumps({"open": not open_}).encode()
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo("/" + name)  # opa build writes rooted names
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Nginx:
+    def __init__(self, tls=False):
+        self.dir = tempfile.mkdtemp(prefix="edgeclass-nginx-")
+        self.www = os.path.join(self.dir, "www")
+        os.makedirs(self.www)
+        self.port = free_port()
+        conf = os.path.join(self.dir, "nginx.conf")
+        d = self.dir
+        listen = f"listen 127.0.0.1:{self.port};"
+        if tls:
+            self.cert = os.path.join(d, "cert.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                            "-keyout", os.path.join(d, "key.pem"), "-out", self.cert],
+                           check=True, capture_output=True)
+            listen = (f"listen 127.0.0.1:{self.port} ssl; ssl_certificate {self.cert}; "
+                      f"ssl_certificate_key {d}/key.pem;")
+        with open(conf, "w") as f:
+            f.write(f"""daemon off; master_process off; worker_processes 1;
+pid {d}/nginx.pid; error_log {d}/error.log;
+events {{ worker_connections 64; }}
+http {{
+  access_log {d}/access.log;
+  client_body_temp_path {d}/cb; proxy_temp_path {d}/px; fastcgi_temp_path {d}/fc;
+  uwsgi_temp_path {d}/uw; scgi_temp_path {d}/sc;
+  server {{ {listen} root {self.www}; etag on; }}
+}}
+""")
+        self.proc = subprocess.Popen(["nginx", "-p", d, "-c", conf], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("nginx exited: " + open(os.path.join(d, "error.log")).read())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not start")
+
+    def publish(self, data, mtime):
+        path = os.path.join(self.www, "bundle.tar.gz")
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.utime(tmp, (mtime, mtime))  # nginx's ETag is mtime-size: make each one distinct
+        os.replace(tmp, path)
+
+    def statuses(self):
+        with open(os.path.join(self.dir, "access.log")) as f:
+            return [line.split('"')[2].split()[0] for line in f if "bundle.tar.gz" in line]
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@unittest.skipUnless(shutil.which("nginx"), "nginx is not installed (scripts/install-deps.sh)")
+class BundleTest(unittest.TestCase):
+    def setUp(self):
+        self.nginx = Nginx()
+        self.addCleanup(self.nginx.close)
+        self.tmp = tempfile.mkdtemp(prefix="edgeclass-bundle-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.keyfile = os.path.join(self.tmp, "key")
+        with open(self.keyfile, "w") as f:
+            f.write(KEY + "\n")
+
+    def status(self, s):
+        st, body = s.request("GET", "/v1/status", tok=ADMIN, admin=True)
+        self.assertEqual(st, 200, body)
+        return body["result"]["bundles"]["edgeclass"]
+
+    def wait_for(self, s, pred, what):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            b = self.status(s)
+            if pred(b):
+                return b
+            time.sleep(0.1)
+        self.fail(f"timed out waiting for {what}: {b}")
+
+    def test_signed_bundle_polling_status_and_decision_logs(self):
+        self.nginx.publish(make_bundle("r1", False), 1_000_000)
+        env = {"EDGECLASS_POLICY_BUNDLE_URL": f"http://127.0.0.1:{self.nginx.port}/bundle.tar.gz",
+               "EDGECLASS_POLICY_BUNDLE_KEY": self.keyfile,
+               "EDGECLASS_POLICY_BUNDLE_POLL": "200ms",
+               "EDGECLASS_DECISION_LOG": "stdout",
+               "EDGECLASS_DECISION_LOG_MASK": "/input/user/name"}
+        with Server(env=env) as s:
+            b = self.status(s)
+            self.assertEqual(b["active_revision"], "r1")
+            self.assertTrue(b["signature_verified"])
+            self.assertRegex(b["last_successful_activation"], r"^\d{4}-\d\d-\d\dT")
+            self.assertEqual(s.request("GET", "/v1/status", tok=T, admin=True)[0], 403)
+            c = s.course(T, capacity=2)
+            st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("b1", name="Bo"))
+            self.assertEqual((st, body["error"]["message"]), (403, "joining is closed by the bundle"))
+            # Unchanged bundle: the polls are answered 304 Not Modified (ETag).
+            time.sleep(0.8)
+            self.assertIn("304", self.nginx.statuses())
+            self.assertEqual(self.status(s)["active_revision"], "r1")
+            # A new revision activates without a restart.
+            self.nginx.publish(make_bundle("r2", True), 1_000_100)
+            self.wait_for(s, lambda b: b["active_revision"] == "r2", "revision r2")
+            st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("b1", name="Bo"))
+            self.assertEqual(st, 201, body)
+            st, metrics = s.request("GET", "/metrics", admin=True)
+            self.assertIn('edgeclass_policy_bundle_info{name="edgeclass",revision="r2"} 1', metrics)
+            self.assertRegex(metrics, r"edgeclass_policy_bundle_activation_timestamp_seconds \d{10}")
+            # A tampered bundle is refused; r2 stays in force.
+            self.nginx.publish(make_bundle("r3", False, tamper=True), 1_000_200)
+            b = self.wait_for(s, lambda b: "digest mismatch" in b.get("message", ""), "the refusal")
+            self.assertEqual(b["active_revision"], "r2")
+            self.assertRegex(s.request("GET", "/metrics", admin=True)[1],
+                             r"edgeclass_policy_bundle_failures_total [1-9]")
+            # So is an unsigned one.
+            self.nginx.publish(make_bundle("r4", False, sign=False), 1_000_300)
+            b = self.wait_for(s, lambda b: ".signatures.json" in b.get("message", ""), "unsigned")
+            self.assertEqual(b["active_revision"], "r2")
+            self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("b2"))[0], 201)
+        events = [json.loads(l) for l in "".join(s.log).splitlines()
+                  if l.startswith("{") and '"decision_id"' in l]
+        joins = [e for e in events if e["input"].get("action") == "join"]
+        self.assertGreaterEqual(len(joins), 3, events)
+        first = joins[0]
+        self.assertEqual(first["path"], "education/allow")
+        self.assertEqual(first["result"], False)
+        self.assertEqual(first["bundles"]["edgeclass"]["revision"], "r1")
+        self.assertEqual(first["erased"], ["/input/user/name"])
+        self.assertNotIn("name", first["input"]["user"])
+        self.assertEqual(first["input"]["user"]["id"], "b1")
+        self.assertIn("timer_rego_query_eval_ns", first["metrics"])
+        self.assertEqual(joins[1]["result"], True)
+        self.assertEqual(joins[1]["bundles"]["edgeclass"]["revision"], "r2")
+        self.assertEqual(len({e["decision_id"] for e in events}), len(events))
+
+    def test_policy_build_bundle_is_served_and_decision_logs_are_off_by_default(self):
+        src = os.path.join(self.tmp, "src")
+        os.makedirs(os.path.join(src, "config"))
+        with open(os.path.join(src, "policy.rego"), "w") as f:
+            f.write(POLICY)
+        with open(os.path.join(src, "config", "data.json"), "w") as f:
+            f.write('{"open": true}')
+        out = os.path.join(self.tmp, "bundle.tar.gz")
+        subprocess.run([BINARY, "policy", "build", "-r", "built-1", "--signing-key", self.keyfile,
+                        "-o", out, src], check=True)
+        with tarfile.open(out) as tar:  # a tar.gz any tool reads
+            self.assertIn(".manifest", tar.getnames())
+            self.assertIn(".signatures.json", tar.getnames())
+        with open(out, "rb") as f:
+            self.nginx.publish(f.read(), 1_000_000)
+        env = {"EDGECLASS_POLICY_BUNDLE_URL": f"http://127.0.0.1:{self.nginx.port}/bundle.tar.gz",
+               "EDGECLASS_POLICY_BUNDLE_KEY": self.keyfile}
+        with Server(env=env) as s:
+            self.assertEqual(self.status(s)["active_revision"], "built-1")
+            c = s.course(T, capacity=1)
+            self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("x1"))[0], 201)
+            self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("x2"))[0], 403)
+        self.assertNotIn('"decision_id"', "".join(s.log))
+
+
+    def test_https_bundle_server_must_present_a_trusted_certificate(self):
+        tls = Nginx(tls=True)
+        self.addCleanup(tls.close)
+        tls.publish(make_bundle("tls-1", True), 1_000_000)
+        url = f"https://localhost:{tls.port}/bundle.tar.gz"
+        env = {"EDGECLASS_POLICY_BUNDLE_URL": url, "EDGECLASS_POLICY_BUNDLE_KEY": self.keyfile,
+               "EDGECLASS_POLICY_BUNDLE_CA": tls.cert}
+        with Server(env=env) as s:
+            self.assertEqual(self.status(s)["active_revision"], "tls-1")
+        # The system's roots do not know the self-signed certificate: nothing activates.
+        env.pop("EDGECLASS_POLICY_BUNDLE_CA")
+        with Server(env=env) as s:
+            b = self.status(s)
+            self.assertEqual(b["active_revision"], "")
+            self.assertIn("TLS handshake", b["message"])
+
+
+
+class DecisionLogServiceTest(unittest.TestCase):
+    def test_decisions_are_posted_to_the_service_as_gzipped_json_batches(self):
+        import gzip
+        import http.server
+        import threading
+        received, encodings = [], []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                encodings.append(self.headers.get("Content-Encoding"))
+                received.extend(json.loads(gzip.decompress(body)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        svc = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=svc.serve_forever, daemon=True).start()
+        self.addCleanup(svc.server_close)
+        self.addCleanup(svc.shutdown)
+        env = {"EDGECLASS_DECISION_LOG": f"http://127.0.0.1:{svc.server_address[1]}/logs",
+               "EDGECLASS_DECISION_LOG_MASK": "/input/course/students"}
+        with Server(env=env) as s:
+            c = s.course(T, capacity=5)
+            self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("d1"))[0], 201)
+            deadline = time.time() + 10
+            while time.time() < deadline and not any(
+                    e["input"].get("action") == "join" for e in received):
+                time.sleep(0.1)
+            metrics = s.request("GET", "/metrics", admin=True)[1]
+        joins = [e for e in received if e["input"].get("action") == "join"]
+        self.assertEqual(len(joins), 1, received)
+        self.assertEqual(joins[0]["result"], True)
+        self.assertEqual(joins[0]["path"], "education/allow")
+        self.assertEqual(joins[0]["erased"], ["/input/course/students"])
+        self.assertNotIn("students", joins[0]["input"]["course"])
+        self.assertTrue(all(e == "gzip" for e in encodings))
+        self.assertRegex(metrics, r"edgeclass_policy_decision_logs_sent_total [1-9]")
+        self.assertNotIn('"decision_id"', "".join(s.log))  # not on stdout as well
+
+
+if __name__ == "__main__":
+    unittest.main()
