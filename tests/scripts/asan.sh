@@ -26,6 +26,8 @@ fi
 if [ ! -f $BUILD/build.ninja ]; then
   cmake --preset asan >/dev/null || exit 1
 fi
+# Regenerate build.ninja first when CMake files changed, so new replay targets are listed.
+ninja -C $BUILD build.ninja >/dev/null || exit 1
 replays=$(ninja -C $BUILD -t targets all | grep -oP '^[a-z0-9_]+_fuzz_replay(?=: )' | grep -v '^cmake_' | sort -u)
 # shellcheck disable=SC2086
 cmake --build $BUILD --target edgeclass ws_test ws_room_test classroom_test $replays || exit 1
