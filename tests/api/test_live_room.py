@@ -31,8 +31,11 @@ class WebSocket:
         """`browser`: send an Origin header, as browsers do (refusals are then close codes;
         without it they are HTTP errors before the upgrade, raised as HttpRefused)."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self._handshake(path, "Origin: http://127.0.0.1\r\n" if browser else "")
+
+    def _handshake(self, path, origin):
+        """The opening handshake over self.sock; HttpRefused when the answer is not 101."""
         key = base64.b64encode(os.urandom(16)).decode()
-        origin = "Origin: http://127.0.0.1\r\n" if browser else ""
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{origin}"
                            "Sec-WebSocket-Version: 13\r\n\r\n").encode())

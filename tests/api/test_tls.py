@@ -1,7 +1,6 @@
 """HTTPS and WSS on the public listener (EDGECLASS_TLS_CERT / EDGECLASS_TLS_KEY), against the
 real binary with real TLS clients: Python's ssl module (OpenSSL) and `openssl s_client`.
 Certificates come from `edgeclass cert --self-signed`; everything talks to 127.0.0.1."""
-import base64
 import hashlib
 import http.client
 import json
@@ -51,21 +50,7 @@ class TlsWebSocket(WebSocket):
         else:
             raw = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                           "Origin: https://127.0.0.1\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise ConnectionError("closed during the handshake")
-            self.buf += chunk
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        status = int(head.split(b" ", 2)[1])
-        assert status == 101, head
-        self.close_code = None
-        self.close_reason = ""
+        self._handshake(path, "Origin: https://127.0.0.1\r\n")
 
 
 class TlsTest(unittest.TestCase):
