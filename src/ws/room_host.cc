@@ -428,7 +428,9 @@ void RoomHost::ensure_ticking() {
 asio::awaitable<void> RoomHost::tick_loop() {
   auto self = shared_from_this();
   asio::steady_timer timer(ioc_);
-  while (room_.wants_tick()) {
+  // Shutdown ends the loop too: a room with an open quiz would otherwise keep its thread's
+  // io_context busy until the drain timeout.
+  while (room_.wants_tick() && !going_away_) {
     timer.expires_after(std::chrono::milliseconds(50));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     room_.tick();

@@ -6,12 +6,13 @@
 #include <sstream>
 #include <thread>
 
+#include "builtins_test_util.h"
 #include "policy/builtin.h"
 
 namespace policy {
 namespace {
 
-Value J(std::string_view text) { return Value::parse_json(text).value(); }
+using testing::J;  // builtins_test_util.h
 
 std::shared_ptr<const Engine> compile(std::string source, Syntax syntax = Syntax::kAuto,
                                       Value data = Value::empty_object()) {

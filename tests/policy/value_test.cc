@@ -2,12 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "builtins_test_util.h"
 #include "policy/builtin.h"
 
 namespace policy {
 namespace {
 
-Value J(std::string_view text) { return Value::parse_json(text).value(); }
+using testing::J;  // builtins_test_util.h
 
 TEST(ValueTest, TypeOrder) {
   std::vector<Value> v = {Value::empty_set(), Value::empty_object(), Value::empty_array(),
