@@ -35,6 +35,19 @@ class MediaPlane::Events final : public media::Sfu::Listener {
                          media::MediaKind kind) override {
     emit(ws::MediaEvent::Type::kTrackRemoved, room, feed, who, kind);
   }
+  void OnSfuTransportFailed(const std::string& room, const std::string& who, bool publishing,
+                            media::WebRtcTransport::Failure failure,
+                            std::string_view reason) override {
+    if (!sink_) return;
+    ws::MediaEvent e;
+    e.type = ws::MediaEvent::Type::kFailed;
+    e.room = room;
+    e.participant = who;
+    e.connection = publishing ? "publish" : "subscribe";
+    e.failure = media::to_string(failure);
+    e.reason = std::string(reason);
+    sink_(std::move(e));
+  }
   void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
                                     bool publishing, std::string_view reason) override {
     if (!sink_) return;
@@ -223,6 +236,9 @@ void MediaPlane::snapshot() {
   totals.rooms = sfu_->room_count();
   totals.transports = sfu_->transport_count();
   totals.srtp_failures = sfu_->srtp_failures();
+  totals.ice_timeouts = sfu_->ice_timeouts();
+  totals.consent_expirations = sfu_->consent_expirations();
+  totals.dtls_failures = sfu_->dtls_failures();
   totals.subscribers = 0;
   sfu_->for_each_room([&](const std::string& id, const media::MediaCounters& c, size_t subs) {
     totals.subscribers += subs;

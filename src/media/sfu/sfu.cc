@@ -369,8 +369,25 @@ void Sfu::OnTransportClosed(const WebRtcTransport* t, std::string_view reason) {
       .kv("participant", ep->participant_id)
       .kv("reason", reason);
   doomed_.push_back(t->id());
-  listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, ep->publisher,
-                                          reason);
+  const WebRtcTransport::Failure failure = t->failure();
+  switch (failure) {
+    case WebRtcTransport::Failure::kNone:
+      break;
+    case WebRtcTransport::Failure::kIceTimeout:
+      ++ice_timeouts_;
+      break;
+    case WebRtcTransport::Failure::kConsentExpired:
+      ++consent_expirations_;
+      break;
+    case WebRtcTransport::Failure::kDtls:
+      ++dtls_failures_;
+      break;
+  }
+  if (failure != WebRtcTransport::Failure::kNone) {
+    listener_->OnSfuTransportFailed(ep->room_id, ep->participant_id, ep->publisher, failure,
+                                    reason);
+  }
+  listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, ep->publisher, reason);
 }
 
 void Sfu::OnTransportRtp(const WebRtcTransport* t, std::span<uint8_t> packet, int64_t arrival_ns) {
