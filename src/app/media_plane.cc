@@ -128,6 +128,7 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
   config.public_ip = announced_.front();
   config.extra_candidate_ips.assign(announced_.begin() + 1, announced_.end());
   config.fanout_threads = std::max(1, options_.fanout_threads);
+  config.ice_timeout_ms = options_.ice_timeout_ms;
   if (!options_.video_quality.empty()) {
     EC_ASSIGN_OR_RETURN(config.video_bitrate_cap_bps,
                         media::video_bitrate_cap(options_.video_quality));

@@ -658,6 +658,7 @@ class Node {
     // 2-core development box it did not lower the delay (docs/live-performance.md), so it
     // stays opt-in until it has been measured on a 4-core node.
     mo.fanout_threads = std::max(1, config_.media_threads);
+    mo.ice_timeout_ms = config_.media_ice_timeout_ms;
     mo.on_event = [this](ws::MediaEvent e) {
       if (ws::LiveHub* hub = live_for_media_.load()) hub->media_event(std::move(e));
     };

@@ -4,6 +4,7 @@ rebuilds its rooms from SQLite. Uses a minimal stdlib WebSocket client."""
 import base64
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -318,6 +319,52 @@ class LiveRoomTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertEqual(participants("student"), 1)
         self.assertEqual(participants("teacher"), 1)
+
+
+class MediaFailureTest(unittest.TestCase):
+    """A browser whose ICE never reaches the media port (the student's black box): the
+    transport fails after EDGECLASS_MEDIA_ICE_TIMEOUT, the client is told, the failure is
+    logged with course, session and user, and counted in /metrics."""
+
+    def test_ice_timeout_is_reported_logged_and_counted(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        offer = open(os.path.join(here, "..", "media", "data", "chromium_publish_offer.sdp")).read()
+        with Server(env={"EDGECLASS_MEDIA_PORT": "0", "EDGECLASS_MEDIA_ICE_TIMEOUT": "1s"}) as s:
+            course = s.course(T, capacity=5)["id"]
+            st, ses = s.request("POST", f"/api/v1/courses/{course}/sessions", {"title": "L"}, T)
+            self.assertEqual(st, 201, ses)
+            w = WebSocket(s.port, f"/api/v1/sessions/{ses['id']}/live?token={T}")
+            try:
+                self.assertIsNotNone(w.expect("welcome"))
+                w.send({"type": "media.publish", "sdp": offer, "ref": "p1"})
+                answer = w.expect("media.answer")
+                self.assertIsNotNone(answer)
+                # No STUN ever reaches the media port.
+                gone = w.expect("media.disconnected", timeout=10)
+                self.assertIsNotNone(gone)
+                self.assertEqual(gone["connection"], "publish")
+            finally:
+                w.close()
+
+            def metric(name, labels=""):
+                st, text = s.request("GET", "/metrics", admin=True)
+                m = re.search("^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
+                return float(m.group(1)) if m else None
+
+            until = time.time() + 5  # the media counters are refreshed once a second
+            while time.time() < until and metric("edgeclass_media_ice_failures_total",
+                                                 '{reason="timeout"}') != 1:
+                time.sleep(0.1)
+            self.assertEqual(metric("edgeclass_media_ice_failures_total", '{reason="timeout"}'), 1)
+            self.assertEqual(metric("edgeclass_media_ice_failures_total",
+                                    '{reason="consent_expired"}'), 0)
+            self.assertEqual(metric("edgeclass_media_dtls_failures_total"), 0)
+            lines = [json.loads(l) for l in s.log if '"media.ice_failed"' in l]
+            self.assertEqual(len(lines), 1, "".join(s.log[-20:]))
+            self.assertEqual(lines[0]["level"], "warn")
+            self.assertEqual((lines[0]["course"], lines[0]["session"], lines[0]["user"],
+                              lines[0]["connection"], lines[0]["failure"]),
+                             (course, ses["id"], "t1", "publish", "ice_timeout"))
 
 
 if __name__ == "__main__":

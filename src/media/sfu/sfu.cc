@@ -81,6 +81,7 @@ base::Result<Sfu::Endpoint*> Sfu::new_endpoint(const std::string& room_id,
   id += std::to_string(next_id_++);
   EC_ASSIGN_OR_RETURN(auto transport,
                       WebRtcTransport::create(id, this, clock_, *random_, certificate_));
+  transport->set_ice_timeout_ms(config_.ice_timeout_ms);
   auto ep = std::make_unique<Endpoint>();
   ep->transport = std::move(transport);
   ep->lane = int((next_id_ - 1) % uint64_t(std::max(1, config_.fanout_threads)));

@@ -54,6 +54,9 @@ struct SfuConfig {
   // included; 1 sends everything from the media thread. EDGECLASS_MEDIA_THREADS.
   int fanout_threads = 1;
   uint64_t video_bitrate_cap_bps = 2'500'000;  // from VIDEO_QUALITY
+  // A transport without a valid ICE check this long after its answer fails (counted as an
+  // ICE timeout). EDGECLASS_MEDIA_ICE_TIMEOUT.
+  int64_t ice_timeout_ms = WebRtcTransport::kIceTimeoutMs;
   std::vector<std::string> subscribe_feeds = {"main", "stage"};
 
   // Reads EDGECLASS_MEDIA_PORT, EDGECLASS_PUBLIC_IP and VIDEO_QUALITY over the defaults;

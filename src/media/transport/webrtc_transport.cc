@@ -107,10 +107,10 @@ base::Status WebRtcTransport::send_rtcp(std::span<uint8_t> buffer, size_t len) {
 void WebRtcTransport::on_timer() {
   if (closed_) return;
   if (ice_.state() == IceServer::State::kNew &&
-      clock_->now_mono_ns() - created_ns_ >= kIceTimeoutMs * 1'000'000) {
-    close("ICE failed: no valid connectivity check within " + std::to_string(kIceTimeoutMs / 1000) +
-              " s",
-          Failure::kIceTimeout);
+      clock_->now_mono_ns() - created_ns_ >= ice_timeout_ms_ * 1'000'000) {
+    close(
+        "ICE failed: no valid connectivity check within " + std::to_string(ice_timeout_ms_) + " ms",
+        Failure::kIceTimeout);
     return;
   }
   ice_.on_timer();

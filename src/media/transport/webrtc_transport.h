@@ -40,7 +40,8 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
     kDtls,            // the DTLS handshake failed (alert, fingerprint, timeout) or SRTP setup
   };
   // A browser that has sent no valid Binding request this long after the answer has given up
-  // (Chromium fails ICE after about 30 s without a working pair).
+  // (Chromium fails ICE after about 30 s without a working pair). The default of
+  // set_ice_timeout_ms.
   static constexpr int64_t kIceTimeoutMs = 30'000;
 
   class Listener {
@@ -70,6 +71,9 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
       std::string id, Listener* listener, const base::Clock* clock, base::Random& random,
       std::shared_ptr<const DtlsCertificate> certificate);
   ~WebRtcTransport() override;
+
+  // How long after creation the transport waits for a valid ICE check before it fails.
+  void set_ice_timeout_ms(int64_t ms) { ice_timeout_ms_ = ms; }
 
   // From the browser's SDP: its ICE ufrag and its certificate's sha-256 fingerprint.
   void set_remote_parameters(std::string remote_ufrag, std::string remote_fingerprint);
@@ -122,6 +126,7 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
   Listener* listener_;        // not owned
   const base::Clock* clock_;  // not owned
   int64_t created_ns_ = 0;    // monotonic; the ICE timeout counts from here
+  int64_t ice_timeout_ms_ = kIceTimeoutMs;
   IceServer ice_;
   std::unique_ptr<DtlsTransport> dtls_;    // owned; created in create()
   std::unique_ptr<SrtpSession> srtp_in_;   // owned; set when DTLS connects
