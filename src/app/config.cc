@@ -63,6 +63,9 @@ const std::vector<Setting>& settings() {
       {"--public-ip", "EDGECLASS_PUBLIC_IP", "", "IP announced in ICE candidates"},
       {"--media-threads", "EDGECLASS_MEDIA_THREADS", "1",
        "threads that encrypt and send a class's video together (1: the media thread alone)"},
+      {"--media-ice-timeout", "EDGECLASS_MEDIA_ICE_TIMEOUT", "30s",
+       "a browser's WebRTC transport without a valid ICE check this long after the answer is "
+       "closed and counted as an ICE failure (e.g. 30s)"},
       {"--http-timeout", "EDGECLASS_HTTP_TIMEOUT", "30s",
        "time to send a whole request, and keep-alive idle time (e.g. 30s, 2m)"},
       {"--first-byte-timeout", "EDGECLASS_FIRST_BYTE_TIMEOUT", "10s",
@@ -221,6 +224,10 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     c.public_ip = v;
   } else if (env == "EDGECLASS_MEDIA_THREADS") {
     EC_RETURN_IF_ERROR(number_in(1, 64, &c.media_threads));
+  } else if (env == "EDGECLASS_MEDIA_ICE_TIMEOUT") {
+    auto ms = base::parse_duration_ms(v);
+    if (!ms || *ms < 1000 || *ms > 600000) return bad("must be a duration from 1s to 10m");
+    c.media_ice_timeout_ms = *ms;
   } else if (env == "EDGECLASS_HTTP_TIMEOUT") {
     auto ms = base::parse_duration_ms(v);
     if (!ms || *ms < 1000 || *ms > 3600000) return bad("must be a duration from 1s to 1h");

@@ -36,7 +36,8 @@ struct Config {
   // --- end of the city ---
   uint16_t media_port = 7882;
   std::string public_ip;
-  int media_threads = 1;  // SFU fan-out threads (FanoutPool when > 1)
+  int media_threads = 1;                  // SFU fan-out threads (FanoutPool when > 1)
+  int64_t media_ice_timeout_ms = 30'000;  // no valid ICE check this long: an ICE failure
   std::string config_file;
   int64_t http_timeout_ms = 30000;        // to send a whole request, and keep-alive idle time
   int64_t first_byte_timeout_ms = 10000;  // a new connection's wait for its first byte

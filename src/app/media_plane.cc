@@ -35,6 +35,19 @@ class MediaPlane::Events final : public media::Sfu::Listener {
                          media::MediaKind kind) override {
     emit(ws::MediaEvent::Type::kTrackRemoved, room, feed, who, kind);
   }
+  void OnSfuTransportFailed(const std::string& room, const std::string& who, bool publishing,
+                            media::WebRtcTransport::Failure failure,
+                            std::string_view reason) override {
+    if (!sink_) return;
+    ws::MediaEvent e;
+    e.type = ws::MediaEvent::Type::kFailed;
+    e.room = room;
+    e.participant = who;
+    e.connection = publishing ? "publish" : "subscribe";
+    e.failure = media::to_string(failure);
+    e.reason = std::string(reason);
+    sink_(std::move(e));
+  }
   void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
                                     bool publishing, std::string_view reason) override {
     if (!sink_) return;
@@ -115,6 +128,7 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
   config.public_ip = announced_.front();
   config.extra_candidate_ips.assign(announced_.begin() + 1, announced_.end());
   config.fanout_threads = std::max(1, options_.fanout_threads);
+  config.ice_timeout_ms = options_.ice_timeout_ms;
   if (!options_.video_quality.empty()) {
     EC_ASSIGN_OR_RETURN(config.video_bitrate_cap_bps,
                         media::video_bitrate_cap(options_.video_quality));
@@ -223,6 +237,9 @@ void MediaPlane::snapshot() {
   totals.rooms = sfu_->room_count();
   totals.transports = sfu_->transport_count();
   totals.srtp_failures = sfu_->srtp_failures();
+  totals.ice_timeouts = sfu_->ice_timeouts();
+  totals.consent_expirations = sfu_->consent_expirations();
+  totals.dtls_failures = sfu_->dtls_failures();
   totals.subscribers = 0;
   sfu_->for_each_room([&](const std::string& id, const media::MediaCounters& c, size_t subs) {
     totals.subscribers += subs;

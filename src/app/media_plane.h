@@ -41,8 +41,9 @@ struct MediaPlaneOptions {
   // EDGECLASS_PUBLIC_IP; empty: every non-loopback IPv4 address of the host's interfaces
   // (127.0.0.1 with a warning when there is none).
   std::string public_ip;
-  std::string video_quality;     // VIDEO_QUALITY; empty: the SFU's default cap
-  int fanout_threads = 1;        // EDGECLASS_MEDIA_THREADS (resolved: >= 1)
+  std::string video_quality;        // VIDEO_QUALITY; empty: the SFU's default cap
+  int fanout_threads = 1;           // EDGECLASS_MEDIA_THREADS (resolved: >= 1)
+  int64_t ice_timeout_ms = 30'000;  // EDGECLASS_MEDIA_ICE_TIMEOUT
   // Called on the media thread for every SFU event.
   std::function<void(ws::MediaEvent)> on_event;
   // Receives the forwarding latency (arrival -> sent, seconds) once a second; its bounds

@@ -13,8 +13,8 @@
 #include <unordered_map>
 
 #include "app/bundle_fetch.h"
-#include "app/decision_log.h"
 #include "app/city_front.h"
+#include "app/decision_log.h"
 #include "app/media_plane.h"
 #include "app/policies.h"
 #include "app/tls_edge.h"
@@ -47,9 +47,14 @@ class HttpMetrics {
         latency_(r.histogram("edgeclass_http_request_duration_seconds",
                              "HTTP request latency from the end of reading the request to the "
                              "end of writing the response",
-                             {"route"})) {}
+                             {"route"})),
+        errors_(r.counter("edgeclass_http_error_replies_total",
+                          "HTTP error replies by their JSON error code (course_not_found, "
+                          "forbidden, too_many_connections, ...)",
+                          {"code"})) {}
 
-  void observe(std::string_view route, unsigned status, int64_t ns) {
+  void observe(std::string_view route, unsigned status, int64_t ns, std::string_view error) {
+    if (!error.empty()) count_error(error);
     struct Key {
       const char* route;
       unsigned status;
@@ -76,8 +81,19 @@ class HttpMetrics {
   }
 
  private:
+  // Codes are words from the source (base::Status reasons), so the series stay few; anything
+  // else counts as "other".
+  void count_error(std::string_view code) {
+    thread_local std::unordered_map<std::string, metrics::Counter*> cache;
+    if (!ws::is_plain_code(code)) code = "other";
+    auto it = cache.find(std::string(code));
+    if (it == cache.end()) it = cache.emplace(std::string(code), &errors_.labels({code})).first;
+    it->second->inc();
+  }
+
   metrics::CounterFamily& requests_;
   metrics::HistogramFamily& latency_;
+  metrics::CounterFamily& errors_;
 };
 
 // The connection limits' gauges and every refusal's counter (docs/operations.md).
@@ -144,6 +160,22 @@ void register_media_metrics(metrics::Registry& registry, MediaPlane& media) {
     registry.callback(row.metric, row.help, metrics::Type::kGauge,
                       [&media, f = row.field] { return double(media.stats().*f); });
   }
+  // Failed transports, counted by the SFU since the start (media_metrics.h, MediaStats).
+  registry.callback_family(
+      "edgeclass_media_ice_failures_total",
+      "WebRTC transports whose ICE failed: timeout (no valid connectivity check within 30 s "
+      "of the answer) or consent_expired (the browser stopped answering)",
+      metrics::Type::kCounter, {"reason"}, [&media](const metrics::Registry::Emit& emit) {
+        const MediaStats s = media.stats();
+        const std::string timeout[] = {"timeout"};
+        emit(timeout, double(s.ice_timeouts));
+        const std::string consent[] = {"consent_expired"};
+        emit(consent, double(s.consent_expirations));
+      });
+  registry.callback("edgeclass_media_dtls_failures_total",
+                    "WebRTC transports whose DTLS handshake (or SRTP setup) failed",
+                    metrics::Type::kCounter,
+                    [&media] { return double(media.stats().dtls_failures); });
   // Bounded cardinality: no session ids as label values, the largest room instead.
   registry.callback("edgeclass_media_largest_room_subscribers",
                     "Subscribing PeerConnections in the live session with the most",
@@ -171,6 +203,44 @@ void register_live_metrics(metrics::Registry& registry, const ws::LiveHub& live)
                     "already held the per-user limit of live sockets)",
                     metrics::Type::kCounter,
                     [&live] { return double(live.counters().too_many_sockets); });
+  registry.callback_family(
+      "edgeclass_live_participants",
+      "Users present in the live rooms of this replica, by role (one per user and room, "
+      "whatever the number of their sockets)",
+      metrics::Type::kGauge, {"role"}, [&live](const metrics::Registry::Emit& emit) {
+        const ws::LiveCounters c = live.counters();
+        const std::string student[] = {"student"};
+        emit(student, double(c.students));
+        const std::string teacher[] = {"teacher"};
+        emit(teacher, double(c.teachers));
+      });
+  using Traffic = ws::LiveTraffic;
+  registry.callback_family(
+      "edgeclass_live_messages_received_total",
+      "Live WebSocket messages from clients by type (invalid: not a protocol message)",
+      metrics::Type::kCounter, {"type"}, [&live](const metrics::Registry::Emit& emit) {
+        for (size_t i = 0; i < Traffic::kInTypes.size(); ++i) {
+          const std::string values[] = {std::string(Traffic::kInTypes[i])};
+          emit(values, double(live.traffic().in(i)));
+        }
+      });
+  registry.callback_family("edgeclass_live_messages_sent_total",
+                           "Live WebSocket messages to clients by type, one per receiving socket",
+                           metrics::Type::kCounter, {"type"},
+                           [&live](const metrics::Registry::Emit& emit) {
+                             for (size_t i = 0; i < Traffic::kOutTypes.size(); ++i) {
+                               const std::string values[] = {std::string(Traffic::kOutTypes[i])};
+                               emit(values, double(live.traffic().out(i)));
+                             }
+                           });
+  registry.callback_family(
+      "edgeclass_live_error_replies_total", "Live error replies (messages of type error) by code",
+      metrics::Type::kCounter, {"code"}, [&live](const metrics::Registry::Emit& emit) {
+        for (const auto& [code, n] : live.traffic().errors()) {
+          const std::string values[] = {code};
+          emit(values, double(n));
+        }
+      });
 }
 
 // Blocks SIGTERM, SIGINT and SIGHUP (taken synchronously by sigwait) before any thread
@@ -588,6 +658,7 @@ class Node {
     // 2-core development box it did not lower the delay (docs/live-performance.md), so it
     // stays opt-in until it has been measured on a 4-core node.
     mo.fanout_threads = std::max(1, config_.media_threads);
+    mo.ice_timeout_ms = config_.media_ice_timeout_ms;
     mo.on_event = [this](ws::MediaEvent e) {
       if (ws::LiveHub* hub = live_for_media_.load()) hub->media_event(std::move(e));
     };
@@ -641,7 +712,9 @@ class Node {
     if (media_.running()) register_media_metrics(registry_, media_);
     http_metrics_ = std::make_unique<HttpMetrics>(registry_);
     server_->set_observer([m = http_metrics_.get()](std::string_view route, unsigned status,
-                                                    int64_t ns) { m->observe(route, status, ns); });
+                                                    int64_t ns, std::string_view error) {
+      m->observe(route, status, ns, error);
+    });
     registry_.callback("edgeclass_http_open_connections", "Open HTTP connections",
                        metrics::Type::kGauge,
                        [this] { return double(server_->open_connections()); });

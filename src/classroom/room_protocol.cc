@@ -28,6 +28,46 @@ ClientType type_from(std::string_view t) {
   return ClientType::kPing;
 }
 
+}  // namespace
+
+std::string_view client_type_name(ClientType type) {
+  switch (type) {
+    case ClientType::kPing:
+      return "ping";
+    case ClientType::kChat:
+      return "chat";
+    case ClientType::kChatDelete:
+      return "chat_delete";
+    case ClientType::kMute:
+      return "mute";
+    case ClientType::kRemove:
+      return "remove";
+    case ClientType::kHandRaise:
+      return "hand_raise";
+    case ClientType::kHandLower:
+      return "hand_lower";
+    case ClientType::kQuizPublish:
+      return "quiz_publish";
+    case ClientType::kQuizClose:
+      return "quiz_close";
+    case ClientType::kAnswer:
+      return "answer";
+    case ClientType::kMediaPublish:
+      return "media.publish";
+    case ClientType::kMediaSubscribe:
+      return "media.subscribe";
+    case ClientType::kMediaUnpublish:
+      return "media.unpublish";
+    case ClientType::kStageGive:
+      return "stage_give";
+    case ClientType::kStageTake:
+      return "stage_take";
+  }
+  return "ping";
+}
+
+namespace {
+
 // Reads the fields of a message of type `m.type` into `m`.
 base::Status read_fields(base::JsonReader& r, ClientMessage& m) {
   switch (m.type) {

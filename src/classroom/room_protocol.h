@@ -43,6 +43,9 @@ struct ClientMessage {
   std::string sdp;             // kMediaPublish, kMediaSubscribe: the browser's offer
 };
 
+// The wire name of `type` ("chat", "media.publish", ...).
+std::string_view client_type_name(ClientType type);
+
 // Parses one text frame. On error the Status says what is wrong; `ref_out` receives the
 // message's "ref" whenever it could be read, so the error reply can carry it.
 base::Result<ClientMessage> parse_client_message(std::string_view text, std::string* ref_out);

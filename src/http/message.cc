@@ -76,6 +76,17 @@ beast_http::status http_status_for(base::Code code) {
   return S::internal_server_error;
 }
 
+std::string_view error_code_of(const Response& res) {
+  if (res.result_int() < 400) return {};
+  // error_response writes "error" first and "code" first inside it.
+  constexpr std::string_view kPrefix = "{\"error\":{\"code\":\"";
+  std::string_view body = res.body();
+  if (body.substr(0, kPrefix.size()) != kPrefix) return {};
+  body.remove_prefix(kPrefix.size());
+  size_t end = body.find('"');
+  return end == std::string_view::npos ? std::string_view{} : body.substr(0, end);
+}
+
 Response error_response(const base::Status& status, unsigned version) {
   boost::json::object err;
   err["code"] = base::valid_utf8(status.reason());

@@ -44,6 +44,9 @@ Response json_response(beast_http::status status, const boost::json::value& body
                        unsigned version = 11);
 // {"error":{"code":reason,"message":message}} with the HTTP status for the Status's code.
 Response error_response(const base::Status& status, unsigned version = 11);
+// The "code" of an error_response's body ({"error":{"code":"..."}}), or "" when `res` is
+// not an error or its body is not one (a view into the body).
+std::string_view error_code_of(const Response& res);
 // The HTTP status for a canonical code.
 beast_http::status http_status_for(base::Code code);
 

@@ -406,7 +406,7 @@ asio::awaitable<void> Server::reject(Conn& conn, Transport& socket, Response& re
   boost::system::error_code ec;
   conn.expires_after(std::chrono::seconds(5));
   co_await beast_http::async_write(socket, reply, kNoThrow);
-  if (observer_) observer_("unmatched", reply.result_int(), 0);
+  if (observer_) observer_("unmatched", reply.result_int(), 0, error_code_of(reply));
   conn.busy = false;  // the reply is out: an overflow member may be evicted while it lingers
   // Lingering close: the client may still be sending (the rejected body, pipelined
   // requests). Closing now would reset the connection and could destroy our reply before
@@ -556,7 +556,7 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
   serialize_response(res, head, conn.wire);
   auto [wec, nwritten] = co_await asio::async_write(socket, asio::buffer(conn.wire), kNoThrow);
   const int64_t took = base::SystemClock::instance().now_mono_ns() - start;
-  if (observer_) observer_(label, res.result_int(), took);
+  if (observer_) observer_(label, res.result_int(), took, error_code_of(res));
   // The route template, never the raw target (ids, and the live socket's token query).
   if (options_.access_log && base::log::level() <= base::log::Level::kInfo) {
     base::log::info("http.access")
@@ -637,7 +637,7 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
       if (upgrade_(socket, req, w.index, held)) {
         reg.leave();
         if (observer_)
-          observer_("upgrade", 101, base::SystemClock::instance().now_mono_ns() - start);
+          observer_("upgrade", 101, base::SystemClock::instance().now_mono_ns() - start, {});
         co_return;  // the stream now belongs to the WebSocket session
       }
       Response r =

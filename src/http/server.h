@@ -71,8 +71,9 @@ struct ConnectionCounters {
 using ConnectionSlot = std::shared_ptr<void>;
 
 // Observes every finished request (metrics). Called on the I/O thread; must be cheap.
-using RequestObserver =
-    std::function<void(std::string_view route, unsigned status, int64_t duration_ns)>;
+// `error_code` is the answer's {"error":{"code":...}} (http::error_code_of), "" for others.
+using RequestObserver = std::function<void(std::string_view route, unsigned status,
+                                           int64_t duration_ns, std::string_view error_code)>;
 
 // Takes over a connection whose request asked for a WebSocket upgrade. Returns false when no
 // upgrade is served at that path (the server then answers 404). Called on the I/O thread

@@ -69,7 +69,8 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
               deps_.clock,
               deps_.random,
               deps_.authorizer,
-              deps_.media.publish ? &deps_.media : nullptr};
+              deps_.media.publish ? &deps_.media : nullptr,
+              &traffic_};
   auto host = std::make_shared<RoomHost>(deps_.context(t), t, std::move(cfg), session.teacher_id,
                                          rd, [this, id = session.id] {
                                            std::lock_guard l(mu_);
@@ -336,7 +337,12 @@ void LiveHub::shutdown() {
 
 LiveCounters LiveHub::counters() const {
   std::lock_guard lock(mu_);
-  return counters_;
+  LiveCounters c = counters_;
+  for (const auto& [id, host] : rooms_) {
+    c.students += int64_t(host->present_students());
+    c.teachers += int64_t(host->present_teachers());
+  }
+  return c;
 }
 
 }  // namespace ws

@@ -33,6 +33,7 @@
 #include "store/db.h"
 #include "store/writer.h"
 #include "ws/live_session.h"
+#include "ws/live_traffic.h"
 #include "ws/media_signalling.h"
 #include "ws/room_host.h"
 #include "ws/socket_quota.h"
@@ -66,6 +67,9 @@ struct LiveCounters {
   int64_t connections_accepted = 0;
   int64_t connections_refused = 0;
   int64_t too_many_sockets = 0;  // refused for the per-user limit (also in connections_refused)
+  // Users present in the live rooms, by role (a user with two tabs counts once per room).
+  int64_t students = 0;
+  int64_t teachers = 0;
 };
 
 // Holds a connection's place in the HTTP server's connection limits (http::ConnectionSlot);
@@ -104,6 +108,8 @@ class LiveHub : public classroom::LiveNotifier {
   void shutdown();
 
   LiveCounters counters() const;
+  // Messages in and out by type, error replies by code (any thread).
+  const LiveTraffic& traffic() const { return traffic_; }
 
  private:
   std::shared_ptr<RoomHost> find(const std::string& session_id);
@@ -119,6 +125,7 @@ class LiveHub : public classroom::LiveNotifier {
                    ConnectionSlot slot);
 
   LiveDeps deps_;
+  LiveTraffic traffic_;    // thread-safe itself; declared before rooms_ so that it outlives them
   mutable std::mutex mu_;  // guards rooms_ and counters_
   std::unordered_map<std::string, std::shared_ptr<RoomHost>> rooms_;
   LiveCounters counters_;

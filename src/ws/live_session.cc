@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -144,6 +145,11 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
       replay_messages_left_ += 1;
       replay_bytes_left_ += f->size();
     }
+    LiveTraffic& traffic = host_->traffic();
+    traffic.count_out(reply->welcome);
+    for (const auto& ev : reply->replay) {
+      if (ev.json) traffic.count_out(*ev.json);
+    }
     for (auto& f : frames) send_frame(std::move(f));
   }
 
@@ -151,11 +157,14 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     const char* got = nullptr;
     size_t n = 0;
     if (tls) {
+      if (tls_close_) break;  // the closing handshake is complete: close_notify below
       // Through the ssl stream into the session's own buffer (the TLS layer may hold
       // decrypted bytes between reads, so a readiness wait would not do).
       auto [rec, rn] = co_await sock_.tls()->async_read_some(
           asio::buffer(tls_in_.get(), kTlsReadChunk), kNoThrow);
-      if (rec) break;  // cut (hard_close), end of stream, reset or a TLS error
+      if (rec || tls_close_)
+        break;  // cut (hard_close), end of stream, reset, a TLS error,
+                // or cancelled for the close_notify
       got = tls_in_.get();
       n = rn;
     } else {
@@ -180,6 +189,14 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   in_ = {};
   message_ = {};
   tls_in_.reset();
+  if (tls_close_ && tcp().is_open()) {
+    // The WebSocket closing handshake is complete: end TLS cleanly too (close_notify, so the
+    // client can tell our end from a cut), and give the client kTlsShutdownTimeout to answer
+    // with its own before the TCP connection closes. Server shutdown waits for this too.
+    close_deadline_ = std::min(close_deadline_, Clock::now() + kTlsShutdownTimeout);
+    arm_timer(close_deadline_);
+    co_await sock_.tls()->async_shutdown(kNoThrow);
+  }
   timer_.cancel();
   sock_.close(ec);
   if (joined_) host_->leave(*this);
@@ -211,7 +228,11 @@ bool LiveSession::on_control_frame(Opcode op, std::string_view data) {
   }
   if (op != Opcode::kClose) return true;  // a pong
   peer_closed_ = true;
-  if (close_sent_) return false;  // the closing handshake is complete: the server closes TCP
+  if (close_sent_) {
+    // The closing handshake is complete: the server closes TCP (after TLS's close_notify).
+    tls_close_ = sock_.is_tls();
+    return false;
+  }
   if (!close_queued_) {
     // Echo the client's code (none: none), after the frame being written, if any.
     const size_t n = data.size();
@@ -314,6 +335,16 @@ void LiveSession::send_frame(Frame frame) {
     return;
   }
   push_frame(std::move(frame));
+}
+
+void LiveSession::send(std::string_view text) {
+  host_->traffic().count_out(text);
+  send_frame(text_frame(text));
+}
+
+void LiveSession::send_error(std::string_view ref, const base::Status& status) {
+  host_->traffic().count_error(status.reason());
+  send(classroom::error_reply(ref, status));
 }
 
 void LiveSession::push_frame(Frame frame) {
@@ -489,7 +520,12 @@ void LiveSession::on_drained() {
   if (close_queued_ && !close_sent_) {
     close_sent_ = true;
     beast::error_code ec;
-    if (peer_closed_) {
+    if (peer_closed_ && sock_.is_tls()) {
+      // Our answer to the client's close is out: end the read loop, which then sends TLS's
+      // close_notify and closes the TCP connection (run()).
+      tls_close_ = true;
+      tcp().cancel(ec);
+    } else if (peer_closed_) {
       // Our answer to the client's close is out: the server closes the TCP connection.
       hard_close();
     } else if (discard_) {

@@ -21,7 +21,10 @@
 // - TLS (wss://): write_queued copies the burst's frames (up to kTlsWriteBytes) into one
 //   per-session buffer and writes it with one async_write through the ssl stream, popping
 //   the frames when it completes; the read loop's async_read_some goes through the ssl
-//   stream into a small per-session buffer (allocated for TLS connections only).
+//   stream into a small per-session buffer (allocated for TLS connections only); once the
+//   WebSocket closing handshake is complete the session ends TLS with close_notify and
+//   gives the client kTlsShutdownTimeout to answer with its own (a cut connection, a
+//   protocol error or a timeout closes TCP without it).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -39,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "classroom/chat.h"
 #include "classroom/room.h"
 #include "http/transport.h"
@@ -91,6 +95,10 @@ class FlushList : public std::enable_shared_from_this<FlushList> {
 
 class LiveSession : public std::enable_shared_from_this<LiveSession> {
  public:
+  // After a completed closing handshake over TLS, how long the client has to answer our
+  // close_notify with its own before the TCP connection is closed anyway.
+  static constexpr std::chrono::seconds kTlsShutdownTimeout{2};
+
   // The opening handshake's (and refuse()'s) stream, over a plain socket or TLS; after the
   // handshake the session keeps only the transport.
   using Stream = boost::beast::websocket::stream<http::Transport>;
@@ -113,11 +121,13 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // the queue bounds the session is closed with 4008 and the queue dropped. Ignored once a
   // close has begun. Written at the end of the current burst (see above). Room thread only.
   void send_frame(Frame frame);
-  // Frames `text` (one receiver's message) and queues it.
+  // Frames `text` (one receiver's message), counts it by type (LiveTraffic) and queues it.
   void send(const Text& text) {
-    if (text) send_frame(text_frame(*text));
+    if (text) send(std::string_view(*text));
   }
-  void send(std::string_view text) { send_frame(text_frame(text)); }
+  void send(std::string_view text);
+  // Sends classroom::error_reply(ref, status), counted by its code.
+  void send_error(std::string_view ref, const base::Status& status);
   // Sends what is queued, then closes with `code`. Room thread only; idempotent.
   void close(uint16_t code, std::string reason);
 
@@ -208,6 +218,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool peer_closed_ = false;   // the client's close frame arrived
   bool discard_ = false;       // a protocol error: what the client sends is not parsed any more
   bool joined_ = false;        // registered with the host
+  // TLS: the closing handshake completed, so the connection ends with close_notify (run()).
+  bool tls_close_ = false;
   std::optional<uint16_t> close_code_;  // a close has begun
 };
 

@@ -31,14 +31,16 @@ struct MediaSignalling {
 
 // What the media plane reports about a room (posted to the room's thread by LiveHub).
 struct MediaEvent {
-  enum class Type { kTrackAdded, kTrackRemoved, kDisconnected };
+  // kFailed (ICE or DTLS) comes just before the kDisconnected of the same transport.
+  enum class Type { kTrackAdded, kTrackRemoved, kDisconnected, kFailed };
   Type type = Type::kTrackAdded;
   std::string room;         // the live session id
   std::string feed;         // kTrackAdded/kTrackRemoved: "main" or "stage"
   std::string participant;  // user id
   std::string kind;         // "audio" or "video" (track events)
-  std::string connection;   // kDisconnected: "publish" or "subscribe"
-  std::string reason;       // kDisconnected, for logs
+  std::string connection;   // kDisconnected, kFailed: "publish" or "subscribe"
+  std::string failure;      // kFailed: "ice_timeout", "consent_expired" or "dtls"
+  std::string reason;       // kDisconnected, kFailed: for logs
 };
 
 }  // namespace ws

@@ -60,6 +60,7 @@ base::Result<classroom::JoinReply> RoomHost::join(
   s->host_index = conns_.size();
   conns_.push_back(s);
   by_user_[s->who().user_id].push_back(s.get());
+  publish_presence_counts();
   ensure_ticking();  // presence counts for students in large rooms
   // Which feeds are live, after the welcome (this runs once the caller has queued it).
   if (deps_.media && !feeds_.empty()) {
@@ -90,7 +91,15 @@ void RoomHost::leave(LiveSession& s) {
     }
   }
   room_.leave(s.who().user_id);
+  publish_presence_counts();
   ensure_ticking();
+}
+
+void RoomHost::publish_presence_counts() {
+  const size_t students = room_.student_count();
+  const size_t all = room_.participant_count();
+  present_students_.store(students, std::memory_order_relaxed);
+  present_teachers_.store(all >= students ? all - students : 0, std::memory_order_relaxed);
 }
 
 void RoomHost::on_room_event(const classroom::RoomEvent& event) {
@@ -102,12 +111,18 @@ void RoomHost::on_room_event(const classroom::RoomEvent& event) {
     if (it == by_user_.end()) return;
     Frame frame = text_frame(*event.json);
     for (LiveSession* s : it->second) s->send_frame(frame);
+    traffic().count_out(*event.json, it->second.size());
     return;
   }
   Frame frame = text_frame(*event.json);
+  uint64_t receivers = 0;
   for (const auto& s : conns_) {
-    if (a.includes(s->who().role, s->who().user_id)) s->send_frame(frame);
+    if (a.includes(s->who().role, s->who().user_id)) {
+      s->send_frame(frame);
+      ++receivers;
+    }
   }
+  traffic().count_out(*event.json, receivers);
 }
 
 // ---- client messages ----------------------------------------------------------------------
@@ -115,13 +130,14 @@ void RoomHost::on_room_event(const classroom::RoomEvent& event) {
 void RoomHost::on_message(LiveSession& s, std::string_view text) {
   std::string ref;
   auto msg = classroom::parse_client_message(text, &ref);
+  traffic().count_in(msg.is_ok() ? classroom::client_type_name(msg->type) : "invalid");
   if (!msg.is_ok()) {
-    s.send(classroom::error_reply(ref, msg.status()));
+    s.send_error(ref, msg.status());
     return;
   }
   auto step = classroom::apply_client_message(room_, s.who().user_id, *msg);
   if (!step.is_ok()) {
-    s.send(classroom::error_reply(msg->ref, step.status()));
+    s.send_error(msg->ref, step.status());
     return;
   }
   switch (*step) {
@@ -153,7 +169,7 @@ void RoomHost::handle_stage(LiveSession& s, const classroom::ClientMessage& msg)
   base::Status st = msg.type == classroom::ClientType::kStageGive
                         ? room_.give_stage(s.who().user_id, msg.target)
                         : room_.take_stage(s.who().user_id);
-  if (!st.is_ok()) s.send(classroom::error_reply(msg.ref, st));
+  if (!st.is_ok()) s.send_error(msg.ref, st);
 }
 
 void RoomHost::on_stage_changed(std::string_view previous, std::string_view current) {
@@ -197,8 +213,8 @@ classroom::Decision RoomHost::may_publish_media(const classroom::Participant& p)
 void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg) {
   const MediaSignalling* media = deps_.media;
   if (!media || !media->publish || !media->subscribe) {
-    s.send(classroom::error_reply(
-        msg.ref, base::unavailable("video is not available on this server", "media_unavailable")));
+    s.send_error(msg.ref,
+                 base::unavailable("video is not available on this server", "media_unavailable"));
     return;
   }
   const std::string user = s.who().user_id;
@@ -210,11 +226,11 @@ void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg)
   if (publish) {
     classroom::Decision d = may_publish_media(s.who());
     if (!d.allow) {
-      s.send(classroom::error_reply(
+      s.send_error(
           msg.ref,
           base::permission_denied(
               d.reason.empty() ? "only the teacher or a student on stage can publish" : d.reason,
-              "not_allowed")));
+              "not_allowed"));
       return;
     }
   }
@@ -228,8 +244,7 @@ void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg)
           if (!sess) return;
           if (!r.is_ok()) {
             base::Status st = r.status();
-            sess->send(classroom::error_reply(
-                ref, base::invalid_argument(st.message(), "media_rejected")));
+            sess->send_error(ref, base::invalid_argument(st.message(), "media_rejected"));
             return;
           }
           json::object o;
@@ -267,6 +282,18 @@ std::string RoomHost::media_tracks_message() const {
 
 void RoomHost::media_event(const MediaEvent& e) {
   using T = MediaEvent::Type;
+  if (e.type == T::kFailed) {
+    // What an operator greps for when a student sees a black box: which course, session and
+    // user, which connection, and why.
+    base::log::warn(e.failure == "dtls" ? "media.dtls_failed" : "media.ice_failed")
+        .kv("course", course_id())
+        .kv("session", session_id())
+        .kv("user", e.participant)
+        .kv("connection", e.connection)
+        .kv("failure", e.failure)
+        .kv("reason", e.reason);
+    return;
+  }
   if (e.type == T::kDisconnected) {
     base::log::info("live.media_disconnected")
         .kv("session", session_id())
@@ -279,8 +306,10 @@ void RoomHost::media_event(const MediaEvent& e) {
     o["type"] = "media.disconnected";
     o["connection"] = e.connection;
     o["reason"] = e.reason;
-    Frame frame = text_frame(json::serialize(o));
+    const std::string text = json::serialize(o);
+    Frame frame = text_frame(text);
     for (LiveSession* s : it->second) s->send_frame(frame);
+    traffic().count_out(text, it->second.size());
     return;
   }
   if (e.type == T::kTrackAdded) {
@@ -293,8 +322,10 @@ void RoomHost::media_event(const MediaEvent& e) {
     it->second.kinds.erase(e.kind);
     if (it->second.kinds.empty()) feeds_.erase(it);
   }
-  Frame frame = text_frame(media_tracks_message());  // framed once for the room
+  const std::string text = media_tracks_message();
+  Frame frame = text_frame(text);  // framed once for the room
   for (const auto& s : conns_) s->send_frame(frame);
+  traffic().count_out(text, conns_.size());
 }
 
 void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg) {
@@ -304,8 +335,7 @@ void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg
   classroom::submit_live_answer(room_, {*deps_.service, reader, *this}, s.who(), msg.quiz_id,
                                 msg.answers,
                                 [weak = s.weak_from_this(), ref = msg.ref](const base::Status& st) {
-                                  if (auto sess = weak.lock())
-                                    sess->send(classroom::error_reply(ref, st));
+                                  if (auto sess = weak.lock()) sess->send_error(ref, st);
                                 });
 }
 
@@ -339,10 +369,10 @@ void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage
           classroom::bump_catalog_generation();
           quiz_changed(*out);
         } else if (auto sess = weak.lock()) {
-          sess->send(classroom::error_reply(ref, st));
+          sess->send_error(ref, st);
         }
       });
-  if (!submitted.is_ok()) s.send(classroom::error_reply(msg.ref, submitted));
+  if (!submitted.is_ok()) s.send_error(msg.ref, submitted);
 }
 
 // ---- storage-driven changes ---------------------------------------------------------------
@@ -409,6 +439,7 @@ void RoomHost::student_removed(const std::string& student_id, const std::string&
   restore_once();
   const bool self = by == student_id;
   room_.unenroll(student_id, by);
+  publish_presence_counts();
   auto it = by_user_.find(student_id);
   if (it == by_user_.end()) return;
   // Copy: closing does not leave the room synchronously, but keep the loop independent of it.

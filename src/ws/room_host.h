@@ -5,6 +5,7 @@
 // with asio::post. Storage goes through store::Writer; completions come back by post.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -26,6 +27,7 @@
 #include "store/model.h"
 #include "store/writer.h"
 #include "ws/live_session.h"
+#include "ws/live_traffic.h"
 #include "ws/media_signalling.h"
 
 namespace ws {
@@ -42,6 +44,8 @@ struct RoomDeps {
   std::function<std::shared_ptr<const classroom::Authorizer>()> authorizer;
   // The media plane; nullptr (or empty functions) when video is unavailable.
   const MediaSignalling* media = nullptr;
+  // Counts the messages in and out and the error replies (/metrics). Not null.
+  LiveTraffic* traffic = nullptr;
 };
 
 class RoomHost : public std::enable_shared_from_this<RoomHost>,
@@ -95,6 +99,11 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   void media_event(const MediaEvent& event);
 
   size_t connections() const { return conns_.size(); }
+  // Users present in the room (a user with several sockets counts once). Any thread: the
+  // room's thread updates them after each join and leave.
+  uint64_t present_students() const { return present_students_.load(std::memory_order_relaxed); }
+  uint64_t present_teachers() const { return present_teachers_.load(std::memory_order_relaxed); }
+  LiveTraffic& traffic() { return *deps_.traffic; }
   const classroom::Room& room() const { return room_; }
   // Lets go of every connection, once the I/O threads have stopped (the hub's destructor):
   // a session holds its host and the host its sessions, so connections the drain timeout
@@ -134,6 +143,8 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   // {"type":"media.tracks","feeds":[...]}: which feeds are live now.
   std::string media_tracks_message() const;
   void ensure_ticking();
+  // Copies the room's presence into present_students_/present_teachers_.
+  void publish_presence_counts();
   boost::asio::awaitable<void> tick_loop();
   // Runs `fn` on this room's thread later (for writer completions).
   template <typename Fn>
@@ -160,6 +171,9 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
     std::set<std::string> kinds;  // "audio", "video"
   };
   std::map<std::string, FeedState> feeds_;
+  // The room's presence as /metrics reads it (written on the room's thread, read anywhere).
+  std::atomic<uint64_t> present_students_{0};
+  std::atomic<uint64_t> present_teachers_{0};
   bool ticking_ = false;
   bool finished_ = false;
   bool restored_ = false;

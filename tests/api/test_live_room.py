@@ -4,6 +4,7 @@ rebuilds its rooms from SQLite. Uses a minimal stdlib WebSocket client."""
 import base64
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -254,6 +255,124 @@ class LiveRoomTest(unittest.TestCase):
         self.assertEqual(a.closed(), 1000)
         st, ses = self.srv.request("GET", f"/api/v1/sessions/{self.session}", tok=T)
         self.assertEqual(ses["status"], "ended")
+
+    def metrics(self):
+        """{(name, ((label, value), ...)): float} from the admin listener's /metrics."""
+        st, text = self.srv.request("GET", "/metrics", admin=True)
+        self.assertEqual(st, 200)
+        out = {}
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            series, value = line.rsplit(" ", 1)
+            name, _, labels = series.partition("{")
+            pairs = tuple(tuple(kv.split("=", 1)) for kv in labels.rstrip("}").split(",") if kv)
+            out[(name, tuple((k, v.strip('"')) for k, v in pairs))] = float(value)
+        return out
+
+    def test_metrics_count_participants_messages_and_errors(self):
+        def value(m, name, **labels):
+            return m.get((name, tuple(sorted(labels.items()))), 0.0)
+
+        def participants(role):
+            return value(self.metrics(), "edgeclass_live_participants", role=role)
+
+        before = self.metrics()
+        self.assertEqual(value(before, "edgeclass_live_participants", role="student"), 0)
+        t = self.live(T)
+        s1 = self.live(S1)
+        s1b = self.live(S1)  # a second tab: still one participant
+        s2 = self.live(S2)
+        for w in (t, s1, s1b, s2):
+            self.assertIsNotNone(w.expect("welcome"))
+        self.assertEqual(participants("student"), 2)
+        self.assertEqual(participants("teacher"), 1)
+
+        s2.send({"type": "chat", "text": "hello"})
+        for w in (t, s1, s1b, s2):
+            self.assertIsNotNone(w.expect("chat_message"))
+        s2.send({"type": "quiz_publish", "quiz_id": self.quiz})  # a student may not
+        refused = s2.expect("error")
+        self.assertIsNotNone(refused)
+        s2.send({"type": "no_such_type"})
+        invalid = s2.expect("error")
+        self.assertIsNotNone(invalid)
+        st, missing = self.srv.request("GET", "/api/v1/courses/crs_missing", tok=T)
+        self.assertEqual(st, 404)
+
+        after = self.metrics()
+
+        def moved(name, **labels):
+            return value(after, name, **labels) - value(before, name, **labels)
+
+        self.assertEqual(moved("edgeclass_live_messages_received_total", type="chat"), 1)
+        self.assertEqual(moved("edgeclass_live_messages_received_total", type="quiz_publish"), 1)
+        self.assertEqual(moved("edgeclass_live_messages_received_total", type="invalid"), 1)
+        # One chat_message per receiving socket, four welcomes, two error replies.
+        self.assertEqual(moved("edgeclass_live_messages_sent_total", type="chat_message"), 4)
+        self.assertEqual(moved("edgeclass_live_messages_sent_total", type="welcome"), 4)
+        self.assertEqual(moved("edgeclass_live_messages_sent_total", type="error"), 2)
+        errors = sum(value(after, *k[:1], **dict(k[1])) - value(before, *k[:1], **dict(k[1]))
+                     for k in after if k[0] == "edgeclass_live_error_replies_total")
+        self.assertEqual(errors, 2)
+        self.assertGreaterEqual(moved("edgeclass_live_error_replies_total", code=refused["code"]), 1)
+        self.assertGreaterEqual(moved("edgeclass_live_error_replies_total", code=invalid["code"]), 1)
+        self.assertEqual(moved("edgeclass_http_error_replies_total",
+                               code=missing["error"]["code"]), 1)
+
+        s2.close()
+        s1.close()  # s1's other tab stays
+        until = time.time() + 5
+        while time.time() < until and participants("student") != 1:
+            time.sleep(0.05)
+        self.assertEqual(participants("student"), 1)
+        self.assertEqual(participants("teacher"), 1)
+
+
+class MediaFailureTest(unittest.TestCase):
+    """A browser whose ICE never reaches the media port (the student's black box): the
+    transport fails after EDGECLASS_MEDIA_ICE_TIMEOUT, the client is told, the failure is
+    logged with course, session and user, and counted in /metrics."""
+
+    def test_ice_timeout_is_reported_logged_and_counted(self):
+        here = os.path.dirname(os.path.abspath(__file__))
+        offer = open(os.path.join(here, "..", "media", "data", "chromium_publish_offer.sdp")).read()
+        with Server(env={"EDGECLASS_MEDIA_PORT": "0", "EDGECLASS_MEDIA_ICE_TIMEOUT": "1s"}) as s:
+            course = s.course(T, capacity=5)["id"]
+            st, ses = s.request("POST", f"/api/v1/courses/{course}/sessions", {"title": "L"}, T)
+            self.assertEqual(st, 201, ses)
+            w = WebSocket(s.port, f"/api/v1/sessions/{ses['id']}/live?token={T}")
+            try:
+                self.assertIsNotNone(w.expect("welcome"))
+                w.send({"type": "media.publish", "sdp": offer, "ref": "p1"})
+                answer = w.expect("media.answer")
+                self.assertIsNotNone(answer)
+                # No STUN ever reaches the media port.
+                gone = w.expect("media.disconnected", timeout=10)
+                self.assertIsNotNone(gone)
+                self.assertEqual(gone["connection"], "publish")
+            finally:
+                w.close()
+
+            def metric(name, labels=""):
+                st, text = s.request("GET", "/metrics", admin=True)
+                m = re.search("^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
+                return float(m.group(1)) if m else None
+
+            until = time.time() + 5  # the media counters are refreshed once a second
+            while time.time() < until and metric("edgeclass_media_ice_failures_total",
+                                                 '{reason="timeout"}') != 1:
+                time.sleep(0.1)
+            self.assertEqual(metric("edgeclass_media_ice_failures_total", '{reason="timeout"}'), 1)
+            self.assertEqual(metric("edgeclass_media_ice_failures_total",
+                                    '{reason="consent_expired"}'), 0)
+            self.assertEqual(metric("edgeclass_media_dtls_failures_total"), 0)
+            lines = [json.loads(l) for l in s.log if '"media.ice_failed"' in l]
+            self.assertEqual(len(lines), 1, "".join(s.log[-20:]))
+            self.assertEqual(lines[0]["level"], "warn")
+            self.assertEqual((lines[0]["course"], lines[0]["session"], lines[0]["user"],
+                              lines[0]["connection"], lines[0]["failure"]),
+                             (course, ses["id"], "t1", "publish", "ice_timeout"))
 
 
 if __name__ == "__main__":

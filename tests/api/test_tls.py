@@ -41,7 +41,9 @@ def der_fingerprint(pem_path):
 class TlsWebSocket(WebSocket):
     """test_live_room's blocking client over TLS (wss://)."""
 
-    def __init__(self, port, path, ctx, rcvbuf=None):  # pylint: disable=super-init-not-called
+    def __init__(self, port, path, ctx, rcvbuf=None, strict_eof=False):  # pylint: disable=super-init-not-called
+        """`strict_eof`: a TCP end without TLS's close_notify raises ssl.SSLEOFError instead of
+        reading as a clean end."""
         if rcvbuf:  # a small receive window, set before connecting
             raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -49,7 +51,8 @@ class TlsWebSocket(WebSocket):
             raw.connect(("127.0.0.1", port))
         else:
             raw = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        self.sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1",
+                                    suppress_ragged_eofs=not strict_eof)
         self._handshake(path, "Origin: https://127.0.0.1\r\n")
 
 
@@ -250,6 +253,32 @@ class TlsTest(unittest.TestCase):
         self.assertEqual(teacher.closed(), 4000)
         again = self.wss(session, T)
         self.assertIsNotNone(again.expect("welcome"))
+
+    def test_wss_ends_with_close_notify_and_shutdown_drains(self):
+        # After the WebSocket closing handshake the server ends TLS cleanly: the client reads
+        # close_notify (recv returns b""), not a bare TCP end (SSLEOFError with strict EOFs).
+        session, _ = self.live_session()
+        path = f"/api/v1/sessions/{session}/live?token="
+        student = TlsWebSocket(self.port, path + STUDENTS[0], self.ctx(), strict_eof=True)
+        self.sockets.append(student)
+        self.assertIsNotNone(student.expect("welcome"))
+        student._send_frame(0x8, struct.pack(">H", 1000))  # the client closes
+        self.assertEqual(student.closed(), 1000)
+        student.sock.settimeout(5)
+        self.assertEqual(student.sock.recv(100), b"")  # SSLEOFError without close_notify
+        # The server closes (SIGTERM: 1001 to every live socket), each client answers, and
+        # the server sends close_notify before it exits; it waits for that (drains).
+        others = [TlsWebSocket(self.port, path + tok, self.ctx(), strict_eof=True)
+                  for tok in (T, STUDENTS[1])]
+        self.sockets.extend(others)
+        for w in others:
+            self.assertIsNotNone(w.expect("welcome"))
+        self.srv.proc.send_signal(signal.SIGTERM)
+        for w in others:
+            self.assertEqual(w.closed(), 1001)  # closed() echoes the close frame
+            w.sock.settimeout(5)
+            self.assertEqual(w.sock.recv(100), b"")
+        self.assertEqual(self.srv.proc.wait(timeout=15), 0)
 
     def test_wss_slow_consumer_is_cut_without_stalling_the_room(self):
         # The send queue's bounds hold over TLS too: a wss reader that never reads is dropped

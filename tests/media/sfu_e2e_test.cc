@@ -94,7 +94,7 @@ class FakeBrowser : public DtlsTransport::Listener {
         SrtpSession::create(SrtpSession::Direction::kOutbound, k.profile, k.local_master).value();
   }
   void OnDtlsTransportFailed(const DtlsTransport*, std::string_view r) override {
-    ADD_FAILURE() << "browser DTLS failed: " << r;
+    if (!expect_dtls_failure) ADD_FAILURE() << "browser DTLS failed: " << r;
   }
   void OnDtlsTransportClosed(const DtlsTransport*) override {}
 
@@ -102,6 +102,7 @@ class FakeBrowser : public DtlsTransport::Listener {
   const SocketAddress& addr() const { return addr_; }
 
   bool ice_ok = false;
+  bool expect_dtls_failure = false;  // the test makes the server refuse the handshake
   std::vector<std::vector<uint8_t>> rtp, rtcp;
 
  private:
@@ -144,6 +145,11 @@ class SfuE2eTest : public ::testing::Test, public Sfu::Listener, public Sfu::Pac
   void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
                                     bool publishing, std::string_view) override {
     events.push_back("x" + room + "/" + who + (publishing ? "/publish" : "/subscribe"));
+  }
+  void OnSfuTransportFailed(const std::string& room, const std::string& who, bool publishing,
+                            WebRtcTransport::Failure failure, std::string_view) override {
+    events.push_back("!" + room + "/" + who + (publishing ? "/publish/" : "/subscribe/") +
+                     to_string(failure));
   }
   void send_udp(ByteSpan d, const SocketAddress& to) override {
     to_browsers_.push_back({{}, to, {d.begin(), d.end()}});
@@ -370,9 +376,72 @@ TEST_F(SfuE2eTest, ConsentLossDisconnects) {
   ASSERT_TRUE(teacher_.connected());
   clock_.advance_ms(31'000);
   sfu_.on_timer();
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[events.size() - 2], "!room1/teacher/publish/consent_expired");
   EXPECT_EQ(events.back(), "xroom1/teacher/publish");
+  EXPECT_EQ(sfu_.consent_expirations(), 1u);
+  EXPECT_EQ(sfu_.ice_timeouts(), 0u);
+  EXPECT_EQ(sfu_.dtls_failures(), 0u);
   sfu_.on_timer();  // frees the dead transport
   EXPECT_EQ(sfu_.transport_count(), 0u);
+}
+
+// A browser that never sends a valid connectivity check (the candidates did not reach us):
+// after WebRtcTransport::kIceTimeoutMs the transport is closed as an ICE failure, counted,
+// and reported before the disconnect.
+TEST_F(SfuE2eTest, NoConnectivityCheckIsAnIceFailure) {
+  auto sub = sfu_.subscribe("room1", "student",
+                            student_.offer("chromium_subscribe_offer.sdp", kSubFp, "pT3c"));
+  ASSERT_TRUE(sub.is_ok()) << sub.status().to_string();
+  clock_.advance_ms(WebRtcTransport::kIceTimeoutMs - 1'000);
+  sfu_.on_timer();
+  EXPECT_EQ(sfu_.ice_timeouts(), 0u);
+  EXPECT_TRUE(events.empty());
+  clock_.advance_ms(1'000);
+  sfu_.on_timer();
+  EXPECT_EQ(sfu_.ice_timeouts(), 1u);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0], "!room1/student/subscribe/ice_timeout");
+  EXPECT_EQ(events[1], "xroom1/student/subscribe");
+  sfu_.on_timer();
+  EXPECT_EQ(sfu_.transport_count(), 0u);
+
+  // A browser that connected in time is not an ICE failure later.
+  auto pub = sfu_.publish("room1", "teacher", "main",
+                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
+  ASSERT_TRUE(pub.is_ok());
+  teacher_.set_answer(*pub);
+  teacher_.connect();
+  pump();
+  ASSERT_TRUE(teacher_.connected());
+  clock_.advance_ms(WebRtcTransport::kIceTimeoutMs / 2);
+  teacher_.connect();  // a consent check
+  pump();
+  clock_.advance_ms(WebRtcTransport::kIceTimeoutMs / 2 + 1'000);
+  sfu_.on_timer();
+  EXPECT_EQ(sfu_.ice_timeouts(), 1u);
+  EXPECT_EQ(sfu_.transport_count(), 1u);
+}
+
+// The browser's certificate does not match the fingerprint of its offer: the handshake
+// fails on our side, which counts a DTLS failure and reports it.
+TEST_F(SfuE2eTest, FingerprintMismatchIsADtlsFailure) {
+  // The fixture's own fingerprint stays in the offer; the browser has another certificate.
+  auto pub =
+      sfu_.publish("room1", "teacher", "main",
+                   teacher_.offer("chromium_publish_offer.sdp", "no such fingerprint", "Zq8H"));
+  ASSERT_TRUE(pub.is_ok()) << pub.status().to_string();
+  teacher_.expect_dtls_failure = true;
+  teacher_.set_answer(*pub);
+  teacher_.connect();
+  pump();
+  // (The browser may count itself connected: we check its certificate once our side of the
+  // handshake is done.)
+  EXPECT_EQ(sfu_.dtls_failures(), 1u);
+  EXPECT_EQ(sfu_.ice_timeouts(), 0u);
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[events.size() - 2], "!room1/teacher/publish/dtls");
+  EXPECT_EQ(events.back(), "xroom1/teacher/publish");
 }
 
 TEST_F(SfuE2eTest, BadOfferIsRejectedWithoutLeak) {

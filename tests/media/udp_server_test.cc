@@ -6,7 +6,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "media/stun/stun_packet.h"
@@ -75,6 +77,88 @@ TEST(UdpServer, AnswersBindingRequestOnLoopback) {
   EXPECT_EQ(resp->transaction_id, req.transaction_id);
   EXPECT_EQ(resp->xor_mapped_address->port, client.local_endpoint().port());
   EXPECT_TRUE(stun::verify_integrity(std::span<const uint8_t>(buf.data(), got), *resp, m.ice_pwd));
+}
+
+// Sends a STUN Binding request for a fresh subscriber transport from `client_ip` to
+// `target_ip` (the server bound to `bind_ip`) and returns where the success response came
+// from; nullopt when none came within 5 s.
+std::optional<asio::ip::udp::endpoint> binding_reply_source(const std::string& bind_ip,
+                                                            const std::string& client_ip,
+                                                            const std::string& target_ip) {
+  asio::io_context io;
+  UdpServer server(io, &base::SystemClock::instance());
+  EXPECT_TRUE(server.bind(bind_ip, 0).is_ok());
+  SfuConfig config;
+  config.port = server.local_port();
+  config.public_ip = target_ip;
+  NullSfuListener listener;
+  base::SeededRandom random(1);
+  Sfu sfu(config, &listener, &server, &base::SystemClock::instance(), &random,
+          *DtlsCertificate::generate());
+  server.start(&sfu);
+  std::ifstream f(std::string(MEDIA_TEST_DATA) + "/chromium_subscribe_offer.sdp");
+  std::stringstream offer;
+  offer << f.rdbuf();
+  auto answer = sfu.subscribe("r", "p", offer.str());
+  EXPECT_TRUE(answer.is_ok());
+  if (!answer.is_ok()) return std::nullopt;
+  const auto m = sdp::parse(*answer)->media[0];
+
+  asio::ip::udp::socket client(io, asio::ip::udp::endpoint(asio::ip::make_address(client_ip), 0));
+  stun::StunMessage req;
+  req.username = m.ice_ufrag + ":pT3c";
+  req.priority = 100;
+  req.ice_controlling = 1;
+  req.transaction_id[11] = 7;
+  auto bytes = stun::serialize(req, m.ice_pwd, true);
+  client.send_to(asio::buffer(bytes),
+                 asio::ip::udp::endpoint(asio::ip::make_address(target_ip), config.port));
+  std::array<uint8_t, 1500> buf;
+  asio::ip::udp::endpoint from;
+  bool got = false;
+  client.async_receive_from(asio::buffer(buf), from,
+                            [&](const boost::system::error_code& ec, size_t n) {
+                              got = !ec && n > 0;
+                              server.stop();
+                            });
+  io.run_for(std::chrono::seconds(5));
+  if (!got) return std::nullopt;
+  return from;
+}
+
+// Two addresses on one host: the kernel would answer a datagram that arrived at 127.0.0.2
+// from 127.0.0.1 (its route to the client), which a browser that checked 127.0.0.2 drops.
+// Bound to 0.0.0.0, the answer must leave from the address the request arrived at.
+TEST(UdpServer, AnswersFromTheAddressTheRequestArrivedAt) {
+  auto from = binding_reply_source("0.0.0.0", "127.0.0.1", "127.0.0.2");
+  ASSERT_TRUE(from.has_value());
+  EXPECT_EQ(from->address().to_string(), "127.0.0.2");
+  // And from the other address when the request goes there.
+  from = binding_reply_source("0.0.0.0", "127.0.0.2", "127.0.0.1");
+  ASSERT_TRUE(from.has_value());
+  EXPECT_EQ(from->address().to_string(), "127.0.0.1");
+}
+
+// The same on addresses of a network namespace (tests/scripts/media_pktinfo_netns.sh):
+// EDGECLASS_TEST_PKTINFO="<bind>;<client address>;<server address>" cases separated by
+// spaces, e.g. "0.0.0.0;10.1.0.2;10.2.0.1 ::;fd01::2;fd02::1".
+TEST(UdpServer, AnswersFromTheAddressTheRequestArrivedAtInANamespace) {
+  const char* cases = std::getenv("EDGECLASS_TEST_PKTINFO");
+  if (!cases) GTEST_SKIP() << "EDGECLASS_TEST_PKTINFO unset (run media_pktinfo_netns.sh)";
+  std::istringstream in(cases);
+  std::string one;
+  int n = 0;
+  while (in >> one) {
+    std::vector<std::string> parts;
+    std::stringstream fields(one);
+    for (std::string part; std::getline(fields, part, ';');) parts.push_back(part);
+    ASSERT_EQ(parts.size(), 3u) << one;
+    auto from = binding_reply_source(parts[0], parts[1], parts[2]);
+    ASSERT_TRUE(from.has_value()) << one;
+    EXPECT_EQ(from->address(), asio::ip::make_address(parts[2])) << one;
+    ++n;
+  }
+  EXPECT_GT(n, 0);
 }
 
 TEST(UdpServer, EndpointConversionRoundTrips) {

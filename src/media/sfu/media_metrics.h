@@ -110,6 +110,11 @@ struct MediaStats {
   uint64_t subscribers = 0;    // subscribing PeerConnections
   uint64_t transports = 0;     // WebRTC transports
   uint64_t srtp_failures = 0;  // over the transports alive now
+  // Transports that failed since the start (counters; exported with a label by the owner as
+  // edgeclass_media_ice_failures_total{reason} and edgeclass_media_dtls_failures_total).
+  uint64_t ice_timeouts = 0;         // no valid ICE check within the timeout
+  uint64_t consent_expirations = 0;  // ICE consent lost
+  uint64_t dtls_failures = 0;        // DTLS handshake or SRTP setup failed
 };
 
 // One exported gauge of MediaStats.

@@ -81,6 +81,7 @@ base::Result<Sfu::Endpoint*> Sfu::new_endpoint(const std::string& room_id,
   id += std::to_string(next_id_++);
   EC_ASSIGN_OR_RETURN(auto transport,
                       WebRtcTransport::create(id, this, clock_, *random_, certificate_));
+  transport->set_ice_timeout_ms(config_.ice_timeout_ms);
   auto ep = std::make_unique<Endpoint>();
   ep->transport = std::move(transport);
   ep->lane = int((next_id_ - 1) % uint64_t(std::max(1, config_.fanout_threads)));
@@ -369,8 +370,25 @@ void Sfu::OnTransportClosed(const WebRtcTransport* t, std::string_view reason) {
       .kv("participant", ep->participant_id)
       .kv("reason", reason);
   doomed_.push_back(t->id());
-  listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, ep->publisher,
-                                          reason);
+  const WebRtcTransport::Failure failure = t->failure();
+  switch (failure) {
+    case WebRtcTransport::Failure::kNone:
+      break;
+    case WebRtcTransport::Failure::kIceTimeout:
+      ++ice_timeouts_;
+      break;
+    case WebRtcTransport::Failure::kConsentExpired:
+      ++consent_expirations_;
+      break;
+    case WebRtcTransport::Failure::kDtls:
+      ++dtls_failures_;
+      break;
+  }
+  if (failure != WebRtcTransport::Failure::kNone) {
+    listener_->OnSfuTransportFailed(ep->room_id, ep->participant_id, ep->publisher, failure,
+                                    reason);
+  }
+  listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, ep->publisher, reason);
 }
 
 void Sfu::OnTransportRtp(const WebRtcTransport* t, std::span<uint8_t> packet, int64_t arrival_ns) {

@@ -54,6 +54,9 @@ struct SfuConfig {
   // included; 1 sends everything from the media thread. EDGECLASS_MEDIA_THREADS.
   int fanout_threads = 1;
   uint64_t video_bitrate_cap_bps = 2'500'000;  // from VIDEO_QUALITY
+  // A transport without a valid ICE check this long after its answer fails (counted as an
+  // ICE timeout). EDGECLASS_MEDIA_ICE_TIMEOUT.
+  int64_t ice_timeout_ms = WebRtcTransport::kIceTimeoutMs;
   std::vector<std::string> subscribe_feeds = {"main", "stage"};
 
   // Reads EDGECLASS_MEDIA_PORT, EDGECLASS_PUBLIC_IP and VIDEO_QUALITY over the defaults;
@@ -73,8 +76,12 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
     // A transport of the participant died (`publishing`: the one it published with,
     // otherwise its subscription); its streams are gone. `reason` is for logs.
     virtual void OnSfuParticipantDisconnected(const std::string& room_id,
-                                              const std::string& participant_id,
-                                              bool publishing, std::string_view reason) = 0;
+                                              const std::string& participant_id, bool publishing,
+                                              std::string_view reason) = 0;
+    // The transport failed (ICE or DTLS); called just before OnSfuParticipantDisconnected.
+    virtual void OnSfuTransportFailed(const std::string& room_id, const std::string& participant_id,
+                                      bool publishing, WebRtcTransport::Failure failure,
+                                      std::string_view reason) {}
   };
   struct Datagram {
     ByteSpan data;
@@ -125,6 +132,10 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   size_t subscriber_count(const std::string& room_id) const;
   size_t transport_count() const { return transports_.size(); }
   uint64_t unroutable_packets() const { return unroutable_; }
+  // Transports that failed since the start, by kind (WebRtcTransport::Failure).
+  uint64_t ice_timeouts() const { return ice_timeouts_; }
+  uint64_t consent_expirations() const { return consent_expirations_; }
+  uint64_t dtls_failures() const { return dtls_failures_; }
 
  private:
   struct Endpoint;
@@ -172,6 +183,9 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   int64_t collect_arrival_ns_ = 0;
   uint64_t next_id_ = 1;
   uint64_t unroutable_ = 0;
+  uint64_t ice_timeouts_ = 0;
+  uint64_t consent_expirations_ = 0;
+  uint64_t dtls_failures_ = 0;
 };
 
 }  // namespace media

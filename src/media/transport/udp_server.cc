@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <string>
 
 #include "base/log.h"
 
@@ -45,6 +46,22 @@ base::Status UdpServer::bind(const std::string& address, uint16_t port) {
   // Room for bursts: a key frame to a thousand subscribers is a lot of datagrams at once.
   socket_.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
   socket_.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
+  // On a wildcard address, learn where each datagram arrived (see the header).
+  if (addr.is_unspecified()) {
+    int on = 1;
+    const int fd = socket_.native_handle();
+    const int r = ep.address().is_v4()
+                      ? ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on)
+                      : ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+    pktinfo_ = r == 0;
+    if (!pktinfo_) {
+      base::log::warn("media.pktinfo_unavailable")
+          .kv("error", std::string(std::strerror(errno)))
+          .kv("note",
+              "answers leave by the kernel's route; on a multi-homed host set "
+              "EDGECLASS_PUBLIC_IP and bind that address");
+    }
+  }
   return base::Status::ok();
 }
 
@@ -69,18 +86,122 @@ void UdpServer::stop() {
 }
 
 void UdpServer::receive_next() {
-  socket_.async_receive_from(asio::buffer(buffer_), from_,
-                             [this](const boost::system::error_code& ec, size_t n) {
-                               if (!running_ || ec == asio::error::operation_aborted) return;
-                               if (!ec && n > 0) {
-                                 in_handler_ = true;
-                                 sfu_->on_udp_packet(std::span<uint8_t>(buffer_.data(), n),
-                                                     from_endpoint(from_), clock_->now_mono_ns());
-                                 in_handler_ = false;
-                                 flush();
-                               }
-                               receive_next();
-                             });
+  socket_.async_wait(udp::socket::wait_read, [this](const boost::system::error_code& ec) {
+    if (!running_ || ec == asio::error::operation_aborted) return;
+    if (!ec) drain();
+    receive_next();
+  });
+}
+
+namespace {
+
+// The sender of a received datagram, as the Sfu names peers (IPv4-mapped IPv6 as IPv4).
+SocketAddress from_sockaddr(const sockaddr_storage& ss) {
+  SocketAddress a;
+  if (ss.ss_family == AF_INET) {
+    const auto& sin = reinterpret_cast<const sockaddr_in&>(ss);
+    std::memcpy(a.ip.data(), &sin.sin_addr, 4);
+    a.port = ntohs(sin.sin_port);
+    return a;
+  }
+  const auto& sin6 = reinterpret_cast<const sockaddr_in6&>(ss);
+  a.port = ntohs(sin6.sin6_port);
+  if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
+    std::memcpy(a.ip.data(), sin6.sin6_addr.s6_addr + 12, 4);
+  } else {
+    a.v6 = true;
+    std::memcpy(a.ip.data(), sin6.sin6_addr.s6_addr, 16);
+  }
+  return a;
+}
+
+}  // namespace
+
+void UdpServer::drain() {
+  // A bound per wake-up, so that the timer and posted work get their turn under a flood.
+  for (int i = 0; i < 64 && running_; ++i) {
+    sockaddr_storage from{};
+    iovec iov{buffer_.data(), buffer_.size()};
+    alignas(cmsghdr) char control[kControlBytes];
+    msghdr mh{};
+    mh.msg_name = &from;
+    mh.msg_namelen = sizeof from;
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(socket_.native_handle(), &mh, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // EAGAIN: drained (an error is consumed by the read; wait again)
+    }
+    if (n == 0 || (mh.msg_flags & MSG_TRUNC)) continue;  // empty, or larger than any we use
+    const SocketAddress peer = from_sockaddr(from);
+    const int64_t now = clock_->now_mono_ns();
+    if (pktinfo_) remember_local(peer, mh, now);
+    in_handler_ = true;
+    sfu_->on_udp_packet(std::span<uint8_t>(buffer_.data(), size_t(n)), peer, now);
+    in_handler_ = false;
+    flush();
+  }
+}
+
+void UdpServer::remember_local(const SocketAddress& from, msghdr& mh, int64_t now_ns) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    LocalAddress local;
+    local.seen_ns = now_ns;
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      local.v4 = info.ipi_addr;  // the datagram's destination address
+    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      local.v6 = true;
+      local.a6 = info.ipi6_addr;
+      // A link-local source only means something with its interface.
+      if (IN6_IS_ADDR_LINKLOCAL(&info.ipi6_addr)) local.ifindex = info.ipi6_ifindex;
+    } else {
+      continue;
+    }
+    local_of_[from] = local;
+    break;
+  }
+  if (now_ns >= next_sweep_ns_) forget_stale_locals(now_ns);
+}
+
+void UdpServer::forget_stale_locals(int64_t now_ns) {
+  next_sweep_ns_ = now_ns + 10'000'000'000;  // every 10 s
+  const int64_t oldest = now_ns - kLocalAddressTtlMs * 1'000'000;
+  std::erase_if(local_of_, [oldest](const auto& kv) { return kv.second.seen_ns < oldest; });
+}
+
+void UdpServer::set_source(msghdr& m, const SocketAddress& to, char* control) const {
+  if (!pktinfo_) return;
+  auto it = local_of_.find(to);
+  if (it == local_of_.end()) return;
+  const LocalAddress& local = it->second;
+  std::memset(control, 0, kControlBytes);
+  m.msg_control = control;
+  cmsghdr* c = reinterpret_cast<cmsghdr*>(control);
+  if (!local.v6) {
+    m.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+    in_pktinfo info{};
+    info.ipi_spec_dst = local.v4;  // the source address; the route still picks the interface
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+  } else {
+    m.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+    in6_pktinfo info{};
+    info.ipi6_addr = local.a6;
+    info.ipi6_ifindex = local.ifindex;
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+  }
 }
 
 void UdpServer::arm_timer() {
@@ -97,15 +218,27 @@ void UdpServer::arm_timer() {
 
 void UdpServer::send_udp(ByteSpan data, const SocketAddress& to) {
   if (!in_handler_ || data.size() > kMaxDatagram) {
-    boost::system::error_code ec;
-    socket_.send_to(asio::buffer(data.data(), data.size()), to_endpoint(to), 0, ec);
-    if (ec) send_errors_.fetch_add(1, std::memory_order_relaxed);
+    udp::endpoint ep = to_endpoint(to);
+    iovec iov{const_cast<uint8_t*>(data.data()), data.size()};
+    msghdr m{};
+    m.msg_name = ep.data();
+    m.msg_namelen = socklen_t(ep.size());
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    alignas(cmsghdr) char control[kControlBytes];
+    set_source(m, to, control);
+    ssize_t n;
+    do {
+      n = ::sendmsg(socket_.native_handle(), &m, MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) send_errors_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   Pending& p = pending_[pending_count_++];
   std::memcpy(p.data.data(), data.data(), data.size());
   p.len = data.size();
   p.to = to_endpoint(to);
+  p.peer = to;
   if (pending_count_ == kBatch) flush();
 }
 
@@ -144,8 +277,10 @@ void UdpServer::flush() {
   if (pending_count_ == 0) return;
   std::array<mmsghdr, kBatch> msgs{};
   std::array<iovec, kBatch> iov{};
+  alignas(cmsghdr) char control[kBatch][kControlBytes];
   for (size_t i = 0; i < pending_count_; ++i) {
     fill_message(msgs[i], iov[i], pending_[i].data.data(), pending_[i].len, pending_[i].to);
+    set_source(msgs[i].msg_hdr, pending_[i].peer, control[i]);
   }
   send_all(socket_.native_handle(), msgs.data(), pending_count_, send_errors_);
   pending_count_ = 0;
@@ -155,11 +290,13 @@ void UdpServer::send_udp_batch(std::span<const Sfu::Datagram> batch) {
   std::array<mmsghdr, kBatch> msgs{};
   std::array<iovec, kBatch> iov{};
   std::array<udp::endpoint, kBatch> to;
+  alignas(cmsghdr) char control[kBatch][kControlBytes];
   while (!batch.empty()) {
     size_t n = std::min(batch.size(), kBatch);
     for (size_t i = 0; i < n; ++i) {
       to[i] = to_endpoint(batch[i].to);
       fill_message(msgs[i], iov[i], batch[i].data.data(), batch[i].data.size(), to[i]);
+      set_source(msgs[i].msg_hdr, batch[i].to, control[i]);
     }
     send_all(socket_.native_handle(), msgs.data(), n, send_errors_);
     batch = batch.subspan(n);

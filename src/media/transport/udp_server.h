@@ -9,7 +9,17 @@
 // sendmmsg(2) call at the end of the handler (or when kBatch datagrams are waiting): a key
 // frame fanned out to a thousand subscribers is a thousand datagrams, and the syscall per
 // datagram would dominate. Sends from outside the handlers go out at once.
+//
+// Multi-homed hosts: bound to a wildcard address (0.0.0.0 or ::), the socket asks the kernel
+// for each datagram's destination address (IP_PKTINFO, IPV6_RECVPKTINFO) and remembers it
+// per remote address; what is sent to that remote leaves from that address (IP_PKTINFO /
+// IPV6_PKTINFO on sendmsg). Otherwise the kernel would pick the source by its route to the
+// browser, which on a host with several addresses need not be the candidate the browser
+// checked, and the browser drops answers from an address it did not send to. An entry not
+// refreshed for kLocalAddressTtlMs is forgotten.
 #pragma once
+
+#include <netinet/in.h>
 
 #include <array>
 #include <atomic>
@@ -18,6 +28,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
@@ -40,6 +51,9 @@ class UdpServer final : public Sfu::PacketSender {
   void stop();
 
   uint16_t local_port() const;
+  // True when replies leave from the address each peer's datagrams arrived at (wildcard
+  // bind; see above).
+  bool tracks_local_addresses() const { return pktinfo_; }
   uint64_t send_errors() const { return send_errors_.load(std::memory_order_relaxed); }
 
   // Sfu::PacketSender: a non-blocking send; a full socket buffer drops the datagram (media
@@ -53,29 +67,52 @@ class UdpServer final : public Sfu::PacketSender {
   static boost::asio::ip::udp::endpoint to_endpoint(const SocketAddress& a);
 
  private:
+  // Where a peer's datagrams arrived, for IP_PKTINFO/IPV6_PKTINFO on the answers.
+  struct LocalAddress {
+    bool v6 = false;
+    in_addr v4{};
+    in6_addr a6{};
+    unsigned ifindex = 0;  // IPv6 link-local only
+    int64_t seen_ns = 0;
+  };
+  // Room for one IPV6_PKTINFO (the larger of the two) control message.
+  static constexpr size_t kControlBytes = 64;
+
   void receive_next();
+  // Reads the datagrams waiting on the socket (up to a bound) and hands each to the Sfu.
+  void drain();
+  void remember_local(const SocketAddress& from, msghdr& mh, int64_t now_ns);
+  // Adds the source-address control message for `to` to `m`, when one is known.
+  void set_source(msghdr& m, const SocketAddress& to, char* control) const;
+  void forget_stale_locals(int64_t now_ns);
   void arm_timer();
   void flush();
 
   static constexpr size_t kBatch = 64;
   static constexpr size_t kMaxDatagram = 1600;
+  static constexpr int64_t kLocalAddressTtlMs = 120'000;
   struct Pending {
     std::array<uint8_t, kMaxDatagram> data;
     size_t len = 0;
     boost::asio::ip::udp::endpoint to;
+    SocketAddress peer;  // `to` as the Sfu names it (the key of local_of_)
   };
 
   const base::Clock* clock_;  // not owned
   boost::asio::ip::udp::socket socket_;
   boost::asio::steady_timer timer_;
   Sfu* sfu_ = nullptr;  // not owned
-  boost::asio::ip::udp::endpoint from_;
   std::array<uint8_t, 2048> buffer_{};
   bool running_ = false;
   bool in_handler_ = false;       // sends are batched while true
   std::vector<Pending> pending_;  // kBatch slots; the first pending_count_ are in use
   size_t pending_count_ = 0;
   std::atomic<uint64_t> send_errors_{0};
+  bool pktinfo_ = false;  // bound to a wildcard address: track each peer's local address
+  // Written by the media thread when a datagram arrives (never during a fan-out, which runs
+  // inside the handler after the write), read by it and by the fan-out workers when sending.
+  std::unordered_map<SocketAddress, LocalAddress, SocketAddressHash> local_of_;
+  int64_t next_sweep_ns_ = 0;
 };
 
 }  // namespace media

@@ -22,6 +22,8 @@ WebRtcTransport::WebRtcTransport(std::string id, Listener* listener, const base:
                                  std::string ufrag, std::string password)
     : id_(std::move(id)),
       listener_(listener),
+      clock_(clock),
+      created_ns_(clock->now_mono_ns()),
       ice_(this, clock, std::move(ufrag), std::move(password)) {}
 
 WebRtcTransport::~WebRtcTransport() = default;
@@ -104,6 +106,13 @@ base::Status WebRtcTransport::send_rtcp(std::span<uint8_t> buffer, size_t len) {
 
 void WebRtcTransport::on_timer() {
   if (closed_) return;
+  if (ice_.state() == IceServer::State::kNew &&
+      clock_->now_mono_ns() - created_ns_ >= ice_timeout_ms_ * 1'000'000) {
+    close(
+        "ICE failed: no valid connectivity check within " + std::to_string(ice_timeout_ms_) + " ms",
+        Failure::kIceTimeout);
+    return;
+  }
   ice_.on_timer();
   if (closed_) return;
   auto due = dtls_->next_timeout_ms();
@@ -118,9 +127,10 @@ const SocketAddress& WebRtcTransport::destination() const {
   return ice_.has_selected_tuple() ? ice_.selected_tuple() : dtls_peer_;
 }
 
-void WebRtcTransport::close(std::string_view reason) {
+void WebRtcTransport::close(std::string_view reason, Failure failure) {
   if (closed_) return;
   closed_ = true;
+  failure_ = failure;
   listener_->OnTransportClosed(this, reason);
 }
 
@@ -136,7 +146,7 @@ void WebRtcTransport::OnIceServerStateChanged(const IceServer*, IceServer::State
     // DTLS server: wait for the browser's ClientHello (it is setup:active).
     if (dtls_->state() == DtlsTransport::State::kNew) dtls_->start();
   } else if (state == IceServer::State::kDisconnected) {
-    close("ICE consent expired");
+    close("ICE consent expired", Failure::kConsentExpired);
   }
 }
 
@@ -157,7 +167,8 @@ void WebRtcTransport::OnDtlsTransportConnected(const DtlsTransport*, const SrtpK
   auto out =
       SrtpSession::create(SrtpSession::Direction::kOutbound, keys.profile, keys.local_master);
   if (!in.is_ok() || !out.is_ok()) {
-    close("SRTP setup failed: " + (in.is_ok() ? out.status() : in.status()).message());
+    close("SRTP setup failed: " + (in.is_ok() ? out.status() : in.status()).message(),
+          Failure::kDtls);
     return;
   }
   srtp_in_ = std::move(*in);
@@ -166,9 +177,23 @@ void WebRtcTransport::OnDtlsTransportConnected(const DtlsTransport*, const SrtpK
 }
 
 void WebRtcTransport::OnDtlsTransportFailed(const DtlsTransport*, std::string_view reason) {
-  close(reason);
+  close(reason, Failure::kDtls);
 }
 
 void WebRtcTransport::OnDtlsTransportClosed(const DtlsTransport*) { close("DTLS closed by peer"); }
+
+const char* to_string(WebRtcTransport::Failure failure) {
+  switch (failure) {
+    case WebRtcTransport::Failure::kNone:
+      return "none";
+    case WebRtcTransport::Failure::kIceTimeout:
+      return "ice_timeout";
+    case WebRtcTransport::Failure::kConsentExpired:
+      return "consent_expired";
+    case WebRtcTransport::Failure::kDtls:
+      return "dtls";
+  }
+  return "none";
+}
 
 }  // namespace media

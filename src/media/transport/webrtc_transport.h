@@ -32,6 +32,18 @@ namespace media {
 
 class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::Listener {
  public:
+  // Why a transport closed, when it failed (for metrics and logs).
+  enum class Failure {
+    kNone,            // closed by the peer, or not closed
+    kIceTimeout,      // no valid connectivity check within kIceTimeoutMs of creation
+    kConsentExpired,  // ICE consent freshness lost on the selected tuple
+    kDtls,            // the DTLS handshake failed (alert, fingerprint, timeout) or SRTP setup
+  };
+  // A browser that has sent no valid Binding request this long after the answer has given up
+  // (Chromium fails ICE after about 30 s without a working pair). The default of
+  // set_ice_timeout_ms.
+  static constexpr int64_t kIceTimeoutMs = 30'000;
+
   class Listener {
    public:
     virtual ~Listener() = default;
@@ -43,8 +55,9 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
     virtual void OnTransportTupleRemoved(const WebRtcTransport* t, const SocketAddress& remote) = 0;
     // DTLS is up and SRTP is keyed: media flows from now on.
     virtual void OnTransportConnected(const WebRtcTransport* t) = 0;
-    // ICE consent expired, DTLS failed or the peer closed. The owner should destroy the
-    // transport, but not from inside this callback (it is on the transport's stack).
+    // ICE failed or its consent expired, DTLS failed or the peer closed (failure() says
+    // which). The owner should destroy the transport, but not from inside this callback (it
+    // is on the transport's stack).
     virtual void OnTransportClosed(const WebRtcTransport* t, std::string_view reason) = 0;
     // A decrypted RTP packet (mutable: the consumer may forward it in place).
     virtual void OnTransportRtp(const WebRtcTransport* t, std::span<uint8_t> packet,
@@ -58,6 +71,9 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
       std::string id, Listener* listener, const base::Clock* clock, base::Random& random,
       std::shared_ptr<const DtlsCertificate> certificate);
   ~WebRtcTransport() override;
+
+  // How long after creation the transport waits for a valid ICE check before it fails.
+  void set_ice_timeout_ms(int64_t ms) { ice_timeout_ms_ = ms; }
 
   // From the browser's SDP: its ICE ufrag and its certificate's sha-256 fingerprint.
   void set_remote_parameters(std::string remote_ufrag, std::string remote_fingerprint);
@@ -82,6 +98,8 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
   const std::string& local_password() const { return ice_.local_password(); }
   bool connected() const { return srtp_in_ != nullptr; }
   uint64_t srtp_failures() const { return srtp_failures_; }
+  // Set before OnTransportClosed when the transport failed.
+  Failure failure() const { return failure_; }
 
  private:
   WebRtcTransport(std::string id, Listener* listener, const base::Clock* clock, std::string ufrag,
@@ -100,12 +118,15 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
   void OnDtlsTransportFailed(const DtlsTransport*, std::string_view reason) override;
   void OnDtlsTransportClosed(const DtlsTransport*) override;
 
-  void close(std::string_view reason);
+  void close(std::string_view reason, Failure failure = Failure::kNone);
   bool have_destination() const;
   const SocketAddress& destination() const;
 
   std::string id_;
   Listener* listener_;        // not owned
+  const base::Clock* clock_;  // not owned
+  int64_t created_ns_ = 0;    // monotonic; the ICE timeout counts from here
+  int64_t ice_timeout_ms_ = kIceTimeoutMs;
   IceServer ice_;
   std::unique_ptr<DtlsTransport> dtls_;    // owned; created in create()
   std::unique_ptr<SrtpSession> srtp_in_;   // owned; set when DTLS connects
@@ -113,7 +134,11 @@ class WebRtcTransport final : public IceServer::Listener, public DtlsTransport::
   SocketAddress dtls_peer_;                // where DTLS came from, until ICE nominates a tuple
   bool have_dtls_peer_ = false;
   bool closed_ = false;
+  Failure failure_ = Failure::kNone;
   uint64_t srtp_failures_ = 0;  // packets that failed authentication or replay checks
 };
+
+// "ice_timeout", "consent_expired", "dtls" or "none".
+const char* to_string(WebRtcTransport::Failure failure);
 
 }  // namespace media
