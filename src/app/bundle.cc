@@ -109,41 +109,6 @@ std::string gzip(std::string_view in) {
   return out;
 }
 
-// OPA's structured-file digest input: objects with sorted keys, compact, Go's encoding of
-// the primitives (no HTML escaping).
-void canonical(const json::value& v, std::string& out) {
-  switch (v.kind()) {
-    case json::kind::object: {
-      std::vector<std::pair<std::string_view, const json::value*>> items;
-      for (const auto& kv : v.get_object()) items.emplace_back(kv.key(), &kv.value());
-      std::sort(items.begin(), items.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      out += '{';
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (i) out += ',';
-        out += json::serialize(json::string(items[i].first));
-        out += ':';
-        canonical(*items[i].second, out);
-      }
-      out += '}';
-      return;
-    }
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        canonical(e, out);
-      }
-      out += ']';
-      return;
-    }
-    default:
-      out += json::serialize(v);
-  }
-}
-
 bool is_structured(std::string_view path) {
   std::string_view base =
       path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
@@ -357,28 +322,17 @@ base::Result<json::value> yaml_to_json(std::string_view text) {
 }
 
 std::string bundle_file_digest(std::string_view path, std::string_view bytes) {
-  std::string input;
+  std::optional<std::string> input;
   if (is_structured(path)) {
-    boost::system::error_code ec;
-    json::value v;
     if (path.ends_with(".yaml") || path.ends_with(".yml")) {
+      // OPA turns YAML into JSON first (Go's encoding of its numbers, as Value prints them).
       auto y = yaml_to_json(bytes);
-      if (y.is_ok()) {
-        v = std::move(y).value();
-      } else {
-        ec = boost::json::error::syntax;
-      }
+      if (y.is_ok()) input = canonical_json(policy::Value::from_json(*y).to_json());
     } else {
-      v = json::parse(bytes, ec);
+      input = canonical_json(bytes);
     }
-    if (!ec)
-      canonical(v, input);
-    else
-      input = std::string(bytes);
-  } else {
-    input = std::string(bytes);
   }
-  auto d = base::sha256(input);
+  auto d = base::sha256(input ? *input : bytes);
   return base::hex_encode(base::as_bytes(d));
 }
 
@@ -551,8 +505,7 @@ base::Result<Bundle> read_bundle(std::string_view archive, const BundleVerificat
 }
 
 base::Result<std::string> build_bundle(const std::string& dir, std::string_view revision,
-                                       std::string_view signing_key,
-                                       std::string_view signing_alg) {
+                                       std::string_view signing_key, std::string_view signing_alg) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return base::invalid_argument(dir + " is not a directory");
@@ -583,8 +536,8 @@ base::Result<std::string> build_bundle(const std::string& dir, std::string_view 
                                     {"hash", bundle_file_digest(f.path, f.bytes)},
                                     {"algorithm", "SHA-256"}});
     }
-    std::string header = base::base64url_encode(json::serialize(
-        json::object{{"alg", signing_alg}, {"typ", "JWT"}, {"kid", "edgeclass"}}));
+    std::string header = base::base64url_encode(
+        json::serialize(json::object{{"alg", signing_alg}, {"typ", "JWT"}, {"kid", "edgeclass"}}));
     std::string payload =
         base::base64url_encode(json::serialize(json::object{{"files", std::move(listed)}}));
     std::string signing_input = header + "." + payload;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +83,11 @@ std::string bundle_file_digest(std::string_view path, std::string_view bytes);
 base::Result<std::string> build_bundle(const std::string& dir, std::string_view revision,
                                        std::string_view signing_key,
                                        std::string_view signing_alg = "HS256");
+
+// OPA's digest input for a structured file: the JSON `text` with object keys sorted, compact,
+// numbers spelled as in `text`, strings escaped as Go's encoder does; nullopt when `text` is
+// not JSON.
+std::optional<std::string> canonical_json(std::string_view text);
 
 // YAML text (a data.yaml) as JSON, with OPA's YAML reading (the engine's yaml.unmarshal).
 base::Result<boost::json::value> yaml_to_json(std::string_view text);

@@ -111,6 +111,27 @@ TEST(BundleYamlTest, DataYamlIsReadAndHashedAsItsJson) {
           .is_ok());
 }
 
+TEST(BundleDigestTest, StructuredFilesHashAsOpaEncodesThem) {
+  // Numbers keep their spelling (OPA reads json.Number), keys sort byte-wise, the last of a
+  // repeated key wins, strings are re-escaped as Go does (U+2028 escaped, < > & not, é raw).
+  std::string in =
+      "{ \"c\": [1e3, -0.5E-2, {\"k\": null}], \"b\": 2, \"b\": 1.0,\n"
+      "  \"a\": \"x\xE2\x80\xA8<y\\u0001\" }";
+  auto c = canonical_json(in);
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(*c, R"({"a":"x\u2028<y\u0001","b":1.0,"c":[1e3,-0.5E-2,{"k":null}]})");
+  // sha256 of that text, computed with Python's hashlib.
+  EXPECT_EQ(bundle_file_digest("x/data.json", in),
+            "cbb559fc8f7becaff67e11baca196fe88ebc1c32aea75661cc44fbb1599d0d91");
+  EXPECT_EQ(canonical_json(R"(["\u00e9\ud83d\ude00", "\/"])"),
+            "[\"\xC3\xA9\xF0\x9F\x98\x80\",\"/\"]");
+  EXPECT_FALSE(canonical_json("{\"a\": 01}").has_value());
+  EXPECT_FALSE(canonical_json("[1,]").has_value());
+  EXPECT_FALSE(canonical_json("{} x").has_value());
+  // A file that is not JSON is hashed byte for byte.
+  EXPECT_EQ(bundle_file_digest("data.json", "{"), bundle_file_digest("p.rego", "{"));
+}
+
 Bundle snapshot() {
   auto b =
       read_bundle(tar_gz({{".manifest", R"({"revision": "s1", "roots": ["education", "config"]})"},
