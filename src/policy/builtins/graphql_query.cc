@@ -338,6 +338,7 @@ class QueryChecker {
     std::string parent;  // the type the field is selected on
     const Value* node;   // the field in the document
     const Value* def;    // its definition (nullptr when unknown)
+    std::string args;    // its arguments, canonical (arguments_key)
   };
   using FieldMap = std::vector<std::pair<std::string, std::vector<FieldRef>>>;
   // The fields a selection set selects, by response name in document order, through inline
@@ -354,7 +355,7 @@ class QueryChecker {
           out.emplace_back(response, std::vector<FieldRef>{});
           it = out.end() - 1;
         }
-        it->second.push_back(FieldRef{parent, &sel, def});
+        it->second.push_back(FieldRef{parent, &sel, def, arguments_key(sel)});
       } else if (sel.find("TypeCondition") != nullptr) {
         std::string type(str_of(sel, "TypeCondition"));
         collect(list_of(sel, "SelectionSet"), type.empty() ? parent : type, out, seen_fragments);
@@ -412,20 +413,29 @@ class QueryChecker {
     return key;
   }
   // Why `a` and `b` (same response name) cannot be merged; "" when they can.
-  std::string conflict(const FieldRef& a, const FieldRef& b, bool exclusive, int depth = 0) const {
-    // Fragments that spread themselves (reported by NoFragmentCycles) nest without end.
-    if (depth > 64) return "";
+  // With `deep` false, only the fields themselves (names, arguments, return types) are
+  // compared, not their subfields: cheap, and counted against a larger budget of its own.
+  std::string conflict(const FieldRef& a, const FieldRef& b, bool exclusive, int depth = 0,
+                       bool deep = true) {
+    // Fragments that spread themselves (reported by NoFragmentCycles) nest without end, and
+    // fields spreading the same large fragments compare quadratically at every level: the
+    // comparisons of one document are bounded (gqlparser caches them instead), so a hostile
+    // query costs at most that much; beyond it no further overlap is reported.
+    size_t& budget = deep ? overlap_budget_ : shallow_budget_;
+    if (budget == 0 || depth > 64) return "";
+    --budget;
     exclusive = exclusive || (a.parent != b.parent && is_object(a.parent) && is_object(b.parent));
     if (!exclusive) {
       std::string an(str_of(*a.node, "Name")), bn(str_of(*b.node, "Name"));
       if (an != bn) return "\"" + an + "\" and \"" + bn + "\" are different fields";
-      if (arguments_key(*a.node) != arguments_key(*b.node)) return "they have differing arguments";
+      if (a.args != b.args) return "they have differing arguments";
     }
     if (a.def != nullptr && b.def != nullptr &&
         types_conflict(*a.def->find("Type"), *b.def->find("Type"))) {
       return "they return conflicting types \"" + type_string(*a.def->find("Type")) + "\" and \"" +
              type_string(*b.def->find("Type")) + "\"";
     }
+    if (!deep) return "";
     auto sa = list_of(*a.node, "SelectionSet"), sb = list_of(*b.node, "SelectionSet");
     if (sa.empty() || sb.empty() || a.def == nullptr || b.def == nullptr) return "";
     FieldMap ma, mb;
@@ -452,15 +462,19 @@ class QueryChecker {
     FieldMap fields;
     std::set<std::string> seen;
     collect(set, parent, fields, seen);
-    for (const auto& [name, refs] : fields) {
-      for (size_t i = 0; i < refs.size(); ++i) {
-        for (size_t j = i + 1; j < refs.size(); ++j) {
-          if (refs[i].node == refs[j].node) continue;
-          std::string why = conflict(refs[i], refs[j], false);
-          if (!why.empty()) {
-            return fail(*refs[i].node, "Fields \"" + name + "\" conflict because " + why +
-                                           ". Use different aliases on the fields to fetch both "
-                                           "if this was intentional.");
+    // The fields themselves first, then their subfields (which the budget bounds), so that a
+    // conflict at this level is found whatever the subfields cost.
+    for (bool deep : {false, true}) {
+      for (const auto& [name, refs] : fields) {
+        for (size_t i = 0; i < refs.size(); ++i) {
+          for (size_t j = i + 1; j < refs.size(); ++j) {
+            if (refs[i].node == refs[j].node) continue;
+            std::string why = conflict(refs[i], refs[j], false, 0, deep);
+            if (!why.empty()) {
+              return fail(*refs[i].node, "Fields \"" + name + "\" conflict because " + why +
+                                             ". Use different aliases on the fields to fetch "
+                                             "both if this was intentional.");
+            }
           }
         }
       }
@@ -591,6 +605,10 @@ class QueryChecker {
 
   const SchemaView& schema_;
   int depth_ = 0;
+  // Field comparisons left for OverlappingFieldsCanBeMerged in this document: with their
+  // subfields, and of the fields alone.
+  size_t overlap_budget_ = 5000;
+  size_t shallow_budget_ = 200000;
   std::map<std::string, const Value*> fragments_;
   std::set<std::string> used_fragments_, defined_vars_, used_vars_, visited_;
   std::set<std::string> cycle_checked_;           // fragments NoFragmentCycles has seen
