@@ -109,46 +109,11 @@ std::string gzip(std::string_view in) {
   return out;
 }
 
-// OPA's structured-file digest input: objects with sorted keys, compact, Go's encoding of
-// the primitives (no HTML escaping).
-void canonical(const json::value& v, std::string& out) {
-  switch (v.kind()) {
-    case json::kind::object: {
-      std::vector<std::pair<std::string_view, const json::value*>> items;
-      for (const auto& kv : v.get_object()) items.emplace_back(kv.key(), &kv.value());
-      std::sort(items.begin(), items.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-      out += '{';
-      for (size_t i = 0; i < items.size(); ++i) {
-        if (i) out += ',';
-        out += json::serialize(json::string(items[i].first));
-        out += ':';
-        canonical(*items[i].second, out);
-      }
-      out += '}';
-      return;
-    }
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        canonical(e, out);
-      }
-      out += ']';
-      return;
-    }
-    default:
-      out += json::serialize(v);
-  }
-}
-
 bool is_structured(std::string_view path) {
   std::string_view base =
       path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
-  return base == "data.json" || base == "data.yaml" || base == ".signatures.json" ||
-         base == ".manifest";
+  return base == "data.json" || base == "data.yaml" || base == "data.yml" ||
+         base == ".signatures.json" || base == ".manifest" || path == "patch.json";
 }
 
 // The query that checks a JWS with the engine's io.jwt.decode_verify (HS*, RS*, PS*, ES*).
@@ -296,23 +261,78 @@ base::Status check_data_roots(const std::vector<std::vector<std::string>>& roots
   return base::Status::ok();
 }
 
+// patch.json: {"data": [{"op": "upsert|remove|replace", "path": "/a/b", "value": ...}]}.
+base::Status read_patch(std::string_view bytes, std::vector<PatchOp>& out) {
+  auto doc = policy::Value::parse_json(bytes);
+  if (!doc.is_ok()) return bad_bundle("patch.json: " + doc.status().message());
+  const policy::Value* ops = doc->find("data");
+  if (!doc->is_object() || ops == nullptr || !ops->is_array()) {
+    return bad_bundle("patch.json: expected {\"data\": [operations]}");
+  }
+  for (const policy::Value& o : ops->array_items()) {
+    const policy::Value* op = o.find("op");
+    const policy::Value* path = o.find("path");
+    if (op == nullptr || !op->is_string() || path == nullptr || !path->is_string()) {
+      return bad_bundle("patch.json: every operation needs a string op and path");
+    }
+    PatchOp p;
+    p.op = op->as_string();
+    if (p.op != "upsert" && p.op != "remove" && p.op != "replace") {
+      return bad_bundle("patch.json: unknown op '" + p.op + "' (upsert, remove, replace)");
+    }
+    // A JSON pointer: "~1" is "/", "~0" is "~".
+    for (std::string seg : split_path(path->as_string())) {
+      std::string clean;
+      for (size_t i = 0; i < seg.size(); ++i) {
+        if (seg[i] == '~' && i + 1 < seg.size() && (seg[i + 1] == '0' || seg[i + 1] == '1')) {
+          clean += seg[++i] == '0' ? '~' : '/';
+        } else {
+          clean += seg[i];
+        }
+      }
+      p.path.push_back(std::move(clean));
+    }
+    if (const policy::Value* v = o.find("value")) {
+      p.value = *v;
+    } else if (p.op != "remove") {
+      return bad_bundle("patch.json: " + p.op + " of " + path->as_string() + " without a value");
+    }
+    out.push_back(std::move(p));
+  }
+  return base::Status::ok();
+}
+
 }  // namespace
 
 std::string gzip_bytes(std::string_view bytes) { return gzip(bytes); }
 
+base::Result<json::value> yaml_to_json(std::string_view text) {
+  static const std::shared_ptr<const policy::Engine> engine = [] {
+    auto e = policy::Engine::compile(
+        {{"bundle_yaml.rego",
+          "package edgeclass_bundle_yaml\nimport rego.v1\nresult := yaml.unmarshal(input)\n"}});
+    return e.is_ok() ? *e : nullptr;
+  }();
+  if (!engine) return base::internal_error("bundle: the YAML reader did not compile");
+  auto r = engine->eval_ref("data.edgeclass_bundle_yaml.result",
+                            policy::Value::string(std::string(text)));
+  if (!r.is_ok()) return base::invalid_argument(r.status().message());
+  if (!r->has_value()) return base::invalid_argument("not a YAML document");
+  return r->value().to_json_value();
+}
+
 std::string bundle_file_digest(std::string_view path, std::string_view bytes) {
-  std::string input;
+  std::optional<std::string> input;
   if (is_structured(path)) {
-    boost::system::error_code ec;
-    json::value v = json::parse(bytes, ec);
-    if (!ec)
-      canonical(v, input);
-    else
-      input = std::string(bytes);
-  } else {
-    input = std::string(bytes);
+    if (path.ends_with(".yaml") || path.ends_with(".yml")) {
+      // OPA turns YAML into JSON first (Go's encoding of its numbers, as Value prints them).
+      auto y = yaml_to_json(bytes);
+      if (y.is_ok()) input = canonical_json(policy::Value::from_json(*y).to_json());
+    } else {
+      input = canonical_json(bytes);
+    }
   }
-  auto d = base::sha256(input);
+  auto d = base::sha256(input ? *input : bytes);
   return base::hex_encode(base::as_bytes(d));
 }
 
@@ -408,6 +428,7 @@ base::Result<Bundle> read_bundle(std::string_view archive, const BundleVerificat
     b.verified = true;
   }
   json::object data;
+  size_t data_files = 0;
   std::sort(files.begin(), files.end(),
             [](const BundleFile& x, const BundleFile& y) { return x.path < y.path; });
   b.roots = {""};
@@ -434,19 +455,34 @@ base::Result<Bundle> read_bundle(std::string_view archive, const BundleVerificat
           b.roots.emplace_back(x.get_string());
         }
       }
-    } else if (base == "data.json") {
-      boost::system::error_code ec;
-      json::value v = json::parse(f.bytes, ec);
-      if (ec) return bad_bundle(f.path + ": " + ec.message());
+    } else if (base == "data.json" || base == "data.yaml" || base == "data.yml") {
+      json::value v;
+      if (base == "data.json") {
+        boost::system::error_code ec;
+        v = json::parse(f.bytes, ec);
+        if (ec) return bad_bundle(f.path + ": " + ec.message());
+      } else {
+        auto y = yaml_to_json(f.bytes);
+        if (!y.is_ok()) return bad_bundle(f.path + ": " + y.status().message());
+        v = std::move(y).value();
+      }
+      ++data_files;
       std::vector<std::string> segs;
       std::stringstream ss(dir);
       for (std::string seg; std::getline(ss, seg, '/');) segs.push_back(seg);
       EC_RETURN_IF_ERROR(merge_at(data, segs, std::move(v), f.path));
-    } else if (base == "data.yaml" || base == "data.yml") {
-      return bad_bundle(f.path + ": YAML data files are not supported yet (use data.json)");
+    } else if (f.path == "patch.json") {
+      EC_RETURN_IF_ERROR(read_patch(f.bytes, b.patch));
+      b.delta = true;
     } else if (base.ends_with(".rego")) {
       b.modules.push_back({"bundle/" + f.path, std::move(f.bytes)});
     }
+  }
+  if (b.delta) {
+    // As OPA: a delta bundle carries its patch and nothing else.
+    if (!b.modules.empty()) return bad_bundle("a delta bundle (patch.json) holds .rego files");
+    if (data_files > 0) return bad_bundle("a delta bundle (patch.json) holds data files");
+    return b;
   }
   if (b.modules.empty()) return bad_bundle("holds no .rego modules");
   std::vector<std::vector<std::string>> roots;
@@ -469,7 +505,7 @@ base::Result<Bundle> read_bundle(std::string_view archive, const BundleVerificat
 }
 
 base::Result<std::string> build_bundle(const std::string& dir, std::string_view revision,
-                                       std::string_view signing_key) {
+                                       std::string_view signing_key, std::string_view signing_alg) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return base::invalid_argument(dir + " is not a directory");
@@ -478,7 +514,9 @@ base::Result<std::string> build_bundle(const std::string& dir, std::string_view 
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file()) continue;
     std::string name = it->path().filename().string();
-    if (!name.ends_with(".rego") && name != "data.json") continue;
+    if (!name.ends_with(".rego") && name != "data.json" && name != "data.yaml" &&
+        name != "data.yml")
+      continue;
     std::ifstream in(it->path(), std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -499,12 +537,21 @@ base::Result<std::string> build_bundle(const std::string& dir, std::string_view 
                                     {"algorithm", "SHA-256"}});
     }
     std::string header = base::base64url_encode(
-        json::serialize(json::object{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", "edgeclass"}}));
+        json::serialize(json::object{{"alg", signing_alg}, {"typ", "JWT"}, {"kid", "edgeclass"}}));
     std::string payload =
         base::base64url_encode(json::serialize(json::object{{"files", std::move(listed)}}));
     std::string signing_input = header + "." + payload;
-    std::string sig =
-        base::base64url_encode(base::as_bytes(base::hmac_sha256(signing_key, signing_input)));
+    std::string sig;
+    if (signing_alg == "HS256") {
+      sig = base::base64url_encode(base::as_bytes(base::hmac_sha256(signing_key, signing_input)));
+    } else if (signing_alg.starts_with("HS")) {
+      return base::invalid_argument("--signing-alg " + std::string(signing_alg) +
+                                    ": HMAC signing is HS256 here");
+    } else {
+      EC_ASSIGN_OR_RETURN(std::string raw,
+                          base::jws_sign_pem(signing_alg, signing_key, signing_input));
+      sig = base::base64url_encode(raw);
+    }
     files.push_back(
         {".signatures.json",
          json::serialize(json::object{{"signatures", json::array{signing_input + "." + sig}}})});

@@ -215,9 +215,21 @@ base::Status BundlePoller::poll_once() {
   std::string new_etag = res.etag;
   auto bundle = read_bundle(res.body, verify_);
   if (!bundle.is_ok()) return fail(bundle.status());
+  if (bundle->delta) {
+    // OPA's delta bundles patch the data of the bundle in force.
+    if (!active_) {
+      return fail(base::invalid_argument(
+          "bundle: a delta bundle (patch.json) arrived before any snapshot bundle",
+          "bundle_invalid"));
+    }
+    bundle = apply_delta(*active_, *bundle);
+    if (!bundle.is_ok()) return fail(bundle.status());
+  }
   std::string revision = bundle->revision;
   bool verified = bundle->verified;
+  Bundle snapshot = *bundle;  // modules and data are cheap to copy (shared values, sources)
   if (auto s = activate_(std::move(bundle).value()); !s.is_ok()) return fail(s);
+  active_ = std::move(snapshot);
   std::lock_guard<std::mutex> lock(mu_);
   status_.last_successful_request_ms = now;
   status_.last_successful_download_ms = now;

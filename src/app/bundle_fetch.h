@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -77,6 +78,9 @@ class BundlePoller {
   std::chrono::milliseconds interval_;
   Activate activate_;
   std::mutex poll_mu_;  // one poll at a time (the poller's thread and SIGHUP)
+  // The bundle last activated (a delta applied): what the next delta bundle patches.
+  // Guarded by poll_mu_.
+  std::optional<Bundle> active_;
   mutable std::mutex mu_;
   BundleStatus status_;
   std::condition_variable cv_;

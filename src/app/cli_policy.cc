@@ -29,10 +29,12 @@ constexpr const char* kUsage = R"(Usage:
   edgeclass policy capabilities
       print the builtins this engine supports in OPA's capabilities format, like
       `opa capabilities --current`
-  edgeclass policy build [-o bundle.tar.gz] [-r REVISION] [--signing-key FILE] DIR
-      an OPA bundle of DIR's .rego and data.json files with a .manifest, like `opa build`;
-      --signing-key FILE (an HMAC secret) adds .signatures.json (HS256), like `opa build
-      --signing-alg HS256`; refused when the policies do not compile
+  edgeclass policy build [-o bundle.tar.gz] [-r REVISION] [--signing-key FILE]
+                         [--signing-alg ALG] DIR
+      an OPA bundle of DIR's .rego, data.json and data.yaml files with a .manifest, like
+      `opa build`; --signing-key FILE adds .signatures.json: a PEM private key signs with
+      RS256 (as `opa build` does by default) or --signing-alg RS384/RS512/PS256/PS384/PS512/
+      ES256/ES384/ES512, an HMAC secret with HS256; refused when the policies do not compile
 )";
 
 int usage(const std::string& msg) {
@@ -201,7 +203,7 @@ int cmd_verify(const std::vector<std::string>& paths) {
 }
 
 int cmd_build(const std::vector<std::string>& args) {
-  std::string out = "bundle.tar.gz", revision, key_file, dir;
+  std::string out = "bundle.tar.gz", revision, key_file, dir, alg;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* dst) {
@@ -215,6 +217,8 @@ int cmd_build(const std::vector<std::string>& args) {
       if (!value(&revision)) return usage(a + " needs a revision");
     } else if (a == "--signing-key") {
       if (!value(&key_file)) return usage(a + " needs a file");
+    } else if (a == "--signing-alg") {
+      if (!value(&alg)) return usage(a + " needs an algorithm");
     } else if (!a.empty() && a[0] == '-') {
       return usage("unknown flag " + a);
     } else if (dir.empty()) {
@@ -232,11 +236,16 @@ int cmd_build(const std::vector<std::string>& args) {
     if (!in) return usage("cannot read " + key_file);
     key = ss.str();
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-    if (key.find("-----BEGIN") != std::string::npos) {
-      return usage("--signing-key: only HMAC secrets (HS256) can sign here; PEM keys cannot yet");
+    bool pem = key.find("-----BEGIN") != std::string::npos;
+    if (alg.empty()) alg = pem ? "RS256" : "HS256";
+    if (pem != !alg.starts_with("HS")) {
+      return usage("--signing-alg " + alg + (pem ? " needs an HMAC secret, not a PEM key"
+                                                : " needs a PEM private key"));
     }
+  } else if (!alg.empty()) {
+    return usage("--signing-alg needs --signing-key");
   }
-  auto bundle = build_bundle(dir, revision, key);
+  auto bundle = build_bundle(dir, revision, key, alg.empty() ? "HS256" : alg);
   if (!bundle.is_ok()) {
     std::cerr << "edgeclass policy build: " << bundle.status().message() << "\n";
     return 1;

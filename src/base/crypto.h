@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
+
 namespace base {
 
 // A SHA-256 digest (32 bytes).
@@ -40,5 +42,11 @@ std::optional<std::string> base64url_decode(std::string_view text);
 // True when `a` and `b` are equal. The time taken depends only on the lengths, not on where
 // the contents differ (for comparing MACs).
 bool constant_time_equal(std::string_view a, std::string_view b);
+
+// The JWS signature (RFC 7515, raw bytes) of `data` with a PEM private key (PKCS#8 or
+// traditional): RS256/384/512 and PS256/384/512 with an RSA key, ES256/384/512 with an EC key
+// of the matching curve (r||s, as JWS wants, not DER). Errors say what does not fit.
+Result<std::string> jws_sign_pem(std::string_view alg, std::string_view pem_private_key,
+                                 std::string_view data);
 
 }  // namespace base

@@ -6,6 +6,7 @@
 
 #include "policy/analysis.h"
 #include "policy/program.h"
+#include "policy/type_check.h"
 
 namespace policy {
 
@@ -20,7 +21,6 @@ const Node* Program::find(const std::vector<std::string>& path) const {
 }
 
 namespace {
-
 
 bool is_string_scalar(const TermPtr& t) {
   return t->kind == TermKind::kScalar && t->value.is_string();
@@ -49,7 +49,7 @@ struct ModuleCtx {
   std::string file;
   std::vector<std::string> package;
   std::map<std::string, TermPtr, std::less<>> imports;  // alias -> ref term
-  std::set<std::string, std::less<>> rule_names;       // first head segments in the package
+  std::set<std::string, std::less<>> rule_names;        // first head segments in the package
 };
 
 class Resolver {
@@ -259,7 +259,8 @@ class Resolver {
   // `with` targets keep their literal path (input..., data..., or a function name).
   base::Status with_target(TermPtr& t) {
     std::string name = dotted(*t);
-    if (name.empty()) return compile_error(mod_.file, t->loc, "rego_compile_error", "invalid with target");
+    if (name.empty())
+      return compile_error(mod_.file, t->loc, "rego_compile_error", "invalid with target");
     // Resolve import aliases and package-local function names.
     auto dot = name.find('.');
     std::string first = name.substr(0, dot);
@@ -307,7 +308,8 @@ class Resolver {
           EC_RETURN_IF_ERROR(declare_pattern(v, scope));
         }
         return base::Status::ok();
-      default: return term(t, scope);
+      default:
+        return term(t, scope);
     }
   }
 
@@ -356,8 +358,10 @@ class Resolver {
 
   base::Status term(TermPtr& t, Scope& scope) {
     switch (t->kind) {
-      case TermKind::kScalar: return base::Status::ok();
-      case TermKind::kVar: return var(t, scope, false);
+      case TermKind::kScalar:
+        return base::Status::ok();
+      case TermKind::kVar:
+        return var(t, scope, false);
       case TermKind::kRef: {
         auto r = std::make_shared<Term>(*t);
         EC_RETURN_IF_ERROR(term(r->items[0], scope));
@@ -414,7 +418,8 @@ class Resolver {
         });
         return base::Status::ok();
       }
-      case TermKind::kCall: return call(t, scope);
+      case TermKind::kCall:
+        return call(t, scope);
     }
     return base::Status::ok();
   }
@@ -474,6 +479,9 @@ class Resolver {
     if (!t->builtin) {
       return compile_error(mod_.file, t->loc, "rego_type_error", "undefined function " + name);
     }
+    std::string type_error =
+        builtin_argument_error(name, std::span<const TermPtr>(t->items).subspan(1));
+    if (!type_error.empty()) return compile_error(mod_.file, t->loc, "rego_type_error", type_error);
     return base::Status::ok();
   }
 
@@ -485,7 +493,6 @@ class Resolver {
   std::vector<std::function<base::Status()>>* nested_ = nullptr;
   std::vector<std::pair<std::string, int>> declared_;
 };
-
 
 // Function parameters that are computed terms (templates, calls) become fresh vars checked at
 // the end of the body, as OPA rewrites them: f($"{x}") := 1 if { x = "a" }.
@@ -591,19 +598,22 @@ base::Result<std::unique_ptr<Program>> compile_program(std::vector<ModuleAst> mo
       if (r->is_default) {
         if (n->default_rule) {
           return compile_error(r->file, r->loc, "rego_type_error",
-                               "multiple default rules " + ("data." + [&] {
-                                 std::string s;
-                                 for (size_t i = 0; i < r->path.size(); ++i) {
-                                   if (i) s += ".";
-                                   s += r->path[i];
-                                 }
-                                 return s;
-                               }()) + " found");
+                               "multiple default rules " +
+                                   ("data." +
+                                    [&] {
+                                      std::string s;
+                                      for (size_t i = 0; i < r->path.size(); ++i) {
+                                        if (i) s += ".";
+                                        s += r->path[i];
+                                      }
+                                      return s;
+                                    }()) +
+                                   " found");
         }
         n->default_rule = r;
       } else {
-        if (!n->rules.empty() && (n->rules[0]->kind == RuleKind::kFunction) !=
-                                     (r->kind == RuleKind::kFunction)) {
+        if (!n->rules.empty() &&
+            (n->rules[0]->kind == RuleKind::kFunction) != (r->kind == RuleKind::kFunction)) {
           return compile_error(r->file, r->loc, "rego_type_error",
                                "conflicting rules data." + r->path.back() + " found");
         }

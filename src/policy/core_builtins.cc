@@ -13,30 +13,77 @@ namespace {
 
 using Args = std::span<const Value>;
 
+// A float result. Integral ones become integers, as OPA prints an integral big.Float result
+// as an integer (so sprintf and json see 18446744073709551616, not 1.8446744073709552e+19).
 Value num(double d) {
   if (std::trunc(d) == d && std::fabs(d) < 9.2e18) return Value::integer(static_cast<int64_t>(d));
+  if (auto big = BigInt::from_double(d)) return Value::big_integer(std::move(*big));
   return Value::number(d);
 }
 
 int64_t rune_count(const std::string& s);
 
-BuiltinResult cmp_op(Args a, bool (*pred)(int)) { return ok(Value::boolean(pred(a[0].compare(a[1])))); }
+// OPA keeps integer arithmetic exact at any size: when both operands are integers and the
+// int64 operation would overflow (or an operand is already beyond int64), the result is
+// computed on big integers. nullopt when an operand is not an integer (then it is float
+// arithmetic, as in OPA).
+std::optional<Value> exact_arith(const Value& x, const Value& y,
+                                 BigInt (*op)(const BigInt&, const BigInt&)) {
+  auto bx = x.exact_integer();
+  if (!bx) return std::nullopt;
+  auto by = y.exact_integer();
+  if (!by) return std::nullopt;
+  return Value::big_integer(op(*bx, *by));
+}
+BigInt big_add(const BigInt& a, const BigInt& b) { return a + b; }
+BigInt big_sub(const BigInt& a, const BigInt& b) { return a - b; }
+BigInt big_mul(const BigInt& a, const BigInt& b) { return a * b; }
 
-BuiltinResult b_equal(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c == 0; }); }
-BuiltinResult b_neq(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c != 0; }); }
-BuiltinResult b_lt(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c < 0; }); }
-BuiltinResult b_lte(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c <= 0; }); }
-BuiltinResult b_gt(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c > 0; }); }
-BuiltinResult b_gte(BuiltinContext&, Args a) { return cmp_op(a, [](int c) { return c >= 0; }); }
+BuiltinResult cmp_op(Args a, bool (*pred)(int)) {
+  return ok(Value::boolean(pred(a[0].compare(a[1]))));
+}
+
+BuiltinResult b_equal(BuiltinContext&, Args a) {
+  return cmp_op(a, [](int c) { return c == 0; });
+}
+BuiltinResult b_neq(BuiltinContext&, Args a) {
+  return cmp_op(a, [](int c) { return c != 0; });
+}
+BuiltinResult b_lt(BuiltinContext&, Args a) {
+  return cmp_op(a, [](int c) { return c < 0; });
+}
+BuiltinResult b_lte(BuiltinContext&, Args a) {
+  return cmp_op(a, [](int c) { return c <= 0; });
+}
+BuiltinResult b_gt(BuiltinContext&, Args a) {
+  return cmp_op(a, [](int c) { return c > 0; });
+}
+BuiltinResult b_gte(BuiltinContext&, Args a) {
+  return cmp_op(a, [](int c) { return c >= 0; });
+}
+
+// x + y and x * y of two numbers: int64 while it fits, then exact big integers, else floats.
+Value add_numbers(const Value& x, const Value& y) {
+  if (x.is_int() && y.is_int()) {
+    int64_t r;
+    if (!__builtin_add_overflow(*x.as_int(), *y.as_int(), &r)) return Value::integer(r);
+  }
+  if (auto exact = exact_arith(x, y, big_add)) return *exact;
+  return num(x.as_double() + y.as_double());
+}
+Value mul_numbers(const Value& x, const Value& y) {
+  if (x.is_int() && y.is_int()) {
+    int64_t r;
+    if (!__builtin_mul_overflow(*x.as_int(), *y.as_int(), &r)) return Value::integer(r);
+  }
+  if (auto exact = exact_arith(x, y, big_mul)) return *exact;
+  return num(x.as_double() * y.as_double());
+}
 
 BuiltinResult b_plus(BuiltinContext&, Args a) {
   EC_RETURN_IF_ERROR(check_type("plus", a, 1, Type::kNumber));
   EC_RETURN_IF_ERROR(check_type("plus", a, 2, Type::kNumber));
-  if (a[0].is_int() && a[1].is_int()) {
-    int64_t r;
-    if (!__builtin_add_overflow(*a[0].as_int(), *a[1].as_int(), &r)) return ok(Value::integer(r));
-  }
-  return ok(num(a[0].as_double() + a[1].as_double()));
+  return ok(add_numbers(a[0], a[1]));
 }
 
 BuiltinResult b_minus(BuiltinContext&, Args a) {
@@ -54,17 +101,14 @@ BuiltinResult b_minus(BuiltinContext&, Args a) {
     int64_t r;
     if (!__builtin_sub_overflow(*a[0].as_int(), *a[1].as_int(), &r)) return ok(Value::integer(r));
   }
+  if (auto exact = exact_arith(a[0], a[1], big_sub)) return ok(*exact);
   return ok(num(a[0].as_double() - a[1].as_double()));
 }
 
 BuiltinResult b_mul(BuiltinContext&, Args a) {
   EC_RETURN_IF_ERROR(check_type("mul", a, 1, Type::kNumber));
   EC_RETURN_IF_ERROR(check_type("mul", a, 2, Type::kNumber));
-  if (a[0].is_int() && a[1].is_int()) {
-    int64_t r;
-    if (!__builtin_mul_overflow(*a[0].as_int(), *a[1].as_int(), &r)) return ok(Value::integer(r));
-  }
-  return ok(num(a[0].as_double() * a[1].as_double()));
+  return ok(mul_numbers(a[0], a[1]));
 }
 
 BuiltinResult b_div(BuiltinContext&, Args a) {
@@ -75,12 +119,21 @@ BuiltinResult b_div(BuiltinContext&, Args a) {
     int64_t x = *a[0].as_int(), y = *a[1].as_int();
     if (y != -1 && x % y == 0) return ok(Value::integer(x / y));
   }
+  // Big integers divide as floats, as in OPA (which is exact only for small ints).
   return ok(num(a[0].as_double() / a[1].as_double()));
 }
 
 BuiltinResult b_rem(BuiltinContext&, Args a) {
   EC_RETURN_IF_ERROR(check_type("rem", a, 1, Type::kNumber));
   EC_RETURN_IF_ERROR(check_type("rem", a, 2, Type::kNumber));
+  if (a[0].is_big() || a[1].is_big()) {
+    auto bx = a[0].exact_integer(), by = a[1].exact_integer();
+    if (bx && by) {
+      auto qr = BigInt::quo_rem(*bx, *by);
+      if (!qr) return builtin_error("rem", "modulo by zero");
+      return ok(Value::big_integer(std::move(qr->second)));
+    }
+  }
   auto x = a[0].as_int(), y = a[1].as_int();
   if (!x || !y) return builtin_error("rem", "modulo on floating-point number");
   if (*y == 0) return builtin_error("rem", "modulo by zero");
@@ -101,9 +154,8 @@ BuiltinResult b_and(BuiltinContext&, Args a) {
   EC_RETURN_IF_ERROR(check_type("and", a, 1, Type::kSet));
   EC_RETURN_IF_ERROR(check_type("and", a, 2, Type::kSet));
   std::vector<Value> out;
-  std::set_intersection(a[0].set_items().begin(), a[0].set_items().end(),
-                        a[1].set_items().begin(), a[1].set_items().end(),
-                        std::back_inserter(out));
+  std::set_intersection(a[0].set_items().begin(), a[0].set_items().end(), a[1].set_items().begin(),
+                        a[1].set_items().end(), std::back_inserter(out));
   return ok(Value::set_sorted(std::move(out)));
 }
 
@@ -119,32 +171,24 @@ base::Status check_numbers(std::string_view name, Args a) {
   for (const Value& v : a[0].elements()) {
     if (!v.is_number()) {
       return type_error(name, "operand 1 must be one of {array, set} but got " +
-                                  std::string(a[0].is_array() ? "array" : "set") +
-                                  " containing " + std::string(type_name(v.type())));
+                                  std::string(a[0].is_array() ? "array" : "set") + " containing " +
+                                  std::string(type_name(v.type())));
     }
   }
   return base::Status::ok();
 }
 
-BuiltinResult b_sum(BuiltinContext& c, Args a) {
+BuiltinResult b_sum(BuiltinContext&, Args a) {
   EC_RETURN_IF_ERROR(check_numbers("sum", a));
   Value acc = Value::integer(0);
-  for (const Value& v : a[0].elements()) {
-    std::vector<Value> args = {acc, v};
-    EC_ASSIGN_OR_RETURN(auto r, b_plus(c, args));
-    acc = *r;
-  }
+  for (const Value& v : a[0].elements()) acc = add_numbers(acc, v);
   return ok(acc);
 }
 
-BuiltinResult b_product(BuiltinContext& c, Args a) {
+BuiltinResult b_product(BuiltinContext&, Args a) {
   EC_RETURN_IF_ERROR(check_numbers("product", a));
   Value acc = Value::integer(1);
-  for (const Value& v : a[0].elements()) {
-    std::vector<Value> args = {acc, v};
-    EC_ASSIGN_OR_RETURN(auto r, b_mul(c, args));
-    acc = *r;
-  }
+  for (const Value& v : a[0].elements()) acc = mul_numbers(acc, v);
   return ok(acc);
 }
 
@@ -215,35 +259,37 @@ BuiltinResult b_to_number(BuiltinContext&, Args a) {
                                         ": invalid syntax");
 }
 
-BuiltinResult b_abs(BuiltinContext&, Args a) {
-  EC_RETURN_IF_ERROR(check_type("abs", a, 1, Type::kNumber));
-  if (a[0].is_int() && *a[0].as_int() != INT64_MIN) return ok(Value::integer(std::llabs(*a[0].as_int())));
-  return ok(num(std::fabs(a[0].as_double())));
-}
-BuiltinResult b_round(BuiltinContext&, Args a) {
-  EC_RETURN_IF_ERROR(check_type("round", a, 1, Type::kNumber));
-  return ok(num(std::round(a[0].as_double())));
-}
-BuiltinResult b_ceil(BuiltinContext&, Args a) {
-  EC_RETURN_IF_ERROR(check_type("ceil", a, 1, Type::kNumber));
-  return ok(num(std::ceil(a[0].as_double())));
-}
-BuiltinResult b_floor(BuiltinContext&, Args a) {
-  EC_RETURN_IF_ERROR(check_type("floor", a, 1, Type::kNumber));
-  return ok(num(std::floor(a[0].as_double())));
-}
-
 // No network access in the portable core: http.send always fails (tests mock it with `with`).
 BuiltinResult b_http_send(BuiltinContext&, Args a) {
   EC_RETURN_IF_ERROR(check_type("http.send", a, 1, Type::kObject));
-  static const char* const kAllowed[] = {
-      "method", "url", "body", "enable_redirect", "force_json_decode", "force_yaml_decode",
-      "headers", "raw_body", "tls_use_system_certs", "tls_ca_cert", "tls_ca_cert_file",
-      "tls_ca_cert_env_variable", "tls_client_cert", "tls_client_cert_file",
-      "tls_client_cert_env_variable", "tls_client_key", "tls_client_key_file",
-      "tls_client_key_env_variable", "tls_insecure_skip_verify", "tls_server_name", "timeout",
-      "cache", "force_cache", "force_cache_duration_seconds", "raise_error", "caching_mode",
-      "max_retry_attempts", "cache_ignored_headers"};
+  static const char* const kAllowed[] = {"method",
+                                         "url",
+                                         "body",
+                                         "enable_redirect",
+                                         "force_json_decode",
+                                         "force_yaml_decode",
+                                         "headers",
+                                         "raw_body",
+                                         "tls_use_system_certs",
+                                         "tls_ca_cert",
+                                         "tls_ca_cert_file",
+                                         "tls_ca_cert_env_variable",
+                                         "tls_client_cert",
+                                         "tls_client_cert_file",
+                                         "tls_client_cert_env_variable",
+                                         "tls_client_key",
+                                         "tls_client_key_file",
+                                         "tls_client_key_env_variable",
+                                         "tls_insecure_skip_verify",
+                                         "tls_server_name",
+                                         "timeout",
+                                         "cache",
+                                         "force_cache",
+                                         "force_cache_duration_seconds",
+                                         "raise_error",
+                                         "caching_mode",
+                                         "max_retry_attempts",
+                                         "cache_ignored_headers"};
   std::vector<std::string> bad;
   for (const auto& [k, v] : a[0].object_items()) {
     bool ok_key = false;
@@ -277,7 +323,11 @@ int64_t rune_count(const std::string& s) {
   size_t i = 0;
   while (i < s.size()) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
     bool valid = len > 0 && i + len <= s.size();
     for (size_t j = 1; valid && j < len; ++j) {
       if ((static_cast<unsigned char>(s[i + j]) & 0xC0) != 0x80) valid = false;
@@ -328,10 +378,6 @@ void register_core_builtins(BuiltinRegistry& r) {
   r.add("is_null", 1, b_is<Type::kNull>);
   r.add("type_name", 1, b_type_name);
   r.add("to_number", 1, b_to_number);
-  r.add("abs", 1, b_abs);
-  r.add("round", 1, b_round);
-  r.add("ceil", 1, b_ceil);
-  r.add("floor", 1, b_floor);
   r.add("http.send", 1, b_http_send, /*deterministic=*/false);
   // Nondeterministic as in OPA: never folded at compile time.
   r.add("opa.runtime", 0, b_opa_runtime, /*deterministic=*/false);

@@ -32,13 +32,26 @@ base::Result<TermPtr> Parser::parse_rel(bool no_pipe) {
   while (true) {
     const char* op = nullptr;
     switch (cur().kind) {
-      case Tok::kEq: op = "equal"; break;
-      case Tok::kNeq: op = "neq"; break;
-      case Tok::kLt: op = "lt"; break;
-      case Tok::kLte: op = "lte"; break;
-      case Tok::kGt: op = "gt"; break;
-      case Tok::kGte: op = "gte"; break;
-      default: break;
+      case Tok::kEq:
+        op = "equal";
+        break;
+      case Tok::kNeq:
+        op = "neq";
+        break;
+      case Tok::kLt:
+        op = "lt";
+        break;
+      case Tok::kLte:
+        op = "lte";
+        break;
+      case Tok::kGt:
+        op = "gt";
+        break;
+      case Tok::kGte:
+        op = "gte";
+        break;
+      default:
+        break;
     }
     if (!op) return lhs;
     Location loc = cur().loc;
@@ -117,6 +130,8 @@ base::Result<Value> Parser::number_value(const std::string& text) {
     int64_t i;
     auto r = std::from_chars(text.data(), text.data() + text.size(), i);
     if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return Value::integer(i);
+    // Beyond int64: exact, as OPA keeps integer literals.
+    if (auto big = BigInt::parse(text)) return Value::big_integer(std::move(*big));
   }
   double d = std::strtod(text.c_str(), nullptr);
   if (std::isinf(d) || std::isnan(d)) return error("number too large");
@@ -189,7 +204,8 @@ base::Result<TermPtr> Parser::parse_primary() {
       advance();
       return t;
     }
-    case Tok::kTemplate: return parse_template();
+    case Tok::kTemplate:
+      return parse_template();
     case Tok::kIdent: {
       std::string name = tk.text;
       if (dot_follows()) {
@@ -210,10 +226,9 @@ base::Result<TermPtr> Parser::parse_primary() {
         advance();
         return make_term(TermKind::kSet, loc);
       }
-      if (is_reserved(name) &&
-          !(peek_kind(1) == Tok::kLParen && !peek_tok(1).space_before &&
-            (name == "contains" || name == "in" || name == "if" || name == "every" ||
-             name == "and" || name == "or"))) {
+      if (is_reserved(name) && !(peek_kind(1) == Tok::kLParen && !peek_tok(1).space_before &&
+                                 (name == "contains" || name == "in" || name == "if" ||
+                                  name == "every" || name == "and" || name == "or"))) {
         return error("unexpected " + name + " keyword");
       }
       advance();
@@ -236,9 +251,12 @@ base::Result<TermPtr> Parser::parse_primary() {
       EC_RETURN_IF_ERROR(expect(Tok::kRParen, ")"));
       return t;
     }
-    case Tok::kLBrack: return parse_array();
-    case Tok::kLBrace: return parse_brace();
-    default: return error("unexpected token");
+    case Tok::kLBrack:
+      return parse_array();
+    case Tok::kLBrace:
+      return parse_brace();
+    default:
+      return error("unexpected token");
   }
 }
 
@@ -345,15 +363,34 @@ base::Result<TermPtr> Parser::parse_template() {
       char e = s[i + 1];
       i += 2;
       switch (e) {
-        case 'n': lit += '\n'; break;
-        case 't': lit += '\t'; break;
-        case 'r': lit += '\r'; break;
-        case '"': lit += '"'; break;
-        case '\\': lit += '\\'; break;
-        case '/': lit += '/'; break;
-        case '{': lit += '{'; break;
-        case '}': lit += '}'; break;
-        default: lit += '\\'; lit += e; break;
+        case 'n':
+          lit += '\n';
+          break;
+        case 't':
+          lit += '\t';
+          break;
+        case 'r':
+          lit += '\r';
+          break;
+        case '"':
+          lit += '"';
+          break;
+        case '\\':
+          lit += '\\';
+          break;
+        case '/':
+          lit += '/';
+          break;
+        case '{':
+          lit += '{';
+          break;
+        case '}':
+          lit += '}';
+          break;
+        default:
+          lit += '\\';
+          lit += e;
+          break;
       }
       continue;
     }
@@ -363,8 +400,10 @@ base::Result<TermPtr> Parser::parse_template() {
       bool in_str = false;
       while (j < s.size() && depth > 0) {
         if (in_str) {
-          if (s[j] == '\\') ++j;
-          else if (s[j] == '"') in_str = false;
+          if (s[j] == '\\')
+            ++j;
+          else if (s[j] == '"')
+            in_str = false;
         } else if (s[j] == '"') {
           in_str = true;
         } else if (s[j] == '{') {

@@ -1,7 +1,6 @@
 #include "policy/value.h"
 
 #include <algorithm>
-#include <boost/json/parse.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -41,7 +40,21 @@ int cmp_int_double(int64_t i, double d) {
   return 0;
 }
 
+// A big integer against an int64 or double. Big integers lie outside int64's range, so
+// against an int64 (or a double of smaller magnitude) the big one's sign decides; larger
+// doubles are integral and compared exactly.
+int cmp_big_number(const BigInt& big, const Value& other) {
+  if (const BigInt* o = other.as_big()) return big.compare(*o);
+  int sign_order = big.negative() ? -1 : 1;
+  if (other.is_int()) return sign_order;
+  double d = other.as_double();
+  if (std::fabs(d) < 9223372036854775808.0) return sign_order;
+  return big.compare(*BigInt::from_double(d));
+}
+
 int cmp_numbers(const Value& a, const Value& b) {
+  if (const BigInt* big = a.as_big()) return cmp_big_number(*big, b);
+  if (const BigInt* big = b.as_big()) return -cmp_big_number(*big, a);
   bool ai = a.is_int(), bi = b.is_int();
   if (ai && bi) {
     int64_t x = *a.as_int(), y = *b.as_int();
@@ -62,9 +75,7 @@ int cmp_seq(std::span<const Value> a, std::span<const Value> b) {
   return a.size() < b.size() ? -1 : (a.size() > b.size() ? 1 : 0);
 }
 
-size_t mix(size_t h, size_t v) {
-  return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
-}
+size_t mix(size_t h, size_t v) { return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2)); }
 
 bool key_less(const ObjectItem& a, const ObjectItem& b) { return a.first < b.first; }
 
@@ -72,13 +83,20 @@ bool key_less(const ObjectItem& a, const ObjectItem& b) { return a.first < b.fir
 
 std::string_view type_name(Type t) {
   switch (t) {
-    case Type::kNull: return "null";
-    case Type::kBoolean: return "boolean";
-    case Type::kNumber: return "number";
-    case Type::kString: return "string";
-    case Type::kArray: return "array";
-    case Type::kObject: return "object";
-    case Type::kSet: return "set";
+    case Type::kNull:
+      return "null";
+    case Type::kBoolean:
+      return "boolean";
+    case Type::kNumber:
+      return "number";
+    case Type::kString:
+      return "string";
+    case Type::kArray:
+      return "array";
+    case Type::kObject:
+      return "object";
+    case Type::kSet:
+      return "set";
   }
   return "unknown";
 }
@@ -103,6 +121,26 @@ Value Value::number(double d) {
   v.is_double_ = true;
   v.scalar_.d = d;
   return v;
+}
+
+Value Value::big_integer(BigInt b) {
+  if (auto i = b.to_int64()) return integer(*i);
+  Value v;
+  v.type_ = Type::kNumber;
+  v.is_big_ = true;
+  v.scalar_.d = b.to_double();
+  v.rep_ = std::make_shared<const BigInt>(std::move(b));
+  return v;
+}
+
+const BigInt* Value::as_big() const {
+  return is_big_ ? static_cast<const BigInt*>(rep_.get()) : nullptr;
+}
+
+std::optional<BigInt> Value::exact_integer() const {
+  if (is_big_) return *as_big();
+  if (is_int()) return BigInt::from_int(scalar_.i);
+  return std::nullopt;
 }
 
 Value Value::string(std::string s) {
@@ -168,7 +206,7 @@ Value Value::empty_set() {
 }
 
 std::optional<int64_t> Value::as_int() const {
-  if (type_ != Type::kNumber) return std::nullopt;
+  if (type_ != Type::kNumber || is_big_) return std::nullopt;
   if (!is_double_) return scalar_.i;
   double d = scalar_.d;
   if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && std::trunc(d) == d) {
@@ -205,11 +243,16 @@ std::span<const Value> Value::elements() const {
 
 size_t Value::size() const {
   switch (type_) {
-    case Type::kString: return as_string().size();
-    case Type::kArray: return array_items().size();
-    case Type::kObject: return object_items().size();
-    case Type::kSet: return set_items().size();
-    default: return 0;
+    case Type::kString:
+      return as_string().size();
+    case Type::kArray:
+      return array_items().size();
+    case Type::kObject:
+      return object_items().size();
+    case Type::kSet:
+      return set_items().size();
+    default:
+      return 0;
   }
 }
 
@@ -246,7 +289,8 @@ bool Value::contains(const Value& v) const {
 
 const Value* Value::get(const Value& key) const {
   switch (type_) {
-    case Type::kObject: return find(key);
+    case Type::kObject:
+      return find(key);
     case Type::kArray: {
       if (!key.is_number()) return nullptr;
       auto i = key.as_int();
@@ -258,16 +302,20 @@ const Value* Value::get(const Value& key) const {
       if (it == items.end() || !(*it == key)) return nullptr;
       return &*it;
     }
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 
 int Value::compare(const Value& other) const {
   if (type_ != other.type_) return type_ < other.type_ ? -1 : 1;
   switch (type_) {
-    case Type::kNull: return 0;
-    case Type::kBoolean: return static_cast<int>(scalar_.b) - static_cast<int>(other.scalar_.b);
-    case Type::kNumber: return cmp_numbers(*this, other);
+    case Type::kNull:
+      return 0;
+    case Type::kBoolean:
+      return static_cast<int>(scalar_.b) - static_cast<int>(other.scalar_.b);
+    case Type::kNumber:
+      return cmp_numbers(*this, other);
     case Type::kString: {
       if (rep_ == other.rep_) return 0;
       int c = as_string().compare(other.as_string());
@@ -298,13 +346,20 @@ int Value::compare(const Value& other) const {
 size_t Value::hash() const {
   size_t h = static_cast<size_t>(type_) * 0x100000001b3ULL;
   switch (type_) {
-    case Type::kNull: return h;
-    case Type::kBoolean: return mix(h, scalar_.b ? 1 : 2);
+    case Type::kNull:
+      return h;
+    case Type::kBoolean:
+      return mix(h, scalar_.b ? 1 : 2);
     case Type::kNumber: {
       if (auto i = as_int()) return mix(h, std::hash<int64_t>()(*i));
+      // A big integer equals a double only when the double is exactly it.
+      if (is_big_ && BigInt::from_double(scalar_.d) != *as_big()) {
+        return mix(h, as_big()->hash());
+      }
       return mix(h, std::hash<double>()(scalar_.d));
     }
-    case Type::kString: return mix(h, std::hash<std::string_view>()(as_string()));
+    case Type::kString:
+      return mix(h, std::hash<std::string_view>()(as_string()));
     case Type::kArray:
     case Type::kSet:
       for (const Value& v : elements()) h = mix(h, v.hash());
@@ -318,6 +373,10 @@ size_t Value::hash() const {
 
 void append_number(std::string& out, const Value& v) {
   char buf[64];
+  if (const BigInt* big = v.as_big()) {
+    out += big->to_string();
+    return;
+  }
   if (v.is_int()) {
     auto r = std::to_chars(buf, buf + sizeof buf, *v.as_int());
     out.append(buf, r.ptr);
@@ -404,10 +463,18 @@ void append_quoted(std::string& out, std::string_view s) {
 
 void Value::append_json(std::string& out) const {
   switch (type_) {
-    case Type::kNull: out += "null"; return;
-    case Type::kBoolean: out += scalar_.b ? "true" : "false"; return;
-    case Type::kNumber: append_number(out, *this); return;
-    case Type::kString: append_quoted(out, as_string()); return;
+    case Type::kNull:
+      out += "null";
+      return;
+    case Type::kBoolean:
+      out += scalar_.b ? "true" : "false";
+      return;
+    case Type::kNumber:
+      append_number(out, *this);
+      return;
+    case Type::kString:
+      append_quoted(out, as_string());
+      return;
     case Type::kArray:
     case Type::kSet: {
       out.push_back('[');
@@ -487,7 +554,9 @@ void Value::append_rego(std::string& out) const {
       out.push_back('}');
       return;
     }
-    default: append_json(out); return;
+    default:
+      append_json(out);
+      return;
   }
 }
 
@@ -499,13 +568,16 @@ std::string Value::to_rego() const {
 
 boost::json::value Value::to_json_value() const {
   switch (type_) {
-    case Type::kNull: return nullptr;
-    case Type::kBoolean: return scalar_.b;
+    case Type::kNull:
+      return nullptr;
+    case Type::kBoolean:
+      return scalar_.b;
     case Type::kNumber:
       if (is_int()) return *as_int();
       if (auto i = as_int()) return *i;
       return scalar_.d;
-    case Type::kString: return boost::json::string(as_string());
+    case Type::kString:
+      return boost::json::string(as_string());
     case Type::kArray:
     case Type::kSet: {
       boost::json::array a;
@@ -526,19 +598,23 @@ boost::json::value Value::to_json_value() const {
 
 Value Value::from_json(const boost::json::value& v) {
   switch (v.kind()) {
-    case boost::json::kind::null: return Value();
-    case boost::json::kind::bool_: return boolean(v.get_bool());
-    case boost::json::kind::int64: return integer(v.get_int64());
+    case boost::json::kind::null:
+      return Value();
+    case boost::json::kind::bool_:
+      return boolean(v.get_bool());
+    case boost::json::kind::int64:
+      return integer(v.get_int64());
     case boost::json::kind::uint64: {
       uint64_t u = v.get_uint64();
       if (u <= static_cast<uint64_t>(INT64_MAX)) return integer(static_cast<int64_t>(u));
-      return number(static_cast<double>(u));
+      return big_integer(*BigInt::parse(std::to_string(u)));
     }
     case boost::json::kind::double_: {
       double d = v.get_double();
       return number(d);
     }
-    case boost::json::kind::string: return string(std::string(v.get_string()));
+    case boost::json::kind::string:
+      return string(std::string(v.get_string()));
     case boost::json::kind::array: {
       std::vector<Value> items;
       items.reserve(v.get_array().size());
@@ -555,15 +631,6 @@ Value Value::from_json(const boost::json::value& v) {
     }
   }
   return Value();
-}
-
-base::Result<Value> Value::parse_json(std::string_view text) {
-  boost::system::error_code ec;
-  boost::json::parse_options opts;
-  opts.max_depth = 256;  // Kubernetes objects nest deeper than Boost's default of 32
-  boost::json::value v = boost::json::parse(text, ec, {}, opts);
-  if (ec) return base::invalid_argument("invalid JSON: " + ec.message());
-  return from_json(v);
 }
 
 }  // namespace policy

@@ -11,8 +11,9 @@
 // by sorted (key, value) pairs then by size. Objects and sets keep their members sorted in
 // that order, so iteration, printing and JSON output are deterministic.
 //
-// Numbers are int64 when they are integers that fit, otherwise double. Integer-valued doubles
-// compare (and hash) equal to the same integer.
+// Numbers are int64 when they are integers that fit, big integers (BigInt, exact) when they
+// are integers that do not, otherwise double. Integer-valued doubles compare (and hash) equal
+// to the same integer.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "policy/bigint.h"
 
 namespace policy {
 
@@ -50,6 +52,8 @@ class Value {
   // A double; stays a double even when integral (it still compares equal to integers).
   // NaN and infinities are not Rego numbers: callers must reject them first.
   static Value number(double d);
+  // An exact integer of any size: an int64 when it fits, otherwise a big integer.
+  static Value big_integer(BigInt b);
   static Value string(std::string s);
   static Value array(std::vector<Value> items);
   // Sorts the pairs by key; when a key repeats, the last pair wins.
@@ -78,11 +82,20 @@ class Value {
   // Accessors: the type must match (checked by assert only).
   bool as_bool() const { return scalar_.b; }
   // True when the number is stored as an int64 (not a double, even an integral one).
-  bool is_int() const { return type_ == Type::kNumber && !is_double_; }
+  bool is_int() const { return type_ == Type::kNumber && !is_double_ && !is_big_; }
+  // True when the number is an integer beyond int64 (held exactly).
+  bool is_big() const { return is_big_; }
+  // The big integer; nullptr unless is_big().
+  const BigInt* as_big() const;
+  // The exact integer of an int64 or big number; nullopt for doubles (even integral ones,
+  // which OPA treats as floats in arithmetic) and for other types.
+  std::optional<BigInt> exact_integer() const;
   // The integer value if this number is integral and fits int64 (also for integral doubles).
   std::optional<int64_t> as_int() const;
-  // The number as a double (may round large integers).
-  double as_double() const { return is_double_ ? scalar_.d : static_cast<double>(scalar_.i); }
+  // The number as a double (rounds big integers to the nearest double).
+  double as_double() const {
+    return is_double_ || is_big_ ? scalar_.d : static_cast<double>(scalar_.i);
+  }
   const std::string& as_string() const;
   // Array items in order.
   std::span<const Value> array_items() const;
@@ -131,12 +144,13 @@ class Value {
  private:
   Type type_ = Type::kNull;
   bool is_double_ = false;
+  bool is_big_ = false;  // rep_ holds the BigInt; scalar_.d its nearest double
   union Scalar {
     bool b;
     int64_t i;
     double d;
   } scalar_{.i = 0};
-  // String, array, object or set storage; null for scalars.
+  // String, array, object, set or big integer storage; null for other scalars.
   std::shared_ptr<const void> rep_;
 };
 

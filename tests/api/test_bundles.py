@@ -2,8 +2,9 @@
 and signed with HMAC, independently of the server's own code); the server polls it with
 If-None-Match, verifies the signature, activates new revisions atomically, keeps the active one
 when a tampered bundle arrives, reports the revision on /v1/status and /metrics, and writes
-OPA-format decision logs with masked input paths. `edgeclass policy build` makes a bundle the
-server accepts too."""
+OPA-format decision logs with masked input paths. Delta bundles (patch.json) patch the active
+data. `edgeclass policy build` makes a bundle the server accepts too, signed with an HMAC
+secret or an RSA key whose signature openssl checks."""
 import base64
 import hashlib
 import hmac
@@ -51,15 +52,17 @@ def canonical(v):
 
 def digest(name, data):
     base = name.rsplit("/", 1)[-1]
-    if base in ("data.json", ".manifest", ".signatures.json"):
+    if base in ("data.json", ".manifest", ".signatures.json") or name == "patch.json":
         data = canonical(json.loads(data)).encode()
     return hashlib.sha256(data).hexdigest()
 
 
-def make_bundle(revision, open_, sign=True, tamper=False):
+def make_bundle(revision, open_, sign=True, tamper=False, patch=None):
     files = {".manifest": json.dumps({"revision": revision, "roots": [""]}).encode(),
              "education/policy.rego": POLICY.encode(),
              "config/data.json": json.dumps({"open": open_}).encode()}
+    if patch is not None:  # a delta bundle: the manifest and patch.json only
+        files = {".manifest": files[".manifest"], "patch.json": json.dumps({"data": patch}).encode()}
     if sign:
         payload = {"files": [{"name": n, "hash": digest(n, d), "algorithm": "SHA-256"}
                              for n, d in files.items()]}
@@ -248,6 +251,77 @@ class BundleTest(unittest.TestCase):
             self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("x2"))[0], 403)
         self.assertNotIn('"decision_id"', "".join(s.log))
 
+
+    def test_delta_bundles_patch_the_active_bundles_data(self):
+        self.nginx.publish(make_bundle("s1", False), 1_000_000)
+        env = {"EDGECLASS_POLICY_BUNDLE_URL": f"http://127.0.0.1:{self.nginx.port}/bundle.tar.gz",
+               "EDGECLASS_POLICY_BUNDLE_KEY": self.keyfile,
+               "EDGECLASS_POLICY_BUNDLE_POLL": "200ms"}
+        with Server(env=env) as s:
+            self.assertEqual(self.status(s)["active_revision"], "s1")
+            c = s.course(T, capacity=2)
+            join = lambda who: s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token(who))[0]
+            self.assertEqual(join("d1"), 403)
+            # A delta (signed like any bundle) opens joining without resending the policies.
+            self.nginx.publish(make_bundle("s1+d1", None, patch=[
+                {"op": "upsert", "path": "/config/open", "value": True},
+                {"op": "upsert", "path": "/config/limits/seats", "value": 30}]), 1_000_100)
+            self.wait_for(s, lambda b: b["active_revision"] == "s1+d1", "the delta")
+            self.assertEqual(join("d1"), 201)
+            st, body = s.request("GET", "/v1/data/config", tok=ADMIN, admin=True)
+            self.assertEqual(body["result"], {"open": True, "limits": {"seats": 30}}, body)
+            # A delta that does not apply is refused; the patched data stays.
+            self.nginx.publish(make_bundle("s1+d2", None, patch=[
+                {"op": "replace", "path": "/config/missing", "value": 1}]), 1_000_200)
+            b = self.wait_for(s, lambda b: "does not exist" in b.get("message", ""), "the refusal")
+            self.assertEqual(b["active_revision"], "s1+d1")
+            self.assertEqual(join("d2"), 201)
+
+    def test_policy_build_signs_with_an_rsa_key_that_openssl_verifies(self):
+        src = os.path.join(self.tmp, "src")
+        os.makedirs(os.path.join(src, "config"))
+        with open(os.path.join(src, "policy.rego"), "w") as f:
+            f.write(POLICY)
+        with open(os.path.join(src, "config", "data.yaml"), "w") as f:
+            f.write("open: true\n")
+        key, pub = os.path.join(self.tmp, "rsa.pem"), os.path.join(self.tmp, "rsa.pub")
+        subprocess.run(["openssl", "genrsa", "-out", key, "2048"], check=True, capture_output=True)
+        subprocess.run(["openssl", "rsa", "-in", key, "-pubout", "-out", pub], check=True,
+                       capture_output=True)
+        out = os.path.join(self.tmp, "bundle.tar.gz")
+        subprocess.run([BINARY, "policy", "build", "-r", "rsa-1", "--signing-key", key, "-o", out,
+                        src], check=True)
+        with tarfile.open(out) as tar:
+            names = tar.getnames()
+            sigs = json.loads(tar.extractfile(".signatures.json").read())
+            files = {n: tar.extractfile(n).read() for n in names if n != ".signatures.json"}
+        self.assertIn("config/data.yaml", names)
+        head, body, sig = sigs["signatures"][0].split(".")
+        self.assertEqual(json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))),
+                         {"alg": "RS256", "typ": "JWT", "kid": "edgeclass"})
+        # openssl, not our code, checks the RS256 signature over "header.payload".
+        msg, sig_bin = os.path.join(self.tmp, "msg"), os.path.join(self.tmp, "sig")
+        with open(msg, "w") as f:
+            f.write(f"{head}.{body}")
+        with open(sig_bin, "wb") as f:
+            f.write(base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4)))
+        v = subprocess.run(["openssl", "dgst", "-sha256", "-verify", pub, "-signature", sig_bin, msg],
+                           capture_output=True, text=True)
+        self.assertIn("Verified OK", v.stdout, v.stderr)
+        payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        listed = {f["name"]: f["hash"] for f in payload["files"]}
+        self.assertEqual(listed["policy.rego"], hashlib.sha256(files["policy.rego"]).hexdigest())
+        self.assertEqual(listed["config/data.yaml"],
+                         hashlib.sha256(canonical({"open": True}).encode()).hexdigest())
+        with open(out, "rb") as f:
+            self.nginx.publish(f.read(), 1_000_000)
+        env = {"EDGECLASS_POLICY_BUNDLE_URL": f"http://127.0.0.1:{self.nginx.port}/bundle.tar.gz",
+               "EDGECLASS_POLICY_BUNDLE_KEY": pub}
+        with Server(env=env) as s:
+            b = self.status(s)
+            self.assertEqual((b["active_revision"], b["signature_verified"]), ("rsa-1", True))
+            c = s.course(T, capacity=1)
+            self.assertEqual(s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("y1"))[0], 201)
 
     def test_https_bundle_server_must_present_a_trusted_certificate(self):
         tls = Nginx(tls=True)

@@ -11,8 +11,12 @@ namespace {
 using testing::J;  // builtins_test_util.h
 
 TEST(ValueTest, TypeOrder) {
-  std::vector<Value> v = {Value::empty_set(), Value::empty_object(), Value::empty_array(),
-                          Value::string("a"), Value::integer(1), Value::boolean(false),
+  std::vector<Value> v = {Value::empty_set(),
+                          Value::empty_object(),
+                          Value::empty_array(),
+                          Value::string("a"),
+                          Value::integer(1),
+                          Value::boolean(false),
                           Value()};
   std::sort(v.begin(), v.end());
   EXPECT_TRUE(v[0].is_null());
@@ -63,15 +67,70 @@ TEST(ValueTest, JsonRoundTrip) {
   EXPECT_FALSE(Value::parse_json("{").is_ok());
   // Invalid UTF-8 is replaced so the output stays valid JSON.
   Value bad = Value::string(std::string("a\xff") + "b");
-  EXPECT_EQ(bad.to_json(), "\"a\xEF\xBF\xBD" "b\"");
+  EXPECT_EQ(bad.to_json(),
+            "\"a\xEF\xBF\xBD"
+            "b\"");
   EXPECT_TRUE(Value::parse_json(bad.to_json()).is_ok());
+}
+
+TEST(BigIntTest, ArithmeticAgreesWithDecimalText) {
+  auto B = [](std::string_view s) { return BigInt::parse(s).value(); };
+  EXPECT_EQ((B("999999999999999999999") + B("1")).to_string(), "1000000000000000000000");
+  EXPECT_EQ((B("-1000000000000000000000") + B("1")).to_string(), "-999999999999999999999");
+  EXPECT_EQ((B("5") - B("18446744073709551621")).to_string(), "-18446744073709551616");
+  EXPECT_EQ((B("-18446744073709551617") * B("-18446744073709551617")).to_string(),
+            "340282366920938463500268095579187314689");
+  EXPECT_EQ((B("123") * B("0")).to_string(), "0");
+  EXPECT_FALSE((B("0") * B("-5")).negative());  // no negative zero
+  auto qr =
+      BigInt::quo_rem(B("-340282366920938463463374607431768211457"), B("18446744073709551616"));
+  ASSERT_TRUE(qr.has_value());
+  EXPECT_EQ(qr->first.to_string(), "-18446744073709551616");
+  EXPECT_EQ(qr->second.to_string(), "-1");
+  EXPECT_FALSE(BigInt::quo_rem(B("1"), B("0")).has_value());
+  EXPECT_EQ(B("-255").to_hex(false), "-ff");
+  EXPECT_EQ(B("+007").to_string(), "7");
+  EXPECT_FALSE(BigInt::parse("1.5").has_value());
+  EXPECT_FALSE(BigInt::parse("-").has_value());
+  EXPECT_EQ(B("9223372036854775807").to_int64(), INT64_MAX);
+  EXPECT_EQ(B("-9223372036854775808").to_int64(), INT64_MIN);
+  EXPECT_FALSE(B("9223372036854775808").to_int64().has_value());
+  EXPECT_EQ(BigInt::from_double(1e30)->to_string(), "1000000000000000019884624838656");
+  EXPECT_FALSE(BigInt::from_double(0.5).has_value());
+  EXPECT_EQ(B("18446744073709551617").to_double(), 18446744073709551616.0);
+  EXPECT_LT(B("-5").compare(B("3")), 0);
+  EXPECT_GT(B("-5").compare(B("-6")), 0);
+}
+
+TEST(ValueTest, BigIntegersCompareHashAndPrintExactly) {
+  Value big = J("18446744073709551617");
+  ASSERT_TRUE(big.is_big());
+  EXPECT_FALSE(big.is_int());
+  EXPECT_FALSE(big.as_int().has_value());
+  EXPECT_EQ(big.to_json(), "18446744073709551617");
+  EXPECT_NE(big, J("18446744073709551616"));
+  EXPECT_LT(J("18446744073709551616"), big);
+  EXPECT_LT(Value::integer(INT64_MAX), J("9223372036854775808"));
+  EXPECT_LT(J("-9223372036854775809"), Value::integer(INT64_MIN));
+  // A double that is exactly the big integer is equal to it, and hashes alike.
+  Value two64 = J("18446744073709551616");
+  EXPECT_EQ(two64, Value::number(18446744073709551616.0));
+  EXPECT_EQ(two64.hash(), Value::number(18446744073709551616.0).hash());
+  EXPECT_LT(big, Value::number(1.9e19));
+  EXPECT_LT(Value::number(1.8e19), big);
+  // Back to int64 when the value fits.
+  EXPECT_TRUE(Value::big_integer(BigInt::parse("42").value()).is_int());
+  // Arrays of them round-trip through JSON text.
+  EXPECT_EQ(J("[123456789012345678901234567890,-99999999999999999999,1.5]").to_json(),
+            "[123456789012345678901234567890,-99999999999999999999,1.5]");
 }
 
 TEST(BuiltinTest, OperandErrors) {
   std::vector<Value> args = {Value::integer(1)};
   auto s = check_types("count", args, 1, {Type::kArray, Type::kObject, Type::kSet, Type::kString});
   EXPECT_TRUE(is_type_error(s));
-  EXPECT_EQ(s.message(), "count: operand 1 must be one of {array, object, set, string} but got number");
+  EXPECT_EQ(s.message(),
+            "count: operand 1 must be one of {array, object, set, string} but got number");
   EXPECT_TRUE(check_type("count", args, 1, Type::kNumber).is_ok());
   auto e = builtin_error("base64.decode", "illegal base64 data at input byte 0");
   EXPECT_TRUE(is_builtin_error(e));

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <span>
 #include <string>
@@ -13,15 +14,34 @@ namespace policy::builtins {
 
 namespace {
 
-// An integer result, falling back to a double when it does not fit int64.
+// An integer result, exact beyond int64 (a big integer).
 Value int_value(__int128 v) {
-  if (v > INT64_MAX || v < INT64_MIN) return Value::number(static_cast<double>(v));
-  return Value::integer(static_cast<int64_t>(v));
+  if (v <= INT64_MAX && v >= INT64_MIN) return Value::integer(static_cast<int64_t>(v));
+  bool negative = v < 0;
+  unsigned __int128 m = negative ? -static_cast<unsigned __int128>(v) : v;
+  std::string digits;
+  while (m != 0) {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(m % 10)));
+    m /= 10;
+  }
+  return Value::big_integer(*BigInt::parse((negative ? "-" : "") + digits));
 }
 
+// A float result; integral ones are integers (exact beyond int64), as OPA prints them.
 Value number_value(double d) {
   if (d == std::floor(d) && std::fabs(d) < 9.2e18) return Value::integer(static_cast<int64_t>(d));
+  if (auto big = BigInt::from_double(d)) return Value::big_integer(std::move(*big));
   return Value::number(d);
+}
+
+// OPA computes round, ceil, floor and abs of integers beyond the int32 window on big.Float
+// with a 64-bit mantissa, so a big integer comes back rounded to 64 significant bits (x86-64's
+// long double has exactly that mantissa, and glibc rounds both conversions correctly).
+Value big_through_float64(const BigInt& b) {
+  long double ld = std::strtold(b.to_string().c_str(), nullptr);
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%.0Lf", ld);
+  return Value::big_integer(*BigInt::parse(buf));
 }
 
 BuiltinResult array_concat(BuiltinContext&, Args args) {
@@ -134,6 +154,9 @@ BuiltinResult rounding(BuiltinContext&, Args args) {
   static constexpr std::string_view kNames[] = {"round", "ceil", "floor", "abs"};
   EC_RETURN_IF_ERROR(check_type(kNames[Kind], args, 1, Type::kNumber));
   const Value& v = args[0];
+  if (const BigInt* big = v.as_big()) {
+    return ok(big_through_float64(Kind == 3 && big->negative() ? big->negated() : *big));
+  }
   if (auto i = v.as_int()) {
     if (Kind == 3) return ok(int_value(*i < 0 ? -static_cast<__int128>(*i) : *i));
     return ok(Value::integer(*i));

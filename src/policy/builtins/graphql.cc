@@ -1,47 +1,25 @@
 // graphql.* builtins: parse_query and parse_schema return the trees of graphql_parser.cc;
-// schema_is_valid, is_valid, parse and parse_and_verify also validate, with the rules that
-// decide most documents (SchemaChecker: gqlparser's schema rules; QueryChecker: the main rules
-// of its default query set). Not covered: overlapping fields, values of the correct type,
-// fragment cycles, possible fragment spreads, introspection types.
+// schema_is_valid, is_valid, parse and parse_and_verify also validate: SchemaChecker here
+// (gqlparser's schema rules), graphql::check_query (graphql_query.cc) for queries.
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "policy/builtins/graphql_check.h"
 #include "policy/builtins/graphql_parser.h"
 #include "policy/builtins/util.h"
 
 namespace policy::builtins {
 namespace {
 
+using graphql::DirectiveInfo;
+using graphql::list_of;
+using graphql::named_type;
+using graphql::str_of;
+using graphql::TypeInfo;
+
 // --- schema validation (gqlparser's ValidateSchemaDocument, the rules OPA's users meet) ---
-
-std::string_view str_of(const Value& obj, std::string_view key) {
-  const Value* v = obj.find(key);
-  return v != nullptr && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
-}
-
-std::span<const Value> list_of(const Value& obj, std::string_view key) {
-  const Value* v = obj.find(key);
-  return v != nullptr && v->is_array() ? v->array_items() : std::span<const Value>();
-}
-
-// The innermost named type of a type reference ({"NamedType", "Elem", "NonNull"}).
-std::string_view named_type(const Value& type) {
-  const Value* t = &type;
-  while (t != nullptr && str_of(*t, "NamedType").empty()) t = t->find("Elem");
-  return t != nullptr ? str_of(*t, "NamedType") : std::string_view();
-}
-
-struct TypeInfo {
-  std::string kind;
-  std::vector<Value> fields, values, directives;
-  std::vector<std::string> interfaces, members;
-};
-
-struct DirectiveInfo {
-  std::vector<std::string> locations;
-};
 
 class SchemaChecker {
  public:
@@ -112,6 +90,14 @@ class SchemaChecker {
       }
     }
     return "";
+  }
+
+  // Adds the spec's introspection types (__Schema, __Type, ...), after check(): queries may
+  // select them, schemas may not define them.
+  void add_introspection() {
+    for (const Value& d : list_of(graphql::introspection_types(), "Definitions")) {
+      merge(types_[std::string(str_of(d, "Name"))], d);
+    }
   }
 
   const std::map<std::string, TypeInfo>& types() const { return types_; }
@@ -247,193 +233,6 @@ class SchemaChecker {
 
 base::Result<Value> schema_operand(std::string_view name, Args args, int pos);
 
-// "[Int!]!" from a type reference.
-std::string type_string(const Value& t) {
-  std::string out;
-  if (const Value* elem = t.find("Elem")) {
-    out = "[" + type_string(*elem) + "]";
-  } else {
-    out = std::string(str_of(t, "NamedType"));
-  }
-  const Value* nn = t.find("NonNull");
-  if (nn != nullptr && nn->is_boolean() && nn->as_bool()) out += "!";
-  return out;
-}
-
-// Validation of an executable document against a checked schema: the rules of gqlparser's
-// default set that decide most queries (fields and arguments exist, required arguments are
-// given, leaf and composite selections, fragments and variables defined and used, known
-// types and directives). The first problem wins.
-class QueryChecker {
- public:
-  explicit QueryChecker(const SchemaChecker& schema) : schema_(schema) {}
-
-  // Empty when valid; otherwise the message, with line_ and col_ set.
-  std::string check(const Value& doc) {
-    for (const Value& f : list_of(doc, "Fragments"))
-      fragments_[std::string(str_of(f, "Name"))] = &f;
-    for (const Value& op : list_of(doc, "Operations")) {
-      std::string kind(str_of(op, "Operation"));
-      auto root = schema_.roots().find(kind);
-      if (root == schema_.roots().end())
-        return fail(op, "Schema does not support operation type \"" + kind + "\"");
-      defined_vars_.clear();
-      used_vars_.clear();
-      visited_.clear();
-      for (const Value& v : list_of(op, "VariableDefinitions")) {
-        std::string type(named_type(*v.find("Type")));
-        auto it = schema_.types().find(type);
-        if (it == schema_.types().end()) return fail(v, "Unknown type \"" + type + "\".");
-        const std::string& k = it->second.kind;
-        if (k != "SCALAR" && k != "ENUM" && k != "INPUT_OBJECT") {
-          return fail(v, "Variable \"$" + std::string(str_of(v, "Variable")) +
-                             "\" cannot be non-input type \"" + type_string(*v.find("Type")) +
-                             "\".");
-        }
-        defined_vars_.insert(std::string(str_of(v, "Variable")));
-      }
-      if (std::string e = check_directives(list_of(op, "Directives"), op); !e.empty()) return e;
-      if (std::string e = selections(list_of(op, "SelectionSet"), root->second); !e.empty())
-        return e;
-      for (const std::string& used : used_vars_) {
-        if (!defined_vars_.count(used))
-          return fail(op, "Variable \"$" + used + "\" is not defined.");
-      }
-      for (const Value& v : list_of(op, "VariableDefinitions")) {
-        std::string name(str_of(v, "Variable"));
-        if (!used_vars_.count(name)) return fail(v, "Variable \"$" + name + "\" is never used.");
-      }
-    }
-    for (const auto& [name, f] : fragments_) {
-      if (!used_fragments_.count(name)) return fail(*f, "Fragment \"" + name + "\" is never used.");
-    }
-    return "";
-  }
-
-  int line_ = 0, col_ = 0;
-
- private:
-  std::string fail(const Value& node, std::string msg) {
-    std::span<const Value> pos = list_of(node, "Position");
-    if (pos.size() == 2) {
-      line_ = static_cast<int>(pos[0].as_int().value_or(0));
-      col_ = static_cast<int>(pos[1].as_int().value_or(0));
-    }
-    return msg;
-  }
-  void uses(const Value& value) {
-    const Value* kind = value.find("Kind");
-    if (kind != nullptr && kind->is_number() && kind->as_int() == 0)
-      used_vars_.insert(std::string(str_of(value, "Raw")));
-    for (const Value& c : list_of(value, "Children")) {
-      if (const Value* v = c.find("Value")) uses(*v);
-    }
-  }
-  std::string check_directives(std::span<const Value> dirs, const Value& at) {
-    for (const Value& d : dirs) {
-      std::string name(str_of(d, "Name"));
-      if (!schema_.directives().count(name))
-        return fail(at, "Unknown directive \"@" + name + "\".");
-      for (const Value& a : list_of(d, "Arguments")) {
-        if (const Value* v = a.find("Value")) uses(*v);
-      }
-    }
-    return "";
-  }
-  std::string selections(std::span<const Value> set, const std::string& parent) {
-    // Fragments spreading fragments nest without bound in the text; keep the stack bounded.
-    if (depth_ > 512) return "Fragment spreads nested deeper than 512 levels";
-    ++depth_;
-    std::string e = selections_at_depth(set, parent);
-    --depth_;
-    return e;
-  }
-  std::string selections_at_depth(std::span<const Value> set, const std::string& parent) {
-    auto pt = schema_.types().find(parent);
-    for (const Value& sel : set) {
-      if (std::string e = check_directives(list_of(sel, "Directives"), sel); !e.empty()) return e;
-      if (sel.find("Alias") != nullptr) {
-        if (std::string e = field(sel, parent, pt == schema_.types().end() ? nullptr : &pt->second);
-            !e.empty())
-          return e;
-      } else if (sel.find("TypeCondition") != nullptr) {
-        std::string type(str_of(sel, "TypeCondition"));
-        if (type.empty()) type = parent;
-        if (!schema_.types().count(type)) return fail(sel, "Unknown type \"" + type + "\".");
-        if (std::string e = selections(list_of(sel, "SelectionSet"), type); !e.empty()) return e;
-      } else {
-        std::string name(str_of(sel, "Name"));
-        auto it = fragments_.find(name);
-        if (it == fragments_.end()) return fail(sel, "Unknown fragment \"" + name + "\".");
-        used_fragments_.insert(name);
-        if (!visited_.insert(name).second) continue;
-        std::string type(str_of(*it->second, "TypeCondition"));
-        if (!schema_.types().count(type))
-          return fail(*it->second, "Unknown type \"" + type + "\".");
-        if (std::string e = selections(list_of(*it->second, "SelectionSet"), type); !e.empty())
-          return e;
-      }
-    }
-    return "";
-  }
-  std::string field(const Value& f, const std::string& parent, const TypeInfo* pt) {
-    std::string name(str_of(f, "Name"));
-    for (const Value& a : list_of(f, "Arguments")) {
-      if (const Value* v = a.find("Value")) uses(*v);
-    }
-    if (name == "__typename") return "";
-    const Value* def = nullptr;
-    if (pt != nullptr) {
-      for (const Value& d : pt->fields) {
-        if (str_of(d, "Name") == name) def = &d;
-      }
-    }
-    if (def == nullptr)
-      return fail(f, "Cannot query field \"" + name + "\" on type \"" + parent + "\".");
-    for (const Value& a : list_of(f, "Arguments")) {
-      bool known = false;
-      for (const Value& d : list_of(*def, "Arguments"))
-        known = known || str_of(d, "Name") == str_of(a, "Name");
-      if (!known) {
-        return fail(f, "Unknown argument \"" + std::string(str_of(a, "Name")) + "\" on field \"" +
-                           parent + "." + name + "\".");
-      }
-    }
-    for (const Value& d : list_of(*def, "Arguments")) {
-      const Value* nn = d.find("Type")->find("NonNull");
-      if (nn == nullptr || !nn->as_bool() || d.find("DefaultValue") != nullptr) continue;
-      bool given = false;
-      for (const Value& a : list_of(f, "Arguments"))
-        given = given || str_of(a, "Name") == str_of(d, "Name");
-      if (!given) {
-        return fail(f, "Field \"" + name + "\" argument \"" + std::string(str_of(d, "Name")) +
-                           "\" of type \"" + type_string(*d.find("Type")) +
-                           "\" is required, but it was not provided.");
-      }
-    }
-    std::string type(named_type(*def->find("Type")));
-    auto it = schema_.types().find(type);
-    if (it == schema_.types().end()) return "";
-    bool leaf = it->second.kind == "SCALAR" || it->second.kind == "ENUM";
-    bool has_selection = !list_of(f, "SelectionSet").empty();
-    if (leaf && has_selection) {
-      return fail(f, "Field \"" + name + "\" must not have a selection since type \"" +
-                         type_string(*def->find("Type")) + "\" has no subfields.");
-    }
-    if (!leaf && !has_selection) {
-      return fail(f, "Field \"" + name + "\" of type \"" + type_string(*def->find("Type")) +
-                         "\" must have a selection of subfields. Did you mean \"" + name +
-                         " { ... }\"?");
-    }
-    return selections(list_of(f, "SelectionSet"), type);
-  }
-
-  const SchemaChecker& schema_;
-  int depth_ = 0;
-  std::map<std::string, const Value*> fragments_;
-  std::set<std::string> used_fragments_, defined_vars_, used_vars_, visited_;
-};
-
 // The query operand (text or a parsed AST) with positions when it is text.
 base::Result<Value> query_operand(std::string_view name, const Value& v, int pos, bool positions) {
   if (v.is_object()) return v;
@@ -452,12 +251,14 @@ base::Status parse_and_validate(std::string_view name, Args args, Value& query_a
   if (std::string e = schema.check(schema_ast); !e.empty()) {
     return builtin_error(name, "Error in gqlparser SchemaDocument to Schema conversion: " + e);
   }
-  QueryChecker checker(schema);
-  if (std::string e = checker.check(query); !e.empty()) {
-    if (!e.empty() && e.back() == '.') e.pop_back();
-    return builtin_error(name, e + " in GraphQL string at location " +
-                                   std::to_string(checker.line_) + ":" +
-                                   std::to_string(checker.col_));
+  schema.add_introspection();
+  graphql::QueryProblem p = graphql::check_query(
+      graphql::SchemaView{schema.types(), schema.directives(), schema.roots()}, query);
+  if (std::string& e = p.message; !e.empty()) {
+    // OPA trims the period gqlparser ends its messages with.
+    if (e.back() == '.') e.pop_back();
+    return builtin_error(name, e + " in GraphQL string at location " + std::to_string(p.line) +
+                                   ":" + std::to_string(p.col));
   }
   if (args[0].is_string()) {
     auto plain = graphql::parse_query(args[0].as_string());

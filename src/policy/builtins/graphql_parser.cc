@@ -645,7 +645,7 @@ class Parser {
   }
   Value selection() {
     if (peek().kind == Tok::kSpread) {
-      Token spread = next();
+      next();
       if (peek().kind == Tok::kName && peek().value != "on") {
         Obj fs;
         position(fs, peek());
@@ -654,7 +654,7 @@ class Parser {
         return fs.done();
       }
       Obj f;
-      position(f, spread);
+      position(f, peek());  // gqlparser places an inline fragment after its "..."
       std::string type_condition;
       if (peek().value == "on") {
         next();
@@ -718,9 +718,10 @@ class Parser {
     }
     return list(std::move(dirs));
   }
-  Value value_node(std::string raw, Value children, int kind) {
-    return Obj()
-        .str("Raw", std::move(raw))
+  Value value_node(std::string raw, Value children, int kind, const Token& start) {
+    Obj o;
+    position(o, start);
+    return o.str("Raw", std::move(raw))
         .add("Children", std::move(children))
         .add("Kind", Value::integer(kind))
         .flag("ExpectedTypeHasDefault", false)
@@ -729,7 +730,7 @@ class Parser {
   Value value_literal(bool is_const) {
     Nest nest(*this);
     if (!ok()) return Value();
-    const Token& t = peek();
+    const Token t = peek();
     int kind = 0;  // gqlparser's ValueKind: Variable 0, Int 1, Float 2, String 3, Block 4,
                    // Boolean 5, Null 6, Enum 7, List 8, Object 9
     switch (t.kind) {
@@ -738,18 +739,19 @@ class Parser {
         many(Tok::kBracketL, Tok::kBracketR, [&] {
           items.push_back(Obj().str("Name", "").add("Value", value_literal(is_const)).done());
         });
-        return value_node("", list(std::move(items)), 8);
+        return value_node("", list(std::move(items)), 8, t);
       }
       case Tok::kBraceL: {
         std::vector<Value> fields;
         many(Tok::kBraceL, Tok::kBraceR, [&] {
           Obj c;
+          position(c, peek());
           c.str("Name", name());
           expect(Tok::kColon);
           c.add("Value", value_literal(is_const));
           fields.push_back(c.done());
         });
-        return value_node("", list(std::move(fields)), 9);
+        return value_node("", list(std::move(fields)), 9, t);
       }
       case Tok::kDollar:
         if (is_const) {
@@ -757,7 +759,7 @@ class Parser {
           return Value();
         }
         next();
-        return value_node(name(), Value(), 0);
+        return value_node(name(), Value(), 0, t);
       case Tok::kInt:
         kind = 1;
         break;
@@ -778,7 +780,7 @@ class Parser {
         return Value();
     }
     Token v = next();
-    return value_node(v.value, Value(), kind);
+    return value_node(v.value, Value(), kind, t);
   }
   Value type_reference() {
     Nest nest(*this);

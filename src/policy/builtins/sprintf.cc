@@ -14,8 +14,13 @@ namespace policy::builtins {
 
 namespace {
 
+// An integer beyond int64, which OPA hands to fmt as a *big.Int.
+struct BigArg {
+  BigInt value;
+};
+
 // One Go argument.
-using Arg = std::variant<int64_t, double, std::string>;
+using Arg = std::variant<int64_t, double, std::string, BigArg>;
 
 struct Spec {
   bool minus = false, plus = false, sharp = false, space = false, zero = false;
@@ -25,9 +30,14 @@ struct Spec {
 
 std::string type_label(const Arg& a) {
   switch (a.index()) {
-    case 0: return "int";
-    case 1: return "float64";
-    default: return "string";
+    case 0:
+      return "int";
+    case 1:
+      return "float64";
+    case 3:
+      return "*big.Int";
+    default:
+      return "string";
   }
 }
 
@@ -57,15 +67,33 @@ std::string quote_go(std::string_view s) {
   std::string out = "\"";
   for (char32_t c : utf8_decode(s)) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\v': out += "\\v"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           char buf[8];
@@ -202,8 +230,10 @@ void format_float(std::string& out, double d, const Spec& s) {
         body.pop_back();
       }
       if (!body.empty() && body[0] != '-') {
-        if (s.plus) body.insert(body.begin(), '+');
-        else if (s.space) body.insert(body.begin(), ' ');
+        if (s.plus)
+          body.insert(body.begin(), '+');
+        else if (s.space)
+          body.insert(body.begin(), ' ');
       }
       break;
     }
@@ -245,11 +275,50 @@ void format_string(std::string& out, const std::string& str, const Spec& s) {
   pad(out, body, s, false);
 }
 
+// big.Int's Format: decimal for d, s and v; hexadecimal for x and X; sign and width as for
+// ints. Other verbs print Go's %!verb(big.Int=digits).
+void format_big(std::string& out, const BigInt& b, const Spec& s) {
+  std::string digits;
+  std::string prefix;
+  switch (s.verb) {
+    case 'd':
+    case 's':
+    case 'v':
+      digits = b.to_string();
+      break;
+    case 'x':
+    case 'X':
+      digits = b.to_hex(s.verb == 'X');
+      if (s.sharp) prefix = s.verb == 'X' ? "0X" : "0x";
+      break;
+    default:
+      out += "%!";
+      utf8_append(out, s.verb);
+      out += "(big.Int=" + b.to_string() + ")";
+      return;
+  }
+  std::string sign;
+  if (!digits.empty() && digits[0] == '-') {
+    sign = "-";
+    digits.erase(0, 1);
+  } else if (s.plus) {
+    sign = "+";
+  } else if (s.space) {
+    sign = " ";
+  }
+  pad(out, sign + prefix + digits, s, true);
+}
+
 std::string arg_text(const Arg& a) {
   switch (a.index()) {
-    case 0: return std::to_string(std::get<0>(a));
-    case 1: return shortest_g(std::get<1>(a), false);
-    default: return std::get<2>(a);
+    case 3:
+      return std::get<3>(a).value.to_string();
+    case 0:
+      return std::to_string(std::get<0>(a));
+    case 1:
+      return shortest_g(std::get<1>(a), false);
+    default:
+      return std::get<2>(a);
   }
 }
 
@@ -267,12 +336,18 @@ std::string go_sprintf(std::string_view format, const std::vector<Arg>& args) {
     Spec s;
     for (; i < f.size(); ++i) {
       char32_t c = f[i];
-      if (c == '-') s.minus = true, s.zero = false;
-      else if (c == '+') s.plus = true;
-      else if (c == '#') s.sharp = true;
-      else if (c == ' ') s.space = true;
-      else if (c == '0') s.zero = !s.minus;
-      else break;
+      if (c == '-')
+        s.minus = true, s.zero = false;
+      else if (c == '+')
+        s.plus = true;
+      else if (c == '#')
+        s.sharp = true;
+      else if (c == ' ')
+        s.space = true;
+      else if (c == '0')
+        s.zero = !s.minus;
+      else
+        break;
     }
     // Go rejects widths and precisions above 1e6 (%!(BADWIDTH) / %!(BADPREC)).
     constexpr int64_t kMaxNum = 1'000'000;
@@ -335,9 +410,18 @@ std::string go_sprintf(std::string_view format, const std::vector<Arg>& args) {
       continue;
     }
     switch (a.index()) {
-      case 0: format_int(out, std::get<0>(a), s); break;
-      case 1: format_float(out, std::get<1>(a), s); break;
-      default: format_string(out, std::get<2>(a), s); break;
+      case 0:
+        format_int(out, std::get<0>(a), s);
+        break;
+      case 1:
+        format_float(out, std::get<1>(a), s);
+        break;
+      case 3:
+        format_big(out, std::get<3>(a).value, s);
+        break;
+      default:
+        format_string(out, std::get<2>(a), s);
+        break;
     }
   }
   if (argi < args.size()) {
@@ -357,7 +441,9 @@ BuiltinResult sprintf(BuiltinContext&, Args args) {
   EC_RETURN_IF_ERROR(check_type(kName, args, 2, Type::kArray));
   std::vector<Arg> go_args;
   for (const Value& v : args[1].array_items()) {
-    if (v.is_number()) {
+    if (const BigInt* big = v.as_big()) {
+      go_args.emplace_back(BigArg{*big});
+    } else if (v.is_number()) {
       if (auto i = v.as_int()) {
         go_args.emplace_back(*i);
       } else {
