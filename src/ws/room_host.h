@@ -8,6 +8,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +26,9 @@
 #include "store/db.h"
 #include "store/model.h"
 #include "store/writer.h"
+#include "ws/city_link.h"
+#include "ws/edge_room.h"
+#include "ws/live_room.h"
 #include "ws/live_session.h"
 #include "ws/media_signalling.h"
 
@@ -42,9 +46,13 @@ struct RoomDeps {
   std::function<std::shared_ptr<const classroom::Authorizer>()> authorizer;
   // The media plane; nullptr (or empty functions) when video is unavailable.
   const MediaSignalling* media = nullptr;
+  // The city (one class across replicas), nullptr on a single node; with its counters.
+  CityLink* city = nullptr;
+  CityLiveCounters* city_counters = nullptr;
 };
 
-class RoomHost : public std::enable_shared_from_this<RoomHost>,
+class RoomHost : public LiveRoom,
+                 public std::enable_shared_from_this<RoomHost>,
                  public classroom::RoomListener,
                  public classroom::RoomStorage {
  public:
@@ -53,6 +61,7 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   // forget the room.
   RoomHost(boost::asio::io_context& ioc, int thread_index, classroom::RoomConfig config,
            std::string teacher_id, RoomDeps deps, std::function<void()> on_finished);
+  ~RoomHost() override;
 
   boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
   int thread_index() const { return thread_index_; }
@@ -62,11 +71,26 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
 
   // ---- called by LiveSession (room thread) ----
   // Adds `s` to the room (and to the connection list when accepted).
-  base::Result<classroom::JoinReply> join(const std::shared_ptr<LiveSession>& s,
-                                          const std::optional<classroom::ResumePoint>& resume);
-  void leave(LiveSession& s);
+  base::Result<classroom::JoinReply> join(
+      const std::shared_ptr<LiveSession>& s,
+      const std::optional<classroom::ResumePoint>& resume) override;
+  void leave(LiveSession& s) override;
   // One text frame from `s`.
-  void on_message(LiveSession& s, std::string_view text);
+  void on_message(LiveSession& s, std::string_view text) override;
+
+  // ---- connections held by edge replicas (LiveHub::from_edge, on this thread) ----
+  // The same decisions as join(), for connection `conn` of replica `edge` (admitted at the
+  // home's door already): the welcome and replay, or the refusal, go back on the channel.
+  void remote_join(const std::string& edge, const std::string& conn,
+                   const classroom::Participant& who,
+                   const std::optional<classroom::ResumePoint>& resume);
+  void remote_leave(const std::string& conn);
+  void remote_message(const std::string& conn, std::string_view text);
+  // `edge` still holds `conns`: the ones this room does not know are told to reconnect (the
+  // room was rebuilt), the ones of `edge` it knows and that are not listed leave.
+  void remote_alive(const std::string& edge, const std::vector<std::string>& conns);
+  // Connections held by edges, for tests and metrics.
+  size_t remote_connections() const { return remote_.size(); }
 
   // ---- called by LiveHub after posting to executor() ----
   // Rebuilds the room from storage (docs/live-protocol.md, "The room and the database"):
@@ -105,7 +129,7 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
     flush_->clear();
   }
   // The room's connections with frames to write at the end of the current burst.
-  FlushList& flush_list() { return *flush_; }
+  FlushList& flush_list() override { return *flush_; }
 
   // classroom::RoomListener
   void on_room_event(const classroom::RoomEvent& event) override;
@@ -121,12 +145,29 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   base::Status write(store::WriteOp op, std::function<void(base::Status)> done) override;
 
  private:
-  void submit_answer(LiveSession& s, const classroom::ClientMessage& msg);
-  void submit_quiz_change(LiveSession& s, const classroom::ClientMessage& msg);
+  // Who sent a client message and how to answer it: a socket here (`local`), or a
+  // connection on an edge (its replies go back on the channel). `reply` may be called later,
+  // on this thread; it does nothing once the connection is gone.
+  struct Sender {
+    const classroom::Participant& who;
+    std::function<void(std::string)> reply;
+    LiveSession* local = nullptr;
+  };
+  Sender local_sender(LiveSession& s);
+  void handle_message(const Sender& s, std::string_view text);
+  void submit_answer(const Sender& s, const classroom::ClientMessage& msg);
+  void submit_quiz_change(const Sender& s, const classroom::ClientMessage& msg);
   // media.publish / media.subscribe / media.unpublish: policy, then the SFU on its thread.
-  void handle_media(LiveSession& s, const classroom::ClientMessage& msg);
+  void handle_media(const Sender& s, const classroom::ClientMessage& msg);
   // stage_give / stage_take from a teacher: policy ("stage"), then the room.
-  void handle_stage(LiveSession& s, const classroom::ClientMessage& msg);
+  void handle_stage(const Sender& s, const classroom::ClientMessage& msg);
+  // Closes the edge connections of `user_id` (all: empty) with `code`.
+  void close_remote(std::string_view user_id, uint16_t code, const base::Status& why,
+                    bool students_only = false);
+  // Checks the edges' liveness every second while some hold connections here.
+  void ensure_sweeping();
+  boost::asio::awaitable<void> sweep_loop();
+  void sweep();
   // The "publish_media" decision for `p`, with on_stage = whether `p` holds the stage.
   classroom::Decision may_publish_media(const classroom::Participant& p) const;
   // {"id","teacher_id"} of the room's course, for policy inputs.
@@ -135,6 +176,8 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   std::string media_tracks_message() const;
   void ensure_ticking();
   boost::asio::awaitable<void> tick_loop();
+  // `event` to the edges holding connections here (once per event).
+  void publish_to_edges(const classroom::RoomEvent& event);
   // Runs `fn` on this room's thread later (for writer completions).
   template <typename Fn>
   void post_here(Fn fn);
@@ -160,6 +203,17 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
     std::set<std::string> kinds;  // "audio", "video"
   };
   std::map<std::string, FeedState> feeds_;
+  // Connections held by edge replicas (room thread only): by connection id.
+  struct RemoteConn {
+    classroom::Participant who;
+    std::string edge;  // replica id
+  };
+  std::unordered_map<std::string, RemoteConn> remote_;
+  // When each edge holding connections here last said so (its "alive" beat).
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> edge_seen_;
+  // An edge not heard from this long has lost its connections (3 missed beats and more).
+  static constexpr std::chrono::seconds kEdgeSilent{7};
+  bool sweeping_ = false;
   bool ticking_ = false;
   bool finished_ = false;
   bool restored_ = false;

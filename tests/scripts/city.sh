@@ -13,4 +13,4 @@ bin=${EDGECLASS_BIN:-build/release/edgeclass}
 [ -x "$bin" ] || { echo "city.sh: no edgeclass binary at $bin (build it, or set EDGECLASS_BIN)" >&2; exit 1; }
 export EDGECLASS_BIN=$(realpath "$bin")
 cd tests/api
-exec timeout 170 python3 -m unittest -v test_city 2>&1
+exec timeout 260 python3 -m unittest -v test_city test_city_live 2>&1
