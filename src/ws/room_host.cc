@@ -598,6 +598,12 @@ void RoomHost::on_participant_removed(std::string_view user_id) {
 void RoomHost::end(std::string_view reason, uint16_t code, std::string_view close_reason) {
   room_.end(reason);  // session_ended is queued on every connection before the close
   close_all(code, close_reason);
+  // The edges close their sockets; their leaves will find no room. Nobody is left to sweep.
+  if (deps_.city_counters) {
+    deps_.city_counters->remote_connections.fetch_sub(int64_t(remote_.size()));
+  }
+  remote_.clear();
+  edge_seen_.clear();
   if (!finished_) {
     finished_ = true;
     if (on_finished_) on_finished_();
@@ -712,7 +718,7 @@ void RoomHost::ensure_sweeping() {
 asio::awaitable<void> RoomHost::sweep_loop() {
   auto self = shared_from_this();
   asio::steady_timer timer(ioc_);
-  while (!remote_.empty()) {
+  while (!remote_.empty() && !finished_) {
     timer.expires_after(std::chrono::seconds(1));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     sweep();

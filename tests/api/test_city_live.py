@@ -241,6 +241,13 @@ class CityLiveTest(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertEqual(bea.expect("session_ended")["reason"], "teacher_ended")
         self.assertEqual(bea.closed(), 1000)
+        # The ended room forgets the edges' connections (their sockets are closed), and
+        # takes none of them for lost edges.
+        gone, _ = until(lambda: self.metric("a", "edgeclass_city_live_remote_connections") == 0, 5)
+        self.assertTrue(gone)
+        until(lambda: self.metric("b", "edgeclass_city_live_edge_connections") == 0, 5)
+        self.assertEqual(self.metric("b", "edgeclass_city_live_edge_connections"), 0)
+        self.assertFalse([l for l in self.replicas["a"].log if "live.edge_lost" in l])
 
     def test_2_capacity_is_exact_across_replicas(self):
         students = [token(f"cap-{i}", "student") for i in range(9)]
@@ -286,6 +293,8 @@ class CityLiveTest(unittest.TestCase):
         teacher.send({"type": "chat", "text": "one"})
         last = self.chat_seen(di, "one")["seq"]
         di.close()  # the connection is lost (no close frame)
+        # b tells the home at once: Di leaves the room everywhere.
+        self.assertEqual(teacher.expect("participant_left")["user_id"], "rs-1")
         for text in ("two", "three"):
             teacher.send({"type": "chat", "text": text})
             self.assertIsNotNone(self.chat_seen(teacher, text))
