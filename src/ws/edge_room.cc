@@ -351,9 +351,12 @@ void EdgeRoom::tick() {
   for (const auto& id : unbound) forget(id);
   if (now - last_beat_ >= kBeat && ready_) {
     last_beat_ = now;
+    // Every connection whose join has gone up: the home, which gets this after the joins
+    // (one ordered channel), drops the ones of this edge that are not listed. (Listing only
+    // welcomed ones would drop a join the home admitted after this list was made.)
     std::vector<std::string> ids;
     for (const auto& [id, c] : conns_) {
-      if (c.state != Conn::State::kWaiting) ids.push_back(id);
+      if (c.state != Conn::State::kWaiting || c.up_join.empty()) ids.push_back(id);
     }
     if (!ids.empty()) {
       send_up(wire::up_alive(session_id_, link_.replica_id(), ids),
