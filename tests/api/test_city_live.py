@@ -5,7 +5,9 @@ replicas' edge rooms. Chat, hands, quizzes and answers behave as on the home (sa
 same error codes, answers counted once), capacity is exact city-wide, resume works on any
 replica, presence is in Redis, and the failures are defined: an edge replica killed (its
 students resume elsewhere, the home drops them), Redis lost mid-class (edge sockets close
-with 1001, joins through an edge answer 503 city_unavailable, the home's own sockets go on).
+with 1001, joins through an edge answer 503 city_unavailable, the home's own sockets go on),
+the home killed mid-class (edge sockets close with 1001, joins answer 503 until it is back,
+then a snapshot of the rebuilt room).
 Run by tests/scripts/city.sh (skips when redis-server is missing)."""
 import shutil
 import signal
@@ -390,6 +392,41 @@ class CityLiveTest(unittest.TestCase):
         # Back: the class spans replicas again (a re-registered its sessions).
         ok, _ = until(lambda: self._joins_through("b", session, s1), 10, 0.5)
         self.assertTrue(ok, "the student could not rejoin through b after Redis came back")
+
+    def test_6_home_killed_mid_class(self):
+        s1 = token("hk-1", "student", "Hal")
+        course, session = self.live_class([s1])
+        hal = self.live("b", session, s1)
+        epoch = hal.expect("welcome")["epoch"]
+        self.replicas["a"].stop(sig=signal.SIGKILL)
+        restarted = False
+        try:
+            # The edge notices that nobody receives its beats and tells the student to
+            # reconnect; until the home is back a join through an edge is 503.
+            t0 = time.time()
+            self.assertEqual(hal.closed(12), 1001)
+            print(f"\n  home killed -9: the edge's student told to reconnect after "
+                  f"{time.time() - t0:.1f} s")
+            with self.assertRaises(HttpRefused) as refused:
+                self.live("c", session, s1, browser=False)
+            self.assertEqual(refused.exception.status, 503)
+            self.assertGreaterEqual(self.metric("b", "edgeclass_city_live_edge_cut_total"), 1)
+            self.replicas["a"] = self.replica("a").start()
+            restarted = True
+            # The home rebuilt the room from SQLite: a resume from the old epoch gets a
+            # snapshot, through any replica.
+            ok, _ = until(lambda: self._joins_through("c", session, s1), 30, 0.5)
+            self.assertTrue(ok, "the student could not rejoin through c after the home came back")
+            hal2 = self.live("b", session, s1, f"&epoch={epoch}&last_seq=1")
+            w = hal2.expect("welcome")
+            self.assertFalse(w["resumed"])
+            self.assertNotEqual(w["epoch"], epoch)
+            self.assertIn("snapshot", w)
+        finally:
+            if not restarted:
+                self.replicas["a"] = self.replica("a").start()
+            until(lambda: "edgeclass_city_connected 1" in
+                  self.replicas["a"].request("GET", "/metrics", admin=True)[1], 10)
 
     def _joins_through(self, name, session, tok):
         w = WebSocket(self.port(name), f"/api/v1/sessions/{session}/live?token={tok}")
