@@ -598,12 +598,15 @@ void RoomHost::on_participant_removed(std::string_view user_id) {
 void RoomHost::end(std::string_view reason, uint16_t code, std::string_view close_reason) {
   room_.end(reason);  // session_ended is queued on every connection before the close
   close_all(code, close_reason);
-  // The edges close their sockets; their leaves will find no room. Nobody is left to sweep.
+  // The edges close their sockets; their leaves will find no room (the hub forgets it), so
+  // they leave now: attendance visits close and presence goes, as for a socket here.
   if (deps_.city_counters) {
     deps_.city_counters->remote_connections.fetch_sub(int64_t(remote_.size()));
   }
+  auto remote = std::move(remote_);
   remote_.clear();
   edge_seen_.clear();
+  for (const auto& [conn, r] : remote) room_.leave(r.who.user_id);
   if (!finished_) {
     finished_ = true;
     if (on_finished_) on_finished_();

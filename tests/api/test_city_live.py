@@ -250,6 +250,19 @@ class CityLiveTest(unittest.TestCase):
         until(lambda: self.metric("b", "edgeclass_city_live_edge_connections") == 0, 5)
         self.assertEqual(self.metric("b", "edgeclass_city_live_edge_connections"), 0)
         self.assertFalse([l for l in self.replicas["a"].log if "live.edge_lost" in l])
+        # Attendance counts the students who came through other replicas, and their visits
+        # are closed by the end.
+        st, att, _ = request(self.port("c"), "GET", f"/api/v1/sessions/{session}/attendance",
+                             tok=TEACHER)
+        self.assertEqual(st, 200, att)
+        rows = {x["user_id"]: x for x in att["items"]}
+        self.assertEqual(att["students"], 2, att)
+        self.assertFalse(rows["cl-1"]["present"], rows["cl-1"])
+        self.assertIsNotNone(rows["cl-1"]["last_left_at"])
+        self.assertEqual(teacher.closed(), 1000)  # answers the close: the teacher leaves too
+        empty, _ = until(lambda: redis_command(self.redis.port, "HGETALL",
+                                               f"ec:presence:{session}") == [], 5)
+        self.assertTrue(empty, redis_command(self.redis.port, "HGETALL", f"ec:presence:{session}"))
 
     def test_2_capacity_is_exact_across_replicas(self):
         students = [token(f"cap-{i}", "student") for i in range(9)]
