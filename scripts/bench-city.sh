@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# make bench-city (REST part): two replicas on a real redis-server, each with one I/O thread.
-# Measures, with wrk over loopback:
+# make bench-city: replicas on a real redis-server, each with one I/O thread.
+# REST, with wrk over loopback (two replicas):
 #   - a course read on its home replica (SQLite + the per-thread view cache) versus the same
 #     read on the other replica (the Redis read cache), in requests/s, latency and CPU
 #     microseconds per request of the serving replica (and of redis-server);
 #   - a write (PATCH of the course) on the home versus forwarded from the other replica.
+# Live (BENCH_CITY_LIVE=1, the default; needs node and npm): one class of
+# BENCH_CITY_STUDENTS (3000) students spread evenly over three replicas (the teacher on the
+# course's home, a third of the students there, the rest relayed by the two others) beside
+# BENCH_CITY_ONE (1000) students on one replica, with bench/fanout/fanout-bench.mjs: chat
+# delivery delay (BENCH_CITY_MESSAGES=200 messages at BENCH_CITY_RATE=20/s from the teacher)
+# and the quiz (opening, answer acknowledgement, live results), P50/P99, and the CPU of all
+# replicas and Redis per delivery.
 # Results in build/bench/city-<timestamp>/summary.txt. Not part of `make test`.
-# Not measured here yet: the live part of the issue's bench-city (3,000 students in one
-# class over three replicas), which needs the live class across replicas.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -30,7 +35,8 @@ rpid=$!
 pids+=("$rpid")
 start_replica() {  # name port
   EDGECLASS_LISTEN=127.0.0.1:$2 EDGECLASS_DATA_DIR=$work/$1 EDGECLASS_JWT_SECRET=$SECRET \
-    EDGECLASS_THREADS=1 EDGECLASS_MEDIA_PORT=0 EDGECLASS_LOG_LEVEL=warn EDGECLASS_ADMIN_LISTEN=off \
+    EDGECLASS_THREADS=1 EDGECLASS_MEDIA_PORT=0 EDGECLASS_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn} EDGECLASS_ADMIN_LISTEN=off \
+    MAX_STUDENTS=100000 \
     EDGECLASS_REDIS_URL=redis://127.0.0.1:$rport EDGECLASS_REPLICA_ID=$1 \
     "$BIN" serve >"$out/$1.log" 2>&1 &
   pids+=($!)
@@ -72,8 +78,9 @@ name, path, b, a, rb, ra = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:])
 text = open(path).read()
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 reqs = int(re.search(r"(\d+) requests in", text).group(1))
-p50 = re.search(r"50%\s+(\S+)", text).group(1)
-p99 = re.search(r"99%\s+(\S+)", text).group(1)
+# The latency distribution's lines (not a "+/- Stdev" column that happens to end in 50%).
+p50 = re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)
+p99 = re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1)
 non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 print(f"{name:24s} {rps:9.0f} req/s  p50 {p50:>8s}  p99 {p99:>8s}  replica CPU {(a-b)/reqs:6.1f} us/req"
       f"  redis CPU {(ra-rb)/reqs:5.1f} us/req" + (f"  NON-2XX {non2xx.group(1)}" if non2xx else ""))
@@ -85,4 +92,50 @@ run read_home "$pa" "$apid" "$work/get.lua"
 run read_other_replica "$pb" "$bpid" "$work/get.lua"
 run write_home "$pa" "$apid" "$work/patch.lua"
 run write_forwarded "$pb" "$bpid" "$work/patch.lua"
+
+if [ "${BENCH_CITY_LIVE:-1}" = 1 ]; then
+  for tool in node npm; do
+    command -v "$tool" >/dev/null || { echo "bench-city: $tool not found (live part)" >&2; exit 1; }
+  done
+  [ -d bench/fanout/node_modules/ws ] || (cd bench/fanout && npm install --no-audit --no-fund --silent)
+  ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+  STUDENTS=${BENCH_CITY_STUDENTS:-3000}
+  ONE=${BENCH_CITY_ONE:-1000}
+  MESSAGES=${BENCH_CITY_MESSAGES:-200}
+  RATE=${BENCH_CITY_RATE:-20}
+  pc=$(free_port)
+  cpid=$(start_replica c "$pc")
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$pc/healthz" >/dev/null && break; sleep 0.05; done
+  sleep 1
+  live() {  # label pids ws-urls students
+    node bench/fanout/fanout-bench.mjs --target edgeclass --url "http://127.0.0.1:$pa" \
+      --ws-urls "$3" --secret "$SECRET" --students "$4" --messages "$MESSAGES" --rate "$RATE" \
+      --pid "$2" --quiz --json "$out/$1.json" --label "$1" >"$out/$1.log" 2>&1 || true
+    python3 - "$1" "$out/$1.json" <<'PY' | tee -a "$out/summary.txt"
+import json, sys
+name, path = sys.argv[1], sys.argv[2]
+try:
+    r = json.load(open(path))
+except Exception as e:  # noqa: BLE001
+    print(f"{name:24s} no result ({e}); see {path[:-5]}.log"); sys.exit(0)
+if r.get("error"):
+    print(f"{name:24s} FAILED: {r['error']}"); sys.exit(0)
+def g(d, k):
+    v = d.get(k)
+    return f"{v:.1f}" if isinstance(v, (int, float)) else "-"
+print(f"{name:24s} connected {r.get('connected')}/{r.get('students')}, chat delivered "
+      f"{r.get('delivered')}/{r.get('expected')} P50 {g(r, 'p50_ms')} ms P99 {g(r, 'p99_ms')} ms"
+      f" max {g(r, 'max_ms')} ms, dups {r.get('dups')} reordered {r.get('disorder')},"
+      f" CPU (replicas+redis) {g(r, 'server_us_per_delivery')} us/delivery, load {r.get('load_chat')}")
+if "quiz_opened" in r:
+    print(f"{'':24s} quiz: opened {r['quiz_opened']} P99 {g(r, 'quiz_open_p99_ms')} ms, answers "
+          f"acknowledged {r.get('quiz_acked')} P99 {g(r, 'quiz_ack_p99_ms')} ms, the teacher's "
+          f"results counted all {g(r, 'quiz_results_all_ms')} ms after the publish, "
+          f"errors {r.get('quiz_errors')}")
+PY
+  }
+  live "city_${STUDENTS}_over_3" "$apid,$bpid,$cpid,$rpid" \
+    "http://127.0.0.1:$pa,http://127.0.0.1:$pb,http://127.0.0.1:$pc" "$STUDENTS"
+  live "one_replica_${ONE}" "$apid" "http://127.0.0.1:$pa" "$ONE"
+fi
 echo "results in $out"

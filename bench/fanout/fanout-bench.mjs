@@ -6,7 +6,7 @@
 //   node fanout-bench.mjs --target peer      --url ws://127.0.0.1:8090/live
 //        [--students 1000] [--messages 200] [--rate 20] [--pid SERVER_PID]
 //        [--connect-concurrency 100] [--join-concurrency 32] [--drain-s 10] [--settle-ms 1500]
-//        [--json FILE] [--label TEXT] [--quiz]
+//        [--json FILE] [--label TEXT] [--quiz] [--ws-urls U1,U2,...]
 //
 // N receivers connect (edgeclass: students enrolled over REST with their own JWTs; peer: plain),
 // then one sender (edgeclass: the course's teacher; peer: one more plain connection) sends M
@@ -21,6 +21,9 @@
 // (after the group commit) and the teacher's live quiz_results until "answered" reaches N.
 // Both targets: permessage-deflate off on the client (neither side compresses), one socket per
 // receiver, a receiver is "connected" when its first frame (welcome) arrived.
+// --ws-urls (edgeclass, a city of replicas): receiver i's socket goes to U[i % count], the
+// sender's to U1 (REST setup goes to --url, the course's home); --pid may then list every
+// replica's pid (comma-separated): RSS and CPU are their sums.
 // Tokens for edgeclass are HS256 JWTs minted here (claims sub, name, role, iat, exp) with
 // --secret; with --mint bin they come from `edgeclass token` (--bin) instead.
 import WebSocket from 'ws';
@@ -55,7 +58,9 @@ const MINT = args.mint === 'bin' ? 'bin' : 'local';
 const N = int(args.students, 1000);
 const M = int(args.messages, 200);
 const RATE = Number(args.rate || 20);
-const PID = args.pid ? int(args.pid) : null;
+const PIDS = args.pid ? String(args.pid).split(',').map((x) => Number.parseInt(x, 10)) : [];
+const PID = PIDS.length ? PIDS.join(',') : null;
+const WS_URLS = args['ws-urls'] ? String(args['ws-urls']).split(',').map((u) => u.replace(/\/+$/, '')) : null;
 const CONNECT_CONC = int(args['connect-concurrency'], 100);
 const JOIN_CONC = int(args['join-concurrency'], 32);
 const DRAIN_S = Number(args['drain-s'] || 10);
@@ -74,17 +79,25 @@ const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : String(x));
 // ---------------------------------------------------------------------------------------------
 // the server process: RSS and CPU from /proc
 const CLK_TCK = 100;
+function sumOver(fn) {
+  if (!PIDS.length) return null;
+  let total = 0;
+  for (const pid of PIDS) { const v = fn(pid); if (v == null) return null; total += v; }
+  return total;
+}
 function rssKB() {
-  if (!PID) return null;
-  try { const m = readFileSync(`/proc/${PID}/status`, 'utf8').match(/VmRSS:\s+(\d+)/); return m ? Number(m[1]) : null; } catch { return null; }
+  return sumOver((pid) => {
+    try { const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/); return m ? Number(m[1]) : null; } catch { return null; }
+  });
 }
 function cpuMs() {
-  if (!PID) return null;
-  try {
-    const s = readFileSync(`/proc/${PID}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK; // utime + stime
-  } catch { return null; }
+  return sumOver((pid) => {
+    try {
+      const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK; // utime + stime
+    } catch { return null; }
+  });
 }
 function loadavg() { try { return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '); } catch { return '?'; } }
 function clientCpuMs() { const u = process.cpuUsage(); return (u.user + u.system) / 1000; }
@@ -242,8 +255,8 @@ async function main() {
       if (r.status !== 201) die(`POST quizzes -> ${r.status} ${JSON.stringify(r.body)}`);
       quiz.id = r.body.id;
     }
-    const wsBase = URL_.replace(/^http/, 'ws');
-    recvUrl = () => `${wsBase}/api/v1/sessions/${sessionId}/live`;
+    const wsBases = (WS_URLS || [URL_]).map((u) => u.replace(/^http/, 'ws'));
+    recvUrl = (i) => `${wsBases[i % wsBases.length]}/api/v1/sessions/${sessionId}/live`;
     recvHeaders = (i) => ({ authorization: 'Bearer ' + toks[i] });
     sendUrl = recvUrl(0);
     sendHeaders = { authorization: 'Bearer ' + teacherTok };
@@ -332,6 +345,7 @@ async function main() {
   const codes = {};
   for (const c of closes) codes[`${c.code}@${c.phase}`] = (codes[`${c.code}@${c.phase}`] || 0) + 1;
   R.close_codes = codes;
+  R.close_examples = closes.slice(0, 5);
   R.short_receivers = 0;
   for (let i = 0; i < N; i++) if (sockets[i] && gotCount[i] < M) R.short_receivers++;
   R.load_end = loadavg();

@@ -14,6 +14,7 @@
 
 #include "app/bundle_fetch.h"
 #include "app/city_front.h"
+#include "app/city_live.h"
 #include "app/decision_log.h"
 #include "app/media_plane.h"
 #include "app/policies.h"
@@ -778,6 +779,12 @@ class Node {
     front_ = std::make_unique<CityFront>(*city_, deps_, CityFront::credential_for(secret_),
                                          server_->thread_count(), std::move(trust).value());
     front_->install(router_);
+    // One live class across replicas: upgrades for sessions homed elsewhere are relayed to
+    // their home, rooms homed here serve the edges' connections too.
+    city_live_ = std::make_unique<CityLive>(*city_);
+    ws::LiveHub* live = live_.get();
+    city_live_->start([live](std::string_view payload) { live->from_edge(payload); });
+    live_->set_city(city_live_.get());
     register_city_metrics();
     city_->start();
     return base::Status::ok();
@@ -805,6 +812,31 @@ class Node {
           one("cache_miss", n.cache_misses);
           one("refused", n.refused);
         });
+    const ws::CityLiveCounters& l = live_->city_counters();
+    auto gauge = [this](const char* name, const char* help, const std::atomic<int64_t>& v) {
+      registry_.callback(name, help, metrics::Type::kGauge,
+                         [&v] { return double(v.load(std::memory_order_relaxed)); });
+    };
+    auto counter = [this](const char* name, const char* help, const std::atomic<uint64_t>& v) {
+      registry_.callback(name, help, metrics::Type::kCounter,
+                         [&v] { return double(v.load(std::memory_order_relaxed)); });
+    };
+    gauge("edgeclass_city_live_edge_rooms",
+          "Live sessions homed on another replica with sockets on this one", l.edge_rooms);
+    gauge("edgeclass_city_live_edge_connections",
+          "Live sockets held here for sessions homed on another replica", l.edge_connections);
+    gauge("edgeclass_city_live_remote_connections",
+          "Live sockets held by other replicas in rooms homed here", l.remote_connections);
+    counter("edgeclass_city_live_edge_cut_total",
+            "Live sockets held here for another home closed with 1001 because the city failed "
+            "(Redis lost, events lost between replicas, the home unreachable)",
+            l.edge_cut);
+    counter("edgeclass_city_live_edge_lost_total",
+            "Times a home stopped hearing from an edge replica and dropped its sockets",
+            l.edge_lost);
+    counter("edgeclass_city_live_join_timeouts_total",
+            "Live joins through this replica the course's home did not answer in time",
+            l.join_timeouts);
   }
 
   // Every course, session and quiz in this replica's SQLite, and each course's class code
@@ -832,6 +864,7 @@ class Node {
 
   std::unique_ptr<city::City> city_;
   std::unique_ptr<CityFront> front_;
+  std::unique_ptr<CityLive> city_live_;  // used by live_'s rooms, which go first
   // --- end of the city ---
 
   const Config& config_;

@@ -152,6 +152,15 @@ void EventBus::history(std::string session, std::string after_id,
       [after, done = std::move(done)](base::Result<Reply> r) { done(parse_range(r, after)); });
 }
 
+void EventBus::tail(std::string session, std::function<void(base::Result<std::string>)> done) {
+  commands_.command({"EVAL", kTailScript, "1", stream_key(session)},
+                    [done = std::move(done)](base::Result<Reply> r) {
+                      if (!r.is_ok()) return done(r.status());
+                      if (auto s = reply_status(*r); !s.is_ok()) return done(s);
+                      done(r->str);
+                    });
+}
+
 std::unique_ptr<BusSubscription> EventBus::subscribe(std::string session, asio::any_io_executor ex,
                                                      std::function<void(const BusEvent&)> on_event,
                                                      std::string after_id,

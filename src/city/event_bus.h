@@ -95,6 +95,10 @@ class EventBus {
                                              std::string after_id = {},
                                              std::function<void()> on_gap = nullptr);
 
+  // The newest id in the session's stream ("0-0" when empty): subscribing after it misses
+  // nothing published from now on. `done` runs on the city thread.
+  void tail(std::string session, std::function<void(base::Result<std::string>)> done);
+
   // Kept events after `after_id` ("" or "0-0": all kept). `done` runs on the city thread.
   void history(std::string session, std::string after_id,
                std::function<void(base::Result<History>)> done);

@@ -18,6 +18,7 @@
 #include "classroom/live_join.h"
 #include "classroom/reader.h"
 #include "http/message.h"
+#include "ws/city_wire.h"
 #include "ws/close_codes.h"
 
 namespace ws {
@@ -70,7 +71,9 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
               deps_.random,
               deps_.authorizer,
               deps_.media.publish ? &deps_.media : nullptr,
-              &traffic_};
+              &traffic_,
+              city_,
+              &city_counters_};
   auto host = std::make_shared<RoomHost>(deps_.context(t), t, std::move(cfg), session.teacher_id,
                                          rd, [this, id = session.id] {
                                            std::lock_guard l(mu_);
@@ -84,11 +87,29 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
 
 LiveHub::~LiveHub() {
   std::vector<std::shared_ptr<RoomHost>> hosts;
+  std::vector<std::shared_ptr<EdgeRoom>> edges;
   {
     std::lock_guard lock(mu_);
     for (auto& [id, h] : rooms_) hosts.push_back(h);
+    for (auto& [id, e] : edges_) edges.push_back(e);
   }
   for (auto& h : hosts) h->release_connections();
+  for (auto& e : edges) e->release_connections();
+}
+
+std::shared_ptr<EdgeRoom> LiveHub::find_or_create_edge(const std::string& session_id,
+                                                       const std::string& home) {
+  std::lock_guard lock(mu_);
+  auto it = edges_.find(session_id);
+  if (it != edges_.end()) return it->second;
+  int t = owner_thread(session_id);
+  auto edge = std::make_shared<EdgeRoom>(deps_.context(t), t, session_id, home, *city_,
+                                         city_counters_, traffic_, [this, session_id] {
+                                           std::lock_guard l(mu_);
+                                           edges_.erase(session_id);
+                                         });
+  edges_.emplace(session_id, edge);
+  return edge;
 }
 
 void LiveHub::refuse(http::Transport& stream, HttpRequest& req, const base::Status& why,
@@ -224,19 +245,51 @@ bool LiveHub::handle_upgrade(http::Transport& stream, HttpRequest& req, int thre
     return true;
   }
 
-  // The classroom decides (session, course, enrollment, policy); the hub only answers.
-  classroom::DbReader reader(*deps_.readers.at(size_t(thread_index)));
-  auto admitted = classroom::admit_live(reader, *deps_.authorizer(), actor, session_id);
-  if (!admitted.is_ok()) {
-    refuse(stream, req, admitted.status(), slot);
-    return true;
-  }
-  std::shared_ptr<RoomHost> host = find_or_create(admitted->session, admitted->course);
-  classroom::Participant who = std::move(admitted->who);
   std::optional<classroom::ResumePoint> resume;
   if (!q.epoch.empty() && q.last_seq && *q.last_seq >= 0) {
     resume = classroom::ResumePoint{q.epoch, uint64_t(*q.last_seq)};
   }
+  if (city_ && !city_->is_home(session_id)) {
+    // Perhaps another replica's: the city says where its room is (docs/design.md, "One live
+    // class across replicas").
+    auto p = std::make_shared<Upgrade>(Upgrade{std::move(stream), std::move(req), std::move(slot),
+                                               std::move(quota_hold), actor, session_id, resume,
+                                               thread_index});
+    city_->find_home(session_id, p->stream.get_executor(),
+                     [this, p](base::Result<std::string> home) {
+                       if (!home.is_ok() && home.status().code() != base::Code::kNotFound) {
+                         refuse(p->stream, p->req, home.status(), std::move(p->slot));
+                       } else if (!home.is_ok() || *home == city_->replica_id()) {
+                         // Unknown to the city (a 404 here, as on one node), or ours.
+                         admit_here(*p);
+                       } else {
+                         join_through_edge(p, *home);
+                       }
+                     });
+    return true;
+  }
+  Upgrade u{std::move(stream), std::move(req), std::move(slot), std::move(quota_hold), actor,
+            session_id,        resume,         thread_index};
+  admit_here(u);
+  return true;
+}
+
+void LiveHub::admit_here(Upgrade& u) {
+  // The classroom decides (session, course, enrollment, policy); the hub only answers.
+  classroom::DbReader reader(*deps_.readers.at(size_t(u.thread_index)));
+  auto admitted = classroom::admit_live(reader, *deps_.authorizer(), u.actor, u.session_id);
+  if (!admitted.is_ok()) {
+    refuse(u.stream, u.req, admitted.status(), std::move(u.slot));
+    return;
+  }
+  std::shared_ptr<RoomHost> host = find_or_create(admitted->session, admitted->course);
+  classroom::Participant who = std::move(admitted->who);
+  auto resume = u.resume;
+  auto slot = std::move(u.slot);
+  auto quota_hold = std::move(u.quota_hold);
+  auto& stream = u.stream;
+  auto& req = u.req;
+  const int thread_index = u.thread_index;
   {
     std::lock_guard lock(mu_);
     ++counters_.connections_accepted;
@@ -253,7 +306,7 @@ bool LiveHub::handle_upgrade(http::Transport& stream, HttpRequest& req, int thre
   };
   if (host->thread_index() == thread_index) {
     start(std::move(stream), std::move(req));
-    return true;
+    return;
   }
   // Move the connection to the room's thread: release the descriptor (and the TLS session)
   // from this thread's io_context and adopt it in the room's.
@@ -261,7 +314,7 @@ bool LiveHub::handle_upgrade(http::Transport& stream, HttpRequest& req, int thre
   http::Transport::Detached detached = stream.detach(ec);
   if (ec) {
     stream.close(ec);
-    return true;
+    return;
   }
   asio::post(host->executor(), [d = std::move(detached), host, start = std::move(start),
                                 req = std::move(req)]() mutable {
@@ -270,7 +323,105 @@ bool LiveHub::handle_upgrade(http::Transport& stream, HttpRequest& req, int thre
     if (aec) return;
     start(std::move(moved), std::move(req));
   });
-  return true;
+}
+
+// On the session's thread: the home admits (or refuses) through the edge room, before the
+// upgrade, so that a refusal is answered exactly as the home would answer it.
+void LiveHub::join_through_edge(std::shared_ptr<Upgrade> p, std::string home) {
+  const int t = owner_thread(p->session_id);
+  auto go = [this, p, home = std::move(home)] {
+    std::shared_ptr<EdgeRoom> edge = find_or_create_edge(p->session_id, home);
+    edge->request_join(p->actor, p->resume, [this, p, edge](base::Result<std::string> conn) {
+      if (!conn.is_ok()) {
+        refuse(p->stream, p->req, conn.status(), std::move(p->slot));
+        return;
+      }
+      {
+        std::lock_guard lock(mu_);
+        ++counters_.connections_accepted;
+      }
+      auto session = std::make_shared<LiveSession>(std::move(p->stream), edge,
+                                                   classroom::participant_of(p->actor),
+                                                   std::nullopt, deps_.limits);
+      edge->bind(*conn, session);
+      asio::co_spawn(
+          edge->executor(), session->run(std::make_unique<HttpRequest>(std::move(p->req))),
+          [slot = std::move(p->slot), hold = std::move(p->quota_hold)](std::exception_ptr) {});
+    });
+  };
+  if (t == p->thread_index) {
+    go();
+    return;
+  }
+  beast::error_code ec;
+  http::Transport::Detached detached = p->stream.detach(ec);
+  if (ec) {
+    p->stream.close(ec);
+    return;
+  }
+  asio::post(deps_.context(t), [this, d = std::move(detached), p, t, go = std::move(go)]() mutable {
+    beast::error_code aec;
+    p->stream = http::Transport::adopt(std::move(d), deps_.context(t).get_executor(), aec);
+    if (aec) return;
+    p->thread_index = t;
+    go();
+  });
+}
+
+void LiveHub::from_edge(std::string_view payload) {
+  auto up = wire::parse_upstream(payload);
+  if (!up.is_ok()) {
+    base::log::warn("live.edge_message_invalid").kv("error", up.status().message());
+    return;
+  }
+  const int t = owner_thread(up->session);
+  asio::post(deps_.context(t), [this, t, u = std::move(up).value()]() mutable {
+    std::shared_ptr<RoomHost> host = find(u.session);
+    switch (u.op) {
+      case wire::UpOp::kJoin: {
+        // The door, as for a socket here: session, course, enrollment, policy.
+        classroom::DbReader reader(*deps_.readers.at(size_t(t)));
+        auto admitted = classroom::admit_live(reader, *deps_.authorizer(), u.actor, u.session);
+        if (!admitted.is_ok()) {
+          base::Status st = admitted.status();
+          city_->publish(u.session, wire::down_close(u.conn, close_code_for(st), st));
+          return;
+        }
+        if (!host) host = find_or_create(admitted->session, admitted->course);
+        {
+          std::lock_guard lock(mu_);
+          ++counters_.connections_accepted;
+        }
+        host->remote_join(u.edge, u.conn, admitted->who, u.resume);
+        return;
+      }
+      case wire::UpOp::kMessage:
+        if (host) {
+          host->remote_message(u.conn, u.text);
+        } else {
+          city_->publish(
+              u.session,
+              wire::down_close(u.conn, kCloseGoingAway,
+                               base::unavailable("the room is not open; reconnect", "going_away")));
+        }
+        return;
+      case wire::UpOp::kLeave:
+        if (host) host->remote_leave(u.conn);
+        return;
+      case wire::UpOp::kAlive:
+        if (host) {
+          host->remote_alive(u.edge, u.conns);
+        } else {
+          for (const auto& c : u.conns) {
+            city_->publish(u.session,
+                           wire::down_close(
+                               c, kCloseGoingAway,
+                               base::unavailable("the room is not open; reconnect", "going_away")));
+          }
+        }
+        return;
+    }
+  });
 }
 
 std::vector<std::shared_ptr<RoomHost>> LiveHub::rooms_of_course(std::string_view course_id) {
@@ -326,12 +477,17 @@ void LiveHub::media_event(MediaEvent event) {
 
 void LiveHub::shutdown() {
   std::vector<std::shared_ptr<RoomHost>> hosts;
+  std::vector<std::shared_ptr<EdgeRoom>> edges;
   {
     std::lock_guard lock(mu_);
     for (auto& [id, h] : rooms_) hosts.push_back(h);
+    for (auto& [id, e] : edges_) edges.push_back(e);
   }
   for (auto& h : hosts) {
     asio::post(h->executor(), [h] { h->close_all(kCloseGoingAway, "server going away"); });
+  }
+  for (auto& e : edges) {
+    asio::post(e->executor(), [e] { e->close_all(kCloseGoingAway, "server going away"); });
   }
 }
 

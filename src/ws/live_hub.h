@@ -32,6 +32,8 @@
 #include "classroom/service.h"
 #include "store/db.h"
 #include "store/writer.h"
+#include "ws/city_link.h"
+#include "ws/edge_room.h"
 #include "ws/live_session.h"
 #include "ws/live_traffic.h"
 #include "ws/media_signalling.h"
@@ -111,6 +113,15 @@ class LiveHub : public classroom::LiveNotifier {
   // Messages in and out by type, error replies by code (any thread).
   const LiveTraffic& traffic() const { return traffic_; }
 
+  // ---- the city (docs/design.md, "One live class across replicas") ----
+  // Joins this replica to a city: upgrades for sessions homed elsewhere go through an
+  // EdgeRoom, rooms homed here serve edges' connections too. Before the server accepts
+  // connections; `city` outlives the hub's traffic.
+  void set_city(CityLink* city) { city_ = city; }
+  // One upstream message from an edge (the city's thread): posted to the session's thread.
+  void from_edge(std::string_view payload);
+  const CityLiveCounters& city_counters() const { return city_counters_; }
+
  private:
   std::shared_ptr<RoomHost> find(const std::string& session_id);
   // The rooms of a course's sessions (at most one is live, but an ending one may linger).
@@ -118,6 +129,23 @@ class LiveHub : public classroom::LiveNotifier {
   std::shared_ptr<RoomHost> find_or_create(const store::Session& session,
                                            const store::Course& course);
   int owner_thread(std::string_view session_id) const;
+  // An upgrade between authentication and the room: its stream, request and holds.
+  struct Upgrade {
+    http::Transport stream;
+    HttpRequest req;
+    ConnectionSlot slot;
+    std::shared_ptr<void> quota_hold;
+    classroom::Actor actor;
+    std::string session_id;
+    std::optional<classroom::ResumePoint> resume;
+    int thread_index = 0;  // the stream's thread
+  };
+  // The session is homed here (or unknown to the city): the door, then the room.
+  void admit_here(Upgrade& u);
+  // The session is homed on `home`: asked there through this replica's EdgeRoom.
+  void join_through_edge(std::shared_ptr<Upgrade> p, std::string home);
+  std::shared_ptr<EdgeRoom> find_or_create_edge(const std::string& session_id,
+                                                const std::string& home);
   void refuse(http::Transport& stream, HttpRequest& req, const base::Status& why,
               ConnectionSlot slot);
   // Answers the upgrade request with an HTTP error (JSON body) instead of upgrading.
@@ -128,6 +156,9 @@ class LiveHub : public classroom::LiveNotifier {
   LiveTraffic traffic_;    // thread-safe itself; declared before rooms_ so that it outlives them
   mutable std::mutex mu_;  // guards rooms_ and counters_
   std::unordered_map<std::string, std::shared_ptr<RoomHost>> rooms_;
+  std::unordered_map<std::string, std::shared_ptr<EdgeRoom>> edges_;  // guarded by mu_
+  CityLink* city_ = nullptr;  // set before traffic (set_city)
+  CityLiveCounters city_counters_;
   LiveCounters counters_;
   std::shared_ptr<SocketQuota> quota_;  // per-user live sockets; thread-safe itself
 };

@@ -18,8 +18,9 @@
 #include "base/clock.h"
 #include "base/json_reader.h"
 #include "base/utf8.h"
+#include "classroom/room_protocol.h"
 #include "ws/close_codes.h"
-#include "ws/room_host.h"
+#include "ws/live_traffic.h"
 
 namespace ws {
 
@@ -69,7 +70,7 @@ constexpr size_t kTlsReadChunk = 4 * 1024;
 
 }  // namespace
 
-LiveSession::LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
+LiveSession::LiveSession(http::Transport socket, std::shared_ptr<LiveRoom> host,
                          classroom::Participant who, std::optional<classroom::ResumePoint> resume,
                          const SessionLimits& limits)
     : sock_(std::move(socket)),
@@ -133,24 +134,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     close(close_code_for(reply.status()), reply.status().message());
   } else {
     joined_ = true;
-    // The replay is bounded by the room's event buffer (4096 events, 4 MiB), not by the send
-    // queue: the queue's bounds apply on top of what the replay still holds.
-    std::vector<Frame> frames;
-    frames.reserve(reply->replay.size() + 1);
-    frames.push_back(text_frame(reply->welcome));
-    for (const auto& ev : reply->replay) {
-      if (ev.json) frames.push_back(text_frame(*ev.json));
-    }
-    for (const auto& f : frames) {
-      replay_messages_left_ += 1;
-      replay_bytes_left_ += f->size();
-    }
-    LiveTraffic& traffic = host_->traffic();
-    traffic.count_out(reply->welcome);
-    for (const auto& ev : reply->replay) {
-      if (ev.json) traffic.count_out(*ev.json);
-    }
-    for (auto& f : frames) send_frame(std::move(f));
+    if (!reply->welcome.empty()) send_welcome(reply->welcome, reply->replay);
   }
 
   for (;;) {
@@ -372,6 +356,28 @@ void LiveSession::schedule_flush() {
   if (flush_listed_ || writing_) return;  // a waiting writer takes the new frames too
   flush_listed_ = true;
   host_->flush_list().add(shared_from_this());
+}
+
+void LiveSession::send_welcome(std::string_view welcome,
+                               const std::vector<classroom::RoomEvent>& replay) {
+  // The replay is bounded by the room's event buffer (4096 events, 4 MiB), not by the send
+  // queue: the queue's bounds apply on top of what the replay still holds.
+  std::vector<Frame> frames;
+  frames.reserve(replay.size() + 1);
+  frames.push_back(text_frame(welcome));
+  for (const auto& ev : replay) {
+    if (ev.json) frames.push_back(text_frame(*ev.json));
+  }
+  for (const auto& f : frames) {
+    replay_messages_left_ += 1;
+    replay_bytes_left_ += f->size();
+  }
+  LiveTraffic& traffic = host_->traffic();
+  traffic.count_out(welcome);
+  for (const auto& ev : replay) {
+    if (ev.json) traffic.count_out(*ev.json);
+  }
+  for (auto& f : frames) send_frame(std::move(f));
 }
 
 void FlushList::add(std::shared_ptr<LiveSession> s) {

@@ -47,10 +47,9 @@
 #include "classroom/room.h"
 #include "http/transport.h"
 #include "ws/frame.h"
+#include "ws/live_room.h"
 
 namespace ws {
-
-class RoomHost;
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using Text = std::shared_ptr<const std::string>;
@@ -103,8 +102,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // handshake the session keeps only the transport.
   using Stream = boost::beast::websocket::stream<http::Transport>;
 
-  // `socket` must already be bound to `host`'s executor.
-  LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host, classroom::Participant who,
+  // `socket` must already be bound to `host`'s executor (a RoomHost, or an EdgeRoom on a
+  // replica that is not the course's home).
+  LiveSession(http::Transport socket, std::shared_ptr<LiveRoom> host, classroom::Participant who,
               std::optional<classroom::ResumePoint> resume, const SessionLimits& limits);
 
   // The connection's whole life: WebSocket handshake on `req`, join, read loop, leave.
@@ -128,13 +128,16 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void send(std::string_view text);
   // Sends classroom::error_reply(ref, status), counted by its code.
   void send_error(std::string_view ref, const base::Status& status);
+  // Queues the welcome and a resume's replay: allowed on top of the queue's bounds (they are
+  // bounded by the room's event buffer). Room thread only.
+  void send_welcome(std::string_view welcome, const std::vector<classroom::RoomEvent>& replay);
   // Sends what is queued, then closes with `code`. Room thread only; idempotent.
   void close(uint16_t code, std::string reason);
 
   const classroom::Participant& who() const { return who_; }
   size_t queued() const { return queue_.size() - head_; }
 
-  // Position in the host's connection list; maintained by RoomHost only.
+  // Position in the host's connection list; maintained by the host (RoomHost, EdgeRoom) only.
   size_t host_index = 0;
 
  private:
@@ -177,7 +180,7 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
   http::Transport sock_;
   boost::asio::steady_timer timer_;
-  std::shared_ptr<RoomHost> host_;
+  std::shared_ptr<LiveRoom> host_;
   classroom::Participant who_;
   std::optional<classroom::ResumePoint> resume_;
   const SessionLimits& limits_;

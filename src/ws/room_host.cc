@@ -19,6 +19,7 @@
 #include "store/attendance.h"
 #include "store/chat.h"
 #include "store/live_rooms.h"
+#include "ws/city_wire.h"
 #include "ws/close_codes.h"
 
 namespace ws {
@@ -38,6 +39,11 @@ RoomHost::RoomHost(asio::io_context& ioc, int thread_index, classroom::RoomConfi
       on_finished_(std::move(on_finished)),
       room_(std::move(config), *this, *deps.clock, *deps.random),
       flush_(std::make_shared<FlushList>(ioc.get_executor())) {}
+
+RoomHost::~RoomHost() {
+  if (deps_.city_counters)
+    deps_.city_counters->remote_connections.fetch_sub(int64_t(remote_.size()));
+}
 
 template <typename Fn>
 void RoomHost::post_here(Fn fn) {
@@ -102,11 +108,21 @@ void RoomHost::publish_presence_counts() {
   present_teachers_.store(all >= students ? all - students : 0, std::memory_order_relaxed);
 }
 
+// Once per event for every edge replica (each fans it out to its own sockets by the
+// audience), only while some edge holds a connection here: a room with none publishes
+// nothing. Everything this room publishes comes from this thread, so the channel has the
+// room's order: a connection's welcome is followed by exactly the events after it.
+void RoomHost::publish_to_edges(const classroom::RoomEvent& event) {
+  if (!deps_.city || remote_.empty()) return;
+  deps_.city->publish(session_id_, wire::down_event(event));
+}
+
 void RoomHost::on_room_event(const classroom::RoomEvent& event) {
   if (!event.json) return;
   const auto& a = event.audience;
   // The event's frame is built once and shared by every receiver's queue.
   if (!a.students && !a.teachers) {
+    publish_to_edges(event);
     auto it = by_user_.find(a.user);
     if (it == by_user_.end()) return;
     Frame frame = text_frame(*event.json);
@@ -123,28 +139,54 @@ void RoomHost::on_room_event(const classroom::RoomEvent& event) {
     }
   }
   traffic().count_out(*event.json, receivers);
+  publish_to_edges(event);
 }
 
 // ---- client messages ----------------------------------------------------------------------
 
+RoomHost::Sender RoomHost::local_sender(LiveSession& s) {
+  return Sender{s.who(),
+                [weak = s.weak_from_this()](std::string text) {
+                  if (auto sess = weak.lock()) sess->send(text);
+                },
+                &s};
+}
+
+void RoomHost::reply_error(const Sender& s, std::string_view ref, const base::Status& status) {
+  traffic().count_error(status.reason());
+  s.reply(classroom::error_reply(ref, status));
+}
+
+std::function<void(const base::Status&)> RoomHost::error_replier(const Sender& s,
+                                                                 std::string ref) {
+  return [reply = s.reply, traffic = deps_.traffic, ref = std::move(ref)](const base::Status& st) {
+    traffic->count_error(st.reason());
+    reply(classroom::error_reply(ref, st));
+  };
+}
+
 void RoomHost::on_message(LiveSession& s, std::string_view text) {
+  handle_message(local_sender(s), text);
+}
+
+void RoomHost::handle_message(const Sender& s, std::string_view text) {
   std::string ref;
   auto msg = classroom::parse_client_message(text, &ref);
   traffic().count_in(msg.is_ok() ? classroom::client_type_name(msg->type) : "invalid");
   if (!msg.is_ok()) {
-    s.send_error(ref, msg.status());
+    reply_error(s, ref, msg.status());
     return;
   }
-  auto step = classroom::apply_client_message(room_, s.who().user_id, *msg);
+  auto step = classroom::apply_client_message(room_, s.who.user_id, *msg);
   if (!step.is_ok()) {
-    s.send_error(msg->ref, step.status());
+    reply_error(s, msg->ref, step.status());
     return;
   }
   switch (*step) {
     case NextStep::kNone:
       break;
     case NextStep::kPong:
-      s.send(classroom::pong_reply(msg->ref, deps_.clock->now_unix_ms()));
+      s.reply(classroom::pong_reply(msg->ref, deps_.clock->now_unix_ms()));
       break;
     case NextStep::kPublish:
     case NextStep::kClose:
@@ -164,12 +206,12 @@ void RoomHost::on_message(LiveSession& s, std::string_view text) {
 
 // ---- the stage ------------------------------------------------------------------------------
 
-void RoomHost::handle_stage(LiveSession& s, const classroom::ClientMessage& msg) {
+void RoomHost::handle_stage(const Sender& s, const classroom::ClientMessage& msg) {
   // The room asks the policy (action "stage", with the target).
   base::Status st = msg.type == classroom::ClientType::kStageGive
-                        ? room_.give_stage(s.who().user_id, msg.target)
-                        : room_.take_stage(s.who().user_id);
-  if (!st.is_ok()) s.send_error(msg.ref, st);
+                        ? room_.give_stage(s.who.user_id, msg.target)
+                        : room_.take_stage(s.who.user_id);
+  if (!st.is_ok()) reply_error(s, msg.ref, st);
 }
 
 void RoomHost::on_stage_changed(std::string_view previous, std::string_view current) {
@@ -210,13 +252,22 @@ classroom::Decision RoomHost::may_publish_media(const classroom::Participant& p)
   return deps_.authorizer()->decide(input);
 }
 
-void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg) {
+void RoomHost::handle_media(const Sender& sender, const classroom::ClientMessage& msg) {
   const MediaSignalling* media = deps_.media;
   if (!media || !media->publish || !media->subscribe) {
-    s.send_error(msg.ref,
-                 base::unavailable("video is not available on this server", "media_unavailable"));
+    reply_error(sender, msg.ref,
+                base::unavailable("video is not available on this server", "media_unavailable"));
     return;
   }
+  if (!sender.local) {
+    // Video for a socket held by another replica of the city is not built yet.
+    reply_error(sender, msg.ref,
+                base::unavailable("video is not available through this replica yet (the "
+                                  "course's home replica serves it)",
+                                  "media_unavailable"));
+    return;
+  }
+  LiveSession& s = *sender.local;
   const std::string user = s.who().user_id;
   if (msg.type == classroom::ClientType::kMediaUnpublish) {
     if (media->unpublish) media->unpublish(session_id(), user);
@@ -328,14 +379,14 @@ void RoomHost::media_event(const MediaEvent& e) {
   traffic().count_out(text, conns_.size());
 }
 
-void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg) {
+void RoomHost::submit_answer(const Sender& s, const classroom::ClientMessage& msg) {
   // The classroom sequences it (room, service, commit, tally); the socket only sends a
   // refusal back.
   classroom::DbReader reader(*deps_.reader);
-  classroom::submit_live_answer(room_, {*deps_.service, reader, *this}, s.who(), msg.quiz_id,
+  classroom::submit_live_answer(room_, {*deps_.service, reader, *this}, s.who, msg.quiz_id,
                                 msg.answers,
-                                [weak = s.weak_from_this(), ref = msg.ref](const base::Status& st) {
-                                  if (auto sess = weak.lock()) sess->send_error(ref, st);
+                                [fail = error_replier(s, msg.ref)](const base::Status& st) {
+                                  fail(st);
                                 });
 }
 
@@ -348,12 +399,11 @@ base::Status RoomHost::write(store::WriteOp op, std::function<void(base::Status)
       });
 }
 
-void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage& msg) {
+void RoomHost::submit_quiz_change(const Sender& s, const classroom::ClientMessage& msg) {
   auto out = std::make_shared<store::Quiz>();
   classroom::Service* service = deps_.service;
-  classroom::Actor actor = classroom::actor_of(s.who());
+  classroom::Actor actor = classroom::actor_of(s.who);
   bool publish = msg.type == classroom::ClientType::kQuizPublish;
-  std::weak_ptr<LiveSession> weak = s.shared_from_this();
   base::Status submitted = write(
       [service, actor, publish, id = msg.quiz_id, limit = msg.time_limit_s,
        out](store::Txn& txn) -> base::Status {
@@ -363,16 +413,16 @@ void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage
         *out = std::move(r).value();
         return base::Status::ok();
       },
-      [this, out, weak, ref = msg.ref](base::Status st) {
+      [this, out, fail = error_replier(s, msg.ref)](base::Status st) {
         if (st.is_ok()) {
           // Committed: read caches must not serve the quiz's old state from here on.
           classroom::bump_catalog_generation();
           quiz_changed(*out);
-        } else if (auto sess = weak.lock()) {
-          sess->send_error(ref, st);
+        } else {
+          fail(st);
         }
       });
-  if (!submitted.is_ok()) s.send_error(msg.ref, submitted);
+  if (!submitted.is_ok()) reply_error(s, msg.ref, submitted);
 }
 
 // ---- storage-driven changes ---------------------------------------------------------------
@@ -440,6 +490,10 @@ void RoomHost::student_removed(const std::string& student_id, const std::string&
   const bool self = by == student_id;
   room_.unenroll(student_id, by);
   publish_presence_counts();
+  close_remote(student_id, kCloseForbidden,
+               base::permission_denied(self ? "you left the course" : "removed from the course",
+                                       "not_enrolled"),
+               /*students_only=*/true);
   auto it = by_user_.find(student_id);
   if (it == by_user_.end()) return;
   // Copy: closing does not leave the room synchronously, but keep the loop independent of it.
@@ -548,6 +602,18 @@ void RoomHost::on_chat_muted(std::string_view user_id, bool muted) {
 // last (or the removal). The writer runs ops in order, so a close follows its open.
 void RoomHost::on_presence_changed(const classroom::Participant& who, bool present) {
   int64_t now = deps_.clock->now_unix_ms();
+  if (deps_.city) {
+    // Who is in the class, city-wide, for anyone to read in Redis (the room decides).
+    std::string entry;
+    if (present) {
+      json::object o;
+      o["name"] = who.name;
+      o["role"] = classroom::role_name(who.role);
+      o["since"] = now;
+      entry = json::serialize(o);
+    }
+    deps_.city->presence(session_id_, who.user_id, std::move(entry));
+  }
   if (present) {
     store::Visit v;
     v.session_id = session_id();
@@ -567,6 +633,8 @@ void RoomHost::on_participant_removed(std::string_view user_id) {
   persist("removed",
           [session = session_id(), user = std::string(user_id), now = deps_.clock->now_unix_ms()](
               store::Txn& txn) { return store::set_member_removed(txn, session, user, now); });
+  close_remote(user_id, kCloseRemoved,
+               base::permission_denied("removed by the teacher", "removed"));
   auto it = by_user_.find(std::string(user_id));
   if (it == by_user_.end()) return;
   for (LiveSession* s : it->second) s->close(kCloseRemoved, "removed by the teacher");
@@ -577,6 +645,15 @@ void RoomHost::on_participant_removed(std::string_view user_id) {
 void RoomHost::end(std::string_view reason, uint16_t code, std::string_view close_reason) {
   room_.end(reason);  // session_ended is queued on every connection before the close
   close_all(code, close_reason);
+  // The edges close their sockets; their leaves will find no room (the hub forgets it), so
+  // they leave now: attendance visits close and presence goes, as for a socket here.
+  if (deps_.city_counters) {
+    deps_.city_counters->remote_connections.fetch_sub(int64_t(remote_.size()));
+  }
+  auto remote = std::move(remote_);
+  remote_.clear();
+  edge_seen_.clear();
+  for (const auto& [conn, r] : remote) room_.leave(r.who.user_id);
   if (!finished_) {
     finished_ = true;
     if (on_finished_) on_finished_();
@@ -586,6 +663,146 @@ void RoomHost::end(std::string_view reason, uint16_t code, std::string_view clos
 void RoomHost::close_all(uint16_t code, std::string_view reason) {
   if (code == kCloseGoingAway) going_away_ = true;
   for (const auto& s : conns_) s->close(code, std::string(reason));
+  close_remote({}, code,
+               code == kCloseGoingAway
+                   ? base::unavailable(std::string(reason), "going_away")
+                   : base::failed_precondition(std::string(reason), "session_ended"));
+}
+
+// ---- connections held by edge replicas ------------------------------------------------------
+
+void RoomHost::close_remote(std::string_view user_id, uint16_t code, const base::Status& why,
+                            bool students_only) {
+  if (!deps_.city) return;
+  for (const auto& [conn, r] : remote_) {
+    if (!user_id.empty() && r.who.user_id != user_id) continue;
+    if (students_only && r.who.role != classroom::Role::kStudent) continue;
+    deps_.city->publish(session_id_, wire::down_close(conn, code, why));
+  }
+}
+
+void RoomHost::remote_join(const std::string& edge, const std::string& conn,
+                           const classroom::Participant& who,
+                           const std::optional<classroom::ResumePoint>& resume) {
+  if (!deps_.city) return;
+  restore_once();
+  auto refuse = [&](const base::Status& st) {
+    deps_.city->publish(session_id_, wire::down_close(conn, close_code_for(st), st));
+  };
+  if (remote_.count(conn)) return;  // a join delivered twice
+  if (finished_) return refuse(base::failed_precondition("the session has ended", "session_ended"));
+  if (going_away_) return refuse(base::unavailable("the server is going away", "going_away"));
+  classroom::DbReader reader(*deps_.reader);
+  auto reply = classroom::enter_room(room_, reader, who, resume);
+  if (!reply.is_ok()) return refuse(reply.status());
+  remote_.emplace(conn, RemoteConn{who, edge});
+  if (deps_.city_counters) deps_.city_counters->remote_connections.fetch_add(1);
+  edge_seen_[edge] = std::chrono::steady_clock::now();
+  deps_.city->publish(session_id_, wire::down_welcome(conn, reply->welcome));
+  for (const auto& ev : reply->replay) {
+    if (ev.json) deps_.city->publish(session_id_, wire::down_reply(conn, *ev.json));
+  }
+  ensure_ticking();
+  ensure_sweeping();
+}
+
+void RoomHost::remote_leave(const std::string& conn) {
+  auto it = remote_.find(conn);
+  if (it == remote_.end()) return;
+  std::string user = it->second.who.user_id;
+  remote_.erase(it);
+  if (deps_.city_counters) deps_.city_counters->remote_connections.fetch_sub(1);
+  room_.leave(user);
+  ensure_ticking();
+}
+
+void RoomHost::remote_message(const std::string& conn, std::string_view text) {
+  auto it = remote_.find(conn);
+  if (it == remote_.end()) {
+    // Not in this room (it was rebuilt, or the connection was already dropped): the edge
+    // closes the socket, the client reconnects and resumes.
+    if (deps_.city) {
+      deps_.city->publish(
+          session_id_,
+          wire::down_close(conn, kCloseGoingAway,
+                           base::unavailable("the room was rebuilt; reconnect", "going_away")));
+    }
+    return;
+  }
+  // Copy: the member may leave while the message is handled (a removal).
+  classroom::Participant who = it->second.who;
+  Sender sender{who,
+                [self = shared_from_this(), conn](std::string text) {
+                  if (!self->remote_.count(conn) || !self->deps_.city) return;
+                  self->deps_.city->publish(self->session_id_, wire::down_reply(conn, text));
+                },
+                nullptr};
+  handle_message(sender, text);
+}
+
+void RoomHost::remote_alive(const std::string& edge, const std::vector<std::string>& conns) {
+  if (!deps_.city) return;
+  edge_seen_[edge] = std::chrono::steady_clock::now();
+  std::set<std::string, std::less<>> listed(conns.begin(), conns.end());
+  for (const auto& c : conns) {
+    if (!remote_.count(c)) {
+      deps_.city->publish(
+          session_id_,
+          wire::down_close(c, kCloseGoingAway,
+                           base::unavailable("the room was rebuilt; reconnect", "going_away")));
+    }
+  }
+  std::vector<std::string> gone;
+  for (const auto& [conn, r] : remote_) {
+    if (r.edge == edge && !listed.count(conn)) gone.push_back(conn);
+  }
+  for (const auto& c : gone) remote_leave(c);
+}
+
+void RoomHost::ensure_sweeping() {
+  if (sweeping_ || remote_.empty()) return;
+  sweeping_ = true;
+  asio::co_spawn(ioc_, sweep_loop(), asio::detached);
+}
+
+asio::awaitable<void> RoomHost::sweep_loop() {
+  auto self = shared_from_this();
+  asio::steady_timer timer(ioc_);
+  while (!remote_.empty() && !finished_) {
+    timer.expires_after(std::chrono::seconds(1));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    sweep();
+  }
+  sweeping_ = false;
+}
+
+// An edge that stopped beating (killed, or cut off from Redis) has lost its sockets: its
+// connections leave the room, so presence and capacity count only who is there. Without
+// Redis no edge can reach this room at all: they all leave.
+void RoomHost::sweep() {
+  const auto now = std::chrono::steady_clock::now();
+  const bool city_up = deps_.city && deps_.city->connected();
+  std::set<std::string> lost;
+  for (const auto& [conn, r] : remote_) {
+    auto seen = edge_seen_.find(r.edge);
+    if (!city_up || seen == edge_seen_.end() || now - seen->second > kEdgeSilent) {
+      lost.insert(r.edge);
+    }
+  }
+  for (const auto& edge : lost) {
+    std::vector<std::string> conns;
+    for (const auto& [conn, r] : remote_) {
+      if (r.edge == edge) conns.push_back(conn);
+    }
+    base::log::warn("live.edge_lost")
+        .kv("session", session_id_)
+        .kv("edge", edge)
+        .kv("connections", uint64_t(conns.size()))
+        .kv("why", city_up ? "silent" : "redis_lost");
+    if (deps_.city_counters) deps_.city_counters->edge_lost.fetch_add(1);
+    for (const auto& c : conns) remote_leave(c);
+    edge_seen_.erase(edge);
+  }
 }
 
 }  // namespace ws

@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +27,9 @@
 #include "store/db.h"
 #include "store/model.h"
 #include "store/writer.h"
+#include "ws/city_link.h"
+#include "ws/edge_room.h"
+#include "ws/live_room.h"
 #include "ws/live_session.h"
 #include "ws/live_traffic.h"
 #include "ws/media_signalling.h"
@@ -46,9 +50,13 @@ struct RoomDeps {
   const MediaSignalling* media = nullptr;
   // Counts the messages in and out and the error replies (/metrics). Not null.
   LiveTraffic* traffic = nullptr;
+  // The city (one class across replicas), nullptr on a single node; with its counters.
+  CityLink* city = nullptr;
+  CityLiveCounters* city_counters = nullptr;
 };
 
-class RoomHost : public std::enable_shared_from_this<RoomHost>,
+class RoomHost : public LiveRoom,
+                 public std::enable_shared_from_this<RoomHost>,
                  public classroom::RoomListener,
                  public classroom::RoomStorage {
  public:
@@ -57,6 +65,7 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   // forget the room.
   RoomHost(boost::asio::io_context& ioc, int thread_index, classroom::RoomConfig config,
            std::string teacher_id, RoomDeps deps, std::function<void()> on_finished);
+  ~RoomHost() override;
 
   boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
   int thread_index() const { return thread_index_; }
@@ -66,11 +75,26 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
 
   // ---- called by LiveSession (room thread) ----
   // Adds `s` to the room (and to the connection list when accepted).
-  base::Result<classroom::JoinReply> join(const std::shared_ptr<LiveSession>& s,
-                                          const std::optional<classroom::ResumePoint>& resume);
-  void leave(LiveSession& s);
+  base::Result<classroom::JoinReply> join(
+      const std::shared_ptr<LiveSession>& s,
+      const std::optional<classroom::ResumePoint>& resume) override;
+  void leave(LiveSession& s) override;
   // One text frame from `s`.
-  void on_message(LiveSession& s, std::string_view text);
+  void on_message(LiveSession& s, std::string_view text) override;
+
+  // ---- connections held by edge replicas (LiveHub::from_edge, on this thread) ----
+  // The same decisions as join(), for connection `conn` of replica `edge` (admitted at the
+  // home's door already): the welcome and replay, or the refusal, go back on the channel.
+  void remote_join(const std::string& edge, const std::string& conn,
+                   const classroom::Participant& who,
+                   const std::optional<classroom::ResumePoint>& resume);
+  void remote_leave(const std::string& conn);
+  void remote_message(const std::string& conn, std::string_view text);
+  // `edge` still holds `conns`: the ones this room does not know are told to reconnect (the
+  // room was rebuilt), the ones of `edge` it knows and that are not listed leave.
+  void remote_alive(const std::string& edge, const std::vector<std::string>& conns);
+  // Connections held by edges, for tests and metrics.
+  size_t remote_connections() const { return remote_.size(); }
 
   // ---- called by LiveHub after posting to executor() ----
   // Rebuilds the room from storage (docs/live-protocol.md, "The room and the database"):
@@ -103,7 +127,7 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   // room's thread updates them after each join and leave.
   uint64_t present_students() const { return present_students_.load(std::memory_order_relaxed); }
   uint64_t present_teachers() const { return present_teachers_.load(std::memory_order_relaxed); }
-  LiveTraffic& traffic() { return *deps_.traffic; }
+  LiveTraffic& traffic() override { return *deps_.traffic; }
   const classroom::Room& room() const { return room_; }
   // Lets go of every connection, once the I/O threads have stopped (the hub's destructor):
   // a session holds its host and the host its sessions, so connections the drain timeout
@@ -114,7 +138,7 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
     flush_->clear();
   }
   // The room's connections with frames to write at the end of the current burst.
-  FlushList& flush_list() { return *flush_; }
+  FlushList& flush_list() override { return *flush_; }
 
   // classroom::RoomListener
   void on_room_event(const classroom::RoomEvent& event) override;
@@ -130,12 +154,33 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   base::Status write(store::WriteOp op, std::function<void(base::Status)> done) override;
 
  private:
-  void submit_answer(LiveSession& s, const classroom::ClientMessage& msg);
-  void submit_quiz_change(LiveSession& s, const classroom::ClientMessage& msg);
+  // Who sent a client message and how to answer it: a socket here (`local`), or a
+  // connection on an edge (its replies go back on the channel). `reply` may be called later,
+  // on this thread; it does nothing once the connection is gone.
+  struct Sender {
+    const classroom::Participant& who;
+    std::function<void(std::string)> reply;
+    LiveSession* local = nullptr;
+  };
+  Sender local_sender(LiveSession& s);
+  // Replies classroom::error_reply(ref, status) to `s`, counted by its code (LiveTraffic);
+  // error_replier() is the same as a callable for a later completion.
+  void reply_error(const Sender& s, std::string_view ref, const base::Status& status);
+  std::function<void(const base::Status&)> error_replier(const Sender& s, std::string ref);
+  void handle_message(const Sender& s, std::string_view text);
+  void submit_answer(const Sender& s, const classroom::ClientMessage& msg);
+  void submit_quiz_change(const Sender& s, const classroom::ClientMessage& msg);
   // media.publish / media.subscribe / media.unpublish: policy, then the SFU on its thread.
-  void handle_media(LiveSession& s, const classroom::ClientMessage& msg);
+  void handle_media(const Sender& s, const classroom::ClientMessage& msg);
   // stage_give / stage_take from a teacher: policy ("stage"), then the room.
-  void handle_stage(LiveSession& s, const classroom::ClientMessage& msg);
+  void handle_stage(const Sender& s, const classroom::ClientMessage& msg);
+  // Closes the edge connections of `user_id` (all: empty) with `code`.
+  void close_remote(std::string_view user_id, uint16_t code, const base::Status& why,
+                    bool students_only = false);
+  // Checks the edges' liveness every second while some hold connections here.
+  void ensure_sweeping();
+  boost::asio::awaitable<void> sweep_loop();
+  void sweep();
   // The "publish_media" decision for `p`, with on_stage = whether `p` holds the stage.
   classroom::Decision may_publish_media(const classroom::Participant& p) const;
   // {"id","teacher_id"} of the room's course, for policy inputs.
@@ -146,6 +191,8 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   // Copies the room's presence into present_students_/present_teachers_.
   void publish_presence_counts();
   boost::asio::awaitable<void> tick_loop();
+  // `event` to the edges holding connections here (once per event).
+  void publish_to_edges(const classroom::RoomEvent& event);
   // Runs `fn` on this room's thread later (for writer completions).
   template <typename Fn>
   void post_here(Fn fn);
@@ -174,6 +221,17 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   // The room's presence as /metrics reads it (written on the room's thread, read anywhere).
   std::atomic<uint64_t> present_students_{0};
   std::atomic<uint64_t> present_teachers_{0};
+  // Connections held by edge replicas (room thread only): by connection id.
+  struct RemoteConn {
+    classroom::Participant who;
+    std::string edge;  // replica id
+  };
+  std::unordered_map<std::string, RemoteConn> remote_;
+  // When each edge holding connections here last said so (its "alive" beat).
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> edge_seen_;
+  // An edge not heard from this long has lost its connections (3 missed beats and more).
+  static constexpr std::chrono::seconds kEdgeSilent{7};
+  bool sweeping_ = false;
   bool ticking_ = false;
   bool finished_ = false;
   bool restored_ = false;

@@ -65,7 +65,7 @@ MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE/mlMGtyqHXabpLR1onLdQiIDMe+9
 7CA7X3n6M3ZVc9PAhxk8dCV8dCO6NAD/n4UKgIFl3R/G5AO53PVX0jf+kQ==
 -----END PUBLIC KEY-----)";
 
-const char* kPolicy = R"(package education
+const char* kJoinPolicy = R"(package education
 default allow = false
 allow { input.action == "join"; data.config.open == true }
 )";
@@ -84,7 +84,7 @@ policy::Value data_of(const Bundle& b, std::string_view path) {
 
 TEST(BundleYamlTest, DataYamlIsReadAndHashedAsItsJson) {
   auto b = read_bundle(
-      tar_gz({{"edu/p.rego", kPolicy},
+      tar_gz({{"edu/p.rego", kJoinPolicy},
               {"config/data.yaml", "open: true\nlimits:\n  seats: 30\n  tags: [a, b]\n"}}),
       {});
   ASSERT_TRUE(b.is_ok()) << b.status().to_string();
@@ -95,18 +95,18 @@ TEST(BundleYamlTest, DataYamlIsReadAndHashedAsItsJson) {
   // The digest is the canonical JSON's, whatever the YAML spelling.
   EXPECT_EQ(bundle_file_digest("config/data.yaml", "b: [1, x]\na: {c: null}\n"),
             bundle_file_digest("config/data.json", R"({"a":{"c":null},"b":[1,"x"]})"));
-  auto bad = read_bundle(tar_gz({{"p.rego", kPolicy}, {"data.yaml", "a: [1, 2\n"}}), {});
+  auto bad = read_bundle(tar_gz({{"p.rego", kJoinPolicy}, {"data.yaml", "a: [1, 2\n"}}), {});
   ASSERT_FALSE(bad.is_ok());
   EXPECT_NE(bad.status().message().find("data.yaml"), std::string::npos);
   // data.json and data.yaml of one directory merge; the same key twice is a clash.
   EXPECT_TRUE(
       read_bundle(
-          tar_gz({{"p.rego", kPolicy}, {"c/data.json", R"({"x": 1})"}, {"c/data.yaml", "y: 2\n"}}),
+          tar_gz({{"p.rego", kJoinPolicy}, {"c/data.json", R"({"x": 1})"}, {"c/data.yaml", "y: 2\n"}}),
           {})
           .is_ok());
   EXPECT_FALSE(
       read_bundle(
-          tar_gz({{"p.rego", kPolicy}, {"c/data.json", R"({"x": 1})"}, {"c/data.yaml", "x: 2\n"}}),
+          tar_gz({{"p.rego", kJoinPolicy}, {"c/data.json", R"({"x": 1})"}, {"c/data.yaml", "x: 2\n"}}),
           {})
           .is_ok());
 }
@@ -135,7 +135,7 @@ TEST(BundleDigestTest, StructuredFilesHashAsOpaEncodesThem) {
 Bundle snapshot() {
   auto b =
       read_bundle(tar_gz({{".manifest", R"({"revision": "s1", "roots": ["education", "config"]})"},
-                          {"edu/p.rego", kPolicy},
+                          {"edu/p.rego", kJoinPolicy},
                           {"config/data.json", R"({"open": false, "list": [1, 2]})"}}),
                   {});
   EXPECT_TRUE(b.is_ok()) << b.status().to_string();
@@ -202,7 +202,7 @@ TEST(BundleDeltaTest, BadPatchesAreRefusedWithThePath) {
   expect_error(R"({"data": [{"op": "upsert", "path": "/config/x"}]})", "without a value");
   expect_error(R"({"ops": []})", "expected {\"data\"");
   // A delta bundle carries nothing but its patch.
-  auto mixed = read_bundle(tar_gz({{"patch.json", R"({"data": []})"}, {"p.rego", kPolicy}}), {});
+  auto mixed = read_bundle(tar_gz({{"patch.json", R"({"data": []})"}, {"p.rego", kJoinPolicy}}), {});
   ASSERT_FALSE(mixed.is_ok());
   EXPECT_NE(mixed.status().message().find("delta bundle"), std::string::npos);
 }
@@ -211,7 +211,7 @@ std::filesystem::path policy_dir() {
   auto dir = std::filesystem::temp_directory_path() /
              ("edgeclass_bundle_pem_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir / "config");
-  std::ofstream(dir / "education.rego") << kPolicy;
+  std::ofstream(dir / "education.rego") << kJoinPolicy;
   std::ofstream(dir / "config" / "data.yaml") << "open: true\n";
   return dir;
 }

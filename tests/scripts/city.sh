@@ -3,7 +3,9 @@
 # cross-replica reads and writes, join by class code, the city-wide course list, exact capacity
 # over replicas, Redis down and back empty, a live room on its home while Redis is down, a
 # replica killed with -9; and a city whose replicas listen with TLS (forwarding over TLS, trust
-# through EDGECLASS_CITY_CA: pinned, CA-signed with a name check, refused).
+# through EDGECLASS_CITY_CA: pinned, CA-signed with a name check, refused); and one live class
+# across the replicas (tests/api/test_city_live.py: students relayed by other replicas than
+# the course's home, capacity, resume anywhere, an edge killed -9, Redis lost mid-class).
 # EDGECLASS_BIN as in api.sh. Skips when redis-server is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,4 +15,4 @@ bin=${EDGECLASS_BIN:-build/release/edgeclass}
 [ -x "$bin" ] || { echo "city.sh: no edgeclass binary at $bin (build it, or set EDGECLASS_BIN)" >&2; exit 1; }
 export EDGECLASS_BIN=$(realpath "$bin")
 cd tests/api
-exec timeout 170 python3 -m unittest -v test_city 2>&1
+exec timeout 260 python3 -m unittest -v test_city test_city_live 2>&1

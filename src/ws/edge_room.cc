@@ -1,0 +1,386 @@
+#include "ws/edge_room.h"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "base/log.h"
+#include "classroom/live_join.h"
+#include "classroom/room_protocol.h"
+#include "ws/city_wire.h"
+#include "ws/close_codes.h"
+
+namespace ws {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+// Connection ids are unique within this process; the replica id makes them unique in the city.
+std::atomic<uint64_t> g_next_conn{1};
+}  // namespace
+
+EdgeRoom::EdgeRoom(asio::io_context& ioc, int thread_index, std::string session_id,
+                   std::string home, CityLink& link, CityLiveCounters& counters,
+                   LiveTraffic& traffic, std::function<void()> on_idle)
+    : ioc_(ioc),
+      thread_index_(thread_index),
+      session_id_(std::move(session_id)),
+      home_(std::move(home)),
+      link_(link),
+      counters_(counters),
+      traffic_(traffic),
+      on_idle_(std::move(on_idle)),
+      flush_(std::make_shared<FlushList>(ioc.get_executor())) {
+  counters_.edge_rooms.fetch_add(1, std::memory_order_relaxed);
+}
+
+EdgeRoom::~EdgeRoom() {
+  counters_.edge_rooms.fetch_sub(1, std::memory_order_relaxed);
+  counters_.edge_connections.fetch_sub(int64_t(open_.size()), std::memory_order_relaxed);
+}
+
+void EdgeRoom::release_connections() {
+  conns_.clear();
+  conn_of_.clear();
+  counters_.edge_connections.fetch_sub(int64_t(open_.size()), std::memory_order_relaxed);
+  open_.clear();
+  flush_->clear();
+  sub_.reset();
+}
+
+// ---- the channel ----------------------------------------------------------------------------
+
+void EdgeRoom::subscribe() {
+  if (sub_) return;
+  std::weak_ptr<EdgeRoom> weak = weak_from_this();
+  sub_ = link_.subscribe(
+      session_id_, executor(),
+      [weak](std::string_view p) {
+        if (auto self = weak.lock()) self->on_payload(p);
+      },
+      [weak](bool ok) {
+        if (auto self = weak.lock()) self->on_ready(ok);
+      },
+      [weak] {
+        if (auto self = weak.lock()) {
+          self->cut("gap", base::unavailable("events of the class were lost between replicas; "
+                                             "reconnect to resume",
+                                             "city_unavailable"));
+        }
+      });
+}
+
+void EdgeRoom::on_ready(bool ok) {
+  if (!ok) {
+    sub_.reset();
+    ready_ = false;
+    cut("subscribe_failed",
+        base::unavailable("the city is unavailable; try again shortly", "city_unavailable"));
+    return;
+  }
+  ready_ = true;
+  for (auto& [id, c] : conns_) {
+    if (c.state == Conn::State::kWaiting && !c.up_join.empty()) {
+      std::string up = std::move(c.up_join);
+      c.up_join.clear();
+      send_up(std::move(up), [weak = weak_from_this(), id = id](bool delivered) {
+        auto self = weak.lock();
+        if (!self || delivered) return;
+        self->fail(id, base::unavailable("the course's home replica (" + self->home_ +
+                                             ") is not reachable; try again shortly",
+                                         "course_home_unavailable"));
+      });
+    }
+  }
+}
+
+void EdgeRoom::send_up(std::string payload, std::function<void(bool)> done) {
+  link_.send_to_home(home_, std::move(payload), executor(),
+                     done ? std::move(done) : std::function<void(bool)>([](bool) {}));
+}
+
+void EdgeRoom::on_payload(std::string_view payload) {
+  auto d = wire::parse_downstream(payload);
+  if (!d) return;
+  using K = wire::DownKind;
+  if (d->kind == K::kEvent) {
+    if (open_.empty() && welcomed_ == 0) return;
+    // Framed once for every socket here it is addressed to.
+    auto text = std::make_shared<const std::string>(d->body);
+    const classroom::Audience& a = d->audience;
+    if (!open_.empty()) {
+      Frame frame = text_frame(*text);
+      uint64_t receivers = 0;
+      for (const auto& s : open_) {
+        if (a.includes(s->who().role, s->who().user_id)) {
+          s->send_frame(frame);
+          ++receivers;
+        }
+      }
+      traffic_.count_out(*text, receivers);
+    }
+    if (welcomed_ > 0) {
+      for (auto& [id, c] : conns_) {
+        if (c.state == Conn::State::kWelcomed && a.includes(c.who.role, c.who.user_id)) {
+          c.held.push_back({0, a, text});
+        }
+      }
+    }
+    return;
+  }
+  auto it = conns_.find(d->conn);
+  if (it == conns_.end()) return;  // another replica's connection, or one gone
+  Conn& c = it->second;
+  switch (d->kind) {
+    case K::kWelcome:
+      if (c.state != Conn::State::kWaiting) return;
+      c.state = Conn::State::kWelcomed;
+      c.welcome = std::string(d->body);
+      c.since = Clock::now();
+      ++welcomed_;
+      if (auto done = std::move(c.done)) done(it->first);
+      return;
+    case K::kReply:
+      if (c.state == Conn::State::kOpen) {
+        c.session->send(d->body);
+      } else if (c.state == Conn::State::kWelcomed) {
+        c.held.push_back({0, classroom::Audience::only(c.who.user_id),
+                          std::make_shared<const std::string>(d->body)});
+      }
+      return;
+    case K::kClose:
+      if (c.state == Conn::State::kWaiting) {
+        fail(it->first, d->status);
+      } else if (c.state == Conn::State::kWelcomed) {
+        c.close_after = {d->close_code, d->status.message()};
+      } else {
+        c.session->close(d->close_code, d->status.message());
+      }
+      return;
+    case K::kEvent:
+      return;
+  }
+}
+
+// ---- joins ----------------------------------------------------------------------------------
+
+void EdgeRoom::request_join(const classroom::Actor& actor,
+                            const std::optional<classroom::ResumePoint>& resume,
+                            std::function<void(base::Result<std::string>)> done) {
+  idle_ = false;
+  std::string id = link_.replica_id() + "/" + std::to_string(g_next_conn.fetch_add(1));
+  Conn& c = conns_[id];
+  c.who = classroom::participant_of(actor);
+  c.done = std::move(done);
+  c.since = Clock::now();
+  c.up_join = wire::up_join(session_id_, id, link_.replica_id(), actor, resume);
+  subscribe();
+  if (ready_) on_ready(true);  // sends the join now
+  ensure_ticking();
+}
+
+void EdgeRoom::fail(const std::string& conn, const base::Status& why) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second.state != Conn::State::kWaiting) return;
+  auto done = std::move(it->second.done);
+  conns_.erase(it);
+  if (done) done(why);
+  maybe_idle();
+}
+
+void EdgeRoom::bind(const std::string& conn, const std::shared_ptr<LiveSession>& s) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  it->second.bound = s;
+  conn_of_[s.get()] = conn;
+}
+
+base::Result<classroom::JoinReply> EdgeRoom::join(const std::shared_ptr<LiveSession>& s,
+                                                  const std::optional<classroom::ResumePoint>&) {
+  auto ci = conn_of_.find(s.get());
+  auto it = ci == conn_of_.end() ? conns_.end() : conns_.find(ci->second);
+  if (it == conns_.end() || it->second.state != Conn::State::kWelcomed) {
+    if (ci != conn_of_.end()) conn_of_.erase(ci);
+    return base::unavailable("the connection to the course's home replica was lost; reconnect",
+                             "city_unavailable");
+  }
+  Conn& c = it->second;
+  classroom::JoinReply reply;
+  reply.welcome = std::move(c.welcome);
+  reply.replay = std::move(c.held);
+  reply.resumed = true;
+  c.state = Conn::State::kOpen;
+  c.session = s;
+  --welcomed_;
+  s->host_index = open_.size();
+  open_.push_back(s);
+  counters_.edge_connections.fetch_add(1, std::memory_order_relaxed);
+  if (c.close_after) {
+    // Closed by the home between its welcome and the handshake: after the welcome.
+    asio::post(ioc_, [weak = std::weak_ptr<LiveSession>(s), code = c.close_after->first,
+                      reason = c.close_after->second] {
+      if (auto sess = weak.lock()) sess->close(code, reason);
+    });
+  }
+  return reply;
+}
+
+void EdgeRoom::leave(LiveSession& s) {
+  auto ci = conn_of_.find(&s);
+  if (ci == conn_of_.end()) return;
+  std::string conn = std::move(ci->second);
+  conn_of_.erase(ci);
+  size_t i = s.host_index;
+  if (i < open_.size() && open_[i].get() == &s) {
+    if (i + 1 != open_.size()) {
+      open_[i] = std::move(open_.back());
+      open_[i]->host_index = i;
+    }
+    open_.pop_back();
+    counters_.edge_connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+  conns_.erase(conn);
+  send_up(wire::up_leave(session_id_, conn));
+  maybe_idle();
+}
+
+void EdgeRoom::on_message(LiveSession& s, std::string_view text) {
+  auto ci = conn_of_.find(&s);
+  if (ci == conn_of_.end()) return;
+  // The home parses, decides and answers (its replies come back on the channel).
+  send_up(wire::up_message(session_id_, ci->second, text),
+          [weak = s.weak_from_this()](bool delivered) {
+            if (delivered) return;
+            if (auto sess = weak.lock()) {
+              sess->send(classroom::error_reply(
+                  "", base::unavailable("the message did not reach the course's home replica; "
+                                        "try again shortly",
+                                        "city_unavailable")));
+            }
+          });
+}
+
+// ---- failures and liveness ------------------------------------------------------------------
+
+void EdgeRoom::cut(std::string_view why, const base::Status& status) {
+  size_t n = open_.size();
+  std::vector<std::string> waiting;
+  for (auto& [id, c] : conns_) {
+    if (c.state == Conn::State::kWaiting) waiting.push_back(id);
+    if (c.state == Conn::State::kWelcomed) c.close_after = {kCloseGoingAway, status.message()};
+  }
+  for (const auto& id : waiting) fail(id, status);
+  auto open = open_;  // closing does not leave synchronously; keep the loop independent
+  for (const auto& s : open) s->close(kCloseGoingAway, status.message());
+  if (n + waiting.size() > 0) {
+    counters_.edge_cut.fetch_add(n, std::memory_order_relaxed);
+    base::log::warn("live.edge_cut")
+        .kv("session", session_id_)
+        .kv("home", home_)
+        .kv("why", why)
+        .kv("connections", uint64_t(n))
+        .kv("joins_failed", uint64_t(waiting.size()))
+        .kv("message", status.message());
+  }
+  // A fresh subscription (and catch-up point) for whoever joins next.
+  sub_.reset();
+  ready_ = false;
+}
+
+void EdgeRoom::close_all(uint16_t code, std::string_view reason) {
+  auto open = open_;
+  for (const auto& s : open) s->close(code, std::string(reason));
+}
+
+void EdgeRoom::forget(const std::string& conn) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  if (it->second.state == Conn::State::kWelcomed) --welcomed_;
+  conns_.erase(it);
+  send_up(wire::up_leave(session_id_, conn));
+}
+
+void EdgeRoom::maybe_idle() {
+  if (!conns_.empty() || idle_) return;
+  idle_ = true;
+  sub_.reset();
+  ready_ = false;
+  if (on_idle_) on_idle_();
+}
+
+void EdgeRoom::ensure_ticking() {
+  if (ticking_) return;
+  ticking_ = true;
+  asio::co_spawn(ioc_, tick_loop(), asio::detached);
+}
+
+asio::awaitable<void> EdgeRoom::tick_loop() {
+  auto self = shared_from_this();
+  asio::steady_timer timer(ioc_);
+  last_beat_ = Clock::now();
+  while (!conns_.empty()) {
+    timer.expires_after(std::chrono::milliseconds(500));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    tick();
+  }
+  ticking_ = false;
+}
+
+void EdgeRoom::tick() {
+  const auto now = Clock::now();
+  if (!link_.connected()) {
+    cut("redis_lost",
+        base::unavailable("the city is unavailable (Redis); reconnect", "city_unavailable"));
+    return;
+  }
+  std::vector<std::string> late, unbound;
+  for (auto& [id, c] : conns_) {
+    if (c.state == Conn::State::kWaiting && now - c.since > kJoinTimeout) late.push_back(id);
+    // Welcomed, but its socket never finished the handshake.
+    if (c.state == Conn::State::kWelcomed && now - c.since > std::chrono::seconds(15) &&
+        c.bound.expired()) {
+      unbound.push_back(id);
+    }
+  }
+  for (const auto& id : late) {
+    counters_.join_timeouts.fetch_add(1, std::memory_order_relaxed);
+    base::log::warn("live.edge_join_timeout").kv("session", session_id_).kv("home", home_);
+    fail(id, base::unavailable(
+                 "the course's home replica (" + home_ + ") did not answer; try again shortly",
+                 "course_home_unavailable"));
+  }
+  for (const auto& id : unbound) forget(id);
+  if (now - last_beat_ >= kBeat && ready_) {
+    last_beat_ = now;
+    // Every connection whose join has gone up: the home, which gets this after the joins
+    // (one ordered channel), drops the ones of this edge that are not listed. (Listing only
+    // welcomed ones would drop a join the home admitted after this list was made.)
+    std::vector<std::string> ids;
+    for (const auto& [id, c] : conns_) {
+      if (c.state != Conn::State::kWaiting || c.up_join.empty()) ids.push_back(id);
+    }
+    if (!ids.empty()) {
+      send_up(wire::up_alive(session_id_, link_.replica_id(), ids),
+              [weak = weak_from_this()](bool delivered) {
+                auto self = weak.lock();
+                if (!self) return;
+                self->silent_beats_ = delivered ? 0 : self->silent_beats_ + 1;
+                if (self->silent_beats_ >= kHomeSilent) {
+                  self->silent_beats_ = 0;
+                  self->cut("home_unreachable",
+                            base::unavailable("the course's home replica is unavailable; "
+                                              "reconnect to resume",
+                                              "course_home_unavailable"));
+                }
+              });
+    }
+  }
+  maybe_idle();
+}
+
+}  // namespace ws

@@ -1,0 +1,452 @@
+"""One live class across the replicas of a city (docs/design.md, "One live class across
+replicas"), against a real redis-server and three replicas on loopback: the course's home
+(a) runs the room; students whose sockets land on b and c are relayed through those
+replicas' edge rooms. Chat, hands, quizzes and answers behave as on the home (same events,
+same error codes, answers counted once), capacity is exact city-wide, resume works on any
+replica, presence is in Redis, and the failures are defined: an edge replica killed (its
+students resume elsewhere, the home drops them), Redis lost mid-class (edge sockets close
+with 1001, joins through an edge answer 503 city_unavailable, the home's own sockets go on),
+the home killed mid-class (edge sockets close with 1001, joins answer 503 until it is back,
+then a snapshot of the rebuilt room).
+Run by tests/scripts/city.sh (skips when redis-server is missing)."""
+import shutil
+import signal
+import socket
+import tempfile
+import threading
+import time
+import unittest
+
+from harness import Server, token
+from test_city import Redis, request, until
+from test_live_room import WebSocket, HttpRefused
+
+TEACHER = token("t-live", "teacher", "Ms L")
+QUIZ = {"title": "Q", "questions": [{"kind": "single", "prompt": "1+1?", "options": ["1", "2"],
+                                     "correct": [1]}]}
+
+
+def redis_command(port, *args):
+    """One command over RESP; the reply as str, int, list or None (enough for HGETALL)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    out = f"*{len(args)}\r\n".encode()
+    for a in args:
+        b = a.encode()
+        out += f"${len(b)}\r\n".encode() + b + b"\r\n"
+    s.sendall(out)
+    f = s.makefile("rb")
+
+    def read():
+        line = f.readline()[:-2]
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            raise RuntimeError(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = f.read(n + 2)[:-2]
+            return data.decode()
+        if t == b"*":
+            return [read() for _ in range(int(rest))]
+        raise RuntimeError("unexpected reply " + repr(line))
+
+    try:
+        return read()
+    finally:
+        s.close()
+
+
+class CityLiveTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.redis.start()
+        cls.dirs = {}
+        cls.replicas = {}
+        for name in ("a", "b", "c"):
+            cls.dirs[name] = tempfile.mkdtemp(prefix=f"edgeclass-citylive-{name}-")
+            cls.replicas[name] = cls.replica(name).start()
+        for r in cls.replicas.values():
+            until(lambda: "edgeclass_city_connected 1" in
+                  r.request("GET", "/metrics", admin=True)[1], 5)
+
+    @classmethod
+    def replica(cls, name):
+        return Server(data_dir=cls.dirs[name], env={
+            "EDGECLASS_REDIS_URL": f"redis://127.0.0.1:{cls.redis.port}",
+            "EDGECLASS_REPLICA_ID": name,
+            "EDGECLASS_MEDIA_PORT": "0",
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        for r in cls.replicas.values():
+            try:
+                r.stop()
+            except Exception:
+                pass
+        cls.redis.kill()
+        for d in cls.dirs.values():
+            shutil.rmtree(d, ignore_errors=True)
+
+    def setUp(self):
+        self.sockets = []
+
+    def tearDown(self):
+        for w in self.sockets:
+            w.close()
+
+    def port(self, name):
+        return self.replicas[name].port
+
+    def metric(self, name, metric):
+        _, text = self.replicas[name].request("GET", "/metrics", admin=True)
+        for line in text.splitlines():
+            if line.startswith(metric + " "):
+                return float(line.split()[-1])
+        return None
+
+    def live_class(self, students, capacity=10):
+        """A course homed on a with `students` enrolled (through c) and a live session."""
+        st, c, _ = request(self.port("a"), "POST", "/api/v1/courses",
+                           {"title": "City class", "status": "active", "capacity": capacity},
+                           TEACHER)
+        self.assertEqual(st, 201, c)
+        for t in students:
+            st, body, _ = request(self.port("c"), "POST", f"/api/v1/courses/{c['id']}/join", tok=t)
+            self.assertEqual(st, 201, body)
+        st, ses, _ = request(self.port("b"), "POST", f"/api/v1/courses/{c['id']}/sessions",
+                             {"title": "Live"}, TEACHER)
+        self.assertEqual(st, 201, ses)
+        return c["id"], ses["id"]
+
+    def live(self, name, session, tok, query="", browser=True):
+        w = WebSocket(self.port(name), f"/api/v1/sessions/{session}/live?token={tok}{query}",
+                      browser=browser)
+        self.sockets.append(w)
+        return w
+
+    @staticmethod
+    def chat_seen(w, text, timeout=5):
+        """Reads w until the chat message `text` arrives; the message or None."""
+        end = time.time() + timeout
+        while time.time() < end:
+            m = w.expect("chat_message", max(0.1, end - time.time()))
+            if m is None:
+                return None
+            if m.get("text") == text:
+                return m
+        return None
+
+    def test_1_one_class_spans_replicas(self):
+        s1, s2 = token("cl-1", "student", "Bea"), token("cl-2", "student", "Cy")
+        course, session = self.live_class([s1, s2])
+        st, q, _ = request(self.port("c"), "POST", f"/api/v1/sessions/{session}/quizzes", QUIZ,
+                           TEACHER)
+        self.assertEqual(st, 201, q)
+        teacher = self.live("a", session, TEACHER)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        bea = self.live("b", session, s1)
+        w = bea.expect("welcome")
+        self.assertIsNotNone(w, "a student on b (not the course's home) got no welcome")
+        self.assertEqual(w["you"]["id"], "cl-1")
+        self.assertEqual(teacher.expect("participant_joined")["user"]["id"], "cl-1")
+        cy = self.live("c", session, s2)
+        w = cy.expect("welcome")
+        self.assertIsNotNone(w)
+        # Presence counts everyone, wherever their socket is.
+        self.assertEqual((w["snapshot"]["count"], w["snapshot"]["students"]), (3, 2))
+        self.assertEqual(sorted(p["id"] for p in w["snapshot"]["participants"]),
+                         ["cl-1", "cl-2", "t-live"])
+        self.assertEqual(bea.expect("participant_joined")["user"]["id"], "cl-2")
+        # Presence is in Redis too, for the whole city.
+        pres = redis_command(self.redis.port, "HGETALL", f"ec:presence:{session}")
+        self.assertEqual(sorted(pres[0::2]), ["cl-1", "cl-2", "t-live"])
+
+        # Chat from b reaches a and c; from c reaches a and b; each once, same seq everywhere.
+        bea.send({"type": "chat", "text": "hello from b", "ref": "c1"})
+        seen = [self.chat_seen(x, "hello from b") for x in (teacher, bea, cy)]
+        self.assertTrue(all(seen), seen)
+        self.assertEqual(len({m["seq"] for m in seen}), 1)
+        cy.send({"type": "chat", "text": "and from c"})
+        for x in (teacher, bea, cy):
+            self.assertIsNotNone(self.chat_seen(x, "and from c"))
+        # Hands: to the teacher and the student; the same errors as on the home.
+        cy.send({"type": "hand_raise", "ref": "h1"})
+        self.assertEqual(teacher.expect("hand_raised")["user"]["id"], "cl-2")
+        self.assertEqual(cy.expect("hand_raised")["position"], 1)
+        cy.send({"type": "hand_raise", "ref": "h2"})
+        err = cy.expect("error")
+        self.assertEqual((err["code"], err["ref"]), ("hand_already_raised", "h2"))
+        bea.send({"type": "mute", "muted": True, "ref": "m1"})
+        err = bea.expect("error")
+        self.assertEqual((err["code"], err["ref"]), ("not_teacher", "m1"))
+        bea.send({"type": "nonsense"})
+        self.assertIn(bea.expect("error")["code"], ("invalid_field", "invalid_body"))
+        bea.send({"type": "ping", "ref": "p1"})
+        self.assertEqual(bea.expect("pong")["ref"], "p1")
+
+        # The quiz made through c is published by the teacher on a and answered through b
+        # and c; the teacher sees live results for both; a repeated answer is counted once.
+        teacher.send({"type": "quiz_publish", "quiz_id": q["id"], "time_limit_s": 60})
+        for x in (bea, cy):
+            self.assertEqual(x.expect("quiz_published")["quiz"]["id"], q["id"])
+        bea.send({"type": "answer", "quiz_id": q["id"], "answers": [{"question": 0, "choice": [1]}]})
+        cy.send({"type": "answer", "quiz_id": q["id"], "answers": [{"question": 0, "choice": [0]}]})
+        self.assertEqual(bea.expect("answer_accepted")["quiz_id"], q["id"])
+        self.assertEqual(cy.expect("answer_accepted")["quiz_id"], q["id"])
+        bea.send({"type": "answer", "quiz_id": q["id"], "answers": [{"question": 0, "choice": [1]}]})
+        self.assertIsNotNone(bea.expect("answer_accepted"))  # the same set: acknowledged again
+        bea.send({"type": "answer", "quiz_id": q["id"], "ref": "a3",
+                  "answers": [{"question": 0, "choice": [0]}]})
+        err = bea.expect("error")
+        self.assertEqual((err["code"], err["ref"]), ("already_answered", "a3"))
+        end = time.time() + 5
+        answered = 0
+        while time.time() < end and answered < 2:
+            r = teacher.expect("quiz_results", max(0.1, end - time.time()))
+            if r is None:
+                break
+            answered = r["answered"]
+        self.assertEqual(answered, 2)
+        st, res, _ = request(self.port("b"), "GET", f"/api/v1/quizzes/{q['id']}/results",
+                             tok=TEACHER)
+        self.assertEqual(st, 200, res)
+        self.assertEqual(res["answered_students"], 2)
+        self.assertEqual(res["questions"][0]["counts"], [1, 1])
+        teacher.send({"type": "quiz_close", "quiz_id": q["id"]})
+        self.assertEqual(cy.expect("quiz_score")["score"], 0)
+        self.assertEqual(bea.expect("quiz_score")["score"], 1)
+
+        # The home's decisions at the door, through an edge: a program gets the HTTP status,
+        # a browser the close code.
+        stranger = token("cl-x", "student")
+        with self.assertRaises(HttpRefused) as refused:
+            self.live("b", session, stranger, browser=False)
+        self.assertEqual(refused.exception.status, 403)
+        self.assertEqual(self.live("c", session, stranger).closed(), 4003)
+        # Moderation reaches a socket on another replica: removed, close 4011.
+        teacher.send({"type": "remove", "user_id": "cl-2"})
+        self.assertEqual(cy.expect("removed")["reason"], "removed")
+        self.assertEqual(cy.closed(), 4011)
+        self.assertEqual(self.live("b", session, s2).closed(), 4011)
+        self.assertEqual(self.metric("b", "edgeclass_city_live_edge_connections"), 1)
+        self.assertGreaterEqual(self.metric("a", "edgeclass_city_live_remote_connections"), 1)
+        # The end reaches everyone: session_ended, then 1000.
+        st, _, _ = request(self.port("c"), "POST", f"/api/v1/sessions/{session}/end", None,
+                           TEACHER)
+        self.assertEqual(st, 200)
+        self.assertEqual(bea.expect("session_ended")["reason"], "teacher_ended")
+        self.assertEqual(bea.closed(), 1000)
+        # The ended room forgets the edges' connections (their sockets are closed), and
+        # takes none of them for lost edges.
+        gone, _ = until(lambda: self.metric("a", "edgeclass_city_live_remote_connections") == 0, 5)
+        self.assertTrue(gone)
+        until(lambda: self.metric("b", "edgeclass_city_live_edge_connections") == 0, 5)
+        self.assertEqual(self.metric("b", "edgeclass_city_live_edge_connections"), 0)
+        self.assertFalse([l for l in self.replicas["a"].log if "live.edge_lost" in l])
+        # Attendance counts the students who came through other replicas, and their visits
+        # are closed by the end.
+        st, att, _ = request(self.port("c"), "GET", f"/api/v1/sessions/{session}/attendance",
+                             tok=TEACHER)
+        self.assertEqual(st, 200, att)
+        rows = {x["user_id"]: x for x in att["items"]}
+        self.assertEqual(att["students"], 2, att)
+        self.assertFalse(rows["cl-1"]["present"], rows["cl-1"])
+        self.assertIsNotNone(rows["cl-1"]["last_left_at"])
+        self.assertEqual(teacher.closed(), 1000)  # answers the close: the teacher leaves too
+        empty, _ = until(lambda: redis_command(self.redis.port, "HGETALL",
+                                               f"ec:presence:{session}") == [], 5)
+        self.assertTrue(empty, redis_command(self.redis.port, "HGETALL", f"ec:presence:{session}"))
+
+    def test_2_capacity_is_exact_across_replicas(self):
+        students = [token(f"cap-{i}", "student") for i in range(9)]
+        course, session = self.live_class(students, capacity=10)
+        # The course now holds 9 enrolled (capacity was checked at enrollment: lower it).
+        st, body, _ = request(self.port("b"), "PATCH", f"/api/v1/courses/{course}",
+                              {"capacity": 3}, TEACHER)
+        self.assertEqual(st, 200, body)
+        outcomes = []
+        lock = threading.Lock()
+
+        def join(i, t):
+            try:
+                w = WebSocket(self.port("abc"[i % 3]), f"/api/v1/sessions/{session}/live?token={t}")
+            except Exception as e:  # noqa: BLE001
+                with lock:
+                    outcomes.append(("error", str(e)))
+                return
+            with lock:
+                self.sockets.append(w)
+            m = w.recv(10)
+            with lock:
+                outcomes.append(("welcome", None) if m and m["type"] == "welcome"
+                                else ("closed", w.close_code))
+
+        threads = [threading.Thread(target=join, args=(i, t)) for i, t in enumerate(students)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        welcomed = [o for o in outcomes if o[0] == "welcome"]
+        full = [o for o in outcomes if o == ("closed", 4009)]
+        self.assertEqual((len(welcomed), len(full)), (3, 6), outcomes)
+
+    def test_3_resume_on_another_replica(self):
+        s1 = token("rs-1", "student", "Di")
+        course, session = self.live_class([s1])
+        teacher = self.live("a", session, TEACHER)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        di = self.live("b", session, s1)
+        w = di.expect("welcome")
+        epoch = w["epoch"]
+        teacher.send({"type": "chat", "text": "one"})
+        last = self.chat_seen(di, "one")["seq"]
+        di.close()  # the connection is lost (no close frame)
+        # b tells the home at once: Di leaves the room everywhere.
+        self.assertEqual(teacher.expect("participant_left")["user_id"], "rs-1")
+        for text in ("two", "three"):
+            teacher.send({"type": "chat", "text": text})
+            self.assertIsNotNone(self.chat_seen(teacher, text))
+        # Back on c (neither the home nor where it was): exactly what it missed, in order.
+        di2 = self.live("c", session, s1, f"&epoch={epoch}&last_seq={last}")
+        w2 = di2.expect("welcome")
+        self.assertTrue(w2["resumed"], w2)
+        self.assertNotIn("snapshot", w2)
+        # (the replay: every event after `last` addressed to this student, oldest first)
+        replay = []
+        end = time.time() + 3
+        while time.time() < end:
+            m = di2.recv(0.5)
+            if m is None:
+                break
+            replay.append(m)
+            if m.get("type") == "chat_message" and m.get("text") == "three":
+                break
+        chats = [m["text"] for m in replay if m["type"] == "chat_message"]
+        self.assertEqual(chats[-2:], ["two", "three"], replay)
+        seqs = [m["seq"] for m in replay]
+        self.assertEqual(seqs, sorted(seqs))
+        self.assertGreater(seqs[0], last)
+        # A resume on the home itself works the same way.
+        di2.close()
+        teacher.send({"type": "chat", "text": "four"})
+        self.assertIsNotNone(self.chat_seen(teacher, "four"))
+        di3 = self.live("a", session, s1, f"&epoch={epoch}&last_seq={seqs[-1]}")
+        self.assertTrue(di3.expect("welcome")["resumed"])
+        self.assertIsNotNone(self.chat_seen(di3, "four"))
+
+    def test_4_edge_replica_killed_mid_class(self):
+        s1 = token("kl-1", "student", "Eve")
+        course, session = self.live_class([s1])
+        teacher = self.live("a", session, TEACHER)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        eve = self.live("c", session, s1)
+        epoch = eve.expect("welcome")["epoch"]
+        teacher.send({"type": "chat", "text": "before"})
+        last = self.chat_seen(eve, "before")["seq"]
+        self.replicas["c"].stop(sig=signal.SIGKILL)
+        try:
+            # The home stops hearing from c and drops its student (the room stays exact).
+            t0 = time.time()
+            left = teacher.expect("participant_left", 15)
+            self.assertIsNotNone(left, "the home never dropped the dead edge's student")
+            self.assertEqual(left["user_id"], "kl-1")
+            print(f"\n  edge killed -9: its student left the home's room after "
+                  f"{time.time() - t0:.1f} s")
+            teacher.send({"type": "chat", "text": "after"})
+            self.assertIsNotNone(self.chat_seen(teacher, "after"))
+            # The student reconnects to another replica and resumes.
+            eve2 = self.live("b", session, s1, f"&epoch={epoch}&last_seq={last}")
+            w = eve2.expect("welcome")
+            self.assertTrue(w["resumed"], w)
+            self.assertIsNotNone(self.chat_seen(eve2, "after"))
+            self.assertGreaterEqual(self.metric("a", "edgeclass_city_live_edge_lost_total"), 1)
+        finally:
+            self.replicas["c"] = self.replica("c").start()
+            until(lambda: "edgeclass_city_connected 1" in
+                  self.replicas["c"].request("GET", "/metrics", admin=True)[1], 10)
+
+    def test_5_redis_lost_mid_class(self):
+        s1, s2 = token("rd-1", "student", "Flo"), token("rd-2", "student", "Gus")
+        course, session = self.live_class([s1, s2])
+        teacher = self.live("a", session, TEACHER)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        flo = self.live("b", session, s1)  # through an edge
+        gus = self.live("a", session, s2)  # on the home
+        self.assertIsNotNone(flo.expect("welcome"))
+        self.assertIsNotNone(gus.expect("welcome"))
+        self.redis.kill()
+        try:
+            # The edge's student is told to reconnect (1001) ...
+            self.assertEqual(flo.closed(5), 1001)
+            self.assertIn("city", flo.close_reason)
+            # ... and the home drops it; the home's own sockets go on.
+            self.assertEqual(teacher.expect("participant_left", 5)["user_id"], "rd-1")
+            gus.send({"type": "chat", "text": "still on a"})
+            self.assertIsNotNone(self.chat_seen(teacher, "still on a"))
+            # A join through an edge while Redis is away: 503 city_unavailable for a program,
+            # 1001 for a browser (reconnect later).
+            with self.assertRaises(HttpRefused) as refused:
+                self.live("b", session, s1, browser=False)
+            self.assertEqual(refused.exception.status, 503)
+            self.assertEqual(self.live("c", session, s1).closed(), 1001)
+            self.assertGreaterEqual(self.metric("b", "edgeclass_city_live_edge_cut_total"), 1)
+        finally:
+            self.redis.start()
+            for r in self.replicas.values():
+                until(lambda: "edgeclass_city_connected 1" in
+                      r.request("GET", "/metrics", admin=True)[1], 10)
+        # Back: the class spans replicas again (a re-registered its sessions).
+        ok, _ = until(lambda: self._joins_through("b", session, s1), 10, 0.5)
+        self.assertTrue(ok, "the student could not rejoin through b after Redis came back")
+
+    def test_6_home_killed_mid_class(self):
+        s1 = token("hk-1", "student", "Hal")
+        course, session = self.live_class([s1])
+        hal = self.live("b", session, s1)
+        epoch = hal.expect("welcome")["epoch"]
+        self.replicas["a"].stop(sig=signal.SIGKILL)
+        restarted = False
+        try:
+            # The edge notices that nobody receives its beats and tells the student to
+            # reconnect; until the home is back a join through an edge is 503.
+            t0 = time.time()
+            self.assertEqual(hal.closed(12), 1001)
+            print(f"\n  home killed -9: the edge's student told to reconnect after "
+                  f"{time.time() - t0:.1f} s")
+            with self.assertRaises(HttpRefused) as refused:
+                self.live("c", session, s1, browser=False)
+            self.assertEqual(refused.exception.status, 503)
+            self.assertGreaterEqual(self.metric("b", "edgeclass_city_live_edge_cut_total"), 1)
+            self.replicas["a"] = self.replica("a").start()
+            restarted = True
+            # The home rebuilt the room from SQLite: a resume from the old epoch gets a
+            # snapshot, through any replica.
+            ok, _ = until(lambda: self._joins_through("c", session, s1), 30, 0.5)
+            self.assertTrue(ok, "the student could not rejoin through c after the home came back")
+            hal2 = self.live("b", session, s1, f"&epoch={epoch}&last_seq=1")
+            w = hal2.expect("welcome")
+            self.assertFalse(w["resumed"])
+            self.assertNotEqual(w["epoch"], epoch)
+            self.assertIn("snapshot", w)
+        finally:
+            if not restarted:
+                self.replicas["a"] = self.replica("a").start()
+            until(lambda: "edgeclass_city_connected 1" in
+                  self.replicas["a"].request("GET", "/metrics", admin=True)[1], 10)
+
+    def _joins_through(self, name, session, tok):
+        w = WebSocket(self.port(name), f"/api/v1/sessions/{session}/live?token={tok}")
+        self.sockets.append(w)
+        m = w.recv(5)
+        return m is not None and m["type"] == "welcome"
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,170 @@
+// Browser end-to-end test of one live class across the replicas of a city: a real
+// redis-server and three edgeclass replicas on loopback, the pages in headless Chromium. The
+// teacher's page is on replica a (the course's home); Ana's on b and Ben's on c, whose live
+// sockets those replicas relay to a. Chat, raised hands, a quiz with live results and
+// scores, Ben dropping and resuming through c, the end. Exits non-zero on the first failed
+// check. (Video across replicas is not relayed yet.)
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+
+import { check, launchBrowser, pageOpener, sleep, startServer } from './harness.mjs';
+
+const TIMEOUT = 10000;
+const REDIS = process.env.REDIS_SERVER || 'redis-server';
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const proc = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '',
+    '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (up) return { proc, port };
+    await sleep(50);
+  }
+  proc.kill('SIGKILL');
+  throw new Error('redis-server did not start');
+}
+
+async function inCity(server) {
+  for (let i = 0; i < 100; i++) {
+    const text = await fetch(`${server.adminUrl}/metrics`).then((r) => r.text()).catch(() => '');
+    if (text.includes('edgeclass_city_connected 1')) return;
+    await sleep(100);
+  }
+  throw new Error(`${server.url} did not join the city`);
+}
+
+async function main() {
+  const redis = await startRedis();
+  const servers = {};
+  let browser = null;
+  try {
+    for (const name of ['a', 'b', 'c']) {
+      servers[name] = await startServer({
+        prefix: `edgeclass-e2e-city-${name}-`,
+        env: { EDGECLASS_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+          EDGECLASS_REPLICA_ID: name, EDGECLASS_MEDIA_PORT: '0' },
+      });
+    }
+    for (const s of Object.values(servers)) await inCity(s);
+    browser = await launchBrowser();
+    const open = (name, ...rest) => pageOpener(browser, servers[name], TIMEOUT)(...rest);
+
+    // --- the teacher, on a, creates a course and goes live
+    const T = await open('a', 'teacher.html', 'usr_tess', 'Ms Tess', 'teacher');
+    await T.fill('#course-title', 'City class');
+    await T.fill('#course-capacity', '30');
+    await T.click('#new-course button[type=submit]');
+    await T.waitForSelector('#courses option', { state: 'attached' });
+    const courseId = await T.$eval('#courses', (s) => s.value);
+    await T.click('#go-live');
+    await T.waitForSelector('#conn.open');
+    check(true, `teacher live on replica a (course ${courseId})`);
+
+    // --- Ana joins through b, Ben through c
+    const S = {};
+    for (const [name, sub, who] of [['b', 'usr_ana', 'Ana'], ['c', 'usr_ben', 'Ben']]) {
+      const P = await open(name, 'student.html', sub, who, 'student');
+      await P.fill('#course-id', courseId);
+      await P.click('#join');
+      await P.waitForSelector('#conn.open');
+      S[sub] = P;
+    }
+    const A = S.usr_ana;
+    const B = S.usr_ben;
+    await T.waitForSelector('#people li[data-user="usr_ana"]');
+    await T.waitForSelector('#people li[data-user="usr_ben"]');
+    check((await T.locator('#people-count').innerText()) === '3',
+      'the teacher on a sees the students on b and c');
+    await B.evaluate(() => {
+      window.__welcomes = [];
+      window.edgeclassLive().addEventListener('welcome', (e) => window.__welcomes.push(e.detail.resumed));
+    });
+
+    // --- chat across replicas
+    await A.fill('#chat-input', 'Hello from b');
+    await A.press('#chat-input', 'Enter');
+    await T.waitForSelector('#chat .chat-text:text("Hello from b")');
+    await B.waitForSelector('#chat .chat-text:text("Hello from b")');
+    await B.fill('#chat-input', 'Hello from c');
+    await B.press('#chat-input', 'Enter');
+    await A.waitForSelector('#chat .chat-text:text("Hello from c")');
+    check(true, 'chat from b and c reaches every replica');
+
+    // --- hands
+    await B.click('#hand');
+    await A.click('#hand');
+    await T.waitForSelector('#hands li[data-user="usr_ana"]');
+    const order = await T.$$eval('#hands li[data-user]', (ls) => ls.map((l) => l.dataset.user));
+    check(order.join(',') === 'usr_ben,usr_ana', `hands in raise order (${order})`);
+    await T.click('#hands li[data-user="usr_ben"] button');
+    await B.waitForSelector('#hand:not(.active)');
+    check(true, 'the teacher lowered the hand of a student on another replica');
+
+    // --- a quiz published on a, answered through b and c
+    const q1 = T.locator('#questions .question').nth(0);
+    await q1.locator('.q-prompt').fill('2 + 2 = ?');
+    await q1.locator('.q-text').nth(0).fill('3');
+    await q1.locator('.q-text').nth(1).fill('4');
+    await q1.locator('.q-correct').nth(1).check();
+    await T.click('#publish');
+    for (const P of [A, B]) await P.waitForSelector('#quiz-form:not([hidden]) fieldset.answer');
+    await A.check('fieldset[data-question="0"] input[value="1"]');
+    await A.click('#submit-answers');
+    await B.check('fieldset[data-question="0"] input[value="0"]');
+    await B.click('#submit-answers');
+    for (const P of [A, B]) await P.waitForSelector('#quiz-ack:not([hidden])');
+    await T.waitForFunction(() => document.querySelector('#quiz-answered').textContent.startsWith('2 of'));
+    const bars = await T.$$eval('#quiz-results .result-question:first-child .bar-value', (v) => v.map((x) => x.textContent));
+    check(bars.join(',') === '1,1', `the teacher's live results count both replicas (${bars})`);
+
+    // --- Ben drops; he resumes through c with what he missed
+    await B.evaluate(() => window.edgeclassLive().drop());
+    await T.fill('#chat-input', 'Closing the quiz now');
+    await T.press('#chat-input', 'Enter');
+    await B.waitForSelector('#chat .chat-text:text("Closing the quiz now")');
+    const welcomes = await B.evaluate(() => window.__welcomes);
+    check(welcomes.length >= 1 && welcomes[welcomes.length - 1] === true,
+      `Ben resumed through c (welcomes: ${JSON.stringify(welcomes)})`);
+
+    await T.click('#close-quiz');
+    for (const P of [A, B]) await P.waitForFunction(() => document.querySelector('#score').textContent.includes('/'));
+    check((await A.locator('#score').innerText()) === '1 / 1', 'Ana (through b) scored 1 / 1');
+    check((await B.locator('#score').innerText()) === '0 / 1', 'Ben (through c) scored 0 / 1');
+
+    // --- the end reaches every replica
+    T.once('dialog', (d) => d.accept());
+    await T.click('#end');
+    for (const P of [A, B]) await P.waitForSelector('#conn.closed');
+    check(true, 'session ended for the students on b and c');
+  } finally {
+    if (browser) await browser.close();
+    for (const s of Object.values(servers)) {
+      s.proc.kill('SIGTERM');
+      fs.rmSync(s.dataDir, { recursive: true, force: true });
+    }
+    redis.proc.kill('SIGKILL');
+  }
+}
+
+main().then(() => {
+  if (process.exitCode) console.error('FAILED: page errors');
+  else console.log('e2e city live: all checks passed');
+}).catch((e) => {
+  console.error(`FAILED: ${e.stack || e}`);
+  process.exit(1);
+});

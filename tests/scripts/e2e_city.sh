@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Browser end-to-end test of one live class across a city's replicas (tests/e2e/city_live.mjs):
+# a real redis-server and three release binaries on loopback, the teacher's page on the
+# course's home, the students' pages on the two other replicas, in headless Chromium through
+# playwright-core. Skips visibly when redis-server, node or Chromium is missing.
+set -euo pipefail
+cd "$(dirname "$0")/../e2e"
+. ../scripts/lib/tools.sh
+command -v redis-server >/dev/null || skip_test e2e_city "redis-server is not installed (scripts/install-deps.sh test)"
+need_tool e2e_city NODE "scripts/install-deps.sh test" node nodejs
+need_tool e2e_city NPM "scripts/install-deps.sh test" npm
+need_tool e2e_city CHROMIUM "scripts/install-deps.sh test" chromium chromium-browser
+if [ ! -d node_modules/playwright-core ]; then
+  "$NPM" ci --no-audit --no-fund --loglevel=error
+fi
+exec timeout 180 "$NODE" city_live.mjs
