@@ -230,7 +230,9 @@ TEST(BundleSigningTest, PemKeysSignAsOpaBuildDoes) {
     // Another key does not verify it.
     EXPECT_FALSE(read_bundle(*built, {std::string(alg) == "ES256" ? kRsaPub : kEcPub, ""}).is_ok());
     // The header names the algorithm.
-    for (const auto& f : untar_gz(*built).value()) {
+    auto files = untar_gz(*built);  // kept: a range-for over .value() of a temporary dangles
+    ASSERT_TRUE(files.is_ok());
+    for (const auto& f : *files) {
       if (f.path != ".signatures.json") continue;
       auto token = json::parse(f.bytes).at("signatures").at(0).as_string();
       auto header = base::base64url_decode(std::string(token).substr(0, token.find('.')));
