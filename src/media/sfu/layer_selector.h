@@ -1,0 +1,58 @@
+// LayerSelector: which simulcast layer one subscriber receives of one video stream.
+//
+// The publisher sends each layer (lowest first: 180p, 360p, 720p) and the SFU forwards one
+// per subscriber. The choice follows that subscriber's own link:
+//  - down at once when the current layer no longer fits the subscriber's estimate (REMB,
+//    less what it receives besides this stream) or when the subscriber reports heavy loss
+//    (receiver reports, >= 10 %): a layer switch, not retransmissions, answers a thin link;
+//  - up one layer at a time, only after a quiet spell (loss under 2 %), when the next layer
+//    fits the estimate or the estimate is not what limits the subscriber (it is 30 % above
+//    what it receives now: a receive-side estimate never grows much above the incoming rate,
+//    so trying the next layer is the probe). An up-switch that has to be undone within 5 s
+//    failed: the wait before the next try triples (2 s, 6 s, 18 s, ... up to 60 s) so a
+//    subscriber behind a thin link settles on the layer that fits instead of oscillating;
+//    one that holds for 5 s resets the wait.
+// Layers the publisher is not sending now (rate 0: the browser paused it for its own
+// uplink) are never chosen. Pure logic over a clock passed in; one per consumer.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace media {
+
+class LayerSelector {
+ public:
+  static constexpr int64_t kMinUpWaitNs = 2'000'000'000;
+  static constexpr int64_t kMaxUpWaitNs = 60'000'000'000;
+  static constexpr int64_t kProbeWindowNs = 5'000'000'000;
+  static constexpr double kLossDown = 0.10;
+  static constexpr double kLossUp = 0.02;
+  // Assumed link before any estimate arrived: the first layer chosen is the highest at or
+  // below this.
+  static constexpr uint64_t kStartBudgetBps = 400'000;
+
+  struct Input {
+    std::span<const uint64_t> layer_bps;  // each layer's rate now, lowest first; 0: not sent
+    uint64_t estimate_bps = 0;            // the subscriber's estimated link; 0: unknown
+    uint64_t other_bps = 0;               // what it receives besides this stream
+    uint64_t sent_bps = 0;                // what it receives in total now
+    double loss = 0;                      // fraction it reports lost, 0..1
+  };
+
+  // The layer this subscriber should receive now (-1 while no layer is sent).
+  int select(const Input& in, int64_t now_ns);
+  int target() const { return target_; }
+  // The current wait before the next up-switch may be tried.
+  int64_t up_wait_ns() const { return up_wait_ns_; }
+
+ private:
+  void change(int layer, bool up, int64_t now_ns);
+
+  int target_ = -1;
+  bool last_up_ = false;    // the last change was an up-switch (a probe until it holds)
+  int64_t changed_ns_ = 0;  // when target_ last changed
+  int64_t up_wait_ns_ = kMinUpWaitNs;
+};
+
+}  // namespace media
