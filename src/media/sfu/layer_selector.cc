@@ -35,7 +35,13 @@ int LayerSelector::select(const Input& in, int64_t now_ns) {
     return target_;
   }
 
-  const bool congested = in.loss >= kLossDown || !fits(target_);
+  // Just after an up-switch the estimate lags (a receive-side estimate grows with what
+  // arrives): for kProbeGraceNs only loss, or an estimate below the layer we came from,
+  // undo it.
+  const bool in_grace = last_up_ && now_ns - changed_ns_ < kProbeGraceNs;
+  const bool too_thin =
+      in_grace ? target_ > 0 && known && in.layer_bps[size_t(target_ - 1)] > room : !fits(target_);
+  const bool congested = in.loss >= kLossDown || too_thin;
   if (congested) {
     int down = -1;
     for (int i = 0; i < target_; ++i) {

@@ -8,12 +8,14 @@
 //  - up one layer at a time, only after a quiet spell (loss under 2 %), when the next layer
 //    fits the estimate or the estimate is not what limits the subscriber (it is 30 % above
 //    what it receives now: a receive-side estimate never grows much above the incoming rate,
-//    so trying the next layer is the probe). An up-switch that has to be undone within 5 s
-//    failed: the wait before the next try triples (2 s, 6 s, 18 s, ... up to 60 s) so a
-//    subscriber behind a thin link settles on the layer that fits instead of oscillating;
-//    one that holds for 5 s resets the wait.
+//    so trying the next layer is the probe; for 3 s after it only loss or an estimate below
+//    the previous layer undoes it, while the estimate catches up). An up-switch that has
+//    to be undone within 5 s failed: the wait before the next try triples (2 s, 6 s, 18 s, ... up
+//    to 60 s) so a subscriber behind a thin link settles on the layer that fits instead of
+//    oscillating; one that holds for 5 s resets the wait.
 // Layers the publisher is not sending now (rate 0: the browser paused it for its own
-// uplink) are never chosen. Pure logic over a clock passed in; one per consumer.
+// uplink; the caller reports a layer that paused for under 2 s with its old rate) are never
+// chosen. Pure logic over a clock passed in; one per consumer.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +28,7 @@ class LayerSelector {
   static constexpr int64_t kMinUpWaitNs = 2'000'000'000;
   static constexpr int64_t kMaxUpWaitNs = 60'000'000'000;
   static constexpr int64_t kProbeWindowNs = 5'000'000'000;
+  static constexpr int64_t kProbeGraceNs = 3'000'000'000;
   static constexpr double kLossDown = 0.10;
   static constexpr double kLossUp = 0.02;
   // Assumed link before any estimate arrived: the first layer chosen is the highest at or

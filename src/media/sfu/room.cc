@@ -5,12 +5,16 @@
 #include <cstring>
 #include <set>
 
+#include "base/log.h"
+
 namespace media {
 namespace {
 
 constexpr int64_t kReportIntervalNs = 1'000'000'000;
 constexpr int64_t kSelectIntervalNs = 500'000'000;
 constexpr int64_t kRembFreshNs = 5'000'000'000;
+constexpr int64_t kRatesSettleNs = 1'500'000'000;
+constexpr int64_t kLayerPauseNs = 2'000'000'000;
 
 // abs-send-time: 6.18 fixed-point seconds, 24 bits, wrapping every 64 s.
 uint32_t abs_send_time(int64_t now_ns) {
@@ -214,8 +218,10 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, i
   ++counters_.rtp_packets_in;
   counters_.rtp_bytes_in += bytes.size();
   int64_t now = clock_->now_mono_ns();
+  if (p.first_packet_ns < 0) p.first_packet_ns = now;
   l.stats.on_packet(in.sequence_number(), in.timestamp(), arrival_ns);
   l.rate.add(now, bytes.size());
+  l.last_packet_ns = now;
   bool is_video = p.params.kind == MediaKind::kVideo;
   bool keyframe = is_video && is_keyframe(p.params.codec, in.payload());
   if (is_video) {
@@ -250,19 +256,20 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, i
       }
     }
     RtpRewriter::Input ri{in.ssrc(), in.sequence_number(), in.timestamp(), keyframe};
+    bool new_source = c.rewriter.rebases(in.ssrc());
     auto out = c.rewriter.rewrite(ri, now);
     if (!out) {
       ++counters_.packets_dropped;
       someone_waits |= c.rewriter.waiting_for_keyframe();
       continue;
     }
-    send_to_consumer(c, p, in, out->seq, out->timestamp, arrival_ns);
+    send_to_consumer(c, p, in, out->seq, out->timestamp, arrival_ns, false, new_source);
   }
   if (someone_waits) request_keyframe(p, li, now);
 }
 
 void Room::send_to_consumer(Consumer& c, const Producer& p, const RtpPacket& in, uint16_t seq,
-                            uint32_t timestamp, int64_t arrival_ns, bool rtx) {
+                            uint32_t timestamp, int64_t arrival_ns, bool rtx, bool new_source) {
   // Header: no CSRCs; the extension block is rebuilt with the subscriber's ids.
   std::vector<uint8_t>& out = scratch_;
   out.clear();
@@ -470,8 +477,21 @@ void Room::select_layers(int64_t now_ns) {
   for (auto& [key, f] : feeds_) {
     if (f.kind != MediaKind::kVideo || !f.producer || f.producer->layers.size() <= 1) continue;
     Producer& p = *f.producer;
+    // Layer rates mean something after a second and a half of sending; until then every
+    // consumer takes the lowest layer.
+    if (p.first_packet_ns < 0 || now_ns - p.first_packet_ns < kRatesSettleNs) continue;
     rates.clear();
-    for (auto& l : p.layers) rates.push_back(l->rate.bps(now_ns));
+    for (auto& l : p.layers) {
+      // An encoder pauses a layer for a moment when it reconfigures: a layer silent for
+      // under 2 s keeps its last rate, so nobody is moved for that.
+      uint64_t bps = l->rate.bps(now_ns);
+      if (bps > 0) {
+        l->last_bps = bps;
+      } else if (l->last_packet_ns >= 0 && now_ns - l->last_packet_ns < kLayerPauseNs) {
+        bps = l->last_bps;
+      }
+      rates.push_back(bps);
+    }
     for (auto& cp : f.consumers) {
       Consumer& c = *cp;
       if (c.paused) continue;
@@ -485,6 +505,17 @@ void Room::select_layers(int64_t now_ns) {
       in.loss = s.loss;
       int before = c.selector.target();
       int target = c.selector.select(in, now_ns);
+      if (target != before) {
+        base::log::info("media.layer")
+            .kv("subscriber", c.params.participant_id)
+            .kv("layer", int64_t(target))
+            .kv("from", int64_t(before))
+            .kv("estimate_bps", in.estimate_bps)
+            .kv("sent_bps", in.sent_bps)
+            .kv("loss_pct", int64_t(in.loss * 100))
+            .kv("layer_bps", std::to_string(rates[0]) + "/" + std::to_string(rates[1]) + "/" +
+                                 std::to_string(rates.size() > 2 ? rates[2] : 0));
+      }
       if (target >= 0 && target != c.layer && target != before) {
         request_keyframe(p, size_t(target), now_ns);
       }

@@ -51,6 +51,7 @@
 #include "media/sfu/rate_meter.h"
 #include "media/sfu/receive_stats.h"
 #include "media/sfu/rtp_rewriter.h"
+#include "media/sfu/vp8_rewriter.h"
 
 namespace media {
 
@@ -168,14 +169,17 @@ class Room {
     PacketCache cache;
     KeyframeThrottle keyframes;
     ReceiveStats stats;
-    NackGenerator nacks;  // upstream loss repair (video only)
-    RateMeter rate;       // what the publisher sends on it now
+    NackGenerator nacks;          // upstream loss repair (video only)
+    RateMeter rate;               // what the publisher sends on it now
+    uint64_t last_bps = 0;        // its rate when last measured above 0
+    int64_t last_packet_ns = -1;  // when its last packet came
     Layer(std::string r, uint32_t s, bool video, uint32_t clock_rate)
         : rid(std::move(r)), ssrc(s), cache(video ? 1024 : 1), stats(clock_rate) {}
   };
   struct Producer {
     ProducerParams params;
     std::vector<std::unique_ptr<Layer>> layers;  // lowest first; at least one
+    int64_t first_packet_ns = -1;                // when its first packet came; -1: none yet
     explicit Producer(const ProducerParams& p);
   };
   // What the room knows of one subscribing transport, shared by its consumers.
@@ -192,6 +196,7 @@ class Room {
     ConsumerParams params;
     Subscriber* subscriber;  // not owned (subscribers_)
     RtpRewriter rewriter;
+    Vp8Rewriter vp8;  // picture ids across layer switches (VP8 only)
     LayerSelector selector;
     KeyframeRequestBackoff keyframe_backoff;  // this subscriber's own PLI/FIR
     RateMeter rate;                           // what it was sent on this stream
@@ -219,8 +224,10 @@ class Room {
   std::optional<LayerRef> bind_rid_layer(const std::string& participant_id, const RtpPacket& in);
   // Writes the consumer's version of `in` into scratch_ and sends it; `rtx` sends it as a
   // retransmission on the consumer's RTX stream.
+  // `new_source`: the packet starts a new mapping (re-bases VP8 picture ids).
   void send_to_consumer(Consumer& c, const Producer& p, const RtpPacket& in, uint16_t seq,
-                        uint32_t timestamp, int64_t arrival_ns, bool rtx = false);
+                        uint32_t timestamp, int64_t arrival_ns, bool rtx = false,
+                        bool new_source = false);
   // Asks the publisher for a key frame on one layer (coalesced per layer).
   void request_keyframe(Producer& p, size_t layer, int64_t now_ns);
   // The layer a consumer wants now (its selector's choice), 0 without simulcast.
