@@ -1,4 +1,4 @@
-// Video on shaped networks (tests/scripts/e2e_network.sh, `make e2e-network`; issue 14). The
+// Video on shaped networks (tests/network/e2e_network.sh, `make e2e-network`; issue 14). The
 // server runs in a namespace of its own; the teacher's page publishes simulcast (media.config:
 // 180p, 360p, 720p) from a clean namespace; one student watches on the same clean link, one
 // behind 400 kbit/s, and (E2E_NETWORK_LOSSY=1) one behind 5 % random loss. After the
@@ -7,9 +7,12 @@
 // fps or more. The SFU's /metrics tell what it did (layer switches, key frame requests,
 // retransmissions sent and skipped). Last line:
 //   network: clean_width=W clean_kbps=K shaped_width=W shaped_kbps=K shaped_fps=F
+import fs from 'node:fs';
+import path from 'node:path';
+
 import { chromium } from 'playwright-core';
 
-import { check, sleep, startServer, token } from './harness.mjs';
+import { SHOTS, check, sleep, startServer, token } from './harness.mjs';
 
 const TIMEOUT = 20000;
 const SETTLE_S = Number(process.env.E2E_NETWORK_SECONDS || 25);
@@ -83,6 +86,9 @@ const main = async () => {
     const encodings = await T.evaluate(() => window.edgeclassCamera().pc.getSenders()
       .filter((s) => s.track && s.track.kind === 'video')[0].getParameters().encodings.map((e) => e.rid));
     check(encodings.length === 3, `the teacher publishes simulcast (${encodings.join(', ')})`);
+    // The offer as Chromium wrote it (tests/media/data/chromium_simulcast_offer.sdp is one).
+    fs.writeFileSync(path.join(SHOTS, 'simulcast-offer.sdp'),
+      await T.evaluate(() => window.edgeclassCamera().pc.localDescription.sdp));
 
     const students = [['clean', clean, process.env.E2E_NET_CLEAN], ['shaped', shaped, process.env.E2E_NET_SHAPED]];
     if (lossy) {

@@ -96,6 +96,12 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   await T.waitForSelector('#camera:text("Stop camera")');
   await T.waitForSelector('#stage-video.playing');
   check(true, 'teacher camera on (local preview)');
+  // The camera goes out as simulcast, the layers media.config asked for (lowest first).
+  await T.waitForFunction(() => window.edgeclassCamera() && window.edgeclassCamera().pc);
+  const rids = await T.evaluate(() => window.edgeclassCamera().pc.getSenders()
+    .filter((x) => x.track && x.track.kind === 'video')
+    .flatMap((x) => x.getParameters().encodings.map((e) => e.rid)));
+  check(rids.join(',') === 'q,h,f', `the teacher's camera goes out as simulcast (${rids.join(', ')})`);
   await join('usr_ben', 'Ben');
   await join('usr_cleo', 'Cleo');
   for (const [name, S] of students) {

@@ -251,6 +251,40 @@ TEST(LayerSelector, DownAtOnceOnAThinLinkAndProbesLessAndLess) {
   EXPECT_EQ(sel.up_wait_ns(), LayerSelector::kMaxUpWaitNs);
 }
 
+TEST(LayerSelector, AProbeGetsTimeForTheEstimateToCatchUp) {
+  LayerSelector sel;
+  LayerSelector::Input in;
+  in.layer_bps = kLayers;
+  in.sent_bps = 500'000;
+  in.estimate_bps = 700'000;  // fits 360p, not 720p; but 40 % above what arrives: probe
+  ASSERT_EQ(sel.select(in, 0), 1);
+  ASSERT_EQ(sel.select(in, 2000 * kMs), 2);
+  // For 5 s the estimate (still below 720p, no loss) does not undo it: it grows with what
+  // arrives.
+  in.sent_bps = 1'500'000;
+  EXPECT_EQ(sel.select(in, 4000 * kMs), 2);
+  EXPECT_EQ(sel.select(in, 6900 * kMs), 2);
+  // Loss does, at once; so does an estimate that no longer carries even 360p.
+  LayerSelector lossy = sel;
+  LayerSelector::Input bad = in;
+  bad.loss = 0.15;
+  EXPECT_EQ(lossy.select(bad, 3000 * kMs), 1);
+  LayerSelector thin = sel;
+  bad = in;
+  bad.estimate_bps = 300'000;
+  EXPECT_EQ(thin.select(bad, 3000 * kMs), 0);  // straight to what it carries: 180p
+  // After the grace the estimate must carry it: it did not, the probe failed, the next
+  // one waits three times as long.
+  EXPECT_EQ(sel.select(in, 7100 * kMs), 1);
+  EXPECT_EQ(sel.up_wait_ns(), 3 * LayerSelector::kMinUpWaitNs);
+  // A probe that holds for 8 s resets the wait.
+  in.sent_bps = 500'000;
+  in.estimate_bps = 2'000'000;
+  EXPECT_EQ(sel.select(in, 13'100 * kMs), 2);
+  EXPECT_EQ(sel.select(in, 21'200 * kMs), 2);
+  EXPECT_EQ(sel.up_wait_ns(), LayerSelector::kMinUpWaitNs);
+}
+
 TEST(LayerSelector, FitsTheEstimateAndSkipsLayersThatAreNotSent) {
   LayerSelector sel;
   LayerSelector::Input in;

@@ -8,11 +8,11 @@
 //  - up one layer at a time, only after a quiet spell (loss under 2 %), when the next layer
 //    fits the estimate or the estimate is not what limits the subscriber (it is 30 % above
 //    what it receives now: a receive-side estimate never grows much above the incoming rate,
-//    so trying the next layer is the probe; for 3 s after it only loss or an estimate below
+//    so trying the next layer is the probe; for 5 s after it only loss or an estimate below
 //    the previous layer undoes it, while the estimate catches up). An up-switch that has
-//    to be undone within 5 s failed: the wait before the next try triples (2 s, 6 s, 18 s, ... up
+//    to be undone within 8 s failed: the wait before the next try triples (2 s, 6 s, 18 s, ... up
 //    to 60 s) so a subscriber behind a thin link settles on the layer that fits instead of
-//    oscillating; one that holds for 5 s resets the wait.
+//    oscillating; one that holds for 8 s resets the wait.
 // Layers the publisher is not sending now (rate 0: the browser paused it for its own
 // uplink; the caller reports a layer that paused for under 2 s with its old rate) are never
 // chosen. Pure logic over a clock passed in; one per consumer.
@@ -27,13 +27,13 @@ class LayerSelector {
  public:
   static constexpr int64_t kMinUpWaitNs = 2'000'000'000;
   static constexpr int64_t kMaxUpWaitNs = 60'000'000'000;
-  static constexpr int64_t kProbeWindowNs = 5'000'000'000;
-  static constexpr int64_t kProbeGraceNs = 3'000'000'000;
+  static constexpr int64_t kProbeWindowNs = 8'000'000'000;
+  static constexpr int64_t kProbeGraceNs = 5'000'000'000;
   static constexpr double kLossDown = 0.10;
   static constexpr double kLossUp = 0.02;
   // Assumed link before any estimate arrived: the first layer chosen is the highest at or
   // below this.
-  static constexpr uint64_t kStartBudgetBps = 400'000;
+  static constexpr uint64_t kStartBudgetBps = 250'000;
 
   struct Input {
     std::span<const uint64_t> layer_bps;  // each layer's rate now, lowest first; 0: not sent
