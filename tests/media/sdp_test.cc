@@ -167,6 +167,21 @@ TEST(Sdp, AnswersRidSimulcastWithTheSameLayers) {
   EXPECT_FALSE(parse(bad).is_ok());
 }
 
+// The teacher's page's offer as Chromium 156 wrote it (tests/e2e/live_network.mjs saves it):
+// three sendEncodings, no a=ssrc for the video.
+TEST(Sdp, AnswersChromiumsOwnSimulcastOffer) {
+  auto offer = parse(read_fixture("chromium_simulcast_offer.sdp"));
+  ASSERT_TRUE(offer.is_ok()) << offer.status().to_string();
+  EXPECT_TRUE(offer->media[1].ssrcs.empty());
+  auto a = build_answer(*offer, options());
+  ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+  EXPECT_EQ(a->media[1].rids, (std::vector<std::string>{"q", "h", "f"}));
+  EXPECT_EQ(a->media[1].ext_rid, 10);
+  EXPECT_EQ(a->media[1].codec.name, "VP8");
+  EXPECT_TRUE(has_line(a->sdp, "a=simulcast:recv q;h;f"));
+  EXPECT_FALSE(a->media[0].remote_ssrcs.empty());  // the audio still names its SSRC
+}
+
 TEST(Sdp, SubscriberVideoGetsRtxWhenOffered) {
   auto offer = parse(read_fixture("chromium_subscribe_offer.sdp"));
   ASSERT_TRUE(offer.is_ok());

@@ -251,7 +251,7 @@ TEST(LayerSelector, DownAtOnceOnAThinLinkAndProbesLessAndLess) {
   EXPECT_EQ(sel.up_wait_ns(), LayerSelector::kMaxUpWaitNs);
 }
 
-TEST(LayerSelector, AProbeGetsTimeForTheEstimateToCatchUp) {
+TEST(LayerSelector, AnEstimateStillRampingUpIsNotCongestion) {
   LayerSelector sel;
   LayerSelector::Input in;
   in.layer_bps = kLayers;
@@ -259,12 +259,12 @@ TEST(LayerSelector, AProbeGetsTimeForTheEstimateToCatchUp) {
   in.estimate_bps = 700'000;  // fits 360p, not 720p; but 40 % above what arrives: probe
   ASSERT_EQ(sel.select(in, 0), 1);
   ASSERT_EQ(sel.select(in, 2000 * kMs), 2);
-  // For 5 s the estimate (still below 720p, no loss) does not undo it: it grows with what
-  // arrives.
+  // The estimate stays below 720p while it ramps up (not falling, no loss): 720p stays.
   in.sent_bps = 1'500'000;
   EXPECT_EQ(sel.select(in, 4000 * kMs), 2);
-  EXPECT_EQ(sel.select(in, 6900 * kMs), 2);
-  // Loss does, at once; so does an estimate that no longer carries even 360p.
+  EXPECT_EQ(sel.select(in, 9000 * kMs), 2);
+  // Loss undoes it at once; so does an estimate that falls (queues grew), straight to
+  // the layer it carries.
   LayerSelector lossy = sel;
   LayerSelector::Input bad = in;
   bad.loss = 0.15;
@@ -272,17 +272,19 @@ TEST(LayerSelector, AProbeGetsTimeForTheEstimateToCatchUp) {
   LayerSelector thin = sel;
   bad = in;
   bad.estimate_bps = 300'000;
-  EXPECT_EQ(thin.select(bad, 3000 * kMs), 0);  // straight to what it carries: 180p
-  // After the grace the estimate must carry it: it did not, the probe failed, the next
-  // one waits three times as long.
-  EXPECT_EQ(sel.select(in, 7100 * kMs), 1);
-  EXPECT_EQ(sel.up_wait_ns(), 3 * LayerSelector::kMinUpWaitNs);
-  // A probe that holds for 8 s resets the wait.
-  in.sent_bps = 500'000;
-  in.estimate_bps = 2'000'000;
-  EXPECT_EQ(sel.select(in, 13'100 * kMs), 2);
-  EXPECT_EQ(sel.select(in, 21'200 * kMs), 2);
-  EXPECT_EQ(sel.up_wait_ns(), LayerSelector::kMinUpWaitNs);
+  bad.estimate_falling = true;
+  EXPECT_EQ(thin.select(bad, 3000 * kMs), 0);
+  EXPECT_EQ(thin.up_wait_ns(), 3 * LayerSelector::kMinUpWaitNs);  // the probe failed
+  // A falling estimate the layer still fits changes nothing.
+  bad.estimate_bps = 2'000'000;
+  EXPECT_EQ(sel.select(bad, 9500 * kMs), 2);
+  // Without any estimate yet, the climb waits 10 s between steps.
+  LayerSelector blind;
+  LayerSelector::Input none;
+  none.layer_bps = kLayers;
+  ASSERT_EQ(blind.select(none, 0), 0);
+  EXPECT_EQ(blind.select(none, 9000 * kMs), 0);
+  EXPECT_EQ(blind.select(none, 10'000 * kMs), 1);
 }
 
 TEST(LayerSelector, FitsTheEstimateAndSkipsLayersThatAreNotSent) {
@@ -294,12 +296,14 @@ TEST(LayerSelector, FitsTheEstimateAndSkipsLayersThatAreNotSent) {
   in.sent_bps = 1'000'000;
   EXPECT_EQ(sel.select(in, 0), 2);  // a known estimate that fits the top layer at once
   // The estimate falls: down to the highest layer that fits, skipping the middle one.
+  in.estimate_falling = true;
   in.estimate_bps = 600'000;
   EXPECT_EQ(sel.select(in, 100 * kMs), 1);
   in.estimate_bps = 200'000;
   EXPECT_EQ(sel.select(in, 200 * kMs), 0);
   // Heavy loss with a fitting estimate still goes down.
   LayerSelector lossy;
+  in.estimate_falling = false;
   in.estimate_bps = 3'000'000;
   ASSERT_EQ(lossy.select(in, 0), 2);
   in.loss = 0.2;

@@ -35,13 +35,8 @@ int LayerSelector::select(const Input& in, int64_t now_ns) {
     return target_;
   }
 
-  // Just after an up-switch the estimate lags (a receive-side estimate grows with what
-  // arrives): for kProbeGraceNs only loss, or an estimate below the layer we came from,
-  // undo it.
-  const bool in_grace = last_up_ && now_ns - changed_ns_ < kProbeGraceNs;
-  const bool too_thin =
-      in_grace ? target_ > 0 && known && in.layer_bps[size_t(target_ - 1)] > room : !fits(target_);
-  const bool congested = in.loss >= kLossDown || too_thin;
+  // An estimate under the layer that is not falling is one still ramping up: not congestion.
+  const bool congested = in.loss >= kLossDown || (in.estimate_falling && !fits(target_));
   if (congested) {
     int down = -1;
     for (int i = 0; i < target_; ++i) {
@@ -63,7 +58,8 @@ int LayerSelector::select(const Input& in, int64_t now_ns) {
   for (int i = target_ + 1; i < n && up < 0; ++i) {
     if (active(i)) up = i;
   }
-  if (up < 0 || in.loss >= kLossUp || now_ns - changed_ns_ < up_wait_ns_) return target_;
+  int64_t wait = known ? up_wait_ns_ : std::max(up_wait_ns_, kBlindUpWaitNs);
+  if (up < 0 || in.loss >= kLossUp || now_ns - changed_ns_ < wait) return target_;
   const bool not_limited = !known || in.estimate_bps * 10 >= in.sent_bps * 13;
   if (fits(up) || not_limited) change(up, true, now_ns);
   return target_;

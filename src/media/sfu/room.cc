@@ -13,6 +13,7 @@ namespace {
 constexpr int64_t kReportIntervalNs = 1'000'000'000;
 constexpr int64_t kSelectIntervalNs = 500'000'000;
 constexpr int64_t kRembFreshNs = 5'000'000'000;
+constexpr int64_t kRembFallNs = 2'000'000'000;
 constexpr int64_t kRatesSettleNs = 1'500'000'000;
 constexpr int64_t kLayerPauseNs = 2'000'000'000;
 
@@ -43,6 +44,10 @@ Room::Producer::Producer(const ProducerParams& p) : params(p) {
   } else {
     layers.push_back(std::make_unique<Layer>("", p.ssrc, video, p.clock_rate));
   }
+}
+
+bool Room::Subscriber::estimate_falling(int64_t now_ns) const {
+  return remb_fell_ns >= 0 && now_ns - remb_fell_ns < kRembFallNs;
 }
 
 uint64_t Room::Subscriber::estimate_bps(int64_t now_ns) const {
@@ -401,6 +406,7 @@ void Room::handle_subscriber_feedback(const std::string& participant_id, const r
   if (sub == subscribers_.end()) return;
   Subscriber& s = sub->second;
   if (auto* remb = std::get_if<rtcp::Remb>(&p)) {
+    if (s.remb_bps > 0 && remb->bitrate_bps * 20 <= s.remb_bps * 19) s.remb_fell_ns = now_ns;
     s.remb_bps = remb->bitrate_bps;
     s.remb_ns = now_ns;
     return;
@@ -499,6 +505,7 @@ void Room::select_layers(int64_t now_ns) {
       LayerSelector::Input in;
       in.layer_bps = rates;
       in.estimate_bps = s.estimate_bps(now_ns);
+      in.estimate_falling = s.estimate_falling(now_ns);
       in.sent_bps = s.sent.bps(now_ns);
       uint64_t mine = c.rate.bps(now_ns);
       in.other_bps = in.sent_bps > mine ? in.sent_bps - mine : 0;
@@ -511,6 +518,7 @@ void Room::select_layers(int64_t now_ns) {
             .kv("layer", int64_t(target))
             .kv("from", int64_t(before))
             .kv("estimate_bps", in.estimate_bps)
+            .kv("estimate_falling", in.estimate_falling)
             .kv("sent_bps", in.sent_bps)
             .kv("loss_pct", int64_t(in.loss * 100))
             .kv("layer_bps", std::to_string(rates[0]) + "/" + std::to_string(rates[1]) + "/" +
