@@ -141,6 +141,10 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
       const host = new URL(server.url).hostname;
       check(b.remote === host, `${name}: media flows to the server's network address ${host} (${b.remote})`);
     }
+    if (!(b.video && a.video && b.video.frames > a.video.frames + 60)) {
+      // What the SFU decided for each subscriber (simulcast layers), to tell why.
+      for (const l of server.log().split('\n').filter((x) => x.includes('"media.layer"'))) console.log(`  ${l}`);
+    }
     check(b.video && a.video && b.video.frames > a.video.frames + 60, `${name}: video frames keep decoding`);
     check(b.audio && a.audio && b.audio.packets > a.audio.packets + 100, `${name}: audio packets keep arriving`);
     const lost = (b.video.lost || 0) + (b.audio.lost || 0);

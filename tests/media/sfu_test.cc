@@ -591,6 +591,24 @@ TEST_F(SimulcastRoomTest, EachSubscriberGetsTheLayerItsLinkCarriesAsOneContinuou
   EXPECT_EQ(plis_for(0x51), 0u);
 }
 
+TEST_F(SimulcastRoomTest, ANewPublisherStartsEveryoneAgainOnItsLowestLayer) {
+  publish_simulcast();
+  subscribe_rtx("wide", 0xA1, 0xB1);
+  for (int i = 0; i < 300; ++i) {
+    if (i % 30 == 0) remb("wide", 3'000'000);
+    frame(i % 30 == 0 ? std::set<int>{0, 1, 2} : std::set<int>{});
+  }
+  ASSERT_EQ(room_.video_layer_of("wide", "main"), 2);
+  // The teacher reloads: a new producer whose browser sends only its lowest layer at first.
+  room_.remove_participant("teacher");
+  publish_simulcast();
+  sent_.clear();
+  rtp("teacher", vp8_layer(0x61, 7, 100, true, "q", 560));
+  rtp("teacher", vp8_layer(0x61, 8, 3100, false, "q", 560));
+  EXPECT_EQ(room_.video_layer_of("wide", "main"), 0);
+  EXPECT_EQ(seqs("wide", 0xA1).size(), 2u);
+}
+
 TEST_F(SimulcastRoomTest, AStudentWhoKeepsLosingThePictureDoesNotFloodTheTeacher) {
   publish_simulcast();
   subscribe_rtx("ok", 0xA1, 0xB1);

@@ -91,8 +91,13 @@ base::Status Room::set_producer(std::string_view feed, const ProducerParams& par
   if (f.producer) unindex_producer(*f.producer);
   f.producer = std::make_unique<Producer>(params);
   index_producer(f);
-  // Subscribers already attached start again at a key frame of the new source.
-  for (auto& c : f.consumers) c->layer = -1;
+  // Subscribers already attached start again at a key frame of the new source, from its
+  // lowest layer (the new publisher's browser turns its upper layers on as its own estimate
+  // grows; their choice waits until the layers' rates are known).
+  for (auto& c : f.consumers) {
+    c->layer = -1;
+    c->selector = LayerSelector();
+  }
   if (params.kind == MediaKind::kVideo && !f.consumers.empty()) {
     int64_t now = clock_->now_mono_ns();
     std::set<size_t> wanted;
