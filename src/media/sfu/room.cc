@@ -438,11 +438,15 @@ void Room::handle_nack(Consumer& c, Feed& f, const rtcp::Nack& nack, int64_t now
   auto layer = by_producer_ssrc_.find(c.rewriter.source_ssrc());
   if (layer == by_producer_ssrc_.end() || layer->second.feed != &f) return;
   Layer& l = *p.layers[layer->second.layer];
-  // A retransmission is paid from the subscriber's estimated budget: what it was sent in
-  // the last second plus this packet must fit its estimate. Without an estimate yet,
-  // retransmissions may be at most a fifth of what it is sent (or 64 kbit/s).
+  // A retransmission is paid from the subscriber's estimated budget. While it is congested
+  // (its estimate just fell, or it reports 10 % loss or more) what it was sent in the last
+  // second plus the packet must fit its estimate: a thin link gets a thinner layer, not a
+  // retransmission storm. Otherwise (random loss on a link with room, or no estimate yet)
+  // retransmissions may take what the estimate leaves, and at least a fifth of what it is
+  // sent (or 64 kbit/s).
   Subscriber& s = *c.subscriber;
   uint64_t estimate = s.estimate_bps(now_ns);
+  bool congested = estimate > 0 && (s.estimate_falling(now_ns) || s.loss >= 0.10);
   for (uint16_t out_seq : nack.lost) {
     auto src_seq = c.rewriter.source_seq_for(out_seq);
     if (!src_seq) continue;
@@ -450,9 +454,10 @@ void Room::handle_nack(Consumer& c, Feed& f, const rtcp::Nack& nack, int64_t now
     if (cached.empty()) continue;
     uint64_t bits = uint64_t(cached.size()) * 8;
     uint64_t sent = s.sent.bps(now_ns);
-    bool affordable = estimate > 0
-                          ? sent + bits <= estimate
-                          : s.resent.bps(now_ns) + bits <= std::max<uint64_t>(sent / 5, 64'000);
+    uint64_t room = estimate > sent ? estimate - sent : 0;
+    bool affordable =
+        congested ? sent + bits <= estimate
+                  : s.resent.bps(now_ns) + bits <= std::max({room, sent / 5, uint64_t(64'000)});
     if (!affordable) {
       ++counters_.retransmissions_skipped;
       continue;
