@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make run` and `make test`.
-.PHONY: all deps build run test bench bench-media bench-tls bench-city bench-live image conformance fuzz clean
+.PHONY: all deps build run test e2e-network bench bench-media bench-tls bench-city bench-live image conformance fuzz clean
 
 BUILD := build/release
 NINJA_JOBS ?=
@@ -22,6 +22,13 @@ run: build
 test:
 	@scripts/install-deps.sh test
 	@scripts/test.sh
+
+# Video on shaped networks in real Chromium (root: network namespaces and tc; issue 14):
+# simulcast, a clean student, one behind 400 kbit/s and one behind 5 % loss. About a minute
+# and a half, so not in `make test` (which checks simulcast on loopback, e2e_video.sh).
+e2e-network: build
+	@scripts/install-deps.sh test
+	@E2E_NETWORK_FULL=1 tests/network/e2e_network.sh
 
 bench:
 	@scripts/install-deps.sh bench

@@ -12,7 +12,8 @@ build=(cmake ninja-build ccache g++ pkg-config
 # chromium + node drive the browser tests (fonts-wqy-zenhei: a CJK font, so the Chinese pages
 # render as text, not boxes, in screenshots); clang: the sanitizer build (tests/scripts/asan.sh).
 test=(prometheus redis-server chromium nodejs npm sqlite3 curl python3-yaml openssl
-      fonts-wqy-zenhei clang-14 libclang-rt-14-dev)
+      fonts-wqy-zenhei clang-14 libclang-rt-14-dev
+      iproute2 nftables)  # e2e_network: tc (shaping), nft (random loss; netem may be absent)
 bench=(nginx-light wrk nghttp2-client hyperfine python3 curl janus util-linux redis-server
        nodejs npm linux-perf)  # node + npm: make bench-live (its client and the ws peer)
 image=(buildah binutils zstd python3)

@@ -6,7 +6,8 @@
 //   'welcome' detail = welcome message (with .snapshot unless .resumed)
 //   'event'   detail = a sequenced server event, each exactly once, in seq order
 //   'reply'   detail = an error or pong reply
-//   'media'   detail = a media.* message (media.answer, media.tracks, media.disconnected)
+//   'media'   detail = a media.* message (media.config, media.answer, media.tracks,
+//             media.disconnected); the last media.config's video part is kept in .mediaConfig
 //   'status'  detail = {state: 'connecting'|'open'|'reconnecting'|'closed', code, reason}
 
 // Close codes after which reconnecting cannot help.
@@ -101,6 +102,7 @@ export class LiveClient extends EventTarget {
       return;
     }
     if (typeof msg.type === 'string' && msg.type.startsWith('media.')) {
+      if (msg.type === 'media.config') this.mediaConfig = msg.video || null;
       this.dispatchEvent(new CustomEvent('media', { detail: msg }));
       return;
     }

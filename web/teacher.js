@@ -24,6 +24,7 @@ let stageView = null;  // the student on stage (Subscriber, feed "stage")
 const model = new RoomModel(render);
 window.edgeclassLive = () => live;  // for the end-to-end tests and the console
 window.edgeclassVideo = () => stageView;
+window.edgeclassCamera = () => camera;
 
 // ---- setup --------------------------------------------------------------------------------
 

@@ -33,8 +33,17 @@ async function negotiate(live, pc, type) {
   await pc.setRemoteDescription({ type: 'answer', sdp });
 }
 
+// The simulcast layers the server asked for (media.config: lowest first, the top one at
+// VIDEO_QUALITY), or null when it sent none (then one stream at 1280x720).
+function videoLayers(live) {
+  const v = live.mediaConfig;
+  return v && Array.isArray(v.layers) && v.layers.length > 0 ? v.layers : null;
+}
+
 // A camera: start() asks for audio+video and publishes; stop() unpublishes. The teacher's,
-// and a student's while it is on stage (the server picks the feed).
+// and a student's while it is on stage (the server picks the feed). Video goes out as
+// simulcast, one encoding per layer of media.config, so the server can give each student
+// the layer its own link carries.
 export class Publisher {
   constructor(live, video) {
     this.live = live;
@@ -51,7 +60,9 @@ export class Publisher {
   async start() {
     const gen = this.generation;
     if (!this.stream) {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 1280, height: 720 } });
+      const layers = videoLayers(this.live);
+      const top = layers ? layers[layers.length - 1] : { width: 1280, height: 720 };
+      const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: top.width, height: top.height } });
       if (gen !== this.generation) {  // stopped while the browser was asking
         for (const t of stream.getTracks()) t.stop();
         return;
@@ -69,7 +80,15 @@ export class Publisher {
     if (this.pc) this.pc.close();
     const pc = new RTCPeerConnection();
     this.pc = pc;
-    for (const t of this.stream.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
+    const layers = videoLayers(this.live);
+    for (const t of this.stream.getTracks()) {
+      const init = { direction: 'sendonly' };
+      if (t.kind === 'video' && layers) {
+        const top = layers[layers.length - 1].height;
+        init.sendEncodings = layers.map((l) => ({ rid: l.rid, scaleResolutionDownBy: top / l.height, maxBitrate: l.max_bitrate }));
+      }
+      pc.addTransceiver(t, init);
+    }
     await negotiate(this.live, pc, 'media.publish');
   }
 

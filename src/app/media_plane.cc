@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <cctype>
 #include <map>
 
 #include "base/clock.h"
@@ -21,6 +23,7 @@
 namespace app {
 
 namespace asio = boost::asio;
+namespace json = boost::json;
 
 // Sfu::Listener -> ws::MediaEvent (media thread).
 class MediaPlane::Events final : public media::Sfu::Listener {
@@ -133,6 +136,28 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
     EC_ASSIGN_OR_RETURN(config.video_bitrate_cap_bps,
                         media::video_bitrate_cap(options_.video_quality));
   }
+  // What the pages publish: simulcast at VIDEO_QUALITY (docs/live-protocol.md, media.config).
+  {
+    std::string quality = options_.video_quality.empty() ? "720p" : options_.video_quality;
+    EC_ASSIGN_OR_RETURN(auto layers, media::simulcast_layers(quality));
+    json::array ls;
+    for (const auto& l : layers) {
+      json::object o;
+      o["rid"] = l.rid;
+      o["height"] = l.height;
+      o["width"] = l.height * 16 / 9;
+      o["max_bitrate"] = l.max_bitrate_bps;
+      ls.push_back(std::move(o));
+    }
+    json::object video;
+    for (auto& c : quality) c = char(std::tolower(uint8_t(c)));
+    video["quality"] = quality;
+    video["layers"] = std::move(ls);
+    json::object msg;
+    msg["type"] = "media.config";
+    msg["video"] = std::move(video);
+    config_message_ = json::serialize(msg);
+  }
   auto cert = media::DtlsCertificate::generate();
   if (!cert.is_ok()) return cert.status();
   const base::Clock* clock = &base::SystemClock::instance();
@@ -202,6 +227,7 @@ ws::MediaSignalling MediaPlane::signalling() {
       sfu_->leave(room, who);
     });
   };
+  m.config_message = config_message_;
   return m;
 }
 

@@ -96,6 +96,7 @@ class MediaPlane {
   std::thread thread_;
   uint16_t port_ = 0;
   std::vector<std::string> announced_;  // written by start() only
+  std::string config_message_;          // media.config for the pages; written by start() only
   mutable std::mutex stats_mu_;
   MediaStats stats_;  // guarded by stats_mu_; written by the media thread only
   std::vector<std::pair<std::string, uint64_t>> room_subscribers_;  // guarded by stats_mu_

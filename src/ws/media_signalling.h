@@ -27,6 +27,9 @@ struct MediaSignalling {
   // Stops the participant's published streams / drops both of its transports.
   std::function<void(std::string room, std::string participant)> unpublish;
   std::function<void(std::string room, std::string participant)> leave;
+  // The `media.config` message (JSON text) each connection gets after its welcome: how a
+  // page publishes (the simulcast layers). Empty: none is sent.
+  std::string config_message;
 };
 
 // What the media plane reports about a room (posted to the room's thread by LiveHub).

@@ -68,10 +68,14 @@ base::Result<classroom::JoinReply> RoomHost::join(
   by_user_[s->who().user_id].push_back(s.get());
   publish_presence_counts();
   ensure_ticking();  // presence counts for students in large rooms
-  // Which feeds are live, after the welcome (this runs once the caller has queued it).
-  if (deps_.media && !feeds_.empty()) {
+  // How to publish and which feeds are live, after the welcome (this runs once the caller
+  // has queued it).
+  if (deps_.media && (!feeds_.empty() || !deps_.media->config_message.empty())) {
     post_here([weak = std::weak_ptr<LiveSession>(s)](RoomHost& h) {
-      if (auto sess = weak.lock()) sess->send(h.media_tracks_message());
+      auto sess = weak.lock();
+      if (!sess) return;
+      if (!h.deps_.media->config_message.empty()) sess->send(h.deps_.media->config_message);
+      if (!h.feeds_.empty()) sess->send(h.media_tracks_message());
     });
   }
   return reply;

@@ -98,6 +98,12 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   await T.waitForSelector('#camera:text("Stop camera")');
   await T.waitForSelector('#stage-video.playing');
   check(true, 'teacher camera on (local preview)');
+  // The camera goes out as simulcast, the layers media.config asked for (lowest first).
+  await T.waitForFunction(() => window.edgeclassCamera() && window.edgeclassCamera().pc);
+  const rids = await T.evaluate(() => window.edgeclassCamera().pc.getSenders()
+    .filter((x) => x.track && x.track.kind === 'video')
+    .flatMap((x) => x.getParameters().encodings.map((e) => e.rid)));
+  check(rids.join(',') === 'q,h,f', `the teacher's camera goes out as simulcast (${rids.join(', ')})`);
   await join('usr_ben', 'Ben');
   await join('usr_cleo', 'Cleo');
   for (const [name, S] of students) {
@@ -136,6 +142,10 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
     if (onNetwork) {
       const host = new URL(server.url).hostname;
       check(b.remote === host, `${name}: media flows to the server's network address ${host} (${b.remote})`);
+    }
+    if (!(b.video && a.video && b.video.frames > a.video.frames + 60)) {
+      // What the SFU decided for each subscriber (simulcast layers), to tell why.
+      for (const l of server.log().split('\n').filter((x) => x.includes('"media.layer"'))) console.log(`  ${l}`);
     }
     check(b.video && a.video && b.video.frames > a.video.frames + 60, `${name}: video frames keep decoding`);
     check(b.audio && a.audio && b.audio.packets > a.audio.packets + 100, `${name}: audio packets keep arriving`);

@@ -2,5 +2,7 @@
 edgeclass_fuzz(media_stun_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/media_stun_fuzz.cc LIBS media_core)
 edgeclass_fuzz(media_rtp_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/media_rtp_fuzz.cc LIBS media_core)
 edgeclass_fuzz(media_rtcp_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/media_rtcp_fuzz.cc LIBS media_core)
+# The Room under simulcast and subscriber feedback (REMB, RR, NACK, PLI, transport-cc).
+edgeclass_fuzz(media_feedback_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/media_feedback_fuzz.cc LIBS media_core)
 edgeclass_fuzz(media_sdp_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/media_sdp_fuzz.cc LIBS media_core)
 edgeclass_fuzz(media_transport_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/media_transport_fuzz.cc LIBS media)

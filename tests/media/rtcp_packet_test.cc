@@ -139,6 +139,56 @@ TEST(Rtcp, RembKeepsEighteenBitsOfMantissa) {
   EXPECT_GT(got, 2'500'001u - 2'500'001u / (1 << 17));
 }
 
+// Transport-wide feedback for 19 packets from 100: a run of 3 received (small deltas), a
+// 1-bit status vector (14 symbols: 1 0 1 0 1 1 0 0 0 0 0 0 0 0), a 2-bit vector (2 of its 7
+// used: large delta, lost).
+const std::vector<uint8_t> kTransportCc = {
+    0x8f, 205,  0x00, 0x08,                          // RTPFB FMT 15, length 8
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,  // sender, media SSRC
+    0x00, 0x64, 0x00, 0x13,                          // base 100, count 19
+    0xff, 0xff, 0xfe, 0x07,                          // reference time -2 (x 64 ms), feedback #7
+    0x20, 0x03, 0xab, 0x00, 0xe0, 0x00,              // chunks
+    0x04, 0x08, 0x0c, 0x01, 0x02, 0x03, 0x04, 0xff, 0x9c,  // deltas
+    0x00};                                                 // to 32 bits
+
+TEST(Rtcp, TransportFeedbackExpandsEveryChunkKind) {
+  auto r = parse_compound(kTransportCc);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->size(), 1u);
+  auto& fb = std::get<TransportFeedback>((*r)[0]);
+  EXPECT_EQ(fb.sender_ssrc, 0x01020304u);
+  EXPECT_EQ(fb.media_ssrc, 0x05060708u);
+  EXPECT_EQ(fb.base_seq, 100);
+  EXPECT_EQ(fb.reference_time_64ms, -2);
+  EXPECT_EQ(fb.feedback_count, 7);
+  ASSERT_EQ(fb.packets.size(), 19u);
+  std::vector<bool> received;
+  std::vector<int32_t> deltas;
+  for (const auto& p : fb.packets) {
+    received.push_back(p.received);
+    if (p.received) deltas.push_back(p.delta_250us);
+  }
+  EXPECT_EQ(received, (std::vector<bool>{1, 1, 1, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}));
+  EXPECT_EQ(deltas, (std::vector<int32_t>{4, 8, 12, 1, 2, 3, 4, -100}));
+  EXPECT_EQ(fb.packets[18].seq, 118);
+  EXPECT_EQ(fb.received_count(), 8u);
+  // Serialized (2-bit chunks only) it reads back the same.
+  auto again = parse_compound(serialize({fb}));
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_EQ(std::get<TransportFeedback>((*again)[0]), fb);
+  // Cut short, or a reserved symbol, or a count beyond the bound: refused.
+  auto b = kTransportCc;
+  b[3] = 0x07;  // one word shorter: the deltas overrun
+  b.resize(32);
+  EXPECT_FALSE(parse_compound(b).is_ok());
+  b = kTransportCc;
+  b[20] = 0x60;  // run-length chunk with the reserved symbol 3
+  EXPECT_FALSE(parse_compound(b).is_ok());
+  b = kTransportCc;
+  b[14] = 0x7f, b[15] = 0xff;  // 32767 packets
+  EXPECT_FALSE(parse_compound(b).is_ok());
+}
+
 TEST(Rtcp, RejectsMalformed) {
   auto b = kRrSdesRemb;
   b[3] = 0x40;  // RR length past the datagram

@@ -117,6 +117,96 @@ TEST(Sdp, AnswersSubscriberSendonlyAndRejectsDataChannel) {
   EXPECT_EQ(a->media[1].our_direction, Direction::kSendOnly);
 }
 
+// Chromium's publish offer as it reads with three sendEncodings (rid q, h, f): no a=ssrc for
+// the video, a=rid send lines and a=simulcast:send (a paused layer marked with ~).
+std::string simulcast_offer() {
+  std::string text = read_fixture("chromium_publish_offer.sdp");
+  std::string out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    if (l.rfind("a=ssrc-group:FID", 0) == 0 || l.rfind("a=ssrc:2863311530", 0) == 0 ||
+        l.rfind("a=ssrc:1431655765", 0) == 0) {
+      continue;
+    }
+    out += l + "\r\n";
+    if (l == "a=rtcp-rsize" && out.find("m=video") != std::string::npos &&
+        out.find("a=rid:") == std::string::npos) {
+      out += "a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;~f\r\n";
+    }
+  }
+  return out;
+}
+
+TEST(Sdp, AnswersRidSimulcastWithTheSameLayers) {
+  auto offer = parse(simulcast_offer());
+  ASSERT_TRUE(offer.is_ok()) << offer.status().to_string();
+  EXPECT_EQ(offer->media[1].rids_send, (std::vector<std::string>{"q", "h", "f"}));
+  EXPECT_EQ(offer->media[1].simulcast_send, (std::vector<std::string>{"q", "h", "f"}));
+  auto a = build_answer(*offer, options());
+  ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+  const NegotiatedMedia& v = a->media[1];
+  EXPECT_EQ(v.rids, (std::vector<std::string>{"q", "h", "f"}));
+  EXPECT_TRUE(v.remote_ssrcs.empty());
+  EXPECT_EQ(v.ext_rid, 10);
+  EXPECT_TRUE(has_line(a->sdp, "a=rid:q recv"));
+  EXPECT_TRUE(has_line(a->sdp, "a=rid:f recv"));
+  EXPECT_TRUE(has_line(a->sdp, "a=simulcast:recv q;h;f"));
+  EXPECT_TRUE(has_line(a->sdp, "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"));
+  // Not without the RID extension (the layers could not be told apart).
+  std::string no_ext = simulcast_offer();
+  no_ext.erase(no_ext.find("a=extmap:10 "),
+               no_ext.find("a=extmap:11 ") - no_ext.find("a=extmap:10 "));
+  auto a2 = build_answer(*parse(no_ext), options());
+  ASSERT_TRUE(a2.is_ok());
+  EXPECT_TRUE(a2->media[1].rids.empty());
+  EXPECT_FALSE(has_line(a2->sdp, "a=simulcast:recv q;h;f"));
+  // A malformed a=rid fails the parse.
+  std::string bad = simulcast_offer();
+  bad.replace(bad.find("a=rid:q send"), 12, "a=rid:q sideways");
+  EXPECT_FALSE(parse(bad).is_ok());
+}
+
+// The teacher's page's offer as Chromium 156 wrote it (tests/e2e/live_network.mjs saves it):
+// three sendEncodings, no a=ssrc for the video.
+TEST(Sdp, AnswersChromiumsOwnSimulcastOffer) {
+  auto offer = parse(read_fixture("chromium_simulcast_offer.sdp"));
+  ASSERT_TRUE(offer.is_ok()) << offer.status().to_string();
+  EXPECT_TRUE(offer->media[1].ssrcs.empty());
+  auto a = build_answer(*offer, options());
+  ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+  EXPECT_EQ(a->media[1].rids, (std::vector<std::string>{"q", "h", "f"}));
+  EXPECT_EQ(a->media[1].ext_rid, 10);
+  EXPECT_EQ(a->media[1].codec.name, "VP8");
+  EXPECT_TRUE(has_line(a->sdp, "a=simulcast:recv q;h;f"));
+  EXPECT_FALSE(a->media[0].remote_ssrcs.empty());  // the audio still names its SSRC
+}
+
+TEST(Sdp, SubscriberVideoGetsRtxWhenOffered) {
+  auto offer = parse(read_fixture("chromium_subscribe_offer.sdp"));
+  ASSERT_TRUE(offer.is_ok());
+  AnswerOptions o = options();
+  o.media = {{1111, "class teacher-audio"}, {2222, "class teacher-video", 3333}};
+  auto a = build_answer(*offer, o);
+  ASSERT_TRUE(a.is_ok());
+  uint8_t rtx = a->media[1].rtx_payload_type;
+  ASSERT_NE(rtx, 0);
+  uint8_t vp8 = a->media[1].codec.payload_type;
+  EXPECT_TRUE(has_line(a->sdp, "a=rtpmap:" + std::to_string(rtx) + " rtx/90000"));
+  EXPECT_TRUE(has_line(a->sdp, "a=fmtp:" + std::to_string(rtx) + " apt=" + std::to_string(vp8)));
+  EXPECT_TRUE(has_line(a->sdp, "a=ssrc-group:FID 2222 3333"));
+  EXPECT_TRUE(has_line(a->sdp, "a=ssrc:3333 cname:edgeclass"));
+  // What the answer says is what Chromium reads back: FID pairs the two SSRCs.
+  auto back = parse(a->sdp);
+  ASSERT_TRUE(back.is_ok());
+  EXPECT_EQ(back->media[1].fid, (std::pair<uint32_t, uint32_t>{2222, 3333}));
+  // Without an RTX SSRC, none.
+  o.media[1].send_rtx_ssrc = 0;
+  auto plain = build_answer(*offer, o);
+  EXPECT_EQ(plain->media[1].rtx_payload_type, 0);
+  EXPECT_EQ(plain->sdp.find("rtx/90000"), std::string::npos);
+}
+
 TEST(Sdp, AnswersFirefoxPublishOffer) {
   // Firefox differs from Chromium: session-level fingerprint, a=fmtp before a=rtpmap,
   // extmap directions ("2/recvonly"), Opus on 109 and VP8 on 120.

@@ -266,12 +266,22 @@ TEST_F(SfuE2eTest, TeacherToStudentThroughIceDtlsSrtp) {
   EXPECT_EQ(p->extension(4).size(), 1u);  // mid, with the student's extmap id
   EXPECT_EQ(std::string(p->payload().end() - 5, p->payload().end()), "frame");
 
-  // The student NACKs the lost one: answered from the cache, encrypted again.
+  // The student NACKs the lost one: answered from the cache as RTX (the offer has rtx for
+  // VP8, so the answer negotiated it: a=ssrc-group:FID), encrypted again.
+  ASSERT_TRUE(student_.answer().media[1].fid);
+  uint32_t rtx_ssrc = student_.answer().media[1].fid->second;
+  EXPECT_EQ(student_.answer().media[1].fid->first, video_ssrc);
   uint16_t lost = uint16_t(p->sequence_number() + 1);
   student_.send_rtcp(rtcp::serialize({rtcp::Nack{1, video_ssrc, {lost}}}));
   pump();
   ASSERT_EQ(student_.rtp.size(), 2u);
-  EXPECT_EQ(RtpPacket::parse(student_.rtp[1])->sequence_number(), lost);
+  auto rtx = RtpPacket::parse(student_.rtp[1]);
+  ASSERT_TRUE(rtx.is_ok());
+  EXPECT_EQ(rtx->ssrc(), rtx_ssrc);
+  EXPECT_NE(rtx->payload_type(), 96);
+  ASSERT_GE(rtx->payload().size(), 2u);
+  EXPECT_EQ(get_u16(rtx->payload().data()), lost);  // RFC 4588: the original sequence number
+  EXPECT_EQ(rtx->timestamp(), p->timestamp() + 3000);
 
   // The student loses the picture: PLI reaches the teacher (coalesced).
   clock_.advance_ms(1500);

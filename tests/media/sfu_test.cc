@@ -1,15 +1,19 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <set>
 
 #include "media/sfu/keyframe_throttle.h"
+#include "media/sfu/layer_selector.h"
 #include "media/sfu/media_metrics.h"
 #include "media/sfu/nack_generator.h"
 #include "media/sfu/packet_cache.h"
+#include "media/sfu/rate_meter.h"
 #include "media/sfu/receive_stats.h"
 #include "media/sfu/room.h"
 #include "media/sfu/rtp_rewriter.h"
 #include "media/sfu/video_quality.h"
+#include "media/sfu/vp8_rewriter.h"
 
 namespace media {
 namespace {
@@ -131,6 +135,187 @@ TEST(VideoQuality, Caps) {
   EXPECT_EQ(*video_bitrate_cap("1080P"), 4'500'000u);
   EXPECT_LT(*video_bitrate_cap("360p"), *video_bitrate_cap("480p"));
   EXPECT_FALSE(video_bitrate_cap("4k").is_ok());
+}
+
+// A VP8 payload descriptor with a 15-bit PictureID and a TL0PICIDX, then one payload byte.
+std::vector<uint8_t> vp8_descriptor(uint16_t pid, uint8_t tl0) {
+  return {0x90, 0xC0, uint8_t(0x80 | pid >> 8), uint8_t(pid), tl0, 0x55};
+}
+uint16_t pid_of(const std::vector<uint8_t>& d) { return uint16_t((d[2] & 0x7F) << 8 | d[3]); }
+
+TEST(Vp8Rewriter, PictureIdsContinueAcrossALayerSwitch) {
+  Vp8Rewriter rw;
+  // Layer A: pictures 100..104, TL0PICIDX 7..11, passed through unchanged.
+  for (uint16_t i = 0; i < 5; ++i) {
+    auto d = vp8_descriptor(100 + i, uint8_t(7 + i));
+    rw.rewrite(d, i == 0);
+    EXPECT_EQ(pid_of(d), 100 + i);
+    EXPECT_EQ(d[4], 7 + i);
+    EXPECT_EQ(d[5], 0x55);
+  }
+  // Switch to layer B, whose numbering is elsewhere (and wraps): continues at 105 / 12.
+  auto k = vp8_descriptor(0x7FFF, 200);
+  rw.rewrite(k, true);
+  EXPECT_EQ(pid_of(k), 105);
+  EXPECT_EQ(k[4], 12);
+  auto next = vp8_descriptor(0, 201);
+  rw.rewrite(next, false);
+  EXPECT_EQ(pid_of(next), 106);
+  EXPECT_EQ(next[4], 13);
+  // A retransmission of B's key frame maps the same way and does not move the mapping.
+  auto again = vp8_descriptor(0x7FFF, 200);
+  rw.apply(again);
+  EXPECT_EQ(pid_of(again), 105);
+  // Descriptors without the fields, or cut short, are left alone.
+  std::vector<uint8_t> plain = {0x10, 0x00, 0x9d};
+  rw.rewrite(plain, true);
+  EXPECT_EQ(plain, (std::vector<uint8_t>{0x10, 0x00, 0x9d}));
+  std::vector<uint8_t> cut = {0x90, 0x80};
+  rw.rewrite(cut, false);
+  EXPECT_EQ(cut, (std::vector<uint8_t>{0x90, 0x80}));
+}
+
+TEST(RateMeter, BitsPerSecondOverTheLastSecond) {
+  RateMeter m;
+  EXPECT_EQ(m.bps(0), 0u);
+  for (int i = 0; i < 10; ++i) m.add(i * 100 * kMs, 1000);  // 10 kB in one second
+  EXPECT_EQ(m.bps(999 * kMs), 80'000u);
+  EXPECT_EQ(m.bps(1500 * kMs), 32'000u);  // the first half fell out of the window
+  EXPECT_EQ(m.bps(5000 * kMs), 0u);
+}
+
+TEST(KeyframeRequestBackoff, AStudentWhoKeepsAskingIsAnsweredLessAndLess) {
+  KeyframeRequestBackoff b;
+  int granted = 0;
+  // A PLI every 100 ms for a minute: granted at 0, 1, 3, 7 s, then every 8 s (15 ... 55).
+  for (int64_t t = 0; t < 60'000; t += 100) granted += b.allow(t * kMs);
+  EXPECT_EQ(granted, 4 + 6);
+  EXPECT_EQ(b.interval_ns(), KeyframeRequestBackoff::kMaxIntervalNs);
+  // After a quiet spell it is answered at once, and the interval is back to one second.
+  EXPECT_TRUE(b.allow(100'000 * kMs));
+  EXPECT_EQ(b.interval_ns(), KeyframeRequestBackoff::kMinIntervalNs);
+  EXPECT_FALSE(b.allow(100'500 * kMs));
+}
+
+// Layer rates as a publisher's 180p/360p/720p simulcast sends them.
+const std::vector<uint64_t> kLayers = {150'000, 450'000, 1'500'000};
+
+TEST(LayerSelector, StartsLowAndClimbsWhileTheEstimateIsNotTheLimit) {
+  LayerSelector sel;
+  LayerSelector::Input in;
+  in.layer_bps = kLayers;
+  EXPECT_EQ(sel.select(in, 0), 0);  // no estimate yet: what 400 kbit/s carries
+  // A receive-side estimate sits about 1.5x above what arrives: not limiting, so it probes.
+  in.sent_bps = 190'000;
+  in.estimate_bps = 295'000;
+  EXPECT_EQ(sel.select(in, 1000 * kMs), 0);  // too early: the first wait is 2 s
+  EXPECT_EQ(sel.select(in, 2000 * kMs), 1);
+  in.sent_bps = 500'000;
+  in.estimate_bps = 760'000;
+  EXPECT_EQ(sel.select(in, 3000 * kMs), 1);
+  EXPECT_EQ(sel.select(in, 4000 * kMs), 2);
+  in.sent_bps = 1'550'000;
+  in.estimate_bps = 2'300'000;
+  EXPECT_EQ(sel.select(in, 20'000 * kMs), 2);  // the top layer: nothing above
+}
+
+TEST(LayerSelector, DownAtOnceOnAThinLinkAndProbesLessAndLess) {
+  LayerSelector sel;
+  LayerSelector::Input in;
+  in.layer_bps = kLayers;
+  in.other_bps = 40'000;  // audio
+  in.sent_bps = 190'000;
+  in.estimate_bps = 300'000;
+  int64_t t = 0;
+  ASSERT_EQ(sel.select(in, t), 0);
+  // A 400 kbit/s link: every probe to 360p makes the estimate fall below it and loss rise.
+  std::vector<int64_t> probes;
+  for (t = 100 * kMs; t < 120'000 * kMs; t += 100 * kMs) {
+    int before = sel.target();
+    int now = sel.select(in, t);
+    if (before == 0 && now == 1) {
+      probes.push_back(t / kMs);
+      LayerSelector::Input congested = in;
+      congested.estimate_bps = 340'000;
+      congested.loss = 0.3;
+      EXPECT_EQ(sel.select(congested, t + 700 * kMs), 0);  // back down at the next report
+      t += 700 * kMs;
+    }
+  }
+  // 2 s, then waits of 6, 18 and 54 s: four probes in two minutes, then none for a minute.
+  ASSERT_EQ(probes.size(), 4u);
+  EXPECT_EQ(probes[0], 2000);
+  EXPECT_GE(probes[1] - probes[0], 6000);
+  EXPECT_GE(probes[2] - probes[1], 18'000);
+  EXPECT_GE(probes[3] - probes[2], 54'000);
+  EXPECT_EQ(sel.up_wait_ns(), LayerSelector::kMaxUpWaitNs);
+}
+
+TEST(LayerSelector, AnEstimateStillRampingUpIsNotCongestion) {
+  LayerSelector sel;
+  LayerSelector::Input in;
+  in.layer_bps = kLayers;
+  in.sent_bps = 500'000;
+  in.estimate_bps = 700'000;  // fits 360p, not 720p; but 40 % above what arrives: probe
+  ASSERT_EQ(sel.select(in, 0), 1);
+  ASSERT_EQ(sel.select(in, 2000 * kMs), 2);
+  // The estimate stays below 720p while it ramps up (not falling, no loss): 720p stays.
+  in.sent_bps = 1'500'000;
+  EXPECT_EQ(sel.select(in, 4000 * kMs), 2);
+  EXPECT_EQ(sel.select(in, 9000 * kMs), 2);
+  // Loss undoes it at once; so does an estimate that falls (queues grew), straight to
+  // the layer it carries.
+  LayerSelector lossy = sel;
+  LayerSelector::Input bad = in;
+  bad.loss = 0.15;
+  EXPECT_EQ(lossy.select(bad, 3000 * kMs), 1);
+  LayerSelector thin = sel;
+  bad = in;
+  bad.estimate_bps = 300'000;
+  bad.estimate_falling = true;
+  EXPECT_EQ(thin.select(bad, 3000 * kMs), 0);
+  EXPECT_EQ(thin.up_wait_ns(), 3 * LayerSelector::kMinUpWaitNs);  // the probe failed
+  // A falling estimate the layer still fits changes nothing.
+  bad.estimate_bps = 2'000'000;
+  EXPECT_EQ(sel.select(bad, 9500 * kMs), 2);
+  // Without any estimate yet, the climb waits 10 s between steps.
+  LayerSelector blind;
+  LayerSelector::Input none;
+  none.layer_bps = kLayers;
+  ASSERT_EQ(blind.select(none, 0), 0);
+  EXPECT_EQ(blind.select(none, 9000 * kMs), 0);
+  EXPECT_EQ(blind.select(none, 10'000 * kMs), 1);
+}
+
+TEST(LayerSelector, FitsTheEstimateAndSkipsLayersThatAreNotSent) {
+  LayerSelector sel;
+  LayerSelector::Input in;
+  std::vector<uint64_t> layers = {150'000, 450'000, 1'500'000};
+  in.layer_bps = layers;
+  in.estimate_bps = 3'000'000;
+  in.sent_bps = 1'000'000;
+  EXPECT_EQ(sel.select(in, 0), 2);  // a known estimate that fits the top layer at once
+  // The estimate falls: down to the highest layer that fits, skipping the middle one.
+  in.estimate_falling = true;
+  in.estimate_bps = 600'000;
+  EXPECT_EQ(sel.select(in, 100 * kMs), 1);
+  in.estimate_bps = 200'000;
+  EXPECT_EQ(sel.select(in, 200 * kMs), 0);
+  // Heavy loss with a fitting estimate still goes down.
+  LayerSelector lossy;
+  in.estimate_falling = false;
+  in.estimate_bps = 3'000'000;
+  ASSERT_EQ(lossy.select(in, 0), 2);
+  in.loss = 0.2;
+  EXPECT_EQ(lossy.select(in, 100 * kMs), 1);
+  // The publisher stops sending the chosen layer: the highest that is sent instead.
+  LayerSelector paused;
+  in.loss = 0;
+  ASSERT_EQ(paused.select(in, 0), 2);
+  layers[2] = 0;
+  EXPECT_EQ(paused.select(in, 100 * kMs), 1);
+  layers = {0, 0, 0};
+  EXPECT_EQ(paused.select(in, 200 * kMs), 1);  // nothing sent: the choice stays
 }
 
 // ---- Room ----
@@ -285,6 +470,199 @@ TEST_F(RoomTest, PliFromManySubscribersIsCoalesced) {
   clock_.advance_ms(5000);
   room_.on_rtcp("s1", rtcp::serialize({rtcp::Pli{1, 0x100}}));
   EXPECT_EQ(plis_to("teacher"), 2u);
+}
+
+// A VP8 packet of a simulcast layer: the RID in extension 10 (as Chromium sends it on a
+// layer's first packets), `size` payload bytes.
+std::vector<uint8_t> vp8_layer(uint32_t ssrc, uint16_t seq, uint32_t ts, bool key,
+                               const std::string& rid, size_t size = 20) {
+  std::vector<uint8_t> p = {0x90, 0x60};
+  put_u16(p, seq);
+  put_u32(p, ts);
+  put_u32(p, ssrc);
+  std::vector<uint8_t> ext;
+  if (!rid.empty()) {
+    ext.push_back(uint8_t(10 << 4 | (rid.size() - 1)));
+    ext.insert(ext.end(), rid.begin(), rid.end());
+  }
+  while (ext.size() % 4) ext.push_back(0);
+  p.push_back(0xBE), p.push_back(0xDE);
+  put_u16(p, uint16_t(ext.size() / 4));
+  p.insert(p.end(), ext.begin(), ext.end());
+  p.insert(p.end(), {0x10, uint8_t(key ? 0x00 : 0x01), 0x9d, 0x01, 0x2a});
+  p.resize(p.size() + size, 0xAB);
+  return p;
+}
+
+class SimulcastRoomTest : public RoomTest {
+ protected:
+  void publish_simulcast() {
+    ProducerParams p;
+    p.participant_id = "teacher";
+    p.kind = MediaKind::kVideo;
+    p.payload_type = 96;
+    p.rids = {"q", "h", "f"};
+    p.ext_rid_id = 10;
+    ASSERT_TRUE(room_.set_producer("main", p).is_ok());
+  }
+  void subscribe_rtx(const std::string& who, uint32_t ssrc, uint32_t rtx_ssrc) {
+    ConsumerParams c;
+    c.participant_id = who;
+    c.ssrc = ssrc;
+    c.payload_type = 100;
+    c.rtx_ssrc = rtx_ssrc;
+    c.rtx_payload_type = 101;
+    ASSERT_TRUE(room_.add_consumer("main", MediaKind::kVideo, c).is_ok());
+  }
+  // One 33 ms frame on every layer (seq/ts advance per layer), sizes for about 150, 450
+  // and 1500 kbit/s; `key` makes it a key frame on the layers listed.
+  void frame(const std::set<int>& key = {}) {
+    static const uint32_t kSsrc[3] = {0x51, 0x52, 0x53};
+    static const size_t kSize[3] = {560, 1680, 5600};
+    for (int l = 0; l < 3; ++l) {
+      rtp("teacher", vp8_layer(kSsrc[l], uint16_t(1000 * (l + 1) + n_), 3000 * n_, key.count(l) > 0,
+                               n_ < 3 ? std::string(1, "qhf"[l]) : "", kSize[l]));
+    }
+    ++n_;
+    clock_.advance_ms(33);
+    room_.on_timer();
+  }
+  void remb(const std::string& who, uint64_t bps) {
+    room_.on_rtcp(who, rtcp::serialize({rtcp::Remb{7, bps, {}}}));
+  }
+  // The subscriber's packets: SSRC and, for each, the sequence number.
+  std::vector<uint16_t> seqs(const std::string& who, uint32_t ssrc) {
+    std::vector<uint16_t> out;
+    for (auto& s : take(who, false)) {
+      auto p = RtpPacket::parse(s.bytes);
+      EXPECT_TRUE(p.is_ok());
+      if (p->ssrc() == ssrc) out.push_back(p->sequence_number());
+    }
+    return out;
+  }
+  size_t plis_for(uint32_t ssrc) {
+    size_t n = 0;
+    for (auto& s : take("teacher", true)) {
+      auto parsed = rtcp::parse_compound(s.bytes);
+      for (auto& p : *parsed) {
+        auto* pli = std::get_if<rtcp::Pli>(&p);
+        n += pli && pli->media_ssrc == ssrc;
+      }
+    }
+    return n;
+  }
+  int n_ = 0;
+};
+
+TEST_F(SimulcastRoomTest, EachSubscriberGetsTheLayerItsLinkCarriesAsOneContinuousStream) {
+  publish_simulcast();
+  subscribe_rtx("wide", 0xA1, 0xB1);
+  subscribe_rtx("thin", 0xA2, 0xB2);
+  // Ten seconds of video, a key frame on every layer each second; estimates (REMB) of
+  // 3 Mbit/s and 150 kbit/s, renewed each second like Chromium's.
+  for (int i = 0; i < 300; ++i) {
+    if (i % 30 == 0) remb("wide", 3'000'000), remb("thin", 150'000);
+    frame(i % 30 == 0 ? std::set<int>{0, 1, 2} : std::set<int>{});
+  }
+  EXPECT_EQ(room_.video_layer_of("wide", "main"), 2);
+  EXPECT_EQ(room_.video_layer_of("thin", "main"), 0);
+  EXPECT_GE(room_.counters().layer_switches, 1u);  // 180p to 720p: its estimate fits it
+  // The wide subscriber's sequence numbers ran on without a gap or a repeat across the
+  // switches, on its one SSRC; the thin one never got a 720p packet (by size).
+  auto wide = seqs("wide", 0xA1);
+  ASSERT_GT(wide.size(), 250u);
+  for (size_t i = 1; i < wide.size(); ++i) ASSERT_EQ(uint16_t(wide[i - 1] + 1), wide[i]) << i;
+  size_t thin = 0;
+  for (auto& s : take("thin", false)) {
+    EXPECT_LT(s.bytes.size(), 5000u);
+    ++thin;
+  }
+  EXPECT_GT(thin, 250u);
+  // The wide one's estimate falls to 700 kbit/s: 360p from its next key frame on.
+  sent_.clear();
+  for (int i = 0; i < 60; ++i) {
+    if (i % 30 == 0) remb("wide", 700'000), remb("thin", 150'000);
+    frame(i % 30 == 29 ? std::set<int>{0, 1, 2} : std::set<int>{});
+  }
+  EXPECT_EQ(room_.video_layer_of("wide", "main"), 1);
+  EXPECT_EQ(room_.video_layer_of("thin", "main"), 0);
+  // It asked for that key frame on 360p only, and never for the thin one's layer.
+  EXPECT_GE(plis_for(0x52), 1u);
+  EXPECT_EQ(plis_for(0x51), 0u);
+}
+
+TEST_F(SimulcastRoomTest, ANewPublisherStartsEveryoneAgainOnItsLowestLayer) {
+  publish_simulcast();
+  subscribe_rtx("wide", 0xA1, 0xB1);
+  for (int i = 0; i < 300; ++i) {
+    if (i % 30 == 0) remb("wide", 3'000'000);
+    frame(i % 30 == 0 ? std::set<int>{0, 1, 2} : std::set<int>{});
+  }
+  ASSERT_EQ(room_.video_layer_of("wide", "main"), 2);
+  // The teacher reloads: a new producer whose browser sends only its lowest layer at first.
+  room_.remove_participant("teacher");
+  publish_simulcast();
+  sent_.clear();
+  rtp("teacher", vp8_layer(0x61, 7, 100, true, "q", 560));
+  rtp("teacher", vp8_layer(0x61, 8, 3100, false, "q", 560));
+  EXPECT_EQ(room_.video_layer_of("wide", "main"), 0);
+  EXPECT_EQ(seqs("wide", 0xA1).size(), 2u);
+}
+
+TEST_F(SimulcastRoomTest, AStudentWhoKeepsLosingThePictureDoesNotFloodTheTeacher) {
+  publish_simulcast();
+  subscribe_rtx("ok", 0xA1, 0xB1);
+  subscribe_rtx("struggling", 0xA2, 0xB2);
+  frame({0, 1, 2});
+  sent_.clear();
+  // A PLI every 100 ms for 30 s from one student.
+  for (int i = 0; i < 300; ++i) {
+    room_.on_rtcp("struggling", rtcp::serialize({rtcp::Pli{7, 0xA2}}));
+    clock_.advance_ms(100);
+    room_.on_timer();
+  }
+  size_t plis = plis_for(0x51) + plis_for(0x52) + plis_for(0x53);
+  // Its backoff lets through requests at 0, 1, 3, 7, 15, 23 s: six key frames in 30 s,
+  // all on the layer it receives, instead of one per second (or one per request).
+  EXPECT_LE(plis, 6u);
+  EXPECT_GE(plis, 4u);
+  EXPECT_EQ(plis_for(0x51), plis);
+  EXPECT_GE(room_.counters().keyframe_requests_throttled, 290u);
+  // The other student is not held back by it: its own first request goes through.
+  clock_.advance_ms(1000);
+  sent_.clear();
+  room_.on_rtcp("ok", rtcp::serialize({rtcp::Pli{7, 0xA1}}));
+  EXPECT_EQ(plis_for(0x51), 1u);
+}
+
+TEST_F(SimulcastRoomTest, RetransmissionsAreRtxAndComeOutOfTheSubscribersBudget) {
+  publish_simulcast();
+  subscribe_rtx("s1", 0xA1, 0xB1);
+  frame({0, 1, 2});
+  for (int i = 0; i < 30; ++i) frame();
+  auto got = seqs("s1", 0xA1);
+  ASSERT_GT(got.size(), 10u);
+  uint16_t lost = got[got.size() - 3];
+  // Within its estimate: answered on the RTX SSRC with the original sequence number first.
+  remb("s1", 2'000'000);
+  sent_.clear();
+  room_.on_rtcp("s1", rtcp::serialize({rtcp::Nack{7, 0xA1, {lost}}}));
+  auto out = take("s1", false);
+  ASSERT_EQ(out.size(), 1u);
+  auto p = RtpPacket::parse(out[0].bytes);
+  ASSERT_TRUE(p.is_ok());
+  EXPECT_EQ(p->ssrc(), 0xB1u);
+  EXPECT_EQ(p->payload_type(), 101);
+  EXPECT_EQ(get_u16(p->payload().data()), lost);
+  EXPECT_EQ(p->payload().size(), 2u + 5 + 560);
+  // Its estimate is what it already receives (~150 kbit/s): the retransmission would
+  // overrun it, so it is skipped and counted.
+  remb("s1", 100'000);
+  sent_.clear();
+  room_.on_rtcp("s1", rtcp::serialize({rtcp::Nack{7, 0xA1, {lost, uint16_t(lost + 1)}}}));
+  EXPECT_TRUE(take("s1", false).empty());
+  EXPECT_EQ(room_.counters().retransmissions_sent, 1u);
+  EXPECT_EQ(room_.counters().retransmissions_skipped, 2u);
 }
 
 TEST_F(RoomTest, NackAnsweredFromCache) {

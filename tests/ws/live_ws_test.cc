@@ -141,6 +141,8 @@ class LiveWsTest : public ::testing::Test {
       std::lock_guard lock(media_mu_);
       media_left_.push_back(who);
     };
+    deps.media.config_message =
+        R"({"type":"media.config","video":{"quality":"720p","layers":[{"rid":"q"}]}})";
     hub_ = std::make_unique<LiveHub>(std::move(deps));
     server_->set_upgrade_handler(
         [this](http::Transport& s, http::Request& req, int t, http::ConnectionSlot slot) {
@@ -472,8 +474,13 @@ TEST_F(LiveWsTest, ReconnectWithLastSeqReceivesExactlyTheMissedEvents) {
 TEST_F(LiveWsTest, MediaSignallingGoesThroughPolicyAndTheSfu) {
   auto t = join("usr_t", base::Role::kTeacher);
   ASSERT_TRUE(t->expect("welcome"));
+  // How to publish (the simulcast layers) follows every welcome.
+  auto config = t->expect("media.config");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->at("video").at("quality"), "720p");
   auto a = join("usr_a", base::Role::kStudent);
   ASSERT_TRUE(a->expect("welcome"));
+  ASSERT_TRUE(a->expect("media.config"));
 
   t->send({{"type", "media.publish"}, {"sdp", "offer-t"}, {"ref", "m1"}});
   auto answer = t->expect("media.answer");

@@ -1,5 +1,6 @@
 #include "media/rtcp/rtcp_packet.h"
 
+#include <algorithm>
 #include <string>
 
 namespace media::rtcp {
@@ -49,6 +50,62 @@ void finish(std::vector<uint8_t>& out, size_t at) {
   set_u16(out.data() + at + 2, uint16_t((out.size() - at) / 4 - 1));
 }
 
+// Transport-wide feedback, after the common header (`b`, `n` bytes, padding removed).
+base::Result<Packet> parse_transport_feedback(const uint8_t* b, size_t n) {
+  if (n < 16) return bad("transport-cc feedback shorter than its fixed part");
+  TransportFeedback fb;
+  fb.sender_ssrc = get_u32(b);
+  fb.media_ssrc = get_u32(b + 4);
+  fb.base_seq = get_u16(b + 8);
+  uint16_t count = get_u16(b + 10);
+  uint32_t ref = get_u24(b + 12);
+  fb.reference_time_64ms = (ref & 0x800000) ? int32_t(ref | 0xFF000000u) : int32_t(ref);
+  fb.feedback_count = b[15];
+  if (count == 0) return bad("transport-cc feedback without packets");
+  if (count > TransportFeedback::kMaxStatuses) return bad("transport-cc packet count too large");
+  std::vector<uint8_t> symbols;  // 0 not received, 1 small delta, 2 large delta
+  symbols.reserve(count);
+  size_t at = 16;
+  while (symbols.size() < count) {
+    if (n - at < 2) return bad("transport-cc chunks overrun the packet");
+    uint16_t chunk = get_u16(b + at);
+    at += 2;
+    size_t left = count - symbols.size();
+    if (!(chunk & 0x8000)) {  // run length: T=0, S (2 bits), length (13 bits)
+      uint8_t s = (chunk >> 13) & 0x03;
+      size_t run = chunk & 0x1FFF;
+      if (s == 3) return bad("transport-cc reserved status symbol");
+      if (run == 0) return bad("transport-cc empty run");
+      symbols.insert(symbols.end(), std::min(run, left), s);
+    } else if (!(chunk & 0x4000)) {  // 14 one-bit symbols
+      for (int i = 13; i >= 0 && symbols.size() < count; --i) symbols.push_back((chunk >> i) & 1);
+    } else {  // 7 two-bit symbols
+      for (int i = 6; i >= 0 && symbols.size() < count; --i) {
+        uint8_t s = (chunk >> (2 * i)) & 0x03;
+        if (s == 3) return bad("transport-cc reserved status symbol");
+        symbols.push_back(s);
+      }
+    }
+  }
+  fb.packets.reserve(count);
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    TransportFeedback::Status st;
+    st.seq = uint16_t(fb.base_seq + i);
+    if (symbols[i] == 1) {
+      if (n - at < 1) return bad("transport-cc deltas overrun the packet");
+      st.received = true;
+      st.delta_250us = b[at++];
+    } else if (symbols[i] == 2) {
+      if (n - at < 2) return bad("transport-cc deltas overrun the packet");
+      st.received = true;
+      st.delta_250us = int16_t(get_u16(b + at));
+      at += 2;
+    }
+    fb.packets.push_back(st);
+  }
+  return Packet(std::move(fb));
+}
+
 base::Result<Packet> parse_one(uint8_t count, uint8_t type, const uint8_t* b, size_t n) {
   switch (type) {
     case kSenderReport: {
@@ -91,6 +148,7 @@ base::Result<Packet> parse_one(uint8_t count, uint8_t type, const uint8_t* b, si
         }
         return Packet(std::move(nack));
       }
+      if (count == 15) return parse_transport_feedback(b, n);
       return Packet(Unknown{type, count});
     case kPayloadFeedback:
       if (n < 8) return bad("feedback packet shorter than its SSRCs");
@@ -211,8 +269,43 @@ void append(std::vector<uint8_t>& out, const Packet& packet) {
     put_u16(out, uint16_t(mantissa));
     for (uint32_t s : remb->ssrcs) put_u32(out, s);
     finish(out, at);
+  } else if (auto* fb = std::get_if<TransportFeedback>(&packet)) {
+    // Always 2-bit status vector chunks: simple, and able to say every symbol.
+    size_t at = begin(out, 15, kRtpFeedback);
+    put_u32(out, fb->sender_ssrc);
+    put_u32(out, fb->media_ssrc);
+    put_u16(out, fb->base_seq);
+    put_u16(out, uint16_t(fb->packets.size()));
+    uint32_t ref = uint32_t(fb->reference_time_64ms) & 0xFFFFFF;
+    put_u8(out, uint8_t(ref >> 16));
+    put_u16(out, uint16_t(ref));
+    put_u8(out, fb->feedback_count);
+    auto symbol = [](const TransportFeedback::Status& s) -> uint16_t {
+      if (!s.received) return 0;
+      return s.delta_250us >= 0 && s.delta_250us <= 255 ? 1 : 2;
+    };
+    for (size_t i = 0; i < fb->packets.size(); i += 7) {
+      uint16_t chunk = 0xC000;
+      for (size_t j = 0; j < 7; ++j) {
+        uint16_t s = i + j < fb->packets.size() ? symbol(fb->packets[i + j]) : 0;
+        chunk |= uint16_t(s << (2 * (6 - j)));
+      }
+      put_u16(out, chunk);
+    }
+    for (const auto& s : fb->packets) {
+      if (symbol(s) == 1) put_u8(out, uint8_t(s.delta_250us));
+      if (symbol(s) == 2) put_u16(out, uint16_t(int16_t(s.delta_250us)));
+    }
+    while ((out.size() - at) % 4) put_u8(out, 0);
+    finish(out, at);
   }
   // Unknown packets carry no body to re-create; they are not serialized.
+}
+
+size_t TransportFeedback::received_count() const {
+  size_t n = 0;
+  for (const auto& p : packets) n += p.received;
+  return n;
 }
 
 std::vector<uint8_t> serialize(const std::vector<Packet>& packets) {

@@ -1,9 +1,10 @@
 // RTCP (RFC 3550 section 6) and the feedback messages an SFU needs (RFC 4585 generic NACK
-// and PLI, RFC 5104 FIR, draft-alvestrand-rmcat-remb REMB): one struct per packet type,
+// and PLI, RFC 5104 FIR, draft-alvestrand-rmcat-remb REMB, transport-wide congestion control
+// feedback): one struct per packet type,
 // a parser for compound (and RFC 5506 reduced-size) packets, and serializers.
 //
 // Values, not views: RTCP is a few packets per second per stream, so clarity wins over
-// zero-copy here. Unknown types (SDES, APP, transport-cc, XR) are reported as Unknown so the
+// zero-copy here. Unknown types (SDES, APP, XR) are reported as Unknown so the
 // caller can count them; SDES is never forwarded, so its items are not decoded.
 #pragma once
 
@@ -93,14 +94,38 @@ struct Remb {
   bool operator==(const Remb&) const = default;
 };
 
-// Any other packet (SDES, APP, transport-cc, unknown feedback): type and FMT/count only.
+// Transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-
+// extensions-01 section 3.1; RTPFB FMT 15): for each transport-wide sequence number from
+// `base_seq` on, whether it arrived and, if so, its arrival time as a delta from the
+// previous one. The chunks (run length, 1-bit and 2-bit status vectors) are expanded.
+struct TransportFeedback {
+  struct Status {
+    uint16_t seq = 0;
+    bool received = false;
+    int32_t delta_250us = 0;  // arrival minus the previous arrival (or the reference time)
+    bool operator==(const Status&) const = default;
+  };
+  static constexpr size_t kMaxStatuses = 16384;  // larger counts are refused (hostile input)
+  uint32_t sender_ssrc = 0;
+  uint32_t media_ssrc = 0;
+  uint16_t base_seq = 0;
+  int32_t reference_time_64ms = 0;  // 24-bit signed on the wire, in units of 64 ms
+  uint8_t feedback_count = 0;
+  std::vector<Status> packets;  // base_seq, base_seq + 1, ... (the packet status count)
+  bool operator==(const TransportFeedback&) const = default;
+  // Packets reported received.
+  size_t received_count() const;
+};
+
+// Any other packet (SDES, APP, unknown feedback): type and FMT/count only.
 struct Unknown {
   uint8_t type = 0;
   uint8_t fmt = 0;
   bool operator==(const Unknown&) const = default;
 };
 
-using Packet = std::variant<SenderReport, ReceiverReport, Bye, Pli, Fir, Nack, Remb, Unknown>;
+using Packet = std::variant<SenderReport, ReceiverReport, Bye, Pli, Fir, Nack, Remb,
+                            TransportFeedback, Unknown>;
 
 // Parses a compound packet (one or more RTCP packets back to back, unencrypted). Fails when
 // any header is malformed or a length overruns; the packets parsed before that are lost.

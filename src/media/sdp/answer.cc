@@ -31,6 +31,39 @@ const Codec* choose_codec(const MediaSection& m, bool allow_h264) {
   return nullptr;
 }
 
+// The rtx codec the offer pairs with payload type `apt`, or nullptr.
+const Codec* rtx_for(const MediaSection& m, uint8_t apt) {
+  const std::string want = "apt=" + std::to_string(apt);
+  for (const auto& c : m.codecs) {
+    if ((c.name == "rtx" || c.name == "RTX") && c.clock_rate == 90000) {
+      // fmtp "apt=96" (possibly among other parameters).
+      for (std::string_view f = c.fmtp; !f.empty();) {
+        size_t semi = f.find(';');
+        std::string_view param = f.substr(0, semi);
+        while (!param.empty() && param.front() == ' ') param.remove_prefix(1);
+        if (param == want) return &c;
+        f = semi == std::string_view::npos ? std::string_view() : f.substr(semi + 1);
+      }
+    }
+  }
+  return nullptr;
+}
+
+// The simulcast layers a sending section offers: a=simulcast:send order, keeping only RIDs
+// that have an a=rid send line (all a=rid send lines when there is no a=simulcast).
+std::vector<std::string> simulcast_layers(const MediaSection& m) {
+  std::vector<std::string> out;
+  if (m.kind != "video" || m.rids_send.size() < 2) return out;
+  const auto& order = m.simulcast_send.empty() ? m.rids_send : m.simulcast_send;
+  for (const auto& rid : order) {
+    if (std::find(m.rids_send.begin(), m.rids_send.end(), rid) != m.rids_send.end() &&
+        std::find(out.begin(), out.end(), rid) == out.end()) {
+      out.push_back(rid);
+    }
+  }
+  return out.size() >= 2 ? out : std::vector<std::string>{};
+}
+
 void line(std::string& out, std::string_view text) {
   out.append(text);
   out.append("\r\n");
@@ -103,7 +136,11 @@ base::Result<Answer> build_answer(const SessionDescription& offer, const AnswerO
     Direction dir = Direction::kInactive;
     if (m.direction == Direction::kSendRecv || m.direction == Direction::kSendOnly) {
       dir = Direction::kRecvOnly;
-      if (m.fid) {
+      neg.rids = simulcast_layers(m);
+      if (!neg.rids.empty() && !m.extmap_id(kExtRid)) neg.rids.clear();  // cannot tell them apart
+      if (!neg.rids.empty()) {
+        // SSRCs are learnt from the RID extension.
+      } else if (m.fid) {
         neg.remote_ssrcs.push_back(m.fid->first);
       } else {
         neg.remote_ssrcs = m.ssrcs;
@@ -112,9 +149,16 @@ base::Result<Answer> build_answer(const SessionDescription& offer, const AnswerO
       dir = Direction::kSendOnly;
     }
     neg.our_direction = dir;
+    const Codec* rtx = nullptr;
+    if (dir == Direction::kSendOnly && am.send_rtx_ssrc != 0 && m.kind == "video" &&
+        std::find(c->rtcp_fb.begin(), c->rtcp_fb.end(), "nack") != c->rtcp_fb.end()) {
+      rtx = rtx_for(m, c->payload_type);
+    }
+    if (rtx) neg.rtx_payload_type = rtx->payload_type;
 
     line(s, "m=" + m.kind + " " + std::to_string(o.candidate_port) + " " + m.protocol + " " +
-                std::to_string(c->payload_type));
+                std::to_string(c->payload_type) +
+                (rtx ? " " + std::to_string(rtx->payload_type) : std::string()));
     line(s, "c=IN " + ip_kind + " " + o.candidate_ip);
     line(s, "a=ice-ufrag:" + o.ice_ufrag);
     line(s, "a=ice-pwd:" + o.ice_pwd);
@@ -126,10 +170,12 @@ base::Result<Answer> build_answer(const SessionDescription& offer, const AnswerO
     // without it Chromium uses REMB and loss for bandwidth estimation.
     for (const Extmap& e : m.extmaps) {
       bool keep = e.uri == kExtMid || e.uri == kExtAbsSendTime ||
-                  (m.kind == "audio" && e.uri == kExtAudioLevel);
+                  (m.kind == "audio" && e.uri == kExtAudioLevel) ||
+                  (e.uri == kExtRid && !neg.rids.empty());
       if (!keep) continue;
       line(s, "a=extmap:" + std::to_string(e.id) + " " + e.uri);
       if (e.uri == kExtMid) neg.ext_mid = e.id;
+      if (e.uri == kExtRid) neg.ext_rid = e.id;
       if (e.uri == kExtAbsSendTime) neg.ext_abs_send_time = e.id;
       if (e.uri == kExtAudioLevel) neg.ext_audio_level = e.id;
     }
@@ -149,10 +195,30 @@ base::Result<Answer> build_answer(const SessionDescription& offer, const AnswerO
       }
     }
     if (!c->fmtp.empty()) line(s, "a=fmtp:" + pt + " " + c->fmtp);
+    if (rtx) {
+      std::string rpt = std::to_string(rtx->payload_type);
+      line(s, "a=rtpmap:" + rpt + " rtx/90000");
+      line(s, "a=fmtp:" + rpt + " apt=" + pt);
+    }
+    if (!neg.rids.empty()) {
+      std::string layers;
+      for (const auto& rid : neg.rids) {
+        line(s, "a=rid:" + rid + " recv");
+        layers += (layers.empty() ? "" : ";") + rid;
+      }
+      line(s, "a=simulcast:recv " + layers);
+    }
     if (dir == Direction::kSendOnly) {
-      line(s, "a=ssrc:" + std::to_string(am.send_ssrc) + " cname:" + o.cname);
-      if (!am.send_msid.empty()) {
-        line(s, "a=ssrc:" + std::to_string(am.send_ssrc) + " msid:" + am.send_msid);
+      if (rtx) {
+        line(s, "a=ssrc-group:FID " + std::to_string(am.send_ssrc) + " " +
+                    std::to_string(am.send_rtx_ssrc));
+      }
+      std::vector<uint32_t> ours = {am.send_ssrc};
+      if (rtx) ours.push_back(am.send_rtx_ssrc);
+      for (uint32_t ssrc : ours) {
+        line(s, "a=ssrc:" + std::to_string(ssrc) + " cname:" + o.cname);
+        if (!am.send_msid.empty())
+          line(s, "a=ssrc:" + std::to_string(ssrc) + " msid:" + am.send_msid);
       }
     }
     line(s, "a=candidate:1 1 udp 2130706431 " + o.candidate_ip + " " +

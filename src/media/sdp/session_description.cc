@@ -114,6 +114,23 @@ base::Status parse_media_attr(MediaSection& m, std::string_view key, std::string
     }
   } else if (key == "msid") {
     m.msid = std::string(value);
+  } else if (key == "rid") {
+    std::string_view id = first_token(value, &rest);
+    std::string_view dir = first_token(rest, &rest);
+    if (id.empty() || (dir != "send" && dir != "recv")) return bad("bad a=rid");
+    if (dir == "send" && m.rids_send.size() < 8) m.rids_send.emplace_back(id);
+  } else if (key == "simulcast") {
+    std::string_view dir = first_token(value, &rest);
+    if (dir == "send") {
+      std::string_view list = first_token(rest, &rest);
+      m.simulcast_send.clear();
+      for (std::string_view stream : base::split(list, ';')) {
+        std::string_view first = stream.substr(0, stream.find(','));
+        if (!first.empty() && first[0] == '~') first.remove_prefix(1);
+        if (first.empty()) return bad("bad a=simulcast");
+        if (m.simulcast_send.size() < 8) m.simulcast_send.emplace_back(first);
+      }
+    }
   }
   return base::Status::ok();
 }

@@ -52,6 +52,11 @@ struct MediaSection {
   std::optional<std::pair<uint32_t, uint32_t>> fid;  // a=ssrc-group:FID primary rtx
   std::string cname;
   std::string msid;  // "<stream id> <track id>"
+  // RID-based simulcast (RFC 8851, RFC 8853): the RIDs of a=rid lines with direction send,
+  // and the layers a=simulcast:send lists (the first alternative of each, pause marks
+  // removed), in the order written.
+  std::vector<std::string> rids_send;
+  std::vector<std::string> simulcast_send;
 
   const Codec* find_codec(std::string_view name) const;  // case-insensitive, first match
   std::optional<uint8_t> extmap_id(std::string_view uri) const;
@@ -73,6 +78,7 @@ inline constexpr std::string_view kExtMid = "urn:ietf:params:rtp-hdrext:sdes:mid
 inline constexpr std::string_view kExtAbsSendTime =
     "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 inline constexpr std::string_view kExtAudioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+inline constexpr std::string_view kExtRid = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 inline constexpr std::string_view kExtTransportCc =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
@@ -82,6 +88,9 @@ struct AnswerMedia {
   // msid of the forwarded track. Ignored for sections we receive on.
   uint32_t send_ssrc = 0;
   std::string send_msid;  // "<stream id> <track id>"
+  // The SSRC of the RTX stream (RFC 4588) for that section, used when the offer has an rtx
+  // codec for the chosen one; 0: no RTX.
+  uint32_t send_rtx_ssrc = 0;
 };
 
 struct AnswerOptions {
@@ -92,7 +101,7 @@ struct AnswerOptions {
   // Further host candidates on the same port (every interface address when no public IP is
   // set), at decreasing priority after candidate_ip.
   std::vector<std::string> extra_candidate_ips;
-  uint16_t candidate_port = 0;     // the one UDP port (EDGECLASS_MEDIA_PORT)
+  uint16_t candidate_port = 0;  // the one UDP port (EDGECLASS_MEDIA_PORT)
   std::string cname = "edgeclass";
   uint64_t session_id = 1;
   bool allow_h264 = true;  // offer H.264 (packetization-mode=1) when VP8 is absent
@@ -107,8 +116,14 @@ struct NegotiatedMedia {
   bool accepted = false;
   Direction our_direction = Direction::kInactive;  // as written in the answer
   Codec codec;                                     // the chosen codec (payload type as offered)
-  std::optional<uint8_t> ext_mid, ext_abs_send_time, ext_audio_level;
+  std::optional<uint8_t> ext_mid, ext_abs_send_time, ext_audio_level, ext_rid;
   std::vector<uint32_t> remote_ssrcs;  // what the browser will send (publishers)
+  // Simulcast the browser will send (publishers): the layers' RIDs, in a=simulcast order
+  // (lowest first, as the pages list them). Their SSRCs are not signalled: the RID header
+  // extension (ext_rid) names each stream.
+  std::vector<std::string> rids;
+  // RTX negotiated for what we send (subscribers): its payload type, 0 when none.
+  uint8_t rtx_payload_type = 0;
 };
 
 struct Answer {
@@ -121,7 +136,10 @@ struct Answer {
 
 // Builds the answer to `offer`. Accepts audio with Opus and video with VP8 (or H.264
 // packetization-mode=1 when VP8 is not offered and allow_h264); rejects other sections with
-// port 0. Echoes payload types and extmap ids from the offer; answers sendrecv/sendonly
+// port 0. A video section the browser sends with RID simulcast is answered with the same
+// layers (a=rid recv, a=simulcast:recv) and the RID extension; one the browser receives gets
+// RTX (rtx codec with apt, a=ssrc-group:FID) when offered and AnswerMedia::send_rtx_ssrc is
+// set. Echoes payload types and extmap ids from the offer; answers sendrecv/sendonly
 // with recvonly and recvonly with sendonly. Fails when the offer lacks ICE credentials, a
 // sha-256 fingerprint, rtcp-mux or BUNDLE over the accepted sections, or has setup:passive.
 base::Result<Answer> build_answer(const SessionDescription& offer, const AnswerOptions& options);

@@ -54,12 +54,15 @@ struct MediaCounters {
   uint64_t rtp_bytes_in = 0;
   uint64_t rtp_packets_out = 0;  // to subscribers, before SRTP, retransmissions included
   uint64_t rtp_bytes_out = 0;
-  uint64_t nacks_received = 0;              // NACKed packets, counted one per sequence number
-  uint64_t retransmissions_sent = 0;        // NACKs answered from the cache
-  uint64_t nacks_sent = 0;                  // sequence numbers requested from publishers
-  uint64_t keyframe_requests_received = 0;  // PLI and FIR from subscribers
-  uint64_t keyframe_requests_sent = 0;      // PLI toward publishers, after coalescing
-  uint64_t packets_dropped = 0;             // waiting for a key frame, or stale
+  uint64_t nacks_received = 0;               // NACKed packets, counted one per sequence number
+  uint64_t retransmissions_sent = 0;         // NACKs answered from the cache
+  uint64_t nacks_sent = 0;                   // sequence numbers requested from publishers
+  uint64_t keyframe_requests_received = 0;   // PLI and FIR from subscribers
+  uint64_t keyframe_requests_sent = 0;       // PLI toward publishers, after coalescing
+  uint64_t packets_dropped = 0;              // waiting for a key frame, or stale
+  uint64_t retransmissions_skipped = 0;      // NACKs not answered: over the subscriber's budget
+  uint64_t keyframe_requests_throttled = 0;  // a subscriber's PLI/FIR inside its backoff
+  uint64_t layer_switches = 0;               // simulcast layer changes made for subscribers
   LatencyHistogram forward_latency;
 };
 
@@ -90,6 +93,12 @@ inline constexpr MediaCounterRow kMediaCounterRows[] = {
      "Key frame requests sent to publishers"},
     {&MediaCounters::packets_dropped, "edgeclass_media_packets_dropped_total",
      "RTP packets dropped (no key frame yet, stale)"},
+    {&MediaCounters::retransmissions_skipped, "edgeclass_media_retransmissions_skipped_total",
+     "NACKs not answered because the subscriber's estimated bandwidth was used up"},
+    {&MediaCounters::keyframe_requests_throttled, "edgeclass_media_plis_throttled_total",
+     "Key frame requests from subscribers dropped by their per-subscriber backoff"},
+    {&MediaCounters::layer_switches, "edgeclass_media_layer_switches_total",
+     "Simulcast layer switches for subscribers"},
 };
 
 // Adds to `total` what a room counted between `before` (its counters at the previous

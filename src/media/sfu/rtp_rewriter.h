@@ -48,6 +48,9 @@ class RtpRewriter {
   uint32_t timestamp_offset() const { return ts_offset_; }
   uint32_t source_ssrc() const { return src_ssrc_; }
   bool started() const { return started_; }
+  // True when a packet of `ssrc` would start a new mapping (first packet, another source,
+  // or after restart()).
+  bool rebases(uint32_t ssrc) const { return !started_ || ssrc != src_ssrc_ || force_rebase_; }
   // True while packets are being dropped for want of a key frame.
   bool waiting_for_keyframe() const { return waiting_; }
 

@@ -125,14 +125,19 @@ base::Result<std::string> Sfu::publish(const std::string& room_id,
   bool any = false;
   std::vector<std::pair<std::string, MediaKind>> replaced;  // (participant, kind)
   for (const auto& m : answer->media) {
-    if (!m.accepted || m.our_direction != sdp::Direction::kRecvOnly || m.remote_ssrcs.empty()) {
+    if (!m.accepted || m.our_direction != sdp::Direction::kRecvOnly ||
+        (m.remote_ssrcs.empty() && m.rids.empty())) {
       continue;
     }
     ProducerParams p;
     p.participant_id = id;
     p.owner = participant_id;
     p.kind = m.kind == "audio" ? MediaKind::kAudio : MediaKind::kVideo;
-    p.ssrc = m.remote_ssrcs.front();
+    p.ssrc = m.remote_ssrcs.empty() ? 0 : m.remote_ssrcs.front();
+    if (p.kind == MediaKind::kVideo && !m.rids.empty()) {
+      p.rids = m.rids;
+      p.ext_rid_id = m.ext_rid.value_or(0);
+    }
     p.payload_type = m.codec.payload_type;
     p.clock_rate = m.codec.clock_rate;
     p.codec = m.codec.name;
@@ -153,8 +158,9 @@ base::Result<std::string> Sfu::publish(const std::string& room_id,
   }
   if (!any) {
     destroy_endpoint(id);
-    return base::invalid_argument("publish offer sends no Opus or VP8 stream with an a=ssrc",
-                                  "nothing_to_publish");
+    return base::invalid_argument(
+        "publish offer sends no Opus or VP8 stream with an a=ssrc or RID simulcast",
+        "nothing_to_publish");
   }
   for (const auto& [who, kind] : replaced) listener_->OnSfuTrackRemoved(room_id, feed, who, kind);
   for (const auto& [f, kind] : ep->published) {
@@ -182,6 +188,11 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
       if (n < config_.subscribe_feeds.size()) {
         section_feed[i] = config_.subscribe_feeds[n];
         am.send_ssrc = uint32_t(random_->next_u64() % 0xFFFFFFF0u) + 1;
+        if (m.kind == "video") {
+          do {
+            am.send_rtx_ssrc = uint32_t(random_->next_u64() % 0xFFFFFFF0u) + 1;
+          } while (am.send_rtx_ssrc == am.send_ssrc);
+        }
         am.send_msid = section_feed[i] + " " + section_feed[i] + "-" + m.kind;
       }
       ++n;
@@ -202,6 +213,10 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
     c.participant_id = id;
     c.owner = participant_id;
     c.ssrc = o.media[i].send_ssrc;
+    if (m.rtx_payload_type != 0) {
+      c.rtx_ssrc = o.media[i].send_rtx_ssrc;
+      c.rtx_payload_type = m.rtx_payload_type;
+    }
     c.payload_type = m.codec.payload_type;
     c.codec = m.codec.name;
     c.mid = m.mid;
@@ -410,8 +425,7 @@ bool Sfu::OnRoomSendRtp(const std::string& endpoint, std::span<uint8_t> buffer, 
   if (it == transports_.end()) return true;
   Endpoint& ep = *it->second;
   if (collect_room_) {
-    pool_->add(ep.lane, ep.transport.get(), collect_room_, collect_arrival_ns_,
-               buffer.first(len));
+    pool_->add(ep.lane, ep.transport.get(), collect_room_, collect_arrival_ns_, buffer.first(len));
     return false;
   }
   (void)ep.transport->send_rtp(buffer, len);
