@@ -141,10 +141,11 @@ TEST(UdpServer, AnswersFromTheAddressTheRequestArrivedAt) {
 
 // The same on addresses of a network namespace (tests/scripts/media_pktinfo_netns.sh):
 // EDGECLASS_TEST_PKTINFO="<bind>;<client address>;<server address>" cases separated by
-// spaces, e.g. "0.0.0.0;10.1.0.2;10.2.0.1 ::;fd01::2;fd02::1".
-TEST(UdpServer, AnswersFromTheAddressTheRequestArrivedAtInANamespace) {
+// spaces, e.g. "0.0.0.0;10.1.0.2;10.2.0.1 ::;fd01::2;fd02::1". DISABLED_ in CTest: only that
+// script, which makes the namespace, runs it (--gtest_also_run_disabled_tests).
+TEST(UdpServer, DISABLED_AnswersFromTheAddressTheRequestArrivedAtInANamespace) {
   const char* cases = std::getenv("EDGECLASS_TEST_PKTINFO");
-  if (!cases) GTEST_SKIP() << "EDGECLASS_TEST_PKTINFO unset (run media_pktinfo_netns.sh)";
+  ASSERT_NE(cases, nullptr) << "EDGECLASS_TEST_PKTINFO unset (run media_pktinfo_netns.sh)";
   std::istringstream in(cases);
   std::string one;
   int n = 0;
