@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make run` and `make test`.
-.PHONY: all deps build run test bench bench-media bench-tls bench-city bench-live image conformance fuzz clean
+.PHONY: all deps build run test bench bench-media bench-tls bench-city bench-live image conformance fuzz wasm-core clean
 
 BUILD := build/release
 NINJA_JOBS ?=
@@ -56,6 +56,12 @@ conformance: $(BUILD)/build.ninja
 fuzz:
 	@scripts/install-deps.sh fuzz
 	@scripts/fuzz.sh
+
+# The portable core and its unit tests as wasm32-wasi modules (preset wasm, build/wasm/*.wasm),
+# run under WasmEdge and node:wasi; the same as tests/scripts/wasm_core.sh in `make test`.
+wasm-core:
+	@scripts/install-deps.sh wasm
+	@bash tests/scripts/wasm_core.sh
 
 clean:
 	rm -rf build
