@@ -3,11 +3,12 @@
  * lacks). Files are plain WASI files through wasi-libc: pread/pwrite, ftruncate, fsync
  * (WASI fd_sync), unlink.
  *
- * What it does not do, and why that is safe for edgeclass:
- *  - No locks. WASI has no advisory locks. The module is one single-threaded process, and it
- *    opens every database in EXCLUSIVE locking mode (SQLITE_DEFAULT_LOCKING_MODE=1), so it is
- *    the only user of a file while it runs; a second process on the same file while the module
- *    runs is not supported (one pod owns one data directory, as with the native server).
+ * What it does not do, and what that asks of its users:
+ *  - No locks. WASI has no advisory locks. Every database is opened in EXCLUSIVE locking mode
+ *    (SQLITE_DEFAULT_LOCKING_MODE=1) and must have one connection only, in one process: a
+ *    second connection (here or in another process) would neither wait for the first one's
+ *    locks nor, with its own heap WAL index, see its commits (one pod owns one data
+ *    directory, as with the native server; a Wasm server reads and writes through one Db).
  *  - No shared memory (xShm*). WAL still works: in EXCLUSIVE mode SQLite keeps the WAL index
  *    on the heap and never asks the VFS for shared memory. On a clean close the WAL is
  *    checkpointed and removed, so the native server opens the same file.
