@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make run` and `make test`.
-.PHONY: all deps build run test e2e-network bench bench-media bench-tls bench-city bench-live image conformance fuzz clean
+.PHONY: all deps build run test e2e-network bench bench-media bench-tls bench-city bench-live image conformance fuzz wasm-core clean
 
 BUILD := build/release
 NINJA_JOBS ?=
@@ -63,6 +63,13 @@ conformance: $(BUILD)/build.ninja
 fuzz:
 	@scripts/install-deps.sh fuzz
 	@scripts/fuzz.sh
+
+# The portable core and its unit tests as wasm32-wasi modules (preset wasm, build/wasm/*.wasm),
+# run under WasmEdge and node:wasi (tests/wasm/wasm_core.sh; not in `make test` yet, see
+# docs/design.md, "The wasm32-wasi build of the core").
+wasm-core:
+	@scripts/install-deps.sh wasm
+	@bash tests/wasm/wasm_core.sh
 
 clean:
 	rm -rf build

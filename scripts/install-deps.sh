@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages a make target needs, only those missing.
-#   scripts/install-deps.sh build|test|bench|image|fuzz ...
+#   scripts/install-deps.sh build|test|bench|image|fuzz|wasm ...
 set -euo pipefail
 
 build=(cmake ninja-build ccache g++ pkg-config
@@ -18,6 +18,11 @@ bench=(nginx-light wrk nghttp2-client hyperfine python3 curl janus util-linux re
        nodejs npm linux-perf)  # node + npm: make bench-live (its client and the ws peer)
 image=(buildah binutils zstd python3)
 fuzz=(clang-14 libclang-rt-14-dev)
+# The wasm32-wasi build (make wasm, its tests): clang-14 with Debian's WASI sysroot (/usr),
+# libc++ for wasm32, wasm-ld (lld-14), the compiler-rt builtins; libllvm15 for wasmedgec (the
+# AOT compiler in ../shared/tools/wasmedge); dpkg-dev: dpkg-source unpacks the SQLite source.
+wasm=(clang-14 lld-14 wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32
+      libclang-rt-14-dev-wasm32 libllvm15 libboost1.81-dev dpkg-dev zstd)
 
 want=()
 for group in "$@"; do
@@ -27,6 +32,7 @@ for group in "$@"; do
     bench) want+=("${build[@]}" "${bench[@]}") ;;
     image) want+=("${build[@]}" "${image[@]}") ;;
     fuzz) want+=("${fuzz[@]}") ;;
+    wasm) want+=("${wasm[@]}") ;;
     *) echo "install-deps: unknown group '$group'" >&2; exit 2 ;;
   esac
 done

@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace base::log {
 
@@ -40,7 +41,11 @@ class Line {
   Line& kv(std::string_view key, int value) { return kv(key, int64_t(value)); }
   Line& kv(std::string_view key, unsigned value) { return kv(key, int64_t(value)); }
   Line& kv(std::string_view key, uint64_t value) { return kv(key, int64_t(value)); }
-  Line& kv(std::string_view key, long long value) { return kv(key, int64_t(value)); }
+  // int64_t is long on 64-bit Linux and long long on wasm32: the other one needs an overload.
+  Line& kv(std::string_view key,
+           std::conditional_t<std::is_same_v<int64_t, long>, long long, long> value) {
+    return kv(key, int64_t(value));
+  }
   Line& kv(std::string_view key, double value);
   Line& kv(std::string_view key, bool value);
 

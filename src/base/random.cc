@@ -1,6 +1,10 @@
 #include "base/random.h"
 
+#ifdef __wasi__
+#include <unistd.h>  // getentropy: WASI's random_get
+#else
 #include <sys/random.h>
+#endif
 
 #include <cstring>
 
@@ -13,12 +17,23 @@ constexpr size_t kIdChars = 13;                                     // ceil(64 /
 
 void SystemRandom::fill(void* out, size_t n) {
   auto* p = static_cast<unsigned char*>(out);
+#ifdef __wasi__
+  // WASI has no getrandom; getentropy (random_get) gives at most 256 bytes a call and fails
+  // only when the host has no randomness, which nothing can recover from.
+  while (n > 0) {
+    size_t k = n < 256 ? n : 256;
+    if (getentropy(p, k) != 0) __builtin_trap();
+    p += k;
+    n -= k;
+  }
+#else
   while (n > 0) {
     ssize_t got = getrandom(p, n, 0);
     if (got <= 0) continue;  // EINTR; getrandom does not fail otherwise once seeded
     p += got;
     n -= size_t(got);
   }
+#endif
 }
 
 SystemRandom& SystemRandom::instance() {

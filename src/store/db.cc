@@ -1,9 +1,10 @@
 #include "store/db.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
-#include <filesystem>
-#include <system_error>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace store {
@@ -165,21 +166,38 @@ bool is_special_path(const std::string& path) {
   return path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0;
 }
 
+// mkdir -p `dir` with POSIX calls (the wasm32-wasi build's libc++ has no std::filesystem):
+// creates the missing directories from the deepest existing one down, so it never touches
+// ancestors that already exist (under WASI they may lie outside every preopened directory).
+bool make_dirs(const std::string& dir) {
+  struct stat st;
+  if (stat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return true;
+    errno = ENOTDIR;
+    return false;
+  }
+  size_t slash = dir.find_last_of('/');
+  if (slash != std::string::npos && slash > 0 && !make_dirs(dir.substr(0, slash))) return false;
+  return mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST;
+}
+
+// Creates the directory part of `path`; an error names the directory and the reason.
+base::Status make_parent_dirs(const std::string& path) {
+  size_t end = path.rfind('/');
+  if (end == std::string::npos || end == 0) return base::Status();
+  std::string parent = path.substr(0, end);
+  if (make_dirs(parent)) return base::Status();
+  return base::internal_error("cannot create the directory " + parent + " for database " + path +
+                              ": " + std::strerror(errno) +
+                              " (check the data dir setting and its permissions)");
+}
+
 }  // namespace
 
 base::Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenMode mode,
                                            const DbOptions& options) {
   if (mode == OpenMode::kReadWrite && !is_special_path(path)) {
-    std::filesystem::path parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) {
-      std::error_code ec;
-      std::filesystem::create_directories(parent, ec);
-      if (ec) {
-        return base::internal_error("cannot create the directory " + parent.string() +
-                                    " for database " + path + ": " + ec.message() +
-                                    " (check the data dir setting and its permissions)");
-      }
-    }
+    EC_RETURN_IF_ERROR(make_parent_dirs(path));
   }
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
   flags |= mode == OpenMode::kReadWrite ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "store/txn.h"
 #include "test_util.h"
 
@@ -17,7 +15,7 @@ TEST(DbTest, OpenCreatesParentDirectoriesAndUsesWal) {
   std::string path = dir.file("a/b/c/edgeclass.db");
   auto db = Db::open(path, OpenMode::kReadWrite);
   ASSERT_TRUE(db.is_ok()) << db.status().to_string();
-  EXPECT_TRUE(std::filesystem::exists(path));
+  EXPECT_TRUE(TempDir::exists(path));
   auto st = (*db)->prepare("PRAGMA journal_mode");
   ASSERT_TRUE(st.is_ok());
   ASSERT_TRUE(*st->step());

@@ -1,13 +1,18 @@
 // Helpers for store tests: a temporary directory and a migrated database in it.
 #pragma once
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string>
 
+#include "base/random.h"
 #include "base/status.h"
 #include "store/db.h"
 #include "store/migrations.h"
@@ -19,19 +24,53 @@ namespace store::testing {
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "edgeclass-store-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
+    const char* tmp = getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/edgeclass-store-XXXXXX";
+    char* p = make_temp_dir(tmpl.data());
     EXPECT_NE(p, nullptr);
     path_ = tmpl;
   }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
+  ~TempDir() { remove_all(path_); }
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
 
+  // True when `path` names an existing file or directory.
+  static bool exists(const std::string& path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0;
+  }
+
  private:
+  // rm -rf with POSIX calls only (the wasm32-wasi build's libc++ has no std::filesystem).
+  static void remove_all(const std::string& path) {
+    if (DIR* d = opendir(path.c_str())) {
+      while (dirent* e = readdir(d)) {
+        std::string name = e->d_name;
+        if (name != "." && name != "..") remove_all(path + "/" + name);
+      }
+      closedir(d);
+      rmdir(path.c_str());
+    } else {
+      unlink(path.c_str());
+    }
+  }
+
+#ifdef __wasi__
+  // WASI's libc has no mkdtemp: the same, with base::SystemRandom for the X's.
+  static char* make_temp_dir(char* tmpl) {
+    static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    char* x = tmpl + std::strlen(tmpl) - 6;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      for (int i = 0; i < 6; ++i) x[i] = kChars[base::SystemRandom::instance().next_u64() % 36];
+      if (mkdir(tmpl, 0700) == 0) return tmpl;
+      if (errno != EEXIST) return nullptr;
+    }
+    return nullptr;
+  }
+#else
+  static char* make_temp_dir(char* tmpl) { return mkdtemp(tmpl); }
+#endif
+
   std::string path_;
 };
 

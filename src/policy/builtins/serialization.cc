@@ -1,6 +1,8 @@
 // json.marshal / unmarshal / is_valid / marshal_with_options and yaml.marshal / unmarshal /
 // is_valid. yaml-cpp throws on bad input: its exceptions are caught right at each call.
+#ifndef EDGECLASS_POLICY_NO_YAML_CPP
 #include <yaml-cpp/yaml.h>
+#endif
 
 #include <algorithm>
 #include <cctype>
@@ -171,6 +173,7 @@ Value resolve_scalar(const std::string& s) {
   return Value::string(s);
 }
 
+#ifndef EDGECLASS_POLICY_NO_YAML_CPP
 base::Result<Value> from_yaml(const YAML::Node& n, int depth) {
   if (depth > 1000) return base::invalid_argument("yaml: document nested too deeply");
   switch (n.Type()) {
@@ -229,6 +232,13 @@ base::Result<Value> parse_yaml(std::string_view text) {
     return base::invalid_argument(std::string("yaml: ") + e.what());
   }
 }
+#else
+// The wasm32-wasi build has no yaml-cpp (it needs exceptions): parsing YAML is refused, with
+// a message that says why. yaml.marshal is our own code and works everywhere.
+base::Result<Value> parse_yaml(std::string_view) {
+  return base::invalid_argument("yaml: parsing YAML is not available in the wasm32-wasi build");
+}
+#endif
 
 // A scalar as go-yaml v2 writes it: plain when it reads back as the same string, otherwise
 // double-quoted.
