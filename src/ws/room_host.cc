@@ -97,12 +97,23 @@ void RoomHost::leave(LiveSession& s) {
     if (v.empty()) {
       by_user_.erase(it);
       // The user's last connection: its media transports go too (a reload publishes again).
-      if (deps_.media && deps_.media->leave) deps_.media->leave(session_id(), s.who().user_id);
+      if (!has_remote(s.who().user_id)) leave_media(s.who().user_id);
     }
   }
   room_.leave(s.who().user_id);
   publish_presence_counts();
   ensure_ticking();
+}
+
+bool RoomHost::has_remote(std::string_view user_id) const {
+  for (const auto& [conn, r] : remote_) {
+    if (r.who.user_id == user_id) return true;
+  }
+  return false;
+}
+
+void RoomHost::leave_media(const std::string& user_id) {
+  if (deps_.media && deps_.media->leave) deps_.media->leave(session_id(), user_id);
 }
 
 void RoomHost::publish_presence_counts() {
@@ -161,8 +172,7 @@ void RoomHost::reply_error(const Sender& s, std::string_view ref, const base::St
   s.reply(classroom::error_reply(ref, status));
 }
 
-std::function<void(const base::Status&)> RoomHost::error_replier(const Sender& s,
-                                                                 std::string ref) {
+std::function<void(const base::Status&)> RoomHost::error_replier(const Sender& s, std::string ref) {
   return [reply = s.reply, traffic = deps_.traffic, ref = std::move(ref)](const base::Status& st) {
     traffic->count_error(st.reason());
     reply(classroom::error_reply(ref, st));
@@ -263,56 +273,50 @@ void RoomHost::handle_media(const Sender& sender, const classroom::ClientMessage
                 base::unavailable("video is not available on this server", "media_unavailable"));
     return;
   }
-  if (!sender.local) {
-    // Video for a socket held by another replica of the city is not built yet.
-    reply_error(sender, msg.ref,
-                base::unavailable("video is not available through this replica yet (the "
-                                  "course's home replica serves it)",
-                                  "media_unavailable"));
-    return;
-  }
-  LiveSession& s = *sender.local;
-  const std::string user = s.who().user_id;
+  // The sender's socket may be here or on an edge replica: either way this home's SFU runs
+  // the transport, so the answer carries this replica's media addresses and the browser
+  // connects its media here; the answer and later media events go back by `sender.reply`.
+  const classroom::Participant& who = sender.who;
+  const std::string user = who.user_id;
   if (msg.type == classroom::ClientType::kMediaUnpublish) {
     if (media->unpublish) media->unpublish(session_id(), user);
     return;
   }
   const bool publish = msg.type == classroom::ClientType::kMediaPublish;
   if (publish) {
-    classroom::Decision d = may_publish_media(s.who());
+    classroom::Decision d = may_publish_media(who);
     if (!d.allow) {
-      s.send_error(
-          msg.ref,
+      reply_error(
+          sender, msg.ref,
           base::permission_denied(
               d.reason.empty() ? "only the teacher or a student on stage can publish" : d.reason,
               "not_allowed"));
       return;
     }
   }
-  // The SFU answers on the media thread; the reply comes back here.
-  std::weak_ptr<LiveSession> weak = s.shared_from_this();
-  MediaSignalling::Done done =
-      [self = shared_from_this(), weak, ref = msg.ref,
-       kind = std::string(publish ? "publish" : "subscribe")](base::Result<std::string> r) {
-        self->post_here([weak, ref, kind, r = std::move(r)](RoomHost&) {
-          auto sess = weak.lock();
-          if (!sess) return;
-          if (!r.is_ok()) {
-            base::Status st = r.status();
-            sess->send_error(ref, base::invalid_argument(st.message(), "media_rejected"));
-            return;
-          }
-          json::object o;
-          o["type"] = "media.answer";
-          if (!ref.empty()) o["ref"] = ref;
-          o["kind"] = kind;
-          o["sdp"] = *r;
-          sess->send(json::serialize(o));
-        });
-      };
+  // The SFU answers on the media thread; the reply comes back here (`reply` does nothing
+  // once the connection is gone).
+  MediaSignalling::Done done = [self = shared_from_this(), reply = sender.reply, ref = msg.ref,
+                                kind = std::string(publish ? "publish" : "subscribe")](
+                                   base::Result<std::string> r) {
+    self->post_here([reply, ref, kind, r = std::move(r)](RoomHost& h) {
+      if (!r.is_ok()) {
+        base::Status st = r.status();
+        h.traffic().count_error("media_rejected");
+        reply(classroom::error_reply(ref, base::invalid_argument(st.message(), "media_rejected")));
+        return;
+      }
+      json::object o;
+      o["type"] = "media.answer";
+      if (!ref.empty()) o["ref"] = ref;
+      o["kind"] = kind;
+      o["sdp"] = *r;
+      reply(json::serialize(o));
+    });
+  };
   if (publish) {
     // Teachers (the course's, or an admin) fill the main feed; a student on stage the second.
-    const char* feed = s.who().role == classroom::Role::kStudent ? "stage" : "main";
+    const char* feed = who.role == classroom::Role::kStudent ? "stage" : "main";
     media->publish(session_id(), user, feed, msg.sdp, std::move(done));
   } else {
     media->subscribe(session_id(), user, msg.sdp, std::move(done));
@@ -355,13 +359,21 @@ void RoomHost::media_event(const MediaEvent& e) {
         .kv("user", e.participant)
         .kv("connection", e.connection)
         .kv("reason", e.reason);
-    auto it = by_user_.find(e.participant);
-    if (it == by_user_.end()) return;
     json::object o;
     o["type"] = "media.disconnected";
     o["connection"] = e.connection;
     o["reason"] = e.reason;
     const std::string text = json::serialize(o);
+    // The user's sockets on edges (their media runs on this replica's SFU too).
+    if (deps_.city) {
+      for (const auto& [conn, r] : remote_) {
+        if (r.who.user_id == e.participant) {
+          deps_.city->publish(session_id_, wire::down_reply(conn, text));
+        }
+      }
+    }
+    auto it = by_user_.find(e.participant);
+    if (it == by_user_.end()) return;
     Frame frame = text_frame(text);
     for (LiveSession* s : it->second) s->send_frame(frame);
     traffic().count_out(text, it->second.size());
@@ -381,17 +393,20 @@ void RoomHost::media_event(const MediaEvent& e) {
   Frame frame = text_frame(text);  // framed once for the room
   for (const auto& s : conns_) s->send_frame(frame);
   traffic().count_out(text, conns_.size());
+  // Everyone on the edges too (once per edge, fanned out there); not a room event: no seq.
+  classroom::RoomEvent ev;
+  ev.audience = classroom::Audience::everyone();
+  ev.json = std::make_shared<const std::string>(text);
+  publish_to_edges(ev);
 }
 
 void RoomHost::submit_answer(const Sender& s, const classroom::ClientMessage& msg) {
   // The classroom sequences it (room, service, commit, tally); the socket only sends a
   // refusal back.
   classroom::DbReader reader(*deps_.reader);
-  classroom::submit_live_answer(room_, {*deps_.service, reader, *this}, s.who, msg.quiz_id,
-                                msg.answers,
-                                [fail = error_replier(s, msg.ref)](const base::Status& st) {
-                                  fail(st);
-                                });
+  classroom::submit_live_answer(
+      room_, {*deps_.service, reader, *this}, s.who, msg.quiz_id, msg.answers,
+      [fail = error_replier(s, msg.ref)](const base::Status& st) { fail(st); });
 }
 
 base::Status RoomHost::write(store::WriteOp op, std::function<void(base::Status)> done) {
@@ -657,7 +672,10 @@ void RoomHost::end(std::string_view reason, uint16_t code, std::string_view clos
   auto remote = std::move(remote_);
   remote_.clear();
   edge_seen_.clear();
-  for (const auto& [conn, r] : remote) room_.leave(r.who.user_id);
+  for (const auto& [conn, r] : remote) {
+    if (!by_user_.count(r.who.user_id)) leave_media(r.who.user_id);
+    room_.leave(r.who.user_id);
+  }
   if (!finished_) {
     finished_ = true;
     if (on_finished_) on_finished_();
@@ -706,6 +724,16 @@ void RoomHost::remote_join(const std::string& edge, const std::string& conn,
   for (const auto& ev : reply->replay) {
     if (ev.json) deps_.city->publish(session_id_, wire::down_reply(conn, *ev.json));
   }
+  // How to publish and which feeds are live, as for a socket here (video for an edge's
+  // socket runs on this replica's SFU).
+  if (deps_.media) {
+    if (!deps_.media->config_message.empty()) {
+      deps_.city->publish(session_id_, wire::down_reply(conn, deps_.media->config_message));
+    }
+    if (!feeds_.empty()) {
+      deps_.city->publish(session_id_, wire::down_reply(conn, media_tracks_message()));
+    }
+  }
   ensure_ticking();
   ensure_sweeping();
 }
@@ -716,6 +744,8 @@ void RoomHost::remote_leave(const std::string& conn) {
   std::string user = it->second.who.user_id;
   remote_.erase(it);
   if (deps_.city_counters) deps_.city_counters->remote_connections.fetch_sub(1);
+  // The user's last connection anywhere: its media transports on this SFU go too.
+  if (!by_user_.count(user) && !has_remote(user)) leave_media(user);
   room_.leave(user);
   ensure_ticking();
 }

@@ -177,6 +177,10 @@ class RoomHost : public LiveRoom,
   // Closes the edge connections of `user_id` (all: empty) with `code`.
   void close_remote(std::string_view user_id, uint16_t code, const base::Status& why,
                     bool students_only = false);
+  // Whether `user_id` has a connection on an edge here.
+  bool has_remote(std::string_view user_id) const;
+  // Drops the user's SFU transports (its last connection, here or on an edge, is gone).
+  void leave_media(const std::string& user_id);
   // Checks the edges' liveness every second while some hold connections here.
   void ensure_sweeping();
   boost::asio::awaitable<void> sweep_loop();

@@ -9,6 +9,8 @@ with 1001, joins through an edge answer 503 city_unavailable, the home's own soc
 the home killed mid-class (edge sockets close with 1001, joins answer 503 until it is back,
 then a snapshot of the rebuilt room).
 Run by tests/scripts/city.sh (skips when redis-server is missing)."""
+import os
+import re
 import shutil
 import signal
 import socket
@@ -81,6 +83,8 @@ class CityLiveTest(unittest.TestCase):
             "EDGECLASS_REDIS_URL": f"redis://127.0.0.1:{cls.redis.port}",
             "EDGECLASS_REPLICA_ID": name,
             "EDGECLASS_MEDIA_PORT": "0",
+            # A transport nobody connects to fails soon (test_7 waits for it).
+            "EDGECLASS_MEDIA_ICE_TIMEOUT": "2s",
         })
 
     @classmethod
@@ -440,6 +444,109 @@ class CityLiveTest(unittest.TestCase):
                 self.replicas["a"] = self.replica("a").start()
             until(lambda: "edgeclass_city_connected 1" in
                   self.replicas["a"].request("GET", "/metrics", admin=True)[1], 10)
+
+    def media_port(self, name):
+        """The UDP port replica `name`'s SFU announced (its media.ready log line)."""
+        for line in self.replicas[name].log:
+            if "media.ready" in line:
+                m = re.search(r'"?port"?\s*[:=]\s*"?(\d+)', line)
+                if m:
+                    return int(m.group(1))
+        self.fail(f"replica {name} logged no media.ready line")
+
+    @staticmethod
+    def candidate_ports(sdp):
+        """The ports of the a=candidate lines of an SDP."""
+        ports = set()
+        for line in sdp.splitlines():
+            if line.startswith("a=candidate:"):
+                ports.add(int(line.split()[5]))
+        return ports
+
+    def test_7_video_for_a_student_on_an_edge(self):
+        """Video across replicas, the simplest correct thing: the home's SFU serves a student
+        whose socket is on an edge. media.subscribe from the edge gets the home's answer (its
+        ICE candidates are the home's media port, not the edge's), the feeds (media.tracks)
+        and the per-connection media events reach the edge socket, and the stage works."""
+        data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "media", "data")
+        with open(os.path.join(data, "chromium_publish_offer.sdp")) as f:
+            publish_offer = f.read()
+        with open(os.path.join(data, "chromium_subscribe_offer.sdp")) as f:
+            subscribe_offer = f.read()
+        s1 = token("mv-1", "student", "Ivy")
+        course, session = self.live_class([s1])
+        home_port, edge_port = self.media_port("a"), self.media_port("b")
+        self.assertNotEqual(home_port, edge_port)
+        teacher = self.live("a", session, TEACHER)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        teacher.send({"type": "media.publish", "sdp": publish_offer, "ref": "tp"})
+        ans = teacher.expect("media.answer")
+        self.assertIsNotNone(ans, "the teacher on the home got no publish answer")
+        # A student joining through b learns how to publish and which feeds are live.
+        ivy = self.live("b", session, s1)
+        self.assertIsNotNone(ivy.expect("welcome"))
+        cfg = ivy.expect("media.config")
+        self.assertIsNotNone(cfg, "the edge's student got no media.config")
+        tracks = ivy.expect("media.tracks")
+        self.assertIsNotNone(tracks, "the edge's student got no media.tracks")
+        main = [f for f in tracks["feeds"] if f["feed"] == "main"]
+        self.assertEqual(len(main), 1, tracks)
+        self.assertEqual(main[0]["participant"], "t-live")
+        self.assertTrue(main[0]["video"], tracks)
+        # media.subscribe through the edge: the home's SFU answers, with the home's media
+        # address; the student's browser connects its media to the home.
+        ivy.send({"type": "media.subscribe", "sdp": subscribe_offer, "ref": "s1"})
+        ans = ivy.expect("media.answer")
+        self.assertIsNotNone(ans, "media.subscribe through an edge got no answer")
+        self.assertEqual((ans["kind"], ans["ref"]), ("subscribe", "s1"))
+        sdp = ans["sdp"]
+        self.assertTrue(sdp.startswith("v=0"), sdp[:80])
+        self.assertIn("a=fingerprint:sha-256", sdp)
+        self.assertIn("m=video", sdp)
+        self.assertEqual(self.candidate_ports(sdp), {home_port}, sdp)
+        # Nobody connects to it here: the home's SFU gives up and the edge's socket is told.
+        gone = ivy.expect("media.disconnected", 10)
+        self.assertIsNotNone(gone, "the edge's student was not told its media transport failed")
+        self.assertEqual(gone["connection"], "subscribe")
+        # Publishing through the edge: the same decision as on the home (not on stage: no),
+        # then, on stage, the home's SFU takes the student's feed and everyone sees it.
+        ivy.send({"type": "media.publish", "sdp": publish_offer, "ref": "ip1"})
+        err = ivy.expect("error")
+        self.assertEqual((err["code"], err["ref"]), ("not_allowed", "ip1"))
+        teacher.send({"type": "stage_give", "user_id": "mv-1"})
+        self.assertEqual(ivy.expect("stage")["user_id"], "mv-1")
+        # (the fixture's SSRCs are the teacher's: the student's browser would pick its own)
+        student_offer = (publish_offer.replace("3735928559", "3735928560")
+                         .replace("2863311530", "2863311531").replace("1431655765", "1431655766"))
+        ivy.send({"type": "media.publish", "sdp": student_offer, "ref": "ip2"})
+        ans = ivy.expect("media.answer")
+        self.assertIsNotNone(ans, "a student on stage through an edge got no publish answer")
+        self.assertEqual((ans["kind"], ans["ref"]), ("publish", "ip2"))
+        self.assertEqual(self.candidate_ports(ans["sdp"]), {home_port})
+
+        def stage_feed(w):
+            end = time.time() + 5
+            while time.time() < end:
+                m = w.expect("media.tracks", max(0.1, end - time.time()))
+                if m is None:
+                    return None
+                f = [x for x in m["feeds"] if x["feed"] == "stage"]
+                if f:
+                    return f[0]
+            return None
+
+        self.assertEqual(stage_feed(teacher)["participant"], "mv-1")
+        self.assertEqual(stage_feed(ivy)["participant"], "mv-1")
+        # media.unpublish through the edge ends the stage feed for everyone.
+        ivy.send({"type": "media.unpublish"})
+        end = time.time() + 5
+        cleared = False
+        while time.time() < end and not cleared:
+            m = teacher.expect("media.tracks", max(0.1, end - time.time()))
+            if m is None:
+                break
+            cleared = not [x for x in m["feeds"] if x["feed"] == "stage"]
+        self.assertTrue(cleared, "media.unpublish through an edge left the stage feed live")
 
     def _joins_through(self, name, session, tok):
         w = WebSocket(self.port(name), f"/api/v1/sessions/{session}/live?token={tok}")
