@@ -2,8 +2,10 @@
 // redis-server and three edgeclass replicas on loopback, the pages in headless Chromium. The
 // teacher's page is on replica a (the course's home); Ana's on b and Ben's on c, whose live
 // sockets those replicas relay to a. Chat, raised hands, a quiz with live results and
-// scores, Ben dropping and resuming through c, the end. Exits non-zero on the first failed
-// check. (Video across replicas is not relayed yet.)
+// scores, Ben dropping and resuming through c, the end. Video: the teacher's camera on a; Ana's
+// and Ben's pages subscribe through their edge replicas and connect their media to a's SFU (the
+// course's home), and decode the teacher's video (getStats). Exits non-zero on the first failed
+// check.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -57,11 +59,15 @@ async function main() {
       servers[name] = await startServer({
         prefix: `edgeclass-e2e-city-${name}-`,
         env: { EDGECLASS_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-          EDGECLASS_REPLICA_ID: name, EDGECLASS_MEDIA_PORT: '0' },
+          EDGECLASS_REPLICA_ID: name, EDGECLASS_MEDIA_PORT: '0',
+          EDGECLASS_PUBLIC_IP: '127.0.0.1' },
+        failOn: ['media.unavailable'],
       });
     }
     for (const s of Object.values(servers)) await inCity(s);
-    browser = await launchBrowser();
+    // On loopback the browser needs flags to accept a 127.0.0.1 candidate.
+    browser = await launchBrowser(['--autoplay-policy=no-user-gesture-required',
+      '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns']);
     const open = (name, ...rest) => pageOpener(browser, servers[name], TIMEOUT)(...rest);
 
     // --- the teacher, on a, creates a course and goes live
@@ -104,6 +110,56 @@ async function main() {
     await B.press('#chat-input', 'Enter');
     await A.waitForSelector('#chat .chat-text:text("Hello from c")');
     check(true, 'chat from b and c reaches every replica');
+
+    // --- video: the teacher's camera on a; the students on b and c decode it, their media
+    // connected to a's SFU (the home), their signalling through their own replica
+    const mediaPort = (name) => {
+      const line = servers[name].log().split('\n').find((l) => l.includes('"media.ready"'));
+      const m = line && line.match(/"port":\s*"?(\d+)/);
+      return m ? Number(m[1]) : null;
+    };
+    const homeMedia = mediaPort('a');
+    check(homeMedia !== null && homeMedia !== mediaPort('b') && homeMedia !== mediaPort('c'),
+      `each replica has its own media port (home a: ${homeMedia})`);
+    await T.click('#camera');
+    await T.waitForSelector('#camera:text("Stop camera")');
+    const video = (P) => P.evaluate(async () => {
+      const out = { frames: 0 };
+      const pc = window.edgeclassVideo() && window.edgeclassVideo().pc;
+      if (!pc) return out;
+      const mainMids = new Set(pc.getTransceivers().slice(0, 2).map((t) => t.mid));
+      const stats = await pc.getStats();
+      stats.forEach((x) => {
+        if (x.type === 'inbound-rtp' && x.kind === 'video' && mainMids.has(x.mid)) out.frames = x.framesDecoded || 0;
+        if (x.type === 'candidate-pair' && x.nominated) out.remoteId = x.remoteCandidateId;
+      });
+      stats.forEach((x) => {
+        if (x.type === 'remote-candidate' && x.id === out.remoteId) out.remote = `${x.address}:${x.port}`;
+      });
+      return out;
+    });
+    const viewers = [['Ana (b)', A], ['Ben (c)', B]];
+    for (const [, P] of viewers) {
+      await P.waitForSelector('#stage-video.playing');
+      await P.waitForFunction(() => {
+        const pc = window.edgeclassVideo().pc;
+        return pc && pc.connectionState === 'connected';
+      });
+    }
+    const first = [];
+    for (const [, P] of viewers) first.push(await video(P));
+    await sleep(5000);
+    for (let i = 0; i < viewers.length; i++) {
+      const [name, P] = viewers[i];
+      const then = await video(P);
+      console.log(`${name}: teacher's video frames ${first[i].frames} -> ${then.frames} in 5 s, media to ${then.remote}`);
+      check(then.remote === `127.0.0.1:${homeMedia}`, `${name}: media connected to the home's SFU (${then.remote})`);
+      // (5 frames a second at least: the build machine's 2 cores are shared)
+      check(then.frames > first[i].frames + 25, `${name}: decodes the teacher's video`);
+    }
+    await T.click('#camera');
+    for (const P of [A, B]) await P.waitForSelector('#stage-video:not(.playing)', { state: 'attached' });
+    check(true, 'the students on b and c see the camera stop');
 
     // --- hands
     await B.click('#hand');
