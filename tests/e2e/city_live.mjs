@@ -4,8 +4,9 @@
 // sockets those replicas relay to a. Chat, raised hands, a quiz with live results and
 // scores, Ben dropping and resuming through c, the end. Video: the teacher's camera on a; Ana's
 // and Ben's pages subscribe through their edge replicas and connect their media to a's SFU (the
-// course's home), and decode the teacher's video (getStats). Exits non-zero on the first failed
-// check.
+// course's home), and decode the teacher's video (getStats); then Ana, on b, gets the stage:
+// her page publishes to a's SFU and the teacher and Ben decode her. Exits non-zero on the first
+// failed check.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -160,6 +161,53 @@ async function main() {
     await T.click('#camera');
     for (const P of [A, B]) await P.waitForSelector('#stage-video:not(.playing)', { state: 'attached' });
     check(true, 'the students on b and c see the camera stop');
+
+    // --- the stage to Ana (on b): her page publishes through b into the home's SFU; the
+    // teacher (a) and Ben (c) decode her video; the take-back stops it
+    const stageFrames = (P) => P.evaluate(async () => {
+      const r = window.edgeclassVideo() && window.edgeclassVideo().videoReceiver('stage');
+      if (!r) return null;
+      let frames = null;
+      (await r.getStats()).forEach((x) => { if (x.type === 'inbound-rtp') frames = x.framesDecoded || 0; });
+      return frames;
+    });
+    await T.click('#people li[data-user="usr_ana"] button[data-action="stage"]:text("Give stage")');
+    await A.waitForSelector('#on-stage:not([hidden])');
+    await A.waitForFunction(() => {
+      const pc = window.edgeclassCamera().pc;
+      return pc && pc.connectionState === 'connected';
+    });
+    const anaSends = await A.evaluate(async () => {
+      let remote = null;
+      let pairRemote = null;
+      const stats = await window.edgeclassCamera().pc.getStats();
+      let selected = null;
+      stats.forEach((x) => { if (x.type === 'transport' && x.selectedCandidatePairId) selected = x.selectedCandidatePairId; });
+      stats.forEach((x) => {
+        if (x.type === 'candidate-pair' && (x.id === selected || (!selected && x.nominated))) pairRemote = x.remoteCandidateId;
+      });
+      stats.forEach((x) => { if (x.type === 'remote-candidate' && x.id === pairRemote) remote = `${x.address}:${x.port}`; });
+      return remote;
+    });
+    check(anaSends === `127.0.0.1:${homeMedia}`, `Ana (b) on stage publishes to the home's SFU (${anaSends})`);
+    const stageViewers = [['teacher (a)', T], ['Ben (c)', B]];
+    for (const [, P] of stageViewers) {
+      await P.waitForSelector('#onstage-video.playing');
+      await P.waitForFunction(() => window.edgeclassVideo().pc.connectionState === 'connected');
+    }
+    const onStage = [];
+    for (const [, P] of stageViewers) onStage.push(await stageFrames(P));
+    await sleep(4000);
+    for (let i = 0; i < stageViewers.length; i++) {
+      const [name, P] = stageViewers[i];
+      const n = await stageFrames(P);
+      console.log(`${name}: Ana's stage video frames ${onStage[i]} -> ${n} in 4 s`);
+      check(n !== null && n > (onStage[i] || 0) + 20, `${name}: decodes Ana (on b) on stage`);
+    }
+    await T.click('#take-stage');
+    await A.waitForSelector('#on-stage[hidden]', { state: 'attached' });
+    for (const [, P] of stageViewers) await P.waitForSelector('#onstage-video:not(.playing)', { state: 'attached' });
+    check(true, 'the stage taken back: Ana stops, the viewers see it end');
 
     // --- hands
     await B.click('#hand');

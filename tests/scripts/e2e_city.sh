@@ -2,7 +2,8 @@
 # Browser end-to-end test of one live class across a city's replicas (tests/e2e/city_live.mjs):
 # a real redis-server and three release binaries on loopback, the teacher's page on the
 # course's home, the students' pages on the two other replicas, in headless Chromium through
-# playwright-core. Skips visibly when redis-server, node or Chromium is missing.
+# playwright-core (chat, hands, quiz, resume, and video: the students decode the teacher's
+# camera and a student on another replica publishes on stage, all media on the home's SFU). Skips visibly when redis-server, node or Chromium is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../e2e"
 . ../scripts/lib/tools.sh
