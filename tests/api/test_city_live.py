@@ -548,6 +548,29 @@ class CityLiveTest(unittest.TestCase):
             cleared = not [x for x in m["feeds"] if x["feed"] == "stage"]
         self.assertTrue(cleared, "media.unpublish through an edge left the stage feed live")
 
+    def test_8_an_edge_students_media_goes_when_it_leaves(self):
+        """When the last connection of a student on an edge leaves, the home drops its media
+        transports at once (as for a socket on the home): its subscription never lives on
+        to fail its ICE timeout (2 s here) on the home."""
+        data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "media", "data")
+        with open(os.path.join(data, "chromium_subscribe_offer.sdp")) as f:
+            subscribe_offer = f.read()
+        s1 = token("ml-1", "student", "Jo")
+        course, session = self.live_class([s1])
+        teacher = self.live("a", session, TEACHER)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        jo = self.live("c", session, s1)
+        self.assertIsNotNone(jo.expect("welcome"))
+        jo.send({"type": "media.subscribe", "sdp": subscribe_offer, "ref": "s1"})
+        ans = jo.expect("media.answer")
+        self.assertIsNotNone(ans, "media.subscribe through an edge got no answer")
+        self.assertEqual(self.candidate_ports(ans["sdp"]), {self.media_port("a")})
+        jo.close()
+        self.assertEqual(teacher.expect("participant_left")["user_id"], "ml-1")
+        time.sleep(3)  # past the ICE timeout the transport would have failed at
+        failed = [l for l in self.replicas["a"].log if "media.ice_failed" in l and "ml-1" in l]
+        self.assertEqual(failed, [], "the home kept the media of an edge student who left")
+
     def _joins_through(self, name, session, tok):
         w = WebSocket(self.port(name), f"/api/v1/sessions/{session}/live?token={tok}")
         self.sockets.append(w)
