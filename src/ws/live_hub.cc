@@ -69,7 +69,12 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
               deps_.clock,
               deps_.random,
               deps_.authorizer,
-              deps_.media.publish ? &deps_.media : nullptr};
+              deps_.media.publish ? &deps_.media : nullptr,
+              {}};
+  if (deps_.threads > 1 && course.capacity > 0 &&
+      size_t(course.capacity) > deps_.spread_above_capacity) {
+    for (int i = 0; i < deps_.threads; ++i) rd.spread_over.push_back(&deps_.context(i));
+  }
   auto host = std::make_shared<RoomHost>(deps_.context(t), t, std::move(cfg), session.teacher_id,
                                          rd, [this, id = session.id] {
                                            std::lock_guard l(mu_);
@@ -236,22 +241,27 @@ bool LiveHub::handle_upgrade(http::Transport& stream, HttpRequest& req, int thre
   if (!q.epoch.empty() && q.last_seq && *q.last_seq >= 0) {
     resume = classroom::ResumePoint{q.epoch, uint64_t(*q.last_seq)};
   }
+  // A spread room's connection stays on this thread (served through the room's shard here).
+  std::shared_ptr<RoomShard> shard = host->shard(thread_index);
   {
     std::lock_guard lock(mu_);
     ++counters_.connections_accepted;
+    if (shard) ++counters_.spread_connections;
   }
 
   // `slot` and `quota_hold` stay with the session until its coroutine ends.
   auto start = [this, host, who = std::move(who), resume, slot = std::move(slot),
-                quota_hold = std::move(quota_hold)](http::Transport s, HttpRequest r) mutable {
-    auto session =
-        std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume, deps_.limits);
+                quota_hold = std::move(quota_hold)](http::Transport s, HttpRequest r,
+                                                    std::shared_ptr<RoomShard> shard) mutable {
+    auto ex = s.get_executor();
+    auto session = std::make_shared<LiveSession>(std::move(s), host, std::move(shard),
+                                                 std::move(who), resume, deps_.limits);
     asio::co_spawn(
-        host->executor(), session->run(std::make_unique<HttpRequest>(std::move(r))),
+        ex, session->run(std::make_unique<HttpRequest>(std::move(r))),
         [slot = std::move(slot), quota_hold = std::move(quota_hold)](std::exception_ptr) {});
   };
-  if (host->thread_index() == thread_index) {
-    start(std::move(stream), std::move(req));
+  if (host->thread_index() == thread_index || shard) {
+    start(std::move(stream), std::move(req), std::move(shard));
     return true;
   }
   // Move the connection to the room's thread: release the descriptor (and the TLS session)
@@ -267,7 +277,7 @@ bool LiveHub::handle_upgrade(http::Transport& stream, HttpRequest& req, int thre
     beast::error_code aec;
     http::Transport moved = http::Transport::adopt(std::move(d), host->executor(), aec);
     if (aec) return;
-    start(std::move(moved), std::move(req));
+    start(std::move(moved), std::move(req), nullptr);
   });
   return true;
 }

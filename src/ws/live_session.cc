@@ -19,6 +19,7 @@
 #include "base/utf8.h"
 #include "ws/close_codes.h"
 #include "ws/room_host.h"
+#include "ws/room_shard.h"
 
 namespace ws {
 
@@ -69,11 +70,12 @@ constexpr size_t kTlsReadChunk = 4 * 1024;
 }  // namespace
 
 LiveSession::LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
-                         classroom::Participant who, std::optional<classroom::ResumePoint> resume,
-                         const SessionLimits& limits)
+                         std::shared_ptr<RoomShard> shard, classroom::Participant who,
+                         std::optional<classroom::ResumePoint> resume, const SessionLimits& limits)
     : sock_(std::move(socket)),
       timer_(sock_.get_executor()),
       host_(std::move(host)),
+      shard_(std::move(shard)),
       who_(std::move(who)),
       resume_(std::move(resume)),
       limits_(limits),
@@ -126,26 +128,22 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   last_read_ = Clock::now();
   arm_timer(last_read_ + limits_.idle_timeout / 2);
 
-  auto reply = host_->join(self, resume_);
-  resume_.reset();
-  if (!reply.is_ok()) {
-    close(close_code_for(reply.status()), reply.status().message());
-  } else {
+  if (remote()) {
+    // The room decides on its own thread; the welcome (or the refusal's close) comes back
+    // through the shard, before any event after the join. Reading starts meanwhile: what the
+    // client sends is posted to the room after the join, and ignored there if it was refused.
     joined_ = true;
-    // The replay is bounded by the room's event buffer (4096 events, 4 MiB), not by the send
-    // queue: the queue's bounds apply on top of what the replay still holds.
-    std::vector<Frame> frames;
-    frames.reserve(reply->replay.size() + 1);
-    frames.push_back(text_frame(reply->welcome));
-    for (const auto& ev : reply->replay) {
-      if (ev.json) frames.push_back(text_frame(*ev.json));
+    host_->post_join(self, std::move(resume_));
+  } else {
+    auto reply = host_->join(self, resume_);
+    if (!reply.is_ok()) {
+      close(close_code_for(reply.status()), reply.status().message());
+    } else {
+      joined_ = true;
+      start_in_room(RoomHost::join_frames(*reply));
     }
-    for (const auto& f : frames) {
-      replay_messages_left_ += 1;
-      replay_bytes_left_ += f->size();
-    }
-    for (auto& f : frames) send_frame(std::move(f));
   }
+  resume_.reset();
 
   for (;;) {
     const char* got = nullptr;
@@ -173,6 +171,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     if (!consume_input()) break;
   }
   open_ = false;
+  ended_ = true;
   queue_.clear();
   head_ = 0;
   partial_ = 0;
@@ -182,9 +181,36 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   tls_in_.reset();
   timer_.cancel();
   sock_.close(ec);
-  if (joined_) host_->leave(*this);
+  if (joined_) {
+    if (remote()) {
+      shard_->remove(*this);
+      host_->post_leave(self);
+    } else {
+      host_->leave(*this);
+    }
+  }
   joined_ = false;
 }
+
+void LiveSession::start_in_room(std::vector<Frame> frames) {
+  // The replay is bounded by the room's event buffer (4096 events, 4 MiB), not by the send
+  // queue: the queue's bounds apply on top of what the replay still holds.
+  for (const auto& f : frames) {
+    replay_messages_left_ += 1;
+    replay_bytes_left_ += f->size();
+  }
+  for (auto& f : frames) send_frame(std::move(f));
+}
+
+void LiveSession::deliver_to_room(std::string_view text) {
+  if (remote()) {
+    host_->post_message(shared_from_this(), std::string(text));
+  } else {
+    host_->on_message(*this, text);
+  }
+}
+
+FlushList& LiveSession::flush_list() { return shard_ ? shard_->flush_list() : host_->flush_list(); }
 
 // ---- reading --------------------------------------------------------------------------------
 
@@ -246,7 +272,7 @@ void LiveSession::on_data_frame(const FrameHeader& h, std::string_view data) {
              !flood_.try_take(base::SystemClock::instance().now_mono_ns())) {
     close(kCloseRateLimited, "too many messages");
   } else {
-    host_->on_message(*this, text);
+    deliver_to_room(text);
   }
   if (!whole) {
     message_.clear();
@@ -340,7 +366,7 @@ void LiveSession::close(uint16_t code, std::string reason) {
 void LiveSession::schedule_flush() {
   if (flush_listed_ || writing_) return;  // a waiting writer takes the new frames too
   flush_listed_ = true;
-  host_->flush_list().add(shared_from_this());
+  flush_list().add(shared_from_this());
 }
 
 void FlushList::add(std::shared_ptr<LiveSession> s) {

@@ -1,7 +1,9 @@
 // ws::LiveSession — one participant's WebSocket in a live room.
 //
-// Runs entirely on its room's I/O thread (the RoomHost's executor), so the session and its
-// room share state without locks. Beast does the opening handshake; from then on the session
+// Runs entirely on one I/O thread: its room's (the RoomHost's executor), so the session and
+// its room share state without locks; or, in a spread room, the thread that accepted it, where
+// the room reaches it through that thread's RoomShard (ws/room_shard.h) and it posts what it
+// reads to the room's thread. Beast does the opening handshake; from then on the session
 // frames and parses itself (ws/frame.h) over the plain socket:
 // - Sending: outgoing messages are whole frames (header + payload) built once per room event
 //   and shared by every receiver's bounded queue. Nothing is written at send(): a connection
@@ -47,6 +49,7 @@
 namespace ws {
 
 class RoomHost;
+class RoomShard;
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using Text = std::shared_ptr<const std::string>;
@@ -95,8 +98,11 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // handshake the session keeps only the transport.
   using Stream = boost::beast::websocket::stream<http::Transport>;
 
-  // `socket` must already be bound to `host`'s executor.
-  LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host, classroom::Participant who,
+  // `socket` must already be bound to `host`'s executor, or (a spread room's connection on
+  // another I/O thread) to `shard`'s thread; `shard` is null for a connection on the room's
+  // own thread.
+  LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
+              std::shared_ptr<RoomShard> shard, classroom::Participant who,
               std::optional<classroom::ResumePoint> resume, const SessionLimits& limits);
 
   // The connection's whole life: WebSocket handshake on `req`, join, read loop, leave.
@@ -123,9 +129,22 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
   const classroom::Participant& who() const { return who_; }
   size_t queued() const { return queue_.size() - head_; }
+  // Runs on another I/O thread than its room (its RoomShard's). Any thread (set at
+  // construction).
+  bool remote() const { return shard_ != nullptr; }
+  RoomShard* shard() const { return shard_.get(); }
 
-  // Position in the host's connection list; maintained by RoomHost only.
+  // The room accepted the connection: queues its welcome and replay (`frames`, in order), which
+  // the queue's bounds allow on top. The connection's own thread; called by RoomShard for a
+  // remote connection (a local one does it itself after the join).
+  void start_in_room(std::vector<Frame> frames);
+  // The read loop has ended (the connection's own thread).
+  bool ended() const { return ended_; }
+
+  // Position in the host's connection list; maintained by RoomHost only (room thread).
   size_t host_index = 0;
+  // Position in the shard's connection list; maintained by RoomShard only (its thread).
+  size_t shard_index = 0;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -164,10 +183,15 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void write_queued_tls();
   // The TCP socket underneath the transport.
   boost::asio::ip::tcp::socket& tcp() { return sock_.socket(); }
+  // The flush list of the connection's thread (the room's, or its shard's).
+  FlushList& flush_list();
+  // Hands a whole text message to the room (directly, or posted to the room's thread).
+  void deliver_to_room(std::string_view text);
 
   http::Transport sock_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<RoomHost> host_;
+  std::shared_ptr<RoomShard> shard_;  // null: on the room's thread
   classroom::Participant who_;
   std::optional<classroom::ResumePoint> resume_;
   const SessionLimits& limits_;
@@ -207,7 +231,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool close_sent_ = false;    // ... and fully written
   bool peer_closed_ = false;   // the client's close frame arrived
   bool discard_ = false;       // a protocol error: what the client sends is not parsed any more
-  bool joined_ = false;        // registered with the host
+  bool joined_ = false;        // registered with the host (remote: the join was posted)
+  bool ended_ = false;         // the read loop has ended
   std::optional<uint16_t> close_code_;  // a close has begun
 };
 

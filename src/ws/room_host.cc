@@ -37,7 +37,16 @@ RoomHost::RoomHost(asio::io_context& ioc, int thread_index, classroom::RoomConfi
       course_id_(config.course_id),
       on_finished_(std::move(on_finished)),
       room_(std::move(config), *this, *deps.clock, *deps.random),
-      flush_(std::make_shared<FlushList>(ioc.get_executor())) {}
+      flush_(std::make_shared<FlushList>(ioc.get_executor())) {
+  if (deps_.spread_over.size() > 1) {
+    shards_.resize(deps_.spread_over.size());
+    shard_members_.assign(deps_.spread_over.size(), 0);
+    for (size_t t = 0; t < shards_.size(); ++t) {
+      if (int(t) != thread_index_)
+        shards_[t] = std::make_shared<RoomShard>(*deps_.spread_over[t], int(t));
+    }
+  }
+}
 
 template <typename Fn>
 void RoomHost::post_here(Fn fn) {
@@ -57,28 +66,80 @@ base::Result<classroom::JoinReply> RoomHost::join(
   classroom::DbReader reader(*deps_.reader);
   auto reply = classroom::enter_room(room_, reader, s->who(), resume);
   if (!reply.is_ok()) return reply;
-  s->host_index = conns_.size();
-  conns_.push_back(s);
+  auto& list = s->remote() ? remote_ : conns_;
+  s->host_index = list.size();
+  list.push_back(s);
+  if (s->remote()) ++shard_members_[size_t(s->shard()->thread_index())];
   by_user_[s->who().user_id].push_back(s.get());
   ensure_ticking();  // presence counts for students in large rooms
   // Which feeds are live, after the welcome (this runs once the caller has queued it).
   if (deps_.media && !feeds_.empty()) {
     post_here([weak = std::weak_ptr<LiveSession>(s)](RoomHost& h) {
-      if (auto sess = weak.lock()) sess->send(h.media_tracks_message());
+      if (auto sess = weak.lock()) h.reply(*sess, h.media_tracks_message());
     });
   }
   return reply;
 }
 
-void RoomHost::leave(LiveSession& s) {
-  size_t i = s.host_index;
-  if (i >= conns_.size() || conns_[i].get() != &s) return;
-  auto keep = conns_[i];  // `s` stays alive until this function returns
-  if (i + 1 != conns_.size()) {
-    conns_[i] = std::move(conns_.back());
-    conns_[i]->host_index = i;
+std::vector<Frame> RoomHost::join_frames(const classroom::JoinReply& reply) {
+  std::vector<Frame> frames;
+  frames.reserve(reply.replay.size() + 1);
+  frames.push_back(text_frame(reply.welcome));
+  for (const auto& ev : reply.replay) {
+    if (ev.json) frames.push_back(text_frame(*ev.json));
   }
-  conns_.pop_back();
+  return frames;
+}
+
+void RoomHost::join_remote(const std::shared_ptr<LiveSession>& s,
+                           const std::optional<classroom::ResumePoint>& resume) {
+  auto reply = join(s, resume);
+  RoomShard::Op op;
+  op.session = s;
+  if (!reply.is_ok()) {
+    op.kind = RoomShard::Op::Kind::kClose;
+    op.code = close_code_for(reply.status());
+    op.reason = reply.status().message();
+  } else {
+    op.kind = RoomShard::Op::Kind::kJoined;
+    op.frames = join_frames(*reply);
+  }
+  s->shard()->post(std::move(op));
+}
+
+void RoomHost::post_join(std::shared_ptr<LiveSession> s,
+                         std::optional<classroom::ResumePoint> resume) {
+  asio::post(ioc_, [self = shared_from_this(), s = std::move(s), resume = std::move(resume)] {
+    self->join_remote(s, resume);
+  });
+}
+
+void RoomHost::post_leave(std::shared_ptr<LiveSession> s) {
+  asio::post(ioc_, [self = shared_from_this(), s = std::move(s)] { self->leave(*s); });
+}
+
+void RoomHost::post_message(std::shared_ptr<LiveSession> s, std::string text) {
+  asio::post(ioc_, [self = shared_from_this(), s = std::move(s), text = std::move(text)] {
+    if (self->is_member(*s)) self->on_message(*s, text);
+  });
+}
+
+bool RoomHost::is_member(const LiveSession& s) const {
+  const auto& list = s.remote() ? remote_ : conns_;
+  return s.host_index < list.size() && list[s.host_index].get() == &s;
+}
+
+void RoomHost::leave(LiveSession& s) {
+  if (!is_member(s)) return;
+  auto& list = s.remote() ? remote_ : conns_;
+  size_t i = s.host_index;
+  auto keep = list[i];  // `s` stays alive until this function returns
+  if (i + 1 != list.size()) {
+    list[i] = std::move(list.back());
+    list[i]->host_index = i;
+  }
+  list.pop_back();
+  if (s.remote()) --shard_members_[size_t(s.shard()->thread_index())];
   auto it = by_user_.find(s.who().user_id);
   if (it != by_user_.end()) {
     auto& v = it->second;
@@ -101,13 +162,50 @@ void RoomHost::on_room_event(const classroom::RoomEvent& event) {
     auto it = by_user_.find(a.user);
     if (it == by_user_.end()) return;
     Frame frame = text_frame(*event.json);
-    for (LiveSession* s : it->second) s->send_frame(frame);
+    for (LiveSession* s : it->second) deliver(*s, frame);
     return;
   }
-  Frame frame = text_frame(*event.json);
-  for (const auto& s : conns_) {
-    if (a.includes(s->who().role, s->who().user_id)) s->send_frame(frame);
+  broadcast(text_frame(*event.json), a);
+}
+
+void RoomHost::broadcast(const Frame& frame, const classroom::Audience& audience) {
+  // Other threads first: their writes then run while this thread writes its own sockets.
+  for (size_t t = 0; t < shards_.size(); ++t) {
+    if (shard_members_[t] == 0) continue;
+    RoomShard::Op op;
+    op.kind = RoomShard::Op::Kind::kBroadcast;
+    op.frame = frame;
+    op.audience = audience;
+    shards_[t]->post(std::move(op));
   }
+  for (const auto& s : conns_) {
+    if (audience.includes(s->who().role, s->who().user_id)) s->send_frame(frame);
+  }
+}
+
+void RoomHost::deliver(LiveSession& s, Frame frame) {
+  if (!s.remote()) {
+    s.send_frame(std::move(frame));
+    return;
+  }
+  RoomShard::Op op;
+  op.kind = RoomShard::Op::Kind::kSend;
+  op.frame = std::move(frame);
+  op.session = s.shared_from_this();
+  s.shard()->post(std::move(op));
+}
+
+void RoomHost::close_session(LiveSession& s, uint16_t code, std::string reason) {
+  if (!s.remote()) {
+    s.close(code, std::move(reason));
+    return;
+  }
+  RoomShard::Op op;
+  op.kind = RoomShard::Op::Kind::kClose;
+  op.session = s.shared_from_this();
+  op.code = code;
+  op.reason = std::move(reason);
+  s.shard()->post(std::move(op));
 }
 
 // ---- client messages ----------------------------------------------------------------------
@@ -116,19 +214,19 @@ void RoomHost::on_message(LiveSession& s, std::string_view text) {
   std::string ref;
   auto msg = classroom::parse_client_message(text, &ref);
   if (!msg.is_ok()) {
-    s.send(classroom::error_reply(ref, msg.status()));
+    reply(s, classroom::error_reply(ref, msg.status()));
     return;
   }
   auto step = classroom::apply_client_message(room_, s.who().user_id, *msg);
   if (!step.is_ok()) {
-    s.send(classroom::error_reply(msg->ref, step.status()));
+    reply(s, classroom::error_reply(msg->ref, step.status()));
     return;
   }
   switch (*step) {
     case NextStep::kNone:
       break;
     case NextStep::kPong:
-      s.send(classroom::pong_reply(msg->ref, deps_.clock->now_unix_ms()));
+      reply(s, classroom::pong_reply(msg->ref, deps_.clock->now_unix_ms()));
       break;
     case NextStep::kPublish:
     case NextStep::kClose:
@@ -153,7 +251,7 @@ void RoomHost::handle_stage(LiveSession& s, const classroom::ClientMessage& msg)
   base::Status st = msg.type == classroom::ClientType::kStageGive
                         ? room_.give_stage(s.who().user_id, msg.target)
                         : room_.take_stage(s.who().user_id);
-  if (!st.is_ok()) s.send(classroom::error_reply(msg.ref, st));
+  if (!st.is_ok()) reply(s, classroom::error_reply(msg.ref, st));
 }
 
 void RoomHost::on_stage_changed(std::string_view previous, std::string_view current) {
@@ -197,8 +295,9 @@ classroom::Decision RoomHost::may_publish_media(const classroom::Participant& p)
 void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg) {
   const MediaSignalling* media = deps_.media;
   if (!media || !media->publish || !media->subscribe) {
-    s.send(classroom::error_reply(
-        msg.ref, base::unavailable("video is not available on this server", "media_unavailable")));
+    reply(s,
+          classroom::error_reply(msg.ref, base::unavailable("video is not available on this server",
+                                                            "media_unavailable")));
     return;
   }
   const std::string user = s.who().user_id;
@@ -210,11 +309,12 @@ void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg)
   if (publish) {
     classroom::Decision d = may_publish_media(s.who());
     if (!d.allow) {
-      s.send(classroom::error_reply(
-          msg.ref,
-          base::permission_denied(
-              d.reason.empty() ? "only the teacher or a student on stage can publish" : d.reason,
-              "not_allowed")));
+      reply(s,
+            classroom::error_reply(
+                msg.ref, base::permission_denied(
+                             d.reason.empty() ? "only the teacher or a student on stage can publish"
+                                              : d.reason,
+                             "not_allowed")));
       return;
     }
   }
@@ -223,13 +323,13 @@ void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg)
   MediaSignalling::Done done =
       [self = shared_from_this(), weak, ref = msg.ref,
        kind = std::string(publish ? "publish" : "subscribe")](base::Result<std::string> r) {
-        self->post_here([weak, ref, kind, r = std::move(r)](RoomHost&) {
+        self->post_here([weak, ref, kind, r = std::move(r)](RoomHost& h) {
           auto sess = weak.lock();
           if (!sess) return;
           if (!r.is_ok()) {
             base::Status st = r.status();
-            sess->send(classroom::error_reply(
-                ref, base::invalid_argument(st.message(), "media_rejected")));
+            h.reply(*sess, classroom::error_reply(
+                               ref, base::invalid_argument(st.message(), "media_rejected")));
             return;
           }
           json::object o;
@@ -237,7 +337,7 @@ void RoomHost::handle_media(LiveSession& s, const classroom::ClientMessage& msg)
           if (!ref.empty()) o["ref"] = ref;
           o["kind"] = kind;
           o["sdp"] = *r;
-          sess->send(json::serialize(o));
+          h.reply(*sess, json::serialize(o));
         });
       };
   if (publish) {
@@ -280,7 +380,7 @@ void RoomHost::media_event(const MediaEvent& e) {
     o["connection"] = e.connection;
     o["reason"] = e.reason;
     Frame frame = text_frame(json::serialize(o));
-    for (LiveSession* s : it->second) s->send_frame(frame);
+    for (LiveSession* s : it->second) deliver(*s, frame);
     return;
   }
   if (e.type == T::kTrackAdded) {
@@ -293,8 +393,8 @@ void RoomHost::media_event(const MediaEvent& e) {
     it->second.kinds.erase(e.kind);
     if (it->second.kinds.empty()) feeds_.erase(it);
   }
-  Frame frame = text_frame(media_tracks_message());  // framed once for the room
-  for (const auto& s : conns_) s->send_frame(frame);
+  // Framed once for the room.
+  broadcast(text_frame(media_tracks_message()), classroom::Audience::everyone());
 }
 
 void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg) {
@@ -303,9 +403,10 @@ void RoomHost::submit_answer(LiveSession& s, const classroom::ClientMessage& msg
   classroom::DbReader reader(*deps_.reader);
   classroom::submit_live_answer(room_, {*deps_.service, reader, *this}, s.who(), msg.quiz_id,
                                 msg.answers,
-                                [weak = s.weak_from_this(), ref = msg.ref](const base::Status& st) {
+                                [self = shared_from_this(), weak = s.weak_from_this(),
+                                 ref = msg.ref](const base::Status& st) {
                                   if (auto sess = weak.lock())
-                                    sess->send(classroom::error_reply(ref, st));
+                                    self->reply(*sess, classroom::error_reply(ref, st));
                                 });
 }
 
@@ -339,10 +440,10 @@ void RoomHost::submit_quiz_change(LiveSession& s, const classroom::ClientMessage
           classroom::bump_catalog_generation();
           quiz_changed(*out);
         } else if (auto sess = weak.lock()) {
-          sess->send(classroom::error_reply(ref, st));
+          reply(*sess, classroom::error_reply(ref, st));
         }
       });
-  if (!submitted.is_ok()) s.send(classroom::error_reply(msg.ref, submitted));
+  if (!submitted.is_ok()) reply(s, classroom::error_reply(msg.ref, submitted));
 }
 
 // ---- storage-driven changes ---------------------------------------------------------------
@@ -415,7 +516,7 @@ void RoomHost::student_removed(const std::string& student_id, const std::string&
   std::vector<LiveSession*> conns = it->second;
   for (LiveSession* s : conns) {
     if (s->who().role != classroom::Role::kStudent) continue;
-    s->close(kCloseForbidden, self ? "you left the course" : "removed from the course");
+    close_session(*s, kCloseForbidden, self ? "you left the course" : "removed from the course");
   }
 }
 
@@ -536,7 +637,7 @@ void RoomHost::on_participant_removed(std::string_view user_id) {
               store::Txn& txn) { return store::set_member_removed(txn, session, user, now); });
   auto it = by_user_.find(std::string(user_id));
   if (it == by_user_.end()) return;
-  for (LiveSession* s : it->second) s->close(kCloseRemoved, "removed by the teacher");
+  for (LiveSession* s : it->second) close_session(*s, kCloseRemoved, "removed by the teacher");
 }
 
 // ---- end ------------------------------------------------------------------------------------
@@ -552,6 +653,14 @@ void RoomHost::end(std::string_view reason, uint16_t code, std::string_view clos
 
 void RoomHost::close_all(uint16_t code, std::string_view reason) {
   if (code == kCloseGoingAway) going_away_ = true;
+  for (size_t t = 0; t < shards_.size(); ++t) {
+    if (shard_members_[t] == 0) continue;
+    RoomShard::Op op;
+    op.kind = RoomShard::Op::Kind::kCloseAll;
+    op.code = code;
+    op.reason = std::string(reason);
+    shards_[t]->post(std::move(op));
+  }
   for (const auto& s : conns_) s->close(code, std::string(reason));
 }
 

@@ -27,6 +27,7 @@
 #include "store/writer.h"
 #include "ws/live_session.h"
 #include "ws/media_signalling.h"
+#include "ws/room_shard.h"
 
 namespace ws {
 
@@ -42,6 +43,10 @@ struct RoomDeps {
   std::function<std::shared_ptr<const classroom::Authorizer>()> authorizer;
   // The media plane; nullptr (or empty functions) when video is unavailable.
   const MediaSignalling* media = nullptr;
+  // A spread room (ws/room_shard.h): every I/O thread's io_context, by thread index; the
+  // room's connections stay on the threads that accepted them. Empty: every connection is
+  // moved to the room's thread.
+  std::vector<boost::asio::io_context*> spread_over;
 };
 
 class RoomHost : public std::enable_shared_from_this<RoomHost>,
@@ -59,6 +64,15 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   const std::string& session_id() const { return session_id_; }
   // Any thread (set at construction).
   const std::string& course_id() const { return course_id_; }
+  // Any thread (set at construction): connections stay on their own I/O threads.
+  bool spread() const { return !shards_.empty(); }
+  // Any thread: the shard for `thread_index`'s connections; null for the room's own thread or
+  // when the room is not spread.
+  std::shared_ptr<RoomShard> shard(int thread_index) const {
+    return size_t(thread_index) < shards_.size() ? shards_[size_t(thread_index)] : nullptr;
+  }
+  // The frames a joined connection is sent first: its welcome, then the replay.
+  static std::vector<Frame> join_frames(const classroom::JoinReply& reply);
 
   // ---- called by LiveSession (room thread) ----
   // Adds `s` to the room (and to the connection list when accepted).
@@ -67,6 +81,13 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   void leave(LiveSession& s);
   // One text frame from `s`.
   void on_message(LiveSession& s, std::string_view text);
+
+  // ---- called by a remote LiveSession (a spread room's, on its own thread) ----
+  // Posted to the room's thread: join (the welcome or the refusal's close goes back through
+  // the shard), leave, one text message (ignored unless `s` is in the room).
+  void post_join(std::shared_ptr<LiveSession> s, std::optional<classroom::ResumePoint> resume);
+  void post_leave(std::shared_ptr<LiveSession> s);
+  void post_message(std::shared_ptr<LiveSession> s, std::string text);
 
   // ---- called by LiveHub after posting to executor() ----
   // Rebuilds the room from storage (docs/live-protocol.md, "The room and the database"):
@@ -94,7 +115,7 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   // The media plane reported a track or a dead transport in this room (see MediaEvent).
   void media_event(const MediaEvent& event);
 
-  size_t connections() const { return conns_.size(); }
+  size_t connections() const { return conns_.size() + remote_.size(); }
   const classroom::Room& room() const { return room_; }
   // Lets go of every connection, once the I/O threads have stopped (the hub's destructor):
   // a session holds its host and the host its sessions, so connections the drain timeout
@@ -102,7 +123,11 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   void release_connections() {
     by_user_.clear();
     conns_.clear();
+    remote_.clear();
     flush_->clear();
+    for (auto& sh : shards_) {
+      if (sh) sh->release();
+    }
   }
   // The room's connections with frames to write at the end of the current burst.
   FlushList& flush_list() { return *flush_; }
@@ -121,6 +146,18 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   base::Status write(store::WriteOp op, std::function<void(base::Status)> done) override;
 
  private:
+  // What the room sends one connection or many, wherever the connections run: directly on
+  // this thread, posted to the shard of another.
+  void deliver(LiveSession& s, Frame frame);
+  void reply(LiveSession& s, std::string_view text) { deliver(s, text_frame(text)); }
+  void close_session(LiveSession& s, uint16_t code, std::string reason);
+  void broadcast(const Frame& frame, const classroom::Audience& audience);
+  // A remote connection asks to join (posted by post_join).
+  void join_remote(const std::shared_ptr<LiveSession>& s,
+                   const std::optional<classroom::ResumePoint>& resume);
+  // Is `s` in the room (joined and not yet left)?
+  bool is_member(const LiveSession& s) const;
+
   void submit_answer(LiveSession& s, const classroom::ClientMessage& msg);
   void submit_quiz_change(LiveSession& s, const classroom::ClientMessage& msg);
   // media.publish / media.subscribe / media.unpublish: policy, then the SFU on its thread.
@@ -149,8 +186,15 @@ class RoomHost : public std::enable_shared_from_this<RoomHost>,
   const std::string course_id_;
   std::function<void()> on_finished_;
   classroom::Room room_;  // room thread only
-  // Open connections (room thread only). Each session knows its index for O(1) removal.
+  // Open connections (room thread only). Each session knows its index for O(1) removal in
+  // its list: conns_ on this thread, remote_ on other threads (a spread room's).
   std::vector<std::shared_ptr<LiveSession>> conns_;
+  std::vector<std::shared_ptr<LiveSession>> remote_;
+  // A spread room's shards by thread index (null at this thread's; empty: not spread; the
+  // vector is not changed after construction) and how many joined connections each has
+  // (room thread only): events go only to shards with members.
+  std::vector<std::shared_ptr<RoomShard>> shards_;
+  std::vector<size_t> shard_members_;
   std::shared_ptr<FlushList> flush_;
   // The same connections by user id, for events addressed to one user.
   std::unordered_map<std::string, std::vector<LiveSession*>> by_user_;
