@@ -808,6 +808,19 @@ TEST_F(LiveWsSpreadTest, EveryStudentGetsEveryEventInRoomOrderAcrossThreads) {
   EXPECT_GT(c.spread_connections, 0);
   EXPECT_LT(c.spread_connections, n + 1);
 
+  // What the sockets carry is counted once per receiver, on both threads (LiveTraffic).
+  const LiveTraffic& traffic = hub_->traffic();
+  const size_t chat_type = LiveTraffic::out_type(R"({"type":"chat_message")");
+  const size_t error_type = LiveTraffic::out_type(R"({"type":"error")");
+  const uint64_t chats_before = traffic.out(chat_type);
+  const uint64_t errors_out_before = traffic.out(error_type);
+  auto error_replies = [&traffic] {
+    uint64_t sum = 0;
+    for (const auto& [code, count] : traffic.errors()) sum += count;
+    return sum;
+  };
+  const uint64_t error_replies_before = error_replies();
+
   // A burst from the teacher, then one from a student: every student gets all, in order.
   // (The student sends once the teacher's last message is back: the room orders messages from
   // two sockets as they reach it.)
@@ -821,6 +834,20 @@ TEST_F(LiveWsSpreadTest, EveryStudentGetsEveryEventInRoomOrderAcrossThreads) {
     EXPECT_EQ(got[size_t(i)].chat, texts(0, 41)) << "student " << i;
     EXPECT_TRUE(got[size_t(i)].ordered) << "student " << i;
   }
+
+  // 41 chat messages to the teacher and every student, wherever their sockets run (a shard
+  // counts right after queuing, so the count may trail the last read by a moment).
+  const uint64_t want_chats = chats_before + 41 * uint64_t(n + 1);
+  for (int i = 0; i < 200 && traffic.out(chat_type) < want_chats; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(traffic.out(chat_type), want_chats);
+  // An error reply to each student, on whichever thread: counted as sent and by its code.
+  for (int i = 0; i < n; ++i) {
+    s[size_t(i)]->send({{"type", "no_such_type"}});
+    ASSERT_TRUE(s[size_t(i)]->expect("error")) << "student " << i;
+  }
+  EXPECT_EQ(traffic.out(error_type), errors_out_before + uint64_t(n));
+  EXPECT_EQ(error_replies(), error_replies_before + uint64_t(n));
 
   // Eight students drop; the teacher sends while they come back with resume, one by one:
   // each gets its welcome, then exactly what it missed and what followed, in order.
