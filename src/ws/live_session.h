@@ -1,10 +1,11 @@
 // ws::LiveSession — one participant's WebSocket in a live room.
 //
-// Runs entirely on one I/O thread: its room's (the RoomHost's executor), so the session and
-// its room share state without locks; or, in a spread room, the thread that accepted it, where
-// the room reaches it through that thread's RoomShard (ws/room_shard.h) and it posts what it
-// reads to the room's thread. Beast does the opening handshake; from then on the session
-// frames and parses itself (ws/frame.h) over the plain socket:
+// Runs entirely on one I/O thread: its room's (the executor of its ws::LiveRoom, a RoomHost or
+// an EdgeRoom), so the session and its room share state without locks; or, in a spread
+// RoomHost, the thread that accepted it, where the room reaches it through that thread's
+// RoomShard (ws/room_shard.h) and it posts what it reads to the room's thread. Beast does the
+// opening handshake; from then on the session frames and parses itself (ws/frame.h) over the plain
+// socket:
 // - Sending: outgoing messages are whole frames (header + payload) built once per room event
 //   and shared by every receiver's bounded queue. Nothing is written at send(): a connection
 //   with something new to send is put on its room's flush list, and one posted flush per
