@@ -179,9 +179,12 @@ class LiveWsTest : public ::testing::Test {
   };
   LeftAt teacher_sees_student_leave() {
     LeftAt out;
+    // The teacher is in before the student joins: in a spread room two joins from different
+    // threads reach the room in either order, and the student's resume point must come after
+    // the teacher's participant_joined.
     auto t = join("usr_t", base::Role::kTeacher);
-    auto a = join("usr_a", base::Role::kStudent);
     auto tw = t->expect("welcome");
+    auto a = join("usr_a", base::Role::kStudent);
     auto w = a->expect("welcome");
     EXPECT_TRUE(tw && w);
     if (!tw || !w) return out;
