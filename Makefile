@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make run` and `make test`.
-.PHONY: all deps build run test e2e-network bench bench-media bench-tls bench-city bench-live image conformance fuzz wasm-core clean
+.PHONY: all deps build run test e2e-network bench bench-media bench-tls bench-city bench-live bench-cold image conformance fuzz wasm-core clean
 
 BUILD := build/release
 NINJA_JOBS ?=
@@ -51,6 +51,11 @@ bench-city: build
 bench-live:
 	@scripts/install-deps.sh bench
 	@scripts/bench-live.sh
+
+# Cold start (exec to the first 200) beside a static C server's: the ratio to the floor.
+bench-cold:
+	@scripts/install-deps.sh bench
+	@scripts/bench-cold.sh
 
 image:
 	@scripts/install-deps.sh image

@@ -10,9 +10,16 @@
 #   BENCH_LIVE_RUNS=5          runs per case and target (every run is reported, with the spread)
 #   BENCH_LIVE_CASES="1000x100 1000x20 3000x20"   students x chat messages per second
 #   BENCH_LIVE_MESSAGES=200    chat messages per run
-#   BENCH_LIVE_TARGETS="edgeclass peer"
-#   BENCH_LIVE_SERVER_CPU=0 BENCH_LIVE_CLIENT_CPU=1   cores for taskset (empty: not pinned)
-#   BENCH_LIVE_THREADS=1       edgeclass I/O threads (the peer is one Node thread)
+#   BENCH_LIVE_TARGETS="edgeclass peer"   also: edgeclass-nospread, edgeclass with the room's
+#                              connections all on the room's thread (EDGECLASS_LIVE_SPREAD_ABOVE=-1;
+#                              differs from edgeclass only with BENCH_LIVE_THREADS > 1)
+#   BENCH_LIVE_SERVER_CPU=0 BENCH_LIVE_CLIENT_CPU=1   cores for taskset (empty: not pinned;
+#                              a list such as 0,1 gives the server both)
+#   BENCH_LIVE_THREADS=1       edgeclass I/O threads (the peer is one Node thread); with 2 or
+#                              more the bench's room (capacity 100000) is spread over them
+#   BENCH_LIVE_TLS=0           1: edgeclass serves wss:// (a self-signed certificate from
+#                              `edgeclass cert`; the client skips verification); the peer
+#                              stays plain ws://, so compare edgeclass's TLS runs with plain ones
 #   BENCH_LIVE_QUIZ=1          edgeclass runs end with a quiz: opening to every student, every
 #                              student answering, the teacher's live results
 #   BENCH_LIVE_PERF=0          1: `perf record -g` on the server during the first edgeclass run
@@ -37,6 +44,7 @@ CLIENT_CPU=${BENCH_LIVE_CLIENT_CPU-1}
 THREADS=${BENCH_LIVE_THREADS:-1}
 QUIZ=${BENCH_LIVE_QUIZ:-1}
 PERF=${BENCH_LIVE_PERF:-0}
+TLS=${BENCH_LIVE_TLS:-0}
 SYSCALLS=${BENCH_LIVE_SYSCALLS:-1}
 SECRET=bench-secret-0123456789abcdef
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -82,9 +90,25 @@ count_syscalls() {  # pid client-log file
   SYSCALL_PID=$!
 }
 
+# The CPU time of each of the server's threads during the chat (from the end of the connect
+# phase plus the settle time to "chat:"), one line per thread: "<tid> <ticks>", into FILE. How
+# the fan-out's work was shared between the I/O threads.
+thread_cpu() {  # pid client-log file
+  ( snap() { for t in /proc/"$1"/task/*; do
+        [ -r "$t/stat" ] && awk -v t="${t##*/}" '{ sub(/^.*\) /, ""); print t, $12 + $13 }' "$t/stat"
+      done 2>/dev/null; }
+    while ! grep -q "connect:" "$2" 2>/dev/null; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done
+    sleep 1.5
+    before=$(snap "$1")
+    while ! grep -q "chat:" "$2" 2>/dev/null; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done
+    after=$(snap "$1")
+    join <(echo "$before" | sort) <(echo "$after" | sort) | awk '{ print $1, $3 - $2 }' >"$3" ) &
+  THREAD_CPU_PID=$!
+}
+
 wait_http() {  # url pid
   for _ in $(seq 1000); do
-    curl -sf -o /dev/null "$1" && return 0
+    curl -skf -o /dev/null "$1" && return 0
     kill -0 "$2" 2>/dev/null || return 1
     sleep 0.01
   done
@@ -106,16 +130,22 @@ run_one() {  # target students rate run
   json=$out/${n}x${rate}-$target-$i.json
   log=$out/${n}x${rate}-$target-$i.server.log
   port=$(free_port)
-  if [ "$target" = edgeclass ]; then
-    data=$work/data-$n-$rate-$i
+  if [[ $target == edgeclass* ]]; then
+    data=$work/data-$n-$rate-$i-$target
     mkdir -p "$data"
+    local spread=50 scheme=http tls_env=()
+    [ "$target" = edgeclass-nospread ] && spread=-1
+    if [ "$TLS" = 1 ]; then
+      scheme=https
+      tls_env=(EDGECLASS_TLS_CERT="$work/tls/cert.pem" EDGECLASS_TLS_KEY="$work/tls/key.pem")
+    fi
     # shellcheck disable=SC2046
-    EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
+    env "${tls_env[@]}" EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
       EDGECLASS_THREADS=$THREADS MAX_STUDENTS=100000 EDGECLASS_LOG_LEVEL=warn \
-      $(pin "$SERVER_CPU") "$BIN" serve >"$log" 2>&1 &
+      EDGECLASS_LIVE_SPREAD_ABOVE=$spread $(pin "$SERVER_CPU") "$BIN" serve >"$log" 2>&1 &
     local pid=$!
     pids+=("$pid")
-    wait_http "http://127.0.0.1:$port/healthz" "$pid" || { echo "bench-live: edgeclass did not start ($log)" >&2; exit 1; }
+    wait_http "$scheme://127.0.0.1:$port/healthz" "$pid" || { echo "bench-live: edgeclass did not start ($log)" >&2; exit 1; }
     local perf_pid=""
     if [ "$PERF" = 1 ] && [ "$i" = 1 ]; then
       # Attach once the students are connected (the chat is what we profile): the client
@@ -130,12 +160,14 @@ run_one() {  # target students rate run
     [ "$QUIZ" = 1 ] && quiz_flag=(--quiz)
     SYSCALL_PID=""
     [ "$SYSCALLS" = 1 ] && count_syscalls "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.syscalls"
+    thread_cpu "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.threads"
 
     # shellcheck disable=SC2046
-    $(pin "$CLIENT_CPU") node bench/fanout/fanout-bench.mjs --target edgeclass \
-      --url "http://127.0.0.1:$port" --secret "$SECRET" --students "$n" --messages "$MESSAGES" \
+    NODE_TLS_REJECT_UNAUTHORIZED=0 $(pin "$CLIENT_CPU") node --no-warnings bench/fanout/fanout-bench.mjs --target edgeclass \
+      --url "$scheme://127.0.0.1:$port" --secret "$SECRET" --students "$n" --messages "$MESSAGES" \
       --rate "$rate" --pid "$pid" --json "$json" --label "$label" "${quiz_flag[@]}" >"$json.log" 2>&1 || true
     if [ -n "$SYSCALL_PID" ]; then wait "$SYSCALL_PID" 2>/dev/null || true; fi
+    wait "$THREAD_CPU_PID" 2>/dev/null || true
     if [ -n "$perf_pid" ]; then
       wait "$perf_pid" 2>/dev/null || true
       perf report -i "$out/${n}x${rate}-perf.data" --no-children --percent-limit 0.7 --stdio \
@@ -163,7 +195,10 @@ run_one() {  # target students rate run
   [ -f "$json" ] || { echo "  $label: no result ($json.log)"; }
 }
 
-echo "bench-live: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), server on cpu '${SERVER_CPU}', client on cpu '${CLIENT_CPU}', edgeclass threads $THREADS; results in $out"
+if [ "$TLS" = 1 ]; then
+  "$BIN" cert --self-signed --host 127.0.0.1 --out "$work/tls" >/dev/null
+fi
+echo "bench-live: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), server on cpu '${SERVER_CPU}', client on cpu '${CLIENT_CPU}', edgeclass threads $THREADS, edgeclass $([ "$TLS" = 1 ] && echo "over TLS (wss://)" || echo "plain (ws://)"); results in $out"
 floor=""
 if command -v cc >/dev/null; then
   cc -O2 -o "$work/sendfloor" bench/fanout/sendfloor.c && floor=$work/sendfloor

@@ -10,7 +10,7 @@ const dir = process.argv[2];
 if (!dir) { console.error('usage: summarize.mjs DIR'); process.exit(2); }
 const runs = [];
 for (const f of readdirSync(dir)) {
-  const m = f.match(/^(\d+)x(\d+)-(edgeclass|peer)-(\d+)\.json$/);
+  const m = f.match(/^(\d+)x(\d+)-(edgeclass|edgeclass-nospread|peer)-(\d+)\.json$/);
   if (!m) continue;
   const r = JSON.parse(readFileSync(join(dir, f), 'utf8'));
   // perf stat -x, output (scripts/bench-live.sh): "count,,event,..." per line.
@@ -22,6 +22,17 @@ for (const f of readdirSync(dir)) {
       if (parts.length > 2 && /syscalls:sys_enter_(sendmsg|write|writev)$/.test(parts[2])) calls += Number(parts[0]) || 0;
     }
     if (calls) r.deliveries_per_send_call = r.delivered / calls;
+  }
+  // scripts/bench-live.sh: "<tid> <ticks>" per server thread during the chat. The busiest
+  // thread's share of the server's CPU (100 %: one thread did all the work).
+  const th = join(dir, f.replace(/\.json$/, '.threads'));
+  if (existsSync(th)) {
+    const ticks = readFileSync(th, 'utf8').split('\n').map((l) => Number(l.split(' ')[1])).filter((x) => x > 0);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    if (total > 0) {
+      r.top_thread_share = (100 * Math.max(...ticks)) / total;
+      r.busy_threads = ticks.filter((x) => x >= 0.1 * total).length;
+    }
   }
   runs.push({ case: `${m[1]} x ${m[2]}/s`, n: +m[1], rate: +m[2], target: m[3], run: +m[4], r });
 }
@@ -36,11 +47,13 @@ const spread = (xs, d = 1) => {
 
 console.log('Every run (delays in ms; us/dlv = server CPU per delivery during the chat):');
 console.log('(dlv/call: deliveries per send system call during the chat, from perf stat; 1 = no batching)');
-console.log('case            target     run  delivered/expected dups disord  P50    P99    P999   max    us/dlv  dlv/call KB/conn  load(chat)');
+console.log('(top thr: the busiest server thread\'s share of the server\'s CPU during the chat, and how many threads had 10 % or more)');
+console.log('case            target             run  delivered/expected dups disord  P50    P99    P999   max    us/dlv  dlv/call KB/conn  top thr   load(chat)');
 for (const { case: c, target, run, r } of runs) {
-  if (r.error) { console.log(`${c.padEnd(15)} ${target.padEnd(10)} ${String(run).padEnd(4)} ERROR ${r.error}`); continue; }
-  console.log(`${c.padEnd(15)} ${target.padEnd(10)} ${String(run).padEnd(4)} ${`${r.delivered}/${r.expected}`.padEnd(18)} ${String(r.dups).padEnd(4)} ${String(r.disorder).padEnd(6)} ` +
-    `${f(r.p50_ms).padEnd(6)} ${f(r.p99_ms).padEnd(6)} ${f(r.p999_ms).padEnd(6)} ${f(r.max_ms).padEnd(6)} ${f(r.server_us_per_delivery, 2).padEnd(7)} ${f(r.deliveries_per_send_call, 2).padEnd(8)} ${f(r.kb_per_conn, 2).padEnd(8)} ${r.load_chat}`);
+  if (r.error) { console.log(`${c.padEnd(15)} ${target.padEnd(18)} ${String(run).padEnd(4)} ERROR ${r.error}`); continue; }
+  const top = r.top_thread_share == null ? '-' : `${f(r.top_thread_share, 0)}% (${r.busy_threads})`;
+  console.log(`${c.padEnd(15)} ${target.padEnd(18)} ${String(run).padEnd(4)} ${`${r.delivered}/${r.expected}`.padEnd(18)} ${String(r.dups).padEnd(4)} ${String(r.disorder).padEnd(6)} ` +
+    `${f(r.p50_ms).padEnd(6)} ${f(r.p99_ms).padEnd(6)} ${f(r.p999_ms).padEnd(6)} ${f(r.max_ms).padEnd(6)} ${f(r.server_us_per_delivery, 2).padEnd(7)} ${f(r.deliveries_per_send_call, 2).padEnd(8)} ${f(r.kb_per_conn, 2).padEnd(8)} ${top.padEnd(9)} ${r.load_chat}`);
 }
 const quiz = runs.filter((x) => x.r.quiz_opened != null);
 if (quiz.length) {
@@ -56,7 +69,7 @@ console.log('\nSpread per case (min / median / max over the runs):');
 const cases = [...new Set(runs.map((x) => x.case))];
 for (const c of cases) {
   const by = {};
-  for (const t of ['edgeclass', 'peer']) {
+  for (const t of ['edgeclass', 'edgeclass-nospread', 'peer']) {
     const rs = runs.filter((x) => x.case === c && x.target === t && !x.r.error).map((x) => x.r);
     if (!rs.length) continue;
     by[t] = rs;
@@ -70,5 +83,10 @@ for (const c of cases) {
     const e = med(by.edgeclass.map((r) => r.p99_ms)), p = med(by.peer.map((r) => r.p99_ms));
     const ce = med(by.edgeclass.map((r) => r.server_us_per_delivery)), cp = med(by.peer.map((r) => r.server_us_per_delivery));
     console.log(`${c}: median P99 peer / edgeclass = ${f(p / e, 2)}x; CPU per delivery peer / edgeclass = ${f(cp / ce, 2)}x`);
+  }
+  if (by.edgeclass && by['edgeclass-nospread']) {
+    const e = med(by.edgeclass.map((r) => r.p99_ms)), u = med(by['edgeclass-nospread'].map((r) => r.p99_ms));
+    const ce = med(by.edgeclass.map((r) => r.server_us_per_delivery)), cu = med(by['edgeclass-nospread'].map((r) => r.server_us_per_delivery));
+    console.log(`${c}: median P99 not spread / spread = ${f(u / e, 2)}x; CPU per delivery not spread / spread = ${f(cu / ce, 2)}x`);
   }
 }

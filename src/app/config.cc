@@ -78,6 +78,9 @@ const std::vector<Setting>& settings() {
        "share one NAT address, keep it high)"},
       {"--max-live-sockets-per-user", "EDGECLASS_MAX_LIVE_SOCKETS_PER_USER", "5",
        "live WebSockets one user may hold at once (0: no limit)"},
+      {"--live-spread-above", "EDGECLASS_LIVE_SPREAD_ABOVE", "50",
+       "live rooms of courses with a capacity above this spread their connections over the "
+       "I/O threads (0: every room, -1: none)"},
       // Production edge: TLS.
       {"--tls-cert", "EDGECLASS_TLS_CERT", "",
        "PEM certificate chain (leaf first); with --tls-key the listener speaks HTTPS/WSS only"},
@@ -242,6 +245,8 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     EC_RETURN_IF_ERROR(number_in(0, 100000000, &c.max_connections_per_ip));
   } else if (env == "EDGECLASS_MAX_LIVE_SOCKETS_PER_USER") {
     EC_RETURN_IF_ERROR(number_in(0, 10000, &c.max_live_sockets_per_user));
+  } else if (env == "EDGECLASS_LIVE_SPREAD_ABOVE") {
+    EC_RETURN_IF_ERROR(number_in(-1, 100000000, &c.live_spread_above));
   } else if (env == "EDGECLASS_TLS_CERT") {
     c.tls_cert = v;
   } else if (env == "EDGECLASS_TLS_KEY") {

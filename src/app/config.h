@@ -44,6 +44,9 @@ struct Config {
   int64_t max_connections = 0;  // 0: the fd limit minus a reserve (http::default_max_connections)
   int64_t max_connections_per_ip = 0;     // 0: no per-address limit
   int64_t max_live_sockets_per_user = 5;  // 0: no limit
+  // Live rooms of courses with a capacity above this are spread over the I/O threads
+  // (ws::LiveDeps::spread_above_capacity); -1: none.
+  int64_t live_spread_above = 50;
   // Production edge (TLS, admin listener): both paths set turn the listener into HTTPS/WSS.
   std::string tls_cert;  // PEM: leaf, then the chain
   std::string tls_key;   // PEM, unencrypted

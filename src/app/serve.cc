@@ -242,6 +242,11 @@ void register_live_metrics(metrics::Registry& registry, const ws::LiveHub& live)
           emit(values, double(n));
         }
       });
+  registry.callback("edgeclass_live_spread_connections_total",
+                    "Live WebSocket connections of spread rooms served on another I/O thread "
+                    "than their room's (EDGECLASS_LIVE_SPREAD_ABOVE)",
+                    metrics::Type::kCounter,
+                    [&live] { return double(live.counters().spread_connections); });
 }
 
 // Blocks SIGTERM, SIGINT and SIGHUP (taken synchronously by sigwait) before any thread
@@ -689,6 +694,8 @@ class Node {
     d.threads = server_->thread_count();
     d.jwt_secret = secret_;
     d.max_sockets_per_user = size_t(config_.max_live_sockets_per_user);
+    d.spread_above_capacity =
+        config_.live_spread_above < 0 ? SIZE_MAX : size_t(config_.live_spread_above);
     d.authorizer = [this] { return authorizer(); };
     if (media_.running()) d.media = media_.signalling();
     live_ = std::make_unique<ws::LiveHub>(std::move(d));

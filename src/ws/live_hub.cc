@@ -73,7 +73,12 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
               deps_.media.publish ? &deps_.media : nullptr,
               &traffic_,
               city_,
-              &city_counters_};
+              &city_counters_,
+              {}};
+  if (deps_.threads > 1 && course.capacity > 0 &&
+      size_t(course.capacity) > deps_.spread_above_capacity) {
+    for (int i = 0; i < deps_.threads; ++i) rd.spread_over.push_back(&deps_.context(i));
+  }
   auto host = std::make_shared<RoomHost>(deps_.context(t), t, std::move(cfg), session.teacher_id,
                                          rd, [this, id = session.id] {
                                            std::lock_guard l(mu_);
@@ -290,22 +295,27 @@ void LiveHub::admit_here(Upgrade& u) {
   auto& stream = u.stream;
   auto& req = u.req;
   const int thread_index = u.thread_index;
+  // A spread room's connection stays on this thread (served through the room's shard here).
+  std::shared_ptr<RoomShard> shard = host->shard(thread_index);
   {
     std::lock_guard lock(mu_);
     ++counters_.connections_accepted;
+    if (shard) ++counters_.spread_connections;
   }
 
   // `slot` and `quota_hold` stay with the session until its coroutine ends.
   auto start = [this, host, who = std::move(who), resume, slot = std::move(slot),
-                quota_hold = std::move(quota_hold)](http::Transport s, HttpRequest r) mutable {
-    auto session =
-        std::make_shared<LiveSession>(std::move(s), host, std::move(who), resume, deps_.limits);
+                quota_hold = std::move(quota_hold)](http::Transport s, HttpRequest r,
+                                                    std::shared_ptr<RoomShard> shard) mutable {
+    auto ex = s.get_executor();
+    auto session = std::make_shared<LiveSession>(std::move(s), host, std::move(shard),
+                                                 std::move(who), resume, deps_.limits);
     asio::co_spawn(
-        host->executor(), session->run(std::make_unique<HttpRequest>(std::move(r))),
+        ex, session->run(std::make_unique<HttpRequest>(std::move(r))),
         [slot = std::move(slot), quota_hold = std::move(quota_hold)](std::exception_ptr) {});
   };
-  if (host->thread_index() == thread_index) {
-    start(std::move(stream), std::move(req));
+  if (host->thread_index() == thread_index || shard) {
+    start(std::move(stream), std::move(req), std::move(shard));
     return;
   }
   // Move the connection to the room's thread: release the descriptor (and the TLS session)
@@ -321,7 +331,7 @@ void LiveHub::admit_here(Upgrade& u) {
     beast::error_code aec;
     http::Transport moved = http::Transport::adopt(std::move(d), host->executor(), aec);
     if (aec) return;
-    start(std::move(moved), std::move(req));
+    start(std::move(moved), std::move(req), nullptr);
   });
 }
 

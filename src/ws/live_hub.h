@@ -2,9 +2,13 @@
 // GET /api/v1/sessions/{id}/live from the HTTP server, asks the classroom who may join
 // (classroom::admit_live; it only verifies the token and counts sockets itself), answers a
 // refusal with the close code or HTTP status of its kind, and keeps the registry of rooms (session
-// id -> RoomHost). Each room is owned by one I/O thread, chosen by hashing the session id; a
-// connection accepted on another thread is moved to the room's thread (its socket re-registered
-// with that io_context), so a room and all its connections run on one thread without locks.
+// id -> RoomHost). Each room is owned by one I/O thread, chosen by hashing the session id. In
+// a small room a connection accepted on another thread is moved to the room's thread (its
+// socket re-registered with that io_context), so a room and all its connections run on one
+// thread without locks. A large room (course capacity above `spread_above_capacity`) is
+// spread: its connections stay on the threads that accepted them and the room reaches them
+// through a RoomShard per thread (ws/room_shard.h), so one event's writes run on every I/O
+// thread at once.
 //
 // The hub is the classroom::LiveNotifier of the REST handlers: each committed change that
 // affects a live room is posted onto that room's thread.
@@ -59,6 +63,9 @@ struct LiveDeps {
   // Live sockets one user may hold at once (tabs, devices); one more is answered HTTP 429
   // too_many_live_sockets before the upgrade. 0: no limit.
   size_t max_sockets_per_user = 5;
+  // Rooms whose course capacity is above this are spread over the I/O threads (see above);
+  // with one I/O thread nothing is spread. SIZE_MAX: no room is.
+  size_t spread_above_capacity = 50;
   // The media plane (SFU); empty functions when video is unavailable (media_unavailable).
   MediaSignalling media;
 };
@@ -72,6 +79,9 @@ struct LiveCounters {
   // Users present in the live rooms, by role (a user with two tabs counts once per room).
   int64_t students = 0;
   int64_t teachers = 0;
+  // Accepted connections of spread rooms served on another thread than their room's (also in
+  // connections_accepted).
+  int64_t spread_connections = 0;
 };
 
 // Holds a connection's place in the HTTP server's connection limits (http::ConnectionSlot);

@@ -21,6 +21,8 @@
 #include "classroom/room_protocol.h"
 #include "ws/close_codes.h"
 #include "ws/live_traffic.h"
+#include "ws/room_host.h"
+#include "ws/room_shard.h"
 
 namespace ws {
 
@@ -81,6 +83,16 @@ LiveSession::LiveSession(http::Transport socket, std::shared_ptr<LiveRoom> host,
       limits_(limits),
       flood_(limits.message_burst, limits.message_rate) {}
 
+LiveSession::LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
+                         std::shared_ptr<RoomShard> shard, classroom::Participant who,
+                         std::optional<classroom::ResumePoint> resume, const SessionLimits& limits)
+    : LiveSession(std::move(socket), std::shared_ptr<LiveRoom>(std::move(host)), std::move(who),
+                  std::move(resume), limits) {
+  shard_ = std::move(shard);
+}
+
+RoomHost& LiveSession::spread_host() { return static_cast<RoomHost&>(*host_); }
+
 asio::awaitable<void> LiveSession::refuse(http::Transport socket, HttpRequest req, uint16_t code,
                                           std::string reason) {
   Stream ws(std::move(socket));
@@ -128,14 +140,23 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   last_read_ = Clock::now();
   arm_timer(last_read_ + limits_.idle_timeout / 2);
 
-  auto reply = host_->join(self, resume_);
-  resume_.reset();
-  if (!reply.is_ok()) {
-    close(close_code_for(reply.status()), reply.status().message());
-  } else {
+  if (on_shard()) {
+    // The room decides on its own thread; the welcome (or the refusal's close) comes back
+    // through the shard, before any event after the join. Reading starts meanwhile: what the
+    // client sends is posted to the room after the join, and ignored there if it was refused.
     joined_ = true;
-    if (!reply->welcome.empty()) send_welcome(reply->welcome, reply->replay);
+    spread_host().post_join(self, std::move(resume_));
+  } else {
+    auto reply = host_->join(self, resume_);
+    if (!reply.is_ok()) {
+      close(close_code_for(reply.status()), reply.status().message());
+    } else {
+      joined_ = true;
+      // An EdgeRoom's reply has no welcome: it sends the welcome itself once the home's comes.
+      if (!reply->welcome.empty()) send_welcome(reply->welcome, reply->replay);
+    }
   }
+  resume_.reset();
 
   for (;;) {
     const char* got = nullptr;
@@ -166,6 +187,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     if (!consume_input()) break;
   }
   open_ = false;
+  ended_ = true;
   queue_.clear();
   head_ = 0;
   partial_ = 0;
@@ -183,9 +205,36 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   }
   timer_.cancel();
   sock_.close(ec);
-  if (joined_) host_->leave(*this);
+  if (joined_) {
+    if (on_shard()) {
+      shard_->remove(*this);
+      spread_host().post_leave(self);
+    } else {
+      host_->leave(*this);
+    }
+  }
   joined_ = false;
 }
+
+void LiveSession::start_in_room(std::vector<Frame> frames) {
+  // The replay is bounded by the room's event buffer (4096 events, 4 MiB), not by the send
+  // queue: the queue's bounds apply on top of what the replay still holds.
+  for (const auto& f : frames) {
+    replay_messages_left_ += 1;
+    replay_bytes_left_ += f->size();
+  }
+  for (auto& f : frames) send_frame(std::move(f));
+}
+
+void LiveSession::deliver_to_room(std::string_view text) {
+  if (on_shard()) {
+    spread_host().post_message(shared_from_this(), std::string(text));
+  } else {
+    host_->on_message(*this, text);
+  }
+}
+
+FlushList& LiveSession::flush_list() { return shard_ ? shard_->flush_list() : host_->flush_list(); }
 
 // ---- reading --------------------------------------------------------------------------------
 
@@ -251,7 +300,7 @@ void LiveSession::on_data_frame(const FrameHeader& h, std::string_view data) {
              !flood_.try_take(base::SystemClock::instance().now_mono_ns())) {
     close(kCloseRateLimited, "too many messages");
   } else {
-    host_->on_message(*this, text);
+    deliver_to_room(text);
   }
   if (!whole) {
     message_.clear();
@@ -355,29 +404,27 @@ void LiveSession::close(uint16_t code, std::string reason) {
 void LiveSession::schedule_flush() {
   if (flush_listed_ || writing_) return;  // a waiting writer takes the new frames too
   flush_listed_ = true;
-  host_->flush_list().add(shared_from_this());
+  flush_list().add(shared_from_this());
 }
 
 void LiveSession::send_welcome(std::string_view welcome,
                                const std::vector<classroom::RoomEvent>& replay) {
-  // The replay is bounded by the room's event buffer (4096 events, 4 MiB), not by the send
-  // queue: the queue's bounds apply on top of what the replay still holds.
+  start_in_room(welcome_frames(welcome, replay, &host_->traffic()));
+}
+
+std::vector<Frame> LiveSession::welcome_frames(std::string_view welcome,
+                                               const std::vector<classroom::RoomEvent>& replay,
+                                               LiveTraffic* traffic) {
   std::vector<Frame> frames;
   frames.reserve(replay.size() + 1);
   frames.push_back(text_frame(welcome));
+  if (traffic) traffic->count_out(welcome);
   for (const auto& ev : replay) {
-    if (ev.json) frames.push_back(text_frame(*ev.json));
+    if (!ev.json) continue;
+    frames.push_back(text_frame(*ev.json));
+    if (traffic) traffic->count_out(*ev.json);
   }
-  for (const auto& f : frames) {
-    replay_messages_left_ += 1;
-    replay_bytes_left_ += f->size();
-  }
-  LiveTraffic& traffic = host_->traffic();
-  traffic.count_out(welcome);
-  for (const auto& ev : replay) {
-    if (ev.json) traffic.count_out(*ev.json);
-  }
-  for (auto& f : frames) send_frame(std::move(f));
+  return frames;
 }
 
 void FlushList::add(std::shared_ptr<LiveSession> s) {

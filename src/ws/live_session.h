@@ -1,8 +1,11 @@
 // ws::LiveSession — one participant's WebSocket in a live room.
 //
-// Runs entirely on its room's I/O thread (the RoomHost's executor), so the session and its
-// room share state without locks. Beast does the opening handshake; from then on the session
-// frames and parses itself (ws/frame.h) over the plain socket:
+// Runs entirely on one I/O thread: its room's (the executor of its ws::LiveRoom, a RoomHost or
+// an EdgeRoom), so the session and its room share state without locks; or, in a spread
+// RoomHost, the thread that accepted it, where the room reaches it through that thread's
+// RoomShard (ws/room_shard.h) and it posts what it reads to the room's thread. Beast does the
+// opening handshake; from then on the session frames and parses itself (ws/frame.h) over the plain
+// socket:
 // - Sending: outgoing messages are whole frames (header + payload) built once per room event
 //   and shared by every receiver's bounded queue. Nothing is written at send(): a connection
 //   with something new to send is put on its room's flush list, and one posted flush per
@@ -50,6 +53,9 @@
 #include "ws/live_room.h"
 
 namespace ws {
+
+class RoomHost;
+class RoomShard;
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using Text = std::shared_ptr<const std::string>;
@@ -106,6 +112,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // replica that is not the course's home).
   LiveSession(http::Transport socket, std::shared_ptr<LiveRoom> host, classroom::Participant who,
               std::optional<classroom::ResumePoint> resume, const SessionLimits& limits);
+  // A spread room's connection on another I/O thread than the room's: `socket` is bound to
+  // `shard`'s thread, and the session reaches `host` by posting (RoomHost::post_join, ...).
+  // Only a RoomHost is spread (an EdgeRoom keeps its connections on its own thread).
+  LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
+              std::shared_ptr<RoomShard> shard, classroom::Participant who,
+              std::optional<classroom::ResumePoint> resume, const SessionLimits& limits);
 
   // The connection's whole life: WebSocket handshake on `req`, join, read loop, leave.
   // co_spawn on the host's executor.
@@ -119,7 +131,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
   // Queues a text frame (ws::text_frame: build it once and send it to every receiver). Over
   // the queue bounds the session is closed with 4008 and the queue dropped. Ignored once a
-  // close has begun. Written at the end of the current burst (see above). Room thread only.
+  // close has begun. Written at the end of the current burst (see above). The session's thread
+  // only.
   void send_frame(Frame frame);
   // Frames `text` (one receiver's message), counts it by type (LiveTraffic) and queues it.
   void send(const Text& text) {
@@ -129,16 +142,33 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // Sends classroom::error_reply(ref, status), counted by its code.
   void send_error(std::string_view ref, const base::Status& status);
   // Queues the welcome and a resume's replay: allowed on top of the queue's bounds (they are
-  // bounded by the room's event buffer). Room thread only.
+  // bounded by the room's event buffer). The session's thread only.
   void send_welcome(std::string_view welcome, const std::vector<classroom::RoomEvent>& replay);
-  // Sends what is queued, then closes with `code`. Room thread only; idempotent.
+  // Sends what is queued, then closes with `code`. The session's thread only; idempotent.
   void close(uint16_t code, std::string reason);
 
   const classroom::Participant& who() const { return who_; }
   size_t queued() const { return queue_.size() - head_; }
+  // Runs on another I/O thread than its room (a spread RoomHost's), served through the
+  // RoomShard of its thread. Any thread (set at construction).
+  bool on_shard() const { return shard_ != nullptr; }
+  RoomShard* shard() const { return shard_.get(); }
+
+  // The room accepted the connection: queues its welcome and replay (`frames`, in order), which
+  // the queue's bounds allow on top. The connection's own thread; called by RoomShard for a
+  // connection on a shard (one on the room's thread does it itself after the join).
+  void start_in_room(std::vector<Frame> frames);
+  // The frames of a welcome and its replay, in order, each counted in `traffic` when given.
+  static std::vector<Frame> welcome_frames(std::string_view welcome,
+                                           const std::vector<classroom::RoomEvent>& replay,
+                                           LiveTraffic* traffic);
+  // The read loop has ended (the connection's own thread).
+  bool ended() const { return ended_; }
 
   // Position in the host's connection list; maintained by the host (RoomHost, EdgeRoom) only.
   size_t host_index = 0;
+  // Position in the shard's connection list; maintained by RoomShard only (its thread).
+  size_t shard_index = 0;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -177,16 +207,24 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void write_queued_tls();
   // The TCP socket underneath the transport.
   boost::asio::ip::tcp::socket& tcp() { return sock_.socket(); }
+  // The flush list of the connection's thread (the room's, or its shard's).
+  FlushList& flush_list();
+  // Hands a whole text message to the room (directly, or posted to the room's thread).
+  void deliver_to_room(std::string_view text);
+  // The spread RoomHost of a session on a shard (only the RoomHost constructor gives a
+  // session a shard, so host_ is one then). Call only when on_shard().
+  RoomHost& spread_host();
 
   http::Transport sock_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<LiveRoom> host_;
+  std::shared_ptr<RoomShard> shard_;  // null: on the room's thread
   classroom::Participant who_;
   std::optional<classroom::ResumePoint> resume_;
   const SessionLimits& limits_;
   classroom::TokenBucket flood_;
 
-  // All below: room thread only.
+  // All below: the session's thread only.
   // Queued frames, oldest at queue_[head_], of which `partial_` bytes are already written.
   // A vector and not a deque: an idle connection's empty vector costs nothing, libstdc++'s
   // empty deque holds ~600 bytes.
@@ -220,7 +258,8 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool close_sent_ = false;    // ... and fully written
   bool peer_closed_ = false;   // the client's close frame arrived
   bool discard_ = false;       // a protocol error: what the client sends is not parsed any more
-  bool joined_ = false;        // registered with the host
+  bool joined_ = false;        // registered with the host (on a shard: the join was posted)
+  bool ended_ = false;         // the read loop has ended
   // TLS: the closing handshake completed, so the connection ends with close_notify (run()).
   bool tls_close_ = false;
   std::optional<uint16_t> close_code_;  // a close has begun

@@ -70,9 +70,16 @@ class LiveTraffic {
   // One message sent to `receivers` connections; its type is read from the serialized JSON,
   // which starts with {"type":"...".
   void count_out(std::string_view json, uint64_t receivers = 1) {
-    if (receivers == 0) return;
-    out_[index_of(kOutTypes, type_of(json))].fetch_add(receivers, kRelaxed);
+    count_out_type(out_type(json), receivers);
   }
+  // The same by the type's kOutTypes index (out_type), for a message counted on another
+  // thread than the one that has its text (a spread room's shards).
+  void count_out_type(size_t type, uint64_t receivers = 1) {
+    if (receivers == 0 || type >= kOutTypes.size()) return;
+    out_[type].fetch_add(receivers, kRelaxed);
+  }
+  // The kOutTypes index of the serialized message `json` ("other" when unknown).
+  static size_t out_type(std::string_view json) { return index_of(kOutTypes, type_of(json)); }
   // One error reply with code `code` (its message is counted by count_out as well).
   void count_error(std::string_view code);
 

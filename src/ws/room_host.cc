@@ -38,7 +38,16 @@ RoomHost::RoomHost(asio::io_context& ioc, int thread_index, classroom::RoomConfi
       course_id_(config.course_id),
       on_finished_(std::move(on_finished)),
       room_(std::move(config), *this, *deps.clock, *deps.random),
-      flush_(std::make_shared<FlushList>(ioc.get_executor())) {}
+      flush_(std::make_shared<FlushList>(ioc.get_executor())) {
+  if (deps_.spread_over.size() > 1) {
+    shards_.resize(deps_.spread_over.size());
+    shard_members_.assign(deps_.spread_over.size(), 0);
+    for (size_t t = 0; t < shards_.size(); ++t) {
+      if (int(t) != thread_index_)
+        shards_[t] = std::make_shared<RoomShard>(*deps_.spread_over[t], int(t), deps_.traffic);
+    }
+  }
+}
 
 RoomHost::~RoomHost() {
   if (deps_.city_counters)
@@ -63,8 +72,10 @@ base::Result<classroom::JoinReply> RoomHost::join(
   classroom::DbReader reader(*deps_.reader);
   auto reply = classroom::enter_room(room_, reader, s->who(), resume);
   if (!reply.is_ok()) return reply;
-  s->host_index = conns_.size();
-  conns_.push_back(s);
+  auto& list = s->on_shard() ? spread_ : conns_;
+  s->host_index = list.size();
+  list.push_back(s);
+  if (s->on_shard()) ++shard_members_[size_t(s->shard()->thread_index())];
   by_user_[s->who().user_id].push_back(s.get());
   publish_presence_counts();
   ensure_ticking();  // presence counts for students in large rooms
@@ -74,22 +85,63 @@ base::Result<classroom::JoinReply> RoomHost::join(
     post_here([weak = std::weak_ptr<LiveSession>(s)](RoomHost& h) {
       auto sess = weak.lock();
       if (!sess) return;
-      if (!h.deps_.media->config_message.empty()) sess->send(h.deps_.media->config_message);
-      if (!h.feeds_.empty()) sess->send(h.media_tracks_message());
+      if (!h.deps_.media->config_message.empty()) h.reply(*sess, h.deps_.media->config_message);
+      if (!h.feeds_.empty()) h.reply(*sess, h.media_tracks_message());
     });
   }
   return reply;
 }
 
-void RoomHost::leave(LiveSession& s) {
-  size_t i = s.host_index;
-  if (i >= conns_.size() || conns_[i].get() != &s) return;
-  auto keep = conns_[i];  // `s` stays alive until this function returns
-  if (i + 1 != conns_.size()) {
-    conns_[i] = std::move(conns_.back());
-    conns_[i]->host_index = i;
+void RoomHost::join_from_shard(const std::shared_ptr<LiveSession>& s,
+                               const std::optional<classroom::ResumePoint>& resume) {
+  auto reply = join(s, resume);
+  RoomShard::Op op;
+  op.session = s;
+  if (!reply.is_ok()) {
+    op.kind = RoomShard::Op::Kind::kClose;
+    op.code = close_code_for(reply.status());
+    op.reason = reply.status().message();
+  } else {
+    op.kind = RoomShard::Op::Kind::kJoined;
+    // Counted here, as a connection on this thread counts its own (LiveSession::send_welcome).
+    op.frames = LiveSession::welcome_frames(reply->welcome, reply->replay, &traffic());
   }
-  conns_.pop_back();
+  s->shard()->post(std::move(op));
+}
+
+void RoomHost::post_join(std::shared_ptr<LiveSession> s,
+                         std::optional<classroom::ResumePoint> resume) {
+  asio::post(ioc_, [self = shared_from_this(), s = std::move(s), resume = std::move(resume)] {
+    self->join_from_shard(s, resume);
+  });
+}
+
+void RoomHost::post_leave(std::shared_ptr<LiveSession> s) {
+  asio::post(ioc_, [self = shared_from_this(), s = std::move(s)] { self->leave(*s); });
+}
+
+void RoomHost::post_message(std::shared_ptr<LiveSession> s, std::string text) {
+  asio::post(ioc_, [self = shared_from_this(), s = std::move(s), text = std::move(text)] {
+    if (self->is_member(*s)) self->on_message(*s, text);
+  });
+}
+
+bool RoomHost::is_member(const LiveSession& s) const {
+  const auto& list = s.on_shard() ? spread_ : conns_;
+  return s.host_index < list.size() && list[s.host_index].get() == &s;
+}
+
+void RoomHost::leave(LiveSession& s) {
+  if (!is_member(s)) return;
+  auto& list = s.on_shard() ? spread_ : conns_;
+  size_t i = s.host_index;
+  auto keep = list[i];  // `s` stays alive until this function returns
+  if (i + 1 != list.size()) {
+    list[i] = std::move(list.back());
+    list[i]->host_index = i;
+  }
+  list.pop_back();
+  if (s.on_shard()) --shard_members_[size_t(s.shard()->thread_index())];
   auto it = by_user_.find(s.who().user_id);
   if (it != by_user_.end()) {
     auto& v = it->second;
@@ -141,28 +193,75 @@ void RoomHost::on_room_event(const classroom::RoomEvent& event) {
     auto it = by_user_.find(a.user);
     if (it == by_user_.end()) return;
     Frame frame = text_frame(*event.json);
-    for (LiveSession* s : it->second) s->send_frame(frame);
+    for (LiveSession* s : it->second) deliver(*s, frame);
     traffic().count_out(*event.json, it->second.size());
     return;
   }
-  Frame frame = text_frame(*event.json);
+  broadcast(text_frame(*event.json), a, *event.json);
+  publish_to_edges(event);
+}
+
+void RoomHost::broadcast(const Frame& frame, const classroom::Audience& audience,
+                         std::string_view text) {
+  const size_t type = LiveTraffic::out_type(text);
+  // Other threads first: their writes then run while this thread writes its own sockets. Each
+  // shard counts the connections it delivers to (once per receiver, as here).
+  for (size_t t = 0; t < shards_.size(); ++t) {
+    if (shard_members_[t] == 0) continue;
+    RoomShard::Op op;
+    op.kind = RoomShard::Op::Kind::kBroadcast;
+    op.frame = frame;
+    op.audience = audience;
+    op.out_type = type;
+    shards_[t]->post(std::move(op));
+  }
   uint64_t receivers = 0;
   for (const auto& s : conns_) {
-    if (a.includes(s->who().role, s->who().user_id)) {
+    if (audience.includes(s->who().role, s->who().user_id)) {
       s->send_frame(frame);
       ++receivers;
     }
   }
-  traffic().count_out(*event.json, receivers);
-  publish_to_edges(event);
+  traffic().count_out_type(type, receivers);
+}
+
+void RoomHost::deliver(LiveSession& s, Frame frame) {
+  if (!s.on_shard()) {
+    s.send_frame(std::move(frame));
+    return;
+  }
+  RoomShard::Op op;
+  op.kind = RoomShard::Op::Kind::kSend;
+  op.frame = std::move(frame);
+  op.session = s.shared_from_this();
+  s.shard()->post(std::move(op));
+}
+
+void RoomHost::reply(LiveSession& s, std::string_view text) {
+  traffic().count_out(text);
+  deliver(s, text_frame(text));
+}
+
+void RoomHost::close_session(LiveSession& s, uint16_t code, std::string reason) {
+  if (!s.on_shard()) {
+    s.close(code, std::move(reason));
+    return;
+  }
+  RoomShard::Op op;
+  op.kind = RoomShard::Op::Kind::kClose;
+  op.session = s.shared_from_this();
+  op.code = code;
+  op.reason = std::move(reason);
+  s.shard()->post(std::move(op));
 }
 
 // ---- client messages ----------------------------------------------------------------------
 
 RoomHost::Sender RoomHost::local_sender(LiveSession& s) {
   return Sender{s.who(),
-                [weak = s.weak_from_this()](std::string text) {
-                  if (auto sess = weak.lock()) sess->send(text);
+                // On this thread or (a spread room's) through the connection's shard.
+                [self = shared_from_this(), weak = s.weak_from_this()](std::string text) {
+                  if (auto sess = weak.lock()) self->reply(*sess, text);
                 },
                 &s};
 }
@@ -375,7 +474,7 @@ void RoomHost::media_event(const MediaEvent& e) {
     auto it = by_user_.find(e.participant);
     if (it == by_user_.end()) return;
     Frame frame = text_frame(text);
-    for (LiveSession* s : it->second) s->send_frame(frame);
+    for (LiveSession* s : it->second) deliver(*s, frame);
     traffic().count_out(text, it->second.size());
     return;
   }
@@ -389,10 +488,9 @@ void RoomHost::media_event(const MediaEvent& e) {
     it->second.kinds.erase(e.kind);
     if (it->second.kinds.empty()) feeds_.erase(it);
   }
+  // Framed once for the room.
   const std::string text = media_tracks_message();
-  Frame frame = text_frame(text);  // framed once for the room
-  for (const auto& s : conns_) s->send_frame(frame);
-  traffic().count_out(text, conns_.size());
+  broadcast(text_frame(text), classroom::Audience::everyone(), text);
   // Everyone on the edges too (once per edge, fanned out there); not a room event: no seq.
   classroom::RoomEvent ev;
   ev.audience = classroom::Audience::everyone();
@@ -519,7 +617,7 @@ void RoomHost::student_removed(const std::string& student_id, const std::string&
   std::vector<LiveSession*> conns = it->second;
   for (LiveSession* s : conns) {
     if (s->who().role != classroom::Role::kStudent) continue;
-    s->close(kCloseForbidden, self ? "you left the course" : "removed from the course");
+    close_session(*s, kCloseForbidden, self ? "you left the course" : "removed from the course");
   }
 }
 
@@ -656,7 +754,7 @@ void RoomHost::on_participant_removed(std::string_view user_id) {
                base::permission_denied("removed by the teacher", "removed"));
   auto it = by_user_.find(std::string(user_id));
   if (it == by_user_.end()) return;
-  for (LiveSession* s : it->second) s->close(kCloseRemoved, "removed by the teacher");
+  for (LiveSession* s : it->second) close_session(*s, kCloseRemoved, "removed by the teacher");
 }
 
 // ---- end ------------------------------------------------------------------------------------
@@ -684,6 +782,14 @@ void RoomHost::end(std::string_view reason, uint16_t code, std::string_view clos
 
 void RoomHost::close_all(uint16_t code, std::string_view reason) {
   if (code == kCloseGoingAway) going_away_ = true;
+  for (size_t t = 0; t < shards_.size(); ++t) {
+    if (shard_members_[t] == 0) continue;
+    RoomShard::Op op;
+    op.kind = RoomShard::Op::Kind::kCloseAll;
+    op.code = code;
+    op.reason = std::string(reason);
+    shards_[t]->post(std::move(op));
+  }
   for (const auto& s : conns_) s->close(code, std::string(reason));
   close_remote({}, code,
                code == kCloseGoingAway

@@ -33,6 +33,7 @@
 #include "ws/live_session.h"
 #include "ws/live_traffic.h"
 #include "ws/media_signalling.h"
+#include "ws/room_shard.h"
 
 namespace ws {
 
@@ -53,6 +54,11 @@ struct RoomDeps {
   // The city (one class across replicas), nullptr on a single node; with its counters.
   CityLink* city = nullptr;
   CityLiveCounters* city_counters = nullptr;
+  // A spread room (ws/room_shard.h): every I/O thread's io_context, by thread index; the
+  // room's connections stay on the threads that accepted them. Empty: every connection is
+  // moved to the room's thread. Independent of the city: a spread room on a course's home
+  // also serves the connections its edges hold (remote_join below).
+  std::vector<boost::asio::io_context*> spread_over;
 };
 
 class RoomHost : public LiveRoom,
@@ -72,6 +78,13 @@ class RoomHost : public LiveRoom,
   const std::string& session_id() const { return session_id_; }
   // Any thread (set at construction).
   const std::string& course_id() const { return course_id_; }
+  // Any thread (set at construction): connections stay on their own I/O threads.
+  bool spread() const { return !shards_.empty(); }
+  // Any thread: the shard for `thread_index`'s connections; null for the room's own thread or
+  // when the room is not spread.
+  std::shared_ptr<RoomShard> shard(int thread_index) const {
+    return size_t(thread_index) < shards_.size() ? shards_[size_t(thread_index)] : nullptr;
+  }
 
   // ---- called by LiveSession (room thread) ----
   // Adds `s` to the room (and to the connection list when accepted).
@@ -95,6 +108,13 @@ class RoomHost : public LiveRoom,
   void remote_alive(const std::string& edge, const std::vector<std::string>& conns);
   // Connections held by edges, for tests and metrics.
   size_t remote_connections() const { return remote_.size(); }
+
+  // ---- called by a LiveSession on a shard (a spread room's, on its own thread) ----
+  // Posted to the room's thread: join (the welcome or the refusal's close goes back through
+  // the shard), leave, one text message (ignored unless `s` is in the room).
+  void post_join(std::shared_ptr<LiveSession> s, std::optional<classroom::ResumePoint> resume);
+  void post_leave(std::shared_ptr<LiveSession> s);
+  void post_message(std::shared_ptr<LiveSession> s, std::string text);
 
   // ---- called by LiveHub after posting to executor() ----
   // Rebuilds the room from storage (docs/live-protocol.md, "The room and the database"):
@@ -122,7 +142,9 @@ class RoomHost : public LiveRoom,
   // The media plane reported a track or a dead transport in this room (see MediaEvent).
   void media_event(const MediaEvent& event);
 
-  size_t connections() const { return conns_.size(); }
+  // Connections on this replica (on the room's thread and, spread, on the others); those of
+  // edges are remote_connections().
+  size_t connections() const { return conns_.size() + spread_.size(); }
   // Users present in the room (a user with several sockets counts once). Any thread: the
   // room's thread updates them after each join and leave.
   uint64_t present_students() const { return present_students_.load(std::memory_order_relaxed); }
@@ -135,7 +157,11 @@ class RoomHost : public LiveRoom,
   void release_connections() {
     by_user_.clear();
     conns_.clear();
+    spread_.clear();
     flush_->clear();
+    for (auto& sh : shards_) {
+      if (sh) sh->release();
+    }
   }
   // The room's connections with frames to write at the end of the current burst.
   FlushList& flush_list() override { return *flush_; }
@@ -154,9 +180,10 @@ class RoomHost : public LiveRoom,
   base::Status write(store::WriteOp op, std::function<void(base::Status)> done) override;
 
  private:
-  // Who sent a client message and how to answer it: a socket here (`local`), or a
-  // connection on an edge (its replies go back on the channel). `reply` may be called later,
-  // on this thread; it does nothing once the connection is gone.
+  // Who sent a client message and how to answer it: a socket of this replica (`local`, on
+  // this thread or, spread, on another through its shard), or a connection on an edge (its
+  // replies go back on the channel). `reply` may be called later, on this thread; it does
+  // nothing once the connection is gone.
   struct Sender {
     const classroom::Participant& who;
     std::function<void(std::string)> reply;
@@ -170,6 +197,19 @@ class RoomHost : public LiveRoom,
   void handle_message(const Sender& s, std::string_view text);
   void submit_answer(const Sender& s, const classroom::ClientMessage& msg);
   void submit_quiz_change(const Sender& s, const classroom::ClientMessage& msg);
+  // What the room sends one connection of this replica or many, wherever the connections
+  // run: directly on this thread, posted to the shard of another. deliver() does not count
+  // (its caller does); reply() counts one message; broadcast() counts each receiver (the
+  // shards count theirs); `text` is the frame's message, for its type.
+  void deliver(LiveSession& s, Frame frame);
+  void reply(LiveSession& s, std::string_view text);
+  void close_session(LiveSession& s, uint16_t code, std::string reason);
+  void broadcast(const Frame& frame, const classroom::Audience& audience, std::string_view text);
+  // A connection on another thread asks to join (posted by post_join).
+  void join_from_shard(const std::shared_ptr<LiveSession>& s,
+                       const std::optional<classroom::ResumePoint>& resume);
+  // Is `s` in the room (joined and not yet left)?
+  bool is_member(const LiveSession& s) const;
   // media.publish / media.subscribe / media.unpublish: policy, then the SFU on its thread.
   void handle_media(const Sender& s, const classroom::ClientMessage& msg);
   // stage_give / stage_take from a teacher: policy ("stage"), then the room.
@@ -211,8 +251,16 @@ class RoomHost : public LiveRoom,
   const std::string course_id_;
   std::function<void()> on_finished_;
   classroom::Room room_;  // room thread only
-  // Open connections (room thread only). Each session knows its index for O(1) removal.
+  // Open connections (room thread only). Each session knows its index for O(1) removal in
+  // its list: conns_ on this thread, spread_ on other threads (a spread room's, reached
+  // through their shards). Connections held by edges are remote_ below.
   std::vector<std::shared_ptr<LiveSession>> conns_;
+  std::vector<std::shared_ptr<LiveSession>> spread_;
+  // A spread room's shards by thread index (null at this thread's; empty: not spread; the
+  // vector is not changed after construction) and how many joined connections each has
+  // (room thread only): events go only to shards with members.
+  std::vector<std::shared_ptr<RoomShard>> shards_;
+  std::vector<size_t> shard_members_;
   std::shared_ptr<FlushList> flush_;
   // The same connections by user id, for events addressed to one user.
   std::unordered_map<std::string, std::vector<LiveSession*>> by_user_;

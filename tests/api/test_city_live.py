@@ -268,6 +268,46 @@ class CityLiveTest(unittest.TestCase):
                                                f"ec:presence:{session}") == [], 5)
         self.assertTrue(empty, redis_command(self.redis.port, "HGETALL", f"ec:presence:{session}"))
 
+    def test_1b_a_spread_room_on_the_home_serves_its_edges_too(self):
+        """A large class (capacity above EDGECLASS_LIVE_SPREAD_ABOVE, 50 by default) is spread
+        over the home's two I/O threads, and its students on other replicas are relayed as
+        for any room: each chat reaches every socket once with one seq, and the home counts
+        it once per socket of its own, on both threads."""
+        students = [token(f"sp-{i}", "student", f"S{i}") for i in range(22)]
+        course, session = self.live_class(students, capacity=60)
+        spread = "edgeclass_live_spread_connections_total"
+        sent = 'edgeclass_live_messages_sent_total{type="chat_message"}'
+        spread_before = self.metric("a", spread) or 0
+        sent_before = self.metric("a", sent) or 0
+        teacher = self.live("a", session, TEACHER)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        home = [teacher]
+        # The kernel spreads accepts over the two listeners; join until some socket landed on
+        # the thread that is not the room's (served through its shard), 4 at least.
+        for tok in students[:20]:
+            w = self.live("a", session, tok)
+            self.assertIsNotNone(w.expect("welcome"))
+            home.append(w)
+            if len(home) > 4 and self.metric("a", spread) > spread_before:
+                break
+        self.assertGreater(self.metric("a", spread), spread_before)
+        edges = [self.live("b", session, students[20]), self.live("c", session, students[21])]
+        for w in edges:
+            self.assertIsNotNone(w.expect("welcome"))
+        everyone = home + edges
+        chats = [("from the teacher", teacher), ("from a home student", home[-1]),
+                 ("from b", edges[0])]
+        for text, sender in chats:
+            sender.send({"type": "chat", "text": text})
+            seen = [self.chat_seen(x, text) for x in everyone]
+            self.assertTrue(all(seen), (text, seen))
+            self.assertEqual(len({m["seq"] for m in seen}), 1, text)
+        self.assertEqual(self.metric("a", sent) - sent_before, len(chats) * len(home))
+        # An error reply to a socket on either thread and to one on an edge.
+        for w in (home[1], home[-1], edges[1]):
+            w.send({"type": "nonsense", "ref": "y"})
+            self.assertIn(w.expect("error")["code"], ("invalid_field", "invalid_body"))
+
     def test_2_capacity_is_exact_across_replicas(self):
         students = [token(f"cap-{i}", "student") for i in range(9)]
         course, session = self.live_class(students, capacity=10)

@@ -133,12 +133,12 @@ PY
 if out=$("$BIN" policy verify "$tmp/wrong" 2>&1); then
   echo "FAIL: a wrong assertion did not fail policy verify" >&2; exit 1
 fi
-echo "$out" | grep -q 'FAIL .*runc-allowed' || { echo "FAIL: the wrong case was not the failure: $out" >&2; exit 1; }
-echo "$out" | grep -qE '^[0-9]+ passed, 1 failed$' || { echo "FAIL: want exactly one failure: $out" >&2; exit 1; }
+grep -q 'FAIL .*runc-allowed' <<<"$out" || { echo "FAIL: the wrong case was not the failure: $out" >&2; exit 1; }
+grep -qE '^[0-9]+ passed, 1 failed$' <<<"$out" || { echo "FAIL: want exactly one failure: $out" >&2; exit 1; }
 cp -r deploy/gatekeeper/k8sedgeruntimeclass "$tmp/drift"
 sed -i '/^  runtimeClassName: runc$/d' "$tmp/drift/samples/k3s_edgeclass_pod.yaml"
 if out=$("$BIN" policy verify "$tmp/drift" 2>&1); then
   echo "FAIL: a StatefulSet without runtimeClassName did not fail policy verify" >&2; exit 1
 fi
-echo "$out" | grep -q 'FAIL .*k3s-edgeclass-statefulset-pod' || { echo "FAIL: the drifted case was not the failure: $out" >&2; exit 1; }
+grep -q 'FAIL .*k3s-edgeclass-statefulset-pod' <<<"$out" || { echo "FAIL: the drifted case was not the failure: $out" >&2; exit 1; }
 echo "gatekeeper policies ok"

@@ -444,7 +444,9 @@ class QueryChecker {
     collect(sb, std::string(named_type(*b.def->find("Type"))), mb, seen_b);
     std::string subs;
     for (const auto& [name, fa] : ma) {
-      auto it = std::find_if(mb.begin(), mb.end(), [&](const auto& e) { return e.first == name; });
+      // (a plain reference: clang-14 cannot capture a structured binding)
+      const std::string& key = name;
+      auto it = std::find_if(mb.begin(), mb.end(), [&](const auto& e) { return e.first == key; });
       if (it == mb.end()) continue;
       std::string why;
       for (const FieldRef& x : fa) {
