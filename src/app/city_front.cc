@@ -15,6 +15,7 @@
 
 #include "base/crypto.h"
 #include "base/jwt.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "classroom/join_code.h"
@@ -240,6 +241,14 @@ awaitable<http::Response> CityFront::serve_entity(http::Ctx& c, const http::Hand
   if (!home.is_ok()) {
     if (home.status().reason() == "unknown_entity") co_return co_await inner(c);
     counters_.refused++;
+    // What the directory lookup said (the client only hears city_unavailable).
+    static base::log::Every log_every(1'000'000'000);
+    if (uint64_t n; log_every.due(base::SystemClock::instance().now_mono_ns(), &n)) {
+      base::log::warn("city.lookup_failed")
+          .kv("id", id)
+          .kv("error", home.status().message())
+          .kv("suppressed", n);
+    }
     co_return refused(base::unavailable("the city's Redis is not reachable; try again shortly",
                                         "city_unavailable"),
                       "2");

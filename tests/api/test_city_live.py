@@ -122,7 +122,15 @@ class CityLiveTest(unittest.TestCase):
                            TEACHER)
         self.assertEqual(st, 201, c)
         for t in students:
-            st, body, _ = request(self.port("c"), "POST", f"/api/v1/courses/{c['id']}/join", tok=t)
+            # A replica restarted by an earlier test may answer 503 city_unavailable with
+            # Retry-After for a moment after it reconnects; a client retries, as told.
+            end = time.time() + 10
+            while True:
+                st, body, _ = request(self.port("c"), "POST", f"/api/v1/courses/{c['id']}/join",
+                                      tok=t)
+                if st != 503 or time.time() > end:
+                    break
+                time.sleep(0.5)
             self.assertEqual(st, 201, body)
         st, ses, _ = request(self.port("b"), "POST", f"/api/v1/courses/{c['id']}/sessions",
                              {"title": "Live"}, TEACHER)
