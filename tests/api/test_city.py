@@ -93,7 +93,12 @@ def until(fn, limit, step=0.1):
 TEACHER = token("t1", "teacher", "Ms T")
 
 
-class CityTest(unittest.TestCase):
+class CityCase(unittest.TestCase):
+    """Three replicas a, b, c on one real redis-server, for the class (test_city_live too).
+    `prefix` names their data directories; `extra_env` is added to each replica's settings."""
+    prefix = "edgeclass-city"
+    extra_env = {}
+
     @classmethod
     def setUpClass(cls):
         cls.redis = Redis()
@@ -101,7 +106,7 @@ class CityTest(unittest.TestCase):
         cls.dirs = {}
         cls.replicas = {}
         for name in ("a", "b", "c"):
-            cls.dirs[name] = tempfile.mkdtemp(prefix=f"edgeclass-city-{name}-")
+            cls.dirs[name] = tempfile.mkdtemp(prefix=f"{cls.prefix}-{name}-")
             cls.replicas[name] = cls.replica(name).start()
         # Each replica is in the city once its directory is written.
         for r in cls.replicas.values():
@@ -113,6 +118,7 @@ class CityTest(unittest.TestCase):
             "EDGECLASS_REDIS_URL": f"redis://127.0.0.1:{cls.redis.port}",
             "EDGECLASS_REPLICA_ID": name,
             "EDGECLASS_MEDIA_PORT": "0",
+            **cls.extra_env,
         })
 
     @classmethod
@@ -129,6 +135,8 @@ class CityTest(unittest.TestCase):
     def port(self, name):
         return self.replicas[name].port
 
+
+class CityTest(CityCase):
     def make_course(self, home, capacity=None, title="Algebra"):
         body = {"title": title, "status": "active"}
         if capacity is not None:

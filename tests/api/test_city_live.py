@@ -11,16 +11,14 @@ then a snapshot of the rebuilt room).
 Run by tests/scripts/city.sh (skips when redis-server is missing)."""
 import os
 import re
-import shutil
 import signal
 import socket
-import tempfile
 import threading
 import time
 import unittest
 
-from harness import Server, token
-from test_city import Redis, request, until
+from harness import token
+from test_city import CityCase, request, until
 from test_live_room import WebSocket, HttpRefused
 
 TEACHER = token("t-live", "teacher", "Ms L")
@@ -63,40 +61,10 @@ def redis_command(port, *args):
         s.close()
 
 
-class CityLiveTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = Redis()
-        cls.redis.start()
-        cls.dirs = {}
-        cls.replicas = {}
-        for name in ("a", "b", "c"):
-            cls.dirs[name] = tempfile.mkdtemp(prefix=f"edgeclass-citylive-{name}-")
-            cls.replicas[name] = cls.replica(name).start()
-        for r in cls.replicas.values():
-            until(lambda: "edgeclass_city_connected 1" in
-                  r.request("GET", "/metrics", admin=True)[1], 5)
-
-    @classmethod
-    def replica(cls, name):
-        return Server(data_dir=cls.dirs[name], env={
-            "EDGECLASS_REDIS_URL": f"redis://127.0.0.1:{cls.redis.port}",
-            "EDGECLASS_REPLICA_ID": name,
-            "EDGECLASS_MEDIA_PORT": "0",
-            # A transport nobody connects to fails soon (test_7 waits for it).
-            "EDGECLASS_MEDIA_ICE_TIMEOUT": "2s",
-        })
-
-    @classmethod
-    def tearDownClass(cls):
-        for r in cls.replicas.values():
-            try:
-                r.stop()
-            except Exception:
-                pass
-        cls.redis.kill()
-        for d in cls.dirs.values():
-            shutil.rmtree(d, ignore_errors=True)
+class CityLiveTest(CityCase):
+    prefix = "edgeclass-citylive"
+    # A transport nobody connects to fails soon (test_7 waits for it).
+    extra_env = {"EDGECLASS_MEDIA_ICE_TIMEOUT": "2s"}
 
     def setUp(self):
         self.sockets = []
@@ -104,9 +72,6 @@ class CityLiveTest(unittest.TestCase):
     def tearDown(self):
         for w in self.sockets:
             w.close()
-
-    def port(self, name):
-        return self.replicas[name].port
 
     def metric(self, name, metric):
         _, text = self.replicas[name].request("GET", "/metrics", admin=True)
