@@ -473,9 +473,9 @@ TEST_F(RoomTest, PliFromManySubscribersIsCoalesced) {
 }
 
 // A VP8 packet of a simulcast layer: the RID in extension 10 (as Chromium sends it on a
-// layer's first packets), `size` payload bytes.
+// layer's first packets), a 15-bit PictureID when `pid` >= 0, `size` payload bytes.
 std::vector<uint8_t> vp8_layer(uint32_t ssrc, uint16_t seq, uint32_t ts, bool key,
-                               const std::string& rid, size_t size = 20) {
+                               const std::string& rid, size_t size = 20, int pid = -1) {
   std::vector<uint8_t> p = {0x90, 0x60};
   put_u16(p, seq);
   put_u32(p, ts);
@@ -489,7 +489,12 @@ std::vector<uint8_t> vp8_layer(uint32_t ssrc, uint16_t seq, uint32_t ts, bool ke
   p.push_back(0xBE), p.push_back(0xDE);
   put_u16(p, uint16_t(ext.size() / 4));
   p.insert(p.end(), ext.begin(), ext.end());
-  p.insert(p.end(), {0x10, uint8_t(key ? 0x00 : 0x01), 0x9d, 0x01, 0x2a});
+  if (pid >= 0) {
+    p.insert(p.end(), {0x90, 0x80, uint8_t(0x80 | (pid >> 8 & 0x7F)), uint8_t(pid)});
+  } else {
+    p.push_back(0x10);
+  }
+  p.insert(p.end(), {uint8_t(key ? 0x00 : 0x01), 0x9d, 0x01, 0x2a});
   p.resize(p.size() + size, 0xAB);
   return p;
 }
@@ -519,9 +524,12 @@ class SimulcastRoomTest : public RoomTest {
   void frame(const std::set<int>& key = {}) {
     static const uint32_t kSsrc[3] = {0x51, 0x52, 0x53};
     static const size_t kSize[3] = {560, 1680, 5600};
+    // Each layer numbers its pictures on its own, as Chromium's encoders do (one wraps).
+    static const int kPid[3] = {20000, 900, 32700};
     for (int l = 0; l < 3; ++l) {
-      rtp("teacher", vp8_layer(kSsrc[l], uint16_t(1000 * (l + 1) + n_), 3000 * n_, key.count(l) > 0,
-                               n_ < 3 ? std::string(1, "qhf"[l]) : "", kSize[l]));
+      rtp("teacher",
+          vp8_layer(kSsrc[l], uint16_t(1000 * (l + 1) + n_), 3000 * n_, key.count(l) > 0,
+                    n_ < 3 ? std::string(1, "qhf"[l]) : "", kSize[l], (kPid[l] + n_) & 0x7FFF));
     }
     ++n_;
     clock_.advance_ms(33);
@@ -530,13 +538,19 @@ class SimulcastRoomTest : public RoomTest {
   void remb(const std::string& who, uint64_t bps) {
     room_.on_rtcp(who, rtcp::serialize({rtcp::Remb{7, bps, {}}}));
   }
-  // The subscriber's packets: SSRC and, for each, the sequence number.
-  std::vector<uint16_t> seqs(const std::string& who, uint32_t ssrc) {
-    std::vector<uint16_t> out;
+  // The subscriber's packets on `ssrc`: sequence number and VP8 PictureID of each.
+  struct Sent {
+    uint16_t seq;
+    uint16_t pid;
+  };
+  std::vector<Sent> sent_on(const std::string& who, uint32_t ssrc) {
+    std::vector<Sent> out;
     for (auto& s : take(who, false)) {
       auto p = RtpPacket::parse(s.bytes);
       EXPECT_TRUE(p.is_ok());
-      if (p->ssrc() == ssrc) out.push_back(p->sequence_number());
+      auto pl = p->payload();
+      if (p->ssrc() != ssrc || pl.size() < 4) continue;
+      out.push_back({p->sequence_number(), uint16_t((pl[2] & 0x7F) << 8 | pl[3])});
     }
     return out;
   }
@@ -567,11 +581,15 @@ TEST_F(SimulcastRoomTest, EachSubscriberGetsTheLayerItsLinkCarriesAsOneContinuou
   EXPECT_EQ(room_.video_layer_of("wide", "main"), 2);
   EXPECT_EQ(room_.video_layer_of("thin", "main"), 0);
   EXPECT_GE(room_.counters().layer_switches, 1u);  // 180p to 720p: its estimate fits it
-  // The wide subscriber's sequence numbers ran on without a gap or a repeat across the
-  // switches, on its one SSRC; the thin one never got a 720p packet (by size).
-  auto wide = seqs("wide", 0xA1);
+  // The wide subscriber's sequence numbers and picture ids (one packet per picture here)
+  // ran on without a gap or a repeat across the switches, on its one SSRC; the thin one
+  // never got a 720p packet (by size).
+  auto wide = sent_on("wide", 0xA1);
   ASSERT_GT(wide.size(), 250u);
-  for (size_t i = 1; i < wide.size(); ++i) ASSERT_EQ(uint16_t(wide[i - 1] + 1), wide[i]) << i;
+  for (size_t i = 1; i < wide.size(); ++i) {
+    ASSERT_EQ(uint16_t(wide[i - 1].seq + 1), wide[i].seq) << i;
+    ASSERT_EQ(uint16_t(wide[i - 1].pid + 1) & 0x7FFF, wide[i].pid) << i;
+  }
   size_t thin = 0;
   for (auto& s : take("thin", false)) {
     EXPECT_LT(s.bytes.size(), 5000u);
@@ -606,7 +624,7 @@ TEST_F(SimulcastRoomTest, ANewPublisherStartsEveryoneAgainOnItsLowestLayer) {
   rtp("teacher", vp8_layer(0x61, 7, 100, true, "q", 560));
   rtp("teacher", vp8_layer(0x61, 8, 3100, false, "q", 560));
   EXPECT_EQ(room_.video_layer_of("wide", "main"), 0);
-  EXPECT_EQ(seqs("wide", 0xA1).size(), 2u);
+  EXPECT_EQ(sent_on("wide", 0xA1).size(), 2u);
 }
 
 TEST_F(SimulcastRoomTest, AStudentWhoKeepsLosingThePictureDoesNotFloodTheTeacher) {
@@ -640,9 +658,9 @@ TEST_F(SimulcastRoomTest, RetransmissionsAreRtxAndComeOutOfTheSubscribersBudget)
   subscribe_rtx("s1", 0xA1, 0xB1);
   frame({0, 1, 2});
   for (int i = 0; i < 30; ++i) frame();
-  auto got = seqs("s1", 0xA1);
+  auto got = sent_on("s1", 0xA1);
   ASSERT_GT(got.size(), 10u);
-  uint16_t lost = got[got.size() - 3];
+  uint16_t lost = got[got.size() - 3].seq;
   // Within its estimate: answered on the RTX SSRC with the original sequence number first.
   remb("s1", 2'000'000);
   sent_.clear();
@@ -654,7 +672,9 @@ TEST_F(SimulcastRoomTest, RetransmissionsAreRtxAndComeOutOfTheSubscribersBudget)
   EXPECT_EQ(p->ssrc(), 0xB1u);
   EXPECT_EQ(p->payload_type(), 101);
   EXPECT_EQ(get_u16(p->payload().data()), lost);
-  EXPECT_EQ(p->payload().size(), 2u + 5 + 560);
+  EXPECT_EQ(p->payload().size(), 2u + 8 + 560);
+  // The retransmitted picture has the id the subscriber saw the first time.
+  EXPECT_EQ(uint16_t((p->payload()[4] & 0x7F) << 8 | p->payload()[5]), got[got.size() - 3].pid);
   // Its estimate is what it already receives (~150 kbit/s): the retransmission would
   // overrun it, so it is skipped and counted.
   remb("s1", 100'000);

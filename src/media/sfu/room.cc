@@ -322,8 +322,19 @@ void Room::send_to_consumer(Consumer& c, const Producer& p, const RtpPacket& in,
   }
   if (rtx) put_u16(out, seq);  // RFC 4588: the original sequence number first
   auto payload = in.payload();
+  size_t payload_at = out.size();
   out.insert(out.end(), payload.data(),
              payload.data() + payload.size() + (padding ? in.padding_size() : 0));
+  if (p.params.kind == MediaKind::kVideo && same_codec(p.params.codec, "VP8")) {
+    // Picture ids continue across layer switches: a receiver takes a key frame whose id
+    // went backwards for a stale one and stops decoding until the ids catch up.
+    std::span<uint8_t> vp8(out.data() + payload_at, payload.size());
+    if (rtx) {
+      c.vp8.apply(vp8);
+    } else {
+      c.vp8.rewrite(vp8, new_source);
+    }
+  }
   size_t len = out.size();
   out.resize(len + kSendHeadroom);
   ++c.packets;
