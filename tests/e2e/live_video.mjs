@@ -26,7 +26,9 @@ const inbound = (page) =>
     (await pc.getStats()).forEach((s) => {
       if (s.type === 'inbound-rtp' && mainMids.has(s.mid)) {
         out[s.kind] = { packets: s.packetsReceived, frames: s.framesDecoded || 0, lost: s.packetsLost,
-          jbDelay: s.jitterBufferDelay, jbCount: s.jitterBufferEmittedCount, width: s.frameWidth };
+          jbDelay: s.jitterBufferDelay, jbCount: s.jitterBufferEmittedCount, width: s.frameWidth,
+          received: s.framesReceived, dropped: s.framesDropped, keyframes: s.keyFramesDecoded,
+          plis: s.pliCount, freezes: s.freezeCount };
       }
       if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) {
         out.rtt = s.currentRoundTripTime;
@@ -144,7 +146,12 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
       check(b.remote === host, `${name}: media flows to the server's network address ${host} (${b.remote})`);
     }
     if (!(b.video && a.video && b.video.frames > a.video.frames + 60)) {
-      // What the SFU decided for each subscriber (simulcast layers), to tell why.
+      // What the browser saw (frames received but not decoded, key frames, its PLIs) and
+      // what the SFU decided for each subscriber (simulcast layers), to tell why.
+      const v = (x) => x.video || {};
+      console.log(`  ${name}: frames received ${v(a).received} -> ${v(b).received}, dropped ${v(b).dropped}, ` +
+        `key frames decoded ${v(a).keyframes} -> ${v(b).keyframes}, plis sent ${v(a).plis} -> ${v(b).plis}, ` +
+        `freezes ${v(b).freezes}`);
       for (const l of server.log().split('\n').filter((x) => x.includes('"media.layer"'))) console.log(`  ${l}`);
     }
     check(b.video && a.video && b.video.frames > a.video.frames + 60, `${name}: video frames keep decoding`);
