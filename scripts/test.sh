@@ -8,8 +8,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=build/release
+start=$SECONDS
 [ -f $BUILD/build.ninja ] || cmake --preset release >/dev/null || exit 1
 cmake --build $BUILD || exit 1
+echo "--- build: $((SECONDS - start)) s"
 
 passed=0
 failed=0
@@ -18,7 +20,9 @@ failures=()
 skips=()
 
 ctest_out=$(mktemp)
+t0=$SECONDS
 ctest --test-dir $BUILD --output-on-failure -j2 --timeout 300 2>&1 | tee "$ctest_out"
+echo "--- ctest: $((SECONDS - t0)) s"
 p=$(grep -oP '\d+(?= tests passed|% tests passed)' "$ctest_out" | head -1)
 summary=$(grep -oP '\d+% tests passed, \d+ tests failed out of \d+' "$ctest_out" | head -1)
 if [ -n "$summary" ]; then
@@ -43,19 +47,22 @@ for t in tests/scripts/*.sh; do
   echo "=== $t"
   rc=0
   out=$(mktemp)
+  t0=$SECONDS
   bash "$t" 2>&1 | tee "$out" || rc=${PIPESTATUS[0]}
+  took="($((SECONDS - t0)) s)"
   if [ "$rc" -eq 0 ]; then
-    passed=$((passed + 1)); echo "--- PASS $t"
+    passed=$((passed + 1)); echo "--- PASS $t $took"
   elif [ "$rc" -eq 77 ]; then
     skipped=$((skipped + 1)); skips+=("$t: $(grep -m1 '^SKIP ' "$out" | cut -d: -f2- | sed 's/^ //')")
-    echo "--- SKIP $t"
+    echo "--- SKIP $t $took"
   else
-    failed=$((failed + 1)); failures+=("$t"); echo "--- FAIL $t"
+    failed=$((failed + 1)); failures+=("$t"); echo "--- FAIL $t $took"
   fi
   rm -f "$out"
 done
 
 for s in "${skips[@]}"; do echo "SKIPPED: $s"; done
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "--- make test took $SECONDS s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
