@@ -4,7 +4,7 @@
 namespace base {
 namespace {
 
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char kBase64UrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 // Value of a base64url character, or -1.
 int decode_char(char c) {
@@ -36,21 +36,21 @@ std::string base64url_encode(std::string_view bytes) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   for (; i + 3 <= bytes.size(); i += 3) {
     uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
+    out.push_back(kBase64UrlAlphabet[(v >> 18) & 63]);
+    out.push_back(kBase64UrlAlphabet[(v >> 12) & 63]);
+    out.push_back(kBase64UrlAlphabet[(v >> 6) & 63]);
+    out.push_back(kBase64UrlAlphabet[v & 63]);
   }
   size_t rest = bytes.size() - i;
   if (rest == 1) {
     uint32_t v = uint32_t{p[i]} << 16;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(kBase64UrlAlphabet[(v >> 18) & 63]);
+    out.push_back(kBase64UrlAlphabet[(v >> 12) & 63]);
   } else if (rest == 2) {
     uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
+    out.push_back(kBase64UrlAlphabet[(v >> 18) & 63]);
+    out.push_back(kBase64UrlAlphabet[(v >> 12) & 63]);
+    out.push_back(kBase64UrlAlphabet[(v >> 6) & 63]);
   }
   return out;
 }

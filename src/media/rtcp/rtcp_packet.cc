@@ -10,7 +10,7 @@ constexpr size_t kHeaderSize = 4;
 constexpr size_t kReportBlockSize = 24;
 constexpr size_t kMaxNackEntries = 4096;  // bounds memory for hostile input
 
-base::Status bad(std::string msg) { return base::invalid_argument("rtcp: " + std::move(msg)); }
+base::Status rtcp_error(std::string msg) { return base::invalid_argument("rtcp: " + std::move(msg)); }
 
 ReportBlock read_block(const uint8_t* p) {
   ReportBlock b;
@@ -52,7 +52,7 @@ void finish(std::vector<uint8_t>& out, size_t at) {
 
 // Transport-wide feedback, after the common header (`b`, `n` bytes, padding removed).
 base::Result<Packet> parse_transport_feedback(const uint8_t* b, size_t n) {
-  if (n < 16) return bad("transport-cc feedback shorter than its fixed part");
+  if (n < 16) return rtcp_error("transport-cc feedback shorter than its fixed part");
   TransportFeedback fb;
   fb.sender_ssrc = get_u32(b);
   fb.media_ssrc = get_u32(b + 4);
@@ -61,28 +61,28 @@ base::Result<Packet> parse_transport_feedback(const uint8_t* b, size_t n) {
   uint32_t ref = get_u24(b + 12);
   fb.reference_time_64ms = (ref & 0x800000) ? int32_t(ref | 0xFF000000u) : int32_t(ref);
   fb.feedback_count = b[15];
-  if (count == 0) return bad("transport-cc feedback without packets");
-  if (count > TransportFeedback::kMaxStatuses) return bad("transport-cc packet count too large");
+  if (count == 0) return rtcp_error("transport-cc feedback without packets");
+  if (count > TransportFeedback::kMaxStatuses) return rtcp_error("transport-cc packet count too large");
   std::vector<uint8_t> symbols;  // 0 not received, 1 small delta, 2 large delta
   symbols.reserve(count);
   size_t at = 16;
   while (symbols.size() < count) {
-    if (n - at < 2) return bad("transport-cc chunks overrun the packet");
+    if (n - at < 2) return rtcp_error("transport-cc chunks overrun the packet");
     uint16_t chunk = get_u16(b + at);
     at += 2;
     size_t left = count - symbols.size();
     if (!(chunk & 0x8000)) {  // run length: T=0, S (2 bits), length (13 bits)
       uint8_t s = (chunk >> 13) & 0x03;
       size_t run = chunk & 0x1FFF;
-      if (s == 3) return bad("transport-cc reserved status symbol");
-      if (run == 0) return bad("transport-cc empty run");
+      if (s == 3) return rtcp_error("transport-cc reserved status symbol");
+      if (run == 0) return rtcp_error("transport-cc empty run");
       symbols.insert(symbols.end(), std::min(run, left), s);
     } else if (!(chunk & 0x4000)) {  // 14 one-bit symbols
       for (int i = 13; i >= 0 && symbols.size() < count; --i) symbols.push_back((chunk >> i) & 1);
     } else {  // 7 two-bit symbols
       for (int i = 6; i >= 0 && symbols.size() < count; --i) {
         uint8_t s = (chunk >> (2 * i)) & 0x03;
-        if (s == 3) return bad("transport-cc reserved status symbol");
+        if (s == 3) return rtcp_error("transport-cc reserved status symbol");
         symbols.push_back(s);
       }
     }
@@ -92,11 +92,11 @@ base::Result<Packet> parse_transport_feedback(const uint8_t* b, size_t n) {
     TransportFeedback::Status st;
     st.seq = uint16_t(fb.base_seq + i);
     if (symbols[i] == 1) {
-      if (n - at < 1) return bad("transport-cc deltas overrun the packet");
+      if (n - at < 1) return rtcp_error("transport-cc deltas overrun the packet");
       st.received = true;
       st.delta_250us = b[at++];
     } else if (symbols[i] == 2) {
-      if (n - at < 2) return bad("transport-cc deltas overrun the packet");
+      if (n - at < 2) return rtcp_error("transport-cc deltas overrun the packet");
       st.received = true;
       st.delta_250us = int16_t(get_u16(b + at));
       at += 2;
@@ -109,7 +109,7 @@ base::Result<Packet> parse_transport_feedback(const uint8_t* b, size_t n) {
 base::Result<Packet> parse_one(uint8_t count, uint8_t type, const uint8_t* b, size_t n) {
   switch (type) {
     case kSenderReport: {
-      if (n < 24 + count * kReportBlockSize) return bad("SR too short for its report count");
+      if (n < 24 + count * kReportBlockSize) return rtcp_error("SR too short for its report count");
       SenderReport sr;
       sr.ssrc = get_u32(b);
       sr.ntp_time = get_u64(b + 4);
@@ -120,21 +120,21 @@ base::Result<Packet> parse_one(uint8_t count, uint8_t type, const uint8_t* b, si
       return Packet(std::move(sr));
     }
     case kReceiverReport: {
-      if (n < 4 + count * kReportBlockSize) return bad("RR too short for its report count");
+      if (n < 4 + count * kReportBlockSize) return rtcp_error("RR too short for its report count");
       ReceiverReport rr;
       rr.ssrc = get_u32(b);
       for (uint8_t i = 0; i < count; ++i) rr.reports.push_back(read_block(b + 4 + i * 24));
       return Packet(std::move(rr));
     }
     case kBye: {
-      if (n < 4u * count) return bad("BYE too short for its SSRC count");
+      if (n < 4u * count) return rtcp_error("BYE too short for its SSRC count");
       Bye bye;
       for (uint8_t i = 0; i < count; ++i) bye.ssrcs.push_back(get_u32(b + 4 * i));
       return Packet(std::move(bye));
     }
     case kRtpFeedback:
       if (count == 1) {  // generic NACK
-        if (n < 8 || (n - 8) % 4 != 0) return bad("malformed generic NACK");
+        if (n < 8 || (n - 8) % 4 != 0) return rtcp_error("malformed generic NACK");
         Nack nack;
         nack.sender_ssrc = get_u32(b);
         nack.media_ssrc = get_u32(b + 4);
@@ -151,10 +151,10 @@ base::Result<Packet> parse_one(uint8_t count, uint8_t type, const uint8_t* b, si
       if (count == 15) return parse_transport_feedback(b, n);
       return Packet(Unknown{type, count});
     case kPayloadFeedback:
-      if (n < 8) return bad("feedback packet shorter than its SSRCs");
+      if (n < 8) return rtcp_error("feedback packet shorter than its SSRCs");
       if (count == 1) return Packet(Pli{get_u32(b), get_u32(b + 4)});
       if (count == 4) {
-        if ((n - 8) % 8 != 0) return bad("malformed FIR");
+        if ((n - 8) % 8 != 0) return rtcp_error("malformed FIR");
         Fir fir;
         fir.sender_ssrc = get_u32(b);
         for (size_t i = 8; i < n; i += 8) fir.entries.push_back({get_u32(b + i), b[i + 4]});
@@ -164,7 +164,7 @@ base::Result<Packet> parse_one(uint8_t count, uint8_t type, const uint8_t* b, si
         Remb remb;
         remb.sender_ssrc = get_u32(b);
         uint8_t num = b[12];
-        if (n < 16 + 4u * num) return bad("REMB too short for its SSRC count");
+        if (n < 16 + 4u * num) return rtcp_error("REMB too short for its SSRC count");
         uint8_t exp = b[13] >> 2;
         uint64_t mantissa = uint64_t(b[13] & 0x03) << 16 | get_u16(b + 14);
         // Saturate instead of overflowing on absurd exponents.
@@ -183,17 +183,17 @@ base::Result<Packet> parse_one(uint8_t count, uint8_t type, const uint8_t* b, si
 base::Result<std::vector<Packet>> parse_compound(ByteSpan data) {
   std::vector<Packet> out;
   size_t off = 0;
-  if (data.size() < kHeaderSize) return bad("shorter than a header");
+  if (data.size() < kHeaderSize) return rtcp_error("shorter than a header");
   while (off < data.size()) {
-    if (data.size() - off < kHeaderSize) return bad("truncated header");
+    if (data.size() - off < kHeaderSize) return rtcp_error("truncated header");
     const uint8_t* h = data.data() + off;
-    if ((h[0] >> 6) != 2) return bad("version is not 2");
+    if ((h[0] >> 6) != 2) return rtcp_error("version is not 2");
     size_t len = (size_t(get_u16(h + 2)) + 1) * 4;
-    if (len > data.size() - off) return bad("length overruns the datagram");
+    if (len > data.size() - off) return rtcp_error("length overruns the datagram");
     size_t body = len - kHeaderSize;
     if (h[0] & 0x20) {  // padding: only valid on the last packet (RFC 3550 section 6.4.1)
       uint8_t pad = h[len - 1];
-      if (off + len != data.size() || pad == 0 || pad > body) return bad("bad padding");
+      if (off + len != data.size() || pad == 0 || pad > body) return rtcp_error("bad padding");
       body -= pad;
     }
     EC_ASSIGN_OR_RETURN(Packet p, parse_one(h[0] & 0x1F, h[1], h + kHeaderSize, body));

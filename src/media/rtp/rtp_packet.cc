@@ -2,7 +2,7 @@
 
 namespace media {
 namespace {
-base::Status bad(std::string msg) { return base::invalid_argument("rtp: " + std::move(msg)); }
+base::Status rtp_error(std::string msg) { return base::invalid_argument("rtp: " + std::move(msg)); }
 }  // namespace
 
 bool looks_like_rtp_or_rtcp(ByteSpan data) {
@@ -14,19 +14,19 @@ bool looks_like_rtcp(ByteSpan data) {
 }
 
 base::Result<RtpPacket> RtpPacket::parse(std::span<uint8_t> data) {
-  if (data.size() < kFixedHeaderSize) return bad("shorter than the fixed header");
-  if ((data[0] >> 6) != 2) return bad("version is not 2");
+  if (data.size() < kFixedHeaderSize) return rtp_error("shorter than the fixed header");
+  if ((data[0] >> 6) != 2) return rtp_error("version is not 2");
   RtpPacket p;
   p.data_ = data;
   size_t off = kFixedHeaderSize + 4 * (data[0] & 0x0F);
-  if (off > data.size()) return bad("CSRC list overruns the packet");
+  if (off > data.size()) return rtp_error("CSRC list overruns the packet");
 
   if (data[0] & 0x10) {
-    if (data.size() - off < 4) return bad("extension header overruns the packet");
+    if (data.size() - off < 4) return rtp_error("extension header overruns the packet");
     uint16_t profile = get_u16(data.data() + off);
     size_t ext_len = size_t(get_u16(data.data() + off + 2)) * 4;
     size_t start = off + 4;
-    if (data.size() - start < ext_len) return bad("extension block overruns the packet");
+    if (data.size() - start < ext_len) return rtp_error("extension block overruns the packet");
     size_t end = start + ext_len;
     bool one_byte = profile == 0xBEDE;
     bool two_byte = (profile & 0xFFF0) == 0x1000;
@@ -51,12 +51,12 @@ base::Result<RtpPacket> RtpPacket::parse(std::span<uint8_t> data) {
             ++i;
             continue;
           }
-          if (end - i < 2) return bad("truncated two-byte extension element");
+          if (end - i < 2) return rtp_error("truncated two-byte extension element");
           id = data[i];
           len = data[i + 1];
           i += 2;
         }
-        if (end - i < len) return bad("extension element overruns the block");
+        if (end - i < len) return rtp_error("extension element overruns the block");
         if (p.ext_count_ < p.exts_.size()) {
           p.exts_[p.ext_count_++] = Ext{id, uint8_t(len), uint16_t(i)};
         }
@@ -70,9 +70,9 @@ base::Result<RtpPacket> RtpPacket::parse(std::span<uint8_t> data) {
 
   size_t padding = 0;
   if (data[0] & 0x20) {
-    if (data.size() == off) return bad("padding bit set without padding");
+    if (data.size() == off) return rtp_error("padding bit set without padding");
     padding = data[data.size() - 1];
-    if (padding == 0 || padding > data.size() - off) return bad("bad padding length");
+    if (padding == 0 || padding > data.size() - off) return rtp_error("bad padding length");
   }
   p.payload_offset_ = off;
   p.payload_size_ = data.size() - off - padding;

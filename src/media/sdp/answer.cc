@@ -6,7 +6,7 @@
 namespace media::sdp {
 namespace {
 
-base::Status bad(std::string msg) {
+base::Status offer_error(std::string msg) {
   return base::invalid_argument("sdp answer: " + std::move(msg), "bad_offer");
 }
 
@@ -82,19 +82,19 @@ base::Result<Answer> build_answer(const SessionDescription& offer, const AnswerO
     if (!chosen[i]) continue;
     if (std::find(offer.bundle_mids.begin(), offer.bundle_mids.end(), m.mid) ==
         offer.bundle_mids.end()) {
-      return bad("media section '" + m.mid + "' is not in the BUNDLE group");
+      return offer_error("media section '" + m.mid + "' is not in the BUNDLE group");
     }
-    if (!m.rtcp_mux) return bad("media section '" + m.mid + "' does not offer rtcp-mux");
+    if (!m.rtcp_mux) return offer_error("media section '" + m.mid + "' does not offer rtcp-mux");
     if (!transport) transport = &m;
   }
-  if (!transport) return bad("no media section with Opus or VP8 to accept");
+  if (!transport) return offer_error("no media section with Opus or VP8 to accept");
   if (transport->ice_ufrag.empty() || transport->ice_pwd.empty()) {
-    return bad("offer has no ICE credentials");
+    return offer_error("offer has no ICE credentials");
   }
   if (transport->fingerprint_algorithm != "sha-256" || transport->fingerprint.empty()) {
-    return bad("offer has no sha-256 DTLS fingerprint");
+    return offer_error("offer has no sha-256 DTLS fingerprint");
   }
-  if (transport->setup == "passive") return bad("offer wants to be DTLS server (setup:passive)");
+  if (transport->setup == "passive") return offer_error("offer wants to be DTLS server (setup:passive)");
   answer.remote_fingerprint = transport->fingerprint;
   answer.remote_ufrag = transport->ice_ufrag;
   answer.remote_pwd = transport->ice_pwd;

@@ -8,7 +8,7 @@
 namespace media::sdp {
 namespace {
 
-base::Status bad(std::string msg) { return base::invalid_argument("sdp: " + std::move(msg)); }
+base::Status sdp_error(std::string msg) { return base::invalid_argument("sdp: " + std::move(msg)); }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -61,23 +61,23 @@ base::Status parse_media_attr(MediaSection& m, std::string_view key, std::string
     m.rtcp_rsize = true;
   } else if (key == "rtpmap") {
     auto pt = to_int(first_token(value, &rest), 127);
-    if (!pt) return bad("bad a=rtpmap payload type");
+    if (!pt) return sdp_error("bad a=rtpmap payload type");
     auto parts = base::split(rest, '/');
-    if (parts.size() < 2 || parts[0].empty()) return bad("bad a=rtpmap encoding");
+    if (parts.size() < 2 || parts[0].empty()) return sdp_error("bad a=rtpmap encoding");
     auto rate = to_int(parts[1], 10'000'000);
-    if (!rate) return bad("bad a=rtpmap clock rate");
+    if (!rate) return sdp_error("bad a=rtpmap clock rate");
     Codec* c = codec_by_pt(m, *pt);
-    if (!c) return bad("a=rtpmap for a payload type not on the m-line");
+    if (!c) return sdp_error("a=rtpmap for a payload type not on the m-line");
     c->name = std::string(parts[0]);
     c->clock_rate = uint32_t(*rate);
     if (parts.size() > 2) {
       auto ch = to_int(parts[2], 255);
-      if (!ch) return bad("bad a=rtpmap channels");
+      if (!ch) return sdp_error("bad a=rtpmap channels");
       c->channels = uint8_t(*ch);
     }
   } else if (key == "fmtp") {
     auto pt = to_int(first_token(value, &rest), 127);
-    if (!pt) return bad("bad a=fmtp payload type");
+    if (!pt) return sdp_error("bad a=fmtp payload type");
     if (Codec* c = codec_by_pt(m, *pt)) c->fmtp = std::string(rest);
   } else if (key == "rtcp-fb") {
     std::string_view pt_text = first_token(value, &rest);
@@ -86,19 +86,19 @@ base::Status parse_media_attr(MediaSection& m, std::string_view key, std::string
     } else if (auto pt = to_int(pt_text, 127)) {
       if (Codec* c = codec_by_pt(m, *pt)) c->rtcp_fb.emplace_back(rest);
     } else {
-      return bad("bad a=rtcp-fb payload type");
+      return sdp_error("bad a=rtcp-fb payload type");
     }
   } else if (key == "extmap") {
     std::string_view id_text = first_token(value, &rest);
     id_text = id_text.substr(0, id_text.find('/'));  // "id/direction"
     auto id = to_int(id_text, 255);
-    if (!id || *id == 0) return bad("bad a=extmap id");
+    if (!id || *id == 0) return sdp_error("bad a=extmap id");
     std::string_view uri = first_token(rest, &rest);
-    if (uri.empty()) return bad("a=extmap without a URI");
+    if (uri.empty()) return sdp_error("a=extmap without a URI");
     m.extmaps.push_back({uint8_t(*id), std::string(uri)});
   } else if (key == "ssrc") {
     auto ssrc = to_int(first_token(value, &rest), 0xFFFFFFFFll);
-    if (!ssrc) return bad("bad a=ssrc");
+    if (!ssrc) return sdp_error("bad a=ssrc");
     if (std::find(m.ssrcs.begin(), m.ssrcs.end(), uint32_t(*ssrc)) == m.ssrcs.end()) {
       m.ssrcs.push_back(uint32_t(*ssrc));
     }
@@ -109,7 +109,7 @@ base::Status parse_media_attr(MediaSection& m, std::string_view key, std::string
       std::string_view second;
       auto a = to_int(first_token(rest, &second), 0xFFFFFFFFll);
       auto b = to_int(first_token(second, &second), 0xFFFFFFFFll);
-      if (!a || !b) return bad("bad a=ssrc-group:FID");
+      if (!a || !b) return sdp_error("bad a=ssrc-group:FID");
       m.fid = {uint32_t(*a), uint32_t(*b)};
     }
   } else if (key == "msid") {
@@ -117,7 +117,7 @@ base::Status parse_media_attr(MediaSection& m, std::string_view key, std::string
   } else if (key == "rid") {
     std::string_view id = first_token(value, &rest);
     std::string_view dir = first_token(rest, &rest);
-    if (id.empty() || (dir != "send" && dir != "recv")) return bad("bad a=rid");
+    if (id.empty() || (dir != "send" && dir != "recv")) return sdp_error("bad a=rid");
     if (dir == "send" && m.rids_send.size() < 8) m.rids_send.emplace_back(id);
   } else if (key == "simulcast") {
     std::string_view dir = first_token(value, &rest);
@@ -127,7 +127,7 @@ base::Status parse_media_attr(MediaSection& m, std::string_view key, std::string
       for (std::string_view stream : base::split(list, ';')) {
         std::string_view first = stream.substr(0, stream.find(','));
         if (!first.empty() && first[0] == '~') first.remove_prefix(1);
-        if (first.empty()) return bad("bad a=simulcast");
+        if (first.empty()) return sdp_error("bad a=simulcast");
         if (m.simulcast_send.size() < 8) m.simulcast_send.emplace_back(first);
       }
     }
@@ -178,11 +178,11 @@ base::Result<SessionDescription> parse(std::string_view text) {
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) continue;
-    if (line.size() < 2 || line[1] != '=') return bad("line without type=value");
+    if (line.size() < 2 || line[1] != '=') return sdp_error("line without type=value");
     char type = line[0];
     std::string_view value = line.substr(2);
     if (first) {
-      if (type != 'v' || value != "0") return bad("must start with v=0");
+      if (type != 'v' || value != "0") return sdp_error("must start with v=0");
       first = false;
       continue;
     }
@@ -191,10 +191,10 @@ base::Result<SessionDescription> parse(std::string_view text) {
       std::string_view rest;
       m.kind = std::string(first_token(value, &rest));
       auto port = to_int(first_token(rest, &rest), 65535);
-      if (m.kind.empty() || !port) return bad("malformed m= line");
+      if (m.kind.empty() || !port) return sdp_error("malformed m= line");
       m.port = uint16_t(*port);
       m.protocol = std::string(first_token(rest, &rest));
-      if (m.protocol.empty()) return bad("m= line without a protocol");
+      if (m.protocol.empty()) return sdp_error("m= line without a protocol");
       while (!rest.empty()) {
         std::string_view f = first_token(rest, &rest);
         if (f.empty()) continue;
@@ -207,7 +207,7 @@ base::Result<SessionDescription> parse(std::string_view text) {
       }
       m.ice_ufrag = ufrag, m.ice_pwd = pwd;
       m.fingerprint_algorithm = fp_alg, m.fingerprint = fp, m.setup = setup;
-      if (s.media.size() >= 64) return bad("too many media sections");
+      if (s.media.size() >= 64) return sdp_error("too many media sections");
       s.media.push_back(std::move(m));
       continue;
     }
@@ -227,7 +227,7 @@ base::Result<SessionDescription> parse(std::string_view text) {
     } else if (key == "fingerprint") {
       std::string_view rest;
       std::string_view alg = first_token(val, &rest);
-      if (alg.empty() || rest.empty()) return bad("malformed a=fingerprint");
+      if (alg.empty() || rest.empty()) return sdp_error("malformed a=fingerprint");
       std::string a(alg);
       std::transform(a.begin(), a.end(), a.begin(), [](char c) { return char(std::tolower(c)); });
       if (s.media.empty()) {
@@ -253,7 +253,7 @@ base::Result<SessionDescription> parse(std::string_view text) {
       EC_RETURN_IF_ERROR(parse_media_attr(s.media.back(), key, val));
     }
   }
-  if (first) return bad("empty description");
+  if (first) return sdp_error("empty description");
   return s;
 }
 

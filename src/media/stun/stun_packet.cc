@@ -22,7 +22,7 @@ void decode_type(uint16_t type, Class* cls, uint16_t* method) {
   *cls = Class(((type >> 4) & 1) | ((type >> 7) & 2));
 }
 
-base::Status bad(std::string msg) { return base::invalid_argument("stun: " + std::move(msg)); }
+base::Status stun_error(std::string msg) { return base::invalid_argument("stun: " + std::move(msg)); }
 
 // Decodes XOR-MAPPED-ADDRESS (RFC 5389 section 15.2).
 bool decode_xor_address(const uint8_t* v, size_t len, const uint8_t* header, SocketAddress* out) {
@@ -62,10 +62,10 @@ bool is_stun(ByteSpan data) {
 }
 
 base::Result<StunMessage> parse(ByteSpan data) {
-  if (!is_stun(data)) return bad("not a STUN message");
+  if (!is_stun(data)) return stun_error("not a STUN message");
   size_t length = get_u16(data.data() + 2);
-  if (length % 4 != 0) return bad("length not a multiple of 4");
-  if (kHeaderSize + length != data.size()) return bad("length field disagrees with datagram");
+  if (length % 4 != 0) return stun_error("length not a multiple of 4");
+  if (kHeaderSize + length != data.size()) return stun_error("length field disagrees with datagram");
 
   StunMessage m;
   decode_type(get_u16(data.data()), &m.cls, &m.method);
@@ -74,65 +74,65 @@ base::Result<StunMessage> parse(ByteSpan data) {
   const uint8_t* p = data.data();
   size_t off = kHeaderSize;
   while (off < data.size()) {
-    if (data.size() - off < 4) return bad("truncated attribute header");
+    if (data.size() - off < 4) return stun_error("truncated attribute header");
     uint16_t type = get_u16(p + off);
     size_t len = get_u16(p + off + 2);
     size_t value_off = off + 4;
     size_t padded = (len + 3) & ~size_t(3);
-    if (data.size() - value_off < padded) return bad("attribute overruns the message");
+    if (data.size() - value_off < padded) return stun_error("attribute overruns the message");
     const uint8_t* v = p + value_off;
 
-    if (m.has_fingerprint) return bad("attribute after FINGERPRINT");
+    if (m.has_fingerprint) return stun_error("attribute after FINGERPRINT");
     if (m.has_integrity() && type != kAttrFingerprint) {
-      return bad("attribute after MESSAGE-INTEGRITY");
+      return stun_error("attribute after MESSAGE-INTEGRITY");
     }
     switch (type) {
       case kAttrUsername:
-        if (len > kMaxStringAttr) return bad("USERNAME too long");
+        if (len > kMaxStringAttr) return stun_error("USERNAME too long");
         m.username.emplace(reinterpret_cast<const char*>(v), len);
         break;
       case kAttrSoftware:
-        if (len > kMaxStringAttr) return bad("SOFTWARE too long");
+        if (len > kMaxStringAttr) return stun_error("SOFTWARE too long");
         m.software.emplace(reinterpret_cast<const char*>(v), len);
         break;
       case kAttrPriority:
-        if (len != 4) return bad("PRIORITY must be 4 bytes");
+        if (len != 4) return stun_error("PRIORITY must be 4 bytes");
         m.priority = get_u32(v);
         break;
       case kAttrUseCandidate:
-        if (len != 0) return bad("USE-CANDIDATE must be empty");
+        if (len != 0) return stun_error("USE-CANDIDATE must be empty");
         m.use_candidate = true;
         break;
       case kAttrIceControlling:
-        if (len != 8) return bad("ICE-CONTROLLING must be 8 bytes");
+        if (len != 8) return stun_error("ICE-CONTROLLING must be 8 bytes");
         m.ice_controlling = get_u64(v);
         break;
       case kAttrIceControlled:
-        if (len != 8) return bad("ICE-CONTROLLED must be 8 bytes");
+        if (len != 8) return stun_error("ICE-CONTROLLED must be 8 bytes");
         m.ice_controlled = get_u64(v);
         break;
       case kAttrXorMappedAddress: {
         SocketAddress a;
-        if (!decode_xor_address(v, len, p, &a)) return bad("malformed XOR-MAPPED-ADDRESS");
+        if (!decode_xor_address(v, len, p, &a)) return stun_error("malformed XOR-MAPPED-ADDRESS");
         m.xor_mapped_address = a;
         break;
       }
       case kAttrErrorCode:
-        if (len < 4 || len - 4 > kMaxStringAttr) return bad("malformed ERROR-CODE");
+        if (len < 4 || len - 4 > kMaxStringAttr) return stun_error("malformed ERROR-CODE");
         m.error_code = uint16_t((v[2] & 0x7) * 100 + v[3]);
         m.error_reason.assign(reinterpret_cast<const char*>(v + 4), len - 4);
         break;
       case kAttrMessageIntegrity:
-        if (len != kIntegritySize) return bad("MESSAGE-INTEGRITY must be 20 bytes");
+        if (len != kIntegritySize) return stun_error("MESSAGE-INTEGRITY must be 20 bytes");
         m.integrity_offset = off;
         break;
       case kAttrFingerprint: {
-        if (len != 4) return bad("FINGERPRINT must be 4 bytes");
-        if (value_off + 4 != data.size()) return bad("FINGERPRINT is not last");
+        if (len != 4) return stun_error("FINGERPRINT must be 4 bytes");
+        if (value_off + 4 != data.size()) return stun_error("FINGERPRINT is not last");
         // The CRC covers the message up to the attribute, with the length field as sent
         // (which already counts the FINGERPRINT attribute).
         uint32_t crc = crc32(data.subspan(0, off)) ^ kFingerprintXor;
-        if (crc != get_u32(v)) return bad("FINGERPRINT mismatch");
+        if (crc != get_u32(v)) return stun_error("FINGERPRINT mismatch");
         m.has_fingerprint = true;
         break;
       }

@@ -83,7 +83,7 @@ BuiltinResult is_valid(BuiltinContext& ctx, Args args) {
   return ok(Value::boolean(compile(ctx, "regex.is_valid", args[0].as_string()).is_ok()));
 }
 
-BuiltinResult split(BuiltinContext& ctx, Args args) {
+BuiltinResult regex_split(BuiltinContext& ctx, Args args) {
   constexpr std::string_view kName = "regex.split";
   EC_ASSIGN_OR_RETURN(std::string_view pattern, arg_string(kName, args, 1));
   EC_ASSIGN_OR_RETURN(std::string_view s, arg_string(kName, args, 2));
@@ -189,7 +189,7 @@ void expand(std::string& out, std::string_view repl, const RE2& re,
   }
 }
 
-BuiltinResult replace(BuiltinContext& ctx, Args args) {
+BuiltinResult regex_replace(BuiltinContext& ctx, Args args) {
   constexpr std::string_view kName = "regex.replace";
   EC_ASSIGN_OR_RETURN(std::string_view s, arg_string(kName, args, 1));
   EC_ASSIGN_OR_RETURN(std::string_view pattern, arg_string(kName, args, 2));
@@ -271,10 +271,10 @@ void register_regex_builtins(BuiltinRegistry& r) {
   r.add("regex.match", 2, regex_match);
   r.add("re_match", 2, re_match);
   r.add("regex.is_valid", 1, is_valid);
-  r.add("regex.split", 2, split);
+  r.add("regex.split", 2, regex_split);
   r.add("regex.find_n", 3, find_n);
   r.add("regex.find_all_string_submatch_n", 3, find_all_submatch);
-  r.add("regex.replace", 3, replace);
+  r.add("regex.replace", 3, regex_replace);
   r.add("regex.template_match", 4, template_match);
 }
 
