@@ -23,6 +23,7 @@
 #include "ws/live_traffic.h"
 #include "ws/room_host.h"
 #include "ws/room_shard.h"
+#include "ws/send_ring.h"
 
 namespace ws {
 
@@ -443,13 +444,89 @@ void FlushList::flush(Sessions& sessions) {
   // What writing queues meanwhile (say a failed socket's leave sends presence) goes to the
   // next burst, posted anew.
   current_ = nullptr;
-  for (auto& s : sessions) {
-    s->flush_listed_ = false;
-    s->write_queued();
+  SendRing* ring = SendRing::for_this_thread();
+  if (!ring) {
+    for (auto& s : sessions) {
+      s->flush_listed_ = false;
+      s->write_queued();
+    }
+  } else {
+    // The plain sockets' gathering sendmsgs go to the thread's ring, one io_uring_enter per
+    // chunk instead of a system call per socket; the rest (TLS, a socket already waiting to
+    // drain, nothing queued) takes its ordinary path. The results are applied as write_queued
+    // applies its own sendmsg's.
+    const auto apply = [&sessions](uint64_t i, int res) { sessions[i]->on_ring_sent(res); };
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      LiveSession& s = *sessions[i];
+      s.flush_listed_ = false;
+      if (!s.ring_ready()) {
+        s.write_queued();
+        continue;
+      }
+      iovec iov[kMaxGather];
+      ring->add(s.tcp().native_handle(), iov, s.gather(iov), i);
+      if (ring->full()) ring->submit(apply);
+    }
+    ring->submit(apply);
   }
   sessions.clear();
   // Keep the vector's memory for the next burst.
   if (sessions.capacity() <= 4096 && sessions.capacity() > spare_.capacity()) spare_.swap(sessions);
+}
+
+bool LiveSession::ring_ready() {
+  return !writing_ && head_ < queue_.size() && !sock_.is_tls() && tcp().is_open();
+}
+
+size_t LiveSession::gather(iovec* iov) const {
+  size_t nb = 0;
+  for (size_t i = head_; i < queue_.size() && nb < kMaxGather; ++i, ++nb) {
+    const std::string& f = *queue_[i];
+    const size_t off = i == head_ ? partial_ : 0;
+    iov[nb].iov_base = const_cast<char*>(f.data() + off);
+    iov[nb].iov_len = f.size() - off;
+  }
+  return nb;
+}
+
+void LiveSession::on_ring_sent(int res) {
+  if (res == SendRing::kNotSubmitted) {  // the ring failed before this send: write it now
+    write_queued();
+    return;
+  }
+  if (!sent(res < 0 ? -ssize_t(-res) : ssize_t(res), res < 0 ? -res : 0)) return;
+  // The rest (beyond one gather, after a partial write) and the drained queue's bookkeeping.
+  write_queued();
+}
+
+bool LiveSession::sent(ssize_t n, int err) {
+  if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
+    // The socket is full: write the rest (and whatever comes meanwhile) once it drains.
+    writing_ = true;
+    tcp().async_wait(asio::socket_base::wait_write,
+                     [self = shared_from_this()](beast::error_code wec) {
+                       self->writing_ = false;
+                       if (!wec) self->write_queued();
+                     });
+    return false;
+  }
+  if (n < 0) {  // reset or broken: the read loop sees it too and leaves the room
+    hard_close();
+    return false;
+  }
+  // Retire what went out.
+  size_t left_to_retire = size_t(n);
+  while (left_to_retire > 0 && head_ < queue_.size()) {
+    const size_t left = queue_[head_]->size() - partial_;
+    if (left_to_retire < left) {
+      partial_ += left_to_retire;
+      break;
+    }
+    left_to_retire -= left;
+    partial_ = 0;
+    retire_head();
+  }
+  return true;
 }
 
 void LiveSession::drop_queued() {
@@ -470,48 +547,14 @@ void LiveSession::write_queued() {
     // One gathering sendmsg straight on the descriptor (non-blocking since the handshake):
     // Asio's write_some would copy the list into its own iovec array first.
     iovec iov[kMaxGather];
-    size_t nb = 0;
-    for (size_t i = head_; i < queue_.size() && nb < kMaxGather; ++i, ++nb) {
-      const std::string& f = *queue_[i];
-      size_t off = i == head_ ? partial_ : 0;
-      iov[nb].iov_base = const_cast<char*>(f.data() + off);
-      iov[nb].iov_len = f.size() - off;
-    }
     msghdr mh{};
     mh.msg_iov = iov;
-    mh.msg_iovlen = nb;
-    ssize_t sent;
+    mh.msg_iovlen = gather(iov);
+    ssize_t n;
     do {
-      sent = ::sendmsg(tcp().native_handle(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (sent < 0 && errno == EINTR);
-    beast::error_code ec;
-    if (sent < 0) ec = beast::error_code(errno, boost::system::system_category());
-    size_t n = sent < 0 ? 0 : size_t(sent);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      // The socket is full: write the rest (and whatever comes meanwhile) once it drains.
-      writing_ = true;
-      tcp().async_wait(asio::socket_base::wait_write,
-                       [self = shared_from_this()](beast::error_code wec) {
-                         self->writing_ = false;
-                         if (!wec) self->write_queued();
-                       });
-      return;
-    }
-    if (ec) {  // reset or broken: the read loop sees it too and leaves the room
-      hard_close();
-      return;
-    }
-    // Retire what went out.
-    while (n > 0 && head_ < queue_.size()) {
-      const size_t left = queue_[head_]->size() - partial_;
-      if (n < left) {
-        partial_ += n;
-        break;
-      }
-      n -= left;
-      partial_ = 0;
-      retire_head();
-    }
+      n = ::sendmsg(tcp().native_handle(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (!sent(n, n < 0 ? errno : 0)) return;
   }
   on_drained();
 }

@@ -30,6 +30,8 @@
 //   protocol error or a timeout closes TCP without it).
 #pragma once
 
+#include <sys/uio.h>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -179,6 +181,17 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void schedule_flush();
   // Writes queued frames until the queue is empty or the socket is full (then waits for it).
   void write_queued();
+  // Plain socket, something queued, not waiting to drain: the flush may write it through the
+  // thread's SendRing.
+  bool ring_ready();
+  // The queued frames from head_ (the unwritten rest of a partial one first), up to
+  // kMaxGather, as iovecs; returns how many.
+  size_t gather(iovec* iov) const;
+  // The result of a sendmsg of gather()'s frames: `n` bytes went out (retired), or it failed
+  // with `err` (EAGAIN: waits for writability; else hard_close). True: write on.
+  bool sent(ssize_t n, int err);
+  // The SendRing's result for this session's send (bytes, -errno, or kNotSubmitted).
+  void on_ring_sent(int res);
   // Queues a frame outside the queue's bounds (control frames, the close).
   void push_frame(Frame frame);
   // Drops the queued frames except one already partly written.
