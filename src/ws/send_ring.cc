@@ -11,6 +11,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/log.h"
+
 namespace ws {
 
 namespace {
@@ -141,8 +143,15 @@ void SendRing::shut() {
 
 bool SendRing::enabled() {
   static const bool on = [] {
-    if (!env_allows()) return false;
-    return create(8) != nullptr;
+    const bool allowed = env_allows();
+    const bool usable = allowed && create(8) != nullptr;
+    // Once per process, at the first live write: which path the live fan-out takes.
+    base::log::info("live.send_path")
+        .kv("path", usable ? "io_uring" : "sendmsg")
+        .kv("why", usable    ? "one io_uring_enter per burst of sends"
+                   : allowed ? "io_uring unavailable (kernel or seccomp profile)"
+                             : "EDGECLASS_LIVE_IO_URING=0");
+    return usable;
   }();
   return on;
 }
