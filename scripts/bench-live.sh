@@ -12,7 +12,10 @@
 #   BENCH_LIVE_MESSAGES=200    chat messages per run
 #   BENCH_LIVE_TARGETS="edgeclass peer"   also: edgeclass-nospread, edgeclass with the room's
 #                              connections all on the room's thread (EDGECLASS_LIVE_SPREAD_ABOVE=-1;
-#                              differs from edgeclass only with BENCH_LIVE_THREADS > 1)
+#                              differs from edgeclass only with BENCH_LIVE_THREADS > 1);
+#                              edgeclass-sendmsg, edgeclass writing each socket with its own
+#                              sendmsg instead of a burst's sends through io_uring
+#                              (EDGECLASS_LIVE_IO_URING=0; ws/send_ring.h)
 #   BENCH_LIVE_SERVER_CPU=0 BENCH_LIVE_CLIENT_CPU=1   cores for taskset (empty: not pinned;
 #                              a list such as 0,1 gives the server both)
 #   BENCH_LIVE_THREADS=1       edgeclass I/O threads (the peer is one Node thread); with 2 or
@@ -77,12 +80,18 @@ if [ "$SYSCALLS" = 1 ] && ! { command -v perf >/dev/null &&
   SYSCALLS=0
 fi
 
+# io_uring_enter carries a burst's sends (ws/send_ring.h): counted as a send call too.
+URING_EVENT=""
+if [ "$SYSCALLS" = 1 ] && timeout 5 perf stat -e syscalls:sys_enter_io_uring_enter -- true >/dev/null 2>&1; then
+  URING_EVENT=,syscalls:sys_enter_io_uring_enter
+fi
+
 # Counts the server's send system calls from the end of the client's connect phase (plus the
 # settle time) to the end of the chat ("chat:" in the client's log), into FILE.
 count_syscalls() {  # pid client-log file
   ( while ! grep -q "connect:" "$2" 2>/dev/null; do sleep 0.05; done
     sleep 1.5
-    perf stat -x, -e syscalls:sys_enter_sendmsg,syscalls:sys_enter_write,syscalls:sys_enter_writev \
+    perf stat -x, -e "syscalls:sys_enter_sendmsg,syscalls:sys_enter_write,syscalls:sys_enter_writev$URING_EVENT" \
       -p "$1" -o "$3" &
     sp=$!
     while ! grep -q "chat:" "$2" 2>/dev/null && kill -0 "$sp" 2>/dev/null; do sleep 0.05; done
@@ -135,6 +144,8 @@ run_one() {  # target students rate run
     mkdir -p "$data"
     local spread=50 scheme=http tls_env=()
     [ "$target" = edgeclass-nospread ] && spread=-1
+    local ring=1
+    [ "$target" = edgeclass-sendmsg ] && ring=0
     if [ "$TLS" = 1 ]; then
       scheme=https
       tls_env=(EDGECLASS_TLS_CERT="$work/tls/cert.pem" EDGECLASS_TLS_KEY="$work/tls/key.pem")
@@ -142,7 +153,7 @@ run_one() {  # target students rate run
     # shellcheck disable=SC2046
     env "${tls_env[@]}" EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
       EDGECLASS_THREADS=$THREADS MAX_STUDENTS=100000 EDGECLASS_LOG_LEVEL=warn \
-      EDGECLASS_LIVE_SPREAD_ABOVE=$spread $(pin "$SERVER_CPU") "$BIN" serve >"$log" 2>&1 &
+      EDGECLASS_LIVE_SPREAD_ABOVE=$spread EDGECLASS_LIVE_IO_URING=$ring $(pin "$SERVER_CPU") "$BIN" serve >"$log" 2>&1 &
     local pid=$!
     pids+=("$pid")
     wait_http "$scheme://127.0.0.1:$port/healthz" "$pid" || { echo "bench-live: edgeclass did not start ($log)" >&2; exit 1; }

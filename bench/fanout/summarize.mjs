@@ -10,7 +10,7 @@ const dir = process.argv[2];
 if (!dir) { console.error('usage: summarize.mjs DIR'); process.exit(2); }
 const runs = [];
 for (const f of readdirSync(dir)) {
-  const m = f.match(/^(\d+)x(\d+)-(edgeclass|edgeclass-nospread|peer)-(\d+)\.json$/);
+  const m = f.match(/^(\d+)x(\d+)-(edgeclass|edgeclass-nospread|edgeclass-sendmsg|peer)-(\d+)\.json$/);
   if (!m) continue;
   const r = JSON.parse(readFileSync(join(dir, f), 'utf8'));
   // perf stat -x, output (scripts/bench-live.sh): "count,,event,..." per line.
@@ -19,7 +19,7 @@ for (const f of readdirSync(dir)) {
     let calls = 0;
     for (const line of readFileSync(sc, 'utf8').split('\n')) {
       const parts = line.split(',');
-      if (parts.length > 2 && /syscalls:sys_enter_(sendmsg|write|writev)$/.test(parts[2])) calls += Number(parts[0]) || 0;
+      if (parts.length > 2 && /syscalls:sys_enter_(sendmsg|write|writev|io_uring_enter)$/.test(parts[2])) calls += Number(parts[0]) || 0;
     }
     if (calls) r.deliveries_per_send_call = r.delivered / calls;
   }
@@ -69,7 +69,7 @@ console.log('\nSpread per case (min / median / max over the runs):');
 const cases = [...new Set(runs.map((x) => x.case))];
 for (const c of cases) {
   const by = {};
-  for (const t of ['edgeclass', 'edgeclass-nospread', 'peer']) {
+  for (const t of ['edgeclass', 'edgeclass-nospread', 'edgeclass-sendmsg', 'peer']) {
     const rs = runs.filter((x) => x.case === c && x.target === t && !x.r.error).map((x) => x.r);
     if (!rs.length) continue;
     by[t] = rs;
@@ -88,5 +88,10 @@ for (const c of cases) {
     const e = med(by.edgeclass.map((r) => r.p99_ms)), u = med(by['edgeclass-nospread'].map((r) => r.p99_ms));
     const ce = med(by.edgeclass.map((r) => r.server_us_per_delivery)), cu = med(by['edgeclass-nospread'].map((r) => r.server_us_per_delivery));
     console.log(`${c}: median P99 not spread / spread = ${f(u / e, 2)}x; CPU per delivery not spread / spread = ${f(cu / ce, 2)}x`);
+  }
+  if (by.edgeclass && by['edgeclass-sendmsg']) {
+    const e = med(by.edgeclass.map((r) => r.p99_ms)), u = med(by['edgeclass-sendmsg'].map((r) => r.p99_ms));
+    const ce = med(by.edgeclass.map((r) => r.server_us_per_delivery)), cu = med(by['edgeclass-sendmsg'].map((r) => r.server_us_per_delivery));
+    console.log(`${c}: median P99 sendmsg per socket / io_uring = ${f(u / e, 2)}x; CPU per delivery sendmsg per socket / io_uring = ${f(cu / ce, 2)}x`);
   }
 }

@@ -1,5 +1,7 @@
 #include "ws/live_session.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -23,6 +25,7 @@
 #include "ws/live_traffic.h"
 #include "ws/room_host.h"
 #include "ws/room_shard.h"
+#include "ws/send_ring.h"
 
 namespace ws {
 
@@ -93,6 +96,10 @@ LiveSession::LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
 
 RoomHost& LiveSession::spread_host() { return static_cast<RoomHost&>(*host_); }
 
+LiveSession::~LiveSession() {
+  if (ssl_) SSL_free(ssl_);
+}
+
 asio::awaitable<void> LiveSession::refuse(http::Transport socket, HttpRequest req, uint16_t code,
                                           std::string reason) {
   Stream ws(std::move(socket));
@@ -129,7 +136,8 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   req.reset();
   if (aec) co_return;
   beast::error_code ec;
-  const bool tls = sock_.is_tls();
+  if (sock_.is_tls() && !own_tls() && !sock_.is_tls()) co_return;  // lost in the hand-over
+  const bool tls = sock_.is_tls();  // TLS through the ssl stream (own_tls() refused)
   if (tls) {
     tls_in_ = std::make_unique<char[]>(kTlsReadChunk);
   } else {
@@ -161,7 +169,26 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   for (;;) {
     const char* got = nullptr;
     size_t n = 0;
-    if (tls) {
+    if (ssl_) {
+      if (tls_close_) break;  // the closing handshake is complete: close_notify below
+      // Whatever OpenSSL holds first (a record may carry more than one read takes), then
+      // wait for the socket when it needs more.
+      ERR_clear_error();
+      const int r = SSL_read(ssl_, t_read_chunk, int(kReadChunk));
+      if (r <= 0) {
+        const int e = SSL_get_error(ssl_, r);
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+          break;  // the client's close_notify, end of stream, reset or a TLS error
+        }
+        auto [wec] = co_await tcp().async_wait(
+            e == SSL_ERROR_WANT_READ ? asio::socket_base::wait_read : asio::socket_base::wait_write,
+            kNoThrow);
+        if (wec || tls_close_) break;  // cut (hard_close), or woken for the close_notify
+        continue;
+      }
+      got = t_read_chunk;
+      n = size_t(r);
+    } else if (tls) {
       if (tls_close_) break;  // the closing handshake is complete: close_notify below
       // Through the ssl stream into the session's own buffer (the TLS layer may hold
       // decrypted bytes between reads, so a readiness wait would not do).
@@ -201,7 +228,11 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     // with its own before the TCP connection closes. Server shutdown waits for this too.
     close_deadline_ = std::min(close_deadline_, Clock::now() + kTlsShutdownTimeout);
     arm_timer(close_deadline_);
-    co_await sock_.tls()->async_shutdown(kNoThrow);
+    if (ssl_) {
+      co_await own_tls_shutdown();
+    } else {
+      co_await sock_.tls()->async_shutdown(kNoThrow);
+    }
   }
   timer_.cancel();
   sock_.close(ec);
@@ -263,7 +294,7 @@ bool LiveSession::on_control_frame(Opcode op, std::string_view data) {
   peer_closed_ = true;
   if (close_sent_) {
     // The closing handshake is complete: the server closes TCP (after TLS's close_notify).
-    tls_close_ = sock_.is_tls();
+    tls_close_ = tls();
     return false;
   }
   if (!close_queued_) {
@@ -443,26 +474,102 @@ void FlushList::flush(Sessions& sessions) {
   // What writing queues meanwhile (say a failed socket's leave sends presence) goes to the
   // next burst, posted anew.
   current_ = nullptr;
-  for (auto& s : sessions) {
-    s->flush_listed_ = false;
-    s->write_queued();
+  SendRing* ring = SendRing::for_this_thread();
+  if (!ring) {
+    for (auto& s : sessions) {
+      s->flush_listed_ = false;
+      s->write_queued();
+    }
+  } else {
+    // The plain sockets' gathering sendmsgs go to the thread's ring, one io_uring_enter per
+    // chunk instead of a system call per socket; the rest (TLS, a socket already waiting to
+    // drain, nothing queued) takes its ordinary path. The results are applied as write_queued
+    // applies its own sendmsg's.
+    const auto apply = [&sessions](uint64_t i, int res) { sessions[i]->on_ring_sent(res); };
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      LiveSession& s = *sessions[i];
+      s.flush_listed_ = false;
+      if (!s.ring_ready()) {
+        s.write_queued();
+        continue;
+      }
+      iovec iov[kMaxGather];
+      ring->add(s.tcp().native_handle(), iov, s.gather(iov), i);
+      if (ring->full()) ring->submit(apply);
+    }
+    ring->submit(apply);
   }
   sessions.clear();
   // Keep the vector's memory for the next burst.
   if (sessions.capacity() <= 4096 && sessions.capacity() > spare_.capacity()) spare_.swap(sessions);
 }
 
+bool LiveSession::ring_ready() {
+  return !writing_ && head_ < queue_.size() && !tls() && tcp().is_open();
+}
+
+size_t LiveSession::gather(iovec* iov) const {
+  size_t nb = 0;
+  for (size_t i = head_; i < queue_.size() && nb < kMaxGather; ++i, ++nb) {
+    const std::string& f = *queue_[i];
+    const size_t off = i == head_ ? partial_ : 0;
+    iov[nb].iov_base = const_cast<char*>(f.data() + off);
+    iov[nb].iov_len = f.size() - off;
+  }
+  return nb;
+}
+
+void LiveSession::on_ring_sent(int res) {
+  if (res == SendRing::kNotSubmitted) {  // the ring failed before this send: write it now
+    write_queued();
+    return;
+  }
+  if (!sent(res < 0 ? -ssize_t(-res) : ssize_t(res), res < 0 ? -res : 0)) return;
+  // The rest (beyond one gather, after a partial write) and the drained queue's bookkeeping.
+  write_queued();
+}
+
+bool LiveSession::sent(ssize_t n, int err) {
+  if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK)) {
+    // The socket is full: write the rest (and whatever comes meanwhile) once it drains.
+    writing_ = true;
+    tcp().async_wait(asio::socket_base::wait_write,
+                     [self = shared_from_this()](beast::error_code wec) {
+                       self->writing_ = false;
+                       if (!wec) self->write_queued();
+                     });
+    return false;
+  }
+  if (n < 0) {  // reset or broken: the read loop sees it too and leaves the room
+    hard_close();
+    return false;
+  }
+  // Retire what went out.
+  size_t left_to_retire = size_t(n);
+  while (left_to_retire > 0 && head_ < queue_.size()) {
+    const size_t left = queue_[head_]->size() - partial_;
+    if (left_to_retire < left) {
+      partial_ += left_to_retire;
+      break;
+    }
+    left_to_retire -= left;
+    partial_ = 0;
+    retire_head();
+  }
+  return true;
+}
+
 void LiveSession::drop_queued() {
   if (head_ >= queue_.size()) return;
   // Plain: a frame partly on the wire; TLS: the frames of the write in flight.
-  const size_t keep = sock_.is_tls() ? tls_frames_ : (partial_ > 0 ? 1 : 0);
+  const size_t keep = tls() ? tls_frames_ : (partial_ > 0 ? 1 : 0);
   for (size_t i = head_ + keep; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->size();
   queue_.erase(queue_.begin() + ptrdiff_t(head_ + keep), queue_.end());
 }
 
 void LiveSession::write_queued() {
   if (writing_ || !tcp().is_open()) return;
-  if (sock_.is_tls()) {
+  if (tls()) {
     write_queued_tls();
     return;
   }
@@ -470,53 +577,23 @@ void LiveSession::write_queued() {
     // One gathering sendmsg straight on the descriptor (non-blocking since the handshake):
     // Asio's write_some would copy the list into its own iovec array first.
     iovec iov[kMaxGather];
-    size_t nb = 0;
-    for (size_t i = head_; i < queue_.size() && nb < kMaxGather; ++i, ++nb) {
-      const std::string& f = *queue_[i];
-      size_t off = i == head_ ? partial_ : 0;
-      iov[nb].iov_base = const_cast<char*>(f.data() + off);
-      iov[nb].iov_len = f.size() - off;
-    }
     msghdr mh{};
     mh.msg_iov = iov;
-    mh.msg_iovlen = nb;
-    ssize_t sent;
+    mh.msg_iovlen = gather(iov);
+    ssize_t n;
     do {
-      sent = ::sendmsg(tcp().native_handle(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (sent < 0 && errno == EINTR);
-    beast::error_code ec;
-    if (sent < 0) ec = beast::error_code(errno, boost::system::system_category());
-    size_t n = sent < 0 ? 0 : size_t(sent);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      // The socket is full: write the rest (and whatever comes meanwhile) once it drains.
-      writing_ = true;
-      tcp().async_wait(asio::socket_base::wait_write,
-                       [self = shared_from_this()](beast::error_code wec) {
-                         self->writing_ = false;
-                         if (!wec) self->write_queued();
-                       });
-      return;
-    }
-    if (ec) {  // reset or broken: the read loop sees it too and leaves the room
-      hard_close();
-      return;
-    }
-    // Retire what went out.
-    while (n > 0 && head_ < queue_.size()) {
-      const size_t left = queue_[head_]->size() - partial_;
-      if (n < left) {
-        partial_ += n;
-        break;
-      }
-      n -= left;
-      partial_ = 0;
-      retire_head();
-    }
+      n = ::sendmsg(tcp().native_handle(), &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (!sent(n, n < 0 ? errno : 0)) return;
   }
   on_drained();
 }
 
 void LiveSession::write_queued_tls() {
+  if (ssl_) {
+    write_queued_own_tls();
+    return;
+  }
   if (head_ >= queue_.size()) {
     on_drained();
     return;
@@ -551,6 +628,110 @@ void LiveSession::write_queued_tls() {
                     });
 }
 
+void LiveSession::write_queued_own_tls() {
+  for (;;) {
+    if (tls_frames_ == 0) {
+      if (head_ >= queue_.size()) {
+        on_drained();
+        return;
+      }
+      // One contiguous copy of the burst, as through the ssl stream (write_queued_tls).
+      tls_out_.clear();
+      size_t i = head_;
+      for (; i < queue_.size() && i - head_ < kMaxGather; ++i) {
+        const std::string& f = *queue_[i];
+        if (i > head_ && tls_out_.size() + f.size() > kTlsWriteBytes) break;
+        tls_out_.append(f);
+      }
+      tls_frames_ = i - head_;
+      tls_out_done_ = 0;
+    }
+    ERR_clear_error();
+    const int r =
+        SSL_write(ssl_, tls_out_.data() + tls_out_done_, int(tls_out_.size() - tls_out_done_));
+    if (r > 0) {
+      tls_out_done_ += size_t(r);
+      if (tls_out_done_ < tls_out_.size()) continue;
+      // Retire the frames that went out.
+      for (; tls_frames_ > 0 && head_ < queue_.size(); --tls_frames_) retire_head();
+      tls_frames_ = 0;
+      continue;
+    }
+    const int e = SSL_get_error(ssl_, r);
+    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+      // The socket is full (or TLS needs to read first): the rest of tls_out_, then what
+      // was queued meanwhile, once it can go on.
+      writing_ = true;
+      tcp().async_wait(
+          e == SSL_ERROR_WANT_WRITE ? asio::socket_base::wait_write : asio::socket_base::wait_read,
+          [self = shared_from_this()](beast::error_code wec) {
+            self->writing_ = false;
+            if (!wec) self->write_queued();
+          });
+      return;
+    }
+    tls_frames_ = 0;  // reset, broken or a TLS error: the read loop ends too
+    hard_close();
+    return;
+  }
+}
+
+bool LiveSession::own_tls() {
+  SSL* handle = sock_.tls()->native_handle();
+  // Our own output still in the stream's buffers would be lost (the handshake's writes have
+  // all completed, so this does not happen; the input side is detach()'s check).
+  if (BIO_wpending(SSL_get_wbio(handle)) > 0) return false;
+  const auto ex = sock_.get_executor();
+  beast::error_code ec;
+  http::Transport::Detached d = sock_.detach(ec);
+  if (ec) return false;  // still the ssl stream (input buffered), or lost (the caller checks)
+  asio::ip::tcp::socket s(ex);
+  s.assign(d.protocol, d.fd, ec);
+  if (ec) return false;  // `d` closes the descriptor; the transport is closed
+  const int fd = std::exchange(d.fd, -1);
+  ssl_ = std::exchange(d.ssl, nullptr);
+  ssl_ctx_ = std::move(d.ctx);
+  sock_ = http::Transport(std::move(s));
+  // A socket BIO on the descriptor instead of the engine's BIO pair (freed here): records go
+  // straight to the socket; OpenSSL's record buffers are released while idle.
+  if (SSL_set_fd(ssl_, fd) != 1) {
+    hard_close();
+    return false;
+  }
+  SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                         SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  return true;
+}
+
+asio::awaitable<void> LiveSession::own_tls_shutdown() {
+  // Our close_notify (waiting while the socket is full), then the client's, read until it
+  // comes; the timer's deadline cuts the connection, which ends either wait.
+  bool sent = false;
+  for (;;) {
+    ERR_clear_error();
+    int r;
+    if (!sent) {
+      r = SSL_shutdown(ssl_);
+      if (r == 1) co_return;  // both sent
+      if (r == 0) {
+        sent = true;
+        continue;
+      }
+    } else {
+      r = SSL_read(ssl_, t_read_chunk, int(kReadChunk));
+      if (r > 0) continue;  // data after the close: not parsed any more
+    }
+    const int e = SSL_get_error(ssl_, r);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+      co_return;  // the client's close
+                  // notify, or gone
+    auto [wec] = co_await tcp().async_wait(
+        e == SSL_ERROR_WANT_READ ? asio::socket_base::wait_read : asio::socket_base::wait_write,
+        kNoThrow);
+    if (wec) co_return;
+  }
+}
+
 void LiveSession::retire_head() {
   const size_t size = queue_[head_]->size();
   queued_bytes_ -= size;
@@ -573,7 +754,7 @@ void LiveSession::on_drained() {
   if (close_queued_ && !close_sent_) {
     close_sent_ = true;
     beast::error_code ec;
-    if (peer_closed_ && sock_.is_tls()) {
+    if (peer_closed_ && tls()) {
       // Our answer to the client's close is out: end the read loop, which then sends TLS's
       // close_notify and closes the TCP connection (run()).
       tls_close_ = true;

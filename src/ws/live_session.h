@@ -10,10 +10,13 @@
 //   and shared by every receiver's bounded queue. Nothing is written at send(): a connection
 //   with something new to send is put on its room's flush list, and one posted flush per
 //   burst writes each such connection's queued frames with one gathering sendmsg (writev),
-//   so a burst of events to one socket is one system call ("corking"). A socket that cannot
-//   take everything waits for writability and writes the rest the same way. No allocation,
-//   no handler and no post per delivery; a client that cannot keep up is closed with 4008
-//   instead of growing memory or slowing the room.
+//   so a burst of events to one socket is one system call ("corking"). Where io_uring is
+//   usable the burst's sendmsgs to all its sockets go to the kernel together, one
+//   io_uring_enter per 256 sockets (ws/send_ring.h), each completing inline with the result a
+//   sendmsg would have had. A socket that cannot take everything waits for writability and
+//   writes the rest the same way. No allocation, no handler and no post per delivery; a
+//   client that cannot keep up is closed with 4008 instead of growing memory or slowing the
+//   room.
 // - Reading: the session waits for readability, then reads into its thread's scratch buffer;
 //   only the bytes of an incomplete frame are kept, so an idle connection holds no buffer.
 // - One timer per connection: keep-alive pings, the idle timeout, the closing handshake's.
@@ -29,6 +32,9 @@
 //   gives the client kTlsShutdownTimeout to answer with its own (a cut connection, a
 //   protocol error or a timeout closes TCP without it).
 #pragma once
+
+#include <openssl/ssl.h>
+#include <sys/uio.h>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -118,6 +124,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
               std::shared_ptr<RoomShard> shard, classroom::Participant who,
               std::optional<classroom::ResumePoint> resume, const SessionLimits& limits);
+  ~LiveSession();
+  LiveSession(const LiveSession&) = delete;
+  LiveSession& operator=(const LiveSession&) = delete;
 
   // The connection's whole life: WebSocket handshake on `req`, join, read loop, leave.
   // co_spawn on the host's executor.
@@ -179,6 +188,17 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void schedule_flush();
   // Writes queued frames until the queue is empty or the socket is full (then waits for it).
   void write_queued();
+  // Plain socket, something queued, not waiting to drain: the flush may write it through the
+  // thread's SendRing.
+  bool ring_ready();
+  // The queued frames from head_ (the unwritten rest of a partial one first), up to
+  // kMaxGather, as iovecs; returns how many.
+  size_t gather(iovec* iov) const;
+  // The result of a sendmsg of gather()'s frames: `n` bytes went out (retired), or it failed
+  // with `err` (EAGAIN: waits for writability; else hard_close). True: write on.
+  bool sent(ssize_t n, int err);
+  // The SendRing's result for this session's send (bytes, -errno, or kNotSubmitted).
+  void on_ring_sent(int res);
   // Queues a frame outside the queue's bounds (control frames, the close).
   void push_frame(Frame frame);
   // Drops the queued frames except one already partly written.
@@ -205,6 +225,18 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void on_drained();
   // TLS: writes the burst's frames through the ssl stream (see above).
   void write_queued_tls();
+  // Own TLS: the same with SSL_write on the socket (non-blocking; waits when it is full).
+  void write_queued_own_tls();
+  // TLS either way (the transport's ssl stream, or own_tls()).
+  bool tls() { return ssl_ != nullptr || sock_.is_tls(); }
+  // After the opening handshake over TLS: keeps only the OpenSSL connection and the
+  // descriptor (the ssl stream's engine holds ~68 KB of buffers for the connection's life),
+  // and does TLS on the socket itself, reads and writes waiting for readiness like plain
+  // connections, with OpenSSL's record buffers released while idle. False (the ssl stream
+  // stays): bytes still sit in its buffers.
+  bool own_tls();
+  // Own TLS: sends close_notify and waits (until close_deadline_) for the client's.
+  boost::asio::awaitable<void> own_tls_shutdown();
   // The TCP socket underneath the transport.
   boost::asio::ip::tcp::socket& tcp() { return sock_.socket(); }
   // The flush list of the connection's thread (the room's, or its shard's).
@@ -240,12 +272,19 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   std::string in_;
   std::string message_;
   // TLS only: the frames being written (queue_[head_..head_+tls_frames_) copied into
-  // tls_out_), and where reads land (allocated at the handshake for TLS connections only).
+  // tls_out_, of which tls_out_done_ bytes are taken by the TLS layer), and where reads land
+  // through the ssl stream (allocated at the handshake, only when the stream is kept).
   std::string tls_out_;
   size_t tls_frames_ = 0;
+  size_t tls_out_done_ = 0;
   std::unique_ptr<char[]> tls_in_;
-  bool in_message_ = false;   // a fragmented message has begun
-  bool message_text_ = true;  // ... and is text
+  // TLS after the handshake, on the socket itself (see own_tls()): the session's OpenSSL
+  // connection (owned), over the non-blocking descriptor. Null: plain, or TLS through the
+  // transport's ssl stream.
+  SSL* ssl_ = nullptr;
+  std::shared_ptr<boost::asio::ssl::context> ssl_ctx_;  // the certificate's, kept with it
+  bool in_message_ = false;                             // a fragmented message has begun
+  bool message_text_ = true;                            // ... and is text
   Clock::time_point last_read_;
   Clock::time_point close_deadline_ = Clock::time_point::max();
   Clock::time_point timer_at_ = Clock::time_point::max();  // the timer's pending expiry

@@ -1,0 +1,113 @@
+// ws::SendRing — one I/O thread's non-blocking sends to many sockets in one system call.
+//
+// A room event's fan-out is one small write to each of its receivers. Each write on its own
+// is a system call, and on a virtual machine the entry and exit of a system call cost as
+// much as the TCP work of a small send (bench/fanout, docs/live-performance.md). The flush
+// list (ws/live_session.h) therefore hands a burst's writes to this ring: each connection's
+// gathering sendmsg becomes one io_uring submission entry, and one io_uring_enter submits
+// them all. Every entry is MSG_DONTWAIT, so the kernel issues it inline and completes it
+// before io_uring_enter returns: it is exactly the sendmsg the connection would have made
+// (bytes sent, possibly fewer than asked; -EAGAIN when the socket is full; -errno on a
+// failed socket), only without one kernel entry per socket. Nothing is left in flight after
+// submit(): the caller's buffers need to live only until it returns.
+//
+// Linux io_uring through its system calls (no liburing); where it cannot be used — an old
+// kernel, a seccomp profile that forbids it, EDGECLASS_LIVE_IO_URING=0 — for_this_thread()
+// is null and the caller writes each socket with its own sendmsg, as before.
+// No Asio. One ring per thread, used by that thread only.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace ws {
+
+class SendRing {
+ public:
+  // The result given for an entry that never reached the kernel (the ring failed and was
+  // shut): nothing of it was sent, write it the ordinary way.
+  static constexpr int kNotSubmitted = -125;  // -ECANCELED
+
+  // The calling thread's ring (created at the first call), or null where io_uring cannot be
+  // used or is switched off (EDGECLASS_LIVE_IO_URING=0).
+  static SendRing* for_this_thread();
+  // Whether this process uses rings at all (the environment and the kernel, checked once).
+  static bool enabled();
+
+  // A ring of `entries` submissions (a power of two); null if io_uring is unavailable.
+  static std::unique_ptr<SendRing> create(unsigned entries);
+  ~SendRing();
+  SendRing(const SendRing&) = delete;
+  SendRing& operator=(const SendRing&) = delete;
+
+  // How many sends one submit() takes at most.
+  size_t capacity() const { return entries_; }
+  size_t pending() const { return tags_.size(); }
+  bool full() const { return tags_.size() >= entries_; }
+
+  // Adds a gathering send of iov[0..n) on `fd` (MSG_DONTWAIT | MSG_NOSIGNAL); the iovec array
+  // is copied, the bytes it points to must stay until submit() returns. `tag` comes back with
+  // the result. Only while !full().
+  void add(int fd, const iovec* iov, size_t n, uint64_t tag);
+
+  // Submits everything added and calls done(tag, result) once for each (result: bytes sent,
+  // or -errno, or kNotSubmitted), in no particular order. `done` must not call add().
+  template <class Done>
+  void submit(Done&& done) {
+    submit_and_reap();
+    for (const auto& r : results_) done(r.tag, r.res);
+    results_.clear();
+  }
+
+ private:
+  struct Result {
+    uint64_t tag;
+    int res;
+  };
+  struct Entry {
+    int fd;
+    size_t iov_begin;
+    size_t iov_count;
+  };
+
+  SendRing() = default;
+  // Submits the added entries and collects every completion into results_.
+  void submit_and_reap();
+  // Moves the completions in the ring into results_; returns how many.
+  size_t reap();
+  // A failure of the ring itself: unmap it, so for_this_thread() falls back.
+  void shut();
+
+  int fd_ = -1;
+  unsigned entries_ = 0;
+  // The mapped rings (see io_uring_setup(2)).
+  void* sq_ptr_ = nullptr;
+  size_t sq_len_ = 0;
+  void* cq_ptr_ = nullptr;
+  size_t cq_len_ = 0;
+  void* sqes_ptr_ = nullptr;
+  size_t sqes_len_ = 0;
+  unsigned* sq_head_ = nullptr;
+  unsigned* sq_tail_ = nullptr;
+  unsigned sq_mask_ = 0;
+  unsigned* sq_array_ = nullptr;
+  unsigned* cq_head_ = nullptr;
+  unsigned* cq_tail_ = nullptr;
+  unsigned cq_mask_ = 0;
+  void* cqes_ = nullptr;  // io_uring_cqe[]
+
+  // The batch being built: one entry per send, the iovecs of all (kept until submit_and_reap
+  // returns: the kernel copies them when it issues the send), the message headers.
+  std::vector<uint64_t> tags_;
+  std::vector<Entry> batch_;
+  std::vector<iovec> iovs_;
+  std::vector<struct msghdr> headers_;
+  std::vector<Result> results_;
+};
+
+}  // namespace ws
