@@ -8,6 +8,7 @@
 // page that keeps sending) and refuses its publish. Exits non-zero on the first failed check.
 // On a network (E2E_SERVER_NETNS, tests/scripts/e2e_video_netns.sh) it stops after the first
 // part: the transport is what that run proves.
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 import { SHOTS, check, onNetwork, runScenario, sleep } from './harness.mjs';
@@ -56,6 +57,51 @@ const errorFor = (page, msg) =>
     const ref = live.send(m);
     live.addEventListener('reply', (e) => { if (e.detail.ref === ref) resolve(e.detail); });
   }), msg);
+
+// What a student's page shows about the teacher's video: the element's media state, the
+// status line, and the subscription's connection state and decoded frames.
+const videoState = (page) =>
+  page.evaluate(async () => {
+    const v = window.edgeclassVideo();
+    const el = document.getElementById('stage-video');
+    const label = document.querySelector('.video-state[data-feed="main"]');
+    let frames = null;
+    const r = v.videoReceiver('main');
+    if (r) (await r.getStats()).forEach((s) => { if (s.type === 'inbound-rtp') frames = s.framesDecoded || 0; });
+    return { media: el.dataset.media || 'ok', stalled: el.classList.contains('stalled'),
+      playing: el.classList.contains('playing'), label: label && !label.hidden ? label.textContent : '',
+      conn: v.pc ? v.pc.connectionState : 'none', frames, resubscribes: v.resubscribes };
+  });
+
+// Waits until `pred(state)` holds for a student's page (polling videoState), up to `ms`;
+// fails with the states seen.
+async function waitVideoState(page, name, what, pred, ms) {
+  const seen = [];
+  const start = Date.now();
+  for (;;) {
+    const s = await videoState(page);
+    if (!seen.length || JSON.stringify(s) !== JSON.stringify(seen[seen.length - 1].s)) seen.push({ t: Date.now() - start, s });
+    if (pred(s)) {
+      console.log(`${name}: ${what} after ${((Date.now() - start) / 1000).toFixed(1)} s (${JSON.stringify(s)})`);
+      return s;
+    }
+    if (Date.now() - start > ms) {
+      for (const x of seen) console.log(`  ${name} +${x.t} ms: ${JSON.stringify(x.s)}`);
+      check(false, `${name}: ${what} within ${ms / 1000} s`);
+    }
+    await sleep(250);
+  }
+}
+const showsTrouble = (s) => s.stalled && s.label !== '' && s.media !== 'ok';
+// The page shows no trouble, its subscription is connected and decodes (frames rise by 10 in
+// a second without the state changing back).
+async function recovered(page, name, ms) {
+  const a = await waitVideoState(page, name, 'video shown as fine again',
+    (s) => !s.stalled && s.label === '' && s.conn === 'connected' && s.playing && s.frames > 0, ms);
+  await sleep(1000);
+  const b = await videoState(page);
+  check(!b.stalled && b.frames > a.frames + 10, `${name}: decodes again (frames ${a.frames} -> ${b.frames}, ${b.media})`);
+}
 
 // On loopback the browser needs flags to accept a 127.0.0.1 candidate. On a network
 // (E2E_SERVER_NETNS) it runs as a student's would: no media flags, the server's own choice of
@@ -162,8 +208,52 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   await T.screenshot({ path: path.join(SHOTS, 'video-teacher.png') });
   await students[1][1].screenshot({ path: path.join(SHOTS, 'video-student.png') });
   // On a network the point is the transport (real interface, the server's own candidates,
-  // HTTPS): what follows (reload, stage) does not depend on it and runs on loopback.
-  if (onNetwork) return;
+  // HTTPS): what follows (reload, stage) does not depend on it and runs on loopback. But the
+  // network can break one student's media path: the server's namespace drops every datagram
+  // to the UDP port of Ana's subscription (nftables). Her page shows the stall, subscribes
+  // again by itself (a new PeerConnection, a new port) and decodes; the others' are untouched.
+  if (onNetwork) {
+    const [[, ana], ...others] = students;
+    const port = await ana.evaluate(async () => {
+      const stats = await window.edgeclassVideo().pc.getStats();
+      let local = null;
+      stats.forEach((s) => { if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') local = s.localCandidateId; });
+      let port = null;
+      stats.forEach((s) => { if (s.id === local) port = s.port; });
+      return port;
+    });
+    check(Number.isInteger(port), `Ana's subscription receives on UDP port ${port}`);
+    const nft = (script) => execFileSync('ip', ['netns', 'exec', process.env.E2E_SERVER_NETNS, 'nft', '-f', '-'], { input: script });
+    nft(`table inet e2e_stall {\n chain out {\n  type filter hook output priority 0;\n  udp dport ${port} drop\n }\n}\n`);
+    const t0 = Date.now();
+    const before = await videoState(ana);
+    try {
+      await waitVideoState(ana, 'Ana', 'the page shows the stall', showsTrouble, 8000);
+      await waitVideoState(ana, 'Ana', 'the page subscribed again by itself', (s) => s.resubscribes > before.resubscribes, 15000);
+      await recovered(ana, 'Ana', 15000);
+    } catch (e) {
+      for (const l of server.log().split('\n').filter((x) => /media|usr_ana/.test(x)).slice(-30)) console.log(`  server: ${l}`);
+      throw e;
+    }
+    console.log(`Ana: stall shown and recovered in ${((Date.now() - t0) / 1000).toFixed(1)} s, the old port still blocked`);
+    for (const [name, S] of others) console.log(`${name} meanwhile: ${JSON.stringify(await videoState(S))}`);
+    nft('delete table inet e2e_stall\n');
+    return;
+  }
+
+  // The teacher's camera freezes (the page stops sending video without unpublishing: an
+  // uplink that stalls): every student's page shows the stall instead of a frozen picture
+  // under a "live" badge, and decodes again, by itself, once the teacher sends again.
+  const camVideo = await T.evaluate(() => {
+    const s = window.edgeclassCamera().pc.getSenders().find((x) => x.track && x.track.kind === 'video');
+    window.__camTrack = s.track;
+    window.__camSender = s;
+    return s.replaceTrack(null).then(() => true);
+  });
+  check(camVideo, "the teacher's page stops sending video (the feed stays published)");
+  for (const [name, S] of students) await waitVideoState(S, name, 'the page shows the stall', showsTrouble, 8000);
+  await T.evaluate(() => window.__camSender.replaceTrack(window.__camTrack));
+  for (const [name, S] of students) await recovered(S, name, 20000);
 
   // The teacher reloads the page and starts the camera again: the students keep their
   // subscription (same PeerConnection, no renegotiation) and decode the new stream.

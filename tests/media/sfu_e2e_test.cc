@@ -3,6 +3,7 @@
 // through queues, so nothing re-enters the Sfu while it is sending.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -100,6 +101,8 @@ class FakeBrowser : public DtlsTransport::Listener {
 
   bool connected() const { return srtp_out_ != nullptr; }
   const SocketAddress& addr() const { return addr_; }
+  // What RTCPeerConnection.close() does on the wire: a DTLS close_notify.
+  void close() { dtls_->close(); }
 
   bool ice_ok = false;
   bool expect_dtls_failure = false;  // the test makes the server refuse the handshake
@@ -452,6 +455,29 @@ TEST_F(SfuE2eTest, FingerprintMismatchIsADtlsFailure) {
   ASSERT_GE(events.size(), 2u);
   EXPECT_EQ(events[events.size() - 2], "!room1/teacher/publish/dtls");
   EXPECT_EQ(events.back(), "xroom1/teacher/publish");
+}
+
+// The page closes its own PeerConnection (it replaces a stalled subscription, reloads, or
+// stops the camera): the close_notify ends the transport and its tracks, but it is not
+// reported as a disconnect, which would make the page tear down the replacement it is
+// already negotiating (web/video.js).
+TEST_F(SfuE2eTest, BrowserClosingItsPeerConnectionIsNotADisconnect) {
+  auto pub = sfu_.publish("room1", "teacher", "main",
+                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
+  ASSERT_TRUE(pub.is_ok()) << pub.status().to_string();
+  teacher_.set_answer(*pub);
+  teacher_.connect();
+  pump();
+  ASSERT_TRUE(teacher_.connected());
+  events.clear();
+  teacher_.close();
+  pump();
+  sfu_.on_timer();  // frees the closed transport
+  EXPECT_EQ(sfu_.transport_count(), 0u);
+  std::vector<std::string> want = {"-room1/main/teacher/audio", "-room1/main/teacher/video"};
+  std::sort(events.begin(), events.end());
+  EXPECT_EQ(events, want);
+  EXPECT_EQ(sfu_.ice_timeouts() + sfu_.consent_expirations() + sfu_.dtls_failures(), 0u);
 }
 
 TEST_F(SfuE2eTest, BadOfferIsRejectedWithoutLeak) {

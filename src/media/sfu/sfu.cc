@@ -399,10 +399,12 @@ void Sfu::OnTransportClosed(const WebRtcTransport* t, std::string_view reason) {
       ++dtls_failures_;
       break;
   }
-  if (failure != WebRtcTransport::Failure::kNone) {
-    listener_->OnSfuTransportFailed(ep->room_id, ep->participant_id, ep->publisher, failure,
-                                    reason);
-  }
+  // The browser closing its own PeerConnection (DTLS close_notify: a page that replaces its
+  // subscription, reloads or leaves) is no news to that page: its tracks go (destroy_endpoint)
+  // but no disconnect is reported. Told "disconnected" while it was already negotiating the
+  // replacement, a page would tear that down too.
+  if (failure == WebRtcTransport::Failure::kNone) return;
+  listener_->OnSfuTransportFailed(ep->room_id, ep->participant_id, ep->publisher, failure, reason);
   listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, ep->publisher, reason);
 }
 

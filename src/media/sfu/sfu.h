@@ -74,7 +74,8 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
     virtual void OnSfuTrackRemoved(const std::string& room_id, const std::string& feed,
                                    const std::string& participant_id, MediaKind kind) = 0;
     // A transport of the participant died (`publishing`: the one it published with,
-    // otherwise its subscription); its streams are gone. `reason` is for logs.
+    // otherwise its subscription); its streams are gone. `reason` is for logs. Not called when
+    // the browser closed the PeerConnection itself (DTLS close_notify).
     virtual void OnSfuParticipantDisconnected(const std::string& room_id,
                                               const std::string& participant_id, bool publishing,
                                               std::string_view reason) = 0;
