@@ -217,9 +217,9 @@ ws::MediaSignalling MediaPlane::signalling() {
     asio::post(io_, [this, room = std::move(room), who = std::move(who), sdp = std::move(sdp),
                      done = std::move(done)] { done(sfu_->subscribe(room, who, sdp)); });
   };
-  m.unpublish = [this](std::string room, std::string who) {
-    asio::post(io_, [this, room = std::move(room), who = std::move(who)] {
-      sfu_->unpublish(room, who);
+  m.unpublish = [this](std::string room, std::string who, std::string feed) {
+    asio::post(io_, [this, room = std::move(room), who = std::move(who), feed = std::move(feed)] {
+      sfu_->unpublish(room, who, feed);
     });
   };
   m.leave = [this](std::string room, std::string who) {

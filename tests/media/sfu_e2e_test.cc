@@ -339,29 +339,32 @@ TEST_F(SfuE2eTest, StageHandOverReportsTheTrackChange) {
 }
 
 TEST_F(SfuE2eTest, ExtraRecvonlySectionsAreInactiveAndRoomsAreVisited) {
-  // Three recvonly video sections for two feeds: the third is answered inactive.
+  // Four recvonly video sections for three feeds (main, stage, screen): the fourth is
+  // answered inactive.
   std::string offer = student_.offer("chromium_subscribe_offer.sdp", kSubFp, "pT3c");
   size_t video = offer.find("m=video");
   size_t app = offer.find("m=application");
   std::string section = offer.substr(video, app - video);
   std::string extra;
-  for (const char* mid : {"3", "4"}) {
+  for (const char* mid : {"3", "4", "5"}) {
     std::string s = section;
     replace_all(s, "a=mid:1", std::string("a=mid:") + mid);
     extra += s;
   }
   offer.insert(app, extra);
-  replace_all(offer, "a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 1 2 3 4");
+  replace_all(offer, "a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 1 2 3 4 5");
   auto answer = sfu_.subscribe("room1", "student", offer);
   ASSERT_TRUE(answer.is_ok()) << answer.status().to_string();
   auto parsed = sdp::parse(*answer);
   ASSERT_TRUE(parsed.is_ok());
-  ASSERT_EQ(parsed->media.size(), 5u);
+  ASSERT_EQ(parsed->media.size(), 6u);
   EXPECT_EQ(parsed->media[1].direction, sdp::Direction::kSendOnly);  // main
   EXPECT_EQ(parsed->media[2].direction, sdp::Direction::kSendOnly);  // stage
-  EXPECT_EQ(parsed->media[3].direction, sdp::Direction::kInactive);  // no third feed
-  EXPECT_EQ(parsed->media[4].port, 0);                               // data channel
+  EXPECT_EQ(parsed->media[3].direction, sdp::Direction::kSendOnly);  // screen
+  EXPECT_EQ(parsed->media[4].direction, sdp::Direction::kInactive);  // no fourth feed
+  EXPECT_EQ(parsed->media[5].port, 0);                               // data channel
   EXPECT_NE(answer->find("a=msid:stage stage-video"), std::string::npos);
+  EXPECT_NE(answer->find("a=msid:screen screen-video"), std::string::npos);
   std::vector<std::string> rooms;
   sfu_.for_each_room([&](const std::string& id, const MediaCounters&, size_t subscribers) {
     rooms.push_back(id + ":" + std::to_string(subscribers));
@@ -478,6 +481,43 @@ TEST_F(SfuE2eTest, BrowserClosingItsPeerConnectionIsNotADisconnect) {
   std::sort(events.begin(), events.end());
   EXPECT_EQ(events, want);
   EXPECT_EQ(sfu_.ice_timeouts() + sfu_.consent_expirations() + sfu_.dtls_failures(), 0u);
+}
+
+// A shared screen is a second publishing PeerConnection of the same participant, in feed
+// "screen": it starts and stops without touching the camera's, and unpublish() without a
+// feed (the stage taken back, the session over) ends both.
+TEST_F(SfuE2eTest, ScreenShareIsASecondPublishingPeerConnection) {
+  FakeBrowser screen(SocketAddress::ipv4(10, 0, 0, 1, 50003), &to_sfu_);
+  auto cam = sfu_.publish("room1", "teacher", "main",
+                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
+  ASSERT_TRUE(cam.is_ok()) << cam.status().to_string();
+  std::string offer = screen.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H");
+  for (const char* ssrc : {"3735928559", "2863311530", "1431655765"}) {
+    replace_all(offer, std::string("a=ssrc:") + ssrc, std::string("a=ssrc:1") + (ssrc + 1));
+    replace_all(offer, std::string(" ") + ssrc, std::string(" 1") + (ssrc + 1));
+  }
+  auto scr = sfu_.publish("room1", "teacher", "screen", offer);
+  ASSERT_TRUE(scr.is_ok()) << scr.status().to_string();
+  EXPECT_EQ(sfu_.transport_count(), 2u);
+  EXPECT_EQ(std::count(events.begin(), events.end(), "+room1/screen/teacher/video"), 1);
+
+  events.clear();
+  sfu_.unpublish("room1", "teacher", "screen");
+  std::sort(events.begin(), events.end());
+  EXPECT_EQ(events, (std::vector<std::string>{"-room1/screen/teacher/audio",
+                                              "-room1/screen/teacher/video"}));
+  EXPECT_EQ(sfu_.transport_count(), 1u);
+
+  // Sharing again, then everything goes at once.
+  scr = sfu_.publish("room1", "teacher", "screen", offer);
+  ASSERT_TRUE(scr.is_ok()) << scr.status().to_string();
+  events.clear();
+  sfu_.unpublish("room1", "teacher");
+  std::sort(events.begin(), events.end());
+  EXPECT_EQ(events, (std::vector<std::string>{
+                        "-room1/main/teacher/audio", "-room1/main/teacher/video",
+                        "-room1/screen/teacher/audio", "-room1/screen/teacher/video"}));
+  EXPECT_EQ(sfu_.transport_count(), 0u);
 }
 
 TEST_F(SfuE2eTest, BadOfferIsRejectedWithoutLeak) {
