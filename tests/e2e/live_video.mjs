@@ -1,13 +1,19 @@
 // Browser end-to-end test of live video: the real edgeclass binary with its SFU on a UDP port
 // on loopback, its own pages in headless Chromium with a fake camera and microphone. The
 // teacher starts the camera, three students see it; from getStats() each student's video keeps
-// decoding, audio arrives and almost nothing is lost; the teacher reloads and the students'
-// subscriptions carry the new stream. Then the teacher gives a student the stage: the other
-// students and the teacher decode its video in the second feed; the stage moves to another
-// student; when the teacher takes it back the server stops that student's stream (even from a
-// page that keeps sending) and refuses its publish. Exits non-zero on the first failed check.
-// On a network (E2E_SERVER_NETNS, tests/scripts/e2e_video_netns.sh) it stops after the first
-// part: the transport is what that run proves.
+// decoding, audio arrives and almost nothing is lost; the teacher's camera freezes and every
+// student's page shows the stall, then decodes again by itself; the teacher reloads and the
+// students' subscriptions carry the new stream. Then the teacher gives a student the stage: the
+// other students and the teacher decode its video in the second feed; the stage moves to
+// another student (the first one's camera and microphone tracks end); when the teacher takes it
+// back the server stops that student's stream (even from a page that keeps sending) and refuses
+// its publish. Last, the teacher shares a screen next to the camera (the students decode both,
+// a student's share is refused), switches microphone and camera through the pickers while the
+// students keep decoding, stops sharing and ends the session: every track ends. Exits non-zero
+// on the first failed check. On a network (E2E_SERVER_NETNS, tests/scripts/e2e_video_netns.sh)
+// it stops after the first part (the transport is what that run proves), after breaking one
+// student's media path (nftables in the server's namespace): its page must show the stall and
+// subscribe again by itself.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -117,7 +123,9 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   browserArgs: onNetwork
     ? ['--autoplay-policy=no-user-gesture-required', '--ignore-certificate-errors']
     : ['--autoplay-policy=no-user-gesture-required',
-      '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
+      '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+      // Two fake cameras for the picker; getDisplayMedia gets a fake 1280x720 screen.
+      '--use-fake-device-for-media-stream=device-count=2'],
   timeout: TIMEOUT,
 }, async ({ server, open }) => {
   const T = await open('teacher.html', 'usr_tess', 'Ms Tess', 'teacher');
@@ -318,6 +326,9 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   await giveStage('usr_ana');
   await waitPublishing(ana);
   check(true, 'Ana is on stage and publishing');
+  await ana.waitForSelector('#devices:not([hidden])');
+  check(true, 'Ana has camera and microphone pickers while on stage');
+  await ana.evaluate(() => { window.__tracks = window.edgeclassCamera().stream.getTracks(); });
   await sleep(500);
   await checkDecoding([['Ben', ben], ['Cleo', cleo], ['teacher', T]], 3000, 'Ana');
   for (const S of [cleo, T]) await S.evaluate(() => { window.__pc = window.edgeclassVideo().pc; });
@@ -327,7 +338,10 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   await giveStage('usr_ben');
   await ana.waitForSelector('#on-stage[hidden]', { state: 'attached' });
   await ana.waitForFunction(() => !window.edgeclassCamera().on);
-  check(true, "Ana's page stopped her camera when the stage moved");
+  const anaTracks = await ana.evaluate(() => window.__tracks.map((t) => `${t.kind}:${t.readyState}`));
+  check(anaTracks.length === 2 && anaTracks.every((x) => x.endsWith(':ended')),
+    `Ana's page stopped her camera and microphone when the stage moved (${anaTracks.join(', ')})`);
+  check(await ana.$eval('#devices', (d) => d.hidden), "Ana's pickers are gone with the stage");
   await waitPublishing(ben);
   check(true, 'Ben is on stage and publishing');
   await sleep(500);
@@ -375,5 +389,94 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   check(err.code === 'not_allowed' && err.message === 'only the teacher or a student on stage can publish',
     `Ben's media.publish after the take-back is refused (${err.code}: ${err.message})`);
   await ben.evaluate(() => window.__stop());
+
+  // The teacher shares a screen next to the camera: the students decode both; a student may
+  // not share (policy share_screen). The teacher switches cameras with the picker while the
+  // students keep decoding, stops sharing, and ends the session: every track is released.
+  await T.click('#camera');
+  await T.waitForSelector('#camera:text("Stop camera")');
+  await T.waitForSelector('#devices:not([hidden])');
+  const cams = await T.$$eval('#devices select[data-kind="video"] option', (os) => os.map((o) => o.textContent));
+  const mics = await T.$$eval('#devices select[data-kind="audio"] option', (os) => os.map((o) => o.textContent));
+  console.log(`teacher's pickers: cameras ${cams.join(', ')}; microphones ${mics.join(', ')}`);
+  check(cams.length === 2 && mics.length >= 1, 'the teacher picks among 2 cameras and the microphones');
+  await T.click('#share');
+  await T.waitForSelector('#share:text("Stop sharing")');
+  await T.waitForSelector('#screen-video.playing');
+  const screenFrames = (page) => page.evaluate(async () => {
+    const r = window.edgeclassVideo().videoReceiver('screen');
+    let n = null;
+    if (r) (await r.getStats()).forEach((x) => { if (x.type === 'inbound-rtp') n = x.framesDecoded || 0; });
+    return n;
+  });
+  for (const [, S] of students) await S.waitForSelector('#screen-video.playing');
+  const both = [];
+  for (const [, S] of students) both.push([await screenFrames(S), (await inbound(S)).video?.frames]);
+  await sleep(2500);
+  for (let i = 0; i < students.length; i++) {
+    const [name, S] = students[i];
+    const sf = await screenFrames(S);
+    const mf = (await inbound(S)).video?.frames;
+    console.log(`${name}: screen frames ${both[i][0]} -> ${sf}, camera frames ${both[i][1]} -> ${mf}`);
+    check(sf > (both[i][0] || 0) + 10 && mf > both[i][1] + 10, `${name} decodes the teacher's screen and camera`);
+  }
+  await students[0][1].screenshot({ path: path.join(SHOTS, 'video-screen-student.png') });
+  const share = await errorFor(ana, { type: 'media.publish', sdp: 'v=0', source: 'screen' });
+  check(share.code === 'not_allowed' && share.message === 'only the teacher can share a screen',
+    `a student's screen share is refused (${share.code}: ${share.message})`);
+
+  // The microphone through its picker, the camera through the same call (Publisher.setDevice):
+  // each new track replaces the old one in the same sender and the old one ends. (The
+  // camera is re-opened on the same device: this Chromium's second fake camera, listed
+  // above, delivers no frames headless, with or without the SFU.)
+  const oldMic = await T.evaluate(() => {
+    window.__oldAudio = window.edgeclassCamera().stream.getAudioTracks()[0];
+    return window.__oldAudio.label;
+  });
+  const otherMic = await T.$eval('#devices select[data-kind="audio"]', (sel) => [...sel.options].find((o) => !o.selected).value);
+  await T.selectOption('#devices select[data-kind="audio"]', otherMic);
+  await T.waitForFunction((old) => {
+    const s = window.edgeclassCamera().pc.getSenders().find((x) => x.track && x.track.kind === 'audio');
+    return s && s.track.label !== old && window.__oldAudio.readyState === 'ended';
+  }, oldMic);
+  const newMic = await T.evaluate(() => window.edgeclassCamera().stream.getAudioTracks()[0].label);
+  check(true, `the teacher's microphone switched from ${oldMic} to ${newMic} (the old track ended, same PeerConnection)`);
+  await T.evaluate(async () => {
+    const cam = window.edgeclassCamera();
+    window.__oldVideo = cam.stream.getVideoTracks()[0];
+    await cam.setDevice('video', window.__oldVideo.getSettings().deviceId);
+  });
+  check(await T.evaluate(() => window.__oldVideo.readyState === 'ended' &&
+    window.edgeclassCamera().pc.getSenders().some((x) => x.track === window.edgeclassCamera().stream.getVideoTracks()[0])),
+  "the teacher's camera track was replaced in the same sender (the old one ended)");
+  const switched = Date.now();
+  for (const [name, S] of students) {
+    const m = await inbound(S);
+    let n = m;
+    while ((n.video?.frames <= m.video?.frames + 10 || n.audio?.packets <= m.audio?.packets + 30) && Date.now() - switched < 12000) {
+      await sleep(250);
+      n = await inbound(S);
+    }
+    console.log(`${name}: camera frames ${m.video?.frames} -> ${n.video?.frames}, audio packets ${m.audio?.packets} -> ` +
+      `${n.audio?.packets}, ${((Date.now() - switched) / 1000).toFixed(1)} s after the switch`);
+    check(n.video?.frames > m.video?.frames + 10 && n.audio?.packets > m.audio?.packets + 30,
+      `${name} keeps decoding the teacher's camera and hearing the new microphone`);
+  }
+
+  await T.evaluate(() => { window.__screenTrack = window.edgeclassScreen().stream.getTracks()[0]; });
+  await T.click('#share');
+  await T.waitForSelector('#share:text("Share screen")');
+  for (const [name, S] of students) {
+    await S.waitForSelector('#screen-video:not(.playing)', { state: 'attached' });
+    check(true, `${name} sees the screen share end`);
+  }
+  check(await T.evaluate(() => window.__screenTrack.readyState) === 'ended', "the teacher's screen track is stopped");
+
+  await T.evaluate(() => { window.__tracks = window.edgeclassCamera().stream.getTracks(); });
+  T.once('dialog', (d) => d.accept());
+  await T.click('#end');
+  await T.waitForFunction(() => window.__tracks.every((t) => t.readyState === 'ended'));
+  const ended = await T.evaluate(() => window.__tracks.map((t) => `${t.kind}:${t.readyState}`));
+  check(await T.$eval('#devices', (d) => d.hidden), `the session ended: the teacher's camera and microphone are released (${ended.join(', ')})`);
 });
 
