@@ -239,10 +239,10 @@ function startLive(s) {
   });
   live.addEventListener('media', (e) => {
     // The SFU lost a publishing transport (network change, consent expired): publish again
-    // (the message does not say which of the two, so whichever is not connected).
+    // (the message does not say whether the camera's or the screen's: both).
     if (e.detail.type !== 'media.disconnected' || e.detail.connection !== 'publish') return;
     for (const [p, key] of [[camera, 'camera.error'], [screen, 'screen.error']]) {
-      if (p.on && (!p.pc || p.pc.connectionState !== 'connected')) p.publish().catch((err) => toast(t(key, { message: err.message }), 'error'));
+      if (p.on) p.publish().catch((err) => toast(t(key, { message: err.message }), 'error'));
     }
   });
   live.addEventListener('event', (e) => model.apply(e.detail));

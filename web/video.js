@@ -178,7 +178,11 @@ export class DevicePickers {
     this.refresh();
   }
 
-  async refresh() {
+  refresh() {
+    this.fill().catch((err) => console.warn('devices:', err.message));
+  }
+
+  async fill() {
     const p = this.publisher;
     this.box.hidden = !p.on;
     if (!p.on) return;
@@ -325,6 +329,10 @@ export class Subscriber {
 
   async checkHealthOnce() {
     const now = performance.now();
+    if (document.hidden) {  // a background tab may not decode: judge it once it is back
+      for (const feed of FEEDS) this.health[feed].at = now;
+      return;
+    }
     const pc = this.pc;
     const conn = pc ? pc.connectionState : 'none';
     let worst = 0;  // the longest time an expected feed went without a new frame

@@ -100,11 +100,11 @@ async function waitVideoState(page, name, what, pred, ms) {
 }
 const showsTrouble = (s) => s.stalled && s.label !== '' && s.media !== 'ok';
 // The page shows no trouble, its subscription is connected and decodes (frames rise by 10 in
-// a second without the state changing back).
+// two seconds without the state changing back).
 async function recovered(page, name, ms) {
   const a = await waitVideoState(page, name, 'video shown as fine again',
     (s) => !s.stalled && s.label === '' && s.conn === 'connected' && s.playing && s.frames > 0, ms);
-  await sleep(1000);
+  await sleep(2000);
   const b = await videoState(page);
   check(!b.stalled && b.frames > a.frames + 10, `${name}: decodes again (frames ${a.frames} -> ${b.frames}, ${b.media})`);
 }
