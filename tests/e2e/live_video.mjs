@@ -261,7 +261,7 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   check(camVideo, "the teacher's page stops sending video (the feed stays published)");
   for (const [name, S] of students) await waitVideoState(S, name, 'the page shows the stall', showsTrouble, 8000);
   await T.evaluate(() => window.__camSender.replaceTrack(window.__camTrack));
-  for (const [name, S] of students) await recovered(S, name, 20000);
+  await Promise.all(students.map(([name, S]) => recovered(S, name, 20000)));
 
   // The teacher reloads the page and starts the camera again: the students keep their
   // subscription (same PeerConnection, no renegotiation) and decode the new stream.
