@@ -260,6 +260,7 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   });
   check(camVideo, "the teacher's page stops sending video (the feed stays published)");
   for (const [name, S] of students) await waitVideoState(S, name, 'the page shows the stall', showsTrouble, 8000);
+  await students[1][1].screenshot({ path: path.join(SHOTS, 'video-stalled-student.png') });
   await T.evaluate(() => window.__camSender.replaceTrack(window.__camTrack));
   await Promise.all(students.map(([name, S]) => recovered(S, name, 20000)));
 
