@@ -78,8 +78,8 @@ function startLive(s) {
     if (onStage && camera.on) camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
   });
   live.addEventListener('media', (e) => {
-    if (e.detail.type === 'media.disconnected' && e.detail.connection === 'publish' && onStage &&
-        camera.on) {
+    if (e.detail.type === 'media.disconnected' && e.detail.connection === 'publish' &&
+        (e.detail.source || 'camera') === 'camera' && onStage && camera.on) {
       camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
     }
   });

@@ -238,10 +238,12 @@ function startLive(s) {
     if (screen.on) screen.publish().catch((err) => toast(t('screen.error', { message: err.message }), 'error'));
   });
   live.addEventListener('media', (e) => {
-    // The SFU lost a publishing transport (network change, consent expired): publish again
-    // (the message does not say whether the camera's or the screen's: both).
+    // The SFU lost a publishing transport (network change, consent expired): publish that
+    // one again ("source" says which; a server that does not say gets both).
     if (e.detail.type !== 'media.disconnected' || e.detail.connection !== 'publish') return;
-    for (const [p, key] of [[camera, 'camera.error'], [screen, 'screen.error']]) {
+    const source = e.detail.source;
+    for (const [p, name, key] of [[camera, 'camera', 'camera.error'], [screen, 'screen', 'screen.error']]) {
+      if (source && source !== name) continue;
       if (p.on) p.publish().catch((err) => toast(t(key, { message: err.message }), 'error'));
     }
   });

@@ -40,7 +40,8 @@ struct MediaEvent {
   enum class Type { kTrackAdded, kTrackRemoved, kDisconnected, kFailed };
   Type type = Type::kTrackAdded;
   std::string room;         // the live session id
-  std::string feed;         // kTrackAdded/kTrackRemoved: "main" or "stage"
+  std::string feed;         // "main", "stage" or "screen"; kDisconnected/kFailed: the feed a
+                            // publishing transport filled, empty for a subscription
   std::string participant;  // user id
   std::string kind;         // "audio" or "video" (track events)
   std::string connection;   // kDisconnected, kFailed: "publish" or "subscribe"

@@ -471,6 +471,7 @@ void RoomHost::media_event(const MediaEvent& e) {
         .kv("session", session_id())
         .kv("user", e.participant)
         .kv("connection", e.connection)
+        .kv("feed", e.feed)
         .kv("failure", e.failure)
         .kv("reason", e.reason);
     return;
@@ -480,10 +481,17 @@ void RoomHost::media_event(const MediaEvent& e) {
         .kv("session", session_id())
         .kv("user", e.participant)
         .kv("connection", e.connection)
+        .kv("feed", e.feed)
         .kv("reason", e.reason);
     json::object o;
     o["type"] = "media.disconnected";
     o["connection"] = e.connection;
+    // Which publishing PeerConnection died, so the page publishes only that one again: the
+    // feed it filled and its source as media.publish names it ("screen" or "camera").
+    if (e.connection == "publish" && !e.feed.empty()) {
+      o["feed"] = e.feed;
+      o["source"] = e.feed == "screen" ? "screen" : "camera";
+    }
     o["reason"] = e.reason;
     const std::string text = json::serialize(o);
     // The user's sockets on edges (their media runs on this replica's SFU too).

@@ -145,14 +145,17 @@ class SfuE2eTest : public ::testing::Test, public Sfu::Listener, public Sfu::Pac
                          MediaKind kind) override {
     events.push_back("-" + room + "/" + feed + "/" + who + "/" + to_string(kind));
   }
+  // "x<room>/<who>/publish/<feed>" or "x<room>/<who>/subscribe".
   void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
-                                    bool publishing, std::string_view) override {
-    events.push_back("x" + room + "/" + who + (publishing ? "/publish" : "/subscribe"));
+                                    bool publishing, const std::string& feed,
+                                    std::string_view) override {
+    events.push_back("x" + room + "/" + who + (publishing ? "/publish/" + feed : "/subscribe"));
   }
   void OnSfuTransportFailed(const std::string& room, const std::string& who, bool publishing,
-                            WebRtcTransport::Failure failure, std::string_view) override {
-    events.push_back("!" + room + "/" + who + (publishing ? "/publish/" : "/subscribe/") +
-                     to_string(failure));
+                            const std::string& feed, WebRtcTransport::Failure failure,
+                            std::string_view) override {
+    events.push_back("!" + room + "/" + who +
+                     (publishing ? "/publish/" + feed + "/" : "/subscribe/") + to_string(failure));
   }
   void send_udp(ByteSpan d, const SocketAddress& to) override {
     to_browsers_.push_back({{}, to, {d.begin(), d.end()}});
@@ -393,8 +396,8 @@ TEST_F(SfuE2eTest, ConsentLossDisconnects) {
   clock_.advance_ms(31'000);
   sfu_.on_timer();
   ASSERT_GE(events.size(), 2u);
-  EXPECT_EQ(events[events.size() - 2], "!room1/teacher/publish/consent_expired");
-  EXPECT_EQ(events.back(), "xroom1/teacher/publish");
+  EXPECT_EQ(events[events.size() - 2], "!room1/teacher/publish/main/consent_expired");
+  EXPECT_EQ(events.back(), "xroom1/teacher/publish/main");
   EXPECT_EQ(sfu_.consent_expirations(), 1u);
   EXPECT_EQ(sfu_.ice_timeouts(), 0u);
   EXPECT_EQ(sfu_.dtls_failures(), 0u);
@@ -456,8 +459,8 @@ TEST_F(SfuE2eTest, FingerprintMismatchIsADtlsFailure) {
   EXPECT_EQ(sfu_.dtls_failures(), 1u);
   EXPECT_EQ(sfu_.ice_timeouts(), 0u);
   ASSERT_GE(events.size(), 2u);
-  EXPECT_EQ(events[events.size() - 2], "!room1/teacher/publish/dtls");
-  EXPECT_EQ(events.back(), "xroom1/teacher/publish");
+  EXPECT_EQ(events[events.size() - 2], "!room1/teacher/publish/main/dtls");
+  EXPECT_EQ(events.back(), "xroom1/teacher/publish/main");
 }
 
 // The page closes its own PeerConnection (it replaces a stalled subscription, reloads, or
@@ -518,6 +521,42 @@ TEST_F(SfuE2eTest, ScreenShareIsASecondPublishingPeerConnection) {
                         "-room1/main/teacher/audio", "-room1/main/teacher/video",
                         "-room1/screen/teacher/audio", "-room1/screen/teacher/video"}));
   EXPECT_EQ(sfu_.transport_count(), 0u);
+}
+
+// When one of a participant's two publishing PeerConnections dies, the report names its feed,
+// so the page publishes only that one again (the camera's students see no glitch when the
+// screen's transport fails).
+TEST_F(SfuE2eTest, DeadScreenTransportIsReportedWithItsFeed) {
+  FakeBrowser screen(SocketAddress::ipv4(10, 0, 0, 1, 50003), &to_sfu_);
+  auto cam = sfu_.publish("room1", "teacher", "main",
+                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
+  ASSERT_TRUE(cam.is_ok()) << cam.status().to_string();
+  teacher_.set_answer(*cam);
+  teacher_.connect();
+  pump();
+  ASSERT_TRUE(teacher_.connected());
+  std::string offer = screen.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H");
+  for (const char* ssrc : {"3735928559", "2863311530", "1431655765"}) {
+    replace_all(offer, std::string("a=ssrc:") + ssrc, std::string("a=ssrc:1") + (ssrc + 1));
+    replace_all(offer, std::string(" ") + ssrc, std::string(" 1") + (ssrc + 1));
+  }
+  // The screen's browser never sends a connectivity check; the camera's keeps its consent.
+  ASSERT_TRUE(sfu_.publish("room1", "teacher", "screen", offer).is_ok());
+  events.clear();
+  clock_.advance_ms(WebRtcTransport::kIceTimeoutMs / 2);
+  teacher_.connect();
+  pump();
+  clock_.advance_ms(WebRtcTransport::kIceTimeoutMs / 2 + 1'000);
+  sfu_.on_timer();
+  std::vector<std::string> reports;
+  for (const auto& ev : events) {
+    if (ev[0] == 'x' || ev[0] == '!') reports.push_back(ev);
+  }
+  EXPECT_EQ(reports, (std::vector<std::string>{"!room1/teacher/publish/screen/ice_timeout",
+                                               "xroom1/teacher/publish/screen"}));
+  EXPECT_EQ(std::count(events.begin(), events.end(), "-room1/main/teacher/video"), 0);
+  sfu_.on_timer();
+  EXPECT_EQ(sfu_.transport_count(), 1u);  // the camera's
 }
 
 TEST_F(SfuE2eTest, BadOfferIsRejectedWithoutLeak) {

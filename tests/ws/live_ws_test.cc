@@ -566,10 +566,32 @@ TEST_F(LiveWsTest, MediaSignallingGoesThroughPolicyAndTheSfu) {
   dead.connection = "publish";
   dead.reason = "ICE consent expired";
   hub_->media_event(dead);
+  dead.feed = "screen";
+  hub_->media_event(dead);
   auto gone = t->expect("media.disconnected");
   ASSERT_TRUE(gone);
   EXPECT_EQ(gone->at("connection"), "publish");
   EXPECT_EQ(gone->at("reason"), "ICE consent expired");
+  EXPECT_FALSE(gone->contains("feed")) << json::serialize(*gone);  // none known: none named
+  // Which publishing PeerConnection: the screen's, then the camera's (feed "main").
+  gone = t->expect("media.disconnected");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->at("feed"), "screen");
+  EXPECT_EQ(gone->at("source"), "screen");
+  dead.feed = "main";
+  hub_->media_event(dead);
+  gone = t->expect("media.disconnected");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->at("feed"), "main");
+  EXPECT_EQ(gone->at("source"), "camera");
+  // A subscription names no feed.
+  dead.connection = "subscribe";
+  dead.feed.clear();
+  hub_->media_event(dead);
+  gone = t->expect("media.disconnected");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->at("connection"), "subscribe");
+  EXPECT_FALSE(gone->contains("source")) << json::serialize(*gone);
 
   // Leaving the room drops the user's media.
   a->close();

@@ -17,6 +17,7 @@ struct Sfu::Endpoint {
   std::string room_id;
   std::string participant_id;
   bool publisher = false;
+  std::string feed;  // a publisher's feed ("main", "stage", "screen"); empty for a subscription
   std::vector<std::pair<std::string, MediaKind>> published;  // feeds this endpoint filled
 };
 
@@ -94,6 +95,7 @@ base::Result<Sfu::Endpoint*> Sfu::new_endpoint(const std::string& room_id,
   ep->room_id = room_id;
   ep->participant_id = participant_id;
   ep->publisher = publisher;
+  if (publisher) ep->feed = feed;
   Endpoint* raw = ep.get();
   by_ufrag_[raw->transport->local_ufrag()] = raw->transport.get();
   transports_[id] = std::move(ep);
@@ -418,8 +420,10 @@ void Sfu::OnTransportClosed(const WebRtcTransport* t, std::string_view reason) {
   // but no disconnect is reported. Told "disconnected" while it was already negotiating the
   // replacement, a page would tear that down too.
   if (failure == WebRtcTransport::Failure::kNone) return;
-  listener_->OnSfuTransportFailed(ep->room_id, ep->participant_id, ep->publisher, failure, reason);
-  listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, ep->publisher, reason);
+  listener_->OnSfuTransportFailed(ep->room_id, ep->participant_id, ep->publisher, ep->feed, failure,
+                                  reason);
+  listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, ep->publisher, ep->feed,
+                                          reason);
 }
 
 void Sfu::OnTransportRtp(const WebRtcTransport* t, std::span<uint8_t> packet, int64_t arrival_ns) {

@@ -49,9 +49,9 @@ namespace media {
 class FanoutPool;
 
 struct SfuConfig {
-  std::string public_ip = "127.0.0.1";         // EDGECLASS_PUBLIC_IP: announced ICE candidate
+  std::string public_ip = "127.0.0.1";           // EDGECLASS_PUBLIC_IP: announced ICE candidate
   std::vector<std::string> extra_candidate_ips;  // announced after public_ip (host addresses)
-  uint16_t port = 7882;                        // EDGECLASS_MEDIA_PORT
+  uint16_t port = 7882;                          // EDGECLASS_MEDIA_PORT
   // Threads that protect and send a big fan-out together (FanoutPool), the media thread
   // included; 1 sends everything from the media thread. EDGECLASS_MEDIA_THREADS.
   int fanout_threads = 1;
@@ -77,16 +77,17 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
                                  const std::string& participant_id, MediaKind kind) = 0;
     virtual void OnSfuTrackRemoved(const std::string& room_id, const std::string& feed,
                                    const std::string& participant_id, MediaKind kind) = 0;
-    // A transport of the participant died (`publishing`: the one it published with,
-    // otherwise its subscription); its streams are gone. `reason` is for logs. Not called when
-    // the browser closed the PeerConnection itself (DTLS close_notify).
+    // A transport of the participant died (`publishing`: one it published with, `feed` the
+    // feed that one filled, "main", "stage" or "screen"; otherwise its subscription and `feed`
+    // is empty); its streams are gone. `reason` is for logs. Not called when the browser
+    // closed the PeerConnection itself (DTLS close_notify).
     virtual void OnSfuParticipantDisconnected(const std::string& room_id,
                                               const std::string& participant_id, bool publishing,
-                                              std::string_view reason) = 0;
+                                              const std::string& feed, std::string_view reason) = 0;
     // The transport failed (ICE or DTLS); called just before OnSfuParticipantDisconnected.
     virtual void OnSfuTransportFailed(const std::string& room_id, const std::string& participant_id,
-                                      bool publishing, WebRtcTransport::Failure failure,
-                                      std::string_view reason) {}
+                                      bool publishing, const std::string& feed,
+                                      WebRtcTransport::Failure failure, std::string_view reason) {}
   };
   struct Datagram {
     ByteSpan data;
