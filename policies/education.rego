@@ -127,6 +127,14 @@ allow {
 	input.on_stage == true
 }
 
+# Sharing a screen or a window in the live room (`media.publish` with "source": "screen", a
+# second video next to the camera): the course's teacher only. To let the student on stage
+# share too, add: allow { input.action == "share_screen"; input.on_stage == true }
+allow {
+	input.action == "share_screen"
+	is_course_teacher
+}
+
 # Giving a student the stage (or taking it back) in the live room; `on_stage` above is true
 # for the student who holds it.
 allow {
@@ -183,6 +191,10 @@ deny_reason["only enrolled students and the course's teacher can join this sessi
 
 deny_reason["only the teacher or a student on stage can publish"] {
 	input.action == "publish_media"
+}
+
+deny_reason["only the teacher can share a screen"] {
+	input.action == "share_screen"
 }
 
 deny_reason["only the course's teacher or an admin can give the stage"] {

@@ -69,6 +69,18 @@ test_student_on_stage_publishes if {
 		"course": course("active", 30, 1)}
 }
 
+test_only_the_course_teacher_shares_a_screen if {
+	education.allow with input as {"action": "share_screen", "user": teacher, "on_stage": false,
+		"course": course("active", 30, 1)}
+	not education.allow with input as {"action": "share_screen", "user": student, "on_stage": true,
+		"course": course("active", 30, 1)}
+	other := {"id": "t2", "name": "Mr O", "role": "teacher"}
+	not education.allow with input as {"action": "share_screen", "user": other, "on_stage": false,
+		"course": course("active", 30, 1)}
+	education.deny_reason["only the teacher can share a screen"] with input as {"action": "share_screen",
+		"user": student, "on_stage": true, "course": course("active", 30, 1)}
+}
+
 test_course_teacher_and_admin_give_the_stage if {
 	inp := {"action": "stage", "user": teacher, "course": course("active", 30, 1), "target": student}
 	education.allow with input as inp

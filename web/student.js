@@ -6,7 +6,7 @@ import { Api, decodeToken, savedToken } from '/api.js';
 import { closeMessage, errorMessage, initI18n, lang, t } from '/i18n.js';
 import { LiveClient } from '/live.js';
 import { RoomModel, chatLine, clear, el, histogram, toast } from '/ui.js';
-import { Publisher, Subscriber } from '/video.js';
+import { DevicePickers, Publisher, Subscriber } from '/video.js';
 
 initI18n(document.getElementById('topbar'));
 
@@ -69,16 +69,17 @@ function startLive(s) {
   $('session-title').textContent = s.title || t('student.live.default');
   history.replaceState(null, '', `?session=${s.id}`);
   live = new LiveClient({ sessionId: s.id, token });
-  video = new Subscriber(live, $('stage-video'), { stageVideo: $('onstage-video') });
+  video = new Subscriber(live, $('stage-video'), { stageVideo: $('onstage-video'), screenVideo: $('screen-video') });
   camera = new Publisher(live, $('onstage-video'));
+  new DevicePickers(camera, $('devices'), { onError: (err) => toast(t('camera.error', { message: err.message }), 'error') });
   live.addEventListener('welcome', (e) => {
     model.welcome(e.detail);
     // A new connection lost the old one's media: still on stage, publish again.
     if (onStage && camera.on) camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
   });
   live.addEventListener('media', (e) => {
-    if (e.detail.type === 'media.disconnected' && e.detail.connection === 'publish' && onStage &&
-        camera.on) {
+    if (e.detail.type === 'media.disconnected' && e.detail.connection === 'publish' &&
+        (e.detail.source || 'camera') === 'camera' && onStage && camera.on) {
       camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
     }
   });
@@ -96,7 +97,11 @@ function startLive(s) {
     connState = state;
     $('conn').textContent = t(`conn.${state}`);
     $('conn').className = `pill ${state}`;
-    if (state === 'closed') toast(closeMessage(code, reason), code === 1000 ? 'info' : 'error');
+    if (state === 'closed') {
+      // Removed, or the session is over: the camera and microphone are released.
+      if (camera.on) camera.stop();
+      toast(closeMessage(code, reason), code === 1000 ? 'info' : 'error');
+    }
   });
   live.connect();
 }

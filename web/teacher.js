@@ -6,7 +6,7 @@ import { Api, decodeToken, savedToken } from '/api.js';
 import { closeMessage, dateTime, duration, errorMessage, initI18n, t, time } from '/i18n.js';
 import { LiveClient } from '/live.js';
 import { RoomModel, bar, chatLine, clear, el, histogram, toast } from '/ui.js';
-import { Publisher, Subscriber } from '/video.js';
+import { DevicePickers, Publisher, Subscriber } from '/video.js';
 
 initI18n(document.getElementById('topbar'));
 
@@ -20,11 +20,13 @@ $('me').textContent = claims ? claims.name || claims.sub : '';
 let session = null;
 let live = null;
 let camera = null;  // the teacher's camera (Publisher)
+let screen = null;  // the teacher's shared screen (Publisher, source "screen")
 let stageView = null;  // the student on stage (Subscriber, feed "stage")
 const model = new RoomModel(render);
 window.edgeclassLive = () => live;  // for the end-to-end tests and the console
 window.edgeclassVideo = () => stageView;
 window.edgeclassCamera = () => camera;
+window.edgeclassScreen = () => screen;
 
 // ---- setup --------------------------------------------------------------------------------
 
@@ -223,17 +225,26 @@ function startLive(s) {
   history.replaceState(null, '', `?session=${s.id}`);
   live = new LiveClient({ sessionId: s.id, token });
   camera = new Publisher(live, $('stage-video'));
+  screen = new Publisher(live, $('screen-video'), { source: 'screen' });
+  camera.addEventListener('change', renderMediaButtons);
+  screen.addEventListener('change', renderMediaButtons);
+  new DevicePickers(camera, $('devices'), { onError: (err) => toast(t('camera.error', { message: err.message }), 'error') });
   // The teacher sees itself in the local preview; it subscribes for the student on stage.
   stageView = new Subscriber(live, null, { stageVideo: $('onstage-video'), when: ['stage'] });
   live.addEventListener('welcome', (e) => {
     model.welcome(e.detail);
-    // A new connection lost the old one's media: publish the camera again.
+    // A new connection lost the old one's media: publish the camera (and screen) again.
     if (camera.on) camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
+    if (screen.on) screen.publish().catch((err) => toast(t('screen.error', { message: err.message }), 'error'));
   });
   live.addEventListener('media', (e) => {
-    // The SFU lost the camera's transport (network change, consent expired): publish again.
-    if (e.detail.type === 'media.disconnected' && e.detail.connection === 'publish' && camera.on) {
-      camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
+    // The SFU lost a publishing transport (network change, consent expired): publish that
+    // one again ("source" says which; a server that does not say gets both).
+    if (e.detail.type !== 'media.disconnected' || e.detail.connection !== 'publish') return;
+    const source = e.detail.source;
+    for (const [p, name, key] of [[camera, 'camera', 'camera.error'], [screen, 'screen', 'screen.error']]) {
+      if (source && source !== name) continue;
+      if (p.on) p.publish().catch((err) => toast(t(key, { message: err.message }), 'error'));
     }
   });
   live.addEventListener('event', (e) => model.apply(e.detail));
@@ -247,6 +258,7 @@ function startLive(s) {
     $('conn').className = `pill ${state}`;
     if (state === 'closed') {
       $('end').hidden = true;
+      releaseMedia();
       toast(closeMessage(code, reason), code === 1000 ? 'info' : 'error');
     }
   });
@@ -339,6 +351,25 @@ function renderSession() {
   if (!model.ended) return;
   $('conn').textContent = t('conn.ended');
   $('end').hidden = true;
+  releaseMedia();
+}
+
+// The session is over: camera, microphone and screen are released (their tracks stopped, so
+// the browser's indicators go off) and the buttons no longer offer them.
+function releaseMedia() {
+  if (camera && camera.on) camera.stop();
+  if (screen && screen.on) screen.stop();
+  $('camera').disabled = true;
+  $('share').disabled = true;
+}
+
+function renderMediaButtons() {
+  const b = $('camera');
+  b.dataset.i18n = camera.on ? 'teacher.camera.stop' : 'teacher.camera.start';
+  b.textContent = t(b.dataset.i18n);
+  const s = $('share');
+  s.dataset.i18n = screen.on ? 'teacher.share.stop' : 'teacher.share.start';
+  s.textContent = t(s.dataset.i18n);
 }
 
 // ---- quiz ---------------------------------------------------------------------------------
@@ -467,9 +498,23 @@ $('camera').addEventListener('click', async () => {
     toast(t('camera.error', { message: err.message }), 'error');
     if (camera.on) camera.stop();
   } finally {
-    b.disabled = false;
-    b.dataset.i18n = camera.on ? 'teacher.camera.stop' : 'teacher.camera.start';
-    b.textContent = t(b.dataset.i18n);
+    b.disabled = !!model.ended;
+    renderMediaButtons();
+  }
+});
+// A screen or a window next to the camera (policy share_screen: the teacher's by default).
+$('share').addEventListener('click', async () => {
+  const b = $('share');
+  b.disabled = true;
+  try {
+    if (screen.on) screen.stop();
+    else await screen.start();
+  } catch (err) {
+    toast(t('screen.error', { message: err.message }), 'error');
+    if (screen.on) screen.stop();
+  } finally {
+    b.disabled = !!model.ended;
+    renderMediaButtons();
   }
 });
 

@@ -39,7 +39,7 @@ class MediaPlane::Events final : public media::Sfu::Listener {
     emit(ws::MediaEvent::Type::kTrackRemoved, room, feed, who, kind);
   }
   void OnSfuTransportFailed(const std::string& room, const std::string& who, bool publishing,
-                            media::WebRtcTransport::Failure failure,
+                            const std::string& feed, media::WebRtcTransport::Failure failure,
                             std::string_view reason) override {
     if (!sink_) return;
     ws::MediaEvent e;
@@ -47,18 +47,21 @@ class MediaPlane::Events final : public media::Sfu::Listener {
     e.room = room;
     e.participant = who;
     e.connection = publishing ? "publish" : "subscribe";
+    e.feed = feed;
     e.failure = media::to_string(failure);
     e.reason = std::string(reason);
     sink_(std::move(e));
   }
   void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
-                                    bool publishing, std::string_view reason) override {
+                                    bool publishing, const std::string& feed,
+                                    std::string_view reason) override {
     if (!sink_) return;
     ws::MediaEvent e;
     e.type = ws::MediaEvent::Type::kDisconnected;
     e.room = room;
     e.participant = who;
     e.connection = publishing ? "publish" : "subscribe";
+    e.feed = feed;
     e.reason = std::string(reason);
     sink_(std::move(e));
   }
@@ -208,24 +211,22 @@ ws::MediaSignalling MediaPlane::signalling() {
   m.publish = [this](std::string room, std::string who, std::string feed, std::string sdp,
                      ws::MediaSignalling::Done done) {
     asio::post(io_, [this, room = std::move(room), who = std::move(who), feed = std::move(feed),
-                     sdp = std::move(sdp), done = std::move(done)] {
-      done(sfu_->publish(room, who, feed, sdp));
-    });
+                     sdp = std::move(sdp),
+                     done = std::move(done)] { done(sfu_->publish(room, who, feed, sdp)); });
   };
   m.subscribe = [this](std::string room, std::string who, std::string sdp,
                        ws::MediaSignalling::Done done) {
     asio::post(io_, [this, room = std::move(room), who = std::move(who), sdp = std::move(sdp),
                      done = std::move(done)] { done(sfu_->subscribe(room, who, sdp)); });
   };
-  m.unpublish = [this](std::string room, std::string who) {
-    asio::post(io_, [this, room = std::move(room), who = std::move(who)] {
-      sfu_->unpublish(room, who);
+  m.unpublish = [this](std::string room, std::string who, std::string feed) {
+    asio::post(io_, [this, room = std::move(room), who = std::move(who), feed = std::move(feed)] {
+      sfu_->unpublish(room, who, feed);
     });
   };
   m.leave = [this](std::string room, std::string who) {
-    asio::post(io_, [this, room = std::move(room), who = std::move(who)] {
-      sfu_->leave(room, who);
-    });
+    asio::post(io_,
+               [this, room = std::move(room), who = std::move(who)] { sfu_->leave(room, who); });
   };
   m.config_message = config_message_;
   return m;

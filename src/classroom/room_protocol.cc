@@ -73,12 +73,20 @@ base::Status read_fields(base::JsonReader& r, ClientMessage& m) {
   switch (m.type) {
     case ClientType::kPing:
     case ClientType::kHandRaise:
-    case ClientType::kMediaUnpublish:
     case ClientType::kStageTake:
       return base::Status::ok();
+    case ClientType::kMediaUnpublish: {
+      EC_ASSIGN_OR_RETURN(auto source, r.optional_one_of("source", {"camera", "screen"}));
+      m.source = source.value_or("camera");
+      return base::Status::ok();
+    }
     case ClientType::kMediaPublish:
     case ClientType::kMediaSubscribe: {
       EC_ASSIGN_OR_RETURN(m.sdp, r.string("sdp", 1, 60 * 1024));
+      if (m.type == ClientType::kMediaPublish) {
+        EC_ASSIGN_OR_RETURN(auto source, r.optional_one_of("source", {"camera", "screen"}));
+        m.source = source.value_or("camera");
+      }
       return base::Status::ok();
     }
     case ClientType::kChat: {

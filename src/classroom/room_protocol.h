@@ -24,9 +24,9 @@ enum class ClientType {
   kQuizPublish,  // {"type":"quiz_publish","quiz_id":"qz_...","time_limit_s":60} (teacher)
   kQuizClose,    // {"type":"quiz_close","quiz_id":"qz_..."}             (teacher)
   kAnswer,       // {"type":"answer","quiz_id":"qz_...","answers":[...]} (student)
-  kMediaPublish,    // {"type":"media.publish","sdp":"v=0..."}   (policy publish_media)
+  kMediaPublish,    // {"type":"media.publish","sdp":"v=0...","source"?:"screen"} (policy)
   kMediaSubscribe,  // {"type":"media.subscribe","sdp":"v=0..."}
-  kMediaUnpublish,  // {"type":"media.unpublish"}
+  kMediaUnpublish,  // {"type":"media.unpublish","source"?:"camera"|"screen"}
   kStageGive,       // {"type":"stage_give","user_id":"..."}     (teacher; policy "stage")
   kStageTake,       // {"type":"stage_take"}                     (teacher; policy "stage")
 };
@@ -41,6 +41,9 @@ struct ClientMessage {
   int64_t time_limit_s = 60;  // kQuizPublish, 5..3600
   boost::json::value answers;  // kAnswer, validated later against the quiz
   std::string sdp;             // kMediaPublish, kMediaSubscribe: the browser's offer
+  // kMediaPublish, kMediaUnpublish: "camera" (default: camera and microphone) or "screen"
+  // (a shared screen or window, policy "share_screen").
+  std::string source = "camera";
 };
 
 // The wire name of `type` ("chat", "media.publish", ...).

@@ -17,15 +17,17 @@ namespace ws {
 
 struct MediaSignalling {
   using Done = std::function<void(base::Result<std::string>)>;
-  // Publishes `participant`'s offer into `feed` ("main" for the teacher) of room `room`.
+  // Publishes `participant`'s offer into `feed` ("main" for the teacher, "stage" for a student
+  // on stage, "screen" for a shared screen) of room `room`; one PeerConnection per feed.
   std::function<void(std::string room, std::string participant, std::string feed,
                      std::string offer_sdp, Done done)>
       publish;
   // Subscribes `participant` with a recvonly offer; the answer binds the feeds in order.
   std::function<void(std::string room, std::string participant, std::string offer_sdp, Done done)>
       subscribe;
-  // Stops the participant's published streams / drops both of its transports.
-  std::function<void(std::string room, std::string participant)> unpublish;
+  // Stops the participant's published streams in `feed` (empty: in every feed) / drops all of
+  // its transports.
+  std::function<void(std::string room, std::string participant, std::string feed)> unpublish;
   std::function<void(std::string room, std::string participant)> leave;
   // The `media.config` message (JSON text) each connection gets after its welcome: how a
   // page publishes (the simulcast layers). Empty: none is sent.
@@ -38,7 +40,8 @@ struct MediaEvent {
   enum class Type { kTrackAdded, kTrackRemoved, kDisconnected, kFailed };
   Type type = Type::kTrackAdded;
   std::string room;         // the live session id
-  std::string feed;         // kTrackAdded/kTrackRemoved: "main" or "stage"
+  std::string feed;         // "main", "stage" or "screen"; kDisconnected/kFailed: the feed a
+                            // publishing transport filled, empty for a subscription
   std::string participant;  // user id
   std::string kind;         // "audio" or "video" (track events)
   std::string connection;   // kDisconnected, kFailed: "publish" or "subscribe"

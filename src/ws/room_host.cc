@@ -339,7 +339,7 @@ void RoomHost::on_stage_changed(std::string_view previous, std::string_view curr
   // The student who lost the stage may no longer publish: stop its published streams (its
   // subscription stays: Sfu::unpublish drops the publishing transport only).
   if (!previous.empty() && deps_.media && deps_.media->unpublish) {
-    deps_.media->unpublish(session_id(), std::string(previous));
+    deps_.media->unpublish(session_id(), std::string(previous), {});  // camera and screen
   }
 }
 
@@ -365,6 +365,18 @@ classroom::Decision RoomHost::may_publish_media(const classroom::Participant& p)
   return deps_.authorizer()->decide(input);
 }
 
+classroom::Decision RoomHost::may_share_screen(const classroom::Participant& p) const {
+  const bool on_stage = !room_.stage().empty() && room_.stage() == p.user_id;
+  if (!deps_.authorizer) {
+    if (p.role == classroom::Role::kTeacher && p.user_id == teacher_id_) return {true, ""};
+    return {false, "only the teacher can share a screen"};
+  }
+  json::object input = classroom::make_input("share_screen", classroom::actor_of(p));
+  input["course"] = course_input();
+  input["on_stage"] = on_stage;
+  return deps_.authorizer()->decide(input);
+}
+
 void RoomHost::handle_media(const Sender& sender, const classroom::ClientMessage& msg) {
   const MediaSignalling* media = deps_.media;
   if (!media || !media->publish || !media->subscribe) {
@@ -377,12 +389,25 @@ void RoomHost::handle_media(const Sender& sender, const classroom::ClientMessage
   // connects its media here; the answer and later media events go back by `sender.reply`.
   const classroom::Participant& who = sender.who;
   const std::string user = who.user_id;
+  // Teachers (the course's, or an admin) fill the main feed with their camera, a student on
+  // stage the second; a shared screen goes to "screen" (its own PeerConnection).
+  const bool screen = msg.source == "screen";
+  const char* feed = screen ? "screen" : who.role == classroom::Role::kStudent ? "stage" : "main";
   if (msg.type == classroom::ClientType::kMediaUnpublish) {
-    if (media->unpublish) media->unpublish(session_id(), user);
+    if (media->unpublish) media->unpublish(session_id(), user, feed);
     return;
   }
   const bool publish = msg.type == classroom::ClientType::kMediaPublish;
-  if (publish) {
+  if (publish && screen) {
+    classroom::Decision d = may_share_screen(who);
+    if (!d.allow) {
+      reply_error(
+          sender, msg.ref,
+          base::permission_denied(
+              d.reason.empty() ? "only the teacher can share a screen" : d.reason, "not_allowed"));
+      return;
+    }
+  } else if (publish) {
     classroom::Decision d = may_publish_media(who);
     if (!d.allow) {
       reply_error(
@@ -414,8 +439,6 @@ void RoomHost::handle_media(const Sender& sender, const classroom::ClientMessage
     });
   };
   if (publish) {
-    // Teachers (the course's, or an admin) fill the main feed; a student on stage the second.
-    const char* feed = who.role == classroom::Role::kStudent ? "stage" : "main";
     media->publish(session_id(), user, feed, msg.sdp, std::move(done));
   } else {
     media->subscribe(session_id(), user, msg.sdp, std::move(done));
@@ -448,6 +471,7 @@ void RoomHost::media_event(const MediaEvent& e) {
         .kv("session", session_id())
         .kv("user", e.participant)
         .kv("connection", e.connection)
+        .kv("feed", e.feed)
         .kv("failure", e.failure)
         .kv("reason", e.reason);
     return;
@@ -457,10 +481,17 @@ void RoomHost::media_event(const MediaEvent& e) {
         .kv("session", session_id())
         .kv("user", e.participant)
         .kv("connection", e.connection)
+        .kv("feed", e.feed)
         .kv("reason", e.reason);
     json::object o;
     o["type"] = "media.disconnected";
     o["connection"] = e.connection;
+    // Which publishing PeerConnection died, so the page publishes only that one again: the
+    // feed it filled and its source as media.publish names it ("screen" or "camera").
+    if (e.connection == "publish" && !e.feed.empty()) {
+      o["feed"] = e.feed;
+      o["source"] = e.feed == "screen" ? "screen" : "camera";
+    }
     o["reason"] = e.reason;
     const std::string text = json::serialize(o);
     // The user's sockets on edges (their media runs on this replica's SFU too).

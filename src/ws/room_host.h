@@ -227,6 +227,8 @@ class RoomHost : public LiveRoom,
   void sweep();
   // The "publish_media" decision for `p`, with on_stage = whether `p` holds the stage.
   classroom::Decision may_publish_media(const classroom::Participant& p) const;
+  // The "share_screen" decision for `p` (same input as "publish_media").
+  classroom::Decision may_share_screen(const classroom::Participant& p) const;
   // {"id","teacher_id"} of the room's course, for policy inputs.
   boost::json::object course_input() const;
   // {"type":"media.tracks","feeds":[...]}: which feeds are live now.

@@ -173,5 +173,26 @@ TEST(RoomProtocol, MediaMessagesNeedAnOffer) {
   EXPECT_TRUE(parse_client_message(R"({"type":"media.unpublish"})", nullptr).is_ok());
 }
 
+// A publish names its source: the camera (the default) or a shared screen; so does an
+// unpublish. A subscribe has none.
+TEST(RoomProtocol, MediaSourceIsCameraOrScreen) {
+  auto cam = parse_client_message(R"({"type":"media.publish","sdp":"v=0"})", nullptr);
+  ASSERT_TRUE(cam.is_ok());
+  EXPECT_EQ(cam->source, "camera");
+  auto screen =
+      parse_client_message(R"({"type":"media.publish","sdp":"v=0","source":"screen"})", nullptr);
+  ASSERT_TRUE(screen.is_ok());
+  EXPECT_EQ(screen->source, "screen");
+  auto stop = parse_client_message(R"({"type":"media.unpublish","source":"screen"})", nullptr);
+  ASSERT_TRUE(stop.is_ok());
+  EXPECT_EQ(stop->source, "screen");
+  auto bad = parse_client_message(R"({"type":"media.publish","sdp":"v=0","source":"tv"})", nullptr);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().reason(), "invalid_field");
+  EXPECT_FALSE(
+      parse_client_message(R"({"type":"media.subscribe","sdp":"v=0","source":"screen"})", nullptr)
+          .is_ok());
+}
+
 }  // namespace
 }  // namespace classroom::testing

@@ -107,6 +107,10 @@ export function pageOpener(browser, server, timeout) {
     const page = await ctx.newPage();
     page.setDefaultTimeout(timeout);
     page.on('pageerror', (e) => { console.error(`[${sub}] page error: ${e.message}`); process.exitCode = 1; });
+    // The pages' own warnings and notices (a failed subscribe, a stalled video), to tell why.
+    page.on('console', (m) => {
+      if (m.type() === 'warning' || m.type() === 'info') console.log(`[${sub}] ${m.type()}: ${m.text()}`);
+    });
     await page.goto(`${server.url}/${file}#token=${token(sub, name, role)}`);
     return page;
   };

@@ -1,13 +1,20 @@
 // Browser end-to-end test of live video: the real edgeclass binary with its SFU on a UDP port
 // on loopback, its own pages in headless Chromium with a fake camera and microphone. The
 // teacher starts the camera, three students see it; from getStats() each student's video keeps
-// decoding, audio arrives and almost nothing is lost; the teacher reloads and the students'
-// subscriptions carry the new stream. Then the teacher gives a student the stage: the other
-// students and the teacher decode its video in the second feed; the stage moves to another
-// student; when the teacher takes it back the server stops that student's stream (even from a
-// page that keeps sending) and refuses its publish. Exits non-zero on the first failed check.
-// On a network (E2E_SERVER_NETNS, tests/scripts/e2e_video_netns.sh) it stops after the first
-// part: the transport is what that run proves.
+// decoding, audio arrives and almost nothing is lost; the teacher's camera freezes and every
+// student's page shows the stall, then decodes again by itself; the teacher reloads and the
+// students' subscriptions carry the new stream. Then the teacher gives a student the stage: the
+// other students and the teacher decode its video in the second feed; the stage moves to
+// another student (the first one's camera and microphone tracks end); when the teacher takes it
+// back the server stops that student's stream (even from a page that keeps sending) and refuses
+// its publish. Last, the teacher shares a screen next to the camera (the students decode both,
+// a student's share is refused), switches microphone and camera through the pickers while the
+// students keep decoding, stops sharing and ends the session: every track ends. Exits non-zero
+// on the first failed check. On a network (E2E_SERVER_NETNS, tests/scripts/e2e_video_netns.sh)
+// it stops after the first part (the transport is what that run proves), after breaking one
+// student's media path (nftables in the server's namespace): its page must show the stall and
+// subscribe again by itself.
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 import { SHOTS, check, onNetwork, runScenario, sleep } from './harness.mjs';
@@ -59,6 +66,51 @@ const errorFor = (page, msg) =>
     live.addEventListener('reply', (e) => { if (e.detail.ref === ref) resolve(e.detail); });
   }), msg);
 
+// What a student's page shows about the teacher's video: the element's media state, the
+// status line, and the subscription's connection state and decoded frames.
+const videoState = (page) =>
+  page.evaluate(async () => {
+    const v = window.edgeclassVideo();
+    const el = document.getElementById('stage-video');
+    const label = document.querySelector('.video-state[data-feed="main"]');
+    let frames = null;
+    const r = v.videoReceiver('main');
+    if (r) (await r.getStats()).forEach((s) => { if (s.type === 'inbound-rtp') frames = s.framesDecoded || 0; });
+    return { media: el.dataset.media || 'ok', stalled: el.classList.contains('stalled'),
+      playing: el.classList.contains('playing'), label: label && !label.hidden ? label.textContent : '',
+      conn: v.pc ? v.pc.connectionState : 'none', frames, resubscribes: v.resubscribes };
+  });
+
+// Waits until `pred(state)` holds for a student's page (polling videoState), up to `ms`;
+// fails with the states seen.
+async function waitVideoState(page, name, what, pred, ms) {
+  const seen = [];
+  const start = Date.now();
+  for (;;) {
+    const s = await videoState(page);
+    if (!seen.length || JSON.stringify(s) !== JSON.stringify(seen[seen.length - 1].s)) seen.push({ t: Date.now() - start, s });
+    if (pred(s)) {
+      console.log(`${name}: ${what} after ${((Date.now() - start) / 1000).toFixed(1)} s (${JSON.stringify(s)})`);
+      return s;
+    }
+    if (Date.now() - start > ms) {
+      for (const x of seen) console.log(`  ${name} +${x.t} ms: ${JSON.stringify(x.s)}`);
+      check(false, `${name}: ${what} within ${ms / 1000} s`);
+    }
+    await sleep(250);
+  }
+}
+const showsTrouble = (s) => s.stalled && s.label !== '' && s.media !== 'ok';
+// The page shows no trouble, its subscription is connected and decodes (frames rise by 10 in
+// two seconds without the state changing back).
+async function recovered(page, name, ms) {
+  const a = await waitVideoState(page, name, 'video shown as fine again',
+    (s) => !s.stalled && s.label === '' && s.conn === 'connected' && s.playing && s.frames > 0, ms);
+  await sleep(2000);
+  const b = await videoState(page);
+  check(!b.stalled && b.frames > a.frames + 10, `${name}: decodes again (frames ${a.frames} -> ${b.frames}, ${b.media})`);
+}
+
 // On loopback the browser needs flags to accept a 127.0.0.1 candidate. On a network
 // (E2E_SERVER_NETNS) it runs as a student's would: no media flags, the server's own choice of
 // candidates (no EDGECLASS_PUBLIC_IP), HTTPS (a secure context, needed for the camera; the
@@ -73,7 +125,9 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   browserArgs: onNetwork
     ? ['--autoplay-policy=no-user-gesture-required', '--ignore-certificate-errors']
     : ['--autoplay-policy=no-user-gesture-required',
-      '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'],
+      '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+      // Two fake cameras for the picker; getDisplayMedia gets a fake 1280x720 screen.
+      '--use-fake-device-for-media-stream=device-count=2'],
   timeout: TIMEOUT,
 }, async ({ server, open }) => {
   const T = await open('teacher.html', 'usr_tess', 'Ms Tess', 'teacher');
@@ -169,8 +223,53 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   await T.screenshot({ path: path.join(SHOTS, 'video-teacher.png') });
   await students[1][1].screenshot({ path: path.join(SHOTS, 'video-student.png') });
   // On a network the point is the transport (real interface, the server's own candidates,
-  // HTTPS): what follows (reload, stage) does not depend on it and runs on loopback.
-  if (onNetwork) return;
+  // HTTPS): what follows (reload, stage) does not depend on it and runs on loopback. But the
+  // network can break one student's media path: the server's namespace drops every datagram
+  // to the UDP port of Ana's subscription (nftables). Her page shows the stall, subscribes
+  // again by itself (a new PeerConnection, a new port) and decodes; the others' are untouched.
+  if (onNetwork) {
+    const [[, ana], ...others] = students;
+    const port = await ana.evaluate(async () => {
+      const stats = await window.edgeclassVideo().pc.getStats();
+      let local = null;
+      stats.forEach((s) => { if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') local = s.localCandidateId; });
+      let port = null;
+      stats.forEach((s) => { if (s.id === local) port = s.port; });
+      return port;
+    });
+    check(Number.isInteger(port), `Ana's subscription receives on UDP port ${port}`);
+    const nft = (script) => execFileSync('ip', ['netns', 'exec', process.env.E2E_SERVER_NETNS, 'nft', '-f', '-'], { input: script });
+    nft(`table inet e2e_stall {\n chain out {\n  type filter hook output priority 0;\n  udp dport ${port} drop\n }\n}\n`);
+    const t0 = Date.now();
+    const before = await videoState(ana);
+    try {
+      await waitVideoState(ana, 'Ana', 'the page shows the stall', showsTrouble, 8000);
+      await waitVideoState(ana, 'Ana', 'the page subscribed again by itself', (s) => s.resubscribes > before.resubscribes, 15000);
+      await recovered(ana, 'Ana', 15000);
+    } catch (e) {
+      for (const l of server.log().split('\n').filter((x) => /media|usr_ana/.test(x)).slice(-30)) console.log(`  server: ${l}`);
+      throw e;
+    }
+    console.log(`Ana: stall shown and recovered in ${((Date.now() - t0) / 1000).toFixed(1)} s, the old port still blocked`);
+    for (const [name, S] of others) console.log(`${name} meanwhile: ${JSON.stringify(await videoState(S))}`);
+    nft('delete table inet e2e_stall\n');
+    return;
+  }
+
+  // The teacher's camera freezes (the page stops sending video without unpublishing: an
+  // uplink that stalls): every student's page shows the stall instead of a frozen picture
+  // under a "live" badge, and decodes again, by itself, once the teacher sends again.
+  const camVideo = await T.evaluate(() => {
+    const s = window.edgeclassCamera().pc.getSenders().find((x) => x.track && x.track.kind === 'video');
+    window.__camTrack = s.track;
+    window.__camSender = s;
+    return s.replaceTrack(null).then(() => true);
+  });
+  check(camVideo, "the teacher's page stops sending video (the feed stays published)");
+  for (const [name, S] of students) await waitVideoState(S, name, 'the page shows the stall', showsTrouble, 8000);
+  await students[1][1].screenshot({ path: path.join(SHOTS, 'video-stalled-student.png') });
+  await T.evaluate(() => window.__camSender.replaceTrack(window.__camTrack));
+  await Promise.all(students.map(([name, S]) => recovered(S, name, 20000)));
 
   // The teacher reloads the page and starts the camera again: the students keep their
   // subscription (same PeerConnection, no renegotiation) and decode the new stream.
@@ -235,6 +334,9 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   await giveStage('usr_ana');
   await waitPublishing(ana);
   check(true, 'Ana is on stage and publishing');
+  await ana.waitForSelector('#devices:not([hidden])');
+  check(true, 'Ana has camera and microphone pickers while on stage');
+  await ana.evaluate(() => { window.__tracks = window.edgeclassCamera().stream.getTracks(); });
   await sleep(500);
   await checkDecoding([['Ben', ben], ['Cleo', cleo], ['teacher', T]], 3000, 'Ana');
   for (const S of [cleo, T]) await S.evaluate(() => { window.__pc = window.edgeclassVideo().pc; });
@@ -244,7 +346,10 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   await giveStage('usr_ben');
   await ana.waitForSelector('#on-stage[hidden]', { state: 'attached' });
   await ana.waitForFunction(() => !window.edgeclassCamera().on);
-  check(true, "Ana's page stopped her camera when the stage moved");
+  const anaTracks = await ana.evaluate(() => window.__tracks.map((t) => `${t.kind}:${t.readyState}`));
+  check(anaTracks.length === 2 && anaTracks.every((x) => x.endsWith(':ended')),
+    `Ana's page stopped her camera and microphone when the stage moved (${anaTracks.join(', ')})`);
+  check(await ana.$eval('#devices', (d) => d.hidden), "Ana's pickers are gone with the stage");
   await waitPublishing(ben);
   check(true, 'Ben is on stage and publishing');
   await sleep(500);
@@ -292,5 +397,94 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   check(err.code === 'not_allowed' && err.message === 'only the teacher or a student on stage can publish',
     `Ben's media.publish after the take-back is refused (${err.code}: ${err.message})`);
   await ben.evaluate(() => window.__stop());
+
+  // The teacher shares a screen next to the camera: the students decode both; a student may
+  // not share (policy share_screen). The teacher switches cameras with the picker while the
+  // students keep decoding, stops sharing, and ends the session: every track is released.
+  await T.click('#camera');
+  await T.waitForSelector('#camera:text("Stop camera")');
+  await T.waitForSelector('#devices:not([hidden])');
+  const cams = await T.$$eval('#devices select[data-kind="video"] option', (os) => os.map((o) => o.textContent));
+  const mics = await T.$$eval('#devices select[data-kind="audio"] option', (os) => os.map((o) => o.textContent));
+  console.log(`teacher's pickers: cameras ${cams.join(', ')}; microphones ${mics.join(', ')}`);
+  check(cams.length === 2 && mics.length >= 1, 'the teacher picks among 2 cameras and the microphones');
+  await T.click('#share');
+  await T.waitForSelector('#share:text("Stop sharing")');
+  await T.waitForSelector('#screen-video.playing');
+  const screenFrames = (page) => page.evaluate(async () => {
+    const r = window.edgeclassVideo().videoReceiver('screen');
+    let n = null;
+    if (r) (await r.getStats()).forEach((x) => { if (x.type === 'inbound-rtp') n = x.framesDecoded || 0; });
+    return n;
+  });
+  for (const [, S] of students) await S.waitForSelector('#screen-video.playing');
+  const both = [];
+  for (const [, S] of students) both.push([await screenFrames(S), (await inbound(S)).video?.frames]);
+  await sleep(2500);
+  for (let i = 0; i < students.length; i++) {
+    const [name, S] = students[i];
+    const sf = await screenFrames(S);
+    const mf = (await inbound(S)).video?.frames;
+    console.log(`${name}: screen frames ${both[i][0]} -> ${sf}, camera frames ${both[i][1]} -> ${mf}`);
+    check(sf > (both[i][0] || 0) + 10 && mf > both[i][1] + 10, `${name} decodes the teacher's screen and camera`);
+  }
+  await students[0][1].screenshot({ path: path.join(SHOTS, 'video-screen-student.png') });
+  const share = await errorFor(ana, { type: 'media.publish', sdp: 'v=0', source: 'screen' });
+  check(share.code === 'not_allowed' && share.message === 'only the teacher can share a screen',
+    `a student's screen share is refused (${share.code}: ${share.message})`);
+
+  // The microphone through its picker, the camera through the same call (Publisher.setDevice):
+  // each new track replaces the old one in the same sender and the old one ends. (The
+  // camera is re-opened on the same device: this Chromium's second fake camera, listed
+  // above, delivers no frames headless, with or without the SFU.)
+  const oldMic = await T.evaluate(() => {
+    window.__oldAudio = window.edgeclassCamera().stream.getAudioTracks()[0];
+    return window.__oldAudio.label;
+  });
+  const otherMic = await T.$eval('#devices select[data-kind="audio"]', (sel) => [...sel.options].find((o) => !o.selected).value);
+  await T.selectOption('#devices select[data-kind="audio"]', otherMic);
+  await T.waitForFunction((old) => {
+    const s = window.edgeclassCamera().pc.getSenders().find((x) => x.track && x.track.kind === 'audio');
+    return s && s.track.label !== old && window.__oldAudio.readyState === 'ended';
+  }, oldMic);
+  const newMic = await T.evaluate(() => window.edgeclassCamera().stream.getAudioTracks()[0].label);
+  check(true, `the teacher's microphone switched from ${oldMic} to ${newMic} (the old track ended, same PeerConnection)`);
+  await T.evaluate(async () => {
+    const cam = window.edgeclassCamera();
+    window.__oldVideo = cam.stream.getVideoTracks()[0];
+    await cam.setDevice('video', window.__oldVideo.getSettings().deviceId);
+  });
+  check(await T.evaluate(() => window.__oldVideo.readyState === 'ended' &&
+    window.edgeclassCamera().pc.getSenders().some((x) => x.track === window.edgeclassCamera().stream.getVideoTracks()[0])),
+  "the teacher's camera track was replaced in the same sender (the old one ended)");
+  const switched = Date.now();
+  for (const [name, S] of students) {
+    const m = await inbound(S);
+    let n = m;
+    while ((n.video?.frames <= m.video?.frames + 10 || n.audio?.packets <= m.audio?.packets + 30) && Date.now() - switched < 12000) {
+      await sleep(250);
+      n = await inbound(S);
+    }
+    console.log(`${name}: camera frames ${m.video?.frames} -> ${n.video?.frames}, audio packets ${m.audio?.packets} -> ` +
+      `${n.audio?.packets}, ${((Date.now() - switched) / 1000).toFixed(1)} s after the switch`);
+    check(n.video?.frames > m.video?.frames + 10 && n.audio?.packets > m.audio?.packets + 30,
+      `${name} keeps decoding the teacher's camera and hearing the new microphone`);
+  }
+
+  await T.evaluate(() => { window.__screenTrack = window.edgeclassScreen().stream.getTracks()[0]; });
+  await T.click('#share');
+  await T.waitForSelector('#share:text("Share screen")');
+  for (const [name, S] of students) {
+    await S.waitForSelector('#screen-video:not(.playing)', { state: 'attached' });
+    check(true, `${name} sees the screen share end`);
+  }
+  check(await T.evaluate(() => window.__screenTrack.readyState) === 'ended', "the teacher's screen track is stopped");
+
+  await T.evaluate(() => { window.__tracks = window.edgeclassCamera().stream.getTracks(); });
+  T.once('dialog', (d) => d.accept());
+  await T.click('#end');
+  await T.waitForFunction(() => window.__tracks.every((t) => t.readyState === 'ended'));
+  const ended = await T.evaluate(() => window.__tracks.map((t) => `${t.kind}:${t.readyState}`));
+  check(await T.$eval('#devices', (d) => d.hidden), `the session ended: the teacher's camera and microphone are released (${ended.join(', ')})`);
 });
 

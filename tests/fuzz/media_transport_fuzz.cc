@@ -18,7 +18,7 @@ class Null : public media::Sfu::Listener, public media::Sfu::PacketSender {
   void OnSfuTrackRemoved(const std::string&, const std::string&, const std::string&,
                          media::MediaKind) override {}
   void OnSfuParticipantDisconnected(const std::string&, const std::string&, bool,
-                                    std::string_view) override {}
+                                    const std::string&, std::string_view) override {}
   void send_udp(media::ByteSpan, const media::SocketAddress&) override {}
 };
 

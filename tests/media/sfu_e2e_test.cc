@@ -3,6 +3,7 @@
 // through queues, so nothing re-enters the Sfu while it is sending.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <fstream>
 #include <map>
@@ -100,6 +101,8 @@ class FakeBrowser : public DtlsTransport::Listener {
 
   bool connected() const { return srtp_out_ != nullptr; }
   const SocketAddress& addr() const { return addr_; }
+  // What RTCPeerConnection.close() does on the wire: a DTLS close_notify.
+  void close() { dtls_->close(); }
 
   bool ice_ok = false;
   bool expect_dtls_failure = false;  // the test makes the server refuse the handshake
@@ -142,14 +145,17 @@ class SfuE2eTest : public ::testing::Test, public Sfu::Listener, public Sfu::Pac
                          MediaKind kind) override {
     events.push_back("-" + room + "/" + feed + "/" + who + "/" + to_string(kind));
   }
+  // "x<room>/<who>/publish/<feed>" or "x<room>/<who>/subscribe".
   void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
-                                    bool publishing, std::string_view) override {
-    events.push_back("x" + room + "/" + who + (publishing ? "/publish" : "/subscribe"));
+                                    bool publishing, const std::string& feed,
+                                    std::string_view) override {
+    events.push_back("x" + room + "/" + who + (publishing ? "/publish/" + feed : "/subscribe"));
   }
   void OnSfuTransportFailed(const std::string& room, const std::string& who, bool publishing,
-                            WebRtcTransport::Failure failure, std::string_view) override {
-    events.push_back("!" + room + "/" + who + (publishing ? "/publish/" : "/subscribe/") +
-                     to_string(failure));
+                            const std::string& feed, WebRtcTransport::Failure failure,
+                            std::string_view) override {
+    events.push_back("!" + room + "/" + who +
+                     (publishing ? "/publish/" + feed + "/" : "/subscribe/") + to_string(failure));
   }
   void send_udp(ByteSpan d, const SocketAddress& to) override {
     to_browsers_.push_back({{}, to, {d.begin(), d.end()}});
@@ -336,29 +342,32 @@ TEST_F(SfuE2eTest, StageHandOverReportsTheTrackChange) {
 }
 
 TEST_F(SfuE2eTest, ExtraRecvonlySectionsAreInactiveAndRoomsAreVisited) {
-  // Three recvonly video sections for two feeds: the third is answered inactive.
+  // Four recvonly video sections for three feeds (main, stage, screen): the fourth is
+  // answered inactive.
   std::string offer = student_.offer("chromium_subscribe_offer.sdp", kSubFp, "pT3c");
   size_t video = offer.find("m=video");
   size_t app = offer.find("m=application");
   std::string section = offer.substr(video, app - video);
   std::string extra;
-  for (const char* mid : {"3", "4"}) {
+  for (const char* mid : {"3", "4", "5"}) {
     std::string s = section;
     replace_all(s, "a=mid:1", std::string("a=mid:") + mid);
     extra += s;
   }
   offer.insert(app, extra);
-  replace_all(offer, "a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 1 2 3 4");
+  replace_all(offer, "a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 1 2 3 4 5");
   auto answer = sfu_.subscribe("room1", "student", offer);
   ASSERT_TRUE(answer.is_ok()) << answer.status().to_string();
   auto parsed = sdp::parse(*answer);
   ASSERT_TRUE(parsed.is_ok());
-  ASSERT_EQ(parsed->media.size(), 5u);
+  ASSERT_EQ(parsed->media.size(), 6u);
   EXPECT_EQ(parsed->media[1].direction, sdp::Direction::kSendOnly);  // main
   EXPECT_EQ(parsed->media[2].direction, sdp::Direction::kSendOnly);  // stage
-  EXPECT_EQ(parsed->media[3].direction, sdp::Direction::kInactive);  // no third feed
-  EXPECT_EQ(parsed->media[4].port, 0);                               // data channel
+  EXPECT_EQ(parsed->media[3].direction, sdp::Direction::kSendOnly);  // screen
+  EXPECT_EQ(parsed->media[4].direction, sdp::Direction::kInactive);  // no fourth feed
+  EXPECT_EQ(parsed->media[5].port, 0);                               // data channel
   EXPECT_NE(answer->find("a=msid:stage stage-video"), std::string::npos);
+  EXPECT_NE(answer->find("a=msid:screen screen-video"), std::string::npos);
   std::vector<std::string> rooms;
   sfu_.for_each_room([&](const std::string& id, const MediaCounters&, size_t subscribers) {
     rooms.push_back(id + ":" + std::to_string(subscribers));
@@ -387,8 +396,8 @@ TEST_F(SfuE2eTest, ConsentLossDisconnects) {
   clock_.advance_ms(31'000);
   sfu_.on_timer();
   ASSERT_GE(events.size(), 2u);
-  EXPECT_EQ(events[events.size() - 2], "!room1/teacher/publish/consent_expired");
-  EXPECT_EQ(events.back(), "xroom1/teacher/publish");
+  EXPECT_EQ(events[events.size() - 2], "!room1/teacher/publish/main/consent_expired");
+  EXPECT_EQ(events.back(), "xroom1/teacher/publish/main");
   EXPECT_EQ(sfu_.consent_expirations(), 1u);
   EXPECT_EQ(sfu_.ice_timeouts(), 0u);
   EXPECT_EQ(sfu_.dtls_failures(), 0u);
@@ -450,8 +459,104 @@ TEST_F(SfuE2eTest, FingerprintMismatchIsADtlsFailure) {
   EXPECT_EQ(sfu_.dtls_failures(), 1u);
   EXPECT_EQ(sfu_.ice_timeouts(), 0u);
   ASSERT_GE(events.size(), 2u);
-  EXPECT_EQ(events[events.size() - 2], "!room1/teacher/publish/dtls");
-  EXPECT_EQ(events.back(), "xroom1/teacher/publish");
+  EXPECT_EQ(events[events.size() - 2], "!room1/teacher/publish/main/dtls");
+  EXPECT_EQ(events.back(), "xroom1/teacher/publish/main");
+}
+
+// The page closes its own PeerConnection (it replaces a stalled subscription, reloads, or
+// stops the camera): the close_notify ends the transport and its tracks, but it is not
+// reported as a disconnect, which would make the page tear down the replacement it is
+// already negotiating (web/video.js).
+TEST_F(SfuE2eTest, BrowserClosingItsPeerConnectionIsNotADisconnect) {
+  auto pub = sfu_.publish("room1", "teacher", "main",
+                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
+  ASSERT_TRUE(pub.is_ok()) << pub.status().to_string();
+  teacher_.set_answer(*pub);
+  teacher_.connect();
+  pump();
+  ASSERT_TRUE(teacher_.connected());
+  events.clear();
+  teacher_.close();
+  pump();
+  sfu_.on_timer();  // frees the closed transport
+  EXPECT_EQ(sfu_.transport_count(), 0u);
+  std::vector<std::string> want = {"-room1/main/teacher/audio", "-room1/main/teacher/video"};
+  std::sort(events.begin(), events.end());
+  EXPECT_EQ(events, want);
+  EXPECT_EQ(sfu_.ice_timeouts() + sfu_.consent_expirations() + sfu_.dtls_failures(), 0u);
+}
+
+// A shared screen is a second publishing PeerConnection of the same participant, in feed
+// "screen": it starts and stops without touching the camera's, and unpublish() without a
+// feed (the stage taken back, the session over) ends both.
+TEST_F(SfuE2eTest, ScreenShareIsASecondPublishingPeerConnection) {
+  FakeBrowser screen(SocketAddress::ipv4(10, 0, 0, 1, 50003), &to_sfu_);
+  auto cam = sfu_.publish("room1", "teacher", "main",
+                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
+  ASSERT_TRUE(cam.is_ok()) << cam.status().to_string();
+  std::string offer = screen.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H");
+  for (const char* ssrc : {"3735928559", "2863311530", "1431655765"}) {
+    replace_all(offer, std::string("a=ssrc:") + ssrc, std::string("a=ssrc:1") + (ssrc + 1));
+    replace_all(offer, std::string(" ") + ssrc, std::string(" 1") + (ssrc + 1));
+  }
+  auto scr = sfu_.publish("room1", "teacher", "screen", offer);
+  ASSERT_TRUE(scr.is_ok()) << scr.status().to_string();
+  EXPECT_EQ(sfu_.transport_count(), 2u);
+  EXPECT_EQ(std::count(events.begin(), events.end(), "+room1/screen/teacher/video"), 1);
+
+  events.clear();
+  sfu_.unpublish("room1", "teacher", "screen");
+  std::sort(events.begin(), events.end());
+  EXPECT_EQ(events, (std::vector<std::string>{"-room1/screen/teacher/audio",
+                                              "-room1/screen/teacher/video"}));
+  EXPECT_EQ(sfu_.transport_count(), 1u);
+
+  // Sharing again, then everything goes at once.
+  scr = sfu_.publish("room1", "teacher", "screen", offer);
+  ASSERT_TRUE(scr.is_ok()) << scr.status().to_string();
+  events.clear();
+  sfu_.unpublish("room1", "teacher");
+  std::sort(events.begin(), events.end());
+  EXPECT_EQ(events, (std::vector<std::string>{
+                        "-room1/main/teacher/audio", "-room1/main/teacher/video",
+                        "-room1/screen/teacher/audio", "-room1/screen/teacher/video"}));
+  EXPECT_EQ(sfu_.transport_count(), 0u);
+}
+
+// When one of a participant's two publishing PeerConnections dies, the report names its feed,
+// so the page publishes only that one again (the camera's students see no glitch when the
+// screen's transport fails).
+TEST_F(SfuE2eTest, DeadScreenTransportIsReportedWithItsFeed) {
+  FakeBrowser screen(SocketAddress::ipv4(10, 0, 0, 1, 50003), &to_sfu_);
+  auto cam = sfu_.publish("room1", "teacher", "main",
+                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
+  ASSERT_TRUE(cam.is_ok()) << cam.status().to_string();
+  teacher_.set_answer(*cam);
+  teacher_.connect();
+  pump();
+  ASSERT_TRUE(teacher_.connected());
+  std::string offer = screen.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H");
+  for (const char* ssrc : {"3735928559", "2863311530", "1431655765"}) {
+    replace_all(offer, std::string("a=ssrc:") + ssrc, std::string("a=ssrc:1") + (ssrc + 1));
+    replace_all(offer, std::string(" ") + ssrc, std::string(" 1") + (ssrc + 1));
+  }
+  // The screen's browser never sends a connectivity check; the camera's keeps its consent.
+  ASSERT_TRUE(sfu_.publish("room1", "teacher", "screen", offer).is_ok());
+  events.clear();
+  clock_.advance_ms(WebRtcTransport::kIceTimeoutMs / 2);
+  teacher_.connect();
+  pump();
+  clock_.advance_ms(WebRtcTransport::kIceTimeoutMs / 2 + 1'000);
+  sfu_.on_timer();
+  std::vector<std::string> reports;
+  for (const auto& ev : events) {
+    if (ev[0] == 'x' || ev[0] == '!') reports.push_back(ev);
+  }
+  EXPECT_EQ(reports, (std::vector<std::string>{"!room1/teacher/publish/screen/ice_timeout",
+                                               "xroom1/teacher/publish/screen"}));
+  EXPECT_EQ(std::count(events.begin(), events.end(), "-room1/main/teacher/video"), 0);
+  sfu_.on_timer();
+  EXPECT_EQ(sfu_.transport_count(), 1u);  // the camera's
 }
 
 TEST_F(SfuE2eTest, BadOfferIsRejectedWithoutLeak) {

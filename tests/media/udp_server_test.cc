@@ -24,7 +24,7 @@ class NullSfuListener : public Sfu::Listener {
   void OnSfuTrackRemoved(const std::string&, const std::string&, const std::string&,
                          MediaKind) override {}
   void OnSfuParticipantDisconnected(const std::string&, const std::string&, bool,
-                                    std::string_view) override {}
+                                    const std::string&, std::string_view) override {}
 };
 
 TEST(UdpServer, AnswersBindingRequestOnLoopback) {

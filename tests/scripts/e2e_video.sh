@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Browser end-to-end test of live video (tests/e2e/live_video.mjs): the release binary with
-# its SFU on a random UDP port on 127.0.0.1, the teacher's fake camera to three students and
-# then a student on stage to the others and the teacher, in headless Chromium, asserted from
-# getStats(). Non-zero on failure.
+# its SFU on a random UDP port on 127.0.0.1, the teacher's fake camera to three students (a
+# frozen camera shown as a stall and recovered), then a student on stage to the others and the
+# teacher, then a shared screen next to the camera, the device pickers and the end of the
+# session (every track released), in headless Chromium, asserted from getStats(). Non-zero on
+# failure.
 set -euo pipefail
 cd "$(dirname "$0")/../e2e"
 . ../scripts/lib/tools.sh
@@ -12,4 +14,4 @@ need_tool e2e_video CHROMIUM "scripts/install-deps.sh test" chromium chromium-br
 if [ ! -d node_modules/playwright-core ]; then
   "$NPM" ci --no-audit --no-fund --loglevel=error
 fi
-exec timeout 120 "$NODE" live_video.mjs
+exec timeout 180 "$NODE" live_video.mjs

@@ -3,13 +3,16 @@
 # in a network namespace of its own on a veth address, HTTPS with a self-signed certificate,
 # no EDGECLASS_PUBLIC_IP; Chromium in another namespace without loopback or mDNS flags. The
 # server must announce its veth address by itself and the students must decode the teacher's
-# video through it. Only the two namespaces this test creates carry traffic.
+# video through it; then the server's namespace drops everything to one student's subscription
+# port (nftables) and that student's page must show the stall and subscribe again by itself.
+# Only the two namespaces this test creates carry traffic.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 . tests/scripts/lib/tools.sh
 [ "$(id -u)" = 0 ] || skip_test e2e_video_netns "needs root to create network namespaces"
 command -v ip >/dev/null || skip_test e2e_video_netns "iproute2 (ip) is not installed"
+command -v nft >/dev/null || skip_test e2e_video_netns "nftables (nft) is not installed: it breaks a student's media path"
 need_tool e2e_video_netns NODE "scripts/install-deps.sh test" node nodejs
 need_tool e2e_video_netns NPM "scripts/install-deps.sh test" npm
 need_tool e2e_video_netns CHROMIUM "scripts/install-deps.sh test" chromium chromium-browser

@@ -128,7 +128,7 @@ class LiveWsTest : public ::testing::Test {
           media_published_.push_back(who + ":" + feed);
         }
         std::thread([=, done = std::move(done)] {
-          done(room.empty() || (feed != "main" && feed != "stage")
+          done(room.empty() || (feed != "main" && feed != "stage" && feed != "screen")
                    ? base::Result<std::string>(base::invalid_argument("bad call"))
                    : base::Result<std::string>("answer for " + sdp));
         }).detach();
@@ -140,9 +140,9 @@ class LiveWsTest : public ::testing::Test {
                           : base::Result<std::string>("answer for " + sdp));
       }).detach();
     };
-    deps.media.unpublish = [this](std::string, std::string who) {
+    deps.media.unpublish = [this](std::string, std::string who, std::string feed) {
       std::lock_guard lock(media_mu_);
-      media_unpublished_.push_back(who);
+      media_unpublished_.push_back(feed.empty() ? who : who + "/" + feed);
     };
     deps.media.leave = [this](std::string, std::string who) {
       std::lock_guard lock(media_mu_);
@@ -505,6 +505,25 @@ TEST_F(LiveWsTest, MediaSignallingGoesThroughPolicyAndTheSfu) {
   auto err = a->expect("error");
   ASSERT_TRUE(err);
   EXPECT_EQ(err->at("code"), "not_allowed");
+  // A shared screen is a second publish into feed "screen" (policy share_screen: the
+  // teacher's); stopping it leaves the camera alone.
+  t->send({{"type", "media.publish"}, {"sdp", "offer-ts"}, {"source", "screen"}, {"ref", "m4"}});
+  answer = t->expect("media.answer");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->at("sdp"), "answer for offer-ts");
+  a->send({{"type", "media.publish"}, {"sdp", "offer-as"}, {"source", "screen"}, {"ref", "m5"}});
+  err = a->expect("error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->at("code"), "not_allowed");
+  EXPECT_EQ(err->at("message"), "only the teacher can share a screen");
+  t->send({{"type", "media.unpublish"}, {"source", "screen"}});
+  t->send({{"type", "ping"}});
+  ASSERT_TRUE(t->expect("pong"));
+  {
+    std::lock_guard lock(media_mu_);
+    EXPECT_EQ(media_published_, (std::vector<std::string>{"usr_t:main", "usr_t:screen"}));
+    EXPECT_EQ(media_unpublished_, (std::vector<std::string>{"usr_t/screen"}));
+  }
   a->send({{"type", "media.subscribe"}, {"sdp", "bad"}, {"ref", "m3"}});
   err = a->expect("error");
   ASSERT_TRUE(err);
@@ -547,10 +566,32 @@ TEST_F(LiveWsTest, MediaSignallingGoesThroughPolicyAndTheSfu) {
   dead.connection = "publish";
   dead.reason = "ICE consent expired";
   hub_->media_event(dead);
+  dead.feed = "screen";
+  hub_->media_event(dead);
   auto gone = t->expect("media.disconnected");
   ASSERT_TRUE(gone);
   EXPECT_EQ(gone->at("connection"), "publish");
   EXPECT_EQ(gone->at("reason"), "ICE consent expired");
+  EXPECT_FALSE(gone->contains("feed")) << json::serialize(*gone);  // none known: none named
+  // Which publishing PeerConnection: the screen's, then the camera's (feed "main").
+  gone = t->expect("media.disconnected");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->at("feed"), "screen");
+  EXPECT_EQ(gone->at("source"), "screen");
+  dead.feed = "main";
+  hub_->media_event(dead);
+  gone = t->expect("media.disconnected");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->at("feed"), "main");
+  EXPECT_EQ(gone->at("source"), "camera");
+  // A subscription names no feed.
+  dead.connection = "subscribe";
+  dead.feed.clear();
+  hub_->media_event(dead);
+  gone = t->expect("media.disconnected");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->at("connection"), "subscribe");
+  EXPECT_FALSE(gone->contains("source")) << json::serialize(*gone);
 
   // Leaving the room drops the user's media.
   a->close();

@@ -17,14 +17,20 @@ struct Sfu::Endpoint {
   std::string room_id;
   std::string participant_id;
   bool publisher = false;
+  std::string feed;  // a publisher's feed ("main", "stage", "screen"); empty for a subscription
   std::vector<std::pair<std::string, MediaKind>> published;  // feeds this endpoint filled
 };
 
 struct Sfu::RoomState {
   RoomState(Room::Listener* l, const base::Clock* c, uint64_t cap) : room(l, c, cap) {}
   Room room;
-  // participant id -> transport ids of its publishing and subscribing PeerConnections.
-  std::map<std::string, std::pair<std::string, std::string>> participants;
+  // A participant's PeerConnections: one per feed it publishes (the camera in "main" or
+  // "stage", a shared screen in "screen") and its subscription; transport ids.
+  struct Transports {
+    std::map<std::string, std::string> publish;  // feed -> transport id
+    std::string subscribe;
+  };
+  std::map<std::string, Transports> participants;
 };
 
 base::Result<SfuConfig> SfuConfig::from_env() {
@@ -68,14 +74,15 @@ Sfu::~Sfu() = default;
 
 base::Result<Sfu::Endpoint*> Sfu::new_endpoint(const std::string& room_id,
                                                const std::string& participant_id, bool publisher,
-                                               std::string_view offer_sdp,
+                                               const std::string& feed, std::string_view offer_sdp,
                                                sdp::SessionDescription* offer) {
   EC_ASSIGN_OR_RETURN(*offer, sdp::parse(offer_sdp));
   auto& rs = rooms_[room_id];
   if (!rs) rs = std::make_unique<RoomState>(this, clock_, config_.video_bitrate_cap_bps);
-  // A second publish or subscribe replaces the previous PeerConnection of that kind.
+  // A second publish into the same feed, or a second subscribe, replaces the previous
+  // PeerConnection of that kind.
   auto& ids = rs->participants[participant_id];
-  std::string old = publisher ? ids.first : ids.second;
+  std::string old = publisher ? ids.publish[feed] : ids.subscribe;
   if (!old.empty()) destroy_endpoint(old);
   std::string id = "t";
   id += std::to_string(next_id_++);
@@ -88,10 +95,11 @@ base::Result<Sfu::Endpoint*> Sfu::new_endpoint(const std::string& room_id,
   ep->room_id = room_id;
   ep->participant_id = participant_id;
   ep->publisher = publisher;
+  if (publisher) ep->feed = feed;
   Endpoint* raw = ep.get();
   by_ufrag_[raw->transport->local_ufrag()] = raw->transport.get();
   transports_[id] = std::move(ep);
-  (publisher ? ids.first : ids.second) = id;
+  (publisher ? ids.publish[feed] : ids.subscribe) = id;
   return raw;
 }
 
@@ -112,7 +120,7 @@ base::Result<std::string> Sfu::publish(const std::string& room_id,
                                        std::string_view offer_sdp) {
   sdp::SessionDescription offer;
   EC_ASSIGN_OR_RETURN(Endpoint * ep,
-                      new_endpoint(room_id, participant_id, true, offer_sdp, &offer));
+                      new_endpoint(room_id, participant_id, true, feed, offer_sdp, &offer));
   const std::string id = ep->transport->id();
   sdp::AnswerOptions o = answer_options(*ep);
   auto answer = sdp::build_answer(offer, o);
@@ -174,7 +182,7 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
                                          std::string_view offer_sdp) {
   sdp::SessionDescription offer;
   EC_ASSIGN_OR_RETURN(Endpoint * ep,
-                      new_endpoint(room_id, participant_id, false, offer_sdp, &offer));
+                      new_endpoint(room_id, participant_id, false, {}, offer_sdp, &offer));
   const std::string id = ep->transport->id();
   sdp::AnswerOptions o = answer_options(*ep);
   // The n-th recvonly section of each kind gets feed n.
@@ -235,12 +243,17 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
   return std::move(answer->sdp);
 }
 
-void Sfu::unpublish(const std::string& room_id, const std::string& participant_id) {
+void Sfu::unpublish(const std::string& room_id, const std::string& participant_id,
+                    const std::string& feed) {
   auto r = rooms_.find(room_id);
   if (r == rooms_.end()) return;
   auto p = r->second->participants.find(participant_id);
-  if (p == r->second->participants.end() || p->second.first.empty()) return;
-  destroy_endpoint(p->second.first);
+  if (p == r->second->participants.end()) return;
+  std::vector<std::string> doomed;
+  for (const auto& [f, id] : p->second.publish) {
+    if (!id.empty() && (feed.empty() || f == feed)) doomed.push_back(id);
+  }
+  for (const auto& id : doomed) destroy_endpoint(id);
 }
 
 void Sfu::leave(const std::string& room_id, const std::string& participant_id) {
@@ -248,9 +261,12 @@ void Sfu::leave(const std::string& room_id, const std::string& participant_id) {
   if (r == rooms_.end()) return;
   auto p = r->second->participants.find(participant_id);
   if (p == r->second->participants.end()) return;
-  auto [pub, sub] = p->second;
-  if (!pub.empty()) destroy_endpoint(pub);
-  if (!sub.empty()) destroy_endpoint(sub);
+  std::vector<std::string> doomed;
+  for (const auto& [f, id] : p->second.publish) {
+    if (!id.empty()) doomed.push_back(id);
+  }
+  if (!p->second.subscribe.empty()) doomed.push_back(p->second.subscribe);
+  for (const auto& id : doomed) destroy_endpoint(id);
   r->second->participants.erase(participant_id);
   if (r->second->participants.empty()) rooms_.erase(r);
 }
@@ -275,8 +291,8 @@ void Sfu::destroy_endpoint(std::string transport_id) {
     room.remove_participant(transport_id);
     auto p = r->second->participants.find(ep.participant_id);
     if (p != r->second->participants.end()) {
-      if (p->second.first == transport_id) p->second.first.clear();
-      if (p->second.second == transport_id) p->second.second.clear();
+      std::erase_if(p->second.publish, [&](const auto& kv) { return kv.second == transport_id; });
+      if (p->second.subscribe == transport_id) p->second.subscribe.clear();
     }
     for (const auto& [feed, kind] : removed) {
       listener_->OnSfuTrackRemoved(ep.room_id, feed, ep.participant_id, kind);
@@ -399,11 +415,15 @@ void Sfu::OnTransportClosed(const WebRtcTransport* t, std::string_view reason) {
       ++dtls_failures_;
       break;
   }
-  if (failure != WebRtcTransport::Failure::kNone) {
-    listener_->OnSfuTransportFailed(ep->room_id, ep->participant_id, ep->publisher, failure,
-                                    reason);
-  }
-  listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, ep->publisher, reason);
+  // The browser closing its own PeerConnection (DTLS close_notify: a page that replaces its
+  // subscription, reloads or leaves) is no news to that page: its tracks go (destroy_endpoint)
+  // but no disconnect is reported. Told "disconnected" while it was already negotiating the
+  // replacement, a page would tear that down too.
+  if (failure == WebRtcTransport::Failure::kNone) return;
+  listener_->OnSfuTransportFailed(ep->room_id, ep->participant_id, ep->publisher, ep->feed, failure,
+                                  reason);
+  listener_->OnSfuParticipantDisconnected(ep->room_id, ep->participant_id, ep->publisher, ep->feed,
+                                          reason);
 }
 
 void Sfu::OnTransportRtp(const WebRtcTransport* t, std::span<uint8_t> packet, int64_t arrival_ns) {

@@ -6,13 +6,15 @@
 //
 //   publish(room, participant, feed, offer)  -> answer   browser sends (sendonly/sendrecv)
 //   subscribe(room, participant, offer)      -> answer   browser receives (recvonly)
-//   unpublish(room, participant)             stops the participant's streams
+//   unpublish(room, participant[, feed])     stops the participant's streams (in that feed)
 //   leave(room, participant)                 drops both of its transports
 //
 // Feeds: a publish() names the feed it fills, "main" for the teacher, "stage" for the one
-// student given the stage (names are the caller's). A subscribe() offer's recvonly sections
-// are attached in order to the feeds in SfuConfig::subscribe_feeds: the first audio and the
-// first video section to the first feed, the second ones to the second, and so on. A
+// student given the stage, "screen" for a shared screen (names are the caller's). A
+// participant has one publishing PeerConnection per feed (the teacher's camera and its screen
+// are two), so a screen share starts and stops without touching the camera. A subscribe() offer's
+// recvonly sections are attached in order to the feeds in SfuConfig::subscribe_feeds: the first
+// audio and the first video section to the first feed, the second ones to the second, and so on. A
 // subscriber therefore offers e.g. 2 audio + 2 video recvonly transceivers once; when the
 // stage passes to another student the same transceivers carry the new student (continuous
 // SSRC/seq/timestamps), with no renegotiation.
@@ -47,9 +49,9 @@ namespace media {
 class FanoutPool;
 
 struct SfuConfig {
-  std::string public_ip = "127.0.0.1";         // EDGECLASS_PUBLIC_IP: announced ICE candidate
+  std::string public_ip = "127.0.0.1";           // EDGECLASS_PUBLIC_IP: announced ICE candidate
   std::vector<std::string> extra_candidate_ips;  // announced after public_ip (host addresses)
-  uint16_t port = 7882;                        // EDGECLASS_MEDIA_PORT
+  uint16_t port = 7882;                          // EDGECLASS_MEDIA_PORT
   // Threads that protect and send a big fan-out together (FanoutPool), the media thread
   // included; 1 sends everything from the media thread. EDGECLASS_MEDIA_THREADS.
   int fanout_threads = 1;
@@ -57,7 +59,9 @@ struct SfuConfig {
   // A transport without a valid ICE check this long after its answer fails (counted as an
   // ICE timeout). EDGECLASS_MEDIA_ICE_TIMEOUT.
   int64_t ice_timeout_ms = WebRtcTransport::kIceTimeoutMs;
-  std::vector<std::string> subscribe_feeds = {"main", "stage"};
+  // The feeds of a subscription's n-th audio / video sections. A page offering 2 audio and 3
+  // video sections gets both pairs and the screen's video; one offering 2 + 2 no screen.
+  std::vector<std::string> subscribe_feeds = {"main", "stage", "screen"};
 
   // Reads EDGECLASS_MEDIA_PORT, EDGECLASS_PUBLIC_IP and VIDEO_QUALITY over the defaults;
   // fails on a malformed value.
@@ -73,15 +77,17 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
                                  const std::string& participant_id, MediaKind kind) = 0;
     virtual void OnSfuTrackRemoved(const std::string& room_id, const std::string& feed,
                                    const std::string& participant_id, MediaKind kind) = 0;
-    // A transport of the participant died (`publishing`: the one it published with,
-    // otherwise its subscription); its streams are gone. `reason` is for logs.
+    // A transport of the participant died (`publishing`: one it published with, `feed` the
+    // feed that one filled, "main", "stage" or "screen"; otherwise its subscription and `feed`
+    // is empty); its streams are gone. `reason` is for logs. Not called when the browser
+    // closed the PeerConnection itself (DTLS close_notify).
     virtual void OnSfuParticipantDisconnected(const std::string& room_id,
                                               const std::string& participant_id, bool publishing,
-                                              std::string_view reason) = 0;
+                                              const std::string& feed, std::string_view reason) = 0;
     // The transport failed (ICE or DTLS); called just before OnSfuParticipantDisconnected.
     virtual void OnSfuTransportFailed(const std::string& room_id, const std::string& participant_id,
-                                      bool publishing, WebRtcTransport::Failure failure,
-                                      std::string_view reason) {}
+                                      bool publishing, const std::string& feed,
+                                      WebRtcTransport::Failure failure, std::string_view reason) {}
   };
   struct Datagram {
     ByteSpan data;
@@ -110,7 +116,9 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
                                     const std::string& feed, std::string_view offer_sdp);
   base::Result<std::string> subscribe(const std::string& room_id, const std::string& participant_id,
                                       std::string_view offer_sdp);
-  void unpublish(const std::string& room_id, const std::string& participant_id);
+  // Drops the participant's publishing PeerConnection of `feed`, or all of them (empty).
+  void unpublish(const std::string& room_id, const std::string& participant_id,
+                 const std::string& feed = {});
   void leave(const std::string& room_id, const std::string& participant_id);
 
   // A datagram from the UDP socket. Routed by ICE ufrag (STUN) or by source address.
@@ -141,9 +149,11 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   struct Endpoint;
   struct RoomState;
 
+  // `feed`: the one a publisher fills (one publishing transport per participant and feed).
   base::Result<Endpoint*> new_endpoint(const std::string& room_id,
                                        const std::string& participant_id, bool publisher,
-                                       std::string_view offer_sdp, sdp::SessionDescription* offer);
+                                       const std::string& feed, std::string_view offer_sdp,
+                                       sdp::SessionDescription* offer);
   void destroy_endpoint(std::string transport_id);
   // The SDP answer options every endpoint shares: its ICE credentials, our certificate's
   // fingerprint, the one UDP candidate and a fresh session id.

@@ -33,7 +33,7 @@ class Events : public media::Sfu::Listener {
               << media::to_string(kind) << "\n";
   }
   void OnSfuParticipantDisconnected(const std::string& room, const std::string& who, bool,
-                                    std::string_view reason) override {
+                                    const std::string&, std::string_view reason) override {
     std::cerr << "disconnected " << room << " " << who << ": " << reason << "\n";
   }
 };

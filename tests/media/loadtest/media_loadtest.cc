@@ -49,7 +49,7 @@ class NullEvents : public media::Sfu::Listener {
   void OnSfuTrackRemoved(const std::string&, const std::string&, const std::string&,
                          media::MediaKind) override {}
   void OnSfuParticipantDisconnected(const std::string&, const std::string& who, bool,
-                                    std::string_view reason) override {
+                                    const std::string&, std::string_view reason) override {
     std::fprintf(stderr, "disconnected %s: %.*s\n", who.c_str(), int(reason.size()), reason.data());
   }
 };
