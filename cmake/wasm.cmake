@@ -43,7 +43,7 @@ set_source_files_properties(${PROJECT_SOURCE_DIR}/third_party/sqlite/sqlite3.c
   PROPERTIES COMPILE_OPTIONS -Wno-everything)
 add_library(SQLite::SQLite3 ALIAS sqlite3_wasm)
 
-foreach(dir base store policy classroom)
+foreach(dir base store policy classroom rest wasi)
   add_subdirectory(src/${dir})
 endforeach()
 
