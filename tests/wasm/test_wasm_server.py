@@ -1,0 +1,126 @@
+"""The wasm32-wasi server (build/wasm/edgeclass.wasm) under WasmEdge on loopback: the REST
+flow and bad-input cases of tests/api/test_api.py run unchanged against it (harness.Server is
+replaced by WasmServer before test_api is imported), and one database file is used in turn by
+the native and the wasm server. Run by tests/wasm/wasm_server.sh."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import shutil
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "api"))
+import harness  # noqa: E402
+
+WASMEDGE = os.environ["WASMEDGE"]
+MODULE = os.environ.get("EDGECLASS_WASM", os.path.join(ROOT, "build", "wasm", "edgeclass.wasm"))
+NATIVE = os.environ.get("EDGECLASS_BIN", os.path.join(ROOT, "build", "release", "edgeclass"))
+START_TIMEOUT = float(os.environ.get("WASM_START_TIMEOUT", "120"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WasmServer(harness.Server):
+    """edgeclass.wasm serve under WasmEdge. The module cannot bind port 0 and report the port
+    (WasmEdge's sock_getlocaladdr is not used), so a free port is chosen here, and chosen again
+    when another process took it in between."""
+
+    def start(self):
+        for _ in range(5):
+            port = free_port()
+            env = {"EDGECLASS_LISTEN": f"127.0.0.1:{port}", "EDGECLASS_DATA_DIR": self.data_dir,
+                   "EDGECLASS_JWT_SECRET": harness.SECRET, "EDGECLASS_LOG_LEVEL": "info"}
+            for k, v in self.env.items():
+                if k.startswith("EDGECLASS_") and k not in env and k not in (
+                        "EDGECLASS_BIN", "EDGECLASS_THREADS", "EDGECLASS_ADMIN_LISTEN"):
+                    env[k] = v
+            cmd = [WASMEDGE, "--dir", f"{self.data_dir}:{self.data_dir}"]
+            for k, v in env.items():
+                cmd += ["--env", f"{k}={v}"]
+            cmd += [MODULE, "serve"]
+            self.log = []
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                         text=True)
+            deadline = time.time() + START_TIMEOUT
+            listening = False
+            while time.time() < deadline:
+                line = self.proc.stdout.readline()
+                if not line:
+                    break
+                self.log.append(line)
+                if '"server.listening"' in line:
+                    listening = True
+                    break
+            if listening:
+                self.port = port
+                self.reader = threading.Thread(target=self._drain, daemon=True)
+                self.reader.start()
+                return self
+            self.proc.kill()
+            self.proc.wait()
+            if "address already in use" not in "".join(self.log):
+                raise RuntimeError("edgeclass.wasm did not start listening:\n" + "".join(self.log))
+        raise RuntimeError("edgeclass.wasm: no free port after 5 tries:\n" + "".join(self.log))
+
+
+NativeServer = harness.Server
+harness.Server = WasmServer
+import test_api  # noqa: E402  (binds test_api.Server to WasmServer)
+
+
+class SharedDatabaseTest(unittest.TestCase):
+    """One data directory: native writes, wasm reads and writes, native reads again."""
+
+    def test_native_and_wasm_share_one_database(self):
+        data = tempfile.mkdtemp(prefix="edgeclass-wasm-shared-")
+        try:
+            t = harness.token("shared_t", "teacher")
+            with NativeServer(data_dir=data) as native:
+                c1 = native.course(t, title="made by native")
+            with WasmServer(data_dir=data) as w:
+                st, got = w.request("GET", f"/api/v1/courses/{c1['id']}", tok=t)
+                self.assertEqual((st, got.get("title")), (200, "made by native"), got)
+                c2 = w.course(t, title="made by wasm")
+                st, body = w.request("POST", f"/api/v1/courses/{c2['id']}/join",
+                                     tok=harness.token("shared_s"))
+                self.assertEqual(st, 201, body)
+            with NativeServer(data_dir=data) as native2:
+                st, got = native2.request("GET", f"/api/v1/courses/{c2['id']}", tok=t)
+                self.assertEqual((st, got.get("title"), got.get("enrolled")),
+                                 (200, "made by wasm", 1), got)
+                st, page = native2.request("GET", "/api/v1/courses?teacher_id=shared_t", tok=t)
+                self.assertEqual(sorted(x["title"] for x in page["items"]),
+                                 ["made by native", "made by wasm"])
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+def suite():
+    names = [
+        "test_api.FlowTest.test_course_join_session_quiz_results",
+        "test_api.FlowTest.test_late_answer_is_refused",
+        "test_api.FlowTest.test_listing_filters_and_cursor",
+        "test_api.BadInputTest.test_quiz_questions_only_for_members",
+        "test_api.BadInputTest.test_bodies",
+        "test_api.BadInputTest.test_ids_and_routes",
+        "test_api.BadInputTest.test_quiz_validation",
+        "test_api.BadInputTest.test_malformed_http_does_not_crash",
+    ]
+    s = unittest.defaultTestLoader.loadTestsFromNames(names)
+    s.addTest(SharedDatabaseTest("test_native_and_wasm_share_one_database"))
+    return s
+
+
+if __name__ == "__main__":
+    result = unittest.TextTestRunner(verbosity=2).run(suite())
+    sys.exit(0 if result.wasSuccessful() else 1)
