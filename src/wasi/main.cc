@@ -151,10 +151,10 @@ int serve() {
   std::string listen = env("EDGECLASS_LISTEN", "127.0.0.1:8080");
   size_t colon = listen.rfind(':');
   int port = colon == std::string::npos ? -1 : std::atoi(listen.c_str() + colon + 1);
-  if (port <= 0 || port > 65535) {
+  if (colon == std::string::npos || port < 0 || port > 65535) {
     return fail("config.invalid",
                 base::invalid_argument("EDGECLASS_LISTEN must be host:port, e.g. 127.0.0.1:8080 "
-                                       "(the wasm build cannot pick a free port: give one)"));
+                                       "(port 0: a free one, logged in edgeclass.ready)"));
   }
   opt.host = listen.substr(0, colon);
   opt.port = uint16_t(port);

@@ -24,6 +24,8 @@ struct WasiAddress {
 WASMEDGE_IMPORT("sock_open") uint32_t we_sock_open(uint32_t af, uint32_t type, uint32_t* fd);
 WASMEDGE_IMPORT("sock_bind") uint32_t we_sock_bind(uint32_t fd, WasiAddress* addr, uint32_t port);
 WASMEDGE_IMPORT("sock_listen") uint32_t we_sock_listen(uint32_t fd, uint32_t backlog);
+WASMEDGE_IMPORT("sock_getlocaladdr")
+uint32_t we_sock_getlocaladdr(uint32_t fd, WasiAddress* addr, uint32_t* type, uint32_t* port);
 }
 
 namespace wasi {
@@ -291,7 +293,12 @@ class Loop {
   uint64_t requests_ = 0;
 };
 
-base::Result<uint32_t> listen_on(const std::string& host, uint16_t port) {
+struct Listener {
+  uint32_t fd;
+  uint16_t port;  // the bound one (the kernel's choice when 0 was asked for)
+};
+
+base::Result<Listener> listen_on(const std::string& host, uint16_t port) {
   uint8_t ip[4];
   {
     unsigned a, b, c, d;
@@ -318,18 +325,25 @@ base::Result<uint32_t> listen_on(const std::string& host, uint16_t port) {
   if (uint32_t e = we_sock_listen(fd, 128)) {
     return base::unavailable("cannot listen on " + where + ": " + errno_text(e));
   }
-  return fd;
+  uint8_t bound[16] = {};
+  WasiAddress local{bound, sizeof bound};
+  uint32_t type = 0, bound_port = 0;
+  if (uint32_t e = we_sock_getlocaladdr(fd, &local, &type, &bound_port)) {
+    return base::unavailable("cannot read the address bound for " + where + ": " + errno_text(e));
+  }
+  return Listener{fd, uint16_t(bound_port)};
 }
 
 }  // namespace
 
 base::Status serve(const ServeOptions& options, const rest::Router& router, store::Db& db) {
-  EC_ASSIGN_OR_RETURN(uint32_t fd, listen_on(options.host, options.port));
-  base::log::info("server.listening")
-      .kv("addr", options.host + ":" + std::to_string(options.port))
+  EC_ASSIGN_OR_RETURN(Listener l, listen_on(options.host, options.port));
+  // The native server's ready line (tests and scripts read the URL from it).
+  base::log::info("edgeclass.ready")
+      .kv("url", "http://" + options.host + ":" + std::to_string(l.port) + "/")
       .kv("runtime", "wasm32-wasi");
   Loop loop(options, router, db);
-  return loop.run(fd);
+  return loop.run(l.fd);
 }
 
 }  // namespace wasi

@@ -24,7 +24,8 @@ struct ServeOptions {
   size_t max_connections = 256;     // past it, new connections wait in the kernel's backlog
 };
 
-// Listens and serves until a fatal socket error (returned). Logs server.listening first.
+// Listens and serves until a fatal socket error (returned). Logs edgeclass.ready with the
+// URL (its port the kernel's choice when options.port is 0) once it listens.
 base::Status serve(const ServeOptions& options, const rest::Router& router, store::Db& db);
 
 }  // namespace wasi

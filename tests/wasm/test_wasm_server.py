@@ -4,7 +4,6 @@ replaced by WasmServer before test_api is imported), and one database file is us
 the native and the wasm server. Run by tests/wasm/wasm_server.sh."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,53 +23,37 @@ NATIVE = os.environ.get("EDGECLASS_BIN", os.path.join(ROOT, "build", "release", 
 START_TIMEOUT = float(os.environ.get("WASM_START_TIMEOUT", "120"))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class WasmServer(harness.Server):
-    """edgeclass.wasm serve under WasmEdge. The module cannot bind port 0 and report the port
-    (WasmEdge's sock_getlocaladdr is not used), so a free port is chosen here, and chosen again
-    when another process took it in between."""
+    """edgeclass.wasm serve under WasmEdge, on a port the kernel picks (EDGECLASS_LISTEN
+    127.0.0.1:0; the module logs it in edgeclass.ready, as the native server does)."""
 
     def start(self):
-        for _ in range(5):
-            port = free_port()
-            env = {"EDGECLASS_LISTEN": f"127.0.0.1:{port}", "EDGECLASS_DATA_DIR": self.data_dir,
-                   "EDGECLASS_JWT_SECRET": harness.SECRET, "EDGECLASS_LOG_LEVEL": "info"}
-            for k, v in self.env.items():
-                if k.startswith("EDGECLASS_") and k not in env and k not in (
-                        "EDGECLASS_BIN", "EDGECLASS_THREADS", "EDGECLASS_ADMIN_LISTEN"):
-                    env[k] = v
-            cmd = [WASMEDGE, "--dir", f"{self.data_dir}:{self.data_dir}"]
-            for k, v in env.items():
-                cmd += ["--env", f"{k}={v}"]
-            cmd += [MODULE, "serve"]
-            self.log = []
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                         text=True)
-            deadline = time.time() + START_TIMEOUT
-            listening = False
-            while time.time() < deadline:
-                line = self.proc.stdout.readline()
-                if not line:
-                    break
-                self.log.append(line)
-                if '"server.listening"' in line:
-                    listening = True
-                    break
-            if listening:
-                self.port = port
+        env = {"EDGECLASS_LISTEN": "127.0.0.1:0", "EDGECLASS_DATA_DIR": self.data_dir,
+               "EDGECLASS_JWT_SECRET": harness.SECRET, "EDGECLASS_LOG_LEVEL": "info"}
+        for k, v in self.env.items():
+            if k.startswith("EDGECLASS_") and k not in env and k not in (
+                    "EDGECLASS_BIN", "EDGECLASS_THREADS", "EDGECLASS_ADMIN_LISTEN"):
+                env[k] = v
+        cmd = [WASMEDGE, "--dir", f"{self.data_dir}:{self.data_dir}"]
+        for k, v in env.items():
+            cmd += ["--env", f"{k}={v}"]
+        cmd += [MODULE, "serve"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True)
+        deadline = time.time() + START_TIMEOUT
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.log.append(line)
+            if '"edgeclass.ready"' in line:
+                self.port = int(json.loads(line)["url"].rsplit(":", 1)[1].strip("/"))
                 self.reader = threading.Thread(target=self._drain, daemon=True)
                 self.reader.start()
                 return self
-            self.proc.kill()
-            self.proc.wait()
-            if "address already in use" not in "".join(self.log):
-                raise RuntimeError("edgeclass.wasm did not start listening:\n" + "".join(self.log))
-        raise RuntimeError("edgeclass.wasm: no free port after 5 tries:\n" + "".join(self.log))
+        self.proc.kill()
+        self.proc.wait()
+        raise RuntimeError("edgeclass.wasm did not become ready:\n" + "".join(self.log))
 
 
 NativeServer = harness.Server
