@@ -6,13 +6,19 @@
 # by tools/bench/coldstart.c; then the native edgeclass the same way. Prints the medians and
 # the ratio to the floor (issue 18's target: within 1.5x, and < 10 ms).
 #
-# Knobs: BENCH_WASM_RUNS=20 starts per round and server, BENCH_WASM_ROUNDS=3.
+# Then throughput (wrk, GET /api/v1/courses/{id} with a bearer token, keep-alive) and RSS
+# after it, of the AOT module and of the native server with one I/O thread.
+#
+# Knobs: BENCH_WASM_RUNS=20 starts per round and server, BENCH_WASM_ROUNDS=3,
+# BENCH_WASM_DURATION=5 seconds per wrk run, BENCH_WASM_CONNS=16.
 # Needs `make wasm` first (the AOT module; minutes) and the native build for the native row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 RUNS=${BENCH_WASM_RUNS:-20}
 ROUNDS=${BENCH_WASM_ROUNDS:-3}
+DURATION=${BENCH_WASM_DURATION:-5}
+CONNS=${BENCH_WASM_CONNS:-16}
 tools=${WASMEDGE_DIR:-$root/../shared/tools/wasmedge}
 wasmedge=$tools/bin/wasmedge
 wasmedgec=$tools/bin/wasmedgec
@@ -67,8 +73,42 @@ for r in $(seq "$ROUNDS"); do
       "$work/coldstart" "$port" "$RUNS" "$root/$native" serve | sed "s/^/native round $r: /" >>"$out/runs.txt"
   fi
 done
+# Throughput and RSS: one course, read by its teacher over keep-alive connections.
+tok=$(cd tests/api && python3 -c 'import harness; print(harness.token("bench_t", "teacher", secret="'$SECRET'"))')
+throughput() {  # NAME PORT PID
+  local id
+  id=$(curl -sf -X POST -H "Authorization: Bearer $tok" -d '{"title":"Bench"}' \
+    "http://127.0.0.1:$2/api/v1/courses" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  if command -v wrk >/dev/null; then
+    wrk -t1 -c"$CONNS" -d"${DURATION}s" -H "Authorization: Bearer $tok" \
+      "http://127.0.0.1:$2/api/v1/courses/$id" >"$out/wrk-$1.txt" 2>&1 || true
+    echo "$1 throughput: $(awk '/Requests\/sec/ {print $2}' "$out/wrk-$1.txt") requests/s (wrk -c$CONNS, ${DURATION}s, GET /api/v1/courses/{id})" >>"$out/throughput.txt"
+  fi
+  echo "$1 RSS after: $(awk '/VmRSS/ {print $2, $3}' "/proc/$3/status")" >>"$out/throughput.txt"
+}
+port=$(free_port)
+# shellcheck disable=SC2046
+$(wasm_args "$port") >"$out/wasm-throughput.log" 2>&1 &
+pid=$!
+pids+=("$pid")
+for _ in $(seq 3000); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.01; done
+throughput wasm "$port" "$pid"
+stop_pid "$pid"
+if [ -x "$native" ]; then
+  port=$(free_port)
+  EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
+    EDGECLASS_LOG_LEVEL=warn EDGECLASS_ADMIN_LISTEN=127.0.0.1:0 EDGECLASS_THREADS=1 \
+    "$root/$native" serve >"$out/native-throughput.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 3000); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.01; done
+  throughput native "$port" "$pid"
+  stop_pid "$pid"
+fi
+
 {
   echo "bench-wasm: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+  cat "$out/throughput.txt"
   for f in build/wasm/edgeclass.wasm "$aot"; do
     echo "$f: $(stat -c %s "$f") bytes, $(zstd -19 -q -c "$f" | wc -c) bytes zstd -19"
   done

@@ -12,9 +12,16 @@ aot=build/wasm/edgeclass.aot.wasm
 wasmedgec=${WASMEDGEC:-$(pwd)/../shared/tools/wasmedge/bin/wasmedgec}
 if [ ! -x "$wasmedgec" ]; then
   echo "build-wasm: no wasmedgec at $wasmedgec (set WASMEDGEC): $aot not built" >&2
-elif [ ! "$aot" -nt "$wasm" ]; then
-  echo "build-wasm: AOT-compiling $wasm (wasmedgec; minutes)"
-  "$wasmedgec" "$wasm" "$aot.tmp" && mv "$aot.tmp" "$aot"
+else
+  # Compiled again only when the module changed (its SHA-256 beside the AOT form: a module
+  # rebuilt while wasmedgec ran must not pass for compiled).
+  sum=$(sha256sum "$wasm" | cut -d' ' -f1)
+  if [ ! -f "$aot" ] || [ "$(cat "$aot.source-sha256" 2>/dev/null)" != "$sum" ]; then
+    echo "build-wasm: AOT-compiling $wasm (wasmedgec; minutes)"
+    "$wasmedgec" "$wasm" "$aot.tmp" >"$aot.log" 2>&1 || { cat "$aot.log" >&2; exit 1; }
+    mv "$aot.tmp" "$aot"
+    echo "$sum" >"$aot.source-sha256"
+  fi
 fi
 for f in "$wasm" "$aot"; do
   [ -f "$f" ] || continue
