@@ -24,6 +24,9 @@ struct WasiAddress {
 WASMEDGE_IMPORT("sock_open") uint32_t we_sock_open(uint32_t af, uint32_t type, uint32_t* fd);
 WASMEDGE_IMPORT("sock_bind") uint32_t we_sock_bind(uint32_t fd, WasiAddress* addr, uint32_t port);
 WASMEDGE_IMPORT("sock_listen") uint32_t we_sock_listen(uint32_t fd, uint32_t backlog);
+WASMEDGE_IMPORT("sock_setsockopt")
+uint32_t we_sock_setsockopt(uint32_t fd, uint32_t level, uint32_t name, const void* flag,
+                            uint32_t flag_size);
 WASMEDGE_IMPORT("sock_getlocaladdr")
 uint32_t we_sock_getlocaladdr(uint32_t fd, WasiAddress* addr, uint32_t* type, uint32_t* port);
 }
@@ -315,6 +318,12 @@ base::Result<Listener> listen_on(const std::string& host, uint16_t port) {
   if (uint32_t e = we_sock_open(1 /*inet4*/, 2 /*stream*/, &fd)) {
     return base::unavailable("cannot open a socket for " + where + ": " + errno_text(e) +
                              " (does the runtime have WasmEdge's socket extension?)");
+  }
+  // SO_REUSEADDR (WASI level SOL_SOCKET = 0, option SO_REUSEADDR = 0), as natively: a
+  // restarted server binds while its old connections are in TIME_WAIT.
+  const int32_t on = 1;
+  if (uint32_t e = we_sock_setsockopt(fd, 0, 0, &on, sizeof on)) {
+    base::log::warn("wasi.reuseaddr_failed").kv("error", errno_text(e));
   }
   WasiAddress addr{ip, 4};
   if (uint32_t e = we_sock_bind(fd, &addr, port)) {
