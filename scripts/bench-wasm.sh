@@ -59,20 +59,28 @@ stop_pid "$pid"
 
 native=build/release/edgeclass
 echo "bench-wasm: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $RUNS starts x $ROUNDS rounds; results in $out"
-for r in $(seq "$ROUNDS"); do
-  port=$(free_port)
-  "$work/coldstart" "$port" "$RUNS" "$wasmedge" "$work/server.aot.wasm" "$port" |
-    sed "s/^/floor round $r: /" >>"$out/runs.txt"
-  port=$(free_port)
-  # shellcheck disable=SC2046
-  "$work/coldstart" "$port" "$RUNS" $(wasm_args "$port") | sed "s/^/wasm round $r: /" >>"$out/runs.txt"
-  if [ -x "$native" ]; then
+# Every start on a fresh port: WasmEdge's example server sets no SO_REUSEADDR, so it cannot
+# bind a port its predecessor's connection holds in TIME_WAIT.
+cold() {  # NAME ROUND
+  local i port
+  for i in $(seq "$RUNS"); do
     port=$(free_port)
-    EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
-      EDGECLASS_LOG_LEVEL=warn EDGECLASS_ADMIN_LISTEN=127.0.0.1:0 \
-      "$work/coldstart" "$port" "$RUNS" "$root/$native" serve | sed "s/^/native round $r: /" >>"$out/runs.txt"
-  fi
+    case $1 in
+      floor) "$work/coldstart" "$port" 1 "$wasmedge" "$work/server.aot.wasm" "$port" ;;
+      # shellcheck disable=SC2046
+      wasm) "$work/coldstart" "$port" 1 $(wasm_args "$port") ;;
+      native) EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
+                EDGECLASS_LOG_LEVEL=warn EDGECLASS_ADMIN_LISTEN=127.0.0.1:0 \
+                "$work/coldstart" "$port" 1 "$root/$native" serve ;;
+    esac | sed -n "s/^run 0: /$1 round $2: run $i: /p"
+  done >>"$out/runs.txt"
+}
+for r in $(seq "$ROUNDS"); do
+  cold floor "$r"
+  cold wasm "$r"
+  [ -x "$native" ] && cold native "$r"
 done
+
 # Throughput and RSS: one course, read by its teacher over keep-alive connections.
 tok=$(cd tests/api && python3 -c 'import harness; print(harness.token("bench_t", "teacher", secret="'$SECRET'"))')
 throughput() {  # NAME PORT PID
