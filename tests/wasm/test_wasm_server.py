@@ -4,6 +4,7 @@ replaced by WasmServer before test_api is imported), and one database file is us
 the native and the wasm server. Run by tests/wasm/wasm_server.sh."""
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -88,6 +89,55 @@ class SharedDatabaseTest(unittest.TestCase):
             shutil.rmtree(data, ignore_errors=True)
 
 
+class WasmHttpTest(unittest.TestCase):
+    """What the module's own HTTP/1.1 layer does (wasi/http1.cc, wasi/serve.cc)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = WasmServer().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def exchange(self, raw, want_responses):
+        """Sends `raw` on one connection; returns the bytes read until `want_responses`
+        status lines arrived (or the server closed)."""
+        sk = socket.create_connection(("127.0.0.1", self.srv.port), timeout=10)
+        sk.sendall(raw)
+        data = b""
+        deadline = time.time() + 10
+        while data.count(b"HTTP/1.") < want_responses and time.time() < deadline:
+            chunk = sk.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        sk.close()
+        return data
+
+    def test_keep_alive_and_pipelining(self):
+        req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        data = self.exchange(req * 3 + b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 4)
+        self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 4, data)
+        self.assertNotIn(b"Connection: close", data, data)
+        # The HEAD answer carries the GET's Content-Length and no body: the data ends there.
+        self.assertTrue(data.endswith(b"\r\n\r\n"), data[-80:])
+
+    def test_limits_and_http10(self):
+        data = self.exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 +
+                             b"\r\n\r\n", 1)
+        self.assertTrue(data.startswith(b"HTTP/1.1 431 "), data[:80])
+        self.assertIn(b"headers_too_large", data)
+        data = self.exchange(b"POST /api/v1/courses HTTP/1.1\r\nHost: x\r\n"
+                             b"Content-Length: 2000000\r\n\r\n", 1)
+        self.assertTrue(data.startswith(b"HTTP/1.1 413 "), data[:80])
+        self.assertIn(b"body_too_large", data)
+        data = self.exchange(b"GET /healthz HTTP/1.0\r\n\r\n", 1)
+        self.assertTrue(data.startswith(b"HTTP/1.0 200 OK"), data[:80])
+        self.assertIn(b"Connection: close", data)
+        self.assertEqual(self.srv.request("GET", "/healthz")[0], 200)
+
+
 def suite():
     names = [
         "test_api.FlowTest.test_course_join_session_quiz_results",
@@ -101,6 +151,7 @@ def suite():
     ]
     s = unittest.defaultTestLoader.loadTestsFromNames(names)
     s.addTest(SharedDatabaseTest("test_native_and_wasm_share_one_database"))
+    s.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(WasmHttpTest))
     return s
 
 
