@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make run` and `make test`.
-.PHONY: all deps build run test e2e-network bench bench-media bench-tls bench-city bench-live bench-cold image conformance fuzz wasm-core clean
+.PHONY: all deps build run test e2e-network bench bench-media bench-tls bench-city bench-live bench-cold image conformance fuzz wasm-core wasm test-wasm bench-wasm clean
 
 BUILD := build/release
 NINJA_JOBS ?=
@@ -75,6 +75,24 @@ fuzz:
 wasm-core:
 	@scripts/install-deps.sh wasm
 	@bash tests/wasm/wasm_core.sh
+
+# The wasm32-wasi server (issue 18): build/wasm/edgeclass.wasm and edgeclass.aot.wasm (the
+# AOT step takes minutes), with their sizes (scripts/build-wasm.sh).
+wasm:
+	@scripts/install-deps.sh wasm
+	@scripts/build-wasm.sh
+
+# The wasm32-wasi server under WasmEdge on loopback: a slice of tests/api (flow, bad input,
+# malformed HTTP) and one database shared with the native server (tests/wasm/wasm_server.sh).
+test-wasm:
+	@scripts/install-deps.sh wasm
+	@bash tests/wasm/wasm_server.sh
+
+# Cold start of the AOT module beside WasmEdge's example server and the native binary, in one
+# run (scripts/bench-wasm.sh; needs `make wasm` first).
+bench-wasm:
+	@scripts/install-deps.sh bench
+	@scripts/bench-wasm.sh
 
 clean:
 	rm -rf build

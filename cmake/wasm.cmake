@@ -43,7 +43,13 @@ set_source_files_properties(${PROJECT_SOURCE_DIR}/third_party/sqlite/sqlite3.c
   PROPERTIES COMPILE_OPTIONS -Wno-everything)
 add_library(SQLite::SQLite3 ALIAS sqlite3_wasm)
 
-foreach(dir base store policy classroom)
+# Debian's wasm32 compiler-rt builtins were built with -fstack-protector: __umodti3 (used by
+# the policy engine) needs __stack_chk_guard and __stack_chk_fail, which wasi-libc lacks.
+# Every wasm executable compiles wasm/stack_chk.c in (an object of its own: the builtins are
+# linked last, after every archive was scanned).
+set(EDGECLASS_WASM_STACK_CHK ${PROJECT_SOURCE_DIR}/wasm/stack_chk.c)
+
+foreach(dir base store policy classroom rest wasi)
   add_subdirectory(src/${dir})
 endforeach()
 

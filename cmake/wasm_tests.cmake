@@ -30,7 +30,7 @@ set(EDGECLASS_WASM_RUN ${PROJECT_SOURCE_DIR}/scripts/wasm-run.sh)
 # EXCLUDE: cases that test what the wasm build deliberately lacks; each call says why.
 function(edgeclass_wasm_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;DEFINES;EXCLUDE;SLOW" ${ARGN})
-  add_executable(${name} ${T_SOURCES})
+  add_executable(${name} ${T_SOURCES} ${EDGECLASS_WASM_STACK_CHK})
   target_link_libraries(${name} PRIVATE ${T_LIBS} gtest_wasm)
   target_compile_definitions(${name} PRIVATE ${T_DEFINES})
   set(all_excluded ${T_EXCLUDE})
@@ -93,5 +93,5 @@ edgeclass_wasm_test(classroom_test
 
 # The database-file probe (tests/store/db_file_probe.cc), also built natively: tests/wasm/wasm_core.sh
 # writes a database with one build and reads it with the other.
-add_executable(store_db_probe ${t}/store/db_file_probe.cc)
+add_executable(store_db_probe ${t}/store/db_file_probe.cc ${EDGECLASS_WASM_STACK_CHK})
 target_link_libraries(store_db_probe PRIVATE store)

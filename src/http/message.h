@@ -12,6 +12,8 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "rest/message.h"
+#include "rest/router.h"
 
 namespace http {
 
@@ -20,7 +22,7 @@ using Verb = beast_http::verb;
 using Request = beast_http::request<beast_http::string_body>;
 using Response = beast_http::response<beast_http::string_body>;
 
-struct PathParams;
+using PathParams = rest::PathParams;
 
 // Everything a handler gets for one request. Lives for the duration of the handler call.
 struct Ctx {
@@ -49,5 +51,7 @@ Response error_response(const base::Status& status, unsigned version = 11);
 std::string_view error_code_of(const Response& res);
 // The HTTP status for a canonical code.
 beast_http::status http_status_for(base::Code code);
+// The Beast form of a transport-neutral answer (rest/message.h), Content-Length set.
+Response to_beast(rest::Response&& res, unsigned version = 11);
 
 }  // namespace http

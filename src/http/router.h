@@ -1,4 +1,4 @@
-// Routes requests by method and path pattern ("/api/v1/courses/{id}") to handlers.
+// Routes requests by method and path pattern ("/api/v1/courses/{id}") to coroutine handlers.
 #pragma once
 
 #include <array>
@@ -8,16 +8,9 @@
 #include <vector>
 
 #include "http/message.h"
+#include "rest/router.h"
 
 namespace http {
-
-// Path parameters captured by {name} segments, in pattern order.
-struct PathParams {
-  std::array<std::string_view, 4> values{};
-  std::array<std::string_view, 4> names{};
-  size_t size = 0;
-  std::string_view get(std::string_view name) const;
-};
 
 class Router {
  public:
@@ -49,13 +42,11 @@ class Router {
   std::vector<RouteInfo> routes() const;
 
  private:
-  struct Route {
-    Verb method;
-    std::string pattern;
-    std::vector<std::string> segments;  // "{x}" marks a parameter
-    Handler handler;
-  };
-  std::vector<Route> routes_;
+  // Matching is rest::PathTable's (shared with the wasm32-wasi server); index i of the table
+  // is verbs_[i] and handlers_[i].
+  rest::PathTable table_;
+  std::vector<Verb> verbs_;
+  std::vector<Handler> handlers_;
 };
 
 }  // namespace http

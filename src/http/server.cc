@@ -702,17 +702,7 @@ asio::awaitable<Response> Server::dispatch(Worker& w, Request& req, std::string_
   Router::Match m = router_.match(req.method(), path, params);
   label = m.label;
   if (!m.handler) {
-    if (m.path_known) {
-      Response r = error_response(base::Status(
-          base::Code::kInvalidArgument,
-          "method " + std::string(req.method_string()) + " is not allowed here; use " + m.allow,
-          "method_not_allowed"));
-      r.result(beast_http::status::method_not_allowed);
-      r.set(beast_http::field::allow, m.allow);
-      co_return r;
-    }
-    co_return error_response(
-        base::not_found("no route for " + std::string(path), "route_not_found"));
+    co_return to_beast(rest::route_error(m.path_known, req.method_string(), path, m.allow));
   }
   Ctx ctx{req, params, path, query, w.index, {}};
   try {

@@ -11,7 +11,7 @@
 #include "classroom/authz.h"
 #include "classroom/reader.h"
 
-namespace http {
+namespace rest {
 
 class ThreadCache final : public classroom::Reader {
  public:
@@ -69,4 +69,4 @@ class ThreadCache final : public classroom::Reader {
   std::string scratch_body_;  // course_body() of a row not in the cache
 };
 
-}  // namespace http
+}  // namespace rest

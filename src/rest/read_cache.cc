@@ -1,4 +1,4 @@
-#include "http/read_cache.h"
+#include "rest/read_cache.h"
 
 #include <boost/json/serialize.hpp>
 
@@ -6,7 +6,7 @@
 #include "store/courses.h"
 #include "store/quizzes.h"
 
-namespace http {
+namespace rest {
 
 namespace {
 uint64_t current() { return classroom::catalog_generation().load(std::memory_order_acquire); }
@@ -92,4 +92,4 @@ base::Result<bool> ThreadCache::enrolled(std::string_view course_id, std::string
   return e;
 }
 
-}  // namespace http
+}  // namespace rest

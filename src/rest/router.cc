@@ -1,0 +1,127 @@
+#include "rest/router.h"
+
+#include "base/strings.h"
+
+namespace rest {
+
+std::string_view PathParams::get(std::string_view name) const {
+  for (size_t i = 0; i < size; ++i) {
+    if (names[i] == name) return values[i];
+  }
+  return {};
+}
+
+size_t PathTable::add(std::string method, std::string pattern) {
+  Route r{std::move(method), std::move(pattern), {}};
+  for (auto seg : base::split(std::string_view(r.pattern).substr(1), '/')) {
+    r.segments.emplace_back(seg);
+  }
+  routes_.push_back(std::move(r));
+  return routes_.size() - 1;
+}
+
+PathTable::Match PathTable::match(std::string_view method, std::string_view path,
+                                  PathParams& params) const {
+  Match m;
+  m.label = "unmatched";
+  if (path.empty() || path[0] != '/') return m;
+  // Split the path once into segment views on the stack (no allocation on the hot path).
+  constexpr size_t kMaxSegments = 16;
+  std::array<std::string_view, kMaxSegments> segs;
+  size_t nsegs = 0;
+  std::string_view rest_path = path.substr(1);
+  while (true) {
+    if (nsegs == kMaxSegments) return m;  // deeper than any route
+    size_t slash = rest_path.find('/');
+    segs[nsegs++] = rest_path.substr(0, slash);
+    if (slash == std::string_view::npos) break;
+    rest_path.remove_prefix(slash + 1);
+  }
+  for (size_t ri = 0; ri < routes_.size(); ++ri) {
+    const Route& r = routes_[ri];
+    // A last segment "{name*}" captures the rest of the path (at least one segment).
+    bool rest =
+        !r.segments.empty() && r.segments.back().size() > 3 && r.segments.back().ends_with("*}");
+    if (rest ? nsegs < r.segments.size() : r.segments.size() != nsegs) continue;
+    PathParams p;
+    bool ok = true;
+    for (size_t i = 0; i < r.segments.size() && ok; ++i) {
+      const std::string& want = r.segments[i];
+      if (rest && i + 1 == r.segments.size()) {
+        const char* begin = segs[i].data();
+        const char* end = segs[nsegs - 1].data() + segs[nsegs - 1].size();
+        p.names[p.size] = std::string_view(want).substr(1, want.size() - 3);
+        p.values[p.size++] = std::string_view(begin, size_t(end - begin));
+        break;
+      }
+      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+        if (segs[i].empty() || p.size == p.values.size()) {
+          ok = false;
+        } else {
+          p.names[p.size] = std::string_view(want).substr(1, want.size() - 2);
+          p.values[p.size++] = segs[i];
+        }
+      } else {
+        ok = want == segs[i];
+      }
+    }
+    if (!ok) continue;
+    m.path_known = true;
+    // HEAD is served by the GET route (the server sends the headers only, RFC 9110 §9.3.2).
+    bool same = r.method == method || (method == "HEAD" && r.method == "GET");
+    if (same && !m.index) {
+      m.index = ri;
+      m.label = r.pattern;
+      params = p;
+      continue;
+    }
+    if (!same) {
+      if (!m.allow.empty()) m.allow += ", ";
+      m.allow += r.method;
+      if (r.method == "GET") m.allow += ", HEAD";
+    }
+  }
+  return m;
+}
+
+Reply Reply::commit(store::WriteOp op, bool invalidates,
+                    std::function<Response(const base::Status&)> then) {
+  Reply r{Response{}};
+  r.response.reset();
+  r.op = std::move(op);
+  r.invalidates = invalidates;
+  r.then = std::move(then);
+  return r;
+}
+
+void Router::add(Route route) {
+  table_.add(std::move(route.method), std::move(route.pattern));
+  handlers_.push_back(std::move(route.handler));
+}
+
+Router::Match Router::match(std::string_view method, std::string_view path,
+                            PathParams& params) const {
+  PathTable::Match t = table_.match(method, path, params);
+  Match m;
+  if (t.index) m.handler = &handlers_[*t.index];
+  m.path_known = t.path_known;
+  m.label = t.label;
+  m.allow = std::move(t.allow);
+  return m;
+}
+
+Response route_error(bool path_known, std::string_view method, std::string_view path,
+                     const std::string& allow) {
+  if (path_known) {
+    Response r = error_response(
+        base::Status(base::Code::kInvalidArgument,
+                     "method " + std::string(method) + " is not allowed here; use " + allow,
+                     "method_not_allowed"));
+    r.status = 405;
+    r.set("Allow", allow);
+    return r;
+  }
+  return error_response(base::not_found("no route for " + std::string(path), "route_not_found"));
+}
+
+}  // namespace rest

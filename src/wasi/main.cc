@@ -1,0 +1,200 @@
+// edgeclass for wasm32-wasi: `edgeclass serve` on WasmEdge (docs/design.md, "The wasm32-wasi
+// server"). The same environment variables as the native server for what this build has:
+// EDGECLASS_LISTEN, EDGECLASS_DATA_DIR, EDGECLASS_JWT_SECRET, EDGECLASS_POLICY_DIR,
+// EDGECLASS_POLICY_QUERY, EDGECLASS_LOG_LEVEL, EDGECLASS_HTTP_TIMEOUT (seconds, "30s").
+// No live room, no media, no city, no TLS, no admin listener: the REST API and the pages'
+// health endpoints, on one thread and one database connection.
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "app/web_assets.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/random.h"
+#include "classroom/service.h"
+#include "policy/engine.h"
+#include "rest/api.h"
+#include "store/migrations.h"
+#include "wasi/serve.h"
+
+namespace {
+
+namespace json = boost::json;
+
+std::string env(const char* name, const char* def) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : std::string(def);
+}
+
+int fail(std::string_view event, const base::Status& s) {
+  base::log::error(event).kv("error", s.to_string());
+  return 1;
+}
+
+// The decision at `query` (data.education.allow) and the first deny_reason beside it, as the
+// native app::RegoAuthorizer reads them (without its decision log).
+class Authorizer final : public classroom::Authorizer {
+ public:
+  Authorizer(std::shared_ptr<const policy::Engine> e, policy::PreparedRef allow,
+             policy::PreparedRef deny)
+      : engine_(std::move(e)), allow_(std::move(allow)), deny_(std::move(deny)) {}
+  classroom::Decision decide(const json::object& input) const override {
+    policy::Value in = policy::Value::from_json(input);
+    auto allow = engine_->eval_ref(allow_, in);
+    if (!allow.is_ok()) {
+      base::log::error("policy.eval_failed").kv("error", allow.status().to_string());
+      return {false, "the policy could not be evaluated: " + allow.status().message()};
+    }
+    if (allow->has_value() && allow->value() == policy::Value::boolean(true)) return {true, ""};
+    std::string reason;
+    auto why = engine_->eval_ref(deny_, in);
+    if (why.is_ok() && why->has_value()) {
+      json::value v = why->value().to_json_value();
+      if (v.is_array() && !v.get_array().empty() && v.get_array()[0].is_string()) {
+        reason = std::string(v.get_array()[0].get_string());
+      } else if (v.is_object() && !v.get_object().empty()) {
+        reason = std::string(v.get_object().begin()->key());
+      } else if (v.is_string()) {
+        reason = std::string(v.get_string());
+      }
+    }
+    return {false, reason};
+  }
+
+ private:
+  std::shared_ptr<const policy::Engine> engine_;
+  policy::PreparedRef allow_;
+  policy::PreparedRef deny_;
+};
+
+base::Status read_policy_dir(const std::string& dir, std::vector<policy::Module>& out) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return base::invalid_argument("policy directory " + dir + " cannot be read");
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() > 5 && n.ends_with(".rego") && !n.ends_with("_test.rego")) names.push_back(n);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    std::ifstream in(dir + "/" + n);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (!in) return base::invalid_argument("cannot read " + dir + "/" + n);
+    out.push_back({dir + "/" + n, ss.str()});
+  }
+  if (out.empty()) return base::invalid_argument("no .rego files in policy directory " + dir);
+  return base::Status::ok();
+}
+
+base::Result<std::shared_ptr<const Authorizer>> load_policies(const std::string& dir,
+                                                              const std::string& query) {
+  std::vector<policy::Module> modules;
+  if (dir.empty()) {
+    for (const app::WebAsset& a : app::embedded_policies()) {
+      if (a.path.ends_with(".rego") && !a.path.ends_with("_test.rego")) {
+        modules.push_back({"policies" + std::string(a.path), std::string(a.body)});
+      }
+    }
+  } else {
+    EC_RETURN_IF_ERROR(read_policy_dir(dir, modules));
+  }
+  size_t dot = query.rfind('.');
+  if (!query.starts_with("data.") || dot == std::string::npos || dot < 5) {
+    return base::invalid_argument("policy query '" + query +
+                                  "' is not a data reference such as data.education.allow");
+  }
+  EC_ASSIGN_OR_RETURN(auto engine, policy::Engine::compile(std::move(modules)));
+  EC_ASSIGN_OR_RETURN(policy::PreparedRef allow, engine->prepare_ref(query));
+  EC_ASSIGN_OR_RETURN(policy::PreparedRef deny,
+                      engine->prepare_ref(query.substr(0, dot) + ".deny_reason"));
+  return std::make_shared<const Authorizer>(std::move(engine), std::move(allow), std::move(deny));
+}
+
+// EDGECLASS_JWT_SECRET, else the development secret in the data directory (made once), as
+// the native server does.
+base::Result<std::string> jwt_secret(const std::string& data_dir) {
+  std::string s = env("EDGECLASS_JWT_SECRET", "");
+  if (!s.empty()) return s;
+  std::string path = data_dir + "/dev-jwt-secret";
+  {
+    std::ifstream in(path);
+    if (in && std::getline(in, s) && s.size() >= 16) return s;
+  }
+  unsigned char bytes[24];
+  base::SystemRandom::instance().fill(bytes, sizeof bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  s.clear();
+  for (unsigned char b : bytes) {
+    s += kHex[b >> 4];
+    s += kHex[b & 15];
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << s << "\n";
+  if (!out) return base::unavailable("cannot write " + path);
+  base::log::warn("config.dev_secret_generated").kv("path", path);
+  return s;
+}
+
+int serve() {
+  base::log::Level level;
+  if (base::log::parse_level(env("EDGECLASS_LOG_LEVEL", "info"), &level))
+    base::log::set_level(level);
+  wasi::ServeOptions opt;
+  std::string listen = env("EDGECLASS_LISTEN", "127.0.0.1:8080");
+  size_t colon = listen.rfind(':');
+  int port = colon == std::string::npos ? -1 : std::atoi(listen.c_str() + colon + 1);
+  if (colon == std::string::npos || port < 0 || port > 65535) {
+    return fail("config.invalid",
+                base::invalid_argument("EDGECLASS_LISTEN must be host:port, e.g. 127.0.0.1:8080 "
+                                       "(port 0: a free one, logged in edgeclass.ready)"));
+  }
+  opt.host = listen.substr(0, colon);
+  opt.port = uint16_t(port);
+  std::string timeout = env("EDGECLASS_HTTP_TIMEOUT", "30s");
+  if (int64_t t = std::atoll(timeout.c_str()); t > 0) opt.read_timeout_ms = t * 1000;
+
+  std::string data_dir = env("EDGECLASS_DATA_DIR", "./data");
+  ::mkdir(data_dir.c_str(), 0700);
+  auto db = store::Db::open(data_dir + "/edgeclass.db", store::OpenMode::kReadWrite);
+  if (!db.is_ok()) return fail("store.open_failed", db.status());
+  if (auto s = store::migrate(**db); !s.is_ok()) return fail("store.migrate_failed", s);
+  auto secret = jwt_secret(data_dir);
+  if (!secret.is_ok()) return fail("config.jwt_secret", secret.status());
+  auto authz = load_policies(env("EDGECLASS_POLICY_DIR", ""),
+                             env("EDGECLASS_POLICY_QUERY", "data.education.allow"));
+  if (!authz.is_ok()) return fail("policy.load_failed", authz.status());
+  std::shared_ptr<const classroom::Authorizer> current = *authz;
+
+  classroom::Service service(
+      base::SystemClock::instance(), base::SystemRandom::instance(), [current] { return current; },
+      std::atoll(env("EDGECLASS_MAX_STUDENTS", "1000").c_str()));
+  rest::ApiDeps deps;
+  deps.service = &service;
+  deps.readers = {db->get()};
+  deps.jwt_secret = *secret;
+  deps.clock = &base::SystemClock::instance();
+  rest::Router router;
+  for (rest::Route& r : rest::api_routes(deps)) router.add(std::move(r));
+  base::Status s = wasi::serve(opt, router, **db);
+  return fail("server.failed", s);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string_view verb = argc > 1 ? argv[1] : "serve";
+  if (verb == "serve") return serve();
+  std::fprintf(stderr,
+               "edgeclass (wasm32-wasi): the only command here is `serve` (configured by "
+               "EDGECLASS_* environment variables); got '%s'\n",
+               argv[1]);
+  return 2;
+}
