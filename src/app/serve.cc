@@ -369,13 +369,17 @@ class Node {
     }
   }
 
-  // Live connections close with 1001 (clients resume elsewhere), in-flight requests finish
-  // (their commits complete in the writer), then everything already queued is committed.
+  // Live connections close with 1001 (1012 in a city: clients resume elsewhere), in-flight
+  // requests finish (their commits complete in the writer), then everything already queued
+  // is committed. The city link stops last: while the server drains, the live rooms say
+  // goodbye through it (an edge's connections leave their home's room, a home's edges are
+  // told and its presence goes), and forwarded requests still finish.
   void stop() {
     if (bundles_) bundles_->stop();
-    if (city_) city_->stop();
     live_->shutdown();
     server_->stop();
+    if (city_) city_->stop();
+    if (front_) front_->release_connections();  // while the I/O contexts exist
     if (admin_) admin_->stop();
     writer_->stop();
     if (uploader_)
@@ -792,6 +796,9 @@ class Node {
     ws::LiveHub* live = live_.get();
     city_live_->start([live](std::string_view payload) { live->from_edge(payload); });
     live_->set_city(city_live_.get());
+    // Redis lost this replica's entries (it came back empty): the presence of the live
+    // rooms homed here is written again with them.
+    city_->directory()->on_registered([live] { live->republish_presence(); });
     register_city_metrics();
     city_->start();
     return base::Status::ok();
@@ -802,6 +809,12 @@ class Node {
                        "1 while this replica's connections to the city's Redis are up, else 0",
                        metrics::Type::kGauge,
                        [c = city_.get()] { return c->connected() ? 1.0 : 0.0; });
+    registry_.callback("edgeclass_city_registrations_total",
+                       "Times this replica wrote everything it owns to Redis (directory entries "
+                       "and its live rooms' presence): at start, and each time Redis had lost "
+                       "them (came back empty)",
+                       metrics::Type::kCounter,
+                       [c = city_.get()] { return double(c->directory()->registrations()); });
     const CityFront::Counters& n = front_->counters();
     registry_.callback_family(
         "edgeclass_city_requests_total",
