@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -352,6 +353,7 @@ class Node {
     EC_RETURN_IF_ERROR(start_admin());
     if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
     EC_RETURN_IF_ERROR(start_city());  // needs the bound port; wraps routes before serving
+    wait_for_city();
     return listen();
   }
 
@@ -802,6 +804,34 @@ class Node {
     register_city_metrics();
     city_->start();
     return base::Status::ok();
+  }
+
+  // A replica that served before it reached Redis would answer 503 city_unavailable for
+  // every course homed elsewhere, and the others would forward to its previous URL: so it
+  // waits (a bounded time) until it is connected and has registered what it owns. Without
+  // Redis it serves anyway after kCityStartWait, as during an outage (readiness must not
+  // depend on Redis: docs/operations.md, "Running a city").
+  void wait_for_city() {
+    if (!city_) return;
+    constexpr auto kCityStartWait = std::chrono::seconds(3);
+    const auto start = std::chrono::steady_clock::now();
+    while (!(city_->connected() && city_->directory()->registrations() > 0)) {
+      if (std::chrono::steady_clock::now() - start >= kCityStartWait) {
+        base::log::warn("city.start_without_redis")
+            .kv("waited_ms",
+                int64_t(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(kCityStartWait).count()))
+            .kv("note",
+                "serving now: requests for courses homed elsewhere answer 503 city_unavailable "
+                "until Redis is reachable");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    base::log::info("city.joined")
+        .kv("ms", int64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count()));
   }
 
   void register_city_metrics() {

@@ -20,7 +20,7 @@ import time
 import unittest
 
 from harness import token
-from test_city import CityCase, request, until
+from test_city import CityCase, city_connected, request, until
 from test_live_room import WebSocket, HttpRefused
 
 TEACHER = token("t-live", "teacher", "Ms L")
@@ -90,19 +90,10 @@ class CityLiveTest(CityCase):
                            TEACHER)
         self.assertEqual(st, 201, c)
         for t in students:
-            # A replica restarted by an earlier test may answer 503 city_unavailable with
-            # Retry-After for a moment after it reconnects; a client retries, as told.
-            end = time.time() + 10
-            while True:
-                st, body, _ = request(self.port("c"), "POST", f"/api/v1/courses/{c['id']}/join",
-                                      tok=t)
-                if st != 503 or time.time() > end:
-                    break
-                # What the refusing replica's directory lookup said (city.lookup_failed).
-                print("\n  503 from c:", body, [l.strip() for l in self.replicas["c"].log
-                                                if "lookup_failed" in l][-1:])
-                time.sleep(0.5)
-            self.assertEqual(st, 201, body)
+            st, body, _ = request(self.port("c"), "POST", f"/api/v1/courses/{c['id']}/join",
+                                  tok=t)
+            self.assertEqual(st, 201, (body, [l.strip() for l in self.replicas["c"].log
+                                              if "lookup_failed" in l][-1:]))
         st, ses, _ = request(self.port("b"), "POST", f"/api/v1/courses/{c['id']}/sessions",
                              {"title": "Live"}, TEACHER)
         self.assertEqual(st, 201, ses)
@@ -392,8 +383,7 @@ class CityLiveTest(CityCase):
             self.assertGreaterEqual(self.metric("a", "edgeclass_city_live_edge_lost_total"), 1)
         finally:
             self.replicas["c"] = self.replica("c").start()
-            until(lambda: "edgeclass_city_connected 1" in
-                  self.replicas["c"].request("GET", "/metrics", admin=True)[1], 10)
+            until(lambda: city_connected(self.replicas["c"], 1), 10)
 
     def test_5_redis_lost_mid_class(self):
         s1, s2 = token("rd-1", "student", "Flo"), token("rd-2", "student", "Gus")
@@ -423,8 +413,7 @@ class CityLiveTest(CityCase):
         finally:
             self.redis.start()
             for r in self.replicas.values():
-                until(lambda: "edgeclass_city_connected 1" in
-                      r.request("GET", "/metrics", admin=True)[1], 10)
+                until(lambda: city_connected(r, 1), 10)
         # Back: the class spans replicas again (a re-registered its sessions).
         ok, _ = until(lambda: self._joins_through("b", session, s1), 10, 0.5)
         self.assertTrue(ok, "the student could not rejoin through b after Redis came back")
@@ -461,8 +450,7 @@ class CityLiveTest(CityCase):
         finally:
             if not restarted:
                 self.replicas["a"] = self.replica("a").start()
-            until(lambda: "edgeclass_city_connected 1" in
-                  self.replicas["a"].request("GET", "/metrics", admin=True)[1], 10)
+            until(lambda: city_connected(self.replicas["a"], 1), 10)
 
     def media_port(self, name):
         """The UDP port replica `name`'s SFU announced (its media.ready log line)."""
@@ -596,8 +584,7 @@ class CityLiveTest(CityCase):
 
     def restart(self, name):
         self.replicas[name] = self.replica(name).start()
-        ok, _ = until(lambda: "edgeclass_city_connected 1" in
-                      self.replicas[name].request("GET", "/metrics", admin=True)[1], 10)
+        ok, _ = until(lambda: city_connected(self.replicas[name], 1), 10)
         self.assertTrue(ok, f"replica {name} did not reconnect to the city")
 
     def assert_clean_stop(self, name):
