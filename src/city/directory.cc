@@ -165,6 +165,15 @@ void Directory::lookup(std::string id, std::function<void(base::Result<Home>)> d
         if (!r.is_ok()) return done(r.status());
         if (auto s = reply_status(*r); !s.is_ok()) return done(s);
         if (r->type != Reply::Type::kArray || r->elements.size() != 2) {
+          if (rebuilding()) {
+            // Redis lost the directory a moment ago: the home may not have written its
+            // entries again yet. "Not found" now would be final for a client (404, close
+            // 4004); "try again" is true.
+            return done(base::unavailable(
+                "the city's directory is being rebuilt (Redis came back empty); try again "
+                "shortly",
+                "city_unavailable"));
+          }
           return done(base::not_found("no replica is the home of " + id, "unknown_entity"));
         }
         const std::string& h = r->elements[0].str;
@@ -211,6 +220,17 @@ void Directory::heartbeat() {
       {"SET", replica_key(replica_), url_, "EX", std::to_string(kReplicaTtl.count()), "GET"},
       [this](base::Result<Reply> r) {
         if (!r.is_ok() || r->is_error()) return;  // next heartbeat
+        if (r->is_nil() && registrations_.load() > 0) {
+          // Our key was there and is gone: Redis lost its data (or we were away longer than
+          // the TTL). Every replica writes its entries again within a heartbeat of noticing.
+          rebuilding_until_ns_.store(
+              std::chrono::steady_clock::now().time_since_epoch().count() +
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(kRebuildGrace)
+                  .count());
+          base::log::warn("city.directory_lost")
+              .kv("replica", replica_)
+              .kv("note", "Redis came back without this replica's entries; writing them again");
+        }
         if (r->is_nil() || r->str != url_) register_all();
       });
 }

@@ -110,7 +110,9 @@ class Directory {
   static constexpr std::chrono::hours kMemberForget{1};
 
   // Where `id` lives. not_found (reason "unknown_entity") when no replica claims it;
-  // unavailable/"city_unavailable" when Redis does not answer. `done` on the city thread.
+  // unavailable/"city_unavailable" when Redis does not answer, or when no replica claims it
+  // within kRebuildGrace of this replica finding that Redis had lost its entries (the home
+  // may not have written its own again yet). `done` on the city thread.
   void lookup(std::string id, std::function<void(base::Result<Home>)> done);
 
   // The home of `id` from memory, when a lookup() found it within the last kUrlFresh (the
@@ -118,6 +120,13 @@ class Directory {
   // thread, no Redis.
   std::optional<Home> cached_home(std::string_view id) const;
   static constexpr std::chrono::milliseconds kUrlFresh{1000};
+  // How long after Redis is found to have lost the directory a miss is "try again": every
+  // replica notices within a heartbeat of its reconnect (reconnects back off up to 2 s).
+  static constexpr std::chrono::seconds kRebuildGrace{10};
+  bool rebuilding() const {
+    return std::chrono::steady_clock::now().time_since_epoch().count() <
+           rebuilding_until_ns_.load();
+  }
 
   // Entries written by the last full registration (for tests and logs).
   size_t registered() const { return registered_.load(); }
@@ -158,6 +167,7 @@ class Directory {
   bool registering_ = false;                          // city thread
   std::atomic<size_t> registered_{0};
   std::atomic<uint64_t> registrations_{0};
+  std::atomic<int64_t> rebuilding_until_ns_{0};  // steady_clock ticks; see kRebuildGrace
 };
 
 }  // namespace city

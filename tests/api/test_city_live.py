@@ -712,14 +712,17 @@ class CityLiveTest(CityCase):
         self.assertTrue(ok, self.presence(session))
         # The page reconnects through the edge (as soon as the edge is back in the city).
         w = None
+        refusals = []  # close codes before the welcome: "try again" (1001), never final
         end = time.time() + 10
         while time.time() < end:
             ola = self.live("b", session, s2)
             w = ola.expect("welcome")
             if w is not None:
                 break
+            refusals.append(getattr(ola, "close_code", None))
             time.sleep(0.2)
         self.assertIsNotNone(w, "the edge's student could not rejoin after Redis came back")
+        self.assertEqual([c for c in refusals if c not in (1001, None)], [], refusals)
         ok, _ = until(lambda: self.presence(session) == everyone, 5)
         self.assertTrue(ok, self.presence(session))
         self.assertLess(time.time() - t0, 10.0)
