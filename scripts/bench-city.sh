@@ -12,6 +12,9 @@
 # delivery delay (BENCH_CITY_MESSAGES=200 messages at BENCH_CITY_RATE=20/s from the teacher)
 # and the quiz (opening, answer acknowledgement, live results), P50/P99, and the CPU of all
 # replicas and Redis per delivery.
+# BENCH_SERVER_CPUS / BENCH_CLIENT_CPUS (taskset lists, e.g. 0 and 1): pin the replicas and
+# Redis, and the load clients (wrk, node), apart, so a delay is not the client waiting for
+# the servers' core (or the other way round).
 # Results in build/bench/city-<timestamp>/summary.txt. Not part of `make test`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,9 +31,12 @@ done
 out=$root/build/bench/city-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
 SECRET=bench-secret-0123456789abcdef
+server_pin=() client_pin=()
+[ -n "${BENCH_SERVER_CPUS:-}" ] && server_pin=(taskset -c "$BENCH_SERVER_CPUS")
+[ -n "${BENCH_CLIENT_CPUS:-}" ] && client_pin=(taskset -c "$BENCH_CLIENT_CPUS")
 
 rport=$(free_port)
-redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >"$out/redis.log" 2>&1 &
+"${server_pin[@]}" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >"$out/redis.log" 2>&1 &
 rpid=$!
 pids+=("$rpid")
 start_replica() {  # name port
@@ -38,7 +44,7 @@ start_replica() {  # name port
     EDGECLASS_THREADS=1 EDGECLASS_MEDIA_PORT=0 EDGECLASS_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn} EDGECLASS_ADMIN_LISTEN=off \
     MAX_STUDENTS=100000 \
     EDGECLASS_REDIS_URL=redis://127.0.0.1:$rport EDGECLASS_REPLICA_ID=$1 \
-    "$BIN" serve >"$out/$1.log" 2>&1 &
+    "${server_pin[@]}" "$BIN" serve >"$out/$1.log" 2>&1 &
   pids+=($!)
   echo $!
 }
@@ -70,7 +76,7 @@ LUA
 run() {  # name port serving-pid script
   local before redis_before after redis_after
   before=$(cpu_us "$3"); redis_before=$(cpu_us "$rpid")
-  wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$4" "http://127.0.0.1:$2/api/v1/courses/$course" >"$out/$1.wrk"
+  "${client_pin[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$4" "http://127.0.0.1:$2/api/v1/courses/$course" >"$out/$1.wrk"
   after=$(cpu_us "$3"); redis_after=$(cpu_us "$rpid")
   python3 - "$1" "$out/$1.wrk" "$before" "$after" "$redis_before" "$redis_after" <<'PY' | tee -a "$out/summary.txt"
 import re, sys
@@ -86,7 +92,9 @@ print(f"{name:24s} {rps:9.0f} req/s  p50 {p50:>8s}  p99 {p99:>8s}  replica CPU {
       f"  redis CPU {(ra-rb)/reqs:5.1f} us/req" + (f"  NON-2XX {non2xx.group(1)}" if non2xx else ""))
 PY
 }
-echo "bench-city: $(nproc) cores, 1 I/O thread per replica, $CONNS connections, ${DURATION}s each" | tee "$out/summary.txt"
+echo "bench-city: $(nproc) cores, 1 I/O thread per replica, $CONNS connections, ${DURATION}s each," \
+  "servers on CPUs ${BENCH_SERVER_CPUS:-any}, clients on ${BENCH_CLIENT_CPUS:-any}," \
+  "load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/summary.txt"
 curl -sf "http://127.0.0.1:$pb/api/v1/courses/$course" -H "Authorization: Bearer $tok" >/dev/null  # warm the cache
 run read_home "$pa" "$apid" "$work/get.lua"
 run read_other_replica "$pb" "$bpid" "$work/get.lua"
@@ -108,7 +116,7 @@ if [ "${BENCH_CITY_LIVE:-1}" = 1 ]; then
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$pc/healthz" >/dev/null && break; sleep 0.05; done
   sleep 1
   live() {  # label pids ws-urls students
-    node bench/fanout/fanout-bench.mjs --target edgeclass --url "http://127.0.0.1:$pa" \
+    "${client_pin[@]}" node bench/fanout/fanout-bench.mjs --target edgeclass --url "http://127.0.0.1:$pa" \
       --ws-urls "$3" --secret "$SECRET" --students "$4" --messages "$MESSAGES" --rate "$RATE" \
       --pid "$2" --quiz --json "$out/$1.json" --label "$1" >"$out/$1.log" 2>&1 || true
     python3 - "$1" "$out/$1.json" <<'PY' | tee -a "$out/summary.txt"

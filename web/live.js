@@ -19,6 +19,7 @@ export const CLOSE_REASONS = {
   1001: 'The server is restarting.',
   1006: 'The connection was lost.',
   1009: 'A message was too large.',
+  1012: 'This server is restarting; reconnecting to another.',
   4001: 'Your sign-in is missing or has expired.',
   4003: 'You are not allowed in this session.',
   4004: 'This session does not exist.',
@@ -127,7 +128,9 @@ export class LiveClient extends EventTarget {
       return;
     }
     this.attempt += 1;
-    const delay = Math.min(5000, 250 * 2 ** Math.min(this.attempt, 5));
+    // 1012: this replica of a city stops and another can take the socket now.
+    const delay =
+      code === 1012 && this.attempt === 1 ? 0 : Math.min(5000, 250 * 2 ** Math.min(this.attempt, 5));
     this.status('reconnecting', code, e.reason || CLOSE_REASONS[code] || '');
     setTimeout(() => {
       if (!this.stopped) this.connect();

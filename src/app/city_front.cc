@@ -13,9 +13,9 @@
 #include <ctime>
 #include <tuple>
 
+#include "base/clock.h"
 #include "base/crypto.h"
 #include "base/jwt.h"
-#include "base/clock.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "classroom/join_code.h"
@@ -130,7 +130,7 @@ CityFront::CityFront(city::City& city, http::ApiDeps& api, std::string credentia
       city::ReadCache::kInvalidateChannel,
       [this](const std::string&, const std::string& course) { bump(course); },
       [this] { epoch_++; });  // (re)subscribed: what came meanwhile is unknown
-  city_.subscriber().set_state_callback([this](bool) { epoch_++; });
+  city_.subscriber().add_state_callback([this](bool) { epoch_++; });
   city_.on_connected([this] {
     std::vector<std::string> dirty;
     {
@@ -179,8 +179,9 @@ http::Handler CityFront::wrap(const http::Router::RouteInfo& route, http::Handle
         http::Response r = co_await (*shared)(c);
         std::string id = created_id(r);
         if (!id.empty()) {
-          city_.directory()->register_owned({id, id});
-          sync_code(id, c.thread_index);
+          const city::Owned created{id, id};
+          co_await register_created(created);
+          co_await sync_code(id, c.thread_index);
         }
         co_return r;
       };
@@ -200,10 +201,23 @@ bool CityFront::forwarded_here(const http::Ctx& c) const {
   return h != c.req.end() && h->value() == credential_;
 }
 
-void CityFront::sync_code(const std::string& course, int thread_index) {
+awaitable<void> CityFront::sync_code(const std::string& course, int thread_index) {
   auto code = store::get_join_code(*api_.readers[size_t(thread_index)], course);
-  if (!code.is_ok()) return;  // the course is gone: its entry stays until a restart
-  city_.directory()->set_code(course, code->value_or(""));
+  if (!code.is_ok()) co_return;  // the course is gone: its entry stays until a restart
+  std::string value = code->value_or("");
+  auto set = [this, &course, &value](auto cb) {
+    city_.directory()->set_code(course, value, [cb]() mutable { cb(true); });
+  };
+  co_await on_city<bool>(set);
+}
+
+// Before the 201 goes out: a client that asks another replica about the new id next must
+// find its directory entry there (the SET is in Redis before the answer leaves).
+awaitable<void> CityFront::register_created(const city::Owned& o) {
+  auto reg = [this, &o](auto cb) {
+    city_.directory()->register_owned(o, [cb]() mutable { cb(true); });
+  };
+  co_await on_city<bool>(reg);
 }
 
 // POST /api/v1/join {"code"}: the code names the course, so the directory's entry for the
@@ -275,8 +289,11 @@ awaitable<http::Response> CityFront::serve_here(http::Ctx& c, const http::Handle
       dirty_.push_back(course);
     }
     std::string id = created_id(r);
-    if (!id.empty()) city_.directory()->register_owned({id, course});
-    sync_code(course, c.thread_index);  // a rotated code (or none) is what the city finds
+    if (!id.empty()) {
+      const city::Owned created{id, course};
+      co_await register_created(created);
+    }
+    co_await sync_code(course, c.thread_index);  // a rotated code (or none) is what the city finds
   }
   co_return r;
 }

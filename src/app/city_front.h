@@ -40,6 +40,11 @@ class CityFront {
   // Wraps every route registered so far.
   void install(http::Router& router);
 
+  // Closes the forwarder's pooled connections: after the I/O threads have stopped, while
+  // their io_contexts still exist (the server outlives this object otherwise, so its sockets
+  // would be destroyed after their io_context).
+  void release_connections() { forwarder_.close_idle(); }
+
   // The credential the replicas of one city share (derived from the JWT secret, which they
   // must share anyway for tokens to verify everywhere).
   static std::string credential_for(std::string_view jwt_secret);
@@ -63,8 +68,13 @@ class CityFront {
   bool forwarded_here(const http::Ctx& c) const;
   struct Part;  // one replica's part of a city-wide list
   boost::asio::awaitable<void> fetch_part(std::shared_ptr<Part> part, int thread_index);
-  // The class code of `course` (owned here) as the store has it now, told to the directory.
-  void sync_code(const std::string& course, int thread_index);
+  // The class code of `course` (owned here) as the store has it now, told to the directory;
+  // completes once the directory has it (or Redis failed): a client told about a new or
+  // rotated code next may ask any replica. (Arguments by reference, from named variables of
+  // the caller: see on_city in city_front.cc.)
+  boost::asio::awaitable<void> sync_code(const std::string& course, int thread_index);
+  // Registers `o` (created here) and completes once Redis answered (or failed).
+  boost::asio::awaitable<void> register_created(const city::Owned& o);
   boost::asio::awaitable<http::Response> serve_here(http::Ctx& c, const http::Handler& inner,
                                                     const std::string& course);
   boost::asio::awaitable<http::Response> forward(http::Ctx& c, const city::Home& home);

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <mutex>
 
+#include "base/log.h"
 #include "city/event_bus.h"
 
 namespace app {
@@ -11,6 +12,22 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr const char* kPresenceExpiryMs = "21600000";  // 6 h, as the session's stream
+
+// KEYS[1] the presence hash; ARGV[1] its expiry (ms), then user id, entry, ... (in chunks:
+// Lua's unpack() has a stack limit).
+constexpr const char* kPresenceResetScript = R"lua(
+redis.call('DEL', KEYS[1])
+local n = #ARGV
+if n < 3 then return 0 end
+local i = 2
+while i <= n do
+  local j = math.min(n, i + 999)
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, j))
+  i = j + 1
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return (n - 1) / 2
+)lua";
 }  // namespace
 
 CityLive::CityLive(city::City& city) : city_(city) {}
@@ -42,6 +59,26 @@ void CityLive::presence(const std::string& session_id, const std::string& user_i
   city_.commands().command({"HSET", key, user_id, std::move(entry)},
                            [](base::Result<city::Reply>) {});
   city_.commands().command({"PEXPIRE", key, kPresenceExpiryMs}, [](base::Result<city::Reply>) {});
+}
+
+void CityLive::presence_reset(const std::string& session_id,
+                              std::vector<std::pair<std::string, std::string>> entries) {
+  // One script, so a reader never sees the hash half written (and no MULTI: the command
+  // connection is shared by every thread's commands).
+  std::vector<std::string> args{"EVAL", kPresenceResetScript, "1", presence_key(session_id),
+                                kPresenceExpiryMs};
+  args.reserve(args.size() + 2 * entries.size());
+  for (auto& [user, entry] : entries) {
+    args.push_back(user);
+    args.push_back(std::move(entry));
+  }
+  city_.commands().command(std::move(args), [](base::Result<city::Reply> r) {
+    if (!r.is_ok() || r->is_error()) {
+      // Best effort, as every presence write: the next re-registration writes it again.
+      base::log::warn("live.presence_reset_failed")
+          .kv("error", r.is_ok() ? r->str : r.status().message());
+    }
+  });
 }
 
 void CityLive::find_home(std::string session_id, asio::any_io_executor ex,

@@ -39,10 +39,13 @@ class CityLive : public ws::CityLink {
   // ws::CityLink
   const std::string& replica_id() const override { return city_.options().replica_id; }
   bool connected() const override { return city_.connected(); }
+  uint64_t link_epoch() const override { return city_.link_epoch(); }
   bool is_home(std::string_view session_id) const override;
   void publish(const std::string& session_id, std::string payload) override;
   void presence(const std::string& session_id, const std::string& user_id,
                 std::string entry) override;
+  void presence_reset(const std::string& session_id,
+                      std::vector<std::pair<std::string, std::string>> entries) override;
   void find_home(std::string session_id, boost::asio::any_io_executor ex,
                  std::function<void(base::Result<std::string>)> done) override;
   void send_to_home(const std::string& home, std::string payload, boost::asio::any_io_executor ex,

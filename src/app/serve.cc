@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -352,6 +353,7 @@ class Node {
     EC_RETURN_IF_ERROR(start_admin());
     if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
     EC_RETURN_IF_ERROR(start_city());  // needs the bound port; wraps routes before serving
+    wait_for_city();
     return listen();
   }
 
@@ -369,13 +371,17 @@ class Node {
     }
   }
 
-  // Live connections close with 1001 (clients resume elsewhere), in-flight requests finish
-  // (their commits complete in the writer), then everything already queued is committed.
+  // Live connections close with 1001 (1012 in a city: clients resume elsewhere), in-flight
+  // requests finish (their commits complete in the writer), then everything already queued
+  // is committed. The city link stops last: while the server drains, the live rooms say
+  // goodbye through it (an edge's connections leave their home's room, a home's edges are
+  // told and its presence goes), and forwarded requests still finish.
   void stop() {
     if (bundles_) bundles_->stop();
-    if (city_) city_->stop();
     live_->shutdown();
     server_->stop();
+    if (city_) city_->stop();
+    if (front_) front_->release_connections();  // while the I/O contexts exist
     if (admin_) admin_->stop();
     writer_->stop();
     if (uploader_)
@@ -792,9 +798,40 @@ class Node {
     ws::LiveHub* live = live_.get();
     city_live_->start([live](std::string_view payload) { live->from_edge(payload); });
     live_->set_city(city_live_.get());
+    // Redis lost this replica's entries (it came back empty): the presence of the live
+    // rooms homed here is written again with them.
+    city_->directory()->on_registered([live] { live->republish_presence(); });
     register_city_metrics();
     city_->start();
     return base::Status::ok();
+  }
+
+  // A replica that served before it reached Redis would answer 503 city_unavailable for
+  // every course homed elsewhere, and the others would forward to its previous URL: so it
+  // waits (a bounded time) until it is connected and has registered what it owns. Without
+  // Redis it serves anyway after kCityStartWait, as during an outage (readiness must not
+  // depend on Redis: docs/operations.md, "Running a city").
+  void wait_for_city() {
+    if (!city_) return;
+    constexpr auto kCityStartWait = std::chrono::seconds(3);
+    const auto start = std::chrono::steady_clock::now();
+    while (!(city_->connected() && city_->directory()->registrations() > 0)) {
+      if (std::chrono::steady_clock::now() - start >= kCityStartWait) {
+        base::log::warn("city.start_without_redis")
+            .kv("waited_ms",
+                int64_t(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(kCityStartWait).count()))
+            .kv("note",
+                "serving now: requests for courses homed elsewhere answer 503 city_unavailable "
+                "until Redis is reachable");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    base::log::info("city.joined")
+        .kv("ms", int64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count()));
   }
 
   void register_city_metrics() {
@@ -802,6 +839,12 @@ class Node {
                        "1 while this replica's connections to the city's Redis are up, else 0",
                        metrics::Type::kGauge,
                        [c = city_.get()] { return c->connected() ? 1.0 : 0.0; });
+    registry_.callback("edgeclass_city_registrations_total",
+                       "Times this replica wrote everything it owns to Redis (directory entries "
+                       "and its live rooms' presence): at start, and each time Redis had lost "
+                       "them (came back empty)",
+                       metrics::Type::kCounter,
+                       [c = city_.get()] { return double(c->directory()->registrations()); });
     const CityFront::Counters& n = front_->counters();
     registry_.callback_family(
         "edgeclass_city_requests_total",

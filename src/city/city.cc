@@ -1,6 +1,11 @@
 #include "city/city.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <future>
 
 #include "base/log.h"
@@ -20,9 +25,15 @@ City::City(CityOptions options)
       commands_(ioc_, options_.redis, named(options_.connection, "command")),
       subscriber_(ioc_, options_.redis, named(options_.connection, "subscriber")),
       bus_(commands_, subscriber_) {
-  commands_.set_state_callback([this](bool up) {
+  // Both state callbacks run on the city thread, each after its own connection's flag is
+  // set: the second one up sees both and counts the epoch once.
+  commands_.add_state_callback([this](bool up) {
     if (!up) return;
+    if (subscriber_.connected()) link_epoch_.fetch_add(1, std::memory_order_acq_rel);
     for (auto& fn : on_connected_) fn();
+  });
+  subscriber_.add_state_callback([this](bool up) {
+    if (up && commands_.connected()) link_epoch_.fetch_add(1, std::memory_order_acq_rel);
   });
 }
 
@@ -55,15 +66,37 @@ void City::start() {
 void City::stop() {
   if (!thread_.joinable()) return;
   std::promise<void> done;
-  boost::asio::post(ioc_, [this, &done] {
-    subscriber_.stop();
-    commands_.stop();
-    done.set_value();
-  });
+  boost::asio::co_spawn(ioc_, close_gracefully(done), boost::asio::detached);
   done.get_future().wait();
   work_.reset();
   ioc_.stop();
   thread_.join();
+}
+
+}  // namespace city
+
+namespace city {
+
+// What was sent before the stop (the live rooms' goodbyes, presence, the directory's) gets
+// its answer first, so it was written: commands queued on the city thread before this ran
+// are in flight by now. Bounded: a Redis that does not answer is not waited for.
+boost::asio::awaitable<void> City::close_gracefully(std::promise<void>& done) {
+  if (directory_) directory_->goodbye();
+  // The goodbye's commands are posted: let them go out before counting what is in flight.
+  co_await boost::asio::post(ioc_, boost::asio::use_awaitable);
+  boost::asio::steady_timer timer(ioc_);
+  const auto deadline = std::chrono::steady_clock::now() + kStopFlush;
+  while (commands_.in_flight() > 0 && commands_.connected() &&
+         std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(std::chrono::milliseconds(2));
+    co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+  if (commands_.in_flight() > 0) {
+    base::log::warn("city.stop_unflushed").kv("commands", uint64_t(commands_.in_flight()));
+  }
+  subscriber_.stop();
+  commands_.stop();
+  done.set_value();
 }
 
 }  // namespace city

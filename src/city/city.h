@@ -6,8 +6,12 @@
 // Without EDGECLASS_REDIS_URL there is no City at all: the server is a single node.
 #pragma once
 
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -44,11 +48,17 @@ class City {
   // Starts the city thread and both connections (which keep retrying until Redis answers:
   // a replica starts without Redis and joins the city when it comes).
   void start();
-  // Closes the connections and joins the city thread. Any thread but the city thread.
+  // Says goodbye (the directory's key goes), waits up to kStopFlush for the answers to the
+  // commands already sent, closes the connections and joins the city thread. Any thread but
+  // the city thread.
   void stop();
+  static constexpr std::chrono::milliseconds kStopFlush{1000};
 
   // Both connections up. Any thread.
   bool connected() const { return commands_.connected() && subscriber_.connected(); }
+  // Counts the times both connections came up (again): it changes across every outage of
+  // either, however short. Any thread.
+  uint64_t link_epoch() const { return link_epoch_.load(std::memory_order_acquire); }
 
   const CityOptions& options() const { return options_; }
   Redis& commands() { return commands_; }
@@ -58,6 +68,8 @@ class City {
   Directory* directory() { return directory_.get(); }  // null without enable_directory
 
  private:
+  boost::asio::awaitable<void> close_gracefully(std::promise<void>& done);
+
   CityOptions options_;
   boost::asio::io_context ioc_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
@@ -66,6 +78,7 @@ class City {
   EventBus bus_;
   std::unique_ptr<Directory> directory_;
   std::vector<std::function<void()>> on_connected_;  // city thread
+  std::atomic<uint64_t> link_epoch_{0};
   std::thread thread_;
 };
 

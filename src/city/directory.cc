@@ -81,22 +81,30 @@ std::optional<std::string> Directory::owner(std::string_view id) const {
   return it->second;
 }
 
-void Directory::register_owned(Owned o) {
+void Directory::register_owned(Owned o, std::function<void()> done) {
   {
     std::unique_lock lock(mu_);
     owned_[o.id] = o.course_id;
   }
   city_.commands().command({"SET", home_key(o.id), o.course_id + " " + replica_},
-                           [](base::Result<Reply>) {});
+                           [done = std::move(done)](base::Result<Reply>) {
+                             if (done) done();
+                           });
 }
 
-void Directory::set_code(const std::string& course, const std::string& code) {
+void Directory::set_code(const std::string& course, const std::string& code,
+                         std::function<void()> done) {
   std::string old;
   {
     std::unique_lock lock(mu_);
     auto it = codes_.find(course);
-    if (it != codes_.end() && it->second == code) return;
-    if (it == codes_.end() && code.empty()) return;
+    bool unchanged =
+        (it != codes_.end() && it->second == code) || (it == codes_.end() && code.empty());
+    if (unchanged) {
+      lock.unlock();
+      if (done) done();
+      return;
+    }
     if (it != codes_.end()) {
       old = it->second;
       owned_.erase(code_id(old));
@@ -112,10 +120,13 @@ void Directory::set_code(const std::string& course, const std::string& code) {
   if (!code.empty()) {
     city_.commands().command({"SET", home_key(code_id(code)), value}, [](base::Result<Reply>) {});
   }
-  if (!old.empty()) {
-    city_.commands().command({"EVAL", kDeleteIfScript, "1", home_key(code_id(old)), value},
-                             [](base::Result<Reply>) {});
-  }
+  // After the SET on the same connection: its answer means both are done.
+  city_.commands().command(old.empty() ? std::vector<std::string>{"PING"}
+                                       : std::vector<std::string>{"EVAL", kDeleteIfScript, "1",
+                                                                  home_key(code_id(old)), value},
+                           [done = std::move(done)](base::Result<Reply>) {
+                             if (done) done();
+                           });
 }
 
 void Directory::members(std::chrono::milliseconds within,
@@ -154,6 +165,15 @@ void Directory::lookup(std::string id, std::function<void(base::Result<Home>)> d
         if (!r.is_ok()) return done(r.status());
         if (auto s = reply_status(*r); !s.is_ok()) return done(s);
         if (r->type != Reply::Type::kArray || r->elements.size() != 2) {
+          if (rebuilding()) {
+            // Redis lost the directory a moment ago: the home may not have written its
+            // entries again yet. "Not found" now would be final for a client (404, close
+            // 4004); "try again" is true.
+            return done(base::unavailable(
+                "the city's directory is being rebuilt (Redis came back empty); try again "
+                "shortly",
+                "city_unavailable"));
+          }
           return done(base::not_found("no replica is the home of " + id, "unknown_entity"));
         }
         const std::string& h = r->elements[0].str;
@@ -176,8 +196,21 @@ void Directory::schedule_heartbeat() {
   });
 }
 
+void Directory::goodbye() {
+  stopped_ = true;
+  if (timer_) timer_->cancel();
+  if (!city_.commands().connected()) return;
+  // Only our own key: a replica started since under the same id keeps its entry.
+  city_.commands().command({"EVAL", kDeleteIfScript, "1", replica_key(replica_), url_},
+                           [](base::Result<Reply>) {});
+  // It stays a member (ec:replicas): it may come back, and until then a city-wide list says
+  // its courses are missing (X-Edgeclass-Partial) rather than leave them out silently.
+  base::log::info("city.goodbye").kv("replica", replica_);
+}
+
 // On the city thread: renew our replica key; if it was gone, write everything we own again.
 void Directory::heartbeat() {
+  if (stopped_) return;
   timer_->cancel();
   schedule_heartbeat();
   if (!city_.commands().connected()) return;
@@ -187,6 +220,17 @@ void Directory::heartbeat() {
       {"SET", replica_key(replica_), url_, "EX", std::to_string(kReplicaTtl.count()), "GET"},
       [this](base::Result<Reply> r) {
         if (!r.is_ok() || r->is_error()) return;  // next heartbeat
+        if (r->is_nil() && registrations_.load() > 0) {
+          // Our key was there and is gone: Redis lost its data (or we were away longer than
+          // the TTL). Every replica writes its entries again within a heartbeat of noticing.
+          rebuilding_until_ns_.store(
+              std::chrono::steady_clock::now().time_since_epoch().count() +
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(kRebuildGrace)
+                  .count());
+          base::log::warn("city.directory_lost")
+              .kv("replica", replica_)
+              .kv("note", "Redis came back without this replica's entries; writing them again");
+        }
         if (r->is_nil() || r->str != url_) register_all();
       });
 }
@@ -213,6 +257,7 @@ void Directory::register_all() {
     registered_.store(n);
     registrations_++;
     base::log::info("city.registered").kv("replica", replica_).kv("entries", uint64_t(n));
+    if (on_registered_) on_registered_();
   };
   if (entries.empty()) return finish();
   for (size_t i = 0; i < entries.size(); i += kBatch) {

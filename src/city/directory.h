@@ -69,17 +69,32 @@ class Directory {
   // Loads the owner list and starts the heartbeat. Call once, after City::start().
   void start();
 
+  // `fn` runs on the city thread after each full registration (first start, and whenever
+  // Redis had lost this replica's entries): what else this replica holds in Redis (the
+  // presence of its live rooms) is written again then. Before start().
+  void on_registered(std::function<void()> fn) { on_registered_ = std::move(fn); }
+
+  // The replica stops: its key is removed, so the others see it down at once (not when its
+  // key expires: course_home_unavailable without trying it). It stays a member (members()).
+  // City thread; the heartbeat stops.
+  void goodbye();
+
   // The course of `id` if this replica is its home. Any thread, no Redis.
   std::optional<std::string> owner(std::string_view id) const;
 
   // This replica became the home of `id` (a course it created, or a session or quiz of one
   // of its courses): remembered locally at once and written to Redis (best effort: the next
-  // re-registration repairs a write lost while Redis was away).
-  void register_owned(Owned o);
+  // re-registration repairs a write lost while Redis was away). `done` (optional, on the
+  // city thread) once Redis answered or failed: a caller that tells a client about `id`
+  // afterwards waits for it, so that any replica the client asks next finds it.
+  void register_owned(Owned o, std::function<void()> done = nullptr);
 
   // The course `course` (owned here) now has the class code `code` (empty: none): the code's
   // entry is written and the previous code's entry removed. A no-op when unchanged. Any thread.
-  void set_code(const std::string& course, const std::string& code);
+  // `done` (optional) once the new entry is written (or failed), at once when unchanged: on
+  // the city thread, or on the caller's when nothing was written.
+  void set_code(const std::string& course, const std::string& code,
+                std::function<void()> done = nullptr);
   static std::string code_id(std::string_view code) { return "code:" + std::string(code); }
 
   // Every replica that heartbeated within `within`, with its URL (empty when its key has
@@ -95,7 +110,9 @@ class Directory {
   static constexpr std::chrono::hours kMemberForget{1};
 
   // Where `id` lives. not_found (reason "unknown_entity") when no replica claims it;
-  // unavailable/"city_unavailable" when Redis does not answer. `done` on the city thread.
+  // unavailable/"city_unavailable" when Redis does not answer, or when no replica claims it
+  // within kRebuildGrace of this replica finding that Redis had lost its entries (the home
+  // may not have written its own again yet). `done` on the city thread.
   void lookup(std::string id, std::function<void(base::Result<Home>)> done);
 
   // The home of `id` from memory, when a lookup() found it within the last kUrlFresh (the
@@ -103,6 +120,13 @@ class Directory {
   // thread, no Redis.
   std::optional<Home> cached_home(std::string_view id) const;
   static constexpr std::chrono::milliseconds kUrlFresh{1000};
+  // How long after Redis is found to have lost the directory a miss is "try again": every
+  // replica notices within a heartbeat of its reconnect (reconnects back off up to 2 s).
+  static constexpr std::chrono::seconds kRebuildGrace{10};
+  bool rebuilding() const {
+    return std::chrono::steady_clock::now().time_since_epoch().count() <
+           rebuilding_until_ns_.load();
+  }
 
   // Entries written by the last full registration (for tests and logs).
   size_t registered() const { return registered_.load(); }
@@ -137,10 +161,13 @@ class Directory {
   std::unordered_map<std::string, Url> urls_;     // guarded by mu_: by replica id
   static constexpr size_t kKnownMax = 100000;     // remote ids remembered (then cleared)
 
+  std::function<void()> on_registered_;               // set before start()
   std::unique_ptr<boost::asio::steady_timer> timer_;  // city thread
+  bool stopped_ = false;                              // city thread: goodbye() ran
   bool registering_ = false;                          // city thread
   std::atomic<size_t> registered_{0};
   std::atomic<uint64_t> registrations_{0};
+  std::atomic<int64_t> rebuilding_until_ns_{0};  // steady_clock ticks; see kRebuildGrace
 };
 
 }  // namespace city

@@ -174,6 +174,10 @@ Forwarder::Forwarder(int threads, std::string credential, std::chrono::milliseco
 
 Forwarder::~Forwarder() = default;
 
+void Forwarder::close_idle() {
+  for (Pool& p : pools_) p.idle.clear();
+}
+
 asio::awaitable<base::Result<std::unique_ptr<Forwarder::Conn>>> Forwarder::open(
     const std::string& url) {
   auto parsed = parse_peer_url(url);

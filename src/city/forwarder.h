@@ -96,6 +96,10 @@ class Forwarder {
   boost::asio::awaitable<base::Result<HttpResponse>> forward(const std::string& url,
                                                              HttpRequest& req, int thread_index);
 
+  // Closes every pooled connection. Only while no forward() runs (the I/O threads have
+  // stopped) and their io_contexts still exist.
+  void close_idle();
+
   // Connections opened so far (all threads; for tests and /metrics).
   uint64_t connections_opened() const { return opened_.load(); }
 

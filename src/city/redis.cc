@@ -160,7 +160,7 @@ void Redis::ready() {
   reported_down_ = false;
   attempt_ = 0;
   for (const auto& [channel, sub] : subs_) send_subscribe(channel);
-  if (on_state_) on_state_(true);
+  tell_state(true);
 }
 
 void Redis::lost(const std::string& why, bool was_ready) {
@@ -168,7 +168,7 @@ void Redis::lost(const std::string& why, bool was_ready) {
   connected_.store(false, std::memory_order_relaxed);
   if (stopped_) {
     if (was_ready) base::log::info("city.redis_closed").kv("connection", options_.name);
-    if (was_ready && on_state_) on_state_(false);
+    if (was_ready) tell_state(false);
     return;
   }
   if (was_ready) {
@@ -179,7 +179,7 @@ void Redis::lost(const std::string& why, bool was_ready) {
         .kv("redis", url_.redacted())
         .kv("error", why)
         .kv("note", "requests that need the city answer 503 city_unavailable until it is back");
-    if (on_state_) on_state_(false);
+    tell_state(false);
   } else if (!reported_down_ && !stopped_) {
     reported_down_ = true;
     base::log::warn("city.redis_unreachable")

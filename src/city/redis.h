@@ -81,8 +81,10 @@ class Redis {
   Redis& operator=(const Redis&) = delete;
 
   // Called on the city thread with true once (re)connected and authenticated, false when the
-  // connection is lost. Set before start().
-  void set_state_callback(std::function<void(bool connected)> fn) { on_state_ = std::move(fn); }
+  // connection is lost; several may be added, they run in order. Before start().
+  void add_state_callback(std::function<void(bool connected)> fn) {
+    on_state_.push_back(std::move(fn));
+  }
 
   // Starts connecting (and reconnecting for as long as it lives). Any thread.
   void start();
@@ -92,6 +94,8 @@ class Redis {
 
   // True while connected and authenticated. Any thread.
   bool connected() const { return connected_.load(std::memory_order_relaxed); }
+  // Commands sent and not answered yet. City thread.
+  size_t in_flight() const { return pending_.size(); }
 
   // Sends one command (argv form: binary-safe). Any thread; `done` runs on the city thread.
   void command(std::vector<std::string> args, ReplyCallback done);
@@ -152,7 +156,10 @@ class Redis {
   boost::asio::io_context& ioc_;
   const RedisUrl url_;
   const RedisOptions options_;
-  std::function<void(bool)> on_state_;
+  std::vector<std::function<void(bool)>> on_state_;
+  void tell_state(bool up) {
+    for (auto& fn : on_state_) fn(up);
+  }
 
   // City thread only, below.
   redisAsyncContext* ac_ = nullptr;  // null while disconnected

@@ -19,6 +19,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -32,6 +34,10 @@ class CityLink {
   virtual const std::string& replica_id() const = 0;
   // The connections to the city's Redis are up.
   virtual bool connected() const = 0;
+  // Changes each time the connections come back after one was lost: whatever was relayed
+  // over the earlier ones (subscriptions, an edge's leaves) may have been lost with them,
+  // however short the outage.
+  virtual uint64_t link_epoch() const = 0;
   // This replica is the home of `session_id` (its own store says so; no Redis).
   virtual bool is_home(std::string_view session_id) const = 0;
 
@@ -44,6 +50,10 @@ class CityLink {
   // longer (`entry` empty). Best effort; the home's room stays the authority.
   virtual void presence(const std::string& session_id, const std::string& user_id,
                         std::string entry) = 0;
+  // Replaces the session's whole presence with `entries` (user id, entry): after Redis lost
+  // it (came back empty), or empty when this home's room goes away with the replica.
+  virtual void presence_reset(const std::string& session_id,
+                              std::vector<std::pair<std::string, std::string>> entries) = 0;
 
   // ---- an edge's side ----
   // The replica id of the home of `session_id`, posted to `ex`. NotFound when no replica

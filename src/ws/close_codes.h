@@ -10,7 +10,8 @@ namespace ws {
 
 enum CloseCode : uint16_t {
   kCloseNormal = 1000,          // the session ended, or the client closed
-  kCloseGoingAway = 1001,       // server shutdown
+  kCloseGoingAway = 1001,       // server shutdown (a single node), or the city failed
+  kCloseServiceRestart = 1012,  // a replica of a city stops: reconnect now (to another)
   kCloseProtocolError = 1002,   // a malformed or unmasked frame (RFC 6455)
   kCloseInvalidPayload = 1007,  // text that is not UTF-8
   kCloseTooBig = 1009,          // message over the size limit

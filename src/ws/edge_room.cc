@@ -57,6 +57,7 @@ void EdgeRoom::release_connections() {
 
 void EdgeRoom::subscribe() {
   if (sub_) return;
+  sub_epoch_ = link_.link_epoch();
   std::weak_ptr<EdgeRoom> weak = weak_from_this();
   sub_ = link_.subscribe(
       session_id_, executor(),
@@ -172,6 +173,10 @@ void EdgeRoom::on_payload(std::string_view payload) {
 void EdgeRoom::request_join(const classroom::Actor& actor,
                             const std::optional<classroom::ResumePoint>& resume,
                             std::function<void(base::Result<std::string>)> done) {
+  if (closing_) {
+    done(base::unavailable("the server is going away", "going_away"));
+    return;
+  }
   idle_ = false;
   std::string id = link_.replica_id() + "/" + std::to_string(g_next_conn.fetch_add(1));
   Conn& c = conns_[id];
@@ -245,7 +250,7 @@ void EdgeRoom::leave(LiveSession& s) {
     counters_.edge_connections.fetch_sub(1, std::memory_order_relaxed);
   }
   conns_.erase(conn);
-  send_up(wire::up_leave(session_id_, conn));
+  if (!closing_) send_up(wire::up_leave(session_id_, conn));  // else said in close_all()
   maybe_idle();
 }
 
@@ -292,9 +297,31 @@ void EdgeRoom::cut(std::string_view why, const base::Status& status) {
   ready_ = false;
 }
 
+// The replica stops. Its connections leave the home's room now, one leave each on the
+// ordered upstream (after their joins), so the class sees them go at once rather than when
+// the home notices the silence (kEdgeSilent); the sockets' own leaves later say nothing more.
 void EdgeRoom::close_all(uint16_t code, std::string_view reason) {
-  auto open = open_;
+  if (closing_) return;
+  closing_ = true;
+  std::vector<std::string> waiting;
+  size_t said = 0;
+  for (auto& [id, c] : conns_) {
+    if (c.state == Conn::State::kWaiting) waiting.push_back(id);
+    if (c.state == Conn::State::kWelcomed) c.close_after = {code, std::string(reason)};
+    // A join still held back (the channel not ready) never reached the home.
+    if (c.state != Conn::State::kWaiting || c.up_join.empty()) {
+      send_up(wire::up_leave(session_id_, id));
+      ++said;
+    }
+  }
+  const base::Status going = base::unavailable(std::string(reason), "going_away");
+  for (const auto& id : waiting) fail(id, going);
+  auto open = open_;  // closing does not leave synchronously; keep the loop independent
   for (const auto& s : open) s->close(code, std::string(reason));
+  base::log::info("live.edge_goodbye")
+      .kv("session", session_id_)
+      .kv("home", home_)
+      .kv("connections", uint64_t(said));
 }
 
 void EdgeRoom::forget(const std::string& conn) {
@@ -302,7 +329,7 @@ void EdgeRoom::forget(const std::string& conn) {
   if (it == conns_.end()) return;
   if (it->second.state == Conn::State::kWelcomed) --welcomed_;
   conns_.erase(it);
-  send_up(wire::up_leave(session_id_, conn));
+  if (!closing_) send_up(wire::up_leave(session_id_, conn));
 }
 
 void EdgeRoom::maybe_idle() {
@@ -323,7 +350,8 @@ asio::awaitable<void> EdgeRoom::tick_loop() {
   auto self = shared_from_this();
   asio::steady_timer timer(ioc_);
   last_beat_ = Clock::now();
-  while (!conns_.empty()) {
+  // Shutdown ends it too: the home was told (close_all) and the thread must drain.
+  while (!conns_.empty() && !closing_) {
     timer.expires_after(std::chrono::milliseconds(500));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     tick();
@@ -333,7 +361,9 @@ asio::awaitable<void> EdgeRoom::tick_loop() {
 
 void EdgeRoom::tick() {
   const auto now = Clock::now();
-  if (!link_.connected()) {
+  // Lost, or lost and back since the subscription was made (events and leaves may have been
+  // lost with it, however short the outage).
+  if (!link_.connected() || (sub_ && link_.link_epoch() != sub_epoch_)) {
     cut("redis_lost",
         base::unavailable("the city is unavailable (Redis); reconnect", "city_unavailable"));
     return;

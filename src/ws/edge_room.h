@@ -84,7 +84,9 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
   FlushList& flush_list() override { return *flush_; }
   LiveTraffic& traffic() override { return traffic_; }
 
-  // Server shutdown: every socket closes with `code`.
+  // Server shutdown: the home is told that every connection here leaves (at once, not when
+  // it misses the beats), every socket closes with `code`, joins waiting for the home are
+  // refused (going_away) and later ones too.
   void close_all(uint16_t code, std::string_view reason);
   // See RoomHost::release_connections.
   void release_connections();
@@ -129,13 +131,15 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
 
   // All below: this thread only.
   std::unique_ptr<CityLink::Subscription> sub_;
-  bool ready_ = false;  // the channel's subscription is in place: joins may go up
+  uint64_t sub_epoch_ = 0;  // CityLink::link_epoch() when sub_ was made
+  bool ready_ = false;      // the channel's subscription is in place: joins may go up
   std::unordered_map<std::string, Conn> conns_;  // by connection id
   std::unordered_map<LiveSession*, std::string> conn_of_;
   std::vector<std::shared_ptr<LiveSession>> open_;  // kOpen sockets (LiveSession::host_index)
   size_t welcomed_ = 0;                             // conns in kWelcomed
   bool ticking_ = false;
-  bool idle_ = false;  // on_idle_ ran: the hub has forgotten this room
+  bool idle_ = false;     // on_idle_ ran: the hub has forgotten this room
+  bool closing_ = false;  // close_all ran: the replica stops
   int silent_beats_ = 0;
   std::chrono::steady_clock::time_point last_beat_;
 };

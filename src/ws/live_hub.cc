@@ -493,12 +493,28 @@ void LiveHub::shutdown() {
     for (auto& [id, h] : rooms_) hosts.push_back(h);
     for (auto& [id, e] : edges_) edges.push_back(e);
   }
+  // In a city another replica can take the socket at once: 1012 tells the page to reconnect
+  // now rather than after its backoff; a single node is going away (1001) until it is back.
+  const uint16_t code = city_ ? kCloseServiceRestart : kCloseGoingAway;
+  const char* reason = city_ ? "this replica is restarting; reconnect" : "server going away";
   for (auto& h : hosts) {
-    asio::post(h->executor(), [h] { h->close_all(kCloseGoingAway, "server going away"); });
+    asio::post(h->executor(), [h, code, reason] { h->close_all(code, reason); });
   }
   for (auto& e : edges) {
-    asio::post(e->executor(), [e] { e->close_all(kCloseGoingAway, "server going away"); });
+    asio::post(e->executor(), [e, code, reason] { e->close_all(code, reason); });
   }
+}
+
+void LiveHub::republish_presence() {
+  if (!city_) return;
+  std::vector<std::shared_ptr<RoomHost>> hosts;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, h] : rooms_) hosts.push_back(h);
+  }
+  if (hosts.empty()) return;
+  base::log::info("live.presence_rewritten").kv("rooms", uint64_t(hosts.size()));
+  for (auto& h : hosts) asio::post(h->executor(), [h] { h->republish_presence(); });
 }
 
 LiveCounters LiveHub::counters() const {

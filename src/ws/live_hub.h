@@ -116,7 +116,10 @@ class LiveHub : public classroom::LiveNotifier {
   // Media plane hook (any thread; the media thread in practice): posted to the event's room.
   void media_event(MediaEvent event);
 
-  // Closes every live connection with 1001 (server going away). Any thread.
+  // Closes every live connection with 1001 (server going away), or in a city with 1012 (this
+  // replica restarts: reconnect now, to another); in a city the edges' connections leave
+  // their homes' rooms and this replica's rooms leave the city's presence at once (the city
+  // link must stay up until the server has drained). Any thread.
   void shutdown();
 
   LiveCounters counters() const;
@@ -130,6 +133,9 @@ class LiveHub : public classroom::LiveNotifier {
   void set_city(CityLink* city) { city_ = city; }
   // One upstream message from an edge (the city's thread): posted to the session's thread.
   void from_edge(std::string_view payload);
+  // Writes the presence of every room homed here to the city again (Redis lost it). Any
+  // thread.
+  void republish_presence();
   const CityLiveCounters& city_counters() const { return city_counters_; }
 
  private:

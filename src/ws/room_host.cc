@@ -759,6 +759,9 @@ void RoomHost::on_presence_changed(const classroom::Participant& who, bool prese
       o["role"] = classroom::role_name(who.role);
       o["since"] = now;
       entry = json::serialize(o);
+      presence_[who.user_id] = entry;
+    } else {
+      presence_.erase(who.user_id);
     }
     deps_.city->presence(session_id_, who.user_id, std::move(entry));
   }
@@ -793,8 +796,17 @@ void RoomHost::on_participant_removed(std::string_view user_id) {
 void RoomHost::end(std::string_view reason, uint16_t code, std::string_view close_reason) {
   room_.end(reason);  // session_ended is queued on every connection before the close
   close_all(code, close_reason);
-  // The edges close their sockets; their leaves will find no room (the hub forgets it), so
-  // they leave now: attendance visits close and presence goes, as for a socket here.
+  drop_remote();
+  if (!finished_) {
+    finished_ = true;
+    if (on_finished_) on_finished_();
+  }
+}
+
+// The edges close their sockets; their leaves would find no room (the hub forgets an ended
+// one; a stopping replica does not read them any more), so they leave now: attendance visits
+// close and presence goes, as for a socket here.
+void RoomHost::drop_remote() {
   if (deps_.city_counters) {
     deps_.city_counters->remote_connections.fetch_sub(int64_t(remote_.size()));
   }
@@ -805,14 +817,11 @@ void RoomHost::end(std::string_view reason, uint16_t code, std::string_view clos
     if (!by_user_.count(r.who.user_id)) leave_media(r.who.user_id);
     room_.leave(r.who.user_id);
   }
-  if (!finished_) {
-    finished_ = true;
-    if (on_finished_) on_finished_();
-  }
 }
 
 void RoomHost::close_all(uint16_t code, std::string_view reason) {
-  if (code == kCloseGoingAway) going_away_ = true;
+  const bool shutdown = code == kCloseGoingAway || code == kCloseServiceRestart;
+  if (shutdown) going_away_ = true;
   for (size_t t = 0; t < shards_.size(); ++t) {
     if (shard_members_[t] == 0) continue;
     RoomShard::Op op;
@@ -823,9 +832,22 @@ void RoomHost::close_all(uint16_t code, std::string_view reason) {
   }
   for (const auto& s : conns_) s->close(code, std::string(reason));
   close_remote({}, code,
-               code == kCloseGoingAway
-                   ? base::unavailable(std::string(reason), "going_away")
-                   : base::failed_precondition(std::string(reason), "session_ended"));
+               shutdown ? base::unavailable(std::string(reason), "going_away")
+                        : base::failed_precondition(std::string(reason), "session_ended"));
+  if (shutdown && deps_.city) {
+    // The replica stops: the edges' connections are told (above) and leave now, and the
+    // class's presence goes from the city at once (the home's own sockets leave as their
+    // closes complete; nobody can be in a room whose home is gone).
+    drop_remote();
+    presence_.clear();
+    deps_.city->presence_reset(session_id_, {});
+  }
+}
+
+void RoomHost::republish_presence() {
+  if (!deps_.city || going_away_ || finished_) return;
+  std::vector<std::pair<std::string, std::string>> entries(presence_.begin(), presence_.end());
+  deps_.city->presence_reset(session_id_, std::move(entries));
 }
 
 // ---- connections held by edge replicas ------------------------------------------------------
@@ -854,7 +876,7 @@ void RoomHost::remote_join(const std::string& edge, const std::string& conn,
   classroom::DbReader reader(*deps_.reader);
   auto reply = classroom::enter_room(room_, reader, who, resume);
   if (!reply.is_ok()) return refuse(reply.status());
-  remote_.emplace(conn, RemoteConn{who, edge});
+  remote_.emplace(conn, RemoteConn{who, edge, deps_.city->link_epoch()});
   if (deps_.city_counters) deps_.city_counters->remote_connections.fetch_add(1);
   edge_seen_[edge] = std::chrono::steady_clock::now();
   deps_.city->publish(session_id_, wire::down_welcome(conn, reply->welcome));
@@ -939,7 +961,8 @@ void RoomHost::ensure_sweeping() {
 asio::awaitable<void> RoomHost::sweep_loop() {
   auto self = shared_from_this();
   asio::steady_timer timer(ioc_);
-  while (!remote_.empty() && !finished_) {
+  // Shutdown ends it too (the edges' connections were dropped; the thread must drain).
+  while (!remote_.empty() && !finished_ && !going_away_) {
     timer.expires_after(std::chrono::seconds(1));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     sweep();
@@ -949,30 +972,34 @@ asio::awaitable<void> RoomHost::sweep_loop() {
 
 // An edge that stopped beating (killed, or cut off from Redis) has lost its sockets: its
 // connections leave the room, so presence and capacity count only who is there. Without
-// Redis no edge can reach this room at all: they all leave.
+// Redis no edge can reach this room at all: they all leave; and so do the connections that
+// joined over a Redis connection lost since, however briefly (their edge cut them, and its
+// leaves were lost with the connection).
 void RoomHost::sweep() {
   const auto now = std::chrono::steady_clock::now();
   const bool city_up = deps_.city && deps_.city->connected();
-  std::set<std::string> lost;
+  const uint64_t epoch = deps_.city ? deps_.city->link_epoch() : 0;
+  std::map<std::string, std::pair<std::vector<std::string>, const char*>> lost;  // by edge
   for (const auto& [conn, r] : remote_) {
     auto seen = edge_seen_.find(r.edge);
-    if (!city_up || seen == edge_seen_.end() || now - seen->second > kEdgeSilent) {
-      lost.insert(r.edge);
-    }
+    const char* why = !city_up           ? "redis_lost"
+                      : r.epoch != epoch ? "redis_reconnected"
+                      : seen == edge_seen_.end() || now - seen->second > kEdgeSilent ? "silent"
+                                                                                     : nullptr;
+    if (!why) continue;
+    auto& l = lost[r.edge];
+    l.first.push_back(conn);
+    l.second = why;
   }
-  for (const auto& edge : lost) {
-    std::vector<std::string> conns;
-    for (const auto& [conn, r] : remote_) {
-      if (r.edge == edge) conns.push_back(conn);
-    }
+  for (const auto& [edge, l] : lost) {
     base::log::warn("live.edge_lost")
         .kv("session", session_id_)
         .kv("edge", edge)
-        .kv("connections", uint64_t(conns.size()))
-        .kv("why", city_up ? "silent" : "redis_lost");
+        .kv("connections", uint64_t(l.first.size()))
+        .kv("why", l.second);
     if (deps_.city_counters) deps_.city_counters->edge_lost.fetch_add(1);
-    for (const auto& c : conns) remote_leave(c);
-    edge_seen_.erase(edge);
+    for (const auto& c : l.first) remote_leave(c);
+    if (std::string_view(l.second) != "redis_reconnected") edge_seen_.erase(edge);
   }
 }
 

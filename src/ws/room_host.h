@@ -137,8 +137,12 @@ class RoomHost : public LiveRoom,
   // `close_reason`.
   void end(std::string_view reason, uint16_t code,
            std::string_view close_reason = "the session ended");
-  // Server shutdown: close every connection with 1001 (the room stays for a resume).
+  // Server shutdown (`code` 1001, or 1012 in a city): close every connection (the room stays
+  // for a resume). In a city the edges' connections are told to close and leave the room at
+  // once, and the session's presence is removed from the city.
   void close_all(uint16_t code, std::string_view reason);
+  // Writes the session's presence in the city again from the room (Redis came back empty).
+  void republish_presence();
   // The media plane reported a track or a dead transport in this room (see MediaEvent).
   void media_event(const MediaEvent& event);
 
@@ -217,6 +221,8 @@ class RoomHost : public LiveRoom,
   // Closes the edge connections of `user_id` (all: empty) with `code`.
   void close_remote(std::string_view user_id, uint16_t code, const base::Status& why,
                     bool students_only = false);
+  // Every edge connection leaves the room now (the session ended, or this replica stops).
+  void drop_remote();
   // Whether `user_id` has a connection on an edge here.
   bool has_remote(std::string_view user_id) const;
   // Drops the user's SFU transports (its last connection, here or on an edge, is gone).
@@ -278,9 +284,13 @@ class RoomHost : public LiveRoom,
   // Connections held by edge replicas (room thread only): by connection id.
   struct RemoteConn {
     classroom::Participant who;
-    std::string edge;  // replica id
+    std::string edge;    // replica id
+    uint64_t epoch = 0;  // CityLink::link_epoch() when it joined
   };
   std::unordered_map<std::string, RemoteConn> remote_;
+  // What this room last wrote to the city's presence (room thread only; in a city): user id
+  // -> entry, to write it all again when Redis lost it.
+  std::map<std::string, std::string> presence_;
   // When each edge holding connections here last said so (its "alive" beat).
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> edge_seen_;
   // An edge not heard from this long has lost its connections (3 missed beats and more).

@@ -93,6 +93,13 @@ def until(fn, limit, step=0.1):
 TEACHER = token("t1", "teacher", "Ms T")
 
 
+def city_connected(server, value=1):
+    """Whether `server`'s /metrics has the sample `edgeclass_city_connected <value>` (a line of
+    its own: the metric's HELP text also reads "edgeclass_city_connected 1 while ...")."""
+    _, text = server.request("GET", "/metrics", admin=True)
+    return f"edgeclass_city_connected {value}" in text.splitlines()
+
+
 class CityCase(unittest.TestCase):
     """Three replicas a, b, c on one real redis-server, for the class (test_city_live too).
     `prefix` names their data directories; `extra_env` is added to each replica's settings."""
@@ -110,7 +117,7 @@ class CityCase(unittest.TestCase):
             cls.replicas[name] = cls.replica(name).start()
         # Each replica is in the city once its directory is written.
         for r in cls.replicas.values():
-            until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics", admin=True)[1], 5)
+            until(lambda: city_connected(r, 1), 5)
 
     @classmethod
     def replica(cls, name):
@@ -123,14 +130,21 @@ class CityCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for r in cls.replicas.values():
+        # SIGTERM: every replica stops cleanly (exit 0; a crash on the way out, e.g. a socket
+        # destroyed after its io_context, shows as a signal).
+        unclean = []
+        for name, r in cls.replicas.items():
             try:
-                r.stop()
-            except Exception:
-                pass
+                rc = r.stop()
+            except Exception as e:  # noqa: BLE001
+                rc = repr(e)
+            if rc != 0:
+                unclean.append((name, rc, [l.strip() for l in r.log[-5:]]))
         cls.redis.kill()
         for d in cls.dirs.values():
             shutil.rmtree(d, ignore_errors=True)
+        if unclean:
+            raise AssertionError(f"replicas did not stop cleanly: {unclean}")
 
     def port(self, name):
         return self.replicas[name].port
@@ -310,7 +324,7 @@ class CityTest(CityCase):
         self.redis.kill()
         try:
             for r in self.replicas.values():
-                until(lambda: "edgeclass_city_connected 0" in r.request("GET", "/metrics", admin=True)[1], 5)
+                until(lambda: city_connected(r, 0), 5)
             # A request that needs the city: 503 city_unavailable with Retry-After, fast.
             t0 = time.time()
             st, body, h = request(self.port("b"), "GET", f"/api/v1/courses/{a_course['id']}",
@@ -402,8 +416,7 @@ class CityTest(CityCase):
             for w in (teacher, student):
                 self.assertIsNotNone(w.expect("welcome"))
             self.redis.kill()
-            until(lambda: "edgeclass_city_connected 0" in
-                  self.replicas["a"].request("GET", "/metrics", admin=True)[1], 5)
+            until(lambda: city_connected(self.replicas["a"], 0), 5)
             # The city is gone (b cannot reach a's course) ...
             st, body, _ = request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}",
                                   tok=TEACHER)
@@ -438,7 +451,7 @@ class CityTest(CityCase):
             if self.redis.proc is None:
                 self.redis.start()
             for r in self.replicas.values():
-                until(lambda: "edgeclass_city_connected 1" in r.request("GET", "/metrics", admin=True)[1], 10)
+                until(lambda: city_connected(r, 1), 10)
             # Whole again (a re-registered) before the next test.
             until(lambda: request(self.port("b"), "GET", f"/api/v1/courses/{c['id']}",
                                   tok=TEACHER)[0] == 200, 10)
@@ -517,8 +530,7 @@ class CityTlsTest(unittest.TestCase):
         for name in ("a", "b", "c"):
             cls.replicas[name] = cls.replica(name, cls.cert).start()
         for r in cls.replicas.values():
-            until(lambda: "edgeclass_city_connected 1" in
-                  r.request("GET", "/metrics", admin=True)[1], 5)
+            until(lambda: city_connected(r, 1), 5)
 
     @classmethod
     def replica(cls, name, city_ca):
@@ -532,13 +544,18 @@ class CityTlsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for r in cls.replicas.values():
+        unclean = []  # as CityCase: SIGTERM stops every replica cleanly
+        for name, r in cls.replicas.items():
             try:
-                r.stop()
-            except Exception:
-                pass
+                rc = r.stop()
+            except Exception as e:  # noqa: BLE001
+                rc = repr(e)
+            if rc != 0:
+                unclean.append((name, rc, [l.strip() for l in r.log[-5:]]))
         cls.redis.kill()
         shutil.rmtree(cls.tmp, ignore_errors=True)
+        if unclean:
+            raise AssertionError(f"replicas did not stop cleanly: {unclean}")
 
     def request(self, name, method, path, body=None, tok=TEACHER):
         ctx = ssl.create_default_context(cafile=self.cert)
@@ -628,8 +645,7 @@ class CityTlsTest(unittest.TestCase):
             return resp.status, body
 
         try:
-            until(lambda: "edgeclass_city_connected 1" in
-                  d.request("GET", "/metrics", admin=True)[1], 5)
+            until(lambda: city_connected(d, 1), 5)
             st, body = patch("x")
             self.assertEqual(st, 503, body)
             self.assertEqual(body["error"]["code"], "course_home_unavailable")
@@ -682,8 +698,7 @@ class CityTlsTest(unittest.TestCase):
             f_ = self.replica("f", os.path.join(d, "ca.pem")).start()
             started.append(f_)
             for r in started:
-                until(lambda: "edgeclass_city_connected 1" in
-                      r.request("GET", "/metrics", admin=True)[1], 5)
+                until(lambda: city_connected(r, 1), 5)
             ca_ctx = ssl.create_default_context(cafile=os.path.join(d, "ca.pem"))
             ca_ctx.check_hostname = False  # e's certificate names elsewhere.example
 

@@ -7,7 +7,9 @@ replica, presence is in Redis, and the failures are defined: an edge replica kil
 students resume elsewhere, the home drops them), Redis lost mid-class (edge sockets close
 with 1001, joins through an edge answer 503 city_unavailable, the home's own sockets go on),
 the home killed mid-class (edge sockets close with 1001, joins answer 503 until it is back,
-then a snapshot of the rebuilt room).
+then a snapshot of the rebuilt room), a replica stopped with SIGTERM (it says goodbye: its
+sockets close with 1012 and leave the class at once, edge or home), and Redis back empty
+(restarted, then flushed: the presence of the live sockets is written again).
 Run by tests/scripts/city.sh (skips when redis-server is missing)."""
 import os
 import re
@@ -18,7 +20,7 @@ import time
 import unittest
 
 from harness import token
-from test_city import CityCase, request, until
+from test_city import CityCase, city_connected, request, until
 from test_live_room import WebSocket, HttpRefused
 
 TEACHER = token("t-live", "teacher", "Ms L")
@@ -58,6 +60,7 @@ def redis_command(port, *args):
     try:
         return read()
     finally:
+        f.close()
         s.close()
 
 
@@ -87,16 +90,10 @@ class CityLiveTest(CityCase):
                            TEACHER)
         self.assertEqual(st, 201, c)
         for t in students:
-            # A replica restarted by an earlier test may answer 503 city_unavailable with
-            # Retry-After for a moment after it reconnects; a client retries, as told.
-            end = time.time() + 10
-            while True:
-                st, body, _ = request(self.port("c"), "POST", f"/api/v1/courses/{c['id']}/join",
-                                      tok=t)
-                if st != 503 or time.time() > end:
-                    break
-                time.sleep(0.5)
-            self.assertEqual(st, 201, body)
+            st, body, _ = request(self.port("c"), "POST", f"/api/v1/courses/{c['id']}/join",
+                                  tok=t)
+            self.assertEqual(st, 201, (body, [l.strip() for l in self.replicas["c"].log
+                                              if "lookup_failed" in l][-1:]))
         st, ses, _ = request(self.port("b"), "POST", f"/api/v1/courses/{c['id']}/sessions",
                              {"title": "Live"}, TEACHER)
         self.assertEqual(st, 201, ses)
@@ -386,8 +383,7 @@ class CityLiveTest(CityCase):
             self.assertGreaterEqual(self.metric("a", "edgeclass_city_live_edge_lost_total"), 1)
         finally:
             self.replicas["c"] = self.replica("c").start()
-            until(lambda: "edgeclass_city_connected 1" in
-                  self.replicas["c"].request("GET", "/metrics", admin=True)[1], 10)
+            until(lambda: city_connected(self.replicas["c"], 1), 10)
 
     def test_5_redis_lost_mid_class(self):
         s1, s2 = token("rd-1", "student", "Flo"), token("rd-2", "student", "Gus")
@@ -417,8 +413,7 @@ class CityLiveTest(CityCase):
         finally:
             self.redis.start()
             for r in self.replicas.values():
-                until(lambda: "edgeclass_city_connected 1" in
-                      r.request("GET", "/metrics", admin=True)[1], 10)
+                until(lambda: city_connected(r, 1), 10)
         # Back: the class spans replicas again (a re-registered its sessions).
         ok, _ = until(lambda: self._joins_through("b", session, s1), 10, 0.5)
         self.assertTrue(ok, "the student could not rejoin through b after Redis came back")
@@ -455,8 +450,7 @@ class CityLiveTest(CityCase):
         finally:
             if not restarted:
                 self.replicas["a"] = self.replica("a").start()
-            until(lambda: "edgeclass_city_connected 1" in
-                  self.replicas["a"].request("GET", "/metrics", admin=True)[1], 10)
+            until(lambda: city_connected(self.replicas["a"], 1), 10)
 
     def media_port(self, name):
         """The UDP port replica `name`'s SFU announced (its media.ready log line)."""
@@ -583,6 +577,170 @@ class CityLiveTest(CityCase):
         time.sleep(3)  # past the ICE timeout the transport would have failed at
         failed = [l for l in self.replicas["a"].log if "media.ice_failed" in l and "ml-1" in l]
         self.assertEqual(failed, [], "the home kept the media of an edge student who left")
+
+    def presence(self, session):
+        """The user ids in the session's presence hash in Redis, sorted."""
+        return sorted(redis_command(self.redis.port, "HGETALL", f"ec:presence:{session}")[0::2])
+
+    def restart(self, name):
+        self.replicas[name] = self.replica(name).start()
+        ok, _ = until(lambda: city_connected(self.replicas[name], 1), 10)
+        self.assertTrue(ok, f"replica {name} did not reconnect to the city")
+
+    def assert_clean_stop(self, name):
+        """Replica `name` was sent SIGTERM: it exits 0 without the drain timeout and with its
+        last Redis commands answered."""
+        r = self.replicas[name]
+        rc = r.stop()
+        self.assertEqual(rc, 0, "".join(l for l in r.log[-30:] if "http.access" not in l))
+        bad = [l for l in r.log if "http.drain_timeout" in l or "city.stop_unflushed" in l]
+        self.assertEqual(bad, [], f"replica {name} did not stop cleanly")
+        self.assertTrue([l for l in r.log if "city.goodbye" in l], f"{name} said no goodbye")
+
+    def test_9a_edge_replica_stopped_mid_class_says_goodbye(self):
+        """SIGTERM to an edge: its students are told to reconnect now (1012) and leave the
+        home's room at once (not after the 7 s a killed edge takes), so the others and the
+        city's presence see them go; the edge stops without the drain timeout."""
+        s1, s2 = token("gb-1", "student", "Kim"), token("gb-2", "student", "Lu")
+        course, session = self.live_class([s1, s2])
+        teacher = self.live("a", session, TEACHER)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        kim = self.live("c", session, s1)
+        epoch = kim.expect("welcome")["epoch"]
+        lu = self.live("b", session, s2)
+        self.assertIsNotNone(lu.expect("welcome"))
+        ok, _ = until(lambda: self.presence(session) == ["gb-1", "gb-2", "t-live"], 5)
+        self.assertTrue(ok, self.presence(session))
+        teacher.send({"type": "chat", "text": "before"})
+        last = self.chat_seen(kim, "before")["seq"]
+        self.assertIsNotNone(self.chat_seen(lu, "before"))
+        t0 = time.time()
+        self.replicas["c"].proc.send_signal(signal.SIGTERM)
+        try:
+            self.assertEqual(kim.closed(5), 1012)
+            self.assertIn("reconnect", kim.close_reason)
+            left = None
+            while left is None or left["user_id"] != "gb-1":
+                left = teacher.expect("participant_left", 5)
+                self.assertIsNotNone(left, "the home never heard that the edge's student left")
+            took = time.time() - t0
+            gone, _ = until(lambda: "gb-1" not in self.presence(session), 3, 0.05)
+            print(f"\n  edge stopped (SIGTERM): its student left the home's room after "
+                  f"{took:.2f} s, presence {time.time() - t0:.2f} s")
+            self.assertTrue(gone, self.presence(session))
+            self.assertLess(took, 3.0, "the home heard of the leave no sooner than of a dead edge")
+            self.assertEqual(self.presence(session), ["gb-2", "t-live"])
+            self.assert_clean_stop("c")
+            self.assertFalse([l for l in self.replicas["a"].log
+                              if "live.edge_lost" in l and '"c"' in l])
+            # The class goes on for the others; the student resumes through another replica.
+            teacher.send({"type": "chat", "text": "after"})
+            self.assertIsNotNone(self.chat_seen(lu, "after"))
+            kim2 = self.live("b", session, s1, f"&epoch={epoch}&last_seq={last}")
+            w = kim2.expect("welcome")
+            self.assertTrue(w["resumed"], w)
+            self.assertIsNotNone(self.chat_seen(kim2, "after"))
+        finally:
+            self.restart("c")
+
+    def test_9b_home_stopped_mid_class_says_goodbye(self):
+        """SIGTERM to the course's home: every socket of the class, its own and the edges',
+        is told to reconnect (1012) at once, the session's presence and the replica's key go
+        from Redis at once (joins through an edge answer 503 course_home_unavailable, not
+        after a timeout), and it stops without the drain timeout. Back, the class resumes."""
+        s1 = token("hs-1", "student", "Mo")
+        course, session = self.live_class([s1])
+        teacher = self.live("a", session, TEACHER)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        mo = self.live("b", session, s1)
+        self.assertIsNotNone(mo.expect("welcome"))
+        ok, _ = until(lambda: self.presence(session) == ["hs-1", "t-live"], 5)
+        self.assertTrue(ok, self.presence(session))
+        t0 = time.time()
+        self.replicas["a"].proc.send_signal(signal.SIGTERM)
+        restarted = False
+        try:
+            self.assertEqual(mo.closed(5), 1012)
+            took = time.time() - t0
+            self.assertEqual(teacher.closed(5), 1012)
+            empty, _ = until(lambda: self.presence(session) == [], 3, 0.05)
+            print(f"\n  home stopped (SIGTERM): the edge's student told to reconnect after "
+                  f"{took:.2f} s, presence gone after {time.time() - t0:.2f} s")
+            self.assertTrue(empty, self.presence(session))
+            self.assertLess(took, 3.0)
+            self.assert_clean_stop("a")
+            self.assertIsNone(redis_command(self.redis.port, "GET", "ec:replica:a"))
+            with self.assertRaises(HttpRefused) as refused:
+                self.live("b", session, s1, browser=False)
+            self.assertEqual(refused.exception.status, 503)
+            self.restart("a")
+            restarted = True
+            ok, _ = until(lambda: self._joins_through("b", session, s1), 10, 0.5)
+            self.assertTrue(ok, "the student could not rejoin through b after the home came back")
+        finally:
+            if not restarted:
+                self.restart("a")
+
+    def test_9c_redis_back_empty_mid_class(self):
+        """Redis restarts with no data mid-class, then is flushed: within 10 s each replica
+        has written again what it owns, the presence of the live sockets included, and
+        chat flows across replicas again (the edge's student, cut while Redis was away,
+        reconnects as a page does)."""
+        s1, s2 = token("re-1", "student", "Ned"), token("re-2", "student", "Ola")
+        course, session = self.live_class([s1, s2])
+        teacher = self.live("a", session, TEACHER)
+        self.assertIsNotNone(teacher.expect("welcome"))
+        ned = self.live("a", session, s1)  # on the home
+        self.assertIsNotNone(ned.expect("welcome"))
+        ola = self.live("b", session, s2)  # through an edge
+        self.assertIsNotNone(ola.expect("welcome"))
+        everyone = ["re-1", "re-2", "t-live"]
+        ok, _ = until(lambda: self.presence(session) == everyone, 5)
+        self.assertTrue(ok, self.presence(session))
+        self.redis.kill()
+        try:
+            self.assertEqual(ola.closed(5), 1001)  # the edge cut it (Redis lost)
+        finally:
+            self.redis.start()  # empty: no persistence
+        t0 = time.time()
+        # The home writes its room's presence again (its own sockets: the teacher and Ned).
+        ok, _ = until(lambda: self.presence(session) == ["re-1", "t-live"], 10, 0.1)
+        print(f"\n  Redis back empty: the home's presence written again after "
+              f"{time.time() - t0:.2f} s")
+        if not ok:
+            print("".join(l for l in self.replicas["a"].log[-60:] if "access" not in l))
+        self.assertTrue(ok, self.presence(session))
+        # The page reconnects through the edge (as soon as the edge is back in the city).
+        w = None
+        refusals = []  # close codes before the welcome: "try again" (1001), never final
+        end = time.time() + 10
+        while time.time() < end:
+            ola = self.live("b", session, s2)
+            w = ola.expect("welcome")
+            if w is not None:
+                break
+            refusals.append(getattr(ola, "close_code", None))
+            time.sleep(0.2)
+        self.assertIsNotNone(w, "the edge's student could not rejoin after Redis came back")
+        self.assertEqual([c for c in refusals if c not in (1001, None)], [], refusals)
+        ok, _ = until(lambda: self.presence(session) == everyone, 5)
+        self.assertTrue(ok, self.presence(session))
+        self.assertLess(time.time() - t0, 10.0)
+        ola.send({"type": "chat", "text": "from b again"})
+        for x in (teacher, ned, ola):
+            self.assertIsNotNone(self.chat_seen(x, "from b again"))
+        # Flushed while everyone stays connected: written again within a heartbeat or so.
+        redis_command(self.redis.port, "FLUSHALL")
+        t0 = time.time()
+        ok, _ = until(lambda: self.presence(session) == everyone, 10, 0.1)
+        print(f"  Redis flushed: presence whole again after {time.time() - t0:.2f} s")
+        self.assertTrue(ok, self.presence(session))
+        self.assertIsNotNone(redis_command(self.redis.port, "GET", f"ec:home:{session}"))
+        teacher.send({"type": "chat", "text": "after the flush"})
+        for x in (teacher, ned, ola):
+            self.assertIsNotNone(self.chat_seen(x, "after the flush"))
+        ola.send({"type": "chat", "text": "from b after the flush"})
+        self.assertIsNotNone(self.chat_seen(teacher, "from b after the flush"))
 
     def _joins_through(self, name, session, tok):
         w = WebSocket(self.port(name), f"/api/v1/sessions/{session}/live?token={tok}")

@@ -184,4 +184,27 @@ TEST(DirectoryTest, MembersAreTheReplicasThatHeartbeat) {
   EXPECT_EQ(members(*a).status().reason(), "city_unavailable");
 }
 
+// Redis comes back empty and the home of "x" has not written its entries again (here it is
+// gone): a replica that noticed the loss answers a miss with "try again", not "not found",
+// which a client would take as final.
+TEST(DirectoryTest, AMissWhileTheDirectoryIsRebuiltIsTryAgain) {
+  RedisServer server;
+  CITY_NEED_REDIS(server);
+  ASSERT_TRUE(server.start());
+  auto a = make_with_directory(server, "a", {{"x", "x"}});
+  auto b = make_with_directory(server, "b", {});
+  ASSERT_TRUE(eventually([&] {
+    return a->directory()->registrations() >= 1 && b->directory()->registrations() >= 1;
+  }));
+  EXPECT_EQ(lookup(*b, "nope").status().reason(), "unknown_entity");
+  a.reset();  // the home is away (its entries stay)
+  ASSERT_TRUE(run(b->commands(), {"FLUSHALL"}).is_ok());
+  // b's next heartbeat finds its own key gone and writes its entries again.
+  ASSERT_TRUE(eventually([&] { return b->directory()->registrations() >= 2; }, 5s));
+  auto miss = lookup(*b, "x");
+  ASSERT_FALSE(miss.is_ok());
+  EXPECT_EQ(miss.status().reason(), "city_unavailable") << miss.status().message();
+  EXPECT_EQ(lookup(*b, "nope").status().reason(), "city_unavailable");
+}
+
 }  // namespace

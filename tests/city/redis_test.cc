@@ -157,7 +157,7 @@ TEST(RedisTest, FailsFastWhileDownAndReconnectsWhenBack) {
   city::RedisOptions o;
   o.backoff_max = 200ms;
   city::Redis redis(loop.ioc, *city::parse_redis_url(server.url()), o);
-  redis.set_state_callback([&](bool up) { (up ? ups : downs)++; });
+  redis.add_state_callback([&](bool up) { (up ? ups : downs)++; });
   redis.start();
 
   // No server yet: commands fail at once with city_unavailable, nothing hangs.

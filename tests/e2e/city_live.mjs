@@ -45,7 +45,8 @@ async function startRedis() {
 async function inCity(server) {
   for (let i = 0; i < 100; i++) {
     const text = await fetch(`${server.adminUrl}/metrics`).then((r) => r.text()).catch(() => '');
-    if (text.includes('edgeclass_city_connected 1')) return;
+    // The sample line (the HELP text also reads "edgeclass_city_connected 1 while ...").
+    if (/^edgeclass_city_connected 1$/m.test(text)) return;
     await sleep(100);
   }
   throw new Error(`${server.url} did not join the city`);

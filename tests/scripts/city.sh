@@ -6,8 +6,9 @@
 # through EDGECLASS_CITY_CA: pinned, CA-signed with a name check, refused); and one live class
 # across the replicas (tests/api/test_city_live.py: students relayed by other replicas than
 # the course's home, a spread room on the home with edges, capacity, resume anywhere, an edge
-# killed -9, Redis lost mid-class, and video for a student on an edge: the home's SFU answers
-# its offer with the home's candidate).
+# killed -9, Redis lost mid-class, a replica stopped with SIGTERM mid-class (edge and home:
+# goodbyes), Redis back empty mid-class (presence written again), and video for a student on
+# an edge: the home's SFU answers its offer with the home's candidate).
 # EDGECLASS_BIN as in api.sh. Skips when redis-server is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
