@@ -7,8 +7,9 @@
 // other students and the teacher decode its video in the second feed; the stage moves to
 // another student (the first one's camera and microphone tracks end); when the teacher takes it
 // back the server stops that student's stream (even from a page that keeps sending) and refuses
-// its publish. Last, the teacher shares a screen next to the camera (the students decode both,
-// a student's share is refused), switches microphone and camera through the pickers while the
+// its publish. Last, the teacher shares a screen next to the camera (the students decode both;
+// told the screen's transport died, the page publishes only the screen again; a student's share
+// is refused), switches microphone and camera through the pickers while the
 // students keep decoding, stops sharing and ends the session: every track ends. Exits non-zero
 // on the first failed check. On a network (E2E_SERVER_NETNS, tests/scripts/e2e_video_netns.sh)
 // it stops after the first part (the transport is what that run proves), after breaking one
@@ -427,6 +428,27 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
     check(sf > (both[i][0] || 0) + 10 && mf > both[i][1] + 10, `${name} decodes the teacher's screen and camera`);
   }
   await students[0][1].screenshot({ path: path.join(SHOTS, 'video-screen-student.png') });
+  // media.disconnected names the publishing PeerConnection that died (the server's side is in
+  // ws_test and media_sfu_test; here the message is handed to the teacher's page as the
+  // server sends it): the page publishes the screen again and leaves the camera's alone.
+  await T.evaluate(() => {
+    window.__camPc = window.edgeclassCamera().pc;
+    window.__screenPc = window.edgeclassScreen().pc;
+    window.edgeclassLive().dispatchEvent(new CustomEvent('media', { detail: { type: 'media.disconnected',
+      connection: 'publish', feed: 'screen', source: 'screen', reason: 'ICE consent expired' } }));
+  });
+  await T.waitForFunction(() => window.edgeclassScreen().pc !== window.__screenPc &&
+    window.edgeclassScreen().pc.connectionState === 'connected');
+  check(await T.evaluate(() => window.edgeclassCamera().pc === window.__camPc && window.__camPc.connectionState === 'connected'),
+    "a dead screen transport: the teacher's page publishes the screen again, the camera's PeerConnection stays");
+  const again = [];
+  for (const [, S] of students) again.push(await screenFrames(S));
+  for (let i = 0; i < students.length; i++) {
+    const [name, S] = students[i];
+    await S.waitForSelector('#screen-video.playing');
+    const r = await waitRise(() => screenFrames(S), 10, { from: again[i] || 0 });
+    check(r.to > (again[i] || 0) + 10, `${name} decodes the republished screen (frames ${again[i]} -> ${r.to} in ${r.secs.toFixed(1)} s)`);
+  }
   const share = await errorFor(ana, { type: 'media.publish', sdp: 'v=0', source: 'screen' });
   check(share.code === 'not_allowed' && share.message === 'only the teacher can share a screen',
     `a student's screen share is refused (${share.code}: ${share.message})`);
