@@ -37,6 +37,22 @@ export function check(cond, what) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Polls `read()` (a count such as framesDecoded; null while there is none) every 250 ms until
+// it is more than `by` above `from` (default: its first value), or `ms` passed; resolves with
+// { from, to, secs }. How many frames a fixed sleep sees depends on how fast the machine is
+// (a loaded 2-core box decodes at a fraction of the rate): a check that something keeps
+// flowing waits for this much of it, with a generous timeout, instead.
+export async function waitRise(read, by, { ms = 30000, from } = {}) {
+  const start = Date.now();
+  const base = from ?? (await read()) ?? 0;
+  let to = await read();
+  while (!(to !== null && to > base + by) && Date.now() - start < ms) {
+    await sleep(250);
+    to = await read();
+  }
+  return { from: base, to, secs: (Date.now() - start) / 1000 };
+}
+
 // Starts `edgeclass serve`; resolves once it logs edgeclass.ready. `env` adds settings;
 // a log line containing one of `failOn` (message names) fails the start.
 // On a network (tests/scripts/e2e_video_netns.sh): E2E_SERVER_NETNS names the network

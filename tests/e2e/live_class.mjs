@@ -49,8 +49,10 @@ runScenario('live class', { timeout: TIMEOUT }, async ({ server, open }) => {
   await B.waitForSelector('#chat .chat-text:text("Hello from Ana")');
   check(true, 'chat reaches the teacher and the other student');
 
-  // --- raised hands: a queue in order, lowered by the teacher
+  // --- raised hands: a queue in order, lowered by the teacher. Ana raises hers once the
+  // teacher sees Ben's: two sockets give no order between them, the room's arrival does.
   await B.click('#hand');
+  await T.waitForSelector('#hands li[data-user="usr_ben"]');
   await A.click('#hand');
   await T.waitForSelector('#hands li[data-user="usr_ana"]');
   const order = await T.$$eval('#hands li[data-user]', (ls) => ls.map((l) => l.dataset.user));
