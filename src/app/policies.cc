@@ -59,20 +59,8 @@ classroom::Decision RegoAuthorizer::decide(const json::object& input) const {
     return {false, "the policy could not be evaluated: " + allow.status().message()};
   }
   if (allow->has_value() && allow->value() == policy::Value::boolean(true)) return {true, ""};
-  std::string reason;
   auto why = engine_->eval_ref(deny_, in);
-  if (why.is_ok() && why->has_value()) {
-    json::value v = why->value().to_json_value();
-    if (v.is_array() && !v.get_array().empty() && v.get_array()[0].is_string()) {
-      reason = std::string(v.get_array()[0].get_string());
-    } else if (v.is_object() && !v.get_object().empty()) {
-      // deny_reason["msg"] { ... } read as an object {"msg": true}: the keys are the reasons.
-      reason = std::string(v.get_object().begin()->key());
-    } else if (v.is_string()) {
-      reason = std::string(v.get_string());
-    }
-  }
-  return {false, reason};
+  return {false, why.is_ok() && why->has_value() ? policy::first_reason(why->value()) : ""};
 }
 
 base::Result<std::shared_ptr<const RegoAuthorizer>> load_policies(
@@ -98,7 +86,8 @@ base::Result<std::shared_ptr<const RegoAuthorizer>> load_policies(
         files.push_back(it->path());
       }
     }
-    if (ec) return base::invalid_argument("cannot read policy directory " + dir + ": " + ec.message());
+    if (ec)
+      return base::invalid_argument("cannot read policy directory " + dir + ": " + ec.message());
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
       std::ifstream in(f);
@@ -121,8 +110,7 @@ base::Result<std::shared_ptr<const RegoAuthorizer>> authorizer_from_bundle(
   opts.data = std::move(bundle.data);
   EC_ASSIGN_OR_RETURN(std::shared_ptr<const policy::Engine> engine,
                       policy::Engine::compile(std::move(bundle.modules), opts));
-  return RegoAuthorizer::make(std::move(engine), query, std::move(bundle.revision),
-                              std::move(log));
+  return RegoAuthorizer::make(std::move(engine), query, std::move(bundle.revision), std::move(log));
 }
 
 base::Result<json::object> query_data(const policy::Engine& engine, std::string_view path,
@@ -131,17 +119,16 @@ base::Result<json::object> query_data(const policy::Engine& engine, std::string_
   size_t start = 0;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
-    std::string_view seg = path.substr(start, slash == std::string_view::npos ? std::string_view::npos
-                                                                              : slash - start);
+    std::string_view seg = path.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (!seg.empty()) {
       bool ident = !(seg[0] >= '0' && seg[0] <= '9');
       for (char c : seg) {
         ident = ident && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
       }
       if (!ident) {
-        return base::invalid_argument("path segment '" + std::string(seg) +
-                                          "' is not a Rego identifier",
-                                      "invalid_path");
+        return base::invalid_argument(
+            "path segment '" + std::string(seg) + "' is not a Rego identifier", "invalid_path");
       }
       ref += ".";
       ref += seg;

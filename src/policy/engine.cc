@@ -56,7 +56,8 @@ base::Result<QueryResult> Engine::query(std::string_view q, const Value* input,
   base::Status st = ev.eval_body(body, frame, [&]() -> base::Status {
     std::map<std::string, Value> row;
     for (const auto& [name, slot] : names) {
-      if (frame.bound[static_cast<size_t>(slot)]) row[name] = frame.slots[static_cast<size_t>(slot)];
+      if (frame.bound[static_cast<size_t>(slot)])
+        row[name] = frame.slots[static_cast<size_t>(slot)];
     }
     result.rows.push_back(std::move(row));
     return base::Status::ok();
@@ -99,6 +100,16 @@ base::Result<std::optional<Value>> Engine::eval_ref(std::string_view ref, const 
                                                     const EvalOptions& opts) const {
   EC_ASSIGN_OR_RETURN(PreparedRef p, prepare_ref(ref));
   return eval_ref(p, input, opts);
+}
+
+std::string first_reason(const Value& why) {
+  boost::json::value v = why.to_json_value();
+  if (v.is_array() && !v.get_array().empty() && v.get_array()[0].is_string()) {
+    return std::string(v.get_array()[0].get_string());
+  }
+  if (v.is_object() && !v.get_object().empty()) return std::string(v.get_object().begin()->key());
+  if (v.is_string()) return std::string(v.get_string());
+  return "";
 }
 
 }  // namespace policy

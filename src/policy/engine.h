@@ -102,4 +102,9 @@ class Engine {
   std::unique_ptr<Program> program_;
 };
 
+// The reason a deny-reason document gives, read the ways a policy writes one: the first string
+// of an array or set (`deny_reason contains "…"`), the first key of an object (a partial
+// object rule read as {"msg": true}), or a string. Empty for anything else.
+std::string first_reason(const Value& why);
+
 }  // namespace policy

@@ -52,19 +52,8 @@ class Authorizer final : public classroom::Authorizer {
       return {false, "the policy could not be evaluated: " + allow.status().message()};
     }
     if (allow->has_value() && allow->value() == policy::Value::boolean(true)) return {true, ""};
-    std::string reason;
     auto why = engine_->eval_ref(deny_, in);
-    if (why.is_ok() && why->has_value()) {
-      json::value v = why->value().to_json_value();
-      if (v.is_array() && !v.get_array().empty() && v.get_array()[0].is_string()) {
-        reason = std::string(v.get_array()[0].get_string());
-      } else if (v.is_object() && !v.get_object().empty()) {
-        reason = std::string(v.get_object().begin()->key());
-      } else if (v.is_string()) {
-        reason = std::string(v.get_string());
-      }
-    }
-    return {false, reason};
+    return {false, why.is_ok() && why->has_value() ? policy::first_reason(why->value()) : ""};
   }
 
  private:

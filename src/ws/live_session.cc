@@ -589,6 +589,17 @@ void LiveSession::write_queued() {
   on_drained();
 }
 
+void LiveSession::gather_tls_burst() {
+  tls_out_.clear();
+  size_t i = head_;
+  for (; i < queue_.size() && i - head_ < kMaxGather; ++i) {
+    const std::string& f = *queue_[i];
+    if (i > head_ && tls_out_.size() + f.size() > kTlsWriteBytes) break;
+    tls_out_.append(f);
+  }
+  tls_frames_ = i - head_;
+}
+
 void LiveSession::write_queued_tls() {
   if (ssl_) {
     write_queued_own_tls();
@@ -598,16 +609,9 @@ void LiveSession::write_queued_tls() {
     on_drained();
     return;
   }
-  // One contiguous copy of the burst (up to kTlsWriteBytes; at least one frame): one TLS
-  // record stream and one async_write, instead of a record per frame.
-  tls_out_.clear();
-  size_t i = head_;
-  for (; i < queue_.size() && i - head_ < kMaxGather; ++i) {
-    const std::string& f = *queue_[i];
-    if (i > head_ && tls_out_.size() + f.size() > kTlsWriteBytes) break;
-    tls_out_.append(f);
-  }
-  tls_frames_ = i - head_;
+  // One contiguous copy of the burst: one TLS record stream and one async_write, instead
+  // of a record per frame.
+  gather_tls_burst();
   writing_ = true;
   asio::async_write(*sock_.tls(), asio::buffer(tls_out_),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -635,15 +639,7 @@ void LiveSession::write_queued_own_tls() {
         on_drained();
         return;
       }
-      // One contiguous copy of the burst, as through the ssl stream (write_queued_tls).
-      tls_out_.clear();
-      size_t i = head_;
-      for (; i < queue_.size() && i - head_ < kMaxGather; ++i) {
-        const std::string& f = *queue_[i];
-        if (i > head_ && tls_out_.size() + f.size() > kTlsWriteBytes) break;
-        tls_out_.append(f);
-      }
-      tls_frames_ = i - head_;
+      gather_tls_burst();  // as through the ssl stream (write_queued_tls)
       tls_out_done_ = 0;
     }
     ERR_clear_error();

@@ -223,6 +223,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void retire_head();
   // The queue is drained: frees its memory, and ends the connection once the close is out.
   void on_drained();
+  // Copies the queued frames from head_ (up to kTlsWriteBytes, at least one frame) into
+  // tls_out_ and sets tls_frames_: what one TLS write takes.
+  void gather_tls_burst();
   // TLS: writes the burst's frames through the ssl stream (see above).
   void write_queued_tls();
   // Own TLS: the same with SSL_write on the socket (non-blocking; waits when it is full).

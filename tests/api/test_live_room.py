@@ -317,6 +317,13 @@ class LiveRoomTest(unittest.TestCase):
         self.assertEqual(errors, 2)
         self.assertGreaterEqual(moved("edgeclass_live_error_replies_total", code=refused["code"]), 1)
         self.assertGreaterEqual(moved("edgeclass_live_error_replies_total", code=invalid["code"]), 1)
+        # HTTP metrics are recorded once the response is written (the request's latency ends
+        # there), which may be just after the client has read it: wait for that moment.
+        until = time.time() + 5
+        while time.time() < until and moved("edgeclass_http_error_replies_total",
+                                            code=missing["error"]["code"]) == 0:
+            time.sleep(0.05)
+            after = self.metrics()
         self.assertEqual(moved("edgeclass_http_error_replies_total",
                                code=missing["error"]["code"]), 1)
 

@@ -4,7 +4,8 @@
 #   - the room tests (classroom_test),
 #   - every fuzz target's seed corpus and regression inputs (ctest -L fuzz),
 #   - the REST API tests (tests/scripts/api.sh) against build/asan/edgeclass: the REST API, the
-#     live room over real sockets (test_live_room), the hostile-client suite (test_hostile).
+#     live room over real sockets (test_live_room), the hostile-client suite (test_hostile),
+#   - the HTTPS/WSS tests (tests/scripts/tls.sh) against the same binary.
 # The GoogleTest live-socket tests (ws_test, ws_room_test) run in the release tree only: under
 # ASan they mostly wait on timers, and building them a second time cost more of a cold
 # `make test` than they add over the API tests against the sanitized server.
@@ -53,6 +54,9 @@ step() {
 step classroom_test timeout 600 $BUILD/tests/classroom/classroom_test --gtest_brief=1
 step fuzz_replay ctest --test-dir $BUILD -L fuzz --output-on-failure -j2 --timeout 300
 step api.sh env EDGECLASS_BIN=$BUILD/edgeclass timeout 900 bash tests/scripts/api.sh
+# HTTPS and WSS: a live wss:// socket reads and writes through OpenSSL on the socket itself
+# after its handshake (ws/live_session.cc, own TLS), hand-written buffer code worth the 40 s.
+step tls.sh env EDGECLASS_BIN=$BUILD/edgeclass timeout 300 bash tests/scripts/tls.sh
 
 for f in "${failures[@]}"; do echo "FAILED: asan: $f"; done
 echo "asan: $passed passed, $failed failed"
