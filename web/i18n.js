@@ -211,6 +211,7 @@ const en = {
   'close.4010': 'The session has ended.',
   'close.4011': 'The teacher removed you from this session.',
   'close.4029': 'Too many messages.',
+  'close.4029.sockets': 'This class is open in too many windows or devices. Close one; this page reconnects by itself.',
 
   // API and live-room error codes
   'error.token_missing': 'Please sign in first.',
@@ -438,6 +439,7 @@ const zh = {
   'close.4010': '本节课已结束。',
   'close.4011': '老师已将你移出本节课。',
   'close.4029': '消息发送过于频繁。',
+  'close.4029.sockets': '本节课在太多窗口或设备中打开。请关闭一个，本页会自动重新连接。',
 
   'error.token_missing': '请先登录。',
   'error.token_expired': '登录已过期，请重新登录。',
@@ -526,6 +528,9 @@ export function errorMessage(err) {
 
 // The message for a live-socket close code (its reason from the server otherwise).
 export function closeMessage(code, reason) {
+  // 4029 is also the refusal of one live socket too many for a user (too_many_live_sockets,
+  // whose reason is "you already have N live connections open; ...").
+  if (code === 4029 && /live connections/.test(reason || '')) return t('close.4029.sockets');
   const key = `close.${code}`;
   if (has(key)) return t(key);
   return reason || t('closed.code', { code });

@@ -5,7 +5,7 @@
 import { Api, decodeToken, savedToken } from '/api.js';
 import { closeMessage, errorMessage, initI18n, lang, t } from '/i18n.js';
 import { LiveClient } from '/live.js';
-import { RoomModel, chatLine, clear, el, histogram, toast } from '/ui.js';
+import { RoomModel, reconnectNotice, chatLine, clear, el, histogram, toast } from '/ui.js';
 import { DevicePickers, Publisher, Subscriber } from '/video.js';
 
 initI18n(document.getElementById('topbar'));
@@ -92,8 +92,10 @@ function startLive(s) {
       $('submit-answers').disabled = false;
     }
   });
+  const notice = reconnectNotice();
   live.addEventListener('status', (e) => {
     const { state, code, reason } = e.detail;
+    notice(e.detail);
     connState = state;
     $('conn').textContent = t(`conn.${state}`);
     $('conn').className = `pill ${state}`;

@@ -5,7 +5,7 @@
 import { Api, decodeToken, savedToken } from '/api.js';
 import { closeMessage, dateTime, duration, errorMessage, initI18n, t, time } from '/i18n.js';
 import { LiveClient } from '/live.js';
-import { RoomModel, bar, chatLine, clear, el, histogram, toast } from '/ui.js';
+import { RoomModel, reconnectNotice, bar, chatLine, clear, el, histogram, toast } from '/ui.js';
 import { DevicePickers, Publisher, Subscriber } from '/video.js';
 
 initI18n(document.getElementById('topbar'));
@@ -251,8 +251,10 @@ function startLive(s) {
   live.addEventListener('reply', (e) => {
     if (e.detail.type === 'error') toast(errorMessage(e.detail), 'error');
   });
+  const notice = reconnectNotice();
   live.addEventListener('status', (e) => {
     const { state, code, reason } = e.detail;
+    notice(e.detail);
     connState = state;
     $('conn').textContent = t(`conn.${state}`);
     $('conn').className = `pill ${state}`;

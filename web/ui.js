@@ -1,6 +1,6 @@
 // Shared by the teacher and student pages: a tiny DOM helper and the room model, which holds
 // what the live protocol has told us (snapshot + events) and notifies the page on change.
-import { t, time } from '/i18n.js';
+import { closeMessage, t, time } from '/i18n.js';
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -36,6 +36,20 @@ export function toast(message, kind = 'info') {
   const t = el('div', { class: `toast ${kind}`, text: message });
   box.append(t);
   setTimeout(() => t.remove(), 5000);
+}
+
+// Says once why the live socket is reconnecting when the server gave a reason (too many
+// windows open, too many messages, a link too slow to keep up, a replica restarting): not at
+// every retry, and not for a plain lost connection (1006), which the status pill shows.
+// Returns a listener for LiveClient's 'status' event details.
+export function reconnectNotice() {
+  let shown = 0;
+  return ({ state, code, reason }) => {
+    if (state === 'open') shown = 0;
+    if (state !== 'reconnecting' || !code || code === 1006 || code === shown) return;
+    shown = code;
+    toast(closeMessage(code, reason), 'error');
+  };
 }
 
 // The room as this client knows it. `onchange(kind)` is called after every change with the

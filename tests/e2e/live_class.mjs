@@ -114,6 +114,34 @@ runScenario('live class', { timeout: TIMEOUT }, async ({ server, open }) => {
   await T.waitForSelector('#quiz-distribution .histogram');
   await T.screenshot({ path: path.join(SHOTS, 'live-teacher-closed.png'), fullPage: true });
 
+  // --- one window too many: Ben holds his page's socket and 4 more (the default limit is 5 per
+  // user); a second page of his is refused (close 4029), says why, and connects by itself once
+  // one of the others closes.
+  await B.evaluate(async () => {
+    const c = window.edgeclassLive();
+    const url = `${c.base}/api/v1/sessions/${c.sessionId}/live?token=${encodeURIComponent(c.token)}`;
+    window.__extra = [];
+    for (let i = 0; i < 4; i++) {
+      const ws = new WebSocket(url);
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onclose = (e) => reject(new Error(`extra socket ${i} closed: ${e.code} ${e.reason}`));
+      });
+      window.__extra.push(ws);
+    }
+  });
+  const B2 = await open('student.html', 'usr_ben', 'Ben', 'student');
+  await B2.fill('#course-id', courseId);
+  await B2.click('#join');
+  const refusal = await B2.waitForSelector('.toast.error:has-text("too many windows")').then((n) => n.innerText());
+  check((await B2.$eval('#conn', (c) => c.className)).includes('reconnecting'),
+    `a fifth window is refused and says why (${refusal})`);
+  await B.evaluate(() => window.__extra.pop().close());
+  await B2.waitForSelector('#conn.open', { timeout: 15000 });
+  check(true, 'it connects by itself once another window closes');
+  await B2.close();
+  await B.evaluate(() => window.__extra.forEach((ws) => ws.close()));
+
   // --- moderation: mute everyone
   await T.check('#mute-all');
   await A.waitForSelector('#chat-muted:not([hidden])');
