@@ -27,6 +27,9 @@ const std::vector<Setting>& settings() {
       {"--max-students", "MAX_STUDENTS", "1000", "default course capacity"},
       {"--video-quality", "VIDEO_QUALITY", "720p", "video bitrate cap: 360p, 480p, 720p, 1080p"},
       {"--log-level", "EDGECLASS_LOG_LEVEL", "info", "debug, info, warn, error, off"},
+      {"--log-buffer-kb", "EDGECLASS_LOG_BUFFER_KB", "4096",
+       "KiB of log lines held while stdout does not drain (a stuck collector, a full disk); "
+       "beyond, lines are dropped and counted, never waited for"},
       {"--policy-dir", "EDGECLASS_POLICY_DIR", "",
        "directory of .rego policies (default: the embedded policies)"},
       {"--policy-query", "EDGECLASS_POLICY_QUERY", "data.education.allow",
@@ -189,6 +192,8 @@ base::Status apply(Config& c, std::string_view env, const std::string& v, const 
     base::log::Level l;
     if (!base::log::parse_level(v, &l)) return bad("must be debug, info, warn, error or off");
     c.log_level = v;
+  } else if (env == "EDGECLASS_LOG_BUFFER_KB") {
+    EC_RETURN_IF_ERROR(number_in(16, 1048576, &c.log_buffer_kb));
   } else if (env == "EDGECLASS_POLICY_DIR") {
     c.policy_dir = v;
   } else if (env == "EDGECLASS_REDIS_URL" || env == "EDGECLASS_REPLICA_ID" ||

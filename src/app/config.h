@@ -19,6 +19,7 @@ struct Config {
   int64_t max_students = 1000;
   std::string video_quality = "720p";
   std::string log_level = "info";
+  int64_t log_buffer_kb = 4096;  // log lines queued for a slow log output before dropping
   std::string policy_dir;  // empty: the policies embedded in the binary
   std::string policy_query = "data.education.allow";  // the decision; deny_reason beside it
   std::string policy_bundle_url;   // empty: no bundle; http://host[:port]/path of an OPA bundle

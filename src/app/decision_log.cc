@@ -1,7 +1,5 @@
 #include "app/decision_log.h"
 
-#include <unistd.h>
-
 #include <boost/json/serialize.hpp>
 #include <mutex>
 #include <random>
@@ -18,19 +16,9 @@ namespace json = boost::json;
 
 namespace {
 
-std::mutex stdout_mu;
-
-void write_stdout(std::string_view line) {
-  std::lock_guard<std::mutex> lock(stdout_mu);
-  const char* p = line.data();
-  size_t n = line.size();
-  while (n > 0) {
-    ssize_t w = ::write(STDOUT_FILENO, p, n);
-    if (w <= 0) return;  // stdout closed: decisions are not held up by their log
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-}
+// Decision logs on stdout go where log lines go (base::log::emit): whole lines, queued
+// behind a slow output rather than waited for (app/log_writer.h).
+void write_stdout(std::string_view line) { base::log::emit(line); }
 
 // A random (version 4) UUID.
 std::string uuid4() {

@@ -17,6 +17,7 @@
 #include "app/city_front.h"
 #include "app/city_live.h"
 #include "app/decision_log.h"
+#include "app/log_writer.h"
 #include "app/media_plane.h"
 #include "app/policies.h"
 #include "app/tls_edge.h"
@@ -338,6 +339,10 @@ class Node {
   base::Status start() {
     EC_RETURN_IF_ERROR(resolve_secret());
     metrics::register_process_metrics(registry_);
+    registry_.callback("edgeclass_log_lines_dropped_total",
+                       "Log lines dropped because the log output did not keep up (a full pipe "
+                       "or disk; app/log_writer.h)",
+                       metrics::Type::kCounter, [] { return double(log_lines_dropped_total()); });
     EC_RETURN_IF_ERROR(open_store());
     EC_RETURN_IF_ERROR(start_tls());
     http::ServerOptions options = server_options(config_);
@@ -949,12 +954,23 @@ int serve(const Config& config) {
   base::log::Level level;
   base::log::parse_level(config.log_level, &level);
   base::log::set_level(level);
-  sigset_t signals = block_signals();
-  Node node(config);
-  if (!node.start().is_ok()) return 1;
-  node.run_until_stopped(signals);
-  node.stop();
-  return 0;
+  // Every line from here on leaves through one writer thread: a log pipe nobody drains
+  // stalls no request (app/log_writer.h).
+  LogWriter log_out(STDOUT_FILENO, size_t(config.log_buffer_kb) * 1024);
+  base::log::set_sink([&log_out](std::string_view line) { log_out.write(line); });
+  int rc = 0;
+  {
+    sigset_t signals = block_signals();
+    Node node(config);
+    if (node.start().is_ok()) {
+      node.run_until_stopped(signals);
+      node.stop();
+    } else {
+      rc = 1;
+    }
+  }
+  base::log::set_sink(nullptr);
+  return rc;
 }
 
 }  // namespace app

@@ -50,14 +50,18 @@ Line::Line(Level lvl, std::string_view msg) : enabled_(lvl >= level() && lvl != 
 Line::~Line() {
   if (!enabled_) return;
   buf_ += "}\n";
+  emit(buf_);
+}
+
+void emit(std::string_view line) {
   if (sink()) {
-    sink()(buf_);
+    sink()(line);
     return;
   }
   // One write per line: atomic for pipes up to PIPE_BUF, and never interleaved mid-line
   // for regular files opened with O_APPEND.
-  const char* p = buf_.data();
-  size_t n = buf_.size();
+  const char* p = line.data();
+  size_t n = line.size();
   while (n > 0) {
     ssize_t w = ::write(STDOUT_FILENO, p, n);
     if (w <= 0) return;  // nowhere to log to; dropping the line is the only option

@@ -22,8 +22,14 @@ Level level();
 // "debug", "info", "warn", "error", "off"; false when unknown.
 bool parse_level(std::string_view name, Level* out);
 
-// Replaces where lines go (tests capture them). Not for use while other threads log.
+// Replaces where lines go (tests capture them; the server queues them for a writer thread,
+// app/log_writer.h). Not for use while other threads log.
 void set_sink(std::function<void(std::string_view line)> sink);
+
+// Writes one whole preformatted line (ending in a newline) where log lines go: through the
+// sink when one is set, else with one write(2) on stdout. For other JSON lines that share
+// stdout (OPA decision logs), so that they never interleave with log lines.
+void emit(std::string_view line);
 
 class Line {
  public:

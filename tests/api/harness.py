@@ -58,6 +58,9 @@ class Server:
         self.admin_port = None  # the admin listener (/metrics, /v1/data)
         self.reader = None  # drains the server's stdout into self.log after start-up
         self.log = []
+        # Cleared, the reader stops draining stdout (a stuck log collector); set, it goes on.
+        self.drain_gate = threading.Event()
+        self.drain_gate.set()
 
     def start(self):
         self.proc = subprocess.Popen([BINARY, "serve"], env=self.env, stdout=subprocess.PIPE,
@@ -84,6 +87,7 @@ class Server:
     def _drain(self):
         for line in self.proc.stdout:
             self.log.append(line)
+            self.drain_gate.wait()
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc and self.proc.poll() is None:

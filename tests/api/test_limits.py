@@ -360,6 +360,41 @@ class LiveSocketLimitTest(unittest.TestCase):
                 sk.close()
 
 
+class StuckLogTest(unittest.TestCase):
+    def test_a_log_output_nobody_drains_stalls_no_request(self):
+        # The access log writes a line per request. With stdout not read (a stuck collector,
+        # a full disk), 64 KiB of pipe and a 64 KiB log buffer fill within a few hundred
+        # requests; every request must still be answered, the overflow dropped and counted.
+        with Server(env={"EDGECLASS_LOG_BUFFER_KB": "64"}) as srv:
+            srv.drain_gate.clear()
+            sk = connect(srv.port, timeout=5)
+            rd = Reader(sk)
+            req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            answered = 0
+            try:
+                for _ in range(30):  # 30 x 50 pipelined requests, about 300 KiB of log lines
+                    sk.sendall(req * 50)
+                    for _ in range(50):
+                        st, _, _ = rd.response()
+                        self.assertEqual(st, 200)
+                        answered += 1
+            except (socket.timeout, EOFError) as e:
+                self.fail(f"the server stopped answering after {answered} requests with its "
+                          f"log output stuck: {e!r}")
+            finally:
+                sk.close()
+            dropped = metric(srv.admin_port, "edgeclass_log_lines_dropped_total")
+            self.assertIsNotNone(dropped)
+            self.assertGreater(dropped, 0)
+            srv.drain_gate.set()  # the collector is back: the loss is reported in the log
+            deadline = time.time() + 10
+            while time.time() < deadline and not any('"log.lines_dropped"' in l for l in srv.log):
+                time.sleep(0.05)
+            line = next((l for l in srv.log if '"log.lines_dropped"' in l), None)
+            self.assertIsNotNone(line, "no log.lines_dropped line once the output drained")
+            self.assertGreater(json.loads(line)["lines"], 0)
+
+
 class LimitConfigTest(unittest.TestCase):
     def test_bad_limit_values_are_refused(self):
         import subprocess
