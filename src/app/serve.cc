@@ -954,13 +954,15 @@ int serve(const Config& config) {
   base::log::Level level;
   base::log::parse_level(config.log_level, &level);
   base::log::set_level(level);
+  // Blocked before any thread starts, so that every thread inherits the mask and only
+  // run_until_stopped takes SIGTERM/SIGINT/SIGHUP.
+  sigset_t signals = block_signals();
   // Every line from here on leaves through one writer thread: a log pipe nobody drains
   // stalls no request (app/log_writer.h).
   LogWriter log_out(STDOUT_FILENO, size_t(config.log_buffer_kb) * 1024);
   base::log::set_sink([&log_out](std::string_view line) { log_out.write(line); });
   int rc = 0;
   {
-    sigset_t signals = block_signals();
     Node node(config);
     if (node.start().is_ok()) {
       node.run_until_stopped(signals);
