@@ -112,7 +112,15 @@ class ClassCodeTest(unittest.TestCase):
             return float(m.group(1))
 
         s.course(T)
-        before = ops_written()
+        # The writer records a commit's batch once its callers are answered, which can be
+        # just after the 201 arrives: wait for the count to settle before taking it.
+        before, deadline = ops_written(), time.time() + 5
+        while time.time() < deadline:
+            time.sleep(0.2)
+            now = ops_written()
+            if now == before:
+                break
+            before = now
         for guess in ("ABCDEFGH", "JKMNPQRS", "TUVWXYZ2", "23456789"):
             st, body = s.request("POST", "/api/v1/join", {"code": guess}, token("s_guess"))
             self.assertEqual((st, body["error"]["code"]), (404, "join_code_not_found"))
