@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <cctype>
+#include <cstdlib>
 #include <map>
 
 #include "base/clock.h"
@@ -224,6 +225,16 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
     }
   }
   config.public_ip = announced_.front();
+  // Where another replica's SFU sends this one a relay leg (docs/design.md, "A class relayed
+  // between replicas"): the announced address unless the replicas reach each other by another.
+  if (const char* ip = std::getenv("EDGECLASS_RELAY_IP"); ip && *ip) {
+    media::SocketAddress a;
+    if (!media::SocketAddress::parse_ip(ip, &a)) {
+      return base::invalid_argument("EDGECLASS_RELAY_IP must be an IP address, got '" +
+                                    std::string(ip) + "'");
+    }
+    config.relay_ip = ip;
+  }
   config.extra_candidate_ips.assign(announced_.begin() + 1, announced_.end());
   config.fanout_threads = std::max(1, options_.fanout_threads);
   config.ice_timeout_ms = options_.ice_timeout_ms;

@@ -6,7 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/http/field.hpp>
 
 #include "app/media_plane.h"
 #include "base/log.h"
@@ -16,7 +15,7 @@ namespace {
 
 namespace asio = boost::asio;
 using asio::awaitable;
-using field = boost::beast::http::field;
+using field = http::beast_http::field;
 
 // The media thread's answer, awaited on the connection's I/O thread.
 awaitable<base::Result<std::string>> serve_on_media(MediaPlane& media, std::string body) {
