@@ -196,6 +196,11 @@ async function main() {
     check(want(seen), 'one relay leg per edge replica: a sends 2 (b with two students, c with one), b and c receive 1 each');
     check(servers.a.log().includes('"media.relay_up"') && servers.b.log().includes('"media.relay_up"'),
       'the legs going up are logged (media.relay_up) on the home and the edge');
+    // Only replicas open legs: without the city credential the home refuses (the offer would
+    // carry the leg's keys).
+    const forged = await fetch(`${servers.a.url}/internal/v1/media/relay`, { method: 'POST',
+      headers: { 'content-type': 'application/json' }, body: '{"room":"x"}' });
+    check(forged.status === 403, `a relay offer without the city credential is refused (${forged.status})`);
     // Cleo leaves b: Ana still watches there, so b keeps its leg.
     await C.close();
     await T.waitForSelector('#people li[data-user="usr_cleo"]', { state: 'detached' });
