@@ -12,8 +12,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
-import { check, launchBrowser, pageOpener, sleep, startServer, waitRise } from './harness.mjs';
+import { ROOT, check, launchBrowser, pageOpener, sleep, startServer, waitRise } from './harness.mjs';
 
 const TIMEOUT = 10000;
 const REDIS = process.env.REDIS_SERVER || 'redis-server';
@@ -54,8 +56,23 @@ async function inCity(server) {
   throw new Error(`${server.url} did not join the city`);
 }
 
+// The default policies plus the rule docs/policy.md suggests for letting the student on stage
+// share a screen (share_screen with on_stage), for every replica.
+function policyDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgeclass-e2e-city-policy-'));
+  const rego = fs.readFileSync(path.join(ROOT, 'policies/education.rego'), 'utf8');
+  fs.writeFileSync(path.join(dir, 'education.rego'), `${rego}
+allow {
+	input.action == "share_screen"
+	input.on_stage == true
+}
+`);
+  return dir;
+}
+
 async function main() {
   const redis = await startRedis();
+  const policies = policyDir();
   const servers = {};
   let browser = null;
   try {
@@ -64,7 +81,7 @@ async function main() {
         prefix: `edgeclass-e2e-city-${name}-`,
         env: { EDGECLASS_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
           EDGECLASS_REPLICA_ID: name, EDGECLASS_MEDIA_PORT: '0',
-          EDGECLASS_PUBLIC_IP: '127.0.0.1' },
+          EDGECLASS_PUBLIC_IP: '127.0.0.1', EDGECLASS_POLICY_DIR: policies },
         failOn: ['media.unavailable'],
       });
     }
@@ -251,8 +268,31 @@ async function main() {
       console.log(`${name}: Ana's stage video frames ${onStage[i]} -> ${r.to} in ${r.secs.toFixed(1)} s`);
       check(r.to !== null && r.to > (onStage[i] || 0) + 20, `${name}: decodes Ana (on b) on stage`);
     }
+    // Ana, on stage, shares her screen (this city's policy lets the student on stage share):
+    // it goes up to the home's SFU and comes to Ben through c's relay leg (feed "screen")
+    await A.waitForSelector('#share:not([hidden])');
+    await A.click('#share');
+    await A.waitForSelector('#share:text("Stop sharing")');
+    await A.waitForSelector('#screen-video.playing');
+    const screenFrames = (P) => P.evaluate(async () => {
+      const r = window.edgeclassVideo().videoReceiver('screen');
+      if (!r) return null;
+      let frames = null;
+      (await r.getStats()).forEach((x) => { if (x.type === 'inbound-rtp') frames = x.framesDecoded || 0; });
+      return frames;
+    });
+    await B.waitForSelector('#screen-video.playing');
+    const screenFrom = await screenFrames(B);
+    const sr = await waitRise(() => screenFrames(B), 10, { from: screenFrom || 0 });
+    console.log(`Ben (c): Ana's screen frames ${screenFrom} -> ${sr.to} in ${sr.secs.toFixed(1)} s`);
+    check(sr.to !== null && sr.to > (screenFrom || 0) + 10, 'Ben (c) decodes the screen Ana (b, on stage) shares');
+    await A.click('#share');
+    await A.waitForSelector('#share:text("Share screen")');
+    await B.waitForSelector('#screen-video:not(.playing)', { state: 'attached' });
+    check(true, 'Ana stops sharing: Ben sees the screen end');
     await T.click('#take-stage');
     await A.waitForSelector('#on-stage[hidden]', { state: 'attached' });
+    await A.waitForSelector('#share', { state: 'hidden' });
     for (const [, P] of stageViewers) await P.waitForSelector('#onstage-video:not(.playing)', { state: 'attached' });
     check(true, 'the stage taken back: Ana stops, the viewers see it end');
 
@@ -312,6 +352,7 @@ async function main() {
     }
     throw e;
   } finally {
+    fs.rmSync(policies, { recursive: true, force: true });
     if (browser) await browser.close();
     for (const s of Object.values(servers)) {
       s.proc.kill('SIGTERM');
