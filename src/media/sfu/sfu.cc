@@ -763,7 +763,7 @@ base::Result<RelayAnswer> Sfu::relay_serve(const RelayOffer& offer) {
   return RelayAnswer{relay_address()};
 }
 
-void Sfu::close_relay(const std::string& leg_id, std::string_view reason, bool bye) {
+void Sfu::close_relay(std::string leg_id, std::string_view reason, bool bye) {
   auto l = legs_.find(leg_id);
   if (l == legs_.end()) return;
   RelayLeg& leg = *l->second;

@@ -203,8 +203,8 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   // The edge: asks for a leg for `room_id` (RoomState::relay_home).
   void open_relay(const std::string& room_id, RoomState& rs, int64_t now_ns);
   // Drops the leg (its consumers on the home, its producers on the edge); `bye` tells the
-  // other side at once.
-  void close_relay(const std::string& leg_id, std::string_view reason, bool bye);
+  // other side at once. `leg_id` by value: callers pass ids that it clears.
+  void close_relay(std::string leg_id, std::string_view reason, bool bye);
   void send_relay_rtcp(RelayLeg& leg, std::span<uint8_t> buffer, size_t len);
   SocketAddress relay_address() const;
 
