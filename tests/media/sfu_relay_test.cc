@@ -141,6 +141,8 @@ class SfuRelayTest : public ::testing::Test, public Sfu::Listener {
           edge_.on_udp_packet(d.bytes, d.from, clock_.now_mono_ns());
         } else if (d.to == teacher_.addr()) {
           teacher_.receive(std::move(d.bytes));
+        } else if (publisher_ && d.to == publisher_->addr()) {
+          publisher_->receive(std::move(d.bytes));
         } else {
           for (auto& s : students_) {
             if (d.to == s->addr()) s->receive(std::move(d.bytes));
@@ -181,20 +183,21 @@ class SfuRelayTest : public ::testing::Test, public Sfu::Listener {
 
   // One frame on each layer; a layer whose key frame was asked for (PLI) sends one.
   void send_frame() {
-    for (const auto& compound : teacher_.rtcp) {
+    FakeBrowser& teacher = publisher_ ? *publisher_ : teacher_;
+    for (const auto& compound : teacher.rtcp) {
       auto parsed = rtcp::parse_compound(compound);
       if (!parsed.is_ok()) continue;
       for (const auto& p : *parsed) {
         if (auto* pli = std::get_if<rtcp::Pli>(&p)) key_wanted_.insert(pli->media_ssrc);
       }
     }
-    teacher_.rtcp.clear();
+    teacher.rtcp.clear();
     ts_ += 3000;
     for (int l = 0; l < 3; ++l) {
-      uint32_t ssrc = 5000 + uint32_t(l);
+      uint32_t ssrc = ssrc_base_ + uint32_t(l);
       bool key = frames_ == 0 || key_wanted_.erase(ssrc) > 0;
-      teacher_.send_rtp(layer_packet(ssrc, uint16_t(700 * l + frames_), ts_, key,
-                                     uint16_t(1000 * l + frames_), kRids[l], 100 * size_t(l + 1)));
+      teacher.send_rtp(layer_packet(ssrc, uint16_t(700 * l + frames_), ts_, key,
+                                    uint16_t(1000 * l + frames_), kRids[l], 100 * size_t(l + 1)));
       ++teacher_packets_;
     }
     ++frames_;
@@ -270,6 +273,8 @@ class SfuRelayTest : public ::testing::Test, public Sfu::Listener {
   size_t served_ = 0;
   std::function<bool(const Datagram&)> drop_;
   std::set<uint32_t> key_wanted_;
+  std::unique_ptr<FakeBrowser> publisher_;  // the teacher's page after a reload, when set
+  uint32_t ssrc_base_ = 5000;
   uint32_t ts_ = 0;
   int frames_ = 0;
   uint64_t teacher_packets_ = 0;
@@ -370,6 +375,35 @@ TEST_F(SfuRelayTest, ASilentHomeIsAskedAgainAndTheStudentsStreamContinues) {
     std::vector<RtpPacket> got = continuous_video(i, &why);
     EXPECT_TRUE(why.empty()) << why;
     EXPECT_GE(got.size(), 60u) << "student " << i;
+  }
+}
+
+TEST_F(SfuRelayTest, ATeacherWhoPublishesAgainReachesTheEdgeOverTheSameLeg) {
+  join_everyone();
+  run_ms(2500);
+  // The teacher reloads: a new PeerConnection with new SSRCs replaces the old one in "main".
+  publisher_ = std::make_unique<FakeBrowser>(SocketAddress::ipv4(10, 0, 9, 2, 40001), &to_home_);
+  auto pub = home_.publish("room1", "teacher", "main",
+                           publisher_->offer("chromium_simulcast_offer.sdp", kSimulcastFp, "jRDl"));
+  ASSERT_TRUE(pub.is_ok()) << pub.status().to_string();
+  publisher_->set_answer(*pub);
+  publisher_->connect();
+  pump();
+  ASSERT_TRUE(publisher_->connected());
+  ssrc_base_ = 6000;
+  frames_ = 0;  // its first frame is a key frame on every layer
+  ts_ += 900000;
+  run_ms(3000);
+  // The leg did not change: the home's pinned consumers belong to the feed, not the
+  // publisher, and carried on with the new one.
+  EXPECT_EQ(asked_.size(), 1u);
+  EXPECT_EQ(home_.relay_counters().legs_out, 1u);
+  EXPECT_EQ(edge_.relay_counters().legs_in, 1u);
+  for (int i = 0; i < kStudents; ++i) {
+    std::string why;
+    std::vector<RtpPacket> got = continuous_video(i, &why);
+    EXPECT_TRUE(why.empty()) << why;
+    EXPECT_GE(got.size(), 120u) << "student " << i;  // before and after the reload
   }
 }
 
