@@ -163,6 +163,8 @@ const en = {
 
   // student page
   'student.onstage': 'You are on stage',
+  'student.share.start': 'Share screen',
+  'student.share.stop': 'Stop sharing',
   'student.join.title': 'Join a class',
   'student.join.code': 'Class code',
   'student.join.code.placeholder': 'Class code, e.g. K7M2QX9P',
@@ -392,6 +394,8 @@ const zh = {
   'teacher.att.close': '关闭',
 
   'student.onstage': '你在台上',
+  'student.share.start': '共享屏幕',
+  'student.share.stop': '停止共享',
   'student.join.title': '加入课堂',
   'student.join.code': '课程码',
   'student.join.code.placeholder': '课程码，例如 K7M2QX9P',

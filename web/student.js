@@ -20,11 +20,16 @@ $('me').textContent = claims ? claims.name || claims.sub : '';
 let live = null;
 let video = null;  // the teacher's camera and the student on stage (Subscriber)
 let camera = null;  // this student's camera while it is on stage (Publisher)
+// This student's shared screen while on stage (Publisher, source "screen"): the button shows on
+// stage; whether the student may share is the policy's (share_screen with on_stage true: the
+// default policy lets only the teacher share, and the refusal's reason is shown).
+let screen = null;
 let waitTimer = null;
 const model = new RoomModel(render);
 window.edgeclassLive = () => live;  // for the end-to-end tests and the console
 window.edgeclassVideo = () => video;
 window.edgeclassCamera = () => camera;
+window.edgeclassScreen = () => screen;
 
 // ---- setup --------------------------------------------------------------------------------
 
@@ -71,16 +76,21 @@ function startLive(s) {
   live = new LiveClient({ sessionId: s.id, token });
   video = new Subscriber(live, $('stage-video'), { stageVideo: $('onstage-video'), screenVideo: $('screen-video') });
   camera = new Publisher(live, $('onstage-video'));
+  screen = new Publisher(live, $('screen-video'), { source: 'screen' });
+  screen.addEventListener('change', renderShare);
   new DevicePickers(camera, $('devices'), { onError: (err) => toast(t('camera.error', { message: err.message }), 'error') });
   live.addEventListener('welcome', (e) => {
     model.welcome(e.detail);
     // A new connection lost the old one's media: still on stage, publish again.
     if (onStage && camera.on) camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
+    if (onStage && screen.on) screen.publish().catch((err) => toast(t('screen.error', { message: err.message }), 'error'));
   });
   live.addEventListener('media', (e) => {
-    if (e.detail.type === 'media.disconnected' && e.detail.connection === 'publish' &&
-        (e.detail.source || 'camera') === 'camera' && onStage && camera.on) {
+    if (e.detail.type !== 'media.disconnected' || e.detail.connection !== 'publish' || !onStage) return;
+    if ((e.detail.source || 'camera') === 'camera' && camera.on) {
       camera.publish().catch((err) => toast(t('camera.error', { message: err.message }), 'error'));
+    } else if (e.detail.source === 'screen' && screen.on) {
+      screen.publish().catch((err) => toast(t('screen.error', { message: err.message }), 'error'));
     }
   });
   live.addEventListener('event', (e) => model.apply(e.detail));
@@ -100,8 +110,9 @@ function startLive(s) {
     $('conn').textContent = t(`conn.${state}`);
     $('conn').className = `pill ${state}`;
     if (state === 'closed') {
-      // Removed, or the session is over: the camera and microphone are released.
+      // Removed, or the session is over: the camera, microphone and screen are released.
       if (camera.on) camera.stop();
+      if (screen.on) screen.stop();
       toast(closeMessage(code, reason), code === 1000 ? 'info' : 'error');
     }
   });
@@ -234,10 +245,39 @@ function renderStage() {
     });
   } else {
     camera.stop();
+    if (screen.on) screen.stop();
     $('onstage-video').muted = $('stage-video').muted;  // as the sound button left it
     video.show('stage', true);
   }
+  renderShare();
 }
+
+// The share button: on stage only. While this student shares, the screen box shows its own
+// screen (the local preview), not the subscription's.
+function renderShare() {
+  if (!screen) return;
+  const b = $('share');
+  b.hidden = !onStage;
+  b.dataset.i18n = screen.on ? 'student.share.stop' : 'student.share.start';
+  b.textContent = t(b.dataset.i18n);
+  video.show('screen', !screen.on);
+}
+
+$('share').addEventListener('click', async () => {
+  const b = $('share');
+  b.disabled = true;
+  try {
+    if (screen.on) screen.stop();
+    else await screen.start();
+  } catch (err) {
+    // A refusal (the policy's reason) or the browser's (the user cancelled the picker).
+    toast(t('screen.error', { message: err.message }), 'error');
+    if (screen.on) screen.stop();
+  } finally {
+    b.disabled = false;
+    renderShare();
+  }
+});
 
 // ---- chat, hands, reconnect ---------------------------------------------------------------
 

@@ -37,13 +37,21 @@ namespace app {
 
 struct MediaPlaneOptions {
   std::string bind_ip = "0.0.0.0";
-  uint16_t port = 7882;          // EDGECLASS_MEDIA_PORT
+  uint16_t port = 7882;  // EDGECLASS_MEDIA_PORT
   // EDGECLASS_PUBLIC_IP; empty: every non-loopback IPv4 address of the host's interfaces
   // (127.0.0.1 with a warning when there is none).
   std::string public_ip;
   std::string video_quality;        // VIDEO_QUALITY; empty: the SFU's default cap
   int fanout_threads = 1;           // EDGECLASS_MEDIA_THREADS (resolved: >= 1)
   int64_t ice_timeout_ms = 30'000;  // EDGECLASS_MEDIA_ICE_TIMEOUT
+  // A class relayed between replicas (docs/design.md, "A class relayed between replicas"):
+  // this replica's id (names its legs on the home) and how an offer reaches the home of
+  // session `room` (POST /internal/v1/media/relay there); `done` with the answer's body, on
+  // any thread. Without it subscriptions on an edge go to the home, as before.
+  std::string replica_id;
+  std::function<void(std::string room, std::string body,
+                     std::function<void(base::Result<std::string>)> done)>
+      relay_connect;
   // Called on the media thread for every SFU event.
   std::function<void(ws::MediaEvent)> on_event;
   // Receives the forwarding latency (arrival -> sent, seconds) once a second; its bounds
@@ -77,6 +85,9 @@ class MediaPlane {
 
   // The functions post to the media thread; valid while this object lives.
   ws::MediaSignalling signalling();
+  // The home's side of a relay leg: `body` is an edge's offer (JSON); `done` (on the media
+  // thread) with the answer's JSON, or why not.
+  void relay_serve(std::string body, std::function<void(base::Result<std::string>)> done);
   MediaStats stats() const;
   // Subscribers per live session (id, count), as of the last snapshot.
   std::vector<std::pair<std::string, uint64_t>> room_subscribers() const;

@@ -19,6 +19,7 @@
 #include "app/decision_log.h"
 #include "app/log_writer.h"
 #include "app/media_plane.h"
+#include "app/media_relay.h"
 #include "app/policies.h"
 #include "app/tls_edge.h"
 #include "app/web_assets.h"
@@ -175,6 +176,25 @@ void register_media_metrics(metrics::Registry& registry, MediaPlane& media) {
         const std::string consent[] = {"consent_expired"};
         emit(consent, double(s.consent_expirations));
       });
+  // Relay legs between replicas' SFUs (media_metrics.h, MediaStats).
+  registry.callback_family(
+      "edgeclass_media_relay_packets_total",
+      "RTP packets on relay legs between replicas' SFUs: out (sent by this home to its edges, "
+      "once per leg whatever the number of students), in (received by this edge)",
+      metrics::Type::kCounter, {"direction"}, [&media](const metrics::Registry::Emit& emit) {
+        const MediaStats s = media.stats();
+        const std::string out[] = {"out"}, in[] = {"in"};
+        emit(out, double(s.relay_packets_out));
+        emit(in, double(s.relay_packets_in));
+      });
+  registry.callback_family("edgeclass_media_relay_bytes_total",
+                           "RTP bytes on relay legs (before SRTP)", metrics::Type::kCounter,
+                           {"direction"}, [&media](const metrics::Registry::Emit& emit) {
+                             const MediaStats s = media.stats();
+                             const std::string out[] = {"out"}, in[] = {"in"};
+                             emit(out, double(s.relay_bytes_out));
+                             emit(in, double(s.relay_bytes_in));
+                           });
   registry.callback("edgeclass_media_dtls_failures_total",
                     "WebRTC transports whose DTLS handshake (or SRTP setup) failed",
                     metrics::Type::kCounter,
@@ -387,6 +407,7 @@ class Node {
     server_->stop();
     if (city_) city_->stop();
     if (front_) front_->release_connections();  // while the I/O contexts exist
+    if (media_relay_owned_) media_relay_owned_->release_connections();
     if (admin_) admin_->stop();
     writer_->stop();
     if (uploader_)
@@ -676,6 +697,21 @@ class Node {
     // stays opt-in until it has been measured on a 4-core node.
     mo.fanout_threads = std::max(1, config_.media_threads);
     mo.ice_timeout_ms = config_.media_ice_timeout_ms;
+    if (!config_.redis_url.empty()) {
+      // In a city, an edge's students watch on this replica's SFU, the streams relayed from
+      // the home's (app/media_relay.h; the relay exists once the city is started).
+      char host[256] = {};
+      gethostname(host, sizeof host - 1);
+      mo.replica_id = config_.replica_id.empty() ? std::string(host) : config_.replica_id;
+      mo.relay_connect = [this](std::string room, std::string body,
+                                std::function<void(base::Result<std::string>)> done) {
+        if (MediaRelay* r = media_relay_.load()) {
+          r->ask(std::move(room), std::move(body), std::move(done));
+        } else {
+          done(base::unavailable("the city is not started yet", "city_unavailable"));
+        }
+      };
+    }
     mo.on_event = [this](ws::MediaEvent e) {
       if (ws::LiveHub* hub = live_for_media_.load()) hub->media_event(std::move(e));
     };
@@ -797,6 +833,18 @@ class Node {
     front_ = std::make_unique<CityFront>(*city_, deps_, CityFront::credential_for(secret_),
                                          server_->thread_count(), std::move(trust).value());
     front_->install(router_);
+    // Relay legs between the replicas' SFUs: served where it arrives (not wrapped above).
+    if (media_.running()) {
+      auto relay_trust = city::PeerTrust::load(config_.city_ca);
+      if (!relay_trust.is_ok()) return fail("city.tls_config", relay_trust.status());
+      media_relay_owned_ = std::make_unique<MediaRelay>(
+          *city_, media_, CityFront::credential_for(secret_), server_->thread_count(),
+          [this](int i) -> boost::asio::io_context& { return server_->context(i); },
+          std::move(relay_trust).value(),
+          [this](std::string_view session) { return city_live_ && city_live_->is_home(session); });
+      media_relay_owned_->install(router_);
+      media_relay_.store(media_relay_owned_.get());
+    }
     // One live class across replicas: upgrades for sessions homed elsewhere are relayed to
     // their home, rooms homed here serve the edges' connections too.
     city_live_ = std::make_unique<CityLive>(*city_);
@@ -920,6 +968,8 @@ class Node {
   std::unique_ptr<city::City> city_;
   std::unique_ptr<CityFront> front_;
   std::unique_ptr<CityLive> city_live_;  // used by live_'s rooms, which go first
+  std::unique_ptr<MediaRelay> media_relay_owned_;
+  std::atomic<MediaRelay*> media_relay_{nullptr};  // read by the media thread
   // --- end of the city ---
 
   const Config& config_;

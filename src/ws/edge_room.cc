@@ -7,6 +7,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "base/log.h"
 #include "classroom/live_join.h"
@@ -26,7 +28,8 @@ std::atomic<uint64_t> g_next_conn{1};
 
 EdgeRoom::EdgeRoom(asio::io_context& ioc, int thread_index, std::string session_id,
                    std::string home, CityLink& link, CityLiveCounters& counters,
-                   LiveTraffic& traffic, std::function<void()> on_idle)
+                   LiveTraffic& traffic, std::function<void()> on_idle,
+                   const MediaSignalling* media)
     : ioc_(ioc),
       thread_index_(thread_index),
       session_id_(std::move(session_id)),
@@ -35,6 +38,7 @@ EdgeRoom::EdgeRoom(asio::io_context& ioc, int thread_index, std::string session_
       counters_(counters),
       traffic_(traffic),
       on_idle_(std::move(on_idle)),
+      media_(media && media->subscribe_relayed ? media : nullptr),
       flush_(std::make_shared<FlushList>(ioc.get_executor())) {
   counters_.edge_rooms.fetch_add(1, std::memory_order_relaxed);
 }
@@ -249,14 +253,56 @@ void EdgeRoom::leave(LiveSession& s) {
     open_.pop_back();
     counters_.edge_connections.fetch_sub(1, std::memory_order_relaxed);
   }
+  std::string user = s.who().user_id;
   conns_.erase(conn);
   if (!closing_) send_up(wire::up_leave(session_id_, conn));  // else said in close_all()
+  leave_media_if_last(user);
   maybe_idle();
+}
+
+void EdgeRoom::leave_media_if_last(const std::string& user_id) {
+  if (!media_ || !media_->leave) return;
+  for (const auto& [id, c] : conns_) {
+    if (c.who.user_id == user_id) return;
+  }
+  media_->leave(session_id_, user_id);
+}
+
+bool EdgeRoom::subscribe_here(LiveSession& s, std::string_view text) {
+  if (!media_ || text.find("media.subscribe") == std::string_view::npos) return false;
+  std::string ref;
+  auto msg = classroom::parse_client_message(text, &ref);
+  if (!msg.is_ok() || msg->type != classroom::ClientType::kMediaSubscribe) return false;
+  // Anyone in the room may watch: the subscription is this replica's SFU's, its streams
+  // relayed once from the home's SFU for every student here (docs/design.md, "A class relayed
+  // between replicas"). Publishing stays with the home, which decides who may.
+  auto done = [weak = s.weak_from_this(), ex = executor(),
+               ref = msg->ref](base::Result<std::string> r) {
+    asio::post(ex, [weak, ref, r = std::move(r)] {
+      auto sess = weak.lock();
+      if (!sess) return;
+      if (!r.is_ok()) {
+        sess->send(classroom::error_reply(
+            ref, base::invalid_argument(r.status().message(), "media_rejected")));
+        return;
+      }
+      boost::json::object o;
+      o["type"] = "media.answer";
+      if (!ref.empty()) o["ref"] = ref;
+      o["kind"] = "subscribe";
+      o["sdp"] = *r;
+      sess->send(boost::json::serialize(o));
+    });
+  };
+  media_->subscribe_relayed(session_id_, s.who().user_id, home_, std::move(msg->sdp),
+                            std::move(done));
+  return true;
 }
 
 void EdgeRoom::on_message(LiveSession& s, std::string_view text) {
   auto ci = conn_of_.find(&s);
   if (ci == conn_of_.end()) return;
+  if (subscribe_here(s, text)) return;
   // The home parses, decides and answers (its replies come back on the channel).
   send_up(wire::up_message(session_id_, ci->second, text),
           [weak = s.weak_from_this()](bool delivered) {

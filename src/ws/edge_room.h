@@ -35,6 +35,7 @@
 #include "ws/live_room.h"
 #include "ws/live_session.h"
 #include "ws/live_traffic.h"
+#include "ws/media_signalling.h"
 
 namespace ws {
 
@@ -57,7 +58,7 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
   // `on_idle` runs on this thread when the last connection is gone; the hub forgets it.
   EdgeRoom(boost::asio::io_context& ioc, int thread_index, std::string session_id, std::string home,
            CityLink& link, CityLiveCounters& counters, LiveTraffic& traffic,
-           std::function<void()> on_idle);
+           std::function<void()> on_idle, const MediaSignalling* media = nullptr);
   ~EdgeRoom() override;
 
   boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
@@ -118,6 +119,11 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
   void tick();
   void forget(const std::string& conn);
   void maybe_idle();
+  // A subscription asked on this replica's own SFU, its media relayed from the home's
+  // (MediaSignalling::subscribe_relayed): true when `text` was one and is handled.
+  bool subscribe_here(LiveSession& s, std::string_view text);
+  // The user has no connection here any more: its subscription on this replica's SFU goes.
+  void leave_media_if_last(const std::string& user_id);
 
   boost::asio::io_context& ioc_;
   int thread_index_;
@@ -127,6 +133,7 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
   CityLiveCounters& counters_;
   LiveTraffic& traffic_;  // the hub's: what this replica's sockets carry
   std::function<void()> on_idle_;
+  const MediaSignalling* media_;  // null, or without subscribe_relayed: media goes to the home
   std::shared_ptr<FlushList> flush_;
 
   // All below: this thread only.

@@ -108,11 +108,13 @@ std::shared_ptr<EdgeRoom> LiveHub::find_or_create_edge(const std::string& sessio
   auto it = edges_.find(session_id);
   if (it != edges_.end()) return it->second;
   int t = owner_thread(session_id);
-  auto edge = std::make_shared<EdgeRoom>(deps_.context(t), t, session_id, home, *city_,
-                                         city_counters_, traffic_, [this, session_id] {
-                                           std::lock_guard l(mu_);
-                                           edges_.erase(session_id);
-                                         });
+  auto edge = std::make_shared<EdgeRoom>(
+      deps_.context(t), t, session_id, home, *city_, city_counters_, traffic_,
+      [this, session_id] {
+        std::lock_guard l(mu_);
+        edges_.erase(session_id);
+      },
+      deps_.media.subscribe_relayed ? &deps_.media : nullptr);
   edges_.emplace(session_id, edge);
   return edge;
 }

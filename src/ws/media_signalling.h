@@ -25,6 +25,13 @@ struct MediaSignalling {
   // Subscribes `participant` with a recvonly offer; the answer binds the feeds in order.
   std::function<void(std::string room, std::string participant, std::string offer_sdp, Done done)>
       subscribe;
+  // On a replica that is not the session's home (an edge, ws::EdgeRoom): subscribes on this
+  // replica's SFU, whose streams come relayed from replica `home`'s SFU (one relay leg per
+  // session and edge, docs/design.md "A class relayed between replicas"). Empty: an edge's
+  // subscriptions go to the home, like everything else.
+  std::function<void(std::string room, std::string participant, std::string home,
+                     std::string offer_sdp, Done done)>
+      subscribe_relayed;
   // Stops the participant's published streams in `feed` (empty: in every feed) / drops all of
   // its transports.
   std::function<void(std::string room, std::string participant, std::string feed)> unpublish;

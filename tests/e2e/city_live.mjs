@@ -2,16 +2,20 @@
 // redis-server and three edgeclass replicas on loopback, the pages in headless Chromium. The
 // teacher's page is on replica a (the course's home); Ana's on b and Ben's on c, whose live
 // sockets those replicas relay to a. Chat, raised hands, a quiz with live results and
-// scores, Ben dropping and resuming through c, the end. Video: the teacher's camera on a; Ana's
-// and Ben's pages subscribe through their edge replicas and connect their media to a's SFU (the
-// course's home), and decode the teacher's video (getStats); then Ana, on b, gets the stage:
-// her page publishes to a's SFU and the teacher and Ben decode her. Exits non-zero on the first
-// failed check.
+// scores, Ben dropping and resuming through c, the end. Video, relayed between the replicas'
+// SFUs: the teacher's camera on a; Ana's and Cleo's pages on b and Ben's on c connect their
+// media to their own replica's SFU and decode the teacher's video (getStats), a's SFU sending
+// each stream once to b's and once to c's (the relay legs counted in /metrics: two on a, one
+// each on b and c, whatever the number of students); then Ana, on b, gets the stage: her page
+// publishes to a's SFU (the home decides who publishes) and the teacher and Ben (through c's
+// leg) decode her. Exits non-zero on the first failed check.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 
-import { check, launchBrowser, pageOpener, sleep, startServer, waitRise } from './harness.mjs';
+import { ROOT, check, launchBrowser, pageOpener, sleep, startServer, waitRise } from './harness.mjs';
 
 const TIMEOUT = 10000;
 const REDIS = process.env.REDIS_SERVER || 'redis-server';
@@ -52,8 +56,23 @@ async function inCity(server) {
   throw new Error(`${server.url} did not join the city`);
 }
 
+// The default policies plus the rule docs/policy.md suggests for letting the student on stage
+// share a screen (share_screen with on_stage), for every replica.
+function policyDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edgeclass-e2e-city-policy-'));
+  const rego = fs.readFileSync(path.join(ROOT, 'policies/education.rego'), 'utf8');
+  fs.writeFileSync(path.join(dir, 'education.rego'), `${rego}
+allow {
+	input.action == "share_screen"
+	input.on_stage == true
+}
+`);
+  return dir;
+}
+
 async function main() {
   const redis = await startRedis();
+  const policies = policyDir();
   const servers = {};
   let browser = null;
   try {
@@ -62,7 +81,7 @@ async function main() {
         prefix: `edgeclass-e2e-city-${name}-`,
         env: { EDGECLASS_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
           EDGECLASS_REPLICA_ID: name, EDGECLASS_MEDIA_PORT: '0',
-          EDGECLASS_PUBLIC_IP: '127.0.0.1' },
+          EDGECLASS_PUBLIC_IP: '127.0.0.1', EDGECLASS_POLICY_DIR: policies },
         failOn: ['media.unavailable'],
       });
     }
@@ -113,16 +132,23 @@ async function main() {
     await A.waitForSelector('#chat .chat-text:text("Hello from c")');
     check(true, 'chat from b and c reaches every replica');
 
-    // --- video: the teacher's camera on a; the students on b and c decode it, their media
-    // connected to a's SFU (the home), their signalling through their own replica
+    // --- video, relayed: the teacher's camera on a; the students on b and c decode it, their
+    // media connected to their own replica's SFU, which gets the streams from a's SFU over one
+    // relay leg per replica (Cleo joins on b too: two students there, still one leg)
     const mediaPort = (name) => {
       const line = servers[name].log().split('\n').find((l) => l.includes('"media.ready"'));
       const m = line && line.match(/"port":\s*"?(\d+)/);
       return m ? Number(m[1]) : null;
     };
-    const homeMedia = mediaPort('a');
-    check(homeMedia !== null && homeMedia !== mediaPort('b') && homeMedia !== mediaPort('c'),
-      `each replica has its own media port (home a: ${homeMedia})`);
+    const ports = { a: mediaPort('a'), b: mediaPort('b'), c: mediaPort('c') };
+    const homeMedia = ports.a;
+    check(homeMedia !== null && new Set(Object.values(ports)).size === 3,
+      `each replica has its own media port (${JSON.stringify(ports)})`);
+    const C = await open('b', 'student.html', 'usr_cleo', 'Cleo', 'student');
+    await C.fill('#course-id', courseId);
+    await C.click('#join');
+    await C.waitForSelector('#conn.open');
+    await T.waitForSelector('#people li[data-user="usr_cleo"]');
     await T.click('#camera');
     await T.waitForSelector('#camera:text("Stop camera")');
     const video = (P) => P.evaluate(async () => {
@@ -140,7 +166,7 @@ async function main() {
       });
       return out;
     });
-    const viewers = [['Ana (b)', A], ['Ben (c)', B]];
+    const viewers = [['Ana (b)', A, 'b'], ['Cleo (b)', C, 'b'], ['Ben (c)', B, 'c']];
     for (const [, P] of viewers) {
       await P.waitForSelector('#stage-video.playing');
       await P.waitForFunction(() => {
@@ -151,20 +177,58 @@ async function main() {
     const first = [];
     for (const [, P] of viewers) first.push(await video(P));
     for (let i = 0; i < viewers.length; i++) {
-      const [name, P] = viewers[i];
+      const [name, P, replica] = viewers[i];
       // 25 more frames, however long the shared 2 cores take (up to 30 s).
       const r = await waitRise(async () => (await video(P)).frames ?? null, 25, { from: first[i].frames ?? 0 });
       const then = await video(P);
       console.log(`${name}: teacher's video frames ${first[i].frames} -> ${r.to} in ${r.secs.toFixed(1)} s, media to ${then.remote}`);
-      check(then.remote === `127.0.0.1:${homeMedia}`, `${name}: media connected to the home's SFU (${then.remote})`);
+      check(then.remote === `127.0.0.1:${ports[replica]}`,
+        `${name}: media connected to its own replica's SFU (${then.remote}, ${replica} is ${ports[replica]})`);
       check(r.to > (first[i].frames ?? 0) + 25, `${name}: decodes the teacher's video`);
     }
+    // One relay leg per edge replica, not per student: a sends two (to b and c), b and c
+    // receive one each; a's relay carried the teacher's packets and each edge received them.
+    const legs = async () => {
+      const out = {};
+      for (const [name, metric] of [['a', 'edgeclass_media_relay_legs_out'],
+        ['b', 'edgeclass_media_relay_legs_in'], ['c', 'edgeclass_media_relay_legs_in'],
+        ['a_in', 'edgeclass_media_relay_legs_in'], ['b_out', 'edgeclass_media_relay_legs_out']]) {
+        const server = servers[name[0]];
+        const text = await fetch(`${server.adminUrl}/metrics`).then((r) => r.text()).catch(() => '');
+        const m = text.match(new RegExp(`^${metric} (\\d+)$`, 'm'));
+        out[name] = m ? Number(m[1]) : null;
+        const p = text.match(new RegExp(`^edgeclass_media_relay_packets_total\\{direction="(${name === 'a' ? 'out' : 'in'})"\\} (\\d+)$`, 'm'));
+        if (name.length === 1) out[`${name}_packets`] = p ? Number(p[2]) : null;
+      }
+      return out;
+    };
+    let seen = await legs();
+    const want = (l) => l.a === 2 && l.b === 1 && l.c === 1 && l.a_in === 0 && l.b_out === 0 &&
+      l.a_packets > 0 && l.b_packets > 0 && l.c_packets > 0;
+    for (let i = 0; i < 40 && !want(seen); i++) {  // the metrics are refreshed every second
+      await sleep(250);
+      seen = await legs();
+    }
+    console.log(`relay legs and packets from /metrics: ${JSON.stringify(seen)}`);
+    check(want(seen), 'one relay leg per edge replica: a sends 2 (b with two students, c with one), b and c receive 1 each');
+    check(servers.a.log().includes('"media.relay_up"') && servers.b.log().includes('"media.relay_up"'),
+      'the legs going up are logged (media.relay_up) on the home and the edge');
+    // Only replicas open legs: without the city credential the home refuses (the offer would
+    // carry the leg's keys).
+    const forged = await fetch(`${servers.a.url}/internal/v1/media/relay`, { method: 'POST',
+      headers: { 'content-type': 'application/json' }, body: '{"room":"x"}' });
+    check(forged.status === 403, `a relay offer without the city credential is refused (${forged.status})`);
+    // Cleo leaves b: Ana still watches there, so b keeps its leg.
+    await C.close();
+    await T.waitForSelector('#people li[data-user="usr_cleo"]', { state: 'detached' });
     await T.click('#camera');
     for (const P of [A, B]) await P.waitForSelector('#stage-video:not(.playing)', { state: 'attached' });
     check(true, 'the students on b and c see the camera stop');
+    seen = await legs();
+    check(seen.a === 2 && seen.b === 1, `b keeps its leg while Ana watches there (${JSON.stringify(seen)})`);
 
     // --- the stage to Ana (on b): her page publishes through b into the home's SFU; the
-    // teacher (a) and Ben (c) decode her video; the take-back stops it
+    // teacher (a) decodes her there and Ben (c) through c's relay leg; the take-back stops it
     const stageFrames = (P) => P.evaluate(async () => {
       const r = window.edgeclassVideo() && window.edgeclassVideo().videoReceiver('stage');
       if (!r) return null;
@@ -204,8 +268,31 @@ async function main() {
       console.log(`${name}: Ana's stage video frames ${onStage[i]} -> ${r.to} in ${r.secs.toFixed(1)} s`);
       check(r.to !== null && r.to > (onStage[i] || 0) + 20, `${name}: decodes Ana (on b) on stage`);
     }
+    // Ana, on stage, shares her screen (this city's policy lets the student on stage share):
+    // it goes up to the home's SFU and comes to Ben through c's relay leg (feed "screen")
+    await A.waitForSelector('#share:not([hidden])');
+    await A.click('#share');
+    await A.waitForSelector('#share:text("Stop sharing")');
+    await A.waitForSelector('#screen-video.playing');
+    const screenFrames = (P) => P.evaluate(async () => {
+      const r = window.edgeclassVideo().videoReceiver('screen');
+      if (!r) return null;
+      let frames = null;
+      (await r.getStats()).forEach((x) => { if (x.type === 'inbound-rtp') frames = x.framesDecoded || 0; });
+      return frames;
+    });
+    await B.waitForSelector('#screen-video.playing');
+    const screenFrom = await screenFrames(B);
+    const sr = await waitRise(() => screenFrames(B), 10, { from: screenFrom || 0 });
+    console.log(`Ben (c): Ana's screen frames ${screenFrom} -> ${sr.to} in ${sr.secs.toFixed(1)} s`);
+    check(sr.to !== null && sr.to > (screenFrom || 0) + 10, 'Ben (c) decodes the screen Ana (b, on stage) shares');
+    await A.click('#share');
+    await A.waitForSelector('#share:text("Share screen")');
+    await B.waitForSelector('#screen-video:not(.playing)', { state: 'attached' });
+    check(true, 'Ana stops sharing: Ben sees the screen end');
     await T.click('#take-stage');
     await A.waitForSelector('#on-stage[hidden]', { state: 'attached' });
+    await A.waitForSelector('#share', { state: 'hidden' });
     for (const [, P] of stageViewers) await P.waitForSelector('#onstage-video:not(.playing)', { state: 'attached' });
     check(true, 'the stage taken back: Ana stops, the viewers see it end');
 
@@ -257,7 +344,15 @@ async function main() {
     await T.click('#end');
     for (const P of [A, B]) await P.waitForSelector('#conn.closed');
     check(true, 'session ended for the students on b and c');
+  } catch (e) {
+    // What the replicas said about media and their relay legs, to see why.
+    for (const [name, s] of Object.entries(servers)) {
+      const lines = s.log().split('\n').filter((l) => /"media\.(relay|ready)|"media transport/.test(l));
+      console.error(`--- replica ${name}, media lines (${lines.length} of ${s.log().length} bytes):\n${lines.slice(-30).join("\n")}`);
+    }
+    throw e;
   } finally {
+    fs.rmSync(policies, { recursive: true, force: true });
     if (browser) await browser.close();
     for (const s of Object.values(servers)) {
       s.proc.kill('SIGTERM');

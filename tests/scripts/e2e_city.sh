@@ -3,7 +3,9 @@
 # a real redis-server and three release binaries on loopback, the teacher's page on the
 # course's home, the students' pages on the two other replicas, in headless Chromium through
 # playwright-core (chat, hands, quiz, resume, and video: the students decode the teacher's
-# camera and a student on another replica publishes on stage, all media on the home's SFU). Skips visibly when redis-server, node or Chromium is missing.
+# camera from their own replica's SFU, relayed once per replica from the home's SFU and counted
+# in /metrics, and a student on another replica publishes on stage to the home). Skips visibly
+# when redis-server, node or Chromium is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../e2e"
 . ../scripts/lib/tools.sh

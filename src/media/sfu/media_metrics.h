@@ -124,6 +124,15 @@ struct MediaStats {
   uint64_t ice_timeouts = 0;         // no valid ICE check within the timeout
   uint64_t consent_expirations = 0;  // ICE consent lost
   uint64_t dtls_failures = 0;        // DTLS handshake or SRTP setup failed
+  // Relay legs between replicas' SFUs (sfu/relay.h): gauges, then counters since the start
+  // (exported by the owner as edgeclass_media_relay_packets_total{direction} and
+  // edgeclass_media_relay_bytes_total{direction}).
+  uint64_t relay_legs_out = 0;  // legs this SFU sends to edges (it is the session's home)
+  uint64_t relay_legs_in = 0;   // legs this SFU receives from a home (it is an edge)
+  uint64_t relay_packets_out = 0;
+  uint64_t relay_bytes_out = 0;
+  uint64_t relay_packets_in = 0;
+  uint64_t relay_bytes_in = 0;
 };
 
 // One exported gauge of MediaStats.
@@ -140,6 +149,11 @@ inline constexpr MediaGaugeRow kMediaGaugeRows[] = {
     {&MediaStats::transports, "edgeclass_media_transports", "WebRTC transports on the SFU"},
     {&MediaStats::srtp_failures, "edgeclass_media_srtp_failures",
      "SRTP authentication/replay failures (live transports)"},
+    {&MediaStats::relay_legs_out, "edgeclass_media_relay_legs_out",
+     "Relay legs this SFU sends to other replicas' SFUs (one per live session and edge replica)"},
+    {&MediaStats::relay_legs_in, "edgeclass_media_relay_legs_in",
+     "Relay legs this SFU receives from the home replica's SFU (one per live session watched "
+     "here)"},
 };
 
 }  // namespace media

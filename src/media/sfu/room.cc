@@ -37,7 +37,11 @@ const char* to_string(MediaKind kind) { return kind == MediaKind::kAudio ? "audi
 
 Room::Producer::Producer(const ProducerParams& p) : params(p) {
   bool video = p.kind == MediaKind::kVideo;
-  if (video && !p.rids.empty()) {
+  if (!p.layer_ssrcs.empty()) {
+    for (uint32_t ssrc : p.layer_ssrcs) {
+      layers.push_back(std::make_unique<Layer>("", ssrc, video, p.clock_rate));
+    }
+  } else if (video && !p.rids.empty()) {
     for (const auto& rid : p.rids) {
       layers.push_back(std::make_unique<Layer>(rid, 0, true, p.clock_rate));
     }
@@ -80,10 +84,12 @@ void Room::unindex_producer(const Producer& p) {
 base::Status Room::set_producer(std::string_view feed, const ProducerParams& params) {
   Feed& f = feeds_[feed_key(feed, params.kind)];
   bool simulcast = params.kind == MediaKind::kVideo && !params.rids.empty();
-  if (!simulcast) {
-    auto it = by_producer_ssrc_.find(params.ssrc);
+  std::vector<uint32_t> known = params.layer_ssrcs;
+  if (known.empty() && !simulcast) known.push_back(params.ssrc);
+  for (uint32_t ssrc : known) {
+    auto it = by_producer_ssrc_.find(ssrc);
     if (it != by_producer_ssrc_.end() && it->second.feed != &f) {
-      return base::conflict("SSRC " + std::to_string(params.ssrc) + " is already published",
+      return base::conflict("SSRC " + std::to_string(ssrc) + " is already published",
                             "ssrc_in_use");
     }
   }
@@ -173,6 +179,7 @@ void Room::set_paused(const std::string& participant_id, bool paused) {
 }
 
 size_t Room::wanted_layer(const Consumer& c, const Producer& p) const {
+  if (c.params.fixed_layer >= 0) return size_t(c.params.fixed_layer);
   if (p.layers.size() <= 1) return 0;
   int t = c.selector.target();
   if (t >= 0 && size_t(t) < p.layers.size()) return size_t(t);
@@ -407,7 +414,7 @@ void Room::on_rtcp(const std::string& participant_id, ByteSpan packet) {
     }
     ++counters_.keyframe_requests_received;
     if (!feed->producer) continue;
-    if (!consumer->keyframe_backoff.allow(now)) {
+    if (consumer->params.fixed_layer < 0 && !consumer->keyframe_backoff.allow(now)) {
       ++counters_.keyframe_requests_throttled;
       continue;
     }
@@ -521,7 +528,7 @@ void Room::select_layers(int64_t now_ns) {
     }
     for (auto& cp : f.consumers) {
       Consumer& c = *cp;
-      if (c.paused) continue;
+      if (c.paused || c.params.fixed_layer >= 0) continue;
       Subscriber& s = *c.subscriber;
       LayerSelector::Input in;
       in.layer_bps = rates;
@@ -607,7 +614,9 @@ size_t Room::consumer_count() const {
 size_t Room::subscriber_count() const {
   std::set<std::string_view> who;
   for (const auto& [key, f] : feeds_) {
-    for (const auto& c : f.consumers) who.insert(c->params.participant_id);
+    for (const auto& c : f.consumers) {
+      if (c->params.fixed_layer < 0) who.insert(c->params.participant_id);
+    }
   }
   return who.size();
 }

@@ -72,6 +72,9 @@ struct ProducerParams {
   // the RID header extension, from which each layer's SSRC is learnt on its first packets.
   std::vector<std::string> rids;
   uint8_t ext_rid_id = 0;
+  // Layers known by SSRC in advance, lowest first (video): a relay leg from another replica's
+  // SFU, whose streams are numbered by the leg, not learnt from RIDs. Overrides ssrc and rids.
+  std::vector<uint32_t> layer_ssrcs;
 };
 
 // A subscriber's receiving stream as negotiated in its SDP.
@@ -94,6 +97,12 @@ struct ConsumerParams {
   // Start paused (see set_paused): the subscriber's transport is not connected yet, so no
   // key frame is requested for it until it is.
   bool start_paused = false;
+  // A relay leg to another replica's SFU (>= 0): forwards exactly this layer of the feed,
+  // never switches (the other SFU picks each of its students' layers itself), and its key
+  // frame requests skip the per-subscriber backoff (that SFU coalesces its students' already;
+  // the per-layer KeyframeThrottle still applies). A layer the producer does not have is
+  // never sent. -1: an ordinary subscriber.
+  int fixed_layer = -1;
 };
 
 class Room {
@@ -148,7 +157,8 @@ class Room {
   void on_timer();
 
   size_t consumer_count() const;
-  // Distinct participants with at least one consumer.
+  // Distinct participants with at least one consumer (relay legs, fixed_layer >= 0, are not
+  // counted: they are other replicas' SFUs).
   size_t subscriber_count() const;
   bool has_producer(std::string_view feed, MediaKind kind) const;
   // The endpoint whose producer fills `feed`/`kind`, or nullptr.

@@ -5,8 +5,10 @@
 
 #include "base/log.h"
 #include "base/strings.h"
+#include "media/common/bytes.h"
 #include "media/sfu/fanout_pool.h"
 #include "media/sfu/video_quality.h"
+#include "media/srtp/srtp_session.h"
 #include "media/stun/stun_packet.h"
 
 namespace media {
@@ -31,6 +33,33 @@ struct Sfu::RoomState {
     std::string subscribe;
   };
   std::map<std::string, Transports> participants;
+  // Relaying (sfu/relay.h). The home: the legs it sends, by edge replica. The edge: the
+  // replica its media comes from (empty: none, the media is published here), its leg (asked
+  // for or answered; empty: none), and when to ask again after a failure.
+  std::map<std::string, std::string> legs_out;
+  std::string relay_home;
+  std::string leg_in;
+  int64_t relay_retry_ns = 0;
+  int relay_failures = 0;
+  int64_t unwatched_since_ns = -1;  // the edge: no subscriber here since (-1: some)
+  bool idle() const { return participants.empty() && legs_out.empty() && leg_in.empty(); }
+};
+
+struct Sfu::RelayLeg {
+  std::string id;  // "r<n>": the leg's participant id in the Room
+  std::string room_id;
+  std::string peer;      // the other replica
+  bool to_edge = false;  // true on the home (it sends the media), false on the edge
+  bool up = false;       // the edge: the home answered
+  uint64_t offer_id = 0;
+  bool have_to = false;
+  SocketAddress to;  // the other replica's media socket
+  std::unique_ptr<SrtpSession> in, out;
+  std::vector<uint32_t> ssrcs;  // routed here (relay_by_ssrc_)
+  uint32_t rtcp_ssrc = 0;       // sender SSRC of the RTCP this side sends on the leg
+  int64_t created_ns = 0;
+  int64_t last_heard_ns = 0;
+  int64_t last_keepalive_ns = 0;
 };
 
 base::Result<SfuConfig> SfuConfig::from_env() {
@@ -268,7 +297,10 @@ void Sfu::leave(const std::string& room_id, const std::string& participant_id) {
   if (!p->second.subscribe.empty()) doomed.push_back(p->second.subscribe);
   for (const auto& id : doomed) destroy_endpoint(id);
   r->second->participants.erase(participant_id);
-  if (r->second->participants.empty()) rooms_.erase(r);
+  if (r->second->participants.empty() && !r->second->leg_in.empty()) {
+    close_relay(r->second->leg_in, "no_subscribers", true);
+  }
+  if (r->second->idle()) rooms_.erase(r);
 }
 
 void Sfu::destroy_endpoint(std::string transport_id) {
@@ -322,6 +354,7 @@ void Sfu::on_udp_packet(std::span<uint8_t> data, const SocketAddress& from, int6
     if (it != by_address_.end()) t = it->second;
   }
   if (!t) {
+    if (!legs_.empty() && route_relay(data, from, arrival_ns)) return;
     ++unroutable_;
     return;
   }
@@ -344,6 +377,7 @@ void Sfu::on_timer() {
   for (const auto& id : std::exchange(doomed_, {})) destroy_endpoint(id);
   for (auto& [id, ep] : transports_) ep->transport->on_timer();
   for (auto& [id, rs] : rooms_) rs->room.on_timer();
+  relay_timer(clock_->now_mono_ns());
 }
 
 const MediaCounters* Sfu::room_counters(const std::string& room_id) const {
@@ -442,7 +476,18 @@ void Sfu::OnTransportRtcp(const WebRtcTransport* t, ByteSpan packet) {
 
 bool Sfu::OnRoomSendRtp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) {
   auto it = transports_.find(endpoint);
-  if (it == transports_.end()) return true;
+  if (it == transports_.end()) {
+    // A relay leg to an edge (its consumers are the only ones not on a transport).
+    auto l = legs_.find(endpoint);
+    if (l == legs_.end() || !l->second->to_edge || !l->second->have_to) return true;
+    RelayLeg& leg = *l->second;
+    size_t n = len;
+    if (!leg.out->protect_rtp(buffer, &n).is_ok()) return true;
+    ++relay_.packets_out;
+    relay_.bytes_out += len;
+    sender_->send_udp(buffer.first(n), leg.to);
+    return true;
+  }
   Endpoint& ep = *it->second;
   if (collect_room_) {
     pool_->add(ep.lane, ep.transport.get(), collect_room_, collect_arrival_ns_, buffer.first(len));
@@ -454,7 +499,406 @@ bool Sfu::OnRoomSendRtp(const std::string& endpoint, std::span<uint8_t> buffer, 
 
 void Sfu::OnRoomSendRtcp(const std::string& endpoint, std::span<uint8_t> buffer, size_t len) {
   auto it = transports_.find(endpoint);
-  if (it != transports_.end()) (void)it->second->transport->send_rtcp(buffer, len);
+  if (it != transports_.end()) {
+    (void)it->second->transport->send_rtcp(buffer, len);
+    return;
+  }
+  auto l = legs_.find(endpoint);
+  if (l != legs_.end()) send_relay_rtcp(*l->second, buffer, len);
+}
+
+// ---- a class relayed between replicas ----------------------------------------------------------
+
+namespace {
+
+constexpr SrtpProfile kRelayProfile = SrtpProfile::kAeadAes128Gcm;
+constexpr int64_t kRelayKeepaliveNs = 1'000'000'000;
+constexpr int64_t kRelayAnswerTimeoutNs = 10'000'000'000;
+constexpr int64_t kRelayMaxBackoffNs = 10'000'000'000;
+// A room without subscribers keeps its leg this long (a page replacing its subscription).
+constexpr int64_t kRelayUnwatchedNs = 5'000'000'000;
+constexpr uint8_t kRtcpBye = 203;
+constexpr uint8_t kRtcpRr = 201;
+
+// An RTCP packet on its own: RR with no report blocks (the keep-alive) or BYE.
+std::vector<uint8_t> bare_rtcp(uint8_t type, uint32_t ssrc) {
+  std::vector<uint8_t> p(8 + SrtpSession::kMaxOverhead);
+  p[0] = type == kRtcpBye ? 0x81 : 0x80;  // BYE names one source
+  p[1] = type;
+  set_u16(&p[2], 1);  // length in words minus one
+  set_u32(&p[4], ssrc);
+  return p;
+}
+
+bool is_rtcp_type(uint8_t pt) { return pt >= 192 && pt <= 223; }
+
+}  // namespace
+
+SocketAddress Sfu::relay_address() const {
+  SocketAddress a;
+  const std::string& ip = config_.relay_ip.empty() ? config_.public_ip : config_.relay_ip;
+  if (!SocketAddress::parse_ip(ip, &a)) SocketAddress::parse_ip("127.0.0.1", &a);
+  a.port = config_.port;
+  return a;
+}
+
+base::Result<std::string> Sfu::subscribe_relayed(const std::string& room_id,
+                                                 const std::string& participant_id,
+                                                 const std::string& home,
+                                                 std::string_view offer_sdp) {
+  if (home.empty()) return base::invalid_argument("no home replica to relay from");
+  EC_ASSIGN_OR_RETURN(std::string answer, subscribe(room_id, participant_id, offer_sdp));
+  RoomState& rs = *rooms_[room_id];
+  if (rs.relay_home != home && !rs.leg_in.empty()) close_relay(rs.leg_in, "home_changed", true);
+  rs.relay_home = home;
+  rs.unwatched_since_ns = -1;
+  if (rs.leg_in.empty()) {
+    rs.relay_retry_ns = 0;
+    open_relay(room_id, rs, clock_->now_mono_ns());
+  }
+  return answer;
+}
+
+void Sfu::open_relay(const std::string& room_id, RoomState& rs, int64_t now_ns) {
+  if (!relay_requester_ || rs.relay_home.empty() || !rs.leg_in.empty()) return;
+  auto leg = std::make_unique<RelayLeg>();
+  leg->id = "r" + std::to_string(next_id_++);
+  leg->room_id = room_id;
+  leg->peer = rs.relay_home;
+  leg->offer_id = next_id_++;
+  leg->created_ns = now_ns;
+  leg->last_heard_ns = now_ns;
+  RelayOffer offer;
+  offer.room_id = room_id;
+  offer.edge_address = relay_address();
+  offer.down_key.resize(srtp_master_length(kRelayProfile));
+  offer.up_key.resize(srtp_master_length(kRelayProfile));
+  random_->fill(offer.down_key.data(), offer.down_key.size());
+  random_->fill(offer.up_key.data(), offer.up_key.size());
+  auto in = SrtpSession::create(SrtpSession::Direction::kInbound, kRelayProfile, offer.down_key);
+  auto out = SrtpSession::create(SrtpSession::Direction::kOutbound, kRelayProfile, offer.up_key);
+  if (!in.is_ok() || !out.is_ok()) {
+    base::log::warn("media.relay_failed").kv("room", room_id).kv("error", "SRTP setup failed");
+    return;
+  }
+  leg->in = std::move(in).value();
+  leg->out = std::move(out).value();
+  // Every SSRC the home will send, and ours, unique among the legs routed here.
+  auto fresh_ssrc = [&] {
+    uint32_t v;
+    do {
+      v = uint32_t(random_->next_u64() % 0xFFFFFFF0u) + 1;
+    } while (relay_by_ssrc_.count(v) ||
+             std::find(leg->ssrcs.begin(), leg->ssrcs.end(), v) != leg->ssrcs.end());
+    return v;
+  };
+  Room& room = rs.room;
+  for (const std::string& feed : config_.subscribe_feeds) {
+    uint32_t audio = fresh_ssrc();
+    leg->ssrcs.push_back(audio);
+    offer.streams.push_back({feed, MediaKind::kAudio, 0, audio});
+    ProducerParams a;
+    a.participant_id = leg->id;
+    a.kind = MediaKind::kAudio;
+    a.ssrc = audio;
+    a.payload_type = kRelayOpusPayloadType;
+    a.clock_rate = 48000;
+    a.codec = "opus";
+    a.ext_audio_level_id = kRelayAudioLevelId;
+    ProducerParams v;
+    v.participant_id = leg->id;
+    v.kind = MediaKind::kVideo;
+    v.payload_type = kRelayVp8PayloadType;
+    v.clock_rate = 90000;
+    v.codec = "VP8";
+    for (int layer = 0; layer < kRelayVideoLayers; ++layer) {
+      uint32_t ssrc = fresh_ssrc();
+      leg->ssrcs.push_back(ssrc);
+      v.layer_ssrcs.push_back(ssrc);
+      offer.streams.push_back({feed, MediaKind::kVideo, layer, ssrc});
+    }
+    // This replica's students get the feed from the leg (a fresh SSRC each time: their
+    // consumers continue seamlessly across legs, as across publishers).
+    (void)room.set_producer(feed, a);
+    (void)room.set_producer(feed, v);
+  }
+  leg->rtcp_ssrc = fresh_ssrc();
+  offer.up_ssrc = leg->rtcp_ssrc;
+  for (uint32_t ssrc : leg->ssrcs) relay_by_ssrc_[ssrc] = leg.get();
+  rs.leg_in = leg->id;
+  const uint64_t offer_id = leg->offer_id;
+  const std::string home = rs.relay_home;
+  base::log::info("media.relay_asked")
+      .kv("room", room_id)
+      .kv("home", home)
+      .kv("leg", leg->id)
+      .kv("streams", uint64_t(offer.streams.size()));
+  legs_[leg->id] = std::move(leg);
+  relay_requester_(home, offer_id, offer);
+}
+
+void Sfu::relay_answered(const std::string& room_id, uint64_t offer_id,
+                         base::Result<RelayAnswer> answer) {
+  auto r = rooms_.find(room_id);
+  if (r == rooms_.end() || r->second->leg_in.empty()) return;
+  RoomState& rs = *r->second;
+  auto l = legs_.find(rs.leg_in);
+  if (l == legs_.end() || l->second->offer_id != offer_id || l->second->up) return;
+  RelayLeg& leg = *l->second;
+  int64_t now = clock_->now_mono_ns();
+  if (!answer.is_ok()) {
+    ++rs.relay_failures;
+    int64_t backoff = std::min<int64_t>(kRelayMaxBackoffNs, int64_t(500'000'000)
+                                                                << std::min(rs.relay_failures, 5));
+    rs.relay_retry_ns = now + backoff;
+    base::log::warn("media.relay_failed")
+        .kv("room", room_id)
+        .kv("home", leg.peer)
+        .kv("leg", leg.id)
+        .kv("error", answer.status().message())
+        .kv("retry_ms", backoff / 1'000'000);
+    close_relay(leg.id, "refused", false);
+    return;
+  }
+  leg.up = true;
+  leg.to = answer->home_address;
+  leg.have_to = true;
+  leg.last_heard_ns = now;
+  rs.relay_failures = 0;
+  ++relay_.legs_opened;
+  base::log::info("media.relay_up")
+      .kv("room", room_id)
+      .kv("home", leg.peer)
+      .kv("leg", leg.id)
+      .kv("direction", "in")
+      .kv("home_address", leg.to.to_string());
+}
+
+base::Result<RelayAnswer> Sfu::relay_serve(const RelayOffer& offer) {
+  const size_t key_len = srtp_master_length(kRelayProfile);
+  if (offer.room_id.empty() || offer.edge.empty()) {
+    return base::invalid_argument("a relay offer names its room and edge replica",
+                                  "bad_relay_offer");
+  }
+  if (offer.down_key.size() != key_len || offer.up_key.size() != key_len) {
+    return base::invalid_argument(
+        "relay keys must be " + std::to_string(key_len) + " bytes (AEAD_AES_128_GCM key || salt)",
+        "bad_relay_offer");
+  }
+  if (offer.up_ssrc == 0 || offer.streams.empty() || offer.streams.size() > 64 ||
+      offer.edge_address.port == 0) {
+    return base::invalid_argument("a relay offer needs an up SSRC, 1 to 64 streams and an address",
+                                  "bad_relay_offer");
+  }
+  for (const RelayStream& st : offer.streams) {
+    if (st.ssrc == 0 || st.feed.empty() || st.layer < 0 || st.layer >= kRelayVideoLayers ||
+        (st.kind == MediaKind::kAudio && st.layer != 0)) {
+      return base::invalid_argument("a relay stream needs a feed, an SSRC and a layer 0 to " +
+                                        std::to_string(kRelayVideoLayers - 1),
+                                    "bad_relay_offer");
+    }
+  }
+  auto& slot = rooms_[offer.room_id];
+  if (!slot) slot = std::make_unique<RoomState>(this, clock_, config_.video_bitrate_cap_bps);
+  RoomState& rs = *slot;
+  if (auto old = rs.legs_out.find(offer.edge); old != rs.legs_out.end()) {
+    close_relay(old->second, "replaced", false);
+  }
+  if (relay_by_ssrc_.count(offer.up_ssrc)) {
+    if (rs.idle()) rooms_.erase(offer.room_id);
+    return base::conflict("the relay's up SSRC is in use here; ask again with another",
+                          "ssrc_in_use");
+  }
+  auto leg = std::make_unique<RelayLeg>();
+  leg->id = "r" + std::to_string(next_id_++);
+  leg->room_id = offer.room_id;
+  leg->peer = offer.edge;
+  leg->to_edge = true;
+  leg->up = true;
+  leg->to = offer.edge_address;
+  leg->have_to = true;
+  leg->rtcp_ssrc = offer.streams.front().ssrc;
+  leg->ssrcs = {offer.up_ssrc};
+  int64_t now = clock_->now_mono_ns();
+  leg->created_ns = leg->last_heard_ns = now;
+  auto in = SrtpSession::create(SrtpSession::Direction::kInbound, kRelayProfile, offer.up_key);
+  auto out = SrtpSession::create(SrtpSession::Direction::kOutbound, kRelayProfile, offer.down_key);
+  if (!in.is_ok()) return in.status();
+  if (!out.is_ok()) return out.status();
+  leg->in = std::move(in).value();
+  leg->out = std::move(out).value();
+  const std::string id = leg->id;
+  relay_by_ssrc_[offer.up_ssrc] = leg.get();
+  legs_[id] = std::move(leg);
+  rs.legs_out[offer.edge] = id;
+  // One consumer per stream, pinned to its layer: the edge chooses for its students.
+  for (const RelayStream& st : offer.streams) {
+    ConsumerParams c;
+    c.participant_id = id;
+    c.ssrc = st.ssrc;
+    c.fixed_layer = st.layer;
+    if (st.kind == MediaKind::kAudio) {
+      c.payload_type = kRelayOpusPayloadType;
+      c.codec = "opus";
+      c.ext_audio_level_id = kRelayAudioLevelId;
+    } else {
+      c.payload_type = kRelayVp8PayloadType;
+      c.codec = "VP8";
+    }
+    base::Status s = rs.room.add_consumer(st.feed, st.kind, c);
+    if (!s.is_ok()) {
+      close_relay(id, "refused", false);
+      if (rs.idle()) rooms_.erase(offer.room_id);
+      return s;
+    }
+  }
+  ++relay_.legs_opened;
+  base::log::info("media.relay_up")
+      .kv("room", offer.room_id)
+      .kv("edge", offer.edge)
+      .kv("leg", id)
+      .kv("direction", "out")
+      .kv("edge_address", offer.edge_address.to_string())
+      .kv("streams", uint64_t(offer.streams.size()));
+  return RelayAnswer{relay_address()};
+}
+
+void Sfu::close_relay(std::string leg_id, std::string_view reason, bool bye) {
+  auto l = legs_.find(leg_id);
+  if (l == legs_.end()) return;
+  RelayLeg& leg = *l->second;
+  if (bye && leg.have_to) {
+    std::vector<uint8_t> p = bare_rtcp(kRtcpBye, leg.rtcp_ssrc);
+    size_t n = 8;
+    if (leg.out->protect_rtcp(p, &n).is_ok()) sender_->send_udp(ByteSpan(p.data(), n), leg.to);
+  }
+  for (uint32_t ssrc : leg.ssrcs) {
+    auto it = relay_by_ssrc_.find(ssrc);
+    if (it != relay_by_ssrc_.end() && it->second == &leg) relay_by_ssrc_.erase(it);
+  }
+  auto r = rooms_.find(leg.room_id);
+  if (r != rooms_.end()) {
+    RoomState& rs = *r->second;
+    rs.room.remove_participant(leg.id);
+    if (rs.leg_in == leg.id) rs.leg_in.clear();
+    std::erase_if(rs.legs_out, [&](const auto& kv) { return kv.second == leg.id; });
+  }
+  if (leg.up) {
+    base::log::info("media.relay_down")
+        .kv("room", leg.room_id)
+        .kv(leg.to_edge ? "edge" : "home", leg.peer)
+        .kv("leg", leg.id)
+        .kv("direction", leg.to_edge ? "out" : "in")
+        .kv("reason", reason);
+  }
+  legs_.erase(l);
+}
+
+bool Sfu::route_relay(std::span<uint8_t> data, const SocketAddress& from, int64_t arrival_ns) {
+  if (data.size() < 8 || (data[0] & 0xC0) != 0x80) return false;
+  const bool rtcp = is_rtcp_type(data[1]);
+  if (!rtcp && data.size() < 12) return false;
+  auto it = relay_by_ssrc_.find(get_u32(data.data() + (rtcp ? 4 : 8)));
+  if (it == relay_by_ssrc_.end()) return false;
+  RelayLeg& leg = *it->second;
+  size_t len = data.size();
+  base::Status s = rtcp ? leg.in->unprotect_rtcp(data, &len) : leg.in->unprotect_rtp(data, &len);
+  if (!s.is_ok()) {
+    ++relay_.srtp_failures;
+    return true;
+  }
+  leg.last_heard_ns = clock_->now_mono_ns();
+  auto r = rooms_.find(leg.room_id);
+  if (r == rooms_.end()) return true;
+  Room& room = r->second->room;
+  if (rtcp) {
+    if (len >= 8 && data[1] == kRtcpBye) {
+      std::string id = leg.id;
+      close_relay(id, "closed_by_peer", false);
+      if (r->second->idle()) rooms_.erase(r);
+      return true;
+    }
+    room.on_rtcp(leg.id, ByteSpan(data.data(), len));
+    return true;
+  }
+  if (leg.to_edge) return true;  // the home receives no media on a leg
+  ++relay_.packets_in;
+  relay_.bytes_in += len;
+  if (!pool_) {
+    room.on_rtp(leg.id, data.first(len), arrival_ns);
+    return true;
+  }
+  // The edge's big fan-out: on the pool's threads, as for a browser's packet.
+  collect_room_ = &room;
+  collect_arrival_ns_ = arrival_ns;
+  room.on_rtp(leg.id, data.first(len), arrival_ns);
+  collect_room_ = nullptr;
+  pool_->run();
+  return true;
+}
+
+void Sfu::send_relay_rtcp(RelayLeg& leg, std::span<uint8_t> buffer, size_t len) {
+  if (!leg.have_to) return;
+  if (!leg.to_edge) {
+    // The edge's Room writes its own RTCP sender SSRC; the home routes the leg by ours.
+    for (size_t at = 0; at + 8 <= len;) {
+      set_u32(&buffer[at + 4], leg.rtcp_ssrc);
+      at += (size_t(get_u16(&buffer[at + 2])) + 1) * 4;
+    }
+  }
+  size_t n = len;
+  if (leg.out->protect_rtcp(buffer, &n).is_ok()) sender_->send_udp(buffer.first(n), leg.to);
+}
+
+void Sfu::relay_timer(int64_t now_ns) {
+  if (legs_.empty() && !relay_requester_) return;
+  std::vector<std::pair<std::string, const char*>> dead;
+  for (auto& [id, leg] : legs_) {
+    if (leg->up && now_ns - leg->last_heard_ns > kRelaySilentNs) {
+      dead.emplace_back(id, leg->to_edge ? "edge_silent" : "home_silent");
+    } else if (!leg->up && now_ns - leg->created_ns > kRelayAnswerTimeoutNs) {
+      dead.emplace_back(id, "no_answer");
+    } else if (leg->up && now_ns - leg->last_keepalive_ns >= kRelayKeepaliveNs) {
+      leg->last_keepalive_ns = now_ns;
+      std::vector<uint8_t> p = bare_rtcp(kRtcpRr, leg->rtcp_ssrc);
+      size_t n = 8;
+      if (leg->out->protect_rtcp(p, &n).is_ok()) {
+        sender_->send_udp(ByteSpan(p.data(), n), leg->to);
+      }
+    }
+  }
+  for (const auto& [id, why] : dead) close_relay(id, why, false);
+  // The edge: a leg while someone watches here; ask again when it is gone.
+  std::vector<std::string> idle;
+  for (auto& [room_id, rs] : rooms_) {
+    if (rs->relay_home.empty()) {
+      if (rs->idle()) idle.push_back(room_id);
+      continue;
+    }
+    if (rs->room.subscriber_count() == 0) {
+      if (rs->unwatched_since_ns < 0) rs->unwatched_since_ns = now_ns;
+      if (!rs->leg_in.empty() && now_ns - rs->unwatched_since_ns >= kRelayUnwatchedNs) {
+        close_relay(rs->leg_in, "no_subscribers", true);
+      }
+    } else {
+      rs->unwatched_since_ns = -1;
+      if (rs->leg_in.empty() && now_ns >= rs->relay_retry_ns) open_relay(room_id, *rs, now_ns);
+    }
+    if (rs->idle()) idle.push_back(room_id);
+  }
+  for (const auto& id : idle) rooms_.erase(id);
+}
+
+Sfu::RelayCounters Sfu::relay_counters() const {
+  RelayCounters c = relay_;
+  for (const auto& [id, leg] : legs_) {
+    if (leg->to_edge) {
+      ++c.legs_out;
+    } else if (leg->up) {
+      ++c.legs_in;
+    }
+  }
+  return c;
 }
 
 }  // namespace media

@@ -41,12 +41,14 @@
 #include "media/common/socket_address.h"
 #include "media/dtls/dtls_transport.h"
 #include "media/sdp/session_description.h"
+#include "media/sfu/relay.h"
 #include "media/sfu/room.h"
 #include "media/transport/webrtc_transport.h"
 
 namespace media {
 
 class FanoutPool;
+class SrtpSession;
 
 struct SfuConfig {
   std::string public_ip = "127.0.0.1";           // EDGECLASS_PUBLIC_IP: announced ICE candidate
@@ -62,6 +64,9 @@ struct SfuConfig {
   // The feeds of a subscription's n-th audio / video sections. A page offering 2 audio and 3
   // video sections gets both pairs and the screen's video; one offering 2 + 2 no screen.
   std::vector<std::string> subscribe_feeds = {"main", "stage", "screen"};
+  // Where another replica's SFU sends a relay leg's media (sfu/relay.h): this address and
+  // `port`. Empty: public_ip. EDGECLASS_RELAY_IP (e.g. the pod's address in a cluster).
+  std::string relay_ip;
 
   // Reads EDGECLASS_MEDIA_PORT, EDGECLASS_PUBLIC_IP and VIDEO_QUALITY over the defaults;
   // fails on a malformed value.
@@ -121,6 +126,38 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
                  const std::string& feed = {});
   void leave(const std::string& room_id, const std::string& participant_id);
 
+  // ---- a class relayed between replicas (sfu/relay.h) ----
+  // The edge: the requester carries the offer to `home`'s Sfu (relay_serve), naming this
+  // replica in its `edge` (the Sfu does not know replica ids), and hands the answer back with
+  // relay_answered(room, offer_id, ...) on this thread, never from inside the call.
+  using RelayRequester =
+      std::function<void(const std::string& home, uint64_t offer_id, const RelayOffer& offer)>;
+  void set_relay_requester(RelayRequester requester) { relay_requester_ = std::move(requester); }
+  // The edge: subscribe() for a room whose media comes from replica `home`'s SFU. While the
+  // room has a subscriber here, one relay leg brings it every stream of every feed (asked for
+  // now, or re-asked with backoff when it fails or falls silent); it is closed when the last
+  // subscriber leaves.
+  base::Result<std::string> subscribe_relayed(const std::string& room_id,
+                                              const std::string& participant_id,
+                                              const std::string& home, std::string_view offer_sdp);
+  // The edge: the home's answer to offer `offer_id` of `room_id` (stale ones are ignored).
+  void relay_answered(const std::string& room_id, uint64_t offer_id,
+                      base::Result<RelayAnswer> answer);
+  // The home: opens (or replaces) the leg the offer asks for; fails on a malformed offer or
+  // an SSRC already in use.
+  base::Result<RelayAnswer> relay_serve(const RelayOffer& offer);
+  struct RelayCounters {
+    uint64_t legs_out = 0;     // legs this SFU sends (it is their home)
+    uint64_t legs_in = 0;      // legs this SFU receives, answered (it is their edge)
+    uint64_t packets_out = 0;  // RTP packets sent on legs (before SRTP)
+    uint64_t bytes_out = 0;
+    uint64_t packets_in = 0;  // RTP packets received on legs (after SRTP)
+    uint64_t bytes_in = 0;
+    uint64_t legs_opened = 0;    // legs set up since the start, both directions
+    uint64_t srtp_failures = 0;  // leg datagrams that failed authentication
+  };
+  RelayCounters relay_counters() const;
+
   // A datagram from the UDP socket. Routed by ICE ufrag (STUN) or by source address.
   void on_udp_packet(std::span<uint8_t> data, const SocketAddress& from, int64_t arrival_ns);
   // Periodic work for every transport and room; call every 100 ms or so.
@@ -148,6 +185,7 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
  private:
   struct Endpoint;
   struct RoomState;
+  struct RelayLeg;
 
   // `feed`: the one a publisher fills (one publishing transport per participant and feed).
   base::Result<Endpoint*> new_endpoint(const std::string& room_id,
@@ -159,6 +197,16 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   // fingerprint, the one UDP candidate and a fresh session id.
   sdp::AnswerOptions answer_options(const Endpoint& ep);  // by value: callers pass ids it clears
   Endpoint* endpoint_of(const WebRtcTransport* t);
+  // Relaying (sfu/relay.h).
+  bool route_relay(std::span<uint8_t> data, const SocketAddress& from, int64_t arrival_ns);
+  void relay_timer(int64_t now_ns);
+  // The edge: asks for a leg for `room_id` (RoomState::relay_home).
+  void open_relay(const std::string& room_id, RoomState& rs, int64_t now_ns);
+  // Drops the leg (its consumers on the home, its producers on the edge); `bye` tells the
+  // other side at once. `leg_id` by value: callers pass ids that it clears.
+  void close_relay(std::string leg_id, std::string_view reason, bool bye);
+  void send_relay_rtcp(RelayLeg& leg, std::span<uint8_t> buffer, size_t len);
+  SocketAddress relay_address() const;
 
   // WebRtcTransport::Listener
   void OnTransportSendPacket(const WebRtcTransport*, ByteSpan data,
@@ -196,6 +244,10 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   uint64_t ice_timeouts_ = 0;
   uint64_t consent_expirations_ = 0;
   uint64_t dtls_failures_ = 0;
+  RelayRequester relay_requester_;
+  std::unordered_map<std::string, std::unique_ptr<RelayLeg>> legs_;  // by leg id ("r<n>")
+  std::unordered_map<uint32_t, RelayLeg*> relay_by_ssrc_;            // the SSRCs sent to us
+  RelayCounters relay_;  // legs_out / legs_in are counted by relay_counters()
 };
 
 }  // namespace media
