@@ -259,6 +259,8 @@ int main(int argc, char** argv) {
   asio::post(server_io, [&] { server.stop(); });
   server_guard.reset();
   server_thread.join();
-  // Success: everyone connected and (loopback being lossless) nearly everything arrived.
-  return connected == subscribers && received * 100 >= expected * 99 ? 0 : 1;
+  // Success: everyone connected and nearly everything arrived. Loopback drops only what a
+  // starved receiver's socket buffer cannot hold (over 1 % at load 20 on 2 cores, with three
+  // fan-out threads); a forwarding bug loses far more.
+  return connected == subscribers && received * 100 >= expected * 97 ? 0 : 1;
 }
