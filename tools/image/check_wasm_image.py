@@ -25,8 +25,8 @@ def blob(layout, digest):
     return os.path.join(layout, "blobs", algo, hexd)
 
 
-def main():
-    layout, module, annotation, platform, limit = sys.argv[1:6]
+def check(layout, module, annotation, platform, limit):
+    """The problems found (empty: none) and a line saying what the image holds."""
     limit = int(limit)
     problems = []
     index = json.load(open(os.path.join(layout, "index.json")))
@@ -75,8 +75,13 @@ def main():
     if pulled > limit:
         problems.append(f"pulled size {pulled} bytes is over {limit}")
 
-    print(f"check_wasm_image: {platform}, {key}={got}, entrypoint {entry}, "
-          f"files {sorted(files)}, pulled {pulled} bytes")
+    return problems, (f"check_wasm_image: {config.get('os')}/{config.get('architecture')}, "
+                      f"{key}={got}, entrypoint {entry}, files {sorted(files)}, pulled {pulled} bytes")
+
+
+def main():
+    problems, found = check(*sys.argv[1:6])
+    print(found)
     for p in problems:
         print("FAIL:", p, file=sys.stderr)
     sys.exit(1 if problems else 0)
