@@ -1,5 +1,5 @@
 # The two commands a new user needs: `make run` and `make test`.
-.PHONY: all deps build run test e2e-network bench bench-media bench-tls bench-city bench-live bench-cold image conformance fuzz wasm-core wasm test-wasm bench-wasm clean
+.PHONY: all deps build run test e2e-network bench bench-media bench-tls bench-city bench-live bench-cold image image-wasm conformance fuzz wasm-core wasm test-wasm bench-wasm clean
 
 BUILD := build/release
 NINJA_JOBS ?=
@@ -60,6 +60,12 @@ bench-cold:
 image:
 	@scripts/install-deps.sh image
 	@scripts/image.sh
+
+# The wasm32-wasi server's image: FROM scratch, the AOT module as the entrypoint, annotated for
+# containerd's wasm shims (scripts/image-wasm.sh; runs `make wasm` first). Prints its pulled size.
+image-wasm:
+	@scripts/install-deps.sh wasm image
+	@scripts/image-wasm.sh
 
 conformance: $(BUILD)/build.ninja
 	cmake --build $(BUILD) --target opa_conformance

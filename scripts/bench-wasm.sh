@@ -12,6 +12,8 @@
 # Knobs: BENCH_WASM_RUNS=20 starts per round and server, BENCH_WASM_ROUNDS=3,
 # BENCH_WASM_DURATION=5 seconds per wrk run, BENCH_WASM_CONNS=16.
 # Needs `make wasm` first (the AOT module; minutes) and the native build for the native row.
+# With build/wasm/edgeclass.aot.so (EDGECLASS_WASM_AOT_SO=1 make wasm) it also measures the
+# shared-library AOT form, beside the example server in the same form.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -36,14 +38,20 @@ mkdir -p "$out"
 gcc -O2 -o "$work/coldstart" tools/bench/coldstart.c
 clang-14 --target=wasm32-wasi --sysroot=/usr -O2 "$tools/example/server.c" -o "$work/server.wasm"
 "$wasmedgec" "$work/server.wasm" "$work/server.aot.wasm" >/dev/null 2>&1
+so=build/wasm/edgeclass.aot.so
+if [ -f "$so" ]; then
+  "$wasmedgec" "$work/server.wasm" "$work/server.so" >/dev/null 2>&1
+else
+  so=""
+fi
 
 data=$work/data
 mkdir -p "$data"
 SECRET=bench-secret-0123456789abcdef
-wasm_args() {  # PORT: the module's command line under wasmedge
+wasm_args() {  # PORT [MODULE]: the module's command line under wasmedge
   echo "$wasmedge" --dir "$data:$data" --env "EDGECLASS_LISTEN=127.0.0.1:$1" \
     --env "EDGECLASS_DATA_DIR=$data" --env "EDGECLASS_JWT_SECRET=$SECRET" \
-    --env EDGECLASS_LOG_LEVEL=warn "$root/$aot" serve
+    --env EDGECLASS_LOG_LEVEL=warn "$root/${2:-$aot}" serve
 }
 # An existing database: one start creates and migrates it.
 port=$(free_port)
@@ -69,6 +77,9 @@ cold() {  # NAME ROUND
       floor) "$work/coldstart" "$port" 1 "$wasmedge" "$work/server.aot.wasm" "$port" ;;
       # shellcheck disable=SC2046
       wasm) "$work/coldstart" "$port" 1 $(wasm_args "$port") ;;
+      floor_so) "$work/coldstart" "$port" 1 "$wasmedge" "$work/server.so" "$port" ;;
+      # shellcheck disable=SC2046
+      wasm_so) "$work/coldstart" "$port" 1 $(wasm_args "$port" "$so") ;;
       native) EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
                 EDGECLASS_LOG_LEVEL=warn EDGECLASS_ADMIN_LISTEN=127.0.0.1:0 \
                 "$work/coldstart" "$port" 1 "$root/$native" serve ;;
@@ -78,6 +89,10 @@ cold() {  # NAME ROUND
 for r in $(seq "$ROUNDS"); do
   cold floor "$r"
   cold wasm "$r"
+  if [ -n "$so" ]; then
+    cold floor_so "$r"
+    cold wasm_so "$r"
+  fi
   [ -x "$native" ] && cold native "$r"
 done
 
@@ -117,17 +132,19 @@ fi
 {
   echo "bench-wasm: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
   cat "$out/throughput.txt"
-  for f in build/wasm/edgeclass.wasm "$aot"; do
+  for f in build/wasm/edgeclass.wasm "$aot" $so; do
     echo "$f: $(stat -c %s "$f") bytes, $(zstd -19 -q -c "$f" | wc -c) bytes zstd -19"
   done
   python3 - "$out/runs.txt" <<'PY'
 import re, statistics, sys
-runs = {"floor": [], "wasm": [], "native": []}
+runs = {"floor": [], "wasm": [], "floor_so": [], "wasm_so": [], "native": []}
 for line in open(sys.argv[1]):
     m = re.match(r"(\w+) round \d+: run \d+: ([\d.]+) ms", line)
     if m:
         runs[m.group(1)].append(float(m.group(2)))
-names = {"floor": "example/server.c (AOT)", "wasm": "edgeclass.aot.wasm", "native": "native edgeclass"}
+names = {"floor": "example/server.c (AOT .wasm)", "wasm": "edgeclass.aot.wasm",
+         "floor_so": "example/server.c (AOT .so)", "wasm_so": "edgeclass.aot.so",
+         "native": "native edgeclass"}
 for k, v in runs.items():
     v.sort()
     if v:
@@ -136,5 +153,9 @@ for k, v in runs.items():
 if runs["floor"] and runs["wasm"]:
     f, w = statistics.median(runs["floor"]), statistics.median(runs["wasm"])
     print(f"cold start: edgeclass.aot.wasm / example server = {w / f:.2f}x (medians; target <= 1.5x, < 10 ms)")
+if runs["floor_so"] and runs["wasm_so"]:
+    f, w = statistics.median(runs["floor_so"]), statistics.median(runs["wasm_so"])
+    print(f"cold start: edgeclass.aot.so / example server .so = {w / f:.2f}x; "
+          f"/ example .wasm = {w / statistics.median(runs['floor']):.2f}x (medians)")
 PY
 } | tee "$out/summary.txt"

@@ -51,27 +51,8 @@ case "$COMPRESSION" in
   zstd|gzip) ;;
   *) echo "image: IMAGE_COMPRESSION must be zstd or gzip" >&2; exit 2 ;;
 esac
-# layout FORMAT DIR: the image as an OCI layout in DIR, layers compressed with FORMAT.
-layout() {
-  rm -rf "$2"
-  if [ "$1" = zstd ]; then
-    "${BUILDAH[@]}" push --quiet --disable-compression "$TAG" "oci:$2:$TAG" >/dev/null
-    python3 tools/image/recompress_layers.py "$2" 19
-  else
-    "${BUILDAH[@]}" push --quiet --compression-format gzip --compression-level 9 "$TAG" \
-      "oci:$2:$TAG" >/dev/null
-  fi
-}
-# sizes LAYOUT_DIR -> "LAYER_BYTES PULL_BYTES" (pull = layers + config + manifest)
-sizes() {
-  local blobs=$1/blobs/sha256 manifest digest layer=0 pull=0 f
-  manifest=$blobs/$(grep -o '"digest":"sha256:[0-9a-f]*"' "$1/index.json" | head -1 | cut -d: -f3 | tr -d '"')
-  while read -r digest; do
-    layer=$((layer + $(stat -c %s "$blobs/$digest")))
-  done < <(tr -d ' \n' < "$manifest" | grep -o '"layers":\[.*\]' | grep -o 'sha256:[0-9a-f]*' | cut -d: -f2)
-  for f in "$blobs"/*; do pull=$((pull + $(stat -c %s "$f"))); done
-  echo "$layer $pull"
-}
+# shellcheck source=scripts/image-lib.sh
+. scripts/image-lib.sh  # layout, sizes, kib
 
 # An OCI layout, as a registry would serve the image to a node, and the same image as one
 # file for nodes without a registry (k3s ctr images import FILE): an oci-archive is the
@@ -96,7 +77,6 @@ layout "$other" "$tmp/oci"
 read -r _ other_pull < <(sizes "$tmp/oci")
 rm -rf "$tmp"
 
-kib() { awk -v b="$1" 'BEGIN { printf "%.0f KiB (%.2f MB)", b / 1024, b / 1e6 }'; }
 echo "image: $TAG ($COMPRESSION layers)"
 echo "  binary (stripped, static): $(kib "$(stat -c %s "$OUT/edgeclass")")"
 echo "  compressed layers:         $(kib "$layer_bytes")"

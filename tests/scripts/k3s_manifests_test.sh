@@ -5,7 +5,9 @@
 # SQLite, the advertised URL under a headless Service, the client Service, the media port as
 # a hostPort with one replica per node, probes, the case study's 200m/512Mi -> 1/1Gi,
 # non-root, the JWT secret from the Secret, ports matching the image's EXPOSE lines,
-# runtimeClassName runc with its RuntimeClass, a PodDisruptionBudget.
+# runtimeClassName runc with its RuntimeClass, a PodDisruptionBudget. And the wasm32-wasi
+# variant in deploy/k3s/wasm (issue 18): RuntimeClass wasmedge, one replica of the
+# edgeclass-wasm image with the compat-smart annotation, plain HTTP probes, its own volume.
 # (Until issue 12 this checked a DaemonSet with hostNetwork, a hostPath and Guaranteed
 # 2 CPU / 1 GiB: a replica's identity was its node. A city needs an identity and a volume
 # that follow the replica, hence the StatefulSet; docs/operations.md, "K3s deployment".)
@@ -69,7 +71,8 @@ for _, d in docs:
         rcn = d["spec"]["template"]["spec"].get("runtimeClassName")
         check(rcn in ("runc", "wasmedge"),
               f"{d['kind']}/{d['metadata']['name']}: runtimeClassName {rcn!r} not allowed by deploy/gatekeeper")
-        check(rcn != "runc" or rc is not None, f"{d['kind']}/{d['metadata']['name']}: no RuntimeClass {rcn}")
+        check(any(x["kind"] == "RuntimeClass" and x["metadata"]["name"] == rcn for _, x in docs),
+              f"{d['kind']}/{d['metadata']['name']}: no RuntimeClass {rcn} in deploy/k3s")
 check(not any(d["kind"] == "DaemonSet" and d["metadata"]["name"] == "edgeclass" for _, d in docs),
       "edgeclass must not also be a DaemonSet")
 secret = find("Secret", "edgeclass-jwt")
@@ -183,6 +186,61 @@ if ss:
     if pdb:
         check(all(pdb["spec"]["selector"]["matchLabels"].get(k) == v for k, v in sel.items()),
               "the PodDisruptionBudget must select edgeclass")
+
+# The wasm32-wasi variant (deploy/k3s/wasm, issue 18): the case study's RuntimeClass
+# wasmedge, one replica on one SQLite volume, the image make image-wasm builds, the
+# annotation crun's wasm handler looks for, plain HTTP probes (the module has no TLS).
+wrc = find("RuntimeClass", "wasmedge")
+if wrc:
+    check(wrc["apiVersion"] == "node.k8s.io/v1" and wrc.get("handler") == "wasmedge",
+          "RuntimeClass wasmedge must be node.k8s.io/v1 with handler wasmedge (K3s's own)")
+wd = find("Deployment", "edgeclass-wasm")
+if wd:
+    spec = wd["spec"]
+    tpl = spec["template"]
+    pod = tpl["spec"]
+    sel = spec["selector"]["matchLabels"]
+    check(all(tpl["metadata"]["labels"].get(k) == v for k, v in sel.items()),
+          "edgeclass-wasm: selector does not match its template labels")
+    check(pod.get("runtimeClassName") == "wasmedge", "edgeclass-wasm must run under RuntimeClass wasmedge")
+    check(spec.get("replicas") == 1 and spec.get("strategy", {}).get("type") == "Recreate",
+          "edgeclass-wasm: one replica, Recreate (one writer on its SQLite volume)")
+    check(tpl["metadata"].get("annotations", {}).get("module.wasm.image/variant") == "compat-smart",
+          "edgeclass-wasm: the pod needs module.wasm.image/variant=compat-smart (crun's wasm handler)")
+    check(pod["securityContext"].get("runAsUser") == 65532, "edgeclass-wasm must run as uid 65532")
+    c = next(c for c in pod["containers"] if c["name"] == "edgeclass")
+    check(c["image"].split(":")[0] == "edgeclass-wasm", "edgeclass-wasm runs the image edgeclass-wasm")
+    env = {e["name"]: e for e in c["env"]}
+    for name in ("EDGECLASS_LISTEN", "EDGECLASS_DATA_DIR", "EDGECLASS_JWT_SECRET", "MAX_STUDENTS"):
+        check(name in env, f"edgeclass-wasm env lacks {name}")
+    check(env.get("EDGECLASS_JWT_SECRET", {}).get("valueFrom", {}).get("secretKeyRef", {}).get("name")
+          == "edgeclass-jwt", "edgeclass-wasm: EDGECLASS_JWT_SECRET must come from Secret edgeclass-jwt")
+    check(env.get("EDGECLASS_LISTEN", {}).get("value") == "0.0.0.0:8080",
+          "edgeclass-wasm: EDGECLASS_LISTEN must be 0.0.0.0:8080")
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        g = c.get(probe, {}).get("httpGet", {})
+        check(g.get("path") == path and g.get("scheme", "HTTP") == "HTTP" and g.get("port") == "http",
+              f"edgeclass-wasm: {probe} must be plain HTTP {path} on the http port")
+    with open("deploy/Containerfile.wasm") as fh:
+        exposed = {(int(i.split("/")[0]), i.split("/")[1].upper())
+                   for line in fh if line.startswith("EXPOSE") for i in line.split()[1:]}
+    ports = {(p["containerPort"], p["protocol"]) for p in c["ports"]}
+    check(ports == exposed, f"edgeclass-wasm ports {sorted(ports)} differ from Containerfile.wasm's EXPOSE {sorted(exposed)}")
+    mounts = {m["mountPath"]: m["name"] for m in c.get("volumeMounts", [])}
+    vols = {v["name"]: v for v in pod.get("volumes", [])}
+    claim = vols.get(mounts.get(env.get("EDGECLASS_DATA_DIR", {}).get("value")), {}).get(
+        "persistentVolumeClaim", {}).get("claimName")
+    check(claim is not None and find("PersistentVolumeClaim", claim) is not None,
+          "edgeclass-wasm: the data dir must be a PersistentVolumeClaim in deploy/k3s/wasm")
+    r = c.get("resources", {})
+    check(r.get("requests") and r.get("limits"), "edgeclass-wasm: requests and limits")
+    check(find("Service", "edgeclass-wasm") is not None, "edgeclass-wasm needs its Service")
+# Each overlay names its own pieces: the native city and the wasm server are separate choices.
+for overlay, wanted in (("deploy/k3s/base", {"edgeclass.yaml", "runtimeclass.yaml", "../common"}),
+                        ("deploy/k3s/wasm", {"edgeclass-wasm.yaml", "runtimeclass.yaml", "../common"})):
+    with open(os.path.join(overlay, "kustomization.yaml")) as fh:
+        res = set(yaml.safe_load(fh).get("resources", []))
+    check(wanted <= res, f"{overlay}/kustomization.yaml must list {sorted(wanted - res)}")
 
 # Every Service selects some workload and names ports that workload declares.
 workloads = [d for _, d in docs if d["kind"] in ("Deployment", "DaemonSet", "StatefulSet")]

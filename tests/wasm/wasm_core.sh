@@ -18,7 +18,9 @@ echo "wasm_core: runtime $runtime"
 [ -f build/wasm/build.ninja ] || cmake --preset wasm >/dev/null || exit 1
 targets=$(sed -n 's/^edgeclass_wasm_test(\([a-z_]*\)$/\1/p' cmake/wasm_tests.cmake)
 cmake --build build/wasm -j2 --target $targets store_db_probe || exit 1
-ctest --test-dir build/wasm -L wasm --output-on-failure || exit 1
+# WASM_CORE_EXCLUDE: a ctest -E regex of tests not to run (tests/wasm/wasm_test.sh, for
+# `make test`, leaves out the node:wasi runs: WasmEdge's are the ones issue 18 is about).
+ctest --test-dir build/wasm -L wasm --output-on-failure ${WASM_CORE_EXCLUDE:+-E "$WASM_CORE_EXCLUDE"} || exit 1
 
 # One database file, written in turn by the native and the wasm build of the store
 # (tests/store/db_file_probe.cc), must read the same in both.
