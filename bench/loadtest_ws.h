@@ -4,9 +4,14 @@
 // Why not Beast here: the load client shares the machine with the servers it measures, and
 // what it spends per received frame is taken from them (and delays its own timestamps). A
 // Beast read costs two recvmsg (the data, then a speculative one that finds nothing) and
-// several handler hops per frame; here a readable socket costs one recv() that usually holds
-// one whole frame, parsed in place (server frames are not masked), and one epoll_wait serves
-// many sockets. The receive time handed to `on_text` is taken right after that recv().
+// several handler hops per frame. Here an open socket has one multishot recv on the loop's
+// io_uring (buffers from a provided buffers; DEFER_TASKRUN, so the kernel does the
+// receives of every ready socket inside the loop's one io_uring_enter): no system call per
+// frame, which on this paravirtualised box costs more than the receive itself. Frames are
+// parsed in place (server frames are not masked). Connecting and the upgrade run on an epoll
+// set (the ring polls it); without io_uring (LOADTEST_IO_URING=0, or a kernel that refuses)
+// open sockets stay there too: one recv() per readable socket. The receive time handed to
+// `on_text` is taken when the loop sees the data, after the kernel put it in our buffer.
 //
 //   loadtest::WsLoop loop;            // starts its thread
 //   loop.post([&] { loop.connect(conn, {"127.0.0.1", 8080}, "/api/v1/sessions/s/live?token=t"); });
@@ -63,6 +68,7 @@ class WsConn {
   void send_frame(uint8_t opcode, std::string_view payload);
   void flush();
   void on_readable();
+  void on_bytes(std::string_view data, int64_t now);
   void parse(std::string_view data, int64_t now);
   void finish(bool opened, int code);
   void watch(bool out);
@@ -72,6 +78,8 @@ class WsConn {
   State state_ = State::kConnecting;
   bool reading_ = true;
   bool watching_out_ = false;
+  bool in_epoll_ = false;
+  bool on_ring_ = false;  // reading through the loop's io_uring, not epoll
   int close_code_ = 1006;
   uint32_t mask_seed_ = 0x9e3779b9;
   std::string in_;    // bytes not yet parsed (an incomplete frame or response)
@@ -92,11 +100,17 @@ class WsLoop {
   // SO_RCVBUF before the connect.
   void connect(std::shared_ptr<WsConn> c, const WsEndpoint& ep, const std::string& target,
                int rcvbuf = 0);
+  // Whether open sockets read through io_uring (known once the thread started).
+  bool uses_io_uring() const { return ring_ready_.load(); }
 
  private:
   friend class WsConn;
+  struct Ring;
   void run();
   void run_posted();
+  void poll_epoll(int timeout_ms);
+  void to_ring(WsConn* c);
+  void on_completion(uint64_t user_data, int res, uint32_t flags);
 
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
@@ -105,6 +119,8 @@ class WsLoop {
   std::vector<std::function<void()>> posted_;   // guarded by mu_
   std::vector<std::shared_ptr<WsConn>> conns_;  // loop thread: every connection made here
   std::vector<char> buf_;                       // loop thread: what recv() reads into
+  std::unique_ptr<Ring> ring_;                  // loop thread; null: epoll only
+  std::atomic<bool> ring_ready_{false};
   std::thread thread_;
 };
 
