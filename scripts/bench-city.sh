@@ -5,16 +5,20 @@
 #     read on the other replica (the Redis read cache), in requests/s, latency and CPU
 #     microseconds per request of the serving replica (and of redis-server);
 #   - a write (PATCH of the course) on the home versus forwarded from the other replica.
-# Live (BENCH_CITY_LIVE=1, the default; needs node and npm): one class of
-# BENCH_CITY_STUDENTS (3000) students spread evenly over three replicas (the teacher on the
-# course's home, a third of the students there, the rest relayed by the two others) beside
-# BENCH_CITY_ONE (1000) students on one replica, with bench/fanout/fanout-bench.mjs: chat
-# delivery delay (BENCH_CITY_MESSAGES=200 messages at BENCH_CITY_RATE=20/s from the teacher)
-# and the quiz (opening, answer acknowledgement, live results), P50/P99, and the CPU of all
-# replicas and Redis per delivery.
+# Live (BENCH_CITY_LIVE=1, the default): one class of BENCH_CITY_STUDENTS (3000) students
+# spread evenly over three replicas (the teacher on the course's home, a third of the students
+# there, the rest relayed by the two others) beside BENCH_CITY_ONE (1000) students on one
+# replica, with `edgeclass-loadtest live` (bench/loadtest_live.cc; BENCH_CLIENT_THREADS reader
+# threads, 2): chat delivery delay (BENCH_CITY_MESSAGES=200 messages at BENCH_CITY_RATE=20/s
+# from the teacher, every delivery checked, delay from the teacher's send to each student's
+# receive) and the quiz (opening, answer acknowledgement, live results), P50/P99, the CPU of
+# all replicas and Redis per delivery, and the run-queue wait of servers and client.
+# BENCH_CITY_CLIENT=node runs the earlier Node client (bench/fanout/fanout-bench.mjs; needs
+# node and npm) instead: one thread parsing JSON per frame, it costs the box about three times
+# the CPU per delivery and was most of the delay it measured. BENCH_CITY_REST=0 skips wrk.
 # BENCH_SERVER_CPUS / BENCH_CLIENT_CPUS (taskset lists, e.g. 0 and 1): pin the replicas and
-# Redis, and the load clients (wrk, node), apart, so a delay is not the client waiting for
-# the servers' core (or the other way round).
+# Redis, and the load clients (wrk, the live client), apart. Unpinned is the default and, on
+# this 2-core box, gave the lower chat delays (the replicas' fan-out can use both cores).
 # Results in build/bench/city-<timestamp>/summary.txt. Not part of `make test`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -107,6 +111,9 @@ if [ "${BENCH_CITY_LIVE:-1}" = 1 ]; then
   CLIENT=${BENCH_CITY_CLIENT:-cpp}
   case $CLIENT in
     cpp)
+      if [ -z "${LOADTEST_BIN:-}" ]; then  # `make build` builds only the server
+        cmake --build build/release --target edgeclass-loadtest >/dev/null
+      fi
       LOADTEST=${LOADTEST_BIN:-build/release/edgeclass-loadtest}
       [ -x "$LOADTEST" ] || { echo "bench-city: no $LOADTEST (cmake --build build/release --target edgeclass-loadtest)" >&2; exit 1; } ;;
     node)
@@ -160,6 +167,10 @@ print(f"{name:24s} connected {r.get('connected')}/{r.get('students')}, chat deli
       f" max {g(r, 'max_ms')} ms, dups {r.get('dups')} reordered {r.get('disorder')},"
       f" closes {r.get('closes')}, CPU (replicas+redis) {g(r, 'server_us_per_delivery')} us/delivery,"
       f" client CPU {g(r, 'client_cpu_chat_ms')} ms, load {r.get('load_chat')}")
+if "server_runqueue_wait_ms" in r:
+    print(f"{'':24s} waited for a CPU during the chat (summed over threads): servers "
+          f"{g(r, 'server_runqueue_wait_ms')} ms, client {g(r, 'client_runqueue_wait_ms')} ms;"
+          f" each message's last receiver P50 {g(r, 'last_receiver_p50_ms')} ms")
 if "quiz_opened" in r:
     print(f"{'':24s} quiz: opened {r['quiz_opened']} P99 {g(r, 'quiz_open_p99_ms')} ms, answers "
           f"acknowledged {r.get('quiz_acked')} P99 {g(r, 'quiz_ack_p99_ms')} ms, the teacher's "
