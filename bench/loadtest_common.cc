@@ -61,6 +61,25 @@ int64_t cpu_ns(int pid, int tid) {
   return int64_t((utime + stime) * (1'000'000'000 / uint64_t(sysconf(_SC_CLK_TCK))));
 }
 
+int64_t runqueue_wait_ns(int pid) {
+  std::string base = pid > 0 ? "/proc/" + std::to_string(pid) : std::string("/proc/self");
+  DIR* d = opendir((base + "/task").c_str());
+  if (!d) return -1;
+  int64_t total = 0;
+  bool any = false;
+  while (dirent* e = readdir(d)) {
+    if (std::atoi(e->d_name) <= 0) continue;
+    std::ifstream f(base + "/task/" + e->d_name + "/schedstat");
+    int64_t run = 0, wait = 0;
+    if (f >> run >> wait) {
+      total += wait;
+      any = true;
+    }
+  }
+  closedir(d);
+  return any ? total : -1;
+}
+
 int thread_named(int pid, const std::string& name) {
   if (pid <= 0) return 0;
   DIR* d = opendir(("/proc/" + std::to_string(pid) + "/task").c_str());

@@ -39,6 +39,10 @@ int64_t rss_kb(int pid);
 // utime + stime of a process (or, with `tid`, one of its threads) in nanoseconds; -1 when
 // unknown.
 int64_t cpu_ns(int pid, int tid = 0);
+// Time `pid`'s threads (all of them, now) have spent runnable but waiting for a CPU, in
+// nanoseconds (the second field of /proc/<pid>/task/<tid>/schedstat); -1 when unknown. `pid`
+// 0: this process.
+int64_t runqueue_wait_ns(int pid);
 // The id of `pid`'s first thread whose name is `name`, 0 when none.
 int thread_named(int pid, const std::string& name);
 // Raises RLIMIT_NOFILE to its hard limit (thousands of sockets).

@@ -5,16 +5,20 @@
 #     read on the other replica (the Redis read cache), in requests/s, latency and CPU
 #     microseconds per request of the serving replica (and of redis-server);
 #   - a write (PATCH of the course) on the home versus forwarded from the other replica.
-# Live (BENCH_CITY_LIVE=1, the default; needs node and npm): one class of
-# BENCH_CITY_STUDENTS (3000) students spread evenly over three replicas (the teacher on the
-# course's home, a third of the students there, the rest relayed by the two others) beside
-# BENCH_CITY_ONE (1000) students on one replica, with bench/fanout/fanout-bench.mjs: chat
-# delivery delay (BENCH_CITY_MESSAGES=200 messages at BENCH_CITY_RATE=20/s from the teacher)
-# and the quiz (opening, answer acknowledgement, live results), P50/P99, and the CPU of all
-# replicas and Redis per delivery.
+# Live (BENCH_CITY_LIVE=1, the default): one class of BENCH_CITY_STUDENTS (3000) students
+# spread evenly over three replicas (the teacher on the course's home, a third of the students
+# there, the rest relayed by the two others) beside BENCH_CITY_ONE (1000) students on one
+# replica, with `edgeclass-loadtest live` (bench/loadtest_live.cc; BENCH_CLIENT_THREADS reader
+# threads, 2): chat delivery delay (BENCH_CITY_MESSAGES=200 messages at BENCH_CITY_RATE=20/s
+# from the teacher, every delivery checked, delay from the teacher's send to each student's
+# receive) and the quiz (opening, answer acknowledgement, live results), P50/P99, the CPU of
+# all replicas and Redis per delivery, and the run-queue wait of servers and client.
+# BENCH_CITY_CLIENT=node runs the earlier Node client (bench/fanout/fanout-bench.mjs; needs
+# node and npm) instead: one thread parsing JSON per frame, it costs the box about three times
+# the CPU per delivery and was most of the delay it measured. BENCH_CITY_REST=0 skips wrk.
 # BENCH_SERVER_CPUS / BENCH_CLIENT_CPUS (taskset lists, e.g. 0 and 1): pin the replicas and
-# Redis, and the load clients (wrk, node), apart, so a delay is not the client waiting for
-# the servers' core (or the other way round).
+# Redis, and the load clients (wrk, the live client), apart. Unpinned is the default and, on
+# this 2-core box, gave the lower chat delays (the replicas' fan-out can use both cores).
 # Results in build/bench/city-<timestamp>/summary.txt. Not part of `make test`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -95,30 +99,57 @@ PY
 echo "bench-city: $(nproc) cores, 1 I/O thread per replica, $CONNS connections, ${DURATION}s each," \
   "servers on CPUs ${BENCH_SERVER_CPUS:-any}, clients on ${BENCH_CLIENT_CPUS:-any}," \
   "load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/summary.txt"
-curl -sf "http://127.0.0.1:$pb/api/v1/courses/$course" -H "Authorization: Bearer $tok" >/dev/null  # warm the cache
-run read_home "$pa" "$apid" "$work/get.lua"
-run read_other_replica "$pb" "$bpid" "$work/get.lua"
-run write_home "$pa" "$apid" "$work/patch.lua"
-run write_forwarded "$pb" "$bpid" "$work/patch.lua"
+if [ "${BENCH_CITY_REST:-1}" = 1 ]; then
+  curl -sf "http://127.0.0.1:$pb/api/v1/courses/$course" -H "Authorization: Bearer $tok" >/dev/null  # warm the cache
+  run read_home "$pa" "$apid" "$work/get.lua"
+  run read_other_replica "$pb" "$bpid" "$work/get.lua"
+  run write_home "$pa" "$apid" "$work/patch.lua"
+  run write_forwarded "$pb" "$bpid" "$work/patch.lua"
+fi
 
 if [ "${BENCH_CITY_LIVE:-1}" = 1 ]; then
-  for tool in node npm; do
-    command -v "$tool" >/dev/null || { echo "bench-city: $tool not found (live part)" >&2; exit 1; }
-  done
-  [ -d bench/fanout/node_modules/ws ] || (cd bench/fanout && npm install --no-audit --no-fund --silent)
+  CLIENT=${BENCH_CITY_CLIENT:-cpp}
+  case $CLIENT in
+    cpp)
+      if [ -z "${LOADTEST_BIN:-}" ]; then  # `make build` builds only the server
+        cmake --build build/release --target edgeclass-loadtest >/dev/null
+      fi
+      LOADTEST=${LOADTEST_BIN:-build/release/edgeclass-loadtest}
+      [ -x "$LOADTEST" ] || { echo "bench-city: no $LOADTEST (cmake --build build/release --target edgeclass-loadtest)" >&2; exit 1; } ;;
+    node)
+      for tool in node npm; do
+        command -v "$tool" >/dev/null || { echo "bench-city: $tool not found (live part)" >&2; exit 1; }
+      done
+      [ -d bench/fanout/node_modules/ws ] || (cd bench/fanout && npm install --no-audit --no-fund --silent) ;;
+    *) echo "bench-city: BENCH_CITY_CLIENT is cpp or node, not $CLIENT" >&2; exit 2 ;;
+  esac
   ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
   STUDENTS=${BENCH_CITY_STUDENTS:-3000}
   ONE=${BENCH_CITY_ONE:-1000}
   MESSAGES=${BENCH_CITY_MESSAGES:-200}
   RATE=${BENCH_CITY_RATE:-20}
+  CLIENT_THREADS=${BENCH_CLIENT_THREADS:-2}
   pc=$(free_port)
   cpid=$(start_replica c "$pc")
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$pc/healthz" >/dev/null && break; sleep 0.05; done
   sleep 1
+  if [ "$CLIENT" = cpp ]; then
+    desc="edgeclass-loadtest live (C++, $CLIENT_THREADS reader threads)"
+  else
+    desc="bench/fanout/fanout-bench.mjs (Node, one thread)"
+  fi
+  echo "live: load client $desc, $MESSAGES chat messages at $RATE/s, load $(cut -d' ' -f1-3 /proc/loadavg)" \
+    | tee -a "$out/summary.txt"
   live() {  # label pids ws-urls students
-    "${client_pin[@]}" node bench/fanout/fanout-bench.mjs --target edgeclass --url "http://127.0.0.1:$pa" \
-      --ws-urls "$3" --secret "$SECRET" --students "$4" --messages "$MESSAGES" --rate "$RATE" \
-      --pid "$2" --quiz --json "$out/$1.json" --label "$1" >"$out/$1.log" 2>&1 || true
+    if [ "$CLIENT" = cpp ]; then
+      "${client_pin[@]}" "$LOADTEST" live --port "$pa" --secret "$SECRET" --ws-urls "$3" \
+        --students "$4" --messages "$MESSAGES" --rate "$RATE" --threads "$CLIENT_THREADS" \
+        --pid "$2" --json "$out/$1.json" --label "$1" >"$out/$1.log" 2>&1 || true
+    else
+      "${client_pin[@]}" node bench/fanout/fanout-bench.mjs --target edgeclass --url "http://127.0.0.1:$pa" \
+        --ws-urls "$3" --secret "$SECRET" --students "$4" --messages "$MESSAGES" --rate "$RATE" \
+        --pid "$2" --quiz --json "$out/$1.json" --label "$1" >"$out/$1.log" 2>&1 || true
+    fi
     python3 - "$1" "$out/$1.json" <<'PY' | tee -a "$out/summary.txt"
 import json, sys
 name, path = sys.argv[1], sys.argv[2]
@@ -134,7 +165,12 @@ def g(d, k):
 print(f"{name:24s} connected {r.get('connected')}/{r.get('students')}, chat delivered "
       f"{r.get('delivered')}/{r.get('expected')} P50 {g(r, 'p50_ms')} ms P99 {g(r, 'p99_ms')} ms"
       f" max {g(r, 'max_ms')} ms, dups {r.get('dups')} reordered {r.get('disorder')},"
-      f" CPU (replicas+redis) {g(r, 'server_us_per_delivery')} us/delivery, load {r.get('load_chat')}")
+      f" closes {r.get('closes')}, CPU (replicas+redis) {g(r, 'server_us_per_delivery')} us/delivery,"
+      f" client CPU {g(r, 'client_cpu_chat_ms')} ms, load {r.get('load_chat')}")
+if "server_runqueue_wait_ms" in r:
+    print(f"{'':24s} waited for a CPU during the chat (summed over threads): servers "
+          f"{g(r, 'server_runqueue_wait_ms')} ms, client {g(r, 'client_runqueue_wait_ms')} ms;"
+          f" each message's last receiver P50 {g(r, 'last_receiver_p50_ms')} ms")
 if "quiz_opened" in r:
     print(f"{'':24s} quiz: opened {r['quiz_opened']} P99 {g(r, 'quiz_open_p99_ms')} ms, answers "
           f"acknowledged {r.get('quiz_acked')} P99 {g(r, 'quiz_ack_p99_ms')} ms, the teacher's "
