@@ -469,6 +469,9 @@ struct Options : ServerAddress {
   bool simulcast = false;
   std::vector<int> layers_kbps{150, 500, 1500};
   std::vector<int> spread{1, 1, 1};
+  // --remb 0: the subscribers report no estimate (a check that the layer check can fail:
+  // the SFU then keeps them on the lowest layer, so the others count as not on their layer).
+  bool remb = true;
 };
 
 struct Run {
@@ -777,7 +780,7 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
   const size_t nl = r.sim ? r.sim->layers().size() : 1;
   std::vector<int> got_count(nl, 0), intended_count(nl, 0), wrong_layer(nl, 0);
   std::vector<std::vector<double>> layer_kbps(nl);
-  int mismatched = 0, switched_in_window = 0;
+  int mismatched = 0, switched_in_window = 0, switched_in_run = 0;
   uint64_t expected_sum = 0;
   if (r.sim) r.forwarded = 0;
   for (size_t i = 0; i < r.subscribers.size(); ++i) {
@@ -803,6 +806,7 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
         ++wrong_layer[size_t(want)];
       }
       switched_in_window += st.layer_changes_in_window > 0;
+      switched_in_run += st.layer_changes > 0;
       layer_kbps[size_t(main_layer)].push_back(double(st.bytes) * 8 / window_s / 1000);
       if (ok) r.forwarded += exp_i + r.audio_sent_in_window;
     }
@@ -859,8 +863,13 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
     }
     std::printf(
         "simulcast: %d subscribers not on their intended layer, %d changed layer during the "
-        "window; %" PRIu64 " keyframe requests reached the publisher\n",
-        mismatched, switched_in_window, r.keyframe_requests);
+        "window, %d during the run (warm-up included: the server moved them); %" PRIu64
+        " keyframe requests reached the publisher\n",
+        mismatched, switched_in_window, switched_in_run, r.keyframe_requests);
+    auto sw = m1.find("edgeclass_media_layer_switches_total");
+    if (sw != m1.end())
+      std::printf("  the server's own count (/metrics, whole run): %.0f layer switches\n",
+                  sw->second);
   }
   std::printf("per subscriber:\n");
   spread(kbps, "kbit/s", "received video bitrate");
@@ -910,6 +919,7 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
                "\",\"layers_got\":\"" + join(got_count) +
                "\",\"mismatched\":" + std::to_string(mismatched) +
                ",\"switched_in_window\":" + std::to_string(switched_in_window) +
+               ",\"switched_in_run\":" + std::to_string(switched_in_run) +
                ",\"keyframe_requests\":" + std::to_string(r.keyframe_requests);
   }
   // JSON has no NaN: what was not measured (Janus has no /metrics or media thread) is null.
@@ -943,7 +953,7 @@ bool parse_args(int argc, char** argv, Options& o) {
       out = int(*n);
       return true;
     };
-    int port = o.port, audio = o.audio, simulcast = o.simulcast;
+    int port = o.port, audio = o.audio, simulcast = o.simulcast, remb = o.remb;
     auto list = [&](std::vector<int>& out) {
       out.clear();
       for (const auto& part : base::split(v, ',')) {
@@ -964,6 +974,7 @@ bool parse_args(int argc, char** argv, Options& o) {
               : k == "--simulcast"      ? (num(simulcast) && (o.simulcast = simulcast != 0, true))
               : k == "--layers-kbps"    ? list(o.layers_kbps)
               : k == "--spread"         ? list(o.spread)
+              : k == "--remb"           ? (num(remb) && (o.remb = remb != 0, true))
               : k == "--pid"            ? num(o.pid)
               : k == "--admin-port"     ? num(o.admin_port)
               : k == "--concurrency"    ? num(o.concurrency)
@@ -1066,7 +1077,7 @@ int run_media(int argc, char** argv) {
       }
       // Simulcast: every subscriber reports its bandwidth estimate once a second (REMB, as
       // Chromium does when goog-remb is negotiated; the SFU picks its layer from it).
-      if (r.sim && ++ticks % 10 == 0) {
+      if (r.sim && r.o.remb && ++ticks % 10 == 0) {
         for (size_t i = 0; i < r.subscribers.size(); ++i) {
           auto& s = r.subscribers[i];
           if (!s || !s->peer->connected() || s->stats.video_ssrc == 0) continue;

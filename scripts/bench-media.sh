@@ -192,9 +192,9 @@ line() {  # line NAME N JSON
   printf "%-10s %6s %13s %8s %9s %9s %9s %9s %9s %9s\n" "server" "subs" "connected" "loss %" \
     "delay p50" "delay p99" "fwd p99" "CPU" "us/packet" "subs/core"
   layers() {  # layers NAME JSON: which layer the subscribers got (lowest first)
-    printf "%-10s %6s layers got %s of intended %s; %s not on their layer, %s switched in the window, %s keyframe requests\n" \
+    printf "%-10s %6s layers got %s of intended %s; %s not on their layer; switched %s in the run, %s in the window; %s keyframe requests\n" \
       "" "" "$(json "$2" layers_got)" "$(json "$2" layers_intended)" "$(json "$2" mismatched)" \
-      "$(json "$2" switched_in_window)" "$(json "$2" keyframe_requests)"
+      "$(json "$2" switched_in_run)" "$(json "$2" switched_in_window)" "$(json "$2" keyframe_requests)"
   }
   ratio() {  # ratio NAME EDGECLASS_JSON JANUS_JSON
     awk -v a="$(json "$2" server_us_per_packet)" -v b="$(json "$3" server_us_per_packet)" -v name="$1" \
