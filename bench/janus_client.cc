@@ -227,23 +227,48 @@ base::Result<std::unique_ptr<JanusClient>> JanusClient::connect(const std::strin
   return c;
 }
 
+base::Result<uint64_t> JanusClient::attach(const std::string& plugin) {
+  EC_ASSIGN_OR_RETURN(
+      json::object attached,
+      impl_->post("/" + std::to_string(session_id_), {{"janus", "attach"}, {"plugin", plugin}}));
+  const json::value* data = attached.if_contains("data");
+  if (!data || !data->is_object() || !data->as_object().contains("id")) {
+    return janus_error("attach", attached);
+  }
+  return data->as_object().at("id").to_number<uint64_t>();
+}
+
+base::Result<json::object> JanusClient::request(uint64_t handle, json::object body) {
+  std::string what = body.contains("request") && body.at("request").is_string()
+                         ? std::string(body.at("request").as_string())
+                         : std::string("request");
+  EC_ASSIGN_OR_RETURN(json::object res,
+                      impl_->post("/" + std::to_string(session_id_) + "/" + std::to_string(handle),
+                                  {{"janus", "message"}, {"body", std::move(body)}}));
+  std::string err = plugin_error(res);
+  if (!err.empty()) return base::unavailable("janus " + what + ": " + err);
+  const json::value* pd = res.if_contains("plugindata");
+  const json::value* data = pd && pd->is_object() ? pd->as_object().if_contains("data") : nullptr;
+  if (!data || !data->is_object()) return janus_error(what, res);
+  return data->as_object();
+}
+
 base::Result<std::vector<JanusSubscriber>> JanusClient::watch_many(int mountpoint_id, int count) {
+  return subscribe_many("janus.plugin.streaming", count, [&](int) {
+    return json::object{{"request", "watch"}, {"id", mountpoint_id}};
+  });
+}
+
+base::Result<std::vector<JanusSubscriber>> JanusClient::subscribe_many(
+    const std::string& plugin, int count, const std::function<json::object(int)>& make_body) {
   const std::string session = "/" + std::to_string(session_id_);
   std::map<uint64_t, size_t> index;  // handle id -> position in `out`
   std::vector<JanusSubscriber> out;
   for (int i = 0; i < count; ++i) {
-    EC_ASSIGN_OR_RETURN(
-        json::object attached,
-        impl_->post(session, {{"janus", "attach"}, {"plugin", "janus.plugin.streaming"}}));
-    const json::value* data = attached.if_contains("data");
-    if (!data || !data->is_object() || !data->as_object().contains("id")) {
-      return janus_error("attach", attached);
-    }
-    uint64_t handle = data->as_object().at("id").to_number<uint64_t>();
-    json::object body{{"request", "watch"}, {"id", mountpoint_id}};
+    EC_ASSIGN_OR_RETURN(uint64_t handle, attach(plugin));
     EC_ASSIGN_OR_RETURN(json::object ack,
                         impl_->post(session + "/" + std::to_string(handle),
-                                    {{"janus", "message"}, {"body", std::move(body)}}));
+                                    {{"janus", "message"}, {"body", make_body(i)}}));
     (void)ack;
     index[handle] = out.size();
     out.push_back(JanusSubscriber{handle, {}});
@@ -260,7 +285,7 @@ base::Result<std::vector<JanusSubscriber>> JanusClient::watch_many(int mountpoin
       if (it == index.end()) continue;
       std::string err = plugin_error(e);
       if (!err.empty()) {
-        return base::unavailable("janus watch " + std::to_string(mountpoint_id) + ": " + err);
+        return base::unavailable("janus " + plugin + " subscriber: " + err);
       }
       const json::value* jsep = e.if_contains("jsep");
       if (!jsep || !jsep->is_object()) continue;

@@ -11,7 +11,9 @@
 
 #include <sys/types.h>
 
+#include <boost/json/object.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +59,15 @@ class JanusClient {
   // all the watch requests first, then the offers (Janus prepares them in parallel).
   // Fails if any subscriber fails (Janus's error message in the status).
   base::Result<std::vector<JanusSubscriber>> watch_many(int mountpoint_id, int count);
+  // The same for any plugin: attaches `count` handles to `plugin`, sends each `body(i)`
+  // (e.g. a VideoRoom subscriber's `join`) and collects the offers Janus answers with.
+  base::Result<std::vector<JanusSubscriber>> subscribe_many(
+      const std::string& plugin, int count, const std::function<boost::json::object(int)>& body);
+  // Attaches one handle to `plugin` and returns its id.
+  base::Result<uint64_t> attach(const std::string& plugin);
+  // A synchronous plugin request on `handle` (e.g. the VideoRoom's add_remote_publisher):
+  // the plugin's answer (plugindata.data); fails on a Janus or plugin error.
+  base::Result<boost::json::object> request(uint64_t handle, boost::json::object body);
   // Sends our SDP answer for `subscriber` with `start`; Janus then starts ICE (it is the
   // controlling agent) and, once DTLS is up, forwards the mountpoint's RTP.
   base::Status start(const JanusSubscriber& subscriber, const std::string& answer_sdp);

@@ -13,9 +13,11 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +35,12 @@ struct JanusOptions {
   std::string url;     // --janus-url http://IP:PORT/janus
   int rtp_port = 0;    // --janus-rtp-port: the mountpoint's video port (audio is +2)
   std::string script;  // --janus-script bench/janus/run-janus.sh: start one (without --janus-url)
+  // Simulcast (--simulcast 1): the VideoRoom instead of the streaming plugin. The publisher
+  // is a VideoRoom remote publisher (add_remote_publisher, Janus 1.1: plain RTP on one port,
+  // streams told apart by SSRC: audio kRemoteAudioSsrc, video layer k kRemoteVideoSsrc + k,
+  // layer 0 the lowest) in room 1234 of janus.plugin.videoroom.jcfg; subscriber i joins with
+  // `substream` substreams[i]. Empty: the streaming plugin.
+  std::vector<int> substreams;
 };
 
 class JanusTarget {
@@ -48,18 +56,33 @@ class JanusTarget {
   // Destroys the session, and stops Janus if this started it.
   ~JanusTarget();
 
-  // Sends one plain RTP packet of the publisher to the mountpoint port of its payload type.
+  // Sends one plain RTP packet of the publisher to the mountpoint port of its payload type
+  // (VideoRoom: to the remote publisher's one port).
   void publish(const std::vector<uint8_t>& packet);
   pid_t pid() const { return process_.pid; }
 
+  static constexpr uint32_t kRemoteAudioSsrc = 1000;  // REMOTE_PUBLISHER_BASE_SSRC, mindex 0
+  static constexpr uint32_t kRemoteVideoSsrc = 1010;  // mindex 1, substream 0; +1, +2
+  static constexpr int kRoom = 1234;
+  // VideoRoom: called for each keyframe request (PLI/FIR) Janus sends the remote publisher
+  // (for its video's base SSRC: a key frame on every layer).
+  std::function<void()> on_keyframe_request;
+  uint64_t keyframe_requests() const { return keyframe_requests_; }
+
  private:
   explicit JanusTarget(boost::asio::io_context& io) : rtp_(io) {}
+  base::Status add_remote_publisher();
+  void receive_rtcp();
 
   JanusProcess process_;
   bool owned_ = false;  // started (and to be stopped) here
   std::unique_ptr<JanusClient> client_;
   boost::asio::ip::udp::socket rtp_;  // the publisher's socket
   boost::asio::ip::udp::endpoint video_, audio_;
+  bool videoroom_ = false;
+  uint64_t feed_id_ = 0;
+  std::array<uint8_t, 1500> rtcp_buf_{};
+  uint64_t keyframe_requests_ = 0;
 };
 
 }  // namespace loadtest

@@ -15,6 +15,16 @@
 // forwarding latency histogram arrival→send, NACKs, PLIs) and its CPU time from /proc
 // (--pid; the whole process and its `media` thread).
 //
+// --simulcast 1: the teacher publishes three layers (SimulcastGenerator; RIDs q/h/f in its
+// offer as web/video.js's sendEncodings produce, the RID header extension on every packet,
+// key frames every 2 s and on the SFU's PLI/FIR per layer) and the students are spread over
+// them (--spread): each reports a REMB, once a second, that the SFU's LayerSelector answers
+// with its intended layer (remb_for_layer). The SFU rewrites everything to one SSRC per
+// subscriber, so each packet names its layer in the payload: every subscriber counts what
+// it received of each layer, and one that ends up on another layer than intended counts as
+// a failure. Loss is against the layer it received; CPU per forwarded packet divides by the
+// packets of each subscriber's layer plus audio.
+//
 // Client and server share the machine: the delay includes the client's own scheduling.
 #include "loadtest_media.h"
 
@@ -41,6 +51,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +61,7 @@
 #include "loadtest_common.h"
 #include "loadtest_janus.h"
 #include "media/common/bytes.h"
+#include "media/rtcp/rtcp_packet.h"
 
 namespace loadtest {
 
@@ -95,14 +107,92 @@ std::vector<uint8_t> StreamGenerator::audio_packet(uint32_t ssrc) {
   return pkt;
 }
 
+SimulcastGenerator::SimulcastGenerator(std::vector<LayerSpec> layers, uint64_t seed)
+    : layers_(std::move(layers)), state_(layers_.size()) {
+  base::SeededRandom random(seed);
+  for (State& st : state_) {
+    st.seq = uint16_t(random.next_u64());
+    st.ts = uint32_t(random.next_u64());
+    st.picture_id = uint16_t(random.next_u64() & 0x7fff);
+    st.tl0 = uint8_t(random.next_u64());
+  }
+}
+
+std::vector<uint8_t> SimulcastGenerator::video_packet(size_t layer, uint32_t ssrc, bool frame_start,
+                                                      bool frame_end, bool keyframe,
+                                                      size_t payload_bytes, uint8_t rid_ext_id) {
+  State& st = state_[layer];
+  const LayerSpec& spec = layers_[layer];
+  std::vector<uint8_t> pkt(12, 0);
+  pkt[0] = 0x80;
+  pkt[1] = uint8_t(StreamGenerator::kVideoPt | (frame_end ? 0x80 : 0));
+  media::set_u16(&pkt[2], st.seq++);
+  media::set_u32(&pkt[4], st.ts);
+  media::set_u32(&pkt[8], ssrc);
+  if (rid_ext_id != 0) {
+    // RFC 8285 one-byte header: the RID, padded to a word.
+    pkt[0] |= 0x10;
+    std::vector<uint8_t> ext{uint8_t(rid_ext_id << 4 | (spec.rid.size() - 1))};
+    ext.insert(ext.end(), spec.rid.begin(), spec.rid.end());
+    while (ext.size() % 4) ext.push_back(0);
+    pkt.push_back(0xBE), pkt.push_back(0xDE);
+    pkt.push_back(uint8_t(ext.size() / 4 >> 8)), pkt.push_back(uint8_t(ext.size() / 4));
+    pkt.insert(pkt.end(), ext.begin(), ext.end());
+  }
+  size_t at = pkt.size();
+  pkt.resize(at + std::max(payload_bytes, kPayloadHeader), 0x5a);
+  uint8_t* p = &pkt[at];
+  // VP8 payload descriptor (RFC 7741 4.2): X; S on the first packet, partition 0; I and L;
+  // a 15-bit PictureID (M); TL0PICIDX.
+  p[0] = uint8_t(0x80 | (frame_start ? 0x10 : 0));
+  p[1] = 0xC0;
+  p[2] = uint8_t(0x80 | (st.picture_id >> 8));
+  p[3] = uint8_t(st.picture_id);
+  p[4] = st.tl0;
+  if (frame_start) {
+    // VP8 frame header (RFC 6386 9.1): P (bit 0) clear on key frames, show_frame; a key
+    // frame's start code and its size.
+    p[5] = uint8_t(keyframe ? 0x10 : 0x11);
+    p[6] = 0x00, p[7] = 0x01;
+    if (keyframe) {
+      p[8] = 0x9d, p[9] = 0x01, p[10] = 0x2a;
+      p[11] = uint8_t(spec.width), p[12] = uint8_t(spec.width >> 8);
+      p[13] = uint8_t(spec.height), p[14] = uint8_t(spec.height >> 8);
+    }
+  }
+  media::set_u64(p + kStampAt, uint64_t(wall_ns()));
+  media::set_u32(p + kStampAt + 8, next_index_++);
+  p[kStampAt + 12] = uint8_t(layer);
+  return pkt;
+}
+
+void SimulcastGenerator::end_frame(size_t layer, uint32_t ticks, bool keyframe) {
+  State& st = state_[layer];
+  st.ts += ticks;
+  st.picture_id = uint16_t((st.picture_id + 1) & 0x7fff);
+  // Without temporal layers every picture is a base-layer picture: TL0PICIDX counts them.
+  st.tl0 = uint8_t(st.tl0 + 1);
+  (void)keyframe;
+}
+
 // ---- what one subscriber saw ---------------------------------------------------------------
 
 void SubscriberStats::on_video(std::span<const uint8_t> payload, uint32_t rtp_ts,
                                size_t packet_bytes, int64_t kernel_ns, int64_t decrypted_ns,
                                const Window& w) {
-  if (payload.size() < StreamGenerator::kPayloadHeader) return;
-  int64_t sent = int64_t(media::get_u64(payload.data() + 2));
-  uint32_t index = media::get_u32(payload.data() + 10);
+  const bool simulcast = stamp_at != 2;
+  if (payload.size() < stamp_at + (simulcast ? 13 : 12)) return;
+  int64_t sent = int64_t(media::get_u64(payload.data() + stamp_at));
+  uint32_t index = media::get_u32(payload.data() + stamp_at + 8);
+  int layer = simulcast ? std::min<int>(payload[stamp_at + 12], int(layer_packets.size()) - 1) : 0;
+  bool in_window = sent >= w.start_ns && sent < w.end_ns && index >= w.first_index;
+  if (simulcast && layer != last_layer) {
+    if (last_layer >= 0) {
+      ++layer_changes;
+      if (in_window) ++layer_changes_in_window;
+    }
+    last_layer = layer;
+  }
   // RFC 3550 A.8 interarrival jitter, in 90 kHz units, over every packet (not only the window).
   int64_t arrival_ts = kernel_ns * 9 / 100'000;
   int64_t transit = arrival_ts - int64_t(rtp_ts);
@@ -112,7 +202,7 @@ void SubscriberStats::on_video(std::span<const uint8_t> payload, uint32_t rtp_ts
   }
   last_transit_ = transit;
   have_transit_ = true;
-  if (sent < w.start_ns || sent >= w.end_ns || index < w.first_index) return;
+  if (!in_window) return;
   size_t slot = index - w.first_index;
   if (slot >= seen_.size()) seen_.resize(slot + 1024, false);
   if (seen_[slot]) {
@@ -122,6 +212,8 @@ void SubscriberStats::on_video(std::span<const uint8_t> payload, uint32_t rtp_ts
   seen_[slot] = true;
   ++packets;
   bytes += packet_bytes;
+  ++layer_packets[size_t(layer)];
+  layer_bytes[size_t(layer)] += packet_bytes;
   int64_t delay_us = std::max<int64_t>(0, (kernel_ns - sent) / 1000);
   delay_us_sum += uint64_t(delay_us);
   delay_us_max = std::max(delay_us_max, delay_us);
@@ -308,6 +400,7 @@ void Subscriber::start_receiving(const Window* window) {
   window_ = window;
   peer->on_rtp = [this](const media::RtpPacket& p) {
     if (p.payload_type() != StreamGenerator::kVideoPt) return;
+    stats.video_ssrc = p.ssrc();
     stats.on_video(p.payload(), p.timestamp(), last_size_, kernel_ns_, wall_ns(), *window_);
   };
   boost::system::error_code ec;
@@ -370,6 +463,15 @@ struct Options : ServerAddress {
   std::string csv;  // per-subscriber results
   std::string target = "edgeclass";
   JanusOptions janus;  // --target janus: --janus-url, --janus-rtp-port, --janus-script
+  // --simulcast 1: three layers (--layers-kbps, lowest first) instead of one stream;
+  // subscribers are spread over them by --spread (weights, lowest first) through the
+  // bandwidth estimate they report (edgeclass) or the substream they ask for (Janus).
+  bool simulcast = false;
+  std::vector<int> layers_kbps{150, 500, 1500};
+  std::vector<int> spread{1, 1, 1};
+  // --remb 0: the subscribers report no estimate (a check that the layer check can fail:
+  // the SFU then keeps them on the lowest layer, so the others count as not on their layer).
+  bool remb = true;
 };
 
 struct Run {
@@ -389,7 +491,54 @@ struct Run {
   uint64_t forwarded = 0;
   DelayHistogram delays;      // publisher send -> subscriber socket (kernel timestamp)
   DelayHistogram app_delays;  // publisher send -> decrypted in this tool
+  // Simulcast.
+  std::unique_ptr<SimulcastGenerator> sim;
+  std::vector<uint32_t> layer_ssrcs;  // the publisher's, per layer
+  uint8_t rid_ext_id = 0;             // edgeclass: the RID header extension's id
+  std::vector<int> intended;          // per subscriber: the layer it should end up on
+  std::vector<uint64_t> remb_bps;     // per subscriber: the estimate it reports (edgeclass)
+  std::array<bool, 4> key_wanted{};   // a keyframe request for the layer came in
+  std::array<int64_t, 4> last_key_ns{};
+  uint64_t keyframe_requests = 0;                          // PLI/FIR the publisher got
+  std::array<uint64_t, 4> keyframes_sent{}, layer_sent{};  // layer_sent: video packets in window
+  std::array<uint64_t, 4> layer_sent_total{};
+  uint64_t audio_sent_in_window = 0;
+  uint64_t frames = 0;
+  StreamGenerator audio_gen;  // simulcast: the audio beside the layers
+  std::vector<uint8_t> audio_packet() { return audio_gen.audio_packet(audio_ssrc); }
 };
+
+// The subscribers' spread: subscriber i's layer, by weighted round robin over `spread`
+// (1,1,1: 0,1,2,0,1,2,...), so every subscriber count gets the same proportions.
+std::vector<int> spread_layers(int n, const std::vector<int>& spread) {
+  std::vector<int> out;
+  std::vector<int> credit(spread.size(), 0);
+  int total = 0;
+  for (int w : spread) total += w;
+  for (int i = 0; i < n; ++i) {
+    // Smooth weighted round robin: the layer furthest behind its share goes next.
+    size_t best = 0;
+    for (size_t k = 0; k < spread.size(); ++k) {
+      credit[k] += spread[k];
+      if (credit[k] > credit[best]) best = k;
+    }
+    credit[best] -= total;
+    out.push_back(int(best));
+  }
+  return out;
+}
+
+// The REMB a subscriber meant for layer k reports to edgeclass, from what the SFU's
+// LayerSelector does (src/media/sfu/layer_selector.h): it takes the highest layer whose rate
+// fits 95 % of the estimate less what the subscriber gets besides (audio, ~55 kbit/s with
+// headers), and probes the next layer up whenever the estimate is 30 % above everything the
+// subscriber receives. 1.15 x (layer + audio) fits layer k and never triggers the probe;
+// the top layer's subscribers report 20 Mbit/s.
+uint64_t remb_for_layer(const std::vector<int>& kbps, int k) {
+  if (k + 1 >= int(kbps.size())) return 20'000'000;
+  double layer_bps = kbps[size_t(k)] * 1000.0 * 1.03;  // + the RID extension and rounding
+  return uint64_t(1.15 * (layer_bps + 55'000));
+}
 
 // The paced stream: 30 fps, a key frame every 2 s, a frame's packets spread at 2.5x the
 // media rate; audio 20 ms packets. Returns the video packets sent in the window.
@@ -421,6 +570,92 @@ uint64_t send_stream(Run& r, StreamGenerator& gen, int64_t until_ns, bool mark_w
   }
   (void)mark_window;
   return sent;
+}
+
+// The simulcast publisher: each 30 fps frame on every layer, lowest first (a layer's packets
+// of ~1,150 bytes), paced at 2.5x the layers' total rate; a key frame on every layer every
+// 2 s as in the single-stream run, and on a layer as soon as a PLI/FIR for it came in (at
+// most one per layer per 200 ms, as a browser's encoder would). Returns the video packets
+// sent; counts them per layer in the window.
+uint64_t send_simulcast(Run& r, int64_t until_ns, bool in_window) {
+  SimulcastGenerator& gen = *r.sim;
+  const int fps = 30;
+  const int64_t frame_ns = 1'000'000'000 / fps;
+  struct Plan {
+    size_t per_frame, packet_bytes;
+  };
+  std::vector<Plan> plan;
+  double total_kbps = 0;
+  for (const auto& l : gen.layers()) {
+    double frame_bytes = double(l.kbps) * 1000 / 8 / fps;
+    size_t n = size_t(std::ceil(frame_bytes / 1150.0));
+    plan.push_back({n, size_t(frame_bytes / double(n))});
+    total_kbps += l.kbps;
+  }
+  const size_t header = 12 + (r.rid_ext_id ? 8 : 0);
+  uint64_t sent = 0;
+  int64_t next_audio = now_ns();
+  for (int64_t frame_at = now_ns(); frame_at < until_ns; frame_at += frame_ns) {
+    int64_t at = frame_at;
+    bool periodic = r.frames % (2 * fps) == 0;
+    for (size_t li = 0; li < plan.size(); ++li) {
+      bool key = periodic || r.key_wanted[li];
+      r.key_wanted[li] = false;
+      if (key) {
+        ++r.keyframes_sent[li];
+        r.last_key_ns[li] = now_ns();
+      }
+      for (size_t k = 0; k < plan[li].per_frame; ++k) {
+        while (now_ns() < at) r.io.run_for(std::chrono::nanoseconds(at - now_ns()));
+        while (r.o.audio && next_audio <= now_ns()) {
+          r.publish(r.audio_packet());
+          if (in_window) ++r.audio_sent_in_window;
+          next_audio += 20'000'000;
+        }
+        size_t bytes = plan[li].packet_bytes;
+        r.publish(gen.video_packet(li, r.layer_ssrcs[li], k == 0, k + 1 == plan[li].per_frame, key,
+                                   bytes > header ? bytes - header : 0, r.rid_ext_id));
+        ++sent;
+        ++r.layer_sent_total[li];
+        if (in_window) ++r.layer_sent[li];
+        at += int64_t(double(bytes) * 8 * 1e9 / (2.5 * total_kbps * 1000));
+      }
+      gen.end_frame(li, 90000 / fps, key);
+    }
+    ++r.frames;
+    if (r.timers) r.timers();
+  }
+  return sent;
+}
+
+// A keyframe request from the server for the publisher's `ssrc` (or for all layers).
+void on_keyframe_request(Run& r, std::optional<uint32_t> ssrc) {
+  ++r.keyframe_requests;
+  int64_t now = now_ns();
+  for (size_t li = 0; li < r.layer_ssrcs.size(); ++li) {
+    if (ssrc && *ssrc != r.layer_ssrcs[li]) continue;
+    if (now - r.last_key_ns[li] >= 200'000'000) r.key_wanted[li] = true;
+  }
+}
+
+// The teacher's offer with simulcast, as Chromium writes it for three encodings with RIDs
+// (web/video.js sendEncodings): the RID header extension, a=rid send per layer and
+// a=simulcast:send, lowest first as the page lists them; no a=ssrc for the video (the SFU
+// learns each layer's SSRC from the RID extension). The video section is the offer's last.
+std::string simulcast_offer(std::string offer, uint32_t video_ssrc, uint8_t rid_ext_id,
+                            const SimulcastGenerator& gen) {
+  std::string ssrc_line = "a=ssrc:" + std::to_string(video_ssrc) + " ";
+  auto p = offer.find(ssrc_line);
+  if (p != std::string::npos) offer.erase(p, offer.find("\r\n", p) + 2 - p);
+  offer += "a=extmap:" + std::to_string(rid_ext_id) +
+           " urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n";
+  std::string order;
+  for (const auto& l : gen.layers()) {
+    offer += "a=rid:" + l.rid + " send\r\n";
+    order += (order.empty() ? "" : ";") + l.rid;
+  }
+  offer += "a=simulcast:send " + order + "\r\n";
+  return offer;
 }
 
 awaitable<bool> setup_edgeclass(Run& r, Room& room, std::vector<std::shared_ptr<LiveConn>>& conns,
@@ -463,10 +698,30 @@ awaitable<bool> setup_edgeclass(Run& r, Room& room, std::vector<std::shared_ptr<
   teacher->peer =
       media::SyntheticPeer::create(teacher.get(), &base::SystemClock::instance(), r.random, true)
           .value();
-  std::string answer = co_await signal_offer(tc, "media.publish", "pub", teacher->peer->offer());
+  std::string offer = teacher->peer->offer();
+  if (r.sim) {
+    r.rid_ext_id = 10;
+    offer = simulcast_offer(offer, teacher->peer->video_ssrc(), r.rid_ext_id, *r.sim);
+    teacher->peer->on_rtcp = [&r](media::ByteSpan data) {
+      auto packets = media::rtcp::parse_compound(data);
+      if (!packets.is_ok()) return;
+      for (const auto& p : *packets) {
+        if (auto* pli = std::get_if<media::rtcp::Pli>(&p)) {
+          on_keyframe_request(r, pli->media_ssrc);
+        } else if (auto* fir = std::get_if<media::rtcp::Fir>(&p)) {
+          for (const auto& e : fir->entries) on_keyframe_request(r, e.ssrc);
+        }
+      }
+    };
+  }
+  std::string answer = co_await signal_offer(tc, "media.publish", "pub", offer);
   auto ep = media_endpoint(answer);
   if (answer.empty() || !ep || !teacher->peer->set_answer(answer).is_ok()) {
     std::fprintf(stderr, "publish: no usable answer\n");
+    co_return false;
+  }
+  if (r.sim && answer.find("a=simulcast:recv") == std::string::npos) {
+    std::fprintf(stderr, "publish: the SFU's answer accepts no simulcast:\n%s\n", answer.c_str());
     co_return false;
   }
   teacher->connect_to(*ep);
@@ -511,32 +766,68 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
   std::vector<double> kbps, loss, jitter_ms;
   uint64_t received = 0, duplicates = 0;
   std::FILE* csv = o.csv.empty() ? nullptr : std::fopen(o.csv.c_str(), "w");
-  if (csv)
+  if (csv) {
     std::fprintf(csv,
                  "subscriber,connected,packets,expected,loss_pct,kbps,jitter_ms,delay_avg_us,delay_"
-                 "max_us\n");
+                 "max_us");
+    if (r.sim) {
+      std::fprintf(csv, ",intended_layer,layer,layer_changes");
+      for (size_t q = 0; q < r.sim->layers().size(); ++q) std::fprintf(csv, ",layer%zu_bytes", q);
+    }
+    std::fprintf(csv, "\n");
+  }
+  // Simulcast: each subscriber is judged on the layer it received most of in the window.
+  const size_t nl = r.sim ? r.sim->layers().size() : 1;
+  std::vector<int> got_count(nl, 0), intended_count(nl, 0), wrong_layer(nl, 0);
+  std::vector<std::vector<double>> layer_kbps(nl);
+  int mismatched = 0, switched_in_window = 0, switched_in_run = 0;
+  uint64_t expected_sum = 0;
+  if (r.sim) r.forwarded = 0;
   for (size_t i = 0; i < r.subscribers.size(); ++i) {
     const Subscriber* s = r.subscribers[i].get();
     bool ok = s && s->peer->connected();
     connected += ok;
     const SubscriberStats empty;
     const SubscriberStats& st = s ? s->stats : empty;
-    double l = sent_in_window
-                   ? 100.0 * double(sent_in_window - std::min(sent_in_window, st.packets)) /
-                         double(sent_in_window)
-                   : 0;
+    uint64_t exp_i = sent_in_window, got_i = st.packets;
+    int main_layer = 0;
+    if (r.sim) {
+      int want = r.intended[i];
+      main_layer = want;
+      for (size_t k = 0; k < nl; ++k) {
+        if (st.layer_packets[k] > st.layer_packets[size_t(main_layer)]) main_layer = int(k);
+      }
+      exp_i = r.layer_sent[size_t(main_layer)];
+      got_i = st.layer_packets[size_t(main_layer)];
+      ++intended_count[size_t(want)];
+      if (st.packets > 0) ++got_count[size_t(main_layer)];
+      if (main_layer != want || st.packets == 0) {
+        ++mismatched;
+        ++wrong_layer[size_t(want)];
+      }
+      switched_in_window += st.layer_changes_in_window > 0;
+      switched_in_run += st.layer_changes > 0;
+      layer_kbps[size_t(main_layer)].push_back(double(st.bytes) * 8 / window_s / 1000);
+      if (ok) r.forwarded += exp_i + r.audio_sent_in_window;
+    }
+    expected_sum += exp_i;
+    double l = exp_i ? 100.0 * double(exp_i - std::min(exp_i, got_i)) / double(exp_i) : 0;
     double k = double(st.bytes) * 8 / window_s / 1000;
     double j = st.jitter_ts / 90.0;
     kbps.push_back(k);
     loss.push_back(l);
     jitter_ms.push_back(j);
-    received += st.packets;
+    received += got_i;
     duplicates += st.duplicates;
     if (csv) {
-      std::fprintf(csv, "%zu,%d,%" PRIu64 ",%" PRIu64 ",%.3f,%.1f,%.3f,%.0f,%" PRId64 "\n", i, ok,
-                   st.packets, sent_in_window, l, k, j,
-                   st.packets ? double(st.delay_us_sum) / double(st.packets) : 0.0,
+      std::fprintf(csv, "%zu,%d,%" PRIu64 ",%" PRIu64 ",%.3f,%.1f,%.3f,%.0f,%" PRId64, i, ok, got_i,
+                   exp_i, l, k, j, st.packets ? double(st.delay_us_sum) / double(st.packets) : 0.0,
                    st.delay_us_max);
+      if (r.sim) {
+        std::fprintf(csv, ",%d,%d,%d", r.intended[i], main_layer, st.layer_changes);
+        for (size_t q = 0; q < nl; ++q) std::fprintf(csv, ",%" PRIu64, st.layer_bytes[q]);
+      }
+      std::fprintf(csv, "\n");
     }
   }
   if (csv) std::fclose(csv);
@@ -547,7 +838,7 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
     std::printf("  %-22s min %.2f  p50 %.2f  p99 %.2f  max %.2f %s\n", what, v.front(), at(0.5),
                 at(0.99), v.back(), unit);
   };
-  uint64_t expected = sent_in_window * uint64_t(r.subscribers.size());
+  uint64_t expected = expected_sum;
   std::printf("subscribers connected: %d of %d\n", connected, o.subscribers);
   std::printf(
       "video packets in the %.1fs window: sent %" PRIu64 ", received %" PRIu64 " of %" PRIu64
@@ -555,6 +846,31 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
       window_s, sent_in_window, received, expected,
       expected ? 100.0 * double(expected - std::min(expected, received)) / double(expected) : 0.0,
       duplicates);
+  if (r.sim) {
+    std::string got, want, sent_s;
+    for (size_t k = 0; k < nl; ++k) {
+      const auto& spec = r.sim->layers()[k];
+      std::printf("layer %zu (rid %s, %d kbit/s): %" PRIu64 " packets sent in the window, %" PRIu64
+                  " key frames in the run; meant for %d "
+                  "subscribers, received by %d (%d of those meant for it got another)\n",
+                  k, spec.rid.c_str(), spec.kbps, r.layer_sent[k], r.keyframes_sent[k],
+                  intended_count[k], got_count[k], wrong_layer[k]);
+      auto& v = layer_kbps[k];
+      std::sort(v.begin(), v.end());
+      if (!v.empty())
+        std::printf("  their received video bitrate: min %.1f  p50 %.1f  max %.1f kbit/s\n",
+                    v.front(), v[v.size() / 2], v.back());
+    }
+    std::printf(
+        "simulcast: %d subscribers not on their intended layer, %d changed layer during the "
+        "window, %d during the run (warm-up included: the server moved them); %" PRIu64
+        " keyframe requests reached the publisher\n",
+        mismatched, switched_in_window, switched_in_run, r.keyframe_requests);
+    auto sw = m1.find("edgeclass_media_layer_switches_total");
+    if (sw != m1.end())
+      std::printf("  the server's own count (/metrics, whole run): %.0f layer switches\n",
+                  sw->second);
+  }
   std::printf("per subscriber:\n");
   spread(kbps, "kbit/s", "received video bitrate");
   spread(loss, "%", "loss");
@@ -592,6 +908,20 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
         proc_core > 0 ? double(connected) / proc_core : NAN);
   }
   std::printf("load tool CPU: %.1f%% of a core\n", double(own_cpu) / 1e9 / window_s * 100);
+  std::string sim_json;
+  if (r.sim) {
+    auto join = [](const std::vector<int>& v) {
+      std::string out;
+      for (int x : v) out += (out.empty() ? "" : "/") + std::to_string(x);
+      return out;
+    };
+    sim_json = ",\"simulcast\":true,\"layers_intended\":\"" + join(intended_count) +
+               "\",\"layers_got\":\"" + join(got_count) +
+               "\",\"mismatched\":" + std::to_string(mismatched) +
+               ",\"switched_in_window\":" + std::to_string(switched_in_window) +
+               ",\"switched_in_run\":" + std::to_string(switched_in_run) +
+               ",\"keyframe_requests\":" + std::to_string(r.keyframe_requests);
+  }
   // JSON has no NaN: what was not measured (Janus has no /metrics or media thread) is null.
   auto num = [](double v, int decimals) {
     if (!std::isfinite(v)) return std::string("null");
@@ -604,14 +934,14 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
       ",\"received\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"delay_p50_us\":%" PRId64
       ",\"delay_p99_us\":%" PRId64
       ",\"forward_p99_ms\":%s,\"server_core\":%s,"
-      "\"media_thread_core\":%s,\"server_us_per_packet\":%s}\n",
+      "\"media_thread_core\":%s,\"server_us_per_packet\":%s%s}\n",
       o.target.c_str(), o.subscribers, connected, o.video_kbps, sent_in_window, received, expected,
       r.delays.percentile_us(0.5), r.delays.percentile_us(0.99), num(fwd_p99 * 1000, 3).c_str(),
       num(proc_core, 4).c_str(), num(media_core, 4).c_str(),
-      num(packets_out > 0 && cpu0 >= 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN, 3)
-          .c_str());
+      num(packets_out > 0 && cpu0 >= 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN, 3).c_str(),
+      sim_json.c_str());
   std::fflush(stdout);
-  return connected == o.subscribers && received * 1000 >= expected * 999 ? 0 : 1;
+  return connected == o.subscribers && received * 1000 >= expected * 999 && mismatched == 0 ? 0 : 1;
 }
 
 bool parse_args(int argc, char** argv, Options& o) {
@@ -623,7 +953,16 @@ bool parse_args(int argc, char** argv, Options& o) {
       out = int(*n);
       return true;
     };
-    int port = o.port, audio = o.audio;
+    int port = o.port, audio = o.audio, simulcast = o.simulcast, remb = o.remb;
+    auto list = [&](std::vector<int>& out) {
+      out.clear();
+      for (const auto& part : base::split(v, ',')) {
+        auto n = base::parse_int(part);
+        if (!n || *n < 0) return false;
+        out.push_back(int(*n));
+      }
+      return out.size() == 3;
+    };
     bool ok = k == "--secret"           ? (o.secret = v, true)
               : k == "--host"           ? (o.host = v, true)
               : k == "--port"           ? (num(port) && (o.port = uint16_t(port), true))
@@ -632,6 +971,10 @@ bool parse_args(int argc, char** argv, Options& o) {
               : k == "--warmup"         ? num(o.warmup_s)
               : k == "--video-kbps"     ? num(o.video_kbps)
               : k == "--audio"          ? (num(audio) && (o.audio = audio != 0, true))
+              : k == "--simulcast"      ? (num(simulcast) && (o.simulcast = simulcast != 0, true))
+              : k == "--layers-kbps"    ? list(o.layers_kbps)
+              : k == "--spread"         ? list(o.spread)
+              : k == "--remb"           ? (num(remb) && (o.remb = remb != 0, true))
               : k == "--pid"            ? num(o.pid)
               : k == "--admin-port"     ? num(o.admin_port)
               : k == "--concurrency"    ? num(o.concurrency)
@@ -657,6 +1000,14 @@ bool parse_args(int argc, char** argv, Options& o) {
                  "bench/janus/run-janus.sh (started here)\n");
     return false;
   }
+  if (o.simulcast &&
+      (o.layers_kbps[0] < 50 || o.layers_kbps[0] >= o.layers_kbps[1] ||
+       o.layers_kbps[1] >= o.layers_kbps[2] || o.spread[0] + o.spread[1] + o.spread[2] == 0)) {
+    std::fprintf(stderr,
+                 "loadtest media: --layers-kbps needs three rising rates (>= 50), --spread "
+                 "three weights not all 0\n");
+    return false;
+  }
   if (o.subscribers < 1 || o.seconds < 1 || o.video_kbps < 50 || o.concurrency < 1) {
     std::fprintf(stderr,
                  "loadtest media: need --subscribers >= 1, --seconds >= 1, "
@@ -673,6 +1024,24 @@ int run_media(int argc, char** argv) {
   if (!parse_args(argc, argv, r.o)) return 2;
   base::log::set_level(base::log::Level::kWarn);
   raise_fd_limit();
+  if (r.o.simulcast) {
+    const auto& k = r.o.layers_kbps;
+    r.sim = std::make_unique<SimulcastGenerator>(
+        std::vector<SimulcastGenerator::LayerSpec>{
+            {"q", k[0], 320, 180}, {"h", k[1], 640, 360}, {"f", k[2], 1280, 720}},
+        r.random.next_u64());
+    r.intended = spread_layers(r.o.subscribers, r.o.spread);
+    for (int layer : r.intended) r.remb_bps.push_back(remb_for_layer(k, layer));
+    if (r.o.target == "janus") {
+      r.o.janus.substreams = r.intended;
+      r.audio_ssrc = JanusTarget::kRemoteAudioSsrc;
+      for (uint32_t i = 0; i < 3; ++i) r.layer_ssrcs.push_back(JanusTarget::kRemoteVideoSsrc + i);
+    } else {
+      for (int i = 0; i < 3; ++i) r.layer_ssrcs.push_back(uint32_t(r.random.next_u64() | 4));
+    }
+    // The SFU measures layer rates for 1.5 s, then picks; a switch waits for a key frame.
+    r.o.warmup_s = std::max(r.o.warmup_s, 6);
+  }
   const Options& o = r.o;
 
   Room room;
@@ -690,12 +1059,14 @@ int run_media(int argc, char** argv) {
     }
     janus = std::move(j).value();
     r.o.pid = janus->pid();
+    janus->on_keyframe_request = [&r] { on_keyframe_request(r, std::nullopt); };
     ok = true;
   } else
     asio::co_spawn(r.io, setup_edgeclass(r, room, conns, teacher),
                    [&](std::exception_ptr e, bool v) { ok = !e && v; });
   // Signalling and the ICE/DTLS handshakes run together on this one thread.
   asio::steady_timer tick(r.io);
+  int ticks = 0;
   std::function<void()> arm = [&] {
     tick.expires_after(std::chrono::milliseconds(100));
     tick.async_wait([&](const boost::system::error_code& ec) {
@@ -703,6 +1074,16 @@ int run_media(int argc, char** argv) {
       if (teacher) teacher->peer->on_timer();
       for (auto& s : r.subscribers) {
         if (s) s->peer->on_timer();
+      }
+      // Simulcast: every subscriber reports its bandwidth estimate once a second (REMB, as
+      // Chromium does when goog-remb is negotiated; the SFU picks its layer from it).
+      if (r.sim && r.o.remb && ++ticks % 10 == 0) {
+        for (size_t i = 0; i < r.subscribers.size(); ++i) {
+          auto& s = r.subscribers[i];
+          if (!s || !s->peer->connected() || s->stats.video_ssrc == 0) continue;
+          media::rtcp::Remb remb{uint32_t(0x10000 + i), r.remb_bps[i], {s->stats.video_ssrc}};
+          (void)s->peer->send_rtcp(media::rtcp::serialize({remb}));
+        }
       }
       arm();
     });
@@ -726,6 +1107,11 @@ int run_media(int argc, char** argv) {
   }
   std::printf("ICE+DTLS: %s in %.2fs\n", all_connected() ? "all connected" : "NOT all connected",
               double(now_ns() - c0) / 1e9);
+  if (r.sim) {
+    for (auto& s : r.subscribers) {
+      if (s) s->stats.stamp_at = SimulcastGenerator::kStampAt;
+    }
+  }
   std::fflush(stdout);
   r.publish = [&](std::vector<uint8_t> pkt) {
     ++r.published;
@@ -738,20 +1124,23 @@ int run_media(int argc, char** argv) {
 
   // Warm-up (the subscribers start on a key frame), then the measured window.
   StreamGenerator gen;
-  send_stream(r, gen, now_ns() + int64_t(o.warmup_s) * 1'000'000'000, false);
+  auto send = [&](int64_t until, bool in_window) {
+    return r.sim ? send_simulcast(r, until, in_window) : send_stream(r, gen, until, in_window);
+  };
+  send(now_ns() + int64_t(o.warmup_s) * 1'000'000'000, false);
   int media_tid = thread_named(o.pid, "media");
   Scrape m0 = janus ? Scrape{} : scrape_metrics(o, uint16_t(o.admin_port));
   uint64_t published0 = r.published;
   int64_t cpu0 = cpu_ns(o.pid), mcpu0 = media_tid ? cpu_ns(o.pid, media_tid) : -1;
   int64_t own0 = cpu_ns(getpid());
   r.window.start_ns = wall_ns();
-  r.window.first_index = gen.next_index();
+  r.window.first_index = r.sim ? r.sim->next_index() : gen.next_index();
   for (auto& s : r.subscribers) {
     if (s) s->stats.delays = &r.delays, s->stats.app_delays = &r.app_delays;
   }
   int64_t mono_start = now_ns();
   int64_t end = mono_start + int64_t(o.seconds) * 1'000'000'000;
-  uint64_t sent = send_stream(r, gen, end, true);
+  uint64_t sent = send(end, true);
   r.window.end_ns = wall_ns();
   double window_s = double(r.window.end_ns - r.window.start_ns) / 1e9;
   r.io.run_for(std::chrono::milliseconds(300));  // in flight

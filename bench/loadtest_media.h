@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "media/client/synthetic_peer.h"
@@ -40,6 +41,46 @@ class StreamGenerator {
   uint32_t video_ts_ = 0, audio_ts_ = 0;
   uint32_t next_index_ = 0;
   uint64_t frames_ = 0;
+};
+
+// Simulcast (--simulcast 1): the publisher sends each frame on every layer (lowest first),
+// as a browser does with one encoding per layer. Each layer is its own RTP stream (SSRC,
+// sequence numbers, random timestamp base) with a VP8 payload descriptor as Chromium writes
+// it: X, I (15-bit PictureID, M set) and L (TL0PICIDX), S on a frame's first packet, which
+// carries a VP8 frame header (key frames: P clear, start code 9d 01 2a, width and height),
+// so both edgeclass and Janus recognise key frames and rewrite picture ids. At kStampAt: the
+// send time (8 bytes, CLOCK_REALTIME ns), a running index shared by all layers (4 bytes) and
+// the layer (1 byte), so a subscriber knows which layer the server gave it.
+class SimulcastGenerator {
+ public:
+  static constexpr size_t kStampAt = 15;  // VP8 descriptor (5) + frame header space (10)
+  static constexpr size_t kPayloadHeader = kStampAt + 13;
+  struct LayerSpec {
+    std::string rid;  // "q", "h", "f": the RIDs the teacher's page uses (video_quality.cc)
+    int kbps = 0;
+    int width = 0, height = 0;
+  };
+  SimulcastGenerator(std::vector<LayerSpec> layers, uint64_t seed);
+
+  // One packet of `layer`'s current frame. `rid_ext_id` != 0: a one-byte header extension
+  // with the layer's RID (edgeclass learns each layer's SSRC from it; Janus's remote
+  // publisher tells layers apart by SSRC).
+  std::vector<uint8_t> video_packet(size_t layer, uint32_t ssrc, bool frame_start, bool frame_end,
+                                    bool keyframe, size_t payload_bytes, uint8_t rid_ext_id);
+  void end_frame(size_t layer, uint32_t ticks, bool keyframe);
+  const std::vector<LayerSpec>& layers() const { return layers_; }
+  uint32_t next_index() const { return next_index_; }
+
+ private:
+  struct State {
+    uint16_t seq = 0;
+    uint32_t ts = 0;
+    uint16_t picture_id = 0;  // 15 bits
+    uint8_t tl0 = 0;
+  };
+  std::vector<LayerSpec> layers_;
+  std::vector<State> state_;
+  uint32_t next_index_ = 0;
 };
 
 // CLOCK_REALTIME in ns: the one clock the kernel's receive timestamps share with the
@@ -74,6 +115,15 @@ struct SubscriberStats {
                 int64_t kernel_ns, int64_t decrypted_ns, const Window& w);
 
   uint64_t packets = 0, bytes = 0, duplicates = 0;  // in the window
+  // Where the tool's stamp starts in the payload: 2 (the single stream) or
+  // SimulcastGenerator::kStampAt (simulcast: a layer byte follows the index).
+  size_t stamp_at = 2;
+  uint32_t video_ssrc = 0;  // the SSRC the server sends video on (for our REMB)
+  // Simulcast: what arrived of each layer in the window (packets, bytes), and the layer of
+  // the last video packet and how often it changed (over the whole run).
+  std::array<uint64_t, 4> layer_packets{}, layer_bytes{};
+  int last_layer = -1;
+  int layer_changes = 0, layer_changes_in_window = 0;
   uint64_t delay_us_sum = 0;
   int64_t delay_us_max = 0;
   double jitter_ts = 0;                  // RFC 3550 interarrival jitter, 90 kHz units

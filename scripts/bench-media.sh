@@ -3,7 +3,9 @@
 # Opus-sized audio) to N WebRTC subscribers on loopback, measured by `edgeclass-loadtest media`
 # (DTLS + SRTP subscribers, kernel receive timestamps, server CPU from /proc), and Janus
 # (Debian's `janus`, streaming plugin) forwarding the same stream to the same subscribers in
-# the same run, when it is installed.
+# the same run, when it is installed. Then the same with simulcast (MEDIA_SIMULCAST): three
+# layers published, each subscriber given one (edgeclass: from its REMB; Janus VideoRoom:
+# the substream it asks for), and the tool checks that each got the layer it was meant to.
 #
 #   scripts/bench-media.sh            (make bench-media; also the end of make bench)
 #
@@ -15,6 +17,13 @@
 #   MEDIA_SECONDS=15                  measured window per run (after a 2 s warm-up)
 #   MEDIA_KBPS=1500                   video bitrate
 #   MEDIA_JANUS=auto                  auto (when janus is installed), 1 (required), 0 (skip)
+#   MEDIA_SIMULCAST=1                 also the simulcast rows: the publisher sends three layers
+#                                     (MEDIA_LAYERS_KBPS="150,500,1500", lowest first) and the
+#                                     subscribers are spread over them (MEDIA_SPREAD="1,1,1"):
+#                                     edgeclass picks each one's layer from the REMB it reports,
+#                                     Janus's VideoRoom (remote publisher, simulcast) from the
+#                                     `substream` it joins with; 0 skips them
+#   MEDIA_SINGLE=1                    the single-stream rows (0 skips them)
 #   MEDIA_FANOUT_THREADS=2            the last row again with this many fan-out threads
 #                                     (EDGECLASS_MEDIA_THREADS), server and tool unpinned: the
 #                                     forwarding delay of a big class on a multi-core node;
@@ -29,6 +38,10 @@ SECONDS_RUN=${MEDIA_SECONDS:-15}
 KBPS=${MEDIA_KBPS:-1500}
 JANUS=${MEDIA_JANUS:-auto}
 FANOUT=${MEDIA_FANOUT_THREADS:-2}
+SIMULCAST=${MEDIA_SIMULCAST:-1}
+SINGLE=${MEDIA_SINGLE:-1}
+LAYERS=${MEDIA_LAYERS_KBPS:-150,500,1500}
+SPREAD=${MEDIA_SPREAD:-1,1,1}
 SECRET=bench-secret-0123456789abcdef
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -55,8 +68,13 @@ mkdir -p "$out"
 # A fresh edgeclass per run (an empty SFU, no transports waiting for consent to expire).
 # run_edgeclass N [FANOUT_THREADS]: one fan-out thread pinned to CPU 0 (per-core figures), or
 # FANOUT_THREADS unpinned.
+# SIM=1 in the environment: the simulcast run (--simulcast 1).
 run_edgeclass() {
-  local n=$1 threads=${2:-1} port media name=edgeclass-$1
+  local n=$1 threads=${2:-1} port media name=edgeclass-$1 extra=()
+  if [ "${SIM:-0}" = 1 ]; then
+    name=edgeclass-sim-$1
+    extra=(--simulcast 1 --layers-kbps "$LAYERS" --spread "$SPREAD")
+  fi
   local server_cpu=("${SERVER_CPU[@]}") tool_cpu=("${TOOL_CPU[@]}")
   if [ "$threads" != 1 ]; then
     name=edgeclass-x$threads-$n
@@ -79,7 +97,7 @@ run_edgeclass() {
   done
   "${tool_cpu[@]}" "$LOADTEST" media --port "$port" --admin-port "$admin" --secret "$SECRET" --subscribers "$n" \
     --seconds "$SECONDS_RUN" --video-kbps "$KBPS" --pid "$pid" --csv "$out/$name.csv" \
-    >"$out/$name.txt" 2>&1 || true
+    "${extra[@]}" >"$out/$name.txt" 2>&1 || true
   stop_pid "$pid"
   cat "$out/$name.txt" >&2
   grep '^{' "$out/$name.txt" | tail -1
@@ -99,16 +117,22 @@ janus_available() {
 # "PID HTTP_URL RTP_PORT" once it answers), fed and watched by the same load tool. LOOPS
 # empty: Janus's default, a thread per subscriber; 1: one shared media loop (event_loops),
 # the closest match to edgeclass's one media thread and Janus's cheaper setting here.
+# SIM=1: the VideoRoom with a simulcast remote publisher instead of the streaming plugin.
 run_janus() {
-  local n=$1 loops=$2 info pid url rtp name=janus-$2-$1
-  info=$(JANUS_EVENT_LOOPS=$loops "${SERVER_CPU[@]}" bench/janus/run-janus.sh "$work/$name" \
+  local n=$1 loops=$2 info pid url rtp name=janus-$2-$1 plugin=streaming extra=()
+  if [ "${SIM:-0}" = 1 ]; then
+    name=janus-vr-$2-$1
+    plugin=videoroom
+    extra=(--simulcast 1 --layers-kbps "$LAYERS" --spread "$SPREAD")
+  fi
+  info=$(JANUS_PLUGIN=$plugin JANUS_EVENT_LOOPS=$loops "${SERVER_CPU[@]}" bench/janus/run-janus.sh "$work/$name" \
            2>"$out/$name.log") || {
     echo "bench-media: janus did not start" >&2; cat "$out/$name.log" >&2; return 1; }
   read -r pid url rtp <<<"$info"
   pids+=("$pid")
   "${TOOL_CPU[@]}" "$LOADTEST" media --target janus --janus-url "$url" --janus-rtp-port "$rtp" \
     --subscribers "$n" --seconds "$SECONDS_RUN" --video-kbps "$KBPS" --pid "$pid" \
-    --csv "$out/$name.csv" >"$out/$name.txt" 2>&1 || true
+    --csv "$out/$name.csv" "${extra[@]}" >"$out/$name.txt" 2>&1 || true
   stop_pid "$pid"
   cat "$out/$name.txt" >&2
   grep '^{' "$out/$name.txt" | tail -1
@@ -121,19 +145,32 @@ with_janus=0
 if janus_available; then with_janus=1; fi
 
 rows=()
+sim_rows=()
 for n in $SUBSCRIBERS; do
-  e=$(run_edgeclass "$n")
-  j=""
-  j1=""
-  if [ "$with_janus" = 1 ]; then
-    j=$(run_janus "$n" "" || true)
-    j1=$(run_janus "$n" 1 || true)
+  if [ "$SINGLE" = 1 ]; then
+    e=$(run_edgeclass "$n")
+    j=""
+    j1=""
+    if [ "$with_janus" = 1 ]; then
+      j=$(run_janus "$n" "" || true)
+      j1=$(run_janus "$n" 1 || true)
+    fi
+    rows+=("$n|$e|$j|$j1")
   fi
-  rows+=("$n|$e|$j|$j1")
+  if [ "$SIMULCAST" = 1 ]; then
+    e=$(SIM=1 run_edgeclass "$n")
+    j=""
+    j1=""
+    if [ "$with_janus" = 1 ]; then
+      j=$(SIM=1 run_janus "$n" "" || true)
+      j1=$(SIM=1 run_janus "$n" 1 || true)
+    fi
+    sim_rows+=("$n|$e|$j|$j1")
+  fi
   last=$n
 done
 fanout_row=""
-if [ "$FANOUT" -gt 1 ] 2>/dev/null; then fanout_row=$(run_edgeclass "$last" "$FANOUT"); fi
+if [ "$FANOUT" -gt 1 ] 2>/dev/null && [ "$SINGLE" = 1 ]; then fanout_row=$(run_edgeclass "$last" "$FANOUT"); fi
 
 line() {  # line NAME N JSON
   local name=$1 n=$2 d=$3
@@ -154,6 +191,11 @@ line() {  # line NAME N JSON
   echo
   printf "%-10s %6s %13s %8s %9s %9s %9s %9s %9s %9s\n" "server" "subs" "connected" "loss %" \
     "delay p50" "delay p99" "fwd p99" "CPU" "us/packet" "subs/core"
+  layers() {  # layers NAME JSON: which layer the subscribers got (lowest first)
+    printf "%-10s %6s layers got %s of intended %s; %s not on their layer; switched %s in the run, %s in the window; %s keyframe requests\n" \
+      "" "" "$(json "$2" layers_got)" "$(json "$2" layers_intended)" "$(json "$2" mismatched)" \
+      "$(json "$2" switched_in_run)" "$(json "$2" switched_in_window)" "$(json "$2" keyframe_requests)"
+  }
   ratio() {  # ratio NAME EDGECLASS_JSON JANUS_JSON
     awk -v a="$(json "$2" server_us_per_packet)" -v b="$(json "$3" server_us_per_packet)" -v name="$1" \
       'BEGIN { if (a > 0 && b > 0) printf "%-10s %6s CPU per forwarded packet: %s / edgeclass = %.2f\n", "ratio", "", name, b / a }'
@@ -164,11 +206,22 @@ line() {  # line NAME N JSON
     if [ -n "$j" ]; then line janus "$n" "$j"; ratio janus "$e" "$j"; fi
     if [ -n "$j1" ]; then line janus-1lp "$n" "$j1"; ratio janus-1lp "$e" "$j1"; fi
   done
+  if [ "${#sim_rows[@]}" -gt 0 ]; then
+    echo
+    echo "simulcast: layers ${LAYERS} kbit/s (q/h/f), subscribers spread ${SPREAD} over them; Janus: VideoRoom, remote publisher"
+    for r in "${sim_rows[@]}"; do
+      IFS='|' read -r n e j j1 <<<"$r"
+      line ec-sim "$n" "$e"; layers ec-sim "$e"
+      if [ -n "$j" ]; then line janus-vr "$n" "$j"; layers janus-vr "$j"; ratio janus-vr "$e" "$j"; fi
+      if [ -n "$j1" ]; then line jvr-1lp "$n" "$j1"; layers jvr-1lp "$j1"; ratio jvr-1lp "$e" "$j1"; fi
+    done
+  fi
   if [ -n "$fanout_row" ]; then
     line "ec x$FANOUT" "$last" "$fanout_row"
     echo "ec x$FANOUT: EDGECLASS_MEDIA_THREADS=$FANOUT, server and load tool unpinned (CPU is the whole process, all threads)"
   fi
   echo "janus: Janus 1.1.2 streaming plugin, a thread per subscriber (default); janus-1lp: event_loops = 1"
+  [ "${#sim_rows[@]}" -gt 0 ] && echo "ec-sim: edgeclass, simulcast publisher, layer per subscriber from its REMB; janus-vr / jvr-1lp: Janus VideoRoom, substream per subscriber, default / event_loops = 1"
   echo "us/packet: server CPU over the window / (RTP packets published in it x subscribers connected), the same for every server; it flatters a server that loses packets"
   [ "$with_janus" = 1 ] || echo "(janus not run: not installed or MEDIA_JANUS=0)"
 } | tee "$out/summary.txt"

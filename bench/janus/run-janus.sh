@@ -13,7 +13,9 @@
 # (the ICE port range, default 20000-40000), JANUS_ICE_ENFORCE (only gather on these
 # interfaces/addresses, e.g. "eth0"; default: all but loopback, which Janus always skips),
 # JANUS_EVENT_LOOPS (a fixed number of media loop threads instead of one per handle),
-# JANUS_DEBUG_LEVEL (default 2).
+# JANUS_DEBUG_LEVEL (default 2), JANUS_PLUGIN (streaming, the default, or videoroom: the
+# simulcast peer, room 1234 of janus.plugin.videoroom.jcfg; RTP_PORT is then unused, the
+# load tool adds a remote publisher and Janus picks its port).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -64,11 +66,18 @@ start() {
   [ -n "${JANUS_ICE_ENFORCE:-}" ] && enforce_line="ice_enforce_list = \"$JANUS_ICE_ENFORCE\""
   local loops_line=""
   [ -n "${JANUS_EVENT_LOOPS:-}" ] && loops_line="event_loops = $JANUS_EVENT_LOOPS"
-  for f in janus.jcfg janus.transport.http.jcfg janus.plugin.streaming.jcfg; do
+  local plugin_disable
+  case ${JANUS_PLUGIN:-streaming} in
+    streaming) plugin_disable=libjanus_videoroom.so ;;
+    videoroom) plugin_disable=libjanus_streaming.so ;;
+    *) echo "run-janus: JANUS_PLUGIN must be streaming or videoroom" >&2; return 1 ;;
+  esac
+  for f in janus.jcfg janus.transport.http.jcfg janus.plugin.streaming.jcfg \
+           janus.plugin.videoroom.jcfg; do
     sed -e "s|@CONFIG_DIR@|$work|" -e "s|@HTTP_PORT@|$http|" -e "s|@VIDEO_PORT@|$video|" \
         -e "s|@AUDIO_PORT@|$audio|" -e "s|@ICE_PORTS@|${JANUS_ICE_PORTS:-20000-40000}|" \
         -e "s|@ICE_ENFORCE_LINE@|$enforce_line|" \
-        -e "s|@EVENT_LOOPS_LINE@|$loops_line|" \
+        -e "s|@EVENT_LOOPS_LINE@|$loops_line|" -e "s|@PLUGIN_DISABLE@|$plugin_disable|" \
         -e "s|debug_level = 2|debug_level = ${JANUS_DEBUG_LEVEL:-2}|" \
         "$here/$f" > "$work/$f"
   done

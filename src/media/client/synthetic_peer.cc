@@ -257,7 +257,11 @@ void SyntheticPeer::receive(std::span<uint8_t> data) {
   if (!srtp_in_ || !looks_like_rtp_or_rtcp(data)) return;
   size_t len = data.size();
   if (looks_like_rtcp(data)) {
-    if (!srtp_in_->unprotect_rtcp(data, &len).is_ok()) ++srtp_failures_;
+    if (!srtp_in_->unprotect_rtcp(data, &len).is_ok()) {
+      ++srtp_failures_;
+    } else if (on_rtcp) {
+      on_rtcp(ByteSpan(data.data(), len));
+    }
     return;
   }
   if (!srtp_in_->unprotect_rtp(data, &len).is_ok()) {

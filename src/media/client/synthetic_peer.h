@@ -88,6 +88,8 @@ class SyntheticPeer final : public DtlsTransport::Listener {
 
   // Called with every decrypted RTP packet received.
   std::function<void(const RtpPacket&)> on_rtp;
+  // Called with every decrypted RTCP compound packet received (e.g. a publisher's PLIs).
+  std::function<void(ByteSpan)> on_rtcp;
 
   uint32_t audio_ssrc() const { return audio_ssrc_; }
   uint32_t video_ssrc() const { return video_ssrc_; }
