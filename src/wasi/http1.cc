@@ -40,6 +40,58 @@ std::string_view origin_form(std::string_view t) {
   return "/";  // no path: the root (a query without a path is dropped)
 }
 
+enum class ChunkedStatus { kIncomplete, kDone, kMalformed, kTooLarge };
+
+// Decodes the chunked body at the start of `in` (RFC 9112 section 7.1) into `out`; `used` is
+// the bytes of `in` it took, trailer section included (its fields are ignored). kTooLarge:
+// more than `body_limit` decoded bytes, or more than `wire_limit` bytes of input without the
+// end (so a connection's bounded buffer never waits for a body it cannot hold).
+ChunkedStatus decode_chunked(std::string_view in, size_t body_limit, size_t wire_limit,
+                             std::string& out, size_t& used) {
+  constexpr size_t kMaxLine = 4096;  // a chunk-size line with its extensions, a trailer line
+  out.clear();
+  size_t pos = 0;
+  auto more = [&] {
+    return in.size() > wire_limit ? ChunkedStatus::kTooLarge : ChunkedStatus::kIncomplete;
+  };
+  for (;;) {
+    size_t eol = in.find("\r\n", pos);
+    if (eol == std::string_view::npos) {
+      return in.size() - pos > kMaxLine ? ChunkedStatus::kMalformed : more();
+    }
+    if (eol - pos > kMaxLine) return ChunkedStatus::kMalformed;
+    std::string_view hex = in.substr(pos, eol - pos);
+    hex = hex.substr(0, hex.find(';'));  // chunk extensions are ignored
+    while (!hex.empty() && (hex.back() == ' ' || hex.back() == '\t')) hex.remove_suffix(1);
+    size_t size = 0;
+    auto [p, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), size, 16);
+    if (hex.empty() || p != hex.data() + hex.size()) return ChunkedStatus::kMalformed;
+    if (ec == std::errc::result_out_of_range || size > body_limit - out.size()) {
+      return ChunkedStatus::kTooLarge;
+    }
+    if (ec != std::errc()) return ChunkedStatus::kMalformed;
+    pos = eol + 2;
+    if (size == 0) break;
+    if (in.size() - pos < size + 2) return more();
+    out.append(in.substr(pos, size));
+    pos += size;
+    if (in.substr(pos, 2) != "\r\n") return ChunkedStatus::kMalformed;
+    pos += 2;
+  }
+  for (;;) {  // the trailer section, up to an empty line
+    size_t eol = in.find("\r\n", pos);
+    if (eol == std::string_view::npos) {
+      return in.size() - pos > kMaxLine ? ChunkedStatus::kMalformed : more();
+    }
+    if (eol == pos) {
+      used = pos + 2;
+      return ChunkedStatus::kDone;
+    }
+    if (eol - pos > kMaxLine) return ChunkedStatus::kMalformed;
+    pos = eol + 2;
+  }
+}
+
 }  // namespace
 
 std::optional<std::string_view> ParsedRequest::find(std::string_view name) const {
@@ -86,7 +138,7 @@ ParseResult parse_request(std::string_view input, const Limits& limits) {
   req.minor_version = minor;
   req.headers.reserve(num_headers);
   std::optional<size_t> content_length;
-  bool chunked = false;
+  std::optional<std::string_view> transfer_encoding;
   size_t host_count = 0;
   req.keep_alive = minor >= 1;
   for (size_t i = 0; i < num_headers; ++i) {
@@ -111,7 +163,13 @@ ParseResult parse_request(std::string_view input, const Limits& limits) {
       }
       content_length = v;
     } else if (rest::iequals(name, "Transfer-Encoding")) {
-      chunked = true;
+      if (transfer_encoding) {  // two lines: a list we do not take apart
+        out.status = ParseStatus::kError;
+        out.error = fail(400, base::Code::kInvalidArgument,
+                         "malformed HTTP request (more than one Transfer-Encoding)", "bad_request");
+        return out;
+      }
+      transfer_encoding = value;
     } else if (rest::iequals(name, "Connection")) {
       if (has_token(value, "close")) req.keep_alive = false;
       if (has_token(value, "keep-alive")) req.keep_alive = true;
@@ -128,12 +186,52 @@ ParseResult parse_request(std::string_view input, const Limits& limits) {
              "bad_request");
     return out;
   }
-  if (chunked) {
-    // Browsers and our clients send a Content-Length; a chunked body is refused plainly.
-    out.status = ParseStatus::kError;
-    out.error = fail(411, base::Code::kInvalidArgument,
-                     "chunked request bodies are not accepted here: send a Content-Length",
-                     "length_required");
+  if (transfer_encoding) {
+    // RFC 9112 section 6.1: chunked is the only coding we take, and it must be alone (a
+    // Content-Length beside it is refused: the two framings could be read differently by
+    // something in front of us).
+    if (!rest::iequals(*transfer_encoding, "chunked")) {
+      out.status = ParseStatus::kError;
+      out.error = fail(501, base::Code::kInvalidArgument,
+                       "Transfer-Encoding '" + std::string(*transfer_encoding) +
+                           "' is not supported: send the body with Content-Length or chunked",
+                       "not_implemented");
+      return out;
+    }
+    if (content_length || minor == 0) {
+      out.status = ParseStatus::kError;
+      out.error = fail(400, base::Code::kInvalidArgument,
+                       content_length ? "malformed HTTP request (both Content-Length and "
+                                        "Transfer-Encoding)"
+                                      : "malformed HTTP request (chunked body in HTTP/1.0)",
+                       "bad_request");
+      return out;
+    }
+    auto decoded = std::make_shared<std::string>();
+    size_t used = 0;
+    switch (decode_chunked(input.substr(size_t(n)), limits.body_limit,
+                           limits.body_limit + limits.chunk_overhead_limit, *decoded, used)) {
+      case ChunkedStatus::kIncomplete:
+        return out;
+      case ChunkedStatus::kMalformed:
+        out.status = ParseStatus::kError;
+        out.error = fail(400, base::Code::kInvalidArgument,
+                         "malformed HTTP request (bad chunked body)", "bad_request");
+        return out;
+      case ChunkedStatus::kTooLarge:
+        out.status = ParseStatus::kError;
+        out.error =
+            fail(413, base::Code::kPayloadTooLarge,
+                 "request body is larger than " + std::to_string(limits.body_limit) + " bytes",
+                 "body_too_large");
+        return out;
+      case ChunkedStatus::kDone:
+        break;
+    }
+    req.body = *decoded;
+    req.decoded_body = std::move(decoded);
+    req.size = size_t(n) + used;
+    out.status = ParseStatus::kRequest;
     return out;
   }
   size_t body = content_length.value_or(0);

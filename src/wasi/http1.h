@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,9 @@ struct Limits {
   size_t header_limit = 16 * 1024;  // bytes of request line + headers (as the native server)
   size_t body_limit = 1024 * 1024;  // bytes of request body
   size_t max_headers = 64;          // header lines per request
+  // Bytes of chunked framing (size lines, extensions, trailers) allowed beyond body_limit: a
+  // chunked body may take body_limit + chunk_overhead_limit bytes on the wire.
+  size_t chunk_overhead_limit = 64 * 1024;
 };
 
 // One request parsed out of the input. Views into the input, valid until it is consumed.
@@ -27,7 +31,10 @@ struct ParsedRequest : rest::HeaderLookup {
   std::string_view target;  // origin form ("/path?query"); an absolute-form target is reduced
   int minor_version = 1;    // HTTP/1.<minor_version>
   std::vector<std::pair<std::string_view, std::string_view>> headers;
-  std::string_view body;
+  std::string_view body;  // into the input, or into decoded_body
+  // A chunked body, decoded (Transfer-Encoding: chunked); on the heap, so `body` stays valid
+  // when the request is moved.
+  std::shared_ptr<const std::string> decoded_body;
   bool keep_alive = true;  // what the client asked for (version default and Connection)
   size_t size = 0;         // bytes of input the request took (head + body)
 
@@ -43,7 +50,7 @@ enum class ParseStatus {
 struct ParseResult {
   ParseStatus status = ParseStatus::kIncomplete;
   ParsedRequest request;
-  rest::Response error;  // 400 bad_request, 411, 413 body_too_large, 431 headers_too_large, 505
+  rest::Response error;  // 400 bad_request, 413 body_too_large, 431 headers_too_large, 501
 };
 
 // Parses the first request in `input`. Errors are the native server's codes and messages

@@ -162,9 +162,10 @@ class Loop {
   }
 
   void on_readable(Conn& c) {
-    // Bounded: never more than one request's head and body limits (parse_request refuses
-    // anything larger before it is all read).
-    const size_t cap = opt_.limits.header_limit + opt_.limits.body_limit;
+    // Bounded: never more than one request's head and body limits, with a chunked body's
+    // framing (parse_request refuses anything larger before it is all read).
+    const size_t cap =
+        opt_.limits.header_limit + opt_.limits.body_limit + opt_.limits.chunk_overhead_limit;
     char buf[16384];
     size_t room = c.draining ? sizeof buf : std::min(sizeof buf, cap - std::min(cap, c.in.size()));
     if (room == 0) return;  // a whole request is buffered; answered first

@@ -1,7 +1,9 @@
 // Fuzzes wasi::parse_request (picohttpparser and our framing rules) with small limits.
 // Properties:
-//  - a request is parsed only from bytes inside the input, and consumes no more than it has;
-//  - the head of a parsed request fits the header limit, its body the body limit;
+//  - a request is parsed only from bytes inside the input, and consumes no more than it has
+//    (a chunked body is decoded into the request's own buffer);
+//  - the head of a parsed request fits the header limit, its body the body limit (chunk
+//    framing its own allowance);
 //  - errors are 4xx/5xx answers with a JSON error code, never a crash;
 //  - an incomplete input stays incomplete or becomes a request/error when bytes are added,
 //    and parsing a prefix never reports a request longer than the prefix;
@@ -34,8 +36,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else if (r.status == wasi::ParseStatus::kRequest) {
     const wasi::ParsedRequest& q = r.request;
     if (q.size > in.size() || q.body.size() > limits.body_limit) std::abort();
-    if (q.size - q.body.size() > limits.header_limit) std::abort();
-    if (!inside(q.method, in) || !inside(q.body, in)) std::abort();
+    if (q.decoded_body) {  // chunked: the decoded body, framing within its own allowance
+      if (!inside(q.body, *q.decoded_body)) std::abort();
+      if (q.size > limits.header_limit + limits.body_limit + limits.chunk_overhead_limit) {
+        std::abort();
+      }
+    } else {
+      if (q.size - q.body.size() > limits.header_limit) std::abort();
+      if (!inside(q.body, in)) std::abort();
+    }
+    if (!inside(q.method, in)) std::abort();
     for (const auto& [n, v] : q.headers) {
       if (!inside(n, in) || !inside(v, in)) std::abort();
     }

@@ -55,10 +55,56 @@ TEST(Http1Test, MalformedRequestsAre400) {
     ASSERT_EQ(r.status, ParseStatus::kError) << in;
     EXPECT_EQ(r.error.status, 400) << in;
   }
-  ParseResult chunked =
-      parse_request("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", Limits{});
-  ASSERT_EQ(chunked.status, ParseStatus::kError);
-  EXPECT_EQ(chunked.error.status, 411);
+}
+
+TEST(Http1Test, DecodesAChunkedBody) {
+  std::string head = "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n";
+  std::string body =
+      "4;ext=1\r\nWiki\r\nb\r\npedia in \r\n\r\nA \r\nchunks....\r\n0\r\n"
+      "X-Trailer: t\r\n\r\n";
+  std::string in = head + body + "GET /next";
+  ParseResult r = parse_request(in, Limits{});
+  ASSERT_EQ(r.status, ParseStatus::kRequest);
+  EXPECT_EQ(r.request.body, "Wikipedia in \r\nchunks....");
+  EXPECT_EQ(r.request.size, head.size() + body.size());
+  // The body survives a move of the request (it is on the heap, not in the input).
+  ParsedRequest moved = std::move(r.request);
+  EXPECT_EQ(moved.body, "Wikipedia in \r\nchunks....");
+  // Every prefix is incomplete, never an error or a request.
+  for (size_t i = head.size(); i < head.size() + body.size(); ++i) {
+    EXPECT_EQ(parse_request(in.substr(0, i), Limits{}).status, ParseStatus::kIncomplete) << i;
+  }
+  ParseResult empty = parse_request(
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", Limits{});
+  ASSERT_EQ(empty.status, ParseStatus::kRequest);
+  EXPECT_EQ(empty.request.body, "");
+}
+
+TEST(Http1Test, BadChunkedBodiesAreRefused) {
+  const std::string te = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n";
+  struct Case {
+    std::string in;
+    int status;
+  };
+  Limits l;
+  l.body_limit = 10;
+  l.chunk_overhead_limit = 100;
+  for (const Case& c : {
+           Case{te + "\r\nz\r\nabc\r\n0\r\n\r\n", 400},           // size is not hex
+           Case{te + "\r\n3\r\nabcd\r\n0\r\n\r\n", 400},          // data longer than its size
+           Case{te + "\r\n-1\r\n", 400},                          // a sign
+           Case{te + "\r\nb\r\n", 413},                           // one chunk over the limit
+           Case{te + "\r\n6\r\nabcdef\r\n6\r\nabcdef\r\n", 413},  // two chunks over it
+           Case{te + "\r\nffffffffffffffffffffff\r\n", 413},      // overflows size_t
+           Case{te + "\r\n1\r\na\r\n0\r\n" + std::string(120, 'x'), 413},  // endless trailer
+           Case{te + "Content-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 400},
+           Case{"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+           Case{"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+       }) {
+    ParseResult r = parse_request(c.in, l);
+    ASSERT_EQ(r.status, ParseStatus::kError) << c.in;
+    EXPECT_EQ(r.error.status, c.status) << c.in;
+  }
 }
 
 TEST(Http1Test, KeepAliveFollowsVersionAndConnection) {

@@ -123,6 +123,23 @@ class WasmHttpTest(unittest.TestCase):
         # The HEAD answer carries the GET's Content-Length and no body: the data ends there.
         self.assertTrue(data.endswith(b"\r\n\r\n"), data[-80:])
 
+    def test_chunked_body(self):
+        # A chunked POST creates the course (201), and the pipelined GET behind it is answered:
+        # the framing was consumed exactly. Transfer codings other than chunked are 501.
+        body = b'{"title": "Chunked course"}'
+        chunks = b"".join(b"%x;n=1\r\n%s\r\n" % (len(body[i:i + 7]), body[i:i + 7])
+                          for i in range(0, len(body), 7))
+        tok = harness.token("chunk_t", "teacher").encode()
+        data = self.exchange(b"POST /api/v1/courses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                             + tok + b"\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks +
+                             b"0\r\nX-T: 1\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 2)
+        self.assertTrue(data.startswith(b"HTTP/1.1 201 "), data[:200])
+        self.assertIn(b'"title":"Chunked course"', data)
+        self.assertEqual(data.count(b"HTTP/1.1 200 OK"), 1, data)
+        data = self.exchange(b"POST /api/v1/courses HTTP/1.1\r\nHost: x\r\n"
+                             b"Transfer-Encoding: gzip\r\n\r\n", 1)
+        self.assertTrue(data.startswith(b"HTTP/1.1 501 "), data[:80])
+
     def test_limits_and_http10(self):
         data = self.exchange(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 +
                              b"\r\n\r\n", 1)

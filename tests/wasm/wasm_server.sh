@@ -2,7 +2,7 @@
 # The wasm32-wasi server under the shared WasmEdge (`make test-wasm`): builds
 # build/wasm/edgeclass.wasm (preset wasm) and the native edgeclass, then runs
 # tests/wasm/test_wasm_server.py: a slice of tests/api against the module on loopback, its own
-# HTTP/1.1 layer (keep-alive, pipelining, HEAD, 431, 413, HTTP/1.0), and one
+# HTTP/1.1 layer (keep-alive, pipelining, HEAD, chunked bodies, 431, 413, 501, HTTP/1.0), and one
 # database written by the native server, then the wasm one, then read by the native one.
 # The module runs interpreted (AOT compilation takes minutes: `make wasm`); set
 # EDGECLASS_WASM=build/wasm/edgeclass.aot.wasm to test the AOT form. Skips visibly (exit 77)
