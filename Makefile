@@ -20,7 +20,7 @@ run: build
 	@scripts/run.sh
 
 test:
-	@scripts/install-deps.sh test
+	@scripts/install-deps.sh test wasm
 	@scripts/test.sh
 
 # Video on shaped networks in real Chromium (root: network namespaces and tc; issue 14):

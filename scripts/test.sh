@@ -41,7 +41,7 @@ else
 fi
 rm -f "$ctest_out"
 
-# Script tests: each tests/scripts/*.sh exits 0 on success.
+# Script tests: each tests/scripts/*.sh (and tests/wasm/wasm_test.sh) exits 0 on success.
 run_script() {
   local t=$1 rc=0 out t0 took
   echo "=== $t"
@@ -60,12 +60,13 @@ run_script() {
   rm -f "$out"
 }
 
-# Scripts that build a tree of their own (the sanitizer job's build/asan) build it in the
-# background at the lowest CPU priority while the other scripts run (most of their time is
-# spent waiting on servers, timers and browsers), then run last, when their build is done.
-# Each accepts EDGECLASS_BUILD_ONLY=1: build, then exit without testing. The background build
-# yields the CPU to the tests (nice 19), so it cannot make them slower than a busy box would.
-PREBUILT=(tests/scripts/asan.sh)
+# Scripts that build a tree of their own (the sanitizer job's build/asan, the wasm32-wasi
+# build/wasm of tests/wasm/wasm_test.sh) build it in the background at the lowest CPU priority
+# while the other scripts run (most of their time is spent waiting on servers, timers and
+# browsers), then run last, when their build is done. Each accepts EDGECLASS_BUILD_ONLY=1:
+# build, then exit without testing. The background build yields the CPU to the tests
+# (nice 19), so it cannot make them slower than a busy box would.
+PREBUILT=(tests/scripts/asan.sh tests/wasm/wasm_test.sh)
 mkdir -p build
 prebuild_log=build/prebuild.log
 (
