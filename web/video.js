@@ -207,8 +207,11 @@ export class DevicePickers {
 // shared screen) video only.
 const FEEDS = ['main', 'stage', 'screen'];
 const AUDIO_FEEDS = ['main', 'stage'];
-// Feeds watched for stalls: a shared screen sends no frame while nothing on it moves.
-const WATCHED = ['main', 'stage'];
+// Feeds watched for stalls: all three. A shared screen whose picture does not change sends
+// few frames (Chromium's screen capture repeats an idle screen's last frame about once a
+// second, its encoder too in its zero-hertz mode), so it is judged with a longer wait
+// (SCREEN_STALL_MS) than a camera.
+const WATCHED = ['main', 'stage', 'screen'];
 
 // How the page tells the truth about the class's video (docs/live-protocol.md, "When video
 // stalls"): a feed that is live (media.tracks) but decoded no new frame for STALL_MS is shown
@@ -217,6 +220,8 @@ const WATCHED = ['main', 'stage'];
 // the trouble lasted STALL_MS + the backoff, which doubles per attempt (3 s up to 48 s, with
 // some jitter so a class does not come back in step) and resets after 10 s of good video.
 const STALL_MS = 3000;
+const SCREEN_STALL_MS = 5000;
+const stallMs = (feed) => (feed === 'screen' ? SCREEN_STALL_MS : STALL_MS);
 const BACKOFF_MS = [3000, 48000];  // first and longest wait before another new subscription
 const GOOD_MS = 10000;  // decoding this long resets the backoff
 const HEALTH_TICK_MS = 1000;
@@ -335,7 +340,8 @@ export class Subscriber {
     }
     const pc = this.pc;
     const conn = pc ? pc.connectionState : 'none';
-    let worst = 0;  // the longest time an expected feed went without a new frame
+    let worst = 0;  // how long past its stall threshold an expected feed went without a frame
+    let stalled = false;  // some expected feed is past its threshold
     for (const feed of FEEDS) {
       const h = this.health[feed];
       if (!this.expects(feed)) {
@@ -352,25 +358,27 @@ export class Subscriber {
         h.frames = frames;
       }
       const quiet = now - h.at;
-      worst = Math.max(worst, quiet);
+      const over = quiet >= stallMs(feed);
+      if (over) stalled = true;
+      worst = Math.max(worst, quiet - stallMs(feed));
       const broken = conn === 'failed' || conn === 'disconnected' || conn === 'closed' ||
-        ((conn === 'none' || this.busy) && quiet >= STALL_MS);
-      this.state[feed] = broken ? 'reconnecting' : quiet >= STALL_MS ? 'stalled' : 'ok';
+        ((conn === 'none' || this.busy) && over);
+      this.state[feed] = broken ? 'reconnecting' : over ? 'stalled' : 'ok';
     }
     this.renderState();
-    if (worst < STALL_MS && conn !== 'failed') {
+    if (!stalled && conn !== 'failed') {
       if (now - this.goodSince >= GOOD_MS) this.backoff = BACKOFF_MS[0];
       return;
     }
     this.goodSince = now;
-    const due = conn === 'failed' || worst >= STALL_MS + this.backoff;
+    const due = conn === 'failed' || worst >= this.backoff;
     if (!due || this.busy || now - this.lastAttempt < this.backoff) return;
     // A new subscription: new ICE credentials and a new transport at the server, which starts
     // the subscriber at a key frame.
     this.lastAttempt = now;
     this.backoff = Math.min(BACKOFF_MS[1], this.backoff * 2) * (0.9 + 0.2 * Math.random());
     this.resubscribes++;
-    console.info(`video: no frames for ${Math.round(worst)} ms (connection ${conn}): subscribing again`);
+    console.info(`video: no frames for ${Math.round(worst)} ms past the stall (connection ${conn}): subscribing again`);
     this.reset();
     this.maybeSubscribe();
   }

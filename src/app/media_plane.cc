@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "app/media_relay_wire.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/log.h"
@@ -109,96 +110,6 @@ static std::vector<std::string> host_addresses() {
   return out;
 }
 
-// The relay's wire (POST /internal/v1/media/relay): media::RelayOffer and RelayAnswer as JSON,
-// keys in base64url.
-namespace {
-
-std::string encode_offer(const media::RelayOffer& o) {
-  json::object j;
-  j["room"] = o.room_id;
-  j["edge"] = o.edge;
-  j["edge_address"] = o.edge_address.to_string();
-  j["down_key"] = base::base64url_encode(
-      std::string_view(reinterpret_cast<const char*>(o.down_key.data()), o.down_key.size()));
-  j["up_key"] = base::base64url_encode(
-      std::string_view(reinterpret_cast<const char*>(o.up_key.data()), o.up_key.size()));
-  j["up_ssrc"] = o.up_ssrc;
-  json::array streams;
-  for (const auto& st : o.streams) {
-    json::object s;
-    s["feed"] = st.feed;
-    s["kind"] = media::to_string(st.kind);
-    s["layer"] = st.layer;
-    s["ssrc"] = st.ssrc;
-    streams.push_back(std::move(s));
-  }
-  j["streams"] = std::move(streams);
-  return json::serialize(j);
-}
-
-// "1.2.3.4:5000" or "[::1]:5000".
-bool parse_address(std::string_view text, media::SocketAddress* out) {
-  size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  std::string host(text.substr(0, colon));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  auto port = base::parse_int(text.substr(colon + 1));
-  if (!port || *port < 1 || *port > 65535) return false;
-  if (!media::SocketAddress::parse_ip(host, out)) return false;
-  out->port = uint16_t(*port);
-  return true;
-}
-
-base::Result<media::RelayOffer> decode_offer(std::string_view body) {
-  auto bad = [](std::string what) { return base::invalid_argument(what, "bad_relay_offer"); };
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) return bad("a relay offer is a JSON object");
-  const json::object& j = v.as_object();
-  media::RelayOffer o;
-  auto str = [&](const char* k) -> std::string {
-    const json::value* f = j.if_contains(k);
-    return f && f->is_string() ? std::string(f->as_string()) : std::string();
-  };
-  o.room_id = str("room");
-  o.edge = str("edge");
-  if (!parse_address(str("edge_address"), &o.edge_address)) return bad("bad edge_address");
-  for (auto [key, out] : {std::pair{"down_key", &o.down_key}, std::pair{"up_key", &o.up_key}}) {
-    auto raw = base::base64url_decode(str(key));
-    if (!raw) return bad(std::string(key) + " is not base64url");
-    out->assign(raw->begin(), raw->end());
-  }
-  const json::value* up = j.if_contains("up_ssrc");
-  if (!up || !up->is_number()) return bad("up_ssrc is a number");
-  o.up_ssrc = uint32_t(up->to_number<uint64_t>());
-  const json::value* streams = j.if_contains("streams");
-  if (!streams || !streams->is_array()) return bad("streams is an array");
-  for (const json::value& sv : streams->as_array()) {
-    if (!sv.is_object()) return bad("a stream is an object");
-    const json::object& s = sv.as_object();
-    media::RelayStream st;
-    const json::value* feed = s.if_contains("feed");
-    const json::value* kind = s.if_contains("kind");
-    const json::value* layer = s.if_contains("layer");
-    const json::value* ssrc = s.if_contains("ssrc");
-    if (!feed || !feed->is_string() || !kind || !kind->is_string() || !layer ||
-        !layer->is_int64() || !ssrc || !ssrc->is_number()) {
-      return bad("a stream has feed, kind, layer and ssrc");
-    }
-    st.feed = std::string(feed->as_string());
-    if (kind->as_string() != "audio" && kind->as_string() != "video") return bad("bad kind");
-    st.kind = kind->as_string() == "audio" ? media::MediaKind::kAudio : media::MediaKind::kVideo;
-    st.layer = int(layer->as_int64());
-    st.ssrc = uint32_t(ssrc->to_number<uint64_t>());
-    o.streams.push_back(std::move(st));
-  }
-  return o;
-}
-
-}  // namespace
-
 MediaPlane::MediaPlane() = default;
 
 MediaPlane::~MediaPlane() { stop(); }
@@ -278,33 +189,21 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
   if (options_.relay_connect) {
     // The edge's side: each offer goes to the home over the internal HTTP; the answer comes
     // back here (the media thread).
-    sfu_->set_relay_requester([this](const std::string&, uint64_t id,
-                                     const media::RelayOffer& offer) {
-      media::RelayOffer named = offer;
-      named.edge = options_.replica_id;
-      options_.relay_connect(
-          offer.room_id, encode_offer(named),
-          [this, id, room = offer.room_id](base::Result<std::string> r) {
-            asio::post(io_, [this, id, room, r = std::move(r)] {
-              if (!r.is_ok()) {
-                sfu_->relay_answered(room, id, r.status());
-                return;
-              }
-              boost::system::error_code ec;
-              json::value v = json::parse(*r, ec);
-              media::RelayAnswer a;
-              const json::value* addr =
-                  !ec && v.is_object() ? v.as_object().if_contains("home_address") : nullptr;
-              if (!addr || !addr->is_string() ||
-                  !parse_address(std::string(addr->as_string()), &a.home_address)) {
-                sfu_->relay_answered(
-                    room, id, base::internal_error("the home's relay answer has no home_address"));
-                return;
-              }
-              sfu_->relay_answered(room, id, a);
-            });
-          });
-    });
+    sfu_->set_relay_requester(
+        [this](const std::string&, uint64_t id, const media::RelayOffer& offer) {
+          media::RelayOffer named = offer;
+          named.edge = options_.replica_id;
+          options_.relay_connect(offer.room_id, encode_relay_offer(named),
+                                 [this, id, room = offer.room_id](base::Result<std::string> r) {
+                                   asio::post(io_, [this, id, room, r = std::move(r)] {
+                                     if (!r.is_ok()) {
+                                       sfu_->relay_answered(room, id, r.status());
+                                       return;
+                                     }
+                                     sfu_->relay_answered(room, id, decode_relay_answer(*r));
+                                   });
+                                 });
+        });
   }
   timer_ = std::make_unique<asio::steady_timer>(io_);
   work_.emplace(io_.get_executor());
@@ -378,13 +277,11 @@ ws::MediaSignalling MediaPlane::signalling() {
 void MediaPlane::relay_serve(std::string body,
                              std::function<void(base::Result<std::string>)> done) {
   asio::post(io_, [this, body = std::move(body), done = std::move(done)] {
-    auto offer = decode_offer(body);
+    auto offer = decode_relay_offer(body);
     if (!offer.is_ok()) return done(offer.status());
     auto answer = sfu_->relay_serve(*offer);
     if (!answer.is_ok()) return done(answer.status());
-    json::object j;
-    j["home_address"] = answer->home_address.to_string();
-    done(std::string(json::serialize(j)));
+    done(encode_relay_answer(*answer));
   });
 }
 

@@ -299,6 +299,41 @@ bool EdgeRoom::subscribe_here(LiveSession& s, std::string_view text) {
   return true;
 }
 
+void EdgeRoom::media_event(const MediaEvent& e) {
+  // Publishing transports are on the home, which tells the user's sockets here itself.
+  if (e.connection != "subscribe") return;
+  if (e.type == MediaEvent::Type::kFailed) {
+    base::log::warn(e.failure == "dtls" ? "media.dtls_failed" : "media.ice_failed")
+        .kv("session", session_id_)
+        .kv("user", e.participant)
+        .kv("connection", e.connection)
+        .kv("failure", e.failure)
+        .kv("reason", e.reason)
+        .kv("on", "edge");
+    return;
+  }
+  if (e.type != MediaEvent::Type::kDisconnected) return;
+  base::log::info("live.media_disconnected")
+      .kv("session", session_id_)
+      .kv("user", e.participant)
+      .kv("connection", e.connection)
+      .kv("reason", e.reason)
+      .kv("on", "edge");
+  boost::json::object o;
+  o["type"] = "media.disconnected";
+  o["connection"] = e.connection;
+  o["reason"] = e.reason;
+  const std::string text = boost::json::serialize(o);
+  Frame frame = text_frame(text);
+  uint64_t receivers = 0;
+  for (const auto& s : open_) {
+    if (s->who().user_id != e.participant) continue;
+    s->send_frame(frame);
+    ++receivers;
+  }
+  if (receivers > 0) traffic_.count_out(text, receivers);
+}
+
 void EdgeRoom::on_message(LiveSession& s, std::string_view text) {
   auto ci = conn_of_.find(&s);
   if (ci == conn_of_.end()) return;

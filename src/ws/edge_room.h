@@ -85,6 +85,11 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
   FlushList& flush_list() override { return *flush_; }
   LiveTraffic& traffic() override { return traffic_; }
 
+  // This replica's SFU reported on the room: a subscription here died (its transport failed)
+  // and the user's sockets here get media.disconnected, as from the home, so their pages
+  // subscribe again at once. Other events are the home's business.
+  void media_event(const MediaEvent& event);
+
   // Server shutdown: the home is told that every connection here leaves (at once, not when
   // it misses the beats), every socket closes with `code`, joins waiting for the home are
   // refused (going_away) and later ones too.

@@ -482,9 +482,18 @@ void LiveHub::answers_committed(const classroom::PreparedAnswers& prepared) {
 }
 
 void LiveHub::media_event(MediaEvent event) {
-  auto host = find(event.room);
-  if (!host) return;
-  asio::post(host->executor(), [host, e = std::move(event)] { host->media_event(e); });
+  if (auto host = find(event.room)) {
+    asio::post(host->executor(), [host, e = std::move(event)] { host->media_event(e); });
+    return;
+  }
+  // An edge: its students' subscriptions are on this replica's SFU (subscribe_relayed).
+  std::shared_ptr<EdgeRoom> edge;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = edges_.find(event.room); it != edges_.end()) edge = it->second;
+  }
+  if (!edge) return;
+  asio::post(edge->executor(), [edge, e = std::move(event)] { edge->media_event(e); });
 }
 
 void LiveHub::shutdown() {

@@ -81,7 +81,9 @@ async function main() {
         prefix: `edgeclass-e2e-city-${name}-`,
         env: { EDGECLASS_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
           EDGECLASS_REPLICA_ID: name, EDGECLASS_MEDIA_PORT: '0',
-          EDGECLASS_PUBLIC_IP: '127.0.0.1', EDGECLASS_POLICY_DIR: policies },
+          EDGECLASS_PUBLIC_IP: '127.0.0.1', EDGECLASS_POLICY_DIR: policies,
+          // b: a subscription whose browser never checks ICE dies after 5 s (not 30).
+          ...(name === 'b' ? { EDGECLASS_MEDIA_ICE_TIMEOUT: '5s' } : {}) },
         failOn: ['media.unavailable'],
       });
     }
@@ -218,6 +220,47 @@ async function main() {
     const forged = await fetch(`${servers.a.url}/internal/v1/media/relay`, { method: 'POST',
       headers: { 'content-type': 'application/json' }, body: '{"room":"x"}' });
     check(forged.status === 403, `a relay offer without the city credential is refused (${forged.status})`);
+    // Cleo's subscription on b dies (here: her page replaces it with one it never connects,
+    // so b's SFU gives up on its ICE): b itself tells her page media.disconnected, as the home
+    // would, and the page subscribes again at once (its own stall check is held off here, so
+    // only the message can bring her video back) and decodes the teacher again.
+    await C.evaluate(async () => {
+      window.__disconnected = [];
+      window.edgeclassLive().addEventListener('media', (e) => {
+        if (e.detail.type === 'media.disconnected') window.__disconnected.push(e.detail);
+      });
+      const v = window.edgeclassVideo();
+      v.lastAttempt = performance.now() + 120000;  // no resubscription for a stall
+      window.__oldPc = v.pc;
+      const pc = new RTCPeerConnection();
+      pc.addTransceiver('audio', { direction: 'recvonly' });
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      await pc.setLocalDescription(await pc.createOffer());
+      window.__neverConnected = pc;
+      window.edgeclassLive().send({ type: 'media.subscribe', sdp: pc.localDescription.sdp });
+    });
+    const t0 = Date.now();
+    try {
+      await C.waitForFunction(() => window.__disconnected.length > 0, null, { timeout: 20000 });
+    } catch (err) {
+      console.log(`Cleo's page saw: ${JSON.stringify(await C.evaluate(() => window.__disconnected))}; ` +
+        `b logged: ${servers.b.log().split('\n').filter((l) => l.includes('media_disconnected') || l.includes('ice_failed')).join(' | ')}`);
+      throw err;
+    }
+    const disc = await C.evaluate(() => window.__disconnected[0]);
+    console.log(`Cleo: ${JSON.stringify(disc)} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    check(disc.connection === 'subscribe', "b tells Cleo's page its subscription died (media.disconnected, connection subscribe)");
+    check(servers.b.log().includes('"live.media_disconnected"'), 'b logs live.media_disconnected');
+    await C.waitForFunction(() => {
+      const pc = window.edgeclassVideo().pc;
+      return pc && pc !== window.__oldPc && pc.connectionState === 'connected';
+    }, null, { timeout: 20000 });
+    const again = await video(C);
+    const rc = await waitRise(async () => (await video(C)).frames ?? null, 10, { from: again.frames ?? 0 });
+    check(rc.to > (again.frames ?? 0) + 10 && (await video(C)).remote === `127.0.0.1:${ports.b}`,
+      `Cleo subscribed again on b at once and decodes (frames ${again.frames} -> ${rc.to} in ${rc.secs.toFixed(1)} s)`);
+    await C.evaluate(() => { window.__neverConnected.close(); });
+
     // Cleo leaves b: Ana still watches there, so b keeps its leg.
     await C.close();
     await T.waitForSelector('#people li[data-user="usr_cleo"]', { state: 'detached' });

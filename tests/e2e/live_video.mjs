@@ -458,6 +458,50 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
     const r = await waitRise(() => screenFrames(S), 10, { from: again[i] || 0 });
     check(r.to > (again[i] || 0) + 10, `${name} decodes the republished screen (frames ${again[i]} -> ${r.to} in ${r.secs.toFixed(1)} s)`);
   }
+  // The teacher's screen freezes (its page stops sending the screen without unpublishing):
+  // every student's page shows the screen's stall too, and clears it when frames come back.
+  const screenState = (page) => page.evaluate(async () => {
+    const el = document.getElementById('screen-video');
+    const label = document.querySelector('.video-state[data-feed="screen"]');
+    let frames = null;
+    const r = window.edgeclassVideo().videoReceiver('screen');
+    if (r) (await r.getStats()).forEach((x) => { if (x.type === 'inbound-rtp') frames = x.framesDecoded || 0; });
+    return { media: el.dataset.media || 'ok', stalled: el.classList.contains('stalled'),
+      label: label && !label.hidden ? label.textContent : '', playing: el.classList.contains('playing'), frames };
+  });
+  const waitScreen = async (name, S, what, pred, ms) => {
+    const seen = [];
+    const start = Date.now();
+    for (;;) {
+      const s = await screenState(S);
+      if (!seen.length || JSON.stringify(s) !== JSON.stringify(seen[seen.length - 1].s)) seen.push({ t: Date.now() - start, s });
+      if (pred(s)) {
+        console.log(`${name}: ${what} after ${((Date.now() - start) / 1000).toFixed(1)} s (${JSON.stringify(s)})`);
+        return s;
+      }
+      if (Date.now() - start > ms) {
+        for (const x of seen) console.log(`  ${name} screen +${x.t} ms: ${JSON.stringify(x.s)}`);
+        check(false, `${name}: ${what} within ${ms / 1000} s`);
+      }
+      await sleep(250);
+    }
+  };
+  await T.evaluate(() => {
+    const s = window.edgeclassScreen().pc.getSenders().find((x) => x.track && x.track.kind === 'video');
+    window.__screenVideo = s.track;
+    window.__screenSender = s;
+    return s.replaceTrack(null);
+  });
+  await Promise.all(students.map(([name, S]) =>
+    waitScreen(name, S, "the page shows the screen's stall", (s) => s.stalled && s.label !== '' && s.media !== 'ok', 20000)));
+  await T.evaluate(() => window.__screenSender.replaceTrack(window.__screenVideo));
+  await Promise.all(students.map(async ([name, S]) => {
+    const a = await waitScreen(name, S, 'the screen shown as fine again',
+      (s) => !s.stalled && s.label === '' && s.playing && s.frames > 0, 25000);
+    const r = await waitRise(async () => (await screenState(S)).frames, 10, { from: a.frames });
+    check(r.to > a.frames + 10 && (await screenState(S)).media === 'ok',
+      `${name}: decodes the screen again (frames ${a.frames} -> ${r.to} in ${r.secs.toFixed(1)} s)`);
+  }));
   const share = await errorFor(ana, { type: 'media.publish', sdp: 'v=0', source: 'screen' });
   check(share.code === 'not_allowed' && share.message === 'only the teacher can share a screen',
     `a student's screen share is refused (${share.code}: ${share.message})`);

@@ -170,9 +170,9 @@ class SfuRelayTest : public ::testing::Test, public Sfu::Listener {
     ASSERT_TRUE(teacher_.connected());
     for (int i = 0; i < kStudents; ++i) {
       FakeBrowser& s = *students_[size_t(i)];
-      auto sub =
-          edge_.subscribe_relayed("room1", "s" + std::to_string(i), "home-a",
-                                  s.offer("chromium_subscribe_offer.sdp", kSubscribeFp, "pT3c"));
+      std::string offer = s.offer("chromium_subscribe_offer.sdp", kSubscribeFp, "pT3c");
+      if (with_stage_) offer = with_stage_sections(offer);
+      auto sub = edge_.subscribe_relayed("room1", "s" + std::to_string(i), "home-a", offer);
       ASSERT_TRUE(sub.is_ok()) << sub.status().to_string();
       s.set_answer(*sub);
       s.connect();
@@ -261,7 +261,20 @@ class SfuRelayTest : public ::testing::Test, public Sfu::Listener {
     return out;
   }
 
+  // The subscribe offer with a second audio and video section (mids 3 and 4): feed "stage",
+  // media sections 3 and 4 of the answer.
+  static std::string with_stage_sections(std::string sdp) {
+    size_t audio = sdp.find("m=audio"), app = sdp.find("m=application");
+    std::string av = sdp.substr(audio, app - audio);
+    for (auto [from, to] : {std::pair{"a=mid:0", "a=mid:3"}, std::pair{"a=mid:1", "a=mid:4"}}) {
+      av.replace(av.find(from), 7, to);
+    }
+    sdp.replace(sdp.find("a=group:BUNDLE 0 1 2"), 20, "a=group:BUNDLE 0 1 2 3 4");
+    return sdp + av;
+  }
+
   base::FakeClock clock_;
+  bool with_stage_ = false;  // join_everyone: students watch "stage" too
   SocketAddress home_addr_, edge_addr_;
   std::deque<Datagram> net_, to_home_, to_edge_;
   Wire home_wire_, edge_wire_;
@@ -405,6 +418,95 @@ TEST_F(SfuRelayTest, ATeacherWhoPublishesAgainReachesTheEdgeOverTheSameLeg) {
     EXPECT_TRUE(why.empty()) << why;
     EXPECT_GE(got.size(), 120u) << "student " << i;  // before and after the reload
   }
+}
+
+// Packets on the student's stream of media section `m` (1: main video, 4: stage video).
+size_t packets_on(FakeBrowser& s, size_t m) {
+  uint32_t ssrc = s.answer().media[m].ssrcs.at(0);
+  size_t n = 0;
+  for (auto& bytes : s.rtp) {
+    auto p = RtpPacket::parse(bytes);
+    if (p.is_ok() && p->ssrc() == ssrc) ++n;
+  }
+  return n;
+}
+
+TEST_F(SfuRelayTest, AStudentOnStageOnTheEdgeDoesNotGetItsOwnStreamBack) {
+  with_stage_ = true;
+  join_everyone();
+  run_ms(1000);
+  // Student s0, whose socket is on the edge, takes the stage: its page publishes on the home
+  // (which decides who may publish). The home tells the edge over the leg who publishes the
+  // feed, so the edge's Room leaves s0 out of the stage stream, as the home's would.
+  auto stage_of = [&](const std::string& who, uint16_t port) {
+    publisher_ = std::make_unique<FakeBrowser>(SocketAddress::ipv4(10, 0, 9, 3, port), &to_home_);
+    // Its own audio SSRC (the fixture's is the teacher's).
+    std::string sdp = publisher_->offer("chromium_simulcast_offer.sdp", kSimulcastFp, "jRDl");
+    for (size_t at; (at = sdp.find("1874741960")) != std::string::npos;) {
+      sdp.replace(at, 10, std::to_string(1874740000 + port));
+    }
+    auto pub = home_.publish("room1", who, "stage", sdp);
+    ASSERT_TRUE(pub.is_ok()) << pub.status().to_string();
+    publisher_->set_answer(*pub);
+    publisher_->connect();
+    pump();
+    ASSERT_TRUE(publisher_->connected());
+    ssrc_base_ += 1000;
+    frames_ = 0;
+    ts_ += 900000;
+  };
+  stage_of("s0", 40002);
+  std::vector<size_t> before;
+  for (auto& st : students_) before.push_back(packets_on(*st, 4));
+  run_ms(2000);
+  EXPECT_EQ(packets_on(*students_[0], 4), before[0]) << "s0 got its own stage stream back";
+  for (int i = 1; i < kStudents; ++i) {
+    EXPECT_GE(packets_on(*students_[size_t(i)], 4), before[size_t(i)] + 30) << "student " << i;
+  }
+  // The stage passes to s1: now s0 watches it and s1 does not get its own.
+  stage_of("s1", 40003);
+  before.clear();
+  for (auto& st : students_) before.push_back(packets_on(*st, 4));
+  run_ms(2000);
+  EXPECT_GE(packets_on(*students_[0], 4), before[0] + 30) << "s0 no longer sees the stage";
+  EXPECT_EQ(packets_on(*students_[1], 4), before[1]) << "s1 got its own stage stream back";
+  EXPECT_GE(packets_on(*students_[2], 4), before[2] + 30);
+  EXPECT_EQ(edge_.relay_counters().srtp_failures, 0u);
+}
+
+TEST(RelayWireTest, OwnersRoundTripInACompoundAndMalformedOnesAreIgnored) {
+  RelayOwners owners = {{"main", "u_teacher"}, {"stage", "u_student_7"}, {"screen", ""}};
+  std::vector<uint8_t> app = relay_owners_packet(0x11223344, owners);
+  ASSERT_EQ(app.size() % 4, 0u);
+  EXPECT_EQ(app[1], 204);
+  // After an RR, as the home sends it.
+  std::vector<uint8_t> compound = {0x80, 201, 0, 1, 0x11, 0x22, 0x33, 0x44};
+  compound.insert(compound.end(), app.begin(), app.end());
+  auto got = parse_relay_owners(compound);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(*got, owners);
+  EXPECT_TRUE(rtcp::parse_compound(compound).is_ok());  // still a valid compound for the Room
+  // Nobody publishes: an empty list, not "no news".
+  auto none = parse_relay_owners(relay_owners_packet(1, {}));
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(none->empty());
+  // No ECOW packet, a name that overruns the packet, a length past the datagram.
+  EXPECT_FALSE(parse_relay_owners(std::vector<uint8_t>(compound.begin(), compound.begin() + 8)));
+  std::vector<uint8_t> bad = app;
+  bad[12] = 200;  // the first feed's length
+  EXPECT_FALSE(parse_relay_owners(bad));
+  bad = app;
+  bad[3] = uint8_t(bad[3] + 1);
+  EXPECT_FALSE(parse_relay_owners(bad));
+  // Routing: RTP by its SSRC, RTCP by the sender SSRC; garbage not at all.
+  std::vector<uint8_t> rtp = layer_packet(0xABCDEF01, 1, 2, true, 3, "q", 0);
+  ASSERT_TRUE(relay_route(rtp));
+  EXPECT_EQ(relay_route(rtp)->ssrc, 0xABCDEF01u);
+  EXPECT_FALSE(relay_route(rtp)->rtcp);
+  EXPECT_EQ(relay_route(compound)->ssrc, 0x11223344u);
+  EXPECT_TRUE(relay_route(compound)->rtcp);
+  EXPECT_FALSE(relay_route(std::vector<uint8_t>{0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0}));
+  EXPECT_FALSE(relay_route(std::vector<uint8_t>(12, 0)));
 }
 
 TEST_F(SfuRelayTest, TheHomeRefusesMalformedOffersAndDuplicateSsrcs) {

@@ -14,13 +14,18 @@
 // SSRCs the edge drew are unique among its legs, the home refuses an up SSRC it already
 // routes), so any number of legs share the one media port.
 //
-// Plain structs: the wire encoding (JSON) is the caller's.
+// Plain structs: the wire encoding of the offer and answer (JSON) is the caller's. On the leg
+// itself the home also says who publishes each feed (relay_owners_packet): the edge's Room
+// then never sends a student its own stream back, as the home's does not.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "media/common/bytes.h"
 #include "media/common/socket_address.h"
 #include "media/sfu/room.h"
 
@@ -58,5 +63,26 @@ struct RelayOffer {
 struct RelayAnswer {
   SocketAddress home_address;  // the home's media socket, where the edge sends its RTCP
 };
+
+// Who publishes each feed now, as the home tells the edge on the leg: (feed, the publishing
+// user's participant id), feeds nobody publishes left out.
+using RelayOwners = std::vector<std::pair<std::string, std::string>>;
+// An RTCP APP packet (RFC 3550 section 6.7, name "ECOW") from `ssrc` with `owners`: per feed,
+// a length byte and the feed's name, a length byte and the owner; zero padding to a 32-bit
+// boundary. Names longer than 255 bytes are cut (ids are far shorter). Appended to the home's
+// keep-alive RR each second and sent at once when a feed's publisher changes.
+std::vector<uint8_t> relay_owners_packet(uint32_t ssrc, const RelayOwners& owners);
+// The owners in an RTCP compound packet, if it holds a well-formed "ECOW" APP packet; nullopt
+// otherwise (no such packet, or malformed: the edge keeps what it knew).
+std::optional<RelayOwners> parse_relay_owners(ByteSpan compound);
+
+// How a datagram that matched no browser is routed on the media port: the SSRC it is looked up
+// by (RTP: its SSRC; RTCP: the first packet's sender SSRC) and whether it is RTCP. nullopt: too
+// short, or not RTP/RTCP version 2.
+struct RelayRoute {
+  uint32_t ssrc = 0;
+  bool rtcp = false;
+};
+std::optional<RelayRoute> relay_route(ByteSpan datagram);
 
 }  // namespace media

@@ -632,6 +632,19 @@ const std::string* Room::producer_of(std::string_view feed, MediaKind kind) cons
   return &it->second.producer->params.participant_id;
 }
 
+std::string Room::owner_of(std::string_view feed, MediaKind kind) const {
+  auto it = feeds_.find(feed_key(feed, kind));
+  if (it == feeds_.end() || !it->second.producer) return {};
+  return it->second.producer->params.owner;
+}
+
+void Room::set_owner(std::string_view feed, const std::string& owner) {
+  for (MediaKind kind : {MediaKind::kAudio, MediaKind::kVideo}) {
+    auto it = feeds_.find(feed_key(feed, kind));
+    if (it != feeds_.end() && it->second.producer) it->second.producer->params.owner = owner;
+  }
+}
+
 int Room::video_layer_of(const std::string& participant_id, std::string_view feed) const {
   auto it = feeds_.find(feed_key(feed, MediaKind::kVideo));
   if (it == feeds_.end()) return -1;

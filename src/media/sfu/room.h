@@ -163,6 +163,11 @@ class Room {
   bool has_producer(std::string_view feed, MediaKind kind) const;
   // The endpoint whose producer fills `feed`/`kind`, or nullptr.
   const std::string* producer_of(std::string_view feed, MediaKind kind) const;
+  // The user whose stream the feed's producer of `kind` is (empty: none, or unknown).
+  std::string owner_of(std::string_view feed, MediaKind kind) const;
+  // Sets who the feed's producers (both kinds) belong to: a relay leg's producers, whose
+  // publisher the home tells (sfu/relay.h). A consumer of that user gets nothing of them.
+  void set_owner(std::string_view feed, const std::string& owner);
   // The simulcast layer (0 = lowest) the subscriber's consumer of `feed`'s video forwards now;
   // -1 when it forwards none yet or does not exist.
   int video_layer_of(const std::string& participant_id, std::string_view feed) const;

@@ -199,6 +199,8 @@ base::Result<std::string> Sfu::publish(const std::string& room_id,
         "publish offer sends no Opus or VP8 stream with an a=ssrc or RID simulcast",
         "nothing_to_publish");
   }
+  // The edges' Rooms learn the feed's new publisher before its first packet reaches them.
+  send_relay_owners(room_id);
   for (const auto& [who, kind] : replaced) listener_->OnSfuTrackRemoved(room_id, feed, who, kind);
   for (const auto& [f, kind] : ep->published) {
     listener_->OnSfuTrackAdded(room_id, f, participant_id, kind);
@@ -753,6 +755,7 @@ base::Result<RelayAnswer> Sfu::relay_serve(const RelayOffer& offer) {
     }
   }
   ++relay_.legs_opened;
+  send_relay_owners(*legs_[id]);
   base::log::info("media.relay_up")
       .kv("room", offer.room_id)
       .kv("edge", offer.edge)
@@ -795,10 +798,10 @@ void Sfu::close_relay(std::string leg_id, std::string_view reason, bool bye) {
 }
 
 bool Sfu::route_relay(std::span<uint8_t> data, const SocketAddress& from, int64_t arrival_ns) {
-  if (data.size() < 8 || (data[0] & 0xC0) != 0x80) return false;
-  const bool rtcp = is_rtcp_type(data[1]);
-  if (!rtcp && data.size() < 12) return false;
-  auto it = relay_by_ssrc_.find(get_u32(data.data() + (rtcp ? 4 : 8)));
+  auto route = relay_route(data);
+  if (!route) return false;
+  const bool rtcp = route->rtcp;
+  auto it = relay_by_ssrc_.find(route->ssrc);
   if (it == relay_by_ssrc_.end()) return false;
   RelayLeg& leg = *it->second;
   size_t len = data.size();
@@ -817,6 +820,16 @@ bool Sfu::route_relay(std::span<uint8_t> data, const SocketAddress& from, int64_
       close_relay(id, "closed_by_peer", false);
       if (r->second->idle()) rooms_.erase(r);
       return true;
+    }
+    if (!leg.to_edge) {
+      // Who publishes each feed at the home: their own feeds never go back to them here.
+      if (auto owners = parse_relay_owners(ByteSpan(data.data(), len))) {
+        for (const std::string& feed : config_.subscribe_feeds) {
+          auto o = std::find_if(owners->begin(), owners->end(),
+                                [&](const auto& fo) { return fo.first == feed; });
+          room.set_owner(feed, o == owners->end() ? std::string() : o->second);
+        }
+      }
     }
     room.on_rtcp(leg.id, ByteSpan(data.data(), len));
     return true;
@@ -860,6 +873,10 @@ void Sfu::relay_timer(int64_t now_ns) {
       dead.emplace_back(id, "no_answer");
     } else if (leg->up && now_ns - leg->last_keepalive_ns >= kRelayKeepaliveNs) {
       leg->last_keepalive_ns = now_ns;
+      if (leg->to_edge) {
+        send_relay_owners(*leg);
+        continue;
+      }
       std::vector<uint8_t> p = bare_rtcp(kRtcpRr, leg->rtcp_ssrc);
       size_t n = 8;
       if (leg->out->protect_rtcp(p, &n).is_ok()) {
@@ -887,6 +904,32 @@ void Sfu::relay_timer(int64_t now_ns) {
     if (rs->idle()) idle.push_back(room_id);
   }
   for (const auto& id : idle) rooms_.erase(id);
+}
+
+void Sfu::send_relay_owners(RelayLeg& leg) {
+  auto r = rooms_.find(leg.room_id);
+  if (r == rooms_.end() || !leg.have_to) return;
+  RelayOwners owners;
+  for (const std::string& feed : config_.subscribe_feeds) {
+    std::string owner = r->second->room.owner_of(feed, MediaKind::kVideo);
+    if (owner.empty()) owner = r->second->room.owner_of(feed, MediaKind::kAudio);
+    if (!owner.empty()) owners.emplace_back(feed, std::move(owner));
+  }
+  std::vector<uint8_t> p = bare_rtcp(kRtcpRr, leg.rtcp_ssrc);
+  p.resize(8);
+  std::vector<uint8_t> app = relay_owners_packet(leg.rtcp_ssrc, owners);
+  p.insert(p.end(), app.begin(), app.end());
+  size_t n = p.size();
+  p.resize(n + SrtpSession::kMaxOverhead);
+  if (leg.out->protect_rtcp(p, &n).is_ok()) sender_->send_udp(ByteSpan(p.data(), n), leg.to);
+}
+
+void Sfu::send_relay_owners(const std::string& room_id) {
+  auto r = rooms_.find(room_id);
+  if (r == rooms_.end()) return;
+  for (const auto& [edge, leg_id] : r->second->legs_out) {
+    if (auto l = legs_.find(leg_id); l != legs_.end()) send_relay_owners(*l->second);
+  }
 }
 
 Sfu::RelayCounters Sfu::relay_counters() const {

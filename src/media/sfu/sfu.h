@@ -206,6 +206,10 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   // other side at once. `leg_id` by value: callers pass ids that it clears.
   void close_relay(std::string leg_id, std::string_view reason, bool bye);
   void send_relay_rtcp(RelayLeg& leg, std::span<uint8_t> buffer, size_t len);
+  // The home: an RR (the keep-alive) and who publishes each feed, on `leg` / on every leg of
+  // the room.
+  void send_relay_owners(RelayLeg& leg);
+  void send_relay_owners(const std::string& room_id);
   SocketAddress relay_address() const;
 
   // WebRtcTransport::Listener
