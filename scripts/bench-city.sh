@@ -17,8 +17,8 @@
 # node and npm) instead: one thread parsing JSON per frame, it costs the box about three times
 # the CPU per delivery and was most of the delay it measured. BENCH_CITY_REST=0 skips wrk.
 # BENCH_SERVER_CPUS / BENCH_CLIENT_CPUS (taskset lists, e.g. 0 and 1): pin the replicas and
-# Redis, and the load clients (wrk, the live client), apart. Unpinned is the default and, on
-# this 2-core box, gave the lower chat delays (the replicas' fan-out can use both cores).
+# Redis, and the load clients (wrk, the live client), apart. Unpinned is the default: on this
+# 2-core box neither was clearly better once the client was cheap (docs/design.md).
 # Results in build/bench/city-<timestamp>/summary.txt. Not part of `make test`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
