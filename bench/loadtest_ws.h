@@ -1,17 +1,20 @@
-// loadtest::WsLoop — many client WebSockets on one thread, on raw non-blocking sockets and
-// one epoll set: the receivers of `edgeclass-loadtest live`.
+// loadtest::WsLoop — many client WebSockets on one thread, on raw non-blocking sockets, an
+// io_uring and an epoll set: the receivers of `edgeclass-loadtest live`.
 //
 // Why not Beast here: the load client shares the machine with the servers it measures, and
 // what it spends per received frame is taken from them (and delays its own timestamps). A
 // Beast read costs two recvmsg (the data, then a speculative one that finds nothing) and
 // several handler hops per frame. Here an open socket has one multishot recv on the loop's
-// io_uring (buffers from a provided buffers; DEFER_TASKRUN, so the kernel does the
+// io_uring (provided buffers; DEFER_TASKRUN, so the kernel does the
 // receives of every ready socket inside the loop's one io_uring_enter): no system call per
 // frame, which on this paravirtualised box costs more than the receive itself. Frames are
 // parsed in place (server frames are not masked). Connecting and the upgrade run on an epoll
 // set (the ring polls it); without io_uring (LOADTEST_IO_URING=0, or a kernel that refuses)
 // open sockets stay there too: one recv() per readable socket. The receive time handed to
-// `on_text` is taken when the loop sees the data, after the kernel put it in our buffer.
+// `on_text` is taken when the loop handles the data, after the kernel put it in our buffer;
+// once woken, the loop gathers completions for up to 1 ms (or 64 of them) before handling
+// them (LOADTEST_BATCH="count,us"; "1": off), so a receive time can be late by that much,
+// never early.
 //
 //   loadtest::WsLoop loop;            // starts its thread
 //   loop.post([&] { loop.connect(conn, {"127.0.0.1", 8080}, "/api/v1/sessions/s/live?token=t"); });
@@ -58,7 +61,8 @@ class WsConn {
 
   // Queues a masked text frame; written at once when the socket takes it.
   void send_text(std::string_view text);
-  // Stops reading (a slow consumer: the server's writes pile up in the socket buffers).
+  // Stops reading (a slow consumer: the server's writes pile up in the socket buffers). Only
+  // before or in on_open(): an open socket's receive on the ring is not cancelled.
   void stop_reading();
   bool is_open() const { return state_ == State::kOpen; }
 

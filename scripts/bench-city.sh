@@ -17,8 +17,8 @@
 # node and npm) instead: one thread parsing JSON per frame, it costs the box about three times
 # the CPU per delivery and was most of the delay it measured. BENCH_CITY_REST=0 skips wrk.
 # BENCH_SERVER_CPUS / BENCH_CLIENT_CPUS (taskset lists, e.g. 0 and 1): pin the replicas and
-# Redis, and the load clients (wrk, the live client), apart. Unpinned is the default and, on
-# this 2-core box, gave the lower chat delays (the replicas' fan-out can use both cores).
+# Redis, and the load clients (wrk, the live client), apart. Unpinned is the default: on this
+# 2-core box neither was clearly better once the client was cheap (docs/design.md).
 # Results in build/bench/city-<timestamp>/summary.txt. Not part of `make test`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,18 +43,21 @@ rport=$(free_port)
 "${server_pin[@]}" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >"$out/redis.log" 2>&1 &
 rpid=$!
 pids+=("$rpid")
-start_replica() {  # name port
+start_replica() {  # name port; prints the pid (run in $(...): the caller adds it to pids)
   EDGECLASS_LISTEN=127.0.0.1:$2 EDGECLASS_DATA_DIR=$work/$1 EDGECLASS_JWT_SECRET=$SECRET \
     EDGECLASS_THREADS=1 EDGECLASS_MEDIA_PORT=0 EDGECLASS_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn} EDGECLASS_ADMIN_LISTEN=off \
     MAX_STUDENTS=100000 \
     EDGECLASS_REDIS_URL=redis://127.0.0.1:$rport EDGECLASS_REPLICA_ID=$1 \
     "${server_pin[@]}" "$BIN" serve >"$out/$1.log" 2>&1 &
-  pids+=($!)
   echo $!
 }
 pa=$(free_port); pb=$(free_port)
+# (A pids+= inside start_replica would be lost with the $(...) subshell, and cleanup would
+# leave the replicas running: it did, until 2026-12-07.)
 apid=$(start_replica a "$pa")
+pids+=("$apid")
 bpid=$(start_replica b "$pb")
+pids+=("$bpid")
 for p in $pa $pb; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$p/healthz" >/dev/null && break; sleep 0.05; done
 done
@@ -131,6 +134,7 @@ if [ "${BENCH_CITY_LIVE:-1}" = 1 ]; then
   CLIENT_THREADS=${BENCH_CLIENT_THREADS:-2}
   pc=$(free_port)
   cpid=$(start_replica c "$pc")
+  pids+=("$cpid")
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$pc/healthz" >/dev/null && break; sleep 0.05; done
   sleep 1
   if [ "$CLIENT" = cpp ]; then
