@@ -350,11 +350,20 @@ class Node {
     start_live();
     http::register_api(router_, deps_);
     register_metrics();
-    EC_RETURN_IF_ERROR(start_admin());
     if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
     EC_RETURN_IF_ERROR(start_city());  // needs the bound port; wraps routes before serving
     wait_for_city();
-    return listen();
+    server_->start();
+    // What no request of the public listener needs comes after it serves (a cold start is
+    // exec to the first answer): the admin listener, and the media thread's DTLS certificate
+    // (media signalling already posted waits in its queue).
+    if (auto s = start_admin(); !s.is_ok()) {
+      stop();
+      return s;
+    }
+    media_.launch();
+    announce();
+    return base::Status::ok();
   }
 
   // Until SIGTERM or SIGINT; SIGHUP reloads the policies and the TLS certificate.
@@ -739,8 +748,8 @@ class Node {
                        [w = writer_.get()] { return double(w->counters().queue_depth); });
   }
 
-  base::Status listen() {
-    server_->start();
+  // The ready line (tests and operators read the URLs from it) and the terminal's banner.
+  void announce() {
     std::string host = config_.listen_host == "0.0.0.0" ? "127.0.0.1" : config_.listen_host;
     std::string url = std::string(tls_ ? "https://" : "http://") + host + ":" +
                       std::to_string(server_->port()) + "/";
@@ -755,7 +764,6 @@ class Node {
                    : std::string("off"))
         .kv("data_dir", config_.data_dir);
     print_banner(url);
-    return base::Status::ok();
   }
 
   // For a person at a terminal (`make run`): where to point browsers, where video goes.
