@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -354,9 +355,20 @@ class Node {
     EC_RETURN_IF_ERROR(start_city());  // needs the bound port; wraps routes before serving
     wait_for_city();
     server_->start();
-    // What no request of the public listener needs comes after it serves (a cold start is
-    // exec to the first answer): the admin listener, and the media thread's DTLS certificate
+    // What the first requests need but a cold start need not wait for comes after the
+    // listener serves (a cold start is exec to the first answer): each I/O thread reads its
+    // reader's schema before its first query, and the policies compile here while requests
+    // that need a decision wait for them (PolicyHolder::get). Then what no request of the
+    // public listener needs: the admin listener, and the media thread's DTLS certificate
     // (media signalling already posted waits in its queue).
+    warm_readers();
+    if (policies_->empty()) {
+      if (auto s = compile_initial_policies(); !s.is_ok()) {
+        policies_->set(RegoAuthorizer::refusing());  // releases waiting requests
+        stop();
+        return s;
+      }
+    }
     if (auto s = start_admin(); !s.is_ok()) {
       stop();
       return s;
@@ -515,6 +527,20 @@ class Node {
       if (!log.is_ok()) return fail("policy.decision_log_failed", log.status());
       decision_log_ = std::move(log).value();
     }
+    policies_ = std::make_unique<PolicyHolder>();
+    policy_reloads_ = &registry_.counter("edgeclass_policy_reloads_total",
+                                         "Policy reloads on SIGHUP by outcome", {"result"});
+    // With a bundle server the first requests are decided by its bundle when one activates
+    // at start: both come before listening, as the bundle poll needs the local set first.
+    // Without one, start() compiles the local set once the listener serves.
+    if (!config_.policy_bundle_url.empty()) {
+      EC_RETURN_IF_ERROR(compile_initial_policies());
+      EC_RETURN_IF_ERROR(start_bundles());
+    }
+    return base::Status::ok();
+  }
+
+  base::Status compile_initial_policies() {
     size_t files = 0;
     auto loaded = load_policies(config_.policy_dir, &files, config_.policy_query, decision_log_);
     if (!loaded.is_ok()) return fail("policy.load_failed", loaded.status());
@@ -522,11 +548,20 @@ class Node {
         .kv("source", config_.policy_dir.empty() ? "embedded" : config_.policy_dir)
         .kv("query", config_.policy_query)
         .kv("files", uint64_t(files));
-    policies_ = std::make_unique<PolicyHolder>(std::move(loaded).value());
-    policy_reloads_ = &registry_.counter("edgeclass_policy_reloads_total",
-                                         "Policy reloads on SIGHUP by outcome", {"result"});
-    if (!config_.policy_bundle_url.empty()) EC_RETURN_IF_ERROR(start_bundles());
+    policies_->set(std::move(loaded).value());
     return base::Status::ok();
+  }
+
+  // Each reader's first statement reads the schema (store::Db::open leaves that to it): done on
+  // its own I/O thread as soon as the thread runs, before it would delay a query.
+  void warm_readers() {
+    for (int i = 0; i < server_->thread_count(); ++i) {
+      boost::asio::post(server_->context(i), [db = readers_[size_t(i)].get()] {
+        if (auto s = db->exec("SELECT 1 FROM sqlite_master LIMIT 0"); !s.is_ok()) {
+          base::log::warn("store.reader_warm_failed").kv("error", s.message());
+        }
+      });
+    }
   }
 
   // EDGECLASS_POLICY_BUNDLE_URL: one poll now (the local policies stay in force if it fails)
