@@ -80,9 +80,10 @@ int main(int argc, char** argv) {
   int port = atoi(argv[1]);
   const char* path = getenv("COLDSTART_PATH");
   const char* bearer = getenv("COLDSTART_BEARER");
-  int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%sConnection: close\r\n\r\n",
-                   path && *path ? path : "/healthz", bearer && *bearer ? "Authorization: Bearer " : "",
-                   bearer && *bearer ? bearer : "", bearer && *bearer ? "\r\n" : "");
+  int n = snprintf(
+      req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%sConnection: close\r\n\r\n",
+      path && *path ? path : "/healthz", bearer && *bearer ? "Authorization: Bearer " : "",
+      bearer && *bearer ? bearer : "", bearer && *bearer ? "\r\n" : "");
   if (n <= 0 || (size_t)n >= sizeof req) {
     fprintf(stderr, "coldstart: COLDSTART_PATH/COLDSTART_BEARER too long\n");
     return 2;
