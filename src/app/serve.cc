@@ -23,6 +23,7 @@
 #include "app/tls_edge.h"
 #include "app/web_assets.h"
 #include "base/clock.h"
+#include "base/crypto.h"
 #include "base/log.h"
 #include "base/random.h"
 #include "city/city.h"
@@ -338,6 +339,7 @@ class Node {
   // Every step in order; the first failure is returned (already logged by its step).
   base::Status start() {
     EC_RETURN_IF_ERROR(resolve_secret());
+    init_openssl();
     metrics::register_process_metrics(registry_);
     EC_RETURN_IF_ERROR(open_store());
     EC_RETURN_IF_ERROR(start_tls());
@@ -415,6 +417,13 @@ class Node {
     base::log::error(event).kv("error", s.message());
     return s;
   }
+
+  // OpenSSL's start-up (its configuration file, the default provider) on this thread before any
+  // other thread uses it: the media thread now makes its certificate while the I/O threads
+  // already verify tokens (HMAC), and OpenSSL 3's first fetches racing a configuration load
+  // are not safe (a city test once saw every token refused by one replica). The first HMAC
+  // here also fetches the digest the tokens use.
+  static void init_openssl() { base::init_crypto(); }
 
   base::Status resolve_secret() {
     bool generated = false;
