@@ -41,7 +41,7 @@ gcc -O2 -static -o "$work/floor200" tools/bench/floor200.c
 
 data=$work/data
 mkdir -p "$data"
-export EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET EDGECLASS_LOG_LEVEL=warn \
+export EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET EDGECLASS_LOG_LEVEL=warn EDGECLASS_MEDIA_PORT=0 \
   EDGECLASS_ADMIN_LISTEN=127.0.0.1:0
 [ -n "$THREADS" ] && export EDGECLASS_THREADS=$THREADS
 

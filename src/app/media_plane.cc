@@ -175,16 +175,11 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
     msg["video"] = std::move(video);
     config_message_ = json::serialize(msg);
   }
-  auto cert = media::DtlsCertificate::generate();
-  if (!cert.is_ok()) return cert.status();
-  const base::Clock* clock = &base::SystemClock::instance();
-  auto server = std::make_unique<media::UdpServer>(io_, clock);
+  auto server = std::make_unique<media::UdpServer>(io_, &base::SystemClock::instance());
   EC_RETURN_IF_ERROR(server->bind(options_.bind_ip, options_.port));
   config.port = server->local_port();
   port_ = config.port;
   events_ = std::make_unique<Events>(options_.on_event);
-  sfu_ = std::make_unique<media::Sfu>(config, events_.get(), server.get(), clock,
-                                      &base::SystemRandom::instance(), *cert);
   server_ = std::move(server);
   if (options_.relay_connect) {
     // The edge's side: each offer goes to the home over the internal HTTP; the answer comes
@@ -207,12 +202,8 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
   }
   timer_ = std::make_unique<asio::steady_timer>(io_);
   work_.emplace(io_.get_executor());
-  server_->start(sfu_.get());
-  arm_snapshot();
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "media");
-    io_.run();
-  });
+  sfu_config_ = std::make_unique<media::SfuConfig>(std::move(config));
+  bound_ = true;
   base::log::info("media.ready")
       .kv("port", uint64_t(port_))
       .kv("candidates",
@@ -221,14 +212,47 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
             for (const auto& a : announced_) s += (s.empty() ? "" : ",") + a;
             return s;
           }())
-      .kv("video_cap_bps", config.video_bitrate_cap_bps)
-      .kv("fanout_threads", uint64_t(config.fanout_threads));
+      .kv("video_cap_bps", sfu_config_->video_bitrate_cap_bps)
+      .kv("fanout_threads", uint64_t(sfu_config_->fanout_threads));
   return base::Status::ok();
 }
 
+void MediaPlane::launch() {
+  if (!bound_ || thread_.joinable()) return;
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "media");
+    begin_serving();
+    io_.run();
+  });
+}
+
+bool MediaPlane::begin_serving() {
+  auto cert = media::DtlsCertificate::generate();
+  if (!cert.is_ok()) {
+    base::log::error("media.unavailable")
+        .kv("port", uint64_t(port_))
+        .kv("error", cert.status().message())
+        .kv("note",
+            "the DTLS certificate could not be made; the live classroom runs without "
+            "video");
+    server_->stop();
+    return false;
+  }
+  sfu_ = std::make_unique<media::Sfu>(*sfu_config_, events_.get(), server_.get(),
+                                      &base::SystemClock::instance(),
+                                      &base::SystemRandom::instance(), *cert);
+  server_->start(sfu_.get());
+  arm_snapshot();
+  return true;
+}
+
 void MediaPlane::stop() {
-  if (!thread_.joinable()) return;
+  if (!thread_.joinable()) {
+    server_.reset();  // bound but never launched: nothing ran on the socket
+    return;
+  }
   asio::post(io_, [this] {
+    stopping_ = true;  // a snapshot already due must not arm the timer again
     server_->stop();
     timer_->cancel();
     work_.reset();
@@ -239,27 +263,40 @@ void MediaPlane::stop() {
   server_.reset();
 }
 
+namespace {
+
+// What signalling answers when the SFU could not be made (begin_serving failed).
+base::Result<std::string> media_unavailable_answer() {
+  return base::unavailable("video is not available on this server", "media_unavailable");
+}
+
+}  // namespace
+
 ws::MediaSignalling MediaPlane::signalling() {
   ws::MediaSignalling m;
   m.publish = [this](std::string room, std::string who, std::string feed, std::string sdp,
                      ws::MediaSignalling::Done done) {
     asio::post(io_, [this, room = std::move(room), who = std::move(who), feed = std::move(feed),
-                     sdp = std::move(sdp),
-                     done = std::move(done)] { done(sfu_->publish(room, who, feed, sdp)); });
+                     sdp = std::move(sdp), done = std::move(done)] {
+      done(sfu_ ? sfu_->publish(room, who, feed, sdp) : media_unavailable_answer());
+    });
   };
   m.subscribe = [this](std::string room, std::string who, std::string sdp,
                        ws::MediaSignalling::Done done) {
     asio::post(io_, [this, room = std::move(room), who = std::move(who), sdp = std::move(sdp),
-                     done = std::move(done)] { done(sfu_->subscribe(room, who, sdp)); });
+                     done = std::move(done)] {
+      done(sfu_ ? sfu_->subscribe(room, who, sdp) : media_unavailable_answer());
+    });
   };
   m.unpublish = [this](std::string room, std::string who, std::string feed) {
     asio::post(io_, [this, room = std::move(room), who = std::move(who), feed = std::move(feed)] {
-      sfu_->unpublish(room, who, feed);
+      if (sfu_) sfu_->unpublish(room, who, feed);
     });
   };
   m.leave = [this](std::string room, std::string who) {
-    asio::post(io_,
-               [this, room = std::move(room), who = std::move(who)] { sfu_->leave(room, who); });
+    asio::post(io_, [this, room = std::move(room), who = std::move(who)] {
+      if (sfu_) sfu_->leave(room, who);
+    });
   };
   if (options_.relay_connect) {
     m.subscribe_relayed = [this](std::string room, std::string who, std::string home,
@@ -298,7 +335,7 @@ std::vector<std::pair<std::string, uint64_t>> MediaPlane::room_subscribers() con
 void MediaPlane::arm_snapshot() {
   timer_->expires_after(std::chrono::seconds(1));
   timer_->async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
+    if (ec || stopping_) return;
     snapshot();
     arm_snapshot();
   });

@@ -27,6 +27,7 @@
 
 namespace media {
 class Sfu;
+struct SfuConfig;
 class UdpServer;
 }  // namespace media
 namespace metrics {
@@ -73,12 +74,19 @@ class MediaPlane {
   MediaPlane(const MediaPlane&) = delete;
   MediaPlane& operator=(const MediaPlane&) = delete;
 
-  // Binds the UDP port, generates the DTLS certificate and starts the media thread. On
-  // failure nothing runs and the classroom answers media requests with media_unavailable.
+  // Binds the UDP port and prepares what the live rooms need (signalling(), the media.config
+  // message, the announced addresses); nothing runs until launch(). On failure nothing runs
+  // and the classroom answers media requests with media_unavailable.
   base::Status start(MediaPlaneOptions options);
+  // Starts the media thread, which generates the DTLS certificate (OpenSSL's start-up and a
+  // P-256 key: the costliest step of a cold start) and makes the SFU before serving. Called
+  // after the public listener is up, so a cold start does not wait for it; signalling posted
+  // before then waits in the media thread's queue. A no-op unless start() succeeded.
+  void launch();
   // Stops the media thread (idempotent).
   void stop();
-  bool running() const { return thread_.joinable(); }
+  // True once start() has bound the port (the SFU answers, or will once launched).
+  bool running() const { return bound_; }
   uint16_t port() const { return port_; }
   // The addresses announced as ICE host candidates (set by start()).
   const std::vector<std::string>& announced_addresses() const { return announced_; }
@@ -94,6 +102,9 @@ class MediaPlane {
 
  private:
   class Events;
+  // On the media thread before it serves: the certificate, the SFU, the timers. False (and
+  // logged) when the certificate cannot be made: signalling is then answered media_unavailable.
+  bool begin_serving();
   void arm_snapshot();
   void snapshot();
 
@@ -104,7 +115,10 @@ class MediaPlane {
   std::unique_ptr<media::UdpServer> server_;  // media thread once started
   std::unique_ptr<media::Sfu> sfu_;           // media thread once started
   std::unique_ptr<boost::asio::steady_timer> timer_;
+  std::unique_ptr<media::SfuConfig> sfu_config_;  // from start() to begin_serving()
   std::thread thread_;
+  bool bound_ = false;     // start() succeeded; written by start() only
+  bool stopping_ = false;  // media thread: stop() was posted (the snapshot timer stops re-arming)
   uint16_t port_ = 0;
   std::vector<std::string> announced_;  // written by start() only
   std::string config_message_;          // media.config for the pages; written by start() only

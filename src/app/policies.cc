@@ -42,7 +42,13 @@ base::Result<std::shared_ptr<const RegoAuthorizer>> RegoAuthorizer::make(
                                                 std::move(log));
 }
 
+std::shared_ptr<const RegoAuthorizer> RegoAuthorizer::refusing() {
+  return std::make_shared<const RegoAuthorizer>(nullptr, policy::PreparedRef{},
+                                                policy::PreparedRef{});
+}
+
 classroom::Decision RegoAuthorizer::decide(const json::object& input) const {
+  if (!engine_) return {false, "the policies could not be loaded; the server is stopping"};
   policy::Value in = policy::Value::from_json(input);
   auto start = log_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   auto allow = engine_->eval_ref(allow_, in);

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,9 @@ class RegoAuthorizer final : public classroom::Authorizer {
   static base::Result<std::shared_ptr<const RegoAuthorizer>> make(
       std::shared_ptr<const policy::Engine> engine, std::string_view query,
       std::string revision = "", std::shared_ptr<const DecisionLog> log = nullptr);
+  // Refuses every decision ("the policies could not be loaded"): what requests already
+  // waiting get when the initial compile fails after listening, while the server stops.
+  static std::shared_ptr<const RegoAuthorizer> refusing();
   classroom::Decision decide(const boost::json::object& input) const override;
   const policy::Engine& engine() const { return *engine_; }
   const std::string& query() const { return allow_.ref(); }
@@ -67,14 +72,33 @@ base::Result<std::shared_ptr<const RegoAuthorizer>> authorizer_from_bundle(
     Bundle bundle, std::string_view query, std::shared_ptr<const DecisionLog> log);
 
 // Holds the current policies; readers on any thread, reload from the signal thread.
+// Made empty, the initial set is compiled after the listener is up (a cold start does not wait
+// for it): get() waits until the first set() — at most the compile that would otherwise have
+// preceded listening.
 class PolicyHolder {
  public:
-  explicit PolicyHolder(std::shared_ptr<const RegoAuthorizer> initial) : current_(std::move(initial)) {}
-  std::shared_ptr<const RegoAuthorizer> get() const { return current_.load(); }
-  void set(std::shared_ptr<const RegoAuthorizer> a) { current_.store(std::move(a)); }
+  PolicyHolder() = default;
+  explicit PolicyHolder(std::shared_ptr<const RegoAuthorizer> initial)
+      : current_(std::move(initial)) {}
+  std::shared_ptr<const RegoAuthorizer> get() const {
+    if (auto p = current_.load()) return p;
+    std::unique_lock lock(mu_);
+    set_.wait(lock, [this] { return current_.load() != nullptr; });
+    return current_.load();
+  }
+  bool empty() const { return current_.load() == nullptr; }
+  void set(std::shared_ptr<const RegoAuthorizer> a) {
+    {
+      std::lock_guard lock(mu_);
+      current_.store(std::move(a));
+    }
+    set_.notify_all();
+  }
 
  private:
   std::atomic<std::shared_ptr<const RegoAuthorizer>> current_;
+  mutable std::mutex mu_;  // with set_: get() waiting for the first set()
+  mutable std::condition_variable set_;
 };
 
 // OPA's data API: {"result": value} for data/<path> (slash-separated), {} when undefined.

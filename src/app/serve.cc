@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -24,6 +25,7 @@
 #include "app/tls_edge.h"
 #include "app/web_assets.h"
 #include "base/clock.h"
+#include "base/crypto.h"
 #include "base/log.h"
 #include "base/random.h"
 #include "city/city.h"
@@ -358,6 +360,7 @@ class Node {
   // Every step in order; the first failure is returned (already logged by its step).
   base::Status start() {
     EC_RETURN_IF_ERROR(resolve_secret());
+    init_openssl();
     metrics::register_process_metrics(registry_);
     registry_.callback("edgeclass_log_lines_dropped_total",
                        "Log lines dropped because the log output did not keep up (a full pipe "
@@ -375,11 +378,31 @@ class Node {
     start_live();
     http::register_api(router_, deps_);
     register_metrics();
-    EC_RETURN_IF_ERROR(start_admin());
     if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
     EC_RETURN_IF_ERROR(start_city());  // needs the bound port; wraps routes before serving
     wait_for_city();
-    return listen();
+    server_->start();
+    // What the first requests need but a cold start need not wait for comes after the
+    // listener serves (a cold start is exec to the first answer): each I/O thread reads its
+    // reader's schema before its first query, and the policies compile here while requests
+    // that need a decision wait for them (PolicyHolder::get). Then what no request of the
+    // public listener needs: the admin listener, and the media thread's DTLS certificate
+    // (media signalling already posted waits in its queue).
+    warm_readers();
+    if (policies_->empty()) {
+      if (auto s = compile_initial_policies(); !s.is_ok()) {
+        policies_->set(RegoAuthorizer::refusing());  // releases waiting requests
+        stop();
+        return s;
+      }
+    }
+    if (auto s = start_admin(); !s.is_ok()) {
+      stop();
+      return s;
+    }
+    media_.launch();
+    announce();
+    return base::Status::ok();
   }
 
   // Until SIGTERM or SIGINT; SIGHUP reloads the policies and the TLS certificate.
@@ -420,6 +443,13 @@ class Node {
     base::log::error(event).kv("error", s.message());
     return s;
   }
+
+  // OpenSSL's start-up (its configuration file, the default provider) on this thread before any
+  // other thread uses it: the media thread now makes its certificate while the I/O threads
+  // already verify tokens (HMAC), and OpenSSL 3's first fetches racing a configuration load
+  // are not safe (a city test once saw every token refused by one replica). The first HMAC
+  // here also fetches the digest the tokens use.
+  static void init_openssl() { base::init_crypto(); }
 
   base::Status resolve_secret() {
     bool generated = false;
@@ -532,6 +562,20 @@ class Node {
       if (!log.is_ok()) return fail("policy.decision_log_failed", log.status());
       decision_log_ = std::move(log).value();
     }
+    policies_ = std::make_unique<PolicyHolder>();
+    policy_reloads_ = &registry_.counter("edgeclass_policy_reloads_total",
+                                         "Policy reloads on SIGHUP by outcome", {"result"});
+    // With a bundle server the first requests are decided by its bundle when one activates
+    // at start: both come before listening, as the bundle poll needs the local set first.
+    // Without one, start() compiles the local set once the listener serves.
+    if (!config_.policy_bundle_url.empty()) {
+      EC_RETURN_IF_ERROR(compile_initial_policies());
+      EC_RETURN_IF_ERROR(start_bundles());
+    }
+    return base::Status::ok();
+  }
+
+  base::Status compile_initial_policies() {
     size_t files = 0;
     auto loaded = load_policies(config_.policy_dir, &files, config_.policy_query, decision_log_);
     if (!loaded.is_ok()) return fail("policy.load_failed", loaded.status());
@@ -539,11 +583,20 @@ class Node {
         .kv("source", config_.policy_dir.empty() ? "embedded" : config_.policy_dir)
         .kv("query", config_.policy_query)
         .kv("files", uint64_t(files));
-    policies_ = std::make_unique<PolicyHolder>(std::move(loaded).value());
-    policy_reloads_ = &registry_.counter("edgeclass_policy_reloads_total",
-                                         "Policy reloads on SIGHUP by outcome", {"result"});
-    if (!config_.policy_bundle_url.empty()) EC_RETURN_IF_ERROR(start_bundles());
+    policies_->set(std::move(loaded).value());
     return base::Status::ok();
+  }
+
+  // Each reader's first statement reads the schema (store::Db::open leaves that to it): done on
+  // its own I/O thread as soon as the thread runs, before it would delay a query.
+  void warm_readers() {
+    for (int i = 0; i < server_->thread_count(); ++i) {
+      boost::asio::post(server_->context(i), [db = readers_[size_t(i)].get()] {
+        if (auto s = db->exec("SELECT 1 FROM sqlite_master LIMIT 0"); !s.is_ok()) {
+          base::log::warn("store.reader_warm_failed").kv("error", s.message());
+        }
+      });
+    }
   }
 
   // EDGECLASS_POLICY_BUNDLE_URL: one poll now (the local policies stay in force if it fails)
@@ -780,8 +833,8 @@ class Node {
                        [w = writer_.get()] { return double(w->counters().queue_depth); });
   }
 
-  base::Status listen() {
-    server_->start();
+  // The ready line (tests and operators read the URLs from it) and the terminal's banner.
+  void announce() {
     std::string host = config_.listen_host == "0.0.0.0" ? "127.0.0.1" : config_.listen_host;
     std::string url = std::string(tls_ ? "https://" : "http://") + host + ":" +
                       std::to_string(server_->port()) + "/";
@@ -796,7 +849,6 @@ class Node {
                    : std::string("off"))
         .kv("data_dir", config_.data_dir);
     print_banner(url);
-    return base::Status::ok();
   }
 
   // For a person at a terminal (`make run`): where to point browsers, where video goes.

@@ -39,6 +39,11 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
   return out;
 }
 
+void init_crypto() {
+  OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
+  (void)hmac_sha256("edgeclass", "start-up");
+}
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;

@@ -15,7 +15,10 @@ size_t PathTable::add(std::string method, std::string pattern) {
   Route r{std::move(method), std::move(pattern), {}};
   for (auto seg : base::split(std::string_view(r.pattern).substr(1), '/')) {
     r.segments.emplace_back(seg);
+    const std::string& w = r.segments.back();
+    r.param.push_back(w.size() > 2 && w.front() == '{' && w.back() == '}');
   }
+  r.rest = !r.segments.empty() && r.segments.back().size() > 3 && r.segments.back().ends_with("*}");
   routes_.push_back(std::move(r));
   return routes_.size() - 1;
 }
@@ -37,11 +40,13 @@ PathTable::Match PathTable::match(std::string_view method, std::string_view path
     if (slash == std::string_view::npos) break;
     rest_path.remove_prefix(slash + 1);
   }
+  // The first route of this path and method wins; the others of the path are only looked at
+  // for a 405's Allow header, when none has the method (building it for every request was a
+  // string built per matched request).
   for (size_t ri = 0; ri < routes_.size(); ++ri) {
     const Route& r = routes_[ri];
     // A last segment "{name*}" captures the rest of the path (at least one segment).
-    bool rest =
-        !r.segments.empty() && r.segments.back().size() > 3 && r.segments.back().ends_with("*}");
+    const bool rest = r.rest;
     if (rest ? nsegs < r.segments.size() : r.segments.size() != nsegs) continue;
     PathParams p;
     bool ok = true;
@@ -54,7 +59,7 @@ PathTable::Match PathTable::match(std::string_view method, std::string_view path
         p.values[p.size++] = std::string_view(begin, size_t(end - begin));
         break;
       }
-      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+      if (r.param[i]) {
         if (segs[i].empty() || p.size == p.values.size()) {
           ok = false;
         } else {
@@ -69,17 +74,16 @@ PathTable::Match PathTable::match(std::string_view method, std::string_view path
     m.path_known = true;
     // HEAD is served by the GET route (the server sends the headers only, RFC 9110 §9.3.2).
     bool same = r.method == method || (method == "HEAD" && r.method == "GET");
-    if (same && !m.index) {
+    if (same) {
       m.index = ri;
       m.label = r.pattern;
+      m.allow.clear();
       params = p;
-      continue;
+      return m;
     }
-    if (!same) {
-      if (!m.allow.empty()) m.allow += ", ";
-      m.allow += r.method;
-      if (r.method == "GET") m.allow += ", HEAD";
-    }
+    if (!m.allow.empty()) m.allow += ", ";
+    m.allow += r.method;
+    if (r.method == "GET") m.allow += ", HEAD";
   }
   return m;
 }

@@ -38,7 +38,7 @@ class PathTable {
     std::optional<size_t> index;  // none: no route (404) or wrong method (405)
     bool path_known = false;      // true when some route has this path (405 case)
     std::string_view label;       // the matched pattern, "unmatched" otherwise
-    std::string allow;            // methods for a 405's Allow header
+    std::string allow;            // methods for a 405's Allow header (only without index)
   };
   // Captured params are views into `path`.
   Match match(std::string_view method, std::string_view path, PathParams& params) const;
@@ -52,6 +52,8 @@ class PathTable {
     std::string method;
     std::string pattern;
     std::vector<std::string> segments;  // "{x}" marks a parameter
+    std::vector<bool> param;            // per segment: "{x}"
+    bool rest = false;                  // the last segment is "{x*}"
   };
   std::vector<Route> routes_;
 };

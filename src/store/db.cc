@@ -228,7 +228,12 @@ base::Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenMode mod
   std::string pragmas = "PRAGMA foreign_keys=ON;";
   // After a checkpoint, shrink the WAL back to 64 MiB instead of keeping its peak size.
   if (mode == OpenMode::kReadWrite) pragmas += "PRAGMA journal_size_limit=67108864;";
-  pragmas += options.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+  // A read-only connection writes nothing, so `synchronous` means nothing to it, and it is the
+  // one pragma here that reads the schema: without it a reader's open touches only the file's
+  // header, and the schema is read by its first statement (a cold start opens one per thread).
+  if (mode == OpenMode::kReadWrite) {
+    pragmas += options.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+  }
   if (mode == OpenMode::kReadOnly) pragmas += "PRAGMA query_only=ON;";
   EC_RETURN_IF_ERROR(db->exec(pragmas));
   return db;

@@ -638,6 +638,9 @@ deny_reason contains "one student per course here" if input.action == "join"
         with self.assertRaises(RuntimeError) as ctx:
             srv.start()
         self.assertRegex(str(ctx.exception), r"bad\.rego:3:\d+")
+        # The policies compile once the listener serves (a cold start does not wait for them):
+        # a broken set still ends the process with an error, never a server deciding nothing.
+        self.assertEqual(srv.proc.wait(timeout=20), 1, "".join(srv.log))
 
     def test_default_policy_data_api(self):
         with Server() as s:

@@ -5,7 +5,9 @@
  * For each run: take CLOCK_MONOTONIC, fork, exec PROGRAM (environment inherited), then poll
  * 127.0.0.1:PORT in a tight loop (connect, send GET /healthz, read the status line) until a
  * 200 arrives; stop the server with SIGTERM and wait for it. Prints one line per run in
- * milliseconds and a final "median_ms=X min_ms=Y max_ms=Z". Exit status 1 if a run failed
+ * milliseconds and a final "median_ms=X min_ms=Y max_ms=Z early_non200=N" (N: answers other than
+ * 200 seen before a run's first 200). COLDSTART_PATH / COLDSTART_BEARER: poll another path,
+ * with a bearer token (see req below). Exit status 1 if a run failed
  * (no 200 within 10 s, or the server exited early). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,7 +29,16 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* 1 when GET /healthz on the port answered 200, 0 otherwise (refused, reset, other status). */
+/* The request polled: GET COLDSTART_PATH (default /healthz), with "Authorization: Bearer
+ * COLDSTART_BEARER" when that is set (an authenticated read such as GET course: exec to the
+ * first answer a student can use). */
+static char req[4096];
+static size_t req_len;
+/* Answers with another status than 200 before the first 200 (a server that answers before it
+ * can decide would show here). */
+static int early_non200;
+
+/* 1 when the request answered 200, 0 otherwise (refused, reset, other status). */
 static int healthz_ok(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
@@ -38,8 +49,7 @@ static int healthz_ok(int port) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   int ok = 0;
   if (connect(fd, (struct sockaddr*)&a, sizeof a) == 0) {
-    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if (write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1)) {
+    if (write(fd, req, req_len) == (ssize_t)req_len) {
       char buf[64];
       size_t got = 0;
       while (got < 12) {
@@ -50,6 +60,7 @@ static int healthz_ok(int port) {
       buf[got] = 0;
       /* HTTP/1.0 or 1.1: WasmEdge's example server (bench-wasm's floor) answers 1.0. */
       ok = got >= 12 && strncmp(buf, "HTTP/1.", 7) == 0 && strncmp(buf + 8, " 200", 4) == 0;
+      if (!ok && got >= 12 && strncmp(buf, "HTTP/1.", 7) == 0) ++early_non200;
     }
   }
   close(fd);
@@ -67,6 +78,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   int port = atoi(argv[1]);
+  const char* path = getenv("COLDSTART_PATH");
+  const char* bearer = getenv("COLDSTART_BEARER");
+  int n = snprintf(
+      req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s%s%sConnection: close\r\n\r\n",
+      path && *path ? path : "/healthz", bearer && *bearer ? "Authorization: Bearer " : "",
+      bearer && *bearer ? bearer : "", bearer && *bearer ? "\r\n" : "");
+  if (n <= 0 || (size_t)n >= sizeof req) {
+    fprintf(stderr, "coldstart: COLDSTART_PATH/COLDSTART_BEARER too long\n");
+    return 2;
+  }
+  req_len = (size_t)n;
   int runs = atoi(argv[2]);
   double* ms = calloc((size_t)runs, sizeof *ms);
   for (int r = 0; r < runs; ++r) {
@@ -103,7 +125,8 @@ int main(int argc, char** argv) {
   }
   qsort(ms, (size_t)runs, sizeof *ms, cmp);
   double median = runs % 2 ? ms[runs / 2] : (ms[runs / 2 - 1] + ms[runs / 2]) / 2;
-  printf("median_ms=%.3f min_ms=%.3f max_ms=%.3f\n", median, ms[0], ms[runs - 1]);
+  printf("median_ms=%.3f min_ms=%.3f max_ms=%.3f early_non200=%d\n", median, ms[0], ms[runs - 1],
+         early_non200);
   free(ms);
   return 0;
 }
