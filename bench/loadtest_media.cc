@@ -534,12 +534,13 @@ std::vector<int> spread_layers(int n, const std::vector<int>& spread) {
 // highest layer whose rate fits 95 % of the estimate less what the subscriber gets besides
 // (audio, under 55 kbit/s with headers), and probes the next layer up whenever the estimate
 // is 30 % above everything the subscriber receives (which it measures over the last 0.9-1 s,
-// so up to 10 % low). 3 % above the fit leaves that probe 17 % of measurement error; the
-// top layer's subscribers report 20 Mbit/s.
+// so up to 10 % low). 8 % above the fit leaves that probe 12 % of measurement error, and
+// the estimate fallen by 5 % (below) still fits the layer; the top layer's subscribers
+// report 20 Mbit/s.
 uint64_t remb_for_layer(const std::vector<int>& kbps, int k) {
   if (k + 1 >= int(kbps.size())) return 20'000'000;
   double layer_bps = kbps[size_t(k)] * 1000.0 * 1.02;  // + the RID extension
-  return uint64_t(1.03 * (layer_bps + 55'000) / 0.95);
+  return uint64_t(1.08 * (layer_bps + 55'000) / 0.95);
 }
 
 // The paced stream: 30 fps, a key frame every 2 s, a frame's packets spread at 2.5x the
@@ -1081,8 +1082,9 @@ int run_media(int argc, char** argv) {
       // Simulcast: every subscriber reports its bandwidth estimate once a second (REMB, as
       // Chromium does when goog-remb is negotiated; the SFU picks its layer from it).
       // Like a browser's delay-based estimate behind a link of that size, it falls (by 5 %,
-      // a congestion signal to the SFU) in a second in which more arrived than the link
-      // carries: a probe to a layer above the link is undone, as on a real thin link.
+      // a congestion signal to the SFU) in a second in which clearly more arrived than the
+      // link carries (25 % more: a layer above is 3x, and a late tick must not count): a
+      // probe to a layer above the link is undone, as on a real thin link.
       if (r.sim && r.o.remb && ++ticks % 10 == 0) {
         int64_t now = now_ns();
         double elapsed_s = last_remb_ns ? double(now - last_remb_ns) / 1e9 : 1.0;
@@ -1093,7 +1095,7 @@ int run_media(int argc, char** argv) {
           auto rx_bps = uint64_t(double(s->rx_bytes - s->rx_bytes_reported) * 8 / elapsed_s);
           s->rx_bytes_reported = s->rx_bytes;
           uint64_t link = r.remb_bps[i];
-          uint64_t report = rx_bps > link ? link * 95 / 100 : link;
+          uint64_t report = rx_bps * 4 > link * 5 ? link * 95 / 100 : link;
           media::rtcp::Remb remb{uint32_t(0x10000 + i), report, {s->stats.video_ssrc}};
           (void)s->peer->send_rtcp(media::rtcp::serialize({remb}));
         }
