@@ -540,6 +540,9 @@ std::vector<int> spread_layers(int n, const std::vector<int>& spread) {
 uint64_t remb_for_layer(const std::vector<int>& kbps, int k) {
   if (k + 1 >= int(kbps.size())) return 20'000'000;
   double layer_bps = kbps[size_t(k)] * 1000.0 * 1.02;  // + the RID extension
+  // The lowest layer is taken whatever the estimate: it only has to stay clear of the probe,
+  // which audio's share brings closer (8 % above the fit probed at 500 subscribers).
+  if (k == 0) return uint64_t(layer_bps + 55'000);
   return uint64_t(1.08 * (layer_bps + 55'000) / 0.95);
 }
 
