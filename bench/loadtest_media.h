@@ -156,6 +156,8 @@ class Subscriber final : public media::SyntheticPeer::Sender {
 
   std::unique_ptr<media::SyntheticPeer> peer;
   SubscriberStats stats;
+  uint64_t rx_bytes = 0;           // every datagram received (UDP payload bytes)
+  uint64_t rx_bytes_reported = 0;  // rx_bytes at the last REMB
 
  private:
   void wait_readable();
