@@ -181,25 +181,6 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
   port_ = config.port;
   events_ = std::make_unique<Events>(options_.on_event);
   server_ = std::move(server);
-  if (options_.relay_connect) {
-    // The edge's side: each offer goes to the home over the internal HTTP; the answer comes
-    // back here (the media thread).
-    sfu_->set_relay_requester(
-        [this](const std::string&, uint64_t id, const media::RelayOffer& offer) {
-          media::RelayOffer named = offer;
-          named.edge = options_.replica_id;
-          options_.relay_connect(offer.room_id, encode_relay_offer(named),
-                                 [this, id, room = offer.room_id](base::Result<std::string> r) {
-                                   asio::post(io_, [this, id, room, r = std::move(r)] {
-                                     if (!r.is_ok()) {
-                                       sfu_->relay_answered(room, id, r.status());
-                                       return;
-                                     }
-                                     sfu_->relay_answered(room, id, decode_relay_answer(*r));
-                                   });
-                                 });
-        });
-  }
   timer_ = std::make_unique<asio::steady_timer>(io_);
   work_.emplace(io_.get_executor());
   sfu_config_ = std::make_unique<media::SfuConfig>(std::move(config));
@@ -241,6 +222,26 @@ bool MediaPlane::begin_serving() {
   sfu_ = std::make_unique<media::Sfu>(*sfu_config_, events_.get(), server_.get(),
                                       &base::SystemClock::instance(),
                                       &base::SystemRandom::instance(), *cert);
+  // The SFU exists from here (made on the media thread once the public listener serves).
+  if (options_.relay_connect) {
+    // The edge's side: each offer goes to the home over the internal HTTP; the answer comes
+    // back here (the media thread).
+    sfu_->set_relay_requester(
+        [this](const std::string&, uint64_t id, const media::RelayOffer& offer) {
+          media::RelayOffer named = offer;
+          named.edge = options_.replica_id;
+          options_.relay_connect(offer.room_id, encode_relay_offer(named),
+                                 [this, id, room = offer.room_id](base::Result<std::string> r) {
+                                   asio::post(io_, [this, id, room, r = std::move(r)] {
+                                     if (!r.is_ok()) {
+                                       sfu_->relay_answered(room, id, r.status());
+                                       return;
+                                     }
+                                     sfu_->relay_answered(room, id, decode_relay_answer(*r));
+                                   });
+                                 });
+        });
+  }
   server_->start(sfu_.get());
   arm_snapshot();
   return true;
@@ -303,7 +304,7 @@ ws::MediaSignalling MediaPlane::signalling() {
                                  std::string sdp, ws::MediaSignalling::Done done) {
       asio::post(io_, [this, room = std::move(room), who = std::move(who), home = std::move(home),
                        sdp = std::move(sdp), done = std::move(done)] {
-        done(sfu_->subscribe_relayed(room, who, home, sdp));
+        done(sfu_ ? sfu_->subscribe_relayed(room, who, home, sdp) : media_unavailable_answer());
       });
     };
   }
@@ -314,6 +315,7 @@ ws::MediaSignalling MediaPlane::signalling() {
 void MediaPlane::relay_serve(std::string body,
                              std::function<void(base::Result<std::string>)> done) {
   asio::post(io_, [this, body = std::move(body), done = std::move(done)] {
+    if (!sfu_) return done(media_unavailable_answer());
     auto offer = decode_relay_offer(body);
     if (!offer.is_ok()) return done(offer.status());
     auto answer = sfu_->relay_serve(*offer);
