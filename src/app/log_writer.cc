@@ -1,6 +1,8 @@
 #include "app/log_writer.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -82,15 +84,70 @@ struct LogWriter::State {
   }
 };
 
+namespace {
+
+std::atomic<LogWriter::State*> g_fatal_state{nullptr};
+constexpr int kFatalSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+}  // namespace
+
+// The process is dying: write what is queued without the lock (its holder may be the thread
+// that crashed) and without waiting (O_NONBLOCK: a full pipe must not turn a crash into a
+// hang), then let the signal take its default action (SA_RESETHAND).
+void LogWriter::flush_on_fatal_signal(int sig) {
+  if (State* s = g_fatal_state.load()) {
+    int flags = ::fcntl(s->fd, F_GETFL);
+    if (flags >= 0) ::fcntl(s->fd, F_SETFL, flags | O_NONBLOCK);
+    const char* p = s->queued.data();
+    size_t n = s->queued.size();
+    while (n > 0) {
+      ssize_t w = ::write(s->fd, p, n);
+      if (w <= 0) break;
+      p += w;
+      n -= size_t(w);
+    }
+  }
+  ::raise(sig);
+}
+
 uint64_t log_lines_dropped_total() { return g_lines_dropped.load(std::memory_order_relaxed); }
 
-LogWriter::LogWriter(int fd, size_t max_bytes) : state_(std::make_shared<State>()) {
+LogWriter::LogWriter(int fd, size_t max_bytes, bool start_writer)
+    : state_(std::make_shared<State>()) {
   state_->fd = fd;
   state_->max_bytes = max_bytes;
-  std::thread([s = state_] { s->run(); }).detach();
+  if (!kSanitized) {
+    g_fatal_state.store(state_.get());
+    struct sigaction sa {};
+    sa.sa_handler = &LogWriter::flush_on_fatal_signal;
+    sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : kFatalSignals) ::sigaction(sig, &sa, nullptr);
+  }
+  if (start_writer) {
+    std::thread([s = state_] { s->run(); }).detach();
+  } else {
+    state_->finished = true;  // nothing to wait for at close
+  }
 }
 
 LogWriter::~LogWriter() {
+  if (g_fatal_state.load() == state_.get()) {
+    for (int sig : kFatalSignals) ::signal(sig, SIG_DFL);
+    g_fatal_state.store(nullptr);
+  }
   std::unique_lock lock(state_->mu);
   state_->stopping = true;
   state_->wake.notify_one();

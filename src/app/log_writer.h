@@ -16,8 +16,12 @@ namespace app {
 
 class LogWriter {
  public:
-  // Writes to `fd` (not owned, left as it is: blocking or not). Starts the writer thread.
-  explicit LogWriter(int fd, size_t max_bytes = size_t(4) << 20);
+  // Writes to `fd` (not owned, left as it is: blocking or not). Starts the writer thread
+  // (tests: `start_writer` false leaves lines queued, as a writer that never got the CPU).
+  // A fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) writes what is still queued,
+  // without waiting on a full output, then takes its default action: a crash keeps the
+  // lines that led to it. Not installed under AddressSanitizer, which reports those itself.
+  explicit LogWriter(int fd, size_t max_bytes = size_t(4) << 20, bool start_writer = true);
   // Waits at most kCloseDeadline for what is queued to be written, then returns: a pipe that
   // never drains must not keep the process from exiting (the thread is then left behind).
   ~LogWriter();
@@ -32,6 +36,7 @@ class LogWriter {
   struct State;
 
  private:
+  static void flush_on_fatal_signal(int sig);
   std::shared_ptr<State> state_;  // shared with the writer thread, which may outlive us
 };
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <string>
 
 namespace app {
@@ -81,6 +82,24 @@ TEST(LogWriter, WritesWholeLinesInOrderAndFlushesOnClose) {
   std::string want;
   for (int i = 0; i < 100; ++i) want += "line " + std::to_string(i) + "\n";
   EXPECT_EQ(all, want);
+}
+
+}  // namespace
+}  // namespace app
+
+namespace app {
+namespace {
+
+TEST(LogWriterDeathTest, ACrashWritesTheLinesStillQueued) {
+  // A writer thread that never got the CPU before the crash: the lines leading to it are
+  // written by the fatal-signal handler, then the signal takes its default action.
+  EXPECT_EXIT(
+      {
+        LogWriter w(STDERR_FILENO, 1 << 20, /*start_writer=*/false);
+        w.write("{\"msg\":\"the line before the crash\"}\n");
+        std::raise(SIGSEGV);
+      },
+      testing::KilledBySignal(SIGSEGV), "the line before the crash");
 }
 
 }  // namespace
