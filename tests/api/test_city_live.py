@@ -471,10 +471,12 @@ class CityLiveTest(CityCase):
         return ports
 
     def test_7_video_for_a_student_on_an_edge(self):
-        """Video across replicas, the simplest correct thing: the home's SFU serves a student
-        whose socket is on an edge. media.subscribe from the edge gets the home's answer (its
-        ICE candidates are the home's media port, not the edge's), the feeds (media.tracks)
-        and the per-connection media events reach the edge socket, and the stage works."""
+        """Video across replicas: a student whose socket is on an edge watches on the edge's
+        own SFU (the streams relayed once per replica from the home's, docs/design.md "A class
+        relayed between replicas"): media.subscribe from the edge gets the edge's answer (its
+        ICE candidates are the edge's media port), the feeds (media.tracks) and the
+        per-connection media events reach the edge socket; publishing (the stage) goes to the
+        home's SFU."""
         data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "media", "data")
         with open(os.path.join(data, "chromium_publish_offer.sdp")) as f:
             publish_offer = f.read()
@@ -500,8 +502,8 @@ class CityLiveTest(CityCase):
         self.assertEqual(len(main), 1, tracks)
         self.assertEqual(main[0]["participant"], "t-live")
         self.assertTrue(main[0]["video"], tracks)
-        # media.subscribe through the edge: the home's SFU answers, with the home's media
-        # address; the student's browser connects its media to the home.
+        # media.subscribe through the edge: the edge's own SFU answers, with the edge's media
+        # address; the student's browser connects its media to its own replica.
         ivy.send({"type": "media.subscribe", "sdp": subscribe_offer, "ref": "s1"})
         ans = ivy.expect("media.answer")
         self.assertIsNotNone(ans, "media.subscribe through an edge got no answer")
@@ -510,8 +512,8 @@ class CityLiveTest(CityCase):
         self.assertTrue(sdp.startswith("v=0"), sdp[:80])
         self.assertIn("a=fingerprint:sha-256", sdp)
         self.assertIn("m=video", sdp)
-        self.assertEqual(self.candidate_ports(sdp), {home_port}, sdp)
-        # Nobody connects to it here: the home's SFU gives up and the edge's socket is told.
+        self.assertEqual(self.candidate_ports(sdp), {edge_port}, sdp)
+        # Nobody connects to it here: the edge's SFU gives up and the edge's socket is told.
         gone = ivy.expect("media.disconnected", 10)
         self.assertIsNotNone(gone, "the edge's student was not told its media transport failed")
         self.assertEqual(gone["connection"], "subscribe")
@@ -556,9 +558,9 @@ class CityLiveTest(CityCase):
         self.assertTrue(cleared, "media.unpublish through an edge left the stage feed live")
 
     def test_8_an_edge_students_media_goes_when_it_leaves(self):
-        """When the last connection of a student on an edge leaves, the home drops its media
-        transports at once (as for a socket on the home): its subscription never lives on
-        to fail its ICE timeout (2 s here) on the home."""
+        """When the last connection of a student on an edge leaves, the edge drops its media
+        transports at once (as the home does for its own sockets): its subscription never
+        lives on to fail its ICE timeout (2 s here) on either replica."""
         data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "media", "data")
         with open(os.path.join(data, "chromium_subscribe_offer.sdp")) as f:
             subscribe_offer = f.read()
@@ -571,12 +573,13 @@ class CityLiveTest(CityCase):
         jo.send({"type": "media.subscribe", "sdp": subscribe_offer, "ref": "s1"})
         ans = jo.expect("media.answer")
         self.assertIsNotNone(ans, "media.subscribe through an edge got no answer")
-        self.assertEqual(self.candidate_ports(ans["sdp"]), {self.media_port("a")})
+        self.assertEqual(self.candidate_ports(ans["sdp"]), {self.media_port("c")})
         jo.close()
         self.assertEqual(teacher.expect("participant_left")["user_id"], "ml-1")
         time.sleep(3)  # past the ICE timeout the transport would have failed at
-        failed = [l for l in self.replicas["a"].log if "media.ice_failed" in l and "ml-1" in l]
-        self.assertEqual(failed, [], "the home kept the media of an edge student who left")
+        for r in ("a", "c"):
+            failed = [l for l in self.replicas[r].log if "media.ice_failed" in l and "ml-1" in l]
+            self.assertEqual(failed, [], f"replica {r} kept the media of an edge student who left")
 
     def presence(self, session):
         """The user ids in the session's presence hash in Redis, sorted."""
