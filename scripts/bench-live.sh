@@ -8,10 +8,12 @@
 # client (bench/fanout/fanout-bench.mjs) receives only 44-99 of 100 msg/s at 1,000 x 100.
 # Both clients check every (student, message) for missing, duplicate and out-of-order delivery
 # and time teacher send -> student receive on the client's own clock.
-# With the C++ client, 2026-12-07 (3 runs per case, load 1-2.5; docs/live-performance.md, "One
-# C++ client for both targets"): 1000 x 100/s P99 edgeclass 16.6 / 21.6 / 239 ms vs the peer
-# 126 / 370 / 713 ms, server CPU per delivery 2.55-3.50 vs 9.5-10.9 us; 1000 x 20/s P99 15.8-30.9
-# vs 20.7-22.2 ms, 4.9-5.7 vs 11.9-12.3 us; every message delivered, no duplicates or reordering.
+# With the C++ client, 2026-12-07, pinned, load 0.6-2.5 (every run in docs/live-performance.md,
+# "One C++ client for both targets"): P99 edgeclass vs the peer, median (range), and server CPU
+# per delivery: 1000 x 100/s, 8 runs: 23.1 ms (16.6-36.1, one run 239) vs 462 ms (126-1347),
+# 3.90 vs 11.08 us; 1000 x 20/s, 5 runs: 15.8 (12.7-30.9) vs 20.7 (16.9-22.2) ms, 4.90 vs
+# 11.90 us; 3000 x 20/s, 5 runs: 28.1 (26.6-33.3) vs 77.3 (67.3-84.5) ms, 4.63 vs 11.52 us;
+# every message delivered, no duplicates or reordering.
 #
 #   scripts/bench-live.sh            (make bench-live)
 #
