@@ -10,8 +10,8 @@
 # and time teacher send -> student receive on the client's own clock.
 # With the C++ client, 2026-12-07, pinned, load 0.6-2.5 (every run in docs/live-performance.md,
 # "One C++ client for both targets"): P99 edgeclass vs the peer, median (range), and server CPU
-# per delivery: 1000 x 100/s, 8 runs: 23.1 ms (16.6-36.1, one run 239) vs 462 ms (126-1347),
-# 3.90 vs 11.08 us; 1000 x 20/s, 5 runs: 15.8 (12.7-30.9) vs 20.7 (16.9-22.2) ms, 4.90 vs
+# per delivery: 1000 x 100/s, 13 runs: 23.0 ms (16.6-36.1, one run 239) vs 410 ms (126-1347),
+# 4.30 vs 11.35 us; 1000 x 20/s, 5 runs: 15.8 (12.7-30.9) vs 20.7 (16.9-22.2) ms, 4.90 vs
 # 11.90 us; 3000 x 20/s, 5 runs: 28.1 (26.6-33.3) vs 77.3 (67.3-84.5) ms, 4.63 vs 11.52 us;
 # every message delivered, no duplicates or reordering.
 #
