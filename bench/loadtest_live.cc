@@ -23,6 +23,12 @@
 // busy reader does not delay a send. --rate R sends R chat messages per second per teacher (on a
 // fixed schedule; the lag behind it is reported), instead of --interval-ms. --json FILE writes the
 // figures. Client and server share the machine: latencies include the client's own scheduling.
+// --target peer [--path /live]: the same measurement against bench/fanout/fanout-peer.mjs (a
+// plain Node `ws` broadcast server), so one client drives both targets of `make bench-live`: no
+// REST set-up and no tokens; student i connects to ws://host:port/live?id=…&role=student, the
+// teacher sends {"type":"chat","text":"lt:<k>:<send ns>"} and the peer broadcasts it to every
+// connection as {"type":"chat",…,"text":…}, checked and timed as edgeclass's chat_message. One
+// room, no quiz, no slow-consumer room (the peer has neither).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -37,6 +43,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -78,6 +85,8 @@ struct Options : loadtest::ServerAddress {
   int drain_s = 10;          // how long to wait for the last deliveries
   std::vector<Endpoint> ws;  // where the sockets go; empty: host:port
   std::string json_path, label;
+  bool peer = false;           // --target peer: fanout-peer.mjs, not edgeclass
+  std::string path = "/live";  // the peer's WebSocket path
 };
 
 enum class Phase { kSetup, kChat, kQuiz, kCleanup };
@@ -230,7 +239,9 @@ void Conn::on_text(std::string_view t, int64_t now) {
     return;
   }
   w.messages.fetch_add(1, std::memory_order_relaxed);
-  if (t.find("\"type\":\"chat_message\"") != std::string_view::npos) {
+  // edgeclass's chat_message, or the peer's chat (a distinct match: "chat" then a quote).
+  if (t.find("\"type\":\"chat_message\"") != std::string_view::npos ||
+      t.find("\"type\":\"chat\"") != std::string_view::npos) {
     if (slow_room) {
       if (!teacher) ++w.flood_received;
       return;
@@ -373,21 +384,34 @@ awaitable<int> run(Options o, std::vector<std::unique_ptr<Worker>>& workers, Wor
   R["messages"] = o.events;
   R["client"] = "edgeclass-loadtest live";
   R["client_threads"] = o.threads;
+  R["target"] = o.peer ? "peer" : "edgeclass";
   R["load_start"] = loadavg();
   if (o.ws.empty()) o.ws.push_back({o.host, o.port});
   std::vector<Room> rooms(size_t(o.rooms));
   int64_t t0 = now_ns();
-  for (int r = 0; r < o.rooms; ++r) {
-    if (!co_await loadtest::setup_room(o, rooms[size_t(r)], std::to_string(r), o.students,
-                                       o.quiz)) {
-      std::fprintf(stderr, "setup of room %d failed\n", r);
-      co_return 1;
+  std::function<std::string(const Room&, const std::string&)> target = loadtest::live_target;
+  if (o.peer) {
+    // No accounts: a "token" is the identity on the peer's URL (?id=…&role=…).
+    Room& r = rooms[0];
+    r.teacher_token = "id=lt_t&name=Teacher&role=teacher";
+    for (int i = 0; i < o.students; ++i) {
+      r.ids.push_back("lt_s" + std::to_string(i));
+      r.students.push_back("id=lt_s" + std::to_string(i) + "&name=S" + std::to_string(i) +
+                           "&role=student");
     }
+    target = [path = o.path](const Room&, const std::string& q) { return path + "?" + q; };
+  } else {
+    for (int r = 0; r < o.rooms; ++r) {
+      if (!co_await loadtest::setup_room(o, rooms[size_t(r)], std::to_string(r), o.students,
+                                         o.quiz)) {
+        std::fprintf(stderr, "setup of room %d failed\n", r);
+        co_return 1;
+      }
+    }
+    std::printf("setup: %d rooms x %d students enrolled in %.1fs\n", o.rooms, o.students,
+                double(now_ns() - t0) / 1e9);
   }
-  std::printf("setup: %d rooms x %d students enrolled in %.1fs\n", o.rooms, o.students,
-              double(now_ns() - t0) / 1e9);
   std::fflush(stdout);
-  auto target = loadtest::live_target;
 
   // Teachers first (they receive every join), then all students.
   std::vector<std::shared_ptr<Conn>> teachers, students;
@@ -779,11 +803,22 @@ bool parse_args(int argc, char** argv, Options& o) {
               : k == "--ws-urls"     ? parse_endpoints(v, o.ws)
               : k == "--json"        ? (o.json_path = v, true)
               : k == "--label"       ? (o.label = v, true)
-                                     : false;
+              : k == "--target"
+                  ? ((v == "peer" || v == "edgeclass") && (o.peer = v == "peer", true))
+              : k == "--path" ? (!v.empty() && v[0] == '/' && (o.path = v, true))
+                              : false;
     if (!ok) {
       std::fprintf(stderr, "loadtest live: bad flag %s %s\n", k.c_str(), v.c_str());
       return false;
     }
+  }
+  if (o.peer) {
+    if (o.rooms != 1 || o.slow > 0) {
+      std::fprintf(stderr, "loadtest live: --target peer has one room and no --slow\n");
+      return false;
+    }
+    o.quiz = false;  // the peer has no quizzes
+    return true;
   }
   if (o.secret.empty()) {
     std::fprintf(stderr, "loadtest live: --secret (the server's JWT secret) is required\n");

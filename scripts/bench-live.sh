@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # Live fan-out: edgeclass beside the peer a developer would otherwise pick (a plain Node `ws`
-# broadcast server, bench/fanout/fanout-peer.mjs), driven by one load client
-# (bench/fanout/fanout-bench.mjs) in alternating runs, each against a fresh server, the server
-# pinned to one core and the client to another.
+# broadcast server, bench/fanout/fanout-peer.mjs), driven by one load client in alternating
+# runs, each against a fresh server, the server pinned to one core and the client to another.
+# The client is `edgeclass-loadtest live` (bench/loadtest_live.cc: raw sockets, io_uring
+# multishot receive, frames parsed in place, a few µs of client CPU per delivery; against the
+# peer with --target peer), so a client that cannot keep up does not set the figures: the Node
+# client (bench/fanout/fanout-bench.mjs) receives only 44-99 of 100 msg/s at 1,000 x 100.
+# Both clients check every (student, message) for missing, duplicate and out-of-order delivery
+# and time teacher send -> student receive on the client's own clock.
+# With the C++ client, 2026-12-07, pinned, load 0.6-2.5 (every run in docs/live-performance.md,
+# "One C++ client for both targets"): P99 edgeclass vs the peer, median (range), and server CPU
+# per delivery: 1000 x 100/s, 13 runs: 23.0 ms (16.6-36.1, one run 239) vs 410 ms (126-1347),
+# 4.30 vs 11.35 us; 1000 x 20/s, 5 runs: 15.8 (12.7-30.9) vs 20.7 (16.9-22.2) ms, 4.90 vs
+# 11.90 us; 3000 x 20/s, 5 runs: 28.1 (26.6-33.3) vs 77.3 (67.3-84.5) ms, 4.63 vs 11.52 us;
+# every message delivered, no duplicates or reordering.
 #
 #   scripts/bench-live.sh            (make bench-live)
 #
@@ -30,7 +41,11 @@
 #   BENCH_LIVE_SYSCALLS=1      count the server's send system calls (sendmsg, write, writev)
 #                              during the chat with `perf stat` (when perf can): how many
 #                              deliveries one call carries
+#   BENCH_LIVE_CLIENT=cpp      the load client for both targets: cpp (edgeclass-loadtest live)
+#                              or node (bench/fanout/fanout-bench.mjs, the earlier client; also
+#                              the one for BENCH_LIVE_TLS=1, which the C++ client does not speak)
 #   EDGECLASS_BIN              server binary (default build/release/edgeclass, built here)
+#   LOADTEST_BIN               the C++ client (default build/release/edgeclass-loadtest, built here)
 # Each case also runs bench/fanout/sendfloor.c (when a C compiler is here): the same number of
 # loopback sockets and sends with nothing but send(), the floor of CPU per delivery right now.
 # Writes every run's JSON and the summary to build/bench-live/<timestamp>/.
@@ -49,6 +64,14 @@ QUIZ=${BENCH_LIVE_QUIZ:-1}
 PERF=${BENCH_LIVE_PERF:-0}
 TLS=${BENCH_LIVE_TLS:-0}
 SYSCALLS=${BENCH_LIVE_SYSCALLS:-1}
+CLIENT=${BENCH_LIVE_CLIENT:-cpp}
+case "$CLIENT" in
+  cpp | node) ;;
+  *) echo "bench-live: BENCH_LIVE_CLIENT is cpp or node, not '$CLIENT'" >&2; exit 2 ;;
+esac
+if [ "$CLIENT" = cpp ] && [ "$TLS" = 1 ]; then
+  echo "bench-live: the C++ client speaks plain ws:// only; BENCH_LIVE_TLS=1 needs BENCH_LIVE_CLIENT=node" >&2; exit 2
+fi
 SECRET=bench-secret-0123456789abcdef
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -66,6 +89,15 @@ if [ -z "${EDGECLASS_BIN:-}" ]; then
   EDGECLASS_BIN=build/release/edgeclass
 fi
 BIN=$(readlink -f "$EDGECLASS_BIN")
+if [ "$CLIENT" = cpp ] && [ -z "${LOADTEST_BIN:-}" ]; then
+  cmake --build build/release --target edgeclass-loadtest >/dev/null
+  LOADTEST_BIN=build/release/edgeclass-loadtest
+fi
+[ "$CLIENT" = cpp ] && LOADTEST=$(readlink -f "$LOADTEST_BIN")
+# From the client's "connect:" line to the chat's start: the Node client settles 1.5 s after
+# printing it; the C++ client settles before printing it and starts the chat at once.
+SETTLE_S=1.5
+[ "$CLIENT" = cpp ] && SETTLE_S=0
 
 out=$root/build/bench-live/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
@@ -90,11 +122,11 @@ fi
 # settle time) to the end of the chat ("chat:" in the client's log), into FILE.
 count_syscalls() {  # pid client-log file
   ( while ! grep -q "connect:" "$2" 2>/dev/null; do sleep 0.05; done
-    sleep 1.5
+    sleep "$SETTLE_S"
     perf stat -x, -e "syscalls:sys_enter_sendmsg,syscalls:sys_enter_write,syscalls:sys_enter_writev$URING_EVENT" \
       -p "$1" -o "$3" &
     sp=$!
-    while ! grep -q "chat:" "$2" 2>/dev/null && kill -0 "$sp" 2>/dev/null; do sleep 0.05; done
+    while ! grep -qE "chat:|CPU during the chat" "$2" 2>/dev/null && kill -0 "$sp" 2>/dev/null; do sleep 0.05; done
     kill -INT "$sp" 2>/dev/null; wait "$sp" 2>/dev/null || true ) &
   SYSCALL_PID=$!
 }
@@ -107,9 +139,9 @@ thread_cpu() {  # pid client-log file
         [ -r "$t/stat" ] && awk -v t="${t##*/}" '{ sub(/^.*\) /, ""); print t, $12 + $13 }' "$t/stat"
       done 2>/dev/null; }
     while ! grep -q "connect:" "$2" 2>/dev/null; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done
-    sleep 1.5
+    sleep "$SETTLE_S"
     before=$(snap "$1")
-    while ! grep -q "chat:" "$2" 2>/dev/null; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done
+    while ! grep -qE "chat:|CPU during the chat" "$2" 2>/dev/null; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done
     after=$(snap "$1")
     join <(echo "$before" | sort) <(echo "$after" | sort) | awk '{ print $1, $3 - $2 }' >"$3" ) &
   THREAD_CPU_PID=$!
@@ -163,7 +195,7 @@ run_one() {  # target students rate run
       # prints "connect:"; perf runs for the chat's length.
       local chat_s=$(( MESSAGES / rate + 2 ))
       ( while ! grep -q "connect:" "$json.log" 2>/dev/null; do sleep 0.1; done
-        sleep 1.5
+        sleep "$SETTLE_S"
         perf record -g -o "$out/${n}x${rate}-perf.data" -p "$pid" -- sleep "$chat_s" >/dev/null 2>&1 ) &
       perf_pid=$!
     fi
@@ -173,10 +205,17 @@ run_one() {  # target students rate run
     [ "$SYSCALLS" = 1 ] && count_syscalls "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.syscalls"
     thread_cpu "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.threads"
 
-    # shellcheck disable=SC2046
-    NODE_TLS_REJECT_UNAUTHORIZED=0 $(pin "$CLIENT_CPU") node --no-warnings bench/fanout/fanout-bench.mjs --target edgeclass \
-      --url "$scheme://127.0.0.1:$port" --secret "$SECRET" --students "$n" --messages "$MESSAGES" \
-      --rate "$rate" --pid "$pid" --json "$json" --label "$label" "${quiz_flag[@]}" >"$json.log" 2>&1 || true
+    if [ "$CLIENT" = cpp ]; then
+      # shellcheck disable=SC2046
+      $(pin "$CLIENT_CPU") "$LOADTEST" live --host 127.0.0.1 --port "$port" --secret "$SECRET" \
+        --students "$n" --messages "$MESSAGES" --rate "$rate" --pid "$pid" --quiz "$QUIZ" \
+        --json "$json" --label "$label" >"$json.log" 2>&1 || true
+    else
+      # shellcheck disable=SC2046
+      NODE_TLS_REJECT_UNAUTHORIZED=0 $(pin "$CLIENT_CPU") node --no-warnings bench/fanout/fanout-bench.mjs --target edgeclass \
+        --url "$scheme://127.0.0.1:$port" --secret "$SECRET" --students "$n" --messages "$MESSAGES" \
+        --rate "$rate" --pid "$pid" --json "$json" --label "$label" "${quiz_flag[@]}" >"$json.log" 2>&1 || true
+    fi
     if [ -n "$SYSCALL_PID" ]; then wait "$SYSCALL_PID" 2>/dev/null || true; fi
     wait "$THREAD_CPU_PID" 2>/dev/null || true
     if [ -n "$perf_pid" ]; then
@@ -195,21 +234,28 @@ run_one() {  # target students rate run
     wait_port "$port" "$pid" || { echo "bench-live: the peer did not start ($log)" >&2; exit 1; }
     SYSCALL_PID=""
     [ "$SYSCALLS" = 1 ] && count_syscalls "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.syscalls"
-    # shellcheck disable=SC2046
-    $(pin "$CLIENT_CPU") node bench/fanout/fanout-bench.mjs --target peer \
-      --url "ws://127.0.0.1:$port/live" --students "$n" --messages "$MESSAGES" --rate "$rate" \
-      --pid "$pid" --json "$json" --label "$label" >"$json.log" 2>&1 || true
+    if [ "$CLIENT" = cpp ]; then
+      # shellcheck disable=SC2046
+      $(pin "$CLIENT_CPU") "$LOADTEST" live --target peer --host 127.0.0.1 --port "$port" --path /live \
+        --students "$n" --messages "$MESSAGES" --rate "$rate" --pid "$pid" \
+        --json "$json" --label "$label" >"$json.log" 2>&1 || true
+    else
+      # shellcheck disable=SC2046
+      $(pin "$CLIENT_CPU") node bench/fanout/fanout-bench.mjs --target peer \
+        --url "ws://127.0.0.1:$port/live" --students "$n" --messages "$MESSAGES" --rate "$rate" \
+        --pid "$pid" --json "$json" --label "$label" >"$json.log" 2>&1 || true
+    fi
     if [ -n "$SYSCALL_PID" ]; then wait "$SYSCALL_PID" 2>/dev/null || true; fi
     stop_pid "$pid"
   fi
-  grep -E "chat:|delay ms:|CPU during|quiz:" "$json.log" | sed "s/^/  $label: /" || true
+  grep -E "chat:|delay ms:|CPU during|quiz:|teacher message|^delivered" "$json.log" | sed "s/^/  $label: /" || true
   [ -f "$json" ] || { echo "  $label: no result ($json.log)"; }
 }
 
 if [ "$TLS" = 1 ]; then
   "$BIN" cert --self-signed --host 127.0.0.1 --out "$work/tls" >/dev/null
 fi
-echo "bench-live: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), server on cpu '${SERVER_CPU}', client on cpu '${CLIENT_CPU}', edgeclass threads $THREADS, edgeclass $([ "$TLS" = 1 ] && echo "over TLS (wss://)" || echo "plain (ws://)"); results in $out"
+echo "bench-live: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), server on cpu '${SERVER_CPU}', client ($CLIENT) on cpu '${CLIENT_CPU}', edgeclass threads $THREADS, edgeclass $([ "$TLS" = 1 ] && echo "over TLS (wss://)" || echo "plain (ws://)"); results in $out"
 floor=""
 if command -v cc >/dev/null; then
   cc -O2 -o "$work/sendfloor" bench/fanout/sendfloor.c && floor=$work/sendfloor

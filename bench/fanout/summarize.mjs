@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // summarize.mjs DIR: the table of a `make bench-live` run (scripts/bench-live.sh) from the
-// RESULT files fanout-bench.mjs wrote there (<students>x<rate>-<target>-<run>.json): every run
+// RESULT files the load client (edgeclass-loadtest live or fanout-bench.mjs) wrote there (<students>x<rate>-<target>-<run>.json): every run
 // of every case, then per case and target the spread (min / median / max), and edgeclass's
 // P99 against the peer's.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -45,6 +45,8 @@ const spread = (xs, d = 1) => {
   return s.length ? `${f(s[0], d)} / ${f(med(s), d)} / ${f(s[s.length - 1], d)}` : '-';
 };
 
+// edgeclass-loadtest live names itself in "client"; fanout-bench.mjs does not.
+console.log(`Load client: ${[...new Set(runs.map((x) => x.r.client || 'fanout-bench.mjs'))].join(', ')}`);
 console.log('Every run (delays in ms; us/dlv = server CPU per delivery during the chat):');
 console.log('(dlv/call: deliveries per send system call during the chat, from perf stat; 1 = no batching)');
 console.log('(top thr: the busiest server thread\'s share of the server\'s CPU during the chat, and how many threads had 10 % or more)');
