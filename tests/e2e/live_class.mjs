@@ -135,7 +135,7 @@ runScenario('live class', { timeout: TIMEOUT }, async ({ server, open }) => {
   await B2.click('#join');
   const refusal = await B2.waitForSelector('.toast.error:has-text("too many windows")').then((n) => n.innerText());
   check((await B2.$eval('#conn', (c) => c.className)).includes('reconnecting'),
-    `a fifth window is refused and says why (${refusal})`);
+    `one live socket over the limit (a sixth) is refused and says why (${refusal})`);
   await B.evaluate(() => window.__extra.pop().close());
   await B2.waitForSelector('#conn.open', { timeout: 15000 });
   check(true, 'it connects by itself once another window closes');
