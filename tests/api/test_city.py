@@ -59,6 +59,13 @@ class Redis:
             self.proc = None
 
 
+def kill_if_running(srv):
+    """A class cleanup: a replica left running by a setUpClass that failed."""
+    if srv.proc and srv.proc.poll() is None:
+        srv.proc.kill()
+        srv.proc.wait()
+
+
 def request(port, method, path, body=None, tok=None):
     """(status, parsed body, headers)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -110,11 +117,15 @@ class CityCase(unittest.TestCase):
     def setUpClass(cls):
         cls.redis = Redis()
         cls.redis.start()
+        # If setUpClass fails half-way, tearDownClass does not run: these do.
+        cls.addClassCleanup(cls.redis.kill)
         cls.dirs = {}
         cls.replicas = {}
         for name in ("a", "b", "c"):
             cls.dirs[name] = tempfile.mkdtemp(prefix=f"{cls.prefix}-{name}-")
-            cls.replicas[name] = cls.replica(name).start()
+            srv = cls.replica(name)
+            cls.addClassCleanup(kill_if_running, srv)
+            cls.replicas[name] = srv.start()
         # Each replica is in the city once its directory is written.
         for r in cls.replicas.values():
             until(lambda: city_connected(r, 1), 5)
@@ -526,9 +537,12 @@ class CityTlsTest(unittest.TestCase):
         cls.other_cert, _ = make_cert(os.path.join(cls.tmp, "other"), "127.0.0.1")
         cls.redis = Redis()
         cls.redis.start()
+        cls.addClassCleanup(cls.redis.kill)  # as CityCase
         cls.replicas = {}
         for name in ("a", "b", "c"):
-            cls.replicas[name] = cls.replica(name, cls.cert).start()
+            srv = cls.replica(name, cls.cert)
+            cls.addClassCleanup(kill_if_running, srv)
+            cls.replicas[name] = srv.start()
         for r in cls.replicas.values():
             until(lambda: city_connected(r, 1), 5)
 
