@@ -20,19 +20,9 @@
 #include "media/sfu/relay.h"
 #include "media/sfu/sfu.h"
 #include "media/srtp/srtp_session.h"
+#include "sfu_null_peer.h"
 
 namespace {
-
-class Null : public media::Sfu::Listener, public media::Sfu::PacketSender {
- public:
-  void OnSfuTrackAdded(const std::string&, const std::string&, const std::string&,
-                       media::MediaKind) override {}
-  void OnSfuTrackRemoved(const std::string&, const std::string&, const std::string&,
-                         media::MediaKind) override {}
-  void OnSfuParticipantDisconnected(const std::string&, const std::string&, bool,
-                                    const std::string&, std::string_view) override {}
-  void send_udp(media::ByteSpan, const media::SocketAddress&) override {}
-};
 
 std::string subscribe_offer() {
   std::ifstream in(std::string(EDGECLASS_SOURCE_DIR) +
@@ -54,7 +44,7 @@ media::SfuConfig replica(const char* ip) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static auto cert = media::DtlsCertificate::generate().value();
   static const std::string offer_sdp = subscribe_offer();
-  static Null null;
+  static NullSfuPeer null;
   const media::SocketAddress home_addr = media::SocketAddress::ipv4(10, 0, 1, 1, 7882);
   const media::SocketAddress edge_addr = media::SocketAddress::ipv4(10, 0, 2, 1, 7882);
   base::FakeClock clock;

@@ -8,19 +8,9 @@
 
 #include "media/sfu/sfu.h"
 #include "media/stun/stun_packet.h"
+#include "sfu_null_peer.h"
 
 namespace {
-
-class Null : public media::Sfu::Listener, public media::Sfu::PacketSender {
- public:
-  void OnSfuTrackAdded(const std::string&, const std::string&, const std::string&,
-                       media::MediaKind) override {}
-  void OnSfuTrackRemoved(const std::string&, const std::string&, const std::string&,
-                         media::MediaKind) override {}
-  void OnSfuParticipantDisconnected(const std::string&, const std::string&, bool,
-                                    const std::string&, std::string_view) override {}
-  void send_udp(media::ByteSpan, const media::SocketAddress&) override {}
-};
 
 const char kOffer[] =
     "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
@@ -33,7 +23,7 @@ const char kOffer[] =
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static auto cert = media::DtlsCertificate::generate().value();
-  static Null null;
+  static NullSfuPeer null;
   base::FakeClock clock;
   base::SeededRandom random(1);
   media::Sfu sfu(media::SfuConfig{}, &null, &null, &clock, &random, cert);
