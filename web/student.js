@@ -5,7 +5,7 @@
 import { Api, decodeToken, savedToken } from '/api.js';
 import { closeMessage, errorMessage, initI18n, lang, t } from '/i18n.js';
 import { LiveClient } from '/live.js';
-import { RoomModel, reconnectNotice, chatLine, clear, el, histogram, toast } from '/ui.js';
+import { RoomModel, publishToggle, reconnectNotice, chatLine, clear, el, histogram, toast } from '/ui.js';
 import { DevicePickers, Publisher, Subscriber } from '/video.js';
 
 initI18n(document.getElementById('topbar'));
@@ -263,21 +263,7 @@ function renderShare() {
   video.show('screen', !screen.on);
 }
 
-$('share').addEventListener('click', async () => {
-  const b = $('share');
-  b.disabled = true;
-  try {
-    if (screen.on) screen.stop();
-    else await screen.start();
-  } catch (err) {
-    // A refusal (the policy's reason) or the browser's (the user cancelled the picker).
-    toast(t('screen.error', { message: err.message }), 'error');
-    if (screen.on) screen.stop();
-  } finally {
-    b.disabled = false;
-    renderShare();
-  }
-});
+publishToggle($('share'), () => screen, 'screen.error', { done: () => renderShare() });
 
 // ---- chat, hands, reconnect ---------------------------------------------------------------
 

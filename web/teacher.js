@@ -5,7 +5,7 @@
 import { Api, decodeToken, savedToken } from '/api.js';
 import { closeMessage, dateTime, duration, errorMessage, initI18n, t, time } from '/i18n.js';
 import { LiveClient } from '/live.js';
-import { RoomModel, reconnectNotice, bar, chatLine, clear, el, histogram, toast } from '/ui.js';
+import { RoomModel, publishToggle, reconnectNotice, bar, chatLine, clear, el, histogram, toast } from '/ui.js';
 import { DevicePickers, Publisher, Subscriber } from '/video.js';
 
 initI18n(document.getElementById('topbar'));
@@ -490,35 +490,10 @@ $('chat-form').addEventListener('submit', (e) => {
   if (!text) return;
   if (live.send({ type: 'chat', text })) $('chat-input').value = '';
 });
-$('camera').addEventListener('click', async () => {
-  const b = $('camera');
-  b.disabled = true;
-  try {
-    if (camera.on) camera.stop();
-    else await camera.start();
-  } catch (err) {
-    toast(t('camera.error', { message: err.message }), 'error');
-    if (camera.on) camera.stop();
-  } finally {
-    b.disabled = !!model.ended;
-    renderMediaButtons();
-  }
-});
+const sessionOpen = { enabled: () => !model.ended, done: () => renderMediaButtons() };
+publishToggle($('camera'), () => camera, 'camera.error', sessionOpen);
 // A screen or a window next to the camera (policy share_screen: the teacher's by default).
-$('share').addEventListener('click', async () => {
-  const b = $('share');
-  b.disabled = true;
-  try {
-    if (screen.on) screen.stop();
-    else await screen.start();
-  } catch (err) {
-    toast(t('screen.error', { message: err.message }), 'error');
-    if (screen.on) screen.stop();
-  } finally {
-    b.disabled = !!model.ended;
-    renderMediaButtons();
-  }
-});
+publishToggle($('share'), () => screen, 'screen.error', sessionOpen);
 
 $('mute-all').addEventListener('change', (e) => live.send({ type: 'mute', muted: e.target.checked }));
 

@@ -52,6 +52,28 @@ export function reconnectNotice() {
   };
 }
 
+// A button that starts and stops one Publisher (camera or screen; `current()` returns it, as
+// the pages make theirs once live): disabled while it works; an error (a policy refusal, or
+// the user cancelling the browser's picker) is a toast with `errorKey`; then the button is
+// enabled again when `enabled()` says so and `done()` redraws.
+export function publishToggle(button, current, errorKey, { enabled = () => true, done }) {
+  button.addEventListener('click', async () => {
+    const publisher = current();
+    if (!publisher) return;
+    button.disabled = true;
+    try {
+      if (publisher.on) publisher.stop();
+      else await publisher.start();
+    } catch (err) {
+      toast(t(errorKey, { message: err.message }), 'error');
+      if (publisher.on) publisher.stop();
+    } finally {
+      button.disabled = !enabled();
+      done();
+    }
+  });
+}
+
 // The room as this client knows it. `onchange(kind)` is called after every change with the
 // part that changed: 'all', 'people', 'chat', 'hands', 'quiz', 'session', 'stage'.
 export class RoomModel {
