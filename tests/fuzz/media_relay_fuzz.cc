@@ -20,7 +20,7 @@
 #include "media/sfu/relay.h"
 #include "media/sfu/sfu.h"
 #include "media/srtp/srtp_session.h"
-#include "sfu_null_peer.h"
+#include "media_sfu_null_peer.h"
 
 namespace {
 

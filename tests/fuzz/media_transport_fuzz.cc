@@ -8,7 +8,7 @@
 
 #include "media/sfu/sfu.h"
 #include "media/stun/stun_packet.h"
-#include "sfu_null_peer.h"
+#include "media_sfu_null_peer.h"
 
 namespace {
 
