@@ -196,9 +196,15 @@ http::Handler CityFront::wrap(const http::Router::RouteInfo& route, http::Handle
   }
 }
 
-bool CityFront::forwarded_here(const http::Ctx& c) const {
+bool CityFront::carries_credential(const http::Ctx& c, std::string_view credential) {
   auto h = c.req.find(city::kCityHeader);
-  return h != c.req.end() && h->value() == credential_;
+  return h != c.req.end() && !credential.empty() &&
+         base::constant_time_equal(std::string_view(h->value().data(), h->value().size()),
+                                   credential);
+}
+
+bool CityFront::forwarded_here(const http::Ctx& c) const {
+  return carries_credential(c, credential_);
 }
 
 awaitable<void> CityFront::sync_code(const std::string& course, int thread_index) {

@@ -48,6 +48,9 @@ class CityFront {
   // The credential the replicas of one city share (derived from the JWT secret, which they
   // must share anyway for tokens to verify everywhere).
   static std::string credential_for(std::string_view jwt_secret);
+  // True when `c`'s request carries `credential` in the city header (compared in constant
+  // time: the header is the one secret an outsider could probe byte by byte).
+  static bool carries_credential(const http::Ctx& c, std::string_view credential);
 
   struct Counters {
     std::atomic<uint64_t> forwarded{0};   // requests sent to another replica

@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "app/city_front.h"
 #include "app/media_plane.h"
 #include "base/log.h"
 
@@ -48,8 +49,7 @@ MediaRelay::MediaRelay(city::City& city, MediaPlane& media, std::string credenti
 
 void MediaRelay::install(http::Router& router) {
   router.add(http::Verb::post, kPath, [this](http::Ctx& c) -> awaitable<http::Response> {
-    auto h = c.req.find(city::kCityHeader);
-    if (h == c.req.end() || h->value() != credential_) {
+    if (!CityFront::carries_credential(c, credential_)) {
       co_return http::error_response(base::permission_denied(
           "only another replica of this city may open a media relay", "forbidden"));
     }

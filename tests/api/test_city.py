@@ -66,10 +66,10 @@ def kill_if_running(srv):
         srv.proc.wait()
 
 
-def request(port, method, path, body=None, tok=None):
+def request(port, method, path, body=None, tok=None, headers=None):
     """(status, parsed body, headers)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    h = {}
+    h = dict(headers or {})
     if tok:
         h["Authorization"] = "Bearer " + tok
     data = json.dumps(body) if body is not None else None
@@ -219,6 +219,33 @@ class CityTest(CityCase):
         # Unknown ids are a 404 everywhere.
         st, body, _ = request(self.port("b"), "GET", "/api/v1/courses/nope", tok=TEACHER)
         self.assertEqual(st, 404, body)
+
+    def test_1d_a_forged_city_header_changes_nothing(self):
+        # The city header marks a request a replica forwarded; one a client sends with any
+        # other value than the city's credential is an ordinary request: forwarded to the home
+        # (which applies its policy), never served by a replica that is not the home.
+        cid = self.make_course("a")["id"]
+        forged = {"X-Edgeclass-City": "guess"}
+        st, body, h = request(self.port("b"), "PATCH", f"/api/v1/courses/{cid}",
+                              {"title": "Forged"}, TEACHER, forged)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(h.get("X-Edgeclass-Home"), "a", h)
+        stu = token("s-forge", "student", "Eve")
+        st, body, _ = request(self.port("c"), "PATCH", f"/api/v1/courses/{cid}",
+                              {"title": "Mine"}, stu, {"X-Edgeclass-City": ""})
+        self.assertEqual(st, 403, body)
+        st, body, _ = request(self.port("a"), "GET", f"/api/v1/courses/{cid}", tok=TEACHER)
+        self.assertEqual(body.get("title"), "Forged", body)
+        # The replica-to-replica routes refuse anyone without the credential, on every replica.
+        offer = {"room": "x", "ssrcs": [1], "keys": "AAAA"}
+        for name in ("a", "b", "c"):
+            for hdr in (None, forged, {"X-Edgeclass-City": ""}):
+                st, body, _ = request(self.port(name), "POST", "/internal/v1/media/relay",
+                                      offer, TEACHER, hdr)
+                self.assertEqual(st, 403, (name, hdr, body))
+                self.assertEqual(body.get("error", {}).get("code"), "forbidden", body)
+            st, body, _ = request(self.port(name), "GET", "/internal/v1/nothing", tok=TEACHER)
+            self.assertEqual(st, 404, (name, body))
 
     def test_1b_join_by_class_code_on_any_replica(self):
         # The code carries no course id: the city finds its home through the directory entry
