@@ -51,7 +51,8 @@ classroom::Decision RegoAuthorizer::decide(const json::object& input) const {
   if (!engine_) return {false, "the policies could not be loaded; the server is stopping"};
   policy::Value in = policy::Value::from_json(input);
   auto start = log_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
-  auto allow = engine_->eval_ref(allow_, in);
+  const policy::EvalOptions opts{.max_steps = policy::kServerStepBudget};
+  auto allow = engine_->eval_ref(allow_, in, opts);
   if (log_) {
     int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                      std::chrono::steady_clock::now() - start)
@@ -65,7 +66,7 @@ classroom::Decision RegoAuthorizer::decide(const json::object& input) const {
     return {false, "the policy could not be evaluated: " + allow.status().message()};
   }
   if (allow->has_value() && allow->value() == policy::Value::boolean(true)) return {true, ""};
-  auto why = engine_->eval_ref(deny_, in);
+  auto why = engine_->eval_ref(deny_, in, opts);
   return {false, why.is_ok() && why->has_value() ? policy::first_reason(why->value()) : ""};
 }
 
@@ -143,7 +144,8 @@ base::Result<json::object> query_data(const policy::Engine& engine, std::string_
     start = slash + 1;
   }
   policy::Value in = policy::Value::from_json(input);
-  EC_ASSIGN_OR_RETURN(std::optional<policy::Value> v, engine.eval_ref(ref, in));
+  EC_ASSIGN_OR_RETURN(std::optional<policy::Value> v,
+                      engine.eval_ref(ref, in, {.max_steps = policy::kServerStepBudget}));
   json::object out;
   if (v) out["result"] = v->to_json_value();
   return out;

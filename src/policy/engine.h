@@ -49,6 +49,13 @@ struct EvalOptions {
   std::function<void(std::string_view)> print;
 };
 
+// The step budget the server evaluates every decision and data-API query with. The default
+// policies take a few hundred steps; a million is about 50 ms of one core here. A policy that
+// explodes on some input (a comprehension over a request's array inside another) then fails
+// that one decision (eval_cancel_error: denied, logged) instead of holding an I/O thread, and
+// the students on it, for seconds.
+inline constexpr int64_t kServerStepBudget = 1'000'000;
+
 // Every binding set of the query's named variables (OPA's `opa eval` result rows).
 struct QueryResult {
   std::vector<std::map<std::string, Value>> rows;

@@ -45,13 +45,14 @@ class Authorizer final : public classroom::Authorizer {
       : engine_(std::move(e)), allow_(std::move(allow)), deny_(std::move(deny)) {}
   classroom::Decision decide(const json::object& input) const override {
     policy::Value in = policy::Value::from_json(input);
-    auto allow = engine_->eval_ref(allow_, in);
+    const policy::EvalOptions opts{.max_steps = policy::kServerStepBudget};
+    auto allow = engine_->eval_ref(allow_, in, opts);
     if (!allow.is_ok()) {
       base::log::error("policy.eval_failed").kv("error", allow.status().to_string());
       return {false, "the policy could not be evaluated: " + allow.status().message()};
     }
     if (allow->has_value() && allow->value() == policy::Value::boolean(true)) return {true, ""};
-    auto why = engine_->eval_ref(deny_, in);
+    auto why = engine_->eval_ref(deny_, in, opts);
     return {false, why.is_ok() && why->has_value() ? policy::first_reason(why->value()) : ""};
   }
 

@@ -630,6 +630,31 @@ deny_reason contains "one student per course here" if input.action == "join"
             bad.start()
         self.assertIn("EDGECLASS_POLICY_QUERY", str(ctx.exception))
 
+    def test_a_policy_that_explodes_costs_one_decision_not_the_node(self):
+        # 10^10 iterations: without the server's step budget this join would hold its I/O
+        # thread for hours. With it, that one decision fails (denied, logged) and the rest
+        # of the server answers as before.
+        import tempfile
+        d = tempfile.mkdtemp(prefix="edgeclass-policy-")
+        self.write(d, "slow.rego", """package education
+import rego.v1
+default allow := false
+allow if input.action in {"create_course", "update_course"}
+allow if {
+    input.action == "join"
+    some i in numbers.range(1, 100000)
+    some j in numbers.range(1, 100000)
+    i + j < 0
+}
+""")
+        with Server(env={"EDGECLASS_POLICY_DIR": d}) as s:
+            c = s.course(T)
+            st, body = s.request("POST", f"/api/v1/courses/{c['id']}/join", tok=token("x1"))
+            self.assertEqual(st, 403, body)
+            self.assertIn("eval_cancel_error", body["error"]["message"], body)
+            self.assertEqual(s.course(T, title="After")["title"], "After")
+        self.assertIn("policy.eval_failed", "".join(s.log))
+
     def test_broken_policy_refuses_to_start(self):
         import tempfile
         d = tempfile.mkdtemp(prefix="edgeclass-policy-")
