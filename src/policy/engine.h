@@ -50,7 +50,7 @@ struct EvalOptions {
 };
 
 // The step budget the server evaluates every decision and data-API query with. The default
-// policies take a few hundred steps; a million is about 50 ms of one core here. A policy that
+// policies take a few hundred steps; a million is under 0.1 s of one core here. A policy that
 // explodes on some input (a comprehension over a request's array inside another) then fails
 // that one decision (eval_cancel_error: denied, logged) instead of holding an I/O thread, and
 // the students on it, for seconds.
