@@ -53,8 +53,10 @@ names[u.id] := u.name if some u in input.users
   EXPECT_EQ(*ref(*e, "data.app.allow", R"({"roles": ["a", "z"]})"), Value::boolean(false));
   EXPECT_EQ(*ref(*e, "data.app.deny", R"({"roles": ["x", "a", "y"]})"),
             Value::set({Value::string("x"), Value::string("y")}));
-  EXPECT_EQ(*ref(*e, "data.app.names", R"({"users": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]})"),
-            Value::object({{Value::integer(1), Value::string("a")}, {Value::integer(2), Value::string("b")}}));
+  EXPECT_EQ(
+      *ref(*e, "data.app.names", R"({"users": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]})"),
+      Value::object(
+          {{Value::integer(1), Value::string("a")}, {Value::integer(2), Value::string("b")}}));
 }
 
 TEST(EngineTest, V0GatekeeperStyle) {
@@ -71,7 +73,8 @@ deny[msg] {
   msg := "too big"
 }
 allow { not deny["too big"] }
-)", Syntax::kV0);
+)",
+                   Syntax::kV0);
   ASSERT_TRUE(e);
   auto v = ref(*e, "data.k8srequiredlabels.violation",
                R"({"review": {"object": {"metadata": {"labels": {"a": "1"}}}},
@@ -143,8 +146,10 @@ TEST(EngineTest, UnsafeVarsAndRecursionAreCompileErrors) {
   ASSERT_FALSE(f.is_ok());
   EXPECT_EQ(f.status().reason(), "rego_recursion_error");
   // Closures and comprehension-local vars are fine.
-  EXPECT_TRUE(Engine::compile({{"ok.rego", "package p\nxs := [1, 2]\n"
-                                           "ys := [y | some x in xs; y := x * 2]\n"}}).is_ok());
+  EXPECT_TRUE(Engine::compile({{"ok.rego",
+                                "package p\nxs := [1, 2]\n"
+                                "ys := [y | some x in xs; y := x * 2]\n"}})
+                  .is_ok());
 }
 
 TEST(EngineTest, ConflictsAndStrictErrors) {
@@ -193,7 +198,8 @@ all_pos if every x in input.xs { x > 0 }
 }
 
 TEST(EngineTest, DataMixesBaseAndVirtualDocuments) {
-  auto e = compile("package a.b\nc := data.a.base + 1\n", Syntax::kAuto, J(R"({"a": {"base": 41}})"));
+  auto e =
+      compile("package a.b\nc := data.a.base + 1\n", Syntax::kAuto, J(R"({"a": {"base": 41}})"));
   ASSERT_TRUE(e);
   EXPECT_EQ(*ref(*e, "data.a", "{}"), J(R"({"base": 41, "b": {"c": 42}})"));
 }
@@ -294,6 +300,43 @@ TEST(EngineTest, DefaultPolicyAcceptsTheCaseStudyRule) {
   };
   EXPECT_EQ(*join(3), Value::boolean(true));
   EXPECT_EQ(*join(10), Value::boolean(false));
+}
+
+// docs/policy.md promises the default rules use a small part of the server's step budget:
+// a full course of 1,000 students at join, and each other action, within 1 % of it.
+TEST(EngineTest, DefaultPolicyStaysFarUnderTheServerStepBudget) {
+  std::ifstream in(std::string(EDGECLASS_SOURCE_DIR) + "/policies/education.rego");
+  ASSERT_TRUE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto e = compile(ss.str());
+  ASSERT_TRUE(e);
+  std::string students;
+  for (int i = 0; i < 1000; ++i) students += (i ? ",\"s" : "\"s") + std::to_string(i) + "\"";
+  const std::string course = R"("course": {"id": "c1", "status": "active", "capacity": 1000,
+      "enrolled": 1000, "teacher_id": "t1", "students": [)" +
+                             students + "]}";
+  EvalOptions tight{.max_steps = kServerStepBudget / 100};
+  for (const char* action : {"join", "answer", "join_live", "publish_media", "moderate", "stage",
+                             "read_results", "go_live", "create_course"}) {
+    for (const char* user :
+         {R"({"id": "s5", "role": "student"})", R"({"id": "t1", "role": "teacher"})"}) {
+      std::string input = std::string(R"({"action": ")") + action + R"(", "user": )" + user + ", " +
+                          course + R"(, "enrolled": true, "on_stage": false})";
+      for (const char* doc : {"data.education.allow", "data.education.deny_reason"}) {
+        auto v = e->eval_ref(doc, J(input), tight);
+        EXPECT_TRUE(v.is_ok()) << action << " " << user << " " << doc << ": "
+                               << v.status().to_string();
+      }
+    }
+  }
+  EvalOptions too_tight{.max_steps = 3};
+  EXPECT_FALSE(
+      e->eval_ref("data.education.allow",
+                  J(std::string(R"({"action": "join", "user": {"id": "s5", "role": "student"}, )") +
+                    course + "}"),
+                  too_tight)
+          .is_ok());
 }
 
 }  // namespace
