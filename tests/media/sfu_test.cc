@@ -853,6 +853,25 @@ TEST_F(RoomTest, RejectsDuplicateSsrcsAndUnknownSenders) {
 
 // The media counters are described once (media_metrics.h): every field has exactly one row,
 // and summing snapshots keeps what closed rooms counted and restarts a recreated room from 0.
+TEST_F(RoomTest, ADuplicatePacketFromThePublisherIsNotForwardedAgain) {
+  // The network's duplicates, or a late original and the retransmission NACKed for it: the
+  // subscriber must not get two packets under one sequence number (found by
+  // media_feedback_fuzz, whose property this is).
+  publish_video("teacher", 0x1111);
+  subscribe_video("s1", 0xA1);
+  rtp("teacher", vp8(0x1111, 500, 9000, true));
+  rtp("teacher", vp8(0x1111, 501, 9000, false));
+  rtp("teacher", vp8(0x1111, 501, 9000, false));
+  rtp("teacher", vp8(0x1111, 503, 12000, false));
+  rtp("teacher", vp8(0x1111, 502, 12000, false));  // late, not a duplicate: forwarded
+  rtp("teacher", vp8(0x1111, 502, 12000, false));
+  std::vector<uint16_t> seqs;
+  for (auto s : take("s1", false)) seqs.push_back(RtpPacket::parse(s.bytes)->sequence_number());
+  EXPECT_EQ(seqs, (std::vector<uint16_t>{500, 501, 503, 502}));
+  EXPECT_EQ(room_.counters().packets_dropped, 2u);
+  EXPECT_EQ(room_.counters().rtp_packets_in, 6u);
+}
+
 TEST(MediaCountersTest, EveryCounterHasOneRowAndSnapshotsSumPerRoomDeltas) {
   constexpr size_t kRows = sizeof(kMediaCounterRows) / sizeof(kMediaCounterRows[0]);
   // All the uint64_t fields of MediaCounters come before the histogram.

@@ -59,7 +59,7 @@ struct MediaCounters {
   uint64_t nacks_sent = 0;                   // sequence numbers requested from publishers
   uint64_t keyframe_requests_received = 0;   // PLI and FIR from subscribers
   uint64_t keyframe_requests_sent = 0;       // PLI toward publishers, after coalescing
-  uint64_t packets_dropped = 0;              // waiting for a key frame, or stale
+  uint64_t packets_dropped = 0;              // waiting for a key frame, stale, or duplicate
   uint64_t retransmissions_skipped = 0;      // NACKs not answered: over the subscriber's budget
   uint64_t keyframe_requests_throttled = 0;  // a subscriber's PLI/FIR inside its backoff
   uint64_t layer_switches = 0;               // simulcast layer changes made for subscribers
@@ -92,7 +92,7 @@ inline constexpr MediaCounterRow kMediaCounterRows[] = {
     {&MediaCounters::keyframe_requests_sent, "edgeclass_media_plis_sent_total",
      "Key frame requests sent to publishers"},
     {&MediaCounters::packets_dropped, "edgeclass_media_packets_dropped_total",
-     "RTP packets dropped (no key frame yet, stale)"},
+     "RTP packets dropped (no key frame yet, stale, duplicate)"},
     {&MediaCounters::retransmissions_skipped, "edgeclass_media_retransmissions_skipped_total",
      "NACKs not answered because the subscriber's estimated bandwidth was used up"},
     {&MediaCounters::keyframe_requests_throttled, "edgeclass_media_plis_throttled_total",

@@ -242,6 +242,13 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, i
   bool is_video = p.params.kind == MediaKind::kVideo;
   bool keyframe = is_video && is_keyframe(p.params.codec, in.payload());
   if (is_video) {
+    // A sequence number this layer already brought within the cache's second is a duplicate
+    // (the network's, or a late original and the retransmission NACKed for it): sent on, it
+    // would reach every subscriber twice under one number.
+    if (!l.cache.find(in.ssrc(), in.sequence_number(), now).empty()) {
+      ++counters_.packets_dropped;
+      return;
+    }
     l.cache.store(in.ssrc(), in.sequence_number(), bytes, now);
     if (keyframe) l.keyframes.on_keyframe();
     if (l.nacks.on_packet(in.sequence_number(), now)) send_upstream_nacks(p, l, now);
