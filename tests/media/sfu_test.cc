@@ -122,9 +122,17 @@ TEST(NackGenerator, RequestsGapsWithRetriesAndForgets) {
   EXPECT_FALSE(g.on_packet(0, 60 * kMs));  // a retransmission fills one hole
   EXPECT_EQ(g.due(100 * kMs), (std::vector<uint16_t>{65535, 1}));
   EXPECT_EQ(g.due(200 * kMs), (std::vector<uint16_t>{65535, 1}));
-  EXPECT_TRUE(g.due(300 * kMs).empty());  // three tries each: given up
-  EXPECT_EQ(g.missing_count(), 0u);
-  g.on_packet(10000, 400 * kMs);  // a jump far beyond kMaxMissing is a restart
+  EXPECT_TRUE(g.due(300 * kMs).empty());  // three tries each: given up asking
+  EXPECT_EQ(g.missing_count(), 2u);       // but still awaited (a late answer to the last)
+  EXPECT_TRUE(g.expected(1));
+  EXPECT_FALSE(g.expected(0));  // arrived already: a second copy is a duplicate
+  EXPECT_FALSE(g.expected(2));
+  EXPECT_TRUE(g.expected(3));
+  EXPECT_TRUE(g.due(1100 * kMs).empty());
+  EXPECT_EQ(g.missing_count(), 0u);            // forgotten after kMaxAgeMs
+  EXPECT_FALSE(g.expected(1));                 // too late to matter
+  EXPECT_TRUE(g.expected(uint16_t(2 - 300)));  // far behind: a restart, not a duplicate
+  g.on_packet(10000, 400 * kMs);               // a jump far beyond kMaxMissing is a restart
   EXPECT_EQ(g.missing_count(), 0u);
   g.on_packet(10002, 400 * kMs);
   EXPECT_FALSE(g.due(2000 * kMs).size());  // too old to be useful
@@ -865,11 +873,17 @@ TEST_F(RoomTest, ADuplicatePacketFromThePublisherIsNotForwardedAgain) {
   rtp("teacher", vp8(0x1111, 503, 12000, false));
   rtp("teacher", vp8(0x1111, 502, 12000, false));  // late, not a duplicate: forwarded
   rtp("teacher", vp8(0x1111, 502, 12000, false));
+  rtp("teacher", vp8(0x1111, 505, 15000, false));
+  rtp("teacher", vp8(0x1111, 504, 15000, false));  // fills the hole: forwarded
+  rtp("teacher", vp8(0x1111, 507, 18000, false));
+  clock_.advance_ms(1500);  // a hole is awaited for a second only
+  room_.on_timer();
+  rtp("teacher", vp8(0x1111, 506, 18000, false));  // too late to matter
   std::vector<uint16_t> seqs;
   for (auto s : take("s1", false)) seqs.push_back(RtpPacket::parse(s.bytes)->sequence_number());
-  EXPECT_EQ(seqs, (std::vector<uint16_t>{500, 501, 503, 502}));
-  EXPECT_EQ(room_.counters().packets_dropped, 2u);
-  EXPECT_EQ(room_.counters().rtp_packets_in, 6u);
+  EXPECT_EQ(seqs, (std::vector<uint16_t>{500, 501, 503, 502, 505, 504, 507}));
+  EXPECT_EQ(room_.counters().packets_dropped, 3u);
+  EXPECT_EQ(room_.counters().rtp_packets_in, 10u);
 }
 
 TEST(MediaCountersTest, EveryCounterHasOneRowAndSnapshotsSumPerRoomDeltas) {

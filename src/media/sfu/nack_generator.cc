@@ -29,10 +29,22 @@ bool NackGenerator::on_packet(uint16_t seq, int64_t now_ns) {
     max_seq_ = seq;
     return opened;
   }
+  if (uint16_t(max_seq_ - seq) > kMaxMissing) {
+    missing_.clear();  // far behind: the stream started again lower
+    max_seq_ = seq;
+    return false;
+  }
   auto it = std::find_if(missing_.begin(), missing_.end(),
                          [&](const Missing& m) { return m.seq == seq; });
   if (it != missing_.end()) missing_.erase(it);
   return false;
+}
+
+bool NackGenerator::expected(uint16_t seq) const {
+  if (!started_ || seq_newer(seq, max_seq_)) return true;
+  if (uint16_t(max_seq_ - seq) > kMaxMissing) return true;
+  return std::any_of(missing_.begin(), missing_.end(),
+                     [&](const Missing& m) { return m.seq == seq; });
 }
 
 std::vector<uint16_t> NackGenerator::due(int64_t now_ns) {
@@ -40,11 +52,10 @@ std::vector<uint16_t> NackGenerator::due(int64_t now_ns) {
   const int64_t max_age = kMaxAgeMs * 1'000'000;
   const int64_t interval = kRetryIntervalMs * 1'000'000;
   missing_.erase(std::remove_if(missing_.begin(), missing_.end(),
-                                [&](const Missing& m) {
-                                  return now_ns - m.since_ns > max_age || m.retries >= kMaxRetries;
-                                }),
+                                [&](const Missing& m) { return now_ns - m.since_ns > max_age; }),
                  missing_.end());
   for (Missing& m : missing_) {
+    if (m.retries >= kMaxRetries) continue;  // given up asking, still awaited (expected())
     if (m.retries > 0 && now_ns - m.last_sent_ns < interval) continue;
     out.push_back(m.seq);
     m.last_sent_ns = now_ns;

@@ -5,6 +5,7 @@
 //
 // Tracks gaps in the sequence numbers; each missing number is requested at most kMaxRetries
 // times, kRetryIntervalMs apart, and forgotten after kMaxAgeMs (too late to be useful).
+// The same bookkeeping tells a late packet that fills a hole from a duplicate (expected()).
 // Not thread-safe; one per video producer.
 #pragma once
 
@@ -21,6 +22,11 @@ class NackGenerator {
   static constexpr int64_t kRetryIntervalMs = 100;
   static constexpr int64_t kMaxAgeMs = 1000;
 
+  // False for a packet that can only be a duplicate or too late to matter: at or behind the
+  // highest number seen, and not one of the missing numbers still awaited (each is awaited
+  // for kMaxAgeMs, also after its last request). A number more than kMaxMissing behind is a
+  // restart of the stream, so it is expected.
+  bool expected(uint16_t seq) const;
   // Records an arrival. True when it opened a new gap (the caller may NACK at once).
   bool on_packet(uint16_t seq, int64_t now_ns);
   // The sequence numbers to request now; marks them as requested.

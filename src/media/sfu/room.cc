@@ -242,10 +242,10 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, i
   bool is_video = p.params.kind == MediaKind::kVideo;
   bool keyframe = is_video && is_keyframe(p.params.codec, in.payload());
   if (is_video) {
-    // A sequence number this layer already brought within the cache's second is a duplicate
-    // (the network's, or a late original and the retransmission NACKed for it): sent on, it
-    // would reach every subscriber twice under one number.
-    if (!l.cache.find(in.ssrc(), in.sequence_number(), now).empty()) {
+    // A packet behind the newest that fills no awaited hole is a duplicate (the network's, or
+    // a late original and the retransmission NACKed for it) or too late to matter: sent on,
+    // it would reach every subscriber a second time under a number already used.
+    if (!l.nacks.expected(in.sequence_number())) {
       ++counters_.packets_dropped;
       return;
     }
