@@ -42,8 +42,6 @@ struct Server::Conn {
   bool busy = false;        // a request is being handled; finish it before closing
   int64_t deadline_ns = 0;  // monotonic; 0 = none. Past it, pending I/O is cancelled.
   std::string wire;         // the response being written, reused across requests
-  // Reads answered at once (data already there) in a row; see read_more(). This thread only.
-  int reads_without_wait = 0;
   bool timed_out = false;
   bool in_overflow = false;  // over the limits; listed in Worker::overflow at overflow_it
   std::list<Conn*>::iterator overflow_it{};
@@ -385,15 +383,27 @@ bool is_probe(const Request& req) {
 
 // X-Request-Id: a client's or proxy's own id is kept when it is a plain token (1-64 of
 // [A-Za-z0-9._-]), so one id follows a request through the platform; otherwise a new one.
-std::string request_id_for(const Request& req) {
+// Held inline (no allocation per request).
+struct RequestId {
+  char text[64];
+  size_t size = 0;
+  std::string_view view() const { return {text, size}; }
+};
+
+RequestId request_id_for(const Request& req) {
+  RequestId id;
   if (std::optional<std::string_view> given = find_header(req, "X-Request-Id")) {
     std::string_view v = *given;
-    bool ok = !v.empty() && v.size() <= 64;
+    bool ok = !v.empty() && v.size() <= sizeof id.text;
     for (char c : v) {
       ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '.' || c == '_' || c == '-');
     }
-    if (ok) return std::string(v);
+    if (ok) {
+      std::copy(v.begin(), v.end(), id.text);
+      id.size = v.size();
+      return id;
+    }
   }
   // Per thread: a random prefix and a counter (unique in the process, cheap per request).
   static std::atomic<uint64_t> seeds{0};
@@ -402,10 +412,10 @@ std::string request_id_for(const Request& req) {
                                  uint64_t(reinterpret_cast<uintptr_t>(&prefix));
   thread_local uint64_t counter = 0;
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(20, '0');
   uint64_t a = prefix, b = ++counter;
-  for (int i = 7; i >= 0; --i, a >>= 4) id[size_t(i)] = kHex[a & 15];
-  for (int i = 19; i >= 8; --i, b >>= 4) id[size_t(i)] = kHex[b & 15];
+  for (int i = 7; i >= 0; --i, a >>= 4) id.text[size_t(i)] = kHex[a & 15];
+  for (int i = 19; i >= 8; --i, b >>= 4) id.text[size_t(i)] = kHex[b & 15];
+  id.size = 20;
   return id;
 }
 
@@ -525,44 +535,22 @@ void serialize_response(const Response& res, bool head, unsigned version, bool k
 
 }  // namespace
 
-// Plain TCP reads and writes go to the socket directly (non-blocking recv/send) and wait
-// for readiness only when the socket has nothing to give or no room: a request that already
-// arrived, or an answer the kernel takes at once, costs no trip through the io_context's
-// queue (Asio posts every async operation's completion). TLS goes through its stream.
-asio::awaitable<boost::system::error_code> Server::read_more(Conn& conn, Transport& socket,
+// More bytes of the connection. Reads stay Asio's: its reactor knows when the last read
+// drained the socket and then waits for readiness instead of trying a recv that would fail
+// (a recv of our own first cost one more system call per keep-alive request).
+asio::awaitable<boost::system::error_code> Server::read_more(Transport& socket,
                                                              beast::flat_buffer& buffer) {
   const size_t want = beast::read_size(buffer, 65536);
   if (want == 0) co_return beast_http::error::buffer_overflow;
-  if (socket.is_tls()) {
-    auto [ec, n] = co_await socket.async_read_some(buffer.prepare(want), kNoThrow);
-    buffer.commit(n);
-    co_return ec;
-  }
-  // Fairness: a client that always has the next request ready would otherwise keep this
-  // coroutine running without ever letting the thread's other connections in.
-  if (++conn.reads_without_wait > 16) {
-    conn.reads_without_wait = 0;
-    co_await asio::post(socket.get_executor(), use_awaitable);
-  }
-  const int fd = socket.socket().native_handle();
-  for (;;) {
-    auto mb = buffer.prepare(want);
-    ssize_t n = ::recv(fd, mb.data(), mb.size(), MSG_DONTWAIT);
-    if (n > 0) {
-      buffer.commit(size_t(n));
-      co_return boost::system::error_code{};
-    }
-    if (n == 0) co_return asio::error::eof;
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      co_return boost::system::error_code(errno, boost::system::system_category());
-    }
-    conn.reads_without_wait = 0;
-    auto [ec] = co_await socket.socket().async_wait(tcp::socket::wait_read, kNoThrow);
-    if (ec) co_return ec;
-  }
+  auto [ec, n] = co_await socket.async_read_some(buffer.prepare(want), kNoThrow);
+  buffer.commit(n);
+  co_return ec;
 }
 
+// Plain TCP writes go to the socket directly (a non-blocking send) and wait for room only
+// when the kernel takes less than everything: an answer written at once costs no trip
+// through the io_context's queue (Asio posts every async operation's completion). TLS goes
+// through its stream.
 asio::awaitable<boost::system::error_code> Server::write_all(Transport& socket,
                                                              std::string_view bytes) {
   if (socket.is_tls()) {
@@ -590,7 +578,7 @@ asio::awaitable<boost::system::error_code> Server::write_all(Transport& socket,
 // Beast's async_read does: end_of_stream when the peer closed before sending anything,
 // partial_message when it closed in the middle, the parser's errors (limits, bad syntax).
 asio::awaitable<boost::system::error_code> Server::read_request(
-    Conn& conn, Transport& socket, beast::flat_buffer& buffer,
+    Transport& socket, beast::flat_buffer& buffer,
     beast_http::request_parser<beast_http::string_body>& parser) {
   boost::system::error_code ec;
   for (;;) {
@@ -605,7 +593,7 @@ asio::awaitable<boost::system::error_code> Server::read_request(
       }
       ec = {};
     }
-    ec = co_await read_more(conn, socket, buffer);
+    ec = co_await read_more(socket, buffer);
     if (ec == asio::error::eof) {
       if (!parser.got_some()) co_return beast_http::error::end_of_stream;
       ec = {};
@@ -673,18 +661,23 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
   std::string_view label;
   std::string user_id;
   const bool head = req.method() == Verb::head;
-  std::string request_id = request_id_for(req);
+  const RequestId request_id = request_id_for(req);
   Response res = co_await dispatch(w, req, label, user_id);
   const bool keep_alive = req.keep_alive() && res.keep_alive() && !stopping_ && !over;
   conn.expires_after(options_.read_timeout);
-  serialize_response(res, head, req.version(), keep_alive, request_id, conn.wire);
+  serialize_response(res, head, req.version(), keep_alive, request_id.view(), conn.wire);
   boost::system::error_code wec = co_await write_all(socket, conn.wire);
+  // Let the thread's other ready connections run before this one reads again, as an Asio
+  // write's posted completion did: by then the client has usually sent its next request, so
+  // the read finds it at once instead of failing with EAGAIN and waiting (one system call
+  // less per keep-alive request at load). A post is a queue push, no reactor operation.
+  if (!wec) co_await asio::post(socket.get_executor(), use_awaitable);
   const int64_t took = base::SystemClock::instance().now_mono_ns() - start;
   if (observer_) observer_(label, res.result_int(), took, error_code_of(res));
   // The route template, never the raw target (ids, and the live socket's token query).
   if (options_.access_log && base::log::level() <= base::log::Level::kInfo) {
     base::log::info("http.access")
-        .kv("request_id", request_id)
+        .kv("request_id", request_id.view())
         .kv("method", std::string_view(req.method_string().data(), req.method_string().size()))
         .kv("route", label.empty() ? std::string_view("unmatched") : label)
         .kv("status", res.result_int())
@@ -727,7 +720,7 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     parser.body_limit(options_.body_limit);
     parser.eager(true);
     conn.expires_after(read_timeout);
-    boost::system::error_code rec = co_await read_request(conn, socket, buffer, parser);
+    boost::system::error_code rec = co_await read_request(socket, buffer, parser);
     conn.busy = true;
     if (rec) {
       if (std::optional<Response> reply = read_error_reply(rec, options_)) {
@@ -736,7 +729,7 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
       break;
     }
 
-    Request req = parser.release();
+    Request& req = parser.get();
     to_origin_form(req);
     if (std::string why = host_problem(req); !why.empty()) {
       Response reply = simple_error(base::Code::kInvalidArgument, why, "bad_request");

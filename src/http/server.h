@@ -143,14 +143,14 @@ class Server {
                                                 std::chrono::nanoseconds read_timeout, bool over);
   // More bytes of the connection into `buffer` (at least one), or why not (asio eof: the
   // peer closed).
-  boost::asio::awaitable<boost::system::error_code> read_more(Conn& conn, Transport& stream,
-                                                              boost::beast::flat_buffer& buffer);
+  static boost::asio::awaitable<boost::system::error_code> read_more(
+      Transport& stream, boost::beast::flat_buffer& buffer);
   // All of `bytes` to the connection, or the error that stopped it.
   static boost::asio::awaitable<boost::system::error_code> write_all(Transport& stream,
                                                                      std::string_view bytes);
   // The next request into `parser`, from `buffer` first, then the connection.
-  boost::asio::awaitable<boost::system::error_code> read_request(
-      Conn& conn, Transport& stream, boost::beast::flat_buffer& buffer,
+  static boost::asio::awaitable<boost::system::error_code> read_request(
+      Transport& stream, boost::beast::flat_buffer& buffer,
       boost::beast::http::request_parser<boost::beast::http::string_body>& parser);
   // Routes `req`, writes the answer and logs it (access log, observer). False: close.
   boost::asio::awaitable<bool> respond(Worker& w, Conn& conn, Transport& stream, Request& req,
