@@ -19,9 +19,7 @@ class BeastHeaders final : public rest::HeaderLookup {
  public:
   explicit BeastHeaders(const Request& req) : req_(req) {}
   std::optional<std::string_view> find(std::string_view name) const override {
-    auto it = req_.find(name);
-    if (it == req_.end()) return std::nullopt;
-    return it->value();
+    return find_header(req_, name);
   }
 
  private:
@@ -59,11 +57,7 @@ void add_all(Router& router, std::vector<rest::Route> routes, store::Writer* wri
 
 base::Result<classroom::Actor> authenticate(const Request& req, const ApiDeps& deps,
                                             ThreadCache* cache) {
-  std::optional<std::string_view> authorization;
-  if (auto it = req.find(beast_http::field::authorization); it != req.end()) {
-    authorization = it->value();
-  }
-  return rest::authenticate(authorization, deps, cache);
+  return rest::authenticate(find_header(req, beast_http::field::authorization), deps, cache);
 }
 
 void register_api(Router& router, ApiDeps& deps) {

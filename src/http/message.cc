@@ -12,6 +12,21 @@ std::optional<std::string> Ctx::query_param(std::string_view name) const {
 
 std::string_view Ctx::param(std::string_view name) const { return params.get(name); }
 
+std::optional<std::string_view> find_header(const Request& req, std::string_view name) {
+  for (const auto& f : req) {
+    std::string_view n = f.name_string();
+    if (n.size() == name.size() && rest::iequals(n, name)) return std::string_view(f.value());
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> find_header(const Request& req, beast_http::field name) {
+  for (const auto& f : req) {
+    if (f.name() == name) return std::string_view(f.value());
+  }
+  return std::nullopt;
+}
+
 Response to_beast(rest::Response&& r, unsigned version) {
   Response res(beast_http::status(r.status), version);
   for (rest::Header& h : r.headers) res.set(h.name, std::move(h.value));

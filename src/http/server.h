@@ -7,6 +7,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -139,6 +141,17 @@ class Server {
   boost::asio::awaitable<bool> read_first_bytes(Conn& conn, Transport& stream,
                                                 boost::beast::flat_buffer& buffer,
                                                 std::chrono::nanoseconds read_timeout, bool over);
+  // More bytes of the connection into `buffer` (at least one), or why not (asio eof: the
+  // peer closed).
+  static boost::asio::awaitable<boost::system::error_code> read_more(
+      Transport& stream, boost::beast::flat_buffer& buffer);
+  // All of `bytes` to the connection, or the error that stopped it.
+  static boost::asio::awaitable<boost::system::error_code> write_all(Transport& stream,
+                                                                     std::string_view bytes);
+  // The next request into `parser`, from `buffer` first, then the connection.
+  static boost::asio::awaitable<boost::system::error_code> read_request(
+      Transport& stream, boost::beast::flat_buffer& buffer,
+      boost::beast::http::request_parser<boost::beast::http::string_body>& parser);
   // Routes `req`, writes the answer and logs it (access log, observer). False: close.
   boost::asio::awaitable<bool> respond(Worker& w, Conn& conn, Transport& stream, Request& req,
                                        bool over, int64_t start);

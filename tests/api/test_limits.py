@@ -161,6 +161,47 @@ class HttpEdgeCaseTest(unittest.TestCase):
                 self.assertGreater(int(hh["content-length"]), 0)
             self.assertNotEqual(hh.get("connection"), "close", path)
 
+    def test_framing_headers_and_keep_alive_by_version(self):
+        """The server writes Server, X-Request-Id, Content-Length and Connection itself
+        (src/http/server.cc, serialize_response): once each, and keep-alive as the version
+        and the request ask (HTTP/1.0 keep-alive kept open, HTTP/1.1 close closed)."""
+        port = self.srv.port
+        cases = (
+            (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: rid-1.A_b\r\n\r\n", True, None),
+            (b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", False, "close"),
+            (b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", True, "keep-alive"),
+            (b"GET /healthz HTTP/1.0\r\n\r\n", False, None),
+        )
+        for raw, stays_open, connection in cases:
+            sk = connect(port)
+            rd = Reader(sk)
+            sk.sendall(raw)
+            while b"\r\n\r\n" not in rd.buf:
+                rd._fill()
+            header = rd.buf.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+            st, h, body = rd.response()
+            self.assertEqual(st, 200, raw)
+            for name in ("server", "x-request-id", "content-length"):
+                self.assertEqual(header.count("\r\n" + name + ":"), 1, f"{raw!r}: {header}")
+            self.assertEqual(int(h["content-length"]), len(body), raw)
+            self.assertEqual(h.get("connection"), connection, f"{raw!r}: {header}")
+            if b"rid-1" in raw:
+                self.assertEqual(h["x-request-id"], "rid-1.A_b")
+            # Open: a second request on the same connection is answered; closed: end of stream.
+            sk.settimeout(10)
+            if stays_open:
+                sk.sendall(raw)
+                self.assertEqual(rd.response()[0], 200, raw)
+            else:
+                rest = b""
+                while True:
+                    data = sk.recv(65536)
+                    if not data:
+                        break
+                    rest += data
+                self.assertEqual(rest, b"", raw)
+            sk.close()
+
     def test_allow_lists_head_with_get(self):
         st, h, body = exchange(self.srv.port, b"PUT /healthz HTTP/1.1\r\nHost: x\r\n"
                                b"Content-Length: 0\r\n\r\n")
