@@ -24,6 +24,8 @@
 #                                     Janus's VideoRoom (remote publisher, simulcast) from the
 #                                     `substream` it joins with; 0 skips them
 #   MEDIA_SINGLE=1                    the single-stream rows (0 skips them)
+#   MEDIA_LOG_LEVEL=warn              the server's log level (info: a media.layer line per layer
+#                                     decision, in the run's edgeclass-*.log)
 #   MEDIA_FANOUT_THREADS=2            the last row again with this many fan-out threads
 #                                     (EDGECLASS_MEDIA_THREADS), server and tool unpinned: the
 #                                     forwarding delay of a big class on a multi-core node;
@@ -87,7 +89,7 @@ run_edgeclass() {
   EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_ADMIN_LISTEN=127.0.0.1:$admin \
     EDGECLASS_DATA_DIR=$work/data-$name EDGECLASS_JWT_SECRET=$SECRET \
     EDGECLASS_MEDIA_PORT=$media EDGECLASS_PUBLIC_IP=127.0.0.1 EDGECLASS_THREADS=1 \
-    EDGECLASS_MEDIA_THREADS=$threads EDGECLASS_LOG_LEVEL=warn MAX_STUDENTS=100000 \
+    EDGECLASS_MEDIA_THREADS=$threads EDGECLASS_LOG_LEVEL=${MEDIA_LOG_LEVEL:-warn} MAX_STUDENTS=100000 \
     "${server_cpu[@]}" "$BIN" serve >"$out/$name.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
@@ -192,9 +194,10 @@ line() {  # line NAME N JSON
   printf "%-10s %6s %13s %8s %9s %9s %9s %9s %9s %9s\n" "server" "subs" "connected" "loss %" \
     "delay p50" "delay p99" "fwd p99" "CPU" "us/packet" "subs/core"
   layers() {  # layers NAME JSON: which layer the subscribers got (lowest first)
-    printf "%-10s %6s layers got %s of intended %s; %s not on their layer; switched %s in the run, %s in the window; %s keyframe requests\n" \
+    printf "%-10s %6s layers got %s of intended %s; %s not on their layer; switched %s in the run, %s in the window; %s keyframe requests; %s REMB falls\n" \
       "" "" "$(json "$2" layers_got)" "$(json "$2" layers_intended)" "$(json "$2" mismatched)" \
-      "$(json "$2" switched_in_run)" "$(json "$2" switched_in_window)" "$(json "$2" keyframe_requests)"
+      "$(json "$2" switched_in_run)" "$(json "$2" switched_in_window)" "$(json "$2" keyframe_requests)" \
+      "$(json "$2" remb_falls)"
   }
   ratio() {  # ratio NAME EDGECLASS_JSON JANUS_JSON
     awk -v a="$(json "$2" server_us_per_packet)" -v b="$(json "$3" server_us_per_packet)" -v name="$1" \
