@@ -24,6 +24,7 @@
 #                                     Janus's VideoRoom (remote publisher, simulcast) from the
 #                                     `substream` it joins with; 0 skips them
 #   MEDIA_SINGLE=1                    the single-stream rows (0 skips them)
+#   MEDIA_EDGECLASS=1                 0: Janus's rows only (edgeclass's runs skipped)
 #   MEDIA_LOG_LEVEL=warn              the server's log level (info: a media.layer line per layer
 #                                     decision, in the run's edgeclass-*.log)
 #   MEDIA_FANOUT_THREADS=2            the last row again with this many fan-out threads
@@ -42,6 +43,7 @@ JANUS=${MEDIA_JANUS:-auto}
 FANOUT=${MEDIA_FANOUT_THREADS:-2}
 SIMULCAST=${MEDIA_SIMULCAST:-1}
 SINGLE=${MEDIA_SINGLE:-1}
+EDGE=${MEDIA_EDGECLASS:-1}
 LAYERS=${MEDIA_LAYERS_KBPS:-150,500,1500}
 SPREAD=${MEDIA_SPREAD:-1,1,1}
 SECRET=bench-secret-0123456789abcdef
@@ -150,7 +152,8 @@ rows=()
 sim_rows=()
 for n in $SUBSCRIBERS; do
   if [ "$SINGLE" = 1 ]; then
-    e=$(run_edgeclass "$n")
+    e=""
+    [ "$EDGE" = 1 ] && e=$(run_edgeclass "$n")
     j=""
     j1=""
     if [ "$with_janus" = 1 ]; then
@@ -160,7 +163,8 @@ for n in $SUBSCRIBERS; do
     rows+=("$n|$e|$j|$j1")
   fi
   if [ "$SIMULCAST" = 1 ]; then
-    e=$(SIM=1 run_edgeclass "$n")
+    e=""
+    [ "$EDGE" = 1 ] && e=$(SIM=1 run_edgeclass "$n")
     j=""
     j1=""
     if [ "$with_janus" = 1 ]; then
@@ -172,7 +176,7 @@ for n in $SUBSCRIBERS; do
   last=$n
 done
 fanout_row=""
-if [ "$FANOUT" -gt 1 ] 2>/dev/null && [ "$SINGLE" = 1 ]; then fanout_row=$(run_edgeclass "$last" "$FANOUT"); fi
+if [ "$FANOUT" -gt 1 ] 2>/dev/null && [ "$SINGLE" = 1 ] && [ "$EDGE" = 1 ]; then fanout_row=$(run_edgeclass "$last" "$FANOUT"); fi
 
 line() {  # line NAME N JSON
   local name=$1 n=$2 d=$3
@@ -205,7 +209,7 @@ line() {  # line NAME N JSON
   }
   for r in "${rows[@]}"; do
     IFS='|' read -r n e j j1 <<<"$r"
-    line edgeclass "$n" "$e"
+    [ -n "$e" ] && line edgeclass "$n" "$e"
     if [ -n "$j" ]; then line janus "$n" "$j"; ratio janus "$e" "$j"; fi
     if [ -n "$j1" ]; then line janus-1lp "$n" "$j1"; ratio janus-1lp "$e" "$j1"; fi
   done
@@ -214,7 +218,7 @@ line() {  # line NAME N JSON
     echo "simulcast: layers ${LAYERS} kbit/s (q/h/f), subscribers spread ${SPREAD} over them; Janus: VideoRoom, remote publisher"
     for r in "${sim_rows[@]}"; do
       IFS='|' read -r n e j j1 <<<"$r"
-      line ec-sim "$n" "$e"; layers ec-sim "$e"
+      if [ -n "$e" ]; then line ec-sim "$n" "$e"; layers ec-sim "$e"; fi
       if [ -n "$j" ]; then line janus-vr "$n" "$j"; layers janus-vr "$j"; ratio janus-vr "$e" "$j"; fi
       if [ -n "$j1" ]; then line jvr-1lp "$n" "$j1"; layers jvr-1lp "$j1"; ratio jvr-1lp "$e" "$j1"; fi
     done
