@@ -514,6 +514,11 @@ struct Run {
   std::array<uint64_t, 4> keyframes_sent{}, layer_sent{};  // layer_sent: video packets in window
   std::array<uint64_t, 4> layer_sent_total{};
   uint64_t audio_sent_in_window = 0;
+  // The publisher's pacing in the window: video packets sent more than 20 ms after their
+  // time (the tool starved of CPU: the server then sees the layers below their rates, and
+  // the run says more about this machine than about the server), and the worst lag.
+  uint64_t video_sent_in_window = 0, video_late_in_window = 0;
+  int64_t max_lag_ns = 0;
   uint64_t frames = 0;
   StreamGenerator audio_gen;  // simulcast: the audio beside the layers
   std::vector<uint8_t> audio_packet() { return audio_gen.audio_packet(audio_ssrc); }
@@ -558,6 +563,15 @@ uint64_t remb_for_layer(const std::vector<int>& kbps, int k) {
   return uint64_t(std::sqrt(probe_top * next_fits));
 }
 
+// A video packet due at `at` goes out now: counts it late when 20 ms or more behind.
+void note_lag(Run& r, int64_t at, bool in_window) {
+  if (!in_window) return;
+  int64_t lag = now_ns() - at;
+  ++r.video_sent_in_window;
+  if (lag >= 20'000'000) ++r.video_late_in_window;
+  r.max_lag_ns = std::max(r.max_lag_ns, lag);
+}
+
 // The paced stream: 30 fps, a key frame every 2 s, a frame's packets spread at 2.5x the
 // media rate; audio 20 ms packets. Returns the video packets sent in the window.
 uint64_t send_stream(Run& r, StreamGenerator& gen, int64_t until_ns, bool mark_window) {
@@ -576,6 +590,7 @@ uint64_t send_stream(Run& r, StreamGenerator& gen, int64_t until_ns, bool mark_w
     for (size_t k = 0; k < per_frame; ++k) {
       int64_t at = frame_at + int64_t(k) * spacing_ns;
       while (now_ns() < at) r.io.run_for(std::chrono::nanoseconds(at - now_ns()));
+      note_lag(r, at, mark_window);
       while (r.o.audio && next_audio <= now_ns()) {
         r.publish(gen.audio_packet(r.audio_ssrc));
         next_audio += 20'000'000;
@@ -586,7 +601,6 @@ uint64_t send_stream(Run& r, StreamGenerator& gen, int64_t until_ns, bool mark_w
     gen.end_frame(90000 / fps);
     if (r.timers) r.timers();
   }
-  (void)mark_window;
   return sent;
 }
 
@@ -625,6 +639,7 @@ uint64_t send_simulcast(Run& r, int64_t until_ns, bool in_window) {
       }
       for (size_t k = 0; k < plan[li].per_frame; ++k) {
         while (now_ns() < at) r.io.run_for(std::chrono::nanoseconds(at - now_ns()));
+        note_lag(r, at, in_window);
         while (r.o.audio && next_audio <= now_ns()) {
           r.publish(r.audio_packet());
           if (in_window) ++r.audio_sent_in_window;
@@ -927,6 +942,14 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
         proc_core > 0 ? double(connected) / proc_core : NAN);
   }
   std::printf("load tool CPU: %.1f%% of a core\n", double(own_cpu) / 1e9 / window_s * 100);
+  const double late_pct = r.video_sent_in_window ? 100.0 * double(r.video_late_in_window) /
+                                                       double(r.video_sent_in_window)
+                                                 : 0;
+  std::printf(
+      "publisher pacing: %.1f%% of the window's video packets sent 20 ms or more late, "
+      "worst %.1f ms%s\n",
+      late_pct, double(r.max_lag_ns) / 1e6,
+      late_pct > 5 ? " (this tool was starved: the run measures the machine, not the server)" : "");
   std::string sim_json;
   if (r.sim) {
     auto join = [](const std::vector<int>& v) {
@@ -954,12 +977,12 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
       ",\"received\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"delay_p50_us\":%" PRId64
       ",\"delay_p99_us\":%" PRId64
       ",\"forward_p99_ms\":%s,\"server_core\":%s,"
-      "\"media_thread_core\":%s,\"server_us_per_packet\":%s%s}\n",
+      "\"media_thread_core\":%s,\"server_us_per_packet\":%s,\"publisher_late_pct\":%s%s}\n",
       o.target.c_str(), o.subscribers, connected, o.video_kbps, sent_in_window, received, expected,
       r.delays.percentile_us(0.5), r.delays.percentile_us(0.99), num(fwd_p99 * 1000, 3).c_str(),
       num(proc_core, 4).c_str(), num(media_core, 4).c_str(),
       num(packets_out > 0 && cpu0 >= 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN, 3).c_str(),
-      sim_json.c_str());
+      num(late_pct, 2).c_str(), sim_json.c_str());
   std::fflush(stdout);
   return connected == o.subscribers && received * 1000 >= expected * 999 && mismatched == 0 ? 0 : 1;
 }

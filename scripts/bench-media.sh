@@ -189,6 +189,8 @@ line() {  # line NAME N JSON
     "$loss" "$(awk -v u="$(json "$d" delay_p50_us)" 'BEGIN { printf "%.2f", u / 1000 }')" \
     "$(awk -v u="$(json "$d" delay_p99_us)" 'BEGIN { printf "%.2f", u / 1000 }')" \
     "$(json "$d" forward_p99_ms)" "$(awk -v c="$core" 'BEGIN { print 100 * c }')" "$us" "$subs"
+  awk -v l="$(json "$d" publisher_late_pct)" -v name="$name" 'BEGIN { if (l != "-" && l + 0 > 5)
+    printf "%-10s %6s VOID: the load tool sent %s%% of its video 20 ms or more late (starved of CPU)\n", "", "", l }'
 }
 {
   echo "edgeclass media benchmark $(date -u +%FT%TZ), $cpus cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
