@@ -444,6 +444,15 @@ void Subscriber::drain() {
     if (kernel_ns_ == 0) kernel_ns_ = wall_ns();
     last_size_ = size_t(n);
     rx_bytes += uint64_t(n);
+    if (link_bps > 0) {
+      if (queue_at_ns > 0 && kernel_ns_ > queue_at_ns) {
+        queue_bits =
+            std::max(0.0, queue_bits - double(kernel_ns_ - queue_at_ns) * double(link_bps) / 1e9);
+      }
+      queue_at_ns = std::max(queue_at_ns, kernel_ns_);
+      queue_bits += double(n) * 8;
+      queue_max_s = std::max(queue_max_s, queue_bits / double(link_bps));
+    }
     peer->receive(std::span<uint8_t>(buf_.data(), size_t(n)));
   }
 }
@@ -500,10 +509,16 @@ struct Run {
   std::vector<uint64_t> remb_bps;     // per subscriber: the estimate it reports (edgeclass)
   std::array<bool, 4> key_wanted{};   // a keyframe request for the layer came in
   std::array<int64_t, 4> last_key_ns{};
-  uint64_t keyframe_requests = 0;                          // PLI/FIR the publisher got
+  uint64_t keyframe_requests = 0;  // PLI/FIR the publisher got
+  uint64_t remb_falls = 0;         // REMBs sent fallen (a subscriber's link overrun)
   std::array<uint64_t, 4> keyframes_sent{}, layer_sent{};  // layer_sent: video packets in window
   std::array<uint64_t, 4> layer_sent_total{};
   uint64_t audio_sent_in_window = 0;
+  // The publisher's pacing in the window: video packets sent more than 20 ms after their
+  // time (the tool starved of CPU: the server then sees the layers below their rates, and
+  // the run says more about this machine than about the server), and the worst lag.
+  uint64_t video_sent_in_window = 0, video_late_in_window = 0;
+  int64_t max_lag_ns = 0;
   uint64_t frames = 0;
   StreamGenerator audio_gen;  // simulcast: the audio beside the layers
   std::vector<uint8_t> audio_packet() { return audio_gen.audio_packet(audio_ssrc); }
@@ -530,20 +545,31 @@ std::vector<int> spread_layers(int n, const std::vector<int>& spread) {
 }
 
 // The link of a subscriber meant for layer k, which it reports to edgeclass as its REMB,
-// from what the SFU's LayerSelector does (src/media/sfu/layer_selector.h): it takes the
-// highest layer whose rate fits 95 % of the estimate less what the subscriber gets besides
-// (audio, under 55 kbit/s with headers), and probes the next layer up whenever the estimate
-// is 30 % above everything the subscriber receives (which it measures over the last 0.9-1 s,
-// so up to 10 % low). 8 % above the fit leaves that probe 12 % of measurement error, and
-// the estimate fallen by 5 % (below) still fits the layer; the top layer's subscribers
-// report 20 Mbit/s.
+// from what the SFU's LayerSelector does (src/media/sfu/layer_selector.h): it goes up when
+// the next layer x 1.1 fits 95 % of the estimate less what the subscriber gets besides (audio,
+// under 55 kbit/s with headers), or when the estimate is 1.3x to 2x everything the subscriber
+// receives (the probe band), either held for 2 s; down when the estimate falls below the
+// layer. The estimate sits halfway (geometrically) between the top of the probe band over
+// layer k and the fit of layer k + 1: about 25 % from each, so neither a sustained pacing
+// dip nor a sustained shortfall of the layer above (a starved publisher) moves it, and 95 %
+// of it (a congested second, below) still fits layer k. The top layer's subscribers report
+// 20 Mbit/s.
 uint64_t remb_for_layer(const std::vector<int>& kbps, int k) {
   if (k + 1 >= int(kbps.size())) return 20'000'000;
-  double layer_bps = kbps[size_t(k)] * 1000.0 * 1.02;  // + the RID extension
-  // The lowest layer is taken whatever the estimate: it only has to stay clear of the probe,
-  // which audio's share brings closer (8 % above the fit probed at 500 subscribers).
-  if (k == 0) return uint64_t(layer_bps + 55'000);
-  return uint64_t(1.08 * (layer_bps + 55'000) / 0.95);
+  const double audio = 55'000;
+  auto layer_bps = [&](int i) { return kbps[size_t(i)] * 1000.0 * 1.02; };  // + the RID extension
+  double probe_top = 2.0 * (layer_bps(k) + audio);
+  double next_fits = (1.1 * layer_bps(k + 1) + audio) / 0.95;
+  return uint64_t(std::sqrt(probe_top * next_fits));
+}
+
+// A video packet due at `at` goes out now: counts it late when 20 ms or more behind.
+void note_lag(Run& r, int64_t at, bool in_window) {
+  if (!in_window) return;
+  int64_t lag = now_ns() - at;
+  ++r.video_sent_in_window;
+  if (lag >= 20'000'000) ++r.video_late_in_window;
+  r.max_lag_ns = std::max(r.max_lag_ns, lag);
 }
 
 // The paced stream: 30 fps, a key frame every 2 s, a frame's packets spread at 2.5x the
@@ -564,6 +590,7 @@ uint64_t send_stream(Run& r, StreamGenerator& gen, int64_t until_ns, bool mark_w
     for (size_t k = 0; k < per_frame; ++k) {
       int64_t at = frame_at + int64_t(k) * spacing_ns;
       while (now_ns() < at) r.io.run_for(std::chrono::nanoseconds(at - now_ns()));
+      note_lag(r, at, mark_window);
       while (r.o.audio && next_audio <= now_ns()) {
         r.publish(gen.audio_packet(r.audio_ssrc));
         next_audio += 20'000'000;
@@ -574,7 +601,6 @@ uint64_t send_stream(Run& r, StreamGenerator& gen, int64_t until_ns, bool mark_w
     gen.end_frame(90000 / fps);
     if (r.timers) r.timers();
   }
-  (void)mark_window;
   return sent;
 }
 
@@ -613,6 +639,7 @@ uint64_t send_simulcast(Run& r, int64_t until_ns, bool in_window) {
       }
       for (size_t k = 0; k < plan[li].per_frame; ++k) {
         while (now_ns() < at) r.io.run_for(std::chrono::nanoseconds(at - now_ns()));
+        note_lag(r, at, in_window);
         while (r.o.audio && next_audio <= now_ns()) {
           r.publish(r.audio_packet());
           if (in_window) ++r.audio_sent_in_window;
@@ -870,8 +897,9 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
     std::printf(
         "simulcast: %d subscribers not on their intended layer, %d changed layer during the "
         "window, %d during the run (warm-up included: the server moved them); %" PRIu64
-        " keyframe requests reached the publisher\n",
-        mismatched, switched_in_window, switched_in_run, r.keyframe_requests);
+        " keyframe requests reached the publisher; %" PRIu64
+        " REMBs fell (a subscriber's modelled link overrun by more than a quarter second)\n",
+        mismatched, switched_in_window, switched_in_run, r.keyframe_requests, r.remb_falls);
     auto sw = m1.find("edgeclass_media_layer_switches_total");
     if (sw != m1.end())
       std::printf("  the server's own count (/metrics, whole run): %.0f layer switches\n",
@@ -914,6 +942,14 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
         proc_core > 0 ? double(connected) / proc_core : NAN);
   }
   std::printf("load tool CPU: %.1f%% of a core\n", double(own_cpu) / 1e9 / window_s * 100);
+  const double late_pct = r.video_sent_in_window ? 100.0 * double(r.video_late_in_window) /
+                                                       double(r.video_sent_in_window)
+                                                 : 0;
+  std::printf(
+      "publisher pacing: %.1f%% of the window's video packets sent 20 ms or more late, "
+      "worst %.1f ms%s\n",
+      late_pct, double(r.max_lag_ns) / 1e6,
+      late_pct > 5 ? " (this tool was starved: the run measures the machine, not the server)" : "");
   std::string sim_json;
   if (r.sim) {
     auto join = [](const std::vector<int>& v) {
@@ -926,7 +962,8 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
                "\",\"mismatched\":" + std::to_string(mismatched) +
                ",\"switched_in_window\":" + std::to_string(switched_in_window) +
                ",\"switched_in_run\":" + std::to_string(switched_in_run) +
-               ",\"keyframe_requests\":" + std::to_string(r.keyframe_requests);
+               ",\"keyframe_requests\":" + std::to_string(r.keyframe_requests) +
+               ",\"remb_falls\":" + std::to_string(r.remb_falls);
   }
   // JSON has no NaN: what was not measured (Janus has no /metrics or media thread) is null.
   auto num = [](double v, int decimals) {
@@ -940,12 +977,12 @@ int report(Run& r, uint64_t sent_in_window, const Scrape& m0, const Scrape& m1, 
       ",\"received\":%" PRIu64 ",\"expected\":%" PRIu64 ",\"delay_p50_us\":%" PRId64
       ",\"delay_p99_us\":%" PRId64
       ",\"forward_p99_ms\":%s,\"server_core\":%s,"
-      "\"media_thread_core\":%s,\"server_us_per_packet\":%s%s}\n",
+      "\"media_thread_core\":%s,\"server_us_per_packet\":%s,\"publisher_late_pct\":%s%s}\n",
       o.target.c_str(), o.subscribers, connected, o.video_kbps, sent_in_window, received, expected,
       r.delays.percentile_us(0.5), r.delays.percentile_us(0.99), num(fwd_p99 * 1000, 3).c_str(),
       num(proc_core, 4).c_str(), num(media_core, 4).c_str(),
       num(packets_out > 0 && cpu0 >= 0 ? double(cpu1 - cpu0) / 1000 / packets_out : NAN, 3).c_str(),
-      sim_json.c_str());
+      num(late_pct, 2).c_str(), sim_json.c_str());
   std::fflush(stdout);
   return connected == o.subscribers && received * 1000 >= expected * 999 && mismatched == 0 ? 0 : 1;
 }
@@ -1073,7 +1110,6 @@ int run_media(int argc, char** argv) {
   // Signalling and the ICE/DTLS handshakes run together on this one thread.
   asio::steady_timer tick(r.io);
   int ticks = 0;
-  int64_t last_remb_ns = 0;
   std::function<void()> arm = [&] {
     tick.expires_after(std::chrono::milliseconds(100));
     tick.async_wait([&](const boost::system::error_code& ec) {
@@ -1083,22 +1119,20 @@ int run_media(int argc, char** argv) {
         if (s) s->peer->on_timer();
       }
       // Simulcast: every subscriber reports its bandwidth estimate once a second (REMB, as
-      // Chromium does when goog-remb is negotiated; the SFU picks its layer from it).
-      // Like a browser's delay-based estimate behind a link of that size, it falls (by 5 %,
-      // a congestion signal to the SFU) in a second in which clearly more arrived than the
-      // link carries (25 % more: a layer above is 3x, and a late tick must not count): a
-      // probe to a layer above the link is undone, as on a real thin link.
+      // Chromium does when goog-remb is negotiated; the SFU picks its layer from it): its
+      // link, or 95 % of it (a fall: the SFU's congestion signal) after a second in which
+      // its bottleneck queue (Subscriber::link_bps) held more than a quarter second, as a
+      // browser's delay-based estimate falls when queues grow: a probe to a layer above the
+      // link is undone, as on a real thin link.
       if (r.sim && r.o.remb && ++ticks % 10 == 0) {
-        int64_t now = now_ns();
-        double elapsed_s = last_remb_ns ? double(now - last_remb_ns) / 1e9 : 1.0;
-        last_remb_ns = now;
         for (size_t i = 0; i < r.subscribers.size(); ++i) {
           auto& s = r.subscribers[i];
           if (!s || !s->peer->connected() || s->stats.video_ssrc == 0) continue;
-          auto rx_bps = uint64_t(double(s->rx_bytes - s->rx_bytes_reported) * 8 / elapsed_s);
-          s->rx_bytes_reported = s->rx_bytes;
           uint64_t link = r.remb_bps[i];
-          uint64_t report = rx_bps * 4 > link * 5 ? link * 95 / 100 : link;
+          s->link_bps = link;
+          uint64_t report = s->queue_max_s > Subscriber::kOverrunS ? link * 95 / 100 : link;
+          if (report != link) ++r.remb_falls;
+          s->queue_max_s = 0;
           media::rtcp::Remb remb{uint32_t(0x10000 + i), report, {s->stats.video_ssrc}};
           (void)s->peer->send_rtcp(media::rtcp::serialize({remb}));
         }

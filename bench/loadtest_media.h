@@ -156,8 +156,16 @@ class Subscriber final : public media::SyntheticPeer::Sender {
 
   std::unique_ptr<media::SyntheticPeer> peer;
   SubscriberStats stats;
-  uint64_t rx_bytes = 0;           // every datagram received (UDP payload bytes)
-  uint64_t rx_bytes_reported = 0;  // rx_bytes at the last REMB
+  uint64_t rx_bytes = 0;  // every datagram received (UDP payload bytes)
+  // Simulcast: the link this subscriber sits behind, as a bottleneck queue drained at
+  // link_bps and fed with every datagram at its kernel arrival time (so this tool's own
+  // scheduling does not count). Its REMB falls when the queue held more than
+  // kOverrunS of the link since the last REMB: what a delay-based estimate sees.
+  static constexpr double kOverrunS = 0.25;
+  uint64_t link_bps = 0;  // 0: no link modelled
+  double queue_bits = 0;
+  int64_t queue_at_ns = 0;
+  double queue_max_s = 0;  // the longest queue since the last REMB, in seconds of the link
 
  private:
   void wait_readable();

@@ -24,6 +24,9 @@
 #                                     Janus's VideoRoom (remote publisher, simulcast) from the
 #                                     `substream` it joins with; 0 skips them
 #   MEDIA_SINGLE=1                    the single-stream rows (0 skips them)
+#   MEDIA_EDGECLASS=1                 0: Janus's rows only (edgeclass's runs skipped)
+#   MEDIA_LOG_LEVEL=warn              the server's log level (info: a media.layer line per layer
+#                                     decision, in the run's edgeclass-*.log)
 #   MEDIA_FANOUT_THREADS=2            the last row again with this many fan-out threads
 #                                     (EDGECLASS_MEDIA_THREADS), server and tool unpinned: the
 #                                     forwarding delay of a big class on a multi-core node;
@@ -40,6 +43,7 @@ JANUS=${MEDIA_JANUS:-auto}
 FANOUT=${MEDIA_FANOUT_THREADS:-2}
 SIMULCAST=${MEDIA_SIMULCAST:-1}
 SINGLE=${MEDIA_SINGLE:-1}
+EDGE=${MEDIA_EDGECLASS:-1}
 LAYERS=${MEDIA_LAYERS_KBPS:-150,500,1500}
 SPREAD=${MEDIA_SPREAD:-1,1,1}
 SECRET=bench-secret-0123456789abcdef
@@ -87,7 +91,7 @@ run_edgeclass() {
   EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_ADMIN_LISTEN=127.0.0.1:$admin \
     EDGECLASS_DATA_DIR=$work/data-$name EDGECLASS_JWT_SECRET=$SECRET \
     EDGECLASS_MEDIA_PORT=$media EDGECLASS_PUBLIC_IP=127.0.0.1 EDGECLASS_THREADS=1 \
-    EDGECLASS_MEDIA_THREADS=$threads EDGECLASS_LOG_LEVEL=warn MAX_STUDENTS=100000 \
+    EDGECLASS_MEDIA_THREADS=$threads EDGECLASS_LOG_LEVEL=${MEDIA_LOG_LEVEL:-warn} MAX_STUDENTS=100000 \
     "${server_cpu[@]}" "$BIN" serve >"$out/$name.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
@@ -148,7 +152,8 @@ rows=()
 sim_rows=()
 for n in $SUBSCRIBERS; do
   if [ "$SINGLE" = 1 ]; then
-    e=$(run_edgeclass "$n")
+    e=""
+    [ "$EDGE" = 1 ] && e=$(run_edgeclass "$n")
     j=""
     j1=""
     if [ "$with_janus" = 1 ]; then
@@ -158,7 +163,8 @@ for n in $SUBSCRIBERS; do
     rows+=("$n|$e|$j|$j1")
   fi
   if [ "$SIMULCAST" = 1 ]; then
-    e=$(SIM=1 run_edgeclass "$n")
+    e=""
+    [ "$EDGE" = 1 ] && e=$(SIM=1 run_edgeclass "$n")
     j=""
     j1=""
     if [ "$with_janus" = 1 ]; then
@@ -170,7 +176,7 @@ for n in $SUBSCRIBERS; do
   last=$n
 done
 fanout_row=""
-if [ "$FANOUT" -gt 1 ] 2>/dev/null && [ "$SINGLE" = 1 ]; then fanout_row=$(run_edgeclass "$last" "$FANOUT"); fi
+if [ "$FANOUT" -gt 1 ] 2>/dev/null && [ "$SINGLE" = 1 ] && [ "$EDGE" = 1 ]; then fanout_row=$(run_edgeclass "$last" "$FANOUT"); fi
 
 line() {  # line NAME N JSON
   local name=$1 n=$2 d=$3
@@ -183,6 +189,8 @@ line() {  # line NAME N JSON
     "$loss" "$(awk -v u="$(json "$d" delay_p50_us)" 'BEGIN { printf "%.2f", u / 1000 }')" \
     "$(awk -v u="$(json "$d" delay_p99_us)" 'BEGIN { printf "%.2f", u / 1000 }')" \
     "$(json "$d" forward_p99_ms)" "$(awk -v c="$core" 'BEGIN { print 100 * c }')" "$us" "$subs"
+  awk -v l="$(json "$d" publisher_late_pct)" -v name="$name" 'BEGIN { if (l != "-" && l + 0 > 5)
+    printf "%-10s %6s VOID: the load tool sent %s%% of its video 20 ms or more late (starved of CPU)\n", "", "", l }'
 }
 {
   echo "edgeclass media benchmark $(date -u +%FT%TZ), $cpus cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
@@ -192,9 +200,10 @@ line() {  # line NAME N JSON
   printf "%-10s %6s %13s %8s %9s %9s %9s %9s %9s %9s\n" "server" "subs" "connected" "loss %" \
     "delay p50" "delay p99" "fwd p99" "CPU" "us/packet" "subs/core"
   layers() {  # layers NAME JSON: which layer the subscribers got (lowest first)
-    printf "%-10s %6s layers got %s of intended %s; %s not on their layer; switched %s in the run, %s in the window; %s keyframe requests\n" \
+    printf "%-10s %6s layers got %s of intended %s; %s not on their layer; switched %s in the run, %s in the window; %s keyframe requests; %s REMB falls\n" \
       "" "" "$(json "$2" layers_got)" "$(json "$2" layers_intended)" "$(json "$2" mismatched)" \
-      "$(json "$2" switched_in_run)" "$(json "$2" switched_in_window)" "$(json "$2" keyframe_requests)"
+      "$(json "$2" switched_in_run)" "$(json "$2" switched_in_window)" "$(json "$2" keyframe_requests)" \
+      "$(json "$2" remb_falls)"
   }
   ratio() {  # ratio NAME EDGECLASS_JSON JANUS_JSON
     awk -v a="$(json "$2" server_us_per_packet)" -v b="$(json "$3" server_us_per_packet)" -v name="$1" \
@@ -202,7 +211,7 @@ line() {  # line NAME N JSON
   }
   for r in "${rows[@]}"; do
     IFS='|' read -r n e j j1 <<<"$r"
-    line edgeclass "$n" "$e"
+    [ -n "$e" ] && line edgeclass "$n" "$e"
     if [ -n "$j" ]; then line janus "$n" "$j"; ratio janus "$e" "$j"; fi
     if [ -n "$j1" ]; then line janus-1lp "$n" "$j1"; ratio janus-1lp "$e" "$j1"; fi
   done
@@ -211,7 +220,7 @@ line() {  # line NAME N JSON
     echo "simulcast: layers ${LAYERS} kbit/s (q/h/f), subscribers spread ${SPREAD} over them; Janus: VideoRoom, remote publisher"
     for r in "${sim_rows[@]}"; do
       IFS='|' read -r n e j j1 <<<"$r"
-      line ec-sim "$n" "$e"; layers ec-sim "$e"
+      if [ -n "$e" ]; then line ec-sim "$n" "$e"; layers ec-sim "$e"; fi
       if [ -n "$j" ]; then line janus-vr "$n" "$j"; layers janus-vr "$j"; ratio janus-vr "$e" "$j"; fi
       if [ -n "$j1" ]; then line jvr-1lp "$n" "$j1"; layers jvr-1lp "$j1"; ratio jvr-1lp "$e" "$j1"; fi
     done

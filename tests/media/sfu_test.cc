@@ -187,9 +187,24 @@ TEST(RateMeter, BitsPerSecondOverTheLastSecond) {
   RateMeter m;
   EXPECT_EQ(m.bps(0), 0u);
   for (int i = 0; i < 10; ++i) m.add(i * 100 * kMs, 1000);  // 10 kB in one second
-  EXPECT_EQ(m.bps(999 * kMs), 80'000u);
-  EXPECT_EQ(m.bps(1500 * kMs), 32'000u);  // the first half fell out of the window
+  EXPECT_EQ(m.bps(999 * kMs), 72'000u);   // the bucket still filling does not count yet
+  EXPECT_EQ(m.bps(1000 * kMs), 80'000u);  // the whole second
+  EXPECT_EQ(m.bps(1550 * kMs), 40'000u);  // the first half fell out of the window
   EXPECT_EQ(m.bps(5000 * kMs), 0u);
+  // A steady 30 packets a second reads the same whenever it is read (within a packet): a
+  // reading that counted the bucket still filling was up to 10 % low just after a bucket
+  // began.
+  RateMeter steady;
+  int64_t t = 0;
+  for (int i = 0; i < 300; ++i, t = i * 1000 * kMs / 30) {
+    steady.add(t, 1000);
+    if (t < 2000 * kMs) continue;
+    for (int64_t probe : {t, t + 1 * kMs, t + 20 * kMs}) {
+      uint64_t bps = steady.bps(probe);
+      ASSERT_GE(bps, 29u * 8000) << "at " << probe / kMs << " ms";
+      ASSERT_LE(bps, 31u * 8000) << "at " << probe / kMs << " ms";
+    }
+  }
 }
 
 TEST(KeyframeRequestBackoff, AStudentWhoKeepsAskingIsAnsweredLessAndLess) {
@@ -208,23 +223,54 @@ TEST(KeyframeRequestBackoff, AStudentWhoKeepsAskingIsAnsweredLessAndLess) {
 // Layer rates as a publisher's 180p/360p/720p simulcast sends them.
 const std::vector<uint64_t> kLayers = {150'000, 450'000, 1'500'000};
 
+// The Room decides every 500 ms: `decide` feeds `in` at each decision from `from_ms` up to
+// (not including) `to_ms` and returns the layer chosen last.
+int decide(LayerSelector& sel, const LayerSelector::Input& in, int64_t from_ms, int64_t to_ms) {
+  int layer = sel.target();
+  for (int64_t t = from_ms; t < to_ms; t += 500) layer = sel.select(in, t * kMs);
+  return layer;
+}
+
 TEST(LayerSelector, StartsLowAndClimbsWhileTheEstimateIsNotTheLimit) {
   LayerSelector sel;
   LayerSelector::Input in;
   in.layer_bps = kLayers;
   EXPECT_EQ(sel.select(in, 0), 0);  // no estimate yet: what 400 kbit/s carries
-  // A receive-side estimate sits about 1.5x above what arrives: not limiting, so it probes.
+  // A receive-side estimate sits about 1.5x above what arrives: not limiting, so it probes,
+  // once that has held for 2 s (from the first decision that saw it, at 500 ms).
   in.sent_bps = 190'000;
   in.estimate_bps = 295'000;
-  EXPECT_EQ(sel.select(in, 1000 * kMs), 0);  // too early: the first wait is 2 s
-  EXPECT_EQ(sel.select(in, 2000 * kMs), 1);
+  EXPECT_EQ(decide(sel, in, 500, 2500), 0);
+  EXPECT_EQ(sel.select(in, 2500 * kMs), 1);
   in.sent_bps = 500'000;
   in.estimate_bps = 760'000;
-  EXPECT_EQ(sel.select(in, 3000 * kMs), 1);
-  EXPECT_EQ(sel.select(in, 4000 * kMs), 2);
+  EXPECT_EQ(decide(sel, in, 3000, 5000), 1);
+  EXPECT_EQ(sel.select(in, 5000 * kMs), 2);
   in.sent_bps = 1'550'000;
   in.estimate_bps = 2'300'000;
-  EXPECT_EQ(sel.select(in, 20'000 * kMs), 2);  // the top layer: nothing above
+  EXPECT_EQ(decide(sel, in, 5500, 20'000), 2);  // the top layer: nothing above
+  // While the switch waits for its key frame (the rates still show the layer before), the
+  // same reason does not count.
+  in.sent_bps = 190'000;
+  in.estimate_bps = 295'000;
+  in.settled = false;
+  LayerSelector low;
+  LayerSelector::Input none;
+  none.layer_bps = kLayers;
+  ASSERT_EQ(low.select(none, 0), 0);
+  EXPECT_EQ(decide(low, in, 500, 30'000), 0);
+  in.settled = true;
+  EXPECT_EQ(decide(low, in, 30'000, 32'000), 0);  // held 1.5 s so far
+  EXPECT_EQ(low.select(in, 32'000 * kMs), 1);
+  // An estimate over twice what arrives was measured at a higher rate: it is the link, so
+  // only a layer that fits it (with 10 % to spare) is taken, no probe above that.
+  LayerSelector known;
+  in.sent_bps = 190'000;
+  in.estimate_bps = 1'200'000;  // 450 kbit/s x 1.1 fits, 1.5 Mbit/s does not
+  ASSERT_EQ(known.select(none, 0), 0);
+  EXPECT_EQ(decide(known, in, 500, 3000), 1);
+  in.sent_bps = 500'000;
+  EXPECT_EQ(decide(known, in, 3000, 120'000), 1);
 }
 
 TEST(LayerSelector, DownAtOnceOnAThinLinkAndProbesLessAndLess) {
@@ -238,7 +284,7 @@ TEST(LayerSelector, DownAtOnceOnAThinLinkAndProbesLessAndLess) {
   ASSERT_EQ(sel.select(in, t), 0);
   // A 400 kbit/s link: every probe to 360p makes the estimate fall below it and loss rise.
   std::vector<int64_t> probes;
-  for (t = 100 * kMs; t < 120'000 * kMs; t += 100 * kMs) {
+  for (t = 500 * kMs; t < 120'000 * kMs; t += 500 * kMs) {
     int before = sel.target();
     int now = sel.select(in, t);
     if (before == 0 && now == 1) {
@@ -246,13 +292,14 @@ TEST(LayerSelector, DownAtOnceOnAThinLinkAndProbesLessAndLess) {
       LayerSelector::Input congested = in;
       congested.estimate_bps = 340'000;
       congested.loss = 0.3;
-      EXPECT_EQ(sel.select(congested, t + 700 * kMs), 0);  // back down at the next report
-      t += 700 * kMs;
+      t += 1000 * kMs;
+      EXPECT_EQ(sel.select(congested, t), 0);  // back down at the next report
     }
   }
-  // 2 s, then waits of 6, 18 and 54 s: four probes in two minutes, then none for a minute.
+  // 2.5 s (the estimate held 2 s from the first decision), then waits of 6, 18 and 54 s:
+  // four probes in two minutes, then none for a minute.
   ASSERT_EQ(probes.size(), 4u);
-  EXPECT_EQ(probes[0], 2000);
+  EXPECT_EQ(probes[0], 2500);
   EXPECT_GE(probes[1] - probes[0], 6000);
   EXPECT_GE(probes[2] - probes[1], 18'000);
   EXPECT_GE(probes[3] - probes[2], 54'000);
@@ -266,7 +313,8 @@ TEST(LayerSelector, AnEstimateStillRampingUpIsNotCongestion) {
   in.sent_bps = 500'000;
   in.estimate_bps = 700'000;  // fits 360p, not 720p; but 40 % above what arrives: probe
   ASSERT_EQ(sel.select(in, 0), 1);
-  ASSERT_EQ(sel.select(in, 2000 * kMs), 2);
+  ASSERT_EQ(decide(sel, in, 500, 2500), 1);
+  ASSERT_EQ(sel.select(in, 2500 * kMs), 2);
   // The estimate stays below 720p while it ramps up (not falling, no loss): 720p stays.
   in.sent_bps = 1'500'000;
   EXPECT_EQ(sel.select(in, 4000 * kMs), 2);
@@ -291,8 +339,71 @@ TEST(LayerSelector, AnEstimateStillRampingUpIsNotCongestion) {
   LayerSelector::Input none;
   none.layer_bps = kLayers;
   ASSERT_EQ(blind.select(none, 0), 0);
-  EXPECT_EQ(blind.select(none, 9000 * kMs), 0);
+  EXPECT_EQ(decide(blind, none, 500, 10'000), 0);
   EXPECT_EQ(blind.select(none, 10'000 * kMs), 1);
+}
+
+// Hysteresis: a rate or an estimate that jitters across a threshold does not move anyone.
+TEST(LayerSelector, AJitteryRateOrEstimateAroundAThresholdDoesNotFlapLayers) {
+  const std::vector<uint64_t> layers = {153'000, 510'000, 1'530'000};
+  uint32_t seed = 12345;
+  auto jitter = [&seed](double spread) {  // uniform in [1 - spread, 1 + spread]
+    seed = seed * 1664525u + 1013904223u;
+    return 1.0 + spread * (2.0 * double(seed >> 8) / double(1u << 24) - 1.0);
+  };
+  // 1. A subscriber on 360p (510 + 55 kbit/s of audio) whose estimate is 1.2x that: what it
+  // receives, measured each decision, jitters by +-12 % (a publisher's pacing, a busy SFU),
+  // so now and then the estimate reads 1.3x it: the probe threshold, for one decision.
+  LayerSelector mid;
+  LayerSelector::Input in;
+  in.layer_bps = layers;
+  in.other_bps = 55'000;
+  in.estimate_bps = 678'000;
+  in.sent_bps = 565'000;
+  ASSERT_EQ(mid.select(in, 0), 1);
+  int crossed = 0, changes = 0;
+  for (int64_t t = 500; t < 120'000; t += 500) {
+    in.sent_bps = uint64_t(565'000 * jitter(0.12));
+    in.estimate_bps = uint64_t(678'000 * jitter(0.02));
+    crossed += in.estimate_bps * 10 >= in.sent_bps * 13;
+    int before = mid.target();
+    changes += mid.select(in, t * kMs) != before;
+  }
+  EXPECT_GE(crossed, 10) << "the jitter never reached the probe threshold: the test proves nothing";
+  EXPECT_EQ(changes, 0);
+  EXPECT_EQ(mid.target(), 1);
+  // 2. A subscriber on 720p whose estimate jitters around what 720p needs (1.53 Mbit/s +
+  // audio = 1.67 Mbit/s at 95 %), falling by 5 % or more now and then: it goes down to 360p
+  // when the estimate falls below 720p, and stays there: the estimate is 3x what 360p sends
+  // (no probe) and short of 720p x 1.1.
+  LayerSelector top;
+  in.estimate_bps = 3'000'000;
+  in.sent_bps = 1'600'000;
+  ASSERT_EQ(top.select(in, 0), 2);
+  changes = 0;
+  int below = 0;
+  uint64_t last = in.estimate_bps;
+  int64_t fell_ms = -10'000;
+  for (int64_t t = 500; t < 120'000; t += 500) {
+    uint64_t est = uint64_t(1'670'000 * jitter(0.05));
+    if (est * 20 <= last * 19) fell_ms = t;  // as the Room marks a falling REMB
+    last = est;
+    in.estimate_bps = est;
+    in.estimate_falling = t - fell_ms < 2000;
+    below += in.estimate_falling && double(est) * 0.95 - 55'000 < 1'530'000;
+    in.sent_bps = top.target() == 2 ? 1'585'000 : 565'000;
+    int before = top.target();
+    changes += top.select(in, t * kMs) != before;
+  }
+  EXPECT_GE(below, 1) << "the estimate never fell below 720p: the test proves nothing";
+  EXPECT_EQ(changes, 1);
+  EXPECT_EQ(top.target(), 1);
+  // 3. The estimate then grows to 720p x 1.1 and holds there: up again after 2 s.
+  in.estimate_falling = false;
+  in.estimate_bps = 1'850'000;
+  in.sent_bps = 565'000;
+  EXPECT_EQ(decide(top, in, 120'000, 122'000), 1);
+  EXPECT_EQ(top.select(in, 122'000 * kMs), 2);
 }
 
 TEST(LayerSelector, FitsTheEstimateAndSkipsLayersThatAreNotSent) {

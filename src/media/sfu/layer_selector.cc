@@ -8,6 +8,7 @@ void LayerSelector::change(int layer, bool up, int64_t now_ns) {
   target_ = layer;
   last_up_ = up;
   changed_ns_ = now_ns;
+  up_since_ns_ = -1;
 }
 
 int LayerSelector::select(const Input& in, int64_t now_ns) {
@@ -58,10 +59,23 @@ int LayerSelector::select(const Input& in, int64_t now_ns) {
   for (int i = target_ + 1; i < n && up < 0; ++i) {
     if (active(i)) up = i;
   }
+  // The reason to go up, at this decision: the next layer fits with room to spare, or the
+  // estimate is in the probe band over a rate that shows the current layer.
+  bool reason = false;
+  if (up >= 0 && in.loss < kLossUp && in.settled) {
+    const double ratio =
+        known && in.sent_bps > 0 ? double(in.estimate_bps) / double(in.sent_bps) : 0;
+    const bool fits_up = known && double(in.layer_bps[size_t(up)]) * kUpMargin <= double(room);
+    const bool probe = !known || (ratio >= kProbeLow && ratio <= kProbeHigh);
+    reason = fits_up || probe;
+  }
+  if (!reason) {
+    up_since_ns_ = -1;
+    return target_;
+  }
+  if (up_since_ns_ < 0) up_since_ns_ = now_ns;
   int64_t wait = known ? up_wait_ns_ : std::max(up_wait_ns_, kBlindUpWaitNs);
-  if (up < 0 || in.loss >= kLossUp || now_ns - changed_ns_ < wait) return target_;
-  const bool not_limited = !known || in.estimate_bps * 10 >= in.sent_bps * 13;
-  if (fits(up) || not_limited) change(up, true, now_ns);
+  if (now_ns - changed_ns_ >= wait && now_ns - up_since_ns_ >= kUpHoldNs) change(up, true, now_ns);
   return target_;
 }
 

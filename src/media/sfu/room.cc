@@ -274,6 +274,7 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, i
         }
         if (c.layer >= 0) ++counters_.layer_switches;
         c.layer = int(li);
+        c.layer_since_ns = now;
       } else if (want != li) {
         // It still gets its old layer until the wanted one sends a key frame.
         request_keyframe(p, want, now);
@@ -545,6 +546,10 @@ void Room::select_layers(int64_t now_ns) {
       uint64_t mine = c.rate.bps(now_ns);
       in.other_bps = in.sent_bps > mine ? in.sent_bps - mine : 0;
       in.loss = s.loss;
+      // Its rates show the layer it was given once that layer has filled a rate window
+      // (RateMeter reads the whole second before the bucket filling now).
+      in.settled = c.layer >= 0 && c.layer == c.selector.target() &&
+                   now_ns - c.layer_since_ns >= RateMeter::kWindowNs + RateMeter::kBucketNs;
       int before = c.selector.target();
       int target = c.selector.select(in, now_ns);
       if (target != before) {

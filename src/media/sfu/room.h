@@ -219,6 +219,7 @@ class Room {
     KeyframeRequestBackoff keyframe_backoff;  // this subscriber's own PLI/FIR
     RateMeter rate;                           // what it was sent on this stream
     int layer = -1;                           // the layer forwarded now; -1: none yet
+    int64_t layer_since_ns = -1;              // when `layer` began (its first key frame)
     uint16_t rtx_seq = 0;                     // next RTX sequence number
     uint64_t packets = 0;
     uint64_t octets = 0;
