@@ -132,7 +132,11 @@ TEST(NackGenerator, RequestsGapsWithRetriesAndForgets) {
   EXPECT_EQ(g.missing_count(), 0u);            // forgotten after kMaxAgeMs
   EXPECT_FALSE(g.expected(1));                 // too late to matter
   EXPECT_TRUE(g.expected(uint16_t(2 - 300)));  // far behind: a restart, not a duplicate
-  g.on_packet(10000, 400 * kMs);               // a jump far beyond kMaxMissing is a restart
+  EXPECT_TRUE(g.jumps(uint16_t(2 - 300)));
+  EXPECT_TRUE(g.jumps(uint16_t(2 + 300)));
+  EXPECT_FALSE(g.jumps(uint16_t(2 + 200)));  // a gap NACKs can still repair
+  EXPECT_FALSE(g.jumps(uint16_t(2 - 200)));
+  g.on_packet(10000, 400 * kMs);  // a jump far beyond kMaxMissing is a restart
   EXPECT_EQ(g.missing_count(), 0u);
   g.on_packet(10002, 400 * kMs);
   EXPECT_FALSE(g.due(2000 * kMs).size());  // too old to be useful
@@ -990,11 +994,18 @@ TEST_F(RoomTest, ADuplicatePacketFromThePublisherIsNotForwardedAgain) {
   clock_.advance_ms(1500);  // a hole is awaited for a second only
   room_.on_timer();
   rtp("teacher", vp8(0x1111, 506, 18000, false));  // too late to matter
+  // The stream starts again far lower (or jumps far ahead): numbering continues at the next
+  // key frame, never reusing or skipping numbers.
+  rtp("teacher", vp8(0x1111, 7, 21000, false));
+  rtp("teacher", vp8(0x1111, 8, 21000, true));
+  rtp("teacher", vp8(0x1111, 9, 21000, false));
+  rtp("teacher", vp8(0x1111, 20000, 24000, true));
+  rtp("teacher", vp8(0x1111, 8, 21000, true));  // far behind again: a restart, a new number
   std::vector<uint16_t> seqs;
   for (auto s : take("s1", false)) seqs.push_back(RtpPacket::parse(s.bytes)->sequence_number());
-  EXPECT_EQ(seqs, (std::vector<uint16_t>{500, 501, 503, 502, 505, 504, 507}));
-  EXPECT_EQ(room_.counters().packets_dropped, 3u);
-  EXPECT_EQ(room_.counters().rtp_packets_in, 10u);
+  EXPECT_EQ(seqs, (std::vector<uint16_t>{500, 501, 503, 502, 505, 504, 507, 508, 509, 510, 511}));
+  EXPECT_EQ(room_.counters().packets_dropped, 4u);
+  EXPECT_EQ(room_.counters().rtp_packets_in, 15u);
 }
 
 TEST(MediaCountersTest, EveryCounterHasOneRowAndSnapshotsSumPerRoomDeltas) {

@@ -40,6 +40,12 @@ bool NackGenerator::on_packet(uint16_t seq, int64_t now_ns) {
   return false;
 }
 
+bool NackGenerator::jumps(uint16_t seq) const {
+  if (!started_ || seq == max_seq_) return false;
+  return seq_newer(seq, max_seq_) ? uint16_t(seq - max_seq_ - 1) > kMaxMissing
+                                  : uint16_t(max_seq_ - seq) > kMaxMissing;
+}
+
 bool NackGenerator::expected(uint16_t seq) const {
   if (!started_ || seq_newer(seq, max_seq_)) return true;
   if (uint16_t(max_seq_ - seq) > kMaxMissing) return true;

@@ -27,6 +27,10 @@ class NackGenerator {
   // for kMaxAgeMs, also after its last request). A number more than kMaxMissing behind is a
   // restart of the stream, so it is expected.
   bool expected(uint16_t seq) const;
+  // True when `seq` is more than kMaxMissing from the highest number seen, either way: the
+  // stream started again, or lost more than NACKs can repair. A decoder then needs a key
+  // frame, and a subscriber's numbering must not jump with it (Room restarts its rewriters).
+  bool jumps(uint16_t seq) const;
   // Records an arrival. True when it opened a new gap (the caller may NACK at once).
   bool on_packet(uint16_t seq, int64_t now_ns);
   // The sequence numbers to request now; marks them as requested.

@@ -241,6 +241,7 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, i
   l.last_packet_ns = now;
   bool is_video = p.params.kind == MediaKind::kVideo;
   bool keyframe = is_video && is_keyframe(p.params.codec, in.payload());
+  bool jumped = false;  // the layer's numbering jumped: its subscribers start again
   if (is_video) {
     // A packet behind the newest that fills no awaited hole is a duplicate (the network's, or
     // a late original and the retransmission NACKed for it) or too late to matter: sent on,
@@ -249,6 +250,7 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, i
       ++counters_.packets_dropped;
       return;
     }
+    jumped = l.nacks.jumps(in.sequence_number());
     l.cache.store(in.ssrc(), in.sequence_number(), bytes, now);
     if (keyframe) l.keyframes.on_keyframe();
     if (l.nacks.on_packet(in.sequence_number(), now)) send_upstream_nacks(p, l, now);
@@ -280,6 +282,9 @@ void Room::on_rtp(const std::string& participant_id, std::span<uint8_t> bytes, i
         request_keyframe(p, want, now);
       }
     }
+    // Numbering continues from the last packet sent, at a key frame (the rewriter mapped a
+    // jump straight through, and a restart lower onto numbers already used).
+    if (jumped) c.rewriter.restart();
     RtpRewriter::Input ri{in.ssrc(), in.sequence_number(), in.timestamp(), keyframe};
     bool new_source = c.rewriter.rebases(in.ssrc());
     auto out = c.rewriter.rewrite(ri, now);
