@@ -132,18 +132,23 @@ count_syscalls() {  # pid client-log file
 }
 
 # The CPU time of each of the server's threads during the chat (from the end of the connect
-# phase plus the settle time to "chat:"), one line per thread: "<tid> <ticks>", into FILE. How
-# the fan-out's work was shared between the I/O threads.
+# phase plus the settle time to "chat:"), one line per thread: "<tid> <ticks> <name> <run ms>
+# <run-queue wait ms>" (ticks of 10 ms from stat; the two times from schedstat, to the
+# nanosecond), into FILE. How the fan-out's work was shared between the I/O threads, which
+# other thread worked during the chat, and how long each waited for the core.
 thread_cpu() {  # pid client-log file
   ( snap() { for t in /proc/"$1"/task/*; do
-        [ -r "$t/stat" ] && awk -v t="${t##*/}" '{ sub(/^.*\) /, ""); print t, $12 + $13 }' "$t/stat"
+        [ -r "$t/stat" ] && awk -v t="${t##*/}" -v comm="$(tr ' ' _ <"$t/comm")" \
+          -v sched="$(cat "$t/schedstat")" \
+          '{ sub(/^.*\) /, ""); split(sched, s, " "); print t, $12 + $13, comm, s[1], s[2] }' "$t/stat"
       done 2>/dev/null; }
     while ! grep -q "connect:" "$2" 2>/dev/null; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done
     sleep "$SETTLE_S"
     before=$(snap "$1")
     while ! grep -qE "chat:|CPU during the chat" "$2" 2>/dev/null; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done
     after=$(snap "$1")
-    join <(echo "$before" | sort) <(echo "$after" | sort) | awk '{ print $1, $3 - $2 }' >"$3" ) &
+    join <(echo "$before" | sort) <(echo "$after" | sort) |
+      awk '{ printf "%s %d %s %.1f %.1f\n", $1, $6 - $2, $3, ($8 - $4) / 1e6, ($9 - $5) / 1e6 }' >"$3" ) &
   THREAD_CPU_PID=$!
 }
 
