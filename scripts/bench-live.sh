@@ -26,7 +26,9 @@
 #                              differs from edgeclass only with BENCH_LIVE_THREADS > 1);
 #                              edgeclass-sendmsg, edgeclass writing each socket with its own
 #                              sendmsg instead of a burst's sends through io_uring
-#                              (EDGECLASS_LIVE_IO_URING=0; ws/send_ring.h)
+#                              (EDGECLASS_LIVE_IO_URING=0; ws/send_ring.h); edgeclass-base,
+#                              another build of edgeclass (EDGECLASS_BASE_BIN, say the one
+#                              before a change) in the same alternating runs
 #   BENCH_LIVE_SERVER_CPU=0 BENCH_LIVE_CLIENT_CPU=1   cores for taskset (empty: not pinned;
 #                              a list such as 0,1 gives the server both)
 #   BENCH_LIVE_THREADS=1       edgeclass I/O threads (the peer is one Node thread); with 2 or
@@ -89,6 +91,10 @@ if [ -z "${EDGECLASS_BIN:-}" ]; then
   EDGECLASS_BIN=build/release/edgeclass
 fi
 BIN=$(readlink -f "$EDGECLASS_BIN")
+if [[ " $TARGETS " == *" edgeclass-base "* ]]; then
+  [ -x "${EDGECLASS_BASE_BIN:-}" ] || { echo "bench-live: edgeclass-base needs EDGECLASS_BASE_BIN (a server binary)" >&2; exit 2; }
+  BASE_BIN=$(readlink -f "$EDGECLASS_BASE_BIN")
+fi
 if [ "$CLIENT" = cpp ] && [ -z "${LOADTEST_BIN:-}" ]; then
   cmake --build build/release --target edgeclass-loadtest >/dev/null
   LOADTEST_BIN=build/release/edgeclass-loadtest
@@ -181,8 +187,9 @@ run_one() {  # target students rate run
     mkdir -p "$data"
     local spread=50 scheme=http tls_env=()
     [ "$target" = edgeclass-nospread ] && spread=-1
-    local ring=1
+    local ring=1 bin=$BIN
     [ "$target" = edgeclass-sendmsg ] && ring=0
+    [ "$target" = edgeclass-base ] && bin=$BASE_BIN
     if [ "$TLS" = 1 ]; then
       scheme=https
       tls_env=(EDGECLASS_TLS_CERT="$work/tls/cert.pem" EDGECLASS_TLS_KEY="$work/tls/key.pem")
@@ -190,7 +197,7 @@ run_one() {  # target students rate run
     # shellcheck disable=SC2046
     env "${tls_env[@]}" EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
       EDGECLASS_THREADS=$THREADS MAX_STUDENTS=100000 EDGECLASS_LOG_LEVEL=warn \
-      EDGECLASS_LIVE_SPREAD_ABOVE=$spread EDGECLASS_LIVE_IO_URING=$ring $(pin "$SERVER_CPU") "$BIN" serve >"$log" 2>&1 &
+      EDGECLASS_LIVE_SPREAD_ABOVE=$spread EDGECLASS_LIVE_IO_URING=$ring $(pin "$SERVER_CPU") "$bin" serve >"$log" 2>&1 &
     local pid=$!
     pids+=("$pid")
     wait_http "$scheme://127.0.0.1:$port/healthz" "$pid" || { echo "bench-live: edgeclass did not start ($log)" >&2; exit 1; }
