@@ -10,7 +10,7 @@ const dir = process.argv[2];
 if (!dir) { console.error('usage: summarize.mjs DIR'); process.exit(2); }
 const runs = [];
 for (const f of readdirSync(dir)) {
-  const m = f.match(/^(\d+)x(\d+)-(edgeclass|edgeclass-nospread|edgeclass-sendmsg|peer)-(\d+)\.json$/);
+  const m = f.match(/^(\d+)x(\d+)-(edgeclass|edgeclass-base|edgeclass-nospread|edgeclass-sendmsg|peer)-(\d+)\.json$/);
   if (!m) continue;
   const r = JSON.parse(readFileSync(join(dir, f), 'utf8'));
   // perf stat -x, output (scripts/bench-live.sh): "count,,event,..." per line.
