@@ -718,14 +718,16 @@ void RoomHost::save_chat() {
   chat_timer_.cancel();
   auto rows = std::make_shared<std::vector<store::ChatMessage>>(std::move(chat_unsaved_));
   chat_unsaved_ = {};
-  // One op for the batch: each message is inserted on its own (one that fails is logged and
-  // the others are still stored), all in one group commit.
+  // One op for the batch, in one group commit: a message refused on its own (its session is
+  // gone, its id taken: SQLite undid only that statement) is logged and the others are still
+  // stored; any other failure (the disk) fails the batch, which the Done logs.
   base::Status st = deps_.writer->submit(
       [rows](store::Txn& txn) {
         for (const auto& row : *rows) {
           base::Status s = store::insert_chat(txn, row);
-          if (!s.is_ok())
-            base::log::warn("live.chat_not_stored").kv("id", row.id).kv("error", s.message());
+          if (s.is_ok()) continue;
+          if (s.code() != base::Code::kNotFound && s.code() != base::Code::kConflict) return s;
+          base::log::warn("live.chat_not_stored").kv("id", row.id).kv("error", s.message());
         }
         return base::Status::ok();
       },
