@@ -14,6 +14,11 @@
 # 4.30 vs 11.35 us; 1000 x 20/s, 5 runs: 15.8 (12.7-30.9) vs 20.7 (16.9-22.2) ms, 4.90 vs
 # 11.90 us; 3000 x 20/s, 5 runs: 28.1 (26.6-33.3) vs 77.3 (67.3-84.5) ms, 4.63 vs 11.52 us;
 # every message delivered, no duplicates or reordering.
+# Since a room stores its chat in batches (the store writer's commit per message was the
+# second busy thread on the server's core), 10:28, the bench's session at autogroup nice -10
+# (BENCH_LIVE_AUTOGROUP_NICE; docs/live-performance.md, "The second busy thread"), 4 runs
+# each of the build before and after: 1000 x 100/s server CPU per delivery 4.40 -> 4.03 us
+# (medians), P99 20.9 -> 21.0 ms (17.9-23.7 vs 20.8-31.1); 3000 x 20/s unchanged (4.7 us).
 #
 #   scripts/bench-live.sh            (make bench-live)
 #
