@@ -14,6 +14,11 @@
 # 4.30 vs 11.35 us; 1000 x 20/s, 5 runs: 15.8 (12.7-30.9) vs 20.7 (16.9-22.2) ms, 4.90 vs
 # 11.90 us; 3000 x 20/s, 5 runs: 28.1 (26.6-33.3) vs 77.3 (67.3-84.5) ms, 4.63 vs 11.52 us;
 # every message delivered, no duplicates or reordering.
+# Since a room stores its chat in batches (the store writer's commit per message was the
+# second busy thread on the server's core), 10:28, the bench's session at autogroup nice -10
+# (BENCH_LIVE_AUTOGROUP_NICE; docs/live-performance.md, "The second busy thread"), 4 runs
+# each of the build before and after: 1000 x 100/s server CPU per delivery 4.40 -> 4.03 us
+# (medians), P99 20.9 -> 21.0 ms (17.9-23.7 vs 20.8-31.1); 3000 x 20/s unchanged (4.7 us).
 #
 #   scripts/bench-live.sh            (make bench-live)
 #
@@ -26,7 +31,9 @@
 #                              differs from edgeclass only with BENCH_LIVE_THREADS > 1);
 #                              edgeclass-sendmsg, edgeclass writing each socket with its own
 #                              sendmsg instead of a burst's sends through io_uring
-#                              (EDGECLASS_LIVE_IO_URING=0; ws/send_ring.h)
+#                              (EDGECLASS_LIVE_IO_URING=0; ws/send_ring.h); edgeclass-base,
+#                              another build of edgeclass (EDGECLASS_BASE_BIN, say the one
+#                              before a change) in the same alternating runs
 #   BENCH_LIVE_SERVER_CPU=0 BENCH_LIVE_CLIENT_CPU=1   cores for taskset (empty: not pinned;
 #                              a list such as 0,1 gives the server both)
 #   BENCH_LIVE_THREADS=1       edgeclass I/O threads (the peer is one Node thread); with 2 or
@@ -44,6 +51,12 @@
 #   BENCH_LIVE_CLIENT=cpp      the load client for both targets: cpp (edgeclass-loadtest live)
 #                              or node (bench/fanout/fanout-bench.mjs, the earlier client; also
 #                              the one for BENCH_LIVE_TLS=1, which the C++ client does not speak)
+#   BENCH_LIVE_AUTOGROUP_NICE  e.g. -10: the nice value of this session's autogroup (where the
+#                              kernel groups tasks by session, /proc/sys/kernel/sched_autogroup_enabled,
+#                              another session's `nice -n 19` build still gets a whole group's
+#                              share of a core against the bench; this gives the bench's group
+#                              more). Applies to the whole session: run the bench under setsid.
+#                              Empty (default): unchanged
 #   EDGECLASS_BIN              server binary (default build/release/edgeclass, built here)
 #   LOADTEST_BIN               the C++ client (default build/release/edgeclass-loadtest, built here)
 # Each case also runs bench/fanout/sendfloor.c (when a C compiler is here): the same number of
@@ -73,6 +86,12 @@ if [ "$CLIENT" = cpp ] && [ "$TLS" = 1 ]; then
   echo "bench-live: the C++ client speaks plain ws:// only; BENCH_LIVE_TLS=1 needs BENCH_LIVE_CLIENT=node" >&2; exit 2
 fi
 SECRET=bench-secret-0123456789abcdef
+AUTOGROUP="$(cat /proc/self/autogroup 2>/dev/null || echo "no autogroup")"
+if [ -n "${BENCH_LIVE_AUTOGROUP_NICE:-}" ]; then
+  echo "$BENCH_LIVE_AUTOGROUP_NICE" >/proc/self/autogroup ||
+    { echo "bench-live: cannot set the autogroup's nice value (BENCH_LIVE_AUTOGROUP_NICE)" >&2; exit 2; }
+  AUTOGROUP="$(cat /proc/self/autogroup)"
+fi
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 for tool in node npm curl python3 taskset; do
@@ -89,6 +108,10 @@ if [ -z "${EDGECLASS_BIN:-}" ]; then
   EDGECLASS_BIN=build/release/edgeclass
 fi
 BIN=$(readlink -f "$EDGECLASS_BIN")
+if [[ " $TARGETS " == *" edgeclass-base "* ]]; then
+  [ -x "${EDGECLASS_BASE_BIN:-}" ] || { echo "bench-live: edgeclass-base needs EDGECLASS_BASE_BIN (a server binary)" >&2; exit 2; }
+  BASE_BIN=$(readlink -f "$EDGECLASS_BASE_BIN")
+fi
 if [ "$CLIENT" = cpp ] && [ -z "${LOADTEST_BIN:-}" ]; then
   cmake --build build/release --target edgeclass-loadtest >/dev/null
   LOADTEST_BIN=build/release/edgeclass-loadtest
@@ -132,18 +155,23 @@ count_syscalls() {  # pid client-log file
 }
 
 # The CPU time of each of the server's threads during the chat (from the end of the connect
-# phase plus the settle time to "chat:"), one line per thread: "<tid> <ticks>", into FILE. How
-# the fan-out's work was shared between the I/O threads.
+# phase plus the settle time to "chat:"), one line per thread: "<tid> <ticks> <name> <run ms>
+# <run-queue wait ms>" (ticks of 10 ms from stat; the two times from schedstat, to the
+# nanosecond), into FILE. How the fan-out's work was shared between the I/O threads, which
+# other thread worked during the chat, and how long each waited for the core.
 thread_cpu() {  # pid client-log file
   ( snap() { for t in /proc/"$1"/task/*; do
-        [ -r "$t/stat" ] && awk -v t="${t##*/}" '{ sub(/^.*\) /, ""); print t, $12 + $13 }' "$t/stat"
+        [ -r "$t/stat" ] && awk -v t="${t##*/}" -v comm="$(tr ' ' _ <"$t/comm")" \
+          -v sched="$(cat "$t/schedstat")" \
+          '{ sub(/^.*\) /, ""); split(sched, s, " "); print t, $12 + $13, comm, s[1], s[2] }' "$t/stat"
       done 2>/dev/null; }
     while ! grep -q "connect:" "$2" 2>/dev/null; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done
     sleep "$SETTLE_S"
     before=$(snap "$1")
     while ! grep -qE "chat:|CPU during the chat" "$2" 2>/dev/null; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done
     after=$(snap "$1")
-    join <(echo "$before" | sort) <(echo "$after" | sort) | awk '{ print $1, $3 - $2 }' >"$3" ) &
+    join <(echo "$before" | sort) <(echo "$after" | sort) |
+      awk '{ printf "%s %d %s %.1f %.1f\n", $1, $6 - $2, $3, ($8 - $4) / 1e6, ($9 - $5) / 1e6 }' >"$3" ) &
   THREAD_CPU_PID=$!
 }
 
@@ -176,8 +204,9 @@ run_one() {  # target students rate run
     mkdir -p "$data"
     local spread=50 scheme=http tls_env=()
     [ "$target" = edgeclass-nospread ] && spread=-1
-    local ring=1
+    local ring=1 bin=$BIN
     [ "$target" = edgeclass-sendmsg ] && ring=0
+    [ "$target" = edgeclass-base ] && bin=$BASE_BIN
     if [ "$TLS" = 1 ]; then
       scheme=https
       tls_env=(EDGECLASS_TLS_CERT="$work/tls/cert.pem" EDGECLASS_TLS_KEY="$work/tls/key.pem")
@@ -185,7 +214,7 @@ run_one() {  # target students rate run
     # shellcheck disable=SC2046
     env "${tls_env[@]}" EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
       EDGECLASS_THREADS=$THREADS MAX_STUDENTS=100000 EDGECLASS_LOG_LEVEL=warn \
-      EDGECLASS_LIVE_SPREAD_ABOVE=$spread EDGECLASS_LIVE_IO_URING=$ring $(pin "$SERVER_CPU") "$BIN" serve >"$log" 2>&1 &
+      EDGECLASS_LIVE_SPREAD_ABOVE=$spread EDGECLASS_LIVE_IO_URING=$ring $(pin "$SERVER_CPU") "$bin" serve >"$log" 2>&1 &
     local pid=$!
     pids+=("$pid")
     wait_http "$scheme://127.0.0.1:$port/healthz" "$pid" || { echo "bench-live: edgeclass did not start ($log)" >&2; exit 1; }
@@ -255,7 +284,7 @@ run_one() {  # target students rate run
 if [ "$TLS" = 1 ]; then
   "$BIN" cert --self-signed --host 127.0.0.1 --out "$work/tls" >/dev/null
 fi
-echo "bench-live: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), server on cpu '${SERVER_CPU}', client ($CLIENT) on cpu '${CLIENT_CPU}', edgeclass threads $THREADS, edgeclass $([ "$TLS" = 1 ] && echo "over TLS (wss://)" || echo "plain (ws://)"); results in $out"
+echo "bench-live: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), server on cpu '${SERVER_CPU}', client ($CLIENT) on cpu '${CLIENT_CPU}', edgeclass threads $THREADS, edgeclass $([ "$TLS" = 1 ] && echo "over TLS (wss://)" || echo "plain (ws://)"), scheduler group $AUTOGROUP; results in $out"
 floor=""
 if command -v cc >/dev/null; then
   cc -O2 -o "$work/sendfloor" bench/fanout/sendfloor.c && floor=$work/sendfloor

@@ -10,7 +10,7 @@ const dir = process.argv[2];
 if (!dir) { console.error('usage: summarize.mjs DIR'); process.exit(2); }
 const runs = [];
 for (const f of readdirSync(dir)) {
-  const m = f.match(/^(\d+)x(\d+)-(edgeclass|edgeclass-nospread|edgeclass-sendmsg|peer)-(\d+)\.json$/);
+  const m = f.match(/^(\d+)x(\d+)-(edgeclass|edgeclass-base|edgeclass-nospread|edgeclass-sendmsg|peer)-(\d+)\.json$/);
   if (!m) continue;
   const r = JSON.parse(readFileSync(join(dir, f), 'utf8'));
   // perf stat -x, output (scripts/bench-live.sh): "count,,event,..." per line.
@@ -61,9 +61,9 @@ const quiz = runs.filter((x) => x.r.quiz_opened != null);
 if (quiz.length) {
   console.log('\nQuiz (edgeclass): opening = teacher\'s quiz_publish -> each student\'s quiz_published (the publish commit included);');
   console.log('acks = answer_accepted after the group commit; results = the teacher\'s quiz_results counting every answer');
-  console.log('case            run  opened  open P50  open P99  open max  acked   ack P99   results: all counted after publish / after last answer, updates');
-  for (const { case: c, run, r } of quiz) {
-    console.log(`${c.padEnd(15)} ${String(run).padEnd(4)} ${String(r.quiz_opened).padEnd(7)} ${f(r.quiz_open_p50_ms).padEnd(9)} ${f(r.quiz_open_p99_ms).padEnd(9)} ${f(r.quiz_open_max_ms).padEnd(9)} ` +
+  console.log('case            target             run  opened  open P50  open P99  open max  acked   ack P99   results: all counted after publish / after last answer, updates');
+  for (const { case: c, target, run, r } of quiz) {
+    console.log(`${c.padEnd(15)} ${target.padEnd(18)} ${String(run).padEnd(4)} ${String(r.quiz_opened).padEnd(7)} ${f(r.quiz_open_p50_ms).padEnd(9)} ${f(r.quiz_open_p99_ms).padEnd(9)} ${f(r.quiz_open_max_ms).padEnd(9)} ` +
       `${String(r.quiz_acked).padEnd(7)} ${f(r.quiz_ack_p99_ms).padEnd(9)} ${f(r.quiz_results_all_ms)} / ${f(r.quiz_results_after_last_answer_ms)} ms, ${r.quiz_results_events}`);
   }
 }
@@ -71,7 +71,7 @@ console.log('\nSpread per case (min / median / max over the runs):');
 const cases = [...new Set(runs.map((x) => x.case))];
 for (const c of cases) {
   const by = {};
-  for (const t of ['edgeclass', 'edgeclass-nospread', 'edgeclass-sendmsg', 'peer']) {
+  for (const t of ['edgeclass', 'edgeclass-base', 'edgeclass-nospread', 'edgeclass-sendmsg', 'peer']) {
     const rs = runs.filter((x) => x.case === c && x.target === t && !x.r.error).map((x) => x.r);
     if (!rs.length) continue;
     by[t] = rs;
@@ -90,6 +90,11 @@ for (const c of cases) {
     const e = med(by.edgeclass.map((r) => r.p99_ms)), u = med(by['edgeclass-nospread'].map((r) => r.p99_ms));
     const ce = med(by.edgeclass.map((r) => r.server_us_per_delivery)), cu = med(by['edgeclass-nospread'].map((r) => r.server_us_per_delivery));
     console.log(`${c}: median P99 not spread / spread = ${f(u / e, 2)}x; CPU per delivery not spread / spread = ${f(cu / ce, 2)}x`);
+  }
+  if (by.edgeclass && by['edgeclass-base']) {
+    const e = med(by.edgeclass.map((r) => r.p99_ms)), u = med(by['edgeclass-base'].map((r) => r.p99_ms));
+    const ce = med(by.edgeclass.map((r) => r.server_us_per_delivery)), cu = med(by['edgeclass-base'].map((r) => r.server_us_per_delivery));
+    console.log(`${c}: median P99 base / edgeclass = ${f(u / e, 2)}x; CPU per delivery base / edgeclass = ${f(cu / ce, 2)}x`);
   }
   if (by.edgeclass && by['edgeclass-sendmsg']) {
     const e = med(by.edgeclass.map((r) => r.p99_ms)), u = med(by['edgeclass-sendmsg'].map((r) => r.p99_ms));

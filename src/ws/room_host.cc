@@ -38,7 +38,8 @@ RoomHost::RoomHost(asio::io_context& ioc, int thread_index, classroom::RoomConfi
       course_id_(config.course_id),
       on_finished_(std::move(on_finished)),
       room_(std::move(config), *this, *deps.clock, *deps.random),
-      flush_(std::make_shared<FlushList>(ioc.get_executor())) {
+      flush_(std::make_shared<FlushList>(ioc.get_executor())),
+      chat_timer_(ioc) {
   if (deps_.spread_over.size() > 1) {
     shards_.resize(deps_.spread_over.size());
     shard_members_.assign(deps_.spread_over.size(), 0);
@@ -539,6 +540,7 @@ void RoomHost::submit_answer(const Sender& s, const classroom::ClientMessage& ms
 }
 
 base::Status RoomHost::write(store::WriteOp op, std::function<void(base::Status)> done) {
+  save_chat();  // the room's writes reach the writer in the order they happened
   return deps_.writer->submit(
       std::move(op), [self = shared_from_this(), done = std::move(done)](base::Status st) mutable {
         self->post_here([done = std::move(done), st = std::move(st)](RoomHost&) mutable {
@@ -697,17 +699,51 @@ void RoomHost::on_quiz_deadline(std::string_view quiz_id) {
 }
 
 void RoomHost::on_chat_message(const classroom::ChatMessage& m) {
-  store::ChatMessage row{m.id, m.session_id, m.user_id, m.name, m.text, m.sent_at_ms, false};
+  chat_unsaved_.push_back({m.id, m.session_id, m.user_id, m.name, m.text, m.sent_at_ms, false});
+  // Shutting down: stored now, while the writer still takes ops.
+  if (going_away_) {
+    save_chat();
+    return;
+  }
+  if (chat_unsaved_.size() > 1) return;  // the batch's save is already due
+  chat_timer_.expires_after(kChatSaveDelay);
+  chat_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (!ec && self) self->save_chat();
+  });
+}
+
+void RoomHost::save_chat() {
+  if (chat_unsaved_.empty()) return;
+  chat_timer_.cancel();
+  auto rows = std::make_shared<std::vector<store::ChatMessage>>(std::move(chat_unsaved_));
+  chat_unsaved_ = {};
+  // One op for the batch, in one group commit: a message refused on its own (its session is
+  // gone, its id taken: SQLite undid only that statement) is logged and the others are still
+  // stored; any other failure (the disk) fails the batch, which the Done logs.
   base::Status st = deps_.writer->submit(
-      [row](store::Txn& txn) { return store::insert_chat(txn, row); },
-      [id = m.id](base::Status s) {
-        if (!s.is_ok())
-          base::log::warn("live.chat_not_stored").kv("id", id).kv("error", s.message());
+      [rows](store::Txn& txn) {
+        for (const auto& row : *rows) {
+          base::Status s = store::insert_chat(txn, row);
+          if (s.is_ok()) continue;
+          if (s.code() != base::Code::kNotFound && s.code() != base::Code::kConflict) return s;
+          base::log::warn("live.chat_not_stored").kv("id", row.id).kv("error", s.message());
+        }
+        return base::Status::ok();
+      },
+      [rows](base::Status s) {
+        if (s.is_ok()) return;
+        for (const auto& row : *rows)
+          base::log::warn("live.chat_not_stored").kv("id", row.id).kv("error", s.message());
       });
-  if (!st.is_ok()) base::log::warn("live.chat_not_stored").kv("id", m.id).kv("error", st.message());
+  if (!st.is_ok()) {
+    for (const auto& row : *rows)
+      base::log::warn("live.chat_not_stored").kv("id", row.id).kv("error", st.message());
+  }
 }
 
 void RoomHost::on_chat_deleted(std::string_view message_id) {
+  save_chat();  // the message's insert goes first
   base::Status st = deps_.writer->submit(
       [id = std::string(message_id)](store::Txn& txn) { return store::delete_chat(txn, id); },
       [](base::Status) {});
@@ -715,6 +751,7 @@ void RoomHost::on_chat_deleted(std::string_view message_id) {
 }
 
 void RoomHost::persist(const char* what, store::WriteOp op) {
+  save_chat();  // the room's writes reach the writer in the order they happened
   base::Status st =
       deps_.writer->submit(std::move(op), [what, session = session_id()](base::Status s) {
         if (!s.is_ok()) {
@@ -822,6 +859,7 @@ void RoomHost::drop_remote() {
 void RoomHost::close_all(uint16_t code, std::string_view reason) {
   const bool shutdown = code == kCloseGoingAway || code == kCloseServiceRestart;
   if (shutdown) going_away_ = true;
+  save_chat();  // before the server stops its writer (or the session's end is stored)
   for (size_t t = 0; t < shards_.size(); ++t) {
     if (shard_members_[t] == 0) continue;
     RoomShard::Op op;

@@ -9,6 +9,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -250,6 +251,11 @@ class RoomHost : public LiveRoom,
   void post_here(Fn fn);
   // Stores room state through the writer (fire-and-forget; failures are logged as `what`).
   void persist(const char* what, store::WriteOp op);
+  // Hands the chat messages not yet stored to the writer as one op (one group commit for a
+  // burst of chat instead of one per message). Runs when the batch's delay ends, and before
+  // any other write this room submits, so the writer still sees the room's writes in the
+  // order they happened (a chat_delete after its message, an end after the last message).
+  void save_chat();
 
   boost::asio::io_context& ioc_;
   int thread_index_;
@@ -295,6 +301,13 @@ class RoomHost : public LiveRoom,
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> edge_seen_;
   // An edge not heard from this long has lost its connections (3 missed beats and more).
   static constexpr std::chrono::seconds kEdgeSilent{7};
+  // Chat messages fanned out but not yet handed to the writer (room thread only): stored
+  // together kChatSaveDelay after the first of them (save_chat), so a busy chat costs one
+  // commit (one fsync) per batch, not per message. A message is on every screen before it
+  // is stored either way; a crash loses at most this window's messages from the history.
+  static constexpr std::chrono::milliseconds kChatSaveDelay{100};
+  std::vector<store::ChatMessage> chat_unsaved_;
+  boost::asio::steady_timer chat_timer_;
   bool sweeping_ = false;
   bool ticking_ = false;
   bool finished_ = false;

@@ -51,17 +51,19 @@ bool full_socket_fails_at_once(SendRing& ring) {
   char buf[4096] = {};
   while (::send(sv[0], buf, sizeof buf, MSG_DONTWAIT | MSG_NOSIGNAL) > 0) {
   }
-  iovec iov{buf, sizeof buf};
-  ring.add(sv[0], &iov, 1, 7);
-  bool ok = false;
+  // Both kinds of entry: a plain send (one buffer) and a gathering sendmsg.
+  iovec iov[2] = {{buf, sizeof buf / 2}, {buf + sizeof buf / 2, sizeof buf / 2}};
+  ring.add(sv[0], iov, 1, 7);
+  ring.add(sv[0], iov, 2, 8);
+  size_t failed_at_once = 0;
   size_t results = 0;
   ring.submit([&](uint64_t tag, int res) {
     ++results;
-    ok = tag == 7 && res == -EAGAIN;
+    if ((tag == 7 || tag == 8) && res == -EAGAIN) ++failed_at_once;
   });
   ::close(sv[0]);
   ::close(sv[1]);
-  return ok && results == 1;
+  return failed_at_once == 2 && results == 2;
 }
 
 bool env_allows() {
@@ -122,6 +124,8 @@ std::unique_ptr<SendRing> SendRing::create(unsigned entries) {
       !(probe->ops[IORING_OP_SENDMSG].flags & IO_URING_OP_SUPPORTED)) {
     return nullptr;
   }
+  r->plain_send_ = probe->last_op >= IORING_OP_SEND &&
+                   (probe->ops[IORING_OP_SEND].flags & IO_URING_OP_SUPPORTED);
   r->tags_.reserve(r->entries_);
   r->batch_.reserve(r->entries_);
   r->headers_.resize(r->entries_);
@@ -197,18 +201,25 @@ void SendRing::submit_and_reap() {
     const unsigned tail = *sq_tail_;
     for (size_t j = 0; j < k; ++j) {
       const Entry& e = batch_[j];
-      msghdr& mh = headers_[j];
-      mh = msghdr{};
-      mh.msg_iov = iovs_.data() + e.iov_begin;
-      mh.msg_iovlen = e.iov_count;
       const unsigned idx = (tail + unsigned(j)) & sq_mask_;
       io_uring_sqe& s = sqes[idx];
       std::memset(&s, 0, sizeof s);
-      s.opcode = IORING_OP_SENDMSG;
       s.fd = e.fd;
-      s.addr = reinterpret_cast<uint64_t>(&mh);
-      s.len = 1;
       s.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+      if (e.iov_count == 1 && plain_send_) {
+        const iovec& v = iovs_[e.iov_begin];
+        s.opcode = IORING_OP_SEND;
+        s.addr = reinterpret_cast<uint64_t>(v.iov_base);
+        s.len = unsigned(v.iov_len);
+      } else {
+        msghdr& mh = headers_[j];
+        mh = msghdr{};
+        mh.msg_iov = iovs_.data() + e.iov_begin;
+        mh.msg_iovlen = e.iov_count;
+        s.opcode = IORING_OP_SENDMSG;
+        s.addr = reinterpret_cast<uint64_t>(&mh);
+        s.len = 1;
+      }
       s.user_data = j;
       sq_array_[idx] = idx;
     }

@@ -85,6 +85,10 @@ class SendRing {
 
   int fd_ = -1;
   unsigned entries_ = 0;
+  // The kernel has IORING_OP_SEND (5.6): a send of one buffer (one frame queued, the usual
+  // case of a fan-out) goes as a plain send, without a msghdr for the kernel to copy and an
+  // iovec to import.
+  bool plain_send_ = false;
   // The mapped rings (see io_uring_setup(2)).
   void* sq_ptr_ = nullptr;
   size_t sq_len_ = 0;

@@ -5,6 +5,7 @@
 // database file, as a process restart would.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -24,6 +25,7 @@
 #include "http/api.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "store/chat.h"
 #include "store/db.h"
 #include "store/migrations.h"
 #include "store/quizzes.h"
@@ -339,6 +341,50 @@ TEST_F(RoomProjectionTest, MuteAndRecentChatSurviveARestart) {
   auto err = b2->expect("error");
   ASSERT_TRUE(err);
   EXPECT_EQ(err->at("code"), "muted");
+}
+
+// Chat is stored in batches (RoomHost::save_chat): a deletion right after its message, and a
+// shutdown right after both, must still reach storage in the room's order.
+TEST_F(RoomProjectionTest, ChatAndItsDeletionRightBeforeAShutdownAreStoredInOrder) {
+  auto t = join("usr_t", base::Role::kTeacher);
+  ASSERT_TRUE(t->expect("welcome"));
+  std::vector<std::string> ids;
+  for (const char* text : {"one", "two", "three"}) {
+    t->send({{"type", "chat"}, {"text", text}});
+    auto m = t->expect("chat_message");
+    ASSERT_TRUE(m);
+    ids.push_back(std::string(m->at("id").as_string()));
+  }
+  t->send({{"type", "chat_delete"}, {"message_id", ids[1]}});
+  ASSERT_TRUE(t->expect("chat_deleted"));
+  restart();  // at once: well within the batch's delay
+  auto b = student("usr_b");
+  auto w = b->expect("welcome");
+  ASSERT_TRUE(w);
+  const auto& recent = w->at("snapshot").at("chat").at("recent").as_array();
+  std::vector<std::string> texts;
+  for (const auto& m : recent) texts.push_back(std::string(m.at("text").as_string()));
+  // Messages of the same millisecond are listed by id (random), so compare them sorted.
+  std::sort(texts.begin(), texts.end());
+  EXPECT_EQ(texts, (std::vector<std::string>{"one", "three"})) << json::serialize(recent);
+}
+
+// With no other write to push it out, a batch is stored once its delay ends.
+TEST_F(RoomProjectionTest, ChatIsStoredSoonWithoutAnyOtherWrite) {
+  auto t = join("usr_t", base::Role::kTeacher);
+  ASSERT_TRUE(t->expect("welcome"));
+  t->send({{"type", "chat"}, {"text", "stored by the timer"}});
+  auto m = t->expect("chat_message");
+  ASSERT_TRUE(m);
+  const std::string id(m->at("id").as_string());
+  auto db = store::Db::open(path_, store::OpenMode::kReadOnly);
+  ASSERT_TRUE(db.is_ok());
+  bool stored = false;
+  for (int i = 0; i < 500 && !stored; ++i) {  // up to 10 s on a loaded box; 0.1 s normally
+    stored = store::get_chat(**db, id).is_ok();
+    if (!stored) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(stored) << "chat message " << id << " not in storage after 10 s";
 }
 
 TEST_F(RoomProjectionTest, AQuizWhoseDeadlinePassedWhileTheServerWasDownClosesOnRebuild) {
