@@ -8,6 +8,9 @@
 # the native code out of the module's custom section, so it loads several times faster, but
 # it is an ELF file, not a module: the container shims want a .wasm entrypoint, so the image
 # keeps edgeclass.aot.wasm (docs/design.md, "The wasm32-wasi server", cold start).
+# The native code is compiled for size (wasmedgec --optimize=z; EDGECLASS_WASM_AOT_OPT=2 for
+# wasmedgec's default): WasmEdge copies the module's native-code section several times while
+# loading it, so its start-up grows with that section (3.3 MB at -O2, 2.2 MB at -Oz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f build/wasm/build.ninja ] || cmake --preset wasm >/dev/null
@@ -18,9 +21,10 @@ wasmedgec=${WASMEDGEC:-$(pwd)/../shared/tools/wasmedge/bin/wasmedgec}
 if [ ! -x "$wasmedgec" ]; then
   echo "build-wasm: no wasmedgec at $wasmedgec (set WASMEDGEC): $aot not built" >&2
 else
-  # Compiled again only when the module changed (its SHA-256 beside the AOT form: a module
-  # rebuilt while wasmedgec ran must not pass for compiled).
-  sum=$(sha256sum "$wasm" | cut -d' ' -f1)
+  # Compiled again only when the module or the optimization level changed (both beside the
+  # AOT form: a module rebuilt while wasmedgec ran must not pass for compiled).
+  opt=${EDGECLASS_WASM_AOT_OPT:-z}
+  sum="$(sha256sum "$wasm" | cut -d' ' -f1) --optimize=$opt"
   outs=("$aot")
   [ "${EDGECLASS_WASM_AOT_SO:-0}" = 1 ] && outs+=("${aot%.wasm}.so")
   for out in "${outs[@]}"; do
@@ -29,7 +33,7 @@ else
       # The output's name picks the form: .wasm the module with a native-code section, .so
       # a shared library.
       tmp=${out%.*}.tmp.${out##*.}
-      "$wasmedgec" "$wasm" "$tmp" >"$out.log" 2>&1 || { cat "$out.log" >&2; exit 1; }
+      "$wasmedgec" --optimize="$opt" "$wasm" "$tmp" >"$out.log" 2>&1 || { cat "$out.log" >&2; exit 1; }
       mv "$tmp" "$out"
       echo "$sum" >"$out.source-sha256"
     fi

@@ -22,6 +22,9 @@ struct ServeOptions {
   int64_t read_timeout_ms = 30000;  // for a whole request once its first byte arrived
   int64_t idle_timeout_ms = 60000;  // keep-alive wait between requests
   size_t max_connections = 256;     // past it, new connections wait in the kernel's backlog
+  // The WAL is checkpointed (and truncated) once no write has committed for this long, so a
+  // restart does not replay it (serve.cc, checkpoint_if_idle).
+  int64_t checkpoint_idle_ms = 1000;
 };
 
 // Listens and serves until a fatal socket error (returned). Logs edgeclass.ready with the

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import shutil
+import signal
 import threading
 import time
 import unittest
@@ -85,6 +86,37 @@ class SharedDatabaseTest(unittest.TestCase):
                 st, page = native2.request("GET", "/api/v1/courses?teacher_id=shared_t", tok=t)
                 self.assertEqual(sorted(x["title"] for x in page["items"]),
                                  ["made by native", "made by wasm"])
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
+
+
+class CheckpointTest(unittest.TestCase):
+    """A module cannot catch SIGTERM, so it checkpoints the WAL itself once writes stop
+    (wasi/serve.cc, checkpoint_if_idle): the WAL file shrinks to zero bytes, and after a kill
+    the next start has nothing to replay and still has every acknowledged write."""
+
+    def test_wal_is_checkpointed_when_idle_and_survives_a_kill(self):
+        data = tempfile.mkdtemp(prefix="edgeclass-wasm-ckpt-")
+        wal = os.path.join(data, "edgeclass.db-wal")
+        try:
+            t = harness.token("ckpt_t", "teacher")
+            w = WasmServer(data_dir=data).start()
+            try:
+                course = w.course(t, title="checkpointed")
+                sizes = []
+                deadline = time.time() + 60
+                while time.time() < deadline:
+                    sizes.append(os.path.getsize(wal) if os.path.exists(wal) else -1)
+                    if sizes[-1] == 0:
+                        break
+                    time.sleep(0.05)
+                self.assertEqual(sizes[-1], 0, f"WAL sizes seen after the write: {sizes[:5]} ... "
+                                 f"{sizes[-5:]}\n" + "".join(w.log[-20:]))
+            finally:
+                w.stop(sig=signal.SIGKILL)
+            with WasmServer(data_dir=data) as again:
+                st, got = again.request("GET", f"/api/v1/courses/{course['id']}", tok=t)
+                self.assertEqual((st, got.get("title")), (200, "checkpointed"), got)
         finally:
             shutil.rmtree(data, ignore_errors=True)
 
@@ -168,6 +200,7 @@ def suite():
     ]
     s = unittest.defaultTestLoader.loadTestsFromNames(names)
     s.addTest(SharedDatabaseTest("test_native_and_wasm_share_one_database"))
+    s.addTest(CheckpointTest("test_wal_is_checkpointed_when_idle_and_survives_a_kill"))
     s.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(WasmHttpTest))
     return s
 
