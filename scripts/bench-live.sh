@@ -57,6 +57,9 @@
 #                              share of a core against the bench; this gives the bench's group
 #                              more). Applies to the whole session: run the bench under setsid.
 #                              Empty (default): unchanged
+#   BENCH_LIVE_CONNECT_CONCURRENCY=100   node client only: connections opened at once (each
+#                              wss:// handshake's transient buffers are on the server's heap
+#                              meanwhile, which shows in the memory per idle connection)
 #   EDGECLASS_BIN              server binary (default build/release/edgeclass, built here)
 #   LOADTEST_BIN               the C++ client (default build/release/edgeclass-loadtest, built here)
 # Each case also runs bench/fanout/sendfloor.c (when a C compiler is here): the same number of
@@ -74,6 +77,7 @@ SERVER_CPU=${BENCH_LIVE_SERVER_CPU-0}
 CLIENT_CPU=${BENCH_LIVE_CLIENT_CPU-1}
 THREADS=${BENCH_LIVE_THREADS:-1}
 QUIZ=${BENCH_LIVE_QUIZ:-1}
+CONNECT_CONCURRENCY=${BENCH_LIVE_CONNECT_CONCURRENCY:-100}
 PERF=${BENCH_LIVE_PERF:-0}
 TLS=${BENCH_LIVE_TLS:-0}
 SYSCALLS=${BENCH_LIVE_SYSCALLS:-1}
@@ -243,7 +247,8 @@ run_one() {  # target students rate run
       # shellcheck disable=SC2046
       NODE_TLS_REJECT_UNAUTHORIZED=0 $(pin "$CLIENT_CPU") node --no-warnings bench/fanout/fanout-bench.mjs --target edgeclass \
         --url "$scheme://127.0.0.1:$port" --secret "$SECRET" --students "$n" --messages "$MESSAGES" \
-        --rate "$rate" --pid "$pid" --json "$json" --label "$label" "${quiz_flag[@]}" >"$json.log" 2>&1 || true
+        --rate "$rate" --pid "$pid" --json "$json" --label "$label" "${quiz_flag[@]}" \
+        --connect-concurrency "$CONNECT_CONCURRENCY" >"$json.log" 2>&1 || true
     fi
     if [ -n "$SYSCALL_PID" ]; then wait "$SYSCALL_PID" 2>/dev/null || true; fi
     wait "$THREAD_CPU_PID" 2>/dev/null || true

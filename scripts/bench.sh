@@ -187,7 +187,7 @@ stop_pid "$SERVER_PID"
 gcc -O2 -o "$work/coldstart" tools/bench/coldstart.c
 COLD_PORT=$(free_port)
 cold=$(EDGECLASS_LISTEN=127.0.0.1:$COLD_PORT EDGECLASS_ADMIN_LISTEN=127.0.0.1:0 EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
-  EDGECLASS_THREADS=$THREADS EDGECLASS_LOG_LEVEL=warn \
+  EDGECLASS_THREADS=$THREADS EDGECLASS_LOG_LEVEL=warn EDGECLASS_MEDIA_PORT=0 \
   "$work/coldstart" "$COLD_PORT" "$COLD_RUNS" "$BIN" serve | tee "$out/coldstart.txt" | tail -1)
 cold_median=$(sed -n 's/.*median_ms=\([^ ]*\).*/\1/p' <<<"$cold")
 

@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <charconv>
 #include <list>
+#include <memory>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -432,9 +433,11 @@ asio::awaitable<void> Server::reject(Conn& conn, Transport& socket, Response& re
   // the client reads it, so stop sending and discard input for a bounded time and amount.
   socket.socket().shutdown(tcp::socket::shutdown_send, ec);
   conn.expires_after(std::chrono::seconds(2));
-  static thread_local char sink[16384];
+  // Made on first use rather than held in the static TLS block every thread zeroes when it
+  // starts (a cold start pays for each page it touches; docs/operations.md, "Cold start").
+  static thread_local const std::unique_ptr<char[]> sink(new char[16384]);
   for (size_t total = 0; total < (8u << 20);) {
-    auto [dec, n] = co_await socket.async_read_some(asio::buffer(sink), kNoThrow);
+    auto [dec, n] = co_await socket.async_read_some(asio::buffer(sink.get(), 16384), kNoThrow);
     if (dec) break;
     total += n;
   }

@@ -16,6 +16,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <cerrno>
+#include <memory>
 
 #include "base/clock.h"
 #include "base/json_reader.h"
@@ -61,8 +62,14 @@ websocket::close_reason make_reason(uint16_t code, const std::string& reason) {
 }
 
 // Where a thread's reads land before they are parsed (an idle connection keeps no buffer).
+// Allocated on the thread's first read rather than held in the static TLS block, which every
+// thread of the process (log writer, store writer, media, ...) zeroes when it starts: a cold
+// start pays for each page it touches (docs/operations.md, "Cold start").
 constexpr size_t kReadChunk = 16 * 1024;
-thread_local char t_read_chunk[kReadChunk];
+char* session_read_chunk() {
+  thread_local const std::unique_ptr<char[]> chunk(new char[kReadChunk]);
+  return chunk.get();
+}
 
 // Frames written by one gathering sendmsg at most (Linux's UIO_MAXIOV is 1024; Asio's
 // buffer adapter takes 64).
@@ -174,7 +181,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
       // Whatever OpenSSL holds first (a record may carry more than one read takes), then
       // wait for the socket when it needs more.
       ERR_clear_error();
-      const int r = SSL_read(ssl_, t_read_chunk, int(kReadChunk));
+      const int r = SSL_read(ssl_, session_read_chunk(), int(kReadChunk));
       if (r <= 0) {
         const int e = SSL_get_error(ssl_, r);
         if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
@@ -186,7 +193,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
         if (wec || tls_close_) break;  // cut (hard_close), or woken for the close_notify
         continue;
       }
-      got = t_read_chunk;
+      got = session_read_chunk();
       n = size_t(r);
     } else if (tls) {
       if (tls_close_) break;  // the closing handshake is complete: close_notify below
@@ -202,10 +209,10 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     } else {
       auto [wec] = co_await tcp().async_wait(asio::socket_base::wait_read, kNoThrow);
       if (wec) break;  // cut (hard_close) or the socket failed
-      n = tcp().read_some(asio::buffer(t_read_chunk, kReadChunk), ec);
+      n = tcp().read_some(asio::buffer(session_read_chunk(), kReadChunk), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
       if (ec) break;  // end of stream or reset
-      got = t_read_chunk;
+      got = session_read_chunk();
     }
     last_read_ = Clock::now();
     ping_sent_ = false;
@@ -714,7 +721,7 @@ asio::awaitable<void> LiveSession::own_tls_shutdown() {
         continue;
       }
     } else {
-      r = SSL_read(ssl_, t_read_chunk, int(kReadChunk));
+      r = SSL_read(ssl_, session_read_chunk(), int(kReadChunk));
       if (r > 0) continue;  // data after the close: not parsed any more
     }
     const int e = SSL_get_error(ssl_, r);

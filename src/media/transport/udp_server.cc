@@ -18,7 +18,7 @@ namespace asio = boost::asio;
 using asio::ip::udp;
 
 UdpServer::UdpServer(asio::io_context& io, const base::Clock* clock)
-    : clock_(clock), socket_(io), timer_(io), pending_(kBatch) {}
+    : clock_(clock), socket_(io), timer_(io) {}
 
 UdpServer::~UdpServer() { stop(); }
 
@@ -234,6 +234,9 @@ void UdpServer::send_udp(ByteSpan data, const SocketAddress& to) {
     if (n < 0) send_errors_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  // The batch's slots (~100 KB) are made on the first batched send, not at start-up: a cold
+  // start pays for every page it touches (docs/operations.md, "Cold start").
+  if (pending_.empty()) pending_.resize(kBatch);
   Pending& p = pending_[pending_count_++];
   std::memcpy(p.data.data(), data.data(), data.size());
   p.len = data.size();

@@ -105,7 +105,7 @@ class UdpServer final : public Sfu::PacketSender {
   std::array<uint8_t, 2048> buffer_{};
   bool running_ = false;
   bool in_handler_ = false;       // sends are batched while true
-  std::vector<Pending> pending_;  // kBatch slots; the first pending_count_ are in use
+  std::vector<Pending> pending_;  // kBatch slots once used; the first pending_count_ are in use
   size_t pending_count_ = 0;
   std::atomic<uint64_t> send_errors_{0};
   bool pktinfo_ = false;  // bound to a wildcard address: track each peer's local address
