@@ -532,8 +532,6 @@ std::vector<uint8_t> bare_rtcp(uint8_t type, uint32_t ssrc) {
   return p;
 }
 
-bool is_rtcp_type(uint8_t pt) { return pt >= 192 && pt <= 223; }
-
 }  // namespace
 
 SocketAddress Sfu::relay_address() const {
