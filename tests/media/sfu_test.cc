@@ -732,6 +732,35 @@ TEST_F(SimulcastRoomTest, EachSubscriberGetsTheLayerItsLinkCarriesAsOneContinuou
   EXPECT_EQ(plis_for(0x51), 0u);
 }
 
+TEST_F(SimulcastRoomTest, OneNoisyLossReportDoesNotMoveAStudentButLastingLossDoes) {
+  publish_simulcast();
+  subscribe_rtx("s", 0xA1, 0xB1);
+  auto rr = [&](double loss) {
+    rtcp::ReceiverReport r;
+    r.ssrc = 7;
+    r.reports.push_back({0xA1, uint8_t(loss * 256), 0, 0, 0, 0, 0});
+    room_.on_rtcp("s", rtcp::serialize({r}));
+  };
+  for (int i = 0; i < 300; ++i) {
+    if (i % 30 == 0) remb("s", 700'000), rr(0.05);
+    frame(i % 30 == 0 ? std::set<int>{0, 1, 2} : std::set<int>{});
+  }
+  ASSERT_EQ(room_.video_layer_of("s", "main"), 1);
+  // A link with 5 % random loss: one report reads 12.5 %, the rest 0-7.5 %.
+  const double reports[] = {0.075, 0.125, 0.05, 0.025, 0.075, 0.05};
+  for (int i = 0; i < 180; ++i) {
+    if (i % 30 == 0) remb("s", 700'000), rr(reports[i / 30]);
+    frame(i % 30 == 0 ? std::set<int>{0, 1, 2} : std::set<int>{});
+    ASSERT_EQ(room_.video_layer_of("s", "main"), 1) << i;
+  }
+  // 20 % for three reports is heavy loss.
+  for (int i = 0; i < 90; ++i) {
+    if (i % 30 == 0) remb("s", 700'000), rr(0.2);
+    frame(i % 30 == 0 ? std::set<int>{0, 1, 2} : std::set<int>{});
+  }
+  EXPECT_EQ(room_.video_layer_of("s", "main"), 0);
+}
+
 TEST_F(SimulcastRoomTest, ANewPublisherStartsEveryoneAgainOnItsLowestLayer) {
   publish_simulcast();
   subscribe_rtx("wide", 0xA1, 0xB1);

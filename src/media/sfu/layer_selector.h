@@ -3,10 +3,11 @@
 // The publisher sends each layer (lowest first: 180p, 360p, 720p) and the SFU forwards one
 // per subscriber. The choice follows that subscriber's own link, as its browser reports it:
 // REMB (a receive-side, delay-based estimate) and the loss in its receiver reports.
-//  - down at once on heavy loss (>= 10 %), or when the estimate just fell (the browser saw
-//    queues grow) and the current layer no longer fits it (less what the subscriber gets
-//    besides this stream): a layer switch, not retransmissions, answers a thin link. An
-//    estimate below the layer that is not falling is a receive-side estimate still ramping
+//  - down at once on heavy loss (>= 10 %; Room smooths the reports, so one report of a
+//    few percent random loss that happens to read 12 % is not heavy loss), or when the estimate
+//    just fell (the browser saw queues grow) and the current layer no longer fits it (less what the
+//    subscriber gets besides this stream): a layer switch, not retransmissions, answers a thin
+//    link. An estimate below the layer that is not falling is a receive-side estimate still ramping
 //    up (it starts near 300 kbit/s and grows some 8 % a second), not congestion;
 //  - up one layer at a time, after a quiet spell (loss under 2 %), when the next layer fits
 //    the estimate with 10 % to spare, or when the estimate is not what limits the subscriber:
@@ -17,10 +18,10 @@
 //    counted from a full rate window (1 s) after the current layer's key frame arrived: a
 //    rate still showing the layer before, or one dip of a jittery rate or estimate, is not
 //    a reason to switch. Down needs the estimate below the layer itself: between the two
-//    thresholds nothing moves (hysteresis). An up-switch undone within 8 s failed: the wait
-//    before the next try triples (2 s, 6 s, 18 s, ... up to 60 s) so a subscriber behind a
-//    thin link settles on the layer that fits instead of oscillating; one that holds resets
-//    it. Before any estimate arrived, the wait is at least 10 s (the first REMB comes late).
+//    thresholds nothing moves (hysteresis). An up-switch undone within 20 s failed (a
+//    lossy link can take 8-10 s at the higher layer to show it): the wait before the next
+//    try triples (2 s, 6 s, 18 s, ... up to 60 s) so a subscriber behind a thin or lossy
+//    link settles on the layer that fits instead of oscillating; one that holds resets it. Before any estimate arrived, the wait is at least 10 s (the first REMB comes late).
 // Layers the publisher is not sending now (rate 0: the browser paused it for its own
 // uplink; the caller reports a layer that paused for under 2 s with its old rate) are never
 // chosen. Pure logic over a clock passed in; one per consumer.
@@ -35,7 +36,7 @@ class LayerSelector {
  public:
   static constexpr int64_t kMinUpWaitNs = 2'000'000'000;
   static constexpr int64_t kMaxUpWaitNs = 60'000'000'000;
-  static constexpr int64_t kProbeWindowNs = 8'000'000'000;
+  static constexpr int64_t kProbeWindowNs = 20'000'000'000;
   static constexpr int64_t kBlindUpWaitNs = 10'000'000'000;
   // How long the reason to go up must hold, checked at every decision.
   static constexpr int64_t kUpHoldNs = 2'000'000'000;

@@ -202,9 +202,10 @@ class Room {
     uint64_t remb_bps = 0;      // its last REMB
     int64_t remb_ns = 0;        // when it came
     int64_t remb_fell_ns = -1;  // when a REMB last came 5 % or more below the one before
-    double loss = 0;            // fraction lost in its last receiver report (video, worst stream)
-    RateMeter sent;             // every RTP byte sent to it, retransmissions included
-    RateMeter resent;           // the retransmissions among them
+    double loss = 0;  // fraction lost in its receiver reports (video, worst stream), smoothed
+    bool loss_reported = false;
+    RateMeter sent;    // every RTP byte sent to it, retransmissions included
+    RateMeter resent;  // the retransmissions among them
     // Its estimated link (REMB), 0 when none came in the last 5 s.
     uint64_t estimate_bps(int64_t now_ns) const;
     // Its estimate fell in the last 2 s.
