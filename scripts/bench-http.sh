@@ -62,30 +62,7 @@ COURSE_PATH=$(cat "$work/setup/course_path")
 STUDENT_TOKEN=$(cat "$work/setup/student_token")
 
 # --- nginx answering the same path with a same-size body --------------------------------------
-NGINX_PORT=$(free_port)
-mkdir -p "$work/nginx"
-body=$(python3 -c 'import sys; b=open(sys.argv[1]).read(); print(b.replace("\\","\\\\").replace("'"'"'","\\'"'"'"))' "$work/setup/course.json")
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes $THREADS;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  keepalive_requests 10000000;
-  keepalive_timeout 75s;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location /api/v1/courses/ { default_type application/json; return 200 '$body'; }
-  }
-}
-CONF
-nginx -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" &
-NGINX_PID=$!
-pids+=("$NGINX_PID")
-for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT$COURSE_PATH" && break; sleep 0.01; done
+start_nginx_peer "$work/nginx" "$COURSE_PATH" /api/v1/courses/ 200 "$work/setup/course.json"
 NG_URL=http://127.0.0.1:$NGINX_PORT
 ec_size=$(curl -s -H "Authorization: Bearer $STUDENT_TOKEN" "$EC_URL$COURSE_PATH" | wc -c)
 ng_size=$(curl -s "$NG_URL$COURSE_PATH" | wc -c)

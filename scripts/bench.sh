@@ -111,31 +111,8 @@ STUDENT_TOKEN=$(cat "$work/setup/student_token")
 export BENCH_TOKEN=$STUDENT_TOKEN BENCH_ANSWERS=$work/setup/answers.txt
 
 # --- nginx with same-size bodies -------------------------------------------------------------
-NGINX_PORT=$(free_port)
-mkdir -p "$work/nginx"
-nginx_body() { python3 -c 'import sys; b=open(sys.argv[1]).read(); print(b.replace("\\","\\\\").replace("'"'"'","\\'"'"'"))' "$1"; }
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes $THREADS;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body;
-  keepalive_requests 10000000;
-  keepalive_timeout 75s;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location /api/v1/courses/ { default_type application/json; return 200 '$(nginx_body "$work/setup/course.json")'; }
-    location /api/v1/quizzes/ { default_type application/json; return 201 '$(nginx_body "$work/setup/answer.json")'; }
-  }
-}
-CONF
-nginx -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" &
-NGINX_PID=$!
-pids+=("$NGINX_PID")
-for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT$COURSE_PATH" && break; sleep 0.01; done
+start_nginx_peer "$work/nginx" "$COURSE_PATH" \
+  /api/v1/courses/ 200 "$work/setup/course.json" /api/v1/quizzes/ 201 "$work/setup/answer.json"
 ec_size=$(curl -s -H "Authorization: Bearer $STUDENT_TOKEN" "$EC_URL$COURSE_PATH" | wc -c)
 ng_size=$(curl -s "http://127.0.0.1:$NGINX_PORT$COURSE_PATH" | wc -c)
 [ "$ec_size" = "$ng_size" ] || { echo "bench: body sizes differ: edgeclass $ec_size, nginx $ng_size" >&2; exit 1; }
