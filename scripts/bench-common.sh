@@ -58,3 +58,27 @@ CONF
   pids+=("$NGINX_PID")
   for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT$probe" && break; sleep 0.01; done
 }
+
+# A fixed-rate run with h2load (RATE requests/s over CONNS connections for DURATION s, as
+# STUDENT_TOKEN), latencies from its per-request log in $out:
+#   h2load_run NAME URL -> "rps p50 p99 p999 max failed" (latencies in microseconds)
+h2load_run() {
+  local name=$1 url=$2
+  h2load --h1 -c"$CONNS" -t1 --rps=$(( (RATE + CONNS - 1) / CONNS )) -D"$DURATION" \
+    -H "Authorization: Bearer $STUDENT_TOKEN" --log-file="$out/$name.h2log" "$url" \
+    >"$out/$name.h2load" 2>&1 || { cat "$out/$name.h2load" >&2; exit 1; }
+  python3 - "$out/$name.h2log" "$DURATION" <<'PY'
+import sys
+lat, failed = [], 0
+for line in open(sys.argv[1]):  # start time (us), status, latency (us)
+    parts = line.split("\t")
+    if len(parts) < 3:
+        continue
+    if not parts[1].startswith("2"):
+        failed += 1
+    lat.append(int(parts[2]))
+lat.sort()
+pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else 0
+print(f"{len(lat) / float(sys.argv[2]):.0f} {pick(0.5)} {pick(0.99)} {pick(0.999)} {lat[-1] if lat else 0} {failed}")
+PY
+}

@@ -92,27 +92,6 @@ closed() {
     'BEGIN { printf "%.0f %.2f\n", rps, (n > 0 ? t * us / n : 0) }'
 }
 
-# fixed NAME URL -> "rps p50 p99 p999 max failed" (latencies in microseconds)
-fixed() {
-  local name=$1 url=$2
-  h2load --h1 -c"$CONNS" -t1 --rps=$(( (RATE + CONNS - 1) / CONNS )) -D"$DURATION" \
-    -H "Authorization: Bearer $STUDENT_TOKEN" --log-file="$out/$name.h2log" "$url" \
-    >"$out/$name.h2load" 2>&1 || { cat "$out/$name.h2load" >&2; exit 1; }
-  python3 - "$out/$name.h2log" "$DURATION" <<'PY'
-import sys
-lat, failed = [], 0
-for line in open(sys.argv[1]):  # start time (us), status, latency (us)
-    parts = line.split("\t")
-    if len(parts) < 3:
-        continue
-    if not parts[1].startswith("2"):
-        failed += 1
-    lat.append(int(parts[2]))
-lat.sort()
-pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else 0
-print(f"{len(lat) / float(sys.argv[2]):.0f} {pick(0.5)} {pick(0.99)} {pick(0.999)} {lat[-1] if lat else 0} {failed}")
-PY
-}
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 
 {
@@ -133,8 +112,8 @@ for r in $(seq "$ROUNDS"); do
   fi
   ratio=$(awk -v a="$ec_rps" -v b="$ng_rps" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')
   ratios+=("$ratio")
-  read -r ef_rps ef_50 ef_99 ef_999 ef_max ef_failed < <(fixed "fixed-ec-$r" "$EC_URL$COURSE_PATH")
-  read -r nf_rps nf_50 nf_99 nf_999 nf_max nf_failed < <(fixed "fixed-ng-$r" "$NG_URL$COURSE_PATH")
+  read -r ef_rps ef_50 ef_99 ef_999 ef_max ef_failed < <(h2load_run "fixed-ec-$r" "$EC_URL$COURSE_PATH")
+  read -r nf_rps nf_50 nf_99 nf_999 nf_max nf_failed < <(h2load_run "fixed-ng-$r" "$NG_URL$COURSE_PATH")
   {
     echo "round $r (load average $load at its start):"
     printf "  closed loop  edgeclass %7d req/s, %6s us CPU/req | nginx %7d req/s, %6s us CPU/req | ratio %s (CPU ratio %s)\n" \

@@ -73,29 +73,6 @@ wrk_run() {
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }  # field KEY "BENCH ..."
 
-# Fixed-rate run with h2load: h2load_run NAME URL -> "rps p50 p99 p999 failed" in microseconds
-h2load_run() {
-  local name=$1 url=$2
-  local per_client=$(( (RATE + CONNS - 1) / CONNS ))
-  h2load --h1 -c"$CONNS" -t1 --rps="$per_client" -D"$DURATION" \
-    -H "Authorization: Bearer $STUDENT_TOKEN" --log-file="$out/$name.h2log" "$url" \
-    >"$out/$name.h2load" 2>&1 || { cat "$out/$name.h2load" >&2; exit 1; }
-  python3 - "$out/$name.h2log" "$DURATION" <<'PY'
-import sys
-lat, failed = [], 0
-for line in open(sys.argv[1]):
-    parts = line.split("\t")
-    if len(parts) < 3:
-        continue
-    if not parts[1].startswith("2"):
-        failed += 1
-    lat.append(int(parts[2]))
-lat.sort()
-pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else 0
-print(f"{len(lat) / float(sys.argv[2]):.0f} {pick(0.5)} {pick(0.99)} {pick(0.999)} {failed}")
-PY
-}
-
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 
 echo "bench: $(nproc) cores, $THREADS server thread(s), $CONNS connections, ${DURATION}s runs; results in $out"
@@ -153,8 +130,8 @@ ng_ans=$(RUN_CONNS=$ANSWER_CONNS measured_run answers-nginx "http://127.0.0.1:$N
 
 # --- fixed rate (h2load) -----------------------------------------------------------------------
 echo "bench: GET at a fixed $RATE requests/s"
-read -r ec_fr_rps ec_fr_p50 ec_fr_p99 ec_fr_p999 ec_fr_failed < <(h2load_run fixed-edgeclass "$EC_URL$COURSE_PATH")
-read -r ng_fr_rps ng_fr_p50 ng_fr_p99 ng_fr_p999 ng_fr_failed < <(h2load_run fixed-nginx "http://127.0.0.1:$NGINX_PORT$COURSE_PATH")
+read -r ec_fr_rps ec_fr_p50 ec_fr_p99 ec_fr_p999 _ ec_fr_failed < <(h2load_run fixed-edgeclass "$EC_URL$COURSE_PATH")
+read -r ng_fr_rps ng_fr_p50 ng_fr_p99 ng_fr_p999 _ ng_fr_failed < <(h2load_run fixed-nginx "http://127.0.0.1:$NGINX_PORT$COURSE_PATH")
 
 loaded_rss_kib=$(awk '/^VmHWM/ { print $2 }' "/proc/$SERVER_PID/status")
 stop_pid "$NGINX_PID"
