@@ -29,28 +29,33 @@ bool NackGenerator::on_packet(uint16_t seq, int64_t now_ns) {
     max_seq_ = seq;
     return opened;
   }
-  if (uint16_t(max_seq_ - seq) > kMaxMissing) {
-    missing_.clear();  // far behind: the stream started again lower
+  if (far_behind(seq)) {
+    missing_.clear();  // the stream started again lower
     max_seq_ = seq;
     return false;
   }
-  auto it = std::find_if(missing_.begin(), missing_.end(),
-                         [&](const Missing& m) { return m.seq == seq; });
-  if (it != missing_.end()) missing_.erase(it);
+  if (auto it = find_missing(seq); it != missing_.end()) missing_.erase(it);
   return false;
 }
 
+bool NackGenerator::far_behind(uint16_t seq) const {
+  return !seq_newer(seq, max_seq_) && uint16_t(max_seq_ - seq) > kMaxMissing;
+}
+
+std::vector<NackGenerator::Missing>::const_iterator NackGenerator::find_missing(
+    uint16_t seq) const {
+  return std::find_if(missing_.begin(), missing_.end(),
+                      [&](const Missing& m) { return m.seq == seq; });
+}
+
 bool NackGenerator::jumps(uint16_t seq) const {
-  if (!started_ || seq == max_seq_) return false;
-  return seq_newer(seq, max_seq_) ? uint16_t(seq - max_seq_ - 1) > kMaxMissing
-                                  : uint16_t(max_seq_ - seq) > kMaxMissing;
+  if (!started_) return false;
+  return seq_newer(seq, max_seq_) ? uint16_t(seq - max_seq_ - 1) > kMaxMissing : far_behind(seq);
 }
 
 bool NackGenerator::expected(uint16_t seq) const {
-  if (!started_ || seq_newer(seq, max_seq_)) return true;
-  if (uint16_t(max_seq_ - seq) > kMaxMissing) return true;
-  return std::any_of(missing_.begin(), missing_.end(),
-                     [&](const Missing& m) { return m.seq == seq; });
+  if (!started_ || seq_newer(seq, max_seq_) || far_behind(seq)) return true;
+  return find_missing(seq) != missing_.end();
 }
 
 std::vector<uint16_t> NackGenerator::due(int64_t now_ns) {

@@ -44,6 +44,10 @@ class NackGenerator {
     int64_t last_sent_ns;
     int retries;
   };
+  // More than kMaxMissing behind the highest number seen (started_ only).
+  bool far_behind(uint16_t seq) const;
+  std::vector<Missing>::const_iterator find_missing(uint16_t seq) const;
+
   bool started_ = false;
   uint16_t max_seq_ = 0;
   std::vector<Missing> missing_;  // oldest first
