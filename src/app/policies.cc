@@ -51,7 +51,7 @@ classroom::Decision RegoAuthorizer::decide(const json::object& input) const {
   if (!engine_) return {false, "the policies could not be loaded; the server is stopping"};
   policy::Value in = policy::Value::from_json(input);
   auto start = log_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
-  const policy::EvalOptions opts{.max_steps = policy::kServerStepBudget};
+  const policy::EvalOptions opts = policy::server_eval_options();
   auto allow = engine_->eval_ref(allow_, in, opts);
   if (log_) {
     int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -145,7 +145,7 @@ base::Result<json::object> query_data(const policy::Engine& engine, std::string_
   }
   policy::Value in = policy::Value::from_json(input);
   EC_ASSIGN_OR_RETURN(std::optional<policy::Value> v,
-                      engine.eval_ref(ref, in, {.max_steps = policy::kServerStepBudget}));
+                      engine.eval_ref(ref, in, policy::server_eval_options()));
   json::object out;
   if (v) out["result"] = v->to_json_value();
   return out;

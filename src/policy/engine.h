@@ -56,6 +56,13 @@ struct EvalOptions {
 // the students on it, for seconds.
 inline constexpr int64_t kServerStepBudget = 1'000'000;
 
+// The options the server evaluates decisions and data-API queries with (the budget above).
+inline EvalOptions server_eval_options() {
+  EvalOptions o;
+  o.max_steps = kServerStepBudget;
+  return o;
+}
+
 // Every binding set of the query's named variables (OPA's `opa eval` result rows).
 struct QueryResult {
   std::vector<std::map<std::string, Value>> rows;

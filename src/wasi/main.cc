@@ -45,7 +45,7 @@ class Authorizer final : public classroom::Authorizer {
       : engine_(std::move(e)), allow_(std::move(allow)), deny_(std::move(deny)) {}
   classroom::Decision decide(const json::object& input) const override {
     policy::Value in = policy::Value::from_json(input);
-    const policy::EvalOptions opts{.max_steps = policy::kServerStepBudget};
+    const policy::EvalOptions opts = policy::server_eval_options();
     auto allow = engine_->eval_ref(allow_, in, opts);
     if (!allow.is_ok()) {
       base::log::error("policy.eval_failed").kv("error", allow.status().to_string());

@@ -316,7 +316,8 @@ TEST(EngineTest, DefaultPolicyStaysFarUnderTheServerStepBudget) {
   const std::string course = R"("course": {"id": "c1", "status": "active", "capacity": 1000,
       "enrolled": 1000, "teacher_id": "t1", "students": [)" +
                              students + "]}";
-  EvalOptions tight{.max_steps = kServerStepBudget / 100};
+  EvalOptions tight;
+  tight.max_steps = kServerStepBudget / 100;
   for (const char* action : {"join", "answer", "join_live", "publish_media", "moderate", "stage",
                              "read_results", "go_live", "create_course"}) {
     for (const char* user :
@@ -330,7 +331,8 @@ TEST(EngineTest, DefaultPolicyStaysFarUnderTheServerStepBudget) {
       }
     }
   }
-  EvalOptions too_tight{.max_steps = 3};
+  EvalOptions too_tight;
+  too_tight.max_steps = 3;
   EXPECT_FALSE(
       e->eval_ref("data.education.allow",
                   J(std::string(R"({"action": "join", "user": {"id": "s5", "role": "student"}, )") +
