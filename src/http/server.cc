@@ -52,11 +52,12 @@ struct Server::Conn {
 };
 
 struct Server::Worker {
-  explicit Worker(int i) : index(i), ioc(1), acceptor(ioc) {}
+  explicit Worker(int i) : index(i), ioc(1), acceptor(ioc), sweep(ioc) {}
   int index;
   asio::io_context ioc;
   tcp::acceptor acceptor;
-  std::list<Conn*> conns;  // owned by this worker's thread
+  asio::steady_timer sweep;  // sweep_loop's; stop() cancels it so the thread ends at once
+  std::list<Conn*> conns;    // owned by this worker's thread
   // Over-limit connections being read, oldest first (also in conns). This thread only.
   std::list<Conn*> overflow;
   // Kept open to be closed when accept() runs out of descriptors (see on_fd_exhausted).
@@ -140,10 +141,9 @@ base::Status Server::listen() {
 }
 
 asio::awaitable<void> Server::sweep_loop(Worker& w) {
-  asio::steady_timer timer(w.ioc);
   while (!stopping_) {
-    timer.expires_after(std::chrono::milliseconds(500));
-    auto [ec] = co_await timer.async_wait(kNoThrow);
+    w.sweep.expires_after(options_.sweep_interval);
+    auto [ec] = co_await w.sweep.async_wait(kNoThrow);
     if (ec || stopping_) co_return;
     int64_t now = base::SystemClock::instance().now_mono_ns();
     for (Conn* c : w.conns) {
@@ -177,6 +177,7 @@ void Server::stop() {
     asio::post(w->ioc, [wp = w.get()] {
       boost::system::error_code ec;
       wp->acceptor.close(ec);
+      wp->sweep.cancel();
       for (Conn* c : wp->conns) {
         if (!c->busy) c->socket->cancel(ec);
       }

@@ -36,6 +36,9 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{30};   // for a whole request once its first byte arrived
   std::chrono::seconds idle_timeout{60};   // keep-alive wait between requests
   std::chrono::seconds drain_timeout{10};  // graceful stop: then in-flight work is cut off
+  // How often each thread looks for connections past their read/idle deadline. stop()
+  // does not wait for the next look.
+  std::chrono::milliseconds sweep_interval{500};
   // A new connection's wait for its first byte (capped at read_timeout): a connection that
   // sends nothing costs a descriptor for this long, not for the whole read timeout.
   std::chrono::milliseconds first_byte_timeout{10000};
@@ -126,7 +129,8 @@ class Server {
   std::atomic<uint64_t>& refused_counter(Admit admit);
 
   boost::asio::awaitable<void> accept_loop(Worker& w);
-  // Every 500 ms, cancels the I/O of connections past their deadline (read/idle timeouts).
+  // Every sweep_interval, cancels the I/O of connections past their deadline (read/idle
+  // timeouts).
   boost::asio::awaitable<void> sweep_loop(Worker& w);
   // Accept failed for want of descriptors: close the spare, accept and refuse one pending
   // connection with it, reopen the spare, and back off when that did not work either.

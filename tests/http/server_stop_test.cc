@@ -1,0 +1,62 @@
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include "http/router.h"
+#include "http/server.h"
+
+namespace http {
+namespace {
+
+// One request over a fresh connection; what came back (empty when nothing did).
+std::string ask(uint16_t port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return {};
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string got;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::send(fd, request.data(), request.size(), 0) == ssize_t(request.size())) {
+    char buf[1024];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0) got.assign(buf, size_t(n));
+  }
+  ::close(fd);
+  return got;
+}
+
+// A stop does not wait for anything periodic on the I/O threads: with the deadline sweep set
+// to a minute, a server that waited for its next sweep would sit out the whole drain timeout
+// (it used to wait up to its 500 ms interval, so an idle pod's SIGTERM cost up to a second
+// with the admin listener's).
+TEST(ServerStopTest, StopDoesNotWaitForTheNextDeadlineSweep) {
+  Router router;
+  ServerOptions o;
+  o.port = 0;
+  o.threads = 1;
+  o.sweep_interval = std::chrono::minutes(1);
+  o.drain_timeout = std::chrono::seconds(30);  // past it stop() cuts the thread off anyway
+  o.access_log = false;
+  Server server(o, router);
+  ASSERT_TRUE(server.listen().is_ok());
+  server.start();
+  // An answer means the thread has run: its sweep (started before any connection) is waiting.
+  const std::string answer = ask(server.port(), "GET /nothing-here HTTP/1.1\r\nHost: a\r\n\r\n");
+  ASSERT_EQ(answer.rfind("HTTP/1.1 404", 0), 0u) << "answer: " << answer;
+  const auto start = std::chrono::steady_clock::now();
+  server.stop();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::seconds(10))
+      << "stop took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+      << " ms: it waited for the sweep timer";
+}
+
+}  // namespace
+}  // namespace http
