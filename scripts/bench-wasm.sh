@@ -55,15 +55,16 @@ fi
 data=$work/data
 mkdir -p "$data"
 SECRET=bench-secret-0123456789abcdef
-wasm_args() {  # PORT [MODULE]: the module's command line under wasmedge
-  echo "$wasmedge" --dir "$data:$data" --env "EDGECLASS_LISTEN=127.0.0.1:$1" \
-    --env "EDGECLASS_DATA_DIR=$data" --env "EDGECLASS_JWT_SECRET=$SECRET" \
-    --env EDGECLASS_LOG_LEVEL=warn "$root/${2:-$aot}" serve
+wasm_cmd=()
+wasm_args() {  # PORT [MODULE]: the module's command line under wasmedge, into wasm_cmd
+  wasm_cmd=("$wasmedge" --dir "$data:$data" --env "EDGECLASS_LISTEN=127.0.0.1:$1"
+    --env "EDGECLASS_DATA_DIR=$data" --env "EDGECLASS_JWT_SECRET=$SECRET"
+    --env EDGECLASS_LOG_LEVEL=warn "$root/${2:-$aot}" serve)
 }
 # An existing database: one start creates and migrates it.
 port=$(free_port)
-# shellcheck disable=SC2046
-$(wasm_args "$port") >"$out/first-start.log" 2>&1 &
+wasm_args "$port"
+"${wasm_cmd[@]}" >"$out/first-start.log" 2>&1 &
 pid=$!
 pids+=("$pid")
 for _ in $(seq 3000); do
@@ -86,12 +87,11 @@ cold() {  # NAME ROUND
   local i port
   for i in $(seq "$RUNS"); do
     port=$(free_port)
-    # shellcheck disable=SC2046  # wasm_args is split into words on purpose
     case $1 in
       floor) "$work/coldstart" "$port" 1 "$wasmedge" "$work/server.aot.wasm" "$port" ;;
-      wasm) "$work/coldstart" "$port" 1 $(wasm_args "$port") ;;
+      wasm) wasm_args "$port" && "$work/coldstart" "$port" 1 "${wasm_cmd[@]}" ;;
       floor_so) "$work/coldstart" "$port" 1 "$wasmedge" "$work/server.so" "$port" ;;
-      wasm_so) "$work/coldstart" "$port" 1 $(wasm_args "$port" "$so") ;;
+      wasm_so) wasm_args "$port" "$so" && "$work/coldstart" "$port" 1 "${wasm_cmd[@]}" ;;
       native) EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
                 EDGECLASS_LOG_LEVEL=warn EDGECLASS_ADMIN_LISTEN=127.0.0.1:0 \
                 "$work/coldstart" "$port" 1 "$root/$native" serve ;;
@@ -104,10 +104,9 @@ cpu() {  # NAME ROUND
   local i port
   for i in $(seq "$RUNS_CPU"); do
     port=$(free_port)
-    # shellcheck disable=SC2046  # wasm_args is split into words on purpose
     case $1 in
       floor) tools/bench/cputo200.py "$port" 1 "$wasmedge" "$work/server.aot.wasm" "$port" ;;
-      wasm) tools/bench/cputo200.py "$port" 1 $(wasm_args "$port") ;;
+      wasm) wasm_args "$port" && tools/bench/cputo200.py "$port" 1 "${wasm_cmd[@]}" ;;
       native) EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_DATA_DIR=$data EDGECLASS_JWT_SECRET=$SECRET \
                 EDGECLASS_LOG_LEVEL=warn EDGECLASS_ADMIN_LISTEN=127.0.0.1:0 \
                 tools/bench/cputo200.py "$port" 1 "$root/$native" serve ;;
@@ -141,8 +140,8 @@ throughput() {  # NAME PORT PID
   echo "$1 RSS after: $(awk '/VmRSS/ {print $2, $3}' "/proc/$3/status")" >>"$out/throughput.txt"
 }
 port=$(free_port)
-# shellcheck disable=SC2046
-$(wasm_args "$port") >"$out/wasm-throughput.log" 2>&1 &
+wasm_args "$port"
+"${wasm_cmd[@]}" >"$out/wasm-throughput.log" 2>&1 &
 pid=$!
 pids+=("$pid")
 for _ in $(seq 3000); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.01; done
