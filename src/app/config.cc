@@ -1,13 +1,12 @@
 #include "app/config.h"
 
-#include <sys/stat.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <type_traits>
 
+#include "base/jwt.h"
 #include "base/log.h"
 #include "base/random.h"
 #include "base/strings.h"
@@ -350,28 +349,7 @@ base::Result<std::string> resolve_jwt_secret(const Config& config, bool* generat
     return base::unavailable("cannot create data directory " + config.data_dir + ": " +
                              ec.message());
   }
-  std::string path = config.data_dir + "/dev-jwt-secret";
-  {
-    std::ifstream in(path);
-    std::string s;
-    if (in && std::getline(in, s) && s.size() >= 16) return s;
-  }
-  unsigned char bytes[24];
-  base::SystemRandom::instance().fill(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (unsigned char b : bytes) {
-    s += kHex[b >> 4];
-    s += kHex[b & 15];
-  }
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << s << "\n";
-    if (!out) return base::unavailable("cannot write " + path);
-  }
-  ::chmod(path.c_str(), 0600);
-  *generated = true;
-  return s;
+  return base::load_or_make_dev_secret(config.data_dir + "/dev-jwt-secret", generated);
 }
 
 }  // namespace app

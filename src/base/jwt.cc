@@ -1,12 +1,18 @@
 #include "base/jwt.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <cstdio>
 #include <ctime>
 
 #include "base/crypto.h"
+#include "base/random.h"
 
 namespace base {
 namespace {
@@ -206,6 +212,35 @@ Result<Claims> verify_token(std::string_view token, std::string_view secret, int
         "token_expired");
   }
   return claims;
+}
+
+Result<std::string> load_or_make_dev_secret(const std::string& path, bool* generated) {
+  *generated = false;
+  if (std::FILE* in = std::fopen(path.c_str(), "r")) {
+    char line[256];
+    const bool got = std::fgets(line, sizeof line, in) != nullptr;
+    std::fclose(in);
+    if (got) {
+      std::string s(line);
+      s = s.substr(0, s.find('\n'));
+      if (s.size() >= 16) return s;
+    }
+  }
+  unsigned char bytes[24];
+  SystemRandom::instance().fill(bytes, sizeof bytes);
+  std::string s = hex_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+  // Created 0600; one that was there (too short to use) is narrowed too, where the system has
+  // permissions (WASI has none).
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return unavailable("cannot write " + path);
+#ifndef __wasi__
+  (void)::fchmod(fd, 0600);
+#endif
+  const std::string line = s + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == ssize_t(line.size());
+  if (::close(fd) != 0 || !written) return unavailable("cannot write " + path);
+  *generated = true;
+  return s;
 }
 
 }  // namespace base

@@ -56,6 +56,13 @@ std::string mint_token(const Claims& claims, std::string_view secret);
 // verified. `token` may carry a leading "Bearer " (it is stripped).
 Result<Claims> verify_token(std::string_view token, std::string_view secret, int64_t now_unix_s);
 
+// The development secret kept in the file at `path` (its first line, when at least 16
+// characters), or a new one (48 hex characters from the system's random source) written there
+// with mode 0600 (`*generated` set). For a server started without a configured secret: tokens
+// minted with it stay valid across restarts. Fails (kUnavailable, naming the file) when the
+// file cannot be written.
+Result<std::string> load_or_make_dev_secret(const std::string& path, bool* generated);
+
 // Formats seconds since the Unix epoch as RFC 3339 UTC, e.g. "2026-11-24T15:00:00Z".
 std::string format_utc_seconds(int64_t unix_s);
 

@@ -14,6 +14,7 @@
 
 #include "app/web_assets.h"
 #include "base/clock.h"
+#include "base/jwt.h"
 #include "base/log.h"
 #include "base/random.h"
 #include "classroom/service.h"
@@ -127,24 +128,10 @@ base::Result<std::shared_ptr<const Authorizer>> load_policies(const std::string&
 base::Result<std::string> jwt_secret(const std::string& data_dir) {
   std::string s = env("EDGECLASS_JWT_SECRET", "");
   if (!s.empty()) return s;
-  std::string path = data_dir + "/dev-jwt-secret";
-  if (read_whole_file(path, s)) {
-    s = s.substr(0, s.find('\n'));
-    if (s.size() >= 16) return s;
-  }
-  unsigned char bytes[24];
-  base::SystemRandom::instance().fill(bytes, sizeof bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
-  s.clear();
-  for (unsigned char b : bytes) {
-    s += kHex[b >> 4];
-    s += kHex[b & 15];
-  }
-  std::FILE* out = std::fopen(path.c_str(), "w");
-  bool written = out && std::fprintf(out, "%s\n", s.c_str()) > 0;
-  if (out && std::fclose(out) != 0) written = false;
-  if (!written) return base::unavailable("cannot write " + path);
-  base::log::warn("config.dev_secret_generated").kv("path", path);
+  const std::string path = data_dir + "/dev-jwt-secret";
+  bool generated = false;
+  EC_ASSIGN_OR_RETURN(s, base::load_or_make_dev_secret(path, &generated));
+  if (generated) base::log::warn("config.dev_secret_generated").kv("path", path);
   return s;
 }
 

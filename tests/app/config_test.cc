@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json/object.hpp>
@@ -26,13 +27,15 @@ class EnvTest : public ::testing::Test {
   }
   void TearDown() override {
     for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (it->second) ::setenv(it->first.c_str(), it->second->c_str(), 1);
-      else ::unsetenv(it->first.c_str());
+      if (it->second)
+        ::setenv(it->first.c_str(), it->second->c_str(), 1);
+      else
+        ::unsetenv(it->first.c_str());
     }
   }
   std::filesystem::path temp(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("edgeclass_app_" + std::to_string(::getpid()));
+    auto dir =
+        std::filesystem::temp_directory_path() / ("edgeclass_app_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     return dir / name;
   }
@@ -49,10 +52,10 @@ TEST_F(EnvTest, FlagsOverEnvironmentOverFileOverDefaults) {
   set("MAX_STUDENTS", "50");  // the case study's name
   auto c = load_config({"--listen", "127.0.0.1:9100"});
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
-  EXPECT_EQ(c->threads, 3);                // file
-  EXPECT_EQ(c->max_students, 50);          // environment over file
-  EXPECT_EQ(c->listen_port, 9100);         // flag over both
-  EXPECT_EQ(c->video_quality, "720p");     // default
+  EXPECT_EQ(c->threads, 3);             // file
+  EXPECT_EQ(c->max_students, 50);       // environment over file
+  EXPECT_EQ(c->listen_port, 9100);      // flag over both
+  EXPECT_EQ(c->video_quality, "720p");  // default
 }
 
 TEST_F(EnvTest, BadValuesAreRefusedNamingTheirSource) {
@@ -85,7 +88,9 @@ TEST_F(EnvTest, EmbeddedPoliciesDecideTheCaseStudysJoinRule) {
   EXPECT_GE(files, 1u);
   json::object in{{"action", "join"},
                   {"user", json::object{{"id", "s1"}, {"role", "student"}}},
-                  {"course", json::object{{"status", "active"}, {"capacity", 2}, {"enrolled", 1},
+                  {"course", json::object{{"status", "active"},
+                                          {"capacity", 2},
+                                          {"enrolled", 1},
                                           {"students", json::array{"s2"}}}}};
   EXPECT_TRUE((*a)->decide(in).allow);
   in["course"].as_object()["students"] = json::array{"s2", "s3"};
@@ -104,6 +109,54 @@ TEST_F(EnvTest, ABrokenPolicyIsRefusedWithItsPosition) {
   EXPECT_NE(a.status().message().find("bad.rego:"), std::string::npos) << a.status().message();
   auto none = load_policies((dir / "nope").string(), &files);
   EXPECT_FALSE(none.is_ok());
+}
+
+// Without a configured secret the server makes a development one in the data directory, once:
+// mode 0600, kept across restarts, replaced when the file holds nothing usable. The Wasm
+// server shares this code (base::load_or_make_dev_secret).
+TEST(DevSecretTest, MadeOncePrivateAndKept) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("edgeclass-secret-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  Config c;
+  c.data_dir = (dir / "data").string();  // not there yet: made
+  bool generated = false;
+  auto first = resolve_jwt_secret(c, &generated);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  EXPECT_TRUE(generated);
+  EXPECT_EQ(first->size(), 48u);
+  const std::string file = c.data_dir + "/dev-jwt-secret";
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  auto again = resolve_jwt_secret(c, &generated);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_FALSE(generated);
+  EXPECT_EQ(*again, *first);
+
+  {  // a file too short to be a secret (say, truncated by a full disk) is replaced
+    std::ofstream(file, std::ios::trunc) << "short\n";
+    ::chmod(file.c_str(), 0644);
+  }
+  auto replaced = resolve_jwt_secret(c, &generated);
+  ASSERT_TRUE(replaced.is_ok());
+  EXPECT_TRUE(generated);
+  EXPECT_NE(*replaced, *first);
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  c.jwt_secret = "configured-secret-0123456789";  // a configured one wins, nothing written
+  auto configured = resolve_jwt_secret(c, &generated);
+  ASSERT_TRUE(configured.is_ok());
+  EXPECT_FALSE(generated);
+  EXPECT_EQ(*configured, c.jwt_secret);
+
+  c.jwt_secret.clear();
+  c.data_dir = "/proc/edgeclass-cannot-be-here";
+  auto refused = resolve_jwt_secret(c, &generated);
+  EXPECT_FALSE(refused.is_ok());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
