@@ -42,7 +42,8 @@ Handler adapt(rest::Handler handler, store::Writer* writer) {
       res = reply.then(st);
     }
     c.user_id = std::move(call.user_id);
-    co_return to_beast(std::move(res), 11);
+    // No Content-Length field: Server writes it from the body (one field less to make).
+    co_return to_beast(std::move(res), 11, /*with_length=*/false);
   };
 }
 

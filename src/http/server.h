@@ -161,8 +161,6 @@ class Server {
   // `buffer`; or a 400 to a client that spoke plain HTTP. False: the connection is done.
   boost::asio::awaitable<bool> start_tls(Conn& conn, Transport& stream,
                                          boost::beast::flat_buffer& buffer);
-  boost::asio::awaitable<Response> dispatch(Worker& w, Request& req, std::string_view& label,
-                                            std::string& user_id);
 
   ServerOptions options_;
   const Router& router_;
