@@ -6,13 +6,14 @@
 #include <sys/random.h>
 #endif
 
+#include <array>
 #include <cstring>
 
 namespace base {
 
 namespace {
 constexpr char kAlphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";  // Crockford, lower case
-constexpr size_t kIdChars = 13;                                     // ceil(64 / 5)
+constexpr size_t kIdChars = 13;                                   // ceil(64 / 5)
 }  // namespace
 
 void SystemRandom::fill(void* out, size_t n) {
@@ -67,10 +68,16 @@ std::string new_id(std::string_view prefix, Random& random) {
 }
 
 bool is_valid_id(std::string_view id, std::string_view prefix) {
+  // Which bytes kAlphabet holds, as a table: every read of a course or quiz checks its id.
+  static constexpr auto kInAlphabet = [] {
+    std::array<bool, 256> in{};
+    for (const char* p = kAlphabet; *p; ++p) in[static_cast<unsigned char>(*p)] = true;
+    return in;
+  }();
   if (id.size() != prefix.size() + 1 + kIdChars) return false;
   if (id.substr(0, prefix.size()) != prefix || id[prefix.size()] != '_') return false;
   for (char c : id.substr(prefix.size() + 1)) {
-    if (!std::strchr(kAlphabet, c) || c == '\0') return false;
+    if (!kInAlphabet[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }

@@ -14,6 +14,11 @@ base::Result<store::Course> DbReader::course(std::string_view id) {
   return store::get_course(db_, id);
 }
 
+base::Result<const store::Course*> DbReader::course_ref(std::string_view id) {
+  EC_ASSIGN_OR_RETURN(last_course_, store::get_course(db_, id));
+  return &last_course_;
+}
+
 base::Result<store::Quiz> DbReader::quiz(std::string_view id) { return store::get_quiz(db_, id); }
 
 base::Result<std::shared_ptr<const std::vector<Question>>> DbReader::questions(

@@ -27,6 +27,8 @@ class Reader {
  public:
   virtual ~Reader() = default;
   virtual base::Result<store::Course> course(std::string_view id) = 0;
+  // The same row without a copy: the pointer is valid until the next call on this reader.
+  virtual base::Result<const store::Course*> course_ref(std::string_view id) = 0;
   virtual base::Result<store::Quiz> quiz(std::string_view id) = 0;
   // The quiz's questions, parsed (shared: callers must not modify them).
   virtual base::Result<std::shared_ptr<const std::vector<Question>>> questions(
@@ -40,6 +42,7 @@ class DbReader final : public Reader {
  public:
   explicit DbReader(store::Db& db) : db_(db) {}
   base::Result<store::Course> course(std::string_view id) override;
+  base::Result<const store::Course*> course_ref(std::string_view id) override;
   base::Result<store::Quiz> quiz(std::string_view id) override;
   base::Result<std::shared_ptr<const std::vector<Question>>> questions(
       const store::Quiz& quiz) override;
@@ -48,6 +51,7 @@ class DbReader final : public Reader {
 
  private:
   store::Db& db_;
+  store::Course last_course_;  // what course_ref() points to
 };
 
 }  // namespace classroom

@@ -89,6 +89,10 @@ class Service {
                                          std::string_view id) const;
   base::Result<store::Course> get_course(Reader& reader, const Actor& actor,
                                          std::string_view id) const;
+  // The same without a copy of the row (Reader::course_ref: valid until the next read
+  // through `reader`), for the hot GET.
+  base::Result<const store::Course*> see_course(Reader& reader, const Actor& actor,
+                                                std::string_view id) const;
   base::Result<store::Page<store::Course>> list_courses(store::Db& db, const Actor& actor,
                                                         const store::CourseFilter& filter,
                                                         std::string_view cursor, int limit) const;

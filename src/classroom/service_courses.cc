@@ -97,9 +97,15 @@ base::Result<store::Course> Service::get_course(store::Db& db, const Actor& acto
 
 base::Result<store::Course> Service::get_course(Reader& reader, const Actor& actor,
                                                 std::string_view id) const {
+  EC_ASSIGN_OR_RETURN(const store::Course* c, see_course(reader, actor, id));
+  return *c;
+}
+
+base::Result<const store::Course*> Service::see_course(Reader& reader, const Actor& actor,
+                                                       std::string_view id) const {
   if (!base::is_valid_id(id, "crs")) return course_not_found(id);
-  EC_ASSIGN_OR_RETURN(store::Course c, reader.course(id));
-  if (!can_see(actor, c)) return course_not_found(id);  // drafts are private to their teacher
+  EC_ASSIGN_OR_RETURN(const store::Course* c, reader.course_ref(id));
+  if (!can_see(actor, *c)) return course_not_found(id);  // drafts are private to their teacher
   return c;
 }
 

@@ -19,6 +19,8 @@ class BeastHeaders final : public rest::HeaderLookup {
  public:
   explicit BeastHeaders(const Request& req) : req_(req) {}
   std::optional<std::string_view> find(std::string_view name) const override {
+    // Every authenticated route asks for this one: compared by Beast's enum, not by name.
+    if (name == "Authorization") return find_header(req_, beast_http::field::authorization);
     return find_header(req_, name);
   }
 
@@ -42,7 +44,8 @@ Handler adapt(rest::Handler handler, store::Writer* writer) {
       res = reply.then(st);
     }
     c.user_id = std::move(call.user_id);
-    co_return to_beast(std::move(res), 11);
+    // No Content-Length field: Server writes it from the body (one field less to make).
+    co_return to_beast(std::move(res), 11, /*with_length=*/false);
   };
 }
 

@@ -27,11 +27,18 @@ std::optional<std::string_view> find_header(const Request& req, beast_http::fiel
   return std::nullopt;
 }
 
-Response to_beast(rest::Response&& r, unsigned version) {
+Response to_beast(rest::Response&& r, unsigned version, bool with_length) {
   Response res(beast_http::status(r.status), version);
-  for (rest::Header& h : r.headers) res.set(h.name, std::move(h.value));
+  for (rest::Header& h : r.headers) {
+    // Most answers carry only this one; naming the field spares Beast's lookup of the name.
+    if (h.name == "Content-Type") {
+      res.set(beast_http::field::content_type, h.value);
+    } else {
+      res.set(h.name, std::move(h.value));
+    }
+  }
   res.body() = std::move(r.body);
-  res.prepare_payload();
+  if (with_length) res.prepare_payload();
   return res;
 }
 

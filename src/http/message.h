@@ -57,7 +57,8 @@ Response error_response(const base::Status& status, unsigned version = 11);
 std::string_view error_code_of(const Response& res);
 // The HTTP status for a canonical code.
 beast_http::status http_status_for(base::Code code);
-// The Beast form of a transport-neutral answer (rest/message.h), Content-Length set.
-Response to_beast(rest::Response&& res, unsigned version = 11);
+// The Beast form of a transport-neutral answer (rest/message.h), Content-Length set unless
+// `with_length` is false (for http::Server, which writes the length of what it sends).
+Response to_beast(rest::Response&& res, unsigned version = 11, bool with_length = true);
 
 }  // namespace http

@@ -145,10 +145,6 @@ class Server {
   boost::asio::awaitable<bool> read_first_bytes(Conn& conn, Transport& stream,
                                                 boost::beast::flat_buffer& buffer,
                                                 std::chrono::nanoseconds read_timeout, bool over);
-  // More bytes of the connection into `buffer` (at least one), or why not (asio eof: the
-  // peer closed).
-  static boost::asio::awaitable<boost::system::error_code> read_more(
-      Transport& stream, boost::beast::flat_buffer& buffer);
   // All of `bytes` to the connection, or the error that stopped it.
   static boost::asio::awaitable<boost::system::error_code> write_all(Transport& stream,
                                                                      std::string_view bytes);
@@ -165,8 +161,6 @@ class Server {
   // `buffer`; or a 400 to a client that spoke plain HTTP. False: the connection is done.
   boost::asio::awaitable<bool> start_tls(Conn& conn, Transport& stream,
                                          boost::beast::flat_buffer& buffer);
-  boost::asio::awaitable<Response> dispatch(Worker& w, Request& req, std::string_view& label,
-                                            std::string& user_id);
 
   ServerOptions options_;
   const Router& router_;

@@ -194,10 +194,10 @@ void register_courses(Routes& r, ApiDeps& d) {
   r.add("GET", "/api/v1/courses/{id}", [&d](Call& c) -> Reply {
     EC_REPLY_TRY(Prologue p, begin(c, d, false));
     ThreadCache& tc = cache(d, c);
-    EC_REPLY_TRY(store::Course course, d.service->get_course(tc, p.actor, c.param("id")));
+    EC_REPLY_TRY(const store::Course* course, d.service->see_course(tc, p.actor, c.param("id")));
     Response res;
     res.headers.push_back({"Content-Type", "application/json"});
-    res.body = tc.course_body(course);
+    res.body = tc.course_body(*course);
     return res;
   });
 

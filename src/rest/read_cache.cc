@@ -32,17 +32,35 @@ base::Result<classroom::Actor> ThreadCache::actor_for(std::string_view token,
 }
 
 base::Result<store::Course> ThreadCache::course(std::string_view id) {
+  EC_ASSIGN_OR_RETURN(const store::Course* c, course_ref(id));
+  return *c;
+}
+
+base::Result<const store::Course*> ThreadCache::course_ref(std::string_view id) {
   uint64_t gen = current();
   if (auto it = courses_.find(id); it != courses_.end() && it->second.generation == gen) {
-    return it->second.course;
+    last_course_ = &it->second;
+    return &it->second.course;
   }
   EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db_, id));
-  make_room(courses_, kMaxEntries);
-  courses_[std::string(id)] = CourseEntry{gen, c, {}};
-  return c;
+  if (courses_.size() >= kMaxEntries) {
+    courses_.clear();
+    last_course_ = nullptr;
+  }
+  CourseEntry& e = courses_[std::string(id)];
+  e = CourseEntry{gen, std::move(c), {}};
+  last_course_ = &e;
+  return &e.course;
 }
 
 const std::string& ThreadCache::course_body(const store::Course& c) {
+  // The row course_ref() just returned: its entry is at hand, no second lookup.
+  if (last_course_ && &last_course_->course == &c && last_course_->generation == current()) {
+    if (last_course_->body.empty()) {
+      last_course_->body = boost::json::serialize(classroom::to_json(c));
+    }
+    return last_course_->body;
+  }
   auto it = courses_.find(c.id);
   if (it != courses_.end() && it->second.course.updated_at == c.updated_at &&
       it->second.course.enrolled == c.enrolled && it->second.generation == current()) {

@@ -23,6 +23,7 @@ class ThreadCache final : public classroom::Reader {
                                            int64_t now_unix_s);
 
   base::Result<store::Course> course(std::string_view id) override;
+  base::Result<const store::Course*> course_ref(std::string_view id) override;
   base::Result<store::Quiz> quiz(std::string_view id) override;
   base::Result<std::shared_ptr<const std::vector<classroom::Question>>> questions(
       const store::Quiz& quiz) override;
@@ -30,7 +31,8 @@ class ThreadCache final : public classroom::Reader {
   store::Db& db() override { return db_; }
 
   // The serialized JSON of course `c` (classroom::to_json), kept beside the cached row while
-  // it is fresh, so hot reads skip building and serializing it.
+  // it is fresh, so hot reads skip building and serializing it. Valid until the next call on
+  // this cache.
   const std::string& course_body(const store::Course& c);
 
  private:
@@ -66,7 +68,8 @@ class ThreadCache final : public classroom::Reader {
   Map<CourseEntry> courses_;
   Map<QuizEntry> quizzes_;
   Map<EnrolledEntry> enrolled_;
-  std::string scratch_body_;  // course_body() of a row not in the cache
+  CourseEntry* last_course_ = nullptr;  // course_ref()'s entry (nodes are stable until clear)
+  std::string scratch_body_;            // course_body() of a row not in the cache
 };
 
 }  // namespace rest

@@ -19,8 +19,12 @@ size_t PathTable::add(std::string method, std::string pattern) {
     r.param.push_back(w.size() > 2 && w.front() == '{' && w.back() == '}');
   }
   r.rest = !r.segments.empty() && r.segments.back().size() > 3 && r.segments.back().ends_with("*}");
+  const auto index = uint32_t(routes_.size());
+  for (size_t n = 1; n <= kMaxSegments; ++n) {
+    if (r.rest ? n >= r.segments.size() : n == r.segments.size()) by_count_[n].push_back(index);
+  }
   routes_.push_back(std::move(r));
-  return routes_.size() - 1;
+  return index;
 }
 
 PathTable::Match PathTable::match(std::string_view method, std::string_view path,
@@ -29,7 +33,6 @@ PathTable::Match PathTable::match(std::string_view method, std::string_view path
   m.label = "unmatched";
   if (path.empty() || path[0] != '/') return m;
   // Split the path once into segment views on the stack (no allocation on the hot path).
-  constexpr size_t kMaxSegments = 16;
   std::array<std::string_view, kMaxSegments> segs;
   size_t nsegs = 0;
   std::string_view rest_path = path.substr(1);
@@ -43,7 +46,7 @@ PathTable::Match PathTable::match(std::string_view method, std::string_view path
   // The first route of this path and method wins; the others of the path are only looked at
   // for a 405's Allow header, when none has the method (building it for every request was a
   // string built per matched request).
-  for (size_t ri = 0; ri < routes_.size(); ++ri) {
+  for (const uint32_t ri : by_count_[nsegs]) {
     const Route& r = routes_[ri];
     // A last segment "{name*}" captures the rest of the path (at least one segment).
     const bool rest = r.rest;

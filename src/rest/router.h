@@ -55,7 +55,11 @@ class PathTable {
     std::vector<bool> param;            // per segment: "{x}"
     bool rest = false;                  // the last segment is "{x*}"
   };
+  static constexpr size_t kMaxSegments = 16;  // deeper paths match no route
   std::vector<Route> routes_;
+  // by_count_[n]: the routes a path of n segments can match, in the order added (the first
+  // that matches wins), so a request looks at a few routes rather than at all of them.
+  std::array<std::vector<uint32_t>, kMaxSegments + 1> by_count_;
 };
 
 // Everything a handler gets for one request. The transport keeps it alive until the answer

@@ -202,6 +202,69 @@ class HttpEdgeCaseTest(unittest.TestCase):
                 self.assertEqual(rest, b"", raw)
             sk.close()
 
+    def test_rest_answers_are_framed_once(self):
+        """A REST route's answer leaves its length to the server (http/api.cc: to_beast without
+        Content-Length): Content-Length and Content-Type appear exactly once, the length is the
+        body's, for an answer and for an error."""
+        for tok, want in ((S1, 200), (None, 401)):
+            sk = connect(self.srv.port)
+            rd = Reader(sk)
+            auth = f"Authorization: Bearer {tok}\r\n" if tok else ""
+            sk.sendall(f"GET /api/v1/me HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode())
+            while b"\r\n\r\n" not in rd.buf:
+                rd._fill()
+            header = rd.buf.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+            st, h, body = rd.response()
+            sk.close()
+            self.assertEqual(st, want, header)
+            for name in ("content-length", "content-type", "server", "x-request-id"):
+                self.assertEqual(header.count("\r\n" + name + ":"), 1, header)
+            self.assertEqual(int(h["content-length"]), len(body), header)
+            self.assertTrue(h["content-type"].startswith("application/json"), header)
+            json.loads(body)
+
+    def test_pipelined_requests_split_across_reads_are_answered_in_order(self):
+        """Three requests on one connection, their bytes cut into small pieces sent one by one
+        (pieces end inside a request line, inside a header, between two requests): every
+        answer comes, in the order asked, and the connection stays usable."""
+        reqs = [f"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: pipe-{i}\r\n\r\n"
+                for i in range(3)]
+        reqs[1] = ("GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Request-Id: pipe-1\r\n"
+                   f"Authorization: Bearer {S1}\r\n\r\n")
+        stream = "".join(reqs).encode()
+        sk = connect(self.srv.port)
+        sk.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        rd = Reader(sk)
+        for i in range(0, len(stream), 37):
+            sk.sendall(stream[i:i + 37])
+            time.sleep(0.002)  # separate segments, so the server reads them separately
+        got = []
+        for _ in reqs:
+            st, h, body = rd.response()
+            got.append((st, h.get("x-request-id")))
+        self.assertEqual(got, [(200, "pipe-0"), (200, "pipe-1"), (200, "pipe-2")])
+        sk.sendall(reqs[0].encode())
+        self.assertEqual(rd.response()[1].get("x-request-id"), "pipe-0")
+        sk.close()
+
+    def test_closed_loop_client_is_answered_every_time(self):
+        """A client that sends its next request only once it has read the answer (what wrk
+        and browsers do on a keep-alive connection): each request, REST or not, is answered
+        on the same connection."""
+        sk = connect(self.srv.port)
+        rd = Reader(sk)
+        for i in range(60):
+            if i % 2:
+                raw = f"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {S1}\r\n\r\n"
+            else:
+                raw = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            sk.sendall(raw.encode())
+            st, h, body = rd.response()
+            self.assertEqual(st, 200, f"request {i}: {body[:200]!r}")
+            self.assertNotEqual(h.get("connection"), "close", f"request {i}")
+            self.assertEqual(rd.buf, b"", f"request {i}: bytes after the answer")
+        sk.close()
+
     def test_allow_lists_head_with_get(self):
         st, h, body = exchange(self.srv.port, b"PUT /healthz HTTP/1.1\r\nHost: x\r\n"
                                b"Content-Length: 0\r\n\r\n")
