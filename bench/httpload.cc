@@ -66,6 +66,7 @@ struct Options {
   double rate = 0, duration_s = 5;
   int connections = 100, threads = 1;
   long slack_us = 50;     // how late a sleeping thread may wake for a due request (timer slack)
+  long spin_us = 0;       // poll without sleeping while the next request is due within this
   std::vector<int> cpus;  // one thread pinned to each; empty: `threads` threads, not pinned
 };
 
@@ -190,6 +191,7 @@ class Worker {
         break;
       }
       int64_t wait = std::max<int64_t>(0, (next < count_ ? due(next) : end_ns) - now);
+      if (wait <= options_.spin_us * 1000) wait = 0;
       timespec timeout{static_cast<time_t>(wait / 1'000'000'000),
                        static_cast<long>(wait % 1'000'000'000)};
       int n = epoll_pwait2(epoll_, events, 64, &timeout, nullptr);
@@ -358,6 +360,8 @@ Options parse_options(int argc, char** argv) {
       o.threads = static_cast<int>(o.cpus.size());
     } else if (flag == "--slack-us") {
       o.slack_us = std::atol(value);
+    } else if (flag == "--spin-us") {
+      o.spin_us = std::atol(value);
     } else if (flag == "--header") {
       o.headers.emplace_back(value);
     } else {
