@@ -54,6 +54,16 @@ namespace {
 
 constexpr int64_t kDrainNs = 2'000'000'000;  // how long late answers are awaited after the schedule
 
+// The calling thread's time spent waiting on a run queue so far (schedstat), 0 when unknown.
+int64_t thread_runqueue_wait_ns() {
+  FILE* f = std::fopen("/proc/thread-self/schedstat", "r");
+  if (f == nullptr) return 0;
+  long long run = 0, wait = 0;
+  int got = std::fscanf(f, "%lld %lld", &run, &wait);
+  std::fclose(f);
+  return got == 2 ? wait : 0;
+}
+
 int64_t mono_ns() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -77,6 +87,7 @@ struct Totals {
   base::LogHistogram lag_ns;      // sent minus due: the client's own lateness
   uint64_t requests = 0, completed = 0, non2xx = 0, errors = 0;
   int64_t last_answer_ns = 0;
+  int64_t runqueue_wait_ns = 0;  // runnable but not running (another task had the CPU)
 };
 
 // One keep-alive connection with at most one request on it (no pipelining).
@@ -173,6 +184,7 @@ class Worker {
   // Runs the schedule from start_ns (CLOCK_MONOTONIC), then waits for the last answers.
   void run(int64_t start_ns) {
     start_ns_ = start_ns;
+    int64_t runqueue_before = thread_runqueue_wait_ns();
     int64_t end_ns = due(count_) + kDrainNs;
     epoll_event events[64];
     int64_t next = 0;  // the next request to fall due
@@ -202,6 +214,7 @@ class Worker {
       }
     }
     totals_.requests = static_cast<uint64_t>(count_);
+    totals_.runqueue_wait_ns = thread_runqueue_wait_ns() - runqueue_before;
   }
 
   const Totals& totals() const { return totals_; }
@@ -433,34 +446,38 @@ int main(int argc, char** argv) {
     all.non2xx += t.non2xx;
     all.errors += t.errors;
     all.last_answer_ns = std::max(all.last_answer_ns, t.last_answer_ns);
+    all.runqueue_wait_ns += t.runqueue_wait_ns;
   }
   double span_s = std::max(o.duration_s, static_cast<double>(all.last_answer_ns - start_ns) / 1e9);
   double achieved = static_cast<double>(all.completed) / span_s;
   auto us = [](uint64_t ns) { return (ns + 999) / 1000; };  // rounded up, as the buckets are
   auto ms = [](uint64_t ns) { return static_cast<double>(ns) / 1e6; };
   const auto &lat = all.latency_ns, &svc = all.service_ns, &lag = all.lag_ns;
+  double cpu_us_per_req =
+      all.completed > 0 ? static_cast<double>(cpu) / 1e3 / static_cast<double>(all.completed) : 0;
   std::printf(
       "httpload: %.0f req/s scheduled for %.1f s over %d connections, %d thread(s)%s: %.0f req/s "
       "answered, %" PRIu64 " non-2xx, %" PRIu64
       " errors\n"
       "  from the scheduled send  P50 %.2f P99 %.2f P99.9 %.2f max %.2f ms\n"
       "  from the actual send     P50 %.2f P99 %.2f P99.9 %.2f max %.2f ms\n"
-      "  send lag (client late)   P50 %.2f P99 %.2f P99.9 %.2f max %.2f ms\n",
+      "  send lag (client late)   P50 %.2f P99 %.2f P99.9 %.2f max %.2f ms\n"
+      "  client CPU %.2f us per request; its threads waited %.0f ms for a CPU\n",
       o.rate, o.duration_s, o.connections, o.threads, o.cpus.empty() ? "" : " (pinned)", achieved,
       all.non2xx, all.errors, ms(lat.percentile(0.5)), ms(lat.percentile(0.99)),
       ms(lat.percentile(0.999)), ms(lat.max()), ms(svc.percentile(0.5)), ms(svc.percentile(0.99)),
       ms(svc.percentile(0.999)), ms(svc.max()), ms(lag.percentile(0.5)), ms(lag.percentile(0.99)),
-      ms(lag.percentile(0.999)), ms(lag.max()));
-  std::printf(
-      "HTTPLOAD rate=%.0f achieved=%.0f requests=%" PRIu64 " completed=%" PRIu64 " non2xx=%" PRIu64
-      " errors=%" PRIu64 " p50_us=%" PRIu64 " p99_us=%" PRIu64 " p999_us=%" PRIu64
-      " max_us=%" PRIu64 " sent_p50_us=%" PRIu64 " sent_p99_us=%" PRIu64 " sent_p999_us=%" PRIu64
-      " lag_p99_us=%" PRIu64 " lag_max_us=%" PRIu64 " cpu_us_per_req=%.2f\n",
-      o.rate, achieved, all.requests, all.completed, all.non2xx, all.errors,
-      us(lat.percentile(0.5)), us(lat.percentile(0.99)), us(lat.percentile(0.999)), us(lat.max()),
-      us(svc.percentile(0.5)), us(svc.percentile(0.99)), us(svc.percentile(0.999)),
-      us(lag.percentile(0.99)), us(lag.max()),
-      all.completed > 0 ? static_cast<double>(cpu) / 1e3 / static_cast<double>(all.completed)
-                        : 0.0);
+      ms(lag.percentile(0.999)), ms(lag.max()), cpu_us_per_req,
+      static_cast<double>(all.runqueue_wait_ns) / 1e6);
+  std::printf("HTTPLOAD rate=%.0f achieved=%.0f requests=%" PRIu64 " completed=%" PRIu64
+              " non2xx=%" PRIu64 " errors=%" PRIu64 " p50_us=%" PRIu64 " p99_us=%" PRIu64
+              " p999_us=%" PRIu64 " max_us=%" PRIu64 " sent_p50_us=%" PRIu64 " sent_p99_us=%" PRIu64
+              " sent_p999_us=%" PRIu64 " lag_p99_us=%" PRIu64 " lag_max_us=%" PRIu64
+              " cpu_us_per_req=%.2f runq_wait_ms=%.0f\n",
+              o.rate, achieved, all.requests, all.completed, all.non2xx, all.errors,
+              us(lat.percentile(0.5)), us(lat.percentile(0.99)), us(lat.percentile(0.999)),
+              us(lat.max()), us(svc.percentile(0.5)), us(svc.percentile(0.99)),
+              us(svc.percentile(0.999)), us(lag.percentile(0.99)), us(lag.max()), cpu_us_per_req,
+              static_cast<double>(all.runqueue_wait_ns) / 1e6);
   return 0;
 }

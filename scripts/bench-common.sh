@@ -91,7 +91,7 @@ PY
 # The same run with edgeclass-httpload ($HTTPLOAD, bench/httpload.cc: one thread, pinned to
 # FIXED_CLIENT_CPU when set), latencies from each request's scheduled send:
 #   httpload_run NAME URL -> "rps p50 p99 p999 max failed lag_p99 client_cpu_us_per_req
-#                              sent_p50 sent_p99 sent_p999"
+#                              sent_p50 sent_p99 sent_p999 client_runqueue_wait_ms"
 #   (latencies in microseconds; failed = errors + non-2xx; lag_p99: how late the client sent;
 #   sent_*: latency from the actual send, as h2load measures)
 httpload_run() {
@@ -102,6 +102,6 @@ httpload_run() {
     { cat "$out/$name.httpload" >&2; exit 1; }
   awk '/^HTTPLOAD / { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
          print f["achieved"], f["p50_us"], f["p99_us"], f["p999_us"], f["max_us"], f["errors"] + f["non2xx"],
-               f["lag_p99_us"], f["cpu_us_per_req"], f["sent_p50_us"], f["sent_p99_us"], f["sent_p999_us"] }' \
+               f["lag_p99_us"], f["cpu_us_per_req"], f["sent_p50_us"], f["sent_p99_us"], f["sent_p999_us"], f["runq_wait_ms"] }' \
     "$out/$name.httpload"
 }

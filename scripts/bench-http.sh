@@ -134,29 +134,43 @@ pin_threads() {
 }
 ALL_CPUS=0-$(($(nproc) - 1))
 
-# fixed TOOL NAME URL PID... -> TOOL's result line (h2load_run, httpload_run in bench-common.sh),
-# the server's PIDs on SERVER_CPU and the client on CLIENT_CPU while it runs.
+# Milliseconds every thread of PID... has spent runnable but waiting for a CPU (schedstat).
+runqueue_ms() {
+  local p ns=0
+  for p in "$@"; do
+    ns=$((ns + $(cat /proc/"$p"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { printf "%d", s }')))
+  done
+  echo $((ns / 1000000))
+}
+
+# fixed TOOL NAME URL PID... -> "server_runqueue_ms " and TOOL's result line (h2load_run,
+# httpload_run in bench-common.sh), the server's PIDs on SERVER_CPU and the client on
+# CLIENT_CPU while it runs.
 fixed() {
-  local tool=$1 name=$2 url=$3
+  local tool=$1 name=$2 url=$3 before result
   shift 3
   if [ -n "$SERVER_CPU" ]; then pin_threads "$SERVER_CPU" "$@"; fi
-  FIXED_CLIENT_CPU=$CLIENT_CPU "${tool}_run" "$name" "$url"
+  before=$(runqueue_ms "$@")
+  result=$(FIXED_CLIENT_CPU=$CLIENT_CPU "${tool}_run" "$name" "$url")
+  echo "$(($(runqueue_ms "$@") - before)) $result"
   if [ -n "$SERVER_CPU" ]; then pin_threads "$ALL_CPUS" "$@"; fi
 }
 
-# One server's fixed-rate figures: "49990 req/s P50 .. P99 .. P99.9 .. max .. ms, failed 0"
-# and, from httpload, the same from the actual send, the client's lag and its CPU per request.
+# One server's fixed-rate figures from fixed's line: "49990 req/s P50 .. P99 .. P99.9 .. max ..
+# ms, failed 0", how long the server waited for a CPU and, from httpload, the latency from the
+# actual send, the client's lag, CPU per request and wait for a CPU.
 describe() {
-  printf "%6d req/s P50 %s P99 %s P99.9 %s max %s ms, failed %s" "$1" "$(ms "$2")" "$(ms "$3")" \
-    "$(ms "$4")" "$(ms "$5")" "$6"
-  if [ -n "${7:-}" ]; then
-    printf "\n              from the actual send P50 %s P99 %s P99.9 %s ms; client late P99 %s ms; client CPU %s us/req" \
-      "$(ms "$9")" "$(ms "${10}")" "$(ms "${11}")" "$(ms "$7")" "$8"
+  printf "%6d req/s P50 %s P99 %s P99.9 %s max %s ms, failed %s; server waited %s ms for a CPU" "$2" \
+    "$(ms "$3")" "$(ms "$4")" "$(ms "$5")" "$(ms "$6")" "$7" "$1"
+  if [ -n "${8:-}" ]; then
+    printf "\n              from the actual send P50 %s P99 %s P99.9 %s ms; client late P99 %s ms;" \
+      "$(ms "${10}")" "$(ms "${11}")" "$(ms "${12}")" "$(ms "$8")"
+    printf " client CPU %s us/req, waited %s ms for a CPU" "$9" "${13}"
   fi
 }
 
 # A run meets the case study's peak when the rate was reached (99 %) and its P99 < 5 ms.
-meets() { awk -v rps="$1" -v p99="$3" -v rate="$RATE" 'BEGIN { exit !(rps >= 0.99 * rate && p99 < 5000) }'; }
+meets() { awk -v rps="$2" -v p99="$4" -v rate="$RATE" 'BEGIN { exit !(rps >= 0.99 * rate && p99 < 5000) }'; }
 
 pinning="not pinned"
 [ -n "$SERVER_CPU$CLIENT_CPU" ] && pinning="server on cpu '$SERVER_CPU', client on cpu '$CLIENT_CPU'"
