@@ -138,7 +138,7 @@ ALL_CPUS=0-$(($(nproc) - 1))
 runqueue_ms() {
   local p ns=0
   for p in "$@"; do
-    ns=$((ns + $(cat /proc/"$p"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { printf "%d", s }')))
+    ns=$((ns + $(cat /proc/"$p"/task/*/schedstat 2>/dev/null | awk '{ s += $2 } END { printf "%.0f", s }')))
   done
   echo $((ns / 1000000))
 }
