@@ -3,7 +3,7 @@
 //
 //   edgeclass-httpload --url http://127.0.0.1:8080/api/v1/courses/ID --rate 50000
 //       [--duration 5] [--connections 100] [--threads 1 | --cpus 1,...]
-//       [--header "Authorization: Bearer ..."]...
+//       [--header "Authorization: Bearer ..."]... [--slack-us 50] [--spin-us 0]
 //
 // Request i is due at start + i / rate whatever the server does (with T threads, thread k
 // carries requests k, k + T, ...). A due request goes out on an idle keep-alive connection of
@@ -15,7 +15,11 @@
 //
 // Prints a summary and one line for scripts:
 //   HTTPLOAD rate=.. achieved=.. requests=.. completed=.. non2xx=.. errors=.. p50_us=..
-//            p99_us=.. p999_us=.. max_us=.. lag_p99_us=.. lag_max_us=.. cpu_us_per_req=..
+//            p99_us=.. p999_us=.. max_us=.. sent_p50_us=.. sent_p99_us=.. sent_p999_us=..
+//            lag_p99_us=.. lag_max_us=.. cpu_us_per_req=.. runq_wait_ms=..
+// p*_us from the scheduled send, sent_p*_us from the actual send, lag = sent minus due, all
+// rounded up to whole µs; runq_wait_ms: how long the client's threads were runnable but
+// waited for a CPU (another task had it).
 // achieved = completed / max(duration, time from the start to the last answer); errors are
 // failed sends, connections the server closed or broke with a request on them, answers we
 // cannot frame, and requests unanswered 2 s after the schedule ends. cpu_us_per_req is this
