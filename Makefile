@@ -36,7 +36,8 @@ bench:
 	@scripts/bench-media.sh
 
 # Issue 17's HTTP figures: GET course beside nginx in alternating rounds, closed loop (req/s,
-# CPU per request) and a fixed 50,000/s (P50/P99/P99.9 from h2load's per-request log).
+# CPU per request) and a fixed 50,000/s (P50/P99/P99.9 from bench/httpload.cc, open loop,
+# server and client pinned to their own cores).
 bench-http: build
 	@scripts/install-deps.sh bench
 	@scripts/bench-http.sh

@@ -60,13 +60,18 @@ CONF
 }
 
 # A fixed-rate run with h2load (RATE requests/s over CONNS connections for DURATION s, as
-# STUDENT_TOKEN), latencies from its per-request log in $out:
+# STUDENT_TOKEN, one thread; pinned to FIXED_CLIENT_CPU when set), latencies from its
+# per-request log (kept on tmpfs while it is written, then in $out; h2load times each request
+# from its own send, not from a schedule, and its --rps is per connection):
 #   h2load_run NAME URL -> "rps p50 p99 p999 max failed" (latencies in microseconds)
 h2load_run() {
-  local name=$1 url=$2
-  h2load --h1 -c"$CONNS" -t1 --rps=$(( (RATE + CONNS - 1) / CONNS )) -D"$DURATION" \
-    -H "Authorization: Bearer $STUDENT_TOKEN" --log-file="$out/$name.h2log" "$url" \
-    >"$out/$name.h2load" 2>&1 || { cat "$out/$name.h2load" >&2; exit 1; }
+  local name=$1 url=$2 log pin=()
+  log=$(mktemp -p /dev/shm 2>/dev/null || mktemp)
+  [ -n "${FIXED_CLIENT_CPU:-}" ] && pin=(taskset -c "$FIXED_CLIENT_CPU")
+  "${pin[@]}" h2load --h1 -c"$CONNS" -t1 --rps=$(( (RATE + CONNS - 1) / CONNS )) -D"$DURATION" \
+    -H "Authorization: Bearer $STUDENT_TOKEN" --log-file="$log" "$url" \
+    >"$out/$name.h2load" 2>&1 || { rm -f "$log"; cat "$out/$name.h2load" >&2; exit 1; }
+  mv "$log" "$out/$name.h2log"
   python3 - "$out/$name.h2log" "$DURATION" <<'PY'
 import sys
 lat, failed = [], 0
@@ -81,4 +86,22 @@ lat.sort()
 pick = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else 0
 print(f"{len(lat) / float(sys.argv[2]):.0f} {pick(0.5)} {pick(0.99)} {pick(0.999)} {lat[-1] if lat else 0} {failed}")
 PY
+}
+
+# The same run with edgeclass-httpload ($HTTPLOAD, bench/httpload.cc: one thread, pinned to
+# FIXED_CLIENT_CPU when set), latencies from each request's scheduled send:
+#   httpload_run NAME URL -> "rps p50 p99 p999 max failed lag_p99 client_cpu_us_per_req
+#                              sent_p50 sent_p99 sent_p999 client_runqueue_wait_ms"
+#   (latencies in microseconds; failed = errors + non-2xx; lag_p99: how late the client sent;
+#   sent_*: latency from the actual send, as h2load measures)
+httpload_run() {
+  local name=$1 url=$2 threads=(--threads 1)
+  [ -n "${FIXED_CLIENT_CPU:-}" ] && threads=(--cpus "$FIXED_CLIENT_CPU")
+  "$HTTPLOAD" --url "$url" --rate "$RATE" --duration "$DURATION" --connections "$CONNS" "${threads[@]}" \
+    --header "Authorization: Bearer $STUDENT_TOKEN" >"$out/$name.httpload" 2>&1 ||
+    { cat "$out/$name.httpload" >&2; exit 1; }
+  awk '/^HTTPLOAD / { for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+         print f["achieved"], f["p50_us"], f["p99_us"], f["p999_us"], f["max_us"], f["errors"] + f["non2xx"],
+               f["lag_p99_us"], f["cpu_us_per_req"], f["sent_p50_us"], f["sent_p99_us"], f["sent_p999_us"], f["runq_wait_ms"] }' \
+    "$out/$name.httpload"
 }
