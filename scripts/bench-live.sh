@@ -209,22 +209,6 @@ if [ "$CORE_SAMPLE" = 1 ] && ! { [ -n "$SERVER_CPU" ] && command -v perf >/dev/n
   CORE_SAMPLE=0
 fi
 
-# Samples the server's core(s) by thread from the end of the client's connect phase (plus the
-# settle time) to the end of the chat, into FILE.data; the report by thread goes to FILE (the
-# share of the samples each thread had, swapper being the idle core and softirq on it).
-core_sample() {  # client-log file
-  ( while ! grep -q "connect:" "$1" 2>/dev/null; do sleep 0.05; done
-    sleep "$SETTLE_S"
-    # shellcheck disable=SC2046
-    $(pin "$CLIENT_CPU") perf record -C "$SERVER_CPU" -e cpu-clock -F 250 -o "$2.data" >/dev/null 2>&1 &
-    sp=$!
-    while ! grep -qE "chat:|CPU during the chat" "$1" 2>/dev/null && kill -0 "$sp" 2>/dev/null; do sleep 0.05; done
-    kill -INT "$sp" 2>/dev/null; wait "$sp" 2>/dev/null || true
-    perf report -i "$2.data" --sort pid --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' >"$2" || true
-    rm -f "$2.data" ) &
-  CORE_SAMPLE_PID=$!
-}
-
 if [ "$SYSCALLS" = 1 ] && ! { command -v perf >/dev/null &&
   timeout 5 perf stat -e syscalls:sys_enter_sendmsg -- true >/dev/null 2>&1; }; then
   echo "bench-live: perf cannot count system calls here; send calls per delivery not measured"
@@ -237,38 +221,62 @@ if [ "$SYSCALLS" = 1 ] && timeout 5 perf stat -e syscalls:sys_enter_io_uring_ent
   URING_EVENT=,syscalls:sys_enter_io_uring_enter
 fi
 
-# Counts the server's send system calls from the end of the client's connect phase (plus the
-# settle time) to the end of the chat ("chat:" in the client's log), into FILE.
-count_syscalls() {  # pid client-log file
-  ( while ! grep -q "connect:" "$2" 2>/dev/null; do sleep 0.05; done
-    sleep "$SETTLE_S"
-    perf stat -x, -e "syscalls:sys_enter_sendmsg,syscalls:sys_enter_write,syscalls:sys_enter_writev$URING_EVENT" \
-      -p "$1" -o "$3" &
-    sp=$!
-    while ! grep -qE "chat:|CPU during the chat" "$2" 2>/dev/null && kill -0 "$sp" 2>/dev/null; do sleep 0.05; done
-    kill -INT "$sp" 2>/dev/null; wait "$sp" 2>/dev/null || true ) &
-  SYSCALL_PID=$!
+# The CPU time of each of the server's threads, one line per thread: "<tid> <ticks> <name> <run
+# ns> <run-queue wait ns>" (ticks from stat; the two times from schedstat, to the nanosecond).
+thread_snap() {  # pid
+  for t in /proc/"$1"/task/*; do
+    [ -r "$t/stat" ] && awk -v t="${t##*/}" -v comm="$(tr ' ' _ <"$t/comm")" \
+      -v sched="$(cat "$t/schedstat")" \
+      '{ sub(/^.*\) /, ""); split(sched, s, " "); print t, $12 + $13, comm, s[1], s[2] }' "$t/stat"
+  done 2>/dev/null
 }
 
-# The CPU time of each of the server's threads during the chat (from the end of the connect
-# phase plus the settle time to "chat:"), one line per thread: "<tid> <ticks> <name> <run ms>
-# <run-queue wait ms>" (ticks of 10 ms from stat; the two times from schedstat, to the
-# nanosecond), into FILE. How the fan-out's work was shared between the I/O threads, which
-# other thread worked during the chat, and how long each waited for the core.
-thread_cpu() {  # pid client-log file
-  ( snap() { for t in /proc/"$1"/task/*; do
-        [ -r "$t/stat" ] && awk -v t="${t##*/}" -v comm="$(tr ' ' _ <"$t/comm")" \
-          -v sched="$(cat "$t/schedstat")" \
-          '{ sub(/^.*\) /, ""); split(sched, s, " "); print t, $12 + $13, comm, s[1], s[2] }' "$t/stat"
-      done 2>/dev/null; }
-    while ! grep -q "connect:" "$2" 2>/dev/null; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done
-    sleep "$SETTLE_S"
-    before=$(snap "$1")
-    while ! grep -qE "chat:|CPU during the chat" "$2" 2>/dev/null; do kill -0 "$1" 2>/dev/null || exit 0; sleep 0.05; done
-    after=$(snap "$1")
-    join <(echo "$before" | sort) <(echo "$after" | sort) |
-      awk '{ printf "%s %d %s %.1f %.1f\n", $1, $6 - $2, $3, ($8 - $4) / 1e6, ($9 - $5) / 1e6 }' >"$3" ) &
-  THREAD_CPU_PID=$!
+# What is measured during each run's chat, from the end of the client's connect phase (plus the
+# settle time) to the end of the chat, started and stopped by the client's own lines ("connect:",
+# then "chat:" or "CPU during the chat"): the client's output is piped through here, appended to
+# LOG, so nothing polls for them on the server's core. Into PREFIX.*:
+#   .syscalls  the server's send system calls (perf stat; BENCH_LIVE_SYSCALLS)
+#   .threads   each server thread: "<tid> <ticks> <name> <run ms> <run-queue wait ms>" (how the
+#              fan-out's work was shared between the I/O threads, which other thread worked
+#              during the chat, and how long each waited for the core)
+#   .core      the server's core sampled by thread (perf record -C, cpu-clock at 250 Hz;
+#              BENCH_LIVE_CORE_SAMPLE): the share each thread had, swapper (pid 0) being the
+#              idle core and softirq that ran on it
+chat_watch() {  # pid log prefix <client output
+  local pid=$1 log=$2 prefix=$3 line state=0 before="" after sc="" cs=""
+  : >"$log"
+  while IFS= read -r line; do
+    printf '%s\n' "$line" >>"$log"
+    if [ "$state" = 0 ] && [[ $line == *connect:* ]]; then
+      state=1
+      sleep "$SETTLE_S"
+      if [ "$SYSCALLS" = 1 ]; then
+        perf stat -x, -e "syscalls:sys_enter_sendmsg,syscalls:sys_enter_write,syscalls:sys_enter_writev$URING_EVENT" \
+          -p "$pid" -o "$prefix.syscalls" &
+        sc=$!
+      fi
+      if [ "$CORE_SAMPLE" = 1 ]; then
+        # shellcheck disable=SC2046
+        $(pin "$CLIENT_CPU") perf record -C "$SERVER_CPU" -e cpu-clock -F 250 -o "$prefix.core.data" >/dev/null 2>&1 &
+        cs=$!
+      fi
+      before=$(thread_snap "$pid")
+    elif [ "$state" = 1 ] && [[ $line == *chat:* || $line == *"CPU during the chat"* ]]; then
+      state=2
+      after=$(thread_snap "$pid")
+      for p in $sc $cs; do kill -INT "$p" 2>/dev/null || true; done
+      join <(echo "$before" | sort) <(echo "$after" | sort) |
+        awk '{ printf "%s %d %s %.1f %.1f\n", $1, $6 - $2, $3, ($8 - $4) / 1e6, ($9 - $5) / 1e6 }' >"$prefix.threads"
+    fi
+  done
+  for p in $sc $cs; do
+    kill -INT "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  if [ -n "$cs" ]; then
+    perf report -i "$prefix.core.data" --sort pid --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' >"$prefix.core" || true
+    rm -f "$prefix.core.data"
+  fi
 }
 
 wait_http() {  # url pid
@@ -330,27 +338,20 @@ run_one() {  # target students rate run
     fi
     local quiz_flag=()
     [ "$QUIZ" = 1 ] && quiz_flag=(--quiz)
-    SYSCALL_PID=""
-    [ "$SYSCALLS" = 1 ] && count_syscalls "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.syscalls"
-    thread_cpu "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.threads"
-    CORE_SAMPLE_PID=""
-    [ "$CORE_SAMPLE" = 1 ] && core_sample "$json.log" "$out/${n}x${rate}-$target-$i.core"
+    local prefix=$out/${n}x${rate}-$target-$i
 
     if [ "$CLIENT" = cpp ]; then
       # shellcheck disable=SC2046
       $CLI_EXEC $(pin "$CLIENT_CPU") "$LOADTEST" live --host "$HOST" --port "$port" --secret "$SECRET" \
         --students "$n" --messages "$MESSAGES" --rate "$rate" --pid "$pid" --quiz "$QUIZ" "${server_cpus[@]}" \
-        --json "$json" --label "$label" >"$json.log" 2>&1 || true
+        --json "$json" --label "$label" 2>&1 | chat_watch "$pid" "$json.log" "$prefix" || true
     else
       # shellcheck disable=SC2046
       $CLI_EXEC env NODE_TLS_REJECT_UNAUTHORIZED=0 $(pin "$CLIENT_CPU") node --no-warnings bench/fanout/fanout-bench.mjs --target edgeclass \
         --url "$scheme://$HOST:$port" --secret "$SECRET" --students "$n" --messages "$MESSAGES" \
         --rate "$rate" --pid "$pid" --json "$json" --label "$label" "${quiz_flag[@]}" \
-        --connect-concurrency "$CONNECT_CONCURRENCY" >"$json.log" 2>&1 || true
+        --connect-concurrency "$CONNECT_CONCURRENCY" 2>&1 | chat_watch "$pid" "$json.log" "$prefix" || true
     fi
-    if [ -n "$SYSCALL_PID" ]; then wait "$SYSCALL_PID" 2>/dev/null || true; fi
-    wait "$THREAD_CPU_PID" 2>/dev/null || true
-    if [ -n "$CORE_SAMPLE_PID" ]; then wait "$CORE_SAMPLE_PID" 2>/dev/null || true; fi
     ls "/proc/$pid/task" >"$out/${n}x${rate}-$target-$i.tids" 2>/dev/null || true
     if [ -n "$perf_pid" ]; then
       wait "$perf_pid" 2>/dev/null || true
@@ -375,25 +376,18 @@ run_one() {  # target students rate run
     local pid=$!
     pids+=("$pid")
     wait_port "$port" "$pid" || { echo "bench-live: the peer did not start ($log)" >&2; exit 1; }
-    SYSCALL_PID=""
-    [ "$SYSCALLS" = 1 ] && count_syscalls "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.syscalls"
-    thread_cpu "$pid" "$json.log" "$out/${n}x${rate}-$target-$i.threads"
-    CORE_SAMPLE_PID=""
-    [ "$CORE_SAMPLE" = 1 ] && core_sample "$json.log" "$out/${n}x${rate}-$target-$i.core"
+    local prefix=$out/${n}x${rate}-$target-$i
     if [ "$CLIENT" = cpp ]; then
       # shellcheck disable=SC2046
       $CLI_EXEC $(pin "$CLIENT_CPU") "$LOADTEST" live --target peer --host "$HOST" --port "$port" --path /live \
         --students "$n" --messages "$MESSAGES" --rate "$rate" --pid "$pid" "${server_cpus[@]}" \
-        --json "$json" --label "$label" >"$json.log" 2>&1 || true
+        --json "$json" --label "$label" 2>&1 | chat_watch "$pid" "$json.log" "$prefix" || true
     else
       # shellcheck disable=SC2046
       $CLI_EXEC $(pin "$CLIENT_CPU") node bench/fanout/fanout-bench.mjs --target peer \
         --url "ws://$HOST:$port/live" --students "$n" --messages "$MESSAGES" --rate "$rate" \
-        --pid "$pid" --json "$json" --label "$label" >"$json.log" 2>&1 || true
+        --pid "$pid" --json "$json" --label "$label" 2>&1 | chat_watch "$pid" "$json.log" "$prefix" || true
     fi
-    if [ -n "$SYSCALL_PID" ]; then wait "$SYSCALL_PID" 2>/dev/null || true; fi
-    wait "$THREAD_CPU_PID" 2>/dev/null || true
-    if [ -n "$CORE_SAMPLE_PID" ]; then wait "$CORE_SAMPLE_PID" 2>/dev/null || true; fi
     ls "/proc/$pid/task" >"$out/${n}x${rate}-$target-$i.tids" 2>/dev/null || true
     stop_pid "$pid"
   fi
