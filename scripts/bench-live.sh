@@ -58,9 +58,11 @@
 #                              cores: `perf record -a -g` on every core instead, with a report
 #                              per core and by core, process and shared object (where the
 #                              students' receive processing runs)
-#   BENCH_LIVE_CORE_SAMPLE=1   sample the server's core (`perf record -C`, cpu-clock at 250 Hz)
-#                              during every run's chat, by thread: how much of the core other
-#                              processes took (how quiet it was). Needs perf and a pinned server
+#   BENCH_LIVE_CORE_SAMPLE=1   sample the server's core during every run's chat (`perf record -C
+#                              -g`, one sample per ms): the server's threads, receive processing
+#                              that ran on the core outside them (softirq while the core was
+#                              idle or another process ran), idle, and other processes (how quiet
+#                              the core was). Needs perf and a pinned server
 #   BENCH_LIVE_SYSCALLS=1      count the server's send system calls (sendmsg, write, writev)
 #                              during the chat with `perf stat` (when perf can): how many
 #                              deliveries one call carries
@@ -204,7 +206,7 @@ if [ "$NET" = netns ]; then
 fi
 
 if [ "$CORE_SAMPLE" = 1 ] && ! { [ -n "$SERVER_CPU" ] && command -v perf >/dev/null &&
-  timeout 5 perf record -C "$SERVER_CPU" -e cpu-clock -F 250 -o /dev/null -- true >/dev/null 2>&1; }; then
+  timeout 5 perf record -C "$SERVER_CPU" -e cpu-clock -c 1000000 -g -o /dev/null -- true >/dev/null 2>&1; }; then
   echo "bench-live: cannot sample the server's core (needs perf and BENCH_LIVE_SERVER_CPU); how quiet it was not measured"
   CORE_SAMPLE=0
 fi
@@ -223,12 +225,14 @@ fi
 
 # The CPU time of each of the server's threads, one line per thread: "<tid> <ticks> <name> <run
 # ns> <run-queue wait ns>" (ticks from stat; the two times from schedstat, to the nanosecond).
-thread_snap() {  # pid
+thread_snap() {  # pid  (bash builtins only: no process started on a busy core)
+  local t stat comm sched f
   for t in /proc/"$1"/task/*; do
-    [ -r "$t/stat" ] && awk -v t="${t##*/}" -v comm="$(tr ' ' _ <"$t/comm")" \
-      -v sched="$(cat "$t/schedstat")" \
-      '{ sub(/^.*\) /, ""); split(sched, s, " "); print t, $12 + $13, comm, s[1], s[2] }' "$t/stat"
-  done 2>/dev/null
+    { read -r stat <"$t/stat" && read -r comm <"$t/comm" && read -r sched <"$t/schedstat"; } 2>/dev/null || continue
+    read -ra f <<<"${stat##*) }"  # f[0] is field 3 (state): utime is f[11], stime f[12]
+    read -ra sched <<<"$sched"
+    echo "${t##*/} $((f[11] + f[12])) ${comm// /_} ${sched[0]} ${sched[1]}"
+  done
 }
 
 # What is measured during each run's chat, from the end of the client's connect phase (plus the
@@ -239,9 +243,12 @@ thread_snap() {  # pid
 #   .threads   each server thread: "<tid> <ticks> <name> <run ms> <run-queue wait ms>" (how the
 #              fan-out's work was shared between the I/O threads, which other thread worked
 #              during the chat, and how long each waited for the core)
-#   .core      the server's core sampled by thread (perf record -C, cpu-clock at 250 Hz;
-#              BENCH_LIVE_CORE_SAMPLE): the share each thread had, swapper (pid 0) being the
-#              idle core and softirq that ran on it
+#   .core      the server's core sampled (perf record -C -g, one sample per ms of cpu-clock;
+#              BENCH_LIVE_CORE_SAMPLE), in ms: "server" (the server's threads), "rx_outside"
+#              (receive processing, net_rx_action, that ran on the core outside the server's
+#              threads: in softirq while the core was idle or another process ran; the
+#              server's own ACKs and requests in the netns setup), "idle", "other" (other
+#              processes: how quiet the core was), then the busiest other processes
 chat_watch() {  # pid log prefix <client output
   local pid=$1 log=$2 prefix=$3 line state=0 before="" after sc="" cs=""
   : >"$log"
@@ -257,7 +264,7 @@ chat_watch() {  # pid log prefix <client output
       fi
       if [ "$CORE_SAMPLE" = 1 ]; then
         # shellcheck disable=SC2046
-        $(pin "$CLIENT_CPU") perf record -C "$SERVER_CPU" -e cpu-clock -F 250 -o "$prefix.core.data" >/dev/null 2>&1 &
+        $(pin "$CLIENT_CPU") perf record -C "$SERVER_CPU" -e cpu-clock -c 1000000 -g -o "$prefix.core.data" >/dev/null 2>&1 &
         cs=$!
       fi
       before=$(thread_snap "$pid")
@@ -274,7 +281,22 @@ chat_watch() {  # pid log prefix <client output
     wait "$p" 2>/dev/null || true
   done
   if [ -n "$cs" ]; then
-    perf report -i "$prefix.core.data" --sort pid --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' >"$prefix.core" || true
+    ls "/proc/$pid/task" >"$prefix.tids" 2>/dev/null || true
+    perf script -i "$prefix.core.data" -F comm,tid,sym 2>/dev/null | awk -v tids="$(tr '\n' ' ' <"$prefix.tids")" '
+      BEGIN { n = split(tids, t, " "); for (i = 1; i <= n; i++) server[t[i]] = 1 }
+      function flush() {
+        if (tid == "") return
+        if (tid in server) c["server"]++
+        else if (rx) c["rx_outside"]++
+        else if (tid == 0) c["idle"]++
+        else { c["other"]++; who[comm]++ }
+        tid = ""; rx = 0
+      }
+      /^\t/ { if ($0 ~ /net_rx_action/) rx = 1; next }
+      /^ *$/ { flush(); next }
+      { flush(); tid = $(NF); comm = $1 }
+      END { flush(); for (k in c) print k, c[k]; for (k in who) print "other:" k, who[k] }' |
+      sort -k2,2nr >"$prefix.core" || true
     rm -f "$prefix.core.data"
   fi
 }
@@ -352,7 +374,6 @@ run_one() {  # target students rate run
         --rate "$rate" --pid "$pid" --json "$json" --label "$label" "${quiz_flag[@]}" \
         --connect-concurrency "$CONNECT_CONCURRENCY" 2>&1 | chat_watch "$pid" "$json.log" "$prefix" || true
     fi
-    ls "/proc/$pid/task" >"$out/${n}x${rate}-$target-$i.tids" 2>/dev/null || true
     if [ -n "$perf_pid" ]; then
       wait "$perf_pid" 2>/dev/null || true
       perf report -i "$out/${n}x${rate}-perf.data" --no-children --percent-limit 0.7 --stdio \
@@ -388,7 +409,6 @@ run_one() {  # target students rate run
         --url "ws://$HOST:$port/live" --students "$n" --messages "$MESSAGES" --rate "$rate" \
         --pid "$pid" --json "$json" --label "$label" 2>&1 | chat_watch "$pid" "$json.log" "$prefix" || true
     fi
-    ls "/proc/$pid/task" >"$out/${n}x${rate}-$target-$i.tids" 2>/dev/null || true
     stop_pid "$pid"
   fi
   grep -E "chat:|delay ms:|CPU during|server core|NET_RX|quiz:|teacher message|^delivered" "$json.log" | sed "s/^/  $label: /" || true

@@ -34,28 +34,28 @@ for (const f of readdirSync(dir)) {
       r.busy_threads = ticks.filter((x) => x >= 0.1 * total).length;
     }
   }
-  // scripts/bench-live.sh (BENCH_LIVE_CORE_SAMPLE): the server core's samples by thread during
-  // the chat ("  12.34%  <tid>:<comm>") and the server's threads (.tids): the share other
-  // processes took of the server's core (how quiet it was) and the share of the idle task
-  // (swapper, pid 0: idle, or softirq that ran while the core was otherwise idle).
+  // scripts/bench-live.sh (BENCH_LIVE_CORE_SAMPLE): the server core sampled during the chat,
+  // in ms ("<kind> <ms>" lines): server (its threads), rx_outside (receive processing on the
+  // core outside them), idle, other (other processes), then "other:<comm> <ms>". The server's
+  // share of its core per delivery (its threads plus rx_outside) does not count what other
+  // processes took from a busy box; "other" says how quiet the core was.
   const core = join(dir, f.replace(/\.json$/, '.core'));
-  const tidsFile = join(dir, f.replace(/\.json$/, '.tids'));
-  if (existsSync(core) && existsSync(tidsFile)) {
-    const tids = new Set(readFileSync(tidsFile, 'utf8').split(/\s+/).filter(Boolean).map(Number));
-    let server = 0, idle = 0, other = 0;
-    const others = {};
+  if (existsSync(core)) {
+    const k = {};
+    const others = [];
     for (const line of readFileSync(core, 'utf8').split('\n')) {
-      const m2 = line.match(/^\s+([\d.]+)%\s+(\d+):(.*)$/);
-      if (!m2) continue;
-      const pct = Number(m2[1]), tid = Number(m2[2]);
-      if (tids.has(tid)) server += pct;
-      else if (tid === 0) idle += pct;
-      else { other += pct; others[m2[3].trim()] = (others[m2[3].trim()] || 0) + pct; }
+      const [name, v] = line.trim().split(/\s+/);
+      if (!name || !Number.isFinite(Number(v))) continue;
+      if (name.startsWith('other:')) others.push(`${name.slice(6)} ${v}`);
+      else k[name] = Number(v);
     }
-    r.core_server_pct = server;
-    r.core_idle_task_pct = idle;
-    r.core_other_pct = other;
-    r.core_others = Object.entries(others).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([c, x]) => `${c} ${x.toFixed(1)}%`).join(', ');
+    const total = (k.server || 0) + (k.rx_outside || 0) + (k.idle || 0) + (k.other || 0);
+    if (total > 0) {
+      r.core_other_pct = (100 * (k.other || 0)) / total;
+      r.core_rx_outside_ms = k.rx_outside || 0;
+      if (r.delivered) r.core_server_us_per_delivery = (((k.server || 0) + (k.rx_outside || 0)) * 1000) / r.delivered;
+      r.core_others = others.slice(0, 3).join(', ');
+    }
   }
   runs.push({ case: `${m[1]} x ${m[2]}/s`, n: +m[1], rate: +m[2], target: m[3], run: +m[4], r });
 }
@@ -72,16 +72,17 @@ const spread = (xs, d = 1) => {
 console.log(`Load client: ${[...new Set(runs.map((x) => x.r.client || 'fanout-bench.mjs'))].join(', ')}`);
 console.log('Every run (delays in ms; us/dlv = server CPU per delivery during the chat: the process\'s utime + stime;');
 console.log('core/dlv = the server core\'s busy time from /proc/stat per delivery (the process plus softirq on the core outside it and');
-console.log('anything else that ran there); other = the share of the server core\'s samples other processes had (perf, how quiet the');
-console.log('core was); drops = receive backlog drops):');
+console.log('anything else that ran there: the honest figure when the core is quiet); smp/dlv = the server core sampled (perf): the');
+console.log('server\'s threads plus receive processing on its core outside them, per delivery; other = the share of the server core');
+console.log('other processes had (how quiet it was); drops = receive backlog drops):');
 console.log('(dlv/call: deliveries per send system call during the chat, from perf stat; 1 = no batching)');
 console.log('(top thr: the busiest server thread\'s share of the server\'s CPU during the chat, and how many threads had 10 % or more)');
-console.log('case            target             run  delivered/expected dups disord  P50    P99    P999   max    us/dlv  core/dlv other  drops dlv/call KB/conn  top thr   load(chat)');
+console.log('case            target             run  delivered/expected dups disord  P50    P99    P999   max    us/dlv  core/dlv smp/dlv other  drops dlv/call KB/conn  top thr   load(chat)');
 for (const { case: c, target, run, r } of runs) {
   if (r.error) { console.log(`${c.padEnd(15)} ${target.padEnd(18)} ${String(run).padEnd(4)} ERROR ${r.error}`); continue; }
   const top = r.top_thread_share == null ? '-' : `${f(r.top_thread_share, 0)}% (${r.busy_threads})`;
   console.log(`${c.padEnd(15)} ${target.padEnd(18)} ${String(run).padEnd(4)} ${`${r.delivered}/${r.expected}`.padEnd(18)} ${String(r.dups).padEnd(4)} ${String(r.disorder).padEnd(6)} ` +
-    `${f(r.p50_ms).padEnd(6)} ${f(r.p99_ms).padEnd(6)} ${f(r.p999_ms).padEnd(6)} ${f(r.max_ms).padEnd(6)} ${f(r.server_us_per_delivery, 2).padEnd(7)} ${f(r.server_core_us_per_delivery, 2).padEnd(8)} ${(r.core_other_pct == null ? '-' : `${f(r.core_other_pct)}%`).padEnd(6)} ${String(r.backlog_drops ?? '-').padEnd(5)} ${f(r.deliveries_per_send_call, 2).padEnd(8)} ${f(r.kb_per_conn, 2).padEnd(8)} ${top.padEnd(9)} ${r.load_chat}`);
+    `${f(r.p50_ms).padEnd(6)} ${f(r.p99_ms).padEnd(6)} ${f(r.p999_ms).padEnd(6)} ${f(r.max_ms).padEnd(6)} ${f(r.server_us_per_delivery, 2).padEnd(7)} ${f(r.server_core_us_per_delivery, 2).padEnd(8)} ${f(r.core_server_us_per_delivery, 2).padEnd(7)} ${(r.core_other_pct == null ? '-' : `${f(r.core_other_pct)}%`).padEnd(6)} ${String(r.backlog_drops ?? '-').padEnd(5)} ${f(r.deliveries_per_send_call, 2).padEnd(8)} ${f(r.kb_per_conn, 2).padEnd(8)} ${top.padEnd(9)} ${r.load_chat}`);
 }
 const quiz = runs.filter((x) => x.r.quiz_opened != null);
 if (quiz.length) {
@@ -105,7 +106,8 @@ for (const c of cases) {
     const bad = rs.reduce((a, r) => a + r.dups + r.disorder, 0);
     console.log(`${c} ${t}: ${rs.length} runs; P50 ${spread(rs.map((r) => r.p50_ms))} ms; P99 ${spread(rs.map((r) => r.p99_ms))} ms; ` +
       `max ${spread(rs.map((r) => r.max_ms))} ms; server CPU per delivery ${spread(rs.map((r) => r.server_us_per_delivery), 2)} us ` +
-      `(the server core's busy time ${spread(rs.map((r) => r.server_core_us_per_delivery), 2)} us, others on it ${spread(rs.map((r) => r.core_other_pct))} %); ` +
+      `(the server core's busy time ${spread(rs.map((r) => r.server_core_us_per_delivery), 2)} us; sampled, the server's threads and receive ` +
+      `processing on its core ${spread(rs.map((r) => r.core_server_us_per_delivery), 2)} us, others on it ${spread(rs.map((r) => r.core_other_pct))} %); ` +
       `KB per connection ${spread(rs.map((r) => r.kb_per_conn), 2)}; undelivered ${lost}, duplicates + out of order ${bad}`);
   }
   if (by.edgeclass && by.peer) {
