@@ -248,7 +248,10 @@ thread_snap() {  # pid  (bash builtins only: no process started on a busy core)
 #              (receive processing, net_rx_action, that ran on the core outside the server's
 #              threads: in softirq while the core was idle or another process ran; the
 #              server's own ACKs and requests in the netns setup), "idle", "other" (other
-#              processes: how quiet the core was), then the busiest other processes
+#              processes: how quiet the core was), "server_rps_ipi" (the part of "server" spent
+#              sending RPS's inter-processor interrupts to the client's core, net_rps_send_ipi:
+#              the veth setup's way of waking the receiver, a NIC's job on a real network),
+#              then the busiest other processes
 chat_watch() {  # pid log prefix <client output
   local pid=$1 log=$2 prefix=$3 line state=0 before="" after sc="" cs=""
   : >"$log"
@@ -286,13 +289,13 @@ chat_watch() {  # pid log prefix <client output
       BEGIN { n = split(tids, t, " "); for (i = 1; i <= n; i++) server[t[i]] = 1 }
       function flush() {
         if (tid == "") return
-        if (tid in server) c["server"]++
+        if (tid in server) { c["server"]++; if (ipi) c["server_rps_ipi"]++ }
         else if (rx) c["rx_outside"]++
         else if (tid == 0) c["idle"]++
         else { c["other"]++; who[comm]++ }
-        tid = ""; rx = 0
+        tid = ""; rx = 0; ipi = 0
       }
-      /^\t/ { if ($0 ~ /net_rx_action/) rx = 1; next }
+      /^\t/ { if ($0 ~ /net_rx_action/) rx = 1; if ($0 ~ /net_rps_send_ipi/) ipi = 1; next }
       /^ *$/ { flush(); next }
       { flush(); tid = $(NF); comm = $1 }
       END { flush(); for (k in c) print k, c[k]; for (k in who) print "other:" k, who[k] }' |

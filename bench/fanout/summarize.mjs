@@ -53,6 +53,7 @@ for (const f of readdirSync(dir)) {
     if (total > 0) {
       r.core_other_pct = (100 * (k.other || 0)) / total;
       r.core_rx_outside_ms = k.rx_outside || 0;
+      if (k.server) r.core_rps_ipi_pct = (100 * (k.server_rps_ipi || 0)) / k.server;
       if (r.delivered) r.core_server_us_per_delivery = (((k.server || 0) + (k.rx_outside || 0)) * 1000) / r.delivered;
       r.core_others = others.slice(0, 3).join(', ');
     }
@@ -107,7 +108,8 @@ for (const c of cases) {
     console.log(`${c} ${t}: ${rs.length} runs; P50 ${spread(rs.map((r) => r.p50_ms))} ms; P99 ${spread(rs.map((r) => r.p99_ms))} ms; ` +
       `max ${spread(rs.map((r) => r.max_ms))} ms; server CPU per delivery ${spread(rs.map((r) => r.server_us_per_delivery), 2)} us ` +
       `(the server core's busy time ${spread(rs.map((r) => r.server_core_us_per_delivery), 2)} us; sampled, the server's threads and receive ` +
-      `processing on its core ${spread(rs.map((r) => r.core_server_us_per_delivery), 2)} us, others on it ${spread(rs.map((r) => r.core_other_pct))} %); ` +
+      `processing on its core ${spread(rs.map((r) => r.core_server_us_per_delivery), 2)} us, ` +
+      `of the threads' samples in RPS IPIs to the client's core ${spread(rs.map((r) => r.core_rps_ipi_pct))} %, others on the core ${spread(rs.map((r) => r.core_other_pct))} %); ` +
       `KB per connection ${spread(rs.map((r) => r.kb_per_conn), 2)}; undelivered ${lost}, duplicates + out of order ${bad}`);
   }
   if (by.edgeclass && by.peer) {
