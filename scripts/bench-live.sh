@@ -251,7 +251,9 @@ thread_snap() {  # pid  (bash builtins only: no process started on a busy core)
 #              processes: how quiet the core was), "server_rps_ipi" (the part of "server" spent
 #              sending RPS's inter-processor interrupts to the client's core, net_rps_send_ipi:
 #              the veth setup's way of waking the receiver, a NIC's job on a real network),
-#              then the busiest other processes
+#              "server_softirq" (the part of "server" in softirq: receive processing and the
+#              IPIs it sends, charged to whichever thread the core was running), then the
+#              busiest other processes
 chat_watch() {  # pid log prefix <client output
   local pid=$1 log=$2 prefix=$3 line state=0 before="" after sc="" cs=""
   : >"$log"
@@ -285,17 +287,17 @@ chat_watch() {  # pid log prefix <client output
   done
   if [ -n "$cs" ]; then
     ls "/proc/$pid/task" >"$prefix.tids" 2>/dev/null || true
-    perf script -i "$prefix.core.data" -F comm,tid,sym 2>/dev/null | awk -v tids="$(tr '\n' ' ' <"$prefix.tids")" '
+    perf script -i "$prefix.core.data" -F comm,tid,ip,sym 2>/dev/null | awk -v tids="$(tr '\n' ' ' <"$prefix.tids")" '
       BEGIN { n = split(tids, t, " "); for (i = 1; i <= n; i++) server[t[i]] = 1 }
       function flush() {
         if (tid == "") return
-        if (tid in server) { c["server"]++; if (ipi) c["server_rps_ipi"]++ }
+        if (tid in server) { c["server"]++; if (ipi) c["server_rps_ipi"]++; if (sirq) c["server_softirq"]++ }
         else if (rx) c["rx_outside"]++
         else if (tid == 0) c["idle"]++
         else { c["other"]++; who[comm]++ }
-        tid = ""; rx = 0; ipi = 0
+        tid = ""; rx = 0; ipi = 0; sirq = 0
       }
-      /^\t/ { if ($0 ~ /net_rx_action/) rx = 1; if ($0 ~ /net_rps_send_ipi/) ipi = 1; next }
+      /^\t/ { if ($0 ~ /net_rx_action/) rx = 1; if ($0 ~ /net_rps_send_ipi/) ipi = 1; if ($0 ~ /handle_softirqs|do_softirq/) sirq = 1; next }
       /^ *$/ { flush(); next }
       { flush(); tid = $(NF); comm = $1 }
       END { flush(); for (k in c) print k, c[k]; for (k in who) print "other:" k, who[k] }' |

@@ -54,6 +54,7 @@ for (const f of readdirSync(dir)) {
       r.core_other_pct = (100 * (k.other || 0)) / total;
       r.core_rx_outside_ms = k.rx_outside || 0;
       if (k.server) r.core_rps_ipi_pct = (100 * (k.server_rps_ipi || 0)) / k.server;
+      if (k.server) r.core_softirq_pct = (100 * (k.server_softirq || 0)) / k.server;
       if (r.delivered) r.core_server_us_per_delivery = (((k.server || 0) + (k.rx_outside || 0)) * 1000) / r.delivered;
       r.core_others = others.slice(0, 3).join(', ');
     }
@@ -109,7 +110,8 @@ for (const c of cases) {
       `max ${spread(rs.map((r) => r.max_ms))} ms; server CPU per delivery ${spread(rs.map((r) => r.server_us_per_delivery), 2)} us ` +
       `(the server core's busy time ${spread(rs.map((r) => r.server_core_us_per_delivery), 2)} us; sampled, the server's threads and receive ` +
       `processing on its core ${spread(rs.map((r) => r.core_server_us_per_delivery), 2)} us, ` +
-      `of the threads' samples in RPS IPIs to the client's core ${spread(rs.map((r) => r.core_rps_ipi_pct))} %, others on the core ${spread(rs.map((r) => r.core_other_pct))} %); ` +
+      `of the threads' samples in softirq ${spread(rs.map((r) => r.core_softirq_pct))} % and in RPS IPIs to the client's core ${spread(rs.map((r) => r.core_rps_ipi_pct))} %, ` +
+      `others on the core ${spread(rs.map((r) => r.core_other_pct))} %); ` +
       `KB per connection ${spread(rs.map((r) => r.kb_per_conn), 2)}; undelivered ${lost}, duplicates + out of order ${bad}`);
   }
   if (by.edgeclass && by.peer) {
