@@ -55,6 +55,11 @@ for (const f of readdirSync(dir)) {
       r.core_rx_outside_ms = k.rx_outside || 0;
       if (k.server) r.core_rps_ipi_pct = (100 * (k.server_rps_ipi || 0)) / k.server;
       if (k.server) r.core_softirq_pct = (100 * (k.server_softirq || 0)) / k.server;
+      // The server's threads outside softirq: its system calls and its own code, without any
+      // receive processing (on loopback the students' receive runs in softirq inside the
+      // server's sends; with veth and RPS its own ACKs arrive in softirq): comparable across
+      // both setups.
+      if (r.delivered && k.server_softirq != null) r.core_own_us_per_delivery = ((k.server - k.server_softirq) * 1000) / r.delivered;
       if (r.delivered) r.core_server_us_per_delivery = (((k.server || 0) + (k.rx_outside || 0)) * 1000) / r.delivered;
       r.core_others = others.slice(0, 3).join(', ');
     }
@@ -76,15 +81,16 @@ console.log('Every run (delays in ms; us/dlv = server CPU per delivery during th
 console.log('core/dlv = the server core\'s busy time from /proc/stat per delivery (the process plus softirq on the core outside it and');
 console.log('anything else that ran there: the honest figure when the core is quiet); smp/dlv = the server core sampled (perf): the');
 console.log('server\'s threads plus receive processing on its core outside them, per delivery; other = the share of the server core');
-console.log('other processes had (how quiet it was); drops = receive backlog drops):');
+console.log('other processes had (how quiet it was); own/dlv = the server\'s threads outside softirq (its system calls and code, no');
+console.log('receive processing: comparable between loopback and veth) per delivery; drops = receive backlog drops):');
 console.log('(dlv/call: deliveries per send system call during the chat, from perf stat; 1 = no batching)');
 console.log('(top thr: the busiest server thread\'s share of the server\'s CPU during the chat, and how many threads had 10 % or more)');
-console.log('case            target             run  delivered/expected dups disord  P50    P99    P999   max    us/dlv  core/dlv smp/dlv other  drops dlv/call KB/conn  top thr   load(chat)');
+console.log('case            target             run  delivered/expected dups disord  P50    P99    P999   max    us/dlv  core/dlv smp/dlv own/dlv other  drops dlv/call KB/conn  top thr   load(chat)');
 for (const { case: c, target, run, r } of runs) {
   if (r.error) { console.log(`${c.padEnd(15)} ${target.padEnd(18)} ${String(run).padEnd(4)} ERROR ${r.error}`); continue; }
   const top = r.top_thread_share == null ? '-' : `${f(r.top_thread_share, 0)}% (${r.busy_threads})`;
   console.log(`${c.padEnd(15)} ${target.padEnd(18)} ${String(run).padEnd(4)} ${`${r.delivered}/${r.expected}`.padEnd(18)} ${String(r.dups).padEnd(4)} ${String(r.disorder).padEnd(6)} ` +
-    `${f(r.p50_ms).padEnd(6)} ${f(r.p99_ms).padEnd(6)} ${f(r.p999_ms).padEnd(6)} ${f(r.max_ms).padEnd(6)} ${f(r.server_us_per_delivery, 2).padEnd(7)} ${f(r.server_core_us_per_delivery, 2).padEnd(8)} ${f(r.core_server_us_per_delivery, 2).padEnd(7)} ${(r.core_other_pct == null ? '-' : `${f(r.core_other_pct)}%`).padEnd(6)} ${String(r.backlog_drops ?? '-').padEnd(5)} ${f(r.deliveries_per_send_call, 2).padEnd(8)} ${f(r.kb_per_conn, 2).padEnd(8)} ${top.padEnd(9)} ${r.load_chat}`);
+    `${f(r.p50_ms).padEnd(6)} ${f(r.p99_ms).padEnd(6)} ${f(r.p999_ms).padEnd(6)} ${f(r.max_ms).padEnd(6)} ${f(r.server_us_per_delivery, 2).padEnd(7)} ${f(r.server_core_us_per_delivery, 2).padEnd(8)} ${f(r.core_server_us_per_delivery, 2).padEnd(7)} ${f(r.core_own_us_per_delivery, 2).padEnd(7)} ${(r.core_other_pct == null ? '-' : `${f(r.core_other_pct)}%`).padEnd(6)} ${String(r.backlog_drops ?? '-').padEnd(5)} ${f(r.deliveries_per_send_call, 2).padEnd(8)} ${f(r.kb_per_conn, 2).padEnd(8)} ${top.padEnd(9)} ${r.load_chat}`);
 }
 const quiz = runs.filter((x) => x.r.quiz_opened != null);
 if (quiz.length) {
@@ -109,7 +115,7 @@ for (const c of cases) {
     console.log(`${c} ${t}: ${rs.length} runs; P50 ${spread(rs.map((r) => r.p50_ms))} ms; P99 ${spread(rs.map((r) => r.p99_ms))} ms; ` +
       `max ${spread(rs.map((r) => r.max_ms))} ms; server CPU per delivery ${spread(rs.map((r) => r.server_us_per_delivery), 2)} us ` +
       `(the server core's busy time ${spread(rs.map((r) => r.server_core_us_per_delivery), 2)} us; sampled, the server's threads and receive ` +
-      `processing on its core ${spread(rs.map((r) => r.core_server_us_per_delivery), 2)} us, ` +
+      `processing on its core ${spread(rs.map((r) => r.core_server_us_per_delivery), 2)} us, outside softirq ${spread(rs.map((r) => r.core_own_us_per_delivery), 2)} us, ` +
       `of the threads' samples in softirq ${spread(rs.map((r) => r.core_softirq_pct))} % and in RPS IPIs to the client's core ${spread(rs.map((r) => r.core_rps_ipi_pct))} %, ` +
       `others on the core ${spread(rs.map((r) => r.core_other_pct))} %); ` +
       `KB per connection ${spread(rs.map((r) => r.kb_per_conn), 2)}; undelivered ${lost}, duplicates + out of order ${bad}`);
