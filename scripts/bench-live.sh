@@ -23,8 +23,8 @@
 #   scripts/bench-live.sh            (make bench-live)
 #
 # Knobs (environment):
-#   BENCH_LIVE_NET=netns       where server and client talk (default netns; lo: the earlier setup):
-#                              netns: two network namespaces this script creates (and deletes on
+#   BENCH_LIVE_NET=lo          where server and client talk: lo (default), loopback; netns:
+#                              two network namespaces this script creates (and deletes on
 #                              any exit), the server's and the client's, joined by a veth pair,
 #                              with RPS on each veth's receive queues steering receive processing
 #                              to the receiving side's core (server veth -> BENCH_LIVE_SERVER_CPU,
@@ -32,7 +32,12 @@
 #                              each student's machine runs its own TCP receive path. On loopback
 #                              (lo) the receiver's TCP processing runs in the sender's system
 #                              call, so the server's figures carry the students' receive work.
-#                              Needs root and iproute2; both targets run in the same setup
+#                              Needs root and iproute2; both targets run in the same setup.
+#                              Not the default: on this VM (a PVM guest) RPS's inter-processor
+#                              interrupt per wake-up of the receiving core is a hypercall, and
+#                              with the ACKs' interrupts it costs the server more than the
+#                              receive work it moves, varying with how idle the cores are
+#                              (docs/live-performance.md, "Two network namespaces")
 #   BENCH_LIVE_RUNS=5          runs per case and target (every run is reported, with the spread)
 #   BENCH_LIVE_CASES="1000x100 1000x20 3000x20"   students x chat messages per second
 #   BENCH_LIVE_MESSAGES=200    chat messages per run
@@ -107,7 +112,7 @@ esac
 if [ "$CLIENT" = cpp ] && [ "$TLS" = 1 ]; then
   echo "bench-live: the C++ client speaks plain ws:// only; BENCH_LIVE_TLS=1 needs BENCH_LIVE_CLIENT=node" >&2; exit 2
 fi
-NET=${BENCH_LIVE_NET:-netns}
+NET=${BENCH_LIVE_NET:-lo}
 case "$NET" in
   netns | lo) ;;
   *) echo "bench-live: BENCH_LIVE_NET is netns or lo, not '$NET'" >&2; exit 2 ;;
