@@ -53,6 +53,10 @@ for (const f of readdirSync(dir)) {
     if (total > 0) {
       r.core_other_pct = (100 * (k.other || 0)) / total;
       r.core_rx_outside_ms = k.rx_outside || 0;
+      // One sample per ms of the window when nothing is lost; a sample cannot land while the
+      // core has interrupts disabled (on this VM, much of softirq and IPI handling), so the
+      // sampled figures are lower bounds, by this much.
+      if (r.chat_wall_ms) r.core_coverage_pct = (100 * total) / r.chat_wall_ms;
       if (k.server) r.core_rps_ipi_pct = (100 * (k.server_rps_ipi || 0)) / k.server;
       if (k.server) r.core_softirq_pct = (100 * (k.server_softirq || 0)) / k.server;
       // The server's threads outside softirq: its system calls and its own code, without any
@@ -117,7 +121,7 @@ for (const c of cases) {
       `(the server core's busy time ${spread(rs.map((r) => r.server_core_us_per_delivery), 2)} us; sampled, the server's threads and receive ` +
       `processing on its core ${spread(rs.map((r) => r.core_server_us_per_delivery), 2)} us, outside softirq ${spread(rs.map((r) => r.core_own_us_per_delivery), 2)} us, ` +
       `of the threads' samples in softirq ${spread(rs.map((r) => r.core_softirq_pct))} % and in RPS IPIs to the client's core ${spread(rs.map((r) => r.core_rps_ipi_pct))} %, ` +
-      `others on the core ${spread(rs.map((r) => r.core_other_pct))} %); ` +
+      `others on the core ${spread(rs.map((r) => r.core_other_pct))} %, samples per ms of the chat ${spread(rs.map((r) => r.core_coverage_pct))} %); ` +
       `KB per connection ${spread(rs.map((r) => r.kb_per_conn), 2)}; undelivered ${lost}, duplicates + out of order ${bad}`);
   }
   if (by.edgeclass && by.peer) {
