@@ -18,6 +18,11 @@
 // A city (--ws-urls host:port,host:port,...): student i's socket goes to the i-th address
 // modulo their count, each teacher's to the first; REST goes to --host/--port (the course's
 // home). --pid may list several pids (comma-separated): RSS and CPU are their sums.
+// --server-cpus 0 (a list or range): the cores the server is pinned to; their busy time during
+// the chat from /proc/stat (the server's process plus what else ran there, such as receive
+// softirq while the core was otherwise idle) is reported beside the process's own CPU. Every
+// run also reports each CPU's NET_RX softirqs (/proc/softirqs) and the receive backlog drops
+// (/proc/net/softnet_stat) during the chat.
 // --threads T spreads the students' sockets over T client threads (each a loadtest::WsLoop:
 // raw sockets on one epoll set, loadtest_ws.h); the teachers have a thread of their own, so a
 // busy reader does not delay a send. --rate R sends R chat messages per second per teacher (on a
@@ -30,6 +35,7 @@
 // connection as {"type":"chat",…,"text":…}, checked and timed as edgeclass's chat_message. One
 // room, no quiz, no slow-consumer room (the peer has neither).
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -47,6 +53,7 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -80,6 +87,8 @@ struct Options : loadtest::ServerAddress {
   int flood = 6000;       // chat messages of 1000 chars in the slow-consumer room
   int concurrency = 200;  // connections being set up at once
   std::vector<int> pids;  // server pids for RSS and CPU (summed)
+  std::vector<int>
+      server_cpus;  // the server's cores (--server-cpus): their busy time from /proc/stat
   bool quiz = true;
   int threads = 1;           // client threads for the students' sockets
   int drain_s = 10;          // how long to wait for the last deliveries
@@ -369,6 +378,60 @@ int64_t own_cpu_ns() {
   return (int64_t(u.ru_utime.tv_sec) + int64_t(u.ru_stime.tv_sec)) * 1'000'000'000 +
          (int64_t(u.ru_utime.tv_usec) + int64_t(u.ru_stime.tv_usec)) * 1000;
 }
+// One core's counters from /proc/stat (in ticks of USER_HZ): busy is user + nice + system +
+// irq + softirq (steal and guest left out: neither is work done on this core by this guest).
+struct CoreTicks {
+  int64_t busy = 0, softirq = 0, idle = 0;
+};
+// Summed over `cpus`; all zero when a line is missing.
+CoreTicks core_ticks(const std::vector<int>& cpus) {
+  CoreTicks t;
+  std::ifstream f("/proc/stat");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.size() < 4 || line.compare(0, 3, "cpu") != 0 || line[3] == ' ') continue;
+    std::istringstream in(line.substr(3));
+    int cpu = -1;
+    int64_t user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+    if (!(in >> cpu >> user >> nice >> sys >> idle >> iowait >> irq >> softirq)) continue;
+    if (std::find(cpus.begin(), cpus.end(), cpu) == cpus.end()) continue;
+    t.busy += user + nice + sys + irq + softirq;
+    t.softirq += softirq;
+    t.idle += idle + iowait;
+  }
+  return t;
+}
+// A row of /proc/softirqs ("NET_RX:", "NET_TX:"), one count per CPU.
+std::vector<int64_t> softirq_row(std::string_view name) {
+  std::ifstream f("/proc/softirqs");
+  std::string line;
+  std::vector<int64_t> out;
+  while (std::getline(f, line)) {
+    std::istringstream in(line);
+    std::string head;
+    in >> head;
+    if (head != name) continue;
+    int64_t v = 0;
+    while (in >> v) out.push_back(v);
+  }
+  return out;
+}
+// Packets dropped because a CPU's receive backlog was full (/proc/net/softnet_stat, second
+// column, hexadecimal), summed over the CPUs: a receive path that cannot keep up loses packets
+// there, and TCP retransmits them much later.
+int64_t backlog_drops() {
+  std::ifstream f("/proc/net/softnet_stat");
+  std::string processed, dropped, rest;
+  int64_t total = 0;
+  while (f >> processed >> dropped && std::getline(f, rest))
+    total += std::stoll(dropped, nullptr, 16);
+  return total;
+}
+json::array row_delta(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+  json::array out;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) out.push_back(b[i] - a[i]);
+  return out;
+}
 std::string loadavg() {
   std::ifstream f("/proc/loadavg");
   std::string a, b, c;
@@ -497,6 +560,9 @@ awaitable<int> run(Options o, std::vector<std::unique_ptr<Worker>>& workers, Wor
   int64_t m0 = count(&Worker::messages);
   int64_t cpu0 = servers_cpu_ns(o), own0 = own_cpu_ns();
   int64_t swait0 = servers_wait_ns(o), cwait0 = loadtest::runqueue_wait_ns(0);
+  CoreTicks core0 = core_ticks(o.server_cpus);
+  auto rx0 = softirq_row("NET_RX:"), tx0 = softirq_row("NET_TX:");
+  int64_t drops0 = backlog_drops();
   int64_t l0 = now_ns();
   auto max_lag = std::make_shared<std::atomic<int64_t>>(0);
   auto last_send = std::make_shared<std::atomic<int64_t>>(l0);
@@ -524,6 +590,9 @@ awaitable<int> run(Options o, std::vector<std::unique_ptr<Worker>>& workers, Wor
   int64_t l1 = now_ns();
   int64_t cpu1 = servers_cpu_ns(o), own1 = own_cpu_ns();
   int64_t swait1 = servers_wait_ns(o), cwait1 = loadtest::runqueue_wait_ns(0);
+  CoreTicks core1 = core_ticks(o.server_cpus);
+  auto rx1 = softirq_row("NET_RX:"), tx1 = softirq_row("NET_TX:");
+  int64_t drops1 = backlog_drops();
   R["load_end"] = loadavg();
   double lsecs = double(l1 - l0) / 1e9;
 
@@ -608,6 +677,30 @@ awaitable<int> run(Options o, std::vector<std::unique_ptr<Worker>>& workers, Wor
                 lat.empty() ? 0.0 : double(cpu1 - cpu0) / 1e3 / double(lat.size()));
   }
   std::printf("; load %s\n", loadavg().c_str());
+  // The server's cores as a whole: its process plus whatever else ran there, including
+  // receive processing (softirq) that ran while the core was otherwise idle, which no
+  // process is charged for. The honest figure when the server is alone on its cores.
+  if (!o.server_cpus.empty()) {
+    const double tick_ms = 1000.0 / double(sysconf(_SC_CLK_TCK));
+    const double busy_ms = double(core1.busy - core0.busy) * tick_ms;
+    const double wall_ms = double(l1 - l0) / 1e6 * double(o.server_cpus.size());
+    R["server_core_busy_ms"] = busy_ms;
+    R["server_core_softirq_ms"] = double(core1.softirq - core0.softirq) * tick_ms;
+    R["server_core_idle_ms"] = double(core1.idle - core0.idle) * tick_ms;
+    R["server_core_busy_pct"] = 100.0 * busy_ms / wall_ms;
+    if (!lat.empty()) R["server_core_us_per_delivery"] = busy_ms * 1e3 / double(lat.size());
+    std::printf(
+        "server core(s) during the chat: busy %.0f ms of %.0f (%.1f %%; softirq %.0f ms): %.2f "
+        "us per delivery\n",
+        busy_ms, wall_ms, 100.0 * busy_ms / wall_ms,
+        double(core1.softirq - core0.softirq) * tick_ms,
+        lat.empty() ? 0.0 : busy_ms * 1e3 / double(lat.size()));
+  }
+  R["net_rx_softirqs"] = row_delta(rx0, rx1);
+  R["net_tx_softirqs"] = row_delta(tx0, tx1);
+  R["backlog_drops"] = drops1 - drops0;
+  std::printf("NET_RX softirqs per CPU during the chat: %s; receive backlog drops %lld\n",
+              json::serialize(R["net_rx_softirqs"]).c_str(), (long long)(drops1 - drops0));
   // Runnable but not running (all threads summed): the time a loaded box took from us.
   if (swait0 >= 0 && swait1 >= 0 && cwait0 >= 0 && cwait1 >= 0) {
     R["server_runqueue_wait_ms"] = double(swait1 - swait0) / 1e6;
@@ -774,6 +867,21 @@ bool parse_pids(std::string_view v, std::vector<int>& out) {
   return true;
 }
 
+// "0" or "0,1" or "0-1": the cores the server is pinned to.
+bool parse_cpus(std::string_view v, std::vector<int>& out) {
+  while (!v.empty()) {
+    size_t comma = v.find(',');
+    std::string_view one = v.substr(0, comma);
+    v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+    size_t dash = one.find('-');
+    auto a = base::parse_int(one.substr(0, dash));
+    auto b = dash == std::string_view::npos ? a : base::parse_int(one.substr(dash + 1));
+    if (!a || !b || *a < 0 || *b < *a || *b > 4095) return false;
+    for (int64_t c = *a; c <= *b; ++c) out.push_back(int(c));
+  }
+  return !out.empty();
+}
+
 bool parse_args(int argc, char** argv, Options& o) {
   for (int i = 0; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
@@ -797,6 +905,7 @@ bool parse_args(int argc, char** argv, Options& o) {
               : k == "--flood"       ? num(o.flood)
               : k == "--concurrency" ? num(o.concurrency)
               : k == "--pid"         ? parse_pids(v, o.pids)
+              : k == "--server-cpus" ? parse_cpus(v, o.server_cpus)
               : k == "--quiz"        ? (num(quiz) && (o.quiz = quiz != 0, true))
               : k == "--threads"     ? (num(o.threads) && o.threads >= 1 && o.threads <= 64)
               : k == "--drain-s"     ? num(o.drain_s)

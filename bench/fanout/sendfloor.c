@@ -4,10 +4,16 @@
 // process (on --reader-cpu) reads everything with epoll. Prints the sender's CPU per send
 // (getrusage: user + system) and per round's wall time.
 //
+// With a network namespace's name and an address (run inside another namespace whose address
+// that is, as scripts/bench-live.sh does with BENCH_LIVE_NET=netns): the reader's sockets are
+// opened in the named namespace and connect to the address (a veth pair between them), so the
+// receive processing runs where RPS sends it instead of in the sender's send() as on loopback.
+//
 //   cc -O2 -o sendfloor sendfloor.c
-//   ./sendfloor [N=1000] [M=200] [R=100] [B=170] [sender_cpu=0] [reader_cpu=1]
+//   ./sendfloor [N=1000] [M=200] [R=100] [B=170] [sender_cpu=0] [reader_cpu=1] [reader_netns address]
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -47,8 +53,13 @@ int main(int argc, char** argv) {
   double r = argc > 3 ? atof(argv[3]) : 100;
   int b = argc > 4 ? atoi(argv[4]) : 170;
   int scpu = argc > 5 ? atoi(argv[5]) : 0, rcpu = argc > 6 ? atoi(argv[6]) : 1;
+  const char* reader_ns = argc > 8 ? argv[7] : NULL;
   int ls = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  if (reader_ns && inet_pton(AF_INET, argv[8], &a.sin_addr) != 1) {
+    fprintf(stderr, "sendfloor: bad address %s\n", argv[8]);
+    return 1;
+  }
   socklen_t al = sizeof a;
   if (bind(ls, (void*)&a, sizeof a) || listen(ls, 4096) || getsockname(ls, (void*)&a, &al)) {
     perror("listen");
@@ -56,12 +67,28 @@ int main(int argc, char** argv) {
   }
   int* srv = calloc(n, sizeof(int));
   int* cli = calloc(n, sizeof(int));
+  int home = -1;
+  if (reader_ns) {  // the reader's sockets belong to its namespace; the listener stays here
+    char path[512];
+    snprintf(path, sizeof path, "/run/netns/%s", reader_ns);
+    int away = open(path, O_RDONLY);
+    home = open("/proc/self/ns/net", O_RDONLY);
+    if (away < 0 || home < 0 || setns(away, CLONE_NEWNET)) {
+      perror(path);
+      return 1;
+    }
+    close(away);
+  }
   for (int i = 0; i < n; i++) {
     cli[i] = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(cli[i], (void*)&a, sizeof a)) { perror("connect"); return 1; }
     srv[i] = accept(ls, 0, 0);
     int one = 1;
     setsockopt(srv[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  }
+  if (home >= 0 && setns(home, CLONE_NEWNET)) {
+    perror("setns back");
+    return 1;
   }
   pid_t child = fork();
   if (child == 0) {  // the reader
@@ -94,9 +121,10 @@ int main(int argc, char** argv) {
     busy += now_s() - s;
   }
   double c = cpu_s() - c0;
-  printf("sendfloor: %d connections x %d rounds at %.0f/s, %d bytes: sender CPU %.2f us per send, "
-         "one round's sends %.2f ms wall on average\n",
-         n, m, r, b, c * 1e6 / ((double)n * m), busy * 1e3 / m);
+  printf("sendfloor (%s): %d connections x %d rounds at %.0f/s, %d bytes: sender CPU %.2f us per "
+         "send, one round's sends %.2f ms wall on average\n",
+         reader_ns ? "veth to another namespace" : "loopback", n, m, r, b,
+         c * 1e6 / ((double)n * m), busy * 1e3 / m);
   kill(child, SIGTERM);
   waitpid(child, 0, 0);
   return 0;
