@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -601,10 +601,16 @@ class Node {
   }
 
   // Each reader's first statement reads the schema (store::Db::open leaves that to it): done on
-  // its own I/O thread as soon as the thread runs, before it would delay a query.
+  // its own I/O thread a moment after the listener serves (kReaderWarmDelay), so that it delays
+  // neither the first requests of a cold start (a /healthz probe needs no schema; a query that
+  // comes first reads it itself, as it would have) nor the queries that come later.
+  static constexpr auto kReaderWarmDelay = std::chrono::milliseconds(50);
   void warm_readers() {
     for (int i = 0; i < server_->thread_count(); ++i) {
-      boost::asio::post(server_->context(i), [db = readers_[size_t(i)].get()] {
+      auto& timer = reader_warm_timers_.emplace_back(
+          std::make_unique<boost::asio::steady_timer>(server_->context(i), kReaderWarmDelay));
+      timer->async_wait([db = readers_[size_t(i)].get()](const boost::system::error_code& ec) {
+        if (ec) return;  // stopped first
         if (auto s = db->exec("SELECT 1 FROM sqlite_master LIMIT 0"); !s.is_ok()) {
           base::log::warn("store.reader_warm_failed").kv("error", s.message());
         }
@@ -1045,6 +1051,8 @@ class Node {
   http::Router router_;
   std::unique_ptr<http::Server> server_;
   std::vector<std::unique_ptr<store::Db>> readers_;
+  // warm_readers' timers, on the I/O contexts: destroyed before readers_ and server_.
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> reader_warm_timers_;
   http::ApiDeps deps_;
   std::unique_ptr<DecisionUploader> uploader_;  // outlives the policies that log to it
   std::unique_ptr<PolicyHolder> policies_;
