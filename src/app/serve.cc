@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -360,7 +360,8 @@ class Node {
   // Every step in order; the first failure is returned (already logged by its step).
   base::Status start() {
     EC_RETURN_IF_ERROR(resolve_secret());
-    init_openssl();
+    const bool crypto_first = crypto_before_listening();
+    if (crypto_first) init_openssl();
     metrics::register_process_metrics(registry_);
     registry_.callback("edgeclass_log_lines_dropped_total",
                        "Log lines dropped because the log output did not keep up (a full pipe "
@@ -383,11 +384,13 @@ class Node {
     wait_for_city();
     server_->start();
     // What the first requests need but a cold start need not wait for comes after the
-    // listener serves (a cold start is exec to the first answer): each I/O thread reads its
-    // reader's schema before its first query, and the policies compile here while requests
-    // that need a decision wait for them (PolicyHolder::get). Then what no request of the
-    // public listener needs: the admin listener, and the media thread's DTLS certificate
-    // (media signalling already posted waits in its queue).
+    // listener serves (a cold start is exec to the first answer): OpenSSL's start-up unless
+    // something before the listener used it (tokens are checked without it: base/crypto.h),
+    // each I/O thread reads its reader's schema before its first query, and the policies
+    // compile here while requests that need a decision wait for them (PolicyHolder::get).
+    // Then what no request of the public listener needs: the admin listener, and the media
+    // thread's DTLS certificate (media signalling already posted waits in its queue).
+    if (!crypto_first) init_openssl();
     warm_readers();
     if (policies_->empty()) {
       if (auto s = compile_initial_policies(); !s.is_ok()) {
@@ -445,11 +448,21 @@ class Node {
   }
 
   // OpenSSL's start-up (its configuration file, the default provider) on this thread before any
-  // other thread uses it: the media thread now makes its certificate while the I/O threads
-  // already verify tokens (HMAC), and OpenSSL 3's first fetches racing a configuration load
-  // are not safe (a city test once saw every token refused by one replica). The first HMAC
-  // here also fetches the digest the tokens use.
+  // other thread uses OpenSSL: OpenSSL 3's first fetches racing a configuration load are not
+  // safe (a city test once saw every token refused by one replica, when tokens were checked
+  // with HMAC() through a fetch; base::hmac_sha256 no longer uses OpenSSL's providers).
   static void init_openssl() { base::init_crypto(); }
+
+  // Whether anything before the I/O threads serve uses OpenSSL: the TLS listener's
+  // certificates, the policy bundle's first poll and the decision uploader (both may speak
+  // HTTPS on their own threads), the city link (Redis, HTTPS to homes). Without them, the
+  // first code to need OpenSSL runs after init_openssl: policy decisions (crypto builtins) wait
+  // for the policies compiled after it, the media thread is launched after it, and the
+  // requests served meanwhile check tokens without it.
+  bool crypto_before_listening() const {
+    return !config_.tls_cert.empty() || !config_.policy_bundle_url.empty() ||
+           !config_.decision_log_url.empty() || !config_.redis_url.empty();
+  }
 
   base::Status resolve_secret() {
     bool generated = false;
@@ -588,10 +601,16 @@ class Node {
   }
 
   // Each reader's first statement reads the schema (store::Db::open leaves that to it): done on
-  // its own I/O thread as soon as the thread runs, before it would delay a query.
+  // its own I/O thread a moment after the listener serves (kReaderWarmDelay), so that it delays
+  // neither the first requests of a cold start (a /healthz probe needs no schema; a query that
+  // comes first reads it itself, as it would have) nor the queries that come later.
+  static constexpr auto kReaderWarmDelay = std::chrono::milliseconds(50);
   void warm_readers() {
     for (int i = 0; i < server_->thread_count(); ++i) {
-      boost::asio::post(server_->context(i), [db = readers_[size_t(i)].get()] {
+      auto& timer = reader_warm_timers_.emplace_back(
+          std::make_unique<boost::asio::steady_timer>(server_->context(i), kReaderWarmDelay));
+      timer->async_wait([db = readers_[size_t(i)].get()](const boost::system::error_code& ec) {
+        if (ec) return;  // stopped first
         if (auto s = db->exec("SELECT 1 FROM sqlite_master LIMIT 0"); !s.is_ok()) {
           base::log::warn("store.reader_warm_failed").kv("error", s.message());
         }
@@ -1032,6 +1051,8 @@ class Node {
   http::Router router_;
   std::unique_ptr<http::Server> server_;
   std::vector<std::unique_ptr<store::Db>> readers_;
+  // warm_readers' timers, on the I/O contexts: destroyed before readers_ and server_.
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> reader_warm_timers_;
   http::ApiDeps deps_;
   std::unique_ptr<DecisionUploader> uploader_;  // outlives the policies that log to it
   std::unique_ptr<PolicyHolder> policies_;

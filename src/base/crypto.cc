@@ -1,6 +1,12 @@
 // base/crypto.h's digests on OpenSSL (libcrypto), in the native build. The wasm32-wasi build,
 // which has no OpenSSL, uses crypto_portable.cc instead; tests/base/crypto_test.cc holds both
 // to the same vectors.
+//
+// SHA-256 and HMAC-SHA-256 use OpenSSL's low-level SHA256_* functions (deprecated in OpenSSL 3,
+// still built, the same assembly as EVP's): they need no provider, no configuration and no
+// algorithm fetch, so a token can be checked before (or while) init_crypto() runs, and each
+// call allocates nothing (HMAC() fetched the MAC and made a context per call).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "base/crypto.h"
 
 #include <openssl/bio.h>
@@ -8,41 +14,54 @@
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 
-#include <cassert>
+#include <cstring>
 #include <memory>
 
 namespace base {
 
 Sha256Digest sha256(std::string_view data) {
   Sha256Digest out;
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(out.data(), &ctx);
   return out;
 }
 
+// RFC 2104: H((K ^ opad) || H((K ^ ipad) || data)), K hashed first when longer than a block.
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
+  constexpr size_t kBlock = SHA256_CBLOCK;  // 64
+  unsigned char k[kBlock] = {};
+  if (key.size() > kBlock) {
+    Sha256Digest hk = sha256(key);
+    std::memcpy(k, hk.data(), hk.size());
+  } else if (!key.empty()) {
+    std::memcpy(k, key.data(), key.size());
+  }
+  unsigned char pad[kBlock];
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = k[i] ^ 0x36;
+  Sha256Digest inner;
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, pad, kBlock);
+  SHA256_Update(&ctx, data.data(), data.size());
+  SHA256_Final(inner.data(), &ctx);
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = k[i] ^ 0x5c;
   Sha256Digest out;
-  unsigned int len = 0;
-  // HMAC() with an empty key needs a non-null pointer on some OpenSSL versions.
-  static const unsigned char kEmpty = 0;
-  const void* key_ptr = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  unsigned char* r =
-      HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
-  // HMAC only fails on allocation failure or an unavailable digest; neither is recoverable.
-  assert(r != nullptr && len == out.size());
-  (void)r;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, pad, kBlock);
+  SHA256_Update(&ctx, inner.data(), inner.size());
+  SHA256_Final(out.data(), &ctx);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
   return out;
 }
 
-void init_crypto() {
-  OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr);
-  (void)hmac_sha256("edgeclass", "start-up");
-}
+void init_crypto() { OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr); }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

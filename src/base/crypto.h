@@ -23,9 +23,10 @@ Sha256Digest sha256(std::string_view data);
 // HMAC-SHA-256 of `data` under `key` (RFC 2104; keys of any length, including empty).
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data);
 
-// Starts the crypto library (OpenSSL: its configuration and default provider, and the HMAC
-// digest fetched once) on the calling thread. Call before other threads use it: OpenSSL 3's
-// first fetches racing its configuration load are not safe. A no-op without OpenSSL.
+// Starts the crypto library (OpenSSL: its configuration and default provider) on the calling
+// thread. Call before other threads use OpenSSL: its first fetches racing the configuration load
+// are not safe. sha256 and hmac_sha256 above do not need it (they use no provider), so tokens
+// can be checked on other threads while it runs. A no-op without OpenSSL.
 void init_crypto();
 
 // Lowercase hex of `bytes`, e.g. for logging digests.

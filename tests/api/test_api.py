@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from harness import Server, token, async_request
+from harness import BINARY, Server, token, async_request
 
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -436,6 +436,66 @@ class LifecycleTest(unittest.TestCase):
             self.assertEqual((st, got["id"]), (200, c["id"]))
         finally:
             again.stop()
+
+    def test_requests_during_start_up_are_answered(self):
+        """A cold start serves before everything has started (docs/operations.md, "What
+        start-up does now"): OpenSSL's start-up, the readers' schema, the policies, the admin
+        listener and the media thread come after the listener. Requests sent the moment the
+        port accepts, on an existing database, are answered as they are once ready: a token
+        checked (no 401), a decision waited for (a join: 201, not 403 or 503), a read."""
+        import socket
+        first = Server().start()
+        try:
+            c = first.course(T)
+        finally:
+            first.stop()
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        srv = Server(data_dir=first.data_dir, env={"EDGECLASS_LISTEN": f"127.0.0.1:{port}"})
+        srv.proc = subprocess.Popen([BINARY, "serve"],
+                                    env=srv.env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+        srv.reader = threading.Thread(target=srv._drain, daemon=True)
+        srv.reader.start()
+        try:
+            deadline = time.time() + 15
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    self.assertIsNone(srv.proc.poll(), "".join(srv.log))
+                    self.assertLess(time.time(), deadline, "never listened:\n" + "".join(srv.log))
+                    time.sleep(0.001)
+            ready_before = '"edgeclass.ready"' in "".join(srv.log)
+            s1 = token("early1")
+
+            async def burst():
+                return await asyncio.gather(
+                    async_request(port, "POST", f"/api/v1/courses/{c['id']}/join", s1),
+                    async_request(port, "GET", f"/api/v1/courses/{c['id']}", T),
+                    async_request(port, "GET", "/healthz"))
+
+            (join_st, join), (get_st, got), (health_st, _) = asyncio.run(burst())
+            what = (f"ready line seen before the burst: {ready_before}\n" + "".join(srv.log))
+            self.assertEqual(join_st, 201, (join, what))
+            self.assertEqual((get_st, got["id"]), (200, c["id"]), what)
+            self.assertEqual(health_st, 200, what)
+            # The same join once everything is up: already a member.
+            deadline = time.time() + 15
+            while '"edgeclass.ready"' not in "".join(srv.log):
+                self.assertLess(time.time(), deadline, "never ready:\n" + "".join(srv.log))
+                time.sleep(0.01)
+            ready = json.loads(next(l for l in srv.log if '"edgeclass.ready"' in l))
+            srv.port = int(ready["url"].rsplit(":", 1)[1].strip("/"))
+            self.assertEqual(srv.request("POST", f"/api/v1/courses/{c['id']}/join", tok=s1)[0],
+                             200)
+        finally:
+            srv.stop()
+            import shutil
+            shutil.rmtree(first.data_dir, ignore_errors=True)
 
     def test_metrics_pass_promtool(self):
         with Server() as s:

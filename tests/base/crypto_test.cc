@@ -47,6 +47,15 @@ TEST(CryptoTest, HmacSha256Rfc4231) {
             "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
 }
 
+// Keys of exactly one SHA-256 block (used as they are) and one byte more (hashed first): the
+// boundary of RFC 2104's key rule. Python: hmac.new(b"k" * n, data, hashlib.sha256).
+TEST(CryptoTest, HmacKeysAtTheBlockBoundary) {
+  EXPECT_EQ(hmac_hex(std::string(64, 'k'), "block-sized key"),
+            "fa828622183c28b475ecd957cc29b1fe479712fa50bb4333dd58b526dcd751b1");
+  EXPECT_EQ(hmac_hex(std::string(65, 'k'), "one byte longer than a block"),
+            "7af4cf273b5c4dda3542b03b15206aa517f274b01d1ac41e752d2904fc6cde0f");
+}
+
 TEST(CryptoTest, HmacEmptyKeyIsDefined) {
   // Python: hmac.new(b"", b"", hashlib.sha256).hexdigest()
   EXPECT_EQ(hmac_hex("", ""), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
