@@ -19,7 +19,7 @@
 # (BENCH_LIVE_AUTOGROUP_NICE; docs/live-performance.md, "The second busy thread"), 4 runs
 # each of the build before and after: 1000 x 100/s server CPU per delivery 4.40 -> 4.03 us
 # (medians), P99 20.9 -> 21.0 ms (17.9-23.7 vs 20.8-31.1); 3000 x 20/s unchanged (4.7 us).
-# Both setups (BENCH_LIVE_NET), 12:28-13:04, autogroup nice -10, 5 runs each, min / median / max
+# Both setups (BENCH_LIVE_NET), 12:28-13:19, autogroup nice -10, 5 runs each, min / median / max
 # (docs/live-performance.md, "Two network namespaces"): P99 edgeclass vs the peer and server
 # process CPU per delivery, loopback: 1000 x 100/s 15.7 / 18.2 / 25.4 vs 561 / 578 / 632 ms,
 # 4.55 / 5.10 / 5.25 us, and again (13:02) 16.9 / 20.0 / 23.8 vs 352 / 493 / 550 ms, 4.65 / 4.70 /
@@ -28,8 +28,9 @@
 # 1000 x 100/s 19.9 / 27.7 / 49.1 vs 1759 / 2196 / 2772 ms, 3.00 / 5.30 / 7.40 us (bimodal: the
 # ACKs' softirq lands on the server or on whatever else ran on its core); 1000 x 20/s 14.5 /
 # 15.4 / 33.0 vs 76.5 / 93.2 / 122.9 ms, 8.85 us; 3000 x 20/s 22.8 / 25.7 / 32.7 vs 824 / 1439 /
-# 2236 ms, 4.83 us. The server outside softirq (its system calls and code): 1.7-4.6 us per
-# delivery in every case and setup. Every message delivered; 3.97-4.09 KB per connection.
+# 2236 ms, 4.83 us. Two more sets of 1000 x 100/s at 13:13-13:19: namespaces 19.7 / 30.4 / 50.1
+# ms, 3.75 us; loopback 18.7 / 21.4 / 26.7 ms, 5.45 us. The server outside softirq (its system
+# calls and code): 0.8-4.6 us per delivery in every case and setup. Every message delivered; 3.97-4.09 KB per connection.
 #
 #   scripts/bench-live.sh            (make bench-live)
 #
