@@ -29,12 +29,13 @@ class TlsCertificates;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;                    // 0 picks a free port (see Server::port())
-  int threads = 0;                         // 0: one per core
-  size_t header_limit = 16 * 1024;         // bytes of request line + headers
-  size_t body_limit = 1024 * 1024;         // bytes of request body
-  std::chrono::seconds read_timeout{30};   // for a whole request once its first byte arrived
-  std::chrono::seconds idle_timeout{60};   // keep-alive wait between requests
+  uint16_t port = 8080;             // 0 picks a free port (see Server::port())
+  int threads = 0;                  // 0: one per core
+  size_t header_limit = 16 * 1024;  // bytes of request line + headers
+  size_t body_limit = 1024 * 1024;  // bytes of request body
+  // For a whole request once its first byte arrived, and a keep-alive connection's wait for
+  // the next one (EDGECLASS_HTTP_TIMEOUT).
+  std::chrono::seconds read_timeout{30};
   std::chrono::seconds drain_timeout{10};  // graceful stop: then in-flight work is cut off
   // How often each thread looks for connections past their read/idle deadline. stop()
   // does not wait for the next look.
