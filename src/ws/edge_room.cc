@@ -27,7 +27,7 @@ std::atomic<uint64_t> g_next_conn{1};
 }  // namespace
 
 EdgeRoom::EdgeRoom(asio::io_context& ioc, int thread_index, std::string session_id,
-                   std::string home, CityLink& link, CityLiveCounters& counters,
+                   std::string home, CityLink& link, std::shared_ptr<CityLiveCounters> counters,
                    LiveTraffic& traffic, std::function<void()> on_idle,
                    const MediaSignalling* media)
     : ioc_(ioc),
@@ -35,23 +35,23 @@ EdgeRoom::EdgeRoom(asio::io_context& ioc, int thread_index, std::string session_
       session_id_(std::move(session_id)),
       home_(std::move(home)),
       link_(link),
-      counters_(counters),
+      counters_(std::move(counters)),
       traffic_(traffic),
       on_idle_(std::move(on_idle)),
       media_(media && media->subscribe_relayed ? media : nullptr),
       flush_(std::make_shared<FlushList>(ioc.get_executor())) {
-  counters_.edge_rooms.fetch_add(1, std::memory_order_relaxed);
+  counters_->edge_rooms.fetch_add(1, std::memory_order_relaxed);
 }
 
 EdgeRoom::~EdgeRoom() {
-  counters_.edge_rooms.fetch_sub(1, std::memory_order_relaxed);
-  counters_.edge_connections.fetch_sub(int64_t(open_.size()), std::memory_order_relaxed);
+  counters_->edge_rooms.fetch_sub(1, std::memory_order_relaxed);
+  counters_->edge_connections.fetch_sub(int64_t(open_.size()), std::memory_order_relaxed);
 }
 
 void EdgeRoom::release_connections() {
   conns_.clear();
   conn_of_.clear();
-  counters_.edge_connections.fetch_sub(int64_t(open_.size()), std::memory_order_relaxed);
+  counters_->edge_connections.fetch_sub(int64_t(open_.size()), std::memory_order_relaxed);
   open_.clear();
   flush_->clear();
   sub_.reset();
@@ -228,7 +228,7 @@ base::Result<classroom::JoinReply> EdgeRoom::join(const std::shared_ptr<LiveSess
   --welcomed_;
   s->host_index = open_.size();
   open_.push_back(s);
-  counters_.edge_connections.fetch_add(1, std::memory_order_relaxed);
+  counters_->edge_connections.fetch_add(1, std::memory_order_relaxed);
   if (c.close_after) {
     // Closed by the home between its welcome and the handshake: after the welcome.
     asio::post(ioc_, [weak = std::weak_ptr<LiveSession>(s), code = c.close_after->first,
@@ -251,7 +251,7 @@ void EdgeRoom::leave(LiveSession& s) {
       open_[i]->host_index = i;
     }
     open_.pop_back();
-    counters_.edge_connections.fetch_sub(1, std::memory_order_relaxed);
+    counters_->edge_connections.fetch_sub(1, std::memory_order_relaxed);
   }
   std::string user = s.who().user_id;
   conns_.erase(conn);
@@ -364,7 +364,7 @@ void EdgeRoom::cut(std::string_view why, const base::Status& status) {
   auto open = open_;  // closing does not leave synchronously; keep the loop independent
   for (const auto& s : open) s->close(kCloseGoingAway, status.message());
   if (n + waiting.size() > 0) {
-    counters_.edge_cut.fetch_add(n, std::memory_order_relaxed);
+    counters_->edge_cut.fetch_add(n, std::memory_order_relaxed);
     base::log::warn("live.edge_cut")
         .kv("session", session_id_)
         .kv("home", home_)
@@ -459,7 +459,7 @@ void EdgeRoom::tick() {
     }
   }
   for (const auto& id : late) {
-    counters_.join_timeouts.fetch_add(1, std::memory_order_relaxed);
+    counters_->join_timeouts.fetch_add(1, std::memory_order_relaxed);
     base::log::warn("live.edge_join_timeout").kv("session", session_id_).kv("home", home_);
     fail(id, base::unavailable(
                  "the course's home replica (" + home_ + ") did not answer; try again shortly",

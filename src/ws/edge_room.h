@@ -57,7 +57,7 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
 
   // `on_idle` runs on this thread when the last connection is gone; the hub forgets it.
   EdgeRoom(boost::asio::io_context& ioc, int thread_index, std::string session_id, std::string home,
-           CityLink& link, CityLiveCounters& counters, LiveTraffic& traffic,
+           CityLink& link, std::shared_ptr<CityLiveCounters> counters, LiveTraffic& traffic,
            std::function<void()> on_idle, const MediaSignalling* media = nullptr);
   ~EdgeRoom() override;
 
@@ -135,8 +135,8 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
   const std::string session_id_;
   const std::string home_;
   CityLink& link_;
-  CityLiveCounters& counters_;
-  LiveTraffic& traffic_;  // the hub's: what this replica's sockets carry
+  std::shared_ptr<CityLiveCounters> counters_;  // co-owned: touched when destroyed
+  LiveTraffic& traffic_;                        // the hub's: what this replica's sockets carry
   std::function<void()> on_idle_;
   const MediaSignalling* media_;  // null, or without subscribe_relayed: media goes to the home
   std::shared_ptr<FlushList> flush_;

@@ -73,7 +73,7 @@ std::shared_ptr<RoomHost> LiveHub::find_or_create(const store::Session& session,
               deps_.media.publish ? &deps_.media : nullptr,
               &traffic_,
               city_,
-              &city_counters_,
+              city_counters_,
               {}};
   if (deps_.threads > 1 && course.capacity > 0 &&
       size_t(course.capacity) > deps_.spread_above_capacity) {

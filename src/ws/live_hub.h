@@ -136,7 +136,7 @@ class LiveHub : public classroom::LiveNotifier {
   // Writes the presence of every room homed here to the city again (Redis lost it). Any
   // thread.
   void republish_presence();
-  const CityLiveCounters& city_counters() const { return city_counters_; }
+  const CityLiveCounters& city_counters() const { return *city_counters_; }
 
  private:
   std::shared_ptr<RoomHost> find(const std::string& session_id);
@@ -174,7 +174,9 @@ class LiveHub : public classroom::LiveNotifier {
   std::unordered_map<std::string, std::shared_ptr<RoomHost>> rooms_;
   std::unordered_map<std::string, std::shared_ptr<EdgeRoom>> edges_;  // guarded by mu_
   CityLink* city_ = nullptr;  // set before traffic (set_city)
-  CityLiveCounters city_counters_;
+  // Shared with the rooms, whose last owner may be a live socket destroyed after the hub
+  // (an I/O context torn down with a session still in it).
+  std::shared_ptr<CityLiveCounters> city_counters_ = std::make_shared<CityLiveCounters>();
   LiveCounters counters_;
   std::shared_ptr<SocketQuota> quota_;  // per-user live sockets; thread-safe itself
 };

@@ -38,7 +38,8 @@
 
 namespace ws {
 
-// What a room needs from the rest of the server. Outlives every RoomHost.
+// What a room needs from the rest of the server. Outlives every RoomHost (the city counters,
+// which a room touches when destroyed, are co-owned).
 struct RoomDeps {
   classroom::Service* service = nullptr;
   store::Writer* writer = nullptr;
@@ -54,7 +55,7 @@ struct RoomDeps {
   LiveTraffic* traffic = nullptr;
   // The city (one class across replicas), nullptr on a single node; with its counters.
   CityLink* city = nullptr;
-  CityLiveCounters* city_counters = nullptr;
+  std::shared_ptr<CityLiveCounters> city_counters;
   // A spread room (ws/room_shard.h): every I/O thread's io_context, by thread index; the
   // room's connections stay on the threads that accepted them. Empty: every connection is
   // moved to the room's thread. Independent of the city: a spread room on a course's home
