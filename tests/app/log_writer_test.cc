@@ -8,14 +8,7 @@
 #include <csignal>
 #include <string>
 
-// AddressSanitizer builds (GCC says so with __SANITIZE_ADDRESS__, clang with __has_feature).
-#if defined(__SANITIZE_ADDRESS__)
-#define EDGECLASS_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define EDGECLASS_UNDER_ASAN 1
-#endif
-#endif
+#include "base/sanitizers.h"
 
 namespace app {
 namespace {

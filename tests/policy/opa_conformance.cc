@@ -23,16 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "base/sanitizers.h"
 #include "policy/engine.h"
-
-// AddressSanitizer builds (GCC says so with __SANITIZE_ADDRESS__, clang with __has_feature).
-#if defined(__SANITIZE_ADDRESS__)
-#define EDGECLASS_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define EDGECLASS_UNDER_ASAN 1
-#endif
-#endif
 
 namespace fs = std::filesystem;
 using policy::Value;
