@@ -58,7 +58,8 @@ ApiHarness::ApiHarness() : clock_(kNowMs) {
 ApiHarness::~ApiHarness() { writer_->stop(); }
 
 http::Response ApiHarness::handle(http::Request& req) {
-  // What http::Server::dispatch does (server.cc); keep the two in step.
+  // What http::Server::respond does between the parsed request and the answer (server.cc);
+  // keep the two in step.
   std::string_view target = req.target();
   size_t q = target.find('?');
   std::string_view path = target.substr(0, q);

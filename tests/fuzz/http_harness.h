@@ -29,7 +29,8 @@ class ApiHarness {
   ApiHarness();  // a fresh database, a new Writer and Router
   ~ApiHarness();
 
-  // Dispatches `req` like http::Server::dispatch and returns the response. Aborts on a 500.
+  // Dispatches `req` as http::Server::respond does (routing and the handler) and returns the
+  // response. Aborts on a 500.
   http::Response handle(http::Request& req);
 
  private:
