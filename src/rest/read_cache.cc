@@ -43,10 +43,7 @@ base::Result<const store::Course*> ThreadCache::course_ref(std::string_view id) 
     return &it->second.course;
   }
   EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db_, id));
-  if (courses_.size() >= kMaxEntries) {
-    courses_.clear();
-    last_course_ = nullptr;
-  }
+  make_room(courses_, kMaxEntries);  // last_course_ is the new entry below either way
   CourseEntry& e = courses_[std::string(id)];
   e = CourseEntry{gen, std::move(c), {}};
   last_course_ = &e;
