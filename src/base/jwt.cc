@@ -217,14 +217,15 @@ Result<Claims> verify_token(std::string_view token, std::string_view secret, int
 Result<std::string> load_or_make_dev_secret(const std::string& path, bool* generated) {
   *generated = false;
   if (std::FILE* in = std::fopen(path.c_str(), "r")) {
-    char line[256];
-    const bool got = std::fgets(line, sizeof line, in) != nullptr;
-    std::fclose(in);
-    if (got) {
-      std::string s(line);
-      s = s.substr(0, s.find('\n'));
-      if (s.size() >= 16) return s;
+    std::string s;  // the whole first line, however long
+    char chunk[256];
+    while (std::fgets(chunk, sizeof chunk, in) != nullptr) {
+      s += chunk;
+      if (s.back() == '\n') break;
     }
+    std::fclose(in);
+    s = s.substr(0, s.find('\n'));
+    if (s.size() >= 16) return s;
   }
   unsigned char bytes[24];
   SystemRandom::instance().fill(bytes, sizeof bytes);

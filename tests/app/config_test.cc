@@ -146,6 +146,14 @@ TEST(DevSecretTest, MadeOncePrivateAndKept) {
   ASSERT_EQ(::stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
+  {  // a secret put there by hand is read whole, however long its line
+    std::ofstream(file, std::ios::trunc) << std::string(300, 'k') << "\nsecond line\n";
+  }
+  auto long_one = resolve_jwt_secret(c, &generated);
+  ASSERT_TRUE(long_one.is_ok());
+  EXPECT_FALSE(generated);
+  EXPECT_EQ(*long_one, std::string(300, 'k'));
+
   c.jwt_secret = "configured-secret-0123456789";  // a configured one wins, nothing written
   auto configured = resolve_jwt_secret(c, &generated);
   ASSERT_TRUE(configured.is_ok());
