@@ -29,6 +29,16 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def read_until_closed(sock) -> bytes:
+    """Everything the peer sends on `sock` until it closes the connection."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def token(sub, role="student", name=None, ttl=3600, secret=SECRET, exp=None, **claims):
     """A signed token; keyword `claims` (e.g. nbf=..., iat=...) are added or override."""
     header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())

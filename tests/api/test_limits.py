@@ -12,7 +12,7 @@ import sys
 import time
 import unittest
 
-from harness import Server, token
+from harness import Server, read_until_closed, token
 
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -193,13 +193,7 @@ class HttpEdgeCaseTest(unittest.TestCase):
                 sk.sendall(raw)
                 self.assertEqual(rd.response()[0], 200, raw)
             else:
-                rest = b""
-                while True:
-                    data = sk.recv(65536)
-                    if not data:
-                        break
-                    rest += data
-                self.assertEqual(rest, b"", raw)
+                self.assertEqual(read_until_closed(sk), b"", raw)
             sk.close()
 
     def test_rest_answers_are_framed_once(self):

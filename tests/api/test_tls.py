@@ -16,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from harness import BINARY, Server, token
+from harness import BINARY, Server, read_until_closed, token
 from test_live_room import WebSocket
 
 T = token("t1", "teacher", "Ms T")
@@ -179,12 +179,7 @@ class TlsTest(unittest.TestCase):
     def test_plain_http_on_the_tls_port_gets_a_clear_refusal(self):
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
             s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+            data = read_until_closed(s)
         head, _, body = data.partition(b"\r\n\r\n")
         self.assertTrue(head.startswith(b"HTTP/1.1 400"), head)
         self.assertEqual(json.loads(body)["error"]["code"], "https_required")
