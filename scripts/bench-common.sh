@@ -10,6 +10,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Sets the nice value of this session's scheduler autogroup from the variable named VAR, when
+# it is set (where the kernel groups tasks by session, another session's `nice -n 19` build
+# still gets a whole group's share of a core against the bench; run the bench under setsid),
+# and AUTOGROUP to the group's state for the summary.
+#   set_autogroup SCRIPT VAR
+set_autogroup() {
+  if [ -n "${!2:-}" ]; then
+    echo "${!2}" >/proc/self/autogroup ||
+      { echo "$1: cannot set the autogroup's nice value ($2)" >&2; exit 2; }
+  fi
+  # shellcheck disable=SC2034  # read by the script that sources this one
+  AUTOGROUP="$(cat /proc/self/autogroup 2>/dev/null || echo "no autogroup")"
+}
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 free_udp_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

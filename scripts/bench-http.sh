@@ -46,12 +46,6 @@ for tool in $FIXED_TOOLS; do
     *) echo "bench-http: BENCH_FIXED_TOOL lists httpload and/or h2load, not '$tool'" >&2; exit 2 ;;
   esac
 done
-AUTOGROUP="$(cat /proc/self/autogroup 2>/dev/null || echo "no autogroup")"
-if [ -n "${BENCH_HTTP_AUTOGROUP_NICE:-}" ]; then
-  echo "$BENCH_HTTP_AUTOGROUP_NICE" >/proc/self/autogroup ||
-    { echo "bench-http: cannot set the autogroup's nice value (BENCH_HTTP_AUTOGROUP_NICE)" >&2; exit 2; }
-  AUTOGROUP="$(cat /proc/self/autogroup)"
-fi
 SECRET=bench-secret-0123456789abcdef
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -74,6 +68,7 @@ out=$root/build/bench/http-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
 # shellcheck source=scripts/bench-common.sh
 . scripts/bench-common.sh
+set_autogroup bench-http BENCH_HTTP_AUTOGROUP_NICE
 
 # --- edgeclass, one course, one enrolled student ---------------------------------------------
 SERVER_PORT=$(free_port)

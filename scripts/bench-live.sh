@@ -137,12 +137,6 @@ if [ "$NET" = netns ]; then
     { echo "bench-live: BENCH_LIVE_NET=netns steers receive processing to the server's and the client's cores: set both BENCH_LIVE_SERVER_CPU and BENCH_LIVE_CLIENT_CPU" >&2; exit 2; }
 fi
 SECRET=bench-secret-0123456789abcdef
-AUTOGROUP="$(cat /proc/self/autogroup 2>/dev/null || echo "no autogroup")"
-if [ -n "${BENCH_LIVE_AUTOGROUP_NICE:-}" ]; then
-  echo "$BENCH_LIVE_AUTOGROUP_NICE" >/proc/self/autogroup ||
-    { echo "bench-live: cannot set the autogroup's nice value (BENCH_LIVE_AUTOGROUP_NICE)" >&2; exit 2; }
-  AUTOGROUP="$(cat /proc/self/autogroup)"
-fi
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 for tool in node npm curl python3 taskset; do
@@ -177,6 +171,7 @@ out=$root/build/bench-live/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
 # shellcheck source=scripts/bench-common.sh
 . scripts/bench-common.sh
+set_autogroup bench-live BENCH_LIVE_AUTOGROUP_NICE
 
 pin() { if [ -n "$1" ]; then echo "taskset -c $1"; fi; }
 
