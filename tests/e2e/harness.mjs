@@ -101,7 +101,13 @@ export async function startServer({ env = {}, failOn = [], prefix = 'edgeclass-e
     proc.on('exit', (code) => reject(new Error(`server exited (${code})`)));
   });
   proc.stderr.resume();
-  return { proc, url, adminUrl, dataDir, log: () => log };
+  // The server writes its log from its own thread, so a line can reach us after an answer
+  // or message the same event caused: wait for it (up to `ms`) rather than read it once.
+  const waitLog = async (needle, ms = 5000) => {
+    for (const end = Date.now() + ms; !log.includes(needle) && Date.now() < end;) await sleep(50);
+    return log.includes(needle);
+  };
+  return { proc, url, adminUrl, dataDir, log: () => log, waitLog };
 }
 
 // Headless Debian Chromium with a fake camera and microphone, plus `extraArgs`.
