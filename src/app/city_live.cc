@@ -15,7 +15,7 @@ constexpr const char* kPresenceExpiryMs = "21600000";  // 6 h, as the session's 
 
 // KEYS[1] the presence hash; ARGV[1] its expiry (ms), then user id, entry, ... (in chunks:
 // Lua's unpack() has a stack limit).
-constexpr const char* kPresenceResetScript = R"lua(
+constexpr city::Script kPresenceResetScript{R"lua(
 redis.call('DEL', KEYS[1])
 local n = #ARGV
 if n < 3 then return 0 end
@@ -27,7 +27,7 @@ while i <= n do
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return (n - 1) / 2
-)lua";
+)lua"};
 }  // namespace
 
 CityLive::CityLive(city::City& city) : city_(city) {}
@@ -65,14 +65,13 @@ void CityLive::presence_reset(const std::string& session_id,
                               std::vector<std::pair<std::string, std::string>> entries) {
   // One script, so a reader never sees the hash half written (and no MULTI: the command
   // connection is shared by every thread's commands).
-  std::vector<std::string> args{"EVAL", kPresenceResetScript, "1", presence_key(session_id),
-                                kPresenceExpiryMs};
+  std::vector<std::string> args{"1", presence_key(session_id), kPresenceExpiryMs};
   args.reserve(args.size() + 2 * entries.size());
   for (auto& [user, entry] : entries) {
     args.push_back(user);
     args.push_back(std::move(entry));
   }
-  city_.commands().command(std::move(args), [](base::Result<city::Reply> r) {
+  city_.commands().eval(kPresenceResetScript, std::move(args), [](base::Result<city::Reply> r) {
     if (!r.is_ok() || r->is_error()) {
       // Best effort, as every presence write: the next re-registration writes it again.
       base::log::warn("live.presence_reset_failed")

@@ -969,6 +969,11 @@ class Node {
                        "them (came back empty)",
                        metrics::Type::kCounter,
                        [c = city_.get()] { return double(c->directory()->registrations()); });
+    registry_.callback("edgeclass_city_redis_scripts_reloaded_total",
+                       "Calls to a city script that Redis no longer had (NOSCRIPT, e.g. after "
+                       "SCRIPT FLUSH) and that were sent again with the script's body",
+                       metrics::Type::kCounter,
+                       [c = city_.get()] { return double(c->commands().scripts_reloaded()); });
     const CityFront::Counters& n = front_->counters();
     registry_.callback_family(
         "edgeclass_city_requests_total",

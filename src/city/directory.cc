@@ -13,24 +13,24 @@ namespace asio = boost::asio;
 namespace {
 
 // One round trip: the home entry and the home replica's URL ('' when it is not alive).
-constexpr const char* kLookupScript = R"lua(
+constexpr Script kLookupScript{R"lua(
 local h = redis.call('GET', 'ec:home:' .. ARGV[1])
 if not h then return false end
 local sp = string.find(h, ' ', 1, true)
 if not sp then return false end
 local url = redis.call('GET', 'ec:replica:' .. string.sub(h, sp + 1))
 return {h, url or ''}
-)lua";
+)lua"};
 
 // Deletes a home entry only while it still says what we wrote (a code another home took
 // since is left alone).
-constexpr const char* kDeleteIfScript = R"lua(
+constexpr Script kDeleteIfScript{R"lua(
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-)lua";
+)lua"};
 
 // Live members: ids heartbeating within ARGV[1] ms of ARGV[2] (now), each with its URL.
-constexpr const char* kMembersScript = R"lua(
+constexpr Script kMembersScript{R"lua(
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2] - ARGV[1], '+inf')
 local out = {}
@@ -39,7 +39,7 @@ for i, id in ipairs(ids) do
   out[#out + 1] = redis.call('GET', 'ec:replica:' .. id) or ''
 end
 return out
-)lua";
+)lua"};
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -121,20 +121,22 @@ void Directory::set_code(const std::string& course, const std::string& code,
     city_.commands().command({"SET", home_key(code_id(code)), value}, [](base::Result<Reply>) {});
   }
   // After the SET on the same connection: its answer means both are done.
-  city_.commands().command(old.empty() ? std::vector<std::string>{"PING"}
-                                       : std::vector<std::string>{"EVAL", kDeleteIfScript, "1",
-                                                                  home_key(code_id(old)), value},
-                           [done = std::move(done)](base::Result<Reply>) {
-                             if (done) done();
-                           });
+  auto then = [done = std::move(done)](base::Result<Reply>) {
+    if (done) done();
+  };
+  if (old.empty()) {
+    city_.commands().command({"PING"}, std::move(then));
+  } else {
+    city_.commands().eval(kDeleteIfScript, {"1", home_key(code_id(old)), value}, std::move(then));
+  }
 }
 
 void Directory::members(std::chrono::milliseconds within,
                         std::function<void(base::Result<std::vector<Member>>)> done) {
   int64_t now = now_ms();
-  city_.commands().command(
-      {"EVAL", kMembersScript, "1", kReplicasKey, std::to_string(within.count()),
-       std::to_string(now),
+  city_.commands().eval(
+      kMembersScript,
+      {"1", kReplicasKey, std::to_string(within.count()), std::to_string(now),
        std::to_string(
            now - std::chrono::duration_cast<std::chrono::milliseconds>(kMemberForget).count())},
       [done = std::move(done)](base::Result<Reply> r) {
@@ -160,8 +162,8 @@ std::optional<Home> Directory::cached_home(std::string_view id) const {
 }
 
 void Directory::lookup(std::string id, std::function<void(base::Result<Home>)> done) {
-  city_.commands().command(
-      {"EVAL", kLookupScript, "0", id}, [this, id, done = std::move(done)](base::Result<Reply> r) {
+  city_.commands().eval(
+      kLookupScript, {"0", id}, [this, id, done = std::move(done)](base::Result<Reply> r) {
         if (!r.is_ok()) return done(r.status());
         if (auto s = reply_status(*r); !s.is_ok()) return done(s);
         if (r->type != Reply::Type::kArray || r->elements.size() != 2) {
@@ -201,8 +203,8 @@ void Directory::goodbye() {
   if (timer_) timer_->cancel();
   if (!city_.commands().connected()) return;
   // Only our own key: a replica started since under the same id keeps its entry.
-  city_.commands().command({"EVAL", kDeleteIfScript, "1", replica_key(replica_), url_},
-                           [](base::Result<Reply>) {});
+  city_.commands().eval(kDeleteIfScript, {"1", replica_key(replica_), url_},
+                        [](base::Result<Reply>) {});
   // It stays a member (ec:replicas): it may come back, and until then a city-wide list says
   // its courses are missing (X-Edgeclass-Partial) rather than leave them out silently.
   base::log::info("city.goodbye").kv("replica", replica_);

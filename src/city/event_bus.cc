@@ -14,21 +14,21 @@ namespace {
 
 // Appends to the capped stream and publishes "<id>\n<payload>" in one step, so the order of
 // the stream and of the channel are the same.
-constexpr const char* kPublishScript = R"lua(
+constexpr Script kPublishScript{R"lua(
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '*', 'e', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PUBLISH', KEYS[2], id .. '\n' .. ARGV[1])
 return id
-)lua";
+)lua"};
 
 // {length, oldest id or '', entries after ARGV[1]}.
-constexpr const char* kRangeScript = R"lua(
+constexpr Script kRangeScript{R"lua(
 local len = redis.call('XLEN', KEYS[1])
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
 local f = ''
 if first[1] then f = first[1][1] end
 return {len, f, redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+')}
-)lua";
+)lua"};
 
 struct StreamId {
   uint64_t ms = 0;
@@ -75,11 +75,11 @@ base::Result<History> parse_range(const base::Result<Reply>& r, StreamId after) 
 }
 
 // The newest id in the stream ('0-0' when empty): where a fresh subscriber starts.
-constexpr const char* kTailScript = R"lua(
+constexpr Script kTailScript{R"lua(
 local t = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if t[1] then return t[1][1] end
 return '0-0'
-)lua";
+)lua"};
 
 }  // namespace
 
@@ -134,31 +134,32 @@ EventBus::~EventBus() = default;
 
 void EventBus::publish(std::string session, std::string payload,
                        std::function<void(base::Result<std::string>)> done) {
-  commands_.command({"EVAL", kPublishScript, "2", stream_key(session), channel_key(session),
-                     std::move(payload), std::to_string(kHistory), std::to_string(kIdleExpiry)},
-                    [done = std::move(done)](base::Result<Reply> r) {
-                      if (!done) return;
-                      if (!r.is_ok()) return done(r.status());
-                      if (auto s = reply_status(*r); !s.is_ok()) return done(s);
-                      done(r->str);
-                    });
+  commands_.eval(kPublishScript,
+                 {"2", stream_key(session), channel_key(session), std::move(payload),
+                  std::to_string(kHistory), std::to_string(kIdleExpiry)},
+                 [done = std::move(done)](base::Result<Reply> r) {
+                   if (!done) return;
+                   if (!r.is_ok()) return done(r.status());
+                   if (auto s = reply_status(*r); !s.is_ok()) return done(s);
+                   done(r->str);
+                 });
 }
 
 void EventBus::history(std::string session, std::string after_id,
                        std::function<void(base::Result<History>)> done) {
   StreamId after = parse_id(after_id.empty() ? "0-0" : after_id);
-  commands_.command(
-      {"EVAL", kRangeScript, "1", stream_key(session), format_id(after)},
+  commands_.eval(
+      kRangeScript, {"1", stream_key(session), format_id(after)},
       [after, done = std::move(done)](base::Result<Reply> r) { done(parse_range(r, after)); });
 }
 
 void EventBus::tail(std::string session, std::function<void(base::Result<std::string>)> done) {
-  commands_.command({"EVAL", kTailScript, "1", stream_key(session)},
-                    [done = std::move(done)](base::Result<Reply> r) {
-                      if (!r.is_ok()) return done(r.status());
-                      if (auto s = reply_status(*r); !s.is_ok()) return done(s);
-                      done(r->str);
-                    });
+  commands_.eval(kTailScript, {"1", stream_key(session)},
+                 [done = std::move(done)](base::Result<Reply> r) {
+                   if (!r.is_ok()) return done(r.status());
+                   if (auto s = reply_status(*r); !s.is_ok()) return done(s);
+                   done(r->str);
+                 });
 }
 
 std::unique_ptr<BusSubscription> EventBus::subscribe(std::string session, asio::any_io_executor ex,
@@ -219,38 +220,37 @@ void EventBus::on_subscribed(const std::string& session) {
 void EventBus::catch_up(const std::shared_ptr<BusSubscription::State>& s) {
   s->catching_up = true;
   if (!s->resume) {
-    commands_.command({"EVAL", kTailScript, "1", stream_key(s->session)},
-                      [s](base::Result<Reply> r) {
-                        s->catching_up = false;
-                        if (s->cancelled.load()) return;
-                        if (r.is_ok() && !r->is_error() && !s->resume) {
-                          s->last = parse_id(r->str);
-                          s->resume = true;
-                        }
-                        while (!s->held.empty()) {
-                          s->deliver(std::move(s->held.front()));
-                          s->held.pop_front();
-                        }
-                      });
+    commands_.eval(kTailScript, {"1", stream_key(s->session)}, [s](base::Result<Reply> r) {
+      s->catching_up = false;
+      if (s->cancelled.load()) return;
+      if (r.is_ok() && !r->is_error() && !s->resume) {
+        s->last = parse_id(r->str);
+        s->resume = true;
+      }
+      while (!s->held.empty()) {
+        s->deliver(std::move(s->held.front()));
+        s->held.pop_front();
+      }
+    });
     return;
   }
   StreamId after = s->last;
-  commands_.command({"EVAL", kRangeScript, "1", stream_key(s->session), format_id(after)},
-                    [s, after](base::Result<Reply> r) {
-                      base::Result<History> h = parse_range(r, after);
-                      s->catching_up = false;
-                      if (s->cancelled.load()) return;
-                      if (h.is_ok()) {
-                        if (h->gap) s->gap();
-                        for (auto& e : h->events) s->deliver(std::move(e));
-                      } else {
-                        s->gap();  // could not read what was missed
-                      }
-                      while (!s->held.empty()) {
-                        s->deliver(std::move(s->held.front()));
-                        s->held.pop_front();
-                      }
-                    });
+  commands_.eval(kRangeScript, {"1", stream_key(s->session), format_id(after)},
+                 [s, after](base::Result<Reply> r) {
+                   base::Result<History> h = parse_range(r, after);
+                   s->catching_up = false;
+                   if (s->cancelled.load()) return;
+                   if (h.is_ok()) {
+                     if (h->gap) s->gap();
+                     for (auto& e : h->events) s->deliver(std::move(e));
+                   } else {
+                     s->gap();  // could not read what was missed
+                   }
+                   while (!s->held.empty()) {
+                     s->deliver(std::move(s->held.front()));
+                     s->held.pop_front();
+                   }
+                 });
 }
 
 void EventBus::on_message(const std::string& session, const std::string& message) {

@@ -4,35 +4,35 @@ namespace city {
 
 namespace {
 
-constexpr const char* kGetScript = R"lua(
+constexpr Script kGetScript{R"lua(
 local v = redis.call('GET', KEYS[1]) or '0'
 return {v, redis.call('GET', 'ec:view:' .. ARGV[1] .. ':' .. v .. ':' .. ARGV[2])}
-)lua";
+)lua"};
 
 // The new version, and a message to every replica's near cache (CityFront).
-constexpr const char* kInvalidateScript = R"lua(
+constexpr Script kInvalidateScript{R"lua(
 local v = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', 'ec:invalidate', ARGV[1])
 return v
-)lua";
+)lua"};
 
 }  // namespace
 
 void ReadCache::get(const std::string& course, const std::string& key,
                     std::function<void(base::Result<CacheRead>)> done) {
-  commands_.command({"EVAL", kGetScript, "1", "ec:ver:" + course, course, key},
-                    [done = std::move(done)](base::Result<Reply> r) {
-                      if (!r.is_ok()) return done(r.status());
-                      if (auto s = reply_status(*r); !s.is_ok()) return done(s);
-                      CacheRead out;
-                      if (r->type == Reply::Type::kArray && !r->elements.empty()) {
-                        out.version = r->elements[0].str;
-                        if (r->elements.size() > 1 && !r->elements[1].is_nil()) {
-                          out.answer = r->elements[1].str;
-                        }
-                      }
-                      done(std::move(out));
-                    });
+  commands_.eval(kGetScript, {"1", "ec:ver:" + course, course, key},
+                 [done = std::move(done)](base::Result<Reply> r) {
+                   if (!r.is_ok()) return done(r.status());
+                   if (auto s = reply_status(*r); !s.is_ok()) return done(s);
+                   CacheRead out;
+                   if (r->type == Reply::Type::kArray && !r->elements.empty()) {
+                     out.version = r->elements[0].str;
+                     if (r->elements.size() > 1 && !r->elements[1].is_nil()) {
+                       out.answer = r->elements[1].str;
+                     }
+                   }
+                   done(std::move(out));
+                 });
 }
 
 void ReadCache::put(const std::string& course, const std::string& version, const std::string& key,
@@ -43,12 +43,12 @@ void ReadCache::put(const std::string& course, const std::string& version, const
 }
 
 void ReadCache::invalidate(const std::string& course, std::function<void(base::Status)> done) {
-  commands_.command({"EVAL", kInvalidateScript, "1", "ec:ver:" + course, course},
-                    [done = std::move(done)](base::Result<Reply> r) {
-                      if (!done) return;
-                      if (!r.is_ok()) return done(r.status());
-                      done(reply_status(*r));
-                    });
+  commands_.eval(kInvalidateScript, {"1", "ec:ver:" + course, course},
+                 [done = std::move(done)](base::Result<Reply> r) {
+                   if (!done) return;
+                   if (!r.is_ok()) return done(r.status());
+                   done(reply_status(*r));
+                 });
 }
 
 }  // namespace city

@@ -1,7 +1,9 @@
+#define OPENSSL_SUPPRESS_DEPRECATED  // SHA1(): the low-level call, no provider needed
 #include "city/redis.h"
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <openssl/sha.h>
 
 #include "base/log.h"
 #include "city/hiredis_asio.h"
@@ -53,6 +55,20 @@ Reply convert(const redisReply* r) {
 
 base::Status down(std::string why) {
   return base::unavailable("Redis is not reachable (" + why + ")", "city_unavailable");
+}
+
+// The script's name in EVALSHA: the SHA-1 of its body, in lowercase hex.
+std::string script_sha1(std::string_view body) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * SHA_DIGEST_LENGTH);
+  for (unsigned char b : digest) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
 }
 
 int64_t ms_since(Clock::time_point t) {
@@ -152,6 +168,7 @@ void Redis::connect() {
 
 void Redis::ready() {
   ready_ = true;
+  ++connection_;  // eval()'s scripts are loaded again on this connection
   connected_.store(true, std::memory_order_relaxed);
   base::log::Line line = base::log::info("city.redis_connected");
   line.kv("connection", options_.name).kv("redis", url_.redacted());
@@ -252,6 +269,48 @@ void Redis::command(std::vector<std::string> args, ReplyCallback done) {
       return;
     }
     send(args, std::move(done));
+  });
+}
+
+void Redis::eval(const Script& script, std::vector<std::string> args, ReplyCallback done) {
+  asio::post(ioc_, [this, &script, args = std::move(args), done = std::move(done)]() mutable {
+    if (!ready_ || !ac_) {
+      done(down(stopped_ ? "stopping" : "not connected"));
+      return;
+    }
+    send_eval(script, std::move(args), std::move(done));
+  });
+}
+
+void Redis::send_eval(const Script& script, std::vector<std::string> args, ReplyCallback done) {
+  ScriptState& st = scripts_[script.body().data()];
+  if (st.sha1.empty()) st.sha1 = script_sha1(script.body());
+  if (st.loaded_on != connection_) {
+    // Pipelined just before the EVALSHA: Redis runs them in order. A failed load shows as
+    // that EVALSHA's NOSCRIPT, handled below.
+    send({"SCRIPT", "LOAD", std::string(script.body())}, [](base::Result<Reply>) {});
+    st.loaded_on = connection_;
+  }
+  args.insert(args.begin(), {"EVALSHA", st.sha1});
+  auto call = std::make_shared<std::vector<std::string>>(std::move(args));
+  send(*call, [this, &script, call, done = std::move(done)](base::Result<Reply> r) mutable {
+    if (!r.is_ok() || !r->is_error() || !r->str.starts_with("NOSCRIPT")) {
+      done(std::move(r));
+      return;
+    }
+    scripts_reloaded_.fetch_add(1, std::memory_order_relaxed);
+    scripts_[script.body().data()].loaded_on = 0;
+    base::log::warn("city.redis_script_reloaded")
+        .kv("connection", options_.name)
+        .kv("sha1", (*call)[1])
+        .kv("note", "Redis had lost the script (SCRIPT FLUSH?); this call is sent as EVAL");
+    if (!ready_ || !ac_) {
+      done(down("not connected"));
+      return;
+    }
+    (*call)[0] = "EVAL";
+    (*call)[1] = std::string(script.body());
+    send(*call, std::move(done));
   });
 }
 

@@ -35,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -61,6 +62,17 @@ struct Reply {
 base::Status reply_status(const Reply& r);
 
 using ReplyCallback = std::function<void(base::Result<Reply>)>;
+
+// A Lua script the city runs (what EVAL takes), naming a body that outlives every call (a
+// string literal): Redis::eval() sends the body once per connection and then its SHA-1 only.
+class Script {
+ public:
+  explicit constexpr Script(std::string_view body) : body_(body) {}
+  std::string_view body() const { return body_; }
+
+ private:
+  std::string_view body_;
+};
 // A pub/sub message: the channel and the payload.
 using MessageCallback = std::function<void(const std::string& channel, const std::string& payload)>;
 
@@ -99,6 +111,17 @@ class Redis {
 
   // Sends one command (argv form: binary-safe). Any thread; `done` runs on the city thread.
   void command(std::vector<std::string> args, ReplyCallback done);
+
+  // Runs `script` as EVAL would, with `args` EVAL's after the body (numkeys, the keys, the
+  // other arguments). Any thread; `done` runs on the city thread. On each connection the body
+  // crosses once, in a SCRIPT LOAD pipelined just before the script's first EVALSHA, so later
+  // calls send 40 hex digits instead of the script. Should Redis answer NOSCRIPT all the same
+  // (an operator's SCRIPT FLUSH), that call is sent again as EVAL (so, unlike every other
+  // command, it runs after commands sent behind it), logged (city.redis_script_reloaded) and
+  // counted (scripts_reloaded()), and the next call loads the body again.
+  void eval(const Script& script, std::vector<std::string> args, ReplyCallback done);
+  // NOSCRIPT answers eval() retried as EVAL. Any thread.
+  uint64_t scripts_reloaded() const { return scripts_reloaded_.load(std::memory_order_relaxed); }
 
   // command() for coroutines and other completion tokens: completes with base::Result<Reply>
   // on the token's associated executor.
@@ -144,6 +167,7 @@ class Redis {
 
   void connect();
   void send(const std::vector<std::string>& args, ReplyCallback done);
+  void send_eval(const Script& script, std::vector<std::string> args, ReplyCallback done);
   void send_subscribe(const std::string& channel);
   void ready();
   // The connection is gone (or never came): report, tell on_state_, retry with backoff.
@@ -174,10 +198,19 @@ class Redis {
   uint64_t next_id_ = 1;
   std::unordered_map<uint64_t, Pending> pending_;  // by id, the hiredis privdata
   std::map<std::string, Subscription> subs_;
+  // eval()'s scripts, by the address of their body: the SHA-1 (hex), and the connection on
+  // which the body was last loaded (connection_ counts the connections made ready).
+  struct ScriptState {
+    std::string sha1;
+    uint64_t loaded_on = 0;
+  };
+  std::unordered_map<const char*, ScriptState> scripts_;
+  uint64_t connection_ = 0;
   boost::asio::steady_timer reconnect_timer_;
   boost::asio::steady_timer sweep_timer_;
 
   std::atomic<bool> connected_{false};
+  std::atomic<uint64_t> scripts_reloaded_{0};
 };
 
 }  // namespace city

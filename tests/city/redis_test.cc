@@ -149,6 +149,75 @@ TEST(RedisTest, CommandsAndPipelinedOrder) {
   stop_on_loop(loop, redis);
 }
 
+// `name`'s calls in INFO commandstats (0 when Redis has not run it).
+int64_t calls_of(city::Redis& r, const std::string& name) {
+  auto info = run(r, {"INFO", "commandstats"});
+  if (!info.is_ok()) return -1;
+  auto at = info->str.find("cmdstat_" + name + ":calls=");
+  if (at == std::string::npos) return 0;
+  return std::stoll(info->str.substr(at + 8 + name.size() + 7));
+}
+
+base::Result<Reply> run_eval(city::Redis& r, const city::Script& s, std::vector<std::string> args) {
+  std::promise<base::Result<Reply>> p;
+  r.eval(s, std::move(args), [&](base::Result<Reply> x) { p.set_value(std::move(x)); });
+  return p.get_future().get();
+}
+
+constexpr city::Script kIncrByScript{"return redis.call('INCRBY', KEYS[1], ARGV[1])"};
+
+TEST(RedisTest, ScriptsCrossOncePerConnectionAndSurviveAFlushAndARestart) {
+  RedisServer server;
+  CITY_NEED_REDIS(server);
+  ASSERT_TRUE(server.start());
+  Loop loop;
+  city::RedisOptions o;
+  o.backoff_max = 200ms;
+  city::Redis redis(loop.ioc, *city::parse_redis_url(server.url()), o);
+  redis.start();
+  ASSERT_TRUE(eventually([&] { return redis.connected(); }));
+
+  // Five calls: one SCRIPT LOAD, then EVALSHA only, each answered with the script's result.
+  for (int i = 1; i <= 5; ++i) {
+    auto r = run_eval(redis, kIncrByScript, {"1", "n", "2"});
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    ASSERT_EQ(r->type, Reply::Type::kInteger) << r->str;
+    EXPECT_EQ(r->integer, 2 * i);
+  }
+  EXPECT_EQ(calls_of(redis, "evalsha"), 5);
+  EXPECT_EQ(calls_of(redis, "eval"), 0);
+  EXPECT_EQ(calls_of(redis, "script|load"), 1);
+  // A script error is the caller's to read, as with EVAL.
+  auto bad = run_eval(redis, kIncrByScript, {"1", "n", "not a number"});
+  ASSERT_TRUE(bad.is_ok());
+  EXPECT_TRUE(bad->is_error());
+  EXPECT_EQ(redis.scripts_reloaded(), 0u);
+
+  // An operator flushes the scripts: the next call is answered all the same (sent again as
+  // EVAL), counted once, and the one after it loads the body again.
+  ASSERT_TRUE(run(redis, {"SCRIPT", "FLUSH"}).is_ok());
+  auto again = run_eval(redis, kIncrByScript, {"1", "n", "1"});
+  ASSERT_TRUE(again.is_ok()) << again.status().message();
+  EXPECT_EQ(again->integer, 11);
+  EXPECT_EQ(redis.scripts_reloaded(), 1u);
+  EXPECT_EQ(calls_of(redis, "eval"), 1);
+  EXPECT_EQ(run_eval(redis, kIncrByScript, {"1", "n", "1"})->integer, 12);
+  EXPECT_EQ(calls_of(redis, "script|load"), 2);
+  EXPECT_EQ(redis.scripts_reloaded(), 1u);
+
+  // Redis restarts empty: the new connection loads the script before its first EVALSHA, so
+  // nothing needs a retry.
+  server.stop();
+  ASSERT_TRUE(eventually([&] { return !redis.connected(); }, 3s));
+  ASSERT_TRUE(server.start());
+  ASSERT_TRUE(eventually([&] { return redis.connected(); }, 3s));
+  EXPECT_EQ(run_eval(redis, kIncrByScript, {"1", "n", "5"})->integer, 5);
+  EXPECT_EQ(redis.scripts_reloaded(), 1u);
+  EXPECT_EQ(calls_of(redis, "evalsha"), 1);
+  EXPECT_EQ(calls_of(redis, "eval"), 0);
+  stop_on_loop(loop, redis);
+}
+
 TEST(RedisTest, FailsFastWhileDownAndReconnectsWhenBack) {
   RedisServer server;
   CITY_NEED_REDIS(server);
