@@ -1,5 +1,7 @@
 // results_bench: the teacher's REST results read (classroom::Service::results) for one quiz
-// answered by N students, against a real SQLite file with the real default policies.
+// answered by N students, and the reading side of one live answer
+// (classroom::Service::prepare_answers, which the room's thread runs for every answer before
+// the commit), against a real SQLite file with the real default policies.
 //
 //   build/release/bench/results_bench [--benchmark_filter=...]
 //
@@ -8,6 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
 #include <filesystem>
 #include <string>
 
@@ -15,6 +18,7 @@
 #include "base/clock.h"
 #include "base/random.h"
 #include "classroom/quiz.h"
+#include "classroom/reader.h"
 #include "classroom/service.h"
 #include "store/courses.h"
 #include "store/migrations.h"
@@ -35,7 +39,8 @@ struct Fixture {
   classroom::Actor teacher{"t1", "Ms T", base::Role::kTeacher};
   std::string quiz_id;
 
-  explicit Fixture(int students) {
+  // `answered`: every student has answered every question (for the results).
+  explicit Fixture(int students, bool answered = true) {
     dir = std::filesystem::temp_directory_path() /
           ("results_bench_" + std::to_string(::getpid()) + "_" + std::to_string(students));
     std::filesystem::create_directories(dir);
@@ -70,7 +75,7 @@ struct Fixture {
       quiz_id = quiz->id;
       auto pub = service->publish_quiz(t, teacher, quiz_id, 3600);
       if (!pub.is_ok()) return pub.status();
-      for (int s = 0; s < students; ++s) {
+      for (int s = 0; s < students && answered; ++s) {
         for (int q = 0; q < kQuestions; ++q) {
           store::Answer a{quiz_id,
                           "s" + std::to_string(s),
@@ -108,3 +113,28 @@ BENCHMARK(BM_TeacherResults)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond)
 }  // namespace
 
 BENCHMARK_MAIN();
+
+// One student's live answer to one question, the reading side: the quiz, its course, the
+// enrollment, the policy's "answer" decision and the grading. The room's thread runs this for
+// every answer; what the commit adds is apart (the writer's group commit).
+void BM_PrepareLiveAnswer(benchmark::State& state) {
+  constexpr int kStudents = 1000;
+  Fixture f(kStudents, false);
+  classroom::DbReader reader(*f.db);
+  boost::json::value body = boost::json::parse(R"({"answers":[{"question":3,"choice":[1]}]})");
+  std::vector<classroom::Actor> students;
+  for (int s = 0; s < kStudents; ++s) {
+    students.push_back({"s" + std::to_string(s), "Student", base::Role::kStudent});
+  }
+  size_t next = 0;
+  for (auto _ : state) {
+    auto r =
+        f.service->prepare_answers(reader, students[next++ % students.size()], f.quiz_id, body);
+    if (!r.is_ok()) {
+      state.SkipWithError(r.status().to_string().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_PrepareLiveAnswer)->Unit(benchmark::kMicrosecond);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "store/db.h"
 #include "store/sessions.h"
 
 namespace classroom {
@@ -53,6 +54,7 @@ Actor actor_of(const Participant& p) {
 
 base::Result<LiveAdmission> admit_live(Reader& reader, const Authorizer& authorizer,
                                        const Actor& actor, std::string_view session_id) {
+  store::ReadScope snapshot(reader.db());  // the reads below: one snapshot, locked once
   auto session = store::get_session(reader.db(), session_id);
   if (!session.is_ok()) return session.status();
   if (session->status == store::SessionStatus::kEnded) {

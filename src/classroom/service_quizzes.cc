@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "classroom/quiz_tally.h"
 #include "classroom/service.h"
+#include "store/db.h"
 
 namespace classroom {
 
@@ -180,6 +181,7 @@ base::Result<PreparedAnswers> Service::prepare_answers(Reader& reader, const Act
   EC_ASSIGN_OR_RETURN(const json::array* items, r.array("answers", 1, kMaxQuestions));
   EC_RETURN_IF_ERROR(r.finish());
   if (!base::is_valid_id(quiz_id, "qz")) return quiz_not_found(quiz_id);
+  store::ReadScope snapshot(reader.db());  // the three reads below: one snapshot, locked once
   EC_ASSIGN_OR_RETURN(store::Quiz q, reader.quiz(quiz_id));
   EC_ASSIGN_OR_RETURN(store::Course c, reader.course(q.course_id));
   EC_ASSIGN_OR_RETURN(bool enrolled, reader.enrolled(c.id, actor.id));

@@ -303,4 +303,17 @@ base::Status Db::error(int rc, std::string_view what) const {
   return status_for(rc, std::move(msg));
 }
 
+ReadScope::ReadScope(Db& db) {
+  if (!db.autocommit()) return;
+  auto begin = db.prepare("BEGIN");
+  if (begin.is_ok() && begin->run().is_ok()) db_ = &db;
+  // Otherwise each read runs on its own, as without the scope.
+}
+
+ReadScope::~ReadScope() {
+  if (!db_ || db_->autocommit()) return;
+  auto commit = db_->prepare("COMMIT");
+  if (!commit.is_ok() || !commit->run().is_ok()) (void)db_->exec("ROLLBACK");
+}
+
 }  // namespace store

@@ -77,6 +77,40 @@ TEST(DbTest, ReaderSeesCommittedWritesOfWriter) {
   EXPECT_EQ(count(), 1);
 }
 
+TEST(DbTest, AReadScopeReadsOneSnapshotAndEndsWithIt) {
+  TempDir dir;
+  auto rw = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(rw.is_ok());
+  ASSERT_OK((*rw)->exec("CREATE TABLE t (v INTEGER)"));
+  auto ro = Db::open(dir.file("x.db"), OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.is_ok());
+  auto count = [&] {
+    auto st = (*ro)->prepare("SELECT COUNT(*) FROM t");
+    EXPECT_TRUE(st.is_ok());
+    EXPECT_TRUE(*st->step());
+    return st->column_int(0);
+  };
+  {
+    ReadScope scope(**ro);
+    EXPECT_FALSE((*ro)->autocommit());
+    EXPECT_EQ(count(), 0);
+    ASSERT_OK((*rw)->exec("INSERT INTO t VALUES (7)"));  // committed meanwhile
+    EXPECT_EQ(count(), 0);                               // the scope's reads keep their snapshot
+    {
+      ReadScope inner(**ro);  // already in a transaction: nothing begun, nothing ended
+      EXPECT_EQ(count(), 0);
+    }
+    EXPECT_FALSE((*ro)->autocommit());
+  }
+  EXPECT_TRUE((*ro)->autocommit());  // ended with the scope
+  EXPECT_EQ(count(), 1);
+  // The writer's checkpoint is not held back once the scope is gone.
+  auto cp = (*rw)->prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+  ASSERT_TRUE(cp.is_ok());
+  ASSERT_TRUE(*cp->step());
+  EXPECT_EQ(cp->column_int(0), 0);  // not busy
+}
+
 TEST(DbTest, StatementCacheAndBinding) {
   auto db = Db::open(":memory:", OpenMode::kReadWrite);
   ASSERT_TRUE(db.is_ok());
