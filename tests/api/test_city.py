@@ -79,6 +79,7 @@ def kill_if_running(srv):
     if srv.proc and srv.proc.poll() is None:
         srv.proc.kill()
         srv.proc.wait()
+        srv.close_output()
 
 
 def request(port, method, path, body=None, tok=None, headers=None):
