@@ -187,10 +187,12 @@ class Server:
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         if data is not None:
             h.setdefault("Content-Type", "application/json")
-        conn.request(method, path, body=data, headers=h)
-        resp = conn.getresponse()
-        text = resp.read().decode()
-        conn.close()
+        try:
+            conn.request(method, path, body=data, headers=h)
+            resp = conn.getresponse()
+            text = resp.read().decode()
+        finally:
+            conn.close()  # also when the server went away mid-request (a test killed it)
         try:
             parsed = json.loads(text) if text else None
         except ValueError:
