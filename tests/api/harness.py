@@ -39,6 +39,22 @@ def read_until_closed(sock) -> bytes:
         data += chunk
 
 
+def wait_until(fn, timeout=15, what=None, step=0.05):
+    """Polls fn() until it returns something truthy and returns that. After `timeout` s
+    fails with `what` (a string, or a function of fn's last value) and that value: a check of
+    something another process or thread does waits for it with a deadline a loaded machine
+    meets, instead of looking once."""
+    deadline = time.time() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.time() > deadline:
+            why = what(v) if callable(what) else (what or "condition")
+            raise AssertionError(f"not within {timeout} s: {why} (last seen: {v!r})")
+        time.sleep(step)
+
+
 def token(sub, role="student", name=None, ttl=3600, secret=SECRET, exp=None, **claims):
     """A signed token; keyword `claims` (e.g. nbf=..., iat=...) are added or override."""
     header = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
@@ -60,7 +76,9 @@ class Server:
         self.env = dict(os.environ)
         self.env.update({"EDGECLASS_LISTEN": "127.0.0.1:0", "EDGECLASS_DATA_DIR": self.data_dir,
                          "EDGECLASS_JWT_SECRET": SECRET, "EDGECLASS_THREADS": str(threads),
-                         "EDGECLASS_LOG_LEVEL": "info", "EDGECLASS_ADMIN_LISTEN": "127.0.0.1:0"})
+                         "EDGECLASS_LOG_LEVEL": "info", "EDGECLASS_ADMIN_LISTEN": "127.0.0.1:0",
+                         # A free UDP port, not the fixed default 7882 another server may hold.
+                         "EDGECLASS_MEDIA_PORT": "0"})
         self.env.update(env or {})
         self.proc = None
         self.preexec = None  # runs in the child before exec (e.g. to lower its fd limit)
@@ -76,10 +94,12 @@ class Server:
         self.proc = subprocess.Popen([BINARY, "serve"], env=self.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True,
                                      preexec_fn=self.preexec)
-        deadline = time.time() + 15
+        deadline = time.time() + 30  # ASan builds on a loaded machine start slowly
         while time.time() < deadline:
             line = self.proc.stdout.readline()
             if not line:
+                self.proc.wait()
+                self.close_output()
                 raise RuntimeError("edgeclass exited during start-up:\n" + "".join(self.log))
             self.log.append(line)
             if '"edgeclass.ready"' in line:
@@ -92,6 +112,9 @@ class Server:
                 self.reader = threading.Thread(target=self._drain, daemon=True)
                 self.reader.start()
                 return self
+        self.proc.kill()
+        self.proc.wait()
+        self.close_output()
         raise RuntimeError("edgeclass did not become ready:\n" + "".join(self.log))
 
     def _drain(self):
@@ -106,11 +129,39 @@ class Server:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+                self.close_output()
                 raise
-        if self.reader:
-            self.reader.join(timeout=5)
+        self.close_output()
         self.check_sanitizers()
         return self.proc.returncode
+
+    def close_output(self):
+        """Once the process has exited: reads the rest of its output into self.log (the
+        reader thread, or here when start-up failed before it began) and closes the pipe."""
+        if not self.proc or self.proc.stdout is None or self.proc.stdout.closed:
+            return
+        if self.reader:
+            self.reader.join(timeout=10)
+            if self.reader.is_alive():
+                return  # still draining (a gate held closed): leave the pipe to it
+        else:
+            self.log.extend(self.proc.stdout)
+        self.proc.stdout.close()
+
+    def wait_log(self, needle, timeout=15):
+        """The log lines holding `needle`, waiting up to `timeout` s for the first: the server
+        writes its log from a thread of its own, so a line can reach us after the answer or
+        message the same event caused. Fails (AssertionError with the log's tail) if none."""
+        deadline = time.time() + timeout
+        while True:
+            lines = [l for l in list(self.log) if needle in l]
+            if lines:
+                return lines
+            if time.time() > deadline:
+                raise AssertionError(f"no log line with {needle!r} within {timeout} s; the "
+                                     "last lines:\n" + "".join(self.log[-30:]))
+            time.sleep(0.05)
 
     def check_sanitizers(self):
         text = "".join(self.log)
@@ -136,10 +187,12 @@ class Server:
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         if data is not None:
             h.setdefault("Content-Type", "application/json")
-        conn.request(method, path, body=data, headers=h)
-        resp = conn.getresponse()
-        text = resp.read().decode()
-        conn.close()
+        try:
+            conn.request(method, path, body=data, headers=h)
+            resp = conn.getresponse()
+            text = resp.read().decode()
+        finally:
+            conn.close()  # also when the server went away mid-request (a test killed it)
         try:
             parsed = json.loads(text) if text else None
         except ValueError:

@@ -20,7 +20,7 @@ import time
 import unittest
 
 from harness import token
-from test_city import CityCase, city_connected, request, until
+from test_city import CityCase, request, until, wait_connected
 from test_live_room import WebSocket, HttpRefused
 
 TEACHER = token("t-live", "teacher", "Ms L")
@@ -106,7 +106,7 @@ class CityLiveTest(CityCase):
         return w
 
     @staticmethod
-    def chat_seen(w, text, timeout=5):
+    def chat_seen(w, text, timeout=15):
         """Reads w until the chat message `text` arrives; the message or None."""
         end = time.time() + timeout
         while time.time() < end:
@@ -138,9 +138,10 @@ class CityLiveTest(CityCase):
         self.assertEqual(sorted(p["id"] for p in w["snapshot"]["participants"]),
                          ["cl-1", "cl-2", "t-live"])
         self.assertEqual(bea.expect("participant_joined")["user"]["id"], "cl-2")
-        # Presence is in Redis too, for the whole city.
-        pres = redis_command(self.redis.port, "HGETALL", f"ec:presence:{session}")
-        self.assertEqual(sorted(pres[0::2]), ["cl-1", "cl-2", "t-live"])
+        # Presence is in Redis too, for the whole city (written there by the replicas
+        # asynchronously: wait for it).
+        ok, _ = until(lambda: self.presence(session) == ["cl-1", "cl-2", "t-live"], 15)
+        self.assertTrue(ok, self.presence(session))
 
         # Chat from b reaches a and c; from c reaches a and b; each once, same seq everywhere.
         bea.send({"type": "chat", "text": "hello from b", "ref": "c1"})
@@ -180,7 +181,7 @@ class CityLiveTest(CityCase):
                   "answers": [{"question": 0, "choice": [0]}]})
         err = bea.expect("error")
         self.assertEqual((err["code"], err["ref"]), ("already_answered", "a3"))
-        end = time.time() + 5
+        end = time.time() + 15
         answered = 0
         while time.time() < end and answered < 2:
             r = teacher.expect("quiz_results", max(0.1, end - time.time()))
@@ -209,6 +210,8 @@ class CityLiveTest(CityCase):
         self.assertEqual(cy.expect("removed")["reason"], "removed")
         self.assertEqual(cy.closed(), 4011)
         self.assertEqual(self.live("b", session, s2).closed(), 4011)
+        # (the refused socket's edge connection goes a moment after its close frame)
+        until(lambda: self.metric("b", "edgeclass_city_live_edge_connections") == 1, 15)
         self.assertEqual(self.metric("b", "edgeclass_city_live_edge_connections"), 1)
         self.assertGreaterEqual(self.metric("a", "edgeclass_city_live_remote_connections"), 1)
         # The end reaches everyone: session_ended, then 1000.
@@ -219,9 +222,9 @@ class CityLiveTest(CityCase):
         self.assertEqual(bea.closed(), 1000)
         # The ended room forgets the edges' connections (their sockets are closed), and
         # takes none of them for lost edges.
-        gone, _ = until(lambda: self.metric("a", "edgeclass_city_live_remote_connections") == 0, 5)
+        gone, _ = until(lambda: self.metric("a", "edgeclass_city_live_remote_connections") == 0, 15)
         self.assertTrue(gone)
-        until(lambda: self.metric("b", "edgeclass_city_live_edge_connections") == 0, 5)
+        until(lambda: self.metric("b", "edgeclass_city_live_edge_connections") == 0, 15)
         self.assertEqual(self.metric("b", "edgeclass_city_live_edge_connections"), 0)
         self.assertFalse([l for l in self.replicas["a"].log if "live.edge_lost" in l])
         # Attendance counts the students who came through other replicas, and their visits
@@ -235,7 +238,7 @@ class CityLiveTest(CityCase):
         self.assertIsNotNone(rows["cl-1"]["last_left_at"])
         self.assertEqual(teacher.closed(), 1000)  # answers the close: the teacher leaves too
         empty, _ = until(lambda: redis_command(self.redis.port, "HGETALL",
-                                               f"ec:presence:{session}") == [], 5)
+                                               f"ec:presence:{session}") == [], 15)
         self.assertTrue(empty, redis_command(self.redis.port, "HGETALL", f"ec:presence:{session}"))
 
     def test_1b_a_spread_room_on_the_home_serves_its_edges_too(self):
@@ -272,7 +275,11 @@ class CityLiveTest(CityCase):
             seen = [self.chat_seen(x, text) for x in everyone]
             self.assertTrue(all(seen), (text, seen))
             self.assertEqual(len({m["seq"] for m in seen}), 1, text)
-        self.assertEqual(self.metric("a", sent) - sent_before, len(chats) * len(home))
+        # (a shard counts a message right after queuing it, so the count may trail the last
+        # socket's read by a moment: wait for it, then check it is exact)
+        want = len(chats) * len(home)
+        until(lambda: self.metric("a", sent) - sent_before >= want, 15)
+        self.assertEqual(self.metric("a", sent) - sent_before, want)
         # An error reply to a socket on either thread and to one on an edge.
         for w in (home[1], home[-1], edges[1]):
             w.send({"type": "nonsense", "ref": "y"})
@@ -333,10 +340,12 @@ class CityLiveTest(CityCase):
         self.assertTrue(w2["resumed"], w2)
         self.assertNotIn("snapshot", w2)
         # (the replay: every event after `last` addressed to this student, oldest first)
+        # (read until "three", with a deadline: a pause between two replayed messages is not
+        # their end on a loaded machine)
         replay = []
-        end = time.time() + 3
+        end = time.time() + 15
         while time.time() < end:
-            m = di2.recv(0.5)
+            m = di2.recv(max(0.1, end - time.time()))
             if m is None:
                 break
             replay.append(m)
@@ -383,7 +392,7 @@ class CityLiveTest(CityCase):
             self.assertGreaterEqual(self.metric("a", "edgeclass_city_live_edge_lost_total"), 1)
         finally:
             self.replicas["c"] = self.replica("c").start()
-            until(lambda: city_connected(self.replicas["c"], 1), 10)
+            wait_connected(self.replicas["c"], 1)
 
     def test_5_redis_lost_mid_class(self):
         s1, s2 = token("rd-1", "student", "Flo"), token("rd-2", "student", "Gus")
@@ -397,10 +406,10 @@ class CityLiveTest(CityCase):
         self.redis.kill()
         try:
             # The edge's student is told to reconnect (1001) ...
-            self.assertEqual(flo.closed(5), 1001)
+            self.assertEqual(flo.closed(15), 1001)
             self.assertIn("city", flo.close_reason)
             # ... and the home drops it; the home's own sockets go on.
-            self.assertEqual(teacher.expect("participant_left", 5)["user_id"], "rd-1")
+            self.assertEqual(teacher.expect("participant_left", 15)["user_id"], "rd-1")
             gus.send({"type": "chat", "text": "still on a"})
             self.assertIsNotNone(self.chat_seen(teacher, "still on a"))
             # A join through an edge while Redis is away: 503 city_unavailable for a program,
@@ -413,7 +422,7 @@ class CityLiveTest(CityCase):
         finally:
             self.redis.start()
             for r in self.replicas.values():
-                until(lambda: city_connected(r, 1), 10)
+                wait_connected(r, 1)
         # Back: the class spans replicas again (a re-registered its sessions).
         ok, _ = until(lambda: self._joins_through("b", session, s1), 10, 0.5)
         self.assertTrue(ok, "the student could not rejoin through b after Redis came back")
@@ -450,7 +459,7 @@ class CityLiveTest(CityCase):
         finally:
             if not restarted:
                 self.replicas["a"] = self.replica("a").start()
-            until(lambda: city_connected(self.replicas["a"], 1), 10)
+            wait_connected(self.replicas["a"], 1)
 
     def media_port(self, name):
         """The UDP port replica `name`'s SFU announced (its media.ready log line)."""
@@ -534,7 +543,7 @@ class CityLiveTest(CityCase):
         self.assertEqual(self.candidate_ports(ans["sdp"]), {home_port})
 
         def stage_feed(w):
-            end = time.time() + 5
+            end = time.time() + 15
             while time.time() < end:
                 m = w.expect("media.tracks", max(0.1, end - time.time()))
                 if m is None:
@@ -548,7 +557,7 @@ class CityLiveTest(CityCase):
         self.assertEqual(stage_feed(ivy)["participant"], "mv-1")
         # media.unpublish through the edge ends the stage feed for everyone.
         ivy.send({"type": "media.unpublish"})
-        end = time.time() + 5
+        end = time.time() + 15
         cleared = False
         while time.time() < end and not cleared:
             m = teacher.expect("media.tracks", max(0.1, end - time.time()))
@@ -587,8 +596,7 @@ class CityLiveTest(CityCase):
 
     def restart(self, name):
         self.replicas[name] = self.replica(name).start()
-        ok, _ = until(lambda: city_connected(self.replicas[name], 1), 10)
-        self.assertTrue(ok, f"replica {name} did not reconnect to the city")
+        wait_connected(self.replicas[name], 1)
 
     def assert_clean_stop(self, name):
         """Replica `name` was sent SIGTERM: it exits 0 without the drain timeout and with its
@@ -612,7 +620,7 @@ class CityLiveTest(CityCase):
         epoch = kim.expect("welcome")["epoch"]
         lu = self.live("b", session, s2)
         self.assertIsNotNone(lu.expect("welcome"))
-        ok, _ = until(lambda: self.presence(session) == ["gb-1", "gb-2", "t-live"], 5)
+        ok, _ = until(lambda: self.presence(session) == ["gb-1", "gb-2", "t-live"], 15)
         self.assertTrue(ok, self.presence(session))
         teacher.send({"type": "chat", "text": "before"})
         last = self.chat_seen(kim, "before")["seq"]
@@ -657,7 +665,7 @@ class CityLiveTest(CityCase):
         self.assertIsNotNone(teacher.expect("welcome"))
         mo = self.live("b", session, s1)
         self.assertIsNotNone(mo.expect("welcome"))
-        ok, _ = until(lambda: self.presence(session) == ["hs-1", "t-live"], 5)
+        ok, _ = until(lambda: self.presence(session) == ["hs-1", "t-live"], 15)
         self.assertTrue(ok, self.presence(session))
         t0 = time.time()
         self.replicas["a"].proc.send_signal(signal.SIGTERM)
@@ -698,11 +706,11 @@ class CityLiveTest(CityCase):
         ola = self.live("b", session, s2)  # through an edge
         self.assertIsNotNone(ola.expect("welcome"))
         everyone = ["re-1", "re-2", "t-live"]
-        ok, _ = until(lambda: self.presence(session) == everyone, 5)
+        ok, _ = until(lambda: self.presence(session) == everyone, 15)
         self.assertTrue(ok, self.presence(session))
         self.redis.kill()
         try:
-            self.assertEqual(ola.closed(5), 1001)  # the edge cut it (Redis lost)
+            self.assertEqual(ola.closed(15), 1001)  # the edge cut it (Redis lost)
         finally:
             self.redis.start()  # empty: no persistence
         t0 = time.time()

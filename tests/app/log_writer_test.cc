@@ -14,11 +14,11 @@ namespace app {
 namespace {
 
 // Reads the non-blocking `fd` until `want` was seen (and the data ends with a whole line)
-// or 3 s have passed.
+// or 15 s have passed (a loaded machine can hold the writer thread up for seconds).
 std::string read_until(int fd, const std::string& want) {
   std::string out;
   char buf[65536];
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n > 0) {

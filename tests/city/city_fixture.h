@@ -18,7 +18,7 @@ namespace city_test {
 using namespace std::chrono_literals;
 
 template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::milliseconds(15000)) {
   auto end = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < end) {
     if (pred()) return true;

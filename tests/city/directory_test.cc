@@ -55,7 +55,7 @@ TEST(DirectoryTest, FindsHomesAndRegistersAgainWhenRedisComesBackEmpty) {
 
   // Something created later is found at once.
   a->directory()->register_owned({"q1", "c1"});
-  ASSERT_TRUE(eventually([&] { return lookup(*b, "q1").is_ok(); }, 2s));
+  ASSERT_TRUE(eventually([&] { return lookup(*b, "q1").is_ok(); }));
   EXPECT_EQ(lookup(*b, "q1")->course_id, "c1");
 
   // A replica whose key expired is known but not reachable.
@@ -115,22 +115,22 @@ TEST(DirectoryTest, ClassCodesFollowRotationAndComeBackWithTheRest) {
   a->directory()->set_code("c1", "BBBB3333");
   EXPECT_FALSE(a->directory()->owner("code:AAAA2222").has_value());
   EXPECT_EQ(a->directory()->owner("code:BBBB3333"), "c1");
-  ASSERT_TRUE(eventually([&] { return lookup(*b, "code:BBBB3333").is_ok(); }, 2s));
+  ASSERT_TRUE(eventually([&] { return lookup(*b, "code:BBBB3333").is_ok(); }));
   ASSERT_TRUE(eventually(
       [&] {
         auto x = lookup(*b, "code:AAAA2222");
         return !x.is_ok() && x.status().reason() == "unknown_entity";
       },
-      2s));
+      15s));
   // The same code again is a no-op. A code another home took after us (a collision between
   // two homes' random codes: the last write wins) is not deleted by our rotation away.
   a->directory()->set_code("c1", "BBBB3333");
   a->directory()->set_code("c1", "CCCC4444");
-  ASSERT_TRUE(eventually([&] { return lookup(*b, "code:CCCC4444").is_ok(); }, 2s));
+  ASSERT_TRUE(eventually([&] { return lookup(*b, "code:CCCC4444").is_ok(); }));
   ASSERT_TRUE(
       run(a->commands(), {"SET", city::Directory::home_key("code:CCCC4444"), "c9 b"}).is_ok());
   a->directory()->set_code("c1", "DDDD5555");
-  ASSERT_TRUE(eventually([&] { return lookup(*b, "code:DDDD5555").is_ok(); }, 2s));
+  ASSERT_TRUE(eventually([&] { return lookup(*b, "code:DDDD5555").is_ok(); }));
   EXPECT_FALSE(lookup(*b, "code:BBBB3333").is_ok());
   auto other = run(a->commands(), {"GET", city::Directory::home_key("code:CCCC4444")});
   ASSERT_TRUE(other.is_ok());
@@ -200,7 +200,7 @@ TEST(DirectoryTest, AMissWhileTheDirectoryIsRebuiltIsTryAgain) {
   a.reset();  // the home is away (its entries stay)
   ASSERT_TRUE(run(b->commands(), {"FLUSHALL"}).is_ok());
   // b's next heartbeat finds its own key gone and writes its entries again.
-  ASSERT_TRUE(eventually([&] { return b->directory()->registrations() >= 2; }, 5s));
+  ASSERT_TRUE(eventually([&] { return b->directory()->registrations() >= 2; }));
   auto miss = lookup(*b, "x");
   ASSERT_FALSE(miss.is_ok());
   EXPECT_EQ(miss.status().reason(), "city_unavailable") << miss.status().message();

@@ -59,7 +59,9 @@ class RedisServer {
   int port() const { return port_; }
   std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
 
-  // Starts (or restarts, empty) on the same port; true once it accepts connections.
+  // Starts (or restarts, empty) on the same port; true once it accepts connections (up to
+  // 30 s: a loaded machine can take seconds to run a new process), false at once if it
+  // exited (the port taken by another process since free_port handed it out).
   bool start() {
     stop();
     pid_ = fork();
@@ -69,8 +71,12 @@ class RedisServer {
             "--save", "", "--appendonly", "no", "--loglevel", "warning", (char*)nullptr);
       _exit(127);
     }
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 3000; ++i) {
       if (port_open(port_)) return true;
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;

@@ -40,7 +40,7 @@ base::Result<Reply> run(city::Redis& r, std::vector<std::string> args) {
 }
 
 template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
+bool eventually(Pred pred, std::chrono::milliseconds limit = 15s) {
   auto end = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < end) {
     if (pred()) return true;
@@ -237,17 +237,17 @@ TEST(RedisTest, FailsFastWhileDownAndReconnectsWhenBack) {
   EXPECT_EQ(r.status().reason(), "city_unavailable");
 
   ASSERT_TRUE(server.start());
-  ASSERT_TRUE(eventually([&] { return redis.connected(); }, 3s));
+  ASSERT_TRUE(eventually([&] { return redis.connected(); }));
   EXPECT_TRUE(eventually([&] { return ups.load() == 1; }));
   ASSERT_TRUE(run(redis, {"SET", "x", "1"}).is_ok());
 
   // Killed: the loss is noticed, commands fail, and it comes back (empty) on its own.
   server.stop();
-  ASSERT_TRUE(eventually([&] { return !redis.connected(); }, 3s));
+  ASSERT_TRUE(eventually([&] { return !redis.connected(); }));
   EXPECT_TRUE(eventually([&] { return downs.load() == 1; }));
   EXPECT_FALSE(run(redis, {"PING"}).is_ok());
   ASSERT_TRUE(server.start());
-  ASSERT_TRUE(eventually([&] { return redis.connected(); }, 3s));
+  ASSERT_TRUE(eventually([&] { return redis.connected(); }));
   EXPECT_TRUE(eventually([&] { return ups.load() == 2; }));
   EXPECT_TRUE(run(redis, {"GET", "x"})->is_nil());  // it came back empty
   stop_on_loop(loop, redis);
@@ -274,7 +274,7 @@ TEST(RedisTest, ARedisThatStopsAnsweringIsDroppedAfterTheDeadline) {
   EXPECT_FALSE(redis.connected());
   server.resume();
   // Back once it answers again (connections opened while it was stopped may be dropped first).
-  EXPECT_TRUE(eventually([&] { return redis.connected() && run(redis, {"PING"}).is_ok(); }, 5s));
+  EXPECT_TRUE(eventually([&] { return redis.connected() && run(redis, {"PING"}).is_ok(); }));
   stop_on_loop(loop, redis);
 }
 
@@ -309,7 +309,7 @@ TEST(RedisTest, SubscriptionsSurviveARestart) {
 
   server.stop();
   ASSERT_TRUE(server.start());
-  ASSERT_TRUE(eventually([&] { return confirmed.load() == 2 && cmd.connected(); }, 3s));
+  ASSERT_TRUE(eventually([&] { return confirmed.load() == 2 && cmd.connected(); }));
   ASSERT_TRUE(run(cmd, {"PUBLISH", "ch", "two"}).is_ok());
   ASSERT_TRUE(eventually([&] {
     std::lock_guard l(mu);

@@ -6,7 +6,9 @@ import AxeBuilder from '@axe-core/playwright';
 
 import { check, runScenario } from './harness.mjs';
 
-const TIMEOUT = 15000;
+// Page waits (selectors, functions): generous for a loaded 2-core machine, where a wait that
+// crosses processes (server, Chromium's renderers, the SFU) can take seconds; met, it returns at once.
+const TIMEOUT = 30000;
 
 async function axeCheck(page, what) {
   const result = await new AxeBuilder({ page }).analyze();

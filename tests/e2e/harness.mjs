@@ -70,7 +70,9 @@ export async function startServer({ env = {}, failOn = [], prefix = 'edgeclass-e
   const proc = spawn(cmd, args, {
     env: { ...process.env, EDGECLASS_LISTEN: '127.0.0.1:0', EDGECLASS_DATA_DIR: dataDir,
       EDGECLASS_JWT_SECRET: SECRET, EDGECLASS_THREADS: '2', EDGECLASS_LOG_LEVEL: 'info',
-      EDGECLASS_ADMIN_LISTEN: '127.0.0.1:0', ...env,
+      EDGECLASS_ADMIN_LISTEN: '127.0.0.1:0',
+      // A free UDP port, not the fixed default 7882 another server on the machine may hold.
+      EDGECLASS_MEDIA_PORT: '0', ...env,
       ...net },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -80,7 +82,7 @@ export async function startServer({ env = {}, failOn = [], prefix = 'edgeclass-e
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
       reject(new Error(`server did not start:\n${log}`));
-    }, 15000);
+    }, 30000);
     proc.stdout.on('data', (d) => {
       log += d;
       for (const line of log.split('\n')) {
@@ -102,8 +104,9 @@ export async function startServer({ env = {}, failOn = [], prefix = 'edgeclass-e
   });
   proc.stderr.resume();
   // The server writes its log from its own thread, so a line can reach us after an answer
-  // or message the same event caused: wait for it (up to `ms`) rather than read it once.
-  const waitLog = async (needle, ms = 5000) => {
+  // or message the same event caused: wait for it (up to `ms`, generous for a loaded 2-core
+  // machine; a line that is there returns at once) rather than read it once.
+  const waitLog = async (needle, ms = 15000) => {
     for (const end = Date.now() + ms; !log.includes(needle) && Date.now() < end;) await sleep(50);
     return log.includes(needle);
   };

@@ -6,7 +6,9 @@ import path from 'node:path';
 
 import { SHOTS, check, runScenario } from './harness.mjs';
 
-const TIMEOUT = 10000;
+// Page waits (selectors, functions): generous for a loaded 2-core machine, where a wait that
+// crosses processes (server, Chromium's renderers, the SFU) can take seconds; met, it returns at once.
+const TIMEOUT = 30000;
 
 const text = (page, sel) => page.locator(sel).first().innerText();
 
@@ -137,7 +139,7 @@ runScenario('live class', { timeout: TIMEOUT }, async ({ server, open }) => {
   check((await B2.$eval('#conn', (c) => c.className)).includes('reconnecting'),
     `one live socket over the limit (a sixth) is refused and says why (${refusal})`);
   await B.evaluate(() => window.__extra.pop().close());
-  await B2.waitForSelector('#conn.open', { timeout: 15000 });
+  await B2.waitForSelector('#conn.open', { timeout: 30000 });
   check(true, 'it connects by itself once another window closes');
   await B2.close();
   await B.evaluate(() => window.__extra.forEach((ws) => ws.close()));

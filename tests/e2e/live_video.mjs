@@ -20,8 +20,11 @@ import path from 'node:path';
 
 import { SHOTS, check, onNetwork, runScenario, sleep, waitRise } from './harness.mjs';
 
-const TIMEOUT = 15000;
-const MEDIA_PORT = String(20000 + Math.floor(Math.random() * 30000));
+// Page waits (selectors, functions): generous for a loaded 2-core machine, where a wait that
+// crosses processes (server, Chromium's renderers, the SFU) can take seconds; met, it returns at once.
+const TIMEOUT = 30000;
+// A port the kernel picks (the server announces it): a random one could be taken.
+const MEDIA_PORT = '0';
 
 // The inbound RTP stats of the main feed (the teacher) in a student's subscription, and the
 // candidate pair's RTT.

@@ -11,7 +11,9 @@ import path from 'node:path';
 
 import { SHOTS, check, runScenario, sleep, token } from './harness.mjs';
 
-const TIMEOUT = 10000;
+// Page waits (selectors, functions): generous for a loaded 2-core machine, where a wait that
+// crosses processes (server, Chromium's renderers, the SFU) can take seconds; met, it returns at once.
+const TIMEOUT = 30000;
 const CODE_RE = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}$/;
 const text = (page, sel) => page.locator(sel).first().innerText();
 
@@ -100,7 +102,7 @@ async function day(open, lang) {
   // --- live: the student gets in on its own; the teacher sees it with mute, stage, remove
   await T.click('#go-live');
   await T.waitForSelector('#conn.open');
-  await S.waitForSelector('#conn.open', { timeout: 15000 });
+  await S.waitForSelector('#conn.open', { timeout: 30000 });
   await T.waitForSelector(`#people li[data-user="usr_s_${tag}"]`);
   const actions = await T.$$eval(`#people li[data-user="usr_s_${tag}"] button`, (bs) => bs.map((b) => b.textContent));
   check(actions.join('|') === [d['teacher.givestage'], d['teacher.mute'], d['teacher.remove']].join('|'),

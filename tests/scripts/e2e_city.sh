@@ -16,4 +16,4 @@ need_tool e2e_city CHROMIUM "scripts/install-deps.sh test" chromium chromium-bro
 if [ ! -d node_modules/playwright-core ]; then
   "$NPM" ci --no-audit --no-fund --loglevel=error
 fi
-exec timeout 180 "$NODE" city_live.mjs
+exec timeout 300 "$NODE" city_live.mjs

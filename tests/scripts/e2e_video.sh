@@ -14,4 +14,4 @@ need_tool e2e_video CHROMIUM "scripts/install-deps.sh test" chromium chromium-br
 if [ ! -d node_modules/playwright-core ]; then
   "$NPM" ci --no-audit --no-fund --loglevel=error
 fi
-exec timeout 180 "$NODE" live_video.mjs
+exec timeout 300 "$NODE" live_video.mjs

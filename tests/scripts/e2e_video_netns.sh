@@ -47,4 +47,4 @@ cd tests/e2e
 ip netns exec "$cli" env EDGECLASS_BIN="$bin" E2E_SERVER_NETNS="$srv" E2E_LISTEN="$net.1:0" \
   E2E_ADMIN_LISTEN="$net.1:0" \
   E2E_TLS_CERT="$work/tls/cert.pem" E2E_TLS_KEY="$work/tls/key.pem" NODE_TLS_REJECT_UNAUTHORIZED=0 \
-  timeout 150 "$NODE" live_video.mjs
+  timeout 300 "$NODE" live_video.mjs

@@ -13,15 +13,35 @@ work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-media=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-admin=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_ADMIN_LISTEN=127.0.0.1:$admin \
-  EDGECLASS_DATA_DIR=$work/data EDGECLASS_JWT_SECRET=$SECRET \
-  EDGECLASS_MEDIA_PORT=$media EDGECLASS_PUBLIC_IP=127.0.0.1 EDGECLASS_MEDIA_THREADS=2 EDGECLASS_LOG_LEVEL=warn \
-  "$BIN" serve >"$work/server.log" 2>&1 &
-pid=$!
-for _ in $(seq 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.02; done
+free_port() {  # $1: tcp or udp
+  python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
+}
+# The ports are picked here and bound by the server a moment later: if another process took
+# one meanwhile, the server exits ("in use") and starts again on others. Ready: /healthz
+# answers (up to 30 s on a loaded machine).
+ready=
+for attempt in 1 2 3 4 5; do
+  port=$(free_port tcp); media=$(free_port udp); admin=$(free_port tcp)
+  EDGECLASS_LISTEN=127.0.0.1:$port EDGECLASS_ADMIN_LISTEN=127.0.0.1:$admin \
+    EDGECLASS_DATA_DIR=$work/data EDGECLASS_JWT_SECRET=$SECRET \
+    EDGECLASS_MEDIA_PORT=$media EDGECLASS_PUBLIC_IP=127.0.0.1 EDGECLASS_MEDIA_THREADS=2 EDGECLASS_LOG_LEVEL=warn \
+    "$BIN" serve >"$work/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1500); do
+    curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && { ready=1; break; }
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.02
+  done
+  [ -n "$ready" ] && break
+  if kill -0 "$pid" 2>/dev/null || ! grep -q 'in use' "$work/server.log"; then
+    echo "loadtest_media: the server did not become ready:" >&2; cat "$work/server.log" >&2; exit 1
+  fi
+  wait "$pid" 2>/dev/null || true
+  pid=
+done
+[ -n "$ready" ] || { echo "loadtest_media: no free ports after 5 tries" >&2; exit 1; }
 timeout 120 "$LOADTEST" media --port "$port" --admin-port "$admin" --secret "$SECRET" --subscribers 20 --seconds 2 \
   --warmup 1 --pid "$pid" --csv "$work/subs.csv" | tee "$work/out.txt"
 python3 - "$work/out.txt" "$work/subs.csv" <<'PY'

@@ -26,7 +26,9 @@ EDGECLASS_LISTEN=127.0.0.1:0 EDGECLASS_ADMIN_LISTEN=127.0.0.1:0 EDGECLASS_DATA_D
   EDGECLASS_MEDIA_PORT=0 EDGECLASS_JWT_SECRET=monitoring-secret-0123456789 \
   "$bin" serve >"$work/log" 2>&1 &
 pid=$!
-for _ in $(seq 300); do grep -q '"edgeclass.ready"' "$work/log" && break; sleep 0.02; done
+# (up to 30 s: a loaded machine can take more than the few seconds an idle one never needs)
+for _ in $(seq 1500); do grep -q '"edgeclass.ready"' "$work/log" && break; sleep 0.02; done
+grep -q '"edgeclass.ready"' "$work/log" || { echo "monitoring_test: the server did not become ready:" >&2; cat "$work/log" >&2; exit 1; }
 admin=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if "edgeclass.ready" in l][0]["admin_url"])' "$work/log")
 curl -sf "${admin}metrics" >"$work/metrics"
 "$PROMTOOL" check metrics <"$work/metrics"

@@ -55,6 +55,7 @@ class WasmServer(harness.Server):
                 return self
         self.proc.kill()
         self.proc.wait()
+        self.close_output()  # (harness.Server: the rest of the output, and the pipe closed)
         raise RuntimeError("edgeclass.wasm did not become ready:\n" + "".join(self.log))
 
 

@@ -120,7 +120,9 @@ class Client {
   std::vector<boost::json::object> seen;
 
  private:
-  static constexpr std::chrono::milliseconds kDefault{5000};
+  // Generous: what a test waits for crosses threads and sockets, and a loaded 2-core machine
+  // can hold those up for seconds (a wait that is met returns at once).
+  static constexpr std::chrono::milliseconds kDefault{15000};
   boost::asio::io_context ioc_;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_{ioc_};
   unsigned http_status_ = 0;

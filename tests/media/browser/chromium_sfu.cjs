@@ -95,6 +95,19 @@ const waitConnected = (page) =>
       }),
   );
 
+// Polls read() every 250 ms until ok(value) or `ms` passed; the last value. How many frames a
+// fixed sleep sees depends on how fast the machine is (a loaded 2-core box decodes at a
+// fraction of the rate): a check that media flows waits for enough of it instead.
+async function waitFor(read, ok, ms = 30000) {
+  const end = Date.now() + ms;
+  let v = await read();
+  while (!ok(v) && Date.now() < end) {
+    await sleep(250);
+    v = await read();
+  }
+  return v;
+}
+
 const inbound = (page) =>
   page.evaluate(async () => {
     const out = {};
@@ -136,13 +149,15 @@ const inbound = (page) =>
     await waitConnected(student);
     await waitConnected(early);
     console.log('all connected');
-    await sleep(5000);
-    const first = await inbound(student);
-    console.log('student after 5 s:', JSON.stringify(first));
+    let t0 = Date.now();
+    const first = await waitFor(() => inbound(student),
+      (x) => x.video && x.video.frames > 10 && x.audio && x.audio.packets > 50);
+    console.log(`student after ${((Date.now() - t0) / 1000).toFixed(1)} s:`, JSON.stringify(first));
     if (!(first.video && first.video.frames > 10)) failed.push('student decoded too few video frames');
     if (!(first.audio && first.audio.packets > 50)) failed.push('student received too little audio');
-    const earlyStats = await inbound(early);
-    console.log('early student after 5 s:', JSON.stringify(earlyStats));
+    t0 = Date.now();
+    const earlyStats = await waitFor(() => inbound(early), (x) => x.video && x.video.frames > 10);
+    console.log(`early student after ${((Date.now() - t0) / 1000).toFixed(1)} s more:`, JSON.stringify(earlyStats));
     if (!(earlyStats.video && earlyStats.video.frames > 10)) failed.push('early student decoded too few frames');
 
     // The teacher reloads: new PeerConnection, new SSRCs, same feed.
@@ -150,9 +165,10 @@ const inbound = (page) =>
     if (!r.ok) throw new Error('republish: ' + r.error);
     await answer(teacher, r.sdp);
     await waitConnected(teacher);
-    await sleep(5000);
-    const second = await inbound(student);
-    console.log('student 5 s after the teacher reloaded:', JSON.stringify(second));
+    t0 = Date.now();
+    const second = await waitFor(() => inbound(student),
+      (x) => x.video && first.video && x.video.frames > first.video.frames + 10);
+    console.log(`student ${((Date.now() - t0) / 1000).toFixed(1)} s after the teacher reloaded:`, JSON.stringify(second));
     if (!second.video || second.video.ssrc !== first.video.ssrc) failed.push('subscriber SSRC changed');
     if (!(second.video && second.video.frames > first.video.frames + 10)) failed.push('video did not resume after the reload');
     const stats = await call({ op: 'stats', room: 'r1' });
