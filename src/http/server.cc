@@ -25,6 +25,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "http/fast_head.h"
 #include "http/tls.h"
 
 namespace http {
@@ -579,15 +580,36 @@ asio::awaitable<boost::system::error_code> Server::write_all(Transport& socket,
   }
 }
 
+namespace {
+
+// The request at the start of `buffer` into `req` when the fast path takes it (its head is
+// then consumed), or false (nothing consumed). Not a coroutine: the FastHead stays on the stack.
+bool take_fast_head(beast::flat_buffer& buffer, size_t header_limit, Request& req) {
+  FastHead head;
+  const auto data = buffer.data();
+  if (!parse_fast_head(std::string_view(static_cast<const char*>(data.data()), data.size()),
+                       header_limit, head)) {
+    return false;
+  }
+  fill_request(head, req);
+  buffer.consume(head.consumed);
+  return true;
+}
+
+}  // namespace
+
 // One request into `parser` (eager: header and body), from what `buffer` holds first, as
 // Beast's async_read does: end_of_stream when the peer closed before sending anything,
 // partial_message when it closed in the middle, the parser's errors (limits, bad syntax).
 asio::awaitable<boost::system::error_code> Server::read_request(
     Transport& socket, beast::flat_buffer& buffer,
-    beast_http::request_parser<beast_http::string_body>& parser) {
+    beast_http::request_parser<beast_http::string_body>& parser, size_t header_limit) {
   boost::system::error_code ec;
   for (;;) {
     if (buffer.size() > 0) {
+      // A whole plain head in the buffer, before Beast has seen any of it: the fast path
+      // (http/fast_head.h), which leaves everything it does not take to Beast below.
+      if (!parser.got_some() && take_fast_head(buffer, header_limit, parser.get())) co_return ec;
       const size_t used = parser.put(buffer.data(), ec);
       buffer.consume(used);
       if (!ec) {
@@ -768,7 +790,8 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     parser.body_limit(options_.body_limit);
     parser.eager(true);
     conn.expires_after(read_timeout);
-    boost::system::error_code rec = co_await read_request(socket, buffer, parser);
+    boost::system::error_code rec =
+        co_await read_request(socket, buffer, parser, uint32_t(options_.header_limit));
     conn.busy = true;
     if (rec) {
       if (std::optional<Response> reply = read_error_reply(rec, options_)) {
