@@ -40,6 +40,7 @@ flags_for() {
     policy_eval_fuzz) echo -n "-max_len=4096 -timeout=10 "; dicts=(json) ;;
     http_request_fuzz) echo -n "-max_len=8192 -timeout=20 "; dicts=(http json) ;;
     http_body_fuzz) echo -n "-max_len=8192 -timeout=20 "; dicts=(json) ;;
+    http_fast_head_fuzz) echo -n "-max_len=4096 -timeout=10 "; dicts=(http) ;;
     classroom_live_fuzz) echo -n "-max_len=8192 -timeout=20 "; dicts=(live json) ;;
     *) echo -n "-timeout=10 " ;;
   esac

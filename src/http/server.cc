@@ -20,11 +20,13 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <list>
 #include <memory>
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "http/fast_head.h"
 #include "http/tls.h"
 
 namespace http {
@@ -487,6 +489,19 @@ Response over_limit_reply(Admit admit, unsigned version) {
   return reply;
 }
 
+// A field of the handler's answer that the server writes itself (or drops) instead.
+bool replaced_field(const beast_http::fields::value_type& f) {
+  switch (f.name()) {
+    case beast_http::field::connection:  // replaced by ours, below
+    case beast_http::field::server:
+      return true;
+    case beast_http::field::unknown:
+      return rest::iequals(f.name_string(), "X-Request-Id");
+    default:
+      return false;
+  }
+}
+
 // One buffer, one write: the status line and fields serialized by hand (Beast's serializer
 // walks a chain of buffer views per write, measurable at this rate). HEAD: the GET answer's
 // status and headers (its Content-Length included), no body.
@@ -495,47 +510,54 @@ Response over_limit_reply(Admit admit, unsigned version) {
 // `res` first: each set() on Beast's fields is an allocation and an ordered insert.
 void serialize_response(const Response& res, bool head, unsigned version, bool keep_alive,
                         std::string_view request_id, std::string& wire) {
-  using namespace std::string_view_literals;  // appends of known length: no strlen each
-  wire.clear();
-  wire += version == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv;
-  char num[24];
-  auto [end, ec] = std::to_chars(num, num + sizeof num, res.result_int());
-  wire.append(num, end);
-  wire += ' ';
-  wire += res.reason();
-  wire += "\r\n"sv;
+  using namespace std::string_view_literals;
+  char status[24];
+  const auto status_end = std::to_chars(status, status + sizeof status, res.result_int()).ptr;
+  const std::string_view reason = res.reason();
+  const std::string_view body = head ? std::string_view() : std::string_view(res.body());
+  // The most it can take, so that the bytes are copied in place with no capacity check each
+  // (the buffer keeps its size from the last answer: no zero-filling in the steady state).
+  size_t bound = 9 + size_t(status_end - status) + 1 + reason.size() + 2 +
+                 "Server: edgeclass\r\nX-Request-Id: "sv.size() + request_id.size() + 2 +
+                 "Content-Length: "sv.size() + 20 + 2 + "Connection: keep-alive\r\n"sv.size() + 2 +
+                 body.size();
   bool has_length = false;
   for (const auto& f : res) {
-    switch (f.name()) {
-      case beast_http::field::connection:  // replaced by ours, below
-      case beast_http::field::server:
-        continue;
-      case beast_http::field::content_length:
-        has_length = true;
-        break;
-      default:
-        if (f.name() == beast_http::field::unknown &&
-            rest::iequals(f.name_string(), "X-Request-Id"))
-          continue;
-    }
-    wire += f.name_string();
-    wire += ": "sv;
-    wire += f.value();
-    wire += "\r\n"sv;
+    if (replaced_field(f)) continue;
+    has_length = has_length || f.name() == beast_http::field::content_length;
+    bound += f.name_string().size() + 2 + f.value().size() + 2;
   }
-  wire += "Server: edgeclass\r\nX-Request-Id: "sv;
-  wire += request_id;
-  wire += "\r\n"sv;
+  if (wire.size() < bound) wire.resize(bound);
+  char* out = wire.data();
+  auto put = [&out](std::string_view s) {
+    std::memcpy(out, s.data(), s.size());
+    out += s.size();
+  };
+  put(version == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv);
+  put(std::string_view(status, size_t(status_end - status)));
+  *out++ = ' ';
+  put(reason);
+  put("\r\n"sv);
+  for (const auto& f : res) {
+    if (replaced_field(f)) continue;
+    put(f.name_string());
+    put(": "sv);
+    put(f.value());
+    put("\r\n"sv);
+  }
+  put("Server: edgeclass\r\nX-Request-Id: "sv);
+  put(request_id);
+  put("\r\n"sv);
   if (!has_length) {
-    wire += "Content-Length: "sv;
-    auto [lend, lec] = std::to_chars(num, num + sizeof num, res.body().size());
-    wire.append(num, lend);
-    wire += "\r\n"sv;
+    put("Content-Length: "sv);
+    out = std::to_chars(out, out + 20, res.body().size()).ptr;
+    put("\r\n"sv);
   }
-  if (version >= 11 && !keep_alive) wire += "Connection: close\r\n"sv;
-  if (version == 10 && keep_alive) wire += "Connection: keep-alive\r\n"sv;
-  wire += "\r\n"sv;
-  if (!head) wire += res.body();
+  if (version >= 11 && !keep_alive) put("Connection: close\r\n"sv);
+  if (version == 10 && keep_alive) put("Connection: keep-alive\r\n"sv);
+  put("\r\n"sv);
+  put(body);
+  wire.resize(size_t(out - wire.data()));
 }
 
 }  // namespace
@@ -579,15 +601,36 @@ asio::awaitable<boost::system::error_code> Server::write_all(Transport& socket,
   }
 }
 
+namespace {
+
+// The request at the start of `buffer` into `req` when the fast path takes it (its head is
+// then consumed), or false (nothing consumed). Not a coroutine: the FastHead stays on the stack.
+bool take_fast_head(beast::flat_buffer& buffer, size_t header_limit, Request& req) {
+  FastHead head;
+  const auto data = buffer.data();
+  if (!parse_fast_head(std::string_view(static_cast<const char*>(data.data()), data.size()),
+                       header_limit, head)) {
+    return false;
+  }
+  fill_request(head, req);
+  buffer.consume(head.consumed);
+  return true;
+}
+
+}  // namespace
+
 // One request into `parser` (eager: header and body), from what `buffer` holds first, as
 // Beast's async_read does: end_of_stream when the peer closed before sending anything,
 // partial_message when it closed in the middle, the parser's errors (limits, bad syntax).
 asio::awaitable<boost::system::error_code> Server::read_request(
     Transport& socket, beast::flat_buffer& buffer,
-    beast_http::request_parser<beast_http::string_body>& parser) {
+    beast_http::request_parser<beast_http::string_body>& parser, size_t header_limit) {
   boost::system::error_code ec;
   for (;;) {
     if (buffer.size() > 0) {
+      // A whole plain head in the buffer, before Beast has seen any of it: the fast path
+      // (http/fast_head.h), which leaves everything it does not take to Beast below.
+      if (!parser.got_some() && take_fast_head(buffer, header_limit, parser.get())) co_return ec;
       const size_t used = parser.put(buffer.data(), ec);
       buffer.consume(used);
       if (!ec) {
@@ -768,7 +811,8 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     parser.body_limit(options_.body_limit);
     parser.eager(true);
     conn.expires_after(read_timeout);
-    boost::system::error_code rec = co_await read_request(socket, buffer, parser);
+    boost::system::error_code rec =
+        co_await read_request(socket, buffer, parser, uint32_t(options_.header_limit));
     conn.busy = true;
     if (rec) {
       if (std::optional<Response> reply = read_error_reply(rec, options_)) {

@@ -149,10 +149,12 @@ class Server {
   // All of `bytes` to the connection, or the error that stopped it.
   static boost::asio::awaitable<boost::system::error_code> write_all(Transport& stream,
                                                                      std::string_view bytes);
-  // The next request into `parser`, from `buffer` first, then the connection.
+  // The next request into `parser` (or straight into its message, when the fast path of
+  // http/fast_head.h takes it), from `buffer` first, then the connection.
   static boost::asio::awaitable<boost::system::error_code> read_request(
       Transport& stream, boost::beast::flat_buffer& buffer,
-      boost::beast::http::request_parser<boost::beast::http::string_body>& parser);
+      boost::beast::http::request_parser<boost::beast::http::string_body>& parser,
+      size_t header_limit);
   // Routes `req`, writes the answer and logs it (access log, observer). False: close.
   boost::asio::awaitable<bool> respond(Worker& w, Conn& conn, Transport& stream, Request& req,
                                        bool over, int64_t start);

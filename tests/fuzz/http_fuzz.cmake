@@ -8,3 +8,6 @@ edgeclass_fuzz(http_request_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_request_
                LIBS fuzz_http_harness)
 edgeclass_fuzz(http_body_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_body_fuzz.cc
                LIBS fuzz_http_harness)
+# The request-head fast path against Beast's parser (differential).
+edgeclass_fuzz(http_fast_head_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_fast_head_fuzz.cc
+               LIBS http)
