@@ -3,7 +3,7 @@
 # database) and of a static C server that answers 200 at once (tools/bench/floor200.c: process
 # start-up alone), measured the same way (tools/bench/coldstart.c) in alternating rounds, and
 # the ratio of the medians; then what edgeclass does before it listens (strace: system calls,
-# threads started, files opened), the work a faster start would cut.
+# threads started, files opened; perf: page faults), the work a faster start would cut.
 #
 #   scripts/bench-cold.sh            (make bench-cold)
 #
@@ -11,7 +11,11 @@
 #   BENCH_COLD_RUNS=20      starts per round and server
 #   BENCH_COLD_ROUNDS=3     alternating rounds (floor, edgeclass, floor, ...)
 #   BENCH_COLD_THREADS=     EDGECLASS_THREADS (empty: edgeclass's default, one per core)
+#   BENCH_COLD_FAULT_RUNS=5 starts under perf counting page faults before listen() and to the
+#                           first answer (tools/bench/coldfaults.py; 0 or no perf: skipped)
 #   EDGECLASS_BIN           server binary (default build/release/edgeclass, built by make build)
+#   BENCH_COLD_AUTOGROUP_NICE  e.g. -10: the nice value of this session's scheduler autogroup
+#                           (set_autogroup, scripts/bench-common.sh; run under setsid)
 # Writes every run and the summary to build/bench-cold/<timestamp>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +42,7 @@ mkdir -p "$out"
 
 gcc -O2 -o "$work/coldstart" tools/bench/coldstart.c
 gcc -O2 -static -o "$work/floor200" tools/bench/floor200.c
+set_autogroup bench-cold BENCH_COLD_AUTOGROUP_NICE
 
 data=$work/data
 mkdir -p "$data"
@@ -56,7 +61,7 @@ for _ in $(seq 1000); do
 done
 stop_pid "$pid"
 
-echo "bench-cold: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $RUNS starts x $ROUNDS rounds each; results in $out"
+echo "bench-cold: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), scheduler group $AUTOGROUP, $RUNS starts x $ROUNDS rounds each; results in $out"
 for r in $(seq "$ROUNDS"); do
   port=$(free_port)
   "$work/coldstart" "$port" "$RUNS" "$work/floor200" "$port" | sed "s/^/floor round $r: /" >>"$out/runs.txt"
@@ -78,6 +83,18 @@ if command -v strace >/dev/null; then
   # Stop the traced server (strace itself would only detach), then strace ends with it.
   for child in $(pgrep -P "$pid"); do kill "$child" 2>/dev/null || true; done
   stop_pid "$pid"
+fi
+
+# Page faults before listen() and to the first answer (on this VM each first touch of a page
+# costs ~40 us, so the count is the steadier figure): BENCH_COLD_FAULT_RUNS starts under perf.
+FAULT_RUNS=${BENCH_COLD_FAULT_RUNS:-5}
+if command -v perf >/dev/null && [ "$FAULT_RUNS" -gt 0 ]; then
+  port=$(free_port)
+  EDGECLASS_LISTEN=127.0.0.1:$port perf record -q -o "$out/faults.data" -e page-faults -c 1 \
+    -e sched:sched_process_exec -e syscalls:sys_enter_listen -e syscalls:sys_enter_sendto \
+    -e syscalls:sys_enter_sendmsg -e syscalls:sys_enter_write -e syscalls:sys_enter_writev \
+    -- "$work/coldstart" "$port" "$FAULT_RUNS" "$BIN" serve >/dev/null 2>"$out/faults.err" ||
+    echo "bench-cold: perf record failed (see $out/faults.err)" >&2
 fi
 
 {
@@ -121,4 +138,5 @@ for l in lines:
 print(f"before the first listen(): {before} system calls, {threads} threads started, {opens} files opened")
 print("  most frequent: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:10]))
 PY
+  [ -s "$out/faults.data" ] && python3 tools/bench/coldfaults.py "$out/faults.data" | head -1
 } | tee "$out/summary.txt"

@@ -3,7 +3,7 @@
 #   scripts/install-deps.sh build|test|bench|image|fuzz|wasm ...
 set -euo pipefail
 
-build=(cmake ninja-build ccache g++ pkg-config
+build=(cmake ninja-build ccache g++ pkg-config lld  # lld: the release link's start-up order (cmake/static.cmake)
        libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
        libssl-dev zlib1g-dev libsqlite3-dev libre2-dev libhiredis-dev libyaml-cpp-dev
        libgtest-dev libgmock-dev libbenchmark-dev

@@ -62,6 +62,7 @@ struct LogWriter::State {
   std::string queued;               // guarded by mu
   uint64_t dropped = 0;             // guarded by mu: lines dropped since the last report
   bool stopping = false;            // guarded by mu
+  bool started = false;             // guarded by mu: the writer thread was started
   bool finished = false;            // guarded by mu
 
   void run() {
@@ -137,10 +138,20 @@ LogWriter::LogWriter(int fd, size_t max_bytes, bool start_writer)
     for (int sig : kFatalSignals) ::sigaction(sig, &sa, nullptr);
   }
   if (start_writer) {
-    std::thread([s = state_] { s->run(); }).detach();
+    start();
   } else {
-    state_->finished = true;  // nothing to wait for at close
+    state_->finished = true;  // nothing to wait for at close, unless started later
   }
+}
+
+void LogWriter::start() {
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->started) return;
+    state_->started = true;
+    state_->finished = false;
+  }
+  std::thread([s = state_] { s->run(); }).detach();
 }
 
 LogWriter::~LogWriter() {

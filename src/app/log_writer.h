@@ -17,7 +17,8 @@ namespace app {
 class LogWriter {
  public:
   // Writes to `fd` (not owned, left as it is: blocking or not). Starts the writer thread
-  // (tests: `start_writer` false leaves lines queued, as a writer that never got the CPU).
+  // (`start_writer` false: lines stay queued until start(), as with a writer that never got
+  // the CPU; without start() the destructor drops them).
   // A fatal signal (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) writes what is still queued,
   // without waiting on a full output, then takes its default action: a crash keeps the
   // lines that led to it. Not installed under AddressSanitizer, which reports those itself.
@@ -27,6 +28,11 @@ class LogWriter {
   ~LogWriter();
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
+
+  // Starts the writer thread of a LogWriter made with `start_writer` false, once; the lines
+  // queued until then go out first. A cold start makes its writer so and starts it once the
+  // listener serves: one thread fewer to start before the first answer (app/serve.cc).
+  void start();
 
   // Queues one whole line (with its newline); drops it when the queue is full.
   void write(std::string_view line);

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -349,7 +350,10 @@ base::Result<city::CityOptions> city_options(const Config& config, uint16_t port
 // order; the destructor takes them down in reverse (members are declared in start order).
 class Node {
  public:
-  explicit Node(const Config& config) : config_(config) {}
+  // `start_log` starts the log writer's thread (LogWriter::start): once the listener serves,
+  // or at once when something before it may wait on the network (see start()).
+  Node(const Config& config, std::function<void()> start_log)
+      : config_(config), start_log_(std::move(start_log)) {}
   ~Node() {
     if (city_) city_->stop();  // its thread calls into front_, which goes first
     // The media thread must not call into the hub once it is gone.
@@ -361,6 +365,10 @@ class Node {
   base::Status start() {
     EC_RETURN_IF_ERROR(resolve_secret());
     const bool crypto_first = crypto_before_listening();
+    // The same things may wait on the network before the listener serves (a bundle server, a
+    // certificate, Redis): their log lines go out as they happen. Otherwise the log writer's
+    // thread starts once the listener serves (its lines until then wait a few milliseconds).
+    if (crypto_first) start_log_();
     if (crypto_first) init_openssl();
     metrics::register_process_metrics(registry_);
     registry_.callback("edgeclass_log_lines_dropped_total",
@@ -383,6 +391,7 @@ class Node {
     EC_RETURN_IF_ERROR(start_city());  // needs the bound port; wraps routes before serving
     wait_for_city();
     server_->start();
+    start_log_();
     // What the first requests need but a cold start need not wait for comes after the
     // listener serves (a cold start is exec to the first answer): OpenSSL's start-up unless
     // something before the listener used it (tokens are checked without it: base/crypto.h),
@@ -1049,6 +1058,7 @@ class Node {
   // --- end of the city ---
 
   const Config& config_;
+  std::function<void()> start_log_;
   std::string secret_;
   metrics::Registry registry_;
   std::unique_ptr<TlsEdge> tls_;  // before server_, which holds its certificates
@@ -1087,12 +1097,15 @@ int serve(const Config& config) {
   sigset_t signals = block_signals();
   // Every line from here on leaves through one writer thread: a log pipe nobody drains
   // stalls no request (app/log_writer.h).
-  LogWriter log_out(STDOUT_FILENO, size_t(config.log_buffer_kb) * 1024);
+  // Its thread starts once the listener serves (Node::start), or below when the start failed.
+  LogWriter log_out(STDOUT_FILENO, size_t(config.log_buffer_kb) * 1024, /*start_writer=*/false);
   base::log::set_sink([&log_out](std::string_view line) { log_out.write(line); });
   int rc = 0;
   {
-    Node node(config);
-    if (node.start().is_ok()) {
+    Node node(config, [&log_out] { log_out.start(); });
+    const bool started = node.start().is_ok();
+    log_out.start();  // a start that failed before listening: its error lines go out
+    if (started) {
       node.run_until_stopped(signals);
       node.stop();
     } else {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <string>
@@ -64,6 +66,31 @@ TEST(LogWriter, ANonDrainingOutputDropsAndCountsLinesAndNeverBlocksTheCaller) {
     }
     EXPECT_GT(lines, 2u);
   }
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+TEST(LogWriter, LinesQueuedBeforeStartGoOutFirstOnceStarted) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_NONBLOCK), 0);
+  {
+    LogWriter w(fds[1], 1 << 20, /*start_writer=*/false);
+    w.write("{\"msg\":\"early\"}\n");
+    ::usleep(20000);
+    char buf[64];
+    EXPECT_EQ(::read(fds[0], buf, sizeof buf), -1);  // not started: nothing written yet
+    EXPECT_EQ(errno, EAGAIN);
+    w.start();
+    w.start();  // once
+    w.write("{\"msg\":\"late\"}\n");
+    EXPECT_EQ(read_until(fds[0], "{\"msg\":\"late\"}"),
+              "{\"msg\":\"early\"}\n{\"msg\":\"late\"}\n");
+    w.write("{\"msg\":\"last\"}\n");
+  }
+  // The destructor of a started writer waits for what is queued.
+  char buf[64];
+  ssize_t n = ::read(fds[0], buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, size_t(std::max<ssize_t>(n, 0))), "{\"msg\":\"last\"}\n");
   ::close(fds[0]);
   ::close(fds[1]);
 }
