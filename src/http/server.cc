@@ -23,6 +23,7 @@
 #include <cstring>
 #include <list>
 #include <memory>
+#include <tuple>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -564,40 +565,42 @@ void serialize_response(const Response& res, bool head, unsigned version, bool k
 
 namespace {
 
-// As much of `bytes` as the plain TCP socket `fd` takes now (non-blocking sends), removed
-// from `bytes`; the error that stopped it, or none when it is all sent or the socket is full.
-boost::system::error_code send_now(int fd, std::string_view& bytes) {
+// As much of `bytes` as the connection takes now (non-blocking sends or TLS writes), removed
+// from `bytes`; the error that stopped it, or none, and in `wait` what to wait for when it
+// took less than everything. (An error code and an enum rather than a Transport::Io: in
+// respond()'s coroutine frame, the extra bytes took the frame past the 1,020 bytes Asio
+// recycles per thread, for a malloc and a free, ~650 instructions, per request.)
+boost::system::error_code send_now(Transport& socket, std::string_view& bytes,
+                                   Transport::Wait& wait) {
+  wait = Transport::Wait::kNone;
   while (!bytes.empty()) {
-    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n >= 0) {
-      bytes.remove_prefix(size_t(n));
-      continue;
+    Transport::Io io = socket.write_now(bytes.data(), bytes.size());
+    if (io.ec) return io.ec;
+    if (io.wait != Transport::Wait::kNone) {
+      wait = io.wait;
+      break;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-    return boost::system::error_code(errno, boost::system::system_category());
+    bytes.remove_prefix(io.bytes);
   }
   return {};
 }
 
 }  // namespace
 
-// Plain TCP writes go to the socket directly (a non-blocking send) and wait for room only
-// when the kernel takes less than everything: an answer written at once costs no trip
-// through the io_context's queue (Asio posts every async operation's completion). TLS goes
-// through its stream.
+// Writes go to the socket directly (a non-blocking send, or SSL_write on the socket) and wait
+// only when the kernel takes less than everything: an answer written at once costs no trip
+// through the io_context's queue (Asio posts every async operation's completion).
 asio::awaitable<boost::system::error_code> Server::write_all(Transport& socket,
-                                                             std::string_view bytes) {
-  if (socket.is_tls()) {
-    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), kNoThrow);
-    co_return ec;
-  }
-  const int fd = socket.socket().native_handle();
+                                                             std::string_view bytes,
+                                                             Transport::Wait first) {
+  Transport::Wait wait = first;
   for (;;) {
-    if (boost::system::error_code ec = send_now(fd, bytes)) co_return ec;
+    if (wait != Transport::Wait::kNone) {
+      auto [ec] = co_await socket.async_wait(wait, kNoThrow);
+      if (ec) co_return ec;
+    }
+    if (boost::system::error_code ec = send_now(socket, bytes, wait)) co_return ec;
     if (bytes.empty()) co_return boost::system::error_code{};
-    auto [ec] = co_await socket.socket().async_wait(tcp::socket::wait_write, kNoThrow);
-    if (ec) co_return ec;
   }
 }
 
@@ -648,11 +651,25 @@ asio::awaitable<boost::system::error_code> Server::read_request(
     // of its own to keep. So was a readiness wait (socket.async_wait) after a short read:
     // Asio re-arms the descriptor for every wait (epoll_ctl MOD), a system call for the one
     // recvfrom it saves.
+    // Under TLS: SSL_read on the socket first (OpenSSL may hold the bytes already, read ahead
+    // or decrypted), a readiness wait only when it needs the socket.
     const size_t want = beast::read_size(buffer, 65536);
     if (want == 0) co_return beast_http::error::buffer_overflow;
-    auto [rec, n] = co_await socket.async_read_some(buffer.prepare(want), kNoThrow);
-    buffer.commit(n);
-    ec = rec;
+    if (socket.is_tls()) {
+      Transport::Io io;
+      for (;;) {
+        io = socket.read_now(buffer.prepare(want).data(), want);
+        if (io.wait == Transport::Wait::kNone) break;
+        auto [wec] = co_await socket.async_wait(io.wait, kNoThrow);
+        if (wec) co_return wec;
+      }
+      buffer.commit(io.bytes);
+      ec = io.ec;
+    } else {
+      auto [rec, n] = co_await socket.async_read_some(buffer.prepare(want), kNoThrow);
+      buffer.commit(n);
+      ec = rec;
+    }
     if (ec == asio::error::eof) {
       if (!parser.got_some()) co_return beast_http::error::end_of_stream;
       ec = {};
@@ -695,9 +712,29 @@ asio::awaitable<bool> Server::read_first_bytes(Conn& conn, Transport& socket,
   // The first byte of a new connection has a deadline of its own, shorter than the request's:
   // an idle connection is closed before it costs much.
   conn.expires_after(std::min<std::chrono::nanoseconds>(options_.first_byte_timeout, read_timeout));
+  boost::system::error_code fec;
+  if (options_.tls) {
+    // The TLS port: the first byte tells a TLS handshake (a record of type 22) from plain
+    // HTTP. It is looked at in place (MSG_PEEK), so that OpenSSL reads the whole ClientHello
+    // from the socket itself; anything else is read below as plain bytes.
+    const int fd = socket.socket().native_handle();
+    for (;;) {
+      auto [wec] = co_await socket.socket().async_wait(tcp::socket::wait_read, kNoThrow);
+      if (wec) {
+        fec = wec;
+        break;
+      }
+      unsigned char byte = 0;
+      const ssize_t peeked = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+      if (peeked == 1 && byte == 0x16) co_return co_await start_tls(conn, socket);
+      break;  // plain bytes, end of stream or an error: the read below says which
+    }
+  }
   // 512 bytes: what Beast's parser would have read first (an idle connection keeps this
   // buffer; the parser grows it for the rest of the request).
-  auto [fec, n] = co_await socket.async_read_some(buffer.prepare(512), kNoThrow);
+  size_t n = 0;
+  if (!fec) std::tie(fec, n) = co_await socket.async_read_some(buffer.prepare(512), kNoThrow);
   if (fec) {
     if (conn.timed_out && !over) {
       counters_.first_byte_timeouts.fetch_add(1, std::memory_order_relaxed);
@@ -711,7 +748,10 @@ asio::awaitable<bool> Server::read_first_bytes(Conn& conn, Transport& socket,
     co_return false;
   }
   buffer.commit(n);
-  if (options_.tls && !co_await start_tls(conn, socket, buffer)) co_return false;
+  if (options_.tls) {
+    co_await refuse_plain_http(conn, socket, buffer);
+    co_return false;
+  }
   co_return true;
 }
 
@@ -758,11 +798,12 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
   // EAGAIN, which a write's posted completion used to hide by delaying the read), but a post
   // here to get that back cost more CPU per request than the failed recv (measured with
   // wrk -c50, 1 thread: 12.1-12.4 us with the post, 11.2-11.9 us without).
-  // Plain TCP: the usual answer goes out in one send here, without write_all's coroutine.
-  boost::system::error_code wec;
+  // The usual answer goes out here at once (one send, or SSL_write on the socket), without
+  // write_all's coroutine.
   std::string_view unsent = conn.wire;
-  if (!socket.is_tls()) wec = send_now(socket.socket().native_handle(), unsent);
-  if (!wec && !unsent.empty()) wec = co_await write_all(socket, unsent);
+  Transport::Wait wait;
+  boost::system::error_code wec = send_now(socket, unsent, wait);
+  if (!wec && !unsent.empty()) wec = co_await write_all(socket, unsent, wait);
   const int64_t took = base::SystemClock::instance().now_mono_ns() - start;
   if (observer_) observer_(label, res.result_int(), took, error_code_of(res));
   // The route template, never the raw target (ids, and the live socket's token query).
@@ -864,29 +905,29 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
   socket.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-asio::awaitable<bool> Server::start_tls(Conn& conn, Transport& stream, beast::flat_buffer& buffer) {
-  static base::log::Every log_plain(kLogEveryNs), log_failed(kLogEveryNs);
-  auto first = static_cast<const unsigned char*>(buffer.data().data());
-  if (buffer.size() == 0 || first[0] != 0x16) {  // not a TLS handshake record
-    counters_.plain_http_on_tls.fetch_add(1, std::memory_order_relaxed);
-    if (uint64_t n; log_plain.due(now_ns(), &n)) {
-      base::log::info("http.plain_http_on_tls_port").kv("suppressed", n);
-    }
-    if (buffer.size() > 0 && first[0] >= 'A' && first[0] <= 'Z') {  // looks like a request line
-      Response reply =
-          simple_error(base::Code::kInvalidArgument,
-                       "this port speaks HTTPS only: use https:// (and wss:// for the live socket)",
-                       "https_required");
-      reply.version(11);
-      co_await reject(conn, stream, reply);
-    }
-    co_return false;
+asio::awaitable<void> Server::refuse_plain_http(Conn& conn, Transport& stream,
+                                                const beast::flat_buffer& buffer) {
+  static base::log::Every log_plain(kLogEveryNs);
+  counters_.plain_http_on_tls.fetch_add(1, std::memory_order_relaxed);
+  if (uint64_t n; log_plain.due(now_ns(), &n)) {
+    base::log::info("http.plain_http_on_tls_port").kv("suppressed", n);
   }
-  Transport tls(std::move(stream.socket()), options_.tls->current());
-  conn.socket = &tls.socket();
+  auto first = static_cast<const unsigned char*>(buffer.data().data());
+  if (buffer.size() > 0 && first[0] >= 'A' && first[0] <= 'Z') {  // looks like a request line
+    Response reply =
+        simple_error(base::Code::kInvalidArgument,
+                     "this port speaks HTTPS only: use https:// (and wss:// for the live socket)",
+                     "https_required");
+    reply.version(11);
+    co_await reject(conn, stream, reply);
+  }
+}
+
+asio::awaitable<bool> Server::start_tls(Conn& conn, Transport& stream) {
+  static base::log::Every log_failed(kLogEveryNs);
   conn.expires_after(options_.read_timeout);
-  auto [hec, used] =
-      co_await tls.tls()->async_handshake(asio::ssl::stream_base::server, buffer.data(), kNoThrow);
+  boost::system::error_code hec = stream.start_tls(options_.tls->current());
+  if (!hec) hec = co_await stream.handshake();
   if (hec) {
     counters_.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
     if (uint64_t n; log_failed.due(now_ns(), &n)) {
@@ -895,12 +936,9 @@ asio::awaitable<bool> Server::start_tls(Conn& conn, Transport& stream, beast::fl
           .kv("suppressed", n);
     }
     boost::system::error_code ec;
-    tls.close(ec);
-    stream = std::move(tls);
+    stream.close(ec);
     co_return false;
   }
-  buffer.consume(buffer.size());
-  stream = std::move(tls);
   co_return true;
 }
 

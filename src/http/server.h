@@ -146,9 +146,10 @@ class Server {
   boost::asio::awaitable<bool> read_first_bytes(Conn& conn, Transport& stream,
                                                 boost::beast::flat_buffer& buffer,
                                                 std::chrono::nanoseconds read_timeout, bool over);
-  // All of `bytes` to the connection, or the error that stopped it.
-  static boost::asio::awaitable<boost::system::error_code> write_all(Transport& stream,
-                                                                     std::string_view bytes);
+  // All of `bytes` to the connection, or the error that stopped it; waits for `first` before
+  // the first write (what an attempt just now said to wait for).
+  static boost::asio::awaitable<boost::system::error_code> write_all(
+      Transport& stream, std::string_view bytes, Transport::Wait first = Transport::Wait::kNone);
   // The next request into `parser` (or straight into its message, when the fast path of
   // http/fast_head.h takes it), from `buffer` first, then the connection.
   static boost::asio::awaitable<boost::system::error_code> read_request(
@@ -160,10 +161,13 @@ class Server {
                                        bool over, int64_t start);
   // Writes `reply` (which closes the connection), then discards input for a bounded time.
   boost::asio::awaitable<void> reject(Conn& conn, Transport& stream, Response& reply);
-  // TLS port: the handshake, with the bytes already read (the ClientHello's start) in
-  // `buffer`; or a 400 to a client that spoke plain HTTP. False: the connection is done.
-  boost::asio::awaitable<bool> start_tls(Conn& conn, Transport& stream,
-                                         boost::beast::flat_buffer& buffer);
+  // TLS port: the handshake (TLS on the socket itself, http/transport.h), nothing read from
+  // the socket yet. False: the connection is done.
+  boost::asio::awaitable<bool> start_tls(Conn& conn, Transport& stream);
+  // TLS port, a client that did not start with a TLS handshake (its first bytes in `buffer`):
+  // a 400 if they look like plain HTTP.
+  boost::asio::awaitable<void> refuse_plain_http(Conn& conn, Transport& stream,
+                                                 const boost::beast::flat_buffer& buffer);
 
   ServerOptions options_;
   const Router& router_;

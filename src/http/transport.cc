@@ -1,16 +1,210 @@
 #include "http/transport.h"
 
-#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 
 namespace http {
 
-Transport::Transport(tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> ctx)
-    : plain_(socket.get_executor()),
-      tls_(std::make_unique<Tls>(std::move(socket), std::move(ctx))) {}
+namespace asio = boost::asio;
+using error_code = boost::system::error_code;
 
-Transport::~Transport() = default;
+Transport& Transport::operator=(Transport&& o) noexcept {
+  if (this != &o) {
+    if (ssl_) SSL_free(ssl_);
+    socket_ = std::move(o.socket_);
+    ssl_ = std::exchange(o.ssl_, nullptr);
+    ctx_ = std::move(o.ctx_);
+  }
+  return *this;
+}
+
+Transport::~Transport() {
+  if (ssl_) SSL_free(ssl_);  // the socket BIO does not close the descriptor; socket_ does
+}
+
+namespace {
+
+// The OpenSSL connection's settings for TLS on the socket itself (see transport.h).
+void configure_ssl(SSL* ssl) {
+  // Partial writes: a full socket keeps what went out (whole records) and says how much.
+  // Moving buffer: the rest may be written again from another address (a grown string).
+  // Release buffers: an idle connection holds no record buffer.
+  SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                        SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Read what the socket has (up to a record buffer) in one recv, rather than a record's
+  // header and then its body in two; what is read ahead stays in the SSL object, which is
+  // why read_now comes before every wait for readability.
+  SSL_set_read_ahead(ssl, 1);
+}
+
+}  // namespace
+
+error_code Transport::start_tls(std::shared_ptr<asio::ssl::context> ctx) {
+  error_code ec;
+  socket_.non_blocking(true, ec);
+  if (ec) return ec;
+  SSL* ssl = SSL_new(ctx->native_handle());
+  if (!ssl || SSL_set_fd(ssl, int(socket_.native_handle())) != 1) {
+    if (ssl) SSL_free(ssl);
+    ERR_clear_error();
+    return asio::error::no_memory;
+  }
+  configure_ssl(ssl);
+  SSL_set_accept_state(ssl);
+  if (ssl_) SSL_free(ssl_);
+  ssl_ = ssl;
+  ctx_ = std::move(ctx);
+  return {};
+}
+
+Transport::Io Transport::tls_result(int r) {
+  Io io;
+  if (r > 0) {
+    io.bytes = size_t(r);
+    return io;
+  }
+  const int err = errno;
+  switch (SSL_get_error(ssl_, r)) {
+    case SSL_ERROR_WANT_READ:
+      io.wait = Wait::kRead;
+      break;
+    case SSL_ERROR_WANT_WRITE:
+      io.wait = Wait::kWrite;
+      break;
+    case SSL_ERROR_ZERO_RETURN:  // the peer's close_notify
+      io.ec = asio::error::eof;
+      break;
+    case SSL_ERROR_SYSCALL:
+      io.ec = err ? error_code(err, boost::system::system_category())
+                  : error_code(asio::ssl::error::stream_truncated);
+      break;
+    default: {
+      const unsigned long e = ERR_peek_error();
+      // OpenSSL 3: a TCP end without close_notify is an SSL error of its own.
+      io.ec = ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING
+                  ? error_code(asio::ssl::error::stream_truncated)
+                  : error_code(int(e), asio::error::get_ssl_category());
+      if (!io.ec) io.ec = asio::ssl::error::unexpected_result;
+      break;
+    }
+  }
+  ERR_clear_error();  // the queue is the thread's: leave nothing for another connection
+  return io;
+}
+
+Transport::Io Transport::read_now(void* data, size_t size) {
+  Io io;
+  if (!socket_.is_open()) {
+    // The descriptor's number may already belong to another connection.
+    io.ec = asio::error::bad_descriptor;
+    return io;
+  }
+  if (ssl_) {
+    ERR_clear_error();
+    errno = 0;
+    return tls_result(SSL_read(ssl_, data, int(std::min<size_t>(size, 1u << 30))));
+  }
+  ssize_t n;
+  do {
+    n = ::recv(socket_.native_handle(), data, size, MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    io.bytes = size_t(n);
+  } else if (n == 0) {
+    io.ec = size == 0 ? error_code() : error_code(asio::error::eof);
+  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    io.wait = Wait::kRead;
+  } else {
+    io.ec = error_code(errno, boost::system::system_category());
+  }
+  return io;
+}
+
+Transport::Io Transport::write_now(const void* data, size_t size) {
+  Io io;
+  if (!socket_.is_open()) {
+    io.ec = asio::error::bad_descriptor;
+    return io;
+  }
+  if (size == 0) return io;
+  if (ssl_) {
+    ERR_clear_error();
+    errno = 0;
+    return tls_result(SSL_write(ssl_, data, int(std::min<size_t>(size, 1u << 30))));
+  }
+  ssize_t n;
+  do {
+    n = ::send(socket_.native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n >= 0) {
+    io.bytes = size_t(n);
+  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    io.wait = Wait::kWrite;
+  } else {
+    io.ec = error_code(errno, boost::system::system_category());
+  }
+  return io;
+}
+
+asio::awaitable<error_code> Transport::handshake() {
+  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+  for (;;) {
+    if (!socket_.is_open()) co_return asio::error::bad_descriptor;
+    ERR_clear_error();
+    errno = 0;
+    const int r = SSL_do_handshake(ssl_);
+    if (r == 1) co_return error_code();
+    Io io = tls_result(r);
+    if (io.wait == Wait::kNone) co_return io.ec ? io.ec : error_code(asio::error::eof);
+    auto [wec] = co_await async_wait(io.wait, kNoThrow);
+    if (wec) co_return wec;
+  }
+}
+
+void Transport::send_close_notify() {
+  if (!ssl_ || !socket_.is_open()) return;
+  ERR_clear_error();
+  SSL_shutdown(ssl_);
+  ERR_clear_error();
+}
+
+asio::awaitable<void> Transport::shutdown_tls() {
+  constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+  if (!ssl_) co_return;
+  // Our close_notify (waiting while the socket is full), then the peer's, read until it
+  // comes; the caller's deadline cuts the connection, which ends either wait.
+  bool sent = false;
+  char sink[2048];
+  for (;;) {
+    if (!socket_.is_open()) co_return;
+    ERR_clear_error();
+    errno = 0;
+    int r;
+    if (!sent) {
+      r = SSL_shutdown(ssl_);
+      if (r == 1) co_return;  // both sent
+      if (r == 0) {
+        sent = true;
+        continue;
+      }
+    } else {
+      r = SSL_read(ssl_, sink, int(sizeof sink));
+      if (r > 0) continue;  // data after the close: not parsed any more
+    }
+    Io io = tls_result(r);
+    if (io.wait == Wait::kNone) co_return;  // the peer's close_notify, or gone
+    auto [wec] = co_await async_wait(io.wait, kNoThrow);
+    if (wec) co_return;
+  }
+}
 
 Transport::Detached& Transport::Detached::operator=(Detached&& o) noexcept {
   if (this != &o) {
@@ -30,52 +224,40 @@ Transport::Detached::~Detached() {
   ssl = nullptr;
 }
 
-Transport::Detached Transport::detach(boost::system::error_code& ec) {
+Transport::Detached Transport::detach(error_code& ec) {
   Detached d;
-  tcp::socket& s = socket();
-  d.protocol = s.local_endpoint(ec).protocol();
+  d.protocol = socket_.local_endpoint(ec).protocol();
   if (ec) return d;
-  if (tls_) {
-    SSL* handle = tls_->stream.native_handle();
-    // The session moves, the engine's buffers do not: refuse if ciphertext is waiting in
-    // them (a client does not send before the answer to its upgrade, so this is rare).
-    if (BIO_ctrl_pending(SSL_get_rbio(handle)) > 0) {
-      ec = boost::asio::error::operation_not_supported;
-      return d;
-    }
-    SSL_up_ref(handle);  // the engine frees its reference with tls_ below
-    d.ssl = handle;
-    d.ctx = tls_->ctx;
-  }
-  d.fd = s.release(ec);
+  // The SSL object keeps its socket BIO: the descriptor keeps its number across threads.
+  d.ssl = std::exchange(ssl_, nullptr);
+  d.ctx = std::move(ctx_);
+  d.fd = socket_.release(ec);
   if (ec) d.fd = -1;
-  tls_.reset();
   return d;
 }
 
-Transport Transport::adopt(Detached&& d, const executor_type& ex, boost::system::error_code& ec) {
+Transport Transport::adopt(Detached&& d, const executor_type& ex, error_code& ec) {
   tcp::socket sock(ex);
   sock.assign(d.protocol, d.fd, ec);
   if (ec) return Transport(tcp::socket(ex));  // `d` closes the descriptor
   d.fd = -1;
-  if (!d.ssl) return Transport(std::move(sock));
-  Transport t{tcp::socket(ex)};
-  // The stream's engine adopts the session (and gives it new BIOs).
-  t.tls_ = std::make_unique<Tls>(std::move(sock), std::move(d.ctx), std::exchange(d.ssl, nullptr));
+  Transport t(std::move(sock));
+  if (d.ssl) {
+    t.socket_.non_blocking(true, ec);
+    t.ssl_ = std::exchange(d.ssl, nullptr);
+    t.ctx_ = std::move(d.ctx);
+  }
   return t;
 }
 
 void beast_close_socket(Transport& t) {
-  boost::system::error_code ec;
+  error_code ec;
   t.socket().close(ec);
 }
 
-void teardown(boost::beast::role_type role, Transport& t, boost::system::error_code& ec) {
-  if (Transport::TlsStream* s = t.tls()) {
-    boost::beast::teardown(role, *s, ec);
-  } else {
-    boost::beast::websocket::teardown(role, t.socket(), ec);
-  }
+void teardown(boost::beast::role_type role, Transport& t, error_code& ec) {
+  t.send_close_notify();
+  boost::beast::websocket::teardown(role, t.socket(), ec);
 }
 
 }  // namespace http

@@ -1,19 +1,40 @@
 // http::Transport — a client connection's byte stream: plain TCP, or TLS over TCP.
 //
 // The HTTP server and the live WebSocket sessions read and write through it, so that one
-// code path serves both http:// and https:// (wss://). It is an Asio AsyncStream
-// (async_read_some / async_write_some), usable under beast::websocket::stream. The plain
-// case costs one branch per operation; the TLS state lives on the heap, so a Transport is
-// cheap to move and the TCP socket it hands out (socket()) keeps its address across moves.
+// code path serves both http:// and https:// (wss://), from the TLS handshake to the end.
+//
+// TLS is done on the socket itself: the OpenSSL connection (SSL) reads and writes the
+// non-blocking descriptor through a socket BIO, and its record buffers are released while the
+// connection is idle (SSL_MODE_RELEASE_BUFFERS). An idle TLS connection then holds the SSL
+// object alone (its keys, two cipher contexts, the session: about 14 KB). Asio's ssl::stream,
+// used before, added about 68 KB of buffers (its core's and a BIO pair's) for the connection's
+// whole life and copied every record through the pair (docs/live-performance.md).
+//
+// Two ways to use it:
+// - non-blocking calls, read_now() / write_now(), which say what to wait for when they
+//   cannot go on (async_wait(Wait)): the HTTP server's loops and the live session's;
+// - an Asio AsyncStream (async_read_some / async_write_some), usable under
+//   beast::websocket::stream (the WebSocket opening handshake, refuse()) and Beast's HTTP
+//   writes.
+// The plain case costs one branch per operation. A Transport is cheap to move, and the TCP
+// socket it hands out (socket()) is the one it holds; it must not move while an operation is
+// pending on it.
 #pragma once
 
+#include <openssl/types.h>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/role.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/teardown.hpp>
+#include <cstddef>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 namespace http {
@@ -21,41 +42,97 @@ namespace http {
 class Transport {
  public:
   using tcp = boost::asio::ip::tcp;
-  using TlsStream = boost::asio::ssl::stream<tcp::socket>;
   using executor_type = tcp::socket::executor_type;
+  using error_code = boost::system::error_code;
 
   // A plain TCP connection.
-  explicit Transport(tcp::socket socket) : plain_(std::move(socket)) {}
-  // A TLS connection over `socket` with the certificate of `ctx` (kept alive by this
-  // transport); the handshake is still to be done (tls()->async_handshake).
-  Transport(tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> ctx);
-  Transport(Transport&&) = default;
-  Transport& operator=(Transport&&) = default;
+  explicit Transport(tcp::socket socket) : socket_(std::move(socket)) {}
+  Transport(Transport&& o) noexcept
+      : socket_(std::move(o.socket_)),
+        ssl_(std::exchange(o.ssl_, nullptr)),
+        ctx_(std::move(o.ctx_)) {}
+  Transport& operator=(Transport&& o) noexcept;
   ~Transport();
 
-  executor_type get_executor() { return socket().get_executor(); }
-  // The TCP socket underneath (for options, cancel, shutdown and close).
-  tcp::socket& socket() { return tls_ ? tls_->stream.next_layer() : plain_; }
-  // The TLS stream, or nullptr for plain TCP.
-  TlsStream* tls() { return tls_ ? &tls_->stream : nullptr; }
-  bool is_tls() const { return tls_ != nullptr; }
+  // Makes this plain connection a TLS one (server side) with the certificate of `ctx`, which
+  // this transport keeps alive; nothing may have been read from the socket yet. The handshake
+  // is still to be done (handshake()). Fails only when OpenSSL cannot make the connection.
+  error_code start_tls(std::shared_ptr<boost::asio::ssl::context> ctx);
+  // The server side of the TLS handshake, waiting on the socket as it needs to; a cancel() or
+  // close() of the socket (a deadline) ends it with an error. TLS only.
+  boost::asio::awaitable<error_code> handshake();
 
+  executor_type get_executor() { return socket_.get_executor(); }
+  // The TCP socket underneath (for options, waits, cancel, shutdown and close).
+  tcp::socket& socket() { return socket_; }
+  bool is_tls() const { return ssl_ != nullptr; }
+
+  // What a non-blocking call did.
+  enum class Wait { kNone, kRead, kWrite };
+  struct Io {
+    size_t bytes = 0;  // read or written (0 when it failed or has to wait)
+    // Nothing could be done now: wait for the socket to allow this (async_wait), then call
+    // again (a write with at least the same bytes: TLS may have taken part of them).
+    Wait wait = Wait::kNone;
+    // End of stream (asio::error::eof: the peer's FIN, or TLS's close_notify), a TCP end
+    // without close_notify under TLS (asio::ssl::error::stream_truncated), a reset, a TLS
+    // error, or bad_descriptor once the socket is closed.
+    error_code ec;
+  };
+  // Up to `size` bytes into `data`, without blocking: under TLS what OpenSSL holds already
+  // comes first (decrypted or not), so call this before waiting for readability.
+  Io read_now(void* data, size_t size);
+  // As much of `data` as goes now, without blocking (under TLS, whole records: a partial
+  // result is what went out, the rest is to be written again).
+  Io write_now(const void* data, size_t size);
+  // Waits until the socket allows what `w` asks (kRead or kWrite).
+  template <class Token>
+  auto async_wait(Wait w, Token&& token) {
+    return socket_.async_wait(w == Wait::kWrite ? tcp::socket::wait_write : tcp::socket::wait_read,
+                              std::forward<Token>(token));
+  }
+
+  // TLS: sends close_notify and reads until the peer's (what comes before it is discarded).
+  // Ends then, when the connection fails, or when the socket is cancelled or closed (the
+  // caller's deadline). Plain: returns at once.
+  boost::asio::awaitable<void> shutdown_tls();
+  // TLS: sends close_notify if the socket takes it now, without waiting for the peer's.
+  void send_close_notify();
+
+  // Asio's AsyncStream: what read_now / write_now do, waiting as needed (under TLS one
+  // buffer of the sequence, the first non-empty one, per call, as Asio's ssl::stream does).
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-    if (tls_) return tls_->stream.async_read_some(buffers, std::forward<Token>(token));
-    return plain_.async_read_some(buffers, std::forward<Token>(token));
+    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
+        [this](auto handler, const MutableBuffers& b) {
+          if (!ssl_) {
+            socket_.async_read_some(b, std::move(handler));
+          } else {
+            boost::asio::async_compose<decltype(handler), void(error_code, size_t)>(
+                TlsOp<false>{this, first_buffer<boost::asio::mutable_buffer>(b)}, handler, socket_);
+          }
+        },
+        token, buffers);
   }
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    if (tls_) return tls_->stream.async_write_some(buffers, std::forward<Token>(token));
-    return plain_.async_write_some(buffers, std::forward<Token>(token));
+    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
+        [this](auto handler, const ConstBuffers& b) {
+          if (!ssl_) {
+            socket_.async_write_some(b, std::move(handler));
+          } else {
+            boost::asio::async_compose<decltype(handler), void(error_code, size_t)>(
+                TlsOp<true>{this, first_buffer<boost::asio::const_buffer>(b)}, handler, socket_);
+          }
+        },
+        token, buffers);
   }
 
   // Closes the TCP connection at once (no TLS close_notify).
-  void close(boost::system::error_code& ec) { socket().close(ec); }
+  void close(error_code& ec) { socket_.close(ec); }
 
-  // A connection between two I/O threads: its descriptor and, for TLS, the session state.
-  // Closes what it still holds when destroyed.
+  // A connection between two I/O threads: its descriptor and, for TLS, the OpenSSL connection
+  // (with whatever input it has buffered). Closes what it still holds when destroyed.
   struct Detached {
     Detached() = default;
     Detached(Detached&& o) noexcept { *this = std::move(o); }
@@ -63,40 +140,74 @@ class Transport {
     ~Detached();
     int fd = -1;
     tcp protocol = tcp::v4();
-    SSL* ssl = nullptr;  // owned (one reference)
+    SSL* ssl = nullptr;  // owned
     std::shared_ptr<boost::asio::ssl::context> ctx;
   };
-  // Takes the connection off this thread's io_context (to adopt() it on another). Fails when
-  // TLS input is already buffered beyond what was read (the client sent ahead of our answer).
-  // Afterwards this transport is closed.
-  Detached detach(boost::system::error_code& ec);
+  // Takes the connection off this thread's io_context (to adopt() it on another). Afterwards
+  // this transport is closed.
+  Detached detach(error_code& ec);
   // The detached connection on `ex`'s io_context.
-  static Transport adopt(Detached&& d, const executor_type& ex, boost::system::error_code& ec);
+  static Transport adopt(Detached&& d, const executor_type& ex, error_code& ec);
 
  private:
-  struct Tls {
-    Tls(tcp::socket s, std::shared_ptr<boost::asio::ssl::context> c)
-        : ctx(std::move(c)), stream(std::move(s), *ctx) {}
-    Tls(tcp::socket s, std::shared_ptr<boost::asio::ssl::context> c, SSL* handle)
-        : ctx(std::move(c)), stream(std::move(s), handle) {}
-    std::shared_ptr<boost::asio::ssl::context> ctx;  // before stream: outlives it
-    TlsStream stream;
+  // async_read_some / async_write_some under TLS: read_now / write_now, waiting as they say.
+  // A result without a wait is posted (never delivered inside the initiating call).
+  template <bool kWrite>
+  struct TlsOp {
+    using Buffer =
+        std::conditional_t<kWrite, boost::asio::const_buffer, boost::asio::mutable_buffer>;
+    Transport* t;
+    Buffer buffer;
+    bool waited = false;
+    bool done = false;
+    Io io{};
+    template <class Self>
+    void operator()(Self& self, error_code wec = {}) {
+      if (done) return self.complete(io.ec, io.bytes);
+      if (wec) return self.complete(wec, 0);
+      if (buffer.size() > 0) {
+        if constexpr (kWrite) {
+          io = t->write_now(buffer.data(), buffer.size());
+        } else {
+          io = t->read_now(buffer.data(), buffer.size());
+        }
+        if (io.wait != Wait::kNone) {
+          waited = true;
+          t->async_wait(io.wait, std::move(self));
+          return;
+        }
+      }
+      if (waited) return self.complete(io.ec, io.bytes);
+      done = true;
+      boost::asio::post(t->socket_.get_executor(), std::move(self));
+    }
   };
-  tcp::socket plain_;  // the connection when plain; unopened under TLS
-  std::unique_ptr<Tls> tls_;
+  template <class Buffer, class Buffers>
+  static Buffer first_buffer(const Buffers& buffers) {
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      Buffer b(*it);
+      if (b.size() > 0) return b;
+    }
+    return Buffer();
+  }
+  // What an SSL call's result `r` says (SSL_get_error), OpenSSL's error queue emptied.
+  Io tls_result(int r);
+
+  tcp::socket socket_;
+  SSL* ssl_ = nullptr;                              // owned; TLS when set
+  std::shared_ptr<boost::asio::ssl::context> ctx_;  // the certificate's, kept with ssl_
 };
 
 // Beast's customisation points (found by argument-dependent lookup), so that
-// beast::websocket::stream<Transport> closes, times out and tears down either kind.
+// beast::websocket::stream<Transport> closes, times out and tears down either kind. Under TLS
+// the teardown sends close_notify (when the socket takes it) before the TCP one.
 void beast_close_socket(Transport& t);
 void teardown(boost::beast::role_type role, Transport& t, boost::system::error_code& ec);
 template <class Handler>
 void async_teardown(boost::beast::role_type role, Transport& t, Handler&& handler) {
-  if (Transport::TlsStream* s = t.tls()) {
-    boost::beast::async_teardown(role, *s, std::forward<Handler>(handler));
-  } else {
-    boost::beast::websocket::async_teardown(role, t.socket(), std::forward<Handler>(handler));
-  }
+  t.send_close_notify();
+  boost::beast::websocket::async_teardown(role, t.socket(), std::forward<Handler>(handler));
 }
 
 }  // namespace http

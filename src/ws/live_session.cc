@@ -1,7 +1,5 @@
 #include "ws/live_session.h"
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -76,9 +74,8 @@ char* session_read_chunk() {
 constexpr size_t kMaxGather = 64;
 
 // TLS: a burst's frames are copied into one buffer of about this size at most (a single
-// larger frame is written alone, whole), and reads land in a per-session buffer this big.
+// larger frame is written alone, whole).
 constexpr size_t kTlsWriteBytes = 64 * 1024;
-constexpr size_t kTlsReadChunk = 4 * 1024;
 
 }  // namespace
 
@@ -103,9 +100,7 @@ LiveSession::LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
 
 RoomHost& LiveSession::spread_host() { return static_cast<RoomHost&>(*host_); }
 
-LiveSession::~LiveSession() {
-  if (ssl_) SSL_free(ssl_);
-}
+LiveSession::~LiveSession() = default;
 
 asio::awaitable<void> LiveSession::refuse(http::Transport socket, HttpRequest req, uint16_t code,
                                           std::string reason) {
@@ -143,11 +138,8 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   req.reset();
   if (aec) co_return;
   beast::error_code ec;
-  if (sock_.is_tls() && !own_tls() && !sock_.is_tls()) co_return;  // lost in the hand-over
-  const bool tls = sock_.is_tls();  // TLS through the ssl stream (own_tls() refused)
-  if (tls) {
-    tls_in_ = std::make_unique<char[]>(kTlsReadChunk);
-  } else {
+  const bool tls = sock_.is_tls();  // TLS on the socket itself (http/transport.h)
+  if (!tls) {
     tcp().non_blocking(true, ec);
     if (ec) co_return;
   }
@@ -176,36 +168,19 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   for (;;) {
     const char* got = nullptr;
     size_t n = 0;
-    if (ssl_) {
+    if (tls) {
       if (tls_close_) break;  // the closing handshake is complete: close_notify below
-      // Whatever OpenSSL holds first (a record may carry more than one read takes), then
-      // wait for the socket when it needs more.
-      ERR_clear_error();
-      const int r = SSL_read(ssl_, session_read_chunk(), int(kReadChunk));
-      if (r <= 0) {
-        const int e = SSL_get_error(ssl_, r);
-        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-          break;  // the client's close_notify, end of stream, reset or a TLS error
-        }
-        auto [wec] = co_await tcp().async_wait(
-            e == SSL_ERROR_WANT_READ ? asio::socket_base::wait_read : asio::socket_base::wait_write,
-            kNoThrow);
+      // Whatever OpenSSL holds first (read ahead, or a record longer than one read takes),
+      // then wait for the socket when it needs more.
+      const http::Transport::Io io = sock_.read_now(session_read_chunk(), kReadChunk);
+      if (io.wait != http::Transport::Wait::kNone) {
+        auto [wec] = co_await sock_.async_wait(io.wait, kNoThrow);
         if (wec || tls_close_) break;  // cut (hard_close), or woken for the close_notify
         continue;
       }
+      if (io.ec) break;  // the client's close_notify, end of stream, reset or a TLS error
       got = session_read_chunk();
-      n = size_t(r);
-    } else if (tls) {
-      if (tls_close_) break;  // the closing handshake is complete: close_notify below
-      // Through the ssl stream into the session's own buffer (the TLS layer may hold
-      // decrypted bytes between reads, so a readiness wait would not do).
-      auto [rec, rn] = co_await sock_.tls()->async_read_some(
-          asio::buffer(tls_in_.get(), kTlsReadChunk), kNoThrow);
-      if (rec || tls_close_)
-        break;  // cut (hard_close), end of stream, reset, a TLS error,
-                // or cancelled for the close_notify
-      got = tls_in_.get();
-      n = rn;
+      n = io.bytes;
     } else {
       auto [wec] = co_await tcp().async_wait(asio::socket_base::wait_read, kNoThrow);
       if (wec) break;  // cut (hard_close) or the socket failed
@@ -228,18 +203,13 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   queued_bytes_ = 0;
   in_ = {};
   message_ = {};
-  tls_in_.reset();
   if (tls_close_ && tcp().is_open()) {
     // The WebSocket closing handshake is complete: end TLS cleanly too (close_notify, so the
     // client can tell our end from a cut), and give the client kTlsShutdownTimeout to answer
     // with its own before the TCP connection closes. Server shutdown waits for this too.
     close_deadline_ = std::min(close_deadline_, Clock::now() + kTlsShutdownTimeout);
     arm_timer(close_deadline_);
-    if (ssl_) {
-      co_await own_tls_shutdown();
-    } else {
-      co_await sock_.tls()->async_shutdown(kNoThrow);
-    }
+    co_await sock_.shutdown_tls();
   }
   timer_.cancel();
   sock_.close(ec);
@@ -608,130 +578,40 @@ void LiveSession::gather_tls_burst() {
 }
 
 void LiveSession::write_queued_tls() {
-  if (ssl_) {
-    write_queued_own_tls();
-    return;
-  }
-  if (head_ >= queue_.size()) {
-    on_drained();
-    return;
-  }
-  // One contiguous copy of the burst: one TLS record stream and one async_write, instead
-  // of a record per frame.
-  gather_tls_burst();
-  writing_ = true;
-  asio::async_write(*sock_.tls(), asio::buffer(tls_out_),
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      self->writing_ = false;
-                      if (ec) {  // cut (hard_close), reset or a TLS error
-                        self->tls_frames_ = 0;
-                        self->hard_close();
-                        return;
-                      }
-                      // Retire the frames that went out.
-                      for (; self->tls_frames_ > 0 && self->head_ < self->queue_.size();
-                           --self->tls_frames_) {
-                        self->retire_head();
-                      }
-                      self->tls_frames_ = 0;
-                      // What was queued meanwhile (the writer was busy: not flush-listed).
-                      self->write_queued();
-                    });
-}
-
-void LiveSession::write_queued_own_tls() {
   for (;;) {
     if (tls_frames_ == 0) {
       if (head_ >= queue_.size()) {
         on_drained();
         return;
       }
-      gather_tls_burst();  // as through the ssl stream (write_queued_tls)
+      // One contiguous copy of the burst: one TLS record stream, instead of a record per
+      // frame.
+      gather_tls_burst();
       tls_out_done_ = 0;
     }
-    ERR_clear_error();
-    const int r =
-        SSL_write(ssl_, tls_out_.data() + tls_out_done_, int(tls_out_.size() - tls_out_done_));
-    if (r > 0) {
-      tls_out_done_ += size_t(r);
+    const http::Transport::Io io =
+        sock_.write_now(tls_out_.data() + tls_out_done_, tls_out_.size() - tls_out_done_);
+    if (io.bytes > 0) {
+      tls_out_done_ += io.bytes;
       if (tls_out_done_ < tls_out_.size()) continue;
       // Retire the frames that went out.
       for (; tls_frames_ > 0 && head_ < queue_.size(); --tls_frames_) retire_head();
       tls_frames_ = 0;
       continue;
     }
-    const int e = SSL_get_error(ssl_, r);
-    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+    if (io.wait != http::Transport::Wait::kNone) {
       // The socket is full (or TLS needs to read first): the rest of tls_out_, then what
       // was queued meanwhile, once it can go on.
       writing_ = true;
-      tcp().async_wait(
-          e == SSL_ERROR_WANT_WRITE ? asio::socket_base::wait_write : asio::socket_base::wait_read,
-          [self = shared_from_this()](beast::error_code wec) {
-            self->writing_ = false;
-            if (!wec) self->write_queued();
-          });
+      sock_.async_wait(io.wait, [self = shared_from_this()](beast::error_code wec) {
+        self->writing_ = false;
+        if (!wec) self->write_queued();
+      });
       return;
     }
     tls_frames_ = 0;  // reset, broken or a TLS error: the read loop ends too
     hard_close();
     return;
-  }
-}
-
-bool LiveSession::own_tls() {
-  SSL* handle = sock_.tls()->native_handle();
-  // Our own output still in the stream's buffers would be lost (the handshake's writes have
-  // all completed, so this does not happen; the input side is detach()'s check).
-  if (BIO_wpending(SSL_get_wbio(handle)) > 0) return false;
-  const auto ex = sock_.get_executor();
-  beast::error_code ec;
-  http::Transport::Detached d = sock_.detach(ec);
-  if (ec) return false;  // still the ssl stream (input buffered), or lost (the caller checks)
-  asio::ip::tcp::socket s(ex);
-  s.assign(d.protocol, d.fd, ec);
-  if (ec) return false;  // `d` closes the descriptor; the transport is closed
-  const int fd = std::exchange(d.fd, -1);
-  ssl_ = std::exchange(d.ssl, nullptr);
-  ssl_ctx_ = std::move(d.ctx);
-  sock_ = http::Transport(std::move(s));
-  // A socket BIO on the descriptor instead of the engine's BIO pair (freed here): records go
-  // straight to the socket; OpenSSL's record buffers are released while idle.
-  if (SSL_set_fd(ssl_, fd) != 1) {
-    hard_close();
-    return false;
-  }
-  SSL_set_mode(ssl_, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                         SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  return true;
-}
-
-asio::awaitable<void> LiveSession::own_tls_shutdown() {
-  // Our close_notify (waiting while the socket is full), then the client's, read until it
-  // comes; the timer's deadline cuts the connection, which ends either wait.
-  bool sent = false;
-  for (;;) {
-    ERR_clear_error();
-    int r;
-    if (!sent) {
-      r = SSL_shutdown(ssl_);
-      if (r == 1) co_return;  // both sent
-      if (r == 0) {
-        sent = true;
-        continue;
-      }
-    } else {
-      r = SSL_read(ssl_, session_read_chunk(), int(kReadChunk));
-      if (r > 0) continue;  // data after the close: not parsed any more
-    }
-    const int e = SSL_get_error(ssl_, r);
-    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-      co_return;  // the client's close
-                  // notify, or gone
-    auto [wec] = co_await tcp().async_wait(
-        e == SSL_ERROR_WANT_READ ? asio::socket_base::wait_read : asio::socket_base::wait_write,
-        kNoThrow);
-    if (wec) co_return;
   }
 }
 

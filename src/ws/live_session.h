@@ -24,16 +24,17 @@
 // framing, queues, flush list and timer are shared:
 // - plain TCP: write_queued's sendmsg on the descriptor, the read loop's read_some into the
 //   thread's scratch buffer, the waits for readability and writability;
-// - TLS (wss://): write_queued copies the burst's frames (up to kTlsWriteBytes) into one
-//   per-session buffer and writes it with one async_write through the ssl stream, popping
-//   the frames when it completes; the read loop's async_read_some goes through the ssl
-//   stream into a small per-session buffer (allocated for TLS connections only); once the
-//   WebSocket closing handshake is complete the session ends TLS with close_notify and
-//   gives the client kTlsShutdownTimeout to answer with its own (a cut connection, a
+// - TLS (wss://), done on the socket itself by the transport from the handshake on
+//   (http/transport.h: SSL_read / SSL_write on the non-blocking descriptor, no buffers while
+//   idle): write_queued copies the burst's frames (up to kTlsWriteBytes) into one per-session
+//   buffer and writes it with SSL_write, waiting for the socket when it is full and popping
+//   the frames once they are all out; the read loop reads what OpenSSL holds first, into the
+//   thread's scratch buffer, and waits for readability only when OpenSSL needs the socket;
+//   once the WebSocket closing handshake is complete the session ends TLS with close_notify
+//   and gives the client kTlsShutdownTimeout to answer with its own (a cut connection, a
 //   protocol error or a timeout closes TCP without it).
 #pragma once
 
-#include <openssl/ssl.h>
 #include <sys/uio.h>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -226,20 +227,10 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // Copies the queued frames from head_ (up to kTlsWriteBytes, at least one frame) into
   // tls_out_ and sets tls_frames_: what one TLS write takes.
   void gather_tls_burst();
-  // TLS: writes the burst's frames through the ssl stream (see above).
+  // TLS: writes the burst's frames with the transport's non-blocking writes (SSL_write on
+  // the socket), waiting when it is full (see above).
   void write_queued_tls();
-  // Own TLS: the same with SSL_write on the socket (non-blocking; waits when it is full).
-  void write_queued_own_tls();
-  // TLS either way (the transport's ssl stream, or own_tls()).
-  bool tls() { return ssl_ != nullptr || sock_.is_tls(); }
-  // After the opening handshake over TLS: keeps only the OpenSSL connection and the
-  // descriptor (the ssl stream's engine holds ~68 KB of buffers for the connection's life),
-  // and does TLS on the socket itself, reads and writes waiting for readiness like plain
-  // connections, with OpenSSL's record buffers released while idle. False (the ssl stream
-  // stays): bytes still sit in its buffers.
-  bool own_tls();
-  // Own TLS: sends close_notify and waits (until close_deadline_) for the client's.
-  boost::asio::awaitable<void> own_tls_shutdown();
+  bool tls() const { return sock_.is_tls(); }
   // The TCP socket underneath the transport.
   boost::asio::ip::tcp::socket& tcp() { return sock_.socket(); }
   // The flush list of the connection's thread (the room's, or its shard's).
@@ -275,19 +266,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   std::string in_;
   std::string message_;
   // TLS only: the frames being written (queue_[head_..head_+tls_frames_) copied into
-  // tls_out_, of which tls_out_done_ bytes are taken by the TLS layer), and where reads land
-  // through the ssl stream (allocated at the handshake, only when the stream is kept).
+  // tls_out_, of which tls_out_done_ bytes are taken by the TLS layer).
   std::string tls_out_;
   size_t tls_frames_ = 0;
   size_t tls_out_done_ = 0;
-  std::unique_ptr<char[]> tls_in_;
-  // TLS after the handshake, on the socket itself (see own_tls()): the session's OpenSSL
-  // connection (owned), over the non-blocking descriptor. Null: plain, or TLS through the
-  // transport's ssl stream.
-  SSL* ssl_ = nullptr;
-  std::shared_ptr<boost::asio::ssl::context> ssl_ctx_;  // the certificate's, kept with it
-  bool in_message_ = false;                             // a fragmented message has begun
-  bool message_text_ = true;                            // ... and is text
+  bool in_message_ = false;   // a fragmented message has begun
+  bool message_text_ = true;  // ... and is text
   Clock::time_point last_read_;
   Clock::time_point close_deadline_ = Clock::time_point::max();
   Clock::time_point timer_at_ = Clock::time_point::max();  // the timer's pending expiry
