@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -337,6 +338,17 @@ Response simple_error(base::Code code, std::string msg, std::string reason) {
   return r;
 }
 
+// What a Host value may hold: letters, digits and "-._~!$&'()*+,;=%:[]" (a table: every request
+// has one, and a search of that string per punctuation byte showed in the profile).
+constexpr std::array<bool, 256> kHostChar = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[size_t(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[size_t(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[size_t(c)] = true;
+  for (char c : std::string_view("-._~!$&'()*+,;=%:[]")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
 // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host header, an HTTP/1.0 one at most
 // one, and its value is uri-host [":" port] (empty when the target has no authority).
 // Returns what is wrong, or an empty string.
@@ -352,9 +364,9 @@ std::string host_problem(const Request& req) {
                                : std::string();
   }
   for (char c : host) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              std::string_view("-._~!$&'()*+,;=%:[]").find(c) != std::string_view::npos;
-    if (!ok) return "the Host header is not a valid host[:port]";
+    if (!kHostChar[static_cast<unsigned char>(c)]) {
+      return "the Host header is not a valid host[:port]";
+    }
   }
   return {};
 }
