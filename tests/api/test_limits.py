@@ -108,6 +108,16 @@ class HttpEdgeCaseTest(unittest.TestCase):
         self.assertIn("Host", json.loads(body)["error"]["message"])
         self.assertEqual(h.get("connection"), "close")
 
+    def test_host_values_are_checked_byte_by_byte(self):
+        for host in (b"a/b", b"a b", b"x\"y", b"caf\xc3\xa9"):
+            st, h, body = exchange(self.srv.port, b"GET /healthz HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+            self.assertEqual(st, 400, host)
+            self.assertEqual(error_code(body), "bad_request")
+            self.assertIn("Host", json.loads(body)["error"]["message"])
+        for host in (b"127.0.0.1:8080", b"[::1]:8080", b"Ex-am_ple.org", b"a~!$&'()*+,;=%"):
+            st, _, body = exchange(self.srv.port, b"GET /healthz HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+            self.assertEqual(st, 200, host)
+
     def test_http10_without_host_is_served(self):
         sk = connect(self.srv.port)
         sk.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
