@@ -65,8 +65,9 @@ edgeclass_wasm_test(store_test
   LIBS store
   # One connection per database file in the wasm build (wasm/sqlite_vfs.c: no locks, and the
   # WAL index of each connection is its own heap copy), so two connections on one file, as
-  # these two tests use, neither see each other's commits nor wait for each other's locks.
+  # these three tests use, neither see each other's commits nor wait for each other's locks.
   EXCLUDE DbTest.ReaderSeesCommittedWritesOfWriter
+          DbTest.AReadScopeReadsOneSnapshotAndEndsWithIt
           DbTest.LockHeldByAnotherWriterIsUnavailableAfterBusyTimeout)
 
 # Policy: the engine with the repository's policies (read through the WASI preopen of the
