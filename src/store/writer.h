@@ -66,7 +66,8 @@ struct WriterCounters {
 class Writer {
  public:
   // Takes ownership of `db` (opened kReadWrite, migrated, outside a transaction) and starts
-  // the thread. From here on only the writer thread touches `db`.
+  // the thread (with defer_thread: at launch()). From here on only the writer thread touches
+  // `db`.
   static base::Result<std::unique_ptr<Writer>> start(std::unique_ptr<Db> db,
                                                      WriterOptions options = {});
   // Calls stop().
