@@ -364,7 +364,7 @@ class Node {
   // Every step in order; the first failure is returned (already logged by its step).
   base::Status start() {
     EC_RETURN_IF_ERROR(resolve_secret());
-    const bool crypto_first = crypto_before_listening();
+    const bool crypto_first = crypto_first_ = crypto_before_listening();
     // The same things may wait on the network before the listener serves (a bundle server, a
     // certificate, Redis): their log lines go out as they happen. Otherwise the log writer's
     // thread starts once the listener serves (its lines until then wait a few milliseconds).
@@ -392,6 +392,7 @@ class Node {
     wait_for_city();
     server_->start();
     start_log_();
+    writer_->launch();
     // What the first requests need but a cold start need not wait for comes after the
     // listener serves (a cold start is exec to the first answer): OpenSSL's start-up unless
     // something before the listener used it (tokens are checked without it: base/crypto.h),
@@ -549,6 +550,9 @@ class Node {
             .counter("edgeclass_store_failed_commits_total", "Groups whose BEGIN or COMMIT failed")
             .get();
     store::WriterOptions wopts;
+    // Its thread starts once the listener serves (below start()'s server_->start()), with the
+    // log's: a write that comes first waits in its queue for those microseconds.
+    wopts.defer_thread = !crypto_first_;
     wopts.on_group = [&](const store::GroupStats& g) {
       commit_latency.observe(double(g.commit_ns) / 1e9);
       batch_size.observe(double(g.ops));
@@ -1059,6 +1063,7 @@ class Node {
 
   const Config& config_;
   std::function<void()> start_log_;
+  bool crypto_first_ = false;  // crypto_before_listening(), taken at the start of start()
   std::string secret_;
   metrics::Registry registry_;
   std::unique_ptr<TlsEdge> tls_;  // before server_, which holds its certificates

@@ -28,8 +28,21 @@ Writer::Writer(std::unique_ptr<Db> db, WriterOptions options)
     : db_(std::move(db)),
       options_(std::move(options)),
       clock_(options_.clock ? options_.clock : &base::SystemClock::instance()) {
-  thread_ = std::thread([this] { run(); });
-  thread_id_ = thread_.get_id();
+  if (!options_.defer_thread) launch();
+}
+
+void Writer::launch() {
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  start_thread();
+}
+
+void Writer::start_thread() {
+  if (launched_) return;
+  launched_ = true;
+  thread_ = std::thread([this] {
+    thread_id_.store(std::this_thread::get_id());
+    run();
+  });
 }
 
 Writer::~Writer() { stop(); }
@@ -62,8 +75,9 @@ void Writer::stop() {
   }
   cv_.notify_all();
   // A Done that calls stop() must not join its own thread; the loop still drains and ends.
-  if (std::this_thread::get_id() == thread_id_) return;
+  if (std::this_thread::get_id() == thread_id_.load()) return;
   std::lock_guard<std::mutex> lock(stop_mu_);
+  start_thread();  // deferred and never launched: it commits what was queued, then ends
   if (thread_.joinable()) thread_.join();
 }
 

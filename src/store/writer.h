@@ -47,6 +47,9 @@ struct WriterOptions {
   // Times queue waits and commits; read from submitting threads and the writer thread, so
   // it must be thread-safe (FakeClock is not). nullptr: SystemClock. Not owned.
   const base::Clock* clock = nullptr;
+  // true: the thread starts at launch() (or stop()); submits until then wait in the queue. A
+  // cold start launches it once the listener serves: one thread fewer before the first answer.
+  bool defer_thread = false;
 };
 
 // Monotonic counters since start, readable from any thread.
@@ -63,7 +66,8 @@ struct WriterCounters {
 class Writer {
  public:
   // Takes ownership of `db` (opened kReadWrite, migrated, outside a transaction) and starts
-  // the thread. From here on only the writer thread touches `db`.
+  // the thread (with defer_thread: at launch()). From here on only the writer thread touches
+  // `db`.
   static base::Result<std::unique_ptr<Writer>> start(std::unique_ptr<Db> db,
                                                      WriterOptions options = {});
   // Calls stop().
@@ -77,8 +81,13 @@ class Writer {
   // "write_queue_full") or after stop() ("writer stopped", reason "writer_stopped").
   base::Status submit(WriteOp op, Done done);
 
+  // Starts the thread of a writer made with defer_thread (a no-op otherwise, and after the
+  // first call). Call from the thread that made the writer.
+  void launch();
+
   // Refuses new submits, commits everything already queued (every accepted op gets its
-  // Done), then joins the thread. Idempotent; call from any thread but the writer's.
+  // Done; a deferred thread is launched for it), then joins the thread. Idempotent; call from
+  // any thread but the writer's.
   void stop();
 
   WriterCounters counters() const;
@@ -91,7 +100,8 @@ class Writer {
   };
 
   Writer(std::unique_ptr<Db> db, WriterOptions options);
-  void run();  // the thread body
+  void run();           // the thread body
+  void start_thread();  // under stop_mu_: starts the thread once
 
   std::unique_ptr<Db> db_;  // used only by thread_ once started
   WriterOptions options_;
@@ -111,10 +121,11 @@ class Writer {
   std::atomic<uint64_t> failed_commits_{0};
   std::atomic<uint64_t> queue_depth_{0};
 
-  std::thread thread_;  // last member: starts after everything above is built
-  // thread_'s id, written once in the constructor before any submit() can happen, so
-  // stop() can tell a call from a Done without touching thread_ while another stop() joins.
-  std::thread::id thread_id_;
+  std::thread thread_;     // last member: starts after everything above is built
+  bool launched_ = false;  // guarded by stop_mu_
+  // thread_'s id, written by the thread itself before it runs any Done, so that stop() can
+  // tell a call from a Done without touching thread_ while another stop() joins.
+  std::atomic<std::thread::id> thread_id_{};
 };
 
 }  // namespace store

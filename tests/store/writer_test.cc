@@ -274,6 +274,44 @@ TEST_F(WriterTest, StopDrainsQueuedWritesThenRefuses) {
   EXPECT_EQ(writer_->submit(put("x"), nullptr).reason(), "writer_stopped");
 }
 
+TEST_F(WriterTest, DeferredThreadCommitsWhatWasQueuedOnceLaunched) {
+  WriterOptions o;
+  o.defer_thread = true;
+  start(o);
+  std::atomic<int> ok_dones{0};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(writer_->submit(put(key("early", i)), [&](base::Status s) {
+      if (s.is_ok()) ++ok_dones;
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(ok_dones.load(), 0);  // no thread yet: queued, not committed
+  EXPECT_EQ(count(*reader()), 0);
+  EXPECT_EQ(writer_->counters().queue_depth, 3u);
+  writer_->launch();
+  writer_->launch();  // once
+  std::promise<base::Status> last;
+  ASSERT_OK(writer_->submit(put("late"), [&](base::Status s) { last.set_value(std::move(s)); }));
+  ASSERT_OK(last.get_future().get());  // groups commit in order: the early ones went first
+  EXPECT_EQ(ok_dones.load(), 3);
+  EXPECT_EQ(count(*reader()), 4);
+}
+
+TEST_F(WriterTest, DeferredThreadNeverLaunchedStillCommitsQueuedWritesAtStop) {
+  WriterOptions o;
+  o.defer_thread = true;
+  start(o);
+  std::atomic<int> ok_dones{0};
+  ASSERT_OK(writer_->submit(put("queued"), [&](base::Status s) {
+    if (s.is_ok()) ++ok_dones;
+  }));
+  writer_->stop();  // launches the thread, which drains the queue and ends
+  EXPECT_EQ(ok_dones.load(), 1);
+  EXPECT_EQ(count(*reader()), 1);
+  EXPECT_EQ(writer_->submit(put("x"), nullptr).reason(), "writer_stopped");
+  writer_->launch();  // after stop: nothing to start
+}
+
 TEST_F(WriterTest, CommitFailureFailsEveryOpOfTheGroup) {
   {
     // A deferred foreign key is only checked at COMMIT, so one op can make COMMIT fail.
