@@ -243,9 +243,11 @@ class TlsTest(unittest.TestCase):
                 self.assertEqual(json.loads(body), {"status": "ok"})
 
     def test_https_client_that_stalls_reading_a_large_answer_gets_it_whole(self):
-        # A small receive window and no reading for a while: the answer (the largest embedded
-        # web file) does not fit the socket at once; the rest follows once the client reads,
-        # and the connection serves on afterwards.
+        # A small receive window and three answers (the largest embedded web file) not read
+        # for a second: they arrive whole once the client reads, and the connection serves on
+        # afterwards. (Loopback's send buffer grows to take these 78 KB at once, so this does
+        # not make the server wait for writability; 200 answers, 5 MB, did, in 5-9 s: too slow
+        # here. The wss slow-consumer test below fills a TLS socket for sure.)
         path = "/i18n.js"
         c = self.conn()
         c.request("GET", path)
