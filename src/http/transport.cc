@@ -45,6 +45,20 @@ void configure_ssl(SSL* ssl) {
   SSL_set_read_ahead(ssl, 1);
 }
 
+// What a non-blocking recv or send returned (`n`, errno when negative): the bytes, `again`
+// when the socket is not ready, or the error.
+Transport::Io plain_result(ssize_t n, Transport::Wait again) {
+  Transport::Io io;
+  if (n >= 0) {
+    io.bytes = size_t(n);
+  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    io.wait = again;
+  } else {
+    io.ec = error_code(errno, boost::system::system_category());
+  }
+  return io;
+}
+
 }  // namespace
 
 error_code Transport::start_tls(std::shared_ptr<asio::ssl::context> ctx) {
@@ -116,16 +130,8 @@ Transport::Io Transport::read_now(void* data, size_t size) {
   do {
     n = ::recv(socket_.native_handle(), data, size, MSG_DONTWAIT);
   } while (n < 0 && errno == EINTR);
-  if (n > 0) {
-    io.bytes = size_t(n);
-  } else if (n == 0) {
-    io.ec = size == 0 ? error_code() : error_code(asio::error::eof);
-  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-    io.wait = Wait::kRead;
-  } else {
-    io.ec = error_code(errno, boost::system::system_category());
-  }
-  return io;
+  if (n == 0 && size > 0) io.ec = asio::error::eof;
+  return n == 0 ? io : plain_result(n, Wait::kRead);
 }
 
 Transport::Io Transport::write_now(const void* data, size_t size) {
@@ -144,14 +150,7 @@ Transport::Io Transport::write_now(const void* data, size_t size) {
   do {
     n = ::send(socket_.native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
-  if (n >= 0) {
-    io.bytes = size_t(n);
-  } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-    io.wait = Wait::kWrite;
-  } else {
-    io.ec = error_code(errno, boost::system::system_category());
-  }
-  return io;
+  return plain_result(n, Wait::kWrite);
 }
 
 asio::awaitable<error_code> Transport::handshake() {

@@ -103,29 +103,11 @@ class Transport {
   // buffer of the sequence, the first non-empty one, per call, as Asio's ssl::stream does).
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
-        [this](auto handler, const MutableBuffers& b) {
-          if (!ssl_) {
-            socket_.async_read_some(b, std::move(handler));
-          } else {
-            boost::asio::async_compose<decltype(handler), void(error_code, size_t)>(
-                TlsOp<false>{this, first_buffer<boost::asio::mutable_buffer>(b)}, handler, socket_);
-          }
-        },
-        token, buffers);
+    return async_some<false>(buffers, std::forward<Token>(token));
   }
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
-        [this](auto handler, const ConstBuffers& b) {
-          if (!ssl_) {
-            socket_.async_write_some(b, std::move(handler));
-          } else {
-            boost::asio::async_compose<decltype(handler), void(error_code, size_t)>(
-                TlsOp<true>{this, first_buffer<boost::asio::const_buffer>(b)}, handler, socket_);
-          }
-        },
-        token, buffers);
+    return async_some<true>(buffers, std::forward<Token>(token));
   }
 
   // Closes the TCP connection at once (no TLS close_notify).
@@ -182,6 +164,22 @@ class Transport {
       boost::asio::post(t->socket_.get_executor(), std::move(self));
     }
   };
+  template <bool kWrite, class Buffers, class Token>
+  auto async_some(const Buffers& buffers, Token&& token) {
+    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
+        [this](auto handler, const Buffers& b) {
+          if (ssl_) {
+            using Op = TlsOp<kWrite>;
+            boost::asio::async_compose<decltype(handler), void(error_code, size_t)>(
+                Op{this, first_buffer<typename Op::Buffer>(b)}, handler, socket_);
+          } else if constexpr (kWrite) {
+            socket_.async_write_some(b, std::move(handler));
+          } else {
+            socket_.async_read_some(b, std::move(handler));
+          }
+        },
+        token, buffers);
+  }
   template <class Buffer, class Buffers>
   static Buffer first_buffer(const Buffers& buffers) {
     for (auto it = boost::asio::buffer_sequence_begin(buffers);

@@ -243,9 +243,11 @@ class TlsTest(unittest.TestCase):
                 self.assertEqual(json.loads(body), {"status": "ok"})
 
     def test_https_client_that_stalls_reading_a_large_answer_gets_it_whole(self):
-        # A small receive window and no reading for a while: the answer (the largest embedded
-        # web file) does not fit the socket at once; the rest follows once the client reads,
-        # and the connection serves on afterwards.
+        # A small receive window and three answers (the largest embedded web file) not read
+        # for a second: they arrive whole once the client reads, and the connection serves on
+        # afterwards. (Loopback's send buffer grows to take these 78 KB at once, so this does
+        # not make the server wait for writability; 200 answers, 5 MB, did, in 5-9 s: too slow
+        # here. The wss slow-consumer test below fills a TLS socket for sure.)
         path = "/i18n.js"
         c = self.conn()
         c.request("GET", path)
@@ -300,6 +302,52 @@ class TlsTest(unittest.TestCase):
             pass
         self.assertNotIn(b"HTTP/", got)
         self.assertEqual(self.request("GET", "/healthz")[0], 200)
+
+    def test_https_stalled_handshake_times_out_and_stop_closes_idle_connections(self):
+        # A server with a 1 s request timeout, which bounds the TLS handshake too.
+        srv = Server(data_dir=os.path.join(self.dir, "data2"), threads=1, env={
+            "EDGECLASS_TLS_CERT": self.cert, "EDGECLASS_TLS_KEY": self.key,
+            "EDGECLASS_HTTP_TIMEOUT": "1s", "EDGECLASS_MEDIA_PORT": "0"}).start()
+        try:
+            def failures():
+                st, text = srv.request("GET", "/metrics", admin=True)
+                self.assertEqual(st, 200)
+                m = re.search(r"^edgeclass_http_tls_handshake_failures_total (\S+)$", text, re.M)
+                return float(m.group(1))
+
+            before = failures()
+            # The start of a ClientHello, then nothing: closed once the handshake's time is up.
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as raw:
+                raw.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+                start = time.time()
+                try:
+                    self.assertEqual(raw.recv(100), b"")
+                except ConnectionResetError:
+                    pass
+                self.assertLess(time.time() - start, 5)
+            self.assertEqual(failures() - before, 1)
+            # Keep-alive connections left idle between requests over TLS, and one in the middle
+            # of sending its request: a stop closes them and the server exits at once.
+            idle = []
+            for _ in range(3):
+                s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+                s = self.ctx().wrap_socket(s, server_hostname="127.0.0.1")
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.read_answers(s, 1)
+                idle.append(s)
+            idle[-1].sendall(b"GET /healthz HTTP/1.1\r\n")
+            start = time.time()
+            srv.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(srv.proc.wait(timeout=15), 0)
+            self.assertLess(time.time() - start, 5)
+            for s in idle:
+                try:
+                    self.assertEqual(s.recv(100), b"")
+                except (ssl.SSLError, ConnectionResetError):
+                    pass  # a TCP end without close_notify, as for an idle plain connection
+                s.close()
+        finally:
+            srv.stop()
 
     def test_idle_https_keep_alive_connections_hold_no_tls_buffers(self):
         # An idle HTTPS keep-alive connection holds the OpenSSL connection and what a plain
