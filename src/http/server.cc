@@ -55,10 +55,20 @@ struct Server::Conn {
   }
 };
 
+// An io_context whose queued handlers can be destroyed before any context's services are:
+// see ~Server.
+class Server::Context : public asio::io_context {
+ public:
+  using asio::io_context::io_context;
+  // Destroys the handlers still queued and the pending operations (execution_context's
+  // shutdown, which the destructor runs again, harmlessly, before destroying the services).
+  void destroy_handlers() { shutdown(); }
+};
+
 struct Server::Worker {
   explicit Worker(int i) : index(i), ioc(1), acceptor(ioc), sweep(ioc) {}
   int index;
-  asio::io_context ioc;
+  Context ioc;
   tcp::acceptor acceptor;
   asio::steady_timer sweep;  // sweep_loop's; stop() cancels it so the thread ends at once
   std::list<Conn*> conns;    // owned by this worker's thread
@@ -114,6 +124,13 @@ Server::Server(ServerOptions options, const Router& router)
 
 Server::~Server() {
   if (!threads_.empty()) stop();
+  // A handler still queued on one thread's context can own an object with I/O objects on
+  // another's (a live session posted to its room's thread holds its timer and socket). Each
+  // context's destructor destroys its handlers and then its services, so the context
+  // destroyed last would free such a session after the other's services were gone (a
+  // use-after-free ASan saw at exit). Destroying every context's handlers first, while all
+  // their services exist, keeps that order safe.
+  for (auto& w : workers_) w->ioc.destroy_handlers();
 }
 
 asio::io_context& Server::context(int i) { return workers_.at(size_t(i))->ioc; }

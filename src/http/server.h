@@ -122,6 +122,7 @@ class Server {
   bool stopping() const { return stopping_.load(); }
 
  private:
+  class Context;
   struct Worker;
   struct Conn;
   struct Registration;

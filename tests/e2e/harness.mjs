@@ -136,7 +136,19 @@ export function pageOpener(browser, server, timeout) {
     page.on('console', (m) => {
       if (m.type() === 'warning' || m.type() === 'info') console.log(`[${sub}] ${m.type()}: ${m.text()}`);
     });
-    await page.goto(`${server.url}/${file}#token=${token(sub, name, role)}`);
+    // Chromium aborts a navigation with net::ERR_NETWORK_CHANGED when the machine's network
+    // interfaces change under it (a namespace test's veth pair appearing in the host's
+    // namespace): nothing reached the server, so the page is simply loaded again.
+    const url = `${server.url}/${file}#token=${token(sub, name, role)}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await page.goto(url);
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !String(err.message).includes('ERR_NETWORK_CHANGED')) throw err;
+        console.log(`[${sub}] ${file}: navigation aborted (ERR_NETWORK_CHANGED), loading it again`);
+      }
+    }
     return page;
   };
 }
