@@ -898,6 +898,9 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     if (upgrade_ && find_header(req, beast_http::field::upgrade) &&
         beast::websocket::is_upgrade(req)) {
       ConnectionSlot held = std::make_shared<Admission::Slot>(std::move(slot));
+      // What the client sent behind the request (its first frames, read with it) goes with
+      // the connection to the WebSocket session.
+      socket.set_unread(buffer.data().data(), buffer.size());
       // The handler runs to its end on this thread, so the sweep cannot see the moved-out
       // socket before reg.leave().
       if (upgrade_(socket, req, w.index, held)) {

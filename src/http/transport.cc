@@ -22,8 +22,17 @@ Transport& Transport::operator=(Transport&& o) noexcept {
     socket_ = std::move(o.socket_);
     ssl_ = std::exchange(o.ssl_, nullptr);
     ctx_ = std::move(o.ctx_);
+    unread_ = std::move(o.unread_);
   }
   return *this;
+}
+
+void Transport::set_unread(const void* data, size_t size) {
+  if (size == 0) {
+    unread_.reset();
+    return;
+  }
+  unread_ = std::make_unique<std::string>(static_cast<const char*>(data), size);
 }
 
 Transport::~Transport() {
@@ -213,6 +222,7 @@ Transport::Detached& Transport::Detached::operator=(Detached&& o) noexcept {
     protocol = o.protocol;
     ssl = std::exchange(o.ssl, nullptr);
     ctx = std::move(o.ctx);
+    unread = std::move(o.unread);
   }
   return *this;
 }
@@ -231,6 +241,7 @@ Transport::Detached Transport::detach(error_code& ec) {
   // The SSL object keeps its socket BIO: the descriptor keeps its number across threads.
   d.ssl = std::exchange(ssl_, nullptr);
   d.ctx = std::move(ctx_);
+  d.unread = std::move(unread_);
   d.fd = socket_.release(ec);
   if (ec) d.fd = -1;
   return d;
@@ -242,6 +253,7 @@ Transport Transport::adopt(Detached&& d, const executor_type& ex, error_code& ec
   if (ec) return Transport(tcp::socket(ex));  // `d` closes the descriptor
   d.fd = -1;
   Transport t(std::move(sock));
+  t.unread_ = std::move(d.unread);
   if (d.ssl) {
     t.socket_.non_blocking(true, ec);
     t.ssl_ = std::exchange(d.ssl, nullptr);

@@ -165,7 +165,14 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   }
   resume_.reset();
 
-  for (;;) {
+  // Bytes the client sent behind the upgrade request, read with it by the HTTP server: the
+  // first input.
+  bool reading = true;
+  if (std::string early = sock_.take_unread(); !early.empty()) {
+    in_ = std::move(early);
+    reading = consume_input();
+  }
+  while (reading) {
     const char* got = nullptr;
     size_t n = 0;
     if (tls) {
