@@ -217,7 +217,10 @@ asio::awaitable<void> Transport::shutdown_tls() {
 
 Transport::Detached& Transport::Detached::operator=(Detached&& o) noexcept {
   if (this != &o) {
-    this->~Detached();
+    // What this one held is closed here (not with ~Detached(): the members would be
+    // destroyed, and the assignments below would release ctx a second time).
+    if (fd >= 0) ::close(fd);
+    if (ssl) SSL_free(ssl);
     fd = std::exchange(o.fd, -1);
     protocol = o.protocol;
     ssl = std::exchange(o.ssl, nullptr);
