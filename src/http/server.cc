@@ -670,14 +670,21 @@ asio::awaitable<boost::system::error_code> Server::read_request(
     if (want == 0) co_return beast_http::error::buffer_overflow;
     if (socket.is_tls()) {
       Transport::Io io;
+      bool waited = false;
       for (;;) {
         io = socket.read_now(buffer.prepare(want).data(), want);
         if (io.wait == Transport::Wait::kNone) break;
+        waited = true;
         auto [wec] = co_await socket.async_wait(io.wait, kNoThrow);
         if (wec) co_return wec;
       }
       buffer.commit(io.bytes);
       ec = io.ec;
+      // Bytes without a wait (a client keeping the socket full of pipelined requests): the
+      // thread's other connections, its sweep and new connections go first, as after the
+      // plain path's async_read_some (whose completion is posted). Without this, one TLS
+      // client could hold its I/O thread for as long as it kept sending.
+      if (!waited && io.bytes > 0) co_await asio::post(socket.get_executor(), asio::use_awaitable);
     } else {
       auto [rec, n] = co_await socket.async_read_some(buffer.prepare(want), kNoThrow);
       buffer.commit(n);

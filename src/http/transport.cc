@@ -206,7 +206,12 @@ asio::awaitable<void> Transport::shutdown_tls() {
       }
     } else {
       r = SSL_read(ssl_, sink, int(sizeof sink));
-      if (r > 0) continue;  // data after the close: not parsed any more
+      if (r > 0) {
+        // Data after the close: not parsed any more. Let the thread's other work (the
+        // caller's deadline among it) run between reads: a peer could keep the socket full.
+        co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+        continue;
+      }
     }
     Io io = tls_result(r);
     if (io.wait == Wait::kNone) co_return;  // the peer's close_notify, or gone

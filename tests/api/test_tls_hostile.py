@@ -14,6 +14,7 @@ import ssl
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -23,6 +24,39 @@ from test_tls import STUDENTS, T, make_pair
 # The request deadline the server runs with here (EDGECLASS_HTTP_TIMEOUT): it is also the TLS
 # handshake's.
 READ_TIMEOUT_S = 3
+
+
+def make_live_session(port, cafile):
+    """A course with STUDENTS[0] enrolled and a session in it: the session's id."""
+
+    def req(method, path, body=None, tok=None):
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10,
+                                           context=ssl.create_default_context(cafile=cafile))
+        h = {"Authorization": "Bearer " + tok} if tok else {}
+        data = json.dumps(body) if body is not None else None
+        if data is not None:
+            h["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=h)
+        r = conn.getresponse()
+        text = r.read().decode()
+        conn.close()
+        return r.status, json.loads(text) if text.startswith("{") else text
+
+    st, c = req("POST", "/api/v1/courses", {"title": "TLS", "capacity": 10}, T)
+    assert st == 201, c
+    assert req("PATCH", f"/api/v1/courses/{c['id']}", {"status": "active"}, T)[0] == 200
+    assert req("POST", f"/api/v1/courses/{c['id']}/join", tok=STUDENTS[0])[0] == 201
+    st, ses = req("POST", f"/api/v1/courses/{c['id']}/sessions", {"title": "L"}, T)
+    assert st == 201, ses
+    return ses["id"]
+
+
+def wss_upgrade(session_id):
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (f"GET /api/v1/sessions/{session_id}/live?token={STUDENTS[0]} HTTP/1.1\r\n"
+            "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nOrigin: https://127.0.0.1\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n").encode()
 
 
 class MemoryClient:
@@ -300,12 +334,7 @@ class TlsHostileTest(unittest.TestCase):
         self.assert_healthy()
 
     def test_bytes_pipelined_behind_the_wss_upgrade_reach_the_live_session(self):
-        sid = self.make_session()
-        key = base64.b64encode(os.urandom(16)).decode()
-        upgrade = (f"GET /api/v1/sessions/{sid}/live?token={STUDENTS[0]} HTTP/1.1\r\n"
-                   "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   f"Sec-WebSocket-Key: {key}\r\nOrigin: https://127.0.0.1\r\n"
-                   "Sec-WebSocket-Version: 13\r\n\r\n").encode()
+        upgrade = wss_upgrade(make_live_session(self.port, self.cert))
         mask = os.urandom(4)
         payload = b"pipelined"
         ping = bytes([0x89, 0x80 | len(payload)]) + mask + bytes(
@@ -362,29 +391,6 @@ class TlsHostileTest(unittest.TestCase):
         self.assertEqual(pong, payload, "the ping sent with the upgrade was not answered")
         self.assert_healthy()
 
-    def make_session(self):
-
-        def req(method, path, body=None, tok=None):
-            raw = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10,
-                                              context=self.ctx())
-            h = {"Authorization": "Bearer " + tok} if tok else {}
-            data = json.dumps(body) if body is not None else None
-            if data is not None:
-                h["Content-Type"] = "application/json"
-            raw.request(method, path, body=data, headers=h)
-            r = raw.getresponse()
-            text = r.read().decode()
-            raw.close()
-            return r.status, json.loads(text) if text.startswith("{") else text
-
-        st, c = req("POST", "/api/v1/courses", {"title": "TLS", "capacity": 10}, T)
-        self.assertEqual(st, 201, c)
-        self.assertEqual(req("PATCH", f"/api/v1/courses/{c['id']}", {"status": "active"}, T)[0], 200)
-        self.assertEqual(req("POST", f"/api/v1/courses/{c['id']}/join", tok=STUDENTS[0])[0], 201)
-        st, ses = req("POST", f"/api/v1/courses/{c['id']}/sessions", {"title": "L"}, T)
-        self.assertEqual(st, 201, ses)
-        return ses["id"]
-
     def test_200_concurrent_handshakes_dropped_at_once(self):
         self.assert_healthy()
         fds0 = self.fds()
@@ -405,6 +411,98 @@ class TlsHostileTest(unittest.TestCase):
         wait_until(lambda: self.fds() <= fds0 + 2, timeout=20,
                    what=lambda v: f"the server's sockets back to {fds0} (leak): {self.fd_list()}")
         self.assert_healthy()
+
+
+class TlsFairnessTest(unittest.TestCase):
+    """One I/O thread: a TLS client that keeps the socket full of pipelined requests must not
+    keep it from serving anyone else (or from running its deadlines)."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="edgeclass-tlsf-")
+        tls = os.path.join(self.dir, "tls")
+        make_pair(tls, "127.0.0.1", force=False)
+        self.cert = os.path.join(tls, "cert.pem")
+        self.srv = Server(data_dir=os.path.join(self.dir, "data"), threads=1, env={
+            "EDGECLASS_TLS_CERT": self.cert, "EDGECLASS_TLS_KEY": os.path.join(tls, "key.pem")}).start()
+        self.port = self.srv.port
+
+    def tearDown(self):
+        self.srv.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def tls(self, timeout=30):
+        raw = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        return ssl.create_default_context(cafile=self.cert).wrap_socket(
+            raw, server_hostname="127.0.0.1")
+
+    def flood_beside_a_probe(self, first, payload):
+        """`payload` encrypted beforehand (memory BIOs) and written raw after `first` (sent
+        and answered first), answers read raw and dropped, so that the client keeps the
+        server's socket full; meanwhile /healthz over a new connection on the same thread."""
+        c = MemoryClient(self.port, ssl.create_default_context(cafile=self.cert))
+        c.handshake()
+        if first:
+            c.send(first)
+            c.raw.settimeout(10)
+            self.assertTrue(c.raw.recv(65536))
+        c.obj.write(payload)
+        wire = c.out.read()
+        stop = threading.Event()
+        read = [0]
+
+        def reader():
+            while not stop.is_set():
+                try:
+                    chunk = c.raw.recv(1 << 20)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                read[0] += len(chunk)
+
+        sent = [0]
+
+        def writer():
+            try:
+                for i in range(0, len(wire), 1 << 20):
+                    c.raw.sendall(wire[i:i + (1 << 20)])
+                    sent[0] = i + (1 << 20)
+            except OSError:
+                pass
+
+        threads = [threading.Thread(target=reader, daemon=True),
+                   threading.Thread(target=writer, daemon=True)]
+        for t in threads:
+            t.start()
+        try:
+            wait_until(lambda: sent[0] >= 4 << 20, timeout=20, what="the flood under way")
+            # Another client on the same (only) thread: answered at once, not when the flood
+            # ends.
+            start = time.time()
+            with self.tls(timeout=60) as s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                first = s.recv(65536).split(b"\r\n", 1)[0]
+            took = time.time() - start
+            flood_left = threads[1].is_alive()
+        finally:
+            stop.set()
+            c.reset()
+            for t in threads:
+                t.join(10)
+        self.assertEqual(first, b"HTTP/1.1 200 OK")
+        # Answered while the flood was still being sent (a starved thread answers it only
+        # once the flood is over), and quickly.
+        self.assertTrue(flood_left, f"/healthz answered only after the flood ({took:.1f} s)")
+        self.assertLess(took, 10, f"/healthz took {took:.1f} s beside a pipelining client")
+
+    def test_a_pipelining_tls_client_does_not_starve_its_thread(self):
+        self.flood_beside_a_probe(None, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * (24 << 20 >> 5))
+
+    def test_a_wss_client_flooding_frames_does_not_starve_its_thread(self):
+        # Empty pings (each answered with a pong the client drops): 6 bytes each, 24 MiB.
+        ping = bytes([0x89, 0x80]) + os.urandom(4)
+        self.flood_beside_a_probe(wss_upgrade(make_live_session(self.port, self.cert)),
+                                  ping * ((24 << 20) // 6))
 
 
 if __name__ == "__main__":
