@@ -152,9 +152,12 @@ asio::awaitable<void> Server::sweep_loop(Worker& w) {
     int64_t now = base::SystemClock::instance().now_mono_ns();
     for (Conn* c : w.conns) {
       if (c->deadline_ns != 0 && now > c->deadline_ns) {
+        // Cancelled again at every sweep until the connection sets a new deadline or ends:
+        // a cancel finds nothing to cancel when the connection's coroutine is not waiting on
+        // the socket right now (its read's completion posted, or a TLS read's yield), and the
+        // connection would otherwise go on without a deadline.
         boost::system::error_code ignored;
         c->timed_out = true;
-        c->deadline_ns = 0;
         c->socket->cancel(ignored);
       }
     }
