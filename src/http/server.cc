@@ -169,9 +169,12 @@ asio::awaitable<void> Server::sweep_loop(Worker& w) {
     int64_t now = base::SystemClock::instance().now_mono_ns();
     for (Conn* c : w.conns) {
       if (c->deadline_ns != 0 && now > c->deadline_ns) {
+        // Cancelled again at every sweep until the connection sets a new deadline or ends:
+        // a cancel finds nothing to cancel when the connection's coroutine is not waiting on
+        // the socket right now (its read's completion posted, or a TLS read's yield), and the
+        // connection would otherwise go on without a deadline.
         boost::system::error_code ignored;
         c->timed_out = true;
-        c->deadline_ns = 0;
         c->socket->cancel(ignored);
       }
     }
@@ -687,14 +690,21 @@ asio::awaitable<boost::system::error_code> Server::read_request(
     if (want == 0) co_return beast_http::error::buffer_overflow;
     if (socket.is_tls()) {
       Transport::Io io;
+      bool waited = false;
       for (;;) {
         io = socket.read_now(buffer.prepare(want).data(), want);
         if (io.wait == Transport::Wait::kNone) break;
+        waited = true;
         auto [wec] = co_await socket.async_wait(io.wait, kNoThrow);
         if (wec) co_return wec;
       }
       buffer.commit(io.bytes);
       ec = io.ec;
+      // Bytes without a wait (a client keeping the socket full of pipelined requests): the
+      // thread's other connections, its sweep and new connections go first, as after the
+      // plain path's async_read_some (whose completion is posted). Without this, one TLS
+      // client could hold its I/O thread for as long as it kept sending.
+      if (!waited && io.bytes > 0) co_await asio::post(socket.get_executor(), asio::use_awaitable);
     } else {
       auto [rec, n] = co_await socket.async_read_some(buffer.prepare(want), kNoThrow);
       buffer.commit(n);
@@ -915,6 +925,9 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     if (upgrade_ && find_header(req, beast_http::field::upgrade) &&
         beast::websocket::is_upgrade(req)) {
       ConnectionSlot held = std::make_shared<Admission::Slot>(std::move(slot));
+      // What the client sent behind the request (its first frames, read with it) goes with
+      // the connection to the WebSocket session.
+      socket.set_unread(buffer.data().data(), buffer.size());
       // The handler runs to its end on this thread, so the sweep cannot see the moved-out
       // socket before reg.leave().
       if (upgrade_(socket, req, w.index, held)) {

@@ -22,8 +22,17 @@ Transport& Transport::operator=(Transport&& o) noexcept {
     socket_ = std::move(o.socket_);
     ssl_ = std::exchange(o.ssl_, nullptr);
     ctx_ = std::move(o.ctx_);
+    unread_ = std::move(o.unread_);
   }
   return *this;
+}
+
+void Transport::set_unread(const void* data, size_t size) {
+  if (size == 0) {
+    unread_.reset();
+    return;
+  }
+  unread_ = std::make_unique<std::string>(static_cast<const char*>(data), size);
 }
 
 Transport::~Transport() {
@@ -196,7 +205,12 @@ asio::awaitable<void> Transport::shutdown_tls() {
       }
     } else {
       r = SSL_read(ssl_, sink, int(sizeof sink));
-      if (r > 0) continue;  // data after the close: not parsed any more
+      if (r > 0) {
+        // Data after the close: not parsed any more. Let the thread's other work (the
+        // caller's deadline among it) run between reads: a peer could keep the socket full.
+        co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+        continue;
+      }
     }
     Io io = tls_result(r);
     if (io.wait == Wait::kNone) co_return;  // the peer's close_notify, or gone
@@ -207,11 +221,15 @@ asio::awaitable<void> Transport::shutdown_tls() {
 
 Transport::Detached& Transport::Detached::operator=(Detached&& o) noexcept {
   if (this != &o) {
-    this->~Detached();
+    // What this one held is closed here (not with ~Detached(): the members would be
+    // destroyed, and the assignments below would release ctx a second time).
+    if (fd >= 0) ::close(fd);
+    if (ssl) SSL_free(ssl);
     fd = std::exchange(o.fd, -1);
     protocol = o.protocol;
     ssl = std::exchange(o.ssl, nullptr);
     ctx = std::move(o.ctx);
+    unread = std::move(o.unread);
   }
   return *this;
 }
@@ -230,6 +248,7 @@ Transport::Detached Transport::detach(error_code& ec) {
   // The SSL object keeps its socket BIO: the descriptor keeps its number across threads.
   d.ssl = std::exchange(ssl_, nullptr);
   d.ctx = std::move(ctx_);
+  d.unread = std::move(unread_);
   d.fd = socket_.release(ec);
   if (ec) d.fd = -1;
   return d;
@@ -241,6 +260,7 @@ Transport Transport::adopt(Detached&& d, const executor_type& ex, error_code& ec
   if (ec) return Transport(tcp::socket(ex));  // `d` closes the descriptor
   d.fd = -1;
   Transport t(std::move(sock));
+  t.unread_ = std::move(d.unread);
   if (d.ssl) {
     t.socket_.non_blocking(true, ec);
     t.ssl_ = std::exchange(d.ssl, nullptr);

@@ -34,6 +34,7 @@
 #include <boost/beast/websocket/teardown.hpp>
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -50,7 +51,8 @@ class Transport {
   Transport(Transport&& o) noexcept
       : socket_(std::move(o.socket_)),
         ssl_(std::exchange(o.ssl_, nullptr)),
-        ctx_(std::move(o.ctx_)) {}
+        ctx_(std::move(o.ctx_)),
+        unread_(std::move(o.unread_)) {}
   Transport& operator=(Transport&& o) noexcept;
   ~Transport();
 
@@ -110,6 +112,15 @@ class Transport {
     return async_some<true>(buffers, std::forward<Token>(token));
   }
 
+  // Bytes read from the connection that belong to whoever takes it over next (the client's
+  // first WebSocket frames, sent in the same read or TLS record as the upgrade request): kept
+  // with the transport (moves, detach / adopt) until take_unread(). The readers above do not
+  // return them; the new owner takes them before its first read.
+  void set_unread(const void* data, size_t size);
+  std::string take_unread() {
+    return unread_ ? std::move(*std::exchange(unread_, nullptr)) : std::string();
+  }
+
   // Closes the TCP connection at once (no TLS close_notify).
   void close(error_code& ec) { socket_.close(ec); }
 
@@ -124,6 +135,7 @@ class Transport {
     tcp protocol = tcp::v4();
     SSL* ssl = nullptr;  // owned
     std::shared_ptr<boost::asio::ssl::context> ctx;
+    std::unique_ptr<std::string> unread;  // the transport's (set_unread)
   };
   // Takes the connection off this thread's io_context (to adopt() it on another). Afterwards
   // this transport is closed.
@@ -195,6 +207,7 @@ class Transport {
   tcp::socket socket_;
   SSL* ssl_ = nullptr;                              // owned; TLS when set
   std::shared_ptr<boost::asio::ssl::context> ctx_;  // the certificate's, kept with ssl_
+  std::unique_ptr<std::string> unread_;             // set_unread's (rare: a pointer)
 };
 
 // Beast's customisation points (found by argument-dependent lookup), so that

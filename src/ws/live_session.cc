@@ -165,20 +165,40 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   }
   resume_.reset();
 
-  for (;;) {
+  // Bytes the client sent behind the upgrade request, read with it by the HTTP server: the
+  // first input.
+  bool reading = true;
+  if (std::string early = sock_.take_unread(); !early.empty()) {
+    in_ = std::move(early);
+    reading = consume_input();
+  }
+  // TLS reads that find bytes without a readiness wait (read ahead, or a client keeping the
+  // socket full) yield to the thread's other work every other read, as the plain path's
+  // readiness wait does every time: one client must not hold its I/O thread.
+  bool after_wait = true;
+  bool yield_first = false;
+  while (reading) {
     const char* got = nullptr;
     size_t n = 0;
     if (tls) {
       if (tls_close_) break;  // the closing handshake is complete: close_notify below
+      if (yield_first) {
+        yield_first = false;
+        co_await asio::post(sock_.get_executor(), asio::use_awaitable);
+        if (tls_close_) break;
+      }
       // Whatever OpenSSL holds first (read ahead, or a record longer than one read takes),
       // then wait for the socket when it needs more.
       const http::Transport::Io io = sock_.read_now(session_read_chunk(), kReadChunk);
       if (io.wait != http::Transport::Wait::kNone) {
+        after_wait = true;
         auto [wec] = co_await sock_.async_wait(io.wait, kNoThrow);
         if (wec || tls_close_) break;  // cut (hard_close), or woken for the close_notify
         continue;
       }
       if (io.ec) break;  // the client's close_notify, end of stream, reset or a TLS error
+      yield_first = !after_wait;
+      after_wait = false;
       got = session_read_chunk();
       n = io.bytes;
     } else {

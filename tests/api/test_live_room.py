@@ -172,6 +172,33 @@ class LiveRoomTest(unittest.TestCase):
         self.sockets.append(w)
         return w
 
+    def test_frames_sent_with_the_upgrade_request_reach_the_session(self):
+        # A ping in the same write as the upgrade request (read with it by the HTTP server):
+        # answered after the 101, not dropped.
+        key = base64.b64encode(os.urandom(16)).decode()
+        mask = os.urandom(4)
+        ping = bytes([0x89, 0x84]) + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(b"with"))
+        w = WebSocket.__new__(WebSocket)
+        w.sock = socket.create_connection(("127.0.0.1", self.srv.port), timeout=15)
+        self.sockets.append(w)
+        w.sock.sendall((f"GET /api/v1/sessions/{self.session}/live?token={S1} HTTP/1.1\r\n"
+                        "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        f"Sec-WebSocket-Key: {key}\r\nOrigin: http://127.0.0.1\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n").encode() + ping)
+        w.buf = b""
+        while b"\r\n\r\n" not in w.buf:
+            chunk = w.sock.recv(4096)
+            self.assertTrue(chunk, "closed during the handshake")
+            w.buf += chunk
+        head, w.buf = w.buf.split(b"\r\n\r\n", 1)
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        for _ in range(20):  # the welcome (and what the room sends) may come first
+            _, opcode, data = w._frame()  # pylint: disable=protected-access
+            if opcode == 0xA:
+                self.assertEqual(data, b"with")
+                return
+        self.fail("the ping sent with the upgrade request was not answered")
+
     def test_quiz_published_over_rest_is_open_in_the_room_and_after_a_restart(self):
         st, q = self.srv.request("POST", f"/api/v1/quizzes/{self.quiz}/publish",
                                  {"time_limit_s": 600}, T)
