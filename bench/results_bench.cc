@@ -120,7 +120,8 @@ BENCHMARK_MAIN();
 void BM_PrepareLiveAnswer(benchmark::State& state) {
   constexpr int kStudents = 1000;
   Fixture f(kStudents, false);
-  classroom::DbReader reader(*f.db);
+  classroom::QuestionsCache questions_cache;  // as the room's (ws::RoomHost)
+  classroom::DbReader reader(*f.db, &questions_cache);
   boost::json::value body = boost::json::parse(R"({"answers":[{"question":3,"choice":[1]}]})");
   std::vector<classroom::Actor> students;
   for (int s = 0; s < kStudents; ++s) {

@@ -1,5 +1,6 @@
 #include "classroom/live_answer.h"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <memory>
 #include <string>
@@ -18,10 +19,15 @@ void submit_live_answer(Room& room, const LiveAnswerDeps& deps, const Participan
     return;
   }
   if (!start->needs_commit) return;  // already stored: the room acknowledged it again
-  boost::json::object body;
-  body["answers"] = answers;
+  // The message's array as it is, without copying it into a body; anything else (the room's
+  // protocol lets only such arrays through) gets the REST body's checks and errors.
+  const boost::json::array* items = answers.if_array();
   auto prepared =
-      deps.service.prepare_answers(deps.reader, actor_of(who), quiz_id, boost::json::value(body));
+      items && !items->empty() && items->size() <= kMaxQuestions
+          ? deps.service.prepare_answer_items(deps.reader, actor_of(who), quiz_id, *items)
+          : deps.service.prepare_answers(
+                deps.reader, actor_of(who), quiz_id,
+                boost::json::value(boost::json::object{{"answers", answers}}));
   if (!prepared.is_ok()) {
     room.answer_failed(who.user_id, quiz_id);
     refused(prepared.status());

@@ -33,7 +33,9 @@ namespace classroom {
 // `done`/`refused` have run (RoomStorage promises the room is alive when `done` runs).
 struct LiveAnswerDeps {
   const Service& service;
-  Reader& reader;  // the room thread's reads (a direct DbReader: answers are not cached)
+  // The room thread's reads: a direct DbReader (rows are read fresh for every answer; only
+  // the quiz's parsed questions may come from a QuestionsCache, keyed by their stored text).
+  Reader& reader;
   RoomStorage& storage;
 };
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -38,9 +39,25 @@ class Reader {
   virtual store::Db& db() = 0;
 };
 
+// The parsed questions of the last quiz asked for, kept while its stored text is the same
+// byte for byte: a hit is exactly what parsing that text again would give. One live room's
+// answers all name the same open quiz, so its questions are parsed once, not per answer.
+// Used by one thread only (the room's).
+class QuestionsCache {
+ public:
+  base::Result<std::shared_ptr<const std::vector<Question>>> get(const store::Quiz& quiz);
+
+ private:
+  std::string quiz_id_;
+  std::string text_;  // the stored text `parsed_` came from
+  std::shared_ptr<const std::vector<Question>> parsed_;
+};
+
 class DbReader final : public Reader {
  public:
-  explicit DbReader(store::Db& db) : db_(db) {}
+  // `questions_cache`, when given, serves questions() (it must outlive the reader).
+  explicit DbReader(store::Db& db, QuestionsCache* questions_cache = nullptr)
+      : db_(db), questions_cache_(questions_cache) {}
   base::Result<store::Course> course(std::string_view id) override;
   base::Result<const store::Course*> course_ref(std::string_view id) override;
   base::Result<store::Quiz> quiz(std::string_view id) override;
@@ -51,6 +68,7 @@ class DbReader final : public Reader {
 
  private:
   store::Db& db_;
+  QuestionsCache* questions_cache_;
   store::Course last_course_;  // what course_ref() points to
 };
 

@@ -183,6 +183,11 @@ class Service {
   base::Result<PreparedAnswers> prepare_answers(Reader& reader, const Actor& actor,
                                                 std::string_view quiz_id,
                                                 const boost::json::value& body) const;
+  // The same from the body's "answers" array at hand, already checked to hold 1 to
+  // kMaxQuestions items (the live room's message): no body is built around it.
+  base::Result<PreparedAnswers> prepare_answer_items(Reader& reader, const Actor& actor,
+                                                     std::string_view quiz_id,
+                                                     const boost::json::array& items) const;
   base::Status commit_answers(store::Txn& txn, const PreparedAnswers& prepared) const;
 
   // Results: the teacher's view (all students) or a student's own.

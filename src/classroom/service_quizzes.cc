@@ -180,6 +180,12 @@ base::Result<PreparedAnswers> Service::prepare_answers(Reader& reader, const Act
   base::JsonReader r(body);
   EC_ASSIGN_OR_RETURN(const json::array* items, r.array("answers", 1, kMaxQuestions));
   EC_RETURN_IF_ERROR(r.finish());
+  return prepare_answer_items(reader, actor, quiz_id, *items);
+}
+
+base::Result<PreparedAnswers> Service::prepare_answer_items(Reader& reader, const Actor& actor,
+                                                            std::string_view quiz_id,
+                                                            const json::array& items) const {
   if (!base::is_valid_id(quiz_id, "qz")) return quiz_not_found(quiz_id);
   store::ReadScope snapshot(reader.db());  // the three reads below: one snapshot, locked once
   EC_ASSIGN_OR_RETURN(store::Quiz q, reader.quiz(quiz_id));
@@ -197,8 +203,8 @@ base::Result<PreparedAnswers> Service::prepare_answers(Reader& reader, const Act
   const std::vector<Question>& questions = *shared_questions;
 
   PreparedAnswers out;
-  for (size_t i = 0; i < items->size(); ++i) {
-    EC_ASSIGN_OR_RETURN(AnswerItem item, read_answer_item((*items)[i], i, questions));
+  for (size_t i = 0; i < items.size(); ++i) {
+    EC_ASSIGN_OR_RETURN(AnswerItem item, read_answer_item(items[i], i, questions));
     for (const auto& prev : out.answers) {
       if (size_t(prev.question) == item.question) {
         return base::invalid_argument(

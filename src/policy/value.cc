@@ -621,16 +621,17 @@ Value Value::from_json(const boost::json::value& v) {
       for (const auto& e : v.get_array()) items.push_back(from_json(e));
       return array(std::move(items));
     }
-    case boost::json::kind::object: {
-      std::vector<ObjectItem> items;
-      items.reserve(v.get_object().size());
-      for (const auto& kv : v.get_object()) {
-        items.emplace_back(string(std::string(kv.key())), from_json(kv.value()));
-      }
-      return object(std::move(items));
-    }
+    case boost::json::kind::object:
+      return from_json(v.get_object());
   }
   return Value();
+}
+
+Value Value::from_json(const boost::json::object& o) {
+  std::vector<ObjectItem> items;
+  items.reserve(o.size());
+  for (const auto& kv : o) items.emplace_back(string(std::string(kv.key())), from_json(kv.value()));
+  return object(std::move(items));
 }
 
 }  // namespace policy

@@ -138,6 +138,8 @@ class Value {
   // Converts from JSON: objects become objects with string keys, arrays arrays; numbers keep
   // integers exact where they fit int64.
   static Value from_json(const boost::json::value& v);
+  // The same for an object at hand, without first copying it into a boost::json::value.
+  static Value from_json(const boost::json::object& o);
   // Parses JSON text.
   static base::Result<Value> parse_json(std::string_view text);
 

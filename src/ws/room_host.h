@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "classroom/authz.h"
+#include "classroom/reader.h"
 #include "classroom/room.h"
 #include "classroom/room_protocol.h"
 #include "classroom/room_storage.h"
@@ -266,6 +267,8 @@ class RoomHost : public LiveRoom,
   const std::string course_id_;
   std::function<void()> on_finished_;
   classroom::Room room_;  // room thread only
+  // The open quiz's parsed questions for the answers' grading (room thread only).
+  classroom::QuestionsCache questions_cache_;
   // Open connections (room thread only). Each session knows its index for O(1) removal in
   // its list: conns_ on this thread, spread_ on other threads (a spread room's, reached
   // through their shards). Connections held by edges are remote_ below.

@@ -99,7 +99,7 @@ class LiveAnswerTest : public ::testing::Test {
 
   // Submits s's answer; returns the refusals seen so far (filled later for async ones).
   void answer(const char* student, const char* json) {
-    DbReader reader(*db_);
+    DbReader reader(*db_, &questions_cache_);  // as the room's host does
     submit_live_answer(*room_, {*service_, reader, *storage_}, {student, student, Role::kStudent},
                        quiz_id_, boost::json::parse(json),
                        [this](const base::Status& st) { refusals_.push_back(st); });
@@ -112,6 +112,7 @@ class LiveAnswerTest : public ::testing::Test {
   }
 
   std::unique_ptr<store::Db> db_;
+  QuestionsCache questions_cache_;
   base::FakeClock clock_;
   base::SeededRandom random_{3};
   std::unique_ptr<Service> service_;
@@ -170,6 +171,44 @@ TEST_F(LiveAnswerTest, RefusalsReachTheSocketOnceAndClearThePendingMark) {
   storage_->commit_next();
   EXPECT_EQ(refusals_.size(), 4u);
   EXPECT_EQ(accepted("s2"), 1u);
+}
+
+// The cache gives what parsing the stored text gives: the same parse while the quiz's id and
+// text are the same, a new parse as soon as either differs, and a parse error as before.
+TEST(QuestionsCacheTest, HitOnlyForTheSameQuizAndText) {
+  QuestionsCache cache;
+  store::Quiz a;
+  a.id = "qz_" + std::string(13, 'a');
+  a.questions = R"([{"kind":"single","prompt":"2+2?","options":["3","4"],"correct":[1]}])";
+  auto first = cache.get(a);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  ASSERT_EQ((*first)->size(), 1u);
+  EXPECT_EQ((**first)[0].prompt, "2+2?");
+  auto again = cache.get(a);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_EQ(again->get(), first->get());  // parsed once
+
+  store::Quiz edited = a;  // same id, other text: parsed again
+  edited.questions = R"([{"kind":"single","prompt":"3+3?","options":["6","7"],"correct":[0]},)"
+                     R"({"kind":"single","prompt":"1+1?","options":["2","3"],"correct":[0]}])";
+  auto second = cache.get(edited);
+  ASSERT_TRUE(second.is_ok()) << second.status().to_string();
+  ASSERT_EQ((*second)->size(), 2u);
+  EXPECT_EQ((**second)[0].prompt, "3+3?");
+  EXPECT_EQ((**first)[0].prompt, "2+2?");  // a holder of the old parse keeps it
+
+  store::Quiz other = a;  // same text, another quiz: its own parse
+  other.id = "qz_" + std::string(13, 'b');
+  auto third = cache.get(other);
+  ASSERT_TRUE(third.is_ok());
+  EXPECT_NE(third->get(), first->get());
+  EXPECT_EQ((**third)[0].prompt, "2+2?");
+
+  store::Quiz broken = a;
+  broken.questions = "[{";
+  auto bad = cache.get(broken);
+  EXPECT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().message(), questions_from_storage(broken.questions).status().message());
 }
 
 }  // namespace
