@@ -13,34 +13,16 @@
 #include <string>
 #include <vector>
 
+#include "fast_head_readings.h"
+
 namespace http {
 namespace {
 
 constexpr size_t kServerHeaderLimit = 16 * 1024;
 
-// One parsed request as text: what the server uses of it, in order.
-std::string fast_test_describe(const Request& req, size_t consumed) {
-  std::string out = std::string(req.method_string()) + " " + std::string(req.target()) + " " +
-                    std::to_string(req.version()) + (req.keep_alive() ? " keep-alive" : " close") +
-                    " consumed=" + std::to_string(consumed) +
-                    " body=" + std::to_string(req.body().size()) + "\n";
-  for (const auto& f : req) {
-    out += std::to_string(int(f.name())) + " [" + std::string(f.name_string()) + "] [" +
-           std::string(f.value()) + "]\n";
-  }
-  return out;
-}
-
 // Beast's reading of `bytes`, or "" when it does not accept a whole request from them.
 std::string fast_test_beast(std::string_view bytes, size_t header_limit) {
-  beast_http::request_parser<beast_http::string_body> parser;
-  parser.header_limit(uint32_t(header_limit));
-  parser.body_limit(1024 * 1024);
-  parser.eager(true);
-  boost::system::error_code ec;
-  const size_t used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
-  if (ec || !parser.is_done()) return "";
-  return fast_test_describe(parser.get(), used);
+  return fast_head_readings::beast(bytes, header_limit);
 }
 
 // The fast path's reading of `bytes`, or "" when it leaves them to Beast.
@@ -49,7 +31,7 @@ std::string fast_test_fast(std::string_view bytes, size_t header_limit) {
   if (!parse_fast_head(bytes, header_limit, head)) return "";
   Request req;
   fill_request(head, req);
-  return fast_test_describe(req, head.consumed);
+  return fast_head_readings::describe(req, head.consumed);
 }
 
 void expect_taken(const std::string& bytes, size_t header_limit = kServerHeaderLimit) {

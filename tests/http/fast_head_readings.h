@@ -1,0 +1,44 @@
+// What tests/http/fast_head_test.cc and the http_fast_head_fuzz target compare: a request as
+// the server uses it, in text, from the fast path (http/fast_head.h) and from Beast's parser.
+#pragma once
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/fast_head.h"
+
+namespace http::fast_head_readings {
+
+// One parsed request as text: what the server uses of it, in order.
+inline std::string describe(const Request& req, size_t consumed) {
+  std::string out = std::string(req.method_string()) + " " + std::string(req.target()) + " " +
+                    std::to_string(req.version()) + (req.keep_alive() ? " keep-alive" : " close") +
+                    " consumed=" + std::to_string(consumed) +
+                    " body=" + std::to_string(req.body().size()) + "\n";
+  for (const auto& f : req) {
+    out += std::to_string(int(f.name())) + " [" + std::string(f.name_string()) + "] [" +
+           std::string(f.value()) + "]\n";
+  }
+  return out;
+}
+
+// Beast's reading of `bytes` as the server configures its parser, or "" when it does not
+// accept a whole request from them (`why`, when given, then says what it said).
+inline std::string beast(std::string_view bytes, size_t header_limit, std::string* why = nullptr) {
+  boost::beast::http::request_parser<boost::beast::http::string_body> parser;
+  parser.header_limit(uint32_t(header_limit));
+  parser.body_limit(1024 * 1024);
+  parser.eager(true);
+  boost::system::error_code ec;
+  const size_t used = parser.put(boost::asio::buffer(bytes.data(), bytes.size()), ec);
+  if (ec || !parser.is_done()) {
+    if (why) *why = ec ? ec.message() : "not done";
+    return "";
+  }
+  return describe(parser.get(), used);
+}
+
+}  // namespace http::fast_head_readings
