@@ -197,22 +197,39 @@ void Server::stop() {
     join();
     return;
   }
+  // Connections not handling a request end now: their pending read or wait is cancelled. A
+  // cancel reaches only an operation that is pending, and one that is not at that moment
+  // (its completion already queued, or a TLS read yielding to the thread's other work) would
+  // then wait for its client with no sweep left to time it out, until the drain timeout. So
+  // the cancel is repeated every 50 ms (kRecancelNs) while the thread has not finished.
+  constexpr int64_t kRecancelNs = 50'000'000;
+  auto cancel_idle = [](Worker* wp) {
+    boost::system::error_code ec;
+    for (Conn* c : wp->conns) {
+      if (!c->busy) c->socket->cancel(ec);
+    }
+  };
   for (auto& w : workers_) {
-    asio::post(w->ioc, [wp = w.get()] {
+    asio::post(w->ioc, [wp = w.get(), cancel_idle] {
       boost::system::error_code ec;
       wp->acceptor.close(ec);
       wp->sweep.cancel();
-      for (Conn* c : wp->conns) {
-        if (!c->busy) c->socket->cancel(ec);
-      }
+      cancel_idle(wp);
     });
   }
-  int64_t deadline = base::SystemClock::instance().now_mono_ns() +
-                     int64_t(options_.drain_timeout.count()) * 1'000'000'000;
-  while (base::SystemClock::instance().now_mono_ns() < deadline) {
+  int64_t now = base::SystemClock::instance().now_mono_ns();
+  const int64_t deadline = now + int64_t(options_.drain_timeout.count()) * 1'000'000'000;
+  int64_t recancel = now + kRecancelNs;
+  for (; now < deadline; now = base::SystemClock::instance().now_mono_ns()) {
     bool all = true;
     for (auto& w : workers_) all = all && w->done.load();
     if (all) break;
+    if (now >= recancel) {
+      for (auto& w : workers_) {
+        if (!w->done) asio::post(w->ioc, [wp = w.get(), cancel_idle] { cancel_idle(wp); });
+      }
+      recancel = now + kRecancelNs;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   for (auto& w : workers_) {
