@@ -8,6 +8,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "http/byte_class.h"
 #include "rest/message.h"
 
 namespace http {
@@ -15,14 +16,7 @@ namespace http {
 namespace {
 
 // RFC 9110 tchar: what Beast's parser takes in a field name.
-constexpr std::array<bool, 256> kFastTokenChar = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[size_t(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[size_t(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[size_t(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
+constexpr std::array<bool, 256> kFastTokenChar = alnum_and("!#$%&'*+-.^_`|~");
 
 // The first byte in [p, end) outside [lo, 0x7E], or end: 16 bytes per step where SSE2 is
 // there (a signed compare flags the bytes >= 0x80 along with those below `lo`).

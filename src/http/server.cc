@@ -28,6 +28,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "http/byte_class.h"
 #include "http/fast_head.h"
 #include "http/tls.h"
 
@@ -378,14 +379,7 @@ Response simple_error(base::Code code, std::string msg, std::string reason) {
 
 // What a Host value may hold: letters, digits and "-._~!$&'()*+,;=%:[]" (a table: every request
 // has one, and a search of that string per punctuation byte showed in the profile).
-constexpr std::array<bool, 256> kHostChar = [] {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[size_t(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[size_t(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[size_t(c)] = true;
-  for (char c : std::string_view("-._~!$&'()*+,;=%:[]")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}();
+constexpr std::array<bool, 256> kHostChar = alnum_and("-._~!$&'()*+,;=%:[]");
 
 // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host header, an HTTP/1.0 one at most
 // one, and its value is uri-host [":" port] (empty when the target has no authority).
