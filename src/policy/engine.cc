@@ -39,6 +39,7 @@ EvalLimits make_limits(const EvalOptions& opts) {
   EvalLimits l;
   l.strict_builtin_errors = opts.strict_builtin_errors;
   l.max_steps = opts.max_steps;
+  l.rule_index = opts.rule_index;
   return l;
 }
 }  // namespace
