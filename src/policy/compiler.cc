@@ -651,7 +651,6 @@ base::Result<std::unique_ptr<Program>> compile_program(std::vector<ModuleAst> mo
   }
   EC_RETURN_IF_ERROR(check_recursion(*prog));
   mark_uniform_constants(prog->root.get());
-  build_rule_indexes(*prog);
   return prog;
 }
 

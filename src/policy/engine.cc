@@ -21,6 +21,7 @@ base::Result<std::shared_ptr<const Engine>> Engine::compile(std::vector<Module> 
   EC_ASSIGN_OR_RETURN(auto prog, compile_program(std::move(asts), BuiltinRegistry::standard()));
   if (!opts.data.is_object()) return base::invalid_argument("base data must be an object");
   prog->base_data = std::move(opts.data);
+  build_rule_indexes(*prog);  // reads the base data: a base document hides a rule
   auto e = std::make_shared<Engine>();
   e->program_ = std::move(prog);
   return std::shared_ptr<const Engine>(std::move(e));

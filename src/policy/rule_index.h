@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "policy/value.h"
@@ -63,10 +64,15 @@ struct RuleIndex {
     Source source = Source::kInput;
     size_t arg = 0;
     std::vector<Value> path;  // operands after input/data
-    // Bodies that need this key to equal a constant, and per constant (sorted by Value
-    // order, which equates 1 and 1.0 as `==` does) the bodies that need that one.
+    // Bodies that need this key to equal a constant, and per constant the bodies that need
+    // that one (num_words words each, in the order of the constants): string constants
+    // sorted apart, for a lookup without Value comparisons, the others in Value order (which
+    // equates 1 and 1.0 as `==` does).
     std::vector<uint64_t> constrained;
-    std::vector<std::pair<Value, std::vector<uint64_t>>> values;
+    std::vector<std::string> strings;
+    std::vector<uint64_t> string_bodies;
+    std::vector<Value> others;
+    std::vector<uint64_t> other_bodies;
   };
   size_t num_bodies = 0;
   size_t num_words = 0;
@@ -79,7 +85,7 @@ struct RuleIndex {
 };
 
 // Builds the indexes of every node of `prog` (node->index; left null where no body has an
-// indexable equality).
+// indexable equality, or a node has one body). Call once the program's base data is set.
 void build_rule_indexes(Program& prog);
 
 }  // namespace policy
