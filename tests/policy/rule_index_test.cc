@@ -417,6 +417,49 @@ mode := input.mode
   EXPECT_EQ(Same(*e, R"(x = data.p.r with data.config as {})", "{}"), "{x=set() }");
 }
 
+// A base document at a rule's path wins over the rule (walk_data): the rule is no constant.
+TEST(RuleIndexTest, BaseDocumentHidesAConstantRule) {
+  auto e = Compile({{"q.rego", R"(package q
+s := {"a", "b"}
+r contains 1 if s[input.x]
+r contains 2 if input.x in s
+r contains 3 if input.x == "z"
+)"}},
+                   Json(R"({"q": {"s": {"z": true}}})"));
+  ASSERT_TRUE(e);
+  for (const char* in : {R"({"x": "z"})", R"({"x": "a"})", R"({"x": true})", "{}"}) {
+    Same(*e, "x = data.q.r", in);
+  }
+  EXPECT_EQ(Same(*e, "x = data.q.r", R"({"x": "z"})"), "{x={1, 3} }");
+}
+
+// Membership in constant collections: a constant set rule read as S[k] and `k in S`.
+TEST(RuleIndexTest, MembershipInConstants) {
+  auto e = Compile({{"m.rego", R"(package m
+s := {"a", "b", 1}
+f := {"a", false}
+o := {"k": "a", "l": "c"}
+arr := ["x", ["a"]]
+r contains 1 if s[input.x]
+r contains 2 if input.x in s
+r contains 3 if input.x in {"c", 2.0}
+r contains 4 if f[input.x]
+r contains 5 if input.x in o
+r contains 6 if input.x in arr
+r contains 7 if { s[input.x]; input.y == "y" }
+)"}});
+  ASSERT_TRUE(e);
+  for (const char* x : {"\"a\"", "\"b\"", "\"c\"", "1", "1.0", "2", "false", "\"x\"",
+                        "[\"a\"]", "null"}) {
+    Same(*e, "x = data.m.r", std::string("{\"x\": ") + x + ", \"y\": \"y\"}");
+    Same(*e, "x = data.m.r", std::string("{\"x\": ") + x + "}");
+  }
+  EXPECT_EQ(Same(*e, "x = data.m.r", R"({"x": 1.0, "y": "y"})"), "{x={1, 2, 7} }");
+  EXPECT_EQ(Same(*e, "x = data.m.r", R"({"x": ["a"]})"), "{x={6} }");
+  EXPECT_EQ(Same(*e, "x = data.m.r with data.m.s as {\"c\"}", R"({"x": "c"})"),
+            "{x={1, 2, 3, 5} }");
+}
+
 TEST(RuleIndexTest, StrictErrorsInCandidatesOnly) {
   auto e = Compile({{"p.rego", R"(package p
 r contains 1 if { input.a == "x"; 1 / input.z }
