@@ -128,14 +128,19 @@ void BM_ComposeInputWithCachedRoster(benchmark::State& state) {
 }
 BENCHMARK(BM_ComposeInputWithCachedRoster);
 
+// The default policy, compiled.
+std::shared_ptr<const policy::Engine> education_engine() {
+  std::ifstream in(std::string(EDGECLASS_SOURCE_DIR) + "/policies/education.rego");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return policy::Engine::compile({{"education.rego", ss.str()}}).value();
+}
+
 // The default policy (policies/education.rego, v0 syntax): a join decision on a course of
 // 1,000 seats holding 999 students (count(input.course.students)) and a denial with its
 // reasons, as the server asks them.
 void BM_EducationPolicy(benchmark::State& state) {
-  std::ifstream in(std::string(EDGECLASS_SOURCE_DIR) + "/policies/education.rego");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto engine = policy::Engine::compile({{"education.rego", ss.str()}}).value();
+  auto engine = education_engine();
   auto allow = engine->prepare_ref("data.education.allow").value();
   auto reasons = engine->prepare_ref("data.education.deny_reason").value();
   Value input = make_input(1000);
@@ -154,10 +159,7 @@ BENCHMARK(BM_EducationPolicy)->Arg(0)->Arg(1);
 // The whole join decision as app::RegoAuthorizer makes it: the input arrives as boost::json
 // (999 student ids) and is converted before the evaluation.
 void BM_EducationJoinFromJson(benchmark::State& state) {
-  std::ifstream in(std::string(EDGECLASS_SOURCE_DIR) + "/policies/education.rego");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto engine = policy::Engine::compile({{"education.rego", ss.str()}}).value();
+  auto engine = education_engine();
   auto allow = engine->prepare_ref("data.education.allow").value();
   boost::json::object j = make_input(1000).to_json_value().as_object();
   j.erase("roster");
@@ -171,7 +173,8 @@ BENCHMARK(BM_EducationJoinFromJson);
 // One decision of the default policy per action, on inputs shaped as the server builds them
 // (docs/policy.md, "Input documents"): `allow`, and for a refusal `deny_reason` too, as
 // app::RegoAuthorizer asks. With POLICY_BENCH_ITERATIONS=N each runs exactly N decisions, so
-// callgrind gives instructions per decision (total Ir / 1000, counting only eval_ref):
+// callgrind gives instructions per decision (total Ir / 1000, counting only eval_ref;
+// POLICY_BENCH_NO_INDEX=1 evaluates every body, EvalOptions::rule_index = false):
 //   POLICY_BENCH_ITERATIONS=1000 valgrind --tool=callgrind
 //     --toggle-collect='policy::Engine::eval_ref(policy::PreparedRef const&*'
 //     policy_bench --benchmark_filter='BM_EducationAction/answer/'
@@ -206,24 +209,23 @@ const ActionCase kActionCases[] = {
 };
 
 void BM_EducationAction(benchmark::State& state, const ActionCase* c) {
-  std::ifstream in(std::string(EDGECLASS_SOURCE_DIR) + "/policies/education.rego");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto engine = policy::Engine::compile({{"education.rego", ss.str()}}).value();
+  auto engine = education_engine();
   auto allow = engine->prepare_ref("data.education.allow").value();
   auto reasons = engine->prepare_ref("data.education.deny_reason").value();
   std::string text = c->input;
   if (auto at = text.find("@C"); at != std::string::npos) text.replace(at, 2, kCourse);
   Value input = Value::parse_json(text).value();
-  const bool refused = !engine->eval_ref(allow, input).value()->as_bool();
+  policy::EvalOptions opts;
+  opts.rule_index = std::getenv("POLICY_BENCH_NO_INDEX") == nullptr;
+  const bool refused = !engine->eval_ref(allow, input, opts).value()->as_bool();
   if (refused != (std::string_view(c->name).find("refused") != std::string_view::npos)) {
     state.SkipWithError("unexpected decision");
   }
   for (auto _ : state) {
-    auto v = engine->eval_ref(allow, input);
+    auto v = engine->eval_ref(allow, input, opts);
     benchmark::DoNotOptimize(v);
     if (refused) {
-      auto r = engine->eval_ref(reasons, input);
+      auto r = engine->eval_ref(reasons, input, opts);
       benchmark::DoNotOptimize(r);
     }
   }
