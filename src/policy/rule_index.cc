@@ -274,8 +274,8 @@ const Value* constant_collection(const Term& t, const Program& prog) {
     return nullptr;
   }
   std::span<const TermPtr> rest;
-  const Value* v = constant_rule_ref(
-      prog, std::span<const TermPtr>(t.items.begin() + 1, t.items.end()), rest);
+  const Value* v =
+      constant_rule_ref(prog, std::span<const TermPtr>(t.items.begin() + 1, t.items.end()), rest);
   return v && rest.empty() ? v : nullptr;
 }
 
@@ -307,8 +307,8 @@ std::optional<Constraint> constraint_of(const Expr& e, const Program& prog, cons
     // S[k] of a constant set: defined when k is a member, and then the member itself, which
     // must not be `false` (the expression would fail).
     std::span<const TermPtr> rest;
-    const Value* c = constant_rule_ref(
-        prog, std::span<const TermPtr>(t.items.begin() + 1, t.items.end()), rest);
+    const Value* c =
+        constant_rule_ref(prog, std::span<const TermPtr>(t.items.begin() + 1, t.items.end()), rest);
     if (!c || !c->is_set() || rest.size() != 1) return std::nullopt;
     auto key = key_of(*rest[0], prog, r);
     if (!key) return std::nullopt;
@@ -443,8 +443,7 @@ void RuleIndex::candidates(const Value* input, const Value& data, std::span<cons
     }
     for (size_t i = 0; i < key.path.size() && v; ++i) {
       const Value& op = key.path[i];
-      v = op.is_string() && v->is_object() ? v->find(std::string_view(op.as_string()))
-                                           : v->get(op);
+      v = op.is_string() && v->is_object() ? v->find(std::string_view(op.as_string())) : v->get(op);
     }
     const uint64_t* match = nullptr;
     if (v && v->is_string()) {

@@ -2,22 +2,22 @@
 // input at hand, decided before any body is evaluated.
 //
 // At compile time every body of a node's rules (each `else` of a chain is a body of its own;
-// the `default` has none) is read for the equalities it cannot succeed without: an expression
-// `input.a.b == "c"` (or `=`, either side; or a function's argument written as a constant,
-// `f("c")`, or compared with one, `f(x) if x == "c"`) that comes before anything in the body
-// that could fail the query, print, or depend on rules (see is_pure_expr in rule_index.cc).
-// Such an equality fails for every solution of the body unless the reference's value equals
-// the constant, so a body whose constant differs from the value is skipped: exactly what
-// evaluating it would have produced (nothing), without its steps.
+// the `default` has none) is read for what it cannot succeed without: `input.a.b == "c"`
+// (or `=`, either side; a reference of constant strings and integers into input, or into base
+// data no rule contributes to, against a constant scalar), a membership in a constant
+// (`teacher_actions[input.action]` of a constant set rule, `input.a in S`), or for functions
+// an argument written as a constant (`f("c")`) or compared with one (`f(x) if x == "c"`).
+// Only expressions before anything that could fail the query, print, or read a rule other
+// than a constant one count (is_pure_expr in rule_index.cc). Such an expression fails for
+// every solution of the body unless the key's value matches, so a body whose constants do
+// not match is skipped: what evaluating it would have produced (nothing), without its steps.
 //
-// Exactness: a skipped body is one whose evaluation would have run only side-effect-free,
-// error-free expressions before an equality that fails; the rule set's value, errors
-// (conflicts among the bodies that run) and `else` order are unchanged. What does change is
-// the step count (fewer steps, so a decision near the budget may now finish) and print()
-// output of nothing (a body's print before its equality stops the scan, so it is never
-// skipped). The evaluator gives up on the index (evaluates every body) while a `with` of
-// data or a function mock is in force; `with input...` is fine, as the index reads the input
-// in force.
+// Exactness: a skipped body would have run only side-effect-free, error-free expressions
+// before failing, so the rule set's value, its errors (conflicts among the bodies that run,
+// strict builtin errors) and print() output, and `else` order are unchanged. Only the step
+// count changes (fewer steps: a decision near the budget may now finish). The evaluator does
+// not use the index while a `with` of data or a function mock is in force; `with input...`
+// is fine, as the lookups read the input in force.
 #pragma once
 
 #include <cstdint>

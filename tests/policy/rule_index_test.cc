@@ -62,8 +62,7 @@ std::string Outcome(const Engine& e, std::string_view query, const Value* input,
 }
 
 // The outcome with the index, after checking it is the one without.
-std::string Same(const Engine& e, std::string_view query, const Value* input,
-                 bool strict = false) {
+std::string Same(const Engine& e, std::string_view query, const Value* input, bool strict = false) {
   std::string with = Outcome(e, query, input, true, strict);
   std::string without = Outcome(e, query, input, false, strict);
   EXPECT_EQ(with, without) << query << " input " << (input ? input->to_json() : "undefined");
@@ -102,12 +101,35 @@ class EducationPolicyIndexTest : public ::testing::Test {
 };
 
 const char* const kActions[] = {
-    "create_course", "update_course", "join",           "leave",          "remove_student",
-    "list_students", "go_live",       "end_session",    "create_quiz",    "publish_quiz",
-    "close_quiz",    "read_results",  "list_quizzes",   "read_quiz",      "answer",
-    "join_live",     "mute",          "remove_from_room", "moderate",     "publish_media",
-    "share_screen",  "read_join_code", "rotate_join_code", "read_attendance", "read_gradebook",
-    "stage",         "unknown",       "",               "ANSWER",
+    "create_course",
+    "update_course",
+    "join",
+    "leave",
+    "remove_student",
+    "list_students",
+    "go_live",
+    "end_session",
+    "create_quiz",
+    "publish_quiz",
+    "close_quiz",
+    "read_results",
+    "list_quizzes",
+    "read_quiz",
+    "answer",
+    "join_live",
+    "mute",
+    "remove_from_room",
+    "moderate",
+    "publish_media",
+    "share_screen",
+    "read_join_code",
+    "rotate_join_code",
+    "read_attendance",
+    "read_gradebook",
+    "stage",
+    "unknown",
+    "",
+    "ANSWER",
 };
 
 // Random inputs over every action, with fields missing, of odd types, or as the server sends
@@ -117,13 +139,13 @@ TEST_F(EducationPolicyIndexTest, EveryActionAndOddInputsDecideAlike) {
   auto pick = [&](std::initializer_list<const char*> xs) {
     return *(xs.begin() + std::uniform_int_distribution<size_t>(0, xs.size() - 1)(rng));
   };
-  std::vector<std::string> odd_actions = {"1", "1.0", "true", "null", R"(["answer"])",
-                                          R"({"answer": true})", R"("answer ")"};
+  std::vector<std::string> odd_actions = {
+      "1", "1.0", "true", "null", R"(["answer"])", R"({"answer": true})", R"("answer ")"};
   int compared = 0;
   for (int round = 0; round < 6; ++round) {
     for (size_t a = 0; a < std::size(kActions) + odd_actions.size(); ++a) {
       std::string action = a < std::size(kActions) ? "\"" + std::string(kActions[a]) + "\""
-                                                    : odd_actions[a - std::size(kActions)];
+                                                   : odd_actions[a - std::size(kActions)];
       std::string in = "{";
       if (round != 5 || a % 2) in += "\"action\": " + action + ",";
       in += std::string("\"user\": ") +
@@ -131,13 +153,15 @@ TEST_F(EducationPolicyIndexTest, EveryActionAndOddInputsDecideAlike) {
                   R"({"id": "a1", "role": "admin"})", R"({"id": "t2", "role": "teacher"})",
                   R"({"id": "x", "role": 1})", R"({"id": "x"})", R"("student")", "null"}) +
             ",";
-      in += std::string("\"course\": ") +
-            pick({R"({"id": "c", "status": "active", "capacity": 30, "enrolled": 2, "teacher_id": "t1", "students": ["a", "b"]})",
-                  R"({"id": "c", "status": "active", "capacity": 2, "enrolled": 2, "teacher_id": "t1", "students": ["a", "b"]})",
-                  R"({"id": "c", "status": "draft", "capacity": 30.0, "teacher_id": "t1", "students": []})",
-                  R"({"id": "c", "teacher_id": "t1"})", R"({"id": "c", "status": 1, "students": 3})",
-                  R"([])"}) +
-            ",";
+      in +=
+          std::string("\"course\": ") +
+          pick(
+              {R"({"id": "c", "status": "active", "capacity": 30, "enrolled": 2, "teacher_id": "t1", "students": ["a", "b"]})",
+               R"({"id": "c", "status": "active", "capacity": 2, "enrolled": 2, "teacher_id": "t1", "students": ["a", "b"]})",
+               R"({"id": "c", "status": "draft", "capacity": 30.0, "teacher_id": "t1", "students": []})",
+               R"({"id": "c", "teacher_id": "t1"})", R"({"id": "c", "status": 1, "students": 3})",
+               R"([])"}) +
+          ",";
       in += std::string("\"session\": ") +
             pick({R"({"status": "live"})", R"({"status": "ended"})", R"({"status": ["live"]})",
                   "{}"}) +
@@ -167,16 +191,30 @@ TEST_F(EducationPolicyIndexTest, WithReplacesTheInputTheIndexReads) {
     "course": {"teacher_id": "t1", "status": "draft"}, "enrolled": true})";
   EXPECT_EQ(Same(*engine_, R"(x = data.education.allow with input.action as "answer")", in),
             "{x=true }");
-  EXPECT_EQ(Same(*engine_, R"(x = data.education.allow with input as {"action": "answer", "user": {"role": "student"}, "enrolled": true})", in),
-            "{x=true }");
-  EXPECT_EQ(Same(*engine_, R"(x = data.education.allow with input.enrolled as false with input.action as "answer")", in),
-            "{x=false }");
+  EXPECT_EQ(
+      Same(
+          *engine_,
+          R"(x = data.education.allow with input as {"action": "answer", "user": {"role": "student"}, "enrolled": true})",
+          in),
+      "{x=true }");
+  EXPECT_EQ(
+      Same(*engine_,
+           R"(x = data.education.allow with input.enrolled as false with input.action as "answer")",
+           in),
+      "{x=false }");
   // The outer input again after the with (the cache of the with-context is its own).
-  EXPECT_EQ(Same(*engine_, R"(data.education.allow with input.action as "answer"; x = data.education.deny_reason)", in),
-            R"({x={"the course is not active"} })");
+  EXPECT_EQ(
+      Same(*engine_,
+           R"(data.education.allow with input.action as "answer"; x = data.education.deny_reason)",
+           in),
+      R"({x={"the course is not active"} })");
   // A with of data (the set of teacher actions) turns the index off for that expression.
-  EXPECT_EQ(Same(*engine_, R"(x = data.education.allow with data.education.teacher_actions as {"join"} with input.user as {"id": "t1", "role": "teacher"})", in),
-            "{x=true }");
+  EXPECT_EQ(
+      Same(
+          *engine_,
+          R"(x = data.education.allow with data.education.teacher_actions as {"join"} with input.user as {"id": "t1", "role": "teacher"})",
+          in),
+      "{x=true }");
 }
 
 // The policy's own unit tests (with input as ... throughout) pass alike.
@@ -225,9 +263,9 @@ r contains "none" if not input.k
 r contains "arr" if input.k == ["a"]
 )"}});
   ASSERT_TRUE(e);
-  for (const char* in : {R"({"k": "a"})", R"({"k": "b"})", "{}", R"({"k": ["a"]})",
-                         R"({"k": {"a": 1}})", R"({"k": null})", R"({"k": false})", "[]",
-                         "\"a\"", R"({"k": {"k": "a"}})"}) {
+  for (const char* in :
+       {R"({"k": "a"})", R"({"k": "b"})", "{}", R"({"k": ["a"]})", R"({"k": {"a": 1}})",
+        R"({"k": null})", R"({"k": false})", "[]", "\"a\"", R"({"k": {"k": "a"}})"}) {
     Same(*e, "x = data.p.r", in);
   }
   EXPECT_EQ(Same(*e, "x = data.p.r", R"({"k": ["a"]})"), R"({x={"any", "arr"} })");
@@ -449,8 +487,8 @@ r contains 6 if input.x in arr
 r contains 7 if { s[input.x]; input.y == "y" }
 )"}});
   ASSERT_TRUE(e);
-  for (const char* x : {"\"a\"", "\"b\"", "\"c\"", "1", "1.0", "2", "false", "\"x\"",
-                        "[\"a\"]", "null"}) {
+  for (const char* x :
+       {"\"a\"", "\"b\"", "\"c\"", "1", "1.0", "2", "false", "\"x\"", "[\"a\"]", "null"}) {
     Same(*e, "x = data.m.r", std::string("{\"x\": ") + x + ", \"y\": \"y\"}");
     Same(*e, "x = data.m.r", std::string("{\"x\": ") + x + "}");
   }
