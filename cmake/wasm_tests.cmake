@@ -75,6 +75,7 @@ edgeclass_wasm_test(store_test
 # asymmetric crypto), which the wasm build registers as errors (src/policy/builtins/unavailable.cc).
 edgeclass_wasm_test(policy_test
   SOURCES ${t}/policy/value_test.cc ${t}/policy/engine_test.cc ${t}/policy/capabilities_test.cc
+          ${t}/policy/rule_index_test.cc
   LIBS policy
   DEFINES EDGECLASS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 edgeclass_wasm_test(policy_builtins_test

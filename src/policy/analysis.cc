@@ -324,4 +324,74 @@ base::Status check_recursion(const Program& prog) {
   return base::Status::ok();
 }
 
+// --- constants ----------------------------------------------------------------------------
+
+namespace {
+// Folds `t` and what it holds; true when `t` is a constant (its `value` set).
+bool fold_term(Term& t) {
+  bool all = true;
+  for (auto& i : t.items) {
+    if (i && !fold_term(*i)) all = false;
+  }
+  for (auto& [k, v] : t.pairs) {
+    bool kg = fold_term(*k);
+    bool vg = fold_term(*v);
+    all = all && kg && vg;
+  }
+  if (t.key) fold_term(*t.key);
+  if (t.head) fold_term(*t.head);
+  if (t.body) fold_ground_terms(*t.body);
+  switch (t.kind) {
+    case TermKind::kScalar:
+      return true;
+    case TermKind::kArray:
+    case TermKind::kSet:
+    case TermKind::kObject:
+      break;
+    default:
+      return false;
+  }
+  if (!all) return false;
+  if (!t.ground) {
+    // What Evaluator::term builds from the items, once.
+    if (t.kind == TermKind::kObject) {
+      std::vector<ObjectItem> items;
+      items.reserve(t.pairs.size());
+      for (const auto& [k, v] : t.pairs) items.emplace_back(k->value, v->value);
+      t.value = Value::object(std::move(items));
+    } else {
+      std::vector<Value> items;
+      items.reserve(t.items.size());
+      for (const auto& i : t.items) items.push_back(i->value);
+      t.value = t.kind == TermKind::kArray ? Value::array(std::move(items))
+                                           : Value::set(std::move(items));
+    }
+    t.ground = true;
+  }
+  return true;
+}
+}  // namespace
+
+void fold_ground_terms(Body& b) {
+  for (Expr& e : b) {
+    if (e.term) fold_term(*e.term);
+    for (auto& v : e.vars) fold_term(*v);
+    if (e.key) fold_term(*e.key);
+    if (e.val) fold_term(*e.val);
+    if (e.domain) fold_term(*e.domain);
+    if (e.body) fold_ground_terms(*e.body);
+    if (e.rhs) fold_ground_terms(*e.rhs);
+    for (auto& w : e.withs) fold_term(*w.value);
+  }
+}
+
+void fold_ground_terms(Rule& r) {
+  for (auto& a : r.args) fold_term(*a);
+  if (r.key) fold_term(*r.key);
+  if (r.value) fold_term(*r.value);
+  for (auto& k : r.key_terms) fold_term(*k);
+  fold_ground_terms(r.body);
+  if (r.else_rule) fold_ground_terms(*r.else_rule);
+}
+
 }  // namespace policy

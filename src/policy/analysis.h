@@ -37,6 +37,13 @@ void expr_io(const Expr& e, std::set<int>& in, std::set<int>& out, bool closures
 // (`bound`: vars bound on entry). Inputs no expression binds are ignored.
 void reorder(Body& b, std::set<int> bound, bool nested = false);
 
+// Marks every array, set and object term built only of constants `ground` and stores its
+// value in `value` (Term's contract), so evaluation hands out one value instead of building
+// it again each time (e.g. `teacher_actions := {"update_course", ...}`, a set of 16 strings,
+// sorted per decision before). Terms inside bodies, heads, arguments and `with` values.
+void fold_ground_terms(Rule& r);
+void fold_ground_terms(Body& b);
+
 // Fails with rego_recursion_error when a rule or function depends on itself.
 base::Status check_recursion(const Program& prog);
 

@@ -646,6 +646,9 @@ base::Result<std::unique_ptr<Program>> compile_program(std::vector<ModuleAst> mo
     for (const auto& r : m.rules) ctx.rule_names.insert(r->head[0]->name);
     for (auto& r : m.rules) EC_RETURN_IF_ERROR(resolve_rule(*prog, builtins, ctx, *r));
   }
+  for (auto& m : prog->modules) {
+    for (auto& r : m.rules) fold_ground_terms(*r);
+  }
   EC_RETURN_IF_ERROR(check_recursion(*prog));
   mark_uniform_constants(prog->root.get());
   return prog;
@@ -660,6 +663,7 @@ base::Status compile_query(const Program& program, Body& body, int& num_slots,
   EC_RETURN_IF_ERROR(res.body(body, scope));
   reorder(body, {});
   EC_RETURN_IF_ERROR(res.check_safety(body, {}, scope, nullptr));
+  fold_ground_terms(body);
   num_slots = res.num_slots();
   std::set<std::string> seen;
   for (const auto& [name, slot] : res.declared()) {

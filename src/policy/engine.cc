@@ -21,6 +21,7 @@ base::Result<std::shared_ptr<const Engine>> Engine::compile(std::vector<Module> 
   EC_ASSIGN_OR_RETURN(auto prog, compile_program(std::move(asts), BuiltinRegistry::standard()));
   if (!opts.data.is_object()) return base::invalid_argument("base data must be an object");
   prog->base_data = std::move(opts.data);
+  build_rule_indexes(*prog);  // reads the base data: a base document hides a rule
   auto e = std::make_shared<Engine>();
   e->program_ = std::move(prog);
   return std::shared_ptr<const Engine>(std::move(e));
@@ -39,6 +40,7 @@ EvalLimits make_limits(const EvalOptions& opts) {
   EvalLimits l;
   l.strict_builtin_errors = opts.strict_builtin_errors;
   l.max_steps = opts.max_steps;
+  l.rule_index = opts.rule_index;
   return l;
 }
 }  // namespace

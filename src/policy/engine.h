@@ -45,6 +45,9 @@ struct EvalOptions {
   // Seams; defaults are the system clock and randomness.
   const base::Clock* clock = nullptr;
   base::Random* random = nullptr;
+  // Evaluate only the bodies a rule's index leaves (docs/policy.md, "Rule indexing"); off
+  // evaluates every body, for tests that compare the two.
+  bool rule_index = true;
   // Receives print() output; discarded when empty.
   std::function<void(std::string_view)> print;
 };

@@ -231,6 +231,7 @@ base::Status Evaluator::term(const Term& t, Frame& f, const ValCont& k) {
       return ref(t, f, k);
     case TermKind::kArray:
     case TermKind::kSet: {
+      if (t.ground) return k(t.value);  // folded at compile time (fold_ground_terms)
       std::vector<Value> out;
       out.reserve(t.items.size());
       return terms(t.items, 0, out, f, [&]() -> base::Status {
@@ -238,6 +239,7 @@ base::Status Evaluator::term(const Term& t, Frame& f, const ValCont& k) {
       });
     }
     case TermKind::kObject: {
+      if (t.ground) return k(t.value);
       std::vector<TermPtr> flat;
       for (const auto& [key, v] : t.pairs) {
         flat.push_back(key);

@@ -40,6 +40,7 @@ struct EvalLimits {
   bool strict_builtin_errors = false;
   int64_t max_steps = 0;  // 0: unlimited; otherwise fail with "eval_cancel_error" after this
   int max_depth = 2000;   // rule/function call nesting
+  bool rule_index = true; // skip the bodies the rule index rules out (rule_index.h)
 };
 
 struct Frame {
@@ -95,6 +96,10 @@ class Evaluator {
   base::Result<std::optional<Value>> full_value(const Node* node, const Value* base,
                                                 std::vector<std::string>& path);
   base::Status step();
+  // Sets `out` (sized for node->index) to the node's bodies that may succeed now; false when
+  // every body must be evaluated (no index, indexing off, or while a `with` of data or a
+  // function mock is in force). `args`: a function's arguments.
+  bool candidate_bodies(const Node* node, std::span<const Value> args, BodySet& out) const;
   base::Status error_at(Location loc, std::string_view code, std::string msg);
   // True when a `with data...` override covers `path` (sets `out` to the value there, or
   // nullopt when the override makes it undefined).

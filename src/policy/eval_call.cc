@@ -311,8 +311,14 @@ base::Status Evaluator::call_function(const Node* node, std::span<const Value> a
   const std::string* saved_file = file_;
   const Rule* saved_rule = rule_;
   base::Status result;
+  BodySet candidates(node->index ? node->index->num_words : 0);
+  const bool indexed = candidate_bodies(node, args, candidates);
+  size_t body_no = 0;
   for (const auto& rp : node->rules) {
+    size_t b = body_no;
+    for (const Rule* r = rp.get(); r; r = r->else_rule.get()) ++body_no;
     for (const Rule* r = rp.get(); r; r = r->else_rule.get()) {
+      if (indexed && !candidates.test(b++)) continue;
       file_ = &r->file;
       rule_ = r;
       Frame f(r->num_slots);

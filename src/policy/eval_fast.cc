@@ -64,11 +64,16 @@ Evaluator::Fast Evaluator::fast(const Term& t, Frame& f, const Value*& out, Valu
       for (; i < n; ++i) {
         const Term& op = *t.items[i];
         const Value* key = nullptr;
+        Value op_scratch;
         if (op.kind == TermKind::kScalar) {
           key = &op.value;
         } else if (op.kind == TermKind::kVar) {
           if (op.slot < 0 || !f.bound[static_cast<size_t>(op.slot)]) return Fast::kNotSimple;
           key = &f.slots[static_cast<size_t>(op.slot)];
+        } else if (op.kind == TermKind::kRef) {
+          // A single-valued operand such as `teacher_actions[input.action]`'s.
+          Fast r = fast(op, f, key, op_scratch, err);
+          if (r != Fast::kValue || !err.is_ok()) return r;
         } else {
           return Fast::kNotSimple;
         }

@@ -210,9 +210,16 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
   std::vector<Value> set_items;
   ObjTree tree;
   bool any = false;
+  BodySet candidates(node->index ? node->index->num_words : 0);
+  const bool indexed = candidate_bodies(node, {}, candidates);
+  size_t body_no = 0;  // the body's number in the index: rules in order, else chains inline
   for (const auto& rp : node->rules) {
     if (node->uniform_constant && result) break;
+    size_t b = body_no;
+    for (const Rule* r = rp.get(); r; r = r->else_rule.get()) ++body_no;
     for (const Rule* r = rp.get(); r; r = r->else_rule.get()) {
+      // A body the index rules out would produce nothing: go on to its else, as then.
+      if (indexed && !candidates.test(b++)) continue;
       file_ = &r->file;
       rule_ = r;
       Frame f(r->num_slots);
@@ -320,6 +327,16 @@ base::Result<std::optional<Value>> Evaluator::rules_value(const Node* node) {
       }
       return result;
   }
+}
+
+bool Evaluator::candidate_bodies(const Node* node, std::span<const Value> args,
+                                 BodySet& out) const {
+  const RuleIndex* index = node->index.get();
+  if (!index || !limits_.rule_index || !data_overrides_.empty() || !mocks_.empty()) return false;
+  std::span<uint64_t> words = out.words();
+  for (size_t i = 0; i < index->num_bodies; ++i) words[i / 64] |= uint64_t{1} << (i % 64);
+  index->candidates(input_, prog_.base_data, args, out);
+  return true;
 }
 
 base::Result<std::optional<Value>> Evaluator::eval_data_path(const std::vector<std::string>& path) {

@@ -9,6 +9,7 @@
 
 #include "policy/ast.h"
 #include "policy/builtin.h"
+#include "policy/rule_index.h"
 
 namespace policy {
 
@@ -20,6 +21,9 @@ struct Node {
   // Complete rules that all produce the same constant (e.g. many `allow if ...`): evaluation
   // may stop at the first rule that succeeds, as no conflict is possible.
   bool uniform_constant = false;
+  // Which bodies can succeed for an input (rule_index.h); null when no body has an indexed
+  // equality, and then every body is evaluated.
+  std::unique_ptr<RuleIndex> index;
   bool has_rules() const { return !rules.empty() || default_rule != nullptr; }
   bool is_function() const {
     if (!rules.empty()) return rules[0]->kind == RuleKind::kFunction;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -127,14 +128,19 @@ void BM_ComposeInputWithCachedRoster(benchmark::State& state) {
 }
 BENCHMARK(BM_ComposeInputWithCachedRoster);
 
+// The default policy, compiled.
+std::shared_ptr<const policy::Engine> education_engine() {
+  std::ifstream in(std::string(EDGECLASS_SOURCE_DIR) + "/policies/education.rego");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return policy::Engine::compile({{"education.rego", ss.str()}}).value();
+}
+
 // The default policy (policies/education.rego, v0 syntax): a join decision on a course of
 // 1,000 seats holding 999 students (count(input.course.students)) and a denial with its
 // reasons, as the server asks them.
 void BM_EducationPolicy(benchmark::State& state) {
-  std::ifstream in(std::string(EDGECLASS_SOURCE_DIR) + "/policies/education.rego");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto engine = policy::Engine::compile({{"education.rego", ss.str()}}).value();
+  auto engine = education_engine();
   auto allow = engine->prepare_ref("data.education.allow").value();
   auto reasons = engine->prepare_ref("data.education.deny_reason").value();
   Value input = make_input(1000);
@@ -153,10 +159,7 @@ BENCHMARK(BM_EducationPolicy)->Arg(0)->Arg(1);
 // The whole join decision as app::RegoAuthorizer makes it: the input arrives as boost::json
 // (999 student ids) and is converted before the evaluation.
 void BM_EducationJoinFromJson(benchmark::State& state) {
-  std::ifstream in(std::string(EDGECLASS_SOURCE_DIR) + "/policies/education.rego");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto engine = policy::Engine::compile({{"education.rego", ss.str()}}).value();
+  auto engine = education_engine();
   auto allow = engine->prepare_ref("data.education.allow").value();
   boost::json::object j = make_input(1000).to_json_value().as_object();
   j.erase("roster");
@@ -166,6 +169,77 @@ void BM_EducationJoinFromJson(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_EducationJoinFromJson);
+
+// One decision of the default policy per action, on inputs shaped as the server builds them
+// (docs/policy.md, "Input documents"): `allow`, and for a refusal `deny_reason` too, as
+// app::RegoAuthorizer asks. With POLICY_BENCH_ITERATIONS=N each runs exactly N decisions, so
+// callgrind gives instructions per decision (total Ir / 1000, counting only eval_ref;
+// POLICY_BENCH_NO_INDEX=1 evaluates every body, EvalOptions::rule_index = false):
+//   POLICY_BENCH_ITERATIONS=1000 valgrind --tool=callgrind
+//     --toggle-collect='policy::Engine::eval_ref(policy::PreparedRef const&*'
+//     policy_bench --benchmark_filter='BM_EducationAction/answer/'
+struct ActionCase {
+  const char* name;
+  const char* input;
+};
+constexpr const char* kCourse =
+    R"("course": {"id": "crs_1", "status": "active", "capacity": 30, "enrolled": 12, "teacher_id": "t1"})";
+const ActionCase kActionCases[] = {
+    {"create_course", R"({"action": "create_course", "user": {"id": "t1", "name": "T", "role": "teacher"}})"},
+    {"join", R"({"action": "join", "user": {"id": "s1", "name": "S", "role": "student"},
+      "course": {"id": "crs_1", "status": "active", "capacity": 30, "enrolled": 3, "teacher_id": "t1",
+                 "students": ["s2", "s3", "s4"]}})"},
+    {"update_course", R"({"action": "update_course", "user": {"id": "t1", "name": "T", "role": "teacher"}, @C})"},
+    {"read_quiz", R"({"action": "read_quiz", "user": {"id": "s1", "name": "S", "role": "student"}, @C,
+      "quiz": {"id": "qz_1", "session_id": "ses_1", "status": "published", "deadline_at": 1764000000000},
+      "enrolled": true})"},
+    {"answer", R"({"action": "answer", "user": {"id": "s1", "name": "S", "role": "student"}, @C,
+      "quiz": {"id": "qz_1", "session_id": "ses_1", "status": "published", "deadline_at": 1764000000000},
+      "enrolled": true})"},
+    {"answer_refused", R"({"action": "answer", "user": {"id": "s9", "name": "X", "role": "student"}, @C,
+      "quiz": {"id": "qz_1", "session_id": "ses_1", "status": "published", "deadline_at": 1764000000000},
+      "enrolled": false})"},
+    {"join_live", R"({"action": "join_live", "user": {"id": "s1", "name": "S", "role": "student"}, @C,
+      "session": {"id": "ses_1", "course_id": "crs_1", "teacher_id": "t1", "status": "live"},
+      "enrolled": true})"},
+    {"publish_media", R"({"action": "publish_media", "user": {"id": "s1", "name": "S", "role": "student"},
+      "course": {"id": "crs_1", "teacher_id": "t1"}, "on_stage": true})"},
+    {"stage", R"({"action": "stage", "user": {"id": "t1", "name": "T", "role": "teacher"},
+      "course": {"id": "crs_1", "teacher_id": "t1"}, "target": {"id": "s1", "role": "student"}})"},
+};
+
+void BM_EducationAction(benchmark::State& state, const ActionCase* c) {
+  auto engine = education_engine();
+  auto allow = engine->prepare_ref("data.education.allow").value();
+  auto reasons = engine->prepare_ref("data.education.deny_reason").value();
+  std::string text = c->input;
+  if (auto at = text.find("@C"); at != std::string::npos) text.replace(at, 2, kCourse);
+  Value input = Value::parse_json(text).value();
+  policy::EvalOptions opts;
+  opts.rule_index = std::getenv("POLICY_BENCH_NO_INDEX") == nullptr;
+  const bool refused = !engine->eval_ref(allow, input, opts).value()->as_bool();
+  if (refused != (std::string_view(c->name).find("refused") != std::string_view::npos)) {
+    state.SkipWithError("unexpected decision");
+  }
+  for (auto _ : state) {
+    auto v = engine->eval_ref(allow, input, opts);
+    benchmark::DoNotOptimize(v);
+    if (refused) {
+      auto r = engine->eval_ref(reasons, input, opts);
+      benchmark::DoNotOptimize(r);
+    }
+  }
+}
+
+[[maybe_unused]] const bool kActionsRegistered = [] {
+  const char* iters = std::getenv("POLICY_BENCH_ITERATIONS");
+  for (const ActionCase& c : kActionCases) {
+    auto* b = benchmark::RegisterBenchmark((std::string("BM_EducationAction/") + c.name).c_str(),
+                                           BM_EducationAction, &c);
+    if (iters) b->Iterations(std::atoll(iters));
+  }
+  return true;
+}();
 
 }  // namespace
 
