@@ -484,9 +484,10 @@ class Node {
 
   // OpenSSL's start-up (its configuration file, the default provider) on one thread before any
   // other thread uses OpenSSL (the main thread, or start()'s idle-priority thread while the main
-  // thread waits and the I/O threads check tokens without it): OpenSSL 3's first fetches racing a configuration load are not
-  // safe (a city test once saw every token refused by one replica, when tokens were checked
-  // with HMAC() through a fetch; base::hmac_sha256 no longer uses OpenSSL's providers).
+  // thread waits and the I/O threads check tokens without it): OpenSSL 3's first fetches racing a
+  // configuration load are not safe (a city test once saw every token refused by one replica, when
+  // tokens were checked with HMAC() through a fetch; base::hmac_sha256 no longer uses OpenSSL's
+  // providers).
   static void init_openssl() { base::init_crypto(); }
 
   // Whether anything before the I/O threads serve uses OpenSSL: the TLS listener's

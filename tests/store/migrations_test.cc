@@ -158,8 +158,9 @@ TEST(MigrationsTest, DeferredOpenFindsAMalformedSchemaAtFinishOpen) {
     auto db = Db::open(dir.file("m.db"), OpenMode::kReadWrite);
     ASSERT_TRUE(db.is_ok());
     ASSERT_OK(migrate(**db));
-    ASSERT_OK((*db)->exec("PRAGMA writable_schema=ON; UPDATE sqlite_master SET sql = "
-                          "'CREATE TABLE courses (' WHERE name = 'courses'"));
+    ASSERT_OK(
+        (*db)->exec("PRAGMA writable_schema=ON; UPDATE sqlite_master SET sql = "
+                    "'CREATE TABLE courses (' WHERE name = 'courses'"));
   }
   DbOptions o;
   o.defer_schema_pragmas = true;
