@@ -117,25 +117,6 @@ MediaPlane::~MediaPlane() { stop(); }
 base::Status MediaPlane::start(MediaPlaneOptions options) {
   options_ = std::move(options);
   media::SfuConfig config;
-  // What browsers are told to send media to. A stock browser discards a 127.0.0.1
-  // candidate from another machine, so without an override every interface address is
-  // announced (a K3s pod on hostNetwork sees the node's), loopback only as a last resort.
-  if (!options_.public_ip.empty()) {
-    announced_ = {options_.public_ip};
-  } else if (options_.bind_ip != "0.0.0.0" && !options_.bind_ip.empty()) {
-    announced_ = {options_.bind_ip};
-  } else {
-    announced_ = host_addresses();
-    if (announced_.empty()) {
-      base::log::warn("media.loopback_only")
-          .kv("ip", "127.0.0.1")
-          .kv("note",
-              "no network interface besides loopback: only browsers on this machine get video; "
-              "set EDGECLASS_PUBLIC_IP to the address students reach");
-      announced_ = {"127.0.0.1"};
-    }
-  }
-  config.public_ip = announced_.front();
   // Where another replica's SFU sends this one a relay leg (docs/design.md, "A class relayed
   // between replicas"): the announced address unless the replicas reach each other by another.
   if (const char* ip = std::getenv("EDGECLASS_RELAY_IP"); ip && *ip) {
@@ -146,7 +127,6 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
     }
     config.relay_ip = ip;
   }
-  config.extra_candidate_ips.assign(announced_.begin() + 1, announced_.end());
   config.fanout_threads = std::max(1, options_.fanout_threads);
   config.ice_timeout_ms = options_.ice_timeout_ms;
   if (!options_.video_quality.empty()) {
@@ -185,6 +165,30 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
   work_.emplace(io_.get_executor());
   sfu_config_ = std::make_unique<media::SfuConfig>(std::move(config));
   bound_ = true;
+  return base::Status::ok();
+}
+
+void MediaPlane::choose_addresses() {
+  // What browsers are told to send media to. A stock browser discards a 127.0.0.1
+  // candidate from another machine, so without an override every interface address is
+  // announced (a K3s pod on hostNetwork sees the node's), loopback only as a last resort.
+  if (!options_.public_ip.empty()) {
+    announced_ = {options_.public_ip};
+  } else if (options_.bind_ip != "0.0.0.0" && !options_.bind_ip.empty()) {
+    announced_ = {options_.bind_ip};
+  } else {
+    announced_ = host_addresses();
+    if (announced_.empty()) {
+      base::log::warn("media.loopback_only")
+          .kv("ip", "127.0.0.1")
+          .kv("note",
+              "no network interface besides loopback: only browsers on this machine get video; "
+              "set EDGECLASS_PUBLIC_IP to the address students reach");
+      announced_ = {"127.0.0.1"};
+    }
+  }
+  sfu_config_->public_ip = announced_.front();
+  sfu_config_->extra_candidate_ips.assign(announced_.begin() + 1, announced_.end());
   base::log::info("media.ready")
       .kv("port", uint64_t(port_))
       .kv("candidates",
@@ -195,11 +199,11 @@ base::Status MediaPlane::start(MediaPlaneOptions options) {
           }())
       .kv("video_cap_bps", sfu_config_->video_bitrate_cap_bps)
       .kv("fanout_threads", uint64_t(sfu_config_->fanout_threads));
-  return base::Status::ok();
 }
 
 void MediaPlane::launch() {
   if (!bound_ || thread_.joinable()) return;
+  choose_addresses();  // before the thread, which reads sfu_config_
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "media");
     begin_serving();

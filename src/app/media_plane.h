@@ -75,20 +75,22 @@ class MediaPlane {
   MediaPlane& operator=(const MediaPlane&) = delete;
 
   // Binds the UDP port and prepares what the live rooms need (signalling(), the media.config
-  // message, the announced addresses); nothing runs until launch(). On failure nothing runs
-  // and the classroom answers media requests with media_unavailable.
+  // message); nothing runs until launch(). On failure nothing runs and the classroom answers
+  // media requests with media_unavailable.
   base::Status start(MediaPlaneOptions options);
   // Starts the media thread, which generates the DTLS certificate (OpenSSL's start-up and a
   // P-256 key: the costliest step of a cold start) and makes the SFU before serving. Called
   // after the public listener is up, so a cold start does not wait for it; signalling posted
-  // before then waits in the media thread's queue. A no-op unless start() succeeded.
+  // before then waits in the media thread's queue. First, on the calling thread, chooses the
+  // announced addresses (an interface scan over netlink unless EDGECLASS_PUBLIC_IP is set) and
+  // logs media.ready. A no-op unless start() succeeded.
   void launch();
   // Stops the media thread (idempotent).
   void stop();
   // True once start() has bound the port (the SFU answers, or will once launched).
   bool running() const { return bound_; }
   uint16_t port() const { return port_; }
-  // The addresses announced as ICE host candidates (set by start()).
+  // The addresses announced as ICE host candidates (set by launch(); read them after it).
   const std::vector<std::string>& announced_addresses() const { return announced_; }
 
   // The functions post to the media thread; valid while this object lives.
@@ -105,6 +107,8 @@ class MediaPlane {
   // On the media thread before it serves: the certificate, the SFU, the timers. False (and
   // logged) when the certificate cannot be made: signalling is then answered media_unavailable.
   bool begin_serving();
+  // launch()'s first step: announced_ and the SFU's candidate addresses, and media.ready.
+  void choose_addresses();
   void arm_snapshot();
   void snapshot();
 
@@ -120,7 +124,7 @@ class MediaPlane {
   bool bound_ = false;     // start() succeeded; written by start() only
   bool stopping_ = false;  // media thread: stop() was posted (the snapshot timer stops re-arming)
   uint16_t port_ = 0;
-  std::vector<std::string> announced_;  // written by start() only
+  std::vector<std::string> announced_;  // written by launch() only, before the media thread
   std::string config_message_;          // media.config for the pages; written by start() only
   mutable std::mutex stats_mu_;
   MediaStats stats_;  // guarded by stats_mu_; written by the media thread only

@@ -1,6 +1,7 @@
 #include "app/serve.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -274,6 +275,19 @@ void register_live_metrics(metrics::Registry& registry, const ws::LiveHub& live)
                     [&live] { return double(live.counters().spread_connections); });
 }
 
+// Runs `work` on a thread of its own at idle priority (SCHED_IDLE: it gets a core only when no
+// other thread of the process wants it) and returns when it is done. For start-up work that
+// requests served meanwhile must not wait behind. The calling thread keeps its priority (an
+// unprivileged thread could not take it back), and threads started later are not affected.
+void run_at_idle_priority(const std::function<void()>& work) {
+  std::thread t([&work] {
+    sched_param none{};
+    pthread_setschedparam(pthread_self(), SCHED_IDLE, &none);  // best effort
+    work();
+  });
+  t.join();
+}
+
 // Blocks SIGTERM, SIGINT and SIGHUP (taken synchronously by sigwait) before any thread
 // starts, and ignores SIGPIPE.
 sigset_t block_signals() {
@@ -392,22 +406,33 @@ class Node {
     wait_for_city();
     server_->start();
     start_log_();
-    writer_->launch();
     // What the first requests need but a cold start need not wait for comes after the
     // listener serves (a cold start is exec to the first answer): OpenSSL's start-up unless
     // something before the listener used it (tokens are checked without it: base/crypto.h),
     // each I/O thread reads its reader's schema before its first query, and the policies
     // compile here while requests that need a decision wait for them (PolicyHolder::get).
+    // The writer's connection reads and checks the schema here too (store::Db::finish_open:
+    // before listening only the header was read, store::migrate), before the writer's thread
+    // starts; a malformed schema ends the start as a broken policy set does.
+    // These run on a thread at idle priority while this one waits: the I/O threads just
+    // started must get a core first (on two busy cores the main thread's 1-3 ms of this work
+    // kept a new I/O thread from its first accept until it was done), and the work yields to
+    // every request it would otherwise delay.
     // Then what no request of the public listener needs: the admin listener, and the media
     // thread's DTLS certificate (media signalling already posted waits in its queue).
-    if (!crypto_first) init_openssl();
     warm_readers();
-    if (policies_->empty()) {
-      if (auto s = compile_initial_policies(); !s.is_ok()) {
-        policies_->set(RegoAuthorizer::refusing());  // releases waiting requests
-        stop();
-        return s;
-      }
+    base::Status opened = base::Status::ok(), compiled = base::Status::ok();
+    run_at_idle_priority([&] {
+      if (!crypto_first) opened = writer_->finish_open();
+      if (!crypto_first) init_openssl();
+      if (policies_->empty()) compiled = compile_initial_policies();
+    });
+    writer_->launch();  // writes submitted until now waited in its queue
+    if (!opened.is_ok() || !compiled.is_ok()) {
+      if (!opened.is_ok()) fail("store.open_failed", opened);
+      if (policies_->empty()) policies_->set(RegoAuthorizer::refusing());  // releases waiters
+      stop();
+      return opened.is_ok() ? compiled : opened;
     }
     if (auto s = start_admin(); !s.is_ok()) {
       stop();
@@ -457,10 +482,12 @@ class Node {
     return s;
   }
 
-  // OpenSSL's start-up (its configuration file, the default provider) on this thread before any
-  // other thread uses OpenSSL: OpenSSL 3's first fetches racing a configuration load are not
-  // safe (a city test once saw every token refused by one replica, when tokens were checked
-  // with HMAC() through a fetch; base::hmac_sha256 no longer uses OpenSSL's providers).
+  // OpenSSL's start-up (its configuration file, the default provider) on one thread before any
+  // other thread uses OpenSSL (the main thread, or start()'s idle-priority thread while the main
+  // thread waits and the I/O threads check tokens without it): OpenSSL 3's first fetches racing a
+  // configuration load are not safe (a city test once saw every token refused by one replica, when
+  // tokens were checked with HMAC() through a fetch; base::hmac_sha256 no longer uses OpenSSL's
+  // providers).
   static void init_openssl() { base::init_crypto(); }
 
   // Whether anything before the I/O threads serve uses OpenSSL: the TLS listener's
@@ -532,7 +559,11 @@ class Node {
   }
 
   base::Status open_store() {
-    auto db = store::Db::open(config_.db_path(), store::OpenMode::kReadWrite);
+    // An existing database at the current version is checked from its header here (WAL, the
+    // schema version: store::migrate) and its schema read once the listener serves (start()).
+    store::DbOptions dopts;
+    dopts.defer_schema_pragmas = !crypto_first_;
+    auto db = store::Db::open(config_.db_path(), store::OpenMode::kReadWrite, dopts);
     if (!db.is_ok()) return fail("store.open_failed", db.status());
     if (auto s = store::migrate(**db); !s.is_ok()) return fail("store.migrate_failed", s);
     auto& commit_latency = registry_
@@ -550,8 +581,8 @@ class Node {
             .counter("edgeclass_store_failed_commits_total", "Groups whose BEGIN or COMMIT failed")
             .get();
     store::WriterOptions wopts;
-    // Its thread starts once the listener serves (below start()'s server_->start()), with the
-    // log's: a write that comes first waits in its queue for those microseconds.
+    // Its thread starts once the listener serves (start(), after the schema check there): a
+    // write that comes first waits in its queue for those milliseconds.
     wopts.defer_thread = !crypto_first_;
     wopts.on_group = [&](const store::GroupStats& g) {
       commit_latency.observe(double(g.commit_ns) / 1e9);

@@ -231,7 +231,12 @@ base::Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenMode mod
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
 
-  if (mode == OpenMode::kReadWrite) {
+  // Already a WAL database: nothing to set, and the pragma would read the whole schema.
+  bool wal_already = false;
+  if (mode == OpenMode::kReadWrite && options.defer_schema_pragmas && !is_special_path(path)) {
+    EC_ASSIGN_OR_RETURN(wal_already, db->header_says_wal());
+  }
+  if (mode == OpenMode::kReadWrite && !wal_already) {
     // journal_mode answers with the mode in force; in-memory databases stay "memory".
     EC_ASSIGN_OR_RETURN(Stmt jm, db->prepare("PRAGMA journal_mode=WAL"));
     EC_ASSIGN_OR_RETURN(bool row, jm.step());
@@ -248,11 +253,41 @@ base::Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenMode mod
   // one pragma here that reads the schema: without it a reader's open touches only the file's
   // header, and the schema is read by its first statement (a cold start opens one per thread).
   if (mode == OpenMode::kReadWrite) {
-    pragmas += options.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+    std::string sync =
+        options.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
+    if (wal_already) {
+      db->deferred_pragmas_ = std::move(sync);
+    } else {
+      pragmas += sync;
+    }
   }
   if (mode == OpenMode::kReadOnly) pragmas += "PRAGMA query_only=ON;";
   EC_RETURN_IF_ERROR(db->exec(pragmas));
   return db;
+}
+
+base::Result<bool> Db::header_says_wal() {
+  // user_version reads page 1 in a read transaction and not the schema: a file that is not a
+  // database, or a WAL file whose shared memory cannot be opened, fails here.
+  EC_ASSIGN_OR_RETURN(Stmt st, prepare("PRAGMA user_version"));
+  EC_RETURN_IF_ERROR(st.step().status());
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file ||
+      !file->pMethods) {
+    return false;
+  }
+  // The file format's write and read versions (header bytes 18 and 19): 2 for WAL. A new,
+  // empty file reads short and is not WAL yet.
+  unsigned char header[100];
+  if (file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK) return false;
+  return header[18] == 2 && header[19] == 2;
+}
+
+base::Status Db::finish_open() {
+  if (deferred_pragmas_.empty()) return base::Status::ok();
+  EC_RETURN_IF_ERROR(exec(deferred_pragmas_));
+  deferred_pragmas_.clear();
+  return base::Status::ok();
 }
 
 Db::~Db() {

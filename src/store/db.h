@@ -39,6 +39,12 @@ struct DbOptions {
   // synchronous=FULL: one fsync of the WAL per COMMIT, so an acknowledged write survives
   // kill -9 and power loss. Turning it off (NORMAL) is only for throwaway test databases.
   bool synchronous_full = true;
+  // kReadWrite only. When the file is already a WAL database (its header says so), open()
+  // reads only the header: `journal_mode` is left as the file has it, and `synchronous`, which
+  // reads the whole schema, waits for finish_open(). For a server's writer, so that a cold
+  // start does not parse the schema before it listens (store::Writer calls finish_open()
+  // before its first group). Any other file is opened as without it.
+  bool defer_schema_pragmas = false;
 };
 
 class Db;
@@ -113,6 +119,12 @@ class Db {
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
+  // Applies the pragmas open() deferred (DbOptions::defer_schema_pragmas), which reads and
+  // checks the schema: a malformed one fails here. OK at once when nothing was deferred or
+  // after it succeeded once; after a failure the next call tries again. Call it before the
+  // connection writes.
+  base::Status finish_open();
+
   // Runs one or more ;-separated statements that return no rows (DDL, BEGIN, PRAGMA ...).
   base::Status exec(std::string_view sql);
 
@@ -147,11 +159,14 @@ class Db {
   };
 
   Db(sqlite3* db, std::string path, OpenMode mode) : db_(db), path_(std::move(path)), mode_(mode) {}
+  // Whether the file's header says WAL; reads page 1 (not the schema).
+  base::Result<bool> header_says_wal();
   friend class Stmt;
 
   sqlite3* db_;  // owned; closed in the destructor after finalizing the cache
   std::string path_;
   OpenMode mode_;
+  std::string deferred_pragmas_;  // finish_open() runs them; empty once done
   // Prepared statements keyed by SQL text; owned, finalized in the destructor.
   std::unordered_map<std::string, CacheEntry, StringHash, std::equal_to<>> cache_;
 };

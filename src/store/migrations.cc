@@ -144,6 +144,17 @@ base::Status ensure_table(Db& db) {
       " applied_at INTEGER NOT NULL)");
 }
 
+// The header's copy of the version (see migrate()); in the caller's transaction if any.
+base::Status set_user_version(Db& db, int version) {
+  return db.exec("PRAGMA user_version=" + std::to_string(version));
+}
+
+base::Result<int> user_version(Db& db) {
+  EC_ASSIGN_OR_RETURN(Stmt st, db.prepare("PRAGMA user_version"));
+  EC_ASSIGN_OR_RETURN(bool row, st.step());
+  return row ? int(st.column_int(0)) : 0;
+}
+
 base::Status apply(Db& db, int version, int64_t now_ms) {
   EC_ASSIGN_OR_RETURN(int current, schema_version(db));  // re-read under the write lock
   if (current >= version) return base::Status::ok();     // another process got here first
@@ -151,7 +162,8 @@ base::Status apply(Db& db, int version, int64_t now_ms) {
   EC_ASSIGN_OR_RETURN(Stmt st, db.prepare("INSERT INTO schema_migrations (version, applied_at) "
                                           "VALUES (?, ?)"));
   st.bind_all(int64_t(version), now_ms);
-  return st.run();
+  EC_RETURN_IF_ERROR(st.run());
+  return set_user_version(db, version);
 }
 
 }  // namespace
@@ -173,6 +185,12 @@ base::Status migrate(Db& db, const base::Clock& clock) {
   if (db.read_only()) {
     return base::internal_error("cannot migrate " + db.path() + " through a read-only connection");
   }
+  // Up to date: the header's user_version, which every step sets with its schema_migrations
+  // row, says so without reading the schema (what a cold start would otherwise spend most of
+  // its database time on). A database migrated before the header held the version gets it
+  // below; any other value takes the full path.
+  EC_ASSIGN_OR_RETURN(int header_version, user_version(db));
+  if (header_version == kLatest) return base::Status::ok();
   EC_RETURN_IF_ERROR(ensure_table(db));
   EC_ASSIGN_OR_RETURN(int current, schema_version(db));
   if (current > kLatest) {
@@ -193,6 +211,7 @@ base::Status migrate(Db& db, const base::Clock& clock) {
                           std::string(st.reason()));
     }
   }
+  if (current == kLatest && header_version != kLatest) return set_user_version(db, kLatest);
   return base::Status::ok();
 }
 

@@ -31,6 +31,8 @@ Writer::Writer(std::unique_ptr<Db> db, WriterOptions options)
   if (!options_.defer_thread) launch();
 }
 
+base::Status Writer::finish_open() { return db_->finish_open(); }
+
 void Writer::launch() {
   std::lock_guard<std::mutex> lock(stop_mu_);
   start_thread();
@@ -116,7 +118,17 @@ void Writer::run() {
     for (auto& item : batch) ops.push_back(std::move(item.op));
 
     int64_t start_ns = clock_->now_mono_ns();
-    BatchResult result = commit_batch(*db_, ops);
+    // What the connection's open deferred (synchronous): before anything is written. A no-op
+    // once done; should it fail, the group fails with it and the next group tries again.
+    base::Status opened = db_->finish_open();
+    BatchResult result;
+    if (opened.is_ok()) {
+      result = commit_batch(*db_, ops);
+    } else {
+      result.commit = opened;
+      result.statuses.assign(ops.size(), opened);
+      result.failed_ops = ops.size();
+    }
     int64_t end_ns = clock_->now_mono_ns();
 
     // Dones only now: every OK op of the group is durable.

@@ -81,6 +81,12 @@ class Writer {
   // "write_queue_full") or after stop() ("writer stopped", reason "writer_stopped").
   base::Status submit(WriteOp op, Done done);
 
+  // With defer_thread, before launch(), from the thread that made the writer (or one it waits
+  // for): Db::finish_open on the connection (the pragmas its open deferred, which read the
+  // schema), so that a malformed schema can still stop a start. Otherwise the thread does it
+  // itself before its first group.
+  base::Status finish_open();
+
   // Starts the thread of a writer made with defer_thread (a no-op otherwise, and after the
   // first call). Call from the thread that made the writer.
   void launch();

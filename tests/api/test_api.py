@@ -605,6 +605,41 @@ class LifecycleTest(unittest.TestCase):
             self.assertEqual(r.status, 200)
             self.assertIn(b"<html", body.lower())
 
+    def test_broken_database_schema_refuses_to_start(self):
+        """An existing database at the current version is checked from its header before
+        the listener, and its schema read once it serves (docs/operations.md, "Cold start:
+        the schema after the listener"): a malformed schema behind a valid header still ends
+        the process with an error, and a file that is not a database still fails before it
+        listens."""
+        import shutil
+        import sqlite3
+        import tempfile
+        first = Server().start()
+        first.course(T)
+        first.stop()
+        self.addCleanup(shutil.rmtree, first.data_dir, True)
+        db = sqlite3.connect(os.path.join(first.data_dir, "edgeclass.db"))
+        db.execute("PRAGMA writable_schema=ON")
+        db.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE courses (' WHERE name = 'courses'")
+        db.commit()
+        db.close()
+        srv = Server(data_dir=first.data_dir)
+        with self.assertRaises(RuntimeError) as ctx:
+            srv.start()
+        self.assertIn("store.open_failed", str(ctx.exception))
+        self.assertIn("malformed database schema", str(ctx.exception))
+        self.assertEqual(srv.proc.wait(timeout=20), 1, "".join(srv.log))
+
+        junk = tempfile.mkdtemp(prefix="edgeclass-junk-")
+        self.addCleanup(shutil.rmtree, junk, True)
+        with open(os.path.join(junk, "edgeclass.db"), "wb") as f:
+            f.write(b"not a database " * 512)
+        srv = Server(data_dir=junk)
+        with self.assertRaises(RuntimeError) as ctx:
+            srv.start()
+        self.assertIn("store.open_failed", str(ctx.exception))
+        self.assertEqual(srv.proc.wait(timeout=20), 1, "".join(srv.log))
+
 
 class PolicyTest(unittest.TestCase):
     def write(self, d, name, text):

@@ -1,6 +1,9 @@
 #include "store/migrations.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstdio>
 
 #include "test_util.h"
 
@@ -73,10 +76,100 @@ TEST(MigrationsTest, RefusesNewerSchema) {
   auto db = Db::open(dir.file("m.db"), OpenMode::kReadWrite);
   ASSERT_TRUE(db.is_ok());
   ASSERT_OK(migrate(**db));
-  ASSERT_OK((*db)->exec("INSERT INTO schema_migrations VALUES (999, 0)"));
+  // As a newer binary leaves it: its row and the header's copy of the version.
+  ASSERT_OK((*db)->exec("INSERT INTO schema_migrations VALUES (999, 0); PRAGMA user_version=999"));
   base::Status st = migrate(**db);
   EXPECT_EQ(st.code(), base::Code::kFailedPrecondition);
   EXPECT_EQ(st.reason(), "schema_too_new");
+}
+
+int user_version(Db& db) {
+  auto st = db.prepare("PRAGMA user_version");
+  EXPECT_TRUE(st.is_ok());
+  EXPECT_TRUE(*st->step());
+  return int(st->column_int(0));
+}
+
+int schema_bytes(Db& db) {
+  int cur = 0, hi = 0;
+  sqlite3_db_status(db.handle(), SQLITE_DBSTATUS_SCHEMA_USED, &cur, &hi, 0);
+  return cur;
+}
+
+// Every step records the version in the header too, so that a start can tell an up-to-date
+// database without reading its schema.
+TEST(MigrationsTest, MigrateSetsUserVersion) {
+  TempDir dir;
+  auto db = Db::open(dir.file("m.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok());
+  EXPECT_EQ(user_version(**db), 0);
+  ASSERT_OK(migrate(**db));
+  EXPECT_EQ(user_version(**db), latest_schema_version());
+}
+
+// A database migrated before user_version was kept (0 in the header, every step applied) gets
+// it on its next migrate; one at the latest version is then checked from its header alone.
+TEST(MigrationsTest, UpToDateDatabaseIsCheckedWithoutReadingItsSchema) {
+  TempDir dir;
+  {
+    auto db = Db::open(dir.file("m.db"), OpenMode::kReadWrite);
+    ASSERT_TRUE(db.is_ok());
+    ASSERT_OK(migrate(**db));
+    ASSERT_OK((*db)->exec("PRAGMA user_version=0"));
+  }
+  {
+    auto db = Db::open(dir.file("m.db"), OpenMode::kReadWrite);
+    ASSERT_TRUE(db.is_ok());
+    ASSERT_OK(migrate(**db));
+    EXPECT_EQ(user_version(**db), latest_schema_version());
+  }
+  DbOptions o;
+  o.defer_schema_pragmas = true;
+  auto db = Db::open(dir.file("m.db"), OpenMode::kReadWrite, o);
+  ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+  ASSERT_OK(migrate(**db));
+  EXPECT_EQ(schema_bytes(**db), 0);  // neither open nor migrate read the schema
+  ASSERT_OK((*db)->finish_open());
+  EXPECT_GT(schema_bytes(**db), 0);
+  auto v = schema_version(**db);
+  ASSERT_TRUE(v.is_ok());
+  EXPECT_EQ(*v, latest_schema_version());
+}
+
+// open() with deferred pragmas on a file that is not a database fails at once, as without.
+TEST(MigrationsTest, DeferredOpenOfAFileThatIsNotADatabaseFails) {
+  TempDir dir;
+  std::string path = dir.file("junk.db");
+  FILE* f = fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  for (int i = 0; i < 512; ++i) fputs("not a database ", f);
+  fclose(f);
+  DbOptions o;
+  o.defer_schema_pragmas = true;
+  auto db = Db::open(path, OpenMode::kReadWrite, o);
+  EXPECT_FALSE(db.is_ok());
+}
+
+// A malformed schema behind a valid header passes the header check and fails finish_open():
+// the start that deferred it still ends with an error (app/serve.cc).
+TEST(MigrationsTest, DeferredOpenFindsAMalformedSchemaAtFinishOpen) {
+  TempDir dir;
+  {
+    auto db = Db::open(dir.file("m.db"), OpenMode::kReadWrite);
+    ASSERT_TRUE(db.is_ok());
+    ASSERT_OK(migrate(**db));
+    ASSERT_OK(
+        (*db)->exec("PRAGMA writable_schema=ON; UPDATE sqlite_master SET sql = "
+                    "'CREATE TABLE courses (' WHERE name = 'courses'"));
+  }
+  DbOptions o;
+  o.defer_schema_pragmas = true;
+  auto db = Db::open(dir.file("m.db"), OpenMode::kReadWrite, o);
+  ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+  ASSERT_OK(migrate(**db));
+  EXPECT_FALSE((*db)->finish_open().is_ok());
+  // Without deferral the same file fails at open, as it always did.
+  EXPECT_FALSE(Db::open(dir.file("m.db"), OpenMode::kReadWrite).is_ok());
 }
 
 TEST(MigrationsTest, ReadOnlyConnectionCannotMigrate) {

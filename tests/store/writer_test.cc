@@ -312,6 +312,32 @@ TEST_F(WriterTest, DeferredThreadNeverLaunchedStillCommitsQueuedWritesAtStop) {
   writer_->launch();  // after stop: nothing to start
 }
 
+// A connection opened with its schema pragmas deferred gets them before the first group
+// writes: synchronous as asked (NORMAL here), not SQLite's default.
+TEST_F(WriterTest, DeferredPragmasAreAppliedBeforeTheFirstGroup) {
+  db_.reset();
+  DbOptions o;
+  o.defer_schema_pragmas = true;
+  o.synchronous_full = false;
+  auto db = Db::open(path_, OpenMode::kReadWrite, o);
+  ASSERT_TRUE(db.is_ok()) << db.status().to_string();
+  db_ = std::move(db).value();
+  start();
+  std::promise<int64_t> sync;
+  ASSERT_OK(writer_->submit(
+      [&](Txn& t) -> base::Status {
+        EC_ASSIGN_OR_RETURN(Stmt st, t.db().prepare("PRAGMA synchronous"));
+        EC_ASSIGN_OR_RETURN(bool row, st.step());
+        sync.set_value(row ? st.column_int(0) : -1);
+        return base::Status::ok();
+      },
+      nullptr));
+  EXPECT_EQ(sync.get_future().get(), 1);  // NORMAL
+  ASSERT_OK(writer_->submit(put("after"), nullptr));
+  writer_->stop();
+  EXPECT_EQ(count(*reader()), 1);
+}
+
 TEST_F(WriterTest, CommitFailureFailsEveryOpOfTheGroup) {
   {
     // A deferred foreign key is only checked at COMMIT, so one op can make COMMIT fail.
