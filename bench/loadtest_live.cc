@@ -91,9 +91,9 @@ struct Options : loadtest::ServerAddress {
   std::vector<int>
       server_cpus;  // the server's cores (--server-cpus): their busy time from /proc/stat
   bool quiz = true;
-  int threads = 1;           // client threads for the students' sockets
-  int drain_s = 10;          // how long to wait for the last deliveries
-  std::vector<Endpoint> ws;  // where the sockets go; empty: host:port
+  int threads = 1;                   // client threads for the students' sockets
+  int drain_s = 10;                  // how long to wait for the last deliveries
+  std::vector<Endpoint> ws;          // where the sockets go; empty: host:port
   std::vector<Endpoint> teacher_ws;  // where the teachers' go (--teacher-url); empty: ws[0]
   std::string json_path, label;
   bool peer = false;           // --target peer: fanout-peer.mjs, not edgeclass

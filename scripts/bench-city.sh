@@ -37,6 +37,8 @@ done
 [ -x "$BIN" ] || { echo "bench-city: no $BIN (cmake --build build/release --target edgeclass)" >&2; exit 1; }
 # shellcheck source=scripts/bench-common.sh
 . scripts/bench-common.sh
+# BENCH_CITY_AUTOGROUP_NICE (e.g. -10): this session's autogroup nice value (run under setsid).
+set_autogroup bench-city BENCH_CITY_AUTOGROUP_NICE
 out=$root/build/bench/city-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
 SECRET=bench-secret-0123456789abcdef
@@ -128,7 +130,7 @@ PY
 }
 echo "bench-city: $(nproc) cores, 1 I/O thread per replica, $CONNS connections, ${DURATION}s each," \
   "servers on CPUs ${BENCH_SERVER_CPUS:-any}, clients on ${BENCH_CLIENT_CPUS:-any}," \
-  "load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/summary.txt"
+  "load $(cut -d' ' -f1-3 /proc/loadavg), autogroup: $AUTOGROUP" | tee "$out/summary.txt"
 if [ "${BENCH_CITY_REST:-1}" = 1 ]; then
   curl -sf "http://127.0.0.1:$pb/api/v1/courses/$course" -H "Authorization: Bearer $tok" >/dev/null  # warm the cache
   run read_home "$pa" "$apid" "$work/get.lua"
@@ -199,7 +201,8 @@ def g(d, k):
 print(f"{name:24s} connected {r.get('connected')}/{r.get('students')}, chat delivered "
       f"{r.get('delivered')}/{r.get('expected')} P50 {g(r, 'p50_ms')} ms P99 {g(r, 'p99_ms')} ms"
       f" max {g(r, 'max_ms')} ms, dups {r.get('dups')} reordered {r.get('disorder')},"
-      f" closes {r.get('closes')}, CPU (replicas+redis) {g(r, 'server_us_per_delivery')} us/delivery,"
+      f" closes {r.get('closes')}, CPU ({'the edge' if name.startswith('edge_') else 'replicas+redis'})"
+      f" {g(r, 'server_us_per_delivery')} us/delivery,"
       f" client CPU {g(r, 'client_cpu_chat_ms')} ms, load {r.get('load_chat')}")
 if "server_runqueue_wait_ms" in r:
     print(f"{'':24s} waited for a CPU during the chat (summed over threads): servers "

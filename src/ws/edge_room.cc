@@ -29,8 +29,7 @@ std::atomic<uint64_t> g_next_conn{1};
 EdgeRoom::EdgeRoom(asio::io_context& ioc, int thread_index, std::string session_id,
                    std::string home, CityLink& link, std::shared_ptr<CityLiveCounters> counters,
                    LiveTraffic& traffic, std::function<void()> on_idle,
-                   const MediaSignalling* media,
-                   const std::vector<asio::io_context*>& spread_over)
+                   const MediaSignalling* media, const std::vector<asio::io_context*>& spread_over)
     : ioc_(ioc),
       thread_index_(thread_index),
       session_id_(std::move(session_id)),

@@ -168,7 +168,7 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
   std::unordered_map<LiveSession*, std::string> conn_of_;
   // The kOpen sockets, on this thread or (spread) on their shards'.
   RoomConnections connections_;
-  size_t welcomed_ = 0;                             // conns in kWelcomed
+  size_t welcomed_ = 0;  // conns in kWelcomed
   bool ticking_ = false;
   bool idle_ = false;     // on_idle_ ran: the hub has forgotten this room
   bool closing_ = false;  // close_all ran: the replica stops

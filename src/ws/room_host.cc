@@ -543,7 +543,8 @@ void RoomHost::student_removed(const std::string& student_id, const std::string&
   std::vector<LiveSession*> conns = it->second;
   for (LiveSession* s : conns) {
     if (s->who().role != classroom::Role::kStudent) continue;
-    connections_.close(*s, kCloseForbidden, self ? "you left the course" : "removed from the course");
+    connections_.close(*s, kCloseForbidden,
+                       self ? "you left the course" : "removed from the course");
   }
 }
 

@@ -52,13 +52,12 @@ class MemoryCity {
       const bool delivered = city_.send_up(home, payload);
       asio::post(ex, [done = std::move(done), delivered] { done(delivered); });
     }
-    std::unique_ptr<Subscription> subscribe(const std::string& session_id,
-                                            asio::any_io_executor ex,
+    std::unique_ptr<Subscription> subscribe(const std::string& session_id, asio::any_io_executor ex,
                                             std::function<void(std::string_view)> on_payload,
                                             std::function<void(bool)> on_ready,
                                             std::function<void()> on_gap) override {
-      return city_.subscribe(session_id, std::move(ex), std::move(on_payload),
-                             std::move(on_ready), std::move(on_gap));
+      return city_.subscribe(session_id, std::move(ex), std::move(on_payload), std::move(on_ready),
+                             std::move(on_gap));
     }
 
    private:
@@ -128,11 +127,10 @@ class MemoryCity {
     hub->from_edge(payload);
     return true;
   }
-  std::unique_ptr<CityLink::Subscription> subscribe(const std::string& session_id,
-                                                    asio::any_io_executor ex,
-                                                    std::function<void(std::string_view)> on_payload,
-                                                    std::function<void(bool)> on_ready,
-                                                    std::function<void()> on_gap) {
+  std::unique_ptr<CityLink::Subscription> subscribe(
+      const std::string& session_id, asio::any_io_executor ex,
+      std::function<void(std::string_view)> on_payload, std::function<void(bool)> on_ready,
+      std::function<void()> on_gap) {
     std::lock_guard lock(mu_);
     const uint64_t id = next_id_++;
     subs_[id] = Sub{session_id, ex, std::move(on_payload), std::move(on_gap)};
@@ -201,8 +199,8 @@ class LiveWsEdgeSpreadTest : public LiveWsTest {
 
   std::unique_ptr<Client> edge_join(const std::string& sub, const std::string& extra = "") {
     auto c = std::make_unique<Client>();
-    EXPECT_TRUE(c->connect(edge_server_->port(),
-                           target(token(sub, sub, base::Role::kStudent), extra)));
+    EXPECT_TRUE(
+        c->connect(edge_server_->port(), target(token(sub, sub, base::Role::kStudent), extra)));
     return c;
   }
 
