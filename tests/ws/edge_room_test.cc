@@ -165,20 +165,8 @@ class LiveWsEdgeSpreadTest : public LiveWsTest {
     opts.port = 0;
     opts.threads = 2;
     edge_server_ = std::make_unique<http::Server>(opts, edge_router_);
-    const std::string path = (dir_ / "db.sqlite").string();
-    for (int i = 0; i < edge_server_->thread_count(); ++i) {
-      auto r = store::Db::open(path, store::OpenMode::kReadOnly);
-      ASSERT_TRUE(r.is_ok());
-      edge_readers_.push_back(std::move(r).value());
-    }
-    LiveDeps deps;
-    deps.service = service_.get();
-    deps.writer = writer_.get();
-    for (auto& r : edge_readers_) deps.readers.push_back(r.get());
-    deps.context = [this](int i) -> asio::io_context& { return edge_server_->context(i); };
-    deps.threads = edge_server_->thread_count();
-    deps.jwt_secret = live_test::kSecret;
-    deps.authorizer = [a = authorizer_] { return a; };
+    LiveDeps deps = live_deps(*edge_server_, edge_readers_);
+    ASSERT_EQ(edge_readers_.size(), size_t(edge_server_->thread_count()));
     edge_hub_ = std::make_unique<LiveHub>(std::move(deps));
     edge_hub_->set_city(&edge_link_);
     edge_server_->set_upgrade_handler(

@@ -100,19 +100,8 @@ class LiveWsTest : public ::testing::Test {
     opts.port = 0;
     opts.threads = 2;
     server_ = std::make_unique<http::Server>(opts, router_);
-    for (int i = 0; i < server_->thread_count(); ++i) {
-      auto r = store::Db::open(path, store::OpenMode::kReadOnly);
-      ASSERT_TRUE(r.is_ok());
-      readers_.push_back(std::move(r).value());
-    }
-    LiveDeps deps;
-    deps.service = service_.get();
-    deps.writer = writer_.get();
-    for (auto& r : readers_) deps.readers.push_back(r.get());
-    deps.context = [this](int i) -> asio::io_context& { return server_->context(i); };
-    deps.threads = server_->thread_count();
-    deps.jwt_secret = kSecret;
-    deps.authorizer = [a = authorizer_] { return a; };
+    LiveDeps deps = live_deps(*server_, readers_);
+    ASSERT_EQ(readers_.size(), size_t(server_->thread_count()));
     deps.limits.max_queue_messages = 32;
     deps.limits.overflow_grace = overflow_grace_;
     // ctest's ws_test_all_rooms_spread runs this suite again with every room spread over the
@@ -159,6 +148,26 @@ class LiveWsTest : public ::testing::Test {
         });
     ASSERT_TRUE(server_->listen().is_ok());
     server_->start();
+  }
+
+  // What a LiveHub on `server` needs: the test's service and writer, and a read-only
+  // connection to its database per I/O thread (kept in `readers`).
+  LiveDeps live_deps(http::Server& server, std::vector<std::unique_ptr<store::Db>>& readers) {
+    LiveDeps deps;
+    for (int i = 0; i < server.thread_count(); ++i) {
+      auto r = store::Db::open((dir_ / "db.sqlite").string(), store::OpenMode::kReadOnly);
+      EXPECT_TRUE(r.is_ok());
+      if (!r.is_ok()) return deps;
+      readers.push_back(std::move(r).value());
+      deps.readers.push_back(readers.back().get());
+    }
+    deps.service = service_.get();
+    deps.writer = writer_.get();
+    deps.context = [&server](int i) -> asio::io_context& { return server.context(i); };
+    deps.threads = server.thread_count();
+    deps.jwt_secret = kSecret;
+    deps.authorizer = [a = authorizer_] { return a; };
+    return deps;
   }
 
   void TearDown() override {
