@@ -16,8 +16,9 @@
 //   - with --slow S: S students that never read, in a separate room with a chat flood: they
 //     must be dropped (4008) while the other students receive everything.
 // A city (--ws-urls host:port,host:port,...): student i's socket goes to the i-th address
-// modulo their count, each teacher's to the first; REST goes to --host/--port (the course's
-// home). --pid may list several pids (comma-separated): RSS and CPU are their sums.
+// modulo their count, each teacher's to the first (or to --teacher-url host:port: students
+// all on an edge replica, their teacher on the course's home); REST goes to --host/--port (the
+// course's home). --pid may list several pids (comma-separated): RSS and CPU are their sums.
 // --server-cpus 0 (a list or range): the cores the server is pinned to; their busy time during
 // the chat from /proc/stat (the server's process plus what else ran there, such as receive
 // softirq while the core was otherwise idle) is reported beside the process's own CPU. Every
@@ -90,9 +91,10 @@ struct Options : loadtest::ServerAddress {
   std::vector<int>
       server_cpus;  // the server's cores (--server-cpus): their busy time from /proc/stat
   bool quiz = true;
-  int threads = 1;           // client threads for the students' sockets
-  int drain_s = 10;          // how long to wait for the last deliveries
-  std::vector<Endpoint> ws;  // where the sockets go; empty: host:port
+  int threads = 1;                   // client threads for the students' sockets
+  int drain_s = 10;                  // how long to wait for the last deliveries
+  std::vector<Endpoint> ws;          // where the sockets go; empty: host:port
+  std::vector<Endpoint> teacher_ws;  // where the teachers' go (--teacher-url); empty: ws[0]
   std::string json_path, label;
   bool peer = false;           // --target peer: fanout-peer.mjs, not edgeclass
   std::string path = "/live";  // the peer's WebSocket path
@@ -450,6 +452,7 @@ awaitable<int> run(Options o, std::vector<std::unique_ptr<Worker>>& workers, Wor
   R["target"] = o.peer ? "peer" : "edgeclass";
   R["load_start"] = loadavg();
   if (o.ws.empty()) o.ws.push_back({o.host, o.port});
+  if (o.teacher_ws.empty()) o.teacher_ws.push_back(o.ws[0]);
   std::vector<Room> rooms(size_t(o.rooms));
   int64_t t0 = now_ns();
   std::function<std::string(const Room&, const std::string&)> target = loadtest::live_target;
@@ -481,7 +484,7 @@ awaitable<int> run(Options o, std::vector<std::unique_ptr<Worker>>& workers, Wor
   for (auto& r : rooms) {
     auto c = std::make_shared<Conn>(control);
     c->teacher = true;
-    start_connect(c, o.ws[0], target(r, r.teacher_token));
+    start_connect(c, o.teacher_ws[0], target(r, r.teacher_token));
     teachers.push_back(c);
   }
   co_await settle_all();
@@ -781,7 +784,7 @@ awaitable<int> run(Options o, std::vector<std::unique_ptr<Worker>>& workers, Wor
     if (!co_await loadtest::setup_room(o, sr, "slow", fast_n + o.slow, false)) co_return 1;
     auto t = std::make_shared<Conn>(control);
     t->teacher = t->slow_room = true;
-    start_connect(t, o.ws[0], target(sr, sr.teacher_token));
+    start_connect(t, o.teacher_ws[0], target(sr, sr.teacher_token));
     co_await settle_all();
     std::vector<std::shared_ptr<Conn>> slow;
     for (int i = 0; i < fast_n + o.slow; ++i) {
@@ -910,6 +913,7 @@ bool parse_args(int argc, char** argv, Options& o) {
               : k == "--threads"     ? (num(o.threads) && o.threads >= 1 && o.threads <= 64)
               : k == "--drain-s"     ? num(o.drain_s)
               : k == "--ws-urls"     ? parse_endpoints(v, o.ws)
+              : k == "--teacher-url" ? parse_endpoints(v, o.teacher_ws)
               : k == "--json"        ? (o.json_path = v, true)
               : k == "--label"       ? (o.label = v, true)
               : k == "--target"

@@ -13,6 +13,11 @@
 # from the teacher, every delivery checked, delay from the teacher's send to each student's
 # receive) and the quiz (opening, answer acknowledgement, live results), P50/P99, the CPU of
 # all replicas and Redis per delivery, and the run-queue wait of servers and client.
+# An edge's fan-out (BENCH_CITY_EDGE=1000 students, 0: skipped): one class whose students are
+# all on a fourth replica with BENCH_CITY_EDGE_THREADS (2) I/O threads, the teacher on the
+# course's home: the edge's CPU per delivery and the busiest thread's share of the edge's CPU
+# during the chat ("top thread"; from /proc/<pid>/task/*/stat before and after the chat), with
+# the same chat. BENCH_CITY_EDGE_ONLY=1 runs only that case of the live part.
 # BENCH_CITY_CLIENT=node runs the earlier Node client (bench/fanout/fanout-bench.mjs; needs
 # node and npm) instead: one thread parsing JSON per frame, it costs the box about three times
 # the CPU per delivery and was most of the delay it measured. BENCH_CITY_REST=0 skips wrk.
@@ -32,6 +37,8 @@ done
 [ -x "$BIN" ] || { echo "bench-city: no $BIN (cmake --build build/release --target edgeclass)" >&2; exit 1; }
 # shellcheck source=scripts/bench-common.sh
 . scripts/bench-common.sh
+# BENCH_CITY_AUTOGROUP_NICE (e.g. -10): this session's autogroup nice value (run under setsid).
+set_autogroup bench-city BENCH_CITY_AUTOGROUP_NICE
 out=$root/build/bench/city-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
 SECRET=bench-secret-0123456789abcdef
@@ -43,9 +50,9 @@ rport=$(free_port)
 "${server_pin[@]}" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning >"$out/redis.log" 2>&1 &
 rpid=$!
 pids+=("$rpid")
-start_replica() {  # name port; prints the pid (run in $(...): the caller adds it to pids)
+start_replica() {  # name port [threads]; prints the pid (run in $(...): the caller adds it to pids)
   EDGECLASS_LISTEN=127.0.0.1:$2 EDGECLASS_DATA_DIR=$work/$1 EDGECLASS_JWT_SECRET=$SECRET \
-    EDGECLASS_THREADS=1 EDGECLASS_MEDIA_PORT=0 EDGECLASS_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn} EDGECLASS_ADMIN_LISTEN=off \
+    EDGECLASS_THREADS=${3:-1} EDGECLASS_MEDIA_PORT=0 EDGECLASS_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn} EDGECLASS_ADMIN_LISTEN=off \
     MAX_STUDENTS=100000 \
     EDGECLASS_REDIS_URL=redis://127.0.0.1:$rport EDGECLASS_REPLICA_ID=$1 \
     "${server_pin[@]}" "$BIN" serve >"$out/$1.log" 2>&1 &
@@ -66,6 +73,28 @@ sleep 0.5
 tok=$(cd tests/api && python3 -c "import harness; harness.SECRET='$SECRET'; print(harness.token('t1','teacher', secret='$SECRET'))")
 course=$(curl -sf -XPOST "http://127.0.0.1:$pa/api/v1/courses" -H "Authorization: Bearer $tok" \
   -d '{"title":"Bench","status":"active"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+
+# Passes the load client's output through; from its "connect:" line to its "CPU during the chat"
+# line (the chat), the CPU ticks of each thread of PID go to FILE: "<tid> <ticks> <name>".
+threads_during_chat() {  # pid file
+  local line before="" t stat f
+  snap() {
+    for t in /proc/"$1"/task/*; do
+      read -r stat <"$t/stat" 2>/dev/null || continue
+      read -ra f <<<"${stat##*) }"  # f[11] utime, f[12] stime
+      echo "${t##*/} $((f[11] + f[12])) $(tr ' ' _ <"$t/comm")"
+    done
+  }
+  while IFS= read -r line; do
+    printf '%s\n' "$line"
+    if [ -z "$before" ] && [[ $line == *connect:* ]]; then
+      before=$(snap "$1")
+    elif [ -n "$before" ] && [[ $line == *"CPU during the chat"* ]]; then
+      join <(echo "$before" | sort) <(snap "$1" | sort) | awk '{ print $1, $4 - $2, $3 }' >"$2"
+      before=""
+    fi
+  done
+}
 
 cpu_us() {  # pid -> utime+stime in microseconds
   awk -v hz="$(getconf CLK_TCK)" '{print ($14+$15)*1000000/hz}' "/proc/$1/stat"
@@ -101,7 +130,7 @@ PY
 }
 echo "bench-city: $(nproc) cores, 1 I/O thread per replica, $CONNS connections, ${DURATION}s each," \
   "servers on CPUs ${BENCH_SERVER_CPUS:-any}, clients on ${BENCH_CLIENT_CPUS:-any}," \
-  "load $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/summary.txt"
+  "load $(cut -d' ' -f1-3 /proc/loadavg), autogroup: $AUTOGROUP" | tee "$out/summary.txt"
 if [ "${BENCH_CITY_REST:-1}" = 1 ]; then
   curl -sf "http://127.0.0.1:$pb/api/v1/courses/$course" -H "Authorization: Bearer $tok" >/dev/null  # warm the cache
   run read_home "$pa" "$apid" "$work/get.lua"
@@ -144,19 +173,22 @@ if [ "${BENCH_CITY_LIVE:-1}" = 1 ]; then
   fi
   echo "live: load client $desc, $MESSAGES chat messages at $RATE/s, load $(cut -d' ' -f1-3 /proc/loadavg)" \
     | tee -a "$out/summary.txt"
-  live() {  # label pids ws-urls students
+  live() {  # label pids ws-urls students [teacher-url [pid whose threads to watch]]
     if [ "$CLIENT" = cpp ]; then
+      local teacher=() watch=cat
+      [ -n "${5:-}" ] && teacher=(--teacher-url "$5")
+      [ -n "${6:-}" ] && watch="threads_during_chat $6 $out/$1.threads"
       "${client_pin[@]}" "$LOADTEST" live --port "$pa" --secret "$SECRET" --ws-urls "$3" \
         --students "$4" --messages "$MESSAGES" --rate "$RATE" --threads "$CLIENT_THREADS" \
-        --pid "$2" --json "$out/$1.json" --label "$1" >"$out/$1.log" 2>&1 || true
+        "${teacher[@]}" --pid "$2" --json "$out/$1.json" --label "$1" 2>&1 | $watch >"$out/$1.log" || true
     else
       "${client_pin[@]}" node bench/fanout/fanout-bench.mjs --target edgeclass --url "http://127.0.0.1:$pa" \
         --ws-urls "$3" --secret "$SECRET" --students "$4" --messages "$MESSAGES" --rate "$RATE" \
         --pid "$2" --quiz --json "$out/$1.json" --label "$1" >"$out/$1.log" 2>&1 || true
     fi
-    python3 - "$1" "$out/$1.json" <<'PY' | tee -a "$out/summary.txt"
-import json, sys
-name, path = sys.argv[1], sys.argv[2]
+    python3 - "$1" "$out/$1.json" "$out/$1.threads" <<'PY' | tee -a "$out/summary.txt"
+import json, os, sys
+name, path, threads = sys.argv[1], sys.argv[2], sys.argv[3]
 try:
     r = json.load(open(path))
 except Exception as e:  # noqa: BLE001
@@ -169,12 +201,21 @@ def g(d, k):
 print(f"{name:24s} connected {r.get('connected')}/{r.get('students')}, chat delivered "
       f"{r.get('delivered')}/{r.get('expected')} P50 {g(r, 'p50_ms')} ms P99 {g(r, 'p99_ms')} ms"
       f" max {g(r, 'max_ms')} ms, dups {r.get('dups')} reordered {r.get('disorder')},"
-      f" closes {r.get('closes')}, CPU (replicas+redis) {g(r, 'server_us_per_delivery')} us/delivery,"
+      f" closes {r.get('closes')}, CPU ({'the edge' if name.startswith('edge_') else 'replicas+redis'})"
+      f" {g(r, 'server_us_per_delivery')} us/delivery,"
       f" client CPU {g(r, 'client_cpu_chat_ms')} ms, load {r.get('load_chat')}")
 if "server_runqueue_wait_ms" in r:
     print(f"{'':24s} waited for a CPU during the chat (summed over threads): servers "
           f"{g(r, 'server_runqueue_wait_ms')} ms, client {g(r, 'client_runqueue_wait_ms')} ms;"
           f" each message's last receiver P50 {g(r, 'last_receiver_p50_ms')} ms")
+if os.path.exists(threads):
+    rows = [l.split() for l in open(threads) if l.strip()]
+    ticks = sorted(((int(t), n) for _, t, n in rows), reverse=True)
+    total = sum(t for t, _ in ticks)
+    if total > 0:
+        print(f"{'':24s} edge threads during the chat: top thread {100 * ticks[0][0] / total:.0f} % of"
+              f" the edge's CPU ({total * 10} ms); "
+              + ", ".join(f"{n} {t * 10} ms" for t, n in ticks if t > 0))
 if "quiz_opened" in r:
     print(f"{'':24s} quiz: opened {r['quiz_opened']} P99 {g(r, 'quiz_open_p99_ms')} ms, answers "
           f"acknowledged {r.get('quiz_acked')} P99 {g(r, 'quiz_ack_p99_ms')} ms, the teacher's "
@@ -182,8 +223,22 @@ if "quiz_opened" in r:
           f"errors {r.get('quiz_errors')}")
 PY
   }
-  live "city_${STUDENTS}_over_3" "$apid,$bpid,$cpid,$rpid" \
-    "http://127.0.0.1:$pa,http://127.0.0.1:$pb,http://127.0.0.1:$pc" "$STUDENTS"
-  live "one_replica_${ONE}" "$apid" "http://127.0.0.1:$pa" "$ONE"
+  if [ "${BENCH_CITY_EDGE_ONLY:-0}" != 1 ]; then
+    live "city_${STUDENTS}_over_3" "$apid,$bpid,$cpid,$rpid" \
+      "http://127.0.0.1:$pa,http://127.0.0.1:$pb,http://127.0.0.1:$pc" "$STUDENTS"
+    live "one_replica_${ONE}" "$apid" "http://127.0.0.1:$pa" "$ONE"
+  fi
+  EDGE=${BENCH_CITY_EDGE:-1000}
+  if [ "$EDGE" -gt 0 ]; then
+    EDGE_THREADS=${BENCH_CITY_EDGE_THREADS:-2}
+    pe=$(free_port)
+    epid=$(start_replica e "$pe" "$EDGE_THREADS")
+    pids+=("$epid")
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$pe/healthz" >/dev/null && break; sleep 0.05; done
+    sleep 1
+    # CPU per delivery: the edge's alone (--pid), whose sockets receive every delivery.
+    live "edge_${EDGE}_on_${EDGE_THREADS}_threads" "$epid" "http://127.0.0.1:$pe" "$EDGE" \
+      "http://127.0.0.1:$pa" "$epid"
+  fi
 fi
 echo "results in $out"

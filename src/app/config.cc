@@ -82,7 +82,7 @@ const std::vector<Setting>& settings() {
        "live WebSockets one user may hold at once (0: no limit)"},
       {"--live-spread-above", "EDGECLASS_LIVE_SPREAD_ABOVE", "50",
        "live rooms of courses with a capacity above this spread their connections over the "
-       "I/O threads (0: every room, -1: none)"},
+       "I/O threads (0: every room, -1: none; a city's edge rooms are spread unless -1)"},
       // Production edge: TLS.
       {"--tls-cert", "EDGECLASS_TLS_CERT", "",
        "PEM certificate chain (leaf first); with --tls-key the listener speaks HTTPS/WSS only"},

@@ -29,7 +29,7 @@ std::atomic<uint64_t> g_next_conn{1};
 EdgeRoom::EdgeRoom(asio::io_context& ioc, int thread_index, std::string session_id,
                    std::string home, CityLink& link, std::shared_ptr<CityLiveCounters> counters,
                    LiveTraffic& traffic, std::function<void()> on_idle,
-                   const MediaSignalling* media)
+                   const MediaSignalling* media, const std::vector<asio::io_context*>& spread_over)
     : ioc_(ioc),
       thread_index_(thread_index),
       session_id_(std::move(session_id)),
@@ -39,21 +39,20 @@ EdgeRoom::EdgeRoom(asio::io_context& ioc, int thread_index, std::string session_
       traffic_(traffic),
       on_idle_(std::move(on_idle)),
       media_(media && media->subscribe_relayed ? media : nullptr),
-      flush_(std::make_shared<FlushList>(ioc.get_executor())) {
+      connections_(ioc, thread_index, spread_over, &traffic) {
   counters_->edge_rooms.fetch_add(1, std::memory_order_relaxed);
 }
 
 EdgeRoom::~EdgeRoom() {
   counters_->edge_rooms.fetch_sub(1, std::memory_order_relaxed);
-  counters_->edge_connections.fetch_sub(int64_t(open_.size()), std::memory_order_relaxed);
+  counters_->edge_connections.fetch_sub(int64_t(connections_.size()), std::memory_order_relaxed);
 }
 
 void EdgeRoom::release_connections() {
   conns_.clear();
   conn_of_.clear();
-  counters_->edge_connections.fetch_sub(int64_t(open_.size()), std::memory_order_relaxed);
-  open_.clear();
-  flush_->clear();
+  counters_->edge_connections.fetch_sub(int64_t(connections_.size()), std::memory_order_relaxed);
+  connections_.release();
   sub_.reset();
 }
 
@@ -114,20 +113,12 @@ void EdgeRoom::on_payload(std::string_view payload) {
   if (!d) return;
   using K = wire::DownKind;
   if (d->kind == K::kEvent) {
-    if (open_.empty() && welcomed_ == 0) return;
-    // Framed once for every socket here it is addressed to.
+    if (connections_.size() == 0 && welcomed_ == 0) return;
+    // Framed once for every socket here it is addressed to, on every thread.
     auto text = std::make_shared<const std::string>(d->body);
     const classroom::Audience& a = d->audience;
-    if (!open_.empty()) {
-      Frame frame = text_frame(*text);
-      uint64_t receivers = 0;
-      for (const auto& s : open_) {
-        if (a.includes(s->who().role, s->who().user_id)) {
-          s->send_frame(frame);
-          ++receivers;
-        }
-      }
-      traffic_.count_out(*text, receivers);
+    if (connections_.size() > 0) {
+      connections_.broadcast(text_frame(*text), a, LiveTraffic::out_type(*text));
     }
     if (welcomed_ > 0) {
       for (auto& [id, c] : conns_) {
@@ -152,7 +143,7 @@ void EdgeRoom::on_payload(std::string_view payload) {
       return;
     case K::kReply:
       if (c.state == Conn::State::kOpen) {
-        c.session->send(d->body);
+        reply(*c.session, d->body);
       } else if (c.state == Conn::State::kWelcomed) {
         c.held.push_back({0, classroom::Audience::only(c.who.user_id),
                           std::make_shared<const std::string>(d->body)});
@@ -164,7 +155,7 @@ void EdgeRoom::on_payload(std::string_view payload) {
       } else if (c.state == Conn::State::kWelcomed) {
         c.close_after = {d->close_code, d->status.message()};
       } else {
-        c.session->close(d->close_code, d->status.message());
+        connections_.close(*c.session, d->close_code, d->status.message());
       }
       return;
     case K::kEvent:
@@ -226,17 +217,23 @@ base::Result<classroom::JoinReply> EdgeRoom::join(const std::shared_ptr<LiveSess
   c.state = Conn::State::kOpen;
   c.session = s;
   --welcomed_;
-  s->host_index = open_.size();
-  open_.push_back(s);
+  connections_.add(s);
   counters_->edge_connections.fetch_add(1, std::memory_order_relaxed);
   if (c.close_after) {
-    // Closed by the home between its welcome and the handshake: after the welcome.
-    asio::post(ioc_, [weak = std::weak_ptr<LiveSession>(s), code = c.close_after->first,
-                      reason = c.close_after->second] {
-      if (auto sess = weak.lock()) sess->close(code, reason);
+    // Closed by the home between its welcome and the handshake: after the welcome (which the
+    // caller queues, or posts to the session's shard, once this returns).
+    asio::post(ioc_, [self = shared_from_this(), weak = std::weak_ptr<LiveSession>(s),
+                      code = c.close_after->first, reason = c.close_after->second] {
+      auto sess = weak.lock();
+      if (sess && self->is_member(*sess)) self->connections_.close(*sess, code, reason);
     });
   }
   return reply;
+}
+
+void EdgeRoom::reply(LiveSession& s, std::string_view text) {
+  traffic_.count_out(text);
+  connections_.deliver(s, text_frame(text));
 }
 
 void EdgeRoom::leave(LiveSession& s) {
@@ -244,15 +241,7 @@ void EdgeRoom::leave(LiveSession& s) {
   if (ci == conn_of_.end()) return;
   std::string conn = std::move(ci->second);
   conn_of_.erase(ci);
-  size_t i = s.host_index;
-  if (i < open_.size() && open_[i].get() == &s) {
-    if (i + 1 != open_.size()) {
-      open_[i] = std::move(open_.back());
-      open_[i]->host_index = i;
-    }
-    open_.pop_back();
-    counters_->edge_connections.fetch_sub(1, std::memory_order_relaxed);
-  }
+  if (connections_.remove(s)) counters_->edge_connections.fetch_sub(1, std::memory_order_relaxed);
   std::string user = s.who().user_id;
   conns_.erase(conn);
   if (!closing_) send_up(wire::up_leave(session_id_, conn));  // else said in close_all()
@@ -276,7 +265,8 @@ bool EdgeRoom::subscribe_here(LiveSession& s, std::string_view text) {
   // Anyone in the room may watch: the subscription is this replica's SFU's, its streams
   // relayed once from the home's SFU for every student here (docs/design.md, "A class relayed
   // between replicas"). Publishing stays with the home, which decides who may.
-  auto done = [weak = s.weak_from_this(), ex = executor(),
+  // Answered on the socket's own thread.
+  auto done = [weak = s.weak_from_this(), ex = s.executor(),
                ref = msg->ref](base::Result<std::string> r) {
     asio::post(ex, [weak, ref, r = std::move(r)] {
       auto sess = weak.lock();
@@ -326,11 +316,11 @@ void EdgeRoom::media_event(const MediaEvent& e) {
   const std::string text = boost::json::serialize(o);
   Frame frame = text_frame(text);
   uint64_t receivers = 0;
-  for (const auto& s : open_) {
-    if (s->who().user_id != e.participant) continue;
-    s->send_frame(frame);
+  connections_.for_each([&](LiveSession& s) {
+    if (s.who().user_id != e.participant) return;
+    connections_.deliver(s, frame);
     ++receivers;
-  }
+  });
   if (receivers > 0) traffic_.count_out(text, receivers);
 }
 
@@ -340,29 +330,28 @@ void EdgeRoom::on_message(LiveSession& s, std::string_view text) {
   if (subscribe_here(s, text)) return;
   // The home parses, decides and answers (its replies come back on the channel).
   send_up(wire::up_message(session_id_, ci->second, text),
-          [weak = s.weak_from_this()](bool delivered) {
+          [self = shared_from_this(), weak = s.weak_from_this()](bool delivered) {
             if (delivered) return;
-            if (auto sess = weak.lock()) {
-              sess->send(classroom::error_reply(
-                  "", base::unavailable("the message did not reach the course's home replica; "
-                                        "try again shortly",
-                                        "city_unavailable")));
-            }
+            auto sess = weak.lock();
+            if (!sess || !self->is_member(*sess)) return;
+            self->reply(*sess, classroom::error_reply(
+                                   "", base::unavailable("the message did not reach the course's "
+                                                         "home replica; try again shortly",
+                                                         "city_unavailable")));
           });
 }
 
 // ---- failures and liveness ------------------------------------------------------------------
 
 void EdgeRoom::cut(std::string_view why, const base::Status& status) {
-  size_t n = open_.size();
+  size_t n = connections_.size();
   std::vector<std::string> waiting;
   for (auto& [id, c] : conns_) {
     if (c.state == Conn::State::kWaiting) waiting.push_back(id);
     if (c.state == Conn::State::kWelcomed) c.close_after = {kCloseGoingAway, status.message()};
   }
   for (const auto& id : waiting) fail(id, status);
-  auto open = open_;  // closing does not leave synchronously; keep the loop independent
-  for (const auto& s : open) s->close(kCloseGoingAway, status.message());
+  connections_.close_all(kCloseGoingAway, status.message());
   if (n + waiting.size() > 0) {
     counters_->edge_cut.fetch_add(n, std::memory_order_relaxed);
     base::log::warn("live.edge_cut")
@@ -397,8 +386,7 @@ void EdgeRoom::close_all(uint16_t code, std::string_view reason) {
   }
   const base::Status going = base::unavailable(std::string(reason), "going_away");
   for (const auto& id : waiting) fail(id, going);
-  auto open = open_;  // closing does not leave synchronously; keep the loop independent
-  for (const auto& s : open) s->close(code, std::string(reason));
+  connections_.close_all(code, reason);
   base::log::info("live.edge_goodbye")
       .kv("session", session_id_)
       .kv("home", home_)

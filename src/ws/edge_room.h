@@ -13,8 +13,15 @@
 // resumes, on any replica): Redis unreachable, events lost on the channel (a gap), or the
 // home silent for kHomeSilent. Each is logged (`live.edge_cut`) and counted.
 //
+// Its sockets are served as a home room's are (ws/room_shard.h): on `executor()`, the I/O
+// thread the session id hashes to, or, spread (the replica has several I/O threads), each on
+// the thread that accepted it, reached through that thread's RoomShard. So an event that comes
+// down is framed once and posted once to each other thread with members, and each thread
+// writes its own sockets; the welcome (with what came since), replies and closes of one
+// connection travel the same ordered path.
+//
 // Owned by LiveHub (and shared with its sessions and pending callbacks). Everything runs on
-// `executor()`, the I/O thread the session id hashes to.
+// `executor()`, except what a spread room's shards do on their threads.
 #pragma once
 
 #include <atomic>
@@ -36,6 +43,7 @@
 #include "ws/live_session.h"
 #include "ws/live_traffic.h"
 #include "ws/media_signalling.h"
+#include "ws/room_shard.h"
 
 namespace ws {
 
@@ -56,14 +64,22 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
   static constexpr int kHomeSilent = 3;                   // beats nobody received: cut
 
   // `on_idle` runs on this thread when the last connection is gone; the hub forgets it.
+  // `spread_over`: every I/O thread's context by index, to spread the room over them (as
+  // RoomDeps::spread_over); empty: every socket must be moved to this thread.
   EdgeRoom(boost::asio::io_context& ioc, int thread_index, std::string session_id, std::string home,
            CityLink& link, std::shared_ptr<CityLiveCounters> counters, LiveTraffic& traffic,
-           std::function<void()> on_idle, const MediaSignalling* media = nullptr);
+           std::function<void()> on_idle, const MediaSignalling* media = nullptr,
+           const std::vector<boost::asio::io_context*>& spread_over = {});
   ~EdgeRoom() override;
 
-  boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
+  boost::asio::any_io_executor executor() override { return ioc_.get_executor(); }
   int thread_index() const { return thread_index_; }
   const std::string& home() const { return home_; }
+  // Any thread: the shard for `thread_index`'s sockets; null for this thread's or when the
+  // room is not spread (see RoomConnections::shard).
+  std::shared_ptr<RoomShard> shard(int thread_index) const {
+    return connections_.shard(thread_index);
+  }
 
   // Asks the home to admit `actor` (its door and room decide). `done` runs on this thread
   // with the connection's id once the home welcomed it (then bind() its socket), or with
@@ -73,7 +89,8 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
                     const std::optional<classroom::ResumePoint>& resume,
                     std::function<void(base::Result<std::string>)> done);
   // `s` is the socket of the welcomed connection `conn`: its join() gets the welcome and
-  // what the home sent it since.
+  // what the home sent it since. Before the session's join() (a session on a shard posts
+  // both from its thread, in this order).
   void bind(const std::string& conn, const std::shared_ptr<LiveSession>& s);
 
   // LiveRoom
@@ -81,8 +98,9 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
       const std::shared_ptr<LiveSession>& s,
       const std::optional<classroom::ResumePoint>& resume) override;
   void leave(LiveSession& s) override;
+  bool is_member(const LiveSession& s) const override { return connections_.contains(s); }
   void on_message(LiveSession& s, std::string_view text) override;
-  FlushList& flush_list() override { return *flush_; }
+  FlushList& flush_list() override { return connections_.flush_list(); }
   LiveTraffic& traffic() override { return traffic_; }
 
   // This replica's SFU reported on the room: a subscription here died (its transport failed)
@@ -112,6 +130,8 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
     std::shared_ptr<LiveSession> session;                         // kOpen
   };
 
+  // `text` (one message, counted) to the open connection `s`, wherever it runs.
+  void reply(LiveSession& s, std::string_view text);
   void subscribe();
   void on_payload(std::string_view payload);
   void on_ready(bool ok);
@@ -139,7 +159,6 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
   LiveTraffic& traffic_;                        // the hub's: what this replica's sockets carry
   std::function<void()> on_idle_;
   const MediaSignalling* media_;  // null, or without subscribe_relayed: media goes to the home
-  std::shared_ptr<FlushList> flush_;
 
   // All below: this thread only.
   std::unique_ptr<CityLink::Subscription> sub_;
@@ -147,8 +166,9 @@ class EdgeRoom : public LiveRoom, public std::enable_shared_from_this<EdgeRoom> 
   bool ready_ = false;      // the channel's subscription is in place: joins may go up
   std::unordered_map<std::string, Conn> conns_;  // by connection id
   std::unordered_map<LiveSession*, std::string> conn_of_;
-  std::vector<std::shared_ptr<LiveSession>> open_;  // kOpen sockets (LiveSession::host_index)
-  size_t welcomed_ = 0;                             // conns in kWelcomed
+  // The kOpen sockets, on this thread or (spread) on their shards'.
+  RoomConnections connections_;
+  size_t welcomed_ = 0;  // conns in kWelcomed
   bool ticking_ = false;
   bool idle_ = false;     // on_idle_ ran: the hub has forgotten this room
   bool closing_ = false;  // close_all ran: the replica stops

@@ -114,7 +114,7 @@ std::shared_ptr<EdgeRoom> LiveHub::find_or_create_edge(const std::string& sessio
         std::lock_guard l(mu_);
         edges_.erase(session_id);
       },
-      deps_.media.subscribe_relayed ? &deps_.media : nullptr);
+      deps_.media.subscribe_relayed ? &deps_.media : nullptr, edge_spread_over());
   edges_.emplace(session_id, edge);
   return edge;
 }
@@ -337,10 +337,50 @@ void LiveHub::admit_here(Upgrade& u) {
   });
 }
 
-// On the session's thread: the home admits (or refuses) through the edge room, before the
-// upgrade, so that a refusal is answered exactly as the home would answer it.
+std::vector<asio::io_context*> LiveHub::edge_spread_over() const {
+  std::vector<asio::io_context*> all;
+  if (deps_.threads > 1 && deps_.spread_above_capacity != SIZE_MAX) {
+    for (int i = 0; i < deps_.threads; ++i) all.push_back(&deps_.context(i));
+  }
+  return all;
+}
+
+// The home admits (or refuses) through the edge room, before the upgrade, so that a refusal
+// is answered exactly as the home would answer it. The edge room is found (or made) and asked
+// on its own thread, where it may also go idle. A spread room's socket stays on the thread
+// that accepted it: only the answer comes back there; otherwise the socket is moved to the
+// room's thread first.
 void LiveHub::join_through_edge(std::shared_ptr<Upgrade> p, std::string home) {
   const int t = owner_thread(p->session_id);
+  if (t != p->thread_index && !edge_spread_over().empty()) {
+    asio::post(deps_.context(t), [this, p, home = std::move(home)] {
+      std::shared_ptr<EdgeRoom> edge = find_or_create_edge(p->session_id, home);
+      edge->request_join(p->actor, p->resume, [this, p, edge](base::Result<std::string> conn) {
+        // Back to the socket's thread (the room's answer is given on the room's).
+        asio::post(p->stream.get_executor(), [this, p, edge, conn = std::move(conn)] {
+          if (!conn.is_ok()) {
+            refuse(p->stream, p->req, conn.status(), std::move(p->slot));
+            return;
+          }
+          std::shared_ptr<RoomShard> shard = edge->shard(p->thread_index);
+          {
+            std::lock_guard lock(mu_);
+            ++counters_.connections_accepted;
+            ++counters_.spread_connections;
+          }
+          auto session = std::make_shared<LiveSession>(std::move(p->stream), edge, shard,
+                                                       classroom::participant_of(p->actor),
+                                                       std::nullopt, deps_.limits);
+          // Before the session's join, which it posts from this thread once upgraded.
+          asio::post(edge->executor(), [edge, session, c = *conn] { edge->bind(c, session); });
+          asio::co_spawn(
+              session->executor(), session->run(std::make_unique<HttpRequest>(std::move(p->req))),
+              [slot = std::move(p->slot), hold = std::move(p->quota_hold)](std::exception_ptr) {});
+        });
+      });
+    });
+    return;
+  }
   auto go = [this, p, home = std::move(home)] {
     std::shared_ptr<EdgeRoom> edge = find_or_create_edge(p->session_id, home);
     edge->request_join(p->actor, p->resume, [this, p, edge](base::Result<std::string> conn) {
@@ -352,7 +392,7 @@ void LiveHub::join_through_edge(std::shared_ptr<Upgrade> p, std::string home) {
         std::lock_guard lock(mu_);
         ++counters_.connections_accepted;
       }
-      auto session = std::make_shared<LiveSession>(std::move(p->stream), edge,
+      auto session = std::make_shared<LiveSession>(std::move(p->stream), edge, nullptr,
                                                    classroom::participant_of(p->actor),
                                                    std::nullopt, deps_.limits);
       edge->bind(*conn, session);

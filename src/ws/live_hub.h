@@ -8,7 +8,8 @@
 // thread without locks. A large room (course capacity above `spread_above_capacity`) is
 // spread: its connections stay on the threads that accepted them and the room reaches them
 // through a RoomShard per thread (ws/room_shard.h), so one event's writes run on every I/O
-// thread at once.
+// thread at once. In a city, an edge room (EdgeRoom: a class homed on another replica) is
+// spread the same way whenever this replica spreads rooms at all (edge_spread_over()).
 //
 // The hub is the classroom::LiveNotifier of the REST handlers: each committed change that
 // affects a live room is posted onto that room's thread.
@@ -64,7 +65,7 @@ struct LiveDeps {
   // too_many_live_sockets before the upgrade. 0: no limit.
   size_t max_sockets_per_user = 5;
   // Rooms whose course capacity is above this are spread over the I/O threads (see above);
-  // with one I/O thread nothing is spread. SIZE_MAX: no room is.
+  // with one I/O thread nothing is spread. SIZE_MAX: no room is (no edge room either).
   size_t spread_above_capacity = 50;
   // The media plane (SFU); empty functions when video is unavailable (media_unavailable).
   MediaSignalling media;
@@ -79,8 +80,8 @@ struct LiveCounters {
   // Users present in the live rooms, by role (a user with two tabs counts once per room).
   int64_t students = 0;
   int64_t teachers = 0;
-  // Accepted connections of spread rooms served on another thread than their room's (also in
-  // connections_accepted).
+  // Accepted connections of spread rooms (homed here, or edge rooms) served on another thread
+  // than their room's (also in connections_accepted).
   int64_t spread_connections = 0;
 };
 
@@ -162,6 +163,10 @@ class LiveHub : public classroom::LiveNotifier {
   void join_through_edge(std::shared_ptr<Upgrade> p, std::string home);
   std::shared_ptr<EdgeRoom> find_or_create_edge(const std::string& session_id,
                                                 const std::string& home);
+  // The I/O threads' contexts an edge room is spread over: all of them when there are several
+  // and spreading is on (spread_above_capacity < SIZE_MAX), whatever the course's capacity,
+  // which the edge does not know before the home's welcome; else none.
+  std::vector<boost::asio::io_context*> edge_spread_over() const;
   void refuse(http::Transport& stream, HttpRequest& req, const base::Status& why,
               ConnectionSlot slot);
   // Answers the upgrade request with an HTTP error (JSON body) instead of upgrading.

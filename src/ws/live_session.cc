@@ -22,7 +22,6 @@
 #include "classroom/room_protocol.h"
 #include "ws/close_codes.h"
 #include "ws/live_traffic.h"
-#include "ws/room_host.h"
 #include "ws/room_shard.h"
 #include "ws/send_ring.h"
 
@@ -80,25 +79,16 @@ constexpr size_t kTlsWriteBytes = 64 * 1024;
 }  // namespace
 
 LiveSession::LiveSession(http::Transport socket, std::shared_ptr<LiveRoom> host,
-                         classroom::Participant who, std::optional<classroom::ResumePoint> resume,
-                         const SessionLimits& limits)
+                         std::shared_ptr<RoomShard> shard, classroom::Participant who,
+                         std::optional<classroom::ResumePoint> resume, const SessionLimits& limits)
     : sock_(std::move(socket)),
       timer_(sock_.get_executor()),
       host_(std::move(host)),
+      shard_(std::move(shard)),
       who_(std::move(who)),
       resume_(std::move(resume)),
       limits_(limits),
       flood_(limits.message_burst, limits.message_rate) {}
-
-LiveSession::LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
-                         std::shared_ptr<RoomShard> shard, classroom::Participant who,
-                         std::optional<classroom::ResumePoint> resume, const SessionLimits& limits)
-    : LiveSession(std::move(socket), std::shared_ptr<LiveRoom>(std::move(host)), std::move(who),
-                  std::move(resume), limits) {
-  shard_ = std::move(shard);
-}
-
-RoomHost& LiveSession::spread_host() { return static_cast<RoomHost&>(*host_); }
 
 LiveSession::~LiveSession() = default;
 
@@ -152,7 +142,9 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     // through the shard, before any event after the join. Reading starts meanwhile: what the
     // client sends is posted to the room after the join, and ignored there if it was refused.
     joined_ = true;
-    spread_host().post_join(self, std::move(resume_));
+    asio::post(host_->executor(), [host = host_, self, resume = std::move(resume_)] {
+      self->shard()->answer_join(self, host->join(self, resume), host->traffic());
+    });
   } else {
     auto reply = host_->join(self, resume_);
     if (!reply.is_ok()) {
@@ -236,7 +228,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   if (joined_) {
     if (on_shard()) {
       shard_->remove(*this);
-      spread_host().post_leave(self);
+      asio::post(host_->executor(), [host = host_, self] { host->leave(*self); });
     } else {
       host_->leave(*this);
     }
@@ -256,7 +248,11 @@ void LiveSession::start_in_room(std::vector<Frame> frames) {
 
 void LiveSession::deliver_to_room(std::string_view text) {
   if (on_shard()) {
-    spread_host().post_message(shared_from_this(), std::string(text));
+    // Ignored there unless the connection is in the room (a refused join's reads).
+    asio::post(host_->executor(),
+               [host = host_, self = shared_from_this(), text = std::string(text)] {
+                 if (host->is_member(*self)) host->on_message(*self, text);
+               });
   } else {
     host_->on_message(*this, text);
   }

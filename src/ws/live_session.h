@@ -1,9 +1,10 @@
 // ws::LiveSession — one participant's WebSocket in a live room.
 //
 // Runs entirely on one I/O thread: its room's (the executor of its ws::LiveRoom, a RoomHost or
-// an EdgeRoom), so the session and its room share state without locks; or, in a spread
-// RoomHost, the thread that accepted it, where the room reaches it through that thread's
-// RoomShard (ws/room_shard.h) and it posts what it reads to the room's thread. Beast does the
+// an EdgeRoom), so the session and its room share state without locks; or, in a spread room
+// (either kind), the thread that accepted it, where the room reaches it through that thread's
+// RoomShard (ws/room_shard.h) and it posts its join, what it reads and its leave to the
+// room's thread. Beast does the
 // opening handshake; from then on the session frames and parses itself (ws/frame.h) over the plain
 // socket:
 // - Sending: outgoing messages are whole frames (header + payload) built once per room event
@@ -61,7 +62,6 @@
 
 namespace ws {
 
-class RoomHost;
 class RoomShard;
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
@@ -115,14 +115,11 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // handshake the session keeps only the transport.
   using Stream = boost::beast::websocket::stream<http::Transport>;
 
-  // `socket` must already be bound to `host`'s executor (a RoomHost, or an EdgeRoom on a
-  // replica that is not the course's home).
-  LiveSession(http::Transport socket, std::shared_ptr<LiveRoom> host, classroom::Participant who,
-              std::optional<classroom::ResumePoint> resume, const SessionLimits& limits);
-  // A spread room's connection on another I/O thread than the room's: `socket` is bound to
-  // `shard`'s thread, and the session reaches `host` by posting (RoomHost::post_join, ...).
-  // Only a RoomHost is spread (an EdgeRoom keeps its connections on its own thread).
-  LiveSession(http::Transport socket, std::shared_ptr<RoomHost> host,
+  // `host` is a RoomHost, or an EdgeRoom on a replica that is not the course's home. Without
+  // `shard`, `socket` must already be bound to `host`'s executor. With one (a spread room's
+  // connection on another I/O thread than the room's), `socket` is bound to `shard`'s
+  // thread, and the session posts its join, messages and leave to `host`'s.
+  LiveSession(http::Transport socket, std::shared_ptr<LiveRoom> host,
               std::shared_ptr<RoomShard> shard, classroom::Participant who,
               std::optional<classroom::ResumePoint> resume, const SessionLimits& limits);
   ~LiveSession();
@@ -159,10 +156,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
   const classroom::Participant& who() const { return who_; }
   size_t queued() const { return queue_.size() - head_; }
-  // Runs on another I/O thread than its room (a spread RoomHost's), served through the
-  // RoomShard of its thread. Any thread (set at construction).
+  // Runs on another I/O thread than its room (a spread room's), served through the RoomShard
+  // of its thread. Any thread (set at construction).
   bool on_shard() const { return shard_ != nullptr; }
   RoomShard* shard() const { return shard_.get(); }
+  // The session's own I/O thread (its room's, or its shard's). Any thread.
+  boost::asio::any_io_executor executor() { return timer_.get_executor(); }
 
   // The room accepted the connection: queues its welcome and replay (`frames`, in order), which
   // the queue's bounds allow on top. The connection's own thread; called by RoomShard for a
@@ -237,9 +236,6 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   FlushList& flush_list();
   // Hands a whole text message to the room (directly, or posted to the room's thread).
   void deliver_to_room(std::string_view text);
-  // The spread RoomHost of a session on a shard (only the RoomHost constructor gives a
-  // session a shard, so host_ is one then). Call only when on_shard().
-  RoomHost& spread_host();
 
   http::Transport sock_;
   boost::asio::steady_timer timer_;

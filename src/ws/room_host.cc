@@ -38,17 +38,8 @@ RoomHost::RoomHost(asio::io_context& ioc, int thread_index, classroom::RoomConfi
       course_id_(config.course_id),
       on_finished_(std::move(on_finished)),
       room_(std::move(config), *this, *deps.clock, *deps.random),
-      flush_(std::make_shared<FlushList>(ioc.get_executor())),
-      chat_timer_(ioc) {
-  if (deps_.spread_over.size() > 1) {
-    shards_.resize(deps_.spread_over.size());
-    shard_members_.assign(deps_.spread_over.size(), 0);
-    for (size_t t = 0; t < shards_.size(); ++t) {
-      if (int(t) != thread_index_)
-        shards_[t] = std::make_shared<RoomShard>(*deps_.spread_over[t], int(t), deps_.traffic);
-    }
-  }
-}
+      connections_(ioc, thread_index, deps.spread_over, deps.traffic),
+      chat_timer_(ioc) {}
 
 RoomHost::~RoomHost() {
   if (deps_.city_counters)
@@ -73,10 +64,7 @@ base::Result<classroom::JoinReply> RoomHost::join(
   classroom::DbReader reader(*deps_.reader);
   auto reply = classroom::enter_room(room_, reader, s->who(), resume);
   if (!reply.is_ok()) return reply;
-  auto& list = s->on_shard() ? spread_ : conns_;
-  s->host_index = list.size();
-  list.push_back(s);
-  if (s->on_shard()) ++shard_members_[size_t(s->shard()->thread_index())];
+  connections_.add(s);
   by_user_[s->who().user_id].push_back(s.get());
   publish_presence_counts();
   ensure_ticking();  // presence counts for students in large rooms
@@ -93,56 +81,9 @@ base::Result<classroom::JoinReply> RoomHost::join(
   return reply;
 }
 
-void RoomHost::join_from_shard(const std::shared_ptr<LiveSession>& s,
-                               const std::optional<classroom::ResumePoint>& resume) {
-  auto reply = join(s, resume);
-  RoomShard::Op op;
-  op.session = s;
-  if (!reply.is_ok()) {
-    op.kind = RoomShard::Op::Kind::kClose;
-    op.code = close_code_for(reply.status());
-    op.reason = reply.status().message();
-  } else {
-    op.kind = RoomShard::Op::Kind::kJoined;
-    // Counted here, as a connection on this thread counts its own (LiveSession::send_welcome).
-    op.frames = LiveSession::welcome_frames(reply->welcome, reply->replay, &traffic());
-  }
-  s->shard()->post(std::move(op));
-}
-
-void RoomHost::post_join(std::shared_ptr<LiveSession> s,
-                         std::optional<classroom::ResumePoint> resume) {
-  asio::post(ioc_, [self = shared_from_this(), s = std::move(s), resume = std::move(resume)] {
-    self->join_from_shard(s, resume);
-  });
-}
-
-void RoomHost::post_leave(std::shared_ptr<LiveSession> s) {
-  asio::post(ioc_, [self = shared_from_this(), s = std::move(s)] { self->leave(*s); });
-}
-
-void RoomHost::post_message(std::shared_ptr<LiveSession> s, std::string text) {
-  asio::post(ioc_, [self = shared_from_this(), s = std::move(s), text = std::move(text)] {
-    if (self->is_member(*s)) self->on_message(*s, text);
-  });
-}
-
-bool RoomHost::is_member(const LiveSession& s) const {
-  const auto& list = s.on_shard() ? spread_ : conns_;
-  return s.host_index < list.size() && list[s.host_index].get() == &s;
-}
-
 void RoomHost::leave(LiveSession& s) {
-  if (!is_member(s)) return;
-  auto& list = s.on_shard() ? spread_ : conns_;
-  size_t i = s.host_index;
-  auto keep = list[i];  // `s` stays alive until this function returns
-  if (i + 1 != list.size()) {
-    list[i] = std::move(list.back());
-    list[i]->host_index = i;
-  }
-  list.pop_back();
-  if (s.on_shard()) --shard_members_[size_t(s.shard()->thread_index())];
+  auto keep = s.shared_from_this();  // `s` stays alive until this function returns
+  if (!connections_.remove(s)) return;
   auto it = by_user_.find(s.who().user_id);
   if (it != by_user_.end()) {
     auto& v = it->second;
@@ -194,66 +135,17 @@ void RoomHost::on_room_event(const classroom::RoomEvent& event) {
     auto it = by_user_.find(a.user);
     if (it == by_user_.end()) return;
     Frame frame = text_frame(*event.json);
-    for (LiveSession* s : it->second) deliver(*s, frame);
+    for (LiveSession* s : it->second) connections_.deliver(*s, frame);
     traffic().count_out(*event.json, it->second.size());
     return;
   }
-  broadcast(text_frame(*event.json), a, *event.json);
+  connections_.broadcast(text_frame(*event.json), a, LiveTraffic::out_type(*event.json));
   publish_to_edges(event);
-}
-
-void RoomHost::broadcast(const Frame& frame, const classroom::Audience& audience,
-                         std::string_view text) {
-  const size_t type = LiveTraffic::out_type(text);
-  // Other threads first: their writes then run while this thread writes its own sockets. Each
-  // shard counts the connections it delivers to (once per receiver, as here).
-  for (size_t t = 0; t < shards_.size(); ++t) {
-    if (shard_members_[t] == 0) continue;
-    RoomShard::Op op;
-    op.kind = RoomShard::Op::Kind::kBroadcast;
-    op.frame = frame;
-    op.audience = audience;
-    op.out_type = type;
-    shards_[t]->post(std::move(op));
-  }
-  uint64_t receivers = 0;
-  for (const auto& s : conns_) {
-    if (audience.includes(s->who().role, s->who().user_id)) {
-      s->send_frame(frame);
-      ++receivers;
-    }
-  }
-  traffic().count_out_type(type, receivers);
-}
-
-void RoomHost::deliver(LiveSession& s, Frame frame) {
-  if (!s.on_shard()) {
-    s.send_frame(std::move(frame));
-    return;
-  }
-  RoomShard::Op op;
-  op.kind = RoomShard::Op::Kind::kSend;
-  op.frame = std::move(frame);
-  op.session = s.shared_from_this();
-  s.shard()->post(std::move(op));
 }
 
 void RoomHost::reply(LiveSession& s, std::string_view text) {
   traffic().count_out(text);
-  deliver(s, text_frame(text));
-}
-
-void RoomHost::close_session(LiveSession& s, uint16_t code, std::string reason) {
-  if (!s.on_shard()) {
-    s.close(code, std::move(reason));
-    return;
-  }
-  RoomShard::Op op;
-  op.kind = RoomShard::Op::Kind::kClose;
-  op.session = s.shared_from_this();
-  op.code = code;
-  op.reason = std::move(reason);
-  s.shard()->post(std::move(op));
+  connections_.deliver(s, text_frame(text));
 }
 
 // ---- client messages ----------------------------------------------------------------------
@@ -506,7 +398,7 @@ void RoomHost::media_event(const MediaEvent& e) {
     auto it = by_user_.find(e.participant);
     if (it == by_user_.end()) return;
     Frame frame = text_frame(text);
-    for (LiveSession* s : it->second) deliver(*s, frame);
+    for (LiveSession* s : it->second) connections_.deliver(*s, frame);
     traffic().count_out(text, it->second.size());
     return;
   }
@@ -522,7 +414,8 @@ void RoomHost::media_event(const MediaEvent& e) {
   }
   // Framed once for the room.
   const std::string text = media_tracks_message();
-  broadcast(text_frame(text), classroom::Audience::everyone(), text);
+  connections_.broadcast(text_frame(text), classroom::Audience::everyone(),
+                         LiveTraffic::out_type(text));
   // Everyone on the edges too (once per edge, fanned out there); not a room event: no seq.
   classroom::RoomEvent ev;
   ev.audience = classroom::Audience::everyone();
@@ -650,7 +543,8 @@ void RoomHost::student_removed(const std::string& student_id, const std::string&
   std::vector<LiveSession*> conns = it->second;
   for (LiveSession* s : conns) {
     if (s->who().role != classroom::Role::kStudent) continue;
-    close_session(*s, kCloseForbidden, self ? "you left the course" : "removed from the course");
+    connections_.close(*s, kCloseForbidden,
+                       self ? "you left the course" : "removed from the course");
   }
 }
 
@@ -825,7 +719,7 @@ void RoomHost::on_participant_removed(std::string_view user_id) {
                base::permission_denied("removed by the teacher", "removed"));
   auto it = by_user_.find(std::string(user_id));
   if (it == by_user_.end()) return;
-  for (LiveSession* s : it->second) close_session(*s, kCloseRemoved, "removed by the teacher");
+  for (LiveSession* s : it->second) connections_.close(*s, kCloseRemoved, "removed by the teacher");
 }
 
 // ---- end ------------------------------------------------------------------------------------
@@ -860,15 +754,7 @@ void RoomHost::close_all(uint16_t code, std::string_view reason) {
   const bool shutdown = code == kCloseGoingAway || code == kCloseServiceRestart;
   if (shutdown) going_away_ = true;
   save_chat();  // before the server stops its writer (or the session's end is stored)
-  for (size_t t = 0; t < shards_.size(); ++t) {
-    if (shard_members_[t] == 0) continue;
-    RoomShard::Op op;
-    op.kind = RoomShard::Op::Kind::kCloseAll;
-    op.code = code;
-    op.reason = std::string(reason);
-    shards_[t]->post(std::move(op));
-  }
-  for (const auto& s : conns_) s->close(code, std::string(reason));
+  connections_.close_all(code, reason);
   close_remote({}, code,
                shutdown ? base::unavailable(std::string(reason), "going_away")
                         : base::failed_precondition(std::string(reason), "session_ended"));

@@ -76,25 +76,26 @@ class RoomHost : public LiveRoom,
            std::string teacher_id, RoomDeps deps, std::function<void()> on_finished);
   ~RoomHost() override;
 
-  boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
+  boost::asio::any_io_executor executor() override { return ioc_.get_executor(); }
   int thread_index() const { return thread_index_; }
   const std::string& session_id() const { return session_id_; }
   // Any thread (set at construction).
   const std::string& course_id() const { return course_id_; }
   // Any thread (set at construction): connections stay on their own I/O threads.
-  bool spread() const { return !shards_.empty(); }
+  bool spread() const { return connections_.spread(); }
   // Any thread: the shard for `thread_index`'s connections; null for the room's own thread or
   // when the room is not spread.
   std::shared_ptr<RoomShard> shard(int thread_index) const {
-    return size_t(thread_index) < shards_.size() ? shards_[size_t(thread_index)] : nullptr;
+    return connections_.shard(thread_index);
   }
 
-  // ---- called by LiveSession (room thread) ----
+  // ---- called by LiveSession (room thread; posted here by a session on a shard) ----
   // Adds `s` to the room (and to the connection list when accepted).
   base::Result<classroom::JoinReply> join(
       const std::shared_ptr<LiveSession>& s,
       const std::optional<classroom::ResumePoint>& resume) override;
   void leave(LiveSession& s) override;
+  bool is_member(const LiveSession& s) const override { return connections_.contains(s); }
   // One text frame from `s`.
   void on_message(LiveSession& s, std::string_view text) override;
 
@@ -111,13 +112,6 @@ class RoomHost : public LiveRoom,
   void remote_alive(const std::string& edge, const std::vector<std::string>& conns);
   // Connections held by edges, for tests and metrics.
   size_t remote_connections() const { return remote_.size(); }
-
-  // ---- called by a LiveSession on a shard (a spread room's, on its own thread) ----
-  // Posted to the room's thread: join (the welcome or the refusal's close goes back through
-  // the shard), leave, one text message (ignored unless `s` is in the room).
-  void post_join(std::shared_ptr<LiveSession> s, std::optional<classroom::ResumePoint> resume);
-  void post_leave(std::shared_ptr<LiveSession> s);
-  void post_message(std::shared_ptr<LiveSession> s, std::string text);
 
   // ---- called by LiveHub after posting to executor() ----
   // Rebuilds the room from storage (docs/live-protocol.md, "The room and the database"):
@@ -151,7 +145,7 @@ class RoomHost : public LiveRoom,
 
   // Connections on this replica (on the room's thread and, spread, on the others); those of
   // edges are remote_connections().
-  size_t connections() const { return conns_.size() + spread_.size(); }
+  size_t connections() const { return connections_.size(); }
   // Users present in the room (a user with several sockets counts once). Any thread: the
   // room's thread updates them after each join and leave.
   uint64_t present_students() const { return present_students_.load(std::memory_order_relaxed); }
@@ -163,15 +157,10 @@ class RoomHost : public LiveRoom,
   // cut off would otherwise keep each other, and the room, alive.
   void release_connections() {
     by_user_.clear();
-    conns_.clear();
-    spread_.clear();
-    flush_->clear();
-    for (auto& sh : shards_) {
-      if (sh) sh->release();
-    }
+    connections_.release();
   }
   // The room's connections with frames to write at the end of the current burst.
-  FlushList& flush_list() override { return *flush_; }
+  FlushList& flush_list() override { return connections_.flush_list(); }
 
   // classroom::RoomListener
   void on_room_event(const classroom::RoomEvent& event) override;
@@ -204,19 +193,9 @@ class RoomHost : public LiveRoom,
   void handle_message(const Sender& s, std::string_view text);
   void submit_answer(const Sender& s, const classroom::ClientMessage& msg);
   void submit_quiz_change(const Sender& s, const classroom::ClientMessage& msg);
-  // What the room sends one connection of this replica or many, wherever the connections
-  // run: directly on this thread, posted to the shard of another. deliver() does not count
-  // (its caller does); reply() counts one message; broadcast() counts each receiver (the
-  // shards count theirs); `text` is the frame's message, for its type.
-  void deliver(LiveSession& s, Frame frame);
+  // What the room sends one connection of this replica, wherever it runs (connections_):
+  // reply() counts one message.
   void reply(LiveSession& s, std::string_view text);
-  void close_session(LiveSession& s, uint16_t code, std::string reason);
-  void broadcast(const Frame& frame, const classroom::Audience& audience, std::string_view text);
-  // A connection on another thread asks to join (posted by post_join).
-  void join_from_shard(const std::shared_ptr<LiveSession>& s,
-                       const std::optional<classroom::ResumePoint>& resume);
-  // Is `s` in the room (joined and not yet left)?
-  bool is_member(const LiveSession& s) const;
   // media.publish / media.subscribe / media.unpublish: policy, then the SFU on its thread.
   void handle_media(const Sender& s, const classroom::ClientMessage& msg);
   // stage_give / stage_take from a teacher: policy ("stage"), then the room.
@@ -269,17 +248,10 @@ class RoomHost : public LiveRoom,
   classroom::Room room_;  // room thread only
   // The open quiz's parsed questions for the answers' grading (room thread only).
   classroom::QuestionsCache questions_cache_;
-  // Open connections (room thread only). Each session knows its index for O(1) removal in
-  // its list: conns_ on this thread, spread_ on other threads (a spread room's, reached
-  // through their shards). Connections held by edges are remote_ below.
-  std::vector<std::shared_ptr<LiveSession>> conns_;
-  std::vector<std::shared_ptr<LiveSession>> spread_;
-  // A spread room's shards by thread index (null at this thread's; empty: not spread; the
-  // vector is not changed after construction) and how many joined connections each has
-  // (room thread only): events go only to shards with members.
-  std::vector<std::shared_ptr<RoomShard>> shards_;
-  std::vector<size_t> shard_members_;
-  std::shared_ptr<FlushList> flush_;
+  // Open connections on this replica (room thread only, but for shard()): on this thread
+  // and, a spread room's, on the others through their shards. Connections held by edges are
+  // remote_ below.
+  RoomConnections connections_;
   // The same connections by user id, for events addressed to one user.
   std::unordered_map<std::string, std::vector<LiveSession*>> by_user_;
   // Live feeds as reported by the SFU (room thread only): feed -> publisher and its kinds.

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "ws/close_codes.h"
 #include "ws/live_session.h"
 #include "ws/live_traffic.h"
 
@@ -17,6 +18,23 @@ RoomShard::RoomShard(asio::io_context& ioc, int thread_index, LiveTraffic* traff
 
 void RoomShard::post(Op op) {
   asio::post(ioc_, [self = shared_from_this(), op = std::move(op)]() mutable { self->apply(op); });
+}
+
+void RoomShard::answer_join(const std::shared_ptr<LiveSession>& s,
+                            const base::Result<classroom::JoinReply>& reply, LiveTraffic& traffic) {
+  Op op;
+  op.session = s;
+  if (!reply.is_ok()) {
+    op.kind = Op::Kind::kClose;
+    op.code = close_code_for(reply.status());
+    op.reason = reply.status().message();
+  } else {
+    op.kind = Op::Kind::kJoined;
+    // Counted here, as a connection on the room's thread counts its own
+    // (LiveSession::send_welcome).
+    op.frames = LiveSession::welcome_frames(reply->welcome, reply->replay, &traffic);
+  }
+  post(std::move(op));
 }
 
 void RoomShard::apply(Op& op) {
@@ -67,6 +85,117 @@ void RoomShard::remove(LiveSession& s) {
 void RoomShard::release() {
   conns_.clear();
   flush_->clear();
+}
+
+// ---- RoomConnections ------------------------------------------------------------------------
+
+RoomConnections::RoomConnections(asio::io_context& ioc, int thread_index,
+                                 const std::vector<asio::io_context*>& spread_over,
+                                 LiveTraffic* traffic)
+    : traffic_(traffic), flush_(std::make_shared<FlushList>(ioc.get_executor())) {
+  if (spread_over.size() > 1) {
+    shards_.resize(spread_over.size());
+    shard_members_.assign(spread_over.size(), 0);
+    for (size_t t = 0; t < shards_.size(); ++t) {
+      if (int(t) != thread_index)
+        shards_[t] = std::make_shared<RoomShard>(*spread_over[t], int(t), traffic_);
+    }
+  }
+}
+
+void RoomConnections::add(const std::shared_ptr<LiveSession>& s) {
+  auto& list = s->on_shard() ? spread_ : local_;
+  s->host_index = list.size();
+  list.push_back(s);
+  if (s->on_shard()) ++shard_members_[size_t(s->shard()->thread_index())];
+}
+
+bool RoomConnections::contains(const LiveSession& s) const {
+  const auto& list = s.on_shard() ? spread_ : local_;
+  return s.host_index < list.size() && list[s.host_index].get() == &s;
+}
+
+bool RoomConnections::remove(LiveSession& s) {
+  if (!contains(s)) return false;
+  auto& list = s.on_shard() ? spread_ : local_;
+  const size_t i = s.host_index;
+  auto keep = list[i];  // `s` stays alive until this function returns
+  if (i + 1 != list.size()) {
+    list[i] = std::move(list.back());
+    list[i]->host_index = i;
+  }
+  list.pop_back();
+  if (s.on_shard()) --shard_members_[size_t(s.shard()->thread_index())];
+  return true;
+}
+
+void RoomConnections::broadcast(const Frame& frame, const classroom::Audience& audience,
+                                size_t out_type) {
+  for (size_t t = 0; t < shards_.size(); ++t) {
+    if (shard_members_[t] == 0) continue;
+    RoomShard::Op op;
+    op.kind = RoomShard::Op::Kind::kBroadcast;
+    op.frame = frame;
+    op.audience = audience;
+    op.out_type = out_type;
+    shards_[t]->post(std::move(op));
+  }
+  uint64_t receivers = 0;
+  for (const auto& s : local_) {
+    if (audience.includes(s->who().role, s->who().user_id)) {
+      s->send_frame(frame);
+      ++receivers;
+    }
+  }
+  traffic_->count_out_type(out_type, receivers);
+}
+
+void RoomConnections::deliver(LiveSession& s, Frame frame) {
+  if (!s.on_shard()) {
+    s.send_frame(std::move(frame));
+    return;
+  }
+  RoomShard::Op op;
+  op.kind = RoomShard::Op::Kind::kSend;
+  op.frame = std::move(frame);
+  op.session = s.shared_from_this();
+  s.shard()->post(std::move(op));
+}
+
+void RoomConnections::close(LiveSession& s, uint16_t code, std::string reason) {
+  if (!s.on_shard()) {
+    s.close(code, std::move(reason));
+    return;
+  }
+  RoomShard::Op op;
+  op.kind = RoomShard::Op::Kind::kClose;
+  op.session = s.shared_from_this();
+  op.code = code;
+  op.reason = std::move(reason);
+  s.shard()->post(std::move(op));
+}
+
+void RoomConnections::close_all(uint16_t code, std::string_view reason) {
+  for (size_t t = 0; t < shards_.size(); ++t) {
+    if (shard_members_[t] == 0) continue;
+    RoomShard::Op op;
+    op.kind = RoomShard::Op::Kind::kCloseAll;
+    op.code = code;
+    op.reason = std::string(reason);
+    shards_[t]->post(std::move(op));
+  }
+  // Closing does not leave synchronously, but keep the loop independent of the list anyway.
+  auto local = local_;
+  for (const auto& s : local) s->close(code, std::string(reason));
+}
+
+void RoomConnections::release() {
+  local_.clear();
+  spread_.clear();
+  flush_->clear();
+  for (auto& sh : shards_) {
+    if (sh) sh->release();
+  }
 }
 
 }  // namespace ws
