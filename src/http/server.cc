@@ -688,35 +688,17 @@ asio::awaitable<boost::system::error_code> Server::read_request(
       }
       ec = {};
     }
-    // More bytes, through Asio (a speculative recv, then a readiness wait); read here rather
-    // than in a coroutine of its own (one frame less per request). A recv of our own before
-    // a readiness wait was tried: the same system calls (about two recvfrom per keep-alive
-    // request in a closed loop, one finding nothing yet), no clear gain, and a fairness yield
-    // of its own to keep. So was a readiness wait (socket.async_wait) after a short read:
-    // Asio re-arms the descriptor for every wait (epoll_ctl MOD), a system call for the one
-    // recvfrom it saves.
-    // Under TLS: SSL_read on the socket first (OpenSSL may hold the bytes already, read ahead
-    // or decrypted), a readiness wait only when it needs the socket.
+    // More bytes: a read performed by Asio's reactor (Transport::async_read_some,
+    // http/reactor_read.h), read here rather than in a coroutine of its own (one frame less per
+    // request). After a plain read that drained the socket (fewer bytes than asked: the usual
+    // request), the next one waits for readability without a recv first, as nginx does; a
+    // wait costs no epoll_ctl. Under TLS it is SSL_read on the socket, OpenSSL's buffered
+    // bytes first. A read that finds bytes at once completes through the io_context's queue,
+    // so a client keeping the socket full of pipelined requests cannot hold the I/O thread
+    // (its other connections, the deadline sweep, new connections go first).
     const size_t want = beast::read_size(buffer, 65536);
     if (want == 0) co_return beast_http::error::buffer_overflow;
-    if (socket.is_tls()) {
-      Transport::Io io;
-      bool waited = false;
-      for (;;) {
-        io = socket.read_now(buffer.prepare(want).data(), want);
-        if (io.wait == Transport::Wait::kNone) break;
-        waited = true;
-        auto [wec] = co_await socket.async_wait(io.wait, kNoThrow);
-        if (wec) co_return wec;
-      }
-      buffer.commit(io.bytes);
-      ec = io.ec;
-      // Bytes without a wait (a client keeping the socket full of pipelined requests): the
-      // thread's other connections, its sweep and new connections go first, as after the
-      // plain path's async_read_some (whose completion is posted). Without this, one TLS
-      // client could hold its I/O thread for as long as it kept sending.
-      if (!waited && io.bytes > 0) co_await asio::post(socket.get_executor(), asio::use_awaitable);
-    } else {
+    {
       auto [rec, n] = co_await socket.async_read_some(buffer.prepare(want), kNoThrow);
       buffer.commit(n);
       ec = rec;

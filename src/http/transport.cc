@@ -23,6 +23,7 @@ Transport& Transport::operator=(Transport&& o) noexcept {
     ssl_ = std::exchange(o.ssl_, nullptr);
     ctx_ = std::move(o.ctx_);
     unread_ = std::move(o.unread_);
+    reactor_ = o.reactor_;
   }
   return *this;
 }
@@ -41,6 +42,21 @@ Transport::~Transport() {
 
 namespace {
 
+// Whether the socket read that OpenSSL made last on this thread returned fewer bytes than it
+// asked for (or none: EAGAIN), i.e. the socket was drained then. Set by the socket BIO's
+// callback below, reset by attempt_read before its SSL_read (thread-local rather than per
+// connection: the SSL object moves between transports and threads, the callback stays).
+thread_local bool tls_socket_drained = false;
+
+// The socket BIO's callback (BIO_set_callback_ex): notes each read's result, changes nothing.
+long note_socket_read(BIO*, int oper, const char*, size_t len, int, long, int ret,
+                      size_t* processed) {
+  if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
+    tls_socket_drained = ret <= 0 || (processed && *processed < len);
+  }
+  return (oper & BIO_CB_RETURN) ? ret : 1;
+}
+
 // The OpenSSL connection's settings for TLS on the socket itself (see transport.h).
 void configure_ssl(SSL* ssl) {
   // Partial writes: a full socket keeps what went out (whole records) and says how much.
@@ -52,6 +68,8 @@ void configure_ssl(SSL* ssl) {
   // header and then its body in two; what is read ahead stays in the SSL object, which is
   // why read_now comes before every wait for readability.
   SSL_set_read_ahead(ssl, 1);
+  // attempt_read's way to know the socket was drained (the socket BIO SSL_set_fd made).
+  BIO_set_callback_ex(SSL_get_rbio(ssl), &note_socket_read);
 }
 
 // What a non-blocking recv or send returned (`n`, errno when negative): the bytes, `again`
@@ -141,6 +159,24 @@ Transport::Io Transport::read_now(void* data, size_t size) {
   } while (n < 0 && errno == EINTR);
   if (n == 0 && size > 0) io.ec = asio::error::eof;
   return n == 0 ? io : plain_result(n, Wait::kRead);
+}
+
+detail::ReadAttempt Transport::attempt_read(void* transport, void* data, size_t size) {
+  auto* t = static_cast<Transport*>(transport);
+  tls_socket_drained = false;
+  const Io io = t->read_now(data, size);
+  detail::ReadAttempt r;
+  r.again = io.wait == Wait::kRead;
+  r.want_write = io.wait == Wait::kWrite;
+  r.bytes = io.bytes;
+  r.ec = io.ec;
+  // The socket had no more when it was read: plain, fewer bytes than asked; TLS, OpenSSL's
+  // last read of the socket in this SSL_read returned fewer than it asked for, and OpenSSL
+  // holds nothing more (neither decrypted nor read ahead: bytes the socket no longer shows).
+  if (io.bytes > 0) {
+    r.drained = t->ssl_ ? tls_socket_drained && !SSL_has_pending(t->ssl_) : io.bytes < size;
+  }
+  return r;
 }
 
 Transport::Io Transport::write_now(const void* data, size_t size) {

@@ -5,6 +5,7 @@ import hashlib
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -241,6 +242,38 @@ class TlsTest(unittest.TestCase):
             for head, body in answers:
                 self.assertTrue(head.startswith("HTTP/1.1 200"), head)
                 self.assertEqual(json.loads(body), {"status": "ok"})
+
+    def test_https_next_request_at_any_moment_after_an_answer_is_answered(self):
+        # As tests/api/test_limits.py's plain test: the next request at once after the answer,
+        # after a pause, before the answer was read, or two in one write, on several TLS
+        # connections; each must be answered (a missed readiness edge would hang the client).
+        rng = random.Random(17)
+        req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        socks = [self.tls_socket() for _ in range(3)]
+        for s in socks:
+            s.settimeout(5)
+        try:
+            for i in range(300):
+                s = socks[rng.randrange(len(socks))]
+                how = rng.randrange(4)
+                if how == 0:
+                    s.sendall(req + req)
+                    n = 2
+                elif how == 1:
+                    s.sendall(req)
+                    time.sleep(rng.random() * 0.003)
+                    s.sendall(req)
+                    n = 2
+                else:
+                    if how == 2:
+                        time.sleep(rng.random() * 0.003)
+                    s.sendall(req)
+                    n = 1
+                for head, _ in self.read_answers(s, n):
+                    self.assertTrue(head.startswith("HTTP/1.1 200"), f"request {i}: {head}")
+        finally:
+            for s in socks:
+                s.close()
 
     def test_https_client_that_stalls_reading_a_large_answer_gets_it_whole(self):
         # A small receive window and three answers (the largest embedded web file) not read
