@@ -24,6 +24,7 @@ Transport& Transport::operator=(Transport&& o) noexcept {
     ctx_ = std::move(o.ctx_);
     unread_ = std::move(o.unread_);
     reactor_ = o.reactor_;
+    tls_failed_ = o.tls_failed_;
   }
   return *this;
 }
@@ -124,10 +125,12 @@ Transport::Io Transport::tls_result(int r) {
       io.ec = asio::error::eof;
       break;
     case SSL_ERROR_SYSCALL:
+      tls_failed_ = true;
       io.ec = err ? error_code(err, boost::system::system_category())
                   : error_code(asio::ssl::error::stream_truncated);
       break;
     default: {
+      tls_failed_ = true;
       const unsigned long e = ERR_peek_error();
       // OpenSSL 3: a TCP end without close_notify is an SSL error of its own.
       io.ec = ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING
@@ -214,7 +217,10 @@ asio::awaitable<error_code> Transport::handshake() {
 }
 
 void Transport::send_close_notify() {
-  if (!ssl_ || !socket_.is_open()) return;
+  // OpenSSL: SSL_shutdown must not be called after SSL_ERROR_SYSCALL or SSL_ERROR_SSL.
+  if (!ssl_ || !socket_.is_open() || tls_failed_) return;
+  // Sent already: a second SSL_shutdown would read the socket for the peer's.
+  if (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) return;
   ERR_clear_error();
   SSL_shutdown(ssl_);
   ERR_clear_error();

@@ -56,7 +56,8 @@ class Transport {
         ssl_(std::exchange(o.ssl_, nullptr)),
         ctx_(std::move(o.ctx_)),
         unread_(std::move(o.unread_)),
-        reactor_(o.reactor_) {}
+        reactor_(o.reactor_),
+        tls_failed_(o.tls_failed_) {}
   Transport& operator=(Transport&& o) noexcept;
   ~Transport();
 
@@ -102,7 +103,9 @@ class Transport {
   // Ends then, when the connection fails, or when the socket is cancelled or closed (the
   // caller's deadline). Plain: returns at once.
   boost::asio::awaitable<void> shutdown_tls();
-  // TLS: sends close_notify if the socket takes it now, without waiting for the peer's.
+  // TLS: sends close_notify if the socket takes it now (best effort: never waits, and does
+  // nothing after a fatal TLS or socket error, when OpenSSL must not send it), without waiting
+  // for the peer's. Reads may go on afterwards, until the peer's close_notify or end.
   void send_close_notify();
 
   // Asio's AsyncStream: what read_now / write_now do, waiting as needed (one buffer of the
@@ -240,6 +243,7 @@ class Transport {
   std::shared_ptr<boost::asio::ssl::context> ctx_;  // the certificate's, kept with ssl_
   std::unique_ptr<std::string> unread_;             // set_unread's (rare: a pointer)
   detail::Reactor* reactor_ = nullptr;  // socket_'s io_context's, found at the first read
+  bool tls_failed_ = false;  // an SSL call failed fatally (SSL_ERROR_SSL or _SYSCALL)
 };
 
 // Beast's customisation points (found by argument-dependent lookup), so that

@@ -275,6 +275,25 @@ class TlsTest(unittest.TestCase):
             for s in socks:
                 s.close()
 
+    def test_https_connection_the_server_ends_ends_with_close_notify(self):
+        # An answer with Connection: close, and a refused request (no Host: 400, then the
+        # lingering close): the server says the end in TLS (close_notify) before TCP's, so a
+        # strict client (suppress_ragged_eofs=False) reads a clean end, not a truncated stream
+        # (ssl.SSLEOFError, which it raised before).
+        for raw in (b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    b"GET /healthz HTTP/1.1\r\n\r\n"):
+            plain = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            with self.ctx().wrap_socket(plain, server_hostname="127.0.0.1",
+                                        suppress_ragged_eofs=False) as s:
+                s.sendall(raw)
+                data = b""
+                while True:
+                    chunk = s.recv(65536)  # ssl.SSLEOFError on a TCP end without close_notify
+                    if not chunk:
+                        break
+                    data += chunk
+                self.assertRegex(data, rb"^HTTP/1\.1 (200|400) ", data[:200])
+
     def test_https_client_that_stalls_reading_a_large_answer_gets_it_whole(self):
         # A small receive window and three answers (the largest embedded web file) not read
         # for a second: they arrive whole once the client reads, and the connection serves on
