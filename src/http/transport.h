@@ -110,9 +110,9 @@ class Transport {
 
   // Asio's AsyncStream: what read_now / write_now do, waiting as needed (one buffer of the
   // sequence, the first non-empty one, per call, as Asio's ssl::stream does).
-  // Reads are performed by Asio's reactor itself (http/reactor_read.h): a plain read that
-  // returned fewer bytes than asked lets the next one wait for readability without a recv
-  // first, and a read that must wait costs no epoll_ctl. A read that completes at once is
+  // Reads are performed by Asio's reactor itself (http/reactor_read.h): a read that drained
+  // the socket lets the next one wait for readability without a recv first, and a read that
+  // must wait costs no epoll_ctl. A read that completes at once is
   // posted, never delivered inside the initiating call. No other read may be pending.
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
