@@ -477,7 +477,9 @@ asio::awaitable<void> Server::reject(Conn& conn, Transport& socket, Response& re
   conn.busy = false;  // the reply is out: an overflow member may be evicted while it lingers
   // Lingering close: the client may still be sending (the rejected body, pipelined
   // requests). Closing now would reset the connection and could destroy our reply before
-  // the client reads it, so stop sending and discard input for a bounded time and amount.
+  // the client reads it, so stop sending (under TLS with close_notify first, best effort) and
+  // discard input for a bounded time and amount.
+  socket.send_close_notify();
   socket.socket().shutdown(tcp::socket::shutdown_send, ec);
   conn.expires_after(std::chrono::seconds(2));
   // Made on first use rather than held in the static TLS block every thread zeroes when it
@@ -688,35 +690,17 @@ asio::awaitable<boost::system::error_code> Server::read_request(
       }
       ec = {};
     }
-    // More bytes, through Asio (a speculative recv, then a readiness wait); read here rather
-    // than in a coroutine of its own (one frame less per request). A recv of our own before
-    // a readiness wait was tried: the same system calls (about two recvfrom per keep-alive
-    // request in a closed loop, one finding nothing yet), no clear gain, and a fairness yield
-    // of its own to keep. So was a readiness wait (socket.async_wait) after a short read:
-    // Asio re-arms the descriptor for every wait (epoll_ctl MOD), a system call for the one
-    // recvfrom it saves.
-    // Under TLS: SSL_read on the socket first (OpenSSL may hold the bytes already, read ahead
-    // or decrypted), a readiness wait only when it needs the socket.
+    // More bytes: a read performed by Asio's reactor (Transport::async_read_some,
+    // http/reactor_read.h), read here rather than in a coroutine of its own (one frame less per
+    // request). After a plain read that drained the socket (fewer bytes than asked: the usual
+    // request), the next one waits for readability without a recv first, as nginx does; a
+    // wait costs no epoll_ctl. Under TLS it is SSL_read on the socket, OpenSSL's buffered
+    // bytes first. A read that finds bytes at once completes through the io_context's queue,
+    // so a client keeping the socket full of pipelined requests cannot hold the I/O thread
+    // (its other connections, the deadline sweep, new connections go first).
     const size_t want = beast::read_size(buffer, 65536);
     if (want == 0) co_return beast_http::error::buffer_overflow;
-    if (socket.is_tls()) {
-      Transport::Io io;
-      bool waited = false;
-      for (;;) {
-        io = socket.read_now(buffer.prepare(want).data(), want);
-        if (io.wait == Transport::Wait::kNone) break;
-        waited = true;
-        auto [wec] = co_await socket.async_wait(io.wait, kNoThrow);
-        if (wec) co_return wec;
-      }
-      buffer.commit(io.bytes);
-      ec = io.ec;
-      // Bytes without a wait (a client keeping the socket full of pipelined requests): the
-      // thread's other connections, its sweep and new connections go first, as after the
-      // plain path's async_read_some (whose completion is posted). Without this, one TLS
-      // client could hold its I/O thread for as long as it kept sending.
-      if (!waited && io.bytes > 0) co_await asio::post(socket.get_executor(), asio::use_awaitable);
-    } else {
+    {
       auto [rec, n] = co_await socket.async_read_some(buffer.prepare(want), kNoThrow);
       buffer.commit(n);
       ec = rec;
@@ -845,10 +829,8 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
   const bool keep_alive = req.keep_alive() && res.keep_alive() && !stopping_ && !over;
   conn.expires_after(options_.read_timeout);
   serialize_response(res, head, req.version(), keep_alive, request_id.view(), conn.wire);
-  // The next read follows at once. It often finds nothing yet (one recvfrom failing with
-  // EAGAIN, which a write's posted completion used to hide by delaying the read), but a post
-  // here to get that back cost more CPU per request than the failed recv (measured with
-  // wrk -c50, 1 thread: 12.1-12.4 us with the post, 11.2-11.9 us without).
+  // The next read follows at once; when the last one drained the socket it waits for
+  // readability without a recv (http/reactor_read.h).
   // The usual answer goes out here at once (one send, or SSL_write on the socket), without
   // write_all's coroutine.
   std::string_view unsent = conn.wire;
@@ -956,6 +938,9 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     if (!co_await respond(w, conn, socket, req, over, start)) break;
   }
   reg.leave();
+  // Under TLS the end of the stream is said in TLS first (close_notify, if the socket takes it
+  // now), so that a client does not see a truncated stream; then TCP's.
+  socket.send_close_notify();
   socket.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 

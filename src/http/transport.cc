@@ -23,6 +23,8 @@ Transport& Transport::operator=(Transport&& o) noexcept {
     ssl_ = std::exchange(o.ssl_, nullptr);
     ctx_ = std::move(o.ctx_);
     unread_ = std::move(o.unread_);
+    reactor_ = o.reactor_;
+    tls_failed_ = o.tls_failed_;
   }
   return *this;
 }
@@ -41,6 +43,21 @@ Transport::~Transport() {
 
 namespace {
 
+// Whether the socket read that OpenSSL made last on this thread returned fewer bytes than it
+// asked for (or none: EAGAIN), i.e. the socket was drained then. Set by the socket BIO's
+// callback below, reset by attempt_read before its SSL_read (thread-local rather than per
+// connection: the SSL object moves between transports and threads, the callback stays).
+thread_local bool tls_socket_drained = false;
+
+// The socket BIO's callback (BIO_set_callback_ex): notes each read's result, changes nothing.
+long note_socket_read(BIO*, int oper, const char*, size_t len, int, long, int ret,
+                      size_t* processed) {
+  if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
+    tls_socket_drained = ret <= 0 || (processed && *processed < len);
+  }
+  return (oper & BIO_CB_RETURN) ? ret : 1;
+}
+
 // The OpenSSL connection's settings for TLS on the socket itself (see transport.h).
 void configure_ssl(SSL* ssl) {
   // Partial writes: a full socket keeps what went out (whole records) and says how much.
@@ -52,6 +69,8 @@ void configure_ssl(SSL* ssl) {
   // header and then its body in two; what is read ahead stays in the SSL object, which is
   // why read_now comes before every wait for readability.
   SSL_set_read_ahead(ssl, 1);
+  // attempt_read's way to know the socket was drained (the socket BIO SSL_set_fd made).
+  BIO_set_callback_ex(SSL_get_rbio(ssl), &note_socket_read);
 }
 
 // What a non-blocking recv or send returned (`n`, errno when negative): the bytes, `again`
@@ -106,10 +125,12 @@ Transport::Io Transport::tls_result(int r) {
       io.ec = asio::error::eof;
       break;
     case SSL_ERROR_SYSCALL:
+      tls_failed_ = true;
       io.ec = err ? error_code(err, boost::system::system_category())
                   : error_code(asio::ssl::error::stream_truncated);
       break;
     default: {
+      tls_failed_ = true;
       const unsigned long e = ERR_peek_error();
       // OpenSSL 3: a TCP end without close_notify is an SSL error of its own.
       io.ec = ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING
@@ -141,6 +162,24 @@ Transport::Io Transport::read_now(void* data, size_t size) {
   } while (n < 0 && errno == EINTR);
   if (n == 0 && size > 0) io.ec = asio::error::eof;
   return n == 0 ? io : plain_result(n, Wait::kRead);
+}
+
+detail::ReadAttempt Transport::attempt_read(void* transport, void* data, size_t size) {
+  auto* t = static_cast<Transport*>(transport);
+  tls_socket_drained = false;
+  const Io io = t->read_now(data, size);
+  detail::ReadAttempt r;
+  r.again = io.wait == Wait::kRead;
+  r.want_write = io.wait == Wait::kWrite;
+  r.bytes = io.bytes;
+  r.ec = io.ec;
+  // The socket had no more when it was read: plain, fewer bytes than asked; TLS, OpenSSL's
+  // last read of the socket in this SSL_read returned fewer than it asked for, and OpenSSL
+  // holds nothing more (neither decrypted nor read ahead: bytes the socket no longer shows).
+  if (io.bytes > 0) {
+    r.drained = t->ssl_ ? tls_socket_drained && !SSL_has_pending(t->ssl_) : io.bytes < size;
+  }
+  return r;
 }
 
 Transport::Io Transport::write_now(const void* data, size_t size) {
@@ -178,7 +217,10 @@ asio::awaitable<error_code> Transport::handshake() {
 }
 
 void Transport::send_close_notify() {
-  if (!ssl_ || !socket_.is_open()) return;
+  // OpenSSL: SSL_shutdown must not be called after SSL_ERROR_SYSCALL or SSL_ERROR_SSL.
+  if (!ssl_ || !socket_.is_open() || tls_failed_) return;
+  // Sent already: a second SSL_shutdown would read the socket for the peer's.
+  if (SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) return;
   ERR_clear_error();
   SSL_shutdown(ssl_);
   ERR_clear_error();

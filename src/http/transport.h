@@ -33,10 +33,13 @@
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 #include <cstddef>
+
 #include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
+
+#include "http/reactor_read.h"
 
 namespace http {
 
@@ -52,7 +55,9 @@ class Transport {
       : socket_(std::move(o.socket_)),
         ssl_(std::exchange(o.ssl_, nullptr)),
         ctx_(std::move(o.ctx_)),
-        unread_(std::move(o.unread_)) {}
+        unread_(std::move(o.unread_)),
+        reactor_(o.reactor_),
+        tls_failed_(o.tls_failed_) {}
   Transport& operator=(Transport&& o) noexcept;
   ~Transport();
 
@@ -98,18 +103,43 @@ class Transport {
   // Ends then, when the connection fails, or when the socket is cancelled or closed (the
   // caller's deadline). Plain: returns at once.
   boost::asio::awaitable<void> shutdown_tls();
-  // TLS: sends close_notify if the socket takes it now, without waiting for the peer's.
+  // TLS: sends close_notify if the socket takes it now (best effort: never waits, and does
+  // nothing after a fatal TLS or socket error, when OpenSSL must not send it), without waiting
+  // for the peer's. Reads may go on afterwards, until the peer's close_notify or end.
   void send_close_notify();
 
-  // Asio's AsyncStream: what read_now / write_now do, waiting as needed (under TLS one
-  // buffer of the sequence, the first non-empty one, per call, as Asio's ssl::stream does).
+  // Asio's AsyncStream: what read_now / write_now do, waiting as needed (one buffer of the
+  // sequence, the first non-empty one, per call, as Asio's ssl::stream does).
+  // Reads are performed by Asio's reactor itself (http/reactor_read.h): a read that drained
+  // the socket lets the next one wait for readability without a recv first, and a read that
+  // must wait costs no epoll_ctl. A read that completes at once is
+  // posted, never delivered inside the initiating call. No other read may be pending.
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-    return async_some<false>(buffers, std::forward<Token>(token));
+    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
+        [this](auto handler, const MutableBuffers& b) {
+          const boost::asio::mutable_buffer first = first_buffer<boost::asio::mutable_buffer>(b);
+          if (ssl_) {
+            boost::asio::async_compose<decltype(handler), void(error_code, size_t)>(
+                TlsReadOp{this, first}, handler, socket_);
+          } else {
+            start_read(first, std::move(handler));
+          }
+        },
+        token, buffers);
   }
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    return async_some<true>(buffers, std::forward<Token>(token));
+    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
+        [this](auto handler, const ConstBuffers& b) {
+          if (ssl_) {
+            boost::asio::async_compose<decltype(handler), void(error_code, size_t)>(
+                TlsWriteOp{this, first_buffer<boost::asio::const_buffer>(b)}, handler, socket_);
+          } else {
+            socket_.async_write_some(b, std::move(handler));
+          }
+        },
+        token, buffers);
   }
 
   // Bytes read from the connection that belong to whoever takes it over next (the client's
@@ -144,14 +174,11 @@ class Transport {
   static Transport adopt(Detached&& d, const executor_type& ex, error_code& ec);
 
  private:
-  // async_read_some / async_write_some under TLS: read_now / write_now, waiting as they say.
-  // A result without a wait is posted (never delivered inside the initiating call).
-  template <bool kWrite>
-  struct TlsOp {
-    using Buffer =
-        std::conditional_t<kWrite, boost::asio::const_buffer, boost::asio::mutable_buffer>;
+  // async_write_some under TLS: write_now, waiting as it says. A result without a wait is
+  // posted (never delivered inside the initiating call).
+  struct TlsWriteOp {
     Transport* t;
-    Buffer buffer;
+    boost::asio::const_buffer buffer;
     bool waited = false;
     bool done = false;
     Io io{};
@@ -160,11 +187,7 @@ class Transport {
       if (done) return self.complete(io.ec, io.bytes);
       if (wec) return self.complete(wec, 0);
       if (buffer.size() > 0) {
-        if constexpr (kWrite) {
-          io = t->write_now(buffer.data(), buffer.size());
-        } else {
-          io = t->read_now(buffer.data(), buffer.size());
-        }
+        io = t->write_now(buffer.data(), buffer.size());
         if (io.wait != Wait::kNone) {
           waited = true;
           t->async_wait(io.wait, std::move(self));
@@ -176,22 +199,33 @@ class Transport {
       boost::asio::post(t->socket_.get_executor(), std::move(self));
     }
   };
-  template <bool kWrite, class Buffers, class Token>
-  auto async_some(const Buffers& buffers, Token&& token) {
-    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
-        [this](auto handler, const Buffers& b) {
-          if (ssl_) {
-            using Op = TlsOp<kWrite>;
-            boost::asio::async_compose<decltype(handler), void(error_code, size_t)>(
-                Op{this, first_buffer<typename Op::Buffer>(b)}, handler, socket_);
-          } else if constexpr (kWrite) {
-            socket_.async_write_some(b, std::move(handler));
-          } else {
-            socket_.async_read_some(b, std::move(handler));
-          }
-        },
-        token, buffers);
+  // async_read_some under TLS: the reactor's read (start_read), and when OpenSSL needs the
+  // socket writable first (a reply it owes the peer), a wait for that and the read again.
+  struct TlsReadOp {
+    Transport* t;
+    boost::asio::mutable_buffer buffer;
+    bool reading = false;
+    template <class Self>
+    void operator()(Self& self, error_code ec = {}, size_t n = 0) {
+      if (reading && ec != boost::asio::error::would_block) return self.complete(ec, n);
+      if (ec) return self.complete(ec, 0);  // the wait for writability failed
+      if (reading) {
+        reading = false;
+        t->async_wait(Wait::kWrite, std::move(self));
+        return;
+      }
+      reading = true;
+      t->start_read(buffer, std::move(self));
+    }
+  };
+  // The reactor's read of `b` (read_now as it performs it): see http/reactor_read.h.
+  template <class Handler>
+  void start_read(boost::asio::mutable_buffer b, Handler&& handler) {
+    if (!reactor_) reactor_ = &detail::reactor_of(socket_);
+    detail::start_reactor_read(*reactor_, socket_, &Transport::attempt_read, this, b.data(),
+                               b.size(), std::forward<Handler>(handler));
   }
+  static detail::ReadAttempt attempt_read(void* transport, void* data, size_t size);
   template <class Buffer, class Buffers>
   static Buffer first_buffer(const Buffers& buffers) {
     for (auto it = boost::asio::buffer_sequence_begin(buffers);
@@ -208,6 +242,8 @@ class Transport {
   SSL* ssl_ = nullptr;                              // owned; TLS when set
   std::shared_ptr<boost::asio::ssl::context> ctx_;  // the certificate's, kept with ssl_
   std::unique_ptr<std::string> unread_;             // set_unread's (rare: a pointer)
+  detail::Reactor* reactor_ = nullptr;  // socket_'s io_context's, found at the first read
+  bool tls_failed_ = false;  // an SSL call failed fatally (SSL_ERROR_SSL or _SYSCALL)
 };
 
 // Beast's customisation points (found by argument-dependent lookup), so that

@@ -5,6 +5,7 @@ per-user limit on live sockets."""
 import base64
 import json
 import os
+import random
 import re
 import resource
 import socket
@@ -268,6 +269,51 @@ class HttpEdgeCaseTest(unittest.TestCase):
             self.assertNotEqual(h.get("connection"), "close", f"request {i}")
             self.assertEqual(rd.buf, b"", f"request {i}: bytes after the answer")
         sk.close()
+
+    def test_next_request_at_any_moment_after_an_answer_is_answered(self):
+        """The server waits for a keep-alive connection's next request without trying a read
+        first when its last read drained the socket (http/reactor_read.h). Whenever the next
+        request comes (at once after the answer, after a pause, before the answer was read, two
+        in one write, or cut in two), on several connections at once, it is answered: a wait
+        that missed the bytes' arrival would leave the client hanging (5 s timeout here)."""
+        rng = random.Random(17)
+        raw = [b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+               f"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {S1}\r\n\r\n".encode()]
+        conns = []
+        for _ in range(4):
+            sk = connect(self.srv.port, timeout=5)
+            sk.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conns.append((sk, Reader(sk)))
+        owed = [0] * len(conns)
+        for i in range(800):
+            k = rng.randrange(len(conns))
+            sk, rd = conns[k]
+            req = raw[i % 2]
+            how = rng.randrange(5)
+            if how == 0:
+                sk.sendall(req + req)  # two in one write
+                owed[k] += 2
+            elif how == 1:
+                cut = rng.randrange(1, len(req))
+                sk.sendall(req[:cut])
+                time.sleep(rng.random() * 0.002)
+                sk.sendall(req[cut:])
+                owed[k] += 1
+            else:
+                if how == 2:
+                    time.sleep(rng.random() * 0.003)
+                sk.sendall(req)
+                owed[k] += 1
+            if how != 4:  # 4: the next request goes before this answer is read
+                while owed[k]:
+                    st, _, body = rd.response()
+                    self.assertEqual(st, 200, f"request {i}: {body[:200]!r}")
+                    owed[k] -= 1
+        for k, (sk, rd) in enumerate(conns):
+            while owed[k]:
+                self.assertEqual(rd.response()[0], 200)
+                owed[k] -= 1
+            sk.close()
 
     def test_allow_lists_head_with_get(self):
         st, h, body = exchange(self.srv.port, b"PUT /healthz HTTP/1.1\r\nHost: x\r\n"

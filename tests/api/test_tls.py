@@ -5,6 +5,7 @@ import hashlib
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -241,6 +242,57 @@ class TlsTest(unittest.TestCase):
             for head, body in answers:
                 self.assertTrue(head.startswith("HTTP/1.1 200"), head)
                 self.assertEqual(json.loads(body), {"status": "ok"})
+
+    def test_https_next_request_at_any_moment_after_an_answer_is_answered(self):
+        # As tests/api/test_limits.py's plain test: the next request at once after the answer,
+        # after a pause, before the answer was read, or two in one write, on several TLS
+        # connections; each must be answered (a missed readiness edge would hang the client).
+        rng = random.Random(17)
+        req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+        socks = [self.tls_socket() for _ in range(3)]
+        for s in socks:
+            s.settimeout(5)
+        try:
+            for i in range(300):
+                s = socks[rng.randrange(len(socks))]
+                how = rng.randrange(4)
+                if how == 0:
+                    s.sendall(req + req)
+                    n = 2
+                elif how == 1:
+                    s.sendall(req)
+                    time.sleep(rng.random() * 0.003)
+                    s.sendall(req)
+                    n = 2
+                else:
+                    if how == 2:
+                        time.sleep(rng.random() * 0.003)
+                    s.sendall(req)
+                    n = 1
+                for head, _ in self.read_answers(s, n):
+                    self.assertTrue(head.startswith("HTTP/1.1 200"), f"request {i}: {head}")
+        finally:
+            for s in socks:
+                s.close()
+
+    def test_https_connection_the_server_ends_ends_with_close_notify(self):
+        # An answer with Connection: close, and a refused request (no Host: 400, then the
+        # lingering close): the server says the end in TLS (close_notify) before TCP's, so a
+        # strict client (suppress_ragged_eofs=False) reads a clean end, not a truncated stream
+        # (ssl.SSLEOFError, which it raised before).
+        for raw in (b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    b"GET /healthz HTTP/1.1\r\n\r\n"):
+            plain = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            with self.ctx().wrap_socket(plain, server_hostname="127.0.0.1",
+                                        suppress_ragged_eofs=False) as s:
+                s.sendall(raw)
+                data = b""
+                while True:
+                    chunk = s.recv(65536)  # ssl.SSLEOFError on a TCP end without close_notify
+                    if not chunk:
+                        break
+                    data += chunk
+                self.assertRegex(data, rb"^HTTP/1\.1 (200|400) ", data[:200])
 
     def test_https_client_that_stalls_reading_a_large_answer_gets_it_whole(self):
         # A small receive window and three answers (the largest embedded web file) not read

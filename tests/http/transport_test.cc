@@ -1,5 +1,6 @@
 // http::Transport's hand-over pieces: Detached (a connection between I/O threads) and the
-// bytes read past a request that go with the connection (set_unread / take_unread).
+// bytes read past a request that go with the connection (set_unread / take_unread); and its
+// reads through Asio's reactor (http/reactor_read.h), which must never miss bytes.
 #include "http/transport.h"
 
 #include <fcntl.h>
@@ -7,10 +8,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <random>
 #include <string>
+#include <string_view>
+#include <thread>
 
 namespace http {
 namespace {
@@ -62,6 +71,205 @@ TEST(TransportUnread, BytesGoWithMovesAndAcrossDetachAndAdopt) {
   EXPECT_TRUE(adopted.socket().is_open());
   EXPECT_EQ(adopted.take_unread(), std::string("\x81\x85pipelined", 11));
   EXPECT_EQ(adopted.take_unread(), "");  // taken once
+}
+
+// Reads through the reactor (http/reactor_read.h): after a read that drained the socket the
+// next one waits for readability without trying a recv first. Whenever the next bytes come
+// (before the next read starts, with or without an event taken meanwhile, after it is queued,
+// or behind others), the read must see them: a keep-alive client must never hang.
+class TransportReadTest : public ::testing::Test {
+ protected:
+  using tcp = boost::asio::ip::tcp;
+  void SetUp() override {
+    tcp::acceptor acceptor(ioc_, {boost::asio::ip::address_v4::loopback(), 0});
+    client_.connect(acceptor.local_endpoint());
+    client_.set_option(tcp::no_delay(true));
+    server_ = std::make_unique<Transport>(acceptor.accept());
+    server_->socket().set_option(tcp::no_delay(true));
+  }
+  void send(std::string_view bytes) { boost::asio::write(client_, boost::asio::buffer(bytes)); }
+  // Starts one read of up to `size` bytes; the result lands in `got` (`done` set).
+  void start_read(size_t size) {
+    done_ = false;
+    server_->async_read_some(boost::asio::buffer(buf_, size),
+                             [this](boost::system::error_code ec, size_t n) {
+                               done_ = true;
+                               ec_ = ec;
+                               got_.assign(buf_, n);
+                             });
+  }
+  // Runs the io_context until the read started last completes, or fails after 3 s (a hang).
+  std::string finish_read() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (!done_ && std::chrono::steady_clock::now() < deadline) {
+      ioc_.restart();
+      ioc_.run_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(done_) << "the read never completed: a readiness edge was lost";
+    EXPECT_FALSE(ec_) << ec_.message();
+    return done_ ? got_ : std::string("<hung>");
+  }
+  std::string read(size_t size) {
+    start_read(size);
+    return finish_read();
+  }
+  // Lets the reactor run (epoll_wait) for `ms` with no read pending: it takes any event that
+  // is due, with no operation to perform.
+  void turn_reactor(int ms) {
+    boost::asio::steady_timer t(ioc_, std::chrono::milliseconds(ms));
+    bool fired = false;
+    t.async_wait([&](boost::system::error_code) { fired = true; });
+    ioc_.restart();
+    while (!fired) ioc_.run_one();
+  }
+
+  boost::asio::io_context ioc_;
+  tcp::socket client_{ioc_};
+  std::unique_ptr<Transport> server_;
+  char buf_[256];
+  bool done_ = false;
+  boost::system::error_code ec_;
+  std::string got_;
+};
+
+TEST_F(TransportReadTest, BytesSentBeforeTheNextReadStartsAreRead) {
+  send("a");
+  EXPECT_EQ(read(64), "a");  // fewer than asked: the socket is drained
+  send("b");                 // its event is still ahead when the read starts
+  EXPECT_EQ(read(64), "b");
+}
+
+TEST_F(TransportReadTest, BytesWhoseEventWasTakenWithNoReadPendingAreRead) {
+  send("a");
+  EXPECT_EQ(read(64), "a");
+  send("b");
+  turn_reactor(30);  // the event for "b" is taken while no read is pending
+  EXPECT_EQ(read(64), "b");
+}
+
+TEST_F(TransportReadTest, BytesSentAfterTheReadIsQueuedAreRead) {
+  send("a");
+  EXPECT_EQ(read(64), "a");
+  start_read(64);
+  turn_reactor(20);  // the read waits (no bytes yet)
+  EXPECT_FALSE(done_);
+  send("b");
+  EXPECT_EQ(finish_read(), "b");
+}
+
+TEST_F(TransportReadTest, BytesSentFromTheCompletionBeforeTheNextReadAreRead) {
+  // As a server that answers inside the read's completion and reads again at once, with the
+  // client's next request already sent in between (no turn of the event loop).
+  send("a");
+  std::string second;
+  bool second_done = false;
+  server_->async_read_some(boost::asio::buffer(buf_, 64), [&](boost::system::error_code ec,
+                                                              size_t n) {
+    ASSERT_FALSE(ec);
+    EXPECT_EQ(std::string(buf_, n), "a");
+    send("b");
+    server_->async_read_some(boost::asio::buffer(buf_, 64),
+                             [&](boost::system::error_code ec2, size_t n2) {
+                               EXPECT_FALSE(ec2);
+                               second.assign(buf_, n2);
+                               second_done = true;
+                             });
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (!second_done && std::chrono::steady_clock::now() < deadline) {
+    ioc_.restart();
+    ioc_.run_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(second_done) << "the second read never completed";
+  EXPECT_EQ(second, "b");
+}
+
+TEST_F(TransportReadTest, PipelinedBytesAndExactSizeReadsAreAllRead) {
+  send("abcdefgh");
+  EXPECT_EQ(read(4), "abcd");  // as many as asked: not known to be drained
+  EXPECT_EQ(read(4), "efgh");
+  start_read(4);
+  turn_reactor(20);
+  EXPECT_FALSE(done_);
+  send("ij");
+  EXPECT_EQ(finish_read(), "ij");
+  send("k");
+  turn_reactor(10);
+  send("l");
+  EXPECT_EQ(read(64), "kl");
+}
+
+TEST_F(TransportReadTest, EndOfStreamAfterADrainedReadIsSeen) {
+  send("a");
+  EXPECT_EQ(read(64), "a");
+  client_.shutdown(tcp::socket::shutdown_send);
+  start_read(64);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (!done_ && std::chrono::steady_clock::now() < deadline) {
+    ioc_.restart();
+    ioc_.run_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(done_);
+  EXPECT_EQ(ec_, boost::asio::error::eof);
+}
+
+TEST_F(TransportReadTest, AClosedLoopClientWithRandomTimingIsNeverLeftWaiting) {
+  // A client thread sends messages of random sizes, sometimes two at once, sometimes the next
+  // one before it has read the echo, with random pauses; the server echoes what it reads with
+  // one read per completion. Every byte must come back.
+  std::atomic<bool> client_ok{false};
+  std::thread client([this, &client_ok] {
+    std::mt19937 rng(17);
+    std::string pending;
+    size_t expected = 0, echoed = 0;
+    char in[4096];
+    for (int round = 0; round < 1500; ++round) {
+      const size_t n = 1 + rng() % 300;
+      std::string msg(n, char('a' + round % 26));
+      boost::asio::write(client_, boost::asio::buffer(msg));
+      expected += n;
+      switch (rng() % 4) {
+        case 0:
+          break;  // the next one at once (pipelined behind this)
+        case 1:
+          std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
+          [[fallthrough]];
+        default:
+          while (echoed < expected) {  // read the echo first (closed loop)
+            boost::system::error_code ec;
+            size_t got = client_.read_some(boost::asio::buffer(in), ec);
+            if (ec) return;
+            echoed += got;
+          }
+      }
+    }
+    while (echoed < expected) {
+      boost::system::error_code ec;
+      size_t got = client_.read_some(boost::asio::buffer(in), ec);
+      if (ec) return;
+      echoed += got;
+    }
+    client_ok = true;
+    client_.shutdown(tcp::socket::shutdown_send);
+  });
+  std::function<void()> echo_loop = [&] {
+    server_->async_read_some(boost::asio::buffer(buf_, sizeof buf_),
+                             [&](boost::system::error_code ec, size_t n) {
+                               if (ec) return;
+                               boost::asio::write(server_->socket(), boost::asio::buffer(buf_, n));
+                               echo_loop();
+                             });
+  };
+  echo_loop();
+  // A hang shows as the io_context still running at the deadline.
+  ioc_.restart();
+  ioc_.run_for(std::chrono::seconds(20));
+  if (!client_ok) {
+    boost::system::error_code ec;
+    client_.shutdown(tcp::socket::shutdown_both, ec);
+  }
+  client.join();
+  EXPECT_TRUE(client_ok) << "the echo stopped: a read was left waiting";
 }
 
 }  // namespace
