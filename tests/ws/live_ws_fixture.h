@@ -269,4 +269,40 @@ inline std::vector<std::string> texts(int from, int to) {
   return v;
 }
 
+// Students 0..back-1 of `s` drop; the teacher sends ten more chat messages (m<sent>..) while
+// they come back with resume one by one, each socket opened by `join(user, query)` (on
+// whichever thread it lands), the teacher sending one more after each: each gets its welcome
+// with resumed = true, and then every student of `s` holds exactly m0.. up to the last message,
+// in order. `next` is the number of messages sent so far, in and out.
+template <typename Join>
+void drop_and_resume(Client& teacher, std::vector<std::unique_ptr<Client>>& s,
+                     std::vector<Received>& got, int back, int& next, Join join) {
+  for (int i = 0; i < back; ++i) s[size_t(i)]->close();
+  for (int i = 0; i < 10; ++i) {
+    teacher.send({{"type", "chat"}, {"text", "m" + std::to_string(next++)}});
+  }
+  std::string room_epoch;
+  {
+    auto w = join("usr_b", "");
+    auto wb = w->expect("welcome");
+    ASSERT_TRUE(wb);
+    room_epoch = std::string(wb->at("epoch").as_string());
+  }
+  for (int i = 0; i < back; ++i) {
+    Received& r = got[size_t(i)];
+    s[size_t(i)] = join("usr_s" + std::to_string(i),
+                        "&epoch=" + room_epoch + "&last_seq=" + std::to_string(r.last_seq));
+    auto w = s[size_t(i)]->read(5s);
+    ASSERT_TRUE(w);
+    ASSERT_EQ(w->at("type"), "welcome");
+    EXPECT_EQ(w->at("resumed"), true) << "student " << i;
+    teacher.send({{"type", "chat"}, {"text", "m" + std::to_string(next++)}});
+  }
+  for (size_t i = 0; i < s.size(); ++i) {
+    read_chat(*s[i], got[i], size_t(next));
+    EXPECT_EQ(got[i].chat, texts(0, next)) << "student " << i;
+    EXPECT_TRUE(got[i].ordered) << "student " << i;
+  }
+}
+
 }  // namespace ws::live_test

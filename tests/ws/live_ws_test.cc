@@ -675,33 +675,11 @@ TEST_F(LiveWsSpreadTest, EveryStudentGetsEveryEventInRoomOrderAcrossThreads) {
 
   // Eight students drop; the teacher sends while they come back with resume, one by one:
   // each gets its welcome, then exactly what it missed and what followed, in order.
-  const int back = 8;
-  std::vector<std::string> epoch(size_t(back));
-  for (int i = 0; i < back; ++i) s[size_t(i)]->close();
-  for (int i = 0; i < 10; ++i) t->send({{"type", "chat"}, {"text", "m" + std::to_string(41 + i)}});
-  int next = 51;
-  std::string room_epoch;
-  {
-    auto w = join("usr_b", base::Role::kStudent);
-    auto wb = w->expect("welcome");
-    ASSERT_TRUE(wb);
-    room_epoch = std::string(wb->at("epoch").as_string());
-  }
-  for (int i = 0; i < back; ++i) {
-    Received& r = got[size_t(i)];
-    s[size_t(i)] = join("usr_s" + std::to_string(i), base::Role::kStudent,
-                        "&epoch=" + room_epoch + "&last_seq=" + std::to_string(r.last_seq));
-    auto w = s[size_t(i)]->read(5s);
-    ASSERT_TRUE(w);
-    ASSERT_EQ(w->at("type"), "welcome");
-    EXPECT_EQ(w->at("resumed"), true) << "student " << i;
-    t->send({{"type", "chat"}, {"text", "m" + std::to_string(next++)}});
-  }
-  for (int i = 0; i < n; ++i) {
-    read_chat(*s[size_t(i)], got[size_t(i)], size_t(next));
-    EXPECT_EQ(got[size_t(i)].chat, texts(0, next)) << "student " << i;
-    EXPECT_TRUE(got[size_t(i)].ordered) << "student " << i;
-  }
+  int next = 41;
+  ASSERT_NO_FATAL_FAILURE(drop_and_resume(
+      *t, s, got, 8, next, [&](const std::string& user, const std::string& query) {
+        return join(user, base::Role::kStudent, query);
+      }));
 
   // The end reaches every connection on both threads: session_ended, then close 1000.
   hub_->session_ended(store::Session{session_id_, course_id_, "usr_t", "Week 1"});
