@@ -151,7 +151,8 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
       close(close_code_for(reply.status()), reply.status().message());
     } else {
       joined_ = true;
-      // An EdgeRoom's reply has no welcome: it sends the welcome itself once the home's comes.
+      // The reply carries the welcome: a home room's own, or the home's that an EdgeRoom
+      // received before the upgrade (EdgeRoom::join).
       if (!reply->welcome.empty()) send_welcome(reply->welcome, reply->replay);
     }
   }
