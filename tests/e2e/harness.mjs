@@ -138,15 +138,22 @@ export function pageOpener(browser, server, timeout) {
     });
     // Chromium aborts a navigation with net::ERR_NETWORK_CHANGED when the machine's network
     // interfaces change under it (a namespace test's veth pair appearing in the host's
-    // namespace): nothing reached the server, so the page is simply loaded again.
+    // namespace): nothing reached the server, so the page is simply loaded again, after a
+    // pause for the change to settle. The aborted navigation's error page can still be on its
+    // way then and interrupt the next attempt ("interrupted by another navigation to
+    // chrome-error://"): that attempt is made again too.
     const url = `${server.url}/${file}#token=${token(sub, name, role)}`;
     for (let attempt = 1; ; attempt++) {
       try {
         await page.goto(url);
         break;
       } catch (err) {
-        if (attempt >= 3 || !String(err.message).includes('ERR_NETWORK_CHANGED')) throw err;
-        console.log(`[${sub}] ${file}: navigation aborted (ERR_NETWORK_CHANGED), loading it again`);
+        const why = String(err.message);
+        const network = why.includes('ERR_NETWORK_CHANGED') ||
+          why.includes('interrupted by another navigation to "chrome-error://');
+        if (attempt >= 5 || !network) throw err;
+        console.log(`[${sub}] ${file}: navigation aborted (${why.split('\n')[0].slice(0, 120)}), loading it again`);
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
       }
     }
     return page;
