@@ -269,6 +269,17 @@ inline std::vector<std::string> texts(int from, int to) {
   return v;
 }
 
+// Every student of `s` reads until it holds `count` chat messages: exactly m0..m<count-1>, in
+// order.
+inline void expect_every_chat(std::vector<std::unique_ptr<Client>>& s, std::vector<Received>& got,
+                              int count) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    read_chat(*s[i], got[i], size_t(count));
+    EXPECT_EQ(got[i].chat, texts(0, count)) << "student " << i;
+    EXPECT_TRUE(got[i].ordered) << "student " << i;
+  }
+}
+
 // Students 0..back-1 of `s` drop; the teacher sends ten more chat messages (m<sent>..) while
 // they come back with resume one by one, each socket opened by `join(user, query)` (on
 // whichever thread it lands), the teacher sending one more after each: each gets its welcome
@@ -298,11 +309,7 @@ void drop_and_resume(Client& teacher, std::vector<std::unique_ptr<Client>>& s,
     EXPECT_EQ(w->at("resumed"), true) << "student " << i;
     teacher.send({{"type", "chat"}, {"text", "m" + std::to_string(next++)}});
   }
-  for (size_t i = 0; i < s.size(); ++i) {
-    read_chat(*s[i], got[i], size_t(next));
-    EXPECT_EQ(got[i].chat, texts(0, next)) << "student " << i;
-    EXPECT_TRUE(got[i].ordered) << "student " << i;
-  }
+  expect_every_chat(s, got, next);
 }
 
 }  // namespace ws::live_test

@@ -647,11 +647,7 @@ TEST_F(LiveWsSpreadTest, EveryStudentGetsEveryEventInRoomOrderAcrossThreads) {
   read_chat(*t, teacher, 40);
   ASSERT_EQ(teacher.chat, texts(0, 40));
   s[3]->send({{"type", "chat"}, {"text", "m40"}});
-  for (int i = 0; i < n; ++i) {
-    read_chat(*s[size_t(i)], got[size_t(i)], 41);
-    EXPECT_EQ(got[size_t(i)].chat, texts(0, 41)) << "student " << i;
-    EXPECT_TRUE(got[size_t(i)].ordered) << "student " << i;
-  }
+  expect_every_chat(s, got, 41);
 
   // 41 chat messages to the teacher and every student, wherever their sockets run (a shard
   // counts right after queuing, so the count may trail the last read by a moment).
