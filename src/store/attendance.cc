@@ -37,14 +37,10 @@ base::Result<std::vector<Visit>> list_visits(Db& db, std::string_view session_id
                                           "left_at FROM attendance WHERE session_id = ? "
                                           "ORDER BY user_id, joined_at, id"));
   st.bind_all(session_id);
-  std::vector<Visit> out;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(Visit{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3),
-                        st.column_int(4), st.column_opt_int(5)});
-  }
-  return out;
+  return st.collect([](const Stmt& row) {
+    return Visit{row.column_text(0), row.column_text(1), row.column_text(2), row.column_text(3),
+                 row.column_int(4),  row.column_opt_int(5)};
+  });
 }
 
 base::Result<std::map<std::string, int64_t>> attendance_counts(Db& db, std::string_view course_id) {
@@ -54,11 +50,7 @@ base::Result<std::map<std::string, int64_t>> attendance_counts(Db& db, std::stri
                                  "a.role = 'student' GROUP BY a.session_id"));
   st.bind_all(course_id);
   std::map<std::string, int64_t> out;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out[st.column_text(0)] = st.column_int(1);
-  }
+  EC_RETURN_IF_ERROR(st.each_row([&](const Stmt& row) { out[row.column_text(0)] = row.column_int(1); }));
   return out;
 }
 

@@ -78,18 +78,9 @@ base::Result<Page<ChatMessage>> list_chat(Db& db, std::string_view session_id,
   }
   st.bind(++i, int64_t(limit) + 1);
 
-  Page<ChatMessage> page;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    if (int(page.items.size()) == limit) {
-      const ChatMessage& last = page.items.back();
-      page.next_cursor = encode_cursor({last.created_at, last.id});
-      break;
-    }
-    page.items.push_back(read_message(st));
-  }
-  return page;
+  return read_page<ChatMessage>(st, limit, read_message, [](const ChatMessage& last) {
+    return CursorKey{last.created_at, last.id};
+  });
 }
 
 std::string chat_cursor_after(const ChatMessage& message) {
@@ -110,12 +101,7 @@ base::Result<std::vector<ChatMessage>> recent_chat(Db& db, std::string_view sess
       Stmt st, db.prepare(std::string(kSelect) + "WHERE session_id = ? AND deleted = 0 "
                                                  "ORDER BY created_at DESC, id DESC LIMIT ?"));
   st.bind_all(session_id, int64_t(limit));
-  std::vector<ChatMessage> out;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(read_message(st));
-  }
+  EC_ASSIGN_OR_RETURN(std::vector<ChatMessage> out, st.collect(read_message));
   std::reverse(out.begin(), out.end());
   return out;
 }

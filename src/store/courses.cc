@@ -100,18 +100,9 @@ base::Result<Page<Course>> list_courses(Db& db, const CourseFilter& filter, std:
   }
   st.bind(++i, int64_t(limit) + 1);  // one extra row tells whether another page exists
 
-  Page<Course> page;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    if (int(page.items.size()) == limit) {
-      const Course& last = page.items.back();
-      page.next_cursor = encode_cursor({last.created_at, last.id});
-      break;
-    }
-    page.items.push_back(read_course(st));
-  }
-  return page;
+  return read_page<Course>(st, limit, read_course, [](const Course& last) {
+    return CursorKey{last.created_at, last.id};
+  });
 }
 
 base::Status update_course(Txn& txn, const Course& c) {
@@ -187,17 +178,11 @@ base::Result<int64_t> count_enrollments(Db& db, std::string_view course_id) {
 
 base::Result<std::vector<std::string>> enrolled_student_ids(Db& db, std::string_view course_id,
                                                             int64_t limit) {
-  std::vector<std::string> ids;
-  if (limit <= 0) return ids;
+  if (limit <= 0) return std::vector<std::string>{};
   EC_ASSIGN_OR_RETURN(Stmt st, db.prepare("SELECT student_id FROM enrollments WHERE course_id = ? "
                                           "ORDER BY joined_at, student_id LIMIT ?"));
   st.bind_all(course_id, limit);
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    ids.push_back(st.column_text(0));
-  }
-  return ids;
+  return st.collect([](const Stmt& row) { return row.column_text(0); });
 }
 
 namespace {
@@ -228,19 +213,9 @@ base::Result<Page<Enrollment>> page_enrollments(Db& db, std::string_view key_col
   st.bind(++i, int64_t(limit) + 1);
 
   const bool tie_is_student = tie_column == "student_id";
-  Page<Enrollment> page;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    if (int(page.items.size()) == limit) {
-      const Enrollment& last = page.items.back();
-      page.next_cursor =
-          encode_cursor({last.joined_at, tie_is_student ? last.student_id : last.course_id});
-      break;
-    }
-    page.items.push_back(read_enrollment(st));
-  }
-  return page;
+  return read_page<Enrollment>(st, limit, read_enrollment, [&](const Enrollment& last) {
+    return CursorKey{last.joined_at, tie_is_student ? last.student_id : last.course_id};
+  });
 }
 
 }  // namespace

@@ -131,10 +131,7 @@ base::Result<bool> Stmt::step() {
 }
 
 base::Status Stmt::run() {
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, step());
-    if (!row) return base::Status::ok();
-  }
+  return each_row([](const Stmt&) {});
 }
 
 void Stmt::reset() {

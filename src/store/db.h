@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -84,6 +86,22 @@ class Stmt {
   base::Result<bool> step();
   // Steps to completion, ignoring any rows (INSERT/UPDATE/DELETE).
   base::Status run();
+  // Steps to completion, calling `on_row(const Stmt&)` at each row.
+  template <typename OnRow>
+  base::Status each_row(OnRow&& on_row) {
+    while (true) {
+      EC_ASSIGN_OR_RETURN(bool row, step());
+      if (!row) return base::Status::ok();
+      on_row(std::as_const(*this));
+    }
+  }
+  // Every row, in order, as `read(const Stmt&)` makes it.
+  template <typename Read>
+  auto collect(Read&& read) -> base::Result<std::vector<decltype(read(std::declval<const Stmt&>()))>> {
+    std::vector<decltype(read(std::declval<const Stmt&>()))> out;
+    EC_RETURN_IF_ERROR(each_row([&](const Stmt& st) { out.push_back(read(st)); }));
+    return out;
+  }
   // Resets so the statement can be stepped again with new bindings.
   void reset();
 

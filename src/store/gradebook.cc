@@ -7,14 +7,9 @@ base::Result<std::vector<Enrollment>> roster(Db& db, std::string_view course_id)
                                           "FROM enrollments WHERE course_id = ? "
                                           "ORDER BY student_name, student_id"));
   st.bind_all(course_id);
-  std::vector<Enrollment> out;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(
-        Enrollment{st.column_text(0), st.column_text(1), st.column_text(2), st.column_int(3)});
-  }
-  return out;
+  return st.collect([](const Stmt& row) {
+    return Enrollment{row.column_text(0), row.column_text(1), row.column_text(2), row.column_int(3)};
+  });
 }
 
 base::Result<std::vector<QuizScore>> quiz_scores(Db& db, std::string_view course_id) {
@@ -24,14 +19,9 @@ base::Result<std::vector<QuizScore>> quiz_scores(Db& db, std::string_view course
                           "WHERE q.course_id = ? AND q.status != 'draft' "
                           "GROUP BY a.quiz_id, a.student_id ORDER BY a.quiz_id, a.student_id"));
   st.bind_all(course_id);
-  std::vector<QuizScore> out;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(
-        QuizScore{st.column_text(0), st.column_text(1), st.column_int(2), st.column_int(3)});
-  }
-  return out;
+  return st.collect([](const Stmt& row) {
+    return QuizScore{row.column_text(0), row.column_text(1), row.column_int(2), row.column_int(3)};
+  });
 }
 
 }  // namespace store

@@ -32,13 +32,11 @@ base::Result<LiveRoomState> get_live_room(Db& db, std::string_view session_id) {
   EC_ASSIGN_OR_RETURN(Stmt st, db.prepare("SELECT user_id, muted, removed FROM live_room_members "
                                           "WHERE session_id = ? ORDER BY user_id"));
   st.bind_all(session_id);
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    std::string user = st.column_text(0);
-    if (st.column_int(1) != 0) out.muted.push_back(user);
-    if (st.column_int(2) != 0) out.removed.push_back(std::move(user));
-  }
+  EC_RETURN_IF_ERROR(st.each_row([&](const Stmt& row) {
+    std::string user = row.column_text(0);
+    if (row.column_int(1) != 0) out.muted.push_back(user);
+    if (row.column_int(2) != 0) out.removed.push_back(std::move(user));
+  }));
   return out;
 }
 

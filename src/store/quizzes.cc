@@ -44,13 +44,7 @@ base::Status quiz_not_found(std::string_view id) {
 }
 
 base::Result<std::vector<Answer>> read_answers(Stmt& st) {
-  std::vector<Answer> out;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(read_answer(st));
-  }
-  return out;
+  return st.collect(read_answer);
 }
 
 // After an UPDATE ... WHERE status = <from> changed nothing: NotFound or the state error.
@@ -97,13 +91,7 @@ base::Result<std::vector<Quiz>> list_quizzes(Db& db, std::string_view session_id
   EC_ASSIGN_OR_RETURN(Stmt st, db.prepare(std::string(kSelectQuiz) +
                                           "WHERE session_id = ? ORDER BY created_at, id"));
   st.bind_all(session_id);
-  std::vector<Quiz> out;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(read_quiz(st));
-  }
-  return out;
+  return st.collect(read_quiz);
 }
 
 base::Result<std::vector<Quiz>> graded_quizzes(Db& db, std::string_view course_id) {
@@ -111,13 +99,7 @@ base::Result<std::vector<Quiz>> graded_quizzes(Db& db, std::string_view course_i
       Stmt st, db.prepare(std::string(kSelectQuiz) + "WHERE course_id = ? AND status != 'draft' "
                                                      "ORDER BY published_at, created_at, id"));
   st.bind_all(course_id);
-  std::vector<Quiz> out;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(read_quiz(st));
-  }
-  return out;
+  return st.collect(read_quiz);
 }
 
 base::Status publish_quiz(Txn& txn, std::string_view id, int64_t published_at,

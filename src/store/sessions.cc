@@ -70,13 +70,7 @@ base::Result<std::vector<Session>> list_sessions(Db& db, std::string_view course
   EC_ASSIGN_OR_RETURN(
       Stmt st, db.prepare(std::string(kSelect) + "WHERE course_id = ? ORDER BY started_at, id"));
   st.bind_all(course_id);
-  std::vector<Session> out;
-  while (true) {
-    EC_ASSIGN_OR_RETURN(bool row, st.step());
-    if (!row) break;
-    out.push_back(read_session(st));
-  }
-  return out;
+  return st.collect(read_session);
 }
 
 base::Status end_session(Txn& txn, std::string_view id, int64_t ended_at) {

@@ -211,5 +211,26 @@ TEST(DbTest, ConstraintViolationIsConflict) {
   EXPECT_NE(st->last_error_code(), 0);
 }
 
+TEST(DbTest, CollectReadsEveryRowInOrderAndEachRowStopsAtAStepError) {
+  TempDir dir;
+  auto db = Db::open(dir.file("rows.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok());
+  auto st = (*db)->prepare("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5) "
+                           "SELECT i, 'r' || i FROM n");
+  ASSERT_TRUE(st.is_ok()) << st.status().to_string();
+  auto rows = st->collect([](const Stmt& row) { return row.column_text(1); });
+  ASSERT_TRUE(rows.is_ok()) << rows.status().to_string();
+  EXPECT_EQ(*rows, (std::vector<std::string>{"r1", "r2", "r3", "r4", "r5"}));
+
+  // The third row overflows abs(): SQLite fails that step, after handing out two rows.
+  auto bad = (*db)->prepare("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5) "
+                            "SELECT i, abs(CASE WHEN i = 3 THEN -9223372036854775807 - 1 ELSE i END) FROM n");
+  ASSERT_TRUE(bad.is_ok()) << bad.status().to_string();
+  std::vector<int64_t> seen;
+  base::Status s = bad->each_row([&](const Stmt& row) { seen.push_back(row.column_int(1)); });
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_EQ(seen, (std::vector<int64_t>{1, 2}));
+}
+
 }  // namespace
 }  // namespace store
