@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/bundle.h"
+#include "base/utf8.h"
 
 namespace app {
 namespace {
@@ -98,23 +99,6 @@ class Canonicalizer {
     i_ += 4;
     return true;
   }
-  static void utf8(uint32_t cp, std::string& out) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
   // A JSON string literal, decoded to bytes.
   bool string(std::string& out) {
     ++i_;  // the opening quote
@@ -169,7 +153,7 @@ class Canonicalizer {
           } else if (cp >= 0xD800 && cp < 0xE000) {
             cp = 0xFFFD;  // a lone surrogate, as Go decodes it
           }
-          utf8(cp, out);
+          base::append_utf8(out, cp);
           break;
         }
         default:
@@ -177,21 +161,6 @@ class Canonicalizer {
       }
     }
     return false;
-  }
-  // Length of the valid UTF-8 sequence at s[i] (0 when invalid).
-  static size_t utf8_len(std::string_view s, size_t i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) return 1;
-    size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return 0;
-    for (size_t j = 1; j < len; ++j) {
-      if ((static_cast<unsigned char>(s[i + j]) & 0xC0) != 0x80) return 0;
-    }
-    unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-    if (len == 2 && c < 0xC2) return 0;
-    if (len == 3 && ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))) return 0;
-    if (len == 4 && ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90) || c > 0xF4)) return 0;
-    return len;
   }
   // Go's encoding/json string encoding with SetEscapeHTML(false).
   static void encode(std::string_view s, std::string& out) {
@@ -234,7 +203,7 @@ class Canonicalizer {
         ++i;
         continue;
       }
-      size_t n = utf8_len(s, i);
+      size_t n = base::utf8_sequence_length(s, i);
       if (n == 0) {
         out += "\\ufffd";
         ++i;

@@ -14,6 +14,9 @@ namespace base {
 // code point past U+10FFFF). `i` must be < s.size().
 size_t utf8_sequence_length(std::string_view s, size_t i);
 
+// Appends code point `c` (at most U+10FFFF) encoded as UTF-8.
+void append_utf8(std::string& out, char32_t c);
+
 // True when all of `s` is well-formed UTF-8.
 bool is_valid_utf8(std::string_view s);
 // Number of code points in `s`, which must be valid UTF-8.

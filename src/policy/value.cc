@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "base/strings.h"
+#include "base/utf8.h"
 
 namespace policy {
 namespace {
@@ -424,30 +425,12 @@ std::string number_to_string(const Value& v) {
   return s;
 }
 
-namespace {
-// Length of the valid UTF-8 sequence at s[i], or 0 when the byte there starts none.
-size_t utf8_len(std::string_view s, size_t i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return 1;
-  size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  for (size_t j = 1; j < len; ++j) {
-    if ((static_cast<unsigned char>(s[i + j]) & 0xC0) != 0x80) return 0;
-  }
-  unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
-  if (len == 2 && c < 0xC2) return 0;
-  if (len == 3 && ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))) return 0;
-  if (len == 4 && ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90) || c > 0xF4)) return 0;
-  return len;
-}
-}  // namespace
-
 void append_quoted(std::string& out, std::string_view s) {
   out.push_back('"');
   // Invalid UTF-8 becomes U+FFFD (as Go's encoding/json does), so the output is valid JSON.
   size_t start = 0, i = 0;
   while (i < s.size()) {
-    size_t n = utf8_len(s, i);
+    size_t n = base::utf8_sequence_length(s, i);
     if (n > 0) {
       i += n;
       continue;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+
 namespace base {
 namespace {
 
@@ -19,6 +22,22 @@ TEST(Utf8Test, ValidMeansShortestFormNoSurrogatesUpToU10FFFF) {
   EXPECT_FALSE(is_valid_utf8("\xFF"));
   EXPECT_EQ(utf8_length("\xC3\xA9t\xC3\xA9"), 3u);
   EXPECT_EQ(utf8_length("\xF0\x9F\x98\x80!"), 2u);
+}
+
+TEST(Utf8Test, EncodesEveryLengthBoundaryAsTheDecoderReadsIt) {
+  struct Case {
+    char32_t cp;
+    std::string_view bytes;
+  };
+  for (const Case& c : {Case{0x00, std::string_view("\0", 1)}, Case{0x7F, "\x7F"},
+                        Case{0x80, "\xC2\x80"}, Case{0x7FF, "\xDF\xBF"}, Case{0x800, "\xE0\xA0\x80"},
+                        Case{0xFFFD, "\xEF\xBF\xBD"}, Case{0xFFFF, "\xEF\xBF\xBF"},
+                        Case{0x10000, "\xF0\x90\x80\x80"}, Case{0x10FFFF, "\xF4\x8F\xBF\xBF"}}) {
+    std::string out = "x";
+    append_utf8(out, c.cp);
+    EXPECT_EQ(out.substr(1), c.bytes) << std::hex << uint32_t(c.cp);
+    EXPECT_EQ(utf8_sequence_length(out, 1), c.bytes.size()) << std::hex << uint32_t(c.cp);
+  }
 }
 
 TEST(Utf8Test, RepairReplacesEachBadByteAndKeepsValidText) {

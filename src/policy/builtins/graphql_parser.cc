@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "base/utf8.h"
+
 namespace policy::builtins::graphql {
 namespace {
 
@@ -67,24 +69,6 @@ std::string describe(const Token& t) {
   std::string s(tok_text(t.kind));
   if (!t.value.empty()) s += " " + go_quote(t.value);
   return s;
-}
-
-void append_utf8(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
 }
 
 // Block string value (spec 2.9.4, BlockStringValue): common indentation removed, blank first
@@ -333,7 +317,7 @@ class Lexer {
           return error(t, "Invalid character escape sequence: \\" +
                               std::string(s_.substr(pos_, std::min<size_t>(5, s_.size() - pos_))));
         }
-        append_utf8(out, v);
+        base::append_utf8(out, v);
         advance(6);
         continue;
       }
