@@ -11,17 +11,8 @@ namespace {
 using testing::course_row;
 using testing::session_row;
 
-class ChatTest : public testing::StoreTest {
+class ChatTest : public testing::TwoCoursesTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    ASSERT_OK(write([](Txn& t) -> base::Status {
-      EC_RETURN_IF_ERROR(insert_course(t, course_row("crs_1")));
-      EC_RETURN_IF_ERROR(insert_course(t, course_row("crs_2")));
-      EC_RETURN_IF_ERROR(insert_session(t, session_row("ses_1", "crs_1")));
-      return insert_session(t, session_row("ses_2", "crs_2"));
-    }));
-  }
   static ChatMessage msg(const std::string& id, const std::string& session, int64_t at) {
     return ChatMessage{id, session, "usr_a", "Alice", "hello " + id, at, false};
   }

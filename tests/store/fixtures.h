@@ -8,6 +8,7 @@
 #include "store/quizzes.h"
 #include "store/sessions.h"
 #include "store/txn.h"
+#include "test_util.h"
 
 namespace store::testing {
 
@@ -53,5 +54,19 @@ inline Answer answer_row(const std::string& quiz, const std::string& student, in
                          const std::string& choice = "[1]", int64_t at = 5) {
   return Answer{quiz, student, question, choice, choice == "[1]", at};
 }
+
+// A store with two courses (crs_1, crs_2), each with one live session (ses_1, ses_2).
+class TwoCoursesTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    ASSERT_OK(write([](Txn& t) -> base::Status {
+      EC_RETURN_IF_ERROR(insert_course(t, course_row("crs_1")));
+      EC_RETURN_IF_ERROR(insert_course(t, course_row("crs_2")));
+      EC_RETURN_IF_ERROR(insert_session(t, session_row("ses_1", "crs_1")));
+      return insert_session(t, session_row("ses_2", "crs_2"));
+    }));
+  }
+};
 
 }  // namespace store::testing

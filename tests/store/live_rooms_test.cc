@@ -12,18 +12,7 @@ namespace {
 using testing::course_row;
 using testing::session_row;
 
-class LiveRoomsTest : public testing::StoreTest {
- protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    ASSERT_OK(write([](Txn& t) -> base::Status {
-      EC_RETURN_IF_ERROR(insert_course(t, course_row("crs_1")));
-      EC_RETURN_IF_ERROR(insert_course(t, course_row("crs_2")));
-      EC_RETURN_IF_ERROR(insert_session(t, session_row("ses_1", "crs_1")));
-      return insert_session(t, session_row("ses_2", "crs_2"));
-    }));
-  }
-};
+using LiveRoomsTest = testing::TwoCoursesTest;
 
 TEST_F(LiveRoomsTest, NothingStoredReadsAsDefaults) {
   auto st = get_live_room(db(), "ses_1");
