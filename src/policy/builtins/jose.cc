@@ -248,26 +248,7 @@ base::Result<std::vector<Key>> parse_public_keys(std::string_view text) {
     }
     return base::invalid_argument("failed to extract a Key from the PEM certificate");
   }
-  auto v = Value::parse_json(text);
-  if (!v.is_ok())
-    return base::invalid_argument("failed to parse a JWK key (set): " + v.status().message());
-  std::vector<Key> keys;
-  if (const Value* set = v->find("keys"); set != nullptr && set->is_array()) {
-    for (const Value& k : set->array_items()) {
-      auto key = parse_jwk(k);
-      if (!key.is_ok())
-        return base::invalid_argument("failed to parse a JWK key (set): " + key.status().message());
-      // Keys for algorithms OPA does not verify with are skipped.
-      if (!key->alg.empty() && !known_alg(key->alg)) continue;
-      keys.push_back(std::move(key).value());
-    }
-    return keys;
-  }
-  auto key = parse_jwk(*v);
-  if (!key.is_ok())
-    return base::invalid_argument("failed to parse a JWK key (set): " + key.status().message());
-  keys.push_back(std::move(key).value());
-  return keys;
+  return parse_jwk_text(text);
 }
 
 std::string digest(std::string_view name, std::string_view data) {

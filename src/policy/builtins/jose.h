@@ -28,6 +28,8 @@ struct Key {
 base::Result<std::vector<Key>> parse_public_keys(std::string_view text);
 // A key from a JWK object (public or private; "oct" gives a secret).
 base::Result<Key> parse_jwk(const Value& jwk);
+// The keys of a JWK or a JWK Set in `text` (parse_public_keys without PEM; both builds share it).
+base::Result<std::vector<Key>> parse_jwk_text(std::string_view text);
 
 // Digest names: "md5", "sha1", "sha256", "sha384", "sha512". Empty result on unknown names.
 std::string digest(std::string_view name, std::string_view data);
