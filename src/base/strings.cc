@@ -78,7 +78,7 @@ std::string format_utc_ms(int64_t unix_ms) {
   time_t secs = time_t(unix_ms / 1000);
   tm t;
   gmtime_r(&secs, &t);
-  char buf[40];
+  char buf[96];  // room for any int in each field, so the compiler sees nothing cut
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900,
                 t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, int(unix_ms % 1000));
   return buf;

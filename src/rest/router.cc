@@ -12,7 +12,7 @@ std::string_view PathParams::get(std::string_view name) const {
 }
 
 size_t PathTable::add(std::string method, std::string pattern) {
-  Route r{std::move(method), std::move(pattern), {}};
+  Route r{std::move(method), std::move(pattern), {}, {}};
   for (auto seg : base::split(std::string_view(r.pattern).substr(1), '/')) {
     r.segments.emplace_back(seg);
     const std::string& w = r.segments.back();
