@@ -31,7 +31,9 @@ TEST(PeerUrlTest, RejectsWhatItCannotUse) {
         "http://h:8x", "http://h:1/api", "http://u@h:1", "http://::1:80", "http://[::1:80"}) {
     auto u = city::parse_peer_url(bad);
     EXPECT_FALSE(u.is_ok()) << bad;
-    if (!u.is_ok()) EXPECT_NE(u.status().message().find(bad), std::string::npos);
+    if (!u.is_ok()) {
+      EXPECT_NE(u.status().message().find(bad), std::string::npos);
+    }
   }
 }
 

@@ -142,7 +142,10 @@ TEST_F(RoomFixture, MutesAreReportedForStorage) {
     }
     std::vector<std::pair<std::string, bool>> mutes;
   } l;
-  RoomConfig cfg{"ses_x", "crs_x", "T"};
+  RoomConfig cfg;
+  cfg.session_id = "ses_x";
+  cfg.course_id = "crs_x";
+  cfg.title = "T";
   cfg.teacher_id = "t1";
   cfg.authorizer = [a = policies()] { return a; };
   Room r(cfg, l, clock, random);

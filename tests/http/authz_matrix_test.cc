@@ -633,7 +633,9 @@ TEST_F(AuthzMatrixTest, EveryRouteAnswersEachCallerAsDocumented) {
       EXPECT_EQ(r.label, row.route) << where;
       if (r.status != want) continue;
       // The error codes that go with each refusal (docs/api.md, Errors).
-      if (want == 401) EXPECT_EQ(r.code(), "token_missing") << where;
+      if (want == 401) {
+        EXPECT_EQ(r.code(), "token_missing") << where;
+      }
       if (want == 403) {
         EXPECT_TRUE(r.code() == "forbidden" || r.code() == "join_denied")
             << where << ": code " << r.code();

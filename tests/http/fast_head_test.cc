@@ -148,7 +148,9 @@ TEST(FastHeadTest, TakesAHeadUpToTheHeaderLimitAndNoLonger) {
     SCOPED_TRACE(limit);
     const std::string fast = fast_test_fast(req, limit);
     EXPECT_EQ(fast.empty(), limit < req.size());
-    if (!fast.empty()) EXPECT_EQ(fast, fast_test_beast(req, limit));
+    if (!fast.empty()) {
+      EXPECT_EQ(fast, fast_test_beast(req, limit));
+    }
   }
 }
 
