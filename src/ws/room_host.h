@@ -217,8 +217,10 @@ class RoomHost : public LiveRoom,
   classroom::Decision may_publish_media(const classroom::Participant& p) const;
   // The "share_screen" decision for `p` (same input as "publish_media").
   classroom::Decision may_share_screen(const classroom::Participant& p) const;
-  // {"id","teacher_id"} of the room's course, for policy inputs.
-  boost::json::object course_input() const;
+  // The policy's `action` ("publish_media", "share_screen") for `p`, the room's course as
+  // {"id", "teacher_id"}.
+  classroom::Decision media_decision(std::string_view action, const classroom::Participant& p,
+                                     bool on_stage) const;
   // {"type":"media.tracks","feeds":[...]}: which feeds are live now.
   std::string media_tracks_message() const;
   void ensure_ticking();
