@@ -10,16 +10,50 @@ std::atomic<uint64_t>& catalog_generation() {
   return generation;
 }
 
+base::Result<store::Quiz> RowCache::quiz(store::Db& db, std::string_view id,
+                                         uint64_t generation) {
+  if (quiz_generation_ == generation && quiz_.id == id) return quiz_;
+  EC_ASSIGN_OR_RETURN(quiz_, store::get_quiz(db, id));
+  quiz_generation_ = generation;
+  return quiz_;
+}
+
+base::Result<store::Course> RowCache::course(store::Db& db, std::string_view id,
+                                             uint64_t generation) {
+  if (course_generation_ == generation && course_.id == id) return course_;
+  EC_ASSIGN_OR_RETURN(course_, store::get_course(db, id));
+  course_generation_ = generation;
+  return course_;
+}
+
+base::Result<bool> RowCache::enrolled(store::Db& db, std::string_view course_id,
+                                      std::string_view student_id, uint64_t generation) {
+  if (enrolled_generation_ != generation || enrolled_course_ != course_id ||
+      enrolled_.size() >= kMaxEnrolled) {
+    enrolled_.clear();
+    enrolled_course_ = course_id;
+    enrolled_generation_ = generation;
+  }
+  if (auto it = enrolled_.find(student_id); it != enrolled_.end()) return it->second;
+  EC_ASSIGN_OR_RETURN(bool e, store::is_enrolled(db, course_id, student_id));
+  enrolled_.emplace(std::string(student_id), e);
+  return e;
+}
+
 base::Result<store::Course> DbReader::course(std::string_view id) {
+  if (rows_) return rows_->course(db_, id, generation_);
   return store::get_course(db_, id);
 }
 
 base::Result<const store::Course*> DbReader::course_ref(std::string_view id) {
-  EC_ASSIGN_OR_RETURN(last_course_, store::get_course(db_, id));
+  EC_ASSIGN_OR_RETURN(last_course_, course(id));
   return &last_course_;
 }
 
-base::Result<store::Quiz> DbReader::quiz(std::string_view id) { return store::get_quiz(db_, id); }
+base::Result<store::Quiz> DbReader::quiz(std::string_view id) {
+  if (rows_) return rows_->quiz(db_, id, generation_);
+  return store::get_quiz(db_, id);
+}
 
 base::Result<std::shared_ptr<const std::vector<Question>>> QuestionsCache::get(
     const store::Quiz& quiz) {
@@ -39,6 +73,7 @@ base::Result<std::shared_ptr<const std::vector<Question>>> DbReader::questions(
 }
 
 base::Result<bool> DbReader::enrolled(std::string_view course_id, std::string_view student_id) {
+  if (rows_) return rows_->enrolled(db_, course_id, student_id, generation_);
   return store::is_enrolled(db_, course_id, student_id);
 }
 

@@ -424,7 +424,7 @@ void RoomHost::media_event(const MediaEvent& e) {
 void RoomHost::submit_answer(const Sender& s, const classroom::ClientMessage& msg) {
   // The classroom sequences it (room, service, commit, tally); the socket only sends a
   // refusal back.
-  classroom::DbReader reader(*deps_.reader, &questions_cache_);
+  classroom::DbReader reader(*deps_.reader, &questions_cache_, &row_cache_);
   classroom::submit_live_answer(
       room_, {*deps_.service, reader, *this}, s.who, msg.quiz_id, msg.answers,
       [fail = error_replier(s, msg.ref)](const base::Status& st) { fail(st); });

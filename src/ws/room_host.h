@@ -248,8 +248,10 @@ class RoomHost : public LiveRoom,
   const std::string course_id_;
   std::function<void()> on_finished_;
   classroom::Room room_;  // room thread only
-  // The open quiz's parsed questions for the answers' grading (room thread only).
+  // The open quiz's parsed questions for the answers' grading, and the quiz, course and
+  // enrollment rows the answers read (room thread only).
   classroom::QuestionsCache questions_cache_;
+  classroom::RowCache row_cache_;
   // Open connections on this replica (room thread only, but for shard()): on this thread
   // and, a spread room's, on the others through their shards. Connections held by edges are
   // remote_ below.
