@@ -10,20 +10,29 @@ std::atomic<uint64_t>& catalog_generation() {
   return generation;
 }
 
+namespace {
+
+// `row` when it was kept at `generation` for `id`; otherwise read() kept (at `generation`).
+template <typename Row, typename Read>
+base::Result<Row> kept_row(Row& row, uint64_t& kept_at, std::string_view id, uint64_t generation,
+                           const Read& read) {
+  if (kept_at == generation && row.id == id) return row;
+  EC_ASSIGN_OR_RETURN(row, read());
+  kept_at = generation;
+  return row;
+}
+
+}  // namespace
+
 base::Result<store::Quiz> RowCache::quiz(store::Db& db, std::string_view id,
                                          uint64_t generation) {
-  if (quiz_generation_ == generation && quiz_.id == id) return quiz_;
-  EC_ASSIGN_OR_RETURN(quiz_, store::get_quiz(db, id));
-  quiz_generation_ = generation;
-  return quiz_;
+  return kept_row(quiz_, quiz_generation_, id, generation, [&] { return store::get_quiz(db, id); });
 }
 
 base::Result<store::Course> RowCache::course(store::Db& db, std::string_view id,
                                              uint64_t generation) {
-  if (course_generation_ == generation && course_.id == id) return course_;
-  EC_ASSIGN_OR_RETURN(course_, store::get_course(db, id));
-  course_generation_ = generation;
-  return course_;
+  return kept_row(course_, course_generation_, id, generation,
+                  [&] { return store::get_course(db, id); });
 }
 
 base::Result<bool> RowCache::enrolled(store::Db& db, std::string_view course_id,
