@@ -20,11 +20,11 @@ const std::string kWords[] = {
     "on_stage", "quiz", "role", "session", "session_id", "status", "students", "target",
     "teacher_id", "user",
     // actions
-    "create_course", "update_course", "join", "leave", "remove_student", "list_students",
-    "go_live", "end_session", "create_quiz", "publish_quiz", "close_quiz", "read_results",
-    "list_quizzes", "read_quiz", "answer", "join_live", "mute", "remove_from_room", "moderate",
-    "publish_media", "share_screen", "read_join_code", "rotate_join_code", "read_attendance",
-    "read_gradebook", "stage",
+    "create_course", "update_course", "join", "leave", "remove_student", "list_students", "go_live",
+    "end_session", "create_quiz", "publish_quiz", "close_quiz", "read_results", "list_quizzes",
+    "read_quiz", "answer", "join_live", "mute", "remove_from_room", "moderate", "publish_media",
+    "share_screen", "read_join_code", "rotate_join_code", "read_attendance", "read_gradebook",
+    "stage",
     // roles and statuses
     "student", "teacher", "admin", "draft", "active", "archived", "live", "ended", "published",
     "closed"};
@@ -51,12 +51,11 @@ Value key(std::string_view k) { return Value::string_ref(*word_table().at(k)); }
 
 struct Keys {
   Value action = key("action"), capacity = key("capacity"), course = key("course"),
-        course_id = key("course_id"), deadline_at = key("deadline_at"),
-        enrolled = key("enrolled"), id = key("id"), name = key("name"),
-        on_stage = key("on_stage"), quiz = key("quiz"), role = key("role"),
-        session = key("session"), session_id = key("session_id"), status = key("status"),
-        students = key("students"), target = key("target"), teacher_id = key("teacher_id"),
-        user = key("user");
+        course_id = key("course_id"), deadline_at = key("deadline_at"), enrolled = key("enrolled"),
+        id = key("id"), name = key("name"), on_stage = key("on_stage"), quiz = key("quiz"),
+        role = key("role"), session = key("session"), session_id = key("session_id"),
+        status = key("status"), students = key("students"), target = key("target"),
+        teacher_id = key("teacher_id"), user = key("user");
 };
 
 const Keys& keys() {
@@ -65,7 +64,8 @@ const Keys& keys() {
 }
 
 // Members are appended in key order (bytewise), so object_sorted needs no sort.
-Value course_value(const Keys& k, const store::Course& c, const std::vector<std::string>* students) {
+Value course_value(const Keys& k, const store::Course& c,
+                   const std::vector<std::string>* students) {
   std::vector<ObjectItem> m;
   m.reserve(6);
   m.emplace_back(k.capacity, Value::integer(c.capacity));

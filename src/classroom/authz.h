@@ -55,8 +55,8 @@ struct DecisionInput {
   const store::Course* course = nullptr;  // {"id", "status", "capacity", "enrolled", "teacher_id"}
   const std::vector<std::string>* students = nullptr;  // with `course`: its "students" (join)
   const RoomCourse* room_course = nullptr;             // instead of `course`
-  const store::Session* session = nullptr;             // {"id", "course_id", "teacher_id", "status"}
-  const store::Quiz* quiz = nullptr;  // {"id", "session_id", "status", "deadline_at" if set}
+  const store::Session* session = nullptr;  // {"id", "course_id", "teacher_id", "status"}
+  const store::Quiz* quiz = nullptr;        // {"id", "session_id", "status", "deadline_at" if set}
   const Target* target = nullptr;
   std::optional<bool> enrolled;
   std::optional<bool> on_stage;

@@ -24,8 +24,7 @@ base::Result<Row> kept_row(Row& row, uint64_t& kept_at, std::string_view id, uin
 
 }  // namespace
 
-base::Result<store::Quiz> RowCache::quiz(store::Db& db, std::string_view id,
-                                         uint64_t generation) {
+base::Result<store::Quiz> RowCache::quiz(store::Db& db, std::string_view id, uint64_t generation) {
   return kept_row(quiz_, quiz_generation_, id, generation, [&] { return store::get_quiz(db, id); });
 }
 

@@ -106,7 +106,7 @@ class DbReader final : public Reader {
   store::Db& db_;
   QuestionsCache* questions_cache_;
   RowCache* rows_;
-  uint64_t generation_;  // catalog_generation() when made (with rows_)
+  uint64_t generation_;        // catalog_generation() when made (with rows_)
   store::Course last_course_;  // what course_ref() points to
 };
 

@@ -239,8 +239,7 @@ void RoomHost::on_stage_changed(std::string_view previous, std::string_view curr
 // ---- media signalling -----------------------------------------------------------------------
 
 classroom::Decision RoomHost::media_decision(std::string_view action,
-                                             const classroom::Participant& p,
-                                             bool on_stage) const {
+                                             const classroom::Participant& p, bool on_stage) const {
   const classroom::Actor actor = classroom::actor_of(p);
   const classroom::DecisionInput::RoomCourse course{room_.config().course_id, teacher_id_};
   classroom::DecisionInput input{action, classroom::input_user(actor)};

@@ -79,8 +79,15 @@ class Gen {
     return words[below(words.size())];
   }
   int64_t number() {
-    static const int64_t kNums[] = {0, 1, -1, 2, 30, 1000, std::numeric_limits<int64_t>::max(),
-                                    std::numeric_limits<int64_t>::min(), 1764000000000};
+    static const int64_t kNums[] = {0,
+                                    1,
+                                    -1,
+                                    2,
+                                    30,
+                                    1000,
+                                    std::numeric_limits<int64_t>::max(),
+                                    std::numeric_limits<int64_t>::min(),
+                                    1764000000000};
     return kNums[below(std::size(kNums))];
   }
 
@@ -89,12 +96,34 @@ class Gen {
   std::deque<std::string> scratch_;  // stable storage for odd words
 };
 
-constexpr std::string_view kActions[] = {
-    "create_course", "update_course", "join", "leave", "remove_student", "list_students",
-    "go_live", "end_session", "create_quiz", "publish_quiz", "close_quiz", "read_results",
-    "list_quizzes", "read_quiz", "answer", "join_live", "mute", "remove_from_room", "moderate",
-    "publish_media", "share_screen", "read_join_code", "rotate_join_code", "read_attendance",
-    "read_gradebook", "stage", "Answer", ""};
+constexpr std::string_view kActions[] = {"create_course",
+                                         "update_course",
+                                         "join",
+                                         "leave",
+                                         "remove_student",
+                                         "list_students",
+                                         "go_live",
+                                         "end_session",
+                                         "create_quiz",
+                                         "publish_quiz",
+                                         "close_quiz",
+                                         "read_results",
+                                         "list_quizzes",
+                                         "read_quiz",
+                                         "answer",
+                                         "join_live",
+                                         "mute",
+                                         "remove_from_room",
+                                         "moderate",
+                                         "publish_media",
+                                         "share_screen",
+                                         "read_join_code",
+                                         "rotate_join_code",
+                                         "read_attendance",
+                                         "read_gradebook",
+                                         "stage",
+                                         "Answer",
+                                         ""};
 constexpr std::string_view kRoles[] = {"student", "teacher", "admin"};
 
 // One random input and the rows it refers to.
@@ -113,8 +142,7 @@ struct Case {
 classroom::DecisionInput make(Gen& g, Case& c) {
   c.user_id = g.id();
   c.user_name = g.coin() ? "Sam" : g.odd();
-  classroom::DecisionInput in{g.word(kActions),
-                              {c.user_id, c.user_name, g.word(kRoles)}};
+  classroom::DecisionInput in{g.word(kActions), {c.user_id, c.user_name, g.word(kRoles)}};
   c.course.id = g.id();
   c.course.teacher_id = g.coin() ? c.user_id : g.id();
   c.course.status = static_cast<store::CourseStatus>(g.below(3));
@@ -134,7 +162,8 @@ classroom::DecisionInput make(Gen& g, Case& c) {
     case 3:
       c.room_course_id = g.id();
       c.room_teacher_id = g.coin() ? c.user_id : g.id();
-      c.room_course.emplace(classroom::DecisionInput::RoomCourse{c.room_course_id, c.room_teacher_id});
+      c.room_course.emplace(
+          classroom::DecisionInput::RoomCourse{c.room_course_id, c.room_teacher_id});
       in.room_course = &*c.room_course;
       break;
   }
