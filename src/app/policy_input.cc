@@ -104,6 +104,8 @@ Value quiz_value(const Keys& k, const store::Quiz& q) {
 
 }  // namespace
 
+std::span<const std::string> input_words() { return kWords; }
+
 policy::Value policy_input(const classroom::DecisionInput& in) {
   const Keys& k = keys();
   std::vector<ObjectItem> top;

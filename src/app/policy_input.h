@@ -4,6 +4,9 @@
 // constant keys and words of static storage, Value::string_ref).
 #pragma once
 
+#include <span>
+#include <string>
+
 #include "classroom/authz.h"
 #include "policy/value.h"
 
@@ -13,5 +16,9 @@ namespace app {
 // policy::Value::from_json(input.to_json()). The result refers to the strings `input` refers
 // to: it must not outlive them (evaluate it and drop it, as RegoAuthorizer::decide does).
 policy::Value policy_input(const classroom::DecisionInput& input);
+
+// The words the value takes from static storage instead of copying: the documents' keys,
+// the actions, roles and statuses of docs/policy.md. Others are copied.
+std::span<const std::string> input_words();
 
 }  // namespace app
