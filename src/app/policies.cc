@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/policy_input.h"
 #include "app/web_assets.h"
 #include "base/log.h"
 
@@ -48,8 +49,24 @@ std::shared_ptr<const RegoAuthorizer> RegoAuthorizer::refusing() {
 }
 
 classroom::Decision RegoAuthorizer::decide(const json::object& input) const {
-  if (!engine_) return {false, "the policies could not be loaded; the server is stopping"};
-  policy::Value in = policy::Value::from_json(input);
+  if (!engine_) return refusal();
+  return decide_value(policy::Value::from_json(input),
+                      [&]() -> const json::object& { return input; });
+}
+
+classroom::Decision RegoAuthorizer::decide(const classroom::DecisionInput& input) const {
+  if (!engine_) return refusal();
+  // The value refers to `input`'s strings, which outlive this call; nothing of it is kept.
+  return decide_value(policy_input(input), [&] { return input.to_json(); });
+}
+
+classroom::Decision RegoAuthorizer::refusal() {
+  return {false, "the policies could not be loaded; the server is stopping"};
+}
+
+template <typename LogInput>
+classroom::Decision RegoAuthorizer::decide_value(const policy::Value& in,
+                                                 const LogInput& log_input) const {
   auto start = log_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   const policy::EvalOptions opts = policy::server_eval_options();
   auto allow = engine_->eval_ref(allow_, in, opts);
@@ -59,7 +76,7 @@ classroom::Decision RegoAuthorizer::decide(const json::object& input) const {
                      .count();
     std::optional<json::value> result;
     if (allow.is_ok() && allow->has_value()) result = allow->value().to_json_value();
-    log_->log(allow_.ref(), input, result, revision_, ns);
+    log_->log(allow_.ref(), log_input(), result, revision_, ns);
   }
   if (!allow.is_ok()) {
     base::log::error("policy.eval_failed").kv("error", allow.status().to_string());

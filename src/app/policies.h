@@ -36,6 +36,9 @@ class RegoAuthorizer final : public classroom::Authorizer {
   // waiting get when the initial compile fails after listening, while the server stops.
   static std::shared_ptr<const RegoAuthorizer> refusing();
   classroom::Decision decide(const boost::json::object& input) const override;
+  // The same without the JSON document: the engine's value is built from the typed input
+  // (app/policy_input.h), the JSON only for the decision log when it is on.
+  classroom::Decision decide(const classroom::DecisionInput& input) const override;
   const policy::Engine& engine() const { return *engine_; }
   const std::string& query() const { return allow_.ref(); }
   const std::string& reasons_ref() const { return deny_.ref(); }
@@ -54,6 +57,12 @@ class RegoAuthorizer final : public classroom::Authorizer {
         log_(std::move(log)) {}
 
  private:
+  static classroom::Decision refusal();
+  // allow, then deny_reason when not allowed, on `in`; `log_input()` gives the JSON input
+  // for the decision log (called only when logging).
+  template <typename LogInput>
+  classroom::Decision decide_value(const policy::Value& in, const LogInput& log_input) const;
+
   std::shared_ptr<const policy::Engine> engine_;
   policy::PreparedRef allow_;
   policy::PreparedRef deny_;

@@ -6,9 +6,7 @@ namespace classroom {
 
 namespace json = boost::json;
 
-json::object user_doc(const Actor& a) {
-  return {{"id", a.id}, {"name", a.name}, {"role", base::role_name(a.role)}};
-}
+namespace {
 
 json::object course_doc(const store::Course& c) {
   return {{"id", c.id},
@@ -16,15 +14,6 @@ json::object course_doc(const store::Course& c) {
           {"capacity", c.capacity},
           {"enrolled", c.enrolled},
           {"teacher_id", c.teacher_id}};
-}
-
-json::object join_course_doc(const store::Course& c, const std::vector<std::string>& students) {
-  json::object o = course_doc(c);
-  json::array ids;
-  ids.reserve(students.size());
-  for (const std::string& s : students) ids.emplace_back(s);
-  o["students"] = std::move(ids);
-  return o;
 }
 
 json::object session_doc(const store::Session& s) {
@@ -40,8 +29,37 @@ json::object quiz_doc(const store::Quiz& q) {
   return o;
 }
 
-json::object make_input(std::string_view action, const Actor& actor) {
-  return {{"action", action}, {"user", user_doc(actor)}};
+}  // namespace
+
+DecisionInput::User input_user(const Actor& actor) {
+  return {actor.id, actor.name, base::role_name(actor.role)};
+}
+
+json::object DecisionInput::to_json() const {
+  json::object o{{"action", action},
+                 {"user", json::object{{"id", user.id}, {"name", user.name}, {"role", user.role}}}};
+  if (course) {
+    json::object c = course_doc(*course);
+    if (students) {
+      json::array ids;
+      ids.reserve(students->size());
+      for (const std::string& s : *students) ids.emplace_back(s);
+      c["students"] = std::move(ids);
+    }
+    o["course"] = std::move(c);
+  } else if (room_course) {
+    o["course"] = json::object{{"id", room_course->id}, {"teacher_id", room_course->teacher_id}};
+  }
+  if (session) o["session"] = session_doc(*session);
+  if (quiz) o["quiz"] = quiz_doc(*quiz);
+  if (target) {
+    json::object t{{"id", target->id}};
+    if (target->role) t["role"] = *target->role;
+    o["target"] = std::move(t);
+  }
+  if (enrolled) o["enrolled"] = *enrolled;
+  if (on_stage) o["on_stage"] = *on_stage;
+  return o;
 }
 
 }  // namespace classroom

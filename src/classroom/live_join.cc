@@ -68,10 +68,10 @@ base::Result<LiveAdmission> admit_live(Reader& reader, const Authorizer& authori
     if (!e.is_ok()) return e.status();
     enrolled = *e;
   }
-  json::object input = make_input("join_live", actor);
-  input["course"] = course_doc(*course);
-  input["session"] = session_doc(*session);
-  input["enrolled"] = enrolled;
+  DecisionInput input{"join_live", input_user(actor)};
+  input.course = &*course;
+  input.session = &*session;
+  input.enrolled = enrolled;
   Decision d = authorizer.decide(input);
   if (!d.allow) return base::permission_denied(d.reason.empty() ? "not allowed" : d.reason);
   return LiveAdmission{std::move(session).value(), std::move(course).value(),

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -53,11 +54,46 @@ class QuestionsCache {
   std::shared_ptr<const std::vector<Question>> parsed_;
 };
 
+// The rows a live room's answers read again and again — its open quiz, the quiz's course, and
+// whether each answering student is enrolled — kept while catalog_generation() stays what it
+// was before the row was read (every committed write that changes them bumps it after its
+// commit), as rest::ThreadCache keeps them for the REST reads: a hit is the row storage holds.
+// Failed reads are not kept. Used by one thread only (the room's).
+class RowCache {
+ public:
+  // `generation`: catalog_generation() read before any read of the operation asking (before
+  // its snapshot began), so that a row read in an older snapshot is never kept as newer.
+  base::Result<store::Quiz> quiz(store::Db& db, std::string_view id, uint64_t generation);
+  base::Result<store::Course> course(store::Db& db, std::string_view id, uint64_t generation);
+  base::Result<bool> enrolled(store::Db& db, std::string_view course_id,
+                              std::string_view student_id, uint64_t generation);
+
+ private:
+  static constexpr size_t kMaxEnrolled = 8192;  // students remembered; then forgotten at once
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  uint64_t quiz_generation_ = 0;  // 0: nothing kept (the counter starts at 1)
+  store::Quiz quiz_;
+  uint64_t course_generation_ = 0;
+  store::Course course_;
+  uint64_t enrolled_generation_ = 0;
+  std::string enrolled_course_;  // the course enrolled_ is about
+  std::unordered_map<std::string, bool, Hash, std::equal_to<>> enrolled_;  // by student id
+};
+
 class DbReader final : public Reader {
  public:
-  // `questions_cache`, when given, serves questions() (it must outlive the reader).
-  explicit DbReader(store::Db& db, QuestionsCache* questions_cache = nullptr)
-      : db_(db), questions_cache_(questions_cache) {}
+  // `questions_cache` and `rows`, when given, serve questions() and the rows (they must
+  // outlive the reader). With `rows`, the reader is for one operation: its cached rows are
+  // those fresh when it was made (make one per operation, as a live room does per answer).
+  explicit DbReader(store::Db& db, QuestionsCache* questions_cache = nullptr,
+                    RowCache* rows = nullptr)
+      : db_(db),
+        questions_cache_(questions_cache),
+        rows_(rows),
+        generation_(rows ? catalog_generation().load(std::memory_order_acquire) : 0) {}
   base::Result<store::Course> course(std::string_view id) override;
   base::Result<const store::Course*> course_ref(std::string_view id) override;
   base::Result<store::Quiz> quiz(std::string_view id) override;
@@ -69,6 +105,8 @@ class DbReader final : public Reader {
  private:
   store::Db& db_;
   QuestionsCache* questions_cache_;
+  RowCache* rows_;
+  uint64_t generation_;        // catalog_generation() when made (with rows_)
   store::Course last_course_;  // what course_ref() points to
 };
 

@@ -49,19 +49,17 @@ std::optional<Role> Room::role_of(std::string_view user_id) const {
 }
 
 base::Status Room::authorize(std::string_view by, std::string_view action, std::string_view code,
-                             const json::object* target) const {
+                             const DecisionInput::Target* target) const {
   if (ended_) return base::failed_precondition("the session has ended", "session_ended");
   const Member* m = find(by);
   if (!m) return base::permission_denied("you are not in this room", std::string(code));
   std::shared_ptr<const Authorizer> authz = config_.authorizer ? config_.authorizer() : nullptr;
   if (!authz) return base::permission_denied("no policy is loaded", std::string(code));
-  json::object in{
-      {"action", action},
-      {"user", json::object{{"id", m->who.user_id},
-                            {"name", m->who.name},
-                            {"role", m->who.admin ? "admin" : role_name(m->who.role)}}},
-      {"course", json::object{{"id", config_.course_id}, {"teacher_id", config_.teacher_id}}}};
-  if (target) in["target"] = *target;
+  const DecisionInput::RoomCourse course{config_.course_id, config_.teacher_id};
+  DecisionInput in{action,
+                   {m->who.user_id, m->who.name, m->who.admin ? "admin" : role_name(m->who.role)}};
+  in.room_course = &course;
+  in.target = target;
   Decision d = authz->decide(in);
   if (d.allow) return base::Status::ok();
   return base::permission_denied(d.reason.empty() ? "the policy does not allow this" : d.reason,
@@ -374,8 +372,9 @@ base::Status Room::lower_hand(std::string_view by, std::string_view target) {
 // ---- stage --------------------------------------------------------------------------------
 
 base::Status Room::give_stage(std::string_view by, std::string_view target) {
-  json::object who{{"id", target}};
-  if (const Member* t = find(target)) who["role"] = role_name(t->who.role);
+  const std::string target_id(target);
+  DecisionInput::Target who{target_id, std::nullopt};
+  if (const Member* t = find(target)) who.role = role_name(t->who.role);
   EC_RETURN_IF_ERROR(authorize(by, "stage", "not_allowed", &who));
   const Member* m = find(target);
   if (!m) return base::not_found("no such student in the room", "not_in_room");

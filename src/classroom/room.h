@@ -201,12 +201,12 @@ class Room {
   const RoomConfig& config() const { return config_; }
   size_t participant_count() const { return participants_.size(); }
   size_t student_count() const { return students_; }
-  // Role of `user_id` in the room, nullopt when not present.
   // The policy's decision on `action` by member `by` (and `target`, for the stage): OK, or
   // PermissionDenied with the policy's reason and `code`; FailedPrecondition
   // "session_ended" once the room has ended.
   base::Status authorize(std::string_view by, std::string_view action, std::string_view code,
-                         const boost::json::object* target = nullptr) const;
+                         const DecisionInput::Target* target = nullptr) const;
+  // Role of `user_id` in the room, nullopt when not present.
   std::optional<Role> role_of(std::string_view user_id) const;
   // The open (or last closed) quiz, nullptr when none was published.
   const LiveQuiz* quiz() const { return quiz_.get(); }

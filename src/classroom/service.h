@@ -197,8 +197,8 @@ class Service {
   const base::Clock& clock() const { return clock_; }
 
  private:
-  Decision decide(const boost::json::object& input) const;
-  base::Status authorize(const boost::json::object& input) const;
+  Decision decide(const DecisionInput& input) const;
+  base::Status authorize(const DecisionInput& input) const;
   // The policy's read_results decision: the caller sees every quiz and everyone's results.
   bool reads_all_results(const Actor& actor, const store::Course& course) const;
   base::Result<store::Course> course_for_write(store::Db& db, const Actor& actor,

@@ -7,13 +7,13 @@ namespace classroom {
 
 namespace json = boost::json;
 
-Decision Service::decide(const json::object& input) const {
+Decision Service::decide(const DecisionInput& input) const {
   std::shared_ptr<const Authorizer> a = authorizer_();
   if (!a) return {false, "no policy is loaded"};
   return a->decide(input);
 }
 
-base::Status Service::authorize(const json::object& input) const {
+base::Status Service::authorize(const DecisionInput& input) const {
   Decision d = decide(input);
   if (d.allow) return base::Status::ok();
   std::string msg = d.reason.empty() ? "the policy does not allow this" : d.reason;
@@ -21,8 +21,8 @@ base::Status Service::authorize(const json::object& input) const {
 }
 
 bool Service::reads_all_results(const Actor& actor, const store::Course& course) const {
-  json::object in = make_input("read_results", actor);
-  in["course"] = course_doc(course);
+  DecisionInput in{"read_results", input_user(actor)};
+  in.course = &course;
   return decide(in).allow;
 }
 
@@ -64,7 +64,7 @@ base::Result<CoursePatch> Service::parse_course_patch(const json::value& body) c
 
 base::Result<store::Course> Service::create_course(store::Txn& txn, const Actor& actor,
                                                    const CreateCourse& req) const {
-  EC_RETURN_IF_ERROR(authorize(make_input("create_course", actor)));
+  EC_RETURN_IF_ERROR(authorize({"create_course", input_user(actor)}));
   store::Course c;
   c.id = base::new_id("crs", random_);
   c.title = req.title;
@@ -126,8 +126,8 @@ base::Result<store::Course> Service::course_for_write(store::Db& db, const Actor
                                                       std::string_view action) const {
   if (!base::is_valid_id(id, "crs")) return course_not_found(id);
   EC_ASSIGN_OR_RETURN(store::Course c, store::get_course(db, id));
-  json::object in = make_input(action, actor);
-  in["course"] = course_doc(c);
+  DecisionInput in{action, input_user(actor)};
+  in.course = &c;
   EC_RETURN_IF_ERROR(authorize(in));
   return c;
 }
@@ -164,8 +164,9 @@ base::Result<JoinResult> Service::join(store::Txn& txn, const Actor& actor,
   // is all `capacity > count(students)` needs, so a join costs O(capacity), never more.
   EC_ASSIGN_OR_RETURN(std::vector<std::string> students,
                       store::enrolled_student_ids(txn.db(), c.id, c.capacity));
-  json::object in = make_input("join", actor);
-  in["course"] = join_course_doc(c, students);
+  DecisionInput in{"join", input_user(actor)};
+  in.course = &c;
+  in.students = &students;
   Decision d = decide(in);
   if (!d.allow) {
     std::string why = d.reason.empty() ? "the policy does not allow joining this course" : d.reason;

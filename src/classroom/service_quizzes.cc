@@ -137,10 +137,10 @@ base::Result<store::Quiz> Service::get_quiz(store::Db& db, const Actor& actor, s
   *teacher_view = reads_all_results(actor, c);
   if (*teacher_view) return q;
   EC_ASSIGN_OR_RETURN(bool enrolled, store::is_enrolled(db, c.id, actor.id));
-  json::object read = make_input("read_quiz", actor);
-  read["course"] = course_doc(c);
-  read["quiz"] = quiz_doc(q);
-  read["enrolled"] = enrolled;
+  DecisionInput read{"read_quiz", input_user(actor)};
+  read.course = &c;
+  read.quiz = &q;
+  read.enrolled = enrolled;
   base::Status allowed = authorize(read);
   // A draft is private to whoever may read it: to everyone else it does not exist (404).
   // Any other quiz they may not read is a 403 with the policy's reason.
@@ -158,17 +158,17 @@ base::Result<std::vector<store::Quiz>> Service::list_quizzes(store::Db& db, cons
   *teacher_view = reads_all_results(actor, c);
   if (*teacher_view) return all;
   EC_ASSIGN_OR_RETURN(bool enrolled, store::is_enrolled(db, c.id, actor.id));
-  json::object list = make_input("list_quizzes", actor);
-  list["course"] = course_doc(c);
-  list["session"] = session_doc(s);
-  list["enrolled"] = enrolled;
+  DecisionInput list{"list_quizzes", input_user(actor)};
+  list.course = &c;
+  list.session = &s;
+  list.enrolled = enrolled;
   EC_RETURN_IF_ERROR(authorize(list));
   // Each quiz is then one read_quiz decision: the policy, not this code, hides the drafts.
-  json::object read = make_input("read_quiz", actor);
-  read["course"] = course_doc(c);
-  read["enrolled"] = enrolled;
+  DecisionInput read{"read_quiz", input_user(actor)};
+  read.course = &c;
+  read.enrolled = enrolled;
   std::erase_if(all, [&](const store::Quiz& q) {
-    read["quiz"] = quiz_doc(q);
+    read.quiz = &q;
     return !decide(read).allow;
   });
   return all;
@@ -191,10 +191,10 @@ base::Result<PreparedAnswers> Service::prepare_answer_items(Reader& reader, cons
   EC_ASSIGN_OR_RETURN(store::Quiz q, reader.quiz(quiz_id));
   EC_ASSIGN_OR_RETURN(store::Course c, reader.course(q.course_id));
   EC_ASSIGN_OR_RETURN(bool enrolled, reader.enrolled(c.id, actor.id));
-  json::object in = make_input("answer", actor);
-  in["course"] = course_doc(c);
-  in["quiz"] = quiz_doc(q);
-  in["enrolled"] = enrolled;
+  DecisionInput in{"answer", input_user(actor)};
+  in.course = &c;
+  in.quiz = &q;
+  in.enrolled = enrolled;
   EC_RETURN_IF_ERROR(authorize(in));
   int64_t now = clock_.now_unix_ms();
   EC_RETURN_IF_ERROR(check_open(q, now));

@@ -83,8 +83,8 @@ base::Result<Attendance> Service::attendance(store::Db& db, const Actor& actor,
 base::Result<std::optional<std::map<std::string, int64_t>>> Service::attendance_counts(
     store::Db& db, const Actor& actor, std::string_view course_id) const {
   EC_ASSIGN_OR_RETURN(store::Course c, get_course(db, actor, course_id));
-  json::object in = make_input("read_attendance", actor);
-  in["course"] = course_doc(c);
+  DecisionInput in{"read_attendance", input_user(actor)};
+  in.course = &c;
   if (!decide(in).allow) return std::optional<std::map<std::string, int64_t>>();
   EC_ASSIGN_OR_RETURN(auto counts, store::attendance_counts(db, c.id));
   return std::optional<std::map<std::string, int64_t>>(std::move(counts));

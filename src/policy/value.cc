@@ -11,9 +11,6 @@
 namespace policy {
 namespace {
 
-struct StringRep {
-  std::string s;
-};
 struct ArrayRep {
   std::vector<Value> items;
 };
@@ -147,7 +144,15 @@ std::optional<BigInt> Value::exact_integer() const {
 Value Value::string(std::string s) {
   Value v;
   v.type_ = Type::kString;
-  v.rep_ = std::make_shared<const StringRep>(StringRep{std::move(s)});
+  v.rep_ = std::make_shared<const std::string>(std::move(s));
+  return v;
+}
+
+Value Value::string_ref(const std::string& s) {
+  Value v;
+  v.type_ = Type::kString;
+  // Aliasing an empty owner: no control block, so copies count no references.
+  v.rep_ = std::shared_ptr<const void>(std::shared_ptr<const void>(), &s);
   return v;
 }
 
@@ -218,7 +223,7 @@ std::optional<int64_t> Value::as_int() const {
 
 const std::string& Value::as_string() const {
   if (type_ != Type::kString) return empty_string();
-  return static_cast<const StringRep*>(rep_.get())->s;
+  return *static_cast<const std::string*>(rep_.get());
 }
 
 std::span<const Value> Value::array_items() const {

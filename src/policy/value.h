@@ -55,6 +55,11 @@ class Value {
   // An exact integer of any size: an int64 when it fits, otherwise a big integer.
   static Value big_integer(BigInt b);
   static Value string(std::string s);
+  // The string `s` by reference, not copied: `s` must outlive this Value and every copy of it
+  // (strings of static storage, or of a document built for one evaluation, such as a
+  // decision's input read in place by Engine::eval_ref). Equal to string(s) in every respect
+  // but lifetime; copies of it cost no reference counting.
+  static Value string_ref(const std::string& s);
   static Value array(std::vector<Value> items);
   // Sorts the pairs by key; when a key repeats, the last pair wins.
   static Value object(std::vector<ObjectItem> items);

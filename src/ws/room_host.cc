@@ -238,11 +238,14 @@ void RoomHost::on_stage_changed(std::string_view previous, std::string_view curr
 
 // ---- media signalling -----------------------------------------------------------------------
 
-json::object RoomHost::course_input() const {
-  json::object course;
-  course["id"] = room_.config().course_id;
-  course["teacher_id"] = teacher_id_;
-  return course;
+classroom::Decision RoomHost::media_decision(std::string_view action,
+                                             const classroom::Participant& p, bool on_stage) const {
+  const classroom::Actor actor = classroom::actor_of(p);
+  const classroom::DecisionInput::RoomCourse course{room_.config().course_id, teacher_id_};
+  classroom::DecisionInput input{action, classroom::input_user(actor)};
+  input.room_course = &course;
+  input.on_stage = on_stage;
+  return deps_.authorizer()->decide(input);
 }
 
 classroom::Decision RoomHost::may_publish_media(const classroom::Participant& p) const {
@@ -252,10 +255,7 @@ classroom::Decision RoomHost::may_publish_media(const classroom::Participant& p)
     if (teacher || on_stage) return {true, ""};
     return {false, "only the teacher or a student on stage can publish"};
   }
-  json::object input = classroom::make_input("publish_media", classroom::actor_of(p));
-  input["course"] = course_input();
-  input["on_stage"] = on_stage;
-  return deps_.authorizer()->decide(input);
+  return media_decision("publish_media", p, on_stage);
 }
 
 classroom::Decision RoomHost::may_share_screen(const classroom::Participant& p) const {
@@ -264,10 +264,7 @@ classroom::Decision RoomHost::may_share_screen(const classroom::Participant& p) 
     if (p.role == classroom::Role::kTeacher && p.user_id == teacher_id_) return {true, ""};
     return {false, "only the teacher can share a screen"};
   }
-  json::object input = classroom::make_input("share_screen", classroom::actor_of(p));
-  input["course"] = course_input();
-  input["on_stage"] = on_stage;
-  return deps_.authorizer()->decide(input);
+  return media_decision("share_screen", p, on_stage);
 }
 
 void RoomHost::handle_media(const Sender& sender, const classroom::ClientMessage& msg) {
@@ -426,7 +423,7 @@ void RoomHost::media_event(const MediaEvent& e) {
 void RoomHost::submit_answer(const Sender& s, const classroom::ClientMessage& msg) {
   // The classroom sequences it (room, service, commit, tally); the socket only sends a
   // refusal back.
-  classroom::DbReader reader(*deps_.reader, &questions_cache_);
+  classroom::DbReader reader(*deps_.reader, &questions_cache_, &row_cache_);
   classroom::submit_live_answer(
       room_, {*deps_.service, reader, *this}, s.who, msg.quiz_id, msg.answers,
       [fail = error_replier(s, msg.ref)](const base::Status& st) { fail(st); });

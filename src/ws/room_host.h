@@ -217,8 +217,10 @@ class RoomHost : public LiveRoom,
   classroom::Decision may_publish_media(const classroom::Participant& p) const;
   // The "share_screen" decision for `p` (same input as "publish_media").
   classroom::Decision may_share_screen(const classroom::Participant& p) const;
-  // {"id","teacher_id"} of the room's course, for policy inputs.
-  boost::json::object course_input() const;
+  // The policy's `action` ("publish_media", "share_screen") for `p`, the room's course as
+  // {"id", "teacher_id"}.
+  classroom::Decision media_decision(std::string_view action, const classroom::Participant& p,
+                                     bool on_stage) const;
   // {"type":"media.tracks","feeds":[...]}: which feeds are live now.
   std::string media_tracks_message() const;
   void ensure_ticking();
@@ -246,8 +248,10 @@ class RoomHost : public LiveRoom,
   const std::string course_id_;
   std::function<void()> on_finished_;
   classroom::Room room_;  // room thread only
-  // The open quiz's parsed questions for the answers' grading (room thread only).
+  // The open quiz's parsed questions for the answers' grading, and the quiz, course and
+  // enrollment rows the answers read (room thread only).
   classroom::QuestionsCache questions_cache_;
+  classroom::RowCache row_cache_;
   // Open connections on this replica (room thread only, but for shard()): on this thread
   // and, a spread room's, on the others through their shards. Connections held by edges are
   // remote_ below.

@@ -99,7 +99,7 @@ class LiveAnswerTest : public ::testing::Test {
 
   // Submits s's answer; returns the refusals seen so far (filled later for async ones).
   void answer(const char* student, const char* json) {
-    DbReader reader(*db_, &questions_cache_);  // as the room's host does
+    DbReader reader(*db_, &questions_cache_, &rows_);  // as the room's host does
     submit_live_answer(*room_, {*service_, reader, *storage_}, {student, student, Role::kStudent},
                        quiz_id_, boost::json::parse(json),
                        [this](const base::Status& st) { refusals_.push_back(st); });
@@ -113,6 +113,7 @@ class LiveAnswerTest : public ::testing::Test {
 
   std::unique_ptr<store::Db> db_;
   QuestionsCache questions_cache_;
+  RowCache rows_;
   base::FakeClock clock_;
   base::SeededRandom random_{3};
   std::unique_ptr<Service> service_;
@@ -171,6 +172,42 @@ TEST_F(LiveAnswerTest, RefusalsReachTheSocketOnceAndClearThePendingMark) {
   storage_->commit_next();
   EXPECT_EQ(refusals_.size(), 4u);
   EXPECT_EQ(accepted("s2"), 1u);
+}
+
+// The room's row cache serves the quiz, the course and enrollments read at the generation a
+// reader was made at; a write that bumps the generation (as every committed catalog write
+// does) makes the next reader read storage again. Failed reads are not kept.
+TEST_F(LiveAnswerTest, RowCacheKeepsRowsUntilTheGenerationMoves) {
+  RowCache rows;
+  {
+    DbReader r(*db_, nullptr, &rows);
+    ASSERT_TRUE(r.quiz(quiz_id_).is_ok());
+    ASSERT_EQ(r.course(kCourse)->title, "Algebra");
+    ASSERT_TRUE(*r.enrolled(kCourse, "s1"));
+    ASSERT_FALSE(*r.enrolled(kCourse, "s3"));
+    EXPECT_FALSE(r.quiz("qz_" + std::string(13, 'z')).is_ok());
+  }
+  // Written behind the generation's back: the cache still answers (proof that it serves).
+  ASSERT_TRUE(store::transact(*db_, [&](store::Txn& txn) -> base::Status {
+                store::Course c = *store::get_course(txn.db(), kCourse);
+                c.title = "Geometry";
+                EC_RETURN_IF_ERROR(store::update_course(txn, c));
+                EC_RETURN_IF_ERROR(store::delete_enrollment(txn, kCourse, "s1").status());
+                return store::insert_enrollment(txn, {kCourse, "s3", "s3", 2}).status();
+              }).is_ok());
+  {
+    DbReader r(*db_, nullptr, &rows);
+    EXPECT_EQ(r.quiz(quiz_id_)->id, quiz_id_);  // after the failed read of another quiz
+    EXPECT_EQ(r.course(kCourse)->title, "Algebra");
+    EXPECT_TRUE(*r.enrolled(kCourse, "s1"));
+    EXPECT_FALSE(*r.enrolled(kCourse, "s3"));
+  }
+  bump_catalog_generation();
+  DbReader r(*db_, nullptr, &rows);
+  EXPECT_EQ(r.course(kCourse)->title, "Geometry");
+  EXPECT_FALSE(*r.enrolled(kCourse, "s1"));
+  EXPECT_TRUE(*r.enrolled(kCourse, "s3"));
+  EXPECT_EQ(r.quiz(quiz_id_)->status, store::QuizStatus::kPublished);
 }
 
 // The cache gives what parsing the stored text gives: the same parse while the quiz's id and

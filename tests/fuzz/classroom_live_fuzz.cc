@@ -287,7 +287,11 @@ class Live {
         break;
       case NextStep::kStage: {
         bool give = msg->type == classroom::ClientType::kStageGive;
-        json::object input = classroom::make_input("stage", actor_of(u.participant));
+        const classroom::Actor actor = actor_of(u.participant);
+        json::object input{{"action", "stage"},
+                           {"user", json::object{{"id", actor.id},
+                                                 {"name", actor.name},
+                                                 {"role", base::role_name(actor.role)}}}};
         input["course"] = json::object{{"id", world_.ids().course},
                                        {"teacher_id", fuzz::actor(Who::kTeacher).id}};
         if (give) {

@@ -60,6 +60,26 @@ TEST(ValueTest, ObjectsAndSets) {
   EXPECT_NE(J(R"({"a":1})"), J(R"({"a":2})"));
 }
 
+// A string by reference is the same value as its copy: equal, same hash, same order, same
+// text; copying it counts no references (it has no owner).
+TEST(ValueTest, StringRefIsTheString) {
+  static const std::string kLong = "a string longer than std::string's inline storage";
+  for (const std::string& s : {std::string(), std::string("ab"), kLong}) {
+    Value ref = Value::string_ref(s);
+    Value copy = Value::string(s);
+    EXPECT_TRUE(ref.is_string());
+    EXPECT_EQ(&ref.as_string(), &s);
+    EXPECT_EQ(ref, copy);
+    EXPECT_EQ(ref.hash(), copy.hash());
+    EXPECT_EQ(ref.size(), s.size());
+    EXPECT_EQ(ref.to_json(), copy.to_json());
+    EXPECT_EQ(ref.compare(Value::string(s + "x")), -1);
+    Value obj = Value::object({{Value::string_ref(kLong), ref}});
+    EXPECT_EQ(obj, Value::object({{Value::string(kLong), copy}}));
+    EXPECT_NE(obj.find(kLong), nullptr);
+  }
+}
+
 TEST(ValueTest, JsonRoundTrip) {
   Value v = J(R"([true, false, null, -3, 1.25, "é\n", {"k": [{}]}])");
   EXPECT_EQ(Value::from_json(v.to_json_value()), v);
