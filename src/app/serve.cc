@@ -281,6 +281,7 @@ void register_live_metrics(metrics::Registry& registry, const ws::LiveHub& live)
 // unprivileged thread could not take it back), and threads started later are not affected.
 void run_at_idle_priority(const std::function<void()>& work) {
   std::thread t([&work] {
+    pthread_setname_np(pthread_self(), "ec-idle-start");  // top -H, perf
     sched_param none{};
     pthread_setschedparam(pthread_self(), SCHED_IDLE, &none);  // best effort
     work();
@@ -546,6 +547,7 @@ class Node {
     o.host = config_.admin_host;
     o.port = config_.admin_port;
     o.threads = 1;
+    o.thread_name = "ec-admin";  // ec-admin-0, beside the public listener's ec-io-N
     o.max_connections = 256;  // scrapers and operators, not students
     o.access_log = false;     // scrapes every 15 s would drown the product's lines
     o.read_timeout = std::chrono::seconds(config_.http_timeout_ms / 1000);

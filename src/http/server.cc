@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -186,7 +187,9 @@ void Server::start() {
   for (auto& w : workers_) {
     asio::co_spawn(w->ioc, accept_loop(*w), asio::detached);
     asio::co_spawn(w->ioc, sweep_loop(*w), asio::detached);
-    threads_.emplace_back([wp = w.get()] {
+    threads_.emplace_back([wp = w.get(), name = options_.thread_name] {
+      const std::string n = name + "-" + std::to_string(wp->index);
+      pthread_setname_np(pthread_self(), n.substr(0, 15).c_str());
       wp->ioc.run();
       wp->done = true;
     });

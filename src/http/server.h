@@ -31,6 +31,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;             // 0 picks a free port (see Server::port())
   int threads = 0;                  // 0: one per core
+  // The I/O threads' names (top -H, perf, /proc/<pid>/task/*/comm): "<thread_name>-<index>",
+  // cut to Linux's 15 characters.
+  std::string thread_name = "ec-io";
   size_t header_limit = 16 * 1024;  // bytes of request line + headers
   size_t body_limit = 1024 * 1024;  // bytes of request body
   // For a whole request once its first byte arrived, and a keep-alive connection's wait for
