@@ -25,6 +25,7 @@
 
 namespace http {
 
+class StartGate;
 class TlsCertificates;
 
 struct ServerOptions {
@@ -111,6 +112,10 @@ class Server {
 
   void set_observer(RequestObserver obs) { observer_ = std::move(obs); }
   void set_upgrade_handler(UpgradeHandler h) { upgrade_ = std::move(h); }
+  // Upgrade requests wait at `gate` while it is closed (the live socket's admission asks the
+  // policies), answered 503 if it fails or their wait is too long (http/start_gate.h). Set
+  // before start().
+  void set_upgrade_gate(std::shared_ptr<StartGate> gate) { upgrade_gate_ = std::move(gate); }
 
   uint16_t port() const { return bound_port_; }
   int thread_count() const { return int(workers_.size()); }
@@ -177,6 +182,7 @@ class Server {
   const Router& router_;
   RequestObserver observer_;
   UpgradeHandler upgrade_;
+  std::shared_ptr<StartGate> upgrade_gate_;  // null: upgrades never wait
   ConnectionCounters counters_;
   // Before workers_: destroying an io_context destroys the coroutines holding Slots.
   Admission admission_;
