@@ -1180,7 +1180,7 @@ int run_media(int argc, char** argv) {
     return r.sim ? send_simulcast(r, until, in_window) : send_stream(r, gen, until, in_window);
   };
   send(now_ns() + int64_t(o.warmup_s) * 1'000'000'000, false);
-  int media_tid = thread_named(o.pid, "media");
+  int media_tid = thread_named(o.pid, "ec-media");
   Scrape m0 = janus ? Scrape{} : scrape_metrics(o, uint16_t(o.admin_port));
   uint64_t published0 = r.published;
   int64_t cpu0 = cpu_ns(o.pid), mcpu0 = media_tid ? cpu_ns(o.pid, media_tid) : -1;

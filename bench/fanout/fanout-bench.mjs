@@ -24,10 +24,15 @@
 // --ws-urls (edgeclass, a city of replicas): receiver i's socket goes to U[i % count], the
 // sender's to U1 (REST setup goes to --url, the course's home); --pid may then list every
 // replica's pid (comma-separated): RSS and CPU are their sums.
+// --ping-rate R (edgeclass), after the chat (--messages 0: instead of it): every student sends R
+// pings a second (the protocol's {"type":"ping"}, answered with a pong) for --ping-s seconds
+// (5), spread evenly; measured: pongs received, the server's CPU per received message, and with
+// --perf-syscalls FILE the server's system calls per received message (perf stat on the syscall
+// tracepoints of --pid over the phase, written to FILE; bench/live-recv-syscalls.sh).
 // Tokens for edgeclass are HS256 JWTs minted here (claims sub, name, role, iat, exp) with
 // --secret; with --mint bin they come from `edgeclass token` (--bin) instead.
 import WebSocket from 'ws';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -66,6 +71,9 @@ const JOIN_CONC = int(args['join-concurrency'], 32);
 const DRAIN_S = Number(args['drain-s'] || 10);
 const SETTLE_MS = int(args['settle-ms'], 1500);
 const QUIZ = Boolean(args.quiz) && TARGET === 'edgeclass';
+const PING_RATE = Number(args['ping-rate'] || 0);
+const PING_S = Number(args['ping-s'] || 5);
+const PERF_OUT = typeof args['perf-syscalls'] === 'string' ? args['perf-syscalls'] : null;
 const LABEL = args.label || `${TARGET} N=${N} M=${M} R=${RATE}`;
 const RUN = Date.now().toString(36);
 
@@ -151,6 +159,7 @@ const seen = new Uint8Array(N * M);
 const lastK = new Int32Array(N).fill(-1);
 const closes = []; // {i, code, reason, phase}
 let phase = 'setup';
+let pongs = 0; // the ping phase's (--ping-rate)
 const sockets = new Array(N);
 let senderWs = null;
 
@@ -178,6 +187,7 @@ function onFrame(i, data, isBinary) {
   let m;
   try { m = JSON.parse(data); } catch { strangers++; return; }
   if (phase === 'quiz') { onQuizFrame(i, m, t); return; }
+  if (phase === 'ping') { if (m.type === 'pong') pongs++; return; }
   if (m.type !== 'chat_message' && m.type !== 'chat') return;
   const text = m.text;
   if (typeof text !== 'string' || !text.startsWith('fb ')) return;
@@ -354,6 +364,46 @@ async function main() {
   log(`delay ms: P50 ${f2(R.p50_ms)}  P90 ${f2(R.p90_ms)}  P99 ${f2(R.p99_ms)}  P999 ${f2(R.p999_ms)}  max ${f2(R.max_ms)}  mean ${f2(R.mean_ms)}`);
   if (R.server_cpu_chat_ms != null) log(`CPU during the chat (${f1(R.chat_wall_ms)} ms wall): server ${f1(R.server_cpu_chat_ms)} ms (${f1(100 * R.server_cpu_chat_ms / R.chat_wall_ms)} %), client ${f1(R.client_cpu_chat_ms)} ms (${f1(100 * R.client_cpu_chat_ms / R.chat_wall_ms)} %); server RSS at the end ${f1((R.rss_end_kb || 0) / 1024)} MB`);
   log(`closes before cleanup: ${closes.length} ${JSON.stringify(codes)}; load ${R.load_end}`);
+
+  // --- pings (--ping-rate): what the server pays per message it receives ------------------
+  if (PING_RATE > 0 && TARGET === 'edgeclass') {
+    phase = 'ping';
+    await sleep(300);
+    const live = sockets.filter(Boolean);
+    const syscalls = 'recvfrom,recvmsg,read,epoll_ctl,epoll_wait,sendmsg,sendto,write,writev,io_uring_enter'
+      .split(',').map((c) => `syscalls:sys_enter_${c}`).join(',');
+    const perf = PERF_OUT && PID
+      ? spawn('perf', ['stat', '-x,', '-e', syscalls, '-p', String(PID), '-o', PERF_OUT, '--', 'sleep', String(PING_S)], { stdio: 'ignore' })
+      : null;
+    const perfDone = perf ? new Promise((r) => perf.on('exit', r)) : Promise.resolve();
+    const cpuP0 = cpuMs(), pong0 = pongs, tP = hr();
+    // Every 10 ms a slice of the sockets sends, so the pings arrive evenly.
+    const perTick = (live.length * PING_RATE) / 100;
+    let owed = 0, next = 0, sent = 0;
+    while (hr() - tP < PING_S * 1000) {
+      owed += perTick;
+      for (; owed >= 1; owed--, sent++) live[next++ % live.length].send('{"type":"ping"}');
+      await sleep(10);
+    }
+    const wall = hr() - tP, cpu = cpuMs() != null && cpuP0 != null ? cpuMs() - cpuP0 : null;
+    const got = pongs - pong0;
+    await perfDone;
+    R.ping_sent = sent; R.ping_pongs = got; R.ping_wall_ms = wall;
+    R.ping_server_us_per_message = cpu != null && got ? (cpu * 1000) / got : null;
+    log(`pings: ${sent} sent by ${live.length} students in ${f1(wall)} ms (${f1(sent / (wall / 1000))}/s), ${got} pongs; server CPU ${f1(cpu)} ms = ${f2(R.ping_server_us_per_message)} us per received message; load ${loadavg()}`);
+    if (perf) {
+      const lines = readFileSync(PERF_OUT, 'utf8').split('\n');
+      const per = {};
+      for (const line of lines) {
+        const f = line.split(',');
+        const m = /sys_enter_(\w+)$/.exec(f[2] || '');
+        if (m && got) per[m[1]] = Number(f[0]) / got;
+      }
+      R.ping_syscalls_per_message = per;
+      log(`system calls per received message (perf stat, ${PING_S} s): ${Object.entries(per).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
+    }
+    await sleep(500);
+  }
 
   // --- quiz --------------------------------------------------------------------------------
   if (QUIZ) {

@@ -1,5 +1,6 @@
 #include "app/bundle_fetch.h"
 
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -249,6 +250,7 @@ base::Status BundlePoller::poll_once() {
 
 void BundlePoller::start() {
   thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ec-bundle-poll");  // top -H, perf
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
       cv_.wait_for(lock, interval_, [this] { return stopping_; });

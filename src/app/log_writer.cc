@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -151,7 +152,10 @@ void LogWriter::start() {
     state_->started = true;
     state_->finished = false;
   }
-  std::thread([s = state_] { s->run(); }).detach();
+  std::thread([s = state_] {
+    pthread_setname_np(pthread_self(), "ec-log");  // top -H, perf
+    s->run();
+  }).detach();
 }
 
 LogWriter::~LogWriter() {

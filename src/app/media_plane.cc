@@ -205,7 +205,7 @@ void MediaPlane::launch() {
   if (!bound_ || thread_.joinable()) return;
   choose_addresses();  // before the thread, which reads sfu_config_
   thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "media");
+    pthread_setname_np(pthread_self(), "ec-media");  // top -H, perf
     begin_serving();
     io_.run();
   });

@@ -82,8 +82,9 @@ base::Result<std::shared_ptr<const RegoAuthorizer>> authorizer_from_bundle(
 
 // Holds the current policies; readers on any thread, reload from the signal thread.
 // Made empty, the initial set is compiled after the listener is up (a cold start does not wait
-// for it): get() waits until the first set() — at most the compile that would otherwise have
-// preceded listening.
+// for it): get() blocks its thread until the first set(). The server's requests that need a
+// decision wait for the compile at an http::StartGate first, without blocking their I/O thread
+// (app/serve.cc, gate_on_policies), so get() blocks only a caller the gate does not cover.
 class PolicyHolder {
  public:
   PolicyHolder() = default;

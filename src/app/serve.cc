@@ -35,6 +35,7 @@
 #include "classroom/service.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "http/start_gate.h"
 #include "metrics/process.h"
 #include "metrics/registry.h"
 #include "store/db.h"
@@ -281,6 +282,7 @@ void register_live_metrics(metrics::Registry& registry, const ws::LiveHub& live)
 // unprivileged thread could not take it back), and threads started later are not affected.
 void run_at_idle_priority(const std::function<void()>& work) {
   std::thread t([&work] {
+    pthread_setname_np(pthread_self(), "ec-idle-start");  // top -H, perf
     sched_param none{};
     pthread_setschedparam(pthread_self(), SCHED_IDLE, &none);  // best effort
     work();
@@ -404,6 +406,7 @@ class Node {
     if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
     EC_RETURN_IF_ERROR(start_city());  // needs the bound port; wraps routes before serving
     wait_for_city();
+    gate_on_policies();  // every route is registered and wrapped by now
     server_->start();
     start_log_();
     // What the first requests need but a cold start need not wait for comes after the
@@ -431,6 +434,9 @@ class Node {
     if (!opened.is_ok() || !compiled.is_ok()) {
       if (!opened.is_ok()) fail("store.open_failed", opened);
       if (policies_->empty()) policies_->set(RegoAuthorizer::refusing());  // releases waiters
+      policy_gate_->fail(base::unavailable(
+          "the server could not load its policies and is stopping; retry on another replica",
+          "policies_unavailable"));
       stop();
       return opened.is_ok() ? compiled : opened;
     }
@@ -546,6 +552,7 @@ class Node {
     o.host = config_.admin_host;
     o.port = config_.admin_port;
     o.threads = 1;
+    o.thread_name = "ec-admin";  // ec-admin-0, beside the public listener's ec-io-N
     o.max_connections = 256;  // scrapers and operators, not students
     o.access_log = false;     // scrapes every 15 s would drown the product's lines
     o.read_timeout = std::chrono::seconds(config_.http_timeout_ms / 1000);
@@ -620,6 +627,10 @@ class Node {
       decision_log_ = std::move(log).value();
     }
     policies_ = std::make_unique<PolicyHolder>();
+    policy_gate_ = std::make_shared<http::StartGate>(
+        kPolicyWaitLimit,
+        base::unavailable("the server is still loading its policies; retry in a moment",
+                          "policies_loading"));
     policy_reloads_ = &registry_.counter("edgeclass_policy_reloads_total",
                                          "Policy reloads on SIGHUP by outcome", {"result"});
     // With a bundle server the first requests are decided by its bundle when one activates
@@ -641,7 +652,24 @@ class Node {
         .kv("query", config_.policy_query)
         .kv("files", uint64_t(files));
     policies_->set(std::move(loaded).value());
+    policy_gate_->open();  // requests waiting for a decision go on
     return base::Status::ok();
+  }
+
+  // While the initial policies compile (after listening, at idle priority: start()), a request
+  // that may ask them for a decision waits at policy_gate_ without holding its I/O thread
+  // (http/start_gate.h): the REST API, OPA's data API and status, the city's internal routes
+  // and the live socket's upgrade. Everything else (/healthz, /readyz, /metrics, the pages) is
+  // answered meanwhile on the same thread. A decision still asked for before the compile ends
+  // (none of these routes can) waits in PolicyHolder::get, blocking its thread.
+  static constexpr auto kPolicyWaitLimit = std::chrono::seconds(10);
+  void gate_on_policies() {
+    if (policy_gate_->is_open()) return;  // compiled before listening (a bundle server)
+    http::gate_routes(router_, policy_gate_, [](const http::Router::RouteInfo& r) {
+      return r.pattern.starts_with("/api/") || r.pattern.starts_with("/v1/") ||
+             r.pattern.starts_with("/internal/");
+    });
+    server_->set_upgrade_gate(policy_gate_);
   }
 
   // Each reader's first statement reads the schema (store::Db::open leaves that to it): done on
@@ -794,6 +822,10 @@ class Node {
     };
     deps_.ready = [this]() -> base::Status {
       if (server_->stopping()) return base::unavailable("shutting down");
+      // Decisions would wait (policy_gate_): not ready until the policies are in force.
+      if (policy_gate_ && !policy_gate_->is_open()) {
+        return base::unavailable("the policies are still compiling");
+      }
       return base::Status::ok();
     };
     for (const WebAsset& a : web_assets()) {
@@ -1107,6 +1139,8 @@ class Node {
   http::ApiDeps deps_;
   std::unique_ptr<DecisionUploader> uploader_;  // outlives the policies that log to it
   std::unique_ptr<PolicyHolder> policies_;
+  // Open once the initial policies are in force; requests that need them wait here first.
+  std::shared_ptr<http::StartGate> policy_gate_;
   std::shared_ptr<const DecisionLog> decision_log_;
   std::unique_ptr<BundlePoller> bundles_;
   metrics::CounterFamily* policy_reloads_ = nullptr;

@@ -1,5 +1,7 @@
 #include "city/city.h"
 
+#include <pthread.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -57,7 +59,7 @@ void City::start() {
   commands_.start();
   subscriber_.start();
   thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "city");
+    pthread_setname_np(pthread_self(), "ec-city-redis");  // top -H, perf
     ioc_.run();
   });
   if (directory_) directory_->start();

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "base/log.h"
 #include "http/byte_class.h"
 #include "http/fast_head.h"
+#include "http/start_gate.h"
 #include "http/tls.h"
 
 namespace http {
@@ -186,7 +188,9 @@ void Server::start() {
   for (auto& w : workers_) {
     asio::co_spawn(w->ioc, accept_loop(*w), asio::detached);
     asio::co_spawn(w->ioc, sweep_loop(*w), asio::detached);
-    threads_.emplace_back([wp = w.get()] {
+    threads_.emplace_back([wp = w.get(), name = options_.thread_name] {
+      const std::string n = name + "-" + std::to_string(wp->index);
+      pthread_setname_np(pthread_self(), n.substr(0, 15).c_str());
       wp->ioc.run();
       wp->done = true;
     });
@@ -917,6 +921,15 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     // Looking for the Upgrade field first spares every other request is_upgrade's lookups.
     if (upgrade_ && find_header(req, beast_http::field::upgrade) &&
         beast::websocket::is_upgrade(req)) {
+      if (upgrade_gate_ && !upgrade_gate_->is_open()) {
+        // The upgrade's admission needs what the gate waits for (the policies): the coroutine
+        // waits, the thread serves on.
+        if (base::Status st = co_await upgrade_gate_->wait(); !st.is_ok()) {
+          Response r = upgrade_gate_->refusal(st, req.version());
+          co_await reject(conn, socket, r);
+          break;
+        }
+      }
       ConnectionSlot held = std::make_shared<Admission::Slot>(std::move(slot));
       // What the client sent behind the request (its first frames, read with it) goes with
       // the connection to the WebSocket session.

@@ -25,12 +25,16 @@
 
 namespace http {
 
+class StartGate;
 class TlsCertificates;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;             // 0 picks a free port (see Server::port())
   int threads = 0;                  // 0: one per core
+  // The I/O threads' names (top -H, perf, /proc/<pid>/task/*/comm): "<thread_name>-<index>",
+  // cut to Linux's 15 characters.
+  std::string thread_name = "ec-io";
   size_t header_limit = 16 * 1024;  // bytes of request line + headers
   size_t body_limit = 1024 * 1024;  // bytes of request body
   // For a whole request once its first byte arrived, and a keep-alive connection's wait for
@@ -108,6 +112,10 @@ class Server {
 
   void set_observer(RequestObserver obs) { observer_ = std::move(obs); }
   void set_upgrade_handler(UpgradeHandler h) { upgrade_ = std::move(h); }
+  // Upgrade requests wait at `gate` while it is closed (the live socket's admission asks the
+  // policies), answered 503 if it fails or their wait is too long (http/start_gate.h). Set
+  // before start().
+  void set_upgrade_gate(std::shared_ptr<StartGate> gate) { upgrade_gate_ = std::move(gate); }
 
   uint16_t port() const { return bound_port_; }
   int thread_count() const { return int(workers_.size()); }
@@ -174,6 +182,7 @@ class Server {
   const Router& router_;
   RequestObserver observer_;
   UpgradeHandler upgrade_;
+  std::shared_ptr<StartGate> upgrade_gate_;  // null: upgrades never wait
   ConnectionCounters counters_;
   // Before workers_: destroying an io_context destroys the coroutines holding Slots.
   Admission admission_;

@@ -182,6 +182,26 @@ detail::ReadAttempt Transport::attempt_read(void* transport, void* data, size_t 
   return r;
 }
 
+namespace {
+
+// Where a thread's async_read_append reads land before they are appended. Allocated on the
+// thread's first such read rather than held in the static TLS block, which every thread of the
+// process (log writer, store writer, media, ...) zeroes when it starts: a cold start pays for
+// each page it touches (docs/operations.md, "Cold start").
+char* read_scratch() {
+  thread_local const std::unique_ptr<char[]> chunk(new char[Transport::kAppendChunk]);
+  return chunk.get();
+}
+
+}  // namespace
+
+detail::ReadAttempt Transport::attempt_append(void* transport, void* out, size_t size) {
+  char* scratch = read_scratch();
+  detail::ReadAttempt r = attempt_read(transport, scratch, std::min(size, kAppendChunk));
+  if (r.bytes > 0) static_cast<std::string*>(out)->append(scratch, r.bytes);
+  return r;
+}
+
 Transport::Io Transport::write_now(const void* data, size_t size) {
   Io io;
   if (!socket_.is_open()) {

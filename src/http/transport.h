@@ -10,12 +10,13 @@
 // used before, added about 68 KB of buffers (its core's and a BIO pair's) for the connection's
 // whole life and copied every record through the pair (docs/live-performance.md).
 //
-// Two ways to use it:
+// Three ways to use it:
 // - non-blocking calls, read_now() / write_now(), which say what to wait for when they
-//   cannot go on (async_wait(Wait)): the HTTP server's loops and the live session's;
+//   cannot go on (async_wait(Wait)): the HTTP server's and the live session's writes;
 // - an Asio AsyncStream (async_read_some / async_write_some), usable under
 //   beast::websocket::stream (the WebSocket opening handshake, refuse()) and Beast's HTTP
-//   writes.
+//   writes; its reads are the HTTP server's;
+// - async_read_append, a read that appends to a string as it reads: the live session's.
 // The plain case costs one branch per operation. A Transport is cheap to move, and the TCP
 // socket it hands out (socket()) is the one it holds; it must not move while an operation is
 // pending on it.
@@ -23,6 +24,7 @@
 
 #include <openssl/types.h>
 
+#include <algorithm>
 #include <boost/asio/append.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
@@ -33,7 +35,6 @@
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 #include <cstddef>
-
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -119,14 +120,26 @@ class Transport {
     return boost::asio::async_initiate<Token, void(error_code, size_t)>(
         [this](auto handler, const MutableBuffers& b) {
           const boost::asio::mutable_buffer first = first_buffer<boost::asio::mutable_buffer>(b);
-          if (ssl_) {
-            boost::asio::async_compose<decltype(handler), void(error_code, size_t)>(
-                TlsReadOp{this, first}, handler, socket_);
-          } else {
-            start_read(first, std::move(handler));
-          }
+          start_read(&Transport::attempt_read, first.data(), first.size(), std::move(handler));
         },
         token, buffers);
+  }
+  // Reads up to `max` bytes (at most kAppendChunk) and appends them to `out` at the moment
+  // they are read, inside the reactor's operation (http/reactor_read.h), not when the
+  // completion runs. So a read that waits holds no buffer (an idle connection keeps none),
+  // and the thread's connections share one scratch buffer for the read itself: a completion
+  // posted for one connection cannot find its bytes overwritten by another's read. Otherwise as
+  // async_read_some (drained reads, no epoll_ctl per wait, a result found at once is posted);
+  // completes with (error, bytes appended). `out` must stay alive, and not be changed, until
+  // the read completes.
+  static constexpr size_t kAppendChunk = 16 * 1024;
+  template <class Token>
+  auto async_read_append(std::string& out, size_t max, Token&& token) {
+    return boost::asio::async_initiate<Token, void(error_code, size_t)>(
+        [this](auto handler, std::string* o, size_t m) {
+          start_read(&Transport::attempt_append, o, std::min(m, kAppendChunk), std::move(handler));
+        },
+        token, &out, max);
   }
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
@@ -199,11 +212,13 @@ class Transport {
       boost::asio::post(t->socket_.get_executor(), std::move(self));
     }
   };
-  // async_read_some under TLS: the reactor's read (start_read), and when OpenSSL needs the
+  // A read under TLS: the reactor's read (start_plain_read), and when OpenSSL needs the
   // socket writable first (a reply it owes the peer), a wait for that and the read again.
   struct TlsReadOp {
     Transport* t;
-    boost::asio::mutable_buffer buffer;
+    detail::ReactorReadBase::Attempt attempt;
+    void* data;
+    size_t size;
     bool reading = false;
     template <class Self>
     void operator()(Self& self, error_code ec = {}, size_t n = 0) {
@@ -215,17 +230,34 @@ class Transport {
         return;
       }
       reading = true;
-      t->start_read(buffer, std::move(self));
+      t->start_plain_read(attempt, data, size, std::move(self));
     }
   };
-  // The reactor's read of `b` (read_now as it performs it): see http/reactor_read.h.
+  // A read performed by the reactor with `attempt(this, data, size)` (attempt_read or
+  // attempt_append); under TLS through TlsReadOp.
   template <class Handler>
-  void start_read(boost::asio::mutable_buffer b, Handler&& handler) {
-    if (!reactor_) reactor_ = &detail::reactor_of(socket_);
-    detail::start_reactor_read(*reactor_, socket_, &Transport::attempt_read, this, b.data(),
-                               b.size(), std::forward<Handler>(handler));
+  void start_read(detail::ReactorReadBase::Attempt attempt, void* data, size_t size,
+                  Handler&& handler) {
+    if (ssl_) {
+      boost::asio::async_compose<std::decay_t<Handler>, void(error_code, size_t)>(
+          TlsReadOp{this, attempt, data, size}, handler, socket_);
+    } else {
+      start_plain_read(attempt, data, size, std::forward<Handler>(handler));
+    }
   }
+  // The reactor's read (read_now as it performs it): see http/reactor_read.h.
+  template <class Handler>
+  void start_plain_read(detail::ReactorReadBase::Attempt attempt, void* data, size_t size,
+                        Handler&& handler) {
+    if (!reactor_) reactor_ = &detail::reactor_of(socket_);
+    detail::start_reactor_read(*reactor_, socket_, attempt, this, data, size,
+                               std::forward<Handler>(handler));
+  }
+  // read_now into `data` (async_read_some's).
   static detail::ReadAttempt attempt_read(void* transport, void* data, size_t size);
+  // read_now into the thread's scratch buffer, whatever came appended to the std::string
+  // `out` (async_read_append's).
+  static detail::ReadAttempt attempt_append(void* transport, void* out, size_t size);
   template <class Buffer, class Buffers>
   static Buffer first_buffer(const Buffers& buffers) {
     for (auto it = boost::asio::buffer_sequence_begin(buffers);

@@ -58,16 +58,6 @@ websocket::close_reason make_reason(uint16_t code, const std::string& reason) {
                                  std::string_view(reason).substr(0, 120));
 }
 
-// Where a thread's reads land before they are parsed (an idle connection keeps no buffer).
-// Allocated on the thread's first read rather than held in the static TLS block, which every
-// thread of the process (log writer, store writer, media, ...) zeroes when it starts: a cold
-// start pays for each page it touches (docs/operations.md, "Cold start").
-constexpr size_t kReadChunk = 16 * 1024;
-char* session_read_chunk() {
-  thread_local const std::unique_ptr<char[]> chunk(new char[kReadChunk]);
-  return chunk.get();
-}
-
 // Frames written by one gathering sendmsg at most (Linux's UIO_MAXIOV is 1024; Asio's
 // buffer adapter takes 64).
 constexpr size_t kMaxGather = 64;
@@ -128,8 +118,8 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   req.reset();
   if (aec) co_return;
   beast::error_code ec;
-  const bool tls = sock_.is_tls();  // TLS on the socket itself (http/transport.h)
-  if (!tls) {
+  if (!tls()) {
+    // The write path's sendmsg on the descriptor (TLS sets it in start_tls).
     tcp().non_blocking(true, ec);
     if (ec) co_return;
   }
@@ -165,47 +155,25 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     in_ = std::move(early);
     reading = consume_input();
   }
-  // TLS reads that find bytes without a readiness wait (read ahead, or a client keeping the
-  // socket full) yield to the thread's other work every other read, as the plain path's
-  // readiness wait does every time: one client must not hold its I/O thread.
-  bool after_wait = true;
-  bool yield_first = false;
-  while (reading) {
-    const char* got = nullptr;
-    size_t n = 0;
-    if (tls) {
-      if (tls_close_) break;  // the closing handshake is complete: close_notify below
-      if (yield_first) {
-        yield_first = false;
-        co_await asio::post(sock_.get_executor(), asio::use_awaitable);
-        if (tls_close_) break;
-      }
-      // Whatever OpenSSL holds first (read ahead, or a record longer than one read takes),
-      // then wait for the socket when it needs more.
-      const http::Transport::Io io = sock_.read_now(session_read_chunk(), kReadChunk);
-      if (io.wait != http::Transport::Wait::kNone) {
-        after_wait = true;
-        auto [wec] = co_await sock_.async_wait(io.wait, kNoThrow);
-        if (wec || tls_close_) break;  // cut (hard_close), or woken for the close_notify
-        continue;
-      }
-      if (io.ec) break;  // the client's close_notify, end of stream, reset or a TLS error
-      yield_first = !after_wait;
-      after_wait = false;
-      got = session_read_chunk();
-      n = io.bytes;
-    } else {
-      auto [wec] = co_await tcp().async_wait(asio::socket_base::wait_read, kNoThrow);
-      if (wec) break;  // cut (hard_close) or the socket failed
-      n = tcp().read_some(asio::buffer(session_read_chunk(), kReadChunk), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-      if (ec) break;  // end of stream or reset
-      got = session_read_chunk();
-    }
+  // Each read is performed by Asio's reactor, plain or TLS alike (Transport::async_read_append,
+  // http/reactor_read.h): what it reads goes straight onto in_, behind an incomplete frame's
+  // bytes; a read that drained the socket (the usual small message; under TLS with nothing left
+  // in OpenSSL) lets the next one wait without a recv first, and a wait costs no epoll_ctl.
+  // Under TLS whatever OpenSSL holds (read ahead, a record longer than one read) is read
+  // before any wait. A read that finds bytes at once completes through the thread's queue, so
+  // a client keeping its socket full cannot hold its I/O thread: its other connections, the
+  // flushes and the timers run between two reads.
+  while (reading && !tls_close_) {
+    auto [rec, n] = co_await sock_.async_read_append(in_, http::Transport::kAppendChunk, kNoThrow);
+    // Cut (hard_close), end of stream, reset, a TLS error or the client's close_notify; or
+    // woken for our close_notify (tls_close_: the closing handshake completed meanwhile).
+    if (rec || tls_close_) break;
     last_read_ = Clock::now();
     ping_sent_ = false;
-    if (discard_) continue;  // after a protocol error: wait for the end only
-    in_.append(got, n);
+    if (discard_) {  // after a protocol error: wait for the end only
+      in_ = {};
+      continue;
+    }
     if (!consume_input()) break;
   }
   open_ = false;

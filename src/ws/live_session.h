@@ -18,19 +18,21 @@
 //   writes the rest the same way. No allocation, no handler and no post per delivery; a
 //   client that cannot keep up is closed with 4008 instead of growing memory or slowing the
 //   room.
-// - Reading: the session waits for readability, then reads into its thread's scratch buffer;
-//   only the bytes of an incomplete frame are kept, so an idle connection holds no buffer.
+// - Reading: each read is performed by Asio's reactor (http::Transport::async_read_append):
+//   the bytes are appended to the session's input as they are read, through the thread's
+//   scratch buffer, and only the bytes of an incomplete frame are kept, so an idle connection
+//   holds no buffer. A read that drained the socket lets the next one wait without a recv
+//   first, and a wait costs no epoll_ctl (http/reactor_read.h).
 // - One timer per connection: keep-alive pings, the idle timeout, the closing handshake's.
 // The transport is touched in a few places only, each with a plain and a TLS branch; the
 // framing, queues, flush list and timer are shared:
-// - plain TCP: write_queued's sendmsg on the descriptor, the read loop's read_some into the
-//   thread's scratch buffer, the waits for readability and writability;
+// - plain TCP: write_queued's sendmsg on the descriptor and the wait for writability;
 // - TLS (wss://), done on the socket itself by the transport from the handshake on
 //   (http/transport.h: SSL_read / SSL_write on the non-blocking descriptor, no buffers while
 //   idle): write_queued copies the burst's frames (up to kTlsWriteBytes) into one per-session
 //   buffer and writes it with SSL_write, waiting for the socket when it is full and popping
-//   the frames once they are all out; the read loop reads what OpenSSL holds first, into the
-//   thread's scratch buffer, and waits for readability only when OpenSSL needs the socket;
+//   the frames once they are all out; the reads are the same reactor reads, SSL_read on the
+//   socket, what OpenSSL holds first;
 //   once the WebSocket closing handshake is complete the session ends TLS with close_notify
 //   and gives the client kTlsShutdownTimeout to answer with its own (a cut connection, a
 //   protocol error or a timeout closes TCP without it).
@@ -257,8 +259,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // The welcome and resume replay not yet written: allowed on top of the queue's bounds.
   size_t replay_messages_left_ = 0;
   size_t replay_bytes_left_ = 0;
-  // Received bytes not yet a whole frame, and the fragments of a message in progress. Empty
-  // (no allocation) for an idle connection.
+  // Received bytes not yet a whole frame (the pending read appends to in_ when it reads: only
+  // the read loop touches it), and the fragments of a message in progress. Empty (no
+  // allocation) for an idle connection.
   std::string in_;
   std::string message_;
   // TLS only: the frames being written (queue_[head_..head_+tls_frames_) copied into

@@ -213,6 +213,60 @@ TEST_F(TransportReadTest, EndOfStreamAfterADrainedReadIsSeen) {
   EXPECT_EQ(ec_, boost::asio::error::eof);
 }
 
+// async_read_append (the live session's read): the bytes go onto the string as they are read,
+// behind what it holds. Two connections of one thread read through the same scratch buffer,
+// and each read that finds bytes at once is performed at its start with its completion posted:
+// the first connection's bytes must not be the second's when its completion runs.
+TEST_F(TransportReadTest, AppendReadsOfTwoConnectionsOnOneThreadKeepTheirOwnBytes) {
+  tcp::acceptor acceptor(ioc_, {boost::asio::ip::address_v4::loopback(), 0});
+  tcp::socket client2(ioc_);
+  client2.connect(acceptor.local_endpoint());
+  Transport server2(acceptor.accept());
+  send("first");
+  boost::asio::write(client2, boost::asio::buffer(std::string_view("second")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // both sockets readable
+  std::string in1 = "kept:", in2;
+  size_t n1 = 0, n2 = 0;
+  int done = 0;
+  server_->async_read_append(in1, 64, [&](boost::system::error_code ec, size_t n) {
+    EXPECT_FALSE(ec) << ec.message();
+    n1 = n;
+    ++done;
+  });
+  server2.async_read_append(in2, 64, [&](boost::system::error_code ec, size_t n) {
+    EXPECT_FALSE(ec) << ec.message();
+    n2 = n;
+    ++done;
+  });
+  EXPECT_EQ(done, 0) << "a read that finds bytes at once completes through the queue";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (done < 2 && std::chrono::steady_clock::now() < deadline) {
+    ioc_.restart();
+    ioc_.run_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(done, 2);
+  EXPECT_EQ(in1, "kept:first");
+  EXPECT_EQ(n1, 5u);
+  EXPECT_EQ(in2, "second");
+  EXPECT_EQ(n2, 6u);
+  // A drained append read waits for the next bytes as async_read_some's does.
+  bool third = false;
+  server2.async_read_append(in2, 64, [&](boost::system::error_code ec, size_t) {
+    EXPECT_FALSE(ec) << ec.message();
+    third = true;
+  });
+  turn_reactor(20);
+  EXPECT_FALSE(third);
+  boost::asio::write(client2, boost::asio::buffer(std::string_view("+more")));
+  const auto deadline2 = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (!third && std::chrono::steady_clock::now() < deadline2) {
+    ioc_.restart();
+    ioc_.run_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(third);
+  EXPECT_EQ(in2, "second+more");
+}
+
 TEST_F(TransportReadTest, AClosedLoopClientWithRandomTimingIsNeverLeftWaiting) {
   // A client thread sends messages of random sizes, sometimes two at once, sometimes the next
   // one before it has read the echo, with random pauses; the server echoes what it reads with

@@ -1,5 +1,7 @@
 #include "media/sfu/fanout_pool.h"
 
+#include <pthread.h>
+
 #include <array>
 #include <cstring>
 
@@ -16,7 +18,11 @@ constexpr size_t kBatch = 32;
 FanoutPool::FanoutPool(int threads, Sfu::PacketSender* sender, const base::Clock* clock)
     : sender_(sender), clock_(clock), lanes_(size_t(threads < 2 ? 2 : threads)) {
   for (size_t i = 1; i < lanes_.size(); ++i) {
-    workers_.emplace_back([this, i] { worker(int(i)); });
+    workers_.emplace_back([this, i] {
+      const std::string name = "ec-fanout-" + std::to_string(i);  // top -H, perf
+      pthread_setname_np(pthread_self(), name.c_str());
+      worker(int(i));
+    });
   }
 }
 
