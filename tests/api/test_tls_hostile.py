@@ -183,6 +183,20 @@ class TlsHostileTest(unittest.TestCase):
                 pass
         return sorted(out)
 
+    def server_socket(self, client):
+        """The server's end of `client`'s connection as its fd link ("socket:[inode]"), found
+        in /proc/net/tcp by the two ports; None when the server holds no such socket."""
+        client_port = client.getsockname()[1]
+        for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(path) as f:
+                next(f)
+                for line in f:
+                    p = line.split()
+                    if (int(p[1].rsplit(":", 1)[1], 16) == self.port
+                            and int(p[2].rsplit(":", 1)[1], 16) == client_port):
+                        return f"socket:[{p[9]}]"
+        return None
+
     def rss_kb(self):
         with open(f"/proc/{self.srv.proc.pid}/status") as f:
             for line in f:
@@ -327,12 +341,20 @@ class TlsHostileTest(unittest.TestCase):
         grew = self.rss_kb() - rss0
         if "ASAN_OPTIONS" not in os.environ:  # redzones and quarantine: no memory figures
             self.assertLess(grew, 32 * 1024, f"the server grew {grew} KiB for one slow reader")
-        # The request deadline cuts the stuck writer (read below TLS: the raw bytes). Reading
-        # before it has passed would unstick the writer, and the server would go on answering
-        # the pipelined requests it still holds, each answer a new deadline: under ASan on a
-        # busy box that backlog took longer than the wait below. So the test lets the deadline
-        # pass with the client still not reading, then drains what was sent before the cut.
-        time.sleep(READ_TIMEOUT_S + 1)
+        # The request deadline cuts the stuck writer. Reading before the cut would unstick the
+        # writer, and the server would go on answering the pipelined requests it still holds,
+        # each answer a new deadline: under ASan on a busy box that backlog outlasted any fixed
+        # wait. So the client goes on not reading until the server has closed its end: the
+        # writer first fills the server's send buffer (seconds when the server is slow, at
+        # once otherwise), is stuck, and the deadline cuts it. Then the client drains what was
+        # sent before the cut (read below TLS: the raw bytes) and must find the end.
+        mine = self.server_socket(s)
+        self.assertIsNotNone(mine, "the server's end of the connection is not in /proc/net/tcp")
+        cut_by = time.time() + READ_TIMEOUT_S + 60
+        while mine in self.fd_list() and time.time() < cut_by:
+            time.sleep(0.2)
+        self.assertNotIn(mine, self.fd_list(),
+                         "a client that never reads kept its connection past the deadline")
         tcp = socket.socket(fileno=os.dup(s.fileno()))
         self.closers.append(tcp)
         self.assertTrue(tcp_closed_within(tcp, READ_TIMEOUT_S + 20),
