@@ -360,7 +360,8 @@ base::Result<city::CityOptions> city_options(const Config& config, uint16_t port
 }
 
 // One edgeclass process: the store and its writer, the HTTP server and its readers, the
-// policies, the classroom service, the SFU and the live rooms. start() builds them in that
+// policies, the classroom service, the SFU and the live rooms. start_listening() and
+// finish_start() build them in that
 // order; the destructor takes them down in reverse (members are declared in start order).
 class Node {
  public:
@@ -375,8 +376,10 @@ class Node {
     live_for_media_.store(nullptr);
   }
 
-  // Every step in order; the first failure is returned (already logged by its step).
-  base::Status start() {
+  // Every step up to the public listener's first socket listening, in order; the first
+  // failure is returned (already logged by its step). Then the calling thread serves I/O
+  // thread 0 (serve_first_worker) while another thread runs finish_start().
+  base::Status start_listening() {
     EC_RETURN_IF_ERROR(resolve_secret());
     const bool crypto_first = crypto_first_ = crypto_before_listening();
     // The same things may wait on the network before the listener serves (a bundle server, a
@@ -404,7 +407,19 @@ class Node {
     if (auto s = server_->listen(); !s.is_ok()) return fail("http.listen_failed", s);
     EC_RETURN_IF_ERROR(start_city());  // needs the bound port; wraps routes before serving
     wait_for_city();
-    server_->start();
+    return base::Status::ok();
+  }
+
+  // I/O thread 0 on the calling thread, from right after start_listening() until the server
+  // stops: a cold start's first connection is accepted and answered by the thread that
+  // already runs, with no thread to create or wait for a core first (http::Server::
+  // run_first_worker; the other I/O threads' sockets listen once their threads run).
+  void serve_first_worker() { server_->run_first_worker(); }
+
+  // The rest of the start, on another thread while serve_first_worker() serves; on failure
+  // (already logged) the node is stopped, so serve_first_worker() returns too.
+  base::Status finish_start() {
+    server_->start_other_workers();
     start_log_();
     // What the first requests need but a cold start need not wait for comes after the
     // listener serves (a cold start is exec to the first answer): OpenSSL's start-up unless
@@ -414,17 +429,17 @@ class Node {
     // The writer's connection reads and checks the schema here too (store::Db::finish_open:
     // before listening only the header was read, store::migrate), before the writer's thread
     // starts; a malformed schema ends the start as a broken policy set does.
-    // These run on a thread at idle priority while this one waits: the I/O threads just
-    // started must get a core first (on two busy cores the main thread's 1-3 ms of this work
-    // kept a new I/O thread from its first accept until it was done), and the work yields to
-    // every request it would otherwise delay.
+    // These run on a thread at idle priority while this one waits: the I/O threads must get a
+    // core first (on two busy cores 1-3 ms of this work kept a new I/O thread from its first
+    // accept until it was done), and the work yields to every request it would otherwise
+    // delay.
     // Then what no request of the public listener needs: the admin listener, and the media
     // thread's DTLS certificate (media signalling already posted waits in its queue).
     warm_readers();
     base::Status opened = base::Status::ok(), compiled = base::Status::ok();
     run_at_idle_priority([&] {
-      if (!crypto_first) opened = writer_->finish_open();
-      if (!crypto_first) init_openssl();
+      if (!crypto_first_) opened = writer_->finish_open();
+      if (!crypto_first_) init_openssl();
       if (policies_->empty()) compiled = compile_initial_policies();
     });
     writer_->launch();  // writes submitted until now waited in its queue
@@ -1133,18 +1148,28 @@ int serve(const Config& config) {
   sigset_t signals = block_signals();
   // Every line from here on leaves through one writer thread: a log pipe nobody drains
   // stalls no request (app/log_writer.h).
-  // Its thread starts once the listener serves (Node::start), or below when the start failed.
+  // Its thread starts once the listener serves (Node::finish_start), or below when the start
+  // failed.
   LogWriter log_out(STDOUT_FILENO, size_t(config.log_buffer_kb) * 1024, /*start_writer=*/false);
   base::log::set_sink([&log_out](std::string_view line) { log_out.write(line); });
   int rc = 0;
   {
     Node node(config, [&log_out] { log_out.start(); });
-    const bool started = node.start().is_ok();
-    log_out.start();  // a start that failed before listening: its error lines go out
-    if (started) {
-      node.run_until_stopped(signals);
-      node.stop();
+    if (node.start_listening().is_ok()) {
+      // This thread serves I/O thread 0 from now on; the rest of the start, the signals and
+      // the stop run on `control` (the stop ends serve_first_worker).
+      std::thread control([&node, &signals, &rc] {
+        if (!node.finish_start().is_ok()) {
+          rc = 1;
+          return;
+        }
+        node.run_until_stopped(signals);
+        node.stop();
+      });
+      node.serve_first_worker();
+      control.join();
     } else {
+      log_out.start();  // a start that failed before listening: its error lines go out
       rc = 1;
     }
   }

@@ -94,11 +94,19 @@ class Server {
   Server(ServerOptions options, const Router& router);
   ~Server();
 
-  // Binds and listens on every thread's acceptor. Errors name the address and the reason
-  // ("address already in use").
+  // Binds every thread's acceptor and listens on the first one's; the others listen when
+  // their thread starts (start(), start_other_workers()), so that no connection waits in the
+  // queue of a thread not yet running. Errors name the address and the reason ("address
+  // already in use"). Connections queue from here on.
   base::Status listen();
-  // Starts the I/O threads. Returns at once.
+  // Starts the I/O threads, every acceptor listening by the time it returns. Returns at once.
   void start();
+  // The alternative to start() for a cold start: I/O thread 0's work runs on the calling
+  // thread, at once (no thread to create or schedule before the first accept), and returns
+  // when the server has stopped; start_other_workers(), from another thread, starts threads
+  // 1..N-1, each listening once it runs. Each is called once.
+  void run_first_worker();
+  void start_other_workers();
   // Graceful stop: stop accepting, let in-flight requests finish (and answer them with
   // "Connection: close"), close idle connections, wait up to drain_timeout, then stop.
   // Blocks until every I/O thread has exited. Safe to call from any thread, once.
@@ -130,6 +138,10 @@ class Server {
   // The refusal counter of an over-limit verdict.
   std::atomic<uint64_t>& refused_counter(Admit admit);
 
+  // listen() on `w`'s acceptor unless done already; on `w`'s thread once it runs.
+  boost::system::error_code listen_worker(Worker& w);
+  // accept_loop and sweep_loop on `w`'s context, and a thread to run it.
+  void start_thread(Worker& w);
   boost::asio::awaitable<void> accept_loop(Worker& w);
   // Every sweep_interval, cancels the I/O of connections past their deadline (read/idle
   // timeouts).
@@ -178,7 +190,7 @@ class Server {
   // Before workers_: destroying an io_context destroys the coroutines holding Slots.
   Admission admission_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // thread 0's is none after run_first_worker()
   uint16_t bound_port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> open_connections_{0};
