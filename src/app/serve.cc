@@ -610,10 +610,13 @@ class Node {
     return base::Status::ok();
   }
 
-  // One read-only connection per I/O thread.
+  // One read-only connection per I/O thread, opened by its first statement on that thread
+  // (warm_readers' timer, or a request before it): nothing is opened before listening.
   base::Status open_readers() {
+    store::DbOptions lazy;
+    lazy.connect_on_first_use = true;
     for (int i = 0; i < server_->thread_count(); ++i) {
-      auto r = store::Db::open(config_.db_path(), store::OpenMode::kReadOnly);
+      auto r = store::Db::open(config_.db_path(), store::OpenMode::kReadOnly, lazy);
       if (!r.is_ok()) return fail("store.reader_failed", r.status());
       deps_.readers.push_back(r->get());
       readers_.push_back(std::move(r).value());
@@ -659,10 +662,11 @@ class Node {
     return base::Status::ok();
   }
 
-  // Each reader's first statement reads the schema (store::Db::open leaves that to it): done on
-  // its own I/O thread a moment after the listener serves (kReaderWarmDelay), so that it delays
-  // neither the first requests of a cold start (a /healthz probe needs no schema; a query that
-  // comes first reads it itself, as it would have) nor the queries that come later.
+  // Each reader's first statement opens its connection and reads the schema (open_readers
+  // leaves both to it): done on its own I/O thread a moment after the listener serves
+  // (kReaderWarmDelay), so that it delays neither the first requests of a cold start (a
+  // /healthz probe needs neither; a query that comes first does both itself) nor the queries
+  // that come later.
   static constexpr auto kReaderWarmDelay = std::chrono::milliseconds(50);
   void warm_readers() {
     for (int i = 0; i < server_->thread_count(); ++i) {
