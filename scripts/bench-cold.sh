@@ -155,5 +155,8 @@ for l in lines:
 print(f"before the first listen(): {before} system calls, {threads} threads started, {opens} files opened")
 print("  most frequent: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:10]))
 PY
-  [ -s "$out/faults.data" ] && python3 tools/bench/coldfaults.py "$out/faults.data" | head -1
+  if [ -s "$out/faults.data" ]; then
+    python3 tools/bench/coldfaults.py "$out/faults.data" >"$out/faults.txt"
+    head -1 "$out/faults.txt"
+  fi
 } | tee "$out/summary.txt"
