@@ -210,11 +210,14 @@ void Server::start_thread(Worker& w) {
   });
 }
 
-void Server::run_first_worker() {
+void Server::run_first_worker(std::chrono::microseconds window,
+                              const std::function<void()>& after_window) {
   Worker& w = *workers_.front();
   asio::co_spawn(w.ioc, accept_loop(w), asio::detached);
   asio::co_spawn(w.ioc, sweep_loop(w), asio::detached);
-  w.ioc.run();
+  w.ioc.run_for(window);
+  after_window();
+  if (!w.ioc.stopped()) w.ioc.run();
   w.done = true;
 }
 

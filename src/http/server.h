@@ -104,8 +104,11 @@ class Server {
   // The alternative to start() for a cold start: I/O thread 0's work runs on the calling
   // thread, at once (no thread to create or schedule before the first accept), and returns
   // when the server has stopped; start_other_workers(), from another thread, starts threads
-  // 1..N-1, each listening once it runs. Each is called once.
-  void run_first_worker();
+  // 1..N-1, each listening once it runs. Each is called once. `after_window` is called on this
+  // thread once `window` has passed (what a cold start's first connection is served in before
+  // the calling thread spends time on anything else, such as starting that other thread).
+  void run_first_worker(std::chrono::microseconds window,
+                        const std::function<void()>& after_window);
   void start_other_workers();
   // Graceful stop: stop accepting, let in-flight requests finish (and answer them with
   // "Connection: close"), close idle connections, wait up to drain_timeout, then stop.
