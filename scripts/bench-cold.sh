@@ -14,6 +14,8 @@
 #   BENCH_COLD_FAULT_RUNS=5 starts under perf counting page faults before listen() and to the
 #                           first answer (tools/bench/coldfaults.py; 0 or no perf: skipped)
 #   EDGECLASS_BIN           server binary (default build/release/edgeclass, built by make build)
+#   EDGECLASS_BASE_BIN      another build to compare (say main's): its own starts in every
+#                           round, after edgeclass's, on the same database, and its own ratio
 #   BENCH_COLD_AUTOGROUP_NICE  e.g. -10: the nice value of this session's scheduler autogroup
 #                           (set_autogroup, scripts/bench-common.sh; run under setsid)
 # Writes every run and the summary to build/bench-cold/<timestamp>/.
@@ -34,6 +36,11 @@ if [ -z "${EDGECLASS_BIN:-}" ]; then
   EDGECLASS_BIN=build/release/edgeclass
 fi
 BIN=$(readlink -f "$EDGECLASS_BIN")
+BASE_BIN=
+if [ -n "${EDGECLASS_BASE_BIN:-}" ]; then
+  [ -x "$EDGECLASS_BASE_BIN" ] || { echo "bench-cold: EDGECLASS_BASE_BIN is not an executable" >&2; exit 2; }
+  BASE_BIN=$(readlink -f "$EDGECLASS_BASE_BIN")
+fi
 
 out=$root/build/bench-cold/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$out"
@@ -61,13 +68,18 @@ for _ in $(seq 1000); do
 done
 stop_pid "$pid"
 
-echo "bench-cold: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), scheduler group $AUTOGROUP, $RUNS starts x $ROUNDS rounds each; results in $out"
+echo "bench-cold: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), scheduler group $AUTOGROUP, $RUNS starts x $ROUNDS rounds each${BASE_BIN:+, base $BASE_BIN}; results in $out"
 for r in $(seq "$ROUNDS"); do
   port=$(free_port)
   "$work/coldstart" "$port" "$RUNS" "$work/floor200" "$port" | sed "s/^/floor round $r: /" >>"$out/runs.txt"
   port=$(free_port)
   EDGECLASS_LISTEN=127.0.0.1:$port "$work/coldstart" "$port" "$RUNS" "$BIN" serve |
     sed "s/^/edgeclass round $r: /" >>"$out/runs.txt"
+  if [ -n "$BASE_BIN" ]; then
+    port=$(free_port)
+    EDGECLASS_LISTEN=127.0.0.1:$port "$work/coldstart" "$port" "$RUNS" "$BASE_BIN" serve |
+      sed "s/^/base round $r: /" >>"$out/runs.txt"
+  fi
 done
 
 # What happens before the listening socket: system calls, threads, files.
@@ -85,13 +97,15 @@ if command -v strace >/dev/null; then
   stop_pid "$pid"
 fi
 
-# Page faults before listen() and to the first answer (on this VM each first touch of a page
-# costs ~40 us, so the count is the steadier figure): BENCH_COLD_FAULT_RUNS starts under perf.
+# Page faults and system calls before listen() and to the first answer (on this VM each first
+# touch of a page costs ~40 us, so the count is the steadier figure): BENCH_COLD_FAULT_RUNS
+# starts under perf.
 FAULT_RUNS=${BENCH_COLD_FAULT_RUNS:-5}
 if command -v perf >/dev/null && [ "$FAULT_RUNS" -gt 0 ]; then
   port=$(free_port)
   EDGECLASS_LISTEN=127.0.0.1:$port perf record -q -o "$out/faults.data" -e page-faults -c 1 \
-    -e sched:sched_process_exec -e syscalls:sys_enter_listen -e syscalls:sys_enter_sendto \
+    -e raw_syscalls:sys_enter -e sched:sched_process_exec -e syscalls:sys_enter_listen \
+    -e syscalls:sys_exit_accept -e syscalls:sys_exit_accept4 -e syscalls:sys_enter_sendto \
     -e syscalls:sys_enter_sendmsg -e syscalls:sys_enter_write -e syscalls:sys_enter_writev \
     -- "$work/coldstart" "$port" "$FAULT_RUNS" "$BIN" serve >/dev/null 2>"$out/faults.err" ||
     echo "bench-cold: perf record failed (see $out/faults.err)" >&2
@@ -101,7 +115,7 @@ fi
   echo "bench-cold: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
   python3 - "$out/runs.txt" "$out/strace.txt" "$port" <<'PY'
 import re, statistics, sys
-runs = {"floor": [], "edgeclass": []}
+runs = {"floor": [], "edgeclass": [], "base": []}
 for line in open(sys.argv[1]):
     m = re.match(r"(\w+) round \d+: run \d+: ([\d.]+) ms", line)
     if m:
@@ -114,6 +128,9 @@ for k, v in runs.items():
 if runs["floor"] and runs["edgeclass"]:
     f, e = statistics.median(runs["floor"]), statistics.median(runs["edgeclass"])
     print(f"cold start: edgeclass / floor = {e / f:.2f}x (medians; target <= 2.5x, and < 10 ms)")
+if runs["floor"] and runs["base"]:
+    f, b = statistics.median(runs["floor"]), statistics.median(runs["base"])
+    print(f"cold start: base (EDGECLASS_BASE_BIN) / floor = {b / f:.2f}x")
 try:
     lines = open(sys.argv[2]).read().splitlines()
 except OSError:
@@ -138,5 +155,8 @@ for l in lines:
 print(f"before the first listen(): {before} system calls, {threads} threads started, {opens} files opened")
 print("  most frequent: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:10]))
 PY
-  [ -s "$out/faults.data" ] && python3 tools/bench/coldfaults.py "$out/faults.data" | head -1
+  if [ -s "$out/faults.data" ]; then
+    python3 tools/bench/coldfaults.py "$out/faults.data" >"$out/faults.txt"
+    head -1 "$out/faults.txt"
+  fi
 } | tee "$out/summary.txt"

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -92,11 +93,16 @@ class PolicyHolder {
       : current_(std::move(initial)) {}
   std::shared_ptr<const RegoAuthorizer> get() const {
     if (auto p = current_.load()) return p;
+    if (before_wait_) before_wait_();
     std::unique_lock lock(mu_);
     set_.wait(lock, [this] { return current_.load() != nullptr; });
     return current_.load();
   }
   bool empty() const { return current_.load() == nullptr; }
+  // Called by get() before it waits for the first set(): whatever compiles the first set must
+  // be under way then (serve.cc starts it there if it has not yet). Set before any thread
+  // calls get(); it must be safe to call from any thread, more than once.
+  void set_before_wait(std::function<void()> f) { before_wait_ = std::move(f); }
   void set(std::shared_ptr<const RegoAuthorizer> a) {
     {
       std::lock_guard lock(mu_);
@@ -107,6 +113,7 @@ class PolicyHolder {
 
  private:
   std::atomic<std::shared_ptr<const RegoAuthorizer>> current_;
+  std::function<void()> before_wait_;  // set_before_wait's; written before get() is called
   mutable std::mutex mu_;  // with set_: get() waiting for the first set()
   mutable std::condition_variable set_;
 };

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -362,7 +363,8 @@ base::Result<city::CityOptions> city_options(const Config& config, uint16_t port
 }
 
 // One edgeclass process: the store and its writer, the HTTP server and its readers, the
-// policies, the classroom service, the SFU and the live rooms. start() builds them in that
+// policies, the classroom service, the SFU and the live rooms. start_listening() and
+// finish_start() build them in that
 // order; the destructor takes them down in reverse (members are declared in start order).
 class Node {
  public:
@@ -377,8 +379,10 @@ class Node {
     live_for_media_.store(nullptr);
   }
 
-  // Every step in order; the first failure is returned (already logged by its step).
-  base::Status start() {
+  // Every step up to the public listener's first socket listening, in order; the first
+  // failure is returned (already logged by its step). Then the calling thread serves I/O
+  // thread 0 (serve_first_worker) while another thread runs finish_start().
+  base::Status start_listening() {
     EC_RETURN_IF_ERROR(resolve_secret());
     const bool crypto_first = crypto_first_ = crypto_before_listening();
     // The same things may wait on the network before the listener serves (a bundle server, a
@@ -407,27 +411,47 @@ class Node {
     EC_RETURN_IF_ERROR(start_city());  // needs the bound port; wraps routes before serving
     wait_for_city();
     gate_on_policies();  // every route is registered and wrapped by now
-    server_->start();
+    return base::Status::ok();
+  }
+
+  // I/O thread 0 on the calling thread, from right after start_listening() until the server
+  // stops: a cold start's first connection is accepted and answered by the thread that
+  // already runs, with no thread to create or wait for a core first (http::Server::
+  // run_first_worker; the other I/O threads' sockets listen once their threads run).
+  // `start_rest` starts the thread that runs finish_start(): after kFirstAnswerWindow, so that
+  // a connection that comes at once is answered before this thread spends ~0.2 ms making it,
+  // or sooner when a request needs a policy decision (the policies are compiled there).
+  static constexpr auto kFirstAnswerWindow = std::chrono::microseconds(1000);
+  void serve_first_worker(const std::function<void()>& start_rest) {
+    policies_->set_before_wait(start_rest);
+    server_->run_first_worker(kFirstAnswerWindow, start_rest);
+  }
+
+  // The rest of the start, on another thread while serve_first_worker() serves; on failure
+  // (already logged) the node is stopped, so serve_first_worker() returns too.
+  base::Status finish_start() {
+    server_->start_other_workers();
     start_log_();
     // What the first requests need but a cold start need not wait for comes after the
     // listener serves (a cold start is exec to the first answer): OpenSSL's start-up unless
     // something before the listener used it (tokens are checked without it: base/crypto.h),
     // each I/O thread reads its reader's schema before its first query, and the policies
-    // compile here while requests that need a decision wait for them (PolicyHolder::get).
+    // compile here while requests that need a decision wait for them (at the start gate:
+    // gate_on_policies).
     // The writer's connection reads and checks the schema here too (store::Db::finish_open:
     // before listening only the header was read, store::migrate), before the writer's thread
     // starts; a malformed schema ends the start as a broken policy set does.
-    // These run on a thread at idle priority while this one waits: the I/O threads just
-    // started must get a core first (on two busy cores the main thread's 1-3 ms of this work
-    // kept a new I/O thread from its first accept until it was done), and the work yields to
-    // every request it would otherwise delay.
+    // These run on a thread at idle priority while this one waits: the I/O threads must get a
+    // core first (on two busy cores 1-3 ms of this work kept a new I/O thread from its first
+    // accept until it was done), and the work yields to every request it would otherwise
+    // delay.
     // Then what no request of the public listener needs: the admin listener, and the media
     // thread's DTLS certificate (media signalling already posted waits in its queue).
     warm_readers();
     base::Status opened = base::Status::ok(), compiled = base::Status::ok();
     run_at_idle_priority([&] {
-      if (!crypto_first) opened = writer_->finish_open();
-      if (!crypto_first) init_openssl();
+      if (!crypto_first_) opened = writer_->finish_open();
+      if (!crypto_first_) init_openssl();
       if (policies_->empty()) compiled = compile_initial_policies();
     });
     writer_->launch();  // writes submitted until now waited in its queue
@@ -602,10 +626,13 @@ class Node {
     return base::Status::ok();
   }
 
-  // One read-only connection per I/O thread.
+  // One read-only connection per I/O thread, opened by its first statement on that thread
+  // (warm_readers' timer, or a request before it): nothing is opened before listening.
   base::Status open_readers() {
+    store::DbOptions lazy;
+    lazy.connect_on_first_use = true;
     for (int i = 0; i < server_->thread_count(); ++i) {
-      auto r = store::Db::open(config_.db_path(), store::OpenMode::kReadOnly);
+      auto r = store::Db::open(config_.db_path(), store::OpenMode::kReadOnly, lazy);
       if (!r.is_ok()) return fail("store.reader_failed", r.status());
       deps_.readers.push_back(r->get());
       readers_.push_back(std::move(r).value());
@@ -672,10 +699,11 @@ class Node {
     server_->set_upgrade_gate(policy_gate_);
   }
 
-  // Each reader's first statement reads the schema (store::Db::open leaves that to it): done on
-  // its own I/O thread a moment after the listener serves (kReaderWarmDelay), so that it delays
-  // neither the first requests of a cold start (a /healthz probe needs no schema; a query that
-  // comes first reads it itself, as it would have) nor the queries that come later.
+  // Each reader's first statement opens its connection and reads the schema (open_readers
+  // leaves both to it): done on its own I/O thread a moment after the listener serves
+  // (kReaderWarmDelay), so that it delays neither the first requests of a cold start (a
+  // /healthz probe needs neither; a query that comes first does both itself) nor the queries
+  // that come later.
   static constexpr auto kReaderWarmDelay = std::chrono::milliseconds(50);
   void warm_readers() {
     for (int i = 0; i < server_->thread_count(); ++i) {
@@ -1167,18 +1195,36 @@ int serve(const Config& config) {
   sigset_t signals = block_signals();
   // Every line from here on leaves through one writer thread: a log pipe nobody drains
   // stalls no request (app/log_writer.h).
-  // Its thread starts once the listener serves (Node::start), or below when the start failed.
+  // Its thread starts once the listener serves (Node::finish_start), or below when the start
+  // failed.
   LogWriter log_out(STDOUT_FILENO, size_t(config.log_buffer_kb) * 1024, /*start_writer=*/false);
   base::log::set_sink([&log_out](std::string_view line) { log_out.write(line); });
   int rc = 0;
   {
     Node node(config, [&log_out] { log_out.start(); });
-    const bool started = node.start().is_ok();
-    log_out.start();  // a start that failed before listening: its error lines go out
-    if (started) {
-      node.run_until_stopped(signals);
-      node.stop();
+    if (node.start_listening().is_ok()) {
+      // This thread serves I/O thread 0 from now on; the rest of the start, the signals and
+      // the stop run on `control` (the stop ends serve_first_worker), started a moment later
+      // (Node::serve_first_worker says when), once.
+      std::thread control;
+      std::once_flag control_started;
+      auto start_control = [&] {
+        std::call_once(control_started, [&] {
+          control = std::thread([&node, &signals, &rc] {
+            pthread_setname_np(pthread_self(), "ec-control");  // top -H, perf
+            if (!node.finish_start().is_ok()) {
+              rc = 1;
+              return;
+            }
+            node.run_until_stopped(signals);
+            node.stop();
+          });
+        });
+      };
+      node.serve_first_worker(start_control);
+      control.join();
     } else {
+      log_out.start();  // a start that failed before listening: its error lines go out
       rc = 1;
     }
   }

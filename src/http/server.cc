@@ -79,6 +79,7 @@ struct Server::Worker {
   std::list<Conn*> overflow;
   // Kept open to be closed when accept() runs out of descriptors (see on_fd_exhausted).
   int spare_fd = -1;
+  bool listening = false;  // listen() done on acceptor (listen_worker)
   std::atomic<bool> done{false};
 };
 
@@ -156,12 +157,21 @@ base::Status Server::listen() {
       w->acceptor.set_option(reuse_port(true), ec);
     }
     if (!ec) w->acceptor.bind(ep, ec);
-    if (!ec) w->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    // Only the first socket listens now (see listen()'s contract): a socket of the port's
+    // SO_REUSEPORT group takes connections only once it listens.
+    if (!ec && w->index == 0) ec = listen_worker(*w);
     if (ec) return base::unavailable("cannot listen on " + where + ": " + ec.message());
     port = w->acceptor.local_endpoint().port();  // later threads share the chosen port
   }
   bound_port_ = port;
   return base::Status::ok();
+}
+
+boost::system::error_code Server::listen_worker(Worker& w) {
+  boost::system::error_code ec;
+  if (!w.listening) w.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) w.listening = true;
+  return ec;
 }
 
 asio::awaitable<void> Server::sweep_loop(Worker& w) {
@@ -186,15 +196,37 @@ asio::awaitable<void> Server::sweep_loop(Worker& w) {
 
 void Server::start() {
   for (auto& w : workers_) {
-    asio::co_spawn(w->ioc, accept_loop(*w), asio::detached);
-    asio::co_spawn(w->ioc, sweep_loop(*w), asio::detached);
-    threads_.emplace_back([wp = w.get(), name = options_.thread_name] {
-      const std::string n = name + "-" + std::to_string(wp->index);
-      pthread_setname_np(pthread_self(), n.substr(0, 15).c_str());
-      wp->ioc.run();
-      wp->done = true;
-    });
+    if (auto ec = listen_worker(*w)) {
+      base::log::error("http.listen_failed").kv("thread", w->index).kv("error", ec.message());
+    }
   }
+  for (auto& w : workers_) start_thread(*w);
+}
+
+void Server::start_thread(Worker& w) {
+  asio::co_spawn(w.ioc, accept_loop(w), asio::detached);
+  asio::co_spawn(w.ioc, sweep_loop(w), asio::detached);
+  threads_.emplace_back([wp = &w, name = options_.thread_name] {
+    const std::string n = name + "-" + std::to_string(wp->index);
+    pthread_setname_np(pthread_self(), n.substr(0, 15).c_str());
+    wp->ioc.run();
+    wp->done = true;
+  });
+}
+
+void Server::run_first_worker(std::chrono::microseconds window,
+                              const std::function<void()>& after_window) {
+  Worker& w = *workers_.front();
+  asio::co_spawn(w.ioc, accept_loop(w), asio::detached);
+  asio::co_spawn(w.ioc, sweep_loop(w), asio::detached);
+  w.ioc.run_for(window);
+  after_window();
+  if (!w.ioc.stopped()) w.ioc.run();
+  w.done = true;
+}
+
+void Server::start_other_workers() {
+  for (size_t i = 1; i < workers_.size(); ++i) start_thread(*workers_[i]);
 }
 
 void Server::stop() {
@@ -294,6 +326,15 @@ const std::string& no_descriptors_reply() {
 }  // namespace
 
 asio::awaitable<void> Server::accept_loop(Worker& w) {
+  // A socket that did not listen yet (start_other_workers) listens on its own thread, once
+  // that thread runs: until then connections go to the sockets that do.
+  if (auto ec = listen_worker(w)) {
+    base::log::error("http.listen_failed")
+        .kv("thread", w.index)
+        .kv("error", ec.message())
+        .kv("note", "this I/O thread accepts nothing; the others serve the port");
+    co_return;
+  }
   w.spare_fd = open_spare_fd();
   static base::log::Every log_other(kLogEveryNs), log_limit(kLogEveryNs), log_address(kLogEveryNs);
   while (!stopping_) {

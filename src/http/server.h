@@ -32,8 +32,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;             // 0 picks a free port (see Server::port())
   int threads = 0;                  // 0: one per core
-  // The I/O threads' names (top -H, perf, /proc/<pid>/task/*/comm): "<thread_name>-<index>",
-  // cut to Linux's 15 characters.
+  // The names of the I/O threads the server makes (top -H, perf, /proc/<pid>/task/*/comm):
+  // "<thread_name>-<index>", cut to Linux's 15 characters. Thread 0 run by run_first_worker()
+  // is the caller's thread and keeps its name.
   std::string thread_name = "ec-io";
   size_t header_limit = 16 * 1024;  // bytes of request line + headers
   size_t body_limit = 1024 * 1024;  // bytes of request body
@@ -98,11 +99,22 @@ class Server {
   Server(ServerOptions options, const Router& router);
   ~Server();
 
-  // Binds and listens on every thread's acceptor. Errors name the address and the reason
-  // ("address already in use").
+  // Binds every thread's acceptor and listens on the first one's; the others listen when
+  // their thread starts (start(), start_other_workers()), so that no connection waits in the
+  // queue of a thread not yet running. Errors name the address and the reason ("address
+  // already in use"). Connections queue from here on.
   base::Status listen();
-  // Starts the I/O threads. Returns at once.
+  // Starts the I/O threads, every acceptor listening by the time it returns. Returns at once.
   void start();
+  // The alternative to start() for a cold start: I/O thread 0's work runs on the calling
+  // thread, at once (no thread to create or schedule before the first accept), and returns
+  // when the server has stopped; start_other_workers(), from another thread, starts threads
+  // 1..N-1, each listening once it runs. Each is called once. `after_window` is called on this
+  // thread once `window` has passed (what a cold start's first connection is served in before
+  // the calling thread spends time on anything else, such as starting that other thread).
+  void run_first_worker(std::chrono::microseconds window,
+                        const std::function<void()>& after_window);
+  void start_other_workers();
   // Graceful stop: stop accepting, let in-flight requests finish (and answer them with
   // "Connection: close"), close idle connections, wait up to drain_timeout, then stop.
   // Blocks until every I/O thread has exited. Safe to call from any thread, once.
@@ -138,6 +150,10 @@ class Server {
   // The refusal counter of an over-limit verdict.
   std::atomic<uint64_t>& refused_counter(Admit admit);
 
+  // listen() on `w`'s acceptor unless done already; on `w`'s thread once it runs.
+  boost::system::error_code listen_worker(Worker& w);
+  // accept_loop and sweep_loop on `w`'s context, and a thread to run it.
+  void start_thread(Worker& w);
   boost::asio::awaitable<void> accept_loop(Worker& w);
   // Every sweep_interval, cancels the I/O of connections past their deadline (read/idle
   // timeouts).
@@ -187,7 +203,7 @@ class Server {
   // Before workers_: destroying an io_context destroys the coroutines holding Slots.
   Admission admission_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // thread 0's is none after run_first_worker()
   uint16_t bound_port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> open_connections_{0};

@@ -211,6 +211,17 @@ base::Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenMode mod
   if (mode == OpenMode::kReadWrite && !is_special_path(path)) {
     EC_RETURN_IF_ERROR(make_parent_dirs(path));
   }
+  std::unique_ptr<Db> db(new Db(path, mode, options));  // private constructor: make_unique can't
+  if (mode == OpenMode::kReadOnly && options.connect_on_first_use) return db;
+  EC_RETURN_IF_ERROR(db->connect());
+  return db;
+}
+
+base::Status Db::connect() {
+  if (db_) return base::Status::ok();
+  const std::string& path = path_;
+  const OpenMode mode = mode_;
+  const DbOptions& options = options_;
   configure_sqlite_once();
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
   flags |= mode == OpenMode::kReadWrite ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
@@ -224,18 +235,32 @@ base::Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenMode mod
     if (mode == OpenMode::kReadOnly) msg += " (readers need the file to exist: migrate first)";
     return base::unavailable(std::move(msg), "database_unavailable");
   }
-  std::unique_ptr<Db> db(new Db(raw, path, mode));  // private constructor: make_unique can't
+  db_ = raw;
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, options.busy_timeout_ms);
+  // A connection whose pragmas failed is closed again: the next connect() starts over.
+  base::Status st = apply_pragmas();
+  if (!st.is_ok()) {
+    for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.stmt);
+    cache_.clear();
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+  return st;
+}
 
+base::Status Db::apply_pragmas() {
+  const std::string& path = path_;
+  const OpenMode mode = mode_;
+  const DbOptions& options = options_;
   // Already a WAL database: nothing to set, and the pragma would read the whole schema.
   bool wal_already = false;
   if (mode == OpenMode::kReadWrite && options.defer_schema_pragmas && !is_special_path(path)) {
-    EC_ASSIGN_OR_RETURN(wal_already, db->header_says_wal());
+    EC_ASSIGN_OR_RETURN(wal_already, header_says_wal());
   }
   if (mode == OpenMode::kReadWrite && !wal_already) {
     // journal_mode answers with the mode in force; in-memory databases stay "memory".
-    EC_ASSIGN_OR_RETURN(Stmt jm, db->prepare("PRAGMA journal_mode=WAL"));
+    EC_ASSIGN_OR_RETURN(Stmt jm, prepare("PRAGMA journal_mode=WAL"));
     EC_ASSIGN_OR_RETURN(bool row, jm.step());
     std::string got = row ? jm.column_text(0) : "";
     if (got != "wal" && got != "memory") {
@@ -253,14 +278,13 @@ base::Result<std::unique_ptr<Db>> Db::open(const std::string& path, OpenMode mod
     std::string sync =
         options.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;";
     if (wal_already) {
-      db->deferred_pragmas_ = std::move(sync);
+      deferred_pragmas_ = std::move(sync);
     } else {
       pragmas += sync;
     }
   }
   if (mode == OpenMode::kReadOnly) pragmas += "PRAGMA query_only=ON;";
-  EC_RETURN_IF_ERROR(db->exec(pragmas));
-  return db;
+  return exec(pragmas);
 }
 
 base::Result<bool> Db::header_says_wal() {
@@ -294,6 +318,7 @@ Db::~Db() {
 }
 
 base::Status Db::exec(std::string_view sql) {
+  EC_RETURN_IF_ERROR(connect());
   std::string text(sql);
   char* err = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
@@ -305,6 +330,7 @@ base::Status Db::exec(std::string_view sql) {
 }
 
 base::Result<Stmt> Db::prepare(std::string_view sql) {
+  EC_RETURN_IF_ERROR(connect());
   auto it = cache_.find(sql);
   if (it != cache_.end() && !it->second.in_use) {
     it->second.in_use = true;
@@ -322,13 +348,13 @@ base::Result<Stmt> Db::prepare(std::string_view sql) {
   return Stmt(raw, &ins->second.in_use);
 }
 
-int64_t Db::changes() const { return sqlite3_changes64(db_); }
+int64_t Db::changes() const { return db_ ? sqlite3_changes64(db_) : 0; }
 
-bool Db::autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+bool Db::autocommit() const { return !db_ || sqlite3_get_autocommit(db_) != 0; }
 
 base::Status Db::error(int rc, std::string_view what) const {
-  int ext = sqlite3_extended_errcode(db_);
-  const char* detail = sqlite3_errmsg(db_);
+  int ext = db_ ? sqlite3_extended_errcode(db_) : 0;
+  const char* detail = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   if (ext == 0 || (ext & 0xff) != (rc & 0xff)) detail = sqlite3_errstr(rc);
   std::string msg =
       std::string(what) + " on " + (path_.empty() ? ":memory:" : path_) + ": " + detail;

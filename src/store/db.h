@@ -47,6 +47,12 @@ struct DbOptions {
   // start does not parse the schema before it listens (store::Writer calls finish_open()
   // before its first group). Any other file is opened as without it.
   bool defer_schema_pragmas = false;
+  // kReadOnly only: open() makes the Db without touching the file, and the connection is
+  // opened by its first statement (prepare, exec), on the thread that uses it; a file that
+  // cannot be opened then fails that statement (and the next one tries again). For a server's
+  // per-thread readers, so that a cold start opens none before it listens (the writer's open
+  // has checked the file by then).
+  bool connect_on_first_use = false;
 };
 
 class Db;
@@ -163,7 +169,8 @@ class Db {
   // Conflict ("constraint_violation"), everything else to Internal.
   base::Status error(int rc, std::string_view what) const;
 
-  // The raw handle, for store's own .cc files only.
+  // The raw handle, for store's own .cc files only; null until the connection is open
+  // (DbOptions::connect_on_first_use: its first statement).
   sqlite3* handle() const { return db_; }
 
  private:
@@ -176,14 +183,22 @@ class Db {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
 
-  Db(sqlite3* db, std::string path, OpenMode mode) : db_(db), path_(std::move(path)), mode_(mode) {}
+  Db(std::string path, OpenMode mode, const DbOptions& options)
+      : path_(std::move(path)), mode_(mode), options_(options) {}
+  // Opens the connection and applies the pragmas (open(), or the first statement with
+  // DbOptions::connect_on_first_use); OK at once when it is open.
+  base::Status connect();
+  // open()'s pragmas on a connection just opened (connect()).
+  base::Status apply_pragmas();
   // Whether the file's header says WAL; reads page 1 (not the schema).
   base::Result<bool> header_says_wal();
   friend class Stmt;
 
-  sqlite3* db_;  // owned; closed in the destructor after finalizing the cache
+  sqlite3* db_ = nullptr;  // owned; closed in the destructor after finalizing the cache; null
+                           // until connect() succeeded
   std::string path_;
   OpenMode mode_;
+  DbOptions options_;
   std::string deferred_pragmas_;  // finish_open() runs them; empty once done
   // Prepared statements keyed by SQL text; owned, finalized in the destructor.
   std::unordered_map<std::string, CacheEntry, StringHash, std::equal_to<>> cache_;

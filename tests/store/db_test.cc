@@ -45,6 +45,32 @@ TEST(DbTest, ReadOnlyOpenOfMissingFileFailsWithPath) {
   EXPECT_NE(db.status().message().find("missing.db"), std::string::npos);
 }
 
+TEST(DbTest, AReaderConnectedOnFirstUseOpensAtItsFirstStatement) {
+  TempDir dir;
+  DbOptions lazy;
+  lazy.connect_on_first_use = true;
+  // Nothing is opened yet: a missing file fails the first statement, and the next one tries
+  // again (and finds the file once it exists).
+  auto ro = Db::open(dir.file("later.db"), OpenMode::kReadOnly, lazy);
+  ASSERT_TRUE(ro.is_ok()) << ro.status().to_string();
+  EXPECT_EQ((*ro)->handle(), nullptr);
+  EXPECT_TRUE((*ro)->autocommit());
+  base::Status missing = (*ro)->exec("SELECT 1");
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_EQ(missing.code(), base::Code::kUnavailable);
+  EXPECT_NE(missing.message().find("later.db"), std::string::npos);
+  auto rw = Db::open(dir.file("later.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(rw.is_ok());
+  ASSERT_OK((*rw)->exec("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (7)"));
+  auto st = (*ro)->prepare("SELECT v FROM t");
+  ASSERT_TRUE(st.is_ok()) << st.status().to_string();
+  auto row = st->step();
+  ASSERT_TRUE(row.is_ok() && *row);
+  EXPECT_EQ(st->column_int(0), 7);
+  EXPECT_NE((*ro)->handle(), nullptr);
+  EXPECT_FALSE((*ro)->exec("INSERT INTO t VALUES (1)").is_ok());  // still read-only
+}
+
 TEST(DbTest, ReadOnlyConnectionRejectsWrites) {
   TempDir dir;
   auto rw = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
