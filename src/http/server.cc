@@ -783,8 +783,8 @@ asio::awaitable<bool> Server::read_first_bytes(Conn& conn, Transport& socket,
   co_return true;
 }
 
-asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket,
-                                      const Incoming& req, bool over, int64_t start) {
+asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, const Incoming& req,
+                                      bool over, int64_t start) {
   std::string_view label;
   std::string user_id;
   const bool head = req.method() == Verb::head;

@@ -34,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool mismatch = false;
   const std::string server = http::fast_head_readings::server_fast(bytes, limit, &mismatch);
   if (mismatch || (head.target.front() == '/' ? server != fast : !server.empty())) {
-    std::fprintf(stderr, "http::Incoming reads it otherwise:\n%s\nfast path:\n%s\n",
-                 server.c_str(), fast.c_str());
+    std::fprintf(stderr, "http::Incoming reads it otherwise:\n%s\nfast path:\n%s\n", server.c_str(),
+                 fast.c_str());
     std::abort();
   }
 

@@ -33,7 +33,8 @@ inline std::string describe(const Incoming& req, size_t consumed) {
                     std::to_string(req.version()) + (req.keep_alive() ? " keep-alive" : " close") +
                     " consumed=" + std::to_string(consumed) +
                     " body=" + std::to_string(req.body().size()) + "\n";
-  req.each_field([&out](boost::beast::http::field f, std::string_view name, std::string_view value) {
+  req.each_field([&out](boost::beast::http::field f, std::string_view name,
+                        std::string_view value) {
     out += std::to_string(int(f)) + " [" + std::string(name) + "] [" + std::string(value) + "]\n";
   });
   return out;

@@ -87,6 +87,11 @@ TEST(FastHeadTest, TakesPlainVariantsAsBeastReadsThem) {
   expect_taken("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
   expect_taken("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   expect_taken("GET / HTTP/1.1\r\nHost: a\r\nconnection: CLOSE\r\n\r\n");
+  // Keep-alive is decided by the first Connection field, as Beast's message decides it.
+  expect_taken("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n");
+  expect_taken("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n");
+  expect_taken("GET / HTTP/1.0\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n");
+  expect_taken("GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n");
   expect_taken("GET /a?b=c&d=%20e HTTP/1.1\r\nhOsT:a\r\n\r\n");
   expect_taken("GET http://example.com/x HTTP/1.1\r\nHost: example.com\r\n\r\n");
   // Spaces around and inside a value, an empty value, names Beast does not know.
