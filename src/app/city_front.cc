@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "classroom/join_code.h"
+#include "http/incoming.h"
 #include "store/cursor.h"
 #include "store/join_codes.h"
 
@@ -197,10 +198,8 @@ http::Handler CityFront::wrap(const http::Router::RouteInfo& route, http::Handle
 }
 
 bool CityFront::carries_credential(const http::Ctx& c, std::string_view credential) {
-  auto h = c.req.find(city::kCityHeader);
-  return h != c.req.end() && !credential.empty() &&
-         base::constant_time_equal(std::string_view(h->value().data(), h->value().size()),
-                                   credential);
+  std::optional<std::string_view> h = c.req.find(city::kCityHeader);
+  return h && !credential.empty() && base::constant_time_equal(*h, credential);
 }
 
 bool CityFront::forwarded_here(const http::Ctx& c) const {
@@ -313,7 +312,7 @@ awaitable<http::Response> CityFront::forward(http::Ctx& c, const city::Home& hom
                       "5");
   }
   counters_.forwarded++;
-  http::Request req = c.req;
+  http::Request req = c.req.beast();
   base::Result<city::HttpResponse> res = co_await forwarder_.forward(home.url, req, c.thread_index);
   if (!res.is_ok()) {
     counters_.refused++;
@@ -483,7 +482,7 @@ awaitable<http::Response> CityFront::list_courses(http::Ctx& c, const http::Hand
       missing.push_back(m.replica_id);
       continue;
     }
-    parts.push_back(std::make_shared<Part>(Part{m.replica_id, m.url, c.req, std::nullopt}));
+    parts.push_back(std::make_shared<Part>(Part{m.replica_id, m.url, c.req.beast(), std::nullopt}));
   }
   if (!parts.empty()) {
     auto ex = co_await asio::this_coro::executor;

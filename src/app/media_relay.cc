@@ -9,6 +9,7 @@
 
 #include "app/city_front.h"
 #include "app/media_plane.h"
+#include "http/incoming.h"
 #include "base/log.h"
 
 namespace app {
@@ -57,7 +58,7 @@ void MediaRelay::install(http::Router& router) {
       co_return http::error_response(
           base::unavailable("video is not available on this replica", "media_unavailable"));
     }
-    std::string body = c.req.body();
+    std::string body(c.req.body());
     // The room named in the offer must be a live session homed here.
     {
       boost::system::error_code ec;

@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "http/commit.h"
+#include "http/incoming.h"
 
 namespace http {
 
@@ -14,25 +15,24 @@ using asio::awaitable;
 
 namespace {
 
-// The request's headers as rest::HeaderLookup sees them (Beast's find is case-insensitive).
-class BeastHeaders final : public rest::HeaderLookup {
+// The request's headers as rest::HeaderLookup sees them (case-insensitive names).
+class IncomingHeaders final : public rest::HeaderLookup {
  public:
-  explicit BeastHeaders(const Request& req) : req_(req) {}
+  explicit IncomingHeaders(const Incoming& req) : req_(req) {}
   std::optional<std::string_view> find(std::string_view name) const override {
     // Every authenticated route asks for this one: compared by Beast's enum, not by name.
-    if (name == "Authorization") return find_header(req_, beast_http::field::authorization);
-    return find_header(req_, name);
+    if (name == "Authorization") return req_.find(beast_http::field::authorization);
+    return req_.find(name);
   }
 
  private:
-  const Request& req_;
+  const Incoming& req_;
 };
 
 Handler adapt(rest::Handler handler, store::Writer* writer) {
   return [h = std::move(handler), writer](Ctx& c) -> awaitable<Response> {
-    BeastHeaders headers(c.req);
-    std::string_view method = c.req.method_string();
-    rest::Request req{method, c.path, c.query, c.req.body(), headers};
+    IncomingHeaders headers(c.req);
+    rest::Request req{c.req.method_string(), c.path, c.query, c.req.body(), headers};
     rest::Call call{req, c.params, c.thread_index, {}};
     rest::Reply reply = h(call);
     rest::Response res;
@@ -58,9 +58,9 @@ void add_all(Router& router, std::vector<rest::Route> routes, store::Writer* wri
 
 }  // namespace
 
-base::Result<classroom::Actor> authenticate(const Request& req, const ApiDeps& deps,
+base::Result<classroom::Actor> authenticate(const Incoming& req, const ApiDeps& deps,
                                             ThreadCache* cache) {
-  return rest::authenticate(find_header(req, beast_http::field::authorization), deps, cache);
+  return rest::authenticate(req.find(beast_http::field::authorization), deps, cache);
 }
 
 void register_api(Router& router, ApiDeps& deps) {

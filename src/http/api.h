@@ -33,7 +33,7 @@ void register_admin(Router& router, ApiDeps& deps);
 // Authenticates a request's bearer token (the Authorization header), as rest::authenticate.
 // (The live WebSocket also accepts a `token` query parameter for browsers; src/ws reads that
 // itself.)
-base::Result<classroom::Actor> authenticate(const Request& req, const ApiDeps& deps,
+base::Result<classroom::Actor> authenticate(const Incoming& req, const ApiDeps& deps,
                                             ThreadCache* cache = nullptr);
 
 }  // namespace http

@@ -29,14 +29,8 @@ std::optional<std::string_view> find_header(const Request& req, beast_http::fiel
 
 Response to_beast(rest::Response&& r, unsigned version, bool with_length) {
   Response res(beast_http::status(r.status), version);
-  for (rest::Header& h : r.headers) {
-    // Most answers carry only this one; naming the field spares Beast's lookup of the name.
-    if (h.name == "Content-Type") {
-      res.set(beast_http::field::content_type, h.value);
-    } else {
-      res.set(h.name, std::move(h.value));
-    }
-  }
+  if (!r.content_type.empty()) res.set(beast_http::field::content_type, r.content_type);
+  for (rest::Header& h : r.headers) res.set(h.name, std::move(h.value));
   res.body() = std::move(r.body);
   if (with_length) res.prepare_payload();
   return res;

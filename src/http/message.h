@@ -24,9 +24,11 @@ using Response = beast_http::response<beast_http::string_body>;
 
 using PathParams = rest::PathParams;
 
+class Incoming;  // http/incoming.h
+
 // Everything a handler gets for one request. Lives for the duration of the handler call.
 struct Ctx {
-  const Request& req;
+  const Incoming& req;  // its accessors, or its beast() message where Beast's is needed
   const PathParams& params;
   std::string_view path;   // without the query string
   std::string_view query;  // after '?', may be empty

@@ -31,6 +31,7 @@
 #include "base/log.h"
 #include "http/byte_class.h"
 #include "http/fast_head.h"
+#include "http/incoming.h"
 #include "http/start_gate.h"
 #include "http/tls.h"
 
@@ -429,12 +430,12 @@ constexpr std::array<bool, 256> kHostChar = alnum_and("-._~!$&'()*+,;=%:[]");
 // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host header, an HTTP/1.0 one at most
 // one, and its value is uri-host [":" port] (empty when the target has no authority).
 // Returns what is wrong, or an empty string.
-std::string host_problem(const Request& req) {
+std::string host_problem(const Incoming& req) {
   size_t n = 0;
   std::string_view host;
-  for (const auto& f : req) {
-    if (f.name() == beast_http::field::host && n++ == 0) host = f.value();
-  }
+  req.each_field([&](beast_http::field name, std::string_view, std::string_view value) {
+    if (name == beast_http::field::host && n++ == 0) host = value;
+  });
   if (n > 1) return "more than one Host header";
   if (n == 0) {
     return req.version() >= 11 ? "an HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)"
@@ -467,7 +468,7 @@ void to_origin_form(Request& req) {
 
 // The paths answered even past the connection limits, so that orchestration keeps seeing
 // the process (liveness, readiness) and monitoring keeps its metrics.
-bool is_probe(const Request& req) {
+bool is_probe(const Incoming& req) {
   if (req.method() != Verb::get && req.method() != Verb::head) return false;
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
@@ -483,9 +484,9 @@ struct RequestId {
   std::string_view view() const { return {text, size}; }
 };
 
-RequestId request_id_for(const Request& req) {
+RequestId request_id_for(const Incoming& req) {
   RequestId id;
-  if (std::optional<std::string_view> given = find_header(req, "X-Request-Id")) {
+  if (std::optional<std::string_view> given = req.find("X-Request-Id")) {
     std::string_view v = *given;
     bool ok = !v.empty() && v.size() <= sizeof id.text;
     for (char c : v) {
@@ -695,36 +696,28 @@ asio::awaitable<boost::system::error_code> Server::write_all(Transport& socket,
   }
 }
 
-namespace {
-
-// The request at the start of `buffer` into `req` when the fast path takes it (its head is
-// then consumed), or false (nothing consumed). Not a coroutine: the FastHead stays on the stack.
-bool take_fast_head(beast::flat_buffer& buffer, size_t header_limit, Request& req) {
-  FastHead head;
-  const auto data = buffer.data();
-  if (!parse_fast_head(std::string_view(static_cast<const char*>(data.data()), data.size()),
-                       header_limit, head)) {
-    return false;
-  }
-  fill_request(head, req);
-  buffer.consume(head.consumed);
-  return true;
-}
-
-}  // namespace
-
-// One request into `parser` (eager: header and body), from what `buffer` holds first, as
-// Beast's async_read does: end_of_stream when the peer closed before sending anything,
+// One request into `in` (eager: header and body), from what `buffer` holds first, as Beast's
+// async_read does: end_of_stream when the peer closed before sending anything,
 // partial_message when it closed in the middle, the parser's errors (limits, bad syntax).
-asio::awaitable<boost::system::error_code> Server::read_request(
-    Transport& socket, beast::flat_buffer& buffer,
-    beast_http::request_parser<beast_http::string_body>& parser, size_t header_limit) {
+asio::awaitable<boost::system::error_code> Server::read_request(Transport& socket,
+                                                                beast::flat_buffer& buffer,
+                                                                Incoming& in, size_t header_limit,
+                                                                size_t body_limit) {
   boost::system::error_code ec;
   for (;;) {
     if (buffer.size() > 0) {
       // A whole plain head in the buffer, before Beast has seen any of it: the fast path
-      // (http/fast_head.h), which leaves everything it does not take to Beast below.
-      if (!parser.got_some() && take_fast_head(buffer, header_limit, parser.get())) co_return ec;
+      // (http/fast_head.h), which leaves everything it does not take to Beast below. Its
+      // request stays as views into the buffer (consumed, but not overwritten before the next
+      // read) and gets no Beast message unless someone asks for one (http/incoming.h).
+      if (!in.parser_started() &&
+          in.take_fast_head(
+              std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()),
+              header_limit)) {
+        buffer.consume(in.consumed());
+        co_return ec;
+      }
+      auto& parser = in.parser(header_limit, body_limit);
       const size_t used = parser.put(buffer.data(), ec);
       buffer.consume(used);
       if (!ec) {
@@ -751,9 +744,9 @@ asio::awaitable<boost::system::error_code> Server::read_request(
       ec = rec;
     }
     if (ec == asio::error::eof) {
-      if (!parser.got_some()) co_return beast_http::error::end_of_stream;
+      if (!in.parser_started()) co_return beast_http::error::end_of_stream;
       ec = {};
-      parser.put_eof(ec);
+      in.parser(header_limit, body_limit).put_eof(ec);
       co_return ec;
     }
     if (ec) co_return ec;
@@ -835,7 +828,7 @@ asio::awaitable<bool> Server::read_first_bytes(Conn& conn, Transport& socket,
   co_return true;
 }
 
-asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, Request& req,
+asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, const Incoming& req,
                                       bool over, int64_t start) {
   std::string_view label;
   std::string user_id;
@@ -918,6 +911,9 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
            : std::chrono::duration_cast<std::chrono::nanoseconds>(options_.read_timeout);
 
   beast::flat_buffer buffer;
+  // The request being read or answered, reused for each one (in this frame, which lives as
+  // long as the connection: the fast path's head, ~800 bytes, is part of it).
+  Incoming req;
   bool first = true;
   while (!stopping_) {
     conn.busy = false;
@@ -925,13 +921,10 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
       first = false;
       if (!co_await read_first_bytes(conn, socket, buffer, read_timeout, over)) break;
     }
-    beast_http::request_parser<beast_http::string_body> parser;
-    parser.header_limit(uint32_t(options_.header_limit));
-    parser.body_limit(options_.body_limit);
-    parser.eager(true);
+    req.reset();
     conn.expires_after(read_timeout);
-    boost::system::error_code rec =
-        co_await read_request(socket, buffer, parser, uint32_t(options_.header_limit));
+    boost::system::error_code rec = co_await read_request(
+        socket, buffer, req, uint32_t(options_.header_limit), options_.body_limit);
     conn.busy = true;
     if (rec) {
       if (std::optional<Response> reply = read_error_reply(rec, options_)) {
@@ -940,8 +933,8 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
       break;
     }
 
-    Request& req = parser.get();
-    to_origin_form(req);
+    // The fast path takes only origin-form targets; Beast's message is rewritten in place.
+    if (!req.target().starts_with('/')) to_origin_form(req.beast());
     if (std::string why = host_problem(req); !why.empty()) {
       Response reply = simple_error(base::Code::kInvalidArgument, why, "bad_request");
       reply.version(req.version());
@@ -960,8 +953,8 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     }
     int64_t start = base::SystemClock::instance().now_mono_ns();
     // Looking for the Upgrade field first spares every other request is_upgrade's lookups.
-    if (upgrade_ && find_header(req, beast_http::field::upgrade) &&
-        beast::websocket::is_upgrade(req)) {
+    if (upgrade_ && req.find(beast_http::field::upgrade) &&
+        beast::websocket::is_upgrade(req.beast())) {
       if (upgrade_gate_ && !upgrade_gate_->is_open()) {
         // The upgrade's admission needs what the gate waits for (the policies): the coroutine
         // waits, the thread serves on.
@@ -977,7 +970,7 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
       socket.set_unread(buffer.data().data(), buffer.size());
       // The handler runs to its end on this thread, so the sweep cannot see the moved-out
       // socket before reg.leave().
-      if (upgrade_(socket, req, w.index, held)) {
+      if (upgrade_(socket, req.beast(), w.index, held)) {
         reg.leave();
         if (observer_)
           observer_("upgrade", 101, base::SystemClock::instance().now_mono_ns() - start, {});

@@ -175,15 +175,14 @@ class Server {
   // the first write (what an attempt just now said to wait for).
   static boost::asio::awaitable<boost::system::error_code> write_all(
       Transport& stream, std::string_view bytes, Transport::Wait first = Transport::Wait::kNone);
-  // The next request into `parser` (or straight into its message, when the fast path of
-  // http/fast_head.h takes it), from `buffer` first, then the connection.
+  // The next request into `in` (its fast head, when the fast path of http/fast_head.h takes
+  // it, or its Beast parser), from `buffer` first, then the connection.
   static boost::asio::awaitable<boost::system::error_code> read_request(
-      Transport& stream, boost::beast::flat_buffer& buffer,
-      boost::beast::http::request_parser<boost::beast::http::string_body>& parser,
-      size_t header_limit);
+      Transport& stream, boost::beast::flat_buffer& buffer, Incoming& in, size_t header_limit,
+      size_t body_limit);
   // Routes `req`, writes the answer and logs it (access log, observer). False: close.
-  boost::asio::awaitable<bool> respond(Worker& w, Conn& conn, Transport& stream, Request& req,
-                                       bool over, int64_t start);
+  boost::asio::awaitable<bool> respond(Worker& w, Conn& conn, Transport& stream,
+                                       const Incoming& req, bool over, int64_t start);
   // Writes `reply` (which closes the connection), then discards input for a bounded time.
   boost::asio::awaitable<void> reject(Conn& conn, Transport& stream, Response& reply);
   // TLS port: the handshake (TLS on the socket itself, http/transport.h), nothing read from

@@ -196,7 +196,7 @@ void register_courses(Routes& r, ApiDeps& d) {
     ThreadCache& tc = cache(d, c);
     EC_REPLY_TRY(const store::Course* course, d.service->see_course(tc, p.actor, c.param("id")));
     Response res;
-    res.headers.push_back({"Content-Type", "application/json"});
+    res.content_type = "application/json";
     res.body = tc.course_body(*course);
     return res;
   });
@@ -316,7 +316,7 @@ void register_teacher_tools(Routes& r, ApiDeps& d) {
     EC_REPLY_TRY(classroom::Gradebook g,
                  d.service->gradebook(reader(d, c), p.actor, c.param("id")));
     Response res;
-    res.headers.push_back({"Content-Type", "text/csv; charset=utf-8"});
+    res.content_type = "text/csv; charset=utf-8";
     res.headers.push_back(
         {"Content-Disposition", "attachment; filename=\"gradebook-" + g.course_id + ".csv\""});
     res.headers.push_back({"Cache-Control", "no-store"});
@@ -490,7 +490,7 @@ void register_ops(Routes& r, ApiDeps& d) {
   for (const StaticFile& f : d.static_files) {
     auto serve = [f](Call&) -> Reply {
       Response res;
-      res.headers.push_back({"Content-Type", std::string(f.content_type)});
+      res.content_type = f.content_type;
       res.headers.push_back({"Cache-Control", "no-cache"});
       res.body = std::string(f.body);
       return res;
@@ -505,7 +505,7 @@ void register_admin_ops(Routes& r, ApiDeps& d) {
   register_health(r, d);
   r.add("GET", "/metrics", [&d](Call&) -> Reply {
     Response res;
-    res.headers.push_back({"Content-Type", "text/plain; version=0.0.4; charset=utf-8"});
+    res.content_type = "text/plain; version=0.0.4; charset=utf-8";
     res.body = d.metrics_text ? d.metrics_text() : std::string();
     return res;
   });

@@ -77,7 +77,7 @@ std::optional<std::string> query_param(std::string_view q, std::string_view name
 Response json_response(int status, const boost::json::value& body) {
   Response res;
   res.status = status;
-  res.headers.push_back({"Content-Type", "application/json"});
+  res.content_type = "application/json";
   res.body = boost::json::serialize(body);
   return res;
 }

@@ -257,6 +257,11 @@ void serialize_response(const rest::Response& res, int minor_version, bool keep_
   out += ' ';
   out += rest::reason_phrase(res.status);
   out += "\r\n";
+  if (!res.content_type.empty()) {
+    out += "Content-Type: ";
+    out += res.content_type;
+    out += "\r\n";
+  }
   for (const rest::Header& h : res.headers) {
     if (rest::iequals(h.name, "Content-Length") || rest::iequals(h.name, "Connection")) continue;
     out += h.name;

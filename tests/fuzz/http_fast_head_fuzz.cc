@@ -31,6 +31,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   http::fill_request(head, fast_req);
   const std::string fast = http::fast_head_readings::describe(fast_req, head.consumed);
 
+  bool mismatch = false;
+  const std::string server = http::fast_head_readings::server_fast(bytes, limit, &mismatch);
+  if (mismatch || (head.target.front() == '/' ? server != fast : !server.empty())) {
+    std::fprintf(stderr, "http::Incoming reads it otherwise:\n%s\nfast path:\n%s\n", server.c_str(),
+                 fast.c_str());
+    std::abort();
+  }
+
   std::string why;
   const std::string beast = http::fast_head_readings::beast(bytes, limit, &why);
   if (beast.empty()) {

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "classroom_fuzz_world.h"
+#include "http/incoming.h"
 
 namespace fuzz {
 
@@ -72,7 +73,8 @@ http::Response ApiHarness::handle(http::Request& req) {
                      : base::not_found("no route", "route_not_found"));
     return r;
   }
-  http::Ctx ctx{req, params, path, query, 0, {}};
+  http::Incoming in(req);
+  http::Ctx ctx{in, params, path, query, 0, {}};
   asio::io_context ioc(1);
   auto guard = asio::make_work_guard(ioc);
   std::optional<http::Response> out;

@@ -35,6 +35,7 @@
 #include "base/random.h"
 #include "classroom/service.h"
 #include "http/api.h"
+#include "http/incoming.h"
 #include "http/router.h"
 #include "store/db.h"
 #include "store/join_codes.h"
@@ -513,7 +514,8 @@ class World {
       out.status = m.path_known ? 405 : 404;
       return out;
     }
-    Ctx ctx{req, params, path, query, 0, {}};
+    Incoming in(req);
+    Ctx ctx{in, params, path, query, 0, {}};
     asio::io_context ioc;
     auto work = asio::make_work_guard(ioc);
     std::optional<Response> res;

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "http/fast_head.h"
+#include "http/incoming.h"
 
 namespace http::fast_head_readings {
 
@@ -23,6 +24,31 @@ inline std::string describe(const Request& req, size_t consumed) {
            std::string(f.value()) + "]\n";
   }
   return out;
+}
+
+// The same description of the request the server reads through http::Incoming's accessors
+// (the fast head's views, no Beast message made).
+inline std::string describe(const Incoming& req, size_t consumed) {
+  std::string out = std::string(req.method_string()) + " " + std::string(req.target()) + " " +
+                    std::to_string(req.version()) + (req.keep_alive() ? " keep-alive" : " close") +
+                    " consumed=" + std::to_string(consumed) +
+                    " body=" + std::to_string(req.body().size()) + "\n";
+  req.each_field([&out](boost::beast::http::field f, std::string_view name,
+                        std::string_view value) {
+    out += std::to_string(int(f)) + " [" + std::string(name) + "] [" + std::string(value) + "]\n";
+  });
+  return out;
+}
+
+// The server's reading of `bytes` (http::Incoming::take_fast_head), "" when it leaves them to
+// Beast: through the accessors, and again through the Beast message it builds on demand, which
+// must say the same (`mismatch` is set otherwise).
+inline std::string server_fast(std::string_view bytes, size_t header_limit, bool* mismatch) {
+  Incoming in;
+  if (!in.take_fast_head(bytes, header_limit)) return "";
+  std::string via_accessors = describe(in, in.consumed());
+  *mismatch = via_accessors != describe(in.beast(), in.consumed());
+  return via_accessors;
 }
 
 // Beast's reading of `bytes` as the server configures its parser, or "" when it does not
