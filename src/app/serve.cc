@@ -456,7 +456,7 @@ class Node {
     });
     writer_->launch();  // writes submitted until now waited in its queue
     if (!opened.is_ok() || !compiled.is_ok()) {
-      if (!opened.is_ok()) fail("store.open_failed", opened);
+      if (!opened.is_ok()) (void)fail("store.open_failed", opened);  // returned below
       if (policies_->empty()) policies_->set(RegoAuthorizer::refusing());  // releases waiters
       policy_gate_->fail(base::unavailable(
           "the server could not load its policies and is stopping; retry on another replica",

@@ -50,7 +50,7 @@ struct Server::Conn {
   tcp::socket* socket;
   bool busy = false;        // a request is being handled; finish it before closing
   int64_t deadline_ns = 0;  // monotonic; 0 = none. Past it, pending I/O is cancelled.
-  std::string wire;         // the response being written, reused across requests
+  std::string wire{};       // the response being written, reused across requests
   bool timed_out = false;
   bool in_overflow = false;  // over the limits; listed in Worker::overflow at overflow_it
   std::list<Conn*>::iterator overflow_it{};

@@ -47,7 +47,9 @@ test_fails if allow with input as {"n": 100}
   int passed = 0;
   for (const auto& r : results) {
     passed += r.passed;
-    if (r.name == "data.app.test_fails") EXPECT_FALSE(r.passed);
+    if (r.name == "data.app.test_fails") {
+      EXPECT_FALSE(r.passed);
+    }
   }
   EXPECT_EQ(passed, 2);
 }

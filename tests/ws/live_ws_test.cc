@@ -92,7 +92,7 @@ TEST_F(LiveWsTest, ClassRunsChatAndQuizOverTheSocket) {
   auto all = service_->results(*readers_[0], teacher_, quiz_id_);
   ASSERT_TRUE(all.is_ok()) << all.status().to_string();
 
-  hub_->session_ended(store::Session{session_id_, course_id_, "usr_t", "Week 1"});
+  hub_->session_ended(store::Session{session_id_, course_id_, "usr_t", "Week 1", store::SessionStatus::kLive, 0, std::nullopt});
   ASSERT_TRUE(a->expect("session_ended"));
   EXPECT_FALSE(a->read(3s));
   EXPECT_EQ(a->close_code(), 1000);
@@ -678,7 +678,7 @@ TEST_F(LiveWsSpreadTest, EveryStudentGetsEveryEventInRoomOrderAcrossThreads) {
       }));
 
   // The end reaches every connection on both threads: session_ended, then close 1000.
-  hub_->session_ended(store::Session{session_id_, course_id_, "usr_t", "Week 1"});
+  hub_->session_ended(store::Session{session_id_, course_id_, "usr_t", "Week 1", store::SessionStatus::kLive, 0, std::nullopt});
   for (int i = 0; i < n; ++i) {
     ASSERT_TRUE(s[size_t(i)]->expect("session_ended")) << "student " << i;
     EXPECT_EQ(s[size_t(i)]->closed(3s), 1000) << "student " << i;
