@@ -54,7 +54,7 @@ Actor actor_of(const Participant& p) {
 
 base::Result<LiveAdmission> admit_live(Reader& reader, const Authorizer& authorizer,
                                        const Actor& actor, std::string_view session_id) {
-  store::ReadScope snapshot(reader.db());  // the reads below: one snapshot, locked once
+  ReadSnapshot snapshot(reader);  // the reads below: one snapshot, locked once
   auto session = store::get_session(reader.db(), session_id);
   if (!session.is_ok()) return session.status();
   if (session->status == store::SessionStatus::kEnded) {

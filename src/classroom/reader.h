@@ -38,6 +38,30 @@ class Reader {
   virtual base::Result<bool> enrolled(std::string_view course_id, std::string_view student_id) = 0;
   // The connection behind the reader, for reads that are not cached.
   virtual store::Db& db() = 0;
+  // A read snapshot over db() begins and ends (ReadSnapshot below): a reader that keeps rows
+  // must not keep one read inside it as newer than the snapshot (a write committed after the
+  // snapshot began is not in it, though the catalog generation already says it happened).
+  virtual void snapshot_begins() {}
+  virtual void snapshot_ends() {}
+};
+
+// One read snapshot on `reader`'s connection for an operation's reads (store::ReadScope: one
+// snapshot, the locks taken once), told to the reader first so that a caching reader keeps
+// what it reads there under the catalog generation from before the snapshot.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Reader& reader) : reader_(begin(reader)), scope_(reader.db()) {}
+  ~ReadSnapshot() { reader_.snapshot_ends(); }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  static Reader& begin(Reader& r) {
+    r.snapshot_begins();
+    return r;
+  }
+  Reader& reader_;
+  store::ReadScope scope_;
 };
 
 // The parsed questions of the last quiz asked for, kept while its stored text is the same

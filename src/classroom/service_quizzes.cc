@@ -187,7 +187,7 @@ base::Result<PreparedAnswers> Service::prepare_answer_items(Reader& reader, cons
                                                             std::string_view quiz_id,
                                                             const json::array& items) const {
   if (!base::is_valid_id(quiz_id, "qz")) return quiz_not_found(quiz_id);
-  store::ReadScope snapshot(reader.db());  // the three reads below: one snapshot, locked once
+  ReadSnapshot snapshot(reader);  // the three reads below: one snapshot, locked once
   EC_ASSIGN_OR_RETURN(store::Quiz q, reader.quiz(quiz_id));
   EC_ASSIGN_OR_RETURN(store::Course c, reader.course(q.course_id));
   EC_ASSIGN_OR_RETURN(bool enrolled, reader.enrolled(c.id, actor.id));

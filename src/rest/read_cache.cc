@@ -31,13 +31,17 @@ base::Result<classroom::Actor> ThreadCache::actor_for(std::string_view token,
   return actor;
 }
 
+uint64_t ThreadCache::generation() const {
+  return snapshot_depth_ > 0 ? snapshot_generation_ : current();
+}
+
 base::Result<store::Course> ThreadCache::course(std::string_view id) {
   EC_ASSIGN_OR_RETURN(const store::Course* c, course_ref(id));
   return *c;
 }
 
 base::Result<const store::Course*> ThreadCache::course_ref(std::string_view id) {
-  uint64_t gen = current();
+  uint64_t gen = generation();
   if (auto it = courses_.find(id); it != courses_.end() && it->second.generation == gen) {
     last_course_ = &it->second;
     return &it->second.course;
@@ -69,7 +73,7 @@ const std::string& ThreadCache::course_body(const store::Course& c) {
 }
 
 base::Result<store::Quiz> ThreadCache::quiz(std::string_view id) {
-  uint64_t gen = current();
+  uint64_t gen = generation();
   if (auto it = quizzes_.find(id); it != quizzes_.end() && it->second.generation == gen) {
     return it->second.quiz;
   }
@@ -94,7 +98,7 @@ base::Result<std::shared_ptr<const std::vector<classroom::Question>>> ThreadCach
 }
 
 base::Result<bool> ThreadCache::enrolled(std::string_view course_id, std::string_view student_id) {
-  uint64_t gen = current();
+  uint64_t gen = generation();
   std::string key(course_id);
   key += '\n';
   key += student_id;

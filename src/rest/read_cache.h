@@ -29,6 +29,11 @@ class ThreadCache final : public classroom::Reader {
       const store::Quiz& quiz) override;
   base::Result<bool> enrolled(std::string_view course_id, std::string_view student_id) override;
   store::Db& db() override { return db_; }
+  // Inside a snapshot, rows are kept and found under the generation from before it began.
+  void snapshot_begins() override {
+    if (snapshot_depth_++ == 0) snapshot_generation_ = classroom::catalog_generation().load();
+  }
+  void snapshot_ends() override { --snapshot_depth_; }
 
   // The serialized JSON of course `c` (classroom::to_json), kept beside the cached row while
   // it is fresh, so hot reads skip building and serializing it. Valid until the next call on
@@ -74,7 +79,13 @@ class ThreadCache final : public classroom::Reader {
     }
   };
 
+  // The generation rows read now are kept under: the current one, or inside a snapshot the one
+  // from before it began (a row read in an older snapshot is never kept as newer).
+  uint64_t generation() const;
+
   store::Db& db_;
+  int snapshot_depth_ = 0;
+  uint64_t snapshot_generation_ = 0;
   std::unordered_map<std::string, Token, TokenHash, std::equal_to<>> tokens_;
   Map<CourseEntry> courses_;
   Map<QuizEntry> quizzes_;
