@@ -148,6 +148,26 @@ base::Status Server::listen() {
                                   "' is not an IP address (use e.g. 127.0.0.1 or 0.0.0.0)");
   }
   uint16_t port = options_.port;
+  // The sockets below join the port's SO_REUSEPORT group, which any process of the same user
+  // may join too: a second server started on a port another one already serves would bind
+  // beside it and take half its connections. A socket without SO_REUSEPORT cannot bind a
+  // port something listens on (SO_REUSEADDR still lets it past connections in TIME_WAIT),
+  // so one is bound first, and closed, to find out.
+  if (port != 0) {
+    tcp::acceptor probe(workers_.front()->ioc);
+    tcp::endpoint ep(addr, port);
+    probe.open(ep.protocol(), ec);
+    if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) probe.bind(ep, ec);
+    if (ec) {
+      return base::unavailable("cannot listen on " + options_.host + ":" + std::to_string(port) +
+                               ": " + ec.message() +
+                               (ec == asio::error::address_in_use
+                                    ? " (another process listens there: stop it or choose "
+                                      "another port)"
+                                    : ""));
+    }
+  }
   for (auto& w : workers_) {
     tcp::endpoint ep(addr, port);
     std::string where = options_.host + ":" + std::to_string(port);

@@ -32,6 +32,48 @@ std::string ask(uint16_t port, const std::string& request) {
   return got;
 }
 
+// A port another server already listens on is refused, also when that server is another
+// edgeclass (its sockets are in an SO_REUSEPORT group the second one could otherwise join and
+// take half of the port's connections from).
+TEST(ServerListenTest, APortAnotherServerListensOnIsRefused) {
+  Router router;
+  ServerOptions o;
+  o.port = 0;
+  o.threads = 2;
+  o.access_log = false;
+  Server first(o, router);
+  ASSERT_TRUE(first.listen().is_ok());
+  o.port = first.port();
+  Server second(o, router);
+  base::Status refused = second.listen();
+  ASSERT_FALSE(refused.is_ok()) << "a second server bound port " << o.port << " beside the first";
+  EXPECT_NE(refused.message().find("in use"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find(std::to_string(o.port)), std::string::npos) << refused.message();
+}
+
+// A port that was listened on and is free again (its last connection may linger in
+// TIME_WAIT) is taken.
+TEST(ServerListenTest, AFreedPortIsTakenAgain) {
+  Router router;
+  ServerOptions o;
+  o.port = 0;
+  o.threads = 1;
+  o.access_log = false;
+  uint16_t port = 0;
+  {
+    Server first(o, router);
+    ASSERT_TRUE(first.listen().is_ok());
+    first.start();
+    port = first.port();
+    ASSERT_EQ(ask(port, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n").rfind("HTTP/1.1 404", 0), 0u);
+    first.stop();
+  }
+  o.port = port;
+  Server again(o, router);
+  base::Status s = again.listen();
+  EXPECT_TRUE(s.is_ok()) << s.message();
+}
+
 // A stop does not wait for anything periodic on the I/O threads: with the deadline sweep set
 // to a minute, a server that waited for its next sweep would sit out the whole drain timeout
 // (it used to wait up to its 500 ms interval, so an idle pod's SIGTERM cost up to a second
