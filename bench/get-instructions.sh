@@ -29,11 +29,7 @@ EDGECLASS_LISTEN=127.0.0.1:$PORT EDGECLASS_ADMIN_LISTEN=off EDGECLASS_DATA_DIR=$
   --callgrind-out-file="$out/callgrind.out" "$BIN" serve >"$out/edgeclass.log" 2>&1 &
 VG_PID=$!
 pids+=("$VG_PID")
-for _ in $(seq 600); do
-  curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
-  kill -0 "$VG_PID" 2>/dev/null || { cat "$out/edgeclass.log" >&2; exit 1; }
-  sleep 0.1
-done
+wait_healthz "http://127.0.0.1:$PORT/healthz" 600 0.1 "$VG_PID" || { cat "$out/edgeclass.log" >&2; exit 1; }
 python3 tools/bench/setup.py "http://127.0.0.1:$PORT" "$SECRET" "$work/setup" 10 1 1 >"$out/setup.log"
 drive() {  # drive N: N GETs over 4 keep-alive connections, round robin, each answered 200
   python3 - "$PORT" "$(cat "$work/setup/course_path")" "$(cat "$work/setup/student_token")" "$1" <<'PY'

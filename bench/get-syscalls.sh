@@ -33,11 +33,7 @@ start() {  # start SCHEME [ENV...]
     EDGECLASS_LOG_LEVEL=warn "$BIN" serve >>"$out/edgeclass.log" 2>&1 &
   PID=$!
   pids+=("$PID")
-  for _ in $(seq 500); do
-    curl -skf -o /dev/null "$scheme://127.0.0.1:$PORT/healthz" && return 0
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.01
-  done
+  wait_healthz "$scheme://127.0.0.1:$PORT/healthz" 500 0.01 "$PID" && return 0
   cat "$out/edgeclass.log" >&2
   exit 1
 }

@@ -36,10 +36,7 @@ for k in A B; do
     EDGECLASS_LOG_LEVEL=warn "$bin" serve >"$work/$k/log" 2>&1 &
   PID[$k]=$!
   pids+=("${PID[$k]}")
-  for _ in $(seq 500); do
-    curl -sf -o /dev/null "http://127.0.0.1:${PORT[$k]}/healthz" && break
-    sleep 0.01
-  done
+  wait_healthz "http://127.0.0.1:${PORT[$k]}/healthz" || true
   python3 tools/bench/setup.py "http://127.0.0.1:${PORT[$k]}" "$SECRET" "$work/$k/setup" 10 1 1 >/dev/null 2>&1
   URL[$k]=http://127.0.0.1:${PORT[$k]}$(cat "$work/$k/setup/course_path")
   TOKEN[$k]=$(cat "$work/$k/setup/student_token")

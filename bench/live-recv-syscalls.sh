@@ -52,10 +52,7 @@ for run in $(seq "$RUNS"); do
       taskset -c "$SERVER_CPU" "$bin" serve >>"$out/edgeclass.log" 2>&1 &
     pid=$!
     pids+=("$pid")
-    for _ in $(seq 500); do
-      curl -skf -o /dev/null "$scheme://127.0.0.1:$port/healthz" && break
-      sleep 0.02
-    done
+    wait_healthz "$scheme://127.0.0.1:$port/healthz" 500 0.02 || true
     echo "== run $run: $bin"
     NODE_TLS_REJECT_UNAUTHORIZED=0 taskset -c "$CLIENT_CPU" node --no-warnings \
       bench/fanout/fanout-bench.mjs --target edgeclass --url "$scheme://127.0.0.1:$port" \

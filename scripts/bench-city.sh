@@ -66,7 +66,7 @@ pids+=("$apid")
 bpid=$(start_replica b "$pb")
 pids+=("$bpid")
 for p in $pa $pb; do
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$p/healthz" >/dev/null && break; sleep 0.05; done
+  wait_healthz "http://127.0.0.1:$p/healthz" 100 0.05 || true
 done
 sleep 0.5
 
@@ -164,7 +164,7 @@ if [ "${BENCH_CITY_LIVE:-1}" = 1 ]; then
   pc=$(free_port)
   cpid=$(start_replica c "$pc")
   pids+=("$cpid")
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$pc/healthz" >/dev/null && break; sleep 0.05; done
+  wait_healthz "http://127.0.0.1:$pc/healthz" 100 0.05 || true
   sleep 1
   if [ "$CLIENT" = cpp ]; then
     desc="edgeclass-loadtest live (C++, $CLIENT_THREADS reader threads)"
@@ -234,7 +234,7 @@ PY
     pe=$(free_port)
     epid=$(start_replica e "$pe" "$EDGE_THREADS")
     pids+=("$epid")
-    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$pe/healthz" >/dev/null && break; sleep 0.05; done
+    wait_healthz "http://127.0.0.1:$pe/healthz" 100 0.05 || true
     sleep 1
     # CPU per delivery: the edge's alone (--pid), whose sockets receive every delivery.
     live "edge_${EDGE}_on_${EDGE_THREADS}_threads" "$epid" "http://127.0.0.1:$pe" "$EDGE" \

@@ -62,10 +62,7 @@ port=$(free_port)
 EDGECLASS_LISTEN=127.0.0.1:$port "$BIN" serve >"$out/first-start.log" 2>&1 &
 pid=$!
 pids+=("$pid")
-for _ in $(seq 1000); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
-  sleep 0.01
-done
+wait_healthz "http://127.0.0.1:$port/healthz" 1000 || true
 stop_pid "$pid"
 
 echo "bench-cold: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), scheduler group $AUTOGROUP, $RUNS starts x $ROUNDS rounds each${BASE_BIN:+, base $BASE_BIN}; results in $out"
@@ -88,10 +85,7 @@ if command -v strace >/dev/null; then
   EDGECLASS_LISTEN=127.0.0.1:$port strace -f -tt -o "$out/strace.txt" "$BIN" serve >/dev/null 2>&1 &
   pid=$!
   pids+=("$pid")
-  for _ in $(seq 500); do
-    curl -sf -m 1 -o /dev/null "http://127.0.0.1:$port/healthz" && break
-    sleep 0.01
-  done
+  wait_healthz "http://127.0.0.1:$port/healthz" || true
   # Stop the traced server (strace itself would only detach), then strace ends with it.
   for child in $(pgrep -P "$pid"); do kill "$child" 2>/dev/null || true; done
   stop_pid "$pid"

@@ -27,6 +27,20 @@ set_autogroup() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 free_udp_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# Waits until URL answers 2xx (curl -skf: https with a self-signed certificate too), trying
+# TRIES times INTERVAL seconds apart (default 500 x 0.01 s); gives up at once when PID is given
+# and that process has exited. 0 once answered, 1 otherwise.
+#   wait_healthz URL [TRIES] [INTERVAL] [PID]
+wait_healthz() {
+  local url=$1 tries=${2:-500} interval=${3:-0.01} pid=${4:-} _
+  for _ in $(seq "$tries"); do
+    curl -skf -m 1 -o /dev/null "$url" && return 0
+    [ -z "$pid" ] || kill -0 "$pid" 2>/dev/null || return 1
+    sleep "$interval"
+  done
+  return 1
+}
+
 # Stops one of our servers and forgets its pid, so that cleanup never signals a pid the
 # system has since given to another process.
 stop_pid() {

@@ -78,11 +78,8 @@ EDGECLASS_LISTEN=127.0.0.1:$SERVER_PORT EDGECLASS_ADMIN_LISTEN=off EDGECLASS_DAT
   EDGECLASS_LOG_LEVEL=warn "$BIN" serve >"$out/edgeclass.log" 2>&1 &
 SERVER_PID=$!
 pids+=("$SERVER_PID")
-for _ in $(seq 500); do
-  curl -sf -o /dev/null "http://127.0.0.1:$SERVER_PORT/healthz" && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$out/edgeclass.log" >&2; exit 1; }
-  sleep 0.01
-done
+wait_healthz "http://127.0.0.1:$SERVER_PORT/healthz" 500 0.01 "$SERVER_PID" ||
+  { cat "$out/edgeclass.log" >&2; exit 1; }
 EC_URL=http://127.0.0.1:$SERVER_PORT
 python3 tools/bench/setup.py "$EC_URL" "$SECRET" "$work/setup" 10 1 1 >"$out/setup.log"
 COURSE_PATH=$(cat "$work/setup/course_path")

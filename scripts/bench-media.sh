@@ -95,10 +95,7 @@ run_edgeclass() {
     "${server_cpu[@]}" "$BIN" serve >"$out/$name.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
-  for _ in $(seq 500); do
-    curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
-    sleep 0.01
-  done
+  wait_healthz "http://127.0.0.1:$port/healthz" || true
   "${tool_cpu[@]}" "$LOADTEST" media --port "$port" --admin-port "$admin" --secret "$SECRET" --subscribers "$n" \
     --seconds "$SECONDS_RUN" --video-kbps "$KBPS" --pid "$pid" --csv "$out/$name.csv" \
     "${extra[@]}" >"$out/$name.txt" 2>&1 || true

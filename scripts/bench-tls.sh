@@ -48,11 +48,7 @@ start_edgeclass() {  # start_edgeclass LOG [ENV...]
     EDGECLASS_MEDIA_PORT=0 EDGECLASS_LOG_LEVEL=warn "$BIN" serve >"$log" 2>&1 &
   SERVER_PID=$!
   pids+=("$SERVER_PID")
-  for _ in $(seq 500); do
-    curl -skf -o /dev/null "$SCHEME://127.0.0.1:$SERVER_PORT/healthz" && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.01
-  done
+  wait_healthz "$SCHEME://127.0.0.1:$SERVER_PORT/healthz" 500 0.01 "$SERVER_PID" && return 0
   echo "bench-tls: edgeclass did not start:" >&2
   cat "$log" >&2
   exit 1

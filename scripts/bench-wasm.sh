@@ -67,10 +67,7 @@ wasm_args "$port"
 "${wasm_cmd[@]}" >"$out/first-start.log" 2>&1 &
 pid=$!
 pids+=("$pid")
-for _ in $(seq 3000); do
-  curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break
-  sleep 0.01
-done
+wait_healthz "http://127.0.0.1:$port/healthz" 3000 || true
 # Left running until it checkpointed the WAL (1 s after start-up, src/wasi/serve.cc), as a
 # server that ran for a while has: otherwise every measured start would replay the WAL.
 for _ in $(seq 300); do
@@ -144,7 +141,7 @@ wasm_args "$port"
 "${wasm_cmd[@]}" >"$out/wasm-throughput.log" 2>&1 &
 pid=$!
 pids+=("$pid")
-for _ in $(seq 3000); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.01; done
+wait_healthz "http://127.0.0.1:$port/healthz" 3000 || true
 throughput wasm "$port" "$pid"
 stop_pid "$pid"
 if [ -x "$native" ]; then
@@ -154,7 +151,7 @@ if [ -x "$native" ]; then
     "$root/$native" serve >"$out/native-throughput.log" 2>&1 &
   pid=$!
   pids+=("$pid")
-  for _ in $(seq 3000); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.01; done
+  wait_healthz "http://127.0.0.1:$port/healthz" 3000 || true
   throughput native "$port" "$pid"
   stop_pid "$pid"
 fi

@@ -54,11 +54,7 @@ start_edgeclass() {
     EDGECLASS_LOG_LEVEL=warn "$BIN" serve >"$log" 2>&1 &
   SERVER_PID=$!
   pids+=("$SERVER_PID")
-  for _ in $(seq 500); do
-    curl -sf -o /dev/null "http://127.0.0.1:$SERVER_PORT/healthz" && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.01
-  done
+  wait_healthz "http://127.0.0.1:$SERVER_PORT/healthz" 500 0.01 "$SERVER_PID" && return 0
   echo "bench: edgeclass did not start:" >&2
   cat "$log" >&2
   exit 1

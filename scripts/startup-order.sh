@@ -47,7 +47,7 @@ export EDGECLASS_LISTEN=127.0.0.1:$port
 "$work/edgeclass" serve >"$work/first.log" 2>&1 &
 pid=$!
 pids+=("$pid")
-for _ in $(seq 500); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.01; done
+wait_healthz "http://127.0.0.1:$port/healthz" || true
 python3 tools/bench/setup.py "http://127.0.0.1:$port" "$EDGECLASS_JWT_SECRET" "$work/setup" 1 1 1 >/dev/null
 stop_pid "$pid"
 
@@ -55,7 +55,7 @@ valgrind --tool=lackey --vex-guest-chase=no --trace-superblocks=yes --log-file="
   "$work/edgeclass" serve >"$work/serve.log" 2>&1 &
 pid=$!
 pids+=("$pid")
-for _ in $(seq 1200); do curl -sf -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.05; done
+wait_healthz "http://127.0.0.1:$port/healthz" 1200 0.05 || true
 curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" || true
 curl -sf -o /dev/null -H "Authorization: Bearer $(cat "$work/setup/student_token")" \
   "http://127.0.0.1:$port$(cat "$work/setup/course_path")" || true
