@@ -32,15 +32,21 @@ std::string ask(uint16_t port, const std::string& request) {
   return got;
 }
 
+// A server on a free port of loopback with `threads` I/O threads and no access log.
+ServerOptions loopback_options(int threads) {
+  ServerOptions o;
+  o.port = 0;
+  o.threads = threads;
+  o.access_log = false;
+  return o;
+}
+
 // A port another server already listens on is refused, also when that server is another
 // edgeclass (its sockets are in an SO_REUSEPORT group the second one could otherwise join and
 // take half of the port's connections from).
 TEST(ServerListenTest, APortAnotherServerListensOnIsRefused) {
   Router router;
-  ServerOptions o;
-  o.port = 0;
-  o.threads = 2;
-  o.access_log = false;
+  ServerOptions o = loopback_options(2);
   Server first(o, router);
   ASSERT_TRUE(first.listen().is_ok());
   o.port = first.port();
@@ -55,10 +61,7 @@ TEST(ServerListenTest, APortAnotherServerListensOnIsRefused) {
 // TIME_WAIT) is taken.
 TEST(ServerListenTest, AFreedPortIsTakenAgain) {
   Router router;
-  ServerOptions o;
-  o.port = 0;
-  o.threads = 1;
-  o.access_log = false;
+  ServerOptions o = loopback_options(1);
   uint16_t port = 0;
   {
     Server first(o, router);
@@ -80,12 +83,9 @@ TEST(ServerListenTest, AFreedPortIsTakenAgain) {
 // with the admin listener's).
 TEST(ServerStopTest, StopDoesNotWaitForTheNextDeadlineSweep) {
   Router router;
-  ServerOptions o;
-  o.port = 0;
-  o.threads = 1;
+  ServerOptions o = loopback_options(1);
   o.sweep_interval = std::chrono::minutes(1);
   o.drain_timeout = std::chrono::seconds(30);  // past it stop() cuts the thread off anyway
-  o.access_log = false;
   Server server(o, router);
   ASSERT_TRUE(server.listen().is_ok());
   server.start();
