@@ -403,7 +403,11 @@ class Node {
     EC_RETURN_IF_ERROR(open_readers());
     EC_RETURN_IF_ERROR(load_initial_policies());
     make_service();
-    start_media();
+    // The media port is bound once the listener serves (finish_start) unless the policies or
+    // the city may already be in force here (crypto_first_: a bundle server, a city; the
+    // same test as the log's and OpenSSL's): only a live room uses it, and none opens before
+    // the policy gate does.
+    if (crypto_first_) start_media();
     start_live();
     http::register_api(router_, deps_);
     register_metrics();
@@ -432,6 +436,9 @@ class Node {
   base::Status finish_start() {
     server_->start_other_workers();
     start_log_();
+    // Before the policies compile: a live room, which alone uses the media port, opens only
+    // once the policy gate does, so every room sees the port bound or not, as before.
+    if (!crypto_first_) start_media();
     // What the first requests need but a cold start need not wait for comes after the
     // listener serves (a cold start is exec to the first answer): OpenSSL's start-up unless
     // something before the listener used it (tokens are checked without it: base/crypto.h),
@@ -871,7 +878,10 @@ class Node {
   }
 
   // The SFU on its own thread and UDP port. Without it the classroom works and answers media
-  // requests with media_unavailable. Its events reach the rooms through the LiveHub.
+  // requests with media_unavailable (logged media.unavailable; edgeclass.ready says
+  // media_addresses "none"). Its events reach the rooms through the LiveHub: made before the
+  // hub, it is in the hub's deps (start_live); made after, it is handed to the hub here,
+  // before any live room can open.
   void start_media() {
     MediaPlaneOptions mo;
     mo.port = config_.media_port;
@@ -912,6 +922,11 @@ class Node {
           .kv("port", uint64_t(config_.media_port))
           .kv("error", s.message())
           .kv("note", "the live classroom runs without video");
+      return;
+    }
+    register_media_metrics(registry_, media_);
+    if (live_ && !live_->set_media(media_.signalling())) {
+      base::log::error("media.late").kv("note", "live rooms opened before the media port; they run without video");
     }
   }
 
@@ -949,7 +964,6 @@ class Node {
                                 emit(values, 1);
                               });
     register_live_metrics(registry_, *live_);
-    if (media_.running()) register_media_metrics(registry_, media_);
     http_metrics_ = std::make_unique<HttpMetrics>(registry_);
     server_->set_observer([m = http_metrics_.get()](std::string_view route, unsigned status,
                                                     int64_t ns, std::string_view error) {

@@ -46,6 +46,13 @@ LiveHub::LiveHub(LiveDeps deps)
   if (!deps_.random) deps_.random = &base::SystemRandom::instance();
 }
 
+bool LiveHub::set_media(MediaSignalling media) {
+  std::lock_guard lock(mu_);  // rooms read deps_.media when they are made, under mu_
+  if (!rooms_.empty() || !edges_.empty()) return false;
+  deps_.media = std::move(media);
+  return true;
+}
+
 int LiveHub::owner_thread(std::string_view session_id) const {
   return int(std::hash<std::string_view>()(session_id) % size_t(std::max(1, deps_.threads)));
 }

@@ -116,6 +116,11 @@ class LiveHub : public classroom::LiveNotifier {
   void answers_committed(const classroom::PreparedAnswers& prepared) override;
   // Media plane hook (any thread; the media thread in practice): posted to the event's room.
   void media_event(MediaEvent event);
+  // The media plane when it is bound after the hub is made (app: once the listener serves,
+  // before the policy gate lets a live upgrade through). Must come before the first room or
+  // edge room opens, as rooms keep a pointer to it: false (and nothing set) once one has.
+  // Any thread.
+  bool set_media(MediaSignalling media);
 
   // Closes every live connection with 1001 (server going away), or in a city with 1012 (this
   // replica restarts: reconnect now, to another); in a city the edges' connections leave

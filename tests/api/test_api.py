@@ -515,6 +515,31 @@ class LifecycleTest(unittest.TestCase):
         finally:
             srv.stop()
 
+    def test_a_media_port_in_use_turns_video_off(self):
+        """The media port is bound after the listener serves (docs/operations.md, "What
+        start-up does now"), still before a live room can open: a port something else holds
+        is logged (media.unavailable) and the server serves without video, as when it was
+        bound before listening: the ready line says media_addresses "none" and /metrics has
+        no media counters."""
+        import socket
+        held = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        held.bind(("0.0.0.0", 0))
+        self.addCleanup(held.close)
+        port = held.getsockname()[1]
+        with Server(env={"EDGECLASS_MEDIA_PORT": str(port)}) as s:
+            log = "".join(s.log)
+            self.assertIn('"media.unavailable"', log)
+            self.assertLess(log.index('"media.unavailable"'), log.index('"edgeclass.ready"'))
+            ready = json.loads(next(l for l in s.log if '"edgeclass.ready"' in l))
+            self.assertEqual(ready["media_addresses"], "none")
+            self.assertEqual(s.request("GET", "/healthz")[0], 200)
+            st, text = s.request("GET", "/metrics", admin=True)
+            self.assertEqual(st, 200)
+            self.assertNotIn("edgeclass_media_received_packets_total", text)
+        with Server() as s:  # and with the port free, the series are there
+            self.assertIn("edgeclass_media_received_packets_total",
+                          s.request("GET", "/metrics", admin=True)[1])
+
     def test_metrics_pass_promtool(self):
         with Server() as s:
             s.course(T)
