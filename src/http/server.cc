@@ -25,6 +25,7 @@
 #include <cstring>
 #include <list>
 #include <memory>
+#include <optional>
 #include <tuple>
 
 #include "base/clock.h"
@@ -70,11 +71,22 @@ class Server::Context : public asio::io_context {
 };
 
 struct Server::Worker {
-  explicit Worker(int i) : index(i), ioc(1), acceptor(ioc), sweep(ioc) {}
+  explicit Worker(int i) : index(i), ioc(1) {}
+  ~Worker() {
+    if (bound_fd >= 0) ::close(bound_fd);
+  }
   int index;
+  // Its reactor (epoll, eventfd, timerfd: six system calls) is made with the first I/O
+  // object below, so a context that does nothing yet costs a cold start nothing.
   Context ioc;
-  tcp::acceptor acceptor;
-  asio::steady_timer sweep;  // sweep_loop's; stop() cancels it so the thread ends at once
+  // Made by make_io_objects(): thread 0's by listen(), the others' when their thread is
+  // started (start_thread), so that their contexts' reactors are made after the listener
+  // serves. Then only touched on this worker's thread (stop() posts there).
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> sweep;  // sweep_loop's; stop() cancels it
+  // Threads 1..N-1: the socket listen() bound for this worker, before its acceptor exists;
+  // make_io_objects() hands it to the acceptor.
+  int bound_fd = -1;
   std::list<Conn*> conns;    // owned by this worker's thread
   // Over-limit connections being read, oldest first (also in conns). This thread only.
   std::list<Conn*> overflow;
@@ -140,6 +152,38 @@ Server::~Server() {
 
 asio::io_context& Server::context(int i) { return workers_.at(size_t(i))->ioc; }
 
+void Server::make_io_objects(Worker& w) {
+  if (w.acceptor) return;
+  w.acceptor.emplace(w.ioc);
+  w.sweep.emplace(w.ioc);
+  if (w.bound_fd < 0) return;
+  boost::system::error_code ec;
+  w.acceptor->assign(bound_protocol_ == 6 ? tcp::v6() : tcp::v4(), w.bound_fd, ec);
+  if (ec) {
+    ::close(w.bound_fd);  // accept_loop logs that this thread accepts nothing
+  }
+  w.bound_fd = -1;
+}
+
+namespace {
+
+// A socket of the port's SO_REUSEPORT group, bound but not listening, without an io_context
+// (its reactor is made later: Worker::acceptor). -1 and `ec` set on failure.
+int bind_reuse_port(const tcp::endpoint& ep, boost::system::error_code& ec) {
+  int fd = ::socket(ep.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+  int one = 1;
+  if (fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0 &&
+      ::bind(fd, ep.data(), socklen_t(ep.size())) == 0) {
+    return fd;
+  }
+  ec.assign(errno, boost::system::system_category());
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
+}  // namespace
+
 base::Status Server::listen() {
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(options_.host, ec);
@@ -153,6 +197,8 @@ base::Status Server::listen() {
   // beside it and take half its connections. A socket without SO_REUSEPORT cannot bind a
   // port something listens on (SO_REUSEADDR still lets it past connections in TIME_WAIT),
   // so one is bound first, and closed, to find out.
+  make_io_objects(*workers_.front());
+  bound_protocol_ = addr.is_v6() ? 6 : 4;
   if (port != 0) {
     tcp::acceptor probe(workers_.front()->ioc);
     tcp::endpoint ep(addr, port);
@@ -171,18 +217,22 @@ base::Status Server::listen() {
   for (auto& w : workers_) {
     tcp::endpoint ep(addr, port);
     std::string where = options_.host + ":" + std::to_string(port);
-    w->acceptor.open(ep.protocol(), ec);
-    if (!ec) w->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) {
-      using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-      w->acceptor.set_option(reuse_port(true), ec);
+    if (w->index == 0) {
+      w->acceptor->open(ep.protocol(), ec);
+      if (!ec) w->acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+      if (!ec) {
+        using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+        w->acceptor->set_option(reuse_port(true), ec);
+      }
+      if (!ec) w->acceptor->bind(ep, ec);
+      // Only the first socket listens now (see listen()'s contract): a socket of the port's
+      // SO_REUSEPORT group takes connections only once it listens.
+      if (!ec) ec = listen_worker(*w);
+      if (!ec) port = w->acceptor->local_endpoint(ec).port();  // the others share the port
+    } else if (!w->acceptor && w->bound_fd < 0) {
+      w->bound_fd = bind_reuse_port(ep, ec);
     }
-    if (!ec) w->acceptor.bind(ep, ec);
-    // Only the first socket listens now (see listen()'s contract): a socket of the port's
-    // SO_REUSEPORT group takes connections only once it listens.
-    if (!ec && w->index == 0) ec = listen_worker(*w);
     if (ec) return base::unavailable("cannot listen on " + where + ": " + ec.message());
-    port = w->acceptor.local_endpoint().port();  // later threads share the chosen port
   }
   bound_port_ = port;
   return base::Status::ok();
@@ -190,15 +240,15 @@ base::Status Server::listen() {
 
 boost::system::error_code Server::listen_worker(Worker& w) {
   boost::system::error_code ec;
-  if (!w.listening) w.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!w.listening) w.acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (!ec) w.listening = true;
   return ec;
 }
 
 asio::awaitable<void> Server::sweep_loop(Worker& w) {
   while (!stopping_) {
-    w.sweep.expires_after(options_.sweep_interval);
-    auto [ec] = co_await w.sweep.async_wait(kNoThrow);
+    w.sweep->expires_after(options_.sweep_interval);
+    auto [ec] = co_await w.sweep->async_wait(kNoThrow);
     if (ec || stopping_) co_return;
     int64_t now = base::SystemClock::instance().now_mono_ns();
     for (Conn* c : w.conns) {
@@ -217,6 +267,7 @@ asio::awaitable<void> Server::sweep_loop(Worker& w) {
 
 void Server::start() {
   for (auto& w : workers_) {
+    make_io_objects(*w);
     if (auto ec = listen_worker(*w)) {
       base::log::error("http.listen_failed").kv("thread", w->index).kv("error", ec.message());
     }
@@ -225,6 +276,7 @@ void Server::start() {
 }
 
 void Server::start_thread(Worker& w) {
+  make_io_objects(w);  // before the thread, which then owns them
   asio::co_spawn(w.ioc, accept_loop(w), asio::detached);
   asio::co_spawn(w.ioc, sweep_loop(w), asio::detached);
   threads_.emplace_back([wp = &w, name = options_.thread_name] {
@@ -238,6 +290,7 @@ void Server::start_thread(Worker& w) {
 void Server::run_first_worker(std::chrono::microseconds window,
                               const std::function<void()>& after_window) {
   Worker& w = *workers_.front();
+  make_io_objects(w);  // made by listen() already
   asio::co_spawn(w.ioc, accept_loop(w), asio::detached);
   asio::co_spawn(w.ioc, sweep_loop(w), asio::detached);
   w.ioc.run_for(window);
@@ -270,8 +323,8 @@ void Server::stop() {
   for (auto& w : workers_) {
     asio::post(w->ioc, [wp = w.get(), cancel_idle] {
       boost::system::error_code ec;
-      wp->acceptor.close(ec);
-      wp->sweep.cancel();
+      if (wp->acceptor) wp->acceptor->close(ec);
+      if (wp->sweep) wp->sweep->cancel();
       cancel_idle(wp);
     });
   }
@@ -359,7 +412,7 @@ asio::awaitable<void> Server::accept_loop(Worker& w) {
   w.spare_fd = open_spare_fd();
   static base::log::Every log_other(kLogEveryNs), log_limit(kLogEveryNs), log_address(kLogEveryNs);
   while (!stopping_) {
-    auto [ec, socket] = co_await w.acceptor.async_accept(kNoThrow);
+    auto [ec, socket] = co_await w.acceptor->async_accept(kNoThrow);
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) break;
       if (out_of_descriptors(ec)) {
@@ -408,7 +461,7 @@ asio::awaitable<void> Server::on_fd_exhausted(Worker& w, const boost::system::er
   if (w.spare_fd >= 0) {
     ::close(w.spare_fd);
     w.spare_fd = -1;
-    int fd = ::accept4(w.acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    int fd = ::accept4(w.acceptor->native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd >= 0) {
       const std::string& reply = no_descriptors_reply();
       ssize_t sent = ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -99,10 +99,11 @@ class Server {
   Server(ServerOptions options, const Router& router);
   ~Server();
 
-  // Binds every thread's acceptor and listens on the first one's; the others listen when
+  // Binds every thread's socket and listens on the first one's; the others listen when
   // their thread starts (start(), start_other_workers()), so that no connection waits in the
-  // queue of a thread not yet running. Errors name the address and the reason ("address
-  // already in use"). Connections queue from here on.
+  // queue of a thread not yet running, and their io_contexts make their reactors then too.
+  // Errors name the address and the reason ("address already in use"). Connections queue
+  // from here on.
   base::Status listen();
   // Starts the I/O threads, every acceptor listening by the time it returns. Returns at once.
   void start();
@@ -150,6 +151,9 @@ class Server {
   // The refusal counter of an over-limit verdict.
   std::atomic<uint64_t>& refused_counter(Admit admit);
 
+  // `w`'s acceptor and sweep timer, which make its context's reactor, unless made already;
+  // hands them the socket listen() bound for `w`.
+  void make_io_objects(Worker& w);
   // listen() on `w`'s acceptor unless done already; on `w`'s thread once it runs.
   boost::system::error_code listen_worker(Worker& w);
   // accept_loop and sweep_loop on `w`'s context, and a thread to run it.
@@ -204,6 +208,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;  // thread 0's is none after run_first_worker()
   uint16_t bound_port_ = 0;
+  int bound_protocol_ = 4;  // 4 or 6: the listen address's family (make_io_objects)
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> open_connections_{0};
 };

@@ -4,8 +4,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "http/router.h"
 #include "http/server.h"
@@ -75,6 +79,47 @@ TEST(ServerListenTest, AFreedPortIsTakenAgain) {
   Server again(o, router);
   base::Status s = again.listen();
   EXPECT_TRUE(s.is_ok()) << s.message();
+}
+
+// A cold start's order (app serve): I/O thread 0 serves on the caller's thread from right
+// after listen(); the other threads' io_contexts exist from the start (work may be posted to
+// them) but make their reactors and listen only once start_other_workers() starts their
+// threads, which then serve the port too.
+TEST(ServerListenTest, TheFirstWorkerServesBeforeTheOthersStart) {
+  Router router;
+  Server server(loopback_options(2), router);
+  ASSERT_TRUE(server.listen().is_ok());
+  std::atomic<bool> window_passed{false};
+  std::thread first([&] {
+    server.run_first_worker(std::chrono::microseconds(1000), [&] { window_passed = true; });
+  });
+  const std::string req = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
+  for (int i = 0; i < 8; ++i) {  // every connection to thread 0, the only one listening
+    ASSERT_EQ(ask(server.port(), req).rfind("HTTP/1.1 404", 0), 0u) << i;
+  }
+  std::atomic<bool> ran{false};
+  boost::asio::post(server.context(1), [&] { ran = true; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(ran.load()) << "thread 1 ran before start_other_workers()";
+  server.start_other_workers();
+  for (int i = 0; i < 500 && !ran.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(ran.load()) << "work posted to thread 1 before it started never ran";
+  // A timer on thread 1's context made after its thread runs (what the readers' warm-up does).
+  std::atomic<bool> fired{false};
+  boost::asio::steady_timer timer(server.context(1), std::chrono::milliseconds(1));
+  timer.async_wait([&](const boost::system::error_code& ec) { fired = !ec; });
+  for (int i = 0; i < 32; ++i) {
+    ASSERT_EQ(ask(server.port(), req).rfind("HTTP/1.1 404", 0), 0u) << i;
+  }
+  for (int i = 0; i < 500 && !fired.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(fired.load());
+  EXPECT_TRUE(window_passed.load());
+  server.stop();
+  first.join();
 }
 
 // A stop does not wait for anything periodic on the I/O threads: with the deadline sweep set
