@@ -926,7 +926,8 @@ class Node {
     }
     register_media_metrics(registry_, media_);
     if (live_ && !live_->set_media(media_.signalling())) {
-      base::log::error("media.late").kv("note", "live rooms opened before the media port; they run without video");
+      base::log::error("media.late")
+          .kv("note", "live rooms opened before the media port; they run without video");
     }
   }
 

@@ -87,7 +87,7 @@ struct Server::Worker {
   // Threads 1..N-1: the socket listen() bound for this worker, before its acceptor exists;
   // make_io_objects() hands it to the acceptor.
   int bound_fd = -1;
-  std::list<Conn*> conns;    // owned by this worker's thread
+  std::list<Conn*> conns;  // owned by this worker's thread
   // Over-limit connections being read, oldest first (also in conns). This thread only.
   std::list<Conn*> overflow;
   // Kept open to be closed when accept() runs out of descriptors (see on_fd_exhausted).
