@@ -14,6 +14,28 @@
 #include "store/db.h"
 #include "store/migrations.h"
 
+#if defined(EDGECLASS_DEFER_OPENSSL_CPUID)
+// OpenSSL's CPU feature detection (OPENSSL_cpuid_setup: which assembly its digests and ciphers
+// run) is called from libcrypto's .init, before main, with 6 CPUID instructions: each is a trap
+// to the hypervisor on a VM (~20 us on the development box), ~0.13 ms of every start that no
+// first answer needs. The static link wraps the symbol (src/app/CMakeLists.txt); the wrapper
+// skips that first call and lets every later one through: OpenSSL's own initialisation
+// (OPENSSL_init_crypto, run once) calls it again, from base::init_crypto_base() once the
+// listener serves or from whatever uses OpenSSL first. Until then OpenSSL's capability vector
+// is zero and its digests run their baseline code (correct, slower): the tokens checked in a
+// cold start's first millisecond. A second call before main (a static constructor starting
+// OpenSSL) is let through, so the vector is never left unset.
+extern "C" void __real_OPENSSL_cpuid_setup();
+namespace {
+int cpuid_setup_calls_before_main = 0;
+bool in_main = false;  // set by main(), before any thread starts
+}  // namespace
+extern "C" void __wrap_OPENSSL_cpuid_setup() {
+  if (!in_main && cpuid_setup_calls_before_main++ == 0) return;  // libcrypto's .init
+  __real_OPENSSL_cpuid_setup();
+}
+#endif
+
 namespace {
 
 constexpr const char* kUsage = R"(edgeclass — a live-classroom server for edge nodes
@@ -124,6 +146,9 @@ int cmd_migrate(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(EDGECLASS_DEFER_OPENSSL_CPUID)
+  in_main = true;
+#endif
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     std::cout << kUsage;

@@ -1234,6 +1234,10 @@ int serve(const Config& config) {
       std::once_flag control_started;
       auto start_control = [&] {
         std::call_once(control_started, [&] {
+          // OpenSSL's CPU feature detection, left out of exec (app/main.cc), while this is
+          // still the only thread: the capability vector it writes is read unsynchronised by
+          // every thread using OpenSSL (a no-op when OpenSSL started before listening).
+          base::init_crypto_base();
           control = std::thread([&node, &signals, &rc] {
             pthread_setname_np(pthread_self(), "ec-control");  // top -H, perf
             if (!node.finish_start().is_ok()) {

@@ -63,6 +63,11 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
 
 void init_crypto() { OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, nullptr); }
 
+// OPENSSL_init_crypto(0) would return at once (no option asked for is missing); ATFORK is an
+// option that does nothing since OpenSSL 3.0 but still takes the call through the base
+// initialisation (run once), and loads neither the configuration nor a provider.
+void init_crypto_base() { OPENSSL_init_crypto(OPENSSL_INIT_ATFORK, nullptr); }
+
 bool constant_time_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;

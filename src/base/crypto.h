@@ -29,6 +29,14 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view data);
 // can be checked on other threads while it runs. A no-op without OpenSSL.
 void init_crypto();
 
+// OpenSSL's base initialisation alone (no configuration, no provider), which sets the CPU
+// capability vector that picks its digests' and ciphers' assembly. The server's binary defers
+// that detection from exec to here (app/main.cc, EDGECLASS_DEFER_OPENSSL_CPUID); until it
+// runs, digests take their baseline code. Call on the only running thread (the vector is
+// written without synchronisation) or before the first other thread uses OpenSSL; init_crypto()
+// does it too. Idempotent. A no-op without OpenSSL.
+void init_crypto_base();
+
 // Lowercase hex of `bytes`, e.g. for logging digests.
 std::string hex_encode(std::string_view bytes);
 

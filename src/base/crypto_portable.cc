@@ -97,6 +97,8 @@ class Sha256 {
 
 void init_crypto() {}
 
+void init_crypto_base() {}
+
 Sha256Digest sha256(std::string_view data) {
   Sha256 s;
   s.update(data);
