@@ -137,6 +137,58 @@ TEST(DbTest, AReadScopeReadsOneSnapshotAndEndsWithIt) {
   EXPECT_EQ(cp->column_int(0), 0);  // not busy
 }
 
+// The reader read before the scope (in autocommit), so its view of the file is older than the
+// write made during the scope: the read after the scope must still see that write.
+TEST(DbTest, AReadAfterAScopeSeesAWriteCommittedDuringIt) {
+  TempDir dir;
+  auto rw = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(rw.is_ok());
+  ASSERT_OK((*rw)->exec("CREATE TABLE t (v INTEGER)"));
+  auto ro = Db::open(dir.file("x.db"), OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.is_ok());
+  auto count = [&] {
+    auto st = (*ro)->prepare("SELECT COUNT(*) FROM t");
+    EXPECT_TRUE(st.is_ok());
+    EXPECT_TRUE(*st->step());
+    return st->column_int(0);
+  };
+  EXPECT_EQ(count(), 0);
+  {
+    ReadScope scope(**ro);
+    ASSERT_OK((*rw)->exec("INSERT INTO t VALUES (1)"));
+  }
+  EXPECT_TRUE((*ro)->autocommit());
+  EXPECT_EQ(count(), 1);
+}
+
+// The wasm server reads and writes through one connection (one per file there): a scope on
+// the writer's connection ends before the write, which then commits, and the next read sees it.
+TEST(DbTest, AReadScopeOnTheWritersConnection) {
+  TempDir dir;
+  auto db = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok());
+  ASSERT_OK((*db)->exec("CREATE TABLE t (v INTEGER)"));
+  auto count = [&] {
+    auto st = (*db)->prepare("SELECT COUNT(*) FROM t");
+    EXPECT_TRUE(st.is_ok());
+    EXPECT_TRUE(*st->step());
+    return st->column_int(0);
+  };
+  EXPECT_EQ(count(), 0);
+  {
+    ReadScope scope(**db);
+    EXPECT_EQ(count(), 0);
+    EXPECT_FALSE((*db)->autocommit());
+  }
+  EXPECT_TRUE((*db)->autocommit());
+  ASSERT_OK(transact(**db, [](Txn& txn) { return txn.db().exec("INSERT INTO t VALUES (1)"); }));
+  {
+    ReadScope scope(**db);
+    EXPECT_EQ(count(), 1);
+  }
+  EXPECT_TRUE((*db)->autocommit());
+}
+
 TEST(DbTest, StatementCacheAndBinding) {
   auto db = Db::open(":memory:", OpenMode::kReadWrite);
   ASSERT_TRUE(db.is_ok());
