@@ -103,6 +103,39 @@ TEST(DbTest, ReaderSeesCommittedWritesOfWriter) {
   EXPECT_EQ(count(), 1);
 }
 
+// A scope with no statement begins nothing; one nested in a scope still pending leaves the
+// outer one to begin, and the outer one's snapshot holds for both.
+TEST(DbTest, AReadScopeBeginsWithItsFirstStatementOnly) {
+  TempDir dir;
+  auto rw = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(rw.is_ok());
+  ASSERT_OK((*rw)->exec("CREATE TABLE t (v INTEGER)"));
+  auto ro = Db::open(dir.file("x.db"), OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.is_ok());
+  auto count = [&] {
+    auto st = (*ro)->prepare("SELECT COUNT(*) FROM t");
+    EXPECT_TRUE(st.is_ok());
+    EXPECT_TRUE(*st->step());
+    return st->column_int(0);
+  };
+  { ReadScope unused(**ro); }
+  EXPECT_TRUE((*ro)->autocommit());
+  EXPECT_EQ(count(), 0);
+  {
+    ReadScope outer(**ro);
+    {
+      ReadScope inner(**ro);
+      EXPECT_EQ(count(), 0);  // begins the outer scope's transaction
+      EXPECT_FALSE((*ro)->autocommit());
+    }
+    EXPECT_FALSE((*ro)->autocommit()) << "the inner scope ended the outer one's transaction";
+    ASSERT_OK((*rw)->exec("INSERT INTO t VALUES (1)"));
+    EXPECT_EQ(count(), 0);  // still the outer scope's snapshot
+  }
+  EXPECT_TRUE((*ro)->autocommit());
+  EXPECT_EQ(count(), 1);
+}
+
 TEST(DbTest, AReadScopeReadsOneSnapshotAndEndsWithIt) {
   TempDir dir;
   auto rw = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
@@ -118,8 +151,9 @@ TEST(DbTest, AReadScopeReadsOneSnapshotAndEndsWithIt) {
   };
   {
     ReadScope scope(**ro);
-    EXPECT_FALSE((*ro)->autocommit());
+    EXPECT_TRUE((*ro)->autocommit());  // lazy: nothing begun before the first statement
     EXPECT_EQ(count(), 0);
+    EXPECT_FALSE((*ro)->autocommit());
     ASSERT_OK((*rw)->exec("INSERT INTO t VALUES (7)"));  // committed meanwhile
     EXPECT_EQ(count(), 0);                               // the scope's reads keep their snapshot
     {
