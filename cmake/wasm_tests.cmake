@@ -72,6 +72,7 @@ edgeclass_wasm_test(store_test
   EXCLUDE DbTest.ReaderSeesCommittedWritesOfWriter
           DbTest.AReadScopeReadsOneSnapshotAndEndsWithIt
           DbTest.AReadAfterAScopeSeesAWriteCommittedDuringIt
+          DbTest.AReadScopeBeginsWithItsFirstStatementOnly
           DbTest.LockHeldByAnotherWriterIsUnavailableAfterBusyTimeout)
 
 # Policy: the engine with the repository's policies (read through the WASI preopen of the

@@ -210,6 +210,10 @@ TEST(DbTest, AReadScopeOnTheWritersConnection) {
   };
   EXPECT_EQ(count(), 0);
   {
+    ReadScope unused(**db);
+    EXPECT_TRUE((*db)->autocommit());  // nothing begun before a statement
+  }
+  {
     ReadScope scope(**db);
     EXPECT_EQ(count(), 0);
     EXPECT_FALSE((*db)->autocommit());
