@@ -92,11 +92,16 @@ edgeclass_wasm_test(policy_builtins_test
   EXCLUDE BuiltinsEncoding.JsonYaml BuiltinsEncoding.YamlMarshalLayout
   SLOW BuiltinsRobustness.*)
 
-# Classroom: the tests that need no live room (the room tests decide through app's
-# RegoAuthorizer, which is not portable: it logs decisions on a thread of its own).
+# Classroom: the tests that need no live room (the room tests load the policies through app,
+# which is not portable), and the authorizer the wasm server decides with
+# (policy_input_test: DecidesAsTheNativeBuild holds both builds to one digest of decisions).
 edgeclass_wasm_test(classroom_test
   SOURCES ${t}/classroom/quiz_test.cc ${t}/classroom/teacher_reports_test.cc
-  LIBS classroom)
+          ${t}/classroom/policy_input_test.cc
+  LIBS classroom
+  DEFINES EDGECLASS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+  # 5,000 values and 20,000 decisions twice: 32 s and 102 s in WasmEdge's interpreter.
+  SLOW PolicyInputTest.SameValueAsThroughJson PolicyInputTest.SameDecisionsAsThroughJson)
 
 # The database-file probe (tests/store/db_file_probe.cc), also built natively: tests/wasm/wasm_core.sh
 # writes a database with one build and reads it with the other.
