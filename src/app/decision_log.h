@@ -24,10 +24,11 @@
 #include <vector>
 
 #include "base/status.h"
+#include "classroom/rego_authorizer.h"
 
 namespace app {
 
-class DecisionLog {
+class DecisionLog final : public classroom::DecisionObserver {
  public:
   using Sink = std::function<void(std::string_view line)>;  // line ends with '\n'
 
@@ -39,7 +40,7 @@ class DecisionLog {
   // The event for one decision (thread-safe). `result` nullopt: undefined (omitted).
   void log(std::string_view query, const boost::json::object& input,
            const std::optional<boost::json::value>& result, std::string_view revision,
-           int64_t eval_ns) const;
+           int64_t eval_ns) const override;
 
   // The event as log() writes it, without the timestamp and id (for tests).
   boost::json::object event(std::string_view query, const boost::json::object& input,

@@ -14,7 +14,7 @@
 #include "app/bundle.h"
 #include "app/decision_log.h"
 #include "base/status.h"
-#include "classroom/authz.h"
+#include "classroom/rego_authorizer.h"
 #include "policy/engine.h"
 
 namespace app {
@@ -22,54 +22,9 @@ namespace app {
 // The decision path when EDGECLASS_POLICY_QUERY is not set (the case study's package).
 inline constexpr std::string_view kDefaultPolicyQuery = "data.education.allow";
 
-// classroom::Authorizer on the Rego engine: allow = the document at `query` (default
-// data.education.allow); when it is not true, the first element of the `deny_reason` beside
-// it (data.education.deny_reason) explains why.
-class RegoAuthorizer final : public classroom::Authorizer {
- public:
-  // Refuses a query that is not a data reference ("data.<identifier>(.<identifier>)*").
-  // `revision`: the active bundle's (for decision logs); `log`: null when decision logging
-  // is off.
-  static base::Result<std::shared_ptr<const RegoAuthorizer>> make(
-      std::shared_ptr<const policy::Engine> engine, std::string_view query,
-      std::string revision = "", std::shared_ptr<const DecisionLog> log = nullptr);
-  // Refuses every decision ("the policies could not be loaded"): what requests already
-  // waiting get when the initial compile fails after listening, while the server stops.
-  static std::shared_ptr<const RegoAuthorizer> refusing();
-  classroom::Decision decide(const boost::json::object& input) const override;
-  // The same without the JSON document: the engine's value is built from the typed input
-  // (app/policy_input.h), the JSON only for the decision log when it is on.
-  classroom::Decision decide(const classroom::DecisionInput& input) const override;
-  const policy::Engine& engine() const { return *engine_; }
-  const std::string& query() const { return allow_.ref(); }
-  const std::string& reasons_ref() const { return deny_.ref(); }
-  const std::string& revision() const { return revision_; }
-
-  RegoAuthorizer(std::shared_ptr<const policy::Engine> engine, policy::PreparedRef allow,
-                 policy::PreparedRef deny)
-      : engine_(std::move(engine)), allow_(std::move(allow)), deny_(std::move(deny)) {}
-  RegoAuthorizer(std::shared_ptr<const policy::Engine> engine, policy::PreparedRef allow,
-                 policy::PreparedRef deny, std::string revision,
-                 std::shared_ptr<const DecisionLog> log)
-      : engine_(std::move(engine)),
-        allow_(std::move(allow)),
-        deny_(std::move(deny)),
-        revision_(std::move(revision)),
-        log_(std::move(log)) {}
-
- private:
-  static classroom::Decision refusal();
-  // allow, then deny_reason when not allowed, on `in`; `log_input()` gives the JSON input
-  // for the decision log (called only when logging).
-  template <typename LogInput>
-  classroom::Decision decide_value(const policy::Value& in, const LogInput& log_input) const;
-
-  std::shared_ptr<const policy::Engine> engine_;
-  policy::PreparedRef allow_;
-  policy::PreparedRef deny_;
-  std::string revision_;
-  std::shared_ptr<const DecisionLog> log_;
-};
+// The authorizer itself is classroom::RegoAuthorizer (classroom/rego_authorizer.h), the same
+// in the wasm32-wasi server; app adds where its policies come from and its decision log.
+using classroom::RegoAuthorizer;
 
 // Reads every *.rego file under `dir` (recursively, sorted by path), or the embedded
 // policies when `dir` is empty, and compiles them. Errors name file:line:column.

@@ -1,7 +1,8 @@
 // Authorization: every decision about who may do what goes through an Authorizer with a
 // documented input document (docs/policy.md). There is one implementation, the Rego engine
-// running the policies in force (app::RegoAuthorizer; policies/education.rego by default);
-// tests use it with the real default policies too.
+// running the policies in force (classroom::RegoAuthorizer, classroom/rego_authorizer.h, in the
+// native and the wasm32-wasi server; policies/education.rego by default); tests use it with the
+// real default policies too.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -76,7 +77,7 @@ class Authorizer {
   // `input` is the decision's input document: {"action": ..., "user": {...}, ...}.
   virtual Decision decide(const boost::json::object& input) const = 0;
   // The same decision on the typed document; must decide exactly as decide(input.to_json()),
-  // which is what the default does. app::RegoAuthorizer builds the policy's value directly.
+  // which is what the default does. RegoAuthorizer builds the policy's value directly.
   virtual Decision decide(const DecisionInput& input) const { return decide(input.to_json()); }
 };
 

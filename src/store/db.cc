@@ -319,6 +319,7 @@ Db::~Db() {
 
 base::Status Db::exec(std::string_view sql) {
   EC_RETURN_IF_ERROR(connect());
+  if (pending_read_) begin_pending_read();
   std::string text(sql);
   char* err = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &err);
@@ -331,6 +332,7 @@ base::Status Db::exec(std::string_view sql) {
 
 base::Result<Stmt> Db::prepare(std::string_view sql) {
   EC_RETURN_IF_ERROR(connect());
+  if (pending_read_) begin_pending_read();
   auto it = cache_.find(sql);
   if (it != cache_.end() && !it->second.in_use) {
     it->second.in_use = true;
@@ -361,17 +363,27 @@ base::Status Db::error(int rc, std::string_view what) const {
   return status_for(rc, std::move(msg));
 }
 
-ReadScope::ReadScope(Db& db) {
-  if (!db.autocommit()) return;
-  auto begin = db.prepare("BEGIN");
-  if (begin.is_ok() && begin->run().is_ok()) db_ = &db;
-  // Otherwise each read runs on its own, as without the scope.
+ReadScope::ReadScope(Db& db) : db_(db) {
+  if (db.pending_read_ != nullptr || !db.autocommit()) return;  // inside another scope or txn
+  db.pending_read_ = this;
 }
 
 ReadScope::~ReadScope() {
-  if (!db_ || db_->autocommit()) return;
-  auto commit = db_->prepare("COMMIT");
-  if (!commit.is_ok() || !commit->run().is_ok()) (void)db_->exec("ROLLBACK");
+  if (db_.pending_read_ == this) {  // no statement came: nothing was begun
+    db_.pending_read_ = nullptr;
+    return;
+  }
+  if (!began_ || db_.autocommit()) return;
+  auto commit = db_.prepare("COMMIT");
+  if (!commit.is_ok() || !commit->run().is_ok()) (void)db_.exec("ROLLBACK");
+}
+
+void Db::begin_pending_read() {
+  ReadScope* scope = std::exchange(pending_read_, nullptr);  // the BEGIN below is not held
+  if (!autocommit()) return;  // a transaction already began meanwhile: the scope joins it
+  auto begin = prepare("BEGIN");
+  scope->began_ = begin.is_ok() && begin->run().is_ok();
+  // Otherwise each read runs on its own, as without the scope.
 }
 
 }  // namespace store

@@ -17,6 +17,7 @@
 #include "base/jwt.h"
 #include "base/log.h"
 #include "base/random.h"
+#include "classroom/rego_authorizer.h"
 #include "classroom/service.h"
 #include "policy/engine.h"
 #include "rest/api.h"
@@ -25,7 +26,6 @@
 
 namespace {
 
-namespace json = boost::json;
 
 std::string env(const char* name, const char* def) {
   const char* v = std::getenv(name);
@@ -36,32 +36,6 @@ int fail(std::string_view event, const base::Status& s) {
   base::log::error(event).kv("error", s.to_string());
   return 1;
 }
-
-// The decision at `query` (data.education.allow) and the first deny_reason beside it, as the
-// native app::RegoAuthorizer reads them (without its decision log).
-class Authorizer final : public classroom::Authorizer {
- public:
-  Authorizer(std::shared_ptr<const policy::Engine> e, policy::PreparedRef allow,
-             policy::PreparedRef deny)
-      : engine_(std::move(e)), allow_(std::move(allow)), deny_(std::move(deny)) {}
-  classroom::Decision decide(const json::object& input) const override {
-    policy::Value in = policy::Value::from_json(input);
-    const policy::EvalOptions opts = policy::server_eval_options();
-    auto allow = engine_->eval_ref(allow_, in, opts);
-    if (!allow.is_ok()) {
-      base::log::error("policy.eval_failed").kv("error", allow.status().to_string());
-      return {false, "the policy could not be evaluated: " + allow.status().message()};
-    }
-    if (allow->has_value() && allow->value() == policy::Value::boolean(true)) return {true, ""};
-    auto why = engine_->eval_ref(deny_, in, opts);
-    return {false, why.is_ok() && why->has_value() ? policy::first_reason(why->value()) : ""};
-  }
-
- private:
-  std::shared_ptr<const policy::Engine> engine_;
-  policy::PreparedRef allow_;
-  policy::PreparedRef deny_;
-};
 
 // The whole file at `path`, or false when it cannot be read. stdio, not iostreams: the module
 // then carries none of libc++'s stream and locale code (about 150 KB of a smaller module that
@@ -99,8 +73,9 @@ base::Status read_policy_dir(const std::string& dir, std::vector<policy::Module>
   return base::Status::ok();
 }
 
-base::Result<std::shared_ptr<const Authorizer>> load_policies(const std::string& dir,
-                                                              const std::string& query) {
+// The native server's authorizer (classroom::RegoAuthorizer), without a decision log.
+base::Result<std::shared_ptr<const classroom::RegoAuthorizer>> load_policies(
+    const std::string& dir, const std::string& query) {
   std::vector<policy::Module> modules;
   if (dir.empty()) {
     for (const app::WebAsset& a : app::embedded_policies()) {
@@ -111,16 +86,9 @@ base::Result<std::shared_ptr<const Authorizer>> load_policies(const std::string&
   } else {
     EC_RETURN_IF_ERROR(read_policy_dir(dir, modules));
   }
-  size_t dot = query.rfind('.');
-  if (!query.starts_with("data.") || dot == std::string::npos || dot < 5) {
-    return base::invalid_argument("policy query '" + query +
-                                  "' is not a data reference such as data.education.allow");
-  }
-  EC_ASSIGN_OR_RETURN(auto engine, policy::Engine::compile(std::move(modules)));
-  EC_ASSIGN_OR_RETURN(policy::PreparedRef allow, engine->prepare_ref(query));
-  EC_ASSIGN_OR_RETURN(policy::PreparedRef deny,
-                      engine->prepare_ref(query.substr(0, dot) + ".deny_reason"));
-  return std::make_shared<const Authorizer>(std::move(engine), std::move(allow), std::move(deny));
+  EC_ASSIGN_OR_RETURN(std::shared_ptr<const policy::Engine> engine,
+                      policy::Engine::compile(std::move(modules)));
+  return classroom::RegoAuthorizer::make(std::move(engine), query);
 }
 
 // EDGECLASS_JWT_SECRET, else the development secret in the data directory (made once), as

@@ -56,7 +56,7 @@ class World {
   // Copies the template database to a work path and returns that path (the previous copy,
   // with its WAL, is replaced). The caller opens its own connections.
   std::string fresh_db() const;
-  std::shared_ptr<const app::RegoAuthorizer> policies() const { return policies_; }
+  std::shared_ptr<const classroom::RegoAuthorizer> policies() const { return policies_; }
   // Replaces the placeholders listed above.
   std::string substitute(std::string_view text) const;
 
@@ -66,7 +66,7 @@ class World {
   std::string template_path_;
   std::string work_path_;
   Ids ids_;
-  std::shared_ptr<const app::RegoAuthorizer> policies_;
+  std::shared_ptr<const classroom::RegoAuthorizer> policies_;
 };
 
 }  // namespace fuzz

@@ -420,7 +420,7 @@ class Live {
   base::FakeClock clock_;
   base::SeededRandom random_;
   fuzz::World& world_;
-  std::shared_ptr<const app::RegoAuthorizer> policies_;
+  std::shared_ptr<const classroom::RegoAuthorizer> policies_;
   classroom::Service service_;
   std::unique_ptr<store::Db> db_;
   Listener listener_;

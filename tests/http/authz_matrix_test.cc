@@ -355,7 +355,7 @@ struct Fixture {
   TempDir dir;
   std::string db_path;
   std::map<std::string, std::string> ids;  // "$COURSE" -> "crs_…" (no name is in another)
-  std::shared_ptr<const app::RegoAuthorizer> policies;
+  std::shared_ptr<const classroom::RegoAuthorizer> policies;
 };
 
 classroom::Actor actor(Who who) {

@@ -156,7 +156,7 @@ void BM_EducationPolicy(benchmark::State& state) {
 }
 BENCHMARK(BM_EducationPolicy)->Arg(0)->Arg(1);
 
-// The whole join decision as app::RegoAuthorizer makes it: the input arrives as boost::json
+// The whole join decision as classroom::RegoAuthorizer makes it: the input arrives as boost::json
 // (999 student ids) and is converted before the evaluation.
 void BM_EducationJoinFromJson(benchmark::State& state) {
   auto engine = education_engine();
@@ -172,7 +172,7 @@ BENCHMARK(BM_EducationJoinFromJson);
 
 // One decision of the default policy per action, on inputs shaped as the server builds them
 // (docs/policy.md, "Input documents"): `allow`, and for a refusal `deny_reason` too, as
-// app::RegoAuthorizer asks. With POLICY_BENCH_ITERATIONS=N each runs exactly N decisions, so
+// classroom::RegoAuthorizer asks. With POLICY_BENCH_ITERATIONS=N each runs exactly N decisions, so
 // callgrind gives instructions per decision (total Ir / 1000, counting only eval_ref;
 // POLICY_BENCH_NO_INDEX=1 evaluates every body, EvalOptions::rule_index = false):
 //   POLICY_BENCH_ITERATIONS=1000 valgrind --tool=callgrind

@@ -84,57 +84,127 @@ TEST(DbTest, ReadOnlyConnectionRejectsWrites) {
   EXPECT_FALSE(r.statuses[0].is_ok());
 }
 
-TEST(DbTest, ReaderSeesCommittedWritesOfWriter) {
+// A table t (empty) on a file, with the writer's connection and a reader's (the native
+// server's shape; in the wasm build the reader never sees the writer's later commits).
+struct TwoConnections {
   TempDir dir;
-  auto rw = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
-  ASSERT_TRUE(rw.is_ok());
-  ASSERT_OK((*rw)->exec("CREATE TABLE t (v INTEGER)"));
-  auto ro = Db::open(dir.file("x.db"), OpenMode::kReadOnly);
-  ASSERT_TRUE(ro.is_ok());
-  ASSERT_OK((*rw)->exec("BEGIN; INSERT INTO t VALUES (7)"));
-  auto count = [&] {
-    auto st = (*ro)->prepare("SELECT COUNT(*) FROM t");
-    EXPECT_TRUE(st.is_ok());
-    EXPECT_TRUE(*st->step());
-    return st->column_int(0);
-  };
+  std::unique_ptr<Db> rw, ro;
+  base::Status open() {
+    EC_ASSIGN_OR_RETURN(rw, Db::open(dir.file("x.db"), OpenMode::kReadWrite));
+    EC_RETURN_IF_ERROR(rw->exec("CREATE TABLE t (v INTEGER)"));
+    EC_ASSIGN_OR_RETURN(ro, Db::open(dir.file("x.db"), OpenMode::kReadOnly));
+    return base::Status::ok();
+  }
+};
+
+// The rows of t as `db` sees them.
+int64_t count_rows(Db& db) {
+  auto st = db.prepare("SELECT COUNT(*) FROM t");
+  EXPECT_TRUE(st.is_ok());
+  EXPECT_TRUE(*st->step());
+  return st->column_int(0);
+}
+
+TEST(DbTest, ReaderSeesCommittedWritesOfWriter) {
+  TwoConnections c;
+  ASSERT_OK(c.open());
+  auto count = [&] { return count_rows(*c.ro); };
+  ASSERT_OK(c.rw->exec("BEGIN; INSERT INTO t VALUES (7)"));
   EXPECT_EQ(count(), 0);  // uncommitted: invisible, and the reader is not blocked
-  ASSERT_OK((*rw)->exec("COMMIT"));
+  ASSERT_OK(c.rw->exec("COMMIT"));
+  EXPECT_EQ(count(), 1);
+}
+
+// A scope with no statement begins nothing; one nested in a scope still pending leaves the
+// outer one to begin, and the outer one's snapshot holds for both.
+TEST(DbTest, AReadScopeBeginsWithItsFirstStatementOnly) {
+  TwoConnections c;
+  ASSERT_OK(c.open());
+  auto count = [&] { return count_rows(*c.ro); };
+  { ReadScope unused(*c.ro); }
+  EXPECT_TRUE(c.ro->autocommit());
+  EXPECT_EQ(count(), 0);
+  {
+    ReadScope outer(*c.ro);
+    {
+      ReadScope inner(*c.ro);
+      EXPECT_EQ(count(), 0);  // begins the outer scope's transaction
+      EXPECT_FALSE(c.ro->autocommit());
+    }
+    EXPECT_FALSE(c.ro->autocommit()) << "the inner scope ended the outer one's transaction";
+    ASSERT_OK(c.rw->exec("INSERT INTO t VALUES (1)"));
+    EXPECT_EQ(count(), 0);  // still the outer scope's snapshot
+  }
+  EXPECT_TRUE(c.ro->autocommit());
   EXPECT_EQ(count(), 1);
 }
 
 TEST(DbTest, AReadScopeReadsOneSnapshotAndEndsWithIt) {
-  TempDir dir;
-  auto rw = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
-  ASSERT_TRUE(rw.is_ok());
-  ASSERT_OK((*rw)->exec("CREATE TABLE t (v INTEGER)"));
-  auto ro = Db::open(dir.file("x.db"), OpenMode::kReadOnly);
-  ASSERT_TRUE(ro.is_ok());
-  auto count = [&] {
-    auto st = (*ro)->prepare("SELECT COUNT(*) FROM t");
-    EXPECT_TRUE(st.is_ok());
-    EXPECT_TRUE(*st->step());
-    return st->column_int(0);
-  };
+  TwoConnections c;
+  ASSERT_OK(c.open());
+  auto count = [&] { return count_rows(*c.ro); };
   {
-    ReadScope scope(**ro);
-    EXPECT_FALSE((*ro)->autocommit());
+    ReadScope scope(*c.ro);
+    EXPECT_TRUE(c.ro->autocommit());  // lazy: nothing begun before the first statement
     EXPECT_EQ(count(), 0);
-    ASSERT_OK((*rw)->exec("INSERT INTO t VALUES (7)"));  // committed meanwhile
+    EXPECT_FALSE(c.ro->autocommit());
+    ASSERT_OK(c.rw->exec("INSERT INTO t VALUES (7)"));  // committed meanwhile
     EXPECT_EQ(count(), 0);                               // the scope's reads keep their snapshot
     {
-      ReadScope inner(**ro);  // already in a transaction: nothing begun, nothing ended
+      ReadScope inner(*c.ro);  // already in a transaction: nothing begun, nothing ended
       EXPECT_EQ(count(), 0);
     }
-    EXPECT_FALSE((*ro)->autocommit());
+    EXPECT_FALSE(c.ro->autocommit());
   }
-  EXPECT_TRUE((*ro)->autocommit());  // ended with the scope
+  EXPECT_TRUE(c.ro->autocommit());  // ended with the scope
   EXPECT_EQ(count(), 1);
   // The writer's checkpoint is not held back once the scope is gone.
-  auto cp = (*rw)->prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+  auto cp = c.rw->prepare("PRAGMA wal_checkpoint(TRUNCATE)");
   ASSERT_TRUE(cp.is_ok());
   ASSERT_TRUE(*cp->step());
   EXPECT_EQ(cp->column_int(0), 0);  // not busy
+}
+
+// The reader read before the scope (in autocommit), so its view of the file is older than the
+// write made during the scope: the read after the scope must still see that write.
+TEST(DbTest, AReadAfterAScopeSeesAWriteCommittedDuringIt) {
+  TwoConnections c;
+  ASSERT_OK(c.open());
+  auto count = [&] { return count_rows(*c.ro); };
+  EXPECT_EQ(count(), 0);
+  {
+    ReadScope scope(*c.ro);
+    ASSERT_OK(c.rw->exec("INSERT INTO t VALUES (1)"));
+  }
+  EXPECT_TRUE(c.ro->autocommit());
+  EXPECT_EQ(count(), 1);
+}
+
+// The wasm server reads and writes through one connection (one per file there): a scope on
+// the writer's connection ends before the write, which then commits, and the next read sees it.
+TEST(DbTest, AReadScopeOnTheWritersConnection) {
+  TempDir dir;
+  auto db = Db::open(dir.file("x.db"), OpenMode::kReadWrite);
+  ASSERT_TRUE(db.is_ok());
+  ASSERT_OK((*db)->exec("CREATE TABLE t (v INTEGER)"));
+  auto count = [&] { return count_rows(**db); };
+  EXPECT_EQ(count(), 0);
+  {
+    ReadScope unused(**db);
+    EXPECT_TRUE((*db)->autocommit());  // nothing begun before a statement
+  }
+  {
+    ReadScope scope(**db);
+    EXPECT_EQ(count(), 0);
+    EXPECT_FALSE((*db)->autocommit());
+  }
+  EXPECT_TRUE((*db)->autocommit());
+  ASSERT_OK(transact(**db, [](Txn& txn) { return txn.db().exec("INSERT INTO t VALUES (1)"); }));
+  {
+    ReadScope scope(**db);
+    EXPECT_EQ(count(), 1);
+  }
+  EXPECT_TRUE((*db)->autocommit());
 }
 
 TEST(DbTest, StatementCacheAndBinding) {

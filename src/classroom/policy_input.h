@@ -10,15 +10,16 @@
 #include "classroom/authz.h"
 #include "policy/value.h"
 
-namespace app {
+namespace classroom {
 
 // Equal, member for member and number kind for number kind, to
 // policy::Value::from_json(input.to_json()). The result refers to the strings `input` refers
 // to: it must not outlive them (evaluate it and drop it, as RegoAuthorizer::decide does).
-policy::Value policy_input(const classroom::DecisionInput& input);
+// Portable (the wasm32-wasi server decides through it too).
+policy::Value policy_input(const DecisionInput& input);
 
 // The words the value takes from static storage instead of copying: the documents' keys,
 // the actions, roles and statuses of docs/policy.md. Others are copied.
 std::span<const std::string> input_words();
 
-}  // namespace app
+}  // namespace classroom

@@ -1,4 +1,4 @@
-#include "app/policy_input.h"
+#include "classroom/policy_input.h"
 
 #include <string>
 #include <string_view>
@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace app {
+namespace classroom {
 namespace {
 
 using policy::ObjectItem;
@@ -106,7 +106,7 @@ Value quiz_value(const Keys& k, const store::Quiz& q) {
 
 std::span<const std::string> input_words() { return kWords; }
 
-policy::Value policy_input(const classroom::DecisionInput& in) {
+policy::Value policy_input(const DecisionInput& in) {
   const Keys& k = keys();
   std::vector<ObjectItem> top;
   top.reserve(8);
@@ -141,4 +141,4 @@ policy::Value policy_input(const classroom::DecisionInput& in) {
   return Value::object_sorted(std::move(top));
 }
 
-}  // namespace app
+}  // namespace classroom
