@@ -154,12 +154,12 @@ void CityFront::bump(const std::string& course) {
 }
 
 void CityFront::install(http::Router& router) {
-  router.wrap([this](const http::Router::RouteInfo& r, http::Handler inner) {
-    return wrap(r, std::move(inner));
+  router.wrap([this](const http::Router::RouteInfo& r, const http::Handler& inner) {
+    return wrap(r, inner);
   });
 }
 
-http::Handler CityFront::wrap(const http::Router::RouteInfo& route, http::Handler inner) {
+http::Handler CityFront::wrap(const http::Router::RouteInfo& route, const http::Handler& inner) {
   std::string_view p = route.pattern;
   Kind kind = Kind::kLocal;
   for (std::string_view prefix :
@@ -171,8 +171,8 @@ http::Handler CityFront::wrap(const http::Router::RouteInfo& route, http::Handle
   if (p == "/api/v1/courses" && route.method == http::Verb::post) kind = Kind::kCreateCourse;
   if (p == "/api/v1/courses" && route.method == http::Verb::get) kind = Kind::kListCourses;
   if (p == "/api/v1/join" && route.method == http::Verb::post) kind = Kind::kJoinByCode;
-  if (kind == Kind::kLocal) return inner;
-  auto shared = std::make_shared<http::Handler>(std::move(inner));
+  if (kind == Kind::kLocal) return {};  // served here as it is
+  auto shared = std::make_shared<http::Handler>(inner);
   switch (kind) {
     case Kind::kCreateCourse:
       // A course lives where it was created (and so does its class code).

@@ -63,7 +63,9 @@ class CityFront {
 
  private:
   enum class Kind { kLocal, kEntity, kCreateCourse, kJoinByCode, kListCourses };
-  http::Handler wrap(const http::Router::RouteInfo& route, http::Handler inner);
+  // The route's handler in a city, or an empty Handler where the route is served here as it
+  // is (Router::wrap leaves it).
+  http::Handler wrap(const http::Router::RouteInfo& route, const http::Handler& inner);
   boost::asio::awaitable<http::Response> serve_entity(http::Ctx& c, const http::Handler& inner,
                                                       std::string id);
   boost::asio::awaitable<http::Response> join_by_code(http::Ctx& c, const http::Handler& inner);

@@ -31,7 +31,11 @@ Response to_beast(rest::Response&& r, unsigned version, bool with_length) {
   Response res(beast_http::status(r.status), version);
   if (!r.content_type.empty()) res.set(beast_http::field::content_type, r.content_type);
   for (rest::Header& h : r.headers) res.set(h.name, std::move(h.value));
-  res.body() = std::move(r.body);
+  if (r.shared_body) {
+    res.body() = *r.shared_body;
+  } else {
+    res.body() = std::move(r.body);
+  }
   if (with_length) res.prepare_payload();
   return res;
 }

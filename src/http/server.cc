@@ -33,6 +33,7 @@
 #include "http/byte_class.h"
 #include "http/fast_head.h"
 #include "http/incoming.h"
+#include "http/rest_route.h"
 #include "http/start_gate.h"
 #include "http/tls.h"
 
@@ -55,6 +56,14 @@ struct Server::Conn {
   bool timed_out = false;
   bool in_overflow = false;  // over the limits; listed in Worker::overflow at overflow_it
   std::list<Conn*>::iterator overflow_it{};
+  // The request being answered as its route sees it (respond()), set per request: here, in
+  // the connection's frame, rather than in respond()'s, which would then be larger than the
+  // 1,020 bytes Asio recycles per thread (a malloc and a free per request, two with the read's
+  // frame it displaces). A REST route's call must stay put while its write commits.
+  PathParams params{};
+  std::optional<Ctx> ctx{};
+  std::optional<RestCall> call{};
+  std::optional<rest::Reply> reply{};  // the REST route's, until its answer is built
   void expires_after(std::chrono::nanoseconds d) {
     deadline_ns = base::SystemClock::instance().now_mono_ns() + d.count();
   }
@@ -654,44 +663,39 @@ Response over_limit_reply(Admit admit, unsigned version) {
   return reply;
 }
 
-// A field of the handler's answer that the server writes itself (or drops) instead.
-bool replaced_field(const beast_http::fields::value_type& f) {
-  switch (f.name()) {
-    case beast_http::field::connection:  // replaced by ours, below
-    case beast_http::field::server:
-      return true;
-    case beast_http::field::unknown:
-      return rest::iequals(f.name_string(), "X-Request-Id");
-    default:
-      return false;
-  }
+// A header of the handler's answer that the server writes itself (or drops) instead.
+bool replaced_field(std::string_view name) {
+  return rest::iequals(name, "Connection") || rest::iequals(name, "Server") ||
+         rest::iequals(name, "X-Request-Id");
 }
 
 // One buffer, one write: the status line and fields serialized by hand (Beast's serializer
-// walks a chain of buffer views per write, measurable at this rate). HEAD: the GET answer's
+// walks a chain of buffer views per write, measurable at this rate), with no Beast message:
+// the Content-Type, then the handler's other headers, as they are. HEAD: the GET answer's
 // status and headers (its Content-Length included), no body.
 // The framing headers (Server, X-Request-Id, Content-Length unless the handler set one, and
-// Connection as `keep_alive` and the version need it) are written here rather than set on
-// `res` first: each set() on Beast's fields is an allocation and an ordered insert.
-void serialize_response(const Response& res, bool head, unsigned version, bool keep_alive,
+// Connection as `keep_alive` and the version need it) are the server's.
+void serialize_response(const rest::Response& res, bool head, unsigned version, bool keep_alive,
                         std::string_view request_id, std::string& wire) {
   using namespace std::string_view_literals;
   char status[24];
-  const auto status_end = std::to_chars(status, status + sizeof status, res.result_int()).ptr;
-  const std::string_view reason = res.reason();
-  const std::string_view body = head ? std::string_view() : std::string_view(res.body());
+  const auto status_end = std::to_chars(status, status + sizeof status, res.status).ptr;
+  const std::string_view reason =
+      beast_http::obsolete_reason(beast_http::status(unsigned(res.status)));
+  const std::string_view body = res.body_view();
+  const std::string_view sent_body = head ? std::string_view() : body;
   // The most it can take, so that the bytes are copied in place with no capacity check each
   // (the buffer keeps its capacity between answers: only what the last answer's bytes did not
   // reach is zero-filled by the resize, a few dozen bytes in the steady state).
   size_t bound = 9 + size_t(status_end - status) + 1 + reason.size() + 2 +
+                 "Content-Type: "sv.size() + res.content_type.size() + 2 +
                  "Server: edgeclass\r\nX-Request-Id: "sv.size() + request_id.size() + 2 +
                  "Content-Length: "sv.size() + 20 + 2 + "Connection: keep-alive\r\n"sv.size() + 2 +
-                 body.size();
+                 sent_body.size();
   bool has_length = false;
-  for (const auto& f : res) {
-    if (replaced_field(f)) continue;
-    has_length = has_length || f.name() == beast_http::field::content_length;
-    bound += f.name_string().size() + 2 + f.value().size() + 2;
+  for (const rest::Header& h : res.headers) {
+    has_length = has_length || rest::iequals(h.name, "Content-Length");
+    bound += h.name.size() + 2 + h.value.size() + 2;
   }
   if (wire.size() < bound) wire.resize(bound);
   char* out = wire.data();
@@ -699,31 +703,57 @@ void serialize_response(const Response& res, bool head, unsigned version, bool k
     std::memcpy(out, s.data(), s.size());
     out += s.size();
   };
-  put(version == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv);
+  // A literal's length is known here, so its copy is a few moves rather than a memcpy call
+  // (a dozen calls per answer were ~200 instructions).
+  auto put_literal = [&out]<size_t N>(const char(&s)[N]) {
+    std::memcpy(out, s, N - 1);
+    out += N - 1;
+  };
+  if (version == 10) {
+    put_literal("HTTP/1.0 ");
+  } else {
+    put_literal("HTTP/1.1 ");
+  }
   put(std::string_view(status, size_t(status_end - status)));
   *out++ = ' ';
   put(reason);
-  put("\r\n"sv);
-  for (const auto& f : res) {
-    if (replaced_field(f)) continue;
-    put(f.name_string());
-    put(": "sv);
-    put(f.value());
-    put("\r\n"sv);
+  put_literal("\r\n");
+  if (!res.content_type.empty()) {
+    put_literal("Content-Type: ");
+    put(res.content_type);
+    put_literal("\r\n");
   }
-  put("Server: edgeclass\r\nX-Request-Id: "sv);
+  for (const rest::Header& h : res.headers) {
+    if (replaced_field(h.name)) continue;
+    put(h.name);
+    put_literal(": ");
+    put(h.value);
+    put_literal("\r\n");
+  }
+  put_literal("Server: edgeclass\r\nX-Request-Id: ");
   put(request_id);
-  put("\r\n"sv);
+  put_literal("\r\n");
   if (!has_length) {
-    put("Content-Length: "sv);
-    out = std::to_chars(out, out + 20, res.body().size()).ptr;
-    put("\r\n"sv);
+    put_literal("Content-Length: ");
+    out = std::to_chars(out, out + 20, body.size()).ptr;
+    put_literal("\r\n");
   }
-  if (version >= 11 && !keep_alive) put("Connection: close\r\n"sv);
-  if (version == 10 && keep_alive) put("Connection: keep-alive\r\n"sv);
-  put("\r\n"sv);
-  put(body);
+  if (version >= 11 && !keep_alive) put_literal("Connection: close\r\n");
+  if (version == 10 && keep_alive) put_literal("Connection: keep-alive\r\n");
+  put_literal("\r\n");
+  put(sent_body);
   wire.resize(size_t(out - wire.data()));
+}
+
+// As Beast's message::keep_alive() says of a REST answer once http::to_beast made it one: no
+// handler asked for "Connection: close".
+bool keep_alive_of(const rest::Response& res) {
+  for (const rest::Header& h : res.headers) {
+    if (rest::iequals(h.name, "Connection") && h.value.find("close") != std::string::npos) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -901,6 +931,23 @@ asio::awaitable<bool> Server::read_first_bytes(Conn& conn, Transport& socket,
   co_return true;
 }
 
+namespace {
+
+// A coroutine route's answer (a Beast message) as a REST answer to write: its fields in their
+// order, its body moved, and "Connection: close" where Beast's keep_alive() says so (an
+// HTTP/1.0 answer without keep-alive too).
+asio::awaitable<rest::Response> run_coroutine(const Handler& handler, Ctx& ctx) {
+  Response r = co_await handler(ctx);
+  rest::Response out;
+  out.status = int(r.result_int());
+  for (const auto& f : r) out.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+  if (!r.keep_alive()) out.set("Connection", "close");
+  out.body = std::move(r.body());
+  co_return out;
+}
+
+}  // namespace
+
 asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, const Incoming& req,
                                       bool over, int64_t start) {
   std::string_view label;
@@ -908,36 +955,53 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
   const bool head = req.method() == Verb::head;
   const RequestId request_id = request_id_for(req);
   // Routing and the handler, here rather than in a coroutine of their own (a frame and two
-  // moves of the answer less per request).
-  Response res;
+  // moves of the answer less per request). A REST route (http/rest_route.h) is called in place
+  // and its answer written as it is: no coroutine, no Beast message, and a body shared with a
+  // cache (GET course) copied once, into the connection's buffer.
+  rest::Response res;
   {
     std::string_view target = req.target();
     size_t q = target.find('?');
     std::string_view path = target.substr(0, q);
     std::string_view query =
         q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-    PathParams params;
-    Router::Match m = router_.match(req.method(), path, params);
+    Router::Match m = router_.match(req.method(), path, conn.params);
     label = m.label;
     if (!m.handler) {
-      res = to_beast(rest::route_error(m.path_known, req.method_string(), path, m.allow));
+      res = rest::route_error(m.path_known, req.method_string(), path, m.allow);
     } else {
-      Ctx ctx{req, params, path, query, w.index, {}};
+      Ctx& ctx = conn.ctx.emplace(Ctx{req, conn.params, path, query, w.index, {}});
       bool threw = false;
       try {
-        res = co_await (*m.handler)(ctx);
-        user_id = std::move(ctx.user_id);
+        if (m.rest) {
+          RestCall& rc = conn.call.emplace(ctx);
+          rest::Reply& reply = conn.reply.emplace(m.rest->handler(rc.call));
+          if (reply.response) {
+            res = std::move(*reply.response);
+          } else {
+            res = co_await commit_reply(*m.rest->writer, reply);
+          }
+          user_id = std::move(rc.call.user_id);
+        } else {
+          res = co_await run_coroutine(*m.handler, ctx);
+          user_id = std::move(ctx.user_id);
+        }
       } catch (const std::exception& e) {
         // A handler bug must not take the connection or the process down.
         base::log::error("http.handler_exception").kv("route", label).kv("what", e.what());
         threw = true;
       }
       if (threw) {
-        res = error_response(base::internal_error("internal error; the server logged the details"));
+        res = rest::error_response(
+            base::internal_error("internal error; the server logged the details"));
       }
+      // Nothing of the call is kept past its answer (a reply's continuation may hold more).
+      conn.reply.reset();
+      conn.call.reset();
+      conn.ctx.reset();
     }
   }
-  const bool keep_alive = req.keep_alive() && res.keep_alive() && !stopping_ && !over;
+  const bool keep_alive = req.keep_alive() && keep_alive_of(res) && !stopping_ && !over;
   conn.expires_after(options_.read_timeout);
   serialize_response(res, head, req.version(), keep_alive, request_id.view(), conn.wire);
   // The next read follows at once; when the last one drained the socket it waits for
@@ -949,17 +1013,18 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
   boost::system::error_code wec = send_now(socket, unsent, wait);
   if (!wec && !unsent.empty()) wec = co_await write_all(socket, unsent, wait);
   const int64_t took = base::SystemClock::instance().now_mono_ns() - start;
-  if (observer_) observer_(label, res.result_int(), took, error_code_of(res));
+  const std::string_view body = res.body_view();
+  if (observer_) observer_(label, unsigned(res.status), took, rest::error_code_of(res.status, body));
   // The route template, never the raw target (ids, and the live socket's token query).
   if (options_.access_log && base::log::level() <= base::log::Level::kInfo) {
     base::log::info("http.access")
         .kv("request_id", request_id.view())
         .kv("method", std::string_view(req.method_string().data(), req.method_string().size()))
         .kv("route", label.empty() ? std::string_view("unmatched") : label)
-        .kv("status", res.result_int())
+        .kv("status", unsigned(res.status))
         .kv("duration_ms", double(took) / 1e6)
         .kv("user", user_id)
-        .kv("bytes", uint64_t(head ? 0 : res.body().size()))
+        .kv("bytes", uint64_t(head ? 0 : body.size()))
         .kv("tls", socket.is_tls());
   }
   co_return !wec && keep_alive;

@@ -101,9 +101,9 @@ asio::awaitable<Response> wait_then_handle(std::shared_ptr<StartGate> gate,
 
 void gate_routes(Router& router, std::shared_ptr<StartGate> gate,
                  const std::function<bool(const Router::RouteInfo&)>& gated) {
-  router.wrap([&](const Router::RouteInfo& route, Handler inner) -> Handler {
-    if (!gated(route)) return inner;
-    return [gate, inner = std::make_shared<const Handler>(std::move(inner))](
+  router.wrap([&](const Router::RouteInfo& route, const Handler& inner) -> Handler {
+    if (!gated(route)) return {};  // left as it is
+    return [gate, inner = std::make_shared<const Handler>(inner)](
                Ctx& ctx) -> asio::awaitable<Response> {
       // Not a coroutine itself: once open, the route's own coroutine is all a request makes.
       if (gate->is_open()) return (*inner)(ctx);

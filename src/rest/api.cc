@@ -197,7 +197,7 @@ void register_courses(Routes& r, ApiDeps& d) {
     EC_REPLY_TRY(const store::Course* course, d.service->see_course(tc, p.actor, c.param("id")));
     Response res;
     res.content_type = "application/json";
-    res.body = tc.course_body(*course);
+    res.shared_body = tc.course_body(*course);
     return res;
   });
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,12 @@ struct Response {
   std::string_view content_type;
   std::vector<Header> headers;  // the others, in the order they are written
   std::string body;
+  // Set: the body is this text, shared with the cache that keeps it (GET course's serialized
+  // row), and `body` is unused: an answer from the cache is neither allocated nor copied
+  // before the transport writes it. Read the body through body_view().
+  std::shared_ptr<const std::string> shared_body;
+
+  std::string_view body_view() const { return shared_body ? std::string_view(*shared_body) : body; }
 
   // Replaces the value of header `name` (case-insensitive), or adds it.
   void set(std::string_view name, std::string value);

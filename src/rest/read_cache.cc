@@ -54,21 +54,25 @@ base::Result<const store::Course*> ThreadCache::course_ref(std::string_view id) 
   return &e.course;
 }
 
-const std::string& ThreadCache::course_body(const store::Course& c) {
+namespace {
+std::shared_ptr<const std::string> serialized(const store::Course& c) {
+  return std::make_shared<const std::string>(boost::json::serialize(classroom::to_json(c)));
+}
+}  // namespace
+
+const std::shared_ptr<const std::string>& ThreadCache::course_body(const store::Course& c) {
   // The row course_ref() just returned: its entry is at hand, no second lookup.
   if (last_course_ && &last_course_->course == &c && last_course_->generation == current()) {
-    if (last_course_->body.empty()) {
-      last_course_->body = boost::json::serialize(classroom::to_json(c));
-    }
+    if (!last_course_->body) last_course_->body = serialized(c);
     return last_course_->body;
   }
   auto it = courses_.find(c.id);
   if (it != courses_.end() && it->second.course.updated_at == c.updated_at &&
       it->second.course.enrolled == c.enrolled && it->second.generation == current()) {
-    if (it->second.body.empty()) it->second.body = boost::json::serialize(classroom::to_json(c));
+    if (!it->second.body) it->second.body = serialized(c);
     return it->second.body;
   }
-  scratch_body_ = boost::json::serialize(classroom::to_json(c));
+  scratch_body_ = serialized(c);
   return scratch_body_;
 }
 

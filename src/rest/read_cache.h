@@ -36,9 +36,9 @@ class ThreadCache final : public classroom::Reader {
   void snapshot_ends() override { --snapshot_depth_; }
 
   // The serialized JSON of course `c` (classroom::to_json), kept beside the cached row while
-  // it is fresh, so hot reads skip building and serializing it. Valid until the next call on
-  // this cache.
-  const std::string& course_body(const store::Course& c);
+  // it is fresh, so hot reads skip building and serializing it. Shared: an answer holds it
+  // (rest::Response::shared_body) for as long as it needs, whatever the cache does meanwhile.
+  const std::shared_ptr<const std::string>& course_body(const store::Course& c);
 
  private:
   struct Token {
@@ -48,7 +48,7 @@ class ThreadCache final : public classroom::Reader {
   struct CourseEntry {
     uint64_t generation;
     store::Course course;
-    std::string body;  // serialized on first use
+    std::shared_ptr<const std::string> body;  // serialized on first use
   };
   struct QuizEntry {
     uint64_t generation;
@@ -91,7 +91,7 @@ class ThreadCache final : public classroom::Reader {
   Map<QuizEntry> quizzes_;
   Map<EnrolledEntry> enrolled_;
   CourseEntry* last_course_ = nullptr;  // course_ref()'s entry (nodes are stable until clear)
-  std::string scratch_body_;            // course_body() of a row not in the cache
+  std::shared_ptr<const std::string> scratch_body_;  // course_body() of a row not in the cache
 };
 
 }  // namespace rest

@@ -57,7 +57,10 @@ PathTable::Match PathTable::match(std::string_view method, std::string_view path
     // A last segment "{name*}" captures the rest of the path (at least one segment).
     const bool rest = r.rest;
     if (rest ? nsegs < r.segments.size() : r.segments.size() != nsegs) continue;
-    PathParams p;
+    // Captured straight into `params` (a route that does not match leaves only a count,
+    // reset here): a PathParams of its own per route looked at was zeroed and copied.
+    PathParams& p = params;
+    p.size = 0;
     bool ok = true;
     for (size_t i = 0; i < r.segments.size() && ok; ++i) {
       const std::string& want = r.segments[i];
@@ -87,13 +90,13 @@ PathTable::Match PathTable::match(std::string_view method, std::string_view path
       m.index = ri;
       m.label = r.pattern;
       m.allow.clear();
-      params = p;
       return m;
     }
     if (!m.allow.empty()) m.allow += ", ";
     m.allow += r.method;
     if (r.method == "GET") m.allow += ", HEAD";
   }
+  params.size = 0;  // no route: nothing captured
   return m;
 }
 

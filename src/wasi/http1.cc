@@ -270,7 +270,7 @@ void serialize_response(const rest::Response& res, int minor_version, bool keep_
     out += "\r\n";
   }
   out += "Server: edgeclass\r\nContent-Length: ";
-  out += std::to_string(res.body.size());
+  out += std::to_string(res.body_view().size());
   out += "\r\n";
   if (!keep_alive) {
     out += "Connection: close\r\n";
@@ -278,7 +278,7 @@ void serialize_response(const rest::Response& res, int minor_version, bool keep_
     out += "Connection: keep-alive\r\n";
   }
   out += "\r\n";
-  if (!head) out += res.body;
+  if (!head) out += res.body_view();
 }
 
 }  // namespace wasi
