@@ -19,10 +19,9 @@ import ssl
 import struct
 import subprocess
 import tempfile
-import time
 import unittest
 
-from attack_lib import Responses, connect, send_split, ws_frame
+from wire import FrameReader, Reader, connect_nodelay as connect, send_split, ws_frame
 from harness import BINARY, Server, token
 
 T = token("t1", "teacher", "Ms T")
@@ -38,11 +37,11 @@ def exchange(port, data, head=False):
         s.sendall(data)
     except OSError:
         pass
-    r = Responses(s)
+    r = Reader(s)
     out = []
     try:
         while True:
-            x = r.next(head_request=head and not out)
+            x = r.next(head and not out)
             if x is None:
                 break
             st, h, body = x
@@ -125,10 +124,10 @@ class HttpRequestPathTest(unittest.TestCase):
         for cut in cuts:
             s = connect(self.srv.port)
             send_split(s, data, cut, pause=0.0003)
-            r = Responses(s)
+            r = Reader(s)
             got = []
             for _, head in reqs:
-                x = r.next(head_request=head)
+                x = r.next(head)
                 if x is None:
                     break
                 got.append((x[0], x[1].get("x-request-id")))
@@ -154,57 +153,35 @@ def ping(ref, pad=0):
     return s[:-1] + b" " * pad + b"}"
 
 
-class FrameReader:
-    """Server frames from a byte source (`more()` returns the next bytes, b"" at the end)."""
+def replies(frames, refs, control_pongs=0):
+    """The refs of the next pong replies off `frames` (a wire.FrameReader), errors and a close
+    among them, until as many as `refs` came (and `control_pongs` WebSocket pongs)."""
+    got, pongs = [], 0
+    while len(got) < len(refs) or pongs < control_pongs:
+        _, op, data = frames.frame()
+        if op == 0xA:
+            pongs += 1
+        elif op == 0x8:
+            got.append(("close", data))
+            break
+        elif op == 0x1:
+            m = json.loads(data)
+            if m["type"] == "pong":
+                got.append(m.get("ref"))
+            elif m["type"] == "error":
+                got.append(("error", m["code"]))
+    return got
 
-    def __init__(self, more):
-        self.more = more
-        self.buf = b""
 
-    def _exact(self, n):
-        while len(self.buf) < n:
-            c = self.more()
-            if not c:
-                raise ConnectionError("connection lost")
-            self.buf += c
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def frame(self):
-        b0, b1 = self._exact(2)
-        n = b1 & 0x7F
-        if n == 126:
-            n = struct.unpack(">H", self._exact(2))[0]
-        elif n == 127:
-            n = struct.unpack(">Q", self._exact(8))[0]
-        return b0 & 0x0F, self._exact(n)
-
-    def replies(self, refs, control_pongs=0):
-        """The refs of the next pong replies (errors and closes too), until `refs` came."""
-        got, pongs = [], 0
-        while len(got) < len(refs) or pongs < control_pongs:
-            op, data = self.frame()
-            if op == 0xA:
-                pongs += 1
-            elif op == 0x8:
-                got.append(("close", data))
-                break
-            elif op == 0x1:
-                m = json.loads(data)
-                if m["type"] == "pong":
-                    got.append(m.get("ref"))
-                elif m["type"] == "error":
-                    got.append(("error", m["code"]))
-        return got
-
-    def close_code(self):
-        try:
-            while True:
-                op, data = self.frame()
-                if op == 0x8:
-                    return struct.unpack(">H", data[:2])[0] if len(data) >= 2 else 1005
-        except (ConnectionError, socket.timeout, OSError) as e:
-            return f"no close frame ({type(e).__name__})"
+def close_code(frames):
+    """The code of the server's close frame, or what happened instead."""
+    try:
+        while True:
+            _, op, data = frames.frame()
+            if op == 0x8:
+                return struct.unpack(">H", data[:2])[0] if len(data) >= 2 else 1005
+    except (ConnectionError, socket.timeout, OSError) as e:
+        return f"no close frame ({type(e).__name__})"
 
 
 def upgrade_request(session, tok):
@@ -234,7 +211,7 @@ class LiveSocket:
         assert b" 101 " in head.split(b"\r\n")[0], head
         self.reader = FrameReader(lambda: self.sock.recv(65536))
         self.reader.buf = rest
-        op, data = self.reader.frame()
+        _, op, data = self.reader.frame()
         assert op == 1 and json.loads(data)["type"] == "welcome", data
 
     def close(self):
@@ -304,7 +281,7 @@ class LiveReadPathTest(unittest.TestCase):
         w = LiveSocket(self.srv.port, self.session)
         for cut in cuts:
             send_split(w.sock, stream, [cut], pause=0.0005)
-            self.assertEqual(w.reader.replies(["frag", "big", "tail"], control_pongs=1),
+            self.assertEqual(replies(w.reader, ["frag", "big", "tail"], control_pongs=1),
                              ["frag", "big", "tail"], f"cut at {cut}")
         w.close()
 
@@ -326,7 +303,7 @@ class LiveReadPathTest(unittest.TestCase):
                 refs.append(ref)
             cuts = sorted(rng.sample(range(1, len(frames)), min(len(frames) - 1, rng.randint(1, 20))))
             send_split(w.sock, frames, cuts, pause=0.0002)
-            self.assertEqual(w.reader.replies(refs, control_pongs=pings), refs, f"burst {i}")
+            self.assertEqual(replies(w.reader, refs, control_pongs=pings), refs, f"burst {i}")
         w.close()
 
     def test_malformed_frames_close_with_their_code(self):
@@ -336,7 +313,7 @@ class LiveReadPathTest(unittest.TestCase):
                 w.sock.sendall(data)
             except OSError:
                 pass
-            self.assertEqual(w.reader.close_code(), code, what)
+            self.assertEqual(close_code(w.reader), code, what)
             w.close()
 
     def test_a_client_gone_in_the_middle_of_a_frame_leaves_the_server_serving(self):
@@ -350,7 +327,7 @@ class LiveReadPathTest(unittest.TestCase):
             w.close()
         w = LiveSocket(self.srv.port, self.session)
         w.sock.sendall(ws_frame(1, ping("after")))
-        self.assertEqual(w.reader.replies(["after"]), ["after"])
+        self.assertEqual(replies(w.reader, ["after"]), ["after"])
         w.close()
 
 
@@ -383,7 +360,7 @@ class TlsLiveSocket:
             self.reader.buf += self.more()
         head, self.reader.buf = self.reader.buf.split(b"\r\n\r\n", 1)
         assert b" 101 " in head, head
-        op, data = self.reader.frame()
+        _, op, data = self.reader.frame()
         assert op == 1 and json.loads(data)["type"] == "welcome", data
 
     def flush(self, cuts=0):
@@ -460,7 +437,7 @@ class TlsLiveReadPathTest(unittest.TestCase):
             sizes = [[1, 2, 3], [1, 16384], [100, 16384], [5, 16384, 7000]]
             w.send(frames, rng.choice(sizes if len(frames) < 4096 else sizes[1:]),
                    rng.randint(0, 30))
-            self.assertEqual(w.reader.replies(refs), refs, f"burst {i}")
+            self.assertEqual(replies(w.reader, refs), refs, f"burst {i}")
         w.raw.close()
 
     def test_frames_sent_with_the_upgrade_reach_the_session(self):
@@ -472,7 +449,7 @@ class TlsLiveReadPathTest(unittest.TestCase):
             early = ws_frame(1, ping("e1")) + ws_frame(1, ping("e2", rng.choice([10, 20000])))
             w = TlsLiveSocket(self.srv.port, session, rng, user=f"early{i}", early=early,
                               records=rng.choice([(100000,), (1, 50, 16384), (300, 5)]))
-            self.assertEqual(w.reader.replies(["e1", "e2"]), ["e1", "e2"], f"connection {i}")
+            self.assertEqual(replies(w.reader, ["e1", "e2"]), ["e1", "e2"], f"connection {i}")
             w.raw.close()
 
 
