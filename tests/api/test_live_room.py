@@ -14,7 +14,7 @@ import time
 import unittest
 
 from harness import Server, token
-from wire import FrameReader, ws_frame
+from wire import FrameReader, read_head, ws_frame
 
 T = token("t1", "teacher", "Ms T")
 S1 = token("s1", "student", "Student 1")
@@ -44,13 +44,7 @@ class WebSocket:
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{origin}"
                            "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise ConnectionError("closed during the handshake")
-            buf += chunk
-        head, rest = buf.split(b"\r\n\r\n", 1)
+        head, rest = read_head(self.sock)
         self.frames = FrameReader(lambda: self.sock.recv(65536))
         self.frames.buf = rest
         status = int(head.split(b" ", 2)[1])
@@ -157,12 +151,7 @@ class LiveRoomTest(unittest.TestCase):
                         "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         f"Sec-WebSocket-Key: {key}\r\nOrigin: http://127.0.0.1\r\n"
                         "Sec-WebSocket-Version: 13\r\n\r\n").encode() + ping)
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            chunk = w.sock.recv(4096)
-            self.assertTrue(chunk, "closed during the handshake")
-            buf += chunk
-        head, rest = buf.split(b"\r\n\r\n", 1)
+        head, rest = read_head(w.sock)
         self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
         frames = FrameReader(lambda: w.sock.recv(65536))
         frames.buf = rest

@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import unittest
 
-from wire import FrameReader, Reader, connect_nodelay as connect, send_split, ws_frame
+from wire import FrameReader, Reader, connect_nodelay as connect, read_head, send_split, ws_frame
 from harness import BINARY, Server, token
 
 T = token("t1", "teacher", "Ms T")
@@ -201,13 +201,7 @@ class LiveSocket:
         tok = token(f"adm{LiveSocket.count}", "admin")
         self.sock = connect(port, timeout=10)
         self.sock.sendall(upgrade_request(session, tok))
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            c = self.sock.recv(4096)
-            if not c:
-                raise ConnectionError("closed during the upgrade")
-            buf += c
-        head, rest = buf.split(b"\r\n\r\n", 1)
+        head, rest = read_head(self.sock)
         assert b" 101 " in head.split(b"\r\n")[0], head
         self.reader = FrameReader(lambda: self.sock.recv(65536))
         self.reader.buf = rest

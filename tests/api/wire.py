@@ -43,6 +43,19 @@ class Reader:
             return None
 
 
+def read_head(sock):
+    """An HTTP head read off `sock`: (head, the bytes read after it). ConnectionError when the
+    peer closes first."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed before the end of the head")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    return head, rest
+
+
 def connect_nodelay(port, timeout=10):
     """A loopback connection whose small sends leave at once (no Nagle)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
