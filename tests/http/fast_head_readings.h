@@ -42,17 +42,17 @@ inline std::string describe(const Incoming& req, size_t consumed) {
                     " consumed=" + std::to_string(consumed) +
                     " body=" + std::to_string(req.body().size()) + "\n";
   std::vector<std::pair<std::string, std::string>> fields;  // lower-case name, line
-  req.each_field([&fields](boost::beast::http::field f, std::string_view name,
-                           std::string_view value) {
-    std::string key(name);
-    for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
-    std::string line =
-        std::to_string(int(f)) + " [" + std::string(name) + "] [" + std::string(value) + "]\n";
-    auto last = std::find_if(fields.rbegin(), fields.rend(),
-                             [&key](const auto& x) { return x.first == key; });
-    fields.emplace(last == fields.rend() ? fields.end() : last.base(), std::move(key),
-                   std::move(line));
-  });
+  req.each_field(
+      [&fields](boost::beast::http::field f, std::string_view name, std::string_view value) {
+        std::string key(name);
+        for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+        std::string line =
+            std::to_string(int(f)) + " [" + std::string(name) + "] [" + std::string(value) + "]\n";
+        auto last = std::find_if(fields.rbegin(), fields.rend(),
+                                 [&key](const auto& x) { return x.first == key; });
+        fields.emplace(last == fields.rend() ? fields.end() : last.base(), std::move(key),
+                       std::move(line));
+      });
   for (const auto& f : fields) out += f.second;
   return out;
 }
