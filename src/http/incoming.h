@@ -41,8 +41,10 @@ class Incoming {
   std::optional<std::string_view> find(std::string_view name) const;
   // The same for a field Beast knows by enum (Host, Authorization, ...).
   std::optional<std::string_view> find(beast_http::field name) const;
-  // Calls f(beast_http::field, std::string_view name, std::string_view value) for every field,
-  // in the order sent.
+  // Calls f(beast_http::field, std::string_view name, std::string_view value) for every field:
+  // a fast-path request's in the order sent; a Beast message's in its order, where the fields
+  // of one name are together (Beast inserts a field after the last one of its name). Either
+  // way the fields of each name come in the order sent.
   template <typename F>
   void each_field(F&& f) const {
     if (beast_) {

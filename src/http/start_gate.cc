@@ -64,19 +64,22 @@ asio::awaitable<base::Status> StartGate::wait() {
   {
     std::lock_guard lock(mu_);
     waiting = state_.load(std::memory_order_relaxed) == kClosed;
-    if (waiting) waiters_.push_back(w);
+    if (waiting) {
+      // A waiter that is gone leaves its entry behind (expired); they are dropped here once
+      // they may make up half the list, so a waiter costs O(1) amortized and the list holds at
+      // most twice those waiting. (Each leaving waiter erasing its own entry was a scan of the
+      // list: quadratic when thousands time out together.)
+      if (waiters_.size() >= prune_at_) {
+        std::erase_if(waiters_, [](const std::weak_ptr<Waiter>& x) { return x.expired(); });
+        prune_at_ = std::max<size_t>(kMinPruneAt, 2 * waiters_.size());
+      }
+      waiters_.push_back(w);
+    }
   }
   if (!waiting) co_return result();  // settled meanwhile
   // Woken by the posted cancel (open or failed) or at the limit. The cancel cannot come before
   // this wait starts: it is posted to this thread, which is running this coroutine now.
   co_await w->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  {
-    std::lock_guard lock(mu_);
-    std::erase_if(waiters_, [&w](const std::weak_ptr<Waiter>& x) {
-      auto p = x.lock();
-      return !p || p == w;
-    });
-  }
   co_return result();
 }
 

@@ -59,9 +59,12 @@ class StartGate {
   const std::chrono::milliseconds limit_;
   const base::Status timed_out_;
   std::atomic<int> state_{kClosed};
-  mutable std::mutex mu_;                       // guards failed_ and waiters_
-  base::Status failed_;                         // fail()'s, once state_ is kFailed
-  std::vector<std::weak_ptr<Waiter>> waiters_;  // requests waiting now (expired: gone)
+  mutable std::mutex mu_;  // guards failed_, waiters_, prune_at_
+  base::Status failed_;    // fail()'s, once state_ is kFailed
+  // Requests waiting now; expired: gone, dropped when the list reaches prune_at_.
+  std::vector<std::weak_ptr<Waiter>> waiters_;
+  static constexpr size_t kMinPruneAt = 64;
+  size_t prune_at_ = kMinPruneAt;  // guarded by mu_
 };
 
 // Makes each route for which `gated(route)` is true wait at `gate` while it is closed (through

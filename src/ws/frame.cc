@@ -63,6 +63,11 @@ size_t frame_header_size(std::string_view frame) {
 
 bool is_known_opcode(uint8_t op) { return op <= 0x2 || (op >= 0x8 && op <= 0xA); }
 
+bool is_valid_close_code(uint16_t code) {
+  if (code >= 3000) return true;
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1013);
+}
+
 ParseResult parse_frame_header(std::string_view data, FrameHeader* out) {
   if (data.size() < 2) return ParseResult::kNeedMore;
   const uint8_t b0 = uint8_t(data[0]), b1 = uint8_t(data[1]);

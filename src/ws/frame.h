@@ -63,4 +63,9 @@ void unmask(char* data, size_t n, const uint8_t mask[4], size_t offset = 0);
 bool is_known_opcode(uint8_t op);
 inline bool is_control(Opcode op) { return (uint8_t(op) & 0x8) != 0; }
 
+// May a peer's close frame carry `code` (RFC 6455 §7.4, as Beast's websocket stream decides)?
+// 1000-1003, 1007-1013 and 3000 up; never 0-999, 1004-1006 (1005 and 1006 mean "no code" and
+// "cut" and are never sent), 1014-2999.
+bool is_valid_close_code(uint16_t code);
+
 }  // namespace ws

@@ -260,9 +260,20 @@ bool LiveSession::on_control_frame(Opcode op, std::string_view data) {
     return false;
   }
   if (!close_queued_) {
-    // Echo the client's code (none: none), after the frame being written, if any.
     const size_t n = data.size();
     uint16_t code = n >= 2 ? uint16_t((uint8_t(data[0]) << 8) | uint8_t(data[1])) : 0;
+    // A close's payload is nothing, or a code a peer may send and a UTF-8 reason (RFC 6455
+    // §5.5.1, §7.4); anything else fails the connection like any malformed frame, and is never
+    // echoed (a code 0 or 1005 on the wire makes a browser fail the connection in turn).
+    if (n == 1 || (n >= 2 && !is_valid_close_code(code))) {
+      fail(kCloseProtocolError);
+      return true;
+    }
+    if (n > 2 && !base::is_valid_utf8(data.substr(2))) {
+      fail(kCloseInvalidPayload);
+      return true;
+    }
+    // Echo the client's code (none: none), after the frame being written, if any.
     close_code_ = code ? code : uint16_t(kCloseNormal);
     open_ = false;
     drop_queued();  // what is not on the wire yet is not sent any more

@@ -14,6 +14,7 @@ import time
 import unittest
 
 from harness import Server, read_until_closed, token
+from wire import Reader
 
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -25,36 +26,6 @@ S1 = token("s1", "student", "Student 1")
 def connect(port, timeout=10):
     sk = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     return sk
-
-
-class Reader:
-    """Reads HTTP/1.1 responses off one socket (Content-Length framing)."""
-
-    def __init__(self, sk):
-        self.sk = sk
-        self.buf = b""
-
-    def _fill(self):
-        data = self.sk.recv(65536)
-        if not data:
-            raise EOFError("connection closed; had %r" % self.buf[:200])
-        self.buf += data
-
-    def response(self, head=False):
-        while b"\r\n\r\n" not in self.buf:
-            self._fill()
-        header, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        lines = header.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        headers = {}
-        for line in lines[1:]:
-            k, _, v = line.partition(":")
-            headers[k.strip().lower()] = v.strip()
-        n = 0 if head else int(headers.get("content-length", "0"))
-        while len(self.buf) < n:
-            self._fill()
-        body, self.buf = self.buf[:n], self.buf[n:]
-        return status, headers, body
 
 
 def exchange(port, raw, head=False):

@@ -14,6 +14,7 @@ import time
 import unittest
 
 from harness import Server, token
+from wire import FrameReader, read_head, ws_frame
 
 T = token("t1", "teacher", "Ms T")
 S1 = token("s1", "student", "Student 1")
@@ -43,13 +44,9 @@ class WebSocket:
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{origin}"
                            "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                raise ConnectionError("closed during the handshake")
-            self.buf += chunk
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        head, rest = read_head(self.sock)
+        self.frames = FrameReader(lambda: self.sock.recv(65536))
+        self.frames.buf = rest
         status = int(head.split(b" ", 2)[1])
         if status != 101:
             self.sock.close()
@@ -57,39 +54,8 @@ class WebSocket:
         self.close_code = None
         self.close_reason = ""
 
-    def _exact(self, n):
-        while len(self.buf) < n:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection lost")
-            self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
-
-    def _frame(self):
-        b0, b1 = self._exact(2)
-        n = b1 & 0x7F
-        if n == 126:
-            n = struct.unpack(">H", self._exact(2))[0]
-        elif n == 127:
-            n = struct.unpack(">Q", self._exact(8))[0]
-        mask = self._exact(4) if b1 & 0x80 else None
-        data = self._exact(n)
-        if mask:
-            data = bytes(c ^ mask[i % 4] for i, c in enumerate(data))
-        return b0 & 0x80, b0 & 0x0F, data
-
     def _send_frame(self, opcode, data):
-        mask = os.urandom(4)
-        n = len(data)
-        head = bytes([0x80 | opcode])
-        if n < 126:
-            head += bytes([0x80 | n])
-        elif n < 65536:
-            head += bytes([0x80 | 126]) + struct.pack(">H", n)
-        else:
-            head += bytes([0x80 | 127]) + struct.pack(">Q", n)
-        self.sock.sendall(head + mask + bytes(c ^ mask[i % 4] for i, c in enumerate(data)))
+        self.sock.sendall(ws_frame(opcode, data))
 
     def recv(self, timeout=15):
         """The next message as a dict; None once the server closed (close_code says why)."""
@@ -97,7 +63,7 @@ class WebSocket:
         message = b""
         while True:
             try:
-                fin, opcode, data = self._frame()
+                fin, opcode, data = self.frames.frame()
             except (ConnectionError, socket.timeout, OSError):
                 return None
             if opcode == 0x8:
@@ -185,15 +151,12 @@ class LiveRoomTest(unittest.TestCase):
                         "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         f"Sec-WebSocket-Key: {key}\r\nOrigin: http://127.0.0.1\r\n"
                         "Sec-WebSocket-Version: 13\r\n\r\n").encode() + ping)
-        w.buf = b""
-        while b"\r\n\r\n" not in w.buf:
-            chunk = w.sock.recv(4096)
-            self.assertTrue(chunk, "closed during the handshake")
-            w.buf += chunk
-        head, w.buf = w.buf.split(b"\r\n\r\n", 1)
+        head, rest = read_head(w.sock)
         self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        frames = FrameReader(lambda: w.sock.recv(65536))
+        frames.buf = rest
         for _ in range(20):  # the welcome (and what the room sends) may come first
-            _, opcode, data = w._frame()  # pylint: disable=protected-access
+            _, opcode, data = frames.frame()
             if opcode == 0xA:
                 self.assertEqual(data, b"with")
                 return

@@ -2,11 +2,15 @@
 // the server uses it, in text, from the fast path (http/fast_head.h) and from Beast's parser.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <cctype>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "http/fast_head.h"
 #include "http/incoming.h"
@@ -27,16 +31,29 @@ inline std::string describe(const Request& req, size_t consumed) {
 }
 
 // The same description of the request the server reads through http::Incoming's accessors
-// (the fast head's views, no Beast message made).
+// (the fast head's views, no Beast message made). each_field gives the fields in the order sent;
+// Beast's message keeps the fields of one name together (a field is inserted after the last one
+// of its name, names compared without case), so they are listed here in Beast's order, which
+// keeps the order sent among the fields of each name: all the server relies on (find() takes
+// the first, the Host check counts).
 inline std::string describe(const Incoming& req, size_t consumed) {
   std::string out = std::string(req.method_string()) + " " + std::string(req.target()) + " " +
                     std::to_string(req.version()) + (req.keep_alive() ? " keep-alive" : " close") +
                     " consumed=" + std::to_string(consumed) +
                     " body=" + std::to_string(req.body().size()) + "\n";
-  req.each_field([&out](boost::beast::http::field f, std::string_view name,
-                        std::string_view value) {
-    out += std::to_string(int(f)) + " [" + std::string(name) + "] [" + std::string(value) + "]\n";
-  });
+  std::vector<std::pair<std::string, std::string>> fields;  // lower-case name, line
+  req.each_field(
+      [&fields](boost::beast::http::field f, std::string_view name, std::string_view value) {
+        std::string key(name);
+        for (char& c : key) c = char(std::tolower(static_cast<unsigned char>(c)));
+        std::string line =
+            std::to_string(int(f)) + " [" + std::string(name) + "] [" + std::string(value) + "]\n";
+        auto last = std::find_if(fields.rbegin(), fields.rend(),
+                                 [&key](const auto& x) { return x.first == key; });
+        fields.emplace(last == fields.rend() ? fields.end() : last.base(), std::move(key),
+                       std::move(line));
+      });
+  for (const auto& f : fields) out += f.second;
   return out;
 }
 

@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <memory>
@@ -157,6 +160,42 @@ TEST(StartGateTest, AnUpgradeWaitsForTheGate) {
   f.gate->open();
   for (int i = 0; i < 500 && !f.upgraded.load(); ++i) std::this_thread::sleep_for(10ms);
   EXPECT_TRUE(f.upgraded.load());
+}
+
+// A start far slower than usual (a big bundle, a starved idle-priority compile) meets a reconnect
+// storm: every waiter times out at about the same moment. Each leaving waiter must cost O(1),
+// not a scan of everyone still waiting under the gate's mutex (20,000 waiters were 2e8 weak
+// pointer locks, seconds of a stalled I/O thread).
+TEST(StartGateTest, ManyWaitersPastTheLimitLeaveInLinearTime) {
+  constexpr int kWaiters = 20000;
+  StartGate gate(50ms, base::unavailable("still loading the policies", "policies_loading"));
+  boost::asio::io_context io;
+  int refused = 0;
+  for (int i = 0; i < kWaiters; ++i) {
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          base::Status st = co_await gate.wait();
+          if (st.reason() == "policies_loading") ++refused;
+        },
+        boost::asio::detached);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  io.run();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(refused, kWaiters);
+  // Linear: well under 100 ms of work past the 50 ms limit even under sanitizers; quadratic:
+  // several seconds.
+  EXPECT_LT(took, 1500ms) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  // The gate still works afterwards, and wakes a later waiter at once when opened.
+  gate.open();
+  bool passed = false;
+  boost::asio::co_spawn(
+      io, [&]() -> boost::asio::awaitable<void> { passed = (co_await gate.wait()).is_ok(); },
+      boost::asio::detached);
+  io.restart();
+  io.run();
+  EXPECT_TRUE(passed);
 }
 
 }  // namespace

@@ -113,5 +113,17 @@ TEST(FrameTest, FlagsAndBadLengthsAreReported) {
   EXPECT_EQ(control_frame(Opcode::kPing, std::string(300, 'p'))->size(), 2u + 125);
 }
 
+// What a client's close may carry (RFC 6455 §7.4, as Beast's stream checks it): the server
+// fails the connection with 1002 on any other code rather than echo it.
+TEST(FrameTest, CloseCodesAPeerMaySend) {
+  for (uint16_t ok :
+       {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 3000, 3999, 4000, 4999}) {
+    EXPECT_TRUE(is_valid_close_code(ok)) << ok;
+  }
+  for (uint16_t bad : {0, 1, 999, 1004, 1005, 1006, 1014, 1015, 1016, 2000, 2999}) {
+    EXPECT_FALSE(is_valid_close_code(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace ws
