@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unittest
 import http.client
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -227,3 +228,15 @@ async def async_request(port, method, path, tok=None, body=None):
     status = int(status_line.split()[1])
     body = rest.split(b"\r\n\r\n", 1)[1]
     return status, json.loads(body) if body else None
+
+
+class ServerTestCase(unittest.TestCase):
+    """A test class sharing one server started with the defaults (self.srv)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()

@@ -10,7 +10,7 @@ import threading
 import time
 import unittest
 
-from harness import BINARY, Server, token, async_request, wait_until
+from harness import BINARY, Server, ServerTestCase, token, async_request, wait_until
 
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -20,15 +20,7 @@ T2 = token("t2", "teacher", "Mr U")
 ADMIN = token("a1", "admin")
 
 
-class FlowTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class FlowTest(ServerTestCase):
     def test_course_join_session_quiz_results(self):
         s = self.srv
         c = s.course(T, capacity=2, active=False)
@@ -168,15 +160,7 @@ class FlowTest(unittest.TestCase):
         self.assertEqual(s.request("GET", "/api/v1/courses?status=open", tok=t)[0], 400)
 
 
-class BadInputTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class BadInputTest(ServerTestCase):
     def err(self, st_want, code_want, *args, **kw):
         st, body = self.srv.request(*args, **kw)
         self.assertEqual(st, st_want, body)

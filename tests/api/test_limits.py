@@ -13,7 +13,7 @@ import sys
 import time
 import unittest
 
-from harness import Server, read_until_closed, token
+from harness import Server, ServerTestCase, read_until_closed, token
 from wire import Reader
 
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -64,15 +64,7 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class HttpEdgeCaseTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class HttpEdgeCaseTest(ServerTestCase):
     def test_http11_without_host_is_400(self):
         st, h, body = exchange(self.srv.port, b"GET /healthz HTTP/1.1\r\n\r\n")
         self.assertEqual(st, 400)

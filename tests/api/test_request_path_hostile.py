@@ -22,7 +22,7 @@ import tempfile
 import unittest
 
 from wire import FrameReader, Reader, connect_nodelay as connect, read_head, send_split, ws_frame
-from harness import BINARY, Server, token
+from harness import BINARY, Server, ServerTestCase, token
 
 T = token("t1", "teacher", "Ms T")
 S1 = token("s1", "student", "Student 1")
@@ -96,15 +96,7 @@ def generated_head(rng):
     return m, head, rng.choice(BODIES)
 
 
-class HttpRequestPathTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class HttpRequestPathTest(ServerTestCase):
     def test_pipelined_requests_cut_at_every_byte_are_answered_in_order(self):
         me = b"Authorization: Bearer " + S1.encode() + b"\r\n"
         reqs = [  # (request, HEAD?): fast path, Beast with a body, fast again, close

@@ -10,7 +10,7 @@ import re
 import time
 import unittest
 
-from harness import Server, token
+from harness import Server, ServerTestCase, token
 from test_live_room import WebSocket
 
 T = token("t1", "teacher", "王老师")
@@ -30,15 +30,7 @@ def raw_get(port, path, tok):
     return resp.status, headers, body
 
 
-class ClassCodeTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class ClassCodeTest(ServerTestCase):
     def code_of(self, course_id, tok=T):
         st, body = self.srv.request("GET", f"/api/v1/courses/{course_id}/join_code", tok=tok)
         self.assertEqual(st, 200, body)
@@ -256,15 +248,7 @@ class AttendanceTest(unittest.TestCase):
         self.assertIsNotNone({e["user_id"]: e for e in att["items"]}["s1"]["last_left_at"])
 
 
-class GradebookTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.stop()
-
+class GradebookTest(ServerTestCase):
     def test_gradebook_json_and_csv(self):
         s = self.srv
         c = s.course(T, title="数学 Math")
