@@ -21,7 +21,8 @@ import subprocess
 import tempfile
 import unittest
 
-from wire import FrameReader, Reader, connect_nodelay as connect, read_head, send_split, ws_frame
+from wire import (FrameReader, MemoryClient, Reader, connect_nodelay as connect, read_head,
+                  send_split, ws_frame)
 from harness import BINARY, Server, ServerTestCase, token
 
 T = token("t1", "teacher", "Ms T")
@@ -323,23 +324,11 @@ class TlsLiveSocket:
     def __init__(self, port, session, rng, user="tls1", early=b"", records=(1, 7, 300)):
         """`early`: frames sent with the upgrade request (in the same records)."""
         self.rng = rng
-        self.raw = connect(port, timeout=10)
-        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        self.tls = ctx.wrap_bio(self.inc, self.out)
-        while True:
-            try:
-                self.tls.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                self.flush()
-                c = self.raw.recv(65536)
-                if not c:
-                    raise ConnectionError("closed during the TLS handshake")
-                self.inc.write(c)
-        self.flush()
+        self.tls = MemoryClient(port, ctx, server_hostname=None, raw=connect(port, timeout=10))
+        self.tls.handshake()
         self.reader = FrameReader(self.more)
         self.send(upgrade_request(session, token(user, "admin")) + early, list(records), 10)
         while b"\r\n\r\n" not in self.reader.buf:
@@ -349,13 +338,13 @@ class TlsLiveSocket:
         _, op, data = self.reader.frame()
         assert op == 1 and json.loads(data)["type"] == "welcome", data
 
-    def flush(self, cuts=0):
-        data = self.out.read()
+    def flush(self, cuts):
+        data = self.tls.out.read()
         if cuts and len(data) > 1:
             at = sorted(self.rng.sample(range(1, len(data)), min(len(data) - 1, cuts)))
-            send_split(self.raw, data, at, pause=0.0002)
+            send_split(self.tls.raw, data, at, pause=0.0002)
         elif data:
-            self.raw.sendall(data)
+            self.tls.raw.sendall(data)
 
     def send(self, data, record_sizes, cuts):
         """`data` in TLS records of sizes drawn from `record_sizes`, the ciphertext in `cuts`
@@ -363,19 +352,12 @@ class TlsLiveSocket:
         i = 0
         while i < len(data):
             n = self.rng.choice(record_sizes)
-            self.tls.write(data[i:i + n])
+            self.tls.obj.write(data[i:i + n])
             i += n
         self.flush(cuts)
 
     def more(self):
-        while True:
-            try:
-                return self.tls.read(65536)
-            except ssl.SSLWantReadError:
-                c = self.raw.recv(65536)
-                if not c:
-                    return b""
-                self.inc.write(c)
+        return self.tls.recv()
 
 
 class TlsLiveReadPathTest(unittest.TestCase):
@@ -424,7 +406,7 @@ class TlsLiveReadPathTest(unittest.TestCase):
             w.send(frames, rng.choice(sizes if len(frames) < 4096 else sizes[1:]),
                    rng.randint(0, 30))
             self.assertEqual(replies(w.reader, refs), refs, f"burst {i}")
-        w.raw.close()
+        w.tls.raw.close()
 
     def test_frames_sent_with_the_upgrade_reach_the_session(self):
         # Read by the HTTP server with the upgrade (or left in OpenSSL), then handed over with the
@@ -436,7 +418,7 @@ class TlsLiveReadPathTest(unittest.TestCase):
             w = TlsLiveSocket(self.srv.port, session, rng, user=f"early{i}", early=early,
                               records=rng.choice([(100000,), (1, 50, 16384), (300, 5)]))
             self.assertEqual(replies(w.reader, ["e1", "e2"]), ["e1", "e2"], f"connection {i}")
-            w.raw.close()
+            w.tls.raw.close()
 
 
 if __name__ == "__main__":

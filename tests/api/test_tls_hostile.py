@@ -19,6 +19,7 @@ import time
 import unittest
 
 from harness import Server, token, wait_until
+from wire import MemoryClient
 from test_tls import STUDENTS, T, make_pair
 
 # The request deadline the server runs with here (EDGECLASS_HTTP_TIMEOUT): it is also the TLS
@@ -57,56 +58,6 @@ def wss_upgrade(session_id):
             "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nOrigin: https://127.0.0.1\r\n"
             "Sec-WebSocket-Version: 13\r\n\r\n").encode()
-
-
-class MemoryClient:
-    """A TLS client on a raw socket through memory BIOs: the test decides when each byte goes
-    out (a ClientHello dribbled, a close_notify without the TCP end)."""
-
-    def __init__(self, port, ctx):
-        self.raw = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
-        self.obj = ctx.wrap_bio(self.inc, self.out, server_hostname="127.0.0.1")
-
-    def client_hello(self):
-        try:
-            self.obj.do_handshake()
-        except ssl.SSLWantReadError:
-            pass
-        return self.out.read()
-
-    def flush(self):
-        data = self.out.read()
-        if data:
-            self.raw.sendall(data)
-
-    def handshake(self):
-        while True:
-            try:
-                self.obj.do_handshake()
-                self.flush()
-                return
-            except ssl.SSLWantReadError:
-                self.flush()
-                chunk = self.raw.recv(65536)
-                if not chunk:
-                    raise ConnectionError("closed during the handshake")
-                self.inc.write(chunk)
-
-    def send(self, data):
-        self.obj.write(data)
-        self.flush()
-
-    def send_close_notify(self):
-        try:
-            self.obj.unwrap()
-        except (ssl.SSLWantReadError, ssl.SSLError):
-            pass
-        self.flush()
-
-    def reset(self):
-        self.raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.raw.close()
 
 
 def tcp_closed_within(sock, timeout):

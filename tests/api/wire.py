@@ -2,6 +2,7 @@
 answers, sends cut where a test says, and masked client frames and a server frame reader."""
 import os
 import socket
+import ssl
 import struct
 import time
 
@@ -118,3 +119,64 @@ class FrameReader:
         if mask:
             data = bytes(c ^ mask[i % 4] for i, c in enumerate(data))
         return b0 & 0x80, b0 & 0x0F, data
+
+
+class MemoryClient:
+    """A TLS client on a raw socket through memory BIOs: the test decides when each byte goes
+    out (a ClientHello dribbled, records cut anywhere, a close_notify without the TCP end)."""
+
+    def __init__(self, port, ctx, server_hostname="127.0.0.1", raw=None):
+        self.raw = raw or socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out, server_hostname=server_hostname)
+
+    def client_hello(self):
+        try:
+            self.obj.do_handshake()
+        except ssl.SSLWantReadError:
+            pass
+        return self.out.read()
+
+    def flush(self):
+        data = self.out.read()
+        if data:
+            self.raw.sendall(data)
+
+    def handshake(self):
+        while True:
+            try:
+                self.obj.do_handshake()
+                self.flush()
+                return
+            except ssl.SSLWantReadError:
+                self.flush()
+                chunk = self.raw.recv(65536)
+                if not chunk:
+                    raise ConnectionError("closed during the handshake")
+                self.inc.write(chunk)
+
+    def send(self, data):
+        self.obj.write(data)
+        self.flush()
+
+    def recv(self):
+        """The next plaintext the server sent; b"" once it ended the TCP connection."""
+        while True:
+            try:
+                return self.obj.read(65536)
+            except ssl.SSLWantReadError:
+                chunk = self.raw.recv(65536)
+                if not chunk:
+                    return b""
+                self.inc.write(chunk)
+
+    def send_close_notify(self):
+        try:
+            self.obj.unwrap()
+        except (ssl.SSLWantReadError, ssl.SSLError):
+            pass
+        self.flush()
+
+    def reset(self):
+        self.raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.raw.close()
