@@ -216,35 +216,16 @@ class Resolver {
   bool resolve_function_value(TermPtr& t, Scope& scope) {
     std::string name = dotted(*t);
     if (name.empty()) return false;
-    auto dot = name.find('.');
-    std::string first = name.substr(0, dot);
-    if (scope.lookup(first) >= 0) return false;
-    std::string full;
-    if (first == "data") {
-      full = name;
-    } else if (auto imp = mod_.imports.find(first); imp != mod_.imports.end()) {
-      full = dotted(*imp->second) + (dot == std::string::npos ? "" : name.substr(dot));
-    } else if (mod_.rule_names.count(first)) {
-      full = "data." + join_pkg() + name;
-    }
-    if (!full.empty() && full.rfind("data.", 0) == 0) {
-      std::vector<std::string> path;
-      size_t start = 5;
-      while (true) {
-        auto d = full.find('.', start);
-        path.push_back(full.substr(start, d == std::string::npos ? std::string::npos : d - start));
-        if (d == std::string::npos) break;
-        start = d + 1;
-      }
-      const Node* n = prog_.find(path);
-      if (n && n->is_function()) {
-        auto r = std::make_shared<Term>(*t);
-        r->fn_name = full;
-        r->fn_node = n;
-        t = r;
-        return true;
-      }
-      return false;
+    if (scope.lookup(first_segment(name)) >= 0) return false;
+    std::string full = qualify(name);
+    if (is_data_path(full)) {
+      const Node* n = function_rule(full);
+      if (!n) return false;
+      auto r = std::make_shared<Term>(*t);
+      r->fn_name = full;
+      r->fn_node = n;
+      t = r;
+      return true;
     }
     if (const Builtin* b = reg_.find(name)) {
       auto r = std::make_shared<Term>(*t);
@@ -262,15 +243,9 @@ class Resolver {
     if (name.empty())
       return compile_error(mod_.file, t->loc, "rego_compile_error", "invalid with target");
     // Resolve import aliases and package-local function names.
-    auto dot = name.find('.');
-    std::string first = name.substr(0, dot);
+    std::string first = first_segment(name);
     if (first != "input" && first != "data") {
-      auto imp = mod_.imports.find(first);
-      if (imp != mod_.imports.end()) {
-        name = dotted(*imp->second) + (dot == std::string::npos ? "" : name.substr(dot));
-      } else if (mod_.rule_names.count(first)) {
-        name = "data." + join_pkg() + name;
-      }
+      if (std::string full = qualify(name); !full.empty()) name = std::move(full);
     }
     t->fn_name = name;
     return base::Status::ok();
@@ -280,6 +255,41 @@ class Resolver {
     std::string s;
     for (const auto& p : mod_.package) s += p + ".";
     return s;
+  }
+
+  static std::string first_segment(const std::string& name) {
+    return name.substr(0, name.find('.'));
+  }
+
+  static bool is_data_path(const std::string& full) { return full.rfind("data.", 0) == 0; }
+
+  // The full name a dotted reference ("x.y.z") has through `data`, an import alias or a rule
+  // of this module ("data.<package>.x.y.z"); empty when its first segment is none of those.
+  // It does not look at local variables: callers check the scope first.
+  std::string qualify(const std::string& name) const {
+    auto dot = name.find('.');
+    std::string first = name.substr(0, dot);
+    if (first == "data") return name;
+    if (auto imp = mod_.imports.find(first); imp != mod_.imports.end()) {
+      return dotted(*imp->second) + (dot == std::string::npos ? "" : name.substr(dot));
+    }
+    if (mod_.rule_names.count(first)) return "data." + join_pkg() + name;
+    return "";
+  }
+
+  // The function rule a "data.a.b" name denotes in the program, or nullptr when the path
+  // holds no node or a node that is not a function.
+  const Node* function_rule(const std::string& full) const {
+    std::vector<std::string> path;
+    size_t start = 5;  // after "data."
+    while (true) {
+      auto d = full.find('.', start);
+      path.push_back(full.substr(start, d == std::string::npos ? std::string::npos : d - start));
+      if (d == std::string::npos) break;
+      start = d + 1;
+    }
+    const Node* n = prog_.find(path);
+    return n && n->is_function() ? n : nullptr;
   }
 
   static std::string dotted(const Term& t) {
@@ -431,32 +441,14 @@ class Resolver {
     }
     for (size_t i = 1; i < t->items.size(); ++i) EC_RETURN_IF_ERROR(term(t->items[i], scope));
     // Resolve to a rule function.
-    auto dot = name.find('.');
-    std::string first = name.substr(0, dot);
-    std::string full;
-    if (scope.lookup(first) < 0) {
-      if (first == "data") {
-        full = name;
-      } else if (auto imp = mod_.imports.find(first); imp != mod_.imports.end()) {
-        full = dotted(*imp->second) + (dot == std::string::npos ? "" : name.substr(dot));
-      } else if (mod_.rule_names.count(first)) {
-        full = "data." + join_pkg() + name;
-      }
-    }
-    if (!full.empty() && full.rfind("data.", 0) == 0) {
-      std::vector<std::string> path;
-      size_t start = 5;
-      while (true) {
-        auto d = full.find('.', start);
-        path.push_back(full.substr(start, d == std::string::npos ? std::string::npos : d - start));
-        if (d == std::string::npos) break;
-        start = d + 1;
-      }
-      const Node* n = prog_.find(path);
-      if (n && n->is_function()) {
-        t->fn_name = full;
-        t->fn_node = n;
-        return base::Status::ok();
+    if (scope.lookup(first_segment(name)) < 0) {
+      std::string full = qualify(name);
+      if (is_data_path(full)) {
+        if (const Node* n = function_rule(full)) {
+          t->fn_name = full;
+          t->fn_node = n;
+          return base::Status::ok();
+        }
       }
     }
     t->fn_name = name;
