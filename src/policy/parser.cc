@@ -282,7 +282,7 @@ base::Result<Expr> Parser::parse_literal_or() {
   while (is_kw("or")) {
     Location loc = cur().loc;
     advance();
-    EC_ASSIGN_OR_RETURN(Expr rhs, parse_literal_and_rhs());
+    EC_ASSIGN_OR_RETURN(Expr rhs, parse_literal_and(/*after_op=*/true));
     lhs = combine(ExprKind::kOr, loc, std::move(lhs), std::move(rhs));
   }
   if (lhs.kind == ExprKind::kTerm && !lhs.term && lhs.body) {
@@ -293,19 +293,8 @@ base::Result<Expr> Parser::parse_literal_or() {
   return lhs;
 }
 
-base::Result<Expr> Parser::parse_literal_and() {
-  EC_ASSIGN_OR_RETURN(Expr lhs, parse_logic_operand());
-  while (is_kw("and")) {
-    Location loc = cur().loc;
-    advance();
-    EC_ASSIGN_OR_RETURN(Expr rhs, parse_logic_operand(true));
-    lhs = combine(ExprKind::kAnd, loc, std::move(lhs), std::move(rhs));
-  }
-  return lhs;
-}
-
-base::Result<Expr> Parser::parse_literal_and_rhs() {
-  EC_ASSIGN_OR_RETURN(Expr lhs, parse_logic_operand(true));
+base::Result<Expr> Parser::parse_literal_and(bool after_op) {
+  EC_ASSIGN_OR_RETURN(Expr lhs, parse_logic_operand(after_op));
   while (is_kw("and")) {
     Location loc = cur().loc;
     advance();

@@ -89,8 +89,8 @@ class Parser {
 
   // literal (or literal)*, with `and` binding tighter.
   base::Result<Expr> parse_literal_or();
-  base::Result<Expr> parse_literal_and();
-  base::Result<Expr> parse_literal_and_rhs();
+  // operand (and operand)*; `after_op` when it follows an `or` (see parse_logic_operand).
+  base::Result<Expr> parse_literal_and(bool after_op = false);
   Expr combine(ExprKind k, Location loc, Expr lhs, Expr rhs);
   BodyPtr to_body(Expr e) {
     if (e.kind == ExprKind::kTerm && !e.term && e.body) return e.body;  // explicit block
