@@ -132,16 +132,7 @@ base::Result<RulePtr> Parser::parse_rule() {
   if (at(Tok::kLParen) && !cur().space_before) {
     rule->kind = RuleKind::kFunction;
     advance();
-    while (!at(Tok::kRParen)) {
-      EC_ASSIGN_OR_RETURN(TermPtr a, parse_in(false));
-      rule->args.push_back(std::move(a));
-      if (at(Tok::kComma)) {
-        advance();
-      } else if (!at(Tok::kRParen)) {
-        return error("expected , or )");
-      }
-    }
-    advance();
+    EC_RETURN_IF_ERROR(parse_args(rule->args, "expected , or )"));
   }
   if (is_kw("contains")) {
     if (rule->kind == RuleKind::kFunction) return error("function cannot use contains");

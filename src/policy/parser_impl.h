@@ -117,6 +117,9 @@ class Parser {
   }
 
   base::Result<TermPtr> parse_in(bool no_pipe);
+  // The arguments of a call or function head after its `(`, up to and including the `)`,
+  // appended to `out`; `error_text` when something other than `,` or `)` follows one.
+  base::Status parse_args(std::vector<TermPtr>& out, std::string_view error_text);
 
   base::Result<TermPtr> parse_rel(bool no_pipe);
 

@@ -6,6 +6,20 @@
 
 namespace policy::internal {
 
+base::Status Parser::parse_args(std::vector<TermPtr>& out, std::string_view error_text) {
+  while (!at(Tok::kRParen)) {
+    EC_ASSIGN_OR_RETURN(TermPtr a, parse_in(false));
+    out.push_back(std::move(a));
+    if (at(Tok::kComma)) {
+      advance();
+    } else if (!at(Tok::kRParen)) {
+      return error(std::string(error_text));
+    }
+  }
+  advance();
+  return base::Status::ok();
+}
+
 base::Result<TermPtr> Parser::parse_in(bool no_pipe) {
   // Bounds recursion on hostile input (deeply nested terms).
   struct DepthGuard {
@@ -161,16 +175,7 @@ base::Result<TermPtr> Parser::parse_term(bool ref_only) {
       call->loc = loc;
       call->loc = t->loc;
       call->items.push_back(t);
-      while (!at(Tok::kRParen)) {
-        EC_ASSIGN_OR_RETURN(TermPtr a, parse_in(false));
-        call->items.push_back(std::move(a));
-        if (at(Tok::kComma)) {
-          advance();
-        } else if (!at(Tok::kRParen)) {
-          return error("expected , or ) in call");
-        }
-      }
-      advance();
+      EC_RETURN_IF_ERROR(parse_args(call->items, "expected , or ) in call"));
       t = call;
     } else {
       return t;
