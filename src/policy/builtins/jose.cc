@@ -52,21 +52,6 @@ const EVP_MD* md_for_alg(std::string_view alg) {
   return nullptr;
 }
 
-base::Result<std::string> b64url_field(const Value& jwk, std::string_view field, bool required) {
-  const Value* v = jwk.find(field);
-  if (v == nullptr || !v->is_string()) {
-    if (required) return base::invalid_argument("JWK is missing \"" + std::string(field) + "\"");
-    return std::string();
-  }
-  std::string_view s = v->as_string();
-  auto r = codec::base64_decode(s, true, false);
-  if (!r.is_ok()) r = codec::base64_decode(s, true, true);
-  if (!r.is_ok())
-    return base::invalid_argument("JWK field \"" + std::string(field) +
-                                  "\": " + r.status().message());
-  return r;
-}
-
 BIGNUM* bn(const std::string& bytes) {
   return BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
                    static_cast<int>(bytes.size()), nullptr);
@@ -97,13 +82,13 @@ base::Result<Key> parse_jwk(const Value& jwk) {
   if (const Value* kid = jwk.find("kid"); kid && kid->is_string()) key.kid = kid->as_string();
   if (const Value* alg = jwk.find("alg"); alg && alg->is_string()) key.alg = alg->as_string();
   if (kty == "oct") {
-    EC_ASSIGN_OR_RETURN(key.secret, b64url_field(jwk, "k", true));
+    EC_ASSIGN_OR_RETURN(key.secret, jwk_bytes_field(jwk, "k", true));
     return key;
   }
   if (kty == "RSA") {
-    EC_ASSIGN_OR_RETURN(std::string n, b64url_field(jwk, "n", true));
-    EC_ASSIGN_OR_RETURN(std::string e, b64url_field(jwk, "e", true));
-    EC_ASSIGN_OR_RETURN(std::string d, b64url_field(jwk, "d", false));
+    EC_ASSIGN_OR_RETURN(std::string n, jwk_bytes_field(jwk, "n", true));
+    EC_ASSIGN_OR_RETURN(std::string e, jwk_bytes_field(jwk, "e", true));
+    EC_ASSIGN_OR_RETURN(std::string d, jwk_bytes_field(jwk, "d", false));
     ParamBldPtr bld(OSSL_PARAM_BLD_new());
     std::vector<BnPtr> nums;
     auto push = [&](const char* name, const std::string& bytes) {
@@ -122,7 +107,7 @@ base::Result<Key> parse_jwk(const Value& jwk) {
           {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2},
           {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
       for (auto [field, param] : kCrt) {
-        EC_ASSIGN_OR_RETURN(std::string v, b64url_field(jwk, field, false));
+        EC_ASSIGN_OR_RETURN(std::string v, jwk_bytes_field(jwk, field, false));
         if (!v.empty()) push(param, v);
       }
     }
@@ -138,9 +123,9 @@ base::Result<Key> parse_jwk(const Value& jwk) {
       if (crv->as_string() == "P-521") group = "secp521r1";
     }
     if (group.empty()) return base::invalid_argument("unsupported EC curve");
-    EC_ASSIGN_OR_RETURN(std::string x, b64url_field(jwk, "x", true));
-    EC_ASSIGN_OR_RETURN(std::string y, b64url_field(jwk, "y", true));
-    EC_ASSIGN_OR_RETURN(std::string d, b64url_field(jwk, "d", false));
+    EC_ASSIGN_OR_RETURN(std::string x, jwk_bytes_field(jwk, "x", true));
+    EC_ASSIGN_OR_RETURN(std::string y, jwk_bytes_field(jwk, "y", true));
+    EC_ASSIGN_OR_RETURN(std::string d, jwk_bytes_field(jwk, "d", false));
     std::string point = "\x04" + x + y;
     ParamBldPtr bld(OSSL_PARAM_BLD_new());
     OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group.c_str(), 0);
@@ -156,8 +141,8 @@ base::Result<Key> parse_jwk(const Value& jwk) {
     if (!crv || !crv->is_string() || crv->as_string() != "Ed25519") {
       return base::invalid_argument("unsupported OKP curve");
     }
-    EC_ASSIGN_OR_RETURN(std::string x, b64url_field(jwk, "x", true));
-    EC_ASSIGN_OR_RETURN(std::string d, b64url_field(jwk, "d", false));
+    EC_ASSIGN_OR_RETURN(std::string x, jwk_bytes_field(jwk, "x", true));
+    EC_ASSIGN_OR_RETURN(std::string d, jwk_bytes_field(jwk, "d", false));
     EVP_PKEY* pkey = d.empty() ? EVP_PKEY_new_raw_public_key(
                                      EVP_PKEY_ED25519, nullptr,
                                      reinterpret_cast<const unsigned char*>(x.data()), x.size())

@@ -28,6 +28,9 @@ struct Key {
 base::Result<std::vector<Key>> parse_public_keys(std::string_view text);
 // A key from a JWK object (public or private; "oct" gives a secret).
 base::Result<Key> parse_jwk(const Value& jwk);
+// The bytes of a JWK's base64url field (unpadded, or padded as some issuers write it);
+// "JWK is missing" when it is absent and `required`, else empty. Both builds share it.
+base::Result<std::string> jwk_bytes_field(const Value& jwk, std::string_view field, bool required);
 // The keys of a JWK or a JWK Set in `text` (parse_public_keys without PEM; both builds share it).
 base::Result<std::vector<Key>> parse_jwk_text(std::string_view text);
 

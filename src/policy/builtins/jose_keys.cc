@@ -1,8 +1,26 @@
-// The JWK half of jose.h's parse_public_keys, shared by the OpenSSL build (jose.cc) and the
+// The JWK half of jose.h's parse_public_keys and its field decoding, shared by the OpenSSL build (jose.cc) and the
 // wasm32-wasi build (jose_portable.cc): each has its own parse_jwk and known_alg.
 #include "policy/builtins/jose.h"
 
+#include "policy/builtins/codec.h"
+
 namespace policy::builtins::jose {
+
+base::Result<std::string> jwk_bytes_field(const Value& jwk, std::string_view field,
+                                          bool required) {
+  const Value* v = jwk.find(field);
+  if (v == nullptr || !v->is_string()) {
+    if (required) return base::invalid_argument("JWK is missing \"" + std::string(field) + "\"");
+    return std::string();
+  }
+  std::string_view s = v->as_string();
+  auto r = codec::base64_decode(s, true, false);
+  if (!r.is_ok()) r = codec::base64_decode(s, true, true);
+  if (!r.is_ok())
+    return base::invalid_argument("JWK field \"" + std::string(field) +
+                                  "\": " + r.status().message());
+  return r;
+}
 
 base::Result<std::vector<Key>> parse_jwk_text(std::string_view text) {
   auto v = Value::parse_json(text);

@@ -4,27 +4,9 @@
 // sha384/512, RSA, ECDSA, EdDSA, PEM keys) is refused or reported unknown, as jose.h's
 // contract allows. The native build compiles jose.cc instead.
 #include "base/crypto.h"
-#include "policy/builtins/codec.h"
 #include "policy/builtins/jose.h"
 
 namespace policy::builtins::jose {
-namespace {
-
-base::Result<std::string> b64url_field(const Value& jwk, std::string_view field) {
-  const Value* v = jwk.find(field);
-  if (v == nullptr || !v->is_string())
-    return base::invalid_argument("JWK is missing \"" + std::string(field) + "\"");
-  std::string_view s = v->as_string();
-  auto r = codec::base64_decode(s, true, false);
-  if (!r.is_ok()) r = codec::base64_decode(s, true, true);
-  if (!r.is_ok())
-    return base::invalid_argument("JWK field \"" + std::string(field) +
-                                  "\": " + r.status().message());
-  return r;
-}
-
-}  // namespace
-
 base::Result<Key> parse_jwk(const Value& jwk) {
   if (!jwk.is_object()) return base::invalid_argument("JWK must be an object");
   const Value* kty = jwk.find("kty");
@@ -36,7 +18,7 @@ base::Result<Key> parse_jwk(const Value& jwk) {
     return base::invalid_argument("JWK of type \"" + kty->as_string() +
                                   "\": only \"oct\" keys in the wasm32-wasi build");
   }
-  EC_ASSIGN_OR_RETURN(key.secret, b64url_field(jwk, "k"));
+  EC_ASSIGN_OR_RETURN(key.secret, jwk_bytes_field(jwk, "k", true));
   return key;
 }
 
