@@ -144,6 +144,18 @@ sdp::AnswerOptions Sfu::answer_options(const Endpoint& ep) {
   return o;
 }
 
+base::Result<sdp::Answer> Sfu::answer_endpoint(Endpoint& ep,
+                                               const sdp::SessionDescription& offer,
+                                               const sdp::AnswerOptions& o) {
+  auto answer = sdp::build_answer(offer, o);
+  if (!answer.is_ok()) {
+    destroy_endpoint(ep.transport->id());
+    return answer.status();
+  }
+  ep.transport->set_remote_parameters(answer->remote_ufrag, answer->remote_fingerprint);
+  return answer;
+}
+
 base::Result<std::string> Sfu::publish(const std::string& room_id,
                                        const std::string& participant_id, const std::string& feed,
                                        std::string_view offer_sdp) {
@@ -152,12 +164,8 @@ base::Result<std::string> Sfu::publish(const std::string& room_id,
                       new_endpoint(room_id, participant_id, true, feed, offer_sdp, &offer));
   const std::string id = ep->transport->id();
   sdp::AnswerOptions o = answer_options(*ep);
-  auto answer = sdp::build_answer(offer, o);
-  if (!answer.is_ok()) {
-    destroy_endpoint(id);
-    return answer.status();
-  }
-  ep->transport->set_remote_parameters(answer->remote_ufrag, answer->remote_fingerprint);
+  auto answer = answer_endpoint(*ep, offer, o);
+  if (!answer.is_ok()) return answer.status();
   Room& room = rooms_[room_id]->room;
   bool any = false;
   std::vector<std::pair<std::string, MediaKind>> replaced;  // (participant, kind)
@@ -238,12 +246,8 @@ base::Result<std::string> Sfu::subscribe(const std::string& room_id,
     }
     o.media.push_back(std::move(am));
   }
-  auto answer = sdp::build_answer(offer, o);
-  if (!answer.is_ok()) {
-    destroy_endpoint(id);
-    return answer.status();
-  }
-  ep->transport->set_remote_parameters(answer->remote_ufrag, answer->remote_fingerprint);
+  auto answer = answer_endpoint(*ep, offer, o);
+  if (!answer.is_ok()) return answer.status();
   Room& room = rooms_[room_id]->room;
   for (size_t i = 0; i < answer->media.size(); ++i) {
     const auto& m = answer->media[i];

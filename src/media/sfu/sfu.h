@@ -196,6 +196,11 @@ class Sfu final : public WebRtcTransport::Listener, public Room::Listener {
   // The SDP answer options every endpoint shares: its ICE credentials, our certificate's
   // fingerprint, the one UDP candidate and a fresh session id.
   sdp::AnswerOptions answer_options(const Endpoint& ep);  // by value: callers pass ids it clears
+  // The answer to `offer` under `o`; gives `ep`'s transport the browser's ICE ufrag and DTLS
+  // fingerprint from it. When the offer cannot be answered it destroys the endpoint (`ep`
+  // dangles then) and returns why.
+  base::Result<sdp::Answer> answer_endpoint(Endpoint& ep, const sdp::SessionDescription& offer,
+                                            const sdp::AnswerOptions& o);
   Endpoint* endpoint_of(const WebRtcTransport* t);
   // Relaying (sfu/relay.h).
   bool route_relay(std::span<uint8_t> data, const SocketAddress& from, int64_t arrival_ns);
