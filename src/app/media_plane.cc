@@ -46,31 +46,33 @@ class MediaPlane::Events final : public media::Sfu::Listener {
                             const std::string& feed, media::WebRtcTransport::Failure failure,
                             std::string_view reason) override {
     if (!sink_) return;
-    ws::MediaEvent e;
-    e.type = ws::MediaEvent::Type::kFailed;
-    e.room = room;
-    e.participant = who;
-    e.connection = publishing ? "publish" : "subscribe";
-    e.feed = feed;
+    ws::MediaEvent e =
+        connection_event(ws::MediaEvent::Type::kFailed, room, who, publishing, feed, reason);
     e.failure = media::to_string(failure);
-    e.reason = std::string(reason);
     sink_(std::move(e));
   }
   void OnSfuParticipantDisconnected(const std::string& room, const std::string& who,
                                     bool publishing, const std::string& feed,
                                     std::string_view reason) override {
     if (!sink_) return;
+    sink_(connection_event(ws::MediaEvent::Type::kDisconnected, room, who, publishing, feed,
+                           reason));
+  }
+
+ private:
+  // An event about one of `who`'s two connections (its publishing or its subscribing one).
+  static ws::MediaEvent connection_event(ws::MediaEvent::Type type, const std::string& room,
+                                         const std::string& who, bool publishing,
+                                         const std::string& feed, std::string_view reason) {
     ws::MediaEvent e;
-    e.type = ws::MediaEvent::Type::kDisconnected;
+    e.type = type;
     e.room = room;
     e.participant = who;
     e.connection = publishing ? "publish" : "subscribe";
     e.feed = feed;
     e.reason = std::string(reason);
-    sink_(std::move(e));
+    return e;
   }
-
- private:
   void emit(ws::MediaEvent::Type type, const std::string& room, const std::string& feed,
             const std::string& who, media::MediaKind kind) {
     if (!sink_) return;
