@@ -58,6 +58,18 @@ class SfuE2eTest : public ::testing::Test, public Sfu::Listener, public Sfu::Pac
     to_browsers_.push_back({{}, to, {d.begin(), d.end()}});
   }
 
+  // The teacher publishes the recorded Chromium offer into room1's "main" feed and completes
+  // ICE and DTLS with it (callers wrap it in ASSERT_NO_FATAL_FAILURE).
+  void connect_teacher() {
+    auto pub = sfu_.publish("room1", "teacher", "main",
+                            teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
+    ASSERT_TRUE(pub.is_ok()) << pub.status().to_string();
+    teacher_.set_answer(*pub);
+    teacher_.connect();
+    pump();
+    ASSERT_TRUE(teacher_.connected());
+  }
+
   void pump() {
     for (int i = 0; i < 1000 && (!to_sfu_.empty() || !to_browsers_.empty()); ++i) {
       while (!to_sfu_.empty()) {
@@ -247,13 +259,7 @@ TEST_F(SfuE2eTest, MediaFromUnknownAddressIsNotRouted) {
 }
 
 TEST_F(SfuE2eTest, ConsentLossDisconnects) {
-  auto pub = sfu_.publish("room1", "teacher", "main",
-                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
-  ASSERT_TRUE(pub.is_ok());
-  teacher_.set_answer(*pub);
-  teacher_.connect();
-  pump();
-  ASSERT_TRUE(teacher_.connected());
+  ASSERT_NO_FATAL_FAILURE(connect_teacher());
   clock_.advance_ms(31'000);
   sfu_.on_timer();
   ASSERT_GE(events.size(), 2u);
@@ -287,13 +293,7 @@ TEST_F(SfuE2eTest, NoConnectivityCheckIsAnIceFailure) {
   EXPECT_EQ(sfu_.transport_count(), 0u);
 
   // A browser that connected in time is not an ICE failure later.
-  auto pub = sfu_.publish("room1", "teacher", "main",
-                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
-  ASSERT_TRUE(pub.is_ok());
-  teacher_.set_answer(*pub);
-  teacher_.connect();
-  pump();
-  ASSERT_TRUE(teacher_.connected());
+  ASSERT_NO_FATAL_FAILURE(connect_teacher());
   clock_.advance_ms(WebRtcTransport::kIceTimeoutMs / 2);
   teacher_.connect();  // a consent check
   pump();
@@ -329,13 +329,7 @@ TEST_F(SfuE2eTest, FingerprintMismatchIsADtlsFailure) {
 // reported as a disconnect, which would make the page tear down the replacement it is
 // already negotiating (web/video.js).
 TEST_F(SfuE2eTest, BrowserClosingItsPeerConnectionIsNotADisconnect) {
-  auto pub = sfu_.publish("room1", "teacher", "main",
-                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
-  ASSERT_TRUE(pub.is_ok()) << pub.status().to_string();
-  teacher_.set_answer(*pub);
-  teacher_.connect();
-  pump();
-  ASSERT_TRUE(teacher_.connected());
+  ASSERT_NO_FATAL_FAILURE(connect_teacher());
   events.clear();
   teacher_.close();
   pump();
@@ -389,13 +383,7 @@ TEST_F(SfuE2eTest, ScreenShareIsASecondPublishingPeerConnection) {
 // screen's transport fails).
 TEST_F(SfuE2eTest, DeadScreenTransportIsReportedWithItsFeed) {
   FakeBrowser screen(SocketAddress::ipv4(10, 0, 0, 1, 50003), &to_sfu_);
-  auto cam = sfu_.publish("room1", "teacher", "main",
-                          teacher_.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H"));
-  ASSERT_TRUE(cam.is_ok()) << cam.status().to_string();
-  teacher_.set_answer(*cam);
-  teacher_.connect();
-  pump();
-  ASSERT_TRUE(teacher_.connected());
+  ASSERT_NO_FATAL_FAILURE(connect_teacher());
   std::string offer = screen.offer("chromium_publish_offer.sdp", kPubFp, "Zq8H");
   for (const char* ssrc : {"3735928559", "2863311530", "1431655765"}) {
     replace_all(offer, std::string("a=ssrc:") + ssrc, std::string("a=ssrc:1") + (ssrc + 1));
