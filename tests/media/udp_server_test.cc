@@ -7,11 +7,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <sstream>
 
 #include "media/stun/stun_packet.h"
+#include "media_test_util.h"
 
 namespace media {
 namespace {
@@ -27,39 +27,60 @@ class NullSfuListener : public Sfu::Listener {
                                     const std::string&, std::string_view) override {}
 };
 
-TEST(UdpServer, AnswersBindingRequestOnLoopback) {
-  asio::io_context io;
-  UdpServer server(io, &base::SystemClock::instance());
-  ASSERT_TRUE(server.bind("127.0.0.1", 0).is_ok());
-  SfuConfig config;
-  config.port = server.local_port();
-  ASSERT_NE(config.port, 0);
-  NullSfuListener listener;
-  base::SeededRandom random(1);
-  Sfu sfu(config, &listener, &server, &base::SystemClock::instance(), &random,
-          *DtlsCertificate::generate());
-  server.start(&sfu);
+// A UdpServer bound to `bind_ip` on a free port and an Sfu on it that announces
+// `public_ip` (empty: SfuConfig's default), with one subscriber transport made from the
+// recorded Chromium offer; `media` is its answer's first section (ICE ufrag and password).
+struct LoopbackSfu {
+  LoopbackSfu(const std::string& bind_ip, const std::string& public_ip) {
+    bound = server.bind(bind_ip, 0).is_ok();
+    config.port = server.local_port();
+    if (!public_ip.empty()) config.public_ip = public_ip;
+    sfu.emplace(config, &listener, &server, &base::SystemClock::instance(), &random,
+                *DtlsCertificate::generate());
+    server.start(&*sfu);
+    answer = sfu->subscribe("r", "p", testing::read_fixture("chromium_subscribe_offer.sdp"));
+    if (answer.is_ok()) {
+      if (auto parsed = sdp::parse(*answer); parsed.is_ok()) media = parsed->media[0];
+    }
+  }
 
-  std::ifstream f(std::string(MEDIA_TEST_DATA) + "/chromium_subscribe_offer.sdp");
-  std::stringstream offer;
-  offer << f.rdbuf();
-  auto answer = sfu.subscribe("r", "p", offer.str());
-  ASSERT_TRUE(answer.is_ok()) << answer.status().to_string();
-  auto parsed = sdp::parse(*answer);
-  ASSERT_TRUE(parsed.is_ok());
-  const auto& m = parsed->media[0];
-  EXPECT_NE(answer->find("127.0.0.1 " + std::to_string(config.port) + " typ host"),
+  // A STUN Binding request for the subscriber's transport, as a controlling browser sends it.
+  std::vector<uint8_t> binding_request(uint8_t transaction_byte, stun::StunMessage* sent) const {
+    stun::StunMessage req;
+    req.username = media.ice_ufrag + ":pT3c";
+    req.priority = 100;
+    req.ice_controlling = 1;
+    req.transaction_id[11] = transaction_byte;
+    if (sent) *sent = req;
+    return stun::serialize(req, media.ice_pwd, true);
+  }
+
+  asio::io_context io;
+  UdpServer server{io, &base::SystemClock::instance()};
+  bool bound = false;
+  SfuConfig config;
+  NullSfuListener listener;
+  base::SeededRandom random{1};
+  std::optional<Sfu> sfu;
+  base::Result<std::string> answer = std::string();
+  sdp::MediaSection media;
+};
+
+TEST(UdpServer, AnswersBindingRequestOnLoopback) {
+  LoopbackSfu s("127.0.0.1", "");
+  ASSERT_TRUE(s.bound);
+  ASSERT_NE(s.config.port, 0);
+  ASSERT_TRUE(s.answer.is_ok()) << s.answer.status().to_string();
+  ASSERT_FALSE(s.media.ice_ufrag.empty());
+  EXPECT_NE(s.answer->find("127.0.0.1 " + std::to_string(s.config.port) + " typ host"),
             std::string::npos);
 
-  asio::ip::udp::socket client(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::ip::udp::socket client(s.io,
+                               asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   stun::StunMessage req;
-  req.username = m.ice_ufrag + ":pT3c";
-  req.priority = 100;
-  req.ice_controlling = 1;
-  req.transaction_id[11] = 9;
-  auto bytes = stun::serialize(req, m.ice_pwd, true);
+  auto bytes = s.binding_request(9, &req);
   client.send_to(asio::buffer(bytes),
-                 asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), config.port));
+                 asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), s.config.port));
 
   std::array<uint8_t, 1500> buf;
   asio::ip::udp::endpoint from;
@@ -67,16 +88,17 @@ TEST(UdpServer, AnswersBindingRequestOnLoopback) {
   client.async_receive_from(asio::buffer(buf), from,
                             [&](const boost::system::error_code& ec, size_t n) {
                               if (!ec) got = n;
-                              server.stop();
+                              s.server.stop();
                             });
-  io.run_for(std::chrono::seconds(5));
+  s.io.run_for(std::chrono::seconds(5));
   ASSERT_GT(got, 0u);
   auto resp = stun::parse(std::span<const uint8_t>(buf.data(), got));
   ASSERT_TRUE(resp.is_ok());
   EXPECT_EQ(resp->cls, stun::Class::kSuccessResponse);
   EXPECT_EQ(resp->transaction_id, req.transaction_id);
   EXPECT_EQ(resp->xor_mapped_address->port, client.local_endpoint().port());
-  EXPECT_TRUE(stun::verify_integrity(std::span<const uint8_t>(buf.data(), got), *resp, m.ice_pwd));
+  EXPECT_TRUE(
+      stun::verify_integrity(std::span<const uint8_t>(buf.data(), got), *resp, s.media.ice_pwd));
 }
 
 // Sends a STUN Binding request for a fresh subscriber transport from `client_ip` to
@@ -85,43 +107,25 @@ TEST(UdpServer, AnswersBindingRequestOnLoopback) {
 std::optional<asio::ip::udp::endpoint> binding_reply_source(const std::string& bind_ip,
                                                             const std::string& client_ip,
                                                             const std::string& target_ip) {
-  asio::io_context io;
-  UdpServer server(io, &base::SystemClock::instance());
-  EXPECT_TRUE(server.bind(bind_ip, 0).is_ok());
-  SfuConfig config;
-  config.port = server.local_port();
-  config.public_ip = target_ip;
-  NullSfuListener listener;
-  base::SeededRandom random(1);
-  Sfu sfu(config, &listener, &server, &base::SystemClock::instance(), &random,
-          *DtlsCertificate::generate());
-  server.start(&sfu);
-  std::ifstream f(std::string(MEDIA_TEST_DATA) + "/chromium_subscribe_offer.sdp");
-  std::stringstream offer;
-  offer << f.rdbuf();
-  auto answer = sfu.subscribe("r", "p", offer.str());
-  EXPECT_TRUE(answer.is_ok());
-  if (!answer.is_ok()) return std::nullopt;
-  const auto m = sdp::parse(*answer)->media[0];
+  LoopbackSfu s(bind_ip, target_ip);
+  EXPECT_TRUE(s.bound);
+  EXPECT_TRUE(s.answer.is_ok());
+  if (!s.answer.is_ok()) return std::nullopt;
 
-  asio::ip::udp::socket client(io, asio::ip::udp::endpoint(asio::ip::make_address(client_ip), 0));
-  stun::StunMessage req;
-  req.username = m.ice_ufrag + ":pT3c";
-  req.priority = 100;
-  req.ice_controlling = 1;
-  req.transaction_id[11] = 7;
-  auto bytes = stun::serialize(req, m.ice_pwd, true);
+  asio::ip::udp::socket client(s.io,
+                               asio::ip::udp::endpoint(asio::ip::make_address(client_ip), 0));
+  auto bytes = s.binding_request(7, nullptr);
   client.send_to(asio::buffer(bytes),
-                 asio::ip::udp::endpoint(asio::ip::make_address(target_ip), config.port));
+                 asio::ip::udp::endpoint(asio::ip::make_address(target_ip), s.config.port));
   std::array<uint8_t, 1500> buf;
   asio::ip::udp::endpoint from;
   bool got = false;
   client.async_receive_from(asio::buffer(buf), from,
                             [&](const boost::system::error_code& ec, size_t n) {
                               got = !ec && n > 0;
-                              server.stop();
+                              s.server.stop();
                             });
-  io.run_for(std::chrono::seconds(5));
+  s.io.run_for(std::chrono::seconds(5));
   if (!got) return std::nullopt;
   return from;
 }
