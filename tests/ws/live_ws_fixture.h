@@ -18,7 +18,6 @@
 #include <mutex>
 #include <thread>
 
-#include "app/policies.h"
 #include "base/jwt.h"
 #include "classroom/authz.h"
 #include "classroom/service.h"
@@ -31,6 +30,7 @@
 #include "ws/live_hub.h"
 #include "ws/media_signalling.h"
 #include "ws_test_client.h"
+#include "ws_test_policies.h"
 
 namespace ws::live_test {
 
@@ -218,12 +218,7 @@ class LiveWsTest : public ::testing::Test {
   int extra_students_ = 0;  // enrolled besides usr_a and usr_b: usr_s0, usr_s1, ...
   std::filesystem::path dir_;
   // The real default policies (policies/education.rego, embedded), through the Rego engine.
-  std::shared_ptr<const classroom::Authorizer> authorizer_ = [] {
-    size_t files = 0;
-    auto a = app::load_policies("", &files);
-    EXPECT_TRUE(a.is_ok()) << a.status().to_string();
-    return a.is_ok() ? std::shared_ptr<const classroom::Authorizer>(*a) : nullptr;
-  }();
+  std::shared_ptr<const classroom::Authorizer> authorizer_ = testing::default_policies();
   std::unique_ptr<classroom::Service> service_;
   classroom::Actor teacher_;
   std::string course_id_, session_id_, quiz_id_;

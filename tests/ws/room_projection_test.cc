@@ -18,7 +18,6 @@
 #include <filesystem>
 #include <thread>
 
-#include "app/policies.h"
 #include "base/jwt.h"
 #include "classroom/authz.h"
 #include "classroom/service.h"
@@ -34,6 +33,7 @@
 #include "store/writer.h"
 #include "ws/live_hub.h"
 #include "ws_test_client.h"
+#include "ws_test_policies.h"
 
 namespace ws {
 namespace {
@@ -219,12 +219,7 @@ class RoomProjectionTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::string path_;
   // The real default policies (policies/education.rego, embedded), through the Rego engine.
-  std::shared_ptr<const classroom::Authorizer> authorizer_ = [] {
-    size_t files = 0;
-    auto a = app::load_policies("", &files);
-    EXPECT_TRUE(a.is_ok()) << a.status().to_string();
-    return a.is_ok() ? std::shared_ptr<const classroom::Authorizer>(*a) : nullptr;
-  }();
+  std::shared_ptr<const classroom::Authorizer> authorizer_ = testing::default_policies();
   std::unique_ptr<classroom::Service> service_;
   std::string teacher_;
   std::string course_id_, session_id_, quiz_id_;
