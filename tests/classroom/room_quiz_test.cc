@@ -7,24 +7,12 @@ namespace {
 
 namespace json = boost::json;
 
-// Two questions: single-choice (correct 1 of 3) and multiple (correct {0,2} of 3).
-LiveQuizInfo two_questions(const base::Clock& clock, int64_t limit_ms = 60'000) {
-  LiveQuizInfo info;
-  info.id = "qz_one";
-  info.title = "Check-in";
-  info.questions.push_back({QuestionKind::kSingle, "2+2?", {"3", "4", "5"}, {1}});
-  info.questions.push_back({QuestionKind::kMultiple, "primes?", {"2", "4", "5"}, {0, 2}});
-  info.published_at_ms = clock.now_unix_ms();
-  info.deadline_ms = clock.now_unix_ms() + limit_ms;
-  return info;
-}
-
 class RoomQuizTest : public RoomFixture {
  protected:
   void SetUp() override {
     join("t1", Role::kTeacher);
     for (const char* s : {"s1", "s2", "s3"}) join(s, Role::kStudent);
-    ASSERT_TRUE(room->publish_quiz(two_questions(clock)).is_ok());
+    ASSERT_TRUE(room->publish_quiz(check_in_quiz(clock)).is_ok());
   }
   // Submits and commits `answers` for `user` as the transport would.
   void answer(const std::string& user, const char* answers) {
@@ -44,10 +32,10 @@ TEST_F(RoomQuizTest, PublishedToEveryoneWithoutAnswers) {
   EXPECT_EQ(q.at("deadline"), clock.now_unix_ms() + 60'000);
   EXPECT_FALSE(q.at("questions").as_array()[0].as_object().contains("correct"));
   // A second quiz while one is open is refused; the same one again is a no-op.
-  LiveQuizInfo other = two_questions(clock);
+  LiveQuizInfo other = check_in_quiz(clock);
   other.id = "qz_two";
   EXPECT_EQ(room->publish_quiz(other).reason(), "quiz_open");
-  EXPECT_TRUE(room->publish_quiz(two_questions(clock)).is_ok());
+  EXPECT_TRUE(room->publish_quiz(check_in_quiz(clock)).is_ok());
   EXPECT_EQ(listener.of("quiz_published").size(), 1u);
   // The teacher's snapshot has the answers, a student's does not.
   EXPECT_TRUE(room->snapshot("t1").at("quiz").at("quiz").at("questions").as_array()[0]
@@ -158,7 +146,7 @@ TEST_F(RoomQuizTest, ThousandAnswersInOneSecondGiveAtMostFiveUpdates) {
   reset(cfg);
   join("t1", Role::kTeacher);
   for (int i = 0; i < 1000; ++i) join("u" + std::to_string(i), Role::kStudent);
-  ASSERT_TRUE(room->publish_quiz(two_questions(clock)).is_ok());
+  ASSERT_TRUE(room->publish_quiz(check_in_quiz(clock)).is_ok());
   for (int i = 0; i < 1000; ++i) {
     answer("u" + std::to_string(i), R"([{"question":0,"choice":[1]}])");
     clock.advance_ms(1);
@@ -214,7 +202,7 @@ TEST_F(RoomQuizTest, CloseSendsScoresAndDistribution) {
   EXPECT_EQ(snap.at("quiz").at("score").at("score"), 2);
   EXPECT_EQ(snap.at("quiz").at("quiz").at("status"), "closed");
   // A new quiz may now be published.
-  LiveQuizInfo next = two_questions(clock);
+  LiveQuizInfo next = check_in_quiz(clock);
   next.id = "qz_two";
   EXPECT_TRUE(room->publish_quiz(next).is_ok());
 }

@@ -9,16 +9,6 @@ namespace {
 
 namespace json = boost::json;
 
-LiveQuizInfo one_question(const base::Clock& clock, int64_t limit_ms = 60'000) {
-  LiveQuizInfo info;
-  info.id = "qz_one";
-  info.title = "Check-in";
-  info.questions.push_back({QuestionKind::kSingle, "2+2?", {"3", "4", "5"}, {1}});
-  info.published_at_ms = clock.now_unix_ms();
-  info.deadline_ms = clock.now_unix_ms() + limit_ms;
-  return info;
-}
-
 TEST_F(RoomFixture, RestoreBringsBackTheOpenQuizItsAnswersAndModeration) {
   RoomRestore r;
   r.chat_muted_all = false;
@@ -26,7 +16,7 @@ TEST_F(RoomFixture, RestoreBringsBackTheOpenQuizItsAnswersAndModeration) {
   r.removed = {"s3"};
   r.stage_user = "s1";
   r.stage_name = "Name s1";
-  r.quiz = one_question(clock);
+  r.quiz = check_in_quiz(clock, 1);
   r.answers = {{"s1", AnswerSet{std::vector<int>{1}}}};
   room->restore(r);
   EXPECT_TRUE(listener.events.empty()) << "a restore emits nothing";
@@ -52,7 +42,7 @@ TEST_F(RoomFixture, RestoreBringsBackTheOpenQuizItsAnswersAndModeration) {
   EXPECT_EQ(again.status().reason(), "removed");
   // Publishing the same quiz again (a hook arriving after the rebuild) changes nothing.
   size_t before = listener.events.size();
-  EXPECT_TRUE(room->publish_quiz(one_question(clock)).is_ok());
+  EXPECT_TRUE(room->publish_quiz(check_in_quiz(clock, 1)).is_ok());
   EXPECT_EQ(listener.events.size(), before);
   // The deadline still closes it.
   clock.advance_ms(61'000);
@@ -62,7 +52,7 @@ TEST_F(RoomFixture, RestoreBringsBackTheOpenQuizItsAnswersAndModeration) {
 
 TEST_F(RoomFixture, RestoredClosedQuizIsShownClosedAndNeverReopens) {
   RoomRestore r;
-  r.quiz = one_question(clock);
+  r.quiz = check_in_quiz(clock, 1);
   r.quiz_closed = true;
   r.answers = {{"s1", AnswerSet{std::vector<int>{1}}}, {"s2", AnswerSet{std::vector<int>{0}}}};
   room->restore(r);
@@ -72,7 +62,7 @@ TEST_F(RoomFixture, RestoredClosedQuizIsShownClosedAndNeverReopens) {
   EXPECT_EQ(q.at("quiz").at("status"), "closed");
   EXPECT_EQ(q.at("distribution").at("answered"), 2);
   EXPECT_EQ(q.at("score").at("score"), 1);
-  EXPECT_TRUE(room->publish_quiz(one_question(clock)).is_ok());
+  EXPECT_TRUE(room->publish_quiz(check_in_quiz(clock, 1)).is_ok());
   EXPECT_TRUE(listener.of("quiz_published").empty());
   EXPECT_TRUE(room->quiz()->closed());
 }

@@ -71,6 +71,21 @@ inline std::shared_ptr<const Authorizer> policies() {
   return loaded;
 }
 
+// The quiz "qz_one" ("Check-in"), published now with a minute to answer: "2+2?" (single
+// choice, "4" correct) and, when `questions` is 2, "primes?" (multiple, "2" and "5" correct).
+inline LiveQuizInfo check_in_quiz(const base::Clock& clock, int questions = 2) {
+  LiveQuizInfo info;
+  info.id = "qz_one";
+  info.title = "Check-in";
+  info.questions.push_back({QuestionKind::kSingle, "2+2?", {"3", "4", "5"}, {1}});
+  if (questions == 2) {
+    info.questions.push_back({QuestionKind::kMultiple, "primes?", {"2", "4", "5"}, {0, 2}});
+  }
+  info.published_at_ms = clock.now_unix_ms();
+  info.deadline_ms = clock.now_unix_ms() + 60'000;
+  return info;
+}
+
 // A private in-memory store with the schema, for tests that read and write rows; nullptr (with
 // the failure recorded) when it cannot be made.
 inline std::unique_ptr<store::Db> migrated_memory_db() {
