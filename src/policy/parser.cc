@@ -310,11 +310,7 @@ Expr Parser::combine(ExprKind k, Location loc, Expr lhs, Expr rhs) {
 }
 
 base::Result<Expr> Parser::parse_logic_operand(bool after_op) {
-  struct DepthGuard {
-    int& d;
-    explicit DepthGuard(int& depth) : d(depth) { ++d; }
-    ~DepthGuard() { --d; }
-  } guard(depth_);
+  DepthGuard guard(depth_);
   if (depth_ > kMaxDepth) return error("expression nested too deeply");
   if (at(Tok::kLBrace) && (logic_on() || after_op)) {
     size_t save = pos_;

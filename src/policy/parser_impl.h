@@ -157,6 +157,13 @@ class Parser {
   bool prev_semi_ = false;
   static constexpr int kMaxDepth = 256;
   int depth_ = 0;
+  // One level of depth_ for as long as it lives: the recursive parse functions hold one and
+  // refuse input nested deeper than kMaxDepth.
+  struct DepthGuard {
+    int& d;
+    explicit DepthGuard(int& depth) : d(depth) { ++d; }
+    ~DepthGuard() { --d; }
+  };
   size_t work_ = 0;  // tokens consumed, counting re-parses after backtracking
 
  public:

@@ -22,11 +22,7 @@ base::Status Parser::parse_args(std::vector<TermPtr>& out, std::string_view erro
 
 base::Result<TermPtr> Parser::parse_in(bool no_pipe) {
   // Bounds recursion on hostile input (deeply nested terms).
-  struct DepthGuard {
-    int& d;
-    explicit DepthGuard(int& depth) : d(depth) { ++d; }
-    ~DepthGuard() { --d; }
-  } guard(depth_);
+  DepthGuard guard(depth_);
   if (depth_ > kMaxDepth) return error("expression nested too deeply");
   // Speculative parses (blocks vs. objects, groups vs. parenthesized terms) backtrack; bound
   // the total work so hostile input cannot take exponential time.
