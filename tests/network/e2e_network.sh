@@ -17,14 +17,9 @@ cd "$(dirname "$0")/../.."
 [ "$(id -u)" = 0 ] || skip_test e2e_network "needs root to create network namespaces"
 command -v ip >/dev/null || skip_test e2e_network "iproute2 (ip) is not installed"
 command -v tc >/dev/null || skip_test e2e_network "iproute2 (tc) is not installed"
-need_tool e2e_network NODE "scripts/install-deps.sh test" node nodejs
-need_tool e2e_network NPM "scripts/install-deps.sh test" npm
-need_tool e2e_network CHROMIUM "scripts/install-deps.sh test" chromium chromium-browser
+need_browser e2e_network
 bin=$(realpath "${EDGECLASS_BIN:-build/release/edgeclass}")
 [ -x "$bin" ] || { echo "e2e_network: no binary at $bin" >&2; exit 1; }
-if [ ! -d tests/e2e/node_modules/playwright-core ]; then
-  (cd tests/e2e && "$NPM" ci --no-audit --no-fund --loglevel=error)
-fi
 
 # Names and subnets of this run's own, so parallel runs do not collide.
 id=$(( $$ % 10000 ))

@@ -5,10 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../e2e"
 . ../scripts/lib/tools.sh
-need_tool e2e_a11y NODE "scripts/install-deps.sh test" node nodejs
-need_tool e2e_a11y NPM "scripts/install-deps.sh test" npm
-need_tool e2e_a11y CHROMIUM "scripts/install-deps.sh test" chromium chromium-browser
-if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/@axe-core/playwright ]; then
-  "$NPM" ci --no-audit --no-fund --loglevel=error
-fi
+need_browser e2e_a11y @axe-core/playwright
 exec timeout 300 "$NODE" a11y.mjs

@@ -10,10 +10,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../e2e"
 . ../scripts/lib/tools.sh
 command -v redis-server >/dev/null || skip_test e2e_city "redis-server is not installed (scripts/install-deps.sh test)"
-need_tool e2e_city NODE "scripts/install-deps.sh test" node nodejs
-need_tool e2e_city NPM "scripts/install-deps.sh test" npm
-need_tool e2e_city CHROMIUM "scripts/install-deps.sh test" chromium chromium-browser
-if [ ! -d node_modules/playwright-core ]; then
-  "$NPM" ci --no-audit --no-fund --loglevel=error
-fi
+need_browser e2e_city
 exec timeout 300 "$NODE" city_live.mjs

@@ -6,10 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../e2e"
 . ../scripts/lib/tools.sh
-need_tool e2e_live NODE "scripts/install-deps.sh test" node nodejs
-need_tool e2e_live NPM "scripts/install-deps.sh test" npm
-need_tool e2e_live CHROMIUM "scripts/install-deps.sh test" chromium chromium-browser
-if [ ! -d node_modules/playwright-core ]; then
-  "$NPM" ci --no-audit --no-fund --loglevel=error
-fi
+need_browser e2e_live
 exec timeout 300 "$NODE" live_class.mjs

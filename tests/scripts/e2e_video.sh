@@ -8,10 +8,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../e2e"
 . ../scripts/lib/tools.sh
-need_tool e2e_video NODE "scripts/install-deps.sh test" node nodejs
-need_tool e2e_video NPM "scripts/install-deps.sh test" npm
-need_tool e2e_video CHROMIUM "scripts/install-deps.sh test" chromium chromium-browser
-if [ ! -d node_modules/playwright-core ]; then
-  "$NPM" ci --no-audit --no-fund --loglevel=error
-fi
+need_browser e2e_video
 exec timeout 300 "$NODE" live_video.mjs

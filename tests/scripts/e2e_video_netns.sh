@@ -13,14 +13,9 @@ root=$(pwd)
 [ "$(id -u)" = 0 ] || skip_test e2e_video_netns "needs root to create network namespaces"
 command -v ip >/dev/null || skip_test e2e_video_netns "iproute2 (ip) is not installed"
 command -v nft >/dev/null || skip_test e2e_video_netns "nftables (nft) is not installed: it breaks a student's media path"
-need_tool e2e_video_netns NODE "scripts/install-deps.sh test" node nodejs
-need_tool e2e_video_netns NPM "scripts/install-deps.sh test" npm
-need_tool e2e_video_netns CHROMIUM "scripts/install-deps.sh test" chromium chromium-browser
+need_browser e2e_video_netns
 bin=$(realpath "${EDGECLASS_BIN:-build/release/edgeclass}")
 [ -x "$bin" ] || { echo "e2e_video_netns: no binary at $bin" >&2; exit 1; }
-if [ ! -d tests/e2e/node_modules/playwright-core ]; then
-  (cd tests/e2e && "$NPM" ci --no-audit --no-fund --loglevel=error)
-fi
 
 # Names and a subnet of this run's own, so parallel runs do not collide.
 id=$(( $$ % 10000 ))

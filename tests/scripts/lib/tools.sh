@@ -43,3 +43,23 @@ need_tool() {
     skip_test "$test" "$1 not found (set $var or put one of [$*] on PATH; $hint)"
   export "$var=$path"
 }
+
+# The browser tests' folder (tests/e2e), found from this file when it is sourced.
+_tools_e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../e2e" && pwd)
+
+# need_browser TEST [MODULE...]: what a browser test (tests/e2e/*.mjs in headless Chromium)
+# needs: NODE, NPM and CHROMIUM (else it skips TEST), and tests/e2e/node_modules installed
+# from the committed package-lock.json when playwright-core or one of MODULEs is not there.
+need_browser() {
+  local test=$1 module
+  shift
+  need_tool "$test" NODE "scripts/install-deps.sh test" node nodejs
+  need_tool "$test" NPM "scripts/install-deps.sh test" npm
+  need_tool "$test" CHROMIUM "scripts/install-deps.sh test" chromium chromium-browser
+  for module in playwright-core "$@"; do
+    if [ ! -d "$_tools_e2e_dir/node_modules/$module" ]; then
+      (cd "$_tools_e2e_dir" && "$NPM" ci --no-audit --no-fund --loglevel=error)
+      return
+    fi
+  done
+}
