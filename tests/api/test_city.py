@@ -82,9 +82,12 @@ def kill_if_running(srv):
         srv.close_output()
 
 
-def request(port, method, path, body=None, tok=None, headers=None):
-    """(status, parsed body, headers)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def request(port, method, path, body=None, tok=None, headers=None, context=None):
+    """(status, parsed body, headers); over TLS with `context` (an ssl.SSLContext)."""
+    if context is None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    else:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=context)
     h = dict(headers or {})
     if tok:
         h["Authorization"] = "Bearer " + tok
@@ -629,18 +632,7 @@ class CityTlsTest(unittest.TestCase):
 
     def request(self, name, method, path, body=None, tok=TEACHER):
         ctx = ssl.create_default_context(cafile=self.cert)
-        conn = http.client.HTTPSConnection("127.0.0.1", self.replicas[name].port, timeout=30,
-                                           context=ctx)
-        h = {"Authorization": "Bearer " + tok}
-        data = json.dumps(body) if body is not None else None
-        if data is not None:
-            h["Content-Type"] = "application/json"
-        conn.request(method, path, body=data, headers=h)
-        resp = conn.getresponse()
-        text = resp.read().decode()
-        headers = dict(resp.getheaders())
-        conn.close()
-        return resp.status, (json.loads(text) if text else None), headers
+        return request(self.replicas[name].port, method, path, body, tok, context=ctx)
 
     def forwarded(self, name):
         _, text = self.replicas[name].request("GET", "/metrics", admin=True)
