@@ -15,7 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { ROOT, check, launchBrowser, pageOpener, sleep, startServer, waitRise } from './harness.mjs';
+import { ROOT, check, goLiveInNewCourse, launchBrowser, pageOpener, sleep, startServer, waitRise } from './harness.mjs';
 
 // Page waits (selectors, functions): generous for a loaded 2-core machine, where a wait that
 // crosses processes (server, Chromium's renderers, the SFU) can take seconds; met, it returns at once.
@@ -106,13 +106,7 @@ async function main() {
 
     // --- the teacher, on a, creates a course and goes live
     const T = await open('a', 'teacher.html', 'usr_tess', 'Ms Tess', 'teacher');
-    await T.fill('#course-title', 'City class');
-    await T.fill('#course-capacity', '30');
-    await T.click('#new-course button[type=submit]');
-    await T.waitForSelector('#courses option', { state: 'attached' });
-    const courseId = await T.$eval('#courses', (s) => s.value);
-    await T.click('#go-live');
-    await T.waitForSelector('#conn.open');
+    const courseId = await goLiveInNewCourse(T, 'City class');
     check(true, `teacher live on replica a (course ${courseId})`);
 
     // --- Ana joins through b, Ben through c

@@ -37,6 +37,19 @@ export function check(cond, what) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// On the teacher's page `T`: creates a course titled `title` (capacity 30), goes live in it
+// and waits for the live connection; resolves with the course's id.
+export async function goLiveInNewCourse(T, title) {
+  await T.fill('#course-title', title);
+  await T.fill('#course-capacity', '30');
+  await T.click('#new-course button[type=submit]');
+  await T.waitForSelector('#courses option', { state: 'attached' });
+  const courseId = await T.$eval('#courses', (s) => s.value);
+  await T.click('#go-live');
+  await T.waitForSelector('#conn.open');
+  return courseId;
+}
+
 // Polls `read()` (a count such as framesDecoded; null while there is none) every 250 ms until
 // it is more than `by` above `from` (default: its first value), or `ms` passed; resolves with
 // { from, to, secs }. How many frames a fixed sleep sees depends on how fast the machine is

@@ -4,7 +4,7 @@
 // session. Exits non-zero on the first failed check.
 import path from 'node:path';
 
-import { SHOTS, check, runScenario } from './harness.mjs';
+import { SHOTS, check, goLiveInNewCourse, runScenario } from './harness.mjs';
 
 // Page waits (selectors, functions): generous for a loaded 2-core machine, where a wait that
 // crosses processes (server, Chromium's renderers, the SFU) can take seconds; met, it returns at once.
@@ -15,14 +15,8 @@ const text = (page, sel) => page.locator(sel).first().innerText();
 runScenario('live class', { timeout: TIMEOUT }, async ({ server, open }) => {
   // --- the teacher creates a course and goes live
   const T = await open('teacher.html', 'usr_tess', 'Ms Tess', 'teacher');
-  await T.fill('#course-title', 'Algebra 101');
-  await T.fill('#course-capacity', '30');
-  await T.click('#new-course button[type=submit]');
-  await T.waitForSelector('#courses option', { state: 'attached' });
-  const courseId = await T.$eval('#courses', (s) => s.value);
+  const courseId = await goLiveInNewCourse(T, 'Algebra 101');
   check(courseId.startsWith('crs_'), `course created (${courseId})`);
-  await T.click('#go-live');
-  await T.waitForSelector('#conn.open');
   check(true, 'teacher is live');
 
   // --- two students join from the course id

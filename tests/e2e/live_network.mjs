@@ -12,7 +12,7 @@ import path from 'node:path';
 
 import { chromium } from 'playwright-core';
 
-import { SHOTS, check, sleep, startServer, token } from './harness.mjs';
+import { SHOTS, check, goLiveInNewCourse, sleep, startServer, token } from './harness.mjs';
 
 const TIMEOUT = 20000;
 const SETTLE_S = Number(process.env.E2E_NETWORK_SECONDS || 25);
@@ -71,13 +71,7 @@ const main = async () => {
     };
 
     const T = await open(clean, process.env.E2E_NET_CLEAN, 'teacher.html', 'usr_tess', 'Ms Tess', 'teacher');
-    await T.fill('#course-title', 'Networks 101');
-    await T.fill('#course-capacity', '30');
-    await T.click('#new-course button[type=submit]');
-    await T.waitForSelector('#courses option', { state: 'attached' });
-    const courseId = await T.$eval('#courses', (s) => s.value);
-    await T.click('#go-live');
-    await T.waitForSelector('#conn.open');
+    const courseId = await goLiveInNewCourse(T, 'Networks 101');
     await T.click('#camera');
     await T.waitForSelector('#camera:text("Stop camera")');
     await T.waitForFunction(() => {

@@ -18,7 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
-import { SHOTS, check, onNetwork, runScenario, sleep, waitRise } from './harness.mjs';
+import { SHOTS, check, goLiveInNewCourse, onNetwork, runScenario, sleep, waitRise } from './harness.mjs';
 
 // Page waits (selectors, functions): generous for a loaded 2-core machine, where a wait that
 // crosses processes (server, Chromium's renderers, the SFU) can take seconds; met, it returns at once.
@@ -139,13 +139,7 @@ runScenario(onNetwork ? 'live video on a network' : 'live video', {
   timeout: TIMEOUT,
 }, async ({ server, open }) => {
   const T = await open('teacher.html', 'usr_tess', 'Ms Tess', 'teacher');
-  await T.fill('#course-title', 'Video 101');
-  await T.fill('#course-capacity', '30');
-  await T.click('#new-course button[type=submit]');
-  await T.waitForSelector('#courses option', { state: 'attached' });
-  const courseId = await T.$eval('#courses', (s) => s.value);
-  await T.click('#go-live');
-  await T.waitForSelector('#conn.open');
+  const courseId = await goLiveInNewCourse(T, 'Video 101');
   check(true, 'teacher is live');
 
   // One student is there before the camera starts, two join after.
