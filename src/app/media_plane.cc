@@ -55,8 +55,8 @@ class MediaPlane::Events final : public media::Sfu::Listener {
                                     bool publishing, const std::string& feed,
                                     std::string_view reason) override {
     if (!sink_) return;
-    sink_(connection_event(ws::MediaEvent::Type::kDisconnected, room, who, publishing, feed,
-                           reason));
+    sink_(
+        connection_event(ws::MediaEvent::Type::kDisconnected, room, who, publishing, feed, reason));
   }
 
  private:

@@ -112,8 +112,7 @@ std::optional<asio::ip::udp::endpoint> binding_reply_source(const std::string& b
   EXPECT_TRUE(s.answer.is_ok());
   if (!s.answer.is_ok()) return std::nullopt;
 
-  asio::ip::udp::socket client(s.io,
-                               asio::ip::udp::endpoint(asio::ip::make_address(client_ip), 0));
+  asio::ip::udp::socket client(s.io, asio::ip::udp::endpoint(asio::ip::make_address(client_ip), 0));
   auto bytes = s.binding_request(7, nullptr);
   client.send_to(asio::buffer(bytes),
                  asio::ip::udp::endpoint(asio::ip::make_address(target_ip), s.config.port));

@@ -144,8 +144,7 @@ sdp::AnswerOptions Sfu::answer_options(const Endpoint& ep) {
   return o;
 }
 
-base::Result<sdp::Answer> Sfu::answer_endpoint(Endpoint& ep,
-                                               const sdp::SessionDescription& offer,
+base::Result<sdp::Answer> Sfu::answer_endpoint(Endpoint& ep, const sdp::SessionDescription& offer,
                                                const sdp::AnswerOptions& o) {
   auto answer = sdp::build_answer(offer, o);
   if (!answer.is_ok()) {

@@ -1,13 +1,11 @@
-// The JWK half of jose.h's parse_public_keys and its field decoding, shared by the OpenSSL build (jose.cc) and the
-// wasm32-wasi build (jose_portable.cc): each has its own parse_jwk and known_alg.
-#include "policy/builtins/jose.h"
-
+// The JWK half of jose.h's parse_public_keys and its field decoding, shared by the OpenSSL build
+// (jose.cc) and the wasm32-wasi build (jose_portable.cc): each has its own parse_jwk and known_alg.
 #include "policy/builtins/codec.h"
+#include "policy/builtins/jose.h"
 
 namespace policy::builtins::jose {
 
-base::Result<std::string> jwk_bytes_field(const Value& jwk, std::string_view field,
-                                          bool required) {
+base::Result<std::string> jwk_bytes_field(const Value& jwk, std::string_view field, bool required) {
   const Value* v = jwk.find(field);
   if (v == nullptr || !v->is_string()) {
     if (required) return base::invalid_argument("JWK is missing \"" + std::string(field) + "\"");
