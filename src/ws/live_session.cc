@@ -80,7 +80,10 @@ LiveSession::LiveSession(http::Transport socket, std::shared_ptr<LiveRoom> host,
       limits_(limits),
       flood_(limits.message_burst, limits.message_rate) {}
 
-LiveSession::~LiveSession() = default;
+LiveSession::~LiveSession() {
+  // Still open here only if run() never ended (its io_context went first).
+  if (tcp().is_open()) unregister_socket();
+}
 
 asio::awaitable<void> LiveSession::refuse(http::Transport socket, HttpRequest req, uint16_t code,
                                           std::string reason) {
@@ -193,6 +196,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     co_await sock_.shutdown_tls();
   }
   timer_.cancel();
+  unregister_socket();
   sock_.close(ec);
   if (joined_) {
     if (on_shard()) {
@@ -467,7 +471,8 @@ void FlushList::flush(Sessions& sessions) {
         continue;
       }
       iovec iov[kMaxGather];
-      ring->add(s.tcp().native_handle(), iov, s.gather(iov), i);
+      const size_t n = s.gather(iov);
+      ring->add(s.tcp().native_handle(), iov, n, i, s.registered_with(*ring));
       if (ring->full()) ring->submit(apply);
     }
     ring->submit(apply);
@@ -475,6 +480,20 @@ void FlushList::flush(Sessions& sessions) {
   sessions.clear();
   // Keep the vector's memory for the next burst.
   if (sessions.capacity() <= 4096 && sessions.capacity() > spare_.capacity()) spare_.swap(sessions);
+}
+
+bool LiveSession::registered_with(SendRing& ring) {
+  if (!register_tried_) {
+    register_tried_ = true;
+    if (ring.register_fd(tcp().native_handle())) registered_ring_ = ring.shared_from_this();
+  }
+  return registered_ring_.get() == &ring;
+}
+
+void LiveSession::unregister_socket() {
+  if (!registered_ring_) return;
+  registered_ring_->unregister_fd(tcp().native_handle());
+  registered_ring_.reset();
 }
 
 bool LiveSession::ring_ready() {
@@ -652,6 +671,7 @@ void LiveSession::on_drained() {
 
 void LiveSession::hard_close() {
   beast::error_code ec;
+  unregister_socket();
   sock_.close(ec);
   timer_.cancel();
 }

@@ -65,6 +65,7 @@
 namespace ws {
 
 class RoomShard;
+class SendRing;
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using Text = std::shared_ptr<const std::string>;
@@ -201,6 +202,11 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool sent(ssize_t n, int err);
   // The SendRing's result for this session's send (bytes, -errno, or kNotSubmitted).
   void on_ring_sent(int res);
+  // Registers the socket with `ring` at its first send through it (once; see SendRing);
+  // true if it is registered there.
+  bool registered_with(SendRing& ring);
+  // Unregisters the socket from its ring, if it is registered: before its descriptor closes.
+  void unregister_socket();
   // Queues a frame outside the queue's bounds (control frames, the close).
   void push_frame(Frame frame);
   // Drops the queued frames except one already partly written.
@@ -240,6 +246,11 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void deliver_to_room(std::string_view text);
 
   http::Transport sock_;
+  // The ring the plain socket is registered with (its slot is the descriptor's number),
+  // shared so that it outlives the socket's registration; unregistered wherever the socket is
+  // closed (hard_close, the end of run(), the destructor). The session's thread.
+  std::shared_ptr<SendRing> registered_ring_;
+  bool register_tried_ = false;
   boost::asio::steady_timer timer_;
   std::shared_ptr<LiveRoom> host_;
   std::shared_ptr<RoomShard> shard_;  // null: on the room's thread
