@@ -71,13 +71,14 @@ constexpr size_t kTlsWriteBytes = 64 * 1024;
 LiveSession::LiveSession(http::Transport socket, std::shared_ptr<LiveRoom> host,
                          std::shared_ptr<RoomShard> shard, classroom::Participant who,
                          std::optional<classroom::ResumePoint> resume, const SessionLimits& limits)
-    : sock_(std::move(socket)),
-      timer_(sock_.get_executor()),
+    : limits_(limits),
       host_(std::move(host)),
       shard_(std::move(shard)),
+      student_(who.role == classroom::Role::kStudent),
+      sock_(std::move(socket)),
+      timer_(sock_.get_executor()),
       who_(std::move(who)),
       resume_(std::move(resume)),
-      limits_(limits),
       flood_(limits.message_burst, limits.message_rate) {}
 
 LiveSession::~LiveSession() {
@@ -464,6 +465,8 @@ void FlushList::flush(Sessions& sessions) {
     // applies its own sendmsg's.
     const auto apply = [&sessions](uint64_t i, int res) { sessions[i]->on_ring_sent(res); };
     for (size_t i = 0; i < sessions.size(); ++i) {
+      if (i + LiveSession::kPrefetchAhead < sessions.size())
+        LiveSession::prefetch(sessions[i + LiveSession::kPrefetchAhead].get());
       LiveSession& s = *sessions[i];
       s.flush_listed_ = false;
       if (!s.ring_ready()) {
