@@ -645,7 +645,7 @@ void LiveSession::retire_head() {
 
 void LiveSession::on_drained() {
   // A big burst's TLS buffer is not kept for an idle connection.
-  if (tls_out_.capacity() > 4096) tls_out_ = {};
+  if (tls() && tls_out_.capacity() > 4096) tls_out_ = {};
   // Drained: reuse the vector from the start, or free it after a burst.
   if (queue_.capacity() > 16)
     queue_ = {};

@@ -135,6 +135,11 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool flush_listed_ = false;  // on the room's flush list
   bool writing_ = false;       // waiting for writability (plain) or a write to end (TLS)
   bool close_queued_ = false;  // the close frame is in the queue (nothing goes after it)
+  bool register_tried_ = false;
+  // The ring the plain socket is registered with (its slot is the descriptor's number),
+  // shared so that it outlives the socket's registration; unregistered wherever the socket is
+  // closed (hard_close, the end of run(), the destructor).
+  std::shared_ptr<SendRing> registered_ring_;
 
  public:
   // After a completed closing handshake over TLS, how long the client has to answer our
@@ -289,11 +294,6 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
 
   // All below: the session's thread only, unless said otherwise.
   http::Transport sock_;
-  // The ring the plain socket is registered with (its slot is the descriptor's number),
-  // shared so that it outlives the socket's registration; unregistered wherever the socket is
-  // closed (hard_close, the end of run(), the destructor). The session's thread.
-  std::shared_ptr<SendRing> registered_ring_;
-  bool register_tried_ = false;
   boost::asio::steady_timer timer_;
   classroom::Participant who_;
   std::optional<classroom::ResumePoint> resume_;
