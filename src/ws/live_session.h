@@ -127,14 +127,14 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   size_t replay_messages_left_ = 0;
   size_t replay_bytes_left_ = 0;
   const SessionLimits& limits_;
-  std::shared_ptr<LiveRoom> host_;    // set at construction
-  std::shared_ptr<RoomShard> shard_;  // null: on the room's thread; set at construction
+  std::shared_ptr<LiveRoom> host_;      // set at construction
+  std::shared_ptr<RoomShard> shard_;    // null: on the room's thread; set at construction
   std::optional<uint16_t> close_code_;  // a close has begun
-  const bool student_;         // who_.role is kStudent (the audience test per event)
-  bool open_ = false;          // handshake done, accepting sends, not yet closed
-  bool flush_listed_ = false;  // on the room's flush list
-  bool writing_ = false;       // waiting for writability (plain) or a write to end (TLS)
-  bool close_queued_ = false;  // the close frame is in the queue (nothing goes after it)
+  const bool student_;                  // who_.role is kStudent (the audience test per event)
+  bool open_ = false;                   // handshake done, accepting sends, not yet closed
+  bool flush_listed_ = false;           // on the room's flush list
+  bool writing_ = false;                // waiting for writability (plain) or a write to end (TLS)
+  bool close_queued_ = false;           // the close frame is in the queue (nothing goes after it)
   bool register_tried_ = false;
   // The ring the plain socket is registered with (its slot is the descriptor's number),
   // shared so that it outlives the socket's registration; unregistered wherever the socket is
@@ -315,12 +315,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   Clock::time_point close_deadline_ = Clock::time_point::max();
   Clock::time_point timer_at_ = Clock::time_point::max();  // the timer's pending expiry
   bool timer_waiting_ = false;
-  bool ping_sent_ = false;     // a keep-alive ping is out since the last read
-  bool close_sent_ = false;    // ... and fully written
-  bool peer_closed_ = false;   // the client's close frame arrived
-  bool discard_ = false;       // a protocol error: what the client sends is not parsed any more
-  bool joined_ = false;        // registered with the host (on a shard: the join was posted)
-  bool ended_ = false;         // the read loop has ended
+  bool ping_sent_ = false;    // a keep-alive ping is out since the last read
+  bool close_sent_ = false;   // ... and fully written
+  bool peer_closed_ = false;  // the client's close frame arrived
+  bool discard_ = false;      // a protocol error: what the client sends is not parsed any more
+  bool joined_ = false;       // registered with the host (on a shard: the join was posted)
+  bool ended_ = false;        // the read loop has ended
   // TLS: the closing handshake completed, so the connection ends with close_notify (run()).
   bool tls_close_ = false;
 };
