@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "floor_reader.h"
+
 enum { kPlain, kFixed, kDefer, kFixedDefer, kSkip, kVariants };
 static const char* kNames[] = {"plain", "fixed", "defer", "fixed+defer", "skip-cqe"};
 
@@ -41,12 +43,6 @@ struct ring {
   struct io_uring_cqe* cqes;
 };
 
-static void pin(int cpu) {
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  CPU_SET(cpu, &s);
-  sched_setaffinity(0, sizeof s, &s);
-}
 static double now_s(clockid_t c) {
   struct timespec t;
   clock_gettime(c, &t);
@@ -128,23 +124,7 @@ int main(int argc, char** argv) {
     int one = 1;
     setsockopt(srv[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
-  pid_t child = fork();
-  if (child == 0) {
-    pin(rcpu);
-    for (int i = 0; i < n; i++) close(srv[i]);
-    int ep = epoll_create1(0);
-    for (int i = 0; i < n; i++) {
-      struct epoll_event e = {.events = EPOLLIN, .data.fd = cli[i]};
-      epoll_ctl(ep, EPOLL_CTL_ADD, cli[i], &e);
-    }
-    char buf[65536];
-    struct epoll_event ev[256];
-    for (;;) {
-      int k = epoll_wait(ep, ev, 256, -1);
-      for (int j = 0; j < k; j++)
-        if (read(ev[j].data.fd, buf, sizeof buf) <= 0) _exit(0);
-    }
-  }
+  pid_t child = start_reader(n, srv, cli, rcpu);
   pin(scpu);
   for (int i = 0; i < n; i++) close(cli[i]);
   // One ring per variant; the fixed ones get every socket registered, srv[i] at slot i.
