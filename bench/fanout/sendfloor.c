@@ -28,13 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static void pin(int cpu) {
-  if (cpu < 0) return;
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  CPU_SET(cpu, &s);
-  sched_setaffinity(0, sizeof s, &s);
-}
+#include "floor_reader.h"
+
 
 static double now_s(void) {
   struct timespec t;
@@ -90,23 +85,7 @@ int main(int argc, char** argv) {
     perror("setns back");
     return 1;
   }
-  pid_t child = fork();
-  if (child == 0) {  // the reader
-    pin(rcpu);
-    for (int i = 0; i < n; i++) close(srv[i]);
-    int ep = epoll_create1(0);
-    for (int i = 0; i < n; i++) {
-      struct epoll_event e = {.events = EPOLLIN, .data.fd = cli[i]};
-      epoll_ctl(ep, EPOLL_CTL_ADD, cli[i], &e);
-    }
-    char buf[65536];
-    struct epoll_event ev[256];
-    for (;;) {
-      int k = epoll_wait(ep, ev, 256, -1);
-      for (int j = 0; j < k; j++)
-        if (read(ev[j].data.fd, buf, sizeof buf) <= 0) _exit(0);
-    }
-  }
+  pid_t child = start_reader(n, srv, cli, rcpu);
   pin(scpu);
   for (int i = 0; i < n; i++) close(cli[i]);
   char* msg = malloc(b);

@@ -71,16 +71,20 @@ constexpr size_t kTlsWriteBytes = 64 * 1024;
 LiveSession::LiveSession(http::Transport socket, std::shared_ptr<LiveRoom> host,
                          std::shared_ptr<RoomShard> shard, classroom::Participant who,
                          std::optional<classroom::ResumePoint> resume, const SessionLimits& limits)
-    : sock_(std::move(socket)),
-      timer_(sock_.get_executor()),
+    : limits_(limits),
       host_(std::move(host)),
       shard_(std::move(shard)),
+      student_(who.role == classroom::Role::kStudent),
+      sock_(std::move(socket)),
+      timer_(sock_.get_executor()),
       who_(std::move(who)),
       resume_(std::move(resume)),
-      limits_(limits),
       flood_(limits.message_burst, limits.message_rate) {}
 
-LiveSession::~LiveSession() = default;
+LiveSession::~LiveSession() {
+  // Still open here only if run() never ended (its io_context went first).
+  if (tcp().is_open()) unregister_socket();
+}
 
 asio::awaitable<void> LiveSession::refuse(http::Transport socket, HttpRequest req, uint16_t code,
                                           std::string reason) {
@@ -193,6 +197,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
     co_await sock_.shutdown_tls();
   }
   timer_.cancel();
+  unregister_socket();
   sock_.close(ec);
   if (joined_) {
     if (on_shard()) {
@@ -460,6 +465,8 @@ void FlushList::flush(Sessions& sessions) {
     // applies its own sendmsg's.
     const auto apply = [&sessions](uint64_t i, int res) { sessions[i]->on_ring_sent(res); };
     for (size_t i = 0; i < sessions.size(); ++i) {
+      if (i + LiveSession::kPrefetchAhead < sessions.size())
+        LiveSession::prefetch(sessions[i + LiveSession::kPrefetchAhead].get());
       LiveSession& s = *sessions[i];
       s.flush_listed_ = false;
       if (!s.ring_ready()) {
@@ -467,7 +474,8 @@ void FlushList::flush(Sessions& sessions) {
         continue;
       }
       iovec iov[kMaxGather];
-      ring->add(s.tcp().native_handle(), iov, s.gather(iov), i);
+      const size_t n = s.gather(iov);
+      ring->add(s.tcp().native_handle(), iov, n, i, s.registered_with(*ring));
       if (ring->full()) ring->submit(apply);
     }
     ring->submit(apply);
@@ -475,6 +483,20 @@ void FlushList::flush(Sessions& sessions) {
   sessions.clear();
   // Keep the vector's memory for the next burst.
   if (sessions.capacity() <= 4096 && sessions.capacity() > spare_.capacity()) spare_.swap(sessions);
+}
+
+bool LiveSession::registered_with(SendRing& ring) {
+  if (!register_tried_) {
+    register_tried_ = true;
+    if (ring.register_fd(tcp().native_handle())) registered_ring_ = ring.shared_from_this();
+  }
+  return registered_ring_.get() == &ring;
+}
+
+void LiveSession::unregister_socket() {
+  if (!registered_ring_) return;
+  registered_ring_->unregister_fd(tcp().native_handle());
+  registered_ring_.reset();
 }
 
 bool LiveSession::ring_ready() {
@@ -623,7 +645,7 @@ void LiveSession::retire_head() {
 
 void LiveSession::on_drained() {
   // A big burst's TLS buffer is not kept for an idle connection.
-  if (tls_out_.capacity() > 4096) tls_out_ = {};
+  if (tls() && tls_out_.capacity() > 4096) tls_out_ = {};
   // Drained: reuse the vector from the start, or free it after a burst.
   if (queue_.capacity() > 16)
     queue_ = {};
@@ -652,6 +674,7 @@ void LiveSession::on_drained() {
 
 void LiveSession::hard_close() {
   beast::error_code ec;
+  unregister_socket();
   sock_.close(ec);
   timer_.cancel();
 }

@@ -65,6 +65,7 @@
 namespace ws {
 
 class RoomShard;
+class SendRing;
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using Text = std::shared_ptr<const std::string>;
@@ -108,6 +109,38 @@ class FlushList : public std::enable_shared_from_this<FlushList> {
 };
 
 class LiveSession : public std::enable_shared_from_this<LiveSession> {
+  // The send path's state comes first and together (a room event touches it in every
+  // receiver's session): on a busy I/O thread each session is out of the cache by the time
+  // the next event reaches it (the kernel's TCP work in between evicts it), so each cache
+  // line touched per delivery is a miss. Spread over the object, the broadcast loop's first
+  // load of each session was 83 % of its samples at 1,000 x 100/s; here a delivery touches
+  // the object's first two or three lines, the socket's descriptor right after them.
+  // The session's thread only.
+  // Queued frames, oldest at queue_[head_], of which `partial_` bytes are already written.
+  // A vector and not a deque: an idle connection's empty vector costs nothing, libstdc++'s
+  // empty deque holds ~600 bytes.
+  std::vector<Frame> queue_;
+  size_t head_ = 0;
+  size_t partial_ = 0;
+  size_t queued_bytes_ = 0;  // frame bytes in queue_[head_..]
+  // The welcome and resume replay not yet written: allowed on top of the queue's bounds.
+  size_t replay_messages_left_ = 0;
+  size_t replay_bytes_left_ = 0;
+  const SessionLimits& limits_;
+  std::shared_ptr<LiveRoom> host_;      // set at construction
+  std::shared_ptr<RoomShard> shard_;    // null: on the room's thread; set at construction
+  std::optional<uint16_t> close_code_;  // a close has begun
+  const bool student_;                  // who_.role is kStudent (the audience test per event)
+  bool open_ = false;                   // handshake done, accepting sends, not yet closed
+  bool flush_listed_ = false;           // on the room's flush list
+  bool writing_ = false;                // waiting for writability (plain) or a write to end (TLS)
+  bool close_queued_ = false;           // the close frame is in the queue (nothing goes after it)
+  bool register_tried_ = false;
+  // The ring the plain socket is registered with (its slot is the descriptor's number),
+  // shared so that it outlives the socket's registration; unregistered wherever the socket is
+  // closed (hard_close, the end of run(), the destructor).
+  std::shared_ptr<SendRing> registered_ring_;
+
  public:
   // After a completed closing handshake over TLS, how long the client has to answer our
   // close_notify with its own before the TCP connection is closed anyway.
@@ -157,6 +190,21 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void close(uint16_t code, std::string reason);
 
   const classroom::Participant& who() const { return who_; }
+  // Asks the CPU for `s`'s send path state (and its make_shared control block just before
+  // it) a few sessions ahead of a loop over a room's connections.
+  static void prefetch(const LiveSession* s) {
+    const char* p = reinterpret_cast<const char*>(s);
+    __builtin_prefetch(p - 16);
+    __builtin_prefetch(p + 48);
+    __builtin_prefetch(p + 112);
+  }
+  static constexpr size_t kPrefetchAhead = 4;
+  // Whether a room event for `a` goes to this connection (a.includes(role, user_id), the
+  // role read from the send path's state). Any thread (set at construction).
+  bool hears(const classroom::Audience& a) const {
+    if (student_ ? a.students : a.teachers) return true;
+    return !a.user.empty() && a.user == who_.user_id;
+  }
   size_t queued() const { return queue_.size() - head_; }
   // Runs on another I/O thread than its room (a spread room's), served through the RoomShard
   // of its thread. Any thread (set at construction).
@@ -201,6 +249,11 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   bool sent(ssize_t n, int err);
   // The SendRing's result for this session's send (bytes, -errno, or kNotSubmitted).
   void on_ring_sent(int res);
+  // Registers the socket with `ring` at its first send through it (once; see SendRing);
+  // true if it is registered there.
+  bool registered_with(SendRing& ring);
+  // Unregisters the socket from its ring, if it is registered: before its descriptor closes.
+  void unregister_socket();
   // Queues a frame outside the queue's bounds (control frames, the close).
   void push_frame(Frame frame);
   // Drops the queued frames except one already partly written.
@@ -239,26 +292,13 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   // Hands a whole text message to the room (directly, or posted to the room's thread).
   void deliver_to_room(std::string_view text);
 
+  // All below: the session's thread only, unless said otherwise.
   http::Transport sock_;
   boost::asio::steady_timer timer_;
-  std::shared_ptr<LiveRoom> host_;
-  std::shared_ptr<RoomShard> shard_;  // null: on the room's thread
   classroom::Participant who_;
   std::optional<classroom::ResumePoint> resume_;
-  const SessionLimits& limits_;
   classroom::TokenBucket flood_;
 
-  // All below: the session's thread only.
-  // Queued frames, oldest at queue_[head_], of which `partial_` bytes are already written.
-  // A vector and not a deque: an idle connection's empty vector costs nothing, libstdc++'s
-  // empty deque holds ~600 bytes.
-  std::vector<Frame> queue_;
-  size_t head_ = 0;
-  size_t partial_ = 0;
-  size_t queued_bytes_ = 0;  // frame bytes in queue_[head_..]
-  // The welcome and resume replay not yet written: allowed on top of the queue's bounds.
-  size_t replay_messages_left_ = 0;
-  size_t replay_bytes_left_ = 0;
   // Received bytes not yet a whole frame (the pending read appends to in_ when it reads: only
   // the read loop touches it), and the fragments of a message in progress. Empty (no
   // allocation) for an idle connection.
@@ -275,19 +315,14 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   Clock::time_point close_deadline_ = Clock::time_point::max();
   Clock::time_point timer_at_ = Clock::time_point::max();  // the timer's pending expiry
   bool timer_waiting_ = false;
-  bool ping_sent_ = false;     // a keep-alive ping is out since the last read
-  bool open_ = false;          // handshake done, accepting sends, not yet closed
-  bool flush_listed_ = false;  // on the room's flush list
-  bool writing_ = false;       // waiting for writability (plain) or a write to end (TLS)
-  bool close_queued_ = false;  // the close frame is in the queue (nothing goes after it)
-  bool close_sent_ = false;    // ... and fully written
-  bool peer_closed_ = false;   // the client's close frame arrived
-  bool discard_ = false;       // a protocol error: what the client sends is not parsed any more
-  bool joined_ = false;        // registered with the host (on a shard: the join was posted)
-  bool ended_ = false;         // the read loop has ended
+  bool ping_sent_ = false;    // a keep-alive ping is out since the last read
+  bool close_sent_ = false;   // ... and fully written
+  bool peer_closed_ = false;  // the client's close frame arrived
+  bool discard_ = false;      // a protocol error: what the client sends is not parsed any more
+  bool joined_ = false;       // registered with the host (on a shard: the join was posted)
+  bool ended_ = false;        // the read loop has ended
   // TLS: the closing handshake completed, so the connection ends with close_notify (run()).
   bool tls_close_ = false;
-  std::optional<uint16_t> close_code_;  // a close has begun
 };
 
 }  // namespace ws

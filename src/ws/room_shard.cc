@@ -42,9 +42,13 @@ void RoomShard::apply(Op& op) {
   switch (op.kind) {
     case K::kBroadcast: {
       uint64_t receivers = 0;
-      for (const auto& s : conns_) {
-        if (op.audience.includes(s->who().role, s->who().user_id)) {
-          s->send_frame(op.frame);
+      const size_t n = conns_.size();
+      for (size_t i = 0; i < n; ++i) {
+        if (i + LiveSession::kPrefetchAhead < n)
+          LiveSession::prefetch(conns_[i + LiveSession::kPrefetchAhead].get());
+        LiveSession& s = *conns_[i];
+        if (s.hears(op.audience)) {
+          s.send_frame(op.frame);
           ++receivers;
         }
       }
@@ -141,9 +145,13 @@ void RoomConnections::broadcast(const Frame& frame, const classroom::Audience& a
     shards_[t]->post(std::move(op));
   }
   uint64_t receivers = 0;
-  for (const auto& s : local_) {
-    if (audience.includes(s->who().role, s->who().user_id)) {
-      s->send_frame(frame);
+  const size_t n = local_.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + LiveSession::kPrefetchAhead < n)
+      LiveSession::prefetch(local_[i + LiveSession::kPrefetchAhead].get());
+    LiveSession& s = *local_[i];
+    if (s.hears(audience)) {
+      s.send_frame(frame);
       ++receivers;
     }
   }

@@ -2,9 +2,11 @@
 
 #include <linux/io_uring.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -73,7 +75,7 @@ bool env_allows() {
 
 }  // namespace
 
-std::unique_ptr<SendRing> SendRing::create(unsigned entries) {
+std::shared_ptr<SendRing> SendRing::create(unsigned entries) {
   io_uring_params p{};
   // Submit every entry even when one fails (a closed descriptor), and no interrupt to run
   // completion work: every entry completes inline anyway.
@@ -84,7 +86,7 @@ std::unique_ptr<SendRing> SendRing::create(unsigned entries) {
     fd = ring_setup(entries, &p);
   }
   if (fd < 0) return nullptr;
-  std::unique_ptr<SendRing> r(new SendRing());
+  std::shared_ptr<SendRing> r(new SendRing());
   r->fd_ = fd;
   r->entries_ = p.sq_entries;
   // The timed wait in submit_and_reap needs IORING_FEAT_EXT_ARG (Linux 5.11).
@@ -130,19 +132,51 @@ std::unique_ptr<SendRing> SendRing::create(unsigned entries) {
   r->batch_.reserve(r->entries_);
   r->headers_.resize(r->entries_);
   r->results_.reserve(r->entries_);
-  if (!full_socket_fails_at_once(*r) || r->fd_ < 0) return nullptr;
+  if (!full_socket_fails_at_once(*r) || r->failed_) return nullptr;
+  // An empty file table of one slot per possible descriptor (up to kMaxRegistered; sparse
+  // tables are Linux 5.19): sockets are registered one by one as they first send.
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur > 0) {
+    io_uring_rsrc_register reg{};
+    reg.nr = unsigned(std::min<rlim_t>(nofile.rlim_cur, kMaxRegistered));
+    reg.flags = IORING_RSRC_REGISTER_SPARSE;
+    if (ring_register(fd, IORING_REGISTER_FILES2, &reg, sizeof reg) == 0)
+      r->registered_slots_ = reg.nr;
+  }
   return r;
 }
 
-SendRing::~SendRing() { shut(); }
+SendRing::~SendRing() {
+  shut();
+  if (fd_ >= 0) ::close(fd_);  // releases whatever is still registered
+}
 
 void SendRing::shut() {
   if (sqes_ptr_) ::munmap(sqes_ptr_, sqes_len_);
   if (cq_ptr_) ::munmap(cq_ptr_, cq_len_);
   if (sq_ptr_) ::munmap(sq_ptr_, sq_len_);
   sqes_ptr_ = cq_ptr_ = sq_ptr_ = nullptr;
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  failed_ = true;
+}
+
+bool SendRing::register_fd(int fd) {
+  if (failed_ || fd < 0 || unsigned(fd) >= registered_slots_) return false;
+  io_uring_files_update up{};
+  up.offset = unsigned(fd);
+  up.fds = reinterpret_cast<uint64_t>(&fd);
+  return ring_register(fd_, IORING_REGISTER_FILES_UPDATE, &up, 1) == 1;
+}
+
+void SendRing::unregister_fd(int fd) {
+  if (fd < 0 || unsigned(fd) >= registered_slots_) return;
+  int none = -1;
+  io_uring_files_update up{};
+  up.offset = unsigned(fd);
+  up.fds = reinterpret_cast<uint64_t>(&none);
+  if (ring_register(fd_, IORING_REGISTER_FILES_UPDATE, &up, 1) != 1) {
+    // The socket would stay open while the ring lives: say so (never seen; a bug).
+    base::log::warn("live.send_ring_unregister").kv("fd", fd).kv("errno", errno);
+  }
 }
 
 bool SendRing::enabled() {
@@ -162,18 +196,20 @@ bool SendRing::enabled() {
 
 SendRing* SendRing::for_this_thread() {
   if (!enabled()) return nullptr;
-  thread_local std::unique_ptr<SendRing> ring;
+  // Shared with the connections registered with it (they unregister before closing, perhaps
+  // after this thread has ended).
+  thread_local std::shared_ptr<SendRing> ring;
   thread_local bool tried = false;
   if (!tried) {
     tried = true;
     ring = create(kRingEntries);
   }
-  if (ring && ring->fd_ < 0) ring.reset();  // failed and shut: the ordinary writes from now on
+  if (ring && ring->failed_) ring.reset();  // failed and shut: the ordinary writes from now on
   return ring.get();
 }
 
-void SendRing::add(int fd, const iovec* iov, size_t n, uint64_t tag) {
-  batch_.push_back(Entry{fd, iovs_.size(), n});
+void SendRing::add(int fd, const iovec* iov, size_t n, uint64_t tag, bool registered) {
+  batch_.push_back(Entry{fd, registered, iovs_.size(), n});
   iovs_.insert(iovs_.end(), iov, iov + n);
   tags_.push_back(tag);
 }
@@ -194,7 +230,7 @@ size_t SendRing::reap() {
 void SendRing::submit_and_reap() {
   const size_t k = batch_.size();
   if (k == 0) return;
-  if (fd_ < 0) {
+  if (failed_) {
     for (uint64_t t : tags_) results_.push_back(Result{t, kNotSubmitted});
   } else {
     auto* sqes = static_cast<io_uring_sqe*>(sqes_ptr_);
@@ -204,7 +240,8 @@ void SendRing::submit_and_reap() {
       const unsigned idx = (tail + unsigned(j)) & sq_mask_;
       io_uring_sqe& s = sqes[idx];
       std::memset(&s, 0, sizeof s);
-      s.fd = e.fd;
+      s.fd = e.fd;  // registered: its slot, the same number
+      if (e.registered) s.flags = IOSQE_FIXED_FILE;
       s.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
       if (e.iov_count == 1 && plain_send_) {
         const iovec& v = iovs_[e.iov_begin];
