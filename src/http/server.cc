@@ -954,7 +954,7 @@ asio::awaitable<rest::Response> run_coroutine(const Handler& handler, Ctx& ctx) 
 asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, const Incoming& req,
                                       bool over, int64_t start) {
   std::string_view label;
-  std::string user_id;
+  std::string_view user_id;  // the call's, which conn keeps until the answer is logged
   const bool head = req.method() == Verb::head;
   const RequestId request_id = request_id_for(req);
   // Routing and the handler, here rather than in a coroutine of their own (a frame and two
@@ -962,6 +962,9 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
   // and its answer written as it is: no coroutine, no Beast message, and a body shared with a
   // cache (GET course) copied once, into the connection's buffer.
   rest::Response res;
+  // What is written: `res`, or a REST route's immediate answer where it is, in conn.reply (not
+  // moved out of it: a Response move and destruction less per request).
+  const rest::Response* answer = &res;
   {
     std::string_view target = req.target();
     size_t q = target.find('?');
@@ -980,14 +983,14 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
           RestCall& rc = conn.call.emplace(ctx);
           rest::Reply& reply = conn.reply.emplace(m.rest->handler(rc.call));
           if (reply.response) {
-            res = std::move(*reply.response);
+            answer = &*reply.response;
           } else {
             res = co_await commit_reply(*m.rest->writer, reply);
           }
-          user_id = std::move(rc.call.user_id);
+          user_id = rc.call.user_id;
         } else {
           res = co_await run_coroutine(*m.handler, ctx);
-          user_id = std::move(ctx.user_id);
+          user_id = ctx.user_id;
         }
       } catch (const std::exception& e) {
         // A handler bug must not take the connection or the process down.
@@ -997,16 +1000,14 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
       if (threw) {
         res = rest::error_response(
             base::internal_error("internal error; the server logged the details"));
+        answer = &res;
       }
-      // Nothing of the call is kept past its answer (a reply's continuation may hold more).
-      conn.reply.reset();
-      conn.call.reset();
-      conn.ctx.reset();
     }
   }
-  const bool keep_alive = req.keep_alive() && keep_alive_of(res) && !stopping_ && !over;
+  const rest::Response& out = *answer;
+  const bool keep_alive = req.keep_alive() && keep_alive_of(out) && !stopping_ && !over;
   conn.expires_after(options_.read_timeout);
-  serialize_response(res, head, req.version(), keep_alive, request_id.view(), conn.wire);
+  serialize_response(out, head, req.version(), keep_alive, request_id.view(), conn.wire);
   // The next read follows at once; when the last one drained the socket it waits for
   // readability without a recv (http/reactor_read.h).
   // The usual answer goes out here at once (one send, or SSL_write on the socket), without
@@ -1016,20 +1017,24 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
   boost::system::error_code wec = send_now(socket, unsent, wait);
   if (!wec && !unsent.empty()) wec = co_await write_all(socket, unsent, wait);
   const int64_t took = base::SystemClock::instance().now_mono_ns() - start;
-  const std::string_view body = res.body_view();
-  if (observer_) observer_(label, unsigned(res.status), took, rest::error_code_of(res.status, body));
+  const std::string_view body = out.body_view();
+  if (observer_) observer_(label, unsigned(out.status), took, rest::error_code_of(out.status, body));
   // The route template, never the raw target (ids, and the live socket's token query).
   if (options_.access_log && base::log::level() <= base::log::Level::kInfo) {
     base::log::info("http.access")
         .kv("request_id", request_id.view())
         .kv("method", std::string_view(req.method_string().data(), req.method_string().size()))
         .kv("route", label.empty() ? std::string_view("unmatched") : label)
-        .kv("status", unsigned(res.status))
+        .kv("status", unsigned(out.status))
         .kv("duration_ms", double(took) / 1e6)
         .kv("user", user_id)
         .kv("bytes", uint64_t(head ? 0 : body.size()))
         .kv("tls", socket.is_tls());
   }
+  // Nothing of the call is kept past its answer (a reply's continuation may hold more).
+  conn.reply.reset();
+  conn.call.reset();
+  conn.ctx.reset();
   co_return !wec && keep_alive;
 }
 
