@@ -1005,7 +1005,9 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
   if (!wec && !unsent.empty()) wec = co_await write_all(socket, unsent, wait);
   const int64_t took = base::SystemClock::instance().now_mono_ns() - start;
   const std::string_view body = out.body_view();
-  if (observer_) observer_(label, unsigned(out.status), took, rest::error_code_of(out.status, body));
+  if (observer_) {
+    observer_(label, unsigned(out.status), took, rest::error_code_of(out.status, body));
+  }
   // The route template, never the raw target (ids, and the live socket's token query).
   if (options_.access_log && base::log::level() <= base::log::Level::kInfo) {
     base::log::info("http.access")
@@ -1066,8 +1068,7 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     // thread (its other connections, the deadline sweep, new connections go first).
     const size_t header_limit = uint32_t(options_.header_limit);
     boost::system::error_code rec;
-    while (parse_buffered(buffer, req, header_limit, options_.body_limit, rec) ==
-           ReadStep::kMore) {
+    while (parse_buffered(buffer, req, header_limit, options_.body_limit, rec) == ReadStep::kMore) {
       const size_t want = beast::read_size(buffer, 65536);
       if (want == 0) {
         rec = beast_http::error::buffer_overflow;

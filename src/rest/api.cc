@@ -125,9 +125,8 @@ struct Prologue {
 };
 
 base::Result<Prologue> begin(Call& c, const ApiDeps& d, bool with_body) {
-  EC_ASSIGN_OR_RETURN(const Actor* actor,
-                      authenticate_ref(c.req.headers.find("Authorization"), d,
-                                       *d.caches[size_t(c.thread_index)]));
+  EC_ASSIGN_OR_RETURN(const Actor* actor, authenticate_ref(c.req.headers.find("Authorization"), d,
+                                                           *d.caches[size_t(c.thread_index)]));
   c.user_id = actor->id;
   Prologue p{*actor, {}};
   if (with_body) {

@@ -28,7 +28,9 @@ base::Result<const classroom::Actor*> ThreadCache::actor_ref(std::string_view to
   EC_ASSIGN_OR_RETURN(base::Claims claims, base::verify_token(token, secret, now_unix_s));
   make_room(tokens_, kMaxEntries);
   auto [it, inserted] = tokens_.emplace(
-      std::string(token), Token{classroom::Actor{std::move(claims.sub), std::move(claims.name), claims.role}, claims.exp});
+      std::string(token),
+      Token{classroom::Actor{std::move(claims.sub), std::move(claims.name), claims.role},
+            claims.exp});
   return &it->second.actor;
 }
 

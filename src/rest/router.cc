@@ -30,15 +30,15 @@ size_t PathTable::add(std::string method, std::string pattern) {
     std::string_view seg = parts[i];
     const size_t at = size_t(seg.data() - r.pattern.data());
     if (!(seg.size() > 2 && seg.front() == '{' && seg.back() == '}')) continue;
-    if (at > literal) r.pieces.push_back({Piece::kLiteral, uint32_t(literal), uint32_t(at - literal)});
+    if (at > literal)
+      r.pieces.push_back({Piece::kLiteral, uint32_t(literal), uint32_t(at - literal)});
     const bool last = i + 1 == parts.size();
     r.pieces.push_back(
         {last && r.rest ? Piece::kRest : Piece::kParam, uint32_t(at), uint32_t(seg.size())});
     literal = at + seg.size();
   }
   if (r.pattern.size() > literal) {
-    r.pieces.push_back(
-        {Piece::kLiteral, uint32_t(literal), uint32_t(r.pattern.size() - literal)});
+    r.pieces.push_back({Piece::kLiteral, uint32_t(literal), uint32_t(r.pattern.size() - literal)});
   }
   r.pieces.shrink_to_fit();
   const auto index = uint32_t(routes_.size());
@@ -101,7 +101,8 @@ PathTable::Match PathTable::match(std::string_view method, std::string_view path
     for (const Piece& piece : r.pieces) {
       const char* text = r.pattern.data() + piece.begin;
       if (piece.kind == Piece::kLiteral) {
-        ok = path.size() - pos >= piece.size && std::memcmp(path.data() + pos, text, piece.size) == 0;
+        ok = path.size() - pos >= piece.size &&
+             std::memcmp(path.data() + pos, text, piece.size) == 0;
         pos += piece.size;
       } else if (p.size == p.values.size()) {
         ok = false;
