@@ -802,61 +802,48 @@ asio::awaitable<boost::system::error_code> Server::write_all(Transport& socket,
   }
 }
 
-// One request into `in` (eager: header and body), from what `buffer` holds first, as Beast's
-// async_read does: end_of_stream when the peer closed before sending anything,
-// partial_message when it closed in the middle, the parser's errors (limits, bad syntax).
-asio::awaitable<boost::system::error_code> Server::read_request(Transport& socket,
-                                                                beast::flat_buffer& buffer,
-                                                                Incoming& in, size_t header_limit,
-                                                                size_t body_limit) {
-  boost::system::error_code ec;
-  for (;;) {
-    if (buffer.size() > 0) {
-      // A whole plain head in the buffer, before Beast has seen any of it: the fast path
-      // (http/fast_head.h), which leaves everything it does not take to Beast below. Its
-      // request stays as views into the buffer (consumed, but not overwritten before the next
-      // read) and gets no Beast message unless someone asks for one (http/incoming.h).
-      if (!in.parser_started() &&
-          in.take_fast_head(
-              std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()),
-              header_limit)) {
-        buffer.consume(in.consumed());
-        co_return ec;
-      }
-      auto& parser = in.parser(header_limit, body_limit);
-      const size_t used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      if (!ec) {
-        if (parser.is_done()) co_return ec;
-        if (used > 0) continue;
-      } else if (ec != beast_http::error::need_more) {
-        co_return ec;
-      }
-      ec = {};
+// One request into `in` (eager: header and body) is read as Beast's async_read does:
+// end_of_stream when the peer closed before sending anything, partial_message when it closed in
+// the middle, the parser's errors (limits, bad syntax). serve() runs the loop (below) in its own
+// frame: a coroutine of its own was a frame, its start and its resumption per request (~300
+// instructions of a GET course).
+Server::ReadStep Server::parse_buffered(beast::flat_buffer& buffer, Incoming& in,
+                                        size_t header_limit, size_t body_limit,
+                                        boost::system::error_code& ec) {
+  ec = {};
+  while (buffer.size() > 0) {
+    // A whole plain head in the buffer, before Beast has seen any of it: the fast path
+    // (http/fast_head.h), which leaves everything it does not take to Beast below. Its
+    // request stays as views into the buffer (consumed, but not overwritten before the next
+    // read) and gets no Beast message unless someone asks for one (http/incoming.h).
+    if (!in.parser_started() &&
+        in.take_fast_head(
+            std::string_view(static_cast<const char*>(buffer.data().data()), buffer.size()),
+            header_limit)) {
+      buffer.consume(in.consumed());
+      return ReadStep::kDone;
     }
-    // More bytes: a read performed by Asio's reactor (Transport::async_read_some,
-    // http/reactor_read.h), read here rather than in a coroutine of its own (one frame less per
-    // request). After a plain read that drained the socket (fewer bytes than asked: the usual
-    // request), the next one waits for readability without a recv first, as nginx does; a
-    // wait costs no epoll_ctl. Under TLS it is SSL_read on the socket, OpenSSL's buffered
-    // bytes first. A read that finds bytes at once completes through the io_context's queue,
-    // so a client keeping the socket full of pipelined requests cannot hold the I/O thread
-    // (its other connections, the deadline sweep, new connections go first).
-    const size_t want = beast::read_size(buffer, 65536);
-    if (want == 0) co_return beast_http::error::buffer_overflow;
-    {
-      auto [rec, n] = co_await socket.async_read_some(buffer.prepare(want), kNoThrow);
-      buffer.commit(n);
-      ec = rec;
+    auto& parser = in.parser(header_limit, body_limit);
+    const size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (!ec) {
+      if (parser.is_done()) return ReadStep::kDone;
+      if (used > 0) continue;
+    } else if (ec != beast_http::error::need_more) {
+      return ReadStep::kDone;
     }
-    if (ec == asio::error::eof) {
-      if (!in.parser_started()) co_return beast_http::error::end_of_stream;
-      ec = {};
-      in.parser(header_limit, body_limit).put_eof(ec);
-      co_return ec;
-    }
-    if (ec) co_return ec;
+    ec = {};
+    break;
   }
+  return ReadStep::kMore;
+}
+
+boost::system::error_code Server::end_of_input(Incoming& in, size_t header_limit,
+                                               size_t body_limit) {
+  if (!in.parser_started()) return beast_http::error::end_of_stream;
+  boost::system::error_code ec;
+  in.parser(header_limit, body_limit).put_eof(ec);
+  return ec;
 }
 
 bool Server::enter_overflow(Worker& w, Conn& conn, Admit admit) {
@@ -954,7 +941,7 @@ asio::awaitable<rest::Response> run_coroutine(const Handler& handler, Ctx& ctx) 
 asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, const Incoming& req,
                                       bool over, int64_t start) {
   std::string_view label;
-  std::string user_id;
+  std::string_view user_id;  // the call's, which conn keeps until the answer is logged
   const bool head = req.method() == Verb::head;
   const RequestId request_id = request_id_for(req);
   // Routing and the handler, here rather than in a coroutine of their own (a frame and two
@@ -962,6 +949,9 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
   // and its answer written as it is: no coroutine, no Beast message, and a body shared with a
   // cache (GET course) copied once, into the connection's buffer.
   rest::Response res;
+  // What is written: `res`, or a REST route's immediate answer where it is, in conn.reply (not
+  // moved out of it: a Response move and destruction less per request).
+  const rest::Response* answer = &res;
   {
     std::string_view target = req.target();
     size_t q = target.find('?');
@@ -980,14 +970,14 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
           RestCall& rc = conn.call.emplace(ctx);
           rest::Reply& reply = conn.reply.emplace(m.rest->handler(rc.call));
           if (reply.response) {
-            res = std::move(*reply.response);
+            answer = &*reply.response;
           } else {
             res = co_await commit_reply(*m.rest->writer, reply);
           }
-          user_id = std::move(rc.call.user_id);
+          user_id = rc.call.user_id;
         } else {
           res = co_await run_coroutine(*m.handler, ctx);
-          user_id = std::move(ctx.user_id);
+          user_id = ctx.user_id;
         }
       } catch (const std::exception& e) {
         // A handler bug must not take the connection or the process down.
@@ -997,16 +987,14 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
       if (threw) {
         res = rest::error_response(
             base::internal_error("internal error; the server logged the details"));
+        answer = &res;
       }
-      // Nothing of the call is kept past its answer (a reply's continuation may hold more).
-      conn.reply.reset();
-      conn.call.reset();
-      conn.ctx.reset();
     }
   }
-  const bool keep_alive = req.keep_alive() && keep_alive_of(res) && !stopping_ && !over;
+  const rest::Response& out = *answer;
+  const bool keep_alive = req.keep_alive() && keep_alive_of(out) && !stopping_ && !over;
   conn.expires_after(options_.read_timeout);
-  serialize_response(res, head, req.version(), keep_alive, request_id.view(), conn.wire);
+  serialize_response(out, head, req.version(), keep_alive, request_id.view(), conn.wire);
   // The next read follows at once; when the last one drained the socket it waits for
   // readability without a recv (http/reactor_read.h).
   // The usual answer goes out here at once (one send, or SSL_write on the socket), without
@@ -1016,20 +1004,26 @@ asio::awaitable<bool> Server::respond(Worker& w, Conn& conn, Transport& socket, 
   boost::system::error_code wec = send_now(socket, unsent, wait);
   if (!wec && !unsent.empty()) wec = co_await write_all(socket, unsent, wait);
   const int64_t took = base::SystemClock::instance().now_mono_ns() - start;
-  const std::string_view body = res.body_view();
-  if (observer_) observer_(label, unsigned(res.status), took, rest::error_code_of(res.status, body));
+  const std::string_view body = out.body_view();
+  if (observer_) {
+    observer_(label, unsigned(out.status), took, rest::error_code_of(out.status, body));
+  }
   // The route template, never the raw target (ids, and the live socket's token query).
   if (options_.access_log && base::log::level() <= base::log::Level::kInfo) {
     base::log::info("http.access")
         .kv("request_id", request_id.view())
         .kv("method", std::string_view(req.method_string().data(), req.method_string().size()))
         .kv("route", label.empty() ? std::string_view("unmatched") : label)
-        .kv("status", unsigned(res.status))
+        .kv("status", unsigned(out.status))
         .kv("duration_ms", double(took) / 1e6)
         .kv("user", user_id)
         .kv("bytes", uint64_t(head ? 0 : body.size()))
         .kv("tls", socket.is_tls());
   }
+  // Nothing of the call is kept past its answer (a reply's continuation may hold more).
+  conn.reply.reset();
+  conn.call.reset();
+  conn.ctx.reset();
   co_return !wec && keep_alive;
 }
 
@@ -1064,8 +1058,33 @@ asio::awaitable<void> Server::serve(Worker& w, tcp::socket raw, Admission::Slot 
     }
     req.reset();
     conn.expires_after(read_timeout);
-    boost::system::error_code rec = co_await read_request(
-        socket, buffer, req, uint32_t(options_.header_limit), options_.body_limit);
+    // The next request: from `buffer` first, then the connection (parse_buffered says how).
+    // More bytes come from a read performed by Asio's reactor (Transport::async_read_some,
+    // http/reactor_read.h). After a plain read that drained the socket (fewer bytes than
+    // asked: the usual request), the next one waits for readability without a recv first, as
+    // nginx does; a wait costs no epoll_ctl. Under TLS it is SSL_read on the socket, OpenSSL's
+    // buffered bytes first. A read that finds bytes at once completes through the io_context's
+    // queue, so a client keeping the socket full of pipelined requests cannot hold the I/O
+    // thread (its other connections, the deadline sweep, new connections go first).
+    const size_t header_limit = uint32_t(options_.header_limit);
+    boost::system::error_code rec;
+    while (parse_buffered(buffer, req, header_limit, options_.body_limit, rec) == ReadStep::kMore) {
+      const size_t want = beast::read_size(buffer, 65536);
+      if (want == 0) {
+        rec = beast_http::error::buffer_overflow;
+        break;
+      }
+      auto [ec_read, n] = co_await socket.async_read_some(buffer.prepare(want), kNoThrow);
+      buffer.commit(n);
+      if (ec_read == asio::error::eof) {
+        rec = end_of_input(req, header_limit, options_.body_limit);
+        break;
+      }
+      if (ec_read) {
+        rec = ec_read;
+        break;
+      }
+    }
     conn.busy = true;
     if (rec) {
       if (std::optional<Response> reply = read_error_reply(rec, options_)) {

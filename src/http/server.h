@@ -179,11 +179,18 @@ class Server {
   // the first write (what an attempt just now said to wait for).
   static boost::asio::awaitable<boost::system::error_code> write_all(
       Transport& stream, std::string_view bytes, Transport::Wait first = Transport::Wait::kNone);
-  // The next request into `in` (its fast head, when the fast path of http/fast_head.h takes
-  // it, or its Beast parser), from `buffer` first, then the connection.
-  static boost::asio::awaitable<boost::system::error_code> read_request(
-      Transport& stream, boost::beast::flat_buffer& buffer, Incoming& in, size_t header_limit,
-      size_t body_limit);
+  // Reading the next request into `in` (its fast head, when the fast path of
+  // http/fast_head.h takes it, or its Beast parser), from `buffer` first, then the connection
+  // (serve()'s loop). kDone: `in` holds a whole request, or `ec` says what stopped it; kMore:
+  // `buffer` holds no more of it, read more.
+  enum class ReadStep { kDone, kMore };
+  static ReadStep parse_buffered(boost::beast::flat_buffer& buffer, Incoming& in,
+                                 size_t header_limit, size_t body_limit,
+                                 boost::system::error_code& ec);
+  // The connection ended (end of stream) while `in` was being read: end_of_stream before any
+  // byte of it, else what its parser says of the end (partial_message, or none).
+  static boost::system::error_code end_of_input(Incoming& in, size_t header_limit,
+                                                size_t body_limit);
   // Routes `req`, writes the answer and logs it (access log, observer). False: close.
   boost::asio::awaitable<bool> respond(Worker& w, Conn& conn, Transport& stream,
                                        const Incoming& req, bool over, int64_t start);

@@ -17,18 +17,27 @@ void make_room(Map& m, size_t max) {
 }
 }  // namespace
 
-base::Result<classroom::Actor> ThreadCache::actor_for(std::string_view token,
-                                                      std::string_view secret, int64_t now_unix_s) {
+base::Result<const classroom::Actor*> ThreadCache::actor_ref(std::string_view token,
+                                                             std::string_view secret,
+                                                             int64_t now_unix_s) {
   if (auto it = tokens_.find(token); it != tokens_.end()) {
     // The same test as verify_token's (nbf and iat were checked when it was first seen).
-    if (now_unix_s - base::kTokenLeewaySeconds < it->second.exp) return it->second.actor;
+    if (now_unix_s - base::kTokenLeewaySeconds < it->second.exp) return &it->second.actor;
     tokens_.erase(it);  // expired: verify again to get the exact error
   }
   EC_ASSIGN_OR_RETURN(base::Claims claims, base::verify_token(token, secret, now_unix_s));
-  classroom::Actor actor{claims.sub, claims.name, claims.role};
   make_room(tokens_, kMaxEntries);
-  tokens_.emplace(std::string(token), Token{actor, claims.exp});
-  return actor;
+  auto [it, inserted] = tokens_.emplace(
+      std::string(token),
+      Token{classroom::Actor{std::move(claims.sub), std::move(claims.name), claims.role},
+            claims.exp});
+  return &it->second.actor;
+}
+
+base::Result<classroom::Actor> ThreadCache::actor_for(std::string_view token,
+                                                      std::string_view secret, int64_t now_unix_s) {
+  EC_ASSIGN_OR_RETURN(const classroom::Actor* actor, actor_ref(token, secret, now_unix_s));
+  return *actor;
 }
 
 uint64_t ThreadCache::generation() const {

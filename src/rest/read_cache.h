@@ -17,8 +17,14 @@ class ThreadCache final : public classroom::Reader {
  public:
   explicit ThreadCache(store::Db& db) : db_(db) {}
 
-  // A token verified earlier on this thread is not verified again (its expiry still is, with
-  // the same leeway as base::verify_token).
+  // The caller a token names. A token verified earlier on this thread is not verified again
+  // (its expiry still is, with the same leeway as base::verify_token). The Actor is this
+  // cache's own entry, borrowed: valid until the next actor_ref() or actor_for() on this cache
+  // (which may drop entries), so keep it only while the one request is handled and copy it for
+  // anything that runs later (a write's commit and its continuation).
+  base::Result<const classroom::Actor*> actor_ref(std::string_view token, std::string_view secret,
+                                                  int64_t now_unix_s);
+  // actor_ref()'s Actor, copied.
   base::Result<classroom::Actor> actor_for(std::string_view token, std::string_view secret,
                                            int64_t now_unix_s);
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -48,12 +49,21 @@ class PathTable {
   std::string_view pattern(size_t i) const { return routes_[i].pattern; }
 
  private:
+  // What a route's pattern is matched as, in order: literal text (its slashes included),
+  // "{x}" (one non-empty segment) and, last, "{x*}" (the rest of the path). Offsets into the
+  // pattern (not views: a Route is moved, and a short pattern's bytes with it).
+  struct Piece {
+    enum Kind : uint8_t { kLiteral, kParam, kRest };
+    Kind kind;
+    uint32_t begin;  // the literal's bytes, or the whole "{x}" / "{x*}"
+    uint32_t size;
+  };
   struct Route {
     std::string method;
     std::string pattern;
-    std::vector<std::string> segments;  // "{x}" marks a parameter
-    std::vector<bool> param;            // per segment: "{x}"
-    bool rest = false;                  // the last segment is "{x*}"
+    size_t segment_count = 0;
+    bool rest = false;  // the last segment is "{x*}"
+    std::vector<Piece> pieces;
   };
   static constexpr size_t kMaxSegments = 16;  // deeper paths match no route
   std::vector<Route> routes_;

@@ -68,5 +68,41 @@ TEST(RouterTest, ARestRouteIsRunInPlaceUntilAWrapperReplacesIt) {
   EXPECT_EQ(m.rest, nullptr);
 }
 
+TEST(RouterTest, PiecesMatchWholeSegmentsOnly) {
+  Router r;
+  r.add(Verb::get, "/api/v1/courses/{id}", dummy());
+  r.add(Verb::get, "/api/v1/courses/{id}/students/{student_id}", dummy());
+  r.add(Verb::get, "/v1/data/{path*}", dummy());
+  r.add(Verb::get, "/", dummy());
+  PathParams p;
+  // An empty {id}, a literal that only starts the segment, an extra segment: no route.
+  EXPECT_EQ(r.match(Verb::get, "/api/v1/courses/", p).handler, nullptr);
+  EXPECT_EQ(r.match(Verb::get, "/api/v1/coursesX/crs_1", p).handler, nullptr);
+  EXPECT_EQ(r.match(Verb::get, "/api/v1/course/crs_1", p).handler, nullptr);
+  EXPECT_EQ(r.match(Verb::get, "/api/v1/courses/crs_1/", p).handler, nullptr);
+  EXPECT_EQ(r.match(Verb::get, "/api//v1/courses/crs_1", p).handler, nullptr);
+  EXPECT_EQ(r.match(Verb::get, "/api/v1/courses/crs_1/students/", p).handler, nullptr);
+  EXPECT_EQ(p.size, 0u);
+  Router::Match m = r.match(Verb::get, "/api/v1/courses/crs_1/students/usr_2", p);
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(m.label, "/api/v1/courses/{id}/students/{student_id}");
+  EXPECT_EQ(p.get("id"), "crs_1");
+  EXPECT_EQ(p.get("student_id"), "usr_2");
+  // "{x*}": the rest of the path, slashes included; after a final slash, empty.
+  m = r.match(Verb::get, "/v1/data/a/b/c", p);
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(p.get("path"), "a/b/c");
+  m = r.match(Verb::get, "/v1/data/", p);
+  ASSERT_NE(m.handler, nullptr);
+  EXPECT_EQ(p.get("path"), "");
+  EXPECT_EQ(r.match(Verb::get, "/v1/data", p).handler, nullptr);
+  EXPECT_EQ(r.match(Verb::get, "/v1/datax/a", p).handler, nullptr);
+  EXPECT_NE(r.match(Verb::get, "/", p).handler, nullptr);
+  EXPECT_EQ(r.match(Verb::get, "//", p).handler, nullptr);
+  // Deeper than any route (17 segments): none, the rest route included.
+  EXPECT_EQ(r.match(Verb::get, "/v1/data/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o", p).handler, nullptr);
+  EXPECT_NE(r.match(Verb::get, "/v1/data/a/b/c/d/e/f/g/h/i/j/k/l/m/n", p).handler, nullptr);
+}
+
 }  // namespace
 }  // namespace http
