@@ -207,6 +207,21 @@ base::Status Room::chat(std::string_view user_id, std::string_view text) {
   return base::Status::ok();
 }
 
+base::Status Room::take_change_token(std::string_view user_id) {
+  auto lim = change_limits_.find(user_id);
+  if (lim == change_limits_.end()) {
+    lim = change_limits_
+              .emplace(std::string(user_id),
+                       TokenBucket(config_.change_burst, config_.change_per_second))
+              .first;
+  }
+  if (!lim->second.try_take(clock_.now_mono_ns())) {
+    return base::Status(base::Code::kResourceExhausted,
+                        "you are changing the room too fast; wait a moment", "rate_limited");
+  }
+  return base::Status::ok();
+}
+
 base::Status Room::delete_chat(std::string_view by, std::string_view message_id) {
   EC_RETURN_IF_ERROR(authorize(by, "moderate", "not_teacher"));
   for (auto it = recent_chat_.begin(); it != recent_chat_.end(); ++it) {
