@@ -347,7 +347,8 @@ void register_sessions(Routes& r, ApiDeps& d) {
     auto want = c.query_param("status");
     if (want && *want != "live" && *want != "ended") {
       // Not an empty list: a typo ("?status=ended ") must not read as "no sessions".
-      return error_response(base::invalid_argument("status must be live or ended", "invalid_query"));
+      return error_response(
+          base::invalid_argument("status must be live or ended", "invalid_query"));
     }
     store::Db& db = reader(d, c);
     EC_REPLY_TRY(auto list, d.service->list_sessions(db, p.actor, c.param("id")));

@@ -133,14 +133,17 @@ TEST(RoomProtocolTest, AnswerItemsAreReadStrictly) {
   EXPECT_TRUE((*ok)[0].empty());
 }
 
+// Parses `text` (which must be a valid message) and applies it as `user`.
+base::Result<NextStep> apply(Room& room, std::string_view user, const char* text) {
+  auto m = parse_client_message(text, nullptr);
+  EXPECT_TRUE(m.is_ok()) << text;
+  return apply_client_message(room, user, *m);
+}
+
 TEST_F(RoomFixture, ApplyRoutesToTheRoomAndGatesTeacherSteps) {
   join("t1", Role::kTeacher);
   join("s1", Role::kStudent);
-  auto run = [&](std::string_view user, const char* text) {
-    auto m = parse_client_message(text, nullptr);
-    EXPECT_TRUE(m.is_ok()) << text;
-    return apply_client_message(*room, user, *m);
-  };
+  auto run = [&](std::string_view user, const char* text) { return apply(*room, user, text); };
   EXPECT_EQ(*run("s1", R"({"type":"chat","text":"hello"})"), NextStep::kNone);
   EXPECT_EQ(listener.of("chat_message").size(), 1u);
   EXPECT_EQ(*run("s1", R"({"type":"hand_raise"})"), NextStep::kNone);
@@ -169,11 +172,7 @@ TEST_F(RoomFixture, ApplyRoutesToTheRoomAndGatesTeacherSteps) {
 TEST_F(RoomFixture, StoredChangesAreRateLimitedPerUser) {
   join("t1", Role::kTeacher);
   join("s1", Role::kStudent);
-  auto run = [&](std::string_view user, const char* text) {
-    auto m = parse_client_message(text, nullptr);
-    EXPECT_TRUE(m.is_ok()) << text;
-    return apply_client_message(*room, user, *m);
-  };
+  auto run = [&](std::string_view user, const char* text) { return apply(*room, user, text); };
   const char* mute = R"({"type":"mute","muted":true})";
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(run("t1", mute).is_ok()) << i;
   for (const char* change :
