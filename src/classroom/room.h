@@ -145,8 +145,8 @@ class Room {
   // Takes one of `user_id`'s tokens for a stored change (RoomConfig::change_burst and
   // change_per_second): ResourceExhausted "rate_limited" when it has none. A socket's
   // message costs no write but each of these does, and none waits for the last to commit,
-  // so without this one teacher's mute flood filled the node's write queue (503
-  // write_queue_full for everyone else's writes, other rooms' chat and state not stored).
+  // so without this one teacher's mute flood could fill the node's write queue (on a busy
+  // box: 503 write_queue_full for everyone else's writes).
   base::Status take_change_token(std::string_view user_id);
   // Teacher moderation. `by` must be a teacher in the room (PermissionDenied "not_teacher").
   base::Status delete_chat(std::string_view by, std::string_view message_id);
