@@ -8,6 +8,22 @@ namespace classroom {
 
 namespace json = boost::json;
 
+namespace {
+
+// Takes a token from `user`'s bucket in `limits` (a full one of `burst` for a user seen first):
+// ResourceExhausted "rate_limited" with `message` when it is empty.
+base::Status take_token(std::map<std::string, TokenBucket, std::less<>>& limits,
+                        std::string_view user, double burst, double per_second, int64_t now_ns,
+                        std::string_view message) {
+  auto it = limits.find(user);
+  if (it == limits.end())
+    it = limits.emplace(std::string(user), TokenBucket(burst, per_second)).first;
+  if (it->second.try_take(now_ns)) return base::Status::ok();
+  return base::Status(base::Code::kResourceExhausted, std::string(message), "rate_limited");
+}
+
+}  // namespace
+
 std::string_view role_name(Role role) { return role == Role::kTeacher ? "teacher" : "student"; }
 
 Room::Room(RoomConfig config, RoomListener& listener, base::Clock& clock, base::Random& random)
@@ -181,17 +197,9 @@ base::Status Room::chat(std::string_view user_id, std::string_view text) {
   EC_RETURN_IF_ERROR(validate_chat_text(text, config_.chat_max_chars));
   if (m->who.role == Role::kStudent) {
     if (is_muted(user_id)) return base::permission_denied("chat is muted", "muted");
-    auto lim = chat_limits_.find(user_id);
-    if (lim == chat_limits_.end()) {
-      lim = chat_limits_
-                .emplace(std::string(user_id),
-                         TokenBucket(config_.chat_burst, config_.chat_per_second))
-                .first;
-    }
-    if (!lim->second.try_take(clock_.now_mono_ns())) {
-      return base::Status(base::Code::kResourceExhausted,
-                          "you are sending messages too fast; wait a moment", "rate_limited");
-    }
+    EC_RETURN_IF_ERROR(take_token(chat_limits_, user_id, config_.chat_burst,
+                                  config_.chat_per_second, clock_.now_mono_ns(),
+                                  "you are sending messages too fast; wait a moment"));
   }
   ChatMessage msg{base::new_id("msg", random_),
                   config_.session_id,
@@ -205,6 +213,11 @@ base::Status Room::chat(std::string_view user_id, std::string_view text) {
   recent_chat_.push_back(std::move(msg));
   while (recent_chat_.size() > config_.recent_chat) recent_chat_.pop_front();
   return base::Status::ok();
+}
+
+base::Status Room::take_change_token(std::string_view user_id) {
+  return take_token(change_limits_, user_id, config_.change_burst, config_.change_per_second,
+                    clock_.now_mono_ns(), "you are changing the room too fast; wait a moment");
 }
 
 base::Status Room::delete_chat(std::string_view by, std::string_view message_id) {

@@ -45,6 +45,10 @@ struct RoomConfig {
   size_t chat_max_chars = 1000;     // code points per message
   double chat_burst = 5;            // messages a student may send at once ...
   double chat_per_second = 1;       // ... and the sustained rate (teachers are not limited)
+  // Stored changes (mute, remove, chat_delete, quiz_publish/close, stage_give/take) one user
+  // may ask for at once, and per second sustained: each is a write to the database.
+  double change_burst = 50;
+  double change_per_second = 20;
   size_t recent_chat = 50;          // messages kept for snapshots
   size_t resume_max_events = 4096;  // resume buffer bounds
   size_t resume_max_bytes = 4 << 20;
@@ -138,6 +142,12 @@ class Room {
   // ResourceExhausted "rate_limited", InvalidArgument "invalid_text"/"message_too_long",
   // FailedPrecondition "session_ended".
   base::Status chat(std::string_view user_id, std::string_view text);
+  // Takes one of `user_id`'s tokens for a stored change (RoomConfig::change_burst and
+  // change_per_second): ResourceExhausted "rate_limited" when it has none. A socket's
+  // message costs no write but each of these does, and none waits for the last to commit,
+  // so without this one teacher's mute flood could fill the node's write queue (on a busy
+  // box: 503 write_queue_full for everyone else's writes).
+  base::Status take_change_token(std::string_view user_id);
   // Teacher moderation. `by` must be a teacher in the room (PermissionDenied "not_teacher").
   base::Status delete_chat(std::string_view by, std::string_view message_id);
   // Mutes or unmutes chat for every student (`target` empty) or one student.
@@ -257,6 +267,7 @@ class Room {
   bool chat_muted_all_ = false;
   std::set<std::string, std::less<>> muted_;  // individually muted students (kept across rejoin)
   std::map<std::string, TokenBucket, std::less<>> chat_limits_;  // per student
+  std::map<std::string, TokenBucket, std::less<>> change_limits_;  // per user (take_change_token)
   std::deque<ChatMessage> recent_chat_;                          // newest at the back
 
   HandQueue hands_;

@@ -165,6 +165,20 @@ base::Result<ClientMessage> parse_client_message(std::string_view text, std::str
 base::Result<NextStep> apply_client_message(Room& room, std::string_view user_id,
                                             const ClientMessage& msg) {
   switch (msg.type) {
+    case ClientType::kChatDelete:
+    case ClientType::kMute:
+    case ClientType::kRemove:
+    case ClientType::kQuizPublish:
+    case ClientType::kQuizClose:
+    case ClientType::kStageGive:
+    case ClientType::kStageTake:
+      // Each costs a write (Room::take_change_token).
+      EC_RETURN_IF_ERROR(room.take_change_token(user_id));
+      break;
+    default:
+      break;
+  }
+  switch (msg.type) {
     case ClientType::kPing:
       return NextStep::kPong;
     case ClientType::kChat:

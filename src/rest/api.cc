@@ -369,11 +369,16 @@ void register_sessions(Routes& r, ApiDeps& d) {
 
   r.add("GET", "/api/v1/courses/{id}/sessions", [&d](Call& c) -> Reply {
     EC_REPLY_TRY(Prologue p, begin(c, d, false));
+    auto want = c.query_param("status");
+    if (want && *want != "live" && *want != "ended") {
+      // Not an empty list: a typo ("?status=ended ") must not read as "no sessions".
+      return error_response(
+          base::invalid_argument("status must be live or ended", "invalid_query"));
+    }
     store::Db& db = reader(d, c);
     EC_REPLY_TRY(auto list, d.service->list_sessions(db, p.actor, c.param("id")));
     // The course's teacher and admins also see how many students came to each session.
     EC_REPLY_TRY(auto counts, d.service->attendance_counts(db, p.actor, c.param("id")));
-    auto want = c.query_param("status");
     json::array items;
     for (const auto& s : list) {
       if (want && store::to_string(s.status) != *want) continue;

@@ -7,6 +7,7 @@
 
 #include "base/jwt.h"
 #include "base/strings.h"
+#include "ws/frame.h"
 
 namespace ws::wire {
 
@@ -201,7 +202,10 @@ std::optional<Downstream> parse_downstream(std::string_view payload) {
       if (f.size() != 4 || f[0].empty()) return std::nullopt;
       auto code = base::parse_int(f[1]);
       auto status = base::parse_int(f[2]);
-      if (!code || !status || *status <= 0 || *status > int64_t(base::Code::kInternal)) {
+      // The code goes on the wire to browsers as it is: only one a close frame may carry
+      // (not 1005/1006, nothing a uint16_t cuts to another number).
+      if (!code || *code < 1000 || *code > 4999 || !is_valid_close_code(uint16_t(*code)) ||
+          !status || *status <= 0 || *status > int64_t(base::Code::kInternal)) {
         return std::nullopt;
       }
       d.kind = DownKind::kClose;

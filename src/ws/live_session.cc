@@ -184,6 +184,7 @@ asio::awaitable<void> LiveSession::run(std::unique_ptr<HttpRequest> req) {
   ended_ = true;
   queue_.clear();
   head_ = 0;
+  pong_at_ = kNoPong;
   partial_ = 0;
   queued_bytes_ = 0;
   in_ = {};
@@ -254,7 +255,7 @@ uint16_t LiveSession::header_problem(const FrameHeader& h) const {
 
 bool LiveSession::on_control_frame(Opcode op, std::string_view data) {
   if (op == Opcode::kPing) {
-    if (!close_queued_) push_frame(control_frame(Opcode::kPong, data));
+    if (!close_queued_) queue_pong(data);
     return true;
   }
   if (op != Opcode::kClose) return true;  // a pong
@@ -399,6 +400,21 @@ void LiveSession::push_frame(Frame frame) {
     return;
   }
   schedule_flush();
+}
+
+void LiveSession::queue_pong(std::string_view payload) {
+  // While the socket is full (the client reads nothing), a pong still wholly in the queue
+  // (not partly written, not copied into the TLS write in flight) is replaced. A client
+  // that reads gets a pong for every ping.
+  const size_t started = head_ + (tls() ? tls_frames_ : (partial_ > 0 ? 1 : 0));
+  if (writing_ && pong_at_ != kNoPong && pong_at_ >= started && pong_at_ < queue_.size()) {
+    Frame pong = control_frame(Opcode::kPong, payload);
+    queued_bytes_ = queued_bytes_ - queue_[pong_at_]->size() + pong->size();
+    queue_[pong_at_] = std::move(pong);
+    return;
+  }
+  push_frame(control_frame(Opcode::kPong, payload));
+  pong_at_ = queue_.size() - 1;
 }
 
 void LiveSession::close(uint16_t code, std::string reason) {
@@ -560,6 +576,7 @@ void LiveSession::drop_queued() {
   const size_t keep = tls() ? tls_frames_ : (partial_ > 0 ? 1 : 0);
   for (size_t i = head_ + keep; i < queue_.size(); ++i) queued_bytes_ -= queue_[i]->size();
   queue_.erase(queue_.begin() + ptrdiff_t(head_ + keep), queue_.end());
+  if (pong_at_ != kNoPong && pong_at_ >= queue_.size()) pong_at_ = kNoPong;
 }
 
 void LiveSession::write_queued() {
@@ -640,6 +657,7 @@ void LiveSession::retire_head() {
     replay_messages_left_ -= 1;
     replay_bytes_left_ -= std::min(replay_bytes_left_, size);
   }
+  if (head_ == pong_at_) pong_at_ = kNoPong;
   queue_[head_++].reset();
 }
 
@@ -652,6 +670,7 @@ void LiveSession::on_drained() {
   else
     queue_.clear();
   head_ = 0;
+  pong_at_ = kNoPong;
   if (close_queued_ && !close_sent_) {
     close_sent_ = true;
     beast::error_code ec;

@@ -123,6 +123,9 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   size_t head_ = 0;
   size_t partial_ = 0;
   size_t queued_bytes_ = 0;  // frame bytes in queue_[head_..]
+  // The index in queue_ of a pong none of whose bytes are written yet, or kNoPong.
+  static constexpr size_t kNoPong = size_t(-1);
+  size_t pong_at_ = kNoPong;
   // The welcome and resume replay not yet written: allowed on top of the queue's bounds.
   size_t replay_messages_left_ = 0;
   size_t replay_bytes_left_ = 0;
@@ -256,6 +259,12 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   void unregister_socket();
   // Queues a frame outside the queue's bounds (control frames, the close).
   void push_frame(Frame frame);
+  // Answers a client's ping. While the socket is full, at most one pong waits in the queue:
+  // a ping replaces the pong that has not started out (RFC 6455 §5.5.3 lets a pong answer
+  // only the latest ping), so a client that floods pings and reads nothing grows no queue.
+  // Pongs are outside the queue's bounds (a ping flood is no slow consumer of the room's
+  // events), so without this the queue grew by a frame per ping, without limit.
+  void queue_pong(std::string_view payload);
   // Drops the queued frames except one already partly written.
   void drop_queued();
   // Handles the bytes in in_: whole frames, then keeps the rest. False: stop reading.

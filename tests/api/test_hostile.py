@@ -149,6 +149,22 @@ class HostileBodiesTest(unittest.TestCase):
             self.assertEqual(st, 400, raw)
             self.assertIn(resp["error"]["code"], {"invalid_body", "invalid_json"}, raw)
 
+    def test_bad_query_parameters_are_400(self):
+        # Every list's status filter refuses a value it does not know (before: the sessions
+        # list answered 200 with no items, as if the course had no such session).
+        c = self.course["id"]
+        for path in (f"/api/v1/courses/{c}/sessions?status=bogus",
+                     f"/api/v1/courses/{c}/sessions?status=",
+                     f"/api/v1/courses/{c}/sessions?status=LIVE",
+                     "/api/v1/courses?status=bogus", "/api/v1/courses?limit=0"):
+            st, resp = self.srv.request("GET", path, tok=T)
+            self.assertEqual(st, 400, f"{path}: {resp}")
+            self.assertEqual(resp["error"]["code"], "invalid_query", path)
+        st, resp = self.srv.request("GET", f"/api/v1/courses/{c}/sessions?status=live", tok=T)
+        self.assertEqual((st, [s["id"] for s in resp["items"]]), (200, [self.session["id"]]))
+        st, resp = self.srv.request("GET", f"/api/v1/courses/{c}/sessions?status=ended", tok=T)
+        self.assertEqual((st, resp["items"]), (200, []))
+
     def test_policy_input_may_be_null(self):
         st, resp = self.srv.request("POST", "/v1/data/education/allow", {"input": None}, ADMIN,
                                     admin=True)

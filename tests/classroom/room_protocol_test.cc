@@ -133,14 +133,17 @@ TEST(RoomProtocolTest, AnswerItemsAreReadStrictly) {
   EXPECT_TRUE((*ok)[0].empty());
 }
 
+// Parses `text` (which must be a valid message) and applies it as `user`.
+base::Result<NextStep> apply(Room& room, std::string_view user, const char* text) {
+  auto m = parse_client_message(text, nullptr);
+  EXPECT_TRUE(m.is_ok()) << text;
+  return apply_client_message(room, user, *m);
+}
+
 TEST_F(RoomFixture, ApplyRoutesToTheRoomAndGatesTeacherSteps) {
   join("t1", Role::kTeacher);
   join("s1", Role::kStudent);
-  auto run = [&](std::string_view user, const char* text) {
-    auto m = parse_client_message(text, nullptr);
-    EXPECT_TRUE(m.is_ok()) << text;
-    return apply_client_message(*room, user, *m);
-  };
+  auto run = [&](std::string_view user, const char* text) { return apply(*room, user, text); };
   EXPECT_EQ(*run("s1", R"({"type":"chat","text":"hello"})"), NextStep::kNone);
   EXPECT_EQ(listener.of("chat_message").size(), 1u);
   EXPECT_EQ(*run("s1", R"({"type":"hand_raise"})"), NextStep::kNone);
@@ -161,6 +164,34 @@ TEST_F(RoomFixture, ApplyRoutesToTheRoomAndGatesTeacherSteps) {
   EXPECT_EQ(*run("s1", R"({"type":"media.subscribe","sdp":"v=0"})"), NextStep::kMedia);
   EXPECT_EQ(*run("t1", R"({"type":"media.publish","sdp":"v=0"})"), NextStep::kMedia);
   EXPECT_EQ(*run("t1", R"({"type":"media.unpublish"})"), NextStep::kMedia);
+}
+
+// Every stored change is a database write that nothing waits for: a teacher (not limited in
+// chat) gets rate_limited past 50 at once and 20 a second, students and other messages alike
+// unaffected.
+TEST_F(RoomFixture, StoredChangesAreRateLimitedPerUser) {
+  join("t1", Role::kTeacher);
+  join("s1", Role::kStudent);
+  auto run = [&](std::string_view user, const char* text) { return apply(*room, user, text); };
+  const char* mute = R"({"type":"mute","muted":true})";
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(run("t1", mute).is_ok()) << i;
+  for (const char* change :
+       {mute, R"({"type":"remove","user_id":"s1"})", R"({"type":"chat_delete","message_id":"m"})",
+        R"({"type":"quiz_publish","quiz_id":"qz_a"})", R"({"type":"quiz_close","quiz_id":"qz_a"})",
+        R"({"type":"stage_give","user_id":"s1"})", R"({"type":"stage_take"})"}) {
+    auto r = run("t1", change);
+    EXPECT_EQ(r.status().code(), base::Code::kResourceExhausted) << change;
+    EXPECT_EQ(r.status().reason(), "rate_limited") << change;
+  }
+  EXPECT_EQ(listener.of("chat_muted").size(), 50u);
+  // Chat and pings are not changes; another user has its own tokens.
+  EXPECT_TRUE(run("t1", R"({"type":"chat","text":"still here"})").is_ok());
+  EXPECT_EQ(*run("t1", R"({"type":"ping"})"), NextStep::kPong);
+  EXPECT_EQ(run("s1", mute).status().reason(), "not_teacher");
+  // 20 a second come back.
+  clock.advance_ms(1000);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(run("t1", mute).is_ok()) << i;
+  EXPECT_EQ(run("t1", mute).status().reason(), "rate_limited");
 }
 
 TEST(RoomProtocol, MediaMessagesNeedAnOffer) {

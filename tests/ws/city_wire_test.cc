@@ -100,7 +100,11 @@ TEST(CityWire, WelcomeReplyAndCloseRoundTrip) {
 
 TEST(CityWire, MalformedDownstreamIsIgnored) {
   for (const char* bad : {"", "E", "E 1 u\n{}", "W \n{}", "Q x\n", "C b/3 4009 0 x\nm",
-                          "C b/3 4009 99 x\nm", "C b/3 x 3 y\nm", "R b/3 extra\n{}"}) {
+                          "C b/3 4009 99 x\nm", "C b/3 x 3 y\nm", "R b/3 extra\n{}",
+                          // Close codes a close frame may not carry (a compromised or buggy
+                          // replica): they would reach the browsers as they are.
+                          "C b/3 0 3 x\nm", "C b/3 1005 3 x\nm", "C b/3 1006 3 x\nm",
+                          "C b/3 -1 3 x\nm", "C b/3 5000 3 x\nm", "C b/3 69536 3 x\nm"}) {
     EXPECT_FALSE(parse_downstream(bad)) << bad;
   }
 }
