@@ -49,17 +49,13 @@ int main(int argc, char** argv) {
   int b = argc > 4 ? atoi(argv[4]) : 170;
   int scpu = argc > 5 ? atoi(argv[5]) : 0, rcpu = argc > 6 ? atoi(argv[6]) : 1;
   const char* reader_ns = argc > 8 ? argv[7] : NULL;
-  int ls = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   if (reader_ns && inet_pton(AF_INET, argv[8], &a.sin_addr) != 1) {
     fprintf(stderr, "sendfloor: bad address %s\n", argv[8]);
     return 1;
   }
-  socklen_t al = sizeof a;
-  if (bind(ls, (void*)&a, sizeof a) || listen(ls, 4096) || getsockname(ls, (void*)&a, &al)) {
-    perror("listen");
-    return 1;
-  }
+  int ls = listen_on(&a);
+  if (ls < 0) return 1;
   int* srv = calloc(n, sizeof(int));
   int* cli = calloc(n, sizeof(int));
   int home = -1;
@@ -74,13 +70,7 @@ int main(int argc, char** argv) {
     }
     close(away);
   }
-  for (int i = 0; i < n; i++) {
-    cli[i] = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(cli[i], (void*)&a, sizeof a)) { perror("connect"); return 1; }
-    srv[i] = accept(ls, 0, 0);
-    int one = 1;
-    setsockopt(srv[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
+  if (connect_pairs(ls, &a, n, srv, cli)) return 1;
   if (home >= 0 && setns(home, CLONE_NEWNET)) {
     perror("setns back");
     return 1;
