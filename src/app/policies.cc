@@ -71,6 +71,12 @@ base::Result<json::object> query_data(const policy::Engine& engine, std::string_
     size_t slash = path.find('/', start);
     std::string_view seg = path.substr(
         start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    // An empty segment between two others ("a//b") names nothing; only the path's ends may be
+    // empty (the whole document, a trailing slash).
+    if (seg.empty() && start > 0 && slash != std::string_view::npos) {
+      return base::invalid_argument("the path has an empty segment ('//'): write it as a/b/c",
+                                    "invalid_path");
+    }
     if (!seg.empty()) {
       bool ident = !(seg[0] >= '0' && seg[0] <= '9');
       for (char c : seg) {

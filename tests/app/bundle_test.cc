@@ -209,3 +209,20 @@ TEST(DecisionLogTest, EventsFollowOpasFormatWithMaskedPaths) {
 
 }  // namespace
 }  // namespace app
+
+TEST(QueryDataTest, APathIsSlashSeparatedRegoIdentifiers) {
+  auto engine = policy::Engine::compile({{"x.rego", "package a.b\n\nc := 1\n"}});
+  ASSERT_TRUE(engine.is_ok()) << engine.status().message();
+  const policy::Engine& e = **engine;
+  for (std::string_view ok : {"a/b/c", "a/b/c/", "/a/b/c", ""}) {
+    auto r = app::query_data(e, ok, boost::json::object{});
+    ASSERT_TRUE(r.is_ok()) << ok << ": " << r.status().message();
+  }
+  EXPECT_EQ(app::query_data(e, "a/b/c", boost::json::object{})->at("result"),
+            boost::json::value(1));
+  for (std::string_view bad : {"a//b/c", "a/b//c", "a/1b", "a/b-c", "a/b/c//"}) {
+    auto r = app::query_data(e, bad, boost::json::object{});
+    ASSERT_FALSE(r.is_ok()) << bad;
+    EXPECT_EQ(r.status().reason(), "invalid_path") << bad;
+  }
+}
