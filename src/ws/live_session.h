@@ -203,10 +203,11 @@ class LiveSession : public std::enable_shared_from_this<LiveSession> {
   }
   static constexpr size_t kPrefetchAhead = 4;
   // Whether a room event for `a` goes to this connection (a.includes(role, user_id), the
-  // role read from the send path's state). Any thread (set at construction).
+  // role read from the send path's state, the id only when the role is not enough). Any
+  // thread (set at construction).
   bool hears(const classroom::Audience& a) const {
-    if (student_ ? a.students : a.teachers) return true;
-    return !a.user.empty() && a.user == who_.user_id;
+    return a.includes_role(student_ ? classroom::Role::kStudent : classroom::Role::kTeacher) ||
+           a.names(who_.user_id);
   }
   size_t queued() const { return queue_.size() - head_; }
   // Runs on another I/O thread than its room (a spread room's), served through the RoomShard

@@ -10,6 +10,28 @@ namespace ws {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// Queues `frame` on each of `sessions` that hears `audience`, asking the CPU for each session's
+// send path state a few sessions ahead (LiveSession::prefetch); how many were sent it.
+uint64_t send_to_audience(const std::vector<std::shared_ptr<LiveSession>>& sessions,
+                          const Frame& frame, const classroom::Audience& audience) {
+  uint64_t receivers = 0;
+  const size_t n = sessions.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + LiveSession::kPrefetchAhead < n)
+      LiveSession::prefetch(sessions[i + LiveSession::kPrefetchAhead].get());
+    LiveSession& s = *sessions[i];
+    if (s.hears(audience)) {
+      s.send_frame(frame);
+      ++receivers;
+    }
+  }
+  return receivers;
+}
+
+}  // namespace
+
 RoomShard::RoomShard(asio::io_context& ioc, int thread_index, LiveTraffic* traffic)
     : ioc_(ioc),
       thread_index_(thread_index),
@@ -40,21 +62,9 @@ void RoomShard::answer_join(const std::shared_ptr<LiveSession>& s,
 void RoomShard::apply(Op& op) {
   using K = Op::Kind;
   switch (op.kind) {
-    case K::kBroadcast: {
-      uint64_t receivers = 0;
-      const size_t n = conns_.size();
-      for (size_t i = 0; i < n; ++i) {
-        if (i + LiveSession::kPrefetchAhead < n)
-          LiveSession::prefetch(conns_[i + LiveSession::kPrefetchAhead].get());
-        LiveSession& s = *conns_[i];
-        if (s.hears(op.audience)) {
-          s.send_frame(op.frame);
-          ++receivers;
-        }
-      }
-      traffic_->count_out_type(op.out_type, receivers);
+    case K::kBroadcast:
+      traffic_->count_out_type(op.out_type, send_to_audience(conns_, op.frame, op.audience));
       break;
-    }
     case K::kSend:
       op.session->send_frame(std::move(op.frame));
       break;
@@ -144,18 +154,7 @@ void RoomConnections::broadcast(const Frame& frame, const classroom::Audience& a
     op.out_type = out_type;
     shards_[t]->post(std::move(op));
   }
-  uint64_t receivers = 0;
-  const size_t n = local_.size();
-  for (size_t i = 0; i < n; ++i) {
-    if (i + LiveSession::kPrefetchAhead < n)
-      LiveSession::prefetch(local_[i + LiveSession::kPrefetchAhead].get());
-    LiveSession& s = *local_[i];
-    if (s.hears(audience)) {
-      s.send_frame(frame);
-      ++receivers;
-    }
-  }
-  traffic_->count_out_type(out_type, receivers);
+  traffic_->count_out_type(out_type, send_to_audience(local_, frame, audience));
 }
 
 void RoomConnections::deliver(LiveSession& s, Frame frame) {
