@@ -369,11 +369,14 @@ void register_sessions(Routes& r, ApiDeps& d) {
 
   r.add("GET", "/api/v1/courses/{id}/sessions", [&d](Call& c) -> Reply {
     EC_REPLY_TRY(Prologue p, begin(c, d, false));
-    auto want = c.query_param("status");
-    if (want && *want != "live" && *want != "ended") {
+    std::optional<store::SessionStatus> want;
+    if (auto s = c.query_param("status")) {
+      want = store::parse_session_status(*s);
       // Not an empty list: a typo ("?status=ended ") must not read as "no sessions".
-      return error_response(
-          base::invalid_argument("status must be live or ended", "invalid_query"));
+      if (!want) {
+        return error_response(
+            base::invalid_argument("status must be live or ended", "invalid_query"));
+      }
     }
     store::Db& db = reader(d, c);
     EC_REPLY_TRY(auto list, d.service->list_sessions(db, p.actor, c.param("id")));
@@ -381,7 +384,7 @@ void register_sessions(Routes& r, ApiDeps& d) {
     EC_REPLY_TRY(auto counts, d.service->attendance_counts(db, p.actor, c.param("id")));
     json::array items;
     for (const auto& s : list) {
-      if (want && store::to_string(s.status) != *want) continue;
+      if (want && s.status != *want) continue;
       json::object o = classroom::to_json(s);
       if (counts) {
         auto it = counts->find(s.id);
