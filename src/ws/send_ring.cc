@@ -159,21 +159,21 @@ void SendRing::shut() {
   failed_ = true;
 }
 
+bool SendRing::set_slot(unsigned slot, int file) {
+  io_uring_files_update up{};
+  up.offset = slot;
+  up.fds = reinterpret_cast<uint64_t>(&file);
+  return ring_register(fd_, IORING_REGISTER_FILES_UPDATE, &up, 1) == 1;
+}
+
 bool SendRing::register_fd(int fd) {
   if (failed_ || fd < 0 || unsigned(fd) >= registered_slots_) return false;
-  io_uring_files_update up{};
-  up.offset = unsigned(fd);
-  up.fds = reinterpret_cast<uint64_t>(&fd);
-  return ring_register(fd_, IORING_REGISTER_FILES_UPDATE, &up, 1) == 1;
+  return set_slot(unsigned(fd), fd);
 }
 
 void SendRing::unregister_fd(int fd) {
   if (fd < 0 || unsigned(fd) >= registered_slots_) return;
-  int none = -1;
-  io_uring_files_update up{};
-  up.offset = unsigned(fd);
-  up.fds = reinterpret_cast<uint64_t>(&none);
-  if (ring_register(fd_, IORING_REGISTER_FILES_UPDATE, &up, 1) != 1) {
+  if (!set_slot(unsigned(fd), -1)) {
     // The socket would stay open while the ring lives: say so (never seen; a bug).
     base::log::warn("live.send_ring_unregister").kv("fd", fd).kv("errno", errno);
   }

@@ -97,6 +97,8 @@ class SendRing : public std::enable_shared_from_this<SendRing> {
   void submit_and_reap();
   // Moves the completions in the ring into results_; returns how many.
   size_t reap();
+  // Puts `file` (-1: none) in slot `slot` of the ring's file table; false if the kernel refused.
+  bool set_slot(unsigned slot, int file);
   // A failure of the ring itself: unmap it, so for_this_thread() falls back. The ring's
   // descriptor stays open until the ring is destroyed, so that registered sockets can still be
   // unregistered (and are released with it).
